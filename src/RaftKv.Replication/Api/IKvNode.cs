@@ -1,0 +1,54 @@
+using RaftKv.Storage;
+
+namespace RaftKv.Replication.Api;
+
+/// <summary>
+/// What the server layer sees of a replica: writes through Raft, reads at a chosen consistency,
+/// cluster status and membership, and local admin. Implemented by <c>KvNode</c>.
+/// </summary>
+/// <remarks>All members are safe to call concurrently.</remarks>
+public interface IKvNode : IAsyncDisposable
+{
+    long NodeId { get; }
+
+    /// <summary>Starts the Raft node (after the state machine has recovered).</summary>
+    Task StartAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>Stops Raft, flushes the store, closes files.</summary>
+    Task StopAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>Replicates a write; returns after it is committed on a quorum (fsynced there) and
+    /// applied locally. Throws <see cref="NotLeaderException"/> on a follower and
+    /// <see cref="UnavailableException"/> when no quorum answers in time. Validation errors
+    /// (empty/oversize key or value, bad range) throw <see cref="ArgumentException"/> before anything is proposed.</summary>
+    Task<TxnResult> WriteAsync(KvTxn txn, CancellationToken cancellationToken = default);
+
+    /// <summary>Point read. Linearizable reads wait for the read barrier (throw
+    /// <see cref="UnavailableException"/> without quorum); works on followers.</summary>
+    ValueTask<KvEntry?> GetAsync(ReadOnlyMemory<byte> key, ReadConsistency consistency, CancellationToken cancellationToken = default);
+
+    /// <summary>Live entries in [start, end) (empty end = unbounded), at most limit (0 = unlimited).</summary>
+    Task<IReadOnlyList<KvEntry>> RangeAsync(ReadOnlyMemory<byte> start, ReadOnlyMemory<byte> end, int limit, ReadConsistency consistency, CancellationToken cancellationToken = default);
+
+    /// <summary>Changes to keys in [key, rangeEnd) (rangeEnd empty and prefix false = the single key)
+    /// with index ≥ startIndex (0 = from now), in commit order, until cancelled. Throws
+    /// <see cref="InvalidOperationException"/> if startIndex is older than the retained history.</summary>
+    IAsyncEnumerable<WatchEvent> WatchAsync(byte[] key, byte[]? rangeEnd, bool prefix, long startIndex, CancellationToken cancellationToken = default);
+
+    NodeStatus GetStatus();
+
+    /// <summary>Leader only: adds a member (joins as a non-voter, catches up, then becomes voting).</summary>
+    Task AddMemberAsync(MemberInfo member, CancellationToken cancellationToken = default);
+
+    /// <summary>Leader only: removes a member.</summary>
+    Task RemoveMemberAsync(long id, CancellationToken cancellationToken = default);
+
+    /// <summary>Local: flushes the memtable (and lets the Raft log be reclaimed up to the durable index).</summary>
+    Task FlushAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>Local: runs compaction (expiry judged on the replicated logical clock).</summary>
+    Task CompactAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>The local store (stats, tiering).</summary>
+    IKvStore Store { get; }
+}

@@ -1,0 +1,28 @@
+namespace RaftKv.Replication.Api;
+
+/// <summary>The kind of a <see cref="KvOp"/>.</summary>
+public enum KvOpKind : byte
+{
+    Put = 1,
+    Delete = 2,
+
+    /// <summary>Delete [Key, RangeEnd), or every key with prefix Key when RangeEnd is null and Prefix is set.</summary>
+    DeleteRange = 3,
+
+    /// <summary>Read inside a transaction (evaluated at apply time, on the committed state).</summary>
+    Get = 4,
+}
+
+/// <summary>One operation of a write (a plain put is a transaction with one op and no compares).</summary>
+public sealed record KvOp(KvOpKind Kind, byte[] Key, byte[]? Value = null, byte[]? RangeEnd = null, bool Prefix = false, long TtlMs = 0, bool PrevKv = false)
+{
+    public static KvOp Put(byte[] key, byte[] value, long ttlMs = 0, bool prevKv = false) => new(KvOpKind.Put, key, value, TtlMs: ttlMs, PrevKv: prevKv);
+
+    public static KvOp Delete(byte[] key, bool prevKv = false) => new(KvOpKind.Delete, key, PrevKv: prevKv);
+
+    public static KvOp DeleteRange(byte[] start, byte[] end) => new(KvOpKind.DeleteRange, start, RangeEnd: end);
+
+    public static KvOp DeletePrefix(byte[] prefix) => new(KvOpKind.DeleteRange, prefix, Prefix: true);
+
+    public static KvOp Get(byte[] key) => new(KvOpKind.Get, key);
+}

@@ -1,0 +1,11 @@
+namespace RaftKv.Replication.Api;
+
+/// <summary>A cluster member as published in DotNext member metadata.</summary>
+/// <param name="Id">Node id (NODE_ID).</param>
+/// <param name="RaftAddress">host:port of the Raft TCP transport.</param>
+/// <param name="GrpcAddress">host:port of the gRPC endpoint, or empty if unknown.</param>
+/// <param name="HttpAddress">host:port of the HTTP API, or empty if unknown.</param>
+/// <param name="IsLeader">Whether this member is the current leader as this node sees it.</param>
+/// <param name="IsLocal">Whether this member is the node answering.</param>
+/// <param name="Available">Whether this node currently considers it reachable.</param>
+public sealed record MemberInfo(long Id, string RaftAddress, string GrpcAddress, string HttpAddress, bool IsLeader, bool IsLocal, bool Available);

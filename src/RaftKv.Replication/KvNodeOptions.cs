@@ -1,0 +1,76 @@
+using RaftKv.Storage;
+
+namespace RaftKv.Replication;
+
+/// <summary>Everything a replica needs to start. Built by the server from flags/env/file.</summary>
+public sealed record KvNodeOptions
+{
+    /// <summary>This node's id (NODE_ID), ≥ 1, unique in the cluster.</summary>
+    public long NodeId { get; init; } = 1;
+
+    /// <summary>Root data directory (DATA_DIR); the node uses <c>{DataDir}/raft</c> for the WAL and
+    /// <c>{DataDir}/lsm</c> for the store.</summary>
+    public string DataDir { get; init; } = "./data";
+
+    /// <summary>Address the Raft TCP listener binds to.</summary>
+    public string RaftListen { get; init; } = "0.0.0.0:7000";
+
+    /// <summary>Address other members use to reach this node's Raft port (host:port).</summary>
+    public string RaftAdvertise { get; init; } = "127.0.0.1:7000";
+
+    /// <summary>Published in member metadata so followers can forward/redirect (host:port).</summary>
+    public string GrpcAdvertise { get; init; } = "127.0.0.1:50051";
+
+    /// <summary>Published in member metadata so followers can forward HTTP writes (host:port).</summary>
+    public string HttpAdvertise { get; init; } = "127.0.0.1:8080";
+
+    /// <summary>Static bootstrap membership (PEERS = "1=host:7000,2=host:7000,3=host:7000").
+    /// Empty or only this node = single-node cluster.</summary>
+    public IReadOnlyDictionary<long, string> Peers { get; init; } = new Dictionary<long, string>();
+
+    public long MemtableMaxBytes { get; init; } = 64L << 20;
+    public long MemtableMaxEntries { get; init; } = 1_000_000;
+    public int MaxKeyBytes { get; init; } = 4096;
+    public int MaxValueBytes { get; init; } = 8 << 20;
+
+    public TimeSpan ElectionTimeoutLower { get; init; } = TimeSpan.FromMilliseconds(300);
+    public TimeSpan ElectionTimeoutUpper { get; init; } = TimeSpan.FromMilliseconds(600);
+    public TimeSpan RequestTimeout { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>How long a write or linearizable read waits for a leader/quorum before 503.</summary>
+    public TimeSpan OperationTimeout { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>The idle leader proposes a Tick this often to advance the logical clock (TTL).</summary>
+    public TimeSpan TickInterval { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Optional L3 tier for archived tables.</summary>
+    public IRemoteTableStore? RemoteStore { get; init; }
+
+    public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
+
+    /// <summary>Parses "1=host:7000,2=host:7000". Throws <see cref="FormatException"/> with a clear message.</summary>
+    public static IReadOnlyDictionary<long, string> ParsePeers(string? peers)
+    {
+        var result = new Dictionary<long, string>();
+        if (string.IsNullOrWhiteSpace(peers))
+        {
+            return result;
+        }
+
+        foreach (var part in peers.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            var eq = part.IndexOf('=', StringComparison.Ordinal);
+            if (eq <= 0 || !long.TryParse(part.AsSpan(0, eq), out var id) || id <= 0 || part.LastIndexOf(':') <= eq + 1)
+            {
+                throw new FormatException($"PEERS entry '{part}' is not of the form <id>=<host>:<raft-port>");
+            }
+
+            if (!result.TryAdd(id, part[(eq + 1)..]))
+            {
+                throw new FormatException($"PEERS names node {id} twice");
+            }
+        }
+
+        return result;
+    }
+}

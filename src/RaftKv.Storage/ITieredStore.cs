@@ -1,0 +1,23 @@
+namespace RaftKv.Storage;
+
+/// <summary>
+/// The archiving seam the Tiering archiver drives (policy lives in Tiering, mechanics here).
+/// </summary>
+public interface ITieredStore
+{
+    /// <summary>The live tables (consistent snapshot of the manifest).</summary>
+    IReadOnlyList<TableInfo> ListTables();
+
+    /// <summary>Local bytes in live local tables.</summary>
+    long LocalDiskBytes { get; }
+
+    /// <summary>
+    /// Archives one local table: uploads it through the configured <see cref="IRemoteTableStore"/>
+    /// as <paramref name="objectName"/> (verified), then makes a manifest edit marking it remote
+    /// durable, then deletes the local data file (bloom filter and index stay local). A crash at
+    /// any step leaves either the local table live (an orphan object may remain and is deleted on
+    /// the next attempt) or the remote one. Returns false if the table is no longer live or
+    /// already remote.
+    /// </summary>
+    Task<bool> ArchiveTableAsync(long tableId, string objectName, CancellationToken cancellationToken = default);
+}

@@ -1,0 +1,24 @@
+namespace RaftKv.Storage;
+
+/// <summary>Engine statistics for /stats and /metrics.</summary>
+public sealed record StoreStats
+{
+    public long MemtableEntries { get; init; }
+    public long MemtableBytes { get; init; }
+    public int ImmutableMemtables { get; init; }
+    public long DiskEntries { get; init; }
+    public long DiskBytes { get; init; }
+    public long RemoteEntries { get; init; }
+    public long RemoteBytes { get; init; }
+    public IReadOnlyList<int> TablesPerLevel { get; init; } = [];
+    public IReadOnlyList<long> BytesPerLevel { get; init; } = [];
+    public long CacheHits { get; init; }
+    public long CacheMisses { get; init; }
+    public long CacheBytes { get; init; }
+    public long MemtableHits { get; init; }
+    public long Gets { get; init; }
+    public long Flushes { get; init; }
+    public long Compactions { get; init; }
+    public long DurableIndex { get; init; }
+    public long AppliedIndex { get; init; }
+}
