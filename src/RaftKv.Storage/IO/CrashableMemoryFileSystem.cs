@@ -1,0 +1,259 @@
+namespace RaftKv.Storage.IO;
+
+/// <summary>
+/// An in-memory file system that models POSIX durability so tests can cut the power at any point:
+/// <see cref="Crash"/> keeps only file contents that were <see cref="IWritableFile.Sync">synced</see>
+/// and directory entries whose parent directory was <see cref="SyncDirectory">synced</see>.
+/// Everything else (unsynced appends, renames, creates, deletes) is lost.
+/// </summary>
+/// <remarks>All state is guarded by <c>_lock</c>; every member is thread-safe.</remarks>
+public sealed class CrashableMemoryFileSystem : IFileSystem
+{
+    private readonly Lock _lock = new();
+
+    // path -> inode; the volatile namespace and the durable one.
+    private Dictionary<string, Inode> _files = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, Inode> _durableFiles = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _directories = new(StringComparer.Ordinal);
+
+    /// <summary>When set, called with an operation name ("sync", "rename", "syncdir", "create") before
+    /// it happens; throw from it to simulate a crash at that point.</summary>
+    public Action<string, string>? BeforeOperation { get; set; }
+
+    public IWritableFile Create(string path)
+    {
+        path = Normalize(path);
+        BeforeOperation?.Invoke("create", path);
+        lock (_lock)
+        {
+            var inode = new Inode();
+            _files[path] = inode;
+            return new Writer(this, inode);
+        }
+    }
+
+    public IReadableFile OpenRead(string path)
+    {
+        path = Normalize(path);
+        lock (_lock)
+        {
+            if (!_files.TryGetValue(path, out var inode))
+            {
+                throw new FileNotFoundException($"no such file '{path}'", path);
+            }
+
+            return new Reader(inode.Current.ToArray());
+        }
+    }
+
+    public bool Exists(string path)
+    {
+        lock (_lock)
+        {
+            return _files.ContainsKey(Normalize(path));
+        }
+    }
+
+    public long GetLength(string path)
+    {
+        lock (_lock)
+        {
+            return _files.TryGetValue(Normalize(path), out var inode)
+                ? inode.Current.Count
+                : throw new FileNotFoundException($"no such file '{path}'", path);
+        }
+    }
+
+    public void Rename(string source, string destination)
+    {
+        source = Normalize(source);
+        destination = Normalize(destination);
+        BeforeOperation?.Invoke("rename", destination);
+        lock (_lock)
+        {
+            if (!_files.Remove(source, out var inode))
+            {
+                throw new FileNotFoundException($"no such file '{source}'", source);
+            }
+
+            _files[destination] = inode;
+        }
+    }
+
+    public void Delete(string path)
+    {
+        lock (_lock)
+        {
+            _files.Remove(Normalize(path));
+        }
+    }
+
+    public void CreateDirectory(string path)
+    {
+        lock (_lock)
+        {
+            _directories.Add(Normalize(path));
+        }
+    }
+
+    public void DeleteDirectory(string path)
+    {
+        var prefix = Normalize(path) + "/";
+        lock (_lock)
+        {
+            foreach (var key in _files.Keys.Where(k => k.StartsWith(prefix, StringComparison.Ordinal)).ToList())
+            {
+                _files.Remove(key);
+            }
+
+            _directories.Remove(Normalize(path));
+        }
+    }
+
+    public IReadOnlyList<string> ListFiles(string directory)
+    {
+        var dir = Normalize(directory);
+        lock (_lock)
+        {
+            return _files.Keys.Where(k => ParentOf(k) == dir).Select(k => k[(dir.Length + 1)..]).ToList();
+        }
+    }
+
+    public void SyncDirectory(string directory)
+    {
+        var dir = Normalize(directory);
+        BeforeOperation?.Invoke("syncdir", dir);
+        lock (_lock)
+        {
+            foreach (var key in _durableFiles.Keys.Where(k => ParentOf(k) == dir).ToList())
+            {
+                _durableFiles.Remove(key);
+            }
+
+            foreach (var (key, inode) in _files)
+            {
+                if (ParentOf(key) == dir)
+                {
+                    _durableFiles[key] = inode;
+                }
+            }
+        }
+    }
+
+    public void Link(string source, string destination)
+    {
+        lock (_lock)
+        {
+            _files[Normalize(destination)] = _files.TryGetValue(Normalize(source), out var inode)
+                ? inode
+                : throw new FileNotFoundException($"no such file '{source}'", source);
+        }
+    }
+
+    /// <summary>Simulates a power cut: only durable contents and durable directory entries survive.</summary>
+    public void Crash()
+    {
+        lock (_lock)
+        {
+            _files = new Dictionary<string, Inode>(_durableFiles, StringComparer.Ordinal);
+            foreach (var inode in _files.Values.Distinct())
+            {
+                inode.Current = [.. inode.Durable];
+            }
+        }
+    }
+
+    /// <summary>Flips one byte of a file in place (both volatile and durable) — for corruption tests.</summary>
+    public void Corrupt(string path, long offset)
+    {
+        lock (_lock)
+        {
+            var inode = _files[Normalize(path)];
+            inode.Current[(int)offset] ^= 0xFF;
+            if (offset < inode.Durable.Length)
+            {
+                inode.Durable[offset] ^= 0xFF;
+            }
+        }
+    }
+
+    /// <summary>Truncates a file (both volatile and durable) — for corruption tests.</summary>
+    public void Truncate(string path, long length)
+    {
+        lock (_lock)
+        {
+            var inode = _files[Normalize(path)];
+            inode.Current.RemoveRange((int)length, inode.Current.Count - (int)length);
+            inode.Durable = inode.Current.ToArray();
+        }
+    }
+
+    private static string Normalize(string path) => path.Replace('\\', '/').TrimEnd('/');
+
+    private static string ParentOf(string path)
+    {
+        var i = path.LastIndexOf('/');
+        return i < 0 ? string.Empty : path[..i];
+    }
+
+    private sealed class Inode
+    {
+        public List<byte> Current { get; set; } = [];
+
+        public byte[] Durable { get; set; } = [];
+    }
+
+    private sealed class Writer(CrashableMemoryFileSystem fs, Inode inode) : IWritableFile
+    {
+        public long Length
+        {
+            get
+            {
+                lock (fs._lock)
+                {
+                    return inode.Current.Count;
+                }
+            }
+        }
+
+        public void Append(ReadOnlySpan<byte> data)
+        {
+            lock (fs._lock)
+            {
+                inode.Current.AddRange(data);
+            }
+        }
+
+        public void Sync()
+        {
+            fs.BeforeOperation?.Invoke("sync", string.Empty);
+            lock (fs._lock)
+            {
+                inode.Durable = inode.Current.ToArray();
+            }
+        }
+
+        public void Dispose()
+        {
+        }
+    }
+
+    private sealed class Reader(byte[] data) : IReadableFile
+    {
+        public long Length => data.Length;
+
+        public void ReadExactly(long offset, Span<byte> buffer)
+        {
+            if (offset < 0 || offset + buffer.Length > data.Length)
+            {
+                throw new EndOfStreamException($"read of {buffer.Length} bytes at {offset} past end ({data.Length})");
+            }
+
+            data.AsSpan((int)offset, buffer.Length).CopyTo(buffer);
+        }
+
+        public void Dispose()
+        {
+        }
+    }
+}

@@ -1,0 +1,44 @@
+namespace RaftKv.Storage.IO;
+
+/// <summary>
+/// Every file operation the engine performs. Two implementations: <see cref="PhysicalFileSystem"/>
+/// (real files, real fsync) and <see cref="CrashableMemoryFileSystem"/> (keeps only what was made
+/// durable, so tests can simulate a power cut at any point).
+/// </summary>
+/// <remarks>
+/// Durability model (POSIX): file contents are durable only after <see cref="IWritableFile.Sync"/>;
+/// a created, renamed or deleted directory entry is durable only after <see cref="SyncDirectory"/>
+/// of its parent. Implementations are thread-safe.
+/// </remarks>
+public interface IFileSystem
+{
+    /// <summary>Creates (or truncates) a file for appending.</summary>
+    IWritableFile Create(string path);
+
+    /// <summary>Opens an existing file for positional reads. Throws <see cref="FileNotFoundException"/>.</summary>
+    IReadableFile OpenRead(string path);
+
+    bool Exists(string path);
+
+    long GetLength(string path);
+
+    /// <summary>Atomically replaces <paramref name="destination"/> (not durable until the directory is synced).</summary>
+    void Rename(string source, string destination);
+
+    /// <summary>Deletes a file; a missing file is not an error.</summary>
+    void Delete(string path);
+
+    void CreateDirectory(string path);
+
+    /// <summary>Deletes a directory and everything below it; missing is not an error.</summary>
+    void DeleteDirectory(string path);
+
+    /// <summary>File names (not paths) directly in <paramref name="directory"/>.</summary>
+    IReadOnlyList<string> ListFiles(string directory);
+
+    /// <summary>Makes the directory's entries (creates, renames, deletes) durable.</summary>
+    void SyncDirectory(string directory);
+
+    /// <summary>Hard-links <paramref name="source"/> as <paramref name="destination"/> (copies where links are impossible).</summary>
+    void Link(string source, string destination);
+}

@@ -1,0 +1,131 @@
+using System.Runtime.InteropServices;
+using Microsoft.Win32.SafeHandles;
+
+namespace RaftKv.Storage.IO;
+
+/// <summary>The real file system: <see cref="RandomAccess"/> reads, fsync via <c>FileStream.Flush(true)</c>,
+/// directory fsync through libc.</summary>
+public sealed partial class PhysicalFileSystem : IFileSystem
+{
+    public static readonly PhysicalFileSystem Instance = new();
+
+    public IWritableFile Create(string path) => new WritableFile(path);
+
+    public IReadableFile OpenRead(string path) => new ReadableFile(path);
+
+    public bool Exists(string path) => File.Exists(path);
+
+    public long GetLength(string path) => new FileInfo(path).Length;
+
+    public void Rename(string source, string destination) => File.Move(source, destination, overwrite: true);
+
+    public void Delete(string path) => File.Delete(path);
+
+    public void CreateDirectory(string path) => Directory.CreateDirectory(path);
+
+    public void DeleteDirectory(string path)
+    {
+        if (Directory.Exists(path))
+        {
+            Directory.Delete(path, recursive: true);
+        }
+    }
+
+    public IReadOnlyList<string> ListFiles(string directory)
+        => Directory.Exists(directory)
+            ? Directory.EnumerateFiles(directory).Select(Path.GetFileName).OfType<string>().ToList()
+            : [];
+
+    public void SyncDirectory(string directory)
+    {
+        if (!OperatingSystem.IsLinux() && !OperatingSystem.IsMacOS())
+        {
+            return;
+        }
+
+        var fd = Open(directory, 0 /* O_RDONLY */);
+        if (fd < 0)
+        {
+            throw new IOException($"cannot open directory '{directory}' for fsync (errno {Marshal.GetLastPInvokeError()})");
+        }
+
+        try
+        {
+            if (Fsync(fd) != 0)
+            {
+                throw new IOException($"fsync of directory '{directory}' failed (errno {Marshal.GetLastPInvokeError()})");
+            }
+        }
+        finally
+        {
+            _ = Close(fd);
+        }
+    }
+
+    public void Link(string source, string destination)
+    {
+        if ((OperatingSystem.IsLinux() || OperatingSystem.IsMacOS()) && LinkNative(source, destination) == 0)
+        {
+            return;
+        }
+
+        File.Copy(source, destination, overwrite: true);
+        using var handle = File.OpenHandle(destination, FileMode.Open, FileAccess.ReadWrite);
+        RandomAccess.FlushToDisk(handle);
+    }
+
+    [LibraryImport("libc", EntryPoint = "open", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
+    private static partial int Open(string path, int flags);
+
+    [LibraryImport("libc", EntryPoint = "fsync", SetLastError = true)]
+    private static partial int Fsync(int fd);
+
+    [LibraryImport("libc", EntryPoint = "close", SetLastError = true)]
+    private static partial int Close(int fd);
+
+    [LibraryImport("libc", EntryPoint = "link", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
+    private static partial int LinkNative(string oldPath, string newPath);
+
+    private sealed class WritableFile(string path) : IWritableFile
+    {
+        private readonly FileStream _stream = new(path, FileMode.Create, FileAccess.Write, FileShare.Read, 1 << 16);
+
+        public long Length => _stream.Position;
+
+        public void Append(ReadOnlySpan<byte> data) => _stream.Write(data);
+
+        public void Sync() => _stream.Flush(flushToDisk: true);
+
+        public void Dispose() => _stream.Dispose();
+    }
+
+    private sealed class ReadableFile : IReadableFile
+    {
+        private readonly SafeFileHandle _handle;
+
+        public ReadableFile(string path)
+        {
+            _handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+            Length = RandomAccess.GetLength(_handle);
+        }
+
+        public long Length { get; }
+
+        public void ReadExactly(long offset, Span<byte> buffer)
+        {
+            var done = 0;
+            while (done < buffer.Length)
+            {
+                var n = RandomAccess.Read(_handle, buffer[done..], offset + done);
+                if (n == 0)
+                {
+                    throw new EndOfStreamException($"unexpected end of file at offset {offset + done}");
+                }
+
+                done += n;
+            }
+        }
+
+        public void Dispose() => _handle.Dispose();
+    }
+}

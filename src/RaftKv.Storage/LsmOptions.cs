@@ -1,0 +1,48 @@
+using Microsoft.Extensions.Logging;
+using RaftKv.Storage.IO;
+
+namespace RaftKv.Storage;
+
+/// <summary>Options of <see cref="LsmStore"/>.</summary>
+public sealed record LsmOptions
+{
+    /// <summary>Directory holding CURRENT, MANIFEST-*, *.sst and *.sstidx files.</summary>
+    public required string Directory { get; init; }
+
+    public IFileSystem FileSystem { get; init; } = PhysicalFileSystem.Instance;
+
+    /// <summary>Memtable size that triggers a rotation and flush.</summary>
+    public long MemtableMaxBytes { get; init; } = 64L << 20;
+
+    /// <summary>Memtable key count that triggers a rotation and flush.</summary>
+    public long MemtableMaxEntries { get; init; } = 1_000_000;
+
+    /// <summary>Writers stall while this many frozen memtables await flush.</summary>
+    public int MaxImmutableMemtables { get; init; } = 4;
+
+    public long BlockCacheBytes { get; init; } = 64L << 20;
+
+    public int BlockSize { get; init; } = 8 << 10;
+
+    public bool Compression { get; init; }
+
+    /// <summary>L0 table count that triggers an L0→L1 compaction.</summary>
+    public int L0CompactionTrigger { get; init; } = 4;
+
+    /// <summary>Target size of L1; each deeper level is 10× larger.</summary>
+    public long L1TargetBytes { get; init; } = 64L << 20;
+
+    public long TargetFileBytes { get; init; } = 16L << 20;
+
+    public int MaxLevels { get; init; } = 5;
+
+    /// <summary>Run flushes and compactions on background tasks (tests may disable and drive them explicitly).</summary>
+    public bool BackgroundWork { get; init; } = true;
+
+    /// <summary>Optional object store for archived tables.</summary>
+    public IRemoteTableStore? RemoteStore { get; init; }
+
+    public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
+
+    public ILogger? Logger { get; init; }
+}

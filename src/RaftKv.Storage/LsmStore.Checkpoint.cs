@@ -1,0 +1,147 @@
+using RaftKv.Storage.Manifests;
+using RaftKv.Storage.Memtables;
+using RaftKv.Storage.Tables;
+
+namespace RaftKv.Storage;
+
+/// <remarks>
+/// Checkpoint directory layout (flat, so it can be streamed file by file as a Raft snapshot):
+/// <c>CHECKPOINT</c> — a manifest file (same record format as MANIFEST-*) holding one full-state
+/// edit whose DurableIndex is the checkpoint's index; <c>NNNNNN.sst</c> — hard links of the live
+/// local tables; <c>NNNNNN.sstidx</c> — the local tail (index, bloom, meta, footer) of archived
+/// tables, whose data stays in object storage under the manifest's object name.
+/// </remarks>
+public sealed partial class LsmStore
+{
+    public const string CheckpointManifestName = "CHECKPOINT";
+
+    public async Task<long> CheckpointAsync(string directory, CancellationToken cancellationToken = default)
+    {
+        await FlushAsync(cancellationToken).ConfigureAwait(false);
+        await _manifestLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            _fs.CreateDirectory(directory);
+            var snapshot = _manifest.Snapshot();
+            foreach (var t in snapshot.Added)
+            {
+                if (t.ObjectName is null)
+                {
+                    _fs.Link(TablePath(_dir, t.Id), TablePath(directory, t.Id));
+                }
+                else
+                {
+                    _fs.Link(TailPath(_dir, t.Id), TailPath(directory, t.Id));
+                }
+            }
+
+            Manifest.WriteSnapshotFile(_fs, Path.Combine(directory, CheckpointManifestName), snapshot);
+            _fs.SyncDirectory(directory);
+            return snapshot.DurableIndex ?? 0;
+        }
+        finally
+        {
+            _manifestLock.Release();
+        }
+    }
+
+    public async Task IngestAsync(string directory, CancellationToken cancellationToken = default)
+    {
+        var manifestPath = Path.Combine(directory, CheckpointManifestName);
+        if (!_fs.Exists(manifestPath))
+        {
+            throw new StorageCorruptionException(manifestPath, "checkpoint has no CHECKPOINT manifest");
+        }
+
+        var edits = Manifest.ReadEdits(_fs, manifestPath);
+        var state = new Dictionary<long, ManifestTable>();
+        long index = 0;
+        foreach (var e in edits)
+        {
+            foreach (var t in e.Added)
+            {
+                state[t.Id] = t;
+            }
+
+            index = Math.Max(index, e.DurableIndex ?? 0);
+        }
+
+        await _manifestLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var records = new List<ManifestTable>();
+            var readers = new List<(int, TableReader)>();
+            try
+            {
+                foreach (var t in state.Values.OrderBy(t => t.Id))
+                {
+                    var id = _manifest.NextFileNumber++;
+                    var dest = TablePath(_dir, id);
+                    if (t.ObjectName is null)
+                    {
+                        _fs.Link(TablePath(directory, t.Id), dest);
+                    }
+                    else
+                    {
+                        await MaterializeAsync(t, dest, cancellationToken).ConfigureAwait(false);
+                    }
+
+                    var reader = TableReader.OpenLocal(_fs, dest, id, _cache);
+                    reader.OnReleased = OnTableReleased;
+                    readers.Add((t.Level, reader));
+                    records.Add(t with { Id = id, ObjectName = null, Size = reader.Size, TailOffset = reader.TailOffset });
+                }
+
+                _fs.SyncDirectory(_dir);
+            }
+            catch
+            {
+                foreach (var (_, r) in readers)
+                {
+                    r.Unref(); // not in the manifest yet: deleted as orphans
+                }
+
+                throw;
+            }
+
+            _manifest.Reset(records, index); // durable: from here the new state is the store
+            TableSet old;
+            lock (_lock)
+            {
+                old = _tables;
+                _tables = TableSet.Empty(_options.MaxLevels).With(readers, new HashSet<long>());
+                _immutables = [];
+                _mem = new Memtable(++_nextMemtableId);
+                _mem.Advance(index);
+                Interlocked.Exchange(ref _appliedIndex, index);
+            }
+
+            foreach (var t in old.All)
+            {
+                t.Unref();
+            }
+        }
+        finally
+        {
+            _manifestLock.Release();
+        }
+    }
+
+    /// <summary>Copies an archived table's object into a local file (a follower must not depend on
+    /// another node's objects, whose lifetime that node controls).</summary>
+    private async Task MaterializeAsync(ManifestTable t, string dest, CancellationToken cancellationToken)
+    {
+        var remote = _options.RemoteStore ?? throw new InvalidOperationException($"checkpoint table {t.Id} is archived as '{t.ObjectName}' but no object store is configured");
+        using var file = _fs.Create(dest);
+        const int chunk = 4 << 20;
+        var buffer = new byte[chunk];
+        for (long off = 0; off < t.Size; off += chunk)
+        {
+            var n = (int)Math.Min(chunk, t.Size - off);
+            await remote.ReadAsync(t.ObjectName!, off, buffer.AsMemory(0, n), cancellationToken).ConfigureAwait(false);
+            file.Append(buffer.AsSpan(0, n));
+        }
+
+        file.Sync();
+    }
+}

@@ -1,0 +1,180 @@
+using System.Collections.Concurrent;
+using RaftKv.Storage.Manifests;
+using RaftKv.Storage.Tables;
+
+namespace RaftKv.Storage;
+
+public sealed partial class LsmStore
+{
+    // Archived tables consumed by compaction: their objects are deleted once no reader holds them
+    // (the manifest edit that dropped them is already durable by then).
+    private readonly ConcurrentDictionary<long, string> _obsoleteObjects = new();
+
+    public async Task CompactAsync(long nowUnixMs, CancellationToken cancellationToken = default)
+    {
+        LogicalClockUnixMs = Math.Max(LogicalClockUnixMs, nowUnixMs);
+        await FlushAsync(cancellationToken).ConfigureAwait(false);
+        while (await CompactOnceAsync(nowUnixMs, cancellationToken, force: true).ConfigureAwait(false))
+        {
+        }
+    }
+
+    /// <summary>Runs one compaction if a level needs it. With <paramref name="force"/>, L0 is
+    /// compacted whenever it has any table and every non-bottom level is pushed down once.</summary>
+    private async Task<bool> CompactOnceAsync(long nowUnixMs, CancellationToken cancellationToken, bool force = false)
+    {
+        await _manifestLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var set = _tables;
+            var pick = Pick(set, force);
+            if (pick is null)
+            {
+                return false;
+            }
+
+            var (inputs, outputLevel) = pick.Value;
+            await CompactAsync(set, inputs, outputLevel, nowUnixMs, cancellationToken).ConfigureAwait(false);
+            return true;
+        }
+        finally
+        {
+            _manifestLock.Release();
+        }
+    }
+
+    private (List<TableReader> Inputs, int OutputLevel)? Pick(TableSet set, bool force)
+    {
+        var levels = set.Levels;
+        if (levels[0].Count >= _options.L0CompactionTrigger || (force && levels[0].Count > 0))
+        {
+            var l0 = levels[0].ToList();
+            var min = l0.Select(t => t.Meta.MinKey).Min(KeyComparer.Instance)!;
+            var max = l0.Select(t => t.Meta.MaxKey).Max(KeyComparer.Instance)!;
+            var inputs = l0.Concat(levels[1].Where(t => OverlapsInclusive(t, min, max))).ToList();
+            return (inputs, 1);
+        }
+
+        var target = _options.L1TargetBytes;
+        for (var level = 1; level < levels.Length - 1; level++, target *= 10)
+        {
+            var bytes = levels[level].Sum(t => t.Size);
+            var deeperEmpty = levels.Skip(level + 1).All(l => l.Count == 0);
+            if (levels[level].Count > 0 && (bytes > target || (force && !deeperEmpty)))
+            {
+                // Push the whole level down when forced; otherwise one table (round-robin by oldest id).
+                var chosen = force ? levels[level].ToList() : [levels[level].MinBy(t => t.Id)!];
+                var min = chosen.Select(t => t.Meta.MinKey).Min(KeyComparer.Instance)!;
+                var max = chosen.Select(t => t.Meta.MaxKey).Max(KeyComparer.Instance)!;
+                var inputs = chosen.Concat(levels[level + 1].Where(t => OverlapsInclusive(t, min, max))).ToList();
+                return (inputs, level + 1);
+            }
+        }
+
+        return null;
+    }
+
+    private static bool OverlapsInclusive(TableReader t, byte[] min, byte[] max)
+        => KeyComparer.Compare(t.Meta.MinKey, max) <= 0 && KeyComparer.Compare(t.Meta.MaxKey, min) >= 0;
+
+    private async Task CompactAsync(TableSet set, List<TableReader> inputs, int outputLevel, long nowUnixMs, CancellationToken cancellationToken)
+    {
+        // Newest first: L0 by descending id, then shallower levels before deeper ones.
+        var ordered = inputs.OrderBy(t => set.LevelOf(t.Id)).ThenByDescending(t => t.Id).ToList();
+        var bottom = set.Levels.Skip(outputLevel + 1).All(l => l.Count == 0);
+        var sources = ordered.Select(t => t.ScanAsync([], cancellationToken)).ToList();
+
+        var outputs = new List<(ManifestTable Record, TableReader Reader)>();
+        TableWriter? writer = null;
+        long id = 0;
+        try
+        {
+            await foreach (var e in MergingIterator.MergeAsync(sources, cancellationToken).ConfigureAwait(false))
+            {
+                var entry = e;
+                var expired = !entry.Tombstone && entry.ExpiresAtUnixMs != 0 && entry.ExpiresAtUnixMs <= nowUnixMs;
+                if (bottom && (entry.Tombstone || expired))
+                {
+                    continue; // nothing older can be shadowed below the bottom level
+                }
+
+                if (expired)
+                {
+                    entry = entry with { Value = [], Tombstone = true, ExpiresAtUnixMs = 0 };
+                }
+
+                if (writer is null)
+                {
+                    id = _manifest.NextFileNumber++;
+                    writer = new TableWriter(_fs, TablePath(_dir, id), _options.BlockSize, _options.Compression);
+                }
+
+                writer.Add(entry);
+                if (writer.EstimatedSize >= _options.TargetFileBytes)
+                {
+                    outputs.Add(FinishOutput(writer, id, outputLevel));
+                    writer = null;
+                }
+            }
+
+            if (writer is not null)
+            {
+                outputs.Add(FinishOutput(writer, id, outputLevel));
+                writer = null;
+            }
+        }
+        catch
+        {
+            writer?.Dispose();
+            foreach (var (_, r) in outputs)
+            {
+                r.OnReleased = null;
+                r.Unref();
+                _fs.Delete(TablePath(_dir, r.Id));
+            }
+
+            throw;
+        }
+
+        _fs.SyncDirectory(_dir);
+        var edit = new ManifestEdit();
+        edit.Added.AddRange(outputs.Select(o => o.Record));
+        edit.Removed.AddRange(inputs.Select(t => t.Id));
+        foreach (var t in inputs.Where(t => t.IsRemote))
+        {
+            if (_manifest.Tables.TryGetValue(t.Id, out var rec) && rec.ObjectName is { } name)
+            {
+                _obsoleteObjects[t.Id] = name;
+            }
+        }
+
+        _manifest.Append(edit); // durable before any input file or object is deleted
+        var removed = inputs.Select(t => t.Id).ToHashSet();
+        lock (_lock)
+        {
+            _tables = _tables.With(outputs.Select(o => (outputLevel, o.Reader)), removed);
+        }
+
+        foreach (var t in inputs)
+        {
+            t.Unref(); // drop the live reference; the file goes when the last reader is done
+        }
+
+        Interlocked.Increment(ref _counters.Compactions);
+        LogCompacted(_logger, inputs.Count, outputs.Count, outputLevel);
+    }
+
+    private (ManifestTable, TableReader) FinishOutput(TableWriter writer, long id, int level)
+    {
+        TableMeta meta;
+        long size;
+        using (writer)
+        {
+            (meta, size) = writer.Finish(_options.TimeProvider.GetUtcNow().ToUnixTimeMilliseconds());
+        }
+
+        var reader = TableReader.OpenLocal(_fs, TablePath(_dir, id), id, _cache);
+        reader.OnReleased = OnTableReleased;
+        return (new ManifestTable(id, level, size, meta.EntryCount, meta.MinIndex, meta.MaxIndex, meta.CreatedUnixMs, meta.MinKey, meta.MaxKey, reader.TailOffset, null), reader);
+    }
+}

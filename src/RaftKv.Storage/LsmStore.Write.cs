@@ -1,0 +1,201 @@
+using RaftKv.Storage.Manifests;
+using RaftKv.Storage.Memtables;
+using RaftKv.Storage.Tables;
+
+namespace RaftKv.Storage;
+
+public sealed partial class LsmStore
+{
+    public void Apply(long index, IReadOnlyList<WriteOp> ops)
+    {
+        ThrowIfBackgroundFailed();
+        if (index <= AppliedIndex)
+        {
+            return; // replay of something already in the store
+        }
+
+        var mem = _mem;
+        foreach (var op in ops)
+        {
+            if (op.Key.IsEmpty)
+            {
+                throw new ArgumentException("empty key", nameof(ops));
+            }
+
+            mem.Add(op.Kind == WriteOpKind.Put
+                ? new InternalEntry(op.Key.ToArray(), op.Value.ToArray(), index, op.ExpiresAtUnixMs, false)
+                : new InternalEntry(op.Key.ToArray(), [], index, 0, true));
+        }
+
+        mem.Advance(index);
+        Interlocked.Exchange(ref _appliedIndex, index); // publishes the batch to readers atomically
+        if (mem.ApproximateBytes >= _options.MemtableMaxBytes || mem.Count >= _options.MemtableMaxEntries)
+        {
+            Rotate(stall: true);
+        }
+    }
+
+    public void Advance(long index)
+    {
+        if (index <= AppliedIndex)
+        {
+            return;
+        }
+
+        _mem.Advance(index);
+        Interlocked.Exchange(ref _appliedIndex, index);
+    }
+
+    public async Task FlushAsync(CancellationToken cancellationToken = default)
+    {
+        ThrowIfBackgroundFailed();
+        if (AppliedIndex > DurableIndex || _immutables.Count > 0)
+        {
+            Rotate(stall: false);
+        }
+
+        await FlushImmutablesAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Freezes the current memtable (if it has anything) and queues it for flush.</summary>
+    private void Rotate(bool stall)
+    {
+        lock (_lock)
+        {
+            if (_mem.MaxIndex == 0 || (_mem.Count == 0 && _mem.MaxIndex <= DurableIndex))
+            {
+                return;
+            }
+
+            _mem.Freeze();
+            _immutables = [.. _immutables, _mem];
+            _mem = new Memtable(++_nextMemtableId);
+            _mem.Advance(_immutables[^1].MaxIndex);
+        }
+
+        _flushSignal.Release();
+        if (stall && _options.BackgroundWork)
+        {
+            var spins = 0;
+            while (Volatile.Read(ref _immutables).Count > _options.MaxImmutableMemtables && !_shutdown.IsCancellationRequested)
+            {
+                ThrowIfBackgroundFailed();
+                if (spins++ == 0)
+                {
+                    Interlocked.Increment(ref _counters.Stalls);
+                }
+
+                Thread.Sleep(1); // write stall: back-pressure until the flusher catches up
+            }
+        }
+        else if (!_options.BackgroundWork && stall)
+        {
+            FlushImmutablesAsync(CancellationToken.None).GetAwaiter().GetResult();
+        }
+    }
+
+    /// <summary>Writes every frozen memtable, oldest first, as an L0 table and makes it durable.</summary>
+    private async Task FlushImmutablesAsync(CancellationToken cancellationToken)
+    {
+        await _manifestLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            while (true)
+            {
+                Memtable? imm;
+                lock (_lock)
+                {
+                    imm = _immutables.Count > 0 ? _immutables[0] : null;
+                }
+
+                if (imm is null)
+                {
+                    return;
+                }
+
+                FlushOne(imm);
+            }
+        }
+        finally
+        {
+            _manifestLock.Release();
+        }
+    }
+
+    private void FlushOne(Memtable imm)
+    {
+        var edit = new ManifestEdit { DurableIndex = imm.MaxIndex };
+        TableReader? reader = null;
+        if (imm.Count > 0)
+        {
+            var id = _manifest.NextFileNumber++;
+            var path = TablePath(_dir, id);
+            long size;
+            TableMeta meta;
+            using (var writer = new TableWriter(_fs, path, _options.BlockSize, _options.Compression))
+            {
+                foreach (var e in imm.Newest())
+                {
+                    writer.Add(e);
+                }
+
+                (meta, size) = writer.Finish(_options.TimeProvider.GetUtcNow().ToUnixTimeMilliseconds());
+            }
+
+            _fs.SyncDirectory(_dir);
+            reader = TableReader.OpenLocal(_fs, path, id, _cache);
+            reader.OnReleased = OnTableReleased;
+            edit.Added.Add(new ManifestTable(id, 0, size, meta.EntryCount, meta.MinIndex, meta.MaxIndex, meta.CreatedUnixMs, meta.MinKey, meta.MaxKey, reader.TailOffset, null));
+        }
+
+        _manifest.Append(edit); // durable before the memtable is dropped
+        lock (_lock)
+        {
+            if (reader is not null)
+            {
+                _tables = _tables.With([(0, reader)], new HashSet<long>());
+            }
+
+            _immutables = _immutables.Where(m => m != imm).ToList();
+        }
+
+        Interlocked.Increment(ref _counters.Flushes);
+        LogFlushed(_logger, imm.Id, reader?.Id ?? 0, imm.Count, reader?.Size ?? 0, imm.MaxIndex);
+    }
+
+    private async Task BackgroundLoopAsync()
+    {
+        var token = _shutdown.Token;
+        while (!token.IsCancellationRequested)
+        {
+            try
+            {
+                await _flushSignal.WaitAsync(TimeSpan.FromSeconds(1), token).ConfigureAwait(false);
+                await FlushImmutablesAsync(token).ConfigureAwait(false);
+                await CompactOnceAsync(LogicalClockUnixMs, token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (token.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (RemoteTierUnavailableException e)
+            {
+                LogBackgroundFailed(_logger, e); // compaction over archived tables retries later
+            }
+            catch (Exception e)
+            {
+                _backgroundError = e;
+                LogBackgroundFailed(_logger, e);
+                return;
+            }
+        }
+    }
+
+    private void ThrowIfBackgroundFailed()
+    {
+        if (_backgroundError is { } e)
+        {
+            throw new IOException($"storage background work failed: {e.Message}", e);
+        }
+    }
+}

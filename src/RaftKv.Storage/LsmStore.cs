@@ -1,0 +1,235 @@
+using System.Globalization;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using RaftKv.Storage.IO;
+using RaftKv.Storage.Manifests;
+using RaftKv.Storage.Memtables;
+using RaftKv.Storage.Tables;
+
+namespace RaftKv.Storage;
+
+/// <summary>
+/// The LSM engine: a mutable memtable, frozen memtables awaiting flush, and leveled SSTables
+/// recorded in a manifest. Implements the replicated state machine's storage contract
+/// (<see cref="IKvStore"/>) and the archiving seam (<see cref="ITieredStore"/>).
+/// </summary>
+/// <remarks>
+/// <para>Locks: <c>_lock</c> guards <c>_mem</c>, <c>_immutables</c>, <c>_tables</c> and
+/// <c>_appliedIndex</c> (held only for pointer swaps, never for I/O). <c>_manifestLock</c>
+/// serializes manifest edits and table-set changes made by flush, compaction, archiving and ingest
+/// (held across their I/O). Readers never take <c>_manifestLock</c>.</para>
+/// <para>Concurrency: one writer calls <see cref="Apply"/>/<see cref="Advance"/>/<see cref="IngestAsync"/>;
+/// readers run concurrently with it and with background flush/compaction.</para>
+/// </remarks>
+public sealed partial class LsmStore : IKvStore, ITieredStore
+{
+    private readonly LsmOptions _options;
+    private readonly IFileSystem _fs;
+    private readonly string _dir;
+    private readonly Lock _lock = new();
+    private readonly SemaphoreSlim _manifestLock = new(1, 1);
+    private readonly Manifest _manifest;
+    private readonly BlockCache _cache;
+    private readonly ILogger _logger;
+    private readonly CancellationTokenSource _shutdown = new();
+    private readonly SemaphoreSlim _flushSignal = new(0, int.MaxValue);
+    private readonly Task _background;
+    private readonly StoreCounters _counters = new();
+
+    private Memtable _mem;
+    private List<Memtable> _immutables = [];
+    private TableSet _tables;
+    private long _appliedIndex;
+    private long _nextMemtableId;
+    private volatile bool _closing;
+    private Exception? _backgroundError;
+
+    private LsmStore(LsmOptions options, Manifest manifest, TableSet tables, BlockCache cache)
+    {
+        _options = options;
+        _fs = options.FileSystem;
+        _dir = options.Directory;
+        _manifest = manifest;
+        _tables = tables;
+        _cache = cache;
+        _logger = options.Logger ?? NullLogger.Instance;
+        _appliedIndex = manifest.DurableIndex;
+        _mem = new Memtable(++_nextMemtableId);
+        _background = options.BackgroundWork ? Task.Run(BackgroundLoopAsync) : Task.CompletedTask;
+    }
+
+    /// <summary>The replicated logical clock used to judge expiry in background compactions.
+    /// The owner (KvState) keeps it current; never the local clock.</summary>
+    public long LogicalClockUnixMs { get; set; }
+
+    public long DurableIndex => _manifest.DurableIndex;
+
+    public long AppliedIndex => Interlocked.Read(ref _appliedIndex);
+
+    /// <summary>Opens (creating if needed) the store in <see cref="LsmOptions.Directory"/>, verifying
+    /// every live table. Throws <see cref="StorageCorruptionException"/> naming a bad file.</summary>
+    public static Task<LsmStore> OpenAsync(LsmOptions options, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        return Task.Run(() => Open(options), cancellationToken);
+    }
+
+    private static LsmStore Open(LsmOptions options)
+    {
+        var fs = options.FileSystem;
+        fs.CreateDirectory(options.Directory);
+        var manifest = Manifest.Open(fs, options.Directory);
+        var cache = new BlockCache(options.BlockCacheBytes);
+        var opened = new List<(int, TableReader)>();
+        try
+        {
+            foreach (var t in manifest.Tables.Values)
+            {
+                opened.Add((t.Level, OpenTable(options, cache, t)));
+            }
+        }
+        catch
+        {
+            foreach (var (_, r) in opened)
+            {
+                r.Unref();
+            }
+
+            manifest.Dispose();
+            throw;
+        }
+
+        var set = TableSet.Empty(options.MaxLevels).With(opened, new HashSet<long>());
+        var store = new LsmStore(options, manifest, set, cache);
+        foreach (var t in set.All)
+        {
+            t.OnReleased = store.OnTableReleased;
+        }
+
+        store.DeleteOrphans();
+        return store;
+    }
+
+    private static TableReader OpenTable(LsmOptions options, BlockCache cache, ManifestTable t)
+    {
+        var fs = options.FileSystem;
+        if (t.ObjectName is null)
+        {
+            var path = TablePath(options.Directory, t.Id);
+            if (!fs.Exists(path))
+            {
+                throw new StorageCorruptionException(path, "table listed in the manifest is missing");
+            }
+
+            var reader = TableReader.OpenLocal(fs, path, t.Id, cache);
+            if (reader.Size != t.Size)
+            {
+                reader.Unref();
+                throw new StorageCorruptionException(path, $"size {reader.Size} differs from the manifest's {t.Size} (truncated?)");
+            }
+
+            return reader;
+        }
+
+        var tailPath = TailPath(options.Directory, t.Id);
+        if (options.RemoteStore is null)
+        {
+            throw new InvalidOperationException($"table {t.Id} is archived as '{t.ObjectName}' but no object store is configured");
+        }
+
+        if (!fs.Exists(tailPath))
+        {
+            throw new StorageCorruptionException(tailPath, "index/bloom file of an archived table is missing");
+        }
+
+        using var f = fs.OpenRead(tailPath);
+        var tail = new byte[f.Length];
+        f.ReadExactly(0, tail);
+        return TableReader.FromTail(tailPath, t.Id, tail, t.Size, new RemoteBlockSource(options.RemoteStore, t.ObjectName), cache);
+    }
+
+    internal static string TablePath(string dir, long id) => Path.Combine(dir, id.ToString("D6", CultureInfo.InvariantCulture) + ".sst");
+
+    internal static string TailPath(string dir, long id) => Path.Combine(dir, id.ToString("D6", CultureInfo.InvariantCulture) + ".sstidx");
+
+    private void DeleteOrphans()
+    {
+        var live = _manifest.Tables.Keys.ToHashSet();
+        foreach (var name in _fs.ListFiles(_dir))
+        {
+            var isTable = name.EndsWith(".sst", StringComparison.Ordinal) || name.EndsWith(".sstidx", StringComparison.Ordinal);
+            var stem = Path.GetFileNameWithoutExtension(name);
+            if ((isTable && long.TryParse(stem, CultureInfo.InvariantCulture, out var id) && !live.Contains(id)) || name.EndsWith(".tmp", StringComparison.Ordinal))
+            {
+                _fs.Delete(Path.Combine(_dir, name));
+            }
+        }
+    }
+
+    private void OnTableReleased(TableReader table)
+    {
+        if (_closing)
+        {
+            return;
+        }
+
+        // Only obsolete tables reach refcount 0 while open: the manifest edit that dropped them is durable.
+        _fs.Delete(TablePath(_dir, table.Id));
+        _fs.Delete(TailPath(_dir, table.Id));
+        if (table.IsRemote && _options.RemoteStore is { } remote && _obsoleteObjects.TryRemove(table.Id, out var objectName))
+        {
+            _ = remote.DeleteAsync(objectName).ContinueWith(
+                t => LogObjectDeleteFailed(_logger, objectName, t.Exception?.GetBaseException().Message ?? "unknown"),
+                CancellationToken.None,
+                TaskContinuationOptions.OnlyOnFaulted,
+                TaskScheduler.Default);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_shutdown.IsCancellationRequested)
+        {
+            return;
+        }
+
+        await _shutdown.CancelAsync().ConfigureAwait(false);
+        try
+        {
+            await _background.ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+
+        await _manifestLock.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            _closing = true;
+            foreach (var t in _tables.All)
+            {
+                t.Unref();
+            }
+
+            _manifest.Dispose();
+        }
+        finally
+        {
+            _manifestLock.Release();
+        }
+
+        _shutdown.Dispose();
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Deleting archived object {ObjectName} failed: {Error}")]
+    private static partial void LogObjectDeleteFailed(ILogger logger, string objectName, string error);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Background flush/compaction failed")]
+    private static partial void LogBackgroundFailed(ILogger logger, Exception error);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Flushed memtable {MemtableId} as table {TableId} ({Entries} entries, {Bytes} bytes), durable index {Index}")]
+    private static partial void LogFlushed(ILogger logger, long memtableId, long tableId, long entries, long bytes, long index);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Compacted {Inputs} tables into {Outputs} at level {Level}")]
+    private static partial void LogCompacted(ILogger logger, int inputs, int outputs, int level);
+}

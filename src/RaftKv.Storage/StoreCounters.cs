@@ -1,0 +1,12 @@
+namespace RaftKv.Storage;
+
+/// <summary>Engine counters, updated with Interlocked.</summary>
+internal sealed class StoreCounters
+{
+    public long Gets;
+    public long MemtableHits;
+    public long Flushes;
+    public long Compactions;
+    public long Stalls;
+    public long ObjectReads;
+}

@@ -1,0 +1,267 @@
+using System.Buffers.Binary;
+using RaftKv.Storage.IO;
+
+namespace RaftKv.Storage.Tables;
+
+/// <summary>
+/// An open SSTable: index, bloom filter and meta in memory; data blocks read through an
+/// <see cref="IBlockSource"/> (local file or archived object) and cached in the shared
+/// <see cref="BlockCache"/>. Immutable and safe for concurrent readers. Lifetime is reference
+/// counted by the store (<see cref="Ref"/>/<see cref="Unref"/>) so a file is deleted only when no
+/// reader can still use it.
+/// </summary>
+public sealed class TableReader
+{
+    private readonly BlockHandle[] _index;
+    private readonly BloomFilter _bloom;
+    private readonly BlockCache _cache;
+    private readonly string _path;
+    private readonly List<IBlockSource> _retired = [];
+    private IBlockSource _source;
+    private int _refs = 1;
+
+    private TableReader(long id, string path, BlockHandle[] index, BloomFilter bloom, TableMeta meta, long size, long tailOffset, IBlockSource source, BlockCache cache)
+    {
+        Id = id;
+        _path = path;
+        _index = index;
+        _bloom = bloom;
+        Meta = meta;
+        Size = size;
+        TailOffset = tailOffset;
+        _source = source;
+        _cache = cache;
+    }
+
+    public long Id { get; }
+
+    public TableMeta Meta { get; }
+
+    public long Size { get; }
+
+    /// <summary>Offset of the index block: bytes [TailOffset, Size) are the "tail" kept locally for archived tables.</summary>
+    public long TailOffset { get; }
+
+    public bool IsRemote => _source.IsRemote;
+
+    /// <summary>Called when the last reference is dropped (the store deletes obsolete files here).</summary>
+    public Action<TableReader>? OnReleased { get; set; }
+
+    /// <summary>Opens a local table file, verifying footer, index, bloom and meta.</summary>
+    public static TableReader OpenLocal(IFileSystem fs, string path, long id, BlockCache cache)
+    {
+        var file = fs.OpenRead(path);
+        try
+        {
+            var size = file.Length;
+            if (size < TableWriter.FooterSize)
+            {
+                throw new StorageCorruptionException(path, $"file is {size} bytes, shorter than the footer");
+            }
+
+            var footer = new byte[TableWriter.FooterSize];
+            file.ReadExactly(size - TableWriter.FooterSize, footer);
+            var tailOffset = (long)BinaryPrimitives.ReadUInt64LittleEndian(footer);
+            if (tailOffset < 0 || tailOffset > size - TableWriter.FooterSize)
+            {
+                throw new StorageCorruptionException(path, "footer points outside the file");
+            }
+
+            var tail = new byte[size - tailOffset];
+            file.ReadExactly(tailOffset, tail);
+            return FromTail(path, id, tail, size, new LocalBlockSource(file), cache);
+        }
+        catch
+        {
+            file.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Builds a reader from the table's tail (index..footer) and a data source.</summary>
+    public static TableReader FromTail(string path, long id, byte[] tail, long size, IBlockSource source, BlockCache cache)
+    {
+        if (tail.Length < TableWriter.FooterSize)
+        {
+            throw new StorageCorruptionException(path, "table tail shorter than the footer");
+        }
+
+        var footerOffset = tail.Length - TableWriter.FooterSize;
+        var footer = tail.AsSpan(footerOffset);
+        var magic = BinaryPrimitives.ReadUInt64LittleEndian(footer[40..]);
+        if (magic != TableWriter.Magic)
+        {
+            throw new StorageCorruptionException(path, "bad magic number (not an SSTable, or truncated)");
+        }
+
+        var version = BinaryPrimitives.ReadUInt32LittleEndian(footer[36..]);
+        if (version != TableWriter.FormatVersion)
+        {
+            throw new StorageCorruptionException(path, $"unsupported SSTable format version {version}");
+        }
+
+        var tailOffset = size - tail.Length;
+        byte[] Block(int at, int lenAt)
+        {
+            var off = (long)BinaryPrimitives.ReadUInt64LittleEndian(tail.AsSpan(footerOffset + at));
+            var len = (int)BinaryPrimitives.ReadUInt32LittleEndian(tail.AsSpan(footerOffset + lenAt));
+            var rel = off - tailOffset;
+            if (rel < 0 || rel + len > tail.Length - TableWriter.FooterSize)
+            {
+                throw new StorageCorruptionException(path, $"block at {off} outside the table tail");
+            }
+
+            return BlockCodec.Decode(tail.AsSpan((int)rel, len), path, off);
+        }
+
+        try
+        {
+            var indexPayload = Block(0, 8);
+            var bloom = BloomFilter.Parse(Block(12, 20));
+            var meta = TableMeta.Parse(Block(24, 32));
+            var index = new List<BlockHandle>();
+            var pos = 0;
+            while (pos < indexPayload.Length)
+            {
+                var kl = (int)Varint.Read(indexPayload, ref pos);
+                var key = indexPayload.AsSpan(pos, kl).ToArray();
+                pos += kl;
+                var off = (long)Varint.Read(indexPayload, ref pos);
+                var len = (int)Varint.Read(indexPayload, ref pos);
+                index.Add(new BlockHandle(key, off, len));
+            }
+
+            return new TableReader(id, path, [.. index], bloom, meta, size, tailOffset, source, cache);
+        }
+        catch (Exception e) when (e is FormatException or ArgumentOutOfRangeException or IndexOutOfRangeException)
+        {
+            throw new StorageCorruptionException(path, $"malformed metadata: {e.Message}");
+        }
+    }
+
+    /// <summary>Replaces the data source (local → remote after archiving).</summary>
+    public void SwitchSource(IBlockSource source)
+    {
+        var old = Interlocked.Exchange(ref _source, source);
+        lock (_retired)
+        {
+            _retired.Add(old); // in-flight reads may still use it; disposed with the table
+        }
+    }
+
+    public bool MayContain(ReadOnlySpan<byte> key, ulong hash)
+        => KeyComparer.Compare(key, Meta.MinKey) >= 0 && KeyComparer.Compare(key, Meta.MaxKey) <= 0 && _bloom.MayContain(hash);
+
+    public bool Overlaps(byte[] start, byte[] end)
+        => Meta.EntryCount > 0
+           && (end.Length == 0 || KeyComparer.Compare(Meta.MinKey, end) < 0)
+           && KeyComparer.Compare(Meta.MaxKey, start) >= 0;
+
+    /// <summary>Point lookup (tombstones included). Call <see cref="MayContain"/> first.</summary>
+    public async ValueTask<InternalEntry?> GetAsync(byte[] key, CancellationToken cancellationToken)
+    {
+        var i = FindBlock(key);
+        if (i < 0)
+        {
+            return null;
+        }
+
+        var block = await LoadBlockAsync(i, cancellationToken).ConfigureAwait(false);
+        return block.Find(key);
+    }
+
+    /// <summary>Entries with key ≥ start, in order, block by block.</summary>
+    public async IAsyncEnumerable<InternalEntry> ScanAsync(byte[] start, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        var i = FindBlock(start);
+        if (i < 0)
+        {
+            yield break;
+        }
+
+        var first = true;
+        for (; i < _index.Length; i++)
+        {
+            var block = await LoadBlockAsync(i, cancellationToken).ConfigureAwait(false);
+            foreach (var e in first ? block.Seek(start) : block.All())
+            {
+                yield return e;
+            }
+
+            first = false;
+        }
+    }
+
+    public bool TryRef()
+    {
+        while (true)
+        {
+            var r = Volatile.Read(ref _refs);
+            if (r <= 0)
+            {
+                return false;
+            }
+
+            if (Interlocked.CompareExchange(ref _refs, r + 1, r) == r)
+            {
+                return true;
+            }
+        }
+    }
+
+    public void Ref()
+    {
+        if (!TryRef())
+        {
+            throw new InvalidOperationException($"table {Id} already released");
+        }
+    }
+
+    public void Unref()
+    {
+        if (Interlocked.Decrement(ref _refs) == 0)
+        {
+            _source.Dispose();
+            lock (_retired)
+            {
+                _retired.ForEach(s => s.Dispose());
+            }
+
+            _cache.Evict(Id);
+            OnReleased?.Invoke(this);
+        }
+    }
+
+    private int FindBlock(ReadOnlySpan<byte> key)
+    {
+        int lo = 0, hi = _index.Length;
+        while (lo < hi)
+        {
+            var mid = (lo + hi) / 2;
+            if (KeyComparer.Compare(_index[mid].LastKey, key) < 0)
+            {
+                lo = mid + 1;
+            }
+            else
+            {
+                hi = mid;
+            }
+        }
+
+        return lo < _index.Length ? lo : -1;
+    }
+
+    private async ValueTask<DataBlock> LoadBlockAsync(int i, CancellationToken cancellationToken)
+    {
+        var h = _index[i];
+        if (_cache.TryGet(Id, h.Offset) is { } cached)
+        {
+            return cached;
+        }
+
+        var raw = await _source.ReadAsync(h.Offset, h.Length, cancellationToken).ConfigureAwait(false);
+        var block = new DataBlock(BlockCodec.Decode(raw, _path, h.Offset), _path);
+        _cache.Add(Id, h.Offset, block);
+        return block;
+    }
+}

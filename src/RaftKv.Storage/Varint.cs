@@ -1,0 +1,51 @@
+namespace RaftKv.Storage;
+
+/// <summary>LEB128 unsigned varints used by the block and manifest encodings.</summary>
+public static class Varint
+{
+    public static void Write(List<byte> output, ulong value)
+    {
+        while (value >= 0x80)
+        {
+            output.Add((byte)(value | 0x80));
+            value >>= 7;
+        }
+
+        output.Add((byte)value);
+    }
+
+    public static int Write(Span<byte> output, ulong value)
+    {
+        var i = 0;
+        while (value >= 0x80)
+        {
+            output[i++] = (byte)(value | 0x80);
+            value >>= 7;
+        }
+
+        output[i++] = (byte)value;
+        return i;
+    }
+
+    /// <summary>Reads a varint at <paramref name="pos"/> and advances it; throws <see cref="FormatException"/> on overrun.</summary>
+    public static ulong Read(ReadOnlySpan<byte> input, ref int pos)
+    {
+        ulong result = 0;
+        for (var shift = 0; shift < 64; shift += 7)
+        {
+            if (pos >= input.Length)
+            {
+                throw new FormatException("truncated varint");
+            }
+
+            var b = input[pos++];
+            result |= (ulong)(b & 0x7F) << shift;
+            if (b < 0x80)
+            {
+                return result;
+            }
+        }
+
+        throw new FormatException("varint too long");
+    }
+}

@@ -1,0 +1,190 @@
+using RaftKv.Storage.IO;
+using static RaftKv.Storage.Tests.Helpers;
+
+namespace RaftKv.Storage.Tests;
+
+public sealed class LsmStoreTests
+{
+    private static LsmOptions Options(string dir, IFileSystem? fs = null, IRemoteTableStore? remote = null) => new()
+    {
+        Directory = dir,
+        FileSystem = fs ?? PhysicalFileSystem.Instance,
+        MemtableMaxBytes = 64 << 10,
+        BackgroundWork = false,
+        BlockSize = 512,
+        TargetFileBytes = 16 << 10,
+        L1TargetBytes = 32 << 10,
+        RemoteStore = remote,
+    };
+
+    [Fact]
+    public async Task PutGetDeleteAcrossFlushAndReopen()
+    {
+        using var tmp = new TempDir();
+        await using (var store = await LsmStore.OpenAsync(Options(tmp.Path)))
+        {
+            store.Apply(1, [WriteOp.Put(B("a"), B("1")), WriteOp.Put(B("b"), B("2"))]);
+            Assert.Equal(Tier.Memory, (await store.GetAsync(B("a"), 0))!.Value.Tier);
+            await store.FlushAsync();
+            Assert.Equal(1, store.DurableIndex);
+            var a = await store.GetAsync(B("a"), 0);
+            Assert.Equal("1", S(a!.Value.Value));
+            Assert.Equal(Tier.Disk, a.Value.Tier);
+            Assert.Equal(1, a.Value.Version);
+            store.Apply(2, [WriteOp.Delete(B("a"))]);
+            Assert.Null(await store.GetAsync(B("a"), 0));
+            await store.FlushAsync();
+        }
+
+        await using (var store = await LsmStore.OpenAsync(Options(tmp.Path)))
+        {
+            Assert.Equal(2, store.DurableIndex);
+            Assert.Equal(2, store.AppliedIndex);
+            Assert.Null(await store.GetAsync(B("a"), 0));
+            Assert.Equal("2", S((await store.GetAsync(B("b"), 0))!.Value.Value));
+            store.Apply(2, [WriteOp.Put(B("a"), B("replayed"))]); // index ≤ applied: ignored
+            Assert.Null(await store.GetAsync(B("a"), 0));
+        }
+    }
+
+    [Fact]
+    public async Task TtlIsJudgedAgainstTheCallersClockAndDroppedByCompaction()
+    {
+        using var tmp = new TempDir();
+        await using var store = await LsmStore.OpenAsync(Options(tmp.Path));
+        store.Apply(1, [WriteOp.Put(B("t"), B("v"), expiresAtUnixMs: 1000), WriteOp.Put(B("p"), B("v"))]);
+        Assert.NotNull(await store.GetAsync(B("t"), 999));
+        Assert.Null(await store.GetAsync(B("t"), 1000));
+        Assert.Single(await ScanAll(store, now: 1000));
+        await store.CompactAsync(1000);
+        Assert.Null(await store.GetAsync(B("t"), 0)); // physically gone after compaction at the bottom level
+        Assert.Equal(1, store.GetStats().DiskEntries);
+    }
+
+    [Fact]
+    public async Task ScanHonoursRangeLimitAndShadowing()
+    {
+        using var tmp = new TempDir();
+        await using var store = await LsmStore.OpenAsync(Options(tmp.Path));
+        long idx = 0;
+        for (var i = 0; i < 300; i++)
+        {
+            store.Apply(++idx, [WriteOp.Put(B($"k{i:D4}"), B($"v{i}"))]);
+        }
+
+        await store.FlushAsync();
+        for (var i = 0; i < 300; i += 3)
+        {
+            store.Apply(++idx, [WriteOp.Delete(B($"k{i:D4}"))]);
+        }
+
+        store.Apply(++idx, [WriteOp.Put(B("k0001"), B("new"))]);
+        var all = await ScanAll(store, "k0000", "k0010");
+        Assert.Equal(["k0001", "k0002", "k0004", "k0005", "k0007", "k0008"], all.Select(e => S(e.Key)));
+        Assert.Equal("new", S(all[0].Value));
+        Assert.Equal(3, (await ScanAll(store, "k", "", limit: 3)).Count);
+        Assert.Equal(200, (await ScanAll(store)).Count);
+    }
+
+    [Fact]
+    public async Task ScanSeesAConsistentPointInTime()
+    {
+        using var tmp = new TempDir();
+        await using var store = await LsmStore.OpenAsync(Options(tmp.Path));
+        for (var i = 0; i < 1000; i++)
+        {
+            store.Apply(i + 1, [WriteOp.Put(B($"k{i:D4}"), B("old"))]);
+        }
+
+        var seen = new List<KvEntry>();
+        var applied = false;
+        await foreach (var e in store.ScanAsync(B(""), B(""), 0, 0))
+        {
+            seen.Add(e);
+            if (!applied)
+            {
+                store.Apply(5000, [WriteOp.Put(B("k0999"), B("new")), WriteOp.Put(B("k9999"), B("new"))]);
+                applied = true;
+            }
+        }
+
+        Assert.Equal(1000, seen.Count);
+        Assert.All(seen, e => Assert.Equal("old", S(e.Value)));
+    }
+
+    [Fact]
+    public async Task CheckpointAndIngestReplaceTheWholeState()
+    {
+        using var a = new TempDir();
+        using var b = new TempDir();
+        using var cp = new TempDir();
+        await using var source = await LsmStore.OpenAsync(Options(a.Path));
+        for (var i = 0; i < 500; i++)
+        {
+            source.Apply(i + 1, [WriteOp.Put(B($"k{i:D4}"), B($"v{i}"))]);
+        }
+
+        var index = await source.CheckpointAsync(Path.Combine(cp.Path, "snap"));
+        Assert.Equal(500, index);
+
+        await using var target = await LsmStore.OpenAsync(Options(b.Path));
+        target.Apply(1, [WriteOp.Put(B("zzz"), B("stale"))]);
+        await target.IngestAsync(Path.Combine(cp.Path, "snap"));
+        Assert.Equal(500, target.AppliedIndex);
+        Assert.Equal(500, target.DurableIndex);
+        Assert.Null(await target.GetAsync(B("zzz"), 0));
+        Assert.Equal(500, (await ScanAll(target)).Count);
+        await target.DisposeAsync();
+        await using var reopened = await LsmStore.OpenAsync(Options(b.Path));
+        Assert.Equal("v42", S((await reopened.GetAsync(B("k0042"), 0))!.Value.Value));
+    }
+
+    [Fact]
+    public async Task ArchivedTablesAreReadFromTheObjectTierAndDeletedAfterCompaction()
+    {
+        using var dir = new TempDir();
+        using var objects = new TempDir();
+        var remote = new DirectoryRemoteTableStore(objects.Path);
+        await using var store = await LsmStore.OpenAsync(Options(dir.Path, remote: remote));
+        for (var i = 0; i < 200; i++)
+        {
+            store.Apply(i + 1, [WriteOp.Put(B($"k{i:D4}"), B($"v{i}"))]);
+        }
+
+        await store.FlushAsync();
+        var table = Assert.Single(store.ListTables());
+        Assert.True(await store.ArchiveTableAsync(table.Id, "node-1/t1.sst"));
+        Assert.True(store.ListTables().Single().IsRemote);
+        Assert.Equal(0, store.LocalDiskBytes);
+        var hit = await store.GetAsync(B("k0100"), 0);
+        Assert.Equal(Tier.Object, hit!.Value.Tier);
+        Assert.Equal("v100", S(hit.Value.Value));
+
+        remote.Available = false;
+        await Assert.ThrowsAsync<RemoteTierUnavailableException>(async () => await store.GetAsync(B("k0150"), 0));
+        store.Apply(1000, [WriteOp.Put(B("new"), B("x"))]); // writes are unaffected
+        remote.Available = true;
+
+        await store.CompactAsync(0);
+        Assert.All(store.ListTables(), t => Assert.False(t.IsRemote));
+        Assert.Equal(1, remote.Deletes);
+        Assert.Equal(201, (await ScanAll(store)).Count);
+    }
+
+    [Fact]
+    public async Task ArchivedTablesSurviveReopen()
+    {
+        using var dir = new TempDir();
+        using var objects = new TempDir();
+        var remote = new DirectoryRemoteTableStore(objects.Path);
+        await using (var store = await LsmStore.OpenAsync(Options(dir.Path, remote: remote)))
+        {
+            store.Apply(1, [WriteOp.Put(B("a"), B("1"))]);
+            await store.FlushAsync();
+            Assert.True(await store.ArchiveTableAsync(store.ListTables()[0].Id, "n/a.sst"));
+        }
+
+        await using var again = await LsmStore.OpenAsync(Options(dir.Path, remote: remote));
+        Assert.Equal(Tier.Object, (await again.GetAsync(B("a"), 0))!.Value.Tier);
+    }
+}
