@@ -1,0 +1,166 @@
+using System.Text;
+using RaftKv.Replication.Api;
+using RaftKv.Storage;
+
+namespace RaftKv.Replication.Commands;
+
+/// <summary>
+/// Compact, versioned binary encoding of <see cref="KvCommand"/> (the Raft log entry payload).
+/// </summary>
+/// <remarks>
+/// Layout: <c>magic:u8 (0x4B 'K') version:u8 kind:u8 timestamp:varint requestId:optbytes</c>, then
+/// for a Txn: <c>compares:varint compare* success:varint op* failure:varint op*</c>.
+/// <c>compare := key:bytes target:u8 op:u8 version:varint value:optbytes exists:u8</c>;
+/// <c>op := kind:u8 key:bytes value:optbytes rangeEnd:optbytes flags:u8 (bit0 prefix, bit1 prevKv) ttlMs:varint</c>.
+/// <c>bytes := length:varint data</c>; <c>optbytes := (length+1):varint data</c> with 0 meaning null.
+/// A payload with another magic or version is rejected with <see cref="UnsupportedCommandVersionException"/>:
+/// a node must never guess at entries written by a newer release.
+/// </remarks>
+public static class CommandCodec
+{
+    public const byte Magic = 0x4B;
+    public const byte CurrentVersion = 1;
+
+    public static byte[] Encode(KvCommand command)
+    {
+        var b = new List<byte>(64);
+        b.Add(Magic);
+        b.Add(CurrentVersion);
+        b.Add((byte)command.Kind);
+        Varint.Write(b, (ulong)command.TimestampUnixMs);
+        WriteOpt(b, command.RequestId is null ? null : Encoding.UTF8.GetBytes(command.RequestId));
+        if (command.Kind == CommandKind.Txn)
+        {
+            var txn = command.Txn ?? throw new ArgumentException("txn command without a transaction", nameof(command));
+            Varint.Write(b, (ulong)txn.Compares.Count);
+            foreach (var c in txn.Compares)
+            {
+                WriteBytes(b, c.Key);
+                b.Add((byte)c.Target);
+                b.Add((byte)c.Op);
+                Varint.Write(b, (ulong)c.Version);
+                WriteOpt(b, c.Value);
+                b.Add(c.Exists ? (byte)1 : (byte)0);
+            }
+
+            WriteOps(b, txn.Success);
+            WriteOps(b, txn.Failure);
+        }
+
+        return b.ToArray();
+    }
+
+    public static KvCommand Decode(ReadOnlySpan<byte> data)
+    {
+        if (data.Length < 3 || data[0] != Magic)
+        {
+            throw new UnsupportedCommandVersionException($"log entry is not a RaftKv command (first byte 0x{(data.Length > 0 ? data[0] : 0):X2})");
+        }
+
+        if (data[1] != CurrentVersion)
+        {
+            throw new UnsupportedCommandVersionException($"log entry has command format version {data[1]}; this node understands only version {CurrentVersion}");
+        }
+
+        var p = data.ToArray();
+        var pos = 2;
+        var kind = (CommandKind)p[pos++];
+        var ts = (long)Varint.Read(p, ref pos);
+        var rid = ReadOpt(p, ref pos) is { } r ? Encoding.UTF8.GetString(r) : null;
+        switch (kind)
+        {
+            case CommandKind.Tick:
+                return new KvCommand(kind, ts, rid, null);
+            case CommandKind.Txn:
+                var n = (int)Varint.Read(p, ref pos);
+                var compares = new List<KvCompare>(n);
+                for (var i = 0; i < n; i++)
+                {
+                    var key = ReadBytes(p, ref pos);
+                    var target = (CompareTarget)p[pos++];
+                    var op = (CompareOp)p[pos++];
+                    var version = (long)Varint.Read(p, ref pos);
+                    var value = ReadOpt(p, ref pos);
+                    var exists = p[pos++] != 0;
+                    compares.Add(new KvCompare(key, target, op, version, value, exists));
+                }
+
+                var success = ReadOps(p, ref pos);
+                var failure = ReadOps(p, ref pos);
+                return new KvCommand(kind, ts, rid, new KvTxn(compares, success, failure, rid));
+            default:
+                throw new UnsupportedCommandVersionException($"unknown command kind {(byte)kind}");
+        }
+    }
+
+    private static void WriteOps(List<byte> b, IReadOnlyList<KvOp> ops)
+    {
+        Varint.Write(b, (ulong)ops.Count);
+        foreach (var op in ops)
+        {
+            b.Add((byte)op.Kind);
+            WriteBytes(b, op.Key);
+            WriteOpt(b, op.Value);
+            WriteOpt(b, op.RangeEnd);
+            b.Add((byte)((op.Prefix ? 1 : 0) | (op.PrevKv ? 2 : 0)));
+            Varint.Write(b, (ulong)op.TtlMs);
+        }
+    }
+
+    private static List<KvOp> ReadOps(byte[] p, ref int pos)
+    {
+        var n = (int)Varint.Read(p, ref pos);
+        var ops = new List<KvOp>(n);
+        for (var i = 0; i < n; i++)
+        {
+            var kind = (KvOpKind)p[pos++];
+            var key = ReadBytes(p, ref pos);
+            var value = ReadOpt(p, ref pos);
+            var end = ReadOpt(p, ref pos);
+            var flags = p[pos++];
+            var ttl = (long)Varint.Read(p, ref pos);
+            ops.Add(new KvOp(kind, key, value, end, (flags & 1) != 0, ttl, (flags & 2) != 0));
+        }
+
+        return ops;
+    }
+
+    private static void WriteBytes(List<byte> b, byte[] data)
+    {
+        Varint.Write(b, (ulong)data.Length);
+        b.AddRange(data);
+    }
+
+    private static void WriteOpt(List<byte> b, byte[]? data)
+    {
+        if (data is null)
+        {
+            Varint.Write(b, 0);
+            return;
+        }
+
+        Varint.Write(b, (ulong)data.Length + 1);
+        b.AddRange(data);
+    }
+
+    private static byte[] ReadBytes(byte[] p, ref int pos)
+    {
+        var n = (int)Varint.Read(p, ref pos);
+        var r = p.AsSpan(pos, n).ToArray();
+        pos += n;
+        return r;
+    }
+
+    private static byte[]? ReadOpt(byte[] p, ref int pos)
+    {
+        var n = (int)Varint.Read(p, ref pos);
+        if (n == 0)
+        {
+            return null;
+        }
+
+        var r = p.AsSpan(pos, n - 1).ToArray();
+        pos += n - 1;
+        return r;
+    }
+}

@@ -1,0 +1,21 @@
+using RaftKv.Replication.Api;
+
+namespace RaftKv.Replication.Commands;
+
+/// <summary>The kinds of replicated commands.</summary>
+public enum CommandKind : byte
+{
+    /// <summary>An atomic transaction (plain puts and deletes are single-op transactions).</summary>
+    Txn = 1,
+
+    /// <summary>Advances the logical clock only (proposed by an idle leader so TTLs expire).</summary>
+    Tick = 2,
+}
+
+/// <summary>A decoded log entry payload.</summary>
+/// <param name="Kind">Txn or Tick.</param>
+/// <param name="TimestampUnixMs">The leader's wall clock when it proposed the command; the state
+/// machine's logical clock is the maximum of these.</param>
+/// <param name="RequestId">Optional client request id for exactly-once retries.</param>
+/// <param name="Txn">The transaction (null for ticks).</param>
+public sealed record KvCommand(CommandKind Kind, long TimestampUnixMs, string? RequestId, KvTxn? Txn);

@@ -1,0 +1,90 @@
+using RaftKv.Replication.Commands;
+
+namespace RaftKv.Replication;
+
+public sealed partial class KvNode
+{
+    /// <summary>Entries applied since the last snapshot that trigger a new one (and log truncation).</summary>
+    public long SnapshotEveryEntries { get; init; } = 50_000;
+
+    /// <summary>An idle leader proposes a Tick so the logical clock (and TTL expiry) keeps moving.</summary>
+    private async Task TickLoopAsync()
+    {
+        var token = _stop.Token;
+        using var timer = new PeriodicTimer(_options.TickInterval, _options.TimeProvider);
+        while (await WaitTickAsync(timer, token).ConfigureAwait(false) && !token.IsCancellationRequested)
+        {
+            if (!IsLeader || Environment.TickCount64 - Interlocked.Read(ref _lastWriteTicks) < _options.TickInterval.TotalMilliseconds)
+            {
+                continue;
+            }
+
+            try
+            {
+                await ProposeAsync(new KvCommand(CommandKind.Tick, NextTimestamp(), null, null), token).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                LogBackgroundError(_logger, "tick", e.Message);
+            }
+        }
+    }
+
+    private async Task SnapshotLoopAsync()
+    {
+        var token = _stop.Token;
+        var lastSnapshotAt = Environment.TickCount64;
+        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(2));
+        while (await WaitTickAsync(timer, token).ConfigureAwait(false) && !token.IsCancellationRequested)
+        {
+            var snapshotIndex = _state.Snapshot?.Index ?? 0;
+            var applied = _store.AppliedIndex;
+            var due = applied - snapshotIndex >= SnapshotEveryEntries
+                || (applied > snapshotIndex && Environment.TickCount64 - lastSnapshotAt > 60_000);
+            if (!due)
+            {
+                continue;
+            }
+
+            try
+            {
+                await _state.TakeSnapshotAsync(token).ConfigureAwait(false);
+                lastSnapshotAt = Environment.TickCount64;
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                LogBackgroundError(_logger, "snapshot", e.Message);
+            }
+        }
+    }
+
+    private async Task MetadataLoopAsync()
+    {
+        var token = _stop.Token;
+        using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(500));
+        do
+        {
+            try
+            {
+                await RefreshMetadataAsync(token).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                LogBackgroundError(_logger, "metadata", e.Message);
+            }
+        }
+        while (await WaitTickAsync(timer, token).ConfigureAwait(false) && !token.IsCancellationRequested);
+    }
+
+    private static async Task<bool> WaitTickAsync(PeriodicTimer timer, CancellationToken token)
+    {
+        try
+        {
+            return await timer.WaitForNextTickAsync(token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            return false;
+        }
+    }
+}

@@ -1,0 +1,140 @@
+using System.Globalization;
+using System.Net;
+using RaftKv.Replication.Api;
+using NotLeaderException = RaftKv.Replication.Api.NotLeaderException;
+
+namespace RaftKv.Replication;
+
+public sealed partial class KvNode
+{
+    /// <summary>Whether this node currently holds leadership.</summary>
+    public bool IsLeader => _cluster.Leader is { IsRemote: false } && !_cluster.LeadershipToken.IsCancellationRequested;
+
+    public NodeStatus GetStatus()
+    {
+        var members = Members();
+        var leader = members.FirstOrDefault(m => m.IsLeader);
+        return new NodeStatus
+        {
+            NodeId = NodeId,
+            Term = ((DotNext.Net.Cluster.Consensus.Raft.IPersistentState)_wal).Term,
+            Role = IsLeader ? "leader" : _cluster.Standby ? "standby" : leader is null ? "candidate" : "follower",
+            LeaderId = leader?.Id,
+            Leader = leader,
+            CommitIndex = _wal.LastCommittedEntryIndex,
+            AppliedIndex = _wal.LastAppliedIndex,
+            DurableIndex = _store.DurableIndex,
+            LastLogIndex = _wal.LastEntryIndex,
+            LogicalClockUnixMs = _state.LogicalClock,
+            SnapshotsSent = Interlocked.Read(ref _state.SnapshotsTaken),
+            SnapshotsInstalled = Interlocked.Read(ref _state.SnapshotsInstalled),
+            Members = members,
+        };
+    }
+
+    private List<MemberInfo> Members()
+    {
+        var leader = _cluster.Leader;
+        var result = new List<MemberInfo>();
+        foreach (var m in _cluster.Members)
+        {
+            (long Id, string Grpc, string Http) meta;
+            lock (_metaLock)
+            {
+                meta = _memberMeta.TryGetValue(m.EndPoint, out var known) ? known : (0, string.Empty, string.Empty);
+            }
+
+            if (!m.IsRemote)
+            {
+                meta = (NodeId, _options.GrpcAdvertise, _options.HttpAdvertise);
+            }
+
+            result.Add(new MemberInfo(
+                meta.Id,
+                m.EndPoint.ToString() ?? string.Empty,
+                meta.Grpc,
+                meta.Http,
+                leader is not null && Equals(leader.EndPoint, m.EndPoint),
+                !m.IsRemote,
+                !m.IsRemote || m.Status == DotNext.Net.Cluster.ClusterMemberStatus.Available));
+        }
+
+        return result.OrderBy(m => m.Id).ToList();
+    }
+
+    public async Task AddMemberAsync(MemberInfo member, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(member);
+        if (!IsLeader)
+        {
+            throw new NotLeaderException(GetStatus().Leader);
+        }
+
+        var ep = EndPoints.Resolve(member.RaftAddress, TimeSpan.FromSeconds(5));
+        if (!await _cluster.AddMemberAsync(ep, cancellationToken).ConfigureAwait(false))
+        {
+            throw new UnavailableException($"member {member.RaftAddress} could not be added (unreachable, or the change did not commit)");
+        }
+    }
+
+    public async Task RemoveMemberAsync(long id, CancellationToken cancellationToken = default)
+    {
+        if (!IsLeader)
+        {
+            throw new NotLeaderException(GetStatus().Leader);
+        }
+
+        var target = Members().FirstOrDefault(m => m.Id == id) ?? throw new ArgumentException($"no member with id {id}");
+        var ep = _cluster.Members.First(m => (m.EndPoint.ToString() ?? string.Empty) == target.RaftAddress).EndPoint;
+        if (!await _cluster.RemoveMemberAsync(ep, cancellationToken).ConfigureAwait(false))
+        {
+            throw new UnavailableException($"member {id} could not be removed");
+        }
+    }
+
+    public async Task FlushAsync(CancellationToken cancellationToken = default)
+    {
+        await _store.FlushAsync(cancellationToken).ConfigureAwait(false);
+        await _state.TakeSnapshotAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    public Task CompactAsync(CancellationToken cancellationToken = default)
+        => _store.CompactAsync(_state.LogicalClock, cancellationToken);
+
+    private async Task RefreshMetadataAsync(CancellationToken token)
+    {
+        foreach (var m in _cluster.Members)
+        {
+            if (!m.IsRemote)
+            {
+                continue;
+            }
+
+            lock (_metaLock)
+            {
+                if (_memberMeta.ContainsKey(m.EndPoint))
+                {
+                    continue;
+                }
+            }
+
+            try
+            {
+                using var timeout = CancellationTokenSource.CreateLinkedTokenSource(token);
+                timeout.CancelAfter(_options.RequestTimeout);
+                var meta = await m.GetMetadataAsync(refresh: true, timeout.Token).ConfigureAwait(false);
+                var id = meta.TryGetValue(MetaNodeId, out var s) && long.TryParse(s, CultureInfo.InvariantCulture, out var parsed) ? parsed : 0;
+                lock (_metaLock)
+                {
+                    _memberMeta[m.EndPoint] = (id, meta.GetValueOrDefault(MetaGrpc, string.Empty), meta.GetValueOrDefault(MetaHttp, string.Empty));
+                }
+            }
+            catch (Exception e) when (e is not OperationCanceledException || !token.IsCancellationRequested)
+            {
+                // Unreachable right now; try again on the next round.
+            }
+        }
+    }
+
+    private static bool Equals(EndPoint? a, EndPoint? b) => a is not null && b is not null && a.Equals(b);
+}

@@ -1,0 +1,124 @@
+using RaftKv.Replication.Api;
+using RaftKv.Replication.Commands;
+using RaftKv.Replication.State;
+using DotNextNotLeader = DotNext.Net.Cluster.Consensus.Raft.NotLeaderException;
+
+namespace RaftKv.Replication;
+
+public sealed partial class KvNode
+{
+    public async Task<TxnResult> WriteAsync(KvTxn txn, CancellationToken cancellationToken = default)
+    {
+        Validate(txn);
+        var result = await ProposeAsync(new KvCommand(CommandKind.Txn, NextTimestamp(), txn.RequestId, txn), cancellationToken).ConfigureAwait(false);
+        Interlocked.Exchange(ref _lastWriteTicks, Environment.TickCount64);
+        return result;
+    }
+
+    private async Task<TxnResult> ProposeAsync(KvCommand command, CancellationToken cancellationToken)
+    {
+        if (!IsLeader)
+        {
+            _metrics.Proposals.Add(1, new KeyValuePair<string, object?>("outcome", "not_leader"));
+            throw new NotLeaderException(GetStatus().Leader);
+        }
+
+        var holder = new ApplyResult();
+        var entry = new KvLogEntry(CommandCodec.Encode(command), ((DotNext.Net.Cluster.Consensus.Raft.IPersistentState)_wal).Term) { Context = holder };
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _stop.Token);
+        timeout.CancelAfter(_options.OperationTimeout);
+        try
+        {
+            await _cluster.ReplicateAsync(entry, timeout.Token).ConfigureAwait(false);
+            var result = await holder.Task.WaitAsync(timeout.Token).ConfigureAwait(false);
+            _metrics.Proposals.Add(1, new KeyValuePair<string, object?>("outcome", "ok"));
+            return result;
+        }
+        catch (DotNextNotLeader)
+        {
+            // The entry may still commit under the new leader: clients retry with the same request id.
+            _metrics.Proposals.Add(1, new KeyValuePair<string, object?>("outcome", "not_leader"));
+            throw new NotLeaderException(GetStatus().Leader);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            _metrics.Proposals.Add(1, new KeyValuePair<string, object?>("outcome", "timeout"));
+            throw new UnavailableException("the write was not committed within the deadline (no quorum?); it may still commit", outcomeUnknown: true);
+        }
+        catch (Exception e) when (e is DotNext.Net.Cluster.Consensus.Raft.QuorumUnreachableException or DotNext.Net.Cluster.MemberUnavailableException)
+        {
+            _metrics.Proposals.Add(1, new KeyValuePair<string, object?>("outcome", "unavailable"));
+            throw new UnavailableException(e.Message, outcomeUnknown: true, e);
+        }
+    }
+
+    /// <summary>Leader timestamps are strictly increasing and never behind the logical clock.</summary>
+    private long NextTimestamp()
+    {
+        var now = Math.Max(_options.TimeProvider.GetUtcNow().ToUnixTimeMilliseconds(), _state.LogicalClock);
+        while (true)
+        {
+            var last = Interlocked.Read(ref _lastProposalTs);
+            var next = Math.Max(now, last + 1);
+            if (Interlocked.CompareExchange(ref _lastProposalTs, next, last) == last)
+            {
+                return next;
+            }
+        }
+    }
+
+    private void Validate(KvTxn txn)
+    {
+        if (txn.RequestId is { Length: > 64 })
+        {
+            throw new ArgumentException("request id longer than 64 characters");
+        }
+
+        foreach (var c in txn.Compares)
+        {
+            ValidateKey(c.Key);
+        }
+
+        foreach (var op in txn.Success.Concat(txn.Failure))
+        {
+            if (op.Kind == KvOpKind.DeleteRange && op.Prefix && op.Key.Length == 0)
+            {
+                continue; // delete everything
+            }
+
+            ValidateKey(op.Key);
+            if (op.Kind == KvOpKind.Put && (op.Value?.Length ?? 0) > _options.MaxValueBytes)
+            {
+                throw new ValueTooLargeException($"value is {op.Value!.Length} bytes; the limit is {_options.MaxValueBytes}");
+            }
+
+            if (op.TtlMs < 0)
+            {
+                throw new ArgumentException("ttl must not be negative");
+            }
+
+            if (op.Kind == KvOpKind.DeleteRange && !op.Prefix && op.RangeEnd is { Length: > 0 } end && end.AsSpan().SequenceCompareTo(op.Key) <= 0)
+            {
+                throw new ArgumentException("range end must be greater than the start key");
+            }
+        }
+    }
+
+    private void ValidateKey(byte[] key)
+    {
+        if (key.Length == 0)
+        {
+            throw new ArgumentException("key must not be empty");
+        }
+
+        if (key.Length > _options.MaxKeyBytes)
+        {
+            throw new ValueTooLargeException($"key is {key.Length} bytes; the limit is {_options.MaxKeyBytes}");
+        }
+
+        if (ReservedKeys.IsReserved(key))
+        {
+            throw new ArgumentException("keys starting with 0x00 0xFF are reserved");
+        }
+    }
+}

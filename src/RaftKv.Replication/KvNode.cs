@@ -1,0 +1,183 @@
+using System.Globalization;
+using System.Net;
+using DotNext.Net.Cluster.Consensus.Raft;
+using DotNext.Net.Cluster.Consensus.Raft.StateMachine;
+using Microsoft.Extensions.Logging;
+using RaftKv.Replication.Api;
+using RaftKv.Replication.State;
+using RaftKv.Storage;
+
+namespace RaftKv.Replication;
+
+/// <summary>
+/// A replica: DotNext's <see cref="RaftCluster"/> over TCP, its <see cref="WriteAheadLog"/>
+/// (fsync on commit) and <see cref="KvState"/> over the LSM store.
+/// </summary>
+/// <remarks>
+/// Layout of <see cref="KvNodeOptions.DataDir"/>: <c>raft/</c> (WAL), <c>lsm/</c> (store),
+/// <c>snapshots/</c> (checkpoints = Raft snapshots). Start-up order matters: open the store,
+/// restore the state machine's snapshot, only then construct the WAL (it reads the snapshot index
+/// to know where replay starts), then start the cluster.
+/// </remarks>
+public sealed partial class KvNode : IKvNode
+{
+    internal const string MetaNodeId = "raftkv-node-id";
+    internal const string MetaGrpc = "raftkv-grpc";
+    internal const string MetaHttp = "raftkv-http";
+
+    private readonly KvNodeOptions _options;
+    private readonly ILogger _logger;
+    private readonly LsmStore _store;
+    private readonly KvState _state;
+    private readonly WriteAheadLog _wal;
+    private readonly RaftCluster _cluster;
+    private readonly CancellationTokenSource _stop = new();
+    private readonly Dictionary<EndPoint, (long Id, string Grpc, string Http)> _memberMeta = [];
+    private readonly Lock _metaLock = new();
+    private readonly Metrics _metrics;
+    private Task _background = Task.CompletedTask;
+    private long _lastProposalTs;
+    private long _lastWriteTicks;
+    private int _stopped;
+
+    private KvNode(KvNodeOptions options, ILoggerFactory loggerFactory, LsmStore store, KvState state, WriteAheadLog wal, RaftCluster cluster)
+    {
+        _options = options;
+        _logger = loggerFactory.CreateLogger<KvNode>();
+        _store = store;
+        _state = state;
+        _wal = wal;
+        _cluster = cluster;
+        _metrics = new Metrics(this);
+    }
+
+    public long NodeId => _options.NodeId;
+
+    public IKvStore Store => _store;
+
+    /// <summary>The LSM store (also an <see cref="ITieredStore"/> for the archiver).</summary>
+    public LsmStore LsmStore => _store;
+
+    /// <summary>Opens storage, restores the state machine and builds the Raft node (not started yet).</summary>
+    public static async Task<KvNode> CreateAsync(KvNodeOptions options, ILoggerFactory loggerFactory, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var dataDir = Path.GetFullPath(options.DataDir);
+        Directory.CreateDirectory(dataDir);
+        var store = await LsmStore.OpenAsync(
+            new LsmOptions
+            {
+                Directory = Path.Combine(dataDir, "lsm"),
+                MemtableMaxBytes = options.MemtableMaxBytes,
+                MemtableMaxEntries = options.MemtableMaxEntries,
+                RemoteStore = options.RemoteStore,
+                TimeProvider = options.TimeProvider,
+                Logger = loggerFactory.CreateLogger<LsmStore>(),
+            },
+            cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var state = await KvState.RestoreAsync(store, Path.Combine(dataDir, "snapshots"), loggerFactory.CreateLogger<KvState>(), options.TimeProvider, cancellationToken).ConfigureAwait(false);
+            var wal = new WriteAheadLog(
+                new WriteAheadLog.Options
+                {
+                    Location = Path.Combine(dataDir, "raft"),
+                    MemoryManagement = WriteAheadLog.MemoryManagementStrategy.SharedMemory,
+                },
+                state);
+
+            var resolve = TimeSpan.FromSeconds(60);
+            var self = EndPoints.Resolve(options.RaftAdvertise, resolve);
+            var listen = EndPoints.Resolve(options.RaftListen, resolve);
+            var storage = new StaticMembershipStorage();
+            var builder = storage.CreateInitialConfigurationBuilder();
+            builder.Add(self);
+            foreach (var (id, address) in options.Peers)
+            {
+                if (id == options.NodeId)
+                {
+                    continue;
+                }
+
+                var ep = EndPoints.Resolve(address, resolve);
+                builder.Add(ep);
+            }
+
+            builder.Build();
+            var config = new RaftCluster.TcpConfiguration(listen)
+            {
+                PublicEndPoint = self,
+                LowerElectionTimeout = (int)options.ElectionTimeoutLower.TotalMilliseconds,
+                UpperElectionTimeout = (int)options.ElectionTimeoutUpper.TotalMilliseconds,
+                RequestTimeout = options.RequestTimeout,
+                ConnectTimeout = options.RequestTimeout,
+                ColdStart = false,
+                ConfigurationStorage = storage,
+                LoggerFactory = loggerFactory,
+                TransmissionBlockSize = 65536,
+            };
+            config.Metadata[MetaNodeId] = options.NodeId.ToString(CultureInfo.InvariantCulture);
+            config.Metadata[MetaGrpc] = options.GrpcAdvertise;
+            config.Metadata[MetaHttp] = options.HttpAdvertise;
+            var cluster = new RaftCluster(config) { AuditTrail = wal };
+            return new KvNode(options, loggerFactory, store, state, wal, cluster);
+        }
+        catch
+        {
+            await store.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    public async Task StartAsync(CancellationToken cancellationToken = default)
+    {
+        await _wal.InitializeAsync(cancellationToken).ConfigureAwait(false); // replays committed entries past the snapshot
+        await _cluster.StartAsync(cancellationToken).ConfigureAwait(false);
+        _background = Task.WhenAll(Task.Run(TickLoopAsync, CancellationToken.None), Task.Run(SnapshotLoopAsync, CancellationToken.None), Task.Run(MetadataLoopAsync, CancellationToken.None));
+        LogStarted(_logger, NodeId, _options.RaftAdvertise, _options.Peers.Count);
+    }
+
+    public async Task StopAsync(CancellationToken cancellationToken = default)
+    {
+        if (Interlocked.Exchange(ref _stopped, 1) != 0)
+        {
+            return;
+        }
+
+        await _stop.CancelAsync().ConfigureAwait(false);
+        await _background.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        try
+        {
+            await _cluster.StopAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            LogStopError(_logger, e);
+        }
+
+        await _wal.DisposeAsync().ConfigureAwait(false);
+        try
+        {
+            await _store.FlushAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (IOException e)
+        {
+            LogStopError(_logger, e);
+        }
+
+        await _store.DisposeAsync().ConfigureAwait(false);
+        _cluster.Dispose();
+        _metrics.Dispose();
+    }
+
+    public async ValueTask DisposeAsync() => await StopAsync().ConfigureAwait(false);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Node {NodeId} started; Raft at {Address}, {PeerCount} configured peers")]
+    private static partial void LogStarted(ILogger logger, long nodeId, string address, int peerCount);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Error while stopping")]
+    private static partial void LogStopError(ILogger logger, Exception error);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Background task {Task} failed: {Error}")]
+    private static partial void LogBackgroundError(ILogger logger, string task, string error);
+}

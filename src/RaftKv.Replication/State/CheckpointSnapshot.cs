@@ -1,0 +1,32 @@
+using DotNext.IO;
+using DotNext.Net.Cluster.Consensus.Raft.StateMachine;
+
+namespace RaftKv.Replication.State;
+
+/// <summary>
+/// The Raft snapshot at <see cref="Index"/>: an immutable LSM checkpoint directory
+/// (<c>snapshots/{index}-{term}</c>), streamed to lagging followers by <see cref="SnapshotPacker"/>.
+/// </summary>
+internal sealed class CheckpointSnapshot(string directory, long index, long term, DateTimeOffset timestamp) : ISnapshot
+{
+    private readonly long _length = SnapshotPacker.ComputeLength(directory);
+
+    public string Directory { get; } = directory;
+
+    public long Index { get; } = index;
+
+    public long Term { get; } = term;
+
+    public DateTimeOffset Timestamp { get; } = timestamp;
+
+    public int? CommandId => null;
+
+    public bool IsConfiguration => false;
+
+    bool IDataTransferObject.IsReusable => true;
+
+    long? IDataTransferObject.Length => _length;
+
+    ValueTask IDataTransferObject.WriteToAsync<TWriter>(TWriter writer, CancellationToken token)
+        => SnapshotPacker.WriteAsync(Directory, writer, token);
+}

@@ -1,0 +1,255 @@
+using System.Buffers;
+using System.Buffers.Binary;
+using DotNext.IO;
+using DotNext.Net.Cluster.Consensus.Raft.StateMachine;
+using RaftKv.Replication.Api;
+using RaftKv.Replication.Commands;
+using RaftKv.Storage;
+
+namespace RaftKv.Replication.State;
+
+internal sealed partial class KvState
+{
+    /// <summary>How long a request id is remembered for exactly-once retries (logical time).</summary>
+    public static readonly TimeSpan RequestIdRetention = TimeSpan.FromMinutes(10);
+
+    public async ValueTask<long> ApplyAsync(LogEntry entry, CancellationToken token)
+    {
+        if (entry.IsSnapshot)
+        {
+            return await InstallSnapshotAsync(entry, token).ConfigureAwait(false);
+        }
+
+        RecordTerm(entry.Index, entry.Term);
+        var holder = entry.Context as ApplyResult;
+        if (entry.IsConfiguration || entry.Length is 0 || !TryGetPayload(entry, out var payload))
+        {
+            _store.Advance(entry.Index);
+            return entry.Index;
+        }
+
+        var command = CommandCodec.Decode(payload); // unknown versions throw: the node stops applying rather than guess
+        try
+        {
+            var result = await ApplyCommandAsync(entry.Index, command, token).ConfigureAwait(false);
+            holder?.Set(result);
+        }
+        catch (Exception e) when (e is not OperationCanceledException && holder is not null)
+        {
+            holder.Fail(e);
+            throw;
+        }
+
+        return entry.Index;
+    }
+
+    private static bool TryGetPayload(in LogEntry entry, out byte[] payload)
+    {
+        if (entry.TryGetPayload(out var seq))
+        {
+            payload = seq.ToArray();
+            return payload.Length > 0;
+        }
+
+        payload = [];
+        return false;
+    }
+
+    private async ValueTask<TxnResult> ApplyCommandAsync(long index, KvCommand command, CancellationToken token)
+    {
+        var clock = Math.Max(LogicalClock, command.TimestampUnixMs);
+        Interlocked.Exchange(ref _clock, clock);
+        _store.LogicalClockUnixMs = clock;
+        var clockOp = WriteOp.Put(ReservedKeys.Clock, BitConverter.GetBytes(clock));
+        if (index <= _store.AppliedIndex)
+        {
+            return new TxnResult(index, true, []); // replay of an entry already in the store
+        }
+
+        if (command.Kind == CommandKind.Tick || command.Txn is null)
+        {
+            _store.Apply(index, [clockOp]);
+            return new TxnResult(index, true, []);
+        }
+
+        if (command.RequestId is { } rid && await _store.GetAsync(ReservedKeys.Request(rid), clock, token).ConfigureAwait(false) is { } seen)
+        {
+            // A retry of a request that already committed: answer with the original outcome.
+            _store.Apply(index, [clockOp]);
+            var span = seen.Value.Span;
+            return new TxnResult(BinaryPrimitives.ReadInt64LittleEndian(span), span[8] != 0, []);
+        }
+
+        var txn = command.Txn;
+        var succeeded = true;
+        foreach (var c in txn.Compares)
+        {
+            if (!await EvaluateAsync(c, clock, token).ConfigureAwait(false))
+            {
+                succeeded = false;
+                break;
+            }
+        }
+
+        var ops = new List<WriteOp>();
+        var events = new List<WatchEvent>();
+        var results = new List<OpResult>();
+        foreach (var op in succeeded ? txn.Success : txn.Failure)
+        {
+            results.Add(await ApplyOpAsync(op, index, clock, ops, events, token).ConfigureAwait(false));
+        }
+
+        ops.Add(clockOp);
+        if (command.RequestId is { } id)
+        {
+            var record = new byte[9];
+            BinaryPrimitives.WriteInt64LittleEndian(record, index);
+            record[8] = succeeded ? (byte)1 : (byte)0;
+            ops.Add(WriteOp.Put(ReservedKeys.Request(id), record, clock + (long)RequestIdRetention.TotalMilliseconds));
+        }
+
+        _store.Apply(index, ops);
+        Watch.Publish(events, index);
+        return new TxnResult(index, succeeded, results);
+    }
+
+    private async ValueTask<bool> EvaluateAsync(KvCompare c, long clock, CancellationToken token)
+    {
+        var current = await _store.GetAsync(c.Key, clock, token).ConfigureAwait(false);
+        int cmp;
+        switch (c.Target)
+        {
+            case CompareTarget.Exists:
+                return (current is not null) == c.Exists;
+            case CompareTarget.Version:
+                cmp = (current?.Version ?? 0).CompareTo(c.Version);
+                break;
+            case CompareTarget.Value:
+                if (current is null)
+                {
+                    return c.Op == CompareOp.NotEqual;
+                }
+
+                cmp = current.Value.Value.Span.SequenceCompareTo(c.Value ?? []);
+                break;
+            default:
+                return false;
+        }
+
+        return c.Op switch
+        {
+            CompareOp.Equal => cmp == 0,
+            CompareOp.NotEqual => cmp != 0,
+            CompareOp.Greater => cmp > 0,
+            CompareOp.Less => cmp < 0,
+            _ => false,
+        };
+    }
+
+    private async ValueTask<OpResult> ApplyOpAsync(KvOp op, long index, long clock, List<WriteOp> ops, List<WatchEvent> events, CancellationToken token)
+    {
+        switch (op.Kind)
+        {
+            case KvOpKind.Put:
+                var prev = op.PrevKv ? await _store.GetAsync(op.Key, clock, token).ConfigureAwait(false) : null;
+                var expires = op.TtlMs > 0 ? clock + op.TtlMs : 0;
+                ops.Add(WriteOp.Put(op.Key, op.Value ?? [], expires));
+                events.Add(WatchHub.Put(op.Key, op.Value ?? [], index, expires));
+                return new OpResult(Previous: prev);
+            case KvOpKind.Delete:
+                var existing = await _store.GetAsync(op.Key, clock, token).ConfigureAwait(false);
+                if (existing is null)
+                {
+                    return new OpResult();
+                }
+
+                ops.Add(WriteOp.Delete(op.Key));
+                events.Add(WatchHub.Delete(op.Key, index));
+                return new OpResult(1, op.PrevKv ? existing : null);
+            case KvOpKind.DeleteRange:
+                var end = op.Prefix ? PrefixEnd(op.Key) : op.RangeEnd ?? [];
+                long deleted = 0;
+                await foreach (var e in _store.ScanAsync(op.Key, end, 0, clock, token).ConfigureAwait(false))
+                {
+                    if (ReservedKeys.IsReserved(e.Key.Span))
+                    {
+                        continue;
+                    }
+
+                    var key = e.Key.ToArray();
+                    ops.Add(WriteOp.Delete(key));
+                    events.Add(WatchHub.Delete(key, index));
+                    deleted++;
+                }
+
+                return new OpResult(deleted);
+            case KvOpKind.Get:
+                return new OpResult(Entry: await _store.GetAsync(op.Key, clock, token).ConfigureAwait(false));
+            default:
+                throw new UnsupportedCommandVersionException($"unknown op kind {(byte)op.Kind}");
+        }
+    }
+
+    /// <summary>The smallest key greater than every key with <paramref name="prefix"/> (empty = unbounded).</summary>
+    public static byte[] PrefixEnd(byte[] prefix)
+    {
+        var end = (byte[])prefix.Clone();
+        for (var i = end.Length - 1; i >= 0; i--)
+        {
+            if (end[i] < 0xFF)
+            {
+                end[i]++;
+                return end[..(i + 1)];
+            }
+        }
+
+        return [];
+    }
+
+    private async ValueTask<long> InstallSnapshotAsync(LogEntry entry, CancellationToken token)
+    {
+        await _snapshotLock.WaitAsync(token).ConfigureAwait(false);
+        try
+        {
+            var incoming = Path.Combine(_snapshotsDir, $"incoming-{entry.Index}");
+            var packed = incoming + ".bin";
+            await using (var file = new FileStream(packed, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16, useAsync: true))
+            {
+                var writer = IAsyncBinaryWriter.Create(file, new byte[1 << 16]);
+                await entry.WriteToAsync(writer, token).ConfigureAwait(false);
+                await file.FlushAsync(token).ConfigureAwait(false);
+            }
+
+            SnapshotPacker.Unpack(packed, incoming);
+            File.Delete(packed);
+            await _store.IngestAsync(incoming, token).ConfigureAwait(false);
+            var final = Path.Combine(_snapshotsDir, $"{entry.Index:D20}-{entry.Term}");
+            if (Directory.Exists(final))
+            {
+                Directory.Delete(final, recursive: true);
+            }
+
+            Directory.Move(incoming, final);
+            Storage.IO.PhysicalFileSystem.Instance.SyncDirectory(_snapshotsDir);
+            lock (_termLock)
+            {
+                _terms.Clear();
+                _terms.Add((entry.Index, entry.Term));
+            }
+
+            if (await _store.GetAsync(ReservedKeys.Clock, 0, token).ConfigureAwait(false) is { } clock)
+            {
+                Interlocked.Exchange(ref _clock, BitConverter.ToInt64(clock.Value.Span));
+            }
+
+            _snapshot = new CheckpointSnapshot(final, entry.Index, entry.Term, _time.GetUtcNow());
+            Interlocked.Increment(ref SnapshotsInstalled);
+            LogSnapshotInstalled(_logger, entry.Index, entry.Term);
+            return entry.Index;
+        }
+        finally
+        {
+            _snapshotLock.Release();
+        }
+    }
+}

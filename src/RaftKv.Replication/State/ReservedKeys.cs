@@ -1,0 +1,21 @@
+using System.Text;
+
+namespace RaftKv.Replication.State;
+
+/// <summary>
+/// Keys the state machine keeps for itself inside the LSM (so they are part of every snapshot):
+/// the logical clock and the request-id dedup table. They start with 0x00 0xFF, a prefix clients
+/// may not use (rejected at validation) and that reads skip.
+/// </summary>
+internal static class ReservedKeys
+{
+    public static readonly byte[] Prefix = [0x00, 0xFF];
+
+    public static readonly byte[] Clock = Make("clock");
+
+    public static bool IsReserved(ReadOnlySpan<byte> key) => key.StartsWith(Prefix);
+
+    public static byte[] Request(string requestId) => Make("req/" + requestId);
+
+    private static byte[] Make(string name) => [.. Prefix, .. Encoding.UTF8.GetBytes(name)];
+}

@@ -1,0 +1,190 @@
+using System.Text;
+using RaftKv.Replication.Api;
+
+namespace RaftKv.Replication.Tests;
+
+[Collection("cluster")]
+public sealed class ClusterTests
+{
+    private static byte[] B(string s) => Encoding.UTF8.GetBytes(s);
+
+    private static string S(ReadOnlyMemory<byte> b) => Encoding.UTF8.GetString(b.Span);
+
+    [Fact]
+    public async Task SingleNodeServesWritesAndReads()
+    {
+        await using var c = await TestCluster.StartAsync(1);
+        var leader = await c.WaitForLeaderAsync();
+        var r = await leader.WriteAsync(KvTxn.Single(KvOp.Put(B("k"), B("v"))));
+        Assert.True(r.Succeeded);
+        var got = await leader.GetAsync(B("k"), ReadConsistency.Linearizable);
+        Assert.Equal("v", S(got!.Value.Value));
+        Assert.Equal(r.Index, got.Value.Version);
+    }
+
+    [Fact]
+    public async Task ThreeNodesReplicateAndFollowersServeLinearizableReads()
+    {
+        await using var c = await TestCluster.StartAsync(3);
+        var leader = await c.WaitForLeaderAsync();
+        for (var i = 0; i < 50; i++)
+        {
+            await c.PutAsync($"key{i}", $"value{i}");
+        }
+
+        foreach (var follower in c.Running.Where(n => n != leader))
+        {
+            Assert.Throws<NotLeaderException>(() => follower.WriteAsync(KvTxn.Single(KvOp.Put(B("x"), B("y")))).GetAwaiter().GetResult());
+            var got = await follower.GetAsync(B("key49"), ReadConsistency.Linearizable);
+            Assert.Equal("value49", S(got!.Value.Value));
+            Assert.Equal(leader.NodeId, follower.GetStatus().LeaderId);
+        }
+
+        await c.AssertReplicasIdenticalAsync();
+    }
+
+    [Fact]
+    public async Task LeaderStoppedNewLeaderNoAcknowledgedWriteLost()
+    {
+        await using var c = await TestCluster.StartAsync(3);
+        var leader = await c.WaitForLeaderAsync();
+        var acked = new List<string>();
+        for (var i = 0; i < 20; i++)
+        {
+            await c.PutAsync($"a{i}", "1");
+            acked.Add($"a{i}");
+        }
+
+        await c.StopNodeAsync(leader.NodeId);
+        var next = await c.WaitForLeaderAsync();
+        Assert.NotEqual(leader.NodeId, next.NodeId);
+        for (var i = 20; i < 30; i++)
+        {
+            await c.PutAsync($"a{i}", "1");
+            acked.Add($"a{i}");
+        }
+
+        foreach (var k in acked)
+        {
+            Assert.NotNull(await next.GetAsync(B(k), ReadConsistency.Linearizable));
+        }
+
+        await c.StartNodeAsync(leader.NodeId);
+        await c.AssertReplicasIdenticalAsync();
+    }
+
+    [Fact]
+    public async Task MinorityRefusesWritesAndLinearizableReads()
+    {
+        await using var c = await TestCluster.StartAsync(3);
+        var leader = await c.WaitForLeaderAsync();
+        await c.PutAsync("before", "1");
+        var survivor = c.Running.First(n => n != leader);
+        foreach (var n in c.Running.Where(n => n != survivor).ToList())
+        {
+            await c.StopNodeAsync(n.NodeId);
+        }
+
+        await Assert.ThrowsAnyAsync<Exception>(() => survivor.WriteAsync(KvTxn.Single(KvOp.Put(B("during"), B("x")))));
+        await Assert.ThrowsAsync<UnavailableException>(async () => await survivor.GetAsync(B("before"), ReadConsistency.Linearizable));
+        Assert.NotNull(await survivor.GetAsync(B("before"), ReadConsistency.Serializable)); // stale reads are allowed to answer
+    }
+
+    [Fact]
+    public async Task LaggingFollowerCatchesUpBySnapshotAfterLogCompaction()
+    {
+        await using var c = await TestCluster.StartAsync(3);
+        var leader = await c.WaitForLeaderAsync();
+        var lagging = c.Running.First(n => n != leader).NodeId;
+        await c.StopNodeAsync(lagging);
+        for (var i = 0; i < 300; i++)
+        {
+            await c.PutAsync($"s{i:D3}", new string('v', 100));
+        }
+
+        foreach (var n in c.Running)
+        {
+            await n.FlushAsync(); // checkpoint = snapshot; the WAL may drop the log up to it
+        }
+
+        await c.StartNodeAsync(lagging);
+        var follower = c.Nodes[lagging]!;
+        await Eventually.TrueAsync(async () => await follower.GetAsync(B("s299"), ReadConsistency.Serializable) is not null, TimeSpan.FromSeconds(60), "the restarted follower has the data");
+        await c.AssertReplicasIdenticalAsync();
+        Assert.True(follower.GetStatus().SnapshotsInstalled >= 1, "the follower caught up by installing a snapshot");
+    }
+
+    [Fact]
+    public async Task AllNodesRestartedStateIntact()
+    {
+        await using var c = await TestCluster.StartAsync(3);
+        await c.WaitForLeaderAsync();
+        for (var i = 0; i < 100; i++)
+        {
+            await c.PutAsync($"r{i:D3}", $"v{i}");
+        }
+
+        await c.Running.First().FlushAsync(); // one node from a snapshot, the others from the log
+        var before = await TestCluster.StateHashAsync(c.Running.First());
+        foreach (var id in c.Nodes.Keys.ToList())
+        {
+            await c.StopNodeAsync(id);
+        }
+
+        foreach (var id in c.Nodes.Keys.ToList())
+        {
+            await c.StartNodeAsync(id);
+        }
+
+        var leader = await c.WaitForLeaderAsync();
+        Assert.Equal("v99", S((await leader.GetAsync(B("r099"), ReadConsistency.Linearizable))!.Value.Value));
+        await c.AssertReplicasIdenticalAsync();
+        Assert.Equal(before, await TestCluster.StateHashAsync(leader));
+    }
+
+    [Fact]
+    public async Task RetryWithSameRequestIdIsAppliedOnce()
+    {
+        await using var c = await TestCluster.StartAsync(1);
+        var leader = await c.WaitForLeaderAsync();
+        var first = await leader.WriteAsync(KvTxn.Single(KvOp.Put(B("once"), B("1")), "req-1"));
+        await leader.WriteAsync(KvTxn.Single(KvOp.Put(B("once"), B("2"))));
+        var retry = await leader.WriteAsync(KvTxn.Single(KvOp.Put(B("once"), B("1")), "req-1"));
+        Assert.Equal(first.Index, retry.Index);
+        Assert.Equal("2", S((await leader.GetAsync(B("once"), ReadConsistency.Linearizable))!.Value.Value));
+    }
+
+    [Fact]
+    public async Task TransactionsCompareAndSwap()
+    {
+        await using var c = await TestCluster.StartAsync(1);
+        var leader = await c.WaitForLeaderAsync();
+        var put = await leader.WriteAsync(KvTxn.Single(KvOp.Put(B("cas"), B("a"))));
+        var ok = await leader.WriteAsync(new KvTxn([new KvCompare(B("cas"), CompareTarget.Version, CompareOp.Equal, put.Index)], [KvOp.Put(B("cas"), B("b"))], [KvOp.Get(B("cas"))]));
+        Assert.True(ok.Succeeded);
+        var stale = await leader.WriteAsync(new KvTxn([new KvCompare(B("cas"), CompareTarget.Version, CompareOp.Equal, put.Index)], [KvOp.Put(B("cas"), B("c"))], [KvOp.Get(B("cas"))]));
+        Assert.False(stale.Succeeded);
+        Assert.Equal("b", S(stale.Results[0].Entry!.Value.Value));
+        var del = await leader.WriteAsync(KvTxn.Single(KvOp.DeletePrefix(B("ca"))));
+        Assert.Equal(1, del.Results[0].Deleted);
+        await Assert.ThrowsAsync<ArgumentException>(() => leader.WriteAsync(KvTxn.Single(KvOp.Put([], B("x")))));
+        await Assert.ThrowsAsync<ValueTooLargeException>(() => leader.WriteAsync(KvTxn.Single(KvOp.Put(new byte[5000], B("x")))));
+    }
+
+    [Fact]
+    public async Task TtlExpiresOnTheLogicalClockOnEveryReplica()
+    {
+        await using var c = await TestCluster.StartAsync(3);
+        var leader = await c.WaitForLeaderAsync();
+        var w = await c.WriteAsync(KvTxn.Single(KvOp.Put(B("ttl"), B("x"), ttlMs: 500)));
+        Assert.NotNull(await leader.GetAsync(B("ttl"), ReadConsistency.Linearizable));
+        // Idle-leader ticks advance the replicated clock past the expiry.
+        await Eventually.TrueAsync(async () => await leader.GetAsync(B("ttl"), ReadConsistency.Linearizable) is null, TimeSpan.FromSeconds(30), "the key expires on the leader");
+        foreach (var n in c.Running)
+        {
+            await Eventually.TrueAsync(async () => await n.GetAsync(B("ttl"), ReadConsistency.Linearizable) is null, TimeSpan.FromSeconds(30), $"the key expires on node {n.NodeId}");
+        }
+
+        Assert.True(w.Index > 0);
+    }
+}

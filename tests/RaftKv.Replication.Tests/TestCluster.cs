@@ -1,0 +1,167 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Security.Cryptography;
+using System.Text;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using RaftKv.Replication.Api;
+
+namespace RaftKv.Replication.Tests;
+
+/// <summary>N in-process replicas on loopback with ephemeral ports and temp data directories.</summary>
+internal sealed class TestCluster : IAsyncDisposable
+{
+    private readonly string _root = Path.Combine(Path.GetTempPath(), "raftkv-repl-" + Guid.NewGuid().ToString("N"));
+    private readonly Dictionary<long, string> _peers = [];
+    private readonly ILoggerFactory _loggers = NullLoggerFactory.Instance;
+
+    private TestCluster()
+    {
+    }
+
+    public Dictionary<long, KvNode?> Nodes { get; } = [];
+
+    public static async Task<TestCluster> StartAsync(int size)
+    {
+        var c = new TestCluster();
+        for (var id = 1L; id <= size; id++)
+        {
+            c._peers[id] = $"127.0.0.1:{FreePort()}";
+        }
+
+        foreach (var id in c._peers.Keys)
+        {
+            await c.StartNodeAsync(id);
+        }
+
+        return c;
+    }
+
+    public async Task StartNodeAsync(long id)
+    {
+        var node = await KvNode.CreateAsync(
+            new KvNodeOptions
+            {
+                NodeId = id,
+                DataDir = Path.Combine(_root, $"n{id}"),
+                RaftListen = _peers[id],
+                RaftAdvertise = _peers[id],
+                GrpcAdvertise = $"127.0.0.1:{50000 + id}",
+                HttpAdvertise = $"127.0.0.1:{8000 + id}",
+                Peers = _peers,
+                MemtableMaxBytes = 256 << 10,
+                OperationTimeout = TimeSpan.FromSeconds(3),
+                TickInterval = TimeSpan.FromMilliseconds(200),
+            },
+            _loggers);
+        await node.StartAsync();
+        Nodes[id] = node;
+    }
+
+    public async Task StopNodeAsync(long id)
+    {
+        if (Nodes[id] is { } n)
+        {
+            Nodes[id] = null;
+            await n.StopAsync();
+        }
+    }
+
+    public IEnumerable<KvNode> Running => Nodes.Values.OfType<KvNode>();
+
+    public async Task<KvNode> WaitForLeaderAsync(TimeSpan? timeout = null)
+    {
+        KvNode? leader = null;
+        await Eventually.TrueAsync(() => (leader = Running.FirstOrDefault(n => n.IsLeader)) is not null, timeout ?? TimeSpan.FromSeconds(30), "a leader is elected");
+        return leader!;
+    }
+
+    /// <summary>Writes through whichever node is leader, retrying with the same request id across leader changes.</summary>
+    public async Task<TxnResult> WriteAsync(KvTxn txn, TimeSpan? timeout = null)
+    {
+        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(30));
+        while (true)
+        {
+            var leader = Running.FirstOrDefault(n => n.IsLeader);
+            try
+            {
+                if (leader is not null)
+                {
+                    return await leader.WriteAsync(txn);
+                }
+            }
+            catch (Exception e) when (e is NotLeaderException or UnavailableException && DateTime.UtcNow < deadline)
+            {
+            }
+
+            if (DateTime.UtcNow >= deadline)
+            {
+                throw new TimeoutException("no leader accepted the write");
+            }
+
+            await Task.Delay(50);
+        }
+    }
+
+    public Task<TxnResult> PutAsync(string key, string value, string? requestId = null)
+        => WriteAsync(KvTxn.Single(KvOp.Put(Encoding.UTF8.GetBytes(key), Encoding.UTF8.GetBytes(value)), requestId));
+
+    /// <summary>Hash of a node's full visible state (serializable scan).</summary>
+    public static async Task<string> StateHashAsync(KvNode node)
+    {
+        var all = await node.RangeAsync(Array.Empty<byte>(), Array.Empty<byte>(), 0, ReadConsistency.Serializable);
+        using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        foreach (var e in all)
+        {
+            sha.AppendData(e.Key.Span);
+            sha.AppendData([0]);
+            sha.AppendData(e.Value.Span);
+            sha.AppendData(BitConverter.GetBytes(e.Version));
+        }
+
+        return Convert.ToHexString(sha.GetHashAndReset());
+    }
+
+    /// <summary>Waits until every running node has applied the same index and then compares their state hashes.</summary>
+    public async Task AssertReplicasIdenticalAsync()
+    {
+        await Eventually.TrueAsync(
+            () =>
+            {
+                var applied = Running.Select(n => n.GetStatus().AppliedIndex).Distinct().ToList();
+                return applied.Count == 1;
+            },
+            TimeSpan.FromSeconds(30),
+            "all replicas applied the same index");
+        var hashes = new List<string>();
+        foreach (var n in Running)
+        {
+            hashes.Add(await StateHashAsync(n));
+        }
+
+        Assert.Single(hashes.Distinct());
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var id in Nodes.Keys.ToList())
+        {
+            await StopNodeAsync(id);
+        }
+
+        try
+        {
+            Directory.Delete(_root, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+
+    private static int FreePort()
+    {
+        using var l = new TcpListener(IPAddress.Loopback, 0);
+        l.Start();
+        return ((IPEndPoint)l.LocalEndpoint).Port;
+    }
+}
