@@ -1,6 +1,5 @@
 using DotNext.Net.Cluster.Consensus.Raft;
 using RaftKv.Replication.Api;
-using RaftKv.Replication.State;
 using RaftKv.Storage;
 
 namespace RaftKv.Replication;
@@ -9,7 +8,7 @@ public sealed partial class KvNode
 {
     public async ValueTask<KvEntry?> GetAsync(ReadOnlyMemory<byte> key, ReadConsistency consistency, CancellationToken cancellationToken = default)
     {
-        if (key.IsEmpty || ReservedKeys.IsReserved(key.Span))
+        if (key.IsEmpty || State.ReservedKeys.IsReserved(key.Span))
         {
             return null;
         }
@@ -24,7 +23,7 @@ public sealed partial class KvNode
         var result = new List<KvEntry>();
         await foreach (var e in _store.ScanAsync(start, end, 0, _state.LogicalClock, cancellationToken).ConfigureAwait(false))
         {
-            if (ReservedKeys.IsReserved(e.Key.Span))
+            if (State.ReservedKeys.IsReserved(e.Key.Span))
             {
                 continue;
             }
@@ -41,7 +40,7 @@ public sealed partial class KvNode
 
     public IAsyncEnumerable<WatchEvent> WatchAsync(byte[] key, byte[]? rangeEnd, bool prefix, long startIndex, CancellationToken cancellationToken = default)
     {
-        var end = prefix ? KvState.PrefixEnd(key) : rangeEnd ?? [];
+        var end = prefix ? KeyRanges.PrefixEnd(key) : rangeEnd ?? [];
         var single = !prefix && (rangeEnd is null || rangeEnd.Length == 0);
         bool Matches(byte[] k)
             => single

@@ -120,14 +120,14 @@ public sealed partial class LsmStore
         }
 
         var count = 0;
-        await foreach (var entry in MergingIterator.MergeAsync(sources, cancellationToken).ConfigureAwait(false))
+        await foreach (var (entry, source) in MergingIterator.MergeWithSourceAsync(sources, cancellationToken).ConfigureAwait(false))
         {
             if (!entry.IsLiveAt(nowUnixMs))
             {
                 continue;
             }
 
-            yield return new KvEntry(entry.Key, entry.Value, entry.Version, entry.ExpiresAtUnixMs, Tier.Disk);
+            yield return new KvEntry(entry.Key, entry.Value, entry.Version, entry.ExpiresAtUnixMs, tiers[source]);
             if (limit > 0 && ++count >= limit)
             {
                 yield break;

@@ -7,7 +7,7 @@ namespace RaftKv.Storage;
 /// </summary>
 public static class MergingIterator
 {
-    public static async IAsyncEnumerable<InternalEntry> MergeAsync(
+    public static async IAsyncEnumerable<(InternalEntry Entry, int Source)> MergeWithSourceAsync(
         IReadOnlyList<IAsyncEnumerable<InternalEntry>> sources,
         [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
@@ -37,7 +37,7 @@ public static class MergingIterator
                     }
                 }
 
-                yield return entry;
+                yield return (entry, winner);
                 if (await enumerators[winner].MoveNextAsync().ConfigureAwait(false))
                 {
                     heap.Enqueue(winner, (enumerators[winner].Current.Key, winner));
@@ -53,6 +53,16 @@ public static class MergingIterator
                     await e.DisposeAsync().ConfigureAwait(false);
                 }
             }
+        }
+    }
+
+    public static async IAsyncEnumerable<InternalEntry> MergeAsync(
+        IReadOnlyList<IAsyncEnumerable<InternalEntry>> sources,
+        [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        await foreach (var (entry, _) in MergeWithSourceAsync(sources, cancellationToken).ConfigureAwait(false))
+        {
+            yield return entry;
         }
     }
 

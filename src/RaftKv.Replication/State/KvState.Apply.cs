@@ -167,7 +167,7 @@ internal sealed partial class KvState
                 events.Add(WatchHub.Delete(op.Key, index));
                 return new OpResult(1, op.PrevKv ? existing : null);
             case KvOpKind.DeleteRange:
-                var end = op.Prefix ? PrefixEnd(op.Key) : op.RangeEnd ?? [];
+                var end = op.Prefix ? KeyRanges.PrefixEnd(op.Key) : op.RangeEnd ?? [];
                 long deleted = 0;
                 await foreach (var e in _store.ScanAsync(op.Key, end, 0, clock, token).ConfigureAwait(false))
                 {
@@ -188,22 +188,6 @@ internal sealed partial class KvState
             default:
                 throw new UnsupportedCommandVersionException($"unknown op kind {(byte)op.Kind}");
         }
-    }
-
-    /// <summary>The smallest key greater than every key with <paramref name="prefix"/> (empty = unbounded).</summary>
-    public static byte[] PrefixEnd(byte[] prefix)
-    {
-        var end = (byte[])prefix.Clone();
-        for (var i = end.Length - 1; i >= 0; i--)
-        {
-            if (end[i] < 0xFF)
-            {
-                end[i]++;
-                return end[..(i + 1)];
-            }
-        }
-
-        return [];
     }
 
     private async ValueTask<long> InstallSnapshotAsync(LogEntry entry, CancellationToken token)

@@ -1,0 +1,33 @@
+namespace RaftKv.Server.Configuration;
+
+/// <summary>Every setting the server reads. Precedence: flags &gt; environment &gt; config file &gt; defaults.</summary>
+public static class ConfigKeys
+{
+    public static readonly ConfigKey HttpPort = new("HTTP_PORT", "8080", "HTTP API port");
+    public static readonly ConfigKey GrpcPort = new("GRPC_PORT", "50051", "gRPC port (HTTP/2 cleartext)");
+    public static readonly ConfigKey RaftPort = new("RAFT_PORT", "7000", "Raft TCP port");
+    public static readonly ConfigKey NodeId = new("NODE_ID", "1", "This node's id (unique, ≥ 1)");
+    public static readonly ConfigKey Peers = new("PEERS", "", "Static membership: 1=host:7000,2=host:7000,3=host:7000 (empty = single node)");
+    public static readonly ConfigKey DataDir = new("DATA_DIR", "./data", "Data directory (WAL, SSTables, snapshots)");
+    public static readonly ConfigKey BindHost = new("BIND_HOST", "0.0.0.0", "Address the listeners bind to");
+    public static readonly ConfigKey AdvertiseHost = new("ADVERTISE_HOST", "", "Host other nodes and clients use to reach this node (default: this node's PEERS entry, else 127.0.0.1)");
+    public static readonly ConfigKey MemoryMaxSizeMb = new("MEMORY_MAX_SIZE_MB", "64", "Memtable size that triggers a flush (MiB)");
+    public static readonly ConfigKey MemoryMaxEntries = new("MEMORY_MAX_ENTRIES", "1000000", "Memtable entry count that triggers a flush");
+    public static readonly ConfigKey DiskMaxSizeGb = new("DISK_MAX_SIZE_GB", "0", "Archive the oldest tables while local SSTables exceed this (GiB; 0 = no limit)");
+    public static readonly ConfigKey DiskMigrationAgeHours = new("DISK_MIGRATION_AGE_HOURS", "0", "Archive tables older than this (hours; 0 = never by age)");
+    public static readonly ConfigKey S3Endpoint = new("S3_ENDPOINT", "", "S3-compatible endpoint (empty = no object store)");
+    public static readonly ConfigKey S3Bucket = new("S3_BUCKET", "raftkv", "Bucket for archived SSTables");
+    public static readonly ConfigKey S3Region = new("S3_REGION", "us-east-1", "S3 region");
+    public static readonly ConfigKey S3AccessKey = new("S3_ACCESS_KEY", "", "S3 access key");
+    public static readonly ConfigKey S3SecretKey = new("S3_SECRET_KEY", "", "S3 secret key");
+    public static readonly ConfigKey MaxKeyBytes = new("MAX_KEY_BYTES", "4096", "Largest accepted key (bytes)");
+    public static readonly ConfigKey MaxValueBytes = new("MAX_VALUE_BYTES", "8388608", "Largest accepted value (bytes)");
+    public static readonly ConfigKey ConfigFile = new("CONFIG_FILE", "", "Optional JSON or TOML file with any of these keys");
+
+    public static IReadOnlyList<ConfigKey> All { get; } =
+    [
+        HttpPort, GrpcPort, RaftPort, NodeId, Peers, DataDir, BindHost, AdvertiseHost,
+        MemoryMaxSizeMb, MemoryMaxEntries, DiskMaxSizeGb, DiskMigrationAgeHours,
+        S3Endpoint, S3Bucket, S3Region, S3AccessKey, S3SecretKey, MaxKeyBytes, MaxValueBytes, ConfigFile,
+    ];
+}

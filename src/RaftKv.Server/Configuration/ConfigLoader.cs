@@ -1,0 +1,188 @@
+using System.Globalization;
+using System.Text.Json;
+using RaftKv.Replication;
+using Tomlyn;
+using Tomlyn.Model;
+
+namespace RaftKv.Server.Configuration;
+
+/// <summary>
+/// Builds <see cref="ServerConfig"/> from command-line flags, environment variables and an
+/// optional JSON/TOML file (keys = the environment variable names, case-insensitive), in that
+/// order of precedence, then validates it. Every problem is a <see cref="ConfigException"/>.
+/// </summary>
+public static class ConfigLoader
+{
+    public static ServerConfig Load(string[] args, IReadOnlyDictionary<string, string?> environment)
+    {
+        var flags = ParseFlags(args);
+        string? Raw(ConfigKey key, IReadOnlyDictionary<string, string>? file)
+        {
+            if (flags.TryGetValue(key.Env, out var f))
+            {
+                return f;
+            }
+
+            if (environment.TryGetValue(key.Env, out var e) && !string.IsNullOrEmpty(e))
+            {
+                return e;
+            }
+
+            return file is not null && file.TryGetValue(key.Env, out var v) ? v : null;
+        }
+
+        var fileValues = Raw(ConfigKeys.ConfigFile, null) is { Length: > 0 } path ? ReadFile(path) : null;
+        string Get(ConfigKey key) => Raw(key, fileValues) ?? key.Default;
+
+        var peersText = Get(ConfigKeys.Peers);
+        IReadOnlyDictionary<long, string> peers;
+        try
+        {
+            peers = KvNodeOptions.ParsePeers(peersText);
+        }
+        catch (FormatException e)
+        {
+            throw new ConfigException(e.Message);
+        }
+
+        var nodeId = Long(ConfigKeys.NodeId, Get(ConfigKeys.NodeId), 1);
+        var advertise = Get(ConfigKeys.AdvertiseHost);
+        if (advertise.Length == 0)
+        {
+            advertise = peers.TryGetValue(nodeId, out var self) ? self[..self.LastIndexOf(':')] : "127.0.0.1";
+        }
+
+        if (peers.Count > 0 && !peers.ContainsKey(nodeId))
+        {
+            throw new ConfigException($"NODE_ID {nodeId} is not listed in PEERS ({peersText})");
+        }
+
+        var config = new ServerConfig
+        {
+            HttpPort = Port(ConfigKeys.HttpPort, Get(ConfigKeys.HttpPort)),
+            GrpcPort = Port(ConfigKeys.GrpcPort, Get(ConfigKeys.GrpcPort)),
+            RaftPort = Port(ConfigKeys.RaftPort, Get(ConfigKeys.RaftPort)),
+            NodeId = nodeId,
+            Peers = peers,
+            DataDir = Get(ConfigKeys.DataDir),
+            BindHost = Get(ConfigKeys.BindHost),
+            AdvertiseHost = advertise,
+            MemoryMaxBytes = Long(ConfigKeys.MemoryMaxSizeMb, Get(ConfigKeys.MemoryMaxSizeMb), 1) << 20,
+            MemoryMaxEntries = Long(ConfigKeys.MemoryMaxEntries, Get(ConfigKeys.MemoryMaxEntries), 1),
+            DiskMaxSizeGb = Double(ConfigKeys.DiskMaxSizeGb, Get(ConfigKeys.DiskMaxSizeGb)),
+            DiskMigrationAgeHours = Double(ConfigKeys.DiskMigrationAgeHours, Get(ConfigKeys.DiskMigrationAgeHours)),
+            S3Endpoint = Get(ConfigKeys.S3Endpoint),
+            S3Bucket = Get(ConfigKeys.S3Bucket),
+            S3Region = Get(ConfigKeys.S3Region),
+            S3AccessKey = Get(ConfigKeys.S3AccessKey),
+            S3SecretKey = Get(ConfigKeys.S3SecretKey),
+            MaxKeyBytes = (int)Long(ConfigKeys.MaxKeyBytes, Get(ConfigKeys.MaxKeyBytes), 1),
+            MaxValueBytes = (int)Long(ConfigKeys.MaxValueBytes, Get(ConfigKeys.MaxValueBytes), 1),
+        };
+
+        if (config.HasObjectStore && !Uri.TryCreate(config.S3Endpoint, UriKind.Absolute, out _))
+        {
+            throw new ConfigException($"S3_ENDPOINT '{config.S3Endpoint}' is not an absolute URL");
+        }
+
+        var ports = new[] { config.HttpPort, config.GrpcPort, config.RaftPort };
+        if (ports.Distinct().Count() != 3)
+        {
+            throw new ConfigException($"HTTP_PORT, GRPC_PORT and RAFT_PORT must differ ({string.Join(", ", ports)})");
+        }
+
+        return config;
+    }
+
+    /// <summary>"--http-port 8081" or "--http-port=8081" → HTTP_PORT. Unknown flags are errors.</summary>
+    public static Dictionary<string, string> ParseFlags(string[] args)
+    {
+        var byFlag = ConfigKeys.All.ToDictionary(k => k.Flag, k => k.Env, StringComparer.Ordinal);
+        byFlag["--config"] = ConfigKeys.ConfigFile.Env;
+        var result = new Dictionary<string, string>(StringComparer.Ordinal);
+        for (var i = 0; i < args.Length; i++)
+        {
+            var arg = args[i];
+            string flag = arg, value;
+            var eq = arg.IndexOf('=', StringComparison.Ordinal);
+            if (eq > 0)
+            {
+                flag = arg[..eq];
+                value = arg[(eq + 1)..];
+            }
+            else if (i + 1 < args.Length)
+            {
+                value = args[++i];
+            }
+            else
+            {
+                throw new ConfigException($"flag {arg} needs a value");
+            }
+
+            if (!byFlag.TryGetValue(flag, out var env))
+            {
+                throw new ConfigException($"unknown flag '{flag}' (known: {string.Join(", ", byFlag.Keys.Order(StringComparer.Ordinal))})");
+            }
+
+            result[env] = value;
+        }
+
+        return result;
+    }
+
+    private static Dictionary<string, string> ReadFile(string path)
+    {
+        if (!File.Exists(path))
+        {
+            throw new ConfigException($"config file '{path}' does not exist");
+        }
+
+        var text = File.ReadAllText(path);
+        var values = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+        try
+        {
+            if (path.EndsWith(".toml", StringComparison.OrdinalIgnoreCase))
+            {
+                foreach (var (k, v) in TomlSerializer.Deserialize<TomlTable>(text, new TomlSerializerOptions())!)
+                {
+                    values[k] = Convert.ToString(v is TomlArray a ? string.Join(',', a) : v, CultureInfo.InvariantCulture) ?? string.Empty;
+                }
+            }
+            else
+            {
+                using var doc = JsonDocument.Parse(text);
+                foreach (var p in doc.RootElement.EnumerateObject())
+                {
+                    values[p.Name] = p.Value.ValueKind == JsonValueKind.String ? p.Value.GetString()! : p.Value.GetRawText();
+                }
+            }
+        }
+        catch (Exception e) when (e is JsonException or TomlException or InvalidOperationException)
+        {
+            throw new ConfigException($"config file '{path}' is not valid: {e.Message}");
+        }
+
+        var known = ConfigKeys.All.Select(k => k.Env).ToHashSet(StringComparer.OrdinalIgnoreCase);
+        foreach (var k in values.Keys.Where(k => !known.Contains(k)))
+        {
+            throw new ConfigException($"config file '{path}' has an unknown key '{k}'");
+        }
+
+        return values.ToDictionary(kv => kv.Key.ToUpperInvariant(), kv => kv.Value, StringComparer.Ordinal);
+    }
+
+    private static int Port(ConfigKey key, string value)
+        => int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var p) && p is > 0 and <= 65535
+            ? p
+            : throw new ConfigException($"{key.Env} must be a port number (1-65535), got '{value}'");
+
+    private static long Long(ConfigKey key, string value, long min)
+        => long.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var v) && v >= min
+            ? v
+            : throw new ConfigException($"{key.Env} must be an integer ≥ {min}, got '{value}'");
+
+    private static double Double(ConfigKey key, string value)
+        => double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out var v) && v >= 0
+            ? v
+            : throw new ConfigException($"{key.Env} must be a non-negative number, got '{value}'");
+}

@@ -1,0 +1,44 @@
+using RaftKv.Replication;
+
+namespace RaftKv.Server.Configuration;
+
+/// <summary>The validated server configuration.</summary>
+public sealed record ServerConfig
+{
+    public int HttpPort { get; init; }
+    public int GrpcPort { get; init; }
+    public int RaftPort { get; init; }
+    public long NodeId { get; init; }
+    public IReadOnlyDictionary<long, string> Peers { get; init; } = new Dictionary<long, string>();
+    public string DataDir { get; init; } = "./data";
+    public string BindHost { get; init; } = "0.0.0.0";
+    public string AdvertiseHost { get; init; } = "127.0.0.1";
+    public long MemoryMaxBytes { get; init; }
+    public long MemoryMaxEntries { get; init; }
+    public double DiskMaxSizeGb { get; init; }
+    public double DiskMigrationAgeHours { get; init; }
+    public string S3Endpoint { get; init; } = string.Empty;
+    public string S3Bucket { get; init; } = "raftkv";
+    public string S3Region { get; init; } = "us-east-1";
+    public string S3AccessKey { get; init; } = string.Empty;
+    public string S3SecretKey { get; init; } = string.Empty;
+    public int MaxKeyBytes { get; init; }
+    public int MaxValueBytes { get; init; }
+
+    public bool HasObjectStore => S3Endpoint.Length > 0;
+
+    public KvNodeOptions ToNodeOptions() => new()
+    {
+        NodeId = NodeId,
+        DataDir = DataDir,
+        RaftListen = $"{BindHost}:{RaftPort}",
+        RaftAdvertise = Peers.TryGetValue(NodeId, out var self) ? self : $"{AdvertiseHost}:{RaftPort}",
+        GrpcAdvertise = $"{AdvertiseHost}:{GrpcPort}",
+        HttpAdvertise = $"{AdvertiseHost}:{HttpPort}",
+        Peers = Peers,
+        MemtableMaxBytes = MemoryMaxBytes,
+        MemtableMaxEntries = MemoryMaxEntries,
+        MaxKeyBytes = MaxKeyBytes,
+        MaxValueBytes = MaxValueBytes,
+    };
+}

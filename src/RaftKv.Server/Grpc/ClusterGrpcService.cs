@@ -1,0 +1,50 @@
+using Grpc.Core;
+using RaftKv.Protocol.V1;
+using RaftKv.Replication.Api;
+
+namespace RaftKv.Server.Grpc;
+
+/// <summary>raftkv.v1.Cluster and raftkv.v1.Admin.</summary>
+public sealed class ClusterGrpcService(IKvNode node) : Protocol.V1.Cluster.ClusterBase
+{
+    public override Task<StatusResponse> Status(StatusRequest request, ServerCallContext context) => GrpcErrors.RunAsync("status", () =>
+    {
+        var s = node.GetStatus();
+        return Task.FromResult(new StatusResponse
+        {
+            Header = new ResponseHeader { NodeId = (ulong)s.NodeId, Term = (ulong)s.Term, AppliedIndex = (ulong)s.AppliedIndex, Leader = s.Leader?.GrpcAddress ?? string.Empty },
+            NodeId = (ulong)s.NodeId,
+            Term = (ulong)s.Term,
+            Leader = s.Leader?.GrpcAddress ?? string.Empty,
+            LeaderId = (ulong)(s.LeaderId ?? 0),
+            CommitIndex = (ulong)s.CommitIndex,
+            AppliedIndex = (ulong)s.AppliedIndex,
+            DurableIndex = (ulong)s.DurableIndex,
+            Role = s.Role,
+            Version = typeof(ClusterGrpcService).Assembly.GetName().Version?.ToString() ?? "0",
+        });
+    });
+
+    public override Task<MembersResponse> Members(MembersRequest request, ServerCallContext context) => GrpcErrors.RunAsync("members", () =>
+    {
+        var r = new MembersResponse();
+        r.Members.AddRange(node.GetStatus().Members.Select(ProtoMapping.ToProto));
+        return Task.FromResult(r);
+    });
+
+    public override Task<AddMemberResponse> AddMember(AddMemberRequest request, ServerCallContext context) => GrpcErrors.RunAsync("add_member", async () =>
+    {
+        await node.AddMemberAsync(new MemberInfo((long)request.Id, request.RaftAddress, request.GrpcAddress, request.HttpAddress, false, false, true), context.CancellationToken).ConfigureAwait(false);
+        var r = new AddMemberResponse();
+        r.Members.AddRange(node.GetStatus().Members.Select(ProtoMapping.ToProto));
+        return r;
+    });
+
+    public override Task<RemoveMemberResponse> RemoveMember(RemoveMemberRequest request, ServerCallContext context) => GrpcErrors.RunAsync("remove_member", async () =>
+    {
+        await node.RemoveMemberAsync((long)request.Id, context.CancellationToken).ConfigureAwait(false);
+        var r = new RemoveMemberResponse();
+        r.Members.AddRange(node.GetStatus().Members.Select(ProtoMapping.ToProto));
+        return r;
+    });
+}

@@ -1,0 +1,123 @@
+using Google.Protobuf;
+using Grpc.Core;
+using RaftKv.Protocol.V1;
+using RaftKv.Replication.Api;
+
+namespace RaftKv.Server.Grpc;
+
+/// <summary>raftkv.v1.KV. Reads are served locally (linearizable via the read barrier); writes on a
+/// follower are forwarded to the leader.</summary>
+public sealed class KvGrpcService(IKvNode node, LeaderChannels leaders) : KV.KVBase
+{
+    private const int DefaultLimit = 1000;
+
+    public override Task<GetResponse> Get(GetRequest request, ServerCallContext context) => GrpcErrors.RunAsync("get", async () =>
+    {
+        var e = await node.GetAsync(request.Key.Memory, ProtoMapping.ToApi(request.Consistency), context.CancellationToken).ConfigureAwait(false);
+        return new GetResponse { Header = Header(), Found = e is not null, Kv = e is { } kv ? ProtoMapping.ToProto(kv) : null };
+    });
+
+    public override Task<PutResponse> Put(PutRequest request, ServerCallContext context) => GrpcErrors.RunAsync("put", async () =>
+    {
+        if (leaders.ForwardTarget(context) is { } leader)
+        {
+            return await leader.PutAsync(request, LeaderChannels.Options(context)).ConfigureAwait(false);
+        }
+
+        var op = ProtoMapping.ToApi(request);
+        var r = await node.WriteAsync(KvTxn.Single(op, NullIfEmpty(request.RequestId)), context.CancellationToken).ConfigureAwait(false);
+        var prev = r.Results.FirstOrDefault()?.Previous;
+        return new PutResponse { Header = Header(), Version = (ulong)r.Index, PrevKv = prev is { } p ? ProtoMapping.ToProto(p) : null };
+    });
+
+    public override Task<DeleteResponse> Delete(DeleteRequest request, ServerCallContext context) => GrpcErrors.RunAsync("delete", async () =>
+    {
+        if (leaders.ForwardTarget(context) is { } leader)
+        {
+            return await leader.DeleteAsync(request, LeaderChannels.Options(context)).ConfigureAwait(false);
+        }
+
+        var r = await node.WriteAsync(KvTxn.Single(ProtoMapping.ToApi(request), NullIfEmpty(request.RequestId)), context.CancellationToken).ConfigureAwait(false);
+        return new DeleteResponse { Header = Header(), Version = (ulong)r.Index, Deleted = (ulong)(r.Results.FirstOrDefault()?.Deleted ?? 0) };
+    });
+
+    public override Task<RangeResponse> Range(RangeRequest request, ServerCallContext context) => GrpcErrors.RunAsync("range", async () =>
+    {
+        var limit = request.Limit == 0 ? DefaultLimit : (int)Math.Min(request.Limit, 100_000);
+        var start = request.Continuation.IsEmpty ? request.Start.ToByteArray() : request.Continuation.ToByteArray();
+        var end = request.Prefix ? KeyRanges.PrefixEnd(request.Start.ToByteArray()) : request.End.ToByteArray();
+        var entries = await node.RangeAsync(start, end, limit + 1, ProtoMapping.ToApi(request.Consistency), context.CancellationToken).ConfigureAwait(false);
+        var response = new RangeResponse { Header = Header(), More = entries.Count > limit };
+        foreach (var e in entries.Take(limit))
+        {
+            var kv = ProtoMapping.ToProto(e);
+            if (request.KeysOnly)
+            {
+                kv.Value = ByteString.Empty;
+            }
+
+            response.Kvs.Add(kv);
+        }
+
+        if (response.More)
+        {
+            response.Next = ByteString.CopyFrom([.. entries[limit - 1].Key.Span, 0]);
+        }
+
+        return response;
+    });
+
+    public override Task<TxnResponse> Txn(TxnRequest request, ServerCallContext context) => GrpcErrors.RunAsync("txn", async () =>
+    {
+        if (leaders.ForwardTarget(context) is { } leader)
+        {
+            return await leader.TxnAsync(request, LeaderChannels.Options(context)).ConfigureAwait(false);
+        }
+
+        var txn = new KvTxn(
+            request.Compare.Select(ProtoMapping.ToApi).ToList(),
+            request.Success.Select(ProtoMapping.ToApi).ToList(),
+            request.Failure.Select(ProtoMapping.ToApi).ToList(),
+            NullIfEmpty(request.RequestId));
+        var r = await node.WriteAsync(txn, context.CancellationToken).ConfigureAwait(false);
+        var header = Header();
+        var branch = r.Succeeded ? txn.Success : txn.Failure;
+        var response = new TxnResponse { Header = header, Succeeded = r.Succeeded, Version = (ulong)r.Index };
+        for (var i = 0; i < Math.Min(branch.Count, r.Results.Count); i++)
+        {
+            response.Results.Add(ProtoMapping.ToProto(branch[i], r.Results[i], r.Index, header));
+        }
+
+        return response;
+    });
+
+    public override async Task Watch(WatchRequest request, IServerStreamWriter<WatchResponse> responseStream, ServerCallContext context)
+    {
+        try
+        {
+            await foreach (var e in node.WatchAsync(request.Key.ToByteArray(), request.RangeEnd.IsEmpty ? null : request.RangeEnd.ToByteArray(), request.Prefix, (long)request.StartVersion, context.CancellationToken).ConfigureAwait(false))
+            {
+                var ev = new Protocol.V1.WatchEvent { Type = e.IsDelete ? Protocol.V1.WatchEvent.Types.EventType.Delete : Protocol.V1.WatchEvent.Types.EventType.Put, Kv = ProtoMapping.ToProto(e.Entry) };
+                var response = new WatchResponse { Header = Header() };
+                response.Events.Add(ev);
+                await responseStream.WriteAsync(response, context.CancellationToken).ConfigureAwait(false);
+            }
+        }
+        catch (OperationCanceledException) when (context.CancellationToken.IsCancellationRequested)
+        {
+        }
+        catch (InvalidOperationException e)
+        {
+            await responseStream.WriteAsync(new WatchResponse { Header = Header(), Compacted = true }, CancellationToken.None).ConfigureAwait(false);
+            throw GrpcErrors.Map(e);
+        }
+    }
+
+    private ResponseHeader Header()
+    {
+        var s = node.GetStatus();
+        return new ResponseHeader { NodeId = (ulong)s.NodeId, Term = (ulong)s.Term, AppliedIndex = (ulong)s.AppliedIndex, Leader = s.Leader?.GrpcAddress ?? string.Empty };
+    }
+
+    private static string? NullIfEmpty(string s) => s.Length == 0 ? null : s;
+}

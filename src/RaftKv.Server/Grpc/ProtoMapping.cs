@@ -1,0 +1,85 @@
+using Google.Protobuf;
+using RaftKv.Protocol.V1;
+using RaftKv.Replication.Api;
+using RaftKv.Storage;
+using ApiCompareOp = RaftKv.Replication.Api.CompareOp;
+using ApiCompareTarget = RaftKv.Replication.Api.CompareTarget;
+using ProtoTier = RaftKv.Protocol.V1.Tier;
+using StorageTier = RaftKv.Storage.Tier;
+
+namespace RaftKv.Server.Grpc;
+
+/// <summary>Conversions between protobuf messages and the replication API.</summary>
+public static class ProtoMapping
+{
+    public static KeyValue ToProto(KvEntry e) => new()
+    {
+        Key = ByteString.CopyFrom(e.Key.Span),
+        Value = ByteString.CopyFrom(e.Value.Span),
+        Version = (ulong)e.Version,
+        ExpiresAtUnixMs = e.ExpiresAtUnixMs,
+        Tier = e.Tier switch
+        {
+            StorageTier.Memory => ProtoTier.Memory,
+            StorageTier.Disk => ProtoTier.Disk,
+            StorageTier.Object => ProtoTier.Object,
+            _ => ProtoTier.Unspecified,
+        },
+    };
+
+    public static ReadConsistency ToApi(Consistency c) => c == Consistency.Serializable ? ReadConsistency.Serializable : ReadConsistency.Linearizable;
+
+    public static KvOp ToApi(PutRequest p) => KvOp.Put(p.Key.ToByteArray(), p.Value.ToByteArray(), checked((long)p.TtlSeconds * 1000), p.PrevKv);
+
+    public static KvOp ToApi(DeleteRequest d)
+        => d.Prefix ? KvOp.DeletePrefix(d.Key.ToByteArray())
+            : d.RangeEnd.IsEmpty ? KvOp.Delete(d.Key.ToByteArray())
+            : KvOp.DeleteRange(d.Key.ToByteArray(), d.RangeEnd.ToByteArray());
+
+    public static KvOp ToApi(TxnOp op) => op.OpCase switch
+    {
+        TxnOp.OpOneofCase.Put => ToApi(op.Put),
+        TxnOp.OpOneofCase.Delete => ToApi(op.Delete),
+        TxnOp.OpOneofCase.Get => KvOp.Get(op.Get.Key.ToByteArray()),
+        _ => throw new ArgumentException("empty transaction op"),
+    };
+
+    public static KvCompare ToApi(Compare c) => new(
+        c.Key.ToByteArray(),
+        c.Target switch
+        {
+            Compare.Types.Target.Version => ApiCompareTarget.Version,
+            Compare.Types.Target.Value => ApiCompareTarget.Value,
+            Compare.Types.Target.Exists => ApiCompareTarget.Exists,
+            _ => throw new ArgumentException($"unknown compare target {c.Target}"),
+        },
+        c.Op switch
+        {
+            Compare.Types.Op.Equal => ApiCompareOp.Equal,
+            Compare.Types.Op.NotEqual => ApiCompareOp.NotEqual,
+            Compare.Types.Op.Greater => ApiCompareOp.Greater,
+            Compare.Types.Op.Less => ApiCompareOp.Less,
+            _ => throw new ArgumentException($"unknown compare op {c.Op}"),
+        },
+        (long)c.Version,
+        c.Value.ToByteArray(),
+        c.Exists);
+
+    public static TxnOpResult ToProto(KvOp op, OpResult r, long index, ResponseHeader header) => op.Kind switch
+    {
+        KvOpKind.Put => new TxnOpResult { Put = new PutResponse { Header = header, Version = (ulong)index, PrevKv = r.Previous is { } p ? ToProto(p) : null } },
+        KvOpKind.Delete or KvOpKind.DeleteRange => new TxnOpResult { Delete = new DeleteResponse { Header = header, Version = (ulong)index, Deleted = (ulong)r.Deleted } },
+        _ => new TxnOpResult { Get = new GetResponse { Header = header, Found = r.Entry is not null, Kv = r.Entry is { } e ? ToProto(e) : null } },
+    };
+
+    public static Member ToProto(MemberInfo m) => new()
+    {
+        Id = (ulong)m.Id,
+        RaftAddress = m.RaftAddress,
+        GrpcAddress = m.GrpcAddress,
+        HttpAddress = m.HttpAddress,
+        IsLeader = m.IsLeader,
+        IsRemote = !m.IsLocal,
+        Status = m.Available ? "available" : "unavailable",
+    };
+}

@@ -1,0 +1,52 @@
+using RaftKv.Replication;
+using RaftKv.Server.Configuration;
+using RaftKv.Tiering;
+
+namespace RaftKv.Server.Hosting;
+
+/// <summary>
+/// Starts the replica before the listeners accept traffic and stops it after they have drained
+/// (hosted services stop after the web server on SIGTERM): flushes the memtable, closes the WAL.
+/// </summary>
+public sealed partial class NodeLifetime(KvNode node, TieringHost tiering, TieringSetup setup, ServerConfig config, ILoggerFactory loggers) : IHostedService
+{
+    private readonly ILogger _logger = loggers.CreateLogger<NodeLifetime>();
+
+    public static TieringOptions? TieringOptionsFor(ServerConfig config) => config.HasObjectStore
+        ? new TieringOptions
+        {
+            Endpoint = config.S3Endpoint,
+            Bucket = config.S3Bucket,
+            Region = config.S3Region,
+            AccessKey = config.S3AccessKey,
+            SecretKey = config.S3SecretKey,
+            NodePrefix = $"nodes/{config.NodeId}/",
+            MigrationAge = TimeSpan.FromHours(config.DiskMigrationAgeHours),
+            DiskMaxBytes = (long)(config.DiskMaxSizeGb * (1L << 30)),
+        }
+        : null;
+
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        await node.StartAsync(cancellationToken).ConfigureAwait(false);
+        await tiering.StartAsync(node, setup.Objects, setup.Options, loggers, cancellationToken).ConfigureAwait(false);
+        LogReady(_logger, config.NodeId, config.HttpPort, config.GrpcPort, config.RaftPort, config.DataDir);
+    }
+
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        LogStopping(_logger, config.NodeId);
+        await tiering.DisposeAsync().ConfigureAwait(false);
+        await node.StopAsync(cancellationToken).ConfigureAwait(false);
+        LogStopped(_logger, config.NodeId);
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "raftkv node {NodeId} serving: HTTP :{HttpPort}, gRPC :{GrpcPort}, Raft :{RaftPort}, data {DataDir}")]
+    private static partial void LogReady(ILogger logger, long nodeId, int httpPort, int grpcPort, int raftPort, string dataDir);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "raftkv node {NodeId} stopping: draining, flushing")]
+    private static partial void LogStopping(ILogger logger, long nodeId);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "raftkv node {NodeId} stopped cleanly")]
+    private static partial void LogStopped(ILogger logger, long nodeId);
+}

@@ -1,0 +1,232 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using RaftKv.Replication.Api;
+using RaftKv.Storage;
+
+namespace RaftKv.Server.Http;
+
+/// <summary>The /kv routes of DESIGN.md. Handlers are thin: validate → call the node → map errors.</summary>
+public static class KvHttpApi
+{
+    private static readonly UTF8Encoding StrictUtf8 = new(false, true);
+
+    public static void Map(IEndpointRouteBuilder app)
+    {
+        app.MapGet("/kv/{**key}", GetAsync);
+        app.MapMethods("/kv/{**key}", ["HEAD"], HeadAsync);
+        app.MapPut("/kv/{**key}", PutAsync);
+        app.MapPost("/kv/{**key}", PutAsync);
+        app.MapDelete("/kv/{**key}", DeleteAsync);
+        app.MapGet("/kv", ListAsync);
+    }
+
+    private static async Task<IResult> GetAsync(HttpContext ctx, string? key, IKvNode node)
+    {
+        if (string.IsNullOrEmpty(key))
+        {
+            return await ListAsync(ctx, node).ConfigureAwait(false);
+        }
+
+        var entry = await node.GetAsync(Encoding.UTF8.GetBytes(key), Consistency(ctx), ctx.RequestAborted).ConfigureAwait(false);
+        if (entry is not { } e)
+        {
+            return ApiError.Result(404, "not_found", $"key '{key}' not found");
+        }
+
+        ctx.Response.Headers["X-RaftKv-Version"] = e.Version.ToString(CultureInfo.InvariantCulture);
+        ctx.Response.Headers["X-RaftKv-Tier"] = TierName(e.Tier);
+        if (WantsRaw(ctx))
+        {
+            return Results.Bytes(e.Value.ToArray(), "application/octet-stream");
+        }
+
+        return Results.Json(ToBody(e), JsonBodies.Options);
+    }
+
+    private static async Task<IResult> HeadAsync(HttpContext ctx, string? key, IKvNode node)
+    {
+        if (string.IsNullOrEmpty(key))
+        {
+            return Results.StatusCode(400);
+        }
+
+        var entry = await node.GetAsync(Encoding.UTF8.GetBytes(key), Consistency(ctx), ctx.RequestAborted).ConfigureAwait(false);
+        if (entry is { } e)
+        {
+            ctx.Response.Headers["X-RaftKv-Version"] = e.Version.ToString(CultureInfo.InvariantCulture);
+            ctx.Response.ContentLength = e.Value.Length;
+            return Results.Ok();
+        }
+
+        return Results.NotFound();
+    }
+
+    private static async Task<IResult> PutAsync(HttpContext ctx, string? key, IKvNode node, LeaderForwarder forwarder)
+    {
+        var body = await ReadBodyAsync(ctx).ConfigureAwait(false);
+        if (await forwarder.TryForwardAsync(ctx, body).ConfigureAwait(false) is { } forwarded)
+        {
+            return forwarded;
+        }
+
+        if (string.IsNullOrEmpty(key))
+        {
+            return ApiError.Result(400, "invalid_argument", "key must not be empty");
+        }
+
+        var (value, ttlSeconds) = ParseValue(ctx, body);
+        if (ctx.Request.Query.TryGetValue("ttl", out var ttlQuery))
+        {
+            ttlSeconds = ParseLong(ttlQuery.ToString(), "ttl");
+        }
+
+        if (ttlSeconds is < 0)
+        {
+            return ApiError.Result(400, "invalid_argument", "ttl must be ≥ 0 seconds");
+        }
+
+        var k = Encoding.UTF8.GetBytes(key);
+        var op = KvOp.Put(k, value, (ttlSeconds ?? 0) * 1000);
+        var compares = new List<KvCompare>();
+        if (ctx.Request.Query.TryGetValue("prev_version", out var pv))
+        {
+            compares.Add(new KvCompare(k, CompareTarget.Version, CompareOp.Equal, ParseLong(pv.ToString(), "prev_version")));
+        }
+
+        var requestId = ctx.Request.Headers["X-Request-Id"].FirstOrDefault();
+        var result = await node.WriteAsync(new KvTxn(compares, [op], [KvOp.Get(k)], requestId), ctx.RequestAborted).ConfigureAwait(false);
+        if (!result.Succeeded)
+        {
+            var current = result.Results.FirstOrDefault()?.Entry?.Version ?? 0;
+            return ApiError.Result(409, "compare_failed", $"key '{key}' is at version {current}, not {pv}");
+        }
+
+        return Results.Json(new JsonBodies.WriteBody(key, result.Index, true, null), JsonBodies.Options);
+    }
+
+    private static async Task<IResult> DeleteAsync(HttpContext ctx, string? key, IKvNode node, LeaderForwarder forwarder)
+    {
+        var body = await ReadBodyAsync(ctx).ConfigureAwait(false);
+        if (await forwarder.TryForwardAsync(ctx, body).ConfigureAwait(false) is { } forwarded)
+        {
+            return forwarded;
+        }
+
+        var prefix = ctx.Request.Query["prefix"].ToString() is "true" or "1";
+        if (string.IsNullOrEmpty(key) && !prefix)
+        {
+            return ApiError.Result(400, "invalid_argument", "key must not be empty");
+        }
+
+        var k = Encoding.UTF8.GetBytes(key ?? string.Empty);
+        var op = prefix ? KvOp.DeletePrefix(k) : KvOp.Delete(k);
+        var result = await node.WriteAsync(KvTxn.Single(op, ctx.Request.Headers["X-Request-Id"].FirstOrDefault()), ctx.RequestAborted).ConfigureAwait(false);
+        var deleted = result.Results.FirstOrDefault()?.Deleted ?? 0;
+        if (!prefix && deleted == 0)
+        {
+            return ApiError.Result(404, "not_found", $"key '{key}' not found");
+        }
+
+        return Results.Json(new JsonBodies.WriteBody(key ?? string.Empty, result.Index, true, deleted), JsonBodies.Options);
+    }
+
+    private static async Task<IResult> ListAsync(HttpContext ctx, IKvNode node)
+    {
+        var q = ctx.Request.Query;
+        var limit = q.TryGetValue("limit", out var l) ? (int)ParseLong(l.ToString(), "limit") : 100;
+        if (limit is < 1 or > 10_000)
+        {
+            return ApiError.Result(400, "invalid_argument", "limit must be between 1 and 10000");
+        }
+
+        var prefix = Encoding.UTF8.GetBytes(q["prefix"].ToString());
+        var start = q.TryGetValue("continuation", out var c) && c.ToString().Length > 0
+            ? Convert.FromBase64String(c.ToString())
+            : q.TryGetValue("start", out var s) ? Encoding.UTF8.GetBytes(s.ToString()) : prefix;
+        var end = q.TryGetValue("end", out var en) ? Encoding.UTF8.GetBytes(en.ToString()) : KeyRanges.PrefixEnd(prefix);
+        var entries = await node.RangeAsync(start, end, limit + 1, Consistency(ctx), ctx.RequestAborted).ConfigureAwait(false);
+        var more = entries.Count > limit;
+        var page = entries.Take(limit).ToList();
+        string? next = null;
+        if (more)
+        {
+            var last = page[^1].Key.ToArray();
+            next = Convert.ToBase64String([.. last, 0]);
+        }
+
+        return Results.Json(new JsonBodies.ListBody(page.Select(ToBody).ToList(), page.Count, next, more), JsonBodies.Options);
+    }
+
+    private static async Task<byte[]> ReadBodyAsync(HttpContext ctx)
+    {
+        using var ms = new MemoryStream();
+        await ctx.Request.Body.CopyToAsync(ms, ctx.RequestAborted).ConfigureAwait(false);
+        return ms.ToArray();
+    }
+
+    private static (byte[] Value, long? Ttl) ParseValue(HttpContext ctx, byte[] body)
+    {
+        var type = ctx.Request.ContentType ?? string.Empty;
+        if (!type.StartsWith("application/json", StringComparison.OrdinalIgnoreCase) && !type.EndsWith("+json", StringComparison.OrdinalIgnoreCase))
+        {
+            return (body, null); // raw bytes (application/octet-stream, text/plain, …)
+        }
+
+        var parsed = JsonSerializer.Deserialize<JsonBodies.PutBody>(body, JsonBodies.Options)
+            ?? throw new ArgumentException("JSON body must be an object like {\"value\": \"...\"}");
+        if (parsed.Value is not { } v || v.ValueKind is JsonValueKind.Undefined or JsonValueKind.Null)
+        {
+            throw new ArgumentException("JSON body needs a \"value\"");
+        }
+
+        byte[] value = v.ValueKind == JsonValueKind.String
+            ? parsed.Encoding is "base64" ? Convert.FromBase64String(v.GetString()!) : Encoding.UTF8.GetBytes(v.GetString()!)
+            : Encoding.UTF8.GetBytes(v.GetRawText());
+        return (value, parsed.Ttl);
+    }
+
+    private static long ParseLong(string s, string name)
+        => long.TryParse(s, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var v)
+            ? v
+            : throw new ArgumentException($"{name} must be an integer, got '{s}'");
+
+    private static ReadConsistency Consistency(HttpContext ctx)
+        => ctx.Request.Query["consistency"].ToString().ToLowerInvariant() switch
+        {
+            "" or "linearizable" => ReadConsistency.Linearizable,
+            "serializable" or "stale" => ReadConsistency.Serializable,
+            var other => throw new ArgumentException($"consistency must be 'linearizable' or 'serializable', got '{other}'"),
+        };
+
+    private static bool WantsRaw(HttpContext ctx)
+    {
+        var accept = ctx.Request.Headers.Accept.ToString();
+        return accept.Contains("application/octet-stream", StringComparison.OrdinalIgnoreCase) && !accept.Contains("application/json", StringComparison.OrdinalIgnoreCase);
+    }
+
+    internal static JsonBodies.KeyValueBody ToBody(KvEntry e)
+    {
+        string value;
+        string? encoding = null;
+        try
+        {
+            value = StrictUtf8.GetString(e.Value.Span);
+        }
+        catch (DecoderFallbackException)
+        {
+            value = Convert.ToBase64String(e.Value.Span);
+            encoding = "base64";
+        }
+
+        return new JsonBodies.KeyValueBody(Encoding.UTF8.GetString(e.Key.Span), value, e.Version, TierName(e.Tier), e.ExpiresAtUnixMs == 0 ? null : e.ExpiresAtUnixMs, encoding);
+    }
+
+    internal static string TierName(Tier tier) => tier switch
+    {
+        Tier.Memory => "memory",
+        Tier.Disk => "disk",
+        Tier.Object => "object",
+        _ => "none",
+    };
+}

@@ -1,0 +1,121 @@
+using RaftKv.Replication.Api;
+using RaftKv.Server.Configuration;
+using RaftKv.Server.Hosting;
+
+namespace RaftKv.Server.Http;
+
+/// <summary>/health, /health/ready, /stats, /cluster and /admin/*.</summary>
+public static class StatusHttpApi
+{
+    public static void Map(IEndpointRouteBuilder app)
+    {
+        app.MapGet("/health", (IKvNode node) =>
+        {
+            var s = node.GetStatus();
+            return Results.Json(new { status = "ok", node_id = s.NodeId, role = s.Role, term = s.Term });
+        });
+
+        app.MapGet("/health/ready", (IKvNode node) =>
+        {
+            var s = node.GetStatus();
+            var ready = s.Leader is not null && s.Members.Count(m => m.Available) * 2 > s.Members.Count;
+            return Results.Json(new { ready, node_id = s.NodeId, role = s.Role, leader_id = s.LeaderId }, statusCode: ready ? 200 : 503);
+        });
+
+        app.MapGet("/stats", (IKvNode node, ServerConfig config, TieringHost tiering) =>
+        {
+            var s = node.GetStatus();
+            var st = node.Store.GetStats();
+            var archiver = tiering.Stats();
+            var lookups = st.Gets;
+            var diskLimit = config.DiskMaxSizeGb * (1L << 30);
+            return Results.Json(new Dictionary<string, object?>
+            {
+                ["memory_entries"] = st.MemtableEntries,
+                ["memory_size_bytes"] = st.MemtableBytes,
+                ["memory_hit_rate"] = lookups == 0 ? 0.0 : (double)st.MemtableHits / lookups,
+                ["disk_entries"] = st.DiskEntries,
+                ["disk_size_bytes"] = st.DiskBytes,
+                ["disk_usage_percent"] = DiskUsagePercent(config, st.DiskBytes, diskLimit),
+                ["object_entries"] = st.RemoteEntries,
+                ["object_size_bytes"] = st.RemoteBytes,
+                ["migrations_completed"] = archiver.MigrationsCompleted,
+                ["bytes_uploaded"] = archiver.BytesUploaded,
+                ["archiver_errors"] = archiver.Errors,
+                ["cache_hits"] = st.CacheHits,
+                ["cache_misses"] = st.CacheMisses,
+                ["sstables_per_level"] = st.TablesPerLevel,
+                ["flushes"] = st.Flushes,
+                ["compactions"] = st.Compactions,
+                ["node_id"] = s.NodeId,
+                ["role"] = s.Role,
+                ["term"] = s.Term,
+                ["leader_id"] = s.LeaderId,
+                ["leader"] = s.Leader?.HttpAddress,
+                ["commit_index"] = s.CommitIndex,
+                ["applied_index"] = s.AppliedIndex,
+                ["durable_index"] = s.DurableIndex,
+                ["last_log_index"] = s.LastLogIndex,
+                ["snapshots_taken"] = s.SnapshotsSent,
+                ["snapshots_installed"] = s.SnapshotsInstalled,
+            });
+        });
+
+        app.MapGet("/cluster", (IKvNode node) =>
+        {
+            var s = node.GetStatus();
+            return Results.Json(new
+            {
+                node_id = s.NodeId,
+                term = s.Term,
+                leader_id = s.LeaderId,
+                role = s.Role,
+                commit_index = s.CommitIndex,
+                applied_index = s.AppliedIndex,
+                members = s.Members.Select(m => new { id = m.Id, raft = m.RaftAddress, grpc = m.GrpcAddress, http = m.HttpAddress, leader = m.IsLeader, local = m.IsLocal, available = m.Available }),
+            });
+        });
+
+        app.MapPost("/admin/flush", async (IKvNode node, CancellationToken ct) =>
+        {
+            await node.FlushAsync(ct).ConfigureAwait(false);
+            return Results.Json(new { flushed = true, durable_index = node.Store.DurableIndex });
+        });
+
+        app.MapPost("/admin/compact", async (IKvNode node, CancellationToken ct) =>
+        {
+            var before = node.Store.GetStats().TablesPerLevel.Sum();
+            await node.CompactAsync(ct).ConfigureAwait(false);
+            return Results.Json(new { compacted = true, tables_before = before, tables_after = node.Store.GetStats().TablesPerLevel.Sum() });
+        });
+
+        app.MapPost("/admin/migrate", async (TieringHost tiering, CancellationToken ct) =>
+        {
+            if (!tiering.Enabled)
+            {
+                return ApiError.Result(400, "no_object_store", "no object store is configured (set S3_ENDPOINT)");
+            }
+
+            var r = await tiering.RunOnceAsync(ct).ConfigureAwait(false);
+            return Results.Json(new { tables_migrated = r.TablesMigrated, bytes_uploaded = r.BytesUploaded });
+        });
+    }
+
+    private static double DiskUsagePercent(ServerConfig config, long diskBytes, double diskLimit)
+    {
+        if (diskLimit > 0)
+        {
+            return Math.Round(100.0 * diskBytes / diskLimit, 2);
+        }
+
+        try
+        {
+            var drive = new DriveInfo(Path.GetFullPath(config.DataDir));
+            return Math.Round(100.0 * (drive.TotalSize - drive.AvailableFreeSpace) / drive.TotalSize, 2);
+        }
+        catch (IOException)
+        {
+            return 0;
+        }
+    }
+}

@@ -1,0 +1,192 @@
+using System.Globalization;
+using Microsoft.Extensions.Logging;
+using RaftKv.Storage;
+
+namespace RaftKv.Tiering;
+
+/// <summary>
+/// Moves cold SSTables to object storage in the background, per node (objects under
+/// <see cref="TieringOptions.NodePrefix"/>). A table is archived when it is older than
+/// <see cref="TieringOptions.MigrationAge"/>, and the oldest tables are archived while local tables
+/// exceed <see cref="TieringOptions.DiskMaxBytes"/>. The engine's
+/// <see cref="ITieredStore.ArchiveTableAsync"/> does upload → verify → durable manifest edit →
+/// local delete; a crash between upload and manifest leaves an unreferenced object that
+/// <see cref="ReconcileAsync"/> deletes once it is older than the grace period.
+/// </summary>
+/// <remarks>Passes never overlap (<c>_pass</c>); on failure the loop backs off exponentially up to 10 minutes.</remarks>
+public sealed partial class Archiver : IAsyncDisposable
+{
+    private readonly ITieredStore _store;
+    private readonly IObjectStore _objects;
+    private readonly TieringOptions _options;
+    private readonly TimeProvider _time;
+    private readonly ILogger<Archiver> _logger;
+    private readonly SemaphoreSlim _pass = new(1, 1);
+    private readonly CancellationTokenSource _stop = new();
+    private Task _loop = Task.CompletedTask;
+    private long _migrations;
+    private long _bytesUploaded;
+    private long _errors;
+    private string? _lastError;
+
+    public Archiver(ITieredStore store, IObjectStore objects, TieringOptions options, TimeProvider time, ILogger<Archiver> logger)
+    {
+        _store = store;
+        _objects = objects;
+        _options = options;
+        _time = time;
+        _logger = logger;
+    }
+
+    public Task StartAsync(CancellationToken cancellationToken = default)
+    {
+        _loop = Task.Run(LoopAsync, CancellationToken.None);
+        return Task.CompletedTask;
+    }
+
+    public async Task StopAsync(CancellationToken cancellationToken = default)
+    {
+        await _stop.CancelAsync().ConfigureAwait(false);
+        await _loop.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await StopAsync().ConfigureAwait(false);
+        _stop.Dispose();
+    }
+
+    public ArchiverStats GetStats()
+    {
+        var remote = _store.ListTables().Where(t => t.IsRemote).ToList();
+        return new ArchiverStats
+        {
+            MigrationsCompleted = Interlocked.Read(ref _migrations),
+            BytesUploaded = Interlocked.Read(ref _bytesUploaded),
+            BytesFetched = (_objects as S3ObjectStore)?.BytesFetched ?? 0,
+            Errors = Interlocked.Read(ref _errors),
+            RemoteTables = remote.Count,
+            RemoteBytes = remote.Sum(t => t.SizeBytes),
+            LastError = _lastError,
+        };
+    }
+
+    /// <summary>The object key of a table of this node.</summary>
+    public string ObjectName(long tableId) => string.Create(CultureInfo.InvariantCulture, $"{_options.NodePrefix}sst/{tableId:D8}.sst");
+
+    /// <summary>One pass: archive what the policy selects, then clean up orphans.</summary>
+    public async Task<MigrationResult> RunOnceAsync(CancellationToken cancellationToken = default)
+    {
+        await _pass.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var migrated = 0;
+            long bytes = 0;
+            foreach (var table in SelectCandidates())
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                if (await _store.ArchiveTableAsync(table.Id, ObjectName(table.Id), cancellationToken).ConfigureAwait(false))
+                {
+                    migrated++;
+                    bytes += table.SizeBytes;
+                    Interlocked.Increment(ref _migrations);
+                    Interlocked.Add(ref _bytesUploaded, table.SizeBytes);
+                    TieringMetrics.Migrations.Add(1);
+                    TieringMetrics.BytesUploaded.Add(table.SizeBytes);
+                    LogArchived(_logger, table.Id, table.SizeBytes, ObjectName(table.Id));
+                }
+            }
+
+            await ReconcileAsync(cancellationToken).ConfigureAwait(false);
+            return new MigrationResult(migrated, bytes);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            Interlocked.Increment(ref _errors);
+            TieringMetrics.Errors.Add(1);
+            _lastError = e.Message;
+            throw;
+        }
+        finally
+        {
+            _pass.Release();
+        }
+    }
+
+    /// <summary>Deletes objects under this node's prefix that no live table references and that are
+    /// older than the grace period (so an upload in flight is never removed).</summary>
+    public async Task<int> ReconcileAsync(CancellationToken cancellationToken = default)
+    {
+        var referenced = _store.ListTables().Where(t => t.IsRemote).Select(t => t.ObjectName!).ToHashSet(StringComparer.Ordinal);
+        var now = _time.GetUtcNow();
+        var deleted = 0;
+        foreach (var o in await _objects.ListAsync(_options.NodePrefix + "sst/", cancellationToken).ConfigureAwait(false))
+        {
+            if (!referenced.Contains(o.Key) && now - o.LastModified > _options.OrphanGrace)
+            {
+                await _objects.DeleteAsync(o.Key, cancellationToken).ConfigureAwait(false);
+                deleted++;
+            }
+        }
+
+        return deleted;
+    }
+
+    private List<TableInfo> SelectCandidates()
+    {
+        var local = _store.ListTables().Where(t => !t.IsRemote).OrderBy(t => t.CreatedUnixMs).ThenBy(t => t.Id).ToList();
+        var chosen = new List<TableInfo>();
+        if (_options.MigrationAge > TimeSpan.Zero)
+        {
+            var cutoff = _time.GetUtcNow().ToUnixTimeMilliseconds() - (long)_options.MigrationAge.TotalMilliseconds;
+            chosen.AddRange(local.Where(t => t.CreatedUnixMs <= cutoff));
+        }
+
+        if (_options.DiskMaxBytes > 0)
+        {
+            var bytes = _store.LocalDiskBytes - chosen.Sum(t => t.SizeBytes);
+            foreach (var t in local.Except(chosen).ToList())
+            {
+                if (bytes <= _options.DiskMaxBytes)
+                {
+                    break;
+                }
+
+                chosen.Add(t);
+                bytes -= t.SizeBytes;
+            }
+        }
+
+        return chosen;
+    }
+
+    private async Task LoopAsync()
+    {
+        var token = _stop.Token;
+        var delay = _options.Interval;
+        while (!token.IsCancellationRequested)
+        {
+            try
+            {
+                await Task.Delay(delay, _time, token).ConfigureAwait(false);
+                await RunOnceAsync(token).ConfigureAwait(false);
+                delay = _options.Interval;
+            }
+            catch (OperationCanceledException) when (token.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception e)
+            {
+                delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.FromMinutes(10).Ticks));
+                LogPassFailed(_logger, delay.TotalSeconds, e.Message);
+            }
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Archived table {TableId} ({Bytes} bytes) as {ObjectName}")]
+    private static partial void LogArchived(ILogger logger, long tableId, long bytes, string objectName);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Archiver pass failed; retrying in {Seconds}s: {Error}")]
+    private static partial void LogPassFailed(ILogger logger, double seconds, string error);
+}
