@@ -81,6 +81,17 @@ app.UseStatusCodePages(async status =>
 });
 app.Use(async (context, next) =>
 {
+    try
+    {
+        await next(context);
+    }
+    catch (Exception e) when (!context.Response.HasStarted && ApiError.Map(e).Status < 500)
+    {
+        await ApiError.From(e).ExecuteAsync(context); // client errors: a JSON answer, not an "unhandled exception" log
+    }
+});
+app.Use(async (context, next) =>
+{
     var path = context.Request.Path.Value ?? string.Empty;
     if (!path.StartsWith("/kv", StringComparison.Ordinal))
     {

@@ -180,10 +180,17 @@ public static class KvHttpApi
             throw new ArgumentException("JSON body needs a \"value\"");
         }
 
-        byte[] value = v.ValueKind == JsonValueKind.String
-            ? parsed.Encoding is "base64" ? Convert.FromBase64String(v.GetString()!) : Encoding.UTF8.GetBytes(v.GetString()!)
-            : Encoding.UTF8.GetBytes(v.GetRawText());
-        return (value, parsed.Ttl);
+        try
+        {
+            byte[] value = v.ValueKind == JsonValueKind.String
+                ? parsed.Encoding is "base64" ? Convert.FromBase64String(v.GetString()!) : Encoding.UTF8.GetBytes(v.GetString()!)
+                : Encoding.UTF8.GetBytes(v.GetRawText());
+            return (value, parsed.Ttl);
+        }
+        catch (InvalidOperationException e)
+        {
+            throw new ArgumentException("JSON string is not valid UTF-8: " + e.Message);
+        }
     }
 
     private static long ParseLong(string s, string name)

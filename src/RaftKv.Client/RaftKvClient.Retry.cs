@@ -1,0 +1,44 @@
+using Grpc.Core;
+using Grpc.Net.Client;
+
+namespace RaftKv.Client;
+
+public sealed partial class RaftKvClient
+{
+    private async Task<T> CallAsync<T>(Func<GrpcChannel, CallOptions, Task<T>> call, CancellationToken cancellationToken)
+    {
+        var deadline = DateTime.UtcNow + _options.RetryBudget;
+        var backoff = _options.InitialBackoff;
+        while (true)
+        {
+            var endpoint = _preferred;
+            try
+            {
+                return await call(Channel(endpoint), new CallOptions(deadline: DateTime.UtcNow + _options.AttemptTimeout, cancellationToken: cancellationToken)).ConfigureAwait(false);
+            }
+            catch (RpcException e) when (IsRetryable(e.StatusCode) && DateTime.UtcNow < deadline && !cancellationToken.IsCancellationRequested)
+            {
+                var leader = e.Trailers.GetValue(LeaderTrailer);
+                _preferred = !string.IsNullOrEmpty(leader) && leader != endpoint ? leader : NextEndpoint(endpoint);
+                var jitter = Random.Shared.NextDouble() * backoff.TotalMilliseconds;
+                await Task.Delay(TimeSpan.FromMilliseconds((backoff.TotalMilliseconds / 2) + jitter), cancellationToken).ConfigureAwait(false);
+                backoff = TimeSpan.FromMilliseconds(Math.Min(backoff.TotalMilliseconds * 2, _options.MaxBackoff.TotalMilliseconds));
+            }
+        }
+    }
+
+    private static bool IsRetryable(StatusCode code)
+        => code is StatusCode.Unavailable or StatusCode.FailedPrecondition or StatusCode.DeadlineExceeded or StatusCode.Internal or StatusCode.Unknown;
+
+    private string NextEndpoint(string current)
+    {
+        if (_endpoints.Count == 1)
+        {
+            return _endpoints[0];
+        }
+
+        var i = Interlocked.Increment(ref _rotation);
+        var next = _endpoints[(int)((uint)i % (uint)_endpoints.Count)];
+        return next == current ? _endpoints[(int)((uint)(i + 1) % (uint)_endpoints.Count)] : next;
+    }
+}

@@ -1,0 +1,15 @@
+namespace RaftKv.Client;
+
+/// <summary>Client behaviour: retry budget and backoff.</summary>
+public sealed record RaftKvClientOptions
+{
+    /// <summary>Total time a call may spend retrying across leader changes.</summary>
+    public TimeSpan RetryBudget { get; init; } = TimeSpan.FromSeconds(20);
+
+    /// <summary>Deadline of a single attempt.</summary>
+    public TimeSpan AttemptTimeout { get; init; } = TimeSpan.FromSeconds(5);
+
+    public TimeSpan InitialBackoff { get; init; } = TimeSpan.FromMilliseconds(50);
+
+    public TimeSpan MaxBackoff { get; init; } = TimeSpan.FromSeconds(1);
+}

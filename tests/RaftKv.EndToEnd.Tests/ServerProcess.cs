@@ -1,0 +1,122 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+
+namespace RaftKv.EndToEnd.Tests;
+
+/// <summary>A real raftkv process on loopback with its own ports and data directory; killed on dispose.</summary>
+internal sealed class ServerProcess : IDisposable
+{
+    private readonly Dictionary<string, string> _env;
+    private Process? _process;
+
+    public ServerProcess(long nodeId, string dataDir, int http, int grpc, int raft, string peers)
+    {
+        NodeId = nodeId;
+        HttpPort = http;
+        GrpcPort = grpc;
+        RaftPort = raft;
+        DataDir = dataDir;
+        LogPath = dataDir + ".log";
+        _env = new Dictionary<string, string>
+        {
+            ["NODE_ID"] = nodeId.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["HTTP_PORT"] = http.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["GRPC_PORT"] = grpc.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["RAFT_PORT"] = raft.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["PEERS"] = peers,
+            ["DATA_DIR"] = dataDir,
+            ["BIND_HOST"] = "127.0.0.1",
+            ["ADVERTISE_HOST"] = "127.0.0.1",
+            ["MEMORY_MAX_SIZE_MB"] = "1",
+        };
+    }
+
+    public long NodeId { get; }
+
+    public int HttpPort { get; }
+
+    public int GrpcPort { get; }
+
+    public int RaftPort { get; }
+
+    public string DataDir { get; }
+
+    public string LogPath { get; }
+
+    public string Http => $"http://127.0.0.1:{HttpPort}";
+
+    public string Grpc => $"127.0.0.1:{GrpcPort}";
+
+    public bool IsRunning => _process is { HasExited: false };
+
+    public int? ExitCode => _process is { HasExited: true } p ? p.ExitCode : null;
+
+    public void Start(params string[] args)
+    {
+        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        psi.ArgumentList.Add(RepoPaths.ServerDll);
+        foreach (var a in args)
+        {
+            psi.ArgumentList.Add(a);
+        }
+
+        foreach (var (k, v) in _env)
+        {
+            psi.Environment[k] = v;
+        }
+
+        Directory.CreateDirectory(Path.GetDirectoryName(LogPath)!);
+        var log = new StreamWriter(LogPath, append: true) { AutoFlush = true };
+        _process = Process.Start(psi)!;
+        _process.OutputDataReceived += (_, e) => Write(log, e.Data);
+        _process.ErrorDataReceived += (_, e) => Write(log, e.Data);
+        _process.BeginOutputReadLine();
+        _process.BeginErrorReadLine();
+    }
+
+    private static void Write(StreamWriter log, string? line)
+    {
+        if (line is null)
+        {
+            return;
+        }
+
+        lock (log)
+        {
+            log.WriteLine(line);
+        }
+    }
+
+    /// <summary>SIGKILL: no flush, no goodbye.</summary>
+    public void Kill()
+    {
+        if (_process is { HasExited: false } p)
+        {
+            p.Kill(entireProcessTree: true);
+            p.WaitForExit();
+        }
+    }
+
+    /// <summary>SIGTERM and wait for a clean exit.</summary>
+    public async Task<int> TerminateAsync(TimeSpan timeout)
+    {
+        var p = _process ?? throw new InvalidOperationException("not started");
+        using var kill = Process.Start("kill", ["-TERM", p.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+        await kill.WaitForExitAsync();
+        using var cts = new CancellationTokenSource(timeout);
+        await p.WaitForExitAsync(cts.Token);
+        return p.ExitCode;
+    }
+
+    public string Log() => File.Exists(LogPath) ? File.ReadAllText(LogPath) : string.Empty;
+
+    public void Dispose() => Kill();
+
+    public static int FreePort()
+    {
+        using var l = new TcpListener(IPAddress.Loopback, 0);
+        l.Start();
+        return ((IPEndPoint)l.LocalEndpoint).Port;
+    }
+}
