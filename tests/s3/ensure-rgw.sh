@@ -5,6 +5,7 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=${RAFTKV_RGW_ROOT:-$(cd "$here/../.." && pwd)/.s3/ceph}
 if [ ! -x "$root/usr/bin/radosgw" ]; then
+  apt-cache show radosgw >/dev/null 2>&1 || apt-get update -qq >&2
   bash "$here/install-rgw.sh" "$root" >&2
 fi
 echo "$root"

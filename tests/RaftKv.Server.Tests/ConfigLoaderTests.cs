@@ -1,0 +1,78 @@
+using RaftKv.Server.Configuration;
+
+namespace RaftKv.Server.Tests;
+
+public sealed class ConfigLoaderTests
+{
+    private static readonly Dictionary<string, string?> NoEnv = [];
+
+    [Fact]
+    public void NoArgumentsGiveTheEmbeddedSingleNodeDefaults()
+    {
+        var c = ConfigLoader.Load([], NoEnv);
+        Assert.Equal(8080, c.HttpPort);
+        Assert.Equal(50051, c.GrpcPort);
+        Assert.Equal(7000, c.RaftPort);
+        Assert.Equal("./data", c.DataDir);
+        Assert.Empty(c.Peers);
+        Assert.False(c.HasObjectStore);
+        Assert.Equal(4096, c.MaxKeyBytes);
+        Assert.Equal(8 << 20, c.MaxValueBytes);
+    }
+
+    [Fact]
+    public void FlagsBeatEnvironmentWhichBeatsTheFile()
+    {
+        var file = Path.Combine(Path.GetTempPath(), Guid.NewGuid().ToString("N") + ".toml");
+        File.WriteAllText(file, "HTTP_PORT = 9001\nGRPC_PORT = 9002\nRAFT_PORT = 9003\nDATA_DIR = \"/from/file\"\n");
+        try
+        {
+            var env = new Dictionary<string, string?> { ["GRPC_PORT"] = "9102", ["RAFT_PORT"] = "9103", ["CONFIG_FILE"] = file };
+            var c = ConfigLoader.Load(["--raft-port", "9203"], env);
+            Assert.Equal(9001, c.HttpPort);
+            Assert.Equal(9102, c.GrpcPort);
+            Assert.Equal(9203, c.RaftPort);
+            Assert.Equal("/from/file", c.DataDir);
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
+    [Fact]
+    public void JsonFileIsAccepted()
+    {
+        var file = Path.Combine(Path.GetTempPath(), Guid.NewGuid().ToString("N") + ".json");
+        File.WriteAllText(file, "{\"http_port\": 8181, \"PEERS\": \"1=a:7000,2=b:7000\", \"NODE_ID\": 2}");
+        try
+        {
+            var c = ConfigLoader.Load(["--config", file], NoEnv);
+            Assert.Equal(8181, c.HttpPort);
+            Assert.Equal(2, c.Peers.Count);
+            Assert.Equal("b", c.AdvertiseHost);
+            Assert.Equal("b:7000", c.ToNodeOptions().RaftAdvertise);
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
+    [Theory]
+    [InlineData(new[] { "--http-port", "0" }, "HTTP_PORT")]
+    [InlineData(new[] { "--http-port", "x" }, "HTTP_PORT")]
+    [InlineData(new[] { "--bogus", "1" }, "unknown flag")]
+    [InlineData(new[] { "--node-id" }, "needs a value")]
+    [InlineData(new[] { "--peers", "1=a" }, "PEERS")]
+    [InlineData(new[] { "--peers", "1=a:1,2=b:2", "--node-id", "3" }, "not listed in PEERS")]
+    [InlineData(new[] { "--http-port", "7000" }, "must differ")]
+    [InlineData(new[] { "--s3-endpoint", "not a url" }, "S3_ENDPOINT")]
+    [InlineData(new[] { "--memory-max-size-mb", "-1" }, "MEMORY_MAX_SIZE_MB")]
+    [InlineData(new[] { "--config", "/no/such/file.toml" }, "does not exist")]
+    public void InvalidConfigurationIsAClearError(string[] args, string expected)
+    {
+        var e = Assert.Throws<ConfigException>(() => ConfigLoader.Load(args, NoEnv));
+        Assert.Contains(expected, e.Message);
+    }
+}
