@@ -1,0 +1,168 @@
+using System.Text;
+using Microsoft.Extensions.Logging.Abstractions;
+using RaftKv.Storage;
+
+namespace RaftKv.Tiering.Tests;
+
+[Collection("rgw")]
+public sealed class ArchiverTests(RgwFixture rgw) : IAsyncLifetime
+{
+    private readonly string _dir = Path.Combine(Path.GetTempPath(), "raftkv-tier-" + Guid.NewGuid().ToString("N"));
+    private readonly string _bucket = "arch-" + Guid.NewGuid().ToString("N")[..12];
+    private S3ObjectStore _s3 = null!;
+    private S3ObjectStore _dead = null!;
+    private SwitchableTableStore _remote = null!;
+
+    public async Task InitializeAsync()
+    {
+        _s3 = new S3ObjectStore(rgw.Options(_bucket));
+        _dead = new S3ObjectStore(rgw.Options(_bucket) with { Endpoint = "http://127.0.0.1:1", MaxRetries = 1, RequestTimeout = TimeSpan.FromSeconds(3) });
+        await _s3.EnsureBucketAsync();
+        _remote = new SwitchableTableStore(new ObjectStoreTableStore(_s3), new ObjectStoreTableStore(_dead));
+    }
+
+    public Task DisposeAsync()
+    {
+        _s3.Dispose();
+        _dead.Dispose();
+        try
+        {
+            Directory.Delete(_dir, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+
+        return Task.CompletedTask;
+    }
+
+    private static byte[] B(string s) => Encoding.UTF8.GetBytes(s);
+
+    private Task<LsmStore> OpenAsync() => LsmStore.OpenAsync(new LsmOptions { Directory = _dir, RemoteStore = _remote, BackgroundWork = false, BlockSize = 1024 });
+
+    private Archiver NewArchiver(LsmStore store, TimeSpan? grace = null) => new(
+        store,
+        _s3,
+        rgw.Options(_bucket) with { DiskMaxBytes = 1, OrphanGrace = grace ?? TimeSpan.FromMinutes(10) },
+        TimeProvider.System,
+        NullLogger<Archiver>.Instance);
+
+    private static async Task FillAsync(LsmStore store, long from, int count)
+    {
+        for (var i = 0; i < count; i++)
+        {
+            store.Apply(from + i, [WriteOp.Put(B($"key{from + i:D6}"), B($"value-{from + i}-{new string('x', 64)}"))]);
+        }
+
+        await store.FlushAsync();
+    }
+
+    [Fact]
+    public async Task ArchivedTableIsReadBackThroughTheEngineFromObjectStorage()
+    {
+        await using (var store = await OpenAsync())
+        {
+            await FillAsync(store, 1, 500);
+            var archiver = NewArchiver(store);
+            var result = await archiver.RunOnceAsync();
+            Assert.Equal(1, result.TablesMigrated);
+            Assert.True(result.BytesUploaded > 0);
+            Assert.Equal(0, store.LocalDiskBytes);
+            var table = Assert.Single(store.ListTables());
+            Assert.True(table.IsRemote);
+            Assert.NotNull(await _s3.HeadAsync(table.ObjectName!));
+            var hit = await store.GetAsync(B("key000250"), 0);
+            Assert.Equal(Tier.Object, hit!.Value.Tier);
+            Assert.StartsWith("value-250-", Encoding.UTF8.GetString(hit.Value.Value.Span));
+            Assert.Equal(1, archiver.GetStats().MigrationsCompleted);
+            Assert.Equal(1, archiver.GetStats().RemoteTables);
+        }
+
+        await using var reopened = await OpenAsync();
+        Assert.Equal(Tier.Object, (await reopened.GetAsync(B("key000001"), 0))!.Value.Tier);
+        var scanned = 0;
+        await foreach (var e in reopened.ScanAsync(B("key"), B("kez"), 0, 0))
+        {
+            Assert.Equal(Tier.Object, e.Tier);
+            scanned++;
+        }
+
+        Assert.Equal(500, scanned);
+    }
+
+    [Fact]
+    public async Task CrashBetweenUploadAndManifestLeavesTheLocalTableAndTheOrphanIsReconciled()
+    {
+        string objectName;
+        await using (var store = await OpenAsync())
+        {
+            await FillAsync(store, 1, 200);
+            var archiver = NewArchiver(store);
+            objectName = archiver.ObjectName(store.ListTables()[0].Id);
+            _remote.CrashAfterUpload = true;
+            await Assert.ThrowsAnyAsync<IOException>(() => archiver.RunOnceAsync());
+            _remote.CrashAfterUpload = false;
+        }
+
+        await using var reopened = await OpenAsync();
+        var table = Assert.Single(reopened.ListTables());
+        Assert.False(table.IsRemote);
+        Assert.Equal(Tier.Disk, (await reopened.GetAsync(B("key000100"), 0))!.Value.Tier);
+        Assert.NotNull(await _s3.HeadAsync(objectName)); // uploaded, never recorded
+
+        var young = NewArchiver(reopened, grace: TimeSpan.FromHours(1));
+        Assert.Equal(0, await young.ReconcileAsync()); // an object this recent might be an upload in flight
+        var archiver2 = NewArchiver(reopened, grace: TimeSpan.Zero);
+        Assert.Equal(1, await archiver2.ReconcileAsync());
+        Assert.Null(await _s3.HeadAsync(objectName));
+    }
+
+    [Fact]
+    public async Task ObjectStoreOutageFailsRemoteReadsOnlyAndTheArchiverResumes()
+    {
+        await using var store = await OpenAsync();
+        await FillAsync(store, 1, 200);
+        var archiver = NewArchiver(store);
+        await archiver.RunOnceAsync();
+
+        _remote.Down = true;
+        await Assert.ThrowsAsync<RemoteTierUnavailableException>(async () => await store.GetAsync(B("key000150"), 0));
+        store.Apply(1000, [WriteOp.Put(B("during-outage"), B("ok"))]); // writes are unaffected
+        Assert.Equal(Tier.Memory, (await store.GetAsync(B("during-outage"), 0))!.Value.Tier);
+        await store.FlushAsync();
+        var failing = new Archiver(store, _dead, rgw.Options(_bucket) with { Endpoint = "http://127.0.0.1:1", DiskMaxBytes = 1 }, TimeProvider.System, NullLogger<Archiver>.Instance);
+        await Assert.ThrowsAnyAsync<IOException>(() => failing.RunOnceAsync());
+        Assert.Equal(1, failing.GetStats().Errors);
+        Assert.Contains(store.ListTables(), t => !t.IsRemote); // the new table stayed local
+
+        _remote.Down = false; // S3 is back
+        Assert.NotNull(await store.GetAsync(B("key000150"), 0));
+        var resumed = await archiver.RunOnceAsync();
+        Assert.Equal(1, resumed.TablesMigrated);
+        Assert.All(store.ListTables(), t => Assert.True(t.IsRemote));
+    }
+
+    [Fact]
+    public async Task CompactionOverArchivedTablesDeletesObjectsOnlyAfterTheManifestIsDurable()
+    {
+        await using var store = await OpenAsync();
+        await FillAsync(store, 1, 300);
+        var archiver = NewArchiver(store);
+        await archiver.RunOnceAsync();
+        var archived = store.ListTables().Single().ObjectName!;
+        store.Apply(5000, [WriteOp.Delete(B("key000001")), WriteOp.Put(B("key000002"), B("rewritten"))]);
+        await store.CompactAsync(0);
+
+        Assert.All(store.ListTables(), t => Assert.False(t.IsRemote)); // compaction output is local
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while (await _s3.HeadAsync(archived) is not null)
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the consumed object was never deleted");
+            await Task.Delay(50);
+        }
+
+        Assert.Null(await store.GetAsync(B("key000001"), 0));
+        Assert.Equal("rewritten", Encoding.UTF8.GetString((await store.GetAsync(B("key000002"), 0))!.Value.Value.Span));
+        Assert.NotNull(await store.GetAsync(B("key000300"), 0));
+    }
+}
