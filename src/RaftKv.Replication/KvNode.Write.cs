@@ -34,11 +34,12 @@ public sealed partial class KvNode
             _metrics.Proposals.Add(1, new KeyValuePair<string, object?>("outcome", "ok"));
             return result;
         }
-        catch (DotNextNotLeader)
+        catch (DotNextNotLeader e)
         {
-            // The entry may still commit under the new leader: clients retry with the same request id.
-            _metrics.Proposals.Add(1, new KeyValuePair<string, object?>("outcome", "not_leader"));
-            throw new NotLeaderException(GetStatus().Leader);
+            // Leadership was lost after the entry was appended: it may still commit under the new
+            // leader, so the outcome is unknown (clients retry with the same request id).
+            _metrics.Proposals.Add(1, new KeyValuePair<string, object?>("outcome", "lost_leadership"));
+            throw new UnavailableException("leadership changed while the write was in flight; it may still commit", outcomeUnknown: true, e);
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {

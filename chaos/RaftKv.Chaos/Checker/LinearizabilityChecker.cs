@@ -1,0 +1,200 @@
+using RaftKv.Chaos.History;
+
+namespace RaftKv.Chaos.Checker;
+
+/// <summary>
+/// Porcupine-style (Wing–Gong with Lowe's memoization) linearizability checker for a register
+/// with compare-and-set, partitioned by key. Failed operations are dropped (they did not happen);
+/// unknown-outcome operations may take effect at any point after their invocation, or never.
+/// A search that exceeds its budget counts as a failure (a check that cannot conclude proves nothing).
+/// </summary>
+public static class LinearizabilityChecker
+{
+    public const int DefaultBudget = 2_000_000;
+
+    public static CheckResult Check(IEnumerable<Operation> history, int budget = DefaultBudget)
+    {
+        var all = history.ToList();
+        var observed = all.Where(o => o.Status == OpStatus.Ok && o.Kind == OpKind.Read && o.Output is not null).Select(o => o.Output!)
+            .Concat(all.Where(o => o.Kind == OpKind.Cas && o.Expected is not null).Select(o => o.Expected!))
+            .ToHashSet(StringComparer.Ordinal);
+
+        // Unknown-outcome writes whose value nobody ever observed are dropped: treating them as
+        // "never happened" is always allowed for an unknown outcome, and it keeps the search small.
+        var byKey = all.Where(o => o.Status != OpStatus.Fail && !(o.Kind == OpKind.Read && o.Status == OpStatus.Unknown))
+            .Where(o => o.Status != OpStatus.Unknown || (o.Value is not null && observed.Contains(o.Value)))
+            .GroupBy(o => o.Key, StringComparer.Ordinal)
+            .OrderBy(g => g.Key, StringComparer.Ordinal)
+            .ToList();
+        var total = 0;
+        foreach (var group in byKey)
+        {
+            var ops = group.ToList();
+            total += ops.Count;
+            var verdict = CheckKey(ops, budget);
+            if (verdict != Verdict.Linearizable)
+            {
+                var minimal = verdict == Verdict.Violation ? Shrink(ops, budget) : ops;
+                var why = verdict == Verdict.Violation ? "not linearizable" : $"search budget of {budget} states exhausted";
+                return new CheckResult(false, group.Key, minimal, $"key '{group.Key}': {why}; minimal failing sub-history has {minimal.Count} operations");
+            }
+        }
+
+        return CheckResult.Ok(byKey.Count, total);
+    }
+
+    internal enum Verdict
+    {
+        Linearizable,
+        Violation,
+        BudgetExhausted,
+    }
+
+    internal static Verdict CheckKey(IReadOnlyList<Operation> ops, int budget)
+    {
+        var n = ops.Count;
+        var ordered = ops.OrderBy(o => o.Invoke).ToArray();
+        var returns = ordered.Select(o => o.Status == OpStatus.Unknown ? long.MaxValue : o.Return).ToArray();
+        var required = ordered.Count(o => o.Status == OpStatus.Ok);
+        var done = new bool[n];
+        var memo = new HashSet<(string Bits, string? State)>();
+        var visited = 0;
+
+        bool Search(string? state, int linearizedRequired)
+        {
+            if (linearizedRequired == required)
+            {
+                return true;
+            }
+
+            if (++visited > budget)
+            {
+                throw new BudgetExceededException();
+            }
+
+            var key = (Bits(done), state);
+            if (!memo.Add(key))
+            {
+                return false;
+            }
+
+            // Earliest return among pending operations: nothing invoked after it can go first.
+            var minReturn = long.MaxValue;
+            for (var i = 0; i < n; i++)
+            {
+                if (!done[i])
+                {
+                    minReturn = Math.Min(minReturn, returns[i]);
+                }
+            }
+
+            for (var i = 0; i < n; i++)
+            {
+                if (done[i] || ordered[i].Invoke > minReturn)
+                {
+                    continue;
+                }
+
+                if (Step(ordered[i], state, out var next))
+                {
+                    done[i] = true;
+                    if (Search(next, linearizedRequired + (ordered[i].Status == OpStatus.Ok ? 1 : 0)))
+                    {
+                        return true;
+                    }
+
+                    done[i] = false;
+                }
+            }
+
+            return false;
+        }
+
+        try
+        {
+            return Search(null, 0) ? Verdict.Linearizable : Verdict.Violation;
+        }
+        catch (BudgetExceededException)
+        {
+            return Verdict.BudgetExhausted;
+        }
+    }
+
+    private static string Bits(bool[] done)
+    {
+        var chars = new char[(done.Length + 15) / 16];
+        for (var i = 0; i < done.Length; i++)
+        {
+            if (done[i])
+            {
+                chars[i / 16] |= (char)(1 << (i % 16));
+            }
+        }
+
+        return new string(chars);
+    }
+
+    /// <summary>The register model: is <paramref name="op"/> legal in <paramref name="state"/>, and the state after it.</summary>
+    internal static bool Step(Operation op, string? state, out string? next)
+    {
+        next = state;
+        switch (op.Kind)
+        {
+            case OpKind.Read:
+                return op.Output == state;
+            case OpKind.Write:
+                next = op.Value;
+                return true;
+            default:
+                var matches = state == op.Expected;
+                if (op.Status == OpStatus.Unknown)
+                {
+                    // If it took effect it succeeded only when the value matched; a failed CAS changes nothing.
+                    next = matches ? op.Value : state;
+                    return true;
+                }
+
+                var succeeded = op.Output == "true";
+                if (succeeded != matches)
+                {
+                    return false;
+                }
+
+                next = succeeded ? op.Value : state;
+                return true;
+        }
+    }
+
+    /// <summary>Removes operations one at a time while the rest stays non-linearizable; a write whose
+    /// value a remaining operation observed is kept, so the counterexample explains itself.</summary>
+    internal static List<Operation> Shrink(List<Operation> ops, int budget)
+    {
+        var current = ops;
+        var changed = true;
+        while (changed && current.Count > 1)
+        {
+            changed = false;
+            for (var i = 0; i < current.Count; i++)
+            {
+                var op = current[i];
+                if (op.Kind != OpKind.Read && op.Value is not null
+                    && current.Any(o => (o.Kind == OpKind.Read && o.Output == op.Value) || (o.Kind == OpKind.Cas && o.Expected == op.Value)))
+                {
+                    continue;
+                }
+
+                var candidate = current.Where((_, j) => j != i).ToList();
+                if (CheckKey(candidate, budget) == Verdict.Violation)
+                {
+                    current = candidate;
+                    changed = true;
+                    break;
+                }
+            }
+        }
+
+        return current;
+    }
+
+    private sealed class BudgetExceededException : Exception;
+}

@@ -1,0 +1,124 @@
+using System.Diagnostics;
+using System.Globalization;
+
+namespace RaftKv.Chaos.Harness;
+
+/// <summary>A raftkv process inside its network namespace.</summary>
+public sealed class ChaosNode : IDisposable
+{
+    public const int RaftPort = 7000;
+    public const int GrpcPort = 50051;
+    public const int HttpPort = 8080;
+
+    private readonly NetworkLab _lab;
+    private readonly string _serverDll;
+    private readonly string _peers;
+    private readonly string _log;
+    private Process? _process;
+
+    public ChaosNode(NetworkLab lab, int id, string serverDll, string peers, string dataDir)
+    {
+        _lab = lab;
+        Id = id;
+        _serverDll = serverDll;
+        _peers = peers;
+        DataDir = dataDir;
+        _log = dataDir + ".log";
+    }
+
+    public int Id { get; }
+
+    public string DataDir { get; }
+
+    public string Grpc => $"{_lab.Address(Id)}:{GrpcPort}";
+
+    public bool Running => _process is { HasExited: false };
+
+    public bool Paused { get; private set; }
+
+    /// <summary>Starts (or restarts) the node; <paramref name="clockOffset"/> runs it under libfaketime.</summary>
+    public void Start(string? clockOffset = null)
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(_log)!);
+        var psi = new ProcessStartInfo("ip") { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var a in new[] { "netns", "exec", _lab.Namespace(Id), "dotnet", _serverDll })
+        {
+            psi.ArgumentList.Add(a);
+        }
+
+        psi.Environment["NODE_ID"] = Id.ToString(CultureInfo.InvariantCulture);
+        psi.Environment["PEERS"] = _peers;
+        psi.Environment["RAFT_PORT"] = RaftPort.ToString(CultureInfo.InvariantCulture);
+        psi.Environment["GRPC_PORT"] = GrpcPort.ToString(CultureInfo.InvariantCulture);
+        psi.Environment["HTTP_PORT"] = HttpPort.ToString(CultureInfo.InvariantCulture);
+        psi.Environment["DATA_DIR"] = DataDir;
+        psi.Environment["ADVERTISE_HOST"] = _lab.Address(Id);
+        psi.Environment["MEMORY_MAX_SIZE_MB"] = "4";
+        if (clockOffset is not null)
+        {
+            psi.Environment["LD_PRELOAD"] = Shell.FaketimeLibrary;
+            psi.Environment["FAKETIME"] = clockOffset;
+            psi.Environment["FAKETIME_DONT_FAKE_MONOTONIC"] = "1";
+            psi.Environment["FAKETIME_DONT_RESET"] = "1";
+        }
+
+        var writer = new StreamWriter(_log, append: true) { AutoFlush = true };
+        _process = Process.Start(psi)!;
+        _process.OutputDataReceived += (_, e) => Log(writer, e.Data);
+        _process.ErrorDataReceived += (_, e) => Log(writer, e.Data);
+        _process.BeginOutputReadLine();
+        _process.BeginErrorReadLine();
+        Paused = false;
+    }
+
+    public void Kill()
+    {
+        if (_process is { HasExited: false } p)
+        {
+            if (Paused)
+            {
+                Resume();
+            }
+
+            p.Kill(entireProcessTree: true);
+            p.WaitForExit();
+        }
+    }
+
+    public void Pause()
+    {
+        if (Running && !Paused)
+        {
+            Shell.Run("kill", "-STOP", _process!.Id.ToString(CultureInfo.InvariantCulture));
+            Paused = true;
+        }
+    }
+
+    public void Resume()
+    {
+        if (Running && Paused)
+        {
+            Shell.Run("kill", "-CONT", _process!.Id.ToString(CultureInfo.InvariantCulture));
+            Paused = false;
+        }
+    }
+
+    public string LogTail(int chars = 4000)
+    {
+        var text = File.Exists(_log) ? File.ReadAllText(_log) : string.Empty;
+        return text.Length > chars ? text[^chars..] : text;
+    }
+
+    public void Dispose() => Kill();
+
+    private static void Log(StreamWriter w, string? line)
+    {
+        if (line is not null)
+        {
+            lock (w)
+            {
+                w.WriteLine(line);
+            }
+        }
+    }
+}

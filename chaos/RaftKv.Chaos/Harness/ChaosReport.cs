@@ -1,0 +1,60 @@
+using System.Text;
+
+namespace RaftKv.Chaos.Harness;
+
+/// <summary>Writes the per-seed results as a markdown report.</summary>
+public static class ChaosReport
+{
+    public static void Write(string path, string profile, IReadOnlyList<ChaosResult> results)
+    {
+        var sb = new StringBuilder();
+        sb.AppendLine($"# RaftKv chaos report — profile {profile}, {DateTime.UtcNow:u}");
+        sb.AppendLine();
+        sb.AppendLine("| seed | verdict | ops | ok | failed | unknown | healthy ok% | recovered ok% | replicas equal | duration | faults |");
+        sb.AppendLine("|---|---|---|---|---|---|---|---|---|---|---|");
+        foreach (var r in results)
+        {
+            sb.AppendLine($"| {r.Seed} | {(r.Passed ? "PASS" : "FAIL")} | {r.Operations} | {r.Ok} | {r.Failed} | {r.Unknown} | {r.HealthySuccessRate:P0} | {r.RecoveredSuccessRate:P0} | {r.ReplicasIdentical} | {r.Duration.TotalSeconds:F0}s | {string.Join("; ", r.FaultsInjected)} |");
+        }
+
+        foreach (var r in results.Where(r => !r.Passed))
+        {
+            sb.AppendLine();
+            sb.AppendLine($"## seed {r.Seed}: {r.Linearizability.Detail}");
+            foreach (var p in r.Problems)
+            {
+                sb.AppendLine($"- {p}");
+            }
+
+            foreach (var op in r.Linearizability.Counterexample)
+            {
+                sb.AppendLine($"    {op}");
+            }
+        }
+
+        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
+        File.WriteAllText(path, sb.ToString());
+    }
+
+    /// <summary>raftkv.dll of this checkout (Debug or Release build).</summary>
+    public static string DefaultServerDll()
+    {
+        var dir = new DirectoryInfo(AppContext.BaseDirectory);
+        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "RaftKv.sln")))
+        {
+            dir = dir.Parent;
+        }
+
+        var root = dir?.FullName ?? Directory.GetCurrentDirectory();
+        foreach (var configuration in new[] { AppContext.BaseDirectory.Contains("/Release/", StringComparison.Ordinal) ? "Release" : "Debug", "Release", "Debug" })
+        {
+            var path = Path.Combine(root, "src", "RaftKv.Server", "bin", configuration, "net10.0", "raftkv.dll");
+            if (File.Exists(path))
+            {
+                return path;
+            }
+        }
+
+        throw new FileNotFoundException("build src/RaftKv.Server first (dotnet build)");
+    }
+}

@@ -1,0 +1,308 @@
+using System.Diagnostics;
+using System.Security.Cryptography;
+using Google.Protobuf;
+using Grpc.Net.Client;
+using RaftKv.Chaos.Checker;
+using RaftKv.Chaos.History;
+using RaftKv.Protocol.V1;
+
+namespace RaftKv.Chaos.Harness;
+
+/// <summary>
+/// One seed: a 3- or 5-node cluster in network namespaces, a healthy phase, a phase of seeded
+/// faults, healing and recovery, then kill-all + restart and final reads, replica comparison and
+/// the linearizability check. Everything is torn down afterwards, also on failure.
+/// </summary>
+public sealed class ChaosRunner(ChaosOptions options, TextWriter log)
+{
+    public async Task<ChaosResult> RunAsync()
+    {
+        var started = Stopwatch.StartNew();
+        log.WriteLine($"[seed {options.Seed}] starting {options.Nodes} nodes");
+        Shell.EnsureTools();
+        NetworkLab.CleanStale();
+        using var lab = new NetworkLab(options.Nodes, options.Seed);
+        var peers = string.Join(',', Enumerable.Range(1, options.Nodes).Select(i => $"{i}={lab.Address(i)}:{ChaosNode.RaftPort}"));
+        var dataRoot = Path.Combine(options.WorkDir, $"seed-{options.Seed}-{Guid.NewGuid():N}");
+        var nodes = Enumerable.Range(1, options.Nodes).Select(i => new ChaosNode(lab, i, options.ServerDll, peers, Path.Combine(dataRoot, $"n{i}"))).ToList();
+        var problems = new List<string>();
+        var injected = new List<string>();
+        try
+        {
+            nodes.ForEach(n => n.Start());
+            await WaitForLeaderAsync(nodes, TimeSpan.FromSeconds(90));
+
+            var stale = options.StaleReadSelfTest ? nodes[^1] : null;
+            if (stale is not null)
+            {
+                lab.IsolateRaft(stale.Id, ChaosNode.RaftPort);
+                injected.Add($"isolate node {stale.Id} for the stale-read self-test");
+            }
+
+            var workload = new Workload(nodes, options.Seed, options.Workers, options.Keys, options.OperationTimeout) { StaleReadsFrom = stale };
+            using var stop = new CancellationTokenSource();
+            var clock = Stopwatch.StartNew();
+            var running = workload.RunAsync(stop.Token);
+
+            await Task.Delay(options.Healthy);
+            var healthyEnd = Stopwatch.GetTimestamp();
+            if (!options.StaleReadSelfTest)
+            {
+                foreach (var fault in Fault.Schedule(options.Seed, options.Nodes, options.Faults))
+                {
+                    injected.Add(await InjectAsync(fault, nodes, lab));
+                    await Task.Delay(TimeSpan.FromSeconds(2));
+                }
+            }
+
+            lab.HealAll();
+            foreach (var n in nodes)
+            {
+                n.Resume();
+                if (!n.Running)
+                {
+                    n.Start();
+                }
+            }
+
+            var recoveryStart = Stopwatch.GetTimestamp();
+            await Task.Delay(options.Recovery);
+            await stop.CancelAsync();
+            await running;
+            var history = workload.History.ToList();
+
+            // Kill everything, restart, read every key: acknowledged writes must all survive.
+            if (!options.StaleReadSelfTest)
+            {
+                nodes.ForEach(n => n.Kill());
+                injected.Add("kill all nodes, restart");
+                nodes.ForEach(n => n.Start());
+                var leader = await WaitForLeaderAsync(nodes, TimeSpan.FromSeconds(90));
+                foreach (var key in workload.Keys)
+                {
+                    await workload.FinalReadAsync(key, leader);
+                }
+
+                history = workload.History.ToList();
+                var identical = await ReplicasConvergeAsync(nodes, TimeSpan.FromSeconds(60));
+                if (!identical)
+                {
+                    problems.Add("replicas' state hashes differ after healing");
+                }
+            }
+
+            var healthy = Rate(history.Where(o => o.Client >= 0 && o.Invoke <= healthyEnd));
+            var recovered = Rate(history.Where(o => o.Client >= 0 && o.Invoke >= recoveryStart + (Stopwatch.Frequency * 3)));
+            if (healthy < options.MinHealthySuccessRate)
+            {
+                problems.Add($"success rate before faults {healthy:P0} < {options.MinHealthySuccessRate:P0}");
+            }
+
+            if (!options.StaleReadSelfTest && recovered < options.MinRecoveredSuccessRate)
+            {
+                problems.Add($"success rate after healing {recovered:P0} < {options.MinRecoveredSuccessRate:P0}");
+            }
+
+            var verdict = LinearizabilityChecker.Check(history);
+            var result = new ChaosResult
+            {
+                Seed = options.Seed,
+                FaultsInjected = injected,
+                Operations = history.Count,
+                Ok = history.Count(o => o.Status == OpStatus.Ok),
+                Failed = history.Count(o => o.Status == OpStatus.Fail),
+                Unknown = history.Count(o => o.Status == OpStatus.Unknown),
+                HealthySuccessRate = healthy,
+                RecoveredSuccessRate = recovered,
+                ReplicasIdentical = problems.All(p => !p.Contains("hashes", StringComparison.Ordinal)),
+                Linearizability = verdict,
+                Duration = started.Elapsed,
+                Problems = problems,
+            };
+            log.WriteLine($"[seed {options.Seed}] {result.Operations} ops ({result.Ok} ok, {result.Failed} failed, {result.Unknown} unknown); {verdict.Detail}; problems: {(problems.Count == 0 ? "none" : string.Join("; ", problems))}");
+            if (!verdict.Linearizable)
+            {
+                var dump = Path.Combine(options.WorkDir, $"seed-{options.Seed}.history.txt");
+                Directory.CreateDirectory(options.WorkDir);
+                await File.WriteAllLinesAsync(dump, history.Select(o => o.ToString()));
+                log.WriteLine($"    full history: {dump}");
+                foreach (var op in verdict.Counterexample)
+                {
+                    log.WriteLine("    " + op);
+                }
+            }
+
+            return result;
+        }
+        catch (Exception) when (Log(nodes))
+        {
+            throw;
+        }
+        finally
+        {
+            nodes.ForEach(n => n.Dispose());
+            lab.Dispose();
+            try
+            {
+                Directory.Delete(dataRoot, recursive: true);
+            }
+            catch (IOException)
+            {
+            }
+        }
+    }
+
+    private bool Log(List<ChaosNode> nodes)
+    {
+        foreach (var n in nodes)
+        {
+            log.WriteLine($"---- node {n.Id} log tail ----\n{n.LogTail()}");
+        }
+
+        return false;
+    }
+
+    private static double Rate(IEnumerable<Operation> ops)
+    {
+        var list = ops.ToList();
+        return list.Count == 0 ? 0 : (double)list.Count(o => o.Status == OpStatus.Ok) / list.Count;
+    }
+
+    private async Task<string> InjectAsync(Fault fault, List<ChaosNode> nodes, NetworkLab lab)
+    {
+        var leader = await FindLeaderAsync(nodes);
+        var target = nodes[fault.Node - 1];
+        string what;
+        switch (fault.Kind)
+        {
+            case FaultKind.KillOne:
+                target.Kill();
+                what = $"SIGKILL node {target.Id}";
+                await Task.Delay(fault.Duration);
+                target.Start();
+                break;
+            case FaultKind.KillLeader:
+                target = leader ?? target;
+                target.Kill();
+                what = $"SIGKILL leader (node {target.Id})";
+                await Task.Delay(fault.Duration);
+                target.Start();
+                break;
+            case FaultKind.KillMajority:
+                var victims = nodes.Where(n => n != target).Take((nodes.Count / 2) + 1).ToList();
+                victims.ForEach(n => n.Kill());
+                what = $"SIGKILL majority (nodes {string.Join(',', victims.Select(v => v.Id))})";
+                await Task.Delay(fault.Duration);
+                victims.ForEach(n => n.Start());
+                break;
+            case FaultKind.PauseOne:
+                target.Pause();
+                what = $"SIGSTOP node {target.Id}";
+                await Task.Delay(fault.Duration);
+                target.Resume();
+                break;
+            case FaultKind.IsolateOne:
+            case FaultKind.IsolateLeader:
+                target = fault.Kind == FaultKind.IsolateLeader ? leader ?? target : target;
+                lab.IsolateRaft(target.Id, ChaosNode.RaftPort);
+                what = $"isolate node {target.Id}{(fault.Kind == FaultKind.IsolateLeader ? " (leader)" : string.Empty)}";
+                await Task.Delay(fault.Duration);
+                lab.Heal(target.Id);
+                break;
+            case FaultKind.PacketLoss:
+                lab.Lossy(target.Id, 0.3);
+                what = $"30% packet loss on node {target.Id}";
+                await Task.Delay(fault.Duration);
+                lab.Heal(target.Id);
+                break;
+            default:
+                target.Kill();
+                target.Start("+90s");
+                what = $"restart node {target.Id} with its clock 90 s ahead (libfaketime)";
+                await Task.Delay(fault.Duration);
+                target.Kill();
+                target.Start();
+                break;
+        }
+
+        log.WriteLine($"[seed {options.Seed}] fault: {what} for {fault.Duration.TotalSeconds:F1}s");
+        return what;
+    }
+
+    private static async Task<ChaosNode?> FindLeaderAsync(List<ChaosNode> nodes)
+    {
+        foreach (var n in nodes.Where(n => n.Running && !n.Paused))
+        {
+            try
+            {
+                using var channel = GrpcChannel.ForAddress("http://" + n.Grpc);
+                var s = await new Cluster.ClusterClient(channel).StatusAsync(new StatusRequest(), deadline: DateTime.UtcNow.AddSeconds(2));
+                if (s.Role == "leader")
+                {
+                    return n;
+                }
+            }
+            catch (Grpc.Core.RpcException)
+            {
+            }
+        }
+
+        return null;
+    }
+
+    private static async Task<ChaosNode> WaitForLeaderAsync(List<ChaosNode> nodes, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (DateTime.UtcNow < deadline)
+        {
+            if (await FindLeaderAsync(nodes) is { } leader)
+            {
+                return leader;
+            }
+
+            await Task.Delay(200);
+        }
+
+        throw new TimeoutException("no leader was elected");
+    }
+
+    private static async Task<bool> ReplicasConvergeAsync(List<ChaosNode> nodes, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (DateTime.UtcNow < deadline)
+        {
+            try
+            {
+                var statuses = new List<StatusResponse>();
+                var hashes = new List<string>();
+                foreach (var n in nodes)
+                {
+                    using var channel = GrpcChannel.ForAddress("http://" + n.Grpc);
+                    statuses.Add(await new Cluster.ClusterClient(channel).StatusAsync(new StatusRequest(), deadline: DateTime.UtcNow.AddSeconds(2)));
+                    var range = await new KV.KVClient(channel).RangeAsync(new RangeRequest { Start = ByteString.Empty, Limit = 100_000, Consistency = Consistency.Serializable }, deadline: DateTime.UtcNow.AddSeconds(5));
+                    using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+                    foreach (var kv in range.Kvs)
+                    {
+                        sha.AppendData(kv.Key.Span);
+                        sha.AppendData(kv.Value.Span);
+                        sha.AppendData(BitConverter.GetBytes(kv.Version));
+                    }
+
+                    hashes.Add(Convert.ToHexString(sha.GetHashAndReset()));
+                }
+
+                if (statuses.Select(s => s.AppliedIndex).Distinct().Count() == 1)
+                {
+                    return hashes.Distinct().Count() == 1;
+                }
+            }
+            catch (Grpc.Core.RpcException)
+            {
+            }
+
+            await Task.Delay(200);
+        }
+
+        return false;
+    }
+}

@@ -1,0 +1,154 @@
+using System.Diagnostics;
+using Google.Protobuf;
+using Grpc.Core;
+using Grpc.Net.Client;
+using RaftKv.Chaos.History;
+using RaftKv.Protocol.V1;
+
+namespace RaftKv.Chaos.Harness;
+
+/// <summary>
+/// Seeded client workers: each loops read / write-unique / compare-and-set on a small key set
+/// against random nodes, one request in flight, one attempt per operation (no client retries, so
+/// every outcome is recorded as it happened). Times come from one monotonic clock.
+/// </summary>
+public sealed class Workload(IReadOnlyList<ChaosNode> nodes, int seed, int workers, int keys, TimeSpan timeout)
+{
+    private readonly Dictionary<string, KV.KVClient> _clients = [];
+    private readonly List<Operation> _history = [];
+    private readonly Lock _lock = new();
+    private int _nextId;
+
+    /// <summary>When set, reads are serializable and go to this node only (the barrier-less self-test).</summary>
+    public ChaosNode? StaleReadsFrom { get; init; }
+
+    public IReadOnlyList<Operation> History
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _history.ToList();
+            }
+        }
+    }
+
+    public async Task RunAsync(CancellationToken stop)
+    {
+        foreach (var n in nodes)
+        {
+            _clients[n.Grpc] = new KV.KVClient(GrpcChannel.ForAddress("http://" + n.Grpc));
+        }
+
+        await Task.WhenAll(Enumerable.Range(0, workers).Select(w => Task.Run(() => WorkerAsync(w, new Random(seed * 7919 + w), stop), CancellationToken.None)));
+    }
+
+    /// <summary>Appends a read performed outside the workers (final verification reads).</summary>
+    public async Task FinalReadAsync(string key, ChaosNode node)
+    {
+        var client = new KV.KVClient(GrpcChannel.ForAddress("http://" + node.Grpc));
+        var invoke = Stopwatch.GetTimestamp();
+        var r = await client.GetAsync(new GetRequest { Key = ByteString.CopyFromUtf8(key) }, deadline: DateTime.UtcNow.AddSeconds(10));
+        Record(new Operation(0, -1, key, OpKind.Read, null, null, r.Found ? r.Kv.Value.ToStringUtf8() : null, invoke, Stopwatch.GetTimestamp(), OpStatus.Ok));
+    }
+
+    public IEnumerable<string> Keys => Enumerable.Range(0, keys).Select(k => $"k{k}");
+
+    private async Task WorkerAsync(int worker, Random rng, CancellationToken stop)
+    {
+        var counter = 0;
+        var lastSeen = new Dictionary<string, string?>();
+        while (!stop.IsCancellationRequested)
+        {
+            // Pacing keeps histories checkable: a short pause per op, a longer one after an error.
+            await Pace(worker, stop);
+            var key = $"k{rng.Next(keys)}";
+            var node = nodes[rng.Next(nodes.Count)];
+            var roll = rng.Next(100);
+            var invoke = Stopwatch.GetTimestamp();
+            var deadline = DateTime.UtcNow + timeout;
+            if (roll < 50)
+            {
+                var target = StaleReadsFrom ?? node;
+                try
+                {
+                    var r = await _clients[target.Grpc].GetAsync(new GetRequest { Key = ByteString.CopyFromUtf8(key), Consistency = StaleReadsFrom is null ? Consistency.Linearizable : Consistency.Serializable }, deadline: deadline, cancellationToken: CancellationToken.None);
+                    var value = r.Found ? r.Kv.Value.ToStringUtf8() : null;
+                    lastSeen[key] = value;
+                    Record(new Operation(0, worker, key, OpKind.Read, null, null, value, invoke, Stopwatch.GetTimestamp(), OpStatus.Ok));
+                }
+                catch (RpcException)
+                {
+                    Record(new Operation(0, worker, key, OpKind.Read, null, null, null, invoke, Stopwatch.GetTimestamp(), OpStatus.Fail));
+                }
+            }
+            else if (roll < 80 || StaleReadsFrom is not null)
+            {
+                var value = $"w{worker}-{counter++}";
+                var target = StaleReadsFrom is null ? node : nodes.First(n => n != StaleReadsFrom);
+                try
+                {
+                    await _clients[target.Grpc].PutAsync(new PutRequest { Key = ByteString.CopyFromUtf8(key), Value = ByteString.CopyFromUtf8(value), RequestId = Guid.NewGuid().ToString("N") }, deadline: deadline, cancellationToken: CancellationToken.None);
+                    Record(new Operation(0, worker, key, OpKind.Write, value, null, null, invoke, Stopwatch.GetTimestamp(), OpStatus.Ok));
+                }
+                catch (RpcException e)
+                {
+                    Record(new Operation(0, worker, key, OpKind.Write, value, null, null, invoke, Stopwatch.GetTimestamp(), Outcome(e)));
+                }
+            }
+            else
+            {
+                var expected = lastSeen.GetValueOrDefault(key);
+                var value = $"c{worker}-{counter++}";
+                var txn = new TxnRequest { RequestId = Guid.NewGuid().ToString("N") };
+                txn.Compare.Add(expected is null
+                    ? new Compare { Key = ByteString.CopyFromUtf8(key), Target = Compare.Types.Target.Exists, Exists = false }
+                    : new Compare { Key = ByteString.CopyFromUtf8(key), Target = Compare.Types.Target.Value, Op = Compare.Types.Op.Equal, Value = ByteString.CopyFromUtf8(expected) });
+                txn.Success.Add(new TxnOp { Put = new PutRequest { Key = ByteString.CopyFromUtf8(key), Value = ByteString.CopyFromUtf8(value) } });
+                try
+                {
+                    var r = await _clients[node.Grpc].TxnAsync(txn, deadline: deadline, cancellationToken: CancellationToken.None);
+                    Record(new Operation(0, worker, key, OpKind.Cas, value, expected, r.Succeeded ? "true" : "false", invoke, Stopwatch.GetTimestamp(), OpStatus.Ok));
+                    if (r.Succeeded)
+                    {
+                        lastSeen[key] = value;
+                    }
+                }
+                catch (RpcException e)
+                {
+                    Record(new Operation(0, worker, key, OpKind.Cas, value, expected, null, invoke, Stopwatch.GetTimestamp(), Outcome(e)));
+                }
+            }
+        }
+    }
+
+    private async Task Pace(int worker, CancellationToken stop)
+    {
+        Operation? last;
+        lock (_lock)
+        {
+            last = _history.LastOrDefault(o => o.Client == worker);
+        }
+
+        var pause = last is null || last.Status == OpStatus.Ok ? 10 : 150;
+        try
+        {
+            await Task.Delay(pause, stop);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    /// <summary>Rejected before proposing (not leader and no forward, bad input) = did not happen; anything else may have.</summary>
+    private static OpStatus Outcome(RpcException e)
+        => e.StatusCode is StatusCode.FailedPrecondition or StatusCode.InvalidArgument ? OpStatus.Fail : OpStatus.Unknown;
+
+    private void Record(Operation op)
+    {
+        lock (_lock)
+        {
+            _history.Add(op with { Id = ++_nextId });
+        }
+    }
+}

@@ -1,0 +1,42 @@
+using System.Globalization;
+using RaftKv.Chaos.Harness;
+
+// raftkv-chaos --profile short|long [--seeds N] [--first-seed S] [--nodes 3|5] [--report FILE] [--server path/raftkv.dll]
+var argList = args.ToList();
+string? Take(string flag)
+{
+    var i = argList.IndexOf(flag);
+    return i >= 0 && i + 1 < argList.Count ? argList[i + 1] : null;
+}
+
+if (argList.Contains("--help"))
+{
+    Console.WriteLine("raftkv-chaos --profile short|long [--seeds N] [--first-seed S] [--nodes 3|5] [--report FILE] [--server raftkv.dll] [--self-test]");
+    return 0;
+}
+
+var profile = Take("--profile") ?? "short";
+var seeds = int.Parse(Take("--seeds") ?? (profile == "long" ? "50" : "2"), CultureInfo.InvariantCulture);
+var first = int.Parse(Take("--first-seed") ?? "1", CultureInfo.InvariantCulture);
+var report = Take("--report") ?? Path.Combine("chaos", "reports", $"{profile}-{DateTime.UtcNow:yyyyMMdd-HHmmss}.md");
+var server = Take("--server") ?? ChaosReport.DefaultServerDll();
+var results = new List<ChaosResult>();
+for (var s = first; s < first + seeds; s++)
+{
+    var options = new ChaosOptions
+    {
+        Seed = s,
+        Nodes = int.Parse(Take("--nodes") ?? "3", CultureInfo.InvariantCulture),
+        Faults = profile == "long" ? TimeSpan.FromSeconds(60) : TimeSpan.FromSeconds(25),
+        StaleReadSelfTest = argList.Contains("--self-test"),
+        ServerDll = server,
+        WorkDir = Path.Combine(Path.GetTempPath(), "raftkv-chaos"),
+    };
+    results.Add(await new ChaosRunner(options, Console.Out).RunAsync());
+}
+
+ChaosReport.Write(report, profile, results);
+Console.WriteLine($"report: {report}");
+var passed = results.Count(r => r.Passed);
+Console.WriteLine($"{passed} passed, {results.Count - passed} failed");
+return passed == results.Count ? 0 : 1;
