@@ -68,6 +68,15 @@ public sealed class CheckerTests
     }
 
     [Fact]
+    public void UnseenUnknownWriteMayExplainALaterFailedCas()
+    {
+        // Found by the harness (seed 2): an unknown-outcome write that nobody read committed late,
+        // and a CAS on the previously read value failed. That is linearizable.
+        Assert.True(LinearizabilityChecker.Check([W("u", 0, 1, OpStatus.Unknown), W("a", 2, 3), R("a", 4, 5), C("a", "b", false, 6, 7)]).Linearizable);
+        Assert.False(LinearizabilityChecker.Check([W("a", 2, 3), R("a", 4, 5), C("a", "b", false, 6, 7)]).Linearizable);
+    }
+
+    [Fact]
     public void FailedOperationsDidNotHappen()
         => Assert.False(LinearizabilityChecker.Check([W("1", 0, 1), W("2", 2, 3, OpStatus.Fail), R("2", 4, 5)]).Linearizable);
 

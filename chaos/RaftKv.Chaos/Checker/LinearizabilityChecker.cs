@@ -19,10 +19,18 @@ public static class LinearizabilityChecker
             .Concat(all.Where(o => o.Kind == OpKind.Cas && o.Expected is not null).Select(o => o.Expected!))
             .ToHashSet(StringComparer.Ordinal);
 
-        // Unknown-outcome writes whose value nobody ever observed are dropped: treating them as
-        // "never happened" is always allowed for an unknown outcome, and it keeps the search small.
+        // Unknown-outcome writes whose value nobody ever observed are dropped — unless a failed CAS
+        // on the key came after them (an unseen write may be what made it fail). Treating them as
+        // "never happened" is otherwise always allowed for an unknown outcome and keeps the search small.
+        var failedCas = all.Where(o => o.Kind == OpKind.Cas && o.Status == OpStatus.Ok && o.Output == "false")
+            .GroupBy(o => o.Key, StringComparer.Ordinal)
+            .ToDictionary(g => g.Key, g => g.Max(o => o.Return), StringComparer.Ordinal);
+        bool Relevant(Operation o)
+            => o.Status != OpStatus.Unknown
+               || (o.Value is not null && observed.Contains(o.Value))
+               || (failedCas.TryGetValue(o.Key, out var last) && last > o.Invoke);
         var byKey = all.Where(o => o.Status != OpStatus.Fail && !(o.Kind == OpKind.Read && o.Status == OpStatus.Unknown))
-            .Where(o => o.Status != OpStatus.Unknown || (o.Value is not null && observed.Contains(o.Value)))
+            .Where(Relevant)
             .GroupBy(o => o.Key, StringComparer.Ordinal)
             .OrderBy(g => g.Key, StringComparer.Ordinal)
             .ToList();
@@ -165,35 +173,34 @@ public static class LinearizabilityChecker
         }
     }
 
-    /// <summary>Removes operations one at a time while the rest stays non-linearizable; a write whose
-    /// value a remaining operation observed is kept, so the counterexample explains itself.</summary>
+    /// <summary>
+    /// Shrinks a violation soundly: only observations (reads and failed CAS) are removed — removing
+    /// a constraint cannot create a violation — while writes stay. Then writes that a later completed
+    /// write definitely overwrote before the first remaining observation are dropped from the
+    /// report (they cannot explain it).
+    /// </summary>
     internal static List<Operation> Shrink(List<Operation> ops, int budget)
     {
+        static bool Observation(Operation o) => o.Kind == OpKind.Read || (o.Kind == OpKind.Cas && o.Status == OpStatus.Ok && o.Output == "false");
         var current = ops;
         var changed = true;
-        while (changed && current.Count > 1)
+        while (changed)
         {
             changed = false;
-            for (var i = 0; i < current.Count; i++)
+            foreach (var op in current.Where(Observation).OrderByDescending(o => o.Invoke).ToList())
             {
-                var op = current[i];
-                if (op.Kind != OpKind.Read && op.Value is not null
-                    && current.Any(o => (o.Kind == OpKind.Read && o.Output == op.Value) || (o.Kind == OpKind.Cas && o.Expected == op.Value)))
-                {
-                    continue;
-                }
-
-                var candidate = current.Where((_, j) => j != i).ToList();
+                var candidate = current.Where(o => o != op).ToList();
                 if (CheckKey(candidate, budget) == Verdict.Violation)
                 {
                     current = candidate;
                     changed = true;
-                    break;
                 }
             }
         }
 
-        return current;
+        var firstObservation = current.Where(Observation).Select(o => o.Invoke).DefaultIfEmpty(long.MaxValue).Min();
+        var writes = current.Where(o => !Observation(o) && o.Status == OpStatus.Ok).ToList();
+        return current.Where(o => Observation(o) || !writes.Any(b => b != o && b.Invoke > o.Return && b.Return < firstObservation)).ToList();
     }
 
     private sealed class BudgetExceededException : Exception;
