@@ -1,0 +1,32 @@
+namespace RaftKv.Bench.Load;
+
+/// <summary>A load run: workload, target, clients, bounds.</summary>
+public sealed record LoadOptions
+{
+    /// <summary>put | get | get-serializable | mixed | large | range.</summary>
+    public string Workload { get; init; } = "put";
+
+    /// <summary>raftkv | etcd.</summary>
+    public string Target { get; init; } = "raftkv";
+
+    public IReadOnlyList<string> Endpoints { get; init; } = ["127.0.0.1:50051"];
+
+    public int Clients { get; init; } = 16;
+
+    /// <summary>Stop after this many measured requests (0 = only the duration bounds the run).</summary>
+    public long Total { get; init; }
+
+    public TimeSpan Duration { get; init; } = TimeSpan.FromSeconds(10);
+
+    public TimeSpan Warmup { get; init; } = TimeSpan.FromSeconds(2);
+
+    public int KeySize { get; init; } = 8;
+
+    public int ValueSize { get; init; } = 256;
+
+    public int KeySpace { get; init; } = 100_000;
+
+    public int Seed { get; init; } = 42;
+
+    public bool Json { get; init; }
+}

@@ -1,0 +1,47 @@
+using System.Globalization;
+using RaftKv.Bench.Load;
+using RaftKv.Bench.Storage;
+
+// raftkv-bench <workload> [--target raftkv|etcd] [--endpoints a,b] [--clients N] [--total N] [--duration S] [--warmup S]
+//              [--key-size B] [--value-size B] [--key-space N] [--seed N] [--json]
+// raftkv-bench storage [--quick]        storage engine vs RocksDB (WAL disabled), same data
+if (args.Length == 0 || args[0] is "--help" or "-h")
+{
+    Console.WriteLine("usage: raftkv-bench put|get|get-serializable|mixed|large|range [--target raftkv|etcd] [--endpoints host:port,...] [--clients N] [--total N] [--duration S] [--warmup S] [--key-size B] [--value-size B] [--key-space N] [--seed N] [--json]");
+    Console.WriteLine("       raftkv-bench storage [--quick]");
+    return args.Length == 0 ? 2 : 0;
+}
+
+if (args[0] == "storage")
+{
+    return StorageBenchmarks.Run(args[1..]);
+}
+
+var a = args.Skip(1).ToList();
+string? Opt(string name)
+{
+    var i = a.IndexOf(name);
+    return i >= 0 && i + 1 < a.Count ? a[i + 1] : null;
+}
+
+int Int(string name, int fallback) => Opt(name) is { } v ? int.Parse(v, CultureInfo.InvariantCulture) : fallback;
+
+var options = new LoadOptions
+{
+    Workload = args[0],
+    Target = Opt("--target") ?? "raftkv",
+    Endpoints = (Opt("--endpoints") ?? "127.0.0.1:50051").Split(',', StringSplitOptions.RemoveEmptyEntries),
+    Clients = Int("--clients", 16),
+    Total = Int("--total", 0),
+    Duration = TimeSpan.FromSeconds(Int("--duration", 10)),
+    Warmup = TimeSpan.FromSeconds(Int("--warmup", 2)),
+    KeySize = Int("--key-size", 8),
+    ValueSize = Int("--value-size", 256),
+    KeySpace = Int("--key-space", 100_000),
+    Seed = Int("--seed", 42),
+    Json = a.Contains("--json"),
+};
+Console.Error.WriteLine($"seed {options.Seed}");
+var result = await new LoadRunner(options).RunAsync();
+Console.WriteLine(options.Json ? result.ToJson() : result.ToTable());
+return 0;

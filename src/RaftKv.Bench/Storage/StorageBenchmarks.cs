@@ -1,0 +1,183 @@
+using System.Diagnostics;
+using System.Globalization;
+using RaftKv.Storage;
+using RocksDbSharp;
+
+namespace RaftKv.Bench.Storage;
+
+/// <summary>
+/// The storage engine side by side with RocksDB (WAL disabled on both sides: RaftKv's WAL is the
+/// Raft log), same keys and values, in one process and one run: puts of three sizes, hot gets
+/// (memtable/cache), cold gets (after flush, fresh process state), a 1,000-key prefix scan and a
+/// full compaction. Prints a markdown table with the RaftKv/RocksDB ratios.
+/// </summary>
+public static class StorageBenchmarks
+{
+    public static int Run(string[] args)
+    {
+        var quick = args.Contains("--quick");
+        var n = quick ? 50_000 : 200_000;
+        var rows = new List<(string Name, double Ours, double Rocks)>();
+        foreach (var (k, v) in new[] { (16, 64), (16, 512), (32, 4096) })
+        {
+            var count = v >= 4096 ? n / 8 : n;
+            rows.Add(($"put {k} B / {v} B (ops/s)", Puts(count, k, v, ours: true), Puts(count, k, v, ours: false)));
+        }
+
+        var (oursHot, oursCold, oursScan, oursCompact) = Reads(n, ours: true);
+        var (rocksHot, rocksCold, rocksScan, rocksCompact) = Reads(n, ours: false);
+        rows.Add(("hot get (ops/s)", oursHot, rocksHot));
+        rows.Add(("cold get (ops/s)", oursCold, rocksCold));
+        rows.Add(("1,000-key prefix scan (scans/s)", oursScan, rocksScan));
+        rows.Add(($"compaction of {n:N0} keys (keys/s)", oursCompact, rocksCompact));
+
+        Console.WriteLine($"| benchmark ({n:N0} keys{(quick ? ", --quick" : string.Empty)}) | RaftKv | RocksDB | RaftKv / RocksDB |");
+        Console.WriteLine("|---|---|---|---|");
+        foreach (var (name, ours, rocks) in rows)
+        {
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| {name} | {ours:N0} | {rocks:N0} | {ours / rocks:F2} |"));
+        }
+
+        return 0;
+    }
+
+    private static byte[] Key(int i, int size)
+    {
+        var k = new byte[size];
+        var s = i.ToString("D10", CultureInfo.InvariantCulture);
+        System.Text.Encoding.ASCII.GetBytes(s, k.AsSpan(size - 10));
+        "bench"u8.CopyTo(k);
+        return k;
+    }
+
+    private static string TempDir() => Directory.CreateTempSubdirectory("raftkv-bench-").FullName;
+
+    private static double Puts(int count, int keySize, int valueSize, bool ours)
+    {
+        var dir = TempDir();
+        var value = new byte[valueSize];
+        Random.Shared.NextBytes(value);
+        var order = Enumerable.Range(0, count).OrderBy(_ => Random.Shared.Next()).ToArray();
+        try
+        {
+            var sw = Stopwatch.StartNew();
+            if (ours)
+            {
+                var store = LsmStore.OpenAsync(new LsmOptions { Directory = dir }).GetAwaiter().GetResult();
+                for (var i = 0; i < count; i++)
+                {
+                    store.Apply(i + 1, [WriteOp.Put(Key(order[i], keySize), value)]);
+                }
+
+                store.FlushAsync().GetAwaiter().GetResult();
+                sw.Stop();
+                store.DisposeAsync().AsTask().GetAwaiter().GetResult();
+            }
+            else
+            {
+                using var db = RocksDb.Open(new DbOptions().SetCreateIfMissing(true), dir);
+                var wo = new WriteOptions().DisableWal(1);
+                for (var i = 0; i < count; i++)
+                {
+                    db.Put(Key(order[i], keySize), value, writeOptions: wo);
+                }
+
+                db.Flush(new FlushOptions().SetWaitForFlush(true));
+                sw.Stop();
+            }
+
+            return count / sw.Elapsed.TotalSeconds;
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    private static (double Hot, double Cold, double Scan, double Compact) Reads(int count, bool ours)
+    {
+        var dir = TempDir();
+        var value = new byte[64];
+        var rng = new Random(7);
+        try
+        {
+            if (ours)
+            {
+                var store = LsmStore.OpenAsync(new LsmOptions { Directory = dir, MemtableMaxBytes = 8 << 20 }).GetAwaiter().GetResult();
+                for (var i = 0; i < count; i++)
+                {
+                    store.Apply(i + 1, [WriteOp.Put(Key(i, 16), value)]);
+                }
+
+                store.FlushAsync().GetAwaiter().GetResult();
+                var hot = Time(count, i => store.GetAsync(Key(rng.Next(1000), 16), 0).AsTask().GetAwaiter().GetResult());
+                store.DisposeAsync().AsTask().GetAwaiter().GetResult();
+                store = LsmStore.OpenAsync(new LsmOptions { Directory = dir, BlockCacheBytes = 0 }).GetAwaiter().GetResult();
+                var cold = Time(count / 4, i => store.GetAsync(Key(rng.Next(count), 16), 0).AsTask().GetAwaiter().GetResult());
+                var scan = Time(500, i =>
+                {
+                    var start = Key(rng.Next(count - 1000), 16);
+                    var e = store.ScanAsync(start, Array.Empty<byte>(), 1000, 0).GetAsyncEnumerator();
+                    while (e.MoveNextAsync().AsTask().GetAwaiter().GetResult())
+                    {
+                    }
+                });
+                var sw = Stopwatch.StartNew();
+                store.CompactAsync(0).GetAwaiter().GetResult();
+                var compact = count / sw.Elapsed.TotalSeconds;
+                store.DisposeAsync().AsTask().GetAwaiter().GetResult();
+                return (hot, cold, scan, compact);
+            }
+            else
+            {
+                var wo = new WriteOptions().DisableWal(1);
+                double hot, cold, scan, compact;
+                using (var db = RocksDb.Open(new DbOptions().SetCreateIfMissing(true), dir))
+                {
+                    for (var i = 0; i < count; i++)
+                    {
+                        db.Put(Key(i, 16), value, writeOptions: wo);
+                    }
+
+                    db.Flush(new FlushOptions().SetWaitForFlush(true));
+                    hot = Time(count, i => db.Get(Key(rng.Next(1000), 16)));
+                }
+
+                using (var db = RocksDb.Open(new DbOptions(), dir))
+                {
+                    cold = Time(count / 4, i => db.Get(Key(rng.Next(count), 16)));
+                    scan = Time(500, i =>
+                    {
+                        using var it = db.NewIterator();
+                        it.Seek(Key(rng.Next(count - 1000), 16));
+                        for (var j = 0; j < 1000 && it.Valid(); j++)
+                        {
+                            _ = it.Value();
+                            it.Next();
+                        }
+                    });
+                    var sw = Stopwatch.StartNew();
+                    db.CompactRange(Array.Empty<byte>(), null);
+                    compact = count / sw.Elapsed.TotalSeconds;
+                }
+
+                return (hot, cold, scan, compact);
+            }
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    private static double Time(int ops, Action<int> op)
+    {
+        var sw = Stopwatch.StartNew();
+        for (var i = 0; i < ops; i++)
+        {
+            op(i);
+        }
+
+        return ops / sw.Elapsed.TotalSeconds;
+    }
+}
