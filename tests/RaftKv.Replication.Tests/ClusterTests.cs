@@ -80,6 +80,7 @@ public sealed class ClusterTests
         var leader = await c.WaitForLeaderAsync();
         await c.PutAsync("before", "1");
         var survivor = c.Running.First(n => n != leader);
+        await Eventually.TrueAsync(async () => await survivor.GetAsync(B("before"), ReadConsistency.Serializable) is not null, TimeSpan.FromSeconds(30), "the follower applied the write");
         foreach (var n in c.Running.Where(n => n != survivor).ToList())
         {
             await c.StopNodeAsync(n.NodeId);
