@@ -58,6 +58,33 @@ public sealed partial class LsmStore
     {
         Interlocked.Increment(ref _counters.Gets);
         var k = key.ToArray();
+
+        // Fast path: memtables need no table references.
+        Memtable mem0;
+        List<Memtable> imms0;
+        long index0;
+        lock (_lock)
+        {
+            mem0 = _mem;
+            imms0 = _immutables;
+            index0 = AppliedIndex;
+        }
+
+        if (mem0.Get(k, index0) is { } fast)
+        {
+            Interlocked.Increment(ref _counters.MemtableHits);
+            return Live(fast, Tier.Memory, nowUnixMs);
+        }
+
+        for (var i = imms0.Count - 1; i >= 0; i--)
+        {
+            if (imms0[i].Get(k, index0) is { } e)
+            {
+                Interlocked.Increment(ref _counters.MemtableHits);
+                return Live(e, Tier.Memory, nowUnixMs);
+            }
+        }
+
         using var view = AcquireView();
         foreach (var mem in view.Memtables)
         {

@@ -24,12 +24,15 @@ public static class StorageBenchmarks
             rows.Add(($"put {k} B / {v} B (ops/s)", Puts(count, k, v, ours: true), Puts(count, k, v, ours: false)));
         }
 
-        var (oursHot, oursCold, oursScan, oursCompact) = Reads(n, ours: true);
-        var (rocksHot, rocksCold, rocksScan, rocksCompact) = Reads(n, ours: false);
+        var (oursHot, oursCold, oursScan, _) = Reads(n, ours: true);
+        var (rocksHot, rocksCold, rocksScan, _) = Reads(n, ours: false);
+        var compactKeys = quick ? 200_000 : 1_000_000;
+        var oursCompact = Compaction(compactKeys, ours: true);
+        var rocksCompact = Compaction(compactKeys, ours: false);
         rows.Add(("hot get (ops/s)", oursHot, rocksHot));
         rows.Add(("cold get (ops/s)", oursCold, rocksCold));
         rows.Add(("1,000-key prefix scan (scans/s)", oursScan, rocksScan));
-        rows.Add(($"compaction of {n:N0} keys (keys/s)", oursCompact, rocksCompact));
+        rows.Add(($"full compaction of {compactKeys:N0} keys in 4 overlapping flushed runs (keys/s)", oursCompact, rocksCompact));
 
         Console.WriteLine($"| benchmark ({n:N0} keys{(quick ? ", --quick" : string.Empty)}) | RaftKv | RocksDB | RaftKv / RocksDB |");
         Console.WriteLine("|---|---|---|---|");
@@ -112,7 +115,7 @@ public static class StorageBenchmarks
                 store.FlushAsync().GetAwaiter().GetResult();
                 var hot = Time(count, i => store.GetAsync(Key(rng.Next(1000), 16), 0).AsTask().GetAwaiter().GetResult());
                 store.DisposeAsync().AsTask().GetAwaiter().GetResult();
-                store = LsmStore.OpenAsync(new LsmOptions { Directory = dir, BlockCacheBytes = 0 }).GetAwaiter().GetResult();
+                store = LsmStore.OpenAsync(new LsmOptions { Directory = dir }).GetAwaiter().GetResult(); // fresh process state: empty cache
                 var cold = Time(count / 4, i => store.GetAsync(Key(rng.Next(count), 16), 0).AsTask().GetAwaiter().GetResult());
                 var scan = Time(500, i =>
                 {
@@ -163,6 +166,64 @@ public static class StorageBenchmarks
 
                 return (hot, cold, scan, compact);
             }
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    /// <summary>Four flushed runs, each overwriting a random half of the keys, then one full compaction.</summary>
+    private static double Compaction(int count, bool ours)
+    {
+        var dir = TempDir();
+        var value = new byte[64];
+        var rng = new Random(11);
+        try
+        {
+            long index = 0;
+            if (ours)
+            {
+                var store = LsmStore.OpenAsync(new LsmOptions { Directory = dir, MemtableMaxBytes = 1L << 30, MemtableMaxEntries = long.MaxValue, L0CompactionTrigger = 100, BackgroundWork = false }).GetAwaiter().GetResult();
+                for (var run = 0; run < 4; run++)
+                {
+                    for (var i = 0; i < count; i++)
+                    {
+                        if (run == 0 || rng.Next(2) == 0)
+                        {
+                            store.Apply(++index, [WriteOp.Put(Key(i, 16), value)]);
+                        }
+                    }
+
+                    store.FlushAsync().GetAwaiter().GetResult();
+                }
+
+                var sw = Stopwatch.StartNew();
+                store.CompactAsync(0).GetAwaiter().GetResult();
+                var rate = index / sw.Elapsed.TotalSeconds;
+                store.DisposeAsync().AsTask().GetAwaiter().GetResult();
+                return rate;
+            }
+
+            var wo = new WriteOptions().DisableWal(1);
+            using var db = RocksDb.Open(new DbOptions().SetCreateIfMissing(true).SetDisableAutoCompactions(1).SetWriteBufferSize(1UL << 30), dir);
+            for (var run = 0; run < 4; run++)
+            {
+                for (var i = 0; i < count; i++)
+                {
+                    if (run == 0 || rng.Next(2) == 0)
+                    {
+                        db.Put(Key(i, 16), value, writeOptions: wo);
+                        index++;
+                    }
+                }
+
+                db.Flush(new FlushOptions().SetWaitForFlush(true));
+            }
+
+            var watch = Stopwatch.StartNew();
+            db.CompactRange(Array.Empty<byte>(), null);
+            return index / watch.Elapsed.TotalSeconds;
         }
         finally
         {

@@ -47,21 +47,52 @@ public sealed class DataBlock
             }
         }
 
-        foreach (var e in EntriesFrom(Restart(lo)))
+        // Scan from the restart point rebuilding keys in one scratch buffer; allocate only the match.
+        var at = Restart(lo);
+        var scratch = System.Buffers.ArrayPool<byte>.Shared.Rent(Math.Max(256, key.Length * 2));
+        try
         {
-            var c = KeyComparer.Compare(e.Key, key);
-            if (c == 0)
+            var lastLength = 0;
+            while (at < _restartsOffset)
             {
-                return e;
+                var shared = (int)Varint.Read(_data, ref at);
+                var unshared = (int)Varint.Read(_data, ref at);
+                var valueLength = (int)Varint.Read(_data, ref at);
+                var version = (long)Varint.Read(_data, ref at);
+                var expires = (long)Varint.Read(_data, ref at);
+                var flags = _data[at++];
+                var length = shared + unshared;
+                if (length > scratch.Length)
+                {
+                    var bigger = System.Buffers.ArrayPool<byte>.Shared.Rent(length * 2);
+                    scratch.AsSpan(0, lastLength).CopyTo(bigger);
+                    System.Buffers.ArrayPool<byte>.Shared.Return(scratch);
+                    scratch = bigger;
+                }
+
+                _data.AsSpan(at, unshared).CopyTo(scratch.AsSpan(shared));
+                at += unshared;
+                lastLength = length;
+                var c = KeyComparer.Compare(scratch.AsSpan(0, length), key);
+                if (c == 0)
+                {
+                    return new InternalEntry(scratch.AsSpan(0, length).ToArray(), _data.AsSpan(at, valueLength).ToArray(), version, expires, (flags & 1) != 0);
+                }
+
+                if (c > 0)
+                {
+                    return null;
+                }
+
+                at += valueLength;
             }
 
-            if (c > 0)
-            {
-                return null;
-            }
+            return null;
         }
-
-        return null;
+        finally
+        {
+            System.Buffers.ArrayPool<byte>.Shared.Return(scratch);
+        }
     }
 
     /// <summary>All entries with key ≥ <paramref name="start"/>, in order.</summary>
