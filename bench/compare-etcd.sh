@@ -11,7 +11,8 @@ DUR=12; WORKLOADS="put get get-serializable mixed"; CLIENTS="1 16 64"
 command -v etcd >/dev/null || { apt-get update -qq; DEBIAN_FRONTEND=noninteractive apt-get install -y -qq etcd-server etcd-client >/dev/null; }
 ETCD=$(command -v etcd)
 
-dotnet build -c Release src/RaftKv.Server src/RaftKv.Bench -v q >/dev/null
+dotnet build -c Release src/RaftKv.Server -v q >/dev/null
+dotnet build -c Release src/RaftKv.Bench -v q >/dev/null
 SERVER=src/RaftKv.Server/bin/Release/net10.0/raftkv.dll
 BENCH="dotnet src/RaftKv.Bench/bin/Release/net10.0/raftkv-bench.dll"
 
