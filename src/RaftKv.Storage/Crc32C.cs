@@ -10,7 +10,13 @@ public static class Crc32C
 
     public static uint Compute(ReadOnlySpan<byte> first, ReadOnlySpan<byte> second) => ~Append(Append(0xFFFFFFFFu, first), second);
 
-    private static uint Append(uint crc, ReadOnlySpan<byte> data)
+    /// <summary>Initial state for incremental computation: <c>Finish(Append(Append(Start, a), b))</c>.</summary>
+    public const uint Start = 0xFFFFFFFFu;
+
+    public static uint Finish(uint state) => ~state;
+
+    /// <summary>Feeds <paramref name="data"/> into an incremental CRC state.</summary>
+    public static uint Append(uint crc, ReadOnlySpan<byte> data)
     {
         while (data.Length >= 8)
         {

@@ -1,5 +1,4 @@
-using System.Buffers.Binary;
-using System.Numerics;
+using RaftKv.Storage;
 
 namespace RaftKv.Tiering;
 
@@ -8,25 +7,15 @@ public static class FileCrc
 {
     public static async Task<uint> ComputeAsync(string path, CancellationToken cancellationToken)
     {
-        var crc = 0xFFFFFFFFu;
+        var crc = Crc32C.Start;
         var buffer = new byte[1 << 16];
         await using var f = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1, useAsync: true);
         int n;
         while ((n = await f.ReadAsync(buffer, cancellationToken).ConfigureAwait(false)) > 0)
         {
-            var span = buffer.AsSpan(0, n);
-            while (span.Length >= 8)
-            {
-                crc = BitOperations.Crc32C(crc, BinaryPrimitives.ReadUInt64LittleEndian(span));
-                span = span[8..];
-            }
-
-            foreach (var b in span)
-            {
-                crc = BitOperations.Crc32C(crc, b);
-            }
+            crc = Crc32C.Append(crc, buffer.AsSpan(0, n));
         }
 
-        return ~crc;
+        return Crc32C.Finish(crc);
     }
 }

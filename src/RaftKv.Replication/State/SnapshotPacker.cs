@@ -116,16 +116,10 @@ internal static class SnapshotPacker
 
     private sealed class Crc
     {
-        private uint _state = 0xFFFFFFFFu;
+        private uint _state = Storage.Crc32C.Start;
 
-        public uint Value => ~_state;
+        public uint Value => Storage.Crc32C.Finish(_state);
 
-        public void Append(ReadOnlySpan<byte> data)
-        {
-            foreach (var b in data)
-            {
-                _state = System.Numerics.BitOperations.Crc32C(_state, b);
-            }
-        }
+        public void Append(ReadOnlySpan<byte> data) => _state = Storage.Crc32C.Append(_state, data);
     }
 }
