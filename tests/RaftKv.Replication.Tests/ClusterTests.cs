@@ -126,6 +126,7 @@ public sealed class ClusterTests
         }
 
         await c.Running.First().FlushAsync(); // one node from a snapshot, the others from the log
+        await c.AssertReplicasIdenticalAsync();
         var before = await TestCluster.StateHashAsync(c.Running.First());
         foreach (var id in c.Nodes.Keys.ToList())
         {
