@@ -8,13 +8,13 @@ internal sealed class LocalCluster : IDisposable
 {
     private readonly string _root = Path.Combine(Path.GetTempPath(), "raftkv-e2e-" + Guid.NewGuid().ToString("N"));
 
-    public LocalCluster(int size)
+    public LocalCluster(int size, IReadOnlyDictionary<string, string>? extraEnv = null)
     {
         var raft = Enumerable.Range(0, size).Select(_ => ServerProcess.FreePort()).ToList();
         var peers = string.Join(',', raft.Select((p, i) => $"{i + 1}=127.0.0.1:{p}"));
         for (var i = 0; i < size; i++)
         {
-            Nodes.Add(new ServerProcess(i + 1, Path.Combine(_root, $"n{i + 1}"), ServerProcess.FreePort(), ServerProcess.FreePort(), raft[i], size == 1 ? string.Empty : peers));
+            Nodes.Add(new ServerProcess(i + 1, Path.Combine(_root, $"n{i + 1}"), ServerProcess.FreePort(), ServerProcess.FreePort(), raft[i], size == 1 ? string.Empty : peers, extraEnv));
         }
     }
 

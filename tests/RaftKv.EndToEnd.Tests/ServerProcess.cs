@@ -10,7 +10,7 @@ internal sealed class ServerProcess : IDisposable
     private readonly Dictionary<string, string> _env;
     private Process? _process;
 
-    public ServerProcess(long nodeId, string dataDir, int http, int grpc, int raft, string peers)
+    public ServerProcess(long nodeId, string dataDir, int http, int grpc, int raft, string peers, IReadOnlyDictionary<string, string>? extraEnv = null)
     {
         NodeId = nodeId;
         HttpPort = http;
@@ -30,6 +30,10 @@ internal sealed class ServerProcess : IDisposable
             ["ADVERTISE_HOST"] = "127.0.0.1",
             ["MEMORY_MAX_SIZE_MB"] = "1",
         };
+        foreach (var (k, v) in extraEnv ?? new Dictionary<string, string>())
+        {
+            _env[k] = v;
+        }
     }
 
     public long NodeId { get; }

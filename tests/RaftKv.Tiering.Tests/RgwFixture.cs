@@ -25,7 +25,7 @@ public sealed class RgwFixture : IDisposable
         var ceph = Run("bash", Path.Combine(root, "tests", "s3", "ensure-rgw.sh"), TimeSpan.FromMinutes(10)).Trim().Split('\n')[^1];
         _state = Path.Combine(Path.GetTempPath(), "raftkv-rgw-" + Guid.NewGuid().ToString("N"));
         var port = FreePort();
-        Run("bash", $"{Path.Combine(root, "tests", "s3", "start-rgw.sh")} {ceph} {_state} {port}", TimeSpan.FromMinutes(3));
+        Run("bash", $"{Path.Combine(root, "tests", "s3", "start-rgw.sh")} {ceph} {_state} {port}", TimeSpan.FromMinutes(3), ("MON_PORT", FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture)));
         Endpoint = $"http://127.0.0.1:{port}";
     }
 
@@ -70,9 +70,15 @@ public sealed class RgwFixture : IDisposable
         return dir?.FullName ?? throw new InvalidOperationException("cannot find the repository root");
     }
 
-    private static string Run(string file, string args, TimeSpan timeout)
+    private static string Run(string file, string args, TimeSpan timeout, params (string Name, string Value)[] env)
     {
-        using var p = Process.Start(new ProcessStartInfo(file, args) { RedirectStandardOutput = true, RedirectStandardError = true })!;
+        var psi = new ProcessStartInfo(file, args) { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var (name, value) in env)
+        {
+            psi.Environment[name] = value;
+        }
+
+        using var p = Process.Start(psi)!;
         var stdout = p.StandardOutput.ReadToEndAsync();
         var stderr = p.StandardError.ReadToEndAsync();
         if (!p.WaitForExit(timeout) || p.ExitCode != 0)
