@@ -16,6 +16,9 @@ internal static class RepoPaths
         }
     }
 
+    /// <summary>kvctl.dll built with the same configuration as the tests.</summary>
+    public static string KvctlDll => Path.Combine(Path.GetDirectoryName(ServerDll)!.Replace("RaftKv.Server", "RaftKv.Cli", StringComparison.Ordinal), "kvctl.dll");
+
     /// <summary>raftkv.dll built with the same configuration as the tests (the project reference builds it).</summary>
     public static string ServerDll
     {

@@ -17,6 +17,8 @@ internal sealed class SharedNode : IDisposable
 
     public HttpClient Http => Cluster.Value.Http;
 
+    public string Grpc => Cluster.Value.Nodes[0].Grpc;
+
     public static SharedNode Get() => new();
 
     public void Dispose()
