@@ -107,7 +107,7 @@ public sealed class ClusterProcessTests
         while ((await direct.GetAsync(B("after/19"), serializable: true)) is null)
         {
             Assert.True(DateTime.UtcNow < deadline, "restarted node did not catch up; log:\n" + leader.Log());
-            await Task.Delay(100);
+            await Task.Delay(Poll.Interval);
         }
 
         Assert.Equal("uno", (await direct.GetAsync(B("g/1"), serializable: true))!.Value.ToStringUtf8());

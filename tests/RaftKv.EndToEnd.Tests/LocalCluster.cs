@@ -55,7 +55,7 @@ internal sealed class LocalCluster : IDisposable
                 }
             }
 
-            await Task.Delay(100);
+            await Task.Delay(Poll.Interval);
         }
 
         throw new TimeoutException("no leader elected; logs:\n" + string.Join("\n----\n", Nodes.Select(n => n.Log()[^Math.Min(3000, n.Log().Length)..])));
@@ -86,7 +86,7 @@ internal sealed class LocalCluster : IDisposable
                     throw new TimeoutException($"node {n.NodeId} never became ready; log:\n{n.Log()}");
                 }
 
-                await Task.Delay(100);
+                await Task.Delay(Poll.Interval);
             }
         }
     }

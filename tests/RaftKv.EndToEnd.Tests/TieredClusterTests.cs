@@ -53,7 +53,7 @@ public sealed class TieredClusterTests(RgwFixture rgw)
                 }
 
                 Assert.True(DateTime.UtcNow < deadline, $"node {n.NodeId} never got the data");
-                await Task.Delay(100);
+                await Task.Delay(Poll.Interval);
             }
 
             (await c.Http.PostAsync(n.Http + "/admin/flush", null)).EnsureSuccessStatusCode();

@@ -13,7 +13,7 @@ internal static class Eventually
                 throw new TimeoutException($"timed out after {timeout.TotalSeconds:F0}s waiting until {what}");
             }
 
-            await Task.Delay(20);
+            await Task.Delay(Poll.Interval);
         }
     }
 
@@ -27,7 +27,7 @@ internal static class Eventually
                 throw new TimeoutException($"timed out after {timeout.TotalSeconds:F0}s waiting until {what}");
             }
 
-            await Task.Delay(20);
+            await Task.Delay(Poll.Interval);
         }
     }
 }

@@ -99,7 +99,7 @@ internal sealed class TestCluster : IAsyncDisposable
                 throw new TimeoutException("no leader accepted the write");
             }
 
-            await Task.Delay(50);
+            await Task.Delay(Poll.Interval);
         }
     }
 

@@ -158,7 +158,7 @@ public sealed class ArchiverTests(RgwFixture rgw) : IAsyncLifetime
         while (await _s3.HeadAsync(archived) is not null)
         {
             Assert.True(DateTime.UtcNow < deadline, "the consumed object was never deleted");
-            await Task.Delay(50);
+            await Task.Delay(Poll.Interval);
         }
 
         Assert.Null(await store.GetAsync(B("key000001"), 0));
