@@ -83,6 +83,11 @@ public sealed partial class KvNode : IKvNode
                 {
                     Location = Path.Combine(dataDir, "raft"),
                     MemoryManagement = WriteAheadLog.MemoryManagementStrategy.SharedMemory,
+
+                    // DotNext's default chunk is one OS page (4 KiB): a new memory-mapped file every few
+                    // entries. Larger chunks cut put latency several-fold (see BENCHMARKS.md).
+                    ChunkSize = options.WalChunkBytes,
+                    HashAlgorithm = WriteAheadLog.IntegrityHashAlgorithm.Crc32,
                 },
                 state);
 

@@ -33,6 +33,9 @@ public sealed record KvNodeOptions
     public int MaxKeyBytes { get; init; } = 4096;
     public int MaxValueBytes { get; init; } = 8 << 20;
 
+    /// <summary>Size of one WAL chunk file (fixed when the WAL is created).</summary>
+    public int WalChunkBytes { get; init; } = 4 << 20;
+
     public TimeSpan ElectionTimeoutLower { get; init; } = TimeSpan.FromMilliseconds(300);
     public TimeSpan ElectionTimeoutUpper { get; init; } = TimeSpan.FromMilliseconds(600);
     public TimeSpan RequestTimeout { get; init; } = TimeSpan.FromSeconds(1);
