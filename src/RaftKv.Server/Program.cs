@@ -21,7 +21,11 @@ catch (ConfigException e)
     return 2;
 }
 
-var builder = WebApplication.CreateSlimBuilder();
+// No file watching: the default host reloads appsettings*.json on change by watching the content root
+// recursively, and with the default DATA_DIR (./data) that means an inotify event for every WAL and
+// SSTable write (measured: 7 % of a node's CPU under a put load). Configuration comes from ConfigLoader.
+Environment.SetEnvironmentVariable("DOTNET_hostBuilder__reloadConfigOnChange", "false");
+var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ContentRootPath = AppContext.BaseDirectory });
 builder.Logging.AddSimpleConsole(o => o.SingleLine = true);
 builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
 builder.Logging.AddFilter("System.Net.Http", LogLevel.Warning);
