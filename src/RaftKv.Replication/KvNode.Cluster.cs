@@ -8,6 +8,9 @@ namespace RaftKv.Replication;
 public sealed partial class KvNode
 {
     /// <summary>Whether this node currently holds leadership.</summary>
+    /// <summary>AppendEntries calls this node answered only after fsyncing its log (as a follower).</summary>
+    public long FollowerFlushWaits => _wal.FollowerFlushWaits;
+
     public bool IsLeader => _cluster.Leader is { IsRemote: false } && !_cluster.LeadershipToken.IsCancellationRequested;
 
     public NodeStatus GetStatus()

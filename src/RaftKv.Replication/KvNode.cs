@@ -29,7 +29,7 @@ public sealed partial class KvNode : IKvNode
     private readonly ILogger _logger;
     private readonly LsmStore _store;
     private readonly KvState _state;
-    private readonly WriteAheadLog _wal;
+    private readonly DurableWriteAheadLog _wal;
     private readonly RaftCluster _cluster;
     private readonly CancellationTokenSource _stop = new();
     private readonly Dictionary<EndPoint, (long Id, string Grpc, string Http)> _memberMeta = [];
@@ -40,7 +40,7 @@ public sealed partial class KvNode : IKvNode
     private long _lastWriteTicks;
     private int _stopped;
 
-    private KvNode(KvNodeOptions options, ILoggerFactory loggerFactory, LsmStore store, KvState state, WriteAheadLog wal, RaftCluster cluster)
+    private KvNode(KvNodeOptions options, ILoggerFactory loggerFactory, LsmStore store, KvState state, DurableWriteAheadLog wal, RaftCluster cluster)
     {
         _options = options;
         _logger = loggerFactory.CreateLogger<KvNode>();
@@ -78,7 +78,7 @@ public sealed partial class KvNode : IKvNode
         try
         {
             var state = await KvState.RestoreAsync(store, Path.Combine(dataDir, "snapshots"), loggerFactory.CreateLogger<KvState>(), options.TimeProvider, cancellationToken).ConfigureAwait(false);
-            var wal = new WriteAheadLog(
+            var wal = new DurableWriteAheadLog(
                 new WriteAheadLog.Options
                 {
                     Location = Path.Combine(dataDir, "raft"),
@@ -125,6 +125,7 @@ public sealed partial class KvNode : IKvNode
             config.Metadata[MetaGrpc] = options.GrpcAdvertise;
             config.Metadata[MetaHttp] = options.HttpAdvertise;
             var cluster = new RaftCluster(config) { AuditTrail = wal };
+            wal.IsLeader = () => !cluster.LeadershipToken.IsCancellationRequested;
             return new KvNode(options, loggerFactory, store, state, wal, cluster);
         }
         catch

@@ -38,6 +38,9 @@ public sealed class ClusterTests
             var got = await follower.GetAsync(B("key49"), ReadConsistency.Linearizable);
             Assert.Equal("value49", S(got!.Value.Value));
             Assert.Equal(leader.NodeId, follower.GetStatus().LeaderId);
+
+            // The follower answered AppendEntries through the fsync-first commit path.
+            Assert.True(follower.FollowerFlushWaits > 0, "follower never waited for its WAL fsync before replying");
         }
 
         await c.AssertReplicasIdenticalAsync();
