@@ -94,21 +94,17 @@ public sealed partial class KvNode : IKvNode
             var resolve = TimeSpan.FromSeconds(60);
             var self = EndPoints.Resolve(options.RaftAdvertise, resolve);
             var listen = EndPoints.Resolve(options.RaftListen, resolve);
-            var storage = new StaticMembershipStorage();
-            var builder = storage.CreateInitialConfigurationBuilder();
-            builder.Add(self);
+            var bootstrap = new List<EndPoint> { self };
             foreach (var (id, address) in options.Peers)
             {
-                if (id == options.NodeId)
+                if (id != options.NodeId)
                 {
-                    continue;
+                    bootstrap.Add(EndPoints.Resolve(address, resolve));
                 }
-
-                var ep = EndPoints.Resolve(address, resolve);
-                builder.Add(ep);
             }
 
-            builder.Build();
+            var storage = new FileMembershipStorage(Path.Combine(dataDir, "membership"));
+            await storage.BootstrapAsync(bootstrap, cancellationToken).ConfigureAwait(false);
             var config = new RaftCluster.TcpConfiguration(listen)
             {
                 PublicEndPoint = self,

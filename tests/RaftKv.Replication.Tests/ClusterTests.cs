@@ -192,4 +192,44 @@ public sealed class ClusterTests
 
         Assert.True(w.Index > 0);
     }
+
+    [Fact]
+    public async Task MembershipChangesSurviveRestartsAndRemovedNodeRejoinsEmpty()
+    {
+        await using var c = await TestCluster.StartAsync(3);
+        var leader = await c.WaitForLeaderAsync();
+        await c.PutAsync("m1", "before");
+        var removed = c.Running.First(n => n != leader).NodeId;
+
+        await leader.RemoveMemberAsync(removed);
+        await c.StopNodeAsync(removed);
+        Assert.Equal(2, leader.GetStatus().Members.Count);
+        await c.PutAsync("m2", "two-members");
+
+        // Full restart with PEERS still naming three nodes: the persisted membership (two) wins.
+        var survivors = c.Running.Select(n => n.NodeId).ToList();
+        foreach (var id in survivors)
+        {
+            await c.StopNodeAsync(id);
+        }
+
+        foreach (var id in survivors)
+        {
+            await c.StartNodeAsync(id);
+        }
+
+        leader = await c.WaitForLeaderAsync();
+        await Eventually.TrueAsync(() => leader.GetStatus().Members.Count == 2, TimeSpan.FromSeconds(10), "membership after restart is the persisted one");
+        Assert.DoesNotContain(leader.GetStatus().Members, m => m.Id == removed);
+        await c.PutAsync("m3", "after-restart");
+
+        // The removed node comes back with an empty disk and is added again: it catches up.
+        c.WipeNode(removed);
+        await c.StartNodeAsync(removed);
+        await leader.AddMemberAsync(new MemberInfo(removed, c.RaftAddress(removed), string.Empty, string.Empty, false, false, true));
+        var rejoined = c.Nodes[removed]!;
+        await Eventually.TrueAsync(async () => await rejoined.GetAsync(B("m3"), ReadConsistency.Serializable) is not null, TimeSpan.FromSeconds(60), "the re-added node has the data");
+        await Eventually.TrueAsync(() => c.Running.All(n => n.GetStatus().Members.Count == 3), TimeSpan.FromSeconds(30), "every node sees three members again");
+        await c.AssertReplicasIdenticalAsync();
+    }
 }

@@ -67,6 +67,20 @@ internal sealed class TestCluster : IAsyncDisposable
         }
     }
 
+    /// <summary>The Raft address of node <paramref name="id"/>.</summary>
+    public string RaftAddress(long id) => _peers[id];
+
+    /// <summary>Deletes a stopped node's data directory (a replacement machine with an empty disk).</summary>
+    public void WipeNode(long id)
+    {
+        if (Nodes[id] is not null)
+        {
+            throw new InvalidOperationException($"node {id} is running");
+        }
+
+        Directory.Delete(Path.Combine(_root, $"n{id}"), recursive: true);
+    }
+
     public IEnumerable<KvNode> Running => Nodes.Values.OfType<KvNode>();
 
     public async Task<KvNode> WaitForLeaderAsync(TimeSpan? timeout = null)
