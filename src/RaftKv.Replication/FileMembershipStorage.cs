@@ -18,13 +18,21 @@ internal sealed class FileMembershipStorage(string path) : PersistentClusterConf
 {
     public string Path { get; } = path;
 
-    /// <summary>Writes the bootstrap configuration (version 0) unless a persisted one exists.</summary>
-    /// <returns>True when the bootstrap list was written (first start).</returns>
-    public async Task<bool> BootstrapAsync(IReadOnlyCollection<EndPoint> members, CancellationToken cancellationToken)
+    /// <summary>
+    /// Writes the bootstrap configuration (version 0) unless a persisted one exists, or always when
+    /// <paramref name="overwrite"/> is set (membership rebuilt from PEERS at every start).
+    /// </summary>
+    /// <returns>True when the bootstrap list was written.</returns>
+    public async Task<bool> BootstrapAsync(IReadOnlyCollection<EndPoint> members, bool overwrite, CancellationToken cancellationToken)
     {
         if (File.Exists(Path))
         {
-            return false;
+            if (!overwrite)
+            {
+                return false;
+            }
+
+            File.Delete(Path);
         }
 
         return await SaveConfigurationAsync(Serialize(members), 0L, cancellationToken).ConfigureAwait(false);

@@ -104,7 +104,7 @@ public sealed partial class KvNode : IKvNode
             }
 
             var storage = new FileMembershipStorage(Path.Combine(dataDir, "membership"));
-            await storage.BootstrapAsync(bootstrap, cancellationToken).ConfigureAwait(false);
+            await storage.BootstrapAsync(bootstrap, overwrite: options.MembershipFromPeers, cancellationToken).ConfigureAwait(false);
             var config = new RaftCluster.TcpConfiguration(listen)
             {
                 PublicEndPoint = self,

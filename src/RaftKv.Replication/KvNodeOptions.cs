@@ -28,6 +28,13 @@ public sealed record KvNodeOptions
     /// Empty or only this node = single-node cluster.</summary>
     public IReadOnlyDictionary<long, string> Peers { get; init; } = new Dictionary<long, string>();
 
+    /// <summary>
+    /// False (default): <see cref="Peers"/> bootstraps the membership on the first start only and the
+    /// persisted membership wins afterwards. True: membership is rebuilt from <see cref="Peers"/>
+    /// (host names re-resolved) at every start — for deployments whose peer IPs change (Kubernetes).
+    /// </summary>
+    public bool MembershipFromPeers { get; init; }
+
     public long MemtableMaxBytes { get; init; } = 64L << 20;
     public long MemtableMaxEntries { get; init; } = 1_000_000;
     public int MaxKeyBytes { get; init; } = 4096;

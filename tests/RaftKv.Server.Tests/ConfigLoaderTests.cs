@@ -18,6 +18,8 @@ public sealed class ConfigLoaderTests
         Assert.False(c.HasObjectStore);
         Assert.Equal(4096, c.MaxKeyBytes);
         Assert.Equal(8 << 20, c.MaxValueBytes);
+        Assert.False(c.MembershipFromPeers);
+        Assert.True(ConfigLoader.Load(["--membership", "peers"], NoEnv).MembershipFromPeers);
     }
 
     [Fact]
@@ -70,6 +72,7 @@ public sealed class ConfigLoaderTests
     [InlineData(new[] { "--s3-endpoint", "not a url" }, "S3_ENDPOINT")]
     [InlineData(new[] { "--memory-max-size-mb", "-1" }, "MEMORY_MAX_SIZE_MB")]
     [InlineData(new[] { "--config", "/no/such/file.toml" }, "does not exist")]
+    [InlineData(new[] { "--membership", "dynamic" }, "MEMBERSHIP must be")]
     public void InvalidConfigurationIsAClearError(string[] args, string expected)
     {
         var e = Assert.Throws<ConfigException>(() => ConfigLoader.Load(args, NoEnv));

@@ -8,6 +8,7 @@ public static class ConfigKeys
     public static readonly ConfigKey RaftPort = new("RAFT_PORT", "7000", "Raft TCP port");
     public static readonly ConfigKey NodeId = new("NODE_ID", "1", "This node's id (unique, ≥ 1)");
     public static readonly ConfigKey Peers = new("PEERS", "", "Static membership: 1=host:7000,2=host:7000,3=host:7000 (empty = single node)");
+    public static readonly ConfigKey Membership = new("MEMBERSHIP", "persisted", "persisted = PEERS bootstraps the first start, later AddMember/RemoveMember survive restarts; peers = rebuild from PEERS (re-resolving host names) at every start, for deployments whose peer IPs change (Kubernetes)");
     public static readonly ConfigKey DataDir = new("DATA_DIR", "./data", "Data directory (WAL, SSTables, snapshots)");
     public static readonly ConfigKey BindHost = new("BIND_HOST", "0.0.0.0", "Address the listeners bind to");
     public static readonly ConfigKey AdvertiseHost = new("ADVERTISE_HOST", "", "Host other nodes and clients use to reach this node (default: this node's PEERS entry, else 127.0.0.1)");
@@ -26,7 +27,7 @@ public static class ConfigKeys
 
     public static IReadOnlyList<ConfigKey> All { get; } =
     [
-        HttpPort, GrpcPort, RaftPort, NodeId, Peers, DataDir, BindHost, AdvertiseHost,
+        HttpPort, GrpcPort, RaftPort, NodeId, Peers, Membership, DataDir, BindHost, AdvertiseHost,
         MemoryMaxSizeMb, MemoryMaxEntries, DiskMaxSizeGb, DiskMigrationAgeHours,
         S3Endpoint, S3Bucket, S3Region, S3AccessKey, S3SecretKey, MaxKeyBytes, MaxValueBytes, ConfigFile,
     ];

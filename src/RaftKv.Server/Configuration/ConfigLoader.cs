@@ -65,6 +65,12 @@ public static class ConfigLoader
             NodeId = nodeId,
             Peers = peers,
             DataDir = Get(ConfigKeys.DataDir),
+            MembershipFromPeers = Get(ConfigKeys.Membership) switch
+            {
+                "persisted" => false,
+                "peers" => true,
+                var other => throw new ConfigException($"MEMBERSHIP must be 'persisted' or 'peers', got '{other}'"),
+            },
             BindHost = Get(ConfigKeys.BindHost),
             AdvertiseHost = advertise,
             MemoryMaxBytes = Long(ConfigKeys.MemoryMaxSizeMb, Get(ConfigKeys.MemoryMaxSizeMb), 1) << 20,

@@ -11,6 +11,7 @@ public sealed record ServerConfig
     public long NodeId { get; init; }
     public IReadOnlyDictionary<long, string> Peers { get; init; } = new Dictionary<long, string>();
     public string DataDir { get; init; } = "./data";
+    public bool MembershipFromPeers { get; init; }
     public string BindHost { get; init; } = "0.0.0.0";
     public string AdvertiseHost { get; init; } = "127.0.0.1";
     public long MemoryMaxBytes { get; init; }
@@ -36,6 +37,7 @@ public sealed record ServerConfig
         GrpcAdvertise = $"{AdvertiseHost}:{GrpcPort}",
         HttpAdvertise = $"{AdvertiseHost}:{HttpPort}",
         Peers = Peers,
+        MembershipFromPeers = MembershipFromPeers,
         MemtableMaxBytes = MemoryMaxBytes,
         MemtableMaxEntries = MemoryMaxEntries,
         MaxKeyBytes = MaxKeyBytes,
