@@ -26,13 +26,29 @@ public static class Metrics
     private static readonly Gauge Term = Prometheus.Metrics.CreateGauge("raftkv_term", "Raft term");
     private static readonly Gauge Commit = Prometheus.Metrics.CreateGauge("raftkv_commit_index", "Raft commit index");
     private static readonly Gauge Applied = Prometheus.Metrics.CreateGauge("raftkv_applied_index", "Raft applied index");
+    private static readonly Gauge FollowerLag = Prometheus.Metrics.CreateGauge(
+        "raftkv_follower_lag_entries", "Leader only: leader commit index minus each follower's applied index", new GaugeConfiguration { LabelNames = ["member"] });
+
     private static readonly Gauge IsLeader = Prometheus.Metrics.CreateGauge("raftkv_is_leader", "1 when this node is the leader");
 
     /// <summary>Samples node and engine state into gauges (called before every scrape).</summary>
-    public static void Register(IKvNode node)
+    public static void Register(IKvNode node, Hosting.FollowerLagMonitor lagMonitor)
     {
         Prometheus.Metrics.DefaultRegistry.AddBeforeCollectCallback(() =>
         {
+            foreach (var labels in FollowerLag.GetAllLabelValues().ToList())
+            {
+                if (!long.TryParse(labels[0], out var id) || !lagMonitor.Lags.ContainsKey(id))
+                {
+                    FollowerLag.RemoveLabelled(labels);
+                }
+            }
+
+            foreach (var (id, lag) in lagMonitor.Lags)
+            {
+                FollowerLag.WithLabels(id.ToString(System.Globalization.CultureInfo.InvariantCulture)).Set(lag.Entries);
+            }
+
             var s = node.GetStatus();
             Term.Set(s.Term);
             Commit.Set(s.CommitIndex);

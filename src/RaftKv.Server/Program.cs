@@ -62,6 +62,8 @@ builder.Services.AddSingleton<LeaderForwarder>();
 builder.Services.AddSingleton<LeaderChannels>();
 builder.Services.AddHttpClient("leader", c => c.Timeout = TimeSpan.FromSeconds(10));
 builder.Services.AddHostedService<NodeLifetime>();
+builder.Services.AddSingleton<FollowerLagMonitor>();
+builder.Services.AddHostedService(sp => sp.GetRequiredService<FollowerLagMonitor>());
 builder.Services.AddGrpc(o => o.MaxReceiveMessageSize = (config.MaxValueBytes * 2) + (1 << 20));
 builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.PropertyNamingPolicy = System.Text.Json.JsonNamingPolicy.SnakeCaseLower);
 
@@ -111,7 +113,7 @@ app.Use(async (context, next) =>
 
     RaftKv.Server.Metrics.Operations.WithLabels("http", op, context.Response.StatusCode < 400 ? "ok" : context.Response.StatusCode < 500 ? "client_error" : "error").Inc();
 });
-RaftKv.Server.Metrics.Register(node);
+RaftKv.Server.Metrics.Register(node, app.Services.GetRequiredService<FollowerLagMonitor>());
 
 KvHttpApi.Map(app);
 StatusHttpApi.Map(app);

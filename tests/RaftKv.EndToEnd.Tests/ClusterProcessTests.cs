@@ -38,6 +38,28 @@ public sealed class ClusterProcessTests
 
         var cluster = await c.Http.GetFromJsonAsync<JsonElement>(follower.Http + "/cluster");
         Assert.Equal(3, cluster.GetProperty("members").GetArrayLength());
+
+        // The leader measures each follower's lag (commit index − follower applied index): once the
+        // followers have applied everything /cluster reports 0; /metrics exports the gauge per follower.
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while (true)
+        {
+            var view = await c.Http.GetFromJsonAsync<JsonElement>(leader.Http + "/cluster");
+            var lags = view.GetProperty("members").EnumerateArray()
+                .Where(m => !m.GetProperty("local").GetBoolean())
+                .Select(m => m.GetProperty("lag"))
+                .ToList();
+            if (lags.Count == 2 && lags.All(l => l.ValueKind == JsonValueKind.Number && l.GetInt64() == 0))
+            {
+                break;
+            }
+
+            Assert.True(DateTime.UtcNow < deadline, "follower lag not reported as 0: " + view);
+            await Task.Delay(Poll.Interval);
+        }
+
+        var metrics = await c.Http.GetStringAsync(leader.Http + "/metrics");
+        Assert.Matches("raftkv_follower_lag_entries\\{member=\"" + follower.NodeId + "\"\\} [0-9]+", metrics);
     }
 
     [Fact]
