@@ -11,6 +11,9 @@ public sealed partial class KvNode
     /// <summary>AppendEntries calls this node answered only after fsyncing its log (as a follower).</summary>
     public long FollowerFlushWaits => _wal.FollowerFlushWaits;
 
+    /// <summary>Apply attempts that met an unreachable object store and were retried.</summary>
+    public long ApplyStalls => Interlocked.Read(ref _state.ApplyStalls);
+
     public bool IsLeader => _cluster.Leader is { IsRemote: false } && !_cluster.LeadershipToken.IsCancellationRequested;
 
     public NodeStatus GetStatus()

@@ -31,7 +31,7 @@ internal sealed partial class KvState
         var command = CommandCodec.Decode(payload); // unknown versions throw: the node stops applying rather than guess
         try
         {
-            var result = await ApplyCommandAsync(entry.Index, command, token).ConfigureAwait(false);
+            var result = await ApplyUntilStoreReachableAsync(entry.Index, command, token).ConfigureAwait(false);
             holder?.Set(result);
         }
         catch (Exception e) when (e is not OperationCanceledException && holder is not null)
@@ -41,6 +41,34 @@ internal sealed partial class KvState
         }
 
         return entry.Index;
+    }
+
+    /// <summary>
+    /// Applies one command, waiting out an unreachable object store. An entry's outcome must not
+    /// depend on whether S3 answered (every replica must reach the same result), and an exception
+    /// here would stop DotNext's applier for good, so a read of an archived table that cannot be
+    /// fetched blocks this node's applier and retries with backoff (1 s → 30 s) until the store is
+    /// back. Nothing of a failed attempt is visible: the command's store batch is written only at its
+    /// end, so a retry starts from the same state. The proposer meanwhile times out with "outcome
+    /// unknown"; other replicas keep applying and serving.
+    /// </summary>
+    private async ValueTask<TxnResult> ApplyUntilStoreReachableAsync(long index, KvCommand command, CancellationToken token)
+    {
+        var delay = TimeSpan.FromSeconds(1);
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await ApplyCommandAsync(index, command, token).ConfigureAwait(false);
+            }
+            catch (RemoteTierUnavailableException e)
+            {
+                Interlocked.Increment(ref ApplyStalls);
+                LogApplyStalled(_logger, index, attempt, delay, e.Message);
+                await Task.Delay(delay, _time, token).ConfigureAwait(false);
+                delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.FromSeconds(30).Ticks));
+            }
+        }
     }
 
     private static bool TryGetPayload(in LogEntry entry, out byte[] payload)

@@ -181,6 +181,12 @@ internal sealed partial class KvState : IStateMachine
         }
     }
 
+    /// <summary>Apply attempts that found the object store unreachable and were retried.</summary>
+    public long ApplyStalls;
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Applying entry {Index} needs the object store, which is unreachable (attempt {Attempt}); retrying in {Delay}: {Reason}")]
+    private static partial void LogApplyStalled(ILogger logger, long index, int attempt, TimeSpan delay, string reason);
+
     [LoggerMessage(Level = LogLevel.Information, Message = "Snapshot taken at index {Index} (term {Term})")]
     private static partial void LogSnapshotTaken(ILogger logger, long index, long term);
 
