@@ -8,6 +8,10 @@ internal static class Helpers
 
     public static string S(ReadOnlyMemory<byte> b) => Encoding.UTF8.GetString(b.Span);
 
+    /// <summary>An entry as comparable values (records compare byte arrays by reference).</summary>
+    public static (string Key, string Value, long Version, long Expires, bool Tombstone)? P(InternalEntry? e)
+        => e is null ? null : (Convert.ToHexString(e.Key), Convert.ToHexString(e.Value), e.Version, e.ExpiresAtUnixMs, e.Tombstone);
+
     public static async Task<List<KvEntry>> ScanAll(IKvStore store, string start = "", string end = "", int limit = 0, long now = 0)
     {
         var list = new List<KvEntry>();
