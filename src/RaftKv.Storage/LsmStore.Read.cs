@@ -54,71 +54,93 @@ public sealed partial class LsmStore
         }
     }
 
+    /// <summary>
+    /// Point read at the current applied index. Memtables, immutable memtables and the table set are
+    /// captured together under <c>_lock</c> (one consistent point in time); then only the table that
+    /// is actually read is referenced (no whole-view ref counting). If a compaction retired that
+    /// table in between, its data lives in the table set that replaced it: the lookup restarts from a
+    /// fresh capture.
+    /// </summary>
     public async ValueTask<KvEntry?> GetAsync(ReadOnlyMemory<byte> key, long nowUnixMs, CancellationToken cancellationToken = default)
     {
         Interlocked.Increment(ref _counters.Gets);
         var k = key.ToArray();
-
-        // Fast path: memtables need no table references.
-        Memtable mem0;
-        List<Memtable> imms0;
-        long index0;
-        lock (_lock)
+        ulong? hash = null;
+        while (true)
         {
-            mem0 = _mem;
-            imms0 = _immutables;
-            index0 = AppliedIndex;
-        }
+            Memtable mem;
+            List<Memtable> imms;
+            TableSet tables;
+            long index;
+            lock (_lock)
+            {
+                mem = _mem;
+                imms = _immutables;
+                tables = _tables;
+                index = AppliedIndex;
+            }
 
-        if (mem0.Get(k, index0) is { } fast)
-        {
-            Interlocked.Increment(ref _counters.MemtableHits);
-            return Live(fast, Tier.Memory, nowUnixMs);
-        }
-
-        for (var i = imms0.Count - 1; i >= 0; i--)
-        {
-            if (imms0[i].Get(k, index0) is { } e)
+            if (mem.Get(k, index) is { } fast)
             {
                 Interlocked.Increment(ref _counters.MemtableHits);
-                return Live(e, Tier.Memory, nowUnixMs);
+                return Live(fast, Tier.Memory, nowUnixMs);
             }
-        }
 
-        using var view = AcquireView();
-        foreach (var mem in view.Memtables)
-        {
-            if (mem.Get(k, view.SnapshotIndex) is { } e)
+            for (var i = imms.Count - 1; i >= 0; i--)
             {
-                Interlocked.Increment(ref _counters.MemtableHits);
-                return Live(e, Tier.Memory, nowUnixMs);
+                if (imms[i].Get(k, index) is { } e)
+                {
+                    Interlocked.Increment(ref _counters.MemtableHits);
+                    return Live(e, Tier.Memory, nowUnixMs);
+                }
+            }
+
+            hash ??= BloomFilter.Hash(k);
+            var (found, retry) = await GetFromTablesAsync(tables, k, hash.Value, nowUnixMs, cancellationToken).ConfigureAwait(false);
+            if (!retry)
+            {
+                return found;
             }
         }
+    }
 
-        var hash = BloomFilter.Hash(k);
-        foreach (var level in view.Tables.Levels)
+    private async ValueTask<(KvEntry? Entry, bool Retry)> GetFromTablesAsync(TableSet tables, byte[] key, ulong hash, long nowUnixMs, CancellationToken cancellationToken)
+    {
+        foreach (var level in tables.Levels)
         {
             foreach (var table in level)
             {
-                if (!table.MayContain(k, hash))
+                if (!table.MayContain(key, hash))
                 {
                     continue;
                 }
 
-                var remote = table.IsRemote;
-                if (await table.GetAsync(k, cancellationToken).ConfigureAwait(false) is { } e)
+                if (!table.TryRef())
                 {
-                    if (remote)
-                    {
-                        Interlocked.Increment(ref _counters.ObjectReads);
-                    }
+                    return (null, true); // retired by a compaction after the capture
+                }
 
-                    return Live(e, remote ? Tier.Object : Tier.Disk, nowUnixMs);
+                try
+                {
+                    var remote = table.IsRemote;
+                    if (await table.GetAsync(key, cancellationToken).ConfigureAwait(false) is { } e)
+                    {
+                        if (remote)
+                        {
+                            Interlocked.Increment(ref _counters.ObjectReads);
+                        }
+
+                        return (Live(e, remote ? Tier.Object : Tier.Disk, nowUnixMs), false);
+                    }
+                }
+                finally
+                {
+                    table.Unref();
                 }
             }
         }
 
-        return null;
+        return (null, false);
     }
 
     public async IAsyncEnumerable<KvEntry> ScanAsync(ReadOnlyMemory<byte> start, ReadOnlyMemory<byte> end, int limit, long nowUnixMs, [EnumeratorCancellation] CancellationToken cancellationToken = default)

@@ -71,4 +71,61 @@ public sealed class MemtableTests
         Assert.Equal(["key"], m.Newest().Select(e => S(e.Key)));
         Assert.Equal("y", S(m.Newest().Single().Value));
     }
+
+    [Fact]
+    public async Task LockFreeReadersSeeOrderedConsistentStateWhileOneWriterInserts()
+    {
+        var seed = int.TryParse(Environment.GetEnvironmentVariable("RAFTKV_SEED"), out var s) ? s : Environment.TickCount & 0xFFFF;
+        var m = new Memtable(1);
+        var rng = new Random(seed);
+        var keys = Enumerable.Range(0, 20_000).Select(_ => rng.Next(5_000)).ToList();
+        long written = 0;
+        using var done = new CancellationTokenSource();
+
+        var readers = Enumerable.Range(0, 2).Select(r => Task.Run(() =>
+        {
+            var checks = 0;
+            while (!done.IsCancellationRequested || checks == 0)
+            {
+                var snapshot = Volatile.Read(ref written);
+                var page = m.Range([], [], snapshot, 10_000);
+                for (var i = 1; i < page.Count; i++)
+                {
+                    Assert.True(KeyComparer.Compare(page[i - 1].Key, page[i].Key) < 0, $"seed {seed}: range out of order");
+                }
+
+                Assert.All(page, e => Assert.True(e.Version <= snapshot, $"seed {seed}: version {e.Version} beyond snapshot {snapshot}"));
+                var probe = B($"k{keys[checks % keys.Count]:D5}");
+                if (m.Get(probe, snapshot) is { } hit)
+                {
+                    Assert.Equal(probe, hit.Key);
+                    Assert.True(hit.Version <= snapshot);
+                }
+
+                checks++;
+            }
+
+            return checks;
+        })).ToList();
+
+        for (var i = 0; i < keys.Count; i++)
+        {
+            m.Add(new InternalEntry(B($"k{keys[i]:D5}"), B($"v{i}"), i + 1, 0, false));
+            Volatile.Write(ref written, i + 1);
+        }
+
+        await done.CancelAsync();
+        var reads = await Task.WhenAll(readers);
+        Assert.All(reads, n => Assert.True(n > 0));
+
+        // Final state equals a simple model: the last write of each key.
+        var model = new SortedDictionary<string, int>(StringComparer.Ordinal);
+        for (var i = 0; i < keys.Count; i++)
+        {
+            model[$"k{keys[i]:D5}"] = i;
+        }
+
+        Assert.Equal(model.Select(kv => ($"{kv.Key}", $"v{kv.Value}")), m.Range([], [], long.MaxValue, int.MaxValue).Select(e => (S(e.Key), S(e.Value))));
+        Assert.Equal(model.Count, m.Count);
+    }
 }
