@@ -16,6 +16,27 @@ public sealed partial class KvNode
 
     public bool IsLeader => _cluster.Leader is { IsRemote: false } && !_cluster.LeadershipToken.IsCancellationRequested;
 
+    public (long Term, long AppliedIndex, string LeaderGrpc) HeaderInfo()
+    {
+        var leaderGrpc = string.Empty;
+        if (_cluster.Leader is { } leader)
+        {
+            if (!leader.IsRemote)
+            {
+                leaderGrpc = _options.GrpcAdvertise;
+            }
+            else
+            {
+                lock (_metaLock)
+                {
+                    leaderGrpc = _memberMeta.TryGetValue(leader.EndPoint, out var meta) ? meta.Grpc : string.Empty;
+                }
+            }
+        }
+
+        return (((DotNext.Net.Cluster.Consensus.Raft.IPersistentState)_wal).Term, _wal.LastAppliedIndex, leaderGrpc);
+    }
+
     public NodeStatus GetStatus()
     {
         var members = Members();

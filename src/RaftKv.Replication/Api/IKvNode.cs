@@ -37,6 +37,12 @@ public interface IKvNode : IAsyncDisposable
 
     NodeStatus GetStatus();
 
+    /// <summary>True while this node leads (cheap; no member list is built).</summary>
+    bool IsLeader { get; }
+
+    /// <summary>What every response header carries, without building the member list (hot path).</summary>
+    (long Term, long AppliedIndex, string LeaderGrpc) HeaderInfo();
+
     /// <summary>Leader only: adds a member (joins as a non-voter, catches up, then becomes voting).</summary>
     Task AddMemberAsync(MemberInfo member, CancellationToken cancellationToken = default);
 

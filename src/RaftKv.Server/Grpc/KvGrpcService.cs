@@ -115,8 +115,8 @@ public sealed class KvGrpcService(IKvNode node, LeaderChannels leaders) : KV.KVB
 
     private ResponseHeader Header()
     {
-        var s = node.GetStatus();
-        return new ResponseHeader { NodeId = (ulong)s.NodeId, Term = (ulong)s.Term, AppliedIndex = (ulong)s.AppliedIndex, Leader = s.Leader?.GrpcAddress ?? string.Empty };
+        var (term, applied, leader) = node.HeaderInfo();
+        return new ResponseHeader { NodeId = (ulong)node.NodeId, Term = (ulong)term, AppliedIndex = (ulong)applied, Leader = leader };
     }
 
     private static string? NullIfEmpty(string s) => s.Length == 0 ? null : s;

@@ -18,12 +18,12 @@ public sealed class LeaderChannels(IKvNode node) : IDisposable
     /// Throws <see cref="NotLeaderException"/> when forwarding is impossible (unknown leader, or already forwarded).</summary>
     public KV.KVClient? ForwardTarget(ServerCallContext context)
     {
-        var status = node.GetStatus();
-        if (status.Role == "leader")
+        if (node.IsLeader)
         {
             return null;
         }
 
+        var status = node.GetStatus();
         if (context.RequestHeaders.Get(ForwardedHeader) is not null || status.Leader is not { GrpcAddress.Length: > 0 } leader)
         {
             throw new NotLeaderException(status.Leader);

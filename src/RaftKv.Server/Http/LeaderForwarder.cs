@@ -13,12 +13,12 @@ public sealed class LeaderForwarder(IKvNode node, IHttpClientFactory clients)
     /// <summary>Null when this node should handle the request itself (it is the leader).</summary>
     public async Task<IResult?> TryForwardAsync(HttpContext context, byte[] body)
     {
-        var status = node.GetStatus();
-        if (status.Role == "leader")
+        if (node.IsLeader)
         {
             return null;
         }
 
+        var status = node.GetStatus();
         if (context.Request.Headers.ContainsKey(ForwardedHeader))
         {
             return ApiError.Result(503, "no_leader", "forwarded to a node that is no longer the leader; retry");
