@@ -6,23 +6,21 @@ namespace RaftKv.Storage;
 
 public sealed partial class LsmStore
 {
+    /// <summary>The memtables, the table set and the applied index at one point in time (under <c>_lock</c>, which every switch of them takes).</summary>
+    private (Memtable Mem, List<Memtable> Immutables, TableSet Tables, long Index) Capture()
+    {
+        lock (_lock)
+        {
+            return (_mem, _immutables, _tables, AppliedIndex);
+        }
+    }
+
     /// <summary>Captures a consistent view; dispose it to release table references.</summary>
     public ReadView AcquireView()
     {
         while (true)
         {
-            Memtable mem;
-            List<Memtable> imms;
-            TableSet tables;
-            long index;
-            lock (_lock)
-            {
-                mem = _mem;
-                imms = _immutables;
-                tables = _tables;
-                index = AppliedIndex;
-            }
-
+            var (mem, imms, tables, index) = Capture();
             var taken = new List<TableReader>();
             var ok = true;
             foreach (var t in tables.All)
@@ -68,18 +66,7 @@ public sealed partial class LsmStore
         ulong? hash = null;
         while (true)
         {
-            Memtable mem;
-            List<Memtable> imms;
-            TableSet tables;
-            long index;
-            lock (_lock)
-            {
-                mem = _mem;
-                imms = _immutables;
-                tables = _tables;
-                index = AppliedIndex;
-            }
-
+            var (mem, imms, tables, index) = Capture();
             if (mem.Get(k, index) is { } fast)
             {
                 Interlocked.Increment(ref _counters.MemtableHits);
