@@ -59,31 +59,117 @@ public sealed partial class LsmStore
     /// table in between, its data lives in the table set that replaced it: the lookup restarts from a
     /// fresh capture.
     /// </summary>
-    public async ValueTask<KvEntry?> GetAsync(ReadOnlyMemory<byte> key, long nowUnixMs, CancellationToken cancellationToken = default)
+    public ValueTask<KvEntry?> GetAsync(ReadOnlyMemory<byte> key, long nowUnixMs, CancellationToken cancellationToken = default)
     {
         Interlocked.Increment(ref _counters.Gets);
         var k = key.ToArray();
-        ulong? hash = null;
+        var hash = BloomFilter.Hash(k);
+
+        // Synchronous until a block has to be read: hot keys complete without an async state machine.
         while (true)
         {
             var (mem, imms, tables, index) = Capture();
-            if (mem.Get(k, index) is { } fast)
+            if (FindInMemtables(mem, imms, k, index) is { } inMemory)
             {
                 Interlocked.Increment(ref _counters.MemtableHits);
-                return Live(fast, Tier.Memory, nowUnixMs);
+                return new(Live(inMemory, Tier.Memory, nowUnixMs));
             }
 
-            for (var i = imms.Count - 1; i >= 0; i--)
+            switch (TryGetFromCachedTables(tables, k, hash, nowUnixMs, out var found))
             {
-                if (imms[i].Get(k, index) is { } e)
+                case CachedLookup.Done:
+                    return new(found);
+                case CachedLookup.NeedsIo:
+                    return GetWithIoAsync(k, hash, nowUnixMs, cancellationToken);
+                default:
+                    continue; // a table was retired by a compaction after the capture
+            }
+        }
+    }
+
+    private static InternalEntry? FindInMemtables(Memtable mem, List<Memtable> imms, byte[] key, long index)
+    {
+        if (mem.Get(key, index) is { } e)
+        {
+            return e;
+        }
+
+        for (var i = imms.Count - 1; i >= 0; i--)
+        {
+            if (imms[i].Get(key, index) is { } older)
+            {
+                return older;
+            }
+        }
+
+        return null;
+    }
+
+    private enum CachedLookup
+    {
+        Done,
+        NeedsIo,
+        Retry,
+    }
+
+    private CachedLookup TryGetFromCachedTables(TableSet tables, byte[] key, ulong hash, long nowUnixMs, out KvEntry? found)
+    {
+        found = null;
+        foreach (var level in tables.Levels)
+        {
+            foreach (var table in level)
+            {
+                if (!table.MayContain(key, hash))
                 {
-                    Interlocked.Increment(ref _counters.MemtableHits);
-                    return Live(e, Tier.Memory, nowUnixMs);
+                    continue;
+                }
+
+                if (!table.TryRef())
+                {
+                    return CachedLookup.Retry;
+                }
+
+                try
+                {
+                    if (!table.TryGetCached(key, out var e))
+                    {
+                        return CachedLookup.NeedsIo;
+                    }
+
+                    if (e is not null)
+                    {
+                        found = Live(e, table.IsRemote ? Tier.Object : Tier.Disk, nowUnixMs);
+                        return CachedLookup.Done;
+                    }
+                }
+                finally
+                {
+                    table.Unref();
                 }
             }
+        }
 
-            hash ??= BloomFilter.Hash(k);
-            var (found, retry) = await GetFromTablesAsync(tables, k, hash.Value, nowUnixMs, cancellationToken).ConfigureAwait(false);
+        return CachedLookup.Done;
+    }
+
+    /// <summary>
+    /// The general path: memtables, immutable memtables and the table set are captured together under
+    /// <c>_lock</c> (one consistent point in time); then only the table that is actually read is
+    /// referenced (no whole-view ref counting). If a compaction retired that table in between, its
+    /// data lives in the table set that replaced it: the lookup restarts from a fresh capture.
+    /// </summary>
+    private async ValueTask<KvEntry?> GetWithIoAsync(byte[] k, ulong hash, long nowUnixMs, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            var (mem, imms, tables, index) = Capture();
+            if (FindInMemtables(mem, imms, k, index) is { } inMemory)
+            {
+                Interlocked.Increment(ref _counters.MemtableHits);
+                return Live(inMemory, Tier.Memory, nowUnixMs);
+            }
+
+            var (found, retry) = await GetFromTablesAsync(tables, k, hash, nowUnixMs, cancellationToken).ConfigureAwait(false);
             if (!retry)
             {
                 return found;

@@ -157,6 +157,28 @@ public sealed class TableReader
            && (end.Length == 0 || KeyComparer.Compare(Meta.MinKey, end) < 0)
            && KeyComparer.Compare(Meta.MaxKey, start) >= 0;
 
+    /// <summary>
+    /// Point lookup without I/O: true when the answer is known from the block cache (or the key is past
+    /// the last block); false when the block must be read (<see cref="GetAsync"/>).
+    /// </summary>
+    public bool TryGetCached(byte[] key, out InternalEntry? entry)
+    {
+        entry = null;
+        var i = FindBlock(key);
+        if (i < 0)
+        {
+            return true;
+        }
+
+        if (_cache.TryGet(Id, _index[i].Offset) is not { } block)
+        {
+            return false;
+        }
+
+        entry = block.Find(key);
+        return true;
+    }
+
     /// <summary>Point lookup (tombstones included). Call <see cref="MayContain"/> first.</summary>
     public async ValueTask<InternalEntry?> GetAsync(byte[] key, CancellationToken cancellationToken)
     {
