@@ -47,8 +47,19 @@ public sealed class DataBlockBuilder
         _count++;
     }
 
-    /// <summary>Returns the finished payload and resets the builder.</summary>
+    /// <summary>Returns a copy of the finished payload and resets the builder.</summary>
     public byte[] Finish()
+    {
+        var result = FinishInPlace().ToArray();
+        Reset();
+        return result;
+    }
+
+    /// <summary>
+    /// Appends the restart array and returns the finished payload in place (no copy). The span is
+    /// valid until the next <see cref="Add"/> or <see cref="Reset"/>; call <see cref="Reset"/> after use.
+    /// </summary>
+    public ReadOnlySpan<byte> FinishInPlace()
     {
         Span<byte> u32 = stackalloc byte[4];
         foreach (var r in _restarts)
@@ -59,11 +70,14 @@ public sealed class DataBlockBuilder
 
         BinaryPrimitives.WriteUInt32LittleEndian(u32, (uint)_restarts.Count);
         _buffer.AddRange(u32);
-        var result = _buffer.ToArray();
+        return System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_buffer);
+    }
+
+    public void Reset()
+    {
         _buffer.Clear();
         _restarts.Clear();
         _count = 0;
         _lastKey = [];
-        return result;
     }
 }

@@ -101,12 +101,26 @@ public sealed class TableWriter : IDisposable
     private void FlushBlock()
     {
         var last = _block.LastKey;
-        var h = WriteBlock(_block.Finish(), _compress);
+        var h = WriteBlock(_block.FinishInPlace(), _compress);
+        _block.Reset();
         _index.Add(h with { LastKey = last });
     }
 
-    private BlockHandle WriteBlock(byte[] payload, bool compress)
+    private BlockHandle WriteBlock(ReadOnlySpan<byte> payload, bool compress)
     {
+        if (!compress)
+        {
+            // Uncompressed: payload and trailer go straight to the file (no staging copy).
+            Span<byte> trailer = stackalloc byte[BlockCodec.TrailerSize];
+            trailer[0] = 0;
+            BinaryPrimitives.WriteUInt32LittleEndian(trailer[1..], Crc32C.Compute(payload, trailer[..1]));
+            _file.Append(payload);
+            _file.Append(trailer);
+            var plain = new BlockHandle([], _offset, payload.Length + trailer.Length);
+            _offset += plain.Length;
+            return plain;
+        }
+
         _out.Clear();
         BlockCodec.Encode(payload, compress, _out);
         var span = System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_out);
