@@ -81,7 +81,14 @@ public sealed class Manifest : IDisposable
         {
             if (pos + 12 > data.Length)
             {
-                break; // torn header at the tail
+                // A torn header at the tail. The first record is the full snapshot, fsynced before
+                // CURRENT names this file, so it can never be torn: there it is corruption.
+                if (pos == 0)
+                {
+                    throw new StorageCorruptionException(path, "the snapshot record is incomplete");
+                }
+
+                break;
             }
 
             var magic = BinaryPrimitives.ReadUInt32LittleEndian(data.AsSpan(pos));
@@ -94,6 +101,11 @@ public sealed class Manifest : IDisposable
 
             if (len < 0 || pos + 12 + len > data.Length)
             {
+                if (pos == 0)
+                {
+                    throw new StorageCorruptionException(path, $"the snapshot record claims {len} bytes but the file holds {data.Length - 12}");
+                }
+
                 break; // torn record at the tail
             }
 
@@ -107,7 +119,7 @@ public sealed class Manifest : IDisposable
             {
                 edits.Add(ManifestEdit.Decode(payload));
             }
-            catch (FormatException e)
+            catch (Exception e) when (e is FormatException or ArgumentOutOfRangeException or IndexOutOfRangeException or OverflowException)
             {
                 throw new StorageCorruptionException(path, $"malformed record at offset {pos}: {e.Message}");
             }

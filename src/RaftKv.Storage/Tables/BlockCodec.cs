@@ -49,7 +49,13 @@ public static class BlockCodec
             case 0:
                 return payload.ToArray();
             case 1:
-                var rawLength = (int)BinaryPrimitives.ReadUInt32LittleEndian(payload);
+                var declared = BinaryPrimitives.ReadUInt32LittleEndian(payload);
+                if (declared > int.MaxValue / 2)
+                {
+                    throw new StorageCorruptionException(path, $"implausible LZ4 length {declared} at offset {offset}");
+                }
+
+                var rawLength = (int)declared;
                 var raw = new byte[rawLength];
                 if (LZ4Codec.Decode(payload[4..], raw) != rawLength)
                 {

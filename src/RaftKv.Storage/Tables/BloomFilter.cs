@@ -2,7 +2,7 @@ using System.IO.Hashing;
 
 namespace RaftKv.Storage.Tables;
 
-/// <summary>A bloom filter (~10 bits/key, k = 7) with double hashing over XxHash3.</summary>
+/// <summary>A bloom filter (~10 bits/key; k = ⌊0.69 × bits/key⌋, i.e. 6 at 10 bits/key, as in LevelDB) with double hashing over XxHash3.</summary>
 public sealed class BloomFilter
 {
     private readonly byte[] _bits;

@@ -99,4 +99,28 @@ public sealed class ManifestTests
         Assert.False(File.Exists(Path.Combine(dir.Path, before)), "the superseded manifest is deleted");
         Assert.Single(Directory.GetFiles(dir.Path, "MANIFEST-*"));
     }
+
+    [Fact]
+    public void ASnapshotRecordWhoseLengthRunsPastTheFileIsCorruptionNotAnEmptyStore()
+    {
+        using var dir = new TempDir();
+        using (var m = Manifest.Open(PhysicalFileSystem.Instance, dir.Path))
+        {
+            var add = new ManifestEdit { DurableIndex = 9 };
+            add.Added.Add(Table(1, 0));
+            m.Append(add);
+        }
+
+        // Reopen rewrites: the file now holds only the snapshot record. Inflate its length field.
+        using (Manifest.Open(PhysicalFileSystem.Instance, dir.Path))
+        {
+        }
+
+        var manifest = Directory.GetFiles(dir.Path, "MANIFEST-*").Single();
+        var bytes = File.ReadAllBytes(manifest);
+        bytes[7] ^= 0x40; // high byte of the first record's length
+        File.WriteAllBytes(manifest, bytes);
+        var e = Assert.Throws<StorageCorruptionException>(() => Manifest.Open(PhysicalFileSystem.Instance, dir.Path));
+        Assert.Contains(Path.GetFileName(manifest), e.Message, StringComparison.Ordinal);
+    }
 }
