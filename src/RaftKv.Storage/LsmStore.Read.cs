@@ -7,7 +7,7 @@ namespace RaftKv.Storage;
 public sealed partial class LsmStore
 {
     /// <summary>Captures a consistent view; dispose it to release table references.</summary>
-    public ReadView AcquireView()
+    internal ReadView AcquireView()
     {
         while (true)
         {
@@ -73,7 +73,7 @@ public sealed partial class LsmStore
         if (mem0.Get(k, index0) is { } fast)
         {
             Interlocked.Increment(ref _counters.MemtableHits);
-            return Live(fast, Tier.Memory, nowUnixMs);
+            return Live(fast, nowUnixMs);
         }
 
         for (var i = imms0.Count - 1; i >= 0; i--)
@@ -81,7 +81,7 @@ public sealed partial class LsmStore
             if (imms0[i].Get(k, index0) is { } e)
             {
                 Interlocked.Increment(ref _counters.MemtableHits);
-                return Live(e, Tier.Memory, nowUnixMs);
+                return Live(e, nowUnixMs);
             }
         }
 
@@ -91,7 +91,7 @@ public sealed partial class LsmStore
             if (mem.Get(k, view.SnapshotIndex) is { } e)
             {
                 Interlocked.Increment(ref _counters.MemtableHits);
-                return Live(e, Tier.Memory, nowUnixMs);
+                return Live(e, nowUnixMs);
             }
         }
 
@@ -165,6 +165,9 @@ public sealed partial class LsmStore
     private static KvEntry? Live(InternalEntry e, Tier tier, long now)
         => e.IsLiveAt(now) ? new KvEntry(e.Key, e.Value, e.Version, e.ExpiresAtUnixMs, tier) : null;
 
+    private static KvEntry? Live(MemtableNode e, long now)
+        => e.IsLiveAt(now) ? new KvEntry(e.Key, e.Value, e.Version, e.ExpiresAtUnixMs, Tier.Memory) : null;
+
     private static async IAsyncEnumerable<InternalEntry> Bounded(IAsyncEnumerable<InternalEntry> source, byte[] end)
     {
         await foreach (var e in source.ConfigureAwait(false))
@@ -178,27 +181,14 @@ public sealed partial class LsmStore
         }
     }
 
-    /// <summary>Pages through a memtable without holding its lock between pages.</summary>
+    /// <summary>Walks a memtable lock-free at the snapshot (the memtable needs no reference).</summary>
     private static async IAsyncEnumerable<InternalEntry> MemtableCursor(Memtable mem, byte[] start, byte[] end, long snapshotIndex)
     {
-        var from = start;
-        while (true)
+        foreach (var node in mem.Range(start, end, snapshotIndex))
         {
-            var page = mem.Range(from, end, snapshotIndex, 256);
-            foreach (var e in page)
-            {
-                yield return e;
-            }
-
-            if (page.Count < 256)
-            {
-                yield break;
-            }
-
-            var last = page[^1].Key;
-            from = new byte[last.Length + 1]; // the immediate successor of the last key
-            last.CopyTo(from, 0);
-            await Task.Yield();
+            yield return node.ToInternalEntry();
         }
+
+        await Task.CompletedTask.ConfigureAwait(false);
     }
 }

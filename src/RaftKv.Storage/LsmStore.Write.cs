@@ -15,16 +15,22 @@ public sealed partial class LsmStore
         }
 
         var mem = _mem;
-        foreach (var op in ops)
+        for (var i = 0; i < ops.Count; i++)
         {
+            var op = ops[i];
             if (op.Key.IsEmpty)
             {
                 throw new ArgumentException("empty key", nameof(ops));
             }
 
-            mem.Add(op.Kind == WriteOpKind.Put
-                ? new InternalEntry(op.Key.ToArray(), op.Value.ToArray(), index, op.ExpiresAtUnixMs, false)
-                : new InternalEntry(op.Key.ToArray(), [], index, 0, true));
+            if (op.Kind == WriteOpKind.Put)
+            {
+                mem.Add(op.Key.Span, op.Value.Span, index, op.ExpiresAtUnixMs, tombstone: false);
+            }
+            else
+            {
+                mem.Add(op.Key.Span, [], index, 0, tombstone: true);
+            }
         }
 
         mem.Advance(index);
@@ -136,7 +142,7 @@ public sealed partial class LsmStore
             {
                 foreach (var e in imm.Newest())
                 {
-                    writer.Add(e);
+                    writer.Add(e.KeySpan, e.ValueSpan, e.Version, e.ExpiresAtUnixMs, e.Tombstone);
                 }
 
                 (meta, size) = writer.Finish(_options.TimeProvider.GetUtcNow().ToUnixTimeMilliseconds());

@@ -5,7 +5,7 @@ namespace RaftKv.Storage;
 
 /// <summary>A consistent point-in-time view: memtables (newest first), the table set and the
 /// snapshot index. Holds a reference on every table until disposed.</summary>
-public sealed class ReadView : IDisposable
+internal sealed class ReadView : IDisposable
 {
     private int _disposed;
 

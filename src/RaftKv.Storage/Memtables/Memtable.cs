@@ -1,18 +1,42 @@
 namespace RaftKv.Storage.Memtables;
 
 /// <summary>
-/// The in-memory sorted buffer of recent writes. One writer (the apply loop) and any number of
-/// readers. Each key keeps a newest-first chain of versions so a reader that captured
-/// <c>snapshotIndex</c> sees exactly the state at that index (consistent point-in-time reads).
+/// The in-memory sorted buffer of recent writes: a skiplist of versions ordered by (key ascending,
+/// version descending), with key and value bytes in an append-only <see cref="MemtableArena"/>.
+/// A new version of a key is a new node in front of the older ones, so a reader that captured
+/// <c>snapshotIndex</c> sees exactly the state at that index (consistent point-in-time reads)
+/// by taking the first version ≤ its index.
 /// </summary>
-/// <remarks><c>_lock</c> (reader/writer) guards <c>_nodes</c> and every node's chain. Once
-/// <see cref="Freeze"/> is called the memtable is immutable and awaits flush.</remarks>
-public sealed class Memtable
+/// <remarks>
+/// <para>Concurrency: exactly one writer thread (the apply loop) calls <see cref="Add"/>,
+/// <see cref="Advance"/> and <see cref="Freeze"/>; the writer-only fields (<c>_arena</c>,
+/// <c>_prev</c>, <c>_rng</c>) are touched by nobody else. Any number of readers call the read
+/// methods concurrently with it, without locks: nodes are published through volatile links (see
+/// <see cref="MemtableNode"/>), <c>_height</c> is read with <see cref="Volatile"/> and the counters
+/// are written by the writer with <see cref="Volatile.Write(ref long, long)"/> and read with
+/// <see cref="Volatile.Read(ref readonly long)"/>. Nothing is ever unlinked or modified in place,
+/// so readers never observe a torn state. Once <see cref="Freeze"/> is called the memtable is
+/// immutable and awaits flush.</para>
+/// <para>Read results are <see cref="MemtableNode"/>s whose key/value memory points into the arena;
+/// they stay valid after the memtable is dropped (see <see cref="MemtableArena"/>).</para>
+/// </remarks>
+internal sealed partial class Memtable
 {
-    private readonly ReaderWriterLockSlim _lock = new(LockRecursionPolicy.NoRecursion);
-    private readonly SortedSet<Node> _nodes = new(NodeComparer.Instance);
+    /// <summary>Per-node overhead charged to <see cref="ApproximateBytes"/> (besides key and value bytes).</summary>
+    public const int NodeOverheadBytes = 72;
+
+    private const int MaxHeight = 12;
+
+    private readonly MemtableNode _head = new([], 0, 0, 0, long.MaxValue, 0, false, MaxHeight);
+    private readonly MemtableArena _arena = new();
+    private readonly MemtableNode[] _prev = new MemtableNode[MaxHeight];
+    private uint _rng = 0x9E3779B9;
+    private int _height = 1;
     private long _bytes;
     private long _entries;
+    private long _versions;
+    private long _maxIndex;
+    private long _minIndex;
     private volatile bool _frozen;
 
     public Memtable(long id) => Id = id;
@@ -20,171 +44,133 @@ public sealed class Memtable
     /// <summary>Monotonic id; newer memtables have larger ids.</summary>
     public long Id { get; }
 
-    public long ApproximateBytes => Interlocked.Read(ref _bytes);
+    /// <summary>Key and value bytes plus <see cref="NodeOverheadBytes"/> per version (drives the flush threshold).</summary>
+    public long ApproximateBytes => Volatile.Read(ref _bytes);
 
     /// <summary>Distinct keys.</summary>
-    public long Count => Interlocked.Read(ref _entries);
+    public long Count => Volatile.Read(ref _entries);
+
+    /// <summary>Versions (nodes), tombstones included.</summary>
+    public long VersionCount => Volatile.Read(ref _versions);
+
+    /// <summary>Bytes the arena actually allocated.</summary>
+    public long ArenaBytes => _arena.AllocatedBytes;
 
     /// <summary>Highest index applied into this memtable (writes or advances).</summary>
-    public long MaxIndex { get; private set; }
+    public long MaxIndex => Volatile.Read(ref _maxIndex);
 
     /// <summary>Smallest index written into this memtable (0 if none).</summary>
-    public long MinIndex { get; private set; }
+    public long MinIndex => Volatile.Read(ref _minIndex);
 
     public bool IsFrozen => _frozen;
 
-    public void Add(InternalEntry entry)
+    /// <summary>Adds a version of <paramref name="key"/> written at <paramref name="version"/>. Writer
+    /// thread only. Within one version, a later add of the same key shadows the earlier one.</summary>
+    public void Add(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, long version, long expiresAtUnixMs, bool tombstone)
     {
         if (_frozen)
         {
             throw new InvalidOperationException("memtable is frozen");
         }
 
-        _lock.EnterWriteLock();
-        try
+        // Find, at every level, the last node ordered before (key, version); equal (key, version)
+        // nodes are not "before", so the new node goes in front of them and shadows them.
+        var p0 = KeyPrefix.Read(key, 0);
+        var p1 = KeyPrefix.Read(key, 8);
+        var x = _head;
+        for (var level = _height - 1; level >= 0; level--)
         {
-            var probe = new Node(entry.Key);
-            if (_nodes.TryGetValue(probe, out var node))
+            while (x.Next(level) is { } next && Compare(next, key, p0, p1, version) < 0)
             {
-                node.Head = new Version(entry, node.Head);
-            }
-            else
-            {
-                probe.Head = new Version(entry, null);
-                _nodes.Add(probe);
-                _entries++;
+                x = next;
             }
 
-            _bytes += entry.ApproximateSize + 48;
-            if (MinIndex == 0)
+            _prev[level] = x;
+        }
+
+        var successor = _prev[0].Next(0);
+        var newKey = !(successor is not null && successor.CompareKey(key, p0, p1) == 0)
+                     && !(_prev[0] != _head && _prev[0].CompareKey(key, p0, p1) == 0);
+
+        var height = RandomHeight();
+        if (height > _height)
+        {
+            for (var level = _height; level < height; level++)
             {
-                MinIndex = entry.Version;
+                _prev[level] = _head;
             }
 
-            MaxIndex = Math.Max(MaxIndex, entry.Version);
+            // Readers that see the new height before the node only find null links up there.
+            Volatile.Write(ref _height, height);
         }
-        finally
+
+        var data = _arena.Allocate(key.Length + value.Length, out var offset);
+        key.CopyTo(data.AsSpan(offset));
+        value.CopyTo(data.AsSpan(offset + key.Length));
+        var node = new MemtableNode(data, offset, key.Length, value.Length, version, expiresAtUnixMs, tombstone, height);
+
+        // Initialize the node's own links first, then publish bottom-up (release writes).
+        for (var level = 0; level < height; level++)
         {
-            _lock.ExitWriteLock();
+            node.SetNext(level, _prev[level].Next(level));
         }
+
+        for (var level = 0; level < height; level++)
+        {
+            _prev[level].SetNext(level, node);
+        }
+
+        Volatile.Write(ref _bytes, _bytes + key.Length + value.Length + NodeOverheadBytes);
+        Volatile.Write(ref _versions, _versions + 1);
+        if (newKey)
+        {
+            Volatile.Write(ref _entries, _entries + 1);
+        }
+
+        if (_minIndex == 0)
+        {
+            Volatile.Write(ref _minIndex, version);
+        }
+
+        Advance(version);
     }
 
-    /// <summary>Records that <paramref name="index"/> was applied (even if it wrote nothing here).</summary>
-    public void Advance(long index) => MaxIndex = Math.Max(MaxIndex, index);
+    /// <summary>Records that <paramref name="index"/> was applied (even if it wrote nothing here). Writer thread only.</summary>
+    public void Advance(long index)
+    {
+        if (index > _maxIndex)
+        {
+            Volatile.Write(ref _maxIndex, index);
+        }
+    }
 
     public void Freeze() => _frozen = true;
 
-    /// <summary>The newest version of <paramref name="key"/> with index ≤ <paramref name="snapshotIndex"/> (tombstones included).</summary>
-    public InternalEntry? Get(byte[] key, long snapshotIndex)
+    /// <summary>Order of <paramref name="node"/> relative to (<paramref name="key"/>, <paramref name="version"/>):
+    /// key ascending, then version descending.</summary>
+    private static int Compare(MemtableNode node, ReadOnlySpan<byte> key, ulong prefix0, ulong prefix1, long version)
     {
-        _lock.EnterReadLock();
-        try
-        {
-            return _nodes.TryGetValue(new Node(key), out var node) ? Visible(node, snapshotIndex) : null;
-        }
-        finally
-        {
-            _lock.ExitReadLock();
-        }
+        var c = node.CompareKey(key, prefix0, prefix1);
+        return c != 0 ? c : version.CompareTo(node.Version);
     }
 
-    /// <summary>Up to <paramref name="max"/> visible entries with key ≥ start 
-    /// and &lt; end (empty = unbounded), tombstones included, in key order. Returned as a list so no lock is held by callers.</summary>
-    public List<InternalEntry> Range(byte[] start, byte[] end, long snapshotIndex, int max)
+    /// <summary>Geometric height with branching factor 4 (xorshift; writer thread only).</summary>
+    private int RandomHeight()
     {
-        var result = new List<InternalEntry>(Math.Min(max, 256));
-        _lock.EnterReadLock();
-        try
+        var height = 1;
+        while (height < MaxHeight)
         {
-            if (_nodes.Count == 0)
+            _rng ^= _rng << 13;
+            _rng ^= _rng >> 17;
+            _rng ^= _rng << 5;
+            if ((_rng & 3) != 0)
             {
-                return result;
+                break;
             }
 
-            var lo = new Node(start);
-            var hi = end.Length == 0 ? Node.PositiveInfinity : new Node(end);
-            if (NodeComparer.Instance.Compare(lo, hi) >= 0)
-            {
-                return result;
-            }
-
-            foreach (var node in _nodes.GetViewBetween(lo, hi))
-            {
-                if (end.Length != 0 && KeyComparer.Compare(node.Key, end) >= 0)
-                {
-                    break;
-                }
-
-                if (Visible(node, snapshotIndex) is { } e)
-                {
-                    result.Add(e);
-                    if (result.Count >= max)
-                    {
-                        break;
-                    }
-                }
-            }
-
-            return result;
-        }
-        finally
-        {
-            _lock.ExitReadLock();
-        }
-    }
-
-    /// <summary>Newest version of every key, in key order (for flush; the memtable must be frozen).</summary>
-    public IEnumerable<InternalEntry> Newest()
-    {
-        foreach (var node in _nodes)
-        {
-            yield return node.Head!.Entry;
-        }
-    }
-
-    private static InternalEntry? Visible(Node node, long snapshotIndex)
-    {
-        for (var v = node.Head; v is not null; v = v.Next)
-        {
-            if (v.Entry.Version <= snapshotIndex)
-            {
-                return v.Entry;
-            }
+            height++;
         }
 
-        return null;
-    }
-
-    private sealed class Version(InternalEntry entry, Version? next)
-    {
-        public InternalEntry Entry { get; } = entry;
-
-        public Version? Next { get; } = next;
-    }
-
-    private sealed class Node(byte[] key)
-    {
-        public static readonly Node PositiveInfinity = new([]) { IsInfinity = true };
-
-        public byte[] Key { get; } = key;
-
-        public bool IsInfinity { get; private init; }
-
-        public Version? Head { get; set; }
-    }
-
-    private sealed class NodeComparer : IComparer<Node>
-    {
-        public static readonly NodeComparer Instance = new();
-
-        public int Compare(Node? x, Node? y)
-        {
-            if (x!.IsInfinity || y!.IsInfinity)
-            {
-                return x.IsInfinity.CompareTo(y!.IsInfinity);
-            }
-
-            return KeyComparer.Compare(x.Key, y.Key);
-        }
+        return height;
     }
 }
