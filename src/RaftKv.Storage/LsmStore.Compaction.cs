@@ -153,6 +153,7 @@ public sealed partial class LsmStore
         lock (_lock)
         {
             _tables = _tables.With(outputs.Select(o => (outputLevel, o.Reader)), removed);
+            PublishState();
         }
 
         foreach (var t in inputs)

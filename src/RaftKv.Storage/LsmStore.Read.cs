@@ -6,119 +6,136 @@ namespace RaftKv.Storage;
 
 public sealed partial class LsmStore
 {
-    /// <summary>Captures a consistent view; dispose it to release table references.</summary>
-    internal ReadView AcquireView()
+    /// <summary>Captures a consistent view; dispose it to release its tables.</summary>
+    internal ReadView AcquireView() => new(AcquireState(out var index), index);
+
+    /// <summary>Pins the current state and reads the applied index consistently with it, without a
+    /// lock: the state is read again after the index and the pair is retried if it changed, so
+    /// every write with version ≤ index is in the returned state's memtables or tables (a write
+    /// lands in the memtable current when it is applied, and a rotation publishes a new state).
+    /// The caller must <see cref="StoreState.Unref"/> the result.</summary>
+    private StoreState AcquireState(out long index)
     {
         while (true)
         {
-            Memtable mem;
-            List<Memtable> imms;
-            TableSet tables;
-            long index;
-            lock (_lock)
+            var state = Volatile.Read(ref _state);
+            if (!state.TryRef())
             {
-                mem = _mem;
-                imms = _immutables;
-                tables = _tables;
-                index = AppliedIndex;
+                continue; // replaced and released meanwhile; the next read sees its successor
             }
 
-            var taken = new List<TableReader>();
-            var ok = true;
-            foreach (var t in tables.All)
+            index = AppliedIndex;
+            if (ReferenceEquals(Volatile.Read(ref _state), state))
             {
-                if (!t.TryRef())
+                return state;
+            }
+
+            state.Unref();
+        }
+    }
+
+    /// <summary>Point lookup. Lock-free and allocation-free when the key is in a memtable or a
+    /// cached/local block: the result's value is memory owned by the engine (arena or cached block,
+    /// immutable) and, for table hits, its key is the caller's <paramref name="key"/> memory.</summary>
+    public ValueTask<KvEntry?> GetAsync(ReadOnlyMemory<byte> key, long nowUnixMs, CancellationToken cancellationToken = default)
+    {
+        Interlocked.Increment(ref _counters.Gets);
+        var state = AcquireState(out var index);
+        var handedOff = false;
+        try
+        {
+            var k = key.Span;
+            var memtables = state.Memtables;
+            for (var i = 0; i < memtables.Count; i++)
+            {
+                if (memtables[i].Get(k, index) is { } node)
                 {
-                    ok = false;
-                    break;
+                    Interlocked.Increment(ref _counters.MemtableHits);
+                    return new(Live(node, nowUnixMs));
                 }
-
-                taken.Add(t);
             }
 
-            if (ok)
+            var hash = BloomFilter.Hash(k);
+            var levels = state.Tables.Levels;
+            for (var level = 0; level < levels.Length; level++)
             {
-                var mems = new List<Memtable>(imms.Count + 1) { mem };
-                for (var i = imms.Count - 1; i >= 0; i--)
+                var tables = levels[level];
+                for (var t = 0; t < tables.Count; t++)
                 {
-                    mems.Add(imms[i]);
-                }
+                    var table = tables[t];
+                    if (!table.MayContain(k, hash))
+                    {
+                        continue;
+                    }
 
-                return new ReadView(mems, tables, index);
+                    switch (table.TryGet(k, out var hit))
+                    {
+                        case BlockLookup.Found:
+                            var tier = Tier.Disk;
+                            if (table.IsRemote)
+                            {
+                                tier = Tier.Object; // a cached block of an archived table
+                                Interlocked.Increment(ref _counters.ObjectReads);
+                            }
+
+                            return new(hit.IsLiveAt(nowUnixMs) ? new KvEntry(key, hit.Value, hit.Version, hit.ExpiresAtUnixMs, tier) : null);
+                        case BlockLookup.NeedsIo:
+                            handedOff = true; // the slow path releases the state
+                            return GetFromTablesAsync(state, key.ToArray(), hash, level, t, nowUnixMs, cancellationToken);
+                        default:
+                            continue;
+                    }
+                }
             }
 
-            foreach (var t in taken)
+            return new((KvEntry?)null);
+        }
+        finally
+        {
+            if (!handedOff)
             {
-                t.Unref(); // raced with a compaction; retry on the new set
+                state.Unref();
             }
         }
     }
 
-    public async ValueTask<KvEntry?> GetAsync(ReadOnlyMemory<byte> key, long nowUnixMs, CancellationToken cancellationToken = default)
+    /// <summary>The lookup from table (<paramref name="level"/>, <paramref name="first"/>) on, with
+    /// asynchronous block reads (object tier). Releases <paramref name="state"/>.</summary>
+    private async ValueTask<KvEntry?> GetFromTablesAsync(StoreState state, byte[] key, ulong hash, int level, int first, long nowUnixMs, CancellationToken cancellationToken)
     {
-        Interlocked.Increment(ref _counters.Gets);
-        var k = key.ToArray();
-
-        // Fast path: memtables need no table references.
-        Memtable mem0;
-        List<Memtable> imms0;
-        long index0;
-        lock (_lock)
+        try
         {
-            mem0 = _mem;
-            imms0 = _immutables;
-            index0 = AppliedIndex;
-        }
-
-        if (mem0.Get(k, index0) is { } fast)
-        {
-            Interlocked.Increment(ref _counters.MemtableHits);
-            return Live(fast, nowUnixMs);
-        }
-
-        for (var i = imms0.Count - 1; i >= 0; i--)
-        {
-            if (imms0[i].Get(k, index0) is { } e)
+            var levels = state.Tables.Levels;
+            for (; level < levels.Length; level++, first = 0)
             {
-                Interlocked.Increment(ref _counters.MemtableHits);
-                return Live(e, nowUnixMs);
-            }
-        }
-
-        using var view = AcquireView();
-        foreach (var mem in view.Memtables)
-        {
-            if (mem.Get(k, view.SnapshotIndex) is { } e)
-            {
-                Interlocked.Increment(ref _counters.MemtableHits);
-                return Live(e, nowUnixMs);
-            }
-        }
-
-        var hash = BloomFilter.Hash(k);
-        foreach (var level in view.Tables.Levels)
-        {
-            foreach (var table in level)
-            {
-                if (!table.MayContain(k, hash))
+                var tables = levels[level];
+                for (var t = first; t < tables.Count; t++)
                 {
-                    continue;
-                }
-
-                var remote = table.IsRemote;
-                if (await table.GetAsync(k, cancellationToken).ConfigureAwait(false) is { } e)
-                {
-                    if (remote)
+                    var table = tables[t];
+                    if (!table.MayContain(key, hash))
                     {
-                        Interlocked.Increment(ref _counters.ObjectReads);
+                        continue;
                     }
 
-                    return Live(e, remote ? Tier.Object : Tier.Disk, nowUnixMs);
+                    var remote = table.IsRemote;
+                    if (await table.GetAsync(key, cancellationToken).ConfigureAwait(false) is { } e)
+                    {
+                        if (remote)
+                        {
+                            Interlocked.Increment(ref _counters.ObjectReads);
+                        }
+
+                        return Live(e, remote ? Tier.Object : Tier.Disk, nowUnixMs);
+                    }
                 }
             }
-        }
 
-        return null;
+            return null;
+        }
+        finally
+        {
+            state.Unref();
+        }
     }
 
     public async IAsyncEnumerable<KvEntry> ScanAsync(ReadOnlyMemory<byte> start, ReadOnlyMemory<byte> end, int limit, long nowUnixMs, [EnumeratorCancellation] CancellationToken cancellationToken = default)

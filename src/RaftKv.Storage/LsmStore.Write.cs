@@ -75,8 +75,10 @@ public sealed partial class LsmStore
 
             _mem.Freeze();
             _immutables = [.. _immutables, _mem];
-            _mem = new Memtable(++_nextMemtableId);
-            _mem.Advance(_immutables[^1].MaxIndex);
+            var next = new Memtable(++_nextMemtableId);
+            next.Advance(_immutables[^1].MaxIndex); // before the apply thread can see it
+            _mem = next;
+            PublishState();
         }
 
         _flushSignal.Release();
@@ -163,6 +165,7 @@ public sealed partial class LsmStore
             }
 
             _immutables = _immutables.Where(m => m != imm).ToList();
+            PublishState();
         }
 
         Interlocked.Increment(ref _counters.Flushes);

@@ -1,12 +1,22 @@
+using System.Collections.Concurrent;
+
 namespace RaftKv.Storage.Tables;
 
-/// <summary>LRU cache of verified, decoded data blocks keyed by (table id, offset), bounded in bytes.</summary>
-/// <remarks><c>_lock</c> guards the map and the LRU list; counters are updated with Interlocked.</remarks>
+/// <summary>Cache of verified, decoded data blocks keyed by (table id, offset), bounded in bytes,
+/// with CLOCK (second-chance) eviction.</summary>
+/// <remarks>
+/// <para>Concurrency: <see cref="TryGet"/> takes no lock: a <see cref="ConcurrentDictionary{TKey, TValue}"/>
+/// lookup plus setting the entry's reference bit (a plain int written only when it is clear, so hot
+/// blocks do not bounce a cache line between cores). <c>_lock</c> guards <c>_clock</c> (the eviction
+/// queue) and <c>_bytes</c>; <see cref="Add"/> and <see cref="Evict"/> take it. Counters use
+/// Interlocked. Cached blocks are immutable, so a block evicted while a reader uses it stays valid
+/// for that reader (it is garbage collected later).</para>
+/// </remarks>
 public sealed class BlockCache
 {
     private readonly Lock _lock = new();
-    private readonly Dictionary<(long Table, long Offset), LinkedListNode<Item>> _map = [];
-    private readonly LinkedList<Item> _lru = new();
+    private readonly ConcurrentDictionary<(long Table, long Offset), Item> _map = new();
+    private readonly Queue<Item> _clock = new();
     private readonly long _capacity;
     private long _bytes;
     private long _hits;
@@ -31,15 +41,15 @@ public sealed class BlockCache
 
     public DataBlock? TryGet(long table, long offset)
     {
-        lock (_lock)
+        if (_map.TryGetValue((table, offset), out var item))
         {
-            if (_map.TryGetValue((table, offset), out var node))
+            if (Volatile.Read(ref item.Referenced) == 0)
             {
-                _lru.Remove(node);
-                _lru.AddFirst(node);
-                Interlocked.Increment(ref _hits);
-                return node.Value.Block;
+                Volatile.Write(ref item.Referenced, 1);
             }
+
+            Interlocked.Increment(ref _hits);
+            return item.Block;
         }
 
         Interlocked.Increment(ref _misses);
@@ -55,19 +65,30 @@ public sealed class BlockCache
 
         lock (_lock)
         {
-            if (_map.ContainsKey((table, offset)))
+            var item = new Item(table, offset, block);
+            if (!_map.TryAdd((table, offset), item))
             {
                 return;
             }
 
-            var node = _lru.AddFirst(new Item(table, offset, block));
-            _map[(table, offset)] = node;
+            _clock.Enqueue(item);
             _bytes += block.SizeInBytes;
-            while (_bytes > _capacity && _lru.Last is { } last)
+            while (_bytes > _capacity && _clock.TryDequeue(out var victim))
             {
-                _lru.RemoveLast();
-                _map.Remove((last.Value.Table, last.Value.Offset));
-                _bytes -= last.Value.Block.SizeInBytes;
+                if (!_map.TryGetValue((victim.Table, victim.Offset), out var current) || current != victim)
+                {
+                    continue; // already evicted with its table
+                }
+
+                if (Volatile.Read(ref victim.Referenced) != 0 && victim != item)
+                {
+                    Volatile.Write(ref victim.Referenced, 0); // second chance
+                    _clock.Enqueue(victim);
+                    continue;
+                }
+
+                _map.TryRemove(new KeyValuePair<(long, long), Item>((victim.Table, victim.Offset), victim));
+                _bytes -= victim.Block.SizeInBytes;
             }
         }
     }
@@ -77,20 +98,35 @@ public sealed class BlockCache
     {
         lock (_lock)
         {
-            for (var node = _lru.First; node is not null;)
+            foreach (var (key, item) in _map)
             {
-                var next = node.Next;
-                if (node.Value.Table == table)
+                if (key.Table == table && _map.TryRemove(new KeyValuePair<(long, long), Item>(key, item)))
                 {
-                    _lru.Remove(node);
-                    _map.Remove((table, node.Value.Offset));
-                    _bytes -= node.Value.Block.SizeInBytes;
+                    _bytes -= item.Block.SizeInBytes;
                 }
+            }
 
-                node = next;
+            // Queue entries of evicted items are skipped when the clock reaches them; rebuild the
+            // queue when it is mostly stale so it cannot grow without bound.
+            if (_clock.Count > 2 * (_map.Count + 16))
+            {
+                var live = _clock.Where(i => _map.TryGetValue((i.Table, i.Offset), out var c) && c == i).ToList();
+                _clock.Clear();
+                live.ForEach(_clock.Enqueue);
             }
         }
     }
 
-    private sealed record Item(long Table, long Offset, DataBlock Block);
+    /// <summary>A cached block and its CLOCK reference bit.</summary>
+    private sealed class Item(long table, long offset, DataBlock block)
+    {
+        /// <summary>1 when used since the clock hand last passed (written without a lock; races only cost accuracy).</summary>
+        public int Referenced;
+
+        public long Table { get; } = table;
+
+        public long Offset { get; } = offset;
+
+        public DataBlock Block { get; } = block;
+    }
 }

@@ -157,6 +157,37 @@ public sealed class TableReader
            && (end.Length == 0 || KeyComparer.Compare(Meta.MinKey, end) < 0)
            && KeyComparer.Compare(Meta.MaxKey, start) >= 0;
 
+    /// <summary>Synchronous, allocation-free point lookup (tombstones included) for blocks that are
+    /// cached or local; <see cref="BlockLookup.NeedsIo"/> means the block must come from object
+    /// storage (use <see cref="GetAsync"/>). Call <see cref="MayContain"/> first.</summary>
+    public BlockLookup TryGet(ReadOnlySpan<byte> key, out BlockEntry entry)
+    {
+        entry = default;
+        var i = FindBlock(key);
+        if (i < 0)
+        {
+            return BlockLookup.Absent;
+        }
+
+        var h = _index[i];
+        var block = _cache.TryGet(Id, h.Offset);
+        if (block is null)
+        {
+            var source = Volatile.Read(ref _source);
+            if (source.IsRemote)
+            {
+                return BlockLookup.NeedsIo;
+            }
+
+            var read = source.ReadAsync(h.Offset, h.Length, CancellationToken.None);
+            var raw = read.IsCompletedSuccessfully ? read.Result : read.AsTask().GetAwaiter().GetResult();
+            block = new DataBlock(BlockCodec.Decode(raw, _path, h.Offset), _path);
+            _cache.Add(Id, h.Offset, block);
+        }
+
+        return block.TryFind(key, out entry) ? BlockLookup.Found : BlockLookup.Absent;
+    }
+
     /// <summary>Point lookup (tombstones included). Call <see cref="MayContain"/> first.</summary>
     public async ValueTask<InternalEntry?> GetAsync(byte[] key, CancellationToken cancellationToken)
     {
