@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using RaftKv.Storage.Iteration;
 using RaftKv.Storage.Memtables;
 using RaftKv.Storage.Tables;
 
@@ -143,35 +144,42 @@ public sealed partial class LsmStore
         var s = start.ToArray();
         var e = end.ToArray();
         using var view = AcquireView();
-        var sources = new List<IAsyncEnumerable<InternalEntry>>();
-        var tiers = new List<Tier>();
+        var sources = new List<EntryCursor>();
         foreach (var mem in view.Memtables)
         {
-            sources.Add(MemtableCursor(mem, s, e, view.SnapshotIndex));
-            tiers.Add(Tier.Memory);
+            sources.Add(new MemtableCursor(mem, s, e, view.SnapshotIndex));
         }
 
-        foreach (var level in view.Tables.Levels)
+        var levels = view.Tables.Levels;
+        for (var level = 0; level < levels.Length; level++)
         {
-            foreach (var table in level)
+            var overlapping = levels[level].Where(t => t.Overlaps(s, e)).ToList();
+            if (level == 0)
             {
-                if (table.Overlaps(s, e))
-                {
-                    sources.Add(Bounded(table.ScanAsync(s, cancellationToken), e));
-                    tiers.Add(table.IsRemote ? Tier.Object : Tier.Disk);
-                }
+                sources.AddRange(overlapping.Select(t => new TableCursor([t], s))); // L0 tables overlap: newest first
+            }
+            else if (overlapping.Count > 0)
+            {
+                sources.Add(new TableCursor(overlapping, s)); // disjoint and sorted: one cursor per level
             }
         }
 
+        var merged = new MergingCursor(sources);
         var count = 0;
-        await foreach (var (entry, source) in MergingIterator.MergeWithSourceAsync(sources, cancellationToken).ConfigureAwait(false))
+        while (await merged.MoveNextAsync(cancellationToken).ConfigureAwait(false))
         {
-            if (!entry.IsLiveAt(nowUnixMs))
+            if (e.Length > 0 && KeyComparer.Compare(merged.Key, e) >= 0)
+            {
+                yield break;
+            }
+
+            if (merged.Tombstone || (merged.ExpiresAtUnixMs != 0 && merged.ExpiresAtUnixMs <= nowUnixMs))
             {
                 continue;
             }
 
-            yield return new KvEntry(entry.Key, entry.Value, entry.Version, entry.ExpiresAtUnixMs, tiers[source]);
+            // The key buffer is reused by the cursor: copy it. The value is immutable engine memory.
+            yield return new KvEntry(merged.Key.ToArray(), merged.Value, merged.Version, merged.ExpiresAtUnixMs, merged.Tier);
             if (limit > 0 && ++count >= limit)
             {
                 yield break;
@@ -184,28 +192,4 @@ public sealed partial class LsmStore
 
     private static KvEntry? Live(MemtableNode e, long now)
         => e.IsLiveAt(now) ? new KvEntry(e.Key, e.Value, e.Version, e.ExpiresAtUnixMs, Tier.Memory) : null;
-
-    private static async IAsyncEnumerable<InternalEntry> Bounded(IAsyncEnumerable<InternalEntry> source, byte[] end)
-    {
-        await foreach (var e in source.ConfigureAwait(false))
-        {
-            if (end.Length > 0 && KeyComparer.Compare(e.Key, end) >= 0)
-            {
-                yield break;
-            }
-
-            yield return e;
-        }
-    }
-
-    /// <summary>Walks a memtable lock-free at the snapshot (the memtable needs no reference).</summary>
-    private static async IAsyncEnumerable<InternalEntry> MemtableCursor(Memtable mem, byte[] start, byte[] end, long snapshotIndex)
-    {
-        foreach (var node in mem.Range(start, end, snapshotIndex))
-        {
-            yield return node.ToInternalEntry();
-        }
-
-        await Task.CompletedTask.ConfigureAwait(false);
-    }
 }

@@ -103,14 +103,21 @@ public sealed class DataBlock
         return false;
     }
 
-    /// <summary>All entries with key ≥ <paramref name="start"/>, in order.</summary>
-    public IEnumerable<InternalEntry> Seek(byte[] start)
+    /// <summary>The payload (immutable once cached): values handed out by cursors are slices of it.</summary>
+    internal byte[] Payload => _data;
+
+    /// <summary>Offset just past the last entry (where the restart array begins).</summary>
+    internal int EntriesEnd => _restartsOffset;
+
+    /// <summary>Offset of the last restart point whose key is ≤ <paramref name="key"/> (or the first
+    /// one): scanning from there reaches every entry ≥ key.</summary>
+    internal int SeekRestart(ReadOnlySpan<byte> key)
     {
         int lo = 0, hi = _restartCount - 1;
         while (lo < hi)
         {
             var mid = (lo + hi + 1) / 2;
-            if (KeyComparer.Compare(ReadRestartKey(Restart(mid)), start) <= 0)
+            if (KeyComparer.Compare(ReadRestartKey(Restart(mid)), key) <= 0)
             {
                 lo = mid;
             }
@@ -120,16 +127,43 @@ public sealed class DataBlock
             }
         }
 
-        foreach (var e in EntriesFrom(Restart(lo)))
-        {
-            if (KeyComparer.Compare(e.Key, start) >= 0)
-            {
-                yield return e;
-            }
-        }
+        return Restart(lo);
     }
 
-    public IEnumerable<InternalEntry> All() => EntriesFrom(0);
+    /// <summary>Decodes the entry at <paramref name="pos"/> (which must be &lt; <see cref="EntriesEnd"/>)
+    /// and advances it. The key is rebuilt in <paramref name="key"/> (grown as needed; its first
+    /// <paramref name="keyLength"/> bytes must hold the previous entry's key, as left by the previous
+    /// call, unless <paramref name="pos"/> is a restart point).</summary>
+    internal void ReadEntry(ref int pos, ref byte[] key, ref int keyLength, out int valueOffset, out int valueLength, out long version, out long expiresAtUnixMs, out bool tombstone)
+    {
+        var data = _data.AsSpan();
+        var shared = (int)Varint.Read(data, ref pos);
+        var unshared = (int)Varint.Read(data, ref pos);
+        valueLength = (int)Varint.Read(data, ref pos);
+        version = (long)Varint.Read(data, ref pos);
+        expiresAtUnixMs = (long)Varint.Read(data, ref pos);
+        tombstone = (data[pos++] & 1) != 0;
+        if (shared > keyLength)
+        {
+            throw new FormatException("shared key prefix longer than the previous key");
+        }
+
+        var length = shared + unshared;
+        if (key.Length < length)
+        {
+            Array.Resize(ref key, Math.Max(length, key.Length * 2));
+        }
+
+        data.Slice(pos, unshared).CopyTo(key.AsSpan(shared));
+        pos += unshared;
+        keyLength = length;
+        valueOffset = pos;
+        pos += valueLength;
+        if (pos > _restartsOffset)
+        {
+            throw new FormatException("entry runs past the end of the block");
+        }
+    }
 
     private int Restart(int i) => (int)BinaryPrimitives.ReadUInt32LittleEndian(_data.AsSpan(_restartsOffset + (i * 4)));
 
@@ -143,27 +177,5 @@ public sealed class DataBlock
         Varint.Read(_data, ref p);
         p++;
         return _data.AsSpan(p, unshared);
-    }
-
-    private IEnumerable<InternalEntry> EntriesFrom(int pos)
-    {
-        byte[] last = [];
-        while (pos < _restartsOffset)
-        {
-            var shared = (int)Varint.Read(_data, ref pos);
-            var unshared = (int)Varint.Read(_data, ref pos);
-            var valueLength = (int)Varint.Read(_data, ref pos);
-            var version = (long)Varint.Read(_data, ref pos);
-            var expires = (long)Varint.Read(_data, ref pos);
-            var flags = _data[pos++];
-            var key = new byte[shared + unshared];
-            last.AsSpan(0, shared).CopyTo(key);
-            _data.AsSpan(pos, unshared).CopyTo(key.AsSpan(shared));
-            pos += unshared;
-            var value = _data.AsSpan(pos, valueLength).ToArray();
-            pos += valueLength;
-            last = key;
-            yield return new InternalEntry(key, value, version, expires, (flags & 1) != 0);
-        }
     }
 }

@@ -169,20 +169,10 @@ public sealed class TableReader
             return BlockLookup.Absent;
         }
 
-        var h = _index[i];
-        var block = _cache.TryGet(Id, h.Offset);
+        var block = TryLoadBlockNow(i);
         if (block is null)
         {
-            var source = Volatile.Read(ref _source);
-            if (source.IsRemote)
-            {
-                return BlockLookup.NeedsIo;
-            }
-
-            var read = source.ReadAsync(h.Offset, h.Length, CancellationToken.None);
-            var raw = read.IsCompletedSuccessfully ? read.Result : read.AsTask().GetAwaiter().GetResult();
-            block = new DataBlock(BlockCodec.Decode(raw, _path, h.Offset), _path);
-            _cache.Add(Id, h.Offset, block);
+            return BlockLookup.NeedsIo;
         }
 
         return block.TryFind(key, out entry) ? BlockLookup.Found : BlockLookup.Absent;
@@ -201,26 +191,33 @@ public sealed class TableReader
         return block.Find(key);
     }
 
-    /// <summary>Entries with key ≥ start, in order, block by block.</summary>
-    public async IAsyncEnumerable<InternalEntry> ScanAsync(byte[] start, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken = default)
+    /// <summary>Number of data blocks.</summary>
+    internal int BlockCount => _index.Length;
+
+    /// <summary>Index of the first block that can hold a key ≥ <paramref name="key"/>, or -1 if none.</summary>
+    internal int FindFirstBlock(ReadOnlySpan<byte> key) => FindBlock(key);
+
+    /// <summary>Block <paramref name="i"/> if it can be had without waiting: cached, or read
+    /// synchronously from a local file. Null when it must come from object storage.</summary>
+    internal DataBlock? TryLoadBlockNow(int i)
     {
-        var i = FindBlock(start);
-        if (i < 0)
+        var h = _index[i];
+        if (_cache.TryGet(Id, h.Offset) is { } cached)
         {
-            yield break;
+            return cached;
         }
 
-        var first = true;
-        for (; i < _index.Length; i++)
+        var source = Volatile.Read(ref _source);
+        if (source.IsRemote)
         {
-            var block = await LoadBlockAsync(i, cancellationToken).ConfigureAwait(false);
-            foreach (var e in first ? block.Seek(start) : block.All())
-            {
-                yield return e;
-            }
-
-            first = false;
+            return null;
         }
+
+        var read = source.ReadAsync(h.Offset, h.Length, CancellationToken.None);
+        var raw = read.IsCompletedSuccessfully ? read.Result : read.AsTask().GetAwaiter().GetResult();
+        var block = new DataBlock(BlockCodec.Decode(raw, _path, h.Offset), _path);
+        _cache.Add(Id, h.Offset, block);
+        return block;
     }
 
     public bool TryRef()
@@ -282,7 +279,7 @@ public sealed class TableReader
         return lo < _index.Length ? lo : -1;
     }
 
-    private async ValueTask<DataBlock> LoadBlockAsync(int i, CancellationToken cancellationToken)
+    internal async ValueTask<DataBlock> LoadBlockAsync(int i, CancellationToken cancellationToken)
     {
         var h = _index[i];
         if (_cache.TryGet(Id, h.Offset) is { } cached)
