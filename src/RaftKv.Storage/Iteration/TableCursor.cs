@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using RaftKv.Storage.Tables;
 
 namespace RaftKv.Storage.Iteration;
@@ -49,6 +50,7 @@ internal sealed class TableCursor : EntryCursor
         => TryMoveInBlock() ? new(true) : MoveAcrossBlocksAsync(cancellationToken);
 
     /// <summary>Advances within the current block, skipping keys &lt; start while seeking.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot loop: skip tier-0 code
     private bool TryMoveInBlock()
     {
         if (_block is null)

@@ -1,9 +1,12 @@
+using System.Runtime.CompilerServices;
+
 namespace RaftKv.Storage.Memtables;
 
 internal sealed partial class Memtable
 {
     /// <summary>The newest version of <paramref name="key"/> with index ≤ <paramref name="snapshotIndex"/>
     /// (tombstones included), or null. Lock-free; safe concurrently with the writer.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot loop: skip tier-0 code
     public MemtableNode? Get(ReadOnlySpan<byte> key, long snapshotIndex)
     {
         var p0 = KeyPrefix.Read(key, 0);

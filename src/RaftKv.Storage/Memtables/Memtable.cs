@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace RaftKv.Storage.Memtables;
 
 /// <summary>
@@ -66,6 +68,7 @@ internal sealed partial class Memtable
 
     /// <summary>Adds a version of <paramref name="key"/> written at <paramref name="version"/>. Writer
     /// thread only. Within one version, a later add of the same key shadows the earlier one.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot loop: skip tier-0 code
     public void Add(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, long version, long expiresAtUnixMs, bool tombstone)
     {
         if (_frozen)

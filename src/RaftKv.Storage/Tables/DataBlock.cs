@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Runtime.CompilerServices;
 
 namespace RaftKv.Storage.Tables;
 
@@ -34,6 +35,7 @@ public sealed class DataBlock
 
     /// <summary>Looks <paramref name="key"/> up without allocating: the value in <paramref name="entry"/>
     /// is a slice of this block's payload.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot loop: skip tier-0 code
     public bool TryFind(ReadOnlySpan<byte> key, out BlockEntry entry)
     {
         // Binary search for the last restart whose key ≤ key.
@@ -134,6 +136,7 @@ public sealed class DataBlock
     /// and advances it. The key is rebuilt in <paramref name="key"/> (grown as needed; its first
     /// <paramref name="keyLength"/> bytes must hold the previous entry's key, as left by the previous
     /// call, unless <paramref name="pos"/> is a restart point).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot loop: skip tier-0 code
     internal void ReadEntry(ref int pos, ref byte[] key, ref int keyLength, out int valueOffset, out int valueLength, out long version, out long expiresAtUnixMs, out bool tombstone)
     {
         var data = _data.AsSpan();
