@@ -111,9 +111,11 @@ public sealed partial class LsmStore
                 old = _tables;
                 _tables = TableSet.Empty(_options.MaxLevels).With(readers, new HashSet<long>());
                 _immutables = [];
-                _mem = new Memtable(++_nextMemtableId);
-                _mem.Advance(index);
+                var mem = new Memtable(++_nextMemtableId);
+                mem.Advance(index);
+                _mem = mem;
                 Interlocked.Exchange(ref _appliedIndex, index);
+                PublishState();
             }
 
             foreach (var t in old.All)

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using RaftKv.Storage.Iteration;
 using RaftKv.Storage.Manifests;
 using RaftKv.Storage.Tables;
 
@@ -79,28 +80,36 @@ public sealed partial class LsmStore
 
     private async Task CompactAsync(TableSet set, List<TableReader> inputs, int outputLevel, long nowUnixMs, CancellationToken cancellationToken)
     {
-        // Newest first: L0 by descending id, then shallower levels before deeper ones.
-        var ordered = inputs.OrderBy(t => set.LevelOf(t.Id)).ThenByDescending(t => t.Id).ToList();
+        // Newest first: L0 tables by descending id, then one cursor per deeper level (its tables
+        // are disjoint, so they are read one after the other in key order).
         var bottom = set.Levels.Skip(outputLevel + 1).All(l => l.Count == 0);
-        var sources = ordered.Select(t => t.ScanAsync([], cancellationToken)).ToList();
+        var sources = new List<EntryCursor>();
+        foreach (var group in inputs.GroupBy(t => set.LevelOf(t.Id)).OrderBy(g => g.Key))
+        {
+            if (group.Key == 0)
+            {
+                sources.AddRange(group.OrderByDescending(t => t.Id).Select(t => new TableCursor([t], [])));
+            }
+            else
+            {
+                sources.Add(new TableCursor(group.OrderBy(t => t.Meta.MinKey, KeyComparer.Instance).ToList(), []));
+            }
+        }
 
+        var merged = new MergingCursor(sources);
         var outputs = new List<(ManifestTable Record, TableReader Reader)>();
         TableWriter? writer = null;
         long id = 0;
         try
         {
-            await foreach (var e in MergingIterator.MergeAsync(sources, cancellationToken).ConfigureAwait(false))
+            while (await merged.MoveNextAsync(cancellationToken).ConfigureAwait(false))
             {
-                var entry = e;
-                var expired = !entry.Tombstone && entry.ExpiresAtUnixMs != 0 && entry.ExpiresAtUnixMs <= nowUnixMs;
-                if (bottom && (entry.Tombstone || expired))
+                var tombstone = merged.Tombstone;
+                var expires = merged.ExpiresAtUnixMs;
+                var expired = !tombstone && expires != 0 && expires <= nowUnixMs;
+                if (bottom && (tombstone || expired))
                 {
                     continue; // nothing older can be shadowed below the bottom level
-                }
-
-                if (expired)
-                {
-                    entry = entry with { Value = [], Tombstone = true, ExpiresAtUnixMs = 0 };
                 }
 
                 if (writer is null)
@@ -109,7 +118,15 @@ public sealed partial class LsmStore
                     writer = new TableWriter(_fs, TablePath(_dir, id), _options.BlockSize, _options.Compression);
                 }
 
-                writer.Add(entry);
+                if (expired)
+                {
+                    writer.Add(merged.Key, [], merged.Version, 0, tombstone: true);
+                }
+                else
+                {
+                    writer.Add(merged.Key, merged.Value.Span, merged.Version, expires, tombstone);
+                }
+
                 if (writer.EstimatedSize >= _options.TargetFileBytes)
                 {
                     outputs.Add(FinishOutput(writer, id, outputLevel));
@@ -153,6 +170,7 @@ public sealed partial class LsmStore
         lock (_lock)
         {
             _tables = _tables.With(outputs.Select(o => (outputLevel, o.Reader)), removed);
+            PublishState();
         }
 
         foreach (var t in inputs)

@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using RaftKv.Storage.Iteration;
 using RaftKv.Storage.Memtables;
 using RaftKv.Storage.Tables;
 
@@ -6,195 +7,117 @@ namespace RaftKv.Storage;
 
 public sealed partial class LsmStore
 {
-    /// <summary>The memtables, the table set and the applied index at one point in time (under <c>_lock</c>, which every switch of them takes).</summary>
-    private (Memtable Mem, List<Memtable> Immutables, TableSet Tables, long Index) Capture()
-    {
-        lock (_lock)
-        {
-            return (_mem, _immutables, _tables, AppliedIndex);
-        }
-    }
+    /// <summary>Captures a consistent view; dispose it to release its tables.</summary>
+    internal ReadView AcquireView() => new(AcquireState(out var index), index);
 
-    /// <summary>Captures a consistent view; dispose it to release table references.</summary>
-    public ReadView AcquireView()
+    /// <summary>Pins the current state and reads the applied index consistently with it, without a
+    /// lock: the state is read again after the index and the pair is retried if it changed, so
+    /// every write with version ≤ index is in the returned state's memtables or tables (a write
+    /// lands in the memtable current when it is applied, and a rotation publishes a new state).
+    /// The caller must <see cref="StoreState.Unref"/> the result.</summary>
+    private StoreState AcquireState(out long index)
     {
         while (true)
         {
-            var (mem, imms, tables, index) = Capture();
-            var taken = new List<TableReader>();
-            var ok = true;
-            foreach (var t in tables.All)
+            var state = Volatile.Read(ref _state);
+            if (!state.TryRef())
             {
-                if (!t.TryRef())
-                {
-                    ok = false;
-                    break;
-                }
-
-                taken.Add(t);
+                continue; // replaced and released meanwhile; the next read sees its successor
             }
 
-            if (ok)
+            index = AppliedIndex;
+            if (ReferenceEquals(Volatile.Read(ref _state), state))
             {
-                var mems = new List<Memtable>(imms.Count + 1) { mem };
-                for (var i = imms.Count - 1; i >= 0; i--)
-                {
-                    mems.Add(imms[i]);
-                }
-
-                return new ReadView(mems, tables, index);
+                return state;
             }
 
-            foreach (var t in taken)
-            {
-                t.Unref(); // raced with a compaction; retry on the new set
-            }
+            state.Unref();
         }
     }
 
-    /// <summary>
-    /// Point read at the current applied index. Memtables, immutable memtables and the table set are
-    /// captured together under <c>_lock</c> (one consistent point in time); then only the table that
-    /// is actually read is referenced (no whole-view ref counting). If a compaction retired that
-    /// table in between, its data lives in the table set that replaced it: the lookup restarts from a
-    /// fresh capture.
-    /// </summary>
+    /// <summary>Point lookup. Lock-free and allocation-free when the key is in a memtable or a
+    /// cached/local block: the result's value is memory owned by the engine (arena or cached block,
+    /// immutable) and, for table hits, its key is the caller's <paramref name="key"/> memory.</summary>
     public ValueTask<KvEntry?> GetAsync(ReadOnlyMemory<byte> key, long nowUnixMs, CancellationToken cancellationToken = default)
     {
         Interlocked.Increment(ref _counters.Gets);
-        var k = key.ToArray();
-        var hash = BloomFilter.Hash(k);
-
-        // Synchronous until a block has to be read: hot keys complete without an async state machine.
-        while (true)
+        var state = AcquireState(out var index);
+        var handedOff = false;
+        try
         {
-            var (mem, imms, tables, index) = Capture();
-            if (FindInMemtables(mem, imms, k, index) is { } inMemory)
+            var k = key.Span;
+            var memtables = state.Memtables;
+            for (var i = 0; i < memtables.Count; i++)
             {
-                Interlocked.Increment(ref _counters.MemtableHits);
-                return new(Live(inMemory, Tier.Memory, nowUnixMs));
-            }
-
-            switch (TryGetFromCachedTables(tables, k, hash, nowUnixMs, out var found))
-            {
-                case CachedLookup.Done:
-                    return new(found);
-                case CachedLookup.NeedsIo:
-                    return GetWithIoAsync(k, hash, nowUnixMs, cancellationToken);
-                default:
-                    continue; // a table was retired by a compaction after the capture
-            }
-        }
-    }
-
-    private static InternalEntry? FindInMemtables(Memtable mem, List<Memtable> imms, byte[] key, long index)
-    {
-        if (mem.Get(key, index) is { } e)
-        {
-            return e;
-        }
-
-        for (var i = imms.Count - 1; i >= 0; i--)
-        {
-            if (imms[i].Get(key, index) is { } older)
-            {
-                return older;
-            }
-        }
-
-        return null;
-    }
-
-    private enum CachedLookup
-    {
-        Done,
-        NeedsIo,
-        Retry,
-    }
-
-    private CachedLookup TryGetFromCachedTables(TableSet tables, byte[] key, ulong hash, long nowUnixMs, out KvEntry? found)
-    {
-        found = null;
-        foreach (var level in tables.Levels)
-        {
-            foreach (var table in level)
-            {
-                if (!table.MayContain(key, hash))
+                if (memtables[i].Get(k, index) is { } node)
                 {
-                    continue;
+                    Interlocked.Increment(ref _counters.MemtableHits);
+                    return new(Live(node, nowUnixMs));
                 }
+            }
 
-                if (!table.TryRef())
+            var hash = BloomFilter.Hash(k);
+            var levels = state.Tables.Levels;
+            for (var level = 0; level < levels.Length; level++)
+            {
+                var tables = levels[level];
+                for (var t = 0; t < tables.Count; t++)
                 {
-                    return CachedLookup.Retry;
-                }
-
-                try
-                {
-                    if (!table.TryGetCached(key, out var e))
+                    var table = tables[t];
+                    if (!table.MayContain(k, hash))
                     {
-                        return CachedLookup.NeedsIo;
+                        continue;
                     }
 
-                    if (e is not null)
+                    switch (table.TryGet(k, out var hit))
                     {
-                        found = Live(e, table.IsRemote ? Tier.Object : Tier.Disk, nowUnixMs);
-                        return CachedLookup.Done;
+                        case BlockLookup.Found:
+                            var tier = Tier.Disk;
+                            if (table.IsRemote)
+                            {
+                                tier = Tier.Object; // a cached block of an archived table
+                                Interlocked.Increment(ref _counters.ObjectReads);
+                            }
+
+                            return new(hit.IsLiveAt(nowUnixMs) ? new KvEntry(key, hit.Value, hit.Version, hit.ExpiresAtUnixMs, tier) : null);
+                        case BlockLookup.NeedsIo:
+                            handedOff = true; // the slow path releases the state
+                            return GetFromTablesAsync(state, key.ToArray(), hash, level, t, nowUnixMs, cancellationToken);
+                        default:
+                            continue;
                     }
                 }
-                finally
-                {
-                    table.Unref();
-                }
             }
+
+            return new((KvEntry?)null);
         }
-
-        return CachedLookup.Done;
-    }
-
-    /// <summary>
-    /// The general path: memtables, immutable memtables and the table set are captured together under
-    /// <c>_lock</c> (one consistent point in time); then only the table that is actually read is
-    /// referenced (no whole-view ref counting). If a compaction retired that table in between, its
-    /// data lives in the table set that replaced it: the lookup restarts from a fresh capture.
-    /// </summary>
-    private async ValueTask<KvEntry?> GetWithIoAsync(byte[] k, ulong hash, long nowUnixMs, CancellationToken cancellationToken)
-    {
-        while (true)
+        finally
         {
-            var (mem, imms, tables, index) = Capture();
-            if (FindInMemtables(mem, imms, k, index) is { } inMemory)
+            if (!handedOff)
             {
-                Interlocked.Increment(ref _counters.MemtableHits);
-                return Live(inMemory, Tier.Memory, nowUnixMs);
-            }
-
-            var (found, retry) = await GetFromTablesAsync(tables, k, hash, nowUnixMs, cancellationToken).ConfigureAwait(false);
-            if (!retry)
-            {
-                return found;
+                state.Unref();
             }
         }
     }
 
-    private async ValueTask<(KvEntry? Entry, bool Retry)> GetFromTablesAsync(TableSet tables, byte[] key, ulong hash, long nowUnixMs, CancellationToken cancellationToken)
+    /// <summary>The lookup from table (<paramref name="level"/>, <paramref name="first"/>) on, with
+    /// asynchronous block reads (object tier). Releases <paramref name="state"/>.</summary>
+    private async ValueTask<KvEntry?> GetFromTablesAsync(StoreState state, byte[] key, ulong hash, int level, int first, long nowUnixMs, CancellationToken cancellationToken)
     {
-        foreach (var level in tables.Levels)
+        try
         {
-            foreach (var table in level)
+            var levels = state.Tables.Levels;
+            for (; level < levels.Length; level++, first = 0)
             {
-                if (!table.MayContain(key, hash))
+                var tables = levels[level];
+                for (var t = first; t < tables.Count; t++)
                 {
-                    continue;
-                }
+                    var table = tables[t];
+                    if (!table.MayContain(key, hash))
+                    {
+                        continue;
+                    }
 
-                if (!table.TryRef())
-                {
-                    return (null, true); // retired by a compaction after the capture
-                }
-
-                try
-                {
                     var remote = table.IsRemote;
                     if (await table.GetAsync(key, cancellationToken).ConfigureAwait(false) is { } e)
                     {
@@ -203,17 +126,17 @@ public sealed partial class LsmStore
                             Interlocked.Increment(ref _counters.ObjectReads);
                         }
 
-                        return (Live(e, remote ? Tier.Object : Tier.Disk, nowUnixMs), false);
+                        return Live(e, remote ? Tier.Object : Tier.Disk, nowUnixMs);
                     }
                 }
-                finally
-                {
-                    table.Unref();
-                }
             }
-        }
 
-        return (null, false);
+            return null;
+        }
+        finally
+        {
+            state.Unref();
+        }
     }
 
     public async IAsyncEnumerable<KvEntry> ScanAsync(ReadOnlyMemory<byte> start, ReadOnlyMemory<byte> end, int limit, long nowUnixMs, [EnumeratorCancellation] CancellationToken cancellationToken = default)
@@ -221,35 +144,42 @@ public sealed partial class LsmStore
         var s = start.ToArray();
         var e = end.ToArray();
         using var view = AcquireView();
-        var sources = new List<IAsyncEnumerable<InternalEntry>>();
-        var tiers = new List<Tier>();
+        var sources = new List<EntryCursor>();
         foreach (var mem in view.Memtables)
         {
-            sources.Add(MemtableCursor(mem, s, e, view.SnapshotIndex));
-            tiers.Add(Tier.Memory);
+            sources.Add(new MemtableCursor(mem, s, e, view.SnapshotIndex));
         }
 
-        foreach (var level in view.Tables.Levels)
+        var levels = view.Tables.Levels;
+        for (var level = 0; level < levels.Length; level++)
         {
-            foreach (var table in level)
+            var overlapping = levels[level].Where(t => t.Overlaps(s, e)).ToList();
+            if (level == 0)
             {
-                if (table.Overlaps(s, e))
-                {
-                    sources.Add(Bounded(table.ScanAsync(s, cancellationToken), e));
-                    tiers.Add(table.IsRemote ? Tier.Object : Tier.Disk);
-                }
+                sources.AddRange(overlapping.Select(t => new TableCursor([t], s))); // L0 tables overlap: newest first
+            }
+            else if (overlapping.Count > 0)
+            {
+                sources.Add(new TableCursor(overlapping, s)); // disjoint and sorted: one cursor per level
             }
         }
 
+        var merged = new MergingCursor(sources);
         var count = 0;
-        await foreach (var (entry, source) in MergingIterator.MergeWithSourceAsync(sources, cancellationToken).ConfigureAwait(false))
+        while (await merged.MoveNextAsync(cancellationToken).ConfigureAwait(false))
         {
-            if (!entry.IsLiveAt(nowUnixMs))
+            if (e.Length > 0 && KeyComparer.Compare(merged.Key, e) >= 0)
+            {
+                yield break;
+            }
+
+            if (merged.Tombstone || (merged.ExpiresAtUnixMs != 0 && merged.ExpiresAtUnixMs <= nowUnixMs))
             {
                 continue;
             }
 
-            yield return new KvEntry(entry.Key, entry.Value, entry.Version, entry.ExpiresAtUnixMs, tiers[source]);
+            // The key buffer is reused by the cursor: copy it. The value is immutable engine memory.
+            yield return new KvEntry(merged.Key.ToArray(), merged.Value, merged.Version, merged.ExpiresAtUnixMs, merged.Tier);
             if (limit > 0 && ++count >= limit)
             {
                 yield break;
@@ -260,40 +190,6 @@ public sealed partial class LsmStore
     private static KvEntry? Live(InternalEntry e, Tier tier, long now)
         => e.IsLiveAt(now) ? new KvEntry(e.Key, e.Value, e.Version, e.ExpiresAtUnixMs, tier) : null;
 
-    private static async IAsyncEnumerable<InternalEntry> Bounded(IAsyncEnumerable<InternalEntry> source, byte[] end)
-    {
-        await foreach (var e in source.ConfigureAwait(false))
-        {
-            if (end.Length > 0 && KeyComparer.Compare(e.Key, end) >= 0)
-            {
-                yield break;
-            }
-
-            yield return e;
-        }
-    }
-
-    /// <summary>Pages through a memtable without holding its lock between pages.</summary>
-    private static async IAsyncEnumerable<InternalEntry> MemtableCursor(Memtable mem, byte[] start, byte[] end, long snapshotIndex)
-    {
-        var from = start;
-        while (true)
-        {
-            var page = mem.Range(from, end, snapshotIndex, 256);
-            foreach (var e in page)
-            {
-                yield return e;
-            }
-
-            if (page.Count < 256)
-            {
-                yield break;
-            }
-
-            var last = page[^1].Key;
-            from = new byte[last.Length + 1]; // the immediate successor of the last key
-            last.CopyTo(from, 0);
-            await Task.Yield();
-        }
-    }
+    private static KvEntry? Live(MemtableNode e, long now)
+        => e.IsLiveAt(now) ? new KvEntry(e.Key, e.Value, e.Version, e.ExpiresAtUnixMs, Tier.Memory) : null;
 }

@@ -15,16 +15,22 @@ public sealed partial class LsmStore
         }
 
         var mem = _mem;
-        foreach (var op in ops)
+        for (var i = 0; i < ops.Count; i++)
         {
+            var op = ops[i];
             if (op.Key.IsEmpty)
             {
                 throw new ArgumentException("empty key", nameof(ops));
             }
 
-            mem.Add(op.Kind == WriteOpKind.Put
-                ? new InternalEntry(op.Key.ToArray(), op.Value.ToArray(), index, op.ExpiresAtUnixMs, false)
-                : new InternalEntry(op.Key.ToArray(), [], index, 0, true));
+            if (op.Kind == WriteOpKind.Put)
+            {
+                mem.Add(op.Key.Span, op.Value.Span, index, op.ExpiresAtUnixMs, tombstone: false);
+            }
+            else
+            {
+                mem.Add(op.Key.Span, [], index, 0, tombstone: true);
+            }
         }
 
         mem.Advance(index);
@@ -69,8 +75,10 @@ public sealed partial class LsmStore
 
             _mem.Freeze();
             _immutables = [.. _immutables, _mem];
-            _mem = new Memtable(++_nextMemtableId);
-            _mem.Advance(_immutables[^1].MaxIndex);
+            var next = new Memtable(++_nextMemtableId);
+            next.Advance(_immutables[^1].MaxIndex); // before the apply thread can see it
+            _mem = next;
+            PublishState();
         }
 
         _flushSignal.Release();
@@ -136,7 +144,7 @@ public sealed partial class LsmStore
             {
                 foreach (var e in imm.Newest())
                 {
-                    writer.Add(e);
+                    writer.Add(e.KeySpan, e.ValueSpan, e.Version, e.ExpiresAtUnixMs, e.Tombstone);
                 }
 
                 (meta, size) = writer.Finish(_options.TimeProvider.GetUtcNow().ToUnixTimeMilliseconds());
@@ -157,6 +165,7 @@ public sealed partial class LsmStore
             }
 
             _immutables = _immutables.Where(m => m != imm).ToList();
+            PublishState();
         }
 
         Interlocked.Increment(ref _counters.Flushes);

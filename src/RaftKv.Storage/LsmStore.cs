@@ -14,10 +14,13 @@ namespace RaftKv.Storage;
 /// (<see cref="IKvStore"/>) and the archiving seam (<see cref="ITieredStore"/>).
 /// </summary>
 /// <remarks>
-/// <para>Locks: <c>_lock</c> guards <c>_mem</c>, <c>_immutables</c>, <c>_tables</c> and
-/// <c>_appliedIndex</c> (held only for pointer swaps, never for I/O). <c>_manifestLock</c>
-/// serializes manifest edits and table-set changes made by flush, compaction, archiving and ingest
-/// (held across their I/O). Readers never take <c>_manifestLock</c>.</para>
+/// <para>Locks: <c>_lock</c> serializes changes of <c>_mem</c>, <c>_immutables</c> and
+/// <c>_tables</c> and the publication of <c>_state</c> (held only for pointer swaps, never for
+/// I/O). <c>_manifestLock</c> serializes manifest edits and table-set changes made by flush,
+/// compaction, archiving and ingest (held across their I/O). Readers take neither: they read the
+/// published <see cref="StoreState"/> (<c>_state</c>, written with <see cref="Volatile"/> under
+/// <c>_lock</c>) and <c>_appliedIndex</c> (Interlocked) and pin the state with one reference count
+/// (see <see cref="AcquireState"/>).</para>
 /// <para>Concurrency: one writer calls <see cref="Apply"/>/<see cref="Advance"/>/<see cref="IngestAsync"/>;
 /// readers run concurrently with it and with background flush/compaction.</para>
 /// </remarks>
@@ -39,6 +42,7 @@ public sealed partial class LsmStore : IKvStore, ITieredStore
     private Memtable _mem;
     private List<Memtable> _immutables = [];
     private TableSet _tables;
+    private StoreState _state;
     private long _appliedIndex;
     private long _nextMemtableId;
     private volatile bool _closing;
@@ -55,6 +59,7 @@ public sealed partial class LsmStore : IKvStore, ITieredStore
         _logger = options.Logger ?? NullLogger.Instance;
         _appliedIndex = manifest.DurableIndex;
         _mem = new Memtable(++_nextMemtableId);
+        _state = new StoreState(_mem, _immutables, _tables);
         _background = options.BackgroundWork ? Task.Run(BackgroundLoopAsync) : Task.CompletedTask;
     }
 
@@ -206,6 +211,11 @@ public sealed partial class LsmStore : IKvStore, ITieredStore
         try
         {
             _closing = true;
+            lock (_lock)
+            {
+                _state.Unref();
+            }
+
             foreach (var t in _tables.All)
             {
                 t.Unref();
@@ -219,6 +229,15 @@ public sealed partial class LsmStore : IKvStore, ITieredStore
         }
 
         _shutdown.Dispose();
+    }
+
+    /// <summary>Publishes a new <see cref="StoreState"/> from <c>_mem</c>, <c>_immutables</c> and
+    /// <c>_tables</c> and drops the store's reference on the previous one. Caller holds <c>_lock</c>.</summary>
+    private void PublishState()
+    {
+        var old = _state;
+        Volatile.Write(ref _state, new StoreState(_mem, _immutables, _tables));
+        old.Unref();
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Deleting archived object {ObjectName} failed: {Error}")]

@@ -1,24 +1,24 @@
 using RaftKv.Storage.Memtables;
-using RaftKv.Storage.Tables;
 
 namespace RaftKv.Storage;
 
-/// <summary>A consistent point-in-time view: memtables (newest first), the table set and the
-/// snapshot index. Holds a reference on every table until disposed.</summary>
-public sealed class ReadView : IDisposable
+/// <summary>A consistent point-in-time view: a pinned <see cref="StoreState"/> and the snapshot
+/// index. Keeps every table of the state alive until disposed. Owned by one reader.</summary>
+internal sealed class ReadView : IDisposable
 {
+    private readonly StoreState _state;
     private int _disposed;
 
-    public ReadView(IReadOnlyList<Memtable> memtables, TableSet tables, long snapshotIndex)
+    public ReadView(StoreState state, long snapshotIndex)
     {
-        Memtables = memtables;
-        Tables = tables;
+        _state = state;
         SnapshotIndex = snapshotIndex;
     }
 
-    public IReadOnlyList<Memtable> Memtables { get; }
+    /// <summary>The mutable memtable first, then the frozen ones newest first.</summary>
+    public IReadOnlyList<Memtable> Memtables => _state.Memtables;
 
-    public TableSet Tables { get; }
+    public TableSet Tables => _state.Tables;
 
     public long SnapshotIndex { get; }
 
@@ -26,10 +26,7 @@ public sealed class ReadView : IDisposable
     {
         if (Interlocked.Exchange(ref _disposed, 1) == 0)
         {
-            foreach (TableReader t in Tables.All)
-            {
-                t.Unref();
-            }
+            _state.Unref();
         }
     }
 }

@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace RaftKv.Storage;
 
 /// <summary>LEB128 unsigned varints used by the block and manifest encodings.</summary>
@@ -28,6 +30,7 @@ public static class Varint
     }
 
     /// <summary>Reads a varint at <paramref name="pos"/> and advances it; throws <see cref="FormatException"/> on overrun.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot loop: skip tier-0 code
     public static ulong Read(ReadOnlySpan<byte> input, ref int pos)
     {
         ulong result = 0;

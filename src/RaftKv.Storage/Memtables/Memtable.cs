@@ -1,34 +1,42 @@
+using System.Runtime.CompilerServices;
+
 namespace RaftKv.Storage.Memtables;
 
 /// <summary>
-/// The in-memory sorted buffer of recent writes: a skiplist with one writer (the apply loop) and
-/// any number of lock-free readers. Each key keeps a newest-first chain of versions so a reader that
-/// captured <c>snapshotIndex</c> sees exactly the state at that index (consistent point-in-time reads).
+/// The in-memory sorted buffer of recent writes: a skiplist of versions ordered by (key ascending,
+/// version descending), with key and value bytes in an append-only <see cref="MemtableArena"/>.
+/// A new version of a key is a new node in front of the older ones, so a reader that captured
+/// <c>snapshotIndex</c> sees exactly the state at that index (consistent point-in-time reads)
+/// by taking the first version ≤ its index.
 /// </summary>
 /// <remarks>
-/// <para>
-/// Concurrency contract: <see cref="Add"/> and <see cref="Advance"/> MUST be called by one thread at a
-/// time (the apply loop; a second concurrent writer is detected and refused). Readers never lock:
-/// a node is fully built (key, version chain, forward pointers) before a <see cref="Volatile"/> write
-/// links it in, bottom level first, so a reader either sees it completely or not at all; a new
-/// version is published by a volatile write of the node's chain head, and chains are immutable
-/// behind the head. Once <see cref="Freeze"/> is called the memtable is immutable and awaits flush.
-/// </para>
-/// <para>Like RocksDB's and LevelDB's memtables, the level of a new node is random with p = 1/4
-/// (12 levels: ~16 M keys before the top level saturates), drawn from a fixed-seed generator so
-/// runs are reproducible.</para>
+/// <para>Concurrency: exactly one writer thread (the apply loop) calls <see cref="Add"/>,
+/// <see cref="Advance"/> and <see cref="Freeze"/>; the writer-only fields (<c>_arena</c>,
+/// <c>_prev</c>, <c>_rng</c>) are touched by nobody else. Any number of readers call the read
+/// methods concurrently with it, without locks: nodes are published through volatile links (see
+/// <see cref="MemtableNode"/>), <c>_height</c> is read with <see cref="Volatile"/> and the counters
+/// are written by the writer with <see cref="Volatile.Write(ref long, long)"/> and read with
+/// <see cref="Volatile.Read(ref readonly long)"/>. Nothing is ever unlinked or modified in place,
+/// so readers never observe a torn state. Once <see cref="Freeze"/> is called the memtable is
+/// immutable and awaits flush.</para>
+/// <para>Read results are <see cref="MemtableNode"/>s whose key/value memory points into the arena;
+/// they stay valid after the memtable is dropped (see <see cref="MemtableArena"/>).</para>
 /// </remarks>
-public sealed class Memtable
+internal sealed partial class Memtable
 {
+    /// <summary>Per-node overhead charged to <see cref="ApproximateBytes"/> (besides key and value bytes).</summary>
+    public const int NodeOverheadBytes = 72;
+
     private const int MaxHeight = 12;
 
-    private readonly Node _head = new([], null, MaxHeight);
-    private readonly Node?[] _splice = new Node?[MaxHeight]; // writer-only scratch
-    private int _height = 1; // volatile: readers start their descent here
-    private uint _rng = 0x9E3779B9; // writer-only
-    private int _writer; // 1 while a writer is inside Add (misuse guard)
+    private readonly MemtableNode _head = new([], 0, 0, 0, long.MaxValue, 0, false, MaxHeight);
+    private readonly MemtableArena _arena = new();
+    private readonly MemtableNode[] _prev = new MemtableNode[MaxHeight];
+    private uint _rng = 0x9E3779B9;
+    private int _height = 1;
     private long _bytes;
     private long _entries;
+    private long _versions;
     private long _maxIndex;
     private long _minIndex;
     private volatile bool _frozen;
@@ -38,10 +46,17 @@ public sealed class Memtable
     /// <summary>Monotonic id; newer memtables have larger ids.</summary>
     public long Id { get; }
 
-    public long ApproximateBytes => Interlocked.Read(ref _bytes);
+    /// <summary>Key and value bytes plus <see cref="NodeOverheadBytes"/> per version (drives the flush threshold).</summary>
+    public long ApproximateBytes => Volatile.Read(ref _bytes);
 
     /// <summary>Distinct keys.</summary>
-    public long Count => Interlocked.Read(ref _entries);
+    public long Count => Volatile.Read(ref _entries);
+
+    /// <summary>Versions (nodes), tombstones included.</summary>
+    public long VersionCount => Volatile.Read(ref _versions);
+
+    /// <summary>Bytes the arena actually allocated.</summary>
+    public long ArenaBytes => _arena.AllocatedBytes;
 
     /// <summary>Highest index applied into this memtable (writes or advances).</summary>
     public long MaxIndex => Volatile.Read(ref _maxIndex);
@@ -51,49 +66,79 @@ public sealed class Memtable
 
     public bool IsFrozen => _frozen;
 
-    /// <summary>Adds a version of <c>entry.Key</c>. Single writer only (see the type remarks).</summary>
-    public void Add(InternalEntry entry)
+    /// <summary>Adds a version of <paramref name="key"/> written at <paramref name="version"/>. Writer
+    /// thread only. Within one version, a later add of the same key shadows the earlier one.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot loop: skip tier-0 code
+    public void Add(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, long version, long expiresAtUnixMs, bool tombstone)
     {
         if (_frozen)
         {
             throw new InvalidOperationException("memtable is frozen");
         }
 
-        if (Interlocked.Exchange(ref _writer, 1) != 0)
+        // Find, at every level, the last node ordered before (key, version); equal (key, version)
+        // nodes are not "before", so the new node goes in front of them and shadows them.
+        var p0 = KeyPrefix.Read(key, 0);
+        var p1 = KeyPrefix.Read(key, 8);
+        var x = _head;
+        for (var level = _height - 1; level >= 0; level--)
         {
-            throw new InvalidOperationException("concurrent writers on one memtable");
-        }
-
-        try
-        {
-            var found = FindGreaterOrEqual(entry.Key, _splice);
-            if (found is not null && KeyComparer.Compare(found.Key, entry.Key) == 0)
+            while (x.Next(level) is { } next && Compare(next, key, p0, p1, version) < 0)
             {
-                Volatile.Write(ref found.Head, new Version(entry, found.Head));
-            }
-            else
-            {
-                Insert(entry);
+                x = next;
             }
 
-            Interlocked.Add(ref _bytes, entry.ApproximateSize + 48);
-            if (_minIndex == 0)
+            _prev[level] = x;
+        }
+
+        var successor = _prev[0].Next(0);
+        var newKey = !(successor is not null && successor.CompareKey(key, p0, p1) == 0)
+                     && !(_prev[0] != _head && _prev[0].CompareKey(key, p0, p1) == 0);
+
+        var height = RandomHeight();
+        if (height > _height)
+        {
+            for (var level = _height; level < height; level++)
             {
-                Volatile.Write(ref _minIndex, entry.Version);
+                _prev[level] = _head;
             }
 
-            if (entry.Version > _maxIndex)
-            {
-                Volatile.Write(ref _maxIndex, entry.Version);
-            }
+            // Readers that see the new height before the node only find null links up there.
+            Volatile.Write(ref _height, height);
         }
-        finally
+
+        var data = _arena.Allocate(key.Length + value.Length, out var offset);
+        key.CopyTo(data.AsSpan(offset));
+        value.CopyTo(data.AsSpan(offset + key.Length));
+        var node = new MemtableNode(data, offset, key.Length, value.Length, version, expiresAtUnixMs, tombstone, height);
+
+        // Initialize the node's own links first, then publish bottom-up (release writes).
+        for (var level = 0; level < height; level++)
         {
-            Volatile.Write(ref _writer, 0);
+            node.SetNext(level, _prev[level].Next(level));
         }
+
+        for (var level = 0; level < height; level++)
+        {
+            _prev[level].SetNext(level, node);
+        }
+
+        Volatile.Write(ref _bytes, _bytes + key.Length + value.Length + NodeOverheadBytes);
+        Volatile.Write(ref _versions, _versions + 1);
+        if (newKey)
+        {
+            Volatile.Write(ref _entries, _entries + 1);
+        }
+
+        if (_minIndex == 0)
+        {
+            Volatile.Write(ref _minIndex, version);
+        }
+
+        Advance(version);
     }
 
-    /// <summary>Records that <paramref name="index"/> was applied (even if it wrote nothing here). Writer only.</summary>
+    /// <summary>Records that <paramref name="index"/> was applied (even if it wrote nothing here). Writer thread only.</summary>
     public void Advance(long index)
     {
         if (index > _maxIndex)
@@ -104,121 +149,15 @@ public sealed class Memtable
 
     public void Freeze() => _frozen = true;
 
-    /// <summary>The newest version of <paramref name="key"/> with index ≤ <paramref name="snapshotIndex"/> (tombstones included).</summary>
-    public InternalEntry? Get(byte[] key, long snapshotIndex)
+    /// <summary>Order of <paramref name="node"/> relative to (<paramref name="key"/>, <paramref name="version"/>):
+    /// key ascending, then version descending.</summary>
+    private static int Compare(MemtableNode node, ReadOnlySpan<byte> key, ulong prefix0, ulong prefix1, long version)
     {
-        var node = FindGreaterOrEqual(key, null);
-        return node is not null && KeyComparer.Compare(node.Key, key) == 0 ? Visible(node, snapshotIndex) : null;
+        var c = node.CompareKey(key, prefix0, prefix1);
+        return c != 0 ? c : version.CompareTo(node.Version);
     }
 
-    /// <summary>Up to <paramref name="max"/> visible entries with key ≥ start
-    /// and &lt; end (empty = unbounded), tombstones included, in key order.</summary>
-    public List<InternalEntry> Range(byte[] start, byte[] end, long snapshotIndex, int max)
-    {
-        var result = new List<InternalEntry>(Math.Min(max, 256));
-        if (end.Length != 0 && KeyComparer.Compare(start, end) >= 0)
-        {
-            return result;
-        }
-
-        for (var node = FindGreaterOrEqual(start, null); node is not null; node = Volatile.Read(ref node.Next[0]))
-        {
-            if (end.Length != 0 && KeyComparer.Compare(node.Key, end) >= 0)
-            {
-                break;
-            }
-
-            if (Visible(node, snapshotIndex) is { } e)
-            {
-                result.Add(e);
-                if (result.Count >= max)
-                {
-                    break;
-                }
-            }
-        }
-
-        return result;
-    }
-
-    /// <summary>Newest version of every key, in key order (for flush; the memtable must be frozen).</summary>
-    public IEnumerable<InternalEntry> Newest()
-    {
-        for (var node = Volatile.Read(ref _head.Next[0]); node is not null; node = Volatile.Read(ref node.Next[0]))
-        {
-            yield return Volatile.Read(ref node.Head)!.Entry;
-        }
-    }
-
-    private static InternalEntry? Visible(Node node, long snapshotIndex)
-    {
-        for (var v = Volatile.Read(ref node.Head); v is not null; v = v.Next)
-        {
-            if (v.Entry.Version <= snapshotIndex)
-            {
-                return v.Entry;
-            }
-        }
-
-        return null;
-    }
-
-    /// <summary>First node with key ≥ <paramref name="key"/>; fills <paramref name="splice"/> (writer) with each level's predecessor.</summary>
-    private Node? FindGreaterOrEqual(byte[] key, Node?[]? splice)
-    {
-        var x = _head;
-        var level = Volatile.Read(ref _height) - 1;
-        while (true)
-        {
-            var next = Volatile.Read(ref x.Next[level]);
-            if (next is not null && KeyComparer.Compare(next.Key, key) < 0)
-            {
-                x = next;
-                continue;
-            }
-
-            if (splice is not null)
-            {
-                splice[level] = x;
-            }
-
-            if (level == 0)
-            {
-                return next;
-            }
-
-            level--;
-        }
-    }
-
-    private void Insert(InternalEntry entry)
-    {
-        var height = RandomHeight();
-        var current = _height;
-        for (var i = current; i < height; i++)
-        {
-            _splice[i] = _head;
-        }
-
-        var node = new Node(entry.Key, new Version(entry, null), height);
-        for (var i = 0; i < height; i++)
-        {
-            node.Next[i] = _splice[i]!.Next[i]; // not yet visible: plain writes
-        }
-
-        for (var i = 0; i < height; i++)
-        {
-            Volatile.Write(ref _splice[i]!.Next[i], node); // publish bottom-up
-        }
-
-        if (height > current)
-        {
-            Volatile.Write(ref _height, height);
-        }
-
-        Interlocked.Increment(ref _entries);
-    }
-
+    /// <summary>Geometric height with branching factor 4 (xorshift; writer thread only).</summary>
     private int RandomHeight()
     {
         var height = 1;
@@ -236,21 +175,5 @@ public sealed class Memtable
         }
 
         return height;
-    }
-
-    private sealed class Version(InternalEntry entry, Version? next)
-    {
-        public InternalEntry Entry { get; } = entry;
-
-        public Version? Next { get; } = next;
-    }
-
-    private sealed class Node(byte[] key, Version? head, int height)
-    {
-        public readonly byte[] Key = key;
-
-        public readonly Node?[] Next = new Node?[height];
-
-        public Version? Head = head;
     }
 }

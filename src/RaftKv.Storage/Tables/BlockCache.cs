@@ -2,25 +2,22 @@ using System.Collections.Concurrent;
 
 namespace RaftKv.Storage.Tables;
 
-/// <summary>
-/// Cache of verified, decoded data blocks keyed by (table id, offset), bounded in bytes, evicting by
-/// CLOCK (second chance, an LRU approximation as in many buffer pools): a hit only sets the block's
-/// referenced bit, so lookups take no lock; eviction sweeps the ring in insertion order, clearing
-/// referenced bits and dropping the first block that was not used since the last sweep.
-/// </summary>
+/// <summary>Cache of verified, decoded data blocks keyed by (table id, offset), bounded in bytes,
+/// with CLOCK (second-chance) eviction.</summary>
 /// <remarks>
-/// Lookups (<see cref="TryGet"/>) run concurrently with everything (the map is concurrent; the
-/// referenced bit is a benign race). <c>_lock</c> guards the ring, the hand and <c>_bytes</c>, and is
-/// taken by <see cref="Add"/> and <see cref="Evict"/> only, so the map is only ever changed under it.
-/// Counters are updated with Interlocked.
+/// <para>Concurrency: <see cref="TryGet"/> takes no lock: a <see cref="ConcurrentDictionary{TKey, TValue}"/>
+/// lookup plus setting the entry's reference bit (a plain int written only when it is clear, so hot
+/// blocks do not bounce a cache line between cores). <c>_lock</c> guards <c>_clock</c> (the eviction
+/// queue) and <c>_bytes</c>; <see cref="Add"/> and <see cref="Evict"/> take it. Counters use
+/// Interlocked. Cached blocks are immutable, so a block evicted while a reader uses it stays valid
+/// for that reader (it is garbage collected later).</para>
 /// </remarks>
 public sealed class BlockCache
 {
     private readonly Lock _lock = new();
-    private readonly ConcurrentDictionary<(long Table, long Offset), Slot> _map = new();
-    private readonly LinkedList<Slot> _ring = new();
+    private readonly ConcurrentDictionary<(long Table, long Offset), Item> _map = new();
+    private readonly Queue<Item> _clock = new();
     private readonly long _capacity;
-    private LinkedListNode<Slot>? _hand;
     private long _bytes;
     private long _hits;
     private long _misses;
@@ -31,15 +28,28 @@ public sealed class BlockCache
 
     public long Misses => Interlocked.Read(ref _misses);
 
-    public long Bytes => Interlocked.Read(ref _bytes);
+    public long Bytes
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _bytes;
+            }
+        }
+    }
 
     public DataBlock? TryGet(long table, long offset)
     {
-        if (_map.TryGetValue((table, offset), out var slot))
+        if (_map.TryGetValue((table, offset), out var item))
         {
-            slot.Referenced = true;
+            if (Volatile.Read(ref item.Referenced) == 0)
+            {
+                Volatile.Write(ref item.Referenced, 1);
+            }
+
             Interlocked.Increment(ref _hits);
-            return slot.Block;
+            return item.Block;
         }
 
         Interlocked.Increment(ref _misses);
@@ -55,26 +65,30 @@ public sealed class BlockCache
 
         lock (_lock)
         {
-            if (_map.ContainsKey((table, offset)))
+            var item = new Item(table, offset, block);
+            if (!_map.TryAdd((table, offset), item))
             {
                 return;
             }
 
-            var slot = new Slot(table, offset, block);
-            if (_hand is null)
+            _clock.Enqueue(item);
+            _bytes += block.SizeInBytes;
+            while (_bytes > _capacity && _clock.TryDequeue(out var victim))
             {
-                _ring.AddLast(slot);
-            }
-            else
-            {
-                _ring.AddBefore(_hand, slot); // newest just behind the hand: swept last
-            }
+                if (!_map.TryGetValue((victim.Table, victim.Offset), out var current) || current != victim)
+                {
+                    continue; // already evicted with its table
+                }
 
-            _map[(table, offset)] = slot;
-            Interlocked.Add(ref _bytes, block.SizeInBytes);
-            while (_bytes > _capacity && _ring.Count > 0)
-            {
-                EvictOne();
+                if (Volatile.Read(ref victim.Referenced) != 0 && victim != item)
+                {
+                    Volatile.Write(ref victim.Referenced, 0); // second chance
+                    _clock.Enqueue(victim);
+                    continue;
+                }
+
+                _map.TryRemove(new KeyValuePair<(long, long), Item>((victim.Table, victim.Offset), victim));
+                _bytes -= victim.Block.SizeInBytes;
             }
         }
     }
@@ -84,63 +98,35 @@ public sealed class BlockCache
     {
         lock (_lock)
         {
-            for (var node = _ring.First; node is not null;)
+            foreach (var (key, item) in _map)
             {
-                var next = node.Next;
-                if (node.Value.Table == table)
+                if (key.Table == table && _map.TryRemove(new KeyValuePair<(long, long), Item>(key, item)))
                 {
-                    Remove(node);
+                    _bytes -= item.Block.SizeInBytes;
                 }
-
-                node = next;
             }
-        }
-    }
 
-    /// <summary>CLOCK sweep: give referenced blocks a second chance, drop the first unreferenced one. Caller holds <c>_lock</c>.</summary>
-    private void EvictOne()
-    {
-        while (true)
-        {
-            var node = _hand ?? _ring.First!;
-            if (node.Value.Referenced)
+            // Queue entries of evicted items are skipped when the clock reaches them; rebuild the
+            // queue when it is mostly stale so it cannot grow without bound.
+            if (_clock.Count > 2 * (_map.Count + 16))
             {
-                node.Value.Referenced = false;
-                _hand = node.Next ?? _ring.First;
-                continue;
+                var live = _clock.Where(i => _map.TryGetValue((i.Table, i.Offset), out var c) && c == i).ToList();
+                _clock.Clear();
+                live.ForEach(_clock.Enqueue);
             }
-
-            Remove(node);
-            return;
         }
     }
 
-    private void Remove(LinkedListNode<Slot> node)
+    /// <summary>A cached block and its CLOCK reference bit.</summary>
+    private sealed class Item(long table, long offset, DataBlock block)
     {
-        if (_hand == node)
-        {
-            _hand = node.Next ?? (_ring.First == node ? node.Next : _ring.First);
-        }
+        /// <summary>1 when used since the clock hand last passed (written without a lock; races only cost accuracy).</summary>
+        public int Referenced;
 
-        _ring.Remove(node);
-        if (_ring.Count == 0)
-        {
-            _hand = null;
-        }
-
-        _map.TryRemove((node.Value.Table, node.Value.Offset), out _);
-        Interlocked.Add(ref _bytes, -node.Value.Block.SizeInBytes);
-    }
-
-    private sealed class Slot(long table, long offset, DataBlock block)
-    {
         public long Table { get; } = table;
 
         public long Offset { get; } = offset;
 
         public DataBlock Block { get; } = block;
-
-        /// <summary>Set on every hit, cleared by the sweep (a benign race between them).</summary>
-        public volatile bool Referenced;
     }
 }

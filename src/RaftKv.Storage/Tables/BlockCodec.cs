@@ -1,5 +1,7 @@
+using System.Buffers;
 using System.Buffers.Binary;
 using K4os.Compression.LZ4;
+using RaftKv.Storage.IO;
 
 namespace RaftKv.Storage.Tables;
 
@@ -8,23 +10,30 @@ public static class BlockCodec
 {
     public const int TrailerSize = 5;
 
-    /// <summary>Appends the encoded block (payload, optionally LZ4-compressed, and trailer) to <paramref name="output"/>.</summary>
-    public static void Encode(ReadOnlySpan<byte> payload, bool compress, List<byte> output)
+    /// <summary>Writes the encoded block (payload, optionally LZ4-compressed, and trailer) to
+    /// <paramref name="file"/> without intermediate copies; returns the bytes written.</summary>
+    public static int Write(ReadOnlySpan<byte> payload, bool compress, IWritableFile file)
     {
         if (compress && payload.Length > 64)
         {
             var max = LZ4Codec.MaximumOutputSize(payload.Length);
-            var buf = new byte[max + 4];
-            var n = LZ4Codec.Encode(payload, buf.AsSpan(4));
-            if (n > 0 && n + 4 < payload.Length * 7 / 8)
+            var buf = ArrayPool<byte>.Shared.Rent(max + 4);
+            try
             {
-                BinaryPrimitives.WriteUInt32LittleEndian(buf, (uint)payload.Length);
-                AppendWithTrailer(buf.AsSpan(0, n + 4), 1, output);
-                return;
+                var n = LZ4Codec.Encode(payload, buf.AsSpan(4, max));
+                if (n > 0 && n + 4 < payload.Length * 7 / 8)
+                {
+                    BinaryPrimitives.WriteUInt32LittleEndian(buf, (uint)payload.Length);
+                    return WriteWithTrailer(buf.AsSpan(0, n + 4), 1, file);
+                }
+            }
+            finally
+            {
+                ArrayPool<byte>.Shared.Return(buf);
             }
         }
 
-        AppendWithTrailer(payload, 0, output);
+        return WriteWithTrailer(payload, 0, file);
     }
 
     /// <summary>Verifies the trailer and returns the raw payload.</summary>
@@ -68,12 +77,13 @@ public static class BlockCodec
         }
     }
 
-    private static void AppendWithTrailer(ReadOnlySpan<byte> payload, byte kind, List<byte> output)
+    private static int WriteWithTrailer(ReadOnlySpan<byte> payload, byte kind, IWritableFile file)
     {
-        output.AddRange(payload);
-        output.Add(kind);
-        Span<byte> crc = stackalloc byte[4];
-        BinaryPrimitives.WriteUInt32LittleEndian(crc, Crc32C.Compute(payload, [kind]));
-        output.AddRange(crc);
+        file.Append(payload);
+        Span<byte> trailer = stackalloc byte[TrailerSize];
+        trailer[0] = kind;
+        BinaryPrimitives.WriteUInt32LittleEndian(trailer[1..], Crc32C.Compute(payload, trailer[..1]));
+        file.Append(trailer);
+        return payload.Length + TrailerSize;
     }
 }

@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Runtime.CompilerServices;
 
 namespace RaftKv.Storage.Tables;
 
@@ -27,17 +28,22 @@ public sealed class DataBlock
 
     public int SizeInBytes => _data.Length;
 
-    /// <summary>The entry with exactly <paramref name="key"/>, or null.</summary>
+    /// <summary>The entry with exactly <paramref name="key"/>, or null (allocates the result; see
+    /// <see cref="TryFind"/> for the allocation-free lookup).</summary>
     public InternalEntry? Find(ReadOnlySpan<byte> key)
+        => TryFind(key, out var e) ? new InternalEntry(key.ToArray(), e.Value.ToArray(), e.Version, e.ExpiresAtUnixMs, e.Tombstone) : null;
+
+    /// <summary>Looks <paramref name="key"/> up without allocating: the value in <paramref name="entry"/>
+    /// is a slice of this block's payload.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot loop: skip tier-0 code
+    public bool TryFind(ReadOnlySpan<byte> key, out BlockEntry entry)
     {
         // Binary search for the last restart whose key ≤ key.
         int lo = 0, hi = _restartCount - 1;
         while (lo < hi)
         {
             var mid = (lo + hi + 1) / 2;
-            var pos = Restart(mid);
-            var k = ReadRestartKey(pos);
-            if (KeyComparer.Compare(k, key) <= 0)
+            if (KeyComparer.Compare(ReadRestartKey(Restart(mid)), key) <= 0)
             {
                 lo = mid;
             }
@@ -47,62 +53,73 @@ public sealed class DataBlock
             }
         }
 
-        // Scan from the restart point rebuilding keys in one scratch buffer; allocate only the match.
+        // Scan from the restart point. Entries store (shared, unshared) against the previous key, so
+        // track how many leading bytes of the previous key matched the target: an entry can only
+        // equal the target if it shares at least that many bytes with its predecessor.
         var at = Restart(lo);
-        var scratch = System.Buffers.ArrayPool<byte>.Shared.Rent(Math.Max(256, key.Length * 2));
-        try
+        var matched = 0; // length of the common prefix of the previous key and the target
+        var data = _data.AsSpan();
+        while (at < _restartsOffset)
         {
-            var lastLength = 0;
-            while (at < _restartsOffset)
+            var shared = (int)Varint.Read(data, ref at);
+            var unshared = (int)Varint.Read(data, ref at);
+            var valueLength = (int)Varint.Read(data, ref at);
+            var version = (long)Varint.Read(data, ref at);
+            var expires = (long)Varint.Read(data, ref at);
+            var flags = data[at++];
+            var suffix = data.Slice(at, unshared);
+            at += unshared;
+            if (shared < matched)
             {
-                var shared = (int)Varint.Read(_data, ref at);
-                var unshared = (int)Varint.Read(_data, ref at);
-                var valueLength = (int)Varint.Read(_data, ref at);
-                var version = (long)Varint.Read(_data, ref at);
-                var expires = (long)Varint.Read(_data, ref at);
-                var flags = _data[at++];
-                var length = shared + unshared;
-                if (length > scratch.Length)
-                {
-                    var bigger = System.Buffers.ArrayPool<byte>.Shared.Rent(length * 2);
-                    scratch.AsSpan(0, lastLength).CopyTo(bigger);
-                    System.Buffers.ArrayPool<byte>.Shared.Return(scratch);
-                    scratch = bigger;
-                }
-
-                _data.AsSpan(at, unshared).CopyTo(scratch.AsSpan(shared));
-                at += unshared;
-                lastLength = length;
-                var c = KeyComparer.Compare(scratch.AsSpan(0, length), key);
-                if (c == 0)
-                {
-                    return new InternalEntry(scratch.AsSpan(0, length).ToArray(), _data.AsSpan(at, valueLength).ToArray(), version, expires, (flags & 1) != 0);
-                }
-
-                if (c > 0)
-                {
-                    return null;
-                }
-
-                at += valueLength;
+                // This key diverges from the previous one before the matched prefix ends, at a byte
+                // where the previous key equalled the target: keys increase, so this key > target.
+                entry = default;
+                return false;
             }
 
-            return null;
+            if (shared == matched)
+            {
+                // The key is target[..matched] + suffix: compare the suffix with the rest of the target.
+                var rest = key[matched..];
+                var common = suffix.CommonPrefixLength(rest);
+                matched += common;
+                if (common == suffix.Length && common == rest.Length)
+                {
+                    entry = new BlockEntry(new ReadOnlyMemory<byte>(_data, at, valueLength), version, expires, (flags & 1) != 0);
+                    return true;
+                }
+
+                if (common < suffix.Length && (common == rest.Length || suffix[common] > rest[common]))
+                {
+                    entry = default;
+                    return false; // key > target
+                }
+            }
+
+            // shared > matched: the key agrees with the previous key (which was < target) beyond
+            // the matched prefix, so it is < target too; matched is unchanged.
+            at += valueLength;
         }
-        finally
-        {
-            System.Buffers.ArrayPool<byte>.Shared.Return(scratch);
-        }
+
+        entry = default;
+        return false;
     }
 
-    /// <summary>All entries with key ≥ <paramref name="start"/>, in order.</summary>
-    public IEnumerable<InternalEntry> Seek(byte[] start)
+    /// <summary>The payload (immutable once cached): values handed out by cursors are slices of it.</summary>
+    internal byte[] Payload => _data;
+
+    /// <summary>Offset just past the last entry (where the restart array begins).</summary>
+    internal int EntriesEnd => _restartsOffset;
+
+    /// <summary>Offset of the last restart point whose key is ≤ <paramref name="key"/> (or the first
+    /// one): scanning from there reaches every entry ≥ key.</summary>
+    internal int SeekRestart(ReadOnlySpan<byte> key)
     {
         int lo = 0, hi = _restartCount - 1;
         while (lo < hi)
         {
             var mid = (lo + hi + 1) / 2;
-            if (KeyComparer.Compare(ReadRestartKey(Restart(mid)), start) <= 0)
+            if (KeyComparer.Compare(ReadRestartKey(Restart(mid)), key) <= 0)
             {
                 lo = mid;
             }
@@ -112,16 +129,44 @@ public sealed class DataBlock
             }
         }
 
-        foreach (var e in EntriesFrom(Restart(lo)))
-        {
-            if (KeyComparer.Compare(e.Key, start) >= 0)
-            {
-                yield return e;
-            }
-        }
+        return Restart(lo);
     }
 
-    public IEnumerable<InternalEntry> All() => EntriesFrom(0);
+    /// <summary>Decodes the entry at <paramref name="pos"/> (which must be &lt; <see cref="EntriesEnd"/>)
+    /// and advances it. The key is rebuilt in <paramref name="key"/> (grown as needed; its first
+    /// <paramref name="keyLength"/> bytes must hold the previous entry's key, as left by the previous
+    /// call, unless <paramref name="pos"/> is a restart point).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot loop: skip tier-0 code
+    internal void ReadEntry(ref int pos, ref byte[] key, ref int keyLength, out int valueOffset, out int valueLength, out long version, out long expiresAtUnixMs, out bool tombstone)
+    {
+        var data = _data.AsSpan();
+        var shared = (int)Varint.Read(data, ref pos);
+        var unshared = (int)Varint.Read(data, ref pos);
+        valueLength = (int)Varint.Read(data, ref pos);
+        version = (long)Varint.Read(data, ref pos);
+        expiresAtUnixMs = (long)Varint.Read(data, ref pos);
+        tombstone = (data[pos++] & 1) != 0;
+        if (shared > keyLength)
+        {
+            throw new FormatException("shared key prefix longer than the previous key");
+        }
+
+        var length = shared + unshared;
+        if (key.Length < length)
+        {
+            Array.Resize(ref key, Math.Max(length, key.Length * 2));
+        }
+
+        data.Slice(pos, unshared).CopyTo(key.AsSpan(shared));
+        pos += unshared;
+        keyLength = length;
+        valueOffset = pos;
+        pos += valueLength;
+        if (pos > _restartsOffset)
+        {
+            throw new FormatException("entry runs past the end of the block");
+        }
+    }
 
     private int Restart(int i) => (int)BinaryPrimitives.ReadUInt32LittleEndian(_data.AsSpan(_restartsOffset + (i * 4)));
 
@@ -135,27 +180,5 @@ public sealed class DataBlock
         Varint.Read(_data, ref p);
         p++;
         return _data.AsSpan(p, unshared);
-    }
-
-    private IEnumerable<InternalEntry> EntriesFrom(int pos)
-    {
-        byte[] last = [];
-        while (pos < _restartsOffset)
-        {
-            var shared = (int)Varint.Read(_data, ref pos);
-            var unshared = (int)Varint.Read(_data, ref pos);
-            var valueLength = (int)Varint.Read(_data, ref pos);
-            var version = (long)Varint.Read(_data, ref pos);
-            var expires = (long)Varint.Read(_data, ref pos);
-            var flags = _data[pos++];
-            var key = new byte[shared + unshared];
-            last.AsSpan(0, shared).CopyTo(key);
-            _data.AsSpan(pos, unshared).CopyTo(key.AsSpan(shared));
-            pos += unshared;
-            var value = _data.AsSpan(pos, valueLength).ToArray();
-            pos += valueLength;
-            last = key;
-            yield return new InternalEntry(key, value, version, expires, (flags & 1) != 0);
-        }
     }
 }

@@ -3,81 +3,91 @@ using System.Buffers.Binary;
 namespace RaftKv.Storage.Tables;
 
 /// <summary>Builds one data block payload: prefix-compressed entries with a restart point every
-/// <see cref="RestartInterval"/> entries (FORMAT.md).</summary>
+/// <see cref="RestartInterval"/> entries (FORMAT.md). Not thread-safe (one table writer).</summary>
 public sealed class DataBlockBuilder
 {
     public const int RestartInterval = 16;
 
-    private readonly List<byte> _buffer = new(8192);
+    private const int MaxVarintBytes = 10;
+
     private readonly List<int> _restarts = [];
-    private byte[] _lastKey = [];
+    private byte[] _buffer = new byte[8192];
+    private int _length;
+    private byte[] _lastKey = new byte[64];
+    private int _lastKeyLength;
     private int _count;
 
-    public int EstimatedSize => _buffer.Count + (_restarts.Count * 4) + 4;
+    public int EstimatedSize => _length + (_restarts.Count * 4) + 4;
 
     public bool IsEmpty => _count == 0;
 
-    public byte[] LastKey => _lastKey;
+    /// <summary>The last key added (a view of an internal buffer, valid until the next call).</summary>
+    public ReadOnlySpan<byte> LastKey => _lastKey.AsSpan(0, _lastKeyLength);
 
-    public void Add(InternalEntry entry)
+    public void Add(InternalEntry entry) => Add(entry.Key, entry.Value, entry.Version, entry.ExpiresAtUnixMs, entry.Tombstone);
+
+    public void Add(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, long version, long expiresAtUnixMs, bool tombstone)
     {
         var shared = 0;
         if (_count % RestartInterval == 0)
         {
-            _restarts.Add(_buffer.Count);
+            _restarts.Add(_length);
         }
         else
         {
-            var max = Math.Min(_lastKey.Length, entry.Key.Length);
-            while (shared < max && _lastKey[shared] == entry.Key[shared])
-            {
-                shared++;
-            }
+            shared = key.CommonPrefixLength(LastKey);
         }
 
-        Varint.Write(_buffer, (ulong)shared);
-        Varint.Write(_buffer, (ulong)(entry.Key.Length - shared));
-        Varint.Write(_buffer, (ulong)entry.Value.Length);
-        Varint.Write(_buffer, (ulong)entry.Version);
-        Varint.Write(_buffer, (ulong)entry.ExpiresAtUnixMs);
-        _buffer.Add(entry.Tombstone ? (byte)1 : (byte)0);
-        _buffer.AddRange(entry.Key.AsSpan(shared));
-        _buffer.AddRange(entry.Value);
-        _lastKey = entry.Key;
+        var unshared = key.Length - shared;
+        EnsureCapacity((5 * MaxVarintBytes) + 1 + unshared + value.Length);
+        var span = _buffer.AsSpan();
+        _length += Varint.Write(span[_length..], (ulong)shared);
+        _length += Varint.Write(span[_length..], (ulong)unshared);
+        _length += Varint.Write(span[_length..], (ulong)value.Length);
+        _length += Varint.Write(span[_length..], (ulong)version);
+        _length += Varint.Write(span[_length..], (ulong)expiresAtUnixMs);
+        span[_length++] = tombstone ? (byte)1 : (byte)0;
+        key[shared..].CopyTo(span[_length..]);
+        _length += unshared;
+        value.CopyTo(span[_length..]);
+        _length += value.Length;
+
+        if (_lastKey.Length < key.Length)
+        {
+            Array.Resize(ref _lastKey, Math.Max(key.Length, _lastKey.Length * 2)); // keeps the shared prefix
+        }
+
+        key[shared..].CopyTo(_lastKey.AsSpan(shared));
+        _lastKeyLength = key.Length;
         _count++;
     }
 
-    /// <summary>Returns a copy of the finished payload and resets the builder.</summary>
-    public byte[] Finish()
+    /// <summary>Returns the finished payload (a view of an internal buffer, valid until the next
+    /// <see cref="Add(ReadOnlySpan{byte}, ReadOnlySpan{byte}, long, long, bool)"/>) and resets the builder.</summary>
+    public ReadOnlySpan<byte> Finish()
     {
-        var result = FinishInPlace().ToArray();
-        Reset();
+        EnsureCapacity((_restarts.Count + 1) * 4);
+        foreach (var r in _restarts)
+        {
+            BinaryPrimitives.WriteUInt32LittleEndian(_buffer.AsSpan(_length), (uint)r);
+            _length += 4;
+        }
+
+        BinaryPrimitives.WriteUInt32LittleEndian(_buffer.AsSpan(_length), (uint)_restarts.Count);
+        _length += 4;
+        var result = _buffer.AsSpan(0, _length);
+        _length = 0;
+        _restarts.Clear();
+        _count = 0;
+        _lastKeyLength = 0;
         return result;
     }
 
-    /// <summary>
-    /// Appends the restart array and returns the finished payload in place (no copy). The span is
-    /// valid until the next <see cref="Add"/> or <see cref="Reset"/>; call <see cref="Reset"/> after use.
-    /// </summary>
-    public ReadOnlySpan<byte> FinishInPlace()
+    private void EnsureCapacity(int extra)
     {
-        Span<byte> u32 = stackalloc byte[4];
-        foreach (var r in _restarts)
+        if (_length + extra > _buffer.Length)
         {
-            BinaryPrimitives.WriteUInt32LittleEndian(u32, (uint)r);
-            _buffer.AddRange(u32);
+            Array.Resize(ref _buffer, Math.Max(_length + extra, _buffer.Length * 2));
         }
-
-        BinaryPrimitives.WriteUInt32LittleEndian(u32, (uint)_restarts.Count);
-        _buffer.AddRange(u32);
-        return System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_buffer);
-    }
-
-    public void Reset()
-    {
-        _buffer.Clear();
-        _restarts.Clear();
-        _count = 0;
-        _lastKey = [];
     }
 }

@@ -157,26 +157,25 @@ public sealed class TableReader
            && (end.Length == 0 || KeyComparer.Compare(Meta.MinKey, end) < 0)
            && KeyComparer.Compare(Meta.MaxKey, start) >= 0;
 
-    /// <summary>
-    /// Point lookup without I/O: true when the answer is known from the block cache (or the key is past
-    /// the last block); false when the block must be read (<see cref="GetAsync"/>).
-    /// </summary>
-    public bool TryGetCached(byte[] key, out InternalEntry? entry)
+    /// <summary>Synchronous, allocation-free point lookup (tombstones included) for blocks that are
+    /// cached or local; <see cref="BlockLookup.NeedsIo"/> means the block must come from object
+    /// storage (use <see cref="GetAsync"/>). Call <see cref="MayContain"/> first.</summary>
+    public BlockLookup TryGet(ReadOnlySpan<byte> key, out BlockEntry entry)
     {
-        entry = null;
+        entry = default;
         var i = FindBlock(key);
         if (i < 0)
         {
-            return true;
+            return BlockLookup.Absent;
         }
 
-        if (_cache.TryGet(Id, _index[i].Offset) is not { } block)
+        var block = TryLoadBlockNow(i);
+        if (block is null)
         {
-            return false;
+            return BlockLookup.NeedsIo;
         }
 
-        entry = block.Find(key);
-        return true;
+        return block.TryFind(key, out entry) ? BlockLookup.Found : BlockLookup.Absent;
     }
 
     /// <summary>Point lookup (tombstones included). Call <see cref="MayContain"/> first.</summary>
@@ -192,26 +191,33 @@ public sealed class TableReader
         return block.Find(key);
     }
 
-    /// <summary>Entries with key ≥ start, in order, block by block.</summary>
-    public async IAsyncEnumerable<InternalEntry> ScanAsync(byte[] start, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken = default)
+    /// <summary>Number of data blocks.</summary>
+    internal int BlockCount => _index.Length;
+
+    /// <summary>Index of the first block that can hold a key ≥ <paramref name="key"/>, or -1 if none.</summary>
+    internal int FindFirstBlock(ReadOnlySpan<byte> key) => FindBlock(key);
+
+    /// <summary>Block <paramref name="i"/> if it can be had without waiting: cached, or read
+    /// synchronously from a local file. Null when it must come from object storage.</summary>
+    internal DataBlock? TryLoadBlockNow(int i)
     {
-        var i = FindBlock(start);
-        if (i < 0)
+        var h = _index[i];
+        if (_cache.TryGet(Id, h.Offset) is { } cached)
         {
-            yield break;
+            return cached;
         }
 
-        var first = true;
-        for (; i < _index.Length; i++)
+        var source = Volatile.Read(ref _source);
+        if (source.IsRemote)
         {
-            var block = await LoadBlockAsync(i, cancellationToken).ConfigureAwait(false);
-            foreach (var e in first ? block.Seek(start) : block.All())
-            {
-                yield return e;
-            }
-
-            first = false;
+            return null;
         }
+
+        var read = source.ReadAsync(h.Offset, h.Length, CancellationToken.None);
+        var raw = read.IsCompletedSuccessfully ? read.Result : read.AsTask().GetAwaiter().GetResult();
+        var block = new DataBlock(BlockCodec.Decode(raw, _path, h.Offset), _path);
+        _cache.Add(Id, h.Offset, block);
+        return block;
     }
 
     public bool TryRef()
@@ -273,7 +279,7 @@ public sealed class TableReader
         return lo < _index.Length ? lo : -1;
     }
 
-    private async ValueTask<DataBlock> LoadBlockAsync(int i, CancellationToken cancellationToken)
+    internal async ValueTask<DataBlock> LoadBlockAsync(int i, CancellationToken cancellationToken)
     {
         var h = _index[i];
         if (_cache.TryGet(Id, h.Offset) is { } cached)

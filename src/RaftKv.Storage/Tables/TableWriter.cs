@@ -19,9 +19,9 @@ public sealed class TableWriter : IDisposable
     private readonly DataBlockBuilder _block = new();
     private readonly List<BlockHandle> _index = [];
     private readonly List<ulong> _hashes = [];
-    private readonly List<byte> _out = new(1 << 16);
     private byte[]? _minKey;
-    private byte[] _maxKey = [];
+    private byte[] _maxKey = new byte[64];
+    private int _maxKeyLength;
     private long _minIndex = long.MaxValue;
     private long _maxIndex;
     private long _count;
@@ -39,19 +39,28 @@ public sealed class TableWriter : IDisposable
     /// <summary>Bytes written so far (approximate, for splitting outputs).</summary>
     public long EstimatedSize => _offset + _block.EstimatedSize;
 
-    public void Add(InternalEntry entry)
+    public void Add(InternalEntry entry) => Add(entry.Key, entry.Value, entry.Version, entry.ExpiresAtUnixMs, entry.Tombstone);
+
+    /// <summary>Adds one entry; keys must be strictly increasing. The spans are copied.</summary>
+    public void Add(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, long version, long expiresAtUnixMs, bool tombstone)
     {
-        if (_count > 0 && KeyComparer.Compare(entry.Key, _maxKey) <= 0)
+        if (_count > 0 && KeyComparer.Compare(key, _maxKey.AsSpan(0, _maxKeyLength)) <= 0)
         {
             throw new InvalidOperationException("keys must be added in strictly increasing order");
         }
 
-        _minKey ??= entry.Key;
-        _maxKey = entry.Key;
-        _minIndex = Math.Min(_minIndex, entry.Version);
-        _maxIndex = Math.Max(_maxIndex, entry.Version);
-        _hashes.Add(BloomFilter.Hash(entry.Key));
-        _block.Add(entry);
+        _minKey ??= key.ToArray();
+        if (_maxKey.Length < key.Length)
+        {
+            _maxKey = new byte[Math.Max(key.Length, _maxKey.Length * 2)];
+        }
+
+        key.CopyTo(_maxKey);
+        _maxKeyLength = key.Length;
+        _minIndex = Math.Min(_minIndex, version);
+        _maxIndex = Math.Max(_maxIndex, version);
+        _hashes.Add(BloomFilter.Hash(key));
+        _block.Add(key, value, version, expiresAtUnixMs, tombstone);
         _count++;
         if (_block.EstimatedSize >= _blockSize)
         {
@@ -76,7 +85,7 @@ public sealed class TableWriter : IDisposable
             Varint.Write(index, (ulong)h.Length);
         }
 
-        var meta = new TableMeta(_count, _count == 0 ? 0 : _minIndex, _maxIndex, createdUnixMs, _minKey ?? [], _maxKey);
+        var meta = new TableMeta(_count, _count == 0 ? 0 : _minIndex, _maxIndex, createdUnixMs, _minKey ?? [], _maxKey.AsSpan(0, _maxKeyLength).ToArray());
         var indexHandle = WriteBlock(index.ToArray(), compress: false);
         var bloomHandle = WriteBlock(BloomFilter.Build(_hashes).Serialize(), compress: false);
         var metaHandle = WriteBlock(meta.Serialize(), compress: false);
@@ -100,33 +109,16 @@ public sealed class TableWriter : IDisposable
 
     private void FlushBlock()
     {
-        var last = _block.LastKey;
-        var h = WriteBlock(_block.FinishInPlace(), _compress);
-        _block.Reset();
+        var last = _block.LastKey.ToArray();
+        var h = WriteBlock(_block.Finish(), _compress);
         _index.Add(h with { LastKey = last });
     }
 
     private BlockHandle WriteBlock(ReadOnlySpan<byte> payload, bool compress)
     {
-        if (!compress)
-        {
-            // Uncompressed: payload and trailer go straight to the file (no staging copy).
-            Span<byte> trailer = stackalloc byte[BlockCodec.TrailerSize];
-            trailer[0] = 0;
-            BinaryPrimitives.WriteUInt32LittleEndian(trailer[1..], Crc32C.Compute(payload, trailer[..1]));
-            _file.Append(payload);
-            _file.Append(trailer);
-            var plain = new BlockHandle([], _offset, payload.Length + trailer.Length);
-            _offset += plain.Length;
-            return plain;
-        }
-
-        _out.Clear();
-        BlockCodec.Encode(payload, compress, _out);
-        var span = System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_out);
-        _file.Append(span);
-        var h = new BlockHandle([], _offset, span.Length);
-        _offset += span.Length;
+        var length = BlockCodec.Write(payload, compress, _file);
+        var h = new BlockHandle([], _offset, length);
+        _offset += length;
         return h;
     }
 }

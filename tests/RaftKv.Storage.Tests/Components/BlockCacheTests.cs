@@ -9,7 +9,7 @@ public sealed class BlockCacheTests
     {
         var b = new DataBlockBuilder();
         b.Add(new InternalEntry(B("k"), new byte[valueBytes], 1, 0, false));
-        return new DataBlock(b.Finish(), "t");
+        return new DataBlock(b.Finish().ToArray(), "t");
     }
 
     [Fact]

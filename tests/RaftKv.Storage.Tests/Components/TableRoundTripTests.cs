@@ -58,9 +58,10 @@ public sealed class TableRoundTripTests(ITestOutputHelper output)
 
         Assert.Null(await reader.GetAsync(B("key/000100x"), CancellationToken.None));
         var scanned = new List<InternalEntry>();
-        await foreach (var e in reader.ScanAsync(B("key/001000")))
+        var cursor = new RaftKv.Storage.Iteration.TableCursor([reader], B("key/001000"));
+        while (await cursor.MoveNextAsync(CancellationToken.None))
         {
-            scanned.Add(e);
+            scanned.Add(new InternalEntry(cursor.Key.ToArray(), cursor.Value.ToArray(), cursor.Version, cursor.ExpiresAtUnixMs, cursor.Tombstone));
         }
 
         Assert.Equal(entries.Skip(1000).Select(P), scanned.Select(P));

@@ -1,0 +1,32 @@
+namespace RaftKv.Storage.Iteration;
+
+/// <summary>
+/// A forward cursor over entries with strictly increasing keys (tombstones included), the
+/// allocation-free replacement for enumerating <see cref="InternalEntry"/> objects in scans and
+/// compactions. Positioned before the first entry until <see cref="MoveNextAsync"/> returns true.
+/// </summary>
+/// <remarks>
+/// <para>Concurrency: owned by one reader; not thread-safe.</para>
+/// <para>Lifetimes: <see cref="Key"/> is only valid until the next <see cref="MoveNextAsync"/> (it may
+/// be rebuilt in a reused buffer); <see cref="Value"/> is engine-owned immutable memory (a memtable
+/// arena or a cached block payload) that stays valid for as long as it is referenced.
+/// <see cref="MoveNextAsync"/> completes synchronously unless a block must come from object storage.</para>
+/// </remarks>
+internal abstract class EntryCursor
+{
+    public abstract ReadOnlySpan<byte> Key { get; }
+
+    public abstract ReadOnlyMemory<byte> Value { get; }
+
+    /// <summary>The Raft index that wrote the current entry.</summary>
+    public abstract long Version { get; }
+
+    public abstract long ExpiresAtUnixMs { get; }
+
+    public abstract bool Tombstone { get; }
+
+    /// <summary>Where the current entry lives.</summary>
+    public abstract Tier Tier { get; }
+
+    public abstract ValueTask<bool> MoveNextAsync(CancellationToken cancellationToken);
+}

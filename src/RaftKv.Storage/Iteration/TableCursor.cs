@@ -1,0 +1,126 @@
+using System.Runtime.CompilerServices;
+using RaftKv.Storage.Tables;
+
+namespace RaftKv.Storage.Iteration;
+
+/// <summary>
+/// The entries of one or more tables, in order, starting at the first key ≥ start. Several tables
+/// are read one after the other, so they must not overlap and must be sorted by key (one level
+/// below L0). Blocks come from the block cache or are read synchronously from local files; only
+/// object-tier blocks are awaited. Keys are rebuilt in one reused buffer; values are slices of the
+/// cached block payloads.
+/// </summary>
+/// <remarks>The caller keeps the tables referenced while the cursor is in use. One reader.</remarks>
+internal sealed class TableCursor : EntryCursor
+{
+    private readonly IReadOnlyList<TableReader> _tables;
+    private readonly byte[] _start;
+    private int _table = -1;
+    private int _blockIndex;
+    private DataBlock? _block;
+    private int _pos;
+    private bool _seeking;
+    private byte[] _key = new byte[64];
+    private int _keyLength;
+    private int _valueOffset;
+    private int _valueLength;
+    private long _version;
+    private long _expires;
+    private bool _tombstone;
+
+    public TableCursor(IReadOnlyList<TableReader> tables, byte[] start)
+    {
+        _tables = tables;
+        _start = start;
+    }
+
+    public override ReadOnlySpan<byte> Key => _key.AsSpan(0, _keyLength);
+
+    public override ReadOnlyMemory<byte> Value => new(_block!.Payload, _valueOffset, _valueLength);
+
+    public override long Version => _version;
+
+    public override long ExpiresAtUnixMs => _expires;
+
+    public override bool Tombstone => _tombstone;
+
+    public override Tier Tier => _tables[_table].IsRemote ? Tier.Object : Tier.Disk;
+
+    public override ValueTask<bool> MoveNextAsync(CancellationToken cancellationToken)
+        => TryMoveInBlock() ? new(true) : MoveAcrossBlocksAsync(cancellationToken);
+
+    /// <summary>Advances within the current block, skipping keys &lt; start while seeking.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot loop: skip tier-0 code
+    private bool TryMoveInBlock()
+    {
+        if (_block is null)
+        {
+            return false;
+        }
+
+        while (_pos < _block.EntriesEnd)
+        {
+            _block.ReadEntry(ref _pos, ref _key, ref _keyLength, out _valueOffset, out _valueLength, out _version, out _expires, out _tombstone);
+            if (_seeking && KeyComparer.Compare(Key, _start) < 0)
+            {
+                continue;
+            }
+
+            _seeking = false;
+            return true;
+        }
+
+        return false;
+    }
+
+    private async ValueTask<bool> MoveAcrossBlocksAsync(CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            if (_table >= _tables.Count)
+            {
+                return false;
+            }
+
+            if (_block is not null)
+            {
+                _blockIndex++;
+            }
+
+            if (_table < 0 || _blockIndex >= _tables[_table].BlockCount)
+            {
+                if (!NextTable())
+                {
+                    return false;
+                }
+            }
+
+            var table = _tables[_table];
+            _block = table.TryLoadBlockNow(_blockIndex) ?? await table.LoadBlockAsync(_blockIndex, cancellationToken).ConfigureAwait(false);
+            _pos = _seeking ? _block.SeekRestart(_start) : 0;
+            _keyLength = 0;
+            if (TryMoveInBlock())
+            {
+                return true;
+            }
+        }
+    }
+
+    /// <summary>Moves to the next table that has keys ≥ start, positioned at its first candidate block.</summary>
+    private bool NextTable()
+    {
+        _block = null;
+        while (++_table < _tables.Count)
+        {
+            var first = _tables[_table].FindFirstBlock(_start);
+            if (first >= 0)
+            {
+                _blockIndex = first;
+                _seeking = true;
+                return true;
+            }
+        }
+
+        return false;
+    }
+}

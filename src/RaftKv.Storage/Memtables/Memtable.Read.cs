@@ -1,0 +1,82 @@
+using System.Runtime.CompilerServices;
+
+namespace RaftKv.Storage.Memtables;
+
+internal sealed partial class Memtable
+{
+    /// <summary>The newest version of <paramref name="key"/> with index ≤ <paramref name="snapshotIndex"/>
+    /// (tombstones included), or null. Lock-free; safe concurrently with the writer.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot loop: skip tier-0 code
+    public MemtableNode? Get(ReadOnlySpan<byte> key, long snapshotIndex)
+    {
+        var p0 = KeyPrefix.Read(key, 0);
+        var p1 = KeyPrefix.Read(key, 8);
+        var x = _head;
+        for (var level = Volatile.Read(ref _height) - 1; level >= 0; level--)
+        {
+            while (x.Next(level) is { } next && Compare(next, key, p0, p1, snapshotIndex) < 0)
+            {
+                x = next;
+            }
+        }
+
+        // x is the last node before (key, snapshotIndex): the next one, if it has the key, is the
+        // newest version ≤ snapshotIndex.
+        var candidate = x.Next(0);
+        return candidate is not null && candidate.CompareKey(key, p0, p1) == 0 ? candidate : null;
+    }
+
+    /// <summary>The visible version (index ≤ <paramref name="snapshotIndex"/>, tombstones included)
+    /// of every key with <paramref name="start"/> ≤ key &lt; <paramref name="end"/> (empty end =
+    /// unbounded), in key order. Lazy and lock-free: safe to enumerate while the writer adds (newer
+    /// versions are invisible at the snapshot).</summary>
+    public IEnumerable<MemtableNode> Range(ReadOnlyMemory<byte> start, ReadOnlyMemory<byte> end, long snapshotIndex)
+    {
+        var x = SeekFirst(start.Span);
+        while (x is not null)
+        {
+            if (!end.IsEmpty && x.KeySpan.SequenceCompareTo(end.Span) >= 0)
+            {
+                yield break;
+            }
+
+            // Walk this key's versions (newest first) and pick the first one visible at the snapshot.
+            var runStart = x;
+            MemtableNode? visible = null;
+            while (x is not null && (x == runStart || x.SameKey(runStart)))
+            {
+                if (visible is null && x.Version <= snapshotIndex)
+                {
+                    visible = x;
+                }
+
+                x = x.Next(0);
+            }
+
+            if (visible is not null)
+            {
+                yield return visible;
+            }
+        }
+    }
+
+    /// <summary>Newest version of every key, in key order (for flush; the memtable must be frozen).</summary>
+    public IEnumerable<MemtableNode> Newest() => Range(ReadOnlyMemory<byte>.Empty, ReadOnlyMemory<byte>.Empty, long.MaxValue);
+
+    /// <summary>The first node whose key is ≥ <paramref name="key"/> (its newest version), or null.</summary>
+    private MemtableNode? SeekFirst(ReadOnlySpan<byte> key)
+    {
+        var p0 = KeyPrefix.Read(key, 0);
+        var p1 = KeyPrefix.Read(key, 8);
+        var x = _head;
+        for (var level = Volatile.Read(ref _height) - 1; level >= 0; level--)
+        {
+            while (x.Next(level) is { } next && next.CompareKey(key, p0, p1) < 0)
+            {
+                x = next;
+            }
+        }
+
+        return x.Next(0);
+    }
+}
