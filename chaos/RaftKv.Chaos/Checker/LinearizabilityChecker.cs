@@ -42,10 +42,16 @@ public static class LinearizabilityChecker
             // "Never took effect" is always a legal outcome of an unknown operation, so a linearization
             // of the completed operations alone is a linearization of the whole history: try that small
             // search first, and explore the unknown outcomes only when it fails.
+            // Second, an unknown write whose value a completed read returned must have taken effect
+            // before that read returned: bound it there (the bound only prunes orders that are
+            // impossible anyway), and leave out the unknown writes nobody observed.
             var known = ops.Where(o => o.Status != OpStatus.Unknown).ToList();
+            var bounded = BoundObservedUnknowns(ops);
             var verdict = known.Count < ops.Count && CheckKey(known, budget) == Verdict.Linearizable
                 ? Verdict.Linearizable
-                : CheckKey(ops, budget);
+                : bounded.Count < ops.Count && CheckKey(bounded, budget) == Verdict.Linearizable
+                    ? Verdict.Linearizable
+                    : CheckKey(ops, budget);
             if (verdict != Verdict.Linearizable)
             {
                 var minimal = verdict == Verdict.Violation ? Shrink(ops, budget) : ops;
@@ -64,11 +70,36 @@ public static class LinearizabilityChecker
         BudgetExhausted,
     }
 
+    /// <summary>
+    /// Completed operations plus the unknown ones whose written value a completed read returned, each
+    /// given that earliest read's return time as its latest possible linearization point.
+    /// </summary>
+    internal static List<Operation> BoundObservedUnknowns(IReadOnlyList<Operation> ops)
+    {
+        var firstSeen = ops.Where(o => o.Kind == OpKind.Read && o.Status == OpStatus.Ok && o.Output is not null)
+            .GroupBy(o => o.Output!, StringComparer.Ordinal)
+            .ToDictionary(g => g.Key, g => g.Min(o => o.Return), StringComparer.Ordinal);
+        var result = new List<Operation>(ops.Count);
+        foreach (var o in ops)
+        {
+            if (o.Status != OpStatus.Unknown)
+            {
+                result.Add(o);
+            }
+            else if (o.Value is not null && firstSeen.TryGetValue(o.Value, out var seenBy))
+            {
+                result.Add(o with { Return = seenBy, Bounded = true });
+            }
+        }
+
+        return result;
+    }
+
     internal static Verdict CheckKey(IReadOnlyList<Operation> ops, int budget)
     {
         var n = ops.Count;
         var ordered = ops.OrderBy(o => o.Invoke).ToArray();
-        var returns = ordered.Select(o => o.Status == OpStatus.Unknown ? long.MaxValue : o.Return).ToArray();
+        var returns = ordered.Select(o => o.Status == OpStatus.Unknown && !o.Bounded ? long.MaxValue : o.Return).ToArray();
         var required = ordered.Count(o => o.Status == OpStatus.Ok);
         var done = new bool[n];
 

@@ -30,6 +30,10 @@ public enum OpStatus
 /// <param name="Status">Outcome.</param>
 public sealed record Operation(int Id, int Client, string Key, OpKind Kind, string? Value, string? Expected, string? Output, long Invoke, long Return, OpStatus Status)
 {
+    /// <summary>Checker only: an unknown-outcome operation whose <see cref="Return"/> is a proven latest
+    /// linearization point (a completed read observed its value by then).</summary>
+    public bool Bounded { get; init; }
+
     public override string ToString() => Kind switch
     {
         OpKind.Read => $"#{Id} c{Client} read({Key}) -> {Output ?? "nil"} [{Status}] @{Invoke}..{(Status == OpStatus.Unknown ? "?" : Return)}",
