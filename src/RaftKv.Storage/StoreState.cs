@@ -44,22 +44,7 @@ internal sealed class StoreState
 
     public TableSet Tables { get; }
 
-    public bool TryRef()
-    {
-        while (true)
-        {
-            var r = Volatile.Read(ref _refs);
-            if (r <= 0)
-            {
-                return false;
-            }
-
-            if (Interlocked.CompareExchange(ref _refs, r + 1, r) == r)
-            {
-                return true;
-            }
-        }
-    }
+    public bool TryRef() => RefCount.TryIncrement(ref _refs);
 
     public void Unref()
     {

@@ -220,22 +220,7 @@ public sealed class TableReader
         return block;
     }
 
-    public bool TryRef()
-    {
-        while (true)
-        {
-            var r = Volatile.Read(ref _refs);
-            if (r <= 0)
-            {
-                return false;
-            }
-
-            if (Interlocked.CompareExchange(ref _refs, r + 1, r) == r)
-            {
-                return true;
-            }
-        }
-    }
+    public bool TryRef() => RefCount.TryIncrement(ref _refs);
 
     public void Ref()
     {
