@@ -18,22 +18,7 @@ public sealed partial class KvNode
 
     public (long Term, long AppliedIndex, string LeaderGrpc) HeaderInfo()
     {
-        var leaderGrpc = string.Empty;
-        if (_cluster.Leader is { } leader)
-        {
-            if (!leader.IsRemote)
-            {
-                leaderGrpc = _options.GrpcAdvertise;
-            }
-            else
-            {
-                lock (_metaLock)
-                {
-                    leaderGrpc = _memberMeta.TryGetValue(leader.EndPoint, out var meta) ? meta.Grpc : string.Empty;
-                }
-            }
-        }
-
+        var leaderGrpc = _cluster.Leader is { } leader ? MetaOf(leader).Grpc : string.Empty;
         return (((DotNext.Net.Cluster.Consensus.Raft.IPersistentState)_wal).Term, _wal.LastAppliedIndex, leaderGrpc);
     }
 
@@ -59,22 +44,27 @@ public sealed partial class KvNode
         };
     }
 
+    /// <summary>A member's node id and client endpoints (this node's own, or as published in its Raft metadata).</summary>
+    private (long Id, string Grpc, string Http) MetaOf(DotNext.Net.Cluster.Consensus.Raft.RaftClusterMember m)
+    {
+        if (!m.IsRemote)
+        {
+            return (NodeId, _options.GrpcAdvertise, _options.HttpAdvertise);
+        }
+
+        lock (_metaLock)
+        {
+            return _memberMeta.TryGetValue(m.EndPoint, out var known) ? known : (0, string.Empty, string.Empty);
+        }
+    }
+
     private List<MemberInfo> Members()
     {
         var leader = _cluster.Leader;
         var result = new List<MemberInfo>();
         foreach (var m in _cluster.Members)
         {
-            (long Id, string Grpc, string Http) meta;
-            lock (_metaLock)
-            {
-                meta = _memberMeta.TryGetValue(m.EndPoint, out var known) ? known : (0, string.Empty, string.Empty);
-            }
-
-            if (!m.IsRemote)
-            {
-                meta = (NodeId, _options.GrpcAdvertise, _options.HttpAdvertise);
-            }
+            var meta = MetaOf(m);
 
             result.Add(new MemberInfo(
                 meta.Id,
