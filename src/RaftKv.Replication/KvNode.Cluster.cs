@@ -7,13 +7,13 @@ namespace RaftKv.Replication;
 
 public sealed partial class KvNode
 {
-    /// <summary>Whether this node currently holds leadership.</summary>
     /// <summary>AppendEntries calls this node answered only after fsyncing its log (as a follower).</summary>
     public long FollowerFlushWaits => _wal.FollowerFlushWaits;
 
     /// <summary>Apply attempts that met an unreachable object store and were retried.</summary>
     public long ApplyStalls => Interlocked.Read(ref _state.ApplyStalls);
 
+    /// <summary>Whether this node currently holds leadership.</summary>
     public bool IsLeader => _cluster.Leader is { IsRemote: false } && !_cluster.LeadershipToken.IsCancellationRequested;
 
     public (long Term, long AppliedIndex, string LeaderGrpc) HeaderInfo()
