@@ -40,8 +40,15 @@ for i in 1 2 3; do
   PIDS+=($!)
 done
 for i in $(seq 1 120); do curl -sf localhost:8081/health/ready >/dev/null && curl -sf http://127.0.0.1:23791/health >/dev/null && break; sleep 0.5; done
-# etcd's leader: whichever member reports itself leader in /metrics? The client follows it via gRPC forwarding anyway.
-ETCD_EP=127.0.0.1:23791
+# Both systems are driven at their leader (a follower would forward each write: one more hop).
+ETCD_EP=""
+for i in $(seq 1 60); do
+  ETCD_EP=$(ETCDCTL_API=3 etcdctl --endpoints=127.0.0.1:23791,127.0.0.1:23792,127.0.0.1:23793 endpoint status -w json 2>/dev/null \
+    | python3 -c 'import json,sys; print(next((e["Endpoint"] for e in json.load(sys.stdin) if e["Status"]["header"]["member_id"] == e["Status"]["leader"]), ""))' 2>/dev/null || true)
+  [ -n "$ETCD_EP" ] && break; sleep 0.5
+done
+[ -n "$ETCD_EP" ] || { echo "no etcd leader elected" >&2; exit 1; }
+echo "etcd leader: $ETCD_EP"
 
 RESULTS="$WORK/results.jsonl"
 # Warm-up, not recorded: the same puts and gets against both clusters, so .NET's tiered JIT reaches its
