@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 QUICK=${1:-}
-DUR=12; WORKLOADS="put get get-serializable mixed"; CLIENTS="1 16 64"
+DUR=12; WORKLOADS="put get get-serializable mixed large range"; CLIENTS="1 16 64"
 [ "$QUICK" = "--quick" ] && { DUR=8; WORKLOADS="put get"; }
 
 command -v etcd >/dev/null || { apt-get update -qq; DEBIAN_FRONTEND=noninteractive apt-get install -y -qq etcd-server etcd-client >/dev/null; }
@@ -82,7 +82,7 @@ import re, sys, datetime
 table = open(sys.argv[1]).read()
 path = "BENCHMARKS.md"
 text = open(path).read()
-section = f"<!-- cluster:start -->\nRun {datetime.datetime.utcnow():%Y-%m-%d %H:%M} UTC with `bench/compare-etcd.sh` ({sys.argv[2]} s per cell after a 20 s unrecorded warm-up of each cluster, 2 s warm-up excluded per cell; 8 B keys, 256 B values, 100 k key space; both clusters 3 members on loopback on the same 2-core machine, fsync on):\n\n{table}\n<!-- cluster:end -->"
+section = f"<!-- cluster:start -->\nRun {datetime.datetime.utcnow():%Y-%m-%d %H:%M} UTC with `bench/compare-etcd.sh` ({sys.argv[2]} s per cell after a 20 s unrecorded warm-up of each cluster, 2 s warm-up excluded per cell; 8 B keys, 256 B values (large: 64 KiB), 100 k key space, range = 100 keys from a random start; both clusters 3 members on loopback on the same 2-core machine, fsync on):\n\n{table}\n<!-- cluster:end -->"
 text = re.sub(r"<!-- cluster:start -->.*<!-- cluster:end -->", section, text, flags=re.S)
 open(path, "w").write(text)
 PY
