@@ -51,4 +51,26 @@ public static class Varint
 
         throw new FormatException("varint too long");
     }
+
+    /// <summary>Appends <c>length:varint data</c>.</summary>
+    public static void WriteBytes(List<byte> output, ReadOnlySpan<byte> data)
+    {
+        Write(output, (ulong)data.Length);
+        output.AddRange(data);
+    }
+
+    /// <summary>Reads <c>length:varint data</c> at <paramref name="pos"/> and advances it; throws
+    /// <see cref="FormatException"/> when the length runs past the input.</summary>
+    public static byte[] ReadBytes(ReadOnlySpan<byte> input, ref int pos)
+    {
+        var n = Read(input, ref pos);
+        if (n > (ulong)(input.Length - pos))
+        {
+            throw new FormatException($"length {n} at offset {pos} runs past the end ({input.Length} bytes)");
+        }
+
+        var r = input.Slice(pos, (int)n).ToArray();
+        pos += (int)n;
+        return r;
+    }
 }

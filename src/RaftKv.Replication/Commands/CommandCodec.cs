@@ -35,7 +35,7 @@ public static class CommandCodec
             Varint.Write(b, (ulong)txn.Compares.Count);
             foreach (var c in txn.Compares)
             {
-                WriteBytes(b, c.Key);
+                Varint.WriteBytes(b, c.Key);
                 b.Add((byte)c.Target);
                 b.Add((byte)c.Op);
                 Varint.Write(b, (ulong)c.Version);
@@ -76,7 +76,7 @@ public static class CommandCodec
                 var compares = new List<KvCompare>(n);
                 for (var i = 0; i < n; i++)
                 {
-                    var key = ReadBytes(p, ref pos);
+                    var key = Varint.ReadBytes(p, ref pos);
                     var target = (CompareTarget)p[pos++];
                     var op = (CompareOp)p[pos++];
                     var version = (long)Varint.Read(p, ref pos);
@@ -99,7 +99,7 @@ public static class CommandCodec
         foreach (var op in ops)
         {
             b.Add((byte)op.Kind);
-            WriteBytes(b, op.Key);
+            Varint.WriteBytes(b, op.Key);
             WriteOpt(b, op.Value);
             WriteOpt(b, op.RangeEnd);
             b.Add((byte)((op.Prefix ? 1 : 0) | (op.PrevKv ? 2 : 0)));
@@ -114,7 +114,7 @@ public static class CommandCodec
         for (var i = 0; i < n; i++)
         {
             var kind = (KvOpKind)p[pos++];
-            var key = ReadBytes(p, ref pos);
+            var key = Varint.ReadBytes(p, ref pos);
             var value = ReadOpt(p, ref pos);
             var end = ReadOpt(p, ref pos);
             var flags = p[pos++];
@@ -123,12 +123,6 @@ public static class CommandCodec
         }
 
         return ops;
-    }
-
-    private static void WriteBytes(List<byte> b, byte[] data)
-    {
-        Varint.Write(b, (ulong)data.Length);
-        b.AddRange(data);
     }
 
     private static void WriteOpt(List<byte> b, byte[]? data)
@@ -141,14 +135,6 @@ public static class CommandCodec
 
         Varint.Write(b, (ulong)data.Length + 1);
         b.AddRange(data);
-    }
-
-    private static byte[] ReadBytes(byte[] p, ref int pos)
-    {
-        var n = (int)Varint.Read(p, ref pos);
-        var r = p.AsSpan(pos, n).ToArray();
-        pos += n;
-        return r;
     }
 
     private static byte[]? ReadOpt(byte[] p, ref int pos)

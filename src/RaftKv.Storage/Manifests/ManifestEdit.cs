@@ -37,10 +37,10 @@ public sealed class ManifestEdit
             Varint.Write(b, (ulong)t.MinIndex);
             Varint.Write(b, (ulong)t.MaxIndex);
             Varint.Write(b, (ulong)t.CreatedUnixMs);
-            WriteBytes(b, t.MinKey);
-            WriteBytes(b, t.MaxKey);
+            Varint.WriteBytes(b, t.MinKey);
+            Varint.WriteBytes(b, t.MaxKey);
             Varint.Write(b, (ulong)t.TailOffset);
-            WriteBytes(b, t.ObjectName is null ? [] : Encoding.UTF8.GetBytes(t.ObjectName));
+            Varint.WriteBytes(b, t.ObjectName is null ? [] : Encoding.UTF8.GetBytes(t.ObjectName));
         }
 
         foreach (var id in Removed)
@@ -53,7 +53,7 @@ public sealed class ManifestEdit
         {
             b.Add(RemoteTag);
             Varint.Write(b, (ulong)id);
-            WriteBytes(b, Encoding.UTF8.GetBytes(name));
+            Varint.WriteBytes(b, Encoding.UTF8.GetBytes(name));
         }
 
         if (DurableIndex is { } d)
@@ -87,10 +87,10 @@ public sealed class ManifestEdit
                     var minIndex = (long)Varint.Read(p, ref pos);
                     var maxIndex = (long)Varint.Read(p, ref pos);
                     var created = (long)Varint.Read(p, ref pos);
-                    var minKey = ReadBytes(p, ref pos);
-                    var maxKey = ReadBytes(p, ref pos);
+                    var minKey = Varint.ReadBytes(p, ref pos);
+                    var maxKey = Varint.ReadBytes(p, ref pos);
                     var tail = (long)Varint.Read(p, ref pos);
-                    var obj = ReadBytes(p, ref pos);
+                    var obj = Varint.ReadBytes(p, ref pos);
                     e.Added.Add(new ManifestTable(id, level, size, count, minIndex, maxIndex, created, minKey, maxKey, tail, obj.Length == 0 ? null : Encoding.UTF8.GetString(obj)));
                     break;
                 case RemoveTag:
@@ -98,7 +98,7 @@ public sealed class ManifestEdit
                     break;
                 case RemoteTag:
                     var rid = (long)Varint.Read(p, ref pos);
-                    e.MadeRemote.Add((rid, Encoding.UTF8.GetString(ReadBytes(p, ref pos))));
+                    e.MadeRemote.Add((rid, Encoding.UTF8.GetString(Varint.ReadBytes(p, ref pos))));
                     break;
                 case DurableTag:
                     e.DurableIndex = (long)Varint.Read(p, ref pos);
@@ -112,19 +112,5 @@ public sealed class ManifestEdit
         }
 
         return e;
-    }
-
-    private static void WriteBytes(List<byte> b, byte[] data)
-    {
-        Varint.Write(b, (ulong)data.Length);
-        b.AddRange(data);
-    }
-
-    private static byte[] ReadBytes(byte[] p, ref int pos)
-    {
-        var n = (int)Varint.Read(p, ref pos);
-        var r = p.AsSpan(pos, n).ToArray();
-        pos += n;
-        return r;
     }
 }

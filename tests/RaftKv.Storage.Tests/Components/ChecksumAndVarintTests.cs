@@ -47,4 +47,21 @@ public sealed class ChecksumAndVarintTests
         Assert.Equal(value, Varint.Read(list.ToArray(), ref pos));
         Assert.Equal(length, pos);
     }
+
+    [Fact]
+    public void LengthPrefixedBytesRoundTripAndRejectOverruns()
+    {
+        var list = new List<byte>();
+        Varint.WriteBytes(list, [1, 2, 3]);
+        Varint.WriteBytes(list, []);
+        var data = list.ToArray();
+        var pos = 0;
+        Assert.Equal([1, 2, 3], Varint.ReadBytes(data, ref pos));
+        Assert.Empty(Varint.ReadBytes(data, ref pos));
+        Assert.Equal(data.Length, pos);
+
+        pos = 0;
+        var truncated = data[..3]; // length 3, only 2 bytes follow
+        Assert.Throws<FormatException>(() => Varint.ReadBytes(truncated, ref pos));
+    }
 }
