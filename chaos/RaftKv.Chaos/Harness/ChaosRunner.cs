@@ -27,10 +27,11 @@ public sealed class ChaosRunner(ChaosOptions options, TextWriter log)
         var nodes = Enumerable.Range(1, options.Nodes).Select(i => new ChaosNode(lab, i, options.ServerDll, peers, Path.Combine(dataRoot, $"n{i}"))).ToList();
         var problems = new List<string>();
         var injected = new List<string>();
+        var keep = true; // cleared once the seed passed
         try
         {
             nodes.ForEach(n => n.Start());
-            await WaitForLeaderAsync(nodes, TimeSpan.FromSeconds(90));
+            _ = await TryWaitForLeaderAsync(nodes, TimeSpan.FromSeconds(90)) ?? throw new TimeoutException("no leader was elected at start-up");
 
             var stale = options.StaleReadSelfTest ? nodes[^1] : null;
             if (stale is not null)
@@ -77,17 +78,26 @@ public sealed class ChaosRunner(ChaosOptions options, TextWriter log)
                 nodes.ForEach(n => n.Kill());
                 injected.Add("kill all nodes, restart");
                 nodes.ForEach(n => n.Start());
-                var leader = await WaitForLeaderAsync(nodes, TimeSpan.FromSeconds(90));
-                foreach (var key in workload.Keys)
+                if (await TryWaitForLeaderAsync(nodes, TimeSpan.FromSeconds(90)) is null)
                 {
-                    await workload.FinalReadAsync(key, leader);
+                    problems.Add("no leader elected within 90 s of restarting every node");
                 }
-
-                history = workload.History.ToList();
-                var identical = await ReplicasConvergeAsync(nodes, TimeSpan.FromSeconds(60));
-                if (!identical)
+                else
                 {
-                    problems.Add("replicas' state hashes differ after healing");
+                    var readDeadline = DateTime.UtcNow.AddSeconds(60);
+                    foreach (var key in workload.Keys)
+                    {
+                        if (await workload.FinalReadAsync(key, readDeadline) is { } error)
+                        {
+                            problems.Add($"final read of {key} failed until the deadline ({error})");
+                        }
+                    }
+
+                    history = workload.History.ToList();
+                    if (!await ReplicasConvergeAsync(nodes, TimeSpan.FromSeconds(60)))
+                    {
+                        problems.Add("replicas' state hashes differ after healing");
+                    }
                 }
             }
 
@@ -132,6 +142,7 @@ public sealed class ChaosRunner(ChaosOptions options, TextWriter log)
                 }
             }
 
+            keep = !result.Passed;
             return result;
         }
         catch (Exception) when (Log(nodes))
@@ -142,12 +153,20 @@ public sealed class ChaosRunner(ChaosOptions options, TextWriter log)
         {
             nodes.ForEach(n => n.Dispose());
             lab.Dispose();
-            try
+            if (keep)
             {
-                Directory.Delete(dataRoot, recursive: true);
+                // Evidence for a failing seed: every node's full log and data directory.
+                log.WriteLine($"[seed {options.Seed}] node logs and data kept in {dataRoot}");
             }
-            catch (IOException)
+            else
             {
+                try
+                {
+                    Directory.Delete(dataRoot, recursive: true);
+                }
+                catch (IOException)
+                {
+                }
             }
         }
     }
@@ -250,7 +269,7 @@ public sealed class ChaosRunner(ChaosOptions options, TextWriter log)
         return null;
     }
 
-    private static async Task<ChaosNode> WaitForLeaderAsync(List<ChaosNode> nodes, TimeSpan timeout)
+    private static async Task<ChaosNode?> TryWaitForLeaderAsync(List<ChaosNode> nodes, TimeSpan timeout)
     {
         var deadline = DateTime.UtcNow + timeout;
         while (DateTime.UtcNow < deadline)
@@ -263,7 +282,7 @@ public sealed class ChaosRunner(ChaosOptions options, TextWriter log)
             await Task.Delay(200);
         }
 
-        throw new TimeoutException("no leader was elected");
+        return null;
     }
 
     private static async Task<bool> ReplicasConvergeAsync(List<ChaosNode> nodes, TimeSpan timeout)

@@ -43,13 +43,34 @@ public sealed class Workload(IReadOnlyList<ChaosNode> nodes, int seed, int worke
         await Task.WhenAll(Enumerable.Range(0, workers).Select(w => Task.Run(() => WorkerAsync(w, new Random(seed * 7919 + w), stop), CancellationToken.None)));
     }
 
-    /// <summary>Appends a read performed outside the workers (final verification reads).</summary>
-    public async Task FinalReadAsync(string key, ChaosNode node)
+    /// <summary>
+    /// Appends a read performed outside the workers (final verification reads): linearizable, asked of
+    /// each node in turn until one answers or <paramref name="deadline"/> passes (right after a restart
+    /// leadership may still move). Failed attempts are not recorded: a read that failed had no effect.
+    /// </summary>
+    /// <returns>Null on success, else the last error.</returns>
+    public async Task<string?> FinalReadAsync(string key, DateTime deadline)
     {
-        var client = new KV.KVClient(GrpcChannel.ForAddress("http://" + node.Grpc));
-        var invoke = Stopwatch.GetTimestamp();
-        var r = await client.GetAsync(new GetRequest { Key = ByteString.CopyFromUtf8(key) }, deadline: DateTime.UtcNow.AddSeconds(10));
-        Record(new Operation(0, -1, key, OpKind.Read, null, null, r.Found ? r.Kv.Value.ToStringUtf8() : null, invoke, Stopwatch.GetTimestamp(), OpStatus.Ok));
+        var error = "no attempt";
+        for (var attempt = 0; DateTime.UtcNow < deadline; attempt++)
+        {
+            var node = nodes[attempt % nodes.Count];
+            try
+            {
+                using var channel = GrpcChannel.ForAddress("http://" + node.Grpc);
+                var invoke = Stopwatch.GetTimestamp();
+                var r = await new KV.KVClient(channel).GetAsync(new GetRequest { Key = ByteString.CopyFromUtf8(key) }, deadline: DateTime.UtcNow.AddSeconds(10));
+                Record(new Operation(0, -1, key, OpKind.Read, null, null, r.Found ? r.Kv.Value.ToStringUtf8() : null, invoke, Stopwatch.GetTimestamp(), OpStatus.Ok));
+                return null;
+            }
+            catch (RpcException e)
+            {
+                error = $"node {node.Id}: {e.Status.StatusCode} {e.Status.Detail}";
+                await Task.Delay(200);
+            }
+        }
+
+        return error;
     }
 
     public IEnumerable<string> Keys => Enumerable.Range(0, keys).Select(k => $"k{k}");
