@@ -1,7 +1,10 @@
 using System.Globalization;
+using RaftKv.Chaos.Checker;
 using RaftKv.Chaos.Harness;
+using RaftKv.Chaos.History;
 
 // raftkv-chaos --profile short|long [--seeds N] [--first-seed S] [--nodes 3|5] [--report FILE] [--server path/raftkv.dll]
+// raftkv-chaos --check HISTORY [--key K] [--budget N]   (re-check a history the harness dumped)
 var argList = args.ToList();
 string? Take(string flag)
 {
@@ -12,7 +15,27 @@ string? Take(string flag)
 if (argList.Contains("--help"))
 {
     Console.WriteLine("raftkv-chaos --profile short|long [--seeds N] [--first-seed S] [--nodes 3|5] [--report FILE] [--server raftkv.dll] [--self-test]");
+    Console.WriteLine("raftkv-chaos --check HISTORY [--key K] [--budget N]");
     return 0;
+}
+
+if (Take("--check") is { } historyFile)
+{
+    var ops = HistoryText.Load(historyFile);
+    if (Take("--key") is { } onlyKey)
+    {
+        ops = ops.Where(o => o.Key == onlyKey).ToList();
+    }
+
+    var budget = int.Parse(Take("--budget") ?? LinearizabilityChecker.DefaultBudget.ToString(CultureInfo.InvariantCulture), CultureInfo.InvariantCulture);
+    var verdict = LinearizabilityChecker.Check(ops, budget);
+    Console.WriteLine($"{ops.Count} operations: {verdict.Detail}");
+    foreach (var op in verdict.Counterexample)
+    {
+        Console.WriteLine("    " + op);
+    }
+
+    return verdict.Linearizable ? 0 : 1;
 }
 
 var profile = Take("--profile") ?? "short";

@@ -77,6 +77,35 @@ public sealed class CheckerTests
     }
 
     [Fact]
+    public void UnseenUnknownCasAndSeveralUnseenWritesExplainSeveralFailedCases()
+    {
+        // Two failed CASes on a value that was current, each needing its own unseen write in between:
+        // the unseen writes are interchangeable, but both must still be usable.
+        Assert.True(LinearizabilityChecker.Check(
+        [
+            W("u1", 0, 1, OpStatus.Unknown), W("u2", 0, 1, OpStatus.Unknown),
+            W("a", 2, 3), C("a", "x", false, 4, 5), W("b", 6, 7), C("b", "y", false, 8, 9),
+        ]).Linearizable);
+        Assert.False(LinearizabilityChecker.Check(
+        [
+            W("u1", 0, 1, OpStatus.Unknown),
+            W("a", 2, 3), C("a", "x", false, 4, 5), W("b", 6, 7), C("b", "y", false, 8, 9),
+        ]).Linearizable);
+
+        // An unknown CAS that succeeded with an unobserved value can explain a failed CAS too,
+        // but only if its expected value was current.
+        Assert.True(LinearizabilityChecker.Check([W("a", 0, 1), C("a", "z", false, 0, 1, OpStatus.Unknown), C("a", "x", false, 4, 5)]).Linearizable);
+        Assert.False(LinearizabilityChecker.Check([W("a", 0, 1), C("q", "z", false, 0, 1, OpStatus.Unknown), C("a", "x", false, 4, 5)]).Linearizable);
+    }
+
+    [Fact]
+    public void AnUnknownWriteExpectedByASuccessfulCasTookEffectBeforeIt()
+    {
+        Assert.True(LinearizabilityChecker.Check([W("a", 0, 1), W("u", 2, 3, OpStatus.Unknown), C("u", "v", true, 4, 5), R("v", 6, 7)]).Linearizable);
+        Assert.False(LinearizabilityChecker.Check([W("a", 0, 1), C("u", "v", true, 2, 3), W("u", 4, 5, OpStatus.Unknown)]).Linearizable);
+    }
+
+    [Fact]
     public void FailedOperationsDidNotHappen()
         => Assert.False(LinearizabilityChecker.Check([W("1", 0, 1), W("2", 2, 3, OpStatus.Fail), R("2", 4, 5)]).Linearizable);
 

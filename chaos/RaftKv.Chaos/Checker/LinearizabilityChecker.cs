@@ -12,6 +12,9 @@ public static class LinearizabilityChecker
 {
     public const int DefaultBudget = 2_000_000;
 
+    /// <summary>The value that stands for every unobserved value an unknown operation may have written.</summary>
+    internal const string Unseen = "\u0001unseen";
+
     public static CheckResult Check(IEnumerable<Operation> history, int budget = DefaultBudget)
     {
         var all = history.ToList();
@@ -39,22 +42,27 @@ public static class LinearizabilityChecker
         {
             var ops = group.ToList();
             total += ops.Count;
-            // "Never took effect" is always a legal outcome of an unknown operation, so a linearization
-            // of the completed operations alone is a linearization of the whole history: try that small
-            // search first, and explore the unknown outcomes only when it fails.
-            // Second, an unknown write whose value a completed read returned must have taken effect
-            // before that read returned: bound it there (the bound only prunes orders that are
-            // impossible anyway), and leave out the unknown writes nobody observed.
+            // Three searches, each sound, from cheapest to complete:
+            // 1. "Never took effect" is always a legal outcome of an unknown operation, so a linearization
+            //    of the completed operations alone is a linearization of the whole history.
+            // 2. Values are unique, so an unknown operation whose value a completed operation observed
+            //    (a read returned it, a successful CAS expected it) took effect before that observer
+            //    returned: bound it there, and leave out the unknown operations nobody observed.
+            // 3. Add back the unobserved unknown operations (they can still explain a failed CAS), with
+            //    their values replaced by one "unseen" value: nobody can tell them apart, so any pending
+            //    unseen write is as good as another and the search tries only the earliest.
             var known = ops.Where(o => o.Status != OpStatus.Unknown).ToList();
             var bounded = BoundObservedUnknowns(ops);
+            var observedUnknowns = bounded.Where(o => o.Bounded).Select(o => o.Id).ToHashSet();
+            var reduced = bounded.Concat(ops.Where(o => o.Status == OpStatus.Unknown && !observedUnknowns.Contains(o.Id)).Select(o => o with { Value = Unseen })).ToList();
             var verdict = known.Count < ops.Count && CheckKey(known, budget) == Verdict.Linearizable
                 ? Verdict.Linearizable
                 : bounded.Count < ops.Count && CheckKey(bounded, budget) == Verdict.Linearizable
                     ? Verdict.Linearizable
-                    : CheckKey(ops, budget);
+                    : CheckKey(reduced, budget);
             if (verdict != Verdict.Linearizable)
             {
-                var minimal = verdict == Verdict.Violation ? Shrink(ops, budget) : ops;
+                var minimal = verdict == Verdict.Violation ? Shrink(reduced, budget) : reduced;
                 var why = verdict == Verdict.Violation ? "not linearizable" : $"search budget of {budget} states exhausted";
                 return new CheckResult(false, group.Key, minimal, $"key '{group.Key}': {why}; minimal failing sub-history has {minimal.Count} operations");
             }
@@ -71,13 +79,16 @@ public static class LinearizabilityChecker
     }
 
     /// <summary>
-    /// Completed operations plus the unknown ones whose written value a completed read returned, each
-    /// given that earliest read's return time as its latest possible linearization point.
+    /// Completed operations plus the unknown ones whose written value a completed operation observed —
+    /// a read that returned it, or a successful CAS that expected it — each given the earliest such
+    /// observer's return time as its latest possible linearization point.
     /// </summary>
     internal static List<Operation> BoundObservedUnknowns(IReadOnlyList<Operation> ops)
     {
-        var firstSeen = ops.Where(o => o.Kind == OpKind.Read && o.Status == OpStatus.Ok && o.Output is not null)
-            .GroupBy(o => o.Output!, StringComparer.Ordinal)
+        var observers = ops.Where(o => o.Status == OpStatus.Ok && o.Kind == OpKind.Read && o.Output is not null).Select(o => (Value: o.Output!, o.Return))
+            .Concat(ops.Where(o => o.Status == OpStatus.Ok && o.Kind == OpKind.Cas && o.Output == "true" && o.Expected is not null).Select(o => (Value: o.Expected!, o.Return)));
+        var firstSeen = observers
+            .GroupBy(o => o.Value, StringComparer.Ordinal)
             .ToDictionary(g => g.Key, g => g.Min(o => o.Return), StringComparer.Ordinal);
         var result = new List<Operation>(ops.Count);
         foreach (var o in ops)
@@ -138,11 +149,23 @@ public static class LinearizabilityChecker
                 }
             }
 
+            var unseenWriteTried = false;
             foreach (var i in candidates)
             {
                 if (done[i] || ordered[i].Invoke > minReturn)
                 {
                     continue;
+                }
+
+                if (ordered[i] is { Status: OpStatus.Unknown, Kind: OpKind.Write, Value: Unseen })
+                {
+                    // Interchangeable: all pending ones are already invoked and write the same value.
+                    if (unseenWriteTried)
+                    {
+                        continue;
+                    }
+
+                    unseenWriteTried = true;
                 }
 
                 if (Step(ordered[i], state, out var next))
@@ -199,9 +222,10 @@ public static class LinearizabilityChecker
                 var matches = state == op.Expected;
                 if (op.Status == OpStatus.Unknown)
                 {
-                    // If it took effect it succeeded only when the value matched; a failed CAS changes nothing.
-                    next = matches ? op.Value : state;
-                    return true;
+                    // An unknown CAS that failed changed nothing and returned nothing: the same as one that
+                    // never took effect, which the search covers by not applying it. Only a success is a step.
+                    next = op.Value;
+                    return matches;
                 }
 
                 var succeeded = op.Output == "true";

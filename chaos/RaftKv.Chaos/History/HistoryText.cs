@@ -1,11 +1,10 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
-using RaftKv.Chaos.History;
 
-namespace RaftKv.Chaos.Tests;
+namespace RaftKv.Chaos.History;
 
 /// <summary>Parses the history dump the harness writes on failure (<see cref="Operation.ToString"/>).</summary>
-internal static partial class HistoryText
+public static partial class HistoryText
 {
     public static List<Operation> Load(string path) => File.ReadLines(path).Where(l => l.StartsWith('#')).Select(Parse).ToList();
 
