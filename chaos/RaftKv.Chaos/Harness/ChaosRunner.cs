@@ -19,6 +19,7 @@ public sealed class ChaosRunner(ChaosOptions options, TextWriter log)
     {
         var started = Stopwatch.StartNew();
         log.WriteLine($"[seed {options.Seed}] starting {options.Nodes} nodes");
+        using var runLock = await RunLock.AcquireAsync(options.WorkDir, log, TimeSpan.FromHours(2));
         Shell.EnsureTools();
         NetworkLab.CleanStale();
         using var lab = new NetworkLab(options.Nodes, options.Seed);
