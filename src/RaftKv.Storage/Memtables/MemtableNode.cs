@@ -1,93 +1,118 @@
+using System.Runtime.InteropServices;
+
 namespace RaftKv.Storage.Memtables;
 
 /// <summary>
-/// One version of one key in a <see cref="Memtable"/> skiplist, doubling as the zero-copy result
-/// of memtable reads. Key and value bytes live in the memtable's arena
-/// (<c>Data[KeyOffset..]</c> is the key, immediately followed by the value).
+/// One version of one key in a <see cref="Memtable"/> skiplist: a view of the node's bytes in the
+/// memtable's <see cref="MemtableArena"/>, doubling as the zero-copy result of memtable reads.
 /// </summary>
 /// <remarks>
-/// Concurrency: everything but the forward links is immutable and set before the node is
-/// published. Links are written by the single writer with <see cref="Volatile.Write{T}(ref T, T)"/>
-/// (release) after the node's own links are initialized, and read by any thread with
-/// <see cref="Volatile.Read{T}(ref readonly T)"/> (acquire), so a reader that reaches a node sees its
-/// fields, bytes and lower links fully initialized. Level 0 is a field (most nodes have height 1,
-/// so they need no link array).
+/// <para>Layout at <c>offset</c> (8-byte aligned; integers in native byte order, this is memory only):</para>
+/// <code>
+///  0 version:i64   8 expiresAt:i64   16 prefix0:u64   24 prefix1:u64
+/// 32 keyLength:i32 36 valueLength:i32 40 height:u8 41 flags:u8 (bit0 tombstone) 42 unused[6]
+/// 48 next:i64[height]   then key[keyLength] value[valueLength]
+/// </code>
+/// <para>Concurrency: everything but the <c>next</c> links is written once, before the node is
+/// published. Links hold node references (<see cref="MemtableArena"/>; 0 = none) and are written
+/// by the single writer with <see cref="Volatile.Write(ref long, long)"/> (release) after the node's
+/// own links are initialized, and read by any thread with <see cref="Volatile.Read(ref readonly long)"/>
+/// (acquire), so a reader that reaches a node sees its fields, bytes and lower links fully
+/// initialized.</para>
 /// </remarks>
-internal sealed class MemtableNode
+internal readonly struct MemtableNode
 {
-    private readonly MemtableNode?[]? _upper;
-    private MemtableNode? _next0;
+    /// <summary>Bytes before the links.</summary>
+    public const int HeaderBytes = 48;
 
-    public MemtableNode(byte[] data, int keyOffset, int keyLength, int valueLength, long version, long expiresAtUnixMs, bool tombstone, int height)
+    private readonly byte[] _chunk;
+    private readonly int _offset;
+
+    public MemtableNode(byte[] chunk, int offset)
     {
-        Data = data;
-        KeyOffset = keyOffset;
-        KeyLength = keyLength;
-        ValueLength = valueLength;
-        Version = version;
-        ExpiresAtUnixMs = expiresAtUnixMs;
-        Tombstone = tombstone;
-        var key = new ReadOnlySpan<byte>(data, keyOffset, keyLength);
-        Prefix0 = KeyPrefix.Read(key, 0);
-        Prefix1 = KeyPrefix.Read(key, 8);
-        _upper = height > 1 ? new MemtableNode?[height - 1] : null;
+        _chunk = chunk;
+        _offset = offset;
     }
 
-    public byte[] Data { get; }
-
-    /// <summary>Key bytes [0, 8) as a big-endian integer (zero-padded), so most comparisons never touch the arena.</summary>
-    public ulong Prefix0 { get; }
-
-    /// <summary>Key bytes [8, 16) as a big-endian integer (zero-padded).</summary>
-    public ulong Prefix1 { get; }
-
-    public int KeyOffset { get; }
-
-    public int KeyLength { get; }
-
-    public int ValueLength { get; }
+    /// <summary>Arena bytes a node of this shape occupies (before alignment).</summary>
+    public static int SizeOf(int height, int keyLength, int valueLength) => HeaderBytes + (height * 8) + keyLength + valueLength;
 
     /// <summary>The Raft index that wrote this version.</summary>
-    public long Version { get; }
+    public long Version => Read<long>(0);
 
     /// <summary>Expiry on the logical clock; 0 = never.</summary>
-    public long ExpiresAtUnixMs { get; }
+    public long ExpiresAtUnixMs => Read<long>(8);
 
-    public bool Tombstone { get; }
+    /// <summary>Key bytes [0, 8) as a big-endian integer (zero-padded), so most comparisons never touch the key bytes.</summary>
+    public ulong Prefix0 => Read<ulong>(16);
 
-    public int Height => _upper is null ? 1 : _upper.Length + 1;
+    /// <summary>Key bytes [8, 16) as a big-endian integer (zero-padded).</summary>
+    public ulong Prefix1 => Read<ulong>(24);
 
-    public ReadOnlySpan<byte> KeySpan => new(Data, KeyOffset, KeyLength);
+    public int KeyLength => Read<int>(32);
 
-    public ReadOnlySpan<byte> ValueSpan => new(Data, KeyOffset + KeyLength, ValueLength);
+    public int ValueLength => Read<int>(36);
+
+    public int Height => _chunk[_offset + 40];
+
+    public bool Tombstone => (_chunk[_offset + 41] & 1) != 0;
+
+    public ReadOnlySpan<byte> KeySpan => new(_chunk, KeyOffset, KeyLength);
+
+    public ReadOnlySpan<byte> ValueSpan => new(_chunk, KeyOffset + KeyLength, ValueLength);
 
     /// <summary>The key as memory into the arena (no copy; valid as long as it is referenced).</summary>
-    public ReadOnlyMemory<byte> Key => new(Data, KeyOffset, KeyLength);
+    public ReadOnlyMemory<byte> Key => new(_chunk, KeyOffset, KeyLength);
 
     /// <summary>The value as memory into the arena (no copy; valid as long as it is referenced).</summary>
-    public ReadOnlyMemory<byte> Value => new(Data, KeyOffset + KeyLength, ValueLength);
+    public ReadOnlyMemory<byte> Value => new(_chunk, KeyOffset + KeyLength, ValueLength);
+
+    private int KeyOffset => _offset + HeaderBytes + (Height * 8);
+
+    /// <summary>Writes a node (links cleared) at <paramref name="offset"/>, which must have
+    /// <see cref="SizeOf"/> bytes. Writer thread only, before publication.</summary>
+    public static MemtableNode Write(byte[] chunk, int offset, ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, long version, long expiresAtUnixMs, bool tombstone, int height)
+    {
+        var span = chunk.AsSpan(offset, SizeOf(height, key.Length, value.Length));
+        MemoryMarshal.Write(span, version);
+        MemoryMarshal.Write(span[8..], expiresAtUnixMs);
+        MemoryMarshal.Write(span[16..], KeyPrefix.Read(key, 0));
+        MemoryMarshal.Write(span[24..], KeyPrefix.Read(key, 8));
+        MemoryMarshal.Write(span[32..], key.Length);
+        MemoryMarshal.Write(span[36..], value.Length);
+        span[40] = (byte)height;
+        span[41] = tombstone ? (byte)1 : (byte)0;
+        span[42..(HeaderBytes + (height * 8))].Clear();
+        var data = span[(HeaderBytes + (height * 8))..];
+        key.CopyTo(data);
+        value.CopyTo(data[key.Length..]);
+        return new MemtableNode(chunk, offset);
+    }
 
     /// <summary>Orders this node's key against <paramref name="key"/> (whose prefixes the caller computed once).</summary>
     public int CompareKey(ReadOnlySpan<byte> key, ulong prefix0, ulong prefix1)
     {
-        if (Prefix0 != prefix0)
+        var own0 = Prefix0;
+        if (own0 != prefix0)
         {
-            return Prefix0 < prefix0 ? -1 : 1;
+            return own0 < prefix0 ? -1 : 1;
         }
 
-        if (Prefix1 != prefix1)
+        var own1 = Prefix1;
+        if (own1 != prefix1)
         {
-            return Prefix1 < prefix1 ? -1 : 1;
+            return own1 < prefix1 ? -1 : 1;
         }
 
         // The first 16 bytes agree (zero-padded): if either key ends within them, the shorter one
         // is a prefix of the other and sorts first; otherwise the tails decide.
-        if (KeyLength <= KeyPrefix.Bytes || key.Length <= KeyPrefix.Bytes)
+        var length = KeyLength;
+        if (length <= KeyPrefix.Bytes || key.Length <= KeyPrefix.Bytes)
         {
-            return KeyLength.CompareTo(key.Length);
+            return length.CompareTo(key.Length);
         }
 
-        return new ReadOnlySpan<byte>(Data, KeyOffset + KeyPrefix.Bytes, KeyLength - KeyPrefix.Bytes).SequenceCompareTo(key[KeyPrefix.Bytes..]);
+        return new ReadOnlySpan<byte>(_chunk, KeyOffset + KeyPrefix.Bytes, length - KeyPrefix.Bytes).SequenceCompareTo(key[KeyPrefix.Bytes..]);
     }
 
     /// <summary>Whether this node's key equals <paramref name="other"/>'s.</summary>
@@ -96,25 +121,24 @@ internal sealed class MemtableNode
            && (KeyLength <= KeyPrefix.Bytes || KeySpan.SequenceEqual(other.KeySpan));
 
     /// <summary>Live (not a tombstone, not expired) at <paramref name="nowUnixMs"/>.</summary>
-    public bool IsLiveAt(long nowUnixMs) => !Tombstone && (ExpiresAtUnixMs == 0 || ExpiresAtUnixMs > nowUnixMs);
+    public bool IsLiveAt(long nowUnixMs)
+    {
+        var expires = ExpiresAtUnixMs;
+        return !Tombstone && (expires == 0 || expires > nowUnixMs);
+    }
 
     /// <summary>A standalone copy (for consumers that keep <see cref="InternalEntry"/>s).</summary>
     public InternalEntry ToInternalEntry() => new(KeySpan.ToArray(), ValueSpan.ToArray(), Version, ExpiresAtUnixMs, Tombstone);
 
-    /// <summary>Acquire-read of the link at <paramref name="level"/> (any thread).</summary>
-    public MemtableNode? Next(int level)
-        => level == 0 ? Volatile.Read(ref _next0) : Volatile.Read(ref _upper![level - 1]);
+    /// <summary>Acquire-read of the link at <paramref name="level"/> (any thread): a node reference, 0 = none.</summary>
+    public long Next(int level) => Volatile.Read(ref Link(level));
 
     /// <summary>Release-write of the link at <paramref name="level"/> (writer thread only).</summary>
-    public void SetNext(int level, MemtableNode? node)
-    {
-        if (level == 0)
-        {
-            Volatile.Write(ref _next0, node);
-        }
-        else
-        {
-            Volatile.Write(ref _upper![level - 1], node);
-        }
-    }
+    public void SetNext(int level, long node) => Volatile.Write(ref Link(level), node);
+
+    private ref long Link(int level) => ref MemoryMarshal.Cast<byte, long>(_chunk.AsSpan(_offset + HeaderBytes + (level * 8), 8))[0];
+
+    private T Read<T>(int at)
+        where T : unmanaged
+        => MemoryMarshal.Read<T>(_chunk.AsSpan(_offset + at));
 }
