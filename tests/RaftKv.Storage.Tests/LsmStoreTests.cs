@@ -62,6 +62,24 @@ public sealed class LsmStoreTests
     }
 
     [Fact]
+    public async Task StatsReportPendingCompactionUntilTheTreeIsSettled()
+    {
+        using var tmp = new TempDir();
+        await using var store = await LsmStore.OpenAsync(Options(tmp.Path) with { L0CompactionTrigger = 2 });
+        Assert.False(store.GetStats().CompactionPending);
+        store.Apply(1, [WriteOp.Put(B("a"), B("1"))]);
+        await store.FlushAsync();
+        Assert.False(store.GetStats().CompactionPending); // one L0 table: below the trigger
+        store.Apply(2, [WriteOp.Put(B("b"), B("2"))]);
+        await store.FlushAsync();
+        Assert.True(store.GetStats().CompactionPending); // two L0 tables: L0→L1 is due
+        await store.CompactAsync(0);
+        var stats = store.GetStats();
+        Assert.False(stats.CompactionPending);
+        Assert.Equal(0, stats.TablesPerLevel[0]);
+    }
+
+    [Fact]
     public async Task ScanHonoursRangeLimitAndShadowing()
     {
         using var tmp = new TempDir();
