@@ -102,8 +102,19 @@ public sealed partial class LsmStore
         long id = 0;
         try
         {
-            while (await merged.MoveNextAsync(cancellationToken).ConfigureAwait(false))
+            while (true)
             {
+                // Synchronous while the inputs are local or cached: no async call per entry.
+                if (!merged.TryMoveNext(out var more))
+                {
+                    more = await merged.MoveNextAsync(cancellationToken).ConfigureAwait(false);
+                }
+
+                if (!more)
+                {
+                    break;
+                }
+
                 var tombstone = merged.Tombstone;
                 var expires = merged.ExpiresAtUnixMs;
                 var expired = !tombstone && expires != 0 && expires <= nowUnixMs;

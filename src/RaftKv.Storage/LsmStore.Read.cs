@@ -166,8 +166,18 @@ public sealed partial class LsmStore
 
         var merged = new MergingCursor(sources);
         var count = 0;
-        while (await merged.MoveNextAsync(cancellationToken).ConfigureAwait(false))
+        while (true)
         {
+            if (!merged.TryMoveNext(out var more))
+            {
+                more = await merged.MoveNextAsync(cancellationToken).ConfigureAwait(false);
+            }
+
+            if (!more)
+            {
+                yield break;
+            }
+
             if (e.Length > 0 && KeyComparer.Compare(merged.Key, e) >= 0)
             {
                 yield break;

@@ -20,6 +20,7 @@ internal sealed class TableCursor : EntryCursor
     private DataBlock? _block;
     private int _pos;
     private bool _seeking;
+    private bool _blockPending;
     private byte[] _key = new byte[64];
     private int _keyLength;
     private int _valueOffset;
@@ -47,7 +48,36 @@ internal sealed class TableCursor : EntryCursor
     public override Tier Tier => _tables[_table].IsRemote ? Tier.Object : Tier.Disk;
 
     public override ValueTask<bool> MoveNextAsync(CancellationToken cancellationToken)
-        => TryMoveInBlock() ? new(true) : MoveAcrossBlocksAsync(cancellationToken);
+        => TryMoveNext(out var moved) ? new(moved) : LoadAndMoveAsync(cancellationToken);
+
+    /// <summary>Moves without waiting while the blocks are cached or local; stops (returning
+    /// false) positioned at a block that must come from object storage.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot loop: skip tier-0 code
+    public override bool TryMoveNext(out bool moved)
+    {
+        while (true)
+        {
+            if (TryMoveInBlock())
+            {
+                moved = true;
+                return true;
+            }
+
+            if (!_blockPending && !NextBlock())
+            {
+                moved = false;
+                return true;
+            }
+
+            if (_tables[_table].TryLoadBlockNow(_blockIndex) is not { } block)
+            {
+                moved = false;
+                return false; // _blockPending: LoadAndMoveAsync fetches it
+            }
+
+            Enter(block);
+        }
+    }
 
     /// <summary>Advances within the current block, skipping keys &lt; start while seeking.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot loop: skip tier-0 code
@@ -73,37 +103,46 @@ internal sealed class TableCursor : EntryCursor
         return false;
     }
 
-    private async ValueTask<bool> MoveAcrossBlocksAsync(CancellationToken cancellationToken)
+    private async ValueTask<bool> LoadAndMoveAsync(CancellationToken cancellationToken)
     {
         while (true)
         {
-            if (_table >= _tables.Count)
+            Enter(await _tables[_table].LoadBlockAsync(_blockIndex, cancellationToken).ConfigureAwait(false));
+            if (TryMoveNext(out var moved))
             {
-                return false;
-            }
-
-            if (_block is not null)
-            {
-                _blockIndex++;
-            }
-
-            if (_table < 0 || _blockIndex >= _tables[_table].BlockCount)
-            {
-                if (!NextTable())
-                {
-                    return false;
-                }
-            }
-
-            var table = _tables[_table];
-            _block = table.TryLoadBlockNow(_blockIndex) ?? await table.LoadBlockAsync(_blockIndex, cancellationToken).ConfigureAwait(false);
-            _pos = _seeking ? _block.SeekRestart(_start) : 0;
-            _keyLength = 0;
-            if (TryMoveInBlock())
-            {
-                return true;
+                return moved;
             }
         }
+    }
+
+    /// <summary>Positions at the next block (<c>_blockPending</c>), across tables; false at the end.</summary>
+    private bool NextBlock()
+    {
+        if (_table >= _tables.Count)
+        {
+            return false;
+        }
+
+        if (_block is not null)
+        {
+            _blockIndex++;
+        }
+
+        if ((_table < 0 || _blockIndex >= _tables[_table].BlockCount) && !NextTable())
+        {
+            return false;
+        }
+
+        _blockPending = true;
+        return true;
+    }
+
+    private void Enter(DataBlock block)
+    {
+        _block = block;
+        _blockPending = false;
+        _pos = _seeking ? block.SeekRestart(_start) : 0;
+        _keyLength = 0;
     }
 
     /// <summary>Moves to the next table that has keys ≥ start, positioned at its first candidate block.</summary>
