@@ -215,7 +215,7 @@ public sealed class TableReader
 
         var read = source.ReadAsync(h.Offset, h.Length, CancellationToken.None);
         var raw = read.IsCompletedSuccessfully ? read.Result : read.AsTask().GetAwaiter().GetResult();
-        var block = new DataBlock(BlockCodec.Decode(raw, _path, h.Offset), _path);
+        var block = BlockCodec.DecodeDataBlock(raw, _path, h.Offset);
         _cache.Add(Id, h.Offset, block);
         return block;
     }
@@ -273,7 +273,7 @@ public sealed class TableReader
         }
 
         var raw = await _source.ReadAsync(h.Offset, h.Length, cancellationToken).ConfigureAwait(false);
-        var block = new DataBlock(BlockCodec.Decode(raw, _path, h.Offset), _path);
+        var block = BlockCodec.DecodeDataBlock(raw, _path, h.Offset);
         _cache.Add(Id, h.Offset, block);
         return block;
     }
