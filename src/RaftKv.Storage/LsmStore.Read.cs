@@ -38,6 +38,7 @@ public sealed partial class LsmStore
     /// <summary>Point lookup. Lock-free and allocation-free when the key is in a memtable or a
     /// cached/local block: the result's value is memory owned by the engine (arena or cached block,
     /// immutable) and, for table hits, its key is the caller's <paramref name="key"/> memory.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot path: skip tier-0 code
     public ValueTask<KvEntry?> GetAsync(ReadOnlyMemory<byte> key, long nowUnixMs, CancellationToken cancellationToken = default)
     {
         Interlocked.Increment(ref _counters.Gets);
@@ -47,7 +48,7 @@ public sealed partial class LsmStore
         {
             var k = key.Span;
             var memtables = state.Memtables;
-            for (var i = 0; i < memtables.Count; i++)
+            for (var i = 0; i < memtables.Length; i++)
             {
                 if (memtables[i].Get(k, index) is { } node)
                 {
@@ -57,11 +58,11 @@ public sealed partial class LsmStore
             }
 
             var hash = BloomFilter.Hash(k);
-            var levels = state.Tables.Levels;
+            var levels = state.Tables.LevelArrays;
             for (var level = 0; level < levels.Length; level++)
             {
                 var tables = levels[level];
-                for (var t = 0; t < tables.Count; t++)
+                for (var t = 0; t < tables.Length; t++)
                 {
                     var table = tables[t];
                     if (!table.MayContain(k, hash))

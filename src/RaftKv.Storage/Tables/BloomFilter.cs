@@ -1,4 +1,5 @@
 using System.IO.Hashing;
+using System.Runtime.CompilerServices;
 
 namespace RaftKv.Storage.Tables;
 
@@ -41,6 +42,7 @@ public sealed class BloomFilter
         return result;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot path: skip tier-0 code
     public bool MayContain(ulong hash)
     {
         var nbits = (uint)(_bits.Length * 8);

@@ -120,6 +120,7 @@ public sealed class DataBlock
 
     /// <summary>Offset of the last restart point whose key is ≤ <paramref name="key"/> (or the first
     /// one): scanning from there reaches every entry ≥ key.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot path: skip tier-0 code
     internal int SeekRestart(ReadOnlySpan<byte> key)
     {
         int lo = 0, hi = _restartCount - 1;

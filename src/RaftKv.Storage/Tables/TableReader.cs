@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using RaftKv.Storage.IO;
+using System.Runtime.CompilerServices;
 
 namespace RaftKv.Storage.Tables;
 
@@ -149,6 +150,7 @@ public sealed class TableReader
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot path: skip tier-0 code
     public bool MayContain(ReadOnlySpan<byte> key, ulong hash)
         => KeyComparer.Compare(key, Meta.MinKey) >= 0 && KeyComparer.Compare(key, Meta.MaxKey) <= 0 && _bloom.MayContain(hash);
 
@@ -160,6 +162,7 @@ public sealed class TableReader
     /// <summary>Synchronous, allocation-free point lookup (tombstones included) for blocks that are
     /// cached or local; <see cref="BlockLookup.NeedsIo"/> means the block must come from object
     /// storage (use <see cref="GetAsync"/>). Call <see cref="MayContain"/> first.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot path: skip tier-0 code
     public BlockLookup TryGet(ReadOnlySpan<byte> key, out BlockEntry entry)
     {
         entry = default;
@@ -199,6 +202,7 @@ public sealed class TableReader
 
     /// <summary>Block <paramref name="i"/> if it can be had without waiting: cached, or read
     /// synchronously from a local file. Null when it must come from object storage.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot path: skip tier-0 code
     internal DataBlock? TryLoadBlockNow(int i)
     {
         var h = _index[i];
@@ -245,6 +249,7 @@ public sealed class TableReader
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot path: skip tier-0 code
     private int FindBlock(ReadOnlySpan<byte> key)
     {
         int lo = 0, hi = _index.Length;
