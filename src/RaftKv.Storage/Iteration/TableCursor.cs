@@ -8,7 +8,9 @@ namespace RaftKv.Storage.Iteration;
 /// are read one after the other, so they must not overlap and must be sorted by key (one level
 /// below L0). Blocks come from the block cache or are read synchronously from local files; only
 /// object-tier blocks are awaited. Keys are rebuilt in one reused buffer; values are slices of the
-/// cached block payloads.
+/// cached block payloads. Without <c>fillCache</c> (one-pass readers such as compaction) blocks
+/// missing from the cache are read into one reused buffer instead of being cached, and a value is
+/// only valid until the cursor moves on (the caller must copy it first).
 /// </summary>
 /// <remarks>The caller keeps the tables referenced while the cursor is in use. One reader.</remarks>
 internal sealed class TableCursor : EntryCursor
@@ -21,6 +23,7 @@ internal sealed class TableCursor : EntryCursor
     private int _pos;
     private bool _seeking;
     private bool _blockPending;
+    private byte[]? _scratch; // one-pass mode: blocks missing from the cache are read here, not cached
     private byte[] _key = new byte[64];
     private int _keyLength;
     private int _valueOffset;
@@ -29,10 +32,11 @@ internal sealed class TableCursor : EntryCursor
     private long _expires;
     private bool _tombstone;
 
-    public TableCursor(IReadOnlyList<TableReader> tables, byte[] start)
+    public TableCursor(IReadOnlyList<TableReader> tables, byte[] start, bool fillCache = true)
     {
         _tables = tables;
         _start = start;
+        _scratch = fillCache ? null : new byte[16 << 10];
     }
 
     public override ReadOnlySpan<byte> Key => _key.AsSpan(0, _keyLength);
@@ -69,7 +73,8 @@ internal sealed class TableCursor : EntryCursor
                 return true;
             }
 
-            if (_tables[_table].TryLoadBlockNow(_blockIndex) is not { } block)
+            var table = _tables[_table];
+            if ((_scratch is null ? table.TryLoadBlockNow(_blockIndex) : table.TryLoadBlockUncached(_blockIndex, ref _scratch)) is not { } block)
             {
                 moved = false;
                 return false; // _blockPending: LoadAndMoveAsync fetches it

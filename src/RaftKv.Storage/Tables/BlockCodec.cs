@@ -38,11 +38,16 @@ public static class BlockCodec
 
     /// <summary>Verifies the trailer of a data block read into <paramref name="block"/> (which the
     /// caller hands over) and returns it decoded: an uncompressed payload is used in place.</summary>
-    public static DataBlock DecodeDataBlock(byte[] block, string path, long offset)
+    public static DataBlock DecodeDataBlock(byte[] block, string path, long offset) => DecodeDataBlock(block, block.Length, path, offset);
+
+    /// <summary>As <see cref="DecodeDataBlock(byte[], string, long)"/> for a block in the first
+    /// <paramref name="length"/> bytes of <paramref name="buffer"/>.</summary>
+    public static DataBlock DecodeDataBlock(byte[] buffer, int length, string path, long offset)
     {
+        var block = buffer.AsSpan(0, length);
         Verify(block, path, offset);
         return block[^TrailerSize] == 0
-            ? new DataBlock(block, block.Length - TrailerSize, path)
+            ? new DataBlock(buffer, length - TrailerSize, path)
             : new DataBlock(DecodeVerified(block, path, offset), path);
     }
 
