@@ -169,24 +169,23 @@ public sealed partial class LsmStore
         var count = 0;
         while (true)
         {
-            if (!merged.TryMoveNext(out var more))
+            var live = NextLive(merged, e, nowUnixMs);
+            if (live is null)
             {
-                more = await merged.MoveNextAsync(cancellationToken).ConfigureAwait(false);
-            }
+                // A block must come from object storage: one awaited move, then the same checks.
+                if (!await merged.MoveNextAsync(cancellationToken).ConfigureAwait(false) || IsPastEnd(merged, e))
+                {
+                    yield break;
+                }
 
-            if (!more)
+                if (IsDeadAt(merged, nowUnixMs))
+                {
+                    continue;
+                }
+            }
+            else if (live == false)
             {
                 yield break;
-            }
-
-            if (e.Length > 0 && KeyComparer.Compare(merged.Key, e) >= 0)
-            {
-                yield break;
-            }
-
-            if (merged.Tombstone || (merged.ExpiresAtUnixMs != 0 && merged.ExpiresAtUnixMs <= nowUnixMs))
-            {
-                continue;
             }
 
             // The key buffer is reused by the cursor: copy it. The value is immutable engine memory.
@@ -197,6 +196,34 @@ public sealed partial class LsmStore
             }
         }
     }
+
+    /// <summary>Moves <paramref name="merged"/> synchronously to the next live entry before
+    /// <paramref name="end"/>: true when it is there, false at the end of the range, null when a
+    /// move needs awaited I/O (nothing skipped past; call <see cref="EntryCursor.MoveNextAsync"/>).
+    /// Keeps the per-entry work of scans out of the async iterator.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot loop: skip tier-0 code
+    private static bool? NextLive(MergingCursor merged, byte[] end, long nowUnixMs)
+    {
+        while (merged.TryMoveNext(out var moved))
+        {
+            if (!moved || IsPastEnd(merged, end))
+            {
+                return false;
+            }
+
+            if (!IsDeadAt(merged, nowUnixMs))
+            {
+                return true;
+            }
+        }
+
+        return null;
+    }
+
+    private static bool IsPastEnd(MergingCursor merged, byte[] end) => end.Length > 0 && KeyComparer.Compare(merged.Key, end) >= 0;
+
+    private static bool IsDeadAt(MergingCursor merged, long nowUnixMs)
+        => merged.Tombstone || (merged.ExpiresAtUnixMs != 0 && merged.ExpiresAtUnixMs <= nowUnixMs);
 
     private static KvEntry? Live(InternalEntry e, Tier tier, long now)
         => e.IsLiveAt(now) ? new KvEntry(e.Key, e.Value, e.Version, e.ExpiresAtUnixMs, tier) : null;
