@@ -46,8 +46,7 @@ internal sealed partial class Memtable
     public Memtable(long id)
     {
         Id = id;
-        _head = _arena.Allocate(MemtableNode.SizeOf(MaxHeight, 0, 0), out var chunk, out var offset);
-        MemtableNode.Write(chunk, offset, [], [], long.MaxValue, 0, tombstone: false, MaxHeight);
+        _head = MemtableNode.Create(_arena, [], [], long.MaxValue, 0, tombstone: false, MaxHeight);
     }
 
     /// <summary>Monotonic id; newer memtables have larger ids.</summary>
@@ -116,8 +115,8 @@ internal sealed partial class Memtable
             Volatile.Write(ref _height, height);
         }
 
-        var reference = _arena.Allocate(MemtableNode.SizeOf(height, key.Length, value.Length), out var chunk, out var offset);
-        var node = MemtableNode.Write(chunk, offset, key, value, version, expiresAtUnixMs, tombstone, height);
+        var reference = MemtableNode.Create(_arena, key, value, version, expiresAtUnixMs, tombstone, height);
+        var node = Node(reference);
 
         // Initialize the node's own links first, then publish bottom-up (release writes).
         for (var level = 0; level < height; level++)

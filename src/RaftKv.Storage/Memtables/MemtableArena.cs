@@ -1,17 +1,18 @@
 namespace RaftKv.Storage.Memtables;
 
 /// <summary>
-/// Append-only storage for one <see cref="Memtable"/>: every skiplist node (header, links, key and
-/// value; see <see cref="MemtableNode"/>) is written into large shared chunks, so a memtable of a
-/// million entries is a few hundred GC arrays without references instead of a million objects
-/// (garbage collections neither mark nor move the entries).
+/// Append-only storage for one <see cref="Memtable"/>: every skiplist node (a header with its links,
+/// and its key and value bytes; see <see cref="MemtableNode"/>) is written into large shared chunks,
+/// so a memtable of a million entries is a few hundred GC arrays without references instead of a
+/// million objects (garbage collections neither mark nor move the entries). Headers and data are
+/// allocated from separate chunks.
 /// </summary>
 /// <remarks>
-/// <para>Nodes are addressed by a <c>long</c> reference: <c>(chunk index + 1) &lt;&lt; 32 | offset</c>,
-/// so 0 means "no node". Offsets are 8-byte aligned (links are read and written atomically).</para>
-/// <para>Concurrency: only the memtable's single writer calls <see cref="Allocate"/> and writes the
-/// returned range, before publishing the node that points at it (the skiplist's volatile link is the
-/// release that makes the bytes visible). The chunk table is replaced (copied, then published with
+/// <para>Headers and data are addressed by a <c>long</c> reference: <c>(chunk index + 1) &lt;&lt; 32 |
+/// offset</c>, so 0 means "none". Offsets are 8-byte aligned (links are read and written atomically).</para>
+/// <para>Concurrency: only the memtable's single writer calls <see cref="AllocateNode"/> and
+/// <see cref="AllocateData"/> and writes the returned ranges, before publishing the node that points
+/// at them (the skiplist's volatile link is the release that makes the bytes visible). The chunk table is replaced (copied, then published with
 /// <see cref="Volatile.Write{T}(ref T, T)"/>) before any node in a new chunk is linked, so a reader
 /// that reached a reference can resolve it with <see cref="Resolve"/>. A range is never written
 /// again once its node is published, except the node's own links (see <see cref="MemtableNode"/>).</para>
@@ -31,52 +32,63 @@ internal sealed class MemtableArena
 
     private byte[]?[] _chunks = new byte[]?[16];
     private int _chunkCount;
-    private int _current = -1;
-    private int _used;
-    private int _nextChunkBytes = MinChunkBytes;
+    private BumpPointer _nodes = new();
+    private BumpPointer _data = new();
     private long _allocatedBytes;
 
     /// <summary>Bytes of chunks allocated so far (writer thread only).</summary>
     public long AllocatedBytes => _allocatedBytes;
 
-    /// <summary>Reserves <paramref name="length"/> contiguous bytes at an 8-byte aligned offset and
-    /// returns the node reference of its start. The bytes are uninitialized. Writer thread only.</summary>
-    public long Allocate(int length, out byte[] chunk, out int offset)
+    /// <summary>Reserves <paramref name="length"/> contiguous bytes for a node header (and its
+    /// links) at an 8-byte aligned offset and returns the reference of its start. Headers get
+    /// chunks of their own, so a skiplist search walks densely packed headers instead of striding
+    /// over values. The bytes are uninitialized. Writer thread only.</summary>
+    public long AllocateNode(int length, out byte[] chunk, out int offset) => Allocate(ref _nodes, length, out chunk, out offset);
+
+    /// <summary>Reserves <paramref name="length"/> contiguous bytes for key and value bytes (8-byte
+    /// aligned; a dedicated chunk above <see cref="DedicatedThreshold"/>). Writer thread only.</summary>
+    public long AllocateData(int length, out byte[] chunk, out int offset)
     {
         if (length > DedicatedThreshold)
         {
             chunk = AddChunk(length);
             offset = 0;
-            var dedicated = _chunkCount - 1;
-            return Reference(dedicated, 0);
+            return Reference(_chunkCount - 1, 0);
         }
 
-        if (_current < 0 || _chunks[_current]!.Length - _used < length)
+        return Allocate(ref _data, length, out chunk, out offset);
+    }
+
+    /// <summary>The node at <paramref name="reference"/> (non-zero, from a published link or
+    /// <see cref="AllocateNode"/>). Any thread.</summary>
+    public MemtableNode Resolve(long reference) => new(this, Chunk(reference), (int)reference);
+
+    /// <summary>The chunk holding <paramref name="reference"/> (its offset is <c>(int)reference</c>). Any thread.</summary>
+    public byte[] Chunk(long reference) => Volatile.Read(ref _chunks)[(int)(reference >> 32) - 1]!;
+
+    private static long Reference(int chunk, int offset) => ((long)(chunk + 1) << 32) | (uint)offset;
+
+    private long Allocate(ref BumpPointer stream, int length, out byte[] chunk, out int offset)
+    {
+        if (stream.Current < 0 || _chunks[stream.Current]!.Length - stream.Used < length)
         {
-            var size = _nextChunkBytes;
+            var size = stream.NextChunkBytes;
             while (size < length)
             {
                 size *= 2;
             }
 
             AddChunk(size);
-            _current = _chunkCount - 1;
-            _used = 0;
-            _nextChunkBytes = Math.Min(size * 2, MaxChunkBytes);
+            stream.Current = _chunkCount - 1;
+            stream.Used = 0;
+            stream.NextChunkBytes = Math.Min(size * 2, MaxChunkBytes);
         }
 
-        chunk = _chunks[_current]!;
-        offset = _used;
-        _used = (_used + length + 7) & ~7;
-        return Reference(_current, offset);
+        chunk = _chunks[stream.Current]!;
+        offset = stream.Used;
+        stream.Used = (stream.Used + length + 7) & ~7;
+        return Reference(stream.Current, offset);
     }
-
-    /// <summary>The node at <paramref name="reference"/> (non-zero, from a published link or
-    /// <see cref="Allocate"/>). Any thread.</summary>
-    public MemtableNode Resolve(long reference)
-        => new(Volatile.Read(ref _chunks)[(int)(reference >> 32) - 1]!, (int)reference);
-
-    private static long Reference(int chunk, int offset) => ((long)(chunk + 1) << 32) | (uint)offset;
 
     private byte[] AddChunk(int size)
     {
@@ -96,5 +108,13 @@ internal sealed class MemtableArena
         _chunkCount++;
         _allocatedBytes += size;
         return chunk;
+    }
+
+    /// <summary>Where the next allocation of one kind (headers or data) goes.</summary>
+    private struct BumpPointer()
+    {
+        public int Current = -1;
+        public int Used;
+        public int NextChunkBytes = MinChunkBytes;
     }
 }

@@ -3,16 +3,19 @@ using System.Runtime.InteropServices;
 namespace RaftKv.Storage.Memtables;
 
 /// <summary>
-/// One version of one key in a <see cref="Memtable"/> skiplist: a view of the node's bytes in the
+/// One version of one key in a <see cref="Memtable"/> skiplist: a view of the node's header in the
 /// memtable's <see cref="MemtableArena"/>, doubling as the zero-copy result of memtable reads.
 /// </summary>
 /// <remarks>
-/// <para>Layout at <c>offset</c> (8-byte aligned; integers in native byte order, this is memory only):</para>
+/// <para>Header layout at <c>offset</c> (8-byte aligned; integers in native byte order, this is
+/// memory only):</para>
 /// <code>
 ///  0 version:i64   8 expiresAt:i64   16 prefix0:u64   24 prefix1:u64
 /// 32 keyLength:i32 36 valueLength:i32 40 height:u8 41 flags:u8 (bit0 tombstone) 42 unused[6]
-/// 48 next:i64[height]   then key[keyLength] value[valueLength]
+/// 48 data:i64 (arena reference of key[keyLength] value[valueLength])   56 next:i64[height]
 /// </code>
+/// <para>Keys and values live apart from the headers, so a search compares the inline key
+/// prefixes of densely packed headers and touches key bytes only when 16-byte prefixes tie.</para>
 /// <para>Concurrency: everything but the <c>next</c> links is written once, before the node is
 /// published. Links hold node references (<see cref="MemtableArena"/>; 0 = none) and are written
 /// by the single writer with <see cref="Volatile.Write(ref long, long)"/> (release) after the node's
@@ -23,19 +26,21 @@ namespace RaftKv.Storage.Memtables;
 internal readonly struct MemtableNode
 {
     /// <summary>Bytes before the links.</summary>
-    public const int HeaderBytes = 48;
+    public const int HeaderBytes = 56;
 
+    private readonly MemtableArena _arena;
     private readonly byte[] _chunk;
     private readonly int _offset;
 
-    public MemtableNode(byte[] chunk, int offset)
+    public MemtableNode(MemtableArena arena, byte[] chunk, int offset)
     {
+        _arena = arena;
         _chunk = chunk;
         _offset = offset;
     }
 
-    /// <summary>Arena bytes a node of this shape occupies (before alignment).</summary>
-    public static int SizeOf(int height, int keyLength, int valueLength) => HeaderBytes + (height * 8) + keyLength + valueLength;
+    /// <summary>Header bytes (with links) of a node of this height (before alignment).</summary>
+    public static int SizeOf(int height) => HeaderBytes + (height * 8);
 
     /// <summary>The Raft index that wrote this version.</summary>
     public long Version => Read<long>(0);
@@ -57,23 +62,29 @@ internal readonly struct MemtableNode
 
     public bool Tombstone => (_chunk[_offset + 41] & 1) != 0;
 
-    public ReadOnlySpan<byte> KeySpan => new(_chunk, KeyOffset, KeyLength);
+    public ReadOnlySpan<byte> KeySpan => new(DataChunk, DataOffset, KeyLength);
 
-    public ReadOnlySpan<byte> ValueSpan => new(_chunk, KeyOffset + KeyLength, ValueLength);
+    public ReadOnlySpan<byte> ValueSpan => new(DataChunk, DataOffset + KeyLength, ValueLength);
 
     /// <summary>The key as memory into the arena (no copy; valid as long as it is referenced).</summary>
-    public ReadOnlyMemory<byte> Key => new(_chunk, KeyOffset, KeyLength);
+    public ReadOnlyMemory<byte> Key => new(DataChunk, DataOffset, KeyLength);
 
     /// <summary>The value as memory into the arena (no copy; valid as long as it is referenced).</summary>
-    public ReadOnlyMemory<byte> Value => new(_chunk, KeyOffset + KeyLength, ValueLength);
+    public ReadOnlyMemory<byte> Value => new(DataChunk, DataOffset + KeyLength, ValueLength);
 
-    private int KeyOffset => _offset + HeaderBytes + (Height * 8);
+    private byte[] DataChunk => _arena.Chunk(Read<long>(48));
 
-    /// <summary>Writes a node (links cleared) at <paramref name="offset"/>, which must have
-    /// <see cref="SizeOf"/> bytes. Writer thread only, before publication.</summary>
-    public static MemtableNode Write(byte[] chunk, int offset, ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, long version, long expiresAtUnixMs, bool tombstone, int height)
+    private int DataOffset => (int)Read<long>(48);
+
+    /// <summary>Allocates and writes a node (links cleared) in <paramref name="arena"/> and returns
+    /// its reference. Writer thread only, before publication.</summary>
+    public static long Create(MemtableArena arena, ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, long version, long expiresAtUnixMs, bool tombstone, int height)
     {
-        var span = chunk.AsSpan(offset, SizeOf(height, key.Length, value.Length));
+        var data = arena.AllocateData(key.Length + value.Length, out var dataChunk, out var dataOffset);
+        key.CopyTo(dataChunk.AsSpan(dataOffset));
+        value.CopyTo(dataChunk.AsSpan(dataOffset + key.Length));
+        var reference = arena.AllocateNode(SizeOf(height), out var chunk, out var offset);
+        var span = chunk.AsSpan(offset, SizeOf(height));
         MemoryMarshal.Write(span, version);
         MemoryMarshal.Write(span[8..], expiresAtUnixMs);
         MemoryMarshal.Write(span[16..], KeyPrefix.Read(key, 0));
@@ -82,11 +93,10 @@ internal readonly struct MemtableNode
         MemoryMarshal.Write(span[36..], value.Length);
         span[40] = (byte)height;
         span[41] = tombstone ? (byte)1 : (byte)0;
-        span[42..(HeaderBytes + (height * 8))].Clear();
-        var data = span[(HeaderBytes + (height * 8))..];
-        key.CopyTo(data);
-        value.CopyTo(data[key.Length..]);
-        return new MemtableNode(chunk, offset);
+        span[42..48].Clear();
+        MemoryMarshal.Write(span[48..], data);
+        span[HeaderBytes..].Clear(); // links
+        return reference;
     }
 
     /// <summary>Orders this node's key against <paramref name="key"/> (whose prefixes the caller computed once).</summary>
@@ -112,7 +122,7 @@ internal readonly struct MemtableNode
             return length.CompareTo(key.Length);
         }
 
-        return new ReadOnlySpan<byte>(_chunk, KeyOffset + KeyPrefix.Bytes, length - KeyPrefix.Bytes).SequenceCompareTo(key[KeyPrefix.Bytes..]);
+        return new ReadOnlySpan<byte>(DataChunk, DataOffset + KeyPrefix.Bytes, length - KeyPrefix.Bytes).SequenceCompareTo(key[KeyPrefix.Bytes..]);
     }
 
     /// <summary>Whether this node's key equals <paramref name="other"/>'s.</summary>

@@ -29,12 +29,15 @@ public sealed class MemtableArenaTests
             rng.NextBytes(value);
             var height = rng.Next(1, 13);
             var tombstone = rng.Next(5) == 0;
-            var reference = arena.Allocate(MemtableNode.SizeOf(height, key.Length, value.Length), out var chunk, out var offset);
+            var reference = MemtableNode.Create(arena, key, value, i + 1, i * 3, tombstone, height);
             Assert.NotEqual(0, reference);
-            Assert.Equal(0, offset % 8);
+            Assert.Equal(0, (int)reference % 8);
             Assert.True(references.Add(reference), "two allocations share a reference");
-            var node = MemtableNode.Write(chunk, offset, key, value, i + 1, i * 3, tombstone, height);
+            var node = arena.Resolve(reference);
             node.SetNext(height - 1, reference); // links are independent of the key/value bytes
+            var data = arena.AllocateData(rng.Next(1, 64), out _, out var dataOffset);
+            Assert.Equal(0, dataOffset % 8);
+            Assert.True(references.Add(data), "a data range shares a reference with a node");
             written.Add((reference, key, value, i + 1, tombstone, height));
         }
 
@@ -73,10 +76,5 @@ public sealed class MemtableArenaTests
         }
     }
 
-    private static long Write(MemtableArena arena, byte[] key)
-    {
-        var reference = arena.Allocate(MemtableNode.SizeOf(1, key.Length, 0), out var chunk, out var offset);
-        MemtableNode.Write(chunk, offset, key, [], 1, 0, tombstone: false, 1);
-        return reference;
-    }
+    private static long Write(MemtableArena arena, byte[] key) => MemtableNode.Create(arena, key, [], 1, 0, tombstone: false, 1);
 }
