@@ -140,69 +140,44 @@ public sealed partial class LsmStore
         }
     }
 
-    public async IAsyncEnumerable<KvEntry> ScanAsync(ReadOnlyMemory<byte> start, ReadOnlyMemory<byte> end, int limit, long nowUnixMs, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    /// <summary>Live entries in [start, end) at the snapshot taken when enumeration starts (see
+    /// <see cref="ScanEnumerator"/>: synchronous per entry unless a block comes from object storage).</summary>
+    public IAsyncEnumerable<KvEntry> ScanAsync(ReadOnlyMemory<byte> start, ReadOnlyMemory<byte> end, int limit, long nowUnixMs, CancellationToken cancellationToken = default)
+        => new ScanResults(this, start.ToArray(), end.ToArray(), limit, nowUnixMs, cancellationToken);
+
+    /// <summary>The merge of every memtable and every table overlapping [<paramref name="start"/>,
+    /// <paramref name="end"/>) in <paramref name="view"/>, newest first, positioned before the first key ≥ start.</summary>
+    internal static MergingCursor OpenScan(ReadView view, byte[] start, byte[] end)
     {
-        var s = start.ToArray();
-        var e = end.ToArray();
-        using var view = AcquireView();
         var sources = new List<EntryCursor>();
         foreach (var mem in view.Memtables)
         {
-            sources.Add(new MemtableCursor(mem, s, e, view.SnapshotIndex));
+            sources.Add(new MemtableCursor(mem, start, end, view.SnapshotIndex));
         }
 
         var levels = view.Tables.Levels;
         for (var level = 0; level < levels.Length; level++)
         {
-            var overlapping = levels[level].Where(t => t.Overlaps(s, e)).ToList();
+            var overlapping = levels[level].Where(t => t.Overlaps(start, end)).ToList();
             if (level == 0)
             {
-                sources.AddRange(overlapping.Select(t => new TableCursor([t], s))); // L0 tables overlap: newest first
+                sources.AddRange(overlapping.Select(t => new TableCursor([t], start))); // L0 tables overlap: newest first
             }
             else if (overlapping.Count > 0)
             {
-                sources.Add(new TableCursor(overlapping, s)); // disjoint and sorted: one cursor per level
+                sources.Add(new TableCursor(overlapping, start)); // disjoint and sorted: one cursor per level
             }
         }
 
-        var merged = new MergingCursor(sources);
-        var count = 0;
-        while (true)
-        {
-            var live = NextLive(merged, e, nowUnixMs);
-            if (live is null)
-            {
-                // A block must come from object storage: one awaited move, then the same checks.
-                if (!await merged.MoveNextAsync(cancellationToken).ConfigureAwait(false) || IsPastEnd(merged, e))
-                {
-                    yield break;
-                }
-
-                if (IsDeadAt(merged, nowUnixMs))
-                {
-                    continue;
-                }
-            }
-            else if (live == false)
-            {
-                yield break;
-            }
-
-            // The key buffer is reused by the cursor: copy it. The value is immutable engine memory.
-            yield return new KvEntry(merged.Key.ToArray(), merged.Value, merged.Version, merged.ExpiresAtUnixMs, merged.Tier);
-            if (limit > 0 && ++count >= limit)
-            {
-                yield break;
-            }
-        }
+        return new MergingCursor(sources);
     }
 
     /// <summary>Moves <paramref name="merged"/> synchronously to the next live entry before
     /// <paramref name="end"/>: true when it is there, false at the end of the range, null when a
     /// move needs awaited I/O (nothing skipped past; call <see cref="EntryCursor.MoveNextAsync"/>).
-    /// Keeps the per-entry work of scans out of the async iterator.</summary>
+    /// Keeps the per-entry work of scans synchronous.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot loop: skip tier-0 code
-    private static bool? NextLive(MergingCursor merged, byte[] end, long nowUnixMs)
+    internal static bool? NextLive(MergingCursor merged, byte[] end, long nowUnixMs)
     {
         while (merged.TryMoveNext(out var moved))
         {
@@ -220,9 +195,9 @@ public sealed partial class LsmStore
         return null;
     }
 
-    private static bool IsPastEnd(MergingCursor merged, byte[] end) => end.Length > 0 && KeyComparer.Compare(merged.Key, end) >= 0;
+    internal static bool IsPastEnd(MergingCursor merged, byte[] end) => end.Length > 0 && KeyComparer.Compare(merged.Key, end) >= 0;
 
-    private static bool IsDeadAt(MergingCursor merged, long nowUnixMs)
+    internal static bool IsDeadAt(MergingCursor merged, long nowUnixMs)
         => merged.Tombstone || (merged.ExpiresAtUnixMs != 0 && merged.ExpiresAtUnixMs <= nowUnixMs);
 
     private static KvEntry? Live(InternalEntry e, Tier tier, long now)
