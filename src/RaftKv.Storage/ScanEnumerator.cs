@@ -77,6 +77,7 @@ internal sealed class ScanEnumerator(LsmStore store, byte[] start, byte[] end, i
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // per-entry path: skip tier-0 code
     private bool Accept()
     {
         var m = _merged!;

@@ -33,17 +33,18 @@ internal sealed class MergingCursor : EntryCursor
     /// <summary>Rank of the source the current entry comes from.</summary>
     public int CurrentSource => _current;
 
-    public override ReadOnlySpan<byte> Key => _sources[_current].Key;
+    // Per-entry members skip tier-0 JIT: a scan or compaction is often over before tiering promotes them.
+    public override ReadOnlySpan<byte> Key { [MethodImpl(MethodImplOptions.AggressiveOptimization)] get => _sources[_current].Key; }
 
-    public override ReadOnlyMemory<byte> Value => _sources[_current].Value;
+    public override ReadOnlyMemory<byte> Value { [MethodImpl(MethodImplOptions.AggressiveOptimization)] get => _sources[_current].Value; }
 
-    public override long Version => _sources[_current].Version;
+    public override long Version { [MethodImpl(MethodImplOptions.AggressiveOptimization)] get => _sources[_current].Version; }
 
-    public override long ExpiresAtUnixMs => _sources[_current].ExpiresAtUnixMs;
+    public override long ExpiresAtUnixMs { [MethodImpl(MethodImplOptions.AggressiveOptimization)] get => _sources[_current].ExpiresAtUnixMs; }
 
-    public override bool Tombstone => _sources[_current].Tombstone;
+    public override bool Tombstone { [MethodImpl(MethodImplOptions.AggressiveOptimization)] get => _sources[_current].Tombstone; }
 
-    public override Tier Tier => _sources[_current].Tier;
+    public override Tier Tier { [MethodImpl(MethodImplOptions.AggressiveOptimization)] get => _sources[_current].Tier; }
 
     public override async ValueTask<bool> MoveNextAsync(CancellationToken cancellationToken)
     {

@@ -39,17 +39,18 @@ internal sealed class TableCursor : EntryCursor
         _scratch = fillCache ? null : new byte[16 << 10];
     }
 
-    public override ReadOnlySpan<byte> Key => _key.AsSpan(0, _keyLength);
+    // Per-entry members skip tier-0 JIT: a scan or compaction is often over before tiering promotes them.
+    public override ReadOnlySpan<byte> Key { [MethodImpl(MethodImplOptions.AggressiveOptimization)] get => _key.AsSpan(0, _keyLength); }
 
-    public override ReadOnlyMemory<byte> Value => new(_block!.Payload, _valueOffset, _valueLength);
+    public override ReadOnlyMemory<byte> Value { [MethodImpl(MethodImplOptions.AggressiveOptimization)] get => new(_block!.Payload, _valueOffset, _valueLength); }
 
-    public override long Version => _version;
+    public override long Version { [MethodImpl(MethodImplOptions.AggressiveOptimization)] get => _version; }
 
-    public override long ExpiresAtUnixMs => _expires;
+    public override long ExpiresAtUnixMs { [MethodImpl(MethodImplOptions.AggressiveOptimization)] get => _expires; }
 
-    public override bool Tombstone => _tombstone;
+    public override bool Tombstone { [MethodImpl(MethodImplOptions.AggressiveOptimization)] get => _tombstone; }
 
-    public override Tier Tier => _tables[_table].IsRemote ? Tier.Object : Tier.Disk;
+    public override Tier Tier { [MethodImpl(MethodImplOptions.AggressiveOptimization)] get => _tables[_table].IsRemote ? Tier.Object : Tier.Disk; }
 
     public override ValueTask<bool> MoveNextAsync(CancellationToken cancellationToken)
         => TryMoveNext(out var moved) ? new(moved) : LoadAndMoveAsync(cancellationToken);
