@@ -1,6 +1,6 @@
 using System.Buffers.Binary;
-using RaftKv.Storage.IO;
 using System.Runtime.CompilerServices;
+using RaftKv.Storage.IO;
 
 namespace RaftKv.Storage.Tables;
 
