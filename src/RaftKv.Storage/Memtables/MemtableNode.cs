@@ -7,12 +7,14 @@ namespace RaftKv.Storage.Memtables;
 /// memtable's <see cref="MemtableArena"/>, doubling as the zero-copy result of memtable reads.
 /// </summary>
 /// <remarks>
-/// <para>Header layout at <c>offset</c> (8-byte aligned; integers in native byte order, this is
-/// memory only):</para>
+/// <para>Layout around the node's <c>offset</c> (8-byte aligned; integers in native byte order,
+/// this is memory only). The links come first, so the level-0 link, the key prefixes and the
+/// version that a search reads are adjacent (usually one cache line):</para>
 /// <code>
-///  0 version:i64   8 expiresAt:i64   16 prefix0:u64   24 prefix1:u64
+/// -8·height next:i64[height] (next[level] at -8·(level + 1))
+///  0 prefix0:u64   8 prefix1:u64   16 version:i64   24 expiresAt:i64
 /// 32 keyLength:i32 36 valueLength:i32 40 height:u8 41 flags:u8 (bit0 tombstone) 42 unused[6]
-/// 48 data:i64 (arena reference of key[keyLength] value[valueLength])   56 next:i64[height]
+/// 48 data:i64 (arena reference of key[keyLength] value[valueLength])
 /// </code>
 /// <para>Keys and values live apart from the headers, so a search compares the inline key
 /// prefixes of densely packed headers and touches key bytes only when 16-byte prefixes tie.</para>
@@ -25,7 +27,7 @@ namespace RaftKv.Storage.Memtables;
 /// </remarks>
 internal readonly struct MemtableNode
 {
-    /// <summary>Bytes before the links.</summary>
+    /// <summary>Bytes from the node's offset on (after its links).</summary>
     public const int HeaderBytes = 56;
 
     private readonly MemtableArena _arena;
@@ -39,20 +41,20 @@ internal readonly struct MemtableNode
         _offset = offset;
     }
 
-    /// <summary>Header bytes (with links) of a node of this height (before alignment).</summary>
+    /// <summary>Arena bytes (links and header) of a node of this height.</summary>
     public static int SizeOf(int height) => HeaderBytes + (height * 8);
 
     /// <summary>The Raft index that wrote this version.</summary>
-    public long Version => Read<long>(0);
+    public long Version => Read<long>(16);
 
     /// <summary>Expiry on the logical clock; 0 = never.</summary>
-    public long ExpiresAtUnixMs => Read<long>(8);
+    public long ExpiresAtUnixMs => Read<long>(24);
 
     /// <summary>Key bytes [0, 8) as a big-endian integer (zero-padded), so most comparisons never touch the key bytes.</summary>
-    public ulong Prefix0 => Read<ulong>(16);
+    public ulong Prefix0 => Read<ulong>(0);
 
     /// <summary>Key bytes [8, 16) as a big-endian integer (zero-padded).</summary>
-    public ulong Prefix1 => Read<ulong>(24);
+    public ulong Prefix1 => Read<ulong>(8);
 
     public int KeyLength => Read<int>(32);
 
@@ -83,20 +85,21 @@ internal readonly struct MemtableNode
         var data = arena.AllocateData(key.Length + value.Length, out var dataChunk, out var dataOffset);
         key.CopyTo(dataChunk.AsSpan(dataOffset));
         value.CopyTo(dataChunk.AsSpan(dataOffset + key.Length));
-        var reference = arena.AllocateNode(SizeOf(height), out var chunk, out var offset);
-        var span = chunk.AsSpan(offset, SizeOf(height));
-        MemoryMarshal.Write(span, version);
-        MemoryMarshal.Write(span[8..], expiresAtUnixMs);
-        MemoryMarshal.Write(span[16..], KeyPrefix.Read(key, 0));
-        MemoryMarshal.Write(span[24..], KeyPrefix.Read(key, 8));
+        var links = height * 8;
+        var start = arena.AllocateNode(SizeOf(height), out var chunk, out var offset);
+        chunk.AsSpan(offset, links).Clear();
+        var span = chunk.AsSpan(offset + links, HeaderBytes);
+        MemoryMarshal.Write(span, KeyPrefix.Read(key, 0));
+        MemoryMarshal.Write(span[8..], KeyPrefix.Read(key, 8));
+        MemoryMarshal.Write(span[16..], version);
+        MemoryMarshal.Write(span[24..], expiresAtUnixMs);
         MemoryMarshal.Write(span[32..], key.Length);
         MemoryMarshal.Write(span[36..], value.Length);
         span[40] = (byte)height;
         span[41] = tombstone ? (byte)1 : (byte)0;
         span[42..48].Clear();
         MemoryMarshal.Write(span[48..], data);
-        span[HeaderBytes..].Clear(); // links
-        return reference;
+        return start + links; // same chunk: the reference of the header
     }
 
     /// <summary>Orders this node's key against <paramref name="key"/> (whose prefixes the caller computed once).</summary>
@@ -146,7 +149,7 @@ internal readonly struct MemtableNode
     /// <summary>Release-write of the link at <paramref name="level"/> (writer thread only).</summary>
     public void SetNext(int level, long node) => Volatile.Write(ref Link(level), node);
 
-    private ref long Link(int level) => ref MemoryMarshal.Cast<byte, long>(_chunk.AsSpan(_offset + HeaderBytes + (level * 8), 8))[0];
+    private ref long Link(int level) => ref MemoryMarshal.Cast<byte, long>(_chunk.AsSpan(_offset - ((level + 1) * 8), 8))[0];
 
     private T Read<T>(int at)
         where T : unmanaged
