@@ -9,8 +9,9 @@ namespace RaftKv.Storage.Iteration;
 /// below L0). Blocks come from the block cache or are read synchronously from local files; only
 /// object-tier blocks are awaited. Keys are rebuilt in one reused buffer; values are slices of the
 /// cached block payloads. Without <c>fillCache</c> (one-pass readers such as compaction) blocks
-/// missing from the cache are read into one reused buffer instead of being cached, and a value is
-/// only valid until the cursor moves on (the caller must copy it first).
+/// missing from the cache are read ahead in large windows into reused buffers instead of being
+/// cached (<see cref="ReadAhead"/>), and a value is only valid until the cursor moves on (the
+/// caller must copy it first).
 /// </summary>
 /// <remarks>The caller keeps the tables referenced while the cursor is in use. One reader.</remarks>
 internal sealed class TableCursor : EntryCursor
@@ -23,7 +24,7 @@ internal sealed class TableCursor : EntryCursor
     private int _pos;
     private bool _seeking;
     private bool _blockPending;
-    private byte[]? _scratch; // one-pass mode: blocks missing from the cache are read here, not cached
+    private readonly ReadAhead? _readAhead; // one-pass mode: blocks missing from the cache are read ahead, not cached
     private byte[] _key = new byte[64];
     private int _keyLength;
     private int _valueOffset;
@@ -36,7 +37,7 @@ internal sealed class TableCursor : EntryCursor
     {
         _tables = tables;
         _start = start;
-        _scratch = fillCache ? null : new byte[16 << 10];
+        _readAhead = fillCache ? null : new ReadAhead();
     }
 
     // Per-entry members skip tier-0 JIT: a scan or compaction is often over before tiering promotes them.
@@ -75,7 +76,7 @@ internal sealed class TableCursor : EntryCursor
             }
 
             var table = _tables[_table];
-            if ((_scratch is null ? table.TryLoadBlockNow(_blockIndex) : table.TryLoadBlockUncached(_blockIndex, ref _scratch)) is not { } block)
+            if ((_readAhead is null ? table.TryLoadBlockNow(_blockIndex) : table.TryLoadBlockUncached(_blockIndex, _readAhead)) is not { } block)
             {
                 moved = false;
                 return false; // _blockPending: LoadAndMoveAsync fetches it

@@ -225,11 +225,11 @@ public sealed class TableReader
     }
 
     /// <summary>Block <paramref name="i"/> for a one-pass reader (compaction) that must not fill
-    /// the cache: the cached block if there is one, else read synchronously into
-    /// <paramref name="buffer"/> (grown as needed and reused, so the result is only valid until the
-    /// next call with the same buffer). Null when it must come from object storage.</summary>
+    /// the cache: the cached block if there is one, else read synchronously through
+    /// <paramref name="readAhead"/> (the result is only valid until its next read). Null when it
+    /// must come from object storage.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot path: skip tier-0 code
-    internal DataBlock? TryLoadBlockUncached(int i, ref byte[] buffer)
+    internal DataBlock? TryLoadBlockUncached(int i, ReadAhead readAhead)
     {
         var h = _index[i];
         if (_cache.TryGet(Id, h.Offset) is { } cached)
@@ -237,12 +237,7 @@ public sealed class TableReader
             return cached;
         }
 
-        if (buffer.Length < h.Length)
-        {
-            buffer = new byte[Math.Max(h.Length, buffer.Length * 2)];
-        }
-
-        return Volatile.Read(ref _source).TryReadNow(h.Offset, buffer.AsSpan(0, h.Length))
+        return readAhead.TryRead(Id, Volatile.Read(ref _source), h.Offset, h.Length, TailOffset) is { } buffer
             ? BlockCodec.DecodeDataBlock(buffer, h.Length, _path, h.Offset)
             : null;
     }
