@@ -81,18 +81,19 @@ public sealed partial class LsmStore
     private async Task CompactAsync(TableSet set, List<TableReader> inputs, int outputLevel, long nowUnixMs, CancellationToken cancellationToken)
     {
         // Newest first: L0 tables by descending id, then one cursor per deeper level (its tables
-        // are disjoint, so they are read one after the other in key order).
+        // are disjoint, so they are read one after the other in key order). One pass: blocks are
+        // not cached, and each value is copied into the output before its cursor moves on.
         var bottom = set.Levels.Skip(outputLevel + 1).All(l => l.Count == 0);
         var sources = new List<EntryCursor>();
         foreach (var group in inputs.GroupBy(t => set.LevelOf(t.Id)).OrderBy(g => g.Key))
         {
             if (group.Key == 0)
             {
-                sources.AddRange(group.OrderByDescending(t => t.Id).Select(t => new TableCursor([t], [])));
+                sources.AddRange(group.OrderByDescending(t => t.Id).Select(t => new TableCursor([t], [], fillCache: false)));
             }
             else
             {
-                sources.Add(new TableCursor(group.OrderBy(t => t.Meta.MinKey, KeyComparer.Instance).ToList(), []));
+                sources.Add(new TableCursor(group.OrderBy(t => t.Meta.MinKey, KeyComparer.Instance).ToList(), [], fillCache: false));
             }
         }
 
@@ -102,8 +103,19 @@ public sealed partial class LsmStore
         long id = 0;
         try
         {
-            while (await merged.MoveNextAsync(cancellationToken).ConfigureAwait(false))
+            while (true)
             {
+                // Synchronous while the inputs are local or cached: no async call per entry.
+                if (!merged.TryMoveNext(out var more))
+                {
+                    more = await merged.MoveNextAsync(cancellationToken).ConfigureAwait(false);
+                }
+
+                if (!more)
+                {
+                    break;
+                }
+
                 var tombstone = merged.Tombstone;
                 var expires = merged.ExpiresAtUnixMs;
                 var expired = !tombstone && expires != 0 && expires <= nowUnixMs;

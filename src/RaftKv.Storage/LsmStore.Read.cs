@@ -38,6 +38,7 @@ public sealed partial class LsmStore
     /// <summary>Point lookup. Lock-free and allocation-free when the key is in a memtable or a
     /// cached/local block: the result's value is memory owned by the engine (arena or cached block,
     /// immutable) and, for table hits, its key is the caller's <paramref name="key"/> memory.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot path: skip tier-0 code
     public ValueTask<KvEntry?> GetAsync(ReadOnlyMemory<byte> key, long nowUnixMs, CancellationToken cancellationToken = default)
     {
         Interlocked.Increment(ref _counters.Gets);
@@ -47,7 +48,7 @@ public sealed partial class LsmStore
         {
             var k = key.Span;
             var memtables = state.Memtables;
-            for (var i = 0; i < memtables.Count; i++)
+            for (var i = 0; i < memtables.Length; i++)
             {
                 if (memtables[i].Get(k, index) is { } node)
                 {
@@ -57,11 +58,11 @@ public sealed partial class LsmStore
             }
 
             var hash = BloomFilter.Hash(k);
-            var levels = state.Tables.Levels;
+            var levels = state.Tables.LevelArrays;
             for (var level = 0; level < levels.Length; level++)
             {
                 var tables = levels[level];
-                for (var t = 0; t < tables.Count; t++)
+                for (var t = 0; t < tables.Length; t++)
                 {
                     var table = tables[t];
                     if (!table.MayContain(k, hash))
@@ -139,53 +140,65 @@ public sealed partial class LsmStore
         }
     }
 
-    public async IAsyncEnumerable<KvEntry> ScanAsync(ReadOnlyMemory<byte> start, ReadOnlyMemory<byte> end, int limit, long nowUnixMs, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    /// <summary>Live entries in [start, end) at the snapshot taken when enumeration starts (see
+    /// <see cref="ScanEnumerator"/>: synchronous per entry unless a block comes from object storage).</summary>
+    public IAsyncEnumerable<KvEntry> ScanAsync(ReadOnlyMemory<byte> start, ReadOnlyMemory<byte> end, int limit, long nowUnixMs, CancellationToken cancellationToken = default)
+        => new ScanResults(this, start.ToArray(), end.ToArray(), limit, nowUnixMs, cancellationToken);
+
+    /// <summary>The merge of every memtable and every table overlapping [<paramref name="start"/>,
+    /// <paramref name="end"/>) in <paramref name="view"/>, newest first, positioned before the first key ≥ start.</summary>
+    internal static MergingCursor OpenScan(ReadView view, byte[] start, byte[] end)
     {
-        var s = start.ToArray();
-        var e = end.ToArray();
-        using var view = AcquireView();
         var sources = new List<EntryCursor>();
         foreach (var mem in view.Memtables)
         {
-            sources.Add(new MemtableCursor(mem, s, e, view.SnapshotIndex));
+            sources.Add(new MemtableCursor(mem, start, end, view.SnapshotIndex));
         }
 
         var levels = view.Tables.Levels;
         for (var level = 0; level < levels.Length; level++)
         {
-            var overlapping = levels[level].Where(t => t.Overlaps(s, e)).ToList();
+            var overlapping = levels[level].Where(t => t.Overlaps(start, end)).ToList();
             if (level == 0)
             {
-                sources.AddRange(overlapping.Select(t => new TableCursor([t], s))); // L0 tables overlap: newest first
+                sources.AddRange(overlapping.Select(t => new TableCursor([t], start))); // L0 tables overlap: newest first
             }
             else if (overlapping.Count > 0)
             {
-                sources.Add(new TableCursor(overlapping, s)); // disjoint and sorted: one cursor per level
+                sources.Add(new TableCursor(overlapping, start)); // disjoint and sorted: one cursor per level
             }
         }
 
-        var merged = new MergingCursor(sources);
-        var count = 0;
-        while (await merged.MoveNextAsync(cancellationToken).ConfigureAwait(false))
-        {
-            if (e.Length > 0 && KeyComparer.Compare(merged.Key, e) >= 0)
-            {
-                yield break;
-            }
-
-            if (merged.Tombstone || (merged.ExpiresAtUnixMs != 0 && merged.ExpiresAtUnixMs <= nowUnixMs))
-            {
-                continue;
-            }
-
-            // The key buffer is reused by the cursor: copy it. The value is immutable engine memory.
-            yield return new KvEntry(merged.Key.ToArray(), merged.Value, merged.Version, merged.ExpiresAtUnixMs, merged.Tier);
-            if (limit > 0 && ++count >= limit)
-            {
-                yield break;
-            }
-        }
+        return new MergingCursor(sources);
     }
+
+    /// <summary>Moves <paramref name="merged"/> synchronously to the next live entry before
+    /// <paramref name="end"/>: true when it is there, false at the end of the range, null when a
+    /// move needs awaited I/O (nothing skipped past; call <see cref="EntryCursor.MoveNextAsync"/>).
+    /// Keeps the per-entry work of scans synchronous.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot loop: skip tier-0 code
+    internal static bool? NextLive(MergingCursor merged, byte[] end, long nowUnixMs)
+    {
+        while (merged.TryMoveNext(out var moved))
+        {
+            if (!moved || IsPastEnd(merged, end))
+            {
+                return false;
+            }
+
+            if (!IsDeadAt(merged, nowUnixMs))
+            {
+                return true;
+            }
+        }
+
+        return null;
+    }
+
+    internal static bool IsPastEnd(MergingCursor merged, byte[] end) => end.Length > 0 && KeyComparer.Compare(merged.Key, end) >= 0;
+
+    internal static bool IsDeadAt(MergingCursor merged, long nowUnixMs)
+        => merged.Tombstone || (merged.ExpiresAtUnixMs != 0 && merged.ExpiresAtUnixMs <= nowUnixMs);
 
     private static KvEntry? Live(InternalEntry e, Tier tier, long now)
         => e.IsLiveAt(now) ? new KvEntry(e.Key, e.Value, e.Version, e.ExpiresAtUnixMs, tier) : null;

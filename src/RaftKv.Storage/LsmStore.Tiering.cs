@@ -119,6 +119,7 @@ public sealed partial class LsmStore
             Compactions = Interlocked.Read(ref _counters.Compactions),
             DurableIndex = DurableIndex,
             AppliedIndex = AppliedIndex,
+            CompactionPending = imms.Count > 0 || Pick(set, force: false) is not null,
         };
     }
 }

@@ -40,7 +40,7 @@ internal sealed class StoreState
     }
 
     /// <summary>The mutable memtable first, then the frozen ones newest first.</summary>
-    public IReadOnlyList<Memtable> Memtables { get; }
+    public Memtable[] Memtables { get; }
 
     public TableSet Tables { get; }
 

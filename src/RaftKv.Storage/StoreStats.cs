@@ -21,4 +21,9 @@ public sealed record StoreStats
     public long Compactions { get; init; }
     public long DurableIndex { get; init; }
     public long AppliedIndex { get; init; }
+
+    /// <summary>True while a frozen memtable awaits flush or a level needs compaction (work the
+    /// background task has queued or is running; with background work disabled, work that an
+    /// explicit flush or compaction would do). False means the tree is settled.</summary>
+    public bool CompactionPending { get; init; }
 }

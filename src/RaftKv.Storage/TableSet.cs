@@ -5,9 +5,16 @@ namespace RaftKv.Storage;
 /// <summary>An immutable snapshot of the live tables by level. L0 is newest-first; deeper levels are sorted by key.</summary>
 public sealed class TableSet
 {
-    public TableSet(IReadOnlyList<TableReader>[] levels) => Levels = levels;
+    public TableSet(IReadOnlyList<TableReader>[] levels)
+    {
+        Levels = levels;
+        LevelArrays = levels.Select(l => l.ToArray()).ToArray();
+    }
 
     public IReadOnlyList<TableReader>[] Levels { get; }
+
+    /// <summary><see cref="Levels"/> as arrays, for the point-lookup path (no interface calls).</summary>
+    internal TableReader[][] LevelArrays { get; }
 
     public IEnumerable<TableReader> All => Levels.SelectMany(l => l);
 

@@ -33,6 +33,18 @@ public static class Varint
     [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot loop: skip tier-0 code
     public static ulong Read(ReadOnlySpan<byte> input, ref int pos)
     {
+        // Fast path: most lengths, flags and zero expiries fit in one byte.
+        if ((uint)pos < (uint)input.Length && input[pos] < 0x80)
+        {
+            return input[pos++];
+        }
+
+        return ReadMultiByte(input, ref pos);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot loop: skip tier-0 code
+    private static ulong ReadMultiByte(ReadOnlySpan<byte> input, ref int pos)
+    {
         ulong result = 0;
         for (var shift = 0; shift < 64; shift += 7)
         {

@@ -62,6 +62,56 @@ public sealed class LsmStoreTests
     }
 
     [Fact]
+    public async Task StatsReportPendingCompactionUntilTheTreeIsSettled()
+    {
+        using var tmp = new TempDir();
+        await using var store = await LsmStore.OpenAsync(Options(tmp.Path) with { L0CompactionTrigger = 2 });
+        Assert.False(store.GetStats().CompactionPending);
+        store.Apply(1, [WriteOp.Put(B("a"), B("1"))]);
+        await store.FlushAsync();
+        Assert.False(store.GetStats().CompactionPending); // one L0 table: below the trigger
+        store.Apply(2, [WriteOp.Put(B("b"), B("2"))]);
+        await store.FlushAsync();
+        Assert.True(store.GetStats().CompactionPending); // two L0 tables: L0→L1 is due
+        await store.CompactAsync(0);
+        var stats = store.GetStats();
+        Assert.False(stats.CompactionPending);
+        Assert.Equal(0, stats.TablesPerLevel[0]);
+    }
+
+    [Fact]
+    public async Task EachScanEnumerationTakesItsSnapshotWhenItStartsMoving()
+    {
+        using var tmp = new TempDir();
+        await using var store = await LsmStore.OpenAsync(Options(tmp.Path));
+        store.Apply(1, [WriteOp.Put(B("a"), B("1"))]);
+        var results = store.ScanAsync(B(""), B(""), 0, 0);
+        store.Apply(2, [WriteOp.Put(B("b"), B("2"))]);
+
+        var first = results.GetAsyncEnumerator();
+        Assert.True(await first.MoveNextAsync());
+        Assert.Equal("a", S(first.Current.Key));
+        store.Apply(3, [WriteOp.Put(B("c"), B("3")), WriteOp.Delete(B("b"))]);
+        await store.FlushAsync(); // the pinned view keeps seeing the memtable it started on
+        Assert.True(await first.MoveNextAsync());
+        Assert.Equal("b", S(first.Current.Key));
+        Assert.False(await first.MoveNextAsync());
+        Assert.False(await first.MoveNextAsync()); // stays at the end
+        await first.DisposeAsync();
+
+        var second = new List<string>();
+        await foreach (var e in results)
+        {
+            second.Add(S(e.Key));
+        }
+
+        Assert.Equal(["a", "c"], second);
+        await using var limited = store.ScanAsync(B(""), B(""), 1, 0).GetAsyncEnumerator();
+        Assert.True(await limited.MoveNextAsync());
+        Assert.False(await limited.MoveNextAsync());
+    }
+
+    [Fact]
     public async Task ScanHonoursRangeLimitAndShadowing()
     {
         using var tmp = new TempDir();

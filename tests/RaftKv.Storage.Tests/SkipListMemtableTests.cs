@@ -68,13 +68,13 @@ public sealed class SkipListMemtableTests
         mem.Add(B("a"), B("a7"), 7, 0, tombstone: false);
 
         Assert.Null(mem.Get(B("a"), 0));
-        Assert.Equal("a1", S(mem.Get(B("a"), 1)!.Value));
-        Assert.Equal("a1", S(mem.Get(B("a"), 2)!.Value));
-        Assert.Equal("a3", S(mem.Get(B("a"), 4)!.Value));
-        Assert.True(mem.Get(B("a"), 5)!.Tombstone);
-        Assert.True(mem.Get(B("a"), 6)!.Tombstone);
-        Assert.Equal("a7", S(mem.Get(B("a"), 7)!.Value));
-        Assert.Equal("a7", S(mem.Get(B("a"), long.MaxValue)!.Value));
+        Assert.Equal("a1", S(mem.Get(B("a"), 1)!.Value.Value));
+        Assert.Equal("a1", S(mem.Get(B("a"), 2)!.Value.Value));
+        Assert.Equal("a3", S(mem.Get(B("a"), 4)!.Value.Value));
+        Assert.True(mem.Get(B("a"), 5)!.Value.Tombstone);
+        Assert.True(mem.Get(B("a"), 6)!.Value.Tombstone);
+        Assert.Equal("a7", S(mem.Get(B("a"), 7)!.Value.Value));
+        Assert.Equal("a7", S(mem.Get(B("a"), long.MaxValue)!.Value.Value));
         Assert.Null(mem.Get(B("b"), 1));
         Assert.Null(mem.Get(B("aa"), long.MaxValue));
         Assert.Null(mem.Get(B(""), long.MaxValue));
@@ -91,8 +91,8 @@ public sealed class SkipListMemtableTests
         mem.Add(B("j"), B("x"), 4, 0, tombstone: false);
         mem.Add(B("j"), [], 4, 0, tombstone: true);
 
-        Assert.Equal("second", S(mem.Get(B("k"), 4)!.Value));
-        Assert.True(mem.Get(B("j"), 4)!.Tombstone);
+        Assert.Equal("second", S(mem.Get(B("k"), 4)!.Value.Value));
+        Assert.True(mem.Get(B("j"), 4)!.Value.Tombstone);
         Assert.Equal(["j", "k"], mem.Newest().Select(n => S(n.Key)).ToList());
         Assert.Equal(2, mem.Count);
     }
@@ -104,11 +104,11 @@ public sealed class SkipListMemtableTests
         mem.Add(B("ttl"), B("v"), 1, 1_000, tombstone: false);
         mem.Add(B("gone"), [], 2, 0, tombstone: true);
 
-        var ttl = mem.Get(B("ttl"), 2)!;
+        var ttl = mem.Get(B("ttl"), 2)!.Value;
         Assert.Equal(1_000, ttl.ExpiresAtUnixMs);
         Assert.True(ttl.IsLiveAt(999));
         Assert.False(ttl.IsLiveAt(1_000));
-        var gone = mem.Get(B("gone"), 2)!;
+        var gone = mem.Get(B("gone"), 2)!.Value;
         Assert.True(gone.Tombstone);
         Assert.False(gone.IsLiveAt(0));
         Assert.Equal(0, gone.Value.Length);
@@ -155,9 +155,9 @@ public sealed class SkipListMemtableTests
             mem.Add(B($"small{i:D5}"), B("0123456789"), 3 + i, 0, tombstone: false);
         }
 
-        Assert.Equal(big, mem.Get(B("big"), long.MaxValue)!.Value.ToArray());
-        Assert.Equal(medium, mem.Get(B("medium"), long.MaxValue)!.Value.ToArray());
-        Assert.Equal("0123456789", S(mem.Get(B("small01999"), long.MaxValue)!.Value));
+        Assert.Equal(big, mem.Get(B("big"), long.MaxValue)!.Value.Value.ToArray());
+        Assert.Equal(medium, mem.Get(B("medium"), long.MaxValue)!.Value.Value.ToArray());
+        Assert.Equal("0123456789", S(mem.Get(B("small01999"), long.MaxValue)!.Value.Value));
         var expected = (3 + big.Length + Memtable.NodeOverheadBytes)
                        + (6 + medium.Length + Memtable.NodeOverheadBytes)
                        + (2000 * (10 + 10 + Memtable.NodeOverheadBytes));
@@ -269,11 +269,12 @@ public sealed class SkipListMemtableTests
         }
 
         Assert.NotNull(got);
-        Assert.Equal(expectedVersion, got.Version);
-        Assert.Equal(tombstone[expectedVersion], got.Tombstone);
-        if (!got.Tombstone)
+        var node = got.Value;
+        Assert.Equal(expectedVersion, node.Version);
+        Assert.Equal(tombstone[expectedVersion], node.Tombstone);
+        if (!node.Tombstone)
         {
-            Assert.True(got.Value.Span.SequenceEqual(ValueBytes(expectedVersion)), $"value of version {expectedVersion} is torn");
+            Assert.True(node.Value.Span.SequenceEqual(ValueBytes(expectedVersion)), $"value of version {expectedVersion} is torn");
         }
     }
 

@@ -8,8 +8,9 @@ namespace RaftKv.Bench.Storage;
 /// <summary>
 /// The storage engine side by side with RocksDB (WAL disabled on both sides: RaftKv's WAL is the
 /// Raft log), same keys and values, in one process and one run: puts of three sizes, hot gets
-/// (memtable/cache), cold gets (after flush, fresh process state), a 1,000-key prefix scan and a
-/// full compaction. Prints a markdown table with the RaftKv/RocksDB ratios.
+/// (memtable/cache, measured once background flushes and compactions have settled on both
+/// engines), cold gets (after flush, fresh process state), a 1,000-key prefix scan and a full
+/// compaction. Prints a markdown table with the RaftKv/RocksDB ratios.
 /// </summary>
 public static class StorageBenchmarks
 {
@@ -113,6 +114,7 @@ public static class StorageBenchmarks
                 }
 
                 store.FlushAsync().GetAwaiter().GetResult();
+                SpinWait.SpinUntil(() => !store.GetStats().CompactionPending); // settle: measure a steady state
                 var hot = Time(count, i => Sync(store.GetAsync(Key(rng.Next(1000), 16), 0)));
                 store.DisposeAsync().AsTask().GetAwaiter().GetResult();
                 store = LsmStore.OpenAsync(new LsmOptions { Directory = dir }).GetAwaiter().GetResult(); // fresh process state: empty cache
@@ -143,6 +145,7 @@ public static class StorageBenchmarks
                     }
 
                     db.Flush(new FlushOptions().SetWaitForFlush(true));
+                    SpinWait.SpinUntil(() => Settled(db)); // settle: measure a steady state
                     hot = Time(count, i => db.Get(Key(rng.Next(1000), 16)));
                 }
 
@@ -230,6 +233,13 @@ public static class StorageBenchmarks
             Directory.Delete(dir, recursive: true);
         }
     }
+
+    /// <summary>No flush or compaction pending or running (RocksDB's own properties).</summary>
+    private static bool Settled(RocksDb db)
+        => db.GetProperty("rocksdb.compaction-pending") == "0"
+           && db.GetProperty("rocksdb.num-running-compactions") == "0"
+           && db.GetProperty("rocksdb.num-running-flushes") == "0"
+           && db.GetProperty("rocksdb.mem-table-flush-pending") == "0";
 
     /// <summary>How a synchronous caller consumes a ValueTask: no Task allocation when it completed inline.</summary>
     private static T Sync<T>(ValueTask<T> pending) => pending.IsCompletedSuccessfully ? pending.Result : pending.AsTask().GetAwaiter().GetResult();

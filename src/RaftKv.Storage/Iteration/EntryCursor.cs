@@ -10,7 +10,8 @@ namespace RaftKv.Storage.Iteration;
 /// <para>Lifetimes: <see cref="Key"/> is only valid until the next <see cref="MoveNextAsync"/> (it may
 /// be rebuilt in a reused buffer); <see cref="Value"/> is engine-owned immutable memory (a memtable
 /// arena or a cached block payload) that stays valid for as long as it is referenced.
-/// <see cref="MoveNextAsync"/> completes synchronously unless a block must come from object storage.</para>
+/// <see cref="MoveNextAsync"/> completes synchronously unless a block must come from object storage;
+/// <see cref="TryMoveNext"/> lets merges and compactions run without an async call per entry.</para>
 /// </remarks>
 internal abstract class EntryCursor
 {
@@ -29,4 +30,10 @@ internal abstract class EntryCursor
     public abstract Tier Tier { get; }
 
     public abstract ValueTask<bool> MoveNextAsync(CancellationToken cancellationToken);
+
+    /// <summary>The synchronous fast path of <see cref="MoveNextAsync"/>: returns true and sets
+    /// <paramref name="moved"/> (what <see cref="MoveNextAsync"/> would have returned) when the
+    /// move needs no awaited I/O; returns false, having moved nothing observable, when it does
+    /// (the caller then calls <see cref="MoveNextAsync"/>, which continues from there).</summary>
+    public abstract bool TryMoveNext(out bool moved);
 }

@@ -21,4 +21,10 @@ internal sealed class MemtableCursor(Memtable memtable, ReadOnlyMemory<byte> sta
     public override Tier Tier => Tier.Memory;
 
     public override ValueTask<bool> MoveNextAsync(CancellationToken cancellationToken) => new(_nodes.MoveNext());
+
+    public override bool TryMoveNext(out bool moved)
+    {
+        moved = _nodes.MoveNext();
+        return true;
+    }
 }

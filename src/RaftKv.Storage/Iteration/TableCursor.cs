@@ -8,7 +8,10 @@ namespace RaftKv.Storage.Iteration;
 /// are read one after the other, so they must not overlap and must be sorted by key (one level
 /// below L0). Blocks come from the block cache or are read synchronously from local files; only
 /// object-tier blocks are awaited. Keys are rebuilt in one reused buffer; values are slices of the
-/// cached block payloads.
+/// cached block payloads. Without <c>fillCache</c> (one-pass readers such as compaction) blocks
+/// missing from the cache are read ahead in large windows into reused buffers instead of being
+/// cached (<see cref="ReadAhead"/>), and a value is only valid until the cursor moves on (the
+/// caller must copy it first).
 /// </summary>
 /// <remarks>The caller keeps the tables referenced while the cursor is in use. One reader.</remarks>
 internal sealed class TableCursor : EntryCursor
@@ -20,6 +23,8 @@ internal sealed class TableCursor : EntryCursor
     private DataBlock? _block;
     private int _pos;
     private bool _seeking;
+    private bool _blockPending;
+    private readonly ReadAhead? _readAhead; // one-pass mode: blocks missing from the cache are read ahead, not cached
     private byte[] _key = new byte[64];
     private int _keyLength;
     private int _valueOffset;
@@ -28,26 +33,58 @@ internal sealed class TableCursor : EntryCursor
     private long _expires;
     private bool _tombstone;
 
-    public TableCursor(IReadOnlyList<TableReader> tables, byte[] start)
+    public TableCursor(IReadOnlyList<TableReader> tables, byte[] start, bool fillCache = true)
     {
         _tables = tables;
         _start = start;
+        _readAhead = fillCache ? null : new ReadAhead();
     }
 
-    public override ReadOnlySpan<byte> Key => _key.AsSpan(0, _keyLength);
+    // Per-entry members skip tier-0 JIT: a scan or compaction is often over before tiering promotes them.
+    public override ReadOnlySpan<byte> Key { [MethodImpl(MethodImplOptions.AggressiveOptimization)] get => _key.AsSpan(0, _keyLength); }
 
-    public override ReadOnlyMemory<byte> Value => new(_block!.Payload, _valueOffset, _valueLength);
+    public override ReadOnlyMemory<byte> Value { [MethodImpl(MethodImplOptions.AggressiveOptimization)] get => new(_block!.Payload, _valueOffset, _valueLength); }
 
-    public override long Version => _version;
+    public override long Version { [MethodImpl(MethodImplOptions.AggressiveOptimization)] get => _version; }
 
-    public override long ExpiresAtUnixMs => _expires;
+    public override long ExpiresAtUnixMs { [MethodImpl(MethodImplOptions.AggressiveOptimization)] get => _expires; }
 
-    public override bool Tombstone => _tombstone;
+    public override bool Tombstone { [MethodImpl(MethodImplOptions.AggressiveOptimization)] get => _tombstone; }
 
-    public override Tier Tier => _tables[_table].IsRemote ? Tier.Object : Tier.Disk;
+    public override Tier Tier { [MethodImpl(MethodImplOptions.AggressiveOptimization)] get => _tables[_table].IsRemote ? Tier.Object : Tier.Disk; }
 
     public override ValueTask<bool> MoveNextAsync(CancellationToken cancellationToken)
-        => TryMoveInBlock() ? new(true) : MoveAcrossBlocksAsync(cancellationToken);
+        => TryMoveNext(out var moved) ? new(moved) : LoadAndMoveAsync(cancellationToken);
+
+    /// <summary>Moves without waiting while the blocks are cached or local; stops (returning
+    /// false) positioned at a block that must come from object storage.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot loop: skip tier-0 code
+    public override bool TryMoveNext(out bool moved)
+    {
+        while (true)
+        {
+            if (TryMoveInBlock())
+            {
+                moved = true;
+                return true;
+            }
+
+            if (!_blockPending && !NextBlock())
+            {
+                moved = false;
+                return true;
+            }
+
+            var table = _tables[_table];
+            if ((_readAhead is null ? table.TryLoadBlockNow(_blockIndex) : table.TryLoadBlockUncached(_blockIndex, _readAhead)) is not { } block)
+            {
+                moved = false;
+                return false; // _blockPending: LoadAndMoveAsync fetches it
+            }
+
+            Enter(block);
+        }
+    }
 
     /// <summary>Advances within the current block, skipping keys &lt; start while seeking.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot loop: skip tier-0 code
@@ -73,37 +110,46 @@ internal sealed class TableCursor : EntryCursor
         return false;
     }
 
-    private async ValueTask<bool> MoveAcrossBlocksAsync(CancellationToken cancellationToken)
+    private async ValueTask<bool> LoadAndMoveAsync(CancellationToken cancellationToken)
     {
         while (true)
         {
-            if (_table >= _tables.Count)
+            Enter(await _tables[_table].LoadBlockAsync(_blockIndex, cancellationToken).ConfigureAwait(false));
+            if (TryMoveNext(out var moved))
             {
-                return false;
-            }
-
-            if (_block is not null)
-            {
-                _blockIndex++;
-            }
-
-            if (_table < 0 || _blockIndex >= _tables[_table].BlockCount)
-            {
-                if (!NextTable())
-                {
-                    return false;
-                }
-            }
-
-            var table = _tables[_table];
-            _block = table.TryLoadBlockNow(_blockIndex) ?? await table.LoadBlockAsync(_blockIndex, cancellationToken).ConfigureAwait(false);
-            _pos = _seeking ? _block.SeekRestart(_start) : 0;
-            _keyLength = 0;
-            if (TryMoveInBlock())
-            {
-                return true;
+                return moved;
             }
         }
+    }
+
+    /// <summary>Positions at the next block (<c>_blockPending</c>), across tables; false at the end.</summary>
+    private bool NextBlock()
+    {
+        if (_table >= _tables.Count)
+        {
+            return false;
+        }
+
+        if (_block is not null)
+        {
+            _blockIndex++;
+        }
+
+        if ((_table < 0 || _blockIndex >= _tables[_table].BlockCount) && !NextTable())
+        {
+            return false;
+        }
+
+        _blockPending = true;
+        return true;
+    }
+
+    private void Enter(DataBlock block)
+    {
+        _block = block;
+        _blockPending = false;
+        _pos = _seeking ? block.SeekRestart(_start) : 0;
+        _keyLength = 0;
     }
 
     /// <summary>Moves to the next table that has keys ≥ start, positioned at its first candidate block.</summary>

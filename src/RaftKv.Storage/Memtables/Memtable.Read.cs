@@ -11,19 +11,25 @@ internal sealed partial class Memtable
     {
         var p0 = KeyPrefix.Read(key, 0);
         var p1 = KeyPrefix.Read(key, 8);
-        var x = _head;
+        var x = Node(_head);
         for (var level = Volatile.Read(ref _height) - 1; level >= 0; level--)
         {
-            while (x.Next(level) is { } next && Compare(next, key, p0, p1, snapshotIndex) < 0)
+            while (x.Next(level) is var next and not 0 && Compare(Node(next), key, p0, p1, snapshotIndex) < 0)
             {
-                x = next;
+                x = Node(next);
             }
         }
 
         // x is the last node before (key, snapshotIndex): the next one, if it has the key, is the
         // newest version ≤ snapshotIndex.
         var candidate = x.Next(0);
-        return candidate is not null && candidate.CompareKey(key, p0, p1) == 0 ? candidate : null;
+        if (candidate == 0)
+        {
+            return null;
+        }
+
+        var node = Node(candidate);
+        return node.CompareKey(key, p0, p1) == 0 ? node : null;
     }
 
     /// <summary>The visible version (index ≤ <paramref name="snapshotIndex"/>, tombstones included)
@@ -33,29 +39,36 @@ internal sealed partial class Memtable
     public IEnumerable<MemtableNode> Range(ReadOnlyMemory<byte> start, ReadOnlyMemory<byte> end, long snapshotIndex)
     {
         var x = SeekFirst(start.Span);
-        while (x is not null)
+        while (x != 0)
         {
-            if (!end.IsEmpty && x.KeySpan.SequenceCompareTo(end.Span) >= 0)
+            var node = Node(x);
+            if (!end.IsEmpty && node.KeySpan.SequenceCompareTo(end.Span) >= 0)
             {
                 yield break;
             }
 
             // Walk this key's versions (newest first) and pick the first one visible at the snapshot.
-            var runStart = x;
+            var runStart = node;
             MemtableNode? visible = null;
-            while (x is not null && (x == runStart || x.SameKey(runStart)))
+            while (x != 0)
             {
-                if (visible is null && x.Version <= snapshotIndex)
+                node = Node(x);
+                if (!node.SameKey(runStart))
                 {
-                    visible = x;
+                    break;
                 }
 
-                x = x.Next(0);
+                if (visible is null && node.Version <= snapshotIndex)
+                {
+                    visible = node;
+                }
+
+                x = node.Next(0);
             }
 
-            if (visible is not null)
+            if (visible is { } found)
             {
-                yield return visible;
+                yield return found;
             }
         }
     }
@@ -63,17 +76,17 @@ internal sealed partial class Memtable
     /// <summary>Newest version of every key, in key order (for flush; the memtable must be frozen).</summary>
     public IEnumerable<MemtableNode> Newest() => Range(ReadOnlyMemory<byte>.Empty, ReadOnlyMemory<byte>.Empty, long.MaxValue);
 
-    /// <summary>The first node whose key is ≥ <paramref name="key"/> (its newest version), or null.</summary>
-    private MemtableNode? SeekFirst(ReadOnlySpan<byte> key)
+    /// <summary>The first node whose key is ≥ <paramref name="key"/> (its newest version), or 0.</summary>
+    private long SeekFirst(ReadOnlySpan<byte> key)
     {
         var p0 = KeyPrefix.Read(key, 0);
         var p1 = KeyPrefix.Read(key, 8);
-        var x = _head;
+        var x = Node(_head);
         for (var level = Volatile.Read(ref _height) - 1; level >= 0; level--)
         {
-            while (x.Next(level) is { } next && next.CompareKey(key, p0, p1) < 0)
+            while (x.Next(level) is var next and not 0 && Node(next).CompareKey(key, p0, p1) < 0)
             {
-                x = next;
+                x = Node(next);
             }
         }
 

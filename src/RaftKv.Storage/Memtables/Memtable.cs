@@ -4,15 +4,17 @@ namespace RaftKv.Storage.Memtables;
 
 /// <summary>
 /// The in-memory sorted buffer of recent writes: a skiplist of versions ordered by (key ascending,
-/// version descending), with key and value bytes in an append-only <see cref="MemtableArena"/>.
+/// version descending), whose nodes (links, key and value bytes) live in an append-only
+/// <see cref="MemtableArena"/>: no object per entry.
 /// A new version of a key is a new node in front of the older ones, so a reader that captured
 /// <c>snapshotIndex</c> sees exactly the state at that index (consistent point-in-time reads)
 /// by taking the first version ≤ its index.
 /// </summary>
 /// <remarks>
 /// <para>Concurrency: exactly one writer thread (the apply loop) calls <see cref="Add"/>,
-/// <see cref="Advance"/> and <see cref="Freeze"/>; the writer-only fields (<c>_arena</c>,
-/// <c>_prev</c>, <c>_rng</c>) are touched by nobody else. Any number of readers call the read
+/// <see cref="Advance"/> and <see cref="Freeze"/>; the writer-only state (<c>_arena</c>'s
+/// allocation, <c>_prev</c>, <c>_rng</c>) is touched by nobody else (readers only resolve node
+/// references through the arena). Any number of readers call the read
 /// methods concurrently with it, without locks: nodes are published through volatile links (see
 /// <see cref="MemtableNode"/>), <c>_height</c> is read with <see cref="Volatile"/> and the counters
 /// are written by the writer with <see cref="Volatile.Write(ref long, long)"/> and read with
@@ -29,9 +31,9 @@ internal sealed partial class Memtable
 
     private const int MaxHeight = 12;
 
-    private readonly MemtableNode _head = new([], 0, 0, 0, long.MaxValue, 0, false, MaxHeight);
     private readonly MemtableArena _arena = new();
-    private readonly MemtableNode[] _prev = new MemtableNode[MaxHeight];
+    private readonly long _head;
+    private readonly long[] _prev = new long[MaxHeight];
     private uint _rng = 0x9E3779B9;
     private int _height = 1;
     private long _bytes;
@@ -41,7 +43,11 @@ internal sealed partial class Memtable
     private long _minIndex;
     private volatile bool _frozen;
 
-    public Memtable(long id) => Id = id;
+    public Memtable(long id)
+    {
+        Id = id;
+        _head = MemtableNode.Create(_arena, [], [], long.MaxValue, 0, tombstone: false, MaxHeight);
+    }
 
     /// <summary>Monotonic id; newer memtables have larger ids.</summary>
     public long Id { get; }
@@ -81,19 +87,21 @@ internal sealed partial class Memtable
         var p0 = KeyPrefix.Read(key, 0);
         var p1 = KeyPrefix.Read(key, 8);
         var x = _head;
+        var xNode = Node(x);
         for (var level = _height - 1; level >= 0; level--)
         {
-            while (x.Next(level) is { } next && Compare(next, key, p0, p1, version) < 0)
+            while (xNode.Next(level) is var next and not 0 && Compare(Node(next), key, p0, p1, version) < 0)
             {
                 x = next;
+                xNode = Node(next);
             }
 
             _prev[level] = x;
         }
 
-        var successor = _prev[0].Next(0);
-        var newKey = !(successor is not null && successor.CompareKey(key, p0, p1) == 0)
-                     && !(_prev[0] != _head && _prev[0].CompareKey(key, p0, p1) == 0);
+        var successor = xNode.Next(0);
+        var newKey = !(successor != 0 && Node(successor).CompareKey(key, p0, p1) == 0)
+                     && !(x != _head && xNode.CompareKey(key, p0, p1) == 0);
 
         var height = RandomHeight();
         if (height > _height)
@@ -107,20 +115,18 @@ internal sealed partial class Memtable
             Volatile.Write(ref _height, height);
         }
 
-        var data = _arena.Allocate(key.Length + value.Length, out var offset);
-        key.CopyTo(data.AsSpan(offset));
-        value.CopyTo(data.AsSpan(offset + key.Length));
-        var node = new MemtableNode(data, offset, key.Length, value.Length, version, expiresAtUnixMs, tombstone, height);
+        var reference = MemtableNode.Create(_arena, key, value, version, expiresAtUnixMs, tombstone, height);
+        var node = Node(reference);
 
         // Initialize the node's own links first, then publish bottom-up (release writes).
         for (var level = 0; level < height; level++)
         {
-            node.SetNext(level, _prev[level].Next(level));
+            node.SetNext(level, Node(_prev[level]).Next(level));
         }
 
         for (var level = 0; level < height; level++)
         {
-            _prev[level].SetNext(level, node);
+            Node(_prev[level]).SetNext(level, reference);
         }
 
         Volatile.Write(ref _bytes, _bytes + key.Length + value.Length + NodeOverheadBytes);
@@ -148,6 +154,9 @@ internal sealed partial class Memtable
     }
 
     public void Freeze() => _frozen = true;
+
+    /// <summary>The node at <paramref name="reference"/> (non-zero). Any thread.</summary>
+    private MemtableNode Node(long reference) => _arena.Resolve(reference);
 
     /// <summary>Order of <paramref name="node"/> relative to (<paramref name="key"/>, <paramref name="version"/>):
     /// key ascending, then version descending.</summary>

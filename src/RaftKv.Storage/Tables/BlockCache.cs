@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Runtime.CompilerServices;
 
 namespace RaftKv.Storage.Tables;
 
@@ -39,6 +40,7 @@ public sealed class BlockCache
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot path: skip tier-0 code
     public DataBlock? TryGet(long table, long offset)
     {
         if (_map.TryGetValue((table, offset), out var item))

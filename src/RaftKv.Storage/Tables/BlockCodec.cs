@@ -36,21 +36,31 @@ public static class BlockCodec
         return WriteWithTrailer(payload, 0, file);
     }
 
+    /// <summary>Verifies the trailer of a data block read into <paramref name="block"/> (which the
+    /// caller hands over) and returns it decoded: an uncompressed payload is used in place.</summary>
+    public static DataBlock DecodeDataBlock(byte[] block, string path, long offset) => DecodeDataBlock(block, block.Length, path, offset);
+
+    /// <summary>As <see cref="DecodeDataBlock(byte[], string, long)"/> for a block in the first
+    /// <paramref name="length"/> bytes of <paramref name="buffer"/>.</summary>
+    public static DataBlock DecodeDataBlock(byte[] buffer, int length, string path, long offset)
+    {
+        var block = buffer.AsSpan(0, length);
+        Verify(block, path, offset);
+        return block[^TrailerSize] == 0
+            ? new DataBlock(buffer, length - TrailerSize, path)
+            : new DataBlock(DecodeVerified(block, path, offset), path);
+    }
+
     /// <summary>Verifies the trailer and returns the raw payload.</summary>
     public static byte[] Decode(ReadOnlySpan<byte> block, string path, long offset)
     {
-        if (block.Length < TrailerSize)
-        {
-            throw new StorageCorruptionException(path, $"block at {offset} is too short");
-        }
+        Verify(block, path, offset);
+        return DecodeVerified(block, path, offset);
+    }
 
+    private static byte[] DecodeVerified(ReadOnlySpan<byte> block, string path, long offset)
+    {
         var body = block[..^4];
-        var crc = BinaryPrimitives.ReadUInt32LittleEndian(block[^4..]);
-        if (Crc32C.Compute(body) != crc)
-        {
-            throw new StorageCorruptionException(path, $"checksum mismatch in block at offset {offset}");
-        }
-
         var kind = body[^1];
         var payload = body[..^1];
         switch (kind)
@@ -74,6 +84,20 @@ public static class BlockCodec
                 return raw;
             default:
                 throw new StorageCorruptionException(path, $"unknown compression {kind} at offset {offset}");
+        }
+    }
+
+    private static void Verify(ReadOnlySpan<byte> block, string path, long offset)
+    {
+        if (block.Length < TrailerSize)
+        {
+            throw new StorageCorruptionException(path, $"block at {offset} is too short");
+        }
+
+        var crc = BinaryPrimitives.ReadUInt32LittleEndian(block[^4..]);
+        if (Crc32C.Compute(block[..^4]) != crc)
+        {
+            throw new StorageCorruptionException(path, $"checksum mismatch in block at offset {offset}");
         }
     }
 

@@ -1,4 +1,5 @@
 using System.IO.Hashing;
+using System.Runtime.CompilerServices;
 
 namespace RaftKv.Storage.Tables;
 
@@ -7,11 +8,15 @@ public sealed class BloomFilter
 {
     private readonly byte[] _bits;
     private readonly int _k;
+    private readonly uint _nbits;
+    private readonly ulong _modMultiplier;
 
     private BloomFilter(byte[] bits, int k)
     {
         _bits = bits;
         _k = k;
+        _nbits = (uint)(bits.Length * 8);
+        _modMultiplier = ModMultiplier(_nbits);
     }
 
     public static BloomFilter Build(IReadOnlyList<ulong> hashes, int bitsPerKey = 10)
@@ -41,14 +46,14 @@ public sealed class BloomFilter
         return result;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot path: skip tier-0 code
     public bool MayContain(ulong hash)
     {
-        var nbits = (uint)(_bits.Length * 8);
         var h1 = (uint)hash;
         var h2 = (uint)(hash >> 32);
         for (var i = 0; i < _k; i++)
         {
-            var bit = (h1 + ((uint)i * h2)) % nbits;
+            var bit = Mod(h1 + ((uint)i * h2), _nbits, _modMultiplier);
             if ((_bits[bit >> 3] & (1 << (int)(bit & 7))) == 0)
             {
                 return false;
@@ -58,14 +63,21 @@ public sealed class BloomFilter
         return true;
     }
 
+    /// <summary>The multiplier for <see cref="Mod"/> by <paramref name="divisor"/> (0 when the divisor is 0).</summary>
+    internal static ulong ModMultiplier(uint divisor) => divisor == 0 ? 0 : (ulong.MaxValue / divisor) + 1;
+
+    /// <summary><paramref name="value"/> % <paramref name="divisor"/>, exactly, by multiplication
+    /// (Lemire's fastmod: no division per probe). Bit positions, and so the format, are unchanged.</summary>
+    internal static uint Mod(uint value, uint divisor, ulong multiplier)
+        => divisor == 1 ? 0 : (uint)Math.BigMul(multiplier * value, divisor, out _);
+
     private void Add(ulong hash)
     {
-        var nbits = (uint)(_bits.Length * 8);
         var h1 = (uint)hash;
         var h2 = (uint)(hash >> 32);
         for (var i = 0; i < _k; i++)
         {
-            var bit = (h1 + ((uint)i * h2)) % nbits;
+            var bit = Mod(h1 + ((uint)i * h2), _nbits, _modMultiplier);
             _bits[bit >> 3] |= (byte)(1 << (int)(bit & 7));
         }
     }

@@ -11,15 +11,22 @@ public sealed class DataBlock
     private readonly int _restartCount;
 
     public DataBlock(byte[] payload, string path)
+        : this(payload, payload.Length, path)
     {
-        _data = payload;
-        if (payload.Length < 4)
+    }
+
+    /// <summary>A block whose payload is <paramref name="buffer"/>[0, <paramref name="length"/>)
+    /// (the rest, e.g. the block trailer, is ignored), so a block read from disk needs no copy.</summary>
+    public DataBlock(byte[] buffer, int length, string path)
+    {
+        _data = buffer;
+        if (length < 4 || length > buffer.Length)
         {
             throw new StorageCorruptionException(path, "data block too short");
         }
 
-        _restartCount = (int)BinaryPrimitives.ReadUInt32LittleEndian(payload.AsSpan(payload.Length - 4));
-        _restartsOffset = payload.Length - 4 - (_restartCount * 4);
+        _restartCount = (int)BinaryPrimitives.ReadUInt32LittleEndian(buffer.AsSpan(length - 4));
+        _restartsOffset = length - 4 - (_restartCount * 4);
         if (_restartCount <= 0 || _restartsOffset < 0)
         {
             throw new StorageCorruptionException(path, "bad restart array in data block");
@@ -113,6 +120,7 @@ public sealed class DataBlock
 
     /// <summary>Offset of the last restart point whose key is ≤ <paramref name="key"/> (or the first
     /// one): scanning from there reaches every entry ≥ key.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot path: skip tier-0 code
     internal int SeekRestart(ReadOnlySpan<byte> key)
     {
         int lo = 0, hi = _restartCount - 1;

@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Runtime.CompilerServices;
 
 namespace RaftKv.Storage.Tables;
 
@@ -26,6 +27,7 @@ public sealed class DataBlockBuilder
 
     public void Add(InternalEntry entry) => Add(entry.Key, entry.Value, entry.Version, entry.ExpiresAtUnixMs, entry.Tombstone);
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot path: skip tier-0 code
     public void Add(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, long version, long expiresAtUnixMs, bool tombstone)
     {
         var shared = 0;

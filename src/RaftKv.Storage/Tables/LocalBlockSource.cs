@@ -14,5 +14,11 @@ public sealed class LocalBlockSource(IReadableFile file) : IBlockSource
         return ValueTask.FromResult(buffer);
     }
 
+    public bool TryReadNow(long offset, Span<byte> destination)
+    {
+        file.ReadExactly(offset, destination);
+        return true;
+    }
+
     public void Dispose() => file.Dispose();
 }

@@ -26,6 +26,8 @@ public sealed class RemoteBlockSource(IRemoteTableStore store, string objectName
         return buffer;
     }
 
+    public bool TryReadNow(long offset, Span<byte> destination) => false;
+
     public void Dispose()
     {
     }

@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Runtime.CompilerServices;
 using RaftKv.Storage.IO;
 
 namespace RaftKv.Storage.Tables;
@@ -149,6 +150,7 @@ public sealed class TableReader
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot path: skip tier-0 code
     public bool MayContain(ReadOnlySpan<byte> key, ulong hash)
         => KeyComparer.Compare(key, Meta.MinKey) >= 0 && KeyComparer.Compare(key, Meta.MaxKey) <= 0 && _bloom.MayContain(hash);
 
@@ -160,6 +162,7 @@ public sealed class TableReader
     /// <summary>Synchronous, allocation-free point lookup (tombstones included) for blocks that are
     /// cached or local; <see cref="BlockLookup.NeedsIo"/> means the block must come from object
     /// storage (use <see cref="GetAsync"/>). Call <see cref="MayContain"/> first.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot path: skip tier-0 code
     public BlockLookup TryGet(ReadOnlySpan<byte> key, out BlockEntry entry)
     {
         entry = default;
@@ -199,6 +202,7 @@ public sealed class TableReader
 
     /// <summary>Block <paramref name="i"/> if it can be had without waiting: cached, or read
     /// synchronously from a local file. Null when it must come from object storage.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot path: skip tier-0 code
     internal DataBlock? TryLoadBlockNow(int i)
     {
         var h = _index[i];
@@ -215,9 +219,27 @@ public sealed class TableReader
 
         var read = source.ReadAsync(h.Offset, h.Length, CancellationToken.None);
         var raw = read.IsCompletedSuccessfully ? read.Result : read.AsTask().GetAwaiter().GetResult();
-        var block = new DataBlock(BlockCodec.Decode(raw, _path, h.Offset), _path);
+        var block = BlockCodec.DecodeDataBlock(raw, _path, h.Offset);
         _cache.Add(Id, h.Offset, block);
         return block;
+    }
+
+    /// <summary>Block <paramref name="i"/> for a one-pass reader (compaction) that must not fill
+    /// the cache: the cached block if there is one, else read synchronously through
+    /// <paramref name="readAhead"/> (the result is only valid until its next read). Null when it
+    /// must come from object storage.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot path: skip tier-0 code
+    internal DataBlock? TryLoadBlockUncached(int i, ReadAhead readAhead)
+    {
+        var h = _index[i];
+        if (_cache.TryGet(Id, h.Offset) is { } cached)
+        {
+            return cached;
+        }
+
+        return readAhead.TryRead(Id, Volatile.Read(ref _source), h.Offset, h.Length, TailOffset) is { } buffer
+            ? BlockCodec.DecodeDataBlock(buffer, h.Length, _path, h.Offset)
+            : null;
     }
 
     public bool TryRef() => RefCount.TryIncrement(ref _refs);
@@ -245,6 +267,7 @@ public sealed class TableReader
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot path: skip tier-0 code
     private int FindBlock(ReadOnlySpan<byte> key)
     {
         int lo = 0, hi = _index.Length;
@@ -273,7 +296,7 @@ public sealed class TableReader
         }
 
         var raw = await _source.ReadAsync(h.Offset, h.Length, cancellationToken).ConfigureAwait(false);
-        var block = new DataBlock(BlockCodec.Decode(raw, _path, h.Offset), _path);
+        var block = BlockCodec.DecodeDataBlock(raw, _path, h.Offset);
         _cache.Add(Id, h.Offset, block);
         return block;
     }

@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Runtime.CompilerServices;
 using RaftKv.Storage.IO;
 
 namespace RaftKv.Storage.Tables;
@@ -42,6 +43,7 @@ public sealed class TableWriter : IDisposable
     public void Add(InternalEntry entry) => Add(entry.Key, entry.Value, entry.Version, entry.ExpiresAtUnixMs, entry.Tombstone);
 
     /// <summary>Adds one entry; keys must be strictly increasing. The spans are copied.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot path: skip tier-0 code
     public void Add(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, long version, long expiresAtUnixMs, bool tombstone)
     {
         if (_count > 0 && KeyComparer.Compare(key, _maxKey.AsSpan(0, _maxKeyLength)) <= 0)

@@ -21,6 +21,22 @@ public sealed class BloomFilterTests
     }
 
     [Fact]
+    public void ProbePositionsAreExactlyTheRemainderSoTheFormatIsUnchanged()
+    {
+        var rng = new Random(4);
+        uint[] divisors = [1, 2, 3, 7, 64, 640, 1_000_003, 80_000_000, int.MaxValue, uint.MaxValue - 1, uint.MaxValue];
+        uint[] values = [0, 1, 2, 63, 64, 65, int.MaxValue, (uint)int.MaxValue + 1, uint.MaxValue - 1, uint.MaxValue];
+        foreach (var d in divisors.Concat(Enumerable.Range(0, 200).Select(_ => (uint)rng.NextInt64(1, uint.MaxValue))))
+        {
+            var m = BloomFilter.ModMultiplier(d);
+            foreach (var v in values.Concat(Enumerable.Range(0, 200).Select(_ => (uint)rng.NextInt64(0, (long)uint.MaxValue + 1))))
+            {
+                Assert.Equal(v % d, BloomFilter.Mod(v, d, m));
+            }
+        }
+    }
+
+    [Fact]
     public void MoreBitsPerKeyMeansFewerFalsePositives()
     {
         var present = Enumerable.Range(0, 5_000).Select(i => BloomFilter.Hash(B($"k{i}"))).ToList();

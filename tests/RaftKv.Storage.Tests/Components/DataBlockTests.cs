@@ -56,6 +56,26 @@ public sealed class DataBlockTests
         }
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void DataBlocksDecodeInPlaceAndStillVerifyTheirChecksum(bool compress)
+    {
+        var entries = Keys(100);
+        var builder = new DataBlockBuilder();
+        entries.ForEach(builder.Add);
+        var encoded = Encode(builder.Finish(), compress);
+        var block = BlockCodec.DecodeDataBlock(encoded.ToArray(), "test.sst", 0);
+        Assert.All(entries, e => Assert.Equal(P(e), P(block.Find(e.Key))));
+        Assert.Null(block.Find(B("user/00010x")));
+        for (var i = 0; i < encoded.Length; i += 7)
+        {
+            var bad = encoded.ToArray();
+            bad[i] ^= 0x10;
+            Assert.Throws<StorageCorruptionException>(() => BlockCodec.DecodeDataBlock(bad, "test.sst", 0));
+        }
+    }
+
     [Fact]
     public void FindMissesBetweenBeforeAndAfterKeys()
     {
