@@ -12,17 +12,27 @@ internal sealed partial class Memtable
         var p0 = KeyPrefix.Read(key, 0);
         var p1 = KeyPrefix.Read(key, 8);
         var x = Node(_head);
+        long candidate = 0;
         for (var level = Volatile.Read(ref _height) - 1; level >= 0; level--)
         {
-            while (x.Next(level) is var next and not 0 && Compare(Node(next), key, p0, p1, snapshotIndex) < 0)
+            while (true)
             {
-                x = Node(next);
+                var next = x.Next(level);
+                if (next != 0 && Compare(Node(next), key, p0, p1, snapshotIndex) < 0)
+                {
+                    x = Node(next);
+                    continue;
+                }
+
+                // The first node at or after (key, snapshotIndex) as this search saw it. It must not be
+                // read again from x: the writer may meanwhile have linked a newer version of the key
+                // (one above the snapshot) right after x.
+                candidate = next;
+                break;
             }
         }
 
-        // x is the last node before (key, snapshotIndex): the next one, if it has the key, is the
-        // newest version ≤ snapshotIndex.
-        var candidate = x.Next(0);
+        // If the candidate has the key, it is the newest version ≤ snapshotIndex.
         if (candidate == 0)
         {
             return null;
