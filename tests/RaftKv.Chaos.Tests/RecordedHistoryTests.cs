@@ -16,10 +16,9 @@ public sealed class RecordedHistoryTests
     [Fact]
     public void AHeavyHistoryWithManyUnknownOutcomesIsDecidedWithinBudget()
     {
-        var ops = HistoryText.Load(Path.Combine(AppContext.BaseDirectory, "Histories", "seed1-k2.history.txt"));
+        var ops = Load("seed1-k2.history.txt");
         Assert.Equal(149, ops.Count);
-        var result = LinearizabilityChecker.Check(ops);
-        Assert.True(result.Linearizable, result.Detail);
+        AssertLinearizable(ops);
     }
 
     /// <summary>
@@ -31,10 +30,9 @@ public sealed class RecordedHistoryTests
     [Fact]
     public void ObservedUnknownWritesAreBoundedByTheirFirstReader()
     {
-        var ops = HistoryText.Load(Path.Combine(AppContext.BaseDirectory, "Histories", "seed1-k7-loaded.history.txt"));
-        Assert.Contains(ops, o => o.Status == History.OpStatus.Unknown);
-        var result = LinearizabilityChecker.Check(ops);
-        Assert.True(result.Linearizable, result.Detail);
+        var ops = Load("seed1-k7-loaded.history.txt");
+        Assert.Contains(ops, o => o.Status == OpStatus.Unknown);
+        AssertLinearizable(ops);
     }
 
     /// <summary>
@@ -47,8 +45,15 @@ public sealed class RecordedHistoryTests
     [Fact]
     public void ManyUnobservedUnknownsBeforeFailedCasesAreDecidedWithinBudget()
     {
-        var ops = HistoryText.Load(Path.Combine(AppContext.BaseDirectory, "Histories", "seed3-k6-long.history.txt"));
+        var ops = Load("seed3-k6-long.history.txt");
         Assert.Equal(613, ops.Count);
+        AssertLinearizable(ops);
+    }
+
+    private static List<Operation> Load(string name) => HistoryText.Load(Path.Combine(AppContext.BaseDirectory, "Histories", name));
+
+    private static void AssertLinearizable(List<Operation> ops)
+    {
         var result = LinearizabilityChecker.Check(ops);
         Assert.True(result.Linearizable, result.Detail);
     }
