@@ -100,6 +100,8 @@ internal sealed partial class Memtable
             }
         }
 
+        // Unlike Get, reading the link again is safe here: whatever the writer linked after x meanwhile
+        // is a key ≥ start, and Range picks each key's version by the snapshot itself.
         return x.Next(0);
     }
 }
