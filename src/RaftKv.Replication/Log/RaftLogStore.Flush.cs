@@ -1,0 +1,140 @@
+using System.Buffers;
+
+namespace RaftKv.Replication.Log;
+
+internal sealed partial class RaftLogStore
+{
+    /// <summary>
+    /// Writes every change queued so far (plus a commit record up to <paramref name="commitIndex"/> when
+    /// it advanced) with one write, then fsyncs. When it returns, the log as it was when the flush
+    /// started is durable and <see cref="DurableIndex"/> says so. Flushes are serialized; callers
+    /// that arrive during a flush wait for it and then flush what queued meanwhile.
+    /// </summary>
+    public void Flush(long commitIndex)
+    {
+        lock (_flushGate)
+        {
+            List<PendingOp> ops;
+            long upTo, commit;
+            lock (_lock)
+            {
+                ops = _pending;
+                _pending = [];
+                upTo = _baseIndex + _entries.Count;
+                _truncatedSinceCapture = long.MaxValue;
+                commit = Math.Min(commitIndex, upTo);
+            }
+
+            var writeCommit = commit > Interlocked.Read(ref _durableCommit);
+            if (ops.Count == 0 && !writeCommit)
+            {
+                return;
+            }
+
+            var buffer = new ArrayBufferWriter<byte>(4096);
+            var newSegment = false;
+            if (_writer is null || _writer.Length >= _options.SegmentBytes)
+            {
+                _writer?.Dispose();
+                var sequence = _nextSequence++;
+                _writerPath = Path.Combine(_options.Directory, SegmentFormat.SegmentName(sequence));
+                _writer = _fs.Create(_writerPath);
+                SegmentFormat.WriteHeader(buffer);
+                newSegment = true;
+                lock (_lock)
+                {
+                    _segments.Add((sequence, _writerPath, 0));
+                }
+            }
+
+            var fileOffset = _writer.Length;
+            var positions = new List<(LogRecord Record, long Offset)>(ops.Count);
+            long maxIndex = 0;
+            foreach (var op in ops)
+            {
+                if (op.Kind == SegmentFormat.KindEntry)
+                {
+                    var r = op.Entry!;
+                    var at = buffer.WrittenCount;
+                    var rel = SegmentFormat.WriteEntry(buffer, r, r.Payload ?? throw new InvalidOperationException($"entry {r.Index} lost its payload before it was written"));
+                    positions.Add((r, fileOffset + at + rel));
+                    maxIndex = Math.Max(maxIndex, r.Index);
+                }
+                else
+                {
+                    SegmentFormat.WriteMarker(buffer, op.Kind, op.A, op.B);
+                }
+            }
+
+            if (writeCommit)
+            {
+                SegmentFormat.WriteMarker(buffer, SegmentFormat.KindCommit, commit);
+            }
+
+            // MUST be durable before any entry of this batch counts as durable.
+            _writer.Append(buffer.WrittenSpan);
+            _writer.Sync();
+            if (newSegment)
+            {
+                _fs.SyncDirectory(_options.Directory);
+            }
+
+            lock (_lock)
+            {
+                foreach (var (r, offset) in positions)
+                {
+                    r.Segment = _writerPath;
+                    r.PayloadOffset = offset;
+                }
+
+                var last = _segments[^1];
+                _segments[^1] = (last.Sequence, last.Path, Math.Max(last.MaxIndex, maxIndex));
+
+                // A truncation or reset while this flush ran lowered the durable index already; it
+                // MUST NOT rise past it (those slots now hold newer, unwritten entries).
+                var durable = Math.Min(upTo, _truncatedSinceCapture == long.MaxValue ? upTo : _truncatedSinceCapture - 1);
+                Interlocked.Exchange(ref _durableIndex, Math.Max(Interlocked.Read(ref _durableIndex), durable));
+                if (writeCommit)
+                {
+                    Interlocked.Exchange(ref _durableCommit, Math.Max(Interlocked.Read(ref _durableCommit), commit));
+                }
+
+                EvictPayloads();
+            }
+
+            Interlocked.Increment(ref _flushes);
+        }
+    }
+
+    /// <summary>The payload of <paramref name="record"/>, from memory or read back from its segment.</summary>
+    public byte[] ReadPayload(LogRecord record)
+    {
+        if (record.Payload is { } cached)
+        {
+            return cached;
+        }
+
+        var path = record.Segment ?? throw new InvalidOperationException($"entry {record.Index} has neither a payload nor a segment");
+        var buffer = new byte[record.Length];
+        using var file = _fs.OpenRead(path);
+        file.ReadExactly(record.PayloadOffset, buffer);
+        return buffer;
+    }
+
+    // Caller holds _lock. Only written entries lose their payload (they can be read back).
+    private void EvictPayloads()
+    {
+        while (_cachedBytes > _options.PayloadCacheBytes && _evictCursor < _entries.Count)
+        {
+            var r = _entries[_evictCursor];
+            if (r.Segment is null)
+            {
+                break;
+            }
+
+            _cachedBytes -= r.Payload?.Length ?? 0;
+            r.Payload = null;
+            _evictCursor++;
+        }
+    }
+}
