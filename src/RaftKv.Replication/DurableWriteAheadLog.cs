@@ -29,8 +29,18 @@ namespace RaftKv.Replication;
 /// </para>
 /// </remarks>
 internal sealed class DurableWriteAheadLog(WriteAheadLog.Options configuration, IStateMachine stateMachine)
-    : WriteAheadLog(configuration, stateMachine), IAuditTrail
+    : WriteAheadLog(configuration, stateMachine), IAuditTrail, Log.IReplicatedLog
 {
+    DotNext.Net.Cluster.Consensus.Raft.IPersistentState Log.IReplicatedLog.AuditTrail => this;
+
+    long Log.IReplicatedLog.Term => ((DotNext.Net.Cluster.Consensus.Raft.IPersistentState)this).Term;
+
+    long Log.IReplicatedLog.LastCommittedIndex => LastCommittedEntryIndex;
+
+    long Log.IReplicatedLog.LastIndex => LastEntryIndex;
+
+    Task Log.IReplicatedLog.InitializeAsync(CancellationToken token) => InitializeAsync(token);
+
     /// <summary>
     /// True while this node leads (set once the cluster exists; read on every commit, so it must be
     /// cheap and thread-safe). The leader's commit already waits for its own flush of the entries it

@@ -19,7 +19,7 @@ public sealed partial class KvNode
     public (long Term, long AppliedIndex, string LeaderGrpc) HeaderInfo()
     {
         var leaderGrpc = _cluster.Leader is { } leader ? MetaOf(leader).Grpc : string.Empty;
-        return (((DotNext.Net.Cluster.Consensus.Raft.IPersistentState)_wal).Term, _wal.LastAppliedIndex, leaderGrpc);
+        return (_wal.Term, _wal.LastAppliedIndex, leaderGrpc);
     }
 
     public NodeStatus GetStatus()
@@ -29,14 +29,14 @@ public sealed partial class KvNode
         return new NodeStatus
         {
             NodeId = NodeId,
-            Term = ((DotNext.Net.Cluster.Consensus.Raft.IPersistentState)_wal).Term,
+            Term = _wal.Term,
             Role = IsLeader ? "leader" : _cluster.Standby ? "standby" : leader is null ? "candidate" : "follower",
             LeaderId = leader?.Id,
             Leader = leader,
-            CommitIndex = _wal.LastCommittedEntryIndex,
+            CommitIndex = _wal.LastCommittedIndex,
             AppliedIndex = _wal.LastAppliedIndex,
             DurableIndex = _store.DurableIndex,
-            LastLogIndex = _wal.LastEntryIndex,
+            LastLogIndex = _wal.LastIndex,
             LogicalClockUnixMs = _state.LogicalClock,
             SnapshotsSent = Interlocked.Read(ref _state.SnapshotsTaken),
             SnapshotsInstalled = Interlocked.Read(ref _state.SnapshotsInstalled),

@@ -67,7 +67,7 @@ public sealed partial class KvNode
             // committed (Raft §8). Right after an election the read index the barrier used may
             // predate it, so also wait until this node has applied an entry of the current term:
             // then everything committed before the read began is applied here.
-            var term = ((IPersistentState)_wal).Term;
+            var term = _wal.Term;
             while (_state.TermAt(_wal.LastAppliedIndex) < term)
             {
                 await Task.Delay(1, timeout.Token).ConfigureAwait(false);

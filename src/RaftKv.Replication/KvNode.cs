@@ -4,6 +4,7 @@ using DotNext.Net.Cluster.Consensus.Raft;
 using DotNext.Net.Cluster.Consensus.Raft.StateMachine;
 using Microsoft.Extensions.Logging;
 using RaftKv.Replication.Api;
+using RaftKv.Replication.Log;
 using RaftKv.Replication.State;
 using RaftKv.Storage;
 
@@ -29,7 +30,7 @@ public sealed partial class KvNode : IKvNode
     private readonly ILogger _logger;
     private readonly LsmStore _store;
     private readonly KvState _state;
-    private readonly DurableWriteAheadLog _wal;
+    private readonly IReplicatedLog _wal;
     private readonly RaftCluster _cluster;
     private readonly CancellationTokenSource _stop = new();
     private readonly Dictionary<EndPoint, (long Id, string Grpc, string Http)> _memberMeta = [];
@@ -40,7 +41,7 @@ public sealed partial class KvNode : IKvNode
     private long _lastWriteTicks;
     private int _stopped;
 
-    private KvNode(KvNodeOptions options, ILoggerFactory loggerFactory, LsmStore store, KvState state, DurableWriteAheadLog wal, RaftCluster cluster)
+    private KvNode(KvNodeOptions options, ILoggerFactory loggerFactory, LsmStore store, KvState state, IReplicatedLog wal, RaftCluster cluster)
     {
         _options = options;
         _logger = loggerFactory.CreateLogger<KvNode>();
@@ -78,18 +79,7 @@ public sealed partial class KvNode : IKvNode
         try
         {
             var state = await KvState.RestoreAsync(store, Path.Combine(dataDir, "snapshots"), loggerFactory.CreateLogger<KvState>(), options.TimeProvider, cancellationToken).ConfigureAwait(false);
-            var wal = new DurableWriteAheadLog(
-                new WriteAheadLog.Options
-                {
-                    Location = Path.Combine(dataDir, "raft"),
-                    MemoryManagement = WriteAheadLog.MemoryManagementStrategy.SharedMemory,
-
-                    // DotNext's default chunk is one OS page (4 KiB): a new memory-mapped file every few
-                    // entries. Larger chunks cut put latency several-fold (see BENCHMARKS.md).
-                    ChunkSize = options.WalChunkBytes,
-                    HashAlgorithm = WriteAheadLog.IntegrityHashAlgorithm.Crc32,
-                },
-                state);
+            var wal = OpenLog(options, dataDir, state, loggerFactory);
 
             var resolve = TimeSpan.FromSeconds(60);
             var self = EndPoints.Resolve(options.RaftAdvertise, resolve);
@@ -120,7 +110,7 @@ public sealed partial class KvNode : IKvNode
             config.Metadata[MetaNodeId] = options.NodeId.ToString(CultureInfo.InvariantCulture);
             config.Metadata[MetaGrpc] = options.GrpcAdvertise;
             config.Metadata[MetaHttp] = options.HttpAdvertise;
-            var cluster = new RaftCluster(config) { AuditTrail = wal };
+            var cluster = new RaftCluster(config) { AuditTrail = wal.AuditTrail };
             wal.IsLeader = () => !cluster.LeadershipToken.IsCancellationRequested;
             return new KvNode(options, loggerFactory, store, state, wal, cluster);
         }
@@ -129,6 +119,44 @@ public sealed partial class KvNode : IKvNode
             await store.DisposeAsync().ConfigureAwait(false);
             throw;
         }
+    }
+
+    /// <summary>
+    /// Opens the Raft log of the configured engine. A data directory keeps the engine it was created
+    /// with: the other engine's log would be silently ignored, losing its entries and the node's vote.
+    /// </summary>
+    private static IReplicatedLog OpenLog(KvNodeOptions options, string dataDir, KvState state, ILoggerFactory loggerFactory)
+    {
+        var ours = Path.Combine(dataDir, "log");
+        var dotnext = Path.Combine(dataDir, "raft");
+        static bool HasFiles(string dir) => Directory.Exists(dir) && Directory.EnumerateFileSystemEntries(dir).Any();
+        if (options.LogEngine == RaftLogEngine.RaftKv)
+        {
+            if (HasFiles(dotnext) && !HasFiles(ours))
+            {
+                throw new InvalidOperationException($"{dataDir} holds a DotNext WAL ({dotnext}); start this node with RAFT_LOG=dotnext, or move its data away and let it rejoin from a snapshot");
+            }
+
+            return RaftLog.Open(ours, state, loggerFactory.CreateLogger<RaftLog>());
+        }
+
+        if (HasFiles(ours) && !HasFiles(dotnext))
+        {
+            throw new InvalidOperationException($"{dataDir} holds a RaftKv log ({ours}); start this node with RAFT_LOG=raftkv");
+        }
+
+        return new DurableWriteAheadLog(
+            new WriteAheadLog.Options
+            {
+                Location = dotnext,
+                MemoryManagement = WriteAheadLog.MemoryManagementStrategy.SharedMemory,
+
+                // DotNext's default chunk is one OS page (4 KiB): a new memory-mapped file every few
+                // entries. Larger chunks cut put latency several-fold (see BENCHMARKS.md).
+                ChunkSize = options.WalChunkBytes,
+                HashAlgorithm = WriteAheadLog.IntegrityHashAlgorithm.Crc32,
+            },
+            state);
     }
 
     public async Task StartAsync(CancellationToken cancellationToken = default)

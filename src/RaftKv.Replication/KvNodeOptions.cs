@@ -43,6 +43,9 @@ public sealed record KvNodeOptions
     /// <summary>Size of one WAL chunk file (fixed when the WAL is created).</summary>
     public int WalChunkBytes { get; init; } = 4 << 20;
 
+    /// <summary>Which Raft log backs the node (see <see cref="RaftLogEngine"/>).</summary>
+    public RaftLogEngine LogEngine { get; init; } = RaftLogEngine.RaftKv;
+
     public TimeSpan ElectionTimeoutLower { get; init; } = TimeSpan.FromMilliseconds(300);
     public TimeSpan ElectionTimeoutUpper { get; init; } = TimeSpan.FromMilliseconds(600);
     public TimeSpan RequestTimeout { get; init; } = TimeSpan.FromSeconds(1);

@@ -13,6 +13,9 @@ internal sealed class KvLogEntry(byte[] payload, long term) : IInputLogEntry
 
     public object? Context { get; init; }
 
+    /// <summary>The encoded command (owned by this entry: <see cref="Log.RaftLog"/> keeps it without a copy).</summary>
+    public byte[] Payload => payload;
+
     public int? CommandId => null;
 
     public bool IsConfiguration => false;

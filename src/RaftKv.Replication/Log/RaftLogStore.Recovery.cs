@@ -17,7 +17,7 @@ internal sealed partial class RaftLogStore
         var fs = options.FileSystem;
         fs.CreateDirectory(options.Directory);
         var files = fs.ListFiles(options.Directory)
-            .Select(p => (Ok: SegmentFormat.TryParseSequence(Path.GetFileName(p), out var seq), Seq: seq, Path: p))
+            .Select(p => (Ok: SegmentFormat.TryParseSequence(Path.GetFileName(p), out var seq), Seq: seq, Path: Path.Combine(options.Directory, Path.GetFileName(p))))
             .Where(f => f.Ok)
             .OrderBy(f => f.Seq)
             .ToList();

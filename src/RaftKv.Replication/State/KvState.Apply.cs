@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Buffers.Binary;
 using DotNext.IO;
+using DotNext.Net.Cluster.Consensus.Raft;
 using DotNext.Net.Cluster.Consensus.Raft.StateMachine;
 using RaftKv.Replication.Api;
 using RaftKv.Replication.Commands;
@@ -13,25 +14,36 @@ internal sealed partial class KvState
     /// <summary>How long a request id is remembered for exactly-once retries (logical time).</summary>
     public static readonly TimeSpan RequestIdRetention = TimeSpan.FromMinutes(10);
 
-    public async ValueTask<long> ApplyAsync(LogEntry entry, CancellationToken token)
+    /// <summary>DotNext's entry point (used by its <c>WriteAheadLog</c>); <see cref="Log.RaftLog"/> calls the methods below.</summary>
+    public ValueTask<long> ApplyAsync(LogEntry entry, CancellationToken token)
     {
         if (entry.IsSnapshot)
         {
-            return await InstallSnapshotAsync(entry, token).ConfigureAwait(false);
+            return InstallSnapshotAsync(entry, entry.Index, token);
         }
 
-        RecordTerm(entry.Index, entry.Term);
-        var holder = entry.Context as ApplyResult;
-        if (entry.IsConfiguration || entry.Length is 0 || !TryGetPayload(entry, out var payload))
+        TryGetPayload(entry, out var payload);
+        return ApplyEntryAsync(entry.Index, entry.Term, entry.IsConfiguration, payload, entry.Context, token);
+    }
+
+    /// <summary>
+    /// Applies the committed entry at <paramref name="index"/>. Called by one applier at a time, in index
+    /// order; completes the proposer's <see cref="ApplyResult"/> when <paramref name="context"/> is one.
+    /// </summary>
+    public async ValueTask<long> ApplyEntryAsync(long index, long term, bool isConfiguration, byte[] payload, object? context, CancellationToken token)
+    {
+        RecordTerm(index, term);
+        var holder = context as ApplyResult;
+        if (isConfiguration || payload.Length is 0)
         {
-            _store.Advance(entry.Index);
-            return entry.Index;
+            _store.Advance(index);
+            return index;
         }
 
         var command = CommandCodec.Decode(payload); // unknown versions throw: the node stops applying rather than guess
         try
         {
-            var result = await ApplyUntilStoreReachableAsync(entry.Index, command, token).ConfigureAwait(false);
+            var result = await ApplyUntilStoreReachableAsync(index, command, token).ConfigureAwait(false);
             holder?.Set(result);
         }
         catch (Exception e) when (e is not OperationCanceledException && holder is not null)
@@ -40,7 +52,7 @@ internal sealed partial class KvState
             throw;
         }
 
-        return entry.Index;
+        return index;
     }
 
     /// <summary>
@@ -218,12 +230,17 @@ internal sealed partial class KvState
         }
     }
 
-    private async ValueTask<long> InstallSnapshotAsync(LogEntry entry, CancellationToken token)
+    /// <summary>
+    /// Replaces the state with the snapshot <paramref name="entry"/> ending at <paramref name="index"/>
+    /// (streamed from the leader). The caller MUST keep the applier out meanwhile.
+    /// </summary>
+    public async ValueTask<long> InstallSnapshotAsync<TEntry>(TEntry entry, long index, CancellationToken token)
+        where TEntry : IRaftLogEntry
     {
         await _snapshotLock.WaitAsync(token).ConfigureAwait(false);
         try
         {
-            var incoming = Path.Combine(_snapshotsDir, $"incoming-{entry.Index}");
+            var incoming = Path.Combine(_snapshotsDir, $"incoming-{index}");
             var packed = incoming + ".bin";
             await using (var file = new FileStream(packed, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16, useAsync: true))
             {
@@ -235,7 +252,7 @@ internal sealed partial class KvState
             SnapshotPacker.Unpack(packed, incoming);
             File.Delete(packed);
             await _store.IngestAsync(incoming, token).ConfigureAwait(false);
-            var final = Path.Combine(_snapshotsDir, $"{entry.Index:D20}-{entry.Term}");
+            var final = Path.Combine(_snapshotsDir, $"{index:D20}-{entry.Term}");
             if (Directory.Exists(final))
             {
                 Directory.Delete(final, recursive: true);
@@ -246,7 +263,7 @@ internal sealed partial class KvState
             lock (_termLock)
             {
                 _terms.Clear();
-                _terms.Add((entry.Index, entry.Term));
+                _terms.Add((index, entry.Term));
             }
 
             if (await _store.GetAsync(ReservedKeys.Clock, 0, token).ConfigureAwait(false) is { } clock)
@@ -254,10 +271,10 @@ internal sealed partial class KvState
                 Interlocked.Exchange(ref _clock, BitConverter.ToInt64(clock.Value.Span));
             }
 
-            _snapshot = new CheckpointSnapshot(final, entry.Index, entry.Term, _time.GetUtcNow());
+            _snapshot = new CheckpointSnapshot(final, index, entry.Term, _time.GetUtcNow());
             Interlocked.Increment(ref SnapshotsInstalled);
-            LogSnapshotInstalled(_logger, entry.Index, entry.Term);
-            return entry.Index;
+            LogSnapshotInstalled(_logger, index, entry.Term);
+            return index;
         }
         finally
         {

@@ -23,12 +23,13 @@ public static class ConfigKeys
     public static readonly ConfigKey S3SecretKey = new("S3_SECRET_KEY", "", "S3 secret key");
     public static readonly ConfigKey MaxKeyBytes = new("MAX_KEY_BYTES", "4096", "Largest accepted key (bytes)");
     public static readonly ConfigKey MaxValueBytes = new("MAX_VALUE_BYTES", "8388608", "Largest accepted value (bytes)");
+    public static readonly ConfigKey RaftLog = new("RAFT_LOG", "raftkv", "Raft log engine: raftkv (segments, one write + fsync per group) or dotnext (DotNext's memory-mapped WAL); a data directory keeps the engine it was created with");
     public static readonly ConfigKey ConfigFile = new("CONFIG_FILE", "", "Optional JSON or TOML file with any of these keys");
 
     public static IReadOnlyList<ConfigKey> All { get; } =
     [
         HttpPort, GrpcPort, RaftPort, NodeId, Peers, Membership, DataDir, BindHost, AdvertiseHost,
         MemoryMaxSizeMb, MemoryMaxEntries, DiskMaxSizeGb, DiskMigrationAgeHours,
-        S3Endpoint, S3Bucket, S3Region, S3AccessKey, S3SecretKey, MaxKeyBytes, MaxValueBytes, ConfigFile,
+        S3Endpoint, S3Bucket, S3Region, S3AccessKey, S3SecretKey, MaxKeyBytes, MaxValueBytes, RaftLog, ConfigFile,
     ];
 }

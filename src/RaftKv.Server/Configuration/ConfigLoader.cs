@@ -84,6 +84,12 @@ public static class ConfigLoader
             S3SecretKey = Get(ConfigKeys.S3SecretKey),
             MaxKeyBytes = (int)Long(ConfigKeys.MaxKeyBytes, Get(ConfigKeys.MaxKeyBytes), 1),
             MaxValueBytes = (int)Long(ConfigKeys.MaxValueBytes, Get(ConfigKeys.MaxValueBytes), 1),
+            RaftLog = Get(ConfigKeys.RaftLog) switch
+            {
+                "raftkv" => RaftLogEngine.RaftKv,
+                "dotnext" => RaftLogEngine.DotNext,
+                var other => throw new ConfigException($"RAFT_LOG must be 'raftkv' or 'dotnext', got '{other}'"),
+            },
         };
 
         if (config.HasObjectStore && !Uri.TryCreate(config.S3Endpoint, UriKind.Absolute, out _))

@@ -25,6 +25,7 @@ public sealed record ServerConfig
     public string S3SecretKey { get; init; } = string.Empty;
     public int MaxKeyBytes { get; init; }
     public int MaxValueBytes { get; init; }
+    public RaftLogEngine RaftLog { get; init; }
 
     public bool HasObjectStore => S3Endpoint.Length > 0;
 
@@ -42,5 +43,6 @@ public sealed record ServerConfig
         MemtableMaxEntries = MemoryMaxEntries,
         MaxKeyBytes = MaxKeyBytes,
         MaxValueBytes = MaxValueBytes,
+        LogEngine = RaftLog,
     };
 }

@@ -1,0 +1,30 @@
+using DotNext.Net.Cluster.Consensus.Raft;
+
+namespace RaftKv.Replication.Log;
+
+/// <summary>
+/// What <see cref="KvNode"/> needs of its Raft log, whichever engine backs it: <see cref="RaftLog"/>
+/// (ours, the default) or <see cref="DurableWriteAheadLog"/> (DotNext's WAL, kept for comparison).
+/// </summary>
+internal interface IReplicatedLog : IAsyncDisposable
+{
+    /// <summary>The object handed to DotNext's <c>RaftCluster.AuditTrail</c>.</summary>
+    IPersistentState AuditTrail { get; }
+
+    long Term { get; }
+
+    long LastAppliedIndex { get; }
+
+    long LastCommittedIndex { get; }
+
+    long LastIndex { get; }
+
+    /// <summary>Follower commits that had to wait for their entries to become durable.</summary>
+    long FollowerFlushWaits { get; }
+
+    /// <summary>True while this node leads; set once the cluster exists, read on every commit.</summary>
+    Func<bool> IsLeader { get; set; }
+
+    /// <summary>Replays committed entries past the snapshot into the state machine.</summary>
+    Task InitializeAsync(CancellationToken token);
+}

@@ -1,0 +1,181 @@
+using DotNext.IO;
+using DotNext.IO.Log;
+using DotNext.Net.Cluster.Consensus.Raft;
+using RaftKv.Replication.Commands;
+
+namespace RaftKv.Replication.Log;
+
+internal sealed partial class RaftLog
+{
+    /// <summary>The leader's append of a new entry; durable only after a later flush.</summary>
+    async ValueTask<long> IAuditTrail<IRaftLogEntry>.AppendAsync<TEntry>(TEntry entry, CancellationToken token)
+    {
+        ThrowIfFailed();
+        if (entry.IsSnapshot)
+        {
+            throw new InvalidOperationException("a snapshot cannot be appended as a new entry");
+        }
+
+        var payload = entry is KvLogEntry kv ? kv.Payload : await CopyPayloadAsync(entry, token).ConfigureAwait(false);
+        var context = entry is IInputLogEntry input ? input.Context : null;
+        long index;
+        lock (_appendLock)
+        {
+            index = _store.LastIndex + 1;
+            _store.Append(ToRecord(entry, index, payload, context));
+        }
+
+        RequestFlush(); // starts this node's fsync while the entry travels to the followers
+        return index;
+    }
+
+    /// <summary>A follower's append of entries from the leader, starting at <paramref name="startIndex"/>.</summary>
+    async ValueTask IAuditTrail<IRaftLogEntry>.AppendAsync<TEntry>(ILogEntryProducer<TEntry> entries, long startIndex, bool skipCommitted, CancellationToken token)
+    {
+        ThrowIfFailed();
+        var batch = new List<LogRecord>();
+        var index = startIndex;
+        while (await entries.MoveNextAsync().ConfigureAwait(false))
+        {
+            var entry = entries.Current;
+            if (entry is null || entry.IsSnapshot)
+            {
+                throw new InvalidOperationException("a snapshot cannot be appended as an entry");
+            }
+
+            batch.Add(ToRecord(entry, index++, await CopyPayloadAsync(entry, token).ConfigureAwait(false), null));
+        }
+
+        AppendBatch(batch, startIndex, skipCommitted);
+    }
+
+    /// <summary>One entry at <paramref name="startIndex"/>, or a snapshot from the leader (installs it).</summary>
+    async ValueTask IAuditTrail<IRaftLogEntry>.AppendAsync<TEntry>(TEntry entry, long startIndex, CancellationToken token)
+    {
+        ThrowIfFailed();
+        if (!entry.IsSnapshot)
+        {
+            var payload = await CopyPayloadAsync(entry, token).ConfigureAwait(false);
+            AppendBatch([ToRecord(entry, startIndex, payload, null)], startIndex, skipCommitted: false);
+            return;
+        }
+
+        if (startIndex <= Interlocked.Read(ref _commitIndex))
+        {
+            throw new InvalidOperationException($"snapshot at {startIndex} is not past the commit index {Interlocked.Read(ref _commitIndex)}");
+        }
+
+        await _applyGate.WaitAsync(token).ConfigureAwait(false);
+        try
+        {
+            await _state.InstallSnapshotAsync(entry, startIndex, token).ConfigureAwait(false);
+            lock (_appendLock)
+            {
+                _store.Reset(startIndex, entry.Term);
+            }
+
+            Interlocked.Exchange(ref _commitIndex, Math.Max(Interlocked.Read(ref _commitIndex), startIndex));
+            Interlocked.Exchange(ref _appliedIndex, startIndex);
+            SignalApplied();
+        }
+        finally
+        {
+            _applyGate.Release();
+        }
+
+        // The reset MUST be durable before the reply: stale entries past the snapshot must not come back.
+        await WaitFlushAsync(token).ConfigureAwait(false);
+    }
+
+    private void AppendBatch(List<LogRecord> batch, long startIndex, bool skipCommitted)
+    {
+        lock (_appendLock)
+        {
+            var last = _store.LastIndex;
+            if (startIndex > last + 1)
+            {
+                throw new ArgumentOutOfRangeException(nameof(startIndex), $"entries start at {startIndex} but the log ends at {last}");
+            }
+
+            var commit = Interlocked.Read(ref _commitIndex);
+            foreach (var record in batch)
+            {
+                if (record.Index <= commit)
+                {
+                    if (!skipCommitted)
+                    {
+                        throw new InvalidOperationException($"entry {record.Index} is already committed (commit index {commit})");
+                    }
+
+                    continue;
+                }
+
+                if (record.Index <= _store.LastIndex)
+                {
+                    // Raft's log matching: same index and term means the same entry; only a conflict
+                    // truncates (a delayed, shorter AppendEntries must not drop entries acknowledged since).
+                    if (_store.TermAt(record.Index) == record.Term)
+                    {
+                        continue;
+                    }
+
+                    _store.TruncateFrom(record.Index);
+                }
+
+                _store.Append(record);
+            }
+        }
+
+        RequestFlush();
+    }
+
+    /// <summary>Waits for a flush that starts after this call (covers every change made before it).</summary>
+    private async ValueTask WaitFlushAsync(CancellationToken token)
+    {
+        Task next;
+        lock (_signalLock)
+        {
+            next = _flushed.Task;
+        }
+
+        RequestFlush();
+        await next.WaitAsync(token).ConfigureAwait(false);
+        lock (_signalLock)
+        {
+            next = _flushed.Task;
+        }
+
+        RequestFlush(); // the flush we saw may have started before this call
+        await next.WaitAsync(token).ConfigureAwait(false);
+        ThrowIfFailed();
+    }
+
+    private static LogRecord ToRecord<TEntry>(TEntry entry, long index, byte[] payload, object? context)
+        where TEntry : IRaftLogEntry
+        => new()
+        {
+            Index = index,
+            Term = entry.Term,
+            TimestampTicks = DateTime.UtcNow.Ticks, // when this node appended it (diagnostics only)
+            CommandId = entry.CommandId,
+            IsConfiguration = entry.IsConfiguration,
+            Length = payload.Length,
+            Payload = payload,
+            Context = context,
+        };
+
+    /// <summary>A private copy of the entry's content (network buffers are reused after the call).</summary>
+    private static async ValueTask<byte[]> CopyPayloadAsync<TEntry>(TEntry entry, CancellationToken token)
+        where TEntry : IRaftLogEntry
+    {
+        if (entry.TryGetMemory(out var memory))
+        {
+            return memory.ToArray();
+        }
+
+        var length = entry.Length;
+        var writer = new System.Buffers.ArrayBufferWriter<byte>(length is { } l and > 0 and < int.MaxValue ? (int)l : 256);
+        await entry.WriteToAsync(writer, token).ConfigureAwait(false);
+        return writer.WrittenSpan.ToArray();
+    }
+}

@@ -1,0 +1,249 @@
+using DotNext.IO.Log;
+
+namespace RaftKv.Replication.Log;
+
+internal sealed partial class RaftLog
+{
+    private readonly SemaphoreSlim _flushRequest = new(0, 1);
+
+    /// <summary>
+    /// Commits up to <paramref name="endIndex"/> once it is durable here. A follower waits until every
+    /// entry it holds is durable: DotNext replies to AppendEntries right after this call, and the leader
+    /// counts that reply towards the quorum for all of them.
+    /// </summary>
+    async ValueTask<long> IAuditTrail.CommitAsync(long endIndex, CancellationToken token)
+    {
+        ThrowIfFailed();
+        var last = _store.LastIndex;
+        var end = Math.Min(endIndex, last);
+        var leader = IsLeader();
+        var mustBeDurable = leader ? end : last;
+        if (_store.DurableIndex < mustBeDurable)
+        {
+            if (!leader)
+            {
+                Interlocked.Increment(ref _followerFlushWaits);
+            }
+
+            await WaitDurableAsync(mustBeDurable, token).ConfigureAwait(false);
+        }
+
+        long previous;
+        do
+        {
+            previous = Interlocked.Read(ref _commitIndex);
+            if (end <= previous)
+            {
+                return 0;
+            }
+        }
+        while (Interlocked.CompareExchange(ref _commitIndex, end, previous) != previous);
+
+        _applyTrigger.Set();
+        return end - previous;
+    }
+
+    /// <summary>Asks the flusher to run (it covers everything appended so far).</summary>
+    private void RequestFlush()
+    {
+        if (_flushRequest.CurrentCount == 0)
+        {
+            try
+            {
+                _flushRequest.Release();
+            }
+            catch (SemaphoreFullException)
+            {
+                // Another writer asked first: that flush covers this entry too.
+            }
+        }
+    }
+
+    private async ValueTask WaitDurableAsync(long index, CancellationToken token)
+    {
+        while (_store.DurableIndex < index)
+        {
+            ThrowIfFailed();
+            Task next;
+            lock (_signalLock)
+            {
+                if (_store.DurableIndex >= index)
+                {
+                    return;
+                }
+
+                next = _flushed.Task;
+            }
+
+            RequestFlush();
+            await next.WaitAsync(token).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>The flusher thread: each request writes everything queued with one write and one fsync.</summary>
+    private void FlushLoop()
+    {
+        var token = _lifetime.Token;
+        while (true)
+        {
+            try
+            {
+                _flushRequest.Wait(token);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+
+            try
+            {
+                _store.Flush(Interlocked.Read(ref _commitIndex));
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidOperationException)
+            {
+                // Nothing after a failed fsync can be trusted (the page cache may have dropped the data):
+                // stop here; every waiter fails and the node must restart and recover from disk.
+                Volatile.Write(ref _failure, e);
+                LogFlushFailed(_logger, e);
+            }
+
+            TaskCompletionSource done;
+            lock (_signalLock)
+            {
+                done = _flushed;
+                _flushed = NewSignal();
+            }
+
+            done.SetResult();
+            if (_failure is not null)
+            {
+                return;
+            }
+        }
+    }
+
+    /// <summary>The applier: applies committed entries in order, then drops the log below a new snapshot.</summary>
+    private async Task ApplyLoopAsync()
+    {
+        var token = _lifetime.Token;
+        try
+        {
+            while (!token.IsCancellationRequested)
+            {
+                await _applyTrigger.WaitAsync(token).ConfigureAwait(false);
+                await _applyGate.WaitAsync(token).ConfigureAwait(false);
+                try
+                {
+                    await ApplyCommittedAsync(token).ConfigureAwait(false);
+                    await CompactAsync(token).ConfigureAwait(false);
+                }
+                finally
+                {
+                    _applyGate.Release();
+                }
+            }
+        }
+        catch (OperationCanceledException) when (token.IsCancellationRequested)
+        {
+        }
+    }
+
+    // Caller holds _applyGate.
+    private async ValueTask ApplyCommittedAsync(CancellationToken token)
+    {
+        while (Interlocked.Read(ref _appliedIndex) < Interlocked.Read(ref _commitIndex))
+        {
+            var index = Interlocked.Read(ref _appliedIndex) + 1;
+            var record = _store.Get(index);
+            if (record is null)
+            {
+                // Below the log's base: a snapshot covers it.
+                Interlocked.Exchange(ref _appliedIndex, Math.Max(index, _store.BaseIndex));
+                SignalApplied();
+                continue;
+            }
+
+            try
+            {
+                var payload = _store.ReadPayload(record);
+                if (record.IsConfiguration && ConfigurationStorage is { } membership)
+                {
+                    await membership.SaveConfigurationAsync(new StoredEntry(record, _store), index, token).ConfigureAwait(false);
+                }
+
+                await _state.ApplyEntryAsync(index, record.Term, record.IsConfiguration, payload, record.Context, token).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                Volatile.Write(ref _failure, e);
+                LogApplyFailed(_logger, index, e);
+                SignalApplied();
+                throw;
+            }
+
+            record.Context = null;
+            Interlocked.Exchange(ref _appliedIndex, index);
+            SignalApplied();
+        }
+    }
+
+    // Caller holds _applyGate.
+    private async ValueTask CompactAsync(CancellationToken token)
+    {
+        if (_state.Snapshot is { } snapshot && snapshot.Index > _store.BaseIndex && snapshot.Index <= Interlocked.Read(ref _appliedIndex))
+        {
+            lock (_appendLock)
+            {
+                _store.Compact(snapshot.Index, snapshot.Term);
+            }
+
+            await ((DotNext.Net.Cluster.Consensus.Raft.StateMachine.ISnapshotManager)_state).ReclaimGarbageAsync(snapshot.Index, token).ConfigureAwait(false);
+        }
+    }
+
+    private void SignalApplied()
+    {
+        TaskCompletionSource done;
+        lock (_signalLock)
+        {
+            done = _applied;
+            _applied = NewSignal();
+        }
+
+        done.SetResult();
+    }
+
+    private async ValueTask WaitForAppliedAsync(long index, CancellationToken token)
+    {
+        while (Interlocked.Read(ref _appliedIndex) < index)
+        {
+            ThrowIfFailed();
+            Task next;
+            lock (_signalLock)
+            {
+                if (Interlocked.Read(ref _appliedIndex) >= index)
+                {
+                    return;
+                }
+
+                next = _applied.Task;
+            }
+
+            await next.WaitAsync(token).ConfigureAwait(false);
+        }
+    }
+
+    ValueTask IAuditTrail.WaitForApplyAsync(long index, CancellationToken token) => WaitForAppliedAsync(index, token);
+
+    async ValueTask IAuditTrail.WaitForApplyAsync(CancellationToken token)
+    {
+        ThrowIfFailed();
+        Task next;
+        lock (_signalLock)
+        {
+            next = _applied.Task;
+        }
+
+        await next.WaitAsync(token).ConfigureAwait(false);
+    }
+}
