@@ -4,7 +4,9 @@ namespace RaftKv.Replication.Log;
 
 internal sealed partial class RaftLog
 {
-    private readonly SemaphoreSlim _flushRequest = new(0, 1);
+    // No spinning: the flusher sleeps in the kernel between requests (a spinning wait cost 5 % of a
+    // leader's CPU in sched_yield on a 2-core machine).
+    private readonly ManualResetEventSlim _flushRequest = new(initialState: false, spinCount: 0);
 
     /// <summary>
     /// Commits up to <paramref name="endIndex"/> once it is durable here. A follower waits until every
@@ -46,16 +48,9 @@ internal sealed partial class RaftLog
     /// <summary>Asks the flusher to run (it covers everything appended so far).</summary>
     private void RequestFlush()
     {
-        if (_flushRequest.CurrentCount == 0)
+        if (!_flushRequest.IsSet)
         {
-            try
-            {
-                _flushRequest.Release();
-            }
-            catch (SemaphoreFullException)
-            {
-                // Another writer asked first: that flush covers this entry too.
-            }
+            _flushRequest.Set(); // a request already pending covers this entry too
         }
     }
 
@@ -89,6 +84,7 @@ internal sealed partial class RaftLog
             try
             {
                 _flushRequest.Wait(token);
+                _flushRequest.Reset(); // requests from here on are covered by the flush below or the next one
             }
             catch (OperationCanceledException)
             {

@@ -135,7 +135,7 @@ internal sealed partial class RaftLog : WriteAheadLog, IPersistentState, IAuditT
     protected override async ValueTask DisposeAsyncCore()
     {
         await _lifetime.CancelAsync().ConfigureAwait(false);
-        _flushRequest.Release();
+        _flushRequest.Set();
         _flusher?.Join();
         await _applier.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         try
