@@ -118,10 +118,12 @@ public sealed class ClusterTests
         Assert.True(follower.GetStatus().SnapshotsInstalled >= 1, "the follower caught up by installing a snapshot");
     }
 
-    [Fact]
-    public async Task AllNodesRestartedStateIntact()
+    [Theory]
+    [InlineData(RaftLogEngine.RaftKv)]
+    [InlineData(RaftLogEngine.DotNext)]
+    public async Task AllNodesRestartedStateIntact(RaftLogEngine engine)
     {
-        await using var c = await TestCluster.StartAsync(3);
+        await using var c = await TestCluster.StartAsync(3, engine);
         await c.WaitForLeaderAsync();
         for (var i = 0; i < 100; i++)
         {

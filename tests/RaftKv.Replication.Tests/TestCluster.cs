@@ -21,9 +21,12 @@ internal sealed class TestCluster : IAsyncDisposable
 
     public Dictionary<long, KvNode?> Nodes { get; } = [];
 
-    public static async Task<TestCluster> StartAsync(int size)
+    /// <summary>The Raft log engine nodes start with (unless <see cref="StartNodeAsync"/> is told otherwise).</summary>
+    public RaftLogEngine Engine { get; private init; }
+
+    public static async Task<TestCluster> StartAsync(int size, RaftLogEngine engine = RaftLogEngine.RaftKv)
     {
-        var c = new TestCluster();
+        var c = new TestCluster { Engine = engine };
         for (var id = 1L; id <= size; id++)
         {
             c._peers[id] = $"127.0.0.1:{FreePort()}";
@@ -37,7 +40,7 @@ internal sealed class TestCluster : IAsyncDisposable
         return c;
     }
 
-    public async Task StartNodeAsync(long id)
+    public async Task StartNodeAsync(long id, RaftLogEngine? engine = null)
     {
         var node = await KvNode.CreateAsync(
             new KvNodeOptions
@@ -52,6 +55,7 @@ internal sealed class TestCluster : IAsyncDisposable
                 MemtableMaxBytes = 256 << 10,
                 OperationTimeout = TimeSpan.FromSeconds(3),
                 TickInterval = TimeSpan.FromMilliseconds(200),
+                LogEngine = engine ?? Engine,
             },
             _loggers);
         await node.StartAsync();
