@@ -179,7 +179,10 @@ internal sealed partial class RaftLog
 
             record.Context = null;
             Interlocked.Exchange(ref _appliedIndex, index);
-            SignalApplied();
+            if (index == Interlocked.Read(ref _commitIndex) || _waiters.Count > 0)
+            {
+                SignalApplied();
+            }
         }
     }
 
@@ -197,36 +200,53 @@ internal sealed partial class RaftLog
         }
     }
 
+    /// <summary>
+    /// Wakes the waiters whose index is now applied (each proposer exactly once, not all of them per
+    /// entry) and those waiting for any apply.
+    /// </summary>
     private void SignalApplied()
     {
-        TaskCompletionSource done;
+        TaskCompletionSource any;
+        List<TaskCompletionSource>? ready = null;
+        var applied = Interlocked.Read(ref _appliedIndex);
+        var failed = Volatile.Read(ref _failure) is not null;
         lock (_signalLock)
         {
-            done = _applied;
+            any = _applied;
             _applied = NewSignal();
+            while (_waiters.TryPeek(out var waiter, out var index) && (index <= applied || failed))
+            {
+                _waiters.Dequeue();
+                (ready ??= []).Add(waiter);
+            }
         }
 
-        done.SetResult();
+        any.SetResult();
+        ready?.ForEach(static w => w.TrySetResult());
     }
 
     private async ValueTask WaitForAppliedAsync(long index, CancellationToken token)
     {
-        while (Interlocked.Read(ref _appliedIndex) < index)
+        if (Interlocked.Read(ref _appliedIndex) >= index)
         {
-            ThrowIfFailed();
-            Task next;
-            lock (_signalLock)
-            {
-                if (Interlocked.Read(ref _appliedIndex) >= index)
-                {
-                    return;
-                }
+            return;
+        }
 
-                next = _applied.Task;
+        TaskCompletionSource waiter;
+        lock (_signalLock)
+        {
+            if (Interlocked.Read(ref _appliedIndex) >= index)
+            {
+                return;
             }
 
-            await next.WaitAsync(token).ConfigureAwait(false);
+            ThrowIfFailed();
+            waiter = NewSignal();
+            _waiters.Enqueue(waiter, index);
         }
+
+        await waiter.Task.WaitAsync(token).ConfigureAwait(false);
+        ThrowIfFailed();
     }
 
     ValueTask IAuditTrail.WaitForApplyAsync(long index, CancellationToken token) => WaitForAppliedAsync(index, token);

@@ -42,6 +42,7 @@ internal sealed partial class RaftLog : WriteAheadLog, IPersistentState, IAuditT
     private readonly DotNext.Threading.AsyncAutoResetEvent _applyTrigger = new(false);
     private readonly CancellationTokenSource _lifetime = new();
     private readonly Lock _signalLock = new();
+    private readonly PriorityQueue<TaskCompletionSource, long> _waiters = new(); // by index; guarded by _signalLock
     private TaskCompletionSource _applied = NewSignal();
     private TaskCompletionSource _flushed = NewSignal();
     private long _commitIndex;
