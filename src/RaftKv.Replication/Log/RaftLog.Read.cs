@@ -33,34 +33,44 @@ internal sealed partial class RaftLog
         }
 
         snapshotIndex = null;
-        var list = new List<IRaftLogEntry>((int)Math.Clamp(endIndex - startIndex + 2, 0, 1024));
         if (startIndex > endIndex)
         {
+            return [];
+        }
+
+        // The applier may compact the log between reading the snapshot and the entries; the list MUST
+        // be contiguous (DotNext numbers entries by position), so a torn read is retried.
+        for (var attempt = 0; attempt < 3; attempt++)
+        {
+            var list = new List<IRaftLogEntry>((int)Math.Clamp(endIndex - startIndex + 2, 0, 1024));
+            var from = startIndex;
+            snapshotIndex = null;
+            if (_state.Snapshot is { } snapshot && snapshot.Index >= startIndex)
+            {
+                snapshotIndex = snapshot.Index;
+                list.Add(snapshot);
+                from = snapshot.Index + 1;
+            }
+            else if (startIndex == 0)
+            {
+                list.Add(StoredEntry.Initial);
+                from = 1;
+            }
+
+            var records = _store.GetRange(from, endIndex);
+            if (from <= endIndex && (records.Count == 0 || records[0].Index != from))
+            {
+                continue;
+            }
+
+            foreach (var record in records)
+            {
+                list.Add(new StoredEntry(record, _store));
+            }
+
             return list;
         }
 
-        if (_state.Snapshot is { } snapshot && snapshot.Index >= startIndex)
-        {
-            snapshotIndex = snapshot.Index;
-            list.Add(snapshot);
-            startIndex = snapshot.Index + 1;
-        }
-        else if (startIndex == 0)
-        {
-            list.Add(StoredEntry.Initial);
-            startIndex = 1;
-        }
-
-        if (startIndex <= _store.BaseIndex && startIndex <= endIndex)
-        {
-            throw new InvalidOperationException($"entry {startIndex} was compacted into a snapshot that is gone");
-        }
-
-        foreach (var record in _store.GetRange(startIndex, endIndex))
-        {
-            list.Add(new StoredEntry(record, _store));
-        }
-
-        return list;
+        throw new InvalidOperationException($"entries {startIndex}..{endIndex} are neither in the log (base {_store.BaseIndex}) nor in the snapshot");
     }
 }

@@ -139,9 +139,20 @@ internal sealed partial class RaftLog : WriteAheadLog, IPersistentState, IAuditT
         _flushRequest.Set();
         _flusher?.Join();
         await _applier.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+
+        // Nothing will be flushed or applied any more: release every waiter with an error.
+        Interlocked.CompareExchange(ref _failure, new ObjectDisposedException(nameof(RaftLog)), null);
+        TaskCompletionSource flushed;
+        lock (_signalLock)
+        {
+            flushed = _flushed;
+        }
+
+        flushed.TrySetResult();
+        SignalApplied();
         try
         {
-            _store.Flush(Interlocked.Read(ref _commitIndex)); // the commit index, as a replay hint
+            _store.Flush(Interlocked.Read(ref _commitIndex)); // what is still queued, and the commit index as a replay hint
         }
         catch (IOException e)
         {
