@@ -39,6 +39,8 @@ internal sealed class DurableWriteAheadLog(WriteAheadLog.Options configuration, 
 
     long Log.IReplicatedLog.LastIndex => LastEntryIndex;
 
+    long Log.IReplicatedLog.Flushes => 0;
+
     Task Log.IReplicatedLog.InitializeAsync(CancellationToken token) => InitializeAsync(token);
 
     /// <summary>

@@ -10,6 +10,9 @@ public sealed partial class KvNode
     /// <summary>AppendEntries calls this node answered only after fsyncing its log (as a follower).</summary>
     public long FollowerFlushWaits => _wal.FollowerFlushWaits;
 
+    /// <summary>Raft log flushes (write + fsync) so far.</summary>
+    public long LogFlushes => _wal.Flushes;
+
     /// <summary>Apply attempts that met an unreachable object store and were retried.</summary>
     public long ApplyStalls => Interlocked.Read(ref _state.ApplyStalls);
 

@@ -22,6 +22,7 @@ internal sealed class Metrics : IDisposable
         _meter.CreateObservableCounter("raftkv_raft_snapshots_taken", () => new Measurement<long>(node.GetStatus().SnapshotsSent, tags), description: "Snapshots (checkpoints) taken");
         _meter.CreateObservableCounter("raftkv_raft_snapshots_installed", () => new Measurement<long>(node.GetStatus().SnapshotsInstalled, tags), description: "Snapshots received and installed");
         _meter.CreateObservableCounter("raftkv_raft_follower_fsync_waits", () => new Measurement<long>(node.FollowerFlushWaits, tags), description: "AppendEntries answered only after the follower fsynced its log");
+        _meter.CreateObservableCounter("raftkv_raft_log_flushes", () => new Measurement<long>(node.LogFlushes, tags), description: "Raft log flushes (one write + fsync, covering every entry queued before it)");
         _meter.CreateObservableCounter("raftkv_raft_apply_stalls", () => new Measurement<long>(node.ApplyStalls, tags), description: "Entries whose apply waited for an unreachable object store");
         Proposals = _meter.CreateCounter<long>("raftkv_raft_proposals", description: "Proposed commands by outcome");
     }

@@ -22,6 +22,9 @@ internal interface IReplicatedLog : IAsyncDisposable
     /// <summary>Follower commits that had to wait for their entries to become durable.</summary>
     long FollowerFlushWaits { get; }
 
+    /// <summary>Log flushes (one write + fsync each; several entries per flush under load). 0 when the engine does not say.</summary>
+    long Flushes { get; }
+
     /// <summary>True while this node leads; set once the cluster exists, read on every commit.</summary>
     Func<bool> IsLeader { get; set; }
 
