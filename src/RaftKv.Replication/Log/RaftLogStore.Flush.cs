@@ -31,7 +31,8 @@ internal sealed partial class RaftLogStore
                 return;
             }
 
-            var buffer = new ArrayBufferWriter<byte>(4096);
+            var buffer = _buffer;
+            buffer.ResetWrittenCount(); // reused: no zeroing of a fresh buffer per flush
             var newSegment = false;
             if (_writer is null || _writer.Length >= _options.SegmentBytes)
             {
@@ -73,6 +74,11 @@ internal sealed partial class RaftLogStore
 
             // MUST be durable before any entry of this batch counts as durable.
             _writer.Append(buffer.WrittenSpan);
+            if (buffer.Capacity > 4 << 20)
+            {
+                _buffer = new ArrayBufferWriter<byte>(64 << 10); // do not keep a huge batch's buffer
+            }
+
             _writer.Sync();
             if (newSegment)
             {
