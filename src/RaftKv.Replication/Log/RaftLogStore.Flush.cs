@@ -14,102 +14,127 @@ internal sealed partial class RaftLogStore
     {
         lock (_flushGate)
         {
-            List<PendingOp> ops;
-            long upTo, commit;
+            // After a failed flush nothing can be trusted: its batch is gone from the queue, and
+            // fsync errors are not repeatable (the kernel may have dropped the dirty pages). Every
+            // later flush fails too; the node must restart and recover from what is on disk.
+            if (_failed is { } failed)
+            {
+                throw new IOException("an earlier Raft log flush failed; the log must be reopened", failed);
+            }
+
+            try
+            {
+                if (FlushCore(commitIndex))
+                {
+                    Interlocked.Increment(ref _flushes);
+                }
+            }
+            catch (Exception e)
+            {
+                _failed = e;
+                throw;
+            }
+        }
+    }
+
+    // Caller holds _flushGate. False when there was nothing to write.
+    private bool FlushCore(long commitIndex)
+    {
+        List<PendingOp> ops;
+        long upTo, commit;
+        lock (_lock)
+        {
+            ops = _pending;
+            _pending = [];
+            upTo = _baseIndex + _entries.Count;
+            _truncatedSinceCapture = long.MaxValue;
+            commit = Math.Min(commitIndex, upTo);
+        }
+
+        var writeCommit = commit > Interlocked.Read(ref _durableCommit);
+        if (ops.Count == 0 && !writeCommit)
+        {
+            return false;
+        }
+
+        var buffer = _buffer;
+        buffer.ResetWrittenCount(); // reused: no zeroing of a fresh buffer per flush
+        var newSegment = false;
+        if (_writer is null || _writer.Length >= _options.SegmentBytes)
+        {
+            _writer?.Dispose();
+            var sequence = _nextSequence++;
+            _writerPath = Path.Combine(_options.Directory, SegmentFormat.SegmentName(sequence));
+            _writer = _fs.Create(_writerPath);
+            SegmentFormat.WriteHeader(buffer);
+            newSegment = true;
             lock (_lock)
             {
-                ops = _pending;
-                _pending = [];
-                upTo = _baseIndex + _entries.Count;
-                _truncatedSinceCapture = long.MaxValue;
-                commit = Math.Min(commitIndex, upTo);
+                _segments.Add((sequence, _writerPath, 0));
             }
+        }
 
-            var writeCommit = commit > Interlocked.Read(ref _durableCommit);
-            if (ops.Count == 0 && !writeCommit)
+        var fileOffset = _writer.Length;
+        var positions = new List<(LogRecord Record, long Offset)>(ops.Count);
+        long maxIndex = 0;
+        foreach (var op in ops)
+        {
+            if (op.Kind == SegmentFormat.KindEntry)
             {
-                return;
+                var r = op.Entry!;
+                var at = buffer.WrittenCount;
+                var rel = SegmentFormat.WriteEntry(buffer, r, r.Payload ?? throw new InvalidOperationException($"entry {r.Index} lost its payload before it was written"));
+                positions.Add((r, fileOffset + at + rel));
+                maxIndex = Math.Max(maxIndex, r.Index);
             }
-
-            var buffer = _buffer;
-            buffer.ResetWrittenCount(); // reused: no zeroing of a fresh buffer per flush
-            var newSegment = false;
-            if (_writer is null || _writer.Length >= _options.SegmentBytes)
+            else
             {
-                _writer?.Dispose();
-                var sequence = _nextSequence++;
-                _writerPath = Path.Combine(_options.Directory, SegmentFormat.SegmentName(sequence));
-                _writer = _fs.Create(_writerPath);
-                SegmentFormat.WriteHeader(buffer);
-                newSegment = true;
-                lock (_lock)
-                {
-                    _segments.Add((sequence, _writerPath, 0));
-                }
+                SegmentFormat.WriteMarker(buffer, op.Kind, op.A, op.B);
             }
+        }
 
-            var fileOffset = _writer.Length;
-            var positions = new List<(LogRecord Record, long Offset)>(ops.Count);
-            long maxIndex = 0;
-            foreach (var op in ops)
+        if (writeCommit)
+        {
+            SegmentFormat.WriteMarker(buffer, SegmentFormat.KindCommit, commit);
+        }
+
+        // MUST be durable before any entry of this batch counts as durable.
+        _writer.Append(buffer.WrittenSpan);
+        if (buffer.Capacity > 4 << 20)
+        {
+            _buffer = new ArrayBufferWriter<byte>(64 << 10); // do not keep a huge batch's buffer
+        }
+
+        _writer.Sync();
+        if (newSegment)
+        {
+            _fs.SyncDirectory(_options.Directory);
+        }
+
+        lock (_lock)
+        {
+            foreach (var (r, offset) in positions)
             {
-                if (op.Kind == SegmentFormat.KindEntry)
-                {
-                    var r = op.Entry!;
-                    var at = buffer.WrittenCount;
-                    var rel = SegmentFormat.WriteEntry(buffer, r, r.Payload ?? throw new InvalidOperationException($"entry {r.Index} lost its payload before it was written"));
-                    positions.Add((r, fileOffset + at + rel));
-                    maxIndex = Math.Max(maxIndex, r.Index);
-                }
-                else
-                {
-                    SegmentFormat.WriteMarker(buffer, op.Kind, op.A, op.B);
-                }
+                r.Segment = _writerPath;
+                r.PayloadOffset = offset;
             }
 
+            var last = _segments[^1];
+            _segments[^1] = (last.Sequence, last.Path, Math.Max(last.MaxIndex, maxIndex));
+
+            // A truncation or reset while this flush ran lowered the durable index already; it
+            // MUST NOT rise past it (those slots now hold newer, unwritten entries).
+            var durable = Math.Min(upTo, _truncatedSinceCapture == long.MaxValue ? upTo : _truncatedSinceCapture - 1);
+            Interlocked.Exchange(ref _durableIndex, Math.Max(Interlocked.Read(ref _durableIndex), durable));
             if (writeCommit)
             {
-                SegmentFormat.WriteMarker(buffer, SegmentFormat.KindCommit, commit);
+                Interlocked.Exchange(ref _durableCommit, Math.Max(Interlocked.Read(ref _durableCommit), commit));
             }
 
-            // MUST be durable before any entry of this batch counts as durable.
-            _writer.Append(buffer.WrittenSpan);
-            if (buffer.Capacity > 4 << 20)
-            {
-                _buffer = new ArrayBufferWriter<byte>(64 << 10); // do not keep a huge batch's buffer
-            }
-
-            _writer.Sync();
-            if (newSegment)
-            {
-                _fs.SyncDirectory(_options.Directory);
-            }
-
-            lock (_lock)
-            {
-                foreach (var (r, offset) in positions)
-                {
-                    r.Segment = _writerPath;
-                    r.PayloadOffset = offset;
-                }
-
-                var last = _segments[^1];
-                _segments[^1] = (last.Sequence, last.Path, Math.Max(last.MaxIndex, maxIndex));
-
-                // A truncation or reset while this flush ran lowered the durable index already; it
-                // MUST NOT rise past it (those slots now hold newer, unwritten entries).
-                var durable = Math.Min(upTo, _truncatedSinceCapture == long.MaxValue ? upTo : _truncatedSinceCapture - 1);
-                Interlocked.Exchange(ref _durableIndex, Math.Max(Interlocked.Read(ref _durableIndex), durable));
-                if (writeCommit)
-                {
-                    Interlocked.Exchange(ref _durableCommit, Math.Max(Interlocked.Read(ref _durableCommit), commit));
-                }
-
-                EvictPayloads();
-            }
-
-            Interlocked.Increment(ref _flushes);
+            EvictPayloads();
         }
+
+        return true;
     }
 
     /// <summary>The payload of <paramref name="record"/>, from memory or read back from its segment.</summary>

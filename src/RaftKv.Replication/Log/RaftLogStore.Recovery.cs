@@ -92,6 +92,13 @@ internal sealed partial class RaftLogStore
             store._segments.Add((seq, path, maxIndex));
         }
 
+        if (recs.Count > 0 && recs[0].Term < snapshotTerm)
+        {
+            // Terms never decrease along a log, so entries past the snapshot with an older term are a
+            // stale suffix whose reset record (written after a snapshot installation) was lost in a crash.
+            recs.Clear();
+        }
+
         store._baseIndex = snapshotIndex;
         store._baseTerm = snapshotTerm;
         if (recs.Count > 0 && recs[0].Index != snapshotIndex + 1)
@@ -129,6 +136,11 @@ internal sealed partial class RaftLogStore
         }
 
         var flags = body[25];
+        if ((flags & 2) != 0 && body.Length < 30)
+        {
+            throw new StorageCorruptionException(path, $"log entry at offset {recordOffset} is too short for its command id");
+        }
+
         int? commandId = (flags & 2) != 0 ? BinaryPrimitives.ReadInt32LittleEndian(body[26..]) : null;
         var prefix = 26 + (commandId is null ? 0 : 4);
         var payload = body[prefix..].ToArray();

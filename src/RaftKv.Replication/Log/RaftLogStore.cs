@@ -39,6 +39,7 @@ internal sealed partial class RaftLogStore : IDisposable
 
     // Flusher state, guarded by _flushGate.
     private IWritableFile? _writer;
+    private Exception? _failed;
     private System.Buffers.ArrayBufferWriter<byte> _buffer = new(64 << 10);
     private string? _writerPath;
 

@@ -218,6 +218,13 @@ internal sealed class RaftLogModel
 
             var s = Clone();
             s.DropThrough(snapshotIndex, snapshotTerm);
+            if (s.Entries.Count > 0 && s.Entries[0].Term < snapshotTerm)
+            {
+                // Terms never decrease along a log: a suffix older than the snapshot is stale (its
+                // reset record was lost) and the store drops it on open.
+                s.Entries.Clear();
+            }
+
             return s;
         }
     }

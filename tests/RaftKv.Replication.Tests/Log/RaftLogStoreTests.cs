@@ -314,10 +314,11 @@ public sealed class RaftLogStoreTests
     }
 
     [Fact]
-    public void UnflushedResetIsLostInACrash()
+    public void UnflushedResetIsLostInACrashButTheStaleSuffixIsDroppedByItsOlderTerm()
     {
-        // Documents the contract (nothing is durable before a flush): when the snapshot was persisted
-        // but its reset record was not, the stale suffix above the snapshot comes back on reopen.
+        // Nothing is durable before a flush: when the snapshot was persisted but its reset record was
+        // not, the old suffix above the snapshot is still on disk. Its term (1) is older than the
+        // snapshot's (3), which no valid log allows, so Open drops it.
         var fs = new CrashableMemoryFileSystem();
         var store = RaftLogStore.Open(Options(fs), 0, 0);
         AppendRange(store, 1, 30);
@@ -327,8 +328,25 @@ public sealed class RaftLogStoreTests
 
         using var reopened = RaftLogStore.Open(Options(fs), 20, 3);
         Assert.Equal(3, reopened.TermAt(20));
+        Assert.Equal(20, reopened.LastIndex);
+        Assert.Null(reopened.Get(21));
+    }
+
+    [Fact]
+    public void UnflushedResetKeepsASuffixWhoseTermIsNotOlderThanTheSnapshot()
+    {
+        // Entries past the snapshot in a term at least the snapshot's may be valid (the leader checks
+        // and overwrites them if not), so they come back.
+        var fs = new CrashableMemoryFileSystem();
+        var store = RaftLogStore.Open(Options(fs), 0, 0);
+        AppendRange(store, 1, 30, term: 3);
+        store.Flush(5);
+        store.Reset(20, 3);
+        fs.Crash();
+
+        using var reopened = RaftLogStore.Open(Options(fs), 20, 3);
         Assert.Equal(30, reopened.LastIndex);
-        AssertEntries(reopened, 21, 30);
+        AssertEntries(reopened, 21, 30, term: 3);
     }
 
     [Fact]
