@@ -64,13 +64,15 @@ internal sealed partial class RaftLogStore
         {
             _writer?.Dispose();
             var sequence = _nextSequence++;
-            _writerPath = Path.Combine(_options.Directory, SegmentFormat.SegmentName(sequence));
-            _writer = _fs.Create(_writerPath);
+            var path = Path.Combine(_options.Directory, SegmentFormat.SegmentName(sequence));
+            _writer = _fs.Create(path);
             SegmentFormat.WriteHeader(buffer);
             newSegment = true;
             lock (_lock)
             {
-                _segments.Add((sequence, _writerPath, 0));
+                // Together, so Compact never sees the segment list and the segment being written disagree.
+                _writerPath = path;
+                _segments.Add((sequence, path, 0));
             }
         }
 

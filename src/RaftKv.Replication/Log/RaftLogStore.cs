@@ -37,7 +37,7 @@ internal sealed partial class RaftLogStore : IDisposable
     private long _nextSequence;
     private long _flushes;
 
-    // Flusher state, guarded by _flushGate.
+    // Flusher state, guarded by _flushGate; _writerPath is also written under _lock (Compact reads it there).
     private IWritableFile? _writer;
     private Exception? _failed;
     private System.Buffers.ArrayBufferWriter<byte> _buffer = new(64 << 10);
