@@ -14,7 +14,8 @@ public static class Kvctl
         Commands:
           get <key> [--serializable]              print the value (exit 1 if missing)
           put <key> <value> [--ttl seconds]       write a value
-          delete <key> [--prefix]                 delete a key or every key with the prefix
+          delete <key> [--prefix]                 delete a key or every key with the (non-empty) prefix
+          delete --all                            delete every key in the store
           scan <prefix> [--limit n] [--keys-only] list keys and values with a prefix
           txn <key> <expected> <new>              compare-and-set on the value
           watch <key> [--prefix] [--from version] stream changes until Ctrl-C
@@ -60,7 +61,9 @@ public static class Kvctl
                 output.WriteLine($"OK version {put.Version}");
                 return 0;
             case "delete":
-                var del = await client.DeleteAsync(Key(rest, 0), Flag(rest, "--prefix")).ConfigureAwait(false);
+                var del = Flag(rest, "--all")
+                    ? (rest.Count == 0 ? await client.DeleteAllAsync().ConfigureAwait(false) : throw new UsageException("delete --all takes no key"))
+                    : await client.DeleteAsync(NonEmptyKey(rest, 0), Flag(rest, "--prefix")).ConfigureAwait(false);
                 output.WriteLine($"deleted {del.Deleted}");
                 return del.Deleted > 0 ? 0 : 1;
             case "scan":
@@ -166,6 +169,9 @@ public static class Kvctl
     private static string Arg(List<string> args, int i, string name) => i < args.Count ? args[i] : throw new UsageException($"missing <{name}>");
 
     private static byte[] Key(List<string> args, int i) => Encoding.UTF8.GetBytes(Arg(args, i, "key"));
+
+    private static byte[] NonEmptyKey(List<string> args, int i)
+        => Arg(args, i, "key") is { Length: > 0 } k ? Encoding.UTF8.GetBytes(k) : throw new UsageException("the key must not be empty (delete --all deletes every key)");
 
     private static long ParseLong(string s, string name)
         => long.TryParse(s, NumberStyles.None, CultureInfo.InvariantCulture, out var v) ? v : throw new UsageException($"{name} must be a non-negative integer");

@@ -55,6 +55,13 @@ public sealed partial class RaftKvClient : IDisposable
         return CallAsync((c, o) => new KV.KVClient(c).DeleteAsync(request, o).ResponseAsync, cancellationToken);
     }
 
+    /// <summary>Deletes every key in the store (the explicit form; an empty key with a prefix is refused).</summary>
+    public Task<DeleteResponse> DeleteAllAsync(CancellationToken cancellationToken = default)
+    {
+        var request = new DeleteRequest { AllKeys = true, RequestId = NewRequestId() };
+        return CallAsync((c, o) => new KV.KVClient(c).DeleteAsync(request, o).ResponseAsync, cancellationToken);
+    }
+
     /// <summary>One page of a range; pass <see cref="RangeResponse.Next"/> as continuation for the next.</summary>
     public Task<RangeResponse> RangeAsync(byte[] start, byte[]? end = null, bool prefix = false, uint limit = 0, byte[]? continuation = null, bool serializable = false, bool keysOnly = false, CancellationToken cancellationToken = default)
     {

@@ -82,9 +82,14 @@ public sealed partial class KvNode
 
         foreach (var op in txn.Success.Concat(txn.Failure))
         {
-            if (op.Kind == KvOpKind.DeleteRange && op.Prefix && op.Key.Length == 0)
+            if (op.Kind == KvOpKind.DeleteRange && op.Key.Length == 0 && (op.Prefix || op.RangeEnd is not { Length: > 0 }))
             {
-                continue; // delete everything
+                if (!op.AllKeys)
+                {
+                    throw new WholeKeyspaceDeleteException();
+                }
+
+                continue;
             }
 
             ValidateKey(op.Key);

@@ -1,28 +1,10 @@
-using System.Diagnostics;
-
 namespace RaftKv.EndToEnd.Tests;
 
 [Collection("processes")]
 public sealed class KvctlTests
 {
-    private static async Task<(int Code, string Out, string Err)> Kvctl(string endpoint, params string[] args)
-    {
-        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        psi.ArgumentList.Add(RepoPaths.KvctlDll);
-        psi.ArgumentList.Add("--endpoints");
-        psi.ArgumentList.Add(endpoint);
-        foreach (var a in args)
-        {
-            psi.ArgumentList.Add(a);
-        }
-
-        using var p = Process.Start(psi)!;
-        var stdout = p.StandardOutput.ReadToEndAsync();
-        var stderr = p.StandardError.ReadToEndAsync();
-        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        await p.WaitForExitAsync(cts.Token);
-        return (p.ExitCode, await stdout, await stderr);
-    }
+    private static Task<(int Code, string Out, string Err)> Kvctl(string endpoint, params string[] args)
+        => KvctlRunner.RunAsync(endpoint, args);
 
     [Fact]
     public async Task KvctlCoversTheCommonCommands()

@@ -14,7 +14,13 @@ public enum KvOpKind : byte
 }
 
 /// <summary>One operation of a write (a plain put is a transaction with one op and no compares).</summary>
-public sealed record KvOp(KvOpKind Kind, byte[] Key, byte[]? Value = null, byte[]? RangeEnd = null, bool Prefix = false, long TtlMs = 0, bool PrevKv = false)
+/// <remarks>
+/// <see cref="AllKeys"/> is the caller's explicit intent to delete the whole keyspace: a
+/// <see cref="KvOpKind.DeleteRange"/> with an empty key is refused by validation unless it is set
+/// (an empty key is never a silent "everything"). It is checked when the write is proposed and is
+/// not part of the replicated command.
+/// </remarks>
+public sealed record KvOp(KvOpKind Kind, byte[] Key, byte[]? Value = null, byte[]? RangeEnd = null, bool Prefix = false, long TtlMs = 0, bool PrevKv = false, bool AllKeys = false)
 {
     public static KvOp Put(byte[] key, byte[] value, long ttlMs = 0, bool prevKv = false) => new(KvOpKind.Put, key, value, TtlMs: ttlMs, PrevKv: prevKv);
 
@@ -23,6 +29,9 @@ public sealed record KvOp(KvOpKind Kind, byte[] Key, byte[]? Value = null, byte[
     public static KvOp DeleteRange(byte[] start, byte[] end) => new(KvOpKind.DeleteRange, start, RangeEnd: end);
 
     public static KvOp DeletePrefix(byte[] prefix) => new(KvOpKind.DeleteRange, prefix, Prefix: true);
+
+    /// <summary>Deletes every key (the explicit, intended form of a whole-keyspace delete).</summary>
+    public static KvOp DeleteAll() => new(KvOpKind.DeleteRange, [], Prefix: true, AllKeys: true);
 
     public static KvOp Get(byte[] key) => new(KvOpKind.Get, key);
 }

@@ -32,7 +32,8 @@ public static class ProtoMapping
     public static KvOp ToApi(PutRequest p) => KvOp.Put(p.Key.ToByteArray(), p.Value.ToByteArray(), checked((long)p.TtlSeconds * 1000), p.PrevKv);
 
     public static KvOp ToApi(DeleteRequest d)
-        => d.Prefix ? KvOp.DeletePrefix(d.Key.ToByteArray())
+        => d.AllKeys ? (d.Key.IsEmpty && d.RangeEnd.IsEmpty ? KvOp.DeleteAll() : throw new ArgumentException("all_keys deletes every key and takes no key or range_end"))
+            : d.Prefix ? KvOp.DeletePrefix(d.Key.ToByteArray())
             : d.RangeEnd.IsEmpty ? KvOp.Delete(d.Key.ToByteArray())
             : KvOp.DeleteRange(d.Key.ToByteArray(), d.RangeEnd.ToByteArray());
 

@@ -114,16 +114,22 @@ public static class KvHttpApi
         }
 
         var prefix = ctx.Request.Query["prefix"].ToString() is "true" or "1";
-        if (string.IsNullOrEmpty(key) && !prefix)
+        var all = ctx.Request.Query["all"].ToString() is "true" or "1";
+        if (!string.IsNullOrEmpty(key) && all)
+        {
+            return ApiError.Result(400, "invalid_argument", "all=true deletes every key and takes no key: DELETE /kv?all=true");
+        }
+
+        if (string.IsNullOrEmpty(key) && !prefix && !all)
         {
             return ApiError.Result(400, "invalid_argument", "key must not be empty");
         }
 
         var k = Encoding.UTF8.GetBytes(key ?? string.Empty);
-        var op = prefix ? KvOp.DeletePrefix(k) : KvOp.Delete(k);
+        var op = all ? KvOp.DeleteAll() : prefix ? KvOp.DeletePrefix(k) : KvOp.Delete(k);
         var result = await node.WriteAsync(KvTxn.Single(op, ctx.Request.Headers["X-Request-Id"].FirstOrDefault()), ctx.RequestAborted).ConfigureAwait(false);
         var deleted = result.Results.FirstOrDefault()?.Deleted ?? 0;
-        if (!prefix && deleted == 0)
+        if (!prefix && !all && deleted == 0)
         {
             return ApiError.Result(404, "not_found", $"key '{key}' not found");
         }
