@@ -98,9 +98,9 @@ public sealed partial class KvNode
                 throw new ValueTooLargeException($"value is {op.Value!.Length} bytes; the limit is {_options.MaxValueBytes}");
             }
 
-            if (op.TtlMs < 0)
+            if (op.TtlMs is < 0 or > KvOp.MaxTtlSeconds * 1000)
             {
-                throw new ArgumentException("ttl must not be negative");
+                throw new ArgumentException($"ttl must be between 0 and {KvOp.MaxTtlSeconds} seconds");
             }
 
             if (op.Kind == KvOpKind.DeleteRange && !op.Prefix && op.RangeEnd is { Length: > 0 } end && end.AsSpan().SequenceCompareTo(op.Key) <= 0)

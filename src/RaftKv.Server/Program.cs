@@ -65,6 +65,7 @@ builder.Services.AddHostedService<NodeLifetime>();
 builder.Services.AddSingleton<FollowerLagMonitor>();
 builder.Services.AddHostedService(sp => sp.GetRequiredService<FollowerLagMonitor>());
 builder.Services.AddGrpc(o => o.MaxReceiveMessageSize = (config.MaxValueBytes * 2) + (1 << 20));
+builder.Services.AddStrictGrpcBinding();
 builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.PropertyNamingPolicy = System.Text.Json.JsonNamingPolicy.SnakeCaseLower);
 
 var app = builder.Build();

@@ -22,6 +22,16 @@ public enum KvOpKind : byte
 /// </remarks>
 public sealed record KvOp(KvOpKind Kind, byte[] Key, byte[]? Value = null, byte[]? RangeEnd = null, bool Prefix = false, long TtlMs = 0, bool PrevKv = false, bool AllKeys = false)
 {
+    /// <summary>The longest TTL a put may carry (etcd's maximum lease TTL).</summary>
+    public const long MaxTtlSeconds = 9_000_000_000;
+
+    /// <summary>Converts a client's TTL in seconds to milliseconds; 0 = no expiry.</summary>
+    /// <exception cref="ArgumentException">Negative or above <see cref="MaxTtlSeconds"/>.</exception>
+    public static long TtlMsFromSeconds(long seconds)
+        => seconds is >= 0 and <= MaxTtlSeconds
+            ? seconds * 1000
+            : throw new ArgumentException($"ttl must be between 0 and {MaxTtlSeconds} seconds, not {seconds}");
+
     public static KvOp Put(byte[] key, byte[] value, long ttlMs = 0, bool prevKv = false) => new(KvOpKind.Put, key, value, TtlMs: ttlMs, PrevKv: prevKv);
 
     public static KvOp Delete(byte[] key, bool prevKv = false) => new(KvOpKind.Delete, key, PrevKv: prevKv);

@@ -81,13 +81,8 @@ public static class KvHttpApi
             ttlSeconds = ParseLong(ttlQuery.ToString(), "ttl");
         }
 
-        if (ttlSeconds is < 0)
-        {
-            return ApiError.Result(400, "invalid_argument", "ttl must be ≥ 0 seconds");
-        }
-
         var k = Encoding.UTF8.GetBytes(key);
-        var op = KvOp.Put(k, value, (ttlSeconds ?? 0) * 1000);
+        var op = KvOp.Put(k, value, KvOp.TtlMsFromSeconds(ttlSeconds ?? 0));
         var compares = new List<KvCompare>();
         if (ctx.Request.Query.TryGetValue("prev_version", out var pv))
         {
