@@ -2,9 +2,9 @@ using System.Globalization;
 using System.Net;
 using System.Text;
 using Grpc.Core;
-using Xunit.Abstractions;
 using Grpc.Net.Client;
 using RaftKv.Client;
+using Xunit.Abstractions;
 
 namespace RaftKv.EndToEnd.Tests.Fuzz;
 
