@@ -6,8 +6,9 @@ namespace RaftKv.Server.Pipeline;
 /// The HTTP pipeline, outermost first (docs/architecture.md, "Server pipeline"):
 /// exception handler (anything unclassified → 500 JSON) → status-code pages (404/405 as JSON) →
 /// <see cref="HttpClientErrors"/> (client errors → 4xx/503 JSON) → <see cref="HttpOperationMetrics"/>
-/// → routing → per-route filters (<see cref="HttpLeaderForwarder"/> on writes) → handler.
-/// Authentication, authorization and request-id handling join here, between the metrics and routing.
+/// → the endpoint's filters (<see cref="HttpLeaderForwarder"/> on writes) → handler. (The host runs
+/// routing before these middlewares, so the endpoint is already chosen.) Authentication and
+/// authorization join here, after the metrics.
 /// </summary>
 public static class HttpPipeline
 {
