@@ -35,7 +35,7 @@ public sealed partial class KvNode : IKvNode
     private readonly CancellationTokenSource _stop = new();
     private readonly Dictionary<EndPoint, (long Id, string Grpc, string Http)> _memberMeta = [];
     private readonly Lock _metaLock = new();
-    private readonly Metrics _metrics;
+    private readonly ReplicationMetrics _metrics;
     private Task _background = Task.CompletedTask;
     private long _lastProposalTs;
     private long _lastWriteTicks;
@@ -49,7 +49,7 @@ public sealed partial class KvNode : IKvNode
         _state = state;
         _wal = wal;
         _cluster = cluster;
-        _metrics = new Metrics(this);
+        _metrics = new ReplicationMetrics(this);
     }
 
     public long NodeId => _options.NodeId;

@@ -1,12 +1,12 @@
-using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
-using Prometheus;
 using RaftKv.Replication;
 using RaftKv.Replication.Api;
 using RaftKv.Server.Configuration;
 using RaftKv.Server.Grpc;
 using RaftKv.Server.Hosting;
 using RaftKv.Server.Http;
+using RaftKv.Server.Observability;
+using RaftKv.Server.Pipeline;
 using RaftKv.Tiering;
 
 ServerConfig config;
@@ -58,67 +58,18 @@ builder.Services.AddSingleton(node);
 builder.Services.AddSingleton<IKvNode>(node);
 builder.Services.AddSingleton(new TieringSetup(objects, tieringOptions));
 builder.Services.AddSingleton<TieringHost>();
-builder.Services.AddSingleton<LeaderForwarder>();
-builder.Services.AddSingleton<LeaderChannels>();
-builder.Services.AddHttpClient("leader", c => c.Timeout = TimeSpan.FromSeconds(10));
 builder.Services.AddHostedService<NodeLifetime>();
 builder.Services.AddSingleton<FollowerLagMonitor>();
 builder.Services.AddHostedService(sp => sp.GetRequiredService<FollowerLagMonitor>());
-builder.Services.AddGrpc(o => o.MaxReceiveMessageSize = (config.MaxValueBytes * 2) + (1 << 20));
-builder.Services.AddStrictGrpcBinding();
+builder.Services.AddRaftKvPipeline(config);
 builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.PropertyNamingPolicy = System.Text.Json.JsonNamingPolicy.SnakeCaseLower);
 
 var app = builder.Build();
-app.UseExceptionHandler(errors => errors.Run(async context =>
-{
-    var error = context.Features.Get<IExceptionHandlerFeature>()?.Error ?? new InvalidOperationException("unknown error");
-    var result = ApiError.From(error);
-    await result.ExecuteAsync(context);
-}));
-app.UseStatusCodePages(async status =>
-{
-    if (status.HttpContext.Response.StatusCode == 404 && !status.HttpContext.Response.HasStarted && status.HttpContext.Response.ContentLength is null)
-    {
-        await ApiError.Result(404, "not_found", $"no route for {status.HttpContext.Request.Method} {status.HttpContext.Request.Path}").ExecuteAsync(status.HttpContext);
-    }
-    else if (status.HttpContext.Response.StatusCode == 405)
-    {
-        await ApiError.Result(405, "method_not_allowed", $"{status.HttpContext.Request.Method} is not allowed on {status.HttpContext.Request.Path}").ExecuteAsync(status.HttpContext);
-    }
-});
-app.Use(async (context, next) =>
-{
-    try
-    {
-        await next(context);
-    }
-    catch (Exception e) when (!context.Response.HasStarted && ApiError.Map(e).Status < 500)
-    {
-        await ApiError.From(e).ExecuteAsync(context); // client errors: a JSON answer, not an "unhandled exception" log
-    }
-});
-app.Use(async (context, next) =>
-{
-    var path = context.Request.Path.Value ?? string.Empty;
-    if (!path.StartsWith("/kv", StringComparison.Ordinal))
-    {
-        await next(context);
-        return;
-    }
-
-    var op = context.Request.Method.ToLowerInvariant();
-    using (RaftKv.Server.Metrics.Latency.WithLabels("http", op).NewTimer())
-    {
-        await next(context);
-    }
-
-    RaftKv.Server.Metrics.Operations.WithLabels("http", op, context.Response.StatusCode < 400 ? "ok" : context.Response.StatusCode < 500 ? "client_error" : "error").Inc();
-});
-RaftKv.Server.Metrics.Register(node, app.Services.GetRequiredService<FollowerLagMonitor>());
+app.UseRaftKvPipeline();
 
 KvHttpApi.Map(app);
 StatusHttpApi.Map(app);
-app.MapMetrics("/metrics");
+app.MapRaftKvMetrics(node);
 app.MapGrpcService<KvGrpcService>();
 app.MapGrpcService<ClusterGrpcService>();
 app.MapGrpcService<AdminGrpcService>();

@@ -32,7 +32,7 @@ public interface IKvNode : IAsyncDisposable
 
     /// <summary>Changes to keys in [key, rangeEnd) (rangeEnd empty and prefix false = the single key)
     /// with index ≥ startIndex (0 = from now), in commit order, until cancelled. Throws
-    /// <see cref="InvalidOperationException"/> if startIndex is older than the retained history.</summary>
+    /// <see cref="HistoryCompactedException"/> if startIndex is older than the retained history.</summary>
     IAsyncEnumerable<WatchEvent> WatchAsync(byte[] key, byte[]? rangeEnd, bool prefix, long startIndex, CancellationToken cancellationToken = default);
 
     NodeStatus GetStatus();

@@ -50,7 +50,7 @@ internal sealed class WatchHub(int capacity = 10_000)
         {
             if (startIndex > 0 && startIndex < _oldest && _history.Count >= capacity)
             {
-                throw new InvalidOperationException($"watch start index {startIndex} is older than the retained history (oldest {_oldest})");
+                throw new HistoryCompactedException(startIndex, _oldest);
             }
 
             backlog = startIndex > 0 ? _history.Where(e => e.Entry.Version >= startIndex).ToList() : [];

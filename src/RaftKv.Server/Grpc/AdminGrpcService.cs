@@ -8,20 +8,20 @@ namespace RaftKv.Server.Grpc;
 /// <summary>raftkv.v1.Admin: local flush, compaction and archiver pass.</summary>
 public sealed class AdminGrpcService(IKvNode node, TieringHost tiering) : Admin.AdminBase
 {
-    public override Task<FlushResponse> Flush(FlushRequest request, ServerCallContext context) => GrpcErrors.RunAsync("flush", async () =>
+    public override async Task<FlushResponse> Flush(FlushRequest request, ServerCallContext context)
     {
         await node.FlushAsync(context.CancellationToken).ConfigureAwait(false);
         return new FlushResponse { DurableIndex = (ulong)node.Store.DurableIndex };
-    });
+    }
 
-    public override Task<CompactResponse> Compact(CompactRequest request, ServerCallContext context) => GrpcErrors.RunAsync("compact", async () =>
+    public override async Task<CompactResponse> Compact(CompactRequest request, ServerCallContext context)
     {
         var before = node.Store.GetStats().TablesPerLevel.Sum();
         await node.CompactAsync(context.CancellationToken).ConfigureAwait(false);
         return new CompactResponse { TablesBefore = (uint)before, TablesAfter = (uint)node.Store.GetStats().TablesPerLevel.Sum() };
-    });
+    }
 
-    public override Task<MigrateResponse> Migrate(MigrateRequest request, ServerCallContext context) => GrpcErrors.RunAsync("migrate", async () =>
+    public override async Task<MigrateResponse> Migrate(MigrateRequest request, ServerCallContext context)
     {
         if (!tiering.Enabled)
         {
@@ -30,5 +30,5 @@ public sealed class AdminGrpcService(IKvNode node, TieringHost tiering) : Admin.
 
         var r = await tiering.RunOnceAsync(context.CancellationToken).ConfigureAwait(false);
         return new MigrateResponse { TablesMigrated = (uint)r.TablesMigrated, BytesUploaded = (ulong)r.BytesUploaded };
-    });
+    }
 }

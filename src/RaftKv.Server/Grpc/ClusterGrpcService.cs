@@ -7,7 +7,7 @@ namespace RaftKv.Server.Grpc;
 /// <summary>raftkv.v1.Cluster and raftkv.v1.Admin.</summary>
 public sealed class ClusterGrpcService(IKvNode node) : Protocol.V1.Cluster.ClusterBase
 {
-    public override Task<StatusResponse> Status(StatusRequest request, ServerCallContext context) => GrpcErrors.RunAsync("status", () =>
+    public override Task<StatusResponse> Status(StatusRequest request, ServerCallContext context)
     {
         var s = node.GetStatus();
         return Task.FromResult(new StatusResponse
@@ -23,28 +23,28 @@ public sealed class ClusterGrpcService(IKvNode node) : Protocol.V1.Cluster.Clust
             Role = s.Role,
             Version = typeof(ClusterGrpcService).Assembly.GetName().Version?.ToString() ?? "0",
         });
-    });
+    }
 
-    public override Task<MembersResponse> Members(MembersRequest request, ServerCallContext context) => GrpcErrors.RunAsync("members", () =>
+    public override Task<MembersResponse> Members(MembersRequest request, ServerCallContext context)
     {
         var r = new MembersResponse();
         r.Members.AddRange(node.GetStatus().Members.Select(ProtoMapping.ToProto));
         return Task.FromResult(r);
-    });
+    }
 
-    public override Task<AddMemberResponse> AddMember(AddMemberRequest request, ServerCallContext context) => GrpcErrors.RunAsync("add_member", async () =>
+    public override async Task<AddMemberResponse> AddMember(AddMemberRequest request, ServerCallContext context)
     {
         await node.AddMemberAsync(new MemberInfo((long)request.Id, request.RaftAddress, request.GrpcAddress, request.HttpAddress, false, false, true), context.CancellationToken).ConfigureAwait(false);
         var r = new AddMemberResponse();
         r.Members.AddRange(node.GetStatus().Members.Select(ProtoMapping.ToProto));
         return r;
-    });
+    }
 
-    public override Task<RemoveMemberResponse> RemoveMember(RemoveMemberRequest request, ServerCallContext context) => GrpcErrors.RunAsync("remove_member", async () =>
+    public override async Task<RemoveMemberResponse> RemoveMember(RemoveMemberRequest request, ServerCallContext context)
     {
         await node.RemoveMemberAsync((long)request.Id, context.CancellationToken).ConfigureAwait(false);
         var r = new RemoveMemberResponse();
         r.Members.AddRange(node.GetStatus().Members.Select(ProtoMapping.ToProto));
         return r;
-    });
+    }
 }

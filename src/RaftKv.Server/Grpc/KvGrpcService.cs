@@ -2,46 +2,38 @@ using Google.Protobuf;
 using Grpc.Core;
 using RaftKv.Protocol.V1;
 using RaftKv.Replication.Api;
+using RaftKv.Server.Pipeline;
 
 namespace RaftKv.Server.Grpc;
 
 /// <summary>raftkv.v1.KV. Reads are served locally (linearizable via the read barrier); writes on a
-/// follower are forwarded to the leader.</summary>
-public sealed class KvGrpcService(IKvNode node, LeaderChannels leaders) : KV.KVBase
+/// follower are forwarded to the leader by the pipeline (<see cref="GrpcLeaderForwarder"/>), and
+/// errors are mapped there (<see cref="GrpcOperationInterceptor"/>).</summary>
+public sealed class KvGrpcService(IKvNode node) : KV.KVBase
 {
     private const int DefaultLimit = 1000;
 
-    public override Task<GetResponse> Get(GetRequest request, ServerCallContext context) => GrpcErrors.RunAsync("get", async () =>
+    public override async Task<GetResponse> Get(GetRequest request, ServerCallContext context)
     {
         var e = await node.GetAsync(request.Key.Memory, ProtoMapping.ToApi(request.Consistency), context.CancellationToken).ConfigureAwait(false);
         return new GetResponse { Header = Header(), Found = e is not null, Kv = e is { } kv ? ProtoMapping.ToProto(kv) : null };
-    });
+    }
 
-    public override Task<PutResponse> Put(PutRequest request, ServerCallContext context) => GrpcErrors.RunAsync("put", async () =>
+    public override async Task<PutResponse> Put(PutRequest request, ServerCallContext context)
     {
-        if (leaders.ForwardTarget(context) is { } leader)
-        {
-            return await leader.PutAsync(request, LeaderChannels.Options(context)).ConfigureAwait(false);
-        }
-
         var op = ProtoMapping.ToApi(request);
         var r = await node.WriteAsync(KvTxn.Single(op, NullIfEmpty(request.RequestId)), context.CancellationToken).ConfigureAwait(false);
         var prev = r.Results.FirstOrDefault()?.Previous;
         return new PutResponse { Header = Header(), Version = (ulong)r.Index, PrevKv = prev is { } p ? ProtoMapping.ToProto(p) : null };
-    });
+    }
 
-    public override Task<DeleteResponse> Delete(DeleteRequest request, ServerCallContext context) => GrpcErrors.RunAsync("delete", async () =>
+    public override async Task<DeleteResponse> Delete(DeleteRequest request, ServerCallContext context)
     {
-        if (leaders.ForwardTarget(context) is { } leader)
-        {
-            return await leader.DeleteAsync(request, LeaderChannels.Options(context)).ConfigureAwait(false);
-        }
-
         var r = await node.WriteAsync(KvTxn.Single(ProtoMapping.ToApi(request), NullIfEmpty(request.RequestId)), context.CancellationToken).ConfigureAwait(false);
         return new DeleteResponse { Header = Header(), Version = (ulong)r.Index, Deleted = (ulong)(r.Results.FirstOrDefault()?.Deleted ?? 0) };
-    });
+    }
 
-    public override Task<RangeResponse> Range(RangeRequest request, ServerCallContext context) => GrpcErrors.RunAsync("range", async () =>
+    public override async Task<RangeResponse> Range(RangeRequest request, ServerCallContext context)
     {
         var limit = request.Limit == 0 ? DefaultLimit : (int)Math.Min(request.Limit, 100_000);
         var start = request.Continuation.IsEmpty ? request.Start.ToByteArray() : request.Continuation.ToByteArray();
@@ -65,15 +57,10 @@ public sealed class KvGrpcService(IKvNode node, LeaderChannels leaders) : KV.KVB
         }
 
         return response;
-    });
+    }
 
-    public override Task<TxnResponse> Txn(TxnRequest request, ServerCallContext context) => GrpcErrors.RunAsync("txn", async () =>
+    public override async Task<TxnResponse> Txn(TxnRequest request, ServerCallContext context)
     {
-        if (leaders.ForwardTarget(context) is { } leader)
-        {
-            return await leader.TxnAsync(request, LeaderChannels.Options(context)).ConfigureAwait(false);
-        }
-
         var txn = new KvTxn(
             request.Compare.Select(ProtoMapping.ToApi).ToList(),
             request.Success.Select(ProtoMapping.ToApi).ToList(),
@@ -89,7 +76,7 @@ public sealed class KvGrpcService(IKvNode node, LeaderChannels leaders) : KV.KVB
         }
 
         return response;
-    });
+    }
 
     public override async Task Watch(WatchRequest request, IServerStreamWriter<WatchResponse> responseStream, ServerCallContext context)
     {
@@ -106,7 +93,7 @@ public sealed class KvGrpcService(IKvNode node, LeaderChannels leaders) : KV.KVB
         catch (OperationCanceledException) when (context.CancellationToken.IsCancellationRequested)
         {
         }
-        catch (InvalidOperationException e)
+        catch (HistoryCompactedException e)
         {
             await responseStream.WriteAsync(new WatchResponse { Header = Header(), Compacted = true }, CancellationToken.None).ConfigureAwait(false);
             throw GrpcErrors.Map(e);

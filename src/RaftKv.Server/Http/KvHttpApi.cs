@@ -2,11 +2,13 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using RaftKv.Replication.Api;
+using RaftKv.Server.Pipeline;
 using RaftKv.Storage;
 
 namespace RaftKv.Server.Http;
 
-/// <summary>The /kv routes of DESIGN.md. Handlers are thin: validate → call the node → map errors.</summary>
+/// <summary>The /kv routes of DESIGN.md. Handlers are thin: validate → call the node; leader forwarding
+/// and error mapping are pipeline stages (docs/architecture.md, "Server pipeline").</summary>
 public static class KvHttpApi
 {
     private static readonly UTF8Encoding StrictUtf8 = new(false, true);
@@ -15,9 +17,9 @@ public static class KvHttpApi
     {
         app.MapGet("/kv/{**key}", GetAsync);
         app.MapMethods("/kv/{**key}", ["HEAD"], HeadAsync);
-        app.MapPut("/kv/{**key}", PutAsync);
-        app.MapPost("/kv/{**key}", PutAsync);
-        app.MapDelete("/kv/{**key}", DeleteAsync);
+        app.MapPut("/kv/{**key}", PutAsync).ForwardToLeader();
+        app.MapPost("/kv/{**key}", PutAsync).ForwardToLeader();
+        app.MapDelete("/kv/{**key}", DeleteAsync).ForwardToLeader();
         app.MapGet("/kv", ListAsync);
     }
 
@@ -62,14 +64,9 @@ public static class KvHttpApi
         return Results.NotFound();
     }
 
-    private static async Task<IResult> PutAsync(HttpContext ctx, string? key, IKvNode node, LeaderForwarder forwarder)
+    private static async Task<IResult> PutAsync(HttpContext ctx, string? key, IKvNode node)
     {
         var body = await ReadBodyAsync(ctx).ConfigureAwait(false);
-        if (await forwarder.TryForwardAsync(ctx, body).ConfigureAwait(false) is { } forwarded)
-        {
-            return forwarded;
-        }
-
         if (string.IsNullOrEmpty(key))
         {
             return ApiError.Result(400, "invalid_argument", "key must not be empty");
@@ -100,14 +97,8 @@ public static class KvHttpApi
         return Results.Json(new JsonBodies.WriteBody(key, result.Index, true, null), JsonBodies.Options);
     }
 
-    private static async Task<IResult> DeleteAsync(HttpContext ctx, string? key, IKvNode node, LeaderForwarder forwarder)
+    private static async Task<IResult> DeleteAsync(HttpContext ctx, string? key, IKvNode node)
     {
-        var body = await ReadBodyAsync(ctx).ConfigureAwait(false);
-        if (await forwarder.TryForwardAsync(ctx, body).ConfigureAwait(false) is { } forwarded)
-        {
-            return forwarded;
-        }
-
         var prefix = ctx.Request.Query["prefix"].ToString() is "true" or "1";
         var all = ctx.Request.Query["all"].ToString() is "true" or "1";
         if (!string.IsNullOrEmpty(key) && all)

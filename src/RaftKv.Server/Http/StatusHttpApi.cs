@@ -1,6 +1,7 @@
 using RaftKv.Replication.Api;
 using RaftKv.Server.Configuration;
 using RaftKv.Server.Hosting;
+using RaftKv.Server.Pipeline;
 
 namespace RaftKv.Server.Http;
 

@@ -2,22 +2,22 @@ using System.Diagnostics.Metrics;
 
 namespace RaftKv.Replication;
 
-/// <summary>Replication metrics (Meter "RaftKv.Replication"), exported by the server via prometheus-net.</summary>
-internal sealed class Metrics : IDisposable
+/// <summary>Replication metrics (Meter "RaftKv.Replication"), exported by the server through
+/// prometheus-net's meter adapter as <c>raftkv_replication_&lt;instrument&gt;</c> (docs/architecture.md,
+/// "Metrics"). The node's term, commit index, applied index and leadership are not here: the server
+/// exports them once, as the documented <c>raftkv_term</c>, <c>raftkv_commit_index</c>,
+/// <c>raftkv_applied_index</c> and <c>raftkv_is_leader</c>.</summary>
+internal sealed class ReplicationMetrics : IDisposable
 {
     public const string MeterName = "RaftKv.Replication";
 
     private readonly Meter _meter;
 
-    public Metrics(KvNode node)
+    public ReplicationMetrics(KvNode node)
     {
         _meter = new Meter(MeterName);
         var tags = new KeyValuePair<string, object?>("node_id", node.NodeId);
-        _meter.CreateObservableGauge("raftkv_raft_term", () => new Measurement<long>(node.GetStatus().Term, tags), description: "Current Raft term");
-        _meter.CreateObservableGauge("raftkv_raft_commit_index", () => new Measurement<long>(node.GetStatus().CommitIndex, tags), description: "Raft commit index");
-        _meter.CreateObservableGauge("raftkv_raft_applied_index", () => new Measurement<long>(node.GetStatus().AppliedIndex, tags), description: "Last applied index");
         _meter.CreateObservableGauge("raftkv_raft_durable_index", () => new Measurement<long>(node.GetStatus().DurableIndex, tags), description: "Highest index durable in SSTables");
-        _meter.CreateObservableGauge("raftkv_raft_is_leader", () => new Measurement<int>(node.GetStatus().Role == "leader" ? 1 : 0, tags), description: "1 if this node is the leader");
         _meter.CreateObservableGauge("raftkv_raft_leader_id", () => new Measurement<long>(node.GetStatus().LeaderId ?? 0, tags), description: "Leader node id (0 = none)");
         _meter.CreateObservableCounter("raftkv_raft_snapshots_taken", () => new Measurement<long>(node.GetStatus().SnapshotsSent, tags), description: "Snapshots (checkpoints) taken");
         _meter.CreateObservableCounter("raftkv_raft_snapshots_installed", () => new Measurement<long>(node.GetStatus().SnapshotsInstalled, tags), description: "Snapshots received and installed");

@@ -3,7 +3,7 @@ using Google.Protobuf;
 using Grpc.AspNetCore.Server.Model;
 using Grpc.Core;
 
-namespace RaftKv.Server.Grpc;
+namespace RaftKv.Server.Pipeline;
 
 /// <summary>
 /// Binds every gRPC service the way Grpc.AspNetCore's own binder does (the generated

@@ -1,4 +1,4 @@
-namespace RaftKv.Server.Http;
+namespace RaftKv.Server.Pipeline;
 
 /// <summary>Replays the leader's response (status, content type, body) to the client.</summary>
 public sealed class ProxiedResult(int status, string? contentType, byte[] body) : IResult

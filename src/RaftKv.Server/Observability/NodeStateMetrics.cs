@@ -1,23 +1,18 @@
 using Prometheus;
 using RaftKv.Replication.Api;
+using RaftKv.Server.Hosting;
 using RaftKv.Storage;
 
-namespace RaftKv.Server;
+namespace RaftKv.Server.Observability;
 
-/// <summary>Server metrics (prometheus-net). Layer metrics (Replication, Tiering) are .NET Meters
-/// exported by prometheus-net's meter adapter; engine state is sampled here before each scrape.</summary>
-public static class Metrics
+/// <summary>
+/// Node and engine state sampled into gauges before every scrape: the node's Raft position
+/// (<c>raftkv_term</c>, <c>raftkv_commit_index</c>, <c>raftkv_applied_index</c>, <c>raftkv_is_leader</c> —
+/// exported only here, not by the RaftKv.Replication meter), the leader's view of follower lag, and
+/// the LSM's <see cref="StoreStats"/>. Mechanism and names: docs/architecture.md, "Metrics".
+/// </summary>
+public static class NodeStateMetrics
 {
-    public static readonly Counter Operations = Prometheus.Metrics.CreateCounter(
-        "raftkv_operations_total", "Client operations by API, type and outcome", new CounterConfiguration { LabelNames = ["api", "op", "outcome"] });
-
-    public static readonly Histogram Latency = Prometheus.Metrics.CreateHistogram(
-        "raftkv_operation_duration_seconds", "Client operation latency", new HistogramConfiguration
-        {
-            LabelNames = ["api", "op"],
-            Buckets = Histogram.ExponentialBuckets(0.0001, 2, 18),
-        });
-
     private static readonly Gauge MemtableBytes = Prometheus.Metrics.CreateGauge("raftkv_memtable_bytes", "Bytes in memtables");
     private static readonly Gauge MemtableEntries = Prometheus.Metrics.CreateGauge("raftkv_memtable_entries", "Entries in memtables");
     private static readonly Gauge Tables = Prometheus.Metrics.CreateGauge("raftkv_sstables", "Live SSTables per level", new GaugeConfiguration { LabelNames = ["level"] });
@@ -32,7 +27,7 @@ public static class Metrics
     private static readonly Gauge IsLeader = Prometheus.Metrics.CreateGauge("raftkv_is_leader", "1 when this node is the leader");
 
     /// <summary>Samples node and engine state into gauges (called before every scrape).</summary>
-    public static void Register(IKvNode node, Hosting.FollowerLagMonitor lagMonitor)
+    public static void Register(IKvNode node, FollowerLagMonitor lagMonitor)
     {
         Prometheus.Metrics.DefaultRegistry.AddBeforeCollectCallback(() =>
         {

@@ -1,7 +1,7 @@
 using Grpc.AspNetCore.Server.Model;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 
-namespace RaftKv.Server.Grpc;
+namespace RaftKv.Server.Pipeline;
 
 /// <summary>Service registration for <see cref="StrictServiceMethodProvider{TService}"/>.</summary>
 internal static class GrpcBinding

@@ -1,0 +1,41 @@
+using System.Text.Json;
+using RaftKv.Replication.Api;
+
+namespace RaftKv.Server.Pipeline;
+
+/// <summary>The HTTP front door's error mapping: exception → status and the JSON error contract
+/// <c>{"error": "...", "code": "..."}</c>. Domain errors are classified by <see cref="ErrorKinds"/>;
+/// only the HTTP-specific ones (request body, JSON) are recognised here. Nothing a client sends may
+/// produce a 500.</summary>
+public static class ApiError
+{
+    public static IResult Result(int status, string code, string message)
+        => Results.Json(new ErrorBody(message, code), statusCode: status);
+
+    public static (int Status, string Code, string Message) Map(Exception e) => e switch
+    {
+        BadHttpRequestException { StatusCode: 413 } => (413, "too_large", "request body too large"),
+        BadHttpRequestException b => (b.StatusCode, "bad_request", b.Message),
+        JsonException => (400, "invalid_json", "malformed JSON: " + e.Message),
+        _ => ErrorKinds.Of(e) switch
+        {
+            ErrorKind.TooLarge => (413, "too_large", e.Message),
+            ErrorKind.InvalidArgument => (400, "invalid_argument", e.Message),
+            ErrorKind.NotLeader => (503, "no_leader", ((NotLeaderException)e).Leader is null ? "no leader is known; retry later" : e.Message),
+            ErrorKind.Unavailable => (503, "unavailable", e.Message),
+            ErrorKind.OutcomeUnknown => (503, "outcome_unknown", e.Message),
+            ErrorKind.ObjectStoreUnavailable => (503, "object_store_unavailable", e.Message),
+            ErrorKind.Cancelled => (503, "cancelled", "the request was cancelled"),
+            ErrorKind.Compacted => (400, "compacted", e.Message),
+            _ => (500, "internal", "internal error: " + e.GetType().Name),
+        },
+    };
+
+    public static IResult From(Exception e)
+    {
+        var (status, code, message) = Map(e);
+        return Result(status, code, message);
+    }
+
+    public sealed record ErrorBody(string Error, string Code);
+}

@@ -1,0 +1,35 @@
+namespace RaftKv.Server.Pipeline;
+
+/// <summary>What went wrong, independent of the front door. <see cref="ErrorKinds.Of"/> classifies an
+/// exception by its type (never by its message); each front door has one mapping from kind to its
+/// wire answer: <see cref="ApiError"/> (status + JSON code) and <see cref="GrpcErrors"/> (status code).
+/// The table is in docs/architecture.md, "Errors".</summary>
+public enum ErrorKind
+{
+    /// <summary>Anything not classified below: a bug or an I/O failure (500 / INTERNAL).</summary>
+    Internal,
+
+    /// <summary>Bad input: <see cref="ArgumentException"/> or <see cref="FormatException"/>.</summary>
+    InvalidArgument,
+
+    /// <summary>Key or value over the configured limit (<c>ValueTooLargeException</c>).</summary>
+    TooLarge,
+
+    /// <summary>This node is not the leader and the call was not forwarded (<c>NotLeaderException</c>).</summary>
+    NotLeader,
+
+    /// <summary>No quorum or no leader within the deadline; the write was not applied (<c>UnavailableException</c>).</summary>
+    Unavailable,
+
+    /// <summary>The write timed out and may still commit (<c>UnavailableException.OutcomeUnknown</c>).</summary>
+    OutcomeUnknown,
+
+    /// <summary>The object store holding an archived table does not answer (<c>RemoteTierUnavailableException</c>).</summary>
+    ObjectStoreUnavailable,
+
+    /// <summary>A watch start older than the retained history (<c>HistoryCompactedException</c>).</summary>
+    Compacted,
+
+    /// <summary>The caller cancelled (<see cref="OperationCanceledException"/>).</summary>
+    Cancelled,
+}

@@ -1,0 +1,21 @@
+using RaftKv.Replication.Api;
+using RaftKv.Storage;
+
+namespace RaftKv.Server.Pipeline;
+
+/// <summary>The one place that recognises the domain errors raised by the lower layers (by type).</summary>
+public static class ErrorKinds
+{
+    public static ErrorKind Of(Exception e) => e switch
+    {
+        ValueTooLargeException => ErrorKind.TooLarge,
+        ArgumentException or FormatException => ErrorKind.InvalidArgument,
+        NotLeaderException => ErrorKind.NotLeader,
+        UnavailableException { OutcomeUnknown: true } => ErrorKind.OutcomeUnknown,
+        UnavailableException => ErrorKind.Unavailable,
+        RemoteTierUnavailableException => ErrorKind.ObjectStoreUnavailable,
+        HistoryCompactedException => ErrorKind.Compacted,
+        OperationCanceledException => ErrorKind.Cancelled,
+        _ => ErrorKind.Internal,
+    };
+}

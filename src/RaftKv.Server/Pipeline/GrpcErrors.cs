@@ -1,0 +1,30 @@
+using Grpc.Core;
+using RaftKv.Replication.Api;
+
+namespace RaftKv.Server.Pipeline;
+
+/// <summary>The gRPC front door's error mapping: exception → status (see proto/raftkv/v1/kv.proto).
+/// Domain errors are classified by <see cref="ErrorKinds"/>; an <see cref="RpcException"/> (e.g. the
+/// leader's answer to a forwarded call) passes through unchanged.</summary>
+public static class GrpcErrors
+{
+    /// <summary>Trailer carrying the leader's gRPC address on FAILED_PRECONDITION (not the leader).</summary>
+    public const string LeaderTrailer = "raftkv-leader";
+
+    public static RpcException Map(Exception e) => e switch
+    {
+        RpcException rpc => rpc,
+        _ => ErrorKinds.Of(e) switch
+        {
+            ErrorKind.NotLeader => new RpcException(
+                new Status(StatusCode.FailedPrecondition, e.Message),
+                ((NotLeaderException)e).Leader is { GrpcAddress.Length: > 0 } l ? new Metadata { { LeaderTrailer, l.GrpcAddress } } : []),
+            ErrorKind.OutcomeUnknown => new RpcException(new Status(StatusCode.DeadlineExceeded, e.Message)),
+            ErrorKind.Unavailable or ErrorKind.ObjectStoreUnavailable => new RpcException(new Status(StatusCode.Unavailable, e.Message)),
+            ErrorKind.InvalidArgument or ErrorKind.TooLarge => new RpcException(new Status(StatusCode.InvalidArgument, e.Message)),
+            ErrorKind.Compacted => new RpcException(new Status(StatusCode.OutOfRange, e.Message)),
+            ErrorKind.Cancelled => new RpcException(new Status(StatusCode.Cancelled, "cancelled")),
+            _ => new RpcException(new Status(StatusCode.Internal, e.GetType().Name + ": " + e.Message)),
+        },
+    };
+}

@@ -1,0 +1,77 @@
+using System.Collections.Concurrent;
+using Grpc.Core;
+using Grpc.Core.Interceptors;
+using Grpc.Net.Client;
+using RaftKv.Replication.Api;
+
+namespace RaftKv.Server.Pipeline;
+
+/// <summary>
+/// gRPC leader forwarding, a server interceptor: a write method (<see cref="ForwardedMethods"/>)
+/// received by a follower is sent unchanged to the leader's gRPC endpoint (one hop) with the caller's
+/// deadline, cancellation and meaningful metadata (<see cref="ForwardedHeaders"/>: authorization,
+/// x-request-id, …; the request id of the native API is in the message body), and the leader's answer
+/// — or its <see cref="RpcException"/> — is returned as is. A forwarded call carries
+/// <see cref="ForwardedHeader"/> and is never forwarded again: it fails with
+/// <see cref="NotLeaderException"/> (FAILED_PRECONDITION with the leader's address).
+/// </summary>
+public sealed class GrpcLeaderForwarder(LeaderRouter router) : Interceptor, IDisposable
+{
+    public const string ForwardedHeader = "raftkv-forwarded";
+
+    /// <summary>Full names of the unary methods that write (the ones forwarded).</summary>
+    public static readonly IReadOnlySet<string> ForwardedMethods = new HashSet<string>(StringComparer.Ordinal)
+    {
+        "/raftkv.v1.KV/Put", "/raftkv.v1.KV/Delete", "/raftkv.v1.KV/Txn",
+    };
+
+    private readonly ConcurrentDictionary<string, GrpcChannel> _channels = new(StringComparer.Ordinal);
+
+    public override async Task<TResponse> UnaryServerHandler<TRequest, TResponse>(TRequest request, ServerCallContext context, UnaryServerMethod<TRequest, TResponse> continuation)
+    {
+        if (!ForwardedMethods.Contains(context.Method))
+        {
+            return await continuation(request, context).ConfigureAwait(false);
+        }
+
+        var route = router.Route(context.RequestHeaders.Get(ForwardedHeader) is not null, m => m.GrpcAddress);
+        if (route.IsLocal)
+        {
+            return await continuation(request, context).ConfigureAwait(false);
+        }
+
+        if (route.Kind != LeaderRouteKind.Forward)
+        {
+            throw new NotLeaderException(route.Leader);
+        }
+
+        var channel = _channels.GetOrAdd(route.Address, a => GrpcChannel.ForAddress("http://" + a));
+        var slash = context.Method.LastIndexOf('/');
+        var method = new Method<TRequest, TResponse>(
+            MethodType.Unary, context.Method[1..slash], context.Method[(slash + 1)..], ProtobufMarshaller<TRequest>.Instance, ProtobufMarshaller<TResponse>.Instance);
+        return await channel.CreateCallInvoker().AsyncUnaryCall(method, null, Options(context), request).ConfigureAwait(false);
+    }
+
+    public void Dispose()
+    {
+        foreach (var c in _channels.Values)
+        {
+            c.Dispose();
+        }
+    }
+
+    private static CallOptions Options(ServerCallContext context)
+    {
+        var headers = new Metadata();
+        foreach (var entry in context.RequestHeaders)
+        {
+            if (ForwardedHeaders.ForwardGrpc(entry.Key) && !string.Equals(entry.Key, ForwardedHeader, StringComparison.OrdinalIgnoreCase))
+            {
+                headers.Add(entry);
+            }
+        }
+
+        headers.Add(ForwardedHeader, "1");
+        return new CallOptions(headers, context.Deadline, context.CancellationToken);
+    }
+}

@@ -1,0 +1,79 @@
+using System.Globalization;
+
+namespace RaftKv.Server.Pipeline;
+
+/// <summary>
+/// HTTP leader forwarding, an endpoint filter on the write routes (<see cref="ForwardToLeader"/>):
+/// on a follower the request is proxied to the leader's HTTP endpoint (one hop, transparent to the
+/// client) with its method, path, query, body and every meaningful header (<see cref="ForwardedHeaders"/>;
+/// X-Request-Id keeps a retry through a follower at-most-once), and the leader's status, content type
+/// and body are replayed. A request that was already forwarded is never forwarded again (loop guard).
+/// </summary>
+public sealed class HttpLeaderForwarder(LeaderRouter router, IHttpClientFactory clients) : IEndpointFilter
+{
+    /// <summary>Marks a forwarded request; its value is the forwarding node's id.</summary>
+    public const string ForwardedHeader = "X-RaftKv-Forwarded-By";
+
+    /// <summary>Named <see cref="HttpClient"/> used for the hop (registered in <see cref="PipelineSetup"/>).</summary>
+    public const string ClientName = "leader";
+
+    /// <summary>Adds leader forwarding to a write route.</summary>
+    public static RouteHandlerBuilder ForwardToLeader(RouteHandlerBuilder route)
+        => route.AddEndpointFilter<RouteHandlerBuilder, HttpLeaderForwarder>();
+
+    public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext invocation, EndpointFilterDelegate next)
+    {
+        var context = invocation.HttpContext;
+        var route = router.Route(context.Request.Headers.ContainsKey(ForwardedHeader), m => m.HttpAddress);
+        return route.Kind switch
+        {
+            LeaderRouteKind.Local => await next(invocation).ConfigureAwait(false),
+            LeaderRouteKind.AlreadyForwarded => ApiError.Result(503, "no_leader", "forwarded to a node that is no longer the leader; retry"),
+            LeaderRouteKind.NoLeader => ApiError.Result(503, "no_leader", "no leader is known; the cluster may not have a quorum"),
+            _ => await ForwardAsync(context, route).ConfigureAwait(false),
+        };
+    }
+
+    private async Task<IResult> ForwardAsync(HttpContext context, LeaderRoute route)
+    {
+        byte[] body;
+        using (var buffer = new MemoryStream())
+        {
+            await context.Request.Body.CopyToAsync(buffer, context.RequestAborted).ConfigureAwait(false);
+            body = buffer.ToArray();
+        }
+
+        var target = new Uri($"http://{route.Address}{context.Request.Path}{context.Request.QueryString}");
+        using var request = new HttpRequestMessage(new HttpMethod(context.Request.Method), target);
+        if (body.Length > 0 || HttpMethods.IsPut(context.Request.Method) || HttpMethods.IsPost(context.Request.Method))
+        {
+            request.Content = new ByteArrayContent(body);
+        }
+
+        foreach (var (name, values) in context.Request.Headers)
+        {
+            if (!ForwardedHeaders.ForwardHttp(name) || string.Equals(name, ForwardedHeader, StringComparison.OrdinalIgnoreCase))
+            {
+                continue;
+            }
+
+            // Content-* headers belong to the content (dropped when there is none, as a body-less request has no content headers).
+            if (!request.Headers.TryAddWithoutValidation(name, (IEnumerable<string?>)values))
+            {
+                request.Content?.Headers.TryAddWithoutValidation(name, (IEnumerable<string?>)values);
+            }
+        }
+
+        request.Headers.TryAddWithoutValidation(ForwardedHeader, route.SelfId.ToString(CultureInfo.InvariantCulture));
+        try
+        {
+            using var response = await clients.CreateClient(ClientName).SendAsync(request, context.RequestAborted).ConfigureAwait(false);
+            var bytes = await response.Content.ReadAsByteArrayAsync(context.RequestAborted).ConfigureAwait(false);
+            return new ProxiedResult((int)response.StatusCode, response.Content.Headers.ContentType?.ToString(), bytes);
+        }
+        catch (HttpRequestException e)
+        {
+            return ApiError.Result(503, "leader_unreachable", $"leader {route.Leader!.Id} at {route.Address} is unreachable: {e.Message}");
+        }
+    }
+}
