@@ -71,6 +71,9 @@ internal sealed class TestCluster : IAsyncDisposable
         }
     }
 
+    /// <summary>The data directory (<c>DATA_DIR</c>) of node <paramref name="id"/>.</summary>
+    public string DataDir(long id) => Path.Combine(_root, $"n{id}");
+
     /// <summary>The Raft address of node <paramref name="id"/>.</summary>
     public string RaftAddress(long id) => _peers[id];
 

@@ -62,11 +62,20 @@ internal sealed partial class RaftLogStore
         var newSegment = false;
         if (_writer is null || _writer.Length >= _options.SegmentBytes)
         {
-            _writer?.Dispose();
+            if (_writer is not null)
+            {
+                _previousSegment = (_writerSequence, _writer.Length); // every batch in it is synced
+                _writer.Dispose();
+            }
+
             var sequence = _nextSequence++;
             var path = Path.Combine(_options.Directory, SegmentFormat.SegmentName(sequence));
             _writer = _fs.Create(path);
-            SegmentFormat.WriteHeader(buffer);
+            _writerSequence = sequence;
+
+            // Names the segment before it and where that one's valid data ends: recovery then never reads
+            // past it (a torn tail stays dropped) and knows any damage before it is corruption.
+            SegmentFormat.WriteHeader(buffer, sequence, _previousSegment.Sequence, _previousSegment.End);
             newSegment = true;
             lock (_lock)
             {
@@ -79,6 +88,7 @@ internal sealed partial class RaftLogStore
         var fileOffset = _writer.Length;
         var positions = new List<(LogRecord Record, long Offset)>(ops.Count);
         long maxIndex = 0;
+        var batchAt = SegmentFormat.BeginBatch(buffer); // the whole flush is one batch: one write, one fsync
         foreach (var op in ops)
         {
             if (op.Kind == SegmentFormat.KindEntry)
@@ -99,6 +109,8 @@ internal sealed partial class RaftLogStore
         {
             SegmentFormat.WriteMarker(buffer, SegmentFormat.KindCommit, commit);
         }
+
+        SegmentFormat.FinishBatch(buffer, batchAt, ops.Count + (writeCommit ? 1 : 0), _writerSequence, fileOffset + batchAt);
 
         // MUST be durable before any entry of this batch counts as durable.
         _writer.Append(buffer.WrittenSpan);

@@ -8,9 +8,11 @@ internal sealed partial class RaftLogStore
     /// <summary>
     /// Opens the log in <see cref="RaftLogStoreOptions.Directory"/> on top of a snapshot at
     /// <paramref name="snapshotIndex"/> (term <paramref name="snapshotTerm"/>; 0/0 for none), replaying
-    /// every segment (see <see cref="SegmentFormat"/>). Writing continues in a new segment.
+    /// every segment by the recovery rules of its format version (see <see cref="SegmentFormat"/>): a
+    /// torn final batch is dropped, any other damage refuses to open. Writing continues in a new segment.
     /// </summary>
-    /// <exception cref="StorageCorruptionException">A segment header is foreign, or indexes have a gap.</exception>
+    /// <exception cref="StorageCorruptionException">A segment is damaged other than by a torn final write, a
+    /// header is foreign, or indexes have a gap; it names the file and, where known, the byte offset.</exception>
     public static RaftLogStore Open(RaftLogStoreOptions options, long snapshotIndex, long snapshotTerm)
     {
         var store = new RaftLogStore(options);
@@ -20,25 +22,54 @@ internal sealed partial class RaftLogStore
             .Select(p => (Ok: SegmentFormat.TryParseSequence(Path.GetFileName(p), out var seq), Seq: seq, Path: Path.Combine(options.Directory, Path.GetFileName(p))))
             .Where(f => f.Ok)
             .OrderBy(f => f.Seq)
+            .Select(f => (f.Seq, f.Path))
             .ToList();
+        var headers = files.Select(f => SegmentFormat.ReadHeader(ReadPrefix(fs, f.Path, SegmentFormat.HeaderBytesV2), f.Seq, f.Path)).ToList();
 
         var recs = new List<LogRecord>();
         long last = 0, durableCommit = 0;
-        foreach (var (_, seq, path) in files)
+        for (var i = 0; i < files.Count; i++)
         {
-            long maxIndex = 0;
-            var data = ReadAll(fs, path);
+            var (seq, path) = files[i];
+            var header = headers[i];
             store._nextSequence = seq + 1;
-            if (data.Length < SegmentFormat.HeaderBytes)
+            var (validEnd, skipped) = SuccessorView(files, headers, i);
+            if (header.State == SegmentFormat.HeaderState.Incomplete || skipped)
             {
-                store._segments.Add((seq, path, 0)); // created, then a crash before its header was synced
+                if (validEnd is { } recorded)
+                {
+                    throw new StorageCorruptionException(path, fs.GetLength(path), $"the segment is {fs.GetLength(path)} bytes but the next segment recorded that its valid data ends at {recorded}: written data is missing");
+                }
+
+                store._segments.Add((seq, path, 0)); // created, then a crash before its first write was durable (or judged so before)
                 continue;
             }
 
-            SegmentFormat.CheckHeader(data, path);
-            var offset = SegmentFormat.HeaderBytes;
-            while (SegmentFormat.TryReadRecord(data, offset, out var body, out var next))
+            var data = ReadAll(fs, path);
+            if (header.State == SegmentFormat.HeaderState.Bad)
             {
+                // Only the last segment's header can be torn (written with its first batch, never synced).
+                var isLast = headers.Skip(i + 1).All(h => h.State != SegmentFormat.HeaderState.Valid);
+                if (isLast && SegmentFormat.HasZeroedSector(data, 0, SegmentFormat.HeaderBytesV2) && SegmentFormat.FindBatchAfter(data, seq, 0) < 0)
+                {
+                    store.TornTail = $"{path}: torn segment header (zeroed), segment dropped";
+                    store._segments.Add((seq, path, 0));
+                    continue;
+                }
+
+                throw new StorageCorruptionException(path, 0, "not a RaftKv log segment (bad header)");
+            }
+
+            var scan = SegmentFormat.Scan(data, header, seq, path, validEnd);
+            if (scan.TornTail is { } torn)
+            {
+                store.TornTail = $"{path}: {torn}";
+            }
+
+            long maxIndex = 0;
+            foreach (var (offset, length) in scan.Records)
+            {
+                var body = data.AsSpan(offset + SegmentFormat.RecordHeaderBytes, length);
                 switch (body[0])
                 {
                     case SegmentFormat.KindEntry:
@@ -49,7 +80,7 @@ internal sealed partial class RaftLogStore
                         }
                         else if (r.Index > last + 1 && !(last <= snapshotIndex && r.Index <= snapshotIndex + 1))
                         {
-                            throw new StorageCorruptionException(path, $"log entry {r.Index} follows entry {last}: entries are missing");
+                            throw new StorageCorruptionException(path, offset, $"log entry {r.Index} follows entry {last}: entries are missing");
                         }
 
                         last = r.Index;
@@ -76,20 +107,19 @@ internal sealed partial class RaftLogStore
                         var resetBase = BinaryPrimitives.ReadInt64LittleEndian(body[1..]);
                         if (resetBase > snapshotIndex)
                         {
-                            throw new StorageCorruptionException(path, $"the log was reset to index {resetBase}, past the newest snapshot ({snapshotIndex})");
+                            throw new StorageCorruptionException(path, offset, $"the log was reset to index {resetBase}, past the newest snapshot ({snapshotIndex})");
                         }
 
                         recs.Clear();
                         last = resetBase;
                         break;
                     default:
-                        throw new StorageCorruptionException(path, $"unknown log record kind {body[0]} at offset {offset}");
+                        throw new StorageCorruptionException(path, offset, $"unknown log record kind {body[0]}");
                 }
-
-                offset = next;
             }
 
             store._segments.Add((seq, path, maxIndex));
+            store._previousSegment = (seq, scan.ValidEnd);
         }
 
         if (recs.Count > 0 && recs[0].Term < snapshotTerm)
@@ -132,13 +162,13 @@ internal sealed partial class RaftLogStore
     {
         if (body.Length < 26)
         {
-            throw new StorageCorruptionException(path, $"log entry at offset {recordOffset} is too short");
+            throw new StorageCorruptionException(path, recordOffset, "log entry is too short");
         }
 
         var flags = body[25];
         if ((flags & 2) != 0 && body.Length < 30)
         {
-            throw new StorageCorruptionException(path, $"log entry at offset {recordOffset} is too short for its command id");
+            throw new StorageCorruptionException(path, recordOffset, "log entry is too short for its command id");
         }
 
         int? commandId = (flags & 2) != 0 ? BinaryPrimitives.ReadInt32LittleEndian(body[26..]) : null;
@@ -156,6 +186,47 @@ internal sealed partial class RaftLogStore
             Segment = path,
             PayloadOffset = recordOffset + SegmentFormat.RecordHeaderBytes + prefix,
         };
+    }
+
+    /// <summary>
+    /// What the first later segment with a valid header says of segment <paramref name="i"/>: the end of
+    /// its valid data when it names it as its predecessor; skipped when it names an earlier one (this
+    /// segment held nothing valid when it was started).
+    /// </summary>
+    private static (long? ValidEnd, bool Skipped) SuccessorView(List<(long Seq, string Path)> files, List<SegmentFormat.SegmentHeader> headers, int i)
+    {
+        var next = headers.FindIndex(i + 1, h => h.State == SegmentFormat.HeaderState.Valid);
+        if (next < 0 || headers[next].Version != SegmentFormat.Version2)
+        {
+            return (null, false); // the last segment, or v1 followed by v1 (v1 records no predecessor)
+        }
+
+        var previous = headers[next].PreviousSequence;
+        var seq = files[i].Seq;
+        if (previous == seq)
+        {
+            return (headers[next].PreviousEnd, false);
+        }
+
+        if (previous < seq)
+        {
+            return (null, true);
+        }
+
+        if (!files.Exists(f => f.Seq == previous))
+        {
+            throw new StorageCorruptionException(files[next].Path, 20, $"the segment was started after segment {previous}, which is missing");
+        }
+
+        return (null, false); // the segment in between is damaged: reported when it is reached
+    }
+
+    private static byte[] ReadPrefix(Storage.IO.IFileSystem fs, string path, int max)
+    {
+        using var file = fs.OpenRead(path);
+        var data = new byte[Math.Min(max, file.Length)];
+        file.ReadExactly(0, data);
+        return data;
     }
 
     private static byte[] ReadAll(Storage.IO.IFileSystem fs, string path)

@@ -42,6 +42,10 @@ internal sealed partial class RaftLogStore : IDisposable
     private Exception? _failed;
     private System.Buffers.ArrayBufferWriter<byte> _buffer = new(64 << 10);
     private string? _writerPath;
+    private long _writerSequence;
+
+    // The segment the next new segment follows: its sequence and the end of its valid data (-1, 0: none).
+    private (long Sequence, long End) _previousSegment = (-1, 0);
 
     private RaftLogStore(RaftLogStoreOptions options)
     {
@@ -78,6 +82,9 @@ internal sealed partial class RaftLogStore : IDisposable
 
     /// <summary>The largest commit index written to disk (replay goes this far at start-up).</summary>
     public long DurableCommitIndex => Interlocked.Read(ref _durableCommit);
+
+    /// <summary>What <see cref="Open"/> dropped as a torn final write (path, offset, why), or null.</summary>
+    public string? TornTail { get; private set; }
 
     /// <summary>Completed flushes (metrics, tests).</summary>
     public long Flushes => Interlocked.Read(ref _flushes);

@@ -177,6 +177,30 @@ public sealed class CrashableMemoryFileSystem : IFileSystem
         }
     }
 
+    /// <summary>
+    /// Sets <paramref name="length"/> bytes at <paramref name="offset"/> to zero, extending the file if
+    /// needed, and makes the whole file durable as it then is — for torn-write tests: a crash can leave
+    /// the sectors of an unfinished write unwritten (read as zeros) after the file size reached the disk.
+    /// </summary>
+    public void Zero(string path, long offset, long length)
+    {
+        lock (_lock)
+        {
+            var inode = _files[Normalize(path)];
+            while (inode.Current.Count < offset + length)
+            {
+                inode.Current.Add(0);
+            }
+
+            for (var i = offset; i < offset + length; i++)
+            {
+                inode.Current[(int)i] = 0;
+            }
+
+            inode.Durable = inode.Current.ToArray();
+        }
+    }
+
     /// <summary>Truncates a file (both volatile and durable) — for corruption tests.</summary>
     public void Truncate(string path, long length)
     {

@@ -1,8 +1,8 @@
-using System.Buffers.Binary;
 using RaftKv.Replication.Log;
 using RaftKv.Storage;
 using RaftKv.Storage.IO;
 using static RaftKv.Replication.Tests.Log.LogFixture;
+using static RaftKv.Replication.Tests.Log.SegmentBytes;
 
 namespace RaftKv.Replication.Tests.Log;
 
@@ -25,43 +25,6 @@ public sealed class RaftLogStoreCorruptionTests
         return fs;
     }
 
-    private static byte[] ReadAll(IFileSystem fs, string path)
-    {
-        using var file = fs.OpenRead(path);
-        var data = new byte[file.Length];
-        file.ReadExactly(0, data);
-        return data;
-    }
-
-    private static void Write(IFileSystem fs, string path, ReadOnlySpan<byte> data)
-    {
-        using (var file = fs.Create(path))
-        {
-            file.Append(data);
-            file.Sync();
-        }
-
-        fs.SyncDirectory(Dir);
-    }
-
-    private static byte[] Header(ReadOnlySpan<byte> magic, ushort version)
-    {
-        var h = new byte[16];
-        magic.CopyTo(h);
-        BinaryPrimitives.WriteUInt16LittleEndian(h.AsSpan(6), version);
-        BinaryPrimitives.WriteUInt32LittleEndian(h.AsSpan(12), Crc32C.Compute(h.AsSpan(0, 12)));
-        return h;
-    }
-
-    private static byte[] Record(ReadOnlySpan<byte> body)
-    {
-        var r = new byte[8 + body.Length];
-        BinaryPrimitives.WriteUInt32LittleEndian(r, (uint)body.Length);
-        BinaryPrimitives.WriteUInt32LittleEndian(r.AsSpan(4), Crc32C.Compute(body));
-        body.CopyTo(r.AsSpan(8));
-        return r;
-    }
-
     [Fact]
     public void GarbageHeaderIsCorruption()
     {
@@ -78,7 +41,7 @@ public sealed class RaftLogStoreCorruptionTests
     public void ForeignMagicIsCorruptionEvenWithAValidChecksum()
     {
         var fs = new CrashableMemoryFileSystem();
-        Write(fs, Dir + "/0000000000.seg", [.. Header("RKVWAL"u8, 1), .. Record([2, 0, 0, 0, 0, 0, 0, 0, 0])]);
+        Write(fs, Dir + "/0000000000.seg", [.. HeaderV1(magic: "RKVWAL"), .. CommitRecord(0)]);
         var e = Assert.Throws<StorageCorruptionException>(() => RaftLogStore.Open(Options(fs), 0, 0));
         Assert.Contains("bad header", e.Message);
     }
@@ -87,9 +50,9 @@ public sealed class RaftLogStoreCorruptionTests
     public void UnsupportedVersionIsCorruption()
     {
         var fs = new CrashableMemoryFileSystem();
-        Write(fs, Dir + "/0000000000.seg", Header("RKVLOG"u8, 2));
+        Write(fs, Dir + "/0000000000.seg", HeaderV1(version: 3));
         var e = Assert.Throws<StorageCorruptionException>(() => RaftLogStore.Open(Options(fs), 0, 0));
-        Assert.Contains("version 2", e.Message);
+        Assert.Contains("version 3", e.Message);
     }
 
     [Fact]
@@ -104,40 +67,35 @@ public sealed class RaftLogStoreCorruptionTests
     }
 
     [Fact]
-    public void FlippedByteInANonLastSegmentFollowedByLaterEntriesIsAGap()
+    public void FlippedByteInANonLastSegmentIsCorruptionAtItsOffset()
     {
         var fs = LogWithSegments(40);
         var segments = Segments(fs);
         Assert.True(segments.Count >= 3, $"{segments.Count} segments");
-        long entry3Offset, firstOfSecondSegment;
+        long entry3Offset;
         using (var store = RaftLogStore.Open(Options(fs), 0, 0))
         {
             var entry3 = store.Get(3)!;
             Assert.Equal(segments[0], entry3.Segment!.Replace('\\', '/'));
             entry3Offset = entry3.PayloadOffset;
-            firstOfSecondSegment = store.GetRange(1, 40).First(r => r.Segment!.Replace('\\', '/') == segments[1]).Index;
         }
 
         fs.Corrupt(segments[0], entry3Offset + 10);
 
-        // Replay of the first segment stops at entry 3 (its checksum fails); the next segment goes on
-        // above it: entries are missing, and the store refuses to start.
+        // Entry 3's record fails its CRC inside a batch that the next segment says is valid data.
         var e = Assert.Throws<StorageCorruptionException>(() => RaftLogStore.Open(Options(fs), 0, 0));
-        Assert.Equal(segments[1], e.FilePath.Replace('\\', '/'));
-        Assert.Contains($"log entry {firstOfSecondSegment} follows entry 2", e.Message);
+        Assert.Equal(segments[0], e.FilePath.Replace('\\', '/'));
+        Assert.Equal(entry3Offset - 8 - 26, e.Offset);
 
-        // Below the snapshot, the same damage loses nothing the node needs.
-        using var reopened = RaftLogStore.Open(Options(fs), firstOfSecondSegment - 1, 1);
-        Assert.Equal(40, reopened.LastIndex);
-        AssertEntries(reopened, firstOfSecondSegment, 40, size: 100);
+        // Even below the snapshot: a v2 segment is whole or the node does not start (rebuild it from its peers).
+        Assert.Throws<StorageCorruptionException>(() => RaftLogStore.Open(Options(fs), 20, 1));
     }
 
     [Fact]
-    public void FlippedByteInTheLastSegmentEndsTheLogSilentlyAtTheDamagedRecord()
+    public void FlippedByteInAnEarlierBatchOfTheLastSegmentIsCorruptionNamingFileAndOffset()
     {
-        // What the code does (SegmentFormat: a record failing its CRC ends the segment, as a torn write
-        // would): entries after the damaged one, although flushed and fsynced long before, are dropped
-        // without an error. See the report: a flipped byte in an old record is not a torn write.
+        // The bug: recovery took the first record failing its CRC for a torn write and silently ended the
+        // log there, dropping entries 4..10 although each was flushed, fsynced and acknowledged.
         var fs = new CrashableMemoryFileSystem();
         long offset;
         using (var store = RaftLogStore.Open(Options(fs), 0, 0))
@@ -151,11 +109,11 @@ public sealed class RaftLogStoreCorruptionTests
             offset = store.Get(4)!.PayloadOffset;
         }
 
-        fs.Corrupt(Assert.Single(Segments(fs)), offset + 50);
-        using var reopened = RaftLogStore.Open(Options(fs), 0, 0);
-        Assert.Equal(3, reopened.LastIndex);
-        Assert.Equal(3, reopened.DurableCommitIndex);
-        AssertEntries(reopened, 1, 3, size: 100);
+        var segment = Assert.Single(Segments(fs));
+        fs.Corrupt(segment, offset + 50);
+        var e = Assert.Throws<StorageCorruptionException>(() => RaftLogStore.Open(Options(fs), 0, 0));
+        Assert.Equal(segment, e.FilePath.Replace('\\', '/'));
+        Assert.Equal(offset - 8 - 26, e.Offset); // entry 4's record
     }
 
     [Fact]
@@ -163,7 +121,8 @@ public sealed class RaftLogStoreCorruptionTests
     {
         var fs = LogWithSegments(4, segmentBytes: 64L << 20);
         var segment = Assert.Single(Segments(fs));
-        Write(fs, segment, [.. ReadAll(fs, segment), .. Record([9, 1, 2, 3, 4, 5, 6, 7, 8])]);
+        var data = ReadAll(fs, segment);
+        Write(fs, segment, [.. data, .. Batch(0, data.Length, Record([9, 1, 2, 3, 4, 5, 6, 7, 8]))]);
         var e = Assert.Throws<StorageCorruptionException>(() => RaftLogStore.Open(Options(fs), 0, 0));
         Assert.Contains("unknown log record kind 9", e.Message);
     }
@@ -175,7 +134,8 @@ public sealed class RaftLogStoreCorruptionTests
         var segment = Assert.Single(Segments(fs));
         var body = new byte[20];
         body[0] = 1; // an entry, cut before its flags byte, with a valid checksum
-        Write(fs, segment, [.. ReadAll(fs, segment), .. Record(body)]);
+        var data = ReadAll(fs, segment);
+        Write(fs, segment, [.. data, .. Batch(0, data.Length, Record(body))]);
         var e = Assert.Throws<StorageCorruptionException>(() => RaftLogStore.Open(Options(fs), 0, 0));
         Assert.Contains("too short", e.Message);
     }
@@ -188,6 +148,6 @@ public sealed class RaftLogStoreCorruptionTests
         fs.Delete(segments[1]); // a whole segment lost
         var e = Assert.Throws<StorageCorruptionException>(() => RaftLogStore.Open(Options(fs), 0, 0));
         Assert.Equal(segments[2], e.FilePath.Replace('\\', '/'));
-        Assert.Contains("entries are missing", e.Message);
+        Assert.Contains("segment 1, which is missing", e.Message); // the next segment's header names it
     }
 }

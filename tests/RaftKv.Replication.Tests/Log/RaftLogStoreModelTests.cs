@@ -9,7 +9,7 @@ namespace RaftKv.Replication.Tests.Log;
 /// Metamorphic test of <see cref="RaftLogStore"/>: a seeded random sequence of appends (payloads
 /// 0..5000 bytes, now and then 100 KB), truncations above the commit index, resets (snapshot installs),
 /// compactions, flushes with an advancing commit index, power cuts (plain, and torn in the middle of a
-/// flush's write), and clean reopens, run against <see cref="RaftLogModel"/>. After every step the
+/// flush's write: cut short, or at full length with its sectors zeroed from some point on), and clean reopens, run against <see cref="RaftLogModel"/>. After every step the
 /// store's indexes and counters must equal the model's; after every reopen every entry must be there
 /// with identical fields and payload. Set RAFTKV_SEED to rerun one seed.
 /// </summary>
@@ -324,9 +324,20 @@ public sealed class RaftLogStoreModelTests(ITestOutputHelper output)
             if (lengths.TryGetValue(grown[0], out var synced))
             {
                 // Any prefix of the write may have reached the disk; never all of it (the last record is torn).
-                var cut = synced + _rng.NextInt64(0, _fs.GetLength(path) - synced);
-                _fs.Truncate(path, cut);
-                how = $"torn in {grown[0]} at {cut} (synced {synced})";
+                var length = _fs.GetLength(path);
+                var cut = synced + _rng.NextInt64(0, length - synced);
+                var zeroFrom = Math.Max(synced, cut / 512 * 512);
+                if (_rng.Next(2) == 0 || !ReadFile(path).AsSpan((int)zeroFrom).ContainsAnyExcept((byte)0))
+                {
+                    _fs.Truncate(path, cut);
+                    how = $"torn in {grown[0]} at {cut} (synced {synced})";
+                }
+                else
+                {
+                    // Or the file size reached the disk but the sectors from some point on did not (zeros).
+                    _fs.Zero(path, zeroFrom, length - zeroFrom);
+                    how = $"torn in {grown[0]}: zeros from {zeroFrom} to {length} (synced {synced})";
+                }
             }
             else
             {
@@ -340,12 +351,21 @@ public sealed class RaftLogStoreModelTests(ITestOutputHelper output)
             var match = candidates.FindIndex(c => c.Last == _store.LastIndex && c.Entries.All(e => Same(e, _store.Get(e.Index))));
             Assert.True(match >= 0, $"step {_step}: after a torn flush the log ends at {_store.LastIndex}; it should be the log after some prefix of the flush's operations, ending at one of [{string.Join(", ", candidates.Select(c => c.Last))}]");
             Trace($"torn-recovered the first {match} of {_model.Pending.Count} operations");
+            Check(0, match, "operations of the torn flush recovered (format v2: a flush is one batch, all or none)");
             if (match > 0)
             {
                 _tornPartial++;
             }
             _model.Reopened(candidates[match]);
             Verify(full: true);
+        }
+
+        private byte[] ReadFile(string path)
+        {
+            using var file = _fs.OpenRead(path);
+            var data = new byte[file.Length];
+            file.ReadExactly(0, data);
+            return data;
         }
 
         private void Reopen(RaftLogModel.LogState expected)

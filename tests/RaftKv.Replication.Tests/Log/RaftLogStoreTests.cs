@@ -189,7 +189,7 @@ public sealed class RaftLogStoreTests
     }
 
     [Fact]
-    public void TornRecordHeaderIsATornTail()
+    public void TornBatchHeaderIsATornTail()
     {
         var fs = new CrashableMemoryFileSystem();
         using (var store = RaftLogStore.Open(Options(fs), 0, 0))
@@ -201,8 +201,8 @@ public sealed class RaftLogStoreTests
         }
 
         var segment = Assert.Single(Segments(fs));
-        var withoutEntry4 = fs.GetLength(segment) - (8 + 26 + SizeOf(4));
-        fs.Truncate(segment, withoutEntry4 + 5); // not even the record header is whole
+        var withoutEntry4 = fs.GetLength(segment) - (32 + 8 + 26 + SizeOf(4)); // its batch: header, then the record
+        fs.Truncate(segment, withoutEntry4 + 5); // not even the batch header is whole
         using var reopened = RaftLogStore.Open(Options(fs), 0, 0);
         Assert.Equal(3, reopened.LastIndex);
         AssertEntries(reopened, 1, 3);
