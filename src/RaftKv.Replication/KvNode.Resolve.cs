@@ -26,7 +26,7 @@ public sealed partial class KvNode
         {
             IReadOnlyList<ResolvedCompare?>? resolved = null;
             IReadOnlyList<KvEntry> preRead = [];
-            if (IsLeader)
+            if (IsLeader && NeedsResolution(txn))
             {
                 (resolved, preRead) = await ResolveAsync(txn, cancellationToken).ConfigureAwait(false);
             }
@@ -71,8 +71,7 @@ public sealed partial class KvNode
         List<KvEntry>? preRead = null;
         foreach (var op in txn.Success.Concat(txn.Failure))
         {
-            if ((op.Kind == KvOpKind.Get || (op.PrevKv && op.Kind is KvOpKind.Put or KvOpKind.Delete))
-                && await ReadForProposalAsync(op.Key, clock, cancellationToken).ConfigureAwait(false) is { } e)
+            if (NeedsValue(op) && await ReadForProposalAsync(op.Key, clock, cancellationToken).ConfigureAwait(false) is { } e)
             {
                 (preRead ??= []).Add(e);
             }
@@ -80,6 +79,36 @@ public sealed partial class KvNode
 
         return (resolved, (IReadOnlyList<KvEntry>?)preRead ?? []);
     }
+
+    /// <summary>Whether <paramref name="txn"/> has a value compare or an op returning a value (most
+    /// writes have neither and skip <see cref="ResolveAsync"/>).</summary>
+    private static bool NeedsResolution(KvTxn txn)
+    {
+        for (var i = 0; i < txn.Compares.Count; i++)
+        {
+            if (txn.Compares[i].Target == CompareTarget.Value)
+            {
+                return true;
+            }
+        }
+
+        return AnyNeedsValue(txn.Success) || AnyNeedsValue(txn.Failure);
+
+        static bool AnyNeedsValue(IReadOnlyList<KvOp> ops)
+        {
+            for (var i = 0; i < ops.Count; i++)
+            {
+                if (NeedsValue(ops[i]))
+                {
+                    return true;
+                }
+            }
+
+            return false;
+        }
+    }
+
+    private static bool NeedsValue(KvOp op) => op.Kind == KvOpKind.Get || (op.PrevKv && op.Kind is KvOpKind.Put or KvOpKind.Delete);
 
     /// <summary>The live entry of <paramref name="key"/>: from this node when it has the value, else
     /// from the object store (bounded by the operation timeout).</summary>
