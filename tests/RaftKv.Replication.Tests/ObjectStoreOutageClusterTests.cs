@@ -69,6 +69,23 @@ public sealed class ObjectStoreOutageClusterTests(RgwFixture rgw) : IDisposable
             await c.StartNodeAsync(id);
         }
 
+        async Task<TxnResult> Write(KvTxn txn)
+        {
+            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+            while (true)
+            {
+                var leader = await c.WaitForLeaderAsync();
+                try
+                {
+                    return await leader.WriteAsync(txn);
+                }
+                catch (NotLeaderException) when (DateTime.UtcNow < deadline)
+                {
+                    await Task.Delay(Poll.Interval);
+                }
+            }
+        }
+
         await c.WaitForLeaderAsync();
         rgw.StopGateway();
         try
@@ -76,35 +93,36 @@ public sealed class ObjectStoreOutageClusterTests(RgwFixture rgw) : IDisposable
             var leader = await c.WaitForLeaderAsync();
             await Assert.ThrowsAsync<RemoteTierUnavailableException>(async () => await leader.GetAsync(B("cold/30"), ReadConsistency.Serializable));
 
-            // Each write below goes to the leader once: it must commit and apply within the node's
-            // own operation timeout (an apply that waited on S3 would make it time out instead).
-            Assert.True((await leader.WriteAsync(KvTxn.Single(KvOp.Put(B("fresh/1"), B("one"))))).Succeeded);
-            Assert.Equal(1, (await leader.WriteAsync(KvTxn.Single(KvOp.Delete(B("cold/01"))))).Results[0].Deleted);
-            Assert.Equal(0, (await leader.WriteAsync(KvTxn.Single(KvOp.Delete(B("cold/never"))))).Results[0].Deleted);
-            Assert.Equal(10, (await leader.WriteAsync(KvTxn.Single(KvOp.DeletePrefix(B("cold/1"))))).Results[0].Deleted);
-            var cas = await leader.WriteAsync(new KvTxn(
+            // Each write below is proposed once (Write retries only NotLeaderException, i.e. nothing
+            // proposed): it must commit and apply within the node's own operation timeout (an apply
+            // that waited on S3 would make it time out instead).
+            Assert.True((await Write(KvTxn.Single(KvOp.Put(B("fresh/1"), B("one"))))).Succeeded);
+            Assert.Equal(1, (await Write(KvTxn.Single(KvOp.Delete(B("cold/01"))))).Results[0].Deleted);
+            Assert.Equal(0, (await Write(KvTxn.Single(KvOp.Delete(B("cold/never"))))).Results[0].Deleted);
+            Assert.Equal(10, (await Write(KvTxn.Single(KvOp.DeletePrefix(B("cold/1"))))).Results[0].Deleted);
+            var cas = await Write(new KvTxn(
                 [new KvCompare(B("cold/02"), CompareTarget.Exists, CompareOp.Equal, Exists: true), new KvCompare(B("cold/03"), CompareTarget.Version, CompareOp.Equal, versions[3])],
                 [KvOp.Put(B("cold/02"), B("swapped"))],
                 []));
             Assert.True(cas.Succeeded);
-            var stale = await leader.WriteAsync(new KvTxn(
+            var stale = await Write(new KvTxn(
                 [new KvCompare(B("cold/04"), CompareTarget.Version, CompareOp.Equal, versions[4] + 1)],
                 [KvOp.Put(B("cold/04"), B("wrong"))],
                 [KvOp.Put(B("cas/failed"), B("yes"))]));
             Assert.False(stale.Succeeded);
-            var retry = await leader.WriteAsync(KvTxn.Single(KvOp.Put(B("cold/rid"), B("again")), "request-1"));
+            var retry = await Write(KvTxn.Single(KvOp.Put(B("cold/rid"), B("again")), "request-1"));
             Assert.Equal(original.Index, retry.Index); // answered from the archived request-id record
             Assert.True(retry.Succeeded);
 
             // Values only S3 has: refused up front with a clear error, nothing proposed.
             var byValue = new KvTxn([new KvCompare(B("cold/05"), CompareTarget.Value, CompareOp.Equal, Value: B(Cold(5)))], [KvOp.Put(B("cold/05"), B("x"))], []);
-            var refused = await Assert.ThrowsAsync<RemoteTierUnavailableException>(() => leader.WriteAsync(byValue));
+            var refused = await Assert.ThrowsAsync<RemoteTierUnavailableException>(() => Write(byValue));
             Assert.Contains("nothing was proposed", refused.Message, StringComparison.Ordinal);
-            await Assert.ThrowsAsync<RemoteTierUnavailableException>(() => leader.WriteAsync(KvTxn.Single(KvOp.Put(B("cold/06"), B("x"), prevKv: true))));
-            await Assert.ThrowsAsync<RemoteTierUnavailableException>(() => leader.WriteAsync(new KvTxn([], [KvOp.Get(B("cold/07"))], [])));
+            await Assert.ThrowsAsync<RemoteTierUnavailableException>(() => Write(KvTxn.Single(KvOp.Put(B("cold/06"), B("x"), prevKv: true))));
+            await Assert.ThrowsAsync<RemoteTierUnavailableException>(() => Write(new KvTxn([], [KvOp.Get(B("cold/07"))], [])));
 
             // Values this node has: value compares and prev_kv work as usual.
-            var local = await leader.WriteAsync(new KvTxn(
+            var local = await Write(new KvTxn(
                 [new KvCompare(B("fresh/1"), CompareTarget.Value, CompareOp.Equal, Value: B("one"))],
                 [KvOp.Put(B("fresh/1"), B("two"), prevKv: true)],
                 []));
@@ -112,7 +130,7 @@ public sealed class ObjectStoreOutageClusterTests(RgwFixture rgw) : IDisposable
             Assert.Equal("one", S(local.Results[0].Previous!.Value.Value));
 
             // Every replica applied all of it, and agrees on every key and version (metadata only).
-            var last = (await leader.WriteAsync(KvTxn.Single(KvOp.Put(B("fresh/2"), B("last"))))).Index;
+            var last = (await Write(KvTxn.Single(KvOp.Put(B("fresh/2"), B("last"))))).Index;
             foreach (var n in c.Running)
             {
                 await Eventually.TrueAsync(() => n.GetStatus().AppliedIndex >= last, TimeSpan.FromSeconds(30), $"node {n.NodeId} applied index {last}");
@@ -133,8 +151,7 @@ public sealed class ObjectStoreOutageClusterTests(RgwFixture rgw) : IDisposable
         }
 
         // The store is back: archived values read again, value compares on them work, replicas identical.
-        var leaderAfter = await c.WaitForLeaderAsync();
-        var swapped = await leaderAfter.WriteAsync(new KvTxn(
+        var swapped = await Write(new KvTxn(
             [new KvCompare(B("cold/05"), CompareTarget.Value, CompareOp.Equal, Value: B(Cold(5)))],
             [KvOp.Put(B("cold/06"), B("six"), prevKv: true)],
             []));
