@@ -13,8 +13,8 @@ public sealed partial class KvNode
     /// <summary>Raft log flushes (write + fsync) so far.</summary>
     public long LogFlushes => _wal.Flushes;
 
-    /// <summary>Apply attempts that met an unreachable object store and were retried.</summary>
-    public long ApplyStalls => Interlocked.Read(ref _state.ApplyStalls);
+    /// <summary>Entries whose leader-resolved value compare went stale at apply (re-proposed).</summary>
+    public long ValueCompareConflicts => Interlocked.Read(ref _state.ValueCompareConflicts);
 
     /// <summary>Whether this node currently holds leadership.</summary>
     public bool IsLeader => _cluster.Leader is { IsRemote: false } && !_cluster.LeadershipToken.IsCancellationRequested;

@@ -10,12 +10,12 @@ public sealed partial class KvNode
     public async Task<TxnResult> WriteAsync(KvTxn txn, CancellationToken cancellationToken = default)
     {
         Validate(txn);
-        var result = await ProposeAsync(new KvCommand(CommandKind.Txn, NextTimestamp(), txn.RequestId, txn), cancellationToken).ConfigureAwait(false);
+        var result = await ProposeTxnAsync(txn, cancellationToken).ConfigureAwait(false);
         Interlocked.Exchange(ref _lastWriteTicks, Environment.TickCount64);
         return result;
     }
 
-    private async Task<TxnResult> ProposeAsync(KvCommand command, CancellationToken cancellationToken)
+    private async Task<TxnResult> ProposeAsync(KvCommand command, CancellationToken cancellationToken, ApplyResult? holder = null)
     {
         if (!IsLeader)
         {
@@ -23,7 +23,7 @@ public sealed partial class KvNode
             throw new NotLeaderException(GetStatus().Leader);
         }
 
-        var holder = new ApplyResult();
+        holder ??= new ApplyResult();
         var entry = new KvLogEntry(CommandCodec.Encode(command), _wal.Term) { Context = holder };
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _stop.Token);
         timeout.CancelAfter(_options.OperationTimeout);

@@ -23,7 +23,7 @@ internal sealed class ReplicationMetrics : IDisposable
         _meter.CreateObservableCounter("raftkv_raft_snapshots_installed", () => new Measurement<long>(node.GetStatus().SnapshotsInstalled, tags), description: "Snapshots received and installed");
         _meter.CreateObservableCounter("raftkv_raft_follower_fsync_waits", () => new Measurement<long>(node.FollowerFlushWaits, tags), description: "AppendEntries answered only after the follower fsynced its log");
         _meter.CreateObservableCounter("raftkv_raft_log_flushes", () => new Measurement<long>(node.LogFlushes, tags), description: "Raft log flushes (one write + fsync, covering every entry queued before it)");
-        _meter.CreateObservableCounter("raftkv_raft_apply_stalls", () => new Measurement<long>(node.ApplyStalls, tags), description: "Entries whose apply waited for an unreachable object store");
+        _meter.CreateObservableCounter("raftkv_raft_value_compare_conflicts", () => new Measurement<long>(node.ValueCompareConflicts, tags), description: "Transactions whose leader-resolved value compare went stale before apply (re-proposed)");
         Proposals = _meter.CreateCounter<long>("raftkv_raft_proposals", description: "Proposed commands by outcome");
     }
 

@@ -37,13 +37,32 @@ public interface IKvStore : IAsyncDisposable
     void Advance(long index);
 
     /// <summary>Point lookup. Returns null when the key is absent, deleted or expired at
-    /// <paramref name="nowUnixMs"/>. May read archived tables (object tier) and so may throw
-    /// <see cref="IOException"/> when object storage is unreachable.</summary>
+    /// <paramref name="nowUnixMs"/>. May read archived tables (object tier) and so may wait on the
+    /// object store and throw <see cref="RemoteTierUnavailableException"/> when it is unreachable:
+    /// the state machine's apply path uses <see cref="GetMetadata"/> instead.</summary>
     ValueTask<KvEntry?> GetAsync(ReadOnlyMemory<byte> key, long nowUnixMs, CancellationToken cancellationToken = default);
+
+    /// <summary>Metadata point lookup that NEVER touches the object store (no network I/O, no
+    /// awaiting: memtables, local tables and cached blocks, and the local keys file of each archived
+    /// table). Returns null when the key is absent, deleted or expired at <paramref name="nowUnixMs"/>;
+    /// otherwise its version, expiry, value length and, when this node has it,
+    /// <see cref="KeyMetadata.LocalValue"/> (always for values of at most
+    /// <see cref="Tables.KeysFile.InlineValueMaxBytes"/> bytes). Same point-in-time rules as
+    /// <see cref="GetAsync"/>; the answer equals what <see cref="GetAsync"/> would say about
+    /// existence, version and expiry. Throws only for local failures (I/O errors, corruption).</summary>
+    KeyMetadata? GetMetadata(ReadOnlyMemory<byte> key, long nowUnixMs);
+
+    /// <summary>Keys-only scan that NEVER touches the object store: the live keys in
+    /// [<paramref name="start"/>, <paramref name="end"/>) (empty end = unbounded) in key order, at
+    /// most <paramref name="limit"/> (0 = unlimited), with version and expiry (and no values:
+    /// <see cref="KeyMetadata.LocalValue"/> is null), from one point-in-time view. The same keys as
+    /// <see cref="ScanAsync"/> would return. Synchronous; throws only for local failures.</summary>
+    IEnumerable<KeyMetadata> ScanMetadata(ReadOnlyMemory<byte> start, ReadOnlyMemory<byte> end, int limit, long nowUnixMs);
 
     /// <summary>Live entries with <paramref name="start"/> ≤ key &lt; <paramref name="end"/>
     /// (empty end = unbounded) in key order, at most <paramref name="limit"/> (0 = unlimited),
-    /// skipping tombstones and entries expired at <paramref name="nowUnixMs"/>.</summary>
+    /// skipping tombstones and entries expired at <paramref name="nowUnixMs"/>. Reads values, so it
+    /// may wait on the object store (see <see cref="ScanMetadata"/> for keys only).</summary>
     IAsyncEnumerable<KvEntry> ScanAsync(ReadOnlyMemory<byte> start, ReadOnlyMemory<byte> end, int limit, long nowUnixMs, CancellationToken cancellationToken = default);
 
     /// <summary>Freezes the memtable and writes it (and any immutable memtables) as SSTables;

@@ -13,8 +13,10 @@ public interface ITieredStore
 
     /// <summary>
     /// Archives one local table: uploads it through the configured <see cref="IRemoteTableStore"/>
-    /// as <paramref name="objectName"/> (verified), then makes a manifest edit marking it remote
-    /// durable, then deletes the local data file (bloom filter and index stay local). A crash at
+    /// as <paramref name="objectName"/> (verified), keeps its tail (index, bloom, meta) and its keys
+    /// file (keys, versions, expiries, small values; <c>Tables.KeysFile</c>) locally and durably,
+    /// then makes a manifest edit marking it remote durable, then deletes the local data file, so
+    /// metadata lookups and key scans of archived data never need the object store. A crash at
     /// any step leaves either the local table live (an orphan object may remain and is deleted on
     /// the next attempt) or the remote one. Returns false if the table is no longer live or
     /// already remote.

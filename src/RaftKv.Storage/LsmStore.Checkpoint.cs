@@ -9,7 +9,8 @@ namespace RaftKv.Storage;
 /// <c>CHECKPOINT</c> — a manifest file (same record format as MANIFEST-*) holding one full-state
 /// edit whose DurableIndex is the checkpoint's index; <c>NNNNNN.sst</c> — hard links of the live
 /// local tables; <c>NNNNNN.sstidx</c> — the local tail (index, bloom, meta, footer) of archived
-/// tables, whose data stays in object storage under the manifest's object name.
+/// tables, whose data stays in object storage under the manifest's object name (their keys files
+/// are not included: <see cref="IngestAsync"/> materializes archived tables locally).
 /// </remarks>
 public sealed partial class LsmStore
 {

@@ -69,12 +69,28 @@ public sealed partial class LsmStore
             _fs.Rename(tmp, tailPath);
             _fs.SyncDirectory(_dir);
 
-            // 3. Manifest edit: the table is remote from now on (durable).
+            // 3. Keep the keys file locally, durably (metadata of archived keys never needs the object
+            //    store; KeysFile). Written from the local table before it turns remote.
+            var keysPath = KeysPath(_dir, tableId);
+            await KeysFile.WriteAsync(_fs, keysPath, table, _options.BlockSize, _options.Compression, cancellationToken).ConfigureAwait(false);
+            var keys = TableReader.OpenLocal(_fs, keysPath, KeysFile.CacheId(tableId), _cache, KeysFile.Magic);
+
+            // 4. Manifest edit: the table is remote from now on (durable).
             var edit = new ManifestEdit();
             edit.MadeRemote.Add((tableId, objectName));
-            _manifest.Append(edit);
+            try
+            {
+                _manifest.Append(edit);
+            }
+            catch
+            {
+                keys.Unref();
+                throw;
+            }
 
-            // 4. Serve from the object, then drop the local data file.
+            // 5. Serve from the object (keys first: whoever sees the remote source sees the keys),
+            //    then drop the local data file.
+            table.AttachKeys(keys);
             table.SwitchSource(new RemoteBlockSource(remote, objectName));
             _fs.Delete(path);
             _fs.SyncDirectory(_dir);

@@ -92,6 +92,14 @@ public sealed partial class LsmStore : IKvStore, ITieredStore
             {
                 opened.Add((t.Level, OpenTable(options, cache, t)));
             }
+
+            foreach (var (_, r) in opened)
+            {
+                if (r.IsRemote && r.Keys is null)
+                {
+                    AttachLegacyKeysFile(options, cache, r, manifest.Tables[r.Id].ObjectName!);
+                }
+            }
         }
         catch
         {
@@ -147,22 +155,67 @@ public sealed partial class LsmStore : IKvStore, ITieredStore
             throw new StorageCorruptionException(tailPath, "index/bloom file of an archived table is missing");
         }
 
-        using var f = fs.OpenRead(tailPath);
-        var tail = new byte[f.Length];
-        f.ReadExactly(0, tail);
-        return TableReader.FromTail(tailPath, t.Id, tail, t.Size, new RemoteBlockSource(options.RemoteStore, t.ObjectName), cache);
+        byte[] tail;
+        using (var f = fs.OpenRead(tailPath))
+        {
+            tail = new byte[f.Length];
+            f.ReadExactly(0, tail);
+        }
+
+        var remote = TableReader.FromTail(tailPath, t.Id, tail, t.Size, new RemoteBlockSource(options.RemoteStore, t.ObjectName), cache);
+        var keysPath = KeysPath(options.Directory, t.Id);
+        if (fs.Exists(keysPath))
+        {
+            try
+            {
+                remote.AttachKeys(TableReader.OpenLocal(fs, keysPath, KeysFile.CacheId(t.Id), cache, KeysFile.Magic));
+            }
+            catch
+            {
+                remote.Unref();
+                throw;
+            }
+        }
+
+        return remote; // without a keys file: archived by an older release, see AttachLegacyKeysFile
+    }
+
+    /// <summary>
+    /// Upgrade path for a table archived before keys files existed: builds its keys file from the
+    /// object (reading every data block once) before the store opens, so that afterwards every
+    /// archived table answers metadata locally. Needs the object store: when it is unreachable the
+    /// open fails with <see cref="RemoteTierUnavailableException"/> naming the table (the node does not
+    /// start half-able to apply; retry once the store is back). A one-time cost per table.
+    /// </summary>
+    private static void AttachLegacyKeysFile(LsmOptions options, BlockCache cache, TableReader table, string objectName)
+    {
+        var keysPath = KeysPath(options.Directory, table.Id);
+        var logger = options.Logger ?? NullLogger.Instance;
+        LogBuildingKeysFile(logger, table.Id, objectName);
+        try
+        {
+            KeysFile.WriteAsync(options.FileSystem, keysPath, table, options.BlockSize, options.Compression, CancellationToken.None).GetAwaiter().GetResult();
+        }
+        catch (RemoteTierUnavailableException e)
+        {
+            throw new RemoteTierUnavailableException($"table {table.Id} was archived (as '{objectName}') by a release without keys files; building its keys file needs the object store, which is unreachable: {e.Message}", e);
+        }
+
+        table.AttachKeys(TableReader.OpenLocal(options.FileSystem, keysPath, KeysFile.CacheId(table.Id), cache, KeysFile.Magic));
     }
 
     internal static string TablePath(string dir, long id) => Path.Combine(dir, id.ToString("D6", CultureInfo.InvariantCulture) + ".sst");
 
     internal static string TailPath(string dir, long id) => Path.Combine(dir, id.ToString("D6", CultureInfo.InvariantCulture) + ".sstidx");
 
+    internal static string KeysPath(string dir, long id) => Path.Combine(dir, id.ToString("D6", CultureInfo.InvariantCulture) + ".sstkeys");
+
     private void DeleteOrphans()
     {
         var live = _manifest.Tables.Keys.ToHashSet();
         foreach (var name in _fs.ListFiles(_dir))
         {
-            var isTable = name.EndsWith(".sst", StringComparison.Ordinal) || name.EndsWith(".sstidx", StringComparison.Ordinal);
+            var isTable = name.EndsWith(".sst", StringComparison.Ordinal) || name.EndsWith(".sstidx", StringComparison.Ordinal) || name.EndsWith(".sstkeys", StringComparison.Ordinal);
             var stem = Path.GetFileNameWithoutExtension(name);
             if ((isTable && long.TryParse(stem, CultureInfo.InvariantCulture, out var id) && !live.Contains(id)) || name.EndsWith(".tmp", StringComparison.Ordinal))
             {
@@ -181,6 +234,7 @@ public sealed partial class LsmStore : IKvStore, ITieredStore
         // Only obsolete tables reach refcount 0 while open: the manifest edit that dropped them is durable.
         _fs.Delete(TablePath(_dir, table.Id));
         _fs.Delete(TailPath(_dir, table.Id));
+        _fs.Delete(KeysPath(_dir, table.Id));
         if (table.IsRemote && _options.RemoteStore is { } remote && _obsoleteObjects.TryRemove(table.Id, out var objectName))
         {
             _ = remote.DeleteAsync(objectName).ContinueWith(
@@ -239,6 +293,9 @@ public sealed partial class LsmStore : IKvStore, ITieredStore
         Volatile.Write(ref _state, new StoreState(_mem, _immutables, _tables));
         old.Unref();
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Table {TableId} was archived as {ObjectName} without a keys file (older release): building it from the object store")]
+    private static partial void LogBuildingKeysFile(ILogger logger, long tableId, string objectName);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Deleting archived object {ObjectName} failed: {Error}")]
     private static partial void LogObjectDeleteFailed(ILogger logger, string objectName, string error);

@@ -38,4 +38,45 @@ public sealed class CodecTests
         Assert.Contains("99", e.Message);
         Assert.Throws<UnsupportedCommandVersionException>(() => CommandCodec.Decode([0x00, 1, 1]));
     }
+
+    [Fact]
+    public void ResolvedComparesUseVersion2AndEverythingElseStaysVersion1()
+    {
+        var txn = new KvTxn(
+            [new KvCompare([1], CompareTarget.Version, CompareOp.Equal, 3), new KvCompare([2], CompareTarget.Value, CompareOp.Equal, 0, [9]), new KvCompare([3], CompareTarget.Value, CompareOp.Less, 0, [8])],
+            [KvOp.Put([4], [5])],
+            []);
+        var plain = CommandCodec.Encode(new KvCommand(CommandKind.Txn, 7, null, txn));
+        Assert.Equal(CommandCodec.BaseVersion, plain[1]); // readable by version-1 nodes
+        Assert.Null(CommandCodec.Decode(plain).Resolved);
+
+        var resolved = new KvCommand(CommandKind.Txn, 7, "r", txn, [null, new ResolvedCompare(42, true), new ResolvedCompare(0, false)]);
+        var bytes = CommandCodec.Encode(resolved);
+        Assert.Equal(2, bytes[1]);
+        var back = CommandCodec.Decode(bytes);
+        Assert.Equal([null, new ResolvedCompare(42, true), new ResolvedCompare(0, false)], back.Resolved!);
+        Assert.Equal(3, back.Txn!.Compares.Count);
+        Assert.Equal("r", back.RequestId);
+        Assert.Throws<ArgumentException>(() => CommandCodec.Encode(resolved with { Resolved = [null] }));
+    }
+
+    [Fact]
+    public void Version1EntriesStillDecode()
+    {
+        // An entry as written by the release before format version 2 (bytes fixed here, not re-encoded).
+        byte[] v1 =
+        [
+            0x4B, 1, 1, 0x07, 0x00, // magic, version 1, Txn, timestamp 7, no request id
+            1, 1, 0x02, 1, 0, 0, 2, 0x09, 0, // compare: key [2], Value, Equal, version 0, value [9], exists false
+            1, 1, 1, 0x04, 2, 0x05, 0, 0, 0, // success: Put key [4] value [5], no range end, no flags, ttl 0
+            0, // failure: none
+        ];
+        var c = CommandCodec.Decode(v1);
+        Assert.Equal(CommandKind.Txn, c.Kind);
+        Assert.Equal(7, c.TimestampUnixMs);
+        Assert.Null(c.Resolved); // evaluated against the value at apply, as that release did
+        Assert.Equal(CompareTarget.Value, c.Txn!.Compares[0].Target);
+        Assert.Equal([9], c.Txn.Compares[0].Value);
+        Assert.Equal([5], c.Txn.Success[0].Value);
+    }
 }

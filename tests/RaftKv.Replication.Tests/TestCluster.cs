@@ -5,6 +5,7 @@ using System.Text;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using RaftKv.Replication.Api;
+using RaftKv.Storage;
 
 namespace RaftKv.Replication.Tests;
 
@@ -24,9 +25,12 @@ internal sealed class TestCluster : IAsyncDisposable
     /// <summary>The Raft log engine nodes start with (unless <see cref="StartNodeAsync"/> is told otherwise).</summary>
     public RaftLogEngine Engine { get; private init; }
 
-    public static async Task<TestCluster> StartAsync(int size, RaftLogEngine engine = RaftLogEngine.RaftKv)
+    /// <summary>Each node's object store (null: none), asked again at every start of the node.</summary>
+    public Func<long, IRemoteTableStore?>? RemoteStores { get; private init; }
+
+    public static async Task<TestCluster> StartAsync(int size, RaftLogEngine engine = RaftLogEngine.RaftKv, Func<long, IRemoteTableStore?>? remoteStores = null)
     {
-        var c = new TestCluster { Engine = engine };
+        var c = new TestCluster { Engine = engine, RemoteStores = remoteStores };
         for (var id = 1L; id <= size; id++)
         {
             c._peers[id] = $"127.0.0.1:{FreePort()}";
@@ -56,6 +60,7 @@ internal sealed class TestCluster : IAsyncDisposable
                 OperationTimeout = TimeSpan.FromSeconds(3),
                 TickInterval = TimeSpan.FromMilliseconds(200),
                 LogEngine = engine ?? Engine,
+                RemoteStore = RemoteStores?.Invoke(id),
             },
             _loggers);
         await node.StartAsync();

@@ -12,6 +12,7 @@ namespace RaftKv.Tiering.Tests;
 public sealed class RgwFixture : IDisposable
 {
     private readonly string? _state;
+    private readonly string? _ceph;
 
     public RgwFixture()
     {
@@ -22,7 +23,7 @@ public sealed class RgwFixture : IDisposable
         }
 
         var root = FindRoot();
-        var ceph = Run("bash", Path.Combine(root, "tests", "s3", "ensure-rgw.sh"), TimeSpan.FromMinutes(10)).Trim().Split('\n')[^1];
+        var ceph = _ceph = Run("bash", Path.Combine(root, "tests", "s3", "ensure-rgw.sh"), TimeSpan.FromMinutes(10)).Trim().Split('\n')[^1];
         _state = Path.Combine(Path.GetTempPath(), "raftkv-rgw-" + Guid.NewGuid().ToString("N"));
         var port = FreePort();
         Run("bash", $"{Path.Combine(root, "tests", "s3", "start-rgw.sh")} {ceph} {_state} {port}", TimeSpan.FromMinutes(3), ("MON_PORT", FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture)));
@@ -44,6 +45,13 @@ public sealed class RgwFixture : IDisposable
         PartSizeBytes = 5L << 20,
     };
 
+    /// <summary>Stops the gateway process only (connections to <see cref="Endpoint"/> are refused; the
+    /// objects survive in the still-running OSD): an object-store outage. Not available with RAFTKV_S3_ENDPOINT.</summary>
+    public void StopGateway() => Gateway("stop");
+
+    /// <summary>Starts the gateway again and waits until it answers.</summary>
+    public void StartGateway() => Gateway("start");
+
     public void Dispose()
     {
         if (_state is not null)
@@ -57,6 +65,16 @@ public sealed class RgwFixture : IDisposable
             {
             }
         }
+    }
+
+    private void Gateway(string action)
+    {
+        if (_state is null || _ceph is null)
+        {
+            throw new InvalidOperationException("the gateway of an external S3 server (RAFTKV_S3_ENDPOINT) cannot be stopped by the tests");
+        }
+
+        Run("bash", $"{Path.Combine(FindRoot(), "tests", "s3", "rgw-gateway.sh")} {action} {_ceph} {_state}", TimeSpan.FromMinutes(3));
     }
 
     private static string FindRoot()

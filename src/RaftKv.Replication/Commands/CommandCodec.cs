@@ -13,19 +13,35 @@ namespace RaftKv.Replication.Commands;
 /// <c>compare := key:bytes target:u8 op:u8 version:varint value:optbytes exists:u8</c>;
 /// <c>op := kind:u8 key:bytes value:optbytes rangeEnd:optbytes flags:u8 (bit0 prefix, bit1 prevKv) ttlMs:varint</c>.
 /// <c>bytes := length:varint data</c>; <c>optbytes := (length+1):varint data</c> with 0 meaning null.
-/// A payload with another magic or version is rejected with <see cref="UnsupportedCommandVersionException"/>:
-/// a node must never guess at entries written by a newer release.
+/// <para>Version 2 (written only when the command carries <see cref="KvCommand.Resolved"/>, so
+/// commands without value compares stay readable by version-1 nodes during a rolling upgrade)
+/// appends after the failure ops one record per compare:
+/// <c>resolved := state:u8 (0 none | 1 false | 2 true) [version:varint when state ≠ 0]</c>
+/// (<see cref="ResolvedCompare"/>). Version 1 entries decode with <c>Resolved = null</c>.</para>
+/// A payload with another magic or a version above <see cref="CurrentVersion"/> is rejected with
+/// <see cref="UnsupportedCommandVersionException"/>: a node must never guess at entries written by a newer release.
 /// </remarks>
 public static class CommandCodec
 {
     public const byte Magic = 0x4B;
-    public const byte CurrentVersion = 1;
+
+    /// <summary>The newest version this node writes and reads (it reads every version from 1 on).</summary>
+    public const byte CurrentVersion = 2;
+
+    /// <summary>The version written for commands without resolved compares.</summary>
+    public const byte BaseVersion = 1;
 
     public static byte[] Encode(KvCommand command)
     {
+        var resolved = command.Kind == CommandKind.Txn ? command.Resolved : null;
+        if (resolved is not null && resolved.Count != command.Txn?.Compares.Count)
+        {
+            throw new ArgumentException("one resolution per compare is required", nameof(command));
+        }
+
         var b = new List<byte>(64);
         b.Add(Magic);
-        b.Add(CurrentVersion);
+        b.Add(resolved is null ? BaseVersion : CurrentVersion);
         b.Add((byte)command.Kind);
         Varint.Write(b, (ulong)command.TimestampUnixMs);
         WriteOpt(b, command.RequestId is null ? null : Encoding.UTF8.GetBytes(command.RequestId));
@@ -45,6 +61,17 @@ public static class CommandCodec
 
             WriteOps(b, txn.Success);
             WriteOps(b, txn.Failure);
+            foreach (var r in resolved ?? [])
+            {
+                if (r is null)
+                {
+                    b.Add(0);
+                    continue;
+                }
+
+                b.Add(r.Holds ? (byte)2 : (byte)1);
+                Varint.Write(b, (ulong)r.Version);
+            }
         }
 
         return b.ToArray();
@@ -57,9 +84,10 @@ public static class CommandCodec
             throw new UnsupportedCommandVersionException($"log entry is not a RaftKv command (first byte 0x{(data.Length > 0 ? data[0] : 0):X2})");
         }
 
-        if (data[1] != CurrentVersion)
+        var version = data[1];
+        if (version is < BaseVersion or > CurrentVersion)
         {
-            throw new UnsupportedCommandVersionException($"log entry has command format version {data[1]}; this node understands only version {CurrentVersion}");
+            throw new UnsupportedCommandVersionException($"log entry has command format version {version}; this node understands versions {BaseVersion} to {CurrentVersion}");
         }
 
         var p = data.ToArray();
@@ -79,15 +107,31 @@ public static class CommandCodec
                     var key = Varint.ReadBytes(p, ref pos);
                     var target = (CompareTarget)p[pos++];
                     var op = (CompareOp)p[pos++];
-                    var version = (long)Varint.Read(p, ref pos);
+                    var compareVersion = (long)Varint.Read(p, ref pos);
                     var value = ReadOpt(p, ref pos);
                     var exists = p[pos++] != 0;
-                    compares.Add(new KvCompare(key, target, op, version, value, exists));
+                    compares.Add(new KvCompare(key, target, op, compareVersion, value, exists));
                 }
 
                 var success = ReadOps(p, ref pos);
                 var failure = ReadOps(p, ref pos);
-                return new KvCommand(kind, ts, rid, new KvTxn(compares, success, failure, rid));
+                List<ResolvedCompare?>? resolved = null;
+                if (version >= 2)
+                {
+                    resolved = new List<ResolvedCompare?>(n);
+                    for (var i = 0; i < n; i++)
+                    {
+                        var state = p[pos++];
+                        resolved.Add(state switch
+                        {
+                            0 => null,
+                            1 or 2 => new ResolvedCompare((long)Varint.Read(p, ref pos), state == 2),
+                            _ => throw new UnsupportedCommandVersionException($"unknown compare resolution {state}"),
+                        });
+                    }
+                }
+
+                return new KvCommand(kind, ts, rid, new KvTxn(compares, success, failure, rid), resolved);
             default:
                 throw new UnsupportedCommandVersionException($"unknown command kind {(byte)kind}");
         }

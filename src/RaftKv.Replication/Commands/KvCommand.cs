@@ -18,4 +18,7 @@ public enum CommandKind : byte
 /// machine's logical clock is the maximum of these.</param>
 /// <param name="RequestId">Optional client request id for exactly-once retries.</param>
 /// <param name="Txn">The transaction (null for ticks).</param>
-public sealed record KvCommand(CommandKind Kind, long TimestampUnixMs, string? RequestId, KvTxn? Txn);
+/// <param name="Resolved">One entry per compare of <see cref="Txn"/>: the leader's resolution of a
+/// value compare, null for other compares; null altogether in commands without value compares and
+/// in entries written before format version 2 (whose value compares are evaluated at apply).</param>
+public sealed record KvCommand(CommandKind Kind, long TimestampUnixMs, string? RequestId, KvTxn? Txn, IReadOnlyList<ResolvedCompare?>? Resolved = null);

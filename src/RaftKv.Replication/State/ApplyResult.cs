@@ -1,15 +1,55 @@
 using RaftKv.Replication.Api;
+using RaftKv.Storage;
 
 namespace RaftKv.Replication.State;
 
-/// <summary>Carries the outcome of a locally proposed entry from the apply loop back to the proposer.</summary>
+/// <summary>
+/// Carries the outcome of a locally proposed entry from the apply loop back to the proposer, and
+/// the proposer's pre-read values to the local apply. Local only: nothing here is replicated, so
+/// what it holds may differ between nodes without touching the state's determinism.
+/// </summary>
 internal sealed class ApplyResult
 {
     private readonly TaskCompletionSource<TxnResult> _tcs = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
+    /// <summary>Entries the proposer read before proposing (keys of prev_kv and txn Get ops), so an
+    /// op result can carry a value that is only in the object store without the apply reading it:
+    /// used when the key's version at apply equals the pre-read one.</summary>
+    public IReadOnlyList<KvEntry> PreRead { get; init; } = [];
+
     public Task<TxnResult> Task => _tcs.Task;
+
+    /// <summary>Set when a resolved value compare went stale (<see cref="Commands.ResolvedCompare"/>):
+    /// the entry applied nothing but the clock; the proposer resolves again and re-proposes.</summary>
+    public bool Conflict { get; private set; }
+
+    /// <summary>Set when an op result lacks a value (prev_kv or Get) that only the object store has
+    /// and the proposer had not pre-read at that version (it changed in between and was archived).</summary>
+    public bool ValueMissing { get; private set; }
 
     public void Set(TxnResult result) => _tcs.TrySetResult(result);
 
+    public void SetConflict(long index)
+    {
+        Conflict = true;
+        _tcs.TrySetResult(new TxnResult(index, false, []));
+    }
+
+    public void MarkValueMissing() => ValueMissing = true;
+
     public void Fail(Exception e) => _tcs.TrySetException(e);
+
+    /// <summary>The pre-read entry of <paramref name="key"/> at <paramref name="version"/>, if any.</summary>
+    public KvEntry? FindPreRead(ReadOnlySpan<byte> key, long version)
+    {
+        foreach (var e in PreRead)
+        {
+            if (e.Version == version && e.Key.Span.SequenceEqual(key))
+            {
+                return e;
+            }
+        }
+
+        return null;
+    }
 }

@@ -53,7 +53,7 @@ internal sealed partial class KvState : IStateMachine
     public ISnapshot? Snapshot => _snapshot;
 
     /// <summary>Opens the store and restores the newest snapshot. MUST complete before the WAL is constructed.</summary>
-    public static async Task<KvState> RestoreAsync(LsmStore store, string snapshotsDir, ILogger logger, TimeProvider time, CancellationToken cancellationToken)
+    public static Task<KvState> RestoreAsync(LsmStore store, string snapshotsDir, ILogger logger, TimeProvider time, CancellationToken cancellationToken)
     {
         Directory.CreateDirectory(snapshotsDir);
         var state = new KvState(store, snapshotsDir, logger, time);
@@ -70,13 +70,13 @@ internal sealed partial class KvState : IStateMachine
             state.RecordTerm(newest.Index, newest.Term);
         }
 
-        if (await store.GetAsync(ReservedKeys.Clock, 0, cancellationToken).ConfigureAwait(false) is { } clock)
+        if (store.GetMetadata(ReservedKeys.Clock, 0)?.LocalValue is { } clock)
         {
-            state._clock = BitConverter.ToInt64(clock.Value.Span);
+            state._clock = BitConverter.ToInt64(clock.Span); // 8 bytes: local even when archived (keys file)
         }
 
         store.LogicalClockUnixMs = state._clock;
-        return state;
+        return Task.FromResult(state);
     }
 
     /// <summary>The term of the entry at <paramref name="index"/> (from the applied entries seen).</summary>
@@ -180,12 +180,6 @@ internal sealed partial class KvState : IStateMachine
             }
         }
     }
-
-    /// <summary>Apply attempts that found the object store unreachable and were retried.</summary>
-    public long ApplyStalls;
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Applying entry {Index} needs the object store, which is unreachable (attempt {Attempt}); retrying in {Delay}: {Reason}")]
-    private static partial void LogApplyStalled(ILogger logger, long index, int attempt, TimeSpan delay, string reason);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Snapshot taken at index {Index} (term {Term})")]
     private static partial void LogSnapshotTaken(ILogger logger, long index, long term);

@@ -51,7 +51,7 @@ internal sealed class TableCursor : EntryCursor
 
     public override bool Tombstone { [MethodImpl(MethodImplOptions.AggressiveOptimization)] get => _tombstone; }
 
-    public override Tier Tier { [MethodImpl(MethodImplOptions.AggressiveOptimization)] get => _tables[_table].IsRemote ? Tier.Object : Tier.Disk; }
+    public override Tier Tier { [MethodImpl(MethodImplOptions.AggressiveOptimization)] get => _tables[_table] is { IsRemote: false, IsKeysFile: false } ? Tier.Disk : Tier.Object; }
 
     public override ValueTask<bool> MoveNextAsync(CancellationToken cancellationToken)
         => TryMoveNext(out var moved) ? new(moved) : LoadAndMoveAsync(cancellationToken);

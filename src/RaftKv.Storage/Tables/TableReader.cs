@@ -11,7 +11,7 @@ namespace RaftKv.Storage.Tables;
 /// counted by the store (<see cref="Ref"/>/<see cref="Unref"/>) so a file is deleted only when no
 /// reader can still use it.
 /// </summary>
-public sealed class TableReader
+public sealed partial class TableReader
 {
     private readonly BlockHandle[] _index;
     private readonly BloomFilter _bloom;
@@ -21,7 +21,7 @@ public sealed class TableReader
     private IBlockSource _source;
     private int _refs = 1;
 
-    private TableReader(long id, string path, BlockHandle[] index, BloomFilter bloom, TableMeta meta, long size, long tailOffset, IBlockSource source, BlockCache cache)
+    private TableReader(long id, string path, BlockHandle[] index, BloomFilter bloom, TableMeta meta, long size, long tailOffset, IBlockSource source, BlockCache cache, ulong magic)
     {
         Id = id;
         _path = path;
@@ -32,6 +32,7 @@ public sealed class TableReader
         TailOffset = tailOffset;
         _source = source;
         _cache = cache;
+        IsKeysFile = magic == KeysFile.Magic;
     }
 
     public long Id { get; }
@@ -45,11 +46,15 @@ public sealed class TableReader
 
     public bool IsRemote => _source.IsRemote;
 
+    /// <summary>Whether this is an archived table's keys file (<see cref="KeysFile"/>), whose entries stand for archived ones.</summary>
+    public bool IsKeysFile { get; }
+
     /// <summary>Called when the last reference is dropped (the store deletes obsolete files here).</summary>
     public Action<TableReader>? OnReleased { get; set; }
 
-    /// <summary>Opens a local table file, verifying footer, index, bloom and meta.</summary>
-    public static TableReader OpenLocal(IFileSystem fs, string path, long id, BlockCache cache)
+    /// <summary>Opens a local table file, verifying footer, index, bloom and meta. <paramref name="magic"/>
+    /// is the role the file must have (<see cref="TableWriter.Magic"/> or <see cref="KeysFile.Magic"/>).</summary>
+    public static TableReader OpenLocal(IFileSystem fs, string path, long id, BlockCache cache, ulong magic = TableWriter.Magic)
     {
         var file = fs.OpenRead(path);
         try
@@ -70,7 +75,7 @@ public sealed class TableReader
 
             var tail = new byte[size - tailOffset];
             file.ReadExactly(tailOffset, tail);
-            return FromTail(path, id, tail, size, new LocalBlockSource(file), cache);
+            return FromTail(path, id, tail, size, new LocalBlockSource(file), cache, magic);
         }
         catch
         {
@@ -80,7 +85,7 @@ public sealed class TableReader
     }
 
     /// <summary>Builds a reader from the table's tail (index..footer) and a data source.</summary>
-    public static TableReader FromTail(string path, long id, byte[] tail, long size, IBlockSource source, BlockCache cache)
+    public static TableReader FromTail(string path, long id, byte[] tail, long size, IBlockSource source, BlockCache cache, ulong magic = TableWriter.Magic)
     {
         if (tail.Length < TableWriter.FooterSize)
         {
@@ -89,10 +94,12 @@ public sealed class TableReader
 
         var footerOffset = tail.Length - TableWriter.FooterSize;
         var footer = tail.AsSpan(footerOffset);
-        var magic = BinaryPrimitives.ReadUInt64LittleEndian(footer[40..]);
-        if (magic != TableWriter.Magic)
+        var found = BinaryPrimitives.ReadUInt64LittleEndian(footer[40..]);
+        if (found != magic)
         {
-            throw new StorageCorruptionException(path, "bad magic number (not an SSTable, or truncated)");
+            throw new StorageCorruptionException(path, found is TableWriter.Magic or KeysFile.Magic
+                ? "file has the wrong role (a data table where a keys file was expected, or the reverse)"
+                : "bad magic number (not an SSTable, or truncated)");
         }
 
         var version = BinaryPrimitives.ReadUInt32LittleEndian(footer[36..]);
@@ -132,7 +139,7 @@ public sealed class TableReader
                 index.Add(new BlockHandle(key, off, len));
             }
 
-            return new TableReader(id, path, [.. index], bloom, meta, size, tailOffset, source, cache);
+            return new TableReader(id, path, [.. index], bloom, meta, size, tailOffset, source, cache, magic);
         }
         catch (Exception e) when (e is FormatException or ArgumentOutOfRangeException or IndexOutOfRangeException)
         {
@@ -257,6 +264,7 @@ public sealed class TableReader
         if (Interlocked.Decrement(ref _refs) == 0)
         {
             _source.Dispose();
+            Volatile.Read(ref _keys)?.Unref();
             lock (_retired)
             {
                 _retired.ForEach(s => s.Dispose());

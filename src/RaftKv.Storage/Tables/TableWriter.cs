@@ -15,6 +15,7 @@ public sealed class TableWriter : IDisposable
     public const int FooterSize = 48;
 
     private readonly IWritableFile _file;
+    private readonly ulong _magic;
     private readonly int _blockSize;
     private readonly bool _compress;
     private readonly DataBlockBuilder _block = new();
@@ -28,9 +29,12 @@ public sealed class TableWriter : IDisposable
     private long _count;
     private long _offset;
 
-    public TableWriter(IFileSystem fs, string path, int blockSize, bool compress)
+    /// <summary>Creates the file. <paramref name="magic"/> names the file's role: <see cref="Magic"/>
+    /// for a data table, <see cref="KeysFile.Magic"/> for an archived table's keys file.</summary>
+    public TableWriter(IFileSystem fs, string path, int blockSize, bool compress, ulong magic = Magic)
     {
         _file = fs.Create(path);
+        _magic = magic;
         _blockSize = blockSize;
         _compress = compress;
     }
@@ -100,7 +104,7 @@ public sealed class TableWriter : IDisposable
         BinaryPrimitives.WriteUInt64LittleEndian(footer[24..], (ulong)metaHandle.Offset);
         BinaryPrimitives.WriteUInt32LittleEndian(footer[32..], (uint)metaHandle.Length);
         BinaryPrimitives.WriteUInt32LittleEndian(footer[36..], FormatVersion);
-        BinaryPrimitives.WriteUInt64LittleEndian(footer[40..], Magic);
+        BinaryPrimitives.WriteUInt64LittleEndian(footer[40..], _magic);
         _file.Append(footer);
         _offset += FooterSize;
         _file.Sync();
