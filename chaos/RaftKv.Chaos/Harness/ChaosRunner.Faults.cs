@@ -5,6 +5,8 @@ namespace RaftKv.Chaos.Harness;
 /// <summary>Fault injection: one scheduled fault at a time, healed before the next.</summary>
 public sealed partial class ChaosRunner
 {
+    private string? _windowSummary;
+
     private async Task<string> InjectAsync(Fault fault, List<ChaosNode> nodes, NetworkLab lab, Workload workload)
     {
         var leader = await FindLeaderAsync(nodes);
@@ -118,6 +120,12 @@ public sealed partial class ChaosRunner
         }
 
         log.WriteLine($"[seed {options.Seed}] fault: {what} for {fault.Duration.TotalSeconds:F1}s");
+        if (_windowSummary is not null)
+        {
+            log.WriteLine($"[seed {options.Seed}]   {_windowSummary}");
+            _windowSummary = null;
+        }
+
         return what;
     }
 
@@ -133,7 +141,10 @@ public sealed partial class ChaosRunner
             install();
             var start = Stopwatch.GetTimestamp();
             await Task.Delay(fault.Duration);
-            _windows.Add(new FaultWindow(fault.Kind, cut, start, Stopwatch.GetTimestamp()));
+            var window = new FaultWindow(fault.Kind, cut, start, Stopwatch.GetTimestamp());
+            _windows.Add(window);
+            var inWindow = workload.Attempts.Where(window.Covers).GroupBy(a => a.Node).OrderBy(g => g.Key);
+            _windowSummary = $"requests sent and answered within the window, per node (ok/all): {string.Join(", ", inWindow.Select(g => $"n{g.Key}{(cut.Contains(g.Key) ? "*" : string.Empty)} {g.Count(a => a.Ok)}/{g.Count()}"))} (* = cut side)";
         }
         finally
         {
