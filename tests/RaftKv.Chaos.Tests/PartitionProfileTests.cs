@@ -31,7 +31,7 @@ public sealed class PartitionProfileTests(ITestOutputHelper output)
         ChaosReport.Write(Path.Combine(Path.GetTempPath(), "raftkv-chaos-tests", $"partition-seed-{seed}.md"), "partition", [result]);
 
         Assert.True(result.Sides.PartitionWindows > 0, "no partition was injected");
-        Assert.True(result.Sides.MinorityAttempts > 0, "no client request reached the minority side while it was cut off");
+        Assert.True(result.Sides.MinorityAttempts > 0, "no client request was sent to the minority side while it was cut off");
         Assert.Equal(0, result.Sides.MinorityWritesOk);
         Assert.Equal(0, result.Sides.MinorityLinearizableReadsOk);
         Assert.True(result.Linearizability.Linearizable, result.Linearizability.Detail + "\n" + string.Join("\n", result.Linearizability.Counterexample));

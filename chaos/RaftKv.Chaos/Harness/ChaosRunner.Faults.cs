@@ -143,8 +143,8 @@ public sealed partial class ChaosRunner
             await Task.Delay(fault.Duration);
             var window = new FaultWindow(fault.Kind, cut, start, Stopwatch.GetTimestamp());
             _windows.Add(window);
-            var inWindow = workload.Attempts.Where(window.Covers).GroupBy(a => a.Node).OrderBy(g => g.Key);
-            _windowSummary = $"requests sent and answered within the window, per node (ok/all): {string.Join(", ", inWindow.Select(g => $"n{g.Key}{(cut.Contains(g.Key) ? "*" : string.Empty)} {g.Count(a => a.Ok)}/{g.Count()}"))} (* = cut side)";
+            var inWindow = workload.Attempts.Where(window.Sent).GroupBy(a => a.Node).OrderBy(g => g.Key);
+            _windowSummary = $"requests sent within the window, per node (answered ok within it / sent): {string.Join(", ", inWindow.Select(g => $"n{g.Key}{(cut.Contains(g.Key) ? "*" : string.Empty)} {g.Count(a => a.Ok && window.Covers(a))}/{g.Count()}"))} (* = cut side)";
         }
         finally
         {

@@ -7,5 +7,9 @@ namespace RaftKv.Chaos.Harness;
 /// </summary>
 public sealed record FaultWindow(FaultKind Kind, IReadOnlyList<int> Cut, long Start, long End)
 {
+    /// <summary>Sent and answered while the fault was in force.</summary>
     public bool Covers(Attempt a) => a.Invoke >= Start && a.Return <= End;
+
+    /// <summary>Sent while the fault was in force (answered at any time).</summary>
+    public bool Sent(Attempt a) => a.Invoke >= Start && a.Invoke <= End;
 }

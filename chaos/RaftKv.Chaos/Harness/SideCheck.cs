@@ -1,8 +1,10 @@
 namespace RaftKv.Chaos.Harness;
 
 /// <summary>
-/// What clients on each side of a cut saw, counted over the requests that were sent and answered
-/// while the fault was in force (<see cref="FaultWindow.Covers"/>).
+/// What clients on each side of a cut saw. A success counts when the request was sent and answered
+/// while the fault was in force (<see cref="FaultWindow.Covers"/>); a request answered after the heal
+/// may rightly succeed. <see cref="MinorityAttempts"/> counts every request sent to the minority while
+/// cut off (most time out after the heal), to show that side had clients.
 /// <list type="bullet">
 /// <item>Minority side of a partition: a write (put or compare-and-set) or a linearizable read that
 /// succeeds there is a safety violation: the minority cannot commit, and a read barrier cannot be
@@ -30,13 +32,14 @@ public sealed record SideCheck
         var partitions = windows.Where(w => w.Kind is FaultKind.PartitionMinority or FaultKind.PartitionLeaderMinority).ToList();
         var hidden = windows.Where(w => w.Kind == FaultKind.ClientIsolateLeader).ToList();
         var minority = attempts.Where(a => partitions.Any(w => w.Covers(a) && w.Cut.Contains(a.Node))).ToList();
+        var sentToMinority = attempts.Count(a => partitions.Any(w => w.Sent(a) && w.Cut.Contains(a.Node)));
         var majority = attempts.Where(a => partitions.Any(w => w.Covers(a) && !w.Cut.Contains(a.Node))).ToList();
         var toHidden = attempts.Where(a => hidden.Any(w => w.Covers(a) && w.Cut.Contains(a.Node))).ToList();
         var toOthers = attempts.Where(a => a.Kind == AttemptKind.Write && hidden.Any(w => w.Covers(a) && !w.Cut.Contains(a.Node))).ToList();
         return new SideCheck
         {
             PartitionWindows = partitions.Count,
-            MinorityAttempts = minority.Count,
+            MinorityAttempts = sentToMinority,
             MinorityWritesOk = minority.Count(a => a.Ok && a.Kind == AttemptKind.Write),
             MinorityLinearizableReadsOk = minority.Count(a => a.Ok && a.Kind == AttemptKind.LinearizableRead),
             MinoritySerializableReadsOk = minority.Count(a => a.Ok && a.Kind == AttemptKind.SerializableRead),
@@ -73,6 +76,6 @@ public sealed record SideCheck
     }
 
     public override string ToString()
-        => $"minority side ({PartitionWindows} partitions, {MinorityAttempts} requests): {MinorityWritesOk} writes ok, {MinorityLinearizableReadsOk} linearizable reads ok, {MinoritySerializableReadsOk} serializable reads ok; majority side {MajorityWritesOk} writes ok; " +
+        => $"minority side ({PartitionWindows} partitions, {MinorityAttempts} requests sent): {MinorityWritesOk} writes ok, {MinorityLinearizableReadsOk} linearizable reads ok, {MinoritySerializableReadsOk} serializable reads ok; majority side {MajorityWritesOk} writes ok; " +
            $"leader hidden from clients ({ClientIsolationWindows} times): {HiddenLeaderOk} answered by it, {OtherNodesWritesOk}/{OtherNodesWrites} writes via other nodes ok";
 }
