@@ -17,14 +17,16 @@ public static class ChaosReport
             sb.AppendLine();
         }
 
-        sb.AppendLine("Minority side = requests sent to, and answered by, minority nodes while a partition was in force: writes and");
-        sb.AppendLine("linearizable reads there must be 0; serializable reads may succeed. Hidden leader = leader with its client ports dropped.");
+        sb.AppendLine("Minority ok w/lin-r/ser-r of N = writes / linearizable reads / serializable reads that minority nodes answered with");
+        sb.AppendLine("success while a partition was in force (writes and linearizable reads must be 0; serializable reads may succeed),");
+        sb.AppendLine("of N requests sent to the minority while it was cut off. Hidden leader = a leader whose client ports were dropped:");
+        sb.AppendLine("requests it answered (must be 0), writes through the other nodes ok / sent.");
         sb.AppendLine();
         sb.AppendLine("| seed | verdict | ops | ok | failed | unknown | healthy ok% | recovered ok% | replicas equal | minority ok w/lin-r/ser-r | hidden leader ok, writes via others ok | duration | faults |");
         sb.AppendLine("|---|---|---|---|---|---|---|---|---|---|---|---|---|");
         foreach (var r in results)
         {
-            sb.AppendLine($"| {r.Seed} | {(r.Passed ? "PASS" : "FAIL")} | {r.Operations} | {r.Ok} | {r.Failed} | {r.Unknown} | {r.HealthySuccessRate:P0} | {r.RecoveredSuccessRate:P0} | {r.ReplicasIdentical} | {Minority(r.Sides)} | {Hidden(r.Sides)} | {r.Duration.TotalSeconds:F0}s | {string.Join("; ", r.FaultsInjected)} |");
+            sb.AppendLine($"| {r.Seed} | {(r.Passed ? "PASS" : "FAIL")} | {r.Operations} | {r.Ok} | {r.Failed} | {r.Unknown} | {r.HealthySuccessRate:P0} | {r.RecoveredSuccessRate:P0} | {r.ReplicasIdentical} | {Minority(r.Sides)} | {Hidden(r.Sides)} | {r.Duration.TotalSeconds:F0}s | {string.Join("; ", r.FaultsInjected).Replace("|", "\\|", StringComparison.Ordinal)} |");
         }
 
         foreach (var r in results.Where(r => !r.Passed))

@@ -60,7 +60,7 @@ public sealed partial class ChaosRunner
                 {
                     var minority = Minority(fault, ids, fault.Kind == FaultKind.PartitionLeaderMinority ? leader?.Id : null);
                     var majority = ids.Except(minority).ToList();
-                    what = $"partition minority {{{string.Join(',', minority)}}}{(leader is not null && minority.Contains(leader.Id) ? $" (holds leader {leader.Id})" : string.Empty)} | majority {{{string.Join(',', majority)}}}, clients pinned on both sides";
+                    what = $"partition minority {{{string.Join(',', minority)}}}{(leader is not null && minority.Contains(leader.Id) ? $" (holds leader {leader.Id})" : string.Empty)} vs majority {{{string.Join(',', majority)}}}, clients pinned on both sides";
                     await InForceAsync(fault, minority, workload, () => lab.Partition(minority, majority), ids, lab);
                     break;
                 }
