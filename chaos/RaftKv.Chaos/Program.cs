@@ -3,7 +3,7 @@ using RaftKv.Chaos.Checker;
 using RaftKv.Chaos.Harness;
 using RaftKv.Chaos.History;
 
-// raftkv-chaos --profile short|long [--seeds N] [--first-seed S] [--nodes 3|5] [--report FILE] [--server path/raftkv.dll]
+// raftkv-chaos --profile short|long|long5 [--seeds N] [--first-seed S] [--nodes 3|5] [--faults classic|all|Kind,Kind] [--report FILE] [--server path/raftkv.dll]
 // raftkv-chaos --check HISTORY [--key K] [--budget N]   (re-check a history the harness dumped)
 var argList = args.ToList();
 string? Take(string flag)
@@ -14,7 +14,9 @@ string? Take(string flag)
 
 if (argList.Contains("--help"))
 {
-    Console.WriteLine("raftkv-chaos --profile short|long [--seeds N] [--first-seed S] [--nodes 3|5] [--report FILE] [--server raftkv.dll] [--self-test]");
+    Console.WriteLine("raftkv-chaos --profile short|long|long5 [--seeds N] [--first-seed S] [--nodes 3|5] [--faults classic|all|Kind,Kind] [--report FILE] [--server raftkv.dll] [--self-test]");
+    Console.WriteLine("  profiles: short = 3 nodes, 25 s of classic faults; long = 60 s of all faults; long5 = long with 5 nodes");
+    Console.WriteLine("  fault kinds: " + string.Join(", ", Fault.All));
     Console.WriteLine("raftkv-chaos --check HISTORY [--key K] [--budget N]");
     return 0;
 }
@@ -39,7 +41,10 @@ if (Take("--check") is { } historyFile)
 }
 
 var profile = Take("--profile") ?? "short";
-var seeds = int.Parse(Take("--seeds") ?? (profile == "long" ? "50" : "2"), CultureInfo.InvariantCulture);
+var isLong = profile is "long" or "long5";
+var seeds = int.Parse(Take("--seeds") ?? (isLong ? "50" : "2"), CultureInfo.InvariantCulture);
+var nodeCount = int.Parse(Take("--nodes") ?? (profile == "long5" ? "5" : "3"), CultureInfo.InvariantCulture);
+var kinds = Fault.ParseKinds(Take("--faults") ?? (isLong ? "all" : "classic"));
 var first = int.Parse(Take("--first-seed") ?? "1", CultureInfo.InvariantCulture);
 var report = Take("--report") ?? Path.Combine("chaos", "reports", $"{profile}-{DateTime.UtcNow:yyyyMMdd-HHmmss}.md");
 var server = Take("--server") ?? ChaosReport.DefaultServerDll();
@@ -49,8 +54,9 @@ for (var s = first; s < first + seeds; s++)
     var options = new ChaosOptions
     {
         Seed = s,
-        Nodes = int.Parse(Take("--nodes") ?? "3", CultureInfo.InvariantCulture),
-        Faults = profile == "long" ? TimeSpan.FromSeconds(60) : TimeSpan.FromSeconds(25),
+        Nodes = nodeCount,
+        Faults = isLong ? TimeSpan.FromSeconds(60) : TimeSpan.FromSeconds(25),
+        FaultKinds = kinds,
         StaleReadSelfTest = argList.Contains("--self-test"),
         ServerDll = server,
         WorkDir = Path.Combine(Path.GetTempPath(), "raftkv-chaos"),
@@ -58,7 +64,8 @@ for (var s = first; s < first + seeds; s++)
     results.Add(await new ChaosRunner(options, Console.Out).RunAsync());
 }
 
-ChaosReport.Write(report, profile, results);
+var command = "dotnet run --project chaos/RaftKv.Chaos -- " + string.Join(' ', args);
+ChaosReport.Write(report, $"{profile}, {nodeCount} nodes, faults: {string.Join(',', kinds)}", results, command);
 Console.WriteLine($"report: {report}");
 var passed = results.Count(r => r.Passed);
 Console.WriteLine($"{passed} passed, {results.Count - passed} failed");

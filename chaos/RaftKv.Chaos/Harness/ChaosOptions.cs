@@ -17,6 +17,9 @@ public sealed record ChaosOptions
     /// <summary>Self-test: serializable reads from a Raft-isolated node; the checker MUST report a violation.</summary>
     public bool StaleReadSelfTest { get; init; }
 
+    /// <summary>The kinds the fault schedule draws from (<c>--faults</c>); the short profile keeps the classic set.</summary>
+    public IReadOnlyList<FaultKind> FaultKinds { get; init; } = Fault.Classic;
+
     public required string ServerDll { get; init; }
     public required string WorkDir { get; init; }
 }

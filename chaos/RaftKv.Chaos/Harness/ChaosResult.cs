@@ -18,5 +18,8 @@ public sealed record ChaosResult
     public TimeSpan Duration { get; init; }
     public List<string> Problems { get; init; } = [];
 
+    /// <summary>What clients on either side of partitions and of a client-isolated leader saw (its broken promises are in <see cref="Problems"/>).</summary>
+    public SideCheck Sides { get; init; } = new();
+
     public bool Passed => Linearizability.Linearizable && Problems.Count == 0;
 }

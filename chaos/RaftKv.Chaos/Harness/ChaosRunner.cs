@@ -13,8 +13,10 @@ namespace RaftKv.Chaos.Harness;
 /// faults, healing and recovery, then kill-all + restart and final reads, replica comparison and
 /// the linearizability check. Everything is torn down afterwards, also on failure.
 /// </summary>
-public sealed class ChaosRunner(ChaosOptions options, TextWriter log)
+public sealed partial class ChaosRunner(ChaosOptions options, TextWriter log)
 {
+    private readonly List<FaultWindow> _windows = [];
+
     public async Task<ChaosResult> RunAsync()
     {
         var started = Stopwatch.StartNew();
@@ -41,7 +43,7 @@ public sealed class ChaosRunner(ChaosOptions options, TextWriter log)
                 injected.Add($"isolate node {stale.Id} for the stale-read self-test");
             }
 
-            var workload = new Workload(nodes, options.Seed, options.Workers, options.Keys, options.OperationTimeout) { StaleReadsFrom = stale };
+            var workload = new Workload(nodes, options.Seed, Math.Max(options.Workers, options.Nodes), options.Keys, options.OperationTimeout) { StaleReadsFrom = stale };
             using var stop = new CancellationTokenSource();
             var clock = Stopwatch.StartNew();
             var running = workload.RunAsync(stop.Token);
@@ -50,9 +52,9 @@ public sealed class ChaosRunner(ChaosOptions options, TextWriter log)
             var healthyEnd = Stopwatch.GetTimestamp();
             if (!options.StaleReadSelfTest)
             {
-                foreach (var fault in Fault.Schedule(options.Seed, options.Nodes, options.Faults))
+                foreach (var fault in Fault.Schedule(options.Seed, options.Nodes, options.Faults, options.FaultKinds))
                 {
-                    injected.Add(await InjectAsync(fault, nodes, lab));
+                    injected.Add(await InjectAsync(fault, nodes, lab, workload));
                     await Task.Delay(TimeSpan.FromSeconds(2));
                 }
             }
@@ -114,6 +116,8 @@ public sealed class ChaosRunner(ChaosOptions options, TextWriter log)
                 problems.Add($"success rate after healing {recovered:P0} < {options.MinRecoveredSuccessRate:P0}");
             }
 
+            var sides = SideCheck.From(_windows, workload.Attempts);
+            problems.AddRange(sides.Problems());
             var verdict = LinearizabilityChecker.Check(history);
             var result = new ChaosResult
             {
@@ -129,8 +133,10 @@ public sealed class ChaosRunner(ChaosOptions options, TextWriter log)
                 Linearizability = verdict,
                 Duration = started.Elapsed,
                 Problems = problems,
+                Sides = sides,
             };
             log.WriteLine($"[seed {options.Seed}] {result.Operations} ops ({result.Ok} ok, {result.Failed} failed, {result.Unknown} unknown); {verdict.Detail}; problems: {(problems.Count == 0 ? "none" : string.Join("; ", problems))}");
+            log.WriteLine($"[seed {options.Seed}] {sides}");
             if (!verdict.Linearizable)
             {
                 var dump = Path.Combine(options.WorkDir, $"seed-{options.Seed}.history.txt");
@@ -186,67 +192,6 @@ public sealed class ChaosRunner(ChaosOptions options, TextWriter log)
     {
         var list = ops.ToList();
         return list.Count == 0 ? 0 : (double)list.Count(o => o.Status == OpStatus.Ok) / list.Count;
-    }
-
-    private async Task<string> InjectAsync(Fault fault, List<ChaosNode> nodes, NetworkLab lab)
-    {
-        var leader = await FindLeaderAsync(nodes);
-        var target = nodes[fault.Node - 1];
-        string what;
-        switch (fault.Kind)
-        {
-            case FaultKind.KillOne:
-                target.Kill();
-                what = $"SIGKILL node {target.Id}";
-                await Task.Delay(fault.Duration);
-                target.Start();
-                break;
-            case FaultKind.KillLeader:
-                target = leader ?? target;
-                target.Kill();
-                what = $"SIGKILL leader (node {target.Id})";
-                await Task.Delay(fault.Duration);
-                target.Start();
-                break;
-            case FaultKind.KillMajority:
-                var victims = nodes.Where(n => n != target).Take((nodes.Count / 2) + 1).ToList();
-                victims.ForEach(n => n.Kill());
-                what = $"SIGKILL majority (nodes {string.Join(',', victims.Select(v => v.Id))})";
-                await Task.Delay(fault.Duration);
-                victims.ForEach(n => n.Start());
-                break;
-            case FaultKind.PauseOne:
-                target.Pause();
-                what = $"SIGSTOP node {target.Id}";
-                await Task.Delay(fault.Duration);
-                target.Resume();
-                break;
-            case FaultKind.IsolateOne:
-            case FaultKind.IsolateLeader:
-                target = fault.Kind == FaultKind.IsolateLeader ? leader ?? target : target;
-                lab.IsolateRaft(target.Id, ChaosNode.RaftPort);
-                what = $"isolate node {target.Id}{(fault.Kind == FaultKind.IsolateLeader ? " (leader)" : string.Empty)}";
-                await Task.Delay(fault.Duration);
-                lab.Heal(target.Id);
-                break;
-            case FaultKind.PacketLoss:
-                lab.Lossy(target.Id, 0.3);
-                what = $"30% packet loss on node {target.Id}";
-                await Task.Delay(fault.Duration);
-                lab.Heal(target.Id);
-                break;
-            default:
-                target.Kill();
-                target.Start("+90s");
-                what = $"restart node {target.Id} with its clock 90 s ahead (libfaketime)";
-                await Task.Delay(fault.Duration);
-                target.Kill();
-                target.Start();
-                break;
-        }
-
-        log.WriteLine($"[seed {options.Seed}] fault: {what} for {fault.Duration.TotalSeconds:F1}s");
-        return what;
     }
 
     private static async Task<ChaosNode?> FindLeaderAsync(List<ChaosNode> nodes)

@@ -63,7 +63,60 @@ public sealed class NetworkLab : IDisposable
     public void Lossy(int node, double probability)
         => Shell.Run("ip", "netns", "exec", Namespace(node), "iptables", "-A", "INPUT", "-m", "statistic", "--mode", "random", "--probability", probability.ToString("0.00", CultureInfo.InvariantCulture), "-j", "DROP");
 
-    public void Heal(int node) => Shell.TryRun("ip", "netns", "exec", Namespace(node), "iptables", "-F", "INPUT");
+    /// <summary>The address the harness's clients come from (the bridge, in the root namespace). Peers
+    /// (Raft and leader forwarding) come from their own <see cref="Address"/>, so client traffic can be
+    /// told apart by source even though clients and peers dial the same node address.</summary>
+    public string ClientAddress => $"{_subnet}.254";
+
+    /// <summary>Drops every packet <paramref name="node"/> receives from <paramref name="sources"/> (by source address).</summary>
+    public void DropFrom(int node, IEnumerable<int> sources)
+    {
+        foreach (var s in sources)
+        {
+            Iptables(node, "-A", "INPUT", "-s", Address(s), "-j", "DROP");
+        }
+    }
+
+    /// <summary>Drops every packet <paramref name="node"/> sends to <paramref name="targets"/>.</summary>
+    public void DropTo(int node, IEnumerable<int> targets)
+    {
+        foreach (var t in targets)
+        {
+            Iptables(node, "-A", "OUTPUT", "-d", Address(t), "-j", "DROP");
+        }
+    }
+
+    /// <summary>Full two-way cut between two groups of nodes (each side drops what the other sends); clients reach both.</summary>
+    public void Partition(IReadOnlyCollection<int> side, IReadOnlyCollection<int> other)
+    {
+        foreach (var a in side)
+        {
+            DropFrom(a, other);
+        }
+
+        foreach (var b in other)
+        {
+            DropFrom(b, side);
+        }
+    }
+
+    /// <summary>Cuts the node's link: everything but loopback dropped, both ways, clients included.</summary>
+    public void CutLink(int node)
+    {
+        Iptables(node, "-A", "INPUT", "!", "-i", "lo", "-j", "DROP");
+        Iptables(node, "-A", "OUTPUT", "!", "-o", "lo", "-j", "DROP");
+    }
+
+    /// <summary>Drops client packets (source <see cref="ClientAddress"/>) to the given TCP ports; peers are untouched.</summary>
+    public void DropClients(int node, params int[] ports)
+        => Iptables(node, "-A", "INPUT", "-s", ClientAddress, "-p", "tcp", "-m", "multiport", "--dports", string.Join(',', ports.Select(p => p.ToString(CultureInfo.InvariantCulture))), "-j", "DROP");
+
+    /// <summary>Removes every rule the harness added in the node's namespace (INPUT and OUTPUT).</summary>
+    public void Heal(int node)
+    {
+        Shell.TryRun("ip", "netns", "exec", Namespace(node), "iptables", "-F", "INPUT");
+        Shell.TryRun("ip", "netns", "exec", Namespace(node), "iptables", "-F", "OUTPUT");
+    }
 
     public void HealAll()
     {
@@ -72,6 +125,8 @@ public sealed class NetworkLab : IDisposable
             Heal(i);
         }
     }
+
+    private void Iptables(int node, params string[] rule) => Shell.Run("ip", ["netns", "exec", Namespace(node), "iptables", .. rule]);
 
     public void Dispose()
     {

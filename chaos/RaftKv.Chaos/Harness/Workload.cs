@@ -16,11 +16,37 @@ public sealed class Workload(IReadOnlyList<ChaosNode> nodes, int seed, int worke
 {
     private readonly Dictionary<string, KV.KVClient> _clients = [];
     private readonly List<Operation> _history = [];
+    private readonly List<Attempt> _attempts = [];
     private readonly Lock _lock = new();
     private int _nextId;
 
     /// <summary>When set, reads are serializable and go to this node only (the barrier-less self-test).</summary>
     public ChaosNode? StaleReadsFrom { get; init; }
+
+    /// <summary>
+    /// While true, worker w sends every request to node w mod n (so each side of a partition has
+    /// clients), and one read in five is serializable (counted in <see cref="Attempts"/>, left out of
+    /// the checked history: a serializable read may be stale by contract).
+    /// </summary>
+    public bool Pinned
+    {
+        get => Volatile.Read(ref _pinned);
+        set => Volatile.Write(ref _pinned, value);
+    }
+
+    private bool _pinned;
+
+    /// <summary>Every worker request with the node it went to.</summary>
+    public IReadOnlyList<Attempt> Attempts
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _attempts.ToList();
+            }
+        }
+    }
 
     public IReadOnlyList<Operation> History
     {
@@ -84,11 +110,27 @@ public sealed class Workload(IReadOnlyList<ChaosNode> nodes, int seed, int worke
             // Pacing keeps histories checkable: a short pause per op, a longer one after an error.
             await Pace(worker, stop);
             var key = $"k{rng.Next(keys)}";
-            var node = nodes[rng.Next(nodes.Count)];
+            var drawn = nodes[rng.Next(nodes.Count)];
             var roll = rng.Next(100);
+            var pinned = Pinned && StaleReadsFrom is null;
+            var node = pinned ? nodes[worker % nodes.Count] : drawn;
             var invoke = Stopwatch.GetTimestamp();
             var deadline = DateTime.UtcNow + timeout;
-            if (roll < 50)
+            if (pinned && roll < 10)
+            {
+                var ok = true;
+                try
+                {
+                    await _clients[node.Grpc].GetAsync(new GetRequest { Key = ByteString.CopyFromUtf8(key), Consistency = Consistency.Serializable }, deadline: deadline, cancellationToken: CancellationToken.None);
+                }
+                catch (RpcException)
+                {
+                    ok = false;
+                }
+
+                Note(new Attempt(node.Id, AttemptKind.SerializableRead, invoke, Stopwatch.GetTimestamp(), ok));
+            }
+            else if (roll < 50)
             {
                 var target = StaleReadsFrom ?? node;
                 try
@@ -96,11 +138,11 @@ public sealed class Workload(IReadOnlyList<ChaosNode> nodes, int seed, int worke
                     var r = await _clients[target.Grpc].GetAsync(new GetRequest { Key = ByteString.CopyFromUtf8(key), Consistency = StaleReadsFrom is null ? Consistency.Linearizable : Consistency.Serializable }, deadline: deadline, cancellationToken: CancellationToken.None);
                     var value = r.Found ? r.Kv.Value.ToStringUtf8() : null;
                     lastSeen[key] = value;
-                    Record(new Operation(0, worker, key, OpKind.Read, null, null, value, invoke, Stopwatch.GetTimestamp(), OpStatus.Ok));
+                    Record(new Operation(0, worker, key, OpKind.Read, null, null, value, invoke, Stopwatch.GetTimestamp(), OpStatus.Ok), target, StaleReadsFrom is null ? AttemptKind.LinearizableRead : AttemptKind.SerializableRead);
                 }
                 catch (RpcException)
                 {
-                    Record(new Operation(0, worker, key, OpKind.Read, null, null, null, invoke, Stopwatch.GetTimestamp(), OpStatus.Fail));
+                    Record(new Operation(0, worker, key, OpKind.Read, null, null, null, invoke, Stopwatch.GetTimestamp(), OpStatus.Fail), target, StaleReadsFrom is null ? AttemptKind.LinearizableRead : AttemptKind.SerializableRead);
                 }
             }
             else if (roll < 80 || StaleReadsFrom is not null)
@@ -110,11 +152,11 @@ public sealed class Workload(IReadOnlyList<ChaosNode> nodes, int seed, int worke
                 try
                 {
                     await _clients[target.Grpc].PutAsync(new PutRequest { Key = ByteString.CopyFromUtf8(key), Value = ByteString.CopyFromUtf8(value), RequestId = Guid.NewGuid().ToString("N") }, deadline: deadline, cancellationToken: CancellationToken.None);
-                    Record(new Operation(0, worker, key, OpKind.Write, value, null, null, invoke, Stopwatch.GetTimestamp(), OpStatus.Ok));
+                    Record(new Operation(0, worker, key, OpKind.Write, value, null, null, invoke, Stopwatch.GetTimestamp(), OpStatus.Ok), target, AttemptKind.Write);
                 }
                 catch (RpcException e)
                 {
-                    Record(new Operation(0, worker, key, OpKind.Write, value, null, null, invoke, Stopwatch.GetTimestamp(), Outcome(e)));
+                    Record(new Operation(0, worker, key, OpKind.Write, value, null, null, invoke, Stopwatch.GetTimestamp(), Outcome(e)), target, AttemptKind.Write);
                 }
             }
             else
@@ -129,7 +171,7 @@ public sealed class Workload(IReadOnlyList<ChaosNode> nodes, int seed, int worke
                 try
                 {
                     var r = await _clients[node.Grpc].TxnAsync(txn, deadline: deadline, cancellationToken: CancellationToken.None);
-                    Record(new Operation(0, worker, key, OpKind.Cas, value, expected, r.Succeeded ? "true" : "false", invoke, Stopwatch.GetTimestamp(), OpStatus.Ok));
+                    Record(new Operation(0, worker, key, OpKind.Cas, value, expected, r.Succeeded ? "true" : "false", invoke, Stopwatch.GetTimestamp(), OpStatus.Ok), node, AttemptKind.Write);
                     if (r.Succeeded)
                     {
                         lastSeen[key] = value;
@@ -137,7 +179,7 @@ public sealed class Workload(IReadOnlyList<ChaosNode> nodes, int seed, int worke
                 }
                 catch (RpcException e)
                 {
-                    Record(new Operation(0, worker, key, OpKind.Cas, value, expected, null, invoke, Stopwatch.GetTimestamp(), Outcome(e)));
+                    Record(new Operation(0, worker, key, OpKind.Cas, value, expected, null, invoke, Stopwatch.GetTimestamp(), Outcome(e)), node, AttemptKind.Write);
                 }
             }
         }
@@ -164,6 +206,20 @@ public sealed class Workload(IReadOnlyList<ChaosNode> nodes, int seed, int worke
     /// <summary>Rejected before proposing (not leader and no forward, bad input) = did not happen; anything else may have.</summary>
     private static OpStatus Outcome(RpcException e)
         => e.StatusCode is StatusCode.FailedPrecondition or StatusCode.InvalidArgument ? OpStatus.Fail : OpStatus.Unknown;
+
+    private void Record(Operation op, ChaosNode node, AttemptKind kind)
+    {
+        Record(op);
+        Note(new Attempt(node.Id, kind, op.Invoke, op.Return, op.Status == OpStatus.Ok));
+    }
+
+    private void Note(Attempt attempt)
+    {
+        lock (_lock)
+        {
+            _attempts.Add(attempt);
+        }
+    }
 
     private void Record(Operation op)
     {

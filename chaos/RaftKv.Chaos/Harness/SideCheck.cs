@@ -1,0 +1,81 @@
+namespace RaftKv.Chaos.Harness;
+
+/// <summary>
+/// What clients on each side of a cut saw. A success counts when the request was sent and answered
+/// while the fault was in force (<see cref="FaultWindow.Covers"/>); a request answered after the heal
+/// may rightly succeed. <see cref="MinorityAttempts"/> counts every request sent to the minority while
+/// cut off (most time out after the heal), to show that side had clients.
+/// <list type="bullet">
+/// <item>Minority side of a partition: a write (put or compare-and-set) or a linearizable read that
+/// succeeds there is a safety violation: the minority cannot commit, and a read barrier cannot be
+/// confirmed without a majority. Serializable reads may succeed (stale by contract) and are only counted.</item>
+/// <item>Leader hidden from clients (<see cref="FaultKind.ClientIsolateLeader"/>): requests sent to it
+/// must not be answered (else the fault was not in force), and writes through the other nodes, which
+/// forward to the leader over the peer network, should keep succeeding.</item>
+/// </list>
+/// </summary>
+public sealed record SideCheck
+{
+    public int PartitionWindows { get; init; }
+    public int MinorityAttempts { get; init; }
+    public int MinorityWritesOk { get; init; }
+    public int MinorityLinearizableReadsOk { get; init; }
+    public int MinoritySerializableReadsOk { get; init; }
+    public int MajorityWritesOk { get; init; }
+    public int ClientIsolationWindows { get; init; }
+    public int HiddenLeaderOk { get; init; }
+    public int OtherNodesWrites { get; init; }
+    public int OtherNodesWritesOk { get; init; }
+
+    public static SideCheck From(IReadOnlyList<FaultWindow> windows, IReadOnlyList<Attempt> attempts)
+    {
+        var partitions = windows.Where(w => w.Kind is FaultKind.PartitionMinority or FaultKind.PartitionLeaderMinority).ToList();
+        var hidden = windows.Where(w => w.Kind == FaultKind.ClientIsolateLeader).ToList();
+        var minority = attempts.Where(a => partitions.Any(w => w.Covers(a) && w.Cut.Contains(a.Node))).ToList();
+        var sentToMinority = attempts.Count(a => partitions.Any(w => w.Sent(a) && w.Cut.Contains(a.Node)));
+        var majority = attempts.Where(a => partitions.Any(w => w.Covers(a) && !w.Cut.Contains(a.Node))).ToList();
+        var toHidden = attempts.Where(a => hidden.Any(w => w.Covers(a) && w.Cut.Contains(a.Node))).ToList();
+        var toOthers = attempts.Where(a => a.Kind == AttemptKind.Write && hidden.Any(w => w.Covers(a) && !w.Cut.Contains(a.Node))).ToList();
+        return new SideCheck
+        {
+            PartitionWindows = partitions.Count,
+            MinorityAttempts = sentToMinority,
+            MinorityWritesOk = minority.Count(a => a.Ok && a.Kind == AttemptKind.Write),
+            MinorityLinearizableReadsOk = minority.Count(a => a.Ok && a.Kind == AttemptKind.LinearizableRead),
+            MinoritySerializableReadsOk = minority.Count(a => a.Ok && a.Kind == AttemptKind.SerializableRead),
+            MajorityWritesOk = majority.Count(a => a.Ok && a.Kind == AttemptKind.Write),
+            ClientIsolationWindows = hidden.Count,
+            HiddenLeaderOk = toHidden.Count(a => a.Ok),
+            OtherNodesWrites = toOthers.Count,
+            OtherNodesWritesOk = toOthers.Count(a => a.Ok),
+        };
+    }
+
+    /// <summary>The broken promises, as report lines (empty = none).</summary>
+    public IEnumerable<string> Problems()
+    {
+        if (MinorityWritesOk > 0)
+        {
+            yield return $"{MinorityWritesOk} write(s) succeeded on the minority side of a partition";
+        }
+
+        if (MinorityLinearizableReadsOk > 0)
+        {
+            yield return $"{MinorityLinearizableReadsOk} linearizable read(s) succeeded on the minority side of a partition";
+        }
+
+        if (HiddenLeaderOk > 0)
+        {
+            yield return $"{HiddenLeaderOk} request(s) to the leader succeeded while its client ports were dropped (the fault was not in force)";
+        }
+
+        if (OtherNodesWrites > 0 && OtherNodesWritesOk == 0)
+        {
+            yield return $"none of {OtherNodesWrites} write(s) through the other nodes succeeded while the leader was hidden from clients only";
+        }
+    }
+
+    public override string ToString()
+        => $"minority side ({PartitionWindows} partitions, {MinorityAttempts} requests sent): {MinorityWritesOk} writes ok, {MinorityLinearizableReadsOk} linearizable reads ok, {MinoritySerializableReadsOk} serializable reads ok; majority side {MajorityWritesOk} writes ok; " +
+           $"leader hidden from clients ({ClientIsolationWindows} times): {HiddenLeaderOk} answered by it, {OtherNodesWritesOk}/{OtherNodesWrites} writes via other nodes ok";
+}
