@@ -22,7 +22,8 @@ namespace RaftKv.Replication.Log;
 /// <para><b>Why it derives from WriteAheadLog.</b> <see cref="IPersistentState"/> has an <c>internal</c>
 /// setter (<c>ConfigurationStorage</c>), so only a DotNext type can implement it. This class re-implements
 /// every other interface member (C# interface re-implementation); the base instance lives in an empty
-/// <c>dotnext/</c> directory, holds no entries and serves only <c>ConfigurationStorage</c>.</para>
+/// <c>dotnext/</c> directory, holds no entries, runs no flusher and serves only <c>ConfigurationStorage</c>.
+/// Its public log API is hidden (RaftLog.Fence.cs), and a test checks the interface map.</para>
 /// <para><b>Durability.</b> An entry counts towards a commit only once durable: the leader's
 /// <c>CommitAsync(n)</c> waits until entries up to n are fsynced; a follower's waits until every entry
 /// it holds is (it acknowledges them all in its reply). Term and vote are durable before the call that
@@ -71,8 +72,7 @@ internal sealed partial class RaftLog : WriteAheadLog, IPersistentState, IAuditT
         var snapshot = state.Snapshot;
         var store = RaftLogStore.Open(new RaftLogStoreOptions { Directory = directory, FileSystem = fs }, snapshot?.Index ?? 0, snapshot?.Term ?? 0);
         var nodeState = NodeStateFile.Open(fs, directory);
-        var shim = new Options { Location = Path.Combine(directory, "dotnext"), MemoryManagement = MemoryManagementStrategy.SharedMemory };
-        return new RaftLog(shim, store, nodeState, state, logger);
+        return new RaftLog(ShimOptions(directory), store, nodeState, state, logger);
     }
 
     public IPersistentState AuditTrail => this;
