@@ -41,6 +41,8 @@ internal sealed class DurableWriteAheadLog(WriteAheadLog.Options configuration, 
 
     long Log.IReplicatedLog.Flushes => 0;
 
+    ValueTask Log.IReplicatedLog.WaitForAppliedAsync(long index, CancellationToken token) => WaitForApplyAsync(index, token);
+
     Task Log.IReplicatedLog.InitializeAsync(CancellationToken token) => InitializeAsync(token);
 
     /// <summary>

@@ -69,6 +69,8 @@ internal sealed partial class RaftLog
     public new ValueTask WaitForApplyAsync(long index, CancellationToken token = default)
         => WaitForAppliedAsync(index, token);
 
+    ValueTask IReplicatedLog.WaitForAppliedAsync(long index, CancellationToken token) => WaitForAppliedAsync(index, token);
+
     /// <inheritdoc cref="IAuditTrail{TEntry}.ReadAsync{TResult}(ILogEntryConsumer{TEntry, TResult}, long, long, CancellationToken)"/>
     public new ValueTask<TResult> ReadAsync<TResult>(ILogEntryConsumer<IRaftLogEntry, TResult> reader, long startIndex, long endIndex, CancellationToken token = default)
         => ((IAuditTrail<IRaftLogEntry>)this).ReadAsync(reader, startIndex, endIndex, token);
