@@ -11,14 +11,16 @@ using RaftKv.Storage;
 namespace RaftKv.Replication;
 
 /// <summary>
-/// A replica: DotNext's <see cref="RaftCluster"/> over TCP, its <see cref="WriteAheadLog"/>
-/// (fsync on commit) and <see cref="KvState"/> over the LSM store.
+/// A replica: DotNext's <see cref="RaftCluster"/> over TCP, a Raft log (<see cref="RaftLog"/> by
+/// default, DotNext's <see cref="WriteAheadLog"/> with <c>RAFT_LOG=dotnext</c>) and <see cref="KvState"/>
+/// over the LSM store.
 /// </summary>
 /// <remarks>
-/// Layout of <see cref="KvNodeOptions.DataDir"/>: <c>raft/</c> (WAL), <c>lsm/</c> (store),
-/// <c>snapshots/</c> (checkpoints = Raft snapshots). Start-up order matters: open the store,
-/// restore the state machine's snapshot, only then construct the WAL (it reads the snapshot index
-/// to know where replay starts), then start the cluster.
+/// Layout of <see cref="KvNodeOptions.DataDir"/>: <c>log/</c> (RaftKv's Raft log) or <c>raft/</c>
+/// (DotNext's WAL), <c>lsm/</c> (store), <c>snapshots/</c> (checkpoints = Raft snapshots),
+/// <c>membership/</c>. Start-up order matters: open the store, restore the state machine's snapshot,
+/// only then open the log (it reads the snapshot index to know where replay starts), then start the
+/// cluster. See docs/architecture.md.
 /// </remarks>
 public sealed partial class KvNode : IKvNode
 {
@@ -64,7 +66,8 @@ public sealed partial class KvNode : IKvNode
     {
         ArgumentNullException.ThrowIfNull(options);
         var dataDir = Path.GetFullPath(options.DataDir);
-        Directory.CreateDirectory(dataDir);
+        var fs = options.FileSystem;
+        fs.CreateDirectory(dataDir);
         var store = await LsmStore.OpenAsync(
             new LsmOptions
             {
@@ -73,12 +76,13 @@ public sealed partial class KvNode : IKvNode
                 MemtableMaxEntries = options.MemtableMaxEntries,
                 RemoteStore = options.RemoteStore,
                 TimeProvider = options.TimeProvider,
+                FileSystem = fs,
                 Logger = loggerFactory.CreateLogger<LsmStore>(),
             },
             cancellationToken).ConfigureAwait(false);
         try
         {
-            var state = await KvState.RestoreAsync(store, Path.Combine(dataDir, "snapshots"), loggerFactory.CreateLogger<KvState>(), options.TimeProvider, cancellationToken).ConfigureAwait(false);
+            var state = await KvState.RestoreAsync(store, fs, Path.Combine(dataDir, "snapshots"), loggerFactory.CreateLogger<KvState>(), options.TimeProvider, cancellationToken).ConfigureAwait(false);
             var wal = OpenLog(options, dataDir, state, loggerFactory);
 
             var resolve = TimeSpan.FromSeconds(60);
@@ -129,18 +133,20 @@ public sealed partial class KvNode : IKvNode
     {
         var ours = Path.Combine(dataDir, "log");
         var dotnext = Path.Combine(dataDir, "raft");
-        static bool HasFiles(string dir) => Directory.Exists(dir) && Directory.EnumerateFileSystemEntries(dir).Any();
+        var fs = options.FileSystem;
+        bool HasEntries(string dir) => fs.ListFiles(dir).Count > 0 || fs.ListDirectories(dir).Count > 0;
+        static bool HasPhysicalEntries(string dir) => Directory.Exists(dir) && Directory.EnumerateFileSystemEntries(dir).Any(); // DotNext's WAL uses real files
         if (options.LogEngine == RaftLogEngine.RaftKv)
         {
-            if (HasFiles(dotnext) && !HasFiles(ours))
+            if (HasPhysicalEntries(dotnext) && !HasEntries(ours))
             {
                 throw new InvalidOperationException($"{dataDir} holds a DotNext WAL ({dotnext}); start this node with RAFT_LOG=dotnext, or move its data away and let it rejoin from a snapshot");
             }
 
-            return RaftLog.Open(ours, state, loggerFactory.CreateLogger<RaftLog>());
+            return RaftLog.Open(ours, state, loggerFactory.CreateLogger<RaftLog>(), fs);
         }
 
-        if (HasFiles(ours) && !HasFiles(dotnext))
+        if (HasEntries(ours) && !HasPhysicalEntries(dotnext))
         {
             throw new InvalidOperationException($"{dataDir} holds a RaftKv log ({ours}); start this node with RAFT_LOG=raftkv");
         }

@@ -11,7 +11,7 @@ namespace RaftKv.Replication.Log;
 /// <summary>
 /// RaftKv's Raft log for DotNext's <see cref="RaftCluster"/>: <see cref="RaftLogStore"/> (append-only
 /// segments, one write + fsync per group of entries) and <see cref="NodeStateFile"/> (term, vote),
-/// applying committed entries to <see cref="KvState"/>.
+/// applying committed entries to an <see cref="IRaftStateMachine"/> (<see cref="KvState"/> in a node).
 /// </summary>
 /// <remarks>
 /// <para><b>Why not DotNext's WAL.</b> DotNext 6.12's <see cref="WriteAheadLog"/> flushes a memory-mapped
@@ -36,7 +36,7 @@ internal sealed partial class RaftLog : WriteAheadLog, IPersistentState, IAuditT
 {
     private readonly RaftLogStore _store;
     private readonly NodeStateFile _nodeState;
-    private readonly KvState _state;
+    private readonly IRaftStateMachine _state;
     private readonly ILogger _logger;
     private readonly Lock _appendLock = new();
     private readonly SemaphoreSlim _applyGate = new(1, 1);
@@ -54,7 +54,7 @@ internal sealed partial class RaftLog : WriteAheadLog, IPersistentState, IAuditT
     private Thread? _flusher;
     private int _initialized;
 
-    private RaftLog(Options shim, RaftLogStore store, NodeStateFile nodeState, KvState state, ILogger logger)
+    private RaftLog(Options shim, RaftLogStore store, NodeStateFile nodeState, IRaftStateMachine state, ILogger logger)
         : base(shim, IStateMachine.CreateNoOp())
     {
         _store = store;
@@ -66,7 +66,7 @@ internal sealed partial class RaftLog : WriteAheadLog, IPersistentState, IAuditT
     }
 
     /// <summary>Opens the log in <paramref name="directory"/> over <paramref name="state"/>, whose snapshot MUST be restored already.</summary>
-    public static RaftLog Open(string directory, KvState state, ILogger logger, IFileSystem? fileSystem = null)
+    public static RaftLog Open(string directory, IRaftStateMachine state, ILogger logger, IFileSystem? fileSystem = null)
     {
         var fs = fileSystem ?? PhysicalFileSystem.Instance;
         var snapshot = state.Snapshot;
@@ -94,7 +94,7 @@ internal sealed partial class RaftLog : WriteAheadLog, IPersistentState, IAuditT
 
     long IPersistentState.Term => _nodeState.Term;
 
-    int IPersistentState.Version => ((IStateMachine)_state).Version;
+    int IPersistentState.Version => _state.ProtocolVersion;
 
     bool IAuditTrail.IsLogEntryLengthAlwaysPresented => true;
 

@@ -30,11 +30,22 @@ public interface IFileSystem
 
     void CreateDirectory(string path);
 
-    /// <summary>Deletes a directory and everything below it; missing is not an error.</summary>
+    /// <summary>Deletes a directory and everything below it; missing is not an error (durable once the parent is synced).</summary>
     void DeleteDirectory(string path);
 
     /// <summary>File names (not paths) directly in <paramref name="directory"/>.</summary>
     IReadOnlyList<string> ListFiles(string directory);
+
+    bool DirectoryExists(string path);
+
+    /// <summary>Directory names (not paths) directly in <paramref name="directory"/>; none when it is missing.</summary>
+    IReadOnlyList<string> ListDirectories(string directory);
+
+    /// <summary>
+    /// Atomically renames a directory with everything below it; <paramref name="destination"/> must not
+    /// exist. Not durable until the parent directory is synced (<see cref="SyncDirectory"/>).
+    /// </summary>
+    void RenameDirectory(string source, string destination);
 
     /// <summary>Makes the directory's entries (creates, renames, deletes) durable.</summary>
     void SyncDirectory(string directory);

@@ -84,7 +84,7 @@ public sealed class RaftLogShimTests
     {
         using var dir = new LogTempDir();
         await using var store = await LsmStore.OpenAsync(new LsmOptions { Directory = Path.Combine(dir.Path, "lsm") });
-        var state = await KvState.RestoreAsync(store, Path.Combine(dir.Path, "snapshots"), NullLogger.Instance, TimeProvider.System, CancellationToken.None);
+        var state = await KvState.RestoreAsync(store, Storage.IO.PhysicalFileSystem.Instance, Path.Combine(dir.Path, "snapshots"), NullLogger.Instance, TimeProvider.System, CancellationToken.None);
         var logDir = Path.Combine(dir.Path, "log");
         await using var log = RaftLog.Open(logDir, state, NullLogger.Instance);
         await log.InitializeAsync(CancellationToken.None);
