@@ -1,5 +1,6 @@
 using System.Text;
 using Microsoft.Extensions.Logging.Abstractions;
+using RaftKv.TestSupport.IO;
 using RaftKv.Replication.State;
 using RaftKv.Storage;
 using RaftKv.Storage.IO;

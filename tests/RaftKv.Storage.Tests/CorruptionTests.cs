@@ -1,3 +1,4 @@
+using RaftKv.TestSupport.IO;
 using RaftKv.Storage.IO;
 using static RaftKv.Storage.Tests.Helpers;
 

@@ -2,7 +2,7 @@ namespace RaftKv.Storage.IO;
 
 /// <summary>
 /// Every file operation the engine performs. Two implementations: <see cref="PhysicalFileSystem"/>
-/// (real files, real fsync) and <see cref="CrashableMemoryFileSystem"/> (keeps only what was made
+/// (real files, real fsync) and the tests' <c>RaftKv.TestSupport.IO.CrashableMemoryFileSystem</c> (keeps only what was made
 /// durable, so tests can simulate a power cut at any point).
 /// </summary>
 /// <remarks>

@@ -82,7 +82,7 @@ public sealed class RaftLogShimTests
     [Fact]
     public async Task TheBaseWalStaysIdleWhileTheLogIsUsed()
     {
-        using var dir = new LogTempDir();
+        using var dir = new TempDir();
         await using var store = await LsmStore.OpenAsync(new LsmOptions { Directory = Path.Combine(dir.Path, "lsm") });
         var state = await KvState.RestoreAsync(store, Storage.IO.PhysicalFileSystem.Instance, Path.Combine(dir.Path, "snapshots"), NullLogger.Instance, TimeProvider.System, CancellationToken.None);
         var logDir = Path.Combine(dir.Path, "log");

@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using RaftKv.TestSupport.IO;
 using RaftKv.Replication.Log;
 using RaftKv.Storage;
 using RaftKv.Storage.IO;

@@ -1,9 +1,9 @@
 using DotNext.IO.Log;
 using DotNext.Net.Cluster.Consensus.Raft;
 using Microsoft.Extensions.Logging.Abstractions;
+using RaftKv.TestSupport.IO;
 using RaftKv.Replication.Commands;
 using RaftKv.Replication.Log;
-using RaftKv.Storage.IO;
 
 namespace RaftKv.Replication.Tests.Log;
 
@@ -15,7 +15,7 @@ public sealed class RaftLogTests
     [Fact]
     public async Task LeaderAppliesCommittedEntriesInOrderAndReplaysThemAfterReopen()
     {
-        using var dir = new LogTempDir(); // DotNext's base WAL keeps its (unused) files on the real disk
+        using var dir = new TempDir(); // DotNext's base WAL keeps its (unused) files on the real disk
         var fs = new CrashableMemoryFileSystem();
         var state = new FakeStateMachine();
         await using (var log = RaftLog.Open(dir.Path, state, NullLogger.Instance, fs))
@@ -48,7 +48,7 @@ public sealed class RaftLogTests
     [Fact]
     public async Task FollowerInstallsTheLeadersSnapshotAndContinuesAfterIt()
     {
-        using var dir = new LogTempDir();
+        using var dir = new TempDir();
         var fs = new CrashableMemoryFileSystem();
         var state = new FakeStateMachine();
         await using var log = RaftLog.Open(dir.Path, state, NullLogger.Instance, fs);
@@ -72,7 +72,7 @@ public sealed class RaftLogTests
     [Fact]
     public async Task AnApplyFailureStopsTheLogAndFailsItsWaiters()
     {
-        using var dir = new LogTempDir();
+        using var dir = new TempDir();
         var state = new FakeStateMachine { FailAt = 2 };
         await using var log = RaftLog.Open(dir.Path, state, NullLogger.Instance, new CrashableMemoryFileSystem());
         await log.InitializeAsync(None);

@@ -1,4 +1,4 @@
-using RaftKv.Storage.IO;
+using RaftKv.TestSupport.IO;
 using RaftKv.Storage.Tables;
 using static RaftKv.Storage.Tests.Helpers;
 

@@ -1,4 +1,4 @@
-using RaftKv.Storage.IO;
+using RaftKv.TestSupport.IO;
 using RaftKv.Storage.Iteration;
 using RaftKv.Storage.Memtables;
 using RaftKv.Storage.Tables;

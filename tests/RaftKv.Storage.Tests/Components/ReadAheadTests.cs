@@ -1,4 +1,4 @@
-using RaftKv.Storage.IO;
+using RaftKv.TestSupport.IO;
 using RaftKv.Storage.Tables;
 
 namespace RaftKv.Storage.Tests.Components;

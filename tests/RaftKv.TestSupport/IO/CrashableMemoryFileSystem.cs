@@ -1,4 +1,6 @@
-namespace RaftKv.Storage.IO;
+using RaftKv.Storage.IO;
+
+namespace RaftKv.TestSupport.IO;
 
 /// <summary>
 /// An in-memory file system that models POSIX durability so tests can cut the power at any point:
