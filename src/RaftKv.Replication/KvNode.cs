@@ -30,7 +30,8 @@ public sealed partial class KvNode : IKvNode
 
     private readonly KvNodeOptions _options;
     private readonly ILogger _logger;
-    private readonly LsmStore _store;
+    private readonly IKvStore _store;
+    private readonly ITieredStore _tiered;
     private readonly KvState _state;
     private readonly IReplicatedLog _wal;
     private readonly RaftCluster _cluster;
@@ -48,6 +49,7 @@ public sealed partial class KvNode : IKvNode
         _options = options;
         _logger = loggerFactory.CreateLogger<KvNode>();
         _store = store;
+        _tiered = store;
         _state = state;
         _wal = wal;
         _cluster = cluster;
@@ -56,10 +58,15 @@ public sealed partial class KvNode : IKvNode
 
     public long NodeId => _options.NodeId;
 
-    public IKvStore Store => _store;
+    public StoreStats GetStoreStats() => _store.GetStats();
 
-    /// <summary>The LSM store (also an <see cref="ITieredStore"/> for the archiver).</summary>
-    public LsmStore LsmStore => _store;
+    public long DurableIndex => _store.DurableIndex;
+
+    /// <summary>
+    /// The archiving seam of the local store, for the Tiering archiver. It moves whole tables between
+    /// tiers and never changes what a key reads, so it cannot write around Raft.
+    /// </summary>
+    public ITieredStore TieredStore => _tiered;
 
     /// <summary>Opens storage, restores the state machine and builds the Raft node (not started yet).</summary>
     public static async Task<KvNode> CreateAsync(KvNodeOptions options, ILoggerFactory loggerFactory, CancellationToken cancellationToken = default)

@@ -22,7 +22,7 @@ namespace RaftKv.Replication.State;
 /// </remarks>
 internal sealed partial class KvState : IStateMachine, Log.IRaftStateMachine
 {
-    private readonly LsmStore _store;
+    private readonly IKvStore _store;
     private readonly IFileSystem _fs;
     private readonly string _snapshotsDir;
     private readonly ILogger _logger;
@@ -33,7 +33,7 @@ internal sealed partial class KvState : IStateMachine, Log.IRaftStateMachine
     private volatile CheckpointSnapshot? _snapshot;
     private long _clock;
 
-    private KvState(LsmStore store, IFileSystem fs, string snapshotsDir, ILogger logger, TimeProvider time)
+    private KvState(IKvStore store, IFileSystem fs, string snapshotsDir, ILogger logger, TimeProvider time)
     {
         _store = store;
         _fs = fs;
@@ -42,7 +42,7 @@ internal sealed partial class KvState : IStateMachine, Log.IRaftStateMachine
         _time = time;
     }
 
-    public LsmStore Store => _store;
+    public IKvStore Store => _store;
 
     public WatchHub Watch { get; } = new();
 
@@ -59,7 +59,7 @@ internal sealed partial class KvState : IStateMachine, Log.IRaftStateMachine
     /// Opens the store and restores the newest snapshot. MUST complete before the log is opened. Every
     /// snapshot file and directory is accessed through <paramref name="fs"/> (so crash tests cover them).
     /// </summary>
-    public static async Task<KvState> RestoreAsync(LsmStore store, IFileSystem fs, string snapshotsDir, ILogger logger, TimeProvider time, CancellationToken cancellationToken)
+    public static async Task<KvState> RestoreAsync(IKvStore store, IFileSystem fs, string snapshotsDir, ILogger logger, TimeProvider time, CancellationToken cancellationToken)
     {
         fs.CreateDirectory(snapshotsDir);
         var state = new KvState(store, fs, snapshotsDir, logger, time);
