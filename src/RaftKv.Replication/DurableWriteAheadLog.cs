@@ -19,7 +19,7 @@ namespace RaftKv.Replication;
 /// could then win the election and overwrite it on the old leader.
 /// </para>
 /// <para>
-/// DESIGN.md: "A write is acknowledged only after its entry is committed on a quorum and fsynced
+/// docs/architecture.md (PUT path): "A write is acknowledged only after its entry is committed on a quorum and fsynced
 /// there." So on a follower, <c>CommitAsync</c> first waits until the flusher has covered
 /// <c>LastEntryIndex</c>. The flusher is shared: one fsync covers every entry appended so far.
 /// </para>

@@ -68,10 +68,10 @@ public sealed partial class KvNode
             // predate it, so also wait until this node has applied an entry of the current term:
             // then everything committed before the read began is applied here.
             // Event-driven: each round waits for the applier to pass the next index, then re-checks.
-            var term = _wal.Term;
-            for (var applied = _wal.LastAppliedIndex; _state.TermAt(applied) < term; applied = _wal.LastAppliedIndex)
+            var term = _log.Term;
+            for (var applied = _log.LastAppliedIndex; _state.TermAt(applied) < term; applied = _log.LastAppliedIndex)
             {
-                await _wal.WaitForAppliedAsync(applied + 1, timeout.Token).ConfigureAwait(false);
+                await _log.WaitForAppliedAsync(applied + 1, timeout.Token).ConfigureAwait(false);
             }
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)

@@ -33,7 +33,7 @@ public sealed partial class KvNode : IKvNode
     private readonly IKvStore _store;
     private readonly ITieredStore _tiered;
     private readonly KvState _state;
-    private readonly IReplicatedLog _wal;
+    private readonly IReplicatedLog _log;
     private readonly RaftCluster _cluster;
     private readonly CancellationTokenSource _stop = new();
     private readonly Dictionary<EndPoint, (long Id, string Grpc, string Http)> _memberMeta = [];
@@ -44,14 +44,14 @@ public sealed partial class KvNode : IKvNode
     private long _lastWriteTicks;
     private int _stopped;
 
-    private KvNode(KvNodeOptions options, ILoggerFactory loggerFactory, LsmStore store, KvState state, IReplicatedLog wal, RaftCluster cluster)
+    private KvNode(KvNodeOptions options, ILoggerFactory loggerFactory, LsmStore store, KvState state, IReplicatedLog log, RaftCluster cluster)
     {
         _options = options;
         _logger = loggerFactory.CreateLogger<KvNode>();
         _store = store;
         _tiered = store;
         _state = state;
-        _wal = wal;
+        _log = log;
         _cluster = cluster;
         _metrics = new Metrics(this);
     }
@@ -90,7 +90,7 @@ public sealed partial class KvNode : IKvNode
         try
         {
             var state = await KvState.RestoreAsync(store, fs, Path.Combine(dataDir, "snapshots"), loggerFactory.CreateLogger<KvState>(), options.TimeProvider, cancellationToken).ConfigureAwait(false);
-            var wal = OpenLog(options, dataDir, state, loggerFactory);
+            var log = OpenLog(options, dataDir, state, loggerFactory);
 
             var resolve = TimeSpan.FromSeconds(60);
             var self = EndPoints.Resolve(options.RaftAdvertise, resolve);
@@ -121,9 +121,9 @@ public sealed partial class KvNode : IKvNode
             config.Metadata[MetaNodeId] = options.NodeId.ToString(CultureInfo.InvariantCulture);
             config.Metadata[MetaGrpc] = options.GrpcAdvertise;
             config.Metadata[MetaHttp] = options.HttpAdvertise;
-            var cluster = new RaftCluster(config) { AuditTrail = wal.AuditTrail };
-            wal.IsLeader = () => !cluster.LeadershipToken.IsCancellationRequested;
-            return new KvNode(options, loggerFactory, store, state, wal, cluster);
+            var cluster = new RaftCluster(config) { AuditTrail = log.AuditTrail };
+            log.IsLeader = () => !cluster.LeadershipToken.IsCancellationRequested;
+            return new KvNode(options, loggerFactory, store, state, log, cluster);
         }
         catch
         {
@@ -174,7 +174,7 @@ public sealed partial class KvNode : IKvNode
 
     public async Task StartAsync(CancellationToken cancellationToken = default)
     {
-        await _wal.InitializeAsync(cancellationToken).ConfigureAwait(false); // replays committed entries past the snapshot
+        await _log.InitializeAsync(cancellationToken).ConfigureAwait(false); // replays committed entries past the snapshot
         await _cluster.StartAsync(cancellationToken).ConfigureAwait(false);
         _background = Task.WhenAll(Task.Run(TickLoopAsync, CancellationToken.None), Task.Run(SnapshotLoopAsync, CancellationToken.None), Task.Run(MetadataLoopAsync, CancellationToken.None));
         LogStarted(_logger, NodeId, _options.RaftAdvertise, _options.Peers.Count);
@@ -198,7 +198,7 @@ public sealed partial class KvNode : IKvNode
             LogStopError(_logger, e);
         }
 
-        await _wal.DisposeAsync().ConfigureAwait(false);
+        await _log.DisposeAsync().ConfigureAwait(false);
         try
         {
             await _store.FlushAsync(cancellationToken).ConfigureAwait(false);

@@ -1,9 +1,9 @@
 using System.Text;
 using Microsoft.Extensions.Logging.Abstractions;
-using RaftKv.TestSupport.IO;
 using RaftKv.Replication.State;
 using RaftKv.Storage;
 using RaftKv.Storage.IO;
+using RaftKv.TestSupport.IO;
 
 namespace RaftKv.Replication.Tests;
 

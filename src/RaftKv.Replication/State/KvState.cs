@@ -13,10 +13,11 @@ namespace RaftKv.Replication.State;
 /// </summary>
 /// <remarks>
 /// <para>Snapshots are LSM checkpoints kept as directories <c>{DataDir}/snapshots/{index:D20}-{term}</c>.
-/// <see cref="Snapshot"/> is the newest one; the WAL drops log entries up to its index, so every
+/// <see cref="Snapshot"/> is the newest one; the Raft log drops entries up to its index, so every
 /// entry ≤ <see cref="Snapshot"/>.Index MUST be durable in the store first (a checkpoint is taken
 /// of flushed tables only, so it is).</para>
-/// <para>Concurrency: the WAL calls <see cref="ApplyAsync"/> from one applier task; snapshot
+/// <para>Concurrency: the log (<see cref="Log.RaftLog"/>, or DotNext's WAL through <see cref="ApplyAsync"/>)
+/// applies from one applier task; snapshot
 /// creation runs on a background task and only swaps <c>_snapshot</c>; <c>_termLock</c> guards
 /// <c>_terms</c>.</para>
 /// </remarks>
@@ -150,7 +151,7 @@ internal sealed partial class KvState : IStateMachine, Log.IRaftStateMachine
         return ValueTask.CompletedTask;
     }
 
-    /// <summary>Checkpoints the store's durable state as a new snapshot (the WAL may then drop the log up to it).</summary>
+    /// <summary>Checkpoints the store's durable state as a new snapshot (the Raft log may then drop its entries up to it).</summary>
     public async Task<long> TakeSnapshotAsync(CancellationToken cancellationToken)
     {
         await _snapshotLock.WaitAsync(cancellationToken).ConfigureAwait(false);

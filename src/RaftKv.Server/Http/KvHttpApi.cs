@@ -6,7 +6,7 @@ using RaftKv.Storage;
 
 namespace RaftKv.Server.Http;
 
-/// <summary>The /kv routes of DESIGN.md. Handlers are thin: validate → call the node → map errors.</summary>
+/// <summary>The /kv routes (docs/api.md; paths in docs/architecture.md). Handlers are thin: validate → call the node → map errors.</summary>
 public static class KvHttpApi
 {
     private static readonly UTF8Encoding StrictUtf8 = new(false, true);

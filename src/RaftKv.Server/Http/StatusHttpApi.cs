@@ -56,7 +56,7 @@ public static class StatusHttpApi
                 ["applied_index"] = s.AppliedIndex,
                 ["durable_index"] = s.DurableIndex,
                 ["last_log_index"] = s.LastLogIndex,
-                ["snapshots_taken"] = s.SnapshotsSent,
+                ["snapshots_taken"] = s.SnapshotsTaken,
                 ["snapshots_installed"] = s.SnapshotsInstalled,
             });
         });

@@ -1,9 +1,9 @@
 using System.Net;
 using DotNext.Net.Cluster;
-using RaftKv.TestSupport.IO;
 using RaftKv.Replication.Log;
 using RaftKv.Storage;
 using RaftKv.Storage.IO;
+using RaftKv.TestSupport.IO;
 using static RaftKv.Replication.Tests.Log.LogFixture;
 
 namespace RaftKv.Replication.Tests.Log;

@@ -1,8 +1,8 @@
 using System.Buffers.Binary;
-using RaftKv.TestSupport.IO;
 using RaftKv.Replication.Log;
 using RaftKv.Storage;
 using RaftKv.Storage.IO;
+using RaftKv.TestSupport.IO;
 using static RaftKv.Replication.Tests.Log.LogFixture;
 
 namespace RaftKv.Replication.Tests.Log;

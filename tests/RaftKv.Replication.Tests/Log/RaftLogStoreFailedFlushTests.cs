@@ -1,5 +1,5 @@
-using RaftKv.TestSupport.IO;
 using RaftKv.Replication.Log;
+using RaftKv.TestSupport.IO;
 using static RaftKv.Replication.Tests.Log.LogFixture;
 
 namespace RaftKv.Replication.Tests.Log;

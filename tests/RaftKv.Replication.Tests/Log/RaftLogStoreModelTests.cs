@@ -1,5 +1,5 @@
-using RaftKv.TestSupport.IO;
 using RaftKv.Replication.Log;
+using RaftKv.TestSupport.IO;
 using Xunit.Abstractions;
 using static RaftKv.Replication.Tests.Log.RaftLogModel;
 

@@ -1,7 +1,7 @@
-using RaftKv.TestSupport.IO;
 using RaftKv.Replication.Log;
 using RaftKv.Storage;
 using RaftKv.Storage.IO;
+using RaftKv.TestSupport.IO;
 using static RaftKv.Replication.Tests.Log.LogFixture;
 
 namespace RaftKv.Replication.Tests.Log;

@@ -1,9 +1,9 @@
 using DotNext.IO.Log;
 using DotNext.Net.Cluster.Consensus.Raft;
 using Microsoft.Extensions.Logging.Abstractions;
-using RaftKv.TestSupport.IO;
 using RaftKv.Replication.Commands;
 using RaftKv.Replication.Log;
+using RaftKv.TestSupport.IO;
 
 namespace RaftKv.Replication.Tests.Log;
 
