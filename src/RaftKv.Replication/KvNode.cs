@@ -199,6 +199,7 @@ public sealed partial class KvNode : IKvNode
         }
 
         await _log.DisposeAsync().ConfigureAwait(false);
+        _state.Dispose();
         try
         {
             await _store.FlushAsync(cancellationToken).ConfigureAwait(false);

@@ -21,7 +21,7 @@ namespace RaftKv.Replication.State;
 /// creation runs on a background task and only swaps <c>_snapshot</c>; <c>_termLock</c> guards
 /// <c>_terms</c>.</para>
 /// </remarks>
-internal sealed partial class KvState : IStateMachine, Log.IRaftStateMachine
+internal sealed partial class KvState : IStateMachine, Log.IRaftStateMachine, IDisposable
 {
     private readonly IKvStore _store;
     private readonly IFileSystem _fs;
@@ -90,6 +90,9 @@ internal sealed partial class KvState : IStateMachine, Log.IRaftStateMachine
         store.LogicalClockUnixMs = state._clock;
         return state;
     }
+
+    /// <summary>Releases the snapshot lock. Call after the log that applies to this state is disposed; the store is its owner's.</summary>
+    public void Dispose() => _snapshotLock.Dispose();
 
     /// <summary>The term of the entry at <paramref name="index"/> (from the applied entries seen).</summary>
     public long TermAt(long index)
