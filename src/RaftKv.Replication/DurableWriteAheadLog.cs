@@ -19,7 +19,7 @@ namespace RaftKv.Replication;
 /// could then win the election and overwrite it on the old leader.
 /// </para>
 /// <para>
-/// DESIGN.md: "A write is acknowledged only after its entry is committed on a quorum and fsynced
+/// docs/architecture.md (PUT path): "A write is acknowledged only after its entry is committed on a quorum and fsynced
 /// there." So on a follower, <c>CommitAsync</c> first waits until the flusher has covered
 /// <c>LastEntryIndex</c>. The flusher is shared: one fsync covers every entry appended so far.
 /// </para>
@@ -40,6 +40,8 @@ internal sealed class DurableWriteAheadLog(WriteAheadLog.Options configuration, 
     long Log.IReplicatedLog.LastIndex => LastEntryIndex;
 
     long Log.IReplicatedLog.Flushes => 0;
+
+    ValueTask Log.IReplicatedLog.WaitForAppliedAsync(long index, CancellationToken token) => WaitForApplyAsync(index, token);
 
     Task Log.IReplicatedLog.InitializeAsync(CancellationToken token) => InitializeAsync(token);
 

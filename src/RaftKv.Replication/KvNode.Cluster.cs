@@ -8,10 +8,10 @@ namespace RaftKv.Replication;
 public sealed partial class KvNode
 {
     /// <summary>AppendEntries calls this node answered only after fsyncing its log (as a follower).</summary>
-    public long FollowerFlushWaits => _wal.FollowerFlushWaits;
+    public long FollowerFlushWaits => _log.FollowerFlushWaits;
 
     /// <summary>Raft log flushes (write + fsync) so far.</summary>
-    public long LogFlushes => _wal.Flushes;
+    public long LogFlushes => _log.Flushes;
 
     /// <summary>Entries whose leader-resolved value compare went stale at apply (re-proposed).</summary>
     public long ValueCompareConflicts => Interlocked.Read(ref _state.ValueCompareConflicts);
@@ -22,7 +22,7 @@ public sealed partial class KvNode
     public (long Term, long AppliedIndex, string LeaderGrpc) HeaderInfo()
     {
         var leaderGrpc = _cluster.Leader is { } leader ? MetaOf(leader).Grpc : string.Empty;
-        return (_wal.Term, _wal.LastAppliedIndex, leaderGrpc);
+        return (_log.Term, _log.LastAppliedIndex, leaderGrpc);
     }
 
     public NodeStatus GetStatus()
@@ -32,16 +32,16 @@ public sealed partial class KvNode
         return new NodeStatus
         {
             NodeId = NodeId,
-            Term = _wal.Term,
+            Term = _log.Term,
             Role = IsLeader ? "leader" : _cluster.Standby ? "standby" : leader is null ? "candidate" : "follower",
             LeaderId = leader?.Id,
             Leader = leader,
-            CommitIndex = _wal.LastCommittedIndex,
-            AppliedIndex = _wal.LastAppliedIndex,
+            CommitIndex = _log.LastCommittedIndex,
+            AppliedIndex = _log.LastAppliedIndex,
             DurableIndex = _store.DurableIndex,
-            LastLogIndex = _wal.LastIndex,
+            LastLogIndex = _log.LastIndex,
             LogicalClockUnixMs = _state.LogicalClock,
-            SnapshotsSent = Interlocked.Read(ref _state.SnapshotsTaken),
+            SnapshotsTaken = Interlocked.Read(ref _state.SnapshotsTaken),
             SnapshotsInstalled = Interlocked.Read(ref _state.SnapshotsInstalled),
             Members = members,
         };

@@ -67,10 +67,11 @@ public sealed partial class KvNode
             // committed (Raft §8). Right after an election the read index the barrier used may
             // predate it, so also wait until this node has applied an entry of the current term:
             // then everything committed before the read began is applied here.
-            var term = _wal.Term;
-            while (_state.TermAt(_wal.LastAppliedIndex) < term)
+            // Event-driven: each round waits for the applier to pass the next index, then re-checks.
+            var term = _log.Term;
+            for (var applied = _log.LastAppliedIndex; _state.TermAt(applied) < term; applied = _log.LastAppliedIndex)
             {
-                await Task.Delay(1, timeout.Token).ConfigureAwait(false);
+                await _log.WaitForAppliedAsync(applied + 1, timeout.Token).ConfigureAwait(false);
             }
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)

@@ -24,7 +24,7 @@ public sealed partial class KvNode
         }
 
         holder ??= new ApplyResult();
-        var entry = new KvLogEntry(CommandCodec.Encode(command), _wal.Term) { Context = holder };
+        var entry = new KvLogEntry(CommandCodec.Encode(command), _log.Term) { Context = holder };
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _stop.Token);
         timeout.CancelAfter(_options.OperationTimeout);
         try

@@ -11,14 +11,16 @@ using RaftKv.Storage;
 namespace RaftKv.Replication;
 
 /// <summary>
-/// A replica: DotNext's <see cref="RaftCluster"/> over TCP, its <see cref="WriteAheadLog"/>
-/// (fsync on commit) and <see cref="KvState"/> over the LSM store.
+/// A replica: DotNext's <see cref="RaftCluster"/> over TCP, a Raft log (<see cref="RaftLog"/> by
+/// default, DotNext's <see cref="WriteAheadLog"/> with <c>RAFT_LOG=dotnext</c>) and <see cref="KvState"/>
+/// over the LSM store.
 /// </summary>
 /// <remarks>
-/// Layout of <see cref="KvNodeOptions.DataDir"/>: <c>raft/</c> (WAL), <c>lsm/</c> (store),
-/// <c>snapshots/</c> (checkpoints = Raft snapshots). Start-up order matters: open the store,
-/// restore the state machine's snapshot, only then construct the WAL (it reads the snapshot index
-/// to know where replay starts), then start the cluster.
+/// Layout of <see cref="KvNodeOptions.DataDir"/>: <c>log/</c> (RaftKv's Raft log) or <c>raft/</c>
+/// (DotNext's WAL), <c>lsm/</c> (store), <c>snapshots/</c> (checkpoints = Raft snapshots),
+/// <c>membership/</c>. Start-up order matters: open the store, restore the state machine's snapshot,
+/// only then open the log (it reads the snapshot index to know where replay starts), then start the
+/// cluster. See docs/architecture.md.
 /// </remarks>
 public sealed partial class KvNode : IKvNode
 {
@@ -28,9 +30,10 @@ public sealed partial class KvNode : IKvNode
 
     private readonly KvNodeOptions _options;
     private readonly ILogger _logger;
-    private readonly LsmStore _store;
+    private readonly IKvStore _store;
+    private readonly ITieredStore _tiered;
     private readonly KvState _state;
-    private readonly IReplicatedLog _wal;
+    private readonly IReplicatedLog _log;
     private readonly RaftCluster _cluster;
     private readonly CancellationTokenSource _stop = new();
     private readonly Dictionary<EndPoint, (long Id, string Grpc, string Http)> _memberMeta = [];
@@ -41,30 +44,40 @@ public sealed partial class KvNode : IKvNode
     private long _lastWriteTicks;
     private int _stopped;
 
-    private KvNode(KvNodeOptions options, ILoggerFactory loggerFactory, LsmStore store, KvState state, IReplicatedLog wal, RaftCluster cluster)
+    private KvNode(KvNodeOptions options, ILoggerFactory loggerFactory, LsmStore store, KvState state, IReplicatedLog log, RaftCluster cluster)
     {
         _options = options;
         _logger = loggerFactory.CreateLogger<KvNode>();
         _store = store;
+        _tiered = store;
         _state = state;
-        _wal = wal;
+        _log = log;
         _cluster = cluster;
         _metrics = new ReplicationMetrics(this);
     }
 
     public long NodeId => _options.NodeId;
 
-    public IKvStore Store => _store;
+    public StoreStats GetStoreStats() => _store.GetStats();
 
-    /// <summary>The LSM store (also an <see cref="ITieredStore"/> for the archiver).</summary>
-    public LsmStore LsmStore => _store;
+    public long DurableIndex => _store.DurableIndex;
+
+    /// <summary>
+    /// The archiving seam of the local store, for the Tiering archiver. It moves whole tables between
+    /// tiers and never changes what a key reads, so it cannot write around Raft.
+    /// </summary>
+    public ITieredStore TieredStore => _tiered;
+
+    /// <summary>The engine itself, for this assembly's tests only (callers outside see <see cref="IKvNode"/>).</summary>
+    internal IKvStore Store => _store;
 
     /// <summary>Opens storage, restores the state machine and builds the Raft node (not started yet).</summary>
     public static async Task<KvNode> CreateAsync(KvNodeOptions options, ILoggerFactory loggerFactory, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(options);
         var dataDir = Path.GetFullPath(options.DataDir);
-        Directory.CreateDirectory(dataDir);
+        var fs = options.FileSystem;
+        fs.CreateDirectory(dataDir);
         var store = await LsmStore.OpenAsync(
             new LsmOptions
             {
@@ -73,13 +86,14 @@ public sealed partial class KvNode : IKvNode
                 MemtableMaxEntries = options.MemtableMaxEntries,
                 RemoteStore = options.RemoteStore,
                 TimeProvider = options.TimeProvider,
+                FileSystem = fs,
                 Logger = loggerFactory.CreateLogger<LsmStore>(),
             },
             cancellationToken).ConfigureAwait(false);
         try
         {
-            var state = await KvState.RestoreAsync(store, Path.Combine(dataDir, "snapshots"), loggerFactory.CreateLogger<KvState>(), options.TimeProvider, cancellationToken).ConfigureAwait(false);
-            var wal = OpenLog(options, dataDir, state, loggerFactory);
+            var state = await KvState.RestoreAsync(store, fs, Path.Combine(dataDir, "snapshots"), loggerFactory.CreateLogger<KvState>(), options.TimeProvider, cancellationToken).ConfigureAwait(false);
+            var log = OpenLog(options, dataDir, state, loggerFactory);
 
             var resolve = TimeSpan.FromSeconds(60);
             var self = EndPoints.Resolve(options.RaftAdvertise, resolve);
@@ -110,9 +124,9 @@ public sealed partial class KvNode : IKvNode
             config.Metadata[MetaNodeId] = options.NodeId.ToString(CultureInfo.InvariantCulture);
             config.Metadata[MetaGrpc] = options.GrpcAdvertise;
             config.Metadata[MetaHttp] = options.HttpAdvertise;
-            var cluster = new RaftCluster(config) { AuditTrail = wal.AuditTrail };
-            wal.IsLeader = () => !cluster.LeadershipToken.IsCancellationRequested;
-            return new KvNode(options, loggerFactory, store, state, wal, cluster);
+            var cluster = new RaftCluster(config) { AuditTrail = log.AuditTrail };
+            log.IsLeader = () => !cluster.LeadershipToken.IsCancellationRequested;
+            return new KvNode(options, loggerFactory, store, state, log, cluster);
         }
         catch
         {
@@ -129,18 +143,20 @@ public sealed partial class KvNode : IKvNode
     {
         var ours = Path.Combine(dataDir, "log");
         var dotnext = Path.Combine(dataDir, "raft");
-        static bool HasFiles(string dir) => Directory.Exists(dir) && Directory.EnumerateFileSystemEntries(dir).Any();
+        var fs = options.FileSystem;
+        bool HasEntries(string dir) => fs.ListFiles(dir).Count > 0 || fs.ListDirectories(dir).Count > 0;
+        static bool HasPhysicalEntries(string dir) => Directory.Exists(dir) && Directory.EnumerateFileSystemEntries(dir).Any(); // DotNext's WAL uses real files
         if (options.LogEngine == RaftLogEngine.RaftKv)
         {
-            if (HasFiles(dotnext) && !HasFiles(ours))
+            if (HasPhysicalEntries(dotnext) && !HasEntries(ours))
             {
                 throw new InvalidOperationException($"{dataDir} holds a DotNext WAL ({dotnext}); start this node with RAFT_LOG=dotnext, or move its data away and let it rejoin from a snapshot");
             }
 
-            return RaftLog.Open(ours, state, loggerFactory.CreateLogger<RaftLog>());
+            return RaftLog.Open(ours, state, loggerFactory.CreateLogger<RaftLog>(), fs);
         }
 
-        if (HasFiles(ours) && !HasFiles(dotnext))
+        if (HasEntries(ours) && !HasPhysicalEntries(dotnext))
         {
             throw new InvalidOperationException($"{dataDir} holds a RaftKv log ({ours}); start this node with RAFT_LOG=raftkv");
         }
@@ -161,7 +177,7 @@ public sealed partial class KvNode : IKvNode
 
     public async Task StartAsync(CancellationToken cancellationToken = default)
     {
-        await _wal.InitializeAsync(cancellationToken).ConfigureAwait(false); // replays committed entries past the snapshot
+        await _log.InitializeAsync(cancellationToken).ConfigureAwait(false); // replays committed entries past the snapshot
         await _cluster.StartAsync(cancellationToken).ConfigureAwait(false);
         _background = Task.WhenAll(Task.Run(TickLoopAsync, CancellationToken.None), Task.Run(SnapshotLoopAsync, CancellationToken.None), Task.Run(MetadataLoopAsync, CancellationToken.None));
         LogStarted(_logger, NodeId, _options.RaftAdvertise, _options.Peers.Count);
@@ -185,7 +201,8 @@ public sealed partial class KvNode : IKvNode
             LogStopError(_logger, e);
         }
 
-        await _wal.DisposeAsync().ConfigureAwait(false);
+        await _log.DisposeAsync().ConfigureAwait(false);
+        _state.Dispose();
         try
         {
             await _store.FlushAsync(cancellationToken).ConfigureAwait(false);

@@ -8,8 +8,9 @@ public sealed record KvNodeOptions
     /// <summary>This node's id (NODE_ID), ≥ 1, unique in the cluster.</summary>
     public long NodeId { get; init; } = 1;
 
-    /// <summary>Root data directory (DATA_DIR); the node uses <c>{DataDir}/raft</c> for the WAL and
-    /// <c>{DataDir}/lsm</c> for the store.</summary>
+    /// <summary>Root data directory (DATA_DIR): <c>log/</c> (RaftKv's Raft log, the default engine) or
+    /// <c>raft/</c> (DotNext's WAL, <c>RAFT_LOG=dotnext</c>), <c>lsm/</c> (the store), <c>snapshots/</c>
+    /// (checkpoints = Raft snapshots), <c>membership/</c>. See docs/architecture.md.</summary>
     public string DataDir { get; init; } = "./data";
 
     /// <summary>Address the Raft TCP listener binds to.</summary>
@@ -40,7 +41,7 @@ public sealed record KvNodeOptions
     public int MaxKeyBytes { get; init; } = 4096;
     public int MaxValueBytes { get; init; } = 8 << 20;
 
-    /// <summary>Size of one WAL chunk file (fixed when the WAL is created).</summary>
+    /// <summary>Size of one chunk file of DotNext's WAL (<see cref="RaftLogEngine.DotNext"/> only; fixed when the WAL is created).</summary>
     public int WalChunkBytes { get; init; } = 4 << 20;
 
     /// <summary>Which Raft log backs the node (see <see cref="RaftLogEngine"/>).</summary>
@@ -60,6 +61,12 @@ public sealed record KvNodeOptions
     public IRemoteTableStore? RemoteStore { get; init; }
 
     public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
+
+    /// <summary>
+    /// The file system of the store, the snapshots and RaftKv's Raft log (tests pass a crashable one).
+    /// DotNext's WAL engine and the membership file always use the real file system.
+    /// </summary>
+    public Storage.IO.IFileSystem FileSystem { get; init; } = Storage.IO.PhysicalFileSystem.Instance;
 
     /// <summary>Parses "1=host:7000,2=host:7000". Throws <see cref="FormatException"/> with a clear message.</summary>
     public static IReadOnlyDictionary<long, string> ParsePeers(string? peers)

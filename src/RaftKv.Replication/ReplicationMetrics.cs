@@ -19,7 +19,7 @@ internal sealed class ReplicationMetrics : IDisposable
         var tags = new KeyValuePair<string, object?>("node_id", node.NodeId);
         _meter.CreateObservableGauge("raftkv_raft_durable_index", () => new Measurement<long>(node.GetStatus().DurableIndex, tags), description: "Highest index durable in SSTables");
         _meter.CreateObservableGauge("raftkv_raft_leader_id", () => new Measurement<long>(node.GetStatus().LeaderId ?? 0, tags), description: "Leader node id (0 = none)");
-        _meter.CreateObservableCounter("raftkv_raft_snapshots_taken", () => new Measurement<long>(node.GetStatus().SnapshotsSent, tags), description: "Snapshots (checkpoints) taken");
+        _meter.CreateObservableCounter("raftkv_raft_snapshots_taken", () => new Measurement<long>(node.GetStatus().SnapshotsTaken, tags), description: "Snapshots (checkpoints) taken");
         _meter.CreateObservableCounter("raftkv_raft_snapshots_installed", () => new Measurement<long>(node.GetStatus().SnapshotsInstalled, tags), description: "Snapshots received and installed");
         _meter.CreateObservableCounter("raftkv_raft_follower_fsync_waits", () => new Measurement<long>(node.FollowerFlushWaits, tags), description: "AppendEntries answered only after the follower fsynced its log");
         _meter.CreateObservableCounter("raftkv_raft_log_flushes", () => new Measurement<long>(node.LogFlushes, tags), description: "Raft log flushes (one write + fsync, covering every entry queued before it)");

@@ -25,6 +25,10 @@ public interface IKvStore : IAsyncDisposable
     /// <summary>The highest Raft index passed to <see cref="Apply"/> (or ingested).</summary>
     long AppliedIndex { get; }
 
+    /// <summary>The replicated logical clock (unix ms) that background compactions judge expiry by.
+    /// The owner (KvState) keeps it current as it applies entries; never the local clock.</summary>
+    long LogicalClockUnixMs { get; set; }
+
     /// <summary>Applies <paramref name="ops"/> atomically at Raft index <paramref name="index"/>.
     /// Indexes MUST be strictly increasing; an index ≤ <see cref="AppliedIndex"/> is ignored
     /// (replay after recovery is idempotent). Each written entry's version is <paramref name="index"/>.

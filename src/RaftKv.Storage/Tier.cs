@@ -1,6 +1,6 @@
 namespace RaftKv.Storage;
 
-/// <summary>Which tier answered a lookup (DESIGN.md: memory → L1/L2 disk → L3 object).</summary>
+/// <summary>Which tier answered a lookup (docs/architecture.md, GET path: memory → L1/L2 disk → L3 object).</summary>
 public enum Tier
 {
     /// <summary>Not found anywhere.</summary>

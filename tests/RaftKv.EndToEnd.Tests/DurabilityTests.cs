@@ -6,7 +6,7 @@ using Xunit.Abstractions;
 namespace RaftKv.EndToEnd.Tests;
 
 /// <summary>
-/// DESIGN.md: "A write is acknowledged only after its entry is committed on a quorum and fsynced
+/// docs/architecture.md (PUT path): "A write is acknowledged only after its entry is committed on a quorum and fsynced
 /// there." DotNext's WAL forgets entries past its last checkpoint when it reopens, so an
 /// acknowledgement that runs ahead of the checkpoint on a quorum is lost by a whole-cluster crash.
 /// </summary>

@@ -4,6 +4,7 @@ using RaftKv.Replication.Api;
 using RaftKv.Replication.Commands;
 using RaftKv.Replication.State;
 using RaftKv.Storage;
+using RaftKv.Storage.IO;
 using RaftKv.Storage.Tests;
 
 namespace RaftKv.Replication.Tests;
@@ -30,7 +31,7 @@ public sealed class KvStateApplyTests : IAsyncLifetime
     {
         _remote = new DirectoryRemoteTableStore(_objects.Path);
         _store = await LsmStore.OpenAsync(new LsmOptions { Directory = Path.Combine(_dir.Path, "lsm"), BackgroundWork = false, RemoteStore = _remote });
-        _state = await KvState.RestoreAsync(_store, Path.Combine(_dir.Path, "snapshots"), NullLogger.Instance, TimeProvider.System, CancellationToken.None);
+        _state = await KvState.RestoreAsync(_store, PhysicalFileSystem.Instance, Path.Combine(_dir.Path, "snapshots"), NullLogger.Instance, TimeProvider.System, CancellationToken.None);
     }
 
     private async Task<(TxnResult Result, ApplyResult Holder)> ApplyAsync(KvTxn txn, IReadOnlyList<ResolvedCompare?>? resolved = null, IReadOnlyList<KvEntry>? preRead = null, bool proposer = true)

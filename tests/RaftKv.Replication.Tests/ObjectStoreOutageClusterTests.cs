@@ -59,12 +59,12 @@ public sealed class ObjectStoreOutageClusterTests(RgwFixture rgw) : IDisposable
         foreach (var (id, node) in c.Nodes.ToList())
         {
             await node!.FlushAsync();
-            foreach (var t in node.LsmStore.ListTables().Where(t => !t.IsRemote))
+            foreach (var t in node.TieredStore.ListTables().Where(t => !t.IsRemote))
             {
-                Assert.True(await node.LsmStore.ArchiveTableAsync(t.Id, $"nodes/{id}/sst/{t.Id:D6}.sst"));
+                Assert.True(await node.TieredStore.ArchiveTableAsync(t.Id, $"nodes/{id}/sst/{t.Id:D6}.sst"));
             }
 
-            Assert.Equal(0, node.LsmStore.LocalDiskBytes);
+            Assert.Equal(0, node.TieredStore.LocalDiskBytes);
             await c.StopNodeAsync(id);
             await c.StartNodeAsync(id);
         }

@@ -44,9 +44,9 @@ public sealed class ObjectStoreOutageTests : IAsyncLifetime
 
         var put = await _node.WriteAsync(KvTxn.Single(KvOp.Put(B("cold"), B("a value longer than sixteen bytes"))));
         await _node.FlushAsync();
-        foreach (var t in _node.LsmStore.ListTables())
+        foreach (var t in _node.TieredStore.ListTables())
         {
-            Assert.True(await _node.LsmStore.ArchiveTableAsync(t.Id, $"t/{t.Id}.sst"));
+            Assert.True(await _node.TieredStore.ArchiveTableAsync(t.Id, $"t/{t.Id}.sst"));
         }
 
         // Restart so no block of the archived table is cached: reading "cold" needs the object store.

@@ -1,4 +1,5 @@
 using RaftKv.Storage.IO;
+using RaftKv.TestSupport.IO;
 using static RaftKv.Storage.Tests.Helpers;
 
 namespace RaftKv.Storage.Tests;

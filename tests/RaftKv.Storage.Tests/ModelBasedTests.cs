@@ -1,4 +1,4 @@
-using RaftKv.Storage.IO;
+using RaftKv.TestSupport.IO;
 using Xunit.Abstractions;
 using static RaftKv.Storage.Tests.Helpers;
 

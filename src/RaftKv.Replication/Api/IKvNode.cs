@@ -55,6 +55,9 @@ public interface IKvNode : IAsyncDisposable
     /// <summary>Local: runs compaction (expiry judged on the replicated logical clock).</summary>
     Task CompactAsync(CancellationToken cancellationToken = default);
 
-    /// <summary>The local store (stats, tiering).</summary>
-    IKvStore Store { get; }
+    /// <summary>The local store's statistics (cheap; safe to call often).</summary>
+    StoreStats GetStoreStats();
+
+    /// <summary>The highest Raft index whose effects are durable in the local store (see <see cref="IKvStore.DurableIndex"/>).</summary>
+    long DurableIndex { get; }
 }

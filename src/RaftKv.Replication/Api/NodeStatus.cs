@@ -15,7 +15,7 @@ public sealed record NodeStatus
     public long DurableIndex { get; init; }
     public long LastLogIndex { get; init; }
     public long LogicalClockUnixMs { get; init; }
-    public long SnapshotsSent { get; init; }
+    public long SnapshotsTaken { get; init; }
     public long SnapshotsInstalled { get; init; }
 
     /// <summary>Replication lag per follower id (leader only): leader's last index − follower's match index.</summary>

@@ -28,6 +28,12 @@ internal interface IReplicatedLog : IAsyncDisposable
     /// <summary>True while this node leads; set once the cluster exists, read on every commit.</summary>
     Func<bool> IsLeader { get; set; }
 
+    /// <summary>
+    /// Completes once the entry at <paramref name="index"/> (or a snapshot covering it) is applied to
+    /// the state machine; fails when the log has failed or is disposed; honours <paramref name="token"/>.
+    /// </summary>
+    ValueTask WaitForAppliedAsync(long index, CancellationToken token);
+
     /// <summary>Replays committed entries past the snapshot into the state machine.</summary>
     Task InitializeAsync(CancellationToken token);
 }

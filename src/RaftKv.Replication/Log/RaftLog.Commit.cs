@@ -196,7 +196,7 @@ internal sealed partial class RaftLog
                 _store.Compact(snapshot.Index, snapshot.Term);
             }
 
-            await ((DotNext.Net.Cluster.Consensus.Raft.StateMachine.ISnapshotManager)_state).ReclaimGarbageAsync(snapshot.Index, token).ConfigureAwait(false);
+            await _state.ReclaimGarbageAsync(snapshot.Index, token).ConfigureAwait(false);
         }
     }
 

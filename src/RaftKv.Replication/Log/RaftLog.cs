@@ -11,7 +11,7 @@ namespace RaftKv.Replication.Log;
 /// <summary>
 /// RaftKv's Raft log for DotNext's <see cref="RaftCluster"/>: <see cref="RaftLogStore"/> (append-only
 /// segments, one write + fsync per group of entries) and <see cref="NodeStateFile"/> (term, vote),
-/// applying committed entries to <see cref="KvState"/>.
+/// applying committed entries to an <see cref="IRaftStateMachine"/> (<see cref="KvState"/> in a node).
 /// </summary>
 /// <remarks>
 /// <para><b>Why not DotNext's WAL.</b> DotNext 6.12's <see cref="WriteAheadLog"/> flushes a memory-mapped
@@ -22,7 +22,8 @@ namespace RaftKv.Replication.Log;
 /// <para><b>Why it derives from WriteAheadLog.</b> <see cref="IPersistentState"/> has an <c>internal</c>
 /// setter (<c>ConfigurationStorage</c>), so only a DotNext type can implement it. This class re-implements
 /// every other interface member (C# interface re-implementation); the base instance lives in an empty
-/// <c>dotnext/</c> directory, holds no entries and serves only <c>ConfigurationStorage</c>.</para>
+/// <c>dotnext/</c> directory, holds no entries, runs no flusher and serves only <c>ConfigurationStorage</c>.
+/// Its public log API is hidden (RaftLog.Fence.cs), and a test checks the interface map.</para>
 /// <para><b>Durability.</b> An entry counts towards a commit only once durable: the leader's
 /// <c>CommitAsync(n)</c> waits until entries up to n are fsynced; a follower's waits until every entry
 /// it holds is (it acknowledges them all in its reply). Term and vote are durable before the call that
@@ -35,7 +36,7 @@ internal sealed partial class RaftLog : WriteAheadLog, IPersistentState, IAuditT
 {
     private readonly RaftLogStore _store;
     private readonly NodeStateFile _nodeState;
-    private readonly KvState _state;
+    private readonly IRaftStateMachine _state;
     private readonly ILogger _logger;
     private readonly Lock _appendLock = new();
     private readonly SemaphoreSlim _applyGate = new(1, 1);
@@ -53,7 +54,7 @@ internal sealed partial class RaftLog : WriteAheadLog, IPersistentState, IAuditT
     private Thread? _flusher;
     private int _initialized;
 
-    private RaftLog(Options shim, RaftLogStore store, NodeStateFile nodeState, KvState state, ILogger logger)
+    private RaftLog(Options shim, RaftLogStore store, NodeStateFile nodeState, IRaftStateMachine state, ILogger logger)
         : base(shim, IStateMachine.CreateNoOp())
     {
         _store = store;
@@ -65,14 +66,13 @@ internal sealed partial class RaftLog : WriteAheadLog, IPersistentState, IAuditT
     }
 
     /// <summary>Opens the log in <paramref name="directory"/> over <paramref name="state"/>, whose snapshot MUST be restored already.</summary>
-    public static RaftLog Open(string directory, KvState state, ILogger logger, IFileSystem? fileSystem = null)
+    public static RaftLog Open(string directory, IRaftStateMachine state, ILogger logger, IFileSystem? fileSystem = null)
     {
         var fs = fileSystem ?? PhysicalFileSystem.Instance;
         var snapshot = state.Snapshot;
         var store = RaftLogStore.Open(new RaftLogStoreOptions { Directory = directory, FileSystem = fs }, snapshot?.Index ?? 0, snapshot?.Term ?? 0);
         var nodeState = NodeStateFile.Open(fs, directory);
-        var shim = new Options { Location = Path.Combine(directory, "dotnext"), MemoryManagement = MemoryManagementStrategy.SharedMemory };
-        return new RaftLog(shim, store, nodeState, state, logger);
+        return new RaftLog(ShimOptions(directory), store, nodeState, state, logger);
     }
 
     public IPersistentState AuditTrail => this;
@@ -94,7 +94,7 @@ internal sealed partial class RaftLog : WriteAheadLog, IPersistentState, IAuditT
 
     long IPersistentState.Term => _nodeState.Term;
 
-    int IPersistentState.Version => ((IStateMachine)_state).Version;
+    int IPersistentState.Version => _state.ProtocolVersion;
 
     bool IAuditTrail.IsLogEntryLengthAlwaysPresented => true;
 

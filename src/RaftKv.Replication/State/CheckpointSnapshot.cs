@@ -1,5 +1,6 @@
 using DotNext.IO;
 using DotNext.Net.Cluster.Consensus.Raft.StateMachine;
+using RaftKv.Storage.IO;
 
 namespace RaftKv.Replication.State;
 
@@ -7,9 +8,9 @@ namespace RaftKv.Replication.State;
 /// The Raft snapshot at <see cref="Index"/>: an immutable LSM checkpoint directory
 /// (<c>snapshots/{index}-{term}</c>), streamed to lagging followers by <see cref="SnapshotPacker"/>.
 /// </summary>
-internal sealed class CheckpointSnapshot(string directory, long index, long term, DateTimeOffset timestamp) : ISnapshot
+internal sealed class CheckpointSnapshot(IFileSystem fs, string directory, long index, long term, DateTimeOffset timestamp) : ISnapshot
 {
-    private readonly long _length = SnapshotPacker.ComputeLength(directory);
+    private readonly long _length = SnapshotPacker.ComputeLength(fs, directory);
 
     public string Directory { get; } = directory;
 
@@ -28,5 +29,5 @@ internal sealed class CheckpointSnapshot(string directory, long index, long term
     long? IDataTransferObject.Length => _length;
 
     ValueTask IDataTransferObject.WriteToAsync<TWriter>(TWriter writer, CancellationToken token)
-        => SnapshotPacker.WriteAsync(Directory, writer, token);
+        => SnapshotPacker.WriteAsync(fs, Directory, writer, token);
 }

@@ -83,26 +83,26 @@ internal sealed partial class KvState
         await _snapshotLock.WaitAsync(token).ConfigureAwait(false);
         try
         {
+            // Crash safety: the payload is unpacked into incoming-* (deleted at restore if unfinished);
+            // the store's ingest is the commit point of the new state; the checkpoint directory is
+            // renamed into place and the parent synced after it.
             var incoming = Path.Combine(_snapshotsDir, $"incoming-{index}");
             var packed = incoming + ".bin";
-            await using (var file = new FileStream(packed, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16, useAsync: true))
+            _fs.DeleteDirectory(incoming);
+            using (var file = _fs.Create(packed))
             {
-                var writer = IAsyncBinaryWriter.Create(file, new byte[1 << 16]);
+                await using var stream = new WritableFileStream(file);
+                var writer = IAsyncBinaryWriter.Create(stream, new byte[1 << 16]);
                 await entry.WriteToAsync(writer, token).ConfigureAwait(false);
-                await file.FlushAsync(token).ConfigureAwait(false);
             }
 
-            SnapshotPacker.Unpack(packed, incoming);
-            File.Delete(packed);
+            SnapshotPacker.Unpack(_fs, packed, incoming);
+            _fs.Delete(packed);
             await _store.IngestAsync(incoming, token).ConfigureAwait(false);
             var final = Path.Combine(_snapshotsDir, $"{index:D20}-{entry.Term}");
-            if (Directory.Exists(final))
-            {
-                Directory.Delete(final, recursive: true);
-            }
-
-            Directory.Move(incoming, final);
-            Storage.IO.PhysicalFileSystem.Instance.SyncDirectory(_snapshotsDir);
+            _fs.DeleteDirectory(final);
+            _fs.RenameDirectory(incoming, final);
+            _fs.SyncDirectory(_snapshotsDir);
             lock (_termLock)
             {
                 _terms.Clear();
@@ -114,7 +114,7 @@ internal sealed partial class KvState
                 Interlocked.Exchange(ref _clock, BitConverter.ToInt64(clock.Value.Span));
             }
 
-            _snapshot = new CheckpointSnapshot(final, index, entry.Term, _time.GetUtcNow());
+            _snapshot = new CheckpointSnapshot(_fs, final, index, entry.Term, _time.GetUtcNow());
             Interlocked.Increment(ref SnapshotsInstalled);
             LogSnapshotInstalled(_logger, index, entry.Term);
             return index;

@@ -2,6 +2,7 @@ using System.Globalization;
 using DotNext.Net.Cluster.Consensus.Raft.StateMachine;
 using Microsoft.Extensions.Logging;
 using RaftKv.Storage;
+using RaftKv.Storage.IO;
 
 namespace RaftKv.Replication.State;
 
@@ -12,16 +13,18 @@ namespace RaftKv.Replication.State;
 /// </summary>
 /// <remarks>
 /// <para>Snapshots are LSM checkpoints kept as directories <c>{DataDir}/snapshots/{index:D20}-{term}</c>.
-/// <see cref="Snapshot"/> is the newest one; the WAL drops log entries up to its index, so every
+/// <see cref="Snapshot"/> is the newest one; the Raft log drops entries up to its index, so every
 /// entry ≤ <see cref="Snapshot"/>.Index MUST be durable in the store first (a checkpoint is taken
 /// of flushed tables only, so it is).</para>
-/// <para>Concurrency: the WAL calls <see cref="ApplyAsync"/> from one applier task; snapshot
+/// <para>Concurrency: the log (<see cref="Log.RaftLog"/>, or DotNext's WAL through <see cref="ApplyAsync"/>)
+/// applies from one applier task; snapshot
 /// creation runs on a background task and only swaps <c>_snapshot</c>; <c>_termLock</c> guards
 /// <c>_terms</c>.</para>
 /// </remarks>
-internal sealed partial class KvState : IStateMachine
+internal sealed partial class KvState : IStateMachine, Log.IRaftStateMachine, IDisposable
 {
-    private readonly LsmStore _store;
+    private readonly IKvStore _store;
+    private readonly IFileSystem _fs;
     private readonly string _snapshotsDir;
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
@@ -31,15 +34,16 @@ internal sealed partial class KvState : IStateMachine
     private volatile CheckpointSnapshot? _snapshot;
     private long _clock;
 
-    private KvState(LsmStore store, string snapshotsDir, ILogger logger, TimeProvider time)
+    private KvState(IKvStore store, IFileSystem fs, string snapshotsDir, ILogger logger, TimeProvider time)
     {
         _store = store;
+        _fs = fs;
         _snapshotsDir = snapshotsDir;
         _logger = logger;
         _time = time;
     }
 
-    public LsmStore Store => _store;
+    public IKvStore Store => _store;
 
     public WatchHub Watch { get; } = new();
 
@@ -52,21 +56,29 @@ internal sealed partial class KvState : IStateMachine
 
     public ISnapshot? Snapshot => _snapshot;
 
-    /// <summary>Opens the store and restores the newest snapshot. MUST complete before the WAL is constructed.</summary>
-    public static Task<KvState> RestoreAsync(LsmStore store, string snapshotsDir, ILogger logger, TimeProvider time, CancellationToken cancellationToken)
+    /// <summary>
+    /// Opens the store and restores the newest snapshot. MUST complete before the log is opened. Every
+    /// snapshot file and directory is accessed through <paramref name="fs"/> (so crash tests cover them).
+    /// </summary>
+    public static Task<KvState> RestoreAsync(IKvStore store, IFileSystem fs, string snapshotsDir, ILogger logger, TimeProvider time, CancellationToken cancellationToken)
     {
-        Directory.CreateDirectory(snapshotsDir);
-        var state = new KvState(store, snapshotsDir, logger, time);
-        foreach (var dir in Directory.GetDirectories(snapshotsDir).Where(d => Path.GetFileName(d).StartsWith("tmp-", StringComparison.Ordinal) || Path.GetFileName(d).StartsWith("incoming-", StringComparison.Ordinal)))
+        fs.CreateDirectory(snapshotsDir);
+        var state = new KvState(store, fs, snapshotsDir, logger, time);
+        foreach (var name in fs.ListDirectories(snapshotsDir).Where(d => d.StartsWith("tmp-", StringComparison.Ordinal) || d.StartsWith("incoming-", StringComparison.Ordinal)))
         {
-            Directory.Delete(dir, recursive: true); // unfinished checkpoints or transfers
+            fs.DeleteDirectory(Path.Combine(snapshotsDir, name)); // unfinished checkpoints or transfers
         }
 
-        var snapshots = ListSnapshots(snapshotsDir).ToList();
+        foreach (var name in fs.ListFiles(snapshotsDir).Where(f => f.StartsWith("incoming-", StringComparison.Ordinal)))
+        {
+            fs.Delete(Path.Combine(snapshotsDir, name)); // a transfer's packed payload
+        }
+
+        var snapshots = ListSnapshots(fs, snapshotsDir).ToList();
         if (snapshots.Count > 0)
         {
             var newest = snapshots.MaxBy(s => s.Index);
-            state._snapshot = new CheckpointSnapshot(newest.Directory!, newest.Index, newest.Term, time.GetUtcNow());
+            state._snapshot = new CheckpointSnapshot(fs, newest.Directory!, newest.Index, newest.Term, time.GetUtcNow());
             state.RecordTerm(newest.Index, newest.Term);
         }
 
@@ -78,6 +90,9 @@ internal sealed partial class KvState : IStateMachine
         store.LogicalClockUnixMs = state._clock;
         return Task.FromResult(state);
     }
+
+    /// <summary>Releases the snapshot lock. Call after the log that applies to this state is disposed; the store is its owner's.</summary>
+    public void Dispose() => _snapshotLock.Dispose();
 
     /// <summary>The term of the entry at <paramref name="index"/> (from the applied entries seen).</summary>
     public long TermAt(long index)
@@ -108,15 +123,17 @@ internal sealed partial class KvState : IStateMachine
         }
     }
 
-    ValueTask ISnapshotManager.ReclaimGarbageAsync(long watermark, CancellationToken token)
+    int Log.IRaftStateMachine.ProtocolVersion => ((IStateMachine)this).Version;
+
+    public ValueTask ReclaimGarbageAsync(long watermark, CancellationToken token)
     {
-        foreach (var s in ListSnapshots(_snapshotsDir))
+        foreach (var s in ListSnapshots(_fs, _snapshotsDir))
         {
             if (s.Index < watermark && s.Directory != _snapshot?.Directory)
             {
                 try
                 {
-                    Directory.Delete(s.Directory!, recursive: true);
+                    _fs.DeleteDirectory(s.Directory!);
                 }
                 catch (IOException e)
                 {
@@ -137,7 +154,7 @@ internal sealed partial class KvState : IStateMachine
         return ValueTask.CompletedTask;
     }
 
-    /// <summary>Checkpoints the store's durable state as a new snapshot (the WAL may then drop the log up to it).</summary>
+    /// <summary>Checkpoints the store's durable state as a new snapshot (the Raft log may then drop its entries up to it).</summary>
     public async Task<long> TakeSnapshotAsync(CancellationToken cancellationToken)
     {
         await _snapshotLock.WaitAsync(cancellationToken).ConfigureAwait(false);
@@ -147,15 +164,15 @@ internal sealed partial class KvState : IStateMachine
             var index = await _store.CheckpointAsync(tmp, cancellationToken).ConfigureAwait(false);
             if (index == 0 || (_snapshot is { } current && current.Index >= index))
             {
-                Directory.Delete(tmp, recursive: true);
+                _fs.DeleteDirectory(tmp);
                 return _snapshot?.Index ?? 0;
             }
 
             var term = TermAt(index);
             var final = Path.Combine(_snapshotsDir, string.Create(CultureInfo.InvariantCulture, $"{index:D20}-{term}"));
-            Directory.Move(tmp, final);
-            Storage.IO.PhysicalFileSystem.Instance.SyncDirectory(_snapshotsDir);
-            _snapshot = new CheckpointSnapshot(final, index, term, _time.GetUtcNow());
+            _fs.RenameDirectory(tmp, final);
+            _fs.SyncDirectory(_snapshotsDir);
+            _snapshot = new CheckpointSnapshot(_fs, final, index, term, _time.GetUtcNow());
             Interlocked.Increment(ref SnapshotsTaken);
             LogSnapshotTaken(_logger, index, term);
             return index;
@@ -166,15 +183,16 @@ internal sealed partial class KvState : IStateMachine
         }
     }
 
-    private static IEnumerable<(string? Directory, long Index, long Term)> ListSnapshots(string dir)
+    private static IEnumerable<(string? Directory, long Index, long Term)> ListSnapshots(IFileSystem fs, string dir)
     {
-        foreach (var d in Directory.GetDirectories(dir))
+        foreach (var name in fs.ListDirectories(dir))
         {
-            var parts = Path.GetFileName(d).Split('-');
+            var d = Path.Combine(dir, name);
+            var parts = name.Split('-');
             if (parts.Length == 2
                 && long.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out var index)
                 && long.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out var term)
-                && File.Exists(Path.Combine(d, LsmStore.CheckpointManifestName)))
+                && fs.Exists(Path.Combine(d, LsmStore.CheckpointManifestName)))
             {
                 yield return (d, index, term);
             }

@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Text;
 using DotNext.IO;
+using RaftKv.Storage.IO;
 
 namespace RaftKv.Replication.State;
 
@@ -10,15 +11,16 @@ namespace RaftKv.Replication.State;
 /// length:u64 data[length]</c>, terminated by <c>nameLength = 0</c> and a CRC32C (u32) over every
 /// byte before it. File names must be plain names (no directories).
 /// </summary>
+/// <remarks>Every file access goes through <see cref="IFileSystem"/>, so crash tests cover snapshots.</remarks>
 internal static class SnapshotPacker
 {
     private const uint Magic = 0x53564B52; // "RKVS"
     private const byte Version = 1;
 
-    public static long ComputeLength(string directory)
-        => 5 + Directory.GetFiles(directory).Sum(f => 2 + Encoding.UTF8.GetByteCount(Path.GetFileName(f)) + 8 + new FileInfo(f).Length) + 2 + 4;
+    public static long ComputeLength(IFileSystem fs, string directory)
+        => 5 + fs.ListFiles(directory).Sum(f => 2 + Encoding.UTF8.GetByteCount(f) + 8 + fs.GetLength(Path.Combine(directory, f))) + 2 + 4;
 
-    public static async ValueTask WriteAsync<TWriter>(string directory, TWriter writer, CancellationToken token)
+    public static async ValueTask WriteAsync<TWriter>(IFileSystem fs, string directory, TWriter writer, CancellationToken token)
         where TWriter : IAsyncBinaryWriter
     {
         var crc = new Crc();
@@ -33,18 +35,20 @@ internal static class SnapshotPacker
         header[4] = Version;
         await Put(header).ConfigureAwait(false);
         var buffer = new byte[1 << 16];
-        foreach (var file in Directory.GetFiles(directory).Order(StringComparer.Ordinal))
+        foreach (var fileName in fs.ListFiles(directory).Order(StringComparer.Ordinal))
         {
-            var name = Encoding.UTF8.GetBytes(Path.GetFileName(file));
+            var name = Encoding.UTF8.GetBytes(fileName);
             var head = new byte[2 + name.Length + 8];
             BinaryPrimitives.WriteUInt16LittleEndian(head, (ushort)name.Length);
             name.CopyTo(head, 2);
-            await using var stream = new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.Read, 1, useAsync: true);
-            BinaryPrimitives.WriteUInt64LittleEndian(head.AsSpan(2 + name.Length), (ulong)stream.Length);
+            using var file = fs.OpenRead(Path.Combine(directory, fileName));
+            BinaryPrimitives.WriteUInt64LittleEndian(head.AsSpan(2 + name.Length), (ulong)file.Length);
             await Put(head).ConfigureAwait(false);
-            int n;
-            while ((n = await stream.ReadAsync(buffer, token).ConfigureAwait(false)) > 0)
+            for (long offset = 0; offset < file.Length;)
             {
+                var n = (int)Math.Min(buffer.Length, file.Length - offset);
+                file.ReadExactly(offset, buffer.AsSpan(0, n));
+                offset += n;
                 await Put(buffer.AsMemory(0, n)).ConfigureAwait(false);
             }
         }
@@ -55,16 +59,26 @@ internal static class SnapshotPacker
         await writer.Invoke(tail, token).ConfigureAwait(false);
     }
 
-    /// <summary>Unpacks a payload previously copied to <paramref name="packedFile"/> into <paramref name="directory"/>.</summary>
-    public static void Unpack(string packedFile, string directory)
+    /// <summary>
+    /// Unpacks a payload previously copied to <paramref name="packedFile"/> into <paramref name="directory"/>;
+    /// each file and the directory's entries are synced (the caller renames it and syncs the parent).
+    /// </summary>
+    public static void Unpack(IFileSystem fs, string packedFile, string directory)
     {
-        Directory.CreateDirectory(directory);
-        using var input = new FileStream(packedFile, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
+        fs.CreateDirectory(directory);
+        using var input = fs.OpenRead(packedFile);
+        long position = 0;
         var crc = new Crc();
         var small = new byte[8];
+        void ReadRaw(Span<byte> dest)
+        {
+            input.ReadExactly(position, dest);
+            position += dest.Length;
+        }
+
         void ReadExact(Span<byte> dest)
         {
-            input.ReadExactly(dest);
+            ReadRaw(dest);
             crc.Append(dest);
         }
 
@@ -94,24 +108,26 @@ internal static class SnapshotPacker
 
             ReadExact(small);
             var length = (long)BinaryPrimitives.ReadUInt64LittleEndian(small);
-            using var output = new FileStream(Path.Combine(directory, name), FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16);
+            using var output = fs.Create(Path.Combine(directory, name));
             while (length > 0)
             {
                 var n = (int)Math.Min(buffer.Length, length);
                 ReadExact(buffer.AsSpan(0, n));
-                output.Write(buffer, 0, n);
+                output.Append(buffer.AsSpan(0, n));
                 length -= n;
             }
 
-            output.Flush(flushToDisk: true);
+            output.Sync();
         }
 
         var expected = crc.Value;
-        input.ReadExactly(small.AsSpan(0, 4));
+        ReadRaw(small.AsSpan(0, 4));
         if (BinaryPrimitives.ReadUInt32LittleEndian(small) != expected)
         {
             throw new InvalidDataException($"snapshot payload in '{packedFile}' failed its checksum");
         }
+
+        fs.SyncDirectory(directory); // the files' entries: without it a power cut may leave the renamed checkpoint empty
     }
 
     private sealed class Crc

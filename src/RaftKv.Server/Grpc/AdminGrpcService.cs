@@ -11,14 +11,14 @@ public sealed class AdminGrpcService(IKvNode node, TieringHost tiering) : Admin.
     public override async Task<FlushResponse> Flush(FlushRequest request, ServerCallContext context)
     {
         await node.FlushAsync(context.CancellationToken).ConfigureAwait(false);
-        return new FlushResponse { DurableIndex = (ulong)node.Store.DurableIndex };
+        return new FlushResponse { DurableIndex = (ulong)node.DurableIndex };
     }
 
     public override async Task<CompactResponse> Compact(CompactRequest request, ServerCallContext context)
     {
-        var before = node.Store.GetStats().TablesPerLevel.Sum();
+        var before = node.GetStoreStats().TablesPerLevel.Sum();
         await node.CompactAsync(context.CancellationToken).ConfigureAwait(false);
-        return new CompactResponse { TablesBefore = (uint)before, TablesAfter = (uint)node.Store.GetStats().TablesPerLevel.Sum() };
+        return new CompactResponse { TablesBefore = (uint)before, TablesAfter = (uint)node.GetStoreStats().TablesPerLevel.Sum() };
     }
 
     public override async Task<MigrateResponse> Migrate(MigrateRequest request, ServerCallContext context)

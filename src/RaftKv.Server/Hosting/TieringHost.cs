@@ -29,7 +29,7 @@ public sealed class TieringHost : IAsyncDisposable
             loggers.CreateLogger<TieringHost>().LogWarning(e, "Object store not reachable at start-up; the archiver will retry");
         }
 
-        _archiver = new Archiver(node.LsmStore, objects, options, TimeProvider.System, loggers.CreateLogger<Archiver>());
+        _archiver = new Archiver(node.TieredStore, objects, options, TimeProvider.System, loggers.CreateLogger<Archiver>());
         await _archiver.StartAsync(cancellationToken).ConfigureAwait(false);
     }
 

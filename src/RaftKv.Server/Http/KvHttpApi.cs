@@ -7,7 +7,7 @@ using RaftKv.Storage;
 
 namespace RaftKv.Server.Http;
 
-/// <summary>The /kv routes of DESIGN.md. Handlers are thin: validate → call the node; leader forwarding
+/// <summary>The /kv routes (docs/api.md). Handlers are thin: validate → call the node; leader forwarding
 /// and error mapping are pipeline stages (docs/architecture.md, "Server pipeline").</summary>
 public static class KvHttpApi
 {

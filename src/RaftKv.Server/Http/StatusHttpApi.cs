@@ -26,7 +26,7 @@ public static class StatusHttpApi
         app.MapGet("/stats", (IKvNode node, ServerConfig config, TieringHost tiering) =>
         {
             var s = node.GetStatus();
-            var st = node.Store.GetStats();
+            var st = node.GetStoreStats();
             var archiver = tiering.Stats();
             var lookups = st.Gets;
             var diskLimit = config.DiskMaxSizeGb * (1L << 30);
@@ -57,7 +57,7 @@ public static class StatusHttpApi
                 ["applied_index"] = s.AppliedIndex,
                 ["durable_index"] = s.DurableIndex,
                 ["last_log_index"] = s.LastLogIndex,
-                ["snapshots_taken"] = s.SnapshotsSent,
+                ["snapshots_taken"] = s.SnapshotsTaken,
                 ["snapshots_installed"] = s.SnapshotsInstalled,
             });
         });
@@ -80,14 +80,14 @@ public static class StatusHttpApi
         app.MapPost("/admin/flush", async (IKvNode node, CancellationToken ct) =>
         {
             await node.FlushAsync(ct).ConfigureAwait(false);
-            return Results.Json(new { flushed = true, durable_index = node.Store.DurableIndex });
+            return Results.Json(new { flushed = true, durable_index = node.DurableIndex });
         });
 
         app.MapPost("/admin/compact", async (IKvNode node, CancellationToken ct) =>
         {
-            var before = node.Store.GetStats().TablesPerLevel.Sum();
+            var before = node.GetStoreStats().TablesPerLevel.Sum();
             await node.CompactAsync(ct).ConfigureAwait(false);
-            return Results.Json(new { compacted = true, tables_before = before, tables_after = node.Store.GetStats().TablesPerLevel.Sum() });
+            return Results.Json(new { compacted = true, tables_before = before, tables_after = node.GetStoreStats().TablesPerLevel.Sum() });
         });
 
         app.MapPost("/admin/migrate", async (TieringHost tiering, CancellationToken ct) =>

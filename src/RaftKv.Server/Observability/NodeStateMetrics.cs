@@ -49,7 +49,7 @@ public static class NodeStateMetrics
             Commit.Set(s.CommitIndex);
             Applied.Set(s.AppliedIndex);
             IsLeader.Set(s.Role == "leader" ? 1 : 0);
-            StoreStats st = node.Store.GetStats();
+            StoreStats st = node.GetStoreStats();
             MemtableBytes.Set(st.MemtableBytes);
             MemtableEntries.Set(st.MemtableEntries);
             for (var i = 0; i < st.TablesPerLevel.Count; i++)

@@ -2,7 +2,7 @@ namespace RaftKv.Storage.IO;
 
 /// <summary>
 /// Every file operation the engine performs. Two implementations: <see cref="PhysicalFileSystem"/>
-/// (real files, real fsync) and <see cref="CrashableMemoryFileSystem"/> (keeps only what was made
+/// (real files, real fsync) and the tests' <c>RaftKv.TestSupport.IO.CrashableMemoryFileSystem</c> (keeps only what was made
 /// durable, so tests can simulate a power cut at any point).
 /// </summary>
 /// <remarks>
@@ -30,11 +30,22 @@ public interface IFileSystem
 
     void CreateDirectory(string path);
 
-    /// <summary>Deletes a directory and everything below it; missing is not an error.</summary>
+    /// <summary>Deletes a directory and everything below it; missing is not an error (durable once the parent is synced).</summary>
     void DeleteDirectory(string path);
 
     /// <summary>File names (not paths) directly in <paramref name="directory"/>.</summary>
     IReadOnlyList<string> ListFiles(string directory);
+
+    bool DirectoryExists(string path);
+
+    /// <summary>Directory names (not paths) directly in <paramref name="directory"/>; none when it is missing.</summary>
+    IReadOnlyList<string> ListDirectories(string directory);
+
+    /// <summary>
+    /// Atomically renames a directory with everything below it; <paramref name="destination"/> must not
+    /// exist. Not durable until the parent directory is synced (<see cref="SyncDirectory"/>).
+    /// </summary>
+    void RenameDirectory(string source, string destination);
 
     /// <summary>Makes the directory's entries (creates, renames, deletes) durable.</summary>
     void SyncDirectory(string directory);

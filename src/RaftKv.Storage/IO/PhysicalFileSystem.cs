@@ -36,6 +36,15 @@ public sealed partial class PhysicalFileSystem : IFileSystem
             ? Directory.EnumerateFiles(directory).Select(Path.GetFileName).OfType<string>().ToList()
             : [];
 
+    public bool DirectoryExists(string path) => Directory.Exists(path);
+
+    public IReadOnlyList<string> ListDirectories(string directory)
+        => Directory.Exists(directory)
+            ? Directory.EnumerateDirectories(directory).Select(Path.GetFileName).OfType<string>().ToList()
+            : [];
+
+    public void RenameDirectory(string source, string destination) => Directory.Move(source, destination);
+
     public void SyncDirectory(string directory)
     {
         if (!OperatingSystem.IsLinux() && !OperatingSystem.IsMacOS())

@@ -3,6 +3,7 @@ using DotNext.Net.Cluster;
 using RaftKv.Replication.Log;
 using RaftKv.Storage;
 using RaftKv.Storage.IO;
+using RaftKv.TestSupport.IO;
 using static RaftKv.Replication.Tests.Log.LogFixture;
 
 namespace RaftKv.Replication.Tests.Log;
@@ -190,7 +191,7 @@ public sealed class NodeStateFileTests
     [Fact]
     public void RoundTripsOnARealDirectoryNextToTheLog()
     {
-        using var dir = new LogTempDir();
+        using var dir = new TempDir();
         var state = NodeStateFile.Open(PhysicalFileSystem.Instance, dir.Path);
         Assert.Equal(1, state.IncrementTerm(B));
         using (var store = RaftLogStore.Open(Options(PhysicalFileSystem.Instance, directory: dir.Path), 0, 0))

@@ -1,6 +1,6 @@
 using RaftKv.Replication.Log;
 using RaftKv.Storage;
-using RaftKv.Storage.IO;
+using RaftKv.TestSupport.IO;
 using static RaftKv.Replication.Tests.Log.LogFixture;
 using static RaftKv.Replication.Tests.Log.SegmentBytes;
 

@@ -1,6 +1,7 @@
 using RaftKv.Replication.Log;
 using RaftKv.Storage;
 using RaftKv.Storage.IO;
+using RaftKv.TestSupport.IO;
 using static RaftKv.Replication.Tests.Log.LogFixture;
 
 namespace RaftKv.Replication.Tests.Log;
@@ -10,7 +11,7 @@ public sealed class RaftLogStoreTests
     [Fact]
     public void EntriesSurviveReopensOnARealDirectory()
     {
-        using var dir = new LogTempDir();
+        using var dir = new TempDir();
         var options = Options(PhysicalFileSystem.Instance, segmentBytes: 4 << 10, payloadCacheBytes: 2 << 10, directory: dir.Path);
         using (var store = RaftLogStore.Open(options, 0, 0))
         {

@@ -1,5 +1,5 @@
-using RaftKv.Storage.IO;
 using RaftKv.Storage.Tables;
+using RaftKv.TestSupport.IO;
 using static RaftKv.Storage.Tests.Helpers;
 
 namespace RaftKv.Storage.Tests.Components;

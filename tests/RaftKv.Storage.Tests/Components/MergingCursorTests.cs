@@ -1,7 +1,7 @@
-using RaftKv.Storage.IO;
 using RaftKv.Storage.Iteration;
 using RaftKv.Storage.Memtables;
 using RaftKv.Storage.Tables;
+using RaftKv.TestSupport.IO;
 using static RaftKv.Storage.Tests.Helpers;
 
 namespace RaftKv.Storage.Tests.Components;

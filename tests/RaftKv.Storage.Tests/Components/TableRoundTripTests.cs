@@ -1,5 +1,5 @@
-using RaftKv.Storage.IO;
 using RaftKv.Storage.Tables;
+using RaftKv.TestSupport.IO;
 using Xunit.Abstractions;
 using static RaftKv.Storage.Tests.Helpers;
 

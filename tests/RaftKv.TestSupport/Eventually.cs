@@ -1,7 +1,7 @@
-namespace RaftKv.Replication.Tests;
+namespace RaftKv.TestSupport;
 
 /// <summary>Polls a condition until it holds or the deadline passes (no fixed sleeps as waits).</summary>
-internal static class Eventually
+public static class Eventually
 {
     public static async Task TrueAsync(Func<bool> condition, TimeSpan timeout, string what)
     {

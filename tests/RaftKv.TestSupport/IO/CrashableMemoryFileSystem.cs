@@ -1,4 +1,6 @@
-namespace RaftKv.Storage.IO;
+using RaftKv.Storage.IO;
+
+namespace RaftKv.TestSupport.IO;
 
 /// <summary>
 /// An in-memory file system that models POSIX durability so tests can cut the power at any point:
@@ -6,6 +8,12 @@ namespace RaftKv.Storage.IO;
 /// and directory entries whose parent directory was <see cref="SyncDirectory">synced</see>.
 /// Everything else (unsynced appends, renames, creates, deletes) is lost.
 /// </summary>
+/// <remarks>
+/// Directories are modelled by path: a file's durability is that of its own entry (its parent synced
+/// after the create/rename). A directory rename or delete becomes durable, for the whole subtree, when
+/// its parent is synced; until then a crash keeps the subtree's durable files at the old path.
+/// Simplification: a directory's own creation needs no sync (its synced files survive a crash).
+/// </remarks>
 /// <remarks>All state is guarded by <c>_lock</c>; every member is thread-safe.</remarks>
 public sealed class CrashableMemoryFileSystem : IFileSystem
 {
@@ -15,6 +23,9 @@ public sealed class CrashableMemoryFileSystem : IFileSystem
     private Dictionary<string, Inode> _files = new(StringComparer.Ordinal);
     private readonly Dictionary<string, Inode> _durableFiles = new(StringComparer.Ordinal);
     private readonly HashSet<string> _directories = new(StringComparer.Ordinal);
+
+    // Directory renames (Source, Destination) and deletes (Source, null) not yet made durable, in order.
+    private readonly List<(string Parent, string Source, string? Destination)> _pendingDirectoryOps = [];
 
     /// <summary>When set, called with an operation name ("sync", "rename", "syncdir", "create") before
     /// it happens; throw from it to simulate a crash at that point.</summary>
@@ -98,15 +109,89 @@ public sealed class CrashableMemoryFileSystem : IFileSystem
 
     public void DeleteDirectory(string path)
     {
-        var prefix = Normalize(path) + "/";
+        path = Normalize(path);
+        BeforeOperation?.Invoke("deletedir", path);
+        var prefix = path + "/";
         lock (_lock)
         {
+            if (!DirectoryExistsLocked(path))
+            {
+                return;
+            }
+
             foreach (var key in _files.Keys.Where(k => k.StartsWith(prefix, StringComparison.Ordinal)).ToList())
             {
                 _files.Remove(key);
             }
 
-            _directories.Remove(Normalize(path));
+            _directories.RemoveWhere(d => d == path || d.StartsWith(prefix, StringComparison.Ordinal));
+            _pendingDirectoryOps.Add((ParentOf(path), path, null));
+        }
+    }
+
+    public bool DirectoryExists(string path)
+    {
+        path = Normalize(path);
+        lock (_lock)
+        {
+            return DirectoryExistsLocked(path);
+        }
+    }
+
+    public IReadOnlyList<string> ListDirectories(string directory)
+    {
+        var prefix = Normalize(directory) + "/";
+        lock (_lock)
+        {
+            var names = new SortedSet<string>(StringComparer.Ordinal);
+            foreach (var path in _directories.Concat(_files.Keys))
+            {
+                if (!path.StartsWith(prefix, StringComparison.Ordinal))
+                {
+                    continue;
+                }
+
+                var rest = path[prefix.Length..];
+                var slash = rest.IndexOf('/', StringComparison.Ordinal);
+                if (slash > 0)
+                {
+                    names.Add(rest[..slash]);
+                }
+                else if (_directories.Contains(path))
+                {
+                    names.Add(rest);
+                }
+            }
+
+            return [.. names];
+        }
+    }
+
+    public void RenameDirectory(string source, string destination)
+    {
+        source = Normalize(source);
+        destination = Normalize(destination);
+        BeforeOperation?.Invoke("renamedir", destination);
+        lock (_lock)
+        {
+            if (!DirectoryExistsLocked(source))
+            {
+                throw new DirectoryNotFoundException($"no such directory '{source}'");
+            }
+
+            if (DirectoryExistsLocked(destination) || _files.ContainsKey(destination))
+            {
+                throw new IOException($"'{destination}' already exists");
+            }
+
+            _files = MovePrefix(_files, source, destination);
+            foreach (var dir in _directories.Where(d => d == source || d.StartsWith(source + "/", StringComparison.Ordinal)).ToList())
+            {
+                _directories.Remove(dir);
+                _directories.Add(destination + dir[source.Length..]);
+            }
+
+            _pendingDirectoryOps.Add((ParentOf(destination), source, destination));
         }
     }
 
@@ -137,6 +222,21 @@ public sealed class CrashableMemoryFileSystem : IFileSystem
                     _durableFiles[key] = inode;
                 }
             }
+
+            // Deleted, then created again and synced: its durable entries are the new ones (just set).
+            _pendingDirectoryOps.RemoveAll(op => op.Destination is null && op.Source == dir);
+
+            foreach (var (parent, source, destination) in _pendingDirectoryOps.Where(op => op.Parent == dir).ToList())
+            {
+                var moved = MovePrefix(_durableFiles, source, destination);
+                _durableFiles.Clear();
+                foreach (var (key, inode) in moved)
+                {
+                    _durableFiles[key] = inode;
+                }
+
+                _pendingDirectoryOps.Remove((parent, source, destination));
+            }
         }
     }
 
@@ -156,6 +256,7 @@ public sealed class CrashableMemoryFileSystem : IFileSystem
         lock (_lock)
         {
             _files = new Dictionary<string, Inode>(_durableFiles, StringComparer.Ordinal);
+            _pendingDirectoryOps.Clear();
             foreach (var inode in _files.Values.Distinct())
             {
                 inode.Current = [.. inode.Durable];
@@ -210,6 +311,41 @@ public sealed class CrashableMemoryFileSystem : IFileSystem
             inode.Current.RemoveRange((int)length, inode.Current.Count - (int)length);
             inode.Durable = inode.Current.ToArray();
         }
+    }
+
+    private bool DirectoryExistsLocked(string path)
+        => _directories.Contains(path) || _files.Keys.Any(k => k.StartsWith(path + "/", StringComparison.Ordinal));
+
+    /// <summary>
+    /// The files under <paramref name="source"/> moved under <paramref name="destination"/> (null: dropped);
+    /// whatever was under <paramref name="destination"/> before is replaced.
+    /// </summary>
+    private static Dictionary<string, Inode> MovePrefix(Dictionary<string, Inode> files, string source, string? destination)
+    {
+        var from = source + "/";
+        var to = destination is null ? null : destination + "/";
+        var result = new Dictionary<string, Inode>(StringComparer.Ordinal);
+        foreach (var (key, inode) in files)
+        {
+            if (to is not null && key.StartsWith(to, StringComparison.Ordinal))
+            {
+                continue;
+            }
+
+            if (key.StartsWith(from, StringComparison.Ordinal))
+            {
+                if (to is not null)
+                {
+                    result[to + key[from.Length..]] = inode;
+                }
+
+                continue;
+            }
+
+            result[key] = inode;
+        }
+
+        return result;
     }
 
     private static string Normalize(string path) => path.Replace('\\', '/').TrimEnd('/');

@@ -1,7 +1,0 @@
-namespace RaftKv.Replication.Tests;
-
-/// <summary>How often condition loops re-check (every loop also has a deadline; nothing waits a fixed time).</summary>
-internal static class Poll
-{
-    public static readonly TimeSpan Interval = TimeSpan.FromMilliseconds(50);
-}
