@@ -19,7 +19,7 @@ public sealed partial class MetricsTests
         "raftkv_applied_index", "raftkv_is_leader", "raftkv_memtable_bytes", "raftkv_memtable_entries", "raftkv_sstables",
         "raftkv_tier_bytes", "raftkv_block_cache_hit_ratio", "raftkv_follower_lag_entries",
         "raftkv_replication_raftkv_raft_durable_index", "raftkv_replication_raftkv_raft_log_flushes",
-        "raftkv_replication_raftkv_raft_follower_fsync_waits", "raftkv_replication_raftkv_raft_apply_stalls",
+        "raftkv_replication_raftkv_raft_follower_fsync_waits", "raftkv_replication_raftkv_raft_value_compare_conflicts",
         "raftkv_replication_raftkv_raft_proposals",
     ];
 
