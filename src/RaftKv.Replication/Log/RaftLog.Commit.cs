@@ -1,4 +1,5 @@
 using DotNext.IO.Log;
+using RaftKv.Storage.IO;
 
 namespace RaftKv.Replication.Log;
 
@@ -94,6 +95,13 @@ internal sealed partial class RaftLog
             try
             {
                 _store.Flush(Interlocked.Read(ref _commitIndex));
+                OnFlushSucceeded();
+            }
+            catch (DiskFullException e)
+            {
+                // Recoverable: the batch stays queued; waiters keep waiting, new proposals are refused
+                // (DiskFull), and the flusher retries with backoff once space is back.
+                OnDiskFull(e);
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidOperationException)
             {
@@ -112,6 +120,11 @@ internal sealed partial class RaftLog
 
             done.SetResult();
             if (_failure is not null)
+            {
+                return;
+            }
+
+            if (DiskFull is not null && !WaitForSpace(token))
             {
                 return;
             }

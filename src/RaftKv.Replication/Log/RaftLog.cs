@@ -72,7 +72,7 @@ internal sealed partial class RaftLog : WriteAheadLog, IPersistentState, IAuditT
         var store = RaftLogStore.Open(new RaftLogStoreOptions { Directory = directory, FileSystem = fs }, snapshot?.Index ?? 0, snapshot?.Term ?? 0);
         var nodeState = NodeStateFile.Open(fs, directory);
         var shim = new Options { Location = Path.Combine(directory, "dotnext"), MemoryManagement = MemoryManagementStrategy.SharedMemory };
-        return new RaftLog(shim, store, nodeState, state, logger);
+        return new RaftLog(shim, store, nodeState, state, logger) { Reserve = OpenReserve(fs, directory, logger) };
     }
 
     public IPersistentState AuditTrail => this;
