@@ -28,7 +28,14 @@ internal sealed partial class RaftLog
                 Interlocked.Increment(ref _followerFlushWaits);
             }
 
-            await WaitDurableAsync(mustBeDurable, token).ConfigureAwait(false);
+            // A leader out of disk space does not wait for entries that cannot be written: it commits
+            // what is durable here (below), so the replication round ends and reads keep being served.
+            await WaitDurableAsync(mustBeDurable, stopWhenDiskFull: leader, token).ConfigureAwait(false);
+        }
+
+        if (leader)
+        {
+            end = Math.Min(end, _store.DurableIndex); // only less than end while the disk is full
         }
 
         long previous;
@@ -55,11 +62,16 @@ internal sealed partial class RaftLog
         }
     }
 
-    private async ValueTask WaitDurableAsync(long index, CancellationToken token)
+    private async ValueTask WaitDurableAsync(long index, bool stopWhenDiskFull, CancellationToken token)
     {
         while (_store.DurableIndex < index)
         {
             ThrowIfFailed();
+            if (stopWhenDiskFull && DiskFull is not null)
+            {
+                return;
+            }
+
             Task next;
             lock (_signalLock)
             {

@@ -9,7 +9,8 @@ namespace RaftKv.Replication.Log;
 /// so nothing is acknowledged that is not on disk. While the disk is full <see cref="DiskFull"/> is set
 /// (the leader refuses new proposals with it at once), the reserve file is released so the node's term
 /// and vote and new segment headers can still be written, and the flusher retries with backoff: first it
-/// recreates the reserve (proof that space is back), then it writes the queued batch.
+/// recreates the reserve (possible only with twice its size free: proof that space is back), then it
+/// writes the queued batch.
 /// </summary>
 internal sealed partial class RaftLog
 {
@@ -35,7 +36,8 @@ internal sealed partial class RaftLog
             return null;
         }
 
-        var reserve = new DiskSpaceReserve(fs, Path.Combine(dataDir, "space.reserve"), ReserveBytes);
+        Func<long?>? free = fs is PhysicalFileSystem ? () => DiskSpaceReserve.AvailableBytesOf(dataDir) : null;
+        var reserve = new DiskSpaceReserve(fs, Path.Combine(dataDir, "space.reserve"), ReserveBytes, free);
         if (!reserve.TryRestore())
         {
             LogReserveMissing(logger, reserve.Path);

@@ -7,7 +7,13 @@ namespace RaftKv.Storage.IO;
 /// fsynced) before writing resumes; while it cannot be recreated the disk counts as still full.
 /// </summary>
 /// <remarks>Thread-safe. The reserve holds no data; deleting it by hand is harmless.</remarks>
-public sealed class DiskSpaceReserve(IFileSystem fs, string path, long bytes)
+/// <param name="fs">Where the reserve file is written.</param>
+/// <param name="path">The reserve file.</param>
+/// <param name="bytes">Its size.</param>
+/// <param name="availableBytes">Free space of the file system holding <paramref name="path"/> (null:
+/// unknown). Restoring requires twice the reserve free: right after a release, the released space
+/// alone would always let the reserve be recreated, and then the disk would count as no longer full.</param>
+public sealed class DiskSpaceReserve(IFileSystem fs, string path, long bytes, Func<long?>? availableBytes = null)
 {
     private readonly Lock _lock = new();
 
@@ -17,6 +23,19 @@ public sealed class DiskSpaceReserve(IFileSystem fs, string path, long bytes)
 
     /// <summary>Whether the reserve file is in place (as far as this process knows).</summary>
     public bool Held { get; private set; }
+
+    /// <summary>Free bytes of the file system holding <paramref name="directory"/> (statvfs), null if unknown.</summary>
+    public static long? AvailableBytesOf(string directory)
+    {
+        try
+        {
+            return new DriveInfo(directory).AvailableFreeSpace;
+        }
+        catch (Exception e) when (e is IOException or ArgumentException or UnauthorizedAccessException)
+        {
+            return null;
+        }
+    }
 
     /// <summary>Deletes the reserve file, freeing its space; true when it was held.</summary>
     public bool Release()
@@ -38,6 +57,11 @@ public sealed class DiskSpaceReserve(IFileSystem fs, string path, long bytes)
             if (Held && fs.Exists(path) && fs.GetLength(path) >= bytes)
             {
                 return true;
+            }
+
+            if (availableBytes?.Invoke() is { } free && free < 2 * bytes)
+            {
+                return false;
             }
 
             var chunk = new byte[Math.Min(bytes, 1 << 20)];
