@@ -39,6 +39,9 @@ internal sealed class DurableWriteAheadLog(WriteAheadLog.Options configuration, 
 
     long Log.IReplicatedLog.LastIndex => LastEntryIndex;
 
+    /// <summary>DotNext's WAL reports no disk-full state (its flush errors surface as they are).</summary>
+    Storage.IO.DiskFullException? Log.IReplicatedLog.DiskFull => null;
+
     long Log.IReplicatedLog.Flushes => 0;
 
     ValueTask Log.IReplicatedLog.WaitForAppliedAsync(long index, CancellationToken token) => WaitForApplyAsync(index, token);

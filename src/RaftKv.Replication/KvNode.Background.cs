@@ -12,6 +12,7 @@ public sealed partial class KvNode
     {
         var token = _stop.Token;
         using var timer = new PeriodicTimer(_options.TickInterval, _options.TimeProvider);
+        string? lastError = null; // logged once per change, not once per tick
         while (await WaitTickAsync(timer, token).ConfigureAwait(false) && !token.IsCancellationRequested)
         {
             if (!IsLeader || Environment.TickCount64 - Interlocked.Read(ref _lastWriteTicks) < _options.TickInterval.TotalMilliseconds)
@@ -22,10 +23,20 @@ public sealed partial class KvNode
             try
             {
                 await ProposeAsync(new KvCommand(CommandKind.Tick, NextTimestamp(), null, null), token).ConfigureAwait(false);
+                if (lastError is not null)
+                {
+                    lastError = null;
+                    LogBackgroundRecovered(_logger, "tick");
+                }
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
-                LogBackgroundError(_logger, "tick", e.Message);
+                var kind = e.GetType().Name;
+                if (kind != lastError)
+                {
+                    lastError = kind;
+                    LogBackgroundError(_logger, "tick", e.Message);
+                }
             }
         }
     }

@@ -1,6 +1,7 @@
 using RaftKv.Replication.Api;
 using RaftKv.Replication.Commands;
 using RaftKv.Replication.State;
+using RaftKv.Storage.IO;
 using DotNextNotLeader = DotNext.Net.Cluster.Consensus.Raft.NotLeaderException;
 
 namespace RaftKv.Replication;
@@ -21,6 +22,13 @@ public sealed partial class KvNode
         {
             _metrics.Proposals.Add(1, new KeyValuePair<string, object?>("outcome", "not_leader"));
             throw new NotLeaderException(GetStatus().Leader);
+        }
+
+        if (_log.DiskFull is { } full)
+        {
+            // Refused at once: appending would only queue the entry behind a log that cannot be written.
+            _metrics.Proposals.Add(1, new KeyValuePair<string, object?>("outcome", "no_space"));
+            throw new DiskFullException($"the leader's Raft log is out of disk space (no space left on device); writes resume once space is freed ({full.Message})", full);
         }
 
         holder ??= new ApplyResult();

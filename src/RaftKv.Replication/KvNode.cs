@@ -227,4 +227,7 @@ public sealed partial class KvNode : IKvNode
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Background task {Task} failed: {Error}")]
     private static partial void LogBackgroundError(ILogger logger, string task, string error);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Background task {Task} works again")]
+    private static partial void LogBackgroundRecovered(ILogger logger, string task);
 }

@@ -177,7 +177,16 @@ public sealed partial class LsmStore
             }
         }
 
-        _manifest.Append(edit); // durable before any input file or object is deleted
+        try
+        {
+            _manifest.Append(edit); // durable before any input file or object is deleted
+        }
+        catch (IO.DiskFullException e)
+        {
+            // A manifest record may now be torn in the middle of the log: never append after it.
+            throw new IOException("the manifest could not be written (no space left on device); the store must be reopened", e);
+        }
+
         var removed = inputs.Select(t => t.Id).ToHashSet();
         lock (_lock)
         {

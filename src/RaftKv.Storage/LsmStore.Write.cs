@@ -1,3 +1,4 @@
+using RaftKv.Storage.IO;
 using RaftKv.Storage.Manifests;
 using RaftKv.Storage.Memtables;
 using RaftKv.Storage.Tables;
@@ -140,14 +141,22 @@ public sealed partial class LsmStore
             var path = TablePath(_dir, id);
             long size;
             TableMeta meta;
-            using (var writer = new TableWriter(_fs, path, _options.BlockSize, _options.Compression))
+            try
             {
+                using var writer = new TableWriter(_fs, path, _options.BlockSize, _options.Compression);
                 foreach (var e in imm.Newest())
                 {
                     writer.Add(e.KeySpan, e.ValueSpan, e.Version, e.ExpiresAtUnixMs, e.Tombstone);
                 }
 
                 (meta, size) = writer.Finish(_options.TimeProvider.GetUtcNow().ToUnixTimeMilliseconds());
+            }
+            catch (DiskFullException)
+            {
+                // Out of space: the memtable stays frozen (its entries readable, the manifest untouched),
+                // the partial table goes, and the background loop retries later.
+                _fs.Delete(path);
+                throw;
             }
 
             _fs.SyncDirectory(_dir);
@@ -156,7 +165,15 @@ public sealed partial class LsmStore
             edit.Added.Add(new ManifestTable(id, 0, size, meta.EntryCount, meta.MinIndex, meta.MaxIndex, meta.CreatedUnixMs, meta.MinKey, meta.MaxKey, reader.TailOffset, null));
         }
 
-        _manifest.Append(edit); // durable before the memtable is dropped
+        try
+        {
+            _manifest.Append(edit); // durable before the memtable is dropped
+        }
+        catch (DiskFullException e)
+        {
+            // A manifest record may now be torn in the middle of the log: never append after it.
+            throw new IOException("the manifest could not be written (no space left on device); the store must be reopened", e);
+        }
         lock (_lock)
         {
             if (reader is not null)
@@ -182,6 +199,7 @@ public sealed partial class LsmStore
                 await _flushSignal.WaitAsync(TimeSpan.FromSeconds(1), token).ConfigureAwait(false);
                 await FlushImmutablesAsync(token).ConfigureAwait(false);
                 await CompactOnceAsync(LogicalClockUnixMs, token).ConfigureAwait(false);
+                Interlocked.Exchange(ref _diskFullLogged, 0);
             }
             catch (OperationCanceledException) when (token.IsCancellationRequested)
             {
@@ -191,6 +209,17 @@ public sealed partial class LsmStore
             {
                 LogBackgroundFailed(_logger, e); // compaction over archived tables retries later
             }
+            catch (DiskFullException e)
+            {
+                // A table could not be written: nothing changed (memtables kept, manifest untouched);
+                // retried on the next round, once space is freed. Logged once per episode.
+                if (Interlocked.Exchange(ref _diskFullLogged, 1) == 0)
+                {
+                    LogBackgroundFailed(_logger, e);
+                }
+
+                continue;
+            }
             catch (Exception e)
             {
                 _backgroundError = e;
@@ -199,6 +228,8 @@ public sealed partial class LsmStore
             }
         }
     }
+
+    private int _diskFullLogged;
 
     private void ThrowIfBackgroundFailed()
     {

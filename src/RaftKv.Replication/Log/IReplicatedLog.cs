@@ -34,6 +34,10 @@ internal interface IReplicatedLog : IAsyncDisposable
     /// </summary>
     ValueTask WaitForAppliedAsync(long index, CancellationToken token);
 
+    /// <summary>Set while the log cannot be written for lack of disk space (null otherwise): new
+    /// proposals are refused with it; writing resumes by itself once space is freed.</summary>
+    Storage.IO.DiskFullException? DiskFull { get; }
+
     /// <summary>Replays committed entries past the snapshot into the state machine.</summary>
     Task InitializeAsync(CancellationToken token);
 }

@@ -1,4 +1,5 @@
 using DotNext.IO.Log;
+using RaftKv.Storage.IO;
 
 namespace RaftKv.Replication.Log;
 
@@ -27,7 +28,14 @@ internal sealed partial class RaftLog
                 Interlocked.Increment(ref _followerFlushWaits);
             }
 
-            await WaitDurableAsync(mustBeDurable, token).ConfigureAwait(false);
+            // A leader out of disk space does not wait for entries that cannot be written: it commits
+            // what is durable here (below), so the replication round ends and reads keep being served.
+            await WaitDurableAsync(mustBeDurable, stopWhenDiskFull: leader, token).ConfigureAwait(false);
+        }
+
+        if (leader)
+        {
+            end = Math.Min(end, _store.DurableIndex); // only less than end while the disk is full
         }
 
         long previous;
@@ -54,11 +62,16 @@ internal sealed partial class RaftLog
         }
     }
 
-    private async ValueTask WaitDurableAsync(long index, CancellationToken token)
+    private async ValueTask WaitDurableAsync(long index, bool stopWhenDiskFull, CancellationToken token)
     {
         while (_store.DurableIndex < index)
         {
             ThrowIfFailed();
+            if (stopWhenDiskFull && DiskFull is not null)
+            {
+                return;
+            }
+
             Task next;
             lock (_signalLock)
             {
@@ -94,6 +107,13 @@ internal sealed partial class RaftLog
             try
             {
                 _store.Flush(Interlocked.Read(ref _commitIndex));
+                OnFlushSucceeded();
+            }
+            catch (DiskFullException e)
+            {
+                // Recoverable: the batch stays queued; waiters keep waiting, new proposals are refused
+                // (DiskFull), and the flusher retries with backoff once space is back.
+                OnDiskFull(e);
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidOperationException)
             {
@@ -112,6 +132,11 @@ internal sealed partial class RaftLog
 
             done.SetResult();
             if (_failure is not null)
+            {
+                return;
+            }
+
+            if (DiskFull is not null && !WaitForSpace(token))
             {
                 return;
             }

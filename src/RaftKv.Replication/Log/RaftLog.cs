@@ -72,7 +72,7 @@ internal sealed partial class RaftLog : WriteAheadLog, IPersistentState, IAuditT
         var snapshot = state.Snapshot;
         var store = RaftLogStore.Open(new RaftLogStoreOptions { Directory = directory, FileSystem = fs }, snapshot?.Index ?? 0, snapshot?.Term ?? 0);
         var nodeState = NodeStateFile.Open(fs, directory);
-        return new RaftLog(ShimOptions(directory), store, nodeState, state, logger);
+        return new RaftLog(ShimOptions(directory), store, nodeState, state, logger) { Reserve = OpenReserve(fs, directory, logger) };
     }
 
     public IPersistentState AuditTrail => this;

@@ -1,4 +1,5 @@
 using System.Buffers;
+using RaftKv.Storage.IO;
 
 namespace RaftKv.Replication.Log;
 
@@ -10,6 +11,11 @@ internal sealed partial class RaftLogStore
     /// started is durable and <see cref="DurableIndex"/> says so. Flushes are serialized; callers
     /// that arrive during a flush wait for it and then flush what queued meanwhile.
     /// </summary>
+    /// <exception cref="DiskFullException">Out of space writing or fsyncing the batch: nothing of it
+    /// counts as durable, its changes stay queued (the next flush writes them again), and writing
+    /// continues in a new segment whose header records where the valid data of this one ends, so the
+    /// partial batch is never read. The store stays usable; retry once space is freed.</exception>
+    /// <exception cref="IOException">Any other failure: the store is failed for good (reopen it).</exception>
     public void Flush(long commitIndex)
     {
         lock (_flushGate)
@@ -28,6 +34,10 @@ internal sealed partial class RaftLogStore
                 {
                     Interlocked.Increment(ref _flushes);
                 }
+            }
+            catch (DiskFullException)
+            {
+                throw; // FlushCore put the batch back and abandoned the segment: retry later
             }
             catch (Exception e)
             {
@@ -66,11 +76,22 @@ internal sealed partial class RaftLogStore
             {
                 _previousSegment = (_writerSequence, _writer.Length); // every batch in it is synced
                 _writer.Dispose();
+                _writer = null;
             }
 
             var sequence = _nextSequence++;
             var path = Path.Combine(_options.Directory, SegmentFormat.SegmentName(sequence));
-            _writer = _fs.Create(path);
+            try
+            {
+                _writer = _fs.Create(path);
+            }
+            catch (DiskFullException)
+            {
+                Requeue(ops);
+                _fs.Delete(path);
+                throw;
+            }
+
             _writerSequence = sequence;
 
             // Names the segment before it and where that one's valid data ends: recovery then never reads
@@ -113,13 +134,24 @@ internal sealed partial class RaftLogStore
         SegmentFormat.FinishBatch(buffer, batchAt, ops.Count + (writeCommit ? 1 : 0), _writerSequence, fileOffset + batchAt);
 
         // MUST be durable before any entry of this batch counts as durable.
-        _writer.Append(buffer.WrittenSpan);
-        if (buffer.Capacity > 4 << 20)
+        try
         {
-            _buffer = new ArrayBufferWriter<byte>(64 << 10); // do not keep a huge batch's buffer
+            _writer.Append(buffer.WrittenSpan);
+            _writer.Sync();
+        }
+        catch (DiskFullException)
+        {
+            AbandonAfterDiskFull(ops, newSegment, fileOffset);
+            throw;
+        }
+        finally
+        {
+            if (buffer.Capacity > 4 << 20)
+            {
+                _buffer = new ArrayBufferWriter<byte>(64 << 10); // do not keep a huge batch's buffer
+            }
         }
 
-        _writer.Sync();
         if (newSegment)
         {
             _fs.SyncDirectory(_options.Directory);
@@ -149,6 +181,52 @@ internal sealed partial class RaftLogStore
         }
 
         return true;
+    }
+
+    /// <summary>
+    /// After ENOSPC on a batch: its changes go back to the front of the queue (in order, before what was
+    /// queued meanwhile), and the segment is never written again. Its valid data ends where the batch
+    /// began (<paramref name="batchOffset"/>; everything before was fsynced), which the next segment's
+    /// header records, so recovery never reads the partial batch. A segment this flush created holds
+    /// nothing valid: it is deleted (were it to survive a crash, the next segment's header names the
+    /// segment before it, and recovery skips it).
+    /// </summary>
+    private void AbandonAfterDiskFull(List<PendingOp> ops, bool newSegment, long batchOffset)
+    {
+        var writer = _writer!;
+        _writer = null;
+        writer.Dispose();
+        string? delete = null;
+        Requeue(ops);
+        lock (_lock)
+        {
+            if (newSegment)
+            {
+                delete = _writerPath;
+                _segments.RemoveAt(_segments.Count - 1);
+            }
+            else
+            {
+                _previousSegment = (_writerSequence, batchOffset);
+            }
+
+            _writerPath = null;
+        }
+
+        if (delete is not null)
+        {
+            _fs.Delete(delete);
+        }
+    }
+
+    // Puts a failed flush's changes back in front of those queued since it captured them.
+    private void Requeue(List<PendingOp> ops)
+    {
+        lock (_lock)
+        {
+            ops.AddRange(_pending);
+            _pending = ops;
+        }
     }
 
     /// <summary>The payload of <paramref name="record"/>, from memory or read back from its segment.</summary>

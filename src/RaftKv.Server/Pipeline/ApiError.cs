@@ -25,6 +25,7 @@ public static class ApiError
             ErrorKind.Unavailable => (503, "unavailable", e.Message),
             ErrorKind.OutcomeUnknown => (503, "outcome_unknown", e.Message),
             ErrorKind.ObjectStoreUnavailable => (503, "object_store_unavailable", e.Message),
+            ErrorKind.NoSpace => (507, "no_space", e.Message),
             ErrorKind.Cancelled => (503, "cancelled", "the request was cancelled"),
             ErrorKind.Compacted => (400, "compacted", e.Message),
             _ => (500, "internal", "internal error: " + e.GetType().Name),

@@ -30,6 +30,10 @@ public enum ErrorKind
     /// <summary>A watch start older than the retained history (<c>HistoryCompactedException</c>).</summary>
     Compacted,
 
+    /// <summary>The disk is full (<c>DiskFullException</c>): the write was refused and not applied; it
+    /// succeeds once space is freed (507 no_space / RESOURCE_EXHAUSTED).</summary>
+    NoSpace,
+
     /// <summary>The caller cancelled (<see cref="OperationCanceledException"/>).</summary>
     Cancelled,
 }

@@ -22,6 +22,7 @@ public static class GrpcErrors
             ErrorKind.OutcomeUnknown => new RpcException(new Status(StatusCode.DeadlineExceeded, e.Message)),
             ErrorKind.Unavailable or ErrorKind.ObjectStoreUnavailable => new RpcException(new Status(StatusCode.Unavailable, e.Message)),
             ErrorKind.InvalidArgument or ErrorKind.TooLarge => new RpcException(new Status(StatusCode.InvalidArgument, e.Message)),
+            ErrorKind.NoSpace => new RpcException(new Status(StatusCode.ResourceExhausted, e.Message)),
             ErrorKind.Compacted => new RpcException(new Status(StatusCode.OutOfRange, e.Message)),
             ErrorKind.Cancelled => new RpcException(new Status(StatusCode.Cancelled, "cancelled")),
             _ => new RpcException(new Status(StatusCode.Internal, e.GetType().Name + ": " + e.Message)),

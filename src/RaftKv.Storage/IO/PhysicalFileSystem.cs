@@ -95,17 +95,64 @@ public sealed partial class PhysicalFileSystem : IFileSystem
     [LibraryImport("libc", EntryPoint = "link", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
     private static partial int LinkNative(string oldPath, string newPath);
 
-    private sealed class WritableFile(string path) : IWritableFile
+    /// <summary>Out of space (ENOSPC) surfaces as <see cref="DiskFullException"/> from the constructor,
+    /// <see cref="Append"/> and <see cref="Sync"/>; any other I/O error as it is.</summary>
+    private sealed class WritableFile : IWritableFile
     {
-        private readonly FileStream _stream = new(path, FileMode.Create, FileAccess.Write, FileShare.Read, 1 << 16);
+        private readonly string _path;
+        private readonly FileStream _stream;
+
+        public WritableFile(string path)
+        {
+            _path = path;
+            try
+            {
+                _stream = new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.Read, 1 << 16);
+            }
+            catch (IOException e)
+            {
+                throw DiskFullException.Translate(e, path);
+            }
+        }
 
         public long Length => _stream.Position;
 
-        public void Append(ReadOnlySpan<byte> data) => _stream.Write(data);
+        public void Append(ReadOnlySpan<byte> data)
+        {
+            try
+            {
+                _stream.Write(data);
+            }
+            catch (IOException e)
+            {
+                throw DiskFullException.Translate(e, _path);
+            }
+        }
 
-        public void Sync() => _stream.Flush(flushToDisk: true);
+        public void Sync()
+        {
+            try
+            {
+                _stream.Flush(flushToDisk: true);
+            }
+            catch (IOException e)
+            {
+                throw DiskFullException.Translate(e, _path);
+            }
+        }
 
-        public void Dispose() => _stream.Dispose();
+        public void Dispose()
+        {
+            try
+            {
+                _stream.Dispose();
+            }
+            catch (IOException)
+            {
+                // Buffered bytes that could not be written (out of space): the caller already saw the
+                // error from Append or Sync and never counted them as durable.
+            }
+        }
     }
 
     private sealed class ReadableFile : IReadableFile

@@ -27,8 +27,9 @@ public sealed class CrashableMemoryFileSystem : IFileSystem
     // Directory renames (Source, Destination) and deletes (Source, null) not yet made durable, in order.
     private readonly List<(string Parent, string Source, string? Destination)> _pendingDirectoryOps = [];
 
-    /// <summary>When set, called with an operation name ("sync", "rename", "syncdir", "create") before
-    /// it happens; throw from it to simulate a crash at that point.</summary>
+    /// <summary>When set, called with an operation name ("sync", "rename", "syncdir", "create", "append")
+    /// before it happens; throw from it to simulate a crash or an I/O error (e.g.
+    /// <see cref="DiskFullException"/>) at that point.</summary>
     public Action<string, string>? BeforeOperation { get; set; }
 
     public IWritableFile Create(string path)
@@ -378,6 +379,7 @@ public sealed class CrashableMemoryFileSystem : IFileSystem
 
         public void Append(ReadOnlySpan<byte> data)
         {
+            fs.BeforeOperation?.Invoke("append", string.Empty);
             lock (fs._lock)
             {
                 inode.Current.AddRange(data);
