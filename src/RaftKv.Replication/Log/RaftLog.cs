@@ -72,6 +72,11 @@ internal sealed partial class RaftLog : WriteAheadLog, IPersistentState, IAuditT
         var snapshot = state.Snapshot;
         var store = RaftLogStore.Open(new RaftLogStoreOptions { Directory = directory, FileSystem = fs }, snapshot?.Index ?? 0, snapshot?.Term ?? 0);
         var nodeState = NodeStateFile.Open(fs, directory);
+        if (store.TornTail is { } torn)
+        {
+            LogTornTailDropped(logger, torn); // an unacknowledged final write cut short by a crash
+        }
+
         return new RaftLog(ShimOptions(directory), store, nodeState, state, logger) { Reserve = OpenReserve(fs, directory, logger) };
     }
 
@@ -172,6 +177,9 @@ internal sealed partial class RaftLog : WriteAheadLog, IPersistentState, IAuditT
             throw new InvalidOperationException("the Raft log failed; the node must restart", failure);
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Raft log recovery dropped a torn final write (never acknowledged): {Where}")]
+    private static partial void LogTornTailDropped(ILogger logger, string where);
 
     [LoggerMessage(Level = LogLevel.Critical, Message = "Raft log flush failed; the node stops accepting entries")]
     private static partial void LogFlushFailed(ILogger logger, Exception error);
