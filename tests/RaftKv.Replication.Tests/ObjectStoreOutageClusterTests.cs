@@ -44,7 +44,10 @@ public sealed class ObjectStoreOutageClusterTests(RgwFixture rgw) : IDisposable
             return new ObjectStoreTableStore(s3);
         }
 
-        await using var c = await TestCluster.StartAsync(3, remoteStores: Remote);
+        // Each write below is proposed exactly once and its outcome asserted, so a leader change in
+        // the middle (seen on a loaded CI machine with the 300 ms default) must not happen: a
+        // longer election timeout keeps the leader elected at the start.
+        await using var c = await TestCluster.StartAsync(3, remoteStores: Remote, electionTimeout: TimeSpan.FromSeconds(2));
         await c.WaitForLeaderAsync();
         var versions = new Dictionary<int, long>();
         for (var i = 0; i < 40; i++)

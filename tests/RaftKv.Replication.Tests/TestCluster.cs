@@ -28,9 +28,14 @@ internal sealed class TestCluster : IAsyncDisposable
     /// <summary>Each node's object store (null: none), asked again at every start of the node.</summary>
     public Func<long, IRemoteTableStore?>? RemoteStores { get; private init; }
 
-    public static async Task<TestCluster> StartAsync(int size, RaftLogEngine engine = RaftLogEngine.RaftKv, Func<long, IRemoteTableStore?>? remoteStores = null)
+    /// <summary>The lower election timeout (the upper one is twice it). Tests that must not see a
+    /// leader change while they run on a loaded machine (a 2-core CI box running other test
+    /// collections at the same time) ask for a longer one than the 300 ms default.</summary>
+    public TimeSpan ElectionTimeout { get; private init; } = TimeSpan.FromMilliseconds(300);
+
+    public static async Task<TestCluster> StartAsync(int size, RaftLogEngine engine = RaftLogEngine.RaftKv, Func<long, IRemoteTableStore?>? remoteStores = null, TimeSpan? electionTimeout = null)
     {
-        var c = new TestCluster { Engine = engine, RemoteStores = remoteStores };
+        var c = new TestCluster { Engine = engine, RemoteStores = remoteStores, ElectionTimeout = electionTimeout ?? TimeSpan.FromMilliseconds(300) };
         for (var id = 1L; id <= size; id++)
         {
             c._peers[id] = $"127.0.0.1:{FreePort()}";
@@ -59,6 +64,8 @@ internal sealed class TestCluster : IAsyncDisposable
                 MemtableMaxBytes = 256 << 10,
                 OperationTimeout = TimeSpan.FromSeconds(3),
                 TickInterval = TimeSpan.FromMilliseconds(200),
+                ElectionTimeoutLower = ElectionTimeout,
+                ElectionTimeoutUpper = ElectionTimeout * 2,
                 LogEngine = engine ?? Engine,
                 RemoteStore = RemoteStores?.Invoke(id),
             },
