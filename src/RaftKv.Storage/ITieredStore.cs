@@ -8,7 +8,8 @@ public interface ITieredStore
     /// <summary>The live tables (consistent snapshot of the manifest).</summary>
     IReadOnlyList<TableInfo> ListTables();
 
-    /// <summary>Local bytes in live local tables.</summary>
+    /// <summary>Local disk bytes of the live tables: local tables whole, archived ones by what stays
+    /// local (tail and keys file). What DISK_MAX_SIZE_GB limits.</summary>
     long LocalDiskBytes { get; }
 
     /// <summary>

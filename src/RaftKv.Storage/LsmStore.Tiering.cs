@@ -5,7 +5,7 @@ namespace RaftKv.Storage;
 
 public sealed partial class LsmStore
 {
-    public long LocalDiskBytes => _tables.All.Where(t => !t.IsRemote).Sum(t => t.Size);
+    public long LocalDiskBytes => _tables.All.Sum(t => t.LocalBytes);
 
     public IReadOnlyList<TableInfo> ListTables()
     {
@@ -124,6 +124,7 @@ public sealed partial class LsmStore
             DiskBytes = local.Sum(t => t.Size),
             RemoteEntries = remote.Sum(t => t.Meta.EntryCount),
             RemoteBytes = remote.Sum(t => t.Size),
+            ArchivedMetadataBytes = remote.Sum(t => t.LocalBytes),
             TablesPerLevel = set.Levels.Select(l => l.Count).ToList(),
             BytesPerLevel = set.Levels.Select(l => l.Sum(t => t.Size)).ToList(),
             CacheHits = _cache.Hits,

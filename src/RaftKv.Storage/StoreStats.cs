@@ -10,6 +10,10 @@ public sealed record StoreStats
     public long DiskBytes { get; init; }
     public long RemoteEntries { get; init; }
     public long RemoteBytes { get; init; }
+
+    /// <summary>Local bytes kept for archived tables (each one's tail and keys file): with
+    /// <see cref="DiskBytes"/>, the store's local disk use.</summary>
+    public long ArchivedMetadataBytes { get; init; }
     public IReadOnlyList<int> TablesPerLevel { get; init; } = [];
     public IReadOnlyList<long> BytesPerLevel { get; init; } = [];
     public long CacheHits { get; init; }

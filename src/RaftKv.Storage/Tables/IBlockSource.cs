@@ -14,4 +14,14 @@ public interface IBlockSource : IDisposable
 
     /// <summary>Whether reads leave the node (object tier).</summary>
     bool IsRemote { get; }
+
+    /// <summary>Pins the source for one read: false once it was disposed (switched out of its table),
+    /// in which case the caller reads the table's current source instead. Every successful call is
+    /// paired with <see cref="Release"/>. A local file stays open while pinned, and is closed by the
+    /// last release after <see cref="IDisposable.Dispose"/>, so a deleted file's space is freed as
+    /// soon as no read uses it.</summary>
+    bool TryAcquire();
+
+    /// <summary>Ends a read pinned by <see cref="TryAcquire"/>.</summary>
+    void Release();
 }

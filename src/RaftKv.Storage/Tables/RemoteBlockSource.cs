@@ -5,6 +5,13 @@ public sealed class RemoteBlockSource(IRemoteTableStore store, string objectName
 {
     public bool IsRemote => true;
 
+    /// <summary>Always succeeds: an object needs no handle kept open, so reads need no pin.</summary>
+    public bool TryAcquire() => true;
+
+    public void Release()
+    {
+    }
+
     public string ObjectName => objectName;
 
     public async ValueTask<byte[]> ReadAsync(long offset, int length, CancellationToken cancellationToken)

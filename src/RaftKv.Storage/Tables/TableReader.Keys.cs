@@ -70,7 +70,7 @@ public sealed partial class TableReader
             return cached;
         }
 
-        var raw = await Volatile.Read(ref _source).ReadAsync(h.Offset, h.Length, cancellationToken).ConfigureAwait(false);
+        var raw = await ReadPinnedAsync(h, cancellationToken).ConfigureAwait(false);
         return BlockCodec.DecodeDataBlock(raw, _path, h.Offset);
     }
 }

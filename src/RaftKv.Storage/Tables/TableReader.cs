@@ -17,7 +17,6 @@ public sealed partial class TableReader
     private readonly BloomFilter _bloom;
     private readonly BlockCache _cache;
     private readonly string _path;
-    private readonly List<IBlockSource> _retired = [];
     private IBlockSource _source;
     private int _refs = 1;
 
@@ -45,6 +44,10 @@ public sealed partial class TableReader
     public long TailOffset { get; }
 
     public bool IsRemote => _source.IsRemote;
+
+    /// <summary>Bytes this table occupies on local disk: the whole file while local; once archived,
+    /// the tail and the keys file kept locally (<see cref="KeysFile"/>).</summary>
+    public long LocalBytes => IsRemote ? Size - TailOffset + (Keys?.Size ?? 0) : Size;
 
     /// <summary>Whether this is an archived table's keys file (<see cref="KeysFile"/>), whose entries stand for archived ones.</summary>
     public bool IsKeysFile { get; }
@@ -150,11 +153,9 @@ public sealed partial class TableReader
     /// <summary>Replaces the data source (local → remote after archiving).</summary>
     public void SwitchSource(IBlockSource source)
     {
-        var old = Interlocked.Exchange(ref _source, source);
-        lock (_retired)
-        {
-            _retired.Add(old); // in-flight reads may still use it; disposed with the table
-        }
+        // Reads in flight pinned the old source (AcquireSource); it closes when the last one ends,
+        // so an archived table's deleted local file frees its space now, not when the table goes.
+        Interlocked.Exchange(ref _source, source).Dispose();
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot path: skip tier-0 code
@@ -218,14 +219,23 @@ public sealed partial class TableReader
             return cached;
         }
 
-        var source = Volatile.Read(ref _source);
-        if (source.IsRemote)
+        var source = AcquireSource();
+        byte[] raw;
+        try
         {
-            return null;
+            if (source.IsRemote)
+            {
+                return null;
+            }
+
+            var read = source.ReadAsync(h.Offset, h.Length, CancellationToken.None);
+            raw = read.IsCompletedSuccessfully ? read.Result : read.AsTask().GetAwaiter().GetResult();
+        }
+        finally
+        {
+            source.Release();
         }
 
-        var read = source.ReadAsync(h.Offset, h.Length, CancellationToken.None);
-        var raw = read.IsCompletedSuccessfully ? read.Result : read.AsTask().GetAwaiter().GetResult();
         var block = BlockCodec.DecodeDataBlock(raw, _path, h.Offset);
         _cache.Add(Id, h.Offset, block);
         return block;
@@ -244,9 +254,17 @@ public sealed partial class TableReader
             return cached;
         }
 
-        return readAhead.TryRead(Id, Volatile.Read(ref _source), h.Offset, h.Length, TailOffset) is { } buffer
-            ? BlockCodec.DecodeDataBlock(buffer, h.Length, _path, h.Offset)
-            : null;
+        var source = AcquireSource();
+        try
+        {
+            return readAhead.TryRead(Id, source, h.Offset, h.Length, TailOffset) is { } buffer
+                ? BlockCodec.DecodeDataBlock(buffer, h.Length, _path, h.Offset)
+                : null;
+        }
+        finally
+        {
+            source.Release();
+        }
     }
 
     public bool TryRef() => RefCount.TryIncrement(ref _refs);
@@ -265,10 +283,6 @@ public sealed partial class TableReader
         {
             _source.Dispose();
             Volatile.Read(ref _keys)?.Unref();
-            lock (_retired)
-            {
-                _retired.ForEach(s => s.Dispose());
-            }
 
             _cache.Evict(Id);
             OnReleased?.Invoke(this);
@@ -303,9 +317,42 @@ public sealed partial class TableReader
             return cached;
         }
 
-        var raw = await _source.ReadAsync(h.Offset, h.Length, cancellationToken).ConfigureAwait(false);
+        var raw = await ReadPinnedAsync(h, cancellationToken).ConfigureAwait(false);
         var block = BlockCodec.DecodeDataBlock(raw, _path, h.Offset);
         _cache.Add(Id, h.Offset, block);
         return block;
+    }
+
+    /// <summary>The current source, pinned for one read (see <see cref="IBlockSource.TryAcquire"/>):
+    /// a source switched out between the read of the field and the pin refuses, and the new one is taken.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot path: skip tier-0 code
+    private IBlockSource AcquireSource()
+    {
+        while (true)
+        {
+            var source = Volatile.Read(ref _source);
+            if (source.TryAcquire())
+            {
+                return source;
+            }
+
+            if (ReferenceEquals(source, Volatile.Read(ref _source)))
+            {
+                throw new ObjectDisposedException($"table {Id}", "the table was released while a read was starting");
+            }
+        }
+    }
+
+    private async ValueTask<byte[]> ReadPinnedAsync(BlockHandle h, CancellationToken cancellationToken)
+    {
+        var source = AcquireSource();
+        try
+        {
+            return await source.ReadAsync(h.Offset, h.Length, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            source.Release();
+        }
     }
 }
