@@ -48,6 +48,7 @@ internal sealed class ExportedSeries
     {
         var constant = instrumentTags as IReadOnlyCollection<KeyValuePair<string, object?>> ?? instrumentTags?.ToList();
         var collector = _collector ?? Create(tags, constant);
+
         // A label the measurement does not carry is empty (Prometheus: the same as absent); a tag that is
         // not a label drops the measurement.
         var names = LabelNames!;
@@ -167,7 +168,7 @@ internal sealed class ExportedSeries
     {
         foreach (var t in tags)
         {
-            if (PrometheusMeterExporter.LabelName(t.Key) == label)
+            if (t.Key == label || PrometheusMeterExporter.LabelName(t.Key) == label)
             {
                 return Format(t.Value);
             }
@@ -175,7 +176,7 @@ internal sealed class ExportedSeries
 
         foreach (var t in constant ?? [])
         {
-            if (PrometheusMeterExporter.LabelName(t.Key) == label)
+            if (t.Key == label || PrometheusMeterExporter.LabelName(t.Key) == label)
             {
                 return Format(t.Value);
             }
