@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
+using System.Runtime.CompilerServices;
 using Prometheus;
 
 namespace RaftKv.Server.Observability;
@@ -132,18 +133,17 @@ public sealed partial class PrometheusMeterExporter : IDisposable
         }
     }
 
+    /// <summary>Without boxing: each branch is a JIT-time constant for the value type T.</summary>
     private static double ToDouble<T>(T value)
-        where T : struct => value switch
-        {
-            long l => l,
-            double d => d,
-            int i => i,
-            float f => f,
-            short s => s,
-            byte b => b,
-            decimal m => (double)m,
-            _ => 0,
-        };
+        where T : struct =>
+        typeof(T) == typeof(long) ? Unsafe.As<T, long>(ref value)
+        : typeof(T) == typeof(double) ? Unsafe.As<T, double>(ref value)
+        : typeof(T) == typeof(int) ? Unsafe.As<T, int>(ref value)
+        : typeof(T) == typeof(float) ? Unsafe.As<T, float>(ref value)
+        : typeof(T) == typeof(short) ? Unsafe.As<T, short>(ref value)
+        : typeof(T) == typeof(byte) ? Unsafe.As<T, byte>(ref value)
+        : typeof(T) == typeof(decimal) ? (double)Unsafe.As<T, decimal>(ref value)
+        : 0;
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "metrics: instrument {Meter}/{Instrument} is not exported: {Problem}")]
     private static partial void LogNotExported(ILogger logger, string meter, string instrument, string problem);
