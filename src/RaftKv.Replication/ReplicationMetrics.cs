@@ -1,33 +1,48 @@
 using System.Diagnostics.Metrics;
+using RaftKv.Storage;
 
 namespace RaftKv.Replication;
 
-/// <summary>Replication metrics (Meter "RaftKv.Replication"), exported by the server through
-/// prometheus-net's meter adapter as <c>raftkv_replication_&lt;instrument&gt;</c> (docs/architecture.md,
-/// "Metrics"). The node's term, commit index, applied index and leadership are not here: the server
-/// exports them once, as the documented <c>raftkv_term</c>, <c>raftkv_commit_index</c>,
-/// <c>raftkv_applied_index</c> and <c>raftkv_is_leader</c>.</summary>
+/// <summary>
+/// The node's instruments (Meter <see cref="MeterName"/>): its Raft position, log and snapshot
+/// counters and proposals, observed from <see cref="KvNode.GetStatus"/> and the node's counters; it also
+/// owns the <see cref="StorageMetrics"/> of the node's store. Instrument names are the exported
+/// Prometheus names (<c>raftkv_&lt;subsystem&gt;_&lt;name&gt;[_unit][_total]</c>; the Raft position keeps its
+/// older documented names <c>raftkv_term</c>, <c>raftkv_commit_index</c>, <c>raftkv_applied_index</c>,
+/// <c>raftkv_is_leader</c>). The server's exporter publishes them as named; this assembly knows no
+/// exporter (docs/architecture.md, "Metrics"). One node per process is assumed (no node label:
+/// the scrape target identifies the node).
+/// </summary>
 internal sealed class ReplicationMetrics : IDisposable
 {
     public const string MeterName = "RaftKv.Replication";
 
-    private readonly Meter _meter;
+    private readonly Meter _meter = new(MeterName);
+    private readonly StorageMetrics _storage;
 
     public ReplicationMetrics(KvNode node)
     {
-        _meter = new Meter(MeterName);
-        var tags = new KeyValuePair<string, object?>("node_id", node.NodeId);
-        _meter.CreateObservableGauge("raftkv_raft_durable_index", () => new Measurement<long>(node.GetStatus().DurableIndex, tags), description: "Highest index durable in SSTables");
-        _meter.CreateObservableGauge("raftkv_raft_leader_id", () => new Measurement<long>(node.GetStatus().LeaderId ?? 0, tags), description: "Leader node id (0 = none)");
-        _meter.CreateObservableCounter("raftkv_raft_snapshots_taken", () => new Measurement<long>(node.GetStatus().SnapshotsTaken, tags), description: "Snapshots (checkpoints) taken");
-        _meter.CreateObservableCounter("raftkv_raft_snapshots_installed", () => new Measurement<long>(node.GetStatus().SnapshotsInstalled, tags), description: "Snapshots received and installed");
-        _meter.CreateObservableCounter("raftkv_raft_follower_fsync_waits", () => new Measurement<long>(node.FollowerFlushWaits, tags), description: "AppendEntries answered only after the follower fsynced its log");
-        _meter.CreateObservableCounter("raftkv_raft_log_flushes", () => new Measurement<long>(node.LogFlushes, tags), description: "Raft log flushes (one write + fsync, covering every entry queued before it)");
-        _meter.CreateObservableCounter("raftkv_raft_value_compare_conflicts", () => new Measurement<long>(node.ValueCompareConflicts, tags), description: "Transactions whose leader-resolved value compare went stale before apply (re-proposed)");
-        Proposals = _meter.CreateCounter<long>("raftkv_raft_proposals", description: "Proposed commands by outcome");
+        _meter.CreateObservableGauge("raftkv_term", () => node.GetStatus().Term, description: "Raft term");
+        _meter.CreateObservableGauge("raftkv_commit_index", () => node.GetStatus().CommitIndex, description: "Raft commit index");
+        _meter.CreateObservableGauge("raftkv_applied_index", () => node.GetStatus().AppliedIndex, description: "Raft applied index (last entry applied to the state machine)");
+        _meter.CreateObservableGauge("raftkv_is_leader", () => node.GetStatus().Role == "leader" ? 1 : 0, description: "1 when this node is the leader");
+        _meter.CreateObservableGauge("raftkv_raft_durable_index", () => node.GetStatus().DurableIndex, description: "Highest index durable in SSTables");
+        _meter.CreateObservableGauge("raftkv_raft_leader_id", () => node.GetStatus().LeaderId ?? 0, description: "Leader node id (0 = none known)");
+        _meter.CreateObservableCounter("raftkv_raft_snapshots_taken_total", () => node.GetStatus().SnapshotsTaken, description: "Snapshots (checkpoints) taken");
+        _meter.CreateObservableCounter("raftkv_raft_snapshots_installed_total", () => node.GetStatus().SnapshotsInstalled, description: "Snapshots received and installed");
+        _meter.CreateObservableCounter("raftkv_raft_follower_fsync_waits_total", () => node.FollowerFlushWaits, description: "AppendEntries answered only after the follower fsynced its log");
+        _meter.CreateObservableCounter("raftkv_raft_log_flushes_total", () => node.LogFlushes, description: "Raft log flushes (one write + fsync, covering every entry queued before it)");
+        _meter.CreateObservableCounter("raftkv_raft_value_compare_conflicts_total", () => node.ValueCompareConflicts, description: "Transactions whose leader-resolved value compare went stale before apply (re-proposed)");
+        Proposals = _meter.CreateCounter<long>("raftkv_raft_proposals_total", description: "Proposed commands by outcome (ok, not_leader, no_space, lost_leadership, timeout, unavailable)");
+        _storage = new StorageMetrics(node.GetStoreStats);
     }
 
+    /// <summary>Tag: <c>outcome</c>.</summary>
     public Counter<long> Proposals { get; }
 
-    public void Dispose() => _meter.Dispose();
+    public void Dispose()
+    {
+        _storage.Dispose();
+        _meter.Dispose();
+    }
 }

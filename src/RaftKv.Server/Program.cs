@@ -69,7 +69,7 @@ app.UseRaftKvPipeline();
 
 KvHttpApi.Map(app);
 StatusHttpApi.Map(app);
-app.MapRaftKvMetrics(node);
+app.MapRaftKvMetrics();
 app.MapGrpcService<KvGrpcService>();
 app.MapGrpcService<ClusterGrpcService>();
 app.MapGrpcService<AdminGrpcService>();

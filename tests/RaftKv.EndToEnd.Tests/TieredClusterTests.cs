@@ -69,6 +69,10 @@ public sealed class TieredClusterTests(RgwFixture rgw)
             var stats = await c.Http.GetFromJsonAsync<JsonElement>(n.Http + "/stats");
             Assert.True(stats.GetProperty("migrations_completed").GetInt64() >= 1);
             Assert.True(stats.GetProperty("object_size_bytes").GetInt64() > 0);
+            var metrics = PrometheusText.Parse(await c.Http.GetStringAsync(n.Http + "/metrics"));
+            Assert.True(metrics.Value("raftkv_tiering_migrations_total") >= 1, "raftkv_tiering_migrations_total\n" + metrics.Text);
+            Assert.True(metrics.Value("raftkv_tiering_uploaded_bytes_total") > 0, "raftkv_tiering_uploaded_bytes_total");
+            Assert.True(metrics.Value("raftkv_tier_bytes", "tier=object") > 0, "raftkv_tier_bytes{tier=object}");
         }
 
         using var s3check = new S3ObjectStore(rgw.Options(bucket));

@@ -1,28 +1,28 @@
 using Prometheus;
-using RaftKv.Replication.Api;
 using RaftKv.Server.Hosting;
 
 namespace RaftKv.Server.Observability;
 
 /// <summary>
-/// <c>GET /metrics</c>, the one route every series leaves by (Prometheus text, prometheus-net's
-/// default registry).
-/// <para>Mechanism. The library layers (RaftKv.Replication, RaftKv.Tiering, and DotNext itself)
-/// instrument with <c>System.Diagnostics.Metrics</c> Meters: the BCL API, so they depend on no exporter
-/// and stay usable embedded. The server is the only assembly that knows Prometheus: prometheus-net's
-/// meter adapter (on by default in the default registry) exports every Meter, named
-/// <c>&lt;meter&gt;_&lt;instrument&gt;</c> (e.g. <c>raftkv_replication_raftkv_raft_log_flushes</c>), and
-/// the server's own series — <see cref="OperationMetrics"/> and <see cref="NodeStateMetrics"/> — are
-/// prometheus-net metrics, because their documented names (no meter prefix), counter type and histogram
-/// buckets cannot be expressed through the adapter. Each series has exactly one home; a series never
-/// exists both as a Meter instrument and as a prometheus-net metric (the Replication meter's
-/// term/commit/applied/is-leader gauges were dropped for the documented <c>raftkv_term</c>, …).</para>
+/// <c>GET /metrics</c>, the one route every series leaves by (Prometheus text).
+/// <para>Mechanism (docs/architecture.md, "Metrics"): every layer instruments with
+/// <c>System.Diagnostics.Metrics</c> Meters — <c>RaftKv.Storage</c>, <c>RaftKv.Replication</c>,
+/// <c>RaftKv.Tiering</c> and the server's own <see cref="ServerMeter"/> — and the server alone knows
+/// Prometheus: one <see cref="PrometheusMeterExporter"/> feeds them, with DotNext's, ASP.NET Core's and
+/// the runtime's meters, into a registry of this endpoint's own, next to prometheus-net's standard
+/// <c>process_*</c>/<c>dotnet_*</c> collectors. prometheus-net's default registry (and its meter adapter,
+/// which would export every meter a second time under <c>&lt;meter&gt;_&lt;instrument&gt;</c>) is not used.</para>
 /// </summary>
 public static class MetricsEndpoint
 {
-    public static void MapRaftKvMetrics(this WebApplication app, IKvNode node)
+    public static void MapRaftKvMetrics(this WebApplication app)
     {
-        NodeStateMetrics.Register(node, app.Services.GetRequiredService<FollowerLagMonitor>());
-        app.MapMetrics("/metrics");
+        ArgumentNullException.ThrowIfNull(app);
+        var registry = Metrics.NewCustomRegistry();
+        DotNetStats.Register(registry);
+        FollowerLagMetrics.Register(app.Services.GetRequiredService<FollowerLagMonitor>());
+        var exporter = new PrometheusMeterExporter(registry, app.Services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(MetricsEndpoint)));
+        app.Lifetime.ApplicationStopped.Register(exporter.Dispose);
+        app.MapMetrics("/metrics", registry);
     }
 }

@@ -1,28 +1,32 @@
-using Prometheus;
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
 
 namespace RaftKv.Server.Observability;
 
 /// <summary>
 /// Client operations per front door (<c>api</c> = http | grpc), recorded by the pipeline
-/// (<see cref="Pipeline.HttpOperationMetrics"/>, <see cref="Pipeline.GrpcOperationInterceptor"/>).
-/// Series: <c>raftkv_operations_total{api,op,outcome}</c> and
+/// (<see cref="Pipeline.HttpOperationMetrics"/>, <see cref="Pipeline.GrpcOperationInterceptor"/>) on
+/// <see cref="ServerMeter"/>. Series: <c>raftkv_operations_total{api,op,outcome}</c> and
 /// <c>raftkv_operation_duration_seconds{api,op}</c> (docs/architecture.md, "Metrics").
 /// </summary>
 public static class OperationMetrics
 {
-    private static readonly Counter Operations = Prometheus.Metrics.CreateCounter(
-        "raftkv_operations_total", "Client operations by API, type and outcome", new CounterConfiguration { LabelNames = ["api", "op", "outcome"] });
+    /// <summary>100 µs doubling to about 13 s: the buckets the histogram always had.</summary>
+    private static readonly double[] Buckets = [.. Enumerable.Range(0, 18).Select(i => 0.0001 * Math.Pow(2, i))];
 
-    private static readonly Histogram Latency = Prometheus.Metrics.CreateHistogram(
-        "raftkv_operation_duration_seconds", "Client operation latency", new HistogramConfiguration
-        {
-            LabelNames = ["api", "op"],
-            Buckets = Histogram.ExponentialBuckets(0.0001, 2, 18),
-        });
+    private static readonly Counter<long> Operations = ServerMeter.Meter.CreateCounter<long>(
+        "raftkv_operations_total", description: "Client operations by API, type and outcome");
+
+    private static readonly Histogram<double> Latency = ServerMeter.Meter.CreateHistogram(
+        "raftkv_operation_duration_seconds", unit: "s", description: "Client operation latency", tags: null, advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = Buckets });
 
     /// <summary>Times one operation; dispose to record its duration.</summary>
-    public static IDisposable Time(string api, string op) => Latency.WithLabels(api, op).NewTimer();
+    public static OperationTimer Time(string api, string op) => new(api, op, Stopwatch.GetTimestamp());
 
     /// <summary>Counts one finished operation; <paramref name="outcome"/> is ok, client_error or error.</summary>
-    public static void Count(string api, string op, string outcome) => Operations.WithLabels(api, op, outcome).Inc();
+    public static void Count(string api, string op, string outcome) =>
+        Operations.Add(1, new KeyValuePair<string, object?>("api", api), new KeyValuePair<string, object?>("op", op), new KeyValuePair<string, object?>("outcome", outcome));
+
+    internal static void RecordDuration(string api, string op, TimeSpan elapsed) =>
+        Latency.Record(elapsed.TotalSeconds, new KeyValuePair<string, object?>("api", api), new KeyValuePair<string, object?>("op", op));
 }

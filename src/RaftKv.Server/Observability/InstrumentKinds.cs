@@ -1,0 +1,42 @@
+using System.Diagnostics.Metrics;
+
+namespace RaftKv.Server.Observability;
+
+/// <summary>Classifies .NET instruments for <see cref="PrometheusMeterExporter"/>.</summary>
+internal static class InstrumentKinds
+{
+    public static InstrumentKind Of(Instrument instrument)
+    {
+        var type = instrument.GetType();
+        while (type is not null && !(type.IsGenericType && type.Namespace == typeof(Counter<>).Namespace))
+        {
+            type = type.BaseType;
+        }
+
+        var definition = type?.GetGenericTypeDefinition();
+        return definition switch
+        {
+            _ when definition == typeof(Counter<>) => InstrumentKind.Counter,
+            _ when definition == typeof(ObservableCounter<>) => InstrumentKind.ObservableCounter,
+            _ when definition == typeof(UpDownCounter<>) => InstrumentKind.UpDownCounter,
+            _ when definition == typeof(Gauge<>) => InstrumentKind.Gauge,
+            _ when definition == typeof(ObservableGauge<>) || definition == typeof(ObservableUpDownCounter<>) => InstrumentKind.ObservableGauge,
+            _ when definition == typeof(Histogram<>) => InstrumentKind.Histogram,
+            _ => InstrumentKind.Unsupported,
+        };
+    }
+
+    /// <summary>Counters of either kind: exported as Prometheus counters, so their names end in <c>_total</c>.</summary>
+    public static bool IsCounter(InstrumentKind kind) => kind is InstrumentKind.Counter or InstrumentKind.ObservableCounter;
+
+    /// <summary>The histogram bucket boundaries the instrument advises (<see cref="InstrumentAdvice{T}"/>), or
+    /// null for prometheus-net's defaults.</summary>
+    public static double[]? BucketAdvice(Instrument instrument) => instrument switch
+    {
+        Instrument<double> d => d.Advice?.HistogramBucketBoundaries?.ToArray(),
+        Instrument<float> f => f.Advice?.HistogramBucketBoundaries?.Select(x => (double)x).ToArray(),
+        Instrument<long> l => l.Advice?.HistogramBucketBoundaries?.Select(x => (double)x).ToArray(),
+        Instrument<int> i => i.Advice?.HistogramBucketBoundaries?.Select(x => (double)x).ToArray(),
+        _ => null,
+    };
+}

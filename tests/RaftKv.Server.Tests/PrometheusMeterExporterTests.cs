@@ -1,0 +1,105 @@
+using System.Diagnostics.Metrics;
+using System.Text;
+using Microsoft.Extensions.Logging.Abstractions;
+using Prometheus;
+using RaftKv.Server.Observability;
+
+namespace RaftKv.Server.Tests;
+
+/// <summary>The one exporter (docs/architecture.md, "Metrics"): names, Prometheus types, labels, and
+/// label sets an observable instrument stops reporting. Each test uses meters of its own (unique
+/// names) and a registry of its own.</summary>
+public sealed class PrometheusMeterExporterTests
+{
+    [Theory]
+    [InlineData("RaftKv.Replication", "raftkv_raft_log_flushes_total", true, "raftkv_raft_log_flushes_total")]
+    [InlineData("RaftKv.Replication", "raftkv_term", false, "raftkv_term")]
+    [InlineData("RaftKv.Replication", "raftkv_raft_log_flushes", true, null)] // a counter without _total
+    [InlineData("RaftKv.Replication", "raftkv_term_total", false, null)] // _total on a gauge
+    [InlineData("RaftKv.Replication", "raftkv_replication_raftkv_raft_term", false, null)] // doubled prefix
+    [InlineData("RaftKv.Tiering", "tiering.migrations", true, null)] // not a raftkv_ name
+    [InlineData("Microsoft.AspNetCore.Server.Kestrel", "kestrel.active_connections", false, "microsoft_aspnetcore_server_kestrel_active_connections")]
+    [InlineData("Microsoft.AspNetCore.Routing", "aspnetcore.routing.match_attempts", true, "microsoft_aspnetcore_routing_match_attempts_total")]
+    [InlineData("Microsoft.AspNetCore.MemoryPool", "aspnetcore.memory_pool.pooled", false, "microsoft_aspnetcore_memory_pool_pooled")]
+    [InlineData("System.Runtime", "dotnet.gc.collections", true, "system_runtime_dotnet_gc_collections_total")]
+    [InlineData("DotNext.Threading.AsyncLock", "suspended-callers-count", false, "dotnext_threading_asynclock_suspended_callers_count")]
+    public void ExportNames(string meterName, string instrumentName, bool counter, string? expected)
+    {
+        using var meter = new Meter(meterName);
+        Instrument instrument = counter ? meter.CreateCounter<long>(instrumentName) : meter.CreateObservableGauge(instrumentName, () => 1);
+        Assert.Equal(expected, PrometheusMeterExporter.ExportName(instrument, out var problem));
+        Assert.Equal(expected is null, problem is not null);
+    }
+
+    [Fact]
+    public async Task InstrumentsBecomeTheirPrometheusTypesUnderTheirOwnNames()
+    {
+        var id = Guid.NewGuid().ToString("N")[..8];
+        var registry = Metrics.NewCustomRegistry();
+        using var exporter = new PrometheusMeterExporter(registry, NullLogger.Instance);
+        using var meter = new Meter("RaftKv.Test" + id);
+        var puts = meter.CreateCounter<long>($"raftkv_test{id}_puts_total");
+        var flushes = 0L;
+        meter.CreateObservableCounter($"raftkv_test{id}_flushes_total", () => flushes);
+        meter.CreateObservableGauge($"raftkv_test{id}_index", () => 42L);
+        var latency = meter.CreateHistogram($"raftkv_test{id}_latency_seconds", unit: "s", description: "latency", tags: null, advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.5, 1] });
+
+        puts.Add(1, new KeyValuePair<string, object?>("op", "put"));
+        puts.Add(2, new KeyValuePair<string, object?>("op", "put"));
+        flushes = 7;
+        latency.Record(0.75);
+        var text = await ScrapeAsync(registry);
+
+        Assert.Contains($"# TYPE raftkv_test{id}_puts_total counter", text);
+        Assert.Contains($"raftkv_test{id}_puts_total{{op=\"put\"}} 3", text);
+        Assert.Contains($"# TYPE raftkv_test{id}_flushes_total counter", text);
+        Assert.Contains($"raftkv_test{id}_flushes_total 7", text);
+        Assert.Contains($"# TYPE raftkv_test{id}_index gauge", text);
+        Assert.Contains($"raftkv_test{id}_index 42", text);
+        Assert.Contains($"# TYPE raftkv_test{id}_latency_seconds histogram", text);
+        Assert.Contains($"raftkv_test{id}_latency_seconds_bucket{{le=\"0.5\"}} 0", text);
+        Assert.Contains($"raftkv_test{id}_latency_seconds_bucket{{le=\"1\"}} 1", text);
+        Assert.DoesNotContain("raftkv_test" + id + "_raftkv", text);
+
+        flushes = 9;
+        Assert.Contains($"raftkv_test{id}_flushes_total 9", await ScrapeAsync(registry));
+    }
+
+    [Fact]
+    public async Task LabelSetsAnObservableInstrumentNoLongerReportsAreRemoved()
+    {
+        var id = Guid.NewGuid().ToString("N")[..8];
+        var registry = Metrics.NewCustomRegistry();
+        using var exporter = new PrometheusMeterExporter(registry, NullLogger.Instance);
+        using var meter = new Meter("RaftKv.Test" + id);
+        var members = new List<string> { "2", "3" };
+        meter.CreateObservableGauge($"raftkv_test{id}_lag_entries", () => members.Select(m => new Measurement<long>(5, new KeyValuePair<string, object?>("member", m))));
+
+        var first = await ScrapeAsync(registry);
+        Assert.Contains($"raftkv_test{id}_lag_entries{{member=\"2\"}} 5", first);
+        Assert.Contains($"raftkv_test{id}_lag_entries{{member=\"3\"}} 5", first);
+
+        members.Remove("3");
+        var second = await ScrapeAsync(registry);
+        Assert.Contains($"raftkv_test{id}_lag_entries{{member=\"2\"}} 5", second);
+        Assert.DoesNotContain($"member=\"3\"", second);
+    }
+
+    [Fact]
+    public async Task AnInstrumentBreakingTheNamingRulesIsNotExported()
+    {
+        var id = Guid.NewGuid().ToString("N")[..8];
+        var registry = Metrics.NewCustomRegistry();
+        using var exporter = new PrometheusMeterExporter(registry, NullLogger.Instance);
+        using var meter = new Meter("RaftKv.Test" + id);
+        meter.CreateCounter<long>($"raftkv_test{id}_puts").Add(1);
+        Assert.DoesNotContain($"raftkv_test{id}_puts", await ScrapeAsync(registry));
+    }
+
+    private static async Task<string> ScrapeAsync(CollectorRegistry registry)
+    {
+        using var stream = new MemoryStream();
+        await registry.CollectAndExportAsTextAsync(stream);
+        return Encoding.UTF8.GetString(stream.ToArray());
+    }
+}
