@@ -62,7 +62,7 @@ public sealed partial class PhysicalFileSystem : IFileSystem
         {
             if (Fsync(fd) != 0)
             {
-                throw new IOException($"fsync of directory '{directory}' failed (errno {Marshal.GetLastPInvokeError()})");
+                throw new FsyncFailedException(directory, Marshal.GetLastPInvokeError());
             }
         }
         finally
@@ -95,8 +95,10 @@ public sealed partial class PhysicalFileSystem : IFileSystem
     [LibraryImport("libc", EntryPoint = "link", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
     private static partial int LinkNative(string oldPath, string newPath);
 
-    /// <summary>Out of space (ENOSPC) surfaces as <see cref="DiskFullException"/> from the constructor,
-    /// <see cref="Append"/> and <see cref="Sync"/>; any other I/O error as it is.</summary>
+    /// <summary>Out of space (ENOSPC) while writing surfaces as <see cref="DiskFullException"/> from the
+    /// constructor, <see cref="Append"/> and the write of buffered data in <see cref="Sync"/>; a failure of
+    /// the fsync itself, whatever its errno, as <see cref="FsyncFailedException"/> (never retryable); any
+    /// other I/O error as it is.</summary>
     private sealed class WritableFile : IWritableFile
     {
         private readonly string _path;
@@ -133,13 +135,25 @@ public sealed partial class PhysicalFileSystem : IFileSystem
         {
             try
             {
-                _stream.Flush(flushToDisk: true);
+                _stream.Flush(flushToDisk: false); // write(2) of the buffered bytes: ENOSPC here is recoverable
             }
             catch (IOException e)
             {
                 throw DiskFullException.Translate(e, _path);
             }
+
+            try
+            {
+                _stream.Flush(flushToDisk: true); // nothing is buffered any more: only the fsync(2) is left
+            }
+            catch (IOException e)
+            {
+                throw new FsyncFailedException(_path, ErrnoOf(e), e);
+            }
         }
+
+        // .NET reports errno in the low bits of HResult for Unix I/O errors (0 when unknown).
+        private static int ErrnoOf(IOException e) => e.HResult is > 0 and < 4096 ? e.HResult : 0;
 
         public void Dispose()
         {
