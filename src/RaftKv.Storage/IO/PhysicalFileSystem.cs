@@ -3,8 +3,9 @@ using Microsoft.Win32.SafeHandles;
 
 namespace RaftKv.Storage.IO;
 
-/// <summary>The real file system: <see cref="RandomAccess"/> reads, fsync via <c>FileStream.Flush(true)</c>,
-/// directory fsync through libc.</summary>
+/// <summary>The real file system: <see cref="RandomAccess"/> reads and writes, fsync of files and
+/// directories through libc's <c>fsync</c> (never .NET's <c>FileStream.Flush(true)</c> /
+/// <c>RandomAccess.FlushToDisk</c>: on Linux they ignore a failed fsync, see <see cref="FsyncOrThrow"/>).</summary>
 public sealed partial class PhysicalFileSystem : IFileSystem
 {
     public static readonly PhysicalFileSystem Instance = new();
@@ -60,9 +61,9 @@ public sealed partial class PhysicalFileSystem : IFileSystem
 
         try
         {
-            if (Fsync(fd) != 0)
+            if (FsyncErrno(fd) is var errno and not 0)
             {
-                throw new FsyncFailedException(directory, Marshal.GetLastPInvokeError());
+                throw new FsyncFailedException(directory, errno);
             }
         }
         finally
@@ -80,94 +81,17 @@ public sealed partial class PhysicalFileSystem : IFileSystem
 
         File.Copy(source, destination, overwrite: true);
         using var handle = File.OpenHandle(destination, FileMode.Open, FileAccess.ReadWrite);
-        RandomAccess.FlushToDisk(handle);
+        FsyncOrThrow(handle, destination);
     }
 
     [LibraryImport("libc", EntryPoint = "open", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
     private static partial int Open(string path, int flags);
-
-    [LibraryImport("libc", EntryPoint = "fsync", SetLastError = true)]
-    private static partial int Fsync(int fd);
 
     [LibraryImport("libc", EntryPoint = "close", SetLastError = true)]
     private static partial int Close(int fd);
 
     [LibraryImport("libc", EntryPoint = "link", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
     private static partial int LinkNative(string oldPath, string newPath);
-
-    /// <summary>Out of space (ENOSPC) while writing surfaces as <see cref="DiskFullException"/> from the
-    /// constructor, <see cref="Append"/> and the write of buffered data in <see cref="Sync"/>; a failure of
-    /// the fsync itself, whatever its errno, as <see cref="FsyncFailedException"/> (never retryable); any
-    /// other I/O error as it is.</summary>
-    private sealed class WritableFile : IWritableFile
-    {
-        private readonly string _path;
-        private readonly FileStream _stream;
-
-        public WritableFile(string path)
-        {
-            _path = path;
-            try
-            {
-                _stream = new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.Read, 1 << 16);
-            }
-            catch (IOException e)
-            {
-                throw DiskFullException.Translate(e, path);
-            }
-        }
-
-        public long Length => _stream.Position;
-
-        public void Append(ReadOnlySpan<byte> data)
-        {
-            try
-            {
-                _stream.Write(data);
-            }
-            catch (IOException e)
-            {
-                throw DiskFullException.Translate(e, _path);
-            }
-        }
-
-        public void Sync()
-        {
-            try
-            {
-                _stream.Flush(flushToDisk: false); // write(2) of the buffered bytes: ENOSPC here is recoverable
-            }
-            catch (IOException e)
-            {
-                throw DiskFullException.Translate(e, _path);
-            }
-
-            try
-            {
-                _stream.Flush(flushToDisk: true); // nothing is buffered any more: only the fsync(2) is left
-            }
-            catch (IOException e)
-            {
-                throw new FsyncFailedException(_path, ErrnoOf(e), e);
-            }
-        }
-
-        // .NET reports errno in the low bits of HResult for Unix I/O errors (0 when unknown).
-        private static int ErrnoOf(IOException e) => e.HResult is > 0 and < 4096 ? e.HResult : 0;
-
-        public void Dispose()
-        {
-            try
-            {
-                _stream.Dispose();
-            }
-            catch (IOException)
-            {
-                // Buffered bytes that could not be written (out of space): the caller already saw the
-                // error from Append or Sync and never counted them as durable.
-            }
-        }
-    }
 
     private sealed class ReadableFile : IReadableFile
     {

@@ -7,7 +7,18 @@ namespace RaftKv.Storage.IO;
 public sealed record StorageFault(string Path, StorageOperation Operation, Exception Cause)
 {
     /// <summary>One line for logs: <c>fsync of '/data/log/000001.seg' failed: &lt;error&gt;</c>.</summary>
-    public string Describe() => $"{Name(Operation)} of '{Path}' failed: {Cause.Message}";
+    public string Describe() => Cause is FsyncFailedException f
+        ? $"{Name(Operation)} of '{Path}' failed: errno {f.Errno}{ErrnoName(f.Errno)}"
+        : $"{Name(Operation)} of '{Path}' failed: {Cause.Message}";
+
+    private static string ErrnoName(int errno) => errno switch
+    {
+        5 => " (EIO)",
+        28 => " (ENOSPC)",
+        30 => " (EROFS)",
+        122 => " (EDQUOT)",
+        _ => string.Empty,
+    };
 
     private static string Name(StorageOperation operation) => operation switch
     {
