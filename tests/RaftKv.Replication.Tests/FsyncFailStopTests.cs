@@ -29,6 +29,7 @@ public sealed class FsyncFailStopTests : IDisposable
         Sstable,
         LsmDirectory,
         Manifest,
+        ManifestEnospc,
         Snapshot,
         SnapshotDirectory,
     }
@@ -45,6 +46,7 @@ public sealed class FsyncFailStopTests : IDisposable
     [InlineData(Target.LsmDirectory, true)]
     [InlineData(Target.Manifest, true)]
     [InlineData(Target.Manifest, false)]
+    [InlineData(Target.ManifestEnospc, true)]
     [InlineData(Target.Snapshot, true)]
     [InlineData(Target.SnapshotDirectory, true)]
     public async Task FailedFsyncStopsTheNodeAndLosesNoAcknowledgedWrite(Target target, bool powerCut)
@@ -76,6 +78,11 @@ public sealed class FsyncFailStopTests : IDisposable
             if (op == operation && matches(path))
             {
                 failedPath = path;
+                if (target == Target.ManifestEnospc)
+                {
+                    throw new DiskFullException("no space left on device (injected)"); // a torn manifest record: fatal too
+                }
+
                 throw new FsyncFailedException(path, target == Target.LogSegmentEnospc ? 28 : 5);
             }
         };
@@ -99,7 +106,7 @@ public sealed class FsyncFailStopTests : IDisposable
         var fault = await handler.Fired.WaitAsync(TimeSpan.FromSeconds(60));
         Assert.False(triggerAcked, "the write whose fsync failed was acknowledged");
         Assert.Equal(failedPath, fault.Path);
-        Assert.Equal(operation == "syncdir" ? StorageOperation.DirectoryFsync : StorageOperation.Fsync, fault.Operation);
+        Assert.Equal(operation switch { "syncdir" => StorageOperation.DirectoryFsync, "append" => StorageOperation.Write, _ => StorageOperation.Fsync }, fault.Operation);
         Assert.Same(fault, node.FailStop.Fault);
 
         // Nothing is acknowledged after the failure.
@@ -179,6 +186,7 @@ public sealed class FsyncFailStopTests : IDisposable
             Target.Sstable => ("sync", p => p.StartsWith(lsm + "/", StringComparison.Ordinal) && p.EndsWith(".sst", StringComparison.Ordinal)),
             Target.LsmDirectory => ("syncdir", p => p == lsm),
             Target.Manifest => ("sync", p => Path.GetFileName(p).StartsWith("MANIFEST-", StringComparison.Ordinal)),
+            Target.ManifestEnospc => ("append", p => Path.GetFileName(p).StartsWith("MANIFEST-", StringComparison.Ordinal)),
             Target.Snapshot => ("sync", p => p.StartsWith(snapshots + "/", StringComparison.Ordinal) && p.EndsWith("/CHECKPOINT", StringComparison.Ordinal)),
             Target.SnapshotDirectory => ("syncdir", p => p == snapshots),
             _ => throw new ArgumentOutOfRangeException(nameof(target)),

@@ -31,6 +31,20 @@ public sealed class FailStopFileSystem(IFileSystem inner, StorageFailStop failSt
 
     public StorageFailStop FailStop => failStop;
 
+    /// <summary>
+    /// For an error a layer above judges fatal although the file system could not (e.g. ENOSPC in the
+    /// middle of the manifest, after which no record may follow): fail-stops the node that owns
+    /// <paramref name="fs"/> and returns the exception to throw; null when <paramref name="fs"/> is not
+    /// fail-stop wrapped (a store used on its own). Never fails twice for the same fault.
+    /// </summary>
+    public static StorageFailStopException? TryFail(IFileSystem fs, StorageFault fault)
+    {
+        ArgumentNullException.ThrowIfNull(fault);
+        return fault.Cause is StorageFailStopException already
+            ? already
+            : fs is FailStopFileSystem f ? f.FailStop.Fail(fault) : null;
+    }
+
     /// <summary>The file system under any <see cref="FailStopFileSystem"/> wrapping.</summary>
     public static IFileSystem Unwrap(IFileSystem fs) => fs is FailStopFileSystem f ? Unwrap(f.Inner) : fs;
 
