@@ -7,6 +7,7 @@ using RaftKv.Replication.Api;
 using RaftKv.Replication.Log;
 using RaftKv.Replication.State;
 using RaftKv.Storage;
+using RaftKv.Storage.IO;
 
 namespace RaftKv.Replication;
 
@@ -71,12 +72,16 @@ public sealed partial class KvNode : IKvNode
     /// <summary>The engine itself, for this assembly's tests only (callers outside see <see cref="IKvNode"/>).</summary>
     internal IKvStore Store => _store;
 
+    /// <summary>This node's fail-stop state: the fatal storage error that stopped it, if any.</summary>
+    public StorageFailStop FailStop { get; private init; } = new();
+
     /// <summary>Opens storage, restores the state machine and builds the Raft node (not started yet).</summary>
     public static async Task<KvNode> CreateAsync(KvNodeOptions options, ILoggerFactory loggerFactory, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(options);
         var dataDir = Path.GetFullPath(options.DataDir);
-        var fs = options.FileSystem;
+        var failStop = new StorageFailStop(options.FatalErrorHandler, loggerFactory.CreateLogger<StorageFailStop>());
+        var fs = new FailStopFileSystem(options.FileSystem, failStop); // every write and fsync below: fatal errors fail-stop
         fs.CreateDirectory(dataDir);
         var store = await LsmStore.OpenAsync(
             new LsmOptions
@@ -93,7 +98,7 @@ public sealed partial class KvNode : IKvNode
         try
         {
             var state = await KvState.RestoreAsync(store, fs, Path.Combine(dataDir, "snapshots"), loggerFactory.CreateLogger<KvState>(), options.TimeProvider, cancellationToken).ConfigureAwait(false);
-            var log = OpenLog(options, dataDir, state, loggerFactory);
+            var log = OpenLog(options, fs, dataDir, state, loggerFactory);
 
             var resolve = TimeSpan.FromSeconds(60);
             var self = EndPoints.Resolve(options.RaftAdvertise, resolve);
@@ -126,7 +131,7 @@ public sealed partial class KvNode : IKvNode
             config.Metadata[MetaHttp] = options.HttpAdvertise;
             var cluster = new RaftCluster(config) { AuditTrail = log.AuditTrail };
             log.IsLeader = () => !cluster.LeadershipToken.IsCancellationRequested;
-            return new KvNode(options, loggerFactory, store, state, log, cluster);
+            return new KvNode(options, loggerFactory, store, state, log, cluster) { FailStop = failStop };
         }
         catch
         {
@@ -139,11 +144,10 @@ public sealed partial class KvNode : IKvNode
     /// Opens the Raft log of the configured engine. A data directory keeps the engine it was created
     /// with: the other engine's log would be silently ignored, losing its entries and the node's vote.
     /// </summary>
-    private static IReplicatedLog OpenLog(KvNodeOptions options, string dataDir, KvState state, ILoggerFactory loggerFactory)
+    private static IReplicatedLog OpenLog(KvNodeOptions options, IFileSystem fs, string dataDir, KvState state, ILoggerFactory loggerFactory)
     {
         var ours = Path.Combine(dataDir, "log");
         var dotnext = Path.Combine(dataDir, "raft");
-        var fs = options.FileSystem;
         bool HasEntries(string dir) => fs.ListFiles(dir).Count > 0 || fs.ListDirectories(dir).Count > 0;
         static bool HasPhysicalEntries(string dir) => Directory.Exists(dir) && Directory.EnumerateFileSystemEntries(dir).Any(); // DotNext's WAL uses real files
         if (options.LogEngine == RaftLogEngine.RaftKv)

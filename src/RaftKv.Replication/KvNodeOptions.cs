@@ -68,6 +68,14 @@ public sealed record KvNodeOptions
     /// </summary>
     public Storage.IO.IFileSystem FileSystem { get; init; } = Storage.IO.PhysicalFileSystem.Instance;
 
+    /// <summary>
+    /// Told about a fatal storage error (a failed fsync, an I/O error writing data) on any file of
+    /// <see cref="FileSystem"/>; the node wraps it in a <see cref="Storage.IO.FailStopFileSystem"/>, so from
+    /// then on nothing more is written or acknowledged. The server's handler exits the process (code 74);
+    /// null: the fault is only logged and the node stays up, fail-stopped (every write refused).
+    /// </summary>
+    public Storage.IO.IFatalErrorHandler? FatalErrorHandler { get; init; }
+
     /// <summary>Parses "1=host:7000,2=host:7000". Throws <see cref="FormatException"/> with a clear message.</summary>
     public static IReadOnlyDictionary<long, string> ParsePeers(string? peers)
     {

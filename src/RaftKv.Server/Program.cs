@@ -41,7 +41,11 @@ builder.WebHost.UseShutdownTimeout(TimeSpan.FromSeconds(20));
 var loggers = LoggerFactory.Create(b => b.AddSimpleConsole(o => o.SingleLine = true).AddFilter("DotNext", LogLevel.Warning));
 var tieringOptions = NodeLifetime.TieringOptionsFor(config);
 var objects = tieringOptions is null ? null : new S3ObjectStore(tieringOptions);
-var nodeOptions = config.ToNodeOptions() with { RemoteStore = objects is null ? null : new ObjectStoreTableStore(objects) };
+var nodeOptions = config.ToNodeOptions() with
+{
+    RemoteStore = objects is null ? null : new ObjectStoreTableStore(objects),
+    FatalErrorHandler = new ExitOnFatalStorageError(loggers.CreateLogger<ExitOnFatalStorageError>()), // fail-stop: exit 74
+};
 KvNode node;
 try
 {

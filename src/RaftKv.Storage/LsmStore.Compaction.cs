@@ -184,7 +184,7 @@ public sealed partial class LsmStore
         catch (IO.DiskFullException e)
         {
             // A manifest record may now be torn in the middle of the log: never append after it.
-            throw new IOException("the manifest could not be written (no space left on device); the store must be reopened", e);
+            throw ManifestWriteFailed(e);
         }
 
         var removed = inputs.Select(t => t.Id).ToHashSet();

@@ -172,7 +172,7 @@ public sealed partial class LsmStore
         catch (DiskFullException e)
         {
             // A manifest record may now be torn in the middle of the log: never append after it.
-            throw new IOException("the manifest could not be written (no space left on device); the store must be reopened", e);
+            throw ManifestWriteFailed(e);
         }
         lock (_lock)
         {
@@ -230,6 +230,15 @@ public sealed partial class LsmStore
     }
 
     private int _diskFullLogged;
+
+    /// <summary>
+    /// ENOSPC while appending a manifest record: the record may be torn in the middle of the manifest and
+    /// no record may ever follow it, so it is a fatal storage error (the node fail-stops; recovery reopens
+    /// the manifest, whose torn tail is dropped). A store not wrapped for fail-stop is failed for good.
+    /// </summary>
+    private IOException ManifestWriteFailed(DiskFullException e)
+        => (IOException?)FailStopFileSystem.TryFail(_fs, new StorageFault(_manifest.FilePath, StorageOperation.Write, e))
+            ?? new IOException("the manifest could not be written (no space left on device); the store must be reopened", e);
 
     private void ThrowIfBackgroundFailed()
     {

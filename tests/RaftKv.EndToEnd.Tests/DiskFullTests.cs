@@ -90,8 +90,22 @@ public sealed class DiskFullTests : IDisposable
 
         await AssertAllReadableAsync(http, node, acked, "serializable");
 
-        // Not yet: a linearizable read on a leader whose log is full times out (503 unavailable), as
-        // DotNext's read barrier waits for a replication round that the un-writable entries hold up.
+        // A linearizable read on the full leader does not hang: it answers, or fails with 503 unavailable
+        // once the operation timeout (5 s) passes — DotNext's read barrier waits for a replication round
+        // that the un-writable entries hold up. (The HTTP client's own timeout, 30 s, would fail the test.)
+        using (var request = new HttpRequestMessage(HttpMethod.Get, $"{node.Http}/kv/{acked[0]}?consistency=linearizable"))
+        {
+            request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/octet-stream"));
+            using var read = await http.SendAsync(request);
+            var body = await read.Content.ReadAsStringAsync();
+            _output.WriteLine($"linearizable read on the full leader: {(int)read.StatusCode} {(read.StatusCode == HttpStatusCode.OK ? "(value)" : body)}");
+            Assert.True(read.StatusCode is HttpStatusCode.OK or HttpStatusCode.ServiceUnavailable, $"linearizable read on a full leader: {(int)read.StatusCode} {body}");
+            if (read.StatusCode == HttpStatusCode.ServiceUnavailable)
+            {
+                using var doc = JsonDocument.Parse(body);
+                Assert.Equal("unavailable", doc.RootElement.GetProperty("code").GetString());
+            }
+        }
 
         // More space: writes resume in the same process.
         Run("mount", $"-o remount,size=256m {_mount}");

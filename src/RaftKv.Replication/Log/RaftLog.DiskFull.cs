@@ -36,7 +36,7 @@ internal sealed partial class RaftLog
             return null;
         }
 
-        Func<long?>? free = fs is PhysicalFileSystem ? () => DiskSpaceReserve.AvailableBytesOf(dataDir) : null;
+        Func<long?>? free = FailStopFileSystem.Unwrap(fs) is PhysicalFileSystem ? () => DiskSpaceReserve.AvailableBytesOf(dataDir) : null;
         var reserve = new DiskSpaceReserve(fs, Path.Combine(dataDir, "space.reserve"), ReserveBytes, free);
         if (!reserve.TryRestore())
         {

@@ -41,7 +41,16 @@ internal sealed partial class RaftLogStore
             }
             catch (Exception e)
             {
+                // Not ENOSPC: the log is failed for good (its batch and fsync state are unknown). Through a
+                // fail-stop file system this is the node's fatal error (no-op when the file system raised it).
                 _failed = e;
+                if (e is IOException or UnauthorizedAccessException
+                    && FailStopFileSystem.TryFail(_fs, new StorageFault(_writerPath ?? _options.Directory, StorageOperation.Write, e)) is { } fatal)
+                {
+                    _failed = fatal;
+                    throw fatal;
+                }
+
                 throw;
             }
         }

@@ -1,10 +1,12 @@
 namespace RaftKv.Storage.IO;
 
 /// <summary>
-/// A write or fsync failed because the file system is out of space (ENOSPC, or ERROR_DISK_FULL on
-/// Windows). Unlike other I/O errors it is recoverable: the data being written was not made durable,
-/// nothing before it was lost, and the same write may succeed once space is freed. Raised by
-/// <see cref="PhysicalFileSystem"/> (and by test file systems); callers decide whether to retry.
+/// A write failed because the file system is out of space (ENOSPC, or ERROR_DISK_FULL on Windows):
+/// creating a file, appending, or writing buffered data before an fsync. Unlike other I/O errors it is
+/// recoverable: the data being written was not made durable, nothing before it was lost, and the same
+/// write may succeed once space is freed. Raised by <see cref="PhysicalFileSystem"/> (and by test file
+/// systems); callers decide whether to retry. ENOSPC from fsync <i>itself</i> is not this: it is a
+/// <see cref="FsyncFailedException"/>, fatal (<see cref="FailStopFileSystem"/>).
 /// </summary>
 public sealed class DiskFullException : IOException
 {

@@ -3,8 +3,9 @@ using Microsoft.Win32.SafeHandles;
 
 namespace RaftKv.Storage.IO;
 
-/// <summary>The real file system: <see cref="RandomAccess"/> reads, fsync via <c>FileStream.Flush(true)</c>,
-/// directory fsync through libc.</summary>
+/// <summary>The real file system: <see cref="RandomAccess"/> reads and writes, fsync of files and
+/// directories through libc's <c>fsync</c> (never .NET's <c>FileStream.Flush(true)</c> /
+/// <c>RandomAccess.FlushToDisk</c>: on Linux they ignore a failed fsync, see <see cref="FsyncOrThrow"/>).</summary>
 public sealed partial class PhysicalFileSystem : IFileSystem
 {
     public static readonly PhysicalFileSystem Instance = new();
@@ -60,9 +61,9 @@ public sealed partial class PhysicalFileSystem : IFileSystem
 
         try
         {
-            if (Fsync(fd) != 0)
+            if (FsyncErrno(fd) is var errno and not 0)
             {
-                throw new IOException($"fsync of directory '{directory}' failed (errno {Marshal.GetLastPInvokeError()})");
+                throw new FsyncFailedException(directory, errno);
             }
         }
         finally
@@ -80,80 +81,17 @@ public sealed partial class PhysicalFileSystem : IFileSystem
 
         File.Copy(source, destination, overwrite: true);
         using var handle = File.OpenHandle(destination, FileMode.Open, FileAccess.ReadWrite);
-        RandomAccess.FlushToDisk(handle);
+        FsyncOrThrow(handle, destination);
     }
 
     [LibraryImport("libc", EntryPoint = "open", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
     private static partial int Open(string path, int flags);
-
-    [LibraryImport("libc", EntryPoint = "fsync", SetLastError = true)]
-    private static partial int Fsync(int fd);
 
     [LibraryImport("libc", EntryPoint = "close", SetLastError = true)]
     private static partial int Close(int fd);
 
     [LibraryImport("libc", EntryPoint = "link", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
     private static partial int LinkNative(string oldPath, string newPath);
-
-    /// <summary>Out of space (ENOSPC) surfaces as <see cref="DiskFullException"/> from the constructor,
-    /// <see cref="Append"/> and <see cref="Sync"/>; any other I/O error as it is.</summary>
-    private sealed class WritableFile : IWritableFile
-    {
-        private readonly string _path;
-        private readonly FileStream _stream;
-
-        public WritableFile(string path)
-        {
-            _path = path;
-            try
-            {
-                _stream = new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.Read, 1 << 16);
-            }
-            catch (IOException e)
-            {
-                throw DiskFullException.Translate(e, path);
-            }
-        }
-
-        public long Length => _stream.Position;
-
-        public void Append(ReadOnlySpan<byte> data)
-        {
-            try
-            {
-                _stream.Write(data);
-            }
-            catch (IOException e)
-            {
-                throw DiskFullException.Translate(e, _path);
-            }
-        }
-
-        public void Sync()
-        {
-            try
-            {
-                _stream.Flush(flushToDisk: true);
-            }
-            catch (IOException e)
-            {
-                throw DiskFullException.Translate(e, _path);
-            }
-        }
-
-        public void Dispose()
-        {
-            try
-            {
-                _stream.Dispose();
-            }
-            catch (IOException)
-            {
-                // Buffered bytes that could not be written (out of space): the caller already saw the
-                // error from Append or Sync and never counted them as durable.
-            }
-        }
-    }
 
     private sealed class ReadableFile : IReadableFile
     {

@@ -39,6 +39,9 @@ public sealed class Manifest : IDisposable
 
     public long NextFileNumber { get; set; } = 1;
 
+    /// <summary>The manifest file being appended to (for error reports).</summary>
+    public string FilePath => Path.Combine(_dir, $"MANIFEST-{_fileNumber:D6}");
+
     /// <summary>Opens (or creates) the manifest in <paramref name="dir"/> and writes a fresh compacted manifest file.</summary>
     public static Manifest Open(IFileSystem fs, string dir)
     {

@@ -28,8 +28,9 @@ public sealed class CrashableMemoryFileSystem : IFileSystem
     private readonly List<(string Parent, string Source, string? Destination)> _pendingDirectoryOps = [];
 
     /// <summary>When set, called with an operation name ("sync", "rename", "syncdir", "create", "append")
-    /// before it happens; throw from it to simulate a crash or an I/O error (e.g.
-    /// <see cref="DiskFullException"/>) at that point.</summary>
+    /// and its path (the file being written, the directory synced, the rename's destination) before it
+    /// happens; throw from it to simulate a crash or an I/O error (e.g. <see cref="DiskFullException"/>,
+    /// or <see cref="FsyncFailedException"/> for a failed fsync) at that point.</summary>
     public Action<string, string>? BeforeOperation { get; set; }
 
     public IWritableFile Create(string path)
@@ -40,7 +41,7 @@ public sealed class CrashableMemoryFileSystem : IFileSystem
         {
             var inode = new Inode();
             _files[path] = inode;
-            return new Writer(this, inode);
+            return new Writer(this, inode, path);
         }
     }
 
@@ -364,7 +365,7 @@ public sealed class CrashableMemoryFileSystem : IFileSystem
         public byte[] Durable { get; set; } = [];
     }
 
-    private sealed class Writer(CrashableMemoryFileSystem fs, Inode inode) : IWritableFile
+    private sealed class Writer(CrashableMemoryFileSystem fs, Inode inode, string path) : IWritableFile
     {
         public long Length
         {
@@ -379,7 +380,7 @@ public sealed class CrashableMemoryFileSystem : IFileSystem
 
         public void Append(ReadOnlySpan<byte> data)
         {
-            fs.BeforeOperation?.Invoke("append", string.Empty);
+            fs.BeforeOperation?.Invoke("append", path);
             lock (fs._lock)
             {
                 inode.Current.AddRange(data);
@@ -388,7 +389,7 @@ public sealed class CrashableMemoryFileSystem : IFileSystem
 
         public void Sync()
         {
-            fs.BeforeOperation?.Invoke("sync", string.Empty);
+            fs.BeforeOperation?.Invoke("sync", path);
             lock (fs._lock)
             {
                 inode.Durable = inode.Current.ToArray();
