@@ -61,6 +61,8 @@ internal sealed class TestCluster : IAsyncDisposable
                 TickInterval = TimeSpan.FromMilliseconds(200),
                 LogEngine = engine ?? Engine,
                 RemoteStore = RemoteStores?.Invoke(id),
+                StateHashPeers = new InProcessStateHashPeers(this),
+                CorruptCheckInterval = TimeSpan.Zero, // tests run checks explicitly; the start-up check stays on
             },
             _loggers);
         await node.StartAsync();
