@@ -23,6 +23,7 @@ public static class MetricsEndpoint
     public static void MapRaftKvMetrics(this WebApplication app, IKvNode node)
     {
         NodeStateMetrics.Register(node, app.Services.GetRequiredService<FollowerLagMonitor>());
+        CorruptionMetrics.Register(node);
         app.MapMetrics("/metrics");
     }
 }
