@@ -132,7 +132,9 @@ public sealed partial class KvNode
 
             lock (_metaLock)
             {
-                if (_memberMeta.ContainsKey(m.EndPoint))
+                // Fetched once, except from members without the corrupt-check feature: during a rolling
+                // upgrade such a member comes back on the new release at the same address.
+                if (_memberMeta.TryGetValue(m.EndPoint, out var known) && known.Features.Contains(FeatureCorruptCheck, StringComparison.Ordinal))
                 {
                     continue;
                 }

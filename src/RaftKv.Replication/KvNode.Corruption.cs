@@ -19,6 +19,9 @@ public sealed partial class KvNode
     /// <summary>The feature a member lists in <see cref="MetaFeatures"/> when it applies hash checkpoints and alarms.</summary>
     internal const string FeatureCorruptCheck = "corrupt-check";
 
+    /// <summary>Attempts of the start-up check (one a second) before it gives up.</summary>
+    private const int InitialCheckAttempts = 120;
+
     private readonly SemaphoreSlim _checkLock = new(1, 1);
     private readonly ConcurrentDictionary<string, long> _checkOutcomes = new(StringComparer.Ordinal);
     private long _checkFailures;
@@ -31,18 +34,22 @@ public sealed partial class KvNode
 
     public async Task<StateHash> GetStateHashAsync(long index, CancellationToken cancellationToken = default)
     {
+        // Applying the checkpoint is bounded by the operation timeout (the leader asks once it has
+        // committed, so a member more than that behind, or a bogus index, is unanswered); hashing by
+        // the longer CorruptCheckTimeout (a full read of the keyspace).
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _stop.Token);
-        timeout.CancelAfter(_options.CorruptCheckTimeout);
+        timeout.CancelAfter(_options.OperationTimeout);
         try
         {
             await _log.WaitForAppliedAsync(index, timeout.Token).ConfigureAwait(false);
             var hash = _state.Hashes.Find(index)
                 ?? throw new UnavailableException($"member {NodeId} has no state hash at index {index} (not a hash checkpoint here: restarted since, or caught up by a snapshot past it)");
+            timeout.CancelAfter(_options.CorruptCheckTimeout);
             return (await hash.WaitAsync(timeout.Token).ConfigureAwait(false)) with { MemberId = NodeId };
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
-            throw new UnavailableException($"member {NodeId} did not apply and hash index {index} within {_options.CorruptCheckTimeout}");
+            throw new UnavailableException($"member {NodeId} did not apply and hash index {index} in time (applied index {_log.LastAppliedIndex})");
         }
         catch (Exception e) when (e is not (UnavailableException or OperationCanceledException))
         {
@@ -190,14 +197,22 @@ public sealed partial class KvNode
         }
     }
 
-    /// <summary>Until one check has an outcome other than "skipped" (or the node stops): the leader runs
-    /// it, a follower asks the leader. Retried every second (no leader yet, members' metadata not yet
-    /// fetched, leader changing).</summary>
+    /// <summary>Until one check has an outcome other than "skipped": the leader runs it, a follower asks
+    /// the leader. Retried every second (no leader yet, members' metadata not yet fetched, leader
+    /// changing) for at most <see cref="InitialCheckAttempts"/> attempts; then the periodic checks take over.</summary>
     private async Task InitialCheckAsync(CancellationToken token)
     {
         using var timer = new PeriodicTimer(TimeSpan.FromSeconds(1), _options.TimeProvider);
+        var attempts = 0;
+        string? last = null;
         do
         {
+            if (++attempts > InitialCheckAttempts)
+            {
+                LogInitialCheckGaveUp(_logger, attempts - 1, last ?? "no leader");
+                return;
+            }
+
             try
             {
                 CorruptionCheckResult? result = null;
@@ -219,10 +234,12 @@ public sealed partial class KvNode
                     LogInitialCheck(_logger, result.Index, result.Outcome);
                     return;
                 }
+
+                last = result?.Detail;
             }
             catch (Exception e) when (e is not OperationCanceledException || !token.IsCancellationRequested)
             {
-                // No leader or quorum yet, or the leader changed: try again.
+                last = e.Message; // no leader or quorum yet, or the leader changed: try again
             }
         }
         while (await WaitTickAsync(timer, token).ConfigureAwait(false) && !token.IsCancellationRequested);
@@ -233,6 +250,9 @@ public sealed partial class KvNode
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Corruption check: no hash from member {MemberId} at index {Index}: {Error}")]
     private static partial void LogNoHash(ILogger logger, long memberId, long index, string error);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Start-up corruption check did not run after {Attempts} attempts ({Reason}); the periodic checks will")]
+    private static partial void LogInitialCheckGaveUp(ILogger logger, int attempts, string reason);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Start-up corruption check at index {Index}: {Outcome}")]
     private static partial void LogInitialCheck(ILogger logger, long index, string outcome);

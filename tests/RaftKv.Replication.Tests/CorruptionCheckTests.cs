@@ -172,6 +172,67 @@ public sealed class CorruptionCheckTests(ITestOutputHelper output)
         Assert.True(c.Running.Sum(n => n.GetStatus().SnapshotsTaken) > 0, "snapshots were taken during the checks");
     }
 
+    [Fact]
+    public async Task ArchivedValuesHashLikeLocalOnesAndAnObjectStoreOutageIsUnansweredNotCorrupt()
+    {
+        var root = Path.Combine(Path.GetTempPath(), "raftkv-objects-" + Guid.NewGuid().ToString("N"));
+        var stores = new Dictionary<long, RaftKv.Storage.Tests.DirectoryRemoteTableStore>();
+        try
+        {
+            await using var c = await TestCluster.StartAsync(3, remoteStores: id => stores.TryGetValue(id, out var s) ? s : stores[id] = new(Path.Combine(root, $"n{id}")));
+            var leader = await c.WaitForLeaderAsync();
+            for (var i = 0; i < 40; i++)
+            {
+                await c.PutAsync($"k{i:D3}", $"value-{i:D3}-" + new string('x', 1000));
+            }
+
+            await c.AssertReplicasIdenticalAsync();
+
+            // One follower archives every table and restarts (no block cached): its values are only in
+            // the object store, the others' on local disk or in memory.
+            var cold = c.Running.First(n => n != leader);
+            await cold.FlushAsync();
+            foreach (var t in cold.TieredStore.ListTables().Where(t => !t.IsRemote))
+            {
+                Assert.True(await cold.TieredStore.ArchiveTableAsync(t.Id, $"sst/{t.Id:D6}.sst"));
+            }
+
+            Assert.Equal(0, cold.TieredStore.LocalDiskBytes);
+            await c.StopNodeAsync(cold.NodeId);
+            await c.StartNodeAsync(cold.NodeId);
+
+            var r = await OnLeaderAsync(c, n => n.CheckCorruptionAsync());
+            Assert.Equal(CorruptionCheckResult.Ok, r.Outcome);
+            Assert.Equal(3, r.Hashes.Count);
+            Assert.Single(r.Hashes.Select(h => h.Hash).Distinct());
+
+            // Object store down (and the replica restarted, so the blocks the check read are not cached):
+            // it cannot hash (unanswered, never corrupt), and its applier did not wait for it (a later
+            // write is applied there).
+            stores[cold.NodeId].Available = false;
+            await c.StopNodeAsync(cold.NodeId);
+            await c.StartNodeAsync(cold.NodeId);
+            r = await OnLeaderAsync(c, n => n.CheckCorruptionAsync());
+            Assert.Equal(CorruptionCheckResult.Incomplete, r.Outcome);
+            Assert.Equal([cold.NodeId], r.Unanswered);
+            Assert.Empty(r.Corrupt);
+            await c.PutAsync("during-outage", "y");
+            await Eventually.TrueAsync(async () => await c.Nodes[cold.NodeId]!.GetAsync(B("during-outage"), ReadConsistency.Serializable) is not null, Deadline, "the archived replica applies writes during the outage");
+
+            stores[cold.NodeId].Available = true;
+            r = await OnLeaderAsync(c, n => n.CheckCorruptionAsync());
+            Assert.Equal(CorruptionCheckResult.Ok, r.Outcome);
+            Assert.All(c.Running, n => Assert.Empty(n.Alarms));
+        }
+        finally
+        {
+            if (Directory.Exists(root))
+            {
+                Directory.Delete(root, recursive: true);
+            }
+        }
+    }
+
     /// <summary>Puts (inline-sized and longer values, some with a TTL of a second or two, so keys expire
     /// between checks), deletes, prefix deletes and compare-and-swap transactions.</summary>
     private static async Task WriteLoadAsync(TestCluster c, Random rng, CancellationToken token)

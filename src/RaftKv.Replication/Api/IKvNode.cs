@@ -74,7 +74,8 @@ public interface IKvNode : IAsyncDisposable
     Task<CorruptionCheckResult> CheckCorruptionAsync(CancellationToken cancellationToken = default);
 
     /// <summary>This member's hash of its state at the hash checkpoint <paramref name="index"/>: waits
-    /// (bounded by the operation timeout) until the entry is applied and the hash computed. Throws
+    /// until the entry is applied (bounded by the operation timeout) and the hash computed (bounded by
+    /// the corruption check's timeout). Throws
     /// <see cref="UnavailableException"/> when this member has none for that index (not applied in time,
     /// restarted since, caught up by a snapshot past it, or not a hash checkpoint).</summary>
     Task<StateHash> GetStateHashAsync(long index, CancellationToken cancellationToken = default);
