@@ -48,16 +48,16 @@ public sealed partial class KvNode
     }
 
     /// <summary>A member's node id and client endpoints (this node's own, or as published in its Raft metadata).</summary>
-    private (long Id, string Grpc, string Http) MetaOf(DotNext.Net.Cluster.Consensus.Raft.RaftClusterMember m)
+    private (long Id, string Grpc, string Http, string Features) MetaOf(DotNext.Net.Cluster.Consensus.Raft.RaftClusterMember m)
     {
         if (!m.IsRemote)
         {
-            return (NodeId, _options.GrpcAdvertise, _options.HttpAdvertise);
+            return (NodeId, _options.GrpcAdvertise, _options.HttpAdvertise, FeatureCorruptCheck);
         }
 
         lock (_metaLock)
         {
-            return _memberMeta.TryGetValue(m.EndPoint, out var known) ? known : (0, string.Empty, string.Empty);
+            return _memberMeta.TryGetValue(m.EndPoint, out var known) ? known : (0, string.Empty, string.Empty, string.Empty);
         }
     }
 
@@ -132,7 +132,9 @@ public sealed partial class KvNode
 
             lock (_metaLock)
             {
-                if (_memberMeta.ContainsKey(m.EndPoint))
+                // Fetched once, except from members without the corrupt-check feature: during a rolling
+                // upgrade such a member comes back on the new release at the same address.
+                if (_memberMeta.TryGetValue(m.EndPoint, out var known) && known.Features.Contains(FeatureCorruptCheck, StringComparison.Ordinal))
                 {
                     continue;
                 }
@@ -146,7 +148,7 @@ public sealed partial class KvNode
                 var id = meta.TryGetValue(MetaNodeId, out var s) && long.TryParse(s, CultureInfo.InvariantCulture, out var parsed) ? parsed : 0;
                 lock (_metaLock)
                 {
-                    _memberMeta[m.EndPoint] = (id, meta.GetValueOrDefault(MetaGrpc, string.Empty), meta.GetValueOrDefault(MetaHttp, string.Empty));
+                    _memberMeta[m.EndPoint] = (id, meta.GetValueOrDefault(MetaGrpc, string.Empty), meta.GetValueOrDefault(MetaHttp, string.Empty), meta.GetValueOrDefault(MetaFeatures, string.Empty));
                 }
             }
             catch (Exception e) when (e is not OperationCanceledException || !token.IsCancellationRequested)

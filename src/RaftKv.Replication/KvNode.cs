@@ -29,6 +29,10 @@ public sealed partial class KvNode : IKvNode
     internal const string MetaGrpc = "raftkv-grpc";
     internal const string MetaHttp = "raftkv-http";
 
+    /// <summary>Comma-separated features this node's release supports, for commands older releases
+    /// cannot apply (a leader proposes them only when every member lists them).</summary>
+    internal const string MetaFeatures = "raftkv-features";
+
     private readonly KvNodeOptions _options;
     private readonly ILogger _logger;
     private readonly IKvStore _store;
@@ -37,7 +41,7 @@ public sealed partial class KvNode : IKvNode
     private readonly IReplicatedLog _log;
     private readonly RaftCluster _cluster;
     private readonly CancellationTokenSource _stop = new();
-    private readonly Dictionary<EndPoint, (long Id, string Grpc, string Http)> _memberMeta = [];
+    private readonly Dictionary<EndPoint, (long Id, string Grpc, string Http, string Features)> _memberMeta = [];
     private readonly Lock _metaLock = new();
     private readonly ReplicationMetrics _metrics;
     private Task _background = Task.CompletedTask;
@@ -129,6 +133,7 @@ public sealed partial class KvNode : IKvNode
             config.Metadata[MetaNodeId] = options.NodeId.ToString(CultureInfo.InvariantCulture);
             config.Metadata[MetaGrpc] = options.GrpcAdvertise;
             config.Metadata[MetaHttp] = options.HttpAdvertise;
+            config.Metadata[MetaFeatures] = FeatureCorruptCheck;
             var cluster = new RaftCluster(config) { AuditTrail = log.AuditTrail };
             log.IsLeader = () => !cluster.LeadershipToken.IsCancellationRequested;
             return new KvNode(options, loggerFactory, store, state, log, cluster) { FailStop = failStop };
@@ -183,7 +188,7 @@ public sealed partial class KvNode : IKvNode
     {
         await _log.InitializeAsync(cancellationToken).ConfigureAwait(false); // replays committed entries past the snapshot
         await _cluster.StartAsync(cancellationToken).ConfigureAwait(false);
-        _background = Task.WhenAll(Task.Run(TickLoopAsync, CancellationToken.None), Task.Run(SnapshotLoopAsync, CancellationToken.None), Task.Run(MetadataLoopAsync, CancellationToken.None));
+        _background = Task.WhenAll(Task.Run(TickLoopAsync, CancellationToken.None), Task.Run(SnapshotLoopAsync, CancellationToken.None), Task.Run(MetadataLoopAsync, CancellationToken.None), Task.Run(CorruptionCheckLoopAsync, CancellationToken.None));
         LogStarted(_logger, NodeId, _options.RaftAdvertise, _options.Peers.Count);
     }
 
@@ -219,6 +224,7 @@ public sealed partial class KvNode : IKvNode
         await _store.DisposeAsync().ConfigureAwait(false);
         _cluster.Dispose();
         _metrics.Dispose();
+        _checkLock.Dispose();
     }
 
     public async ValueTask DisposeAsync() => await StopAsync().ConfigureAwait(false);

@@ -57,6 +57,22 @@ public sealed record KvNodeOptions
     /// <summary>The idle leader proposes a Tick this often to advance the logical clock (TTL).</summary>
     public TimeSpan TickInterval { get; init; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>How often the leader runs the corruption check (CORRUPT_CHECK_INTERVAL; docs/operations.md).
+    /// <see cref="TimeSpan.Zero"/> turns periodic checks off.</summary>
+    public TimeSpan CorruptCheckInterval { get; init; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>Run one corruption check as soon as the node has a leader after start-up (INITIAL_CORRUPT_CHECK,
+    /// like etcd's <c>--experimental-initial-corrupt-check</c>): the leader runs it, a follower asks the leader.</summary>
+    public bool InitialCorruptCheck { get; init; } = true;
+
+    /// <summary>How long the check waits for a member's hash (hashing reads the whole user keyspace,
+    /// archived values included).</summary>
+    public TimeSpan CorruptCheckTimeout { get; init; } = TimeSpan.FromMinutes(2);
+
+    /// <summary>How the corruption check reaches other members (the server's gRPC client; null: the
+    /// leader compares only its own hash and followers cannot ask for a start-up check).</summary>
+    public Api.IStateHashPeers? StateHashPeers { get; init; }
+
     /// <summary>Optional L3 tier for archived tables.</summary>
     public IRemoteTableStore? RemoteStore { get; init; }
 

@@ -41,10 +41,12 @@ builder.WebHost.UseShutdownTimeout(TimeSpan.FromSeconds(20));
 var loggers = LoggerFactory.Create(b => b.AddSimpleConsole(o => o.SingleLine = true).AddFilter("DotNext", LogLevel.Warning));
 var tieringOptions = NodeLifetime.TieringOptionsFor(config);
 var objects = tieringOptions is null ? null : new S3ObjectStore(tieringOptions);
+var hashPeers = new GrpcStateHashPeers(); // the corruption check's calls to other members
 var nodeOptions = config.ToNodeOptions() with
 {
     RemoteStore = objects is null ? null : new ObjectStoreTableStore(objects),
     FatalErrorHandler = new ExitOnFatalStorageError(loggers.CreateLogger<ExitOnFatalStorageError>()), // fail-stop: exit 74
+    StateHashPeers = hashPeers,
 };
 KvNode node;
 try
@@ -58,6 +60,7 @@ catch (Exception e) when (e is IOException or FormatException or InvalidOperatio
 }
 
 builder.Services.AddSingleton(config);
+builder.Services.AddSingleton(hashPeers);
 builder.Services.AddSingleton(node);
 builder.Services.AddSingleton<IKvNode>(node);
 builder.Services.AddSingleton(new TieringSetup(objects, tieringOptions));
@@ -73,7 +76,8 @@ app.UseRaftKvPipeline();
 
 KvHttpApi.Map(app);
 StatusHttpApi.Map(app);
-app.MapRaftKvMetrics();
+CorruptionHttpApi.Map(app);
+app.MapRaftKvMetrics(node);
 app.MapGrpcService<KvGrpcService>();
 app.MapGrpcService<ClusterGrpcService>();
 app.MapGrpcService<AdminGrpcService>();

@@ -32,6 +32,8 @@ public sealed partial class MetricsTests
         ["raftkv_sstables"] = "gauge",
         ["raftkv_tier_bytes"] = "gauge",
         ["raftkv_block_cache_hit_ratio"] = "gauge",
+        ["raftkv_corruption_alarm"] = "gauge",
+        ["raftkv_corruption_checks_total"] = "counter",
         ["raftkv_raft_durable_index"] = "gauge",
         ["raftkv_raft_leader_id"] = "gauge",
         ["raftkv_raft_proposals_total"] = "counter",

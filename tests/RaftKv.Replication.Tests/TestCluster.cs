@@ -68,6 +68,8 @@ internal sealed class TestCluster : IAsyncDisposable
                 ElectionTimeoutUpper = ElectionTimeout * 2,
                 LogEngine = engine ?? Engine,
                 RemoteStore = RemoteStores?.Invoke(id),
+                StateHashPeers = new InProcessStateHashPeers(this),
+                CorruptCheckInterval = TimeSpan.Zero, // tests run checks explicitly; the start-up check stays on
             },
             _loggers);
         await node.StartAsync();

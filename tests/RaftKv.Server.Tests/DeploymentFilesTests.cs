@@ -92,7 +92,7 @@ public sealed class DeploymentFilesTests
         Assert.Equal(config.HttpPort, ports["http"]);
         Assert.Equal(config.GrpcPort, ports["grpc"]);
         Assert.Equal(config.RaftPort, ports["raft"]);
-        Assert.Equal("/health", Scalar(Map(Map(container, "livenessProbe"), "httpGet"), "path"));
+        Assert.Equal("/health/live", Scalar(Map(Map(container, "livenessProbe"), "httpGet"), "path")); // not /health: 503 while an alarm is active
         Assert.Equal("/health/ready", Scalar(Map(Map(container, "readinessProbe"), "httpGet"), "path"));
         Assert.Contains(docs, d => Kind(d) == "PodDisruptionBudget");
         Assert.Contains(docs, d => Kind(d) == "Service" && Scalar(Map(d, "spec"), "clusterIP") == "None");

@@ -60,4 +60,30 @@ public interface IKvNode : IAsyncDisposable
 
     /// <summary>The highest Raft index whose effects are durable in the local store (see <see cref="IKvStore.DurableIndex"/>).</summary>
     long DurableIndex { get; }
+
+    /// <summary>The cluster's active alarms (etcd's alarm list). Replicated: raised and disarmed through
+    /// Raft, so every member lists the same set once it has applied them, and they survive restarts and
+    /// snapshots. The one place alarms are read from (HTTP <c>/health</c>, <c>/stats</c>, metrics, and the
+    /// etcd Maintenance.Alarm API).</summary>
+    IReadOnlyList<AlarmMember> Alarms { get; }
+
+    /// <summary>Leader only: runs one corruption check now (docs/architecture.md, "Corruption check"):
+    /// proposes a hash checkpoint, collects every member's <see cref="StateHash"/> at its index, compares
+    /// them and raises a CORRUPT alarm for each member judged corrupt. Throws
+    /// <see cref="NotLeaderException"/> on a follower, <see cref="UnavailableException"/> without quorum.</summary>
+    Task<CorruptionCheckResult> CheckCorruptionAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>This member's hash of its state at the hash checkpoint <paramref name="index"/>: waits
+    /// until the entry is applied (bounded by the operation timeout) and the hash computed (bounded by
+    /// the corruption check's timeout). Throws
+    /// <see cref="UnavailableException"/> when this member has none for that index (not applied in time,
+    /// restarted since, caught up by a snapshot past it, or not a hash checkpoint).</summary>
+    Task<StateHash> GetStateHashAsync(long index, CancellationToken cancellationToken = default);
+
+    /// <summary>This node's corruption-check counters and last result (cheap).</summary>
+    CorruptionCheckStatus CorruptionCheck { get; }
+
+    /// <summary>Leader only: disarms an alarm through Raft (etcd's Alarm DEACTIVATE); a no-op when it is
+    /// not active. <paramref name="memberId"/> 0 disarms that alarm type for every member.</summary>
+    Task DisarmAlarmAsync(AlarmType alarm, long memberId, CancellationToken cancellationToken = default);
 }

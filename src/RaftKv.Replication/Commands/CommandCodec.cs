@@ -18,6 +18,11 @@ namespace RaftKv.Replication.Commands;
 /// appends after the failure ops one record per compare:
 /// <c>resolved := state:u8 (0 none | 1 false | 2 true) [version:varint when state ≠ 0]</c>
 /// (<see cref="ResolvedCompare"/>). Version 1 entries decode with <c>Resolved = null</c>.</para>
+/// <para>Kinds <see cref="CommandKind.HashCheck"/> (no fields after the request id) and
+/// <see cref="CommandKind.Alarm"/> (<c>alarm := active:u8 type:u8 member:varint index:varint</c>,
+/// <see cref="AlarmChange"/>) are written as version 1: a node that predates them rejects the unknown
+/// kind (and stops applying) rather than guess, so a leader proposes them only when every member
+/// advertises support (<c>KvNode.Corruption.cs</c>).</para>
 /// A payload with another magic or a version above <see cref="CurrentVersion"/> is rejected with
 /// <see cref="UnsupportedCommandVersionException"/>: a node must never guess at entries written by a newer release.
 /// </remarks>
@@ -45,6 +50,15 @@ public static class CommandCodec
         b.Add((byte)command.Kind);
         Varint.Write(b, (ulong)command.TimestampUnixMs);
         WriteOpt(b, command.RequestId is null ? null : Encoding.UTF8.GetBytes(command.RequestId));
+        if (command.Kind == CommandKind.Alarm)
+        {
+            var alarm = command.Alarm ?? throw new ArgumentException("alarm command without an alarm change", nameof(command));
+            b.Add(alarm.Active ? (byte)1 : (byte)0);
+            b.Add((byte)alarm.Type);
+            Varint.Write(b, (ulong)alarm.MemberId);
+            Varint.Write(b, (ulong)alarm.Index);
+        }
+
         if (command.Kind == CommandKind.Txn)
         {
             var txn = command.Txn ?? throw new ArgumentException("txn command without a transaction", nameof(command));
@@ -97,8 +111,14 @@ public static class CommandCodec
         var rid = ReadOpt(p, ref pos) is { } r ? Encoding.UTF8.GetString(r) : null;
         switch (kind)
         {
-            case CommandKind.Tick:
+            case CommandKind.Tick or CommandKind.HashCheck:
                 return new KvCommand(kind, ts, rid, null);
+            case CommandKind.Alarm:
+                var active = p[pos++] != 0;
+                var type = (AlarmType)p[pos++];
+                var member = (long)Varint.Read(p, ref pos);
+                var at = (long)Varint.Read(p, ref pos);
+                return new KvCommand(kind, ts, rid, null, Alarm: new AlarmChange(active, type, member, at));
             case CommandKind.Txn:
                 var n = (int)Varint.Read(p, ref pos);
                 var compares = new List<KvCompare>(n);

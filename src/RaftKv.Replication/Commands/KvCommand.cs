@@ -10,6 +10,14 @@ public enum CommandKind : byte
 
     /// <summary>Advances the logical clock only (proposed by an idle leader so TTLs expire).</summary>
     Tick = 2,
+
+    /// <summary>A hash checkpoint: advances the clock like a tick, and every replica hashes its user
+    /// keyspace as of this entry (the corruption check). Proposed only when every member supports it.</summary>
+    HashCheck = 3,
+
+    /// <summary>Raises or disarms an alarm (<see cref="KvCommand.Alarm"/>), kept under a reserved key.
+    /// Proposed only when every member supports it.</summary>
+    Alarm = 4,
 }
 
 /// <summary>A decoded log entry payload.</summary>
@@ -21,4 +29,5 @@ public enum CommandKind : byte
 /// <param name="Resolved">One entry per compare of <see cref="Txn"/>: the leader's resolution of a
 /// value compare, null for other compares; null altogether in commands without value compares and
 /// in entries written before format version 2 (whose value compares are evaluated at apply).</param>
-public sealed record KvCommand(CommandKind Kind, long TimestampUnixMs, string? RequestId, KvTxn? Txn, IReadOnlyList<ResolvedCompare?>? Resolved = null);
+/// <param name="Alarm">The alarm change of an <see cref="CommandKind.Alarm"/> command; null otherwise.</param>
+public sealed record KvCommand(CommandKind Kind, long TimestampUnixMs, string? RequestId, KvTxn? Txn, IReadOnlyList<ResolvedCompare?>? Resolved = null, AlarmChange? Alarm = null);

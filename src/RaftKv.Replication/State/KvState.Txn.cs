@@ -46,6 +46,11 @@ internal sealed partial class KvState
             return (new TxnResult(index, true, []), false); // replay of an entry already in the store
         }
 
+        if (command.Kind is CommandKind.HashCheck or CommandKind.Alarm)
+        {
+            return (ApplyMaintenance(index, command, clockOp, clock), false); // KvState.Corruption.cs
+        }
+
         if (command.Kind == CommandKind.Tick || command.Txn is null)
         {
             _store.Apply(index, [clockOp]);

@@ -41,6 +41,7 @@ internal sealed partial class KvState : IStateMachine, Log.IRaftStateMachine, ID
         _snapshotsDir = snapshotsDir;
         _logger = logger;
         _time = time;
+        Hashes = new StateHasher(store, logger);
     }
 
     public IKvStore Store => _store;
@@ -88,11 +89,16 @@ internal sealed partial class KvState : IStateMachine, Log.IRaftStateMachine, ID
         }
 
         store.LogicalClockUnixMs = state._clock;
+        state.Alarms.Load(store);
         return Task.FromResult(state);
     }
 
     /// <summary>Releases the snapshot lock. Call after the log that applies to this state is disposed; the store is its owner's.</summary>
-    public void Dispose() => _snapshotLock.Dispose();
+    public void Dispose()
+    {
+        _snapshotLock.Dispose();
+        Hashes.Dispose();
+    }
 
     /// <summary>The term of the entry at <paramref name="index"/> (from the applied entries seen).</summary>
     public long TermAt(long index)

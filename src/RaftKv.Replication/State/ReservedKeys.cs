@@ -4,7 +4,7 @@ namespace RaftKv.Replication.State;
 
 /// <summary>
 /// Keys the state machine keeps for itself inside the LSM (so they are part of every snapshot):
-/// the logical clock and the request-id dedup table. They start with 0x00 0xFF, a prefix clients
+/// the logical clock, the request-id dedup table and the alarms. They start with 0x00 0xFF, a prefix clients
 /// may not use (rejected at validation) and that reads skip.
 /// </summary>
 internal static class ReservedKeys
@@ -16,6 +16,12 @@ internal static class ReservedKeys
     public static bool IsReserved(ReadOnlySpan<byte> key) => key.StartsWith(Prefix);
 
     public static byte[] Request(string requestId) => Make("req/" + requestId);
+
+    /// <summary>Prefix of the alarm records: <c>alarm/{type}/{memberId}</c> (decimal), value = the
+    /// detecting check's index (8 bytes little-endian, so always local: see <see cref="Storage.Tables.KeysFile"/>).</summary>
+    public static readonly byte[] AlarmPrefix = Make("alarm/");
+
+    public static byte[] Alarm(Api.AlarmType type, long memberId) => Make(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"alarm/{(int)type}/{memberId}"));
 
     private static byte[] Make(string name) => [.. Prefix, .. Encoding.UTF8.GetBytes(name)];
 }

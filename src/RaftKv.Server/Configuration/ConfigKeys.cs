@@ -24,12 +24,15 @@ public static class ConfigKeys
     public static readonly ConfigKey MaxKeyBytes = new("MAX_KEY_BYTES", "4096", "Largest accepted key (bytes)");
     public static readonly ConfigKey MaxValueBytes = new("MAX_VALUE_BYTES", "8388608", "Largest accepted value (bytes)");
     public static readonly ConfigKey RaftLog = new("RAFT_LOG", "raftkv", "Raft log engine: raftkv (segments, one write + fsync per group) or dotnext (DotNext's memory-mapped WAL); a data directory keeps the engine it was created with");
+    public static readonly ConfigKey CorruptCheckInterval = new("CORRUPT_CHECK_INTERVAL", "300", "Seconds between the leader's corruption checks (state hashes compared across members; 0 = off)");
+    public static readonly ConfigKey InitialCorruptCheck = new("INITIAL_CORRUPT_CHECK", "true", "Run one corruption check as soon as the node has a leader after start-up (true/false)");
     public static readonly ConfigKey ConfigFile = new("CONFIG_FILE", "", "Optional JSON or TOML file with any of these keys");
 
     public static IReadOnlyList<ConfigKey> All { get; } =
     [
         HttpPort, GrpcPort, RaftPort, NodeId, Peers, Membership, DataDir, BindHost, AdvertiseHost,
         MemoryMaxSizeMb, MemoryMaxEntries, DiskMaxSizeGb, DiskMigrationAgeHours,
-        S3Endpoint, S3Bucket, S3Region, S3AccessKey, S3SecretKey, MaxKeyBytes, MaxValueBytes, RaftLog, ConfigFile,
+        S3Endpoint, S3Bucket, S3Region, S3AccessKey, S3SecretKey, MaxKeyBytes, MaxValueBytes, RaftLog,
+        CorruptCheckInterval, InitialCorruptCheck, ConfigFile,
     ];
 }

@@ -90,6 +90,13 @@ public static class ConfigLoader
                 "dotnext" => RaftLogEngine.DotNext,
                 var other => throw new ConfigException($"RAFT_LOG must be 'raftkv' or 'dotnext', got '{other}'"),
             },
+            CorruptCheckInterval = TimeSpan.FromSeconds(Long(ConfigKeys.CorruptCheckInterval, Get(ConfigKeys.CorruptCheckInterval), 0)),
+            InitialCorruptCheck = Get(ConfigKeys.InitialCorruptCheck) switch
+            {
+                "true" => true,
+                "false" => false,
+                var other => throw new ConfigException($"INITIAL_CORRUPT_CHECK must be 'true' or 'false', got '{other}'"),
+            },
         };
 
         if (config.HasObjectStore && !Uri.TryCreate(config.S3Endpoint, UriKind.Absolute, out _))

@@ -26,6 +26,8 @@ public sealed record ServerConfig
     public int MaxKeyBytes { get; init; }
     public int MaxValueBytes { get; init; }
     public RaftLogEngine RaftLog { get; init; }
+    public TimeSpan CorruptCheckInterval { get; init; } = TimeSpan.FromMinutes(5);
+    public bool InitialCorruptCheck { get; init; } = true;
 
     public bool HasObjectStore => S3Endpoint.Length > 0;
 
@@ -44,5 +46,7 @@ public sealed record ServerConfig
         MaxKeyBytes = MaxKeyBytes,
         MaxValueBytes = MaxValueBytes,
         LogEngine = RaftLog,
+        CorruptCheckInterval = CorruptCheckInterval,
+        InitialCorruptCheck = InitialCorruptCheck,
     };
 }

@@ -47,4 +47,10 @@ public sealed class ClusterGrpcService(IKvNode node) : Protocol.V1.Cluster.Clust
         r.Members.AddRange(node.GetStatus().Members.Select(ProtoMapping.ToProto));
         return r;
     }
+
+    public override async Task<StateHashResponse> StateHash(StateHashRequest request, ServerCallContext context)
+        => CorruptionProtoMapping.ToProto(await node.GetStateHashAsync((long)request.Index, context.CancellationToken).ConfigureAwait(false));
+
+    public override async Task<CorruptionCheckResponse> CorruptionCheck(CorruptionCheckRequest request, ServerCallContext context)
+        => CorruptionProtoMapping.ToProto(await node.CheckCorruptionAsync(context.CancellationToken).ConfigureAwait(false));
 }

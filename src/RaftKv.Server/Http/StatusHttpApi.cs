@@ -5,16 +5,26 @@ using RaftKv.Server.Pipeline;
 
 namespace RaftKv.Server.Http;
 
-/// <summary>/health, /health/ready, /stats, /cluster and /admin/*.</summary>
+/// <summary>/health, /health/live, /health/ready, /stats, /cluster and /admin/* (the corruption check's
+/// routes are in <see cref="CorruptionHttpApi"/>).</summary>
 public static class StatusHttpApi
 {
     public static void Map(IEndpointRouteBuilder app)
     {
+        // Unhealthy (503) while an alarm is active, like etcd's /health; /health/live only says the
+        // process serves (the liveness probe: restarting members does not repair a corrupt one).
         app.MapGet("/health", (IKvNode node) =>
         {
             var s = node.GetStatus();
-            return Results.Json(new { status = "ok", node_id = s.NodeId, role = s.Role, term = s.Term });
+            var alarms = node.Alarms;
+            return alarms.Count == 0
+                ? Results.Json(new { status = "ok", node_id = s.NodeId, role = s.Role, term = s.Term, alarms = Array.Empty<object>() })
+                : Results.Json(
+                    new { status = "unhealthy", reason = string.Join("; ", alarms.Select(a => $"ALARM {a.Name}: {a.Reason}")), node_id = s.NodeId, role = s.Role, term = s.Term, alarms = CorruptionHttpApi.Alarms(alarms) },
+                    statusCode: 503);
         });
+
+        app.MapGet("/health/live", (IKvNode node) => Results.Json(new { status = "ok", node_id = node.NodeId }));
 
         app.MapGet("/health/ready", (IKvNode node) =>
         {
@@ -60,6 +70,8 @@ public static class StatusHttpApi
                 ["last_log_index"] = s.LastLogIndex,
                 ["snapshots_taken"] = s.SnapshotsTaken,
                 ["snapshots_installed"] = s.SnapshotsInstalled,
+                ["alarms"] = CorruptionHttpApi.Alarms(node.Alarms),
+                ["corruption_check"] = CorruptionHttpApi.Status(node.CorruptionCheck),
             });
         });
 

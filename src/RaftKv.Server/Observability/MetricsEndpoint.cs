@@ -1,4 +1,5 @@
 using Prometheus;
+using RaftKv.Replication.Api;
 using RaftKv.Server.Hosting;
 
 namespace RaftKv.Server.Observability;
@@ -15,12 +16,13 @@ namespace RaftKv.Server.Observability;
 /// </summary>
 public static class MetricsEndpoint
 {
-    public static void MapRaftKvMetrics(this WebApplication app)
+    public static void MapRaftKvMetrics(this WebApplication app, IKvNode node)
     {
         ArgumentNullException.ThrowIfNull(app);
         var registry = Metrics.NewCustomRegistry();
         DotNetStats.Register(registry);
         FollowerLagMetrics.Register(app.Services.GetRequiredService<FollowerLagMonitor>());
+        CorruptionMetrics.Register(node);
         var exporter = new PrometheusMeterExporter(registry, app.Services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(MetricsEndpoint)));
         app.Lifetime.ApplicationStopped.Register(exporter.Dispose);
         app.MapMetrics("/metrics", registry);

@@ -1,0 +1,48 @@
+using Microsoft.Extensions.Logging;
+using RaftKv.Replication.Api;
+using RaftKv.Replication.Commands;
+using RaftKv.Storage;
+
+namespace RaftKv.Replication.State;
+
+/// <remarks>The corruption check's part of the state machine (docs/architecture.md, "Corruption
+/// check"): hash checkpoints (<see cref="StateHasher"/>) and the replicated alarm list
+/// (<see cref="AlarmTable"/>).</remarks>
+internal sealed partial class KvState
+{
+    /// <summary>This replica's hashes at recent hash checkpoints.</summary>
+    public StateHasher Hashes { get; }
+
+    /// <summary>The active alarms (replicated).</summary>
+    public AlarmTable Alarms { get; } = new();
+
+    /// <summary>Applies a <see cref="CommandKind.HashCheck"/> or <see cref="CommandKind.Alarm"/> entry
+    /// (after the clock has moved): one store batch at <paramref name="index"/>, then — for a hash
+    /// checkpoint — the capture of the state as of <paramref name="index"/>, before the next entry.</summary>
+    private TxnResult ApplyMaintenance(long index, KvCommand command, WriteOp clockOp, long clock)
+    {
+        var ops = new List<WriteOp> { clockOp };
+        IReadOnlyList<AlarmMember>? alarms = null;
+        if (command is { Kind: CommandKind.Alarm, Alarm: { } change })
+        {
+            alarms = Alarms.Change(change, ops);
+        }
+
+        _store.Apply(index, ops);
+        if (alarms is not null)
+        {
+            Alarms.Publish(alarms);
+            LogAlarmsChanged(_logger, index, alarms.Count == 0 ? "none" : string.Join("; ", alarms.Select(a => $"{a.Name} member {a.MemberId}")));
+        }
+
+        if (command.Kind == CommandKind.HashCheck)
+        {
+            Hashes.Capture(index, clock);
+        }
+
+        return new TxnResult(index, true, []);
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Alarms changed at index {Index}; active: {Alarms}")]
+    private static partial void LogAlarmsChanged(ILogger logger, long index, string alarms);
+}

@@ -1,0 +1,43 @@
+using System.Collections.Concurrent;
+using Grpc.Net.Client;
+using RaftKv.Protocol.V1;
+using RaftKv.Replication.Api;
+
+namespace RaftKv.Server.Grpc;
+
+/// <summary>
+/// The corruption check's member-to-member calls over the native gRPC API: <c>Cluster/StateHash</c> on
+/// each member, <c>Cluster/CorruptionCheck</c> on the leader (a follower's start-up check). Members are
+/// reached at the gRPC address they publish in their Raft metadata; one channel per address.
+/// </summary>
+public sealed class GrpcStateHashPeers : IStateHashPeers, IDisposable
+{
+    private readonly ConcurrentDictionary<string, GrpcChannel> _channels = new(StringComparer.Ordinal);
+
+    public async Task<StateHash> GetStateHashAsync(MemberInfo member, long index, CancellationToken cancellationToken)
+    {
+        var r = await Client(member).StateHashAsync(new StateHashRequest { Index = (ulong)index }, cancellationToken: cancellationToken).ConfigureAwait(false);
+        return CorruptionProtoMapping.ToApi(r);
+    }
+
+    public async Task<CorruptionCheckResult> RequestCheckAsync(MemberInfo leader, CancellationToken cancellationToken)
+        => CorruptionProtoMapping.ToApi(await Client(leader).CorruptionCheckAsync(new CorruptionCheckRequest(), cancellationToken: cancellationToken).ConfigureAwait(false));
+
+    public void Dispose()
+    {
+        foreach (var c in _channels.Values)
+        {
+            c.Dispose();
+        }
+    }
+
+    private Protocol.V1.Cluster.ClusterClient Client(MemberInfo member)
+    {
+        if (member.GrpcAddress.Length == 0)
+        {
+            throw new UnavailableException($"member {member.Id}'s gRPC address is not known yet");
+        }
+
+        return new Protocol.V1.Cluster.ClusterClient(_channels.GetOrAdd(member.GrpcAddress, a => GrpcChannel.ForAddress("http://" + a)));
+    }
+}
