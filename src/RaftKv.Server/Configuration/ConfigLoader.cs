@@ -90,6 +90,7 @@ public static class ConfigLoader
                 "dotnext" => RaftLogEngine.DotNext,
                 var other => throw new ConfigException($"RAFT_LOG must be 'raftkv' or 'dotnext', got '{other}'"),
             },
+            Tls = TlsFiles.From(Get),
         };
 
         if (config.HasObjectStore && !Uri.TryCreate(config.S3Endpoint, UriKind.Absolute, out _))

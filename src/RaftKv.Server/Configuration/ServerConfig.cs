@@ -27,6 +27,9 @@ public sealed record ServerConfig
     public int MaxValueBytes { get; init; }
     public RaftLogEngine RaftLog { get; init; }
 
+    /// <summary>Certificate files of the client ports and the Raft transport (<see cref="TlsFiles.None"/> = plaintext).</summary>
+    public TlsFiles Tls { get; init; } = TlsFiles.None;
+
     public bool HasObjectStore => S3Endpoint.Length > 0;
 
     public KvNodeOptions ToNodeOptions() => new()
