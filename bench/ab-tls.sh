@@ -40,10 +40,13 @@ for r in $(seq 1 "$R"); do
     for w in put get; do
       for c in 16 64; do
         $BENCH "$w" --endpoints $EP --clients "$c" --duration "${WARM:-4}" --warmup 1 "${bench_tls[@]}" >/dev/null 2>&1 || true
-        line=$($BENCH "$w" --endpoints $EP --clients "$c" --duration "${DUR:-8}" --warmup 0 --json "${bench_tls[@]}" 2>/dev/null | tail -1)
+        line=$($BENCH "$w" --endpoints $EP --clients "$c" --duration "${DUR:-8}" --warmup 0 --json "${bench_tls[@]}" 2>/dev/null | tail -1) || line='{}' 
         python3 - "$line" "$mode" "$r" "$(cut -d' ' -f1 /proc/loadavg)" >> "$OUT" <<'PY'
 import json, sys
-d = json.loads(sys.argv[1])
+try:
+    d = json.loads(sys.argv[1]); d["ops_per_sec"]
+except (ValueError, KeyError):
+    sys.exit(0)  # the bench process failed (e.g. aborted on an overloaded machine): no sample for this cell
 print(f"{sys.argv[2]}\t{d['workload']}\t{d['clients']}\t{sys.argv[3]}\t{d['ops_per_sec']:.0f}\t{d['p50_ms']:.2f}\t{d['p99_ms']:.2f}\t{d['errors']}\t{sys.argv[4]}")
 PY
         tail -1 "$OUT"
