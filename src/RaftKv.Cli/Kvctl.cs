@@ -9,7 +9,7 @@ namespace RaftKv.Cli;
 public static class Kvctl
 {
     public const string Usage = """
-        kvctl [--endpoints host:port,...] <command> [args]
+        kvctl [--endpoints host:port,...] [--cacert ca.pem] [--cert client.pem --key client-key.pem] <command> [args]
 
         Commands:
           get <key> [--serializable]              print the value (exit 1 if missing)
@@ -25,7 +25,10 @@ public static class Kvctl
           remove-member <id>
           flush | compact | migrate               local admin on the endpoint's node
 
-        Environment: RAFTKV_ENDPOINTS (default 127.0.0.1:50051).
+        TLS: --cacert (or an https:// endpoint) connects over TLS; --cacert trusts that CA instead of the
+        machine's store; --cert/--key present a client certificate (servers with CLIENT_CERT_AUTH).
+
+        Environment: RAFTKV_ENDPOINTS (default 127.0.0.1:50051), RAFTKV_CACERT, RAFTKV_CERT, RAFTKV_KEY.
         """;
 
     public static async Task<int> RunAsync(string[] args, TextWriter output)
@@ -38,7 +41,8 @@ public static class Kvctl
         }
 
         var endpoints = Take(rest, "--endpoints") ?? Environment.GetEnvironmentVariable("RAFTKV_ENDPOINTS") ?? "127.0.0.1:50051";
-        using var client = new RaftKvClient(endpoints.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+        var tls = Tls(rest);
+        using var client = new RaftKvClient(endpoints.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries), new RaftKvClientOptions { Tls = tls });
         var command = rest[0];
         rest.RemoveAt(0);
         switch (command)
@@ -143,6 +147,28 @@ public static class Kvctl
                 return 0;
             default:
                 throw new UsageException($"unknown command '{command}'");
+        }
+    }
+
+    /// <summary>--cacert/--cert/--key (or RAFTKV_CACERT/RAFTKV_CERT/RAFTKV_KEY); null = plaintext.</summary>
+    private static ClientTls? Tls(List<string> args)
+    {
+        static string? Env(string name) => Environment.GetEnvironmentVariable(name) is { Length: > 0 } v ? v : null;
+        var ca = Take(args, "--cacert") ?? Env("RAFTKV_CACERT");
+        var cert = Take(args, "--cert") ?? Env("RAFTKV_CERT");
+        var key = Take(args, "--key") ?? Env("RAFTKV_KEY");
+        if (ca is null && cert is null && key is null)
+        {
+            return null;
+        }
+
+        try
+        {
+            return new ClientTls(ca, cert, key);
+        }
+        catch (Exception e) when (e is ArgumentException or IOException or UnauthorizedAccessException or System.Security.Cryptography.CryptographicException)
+        {
+            throw new UsageException($"TLS files: {e.Message}");
         }
     }
 

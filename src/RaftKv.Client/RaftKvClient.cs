@@ -19,18 +19,21 @@ public sealed partial class RaftKvClient : IDisposable
     private readonly ConcurrentDictionary<string, GrpcChannel> _channels = new(StringComparer.Ordinal);
     private readonly List<string> _endpoints;
     private readonly RaftKvClientOptions _options;
+    private readonly ClientTls? _tls;
     private volatile string _preferred;
     private int _rotation;
 
     public RaftKvClient(IEnumerable<string> endpoints, RaftKvClientOptions? options = null)
     {
-        _endpoints = endpoints.Select(Normalize).Distinct().ToList();
+        var list = endpoints.ToList();
+        _endpoints = list.Select(Normalize).Distinct().ToList();
         if (_endpoints.Count == 0)
         {
             throw new ArgumentException("at least one endpoint is required", nameof(endpoints));
         }
 
         _options = options ?? new RaftKvClientOptions();
+        _tls = _options.Tls ?? (list.Any(e => e.StartsWith("https://", StringComparison.OrdinalIgnoreCase)) ? new ClientTls() : null);
         _preferred = _endpoints[0];
     }
 
@@ -163,8 +166,15 @@ public sealed partial class RaftKvClient : IDisposable
 
     private static string NewRequestId() => Guid.NewGuid().ToString("N");
 
-    private static string Normalize(string endpoint) => endpoint.StartsWith("http", StringComparison.Ordinal) ? endpoint["http://".Length..].TrimEnd('/') : endpoint;
+    /// <summary>host:port (a scheme is dropped; TLS is the client's choice for every endpoint, leader hints included).</summary>
+    private static string Normalize(string endpoint)
+    {
+        var i = endpoint.IndexOf("://", StringComparison.Ordinal);
+        return (i >= 0 ? endpoint[(i + 3)..] : endpoint).TrimEnd('/');
+    }
 
     private GrpcChannel Channel(string endpoint)
-        => _channels.GetOrAdd(endpoint, e => GrpcChannel.ForAddress("http://" + e, new GrpcChannelOptions { MaxReceiveMessageSize = 64 << 20, MaxSendMessageSize = 64 << 20 }));
+        => _channels.GetOrAdd(endpoint, e => GrpcChannel.ForAddress(
+            (_tls is null ? "http://" : "https://") + e,
+            new GrpcChannelOptions { MaxReceiveMessageSize = 64 << 20, MaxSendMessageSize = 64 << 20, HttpHandler = _tls?.CreateHandler(), DisposeHttpClient = true }));
 }

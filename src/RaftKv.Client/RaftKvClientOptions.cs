@@ -1,6 +1,6 @@
 namespace RaftKv.Client;
 
-/// <summary>Client behaviour: retry budget and backoff.</summary>
+/// <summary>Client behaviour: retry budget, backoff and TLS.</summary>
 public sealed record RaftKvClientOptions
 {
     /// <summary>Total time a call may spend retrying across leader changes.</summary>
@@ -12,4 +12,7 @@ public sealed record RaftKvClientOptions
     public TimeSpan InitialBackoff { get; init; } = TimeSpan.FromMilliseconds(50);
 
     public TimeSpan MaxBackoff { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>TLS (https) to every endpoint; null = plaintext unless an endpoint is given as https://.</summary>
+    public ClientTls? Tls { get; init; }
 }

@@ -129,6 +129,7 @@ public sealed partial class KvNode : IKvNode
                 ConfigurationStorage = storage,
                 LoggerFactory = loggerFactory,
                 TransmissionBlockSize = 65536,
+                SslOptions = options.RaftSsl,
             };
             config.Metadata[MetaNodeId] = options.NodeId.ToString(CultureInfo.InvariantCulture);
             config.Metadata[MetaGrpc] = options.GrpcAdvertise;

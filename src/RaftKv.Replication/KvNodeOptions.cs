@@ -73,6 +73,13 @@ public sealed record KvNodeOptions
     /// leader compares only its own hash and followers cannot ask for a start-up check).</summary>
     public Api.IStateHashPeers? StateHashPeers { get; init; }
 
+    /// <summary>
+    /// TLS of the Raft TCP transport (DotNext's <see cref="DotNext.Net.Security.SslOptions"/>, used for
+    /// every connection in both directions); null = plaintext. The server builds it from the peer
+    /// certificate files (mutual TLS against the cluster CA, certificates re-read on change).
+    /// </summary>
+    public DotNext.Net.Security.SslOptions? RaftSsl { get; init; }
+
     /// <summary>Optional L3 tier for archived tables.</summary>
     public IRemoteTableStore? RemoteStore { get; init; }
 

@@ -7,13 +7,16 @@ using RaftKv.Server.Hosting;
 using RaftKv.Server.Http;
 using RaftKv.Server.Observability;
 using RaftKv.Server.Pipeline;
+using RaftKv.Server.Security;
 using RaftKv.Tiering;
 
 ServerConfig config;
+ServerTls tls;
 try
 {
     config = ConfigLoader.Load(args, Environment.GetEnvironmentVariables().Cast<System.Collections.DictionaryEntry>()
         .ToDictionary(e => (string)e.Key, e => (string?)e.Value, StringComparer.Ordinal));
+    tls = ServerTls.Load(config); // reads and checks every certificate file: a bad one is an error naming it
 }
 catch (ConfigException e)
 {
@@ -32,8 +35,16 @@ builder.Logging.AddFilter("System.Net.Http", LogLevel.Warning);
 builder.WebHost.ConfigureKestrel(k =>
 {
     var bind = System.Net.IPAddress.Parse(config.BindHost);
-    k.Listen(bind, config.HttpPort, l => l.Protocols = HttpProtocols.Http1AndHttp2);
-    k.Listen(bind, config.GrpcPort, l => l.Protocols = HttpProtocols.Http2);
+    k.Listen(bind, config.HttpPort, l =>
+    {
+        l.Protocols = HttpProtocols.Http1AndHttp2;
+        tls.UseHttpsIfEnabled(l);
+    });
+    k.Listen(bind, config.GrpcPort, l =>
+    {
+        l.Protocols = HttpProtocols.Http2;
+        tls.UseHttpsIfEnabled(l);
+    });
     k.Limits.MaxRequestBodySize = (config.MaxValueBytes * 2L) + (1 << 20); // JSON/base64 overhead; the node enforces the exact limit
 });
 builder.WebHost.UseShutdownTimeout(TimeSpan.FromSeconds(20));
@@ -41,12 +52,14 @@ builder.WebHost.UseShutdownTimeout(TimeSpan.FromSeconds(20));
 var loggers = LoggerFactory.Create(b => b.AddSimpleConsole(o => o.SingleLine = true).AddFilter("DotNext", LogLevel.Warning));
 var tieringOptions = NodeLifetime.TieringOptionsFor(config);
 var objects = tieringOptions is null ? null : new S3ObjectStore(tieringOptions);
-var hashPeers = new GrpcStateHashPeers(); // the corruption check's calls to other members
+tls.AttachLogger(loggers.CreateLogger<ServerTls>());
+var hashPeers = new GrpcStateHashPeers(tls.LeaderTransport); // the corruption check's calls to other members
 var nodeOptions = config.ToNodeOptions() with
 {
     RemoteStore = objects is null ? null : new ObjectStoreTableStore(objects),
     FatalErrorHandler = new ExitOnFatalStorageError(loggers.CreateLogger<ExitOnFatalStorageError>()), // fail-stop: exit 74
     StateHashPeers = hashPeers,
+    RaftSsl = tls.RaftSsl(),
 };
 KvNode node;
 try
@@ -61,6 +74,8 @@ catch (Exception e) when (e is IOException or FormatException or InvalidOperatio
 
 builder.Services.AddSingleton(config);
 builder.Services.AddSingleton(hashPeers);
+builder.Services.AddSingleton(tls);
+builder.Services.AddSingleton(tls.LeaderTransport);
 builder.Services.AddSingleton(node);
 builder.Services.AddSingleton<IKvNode>(node);
 builder.Services.AddSingleton(new TieringSetup(objects, tieringOptions));

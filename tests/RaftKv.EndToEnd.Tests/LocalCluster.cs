@@ -8,19 +8,32 @@ internal sealed class LocalCluster : IDisposable
 {
     private readonly string _root = Path.Combine(Path.GetTempPath(), "raftkv-e2e-" + Guid.NewGuid().ToString("N"));
 
-    public LocalCluster(int size, IReadOnlyDictionary<string, string>? extraEnv = null)
+    /// <param name="size">Number of nodes (1 = no peers).</param>
+    /// <param name="extraEnv">Settings of every node.</param>
+    /// <param name="nodeEnv">Per-node settings on top of <paramref name="extraEnv"/> (by node id), e.g. certificate files.</param>
+    /// <param name="http">The client for /health polling and tests (default: plaintext); e.g. one trusting a test CA.</param>
+    public LocalCluster(int size, IReadOnlyDictionary<string, string>? extraEnv = null, Func<long, IReadOnlyDictionary<string, string>>? nodeEnv = null, HttpClient? http = null)
     {
+        Http = http ?? new HttpClient { Timeout = TimeSpan.FromSeconds(20) };
         var raft = Enumerable.Range(0, size).Select(_ => ServerProcess.FreePort()).ToList();
         var peers = string.Join(',', raft.Select((p, i) => $"{i + 1}=127.0.0.1:{p}"));
         for (var i = 0; i < size; i++)
         {
-            Nodes.Add(new ServerProcess(i + 1, Path.Combine(_root, $"n{i + 1}"), ServerProcess.FreePort(), ServerProcess.FreePort(), raft[i], size == 1 ? string.Empty : peers, extraEnv));
+            var env = new Dictionary<string, string>(extraEnv ?? new Dictionary<string, string>());
+            foreach (var (k, v) in nodeEnv?.Invoke(i + 1) ?? new Dictionary<string, string>())
+            {
+                env[k] = v;
+            }
+
+            Nodes.Add(new ServerProcess(i + 1, Path.Combine(_root, $"n{i + 1}"), ServerProcess.FreePort(), ServerProcess.FreePort(), raft[i], size == 1 ? string.Empty : peers, env));
         }
     }
 
     public List<ServerProcess> Nodes { get; } = [];
 
-    public HttpClient Http { get; } = new() { Timeout = TimeSpan.FromSeconds(20) };
+    public HttpClient Http { get; }
+
+    public string Root => _root;
 
     public void StartAll()
     {

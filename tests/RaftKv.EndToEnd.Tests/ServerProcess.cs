@@ -48,7 +48,10 @@ internal sealed class ServerProcess : IDisposable
 
     public string LogPath { get; }
 
-    public string Http => $"http://127.0.0.1:{HttpPort}";
+    /// <summary>"https" when the node serves TLS (TLS_CERT_FILE set).</summary>
+    public string Scheme => _env.ContainsKey("TLS_CERT_FILE") ? "https" : "http";
+
+    public string Http => $"{Scheme}://127.0.0.1:{HttpPort}";
 
     public string Grpc => $"127.0.0.1:{GrpcPort}";
 

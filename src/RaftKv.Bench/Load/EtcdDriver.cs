@@ -5,9 +5,9 @@ using RaftKv.Bench.Etcd;
 namespace RaftKv.Bench.Load;
 
 /// <summary>etcd's v3 gRPC KV API over its own HTTP/2 connection.</summary>
-public sealed class EtcdDriver(string endpoint) : IKvDriver
+public sealed class EtcdDriver(string endpoint, RaftKv.Client.ClientTls? tls) : IKvDriver
 {
-    private readonly GrpcChannel _channel = GrpcChannel.ForAddress("http://" + endpoint, new GrpcChannelOptions { MaxReceiveMessageSize = 64 << 20 });
+    private readonly GrpcChannel _channel = RaftKvDriver.Open(endpoint, tls);
     private KV.KVClient Client => new(_channel);
 
     public async Task PutAsync(byte[] key, byte[] value)

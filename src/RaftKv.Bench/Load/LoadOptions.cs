@@ -29,4 +29,7 @@ public sealed record LoadOptions
     public int Seed { get; init; } = 42;
 
     public bool Json { get; init; }
+
+    /// <summary>--cacert/--cert/--key: TLS to the target (null = plaintext).</summary>
+    public RaftKv.Client.ClientTls? Tls { get; init; }
 }

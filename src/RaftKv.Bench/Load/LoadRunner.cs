@@ -11,8 +11,8 @@ public sealed class LoadRunner(LoadOptions options)
 {
     public async Task<LoadResult> RunAsync()
     {
-        var endpoint = options.Target == "raftkv" ? await RaftKvDriver.FindLeaderAsync(options.Endpoints) : options.Endpoints[0];
-        var drivers = Enumerable.Range(0, options.Clients).Select(_ => options.Target == "raftkv" ? (IKvDriver)new RaftKvDriver(endpoint) : new EtcdDriver(endpoint)).ToList();
+        var endpoint = options.Target == "raftkv" ? await RaftKvDriver.FindLeaderAsync(options.Endpoints, options.Tls) : options.Endpoints[0];
+        var drivers = Enumerable.Range(0, options.Clients).Select(_ => options.Target == "raftkv" ? (IKvDriver)new RaftKvDriver(endpoint, options.Tls) : new EtcdDriver(endpoint, options.Tls)).ToList();
         try
         {
             if (options.Workload is "get" or "get-serializable" or "mixed" or "range")

@@ -4,7 +4,7 @@ namespace RaftKv.Server.Configuration;
 public static class ConfigKeys
 {
     public static readonly ConfigKey HttpPort = new("HTTP_PORT", "8080", "HTTP API port");
-    public static readonly ConfigKey GrpcPort = new("GRPC_PORT", "50051", "gRPC port (HTTP/2 cleartext)");
+    public static readonly ConfigKey GrpcPort = new("GRPC_PORT", "50051", "gRPC port (HTTP/2; TLS when TLS_CERT_FILE is set)");
     public static readonly ConfigKey RaftPort = new("RAFT_PORT", "7000", "Raft TCP port");
     public static readonly ConfigKey NodeId = new("NODE_ID", "1", "This node's id (unique, ≥ 1)");
     public static readonly ConfigKey Peers = new("PEERS", "", "Static membership: 1=host:7000,2=host:7000,3=host:7000 (empty = single node)");
@@ -26,6 +26,13 @@ public static class ConfigKeys
     public static readonly ConfigKey RaftLog = new("RAFT_LOG", "raftkv", "Raft log engine: raftkv (segments, one write + fsync per group) or dotnext (DotNext's memory-mapped WAL); a data directory keeps the engine it was created with");
     public static readonly ConfigKey CorruptCheckInterval = new("CORRUPT_CHECK_INTERVAL", "300", "Seconds between the leader's corruption checks (state hashes compared across members; 0 = off)");
     public static readonly ConfigKey InitialCorruptCheck = new("INITIAL_CORRUPT_CHECK", "true", "Run one corruption check as soon as the node has a leader after start-up (true/false)");
+    public static readonly ConfigKey TlsCertFile = new("TLS_CERT_FILE", "", "PEM certificate (chain) of the HTTP and gRPC ports; set = HTTPS/TLS on both (empty = plaintext). Re-read when the file changes");
+    public static readonly ConfigKey TlsKeyFile = new("TLS_KEY_FILE", "", "PEM private key of TLS_CERT_FILE (PKCS#8, PKCS#1 or SEC1; unencrypted)");
+    public static readonly ConfigKey TlsCaFile = new("TLS_CA_FILE", "", "PEM CA bundle: verifies client certificates (CLIENT_CERT_AUTH) and the leader's certificate when a follower forwards a write (empty = the machine's trust store)");
+    public static readonly ConfigKey ClientCertAuth = new("CLIENT_CERT_AUTH", "false", "true = the HTTP and gRPC ports require a client certificate signed by TLS_CA_FILE; its CN is the client's user name");
+    public static readonly ConfigKey PeerCertFile = new("PEER_CERT_FILE", "", "PEM certificate of the Raft port (mutual TLS between nodes; default TLS_CERT_FILE; both empty = plaintext Raft). Needs serverAuth and clientAuth usage");
+    public static readonly ConfigKey PeerKeyFile = new("PEER_KEY_FILE", "", "PEM private key of PEER_CERT_FILE (default TLS_KEY_FILE)");
+    public static readonly ConfigKey PeerCaFile = new("PEER_CA_FILE", "", "PEM CA bundle of the cluster: a peer whose certificate it did not sign cannot connect (default TLS_CA_FILE; required with peer TLS)");
     public static readonly ConfigKey ConfigFile = new("CONFIG_FILE", "", "Optional JSON or TOML file with any of these keys");
 
     public static IReadOnlyList<ConfigKey> All { get; } =
@@ -33,6 +40,6 @@ public static class ConfigKeys
         HttpPort, GrpcPort, RaftPort, NodeId, Peers, Membership, DataDir, BindHost, AdvertiseHost,
         MemoryMaxSizeMb, MemoryMaxEntries, DiskMaxSizeGb, DiskMigrationAgeHours,
         S3Endpoint, S3Bucket, S3Region, S3AccessKey, S3SecretKey, MaxKeyBytes, MaxValueBytes, RaftLog,
-        CorruptCheckInterval, InitialCorruptCheck, ConfigFile,
+        CorruptCheckInterval, InitialCorruptCheck, TlsCertFile, TlsKeyFile, TlsCaFile, ClientCertAuth, PeerCertFile, PeerKeyFile, PeerCaFile, ConfigFile,
     ];
 }

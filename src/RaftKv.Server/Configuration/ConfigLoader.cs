@@ -97,6 +97,7 @@ public static class ConfigLoader
                 "false" => false,
                 var other => throw new ConfigException($"INITIAL_CORRUPT_CHECK must be 'true' or 'false', got '{other}'"),
             },
+            Tls = TlsFiles.From(Get),
         };
 
         if (config.HasObjectStore && !Uri.TryCreate(config.S3Endpoint, UriKind.Absolute, out _))

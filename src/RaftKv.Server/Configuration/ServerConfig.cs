@@ -29,6 +29,9 @@ public sealed record ServerConfig
     public TimeSpan CorruptCheckInterval { get; init; } = TimeSpan.FromMinutes(5);
     public bool InitialCorruptCheck { get; init; } = true;
 
+    /// <summary>Certificate files of the client ports and the Raft transport (<see cref="TlsFiles.None"/> = plaintext).</summary>
+    public TlsFiles Tls { get; init; } = TlsFiles.None;
+
     public bool HasObjectStore => S3Endpoint.Length > 0;
 
     public KvNodeOptions ToNodeOptions() => new()

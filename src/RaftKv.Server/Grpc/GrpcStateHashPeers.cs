@@ -2,15 +2,18 @@ using System.Collections.Concurrent;
 using Grpc.Net.Client;
 using RaftKv.Protocol.V1;
 using RaftKv.Replication.Api;
+using RaftKv.Server.Security;
 
 namespace RaftKv.Server.Grpc;
 
 /// <summary>
 /// The corruption check's member-to-member calls over the native gRPC API: <c>Cluster/StateHash</c> on
 /// each member, <c>Cluster/CorruptionCheck</c> on the leader (a follower's start-up check). Members are
-/// reached at the gRPC address they publish in their Raft metadata; one channel per address.
+/// reached at the gRPC address they publish in their Raft metadata, over the same transport as
+/// forwarded writes (<see cref="LeaderTransport"/>: TLS and the node's client certificate when TLS is on);
+/// one channel per address.
 /// </summary>
-public sealed class GrpcStateHashPeers : IStateHashPeers, IDisposable
+public sealed class GrpcStateHashPeers(LeaderTransport transport) : IStateHashPeers, IDisposable
 {
     private readonly ConcurrentDictionary<string, GrpcChannel> _channels = new(StringComparer.Ordinal);
 
@@ -38,6 +41,6 @@ public sealed class GrpcStateHashPeers : IStateHashPeers, IDisposable
             throw new UnavailableException($"member {member.Id}'s gRPC address is not known yet");
         }
 
-        return new Protocol.V1.Cluster.ClusterClient(_channels.GetOrAdd(member.GrpcAddress, a => GrpcChannel.ForAddress("http://" + a)));
+        return new Protocol.V1.Cluster.ClusterClient(_channels.GetOrAdd(member.GrpcAddress, transport.CreateChannel));
     }
 }

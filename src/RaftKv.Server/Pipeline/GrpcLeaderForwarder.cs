@@ -3,6 +3,7 @@ using Grpc.Core;
 using Grpc.Core.Interceptors;
 using Grpc.Net.Client;
 using RaftKv.Replication.Api;
+using RaftKv.Server.Security;
 
 namespace RaftKv.Server.Pipeline;
 
@@ -15,7 +16,7 @@ namespace RaftKv.Server.Pipeline;
 /// <see cref="ForwardedHeader"/> and is never forwarded again: it fails with
 /// <see cref="NotLeaderException"/> (FAILED_PRECONDITION with the leader's address).
 /// </summary>
-public sealed class GrpcLeaderForwarder(LeaderRouter router) : Interceptor, IDisposable
+public sealed class GrpcLeaderForwarder(LeaderRouter router, LeaderTransport transport) : Interceptor, IDisposable
 {
     public const string ForwardedHeader = "raftkv-forwarded";
 
@@ -45,7 +46,7 @@ public sealed class GrpcLeaderForwarder(LeaderRouter router) : Interceptor, IDis
             throw new NotLeaderException(route.Leader);
         }
 
-        var channel = _channels.GetOrAdd(route.Address, a => GrpcChannel.ForAddress("http://" + a));
+        var channel = _channels.GetOrAdd(route.Address, transport.CreateChannel);
         var slash = context.Method.LastIndexOf('/');
         var method = new Method<TRequest, TResponse>(
             MethodType.Unary, context.Method[1..slash], context.Method[(slash + 1)..], ProtobufMarshaller<TRequest>.Instance, ProtobufMarshaller<TResponse>.Instance);

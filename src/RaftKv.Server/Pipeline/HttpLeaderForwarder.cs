@@ -1,4 +1,5 @@
 using System.Globalization;
+using RaftKv.Server.Security;
 
 namespace RaftKv.Server.Pipeline;
 
@@ -9,7 +10,7 @@ namespace RaftKv.Server.Pipeline;
 /// X-Request-Id keeps a retry through a follower at-most-once), and the leader's status, content type
 /// and body are replayed. A request that was already forwarded is never forwarded again (loop guard).
 /// </summary>
-public sealed class HttpLeaderForwarder(LeaderRouter router, IHttpClientFactory clients) : IEndpointFilter
+public sealed class HttpLeaderForwarder(LeaderRouter router, IHttpClientFactory clients, LeaderTransport transport) : IEndpointFilter
 {
     /// <summary>Marks a forwarded request; its value is the forwarding node's id.</summary>
     public const string ForwardedHeader = "X-RaftKv-Forwarded-By";
@@ -43,7 +44,7 @@ public sealed class HttpLeaderForwarder(LeaderRouter router, IHttpClientFactory 
             body = buffer.ToArray();
         }
 
-        var target = new Uri($"http://{route.Address}{context.Request.Path}{context.Request.QueryString}");
+        var target = new Uri($"{transport.Scheme}://{route.Address}{context.Request.Path}{context.Request.QueryString}");
         using var request = new HttpRequestMessage(new HttpMethod(context.Request.Method), target);
         if (body.Length > 0 || HttpMethods.IsPut(context.Request.Method) || HttpMethods.IsPost(context.Request.Method))
         {

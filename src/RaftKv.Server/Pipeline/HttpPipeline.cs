@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Diagnostics;
+using RaftKv.Server.Security;
 
 namespace RaftKv.Server.Pipeline;
 
@@ -33,6 +34,7 @@ public static class HttpPipeline
         });
         app.UseMiddleware<HttpClientErrors>();
         app.UseMiddleware<HttpOperationMetrics>();
+        app.UseMiddleware<ClientIdentityMiddleware>(); // the TLS client certificate's CN (Security/ClientIdentity)
     }
 
     /// <summary>Marks a route as a write: on a follower it is forwarded to the leader.</summary>

@@ -1,4 +1,6 @@
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using RaftKv.Server.Configuration;
+using RaftKv.Server.Security;
 
 namespace RaftKv.Server.Pipeline;
 
@@ -10,7 +12,9 @@ public static class PipelineSetup
     public static IServiceCollection AddRaftKvPipeline(this IServiceCollection services, ServerConfig config)
     {
         services.AddSingleton<LeaderRouter>();
-        services.AddHttpClient(HttpLeaderForwarder.ClientName, c => c.Timeout = TimeSpan.FromSeconds(10));
+        services.TryAddSingleton(LeaderTransport.Plaintext); // Program registers ServerTls.LeaderTransport (https when TLS is on)
+        services.AddHttpClient(HttpLeaderForwarder.ClientName, c => c.Timeout = TimeSpan.FromSeconds(10))
+            .ConfigurePrimaryHttpMessageHandler(sp => sp.GetRequiredService<LeaderTransport>().CreateHandler());
 
         // Singletons: the gRPC interceptor activator uses a registered instance (the forwarder keeps its channels).
         services.AddSingleton<GrpcOperationInterceptor>();

@@ -1,0 +1,19 @@
+namespace RaftKv.Server.Security;
+
+/// <summary>
+/// Who the client authenticated as, recorded once per request by <see cref="ClientIdentityMiddleware"/>
+/// as an HttpContext feature (gRPC calls reach it through <c>ServerCallContext.GetHttpContext()</c>).
+/// Today only TLS: <see cref="CertificateUser"/> is the CN of the client certificate the handshake
+/// verified (CLIENT_CERT_AUTH), as etcd's user name. Nothing is authorized on it yet (issue 16, auth).
+/// </summary>
+public sealed record ClientIdentity(string? CertificateUser)
+{
+    public static readonly ClientIdentity Anonymous = new((string?)null);
+
+    /// <summary>The request's identity (<see cref="Anonymous"/> if none was recorded).</summary>
+    public static ClientIdentity Of(HttpContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        return context.Features.Get<ClientIdentity>() ?? Anonymous;
+    }
+}
