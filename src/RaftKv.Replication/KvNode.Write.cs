@@ -106,6 +106,11 @@ public sealed partial class KvNode
                 throw new ValueTooLargeException($"value is {op.Value!.Length} bytes; the limit is {_options.MaxValueBytes}");
             }
 
+            if (op.Lease != 0 && (op.Kind != KvOpKind.Put || op.TtlMs != 0 || op.Lease < 0))
+            {
+                throw new ArgumentException("a lease is attached by a put without a ttl (a leased key expires with its lease)");
+            }
+
             if (op.TtlMs is < 0 or > KvOp.MaxTtlSeconds * 1000)
             {
                 throw new ArgumentException($"ttl must be between 0 and {KvOp.MaxTtlSeconds} seconds");

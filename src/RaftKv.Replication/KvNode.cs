@@ -179,7 +179,7 @@ public sealed partial class KvNode : IKvNode
     {
         await _log.InitializeAsync(cancellationToken).ConfigureAwait(false); // replays committed entries past the snapshot
         await _cluster.StartAsync(cancellationToken).ConfigureAwait(false);
-        _background = Task.WhenAll(Task.Run(TickLoopAsync, CancellationToken.None), Task.Run(SnapshotLoopAsync, CancellationToken.None), Task.Run(MetadataLoopAsync, CancellationToken.None));
+        _background = Task.WhenAll(Task.Run(TickLoopAsync, CancellationToken.None), Task.Run(SnapshotLoopAsync, CancellationToken.None), Task.Run(MetadataLoopAsync, CancellationToken.None), Task.Run(LeaseLoopAsync, CancellationToken.None));
         LogStarted(_logger, NodeId, _options.RaftAdvertise, _options.Peers.Count);
     }
 
@@ -215,6 +215,7 @@ public sealed partial class KvNode : IKvNode
         await _store.DisposeAsync().ConfigureAwait(false);
         _cluster.Dispose();
         _metrics.Dispose();
+        _promoteLock.Dispose();
     }
 
     public async ValueTask DisposeAsync() => await StopAsync().ConfigureAwait(false);

@@ -35,6 +35,29 @@ public interface IKvNode : IAsyncDisposable
     /// <see cref="HistoryCompactedException"/> if startIndex is older than the retained history.</summary>
     IAsyncEnumerable<WatchEvent> WatchAsync(byte[] key, byte[]? rangeEnd, bool prefix, long startIndex, CancellationToken cancellationToken = default);
 
+    /// <summary>Grants a lease through Raft (etcd LeaseGrant). <paramref name="id"/> 0: the cluster picks a
+    /// unique id. <paramref name="ttlSeconds"/> is raised to the minimum TTL; above
+    /// <see cref="LeaseLimits.MaxTtlSeconds"/> throws <see cref="LeaseTtlTooLargeException"/>; an id already
+    /// granted throws <see cref="LeaseExistsException"/>. Leader only (<see cref="NotLeaderException"/>).</summary>
+    Task<LeaseGrantResult> LeaseGrantAsync(long id, long ttlSeconds, CancellationToken cancellationToken = default);
+
+    /// <summary>Revokes a lease through Raft: every attached key is deleted in one write (one revision,
+    /// delete events for watchers). Unknown lease: <see cref="LeaseNotFoundException"/>. Leader only.</summary>
+    Task<TxnResult> LeaseRevokeAsync(long id, CancellationToken cancellationToken = default);
+
+    /// <summary>Renews a lease on the leader (not through Raft): it expires its TTL from now. Returns the
+    /// TTL in seconds. Unknown or expired lease: <see cref="LeaseNotFoundException"/>; on a follower
+    /// <see cref="NotLeaderException"/> (the caller forwards to the leader).</summary>
+    Task<long> LeaseKeepAliveAsync(long id, CancellationToken cancellationToken = default);
+
+    /// <summary>A lease's remaining and granted TTL, and its keys when <paramref name="withKeys"/> (etcd
+    /// LeaseTimeToLive). Leader only (the remaining TTL is the leader's); unknown lease:
+    /// <see cref="LeaseNotFoundException"/>.</summary>
+    Task<LeaseTimeToLiveResult> LeaseTimeToLiveAsync(long id, bool withKeys, CancellationToken cancellationToken = default);
+
+    /// <summary>The ids of every granted lease, in id order (etcd LeaseLeases); any node, at the given consistency.</summary>
+    Task<IReadOnlyList<long>> LeaseLeasesAsync(ReadConsistency consistency = ReadConsistency.Linearizable, CancellationToken cancellationToken = default);
+
     NodeStatus GetStatus();
 
     /// <summary>True while this node leads (cheap; no member list is built).</summary>

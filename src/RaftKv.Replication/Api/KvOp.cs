@@ -20,7 +20,8 @@ public enum KvOpKind : byte
 /// (an empty key is never a silent "everything"). It is checked when the write is proposed and is
 /// not part of the replicated command.
 /// </remarks>
-public sealed record KvOp(KvOpKind Kind, byte[] Key, byte[]? Value = null, byte[]? RangeEnd = null, bool Prefix = false, long TtlMs = 0, bool PrevKv = false, bool AllKeys = false)
+public sealed record KvOp(KvOpKind Kind, byte[] Key, byte[]? Value = null, byte[]? RangeEnd = null, bool Prefix = false, long TtlMs = 0, bool PrevKv = false, bool AllKeys = false,
+    long Lease = 0)
 {
     /// <summary>The longest TTL a put may carry (etcd's maximum lease TTL).</summary>
     public const long MaxTtlSeconds = 9_000_000_000;

@@ -11,13 +11,18 @@ namespace RaftKv.Replication.Commands;
 /// Layout: <c>magic:u8 (0x4B 'K') version:u8 kind:u8 timestamp:varint requestId:optbytes</c>, then
 /// for a Txn: <c>compares:varint compare* success:varint op* failure:varint op*</c>.
 /// <c>compare := key:bytes target:u8 op:u8 version:varint value:optbytes exists:u8</c>;
-/// <c>op := kind:u8 key:bytes value:optbytes rangeEnd:optbytes flags:u8 (bit0 prefix, bit1 prevKv) ttlMs:varint</c>.
+/// <c>op := kind:u8 key:bytes value:optbytes rangeEnd:optbytes flags:u8 (bit0 prefix, bit1 prevKv, bit2 lease) ttlMs:varint [lease:varint when bit2]</c>
+/// (bit2 is set only for a put with a lease, which older nodes never see unless a lease was granted).
 /// <c>bytes := length:varint data</c>; <c>optbytes := (length+1):varint data</c> with 0 meaning null.
 /// <para>Version 2 (written only when the command carries <see cref="KvCommand.Resolved"/>, so
 /// commands without value compares stay readable by version-1 nodes during a rolling upgrade)
 /// appends after the failure ops one record per compare:
 /// <c>resolved := state:u8 (0 none | 1 false | 2 true) [version:varint when state ≠ 0]</c>
 /// (<see cref="ResolvedCompare"/>). Version 1 entries decode with <c>Resolved = null</c>.</para>
+/// <para>Lease kinds (<see cref="CommandKind.LeaseGrant"/> 16, <see cref="CommandKind.LeaseRevoke"/> 17; added
+/// with leases, issue #14) use the version-1 header and carry <c>id:varint ttlSeconds:varint</c> after it
+/// (<see cref="Leases.LeaseCommand"/>). A node older than leases refuses them as an unknown kind (fail-stop):
+/// upgrade every node before granting leases.</para>
 /// A payload with another magic or a version above <see cref="CurrentVersion"/> is rejected with
 /// <see cref="UnsupportedCommandVersionException"/>: a node must never guess at entries written by a newer release.
 /// </remarks>
@@ -73,6 +78,12 @@ public static class CommandCodec
                 Varint.Write(b, (ulong)r.Version);
             }
         }
+        else if (command.Kind is CommandKind.LeaseGrant or CommandKind.LeaseRevoke)
+        {
+            var lease = command.Lease ?? throw new ArgumentException("lease command without a body", nameof(command));
+            Varint.Write(b, (ulong)lease.Id);
+            Varint.Write(b, (ulong)lease.TtlSeconds);
+        }
 
         return b.ToArray();
     }
@@ -99,6 +110,10 @@ public static class CommandCodec
         {
             case CommandKind.Tick:
                 return new KvCommand(kind, ts, rid, null);
+            case CommandKind.LeaseGrant or CommandKind.LeaseRevoke:
+                var leaseId = (long)Varint.Read(p, ref pos);
+                var leaseTtl = (long)Varint.Read(p, ref pos);
+                return new KvCommand(kind, ts, rid, null, Lease: new Leases.LeaseCommand(leaseId, leaseTtl));
             case CommandKind.Txn:
                 var n = (int)Varint.Read(p, ref pos);
                 var compares = new List<KvCompare>(n);
@@ -146,8 +161,12 @@ public static class CommandCodec
             Varint.WriteBytes(b, op.Key);
             WriteOpt(b, op.Value);
             WriteOpt(b, op.RangeEnd);
-            b.Add((byte)((op.Prefix ? 1 : 0) | (op.PrevKv ? 2 : 0)));
+            b.Add((byte)((op.Prefix ? 1 : 0) | (op.PrevKv ? 2 : 0) | (op.Lease != 0 ? 4 : 0)));
             Varint.Write(b, (ulong)op.TtlMs);
+            if (op.Lease != 0)
+            {
+                Varint.Write(b, (ulong)op.Lease);
+            }
         }
     }
 
@@ -163,7 +182,8 @@ public static class CommandCodec
             var end = ReadOpt(p, ref pos);
             var flags = p[pos++];
             var ttl = (long)Varint.Read(p, ref pos);
-            ops.Add(new KvOp(kind, key, value, end, (flags & 1) != 0, ttl, (flags & 2) != 0));
+            var lease = (flags & 4) != 0 ? (long)Varint.Read(p, ref pos) : 0;
+            ops.Add(new KvOp(kind, key, value, end, (flags & 1) != 0, ttl, (flags & 2) != 0, Lease: lease));
         }
 
         return ops;

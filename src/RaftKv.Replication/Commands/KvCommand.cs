@@ -10,6 +10,13 @@ public enum CommandKind : byte
 
     /// <summary>Advances the logical clock only (proposed by an idle leader so TTLs expire).</summary>
     Tick = 2,
+
+    /// <summary>Grants a lease (<see cref="KvCommand.Lease"/>). Values 16-31 belong to leases; other
+    /// features pick kinds below 16 so the two never collide.</summary>
+    LeaseGrant = 16,
+
+    /// <summary>Revokes a lease and deletes every key attached to it in one write (<see cref="KvCommand.Lease"/>).</summary>
+    LeaseRevoke = 17,
 }
 
 /// <summary>A decoded log entry payload.</summary>
@@ -21,4 +28,6 @@ public enum CommandKind : byte
 /// <param name="Resolved">One entry per compare of <see cref="Txn"/>: the leader's resolution of a
 /// value compare, null for other compares; null altogether in commands without value compares and
 /// in entries written before format version 2 (whose value compares are evaluated at apply).</param>
-public sealed record KvCommand(CommandKind Kind, long TimestampUnixMs, string? RequestId, KvTxn? Txn, IReadOnlyList<ResolvedCompare?>? Resolved = null);
+/// <param name="Lease">The lease command's body (lease kinds only).</param>
+public sealed record KvCommand(CommandKind Kind, long TimestampUnixMs, string? RequestId, KvTxn? Txn, IReadOnlyList<ResolvedCompare?>? Resolved = null,
+    Leases.LeaseCommand? Lease = null);

@@ -27,6 +27,12 @@ internal sealed class ApplyResult
     /// and the proposer had not pre-read at that version (it changed in between and was archived).</summary>
     public bool ValueMissing { get; private set; }
 
+    /// <summary>The id of the lease a grant created (set by the apply before it completes the result).</summary>
+    public long LeaseId { get; set; }
+
+    /// <summary>The TTL of the lease a grant created.</summary>
+    public long LeaseTtl { get; set; }
+
     public void Set(TxnResult result) => _tcs.TrySetResult(result);
 
     public void SetConflict(long index)

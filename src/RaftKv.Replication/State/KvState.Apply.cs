@@ -114,6 +114,7 @@ internal sealed partial class KvState
                 Interlocked.Exchange(ref _clock, BitConverter.ToInt64(clock.Value.Span));
             }
 
+            Leases.Load(_store);
             _snapshot = new CheckpointSnapshot(_fs, final, index, entry.Term, _time.GetUtcNow());
             Interlocked.Increment(ref SnapshotsInstalled);
             LogSnapshotInstalled(_logger, index, entry.Term);

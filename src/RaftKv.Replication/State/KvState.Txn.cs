@@ -46,6 +46,22 @@ internal sealed partial class KvState
             return (new TxnResult(index, true, []), false); // replay of an entry already in the store
         }
 
+        var original = command;
+        if (command.Kind == CommandKind.LeaseGrant)
+        {
+            return ApplyLeaseGrant(index, command, clockOp, holder);
+        }
+
+        if (command.Kind == CommandKind.LeaseRevoke)
+        {
+            if (RevokeAsTxn(index, command, clockOp, holder) is not { } revoke)
+            {
+                return (new TxnResult(index, false, []), false);
+            }
+
+            command = revoke; // the deletes go through the txn path below (one write, watch events)
+        }
+
         if (command.Kind == CommandKind.Tick || command.Txn is null)
         {
             _store.Apply(index, [clockOp]);
@@ -77,6 +93,13 @@ internal sealed partial class KvState
         }
 
         var succeeded = verdict == Verdict.Holds;
+        if (MissingLease(succeeded ? txn.Success : txn.Failure) is var missing and not 0)
+        {
+            _store.Apply(index, [clockOp]);
+            holder?.Fail(new LeaseNotFoundException(missing));
+            return (new TxnResult(index, false, []), false);
+        }
+
         var ops = new List<WriteOp>();
         var events = new List<WatchEvent>();
         var results = new List<OpResult>();
@@ -94,7 +117,9 @@ internal sealed partial class KvState
             ops.Add(WriteOp.Put(ReservedKeys.Request(id), record, clock + (long)RequestIdRetention.TotalMilliseconds));
         }
 
+        FinishLeaseEffects(original, ops);
         _store.Apply(index, ops);
+        LeaseEffectsApplied(original);
         Watch.Publish(events, index);
         return (new TxnResult(index, succeeded, results), false);
     }
@@ -151,6 +176,7 @@ internal sealed partial class KvState
                 var prev = op.PrevKv && holder is not null ? ValueForProposer(_store.GetMetadata(op.Key, clock), holder) : null;
                 var expires = op.TtlMs > 0 ? clock + op.TtlMs : 0;
                 ops.Add(WriteOp.Put(op.Key, op.Value ?? [], expires));
+                AttachLease(op.Key, op.Lease, ops);
                 events.Add(WatchHub.Put(op.Key, op.Value ?? [], index, expires));
                 return new OpResult(Previous: prev);
             case KvOpKind.Delete:
@@ -160,6 +186,7 @@ internal sealed partial class KvState
                 }
 
                 ops.Add(WriteOp.Delete(op.Key));
+                DetachLease(op.Key, ops);
                 events.Add(WatchHub.Delete(op.Key, index));
                 return new OpResult(1, op.PrevKv && holder is not null ? ValueForProposer(existing, holder) : null);
             case KvOpKind.DeleteRange:
@@ -174,6 +201,7 @@ internal sealed partial class KvState
 
                     var key = e.Key.ToArray();
                     ops.Add(WriteOp.Delete(key));
+                    DetachLease(key, ops);
                     events.Add(WatchHub.Delete(key, index));
                     deleted++;
                 }
