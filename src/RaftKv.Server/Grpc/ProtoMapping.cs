@@ -6,6 +6,7 @@ using ApiCompareOp = RaftKv.Replication.Api.CompareOp;
 using ApiCompareTarget = RaftKv.Replication.Api.CompareTarget;
 using ProtoTier = RaftKv.Protocol.V1.Tier;
 using StorageTier = RaftKv.Storage.Tier;
+using KeyValue = RaftKv.Protocol.V1.KeyValue;
 
 namespace RaftKv.Server.Grpc;
 
