@@ -47,29 +47,25 @@ public sealed class LeaseClusterTests
         var last = await PutAsync(c, "l/e", grant.Id);
 
         using var cts = new CancellationTokenSource(Deadline);
-        var events = new List<WatchEvent>();
         var watcher = c.Running.First(n => n != leader);
+        var batches = new List<IReadOnlyList<MvccEvent>>();
         var watch = Task.Run(async () =>
         {
-            await foreach (var e in watcher.WatchAsync(B("l/"), null, prefix: true, last.Index + 1, cts.Token))
+            await foreach (var batch in watcher.WatchRevisionsAsync(B("l/"), B("l0"), last.Revision + 1, prevKv: false, cts.Token))
             {
-                lock (events)
-                {
-                    events.Add(e);
-                    if (events.Count == 3)
-                    {
-                        return;
-                    }
-                }
+                batches.Add(batch);
+                return;
             }
         });
+
         var revoke = await leader.LeaseRevokeAsync(grant.Id);
         Assert.True(revoke.Succeeded);
+        Assert.Equal(last.Revision + 1, revoke.Revision);
         await watch.WaitAsync(cts.Token);
-        Assert.All(events, e => Assert.True(e.IsDelete));
-        Assert.Equal(["l/a", "l/c", "l/e"], events.Select(e => S(e.Entry.Key.ToArray())).Order());
-        Assert.Single(events.Select(e => e.Entry.Version).Distinct()); // one write
-        Assert.Equal(revoke.Index, events[0].Entry.Version);
+        var events = Assert.Single(batches); // one revision holds every delete
+        Assert.All(events, e => Assert.Equal(MvccEventType.Delete, e.Type));
+        Assert.All(events, e => Assert.Equal(revoke.Revision, e.Kv.ModRevision));
+        Assert.Equal(["l/a", "l/c", "l/e"], events.Select(e => S(e.Kv.Key.ToArray())));
 
         await c.AssertReplicasIdenticalAsync();
         foreach (var n in c.Running)

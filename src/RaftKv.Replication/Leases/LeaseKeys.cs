@@ -16,8 +16,9 @@ namespace RaftKv.Replication.Leases;
 /// needs the object store to read it.</item>
 /// <item><c>0x00 0xFF "lkey/" id:i64be userKey</c> → empty: the key is attached to the lease (lease → keys index,
 /// so revoke and TimeToLive never scan the keyspace).</item>
-/// <item><c>0x00 0xFF "klease/" userKey</c> → <c>id:i64le</c>: the key's lease (key → lease, for detach on put/delete).</item>
 /// </list>
+/// The key → lease direction is the key's MVCC metadata (<see cref="State.MvccLayout"/>, "m/" records):
+/// a put or delete reads the key's current lease there and moves its attachment (<see cref="Reattach"/>).
 /// </remarks>
 internal static class LeaseKeys
 {
@@ -25,7 +26,6 @@ internal static class LeaseKeys
 
     private static readonly byte[] LeasePrefix = [.. ReservedKeys.Prefix, .. "lease/"u8];
     private static readonly byte[] AttachPrefix = [.. ReservedKeys.Prefix, .. "lkey/"u8];
-    private static readonly byte[] KeyLeasePrefix = [.. ReservedKeys.Prefix, .. "klease/"u8];
 
     /// <summary>[start, end) of every lease record.</summary>
     public static (byte[] Start, byte[] End) LeaseRange => (LeasePrefix, End(LeasePrefix));
@@ -58,7 +58,26 @@ internal static class LeaseKeys
 
     public static byte[] UserKeyOfAttachment(ReadOnlySpan<byte> attachmentKey) => attachmentKey[(AttachPrefix.Length + 8)..].ToArray();
 
-    public static byte[] KeyLease(ReadOnlySpan<byte> userKey) => [.. KeyLeasePrefix, .. userKey];
+    /// <summary>Moves <paramref name="userKey"/>'s attachment from lease <paramref name="from"/> to lease
+    /// <paramref name="to"/> (0 = none) in the batch <paramref name="ops"/>: a put with a lease attaches, a
+    /// put without one or with another lease detaches (etcd), a delete detaches (to = 0).</summary>
+    public static void Reattach(List<Storage.WriteOp> ops, byte[] userKey, long from, long to)
+    {
+        if (from == to)
+        {
+            return;
+        }
+
+        if (from != 0)
+        {
+            ops.Add(Storage.WriteOp.Delete(Attachment(from, userKey)));
+        }
+
+        if (to != 0)
+        {
+            ops.Add(Storage.WriteOp.Put(Attachment(to, userKey), Array.Empty<byte>()));
+        }
+    }
 
     public static byte[] EncodeRecord(long ttlSeconds, long remainingSeconds)
     {
