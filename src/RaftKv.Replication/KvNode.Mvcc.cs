@@ -20,44 +20,8 @@ public sealed partial class KvNode
     }
 
     /// <summary>A range read on this replica's applied state (no barrier).</summary>
-    internal async Task<RangeResult> ReadRangeAsync(RangeRequest request, CancellationToken cancellationToken)
-    {
-        var (start, end, single) = RangeBounds.Of(request.Key, request.RangeEnd);
-        var current = _state.Revision;
-        if (request.Revision != 0 && request.Revision < current)
-        {
-            var compacted = _state.CompactRevision;
-            if (request.Revision < compacted)
-            {
-                throw new RevisionCompactedException(request.Revision, compacted);
-            }
-
-            var kvs = await _state.ReadHistoryAsync(start, end, single, request.Revision, cancellationToken).ConfigureAwait(false);
-            if (request.KeysOnly || request.CountOnly)
-            {
-                kvs = kvs.ConvertAll(kv => kv with { Value = ReadOnlyMemory<byte>.Empty });
-            }
-
-            return RangeProcessor.Apply(kvs, request, current);
-        }
-
-        if (request.Revision > current)
-        {
-            throw new FutureRevisionException(request.Revision, current);
-        }
-
-        var simple = request is { SortOrder: SortOrder.None, SortTarget: SortTarget.Key, MinModRevision: 0, MaxModRevision: 0, MinCreateRevision: 0, MaxCreateRevision: 0 }
-            || request is { SortOrder: SortOrder.Ascend, SortTarget: SortTarget.Key, MinModRevision: 0, MaxModRevision: 0, MinCreateRevision: 0, MaxCreateRevision: 0 };
-        var limit = simple && request.Limit > 0 ? (int)Math.Min(request.Limit + 1, int.MaxValue) : 0;
-        if (request.CountOnly && simple)
-        {
-            limit = 1;
-        }
-
-        var withValues = !request.KeysOnly && !request.CountOnly;
-        var (read, count, revision) = await _state.ReadCurrentOrHistoryAsync(start, end, single, withValues, limit, cancellationToken).ConfigureAwait(false);
-        return RangeProcessor.Apply(read, request, revision, count);
-    }
+    internal Task<RangeResult> ReadRangeAsync(RangeRequest request, CancellationToken cancellationToken)
+        => _state.ReadRangeAsync(request, cancellationToken);
 
     public async Task<long> CompactRevisionAsync(long revision, bool physical, CancellationToken cancellationToken = default)
     {
@@ -80,6 +44,8 @@ public sealed partial class KvNode
         var result = await ProposeAsync(new KvCommand(CommandKind.Compact, NextTimestamp(), null, null, Revision: revision), cancellationToken).ConfigureAwait(false);
         if (physical)
         {
+            // Obsolete history goes in LSM compactions (HistoryCompactionFilter): flush, then compact every level.
+            await _store.FlushAsync(cancellationToken).ConfigureAwait(false);
             await _store.CompactAsync(_state.LogicalClock, cancellationToken).ConfigureAwait(false);
         }
 
@@ -116,7 +82,7 @@ public sealed partial class KvNode
                         throw new RevisionCompactedException(next, compacted); // compaction overtook the catch-up
                     }
 
-                    foreach (var (rev, events) in await _state.ReadChangesAsync(start, end, single, next, upTo, prevKv, cancellationToken).ConfigureAwait(false))
+                    foreach (var (_, events) in await _state.ReadChangesAsync(start, end, single, next, upTo, prevKv, cancellationToken).ConfigureAwait(false))
                     {
                         yield return events;
                     }

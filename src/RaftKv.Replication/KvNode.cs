@@ -78,6 +78,7 @@ public sealed partial class KvNode : IKvNode
         var dataDir = Path.GetFullPath(options.DataDir);
         var fs = options.FileSystem;
         fs.CreateDirectory(dataDir);
+        KvState? stateRef = null; // set once restored; compactions before that keep all history
         var store = await LsmStore.OpenAsync(
             new LsmOptions
             {
@@ -88,11 +89,13 @@ public sealed partial class KvNode : IKvNode
                 TimeProvider = options.TimeProvider,
                 FileSystem = fs,
                 Logger = loggerFactory.CreateLogger<LsmStore>(),
+                CompactionFilterFactory = () => stateRef is { CompactRevision: > 0 } restored ? new HistoryCompactionFilter(restored.CompactRevision) : null,
             },
             cancellationToken).ConfigureAwait(false);
         try
         {
             var state = await KvState.RestoreAsync(store, fs, Path.Combine(dataDir, "snapshots"), loggerFactory.CreateLogger<KvState>(), options.TimeProvider, cancellationToken).ConfigureAwait(false);
+            stateRef = state;
             var log = OpenLog(options, dataDir, state, loggerFactory);
 
             var resolve = TimeSpan.FromSeconds(60);

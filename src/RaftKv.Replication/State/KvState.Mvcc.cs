@@ -295,4 +295,45 @@ internal sealed partial class KvState
             .Select(g => (g.Key, g.Select(x => x.Event).ToList()))
             .ToList();
     }
+
+    /// <summary>An etcd range read (every <see cref="RangeRequest"/> option) on this replica's applied state.</summary>
+    public async Task<RangeResult> ReadRangeAsync(RangeRequest request, CancellationToken cancellationToken)
+    {
+        var (start, end, single) = RangeBounds.Of(request.Key, request.RangeEnd);
+        var current = Revision;
+        if (request.Revision != 0 && request.Revision < current)
+        {
+            var compacted = CompactRevision;
+            if (request.Revision < compacted)
+            {
+                throw new RevisionCompactedException(request.Revision, compacted);
+            }
+
+            var kvs = await ReadHistoryAsync(start, end, single, request.Revision, cancellationToken).ConfigureAwait(false);
+            if (request.KeysOnly || request.CountOnly)
+            {
+                kvs = kvs.ConvertAll(kv => kv with { Value = ReadOnlyMemory<byte>.Empty });
+            }
+
+            return RangeProcessor.Apply(kvs, request, current);
+        }
+
+        if (request.Revision > current)
+        {
+            throw new FutureRevisionException(request.Revision, current);
+        }
+
+        var simple = request is { SortOrder: SortOrder.None, SortTarget: SortTarget.Key, MinModRevision: 0, MaxModRevision: 0, MinCreateRevision: 0, MaxCreateRevision: 0 }
+            || request is { SortOrder: SortOrder.Ascend, SortTarget: SortTarget.Key, MinModRevision: 0, MaxModRevision: 0, MinCreateRevision: 0, MaxCreateRevision: 0 };
+        var limit = simple && request.Limit > 0 ? (int)Math.Min(request.Limit + 1, int.MaxValue) : 0;
+        if (request.CountOnly && simple)
+        {
+            limit = 1;
+        }
+
+        var withValues = !request.KeysOnly && !request.CountOnly;
+        var (read, count, revision) = await ReadCurrentOrHistoryAsync(start, end, single, withValues, limit, cancellationToken).ConfigureAwait(false);
+        return RangeProcessor.Apply(read, request, revision, count);
+    }
+
 }
