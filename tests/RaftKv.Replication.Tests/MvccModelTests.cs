@@ -5,7 +5,6 @@ using RaftKv.Replication.Commands;
 using RaftKv.Replication.State;
 using RaftKv.Storage;
 using RaftKv.Storage.IO;
-using RaftKv.Storage.Tests;
 using Xunit.Abstractions;
 
 namespace RaftKv.Replication.Tests;
