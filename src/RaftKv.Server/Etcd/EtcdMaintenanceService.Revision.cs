@@ -1,0 +1,6 @@
+namespace RaftKv.Server.Etcd;
+
+public sealed partial class EtcdMaintenanceService
+{
+    private long CurrentRevision() => 0;
+}
