@@ -41,6 +41,10 @@ public sealed record KvNodeOptions
     public int MaxKeyBytes { get; init; } = 4096;
     public int MaxValueBytes { get; init; } = 8 << 20;
 
+    /// <summary>The most ops one branch of a transaction may hold (etcd's <c>--max-txn-ops</c>, default 128);
+    /// more is refused with <see cref="Api.TooManyTxnOpsException"/>.</summary>
+    public int MaxTxnOps { get; init; } = 128;
+
     /// <summary>Size of one chunk file of DotNext's WAL (<see cref="RaftLogEngine.DotNext"/> only; fixed when the WAL is created).</summary>
     public int WalChunkBytes { get; init; } = 4 << 20;
 

@@ -3,6 +3,7 @@ using Grpc.Core;
 using RaftKv.Protocol.V1;
 using RaftKv.Replication.Api;
 using RaftKv.Server.Pipeline;
+using RangeRequest = RaftKv.Protocol.V1.RangeRequest;
 
 namespace RaftKv.Server.Grpc;
 

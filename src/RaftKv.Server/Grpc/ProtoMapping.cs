@@ -4,6 +4,7 @@ using RaftKv.Replication.Api;
 using RaftKv.Storage;
 using ApiCompareOp = RaftKv.Replication.Api.CompareOp;
 using ApiCompareTarget = RaftKv.Replication.Api.CompareTarget;
+using KeyValue = RaftKv.Protocol.V1.KeyValue;
 using ProtoTier = RaftKv.Protocol.V1.Tier;
 using StorageTier = RaftKv.Storage.Tier;
 
