@@ -14,6 +14,8 @@ public static class EtcdSetup
 
     public static WebApplication MapEtcdApi(this WebApplication app)
     {
+        app.MapGrpcService<EtcdKvService>();
+        app.MapGrpcService<EtcdWatchService>();
         app.MapGrpcService<EtcdClusterService>();
         app.MapGrpcService<EtcdMaintenanceService>();
         app.MapGrpcService<EtcdLeaseService>();

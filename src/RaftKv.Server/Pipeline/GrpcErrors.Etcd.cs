@@ -28,6 +28,11 @@ public static partial class GrpcErrors
             ErrorKind.ObjectStoreUnavailable => new RpcException(new Status(StatusCode.Unavailable, "etcdserver: " + e.Message)),
             ErrorKind.NoSpace => Etcd.NoSpace,
             ErrorKind.Compacted => Etcd.Compacted,
+            ErrorKind.FutureRevision => Etcd.FutureRevision,
+            ErrorKind.TooManyTxnOps => Etcd.TooManyOps,
+            ErrorKind.DuplicateKeyInTxn => Etcd.DuplicateKey,
+            ErrorKind.LeaseNotFound => Etcd.LeaseNotFound,
+            ErrorKind.KeyNotFound => Etcd.KeyNotFound,
             ErrorKind.Cancelled => new RpcException(new Status(StatusCode.Cancelled, "context canceled")),
             _ => new RpcException(new Status(StatusCode.Internal, "etcdserver: internal error: " + e.GetType().Name + ": " + e.Message)),
         },
@@ -61,6 +66,12 @@ public static partial class GrpcErrors
         public static RpcException NoLeader => New(StatusCode.Unavailable, "etcdserver: no leader");
 
         public static RpcException Timeout => New(StatusCode.Unavailable, "etcdserver: request timed out");
+
+        public static RpcException ValueProvided => New(StatusCode.InvalidArgument, "etcdserver: value is provided");
+
+        public static RpcException LeaseProvided => New(StatusCode.InvalidArgument, "etcdserver: lease is provided");
+
+        public static RpcException InvalidSortOption => New(StatusCode.InvalidArgument, "etcdserver: invalid sort option");
 
         public static RpcException AuthNotEnabled => New(StatusCode.FailedPrecondition, "etcdserver: authentication is not enabled");
 
