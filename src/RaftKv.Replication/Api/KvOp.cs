@@ -37,6 +37,10 @@ public sealed record KvOp(KvOpKind Kind, byte[] Key, byte[]? Value = null, byte[
     /// <summary>The longest TTL a put may carry (etcd's maximum lease TTL).</summary>
     public const long MaxTtlSeconds = 9_000_000_000;
 
+    /// <summary>An ignore_value put as the proposer resolved it: <see cref="Value"/> is the key's value it
+    /// read and this the key's mod revision then (0 = unresolved). Set by the node, not by callers; replicated.</summary>
+    internal long ResolvedMod { get; init; }
+
     /// <summary>Converts a client's TTL in seconds to milliseconds; 0 = no expiry.</summary>
     /// <exception cref="ArgumentException">Negative or above <see cref="MaxTtlSeconds"/>.</exception>
     public static long TtlMsFromSeconds(long seconds)

@@ -1,3 +1,4 @@
+using System.Collections.ObjectModel;
 using RaftKv.Replication.Api;
 
 namespace RaftKv.Replication.Commands;
@@ -10,15 +11,68 @@ public enum CommandKind : byte
 
     /// <summary>Advances the logical clock only (proposed by an idle leader so TTLs expire).</summary>
     Tick = 2,
+
+    /// <summary>Compacts the MVCC history at <see cref="KvCommand.Revision"/> (format version 3).</summary>
+    Compact = 3,
 }
 
 /// <summary>A decoded log entry payload.</summary>
-/// <param name="Kind">Txn or Tick.</param>
+/// <param name="Kind">Txn, Tick or Compact.</param>
 /// <param name="TimestampUnixMs">The leader's wall clock when it proposed the command; the state
 /// machine's logical clock is the maximum of these.</param>
 /// <param name="RequestId">Optional client request id for exactly-once retries.</param>
 /// <param name="Txn">The transaction (null for ticks).</param>
-/// <param name="Resolved">One entry per compare of <see cref="Txn"/>: the leader's resolution of a
-/// value compare, null for other compares; null altogether in commands without value compares and
-/// in entries written before format version 2 (whose value compares are evaluated at apply).</param>
-public sealed record KvCommand(CommandKind Kind, long TimestampUnixMs, string? RequestId, KvTxn? Txn, IReadOnlyList<ResolvedCompare?>? Resolved = null);
+/// <param name="Resolved">One entry per compare of <see cref="Txn"/>, nested transactions' compares
+/// included in depth-first order (<see cref="AllCompares"/>): the leader's resolution of a value compare,
+/// null for other compares; null altogether in commands without value compares and in entries written
+/// before format version 2 (whose value compares are evaluated at apply).</param>
+/// <param name="Revision">The compact revision of a <see cref="CommandKind.Compact"/>.</param>
+public sealed record KvCommand(CommandKind Kind, long TimestampUnixMs, string? RequestId, KvTxn? Txn, IReadOnlyList<ResolvedCompare?>? Resolved = null, long Revision = 0)
+{
+    /// <summary>The format version the entry was decoded from (<see cref="CommandCodec.CurrentVersion"/> for new commands).</summary>
+    public byte FormatVersion { get; init; } = CommandCodec.CurrentVersion;
+
+    /// <summary>Every compare of <paramref name="txn"/>, depth first: its own, then those of nested txns
+    /// in the success ops, then in the failure ops (the order of <see cref="Resolved"/>).</summary>
+    public static IEnumerable<KvCompare> AllCompares(KvTxn txn)
+    {
+        foreach (var c in txn.Compares)
+        {
+            yield return c;
+        }
+
+        foreach (var op in txn.Success.Concat(txn.Failure))
+        {
+            if (op is { Kind: KvOpKind.Txn, Nested: { } nested })
+            {
+                foreach (var c in AllCompares(nested))
+                {
+                    yield return c;
+                }
+            }
+        }
+    }
+
+    /// <summary>The resolutions keyed by compare instance.</summary>
+    internal IReadOnlyDictionary<KvCompare, ResolvedCompare>? ResolutionsByCompare()
+    {
+        if (Resolved is null || Txn is null)
+        {
+            return null;
+        }
+
+        var map = new Dictionary<KvCompare, ResolvedCompare>(ReferenceEqualityComparer.Instance);
+        var i = 0;
+        foreach (var c in AllCompares(Txn))
+        {
+            if (i < Resolved.Count && Resolved[i] is { } r)
+            {
+                map[c] = r;
+            }
+
+            i++;
+        }
+
+        return new ReadOnlyDictionary<KvCompare, ResolvedCompare>(map);
+    }
+}

@@ -88,6 +88,7 @@ internal sealed partial class KvState : IStateMachine, Log.IRaftStateMachine, ID
         }
 
         store.LogicalClockUnixMs = state._clock;
+        state.LoadRevision();
         return Task.FromResult(state);
     }
 
