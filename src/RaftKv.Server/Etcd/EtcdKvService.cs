@@ -17,6 +17,11 @@ public sealed class EtcdKvService(IKvNode node, EtcdIdentity identity) : V3.KV.K
     public override async Task<V3.RangeResponse> Range(V3.RangeRequest request, ServerCallContext context)
     {
         EtcdValidation.Check(request);
+        if (EtcdValidation.IsEmptyRange(request.Key, request.RangeEnd))
+        {
+            return new V3.RangeResponse { Header = identity.Header(node.Revision) }; // etcd: an empty range, not an error
+        }
+
         var result = await node.RangeAsync(EtcdMapping.ToApi(request), EtcdMapping.Consistency(request), context.CancellationToken).ConfigureAwait(false);
         return EtcdMapping.ToProto(result, identity.Header(result.Revision));
     }

@@ -3,8 +3,8 @@ using System.Text.Json;
 namespace RaftKv.EndToEnd.Tests.Etcd;
 
 /// <summary>etcdctl's cluster and maintenance commands against a real 3-node RaftKv.</summary>
-[Collection("processes")]
-public sealed class EtcdctlClusterTests(EtcdClusterFixture fixture) : IClassFixture<EtcdClusterFixture>
+[Collection(EtcdCollection.Name)]
+public sealed class EtcdctlClusterTests(EtcdClusterFixture fixture)
 {
     [Fact]
     public async Task MemberListShowsEveryMemberAndEveryMemberAgreesOnTheClusterId()

@@ -67,6 +67,22 @@ internal sealed class EtcdctlProcess : IDisposable
         return _seen;
     }
 
+    /// <summary>Waits for etcdctl to exit on its own (e.g. a canceled watch); returns its exit code.</summary>
+    public async Task<int> WaitForExitAsync(TimeSpan timeout)
+    {
+        using var cts = new CancellationTokenSource(timeout);
+        try
+        {
+            await _process.WaitForExitAsync(cts.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            throw new TimeoutException($"etcdctl still running after {timeout.TotalSeconds} s; lines:\n{string.Join('\n', _seen)}\nstderr: {Stderr}");
+        }
+
+        return _process.ExitCode;
+    }
+
     public void Dispose()
     {
         if (!_process.HasExited)
