@@ -9,12 +9,19 @@ internal sealed class LocalCluster : IDisposable
     private readonly string _root = Path.Combine(Path.GetTempPath(), "raftkv-e2e-" + Guid.NewGuid().ToString("N"));
 
     public LocalCluster(int size, IReadOnlyDictionary<string, string>? extraEnv = null)
+        : this(size, _ => extraEnv)
+    {
+    }
+
+    /// <param name="size">Number of nodes (ids 1..size).</param>
+    /// <param name="envOf">Extra environment of node i (1-based), e.g. its own ETCD_PORT.</param>
+    public LocalCluster(int size, Func<int, IReadOnlyDictionary<string, string>?> envOf)
     {
         var raft = Enumerable.Range(0, size).Select(_ => ServerProcess.FreePort()).ToList();
         var peers = string.Join(',', raft.Select((p, i) => $"{i + 1}=127.0.0.1:{p}"));
         for (var i = 0; i < size; i++)
         {
-            Nodes.Add(new ServerProcess(i + 1, Path.Combine(_root, $"n{i + 1}"), ServerProcess.FreePort(), ServerProcess.FreePort(), raft[i], size == 1 ? string.Empty : peers, extraEnv));
+            Nodes.Add(new ServerProcess(i + 1, Path.Combine(_root, $"n{i + 1}"), ServerProcess.FreePort(), ServerProcess.FreePort(), raft[i], size == 1 ? string.Empty : peers, envOf(i + 1)));
         }
     }
 
