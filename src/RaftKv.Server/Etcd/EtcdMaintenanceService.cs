@@ -72,6 +72,7 @@ public sealed class EtcdMaintenanceService(IKvNode node, EtcdIdentity identity, 
         var revision = request.Revision;
         byte[] from = [0];
         var header = 0L;
+        var meta = new byte[32];
         while (true)
         {
             var page = await node.RangeAsync(new Replication.Api.RangeRequest(from, [0], Limit: Page, Revision: revision), ReadConsistency.Linearizable, context.CancellationToken).ConfigureAwait(false);
@@ -80,11 +81,10 @@ public sealed class EtcdMaintenanceService(IKvNode node, EtcdIdentity identity, 
             {
                 crc.Append(kv.Key.Span);
                 crc.Append(kv.Value.Span);
-                Span<byte> meta = stackalloc byte[32];
                 System.Buffers.Binary.BinaryPrimitives.WriteInt64LittleEndian(meta, kv.CreateRevision);
-                System.Buffers.Binary.BinaryPrimitives.WriteInt64LittleEndian(meta[8..], kv.ModRevision);
-                System.Buffers.Binary.BinaryPrimitives.WriteInt64LittleEndian(meta[16..], kv.Version);
-                System.Buffers.Binary.BinaryPrimitives.WriteInt64LittleEndian(meta[24..], kv.Lease);
+                System.Buffers.Binary.BinaryPrimitives.WriteInt64LittleEndian(meta.AsSpan(8), kv.ModRevision);
+                System.Buffers.Binary.BinaryPrimitives.WriteInt64LittleEndian(meta.AsSpan(16), kv.Version);
+                System.Buffers.Binary.BinaryPrimitives.WriteInt64LittleEndian(meta.AsSpan(24), kv.Lease);
                 crc.Append(meta);
             }
 

@@ -46,6 +46,12 @@ public enum ErrorKind
     /// <summary>A put names a lease that is not granted (<c>LeaseNotFoundException</c>; bad input to the native API).</summary>
     LeaseNotFound,
 
+    /// <summary>A lease grant names an id already granted (<c>LeaseExistsException</c>; bad input to the native API).</summary>
+    LeaseExists,
+
+    /// <summary>A lease grant's TTL is above etcd's maximum (<c>LeaseTtlTooLargeException</c>; bad input to the native API).</summary>
+    LeaseTtlTooLarge,
+
     /// <summary>A put with ignore_value/ignore_lease names a missing key (<c>KeyNotFoundForIgnoreException</c>; bad input to the native API).</summary>
     KeyNotFound,
 

@@ -13,6 +13,8 @@ public static class ErrorKinds
         TooManyTxnOpsException => ErrorKind.TooManyTxnOps,
         DuplicateKeyInTxnException => ErrorKind.DuplicateKeyInTxn,
         LeaseNotFoundException => ErrorKind.LeaseNotFound,
+        LeaseExistsException => ErrorKind.LeaseExists,
+        LeaseTtlTooLargeException => ErrorKind.LeaseTtlTooLarge,
         KeyNotFoundForIgnoreException => ErrorKind.KeyNotFound,
         ArgumentException or FormatException => ErrorKind.InvalidArgument,
         NotLeaderException => ErrorKind.NotLeader,

@@ -32,6 +32,8 @@ public static partial class GrpcErrors
             ErrorKind.TooManyTxnOps => Etcd.TooManyOps,
             ErrorKind.DuplicateKeyInTxn => Etcd.DuplicateKey,
             ErrorKind.LeaseNotFound => Etcd.LeaseNotFound,
+            ErrorKind.LeaseExists => Etcd.LeaseExists,
+            ErrorKind.LeaseTtlTooLarge => Etcd.LeaseTtlTooLarge,
             ErrorKind.KeyNotFound => Etcd.KeyNotFound,
             ErrorKind.Cancelled => new RpcException(new Status(StatusCode.Cancelled, "context canceled")),
             _ => new RpcException(new Status(StatusCode.Internal, "etcdserver: internal error: " + e.GetType().Name + ": " + e.Message)),
@@ -56,6 +58,10 @@ public static partial class GrpcErrors
         public static RpcException NoSpace => New(StatusCode.ResourceExhausted, "etcdserver: mvcc: database space exceeded");
 
         public static RpcException LeaseNotFound => New(StatusCode.NotFound, "etcdserver: requested lease not found");
+
+        public static RpcException LeaseExists => New(StatusCode.FailedPrecondition, "etcdserver: lease already exists");
+
+        public static RpcException LeaseTtlTooLarge => New(StatusCode.OutOfRange, "etcdserver: too large lease TTL");
 
         public static RpcException MemberNotFound => New(StatusCode.NotFound, "etcdserver: member not found");
 

@@ -28,7 +28,8 @@ public static partial class GrpcErrors
             ErrorKind.OutcomeUnknown => new RpcException(new Status(StatusCode.DeadlineExceeded, e.Message)),
             ErrorKind.Unavailable or ErrorKind.ObjectStoreUnavailable => new RpcException(new Status(StatusCode.Unavailable, e.Message)),
             ErrorKind.InvalidArgument or ErrorKind.TooLarge or ErrorKind.FutureRevision or ErrorKind.TooManyTxnOps
-                or ErrorKind.DuplicateKeyInTxn or ErrorKind.LeaseNotFound or ErrorKind.KeyNotFound => new RpcException(new Status(StatusCode.InvalidArgument, e.Message)),
+                or ErrorKind.DuplicateKeyInTxn or ErrorKind.LeaseNotFound or ErrorKind.KeyNotFound or ErrorKind.LeaseExists or ErrorKind.LeaseTtlTooLarge
+                => new RpcException(new Status(StatusCode.InvalidArgument, e.Message)),
             ErrorKind.NoSpace => new RpcException(new Status(StatusCode.ResourceExhausted, e.Message)),
             ErrorKind.Compacted => new RpcException(new Status(StatusCode.OutOfRange, e.Message)),
             ErrorKind.Cancelled => new RpcException(new Status(StatusCode.Cancelled, "cancelled")),
