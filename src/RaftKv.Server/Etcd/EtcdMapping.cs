@@ -1,7 +1,7 @@
 using Google.Protobuf;
 using RaftKv.Replication.Api;
-using V3 = RaftKv.Protocol.Etcd;
 using Mvccpb = RaftKv.Protocol.Etcd.Mvccpb;
+using V3 = RaftKv.Protocol.Etcd;
 
 namespace RaftKv.Server.Etcd;
 
