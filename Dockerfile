@@ -18,7 +18,7 @@ RUN ln -s /opt/kvctl/kvctl /usr/local/bin/kvctl
 USER raftkv
 WORKDIR /var/lib/raftkv
 ENV DATA_DIR=/var/lib/raftkv HTTP_PORT=8080 GRPC_PORT=50051 RAFT_PORT=7000
-EXPOSE 8080 50051 7000
+EXPOSE 8080 50051 7000 2379
 VOLUME ["/var/lib/raftkv"]
 HEALTHCHECK --interval=10s --timeout=3s --start-period=20s --retries=3 CMD curl -fsS http://127.0.0.1:8080/health || exit 1
 STOPSIGNAL SIGTERM

@@ -118,16 +118,55 @@ public sealed partial class RaftKvClient : IDisposable
         return (await TxnAsync(txn, cancellationToken).ConfigureAwait(false)).Succeeded;
     }
 
-    /// <summary>Streams changes (from <paramref name="startVersion"/>, 0 = now) until cancelled.</summary>
+    /// <summary>
+    /// Streams changes (from revision <paramref name="startVersion"/>, 0 = now) until cancelled. A broken
+    /// stream (node down, UNAVAILABLE) is resumed on another endpoint from the revision after the last
+    /// event seen, so no change is missed or repeated (the server replays from its history); a start
+    /// revision below the compacted one ends the watch with OUT_OF_RANGE.
+    /// </summary>
     public async IAsyncEnumerable<WatchEvent> WatchAsync(byte[] key, bool prefix = false, ulong startVersion = 0, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
-        using var call = new KV.KVClient(Channel(_preferred)).Watch(new WatchRequest { Key = ByteString.CopyFrom(key), Prefix = prefix, StartVersion = startVersion }, cancellationToken: cancellationToken);
-        await foreach (var response in call.ResponseStream.ReadAllAsync(cancellationToken).ConfigureAwait(false))
+        var next = startVersion;
+        var backoff = _options.InitialBackoff;
+        while (true)
         {
-            foreach (var e in response.Events)
+            var endpoint = _preferred;
+            using var call = new KV.KVClient(Channel(endpoint)).Watch(new WatchRequest { Key = ByteString.CopyFrom(key), Prefix = prefix, StartVersion = next }, cancellationToken: cancellationToken);
+            var reader = call.ResponseStream;
+            while (true)
             {
-                yield return e;
+                bool moved;
+                try
+                {
+                    moved = await reader.MoveNext(cancellationToken).ConfigureAwait(false);
+                }
+                catch (RpcException e) when (IsRetryable(e.StatusCode) && !cancellationToken.IsCancellationRequested)
+                {
+                    _preferred = NextEndpoint(endpoint);
+                    break;
+                }
+
+                if (!moved)
+                {
+                    yield break;
+                }
+
+                backoff = _options.InitialBackoff;
+                var response = reader.Current;
+                if (next == 0 && response.Header is { Revision: > 0 } h && response.Events.Count == 0)
+                {
+                    next = h.Revision + 1;
+                }
+
+                foreach (var e in response.Events)
+                {
+                    next = Math.Max(next, e.Kv.ModRevision + 1);
+                    yield return e;
+                }
             }
+
+            await Task.Delay(backoff, cancellationToken).ConfigureAwait(false);
+            backoff = TimeSpan.FromMilliseconds(Math.Min(backoff.TotalMilliseconds * 2, _options.MaxBackoff.TotalMilliseconds));
         }
     }
 

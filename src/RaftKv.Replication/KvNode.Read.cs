@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using DotNext.Net.Cluster.Consensus.Raft;
 using RaftKv.Replication.Api;
 using RaftKv.Storage;
@@ -6,6 +7,7 @@ namespace RaftKv.Replication;
 
 public sealed partial class KvNode
 {
+    /// <summary>Native point read; the entry's <see cref="KvEntry.Version"/> is the key's mod revision.</summary>
     public async ValueTask<KvEntry?> GetAsync(ReadOnlyMemory<byte> key, ReadConsistency consistency, CancellationToken cancellationToken = default)
     {
         if (key.IsEmpty || State.ReservedKeys.IsReserved(key.Span))
@@ -14,39 +16,33 @@ public sealed partial class KvNode
         }
 
         await BarrierAsync(consistency, cancellationToken).ConfigureAwait(false);
-        return await _store.GetAsync(key, _state.LogicalClock, cancellationToken).ConfigureAwait(false);
+        var (kvs, _, _) = await _state.ReadCurrentOrHistoryAsync(key.ToArray(), [], true, true, 0, cancellationToken).ConfigureAwait(false);
+        return kvs.Count > 0 ? State.KvState.ToEntry(kvs[0]) : null;
     }
 
+    /// <summary>Native range read (empty end = unbounded); versions are mod revisions.</summary>
     public async Task<IReadOnlyList<KvEntry>> RangeAsync(ReadOnlyMemory<byte> start, ReadOnlyMemory<byte> end, int limit, ReadConsistency consistency, CancellationToken cancellationToken = default)
     {
         await BarrierAsync(consistency, cancellationToken).ConfigureAwait(false);
-        var result = new List<KvEntry>();
-        await foreach (var e in _store.ScanAsync(start, end, 0, _state.LogicalClock, cancellationToken).ConfigureAwait(false))
-        {
-            if (State.ReservedKeys.IsReserved(e.Key.Span))
-            {
-                continue;
-            }
-
-            result.Add(e);
-            if (limit > 0 && result.Count >= limit)
-            {
-                break;
-            }
-        }
-
-        return result;
+        var (kvs, _, _) = await _state.ReadCurrentOrHistoryAsync(start.ToArray(), end.ToArray(), false, true, Math.Max(limit, 0), cancellationToken).ConfigureAwait(false);
+        return kvs.ConvertAll(kv => State.KvState.ToEntry(kv)!.Value);
     }
 
-    public IAsyncEnumerable<WatchEvent> WatchAsync(byte[] key, byte[]? rangeEnd, bool prefix, long startIndex, CancellationToken cancellationToken = default)
+    /// <summary>Native watch over <see cref="WatchRevisionsAsync"/>: one event per change, versions are
+    /// mod revisions (a delete's is its revision), <paramref name="startIndex"/> is a start revision.</summary>
+    public async IAsyncEnumerable<WatchEvent> WatchAsync(byte[] key, byte[]? rangeEnd, bool prefix, long startIndex, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
-        var end = prefix ? KeyRanges.PrefixEnd(key) : rangeEnd ?? [];
-        var single = !prefix && (rangeEnd is null || rangeEnd.Length == 0);
-        bool Matches(byte[] k)
-            => single
-                ? k.AsSpan().SequenceEqual(key)
-                : k.AsSpan().SequenceCompareTo(key) >= 0 && (end.Length == 0 || k.AsSpan().SequenceCompareTo(end) < 0);
-        return _state.Watch.WatchAsync(Matches, startIndex, cancellationToken);
+        byte[]? end = prefix ? KeyRanges.PrefixEnd(key) is { Length: > 0 } pe ? pe : [0x00]
+            : rangeEnd is { Length: > 0 } ? rangeEnd
+            : null;
+        var from = prefix && key.Length == 0 ? [0x00] : key;
+        await foreach (var batch in WatchRevisionsAsync(from, end, startIndex, false, cancellationToken).ConfigureAwait(false))
+        {
+            foreach (var e in batch)
+            {
+                yield return new WatchEvent(e.Type == MvccEventType.Delete, State.KvState.ToEntry(e.Kv)!.Value);
+            }
+        }
     }
 
     /// <summary>Read index: waits until this node has applied everything committed when the read began.</summary>

@@ -25,14 +25,15 @@ public sealed partial class KvNode
         for (var attempt = 1; ; attempt++)
         {
             IReadOnlyList<ResolvedCompare?>? resolved = null;
-            IReadOnlyList<KvEntry> preRead = [];
+            IReadOnlyList<KeyValue> preRead = [];
+            var proposed = txn;
             if (IsLeader && NeedsResolution(txn))
             {
-                (resolved, preRead) = await ResolveAsync(txn, cancellationToken).ConfigureAwait(false);
+                (proposed, resolved, preRead) = await ResolveAsync(txn, cancellationToken).ConfigureAwait(false);
             }
 
             var holder = new ApplyResult { PreRead = preRead };
-            var result = await ProposeAsync(new KvCommand(CommandKind.Txn, NextTimestamp(), txn.RequestId, txn, resolved), cancellationToken, holder).ConfigureAwait(false);
+            var result = await ProposeAsync(new KvCommand(CommandKind.Txn, NextTimestamp(), txn.RequestId, proposed, resolved), cancellationToken, holder).ConfigureAwait(false);
             if (holder.ValueMissing)
             {
                 throw new UnavailableException($"the write committed at index {result.Index}, but a previous or read value it returns changed after it was read and is now only in the object store; it was not waited for", outcomeUnknown: true);
@@ -50,43 +51,92 @@ public sealed partial class KvNode
         }
     }
 
-    /// <summary>Resolves the value compares and pre-reads the prev_kv/Get values of <paramref name="txn"/>.</summary>
-    private async ValueTask<(IReadOnlyList<ResolvedCompare?>? Resolved, IReadOnlyList<KvEntry> PreRead)> ResolveAsync(KvTxn txn, CancellationToken cancellationToken)
+    /// <summary>Resolves the value compares and ignore_value puts and pre-reads the values results
+    /// return (prev_kv, Get, Range) of <paramref name="txn"/>, nested txns included.</summary>
+    private async ValueTask<(KvTxn Txn, IReadOnlyList<ResolvedCompare?>? Resolved, IReadOnlyList<KeyValue> PreRead)> ResolveAsync(KvTxn txn, CancellationToken cancellationToken)
     {
-        var clock = _state.LogicalClock;
+        var compares = KvCommand.AllCompares(txn).ToList();
         ResolvedCompare?[]? resolved = null;
-        for (var i = 0; i < txn.Compares.Count; i++)
+        for (var i = 0; i < compares.Count; i++)
         {
-            var c = txn.Compares[i];
+            var c = compares[i];
             if (c.Target != CompareTarget.Value)
             {
                 continue;
             }
 
-            resolved ??= new ResolvedCompare?[txn.Compares.Count];
-            var entry = await ReadForProposalAsync(c.Key, clock, cancellationToken).ConfigureAwait(false);
-            resolved[i] = new ResolvedCompare(entry?.Version ?? 0, KvState.ValueHolds(c, entry?.Value));
-        }
-
-        List<KvEntry>? preRead = null;
-        foreach (var op in txn.Success.Concat(txn.Failure))
-        {
-            if (NeedsValue(op) && await ReadForProposalAsync(op.Key, clock, cancellationToken).ConfigureAwait(false) is { } e)
+            resolved ??= new ResolvedCompare?[compares.Count];
+            if (c.IsRange)
             {
-                (preRead ??= []).Add(e);
+                var (start, end, _) = RangeBounds.Of(c.Key, c.RangeEnd);
+                var (kvs, revision) = await ReadForProposalAsync(start, end, false, cancellationToken).ConfigureAwait(false);
+                resolved[i] = new ResolvedCompare(revision, kvs.Count > 0 && kvs.TrueForAll(kv => KvState.ValueHolds(c, kv.Value)));
+            }
+            else
+            {
+                var (kvs, _) = await ReadForProposalAsync(c.Key, [], true, cancellationToken).ConfigureAwait(false);
+                var kv = kvs.Count > 0 ? kvs[0] : (KeyValue?)null;
+                resolved[i] = new ResolvedCompare(kv?.ModRevision ?? 0, KvState.ValueHolds(c, kv?.Value));
             }
         }
 
-        return (resolved, (IReadOnlyList<KvEntry>?)preRead ?? []);
+        var preRead = new List<KeyValue>();
+        var proposed = await ResolveOpsAsync(txn, preRead, cancellationToken).ConfigureAwait(false);
+        return (proposed, resolved, preRead);
     }
 
-    /// <summary>Whether <paramref name="txn"/> has a value compare or an op returning a value (most
-    /// writes have neither and skip <see cref="ResolveAsync"/>).</summary>
+    private async ValueTask<KvTxn> ResolveOpsAsync(KvTxn txn, List<KeyValue> preRead, CancellationToken cancellationToken)
+    {
+        async ValueTask<List<KvOp>> Branch(IReadOnlyList<KvOp> ops)
+        {
+            var result = new List<KvOp>(ops.Count);
+            foreach (var op in ops)
+            {
+                var resolvedOp = op;
+                switch (op.Kind)
+                {
+                    case KvOpKind.Txn when op.Nested is { } nested:
+                        resolvedOp = op with { Nested = await ResolveOpsAsync(nested, preRead, cancellationToken).ConfigureAwait(false) };
+                        break;
+                    case KvOpKind.Put when op.IgnoreValue || op.PrevKv:
+                        var (current, _) = await ReadForProposalAsync(op.Key, [], true, cancellationToken).ConfigureAwait(false);
+                        preRead.AddRange(current);
+                        if (op.IgnoreValue && current.Count > 0)
+                        {
+                            resolvedOp = op with { Value = current[0].Value.ToArray(), ResolvedMod = current[0].ModRevision };
+                        }
+
+                        break;
+                    case KvOpKind.Get:
+                    case KvOpKind.Delete when op.PrevKv:
+                        preRead.AddRange((await ReadForProposalAsync(op.Key, [], true, cancellationToken).ConfigureAwait(false)).Kvs);
+                        break;
+                    case KvOpKind.DeleteRange when op.PrevKv:
+                        var (start, end, single) = KvState.DeleteBounds(op);
+                        preRead.AddRange((await ReadForProposalAsync(start, end, single, cancellationToken).ConfigureAwait(false)).Kvs);
+                        break;
+                    case KvOpKind.Range when op.Range is { KeysOnly: false, CountOnly: false } range:
+                        var (rs, re, rsingle) = RangeBounds.Of(range.Key, range.RangeEnd);
+                        preRead.AddRange((await ReadForProposalAsync(rs, re, rsingle, cancellationToken).ConfigureAwait(false)).Kvs);
+                        break;
+                }
+
+                result.Add(resolvedOp);
+            }
+
+            return result;
+        }
+
+        return txn with { Success = await Branch(txn.Success).ConfigureAwait(false), Failure = await Branch(txn.Failure).ConfigureAwait(false) };
+    }
+
+    /// <summary>Whether <paramref name="txn"/> has a value compare, an ignore_value put or an op returning
+    /// a value (most writes have none and skip <see cref="ResolveAsync"/>).</summary>
     private static bool NeedsResolution(KvTxn txn)
     {
-        for (var i = 0; i < txn.Compares.Count; i++)
+        foreach (var c in txn.Compares)
         {
-            if (txn.Compares[i].Target == CompareTarget.Value)
+            if (c.Target == CompareTarget.Value)
             {
                 return true;
             }
@@ -96,9 +146,9 @@ public sealed partial class KvNode
 
         static bool AnyNeedsValue(IReadOnlyList<KvOp> ops)
         {
-            for (var i = 0; i < ops.Count; i++)
+            foreach (var op in ops)
             {
-                if (NeedsValue(ops[i]))
+                if (op.Kind is KvOpKind.Get or KvOpKind.Range || op.PrevKv || op.IgnoreValue || (op.Nested is { } n && NeedsResolution(n)))
                 {
                     return true;
                 }
@@ -108,27 +158,16 @@ public sealed partial class KvNode
         }
     }
 
-    private static bool NeedsValue(KvOp op) => op.Kind == KvOpKind.Get || (op.PrevKv && op.Kind is KvOpKind.Put or KvOpKind.Delete);
-
-    /// <summary>The live entry of <paramref name="key"/>: from this node when it has the value, else
-    /// from the object store (bounded by the operation timeout).</summary>
-    private async ValueTask<KvEntry?> ReadForProposalAsync(byte[] key, long clock, CancellationToken cancellationToken)
+    /// <summary>The live keys of a range (or one key) with values and metadata, consistent at one revision:
+    /// from this node when it has the values, else from the object store (bounded by the operation timeout).</summary>
+    private async ValueTask<(List<KeyValue> Kvs, long Revision)> ReadForProposalAsync(byte[] start, byte[] end, bool single, CancellationToken cancellationToken)
     {
-        if (_store.GetMetadata(key, clock) is not { } m)
-        {
-            return null;
-        }
-
-        if (m.LocalValue is { } v)
-        {
-            return new KvEntry(key, v, m.Version, m.ExpiresAtUnixMs, m.Tier);
-        }
-
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _stop.Token);
         timeout.CancelAfter(_options.OperationTimeout);
         try
         {
-            return await _store.GetAsync(key, clock, timeout.Token).ConfigureAwait(false);
+            var (kvs, _, revision) = await _state.ReadCurrentOrHistoryAsync(start, end, single, true, 0, timeout.Token).ConfigureAwait(false);
+            return (kvs, revision);
         }
         catch (RemoteTierUnavailableException e)
         {

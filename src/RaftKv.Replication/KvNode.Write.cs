@@ -83,21 +83,51 @@ public sealed partial class KvNode
             throw new ArgumentException("request id longer than 64 characters");
         }
 
+        ValidateTxn(txn);
+        TxnDuplicates.Check(txn);
+    }
+
+    private void ValidateTxn(KvTxn txn)
+    {
+        var max = _options.MaxTxnOps;
+        if (txn.Compares.Count > max || txn.Success.Count > max || txn.Failure.Count > max)
+        {
+            throw new TooManyTxnOpsException(Math.Max(txn.Compares.Count, Math.Max(txn.Success.Count, txn.Failure.Count)), max);
+        }
+
         foreach (var c in txn.Compares)
         {
             ValidateKey(c.Key);
+            if (c.RangeEnd is { Length: > 0 } ce && ce is not [0x00] && ce.AsSpan().SequenceCompareTo(c.Key) < 0)
+            {
+                throw new ArgumentException("compare range end must not be below the key");
+            }
         }
 
         foreach (var op in txn.Success.Concat(txn.Failure))
         {
-            if (op.Kind == KvOpKind.DeleteRange && op.Key.Length == 0 && (op.Prefix || op.RangeEnd is not { Length: > 0 }))
+            switch (op.Kind)
             {
-                if (!op.AllKeys)
-                {
-                    throw new WholeKeyspaceDeleteException();
-                }
+                case KvOpKind.Txn:
+                    ValidateTxn(op.Nested ?? throw new ArgumentException("txn op without a transaction"));
+                    continue;
+                case KvOpKind.Range:
+                    var range = op.Range ?? throw new ArgumentException("range op without a range request");
+                    if (range.Revision != 0)
+                    {
+                        throw new ArgumentException("a range inside a transaction reads at the transaction's revision (revision must be 0)");
+                    }
 
-                continue;
+                    ValidateRange(range);
+                    ValidateKey(range.Key);
+                    continue;
+                case KvOpKind.DeleteRange when op.Key.Length == 0 && (op.Prefix || op.RangeEnd is not { Length: > 0 }):
+                    if (!op.AllKeys)
+                    {
+                        throw new WholeKeyspaceDeleteException();
+                    }
+
+                    continue;
             }
 
             ValidateKey(op.Key);
@@ -106,12 +136,27 @@ public sealed partial class KvNode
                 throw new ValueTooLargeException($"value is {op.Value!.Length} bytes; the limit is {_options.MaxValueBytes}");
             }
 
+            if (op.Lease != 0 && (op.Kind != KvOpKind.Put || op.TtlMs != 0 || op.Lease < 0))
+            {
+                throw new ArgumentException("a lease is attached by a put without a ttl (a leased key expires with its lease)");
+            }
+
+            if (op.Kind == KvOpKind.Put && op.IgnoreValue && op.Value is { Length: > 0 })
+            {
+                throw new ArgumentException("value is provided (ignore_value keeps the current value)");
+            }
+
+            if (op.Kind == KvOpKind.Put && op.IgnoreLease && op.Lease != 0)
+            {
+                throw new ArgumentException("lease is provided (ignore_lease keeps the current lease)");
+            }
+
             if (op.TtlMs is < 0 or > KvOp.MaxTtlSeconds * 1000)
             {
                 throw new ArgumentException($"ttl must be between 0 and {KvOp.MaxTtlSeconds} seconds");
             }
 
-            if (op.Kind == KvOpKind.DeleteRange && !op.Prefix && op.RangeEnd is { Length: > 0 } end && end.AsSpan().SequenceCompareTo(op.Key) <= 0)
+            if (op.Kind == KvOpKind.DeleteRange && !op.Prefix && op.RangeEnd is { Length: > 0 } end && end is not [0x00] && end.AsSpan().SequenceCompareTo(op.Key) <= 0)
             {
                 throw new ArgumentException("range end must be greater than the start key");
             }

@@ -87,6 +87,7 @@ public sealed partial class KvNode : IKvNode
         var failStop = new StorageFailStop(options.FatalErrorHandler, loggerFactory.CreateLogger<StorageFailStop>());
         var fs = new FailStopFileSystem(options.FileSystem, failStop); // every write and fsync below: fatal errors fail-stop
         fs.CreateDirectory(dataDir);
+        KvState? stateRef = null; // set once restored; compactions before that keep all history
         var store = await LsmStore.OpenAsync(
             new LsmOptions
             {
@@ -97,11 +98,13 @@ public sealed partial class KvNode : IKvNode
                 TimeProvider = options.TimeProvider,
                 FileSystem = fs,
                 Logger = loggerFactory.CreateLogger<LsmStore>(),
+                CompactionFilterFactory = () => stateRef is { CompactRevision: > 0 } restored ? new HistoryCompactionFilter(restored.CompactRevision) : null,
             },
             cancellationToken).ConfigureAwait(false);
         try
         {
             var state = await KvState.RestoreAsync(store, fs, Path.Combine(dataDir, "snapshots"), loggerFactory.CreateLogger<KvState>(), options.TimeProvider, cancellationToken).ConfigureAwait(false);
+            stateRef = state;
             var log = OpenLog(options, fs, dataDir, state, loggerFactory);
 
             var resolve = TimeSpan.FromSeconds(60);
@@ -189,7 +192,7 @@ public sealed partial class KvNode : IKvNode
     {
         await _log.InitializeAsync(cancellationToken).ConfigureAwait(false); // replays committed entries past the snapshot
         await _cluster.StartAsync(cancellationToken).ConfigureAwait(false);
-        _background = Task.WhenAll(Task.Run(TickLoopAsync, CancellationToken.None), Task.Run(SnapshotLoopAsync, CancellationToken.None), Task.Run(MetadataLoopAsync, CancellationToken.None), Task.Run(CorruptionCheckLoopAsync, CancellationToken.None));
+        _background = Task.WhenAll(Task.Run(TickLoopAsync, CancellationToken.None), Task.Run(SnapshotLoopAsync, CancellationToken.None), Task.Run(MetadataLoopAsync, CancellationToken.None), Task.Run(CorruptionCheckLoopAsync, CancellationToken.None), Task.Run(LeaseLoopAsync, CancellationToken.None));
         LogStarted(_logger, NodeId, _options.RaftAdvertise, _options.Peers.Count);
     }
 
@@ -226,6 +229,7 @@ public sealed partial class KvNode : IKvNode
         _cluster.Dispose();
         _metrics.Dispose();
         _checkLock.Dispose();
+        _promoteLock.Dispose();
     }
 
     public async ValueTask DisposeAsync() => await StopAsync().ConfigureAwait(false);

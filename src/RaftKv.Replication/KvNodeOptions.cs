@@ -41,6 +41,10 @@ public sealed record KvNodeOptions
     public int MaxKeyBytes { get; init; } = 4096;
     public int MaxValueBytes { get; init; } = 8 << 20;
 
+    /// <summary>The most ops one branch of a transaction may hold (etcd's <c>--max-txn-ops</c>, default 128);
+    /// more is refused with <see cref="Api.TooManyTxnOpsException"/>.</summary>
+    public int MaxTxnOps { get; init; } = 128;
+
     /// <summary>Size of one chunk file of DotNext's WAL (<see cref="RaftLogEngine.DotNext"/> only; fixed when the WAL is created).</summary>
     public int WalChunkBytes { get; init; } = 4 << 20;
 
@@ -98,6 +102,22 @@ public sealed record KvNodeOptions
     /// null: the fault is only logged and the node stays up, fail-stopped (every write refused).
     /// </summary>
     public Storage.IO.IFatalErrorHandler? FatalErrorHandler { get; init; }
+
+    /// <summary>The shortest lease TTL; shorter grants are raised to it. Null: etcd's rule — 1.5 election
+    /// timeouts (<see cref="ElectionTimeoutUpper"/>), rounded up to whole seconds, and at least 2 s (etcd's
+    /// value at its defaults) — so a leader change cannot outlast a lease.</summary>
+    public TimeSpan? MinLeaseTtl { get; init; }
+
+    /// <summary>How often the leader looks for expired leases and proposes their revocation.</summary>
+    public TimeSpan LeaseCheckInterval { get; init; } = TimeSpan.FromMilliseconds(500);
+
+    /// <summary>At most this many expired leases are revoked per second (etcd's <c>leaseRevokeRate</c>, 1000).</summary>
+    public int LeaseRevokesPerSecond { get; init; } = 1000;
+
+    /// <summary>The effective minimum lease TTL in seconds (<see cref="MinLeaseTtl"/>).</summary>
+    public long MinLeaseTtlSeconds => MinLeaseTtl is { } t
+        ? Math.Max(1, (long)Math.Ceiling(t.TotalSeconds))
+        : Math.Max(2, (long)Math.Ceiling(ElectionTimeoutUpper.TotalSeconds * 1.5));
 
     /// <summary>Parses "1=host:7000,2=host:7000". Throws <see cref="FormatException"/> with a clear message.</summary>
     public static IReadOnlyDictionary<long, string> ParsePeers(string? peers)

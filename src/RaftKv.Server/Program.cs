@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Server.Kestrel.Core;
 using RaftKv.Replication;
 using RaftKv.Replication.Api;
 using RaftKv.Server.Configuration;
+using RaftKv.Server.Etcd;
 using RaftKv.Server.Grpc;
 using RaftKv.Server.Hosting;
 using RaftKv.Server.Http;
@@ -45,6 +46,14 @@ builder.WebHost.ConfigureKestrel(k =>
         l.Protocols = HttpProtocols.Http2;
         tls.UseHttpsIfEnabled(l);
     });
+    if (config.EtcdPort > 0)
+    {
+        k.Listen(bind, config.EtcdPort, l => // etcd's client port (2379): same services as GRPC_PORT
+        {
+            l.Protocols = HttpProtocols.Http2;
+            tls.UseHttpsIfEnabled(l);
+        });
+    }
     k.Limits.MaxRequestBodySize = (config.MaxValueBytes * 2L) + (1 << 20); // JSON/base64 overhead; the node enforces the exact limit
 });
 builder.WebHost.UseShutdownTimeout(TimeSpan.FromSeconds(20));
@@ -84,6 +93,7 @@ builder.Services.AddHostedService<NodeLifetime>();
 builder.Services.AddSingleton<FollowerLagMonitor>();
 builder.Services.AddHostedService(sp => sp.GetRequiredService<FollowerLagMonitor>());
 builder.Services.AddRaftKvPipeline(config);
+builder.Services.AddEtcdApi();
 builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.PropertyNamingPolicy = System.Text.Json.JsonNamingPolicy.SnakeCaseLower);
 
 var app = builder.Build();
@@ -96,6 +106,7 @@ app.MapRaftKvMetrics(node);
 app.MapGrpcService<KvGrpcService>();
 app.MapGrpcService<ClusterGrpcService>();
 app.MapGrpcService<AdminGrpcService>();
+app.MapEtcdApi();
 
 await app.RunAsync();
 return 0;

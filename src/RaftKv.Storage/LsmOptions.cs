@@ -39,6 +39,9 @@ public sealed record LsmOptions
     /// <summary>Run flushes and compactions on background tasks (tests may disable and drive them explicitly).</summary>
     public bool BackgroundWork { get; init; } = true;
 
+    /// <summary>Optional: makes the <see cref="ICompactionFilter"/> of each compaction run (null = keep everything).</summary>
+    public Func<ICompactionFilter?>? CompactionFilterFactory { get; init; }
+
     /// <summary>Optional object store for archived tables.</summary>
     public IRemoteTableStore? RemoteStore { get; init; }
 

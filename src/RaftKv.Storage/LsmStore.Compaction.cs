@@ -98,6 +98,7 @@ public sealed partial class LsmStore
         }
 
         var merged = new MergingCursor(sources);
+        var filter = _options.CompactionFilterFactory?.Invoke();
         var outputs = new List<(ManifestTable Record, TableReader Reader)>();
         TableWriter? writer = null;
         long id = 0;
@@ -117,6 +118,11 @@ public sealed partial class LsmStore
                 }
 
                 var tombstone = merged.Tombstone;
+                if (filter is not null && filter.Drop(merged.Key, tombstone))
+                {
+                    continue; // the owner's obsolete data (LsmOptions.CompactionFilterFactory)
+                }
+
                 var expires = merged.ExpiresAtUnixMs;
                 var expired = !tombstone && expires != 0 && expires <= nowUnixMs;
                 if (bottom && (tombstone || expired))

@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
+using RaftKv.EndToEnd.Tests.Etcd;
 using RaftKv.Replication.Tests;
 
 namespace RaftKv.EndToEnd.Tests;
@@ -63,6 +64,8 @@ public sealed class CorruptionCheckProcessTests
             Assert.Equal(victim.NodeId, stats.GetProperty("alarms")[0].GetProperty("member_id").GetInt64());
             using var live = await c.Http.GetAsync(n.Http + "/health/live");
             Assert.Equal(HttpStatusCode.OK, live.StatusCode);
+            var etcdList = (await Etcdctl.RunAsync(n.Grpc, "alarm", "list")).Ok().Out; // etcd's Maintenance.Alarm shows the same replicated alarm
+            Assert.Contains($"memberID:{victim.NodeId} alarm:CORRUPT", etcdList, StringComparison.Ordinal);
         }
 
         // A check asked of a follower runs on the leader (forwarded) and names the victim again.
@@ -82,16 +85,27 @@ public sealed class CorruptionCheckProcessTests
         Assert.Contains("raftkv_corruption_checks_total{outcome=\"mismatch\"}", await c.Http.GetStringAsync(leaderNow.Http + "/metrics"), StringComparison.Ordinal);
         Assert.Contains($"CORRUPT alarm raised for member {victim.NodeId}", string.Concat(c.Nodes.Select(n => n.Log())), StringComparison.Ordinal);
 
-        // Disarm (through a follower, forwarded): every member is healthy again.
-        using (var disarm = await c.Http.PostAsync($"{follower.Http}/admin/alarms/disarm?alarm=CORRUPT&member={victim.NodeId}", null))
-        {
-            Assert.Equal(HttpStatusCode.OK, disarm.StatusCode);
-        }
+        // Disarm with etcdctl through a follower (Maintenance.Alarm DEACTIVATE, forwarded to the leader):
+        // every member is healthy again.
+        var disarmed = (await Etcdctl.RunAsync(follower.Grpc, "alarm", "disarm")).Ok().Out;
+        Assert.Contains($"memberID:{victim.NodeId} alarm:CORRUPT", disarmed, StringComparison.Ordinal);
 
         foreach (var n in c.Nodes)
         {
             await WaitAsync(async () => (await c.Http.GetAsync(n.Http + "/health")).StatusCode == HttpStatusCode.OK, $"node {n.NodeId}'s /health is ok again");
             Assert.Contains("raftkv_corruption_alarm 0", await c.Http.GetStringAsync(n.Http + "/metrics"), StringComparison.Ordinal);
+        }
+
+        // The HTTP route disarms too (nothing is left: an empty list); a bad alarm name is a 400.
+        using (var disarm = await c.Http.PostAsync($"{follower.Http}/admin/alarms/disarm?alarm=CORRUPT&member={victim.NodeId}", null))
+        {
+            Assert.Equal(HttpStatusCode.OK, disarm.StatusCode);
+            Assert.Equal(0, (await disarm.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("alarms").GetArrayLength());
+        }
+
+        using (var bad = await c.Http.PostAsync($"{follower.Http}/admin/alarms/disarm?alarm=BOGUS", null))
+        {
+            Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
         }
     }
 

@@ -12,7 +12,7 @@ internal sealed class LocalCluster : IDisposable
     /// <param name="extraEnv">Settings of every node.</param>
     /// <param name="nodeEnv">Per-node settings on top of <paramref name="extraEnv"/> (by node id), e.g. certificate files.</param>
     /// <param name="http">The client for /health polling and tests (default: plaintext); e.g. one trusting a test CA.</param>
-    public LocalCluster(int size, IReadOnlyDictionary<string, string>? extraEnv = null, Func<long, IReadOnlyDictionary<string, string>>? nodeEnv = null, HttpClient? http = null)
+    public LocalCluster(int size, IReadOnlyDictionary<string, string>? extraEnv = null, Func<long, IReadOnlyDictionary<string, string>?>? nodeEnv = null, HttpClient? http = null)
     {
         Http = http ?? new HttpClient { Timeout = TimeSpan.FromSeconds(20) };
         var raft = Enumerable.Range(0, size).Select(_ => ServerProcess.FreePort()).ToList();

@@ -19,7 +19,8 @@ public sealed class ClusterTests
         Assert.True(r.Succeeded);
         var got = await leader.GetAsync(B("k"), ReadConsistency.Linearizable);
         Assert.Equal("v", S(got!.Value.Value));
-        Assert.Equal(r.Index, got.Value.Version);
+        Assert.Equal(r.Revision, got.Value.Version); // the native version is the mod revision
+        Assert.Equal(2, r.Revision); // etcd: an empty store is at revision 1
     }
 
     [Fact]
@@ -167,9 +168,9 @@ public sealed class ClusterTests
         await using var c = await TestCluster.StartAsync(1);
         var leader = await c.WaitForLeaderAsync();
         var put = await leader.WriteAsync(KvTxn.Single(KvOp.Put(B("cas"), B("a"))));
-        var ok = await leader.WriteAsync(new KvTxn([new KvCompare(B("cas"), CompareTarget.Version, CompareOp.Equal, put.Index)], [KvOp.Put(B("cas"), B("b"))], [KvOp.Get(B("cas"))]));
+        var ok = await leader.WriteAsync(new KvTxn([new KvCompare(B("cas"), CompareTarget.Mod, CompareOp.Equal, put.Revision)], [KvOp.Put(B("cas"), B("b"))], [KvOp.Get(B("cas"))]));
         Assert.True(ok.Succeeded);
-        var stale = await leader.WriteAsync(new KvTxn([new KvCompare(B("cas"), CompareTarget.Version, CompareOp.Equal, put.Index)], [KvOp.Put(B("cas"), B("c"))], [KvOp.Get(B("cas"))]));
+        var stale = await leader.WriteAsync(new KvTxn([new KvCompare(B("cas"), CompareTarget.Mod, CompareOp.Equal, put.Revision)], [KvOp.Put(B("cas"), B("c"))], [KvOp.Get(B("cas"))]));
         Assert.False(stale.Succeeded);
         Assert.Equal("b", S(stale.Results[0].Entry!.Value.Value));
         var del = await leader.WriteAsync(KvTxn.Single(KvOp.DeletePrefix(B("ca"))));

@@ -40,24 +40,54 @@ public sealed class CodecTests
     }
 
     [Fact]
-    public void ResolvedComparesUseVersion2AndEverythingElseStaysVersion1()
+    public void EveryCommandIsVersion3AndResolutionsRoundTrip()
     {
+        var nested = new KvTxn([new KvCompare([7], CompareTarget.Value, CompareOp.Equal, 0, [1])], [KvOp.Put([8], [9])], []);
         var txn = new KvTxn(
             [new KvCompare([1], CompareTarget.Version, CompareOp.Equal, 3), new KvCompare([2], CompareTarget.Value, CompareOp.Equal, 0, [9]), new KvCompare([3], CompareTarget.Value, CompareOp.Less, 0, [8])],
-            [KvOp.Put([4], [5])],
+            [KvOp.Put([4], [5]), KvOp.Txn(nested)],
             []);
         var plain = CommandCodec.Encode(new KvCommand(CommandKind.Txn, 7, null, txn));
-        Assert.Equal(CommandCodec.BaseVersion, plain[1]); // readable by version-1 nodes
+        Assert.Equal(CommandCodec.CurrentVersion, plain[1]);
         Assert.Null(CommandCodec.Decode(plain).Resolved);
 
-        var resolved = new KvCommand(CommandKind.Txn, 7, "r", txn, [null, new ResolvedCompare(42, true), new ResolvedCompare(0, false)]);
+        var resolved = new KvCommand(CommandKind.Txn, 7, "r", txn, [null, new ResolvedCompare(42, true), new ResolvedCompare(0, false), new ResolvedCompare(5, true)]);
         var bytes = CommandCodec.Encode(resolved);
-        Assert.Equal(2, bytes[1]);
+        Assert.Equal(3, bytes[1]);
         var back = CommandCodec.Decode(bytes);
-        Assert.Equal([null, new ResolvedCompare(42, true), new ResolvedCompare(0, false)], back.Resolved!);
+        Assert.Equal([null, new ResolvedCompare(42, true), new ResolvedCompare(0, false), new ResolvedCompare(5, true)], back.Resolved!);
         Assert.Equal(3, back.Txn!.Compares.Count);
         Assert.Equal("r", back.RequestId);
         Assert.Throws<ArgumentException>(() => CommandCodec.Encode(resolved with { Resolved = [null] }));
+    }
+
+    [Fact]
+    public void Version3RoundTripsTheMvccShapes()
+    {
+        var range = new RangeRequest([1], [0], 10, 0, SortOrder.Descend, SortTarget.Mod, KeysOnly: true, CountOnly: false, 2, 3, 4, 5);
+        var nested = new KvTxn([new KvCompare([2], CompareTarget.Lease, CompareOp.Greater, Lease: 77, RangeEnd: [3])], [KvOp.RangeRead(range)], [KvOp.Delete([4], prevKv: true)]);
+        var txn = new KvTxn(
+            [new KvCompare([1], CompareTarget.Create, CompareOp.Less, Revision: 9), new KvCompare([1], CompareTarget.Mod, CompareOp.NotEqual, 4)],
+            [new KvOp(KvOpKind.Put, [5], [6], Lease: 123, IgnoreLease: true), KvOp.Txn(nested), new KvOp(KvOpKind.Put, [6], IgnoreValue: true) { ResolvedMod = 12 }],
+            [new KvOp(KvOpKind.DeleteRange, [7], RangeEnd: [0], PrevKv: true)]);
+        var back = CommandCodec.Decode(CommandCodec.Encode(new KvCommand(CommandKind.Txn, 1, null, txn))).Txn!;
+        Assert.Equal(CompareTarget.Create, back.Compares[0].Target);
+        Assert.Equal(9, back.Compares[0].Operand);
+        Assert.Equal(4, back.Compares[1].Operand);
+        Assert.Equal(123, back.Success[0].Lease);
+        Assert.True(back.Success[0].IgnoreLease);
+        Assert.True(back.Success[2].IgnoreValue);
+        Assert.Equal(12, back.Success[2].ResolvedMod);
+        var n = back.Success[1].Nested!;
+        Assert.Equal(77, n.Compares[0].Operand);
+        Assert.Equal([3], n.Compares[0].RangeEnd);
+        Assert.Equal(range, n.Success[0].Range! with { Key = range.Key, RangeEnd = range.RangeEnd });
+        Assert.Equal([0], n.Success[0].Range!.RangeEnd);
+        Assert.True(n.Failure[0].PrevKv);
+        Assert.Equal([0], back.Failure[0].RangeEnd);
+        var compact = CommandCodec.Decode(CommandCodec.Encode(new KvCommand(CommandKind.Compact, 1, null, null, Revision: 42)));
+        Assert.Equal(CommandKind.Compact, compact.Kind);
+        Assert.Equal(42, compact.Revision);
     }
 
     [Fact]
@@ -78,5 +108,11 @@ public sealed class CodecTests
         Assert.Equal(CompareTarget.Value, c.Txn!.Compares[0].Target);
         Assert.Equal([9], c.Txn.Compares[0].Value);
         Assert.Equal([5], c.Txn.Success[0].Value);
+
+        // Before MVCC, compare target 0 was the Raft index of the key's last write: now the mod revision.
+        byte[] v1Version = [0x4B, 1, 1, 0x07, 0x00, 1, 1, 0x02, 0, 0, 5, 0, 0, 0, 0];
+        var cv = CommandCodec.Decode(v1Version);
+        Assert.Equal(CompareTarget.Mod, cv.Txn!.Compares[0].Target);
+        Assert.Equal(5, cv.Txn.Compares[0].Operand);
     }
 }

@@ -34,7 +34,7 @@ public sealed class KvStateApplyTests : IAsyncLifetime
         _state = await KvState.RestoreAsync(_store, PhysicalFileSystem.Instance, Path.Combine(_dir.Path, "snapshots"), NullLogger.Instance, TimeProvider.System, CancellationToken.None);
     }
 
-    private async Task<(TxnResult Result, ApplyResult Holder)> ApplyAsync(KvTxn txn, IReadOnlyList<ResolvedCompare?>? resolved = null, IReadOnlyList<KvEntry>? preRead = null, bool proposer = true)
+    private async Task<(TxnResult Result, ApplyResult Holder)> ApplyAsync(KvTxn txn, IReadOnlyList<ResolvedCompare?>? resolved = null, IReadOnlyList<KeyValue>? preRead = null, bool proposer = true)
     {
         var holder = new ApplyResult { PreRead = preRead ?? [] };
         var payload = CommandCodec.Encode(new KvCommand(CommandKind.Txn, 1000 + _index, txn.RequestId, txn, resolved));
@@ -42,10 +42,11 @@ public sealed class KvStateApplyTests : IAsyncLifetime
         return (proposer ? await holder.Task : new TxnResult(_index, false, []), holder);
     }
 
-    /// <summary>Writes "a" (long value) and "b", flushes and archives everything, then switches the object store off.</summary>
-    private async Task<long> ArchiveAsync()
+    /// <summary>Writes "a" (long value) and "b", flushes and archives everything, then switches the object
+    /// store off. Returns the write's result (its revision is the keys' mod revision).</summary>
+    private async Task<TxnResult> ArchiveAsync()
     {
-        var a = (await ApplyAsync(new KvTxn([], [KvOp.Put(B("a"), B(Long("a1"))), KvOp.Put(B("b"), B(Long("b1")))], [], "rid-1"))).Result.Index;
+        var a = (await ApplyAsync(new KvTxn([], [KvOp.Put(B("a"), B(Long("a1"))), KvOp.Put(B("b"), B(Long("b1")))], [], "rid-1"))).Result;
         await _store.FlushAsync();
         foreach (var t in _store.ListTables())
         {
@@ -60,7 +61,7 @@ public sealed class KvStateApplyTests : IAsyncLifetime
     [Fact]
     public async Task AStaleValueCompareResolutionIsAConflictThatAppliesNothing()
     {
-        var a = await ArchiveAsync();
+        var a = (await ArchiveAsync()).Revision;
         var txn = new KvTxn([new KvCompare(B("a"), CompareTarget.Value, CompareOp.Equal, Value: B(Long("a1")))], [KvOp.Put(B("c"), B("x"))], [], "rid-2");
 
         var (stale, holder) = await ApplyAsync(txn, [new ResolvedCompare(a - 1, true)]);
@@ -81,23 +82,29 @@ public sealed class KvStateApplyTests : IAsyncLifetime
     [Fact]
     public async Task MetadataOnlyOutcomesNeedNoObjectStore()
     {
-        var a = await ArchiveAsync();
+        var archived = await ArchiveAsync();
         var (cas, _) = await ApplyAsync(new KvTxn(
-            [new KvCompare(B("a"), CompareTarget.Version, CompareOp.Equal, a), new KvCompare(B("b"), CompareTarget.Exists, CompareOp.Equal, Exists: true), new KvCompare(B("zz"), CompareTarget.Value, CompareOp.NotEqual, Value: B("v"))],
+            [
+                new KvCompare(B("a"), CompareTarget.Mod, CompareOp.Equal, archived.Revision), new KvCompare(B("a"), CompareTarget.Version, CompareOp.Equal, 1),
+                new KvCompare(B("a"), CompareTarget.Create, CompareOp.Equal, archived.Revision), new KvCompare(B("a"), CompareTarget.Lease, CompareOp.Equal, 0),
+                new KvCompare(B("b"), CompareTarget.Exists, CompareOp.Equal, Exists: true), new KvCompare(B("zz"), CompareTarget.Value, CompareOp.NotEqual, Value: B("v"), RangeEnd: B("zzz")),
+                new KvCompare(B("a"), CompareTarget.Version, CompareOp.Equal, 1, RangeEnd: B("c")),
+            ],
             [KvOp.Delete(B("b")), KvOp.DeletePrefix(B("a"))],
             []));
         Assert.True(cas.Succeeded);
         Assert.Equal([1L, 1L], cas.Results.Select(r => r.Deleted));
         var (retry, _) = await ApplyAsync(KvTxn.Single(KvOp.Put(B("a"), B("other")), "rid-1"));
-        Assert.Equal(a, retry.Index); // the archived request-id record answered
+        Assert.Equal(archived.Index, retry.Index); // the archived request-id record answered
+        Assert.Equal(archived.Revision, retry.Revision);
         Assert.Null(_store.GetMetadata(B("a"), 0));
     }
 
     [Fact]
     public async Task ValuesForTheProposerComeFromItsPreReadNeverFromTheObjectStore()
     {
-        var a = await ArchiveAsync();
-        var pre = new KvEntry(B("a"), B(Long("a1")), a, 0, Tier.Object);
+        var a = (await ArchiveAsync()).Revision;
+        var pre = new KeyValue(B("a"), B(Long("a1")), a, a, 1, 0, 0, Tier.Object);
         var (withPre, h1) = await ApplyAsync(new KvTxn([], [KvOp.Get(B("a")), KvOp.Put(B("b"), B("b2"), prevKv: true)], []), preRead: [pre]);
         Assert.Equal(Long("a1"), Encoding.UTF8.GetString(withPre.Results[0].Entry!.Value.Value.Span));
         Assert.True(h1.ValueMissing); // "b" was not pre-read and only the object has its old value
@@ -113,9 +120,44 @@ public sealed class KvStateApplyTests : IAsyncLifetime
     {
         await ApplyAsync(KvTxn.Single(KvOp.Put(B("k"), B("v1"))));
         var txn = new KvTxn([new KvCompare(B("k"), CompareTarget.Value, CompareOp.Equal, Value: B("v1"))], [KvOp.Put(B("k"), B("v2"))], []);
-        var (r, _) = await ApplyAsync(txn); // no resolution: encoded as version 1
+        _ = txn;
+
+        // An entry as written by the release before format version 2 (bytes fixed here, not re-encoded):
+        // Txn, timestamp 7, compare Value("k") == "v1", success Put("k", "v2").
+        byte[] v1 = [0x4B, 1, 1, 0x07, 0x00, 1, 1, (byte)'k', 1, 0, 0, 3, (byte)'v', (byte)'1', 0, 1, 1, 1, (byte)'k', 3, (byte)'v', (byte)'2', 0, 0, 0, 0];
+        var holder = new ApplyResult();
+        await _state.ApplyEntryAsync(++_index, 1, false, v1, holder, CancellationToken.None);
+        var r = await holder.Task;
         Assert.True(r.Succeeded);
         Assert.Equal("v2", Encoding.UTF8.GetString(_store.GetMetadata(B("k"), 0)!.Value.LocalValue!.Value.Span));
+    }
+
+    [Fact]
+    public async Task MvccMetadataNeedsNoObjectStoreAndHistorySurvivesArchiving()
+    {
+        var archived = await ArchiveAsync(); // "a" and "b" at revision 2, archived; the object store is off
+        var (put, _) = await ApplyAsync(KvTxn.Single(new KvOp(KvOpKind.Put, B("a"), B("a2"), Lease: 3)));
+        Assert.True(put.Succeeded);
+        Assert.Equal(archived.Revision + 1, put.Revision);
+        Assert.Equal(new KeyMeta(archived.Revision, put.Revision, 2, 3, 0), _state.ReadMeta(B("a"), 0)); // create/version from the archived keys file
+        var (keepLease, _) = await ApplyAsync(KvTxn.Single(new KvOp(KvOpKind.Put, B("a"), B("a3"), IgnoreLease: true)));
+        Assert.Equal(3, _state.ReadMeta(B("a"), 0)!.Value.Lease);
+        var (cmp, _) = await ApplyAsync(new KvTxn([new KvCompare(B("b"), CompareTarget.Create, CompareOp.Equal, Revision: archived.Revision)], [KvOp.Delete(B("b"))], []));
+        Assert.True(cmp.Succeeded);
+
+        // The history of the archived revision is in the archived table: readable once the object store is back.
+        await Assert.ThrowsAsync<RemoteTierUnavailableException>(() => _state.ReadRangeAsync(new RangeRequest(B("a"), Revision: archived.Revision), CancellationToken.None));
+        _remote.Available = true;
+        var old = await _state.ReadRangeAsync(new RangeRequest(B("a"), B("c"), Revision: archived.Revision), CancellationToken.None);
+        Assert.Equal([Long("a1"), Long("b1")], old.Kvs.Select(kv => Encoding.UTF8.GetString(kv.Value.Span)));
+        var mid = await _state.ReadRangeAsync(new RangeRequest(B("a"), B("c"), Revision: keepLease.Revision), CancellationToken.None);
+        Assert.Equal(["a3", Long("b1")], mid.Kvs.Select(kv => Encoding.UTF8.GetString(kv.Value.Span)));
+        var now = await _state.ReadRangeAsync(new RangeRequest(B("a"), B("c")), CancellationToken.None);
+        Assert.Equal(["a"], now.Kvs.Select(kv => Encoding.UTF8.GetString(kv.Key.Span)));
+        var changes = await _state.ReadChangesAsync(B("a"), B("c"), false, 1, cmp.Revision, true, CancellationToken.None);
+        Assert.Equal([archived.Revision, put.Revision, keepLease.Revision, cmp.Revision], changes.Select(x => x.Revision));
+        Assert.Equal(2, changes[0].Events.Count);
+        Assert.Equal(Long("b1"), Encoding.UTF8.GetString(changes[3].Events[0].PrevKv!.Value.Value.Span));
     }
 
     public async Task DisposeAsync()

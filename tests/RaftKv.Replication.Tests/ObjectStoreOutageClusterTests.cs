@@ -52,7 +52,7 @@ public sealed class ObjectStoreOutageClusterTests(RgwFixture rgw) : IDisposable
         var versions = new Dictionary<int, long>();
         for (var i = 0; i < 40; i++)
         {
-            versions[i] = (await c.WriteAsync(KvTxn.Single(KvOp.Put(B($"cold/{i:D2}"), B(Cold(i)))))).Index;
+            versions[i] = (await c.WriteAsync(KvTxn.Single(KvOp.Put(B($"cold/{i:D2}"), B(Cold(i)))))).Revision;
         }
 
         var original = await c.WriteAsync(KvTxn.Single(KvOp.Put(B("cold/rid"), B(Cold(99))), "request-1"));
@@ -104,12 +104,12 @@ public sealed class ObjectStoreOutageClusterTests(RgwFixture rgw) : IDisposable
             Assert.Equal(0, (await Write(KvTxn.Single(KvOp.Delete(B("cold/never"))))).Results[0].Deleted);
             Assert.Equal(10, (await Write(KvTxn.Single(KvOp.DeletePrefix(B("cold/1"))))).Results[0].Deleted);
             var cas = await Write(new KvTxn(
-                [new KvCompare(B("cold/02"), CompareTarget.Exists, CompareOp.Equal, Exists: true), new KvCompare(B("cold/03"), CompareTarget.Version, CompareOp.Equal, versions[3])],
+                [new KvCompare(B("cold/02"), CompareTarget.Exists, CompareOp.Equal, Exists: true), new KvCompare(B("cold/03"), CompareTarget.Mod, CompareOp.Equal, versions[3]), new KvCompare(B("cold/03"), CompareTarget.Version, CompareOp.Equal, 1)],
                 [KvOp.Put(B("cold/02"), B("swapped"))],
                 []));
             Assert.True(cas.Succeeded);
             var stale = await Write(new KvTxn(
-                [new KvCompare(B("cold/04"), CompareTarget.Version, CompareOp.Equal, versions[4] + 1)],
+                [new KvCompare(B("cold/04"), CompareTarget.Mod, CompareOp.Equal, versions[4] + 1)],
                 [KvOp.Put(B("cold/04"), B("wrong"))],
                 [KvOp.Put(B("cas/failed"), B("yes"))]));
             Assert.False(stale.Succeeded);

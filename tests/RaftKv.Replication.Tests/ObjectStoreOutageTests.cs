@@ -55,7 +55,7 @@ public sealed class ObjectStoreOutageTests : IAsyncLifetime
         _objects.Available = false;
         await Assert.ThrowsAsync<RemoteTierUnavailableException>(async () => await _node.GetAsync(B("cold"), ReadConsistency.Linearizable));
 
-        var cas = new KvTxn([new KvCompare(B("cold"), CompareTarget.Version, CompareOp.Equal, put.Index)], [KvOp.Put(B("cold"), B("v2"))], []);
+        var cas = new KvTxn([new KvCompare(B("cold"), CompareTarget.Mod, CompareOp.Equal, put.Revision)], [KvOp.Put(B("cold"), B("v2"))], []);
         Assert.True((await _node.WriteAsync(cas)).Succeeded);
         var byValue = new KvTxn([new KvCompare(B("b007"), CompareTarget.Value, CompareOp.Equal, Value: filler)], [KvOp.Put(B("x"), B("y"))], []);
         var refused = await Assert.ThrowsAsync<RemoteTierUnavailableException>(() => _node.WriteAsync(byValue));

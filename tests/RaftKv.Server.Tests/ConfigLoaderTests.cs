@@ -69,6 +69,8 @@ public sealed class ConfigLoaderTests
     [InlineData(new[] { "--peers", "1=a" }, "PEERS")]
     [InlineData(new[] { "--peers", "1=a:1,2=b:2", "--node-id", "3" }, "not listed in PEERS")]
     [InlineData(new[] { "--http-port", "7000" }, "must differ")]
+    [InlineData(new[] { "--etcd-port", "50051" }, "must differ")]
+    [InlineData(new[] { "--etcd-port", "70000" }, "ETCD_PORT")]
     [InlineData(new[] { "--s3-endpoint", "not a url" }, "S3_ENDPOINT")]
     [InlineData(new[] { "--memory-max-size-mb", "-1" }, "MEMORY_MAX_SIZE_MB")]
     [InlineData(new[] { "--config", "/no/such/file.toml" }, "does not exist")]

@@ -58,6 +58,8 @@ public sealed class DeploymentFilesTests
             var ports = ((YamlSequenceNode)((YamlMappingNode)service).Children[new YamlScalarNode("ports")]).Children.Select(p => ((YamlScalarNode)p).Value!).ToList();
             Assert.Contains(ports, p => p.EndsWith(":" + config.HttpPort, StringComparison.Ordinal));
             Assert.Contains(ports, p => p.EndsWith(":" + config.GrpcPort, StringComparison.Ordinal));
+            Assert.True(config.EtcdPort > 0);
+            Assert.Contains(ports, p => p.EndsWith(":" + config.EtcdPort, StringComparison.Ordinal));
             Assert.Equal(config.Peers[config.NodeId].Split(':')[0], ((YamlScalarNode)name).Value);
         }
 
@@ -92,6 +94,7 @@ public sealed class DeploymentFilesTests
         Assert.Equal(config.HttpPort, ports["http"]);
         Assert.Equal(config.GrpcPort, ports["grpc"]);
         Assert.Equal(config.RaftPort, ports["raft"]);
+        Assert.Equal(config.EtcdPort, ports["etcd"]);
         Assert.Equal("/health/live", Scalar(Map(Map(container, "livenessProbe"), "httpGet"), "path")); // not /health: 503 while an alarm is active
         Assert.Equal("/health/ready", Scalar(Map(Map(container, "readinessProbe"), "httpGet"), "path"));
         Assert.Contains(docs, d => Kind(d) == "PodDisruptionBudget");

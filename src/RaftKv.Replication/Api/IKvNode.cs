@@ -35,6 +35,56 @@ public interface IKvNode : IAsyncDisposable
     /// <see cref="HistoryCompactedException"/> if startIndex is older than the retained history.</summary>
     IAsyncEnumerable<WatchEvent> WatchAsync(byte[] key, byte[]? rangeEnd, bool prefix, long startIndex, CancellationToken cancellationToken = default);
 
+    /// <summary>The store revision applied on this replica (etcd's header revision; 1 for an empty store).</summary>
+    long Revision { get; }
+
+    /// <summary>The compact revision applied on this replica (0 = nothing compacted).</summary>
+    long CompactRevision { get; }
+
+    /// <summary>An etcd range read (every <see cref="RangeRequest"/> option) at the request's revision.
+    /// Linearizable reads wait for the read barrier first. Throws <see cref="RevisionCompactedException"/> /
+    /// <see cref="FutureRevisionException"/> for a revision outside [CompactRevision, Revision].</summary>
+    Task<RangeResult> RangeAsync(RangeRequest request, ReadConsistency consistency, CancellationToken cancellationToken = default);
+
+    /// <summary>Compacts the history at <paramref name="revision"/> through Raft (etcd Compact: requires
+    /// CompactRevision &lt; revision ≤ Revision, else <see cref="RevisionCompactedException"/> /
+    /// <see cref="FutureRevisionException"/>). Returns the header revision. <paramref name="physical"/>: also
+    /// wait until this node's store dropped the obsolete history.</summary>
+    Task<long> CompactRevisionAsync(long revision, bool physical, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Changes to [key, rangeEnd) (RangeRequest conventions), one list per revision (every event of that
+    /// revision in the range), in revision order, every revision ≥ <paramref name="startRevision"/>
+    /// (0 = from the next revision) exactly once: first from the LSM history (catch-up), then live. Works
+    /// across restarts and leader changes. Throws <see cref="RevisionCompactedException"/> when
+    /// startRevision ≠ 0 and startRevision &lt; CompactRevision, also when compaction overtakes a slow catch-up.
+    /// </summary>
+    IAsyncEnumerable<IReadOnlyList<MvccEvent>> WatchRevisionsAsync(byte[] key, byte[]? rangeEnd, long startRevision, bool prevKv,
+        CancellationToken cancellationToken = default);
+
+    /// <summary>Grants a lease through Raft (etcd LeaseGrant). <paramref name="id"/> 0: the cluster picks a
+    /// unique id. <paramref name="ttlSeconds"/> is raised to the minimum TTL; above
+    /// <see cref="LeaseLimits.MaxTtlSeconds"/> throws <see cref="LeaseTtlTooLargeException"/>; an id already
+    /// granted throws <see cref="LeaseExistsException"/>. Leader only (<see cref="NotLeaderException"/>).</summary>
+    Task<LeaseGrantResult> LeaseGrantAsync(long id, long ttlSeconds, CancellationToken cancellationToken = default);
+
+    /// <summary>Revokes a lease through Raft: every attached key is deleted in one write (one revision,
+    /// delete events for watchers). Unknown lease: <see cref="LeaseNotFoundException"/>. Leader only.</summary>
+    Task<TxnResult> LeaseRevokeAsync(long id, CancellationToken cancellationToken = default);
+
+    /// <summary>Renews a lease on the leader (not through Raft): it expires its TTL from now. Returns the
+    /// TTL in seconds. Unknown or expired lease: <see cref="LeaseNotFoundException"/>; on a follower
+    /// <see cref="NotLeaderException"/> (the caller forwards to the leader).</summary>
+    Task<long> LeaseKeepAliveAsync(long id, CancellationToken cancellationToken = default);
+
+    /// <summary>A lease's remaining and granted TTL, and its keys when <paramref name="withKeys"/> (etcd
+    /// LeaseTimeToLive). Leader only (the remaining TTL is the leader's); unknown lease:
+    /// <see cref="LeaseNotFoundException"/>.</summary>
+    Task<LeaseTimeToLiveResult> LeaseTimeToLiveAsync(long id, bool withKeys, CancellationToken cancellationToken = default);
+
+    /// <summary>The ids of every granted lease, in id order (etcd LeaseLeases); any node, at the given consistency.</summary>
+    Task<IReadOnlyList<long>> LeaseLeasesAsync(ReadConsistency consistency = ReadConsistency.Linearizable, CancellationToken cancellationToken = default);
+
     NodeStatus GetStatus();
 
     /// <summary>True while this node leads (cheap; no member list is built).</summary>

@@ -9,8 +9,15 @@ public enum KvOpKind : byte
     /// <summary>Delete [Key, RangeEnd), or every key with prefix Key when RangeEnd is null and Prefix is set.</summary>
     DeleteRange = 3,
 
-    /// <summary>Read inside a transaction (evaluated at apply time, on the committed state).</summary>
+    /// <summary>Read of one key inside a transaction (evaluated at apply time, on the committed state).
+    /// Kept for the native API; <see cref="Range"/> is the general form.</summary>
     Get = 4,
+
+    /// <summary>A full range read (<see cref="KvOp.Range"/>) inside a transaction, at the txn's revision.</summary>
+    Range = 5,
+
+    /// <summary>A nested transaction (<see cref="KvOp.Nested"/>), evaluated at apply like the outer one.</summary>
+    Txn = 6,
 }
 
 /// <summary>One operation of a write (a plain put is a transaction with one op and no compares).</summary>
@@ -19,11 +26,20 @@ public enum KvOpKind : byte
 /// <see cref="KvOpKind.DeleteRange"/> with an empty key is refused by validation unless it is set
 /// (an empty key is never a silent "everything"). It is checked when the write is proposed and is
 /// not part of the replicated command.
+/// <para>Put: <see cref="Lease"/> attaches the key to a lease (0 = none); <see cref="IgnoreValue"/> /
+/// <see cref="IgnoreLease"/> keep the key's current value / lease (the key must exist, else
+/// <see cref="KeyNotFoundForIgnoreException"/>). Delete/DeleteRange with <see cref="PrevKv"/> return every
+/// deleted key's previous KV (<see cref="OpResult.PrevKvs"/>).</para>
 /// </remarks>
-public sealed record KvOp(KvOpKind Kind, byte[] Key, byte[]? Value = null, byte[]? RangeEnd = null, bool Prefix = false, long TtlMs = 0, bool PrevKv = false, bool AllKeys = false)
+public sealed record KvOp(KvOpKind Kind, byte[] Key, byte[]? Value = null, byte[]? RangeEnd = null, bool Prefix = false, long TtlMs = 0, bool PrevKv = false, bool AllKeys = false,
+    long Lease = 0, bool IgnoreValue = false, bool IgnoreLease = false, RangeRequest? Range = null, KvTxn? Nested = null)
 {
     /// <summary>The longest TTL a put may carry (etcd's maximum lease TTL).</summary>
     public const long MaxTtlSeconds = 9_000_000_000;
+
+    /// <summary>An ignore_value put as the proposer resolved it: <see cref="Value"/> is the key's value it
+    /// read and this the key's mod revision then (0 = unresolved). Set by the node, not by callers; replicated.</summary>
+    internal long ResolvedMod { get; init; }
 
     /// <summary>Converts a client's TTL in seconds to milliseconds; 0 = no expiry.</summary>
     /// <exception cref="ArgumentException">Negative or above <see cref="MaxTtlSeconds"/>.</exception>
@@ -44,4 +60,10 @@ public sealed record KvOp(KvOpKind Kind, byte[] Key, byte[]? Value = null, byte[
     public static KvOp DeleteAll() => new(KvOpKind.DeleteRange, [], Prefix: true, AllKeys: true);
 
     public static KvOp Get(byte[] key) => new(KvOpKind.Get, key);
+
+    /// <summary>A range read inside a transaction (<see cref="RangeRequest.Revision"/> must be 0: the txn's revision).</summary>
+    public static KvOp RangeRead(RangeRequest request) => new(KvOpKind.Range, request.Key, Range: request);
+
+    /// <summary>A nested transaction.</summary>
+    public static KvOp Txn(KvTxn nested) => new(KvOpKind.Txn, [], Nested: nested);
 }

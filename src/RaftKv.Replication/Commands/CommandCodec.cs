@@ -10,19 +10,33 @@ namespace RaftKv.Replication.Commands;
 /// <remarks>
 /// Layout: <c>magic:u8 (0x4B 'K') version:u8 kind:u8 timestamp:varint requestId:optbytes</c>, then
 /// for a Txn: <c>compares:varint compare* success:varint op* failure:varint op*</c>.
-/// <c>compare := key:bytes target:u8 op:u8 version:varint value:optbytes exists:u8</c>;
-/// <c>op := kind:u8 key:bytes value:optbytes rangeEnd:optbytes flags:u8 (bit0 prefix, bit1 prevKv) ttlMs:varint</c>.
 /// <c>bytes := length:varint data</c>; <c>optbytes := (length+1):varint data</c> with 0 meaning null.
-/// <para>Version 2 (written only when the command carries <see cref="KvCommand.Resolved"/>, so
-/// commands without value compares stay readable by version-1 nodes during a rolling upgrade)
-/// appends after the failure ops one record per compare:
+/// <para>Versions 1 and 2 (read only): <c>compare := key:bytes target:u8 op:u8 version:varint value:optbytes exists:u8</c>;
+/// <c>op := kind:u8 key:bytes value:optbytes rangeEnd:optbytes flags:u8 (bit0 prefix, bit1 prevKv) ttlMs:varint</c>.
+/// Version 2 appends after the failure ops one record per compare:
 /// <c>resolved := state:u8 (0 none | 1 false | 2 true) [version:varint when state ≠ 0]</c>
-/// (<see cref="ResolvedCompare"/>). Version 1 entries decode with <c>Resolved = null</c>.</para>
-/// <para>Kinds <see cref="CommandKind.HashCheck"/> (no fields after the request id) and
-/// <see cref="CommandKind.Alarm"/> (<c>alarm := active:u8 type:u8 member:varint index:varint</c>,
-/// <see cref="AlarmChange"/>) are written as version 1: a node that predates them rejects the unknown
+/// (<see cref="ResolvedCompare"/>; its version is the key's Raft index then). In versions 1 and 2 compare
+/// target 0 meant the Raft index of the key's last write: it decodes as <see cref="CompareTarget.Mod"/>.</para>
+/// <para>Version 3 (MVCC, issue #14; every command is written in it):
+/// <c>compare := key:bytes target:u8 op:u8 operand:varint value:optbytes exists:u8 rangeEnd:optbytes</c>
+/// (operand = <see cref="KvCompare.Operand"/>, two's complement as u64);
+/// <c>op := kind:u8 key:bytes value:optbytes rangeEnd:optbytes flags:u8 (bit0 prefix, bit1 prevKv,
+/// bit2 ignoreValue, bit3 ignoreLease) ttlMs:varint lease:varint resolvedMod:varint [range] [txn]</c>
+/// where <c>range</c> follows a Range op: <c>rangeEnd:optbytes limit:varint revision:varint sortOrder:u8
+/// sortTarget:u8 flags:u8 (bit0 keysOnly, bit1 countOnly) minMod:varint maxMod:varint minCreate:varint
+/// maxCreate:varint</c> (its key is the op's key), and <c>txn</c> (compares, success, failure as above)
+/// follows a Txn op. After the failure ops: <c>resolvedCount:varint resolved*</c> over every compare depth
+/// first (<see cref="KvCommand.AllCompares"/>; 0 = none), resolution versions being mod revisions (and the
+/// store revision for a range value compare). A Compact command carries <c>revision:varint</c>.</para>
+/// <para>Lease kinds (<see cref="CommandKind.LeaseGrant"/> 16, <see cref="CommandKind.LeaseRevoke"/> 17; leases,
+/// issue #14; kinds 16-31 are reserved for leases) carry <c>id:varint ttlSeconds:varint</c> after the header
+/// (<see cref="Leases.LeaseCommand"/>; a revoke's TTL is 0). They are written in version 3 like every command;
+/// a node without leases refuses them as an unknown kind (fail-stop): upgrade every node before granting leases.</para>
+/// <para>Kinds <see cref="CommandKind.HashCheck"/> 3 (no fields after the request id) and
+/// <see cref="CommandKind.Alarm"/> 4 (<c>alarm := active:u8 type:u8 member:varint index:varint</c>,
+/// <see cref="AlarmChange"/>; the corruption check): a node that predates them rejects the unknown
 /// kind (and stops applying) rather than guess, so a leader proposes them only when every member
-/// advertises support (<c>KvNode.Corruption.cs</c>).</para>
+/// advertises support (<c>KvNode.Corruption.cs</c>). <see cref="CommandKind.Compact"/> is kind 5.</para>
 /// A payload with another magic or a version above <see cref="CurrentVersion"/> is rejected with
 /// <see cref="UnsupportedCommandVersionException"/>: a node must never guess at entries written by a newer release.
 /// </remarks>
@@ -31,26 +45,31 @@ public static class CommandCodec
     public const byte Magic = 0x4B;
 
     /// <summary>The newest version this node writes and reads (it reads every version from 1 on).</summary>
-    public const byte CurrentVersion = 2;
+    public const byte CurrentVersion = 3;
 
-    /// <summary>The version written for commands without resolved compares.</summary>
+    /// <summary>The oldest version this node reads.</summary>
     public const byte BaseVersion = 1;
 
     public static byte[] Encode(KvCommand command)
     {
         var resolved = command.Kind == CommandKind.Txn ? command.Resolved : null;
-        if (resolved is not null && resolved.Count != command.Txn?.Compares.Count)
-        {
-            throw new ArgumentException("one resolution per compare is required", nameof(command));
-        }
-
         var b = new List<byte>(64);
         b.Add(Magic);
-        b.Add(resolved is null ? BaseVersion : CurrentVersion);
+        b.Add(CurrentVersion);
         b.Add((byte)command.Kind);
         Varint.Write(b, (ulong)command.TimestampUnixMs);
         WriteOpt(b, command.RequestId is null ? null : Encoding.UTF8.GetBytes(command.RequestId));
-        if (command.Kind == CommandKind.Alarm)
+        if (command.Kind == CommandKind.Compact)
+        {
+            Varint.Write(b, (ulong)command.Revision);
+        }
+        else if (command.Kind is CommandKind.LeaseGrant or CommandKind.LeaseRevoke)
+        {
+            var lease = command.Lease ?? throw new ArgumentException("lease command without a body", nameof(command));
+            Varint.Write(b, (ulong)lease.Id);
+            Varint.Write(b, (ulong)lease.TtlSeconds);
+        }
+        else if (command.Kind == CommandKind.Alarm)
         {
             var alarm = command.Alarm ?? throw new ArgumentException("alarm command without an alarm change", nameof(command));
             b.Add(alarm.Active ? (byte)1 : (byte)0);
@@ -58,23 +77,16 @@ public static class CommandCodec
             Varint.Write(b, (ulong)alarm.MemberId);
             Varint.Write(b, (ulong)alarm.Index);
         }
-
-        if (command.Kind == CommandKind.Txn)
+        else if (command.Kind == CommandKind.Txn)
         {
             var txn = command.Txn ?? throw new ArgumentException("txn command without a transaction", nameof(command));
-            Varint.Write(b, (ulong)txn.Compares.Count);
-            foreach (var c in txn.Compares)
+            if (resolved is not null && resolved.Count != KvCommand.AllCompares(txn).Count())
             {
-                Varint.WriteBytes(b, c.Key);
-                b.Add((byte)c.Target);
-                b.Add((byte)c.Op);
-                Varint.Write(b, (ulong)c.Version);
-                WriteOpt(b, c.Value);
-                b.Add(c.Exists ? (byte)1 : (byte)0);
+                throw new ArgumentException("one resolution per compare is required", nameof(command));
             }
 
-            WriteOps(b, txn.Success);
-            WriteOps(b, txn.Failure);
+            WriteTxn(b, txn);
+            Varint.Write(b, (ulong)(resolved?.Count ?? 0));
             foreach (var r in resolved ?? [])
             {
                 if (r is null)
@@ -111,35 +123,33 @@ public static class CommandCodec
         var rid = ReadOpt(p, ref pos) is { } r ? Encoding.UTF8.GetString(r) : null;
         switch (kind)
         {
+            case CommandKind.LeaseGrant or CommandKind.LeaseRevoke:
+                var leaseId = (long)Varint.Read(p, ref pos);
+                var leaseTtl = (long)Varint.Read(p, ref pos);
+                return new KvCommand(kind, ts, rid, null, Lease: new Leases.LeaseCommand(leaseId, leaseTtl)) { FormatVersion = version };
             case CommandKind.Tick or CommandKind.HashCheck:
-                return new KvCommand(kind, ts, rid, null);
+                return new KvCommand(kind, ts, rid, null) { FormatVersion = version };
+            case CommandKind.Compact when version >= 3:
+                return new KvCommand(kind, ts, rid, null, Revision: (long)Varint.Read(p, ref pos)) { FormatVersion = version };
             case CommandKind.Alarm:
                 var active = p[pos++] != 0;
                 var type = (AlarmType)p[pos++];
                 var member = (long)Varint.Read(p, ref pos);
                 var at = (long)Varint.Read(p, ref pos);
-                return new KvCommand(kind, ts, rid, null, Alarm: new AlarmChange(active, type, member, at));
+                return new KvCommand(kind, ts, rid, null, Alarm: new AlarmChange(active, type, member, at)) { FormatVersion = version };
             case CommandKind.Txn:
-                var n = (int)Varint.Read(p, ref pos);
-                var compares = new List<KvCompare>(n);
-                for (var i = 0; i < n; i++)
-                {
-                    var key = Varint.ReadBytes(p, ref pos);
-                    var target = (CompareTarget)p[pos++];
-                    var op = (CompareOp)p[pos++];
-                    var compareVersion = (long)Varint.Read(p, ref pos);
-                    var value = ReadOpt(p, ref pos);
-                    var exists = p[pos++] != 0;
-                    compares.Add(new KvCompare(key, target, op, compareVersion, value, exists));
-                }
-
-                var success = ReadOps(p, ref pos);
-                var failure = ReadOps(p, ref pos);
+                var txn = ReadTxn(p, ref pos, version, rid);
                 List<ResolvedCompare?>? resolved = null;
-                if (version >= 2)
+                var count = version switch
                 {
-                    resolved = new List<ResolvedCompare?>(n);
-                    for (var i = 0; i < n; i++)
+                    2 => txn.Compares.Count,
+                    >= 3 => (int)Varint.Read(p, ref pos),
+                    _ => 0,
+                };
+                if (count > 0)
+                {
+                    resolved = new List<ResolvedCompare?>(count);
+                    for (var i = 0; i < count; i++)
                     {
                         var state = p[pos++];
                         resolved.Add(state switch
@@ -151,10 +161,58 @@ public static class CommandCodec
                     }
                 }
 
-                return new KvCommand(kind, ts, rid, new KvTxn(compares, success, failure, rid), resolved);
+                return new KvCommand(kind, ts, rid, txn, resolved) { FormatVersion = version };
             default:
                 throw new UnsupportedCommandVersionException($"unknown command kind {(byte)kind}");
         }
+    }
+
+    private static void WriteTxn(List<byte> b, KvTxn txn)
+    {
+        Varint.Write(b, (ulong)txn.Compares.Count);
+        foreach (var c in txn.Compares)
+        {
+            Varint.WriteBytes(b, c.Key);
+            b.Add((byte)c.Target);
+            b.Add((byte)c.Op);
+            Varint.Write(b, (ulong)c.Operand);
+            WriteOpt(b, c.Value);
+            b.Add(c.Exists ? (byte)1 : (byte)0);
+            WriteOpt(b, c.RangeEnd);
+        }
+
+        WriteOps(b, txn.Success);
+        WriteOps(b, txn.Failure);
+    }
+
+    private static KvTxn ReadTxn(byte[] p, ref int pos, byte version, string? rid)
+    {
+        var n = (int)Varint.Read(p, ref pos);
+        var compares = new List<KvCompare>(n);
+        for (var i = 0; i < n; i++)
+        {
+            var key = Varint.ReadBytes(p, ref pos);
+            var target = (CompareTarget)p[pos++];
+            var op = (CompareOp)p[pos++];
+            var operand = (long)Varint.Read(p, ref pos);
+            var value = ReadOpt(p, ref pos);
+            var exists = p[pos++] != 0;
+            byte[]? rangeEnd = null;
+            if (version >= 3)
+            {
+                rangeEnd = ReadOpt(p, ref pos);
+            }
+            else if (target == CompareTarget.Version)
+            {
+                target = CompareTarget.Mod; // before MVCC, "version" was the Raft index of the last write
+            }
+
+            compares.Add(new KvCompare(key, target, op, operand, value, exists, rangeEnd));
+        }
+
+        var success = ReadOps(p, ref pos, version);
+        var failure = ReadOps(p, ref pos, version);
+        return new KvTxn(compares, success, failure, rid);
     }
 
     private static void WriteOps(List<byte> b, IReadOnlyList<KvOp> ops)
@@ -166,12 +224,32 @@ public static class CommandCodec
             Varint.WriteBytes(b, op.Key);
             WriteOpt(b, op.Value);
             WriteOpt(b, op.RangeEnd);
-            b.Add((byte)((op.Prefix ? 1 : 0) | (op.PrevKv ? 2 : 0)));
+            b.Add((byte)((op.Prefix ? 1 : 0) | (op.PrevKv ? 2 : 0) | (op.IgnoreValue ? 4 : 0) | (op.IgnoreLease ? 8 : 0)));
             Varint.Write(b, (ulong)op.TtlMs);
+            Varint.Write(b, (ulong)op.Lease);
+            Varint.Write(b, (ulong)op.ResolvedMod);
+            if (op.Kind == KvOpKind.Range)
+            {
+                var r = op.Range ?? new RangeRequest(op.Key);
+                WriteOpt(b, r.RangeEnd);
+                Varint.Write(b, (ulong)r.Limit);
+                Varint.Write(b, (ulong)r.Revision);
+                b.Add((byte)r.SortOrder);
+                b.Add((byte)r.SortTarget);
+                b.Add((byte)((r.KeysOnly ? 1 : 0) | (r.CountOnly ? 2 : 0)));
+                Varint.Write(b, (ulong)r.MinModRevision);
+                Varint.Write(b, (ulong)r.MaxModRevision);
+                Varint.Write(b, (ulong)r.MinCreateRevision);
+                Varint.Write(b, (ulong)r.MaxCreateRevision);
+            }
+            else if (op.Kind == KvOpKind.Txn)
+            {
+                WriteTxn(b, op.Nested ?? throw new ArgumentException("txn op without a transaction"));
+            }
         }
     }
 
-    private static List<KvOp> ReadOps(byte[] p, ref int pos)
+    private static List<KvOp> ReadOps(byte[] p, ref int pos, byte version)
     {
         var n = (int)Varint.Read(p, ref pos);
         var ops = new List<KvOp>(n);
@@ -183,7 +261,33 @@ public static class CommandCodec
             var end = ReadOpt(p, ref pos);
             var flags = p[pos++];
             var ttl = (long)Varint.Read(p, ref pos);
-            ops.Add(new KvOp(kind, key, value, end, (flags & 1) != 0, ttl, (flags & 2) != 0));
+            if (version < 3)
+            {
+                ops.Add(new KvOp(kind, key, value, end, (flags & 1) != 0, ttl, (flags & 2) != 0));
+                continue;
+            }
+
+            var lease = (long)Varint.Read(p, ref pos);
+            var resolvedMod = (long)Varint.Read(p, ref pos);
+            RangeRequest? range = null;
+            KvTxn? nested = null;
+            if (kind == KvOpKind.Range)
+            {
+                var rangeEnd = ReadOpt(p, ref pos);
+                var limit = (long)Varint.Read(p, ref pos);
+                var revision = (long)Varint.Read(p, ref pos);
+                var order = (SortOrder)p[pos++];
+                var target = (SortTarget)p[pos++];
+                var rflags = p[pos++];
+                range = new RangeRequest(key, rangeEnd, limit, revision, order, target, (rflags & 1) != 0, (rflags & 2) != 0,
+                    (long)Varint.Read(p, ref pos), (long)Varint.Read(p, ref pos), (long)Varint.Read(p, ref pos), (long)Varint.Read(p, ref pos));
+            }
+            else if (kind == KvOpKind.Txn)
+            {
+                nested = ReadTxn(p, ref pos, version, null);
+            }
+
+            ops.Add(new KvOp(kind, key, value, end, (flags & 1) != 0, ttl, (flags & 2) != 0, false, lease, (flags & 4) != 0, (flags & 8) != 0, range, nested) { ResolvedMod = resolvedMod });
         }
 
         return ops;

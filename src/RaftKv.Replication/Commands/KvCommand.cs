@@ -1,3 +1,4 @@
+using System.Collections.ObjectModel;
 using RaftKv.Replication.Api;
 
 namespace RaftKv.Replication.Commands;
@@ -18,16 +19,77 @@ public enum CommandKind : byte
     /// <summary>Raises or disarms an alarm (<see cref="KvCommand.Alarm"/>), kept under a reserved key.
     /// Proposed only when every member supports it.</summary>
     Alarm = 4,
+
+    /// <summary>Compacts the MVCC history at <see cref="KvCommand.Revision"/> (format version 3).</summary>
+    Compact = 5,
+
+    /// <summary>Grants a lease (<see cref="KvCommand.Lease"/>). Kinds 16-31 belong to leases.</summary>
+    LeaseGrant = 16,
+
+    /// <summary>Revokes a lease and deletes every key attached to it at one revision (<see cref="KvCommand.Lease"/>).</summary>
+    LeaseRevoke = 17,
 }
 
 /// <summary>A decoded log entry payload.</summary>
-/// <param name="Kind">Txn or Tick.</param>
+/// <param name="Kind">Txn, Tick or Compact.</param>
 /// <param name="TimestampUnixMs">The leader's wall clock when it proposed the command; the state
 /// machine's logical clock is the maximum of these.</param>
 /// <param name="RequestId">Optional client request id for exactly-once retries.</param>
 /// <param name="Txn">The transaction (null for ticks).</param>
-/// <param name="Resolved">One entry per compare of <see cref="Txn"/>: the leader's resolution of a
-/// value compare, null for other compares; null altogether in commands without value compares and
-/// in entries written before format version 2 (whose value compares are evaluated at apply).</param>
+/// <param name="Resolved">One entry per compare of <see cref="Txn"/>, nested transactions' compares
+/// included in depth-first order (<see cref="AllCompares"/>): the leader's resolution of a value compare,
+/// null for other compares; null altogether in commands without value compares and in entries written
+/// before format version 2 (whose value compares are evaluated at apply).</param>
+/// <param name="Revision">The compact revision of a <see cref="CommandKind.Compact"/>.</param>
+/// <param name="Lease">The body of a lease command (lease kinds only).</param>
 /// <param name="Alarm">The alarm change of an <see cref="CommandKind.Alarm"/> command; null otherwise.</param>
-public sealed record KvCommand(CommandKind Kind, long TimestampUnixMs, string? RequestId, KvTxn? Txn, IReadOnlyList<ResolvedCompare?>? Resolved = null, AlarmChange? Alarm = null);
+public sealed record KvCommand(CommandKind Kind, long TimestampUnixMs, string? RequestId, KvTxn? Txn, IReadOnlyList<ResolvedCompare?>? Resolved = null, long Revision = 0,
+    Leases.LeaseCommand? Lease = null, AlarmChange? Alarm = null)
+{
+    /// <summary>The format version the entry was decoded from (<see cref="CommandCodec.CurrentVersion"/> for new commands).</summary>
+    public byte FormatVersion { get; init; } = CommandCodec.CurrentVersion;
+
+    /// <summary>Every compare of <paramref name="txn"/>, depth first: its own, then those of nested txns
+    /// in the success ops, then in the failure ops (the order of <see cref="Resolved"/>).</summary>
+    public static IEnumerable<KvCompare> AllCompares(KvTxn txn)
+    {
+        foreach (var c in txn.Compares)
+        {
+            yield return c;
+        }
+
+        foreach (var op in txn.Success.Concat(txn.Failure))
+        {
+            if (op is { Kind: KvOpKind.Txn, Nested: { } nested })
+            {
+                foreach (var c in AllCompares(nested))
+                {
+                    yield return c;
+                }
+            }
+        }
+    }
+
+    /// <summary>The resolutions keyed by compare instance.</summary>
+    internal IReadOnlyDictionary<KvCompare, ResolvedCompare>? ResolutionsByCompare()
+    {
+        if (Resolved is null || Txn is null)
+        {
+            return null;
+        }
+
+        var map = new Dictionary<KvCompare, ResolvedCompare>(ReferenceEqualityComparer.Instance);
+        var i = 0;
+        foreach (var c in AllCompares(Txn))
+        {
+            if (i < Resolved.Count && Resolved[i] is { } r)
+            {
+                map[c] = r;
+            }
+
+            i++;
+        }
+
+        return new ReadOnlyDictionary<KvCompare, ResolvedCompare>(map);
+    }
+}

@@ -1,5 +1,4 @@
 using RaftKv.Replication.Api;
-using RaftKv.Storage;
 
 namespace RaftKv.Replication.State;
 
@@ -15,7 +14,7 @@ internal sealed class ApplyResult
     /// <summary>Entries the proposer read before proposing (keys of prev_kv and txn Get ops), so an
     /// op result can carry a value that is only in the object store without the apply reading it:
     /// used when the key's version at apply equals the pre-read one.</summary>
-    public IReadOnlyList<KvEntry> PreRead { get; init; } = [];
+    public IReadOnlyList<KeyValue> PreRead { get; init; } = [];
 
     public Task<TxnResult> Task => _tcs.Task;
 
@@ -26,6 +25,12 @@ internal sealed class ApplyResult
     /// <summary>Set when an op result lacks a value (prev_kv or Get) that only the object store has
     /// and the proposer had not pre-read at that version (it changed in between and was archived).</summary>
     public bool ValueMissing { get; private set; }
+
+    /// <summary>The id of the lease a grant created (set by the apply before it completes the result).</summary>
+    public long LeaseId { get; set; }
+
+    /// <summary>The TTL of the lease a grant created.</summary>
+    public long LeaseTtl { get; set; }
 
     public void Set(TxnResult result) => _tcs.TrySetResult(result);
 
@@ -39,12 +44,12 @@ internal sealed class ApplyResult
 
     public void Fail(Exception e) => _tcs.TrySetException(e);
 
-    /// <summary>The pre-read entry of <paramref name="key"/> at <paramref name="version"/>, if any.</summary>
-    public KvEntry? FindPreRead(ReadOnlySpan<byte> key, long version)
+    /// <summary>The pre-read entry of <paramref name="key"/> at mod revision <paramref name="modRevision"/>, if any.</summary>
+    public KeyValue? FindPreRead(ReadOnlySpan<byte> key, long modRevision)
     {
         foreach (var e in PreRead)
         {
-            if (e.Version == version && e.Key.Span.SequenceEqual(key))
+            if (e.ModRevision == modRevision && e.Key.Span.SequenceEqual(key))
             {
                 return e;
             }

@@ -42,10 +42,14 @@ internal sealed partial class KvState
         {
             // Never waits on the object store (KvState.Txn.cs); an exception (a local I/O error, or a
             // pre-version-2 value compare whose value is unreachable) stops this node's applier: fail-stop.
-            var (result, conflict) = await ApplyCommandAsync(index, command, holder, token).ConfigureAwait(false);
+            var (result, conflict, error) = await ApplyCommandAsync(index, command, holder, token).ConfigureAwait(false);
             if (conflict)
             {
                 holder?.SetConflict(index);
+            }
+            else if (error is not null)
+            {
+                holder?.Fail(error); // a deterministic refusal (nothing applied but the clock), not a fail-stop
             }
             else
             {
@@ -115,6 +119,9 @@ internal sealed partial class KvState
             }
 
             Alarms.Load(_store);
+            LoadRevision();
+            Watch.Resync(); // live watchers skipped the revisions the snapshot brought: they catch up from the history
+            Leases.Load(_store);
             _snapshot = new CheckpointSnapshot(_fs, final, index, entry.Term, _time.GetUtcNow());
             Interlocked.Increment(ref SnapshotsInstalled);
             LogSnapshotInstalled(_logger, index, entry.Term);

@@ -19,7 +19,7 @@ internal sealed partial class KvState
     /// <summary>Applies a <see cref="CommandKind.HashCheck"/> or <see cref="CommandKind.Alarm"/> entry
     /// (after the clock has moved): one store batch at <paramref name="index"/>, then — for a hash
     /// checkpoint — the capture of the state as of <paramref name="index"/>, before the next entry.</summary>
-    private TxnResult ApplyMaintenance(long index, KvCommand command, WriteOp clockOp, long clock)
+    private TxnResult ApplyMaintenance(long index, KvCommand command, WriteOp clockOp, long clock, long revision, long compactRevision)
     {
         var ops = new List<WriteOp> { clockOp };
         IReadOnlyList<AlarmMember>? alarms = null;
@@ -28,7 +28,7 @@ internal sealed partial class KvState
             alarms = Alarms.Change(change, ops);
         }
 
-        _store.Apply(index, ops);
+        ApplyBatch(index, ops, revision, compactRevision); // the MVCC revision does not move
         if (alarms is not null)
         {
             Alarms.Publish(alarms);
@@ -40,7 +40,7 @@ internal sealed partial class KvState
             Hashes.Capture(index, clock);
         }
 
-        return new TxnResult(index, true, []);
+        return new TxnResult(index, true, [], revision);
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Alarms changed at index {Index}; active: {Alarms}")]

@@ -90,6 +90,8 @@ internal sealed partial class KvState : IStateMachine, Log.IRaftStateMachine, ID
 
         store.LogicalClockUnixMs = state._clock;
         state.Alarms.Load(store);
+        state.LoadRevision();
+        state.Leases.Load(store);
         return Task.FromResult(state);
     }
 

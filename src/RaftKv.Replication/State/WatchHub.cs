@@ -1,103 +1,72 @@
-using System.Runtime.CompilerServices;
 using System.Threading.Channels;
 using RaftKv.Replication.Api;
-using RaftKv.Storage;
 
 namespace RaftKv.Replication.State;
 
 /// <summary>
-/// Recent change history (a bounded ring) and live watch subscribers. Published to by the apply
-/// loop only, in commit order. <c>_lock</c> guards the ring and the subscriber list.
+/// Live delivery of applied revisions to watchers. Published to by the apply loop only, in revision
+/// order, after the revision's changes are in the store (so a watcher that subscribes, then reads the
+/// store's revision L, gets every revision ≤ L from the history and every later one here: no gap).
+/// Holds no history of its own: the history is the LSM's (<see cref="MvccLayout"/>).
 /// </summary>
-internal sealed class WatchHub(int capacity = 10_000)
+/// <remarks>A subscriber that falls <see cref="Capacity"/> revisions behind, or any subscriber when a
+/// snapshot replaces the state (<see cref="Resync"/>), has its channel completed: the watch then
+/// catches up from the history again where it stopped. Nothing is dropped silently. <c>_lock</c>
+/// guards the subscriber list.</remarks>
+internal sealed class WatchHub
 {
+    /// <summary>Revisions a live subscriber may lag before it is sent back to the history.</summary>
+    public const int Capacity = 4096;
+
     private readonly Lock _lock = new();
-    private readonly Queue<WatchEvent> _history = new();
-    private readonly List<Channel<WatchEvent>> _subscribers = [];
+    private readonly List<Channel<(long Revision, IReadOnlyList<MvccEvent> Events)>> _subscribers = [];
 
-    /// <summary>The smallest index still in the history (long.MaxValue when empty).</summary>
-    private long _oldest = long.MaxValue;
-    private long _lastPublished;
-
-    public void Publish(IReadOnlyList<WatchEvent> events, long index)
+    public void Publish(long revision, IReadOnlyList<MvccEvent> events)
     {
         lock (_lock)
         {
-            foreach (var e in events)
+            for (var i = _subscribers.Count - 1; i >= 0; i--)
             {
-                _history.Enqueue(e);
-                if (_history.Count > capacity)
+                var s = _subscribers[i];
+                if (!s.Writer.TryWrite((revision, events)))
                 {
-                    _history.Dequeue();
-                }
-
-                foreach (var s in _subscribers)
-                {
-                    s.Writer.TryWrite(e);
+                    s.Writer.TryComplete(); // overflow: back to the history
+                    _subscribers.RemoveAt(i);
                 }
             }
-
-            _oldest = _history.Count > 0 ? _history.Peek().Entry.Version : long.MaxValue;
-            _lastPublished = index;
         }
     }
 
-    public async IAsyncEnumerable<WatchEvent> WatchAsync(Func<byte[], bool> matches, long startIndex, [EnumeratorCancellation] CancellationToken cancellationToken)
+    public ChannelReader<(long Revision, IReadOnlyList<MvccEvent> Events)> Subscribe()
     {
-        var channel = Channel.CreateBounded<WatchEvent>(new BoundedChannelOptions(100_000) { FullMode = BoundedChannelFullMode.DropOldest });
-        List<WatchEvent> backlog;
+        var channel = Channel.CreateBounded<(long, IReadOnlyList<MvccEvent>)>(new BoundedChannelOptions(Capacity) { FullMode = BoundedChannelFullMode.Wait, SingleReader = true });
         lock (_lock)
         {
-            if (startIndex > 0 && startIndex < _oldest && _history.Count >= capacity)
-            {
-                throw new HistoryCompactedException(startIndex, _oldest);
-            }
-
-            backlog = startIndex > 0 ? _history.Where(e => e.Entry.Version >= startIndex).ToList() : [];
             _subscribers.Add(channel);
         }
 
-        try
-        {
-            long last = 0;
-            foreach (var e in backlog)
-            {
-                if (matches(e.Entry.Key.ToArray()))
-                {
-                    last = e.Entry.Version;
-                    yield return e;
-                }
-            }
-
-            await foreach (var e in channel.Reader.ReadAllAsync(cancellationToken).ConfigureAwait(false))
-            {
-                if (e.Entry.Version >= last && (startIndex == 0 || e.Entry.Version >= startIndex) && matches(e.Entry.Key.ToArray()) && !backlog.Contains(e))
-                {
-                    yield return e;
-                }
-            }
-        }
-        finally
-        {
-            lock (_lock)
-            {
-                _subscribers.Remove(channel);
-            }
-        }
+        return channel.Reader;
     }
 
-    public long LastPublished
+    public void Unsubscribe(ChannelReader<(long Revision, IReadOnlyList<MvccEvent> Events)> reader)
     {
-        get
+        lock (_lock)
         {
-            lock (_lock)
-            {
-                return _lastPublished;
-            }
+            _subscribers.RemoveAll(c => c.Reader == reader);
         }
     }
 
-    public static WatchEvent Put(byte[] key, byte[] value, long index, long expires) => new(false, new KvEntry(key, value, index, expires, Tier.Memory));
+    /// <summary>Sends every live subscriber back to the history (the state was replaced by a snapshot).</summary>
+    public void Resync()
+    {
+        lock (_lock)
+        {
+            foreach (var s in _subscribers)
+            {
+                s.Writer.TryComplete();
+            }
 
-    public static WatchEvent Delete(byte[] key, long index) => new(true, new KvEntry(key, Array.Empty<byte>(), index, 0, Tier.Memory));
+            _subscribers.Clear();
+        }
+    }
 }

@@ -5,6 +5,7 @@ public static class ConfigKeys
 {
     public static readonly ConfigKey HttpPort = new("HTTP_PORT", "8080", "HTTP API port");
     public static readonly ConfigKey GrpcPort = new("GRPC_PORT", "50051", "gRPC port (HTTP/2; TLS when TLS_CERT_FILE is set)");
+    public static readonly ConfigKey EtcdPort = new("ETCD_PORT", "0", "Optional second gRPC port serving the same services, TLS like GRPC_PORT (etcd v3 API included), e.g. 2379 so etcd clients' --endpoints host:2379 need no change (0 = off)");
     public static readonly ConfigKey RaftPort = new("RAFT_PORT", "7000", "Raft TCP port");
     public static readonly ConfigKey NodeId = new("NODE_ID", "1", "This node's id (unique, ≥ 1)");
     public static readonly ConfigKey Peers = new("PEERS", "", "Static membership: 1=host:7000,2=host:7000,3=host:7000 (empty = single node)");
@@ -37,7 +38,7 @@ public static class ConfigKeys
 
     public static IReadOnlyList<ConfigKey> All { get; } =
     [
-        HttpPort, GrpcPort, RaftPort, NodeId, Peers, Membership, DataDir, BindHost, AdvertiseHost,
+        HttpPort, GrpcPort, EtcdPort, RaftPort, NodeId, Peers, Membership, DataDir, BindHost, AdvertiseHost,
         MemoryMaxSizeMb, MemoryMaxEntries, DiskMaxSizeGb, DiskMigrationAgeHours,
         S3Endpoint, S3Bucket, S3Region, S3AccessKey, S3SecretKey, MaxKeyBytes, MaxValueBytes, RaftLog,
         CorruptCheckInterval, InitialCorruptCheck, TlsCertFile, TlsKeyFile, TlsCaFile, ClientCertAuth, PeerCertFile, PeerKeyFile, PeerCaFile, ConfigFile,

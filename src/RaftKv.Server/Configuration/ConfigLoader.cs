@@ -61,6 +61,7 @@ public static class ConfigLoader
         {
             HttpPort = Port(ConfigKeys.HttpPort, Get(ConfigKeys.HttpPort)),
             GrpcPort = Port(ConfigKeys.GrpcPort, Get(ConfigKeys.GrpcPort)),
+            EtcdPort = Get(ConfigKeys.EtcdPort) is "0" or "" ? 0 : Port(ConfigKeys.EtcdPort, Get(ConfigKeys.EtcdPort)),
             RaftPort = Port(ConfigKeys.RaftPort, Get(ConfigKeys.RaftPort)),
             NodeId = nodeId,
             Peers = peers,
@@ -105,10 +106,10 @@ public static class ConfigLoader
             throw new ConfigException($"S3_ENDPOINT '{config.S3Endpoint}' is not an absolute URL");
         }
 
-        var ports = new[] { config.HttpPort, config.GrpcPort, config.RaftPort };
-        if (ports.Distinct().Count() != 3)
+        var ports = new[] { config.HttpPort, config.GrpcPort, config.RaftPort, config.EtcdPort }.Where(p => p > 0).ToArray();
+        if (ports.Distinct().Count() != ports.Length)
         {
-            throw new ConfigException($"HTTP_PORT, GRPC_PORT and RAFT_PORT must differ ({string.Join(", ", ports)})");
+            throw new ConfigException($"HTTP_PORT, GRPC_PORT, RAFT_PORT and ETCD_PORT (when set) must differ ({string.Join(", ", ports)})");
         }
 
         return config;

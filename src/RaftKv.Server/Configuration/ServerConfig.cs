@@ -7,6 +7,9 @@ public sealed record ServerConfig
 {
     public int HttpPort { get; init; }
     public int GrpcPort { get; init; }
+
+    /// <summary>Second gRPC listener for etcd clients (etcd's 2379); 0 = off.</summary>
+    public int EtcdPort { get; init; }
     public int RaftPort { get; init; }
     public long NodeId { get; init; }
     public IReadOnlyDictionary<long, string> Peers { get; init; } = new Dictionary<long, string>();

@@ -3,6 +3,7 @@ using Grpc.Core;
 using RaftKv.Protocol.V1;
 using RaftKv.Replication.Api;
 using RaftKv.Server.Pipeline;
+using RangeRequest = RaftKv.Protocol.V1.RangeRequest;
 
 namespace RaftKv.Server.Grpc;
 
@@ -15,22 +16,27 @@ public sealed class KvGrpcService(IKvNode node) : KV.KVBase
 
     public override async Task<GetResponse> Get(GetRequest request, ServerCallContext context)
     {
-        var e = await node.GetAsync(request.Key.Memory, ProtoMapping.ToApi(request.Consistency), context.CancellationToken).ConfigureAwait(false);
-        return new GetResponse { Header = Header(), Found = e is not null, Kv = e is { } kv ? ProtoMapping.ToProto(kv) : null };
+        if (request.Key.IsEmpty || (request.Key.Length >= 2 && request.Key[0] == 0x00 && request.Key[1] == 0xFF))
+        {
+            return new GetResponse { Header = Header(), Found = false }; // never a key (reserved prefix)
+        }
+
+        var r = await node.RangeAsync(new Replication.Api.RangeRequest(request.Key.ToByteArray()), ProtoMapping.ToApi(request.Consistency), context.CancellationToken).ConfigureAwait(false);
+        return new GetResponse { Header = Header(r.Revision), Found = r.Kvs.Count > 0, Kv = r.Kvs.Count > 0 ? ProtoMapping.ToProto(r.Kvs[0]) : null };
     }
 
     public override async Task<PutResponse> Put(PutRequest request, ServerCallContext context)
     {
         var op = ProtoMapping.ToApi(request);
         var r = await node.WriteAsync(KvTxn.Single(op, NullIfEmpty(request.RequestId)), context.CancellationToken).ConfigureAwait(false);
-        var prev = r.Results.FirstOrDefault()?.Previous;
-        return new PutResponse { Header = Header(), Version = (ulong)r.Index, PrevKv = prev is { } p ? ProtoMapping.ToProto(p) : null };
+        var prev = r.Results.FirstOrDefault()?.PrevKv;
+        return new PutResponse { Header = Header(r.Revision), Version = (ulong)r.Revision, PrevKv = prev is { } p ? ProtoMapping.ToProto(p) : null };
     }
 
     public override async Task<DeleteResponse> Delete(DeleteRequest request, ServerCallContext context)
     {
         var r = await node.WriteAsync(KvTxn.Single(ProtoMapping.ToApi(request), NullIfEmpty(request.RequestId)), context.CancellationToken).ConfigureAwait(false);
-        return new DeleteResponse { Header = Header(), Version = (ulong)r.Index, Deleted = (ulong)(r.Results.FirstOrDefault()?.Deleted ?? 0) };
+        return new DeleteResponse { Header = Header(r.Revision), Version = (ulong)r.Revision, Deleted = (ulong)(r.Results.FirstOrDefault()?.Deleted ?? 0) };
     }
 
     public override async Task<RangeResponse> Range(RangeRequest request, ServerCallContext context)
@@ -38,22 +44,22 @@ public sealed class KvGrpcService(IKvNode node) : KV.KVBase
         var limit = request.Limit == 0 ? DefaultLimit : (int)Math.Min(request.Limit, 100_000);
         var start = request.Continuation.IsEmpty ? request.Start.ToByteArray() : request.Continuation.ToByteArray();
         var end = request.Prefix ? KeyRanges.PrefixEnd(request.Start.ToByteArray()) : request.End.ToByteArray();
-        var entries = await node.RangeAsync(start, end, limit + 1, ProtoMapping.ToApi(request.Consistency), context.CancellationToken).ConfigureAwait(false);
-        var response = new RangeResponse { Header = Header(), More = entries.Count > limit };
-        foreach (var e in entries.Take(limit))
-        {
-            var kv = ProtoMapping.ToProto(e);
-            if (request.KeysOnly)
-            {
-                kv.Value = ByteString.Empty;
-            }
 
-            response.Kvs.Add(kv);
+        // Native conventions (empty start = from the first key, empty end = unbounded) in etcd's form:
+        // [0x00] is below every key (keys are non-empty) and a range end of [0x00] means unbounded.
+        var r = await node.RangeAsync(
+            new Replication.Api.RangeRequest(start.Length == 0 ? [0x00] : start, end.Length == 0 ? [0x00] : end, Limit: limit, KeysOnly: request.KeysOnly),
+            ProtoMapping.ToApi(request.Consistency),
+            context.CancellationToken).ConfigureAwait(false);
+        var response = new RangeResponse { Header = Header(r.Revision), More = r.More };
+        foreach (var kv in r.Kvs)
+        {
+            response.Kvs.Add(ProtoMapping.ToProto(kv));
         }
 
         if (response.More)
         {
-            response.Next = ByteString.CopyFrom([.. entries[limit - 1].Key.Span, 0]);
+            response.Next = ByteString.CopyFrom([.. r.Kvs[^1].Key.Span, 0]);
         }
 
         return response;
@@ -69,10 +75,11 @@ public sealed class KvGrpcService(IKvNode node) : KV.KVBase
         var r = await node.WriteAsync(txn, context.CancellationToken).ConfigureAwait(false);
         var header = Header();
         var branch = r.Succeeded ? txn.Success : txn.Failure;
-        var response = new TxnResponse { Header = header, Succeeded = r.Succeeded, Version = (ulong)r.Index };
+        header.Revision = (ulong)r.Revision;
+        var response = new TxnResponse { Header = header, Succeeded = r.Succeeded, Version = (ulong)r.Revision };
         for (var i = 0; i < Math.Min(branch.Count, r.Results.Count); i++)
         {
-            response.Results.Add(ProtoMapping.ToProto(branch[i], r.Results[i], r.Index, header));
+            response.Results.Add(ProtoMapping.ToProto(branch[i], r.Results[i], r.Revision, header));
         }
 
         return response;
@@ -80,13 +87,24 @@ public sealed class KvGrpcService(IKvNode node) : KV.KVBase
 
     public override async Task Watch(WatchRequest request, IServerStreamWriter<WatchResponse> responseStream, ServerCallContext context)
     {
+        var key = request.Key.ToByteArray();
+        byte[]? end = request.Prefix ? KeyRanges.PrefixEnd(key) is { Length: > 0 } pe ? pe : [0x00]
+            : request.RangeEnd.IsEmpty ? null : request.RangeEnd.ToByteArray();
+        if (request.Prefix && key.Length == 0)
+        {
+            key = [0x00];
+        }
+
         try
         {
-            await foreach (var e in node.WatchAsync(request.Key.ToByteArray(), request.RangeEnd.IsEmpty ? null : request.RangeEnd.ToByteArray(), request.Prefix, (long)request.StartVersion, context.CancellationToken).ConfigureAwait(false))
+            await foreach (var batch in node.WatchRevisionsAsync(key, end, (long)request.StartVersion, false, context.CancellationToken).ConfigureAwait(false))
             {
-                var ev = new Protocol.V1.WatchEvent { Type = e.IsDelete ? Protocol.V1.WatchEvent.Types.EventType.Delete : Protocol.V1.WatchEvent.Types.EventType.Put, Kv = ProtoMapping.ToProto(e.Entry) };
-                var response = new WatchResponse { Header = Header() };
-                response.Events.Add(ev);
+                var response = new WatchResponse { Header = Header(batch[0].Kv.ModRevision) };
+                foreach (var e in batch)
+                {
+                    response.Events.Add(new Protocol.V1.WatchEvent { Type = e.Type == MvccEventType.Delete ? Protocol.V1.WatchEvent.Types.EventType.Delete : Protocol.V1.WatchEvent.Types.EventType.Put, Kv = ProtoMapping.ToProto(e.Kv) });
+                }
+
                 await responseStream.WriteAsync(response, context.CancellationToken).ConfigureAwait(false);
             }
         }
@@ -95,15 +113,15 @@ public sealed class KvGrpcService(IKvNode node) : KV.KVBase
         }
         catch (HistoryCompactedException e)
         {
-            await responseStream.WriteAsync(new WatchResponse { Header = Header(), Compacted = true }, CancellationToken.None).ConfigureAwait(false);
+            await responseStream.WriteAsync(new WatchResponse { Header = Header(), Compacted = true, CompactRevision = (ulong)e.OldestIndex }, CancellationToken.None).ConfigureAwait(false);
             throw GrpcErrors.Map(e);
         }
     }
 
-    private ResponseHeader Header()
+    private ResponseHeader Header(long revision = 0)
     {
         var (term, applied, leader) = node.HeaderInfo();
-        return new ResponseHeader { NodeId = (ulong)node.NodeId, Term = (ulong)term, AppliedIndex = (ulong)applied, Leader = leader };
+        return new ResponseHeader { NodeId = (ulong)node.NodeId, Term = (ulong)term, AppliedIndex = (ulong)applied, Leader = leader, Revision = (ulong)(revision > 0 ? revision : node.Revision) };
     }
 
     private static string? NullIfEmpty(string s) => s.Length == 0 ? null : s;

@@ -4,6 +4,7 @@ using RaftKv.Replication.Api;
 using RaftKv.Storage;
 using ApiCompareOp = RaftKv.Replication.Api.CompareOp;
 using ApiCompareTarget = RaftKv.Replication.Api.CompareTarget;
+using KeyValue = RaftKv.Protocol.V1.KeyValue;
 using ProtoTier = RaftKv.Protocol.V1.Tier;
 using StorageTier = RaftKv.Storage.Tier;
 
@@ -12,19 +13,37 @@ namespace RaftKv.Server.Grpc;
 /// <summary>Conversions between protobuf messages and the replication API.</summary>
 public static class ProtoMapping
 {
+    /// <summary>A KV of the MVCC model (native <c>version</c> = mod revision).</summary>
+    public static KeyValue ToProto(Replication.Api.KeyValue kv) => new()
+    {
+        Key = ByteString.CopyFrom(kv.Key.Span),
+        Value = ByteString.CopyFrom(kv.Value.Span),
+        Version = (ulong)kv.ModRevision,
+        ExpiresAtUnixMs = kv.ExpiresAtUnixMs,
+        Tier = ToProto(kv.Tier),
+        CreateRevision = (ulong)kv.CreateRevision,
+        ModRevision = (ulong)kv.ModRevision,
+        KeyVersion = (ulong)kv.Version,
+        Lease = kv.Lease,
+    };
+
+    private static ProtoTier ToProto(StorageTier tier) => tier switch
+    {
+        StorageTier.Memory => ProtoTier.Memory,
+        StorageTier.Disk => ProtoTier.Disk,
+        StorageTier.Object => ProtoTier.Object,
+        _ => ProtoTier.Unspecified,
+    };
+
+    /// <summary>A native entry (its version is the mod revision; no other MVCC fields).</summary>
     public static KeyValue ToProto(KvEntry e) => new()
     {
         Key = ByteString.CopyFrom(e.Key.Span),
         Value = ByteString.CopyFrom(e.Value.Span),
         Version = (ulong)e.Version,
+        ModRevision = (ulong)e.Version,
         ExpiresAtUnixMs = e.ExpiresAtUnixMs,
-        Tier = e.Tier switch
-        {
-            StorageTier.Memory => ProtoTier.Memory,
-            StorageTier.Disk => ProtoTier.Disk,
-            StorageTier.Object => ProtoTier.Object,
-            _ => ProtoTier.Unspecified,
-        },
+        Tier = ToProto(e.Tier),
     };
 
     public static ReadConsistency ToApi(Consistency c) => c == Consistency.Serializable ? ReadConsistency.Serializable : ReadConsistency.Linearizable;
@@ -49,7 +68,7 @@ public static class ProtoMapping
         c.Key.ToByteArray(),
         c.Target switch
         {
-            Compare.Types.Target.Version => ApiCompareTarget.Version,
+            Compare.Types.Target.Version => ApiCompareTarget.Mod, // the native version is the mod revision
             Compare.Types.Target.Value => ApiCompareTarget.Value,
             Compare.Types.Target.Exists => ApiCompareTarget.Exists,
             _ => throw new ArgumentException($"unknown compare target {c.Target}"),
@@ -66,11 +85,11 @@ public static class ProtoMapping
         c.Value.ToByteArray(),
         c.Exists);
 
-    public static TxnOpResult ToProto(KvOp op, OpResult r, long index, ResponseHeader header) => op.Kind switch
+    public static TxnOpResult ToProto(KvOp op, OpResult r, long revision, ResponseHeader header) => op.Kind switch
     {
-        KvOpKind.Put => new TxnOpResult { Put = new PutResponse { Header = header, Version = (ulong)index, PrevKv = r.Previous is { } p ? ToProto(p) : null } },
-        KvOpKind.Delete or KvOpKind.DeleteRange => new TxnOpResult { Delete = new DeleteResponse { Header = header, Version = (ulong)index, Deleted = (ulong)r.Deleted } },
-        _ => new TxnOpResult { Get = new GetResponse { Header = header, Found = r.Entry is not null, Kv = r.Entry is { } e ? ToProto(e) : null } },
+        KvOpKind.Put => new TxnOpResult { Put = new PutResponse { Header = header, Version = (ulong)revision, PrevKv = r.PrevKv is { } p ? ToProto(p) : null } },
+        KvOpKind.Delete or KvOpKind.DeleteRange => new TxnOpResult { Delete = new DeleteResponse { Header = header, Version = (ulong)revision, Deleted = (ulong)r.Deleted } },
+        _ => new TxnOpResult { Get = new GetResponse { Header = header, Found = r.Range is { Kvs.Count: > 0 }, Kv = r.Range is { Kvs.Count: > 0 } g ? ToProto(g.Kvs[0]) : null } },
     };
 
     public static Member ToProto(MemberInfo m) => new()

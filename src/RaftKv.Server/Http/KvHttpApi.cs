@@ -30,13 +30,13 @@ public static class KvHttpApi
             return await ListAsync(ctx, node).ConfigureAwait(false);
         }
 
-        var entry = await node.GetAsync(Encoding.UTF8.GetBytes(key), Consistency(ctx), ctx.RequestAborted).ConfigureAwait(false);
+        var entry = await GetKvAsync(node, Encoding.UTF8.GetBytes(key), Consistency(ctx), ctx.RequestAborted).ConfigureAwait(false);
         if (entry is not { } e)
         {
             return ApiError.Result(404, "not_found", $"key '{key}' not found");
         }
 
-        ctx.Response.Headers["X-RaftKv-Version"] = e.Version.ToString(CultureInfo.InvariantCulture);
+        ctx.Response.Headers["X-RaftKv-Version"] = e.ModRevision.ToString(CultureInfo.InvariantCulture);
         ctx.Response.Headers["X-RaftKv-Tier"] = TierName(e.Tier);
         if (WantsRaw(ctx))
         {
@@ -53,10 +53,10 @@ public static class KvHttpApi
             return Results.StatusCode(400);
         }
 
-        var entry = await node.GetAsync(Encoding.UTF8.GetBytes(key), Consistency(ctx), ctx.RequestAborted).ConfigureAwait(false);
+        var entry = await GetKvAsync(node, Encoding.UTF8.GetBytes(key), Consistency(ctx), ctx.RequestAborted).ConfigureAwait(false);
         if (entry is { } e)
         {
-            ctx.Response.Headers["X-RaftKv-Version"] = e.Version.ToString(CultureInfo.InvariantCulture);
+            ctx.Response.Headers["X-RaftKv-Version"] = e.ModRevision.ToString(CultureInfo.InvariantCulture);
             ctx.Response.ContentLength = e.Value.Length;
             return Results.Ok();
         }
@@ -83,18 +83,18 @@ public static class KvHttpApi
         var compares = new List<KvCompare>();
         if (ctx.Request.Query.TryGetValue("prev_version", out var pv))
         {
-            compares.Add(new KvCompare(k, CompareTarget.Version, CompareOp.Equal, ParseLong(pv.ToString(), "prev_version")));
+            compares.Add(new KvCompare(k, CompareTarget.Mod, CompareOp.Equal, ParseLong(pv.ToString(), "prev_version"))); // version = mod revision
         }
 
         var requestId = ctx.Request.Headers["X-Request-Id"].FirstOrDefault();
         var result = await node.WriteAsync(new KvTxn(compares, [op], [KvOp.Get(k)], requestId), ctx.RequestAborted).ConfigureAwait(false);
         if (!result.Succeeded)
         {
-            var current = result.Results.FirstOrDefault()?.Entry?.Version ?? 0;
+            var current = result.Results.FirstOrDefault()?.Range is { Kvs.Count: > 0 } r ? r.Kvs[0].ModRevision : 0;
             return ApiError.Result(409, "compare_failed", $"key '{key}' is at version {current}, not {pv}");
         }
 
-        return Results.Json(new JsonBodies.WriteBody(key, result.Index, true, null), JsonBodies.Options);
+        return Results.Json(new JsonBodies.WriteBody(key, result.Revision, true, null, result.Revision), JsonBodies.Options);
     }
 
     private static async Task<IResult> DeleteAsync(HttpContext ctx, string? key, IKvNode node)
@@ -120,7 +120,7 @@ public static class KvHttpApi
             return ApiError.Result(404, "not_found", $"key '{key}' not found");
         }
 
-        return Results.Json(new JsonBodies.WriteBody(key ?? string.Empty, result.Index, true, deleted), JsonBodies.Options);
+        return Results.Json(new JsonBodies.WriteBody(key ?? string.Empty, result.Revision, true, deleted, result.Revision), JsonBodies.Options);
     }
 
     private static async Task<IResult> ListAsync(HttpContext ctx, IKvNode node)
@@ -137,9 +137,17 @@ public static class KvHttpApi
             ? Convert.FromBase64String(c.ToString())
             : q.TryGetValue("start", out var s) ? Encoding.UTF8.GetBytes(s.ToString()) : prefix;
         var end = q.TryGetValue("end", out var en) ? Encoding.UTF8.GetBytes(en.ToString()) : KeyRanges.PrefixEnd(prefix);
-        var entries = await node.RangeAsync(start, end, limit + 1, Consistency(ctx), ctx.RequestAborted).ConfigureAwait(false);
-        var more = entries.Count > limit;
-        var page = entries.Take(limit).ToList();
+        if (end.Length > 0 && end.AsSpan().SequenceCompareTo(start) <= 0)
+        {
+            return Results.Json(new JsonBodies.ListBody([], 0, null, false), JsonBodies.Options);
+        }
+
+        var range = await node.RangeAsync(
+            new RangeRequest(start.Length == 0 ? [0x00] : start, end.Length == 0 ? [0x00] : end, Limit: limit),
+            Consistency(ctx),
+            ctx.RequestAborted).ConfigureAwait(false);
+        var more = range.More;
+        var page = range.Kvs;
         string? next = null;
         if (more)
         {
@@ -204,7 +212,18 @@ public static class KvHttpApi
         return accept.Contains("application/octet-stream", StringComparison.OrdinalIgnoreCase) && !accept.Contains("application/json", StringComparison.OrdinalIgnoreCase);
     }
 
-    internal static JsonBodies.KeyValueBody ToBody(KvEntry e)
+    private static async Task<KeyValue?> GetKvAsync(IKvNode node, byte[] key, ReadConsistency consistency, CancellationToken cancellationToken)
+    {
+        if (key.Length >= 2 && key[0] == 0x00 && key[1] == 0xFF)
+        {
+            return null; // the reserved prefix is never a key
+        }
+
+        var r = await node.RangeAsync(new RangeRequest(key), consistency, cancellationToken).ConfigureAwait(false);
+        return r.Kvs.Count > 0 ? r.Kvs[0] : null;
+    }
+
+    internal static JsonBodies.KeyValueBody ToBody(KeyValue e)
     {
         string value;
         string? encoding = null;
@@ -218,7 +237,8 @@ public static class KvHttpApi
             encoding = "base64";
         }
 
-        return new JsonBodies.KeyValueBody(Encoding.UTF8.GetString(e.Key.Span), value, e.Version, TierName(e.Tier), e.ExpiresAtUnixMs == 0 ? null : e.ExpiresAtUnixMs, encoding);
+        return new JsonBodies.KeyValueBody(Encoding.UTF8.GetString(e.Key.Span), value, e.ModRevision, TierName(e.Tier), e.ExpiresAtUnixMs == 0 ? null : e.ExpiresAtUnixMs, encoding,
+            e.CreateRevision, e.ModRevision, e.Version, e.Lease);
     }
 
     internal static string TierName(Tier tier) => tier switch

@@ -20,7 +20,8 @@ public static class ApiError
         _ => ErrorKinds.Of(e) switch
         {
             ErrorKind.TooLarge => (413, "too_large", e.Message),
-            ErrorKind.InvalidArgument => (400, "invalid_argument", e.Message),
+            ErrorKind.InvalidArgument or ErrorKind.FutureRevision or ErrorKind.TooManyTxnOps or ErrorKind.DuplicateKeyInTxn
+                or ErrorKind.LeaseNotFound or ErrorKind.KeyNotFound or ErrorKind.LeaseExists or ErrorKind.LeaseTtlTooLarge => (400, "invalid_argument", e.Message),
             ErrorKind.NotLeader => (503, "no_leader", ((NotLeaderException)e).Leader is null ? "no leader is known; retry later" : e.Message),
             ErrorKind.Unavailable => (503, "unavailable", e.Message),
             ErrorKind.OutcomeUnknown => (503, "outcome_unknown", e.Message),

@@ -34,6 +34,27 @@ public enum ErrorKind
     /// succeeds once space is freed (507 no_space / RESOURCE_EXHAUSTED).</summary>
     NoSpace,
 
+    /// <summary>A revision newer than the store's (<c>FutureRevisionException</c>; bad input to the native API).</summary>
+    FutureRevision,
+
+    /// <summary>A transaction branch with more ops than allowed (<c>TooManyTxnOpsException</c>; bad input to the native API).</summary>
+    TooManyTxnOps,
+
+    /// <summary>Two writes of one transaction branch touch the same key (<c>DuplicateKeyInTxnException</c>; bad input to the native API).</summary>
+    DuplicateKeyInTxn,
+
+    /// <summary>A put names a lease that is not granted (<c>LeaseNotFoundException</c>; bad input to the native API).</summary>
+    LeaseNotFound,
+
+    /// <summary>A lease grant names an id already granted (<c>LeaseExistsException</c>; bad input to the native API).</summary>
+    LeaseExists,
+
+    /// <summary>A lease grant's TTL is above etcd's maximum (<c>LeaseTtlTooLargeException</c>; bad input to the native API).</summary>
+    LeaseTtlTooLarge,
+
+    /// <summary>A put with ignore_value/ignore_lease names a missing key (<c>KeyNotFoundForIgnoreException</c>; bad input to the native API).</summary>
+    KeyNotFound,
+
     /// <summary>The caller cancelled (<see cref="OperationCanceledException"/>).</summary>
     Cancelled,
 }

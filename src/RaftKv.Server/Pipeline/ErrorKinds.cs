@@ -9,6 +9,13 @@ public static class ErrorKinds
     public static ErrorKind Of(Exception e) => e switch
     {
         ValueTooLargeException => ErrorKind.TooLarge,
+        FutureRevisionException => ErrorKind.FutureRevision,
+        TooManyTxnOpsException => ErrorKind.TooManyTxnOps,
+        DuplicateKeyInTxnException => ErrorKind.DuplicateKeyInTxn,
+        LeaseNotFoundException => ErrorKind.LeaseNotFound,
+        LeaseExistsException => ErrorKind.LeaseExists,
+        LeaseTtlTooLargeException => ErrorKind.LeaseTtlTooLarge,
+        KeyNotFoundForIgnoreException => ErrorKind.KeyNotFound,
         ArgumentException or FormatException => ErrorKind.InvalidArgument,
         NotLeaderException => ErrorKind.NotLeader,
         UnavailableException { OutcomeUnknown: true } => ErrorKind.OutcomeUnknown,

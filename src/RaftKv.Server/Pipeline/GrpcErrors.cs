@@ -5,11 +5,17 @@ namespace RaftKv.Server.Pipeline;
 
 /// <summary>The gRPC front door's error mapping: exception → status (see proto/raftkv/v1/kv.proto).
 /// Domain errors are classified by <see cref="ErrorKinds"/>; an <see cref="RpcException"/> (e.g. the
-/// leader's answer to a forwarded call) passes through unchanged.</summary>
-public static class GrpcErrors
+/// leader's answer to a forwarded call) passes through unchanged. The etcd v3 services answer with
+/// etcd's own codes and strings instead (<see cref="MapEtcd"/>, GrpcErrors.Etcd.cs); <see cref="Map(Exception, string)"/>
+/// picks the table by the called method's service.</summary>
+public static partial class GrpcErrors
 {
     /// <summary>Trailer carrying the leader's gRPC address on FAILED_PRECONDITION (not the leader).</summary>
     public const string LeaderTrailer = "raftkv-leader";
+
+    /// <summary>Maps for the front door that owns <paramref name="fullMethod"/> ("/package.Service/Method").</summary>
+    public static RpcException Map(Exception e, string fullMethod)
+        => IsEtcdMethod(fullMethod) ? MapEtcd(e) : Map(e);
 
     public static RpcException Map(Exception e) => e switch
     {
@@ -21,7 +27,9 @@ public static class GrpcErrors
                 ((NotLeaderException)e).Leader is { GrpcAddress.Length: > 0 } l ? new Metadata { { LeaderTrailer, l.GrpcAddress } } : []),
             ErrorKind.OutcomeUnknown => new RpcException(new Status(StatusCode.DeadlineExceeded, e.Message)),
             ErrorKind.Unavailable or ErrorKind.ObjectStoreUnavailable => new RpcException(new Status(StatusCode.Unavailable, e.Message)),
-            ErrorKind.InvalidArgument or ErrorKind.TooLarge => new RpcException(new Status(StatusCode.InvalidArgument, e.Message)),
+            ErrorKind.InvalidArgument or ErrorKind.TooLarge or ErrorKind.FutureRevision or ErrorKind.TooManyTxnOps
+                or ErrorKind.DuplicateKeyInTxn or ErrorKind.LeaseNotFound or ErrorKind.KeyNotFound or ErrorKind.LeaseExists or ErrorKind.LeaseTtlTooLarge
+                => new RpcException(new Status(StatusCode.InvalidArgument, e.Message)),
             ErrorKind.NoSpace => new RpcException(new Status(StatusCode.ResourceExhausted, e.Message)),
             ErrorKind.Compacted => new RpcException(new Status(StatusCode.OutOfRange, e.Message)),
             ErrorKind.Cancelled => new RpcException(new Status(StatusCode.Cancelled, "cancelled")),

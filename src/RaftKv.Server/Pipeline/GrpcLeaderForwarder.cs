@@ -24,6 +24,9 @@ public sealed class GrpcLeaderForwarder(LeaderRouter router, LeaderTransport tra
     public static readonly IReadOnlySet<string> ForwardedMethods = new HashSet<string>(StringComparer.Ordinal)
     {
         "/raftkv.v1.KV/Put", "/raftkv.v1.KV/Delete", "/raftkv.v1.KV/Txn",
+        "/etcdserverpb.KV/Put", "/etcdserverpb.KV/DeleteRange", "/etcdserverpb.KV/Txn", "/etcdserverpb.KV/Compact",
+        "/etcdserverpb.Cluster/MemberAdd", "/etcdserverpb.Cluster/MemberRemove", "/etcdserverpb.Maintenance/Alarm",
+        "/etcdserverpb.Lease/LeaseGrant", "/etcdserverpb.Lease/LeaseRevoke", "/etcdserverpb.Lease/LeaseTimeToLive",
     };
 
     private readonly ConcurrentDictionary<string, GrpcChannel> _channels = new(StringComparer.Ordinal);
@@ -46,12 +49,20 @@ public sealed class GrpcLeaderForwarder(LeaderRouter router, LeaderTransport tra
             throw new NotLeaderException(route.Leader);
         }
 
-        var channel = _channels.GetOrAdd(route.Address, transport.CreateChannel);
+        var channel = ChannelTo(route.Address);
         var slash = context.Method.LastIndexOf('/');
         var method = new Method<TRequest, TResponse>(
             MethodType.Unary, context.Method[1..slash], context.Method[(slash + 1)..], ProtobufMarshaller<TRequest>.Instance, ProtobufMarshaller<TResponse>.Instance);
         return await channel.CreateCallInvoker().AsyncUnaryCall(method, null, Options(context), request).ConfigureAwait(false);
     }
+
+    /// <summary>The (shared) channel to a member's gRPC address, for a service that forwards a stream
+    /// itself (etcd's LeaseKeepAlive, <see cref="Etcd.LeaseKeepAliveUpstream"/>).</summary>
+    public GrpcChannel ChannelTo(string address) => _channels.GetOrAdd(address, transport.CreateChannel);
+
+    /// <summary>The options of a call forwarded for <paramref name="context"/> (its deadline, cancellation,
+    /// forwarded metadata and the <see cref="ForwardedHeader"/> marker).</summary>
+    public static CallOptions ForwardOptions(ServerCallContext context) => Options(context);
 
     public void Dispose()
     {

@@ -8,29 +8,34 @@ namespace RaftKv.Server.Pipeline;
 
 /// <summary>
 /// gRPC interceptor, outermost on unary calls: times and counts each call (op = the method name in
-/// snake_case, e.g. <c>add_member</c>; outcome ok or error) and maps any exception to its status
-/// (<see cref="GrpcErrors"/>). Streaming calls (Watch) map their own errors.
+/// snake_case, e.g. <c>add_member</c>; <c>api</c> = grpc, or etcd for the etcd v3 services; outcome ok
+/// or error) and maps any exception to its status (<see cref="GrpcErrors"/>, etcd's table for etcd's
+/// services). Streaming calls (Watch) map their own errors.
 /// </summary>
 public sealed class GrpcOperationInterceptor : Interceptor
 {
     public const string Api = "grpc";
+
+    /// <summary>The <c>api</c> label of the etcd v3 services (package etcdserverpb).</summary>
+    public const string EtcdApi = "etcd";
 
     private static readonly ConcurrentDictionary<string, string> OpNames = new(StringComparer.Ordinal);
 
     public override async Task<TResponse> UnaryServerHandler<TRequest, TResponse>(TRequest request, ServerCallContext context, UnaryServerMethod<TRequest, TResponse> continuation)
     {
         var op = OpNames.GetOrAdd(context.Method, OpName);
-        using var timer = OperationMetrics.Time(Api, op);
+        var api = GrpcErrors.IsEtcdMethod(context.Method) ? EtcdApi : Api;
+        using var timer = OperationMetrics.Time(api, op);
         try
         {
             var response = await continuation(request, context).ConfigureAwait(false);
-            OperationMetrics.Count(Api, op, "ok");
+            OperationMetrics.Count(api, op, "ok");
             return response;
         }
         catch (Exception e)
         {
-            OperationMetrics.Count(Api, op, "error");
-            var mapped = GrpcErrors.Map(e);
+            OperationMetrics.Count(api, op, "error");
+            var mapped = GrpcErrors.Map(e, context.Method);
             if (ReferenceEquals(mapped, e))
             {
                 throw;

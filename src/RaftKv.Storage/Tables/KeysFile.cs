@@ -20,8 +20,11 @@ public static class KeysFile
     public const ulong Magic = 0x3130594B45564B52;
 
     /// <summary>Values up to this length are kept in the keys file (part of the format: every node
-    /// of every release keeps at least these values locally).</summary>
-    public const int InlineValueMaxBytes = 16;
+    /// of every release keeps at least these values locally). 48 since the MVCC release (the state
+    /// machine's per-key metadata records are at most 37 bytes); keys files written before kept up to
+    /// 16 bytes, which covered every record they could contain (clock, request ids). The value record
+    /// says which form it is, so readers accept both.</summary>
+    public const int InlineValueMaxBytes = 48;
 
     private const byte Inline = 0;
     private const byte Elided = 1;
@@ -62,7 +65,7 @@ public static class KeysFile
         fs.SyncDirectory(Path.GetDirectoryName(path)!);
     }
 
-    /// <summary>Encodes a value record into <paramref name="destination"/> (≥ 17 bytes); returns its length.</summary>
+    /// <summary>Encodes a value record into <paramref name="destination"/> (≥ 1 + <see cref="InlineValueMaxBytes"/> bytes); returns its length.</summary>
     internal static int EncodeValue(ReadOnlySpan<byte> value, Span<byte> destination)
     {
         if (value.Length <= InlineValueMaxBytes)

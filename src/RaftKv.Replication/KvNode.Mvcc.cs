@@ -1,0 +1,155 @@
+using System.Runtime.CompilerServices;
+using RaftKv.Replication.Api;
+using RaftKv.Replication.Commands;
+using RaftKv.Replication.State;
+
+namespace RaftKv.Replication;
+
+/// <summary>The MVCC reads, compaction and revision watches (docs/architecture.md, "MVCC").</summary>
+public sealed partial class KvNode
+{
+    public long Revision => _state.Revision;
+
+    public long CompactRevision => _state.CompactRevision;
+
+    public async Task<RangeResult> RangeAsync(RangeRequest request, ReadConsistency consistency, CancellationToken cancellationToken = default)
+    {
+        ValidateRange(request);
+        await BarrierAsync(consistency, cancellationToken).ConfigureAwait(false);
+        return await ReadRangeAsync(request, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>A range read on this replica's applied state (no barrier).</summary>
+    internal Task<RangeResult> ReadRangeAsync(RangeRequest request, CancellationToken cancellationToken)
+        => _state.ReadRangeAsync(request, cancellationToken);
+
+    public async Task<long> CompactRevisionAsync(long revision, bool physical, CancellationToken cancellationToken = default)
+    {
+        if (revision <= 0)
+        {
+            throw new ArgumentException("compact revision must be positive");
+        }
+
+        var compacted = _state.CompactRevision;
+        if (revision <= compacted)
+        {
+            throw new RevisionCompactedException(revision, compacted);
+        }
+
+        if (revision > _state.Revision)
+        {
+            throw new FutureRevisionException(revision, _state.Revision);
+        }
+
+        var result = await ProposeAsync(new KvCommand(CommandKind.Compact, NextTimestamp(), null, null, Revision: revision), cancellationToken).ConfigureAwait(false);
+        if (physical)
+        {
+            // Obsolete history goes in LSM compactions (HistoryCompactionFilter): flush, then compact every level.
+            await _store.FlushAsync(cancellationToken).ConfigureAwait(false);
+            await _store.CompactAsync(_state.LogicalClock, cancellationToken).ConfigureAwait(false);
+        }
+
+        return result.Revision;
+    }
+
+    public async IAsyncEnumerable<IReadOnlyList<MvccEvent>> WatchRevisionsAsync(byte[] key, byte[]? rangeEnd, long startRevision, bool prevKv, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        if (startRevision < 0)
+        {
+            throw new ArgumentException("start revision must not be negative");
+        }
+
+        var (start, end, single) = RangeBounds.Of(key, rangeEnd);
+        var compacted = _state.CompactRevision;
+        if (startRevision != 0 && startRevision < compacted)
+        {
+            throw new RevisionCompactedException(startRevision, compacted);
+        }
+
+        var next = startRevision == 0 ? _state.Revision + 1 : startRevision;
+        while (true)
+        {
+            var live = _state.Watch.Subscribe();
+            try
+            {
+                var upTo = _state.Revision; // every revision > upTo is published to `live`
+                if (next <= upTo)
+                {
+                    compacted = _state.CompactRevision;
+                    if (next < compacted)
+                    {
+                        throw new RevisionCompactedException(next, compacted); // compaction overtook the catch-up
+                    }
+
+                    foreach (var (_, events) in await _state.ReadChangesAsync(start, end, single, next, upTo, prevKv, cancellationToken).ConfigureAwait(false))
+                    {
+                        yield return events;
+                    }
+
+                    next = upTo + 1;
+                }
+
+                await foreach (var (rev, events) in live.ReadAllAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    if (rev < next)
+                    {
+                        continue;
+                    }
+
+                    next = rev + 1;
+                    List<MvccEvent>? matching = null;
+                    foreach (var e in events)
+                    {
+                        if (RangeBounds.Contains(start, end, single, e.Kv.Key.Span))
+                        {
+                            var ev = e;
+                            if (prevKv)
+                            {
+                                var prev = await _state.ReadHistoryAsync(e.Kv.Key.ToArray(), [], true, rev - 1, cancellationToken).ConfigureAwait(false);
+                                ev = e with { PrevKv = prev.Count > 0 ? prev[0] : null };
+                            }
+
+                            (matching ??= []).Add(ev);
+                        }
+                    }
+
+                    if (matching is not null)
+                    {
+                        yield return matching;
+                    }
+                }
+
+                // The hub completed the channel (this watcher lagged, or a snapshot replaced the state): catch up again.
+            }
+            finally
+            {
+                _state.Watch.Unsubscribe(live);
+            }
+        }
+    }
+
+    private static void ValidateRange(RangeRequest request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        if (request.Key.Length == 0)
+        {
+            throw new ArgumentException("key must not be empty");
+        }
+
+        if (request.Limit < 0 || request.Revision < 0 || request.MinModRevision < 0 || request.MaxModRevision < 0 || request.MinCreateRevision < 0 || request.MaxCreateRevision < 0)
+        {
+            throw new ArgumentException("limit and revisions must not be negative");
+        }
+
+        if (!Enum.IsDefined(request.SortOrder) || !Enum.IsDefined(request.SortTarget))
+        {
+            throw new ArgumentException("unknown sort order or target");
+        }
+
+        if (request.RangeEnd is { Length: > 0 } end && end is not [0x00] && end.AsSpan().SequenceCompareTo(request.Key) < 0)
+        {
+            throw new ArgumentException("range end must be greater than the key");
+        }
+    }
+}

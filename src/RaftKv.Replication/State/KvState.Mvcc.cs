@@ -1,0 +1,339 @@
+using System.Buffers.Binary;
+using RaftKv.Replication.Api;
+using RaftKv.Storage;
+
+namespace RaftKv.Replication.State;
+
+/// <summary>The MVCC state (revision, compact revision) and the reads over <see cref="MvccLayout"/>.</summary>
+/// <remarks>
+/// <para>Concurrency: the apply loop is the only writer. <c>_applySeq</c> is a sequence lock around each
+/// store batch (odd while a batch is being applied and the revision updated), so a reader can tell
+/// whether a current-state read (user keys + "m/" records, two lookups) saw one revision; if not it
+/// reads the history at the revision it started from instead (<see cref="ReadCurrentOrHistoryAsync"/>).</para>
+/// </remarks>
+internal sealed partial class KvState
+{
+    private long _revision = 1;
+    private long _compactRevision;
+    private long _applySeq;
+
+    /// <summary>The applied store revision (1 for an empty store).</summary>
+    public long Revision => Interlocked.Read(ref _revision);
+
+    /// <summary>The applied compact revision (0 = none).</summary>
+    public long CompactRevision => Interlocked.Read(ref _compactRevision);
+
+    private void LoadRevision()
+    {
+        if (_store.GetMetadata(MvccLayout.RevisionKey, 0)?.LocalValue is { Length: 16 } r)
+        {
+            Interlocked.Exchange(ref _revision, BinaryPrimitives.ReadInt64LittleEndian(r.Span));
+            Interlocked.Exchange(ref _compactRevision, BinaryPrimitives.ReadInt64LittleEndian(r.Span[8..]));
+        }
+        else
+        {
+            Interlocked.Exchange(ref _revision, 1);
+            Interlocked.Exchange(ref _compactRevision, 0);
+        }
+    }
+
+    /// <summary>Applies a batch under the sequence lock, then publishes the new revisions.</summary>
+    private void ApplyBatch(long index, List<WriteOp> ops, long revision, long compactRevision)
+    {
+        Interlocked.Increment(ref _applySeq);
+        try
+        {
+            _store.Apply(index, ops);
+            Interlocked.Exchange(ref _revision, revision);
+            Interlocked.Exchange(ref _compactRevision, compactRevision);
+        }
+        finally
+        {
+            Interlocked.Increment(ref _applySeq);
+        }
+    }
+
+    /// <summary>The live metadata of a user key from the store alone (never the object store).</summary>
+    public KeyMeta? ReadMeta(ReadOnlySpan<byte> key, long clock)
+    {
+        var metaKey = MvccLayout.MetaKey(key);
+        if (_store.GetMetadata(metaKey, clock) is { } m)
+        {
+            var local = m.LocalValue ?? throw new InvalidOperationException("an MVCC metadata record is not local (keys files inline records this short)");
+            return MvccLayout.DecodeMeta(local.Span, m.ExpiresAtUnixMs);
+        }
+
+        // A key written before MVCC (no "m/" record): revision 1, version 1.
+        return _store.GetMetadata(key.ToArray(), clock) is { } legacy ? new KeyMeta(1, 1, 1, 0, legacy.ExpiresAtUnixMs) : null;
+    }
+
+    /// <summary>
+    /// Reads [start, end) (empty end = unbounded; single = only start) at the current revision when the
+    /// store does not change meanwhile, else at the revision the read began (from the history). Returns
+    /// the keys in key order and the revision read. Values are omitted when <paramref name="withValues"/> is false.
+    /// </summary>
+    public async Task<(List<KeyValue> Kvs, long Count, long Revision)> ReadCurrentOrHistoryAsync(byte[] start, byte[] end, bool single, bool withValues, int limit, CancellationToken token)
+    {
+        for (var attempt = 0; attempt < 3; attempt++)
+        {
+            var seq = Interlocked.Read(ref _applySeq);
+            var revision = Revision;
+            if ((seq & 1) != 0)
+            {
+                await Task.Yield();
+                continue;
+            }
+
+            var (kvs, count) = await ReadCurrentAsync(start, end, single, withValues, limit, token).ConfigureAwait(false);
+            if (Interlocked.Read(ref _applySeq) == seq)
+            {
+                return (kvs, count, revision);
+            }
+        }
+
+        var rev = Revision;
+        var all = await ReadHistoryAsync(start, end, single, rev, token).ConfigureAwait(false);
+        var total = all.Count;
+        if (limit > 0 && all.Count > limit)
+        {
+            all.RemoveRange(limit, all.Count - limit);
+        }
+
+        return (all, total, rev);
+    }
+
+    /// <summary>Current-state read; after <paramref name="limit"/> keys (0 = unlimited) the rest is only counted.</summary>
+    private async Task<(List<KeyValue> Kvs, long Count)> ReadCurrentAsync(byte[] start, byte[] end, bool single, bool withValues, int limit, CancellationToken token)
+    {
+        var clock = LogicalClock;
+        var result = new List<KeyValue>();
+        if (single)
+        {
+            if (ReadMeta(start, clock) is not { } m)
+            {
+                return (result, 0);
+            }
+
+            if (!withValues)
+            {
+                result.Add(ToKv(start, ReadOnlyMemory<byte>.Empty, m, Tier.Memory));
+                return (result, 1);
+            }
+
+            if (await _store.GetAsync(start, clock, token).ConfigureAwait(false) is { } e)
+            {
+                result.Add(ToKv(start, e.Value, m, e.Tier));
+            }
+
+            return (result, result.Count);
+        }
+
+        long count = 0;
+        byte[]? resumeAfter = null;
+
+        foreach (var (from, to) in RangeBounds.UserSegments(start, end))
+        {
+            if (resumeAfter is not null)
+            {
+                count += CountKeys(from.AsSpan().SequenceCompareTo(resumeAfter) > 0 ? from : resumeAfter, to, clock);
+                continue;
+            }
+
+            if (!withValues)
+            {
+                foreach (var e in _store.ScanMetadata(from, to, 0, clock))
+                {
+                    if (limit > 0 && result.Count >= limit)
+                    {
+                        resumeAfter = e.Key.ToArray();
+                        break;
+                    }
+
+                    if (ReadMeta(e.Key.Span, clock) is { } m)
+                    {
+                        result.Add(ToKv(e.Key, ReadOnlyMemory<byte>.Empty, m, e.Tier));
+                    }
+                }
+            }
+            else
+            {
+                await foreach (var e in _store.ScanAsync(from, to, 0, clock, token).ConfigureAwait(false))
+                {
+                    if (limit > 0 && result.Count >= limit)
+                    {
+                        resumeAfter = e.Key.ToArray();
+                        break;
+                    }
+
+                    if (ReadMeta(e.Key.Span, clock) is { } m)
+                    {
+                        result.Add(ToKv(e.Key, e.Value, m, e.Tier));
+                    }
+                }
+            }
+
+            if (resumeAfter is not null)
+            {
+                count += CountKeys(resumeAfter, to, clock);
+            }
+        }
+
+        return (result, count + result.Count);
+    }
+
+    private long CountKeys(byte[] from, byte[] to, long clock)
+    {
+        long n = 0;
+        foreach (var unused in _store.ScanMetadata(from, to, 0, clock))
+        {
+            n++;
+        }
+
+        return n;
+    }
+
+    private static bool IsLive(in KeyValue kv, long clock) => kv.ExpiresAtUnixMs == 0 || kv.ExpiresAtUnixMs > clock;
+
+    public static KeyValue ToKv(ReadOnlyMemory<byte> key, ReadOnlyMemory<byte> value, in KeyMeta m, Tier tier)
+        => new(key, value, m.Create, m.Mod, m.Version, m.Lease, m.ExpiresAtUnixMs, tier);
+
+    /// <summary>The keys of [start, end) (or the single key) as they were at <paramref name="revision"/>, from the history.</summary>
+    public async Task<List<KeyValue>> ReadHistoryAsync(byte[] start, byte[] end, bool single, long revision, CancellationToken token)
+    {
+        var clock = LogicalClock;
+        var result = new List<KeyValue>();
+        if (single)
+        {
+            var from = MvccLayout.HistoryKey(start, revision);
+            var to = MvccLayout.HistoryKey(start, 0);
+            await foreach (var e in _store.ScanAsync(from, to, 1, clock, token).ConfigureAwait(false))
+            {
+                var (k, rev) = MvccLayout.ParseHistoryKey(e.Key.Span);
+                if (MvccLayout.DecodeHistory(k, rev, e.Value, e.Tier) is { } kv && IsLive(kv, clock))
+                {
+                    result.Add(kv);
+                }
+            }
+
+            return result;
+        }
+
+        var (hs, he) = MvccLayout.HistoryRange(start, end);
+        byte[]? current = null;
+        var done = false;
+        await foreach (var e in _store.ScanAsync(hs, he, 0, clock, token).ConfigureAwait(false))
+        {
+            var (k, rev) = MvccLayout.ParseHistoryKey(e.Key.Span);
+            if (current is null || !current.AsSpan().SequenceEqual(k))
+            {
+                current = k;
+                done = false;
+            }
+
+            if (done || rev > revision)
+            {
+                continue;
+            }
+
+            done = true; // the newest record ≤ revision decides
+            if (MvccLayout.DecodeHistory(k, rev, e.Value, e.Tier) is { } kv && IsLive(kv, clock))
+            {
+                result.Add(kv);
+            }
+        }
+
+        return result;
+    }
+
+    /// <summary>Every change in [start, end) (or the single key) with revision in [from, to], ordered by
+    /// revision then key, grouped per revision; with <paramref name="prevKv"/> each event carries the key's
+    /// previous version.</summary>
+    public async Task<List<(long Revision, List<MvccEvent> Events)>> ReadChangesAsync(byte[] start, byte[] end, bool single, long from, long to, bool prevKv, CancellationToken token)
+    {
+        var clock = LogicalClock;
+        var (hs, he) = single ? (MvccLayout.HistoryKey(start, long.MaxValue), MvccLayout.HistoryKey(start, 0)) : MvccLayout.HistoryRange(start, end);
+        var events = new List<(long Rev, MvccEvent Event)>();
+        (long Rev, MvccEvent Event)? pending = null; // the newer record of the same key awaiting its previous version
+        byte[]? current = null;
+        await foreach (var e in _store.ScanAsync(hs, he, 0, clock, token).ConfigureAwait(false))
+        {
+            var (k, rev) = MvccLayout.ParseHistoryKey(e.Key.Span);
+            var sameKey = current is not null && current.AsSpan().SequenceEqual(k);
+            current = k;
+            var kv = MvccLayout.DecodeHistory(k, rev, e.Value, e.Tier);
+            if (pending is { } p)
+            {
+                events.Add(sameKey && prevKv ? (p.Rev, p.Event with { PrevKv = kv }) : p);
+                pending = null;
+            }
+
+            if (rev < from)
+            {
+                continue;
+            }
+
+            if (rev > to)
+            {
+                continue;
+            }
+
+            var ev = kv is { } put
+                ? new MvccEvent(MvccEventType.Put, put, null)
+                : new MvccEvent(MvccEventType.Delete, new KeyValue(k, ReadOnlyMemory<byte>.Empty, 0, rev, 0, 0), null);
+            pending = (rev, ev);
+        }
+
+        if (pending is { } last)
+        {
+            events.Add(last);
+        }
+
+        return events
+            .OrderBy(x => x.Rev)
+            .ThenBy(x => x.Event.Kv.Key.ToArray(), KeyComparer.Instance)
+            .GroupBy(x => x.Rev)
+            .Select(g => (g.Key, g.Select(x => x.Event).ToList()))
+            .ToList();
+    }
+
+    /// <summary>An etcd range read (every <see cref="RangeRequest"/> option) on this replica's applied state.</summary>
+    public async Task<RangeResult> ReadRangeAsync(RangeRequest request, CancellationToken cancellationToken)
+    {
+        var (start, end, single) = RangeBounds.Of(request.Key, request.RangeEnd);
+        var current = Revision;
+        if (request.Revision != 0 && request.Revision < current)
+        {
+            var compacted = CompactRevision;
+            if (request.Revision < compacted)
+            {
+                throw new RevisionCompactedException(request.Revision, compacted);
+            }
+
+            var kvs = await ReadHistoryAsync(start, end, single, request.Revision, cancellationToken).ConfigureAwait(false);
+            if (request.KeysOnly || request.CountOnly)
+            {
+                kvs = kvs.ConvertAll(kv => kv with { Value = ReadOnlyMemory<byte>.Empty });
+            }
+
+            return RangeProcessor.Apply(kvs, request, current);
+        }
+
+        if (request.Revision > current)
+        {
+            throw new FutureRevisionException(request.Revision, current);
+        }
+
+        var simple = request is { SortOrder: SortOrder.None, SortTarget: SortTarget.Key, MinModRevision: 0, MaxModRevision: 0, MinCreateRevision: 0, MaxCreateRevision: 0 }
+            || request is { SortOrder: SortOrder.Ascend, SortTarget: SortTarget.Key, MinModRevision: 0, MaxModRevision: 0, MinCreateRevision: 0, MaxCreateRevision: 0 };
+        var limit = simple && request.Limit > 0 ? (int)Math.Min(request.Limit + 1, int.MaxValue) : 0;
+        if (request.CountOnly && simple)
+        {
+            limit = 1;
+        }
+
+        var withValues = !request.KeysOnly && !request.CountOnly;
+        var (read, count, revision) = await ReadCurrentOrHistoryAsync(start, end, single, withValues, limit, cancellationToken).ConfigureAwait(false);
+        return RangeProcessor.Apply(read, request, revision, count);
+    }
+
+}

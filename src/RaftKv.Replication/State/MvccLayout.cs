@@ -1,0 +1,185 @@
+using System.Buffers.Binary;
+using RaftKv.Storage;
+
+namespace RaftKv.Replication.State;
+
+/// <summary>
+/// How the MVCC model (etcd's: revisions, per-key create/mod/version/lease, history) is laid out in
+/// the LSM. Layout version 1 (issue #14). Everything lives in ordinary LSM entries written by the
+/// apply loop in the same atomic <see cref="IKvStore.Apply"/> batch as the change itself, so it is
+/// part of every flush, checkpoint (= Raft snapshot), restart and archived table.
+/// </summary>
+/// <remarks>
+/// <para>Three records per change of a user key <c>k</c> at revision <c>R</c>:</para>
+/// <list type="number">
+/// <item><c>k → value</c> (put) or a tombstone (delete): the current value, exactly as before MVCC, so a
+/// GET of the current value is one lookup and current range scans read user keys only. Its LSM
+/// version is the Raft index (storage's own stamp), not a revision.</item>
+/// <item><c>0x00 0xFF "m/" k → meta</c> (put; tombstone on delete): the key's current metadata,
+/// <c>fmt:u8 (1) create:varint mod:varint version:varint lease:varint</c> (≤ 37 bytes), with the same
+/// TTL expiry as the value. It is at most <see cref="Storage.Tables.KeysFile.InlineValueMaxBytes"/>
+/// bytes, so keys files of archived tables inline it: the apply loop reads it with
+/// <see cref="IKvStore.GetMetadata"/> and never waits on the object store (the value may be archived;
+/// the metadata never is out of reach). Why a separate record rather than a header in the value: a
+/// header inside a large archived value would be unreadable without S3 at apply.</item>
+/// <item><c>0x00 0xFF "h/" esc(k) 0x00 0x01 ~R:u64be → hist</c>: one immutable record per version,
+/// <c>fmt:u8 (1) type:u8 (0 put | 1 delete) create:varint version:varint lease:varint
+/// expiresAtUnixMs:varint value</c> (a delete has only fmt and type). <c>esc</c> maps 0x00 to 0x00 0xFF (order-preserving; the
+/// terminator 0x00 0x01 sorts a key before its extensions), <c>~R</c> = <c>ulong.MaxValue - R</c>
+/// big-endian so a key's newest record comes first: the version of <c>k</c> at revision <c>A</c> is
+/// the first record at or after <c>h/ esc(k) 0x00 0x01 ~A</c> with the same key part. History
+/// records never expire in the LSM (a TTL put's expiry is inside the record; reads at a revision treat an
+/// expired put as absent, a watch still reports it). They are never overwritten (one change per key per
+/// revision: etcd's duplicate-key rule), so dropping one physically can never resurrect another.</item>
+/// </list>
+/// <para>Store-wide: <c>0x00 0xFF "rev" → revision:i64le compactRevision:i64le</c>, written by every
+/// revision-changing or compacting entry. An empty store is at revision 1 (etcd's initial revision).</para>
+/// <para>Keys written before MVCC (no <c>m/</c> record) read as create = mod = 1, version = 1, lease 0.</para>
+/// </remarks>
+internal static class MvccLayout
+{
+    public const byte FormatVersion = 1;
+
+    public static readonly byte[] MetaPrefix = [.. ReservedKeys.Prefix, (byte)'m', (byte)'/'];
+
+    public static readonly byte[] HistoryPrefix = [.. ReservedKeys.Prefix, (byte)'h', (byte)'/'];
+
+    public static readonly byte[] RevisionKey = [.. ReservedKeys.Prefix, (byte)'r', (byte)'e', (byte)'v'];
+
+    public static byte[] MetaKey(ReadOnlySpan<byte> key) => [.. MetaPrefix, .. key];
+
+    /// <summary><c>h/ esc(key)</c> (no terminator): the lower bound of a range starting at <paramref name="key"/>.</summary>
+    public static byte[] HistoryBound(ReadOnlySpan<byte> key)
+    {
+        var b = new List<byte>(HistoryPrefix.Length + key.Length + 4);
+        b.AddRange(HistoryPrefix);
+        Escape(b, key);
+        return [.. b];
+    }
+
+    /// <summary>The first history key of <paramref name="key"/> at or below <paramref name="revision"/>.</summary>
+    public static byte[] HistoryKey(ReadOnlySpan<byte> key, long revision)
+    {
+        var b = new List<byte>(HistoryPrefix.Length + key.Length + 12);
+        b.AddRange(HistoryPrefix);
+        Escape(b, key);
+        b.Add(0x00);
+        b.Add(0x01);
+        Span<byte> rev = stackalloc byte[8];
+        BinaryPrimitives.WriteUInt64BigEndian(rev, ulong.MaxValue - (ulong)revision);
+        b.AddRange(rev);
+        return [.. b];
+    }
+
+    /// <summary>The history range of every key in [start, end) (empty end = unbounded).</summary>
+    public static (byte[] Start, byte[] End) HistoryRange(ReadOnlySpan<byte> start, ReadOnlySpan<byte> end)
+        => (HistoryBound(start), end.IsEmpty ? Api.KeyRanges.PrefixEnd(HistoryPrefix) : HistoryBound(end));
+
+    /// <summary>Splits a history key into the user key and the revision.</summary>
+    public static (byte[] Key, long Revision) ParseHistoryKey(ReadOnlySpan<byte> historyKey)
+    {
+        var s = historyKey[HistoryPrefix.Length..];
+        var key = new List<byte>(s.Length);
+        var i = 0;
+        while (true)
+        {
+            if (s[i] == 0x00)
+            {
+                if (s[i + 1] == 0x01)
+                {
+                    break;
+                }
+
+                key.Add(0x00);
+                i += 2;
+                continue;
+            }
+
+            key.Add(s[i++]);
+        }
+
+        var rev = ulong.MaxValue - BinaryPrimitives.ReadUInt64BigEndian(s[(i + 2)..]);
+        return ([.. key], (long)rev);
+    }
+
+    public static byte[] EncodeMeta(in KeyMeta m)
+    {
+        var b = new List<byte>(40) { FormatVersion };
+        Varint.Write(b, (ulong)m.Create);
+        Varint.Write(b, (ulong)m.Mod);
+        Varint.Write(b, (ulong)m.Version);
+        Varint.Write(b, (ulong)m.Lease);
+        return [.. b];
+    }
+
+    public static KeyMeta DecodeMeta(ReadOnlySpan<byte> data, long expires)
+    {
+        if (data.Length < 1 || data[0] != FormatVersion)
+        {
+            throw new FormatException("unknown MVCC metadata record format");
+        }
+
+        var pos = 1;
+        var create = (long)Varint.Read(data, ref pos);
+        var mod = (long)Varint.Read(data, ref pos);
+        var version = (long)Varint.Read(data, ref pos);
+        var lease = (long)Varint.Read(data, ref pos);
+        return new KeyMeta(create, mod, version, lease, expires);
+    }
+
+    public static byte[] EncodeHistoryPut(in KeyMeta m, ReadOnlySpan<byte> value)
+    {
+        var b = new List<byte>(value.Length + 32) { FormatVersion, 0 };
+        Varint.Write(b, (ulong)m.Create);
+        Varint.Write(b, (ulong)m.Version);
+        Varint.Write(b, (ulong)m.Lease);
+        Varint.Write(b, (ulong)m.ExpiresAtUnixMs);
+        b.AddRange(value);
+        return [.. b];
+    }
+
+    public static readonly byte[] HistoryDelete = [FormatVersion, 1];
+
+    /// <summary>Decodes a history record of <paramref name="key"/> at <paramref name="revision"/>:
+    /// null for a delete.</summary>
+    public static Api.KeyValue? DecodeHistory(byte[] key, long revision, ReadOnlyMemory<byte> record, Tier tier)
+    {
+        var s = record.Span;
+        if (s.Length < 2 || s[0] != FormatVersion)
+        {
+            throw new FormatException("unknown MVCC history record format");
+        }
+
+        if (s[1] == 1)
+        {
+            return null;
+        }
+
+        var pos = 2;
+        var create = (long)Varint.Read(s, ref pos);
+        var version = (long)Varint.Read(s, ref pos);
+        var lease = (long)Varint.Read(s, ref pos);
+        var expires = (long)Varint.Read(s, ref pos);
+        return new Api.KeyValue(key, record[pos..], create, revision, version, lease, expires, tier);
+    }
+
+    public static byte[] EncodeRevision(long revision, long compactRevision)
+    {
+        var b = new byte[16];
+        BinaryPrimitives.WriteInt64LittleEndian(b, revision);
+        BinaryPrimitives.WriteInt64LittleEndian(b.AsSpan(8), compactRevision);
+        return b;
+    }
+
+    private static void Escape(List<byte> b, ReadOnlySpan<byte> key)
+    {
+        foreach (var x in key)
+        {
+            b.Add(x);
+            if (x == 0x00)
+            {
+                b.Add(0xFF);
+            }
+        }
+    }
+}

@@ -1,0 +1,75 @@
+using RaftKv.Replication.Api;
+using RaftKv.Storage;
+
+namespace RaftKv.Replication.State;
+
+/// <summary>etcd's Range post-processing over the keys of a range at one revision (in key order):
+/// count, min/max mod/create filters, sort (with etcd's defaulting rule), limit/more, keys_only, count_only.</summary>
+internal static class RangeProcessor
+{
+    /// <param name="kvs">The keys in key order (possibly only the first limit + 1 when nothing filters or sorts).</param>
+    /// <param name="r">The request.</param>
+    /// <param name="revision">The revision read.</param>
+    /// <param name="total">The number of keys in the range when <paramref name="kvs"/> is cut short.</param>
+    public static RangeResult Apply(List<KeyValue> kvs, RangeRequest r, long revision, long? total = null)
+    {
+        var count = total ?? kvs.Count; // etcd counts before the min/max filters
+        IEnumerable<KeyValue> q = kvs;
+        if (r.MinModRevision > 0)
+        {
+            q = q.Where(kv => kv.ModRevision >= r.MinModRevision);
+        }
+
+        if (r.MaxModRevision > 0)
+        {
+            q = q.Where(kv => kv.ModRevision <= r.MaxModRevision);
+        }
+
+        if (r.MinCreateRevision > 0)
+        {
+            q = q.Where(kv => kv.CreateRevision >= r.MinCreateRevision);
+        }
+
+        if (r.MaxCreateRevision > 0)
+        {
+            q = q.Where(kv => kv.CreateRevision <= r.MaxCreateRevision);
+        }
+
+        var order = r.SortOrder == SortOrder.None && r.SortTarget != SortTarget.Key ? SortOrder.Ascend : r.SortOrder;
+        if (order != SortOrder.None && !(order == SortOrder.Ascend && r.SortTarget == SortTarget.Key))
+        {
+            var sorted = r.SortTarget switch
+            {
+                SortTarget.Version => q.OrderBy(kv => kv.Version),
+                SortTarget.Create => q.OrderBy(kv => kv.CreateRevision),
+                SortTarget.Mod => q.OrderBy(kv => kv.ModRevision),
+                SortTarget.Value => q.OrderBy(kv => kv.Value.ToArray(), KeyComparer.Instance),
+                _ => q.OrderBy(kv => kv.Key.ToArray(), KeyComparer.Instance),
+            };
+            q = order == SortOrder.Descend ? sorted.Reverse() : sorted;
+        }
+
+        var list = q.ToList();
+        var more = false;
+        if (r.Limit > 0 && list.Count > r.Limit)
+        {
+            list.RemoveRange((int)r.Limit, list.Count - (int)r.Limit);
+            more = true;
+        }
+
+        if (r.CountOnly)
+        {
+            return new RangeResult([], more, count, revision);
+        }
+
+        if (r.KeysOnly)
+        {
+            for (var i = 0; i < list.Count; i++)
+            {
+                list[i] = list[i] with { Value = ReadOnlyMemory<byte>.Empty };
+            }
+        }
+
+        return new RangeResult(list, more, count, revision);
+    }
+}

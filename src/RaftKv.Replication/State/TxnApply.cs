@@ -1,0 +1,172 @@
+using RaftKv.Replication.Api;
+using RaftKv.Replication.Commands;
+using RaftKv.Storage;
+
+namespace RaftKv.Replication.State;
+
+/// <summary>
+/// One write transaction being applied: the ops of the branch taken (nested txns included) execute in
+/// order against the committed state plus this transaction's own earlier writes (the overlay, as etcd's
+/// txn reads its own writes), and buffer their store writes; all changes share revision
+/// <see cref="NewRevision"/>. Deterministic: reads only what every replica has locally
+/// (<see cref="IKvStore.GetMetadata"/>/<see cref="IKvStore.ScanMetadata"/>), never the object store.
+/// </summary>
+internal sealed class TxnApply(KvState state, IKvStore store, long clock, long baseRevision, KvCommand command, ApplyResult? holder)
+{
+    private readonly Dictionary<byte[], (KeyMeta? Meta, byte[]? Value)> _overlay = new(ByteArrayEquality.Instance);
+
+    public long NewRevision { get; } = baseRevision + 1;
+
+    public bool Changed { get; private set; }
+
+    /// <summary>Set when a resolution (value compare, ignore_value) went stale: apply nothing.</summary>
+    public bool Conflict { get; set; }
+
+    public List<WriteOp> Ops { get; } = [];
+
+    public List<MvccEvent> Events { get; } = [];
+
+    /// <summary>The revision reads inside the txn observe.</summary>
+    private long ReadRevision => Changed ? NewRevision : baseRevision;
+
+    public KeyMeta? Meta(byte[] key)
+        => _overlay.TryGetValue(key, out var o) ? o.Meta : state.ReadMeta(key, clock);
+
+    /// <summary>The live keys of [start, end) (empty end = unbounded), overlay included, in key order.</summary>
+    public List<(byte[] Key, KeyMeta Meta)> Keys(byte[] start, byte[] end, bool single)
+    {
+        var result = new List<(byte[], KeyMeta)>();
+        if (single)
+        {
+            if (Meta(start) is { } m)
+            {
+                result.Add((start, m));
+            }
+
+            return result;
+        }
+
+        var keys = new SortedSet<byte[]>(KeyComparer.Instance);
+        foreach (var (from, to) in RangeBounds.UserSegments(start, end))
+        {
+            foreach (var e in store.ScanMetadata(from, to, 0, clock))
+            {
+                keys.Add(e.Key.ToArray());
+            }
+        }
+
+        foreach (var k in _overlay.Keys)
+        {
+            if (k.AsSpan().SequenceCompareTo(start) >= 0 && (end.Length == 0 || k.AsSpan().SequenceCompareTo(end) < 0))
+            {
+                keys.Add(k);
+            }
+        }
+
+        foreach (var k in keys)
+        {
+            if (Meta(k) is { } m)
+            {
+                result.Add((k, m));
+            }
+        }
+
+        return result;
+    }
+
+    /// <summary>The value a result shows the proposer (not state): overlay, local copy, or the
+    /// proposer's pre-read at the same mod revision; never the object store.</summary>
+    public ReadOnlyMemory<byte>? ValueForProposer(byte[] key, in KeyMeta m, out Tier tier)
+    {
+        tier = Tier.Memory;
+        if (_overlay.TryGetValue(key, out var o) && o.Value is { } v)
+        {
+            return v;
+        }
+
+        if (store.GetMetadata(key, clock) is { LocalValue: { } local } lm)
+        {
+            tier = lm.Tier;
+            return local;
+        }
+
+        if (holder?.FindPreRead(key, m.Mod) is { } pre)
+        {
+            tier = pre.Tier;
+            return pre.Value;
+        }
+
+        holder?.MarkValueMissing();
+        return null;
+    }
+
+    public KeyValue? PrevFor(byte[] key, KeyMeta? meta)
+    {
+        if (holder is null || meta is not { } m)
+        {
+            return null;
+        }
+
+        var value = ValueForProposer(key, m, out var tier);
+        return KvState.ToKv(key, value ?? ReadOnlyMemory<byte>.Empty, m, tier);
+    }
+
+    public void Put(KvOp op, byte[] value, KeyMeta? prev)
+    {
+        var lease = op.IgnoreLease && prev is { } p ? p.Lease : op.Lease;
+        var expires = op.TtlMs > 0 ? clock + op.TtlMs : 0;
+        var meta = prev is { } old
+            ? new KeyMeta(old.Create, NewRevision, old.Version + 1, lease, expires)
+            : new KeyMeta(NewRevision, NewRevision, 1, lease, expires);
+        Ops.Add(WriteOp.Put(op.Key, value, expires));
+        Ops.Add(WriteOp.Put(MvccLayout.MetaKey(op.Key), MvccLayout.EncodeMeta(meta), expires));
+        Leases.LeaseKeys.Reattach(Ops, op.Key, prev?.Lease ?? 0, lease);
+        Ops.Add(WriteOp.Put(MvccLayout.HistoryKey(op.Key, NewRevision), MvccLayout.EncodeHistoryPut(meta, value)));
+        Events.Add(new MvccEvent(MvccEventType.Put, KvState.ToKv(op.Key, value, meta, Tier.Memory), null));
+        _overlay[op.Key] = (meta, value);
+        Changed = true;
+    }
+
+    public void Delete(byte[] key)
+    {
+        Leases.LeaseKeys.Reattach(Ops, key, Meta(key)?.Lease ?? 0, 0);
+        Ops.Add(WriteOp.Delete(key));
+        Ops.Add(WriteOp.Delete(MvccLayout.MetaKey(key)));
+        Ops.Add(WriteOp.Put(MvccLayout.HistoryKey(key, NewRevision), MvccLayout.HistoryDelete));
+        Events.Add(new MvccEvent(MvccEventType.Delete, new KeyValue(key, ReadOnlyMemory<byte>.Empty, 0, NewRevision, 0, 0), null));
+        _overlay[key] = (null, null);
+        Changed = true;
+    }
+
+    /// <summary>A range read inside the txn (at the txn's state).</summary>
+    public RangeResult Range(RangeRequest request)
+    {
+        var (start, end, single) = RangeBounds.Of(request.Key, request.RangeEnd);
+        var kvs = new List<KeyValue>();
+        foreach (var (k, m) in Keys(start, end, single))
+        {
+            if (request.CountOnly || request.KeysOnly || holder is null)
+            {
+                kvs.Add(KvState.ToKv(k, ReadOnlyMemory<byte>.Empty, m, Tier.Memory));
+                continue;
+            }
+
+            var value = ValueForProposer(k, m, out var tier);
+            kvs.Add(KvState.ToKv(k, value ?? ReadOnlyMemory<byte>.Empty, m, tier));
+        }
+
+        return RangeProcessor.Apply(kvs, request, ReadRevision);
+    }
+
+    public KvCommand Command => command;
+
+    public long BaseRevision => baseRevision;
+
+    /// <summary>Whether this replica proposed the entry (only the proposer fills in result values).</summary>
+    public bool HasProposer => holder is not null;
+
+    /// <summary>The value this txn wrote to <paramref name="key"/> earlier, if any.</summary>
+    public byte[]? OverlayValue(byte[] key) => _overlay.TryGetValue(key, out var o) ? o.Value : null;
+
+    public long Clock => clock;
+}

@@ -1,0 +1,78 @@
+using Grpc.Core;
+using RaftKv.Protocol.Etcd;
+using RaftKv.Replication.Api;
+using RaftKv.Server.Pipeline;
+
+namespace RaftKv.Server.Etcd;
+
+/// <summary>
+/// etcdserverpb.Cluster over RaftKv's membership. <c>MemberList</c> answers from this node's view;
+/// <c>MemberAdd</c>/<c>MemberRemove</c> map to <see cref="IKvNode.AddMemberAsync"/> /
+/// <see cref="IKvNode.RemoveMemberAsync"/> (forwarded to the leader by the pipeline). Differences from
+/// etcd: the new member must already be running (RaftKv catches it up before it votes, so there is
+/// no separate "start it afterwards" step), learners are not offered, and peer URLs cannot be changed
+/// in place (<c>MemberUpdate</c>, <c>MemberPromote</c>: UNIMPLEMENTED).
+/// </summary>
+public sealed class EtcdClusterService(IKvNode node, EtcdIdentity identity) : Cluster.ClusterBase
+{
+    public override Task<MemberListResponse> MemberList(MemberListRequest request, ServerCallContext context)
+    {
+        var r = new MemberListResponse { Header = identity.Header(0) };
+        r.Members.AddRange(node.GetStatus().Members.Select(EtcdIdentity.ToMember));
+        return Task.FromResult(r);
+    }
+
+    public override async Task<MemberAddResponse> MemberAdd(MemberAddRequest request, ServerCallContext context)
+    {
+        if (request.IsLearner)
+        {
+            throw GrpcErrors.Etcd.Unimplemented("learner members are not supported: a member added to RaftKv catches up as a non-voter, then votes (add it without --learner)");
+        }
+
+        if (request.PeerURLs.Count != 1 || RaftAddressOf(request.PeerURLs[0]) is not { } raft)
+        {
+            throw GrpcErrors.Etcd.MemberBadUrls;
+        }
+
+        if (node.GetStatus().Members.Any(m => string.Equals(m.RaftAddress, raft, StringComparison.OrdinalIgnoreCase)))
+        {
+            throw new RpcException(new Status(StatusCode.FailedPrecondition, "etcdserver: Peer URLs already exists"));
+        }
+
+        await node.AddMemberAsync(new MemberInfo(0, raft, string.Empty, string.Empty, false, false, true), context.CancellationToken).ConfigureAwait(false);
+        var members = node.GetStatus().Members;
+        var added = members.FirstOrDefault(m => string.Equals(m.RaftAddress, raft, StringComparison.OrdinalIgnoreCase))
+            ?? new MemberInfo(0, raft, string.Empty, string.Empty, false, false, true);
+        var r = new MemberAddResponse { Header = identity.Header(0), Member = EtcdIdentity.ToMember(added) };
+        r.Members.AddRange(members.Select(EtcdIdentity.ToMember));
+        return r;
+    }
+
+    public override async Task<MemberRemoveResponse> MemberRemove(MemberRemoveRequest request, ServerCallContext context)
+    {
+        if (EtcdIdentity.NodeIdOf(request.ID) is not { } id || node.GetStatus().Members.All(m => m.Id != id))
+        {
+            throw GrpcErrors.Etcd.MemberNotFound;
+        }
+
+        await node.RemoveMemberAsync(id, context.CancellationToken).ConfigureAwait(false);
+        var r = new MemberRemoveResponse { Header = identity.Header(0) };
+        r.Members.AddRange(node.GetStatus().Members.Select(EtcdIdentity.ToMember));
+        return r;
+    }
+
+    public override Task<MemberUpdateResponse> MemberUpdate(MemberUpdateRequest request, ServerCallContext context)
+        => throw GrpcErrors.Etcd.Unimplemented("MemberUpdate is not supported: a member's Raft address is fixed; remove the member and add it again at its new address");
+
+    public override Task<MemberPromoteResponse> MemberPromote(MemberPromoteRequest request, ServerCallContext context)
+        => throw GrpcErrors.Etcd.Unimplemented("MemberPromote is not supported: RaftKv has no learner members (a joining member becomes a voter once it has caught up)");
+
+    /// <summary>"http://host:port" (or https, or a bare host:port) → "host:port"; null if it is not one.</summary>
+    internal static string? RaftAddressOf(string url)
+    {
+        var text = url.Contains("://", StringComparison.Ordinal) ? url : "http://" + url;
+        return Uri.TryCreate(text, UriKind.Absolute, out var u) && u.Port > 0 && u.Host.Length > 0 && (u.AbsolutePath is "/" or "")
+            ? (u.HostNameType == UriHostNameType.IPv6 ? $"[{u.Host.Trim('[', ']')}]" : u.Host) + ":" + u.Port
+            : null;
+    }
+}

@@ -1,0 +1,85 @@
+using System.Buffers.Binary;
+using System.Security.Cryptography;
+using RaftKv.Protocol.Etcd;
+using RaftKv.Replication.Api;
+using RaftKv.Server.Configuration;
+
+namespace RaftKv.Server.Etcd;
+
+/// <summary>
+/// How RaftKv appears as an etcd cluster: the ids in every <see cref="ResponseHeader"/> and in
+/// <c>MemberList</c>, and the header itself.
+/// </summary>
+/// <remarks>
+/// <para><b>Member id</b> = the node's <c>NODE_ID</c> (<see cref="MemberId"/>; etcdctl prints it in hex).
+/// The mapping is the identity so that <c>MemberRemove</c> and <c>Status.leader</c> need no lookup table
+/// and every member computes the same id for every other member.</para>
+/// <para><b>Cluster id</b> is derived as etcd derives it, from the initial members' ids: SHA-1 over the
+/// ids sorted ascending, each as 8 big-endian bytes, first 8 bytes of the digest big-endian. The
+/// initial members are the ids in <c>PEERS</c> (a single node without peers: its own id), which the
+/// documented deployments give identically to every member, so every member answers the same id.
+/// A member added later with a different <c>PEERS</c> list would compute another id; give it the
+/// original list.</para>
+/// </remarks>
+public sealed class EtcdIdentity
+{
+    private readonly IKvNode _node;
+
+    public EtcdIdentity(IKvNode node, ServerConfig config)
+    {
+        _node = node;
+        ClusterId = ClusterIdOf(config.Peers.Count > 0 ? config.Peers.Keys : [config.NodeId]);
+        LocalMemberId = MemberId(node.NodeId);
+    }
+
+    public ulong ClusterId { get; }
+
+    public ulong LocalMemberId { get; }
+
+    /// <summary>NODE_ID → etcd member id (the identity; ids are ≥ 1).</summary>
+    public static ulong MemberId(long nodeId) => (ulong)nodeId;
+
+    /// <summary>etcd member id → NODE_ID, or null if it cannot be one.</summary>
+    public static long? NodeIdOf(ulong memberId) => memberId is > 0 and <= long.MaxValue ? (long)memberId : null;
+
+    public static ulong ClusterIdOf(IEnumerable<long> memberIds)
+    {
+        var ids = memberIds.Select(MemberId).Order().ToArray();
+        var bytes = new byte[8 * ids.Length];
+        for (var i = 0; i < ids.Length; i++)
+        {
+            BinaryPrimitives.WriteUInt64BigEndian(bytes.AsSpan(8 * i), ids[i]);
+        }
+
+        return BinaryPrimitives.ReadUInt64BigEndian(SHA1.HashData(bytes));
+    }
+
+    /// <summary>The header of an answer that reflects store revision <paramref name="revision"/>
+    /// (0 for calls that do not touch the key space).</summary>
+    public ResponseHeader Header(long revision) => new()
+    {
+        ClusterId = ClusterId,
+        MemberId = LocalMemberId,
+        Revision = revision,
+        RaftTerm = (ulong)_node.HeaderInfo().Term,
+    };
+
+    /// <summary>A member as etcd's <c>Member</c>: name <c>raftkv-{id}</c>, peer URL = its Raft address,
+    /// client URL = its gRPC address (which serves the etcd API). RaftKv has no learners in the
+    /// member list (a joining member is a non-voter only until it has caught up).</summary>
+    public static Member ToMember(MemberInfo m)
+    {
+        var member = new Member { ID = MemberId(m.Id), Name = m.Id > 0 ? $"raftkv-{m.Id}" : string.Empty, IsLearner = false };
+        if (m.RaftAddress.Length > 0)
+        {
+            member.PeerURLs.Add("http://" + m.RaftAddress);
+        }
+
+        if (m.GrpcAddress.Length > 0)
+        {
+            member.ClientURLs.Add("http://" + m.GrpcAddress);
+        }
+
+        return member;
+    }
+}

@@ -1,0 +1,122 @@
+using Grpc.Core;
+using RaftKv.Protocol.Etcd;
+using RaftKv.Replication.Api;
+using RaftKv.Server.Pipeline;
+
+namespace RaftKv.Server.Etcd;
+
+/// <summary>
+/// etcdserverpb.Maintenance: <c>Status</c> (what <c>etcdctl endpoint status</c> prints), <c>Alarm</c>
+/// (the replicated alarms, <see cref="EtcdAlarms"/>), <c>Defragment</c> (a local LSM compaction, RaftKv's way of giving
+/// space back) and <c>HashKV</c> (RaftKv's own hash of the key space at a revision). <c>Hash</c>, <c>Snapshot</c> and <c>MoveLeader</c> answer UNIMPLEMENTED.
+/// </summary>
+public sealed class EtcdMaintenanceService(IKvNode node, EtcdIdentity identity) : Maintenance.MaintenanceBase
+{
+    /// <summary>The version RaftKv reports: the etcd API level it serves, marked as RaftKv.</summary>
+    public const string Version = "3.5.0-raftkv";
+
+    public override Task<StatusResponse> Status(StatusRequest request, ServerCallContext context)
+    {
+        var s = node.GetStatus();
+        var stats = node.GetStoreStats();
+        var size = stats.DiskBytes + stats.MemtableBytes;
+        var r = new StatusResponse
+        {
+            Header = identity.Header(node.Revision),
+            Version = Version,
+            DbSize = size,
+            DbSizeInUse = size,
+            Leader = s.LeaderId is { } l ? EtcdIdentity.MemberId(l) : 0,
+            RaftIndex = (ulong)s.CommitIndex,
+            RaftTerm = (ulong)s.Term,
+            RaftAppliedIndex = (ulong)s.AppliedIndex,
+            IsLearner = false,
+        };
+        if (s.LeaderId is null)
+        {
+            r.Errors.Add(GrpcErrors.Etcd.NoLeader.Status.Detail);
+        }
+
+        r.Errors.AddRange(EtcdAlarms.Active(node).Select(EtcdAlarms.Describe));
+        return Task.FromResult(r);
+    }
+
+    /// <summary>etcd's Alarm: GET lists the replicated alarms; DEACTIVATE disarms the matching ones through
+    /// Raft (the call is forwarded to the leader) and answers those it disarmed; ACTIVATE is refused
+    /// (alarms are raised by the server itself: the corruption check, the space quota).</summary>
+    public override async Task<AlarmResponse> Alarm(AlarmRequest request, ServerCallContext context)
+    {
+        var matching = EtcdAlarms.Active(node, request.MemberID, request.Alarm);
+        switch (request.Action)
+        {
+            case AlarmRequest.Types.AlarmAction.Activate:
+                throw GrpcErrors.Etcd.Unimplemented("alarms are raised by the server itself and cannot be activated by a client");
+            case AlarmRequest.Types.AlarmAction.Deactivate:
+                foreach (var a in matching)
+                {
+                    if (EtcdAlarms.FromEtcd(a.Alarm) is { } type && EtcdIdentity.NodeIdOf(a.MemberID) is { } member)
+                    {
+                        await node.DisarmAlarmAsync(type, member, context.CancellationToken).ConfigureAwait(false);
+                    }
+                }
+
+                break;
+        }
+
+        var r = new AlarmResponse { Header = identity.Header(node.Revision) };
+        r.Alarms.AddRange(matching);
+        return r;
+    }
+
+    public override async Task<DefragmentResponse> Defragment(DefragmentRequest request, ServerCallContext context)
+    {
+        await node.CompactAsync(context.CancellationToken).ConfigureAwait(false);
+        return new DefragmentResponse { Header = identity.Header(0) };
+    }
+
+    /// <summary>CRC-32 (IEEE) over every live key at the revision (0 = current), in key order: key, value, create
+    /// and mod revision, version, lease. Replicas at the same revision answer the same hash (etcd's value
+    /// differs: it hashes its backend's history, so compare RaftKv members with each other only).</summary>
+    public override async Task<HashKVResponse> HashKV(HashKVRequest request, ServerCallContext context)
+    {
+        const int Page = 1000;
+        var crc = new System.IO.Hashing.Crc32();
+        var revision = request.Revision;
+        byte[] from = [0];
+        var header = 0L;
+        var meta = new byte[32];
+        while (true)
+        {
+            var page = await node.RangeAsync(new Replication.Api.RangeRequest(from, [0], Limit: Page, Revision: revision), ReadConsistency.Linearizable, context.CancellationToken).ConfigureAwait(false);
+            revision = header = page.Revision;
+            foreach (var kv in page.Kvs)
+            {
+                crc.Append(kv.Key.Span);
+                crc.Append(kv.Value.Span);
+                System.Buffers.Binary.BinaryPrimitives.WriteInt64LittleEndian(meta, kv.CreateRevision);
+                System.Buffers.Binary.BinaryPrimitives.WriteInt64LittleEndian(meta.AsSpan(8), kv.ModRevision);
+                System.Buffers.Binary.BinaryPrimitives.WriteInt64LittleEndian(meta.AsSpan(16), kv.Version);
+                System.Buffers.Binary.BinaryPrimitives.WriteInt64LittleEndian(meta.AsSpan(24), kv.Lease);
+                crc.Append(meta);
+            }
+
+            if (!page.More || page.Kvs.Count == 0)
+            {
+                break;
+            }
+
+            from = [.. page.Kvs[^1].Key.Span, 0];
+        }
+
+        return new HashKVResponse { Header = identity.Header(header), Hash = crc.GetCurrentHashAsUInt32(), CompactRevision = node.CompactRevision };
+    }
+
+    public override Task<HashResponse> Hash(HashRequest request, ServerCallContext context)
+        => throw GrpcErrors.Etcd.Unimplemented("Hash (of the whole backend) is not supported; use HashKV");
+
+    public override Task Snapshot(SnapshotRequest request, IServerStreamWriter<SnapshotResponse> responseStream, ServerCallContext context)
+        => throw GrpcErrors.Etcd.Unimplemented("Snapshot is not supported yet (backups to S3 come with the disaster-recovery issue)");
+
+    public override Task<MoveLeaderResponse> MoveLeader(MoveLeaderRequest request, ServerCallContext context)
+        => throw GrpcErrors.Etcd.Unimplemented("MoveLeader is not supported: RaftKv has no leadership transfer yet");
+}

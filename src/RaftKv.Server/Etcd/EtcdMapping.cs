@@ -1,0 +1,174 @@
+using Google.Protobuf;
+using RaftKv.Replication.Api;
+using Mvccpb = RaftKv.Protocol.Etcd.Mvccpb;
+using V3 = RaftKv.Protocol.Etcd;
+
+namespace RaftKv.Server.Etcd;
+
+/// <summary>etcd wire messages ↔ the node's MVCC types (<c>RaftKv.Replication.Api</c>). Pure mapping:
+/// validation is in <see cref="EtcdValidation"/>.</summary>
+internal static class EtcdMapping
+{
+    public static Mvccpb.KeyValue ToProto(in KeyValue kv) => new()
+    {
+        Key = UnsafeByteOperations.UnsafeWrap(kv.Key),
+        Value = UnsafeByteOperations.UnsafeWrap(kv.Value),
+        CreateRevision = kv.CreateRevision,
+        ModRevision = kv.ModRevision,
+        Version = kv.Version,
+        Lease = kv.Lease,
+    };
+
+    public static Mvccpb.Event ToProto(MvccEvent e)
+    {
+        var ev = new Mvccpb.Event
+        {
+            Type = e.Type == MvccEventType.Put ? Mvccpb.Event.Types.EventType.Put : Mvccpb.Event.Types.EventType.Delete,
+            Kv = ToProto(e.Kv),
+        };
+        if (e.PrevKv is { } prev)
+        {
+            ev.PrevKv = ToProto(prev);
+        }
+
+        return ev;
+    }
+
+    public static ReadConsistency Consistency(V3.RangeRequest r) => r.Serializable ? ReadConsistency.Serializable : ReadConsistency.Linearizable;
+
+    /// <summary>etcd's range request as the node's. Like etcd: a non-positive limit or revision means none /
+    /// current, and a sort target other than KEY without an order sorts ascending.</summary>
+    public static RangeRequest ToApi(V3.RangeRequest r)
+    {
+        var order = (SortOrder)(byte)r.SortOrder;
+        if (order == SortOrder.None && r.SortTarget != V3.RangeRequest.Types.SortTarget.Key)
+        {
+            order = SortOrder.Ascend;
+        }
+
+        return new RangeRequest(
+            r.Key.ToByteArray(),
+            r.RangeEnd.IsEmpty ? null : r.RangeEnd.ToByteArray(),
+            Limit: Math.Max(0, r.Limit),
+            Revision: Math.Max(0, r.Revision),
+            SortOrder: order,
+            SortTarget: (SortTarget)(byte)r.SortTarget,
+            KeysOnly: r.KeysOnly,
+            CountOnly: r.CountOnly,
+            MinModRevision: r.MinModRevision,
+            MaxModRevision: r.MaxModRevision,
+            MinCreateRevision: r.MinCreateRevision,
+            MaxCreateRevision: r.MaxCreateRevision);
+    }
+
+    public static V3.RangeResponse ToProto(RangeResult r, V3.ResponseHeader header)
+    {
+        var response = new V3.RangeResponse { Header = header, More = r.More, Count = r.Count };
+        foreach (var kv in r.Kvs)
+        {
+            response.Kvs.Add(ToProto(kv));
+        }
+
+        return response;
+    }
+
+    public static KvOp ToApi(V3.PutRequest p)
+        => new(KvOpKind.Put, p.Key.ToByteArray(), p.Value.ToByteArray(), PrevKv: p.PrevKv, Lease: p.Lease, IgnoreValue: p.IgnoreValue, IgnoreLease: p.IgnoreLease);
+
+    /// <summary>A delete: the single key when range_end is empty, else the range with etcd's conventions
+    /// ("\0" = to the end; key "\0" and range_end "\0" = every key, which is also the native API's
+    /// explicit whole-keyspace intent).</summary>
+    public static KvOp ToApi(V3.DeleteRangeRequest d)
+    {
+        var key = d.Key.ToByteArray();
+        if (d.RangeEnd.IsEmpty)
+        {
+            return new KvOp(KvOpKind.Delete, key, PrevKv: d.PrevKv);
+        }
+
+        var end = d.RangeEnd.ToByteArray();
+        return new KvOp(KvOpKind.DeleteRange, key, RangeEnd: end, PrevKv: d.PrevKv, AllKeys: key is [0] && end is [0]);
+    }
+
+    public static KvTxn ToApi(V3.TxnRequest t)
+        => new(t.Compare.Select(ToApi).ToList(), t.Success.Select(ToApi).ToList(), t.Failure.Select(ToApi).ToList());
+
+    public static KvOp ToApi(V3.RequestOp op) => op.RequestCase switch
+    {
+        V3.RequestOp.RequestOneofCase.RequestRange => KvOp.RangeRead(ToApi(op.RequestRange)),
+        V3.RequestOp.RequestOneofCase.RequestPut => ToApi(op.RequestPut),
+        V3.RequestOp.RequestOneofCase.RequestDeleteRange => ToApi(op.RequestDeleteRange),
+        V3.RequestOp.RequestOneofCase.RequestTxn => KvOp.Txn(ToApi(op.RequestTxn)),
+        _ => throw new ArgumentException("txn request op is empty"),
+    };
+
+    public static KvCompare ToApi(V3.Compare c)
+    {
+        var op = c.Result switch
+        {
+            V3.Compare.Types.CompareResult.Equal => CompareOp.Equal,
+            V3.Compare.Types.CompareResult.NotEqual => CompareOp.NotEqual,
+            V3.Compare.Types.CompareResult.Greater => CompareOp.Greater,
+            V3.Compare.Types.CompareResult.Less => CompareOp.Less,
+            _ => throw new ArgumentException($"unknown compare result {c.Result}"),
+        };
+        var key = c.Key.ToByteArray();
+        var end = c.RangeEnd.IsEmpty ? null : c.RangeEnd.ToByteArray();
+        return c.Target switch
+        {
+            V3.Compare.Types.CompareTarget.Version => new KvCompare(key, CompareTarget.Version, op, Version: c.Version, RangeEnd: end),
+            V3.Compare.Types.CompareTarget.Create => new KvCompare(key, CompareTarget.Create, op, Revision: c.CreateRevision, RangeEnd: end),
+            V3.Compare.Types.CompareTarget.Mod => new KvCompare(key, CompareTarget.Mod, op, Revision: c.ModRevision, RangeEnd: end),
+            V3.Compare.Types.CompareTarget.Value => new KvCompare(key, CompareTarget.Value, op, Value: c.Value.ToByteArray(), RangeEnd: end),
+            V3.Compare.Types.CompareTarget.Lease => new KvCompare(key, CompareTarget.Lease, op, Lease: c.Lease, RangeEnd: end),
+            _ => throw new ArgumentException($"unknown compare target {c.Target}"),
+        };
+    }
+
+    /// <summary>The answers of the branch a transaction took, one per op, in order.</summary>
+    public static V3.TxnResponse ToProto(KvTxn txn, TxnResult r, Func<long, V3.ResponseHeader> header)
+    {
+        var response = new V3.TxnResponse { Header = header(r.Revision), Succeeded = r.Succeeded };
+        var branch = r.Succeeded ? txn.Success : txn.Failure;
+        for (var i = 0; i < branch.Count && i < r.Results.Count; i++)
+        {
+            response.Responses.Add(ToProto(branch[i], r.Results[i], r.Revision, header));
+        }
+
+        return response;
+    }
+
+    private static V3.ResponseOp ToProto(KvOp op, OpResult result, long revision, Func<long, V3.ResponseHeader> header) => op.Kind switch
+    {
+        KvOpKind.Range or KvOpKind.Get => new V3.ResponseOp
+        {
+            ResponseRange = result.Range is { } range ? ToProto(range, header(revision)) : new V3.RangeResponse { Header = header(revision) },
+        },
+        KvOpKind.Put => new V3.ResponseOp { ResponsePut = PutResponse(result, header(revision)) },
+        KvOpKind.Delete or KvOpKind.DeleteRange => new V3.ResponseOp { ResponseDeleteRange = DeleteResponse(result, header(revision)) },
+        KvOpKind.Txn when op.Nested is { } nested && result.Nested is { } inner => new V3.ResponseOp { ResponseTxn = ToProto(nested, inner with { Revision = revision }, header) },
+        _ => new V3.ResponseOp { ResponseTxn = new V3.TxnResponse { Header = header(revision) } },
+    };
+
+    public static V3.PutResponse PutResponse(OpResult? result, V3.ResponseHeader header)
+    {
+        var response = new V3.PutResponse { Header = header };
+        if (result?.PrevKv is { } prev)
+        {
+            response.PrevKv = ToProto(prev);
+        }
+
+        return response;
+    }
+
+    public static V3.DeleteRangeResponse DeleteResponse(OpResult? result, V3.ResponseHeader header)
+    {
+        var response = new V3.DeleteRangeResponse { Header = header, Deleted = result?.Deleted ?? 0 };
+        foreach (var kv in result?.PrevKvs ?? [])
+        {
+            response.PrevKvs.Add(ToProto(kv));
+        }
+
+        return response;
+    }
+}

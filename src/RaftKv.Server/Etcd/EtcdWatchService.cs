@@ -1,0 +1,21 @@
+using Grpc.Core;
+using RaftKv.Replication.Api;
+using V3 = RaftKv.Protocol.Etcd;
+
+namespace RaftKv.Server.Etcd;
+
+/// <summary>
+/// etcdserverpb.Watch: one <see cref="EtcdWatchSession"/> per bidirectional stream (many watchers per
+/// stream). Events come from <see cref="IKvNode.WatchRevisionsAsync"/> — the history, then live — so a
+/// watcher from any revision ≥ the compacted one sees every event in revision order. Not wrapped by
+/// the unary interceptor: the session answers its own errors inside the stream as etcd does
+/// (created/canceled responses); a malformed request message ends the call with INVALID_ARGUMENT.
+/// </summary>
+public sealed class EtcdWatchService(IKvNode node, EtcdIdentity identity, ILogger<EtcdWatchService> log) : V3.Watch.WatchBase
+{
+    public override async Task Watch(IAsyncStreamReader<V3.WatchRequest> requestStream, IServerStreamWriter<V3.WatchResponse> responseStream, ServerCallContext context)
+    {
+        await using var session = new EtcdWatchSession(node, identity, responseStream, EtcdWatchOptions.Default, log, context.CancellationToken);
+        await session.RunAsync(requestStream).ConfigureAwait(false);
+    }
+}

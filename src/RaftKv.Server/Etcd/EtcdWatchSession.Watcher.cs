@@ -1,0 +1,117 @@
+using RaftKv.Replication.Api;
+using V3 = RaftKv.Protocol.Etcd;
+
+namespace RaftKv.Server.Etcd;
+
+internal sealed partial class EtcdWatchSession
+{
+    /// <summary>One watcher of a stream: what it watches, its credits for queued responses, the revision
+    /// it has fully delivered, and the gate that keeps events from following its "canceled".</summary>
+    private sealed class Watcher
+    {
+        private readonly SemaphoreSlim _credits;
+        private readonly CancellationTokenSource _cts;
+        private readonly bool _noPut;
+        private readonly bool _noDelete;
+        private readonly Lock _gate = new();
+        private bool _closed;
+        private bool _finished;
+        private long _reached;
+        private int _sentSinceTick;
+
+        public Watcher(long id, byte[] key, byte[]? end, long start, long reached, V3.WatchCreateRequest c, int maxPending, CancellationToken session)
+        {
+            Id = id;
+            Key = key;
+            End = end;
+            Start = start;
+            _reached = reached;
+            PrevKv = c.PrevKv;
+            ProgressNotify = c.ProgressNotify;
+            Fragment = c.Fragment;
+            _noPut = c.Filters.Contains(V3.WatchCreateRequest.Types.FilterType.Noput);
+            _noDelete = c.Filters.Contains(V3.WatchCreateRequest.Types.FilterType.Nodelete);
+            _credits = new SemaphoreSlim(maxPending, maxPending);
+            _cts = CancellationTokenSource.CreateLinkedTokenSource(session);
+        }
+
+        public long Id { get; }
+
+        public byte[] Key { get; }
+
+        public byte[]? End { get; }
+
+        public long Start { get; }
+
+        public bool PrevKv { get; }
+
+        public bool ProgressNotify { get; }
+
+        public bool Fragment { get; }
+
+        public Task Pump { get; set; } = Task.CompletedTask;
+
+        public CancellationToken Token => _cts.Token;
+
+        /// <summary>Every event of this watcher up to this revision has been queued.</summary>
+        public long Reached => Interlocked.Read(ref _reached);
+
+        public bool Wants(MvccEvent e) => e.Type == MvccEventType.Put ? !_noPut : !_noDelete;
+
+        public void Reach(long revision) => Interlocked.Exchange(ref _reached, revision);
+
+        public Task<bool> WaitCreditAsync(TimeSpan timeout) => _credits.WaitAsync(timeout, Token);
+
+        /// <summary>Called by the writer once a response of this watcher is on the wire.</summary>
+        public void Release() => _credits.Release();
+
+        /// <summary>Queues an event response unless the watcher was closed.</summary>
+        public bool TryQueue(Func<bool> queue)
+        {
+            lock (_gate)
+            {
+                if (_closed || !queue())
+                {
+                    return false;
+                }
+
+                _sentSinceTick = 1;
+                return true;
+            }
+        }
+
+        /// <summary>Marks the watcher closed and queues its last response, atomically with respect to <see cref="TryQueue"/>.</summary>
+        public void Close(Action queueLast)
+        {
+            lock (_gate)
+            {
+                _closed = true;
+                queueLast();
+            }
+        }
+
+        /// <summary>A progress_notify tick: an empty response with the reached revision, unless an event
+        /// response went out since the last tick or the queue is full.</summary>
+        public bool TakeIdleTick() => Interlocked.Exchange(ref _sentSinceTick, 0) == 0;
+
+        public void Stop()
+        {
+            lock (_gate)
+            {
+                if (!_finished)
+                {
+                    _cts.Cancel();
+                }
+            }
+        }
+
+        public void Finished()
+        {
+            lock (_gate)
+            {
+                _finished = true;
+                _cts.Dispose();
+            }
+        }
+    }
+}

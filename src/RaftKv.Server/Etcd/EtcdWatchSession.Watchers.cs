@@ -1,0 +1,170 @@
+using RaftKv.Replication.Api;
+using Mvccpb = RaftKv.Protocol.Etcd.Mvccpb;
+using V3 = RaftKv.Protocol.Etcd;
+
+namespace RaftKv.Server.Etcd;
+
+internal sealed partial class EtcdWatchSession
+{
+    /// <summary>etcd's cancel reasons for a refused create (mvcc's ErrWatcherDuplicateID / ErrEmptyWatcherRange).</summary>
+    internal const string DuplicateIdReason = "mvcc: duplicate watch ID provided on the WatchStream";
+    internal const string EmptyRangeReason = "mvcc: watcher range is empty";
+
+    private long _nextId;
+
+    private void Create(V3.WatchCreateRequest c)
+    {
+        byte[] key = c.Key.IsEmpty ? [0] : c.Key.ToByteArray(); // etcd: an empty key is "\0", the smallest key
+        var end = c.RangeEnd.IsEmpty ? null : c.RangeEnd.ToByteArray();
+        var current = _node.Revision;
+        if (end is not null && end is not [0] && key.AsSpan().SequenceCompareTo(end) >= 0)
+        {
+            Refuse(current, EmptyRangeReason);
+            return;
+        }
+
+        Watcher w;
+        lock (_watchers)
+        {
+            long id;
+            if (c.WatchId != 0)
+            {
+                if (_watchers.ContainsKey(c.WatchId))
+                {
+                    Refuse(current, DuplicateIdReason);
+                    return;
+                }
+
+                id = c.WatchId;
+            }
+            else
+            {
+                while (_watchers.ContainsKey(_nextId))
+                {
+                    _nextId++;
+                }
+
+                id = _nextId++;
+            }
+
+            var start = Math.Max(0, c.StartRevision);
+            w = new Watcher(id, key, end, start, reached: start > 0 ? start - 1 : current, c, _options.MaxPendingPerWatcher, _cts.Token);
+            _watchers.Add(id, w);
+
+            // Queued before the pump starts: the client sees "created" before any event of this watcher.
+            Control(new V3.WatchResponse { Header = _identity.Header(current), WatchId = id, Created = true });
+        }
+
+        w.Pump = Task.Run(() => PumpAsync(w));
+    }
+
+    private void Refuse(long revision, string reason)
+        => Control(new V3.WatchResponse { Header = _identity.Header(revision), WatchId = NoWatchId, Created = true, Canceled = true, CancelReason = reason });
+
+    /// <summary>Ends a watcher: after this no event of it is queued, and "canceled" is its last response.</summary>
+    private void Cancel(long id, string? reason, long compactRevision = 0)
+    {
+        Watcher? w;
+        lock (_watchers)
+        {
+            _watchers.Remove(id, out w);
+        }
+
+        if (w is null)
+        {
+            return; // unknown or already ended: etcd sends nothing
+        }
+
+        var response = new V3.WatchResponse { Header = _identity.Header(_node.Revision), WatchId = id, Canceled = true, CompactRevision = compactRevision };
+        if (reason is not null)
+        {
+            response.CancelReason = reason;
+        }
+
+        w.Close(() => Control(response));
+        w.Stop();
+    }
+
+    private async Task PumpAsync(Watcher w)
+    {
+        var token = w.Token;
+        try
+        {
+            await foreach (var batch in _node.WatchRevisionsAsync(w.Key, w.End, w.Start, w.PrevKv, token).ConfigureAwait(false))
+            {
+                if (batch.Count == 0)
+                {
+                    continue;
+                }
+
+                var revision = batch[0].Kv.ModRevision;
+                var events = batch.Where(w.Wants).Select(EtcdMapping.ToProto).ToList();
+                foreach (var (part, more) in Fragments(events, w.Fragment ? _options.MaxFragmentBytes : int.MaxValue))
+                {
+                    if (!await w.WaitCreditAsync(_options.SlowWatcherTimeout).ConfigureAwait(false))
+                    {
+                        Cancel(w.Id, $"raftkv: watcher {w.Id} is too slow: {_options.MaxPendingPerWatcher} responses were left unread for "
+                            + $"{_options.SlowWatcherTimeout.TotalSeconds:0} s; watch again from revision {w.Reached + 1}");
+                        return;
+                    }
+
+                    var response = new V3.WatchResponse { Header = _identity.Header(revision), WatchId = w.Id, Fragment = more };
+                    response.Events.AddRange(part);
+                    if (!w.TryQueue(() => _queue.Writer.TryWrite((response, w))))
+                    {
+                        w.Release();
+                        return;
+                    }
+                }
+
+                w.Reach(revision);
+            }
+        }
+        catch (RevisionCompactedException e)
+        {
+            Cancel(w.Id, GrpcErrorsEtcdCompacted, e.CompactRevision);
+        }
+        catch (OperationCanceledException) when (token.IsCancellationRequested)
+        {
+        }
+        catch (Exception e)
+        {
+            _log.LogWarning("etcd watch {WatchId} on [{Key}] ended: {Error}", w.Id, Convert.ToHexString(w.Key), e.Message);
+            Cancel(w.Id, "raftkv: watch failed (" + Pipeline.GrpcErrors.MapEtcd(e).Status.Detail + "); watch again from revision " + (w.Reached + 1));
+        }
+        finally
+        {
+            w.Finished();
+        }
+    }
+
+    private static readonly string GrpcErrorsEtcdCompacted = Pipeline.GrpcErrors.Etcd.Compacted.Status.Detail;
+
+    /// <summary>The events of one revision in responses of at most <paramref name="maxBytes"/> (at least one
+    /// event each); all but the last are marked fragment.</summary>
+    private static IEnumerable<(List<Mvccpb.Event> Part, bool More)> Fragments(List<Mvccpb.Event> events, int maxBytes)
+    {
+        if (events.Count == 0)
+        {
+            yield break;
+        }
+
+        var part = new List<Mvccpb.Event>();
+        long size = 0;
+        foreach (var e in events)
+        {
+            var s = e.CalculateSize() + 8L;
+            if (part.Count > 0 && size + s > maxBytes)
+            {
+                yield return (part, true);
+                part = [];
+                size = 0;
+            }
+
+            part.Add(e);
+            size += s;
+        }
+
+        yield return (part, false);
+    }
+}

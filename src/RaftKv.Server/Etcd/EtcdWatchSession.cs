@@ -1,0 +1,184 @@
+using System.Threading.Channels;
+using Grpc.Core;
+using RaftKv.Replication.Api;
+using V3 = RaftKv.Protocol.Etcd;
+
+namespace RaftKv.Server.Etcd;
+
+/// <summary>
+/// One etcd watch stream: reads create / cancel / progress requests, runs one pump per watcher
+/// (<see cref="Watcher"/>) and writes every response through one queue, in order, from one writer.
+/// </summary>
+/// <remarks>
+/// <para><b>Order.</b> A watcher's "created" response is queued before its pump starts and its
+/// "canceled" response after its pump can no longer queue anything (under the watcher's lock), so a
+/// client sees created → events in revision order → canceled, per watcher.</para>
+/// <para><b>Bounds.</b> Each watcher may have at most <see cref="EtcdWatchOptions.MaxPendingPerWatcher"/>
+/// event responses queued; beyond that its pump waits (reading no further history). If it waits longer
+/// than <see cref="EtcdWatchOptions.SlowWatcherTimeout"/> the watcher is canceled with a cancel_reason
+/// — never dropped silently. Control responses (created, canceled, progress) take no credit; there is at
+/// most one created and one canceled per watcher.</para>
+/// <para><b>etcd's rules.</b> watch_id 0 = the server picks the lowest unused id ≥ 0 (etcd's
+/// AutoWatchID); a client-chosen id already in use, or a range_end at or before the key, is answered
+/// created=true, canceled=true with watch_id -1 and etcd's reason. start_revision 0 = from the next
+/// revision; a compacted start revision (or compaction overtaking a slow watcher) is answered
+/// canceled=true with compact_revision set. A cancel of an unknown id is ignored. A progress request
+/// is answered with watch_id -1 and a header revision below every event still to come on this stream.
+/// When the client closes its side the watchers keep running until the call ends (as etcd).</para>
+/// </remarks>
+internal sealed partial class EtcdWatchSession : IAsyncDisposable
+{
+    /// <summary>etcd's watch id for responses not tied to one watcher (clientv3.InvalidWatchID).</summary>
+    public const long NoWatchId = -1;
+
+    private readonly IKvNode _node;
+    private readonly EtcdIdentity _identity;
+    private readonly IServerStreamWriter<V3.WatchResponse> _stream;
+    private readonly EtcdWatchOptions _options;
+    private readonly ILogger _log;
+    private readonly CancellationTokenSource _cts;
+    private readonly Channel<(V3.WatchResponse Response, Watcher? Credit)> _queue =
+        Channel.CreateUnbounded<(V3.WatchResponse, Watcher?)>(new UnboundedChannelOptions { SingleReader = true });
+
+    private readonly Dictionary<long, Watcher> _watchers = [];
+    private readonly Task _writer;
+    private Task? _progress;
+
+    public EtcdWatchSession(IKvNode node, EtcdIdentity identity, IServerStreamWriter<V3.WatchResponse> stream, EtcdWatchOptions options, ILogger log, CancellationToken callCancelled)
+    {
+        _node = node;
+        _identity = identity;
+        _stream = stream;
+        _options = options;
+        _log = log;
+        _cts = CancellationTokenSource.CreateLinkedTokenSource(callCancelled);
+        _writer = WriteLoopAsync(_cts.Token);
+    }
+
+    /// <summary>Serves the stream until the call ends (client gone, or cancelled).</summary>
+    public async Task RunAsync(IAsyncStreamReader<V3.WatchRequest> requests)
+    {
+        var token = _cts.Token;
+        _progress = ProgressLoopAsync(token);
+        try
+        {
+            while (await requests.MoveNext(token).ConfigureAwait(false))
+            {
+                var request = requests.Current;
+                switch (request.RequestUnionCase)
+                {
+                    case V3.WatchRequest.RequestUnionOneofCase.CreateRequest:
+                        Create(request.CreateRequest);
+                        break;
+                    case V3.WatchRequest.RequestUnionOneofCase.CancelRequest:
+                        Cancel(request.CancelRequest.WatchId, reason: null);
+                        break;
+                    case V3.WatchRequest.RequestUnionOneofCase.ProgressRequest:
+                        Control(new V3.WatchResponse { Header = _identity.Header(ProgressRevision()), WatchId = NoWatchId });
+                        break;
+                    default:
+                        break; // etcd ignores an empty request
+                }
+            }
+
+            // The client closed its side: keep serving the watchers until the call ends.
+            await Task.WhenAny(_writer, Task.Delay(Timeout.Infinite, token)).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (token.IsCancellationRequested)
+        {
+        }
+
+        if (_writer.IsFaulted)
+        {
+            await _writer.ConfigureAwait(false); // surface the transport error
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _cts.CancelAsync().ConfigureAwait(false);
+        Watcher[] all;
+        lock (_watchers)
+        {
+            all = [.. _watchers.Values];
+            _watchers.Clear();
+        }
+
+        foreach (var w in all)
+        {
+            w.Stop();
+        }
+
+        _queue.Writer.TryComplete();
+        await Task.WhenAll(all.Select(w => w.Pump).Append(_writer).Append(_progress ?? Task.CompletedTask).Select(Quiet)).ConfigureAwait(false);
+        _cts.Dispose();
+    }
+
+    private static async Task Quiet(Task t)
+    {
+        try
+        {
+            await t.ConfigureAwait(false);
+        }
+        catch (Exception)
+        {
+            // Ending: the call is over, its errors were already answered or are the transport's.
+        }
+    }
+
+    private void Control(V3.WatchResponse response) => _queue.Writer.TryWrite((response, null));
+
+    private async Task WriteLoopAsync(CancellationToken token)
+    {
+        await Task.Yield();
+        await foreach (var (response, credit) in _queue.Reader.ReadAllAsync(token).ConfigureAwait(false))
+        {
+            await _stream.WriteAsync(response, token).ConfigureAwait(false);
+            credit?.Release();
+        }
+    }
+
+    /// <summary>The revision a progress response may carry: every event still to come on this stream is
+    /// newer. Each watcher has delivered everything up to its <see cref="Watcher.Reached"/>; with no
+    /// watcher, the node's revision.</summary>
+    private long ProgressRevision()
+    {
+        lock (_watchers)
+        {
+            return _watchers.Count == 0 ? _node.Revision : _watchers.Values.Min(w => w.Reached);
+        }
+    }
+
+    private async Task ProgressLoopAsync(CancellationToken token)
+    {
+        using var timer = new PeriodicTimer(_options.ProgressNotifyInterval);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(token).ConfigureAwait(false))
+            {
+                Watcher[] due;
+                lock (_watchers)
+                {
+                    due = _watchers.Values.Where(w => w.ProgressNotify).ToArray();
+                }
+
+                foreach (var w in due)
+                {
+                    // An idle watcher (no event response since the last tick) gets the revision it has reached,
+                    // if it has room in the queue (a watcher with a full queue is not idle).
+                    if (w.TakeIdleTick() && await w.WaitCreditAsync(TimeSpan.Zero).ConfigureAwait(false))
+                    {
+                        var response = new V3.WatchResponse { Header = _identity.Header(w.Reached), WatchId = w.Id };
+                        if (!w.TryQueue(() => _queue.Writer.TryWrite((response, w))))
+                        {
+                            w.Release();
+                        }
+                    }
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+}

@@ -1,0 +1,89 @@
+using Grpc.Core;
+
+namespace RaftKv.Server.Pipeline;
+
+/// <summary>
+/// The etcd v3 front door's error table: etcd's gRPC status codes with etcd's exact message strings
+/// (etcd's <c>api/v3rpc/rpctypes</c>), because etcd's clients recognise errors by that text (clientv3
+/// turns a known string back into its typed error; etcdctl prints it). Domain errors are classified
+/// by type through <see cref="ErrorKinds"/> like the native table; the handlers' own validation
+/// throws the ready-made statuses of <see cref="Etcd"/>.
+/// </summary>
+public static partial class GrpcErrors
+{
+    /// <summary>The gRPC package of etcd's services (proto/etcd/etcdserverpb/rpc.proto).</summary>
+    public const string EtcdPackage = "etcdserverpb";
+
+    public static bool IsEtcdMethod(string fullMethod) => fullMethod.StartsWith("/" + EtcdPackage + ".", StringComparison.Ordinal);
+
+    public static RpcException MapEtcd(Exception e) => e switch
+    {
+        RpcException rpc => rpc,
+        _ => ErrorKinds.Of(e) switch
+        {
+            ErrorKind.TooLarge => Etcd.RequestTooLarge,
+            ErrorKind.InvalidArgument => new RpcException(new Status(StatusCode.InvalidArgument, "etcdserver: " + e.Message)),
+            ErrorKind.NotLeader => Etcd.NoLeader,
+            ErrorKind.Unavailable or ErrorKind.OutcomeUnknown => Etcd.Timeout,
+            ErrorKind.ObjectStoreUnavailable => new RpcException(new Status(StatusCode.Unavailable, "etcdserver: " + e.Message)),
+            ErrorKind.NoSpace => Etcd.NoSpace,
+            ErrorKind.Compacted => Etcd.Compacted,
+            ErrorKind.FutureRevision => Etcd.FutureRevision,
+            ErrorKind.TooManyTxnOps => Etcd.TooManyOps,
+            ErrorKind.DuplicateKeyInTxn => Etcd.DuplicateKey,
+            ErrorKind.LeaseNotFound => Etcd.LeaseNotFound,
+            ErrorKind.LeaseExists => Etcd.LeaseExists,
+            ErrorKind.LeaseTtlTooLarge => Etcd.LeaseTtlTooLarge,
+            ErrorKind.KeyNotFound => Etcd.KeyNotFound,
+            ErrorKind.Cancelled => new RpcException(new Status(StatusCode.Cancelled, "context canceled")),
+            _ => new RpcException(new Status(StatusCode.Internal, "etcdserver: internal error: " + e.GetType().Name + ": " + e.Message)),
+        },
+    };
+
+    /// <summary>etcd's errors, code and text exactly as etcd sends them. Each is a fresh exception.</summary>
+    public static class Etcd
+    {
+        public static RpcException EmptyKey => New(StatusCode.InvalidArgument, "etcdserver: key is not provided");
+
+        public static RpcException KeyNotFound => New(StatusCode.InvalidArgument, "etcdserver: key not found");
+
+        public static RpcException TooManyOps => New(StatusCode.InvalidArgument, "etcdserver: too many operations in txn request");
+
+        public static RpcException DuplicateKey => New(StatusCode.InvalidArgument, "etcdserver: duplicate key given in txn request");
+
+        public static RpcException Compacted => New(StatusCode.OutOfRange, "etcdserver: mvcc: required revision has been compacted");
+
+        public static RpcException FutureRevision => New(StatusCode.OutOfRange, "etcdserver: mvcc: required revision is a future revision");
+
+        public static RpcException NoSpace => New(StatusCode.ResourceExhausted, "etcdserver: mvcc: database space exceeded");
+
+        public static RpcException LeaseNotFound => New(StatusCode.NotFound, "etcdserver: requested lease not found");
+
+        public static RpcException LeaseExists => New(StatusCode.FailedPrecondition, "etcdserver: lease already exists");
+
+        public static RpcException LeaseTtlTooLarge => New(StatusCode.OutOfRange, "etcdserver: too large lease TTL");
+
+        public static RpcException MemberNotFound => New(StatusCode.NotFound, "etcdserver: member not found");
+
+        public static RpcException MemberBadUrls => New(StatusCode.InvalidArgument, "etcdserver: given member URLs are invalid");
+
+        public static RpcException RequestTooLarge => New(StatusCode.InvalidArgument, "etcdserver: request is too large");
+
+        public static RpcException NoLeader => New(StatusCode.Unavailable, "etcdserver: no leader");
+
+        public static RpcException Timeout => New(StatusCode.Unavailable, "etcdserver: request timed out");
+
+        public static RpcException ValueProvided => New(StatusCode.InvalidArgument, "etcdserver: value is provided");
+
+        public static RpcException LeaseProvided => New(StatusCode.InvalidArgument, "etcdserver: lease is provided");
+
+        public static RpcException InvalidSortOption => New(StatusCode.InvalidArgument, "etcdserver: invalid sort option");
+
+        public static RpcException AuthNotEnabled => New(StatusCode.FailedPrecondition, "etcdserver: authentication is not enabled");
+
+        /// <summary>A call RaftKv does not serve (yet): UNIMPLEMENTED with what and why.</summary>
+        public static RpcException Unimplemented(string what) => New(StatusCode.Unimplemented, "raftkv: " + what);
+
+        private static RpcException New(StatusCode code, string message) => new(new Status(code, message));
+    }
+}

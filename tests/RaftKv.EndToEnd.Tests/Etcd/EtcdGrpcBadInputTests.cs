@@ -1,0 +1,131 @@
+using Google.Protobuf;
+using Grpc.Core;
+using Grpc.Net.Client;
+using RaftKv.Protocol.Etcd;
+
+namespace RaftKv.EndToEnd.Tests.Etcd;
+
+/// <summary>Bad input to the etcd API answers etcd's gRPC status and message text, and the node stays up.
+/// (etcdctl prints only the text, so these use gRPC stubs of proto/etcd directly.)</summary>
+[Collection(EtcdCollection.Name)]
+public sealed class EtcdGrpcBadInputTests(EtcdClusterFixture fixture) : IDisposable
+{
+    private readonly GrpcChannel _channel = GrpcChannel.ForAddress("http://" + fixture.Node(2).Grpc);
+
+    private KV.KVClient Kv => new(_channel);
+
+    private static ByteString B(string s) => ByteString.CopyFromUtf8(s);
+
+    private static async Task Refused(Func<Task> call, StatusCode code, string message)
+    {
+        var e = await Assert.ThrowsAsync<RpcException>(call);
+        Assert.Equal(code, e.StatusCode);
+        Assert.Equal(message, e.Status.Detail);
+    }
+
+    [Fact]
+    public async Task EmptyKeysAreNotProvided()
+    {
+        const string Msg = "etcdserver: key is not provided";
+        await Refused(async () => await Kv.RangeAsync(new RangeRequest()), StatusCode.InvalidArgument, Msg);
+        await Refused(async () => await Kv.PutAsync(new PutRequest { Value = B("v") }), StatusCode.InvalidArgument, Msg);
+        await Refused(async () => await Kv.DeleteRangeAsync(new DeleteRangeRequest()), StatusCode.InvalidArgument, Msg);
+        var txn = new TxnRequest();
+        txn.Success.Add(new RequestOp { RequestPut = new PutRequest { Value = B("v") } });
+        await Refused(async () => await Kv.TxnAsync(txn), StatusCode.InvalidArgument, Msg);
+
+        var etcdctl = await Etcdctl.RunAsync(fixture.Endpoints, "get", "");
+        Assert.Contains(Msg, etcdctl.Err);
+        await StillUp();
+    }
+
+    [Fact]
+    public async Task RangesAndLimitsAsEtcdTreatsThem()
+    {
+        await Kv.PutAsync(new PutRequest { Key = B("bad/a"), Value = B("1") });
+        await Kv.PutAsync(new PutRequest { Key = B("bad/b"), Value = B("2") });
+
+        // range_end before the key: an empty answer, as etcd gives (not an error).
+        var backwards = await Kv.RangeAsync(new RangeRequest { Key = B("bad/b"), RangeEnd = B("bad/a") });
+        Assert.Empty(backwards.Kvs);
+        Assert.Equal(0, backwards.Count);
+        var deleteBackwards = await Kv.DeleteRangeAsync(new DeleteRangeRequest { Key = B("bad/b"), RangeEnd = B("bad/a") });
+        Assert.Equal(0, deleteBackwards.Deleted);
+
+        // Negative and huge limits mean "no limit".
+        foreach (var limit in new[] { -1L, long.MaxValue })
+        {
+            var r = await Kv.RangeAsync(new RangeRequest { Key = B("bad/"), RangeEnd = B("bad0"), Limit = limit });
+            Assert.Equal(2, r.Kvs.Count);
+            Assert.False(r.More);
+        }
+
+        await Refused(async () => await Kv.RangeAsync(new RangeRequest { Key = B("bad/a"), SortOrder = (RangeRequest.Types.SortOrder)7 }), StatusCode.InvalidArgument, "etcdserver: invalid sort option");
+        await StillUp();
+    }
+
+    [Fact]
+    public async Task RevisionsOutsideTheHistoryAreOutOfRange()
+    {
+        var put = await Kv.PutAsync(new PutRequest { Key = B("rev/k"), Value = B("1") });
+        var current = put.Header.Revision;
+        await Refused(async () => await Kv.RangeAsync(new RangeRequest { Key = B("rev/k"), Revision = current + 1000 }), StatusCode.OutOfRange, "etcdserver: mvcc: required revision is a future revision");
+        await Kv.PutAsync(new PutRequest { Key = B("rev/k"), Value = B("2") });
+        var compactTo = (await Kv.PutAsync(new PutRequest { Key = B("rev/k"), Value = B("3") })).Header.Revision;
+        await Kv.CompactAsync(new CompactionRequest { Revision = compactTo });
+        await Refused(async () => await Kv.RangeAsync(new RangeRequest { Key = B("rev/k"), Revision = current }), StatusCode.OutOfRange, "etcdserver: mvcc: required revision has been compacted");
+        await Refused(async () => await Kv.CompactAsync(new CompactionRequest { Revision = compactTo }), StatusCode.OutOfRange, "etcdserver: mvcc: required revision has been compacted");
+        await StillUp();
+    }
+
+    [Fact]
+    public async Task TxnLimitsAreEtcds()
+    {
+        var tooMany = new TxnRequest();
+        for (var i = 0; i < 129; i++)
+        {
+            tooMany.Success.Add(new RequestOp { RequestPut = new PutRequest { Key = B($"many/{i}"), Value = B("v") } });
+        }
+
+        await Refused(async () => await Kv.TxnAsync(tooMany), StatusCode.InvalidArgument, "etcdserver: too many operations in txn request");
+
+        var duplicate = new TxnRequest();
+        duplicate.Success.Add(new RequestOp { RequestPut = new PutRequest { Key = B("dup/k"), Value = B("1") } });
+        duplicate.Success.Add(new RequestOp { RequestPut = new PutRequest { Key = B("dup/k"), Value = B("2") } });
+        await Refused(async () => await Kv.TxnAsync(duplicate), StatusCode.InvalidArgument, "etcdserver: duplicate key given in txn request");
+
+        var ops = string.Concat(Enumerable.Range(0, 129).Select(i => $"put many/{i} v\n"));
+        var etcdctl = await Etcdctl.RunWithInputAsync(fixture.Endpoints, "\n" + ops + "\n\n", "txn");
+        Assert.Contains("etcdserver: too many operations in txn request", etcdctl.Err);
+        await StillUp();
+    }
+
+    [Fact]
+    public async Task IgnoreValueAndLeaseChecksAreEtcds()
+    {
+        await Refused(async () => await Kv.PutAsync(new PutRequest { Key = B("ign/k"), Value = B("v"), IgnoreValue = true }), StatusCode.InvalidArgument, "etcdserver: value is provided");
+        await Refused(async () => await Kv.PutAsync(new PutRequest { Key = B("ign/k"), Lease = 5, IgnoreLease = true }), StatusCode.InvalidArgument, "etcdserver: lease is provided");
+        await Refused(async () => await Kv.PutAsync(new PutRequest { Key = B("ign/missing"), IgnoreValue = true }), StatusCode.InvalidArgument, "etcdserver: key not found");
+        await Refused(async () => await new Lease.LeaseClient(_channel).LeaseGrantAsync(new LeaseGrantRequest { TTL = 10 }), StatusCode.Unimplemented, "raftkv: LeaseGrant: leases are not implemented yet");
+        await StillUp();
+    }
+
+    [Fact]
+    public async Task MalformedProtobufIsInvalidArgument()
+    {
+        var raw = new Method<byte[], byte[]>(MethodType.Unary, "etcdserverpb.KV", "Range", Marshallers.Create(b => b, b => b), Marshallers.Create(b => b, b => b));
+        var e = await Assert.ThrowsAsync<RpcException>(async () => await _channel.CreateCallInvoker().AsyncUnaryCall(raw, null, default, [0x0a, 0xff, 0xff, 0xff, 0xff, 0x0f]));
+        Assert.Equal(StatusCode.InvalidArgument, e.StatusCode);
+        Assert.StartsWith("malformed request message", e.Status.Detail, StringComparison.Ordinal);
+        await StillUp();
+    }
+
+    private async Task StillUp()
+    {
+        Assert.All(fixture.Cluster.Nodes, n => Assert.True(n.IsRunning, $"node {n.NodeId} exited"));
+        var status = await new Maintenance.MaintenanceClient(_channel).StatusAsync(new StatusRequest());
+        Assert.Equal("3.5.0-raftkv", status.Version);
+    }
+
+    public void Dispose() => _channel.Dispose();
+}

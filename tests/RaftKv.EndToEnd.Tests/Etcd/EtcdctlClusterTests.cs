@@ -1,0 +1,94 @@
+using System.Text.Json;
+
+namespace RaftKv.EndToEnd.Tests.Etcd;
+
+/// <summary>etcdctl's cluster and maintenance commands against a real 3-node RaftKv.</summary>
+[Collection(EtcdCollection.Name)]
+public sealed class EtcdctlClusterTests(EtcdClusterFixture fixture)
+{
+    [Fact]
+    public async Task MemberListShowsEveryMemberAndEveryMemberAgreesOnTheClusterId()
+    {
+        var clusterIds = new HashSet<ulong>();
+        foreach (var node in fixture.Cluster.Nodes)
+        {
+            var json = (await Etcdctl.RunAsync(node.Grpc, "member", "list", "-w", "json")).Ok().Json;
+            var header = json.GetProperty("header");
+            clusterIds.Add(header.GetProperty("cluster_id").GetUInt64());
+            Assert.Equal((ulong)node.NodeId, header.GetProperty("member_id").GetUInt64());
+            Assert.True(header.GetProperty("raft_term").GetUInt64() > 0);
+            var members = json.GetProperty("members").EnumerateArray().ToList();
+            Assert.Equal([1UL, 2UL, 3UL], members.Select(m => m.GetProperty("ID").GetUInt64()).Order());
+            foreach (var m in members)
+            {
+                var id = (int)m.GetProperty("ID").GetUInt64();
+                var expected = fixture.Node(id);
+                Assert.Equal($"raftkv-{id}", m.GetProperty("name").GetString());
+                Assert.Equal([$"http://127.0.0.1:{expected.RaftPort}"], m.GetProperty("peerURLs").EnumerateArray().Select(u => u.GetString()));
+                Assert.Equal([$"http://{expected.Grpc}"], m.GetProperty("clientURLs").EnumerateArray().Select(u => u.GetString()));
+            }
+        }
+
+        Assert.Single(clusterIds);
+
+        // The table form: "id, started, name, peer URLs, client URLs, is learner".
+        var table = (await Etcdctl.RunAsync(fixture.Endpoints, "member", "list")).Ok();
+        var lines = table.Out.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(3, lines.Length);
+        Assert.All(lines, l => Assert.Contains(", started, raftkv-", l));
+        Assert.All(lines, l => Assert.EndsWith(", false", l.Trim()));
+    }
+
+    [Fact]
+    public async Task EndpointStatusReportsVersionLeaderAndRaftStateOfEveryMember()
+    {
+        var json = (await Etcdctl.RunAsync(fixture.Endpoints, "endpoint", "status", "-w", "json")).Ok().Json;
+        var statuses = json.EnumerateArray().Select(e => e.GetProperty("Status")).ToList();
+        Assert.Equal(3, statuses.Count);
+        var leaders = statuses.Select(s => s.GetProperty("leader").GetUInt64()).ToHashSet();
+        var leader = Assert.Single(leaders);
+        Assert.InRange(leader, 1UL, 3UL);
+        foreach (var s in statuses)
+        {
+            Assert.Equal("3.5.0-raftkv", s.GetProperty("version").GetString());
+            Assert.True(s.GetProperty("raftTerm").GetUInt64() > 0);
+            Assert.True(s.GetProperty("raftIndex").GetUInt64() > 0);
+            Assert.True(s.TryGetProperty("errors", out var errors) is false || errors.GetArrayLength() == 0, s.ToString());
+        }
+
+        // The table form etcdctl users read: version and "is leader" columns.
+        var table = (await Etcdctl.RunAsync(fixture.Endpoints, "endpoint", "status")).Ok().Out;
+        Assert.Equal(3, table.Split('\n', StringSplitOptions.RemoveEmptyEntries).Count(l => l.Contains("3.5.0-raftkv", StringComparison.Ordinal)));
+        Assert.Single(table.Split('\n'), l => l.Contains(", true,", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task EtcdPortServesTheSameApi()
+    {
+        var viaEtcdPort = (await Etcdctl.RunAsync($"127.0.0.1:{fixture.EtcdPort}", "member", "list", "-w", "json")).Ok().Json;
+        var viaGrpcPort = (await Etcdctl.RunAsync(fixture.Node(1).Grpc, "member", "list", "-w", "json")).Ok().Json;
+        Assert.Equal(viaGrpcPort.GetProperty("header").GetProperty("cluster_id").GetUInt64(), viaEtcdPort.GetProperty("header").GetProperty("cluster_id").GetUInt64());
+        Assert.Equal(1UL, viaEtcdPort.GetProperty("header").GetProperty("member_id").GetUInt64());
+        Assert.Equal(3, viaEtcdPort.GetProperty("members").GetArrayLength());
+    }
+
+    [Fact]
+    public async Task AlarmListIsEmptyAndUnimplementedCallsSaySo()
+    {
+        var alarms = (await Etcdctl.RunAsync(fixture.Endpoints, "alarm", "list")).Ok();
+        Assert.Equal(string.Empty, alarms.Out.Trim());
+
+        var lease = await Etcdctl.RunAsync(fixture.Node(1).Grpc, "lease", "grant", "10");
+        Assert.NotEqual(0, lease.Code);
+        Assert.Contains("leases are not implemented yet", lease.Err);
+
+        var snapshot = await Etcdctl.RunAsync(fixture.Node(1).Grpc, "snapshot", "save", Path.Combine(Path.GetTempPath(), "raftkv-etcd-snap-" + Guid.NewGuid().ToString("N")));
+        Assert.NotEqual(0, snapshot.Code);
+        Assert.Contains("Snapshot is not supported yet", snapshot.Err);
+
+        // Every node is still up and answering.
+        Assert.Equal(3, (await Etcdctl.RunAsync(fixture.Endpoints, "endpoint", "status", "-w", "json")).Ok().Json.GetArrayLength());
+    }
+
+    internal static JsonElement Header(JsonElement json) => json.GetProperty("header");
+}

@@ -1,0 +1,236 @@
+using System.Text;
+using Microsoft.Extensions.Logging.Abstractions;
+using RaftKv.Replication.Api;
+using RaftKv.Replication.Commands;
+using RaftKv.Replication.State;
+using RaftKv.Storage;
+using RaftKv.Storage.IO;
+using Xunit.Abstractions;
+
+namespace RaftKv.Replication.Tests;
+
+/// <summary>
+/// Model-based (metamorphic) test of the MVCC layer: seeded random puts, deletes, range deletes, txns
+/// with compares, reads at random revisions and compactions, applied to <see cref="KvState"/> over a real
+/// LSM store and to a plain in-memory model of etcd's semantics, with flushes, storage compactions,
+/// restarts (replaying the entries past the durable index, as the Raft log would) and checkpoint
+/// ingests (a snapshot install) interleaved. Every read is compared with the model.
+/// Seed: <c>RAFTKV_MVCC_SEED</c> (default: random, printed); ops: <c>RAFTKV_MVCC_OPS</c> (default 600).
+/// </summary>
+public sealed class MvccModelTests(ITestOutputHelper output)
+{
+    private static readonly string[] Keys = ["a", "b", "c", "d", "e", "f", "g", "h"];
+
+    private sealed record Version(long Create, long Mod, long Ver, long Lease, string Value);
+
+    [Fact]
+    public async Task RandomOpsMatchTheModel()
+    {
+        var seed = int.TryParse(Environment.GetEnvironmentVariable("RAFTKV_MVCC_SEED"), out var s) ? s : Random.Shared.Next();
+        var count = int.TryParse(Environment.GetEnvironmentVariable("RAFTKV_MVCC_OPS"), out var n) ? n : 600;
+        output.WriteLine($"RAFTKV_MVCC_SEED={seed} RAFTKV_MVCC_OPS={count}");
+        var rng = new Random(seed);
+        using var dir = new TempDir();
+        var lsm = Path.Combine(dir.Path, "lsm");
+        var snaps = Path.Combine(dir.Path, "snapshots");
+        KvState? current = null;
+
+        // The MVCC history filter runs in every storage compaction: physical removal must not change any read.
+        async Task<LsmStore> Open(string path)
+            => await LsmStore.OpenAsync(new LsmOptions
+            {
+                Directory = path,
+                BackgroundWork = false,
+                CompactionFilterFactory = () => current is { CompactRevision: > 0 } st ? new HistoryCompactionFilter(st.CompactRevision) : null,
+            });
+
+        var store = await Open(lsm);
+        var state = await KvState.RestoreAsync(store, PhysicalFileSystem.Instance, snaps, NullLogger.Instance, TimeProvider.System, CancellationToken.None);
+        current = state;
+        var log = new List<byte[]>(); // entry i+1's payload, as the Raft log keeps it
+        var history = Keys.ToDictionary(k => k, _ => new List<(long Rev, Version? V)>());
+        long revision = 1, compacted = 0;
+
+        Version? At(string key, long rev) => history[key].LastOrDefault(x => x.Rev <= rev) is { Rev: > 0 } h ? h.V : null;
+
+        async Task<TxnResult> Apply(KvCommand command)
+        {
+            var payload = CommandCodec.Encode(command);
+            log.Add(payload);
+            var holder = new ApplyResult();
+            await state.ApplyEntryAsync(log.Count, 1, false, payload, holder, CancellationToken.None);
+            return await holder.Task;
+        }
+
+        try
+        {
+            for (var step = 0; step < count; step++)
+            {
+                var roll = rng.Next(100);
+                var key = Keys[rng.Next(Keys.Length)];
+                if (roll < 30)
+                {
+                    var value = $"v{step}";
+                    var lease = rng.Next(3);
+                    var r = await Apply(new KvCommand(CommandKind.Txn, step, null, KvTxn.Single(new KvOp(KvOpKind.Put, B(key), B(value), Lease: lease))));
+                    revision++;
+                    Assert.Equal(revision, r.Revision);
+                    var prev = At(key, revision);
+                    history[key].Add((revision, new Version(prev?.Create ?? revision, revision, (prev?.Ver ?? 0) + 1, lease, value)));
+                }
+                else if (roll < 40)
+                {
+                    var end = Keys[Math.Min(Keys.Length - 1, Array.IndexOf(Keys, key) + rng.Next(1, 4))];
+                    var op = rng.Next(2) == 0 ? KvOp.Delete(B(key)) : KvOp.DeleteRange(B(key), B(end));
+                    var targets = op.Kind == KvOpKind.Delete ? [key] : Keys.Where(k => string.CompareOrdinal(k, key) >= 0 && string.CompareOrdinal(k, end) < 0).ToArray();
+                    var live = targets.Where(k => At(k, revision) is not null).ToList();
+                    var r = await Apply(new KvCommand(CommandKind.Txn, step, null, KvTxn.Single(op)));
+                    Assert.Equal(live.Count, r.Results[0].Deleted);
+                    if (live.Count > 0)
+                    {
+                        revision++;
+                        foreach (var k in live)
+                        {
+                            history[k].Add((revision, null));
+                        }
+                    }
+
+                    Assert.Equal(revision, r.Revision);
+                }
+                else if (roll < 55)
+                {
+                    var cur = At(key, revision);
+                    var target = (CompareTarget)new[] { 0, 3, 4, 5 }[rng.Next(4)];
+                    var actual = target switch { CompareTarget.Version => cur?.Ver ?? 0, CompareTarget.Create => cur?.Create ?? 0, CompareTarget.Mod => cur?.Mod ?? 0, _ => cur?.Lease ?? 0 };
+                    var operand = actual + rng.Next(-1, 2);
+                    var cmpOp = (CompareOp)rng.Next(4);
+                    var holds = cmpOp switch { CompareOp.Equal => actual == operand, CompareOp.NotEqual => actual != operand, CompareOp.Greater => actual > operand, _ => actual < operand };
+                    var other = Keys[rng.Next(Keys.Length)];
+                    var value = $"t{step}";
+                    var txn = new KvTxn([new KvCompare(B(key), target, cmpOp, operand)], [KvOp.Put(B(other), B(value))], [KvOp.RangeRead(new RangeRequest(B(key)))]);
+                    var r = await Apply(new KvCommand(CommandKind.Txn, step, null, txn));
+                    Assert.Equal(holds, r.Succeeded);
+                    if (holds)
+                    {
+                        revision++;
+                        var prev = At(other, revision);
+                        history[other].Add((revision, new Version(prev?.Create ?? revision, revision, (prev?.Ver ?? 0) + 1, 0, value)));
+                    }
+                    else
+                    {
+                        Assert.Equal(cur is null ? 0 : 1, r.Results[0].Range!.Count);
+                    }
+
+                    Assert.Equal(revision, r.Revision);
+                }
+                else if (roll < 85)
+                {
+                    var rev = rng.Next(3) == 0 ? 0 : compacted + rng.NextInt64(Math.Max(1, revision - compacted + 1));
+                    rev = rev == 0 ? 0 : Math.Max(rev, Math.Max(compacted, 1));
+                    var end = rng.Next(3) switch { 0 => (byte[]?)null, 1 => [0], _ => B(Keys[rng.Next(Keys.Length)] + "~") };
+                    var request = new RangeRequest(
+                        B(key), end, Limit: rng.Next(4), Revision: rev, SortOrder: (SortOrder)rng.Next(3), SortTarget: rng.Next(2) == 0 ? SortTarget.Key : (SortTarget)rng.Next(5),
+                        KeysOnly: rng.Next(4) == 0, CountOnly: rng.Next(6) == 0, MinModRevision: rng.Next(3) == 0 ? rng.NextInt64(revision + 1) : 0, MaxCreateRevision: rng.Next(3) == 0 ? rng.NextInt64(revision + 1) : 0);
+                    var got = await state.ReadRangeAsync(request, CancellationToken.None);
+                    var expected = Model(request, rev == 0 ? revision : rev, At, key, end);
+                    Assert.Equal(revision, got.Revision);
+                    Assert.Equal(expected.Count, got.Count);
+                    Assert.Equal(expected.More, got.More);
+                    Assert.Equal(expected.Kvs, got.Kvs.Select(kv => $"{S(kv.Key)}={S(kv.Value)}@{kv.CreateRevision}/{kv.ModRevision}/{kv.Version}/{kv.Lease}").ToList());
+                }
+                else if (roll < 90 && revision > compacted + 1)
+                {
+                    var to = compacted + 1 + rng.NextInt64(revision - compacted);
+                    await Apply(new KvCommand(CommandKind.Compact, step, null, null, Revision: to));
+                    compacted = to;
+                    Assert.Equal(compacted, state.CompactRevision);
+                    if (compacted > 1)
+                    {
+                        await Assert.ThrowsAsync<RevisionCompactedException>(() => state.ReadRangeAsync(new RangeRequest(B("a"), Revision: compacted - 1), CancellationToken.None));
+                    }
+                }
+                else if (roll < 94)
+                {
+                    await store.FlushAsync();
+                }
+                else if (roll < 96)
+                {
+                    await store.CompactAsync(state.LogicalClock);
+                }
+                else if (roll < 98)
+                {
+                    // Restart: reopen and replay what is not durable, as the Raft log would.
+                    state.Dispose();
+                    await store.DisposeAsync();
+                    store = await Open(lsm);
+                    state = await KvState.RestoreAsync(store, PhysicalFileSystem.Instance, snaps, NullLogger.Instance, TimeProvider.System, CancellationToken.None);
+                    for (var i = store.AppliedIndex + 1; i <= log.Count; i++)
+                    {
+                        await state.ApplyEntryAsync(i, 1, false, log[(int)i - 1], null, CancellationToken.None);
+                    }
+                }
+                else
+                {
+                    // Snapshot install: checkpoint this store, ingest it into a fresh one.
+                    var checkpoint = Path.Combine(dir.Path, $"cp-{step}");
+                    await store.CheckpointAsync(checkpoint);
+                    state.Dispose();
+                    await store.DisposeAsync();
+                    var fresh = Path.Combine(dir.Path, $"lsm-{step}");
+                    store = await Open(fresh);
+                    await store.IngestAsync(checkpoint);
+                    lsm = fresh;
+                    state = await KvState.RestoreAsync(store, PhysicalFileSystem.Instance, snaps, NullLogger.Instance, TimeProvider.System, CancellationToken.None);
+                    for (var i = store.AppliedIndex + 1; i <= log.Count; i++)
+                    {
+                        await state.ApplyEntryAsync(i, 1, false, log[(int)i - 1], null, CancellationToken.None);
+                    }
+                }
+
+                Assert.Equal(revision, state.Revision);
+                current = state;
+            }
+        }
+        finally
+        {
+            state.Dispose();
+            await store.DisposeAsync();
+        }
+    }
+
+    private static (List<string> Kvs, long Count, bool More) Model(RangeRequest r, long rev, Func<string, long, Version?> at, string key, byte[]? end)
+    {
+        var inRange = end is null ? [key]
+            : end is [0] ? Keys.Where(k => string.CompareOrdinal(k, key) >= 0)
+            : Keys.Where(k => string.CompareOrdinal(k, key) >= 0 && string.CompareOrdinal(k, Encoding.UTF8.GetString(end)) < 0);
+        var live = inRange.Select(k => (Key: k, V: at(k, rev))).Where(x => x.V is not null).Select(x => (x.Key, V: x.V!)).ToList();
+        var q = live.Where(x => (r.MinModRevision == 0 || x.V.Mod >= r.MinModRevision) && (r.MaxCreateRevision == 0 || x.V.Create <= r.MaxCreateRevision));
+        var order = r.SortOrder == SortOrder.None && r.SortTarget != SortTarget.Key ? SortOrder.Ascend : r.SortOrder;
+        if (order != SortOrder.None && !(order == SortOrder.Ascend && r.SortTarget == SortTarget.Key))
+        {
+            var sorted = r.SortTarget switch
+            {
+                SortTarget.Version => q.OrderBy(x => x.V.Ver),
+                SortTarget.Create => q.OrderBy(x => x.V.Create),
+                SortTarget.Mod => q.OrderBy(x => x.V.Mod),
+                SortTarget.Value => q.OrderBy(x => x.V.Value, StringComparer.Ordinal),
+                _ => q.OrderBy(x => x.Key, StringComparer.Ordinal),
+            };
+            q = order == SortOrder.Descend ? sorted.Reverse() : sorted;
+        }
+
+        var list = q.ToList();
+        var more = r.Limit > 0 && list.Count > r.Limit;
+        if (more)
+        {
+            list = list.Take((int)r.Limit).ToList();
+        }
+
+        var kvs = r.CountOnly ? [] : list.Select(x => $"{x.Key}={(r.KeysOnly ? string.Empty : x.V.Value)}@{x.V.Create}/{x.V.Mod}/{x.V.Ver}/{x.V.Lease}").ToList();
+        return (kvs, live.Count, more);
+    }
+
+    private static byte[] B(string s) => Encoding.UTF8.GetBytes(s);
+
+    private static string S(ReadOnlyMemory<byte> b) => Encoding.UTF8.GetString(b.Span);
+}
