@@ -1,0 +1,72 @@
+using System.Diagnostics;
+
+namespace RaftKv.EndToEnd.Tests.Etcd.Clients;
+
+/// <summary>Runs the npm etcd3 client's checks (tests/etcd/js/check.mjs) with node, after one `npm ci` per test
+/// run in that folder (package.json + package-lock.json pin the client; node_modules is not committed).
+/// node and npm come from the machine (.ci/run installs Debian's nodejs and npm when absent).</summary>
+internal static class NodeScript
+{
+    private static readonly Lazy<Task> Installed = new(InstallAsync);
+
+    public static string Folder => Path.Combine(RepoPaths.Root, "tests", "etcd", "js");
+
+    /// <summary>Exit code, stdout and stderr of <c>node check.mjs endpoints check</c>.</summary>
+    public static async Task<(int Code, string Out, string Err)> CheckAsync(string endpoints, string check, TimeSpan timeout)
+    {
+        await Installed.Value;
+        return await RunAsync("node", ["check.mjs", endpoints, check], timeout);
+    }
+
+    private static async Task InstallAsync()
+    {
+        var (code, output, err) = await RunAsync("npm", ["ci", "--no-audit", "--no-fund", "--ignore-scripts"], TimeSpan.FromMinutes(10));
+        if (code != 0)
+        {
+            throw new InvalidOperationException($"npm ci in {Folder} failed ({code}); the npm registry must be reachable once:\n{output}\n{err}");
+        }
+    }
+
+    private static async Task<(int Code, string Out, string Err)> RunAsync(string program, string[] args, TimeSpan timeout)
+    {
+        var psi = new ProcessStartInfo(program)
+        {
+            WorkingDirectory = Folder,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var a in args)
+        {
+            psi.ArgumentList.Add(a);
+        }
+
+        Process process;
+        try
+        {
+            process = Process.Start(psi)!;
+        }
+        catch (System.ComponentModel.Win32Exception e)
+        {
+            throw new InvalidOperationException($"{program} is not installed (Debian: apt-get install nodejs npm; .ci/run does this)", e);
+        }
+
+        using (process)
+        {
+            var stdout = process.StandardOutput.ReadToEndAsync();
+            var stderr = process.StandardError.ReadToEndAsync();
+            using var cts = new CancellationTokenSource(timeout);
+            try
+            {
+                await process.WaitForExitAsync(cts.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                process.Kill(entireProcessTree: true);
+                throw new TimeoutException($"{program} {string.Join(' ', args)} ran over {timeout.TotalSeconds:F0}s: {await stdout} {await stderr}");
+            }
+
+            return (process.ExitCode, await stdout, await stderr);
+        }
+    }
+}
