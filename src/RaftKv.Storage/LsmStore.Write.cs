@@ -7,6 +7,11 @@ namespace RaftKv.Storage;
 
 public sealed partial class LsmStore
 {
+    /// <summary>Applies one batch at <paramref name="index"/> (the apply thread). The batch goes into the mutable
+    /// memtable under <c>_lock</c>, which <see cref="Rotate"/> also takes: a flush started on another thread (the
+    /// snapshot loop's checkpoint, a physical compaction, an admin flush) freezes the memtable only between batches,
+    /// never under a batch half added (that threw "memtable is frozen" and failed the node, or let an entry miss the
+    /// flushed table while the frozen memtable was being written).</summary>
     public void Apply(long index, IReadOnlyList<WriteOp> ops)
     {
         ThrowIfBackgroundFailed();
@@ -15,42 +20,52 @@ public sealed partial class LsmStore
             return; // replay of something already in the store
         }
 
-        var mem = _mem;
-        for (var i = 0; i < ops.Count; i++)
+        bool full;
+        lock (_lock)
         {
-            var op = ops[i];
-            if (op.Key.IsEmpty)
+            var mem = _mem;
+            for (var i = 0; i < ops.Count; i++)
             {
-                throw new ArgumentException("empty key", nameof(ops));
+                var op = ops[i];
+                if (op.Key.IsEmpty)
+                {
+                    throw new ArgumentException("empty key", nameof(ops));
+                }
+
+                if (op.Kind == WriteOpKind.Put)
+                {
+                    mem.Add(op.Key.Span, op.Value.Span, index, op.ExpiresAtUnixMs, tombstone: false);
+                }
+                else
+                {
+                    mem.Add(op.Key.Span, [], index, 0, tombstone: true);
+                }
             }
 
-            if (op.Kind == WriteOpKind.Put)
-            {
-                mem.Add(op.Key.Span, op.Value.Span, index, op.ExpiresAtUnixMs, tombstone: false);
-            }
-            else
-            {
-                mem.Add(op.Key.Span, [], index, 0, tombstone: true);
-            }
+            mem.Advance(index);
+            Interlocked.Exchange(ref _appliedIndex, index); // publishes the batch to readers atomically
+            full = mem.ApproximateBytes >= _options.MemtableMaxBytes || mem.Count >= _options.MemtableMaxEntries;
         }
 
-        mem.Advance(index);
-        Interlocked.Exchange(ref _appliedIndex, index); // publishes the batch to readers atomically
-        if (mem.ApproximateBytes >= _options.MemtableMaxBytes || mem.Count >= _options.MemtableMaxEntries)
+        if (full)
         {
             Rotate(stall: true);
         }
     }
 
+    /// <summary>Marks <paramref name="index"/> applied without writes (under <c>_lock</c>, like <see cref="Apply"/>).</summary>
     public void Advance(long index)
     {
-        if (index <= AppliedIndex)
+        lock (_lock)
         {
-            return;
-        }
+            if (index <= AppliedIndex)
+            {
+                return;
+            }
 
-        _mem.Advance(index);
-        Interlocked.Exchange(ref _appliedIndex, index);
+            _mem.Advance(index);
+            Interlocked.Exchange(ref _appliedIndex, index);
+        }
     }
 
     public async Task FlushAsync(CancellationToken cancellationToken = default)
