@@ -92,6 +92,7 @@ builder.Services.AddSingleton<TieringHost>();
 builder.Services.AddHostedService<NodeLifetime>();
 builder.Services.AddSingleton<FollowerLagMonitor>();
 builder.Services.AddHostedService(sp => sp.GetRequiredService<FollowerLagMonitor>());
+builder.Services.AddHostedService<AutoCompactor>();
 builder.Services.AddRaftKvPipeline(config);
 builder.Services.AddEtcdApi();
 builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.PropertyNamingPolicy = System.Text.Json.JsonNamingPolicy.SnakeCaseLower);

@@ -34,6 +34,8 @@ public static class ConfigKeys
     public static readonly ConfigKey PeerCertFile = new("PEER_CERT_FILE", "", "PEM certificate of the Raft port (mutual TLS between nodes; default TLS_CERT_FILE; both empty = plaintext Raft). Needs serverAuth and clientAuth usage");
     public static readonly ConfigKey PeerKeyFile = new("PEER_KEY_FILE", "", "PEM private key of PEER_CERT_FILE (default TLS_KEY_FILE)");
     public static readonly ConfigKey PeerCaFile = new("PEER_CA_FILE", "", "PEM CA bundle of the cluster: a peer whose certificate it did not sign cannot connect (default TLS_CA_FILE; required with peer TLS)");
+    public static readonly ConfigKey AutoCompactionMode = new("AUTO_COMPACTION_MODE", "periodic", "etcd's --auto-compaction-mode: periodic (keep AUTO_COMPACTION_RETENTION of time) or revision (keep that many revisions); the leader compacts MVCC history through Raft");
+    public static readonly ConfigKey AutoCompactionRetention = new("AUTO_COMPACTION_RETENTION", "0", "etcd's --auto-compaction-retention: periodic: a duration (1h, 30m, 90s) or hours (1); revision: a count (1000); 0 = off (the default, as in etcd 3.4)");
     public static readonly ConfigKey ConfigFile = new("CONFIG_FILE", "", "Optional JSON or TOML file with any of these keys");
 
     public static IReadOnlyList<ConfigKey> All { get; } =
@@ -41,6 +43,7 @@ public static class ConfigKeys
         HttpPort, GrpcPort, EtcdPort, RaftPort, NodeId, Peers, Membership, DataDir, BindHost, AdvertiseHost,
         MemoryMaxSizeMb, MemoryMaxEntries, DiskMaxSizeGb, DiskMigrationAgeHours,
         S3Endpoint, S3Bucket, S3Region, S3AccessKey, S3SecretKey, MaxKeyBytes, MaxValueBytes, RaftLog,
-        CorruptCheckInterval, InitialCorruptCheck, TlsCertFile, TlsKeyFile, TlsCaFile, ClientCertAuth, PeerCertFile, PeerKeyFile, PeerCaFile, ConfigFile,
+        CorruptCheckInterval, InitialCorruptCheck, TlsCertFile, TlsKeyFile, TlsCaFile, ClientCertAuth, PeerCertFile, PeerKeyFile, PeerCaFile,
+        AutoCompactionMode, AutoCompactionRetention, ConfigFile,
     ];
 }

@@ -32,6 +32,9 @@ public sealed record ServerConfig
     public TimeSpan CorruptCheckInterval { get; init; } = TimeSpan.FromMinutes(5);
     public bool InitialCorruptCheck { get; init; } = true;
 
+    /// <summary>AUTO_COMPACTION_MODE / AUTO_COMPACTION_RETENTION (default off).</summary>
+    public AutoCompaction AutoCompaction { get; init; } = AutoCompaction.Off;
+
     /// <summary>Certificate files of the client ports and the Raft transport (<see cref="TlsFiles.None"/> = plaintext).</summary>
     public TlsFiles Tls { get; init; } = TlsFiles.None;
 
