@@ -44,6 +44,11 @@ public sealed partial class ChaosRunner(ChaosOptions options, TextWriter log)
             }
 
             var workload = new Workload(nodes, options.Seed, Math.Max(options.Workers, options.Nodes), options.Keys, options.OperationTimeout) { StaleReadsFrom = stale };
+
+            // The watch checker's watchers: one pinned to each node, from revision 1, through every fault.
+            using var watchStop = new CancellationTokenSource();
+            var observers = nodes.Select(n => new WatchObserver(n, Workload.KeyPrefix)).ToList();
+            var watching = observers.Select(o => Task.Run(() => o.RunAsync(watchStop.Token), CancellationToken.None)).ToList();
             using var stop = new CancellationTokenSource();
             var clock = Stopwatch.StartNew();
             var running = workload.RunAsync(stop.Token);
@@ -101,8 +106,14 @@ public sealed partial class ChaosRunner(ChaosOptions options, TextWriter log)
                     {
                         problems.Add("replicas' state hashes differ after healing");
                     }
+
+                    problems.AddRange(await CheckWatchesAsync(nodes, observers));
                 }
             }
+
+            await watchStop.CancelAsync();
+            await Task.WhenAll(watching);
+            observers.ForEach(o => o.Dispose());
 
             var healthy = Rate(history.Where(o => o.Client >= 0 && o.Invoke <= healthyEnd));
             var recovered = Rate(history.Where(o => o.Client >= 0 && o.Invoke >= recoveryStart + (Stopwatch.Frequency * 3)));

@@ -99,7 +99,10 @@ public sealed class Workload(IReadOnlyList<ChaosNode> nodes, int seed, int worke
         return error;
     }
 
-    public IEnumerable<string> Keys => Enumerable.Range(0, keys).Select(k => $"k{k}");
+    /// <summary>Every workload key starts with this (the watch checker watches the prefix).</summary>
+    public const string KeyPrefix = "k";
+
+    public IEnumerable<string> Keys => Enumerable.Range(0, keys).Select(k => $"{KeyPrefix}{k}");
 
     private async Task WorkerAsync(int worker, Random rng, CancellationToken stop)
     {

@@ -18,6 +18,27 @@ internal static class NodeScript
         return await RunAsync("node", ["check.mjs", endpoints, check], timeout);
     }
 
+    /// <summary>Starts <c>node check.mjs endpoints check</c> with stdin and stdout redirected, for a check that talks
+    /// with the test (prints "ready", waits for a line). The caller disposes (kills) it.</summary>
+    public static async Task<Process> StartAsync(string endpoints, string check)
+    {
+        await Installed.Value;
+        var psi = new ProcessStartInfo("node")
+        {
+            WorkingDirectory = Folder,
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var a in new[] { "check.mjs", endpoints, check })
+        {
+            psi.ArgumentList.Add(a);
+        }
+
+        return Process.Start(psi)!;
+    }
+
     private static async Task InstallAsync()
     {
         var (code, output, err) = await RunAsync("npm", ["ci", "--no-audit", "--no-fund", "--ignore-scripts"], TimeSpan.FromMinutes(10));
