@@ -64,6 +64,12 @@ public sealed class MvccModelTests(ITestOutputHelper output)
 
         try
         {
+            for (var id = 1; id <= 2; id++)
+            {
+                // The random puts name leases 0-2: a put may name only a granted lease. Granting moves no revision.
+                await Apply(new KvCommand(CommandKind.LeaseGrant, 0, null, null, Lease: new RaftKv.Replication.Leases.LeaseCommand(id, 3600)));
+            }
+
             for (var step = 0; step < count; step++)
             {
                 var roll = rng.Next(100);
