@@ -8,9 +8,10 @@ namespace RaftKv.Server.Etcd;
 /// <summary>
 /// etcdserverpb.Maintenance: <c>Status</c> (what <c>etcdctl endpoint status</c> prints), <c>Alarm</c>
 /// (the replicated alarms, <see cref="EtcdAlarms"/>), <c>Defragment</c> (a local LSM compaction, RaftKv's way of giving
-/// space back) and <c>HashKV</c> (RaftKv's own hash of the key space at a revision). <c>Hash</c>, <c>Snapshot</c> and <c>MoveLeader</c> answer UNIMPLEMENTED.
+/// space back), <c>HashKV</c> (RaftKv's own hash of the key space at a revision) and <c>Snapshot</c> (a backup
+/// snapshot of this member, <see cref="Replication.Backup.SnapshotFileFormat"/>). <c>Hash</c> and <c>MoveLeader</c> answer UNIMPLEMENTED.
 /// </summary>
-public sealed class EtcdMaintenanceService(IKvNode node, EtcdIdentity identity) : Maintenance.MaintenanceBase
+public sealed class EtcdMaintenanceService(IKvNode node, EtcdIdentity identity, ISnapshotSource snapshots) : Maintenance.MaintenanceBase
 {
     /// <summary>The version RaftKv reports: the etcd API level it serves, marked as RaftKv.</summary>
     public const string Version = "3.5.0-raftkv";
@@ -114,8 +115,16 @@ public sealed class EtcdMaintenanceService(IKvNode node, EtcdIdentity identity) 
     public override Task<HashResponse> Hash(HashRequest request, ServerCallContext context)
         => throw GrpcErrors.Etcd.Unimplemented("Hash (of the whole backend) is not supported; use HashKV");
 
+    /// <summary>etcd's Snapshot: this member's consistent backup snapshot (archived tables included), in
+    /// 64 KiB chunks with etcd's <c>remaining_bytes</c>. Its length is 32 modulo 512 and it ends with the
+    /// SHA-256 of the rest, which is what <c>etcdctl snapshot save</c> checks; restore it with <c>raftkv restore</c>.</summary>
     public override Task Snapshot(SnapshotRequest request, IServerStreamWriter<SnapshotResponse> responseStream, ServerCallContext context)
-        => throw GrpcErrors.Etcd.Unimplemented("Snapshot is not supported yet (backups to S3 come with the disaster-recovery issue)");
+        => Backup.SnapshotStreaming.StreamAsync(snapshots, referenceArchived: false, identity.ClusterId, (chunk, sent, export) => responseStream.WriteAsync(new SnapshotResponse
+        {
+            Header = identity.Header(0),
+            RemainingBytes = (ulong)(export.Length - sent),
+            Blob = Google.Protobuf.UnsafeByteOperations.UnsafeWrap(chunk),
+        }), context.CancellationToken);
 
     public override Task<MoveLeaderResponse> MoveLeader(MoveLeaderRequest request, ServerCallContext context)
         => throw GrpcErrors.Etcd.Unimplemented("MoveLeader is not supported: RaftKv has no leadership transfer yet");
