@@ -24,6 +24,10 @@ public static class Kvctl
           add-member <id> <raft host:port> [<grpc host:port>]
           remove-member <id>
           flush | compact | migrate               local admin on the endpoint's node
+          snapshot save <file> [--reference-archived] [--quiet]
+                                                  save a backup snapshot of the first endpoint's member
+                                                  (archived tables included unless --reference-archived);
+                                                  restore it with 'raftkv restore <file>'
 
         TLS: --cacert (or an https:// endpoint) connects over TLS; --cacert trusts that CA instead of the
         machine's store; --cert/--key present a client certificate (servers with CLIENT_CERT_AUTH).
@@ -145,8 +149,44 @@ public static class Kvctl
                 var mg = await client.MigrateAsync().ConfigureAwait(false);
                 output.WriteLine($"migrated {mg.TablesMigrated} tables ({mg.BytesUploaded} bytes)");
                 return 0;
+            case "snapshot":
+                return await SnapshotAsync(client, rest, output).ConfigureAwait(false);
             default:
                 throw new UsageException($"unknown command '{command}'");
+        }
+    }
+
+    private static async Task<int> SnapshotAsync(RaftKvClient client, List<string> rest, TextWriter output)
+    {
+        if (rest.Count == 0 || rest[0] != "save")
+        {
+            throw new UsageException("snapshot takes 'save <file>'");
+        }
+
+        rest.RemoveAt(0);
+        var reference = Flag(rest, "--reference-archived");
+        var quiet = Flag(rest, "--quiet");
+        var path = Arg(rest, 0, "file");
+        var lastPercent = -1L;
+        var progress = quiet ? null : new Progress<(long Sent, long Total)>(p =>
+        {
+            var percent = p.Total > 0 ? p.Sent * 100 / p.Total : 0;
+            if (percent / 10 != lastPercent / 10 || p.Sent == p.Total)
+            {
+                lastPercent = percent;
+                Console.Error.WriteLine($"snapshot: {p.Sent} / {p.Total} bytes ({percent}%)");
+            }
+        });
+        try
+        {
+            var r = await client.SaveSnapshotAsync(path, reference, progress).ConfigureAwait(false);
+            output.WriteLine($"Snapshot saved at {r.Path} ({r.Bytes} bytes, raft index {r.RaftIndex})");
+            return 0;
+        }
+        catch (InvalidDataException e)
+        {
+            Console.Error.WriteLine($"kvctl: snapshot not saved: {e.Message}");
+            return 1;
         }
     }
 

@@ -11,6 +11,11 @@ using RaftKv.Server.Pipeline;
 using RaftKv.Server.Security;
 using RaftKv.Tiering;
 
+if (args is ["restore", .. var restoreArgs])
+{
+    return await RaftKv.Server.Backup.RestoreCommand.RunAsync(restoreArgs, Console.Out, Console.Error);
+}
+
 ServerConfig config;
 ServerTls tls;
 try
@@ -87,6 +92,7 @@ builder.Services.AddSingleton(tls);
 builder.Services.AddSingleton(tls.LeaderTransport);
 builder.Services.AddSingleton(node);
 builder.Services.AddSingleton<IKvNode>(node);
+builder.Services.AddSingleton<ISnapshotSource>(node);
 builder.Services.AddSingleton(new TieringSetup(objects, tieringOptions));
 builder.Services.AddSingleton<TieringHost>();
 builder.Services.AddHostedService<NodeLifetime>();

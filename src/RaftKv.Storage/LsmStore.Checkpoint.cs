@@ -1,3 +1,4 @@
+using RaftKv.Storage.IO;
 using RaftKv.Storage.Manifests;
 using RaftKv.Storage.Memtables;
 using RaftKv.Storage.Tables;
@@ -10,7 +11,9 @@ namespace RaftKv.Storage;
 /// edit whose DurableIndex is the checkpoint's index; <c>NNNNNN.sst</c> — hard links of the live
 /// local tables; <c>NNNNNN.sstidx</c> — the local tail (index, bloom, meta, footer) of archived
 /// tables, whose data stays in object storage under the manifest's object name (their keys files
-/// are not included: <see cref="IngestAsync"/> materializes archived tables locally).
+/// are not included: <see cref="IngestAsync"/> materializes archived tables locally). A checkpoint
+/// may also hold an archived table's whole file as <c>NNNNNN.sst</c> (a self-contained backup
+/// snapshot, docs/architecture.md "Backup snapshots"): ingest then uses that file, not the object.
 /// </remarks>
 public sealed partial class LsmStore
 {
@@ -46,18 +49,24 @@ public sealed partial class LsmStore
         }
     }
 
-    public async Task IngestAsync(string directory, CancellationToken cancellationToken = default)
+    /// <summary>The file name of table <paramref name="id"/>'s whole file in a checkpoint or store directory.</summary>
+    public static string TableFileName(long id) => Path.GetFileName(TablePath(string.Empty, id));
+
+    /// <summary>The file name of archived table <paramref name="id"/>'s local tail in a checkpoint directory.</summary>
+    public static string TailFileName(long id) => Path.GetFileName(TailPath(string.Empty, id));
+
+    /// <summary>Reads a checkpoint's CHECKPOINT manifest: its tables (by id) and its durable index.</summary>
+    public static (IReadOnlyList<ManifestTable> Tables, long Index) ReadCheckpoint(IFileSystem fs, string directory)
     {
         var manifestPath = Path.Combine(directory, CheckpointManifestName);
-        if (!_fs.Exists(manifestPath))
+        if (!fs.Exists(manifestPath))
         {
             throw new StorageCorruptionException(manifestPath, "checkpoint has no CHECKPOINT manifest");
         }
 
-        var edits = Manifest.ReadEdits(_fs, manifestPath);
         var state = new Dictionary<long, ManifestTable>();
         long index = 0;
-        foreach (var e in edits)
+        foreach (var e in Manifest.ReadEdits(fs, manifestPath))
         {
             foreach (var t in e.Added)
             {
@@ -67,6 +76,13 @@ public sealed partial class LsmStore
             index = Math.Max(index, e.DurableIndex ?? 0);
         }
 
+        return ([.. state.Values.OrderBy(t => t.Id)], index);
+    }
+
+    public async Task IngestAsync(string directory, CancellationToken cancellationToken = default)
+    {
+        var (tables, index) = ReadCheckpoint(_fs, directory);
+
         await _manifestLock.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
@@ -74,11 +90,11 @@ public sealed partial class LsmStore
             var readers = new List<(int, TableReader)>();
             try
             {
-                foreach (var t in state.Values.OrderBy(t => t.Id))
+                foreach (var t in tables)
                 {
                     var id = _manifest.NextFileNumber++;
                     var dest = TablePath(_dir, id);
-                    if (t.ObjectName is null)
+                    if (t.ObjectName is null || _fs.Exists(TablePath(directory, t.Id)))
                     {
                         _fs.Link(TablePath(directory, t.Id), dest);
                     }

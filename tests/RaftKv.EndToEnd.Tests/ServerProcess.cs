@@ -82,6 +82,29 @@ internal sealed class ServerProcess : IDisposable
         _process.BeginErrorReadLine();
     }
 
+    /// <summary>Runs the server binary once with this node's settings (e.g. <c>restore FILE</c>) and waits for it to exit.</summary>
+    public async Task<(int Code, string Out, string Err)> RunCommandAsync(params string[] args)
+    {
+        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        psi.ArgumentList.Add(RepoPaths.ServerDll);
+        foreach (var a in args)
+        {
+            psi.ArgumentList.Add(a);
+        }
+
+        foreach (var (k, v) in _env)
+        {
+            psi.Environment[k] = v;
+        }
+
+        using var p = Process.Start(psi)!;
+        var stdout = p.StandardOutput.ReadToEndAsync();
+        var stderr = p.StandardError.ReadToEndAsync();
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(120));
+        await p.WaitForExitAsync(cts.Token);
+        return (p.ExitCode, await stdout, await stderr);
+    }
+
     private static void Write(StreamWriter log, string? line)
     {
         if (line is null)

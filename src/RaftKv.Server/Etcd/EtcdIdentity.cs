@@ -19,7 +19,8 @@ namespace RaftKv.Server.Etcd;
 /// initial members are the ids in <c>PEERS</c> (a single node without peers: its own id), which the
 /// documented deployments give identically to every member, so every member answers the same id.
 /// A member added later with a different <c>PEERS</c> list would compute another id; give it the
-/// original list.</para>
+/// original list. A cluster built by <c>raftkv restore</c> has a new id, kept in <c>{DATA_DIR}/cluster-id</c>
+/// (<see cref="Replication.Backup.ClusterIdFile"/>).</para>
 /// </remarks>
 public sealed class EtcdIdentity
 {
@@ -28,7 +29,8 @@ public sealed class EtcdIdentity
     public EtcdIdentity(IKvNode node, ServerConfig config)
     {
         _node = node;
-        ClusterId = ClusterIdOf(config.Peers.Count > 0 ? config.Peers.Keys : [config.NodeId]);
+        ClusterId = Replication.Backup.ClusterIdFile.TryRead(config.DataDir) // a restored cluster's new id
+            ?? ClusterIdOf(config.Peers.Count > 0 ? config.Peers.Keys : [config.NodeId]);
         LocalMemberId = MemberId(node.NodeId);
     }
 

@@ -8,9 +8,11 @@ namespace RaftKv.Server.Etcd;
 /// <summary>
 /// etcdserverpb.Maintenance: <c>Status</c> (what <c>etcdctl endpoint status</c> prints), <c>Alarm</c>
 /// (the replicated alarms, <see cref="EtcdAlarms"/>), <c>Defragment</c> (a local LSM compaction, RaftKv's way of giving
-/// space back) and <c>HashKV</c> (RaftKv's own hash of the key space at a revision). <c>Hash</c>, <c>Snapshot</c> and <c>MoveLeader</c> answer UNIMPLEMENTED.
+/// space back), <c>HashKV</c> (RaftKv's own hash of the key space at a revision) and <c>Snapshot</c> (a backup
+/// snapshot of this member, <see cref="Replication.Backup.SnapshotFileFormat"/>), <c>Hash</c> (HashKV at the current revision).
+/// <c>MoveLeader</c> answers UNIMPLEMENTED.
 /// </summary>
-public sealed class EtcdMaintenanceService(IKvNode node, EtcdIdentity identity) : Maintenance.MaintenanceBase
+public sealed class EtcdMaintenanceService(IKvNode node, EtcdIdentity identity, ISnapshotSource snapshots) : Maintenance.MaintenanceBase
 {
     /// <summary>The version RaftKv reports: the etcd API level it serves, marked as RaftKv.</summary>
     public const string Version = "3.5.0-raftkv";
@@ -79,15 +81,29 @@ public sealed class EtcdMaintenanceService(IKvNode node, EtcdIdentity identity) 
     /// differs: it hashes its backend's history, so compare RaftKv members with each other only).</summary>
     public override async Task<HashKVResponse> HashKV(HashKVRequest request, ServerCallContext context)
     {
+        var (hash, header) = await HashAtAsync(request.Revision, context.CancellationToken).ConfigureAwait(false);
+        return new HashKVResponse { Header = identity.Header(header), Hash = hash, CompactRevision = node.CompactRevision };
+    }
+
+    /// <summary>etcd's Hash (of the whole backend): RaftKv answers the <see cref="HashKV"/> hash at the current
+    /// revision (after a read barrier), whose header carries that revision: members answering the same header
+    /// revision answer the same hash.</summary>
+    public override async Task<HashResponse> Hash(HashRequest request, ServerCallContext context)
+    {
+        var (hash, header) = await HashAtAsync(0, context.CancellationToken).ConfigureAwait(false);
+        return new HashResponse { Header = identity.Header(header), Hash = hash };
+    }
+
+    private async Task<(uint Hash, long Revision)> HashAtAsync(long revision, CancellationToken cancellationToken)
+    {
         const int Page = 1000;
         var crc = new System.IO.Hashing.Crc32();
-        var revision = request.Revision;
         byte[] from = [0];
         var header = 0L;
         var meta = new byte[32];
         while (true)
         {
-            var page = await node.RangeAsync(new Replication.Api.RangeRequest(from, [0], Limit: Page, Revision: revision), ReadConsistency.Linearizable, context.CancellationToken).ConfigureAwait(false);
+            var page = await node.RangeAsync(new Replication.Api.RangeRequest(from, [0], Limit: Page, Revision: revision), ReadConsistency.Linearizable, cancellationToken).ConfigureAwait(false);
             revision = header = page.Revision;
             foreach (var kv in page.Kvs)
             {
@@ -108,14 +124,19 @@ public sealed class EtcdMaintenanceService(IKvNode node, EtcdIdentity identity) 
             from = [.. page.Kvs[^1].Key.Span, 0];
         }
 
-        return new HashKVResponse { Header = identity.Header(header), Hash = crc.GetCurrentHashAsUInt32(), CompactRevision = node.CompactRevision };
+        return (crc.GetCurrentHashAsUInt32(), header);
     }
 
-    public override Task<HashResponse> Hash(HashRequest request, ServerCallContext context)
-        => throw GrpcErrors.Etcd.Unimplemented("Hash (of the whole backend) is not supported; use HashKV");
-
+    /// <summary>etcd's Snapshot: this member's consistent backup snapshot (archived tables included), in
+    /// 64 KiB chunks with etcd's <c>remaining_bytes</c>. Its length is 32 modulo 512 and it ends with the
+    /// SHA-256 of the rest, which is what <c>etcdctl snapshot save</c> checks; restore it with <c>raftkv restore</c>.</summary>
     public override Task Snapshot(SnapshotRequest request, IServerStreamWriter<SnapshotResponse> responseStream, ServerCallContext context)
-        => throw GrpcErrors.Etcd.Unimplemented("Snapshot is not supported yet (backups to S3 come with the disaster-recovery issue)");
+        => Backup.SnapshotStreaming.StreamAsync(snapshots, referenceArchived: false, identity.ClusterId, (chunk, sent, export) => responseStream.WriteAsync(new SnapshotResponse
+        {
+            Header = identity.Header(0),
+            RemainingBytes = (ulong)(export.Length - sent),
+            Blob = Google.Protobuf.UnsafeByteOperations.UnsafeWrap(chunk),
+        }), context.CancellationToken);
 
     public override Task<MoveLeaderResponse> MoveLeader(MoveLeaderRequest request, ServerCallContext context)
         => throw GrpcErrors.Etcd.Unimplemented("MoveLeader is not supported: RaftKv has no leadership transfer yet");

@@ -5,9 +5,20 @@ using RaftKv.Server.Hosting;
 
 namespace RaftKv.Server.Grpc;
 
-/// <summary>raftkv.v1.Admin: local flush, compaction and archiver pass.</summary>
-public sealed class AdminGrpcService(IKvNode node, TieringHost tiering) : Admin.AdminBase
+/// <summary>raftkv.v1.Admin: local flush, compaction and archiver pass; backup snapshots of this member.</summary>
+public sealed class AdminGrpcService(IKvNode node, TieringHost tiering, ISnapshotSource snapshots, Etcd.EtcdIdentity identity) : Admin.AdminBase
 {
+    /// <summary>The backup snapshot of this member (the same stream as etcd's Maintenance.Snapshot), with
+    /// progress in every chunk (total and sent bytes) for kvctl to show.</summary>
+    public override Task Snapshot(SnapshotSaveRequest request, IServerStreamWriter<SnapshotChunk> responseStream, ServerCallContext context)
+        => Backup.SnapshotStreaming.StreamAsync(snapshots, request.ReferenceArchived, identity.ClusterId, (chunk, sent, export) => responseStream.WriteAsync(new SnapshotChunk
+        {
+            Data = Google.Protobuf.UnsafeByteOperations.UnsafeWrap(chunk),
+            TotalBytes = (ulong)export.Length,
+            SentBytes = (ulong)sent,
+            RaftIndex = (ulong)export.Header.RaftIndex,
+        }), context.CancellationToken);
+
     public override async Task<FlushResponse> Flush(FlushRequest request, ServerCallContext context)
     {
         await node.FlushAsync(context.CancellationToken).ConfigureAwait(false);

@@ -7,9 +7,14 @@ namespace RaftKv.Server.Hosting;
 /// <summary>
 /// Starts the replica before the listeners accept traffic and stops it after they have drained
 /// (hosted services stop after the web server on SIGTERM): flushes the memtable, closes the WAL.
+/// Before anything stops (<see cref="StoppingAsync"/>, while the listeners still serve), a leader hands
+/// leadership off to another member (<see cref="KvNode.HandOffLeadershipAsync"/>).
 /// </summary>
-public sealed partial class NodeLifetime(KvNode node, TieringHost tiering, TieringSetup setup, ServerConfig config, ILoggerFactory loggers) : IHostedService
+public sealed partial class NodeLifetime(KvNode node, TieringHost tiering, TieringSetup setup, ServerConfig config, ILoggerFactory loggers) : IHostedLifecycleService
 {
+    /// <summary>How long a stopping leader waits for another member to take over.</summary>
+    public static readonly TimeSpan HandOffTimeout = TimeSpan.FromSeconds(5);
+
     private readonly ILogger _logger = loggers.CreateLogger<NodeLifetime>();
 
     public static TieringOptions? TieringOptionsFor(ServerConfig config) => config.HasObjectStore
@@ -33,6 +38,25 @@ public sealed partial class NodeLifetime(KvNode node, TieringHost tiering, Tieri
         LogReady(_logger, config.NodeId, config.HttpPort, config.GrpcPort, config.RaftPort, config.DataDir);
     }
 
+    public Task StartingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StartedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    /// <summary>Runs before every hosted service's StopAsync (Kestrel's included): hands leadership off.</summary>
+    public async Task StoppingAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await node.HandOffLeadershipAsync(HandOffTimeout, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            LogHandOffFailed(_logger, e.Message); // the stop goes on: the others elect a leader after a timeout
+        }
+    }
+
+    public Task StoppedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
     public async Task StopAsync(CancellationToken cancellationToken)
     {
         LogStopping(_logger, config.NodeId);
@@ -46,6 +70,9 @@ public sealed partial class NodeLifetime(KvNode node, TieringHost tiering, Tieri
 
     [LoggerMessage(Level = LogLevel.Information, Message = "raftkv node {NodeId} stopping: draining, flushing")]
     private static partial void LogStopping(ILogger logger, long nodeId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Leadership hand-off failed: {Error}")]
+    private static partial void LogHandOffFailed(ILogger logger, string error);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "raftkv node {NodeId} stopped cleanly")]
     private static partial void LogStopped(ILogger logger, long nodeId);

@@ -1,0 +1,76 @@
+using System.Globalization;
+using Microsoft.Extensions.Logging;
+using RaftKv.Replication.State;
+using RaftKv.Storage;
+using RaftKv.Storage.IO;
+
+namespace RaftKv.Replication.Backup;
+
+/// <summary>
+/// Builds one member's data directory of a new cluster from a backup snapshot (<c>raftkv restore</c>):
+/// the LSM holds the snapshot's state, <c>snapshots/</c> holds it as the Raft snapshot at the source's
+/// index with term 1, the Raft log is empty, and <c>cluster-id</c> holds the new cluster's id.
+/// Membership is not written: the node bootstraps it from <c>PEERS</c> at its first start.
+/// </summary>
+/// <remarks>
+/// <para>Why term 1: the new cluster's members start at term 0 and elect a leader at term 1; a snapshot
+/// term above that would make the restored snapshot look newer than every entry the new cluster writes.
+/// Why the source index is kept: Raft indexes stay monotonic for clients that saw raftkv.v1 versions.</para>
+/// <para>Crash safety: the snapshot is verified (whole-file SHA-256) before anything is written; a restore
+/// cut short leaves a directory that is not empty, which the next restore refuses (delete it first).</para>
+/// </remarks>
+public static class SnapshotRestore
+{
+    /// <summary>Restores <paramref name="snapshotPath"/> into the empty or absent <paramref name="dataDir"/>.</summary>
+    /// <exception cref="SnapshotFileException">The file is truncated, corrupt or not a snapshot.</exception>
+    /// <exception cref="RestoreTargetException">The target is not empty, or archived tables cannot be fetched.</exception>
+    public static async Task<RestoreResult> RestoreAsync(string snapshotPath, string dataDir, ulong clusterId, IRemoteTableStore? remote, ILoggerFactory loggers, CancellationToken cancellationToken = default)
+    {
+        var fs = PhysicalFileSystem.Instance;
+        dataDir = Path.GetFullPath(dataDir);
+        if (Directory.Exists(dataDir) && Directory.EnumerateFileSystemEntries(dataDir).Any())
+        {
+            throw new RestoreTargetException($"data directory {dataDir} is not empty; restore builds a new member's directory");
+        }
+
+        var header = SnapshotFileReader.Verify(snapshotPath);
+        if (header.ArchivedReferenced && remote is null)
+        {
+            throw new RestoreTargetException("the snapshot references archived tables in the bucket; configure the object store (S3_ENDPOINT, S3_BUCKET, ...) to restore it");
+        }
+
+        fs.CreateDirectory(dataDir);
+        var snapshotsDir = Path.Combine(dataDir, "snapshots");
+        fs.CreateDirectory(snapshotsDir);
+        var incoming = Path.Combine(snapshotsDir, "incoming-restore");
+        SnapshotFileReader.Unpack(snapshotPath, fs, incoming);
+        var store = await LsmStore.OpenAsync(
+            new LsmOptions { Directory = Path.Combine(dataDir, "lsm"), RemoteStore = remote, FileSystem = fs, Logger = loggers.CreateLogger<LsmStore>() },
+            cancellationToken).ConfigureAwait(false);
+        try
+        {
+            try
+            {
+                await store.IngestAsync(incoming, cancellationToken).ConfigureAwait(false);
+            }
+            catch (IOException e) when (e is not StorageCorruptionException)
+            {
+                throw new RestoreTargetException($"could not fetch the snapshot's archived tables: {e.Message}");
+            }
+
+            var tmp = Path.Combine(snapshotsDir, "tmp-restore");
+            var index = await store.CheckpointAsync(tmp, cancellationToken).ConfigureAwait(false);
+            fs.RenameDirectory(tmp, Path.Combine(snapshotsDir, string.Create(CultureInfo.InvariantCulture, $"{index:D20}-1")));
+            fs.DeleteDirectory(incoming);
+            fs.SyncDirectory(snapshotsDir);
+            using var state = await KvState.RestoreAsync(store, fs, snapshotsDir, loggers.CreateLogger<KvState>(), TimeProvider.System, cancellationToken).ConfigureAwait(false);
+            var result = new RestoreResult(header, index, state.Revision, state.CompactRevision, state.Leases.Count);
+            ClusterIdFile.Write(fs, dataDir, clusterId);
+            return result;
+        }
+        finally
+        {
+            await store.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+}

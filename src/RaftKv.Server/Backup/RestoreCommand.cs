@@ -1,0 +1,102 @@
+using RaftKv.Replication.Backup;
+using RaftKv.Server.Configuration;
+using RaftKv.Server.Hosting;
+using RaftKv.Tiering;
+
+namespace RaftKv.Server.Backup;
+
+/// <summary>
+/// <c>raftkv restore SNAPSHOT [--cluster-token TOKEN] [server flags]</c>: builds this member's data
+/// directory of a new cluster from a backup snapshot (like <c>etcdutl snapshot restore --name
+/// --initial-cluster</c>). The member is the server configuration's (<c>DATA_DIR</c>, <c>NODE_ID</c>,
+/// <c>PEERS</c>, and the object store for a snapshot that references archived tables), from flags or the
+/// environment exactly as the server reads them; run it once per member with that member's settings,
+/// then start the members. Exit codes: 0 restored, 1 the snapshot or the target was refused, 2 usage.
+/// </summary>
+public static class RestoreCommand
+{
+    public const string Usage = "usage: raftkv restore <snapshot-file> [--cluster-token TOKEN] [--data-dir DIR --node-id N --peers 1=host:port,...] [S3 flags]";
+
+    public static async Task<int> RunAsync(string[] args, TextWriter output, TextWriter error)
+    {
+        var rest = new List<string>(args);
+        var token = string.Empty;
+        var t = rest.IndexOf("--cluster-token");
+        if (t >= 0)
+        {
+            if (t + 1 >= rest.Count)
+            {
+                await error.WriteLineAsync("raftkv restore: --cluster-token needs a value").ConfigureAwait(false);
+                return 2;
+            }
+
+            token = rest[t + 1];
+            rest.RemoveRange(t, 2);
+        }
+
+        if (rest.Count == 0 || rest[0].StartsWith("--", StringComparison.Ordinal))
+        {
+            await error.WriteLineAsync(Usage).ConfigureAwait(false);
+            return 2;
+        }
+
+        var snapshot = rest[0];
+        rest.RemoveAt(0);
+        ServerConfig config;
+        try
+        {
+            config = ConfigLoader.Load([.. rest], Environment.GetEnvironmentVariables().Cast<System.Collections.DictionaryEntry>()
+                .ToDictionary(e => (string)e.Key, e => (string?)e.Value, StringComparer.Ordinal));
+        }
+        catch (ConfigException e)
+        {
+            await error.WriteLineAsync($"raftkv restore: configuration error: {e.Message}").ConfigureAwait(false);
+            return 2;
+        }
+
+        if (!File.Exists(snapshot))
+        {
+            await error.WriteLineAsync($"raftkv restore: snapshot file {snapshot} does not exist").ConfigureAwait(false);
+            return 1;
+        }
+
+        var members = config.Peers.Count > 0 ? config.Peers.Keys : [config.NodeId];
+        var tiering = NodeLifetime.TieringOptionsFor(config);
+        using var loggers = LoggerFactory.Create(b => b.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Warning));
+        try
+        {
+            var checksum = ReadChecksum(snapshot);
+            var clusterId = ClusterIdFile.Derive(members, token, checksum);
+            var remote = tiering is null ? null : new ObjectStoreTableStore(new S3ObjectStore(tiering));
+            var r = await SnapshotRestore.RestoreAsync(snapshot, config.DataDir, clusterId, remote, loggers).ConfigureAwait(false);
+            await output.WriteLineAsync(
+                $"restored member {config.NodeId} into {Path.GetFullPath(config.DataDir)}: cluster id {clusterId:x16}, members {string.Join(',', members.Order())}, " +
+                $"raft index {r.RaftIndex}, revision {r.Revision}, compact revision {r.CompactRevision}, {r.Leases} leases " +
+                $"(snapshot of member {r.Header.SourceNodeId} of cluster {r.Header.ClusterId:x16}, {r.Header.FileCount} files, {r.Header.DataBytes} bytes)").ConfigureAwait(false);
+            return 0;
+        }
+        catch (SnapshotFileException e)
+        {
+            await error.WriteLineAsync($"raftkv restore: snapshot refused ({e.Error}): {e.Message}").ConfigureAwait(false);
+            return 1;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidOperationException)
+        {
+            await error.WriteLineAsync($"raftkv restore: {e.Message}").ConfigureAwait(false);
+            return 1;
+        }
+    }
+
+    private static byte[] ReadChecksum(string path)
+    {
+        using var f = File.OpenRead(path);
+        var sum = new byte[SnapshotFileFormat.ChecksumLength];
+        if (f.Length >= sum.Length)
+        {
+            f.Position = f.Length - sum.Length;
+            f.ReadExactly(sum);
+        }
+
+        return sum;
+    }
+}

@@ -1,0 +1,195 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using RaftKv.Client;
+using RaftKv.EndToEnd.Tests.Etcd;
+
+namespace RaftKv.EndToEnd.Tests.Backup;
+
+/// <summary>
+/// Disaster recovery with etcd's tools against real processes: a 3-node cluster gets data with history,
+/// a compaction and leases through etcdctl (and bulk through the .NET client, so the snapshot spans
+/// several SSTables); <c>etcdctl snapshot save</c> from a follower; every node is stopped and its data
+/// deleted; <c>raftkv restore</c> builds a new 3-node cluster (new ports, new cluster id) that serves
+/// every key, the history, the leases, and <c>HashKV</c> at the snapshot revision equal to the original's.
+/// Truncated and corrupt files are refused with a non-zero exit and a message saying which.
+/// </summary>
+public sealed class SnapshotRestoreTests
+{
+
+    [Fact]
+    public async Task EtcdctlSnapshotSaveThenRestoreIntoNewClusterKeepsEveryKeyAndHash()
+    {
+        _ = Etcdctl.Path;
+        var work = Path.Combine(Path.GetTempPath(), "raftkv-dr-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(work);
+        var file = Path.Combine(work, "snap.db");
+        try
+        {
+            long revision;
+            uint hash;
+            JsonElement[] kvs;
+            string leaseId;
+            ulong oldClusterId;
+            long compactAt;
+            using (var source = new LocalCluster(3))
+            {
+                source.StartAll();
+                await source.WaitForLeaderAsync();
+                await source.WaitReadyAsync();
+                var ep = Endpoints(source);
+                (await EtcdctlAsync(ep, "put", "h/a", "1")).Ok();
+                (await EtcdctlAsync(ep, "put", "h/a", "2")).Ok();
+                (await EtcdctlAsync(ep, "put", "h/b", "x")).Ok();
+                (await EtcdctlAsync(ep, "del", "h/b")).Ok();
+                compactAt = Header(await Etcdctl.RunAsync(ep, "get", "h/a", "-w", "json")).GetProperty("revision").GetInt64();
+                (await EtcdctlAsync(ep, "put", "h/a", "3")).Ok();
+                (await EtcdctlAsync(ep, "compact", compactAt.ToString(CultureInfo.InvariantCulture))).Ok();
+                leaseId = (await EtcdctlAsync(ep, "lease", "grant", "900")).Ok().Out.Split(' ')[1];
+                (await EtcdctlAsync(ep, "put", "l/1", "leased", "--lease=" + leaseId)).Ok();
+                (await EtcdctlAsync(ep, "put", "l/2", "leased", "--lease=" + leaseId)).Ok();
+                using (var client = new RaftKvClient(source.Nodes.Select(n => n.Grpc)))
+                {
+                    var value = new byte[700];
+                    new Random(17).NextBytes(value);
+                    for (var i = 0; i < 2500; i++)
+                    {
+                        await client.PutAsync(Encoding.UTF8.GetBytes($"bulk/{i:D5}"), value);
+                    }
+                }
+
+                (await EtcdctlAsync(ep, "put", "h/a", "4")).Ok();
+                var all = (await Etcdctl.RunAsync(ep, "get", string.Empty, "--from-key", "-w", "json")).Ok().Json;
+                revision = all.GetProperty("header").GetProperty("revision").GetInt64();
+                oldClusterId = all.GetProperty("header").GetProperty("cluster_id").GetUInt64();
+                kvs = [.. all.GetProperty("kvs").EnumerateArray()];
+                Assert.Equal(2500 + 3, kvs.Length);
+                hash = await SameHashOnEveryMemberAsync(source, revision);
+
+                var leader = await source.WaitForLeaderAsync();
+                var follower = source.Nodes.First(n => n != leader);
+                var saved = await Etcdctl.RunAsync(follower.Grpc, "snapshot", "save", file);
+                Assert.True(saved.Code == 0, saved.ToString());
+                Assert.Contains("Snapshot saved at " + file, saved.Out, StringComparison.Ordinal);
+                foreach (var n in source.Nodes)
+                {
+                    Assert.Equal(0, await n.TerminateAsync(TimeSpan.FromSeconds(60)));
+                }
+            } // deletes every node's data
+
+            using var restored = new LocalCluster(3);
+            foreach (var n in restored.Nodes)
+            {
+                var r = await n.RunCommandAsync("restore", file);
+                Assert.True(r.Code == 0, $"restore of node {n.NodeId} exited {r.Code}: {r.Out}{r.Err}");
+                Assert.Contains($"revision {revision}", r.Out, StringComparison.Ordinal);
+            }
+
+            restored.StartAll();
+            await restored.WaitForLeaderAsync();
+            await restored.WaitReadyAsync();
+            var rep = Endpoints(restored);
+            var after = (await Etcdctl.RunAsync(rep, "get", string.Empty, "--from-key", "-w", "json")).Ok().Json;
+            Assert.NotEqual(oldClusterId, after.GetProperty("header").GetProperty("cluster_id").GetUInt64());
+            Assert.Equal(revision, after.GetProperty("header").GetProperty("revision").GetInt64());
+            Assert.Equal(kvs.Select(k => k.GetRawText()), after.GetProperty("kvs").EnumerateArray().Select(k => k.GetRawText()));
+            Assert.Equal(hash, await SameHashOnEveryMemberAsync(restored, revision));
+            Assert.Equal("h/a\n2\n", (await Etcdctl.RunAsync(rep, "get", "h/a", "--rev=" + compactAt.ToString(CultureInfo.InvariantCulture))).Ok().Out); // history kept
+            Assert.Contains("required revision has been compacted", (await Etcdctl.RunAsync(rep, "get", "h/a", "--rev=2")).Err, StringComparison.Ordinal); // and the compaction
+            var ttl = (await Etcdctl.RunAsync(rep, "lease", "timetolive", leaseId, "--keys")).Ok().Out;
+            Assert.Contains("attached keys([l/1 l/2])", ttl, StringComparison.Ordinal);
+            (await EtcdctlAsync(rep, "put", "after/restore", "ok")).Ok(); // the new cluster takes writes
+            Assert.Equal("after/restore\nok\n", (await Etcdctl.RunAsync(rep, "get", "after/restore")).Ok().Out);
+        }
+        finally
+        {
+            Directory.Delete(work, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task TruncatedOrCorruptSnapshotIsRefused()
+    {
+        var work = Path.Combine(Path.GetTempPath(), "raftkv-dr-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(work);
+        try
+        {
+            var file = Path.Combine(work, "snap.db");
+            using (var source = new LocalCluster(1))
+            {
+                source.StartAll();
+                await source.WaitForLeaderAsync();
+                using var client = new RaftKvClient([source.Nodes[0].Grpc]);
+                for (var i = 0; i < 50; i++)
+                {
+                    await client.PutAsync(Encoding.UTF8.GetBytes($"k{i}"), Encoding.UTF8.GetBytes($"v{i}"));
+                }
+
+                var saved = await KvctlRunner.RunAsync(source.Nodes[0].Grpc, "snapshot", "save", file);
+                Assert.True(saved.Code == 0, saved.Out + saved.Err);
+                Assert.Contains("(100%)", saved.Err, StringComparison.Ordinal); // progress shown
+            }
+
+            var bytes = await File.ReadAllBytesAsync(file);
+            var truncated = Path.Combine(work, "truncated.db");
+            await File.WriteAllBytesAsync(truncated, bytes[..(bytes.Length - 700)]);
+            var corrupt = Path.Combine(work, "corrupt.db");
+            var flipped = (byte[])bytes.Clone();
+            flipped[bytes.Length / 2] ^= 0x40;
+            await File.WriteAllBytesAsync(corrupt, flipped);
+
+            using var target = new LocalCluster(1);
+            var node = target.Nodes[0];
+            var t = await node.RunCommandAsync("restore", truncated);
+            Assert.Equal(1, t.Code);
+            Assert.Contains("(Truncated)", t.Err, StringComparison.Ordinal);
+            var c = await node.RunCommandAsync("restore", corrupt);
+            Assert.Equal(1, c.Code);
+            Assert.Contains("(Corrupt)", c.Err, StringComparison.Ordinal);
+            Assert.False(Directory.Exists(node.DataDir) && Directory.EnumerateFileSystemEntries(node.DataDir).Any(), "a refused snapshot writes nothing");
+            var ok = await node.RunCommandAsync("restore", file);
+            Assert.True(ok.Code == 0, ok.Out + ok.Err);
+            var again = await node.RunCommandAsync("restore", file);
+            Assert.Equal(1, again.Code); // never over an existing directory
+            Assert.Contains("not empty", again.Err, StringComparison.Ordinal);
+        }
+        finally
+        {
+            Directory.Delete(work, recursive: true);
+        }
+    }
+
+    /// <summary>Runs etcdctl, again while the cluster answers "no leader" (an election right after start), up to a deadline.</summary>
+    private static async Task<EtcdctlResult> EtcdctlAsync(string endpoints, params string[] args)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        while (true)
+        {
+            var r = await Etcdctl.RunAsync(endpoints, args);
+            if (r.Code == 0 || !r.Err.Contains("no leader", StringComparison.Ordinal) || DateTime.UtcNow > deadline)
+            {
+                return r;
+            }
+
+            await Task.Delay(Poll.Interval);
+        }
+    }
+
+    private static string Endpoints(LocalCluster c) => string.Join(',', c.Nodes.Select(n => n.Grpc));
+
+    private static JsonElement Header(EtcdctlResult r) => r.Ok().Json.GetProperty("header");
+
+    /// <summary>HashKV at <paramref name="revision"/> on each member separately; asserts they agree and returns it.</summary>
+    private static async Task<uint> SameHashOnEveryMemberAsync(LocalCluster c, long revision)
+    {
+        var hashes = new List<uint>();
+        foreach (var n in c.Nodes)
+        {
+            var j = (await Etcdctl.RunAsync(n.Grpc, "endpoint", "hashkv", "--rev=" + revision.ToString(CultureInfo.InvariantCulture), "-w", "json")).Ok().Json;
+            hashes.Add(j[0].GetProperty("HashKV").GetProperty("hash").GetUInt32());
+        }
+
+        Assert.Single(hashes.Distinct());
+        return hashes[0];
+    }
+}
