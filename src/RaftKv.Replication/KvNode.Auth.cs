@@ -37,4 +37,8 @@ public sealed partial class KvNode
         Interlocked.Exchange(ref _lastWriteTicks, Environment.TickCount64);
         return _state.Auth.Current.Revision;
     }
+
+    /// <summary>The keys attached to lease <paramref name="id"/> on this replica (permission checks of revoke
+    /// and TimeToLive).</summary>
+    public IReadOnlyList<byte[]> LeaseAttachedKeys(long id) => _state.AttachedKeys(id);
 }

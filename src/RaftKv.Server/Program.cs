@@ -102,6 +102,7 @@ app.UseRaftKvPipeline();
 KvHttpApi.Map(app);
 StatusHttpApi.Map(app);
 CorruptionHttpApi.Map(app);
+AuthHttpApi.Map(app);
 app.MapRaftKvMetrics(node);
 app.MapGrpcService<KvGrpcService>();
 app.MapGrpcService<ClusterGrpcService>();

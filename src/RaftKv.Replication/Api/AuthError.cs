@@ -22,7 +22,10 @@ public enum AuthError
     /// <summary>Wrong user name or password (one answer for both).</summary>
     AuthFailed,
 
-    /// <summary>A missing, malformed, expired or stale token (or none at all while auth is on).</summary>
+    /// <summary>No credentials at all while auth is on (etcd answers "user name is empty").</summary>
+    Unauthenticated,
+
+    /// <summary>A missing, malformed, expired or stale token .</summary>
     InvalidToken,
 
     /// <summary>The authenticated user lacks the permission.</summary>

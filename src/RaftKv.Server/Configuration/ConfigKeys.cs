@@ -34,6 +34,9 @@ public static class ConfigKeys
     public static readonly ConfigKey PeerCertFile = new("PEER_CERT_FILE", "", "PEM certificate of the Raft port (mutual TLS between nodes; default TLS_CERT_FILE; both empty = plaintext Raft). Needs serverAuth and clientAuth usage");
     public static readonly ConfigKey PeerKeyFile = new("PEER_KEY_FILE", "", "PEM private key of PEER_CERT_FILE (default TLS_KEY_FILE)");
     public static readonly ConfigKey PeerCaFile = new("PEER_CA_FILE", "", "PEM CA bundle of the cluster: a peer whose certificate it did not sign cannot connect (default TLS_CA_FILE; required with peer TLS)");
+    public static readonly ConfigKey AuthTokenTtl = new("AUTH_TOKEN_TTL", "300", "Lifetime of an auth token in seconds (etcd's --auth-token-ttl); tokens are signed JWTs valid on every node");
+    public static readonly ConfigKey AuthMetrics = new("AUTH_METRICS", "open", "With auth enabled: open = /metrics needs no credentials (etcd's default), root = only the root role");
+    public static readonly ConfigKey AuthMaxFailures = new("AUTH_MAX_FAILURES", "5", "Failed authentications allowed per user name per minute before refusals (\"too many requests\"); 4x as many per client address");
     public static readonly ConfigKey ConfigFile = new("CONFIG_FILE", "", "Optional JSON or TOML file with any of these keys");
 
     public static IReadOnlyList<ConfigKey> All { get; } =
@@ -41,6 +44,7 @@ public static class ConfigKeys
         HttpPort, GrpcPort, EtcdPort, RaftPort, NodeId, Peers, Membership, DataDir, BindHost, AdvertiseHost,
         MemoryMaxSizeMb, MemoryMaxEntries, DiskMaxSizeGb, DiskMigrationAgeHours,
         S3Endpoint, S3Bucket, S3Region, S3AccessKey, S3SecretKey, MaxKeyBytes, MaxValueBytes, RaftLog,
-        CorruptCheckInterval, InitialCorruptCheck, TlsCertFile, TlsKeyFile, TlsCaFile, ClientCertAuth, PeerCertFile, PeerKeyFile, PeerCaFile, ConfigFile,
+        CorruptCheckInterval, InitialCorruptCheck, TlsCertFile, TlsKeyFile, TlsCaFile, ClientCertAuth, PeerCertFile, PeerKeyFile, PeerCaFile,
+        AuthTokenTtl, AuthMetrics, AuthMaxFailures, ConfigFile,
     ];
 }

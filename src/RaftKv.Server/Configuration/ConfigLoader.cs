@@ -99,6 +99,18 @@ public static class ConfigLoader
                 var other => throw new ConfigException($"INITIAL_CORRUPT_CHECK must be 'true' or 'false', got '{other}'"),
             },
             Tls = TlsFiles.From(Get),
+            Auth = Security.Auth.AuthOptions.Default with
+            {
+                TokenTtl = TimeSpan.FromSeconds(Long(ConfigKeys.AuthTokenTtl, Get(ConfigKeys.AuthTokenTtl), 1)),
+                OpenMetrics = Get(ConfigKeys.AuthMetrics) switch
+                {
+                    "open" => true,
+                    "root" => false,
+                    var other => throw new ConfigException($"AUTH_METRICS must be 'open' or 'root', got '{other}'"),
+                },
+                MaxFailuresPerUser = (int)Long(ConfigKeys.AuthMaxFailures, Get(ConfigKeys.AuthMaxFailures), 1),
+                MaxFailuresPerAddress = 4 * (int)Long(ConfigKeys.AuthMaxFailures, Get(ConfigKeys.AuthMaxFailures), 1),
+            },
         };
 
         if (config.HasObjectStore && !Uri.TryCreate(config.S3Endpoint, UriKind.Absolute, out _))
