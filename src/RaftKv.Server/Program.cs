@@ -97,6 +97,7 @@ builder.Services.AddEtcdApi();
 builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.PropertyNamingPolicy = System.Text.Json.JsonNamingPolicy.SnakeCaseLower);
 
 var app = builder.Build();
+hashPeers.NodeToken = app.Services.GetRequiredService<RaftKv.Server.Security.Auth.AuthGate>().NodeToken; // member-to-member calls with auth on
 app.UseRaftKvPipeline();
 
 KvHttpApi.Map(app);

@@ -33,6 +33,11 @@ public sealed class AuthPrimitivesTests
         Assert.Null(tokens.Validate(Key, token + "x"));
         Assert.Null(tokens.Validate([], token)); // auth never enabled: no key
 
+        var member = tokens.IssueNode(Key, 3, TimeSpan.FromSeconds(60));
+        Assert.Equal((string.Empty, 0L, 3L), tokens.ValidateAny(Key, member));
+        Assert.Null(tokens.Validate(Key, member)); // never a user's token
+        Assert.Equal(("alice", 7L, 0L), tokens.ValidateAny(Key, token));
+
         time.Advance(TimeSpan.FromSeconds(299));
         Assert.NotNull(tokens.Validate(Key, token));
         time.Advance(TimeSpan.FromSeconds(1));

@@ -62,6 +62,16 @@ public sealed partial class AuthProcessTests
             Assert.Equal(HttpStatusCode.OK, r.StatusCode);
         }
 
+        // Member-to-member calls carry the member's own token: a corruption check reaches every member.
+        using (var check = new HttpRequestMessage(HttpMethod.Post, follower.Http + "/admin/corruption-check"))
+        {
+            check.Headers.Authorization = Basic("root", RootPassword);
+            using var r = await c.Http.SendAsync(check);
+            var body = await r.Content.ReadAsStringAsync();
+            Assert.True(r.StatusCode == HttpStatusCode.OK, body);
+            Assert.Equal(0, System.Text.Json.JsonDocument.Parse(body).RootElement.GetProperty("unanswered").GetArrayLength());
+        }
+
         await RateLimitAsync(follower.Grpc);
 
         // A password change makes the user's earlier tokens stale.

@@ -46,7 +46,12 @@ public sealed partial class AuthGate(KvNode node, AuthTokens tokens, AuthRateLim
         var state = node.Auth;
         if (!string.IsNullOrEmpty(token))
         {
-            var claims = tokens.Validate(state.TokenKey, token);
+            var claims = tokens.ValidateAny(state.TokenKey, token);
+            if (claims is { Node: > 0 } member)
+            {
+                return new AuthPrincipal(string.Empty, () => token, member.Node);
+            }
+
             if (claims is not { } c || state.User(c.User) is not { } user || c.Revision < user.Revision)
             {
                 throw new AuthException(AuthError.InvalidToken, "invalid auth token");
@@ -76,6 +81,11 @@ public sealed partial class AuthGate(KvNode node, AuthTokens tokens, AuthRateLim
             throw new AuthException(AuthError.Unauthenticated, "credentials required (auth is enabled)");
         }
 
+        if (principal.Node > 0)
+        {
+            return; // another member (its token is signed with the cluster key): member-to-member calls
+        }
+
         var state = node.Auth;
         if (state.User(principal.User) is not { } user)
         {
@@ -94,6 +104,14 @@ public sealed partial class AuthGate(KvNode node, AuthTokens tokens, AuthRateLim
         {
             throw Denied();
         }
+    }
+
+    /// <summary>This member's token for its calls to other members (the corruption check), or null while
+    /// auth is off. Short-lived; a new one per call is cheap (one HMAC).</summary>
+    public string? NodeToken()
+    {
+        var state = node.Auth;
+        return state.Enabled && state.TokenKey.Length > 0 ? tokens.IssueNode(state.TokenKey, node.NodeId, TimeSpan.FromSeconds(60)) : null;
     }
 
     private static AuthException Denied() => new(AuthError.PermissionDenied, "permission denied");

@@ -12,7 +12,9 @@ namespace RaftKv.Server.Security.Auth;
 /// </summary>
 /// <remarks>
 /// Claims: <c>{"username": name, "revision": the auth revision when issued, "iat": unix s, "exp": unix s}</c>
-/// (etcd's JWT claims). A token is valid while <c>now &lt; exp</c> (<see cref="TimeProvider"/>), the user
+/// (etcd's JWT claims), plus <c>"node": id</c> (and an empty user name) in a member's own token, which a node
+/// sends on its member-to-member calls (the corruption check) — only members hold the key, so only they can
+/// make one. A token is valid while <c>now &lt; exp</c> (<see cref="TimeProvider"/>), the user
 /// exists, and the user has not changed since it was issued (<c>revision ≥</c> the user's revision: a
 /// password change, a role grant or revoke, or a delete and re-add invalidate every earlier token of that
 /// user). Permissions are looked up at each request, so a role's permission change applies at once.
@@ -21,17 +23,33 @@ public sealed class AuthTokens(TimeProvider time)
 {
     private static readonly byte[] Header = Encoding.ASCII.GetBytes(Base64Url.EncodeToString("{\"alg\":\"HS256\",\"typ\":\"JWT\"}"u8));
 
-    public string Issue(byte[] key, string user, long revision, TimeSpan ttl)
+    public string Issue(byte[] key, string user, long revision, TimeSpan ttl) => Sign(key, user, revision, 0, ttl);
+
+    /// <summary>A member's token for its calls to other members (no user; <paramref name="nodeId"/> ≥ 1).</summary>
+    public string IssueNode(byte[] key, long nodeId, TimeSpan ttl) => Sign(key, string.Empty, 0, nodeId, ttl);
+
+    /// <summary>The token's user (empty for a member's token), revision and member id (0 for a user's token),
+    /// or null when it is malformed, badly signed or expired.</summary>
+    public (string User, long Revision, long Node)? ValidateAny(byte[] key, string token)
+    {
+        var claims = Parse(key, token);
+        return claims is null ? null : (claims.Username, claims.Revision, claims.Node);
+    }
+
+    private string Sign(byte[] key, string user, long revision, long node, TimeSpan ttl)
     {
         var now = time.GetUtcNow().ToUnixTimeSeconds();
-        var claims = JsonSerializer.SerializeToUtf8Bytes(new Claims(user, revision, now, now + (long)Math.Ceiling(ttl.TotalSeconds)), ClaimsContext.Default.Claims);
+        var claims = JsonSerializer.SerializeToUtf8Bytes(new Claims(user, revision, now, now + (long)Math.Ceiling(ttl.TotalSeconds)) { Node = node }, ClaimsContext.Default.Claims);
         var signingInput = $"{Encoding.ASCII.GetString(Header)}.{Base64Url.EncodeToString(claims)}";
         var signature = HMACSHA256.HashData(key, Encoding.ASCII.GetBytes(signingInput));
         return signingInput + "." + Base64Url.EncodeToString(signature);
     }
 
-    /// <summary>The token's user and revision, or null when it is malformed, badly signed or expired.</summary>
+    /// <summary>The token's user and revision, or null when it is malformed, badly signed, expired or a member's token.</summary>
     public (string User, long Revision)? Validate(byte[] key, string token)
+        => Parse(key, token) is { Node: 0, Username.Length: > 0 } c ? (c.Username, c.Revision) : null;
+
+    private Claims? Parse(byte[] key, string token)
     {
         if (key.Length == 0 || token.Length is 0 or > 4096)
         {
@@ -55,12 +73,12 @@ public sealed class AuthTokens(TimeProvider time)
             }
 
             var claims = JsonSerializer.Deserialize(Base64Url.DecodeFromChars(token.AsSpan(firstDot + 1, lastDot - firstDot - 1)), ClaimsContext.Default.Claims);
-            if (claims?.Username is not { Length: > 0 } user || time.GetUtcNow().ToUnixTimeSeconds() >= claims.Exp)
+            if (claims?.Username is null || (claims.Username.Length == 0 && claims.Node <= 0) || time.GetUtcNow().ToUnixTimeSeconds() >= claims.Exp)
             {
                 return null;
             }
 
-            return (user, claims.Revision);
+            return claims;
         }
         catch (Exception e) when (e is FormatException or JsonException)
         {
@@ -72,5 +90,10 @@ public sealed class AuthTokens(TimeProvider time)
         [property: System.Text.Json.Serialization.JsonPropertyName("username")] string Username,
         [property: System.Text.Json.Serialization.JsonPropertyName("revision")] long Revision,
         [property: System.Text.Json.Serialization.JsonPropertyName("iat")] long Iat,
-        [property: System.Text.Json.Serialization.JsonPropertyName("exp")] long Exp);
+        [property: System.Text.Json.Serialization.JsonPropertyName("exp")] long Exp)
+    {
+        [System.Text.Json.Serialization.JsonPropertyName("node")]
+        [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingDefault)]
+        public long Node { get; init; }
+    }
 }
