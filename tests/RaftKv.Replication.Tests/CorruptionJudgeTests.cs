@@ -46,7 +46,7 @@ public sealed class CorruptionJudgeTests
 
         var change = new AlarmChange(true, AlarmType.Corrupt, 3, 123456);
         var encoded = CommandCodec.Encode(new KvCommand(CommandKind.Alarm, 78, null, null, Alarm: change));
-        Assert.Equal(CommandCodec.BaseVersion, encoded[1]); // readable by every release that knows the kind
+        Assert.Equal(CommandCodec.CurrentVersion, encoded[1]); // a release that does not know the kind refuses it (fail-stop)
         var alarm = CommandCodec.Decode(encoded);
         Assert.Equal(CommandKind.Alarm, alarm.Kind);
         Assert.Equal(change, alarm.Alarm);

@@ -14,12 +14,22 @@ public sealed class MvccTests
 
     private static KvTxn Put(string k, string v, long lease = 0) => KvTxn.Single(new KvOp(KvOpKind.Put, B(k), B(v), Lease: lease));
 
+    private static async Task GrantAsync(KvNode n, params long[] ids)
+    {
+        foreach (var id in ids)
+        {
+            await n.LeaseGrantAsync(id, 600);
+        }
+    }
+
     [Fact]
     public async Task RevisionsAndPerKeyMetadataFollowEtcd()
     {
         await using var c = await TestCluster.StartAsync(1);
         var n = await c.WaitForLeaderAsync();
         Assert.Equal(1, n.Revision); // etcd's initial revision
+        await GrantAsync(n, 7, 9); // a put may only name a granted lease; granting moves no revision
+        Assert.Equal(1, n.Revision);
         var first = await n.WriteAsync(Put("a", "1", lease: 7));
         Assert.Equal(2, first.Revision);
         var both = await n.WriteAsync(new KvTxn([], [KvOp.Put(B("a"), B("2")), KvOp.Put(B("b"), B("1"))], []));
@@ -122,6 +132,7 @@ public sealed class MvccTests
     {
         await using var c = await TestCluster.StartAsync(1);
         var n = await c.WaitForLeaderAsync();
+        await GrantAsync(n, 5, 6);
         await n.WriteAsync(Put("a", "1", lease: 5));
 
         // Range and nested txn inside a txn see the txn's own earlier writes.

@@ -7,13 +7,15 @@ namespace RaftKv.Replication.Tests;
 internal static class SstEditor
 {
     /// <summary>The table under <paramref name="lsmDir"/> holding <paramref name="needle"/> (uncompressed
-    /// data blocks) and the offset of its first byte.</summary>
+    /// data blocks) and the offset of its first byte in the table's last occurrence: with MVCC a value is
+    /// stored twice (its history record under <c>0x00 0xFF "h/"</c>, which sorts first, and the current
+    /// value at the user key, which comes after), and the current value is the one reads serve.</summary>
     public static (string Path, long Offset) Find(string lsmDir, byte[] needle)
     {
         foreach (var path in Directory.GetFiles(lsmDir, "*.sst"))
         {
             var bytes = File.ReadAllBytes(path);
-            var at = bytes.AsSpan().IndexOf(needle);
+            var at = bytes.AsSpan().LastIndexOf(needle);
             if (at >= 0)
             {
                 return (path, at);

@@ -297,6 +297,11 @@ internal sealed partial class KvState
     }
 
     /// <summary>An etcd range read (every <see cref="RangeRequest"/> option) on this replica's applied state.</summary>
+    /// <summary>Whether a range must read values: to return them, or to sort by them (etcd sorts before it
+    /// drops values for keys_only).</summary>
+    private static bool NeedsValues(RangeRequest request)
+        => !request.CountOnly && (!request.KeysOnly || request.SortTarget == SortTarget.Value);
+
     public async Task<RangeResult> ReadRangeAsync(RangeRequest request, CancellationToken cancellationToken)
     {
         var (start, end, single) = RangeBounds.Of(request.Key, request.RangeEnd);
@@ -310,7 +315,7 @@ internal sealed partial class KvState
             }
 
             var kvs = await ReadHistoryAsync(start, end, single, request.Revision, cancellationToken).ConfigureAwait(false);
-            if (request.KeysOnly || request.CountOnly)
+            if (!NeedsValues(request))
             {
                 kvs = kvs.ConvertAll(kv => kv with { Value = ReadOnlyMemory<byte>.Empty });
             }
@@ -331,7 +336,7 @@ internal sealed partial class KvState
             limit = 1;
         }
 
-        var withValues = !request.KeysOnly && !request.CountOnly;
+        var withValues = NeedsValues(request);
         var (read, count, revision) = await ReadCurrentOrHistoryAsync(start, end, single, withValues, limit, cancellationToken).ConfigureAwait(false);
         return RangeProcessor.Apply(read, request, revision, count);
     }

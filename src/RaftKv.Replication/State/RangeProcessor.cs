@@ -59,7 +59,7 @@ internal static class RangeProcessor
 
         if (r.CountOnly)
         {
-            return new RangeResult([], more, count, revision);
+            return new RangeResult([], false, count, revision); // etcd fetches no kvs for count_only, so "more" is never set
         }
 
         if (r.KeysOnly)

@@ -95,6 +95,11 @@ public sealed class KvGrpcService(IKvNode node) : KV.KVBase
             key = [0x00];
         }
 
+        if (request.StartVersion > long.MaxValue)
+        {
+            throw new RpcException(new Status(StatusCode.InvalidArgument, "start_version is larger than any revision"));
+        }
+
         try
         {
             await foreach (var batch in node.WatchRevisionsAsync(key, end, (long)request.StartVersion, false, context.CancellationToken).ConfigureAwait(false))
@@ -115,6 +120,10 @@ public sealed class KvGrpcService(IKvNode node) : KV.KVBase
         {
             await responseStream.WriteAsync(new WatchResponse { Header = Header(), Compacted = true, CompactRevision = (ulong)e.OldestIndex }, CancellationToken.None).ConfigureAwait(false);
             throw GrpcErrors.Map(e);
+        }
+        catch (Exception e) when (e is not RpcException and not OperationCanceledException)
+        {
+            throw GrpcErrors.Map(e); // a streaming call maps its own errors (the interceptor sees unary calls)
         }
     }
 
