@@ -104,11 +104,13 @@ builder.Services.AddEtcdApi();
 builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.PropertyNamingPolicy = System.Text.Json.JsonNamingPolicy.SnakeCaseLower);
 
 var app = builder.Build();
+hashPeers.NodeToken = app.Services.GetRequiredService<RaftKv.Server.Security.Auth.AuthGate>().NodeToken; // member-to-member calls with auth on
 app.UseRaftKvPipeline();
 
 KvHttpApi.Map(app);
 StatusHttpApi.Map(app);
 CorruptionHttpApi.Map(app);
+AuthHttpApi.Map(app);
 app.MapRaftKvMetrics(node);
 app.MapGrpcService<KvGrpcService>();
 app.MapGrpcService<ClusterGrpcService>();

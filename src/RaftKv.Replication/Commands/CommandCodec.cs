@@ -37,6 +37,11 @@ namespace RaftKv.Replication.Commands;
 /// <see cref="AlarmChange"/>; the corruption check): a node that predates them rejects the unknown
 /// kind (and stops applying) rather than guess, so a leader proposes them only when every member
 /// advertises support (<c>KvNode.Corruption.cs</c>). <see cref="CommandKind.Compact"/> is kind 5.</para>
+/// <para>Auth kinds (<see cref="CommandKind.AuthEnable"/> 32 … <see cref="CommandKind.RoleRevokePermission"/> 42;
+/// kinds 32-47 are reserved for auth, issue #16) carry <see cref="Auth.AuthChange"/> after the header:
+/// <c>name:bytes role:optbytes secret:optbytes perm:u8 (0 none | 1 + permission type) [key:bytes rangeEnd:bytes when perm ≠ 0]</c>
+/// (names UTF-8). <c>secret</c> is a password hash record or the token key, never a password. Written in
+/// version 3; a node without auth refuses them as an unknown kind (fail-stop): upgrade every node first.</para>
 /// A payload with another magic or a version above <see cref="CurrentVersion"/> is rejected with
 /// <see cref="UnsupportedCommandVersionException"/>: a node must never guess at entries written by a newer release.
 /// </remarks>
@@ -68,6 +73,23 @@ public static class CommandCodec
             var lease = command.Lease ?? throw new ArgumentException("lease command without a body", nameof(command));
             Varint.Write(b, (ulong)lease.Id);
             Varint.Write(b, (ulong)lease.TtlSeconds);
+        }
+        else if (KvCommand.IsAuthKind(command.Kind))
+        {
+            var auth = command.Auth ?? throw new ArgumentException("auth command without a body", nameof(command));
+            Varint.WriteBytes(b, Encoding.UTF8.GetBytes(auth.Name));
+            WriteOpt(b, auth.Role is null ? null : Encoding.UTF8.GetBytes(auth.Role));
+            WriteOpt(b, auth.Secret);
+            if (auth.Permission is { } perm)
+            {
+                b.Add((byte)(1 + (byte)perm.Type));
+                Varint.WriteBytes(b, perm.Key);
+                Varint.WriteBytes(b, perm.RangeEnd);
+            }
+            else
+            {
+                b.Add(0);
+            }
         }
         else if (command.Kind == CommandKind.Alarm)
         {
@@ -127,6 +149,18 @@ public static class CommandCodec
                 var leaseId = (long)Varint.Read(p, ref pos);
                 var leaseTtl = (long)Varint.Read(p, ref pos);
                 return new KvCommand(kind, ts, rid, null, Lease: new Leases.LeaseCommand(leaseId, leaseTtl)) { FormatVersion = version };
+            case var k when KvCommand.IsAuthKind(k) && k <= CommandKind.RoleRevokePermission:
+                var name = Encoding.UTF8.GetString(Varint.ReadBytes(p, ref pos));
+                var role = ReadOpt(p, ref pos) is { } roleBytes ? Encoding.UTF8.GetString(roleBytes) : null;
+                var secret = ReadOpt(p, ref pos);
+                var permTag = p[pos++];
+                Api.AuthPermission? permission = null;
+                if (permTag != 0)
+                {
+                    permission = new Api.AuthPermission((Api.AuthPermissionType)(permTag - 1), Varint.ReadBytes(p, ref pos), Varint.ReadBytes(p, ref pos));
+                }
+
+                return new KvCommand(kind, ts, rid, null, Auth: new Auth.AuthChange(name, role, secret, permission)) { FormatVersion = version };
             case CommandKind.Tick or CommandKind.HashCheck:
                 return new KvCommand(kind, ts, rid, null) { FormatVersion = version };
             case CommandKind.Compact when version >= 3:

@@ -28,6 +28,40 @@ public enum CommandKind : byte
 
     /// <summary>Revokes a lease and deletes every key attached to it at one revision (<see cref="KvCommand.Lease"/>).</summary>
     LeaseRevoke = 17,
+
+    /// <summary>Turns auth on (<see cref="KvCommand.Auth"/>: the token key, kept only if none is set yet).
+    /// Kinds 32-47 belong to auth (users, roles, permissions; docs/architecture.md, "Authentication").</summary>
+    AuthEnable = 32,
+
+    /// <summary>Turns auth off.</summary>
+    AuthDisable = 33,
+
+    /// <summary>Adds a user (name, password hash or none).</summary>
+    UserAdd = 34,
+
+    /// <summary>Deletes a user.</summary>
+    UserDelete = 35,
+
+    /// <summary>Replaces a user's password hash.</summary>
+    UserChangePassword = 36,
+
+    /// <summary>Grants a role to a user.</summary>
+    UserGrantRole = 37,
+
+    /// <summary>Revokes a role from a user.</summary>
+    UserRevokeRole = 38,
+
+    /// <summary>Adds a role.</summary>
+    RoleAdd = 39,
+
+    /// <summary>Deletes a role (and revokes it from every user).</summary>
+    RoleDelete = 40,
+
+    /// <summary>Grants a permission to a role (replacing one on the same key and range end).</summary>
+    RoleGrantPermission = 41,
+
+    /// <summary>Revokes the permission on a key and range end from a role.</summary>
+    RoleRevokePermission = 42,
 }
 
 /// <summary>A decoded log entry payload.</summary>
@@ -43,9 +77,13 @@ public enum CommandKind : byte
 /// <param name="Revision">The compact revision of a <see cref="CommandKind.Compact"/>.</param>
 /// <param name="Lease">The body of a lease command (lease kinds only).</param>
 /// <param name="Alarm">The alarm change of an <see cref="CommandKind.Alarm"/> command; null otherwise.</param>
+/// <param name="Auth">The body of an auth command (kinds 32-47); null otherwise.</param>
 public sealed record KvCommand(CommandKind Kind, long TimestampUnixMs, string? RequestId, KvTxn? Txn, IReadOnlyList<ResolvedCompare?>? Resolved = null, long Revision = 0,
-    Leases.LeaseCommand? Lease = null, AlarmChange? Alarm = null)
+    Leases.LeaseCommand? Lease = null, AlarmChange? Alarm = null, Auth.AuthChange? Auth = null)
 {
+    /// <summary>True for the auth kinds (32-47).</summary>
+    public static bool IsAuthKind(CommandKind kind) => (byte)kind is >= 32 and <= 47;
+
     /// <summary>The format version the entry was decoded from (<see cref="CommandCodec.CurrentVersion"/> for new commands).</summary>
     public byte FormatVersion { get; init; } = CommandCodec.CurrentVersion;
 

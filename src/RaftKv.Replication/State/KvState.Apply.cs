@@ -122,6 +122,7 @@ internal sealed partial class KvState
             LoadRevision();
             Watch.Resync(); // live watchers skipped the revisions the snapshot brought: they catch up from the history
             Leases.Load(_store);
+            Auth.Load(_store);
             _snapshot = new CheckpointSnapshot(_fs, final, index, entry.Term, _time.GetUtcNow());
             Interlocked.Increment(ref SnapshotsInstalled);
             LogSnapshotInstalled(_logger, index, entry.Term);

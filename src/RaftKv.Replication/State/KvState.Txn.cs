@@ -65,6 +65,11 @@ internal sealed partial class KvState
             return (new TxnResult(index, error is null, [], revision), false, error);
         }
 
+        if (KvCommand.IsAuthKind(command.Kind))
+        {
+            return ApplyAuth(index, command, clockOp, revision, compactRevision); // KvState.Auth.cs
+        }
+
         var original = command;
         if (command.Kind == CommandKind.LeaseGrant)
         {

@@ -92,6 +92,7 @@ internal sealed partial class KvState : IStateMachine, Log.IRaftStateMachine, ID
         state.Alarms.Load(store);
         state.LoadRevision();
         state.Leases.Load(store);
+        state.Auth.Load(store);
         return Task.FromResult(state);
     }
 

@@ -100,6 +100,18 @@ public static class ConfigLoader
             },
             Tls = TlsFiles.From(Get),
             AutoCompaction = AutoCompaction.Parse(Get(ConfigKeys.AutoCompactionMode), Get(ConfigKeys.AutoCompactionRetention)),
+            Auth = Security.Auth.AuthOptions.Default with
+            {
+                TokenTtl = TimeSpan.FromSeconds(Long(ConfigKeys.AuthTokenTtl, Get(ConfigKeys.AuthTokenTtl), 1)),
+                OpenMetrics = Get(ConfigKeys.AuthMetrics) switch
+                {
+                    "open" => true,
+                    "root" => false,
+                    var other => throw new ConfigException($"AUTH_METRICS must be 'open' or 'root', got '{other}'"),
+                },
+                MaxFailuresPerUser = (int)Long(ConfigKeys.AuthMaxFailures, Get(ConfigKeys.AuthMaxFailures), 1),
+                MaxFailuresPerAddress = 4 * (int)Long(ConfigKeys.AuthMaxFailures, Get(ConfigKeys.AuthMaxFailures), 1),
+            },
         };
 
         if (config.HasObjectStore && !Uri.TryCreate(config.S3Endpoint, UriKind.Absolute, out _))

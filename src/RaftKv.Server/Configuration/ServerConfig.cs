@@ -38,6 +38,9 @@ public sealed record ServerConfig
     /// <summary>Certificate files of the client ports and the Raft transport (<see cref="TlsFiles.None"/> = plaintext).</summary>
     public TlsFiles Tls { get; init; } = TlsFiles.None;
 
+    /// <summary>Auth settings (AUTH_* keys).</summary>
+    public Security.Auth.AuthOptions Auth { get; init; } = Security.Auth.AuthOptions.Default;
+
     public bool HasObjectStore => S3Endpoint.Length > 0;
 
     public KvNodeOptions ToNodeOptions() => new()

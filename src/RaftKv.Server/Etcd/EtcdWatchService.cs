@@ -11,11 +11,29 @@ namespace RaftKv.Server.Etcd;
 /// the unary interceptor: the session answers its own errors inside the stream as etcd does
 /// (created/canceled responses); a malformed request message ends the call with INVALID_ARGUMENT.
 /// </summary>
-public sealed class EtcdWatchService(IKvNode node, EtcdIdentity identity, ILogger<EtcdWatchService> log) : V3.Watch.WatchBase
+public sealed class EtcdWatchService(IKvNode node, EtcdIdentity identity, Security.Auth.AuthGate gate, ILogger<EtcdWatchService> log) : V3.Watch.WatchBase
 {
     public override async Task Watch(IAsyncStreamReader<V3.WatchRequest> requestStream, IServerStreamWriter<V3.WatchResponse> responseStream, ServerCallContext context)
     {
-        await using var session = new EtcdWatchSession(node, identity, responseStream, EtcdWatchOptions.Default, log, context.CancellationToken);
+        // Auth on: the stream's user (checked by the pipeline when the stream opened) needs read on each watched range.
+        var principal = Security.Auth.AuthPrincipal.Of(context.GetHttpContext());
+        await using var session = new EtcdWatchSession(node, identity, responseStream, EtcdWatchOptions.Default, log, context.CancellationToken)
+        {
+            Permit = gate.Enabled ? c => Permitted(principal, c) : null,
+        };
         await session.RunAsync(requestStream).ConfigureAwait(false);
+    }
+
+    private bool Permitted(Security.Auth.AuthPrincipal? principal, V3.WatchCreateRequest c)
+    {
+        try
+        {
+            gate.Authorize(principal, Security.Auth.AuthRules.ForWatch(c));
+            return true;
+        }
+        catch (AuthException)
+        {
+            return false;
+        }
     }
 }

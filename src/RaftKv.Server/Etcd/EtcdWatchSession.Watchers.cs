@@ -10,13 +10,27 @@ internal sealed partial class EtcdWatchSession
     internal const string DuplicateIdReason = "mvcc: duplicate watch ID provided on the WatchStream";
     internal const string EmptyRangeReason = "mvcc: watcher range is empty";
 
+    /// <summary>etcd's cancel reason for a watch on keys the user may not read (auth on).</summary>
+    internal const string PermissionDeniedReason = "etcdserver: permission denied";
+
     private long _nextId;
+
+    /// <summary>Decides whether the stream's user may watch a create request's range (set when auth is on;
+    /// null = everything is permitted). A refusal is answered as etcd does: created and canceled with
+    /// <see cref="PermissionDeniedReason"/>.</summary>
+    public Func<V3.WatchCreateRequest, bool>? Permit { get; init; }
 
     private void Create(V3.WatchCreateRequest c)
     {
         byte[] key = c.Key.IsEmpty ? [0] : c.Key.ToByteArray(); // etcd: an empty key is "\0", the smallest key
         var end = c.RangeEnd.IsEmpty ? null : c.RangeEnd.ToByteArray();
         var current = _node.Revision;
+        if (Permit is { } permit && !permit(c))
+        {
+            Refuse(current, PermissionDeniedReason);
+            return;
+        }
+
         if (end is not null && end is not [0] && key.AsSpan().SequenceCompareTo(end) >= 0)
         {
             Refuse(current, EmptyRangeReason);

@@ -17,14 +17,18 @@ public sealed class GrpcStateHashPeers(LeaderTransport transport) : IStateHashPe
 {
     private readonly ConcurrentDictionary<string, GrpcChannel> _channels = new(StringComparer.Ordinal);
 
+    /// <summary>This member's token when auth is on (set by Program once the auth gate exists): sent as
+    /// metadata <c>token</c>, so other members accept the calls (Security/Auth/AuthTokens.cs, member tokens).</summary>
+    public Func<string?>? NodeToken { get; set; }
+
     public async Task<StateHash> GetStateHashAsync(MemberInfo member, long index, CancellationToken cancellationToken)
     {
-        var r = await Client(member).StateHashAsync(new StateHashRequest { Index = (ulong)index }, cancellationToken: cancellationToken).ConfigureAwait(false);
+        var r = await Client(member).StateHashAsync(new StateHashRequest { Index = (ulong)index }, Credentials(), cancellationToken: cancellationToken).ConfigureAwait(false);
         return CorruptionProtoMapping.ToApi(r);
     }
 
     public async Task<CorruptionCheckResult> RequestCheckAsync(MemberInfo leader, CancellationToken cancellationToken)
-        => CorruptionProtoMapping.ToApi(await Client(leader).CorruptionCheckAsync(new CorruptionCheckRequest(), cancellationToken: cancellationToken).ConfigureAwait(false));
+        => CorruptionProtoMapping.ToApi(await Client(leader).CorruptionCheckAsync(new CorruptionCheckRequest(), Credentials(), cancellationToken: cancellationToken).ConfigureAwait(false));
 
     public void Dispose()
     {
@@ -33,6 +37,8 @@ public sealed class GrpcStateHashPeers(LeaderTransport transport) : IStateHashPe
             c.Dispose();
         }
     }
+
+    private global::Grpc.Core.Metadata? Credentials() => NodeToken?.Invoke() is { } token ? new global::Grpc.Core.Metadata { { "token", token } } : null;
 
     private Protocol.V1.Cluster.ClusterClient Client(MemberInfo member)
     {

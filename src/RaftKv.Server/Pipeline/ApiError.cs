@@ -27,6 +27,15 @@ public static class ApiError
             ErrorKind.OutcomeUnknown => (503, "outcome_unknown", e.Message),
             ErrorKind.ObjectStoreUnavailable => (503, "object_store_unavailable", e.Message),
             ErrorKind.NoSpace => (507, "no_space", e.Message),
+            ErrorKind.Unauthenticated => (401, ((AuthException)e).Error switch
+            {
+                AuthError.InvalidToken => "invalid_token",
+                AuthError.AuthFailed => "auth_failed",
+                _ => "unauthenticated",
+            }, e.Message),
+            ErrorKind.PermissionDenied => (403, "permission_denied", e.Message),
+            ErrorKind.TooManyRequests => (429, "too_many_requests", e.Message),
+            ErrorKind.AuthRefused => (((AuthException)e).Error == AuthError.AuthNotEnabled ? 400 : 409, "auth_refused", e.Message),
             ErrorKind.Cancelled => (503, "cancelled", "the request was cancelled"),
             ErrorKind.Compacted => (400, "compacted", e.Message),
             _ => (500, "internal", "internal error: " + e.GetType().Name),

@@ -55,6 +55,18 @@ public enum ErrorKind
     /// <summary>A put with ignore_value/ignore_lease names a missing key (<c>KeyNotFoundForIgnoreException</c>; bad input to the native API).</summary>
     KeyNotFound,
 
+    /// <summary>No credentials, or a bad, expired or stale token, or a wrong password (<c>AuthException</c>; 401 / UNAUTHENTICATED).</summary>
+    Unauthenticated,
+
+    /// <summary>The user lacks the permission (<c>AuthException</c> PermissionDenied; 403 / PERMISSION_DENIED).</summary>
+    PermissionDenied,
+
+    /// <summary>Too many failed authentications (429 / RESOURCE_EXHAUSTED).</summary>
+    TooManyRequests,
+
+    /// <summary>An auth management change refused by etcd's rules (user exists, role not found, …; 400 / FAILED_PRECONDITION).</summary>
+    AuthRefused,
+
     /// <summary>The caller cancelled (<see cref="OperationCanceledException"/>).</summary>
     Cancelled,
 }

@@ -9,6 +9,13 @@ public static class ErrorKinds
     public static ErrorKind Of(Exception e) => e switch
     {
         ValueTooLargeException => ErrorKind.TooLarge,
+        AuthException a => a.Error switch
+        {
+            AuthError.Unauthenticated or AuthError.InvalidToken or AuthError.AuthFailed => ErrorKind.Unauthenticated,
+            AuthError.PermissionDenied => ErrorKind.PermissionDenied,
+            AuthError.TooManyRequests => ErrorKind.TooManyRequests,
+            _ => ErrorKind.AuthRefused,
+        },
         FutureRevisionException => ErrorKind.FutureRevision,
         TooManyTxnOpsException => ErrorKind.TooManyTxnOps,
         DuplicateKeyInTxnException => ErrorKind.DuplicateKeyInTxn,

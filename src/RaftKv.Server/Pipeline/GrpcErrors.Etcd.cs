@@ -1,4 +1,5 @@
 using Grpc.Core;
+using RaftKv.Replication.Api;
 
 namespace RaftKv.Server.Pipeline;
 
@@ -19,6 +20,7 @@ public static partial class GrpcErrors
     public static RpcException MapEtcd(Exception e) => e switch
     {
         RpcException rpc => rpc,
+        AuthException a => Etcd.Auth(a.Error),
         _ => ErrorKinds.Of(e) switch
         {
             ErrorKind.TooLarge => Etcd.RequestTooLarge,
@@ -80,6 +82,29 @@ public static partial class GrpcErrors
         public static RpcException InvalidSortOption => New(StatusCode.InvalidArgument, "etcdserver: invalid sort option");
 
         public static RpcException AuthNotEnabled => New(StatusCode.FailedPrecondition, "etcdserver: authentication is not enabled");
+
+        /// <summary>etcd's answer to an auth refusal (rpctypes' auth errors; no credentials at all is etcd's
+        /// "user name is empty", as etcd answers a request without a token once auth is on).</summary>
+        public static RpcException Auth(AuthError error) => error switch
+        {
+            AuthError.UserEmpty or AuthError.Unauthenticated => New(StatusCode.InvalidArgument, "etcdserver: user name is empty"),
+            AuthError.UserAlreadyExists => New(StatusCode.FailedPrecondition, "etcdserver: user name already exists"),
+            AuthError.UserNotFound => New(StatusCode.FailedPrecondition, "etcdserver: user name not found"),
+            AuthError.RoleEmpty => New(StatusCode.InvalidArgument, "etcdserver: role name is empty"),
+            AuthError.RoleAlreadyExists => New(StatusCode.FailedPrecondition, "etcdserver: role name already exists"),
+            AuthError.RoleNotFound => New(StatusCode.FailedPrecondition, "etcdserver: role name not found"),
+            AuthError.RoleNotGranted => New(StatusCode.FailedPrecondition, "etcdserver: role is not granted to the user"),
+            AuthError.PermissionNotGranted => New(StatusCode.FailedPrecondition, "etcdserver: permission is not granted to the role"),
+            AuthError.RootUserNotExist => New(StatusCode.FailedPrecondition, "etcdserver: root user does not exist"),
+            AuthError.RootRoleNotExist => New(StatusCode.FailedPrecondition, "etcdserver: root user does not have root role"),
+            AuthError.InvalidAuthManagement => New(StatusCode.InvalidArgument, "etcdserver: invalid auth management"),
+            AuthError.AuthNotEnabled => AuthNotEnabled,
+            AuthError.AuthFailed => New(StatusCode.InvalidArgument, "etcdserver: authentication failed, invalid user ID or password"),
+            AuthError.InvalidToken => New(StatusCode.Unauthenticated, "etcdserver: invalid auth token"),
+            AuthError.PermissionDenied => New(StatusCode.PermissionDenied, "etcdserver: permission denied"),
+            AuthError.TooManyRequests => New(StatusCode.ResourceExhausted, "etcdserver: too many requests"),
+            _ => New(StatusCode.Internal, "etcdserver: internal error"),
+        };
 
         /// <summary>A call RaftKv does not serve (yet): UNIMPLEMENTED with what and why.</summary>
         public static RpcException Unimplemented(string what) => New(StatusCode.Unimplemented, "raftkv: " + what);

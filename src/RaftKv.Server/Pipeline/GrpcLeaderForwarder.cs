@@ -27,6 +27,9 @@ public sealed class GrpcLeaderForwarder(LeaderRouter router, LeaderTransport tra
         "/etcdserverpb.KV/Put", "/etcdserverpb.KV/DeleteRange", "/etcdserverpb.KV/Txn", "/etcdserverpb.KV/Compact",
         "/etcdserverpb.Cluster/MemberAdd", "/etcdserverpb.Cluster/MemberRemove", "/etcdserverpb.Maintenance/Alarm",
         "/etcdserverpb.Lease/LeaseGrant", "/etcdserverpb.Lease/LeaseRevoke", "/etcdserverpb.Lease/LeaseTimeToLive",
+        "/etcdserverpb.Auth/AuthEnable", "/etcdserverpb.Auth/AuthDisable", "/etcdserverpb.Auth/UserAdd", "/etcdserverpb.Auth/UserDelete",
+        "/etcdserverpb.Auth/UserChangePassword", "/etcdserverpb.Auth/UserGrantRole", "/etcdserverpb.Auth/UserRevokeRole",
+        "/etcdserverpb.Auth/RoleAdd", "/etcdserverpb.Auth/RoleDelete", "/etcdserverpb.Auth/RoleGrantPermission", "/etcdserverpb.Auth/RoleRevokePermission",
     };
 
     private readonly ConcurrentDictionary<string, GrpcChannel> _channels = new(StringComparer.Ordinal);
@@ -75,15 +78,40 @@ public sealed class GrpcLeaderForwarder(LeaderRouter router, LeaderTransport tra
     private static CallOptions Options(ServerCallContext context)
     {
         var headers = new Metadata();
+
+        // Auth on: the user goes to the leader as a token this node minted (signed with the cluster key),
+        // never as a name the leader would have to trust; the caller's own credentials stay here.
+        var principal = Security.Auth.AuthPrincipal.Of(HttpOf(context));
         foreach (var entry in context.RequestHeaders)
         {
-            if (ForwardedHeaders.ForwardGrpc(entry.Key) && !string.Equals(entry.Key, ForwardedHeader, StringComparison.OrdinalIgnoreCase))
+            if (ForwardedHeaders.ForwardGrpc(entry.Key) && !string.Equals(entry.Key, ForwardedHeader, StringComparison.OrdinalIgnoreCase)
+                && (principal is null || !IsCredential(entry.Key)))
             {
                 headers.Add(entry);
             }
         }
 
+        if (principal is not null)
+        {
+            headers.Add(GrpcAuthInterceptor.TokenHeader, principal.ForwardToken);
+        }
+
         headers.Add(ForwardedHeader, "1");
         return new CallOptions(headers, context.Deadline, context.CancellationToken);
+    }
+
+    private static bool IsCredential(string key)
+        => key.Equals(GrpcAuthInterceptor.TokenHeader, StringComparison.OrdinalIgnoreCase) || key.Equals("authorization", StringComparison.OrdinalIgnoreCase);
+
+    private static HttpContext? HttpOf(ServerCallContext context)
+    {
+        try
+        {
+            return context.GetHttpContext();
+        }
+        catch (InvalidOperationException)
+        {
+            return null; // a context not served by ASP.NET Core (tests)
+        }
     }
 }

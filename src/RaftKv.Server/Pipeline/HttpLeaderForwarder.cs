@@ -51,9 +51,11 @@ public sealed class HttpLeaderForwarder(LeaderRouter router, IHttpClientFactory 
             request.Content = new ByteArrayContent(body);
         }
 
+        var principal = Security.Auth.AuthPrincipal.Of(context); // auth on: the user travels as a token minted here
         foreach (var (name, values) in context.Request.Headers)
         {
-            if (!ForwardedHeaders.ForwardHttp(name) || string.Equals(name, ForwardedHeader, StringComparison.OrdinalIgnoreCase))
+            if (!ForwardedHeaders.ForwardHttp(name) || string.Equals(name, ForwardedHeader, StringComparison.OrdinalIgnoreCase)
+                || (principal is not null && string.Equals(name, "Authorization", StringComparison.OrdinalIgnoreCase)))
             {
                 continue;
             }
@@ -63,6 +65,11 @@ public sealed class HttpLeaderForwarder(LeaderRouter router, IHttpClientFactory 
             {
                 request.Content?.Headers.TryAddWithoutValidation(name, (IEnumerable<string?>)values);
             }
+        }
+
+        if (principal is not null)
+        {
+            request.Headers.TryAddWithoutValidation("Authorization", "Bearer " + principal.ForwardToken);
         }
 
         request.Headers.TryAddWithoutValidation(ForwardedHeader, route.SelfId.ToString(CultureInfo.InvariantCulture));

@@ -9,7 +9,7 @@ namespace RaftKv.Server.Pipeline;
 /// <see cref="HttpClientErrors"/> (client errors → 4xx/503 JSON) → <see cref="HttpOperationMetrics"/>
 /// → the endpoint's filters (<see cref="HttpLeaderForwarder"/> on writes) → handler. (The host runs
 /// routing before these middlewares, so the endpoint is already chosen.) Authentication and
-/// authorization join here, after the metrics.
+/// authorization (<see cref="HttpAuthMiddleware"/>) come after the client certificate's identity.
 /// </summary>
 public static class HttpPipeline
 {
@@ -35,6 +35,7 @@ public static class HttpPipeline
         app.UseMiddleware<HttpClientErrors>();
         app.UseMiddleware<HttpOperationMetrics>();
         app.UseMiddleware<ClientIdentityMiddleware>(); // the TLS client certificate's CN (Security/ClientIdentity)
+        app.UseMiddleware<HttpAuthMiddleware>(); // auth on: credentials and the route's access (Security/Auth)
     }
 
     /// <summary>Marks a route as a write: on a follower it is forwarded to the leader.</summary>

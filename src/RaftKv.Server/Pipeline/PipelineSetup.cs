@@ -5,7 +5,8 @@ using RaftKv.Server.Security;
 namespace RaftKv.Server.Pipeline;
 
 /// <summary>Registers the pipeline's services: the shared leader router, both forwarders and the
-/// gRPC interceptors (outermost first: operation metrics + error mapping, then leader forwarding), and
+/// gRPC interceptors (outermost first: operation metrics + error mapping, authentication and authorization,
+/// then leader forwarding), the auth services (Security/Auth), and
 /// the gRPC binder that refuses malformed request messages with INVALID_ARGUMENT.</summary>
 public static class PipelineSetup
 {
@@ -19,10 +20,18 @@ public static class PipelineSetup
         // Singletons: the gRPC interceptor activator uses a registered instance (the forwarder keeps its channels).
         services.AddSingleton<GrpcOperationInterceptor>();
         services.AddSingleton<GrpcLeaderForwarder>();
+        services.AddSingleton<GrpcAuthInterceptor>();
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddSingleton(config.Auth);
+        services.AddSingleton<Security.Auth.PasswordHasher>(_ => new Security.Auth.PasswordHasher());
+        services.AddSingleton<Security.Auth.AuthTokens>();
+        services.AddSingleton<Security.Auth.AuthRateLimiter>();
+        services.AddSingleton<Security.Auth.AuthGate>();
         services.AddGrpc(o =>
         {
             o.MaxReceiveMessageSize = (config.MaxValueBytes * 2) + (1 << 20);
             o.Interceptors.Add<GrpcOperationInterceptor>();
+            o.Interceptors.Add<GrpcAuthInterceptor>();
             o.Interceptors.Add<GrpcLeaderForwarder>();
         });
         services.AddStrictGrpcBinding();

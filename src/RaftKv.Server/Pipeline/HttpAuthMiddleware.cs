@@ -1,0 +1,64 @@
+using System.Net.Http.Headers;
+using System.Text;
+using RaftKv.Server.Security;
+using RaftKv.Server.Security.Auth;
+
+namespace RaftKv.Server.Pipeline;
+
+/// <summary>
+/// HTTP authentication and authorization (after <see cref="ClientIdentityMiddleware"/>): when auth is enabled,
+/// identifies the caller (<c>Authorization: Bearer &lt;token&gt;</c>, <c>Authorization: Basic user:password</c>,
+/// or the TLS client certificate's CN) and checks the route's access (<see cref="AuthRules.ForHttp"/>) in
+/// <see cref="AuthGate"/>. Refusals are thrown and answered as JSON by <see cref="HttpClientErrors"/>
+/// (401 unauthenticated / invalid_token / auth_failed, 403 permission_denied, 429 too_many_requests).
+/// gRPC requests (content type application/grpc) are left to <see cref="GrpcAuthInterceptor"/>.
+/// </summary>
+public sealed class HttpAuthMiddleware(RequestDelegate next, AuthGate gate)
+{
+    public Task InvokeAsync(HttpContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        if (!gate.Enabled || context.Request.ContentType?.StartsWith("application/grpc", StringComparison.Ordinal) == true)
+        {
+            return next(context);
+        }
+
+        string? token = null, user = null, password = null;
+        if (AuthenticationHeaderValue.TryParse(context.Request.Headers.Authorization.ToString(), out var header))
+        {
+            if (header.Scheme.Equals("Bearer", StringComparison.OrdinalIgnoreCase))
+            {
+                token = header.Parameter;
+            }
+            else if (header.Scheme.Equals("Basic", StringComparison.OrdinalIgnoreCase))
+            {
+                (user, password) = Basic(header.Parameter);
+            }
+        }
+
+        var access = AuthRules.ForHttp(context.Request.Method, context.Request.Path.Value ?? "/", context.Request.RouteValues["key"] as string, context.Request.Query, gate.Options.OpenMetrics);
+        var principal = access.Kind == AuthAccessKind.Open ? null
+            : gate.Identify(token, user, password, ClientIdentity.Of(context).CertificateUser, context.Connection.RemoteIpAddress?.ToString());
+        gate.Authorize(principal, access);
+        if (principal is not null)
+        {
+            context.Features.Set(principal);
+        }
+
+        return next(context);
+    }
+
+    private static (string User, string Password) Basic(string? parameter)
+    {
+        try
+        {
+            var text = Encoding.UTF8.GetString(Convert.FromBase64String(parameter ?? string.Empty));
+            var colon = text.IndexOf(':', StringComparison.Ordinal);
+            return colon < 0 ? (text, string.Empty) : (text[..colon], text[(colon + 1)..]);
+        }
+        catch (FormatException)
+        {
+            return (string.Empty, string.Empty);
+        }
+    }
+}

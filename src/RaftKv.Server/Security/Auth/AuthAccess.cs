@@ -1,0 +1,19 @@
+namespace RaftKv.Server.Security.Auth;
+
+/// <summary>What a request needs once auth is enabled (computed per front door by <see cref="AuthRules"/>,
+/// judged in one place by <see cref="AuthGate"/>).</summary>
+public sealed record AuthAccess(AuthAccessKind Kind, IReadOnlyList<KeyAccess> Keys, long LeaseId = 0)
+{
+    public static readonly AuthAccess Open = new(AuthAccessKind.Open, []);
+
+    public static readonly AuthAccess Authenticated = new(AuthAccessKind.Authenticated, []);
+
+    public static readonly AuthAccess Admin = new(AuthAccessKind.Admin, []);
+
+    public static AuthAccess On(params KeyAccess[] keys) => new(AuthAccessKind.Keys, keys);
+
+    public static AuthAccess On(IReadOnlyList<KeyAccess> keys) => new(AuthAccessKind.Keys, keys);
+
+    /// <summary>Write access to every key attached to lease <paramref name="id"/> (etcd's rule for revoke and TimeToLive).</summary>
+    public static AuthAccess LeaseKeys(long id) => new(AuthAccessKind.LeaseKeys, [], id);
+}

@@ -1,0 +1,160 @@
+using RaftKv.Replication;
+using RaftKv.Replication.Api;
+
+namespace RaftKv.Server.Security.Auth;
+
+/// <summary>
+/// The one place that authenticates a request and judges its access, for every front door (etcd gRPC,
+/// native gRPC, HTTP; docs/architecture.md, "Authentication"). Each front door only extracts the credential
+/// (token, Basic user:password, TLS client certificate CN) and computes the request's <see cref="AuthAccess"/>
+/// (<see cref="AuthRules"/>); the decision is here, against the replicated <see cref="AuthState"/> of this node.
+/// </summary>
+/// <remarks>
+/// Nothing here logs or echoes a password or a token: refusals carry only a code and a fixed message.
+/// An unknown user's password is still run through Argon2 (a fixed dummy hash) so the answer time does not
+/// tell which user names exist.
+/// </remarks>
+public sealed partial class AuthGate(KvNode node, AuthTokens tokens, AuthRateLimiter limiter, AuthOptions options, PasswordHasher hasher, ILogger<AuthGate> log)
+{
+    private byte[]? _dummyHash;
+
+    /// <summary>True when auth is enabled on this node's replicated state (nothing is checked otherwise).</summary>
+    public bool Enabled => node.Auth.Enabled;
+
+    public AuthOptions Options => options;
+
+    /// <summary>etcd's Authenticate: a token for <paramref name="name"/> if the password matches.</summary>
+    public async Task<string> AuthenticateAsync(string name, string password, string? address, CancellationToken cancellationToken)
+    {
+        var state = await node.ReadAuthAsync(ReadConsistency.Linearizable, cancellationToken).ConfigureAwait(false);
+        if (!state.Enabled)
+        {
+            throw new AuthException(AuthError.AuthNotEnabled, "authentication is not enabled");
+        }
+
+        var user = VerifyPassword(state, name, password, address);
+        return tokens.Issue(state.TokenKey, user.Name, state.Revision, options.TokenTtl);
+    }
+
+    /// <summary>
+    /// Who the request is: a token (checked against the key, its expiry and the user's revision), else HTTP
+    /// Basic credentials (rate-limited like Authenticate), else the TLS client certificate's CN; null when
+    /// none was given. A bad credential throws (<see cref="AuthError.InvalidToken"/>, <see cref="AuthError.AuthFailed"/>).
+    /// </summary>
+    public AuthPrincipal? Identify(string? token, string? basicUser, string? basicPassword, string? certificateUser, string? address)
+    {
+        var state = node.Auth;
+        if (!string.IsNullOrEmpty(token))
+        {
+            var claims = tokens.ValidateAny(state.TokenKey, token);
+            if (claims is { Node: > 0 } member)
+            {
+                return new AuthPrincipal(string.Empty, () => token, member.Node);
+            }
+
+            if (claims is not { } c || state.User(c.User) is not { } user || c.Revision < user.Revision)
+            {
+                throw new AuthException(AuthError.InvalidToken, "invalid auth token");
+            }
+
+            return Principal(user.Name);
+        }
+
+        if (basicUser is not null)
+        {
+            return Principal(VerifyPassword(state, basicUser, basicPassword ?? string.Empty, address).Name);
+        }
+
+        return string.IsNullOrEmpty(certificateUser) ? null : Principal(certificateUser);
+    }
+
+    /// <summary>Throws unless <paramref name="principal"/> may do what <paramref name="access"/> says.</summary>
+    public void Authorize(AuthPrincipal? principal, AuthAccess access)
+    {
+        if (access.Kind == AuthAccessKind.Open)
+        {
+            return;
+        }
+
+        if (principal is null)
+        {
+            throw new AuthException(AuthError.Unauthenticated, "credentials required (auth is enabled)");
+        }
+
+        if (principal.Node > 0)
+        {
+            return; // another member (its token is signed with the cluster key): member-to-member calls
+        }
+
+        var state = node.Auth;
+        if (state.User(principal.User) is not { } user)
+        {
+            throw Denied();
+        }
+
+        var permitted = access.Kind switch
+        {
+            AuthAccessKind.Authenticated => true,
+            AuthAccessKind.Admin => user.IsRoot,
+            AuthAccessKind.Keys => access.Keys.All(k => state.IsPermitted(user, k.Key, k.RangeEnd, k.Write)),
+            AuthAccessKind.LeaseKeys => user.IsRoot || node.LeaseAttachedKeys(access.LeaseId).All(k => state.IsPermitted(user, k, [], write: true)),
+            _ => false,
+        };
+        if (!permitted)
+        {
+            throw Denied();
+        }
+    }
+
+    /// <summary>This member's token for its calls to other members (the corruption check), or null while
+    /// auth is off. Short-lived; a new one per call is cheap (one HMAC).</summary>
+    public string? NodeToken()
+    {
+        var state = node.Auth;
+        return state.Enabled && state.TokenKey.Length > 0 ? tokens.IssueNode(state.TokenKey, node.NodeId, TimeSpan.FromSeconds(60)) : null;
+    }
+
+    private static AuthException Denied() => new(AuthError.PermissionDenied, "permission denied");
+
+    private AuthPrincipal Principal(string user) => new(user, () =>
+    {
+        var state = node.Auth;
+        return tokens.Issue(state.TokenKey, user, state.Revision, options.TokenTtl);
+    });
+
+    private AuthUser VerifyPassword(AuthState state, string name, string password, string? address)
+    {
+        if (limiter.IsBlocked(name, address))
+        {
+            LogRateLimited(log, address ?? "unknown");
+            throw new AuthException(AuthError.TooManyRequests, "too many requests");
+        }
+
+        var user = state.User(name);
+        bool ok;
+        if (user?.PasswordHash is { } hash)
+        {
+            ok = PasswordHasher.Verify(password, hash);
+        }
+        else
+        {
+            _ = PasswordHasher.Verify(password, _dummyHash ??= hasher.Hash(Guid.NewGuid().ToString())); // same cost as a real check
+            ok = false;
+        }
+
+        if (!ok || user is null)
+        {
+            limiter.RecordFailure(name, address);
+            LogFailed(log, address ?? "unknown");
+            throw new AuthException(AuthError.AuthFailed, "authentication failed, invalid user ID or password");
+        }
+
+        return user;
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Authentication failed (client {Address})")]
+    private static partial void LogFailed(ILogger logger, string address);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Authentication refused: too many failures (client {Address})")]
+    private static partial void LogRateLimited(ILogger logger, string address);
+}

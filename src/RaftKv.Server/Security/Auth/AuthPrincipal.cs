@@ -1,0 +1,20 @@
+namespace RaftKv.Server.Security.Auth;
+
+/// <summary>The user a request authenticated as (an HttpContext feature set by the auth gate, for gRPC and
+/// HTTP alike). <see cref="ForwardToken"/> is the credential a follower sends when it forwards the request
+/// to the leader: a fresh token for this user signed with the cluster key (docs/architecture.md,
+/// "Authentication", forwarding).</summary>
+public sealed class AuthPrincipal(string user, Func<string> mint, long node = 0)
+{
+    private string? _token;
+
+    /// <summary>The user name (empty for a member).</summary>
+    public string User { get; } = user;
+
+    /// <summary>The member id when another cluster member is calling with its own token (0 for a user).</summary>
+    public long Node { get; } = node;
+
+    public string ForwardToken => _token ??= mint();
+
+    public static AuthPrincipal? Of(HttpContext? context) => context?.Features.Get<AuthPrincipal>();
+}

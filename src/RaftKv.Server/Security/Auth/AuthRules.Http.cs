@@ -1,0 +1,58 @@
+using System.Text;
+
+namespace RaftKv.Server.Security.Auth;
+
+public static partial class AuthRules
+{
+    /// <summary>The access an HTTP request needs: <c>/kv/{key}</c> (<paramref name="routeKey"/>) reads (GET, HEAD) or writes (PUT, POST,
+    /// DELETE) its key; <c>GET /kv?prefix=p</c> reads the prefix (no prefix = every key); <c>/health*</c> and
+    /// <c>POST /auth/authenticate</c> are open, <c>/metrics</c> too unless AUTH_METRICS=root; <c>/stats</c> and
+    /// <c>GET /cluster</c> need a user; every other route (admin, membership) needs root.</summary>
+    public static AuthAccess ForHttp(string method, string path, string? routeKey, IQueryCollection query, bool openMetrics)
+    {
+        if (path.StartsWith("/health", StringComparison.Ordinal) || path == "/auth/authenticate" || (openMetrics && path == "/metrics"))
+        {
+            return AuthAccess.Open;
+        }
+
+        if ((path == "/kv" || path == "/kv/") && (HttpMethods.IsGet(method) || HttpMethods.IsHead(method)))
+        {
+            return AuthAccess.On(List(query));
+        }
+
+        if (path.StartsWith("/kv/", StringComparison.Ordinal))
+        {
+            var key = Encoding.UTF8.GetBytes(routeKey ?? string.Empty); // the route's {**key}, as the handler reads it
+            var read = HttpMethods.IsGet(method) || HttpMethods.IsHead(method);
+            return AuthAccess.On(new KeyAccess(key, [], !read));
+        }
+
+        if ((path == "/stats" || path == "/cluster") && HttpMethods.IsGet(method))
+        {
+            return AuthAccess.Authenticated;
+        }
+
+        return AuthAccess.Admin;
+    }
+
+    /// <summary>The range GET /kv reads (KvHttpApi.ListAsync's parameters: prefix, start, end, continuation).
+    /// A parameter that does not parse reads everything (the handler refuses it anyway).</summary>
+    private static KeyAccess List(IQueryCollection q)
+    {
+        var prefix = Encoding.UTF8.GetBytes(q["prefix"].ToString());
+        byte[] start;
+        try
+        {
+            start = q.TryGetValue("continuation", out var c) && c.ToString().Length > 0
+                ? Convert.FromBase64String(c.ToString())
+                : q.TryGetValue("start", out var s) ? Encoding.UTF8.GetBytes(s.ToString()) : prefix;
+        }
+        catch (FormatException)
+        {
+            start = [];
+        }
+
+        var end = q.TryGetValue("end", out var en) ? Encoding.UTF8.GetBytes(en.ToString()) : KeyAccess.PrefixEnd(prefix);
+        return KeyAccess.Read(start, end.Length == 0 ? All : end);
+    }
+}

@@ -1,0 +1,128 @@
+using Google.Protobuf;
+using V1 = RaftKv.Protocol.V1;
+using V3 = RaftKv.Protocol.Etcd;
+
+namespace RaftKv.Server.Security.Auth;
+
+/// <summary>
+/// What each call needs once auth is on (etcd's rules, docs/api.md "Authentication"): every key and range a
+/// request touches, read or write (txn compares and nested ops included, a put or delete with prev_kv also
+/// reads); lease revoke and TimeToLive need write on the lease's keys; watches need read at creation;
+/// Authenticate, AuthStatus and the corruption check's StateHash are open; status and member listing need a
+/// user; everything else (auth management, membership, maintenance, compaction, admin) needs the root role.
+/// Unknown calls need root (fail closed).
+/// </summary>
+public static partial class AuthRules
+{
+    private static readonly byte[] All = [0];
+
+    /// <summary>The access a unary or server-streaming gRPC call needs (by its request message).</summary>
+    public static AuthAccess ForGrpc(object request) => request switch
+    {
+        // etcd v3 (etcdserverpb)
+        V3.RangeRequest r => AuthAccess.On(KeyAccess.Read(r.Key.ToByteArray(), r.RangeEnd.ToByteArray())),
+        V3.PutRequest p => AuthAccess.On(Put(p)),
+        V3.DeleteRangeRequest d => AuthAccess.On(Delete(d)),
+        V3.TxnRequest t => AuthAccess.On(Txn(t, [])),
+        V3.LeaseGrantRequest or V3.LeaseLeasesRequest => AuthAccess.Authenticated,
+        V3.LeaseRevokeRequest l => AuthAccess.LeaseKeys(l.ID),
+        V3.LeaseTimeToLiveRequest l => AuthAccess.LeaseKeys(l.ID),
+        V3.AuthenticateRequest or V3.AuthStatusRequest => AuthAccess.Open,
+        V3.StatusRequest or V3.MemberListRequest => AuthAccess.Authenticated,
+
+        // raftkv.v1
+        V1.GetRequest g => AuthAccess.On(KeyAccess.Read(g.Key.ToByteArray())),
+        V1.PutRequest p => AuthAccess.On(Put(p)),
+        V1.DeleteRequest d => AuthAccess.On(Delete(d, write: true)),
+        V1.RangeRequest r => AuthAccess.On(Range(r)),
+        V1.TxnRequest t => AuthAccess.On(Txn(t)),
+        V1.WatchRequest w => AuthAccess.On(KeyAccess.Read(w.Key.ToByteArray(), w.Prefix ? KeyAccess.PrefixEnd(w.Key.ToByteArray()) : EndOrKey(w.RangeEnd))),
+        V1.StatusRequest or V1.MembersRequest => AuthAccess.Authenticated,
+        V1.StateHashRequest => AuthAccess.Open, // a peer's corruption check: hashes only
+        _ => AuthAccess.Admin,
+    };
+
+    /// <summary>The access of an etcd watch create request.</summary>
+    public static AuthAccess ForWatch(V3.WatchCreateRequest c)
+        => AuthAccess.On(KeyAccess.Read(c.Key.IsEmpty ? [0] : c.Key.ToByteArray(), c.RangeEnd.ToByteArray()));
+
+    private static KeyAccess[] Put(V3.PutRequest p)
+        => p.PrevKv ? [KeyAccess.ToWrite(p.Key.ToByteArray()), KeyAccess.Read(p.Key.ToByteArray())] : [KeyAccess.ToWrite(p.Key.ToByteArray())];
+
+    private static KeyAccess[] Delete(V3.DeleteRangeRequest d)
+    {
+        var w = KeyAccess.ToWrite(d.Key.ToByteArray(), d.RangeEnd.ToByteArray());
+        return d.PrevKv ? [w, w with { Write = false }] : [w];
+    }
+
+    private static List<KeyAccess> Txn(V3.TxnRequest t, List<KeyAccess> into)
+    {
+        foreach (var c in t.Compare)
+        {
+            into.Add(KeyAccess.Read(c.Key.ToByteArray(), c.RangeEnd.ToByteArray()));
+        }
+
+        foreach (var op in t.Success.Concat(t.Failure))
+        {
+            switch (op.RequestCase)
+            {
+                case V3.RequestOp.RequestOneofCase.RequestRange:
+                    into.Add(KeyAccess.Read(op.RequestRange.Key.ToByteArray(), op.RequestRange.RangeEnd.ToByteArray()));
+                    break;
+                case V3.RequestOp.RequestOneofCase.RequestPut:
+                    into.AddRange(Put(op.RequestPut));
+                    break;
+                case V3.RequestOp.RequestOneofCase.RequestDeleteRange:
+                    into.AddRange(Delete(op.RequestDeleteRange));
+                    break;
+                case V3.RequestOp.RequestOneofCase.RequestTxn:
+                    Txn(op.RequestTxn, into);
+                    break;
+            }
+        }
+
+        return into;
+    }
+
+    private static KeyAccess[] Put(V1.PutRequest p)
+        => p.PrevKv ? [KeyAccess.ToWrite(p.Key.ToByteArray()), KeyAccess.Read(p.Key.ToByteArray())] : [KeyAccess.ToWrite(p.Key.ToByteArray())];
+
+    private static KeyAccess Delete(V1.DeleteRequest d, bool write)
+    {
+        var key = d.Key.ToByteArray();
+        var end = d.AllKeys ? All : d.Prefix ? KeyAccess.PrefixEnd(key) : d.RangeEnd.ToByteArray();
+        return new KeyAccess(d.AllKeys ? [] : key, end, write);
+    }
+
+    private static KeyAccess Range(V1.RangeRequest r)
+    {
+        // The scan starts at the continuation when there is one: check the range actually read.
+        var start = r.Continuation.IsEmpty ? r.Start.ToByteArray() : r.Continuation.ToByteArray();
+        var end = r.Prefix ? KeyAccess.PrefixEnd(r.Start.ToByteArray()) : r.End.IsEmpty ? All : r.End.ToByteArray();
+        return KeyAccess.Read(start, end);
+    }
+
+    private static List<KeyAccess> Txn(V1.TxnRequest t)
+    {
+        var into = t.Compare.Select(c => KeyAccess.Read(c.Key.ToByteArray())).ToList();
+        foreach (var op in t.Success.Concat(t.Failure))
+        {
+            switch (op.OpCase)
+            {
+                case V1.TxnOp.OpOneofCase.Put:
+                    into.AddRange(Put(op.Put));
+                    break;
+                case V1.TxnOp.OpOneofCase.Delete:
+                    into.Add(Delete(op.Delete, write: true));
+                    break;
+                case V1.TxnOp.OpOneofCase.Get:
+                    into.Add(KeyAccess.Read(op.Get.Key.ToByteArray()));
+                    break;
+            }
+        }
+
+        return into;
+    }
+
+    private static byte[] EndOrKey(ByteString end) => end.ToByteArray();
+}

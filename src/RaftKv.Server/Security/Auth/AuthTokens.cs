@@ -1,0 +1,99 @@
+using System.Buffers.Text;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+
+namespace RaftKv.Server.Security.Auth;
+
+/// <summary>
+/// Signed tokens (JWT, HS256), valid on every node: the key is the cluster's token key, chosen once by the
+/// node that proposed the first AuthEnable and replicated through Raft (so it is in every snapshot), and the
+/// claims are checked against the replicated auth state.
+/// </summary>
+/// <remarks>
+/// Claims: <c>{"username": name, "revision": the auth revision when issued, "iat": unix s, "exp": unix s}</c>
+/// (etcd's JWT claims), plus <c>"node": id</c> (and an empty user name) in a member's own token, which a node
+/// sends on its member-to-member calls (the corruption check) — only members hold the key, so only they can
+/// make one. A token is valid while <c>now &lt; exp</c> (<see cref="TimeProvider"/>), the user
+/// exists, and the user has not changed since it was issued (<c>revision ≥</c> the user's revision: a
+/// password change, a role grant or revoke, or a delete and re-add invalidate every earlier token of that
+/// user). Permissions are looked up at each request, so a role's permission change applies at once.
+/// </remarks>
+public sealed class AuthTokens(TimeProvider time)
+{
+    private static readonly byte[] Header = Encoding.ASCII.GetBytes(Base64Url.EncodeToString("{\"alg\":\"HS256\",\"typ\":\"JWT\"}"u8));
+
+    public string Issue(byte[] key, string user, long revision, TimeSpan ttl) => Sign(key, user, revision, 0, ttl);
+
+    /// <summary>A member's token for its calls to other members (no user; <paramref name="nodeId"/> ≥ 1).</summary>
+    public string IssueNode(byte[] key, long nodeId, TimeSpan ttl) => Sign(key, string.Empty, 0, nodeId, ttl);
+
+    /// <summary>The token's user (empty for a member's token), revision and member id (0 for a user's token),
+    /// or null when it is malformed, badly signed or expired.</summary>
+    public (string User, long Revision, long Node)? ValidateAny(byte[] key, string token)
+    {
+        var claims = Parse(key, token);
+        return claims is null ? null : (claims.Username, claims.Revision, claims.Node);
+    }
+
+    private string Sign(byte[] key, string user, long revision, long node, TimeSpan ttl)
+    {
+        var now = time.GetUtcNow().ToUnixTimeSeconds();
+        var claims = JsonSerializer.SerializeToUtf8Bytes(new Claims(user, revision, now, now + (long)Math.Ceiling(ttl.TotalSeconds)) { Node = node }, ClaimsContext.Default.Claims);
+        var signingInput = $"{Encoding.ASCII.GetString(Header)}.{Base64Url.EncodeToString(claims)}";
+        var signature = HMACSHA256.HashData(key, Encoding.ASCII.GetBytes(signingInput));
+        return signingInput + "." + Base64Url.EncodeToString(signature);
+    }
+
+    /// <summary>The token's user and revision, or null when it is malformed, badly signed, expired or a member's token.</summary>
+    public (string User, long Revision)? Validate(byte[] key, string token)
+        => Parse(key, token) is { Node: 0, Username.Length: > 0 } c ? (c.Username, c.Revision) : null;
+
+    private Claims? Parse(byte[] key, string token)
+    {
+        if (key.Length == 0 || token.Length is 0 or > 4096)
+        {
+            return null;
+        }
+
+        var firstDot = token.IndexOf('.', StringComparison.Ordinal);
+        var lastDot = token.LastIndexOf('.');
+        if (firstDot <= 0 || lastDot <= firstDot)
+        {
+            return null;
+        }
+
+        try
+        {
+            var expected = HMACSHA256.HashData(key, Encoding.ASCII.GetBytes(token[..lastDot]));
+            var signature = Base64Url.DecodeFromChars(token.AsSpan(lastDot + 1));
+            if (!CryptographicOperations.FixedTimeEquals(expected, signature) || !token.AsSpan(0, firstDot).SequenceEqual(Encoding.ASCII.GetString(Header)))
+            {
+                return null;
+            }
+
+            var claims = JsonSerializer.Deserialize(Base64Url.DecodeFromChars(token.AsSpan(firstDot + 1, lastDot - firstDot - 1)), ClaimsContext.Default.Claims);
+            if (claims?.Username is null || (claims.Username.Length == 0 && claims.Node <= 0) || time.GetUtcNow().ToUnixTimeSeconds() >= claims.Exp)
+            {
+                return null;
+            }
+
+            return claims;
+        }
+        catch (Exception e) when (e is FormatException or JsonException)
+        {
+            return null;
+        }
+    }
+
+    internal sealed record Claims(
+        [property: System.Text.Json.Serialization.JsonPropertyName("username")] string Username,
+        [property: System.Text.Json.Serialization.JsonPropertyName("revision")] long Revision,
+        [property: System.Text.Json.Serialization.JsonPropertyName("iat")] long Iat,
+        [property: System.Text.Json.Serialization.JsonPropertyName("exp")] long Exp)
+    {
+        [System.Text.Json.Serialization.JsonPropertyName("node")]
+        [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingDefault)]
+        public long Node { get; init; }
+    }
+}
