@@ -22,8 +22,9 @@ public static class DashboardSetup
     {
         _ = app.Services.GetRequiredService<LoadSampler>(); // starts listening now, not on the first /stats/load
 
-        app.MapGet("/ui", () => Results.Redirect("/ui/"));
-        app.MapGet("/ui/{**path}", (HttpContext ctx, string? path, DashboardAssets assets) => assets.Serve(ctx, path));
+        // One route for /ui and /ui/…: /ui (no slash) redirects so the pages' relative URLs resolve under /ui/.
+        app.MapGet("/ui/{**path}", (HttpContext ctx, string? path, DashboardAssets assets)
+            => ctx.Request.Path.Value == "/ui" ? Results.Redirect("/ui/") : assets.Serve(ctx, path));
         app.MapGet("/cluster/overview", async (HttpContext ctx, ClusterOverview overview) => Results.Json(await overview.GetAsync(ctx).ConfigureAwait(false)));
         app.MapGet("/stats/load", (HttpContext ctx, LoadSampler load) =>
         {
