@@ -2,7 +2,7 @@
 import { h } from './format.js';
 
 const NS = 'http://www.w3.org/2000/svg';
-const W = 640, H = 220, L = 56, R = 12, T = 12, B = 28;
+const W = 480, H = 200, L = 64, R = 10, T = 10, B = 26;
 
 function s(tag, attrs, ...children) {
   const el = document.createElementNS(NS, tag);
@@ -54,6 +54,10 @@ export function lineChart({ title, summary, xs, series, format = String }) {
       pen = true;
     });
     if (d) svg.append(s('path', { d, class: `line series-${i}` }));
+    ser.values.forEach((v, j) => { // a sample with no neighbour draws no line: mark it with a dot
+      const alone = v !== null && v !== undefined && (ser.values[j - 1] ?? null) === null && (ser.values[j + 1] ?? null) === null;
+      if (alone) svg.append(s('circle', { cx: px(xs[j]).toFixed(1), cy: py(v).toFixed(1), r: 3, class: `dot series-${i}` }));
+    });
   });
   const legend = h('ul', { class: 'legend' }, series.map((ser, i) => h('li', {}, h('span', { class: `swatch series-${i}`, 'aria-hidden': 'true' }), ser.name)));
   return h('figure', { class: 'chart-box' }, h('figcaption', {}, title), svg, legend);

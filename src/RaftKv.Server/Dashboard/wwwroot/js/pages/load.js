@@ -52,7 +52,7 @@ export function mount(main, params) {
         summary: `${ops.length} operation types over the last ${Math.round(seconds / 60)} minutes.`,
         xs,
         series: ops.map((o) => ({ name: `${o.api} ${o.op}`, values: o.points.map((p) => p.count) })),
-        format: (y) => num(Math.round(y)),
+        format: (y) => num(y),
       })];
       charts.replaceChildren(...all, ...ops.map((o) => lineChart({
         title: `Latency of ${o.api} ${o.op}`,
@@ -63,7 +63,7 @@ export function mount(main, params) {
           { name: 'p90', values: o.points.map((p) => p.p90_ms) },
           { name: 'p99', values: o.points.map((p) => p.p99_ms) },
         ],
-        format: (y) => ms(y),
+        format: (y) => (y === 0 ? '0' : ms(y)),
       })));
       head.ok();
     } catch (e) {
