@@ -41,6 +41,8 @@ public sealed partial class DashboardPagesTests(DashboardCluster fx) : IClassFix
 
         await Assertions.Expect(w.Page.Locator("#node-badge")).ToContainTextAsync($"node {node.NodeId}");
         await Assertions.Expect(w.Page.Locator(".error:visible")).ToHaveCountAsync(0);
+        var unlabelled = await w.Page.EvaluateAsync<string[]>(UnlabelledControls);
+        Assert.True(unlabelled.Length == 0, $"page {page}: controls without an accessible name: {string.Join(", ", unlabelled)}");
         w.AssertNoErrors($"page {page}");
     }
 
@@ -175,6 +177,13 @@ public sealed partial class DashboardPagesTests(DashboardCluster fx) : IClassFix
         await Assertions.Expect(w.Page.GetByRole(AriaRole.Img, new() { Name = "Latency of http put", Exact = false })).ToBeVisibleAsync();
         w.AssertNoErrors("load page");
     }
+
+    /// <summary>Form controls and buttons with no label, aria-label or text (what a screen reader could not name).</summary>
+    private const string UnlabelledControls = """
+        () => [...document.querySelectorAll('input, select, textarea, button')]
+          .filter((e) => !(e.labels && e.labels.length) && !e.getAttribute('aria-label') && !e.textContent.trim())
+          .map((e) => e.outerHTML)
+        """;
 
     [GeneratedRegex("^updated ")]
     private static partial Regex UpdatedAt();
