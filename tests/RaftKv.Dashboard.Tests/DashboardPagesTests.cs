@@ -1,6 +1,7 @@
 using System.Text.RegularExpressions;
 using Microsoft.Playwright;
 using RaftKv.EndToEnd.Tests.Etcd;
+using Xunit.Abstractions;
 
 namespace RaftKv.Dashboard.Tests;
 
@@ -10,7 +11,7 @@ namespace RaftKv.Dashboard.Tests;
 /// the API shows in the key browser, an edit and a delete made in the browser are what etcdctl reads,
 /// the watch page streams changes, the load page charts the node's operations.
 /// </summary>
-public sealed partial class DashboardPagesTests(DashboardCluster fx) : IClassFixture<DashboardCluster>
+public sealed partial class DashboardPagesTests(DashboardCluster fx, ITestOutputHelper output) : IClassFixture<DashboardCluster>
 {
     /// <summary>Each page and the element that shows it rendered its data.</summary>
     public static TheoryData<string, string> Pages => new()
@@ -29,9 +30,11 @@ public sealed partial class DashboardPagesTests(DashboardCluster fx) : IClassFix
         var node = await fx.FollowerAsync();
         await fx.PutAsync(node.Http, "render/" + page, "{\"page\":\"" + page + "\"}");
         await using var w = await fx.Browser.OpenAsync();
+        var started = System.Diagnostics.Stopwatch.StartNew();
         var response = await w.Page.GotoAsync($"{node.Http}/ui/#/{page}");
         Assert.Equal(200, response!.Status);
         await Assertions.Expect(w.Page.Locator(rendered).First).ToBeVisibleAsync();
+        output.WriteLine($"page {page}: data rendered {started.ElapsedMilliseconds} ms after navigation (measured, not asserted)");
         await Assertions.Expect(w.Page.Locator("h1")).ToHaveCountAsync(1);
         await Assertions.Expect(w.Page.Locator($"nav a[data-page={page}]")).ToHaveAttributeAsync("aria-current", "page");
         if (page is "cluster" or "load" or "storage")

@@ -18,11 +18,12 @@ namespace RaftKv.Server.Dashboard;
 /// <c>GET /kv</c> (<see cref="JsonBodies.KeyValueBody"/>; a delete has only key and revisions);</item>
 /// <item><c>event: error</c>, <c>data: {"error","code"}</c> (e.g. <c>compacted</c>) and the stream ends.</item>
 /// </list>
-/// Events of one revision are written then flushed together. The stream ends when the client goes away.
+/// Events of one revision are written then flushed together. The stream ends when the client goes away
+/// or the node begins to shut down (so an open dashboard never holds up a graceful stop).
 /// </summary>
 public static class WatchEventStream
 {
-    public static async Task RunAsync(HttpContext context, IKvNode node)
+    public static async Task RunAsync(HttpContext context, IKvNode node, IHostApplicationLifetime lifetime)
     {
         var q = context.Request.Query;
         var prefix = q.TryGetValue("prefix", out var p);
@@ -41,7 +42,8 @@ public static class WatchEventStream
             key = [0x00];
         }
 
-        var ct = context.RequestAborted;
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, lifetime.ApplicationStopping);
+        var ct = stop.Token;
         await using var events = node.WatchRevisionsAsync(key, end, start, false, ct).GetAsyncEnumerator(ct);
         context.Response.ContentType = "text/event-stream";
         context.Response.Headers.CacheControl = "no-cache";
