@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Server.Kestrel.Core;
 using RaftKv.Replication;
 using RaftKv.Replication.Api;
 using RaftKv.Server.Configuration;
+using RaftKv.Server.Dashboard;
 using RaftKv.Server.Etcd;
 using RaftKv.Server.Grpc;
 using RaftKv.Server.Hosting;
@@ -101,6 +102,7 @@ builder.Services.AddHostedService(sp => sp.GetRequiredService<FollowerLagMonitor
 builder.Services.AddHostedService<AutoCompactor>();
 builder.Services.AddRaftKvPipeline(config);
 builder.Services.AddEtcdApi();
+builder.Services.AddDashboard(); // /ui and its read endpoints (Dashboard/DashboardSetup)
 builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.PropertyNamingPolicy = System.Text.Json.JsonNamingPolicy.SnakeCaseLower);
 
 var app = builder.Build();
@@ -116,6 +118,7 @@ app.MapGrpcService<KvGrpcService>();
 app.MapGrpcService<ClusterGrpcService>();
 app.MapGrpcService<AdminGrpcService>();
 app.MapEtcdApi();
+app.MapDashboard();
 
 await app.RunAsync();
 return 0;

@@ -1,0 +1,52 @@
+// The dashboard shell: hash routing between pages, the node badge, toasts. Each page module exports
+// { title, mount(main, params) } where mount returns a function that stops its timers/streams.
+import { request } from './api.js';
+import { h } from './format.js';
+import * as cluster from './pages/cluster.js';
+import * as load from './pages/load.js';
+import * as storage from './pages/storage.js';
+import * as keys from './pages/keys.js';
+import * as watch from './pages/watch.js';
+
+const pages = { cluster, load, storage, keys, watch };
+let stop = null;
+
+function parseHash() {
+  const raw = location.hash.replace(/^#\/?/, '');
+  const [name, query] = raw.split('?');
+  return { name: pages[name] ? name : 'cluster', params: new URLSearchParams(query || '') };
+}
+
+function route() {
+  const { name, params } = parseHash();
+  if (stop) stop();
+  stop = null;
+  const main = document.getElementById('main');
+  main.replaceChildren();
+  for (const a of document.querySelectorAll('nav a')) {
+    if (a.dataset.page === name) a.setAttribute('aria-current', 'page');
+    else a.removeAttribute('aria-current');
+  }
+  document.title = `${pages[name].title} · RaftKv`;
+  stop = pages[name].mount(main, params) || null;
+  if (document.activeElement && document.activeElement.closest('nav')) main.focus({ preventScroll: true });
+}
+
+async function badge() {
+  const el = document.getElementById('node-badge');
+  try {
+    const health = await request('/health').catch((e) => {
+      if (e.status === 503) return { status: 'unhealthy', role: '?', node_id: '?' };
+      throw e;
+    });
+    el.replaceChildren(h('span', {}, `node ${health.node_id} · `), h('span', { class: `role role-${health.role}` }, health.role),
+      health.status === 'ok' ? '' : h('span', { class: 'alarm' }, ' · ALARM'));
+  } catch {
+    el.textContent = 'node unreachable';
+  }
+}
+
+window.addEventListener('hashchange', route);
+route();
+badge();
+setInterval(badge, 5000);
