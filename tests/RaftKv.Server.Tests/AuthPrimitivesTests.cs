@@ -17,6 +17,20 @@ public sealed class AuthPrimitivesTests
     private static ByteString Bs(string s) => ByteString.CopyFromUtf8(s);
 
     [Fact]
+    public void DashboardRoutesNeedWhatTheirDataNeeds()
+    {
+        var none = new Microsoft.AspNetCore.Http.QueryCollection();
+        Assert.Equal(AuthAccess.Open, AuthRules.ForHttp("GET", "/ui/app.js", null, none, true)); // static files only
+        Assert.Equal(AuthAccess.Open, AuthRules.ForHttp("GET", "/ui", null, none, true));
+        Assert.Equal(AuthAccess.Admin, AuthRules.ForHttp("POST", "/ui/x", null, none, true));
+        Assert.Equal(AuthAccess.Authenticated, AuthRules.ForHttp("GET", "/stats/load", null, none, true));
+        Assert.Equal(AuthAccess.Authenticated, AuthRules.ForHttp("GET", "/cluster/overview", null, none, true));
+        var watch = AuthRules.ForHttp("GET", "/watch", null, new Microsoft.AspNetCore.Http.QueryCollection(new Dictionary<string, Microsoft.Extensions.Primitives.StringValues> { ["prefix"] = "a/" }), true);
+        var k = Assert.Single(watch.Keys);
+        Assert.Equal(("a/", "a0", false), (Encoding.UTF8.GetString(k.Key), Encoding.UTF8.GetString(k.RangeEnd), k.Write));
+    }
+
+    [Fact]
     public void TokensExpireAndRejectTampering()
     {
         var time = new ManualTime(DateTimeOffset.UnixEpoch.AddYears(50));

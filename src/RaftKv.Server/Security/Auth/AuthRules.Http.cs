@@ -6,13 +6,22 @@ public static partial class AuthRules
 {
     /// <summary>The access an HTTP request needs: <c>/kv/{key}</c> (<paramref name="routeKey"/>) reads (GET, HEAD) or writes (PUT, POST,
     /// DELETE) its key; <c>GET /kv?prefix=p</c> reads the prefix (no prefix = every key); <c>/health*</c> and
-    /// <c>POST /auth/authenticate</c> are open, <c>/metrics</c> too unless AUTH_METRICS=root; <c>/stats</c> and
-    /// <c>GET /cluster</c> need a user; every other route (admin, membership) needs root.</summary>
+    /// <c>POST /auth/authenticate</c> are open, <c>/metrics</c> too unless AUTH_METRICS=root; <c>/stats</c>,
+    /// <c>/stats/load</c>, <c>/cluster</c> and <c>/cluster/overview</c> need a user; <c>GET /ui/*</c> (static files) is open and
+    /// <c>GET /watch?prefix=p</c> reads the prefix; every other route (admin, membership) needs root.</summary>
     public static AuthAccess ForHttp(string method, string path, string? routeKey, IQueryCollection query, bool openMetrics)
     {
-        if (path.StartsWith("/health", StringComparison.Ordinal) || path == "/auth/authenticate" || (openMetrics && path == "/metrics"))
+        if (path.StartsWith("/health", StringComparison.Ordinal) || path == "/auth/authenticate" || (openMetrics && path == "/metrics")
+            || ((path == "/ui" || path.StartsWith("/ui/", StringComparison.Ordinal)) && HttpMethods.IsGet(method)))
         {
-            return AuthAccess.Open;
+            return AuthAccess.Open; // the dashboard's static files hold no data: its data calls are checked like any other
+        }
+
+        if (path == "/watch" && HttpMethods.IsGet(method))
+        {
+            var prefix = Encoding.UTF8.GetBytes(query["prefix"].ToString()); // the dashboard's SSE watch reads its prefix
+            var end = KeyAccess.PrefixEnd(prefix);
+            return AuthAccess.On(KeyAccess.Read(prefix, end.Length == 0 ? All : end));
         }
 
         if ((path == "/kv" || path == "/kv/") && (HttpMethods.IsGet(method) || HttpMethods.IsHead(method)))
@@ -27,7 +36,7 @@ public static partial class AuthRules
             return AuthAccess.On(new KeyAccess(key, [], !read));
         }
 
-        if ((path == "/stats" || path == "/cluster") && HttpMethods.IsGet(method))
+        if ((path == "/stats" || path == "/cluster" || path == "/stats/load" || path == "/cluster/overview") && HttpMethods.IsGet(method))
         {
             return AuthAccess.Authenticated;
         }
