@@ -157,7 +157,7 @@ public sealed class LeaseClusterTests
                     }
                 }
 
-                await Task.Delay(200);
+                await Task.Delay(200); // a client's keep-alive period (pacing), not a wait for a condition
             }
         });
 
