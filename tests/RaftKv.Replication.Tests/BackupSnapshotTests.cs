@@ -1,5 +1,3 @@
-using System.Net;
-using System.Net.Sockets;
 using System.Text;
 using Microsoft.Extensions.Logging.Abstractions;
 using RaftKv.Replication.Api;
@@ -118,7 +116,7 @@ public sealed class BackupSnapshotTests : IAsyncLifetime
 
     private static async Task<KvNode> StartAsync(string dataDir, DirectoryRemoteTableStore? objects)
     {
-        var raft = $"127.0.0.1:{FreePort()}";
+        var raft = $"127.0.0.1:{TestCluster.FreePort()}";
         var node = await KvNode.CreateAsync(
             new KvNodeOptions
             {
@@ -137,12 +135,6 @@ public sealed class BackupSnapshotTests : IAsyncLifetime
         return node;
     }
 
-    private static int FreePort()
-    {
-        using var l = new TcpListener(IPAddress.Loopback, 0);
-        l.Start();
-        return ((IPEndPoint)l.LocalEndpoint).Port;
-    }
 
     public Task DisposeAsync()
     {

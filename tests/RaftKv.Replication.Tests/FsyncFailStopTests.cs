@@ -1,5 +1,3 @@
-using System.Net;
-using System.Net.Sockets;
 using System.Text;
 using Microsoft.Extensions.Logging.Abstractions;
 using RaftKv.Replication.Api;
@@ -19,7 +17,7 @@ public sealed class FsyncFailStopTests : IDisposable
 {
     private readonly TempDir _dir = new("raftkv-failstop-");
     private readonly CrashableMemoryFileSystem _fs = new();
-    private readonly string _raft = $"127.0.0.1:{FreePort()}";
+    private readonly string _raft = $"127.0.0.1:{TestCluster.FreePort()}";
 
     public enum Target
     {
@@ -244,10 +242,4 @@ public sealed class FsyncFailStopTests : IDisposable
 
     private static byte[] B(string s) => Encoding.UTF8.GetBytes(s);
 
-    private static int FreePort()
-    {
-        using var l = new TcpListener(IPAddress.Loopback, 0);
-        l.Start();
-        return ((IPEndPoint)l.LocalEndpoint).Port;
-    }
 }

@@ -9,6 +9,9 @@ namespace RaftKv.Replication.Tests;
 [Collection("cluster")]
 public sealed class LeaseClusterTests
 {
+    /// <summary>How often the test's client sends keep-alives (a real client's period, not a wait).</summary>
+    private static readonly TimeSpan KeepAlivePeriod = TimeSpan.FromMilliseconds(200);
+
     private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(60);
 
     private static byte[] B(string s) => Encoding.UTF8.GetBytes(s);
@@ -157,7 +160,7 @@ public sealed class LeaseClusterTests
                     }
                 }
 
-                await Task.Delay(200); // a client's keep-alive period (pacing), not a wait for a condition
+                await Task.Delay(KeepAlivePeriod); // pacing, not a wait for a condition
             }
         });
 

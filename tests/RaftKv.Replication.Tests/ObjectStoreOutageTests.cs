@@ -1,5 +1,3 @@
-using System.Net;
-using System.Net.Sockets;
 using System.Text;
 using Microsoft.Extensions.Logging.Abstractions;
 using RaftKv.Replication.Api;
@@ -17,7 +15,7 @@ namespace RaftKv.Replication.Tests;
 public sealed class ObjectStoreOutageTests : IAsyncLifetime
 {
     private readonly string _root = Path.Combine(Path.GetTempPath(), "raftkv-outage-" + Guid.NewGuid().ToString("N"));
-    private readonly string _raft = $"127.0.0.1:{FreePort()}";
+    private readonly string _raft = $"127.0.0.1:{TestCluster.FreePort()}";
     private DirectoryRemoteTableStore _objects = null!;
     private KvNode? _node;
 
@@ -89,12 +87,6 @@ public sealed class ObjectStoreOutageTests : IAsyncLifetime
         return node;
     }
 
-    private static int FreePort()
-    {
-        using var l = new TcpListener(IPAddress.Loopback, 0);
-        l.Start();
-        return ((IPEndPoint)l.LocalEndpoint).Port;
-    }
 
     public async Task DisposeAsync()
     {

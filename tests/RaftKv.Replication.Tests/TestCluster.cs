@@ -204,7 +204,8 @@ internal sealed class TestCluster : IAsyncDisposable
         }
     }
 
-    private static int FreePort()
+    /// <summary>An ephemeral loopback port free right now (shared by the single-node tests).</summary>
+    internal static int FreePort()
     {
         using var l = new TcpListener(IPAddress.Loopback, 0);
         l.Start();
