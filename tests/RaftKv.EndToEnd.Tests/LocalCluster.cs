@@ -66,6 +66,10 @@ internal sealed class LocalCluster : IDisposable
                 catch (TaskCanceledException)
                 {
                 }
+                catch (JsonException)
+                {
+                    // A node still starting may answer before its JSON routes are mapped.
+                }
             }
 
             await Task.Delay(Poll.Interval);

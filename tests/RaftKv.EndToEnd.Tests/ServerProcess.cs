@@ -1,6 +1,4 @@
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
 
 namespace RaftKv.EndToEnd.Tests;
 
@@ -143,10 +141,5 @@ internal sealed class ServerProcess : IDisposable
 
     public void Dispose() => Kill();
 
-    public static int FreePort()
-    {
-        using var l = new TcpListener(IPAddress.Loopback, 0);
-        l.Start();
-        return ((IPEndPoint)l.LocalEndpoint).Port;
-    }
+    public static int FreePort() => RaftKv.TestSupport.FreePorts.Next();
 }

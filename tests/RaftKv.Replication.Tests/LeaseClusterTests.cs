@@ -26,7 +26,7 @@ public sealed class LeaseClusterTests
     {
         await using var c = await TestCluster.StartAsync(3);
         var leader = await c.WaitForLeaderAsync();
-        var grant = await leader.LeaseGrantAsync(0, 600);
+        var grant = await c.OnLeaderAsync(n => n.LeaseGrantAsync(0, 600));
         Assert.True(grant.Id > 0);
         Assert.Equal(600, grant.TtlSeconds);
         foreach (var k in new[] { "a", "b", "c" })
@@ -42,7 +42,7 @@ public sealed class LeaseClusterTests
 
         // A put without the lease detaches the key; a put with another lease moves it.
         await PutAsync(c, "l/b");
-        var other = await leader.LeaseGrantAsync(0, 600);
+        var other = await c.OnLeaderAsync(n => n.LeaseGrantAsync(0, 600));
         await PutAsync(c, "l/c", other.Id);
         Assert.Equal(["l/a"], (await leader.LeaseTimeToLiveAsync(grant.Id, true)).Keys.Select(S));
         Assert.Equal(["l/c"], (await leader.LeaseTimeToLiveAsync(other.Id, true)).Keys.Select(S));
@@ -191,7 +191,7 @@ public sealed class LeaseClusterTests
         var leader = await c.WaitForLeaderAsync();
         var lagging = c.Running.First(n => n != leader).NodeId;
         await c.StopNodeAsync(lagging);
-        var lease = await leader.LeaseGrantAsync(0, 3600);
+        var lease = await c.OnLeaderAsync(n => n.LeaseGrantAsync(0, 3600));
         for (var i = 0; i < 200; i++)
         {
             await PutAsync(c, $"s/{i:D3}", i % 2 == 0 ? lease.Id : 0);
@@ -235,8 +235,7 @@ public sealed class LeaseClusterTests
             "the restarted leader reports the lease with its 100 keys");
 
         // The revoke is applied by every replica from its own attachment index (the follower's came from the snapshot).
-        leader = await c.WaitForLeaderAsync();
-        await leader.LeaseRevokeAsync(lease.Id);
+        await c.OnLeaderAsync(n => n.LeaseRevokeAsync(lease.Id));
         await c.AssertReplicasIdenticalAsync();
         foreach (var n in c.Running)
         {

@@ -1,5 +1,3 @@
-using System.Net;
-using System.Net.Sockets;
 using System.Security.Cryptography;
 using System.Text;
 using Microsoft.Extensions.Logging;
@@ -112,7 +110,13 @@ internal sealed class TestCluster : IAsyncDisposable
     }
 
     /// <summary>Writes through whichever node is leader, retrying with the same request id across leader changes.</summary>
-    public async Task<TxnResult> WriteAsync(KvTxn txn, TimeSpan? timeout = null)
+    public Task<TxnResult> WriteAsync(KvTxn txn, TimeSpan? timeout = null) => OnLeaderAsync(leader => leader.WriteAsync(txn), timeout);
+
+    /// <summary>
+    /// Runs <paramref name="call"/> on whichever node is leader, again on the next leader when it answers
+    /// "not the leader" or "unavailable" (the leader found a moment ago may have stepped down since).
+    /// </summary>
+    public async Task<T> OnLeaderAsync<T>(Func<KvNode, Task<T>> call, TimeSpan? timeout = null)
     {
         var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(30));
         while (true)
@@ -122,7 +126,7 @@ internal sealed class TestCluster : IAsyncDisposable
             {
                 if (leader is not null)
                 {
-                    return await leader.WriteAsync(txn);
+                    return await call(leader);
                 }
             }
             catch (Exception e) when (e is NotLeaderException or UnavailableException && DateTime.UtcNow < deadline)
@@ -131,7 +135,7 @@ internal sealed class TestCluster : IAsyncDisposable
 
             if (DateTime.UtcNow >= deadline)
             {
-                throw new TimeoutException("no leader accepted the write");
+                throw new TimeoutException("no leader accepted the call");
             }
 
             await Task.Delay(Poll.Interval);
@@ -205,10 +209,5 @@ internal sealed class TestCluster : IAsyncDisposable
     }
 
     /// <summary>An ephemeral loopback port free right now (shared by the single-node tests).</summary>
-    internal static int FreePort()
-    {
-        using var l = new TcpListener(IPAddress.Loopback, 0);
-        l.Start();
-        return ((IPEndPoint)l.LocalEndpoint).Port;
-    }
+    internal static int FreePort() => RaftKv.TestSupport.FreePorts.Next();
 }

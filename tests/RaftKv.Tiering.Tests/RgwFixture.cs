@@ -1,6 +1,4 @@
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
 
 namespace RaftKv.Tiering.Tests;
 
@@ -107,12 +105,7 @@ public sealed class RgwFixture : IDisposable
         return stdout.Result;
     }
 
-    private static int FreePort()
-    {
-        using var l = new TcpListener(IPAddress.Loopback, 0);
-        l.Start();
-        return ((IPEndPoint)l.LocalEndpoint).Port;
-    }
+    private static int FreePort() => RaftKv.TestSupport.FreePorts.Next();
 }
 
 [CollectionDefinition("rgw")]
