@@ -25,6 +25,7 @@ internal sealed partial class KvState
 
     private void LoadRevision()
     {
+        _applyMetaCache.Clear(); // the store was (re)opened or replaced by a snapshot
         if (_store.GetMetadata(MvccLayout.RevisionKey, 0)?.LocalValue is { Length: 16 } r)
         {
             Interlocked.Exchange(ref _revision, BinaryPrimitives.ReadInt64LittleEndian(r.Span));
@@ -44,6 +45,7 @@ internal sealed partial class KvState
         try
         {
             _store.Apply(index, ops);
+            CacheAppliedMeta(ops);
             Interlocked.Exchange(ref _revision, revision);
             Interlocked.Exchange(ref _compactRevision, compactRevision);
         }

@@ -30,7 +30,7 @@ internal sealed class TxnApply(KvState state, IKvStore store, long clock, long b
     private long ReadRevision => Changed ? NewRevision : baseRevision;
 
     public KeyMeta? Meta(byte[] key)
-        => _overlay.TryGetValue(key, out var o) ? o.Meta : state.ReadMeta(key, clock);
+        => _overlay.TryGetValue(key, out var o) ? o.Meta : state.ReadMetaForApply(key, clock);
 
     /// <summary>The live keys of [start, end) (empty end = unbounded), overlay included, in key order.</summary>
     public List<(byte[] Key, KeyMeta Meta)> Keys(byte[] start, byte[] end, bool single)
