@@ -22,6 +22,7 @@ public sealed partial class KvNode
             return false;
         }
 
+        _handingOff = true; // a leadership transfer's hold must not turn this node back to normal (KvNode.MoveLeader.cs)
         var deadline = _options.TimeProvider.GetUtcNow() + timeout;
         LogHandingOff(_logger, NodeId);
         while (_options.TimeProvider.GetUtcNow() < deadline)

@@ -77,6 +77,9 @@ public sealed record KvNodeOptions
     /// leader compares only its own hash and followers cannot ask for a start-up check).</summary>
     public Api.IStateHashPeers? StateHashPeers { get; init; }
 
+    /// <summary>How MoveLeader reaches the other members (the server's gRPC calls; null = MoveLeader is refused).</summary>
+    public Api.ILeadershipPeers? LeadershipPeers { get; init; }
+
     /// <summary>
     /// TLS of the Raft TCP transport (DotNext's <see cref="DotNext.Net.Security.SslOptions"/>, used for
     /// every connection in both directions); null = plaintext. The server builds it from the peer

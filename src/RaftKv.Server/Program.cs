@@ -74,6 +74,7 @@ var nodeOptions = config.ToNodeOptions() with
     RemoteStore = objects is null ? null : new ObjectStoreTableStore(objects),
     FatalErrorHandler = new ExitOnFatalStorageError(loggers.CreateLogger<ExitOnFatalStorageError>()), // fail-stop: exit 74
     StateHashPeers = hashPeers,
+    LeadershipPeers = hashPeers,
     RaftSsl = tls.RaftSsl(),
 };
 KvNode node;

@@ -4,13 +4,16 @@ namespace RaftKv.Replication.Tests;
 
 /// <summary>The corruption check's peer calls inside one process: a member is reached through the
 /// <see cref="TestCluster"/>'s running node with its id (the server does the same over gRPC).</summary>
-internal sealed class InProcessStateHashPeers(TestCluster cluster) : IStateHashPeers
+internal sealed class InProcessStateHashPeers(TestCluster cluster) : IStateHashPeers, ILeadershipPeers
 {
     public Task<StateHash> GetStateHashAsync(MemberInfo member, long index, CancellationToken cancellationToken)
         => Node(member).GetStateHashAsync(index, cancellationToken);
 
     public Task<CorruptionCheckResult> RequestCheckAsync(MemberInfo leader, CancellationToken cancellationToken)
         => Node(leader).CheckCorruptionAsync(cancellationToken);
+
+    public Task<long> HoldElectionsAsync(MemberInfo member, TimeSpan duration, CancellationToken cancellationToken)
+        => Node(member).HoldElectionsAsync(duration, cancellationToken);
 
     private KvNode Node(MemberInfo member)
         => cluster.Nodes.GetValueOrDefault(member.Id) ?? throw new UnavailableException($"member {member.Id} is not running");

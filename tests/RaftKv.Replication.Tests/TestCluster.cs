@@ -67,6 +67,7 @@ internal sealed class TestCluster : IAsyncDisposable
                 LogEngine = engine ?? Engine,
                 RemoteStore = RemoteStores?.Invoke(id),
                 StateHashPeers = new InProcessStateHashPeers(this),
+                LeadershipPeers = new InProcessStateHashPeers(this),
                 CorruptCheckInterval = TimeSpan.Zero, // tests run checks explicitly; the start-up check stays on
             },
             _loggers);

@@ -136,4 +136,22 @@ public interface IKvNode : IAsyncDisposable
     /// <summary>Leader only: disarms an alarm through Raft (etcd's Alarm DEACTIVATE); a no-op when it is
     /// not active. <paramref name="memberId"/> 0 disarms that alarm type for every member.</summary>
     Task DisarmAlarmAsync(AlarmType alarm, long memberId, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Leader only: hands leadership to member <paramref name="targetId"/> (etcd's MoveLeader) and returns
+    /// once it leads. The other members stand by meanwhile (<see cref="HoldElectionsAsync"/>), so only the
+    /// target can win the election this leader's resignation starts; the target must first have every entry
+    /// this leader has. A no-op when this node is the target. Throws <see cref="BadLeaderTransfereeException"/>
+    /// for an id that is not a member, <see cref="NotLeaderException"/> on a follower, and
+    /// <see cref="UnavailableException"/> when the target does not catch up or win in time (the cluster then
+    /// elects a leader as usual once the holds expire).
+    /// </summary>
+    Task MoveLeaderAsync(long targetId, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Local, for a leader's MoveLeader: stand by (start no election, still vote and replicate) for
+    /// <paramref name="duration"/>, or end such a hold now when it is <see cref="TimeSpan.Zero"/>. Returns this
+    /// member's last Raft log index. A leader refuses (<see cref="UnavailableException"/>).
+    /// </summary>
+    Task<long> HoldElectionsAsync(TimeSpan duration, CancellationToken cancellationToken = default);
 }

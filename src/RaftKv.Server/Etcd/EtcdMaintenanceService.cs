@@ -10,7 +10,7 @@ namespace RaftKv.Server.Etcd;
 /// (the replicated alarms, <see cref="EtcdAlarms"/>), <c>Defragment</c> (a local LSM compaction, RaftKv's way of giving
 /// space back), <c>HashKV</c> (RaftKv's own hash of the key space at a revision) and <c>Snapshot</c> (a backup
 /// snapshot of this member, <see cref="Replication.Backup.SnapshotFileFormat"/>), <c>Hash</c> (HashKV at the current revision).
-/// <c>MoveLeader</c> answers UNIMPLEMENTED.
+/// <c>MoveLeader</c> hands leadership to a member (<see cref="IKvNode.MoveLeaderAsync"/>; forwarded to the leader).
 /// </summary>
 public sealed class EtcdMaintenanceService(IKvNode node, EtcdIdentity identity, ISnapshotSource snapshots) : Maintenance.MaintenanceBase
 {
@@ -138,6 +138,10 @@ public sealed class EtcdMaintenanceService(IKvNode node, EtcdIdentity identity, 
             Blob = Google.Protobuf.UnsafeByteOperations.UnsafeWrap(chunk),
         }), context.CancellationToken);
 
-    public override Task<MoveLeaderResponse> MoveLeader(MoveLeaderRequest request, ServerCallContext context)
-        => throw GrpcErrors.Etcd.Unimplemented("MoveLeader is not supported: RaftKv has no leadership transfer yet");
+    public override async Task<MoveLeaderResponse> MoveLeader(MoveLeaderRequest request, ServerCallContext context)
+    {
+        var target = EtcdIdentity.NodeIdOf(request.TargetID) ?? throw GrpcErrors.Etcd.BadLeaderTransferee;
+        await node.MoveLeaderAsync(target, context.CancellationToken).ConfigureAwait(false);
+        return new MoveLeaderResponse { Header = identity.Header(node.Revision) };
+    }
 }

@@ -51,6 +51,12 @@ public sealed class ClusterGrpcService(IKvNode node) : Protocol.V1.Cluster.Clust
     public override async Task<StateHashResponse> StateHash(StateHashRequest request, ServerCallContext context)
         => CorruptionProtoMapping.ToProto(await node.GetStateHashAsync((long)request.Index, context.CancellationToken).ConfigureAwait(false));
 
+    public override async Task<HoldElectionsResponse> HoldElections(HoldElectionsRequest request, ServerCallContext context)
+    {
+        var last = await node.HoldElectionsAsync(TimeSpan.FromMilliseconds(request.DurationMs), context.CancellationToken).ConfigureAwait(false);
+        return new HoldElectionsResponse { LastLogIndex = (ulong)last };
+    }
+
     public override async Task<CorruptionCheckResponse> CorruptionCheck(CorruptionCheckRequest request, ServerCallContext context)
         => CorruptionProtoMapping.ToProto(await node.CheckCorruptionAsync(context.CancellationToken).ConfigureAwait(false));
 }

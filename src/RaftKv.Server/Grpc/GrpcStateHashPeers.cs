@@ -7,13 +7,14 @@ using RaftKv.Server.Security;
 namespace RaftKv.Server.Grpc;
 
 /// <summary>
-/// The corruption check's member-to-member calls over the native gRPC API: <c>Cluster/StateHash</c> on
-/// each member, <c>Cluster/CorruptionCheck</c> on the leader (a follower's start-up check). Members are
+/// The member-to-member calls over the native gRPC API: the corruption check's <c>Cluster/StateHash</c> on
+/// each member and <c>Cluster/CorruptionCheck</c> on the leader (a follower's start-up check), and a
+/// leadership transfer's <c>Cluster/HoldElections</c> (<see cref="ILeadershipPeers"/>). Members are
 /// reached at the gRPC address they publish in their Raft metadata, over the same transport as
 /// forwarded writes (<see cref="LeaderTransport"/>: TLS and the node's client certificate when TLS is on);
 /// one channel per address.
 /// </summary>
-public sealed class GrpcStateHashPeers(LeaderTransport transport) : IStateHashPeers, IDisposable
+public sealed class GrpcStateHashPeers(LeaderTransport transport) : IStateHashPeers, ILeadershipPeers, IDisposable
 {
     private readonly ConcurrentDictionary<string, GrpcChannel> _channels = new(StringComparer.Ordinal);
 
@@ -29,6 +30,13 @@ public sealed class GrpcStateHashPeers(LeaderTransport transport) : IStateHashPe
 
     public async Task<CorruptionCheckResult> RequestCheckAsync(MemberInfo leader, CancellationToken cancellationToken)
         => CorruptionProtoMapping.ToApi(await Client(leader).CorruptionCheckAsync(new CorruptionCheckRequest(), Credentials(), cancellationToken: cancellationToken).ConfigureAwait(false));
+
+    public async Task<long> HoldElectionsAsync(MemberInfo member, TimeSpan duration, CancellationToken cancellationToken)
+    {
+        var request = new HoldElectionsRequest { DurationMs = (uint)Math.Clamp(duration.TotalMilliseconds, 0, uint.MaxValue) };
+        var r = await Client(member).HoldElectionsAsync(request, Credentials(), cancellationToken: cancellationToken).ConfigureAwait(false);
+        return (long)r.LastLogIndex;
+    }
 
     public void Dispose()
     {

@@ -107,6 +107,13 @@ public static class StatusHttpApi
             return Results.Json(new { compacted = true, tables_before = before, tables_after = node.GetStoreStats().TablesPerLevel.Sum() });
         });
 
+        app.MapPost("/admin/move-leader", async (IKvNode node, long? target, CancellationToken ct) =>
+        {
+            var to = target ?? throw new ArgumentException("the member to lead is required: /admin/move-leader?target=<node id>");
+            await node.MoveLeaderAsync(to, ct).ConfigureAwait(false);
+            return Results.Json(new { leader = to });
+        }).ForwardToLeader();
+
         app.MapPost("/admin/migrate", async (TieringHost tiering, CancellationToken ct) =>
         {
             if (!tiering.Enabled)

@@ -21,6 +21,7 @@ public static partial class GrpcErrors
     {
         RpcException rpc => rpc,
         AuthException a => Etcd.Auth(a.Error),
+        BadLeaderTransfereeException => Etcd.BadLeaderTransferee,
         _ => ErrorKinds.Of(e) switch
         {
             ErrorKind.TooLarge => Etcd.RequestTooLarge,
@@ -72,6 +73,8 @@ public static partial class GrpcErrors
         public static RpcException RequestTooLarge => New(StatusCode.InvalidArgument, "etcdserver: request is too large");
 
         public static RpcException NoLeader => New(StatusCode.Unavailable, "etcdserver: no leader");
+
+        public static RpcException BadLeaderTransferee => New(StatusCode.FailedPrecondition, "etcdserver: bad leader transferee");
 
         public static RpcException Timeout => New(StatusCode.Unavailable, "etcdserver: request timed out");
 

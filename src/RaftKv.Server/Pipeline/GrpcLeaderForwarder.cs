@@ -20,12 +20,12 @@ public sealed class GrpcLeaderForwarder(LeaderRouter router, LeaderTransport tra
 {
     public const string ForwardedHeader = "raftkv-forwarded";
 
-    /// <summary>Full names of the unary methods that write (the ones forwarded).</summary>
+    /// <summary>Full names of the unary methods that write or need the leader (the ones forwarded).</summary>
     public static readonly IReadOnlySet<string> ForwardedMethods = new HashSet<string>(StringComparer.Ordinal)
     {
         "/raftkv.v1.KV/Put", "/raftkv.v1.KV/Delete", "/raftkv.v1.KV/Txn",
         "/etcdserverpb.KV/Put", "/etcdserverpb.KV/DeleteRange", "/etcdserverpb.KV/Txn", "/etcdserverpb.KV/Compact",
-        "/etcdserverpb.Cluster/MemberAdd", "/etcdserverpb.Cluster/MemberRemove", "/etcdserverpb.Maintenance/Alarm",
+        "/etcdserverpb.Cluster/MemberAdd", "/etcdserverpb.Cluster/MemberRemove", "/etcdserverpb.Maintenance/Alarm", "/etcdserverpb.Maintenance/MoveLeader",
         "/etcdserverpb.Lease/LeaseGrant", "/etcdserverpb.Lease/LeaseRevoke", "/etcdserverpb.Lease/LeaseTimeToLive",
         "/etcdserverpb.Auth/AuthEnable", "/etcdserverpb.Auth/AuthDisable", "/etcdserverpb.Auth/UserAdd", "/etcdserverpb.Auth/UserDelete",
         "/etcdserverpb.Auth/UserChangePassword", "/etcdserverpb.Auth/UserGrantRole", "/etcdserverpb.Auth/UserRevokeRole",
