@@ -32,6 +32,8 @@ public sealed class ChaosNode : IDisposable
 
     public string Grpc => $"{_lab.Address(Id)}:{GrpcPort}";
 
+    public string Http => $"http://{_lab.Address(Id)}:{HttpPort}";
+
     public bool Running => _process is { HasExited: false };
 
     public bool Paused { get; private set; }

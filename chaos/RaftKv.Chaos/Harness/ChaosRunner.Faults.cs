@@ -109,6 +109,15 @@ public sealed partial class ChaosRunner
                 what = $"leader {target.Id} hidden from clients (client packets to ports {ChaosNode.GrpcPort},{ChaosNode.HttpPort} dropped; peers and forwarding unaffected), clients pinned";
                 await InForceAsync(fault, [target.Id], workload, () => lab.DropClients(target.Id, ChaosNode.GrpcPort, ChaosNode.HttpPort), ids, lab);
                 break;
+            case FaultKind.MoveLeader:
+                {
+                    var to = target == leader ? nodes[fault.Node % nodes.Count] : target;
+                    var via = leader ?? nodes.First(n => n.Running && !n.Paused);
+                    what = $"move leadership to node {to.Id} ({await MoveLeaderAsync(via, to.Id)})";
+                    await Task.Delay(fault.Duration);
+                    break;
+                }
+
             default:
                 target.Kill();
                 target.Start("+90s");
@@ -127,6 +136,21 @@ public sealed partial class ChaosRunner
         }
 
         return what;
+    }
+
+    /// <summary>Asks <paramref name="via"/> (forwarded to the leader) to hand leadership to <paramref name="to"/>; returns the outcome for the log.</summary>
+    private static async Task<string> MoveLeaderAsync(ChaosNode via, int to)
+    {
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(15) };
+        try
+        {
+            using var r = await http.PostAsync($"{via.Http}/admin/move-leader?target={to}", null);
+            return r.IsSuccessStatusCode ? "done" : $"refused: {(int)r.StatusCode} {await r.Content.ReadAsStringAsync()}";
+        }
+        catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
+        {
+            return "no answer: " + e.Message;
+        }
     }
 
     /// <summary>

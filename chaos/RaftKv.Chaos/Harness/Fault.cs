@@ -32,6 +32,9 @@ public enum FaultKind
 
     /// <summary>Client traffic (from the harness's address) to the leader's gRPC and HTTP ports dropped; peers still reach it.</summary>
     ClientIsolateLeader,
+
+    /// <summary>A planned leadership transfer (etcd MoveLeader, <c>POST /admin/move-leader</c>) to a seeded member under load.</summary>
+    MoveLeader,
 }
 
 /// <summary>A scheduled fault: what, which node (1-based; 0 = chosen at run time), for how long;
