@@ -5,6 +5,7 @@ using RaftKv.Bench.Storage;
 // raftkv-bench <workload> [--target raftkv|etcd] [--endpoints a,b] [--clients N] [--total N] [--duration S] [--warmup S]
 //              [--key-size B] [--value-size B] [--key-space N] [--seed N] [--json] [--cacert F] [--cert F --key F]
 // raftkv-bench storage [--quick]        storage engine vs RocksDB (WAL disabled), same data
+// raftkv-bench soak --endpoints a,b,c --rate R [--clients N] [--duration S] [--interval S]   paced mixed load, one JSON line per interval (bench/soak.sh)
 if (args.Length == 0 || args[0] is "--help" or "-h")
 {
     Console.WriteLine("usage: raftkv-bench put|get|get-serializable|mixed|large|range [--target raftkv|etcd] [--endpoints host:port,...] [--clients N] [--total N] [--duration S] [--warmup S] [--key-size B] [--value-size B] [--key-space N] [--seed N] [--json] [--cacert ca.pem] [--cert client.pem --key client-key.pem]");
@@ -15,6 +16,20 @@ if (args.Length == 0 || args[0] is "--help" or "-h")
 if (args[0] == "storage")
 {
     return StorageBenchmarks.Run(args[1..]);
+}
+
+if (args[0] == "soak")
+{
+    var s = args.Skip(1).ToList();
+    string? SoakOpt(string name) => s.IndexOf(name) is var i and >= 0 && i + 1 < s.Count ? s[i + 1] : null;
+    await new SoakRunner(
+        (SoakOpt("--endpoints") ?? "127.0.0.1:50051").Split(',', StringSplitOptions.RemoveEmptyEntries),
+        int.Parse(SoakOpt("--clients") ?? "8", CultureInfo.InvariantCulture),
+        double.Parse(SoakOpt("--rate") ?? "500", CultureInfo.InvariantCulture),
+        TimeSpan.FromSeconds(int.Parse(SoakOpt("--duration") ?? "1800", CultureInfo.InvariantCulture)),
+        TimeSpan.FromSeconds(int.Parse(SoakOpt("--interval") ?? "10", CultureInfo.InvariantCulture)),
+        int.Parse(SoakOpt("--seed") ?? "42", CultureInfo.InvariantCulture)).RunAsync();
+    return 0;
 }
 
 var a = args.Skip(1).ToList();
