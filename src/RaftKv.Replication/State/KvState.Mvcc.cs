@@ -17,6 +17,9 @@ internal sealed partial class KvState
     private long _compactRevision;
     private long _applySeq;
 
+    /// <summary>Revisions by Raft index of the recent batches (a backup checkpoint's revision).</summary>
+    public RevisionHistory Revisions { get; } = new();
+
     /// <summary>The applied store revision (1 for an empty store).</summary>
     public long Revision => Interlocked.Read(ref _revision);
 
@@ -35,6 +38,8 @@ internal sealed partial class KvState
             Interlocked.Exchange(ref _revision, 1);
             Interlocked.Exchange(ref _compactRevision, 0);
         }
+
+        Revisions.Reset(_store.AppliedIndex, Revision, CompactRevision);
     }
 
     /// <summary>Applies a batch under the sequence lock, then publishes the new revisions.</summary>
@@ -46,6 +51,7 @@ internal sealed partial class KvState
             _store.Apply(index, ops);
             Interlocked.Exchange(ref _revision, revision);
             Interlocked.Exchange(ref _compactRevision, compactRevision);
+            Revisions.Record(index, revision, compactRevision);
         }
         finally
         {
