@@ -39,7 +39,7 @@ public sealed record BackupLayout(string Prefix)
             ? key[folderPrefix.Length..^".manifest".Length]
             : null;
 
-    /// <summary>A new unique id: creation time (sortable), the node, 8 random hex digits.</summary>
+    /// <summary>A new unique id: creation time to the millisecond (sortable), the node, 8 random hex digits.</summary>
     public static string NewId(DateTimeOffset created, long nodeId) =>
-        string.Create(CultureInfo.InvariantCulture, $"{created.UtcDateTime:yyyyMMdd'T'HHmmss'Z'}-n{nodeId}-{Guid.NewGuid().ToString("N")[..8]}");
+        string.Create(CultureInfo.InvariantCulture, $"{created.UtcDateTime:yyyyMMdd'T'HHmmss'.'fff'Z'}-n{nodeId}-{Guid.NewGuid().ToString("N")[..8]}");
 }

@@ -4,7 +4,7 @@ namespace RaftKv.Tiering.Backups;
 /// One backup: a consistent point-in-time LSM checkpoint of one replica (the leader when it was taken),
 /// as objects in the backup bucket. Encoded by <see cref="BackupManifestFormat"/>.
 /// </summary>
-/// <param name="Id">Unique: <c>{created:yyyyMMddTHHmmssZ}-n{node}-{random}</c>, so ids sort by creation time
+/// <param name="Id">Unique: <c>{created:yyyyMMddTHHmmss.fffZ}-n{node}-{random}</c>, so ids sort by creation time
 /// and two nodes (a leader change) never write the same manifest.</param>
 /// <param name="ClusterId">The etcd cluster id of the source cluster.</param>
 /// <param name="SourceNodeId">The member whose checkpoint this is.</param>

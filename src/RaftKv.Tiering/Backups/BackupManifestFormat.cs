@@ -12,7 +12,7 @@ namespace RaftKv.Tiering.Backups;
 /// <remarks>
 /// <code>
 /// RAFTKV-BACKUP-MANIFEST 1 {sha256 of the body, 64 lowercase hex}\n
-/// {"format_version":1,"id":"20261203T010500Z-n1-3f2a9c1b","cluster_id":"a1b2c3d4e5f60718",
+/// {"format_version":1,"id":"20261203T010500.123Z-n1-3f2a9c1b","cluster_id":"a1b2c3d4e5f60718",
 ///  "source_node_id":1,"created_unix_ms":...,"raft_index":...,"raft_term":...,"revision":...,
 ///  "compact_revision":...,"members":[{"id":1,"address":"127.0.0.1:7000"}],
 ///  "files":[{"name":"CHECKPOINT","key":"backups/checkpoints/{id}/CHECKPOINT","size":...,"crc32c":...},
