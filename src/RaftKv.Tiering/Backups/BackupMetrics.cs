@@ -11,6 +11,9 @@ internal sealed class BackupMetrics : IDisposable
 {
     public const string MeterName = "RaftKv.Tiering.Backup";
 
+    /// <summary>0.1 s to 2 h: a backup of an unchanged store is a checkpoint and a manifest; a first one uploads everything.</summary>
+    private static readonly double[] DurationBuckets = [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800, 3600, 7200];
+
     private readonly Meter _meter = new(MeterName);
 
     public BackupMetrics(Func<BackupStats> stats)
@@ -21,7 +24,7 @@ internal sealed class BackupMetrics : IDisposable
         Taken = _meter.CreateCounter<long>("raftkv_backups_total", description: "Backups this node took");
         Failures = _meter.CreateCounter<long>("raftkv_backup_failures_total", description: "Backup passes that failed");
         Uploaded = _meter.CreateCounter<long>("raftkv_backup_uploaded_bytes_total", unit: "By", description: "Bytes uploaded by backups (tables earlier backups lacked, and checkpoints)");
-        Duration = _meter.CreateHistogram<double>("raftkv_backup_duration_seconds", unit: "s", description: "Duration of successful backups (checkpoint, upload, manifest)");
+        Duration = _meter.CreateHistogram<double>("raftkv_backup_duration_seconds", unit: "s", description: "Duration of successful backups (checkpoint, upload, manifest)", tags: null, advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = DurationBuckets });
     }
 
     public Counter<long> Taken { get; }
