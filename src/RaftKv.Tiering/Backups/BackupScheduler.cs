@@ -44,6 +44,9 @@ public sealed partial class BackupScheduler : IAsyncDisposable
 
     public BackupCatalog Catalog => _catalog;
 
+    /// <summary>Whether a pass (backup and retention) is running now.</summary>
+    public bool PassInProgress => _pass.CurrentCount == 0;
+
     public void Start() => _loop = Task.Run(LoopAsync, CancellationToken.None);
 
     public async ValueTask DisposeAsync()
