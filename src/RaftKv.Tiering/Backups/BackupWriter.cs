@@ -66,6 +66,25 @@ public sealed class BackupWriter(IObjectStore backups, IObjectStore? archive, Ba
         var manifest = new BackupManifest(id, source.ClusterId, source.SourceNodeId, source.Created.ToUnixTimeMilliseconds(), source.RaftIndex, source.RaftTerm, source.Revision, source.CompactRevision, source.Members, files, 0);
         await PutBytesAsync(layout.PendingKey(id), BackupManifestFormat.Encode(manifest), source.Directory, cancellationToken).ConfigureAwait(false);
 
+        long uploaded;
+        try
+        {
+            uploaded = await UploadAsync(id, files, uploads, checkpointPath, stillBackupNode, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception) when (!cancellationToken.IsCancellationRequested)
+        {
+            await ForgetPendingAsync(id).ConfigureAwait(false); // its uploads become garbage for retention
+            throw;
+        }
+
+        manifest = manifest with { UploadedBytes = uploaded };
+        await PutBytesAsync(layout.ManifestKey(id), BackupManifestFormat.Encode(manifest), source.Directory, cancellationToken).ConfigureAwait(false);
+        await backups.DeleteAsync(layout.PendingKey(id), cancellationToken).ConfigureAwait(false);
+        return manifest;
+    }
+
+    private async Task<long> UploadAsync(string id, List<BackupFile> files, List<(BackupFile File, Func<Task> Upload)> uploads, string checkpointPath, Func<bool> stillBackupNode, CancellationToken cancellationToken)
+    {
         var stored = (await backups.ListAsync(layout.TablesPrefix, cancellationToken).ConfigureAwait(false)).ToDictionary(o => o.Key, o => o.Size, StringComparer.Ordinal);
         long uploaded = 0;
         foreach (var (file, upload) in uploads.DistinctBy(u => u.File.Key))
@@ -95,10 +114,19 @@ public sealed class BackupWriter(IObjectStore backups, IObjectStore? archive, Ba
             throw new BackupException(BackupError.Incomplete, $"backup {id}: this node stopped being the backup node (leader) before the manifest was written; abandoned");
         }
 
-        manifest = manifest with { UploadedBytes = uploaded };
-        await PutBytesAsync(layout.ManifestKey(id), BackupManifestFormat.Encode(manifest), source.Directory, cancellationToken).ConfigureAwait(false);
-        await backups.DeleteAsync(layout.PendingKey(id), cancellationToken).ConfigureAwait(false);
-        return manifest;
+        return uploaded;
+    }
+
+    private async Task ForgetPendingAsync(string id)
+    {
+        try
+        {
+            await backups.DeleteAsync(layout.PendingKey(id), CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (RemoteTierUnavailableException)
+        {
+            // The marker expires (BackupOptions.PendingExpiry); until then it only keeps objects alive.
+        }
     }
 
     /// <summary>Stores <paramref name="data"/> as one object (through a file in <paramref name="scratch"/>).</summary>

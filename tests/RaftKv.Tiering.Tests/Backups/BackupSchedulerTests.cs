@@ -30,6 +30,7 @@ public sealed class BackupSchedulerTests(RgwFixture rgw)
         Assert.Equal(0, onFollower.GetStats().Taken);
         var listing = await bench.Catalog.ListAsync();
         Assert.Equal(2, listing.Backups.Count); // the retention
+        Assert.Empty(await bench.KeysAsync(bench.Layout.PendingPrefix)); // an abandoned backup removes its marker
         await Eventually.TrueAsync(() => onFollower.GetStats().Newest?.Id == listing.Backups[0].Id, TimeSpan.FromSeconds(60), "the follower reads the newest backup");
         Assert.NotNull(onFollower.GetStats().AgeSeconds);
     }
