@@ -31,4 +31,50 @@ public sealed partial class KvNode : ISnapshotSource
             throw;
         }
     }
+
+    /// <summary>
+    /// A checkpoint for a continuous backup to S3: a read barrier (every write acknowledged before the call is
+    /// in it), then an LSM checkpoint of everything flushed, with the MVCC revision at its Raft index (from
+    /// <see cref="State.RevisionHistory"/>; if the apply loop has run more batches past that index than it
+    /// keeps, the checkpoint is taken again).
+    /// </summary>
+    public async Task<BackupCheckpoint> TakeBackupCheckpointAsync(CancellationToken cancellationToken = default)
+    {
+        await BarrierAsync(ReadConsistency.Linearizable, cancellationToken).ConfigureAwait(false);
+        var fs = _options.FileSystem;
+        for (var attempt = 0; ; attempt++)
+        {
+            var directory = Path.Combine(Path.GetFullPath(_options.DataDir), "snapshots", "tmp-backup-" + Guid.NewGuid().ToString("N"));
+            var keep = false;
+            try
+            {
+                var created = _options.TimeProvider.GetUtcNow();
+                var index = await _store.CheckpointAsync(directory, cancellationToken).ConfigureAwait(false);
+                if (_state.Revisions.At(index) is { } r)
+                {
+                    keep = true;
+                    return new BackupCheckpoint(fs, directory, index, _state.TermAt(index), r.Revision, r.CompactRevision, created);
+                }
+
+                if (attempt >= 3)
+                {
+                    throw new InvalidOperationException($"the revision at checkpoint index {index} is no longer known (more than {State.RevisionHistory.Capacity} batches applied while the checkpoint was taken)");
+                }
+            }
+            finally
+            {
+                if (!keep)
+                {
+                    try
+                    {
+                        fs.DeleteDirectory(directory);
+                    }
+                    catch (IOException)
+                    {
+                        // Deleted at the next start (tmp-*).
+                    }
+                }
+            }
+        }
+    }
 }

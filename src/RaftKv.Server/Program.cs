@@ -98,6 +98,8 @@ builder.Services.AddSingleton<ISnapshotSource>(node);
 builder.Services.AddSingleton(new TieringSetup(objects, tieringOptions));
 builder.Services.AddSingleton<TieringHost>();
 builder.Services.AddHostedService<NodeLifetime>();
+builder.Services.AddSingleton<RaftKv.Server.Backup.BackupHost>();
+builder.Services.AddHostedService(sp => sp.GetRequiredService<RaftKv.Server.Backup.BackupHost>()); // after NodeLifetime: starts after the node
 builder.Services.AddSingleton<FollowerLagMonitor>();
 builder.Services.AddHostedService(sp => sp.GetRequiredService<FollowerLagMonitor>());
 builder.Services.AddHostedService<AutoCompactor>();
@@ -114,6 +116,7 @@ KvHttpApi.Map(app);
 StatusHttpApi.Map(app);
 CorruptionHttpApi.Map(app);
 AuthHttpApi.Map(app);
+BackupHttpApi.Map(app);
 app.MapRaftKvMetrics(node);
 app.MapGrpcService<KvGrpcService>();
 app.MapGrpcService<ClusterGrpcService>();

@@ -6,6 +6,9 @@ namespace RaftKv.Tiering;
 /// </summary>
 public interface IObjectStore
 {
+    /// <summary>The bucket this store reads and writes.</summary>
+    string Bucket { get; }
+
     /// <summary>Creates the bucket if it does not exist.</summary>
     Task EnsureBucketAsync(CancellationToken cancellationToken = default);
 
@@ -21,6 +24,11 @@ public interface IObjectStore
 
     /// <summary>Deletes an object; a missing one is not an error.</summary>
     Task DeleteAsync(string key, CancellationToken cancellationToken = default);
+
+    /// <summary>Server-side copy of <paramref name="sourceKey"/> in <paramref name="sourceBucket"/> (same endpoint and
+    /// credentials) to <paramref name="key"/> in this store's bucket, metadata included (so the CRC32C travels with
+    /// it). MUST return only once the copy is stored and its length and CRC32C match the source's.</summary>
+    Task CopyFromAsync(string sourceBucket, string sourceKey, string key, CancellationToken cancellationToken = default);
 
     /// <summary>Every object under <paramref name="prefix"/>.</summary>
     Task<IReadOnlyList<ObjectInfo>> ListAsync(string prefix, CancellationToken cancellationToken = default);

@@ -39,6 +39,8 @@ public sealed class S3ObjectStore : IObjectStore, IDisposable
 
     public long BytesFetched => Interlocked.Read(ref _bytesFetched);
 
+    public string Bucket => _options.Bucket;
+
     private long _bytesFetched;
 
     public Task EnsureBucketAsync(CancellationToken cancellationToken = default) => GuardAsync("create bucket", async () =>
@@ -132,24 +134,42 @@ public sealed class S3ObjectStore : IObjectStore, IDisposable
         return true;
     });
 
-    public Task<ObjectInfo?> HeadAsync(string key, CancellationToken cancellationToken = default) => GuardAsync("head " + key, async () =>
+    public Task<ObjectInfo?> HeadAsync(string key, CancellationToken cancellationToken = default) => GuardAsync("head " + key, () => HeadInAsync(_options.Bucket, key, cancellationToken));
+
+    private async Task<ObjectInfo?> HeadInAsync(string bucket, string key, CancellationToken cancellationToken)
     {
         try
         {
-            var m = await _client.GetObjectMetadataAsync(new GetObjectMetadataRequest { BucketName = _options.Bucket, Key = key }, cancellationToken).ConfigureAwait(false);
+            var m = await _client.GetObjectMetadataAsync(new GetObjectMetadataRequest { BucketName = bucket, Key = key }, cancellationToken).ConfigureAwait(false);
             var crcText = m.Metadata[CrcMetadata];
             uint? crc = uint.TryParse(crcText, NumberStyles.None, CultureInfo.InvariantCulture, out var c) ? c : null;
             return new ObjectInfo(key, m.ContentLength, m.LastModified ?? DateTime.UtcNow, crc);
         }
         catch (AmazonS3Exception e) when (e.StatusCode == HttpStatusCode.NotFound)
         {
-            return (ObjectInfo?)null;
+            return null;
         }
-    });
+    }
 
     public Task DeleteAsync(string key, CancellationToken cancellationToken = default) => GuardAsync("delete " + key, async () =>
     {
         await _client.DeleteObjectAsync(new DeleteObjectRequest { BucketName = _options.Bucket, Key = key }, cancellationToken).ConfigureAwait(false);
+        return true;
+    });
+
+    public Task CopyFromAsync(string sourceBucket, string sourceKey, string key, CancellationToken cancellationToken = default) => GuardAsync("copy " + sourceKey, async () =>
+    {
+        var source = await HeadInAsync(sourceBucket, sourceKey, cancellationToken).ConfigureAwait(false)
+            ?? throw new FileNotFoundException($"object '{sourceKey}' does not exist in bucket '{sourceBucket}'");
+        await _client.CopyObjectAsync(
+            new CopyObjectRequest { SourceBucket = sourceBucket, SourceKey = sourceKey, DestinationBucket = _options.Bucket, DestinationKey = key, MetadataDirective = S3MetadataDirective.COPY },
+            cancellationToken).ConfigureAwait(false);
+        var copy = await HeadAsync(key, cancellationToken).ConfigureAwait(false);
+        if (copy is null || copy.Size != source.Size || copy.Crc32C != source.Crc32C)
+        {
+            throw new IOException($"copy of '{sourceKey}' to '{key}' did not verify (size {copy?.Size} vs {source.Size}, crc {copy?.Crc32C} vs {source.Crc32C})");
+        }
+
         return true;
     });
 

@@ -114,6 +114,70 @@ public sealed class BackupSnapshotTests : IAsyncLifetime
         Assert.Equal(export.Length, f.Length);
     }
 
+    /// <summary>A continuous backup's checkpoint (<see cref="KvNode.TakeBackupCheckpointAsync"/>) records the MVCC
+    /// revision at its own Raft index, not the node's revision when the call returns, although writes keep being
+    /// applied meanwhile: restoring the checkpoint gives exactly that revision.</summary>
+    [Fact]
+    public async Task BackupCheckpointRecordsTheRevisionAtItsIndexWhileWritesContinue()
+    {
+        await using var node = await StartAsync(Path.Combine(_root, "source"), null);
+        using var stop = new CancellationTokenSource();
+        var writer = Task.Run(async () =>
+        {
+            for (var i = 0; !stop.IsCancellationRequested; i++)
+            {
+                await node.WriteAsync(KvTxn.Single(KvOp.Put(B($"w{i % 300:D3}"), B($"v{i}"))));
+            }
+        });
+        var movedOn = 0;
+        try
+        {
+            for (var round = 0; round < 6; round++)
+            {
+                var before = node.Revision;
+                await Eventually.TrueAsync(() => node.Revision > before + 20, TimeSpan.FromSeconds(60), "writes are applied");
+                using var cp = await node.TakeBackupCheckpointAsync();
+                movedOn += node.Revision > cp.Revision ? 1 : 0;
+                var target = Path.Combine(_root, "restored-" + round);
+                var header = new SnapshotHeader(cp.RaftIndex, cp.RaftTerm, 0, 1, 0, false, 0, 0);
+                var r = await SnapshotRestore.RestoreCheckpointAsync(
+                    (dir, _) =>
+                    {
+                        Directory.CreateDirectory(dir);
+                        foreach (var f in Directory.GetFiles(cp.Directory))
+                        {
+                            File.Copy(f, Path.Combine(dir, Path.GetFileName(f)));
+                        }
+
+                        return Task.CompletedTask;
+                    },
+                    header,
+                    target,
+                    9,
+                    NullLoggerFactory.Instance);
+                Assert.Equal(cp.RaftIndex, r.RaftIndex);
+                Assert.Equal(cp.Revision, r.Revision);
+                Assert.Equal(cp.CompactRevision, r.CompactRevision);
+            }
+        }
+        finally
+        {
+            await stop.CancelAsync();
+            await writer.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing | ConfigureAwaitOptions.ContinueOnCapturedContext);
+        }
+
+        Assert.True(movedOn > 0, "writes were applied past some checkpoint's index while it was taken"); // else the test proves nothing
+    }
+
+    /// <summary>A restore whose files cannot be fetched leaves no data directory behind.</summary>
+    [Fact]
+    public async Task RestoreCheckpointThatFailsToFillLeavesNothing()
+    {
+        var target = Path.Combine(_root, "never");
+        await Assert.ThrowsAsync<IOException>(() => SnapshotRestore.RestoreCheckpointAsync((_, _) => throw new IOException("object missing"), new SnapshotHeader(1, 1, 0, 1, 0, false, 0, 0), target, 9, NullLoggerFactory.Instance));
+        Assert.False(Directory.Exists(target));
+    }
+
     private static async Task<KvNode> StartAsync(string dataDir, DirectoryRemoteTableStore? objects)
     {
         var raft = $"127.0.0.1:{TestCluster.FreePort()}";

@@ -44,6 +44,56 @@ public static class SnapshotRestore
         fs.CreateDirectory(snapshotsDir);
         var incoming = Path.Combine(snapshotsDir, "incoming-restore");
         SnapshotFileReader.Unpack(snapshotPath, fs, incoming);
+        return await IngestAsync(dataDir, incoming, header, clusterId, remote, loggers, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Restores a checkpoint that <paramref name="fill"/> writes into the directory it is given (whole tables
+    /// only: a continuous backup downloaded from S3) into the empty or absent <paramref name="dataDir"/>.
+    /// If <paramref name="fill"/> fails, the data directory is removed again (when this call created it) and
+    /// the exception propagates: a refused backup leaves nothing behind.
+    /// </summary>
+    /// <exception cref="RestoreTargetException">The target is not empty.</exception>
+    public static async Task<RestoreResult> RestoreCheckpointAsync(Func<string, CancellationToken, Task> fill, SnapshotHeader header, string dataDir, ulong clusterId, ILoggerFactory loggers, CancellationToken cancellationToken = default)
+    {
+        var fs = PhysicalFileSystem.Instance;
+        dataDir = Path.GetFullPath(dataDir);
+        var existed = Directory.Exists(dataDir);
+        if (existed && Directory.EnumerateFileSystemEntries(dataDir).Any())
+        {
+            throw new RestoreTargetException($"data directory {dataDir} is not empty; restore builds a new member's directory");
+        }
+
+        fs.CreateDirectory(dataDir);
+        var snapshotsDir = Path.Combine(dataDir, "snapshots");
+        fs.CreateDirectory(snapshotsDir);
+        var incoming = Path.Combine(snapshotsDir, "incoming-restore");
+        try
+        {
+            await fill(incoming, cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            if (existed)
+            {
+                fs.DeleteDirectory(snapshotsDir);
+            }
+            else
+            {
+                fs.DeleteDirectory(dataDir);
+            }
+
+            throw;
+        }
+
+        fs.SyncDirectory(incoming);
+        return await IngestAsync(dataDir, incoming, header, clusterId, null, loggers, cancellationToken).ConfigureAwait(false);
+    }
+
+    private static async Task<RestoreResult> IngestAsync(string dataDir, string incoming, SnapshotHeader header, ulong clusterId, IRemoteTableStore? remote, ILoggerFactory loggers, CancellationToken cancellationToken)
+    {
+        var fs = PhysicalFileSystem.Instance;
+        var snapshotsDir = Path.Combine(dataDir, "snapshots");
         var store = await LsmStore.OpenAsync(
             new LsmOptions { Directory = Path.Combine(dataDir, "lsm"), RemoteStore = remote, FileSystem = fs, Logger = loggers.CreateLogger<LsmStore>() },
             cancellationToken).ConfigureAwait(false);

@@ -17,6 +17,9 @@ internal sealed partial class KvState
     private long _compactRevision;
     private long _applySeq;
 
+    /// <summary>Revisions by Raft index of the recent batches (a backup checkpoint's revision).</summary>
+    public RevisionHistory Revisions { get; } = new();
+
     /// <summary>The applied store revision (1 for an empty store).</summary>
     public long Revision => Interlocked.Read(ref _revision);
 
@@ -36,6 +39,8 @@ internal sealed partial class KvState
             Interlocked.Exchange(ref _revision, 1);
             Interlocked.Exchange(ref _compactRevision, 0);
         }
+
+        Revisions.Reset(_store.AppliedIndex, Revision, CompactRevision);
     }
 
     /// <summary>Applies a batch under the sequence lock, then publishes the new revisions.</summary>
@@ -48,6 +53,7 @@ internal sealed partial class KvState
             CacheAppliedMeta(ops);
             Interlocked.Exchange(ref _revision, revision);
             Interlocked.Exchange(ref _compactRevision, compactRevision);
+            Revisions.Record(index, revision, compactRevision);
         }
         finally
         {

@@ -11,7 +11,7 @@ namespace RaftKv.Server.Backup;
 /// --initial-cluster</c>). The member is the server configuration's (<c>DATA_DIR</c>, <c>NODE_ID</c>,
 /// <c>PEERS</c>, and the object store for a snapshot that references archived tables), from flags or the
 /// environment exactly as the server reads them; run it once per member with that member's settings,
-/// then start the members. Exit codes: 0 restored, 1 the snapshot or the target was refused, 2 usage.
+/// then start the members. With <c>--from-s3</c>, from a continuous backup instead (<see cref="RestoreFromS3Command"/>). Exit codes: 0 restored, 1 the snapshot or the target was refused, 2 usage.
 /// </summary>
 public static class RestoreCommand
 {
@@ -34,9 +34,14 @@ public static class RestoreCommand
             rest.RemoveRange(t, 2);
         }
 
+        if (rest.Remove("--from-s3"))
+        {
+            return await RestoreFromS3Command.RunAsync(rest, token, output, error).ConfigureAwait(false);
+        }
+
         if (rest.Count == 0 || rest[0].StartsWith("--", StringComparison.Ordinal))
         {
-            await error.WriteLineAsync(Usage).ConfigureAwait(false);
+            await error.WriteLineAsync(Usage + "\n" + RestoreFromS3Command.Usage).ConfigureAwait(false);
             return 2;
         }
 

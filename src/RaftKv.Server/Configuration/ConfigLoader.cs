@@ -114,6 +114,8 @@ public static class ConfigLoader
             },
         };
 
+        config = config with { Backup = BackupSettings.Parse(Get(ConfigKeys.BackupInterval), Get(ConfigKeys.BackupRetention), Get(ConfigKeys.BackupBucket), Get(ConfigKeys.BackupPrefix), config) };
+
         if (config.HasObjectStore && !Uri.TryCreate(config.S3Endpoint, UriKind.Absolute, out _))
         {
             throw new ConfigException($"S3_ENDPOINT '{config.S3Endpoint}' is not an absolute URL");

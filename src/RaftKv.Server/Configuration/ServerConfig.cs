@@ -26,6 +26,8 @@ public sealed record ServerConfig
     public string S3Region { get; init; } = "us-east-1";
     public string S3AccessKey { get; init; } = string.Empty;
     public string S3SecretKey { get; init; } = string.Empty;
+    /// <summary>Continuous backups (BACKUP_*); off unless <see cref="BackupSettings.Enabled"/>.</summary>
+    public BackupSettings Backup { get; init; } = BackupSettings.Off;
     public int MaxKeyBytes { get; init; }
     public int MaxValueBytes { get; init; }
     public RaftLogEngine RaftLog { get; init; }

@@ -38,13 +38,15 @@ public sealed class TieringHost : IAsyncDisposable
 
     public ArchiverStats Stats() => _archiver?.GetStats() ?? ArchiverStats.Disabled;
 
+    /// <summary>Idempotent: <see cref="NodeLifetime"/> disposes it at stop and the container again at exit (a second
+    /// <see cref="Archiver.DisposeAsync"/> would cancel a disposed token source and crash the process, exit 134).</summary>
     public async ValueTask DisposeAsync()
     {
-        if (_archiver is not null)
+        if (Interlocked.Exchange(ref _archiver, null) is { } archiver)
         {
-            await _archiver.DisposeAsync().ConfigureAwait(false);
+            await archiver.DisposeAsync().ConfigureAwait(false);
         }
 
-        _objects?.Dispose();
+        Interlocked.Exchange(ref _objects, null)?.Dispose();
     }
 }

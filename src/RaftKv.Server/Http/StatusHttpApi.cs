@@ -33,7 +33,7 @@ public static class StatusHttpApi
             return Results.Json(new { ready, node_id = s.NodeId, role = s.Role, leader_id = s.LeaderId }, statusCode: ready ? 200 : 503);
         });
 
-        app.MapGet("/stats", (IKvNode node, ServerConfig config, TieringHost tiering) =>
+        app.MapGet("/stats", (IKvNode node, ServerConfig config, TieringHost tiering, Backup.BackupHost backups) =>
         {
             var s = node.GetStatus();
             var st = node.GetStoreStats();
@@ -76,6 +76,7 @@ public static class StatusHttpApi
                 ["snapshots_installed"] = s.SnapshotsInstalled,
                 ["alarms"] = CorruptionHttpApi.Alarms(node.Alarms),
                 ["corruption_check"] = CorruptionHttpApi.Status(node.CorruptionCheck),
+                ["backup"] = BackupHttpApi.Stats(backups.Stats()),
             });
         });
 

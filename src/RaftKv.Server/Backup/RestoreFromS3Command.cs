@@ -1,0 +1,114 @@
+using System.Globalization;
+using RaftKv.Replication.Backup;
+using RaftKv.Server.Configuration;
+using RaftKv.Server.Hosting;
+using RaftKv.Tiering;
+using RaftKv.Tiering.Backups;
+
+namespace RaftKv.Server.Backup;
+
+/// <summary>
+/// <c>raftkv restore --from-s3 [--backup ID] [--cluster-token TOKEN] [server flags]</c>: builds this member's
+/// data directory of a new cluster from a continuous backup in S3 (the newest, or <c>--backup ID</c>), exactly
+/// as <see cref="RestoreCommand"/> does from a file (new cluster id, members from <c>PEERS</c>).
+/// <c>raftkv restore --from-s3 --list</c> lists the backups. The bucket and prefix are BACKUP_BUCKET and
+/// BACKUP_PREFIX (defaults: S3_BUCKET, <c>backups/</c>) on the S3_* endpoint. Every downloaded file is checked
+/// against the manifest's size and CRC32C before anything is ingested. Exit codes: 0 done, 1 the backup or
+/// the target was refused (a missing or corrupt object, an unreadable manifest, a non-empty directory), 2 usage.
+/// </summary>
+public static class RestoreFromS3Command
+{
+    public const string Usage = "usage: raftkv restore --from-s3 [--list | --backup ID] [--cluster-token TOKEN] [--data-dir DIR --node-id N --peers 1=host:port,...] [--s3-endpoint URL ...]";
+
+    public static async Task<int> RunAsync(List<string> rest, string token, TextWriter output, TextWriter error)
+    {
+        var list = rest.Remove("--list");
+        string? id = null;
+        var b = rest.IndexOf("--backup");
+        if (b >= 0)
+        {
+            if (b + 1 >= rest.Count)
+            {
+                await error.WriteLineAsync("raftkv restore: --backup needs a backup id (see --list)").ConfigureAwait(false);
+                return 2;
+            }
+
+            id = rest[b + 1];
+            rest.RemoveRange(b, 2);
+        }
+
+        ServerConfig config;
+        try
+        {
+            config = ConfigLoader.Load([.. rest], Environment.GetEnvironmentVariables().Cast<System.Collections.DictionaryEntry>()
+                .ToDictionary(e => (string)e.Key, e => (string?)e.Value, StringComparer.Ordinal));
+        }
+        catch (ConfigException e)
+        {
+            await error.WriteLineAsync($"raftkv restore: configuration error: {e.Message}").ConfigureAwait(false);
+            return 2;
+        }
+
+        if (NodeLifetime.TieringOptionsFor(config) is not { } tiering)
+        {
+            await error.WriteLineAsync("raftkv restore: --from-s3 needs the object store (S3_ENDPOINT, S3_ACCESS_KEY, S3_SECRET_KEY; BACKUP_BUCKET, BACKUP_PREFIX)").ConfigureAwait(false);
+            return 2;
+        }
+
+        using var store = new S3ObjectStore(tiering with { Bucket = config.Backup.Bucket });
+        var catalog = new BackupCatalog(store, new BackupLayout(config.Backup.Prefix));
+        try
+        {
+            return list ? await ListAsync(catalog, output).ConfigureAwait(false) : await RestoreAsync(catalog, id, token, config, output).ConfigureAwait(false);
+        }
+        catch (BackupException e)
+        {
+            await error.WriteLineAsync($"raftkv restore: backup refused ({e.Error}): {e.Message}").ConfigureAwait(false);
+            return 1;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidOperationException)
+        {
+            await error.WriteLineAsync($"raftkv restore: {e.Message}").ConfigureAwait(false);
+            return 1;
+        }
+    }
+
+    private static async Task<int> ListAsync(BackupCatalog catalog, TextWriter output)
+    {
+        var listing = await catalog.ListAsync().ConfigureAwait(false);
+        await output.WriteLineAsync("ID\tCREATED\tREVISION\tRAFT_INDEX\tSIZE_BYTES\tFILES\tSOURCE_NODE\tCLUSTER_ID").ConfigureAwait(false);
+        foreach (var m in listing.Backups)
+        {
+            await output.WriteLineAsync(string.Create(
+                CultureInfo.InvariantCulture,
+                $"{m.Id}\t{m.Created.UtcDateTime:yyyy-MM-ddTHH:mm:ssZ}\t{m.Revision}\t{m.RaftIndex}\t{m.DataBytes}\t{m.Files.Count}\t{m.SourceNodeId}\t{m.ClusterId:x16}")).ConfigureAwait(false);
+        }
+
+        foreach (var (key, e) in listing.Unreadable)
+        {
+            await output.WriteLineAsync($"UNREADABLE\t{key}\t{e.Error}: {e.Message}").ConfigureAwait(false);
+        }
+
+        return 0;
+    }
+
+    private static async Task<int> RestoreAsync(BackupCatalog catalog, string? id, string token, ServerConfig config, TextWriter output)
+    {
+        var m = await catalog.ReadAsync(id).ConfigureAwait(false);
+        var members = config.Peers.Count > 0 ? config.Peers.Keys : [config.NodeId];
+        var clusterId = ClusterIdFile.Derive(members, token, m.Checksum ?? []);
+        var header = new SnapshotHeader(m.RaftIndex, m.RaftTerm, m.CreatedUnixMs, m.SourceNodeId, m.ClusterId, false, m.Files.Count, m.DataBytes);
+        using var loggers = LoggerFactory.Create(b => b.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Warning));
+        var r = await SnapshotRestore.RestoreCheckpointAsync((dir, ct) => catalog.DownloadAsync(m, dir, ct), header, config.DataDir, clusterId, loggers).ConfigureAwait(false);
+        if (r.Revision != m.Revision)
+        {
+            throw new BackupException(BackupError.ManifestCorrupt, $"backup {m.Id} restored revision {r.Revision}, but its manifest says {m.Revision}; do not use {Path.GetFullPath(config.DataDir)}");
+        }
+
+        await output.WriteLineAsync(
+            $"restored member {config.NodeId} into {Path.GetFullPath(config.DataDir)} from backup {m.Id}: cluster id {clusterId:x16}, members {string.Join(',', members.Order())}, " +
+            $"raft index {r.RaftIndex}, revision {r.Revision}, compact revision {r.CompactRevision}, {r.Leases} leases " +
+            $"(backup of member {m.SourceNodeId} of cluster {m.ClusterId:x16}, {m.Files.Count} files, {m.DataBytes} bytes)").ConfigureAwait(false);
+        return 0;
+    }
+}

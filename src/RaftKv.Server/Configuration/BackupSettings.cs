@@ -1,0 +1,68 @@
+using System.Globalization;
+using RaftKv.Tiering.Backups;
+
+namespace RaftKv.Server.Configuration;
+
+/// <summary>
+/// BACKUP_INTERVAL, BACKUP_RETENTION, BACKUP_BUCKET and BACKUP_PREFIX (docs/operations.md, "Backups").
+/// The bucket and prefix also tell <c>raftkv restore --from-s3</c> where to look, with or without an interval.
+/// </summary>
+public sealed record BackupSettings(TimeSpan Interval, BackupRetention Retention, string Bucket, string Prefix)
+{
+    public static readonly BackupSettings Off = new(TimeSpan.Zero, BackupRetention.Default, "raftkv", "backups/");
+
+    public bool Enabled => Interval > TimeSpan.Zero;
+
+    /// <summary>Validates the four settings against the rest of <paramref name="config"/>; problems are <see cref="ConfigException"/>s.</summary>
+    public static BackupSettings Parse(string interval, string retention, string bucket, string prefix, ServerConfig config)
+    {
+        var span = ParseInterval(interval);
+        var kept = BackupRetention.Parse(retention)
+            ?? throw new ConfigException($"BACKUP_RETENTION must be a count (7) or an age (72h, 30m, 2d), got '{retention}'");
+        bucket = bucket.Length == 0 ? config.S3Bucket : bucket;
+        if (prefix.Length == 0 || prefix.StartsWith('/'))
+        {
+            throw new ConfigException($"BACKUP_PREFIX must be a non-empty key prefix not starting with '/', got '{prefix}'");
+        }
+
+        prefix = prefix.EndsWith('/') ? prefix : prefix + "/";
+        if (bucket == config.S3Bucket && ("nodes/".StartsWith(prefix, StringComparison.Ordinal) || prefix.StartsWith("nodes/", StringComparison.Ordinal)))
+        {
+            throw new ConfigException($"BACKUP_PREFIX '{prefix}' overlaps the archive tier's nodes/ prefix in bucket {bucket}");
+        }
+
+        if (span > TimeSpan.Zero && !config.HasObjectStore)
+        {
+            throw new ConfigException("BACKUP_INTERVAL needs an object store (set S3_ENDPOINT)");
+        }
+
+        return new BackupSettings(span, kept, bucket, prefix);
+    }
+
+    private static TimeSpan ParseInterval(string text)
+    {
+        text = text.Trim();
+        if (text.Length == 0)
+        {
+            return TimeSpan.Zero;
+        }
+
+        if (double.TryParse(text, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var seconds))
+        {
+            return TimeSpan.FromSeconds(seconds);
+        }
+
+        if (text.Length > 1 && double.TryParse(text[..^1], NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var n) && n >= 0)
+        {
+            switch (text[^1])
+            {
+                case 's': return TimeSpan.FromSeconds(n);
+                case 'm': return TimeSpan.FromMinutes(n);
+                case 'h': return TimeSpan.FromHours(n);
+                case 'd': return TimeSpan.FromDays(n);
+            }
+        }
+
+        throw new ConfigException($"BACKUP_INTERVAL must be a duration (1h, 30m, 90s, 1d) or a number of seconds, got '{text}'");
+    }
+}

@@ -1,0 +1,82 @@
+using RaftKv.Server.Backup;
+using RaftKv.Server.Pipeline;
+using RaftKv.Tiering.Backups;
+
+namespace RaftKv.Server.Http;
+
+/// <summary>
+/// Continuous backups over HTTP (docs/operations.md, "Backups"): <c>POST /admin/backup</c> takes one now (on
+/// the leader; forwarded there from a follower) and answers its manifest; <c>GET /admin/backups</c> lists the
+/// bucket's backups. Both need BACKUP_INTERVAL set (400 otherwise); the JSON shapes are also <c>/stats</c>' "backup".
+/// </summary>
+public static class BackupHttpApi
+{
+    public static void Map(IEndpointRouteBuilder app)
+    {
+        app.MapPost("/admin/backup", async (BackupHost backups, CancellationToken ct) =>
+        {
+            if (backups.Scheduler is not { } scheduler)
+            {
+                return NotConfigured();
+            }
+
+            try
+            {
+                return Results.Json(Manifest(await scheduler.RunOnceAsync(ct).ConfigureAwait(false)));
+            }
+            catch (BackupException e)
+            {
+                return Failed(e);
+            }
+        }).ForwardToLeader();
+
+        app.MapGet("/admin/backups", async (BackupHost backups, CancellationToken ct) =>
+        {
+            if (backups.Scheduler is not { } scheduler)
+            {
+                return NotConfigured();
+            }
+
+            var listing = await scheduler.Catalog.ListAsync(ct).ConfigureAwait(false);
+            return Results.Json(new
+            {
+                backups = listing.Backups.Select(Manifest),
+                unreadable = listing.Unreadable.Select(u => new { key = u.Key, error = u.Error.Error.ToString(), message = u.Error.Message }),
+            });
+        });
+    }
+
+    /// <summary>A backup as the HTTP API and <c>/stats</c> show it (without its file list).</summary>
+    public static object Manifest(BackupManifest m) => new
+    {
+        id = m.Id,
+        cluster_id = m.ClusterId.ToString("x16", System.Globalization.CultureInfo.InvariantCulture),
+        source_node_id = m.SourceNodeId,
+        created = m.Created.UtcDateTime.ToString("O", System.Globalization.CultureInfo.InvariantCulture),
+        raft_index = m.RaftIndex,
+        revision = m.Revision,
+        compact_revision = m.CompactRevision,
+        files = m.Files.Count,
+        size_bytes = m.DataBytes,
+        uploaded_bytes = m.UploadedBytes,
+        members = m.Members.Select(x => new { id = x.Id, address = x.Address }),
+    };
+
+    /// <summary>The node's backup state for <c>/stats</c>.</summary>
+    public static object Stats(BackupStats s) => new
+    {
+        enabled = s.Enabled,
+        newest = s.Newest is { } n ? Manifest(n) : null,
+        age_seconds = s.AgeSeconds,
+        size_bytes = s.Newest?.DataBytes,
+        retained = s.Retained,
+        taken = s.Taken,
+        failures = s.Failures,
+        last_duration_seconds = s.LastDurationSeconds,
+        last_error = s.LastError,
+    };
+
+    private static IResult NotConfigured() => ApiError.Result(400, "backups_off", "continuous backups are off (set BACKUP_INTERVAL and S3_ENDPOINT)");
+
+    private static IResult Failed(BackupException e) => ApiError.Result(503, "backup_" + e.Error.ToString().ToLowerInvariant(), e.Message);
+}

@@ -1,0 +1,182 @@
+using System.Diagnostics;
+using Microsoft.Extensions.Logging;
+
+namespace RaftKv.Tiering.Backups;
+
+/// <summary>
+/// Continuous backups: on the backup node (the leader), a backup (<see cref="BackupWriter"/>) whenever the
+/// newest backup in the bucket is older than <see cref="BackupOptions.Interval"/>, then retention
+/// (<see cref="BackupCatalog.ApplyRetentionAsync"/>). Every node reads the newest manifest each tick, so a new
+/// leader continues the schedule where the old one left it and <c>/stats</c> shows the backup age everywhere.
+/// </summary>
+/// <remarks>Passes of one process never overlap (<c>_pass</c>). Two nodes that both believe they lead write
+/// two backups with different ids (never the same manifest); each checks leadership again before writing
+/// its manifest. A failed pass is retried after a back-off (doubling from one tick up to the interval).</remarks>
+public sealed partial class BackupScheduler : IAsyncDisposable
+{
+    private readonly IBackupCheckpointSource _source;
+    private readonly BackupWriter _writer;
+    private readonly BackupCatalog _catalog;
+    private readonly BackupOptions _options;
+    private readonly TimeProvider _time;
+    private readonly ILogger<BackupScheduler> _logger;
+    private readonly SemaphoreSlim _pass = new(1, 1);
+    private readonly CancellationTokenSource _stop = new();
+    private readonly BackupMetrics _metrics;
+    private Task _loop = Task.CompletedTask;
+    private volatile BackupManifest? _newest;
+    private volatile int _retained;
+    private long _taken;
+    private long _failures;
+    private double? _lastDuration;
+    private volatile string? _lastError;
+
+    public BackupScheduler(IBackupCheckpointSource source, IObjectStore backups, IObjectStore? archive, BackupOptions options, TimeProvider time, ILogger<BackupScheduler> logger)
+    {
+        _source = source;
+        _writer = new BackupWriter(backups, archive, options.Layout);
+        _catalog = new BackupCatalog(backups, options.Layout);
+        _options = options;
+        _time = time;
+        _logger = logger;
+        _metrics = new BackupMetrics(GetStats);
+    }
+
+    public BackupCatalog Catalog => _catalog;
+
+    /// <summary>Whether a pass (backup and retention) is running now.</summary>
+    public bool PassInProgress => _pass.CurrentCount == 0;
+
+    public void Start() => _loop = Task.Run(LoopAsync, CancellationToken.None);
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stop.CancelAsync().ConfigureAwait(false);
+        await _loop.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        _metrics.Dispose();
+        _stop.Dispose();
+    }
+
+    public BackupStats GetStats()
+    {
+        var newest = _newest;
+        return new BackupStats
+        {
+            Enabled = true,
+            Newest = newest,
+            AgeSeconds = newest is null ? null : Math.Max(0, (_time.GetUtcNow() - newest.Created).TotalSeconds),
+            Retained = _retained,
+            Taken = Interlocked.Read(ref _taken),
+            Failures = Interlocked.Read(ref _failures),
+            LastDurationSeconds = _lastDuration,
+            LastError = _lastError,
+        };
+    }
+
+    /// <summary>Takes one backup now (on this node, whatever the schedule), then applies the retention.</summary>
+    /// <exception cref="BackupException">The backup was abandoned (<see cref="BackupError"/> says why).</exception>
+    public async Task<BackupManifest> RunOnceAsync(CancellationToken cancellationToken = default)
+    {
+        await _pass.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var started = Stopwatch.GetTimestamp();
+            BackupManifest manifest;
+            using (var checkpoint = await _source.TakeCheckpointAsync(cancellationToken).ConfigureAwait(false))
+            {
+                manifest = await _writer.WriteAsync(checkpoint, () => _source.IsBackupNode, cancellationToken).ConfigureAwait(false);
+            }
+
+            var seconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
+            _lastDuration = seconds;
+            _newest = manifest;
+            Interlocked.Increment(ref _taken);
+            _metrics.Taken.Add(1);
+            _metrics.Uploaded.Add(manifest.UploadedBytes);
+            _metrics.Duration.Record(seconds);
+            LogTaken(_logger, manifest.Id, manifest.Revision, manifest.DataBytes, manifest.UploadedBytes, seconds);
+            var gc = await _catalog.ApplyRetentionAsync(_options.Retention, _time.GetUtcNow(), _options.Grace, _options.PendingExpiry, cancellationToken).ConfigureAwait(false);
+            _retained = gc.Retained.Count;
+            if (gc.BackupsDeleted + gc.TablesDeleted > 0)
+            {
+                LogRetention(_logger, gc.BackupsDeleted, gc.TablesDeleted, gc.BytesDeleted, _options.Retention.ToString());
+            }
+
+            _lastError = null;
+            return manifest;
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            Interlocked.Increment(ref _failures);
+            _metrics.Failures.Add(1);
+            _lastError = e.Message;
+            throw;
+        }
+        finally
+        {
+            _pass.Release();
+        }
+    }
+
+    private async Task LoopAsync()
+    {
+        var token = _stop.Token;
+        var tick = _options.Interval < _options.Tick ? _options.Interval : _options.Tick;
+        var backoff = tick;
+        var retryAt = DateTimeOffset.MinValue;
+        while (!token.IsCancellationRequested)
+        {
+            try
+            {
+                await Task.Delay(tick, _time, token).ConfigureAwait(false);
+                _newest = await NewestAsync(token).ConfigureAwait(false) ?? _newest;
+                var now = _time.GetUtcNow();
+                var due = _newest is null || now - _newest.Created >= _options.Interval;
+                if (due && now >= retryAt && _source.IsBackupNode)
+                {
+                    await RunOnceAsync(token).ConfigureAwait(false);
+                    backoff = tick;
+                }
+            }
+            catch (OperationCanceledException) when (token.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception e)
+            {
+                retryAt = _time.GetUtcNow() + backoff;
+                LogPassFailed(_logger, backoff.TotalSeconds, e.Message);
+                backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, Math.Max(tick.Ticks, _options.Interval.Ticks)));
+            }
+        }
+    }
+
+    private async Task<BackupManifest?> NewestAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await _catalog.ReadAsync(null, cancellationToken).ConfigureAwait(false);
+        }
+        catch (BackupException e)
+        {
+            if (e.Error != BackupError.NoBackups)
+            {
+                LogNewestUnreadable(_logger, e.Error, e.Message); // a damaged newest manifest must not stop new backups
+            }
+
+            return null;
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Backup {Id} taken: revision {Revision}, {Bytes} bytes, {Uploaded} uploaded, {Seconds:0.###}s")]
+    private static partial void LogTaken(ILogger logger, string id, long revision, long bytes, long uploaded, double seconds);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Backup retention ({Retention}): deleted {Backups} backups and {Tables} unreferenced tables ({Bytes} bytes)")]
+    private static partial void LogRetention(ILogger logger, int backups, int tables, long bytes, string retention);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The newest backup manifest cannot be read ({Error}): {Message}")]
+    private static partial void LogNewestUnreadable(ILogger logger, BackupError error, string message);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Backup pass failed; retrying in {Seconds}s: {Error}")]
+    private static partial void LogPassFailed(ILogger logger, double seconds, string error);
+}

@@ -1,0 +1,53 @@
+using RaftKv.Server.Configuration;
+
+namespace RaftKv.Server.Tests;
+
+/// <summary>BACKUP_INTERVAL, BACKUP_RETENTION, BACKUP_BUCKET and BACKUP_PREFIX as the server reads them.</summary>
+public sealed class BackupSettingsTests
+{
+    private static readonly Dictionary<string, string?> S3 = new() { ["S3_ENDPOINT"] = "http://127.0.0.1:9000", ["S3_BUCKET"] = "tier" };
+
+    [Fact]
+    public void BackupsAreOffByDefaultAndDefaultToTheTieringBucket()
+    {
+        var c = ConfigLoader.Load([], S3);
+        Assert.False(c.Backup.Enabled);
+        Assert.Equal("tier", c.Backup.Bucket);
+        Assert.Equal("backups/", c.Backup.Prefix);
+        Assert.Equal(7, c.Backup.Retention.Count);
+    }
+
+    [Theory]
+    [InlineData("1h", 3600)]
+    [InlineData("30m", 1800)]
+    [InlineData("90s", 90)]
+    [InlineData("120", 120)]
+    [InlineData("1d", 86400)]
+    public void IntervalIsADurationOrSeconds(string text, int seconds)
+    {
+        var c = ConfigLoader.Load(["--backup-interval", text, "--backup-retention", "72h", "--backup-bucket", "dr", "--backup-prefix", "raftkv-backups"], S3);
+        Assert.True(c.Backup.Enabled);
+        Assert.Equal(TimeSpan.FromSeconds(seconds), c.Backup.Interval);
+        Assert.Equal(TimeSpan.FromHours(72), c.Backup.Retention.MaxAge);
+        Assert.Equal("dr", c.Backup.Bucket);
+        Assert.Equal("raftkv-backups/", c.Backup.Prefix);
+    }
+
+    [Theory]
+    [InlineData(new[] { "--backup-interval", "soon" }, "BACKUP_INTERVAL")]
+    [InlineData(new[] { "--backup-retention", "0" }, "BACKUP_RETENTION")]
+    [InlineData(new[] { "--backup-prefix", "nodes/" }, "BACKUP_PREFIX")]
+    [InlineData(new[] { "--backup-prefix", "/abs" }, "BACKUP_PREFIX")]
+    public void BadSettingsAreNamed(string[] args, string key)
+    {
+        var e = Assert.Throws<ConfigException>(() => ConfigLoader.Load(args, S3));
+        Assert.Contains(key, e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void AnIntervalNeedsAnObjectStore()
+    {
+        var e = Assert.Throws<ConfigException>(() => ConfigLoader.Load(["--backup-interval", "1h"], new Dictionary<string, string?>()));
+        Assert.Contains("S3_ENDPOINT", e.Message, StringComparison.Ordinal);
+    }
+}
