@@ -52,7 +52,7 @@ public sealed partial class KvNode
     {
         if (!m.IsRemote)
         {
-            return (NodeId, _options.GrpcAdvertise, _options.HttpAdvertise, FeatureCorruptCheck);
+            return (NodeId, _options.GrpcAdvertise, _options.HttpAdvertise, Features);
         }
 
         lock (_metaLock)
@@ -132,9 +132,9 @@ public sealed partial class KvNode
 
             lock (_metaLock)
             {
-                // Fetched once, except from members without the corrupt-check feature: during a rolling
+                // Fetched once, except from members without the newest feature (nospace): during a rolling
                 // upgrade such a member comes back on the new release at the same address.
-                if (_memberMeta.TryGetValue(m.EndPoint, out var known) && known.Features.Contains(FeatureCorruptCheck, StringComparison.Ordinal))
+                if (_memberMeta.TryGetValue(m.EndPoint, out var known) && known.Features.Split(',').Contains(FeatureNoSpace, StringComparer.Ordinal))
                 {
                     continue;
                 }

@@ -136,4 +136,13 @@ public interface IKvNode : IAsyncDisposable
     /// <summary>Leader only: disarms an alarm through Raft (etcd's Alarm DEACTIVATE); a no-op when it is
     /// not active. <paramref name="memberId"/> 0 disarms that alarm type for every member.</summary>
     Task DisarmAlarmAsync(AlarmType alarm, long memberId, CancellationToken cancellationToken = default);
+
+    /// <summary>Leader only: raises a NOSPACE alarm for <paramref name="memberId"/> through Raft (etcd's Alarm
+    /// ACTIVATE; members raise their own when out of space, docs/operations.md "Space quota"); a no-op when
+    /// it is active. Other alarm types are refused (<see cref="ArgumentException"/>).</summary>
+    Task RaiseAlarmAsync(AlarmType alarm, long memberId, CancellationToken cancellationToken = default);
+
+    /// <summary>Why this member is out of space as of its last check (QUOTA_BACKEND_BYTES passed, or a write
+    /// failed with ENOSPC), null when it is not.</summary>
+    string? SpaceProblem { get; }
 }
