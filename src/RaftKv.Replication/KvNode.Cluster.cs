@@ -118,8 +118,15 @@ public sealed partial class KvNode
         await _state.TakeSnapshotAsync(cancellationToken).ConfigureAwait(false);
     }
 
-    public Task CompactAsync(CancellationToken cancellationToken = default)
-        => _store.CompactAsync(_state.LogicalClock, cancellationToken);
+    public async Task CompactAsync(CancellationToken cancellationToken = default)
+    {
+        await _store.CompactAsync(_state.LogicalClock, cancellationToken).ConfigureAwait(false);
+
+        // Defragmentation's point is giving space back: a snapshot of the compacted tables releases the
+        // old tables' hard links in the previous snapshot and lets the log below it be dropped.
+        await _state.TakeSnapshotAsync(cancellationToken).ConfigureAwait(false);
+        CheckSpace(); // KvNode.Space.cs: a disarm right after this sees the space it freed
+    }
 
     private async Task RefreshMetadataAsync(CancellationToken token)
     {

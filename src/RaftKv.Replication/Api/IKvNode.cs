@@ -102,7 +102,8 @@ public interface IKvNode : IAsyncDisposable
     /// <summary>Local: flushes the memtable (and lets the Raft log be reclaimed up to the durable index).</summary>
     Task FlushAsync(CancellationToken cancellationToken = default);
 
-    /// <summary>Local: runs compaction (expiry judged on the replicated logical clock).</summary>
+    /// <summary>Local: runs a full compaction of the store (expiry judged on the replicated logical clock), then
+    /// takes a snapshot so the space the old tables and the log held is given back (etcd's defragment).</summary>
     Task CompactAsync(CancellationToken cancellationToken = default);
 
     /// <summary>The local store's statistics (cheap; safe to call often).</summary>
