@@ -120,10 +120,11 @@ public sealed partial class KvNode
 
     public async Task CompactAsync(CancellationToken cancellationToken = default)
     {
+        // Defragmentation's point is giving space back. A snapshot first lets the log below it be dropped
+        // (room for the compaction's output on a nearly full disk); one after it releases the old tables'
+        // hard links held by the previous snapshot.
+        await _state.TakeSnapshotAsync(cancellationToken).ConfigureAwait(false);
         await _store.CompactAsync(_state.LogicalClock, cancellationToken).ConfigureAwait(false);
-
-        // Defragmentation's point is giving space back: a snapshot of the compacted tables releases the
-        // old tables' hard links in the previous snapshot and lets the log below it be dropped.
         await _state.TakeSnapshotAsync(cancellationToken).ConfigureAwait(false);
         CheckSpace(); // KvNode.Space.cs: a disarm right after this sees the space it freed
     }

@@ -25,7 +25,11 @@ public sealed partial class KvNode
     /// <summary>Every feature of this release (<see cref="MetaFeatures"/>).</summary>
     internal const string Features = FeatureCorruptCheck + "," + FeatureNoSpace;
 
+    /// <summary>The admission check refreshes the space check when it is older than this.</summary>
+    private const long AdmissionCheckMs = 100;
+
     private volatile string? _spaceProblem;
+    private long _lastSpaceCheck;
     private int _spaceRaiseRunning;
     private string? _lastSpaceLog;
 
@@ -93,6 +97,11 @@ public sealed partial class KvNode
             throw new NoSpaceException(KvState.NoSpaceDetail(alarm));
         }
 
+        if (Environment.TickCount64 - Volatile.Read(ref _lastSpaceCheck) >= AdmissionCheckMs)
+        {
+            CheckSpace(); // at most every AdmissionCheckMs: a fast writer fills a disk between two loop checks
+        }
+
         if (_spaceProblem is { } problem && _log.DiskFull is null)
         {
             // etcd's quota check at admission: raise the alarm and refuse. (A full Raft log answers
@@ -148,12 +157,39 @@ public sealed partial class KvNode
         {
             problem = $"member {NodeId}'s local store holds {used} bytes, over QUOTA_BACKEND_BYTES {quota}";
         }
+        else if (FreeSpace() is { } free && free.Available < free.LowWater)
+        {
+            problem = $"member {NodeId}'s data directory has {free.Available} bytes free, under the low-water mark of {free.LowWater}";
+        }
+
+        Volatile.Write(ref _lastSpaceCheck, Environment.TickCount64);
 
         var previous = _spaceProblem;
         _spaceProblem = problem;
         if (problem is not null && previous is null)
         {
             LogOutOfSpace(_logger, problem);
+        }
+    }
+
+    /// <summary>Free bytes of the data directory's file system and the low-water mark; null when unknown
+    /// (not the real file system, or the mark is off).</summary>
+    private (long Available, long LowWater)? FreeSpace()
+    {
+        if (_options.SpaceLowWaterBytes == 0 || Storage.IO.FailStopFileSystem.Unwrap(_options.FileSystem) is not Storage.IO.PhysicalFileSystem)
+        {
+            return null;
+        }
+
+        try
+        {
+            var drive = new DriveInfo(Path.GetFullPath(_options.DataDir));
+            var lowWater = _options.SpaceLowWaterBytes ?? Math.Min((2 * _options.MemtableMaxBytes) + Log.RaftLog.ReserveBytes, drive.TotalSize / 10);
+            return (drive.AvailableFreeSpace, lowWater);
+        }
+        catch (Exception e) when (e is IOException or ArgumentException or UnauthorizedAccessException)
+        {
+            return null;
         }
     }
 

@@ -222,7 +222,7 @@ internal sealed partial class RaftLog
     // Caller holds _applyGate.
     private async ValueTask CompactAsync(CancellationToken token)
     {
-        if (_state.Snapshot is { } snapshot && snapshot.Index > _store.BaseIndex && snapshot.Index <= Interlocked.Read(ref _appliedIndex))
+        if (_state.Snapshot is { } snapshot && (snapshot.Index > _store.BaseIndex || _store.DropPending) && snapshot.Index <= Interlocked.Read(ref _appliedIndex))
         {
             lock (_appendLock)
             {
