@@ -112,6 +112,7 @@ app.UseRaftKvPipeline();
 KvHttpApi.Map(app);
 StatusHttpApi.Map(app);
 CorruptionHttpApi.Map(app);
+MembersHttpApi.Map(app);
 AuthHttpApi.Map(app);
 app.MapRaftKvMetrics(node);
 app.MapGrpcService<KvGrpcService>();
