@@ -10,8 +10,4 @@ namespace RaftKv.Replication.Api;
 /// refuses the same entries and applies nothing of them but the clock; the leader's admission check
 /// (<c>KvNode.ProposeAsync</c>) raises it earlier without proposing. Nothing was applied either way.</remarks>
 public sealed class NoSpaceException(string detail)
-    : Exception("mvcc: database space exceeded (" + detail + ")")
-{
-    /// <summary>etcd's text of this error, which etcd's clients recognise.</summary>
-    public const string EtcdMessage = "etcdserver: mvcc: database space exceeded";
-}
+    : Exception("mvcc: database space exceeded (" + detail + ")");
