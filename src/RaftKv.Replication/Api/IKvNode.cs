@@ -146,4 +146,8 @@ public interface IKvNode : IAsyncDisposable
     /// <summary>Why this member is out of space as of its last check (QUOTA_BACKEND_BYTES passed, or a write
     /// failed with ENOSPC), null when it is not.</summary>
     string? SpaceProblem { get; }
+
+    /// <summary>The bytes of this member's store that QUOTA_BACKEND_BYTES limits: local SSTables, what archived
+    /// tables keep locally, memtables (never the object store, the Raft log or snapshots).</summary>
+    long LocalBackendBytes { get; }
 }
