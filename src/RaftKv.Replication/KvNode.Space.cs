@@ -170,6 +170,10 @@ public sealed partial class KvNode
         {
             LogOutOfSpace(_logger, problem);
         }
+        else if (problem is null && previous is not null)
+        {
+            LogSpaceOk(_logger, previous);
+        }
     }
 
     /// <summary>Free bytes of the data directory's file system and the low-water mark; null when unknown
@@ -237,6 +241,9 @@ public sealed partial class KvNode
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Out of space: {Problem}; raising the NOSPACE alarm (writes that add data are refused until an operator frees space and disarms it; docs/operations.md, \"Space quota\")")]
     private static partial void LogOutOfSpace(ILogger logger, string problem);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "No longer out of space (was: {Previous}); a NOSPACE alarm stays until disarmed")]
+    private static partial void LogSpaceOk(ILogger logger, string previous);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Raising the NOSPACE alarm for member {MemberId}")]
     private static partial void LogRaisingNoSpace(ILogger logger, long memberId);
