@@ -52,7 +52,7 @@ public sealed partial class KvNode
     {
         if (!m.IsRemote)
         {
-            return (NodeId, _options.GrpcAdvertise, _options.HttpAdvertise, FeatureCorruptCheck);
+            return (NodeId, _options.GrpcAdvertise, _options.HttpAdvertise, Features);
         }
 
         lock (_metaLock)
@@ -118,8 +118,16 @@ public sealed partial class KvNode
         await _state.TakeSnapshotAsync(cancellationToken).ConfigureAwait(false);
     }
 
-    public Task CompactAsync(CancellationToken cancellationToken = default)
-        => _store.CompactAsync(_state.LogicalClock, cancellationToken);
+    public async Task CompactAsync(CancellationToken cancellationToken = default)
+    {
+        // Defragmentation's point is giving space back. A snapshot first lets the log below it be dropped
+        // (room for the compaction's output on a nearly full disk); one after it releases the old tables'
+        // hard links held by the previous snapshot.
+        await _state.TakeSnapshotAsync(cancellationToken).ConfigureAwait(false);
+        await _store.CompactAsync(_state.LogicalClock, cancellationToken).ConfigureAwait(false);
+        await _state.TakeSnapshotAsync(cancellationToken).ConfigureAwait(false);
+        CheckSpace(); // KvNode.Space.cs: a disarm right after this sees the space it freed
+    }
 
     private async Task RefreshMetadataAsync(CancellationToken token)
     {
@@ -132,9 +140,9 @@ public sealed partial class KvNode
 
             lock (_metaLock)
             {
-                // Fetched once, except from members without the corrupt-check feature: during a rolling
+                // Fetched once, except from members without the newest feature (nospace): during a rolling
                 // upgrade such a member comes back on the new release at the same address.
-                if (_memberMeta.TryGetValue(m.EndPoint, out var known) && known.Features.Contains(FeatureCorruptCheck, StringComparison.Ordinal))
+                if (_memberMeta.TryGetValue(m.EndPoint, out var known) && known.Features.Split(',').Contains(FeatureNoSpace, StringComparer.Ordinal))
                 {
                     continue;
                 }

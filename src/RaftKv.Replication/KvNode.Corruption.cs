@@ -85,6 +85,7 @@ public sealed partial class KvNode
 
     public async Task DisarmAlarmAsync(AlarmType alarm, long memberId, CancellationToken cancellationToken = default)
     {
+        CheckSpace(); // KvNode.Space.cs: still out of space after the disarm = raised again (etcd does the same)
         if (!Alarms.Any(a => a.Alarm == alarm && (memberId == 0 || a.MemberId == memberId)))
         {
             return;

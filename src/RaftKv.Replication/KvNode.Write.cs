@@ -24,9 +24,11 @@ public sealed partial class KvNode
             throw new NotLeaderException(GetStatus().Leader);
         }
 
-        if (_log.DiskFull is { } full)
+        AdmitSpace(command); // KvNode.Space.cs: the NOSPACE alarm and this node's own space
+        if (_log.DiskFull is { } full && SpaceRule.AddsData(command))
         {
             // Refused at once: appending would only queue the entry behind a log that cannot be written.
+            // What frees space (deletes, compaction, alarms) still goes: the log writes it into the reserve.
             _metrics.Proposals.Add(1, new KeyValuePair<string, object?>("outcome", "no_space"));
             throw new DiskFullException($"the leader's Raft log is out of disk space (no space left on device); writes resume once space is freed ({full.Message})", full);
         }

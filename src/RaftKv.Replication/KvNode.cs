@@ -137,7 +137,7 @@ public sealed partial class KvNode : IKvNode
             config.Metadata[MetaNodeId] = options.NodeId.ToString(CultureInfo.InvariantCulture);
             config.Metadata[MetaGrpc] = options.GrpcAdvertise;
             config.Metadata[MetaHttp] = options.HttpAdvertise;
-            config.Metadata[MetaFeatures] = FeatureCorruptCheck;
+            config.Metadata[MetaFeatures] = Features;
             var cluster = new RaftCluster(config) { AuditTrail = log.AuditTrail };
             log.IsLeader = () => !cluster.LeadershipToken.IsCancellationRequested;
             return new KvNode(options, loggerFactory, store, state, log, cluster) { FailStop = failStop };
@@ -192,7 +192,7 @@ public sealed partial class KvNode : IKvNode
     {
         await _log.InitializeAsync(cancellationToken).ConfigureAwait(false); // replays committed entries past the snapshot
         await _cluster.StartAsync(cancellationToken).ConfigureAwait(false);
-        _background = Task.WhenAll(Task.Run(TickLoopAsync, CancellationToken.None), Task.Run(SnapshotLoopAsync, CancellationToken.None), Task.Run(MetadataLoopAsync, CancellationToken.None), Task.Run(CorruptionCheckLoopAsync, CancellationToken.None), Task.Run(LeaseLoopAsync, CancellationToken.None));
+        _background = Task.WhenAll(Task.Run(TickLoopAsync, CancellationToken.None), Task.Run(SnapshotLoopAsync, CancellationToken.None), Task.Run(MetadataLoopAsync, CancellationToken.None), Task.Run(CorruptionCheckLoopAsync, CancellationToken.None), Task.Run(LeaseLoopAsync, CancellationToken.None), Task.Run(SpaceLoopAsync, CancellationToken.None));
         LogStarted(_logger, NodeId, _options.RaftAdvertise, _options.Peers.Count);
     }
 

@@ -61,6 +61,19 @@ public sealed record KvNodeOptions
     /// <summary>The idle leader proposes a Tick this often to advance the logical clock (TTL).</summary>
     public TimeSpan TickInterval { get; init; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>QUOTA_BACKEND_BYTES: this member's local store (<see cref="KvNode.LocalBackendBytes"/>) past it raises
+    /// the NOSPACE alarm (docs/operations.md, "Space quota"). 0 or less: no quota (ENOSPC still raises it).</summary>
+    public long QuotaBackendBytes { get; init; }
+
+    /// <summary>Free bytes on the data directory's file system below which the member counts as out of space
+    /// and raises its NOSPACE alarm — before the disk is full, so the alarm, deletes, a snapshot and a
+    /// compaction still fit. Null: twice <see cref="MemtableMaxBytes"/> plus the 4 MiB reserve, at most a tenth
+    /// of the file system; 0: off (only ENOSPC raises it). Only for the real file system.</summary>
+    public long? SpaceLowWaterBytes { get; init; }
+
+    /// <summary>How often a member checks its own space (quota, ENOSPC) and raises its NOSPACE alarm if needed.</summary>
+    public TimeSpan SpaceCheckInterval { get; init; } = TimeSpan.FromSeconds(1);
+
     /// <summary>How often the leader runs the corruption check (CORRUPT_CHECK_INTERVAL; docs/operations.md).
     /// <see cref="TimeSpan.Zero"/> turns periodic checks off.</summary>
     public TimeSpan CorruptCheckInterval { get; init; } = TimeSpan.FromMinutes(5);

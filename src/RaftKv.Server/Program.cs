@@ -115,6 +115,7 @@ app.UseRaftKvPipeline();
 KvHttpApi.Map(app);
 StatusHttpApi.Map(app);
 CorruptionHttpApi.Map(app);
+MembersHttpApi.Map(app);
 AuthHttpApi.Map(app);
 BackupHttpApi.Map(app);
 app.MapRaftKvMetrics(node);

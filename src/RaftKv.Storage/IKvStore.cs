@@ -22,6 +22,10 @@ public interface IKvStore : IAsyncDisposable
     /// (fsynced files, durable manifest). Monotonic. 0 for an empty store.</summary>
     long DurableIndex { get; }
 
+    /// <summary>True while the store's last background flush or compaction failed with ENOSPC (its memtables
+    /// are kept and it retries); false again after a background round succeeds.</summary>
+    bool OutOfSpace { get; }
+
     /// <summary>The highest Raft index passed to <see cref="Apply"/> (or ingested).</summary>
     long AppliedIndex { get; }
 

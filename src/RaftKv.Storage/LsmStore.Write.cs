@@ -246,6 +246,8 @@ public sealed partial class LsmStore
 
     private int _diskFullLogged;
 
+    public bool OutOfSpace => Volatile.Read(ref _diskFullLogged) != 0;
+
     /// <summary>
     /// ENOSPC while appending a manifest record: the record may be torn in the middle of the manifest and
     /// no record may ever follow it, so it is a fatal storage error (the node fail-stops; recovery reopens

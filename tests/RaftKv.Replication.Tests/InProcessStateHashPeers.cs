@@ -15,6 +15,9 @@ internal sealed class InProcessStateHashPeers(TestCluster cluster) : IStateHashP
     public Task<long> HoldElectionsAsync(MemberInfo member, TimeSpan duration, CancellationToken cancellationToken)
         => Node(member).HoldElectionsAsync(duration, cancellationToken);
 
+    public Task RaiseAlarmAsync(MemberInfo leader, AlarmType alarm, long memberId, CancellationToken cancellationToken)
+        => Node(leader).RaiseAlarmAsync(alarm, memberId, cancellationToken);
+
     private KvNode Node(MemberInfo member)
         => cluster.Nodes.GetValueOrDefault(member.Id) ?? throw new UnavailableException($"member {member.Id} is not running");
 }

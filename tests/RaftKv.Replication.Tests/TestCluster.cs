@@ -31,9 +31,12 @@ internal sealed class TestCluster : IAsyncDisposable
     /// collections at the same time) ask for a longer one than the 300 ms default.</summary>
     public TimeSpan ElectionTimeout { get; private init; } = TimeSpan.FromMilliseconds(300);
 
-    public static async Task<TestCluster> StartAsync(int size, RaftLogEngine engine = RaftLogEngine.RaftKv, Func<long, IRemoteTableStore?>? remoteStores = null, TimeSpan? electionTimeout = null)
+    /// <summary>Each node's QUOTA_BACKEND_BYTES (null: no quota).</summary>
+    public long? QuotaBytes { get; private init; }
+
+    public static async Task<TestCluster> StartAsync(int size, RaftLogEngine engine = RaftLogEngine.RaftKv, Func<long, IRemoteTableStore?>? remoteStores = null, TimeSpan? electionTimeout = null, long? quotaBytes = null)
     {
-        var c = new TestCluster { Engine = engine, RemoteStores = remoteStores, ElectionTimeout = electionTimeout ?? TimeSpan.FromMilliseconds(300) };
+        var c = new TestCluster { Engine = engine, RemoteStores = remoteStores, ElectionTimeout = electionTimeout ?? TimeSpan.FromMilliseconds(300), QuotaBytes = quotaBytes };
         for (var id = 1L; id <= size; id++)
         {
             c._peers[id] = $"127.0.0.1:{FreePort()}";
@@ -69,6 +72,8 @@ internal sealed class TestCluster : IAsyncDisposable
                 StateHashPeers = new InProcessStateHashPeers(this),
                 LeadershipPeers = new InProcessStateHashPeers(this),
                 CorruptCheckInterval = TimeSpan.Zero, // tests run checks explicitly; the start-up check stays on
+                QuotaBackendBytes = QuotaBytes ?? 0,
+                SpaceCheckInterval = TimeSpan.FromMilliseconds(200),
             },
             _loggers);
         await node.StartAsync();

@@ -25,6 +25,9 @@ public sealed class AuthPrimitivesTests
         Assert.Equal(AuthAccess.Admin, AuthRules.ForHttp("POST", "/ui/x", null, none, true));
         Assert.Equal(AuthAccess.Authenticated, AuthRules.ForHttp("GET", "/stats/load", null, none, true));
         Assert.Equal(AuthAccess.Authenticated, AuthRules.ForHttp("GET", "/cluster/overview", null, none, true));
+        Assert.Equal(AuthAccess.Admin, AuthRules.ForHttp("GET", "/cluster/members", null, none, true)); // membership: root only
+        Assert.Equal(AuthAccess.Admin, AuthRules.ForHttp("POST", "/cluster/members", null, none, true));
+        Assert.Equal(AuthAccess.Admin, AuthRules.ForHttp("DELETE", "/cluster/members/3", null, none, true));
         var watch = AuthRules.ForHttp("GET", "/watch", null, new Microsoft.AspNetCore.Http.QueryCollection(new Dictionary<string, Microsoft.Extensions.Primitives.StringValues> { ["prefix"] = "a/" }), true);
         var k = Assert.Single(watch.Keys);
         Assert.Equal(("a/", "a0", false), (Encoding.UTF8.GetString(k.Key), Encoding.UTF8.GetString(k.RangeEnd), k.Write));

@@ -61,6 +61,17 @@ public sealed class ConfigLoaderTests
         }
     }
 
+    [Fact]
+    public void QuotaBackendBytesHasADefaultCanBeSetOrTurnedOff()
+    {
+        Assert.Equal(8L << 30, ConfigLoader.Load([], NoEnv).ToNodeOptions().QuotaBackendBytes); // 0 = the default, 8 GiB
+        Assert.Equal(20L << 30, ConfigLoader.Load([], new Dictionary<string, string?> { ["DISK_MAX_SIZE_GB"] = "10" }).ToNodeOptions().QuotaBackendBytes); // at least twice DISK_MAX_SIZE_GB
+        Assert.Equal(1L << 20, ConfigLoader.Load(["--quota-backend-bytes", "1048576"], NoEnv).ToNodeOptions().QuotaBackendBytes);
+        Assert.Equal(0, ConfigLoader.Load([], new Dictionary<string, string?> { ["QUOTA_BACKEND_BYTES"] = "-1" }).ToNodeOptions().QuotaBackendBytes); // negative = no quota
+        var e = Assert.Throws<ConfigException>(() => ConfigLoader.Load([], new Dictionary<string, string?> { ["QUOTA_BACKEND_BYTES"] = "2GB" }));
+        Assert.Contains("QUOTA_BACKEND_BYTES", e.Message, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData(new[] { "--http-port", "0" }, "HTTP_PORT")]
     [InlineData(new[] { "--http-port", "x" }, "HTTP_PORT")]

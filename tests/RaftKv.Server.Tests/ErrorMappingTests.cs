@@ -26,6 +26,7 @@ public sealed class ErrorMappingTests
         { new HistoryCompactedException(5, 100), ErrorKind.Compacted, 400, "compacted", StatusCode.OutOfRange },
         { new OperationCanceledException(), ErrorKind.Cancelled, 503, "cancelled", StatusCode.Cancelled },
         { new RaftKv.Storage.IO.DiskFullException("no space left on device writing x"), ErrorKind.NoSpace, 507, "no_space", StatusCode.ResourceExhausted },
+        { new NoSpaceException("the NOSPACE alarm of member 1 is active"), ErrorKind.NoSpace, 507, "no_space", StatusCode.ResourceExhausted },
         { new InvalidOperationException("the retained history is gone"), ErrorKind.Internal, 500, "internal", StatusCode.Internal },
         { new IOException("disk"), ErrorKind.Internal, 500, "internal", StatusCode.Internal },
     };

@@ -23,6 +23,7 @@ public sealed class EtcdErrorMappingTests
         { new UnavailableException("no quorum"), StatusCode.Unavailable, "etcdserver: request timed out" },
         { new UnavailableException("timed out", outcomeUnknown: true), StatusCode.Unavailable, "etcdserver: request timed out" },
         { new RaftKv.Storage.IO.DiskFullException("no space"), StatusCode.ResourceExhausted, "etcdserver: mvcc: database space exceeded" },
+        { new NoSpaceException("the NOSPACE alarm of member 1 is active"), StatusCode.ResourceExhausted, "etcdserver: mvcc: database space exceeded" },
     };
 
     [Theory]

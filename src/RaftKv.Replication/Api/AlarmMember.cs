@@ -7,7 +7,8 @@ namespace RaftKv.Replication.Api;
 /// applied the entry that raised them) and stay until disarmed (<see cref="IKvNode.DisarmAlarmAsync"/>).</summary>
 /// <param name="MemberId">The member the alarm is about (for CORRUPT: the member whose state differs).</param>
 /// <param name="Alarm">The alarm type.</param>
-/// <param name="Index">The Raft index of the hash checkpoint at which the difference was seen.</param>
+/// <param name="Index">CORRUPT: the Raft index of the hash checkpoint at which the difference was seen; NOSPACE:
+/// the leader's applied index when it proposed the alarm (informational).</param>
 public sealed record AlarmMember(long MemberId, AlarmType Alarm, long Index)
 {
     /// <summary>The alarm in etcd's spelling: <c>CORRUPT</c>, <c>NOSPACE</c>.</summary>
@@ -22,6 +23,7 @@ public sealed record AlarmMember(long MemberId, AlarmType Alarm, long Index)
     public string Reason => Alarm switch
     {
         AlarmType.Corrupt => string.Create(CultureInfo.InvariantCulture, $"member {MemberId}: its state at index {Index} differs from the other members' (or its storage is corrupt); rebuild it from its peers (docs/operations.md)"),
+        AlarmType.NoSpace => string.Create(CultureInfo.InvariantCulture, $"member {MemberId} is out of space (QUOTA_BACKEND_BYTES passed, its disk nearly full, or ENOSPC); writes that add data are refused until space is freed and the alarm disarmed (docs/operations.md, \"Space quota\")"),
         _ => string.Create(CultureInfo.InvariantCulture, $"member {MemberId}: {Name}"),
     };
 }

@@ -6,7 +6,8 @@ public enum AlarmType
 {
     None = 0,
 
-    /// <summary>A member ran out of space (etcd's NOSPACE; not raised by RaftKv yet).</summary>
+    /// <summary>A member ran out of space (etcd's NOSPACE): raised by the space quota (docs/architecture.md,
+    /// "Space quota"); while active, writes that add data are refused on every member.</summary>
     NoSpace = 1,
 
     /// <summary>A member's state differs from the others' at the same applied index (etcd's CORRUPT):

@@ -102,7 +102,8 @@ public interface IKvNode : IAsyncDisposable
     /// <summary>Local: flushes the memtable (and lets the Raft log be reclaimed up to the durable index).</summary>
     Task FlushAsync(CancellationToken cancellationToken = default);
 
-    /// <summary>Local: runs compaction (expiry judged on the replicated logical clock).</summary>
+    /// <summary>Local: runs a full compaction of the store (expiry judged on the replicated logical clock), then
+    /// takes a snapshot so the space the old tables and the log held is given back (etcd's defragment).</summary>
     Task CompactAsync(CancellationToken cancellationToken = default);
 
     /// <summary>The local store's statistics (cheap; safe to call often).</summary>
@@ -154,4 +155,17 @@ public interface IKvNode : IAsyncDisposable
     /// member's last Raft log index. A leader refuses (<see cref="UnavailableException"/>).
     /// </summary>
     Task<long> HoldElectionsAsync(TimeSpan duration, CancellationToken cancellationToken = default);
+
+    /// <summary>Leader only: raises a NOSPACE alarm for <paramref name="memberId"/> through Raft (etcd's Alarm
+    /// ACTIVATE; members raise their own when out of space, docs/operations.md "Space quota"); a no-op when
+    /// it is active. Other alarm types are refused (<see cref="ArgumentException"/>).</summary>
+    Task RaiseAlarmAsync(AlarmType alarm, long memberId, CancellationToken cancellationToken = default);
+
+    /// <summary>Why this member is out of space as of its last check (QUOTA_BACKEND_BYTES passed, or a write
+    /// failed with ENOSPC), null when it is not.</summary>
+    string? SpaceProblem { get; }
+
+    /// <summary>The bytes of this member's store that QUOTA_BACKEND_BYTES limits: local SSTables, what archived
+    /// tables keep locally, memtables (never the object store, the Raft log or snapshots).</summary>
+    long LocalBackendBytes { get; }
 }

@@ -15,4 +15,8 @@ public interface IStateHashPeers
     /// <summary>Asks the leader to run a check now (<see cref="IKvNode.CheckCorruptionAsync"/>); used by
     /// a follower's start-up check.</summary>
     Task<CorruptionCheckResult> RequestCheckAsync(MemberInfo leader, CancellationToken cancellationToken);
+
+    /// <summary>Asks the leader to raise <paramref name="alarm"/> for <paramref name="memberId"/>
+    /// (<see cref="IKvNode.RaiseAlarmAsync"/>); used by a follower out of space (NOSPACE).</summary>
+    Task RaiseAlarmAsync(MemberInfo leader, AlarmType alarm, long memberId, CancellationToken cancellationToken);
 }

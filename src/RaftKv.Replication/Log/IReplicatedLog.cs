@@ -34,8 +34,9 @@ internal interface IReplicatedLog : IAsyncDisposable
     /// </summary>
     ValueTask WaitForAppliedAsync(long index, CancellationToken token);
 
-    /// <summary>Set while the log cannot be written for lack of disk space (null otherwise): new
-    /// proposals are refused with it; writing resumes by itself once space is freed.</summary>
+    /// <summary>Set while the log is out of disk space (null otherwise): new proposals that add data are
+    /// refused with it and the node raises its NOSPACE alarm; the log keeps retrying its writes into the
+    /// released reserve, and this clears once the reserve can be recreated (space is back).</summary>
     Storage.IO.DiskFullException? DiskFull { get; }
 
     /// <summary>Replays committed entries past the snapshot into the state machine.</summary>

@@ -96,12 +96,25 @@ internal sealed partial class RaftLog
         {
             try
             {
-                _flushRequest.Wait(token);
+                if (DiskFull is null)
+                {
+                    _flushRequest.Wait(token);
+                }
+                else
+                {
+                    _flushRequest.Wait(_retryDelay, token); // out of space: retry with backoff, asked or not
+                }
+
                 _flushRequest.Reset(); // requests from here on are covered by the flush below or the next one
             }
             catch (OperationCanceledException)
             {
                 return;
+            }
+
+            if (DiskFull is not null)
+            {
+                TryRestoreReserve();
             }
 
             try
@@ -111,8 +124,8 @@ internal sealed partial class RaftLog
             }
             catch (DiskFullException e)
             {
-                // Recoverable: the batch stays queued; waiters keep waiting, new proposals are refused
-                // (DiskFull), and the flusher retries with backoff once space is back.
+                // Recoverable: the batch stays queued; waiters keep waiting, new proposals that add data
+                // are refused (DiskFull), and the flusher retries with backoff (RaftLog.DiskFull.cs).
                 OnDiskFull(e);
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidOperationException)
@@ -132,11 +145,6 @@ internal sealed partial class RaftLog
 
             done.SetResult();
             if (_failure is not null)
-            {
-                return;
-            }
-
-            if (DiskFull is not null && !WaitForSpace(token))
             {
                 return;
             }
@@ -214,7 +222,7 @@ internal sealed partial class RaftLog
     // Caller holds _applyGate.
     private async ValueTask CompactAsync(CancellationToken token)
     {
-        if (_state.Snapshot is { } snapshot && snapshot.Index > _store.BaseIndex && snapshot.Index <= Interlocked.Read(ref _appliedIndex))
+        if (_state.Snapshot is { } snapshot && (snapshot.Index > _store.BaseIndex || _store.DropPending) && snapshot.Index <= Interlocked.Read(ref _appliedIndex))
         {
             lock (_appendLock)
             {

@@ -7,10 +7,12 @@ namespace RaftKv.Replication.Log;
 /// Out of space (ENOSPC) on the Raft log. Not fatal, unlike every other flush failure: the failed batch
 /// stays queued in the store (<see cref="RaftLogStore.Flush"/>), nothing unflushed counts as durable,
 /// so nothing is acknowledged that is not on disk. While the disk is full <see cref="DiskFull"/> is set
-/// (the leader refuses new proposals with it at once), the reserve file is released so the node's term
-/// and vote and new segment headers can still be written, and the flusher retries with backoff: first it
-/// recreates the reserve (possible only with twice its size free: proof that space is back), then it
-/// writes the queued batch.
+/// (the leader refuses new proposals that add data with it at once, and the node raises its NOSPACE
+/// alarm: KvNode.Space.cs), and the reserve file is released. The flusher retries with backoff (50 ms
+/// doubling to 1 s), asked or not: the released reserve makes room for the queued batch and for what
+/// frees space — the NOSPACE alarm itself, deletes, compaction — which are still proposed. Before each
+/// retry it tries to recreate the reserve (possible only with twice its size free: proof that space is
+/// back); <see cref="DiskFull"/> clears at the first successful flush after the reserve is back.
 /// </summary>
 internal sealed partial class RaftLog
 {
@@ -57,6 +59,16 @@ internal sealed partial class RaftLog
 
     private void OnFlushSucceeded()
     {
+        if (DiskFull is null)
+        {
+            return;
+        }
+
+        if (Reserve is { Held: false })
+        {
+            return; // written into the released reserve: the disk still counts as full
+        }
+
         if (Interlocked.Exchange(ref _diskFull, null) is not null)
         {
             _retryDelay = MinRetry;
@@ -64,33 +76,17 @@ internal sealed partial class RaftLog
         }
     }
 
-    /// <summary>Flusher thread: sleeps with backoff until the reserve can be recreated, then asks for a
-    /// flush (which clears <see cref="DiskFull"/> when it succeeds). False when the log is closing.</summary>
-    private bool WaitForSpace(CancellationToken token)
+    /// <summary>Flusher thread, while out of space: backs off, and tries to recreate the reserve.</summary>
+    private void TryRestoreReserve()
     {
-        while (true)
+        _retryDelay = TimeSpan.FromTicks(Math.Min(MaxRetry.Ticks, _retryDelay.Ticks * 2));
+        try
         {
-            if (token.WaitHandle.WaitOne(_retryDelay))
-            {
-                return false;
-            }
-
-            _retryDelay = TimeSpan.FromTicks(Math.Min(MaxRetry.Ticks, _retryDelay.Ticks * 2));
-            bool restored;
-            try
-            {
-                restored = Reserve?.TryRestore() ?? true;
-            }
-            catch (IOException)
-            {
-                restored = false;
-            }
-
-            if (restored)
-            {
-                RequestFlush();
-                return true;
-            }
+            Reserve?.TryRestore();
+        }
+        catch (IOException)
+        {
+            // still full (or the reserve's directory is unwritable): the next retry tries again
         }
     }
 

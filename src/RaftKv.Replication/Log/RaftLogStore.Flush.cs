@@ -79,8 +79,10 @@ internal sealed partial class RaftLogStore
         var buffer = _buffer;
         buffer.ResetWrittenCount(); // reused: no zeroing of a fresh buffer per flush
         var newSegment = false;
-        if (_writer is null || _writer.Length >= _options.SegmentBytes)
+        if (_writer is null || _writer.Length >= _options.SegmentBytes || _rollSegment)
         {
+            _dropPending |= _rollSegment;
+            _rollSegment = false;
             if (_writer is not null)
             {
                 _previousSegment = (_writerSequence, _writer.Length); // every batch in it is synced

@@ -42,6 +42,17 @@ internal sealed partial class RaftLogStore : IDisposable
     private Exception? _failed;
     private System.Buffers.ArrayBufferWriter<byte> _buffer = new(64 << 10);
     private string? _writerPath;
+
+    /// <summary>Set by <see cref="Compact"/> when a snapshot covers the whole segment being written: the
+    /// next flush starts a new segment (read and cleared by the flusher).</summary>
+    private volatile bool _rollSegment;
+
+    /// <summary>Set by the flusher when it started a new segment for <see cref="_rollSegment"/>: the next
+    /// <see cref="Compact"/> (even at the same snapshot index) deletes the covered one.</summary>
+    private volatile bool _dropPending;
+
+    /// <summary>A covered segment awaits deletion by <see cref="Compact"/>.</summary>
+    public bool DropPending => _dropPending;
     private long _writerSequence;
 
     // The segment the next new segment follows: its sequence and the end of its valid data (-1, 0: none).
@@ -203,11 +214,12 @@ internal sealed partial class RaftLogStore : IDisposable
         List<string> delete = [];
         lock (_lock)
         {
-            if (snapshotIndex <= _baseIndex)
+            if (snapshotIndex < _baseIndex || (snapshotIndex == _baseIndex && !_dropPending))
             {
                 return;
             }
 
+            _dropPending = false;
             var drop = (int)Math.Min(_entries.Count, snapshotIndex - _baseIndex);
             for (var i = 0; i < drop; i++)
             {
@@ -230,6 +242,14 @@ internal sealed partial class RaftLogStore : IDisposable
             {
                 delete.Add(_segments[0].Path);
                 _segments.RemoveAt(0);
+            }
+
+            // Everything in the segment being written is covered too: the next flush starts a new one,
+            // so the next compaction can delete this one (with large segments on a small disk, the
+            // space a snapshot frees would otherwise stay taken until the segment fills).
+            if (_segments.Count > 0 && _segments[0].Path == _writerPath && _segments[0].MaxIndex is > 0 and var max && max <= snapshotIndex)
+            {
+                _rollSegment = true;
             }
         }
 

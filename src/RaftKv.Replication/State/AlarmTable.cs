@@ -19,6 +19,9 @@ internal sealed class AlarmTable
 
     public IReadOnlyList<AlarmMember> Active => _active;
 
+    /// <summary>The first active NOSPACE alarm (null: none): while there is one, writes that add data are refused.</summary>
+    public AlarmMember? NoSpace => _active.FirstOrDefault(a => a.Alarm == AlarmType.NoSpace);
+
     /// <summary>Reads the alarm records from <paramref name="store"/> (local metadata only).</summary>
     public void Load(IKvStore store)
     {

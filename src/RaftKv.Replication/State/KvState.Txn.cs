@@ -73,6 +73,11 @@ internal sealed partial class KvState
         var original = command;
         if (command.Kind == CommandKind.LeaseGrant)
         {
+            if (RefuseForNoSpace(index, command, clockOp, revision, compactRevision) is { } refused)
+            {
+                return refused; // KvState.Space.cs
+            }
+
             return ApplyLeaseGrant(index, command, clockOp, revision, compactRevision, holder);
         }
 
@@ -105,6 +110,11 @@ internal sealed partial class KvState
             ApplyBatch(index, [clockOp], revision, compactRevision);
             var originalRevision = span.Length >= 17 ? BinaryPrimitives.ReadInt64LittleEndian(span[9..]) : revision;
             return (new TxnResult(BinaryPrimitives.ReadInt64LittleEndian(span), span[8] != 0, [], originalRevision), false, null);
+        }
+
+        if (RefuseForNoSpace(index, command, clockOp, revision, compactRevision) is { } noSpace)
+        {
+            return noSpace; // after the request-id check: a retry of a write that committed before the alarm answers as it did
         }
 
         var apply = new TxnApply(this, _store, clock, revision, command, holder);

@@ -17,6 +17,7 @@ public static class ConfigKeys
     public static readonly ConfigKey MemoryMaxEntries = new("MEMORY_MAX_ENTRIES", "1000000", "Memtable entry count that triggers a flush");
     public static readonly ConfigKey DiskMaxSizeGb = new("DISK_MAX_SIZE_GB", "0", "Archive the oldest tables while local SSTables exceed this (GiB; 0 = no limit)");
     public static readonly ConfigKey DiskMigrationAgeHours = new("DISK_MIGRATION_AGE_HOURS", "0", "Archive tables older than this (hours; 0 = never by age)");
+    public static readonly ConfigKey QuotaBackendBytes = new("QUOTA_BACKEND_BYTES", "0", "Space quota of a member's local store in bytes (local SSTables, archived tables' local metadata, memtables; never S3): past it the NOSPACE alarm refuses writes that add data. 0 = default (8 GiB, at least twice DISK_MAX_SIZE_GB), negative = no quota");
     public static readonly ConfigKey S3Endpoint = new("S3_ENDPOINT", "", "S3-compatible endpoint (empty = no object store)");
     public static readonly ConfigKey S3Bucket = new("S3_BUCKET", "raftkv", "Bucket for archived SSTables");
     public static readonly ConfigKey S3Region = new("S3_REGION", "us-east-1", "S3 region");
@@ -48,7 +49,7 @@ public static class ConfigKeys
     public static IReadOnlyList<ConfigKey> All { get; } =
     [
         HttpPort, GrpcPort, EtcdPort, RaftPort, NodeId, Peers, Membership, DataDir, BindHost, AdvertiseHost,
-        MemoryMaxSizeMb, MemoryMaxEntries, DiskMaxSizeGb, DiskMigrationAgeHours,
+        MemoryMaxSizeMb, MemoryMaxEntries, DiskMaxSizeGb, DiskMigrationAgeHours, QuotaBackendBytes,
         S3Endpoint, S3Bucket, S3Region, S3AccessKey, S3SecretKey, BackupInterval, BackupRetention, BackupBucket, BackupPrefix, MaxKeyBytes, MaxValueBytes, RaftLog,
         CorruptCheckInterval, InitialCorruptCheck, TlsCertFile, TlsKeyFile, TlsCaFile, ClientCertAuth, PeerCertFile, PeerKeyFile, PeerCaFile,
         AutoCompactionMode, AutoCompactionRetention, AuthTokenTtl, AuthMetrics, AuthMaxFailures, ConfigFile,

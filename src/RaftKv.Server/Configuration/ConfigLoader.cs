@@ -78,6 +78,9 @@ public static class ConfigLoader
             MemoryMaxEntries = Long(ConfigKeys.MemoryMaxEntries, Get(ConfigKeys.MemoryMaxEntries), 1),
             DiskMaxSizeGb = Double(ConfigKeys.DiskMaxSizeGb, Get(ConfigKeys.DiskMaxSizeGb)),
             DiskMigrationAgeHours = Double(ConfigKeys.DiskMigrationAgeHours, Get(ConfigKeys.DiskMigrationAgeHours)),
+            QuotaBackendBytes = long.TryParse(Get(ConfigKeys.QuotaBackendBytes), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var quota)
+                ? quota
+                : throw new ConfigException($"QUOTA_BACKEND_BYTES must be an integer (0 = default, negative = no quota), got '{Get(ConfigKeys.QuotaBackendBytes)}'"),
             S3Endpoint = Get(ConfigKeys.S3Endpoint),
             S3Bucket = Get(ConfigKeys.S3Bucket),
             S3Region = Get(ConfigKeys.S3Region),

@@ -21,6 +21,23 @@ public sealed record ServerConfig
     public long MemoryMaxEntries { get; init; }
     public double DiskMaxSizeGb { get; init; }
     public double DiskMigrationAgeHours { get; init; }
+
+    /// <summary>QUOTA_BACKEND_BYTES as configured: 0 = the default (<see cref="EffectiveQuotaBytes"/>), negative = no quota.</summary>
+    public long QuotaBackendBytes { get; init; }
+
+    /// <summary>The default space quota, 8 GiB: etcd's default is 2 GiB and 8 GiB its suggested maximum,
+    /// a limit of its B-tree file; the LSM has no such limit, and with an object store archiving keeps the
+    /// local part small (the quota then is the backstop when archiving falls behind).</summary>
+    public const long DefaultQuotaBytes = 8L << 30;
+
+    /// <summary>The quota in force (0 = none): the configured value, or the default — at least twice
+    /// DISK_MAX_SIZE_GB, so that archiving, not the quota, bounds a tiered member's local disk.</summary>
+    public long EffectiveQuotaBytes => QuotaBackendBytes switch
+    {
+        < 0 => 0,
+        0 => Math.Max(DefaultQuotaBytes, (long)(2 * DiskMaxSizeGb * (1L << 30))),
+        var q => q,
+    };
     public string S3Endpoint { get; init; } = string.Empty;
     public string S3Bucket { get; init; } = "raftkv";
     public string S3Region { get; init; } = "us-east-1";
@@ -62,5 +79,6 @@ public sealed record ServerConfig
         LogEngine = RaftLog,
         CorruptCheckInterval = CorruptCheckInterval,
         InitialCorruptCheck = InitialCorruptCheck,
+        QuotaBackendBytes = EffectiveQuotaBytes,
     };
 }

@@ -27,7 +27,15 @@ public static class EtcdAlarms
     };
 
     /// <summary>etcd's text of an alarm in <c>Status.errors</c> ("memberID:… alarm:NOSPACE ").</summary>
-    public static string Describe(EtcdAlarmMember a) => $"memberID:{a.MemberID} alarm:{a.Alarm} ";
+    public static string Describe(EtcdAlarmMember a) => $"memberID:{a.MemberID} alarm:{Name(a.Alarm)} ";
+
+    /// <summary>etcd's name of an alarm type (its proto enum names; C#'s enum names are Pascal-cased).</summary>
+    public static string Name(EtcdAlarmType type) => type switch
+    {
+        EtcdAlarmType.Nospace => "NOSPACE",
+        EtcdAlarmType.Corrupt => "CORRUPT",
+        _ => "NONE",
+    };
 
     private static EtcdAlarmMember ToEtcd(AlarmMember a) => new() { MemberID = EtcdIdentity.MemberId(a.MemberId), Alarm = (EtcdAlarmType)(int)a.Alarm };
 }

@@ -44,15 +44,24 @@ public sealed class EtcdMaintenanceService(IKvNode node, EtcdIdentity identity, 
     }
 
     /// <summary>etcd's Alarm: GET lists the replicated alarms; DEACTIVATE disarms the matching ones through
-    /// Raft (the call is forwarded to the leader) and answers those it disarmed; ACTIVATE is refused
-    /// (alarms are raised by the server itself: the corruption check, the space quota).</summary>
+    /// Raft (the call is forwarded to the leader) and answers those it disarmed; ACTIVATE raises a NOSPACE
+    /// alarm for the given member through Raft (what a member out of space asks of the leader; CORRUPT is
+    /// raised only by the corruption check, so activating it is refused).</summary>
     public override async Task<AlarmResponse> Alarm(AlarmRequest request, ServerCallContext context)
     {
         var matching = EtcdAlarms.Active(node, request.MemberID, request.Alarm);
         switch (request.Action)
         {
             case AlarmRequest.Types.AlarmAction.Activate:
-                throw GrpcErrors.Etcd.Unimplemented("alarms are raised by the server itself and cannot be activated by a client");
+                if (request.Alarm != Protocol.Etcd.AlarmType.Nospace)
+                {
+                    throw GrpcErrors.Etcd.Unimplemented("only NOSPACE can be activated by a client; CORRUPT is raised by the corruption check");
+                }
+
+                var target = EtcdIdentity.NodeIdOf(request.MemberID) ?? throw new RpcException(new Status(StatusCode.InvalidArgument, "etcdserver: alarm member ID is not set"));
+                await node.RaiseAlarmAsync(Replication.Api.AlarmType.NoSpace, target, context.CancellationToken).ConfigureAwait(false);
+                matching = EtcdAlarms.Active(node, request.MemberID, request.Alarm);
+                break;
             case AlarmRequest.Types.AlarmAction.Deactivate:
                 foreach (var a in matching)
                 {

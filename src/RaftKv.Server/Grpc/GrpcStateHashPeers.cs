@@ -16,6 +16,14 @@ namespace RaftKv.Server.Grpc;
 /// </summary>
 public sealed class GrpcStateHashPeers(LeaderTransport transport) : IStateHashPeers, ILeadershipPeers, IDisposable
 {
+    /// <summary>etcd's Maintenance/Alarm (the etcd protos are compiled with server stubs only).</summary>
+    private static readonly global::Grpc.Core.Method<Protocol.Etcd.AlarmRequest, Protocol.Etcd.AlarmResponse> EtcdAlarm = new(
+        global::Grpc.Core.MethodType.Unary,
+        Pipeline.GrpcErrors.EtcdPackage + ".Maintenance",
+        "Alarm",
+        Pipeline.ProtobufMarshaller<Protocol.Etcd.AlarmRequest>.Instance,
+        Pipeline.ProtobufMarshaller<Protocol.Etcd.AlarmResponse>.Instance);
+
     private readonly ConcurrentDictionary<string, GrpcChannel> _channels = new(StringComparer.Ordinal);
 
     /// <summary>This member's token when auth is on (set by Program once the auth gate exists): sent as
@@ -38,6 +46,20 @@ public sealed class GrpcStateHashPeers(LeaderTransport transport) : IStateHashPe
         return (long)r.LastLogIndex;
     }
 
+    /// <summary>Over etcd's <c>Maintenance/Alarm</c> ACTIVATE on the leader (member tokens may call it).</summary>
+    public async Task RaiseAlarmAsync(MemberInfo leader, AlarmType alarm, long memberId, CancellationToken cancellationToken)
+    {
+        var request = new Protocol.Etcd.AlarmRequest
+        {
+            Action = Protocol.Etcd.AlarmRequest.Types.AlarmAction.Activate,
+            Alarm = (Protocol.Etcd.AlarmType)(int)alarm,
+            MemberID = Etcd.EtcdIdentity.MemberId(memberId),
+        };
+        await Channel(leader).CreateCallInvoker()
+            .AsyncUnaryCall(EtcdAlarm, null, new global::Grpc.Core.CallOptions(Credentials(), cancellationToken: cancellationToken), request)
+            .ResponseAsync.ConfigureAwait(false);
+    }
+
     public void Dispose()
     {
         foreach (var c in _channels.Values)
@@ -48,13 +70,15 @@ public sealed class GrpcStateHashPeers(LeaderTransport transport) : IStateHashPe
 
     private global::Grpc.Core.Metadata? Credentials() => NodeToken?.Invoke() is { } token ? new global::Grpc.Core.Metadata { { "token", token } } : null;
 
-    private Protocol.V1.Cluster.ClusterClient Client(MemberInfo member)
+    private Protocol.V1.Cluster.ClusterClient Client(MemberInfo member) => new(Channel(member));
+
+    private GrpcChannel Channel(MemberInfo member)
     {
         if (member.GrpcAddress.Length == 0)
         {
             throw new UnavailableException($"member {member.Id}'s gRPC address is not known yet");
         }
 
-        return new Protocol.V1.Cluster.ClusterClient(_channels.GetOrAdd(member.GrpcAddress, transport.CreateChannel));
+        return _channels.GetOrAdd(member.GrpcAddress, transport.CreateChannel);
     }
 }

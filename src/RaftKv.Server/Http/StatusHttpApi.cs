@@ -75,6 +75,9 @@ public static class StatusHttpApi
                 ["snapshots_taken"] = s.SnapshotsTaken,
                 ["snapshots_installed"] = s.SnapshotsInstalled,
                 ["alarms"] = CorruptionHttpApi.Alarms(node.Alarms),
+                ["quota_backend_bytes"] = config.EffectiveQuotaBytes,
+                ["local_backend_bytes"] = node.LocalBackendBytes,
+                ["space_problem"] = node.SpaceProblem,
                 ["corruption_check"] = CorruptionHttpApi.Status(node.CorruptionCheck),
                 ["backup"] = BackupHttpApi.Stats(backups.Stats()),
             });

@@ -30,8 +30,9 @@ public enum ErrorKind
     /// <summary>A watch start older than the retained history (<c>HistoryCompactedException</c>).</summary>
     Compacted,
 
-    /// <summary>The disk is full (<c>DiskFullException</c>): the write was refused and not applied; it
-    /// succeeds once space is freed (507 no_space / RESOURCE_EXHAUSTED).</summary>
+    /// <summary>Out of space: the NOSPACE alarm is active (<c>NoSpaceException</c>, etcd's "database space
+    /// exceeded") or the leader's disk is full (<c>DiskFullException</c>); the write was refused and not
+    /// applied (507 no_space / RESOURCE_EXHAUSTED).</summary>
     NoSpace,
 
     /// <summary>A revision newer than the store's (<c>FutureRevisionException</c>; bad input to the native API).</summary>

@@ -27,7 +27,7 @@ public static class ErrorKinds
         NotLeaderException => ErrorKind.NotLeader,
         UnavailableException { OutcomeUnknown: true } => ErrorKind.OutcomeUnknown,
         UnavailableException => ErrorKind.Unavailable,
-        Storage.IO.DiskFullException => ErrorKind.NoSpace,
+        Storage.IO.DiskFullException or NoSpaceException => ErrorKind.NoSpace,
         RemoteTierUnavailableException => ErrorKind.ObjectStoreUnavailable,
         HistoryCompactedException => ErrorKind.Compacted,
         OperationCanceledException => ErrorKind.Cancelled,
