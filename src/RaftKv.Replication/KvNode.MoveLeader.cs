@@ -51,11 +51,11 @@ public sealed partial class KvNode
         {
             var deadline = _options.TimeProvider.GetUtcNow() + HoldDuration;
             LogMovingLeader(_logger, NodeId, targetId);
-            await Task.WhenAll(others.Select(m => peers.HoldElectionsAsync(m, HoldDuration, cancellationToken))).ConfigureAwait(false);
+            await Task.WhenAll(others.Select(m => HoldAsync(peers, m, HoldDuration, cancellationToken))).ConfigureAwait(false);
 
             // The target must hold every entry this leader has, or the others would not vote for it.
             var last = _log.LastIndex;
-            while (await peers.HoldElectionsAsync(target, TimeSpan.Zero, cancellationToken).ConfigureAwait(false) < last)
+            while (await AskTargetAsync(peers, target, cancellationToken).ConfigureAwait(false) < last)
             {
                 if (!IsLeader || _options.TimeProvider.GetUtcNow() >= deadline)
                 {
@@ -111,6 +111,33 @@ public sealed partial class KvNode
             }
 
             _transferLock.Release();
+        }
+    }
+
+    /// <summary>Holds a non-target member's elections. A member that cannot be asked (down, cut off) is left
+    /// as it is: the transfer goes on, and fails by its deadline if that member wins an election meanwhile.</summary>
+    private async Task HoldAsync(ILeadershipPeers peers, MemberInfo member, TimeSpan duration, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await peers.HoldElectionsAsync(member, duration, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            LogHoldFailed(_logger, member.Id, e.Message);
+        }
+    }
+
+    /// <summary>The target's last log index; a target that cannot be asked ends the transfer (UNAVAILABLE).</summary>
+    private static async Task<long> AskTargetAsync(ILeadershipPeers peers, MemberInfo target, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await peers.HoldElectionsAsync(target, TimeSpan.Zero, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            throw new UnavailableException($"leader transfer failed: member {target.Id} does not answer ({e.Message})", inner: e);
         }
     }
 
@@ -184,6 +211,9 @@ public sealed partial class KvNode
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Node {NodeId} moved leadership to member {TargetId}")]
     private static partial void LogMovedLeader(ILogger logger, long nodeId, long targetId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not ask member {MemberId} to hold elections for a leadership transfer ({Reason})")]
+    private static partial void LogHoldFailed(ILogger logger, long memberId, string reason);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Could not end member {MemberId}'s election hold ({Reason}); it expires by itself")]
     private static partial void LogHoldReleaseFailed(ILogger logger, long memberId, string reason);
