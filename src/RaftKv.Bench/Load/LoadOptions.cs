@@ -32,4 +32,7 @@ public sealed record LoadOptions
 
     /// <summary>--cacert/--cert/--key: TLS to the target (null = plaintext).</summary>
     public RaftKv.Client.ClientTls? Tls { get; init; }
+
+    /// <summary>--user name:password: authenticate once, then a token per request (null = no auth).</summary>
+    public (string Name, string Password)? User { get; init; }
 }
