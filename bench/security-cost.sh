@@ -9,7 +9,8 @@
 # Cells: put and linearizable get at 16 and 64 clients, through etcd's v3 API by default (API=raftkv for the
 # native one), at the leader. Prints one line per cell, then the medians per (mode, workload, clients) and
 # the ratios tls/plain, tls+auth/tls (auth alone) and tls+auth/plain (both; target >= 0.85), with the load
-# average seen during the run. With UPDATE=1 rewrites the "security-cost-<NODES>" section of BENCHMARKS.md.
+# average seen during the run, and the servers' CPU time (user+system) per request of each mode, which a noisy
+# shared machine disturbs less than throughput. With UPDATE=1 rewrites the "security-cost-<NODES>" section of BENCHMARKS.md.
 # Usage: bench/security-cost.sh [ROUNDS (default 3)] [NODES 1|3 (default 1)]
 # Env: DUR (measured s per cell, default 8), WARM (unrecorded warm-up s per cell, default 3), API (etcd|raftkv),
 #      AUTH_TOKEN (jwt|simple, default jwt), UPDATE (1 = write BENCHMARKS.md).
@@ -29,6 +30,7 @@ WORK=$(mktemp -d /tmp/raftkv-seccost-XXXX)
 scripts/gen-certs.sh "$WORK/certs" raftkv1 raftkv2 raftkv3 >/dev/null
 OUT="$WORK/cells.tsv"; : > "$OUT"
 PIDS=()
+server_cpu() { local t=0 p; for p in "${PIDS[@]}"; do t=$((t + $(awk '{print $14 + $15}' "/proc/$p/stat" 2>/dev/null || echo 0))); done; echo $t; } # clock ticks
 stop() { for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done; PIDS=(); }
 trap 'stop; rm -rf "$WORK"' EXIT INT TERM
 PEERS=""; for i in $(seq 1 "$NODES"); do PEERS="$PEERS${PEERS:+,}$i=127.0.0.1:751$i"; done
@@ -75,14 +77,17 @@ for r in $(seq 1 "$ROUNDS"); do
     for w in put get; do
       for c in 16 64; do
         $BENCH "$w" --target "$API" --endpoints "$ep" --clients "$c" --duration "$WARM" --warmup 1 "${tls_bench[@]}" "${user[@]}" >/dev/null 2>&1 || true
-        line=$($BENCH "$w" --target "$API" --endpoints "$ep" --clients "$c" --duration "$DUR" --warmup 0 --json "${tls_bench[@]}" "${user[@]}" 2>/dev/null | tail -1) || line='{}'
-        python3 - "$line" "$mode" "$r" "$(cut -d' ' -f1 /proc/loadavg)" >> "$OUT" <<'PY'
+        cpu0=$(server_cpu)
+        line=$($BENCH "$w" --target "$API" --endpoints "$ep" --clients "$c" --duration "$DUR" --warmup 0 --no-preload --json "${tls_bench[@]}" "${user[@]}" 2>/dev/null | tail -1) || line='{}'
+        cpu1=$(server_cpu)
+        python3 - "$line" "$mode" "$r" "$(cut -d' ' -f1 /proc/loadavg)" "$((cpu1 - cpu0))" "$(getconf CLK_TCK)" >> "$OUT" <<'PY'
 import json, sys
 try:
     d = json.loads(sys.argv[1]); d["ops_per_sec"]
 except (ValueError, KeyError):
     sys.exit(0)  # the bench process failed: no sample for this cell
-print(f"{sys.argv[2]}\t{d['workload']}\t{d['clients']}\t{sys.argv[3]}\t{d['ops_per_sec']:.0f}\t{d['p50_ms']:.2f}\t{d['p99_ms']:.2f}\t{d['errors']}\t{sys.argv[4]}")
+cpu_us = int(sys.argv[5]) * 1e6 / int(sys.argv[6]) / max(d["requests"], 1)  # the servers' user+system CPU per request
+print(f"{sys.argv[2]}\t{d['workload']}\t{d['clients']}\t{sys.argv[3]}\t{d['ops_per_sec']:.0f}\t{d['p50_ms']:.2f}\t{d['p99_ms']:.2f}\t{d['errors']}\t{sys.argv[4]}\t{cpu_us:.0f}")
 PY
         tail -1 "$OUT"
       done
@@ -96,20 +101,20 @@ python3 - "$OUT" > "$WORK/table.md" <<'PY'
 import sys, statistics as st
 rows = [l.rstrip("\n").split("\t") for l in open(sys.argv[1]) if l.strip()]
 cells, loads = {}, []
-for mode, w, c, r, ops, p50, p99, err, load in rows:
-    cells.setdefault((w, int(c)), {}).setdefault(mode, []).append((float(ops), float(p50), float(p99), int(err)))
+for mode, w, c, r, ops, p50, p99, err, load, cpu in rows:
+    cells.setdefault((w, int(c)), {}).setdefault(mode, []).append((float(ops), float(p50), float(p99), int(err), float(cpu)))
     loads.append(float(load))
-print("| workload | clients | plain ops/s | TLS ops/s | TLS+auth ops/s | TLS / plain | TLS+auth / TLS (auth) | TLS+auth / plain (both) | p50 / p99 ms plain, TLS, TLS+auth | runs | errors |")
-print("|---|---|---|---|---|---|---|---|---|---|---|")
+print("| workload | clients | plain ops/s | TLS ops/s | TLS+auth ops/s | TLS / plain | TLS+auth / TLS (auth) | TLS+auth / plain (both) | server CPU µs/op plain, TLS, TLS+auth | p50 / p99 ms plain, TLS, TLS+auth | runs | errors |")
+print("|---|---|---|---|---|---|---|---|---|---|---|---|")
 for w in ["put", "get"]:
     for c in [16, 64]:
         m = cells.get((w, c))
         if not m: continue
-        med = {k: [st.median(x[i] for x in v) for i in range(3)] for k, v in m.items()}
-        p, t, a = (med.get(k, [0, 0, 0]) for k in ("plain", "tls", "tls+auth"))
+        med = {k: [st.median(x[i] for x in v) for i in (0, 1, 2, 4)] for k, v in m.items()}
+        p, t, a = (med.get(k, [0, 0, 0, 0]) for k in ("plain", "tls", "tls+auth"))
         ratio = lambda x, y: f"{x / y:.2f}" if y else "-"
         name = "get (linearizable)" if w == "get" else w
-        print(f"| {name} | {c} | {p[0]:.0f} | {t[0]:.0f} | {a[0]:.0f} | {ratio(t[0], p[0])} | {ratio(a[0], t[0])} | {ratio(a[0], p[0])} | "
+        print(f"| {name} | {c} | {p[0]:.0f} | {t[0]:.0f} | {a[0]:.0f} | {ratio(t[0], p[0])} | {ratio(a[0], t[0])} | {ratio(a[0], p[0])} | {p[3]:.0f}, {t[3]:.0f}, {a[3]:.0f} | "
               f"{p[1]:.2f} / {p[2]:.2f}, {t[1]:.2f} / {t[2]:.2f}, {a[1]:.2f} / {a[2]:.2f} | "
               f"{'/'.join(str(len(m.get(k, []))) for k in ('plain', 'tls', 'tls+auth'))} | {sum(x[3] for v in m.values() for x in v)} |")
 print(f"\nLoad average (1 min) sampled after each cell: median {st.median(loads):.2f}, min {min(loads):.2f}, max {max(loads):.2f}.")

@@ -21,7 +21,7 @@ public sealed class LoadRunner(LoadOptions options)
         var drivers = Enumerable.Range(0, options.Clients).Select(_ => options.Target == "raftkv" ? (IKvDriver)new RaftKvDriver(endpoint, options.Tls, credentials) : new EtcdDriver(endpoint, options.Tls, credentials)).ToList();
         try
         {
-            if (options.Workload is "get" or "get-serializable" or "mixed" or "range")
+            if (options.Preload && options.Workload is "get" or "get-serializable" or "mixed" or "range")
             {
                 await PreloadAsync(drivers[0]);
             }
