@@ -168,14 +168,16 @@ public sealed partial class AuthGate(KvNode node, AuthTokens tokens, SimpleToken
         }
 
         var user = state.User(name);
+        var candidate = password.Length == 0 ? "\0" : password; // Argon2 takes no empty password: same cost, never a match
         bool ok;
         if (user?.PasswordHash is { } hash)
         {
-            ok = PasswordHasher.Verify(password, hash);
+            ok = PasswordHasher.Verify(candidate, hash) && password.Length > 0;
         }
         else
         {
-            _ = PasswordHasher.Verify(password, _dummyHash ??= hasher.Hash(Guid.NewGuid().ToString())); // same cost as a real check
+            // An unknown user or a no-password user (client certificate only): same cost as a real check, never a match.
+            _ = PasswordHasher.Verify(candidate, _dummyHash ??= hasher.Hash(Guid.NewGuid().ToString()));
             ok = false;
         }
 

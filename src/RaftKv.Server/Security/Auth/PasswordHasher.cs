@@ -33,9 +33,16 @@ public sealed partial class PasswordHasher(int memoryKiB = 19 * 1024, int iterat
     private const int SaltBytes = 16;
     private const int HashBytes = 32;
 
+    /// <summary>A new Argon2id record of <paramref name="password"/>; an empty password is refused
+    /// (<see cref="ArgumentException"/>: a user without one is added with etcd's no_password option).</summary>
     public byte[] Hash(string password)
     {
         ArgumentNullException.ThrowIfNull(password);
+        if (password.Length == 0)
+        {
+            throw new ArgumentException("password is empty");
+        }
+
         var salt = RandomNumberGenerator.GetBytes(SaltBytes);
         var hash = Compute(password, salt, memoryKiB, iterations, parallelism, HashBytes);
         var record = new byte[1 + 4 + 1 + 1 + 1 + SaltBytes + HashBytes];
