@@ -33,8 +33,9 @@ PIDS=()
 server_cpu() { local t=0 p; for p in "${PIDS[@]}"; do t=$((t + $(awk '{print $14 + $15}' "/proc/$p/stat" 2>/dev/null || echo 0))); done; echo $t; } # clock ticks
 stop() { for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done; PIDS=(); }
 trap 'stop; rm -rf "$WORK"' EXIT INT TERM
-PEERS=""; for i in $(seq 1 "$NODES"); do PEERS="$PEERS${PEERS:+,}$i=127.0.0.1:751$i"; done
-[ "$NODES" = 1 ] && PEERS=""
+free_ports() { python3 -c 'import socket,sys
+ss=[socket.socket() for _ in range(int(sys.argv[1]))]
+[s.bind(("127.0.0.1", 0)) for s in ss]; print(" ".join(str(s.getsockname()[1]) for s in ss))' "$1"; } # the machine is shared: no fixed ports
 LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
 
 for r in $(seq 1 "$ROUNDS"); do
@@ -42,8 +43,11 @@ for r in $(seq 1 "$ROUNDS"); do
   case $((r % 3)) in 2) modes=(tls tls+auth plain);; 0) modes=(tls+auth plain tls);; esac
   for mode in "${modes[@]}"; do
     D="$WORK/r$r-$mode"; mkdir -p "$D"
+    read -r -a P <<< "$(free_ports $((3 * NODES)))" # raft, http, grpc of node i at P[3(i-1)], +1, +2
+    raft() { echo "${P[$((3 * ($1 - 1)))]}"; }; http() { echo "${P[$((3 * ($1 - 1) + 1))]}"; }; grpc() { echo "${P[$((3 * ($1 - 1) + 2))]}"; }
+    PEERS=""; [ "$NODES" = 1 ] || for i in $(seq 1 "$NODES"); do PEERS="$PEERS${PEERS:+,}$i=127.0.0.1:$(raft $i)"; done
     for i in $(seq 1 "$NODES"); do
-      env_args=(NODE_ID=$i RAFT_PORT=751$i HTTP_PORT=851$i GRPC_PORT=5051$i DATA_DIR="$D/n$i" BIND_HOST=127.0.0.1 ADVERTISE_HOST=127.0.0.1 AUTH_TOKEN="$TOKEN_KIND")
+      env_args=(NODE_ID=$i RAFT_PORT=$(raft $i) HTTP_PORT=$(http $i) GRPC_PORT=$(grpc $i) DATA_DIR="$D/n$i" BIND_HOST=127.0.0.1 ADVERTISE_HOST=127.0.0.1 AUTH_TOKEN="$TOKEN_KIND")
       [ -n "$PEERS" ] && env_args+=(PEERS="$PEERS")
       [ "$mode" != plain ] && env_args+=(TLS_CERT_FILE="$WORK/certs/raftkv$i.pem" TLS_KEY_FILE="$WORK/certs/raftkv$i-key.pem" TLS_CA_FILE="$WORK/certs/ca.pem")
       env "${env_args[@]}" dotnet "$SERVER" > "$D/n$i.log" 2>&1 &
@@ -55,11 +59,11 @@ for r in $(seq 1 "$ROUNDS"); do
     fi
     ready=""
     for _ in $(seq 1 240); do
-      ok=1; for i in $(seq 1 "$NODES"); do curl -sf "${tls_cli[@]}" "$scheme://127.0.0.1:851$i/health/ready" >/dev/null || ok=""; done
+      ok=1; for i in $(seq 1 "$NODES"); do curl -sf "${tls_cli[@]}" "$scheme://127.0.0.1:$(http $i)/health/ready" >/dev/null || ok=""; done
       [ -n "$ok" ] && { ready=1; break; }; sleep 0.5
     done
     [ -n "$ready" ] || { echo "round $r $mode: nodes not ready" >&2; tail -20 "$D"/n*.log >&2; exit 1; }
-    eps=""; for i in $(seq 1 "$NODES"); do eps="$eps${eps:+,}127.0.0.1:5051$i"; done # bare: etcdctl 3.4 uses TLS when given --cacert
+    eps=""; for i in $(seq 1 "$NODES"); do eps="$eps${eps:+,}127.0.0.1:$(grpc $i)"; done # bare: etcdctl 3.4 uses TLS when given --cacert
     # The leader's endpoint (asked before auth is on): etcd's Status answers member_id == leader there.
     ep=""
     for _ in $(seq 1 60); do
@@ -67,7 +71,7 @@ for r in $(seq 1 "$ROUNDS"); do
         | python3 -c 'import json,sys; print(next((e["Endpoint"].split("://")[-1] for e in json.load(sys.stdin) if e["Status"]["header"]["member_id"] == e["Status"]["leader"]), ""))' 2>/dev/null || true)
       [ -n "$ep" ] && break; sleep 0.5
     done
-    [ -n "$ep" ] || { echo "round $r $mode: no leader" >&2; tail -5 "$D/etcdctl.err" >&2; exit 1; }
+    [ -n "$ep" ] || { echo "round $r $mode: no leader" >&2; tail -3 "$D/etcdctl.err" "$D"/n*.log >&2; exit 1; }
     user=()
     if [ "$mode" = tls+auth ]; then
       ETCDCTL_API=3 "$ETCDCTL" --endpoints="$ep" "${etcd_tls[@]}" user add "root:$PW" --interactive=false >/dev/null
