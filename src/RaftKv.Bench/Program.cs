@@ -4,11 +4,12 @@ using RaftKv.Bench.Storage;
 
 // raftkv-bench <workload> [--target raftkv|etcd] [--endpoints a,b] [--clients N] [--total N] [--duration S] [--warmup S]
 //              [--key-size B] [--value-size B] [--key-space N] [--seed N] [--json] [--cacert F] [--cert F --key F]
+//              [--user name:password] [--no-preload]
 // raftkv-bench storage [--quick]        storage engine vs RocksDB (WAL disabled), same data
 // raftkv-bench soak --endpoints a,b,c --rate R [--clients N] [--duration S] [--interval S]   paced mixed load, one JSON line per interval (bench/soak.sh)
 if (args.Length == 0 || args[0] is "--help" or "-h")
 {
-    Console.WriteLine("usage: raftkv-bench put|get|get-serializable|mixed|large|range [--target raftkv|etcd] [--endpoints host:port,...] [--clients N] [--total N] [--duration S] [--warmup S] [--key-size B] [--value-size B] [--key-space N] [--seed N] [--json] [--cacert ca.pem] [--cert client.pem --key client-key.pem]");
+    Console.WriteLine("usage: raftkv-bench put|get|get-serializable|mixed|large|range [--target raftkv|etcd] [--endpoints host:port,...] [--clients N] [--total N] [--duration S] [--warmup S] [--key-size B] [--value-size B] [--key-space N] [--seed N] [--json] [--cacert ca.pem] [--cert client.pem --key client-key.pem] [--user name:password] [--no-preload]");
     Console.WriteLine("       raftkv-bench storage [--quick]");
     return args.Length == 0 ? 2 : 0;
 }
@@ -55,6 +56,8 @@ var options = new LoadOptions
     KeySpace = Int("--key-space", 100_000),
     Seed = Int("--seed", 42),
     Json = a.Contains("--json"),
+    Preload = !a.Contains("--no-preload"),
+    User = Opt("--user") is { } user ? BenchCredentials.Parse(user) : null,
     Tls = Opt("--cacert") is null && Opt("--cert") is null ? null : new RaftKv.Client.ClientTls(Opt("--cacert"), Opt("--cert"), Opt("--key")),
 };
 Console.Error.WriteLine($"seed {options.Seed}");

@@ -20,6 +20,8 @@ public sealed class ConfigLoaderTests
         Assert.Equal(8 << 20, c.MaxValueBytes);
         Assert.False(c.MembershipFromPeers);
         Assert.True(ConfigLoader.Load(["--membership", "peers"], NoEnv).MembershipFromPeers);
+        Assert.Equal(RaftKv.Server.Security.Auth.AuthTokenKind.Jwt, ConfigLoader.Load([], NoEnv).Auth.TokenKind);
+        Assert.Equal(RaftKv.Server.Security.Auth.AuthTokenKind.Simple, ConfigLoader.Load(["--auth-token", "simple"], NoEnv).Auth.TokenKind);
     }
 
     [Fact]
@@ -86,6 +88,7 @@ public sealed class ConfigLoaderTests
     [InlineData(new[] { "--memory-max-size-mb", "-1" }, "MEMORY_MAX_SIZE_MB")]
     [InlineData(new[] { "--config", "/no/such/file.toml" }, "does not exist")]
     [InlineData(new[] { "--membership", "dynamic" }, "MEMBERSHIP must be")]
+    [InlineData(new[] { "--auth-token", "jwt,pub-key=x" }, "AUTH_TOKEN must be")]
     public void InvalidConfigurationIsAClearError(string[] args, string expected)
     {
         var e = Assert.Throws<ConfigException>(() => ConfigLoader.Load(args, NoEnv));

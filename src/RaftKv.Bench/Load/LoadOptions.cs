@@ -30,6 +30,12 @@ public sealed record LoadOptions
 
     public bool Json { get; init; }
 
+    /// <summary>Write the read workloads' keys first (false with --no-preload: an earlier run on the same data did).</summary>
+    public bool Preload { get; init; } = true;
+
     /// <summary>--cacert/--cert/--key: TLS to the target (null = plaintext).</summary>
     public RaftKv.Client.ClientTls? Tls { get; init; }
+
+    /// <summary>--user name:password: authenticate once, then a token per request (null = no auth).</summary>
+    public (string Name, string Password)? User { get; init; }
 }

@@ -11,11 +11,17 @@ public sealed class LoadRunner(LoadOptions options)
 {
     public async Task<LoadResult> RunAsync()
     {
-        var endpoint = options.Target == "raftkv" ? await RaftKvDriver.FindLeaderAsync(options.Endpoints, options.Tls) : options.Endpoints[0];
-        var drivers = Enumerable.Range(0, options.Clients).Select(_ => options.Target == "raftkv" ? (IKvDriver)new RaftKvDriver(endpoint, options.Tls) : new EtcdDriver(endpoint, options.Tls)).ToList();
+        var endpoint = options.Target == "raftkv" ? await RaftKvDriver.FindLeaderAsync(options.Endpoints, options.Tls, options.User) : options.Endpoints[0];
+        using var credentials = options.User is { } u ? new BenchCredentials(endpoint, options.Tls, u.Name, u.Password) : null;
+        if (credentials is not null)
+        {
+            await credentials.RefreshAsync(null); // before the clock starts; a bad password fails the run here
+        }
+
+        var drivers = Enumerable.Range(0, options.Clients).Select(_ => options.Target == "raftkv" ? (IKvDriver)new RaftKvDriver(endpoint, options.Tls, credentials) : new EtcdDriver(endpoint, options.Tls, credentials)).ToList();
         try
         {
-            if (options.Workload is "get" or "get-serializable" or "mixed" or "range")
+            if (options.Preload && options.Workload is "get" or "get-serializable" or "mixed" or "range")
             {
                 await PreloadAsync(drivers[0]);
             }

@@ -105,6 +105,12 @@ public static class ConfigLoader
             AutoCompaction = AutoCompaction.Parse(Get(ConfigKeys.AutoCompactionMode), Get(ConfigKeys.AutoCompactionRetention)),
             Auth = Security.Auth.AuthOptions.Default with
             {
+                TokenKind = Get(ConfigKeys.AuthToken) switch
+                {
+                    "jwt" => Security.Auth.AuthTokenKind.Jwt,
+                    "simple" => Security.Auth.AuthTokenKind.Simple,
+                    var other => throw new ConfigException($"AUTH_TOKEN must be 'jwt' or 'simple', got '{other}'"),
+                },
                 TokenTtl = TimeSpan.FromSeconds(Long(ConfigKeys.AuthTokenTtl, Get(ConfigKeys.AuthTokenTtl), 1)),
                 OpenMetrics = Get(ConfigKeys.AuthMetrics) switch
                 {

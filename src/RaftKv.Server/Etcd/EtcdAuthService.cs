@@ -14,7 +14,8 @@ namespace RaftKv.Server.Etcd;
 /// etcdserverpb.Auth: etcd's users, roles and permissions over the replicated auth state (docs/api.md,
 /// "Authentication"). Changes are proposed on the leader (the pipeline forwards them,
 /// <see cref="Pipeline.GrpcLeaderForwarder.ForwardedMethods"/>); a password is hashed here, on the node that
-/// proposes, so only its Argon2id hash enters the log. Reads answer from this node's state after a read
+/// proposes, so only its Argon2id hash enters the log (or the bcrypt hash a client sent as etcd's
+/// <c>hashedPassword</c>, kept as is: <see cref="PasswordHasher.FromBcrypt"/>). Reads answer from this node's state after a read
 /// barrier. Who may call what is the pipeline's business (<see cref="AuthRules"/>: Authenticate and
 /// AuthStatus are open, the rest needs root once auth is on). etcd's refusals come back as
 /// <see cref="AuthException"/> and are mapped to etcd's strings by the interceptor.
@@ -54,13 +55,8 @@ public sealed class EtcdAuthService(KvNode node, EtcdIdentity identity, AuthGate
             throw new AuthException(AuthError.UserEmpty, "user name is empty");
         }
 
-        if (request.HashedPassword.Length > 0)
-        {
-            throw GrpcErrorsUnimplemented("a pre-hashed (bcrypt) password: send the password; RaftKv hashes it with Argon2id");
-        }
-
         var noPassword = request.Options?.NoPassword == true;
-        await Change(CommandKind.UserAdd, new AuthChange(request.Name, Secret: noPassword ? null : hasher.Hash(request.Password)), context).ConfigureAwait(false);
+        await Change(CommandKind.UserAdd, new AuthChange(request.Name, Secret: noPassword ? null : Secret(request.Password, request.HashedPassword)), context).ConfigureAwait(false);
         return new AuthUserAddResponse { Header = Header() };
     }
 
@@ -89,12 +85,7 @@ public sealed class EtcdAuthService(KvNode node, EtcdIdentity identity, AuthGate
 
     public override async Task<AuthUserChangePasswordResponse> UserChangePassword(AuthUserChangePasswordRequest request, ServerCallContext context)
     {
-        if (request.HashedPassword.Length > 0)
-        {
-            throw GrpcErrorsUnimplemented("a pre-hashed (bcrypt) password: send the password; RaftKv hashes it with Argon2id");
-        }
-
-        await Change(CommandKind.UserChangePassword, new AuthChange(request.Name, Secret: hasher.Hash(request.Password)), context).ConfigureAwait(false);
+        await Change(CommandKind.UserChangePassword, new AuthChange(request.Name, Secret: Secret(request.Password, request.HashedPassword)), context).ConfigureAwait(false);
         return new AuthUserChangePasswordResponse { Header = Header() };
     }
 
@@ -171,5 +162,8 @@ public sealed class EtcdAuthService(KvNode node, EtcdIdentity identity, AuthGate
 
     private ResponseHeader Header() => identity.Header(node.Revision);
 
-    private static RpcException GrpcErrorsUnimplemented(string what) => Pipeline.GrpcErrors.Etcd.Unimplemented(what);
+    /// <summary>The hash record to store: the password hashed here with Argon2id, or — when only etcd's
+    /// <c>hashedPassword</c> is given — that bcrypt hash as is (a password, when given, wins, as in etcd).</summary>
+    private byte[] Secret(string password, string hashedPassword)
+        => password.Length == 0 && hashedPassword.Length > 0 ? PasswordHasher.FromBcrypt(hashedPassword) : hasher.Hash(password);
 }

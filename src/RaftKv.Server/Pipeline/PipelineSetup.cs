@@ -25,6 +25,7 @@ public static class PipelineSetup
         services.AddSingleton(config.Auth);
         services.AddSingleton<Security.Auth.PasswordHasher>(_ => new Security.Auth.PasswordHasher());
         services.AddSingleton<Security.Auth.AuthTokens>();
+        services.AddSingleton(sp => new Security.Auth.SimpleTokens(sp.GetRequiredService<TimeProvider>(), () => sp.GetRequiredService<RaftKv.Replication.KvNode>().Auth.Enabled));
         services.AddSingleton<Security.Auth.AuthRateLimiter>();
         services.AddSingleton<Security.Auth.AuthGate>();
         services.AddGrpc(o =>

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using RaftKv.Replication;
 using RaftKv.Replication.Api;
 
@@ -14,8 +15,9 @@ namespace RaftKv.Server.Security.Auth;
 /// An unknown user's password is still run through Argon2 (a fixed dummy hash) so the answer time does not
 /// tell which user names exist.
 /// </remarks>
-public sealed partial class AuthGate(KvNode node, AuthTokens tokens, AuthRateLimiter limiter, AuthOptions options, PasswordHasher hasher, ILogger<AuthGate> log)
+public sealed partial class AuthGate(KvNode node, AuthTokens tokens, SimpleTokens simple, AuthRateLimiter limiter, AuthOptions options, PasswordHasher hasher, TimeProvider time, ILogger<AuthGate> log)
 {
+    private readonly ConcurrentDictionary<string, Minted> _forwardTokens = new(StringComparer.Ordinal);
     private byte[]? _dummyHash;
 
     /// <summary>True when auth is enabled on this node's replicated state (nothing is checked otherwise).</summary>
@@ -23,7 +25,8 @@ public sealed partial class AuthGate(KvNode node, AuthTokens tokens, AuthRateLim
 
     public AuthOptions Options => options;
 
-    /// <summary>etcd's Authenticate: a token for <paramref name="name"/> if the password matches.</summary>
+    /// <summary>etcd's Authenticate: a token for <paramref name="name"/> if the password matches — a signed JWT,
+    /// or with AUTH_TOKEN=simple a simple token held by this node (<see cref="SimpleTokens"/>).</summary>
     public async Task<string> AuthenticateAsync(string name, string password, string? address, CancellationToken cancellationToken)
     {
         var state = await node.ReadAuthAsync(ReadConsistency.Linearizable, cancellationToken).ConfigureAwait(false);
@@ -33,11 +36,15 @@ public sealed partial class AuthGate(KvNode node, AuthTokens tokens, AuthRateLim
         }
 
         var user = VerifyPassword(state, name, password, address);
-        return tokens.Issue(state.TokenKey, user.Name, state.Revision, options.TokenTtl);
+        return options.TokenKind == AuthTokenKind.Simple
+            ? simple.Issue(user.Name, state.Revision, options.TokenTtl)
+            : tokens.Issue(state.TokenKey, user.Name, state.Revision, options.TokenTtl);
     }
 
     /// <summary>
-    /// Who the request is: a token (checked against the key, its expiry and the user's revision), else HTTP
+    /// Who the request is: a token (with AUTH_TOKEN=simple first looked up among this node's simple tokens;
+    /// else a JWT checked against the key and its expiry — accepted in both modes, since only members hold the
+    /// key: forwarded calls and member calls carry one; then the user's revision), else HTTP
     /// Basic credentials (rate-limited like Authenticate), else the TLS client certificate's CN; null when
     /// none was given. A bad credential throws (<see cref="AuthError.InvalidToken"/>, <see cref="AuthError.AuthFailed"/>).
     /// </summary>
@@ -46,6 +53,17 @@ public sealed partial class AuthGate(KvNode node, AuthTokens tokens, AuthRateLim
         var state = node.Auth;
         if (!string.IsNullOrEmpty(token))
         {
+            if (options.TokenKind == AuthTokenKind.Simple && simple.Use(token) is { } held)
+            {
+                if (state.User(held.User) is { } holder && held.Revision >= holder.Revision)
+                {
+                    return Principal(holder.Name);
+                }
+
+                simple.Drop(token); // the user changed (or is gone) since the token was issued
+                throw InvalidToken();
+            }
+
             var claims = tokens.ValidateAny(state.TokenKey, token);
             if (claims is { Node: > 0 } member)
             {
@@ -54,7 +72,7 @@ public sealed partial class AuthGate(KvNode node, AuthTokens tokens, AuthRateLim
 
             if (claims is not { } c || state.User(c.User) is not { } user || c.Revision < user.Revision)
             {
-                throw new AuthException(AuthError.InvalidToken, "invalid auth token");
+                throw InvalidToken();
             }
 
             return Principal(user.Name);
@@ -116,11 +134,30 @@ public sealed partial class AuthGate(KvNode node, AuthTokens tokens, AuthRateLim
 
     private static AuthException Denied() => new(AuthError.PermissionDenied, "permission denied");
 
-    private AuthPrincipal Principal(string user) => new(user, () =>
+    private static AuthException InvalidToken() => new(AuthError.InvalidToken, "invalid auth token");
+
+    private AuthPrincipal Principal(string user) => new(user, () => ForwardToken(user));
+
+    /// <summary>A JWT for <paramref name="user"/> to forward a request to the leader with: one per user and auth
+    /// revision, reused for up to half its lifetime (so the leader's verified-token cache hits too).</summary>
+    private string ForwardToken(string user)
     {
         var state = node.Auth;
-        return tokens.Issue(state.TokenKey, user, state.Revision, options.TokenTtl);
-    });
+        var now = time.GetUtcNow();
+        if (_forwardTokens.TryGetValue(user, out var m) && m.Revision == state.Revision && ReferenceEquals(m.Key, state.TokenKey) && now < m.ReuseUntil)
+        {
+            return m.Token;
+        }
+
+        if (_forwardTokens.Count >= 10_000)
+        {
+            _forwardTokens.Clear(); // bounded: as many entries as users forwarding at once
+        }
+
+        var token = tokens.Issue(state.TokenKey, user, state.Revision, options.TokenTtl);
+        _forwardTokens[user] = new Minted(state.Revision, state.TokenKey, now + (options.TokenTtl / 2), token);
+        return token;
+    }
 
     private AuthUser VerifyPassword(AuthState state, string name, string password, string? address)
     {
@@ -131,14 +168,16 @@ public sealed partial class AuthGate(KvNode node, AuthTokens tokens, AuthRateLim
         }
 
         var user = state.User(name);
+        var candidate = password.Length == 0 ? "\0" : password; // Argon2 takes no empty password: same cost, never a match
         bool ok;
         if (user?.PasswordHash is { } hash)
         {
-            ok = PasswordHasher.Verify(password, hash);
+            ok = PasswordHasher.Verify(candidate, hash) && password.Length > 0;
         }
         else
         {
-            _ = PasswordHasher.Verify(password, _dummyHash ??= hasher.Hash(Guid.NewGuid().ToString())); // same cost as a real check
+            // An unknown user or a no-password user (client certificate only): same cost as a real check, never a match.
+            _ = PasswordHasher.Verify(candidate, _dummyHash ??= hasher.Hash(Guid.NewGuid().ToString()));
             ok = false;
         }
 
@@ -151,6 +190,8 @@ public sealed partial class AuthGate(KvNode node, AuthTokens tokens, AuthRateLim
 
         return user;
     }
+
+    private sealed record Minted(long Revision, byte[] Key, DateTimeOffset ReuseUntil, string Token);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Authentication failed (client {Address})")]
     private static partial void LogFailed(ILogger logger, string address);

@@ -1,4 +1,5 @@
 using System.Buffers.Text;
+using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
@@ -18,9 +19,17 @@ namespace RaftKv.Server.Security.Auth;
 /// exists, and the user has not changed since it was issued (<c>revision ≥</c> the user's revision: a
 /// password change, a role grant or revoke, or a delete and re-add invalidate every earlier token of that
 /// user). Permissions are looked up at each request, so a role's permission change applies at once.
+/// Verifying costs an HMAC and a JSON parse; a token that verified is remembered (by its exact text, with the
+/// key it verified under) until it expires, so a client's requests after the first cost a dictionary lookup
+/// and the expiry check (at most <see cref="MaxVerified"/> tokens remembered; then the memory starts over).
 /// </remarks>
 public sealed class AuthTokens(TimeProvider time)
 {
+    /// <summary>How many verified tokens are remembered at most.</summary>
+    public const int MaxVerified = 10_000;
+
+    private readonly ConcurrentDictionary<string, Verified> _verified = new(StringComparer.Ordinal);
+
     private static readonly byte[] Header = Encoding.ASCII.GetBytes(Base64Url.EncodeToString("{\"alg\":\"HS256\",\"typ\":\"JWT\"}"u8));
 
     public string Issue(byte[] key, string user, long revision, TimeSpan ttl) => Sign(key, user, revision, 0, ttl);
@@ -56,6 +65,33 @@ public sealed class AuthTokens(TimeProvider time)
             return null;
         }
 
+        if (_verified.TryGetValue(token, out var known) && known.Key.AsSpan().SequenceEqual(key))
+        {
+            if (time.GetUtcNow().ToUnixTimeSeconds() < known.Claims.Exp)
+            {
+                return known.Claims;
+            }
+
+            _verified.TryRemove(token, out _);
+            return null;
+        }
+
+        var claims = Verify(key, token);
+        if (claims is not null)
+        {
+            if (_verified.Count >= MaxVerified)
+            {
+                _verified.Clear();
+            }
+
+            _verified[token] = new Verified(key, claims);
+        }
+
+        return claims;
+    }
+
+    private Claims? Verify(byte[] key, string token)
+    {
         var firstDot = token.IndexOf('.', StringComparison.Ordinal);
         var lastDot = token.LastIndexOf('.');
         if (firstDot <= 0 || lastDot <= firstDot)
@@ -85,6 +121,8 @@ public sealed class AuthTokens(TimeProvider time)
             return null;
         }
     }
+
+    private sealed record Verified(byte[] Key, Claims Claims);
 
     internal sealed record Claims(
         [property: System.Text.Json.Serialization.JsonPropertyName("username")] string Username,

@@ -1,0 +1,148 @@
+#!/usr/bin/env bash
+# The cost of TLS and of auth (issue #16): the same load on fresh RaftKv nodes in three modes, in rotating
+# order each round:
+#   plain     plaintext gRPC, auth off
+#   tls       gRPC over TLS (server certificate from scripts/gen-certs.sh, verified by the client; with
+#             NODES=3 also mutual TLS between Raft peers and on forwarding); auth off
+#   tls+auth  tls, plus etcd auth enabled (user root, AUTH_TOKEN=$AUTH_TOKEN): raftkv-bench --user
+#             authenticates once and sends the token with every request (re-authenticating on refusal)
+# Cells: put and linearizable get at 16 and 64 clients, through etcd's v3 API by default (API=raftkv for the
+# native one), at the leader. Prints one line per cell, then the medians per (mode, workload, clients) and
+# the ratios tls/plain, tls+auth/tls (auth alone) and tls+auth/plain (both; target >= 0.85), with the load
+# average seen during the run, and the servers' CPU time (user+system) per request of each mode, which a noisy
+# shared machine disturbs less than throughput. With UPDATE=1 rewrites the "security-cost-<NODES>" section of BENCHMARKS.md.
+# Usage: bench/security-cost.sh [ROUNDS (default 3)] [NODES 1|3 (default 1)]
+# Env: DUR (measured s per cell, default 8), WARM (unrecorded warm-up s per cell, default 3), API (etcd|raftkv),
+#      AUTH_TOKEN (jwt|simple, default jwt), UPDATE (1 = write BENCHMARKS.md).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROUNDS=${1:-3}; NODES=${2:-1}; DUR=${DUR:-8}; WARM=${WARM:-3}; API=${API:-etcd}; TOKEN_KIND=${AUTH_TOKEN:-jwt}
+[ "$NODES" = 1 ] || [ "$NODES" = 3 ] || { echo "NODES must be 1 or 3" >&2; exit 2; }
+ETCDCTL=$(tests/etcd/ensure-etcdctl.sh)
+dotnet build -c Release src/RaftKv.Server -v q >/dev/null
+dotnet build -c Release src/RaftKv.Bench -v q >/dev/null
+dotnet build-server shutdown >/dev/null 2>&1 || true # idle build servers' file watchers skew a 2-core machine
+SERVER=src/RaftKv.Server/bin/Release/net10.0/raftkv.dll
+BENCH="dotnet src/RaftKv.Bench/bin/Release/net10.0/raftkv-bench.dll"
+COMMIT=$(git rev-parse --short HEAD)
+PW="bench-Root-pw-$$"
+WORK=$(mktemp -d /tmp/raftkv-seccost-XXXX)
+scripts/gen-certs.sh "$WORK/certs" raftkv1 raftkv2 raftkv3 >/dev/null
+OUT="$WORK/cells.tsv"; : > "$OUT"
+PIDS=()
+server_cpu() { local t=0 p; for p in "${PIDS[@]}"; do t=$((t + $(awk '{print $14 + $15}' "/proc/$p/stat" 2>/dev/null || echo 0))); done; echo $t; } # clock ticks
+stop() { for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done; PIDS=(); }
+trap 'stop; rm -rf "$WORK"' EXIT INT TERM
+free_ports() { python3 -c 'import socket,sys
+ss=[socket.socket() for _ in range(int(sys.argv[1]))]
+[s.bind(("127.0.0.1", 0)) for s in ss]; print(" ".join(str(s.getsockname()[1]) for s in ss))' "$1"; } # the machine is shared: no fixed ports
+LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
+
+for r in $(seq 1 "$ROUNDS"); do
+  modes=(plain tls tls+auth)
+  case $((r % 3)) in 2) modes=(tls tls+auth plain);; 0) modes=(tls+auth plain tls);; esac
+  for mode in "${modes[@]}"; do
+    D="$WORK/r$r-$mode"; mkdir -p "$D"
+    read -r -a P <<< "$(free_ports $((3 * NODES)))" # raft, http, grpc of node i at P[3(i-1)], +1, +2
+    raft() { echo "${P[$((3 * ($1 - 1)))]}"; }; http() { echo "${P[$((3 * ($1 - 1) + 1))]}"; }; grpc() { echo "${P[$((3 * ($1 - 1) + 2))]}"; }
+    PEERS=""; [ "$NODES" = 1 ] || for i in $(seq 1 "$NODES"); do PEERS="$PEERS${PEERS:+,}$i=127.0.0.1:$(raft $i)"; done
+    for i in $(seq 1 "$NODES"); do
+      env_args=(NODE_ID=$i RAFT_PORT=$(raft $i) HTTP_PORT=$(http $i) GRPC_PORT=$(grpc $i) DATA_DIR="$D/n$i" BIND_HOST=127.0.0.1 ADVERTISE_HOST=127.0.0.1 AUTH_TOKEN="$TOKEN_KIND")
+      [ -n "$PEERS" ] && env_args+=(PEERS="$PEERS")
+      [ "$mode" != plain ] && env_args+=(TLS_CERT_FILE="$WORK/certs/raftkv$i.pem" TLS_KEY_FILE="$WORK/certs/raftkv$i-key.pem" TLS_CA_FILE="$WORK/certs/ca.pem")
+      env "${env_args[@]}" dotnet "$SERVER" > "$D/n$i.log" 2>&1 &
+      PIDS+=($!)
+    done
+    scheme=http; tls_cli=(); tls_bench=(); etcd_tls=()
+    if [ "$mode" != plain ]; then
+      scheme=https; tls_cli=(--cacert "$WORK/certs/ca.pem"); tls_bench=(--cacert "$WORK/certs/ca.pem"); etcd_tls=(--cacert "$WORK/certs/ca.pem")
+    fi
+    ready=""
+    for _ in $(seq 1 240); do
+      ok=1; for i in $(seq 1 "$NODES"); do curl -sf "${tls_cli[@]}" "$scheme://127.0.0.1:$(http $i)/health/ready" >/dev/null || ok=""; done
+      [ -n "$ok" ] && { ready=1; break; }; sleep 0.5
+    done
+    [ -n "$ready" ] || { echo "round $r $mode: nodes not ready" >&2; tail -20 "$D"/n*.log >&2; exit 1; }
+    eps=""; for i in $(seq 1 "$NODES"); do eps="$eps${eps:+,}127.0.0.1:$(grpc $i)"; done # bare: etcdctl 3.4 uses TLS when given --cacert
+    # The leader's endpoint (asked before auth is on): etcd's Status answers member_id == leader there.
+    ep=""
+    for _ in $(seq 1 60); do
+      ep=$(ETCDCTL_API=3 "$ETCDCTL" --endpoints="$eps" "${etcd_tls[@]}" endpoint status -w json 2>>"$D/etcdctl.err" \
+        | python3 -c 'import json,sys; print(next((e["Endpoint"].split("://")[-1] for e in json.load(sys.stdin) if e["Status"]["header"]["member_id"] == e["Status"]["leader"]), ""))' 2>/dev/null || true)
+      [ -n "$ep" ] && break; sleep 0.5
+    done
+    [ -n "$ep" ] || { echo "round $r $mode: no leader" >&2; tail -3 "$D/etcdctl.err" "$D"/n*.log >&2; exit 1; }
+    user=()
+    if [ "$mode" = tls+auth ]; then
+      ETCDCTL_API=3 "$ETCDCTL" --endpoints="$ep" "${etcd_tls[@]}" user add "root:$PW" --interactive=false >/dev/null
+      ETCDCTL_API=3 "$ETCDCTL" --endpoints="$ep" "${etcd_tls[@]}" auth enable >/dev/null
+      user=(--user "root:$PW")
+    fi
+    for w in put get; do
+      for c in 16 64; do
+        $BENCH "$w" --target "$API" --endpoints "$ep" --clients "$c" --duration "$WARM" --warmup 1 "${tls_bench[@]}" "${user[@]}" >/dev/null 2>&1 || true
+        cpu0=$(server_cpu)
+        line=$($BENCH "$w" --target "$API" --endpoints "$ep" --clients "$c" --duration "$DUR" --warmup 0 --no-preload --json "${tls_bench[@]}" "${user[@]}" 2>/dev/null | tail -1) || line='{}'
+        cpu1=$(server_cpu)
+        python3 - "$line" "$mode" "$r" "$(cut -d' ' -f1 /proc/loadavg)" "$((cpu1 - cpu0))" "$(getconf CLK_TCK)" >> "$OUT" <<'PY'
+import json, sys
+try:
+    d = json.loads(sys.argv[1]); d["ops_per_sec"]
+except (ValueError, KeyError):
+    sys.exit(0)  # the bench process failed: no sample for this cell
+cpu_us = int(sys.argv[5]) * 1e6 / int(sys.argv[6]) / max(d["requests"], 1)  # the servers' user+system CPU per request
+print(f"{sys.argv[2]}\t{d['workload']}\t{d['clients']}\t{sys.argv[3]}\t{d['ops_per_sec']:.0f}\t{d['p50_ms']:.2f}\t{d['p99_ms']:.2f}\t{d['errors']}\t{sys.argv[4]}\t{cpu_us:.0f}")
+PY
+        tail -1 "$OUT"
+      done
+    done
+    stop
+  done
+done
+LOAD_END=$(cut -d' ' -f1-3 /proc/loadavg)
+
+python3 - "$OUT" > "$WORK/table.md" <<'PY'
+import sys, statistics as st
+rows = [l.rstrip("\n").split("\t") for l in open(sys.argv[1]) if l.strip()]
+cells, loads = {}, []
+for mode, w, c, r, ops, p50, p99, err, load, cpu in rows:
+    cells.setdefault((w, int(c)), {}).setdefault(mode, []).append((float(ops), float(p50), float(p99), int(err), float(cpu)))
+    loads.append(float(load))
+print("| workload | clients | plain ops/s | TLS ops/s | TLS+auth ops/s | TLS / plain | TLS+auth / TLS (auth) | TLS+auth / plain (both) | server CPU µs/op plain, TLS, TLS+auth | p50 / p99 ms plain, TLS, TLS+auth | runs | errors |")
+print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+for w in ["put", "get"]:
+    for c in [16, 64]:
+        m = cells.get((w, c))
+        if not m: continue
+        med = {k: [st.median(x[i] for x in v) for i in (0, 1, 2, 4)] for k, v in m.items()}
+        p, t, a = (med.get(k, [0, 0, 0, 0]) for k in ("plain", "tls", "tls+auth"))
+        ratio = lambda x, y: f"{x / y:.2f}" if y else "-"
+        name = "get (linearizable)" if w == "get" else w
+        print(f"| {name} | {c} | {p[0]:.0f} | {t[0]:.0f} | {a[0]:.0f} | {ratio(t[0], p[0])} | {ratio(a[0], t[0])} | {ratio(a[0], p[0])} | {p[3]:.0f}, {t[3]:.0f}, {a[3]:.0f} | "
+              f"{p[1]:.2f} / {p[2]:.2f}, {t[1]:.2f} / {t[2]:.2f}, {a[1]:.2f} / {a[2]:.2f} | "
+              f"{'/'.join(str(len(m.get(k, []))) for k in ('plain', 'tls', 'tls+auth'))} | {sum(x[3] for v in m.values() for x in v)} |")
+print(f"\nLoad average (1 min) sampled after each cell: median {st.median(loads):.2f}, min {min(loads):.2f}, max {max(loads):.2f}.")
+PY
+echo
+cat "$WORK/table.md"
+echo "load average at start: $LOAD_START, at end: $LOAD_END"
+if [ "${UPDATE:-0}" = 1 ]; then
+  python3 - "$WORK/table.md" "$ROUNDS" "$NODES" "$DUR" "$WARM" "$API" "$TOKEN_KIND" "$COMMIT" "$LOAD_START" "$LOAD_END" <<'PY'
+import re, sys, datetime
+table, rounds, nodes, dur, warm, api, kind, commit, l0, l1 = open(sys.argv[1]).read(), *sys.argv[2:]
+tag = f"security-cost-{nodes}"
+what = "one node" if nodes == "1" else "a 3-node loopback cluster (at the leader)"
+section = (f"<!-- {tag}:start -->\n### {what.capitalize()}\n\nRun {datetime.datetime.now(datetime.UTC):%Y-%m-%d %H:%M} UTC, commit {commit}: "
+           f"`DUR={dur} WARM={warm} API={api} AUTH_TOKEN={kind} bench/security-cost.sh {rounds} {nodes}` ({dur} s per cell after a "
+           f"{warm} s unrecorded warm-up; medians of {rounds} rounds, modes in rotating order, a fresh data directory per mode; "
+           f"8 B keys, 256 B values; fsync on; load average at start {l0}, at end {l1}):\n\n{table}<!-- {tag}:end -->")
+path = "BENCHMARKS.md"
+text = open(path).read()
+if f"<!-- {tag}:start -->" in text:
+    text = re.sub(rf"<!-- {tag}:start -->.*<!-- {tag}:end -->", lambda m: section, text, flags=re.S)
+else:
+    text = text.rstrip("\n") + "\n\n" + section + "\n"
+open(path, "w").write(text)
+PY
+  echo "BENCHMARKS.md updated ($NODES node(s))"
+fi
