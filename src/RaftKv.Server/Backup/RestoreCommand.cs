@@ -1,5 +1,4 @@
 using RaftKv.Replication.Backup;
-using RaftKv.Server.Configuration;
 using RaftKv.Server.Hosting;
 using RaftKv.Tiering;
 
@@ -20,19 +19,13 @@ public static class RestoreCommand
     public static async Task<int> RunAsync(string[] args, TextWriter output, TextWriter error)
     {
         var rest = new List<string>(args);
-        var token = string.Empty;
-        var t = rest.IndexOf("--cluster-token");
-        if (t >= 0)
+        if (!RestoreArgs.TryTake(rest, "--cluster-token", out var clusterToken))
         {
-            if (t + 1 >= rest.Count)
-            {
-                await error.WriteLineAsync("raftkv restore: --cluster-token needs a value").ConfigureAwait(false);
-                return 2;
-            }
-
-            token = rest[t + 1];
-            rest.RemoveRange(t, 2);
+            await error.WriteLineAsync("raftkv restore: --cluster-token needs a value").ConfigureAwait(false);
+            return 2;
         }
+
+        var token = clusterToken ?? string.Empty;
 
         if (rest.Remove("--from-s3"))
         {
@@ -47,15 +40,8 @@ public static class RestoreCommand
 
         var snapshot = rest[0];
         rest.RemoveAt(0);
-        ServerConfig config;
-        try
+        if (await RestoreArgs.LoadConfigAsync(rest, error).ConfigureAwait(false) is not { } config)
         {
-            config = ConfigLoader.Load([.. rest], Environment.GetEnvironmentVariables().Cast<System.Collections.DictionaryEntry>()
-                .ToDictionary(e => (string)e.Key, e => (string?)e.Value, StringComparer.Ordinal));
-        }
-        catch (ConfigException e)
-        {
-            await error.WriteLineAsync($"raftkv restore: configuration error: {e.Message}").ConfigureAwait(false);
             return 2;
         }
 

@@ -23,29 +23,14 @@ public static class RestoreFromS3Command
     public static async Task<int> RunAsync(List<string> rest, string token, TextWriter output, TextWriter error)
     {
         var list = rest.Remove("--list");
-        string? id = null;
-        var b = rest.IndexOf("--backup");
-        if (b >= 0)
+        if (!RestoreArgs.TryTake(rest, "--backup", out var id))
         {
-            if (b + 1 >= rest.Count)
-            {
-                await error.WriteLineAsync("raftkv restore: --backup needs a backup id (see --list)").ConfigureAwait(false);
-                return 2;
-            }
-
-            id = rest[b + 1];
-            rest.RemoveRange(b, 2);
+            await error.WriteLineAsync("raftkv restore: --backup needs a backup id (see --list)").ConfigureAwait(false);
+            return 2;
         }
 
-        ServerConfig config;
-        try
+        if (await RestoreArgs.LoadConfigAsync(rest, error).ConfigureAwait(false) is not { } config)
         {
-            config = ConfigLoader.Load([.. rest], Environment.GetEnvironmentVariables().Cast<System.Collections.DictionaryEntry>()
-                .ToDictionary(e => (string)e.Key, e => (string?)e.Value, StringComparer.Ordinal));
-        }
-        catch (ConfigException e)
-        {
-            await error.WriteLineAsync($"raftkv restore: configuration error: {e.Message}").ConfigureAwait(false);
             return 2;
         }
 

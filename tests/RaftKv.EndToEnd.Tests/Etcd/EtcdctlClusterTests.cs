@@ -104,7 +104,7 @@ public sealed class EtcdctlClusterTests(EtcdClusterFixture fixture)
         var moved = (await Etcdctl.RunAsync(fixture.Endpoints, "move-leader", target.ToString("x", System.Globalization.CultureInfo.InvariantCulture))).Ok();
         Assert.Contains($"Leadership transferred from {before:x} to {target:x}", moved.Out, StringComparison.Ordinal);
         Assert.Equal(target, LeaderOf((await Etcdctl.RunAsync(fixture.Endpoints, "endpoint", "status", "-w", "json")).Ok().Json));
-        (await Etcdctl.RunAsync(fixture.Endpoints, "put", "after-move-leader", "1")).Ok();
+        await PutAfterLeaderChangeAsync("after-move-leader");
 
         // Back over HTTP, asked of a member that does not lead (forwarded to the leader).
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(60) };
@@ -133,6 +133,24 @@ public sealed class EtcdctlClusterTests(EtcdClusterFixture fixture)
         var bad = await Etcdctl.RunAsync(fixture.Endpoints, "move-leader", "abcdef");
         Assert.NotEqual(0, bad.Code);
         Assert.Contains("etcdserver: bad leader transferee", bad.Err, StringComparison.Ordinal);
+    }
+
+    /// <summary>A put right after a leader change: a follower that has not heard from the new leader yet answers
+    /// "no leader" for a moment, which etcd clients retry; so does this, until a deadline.</summary>
+    private async Task PutAfterLeaderChangeAsync(string key)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (true)
+        {
+            var put = await Etcdctl.RunAsync(fixture.Endpoints, "put", key, "1");
+            if (put.Code == 0 || !put.Err.Contains("etcdserver: no leader", StringComparison.Ordinal) || DateTime.UtcNow > deadline)
+            {
+                put.Ok();
+                return;
+            }
+
+            await Task.Delay(RaftKv.TestSupport.Poll.Interval);
+        }
     }
 
     private static ulong LeaderOf(JsonElement status)
