@@ -37,6 +37,14 @@ public sealed partial class KvNode
         }
 
         var members = Members();
+        if (targetId > 0 && !members.Any(m => m.Id == targetId) && members.Any(m => m.Id == 0))
+        {
+            // A member whose metadata has not been fetched yet (just started, just elected) has no id here:
+            // fetch it now rather than call a real member a bad transferee.
+            await RefreshMetadataAsync(cancellationToken).ConfigureAwait(false);
+            members = Members();
+        }
+
         var target = members.FirstOrDefault(m => m.Id == targetId && targetId > 0) ?? throw new BadLeaderTransfereeException(targetId);
         if (target.IsLocal)
         {

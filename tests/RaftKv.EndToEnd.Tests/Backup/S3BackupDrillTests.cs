@@ -8,6 +8,8 @@ using RaftKv.Tiering;
 using RaftKv.Tiering.Backups;
 using RaftKv.Tiering.Tests;
 
+using static RaftKv.EndToEnd.Tests.Backup.RestoreDrill;
+
 namespace RaftKv.EndToEnd.Tests.Backup;
 
 /// <summary>
@@ -157,37 +159,5 @@ public sealed class S3BackupDrillTests(RgwFixture rgw)
         Assert.Contains("(TableMissing)", refused.Err, StringComparison.Ordinal);
         Assert.Contains(lost.Key, refused.Err, StringComparison.Ordinal);
         Assert.False(Directory.Exists(target.Nodes[0].DataDir) && Directory.EnumerateFileSystemEntries(target.Nodes[0].DataDir).Any(), "a refused backup writes nothing");
-    }
-
-    /// <summary>Runs etcdctl, again while the cluster answers "no leader" (an election right after start), up to a deadline.</summary>
-    private static async Task<EtcdctlResult> EtcdctlAsync(string endpoints, params string[] args)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
-        while (true)
-        {
-            var r = await Etcdctl.RunAsync(endpoints, args);
-            if (r.Code == 0 || !r.Err.Contains("no leader", StringComparison.Ordinal) || DateTime.UtcNow > deadline)
-            {
-                return r;
-            }
-
-            await Task.Delay(Poll.Interval);
-        }
-    }
-
-    private static string Endpoints(LocalCluster c) => string.Join(',', c.Nodes.Select(n => n.Grpc));
-
-    /// <summary>HashKV at <paramref name="revision"/> on each member separately; asserts they agree and returns it.</summary>
-    private static async Task<uint> SameHashOnEveryMemberAsync(LocalCluster c, long revision)
-    {
-        var hashes = new List<uint>();
-        foreach (var n in c.Nodes)
-        {
-            var j = (await Etcdctl.RunAsync(n.Grpc, "endpoint", "hashkv", "--rev=" + revision.ToString(CultureInfo.InvariantCulture), "-w", "json")).Ok().Json;
-            hashes.Add(j[0].GetProperty("HashKV").GetProperty("hash").GetUInt32());
-        }
-
-        Assert.Single(hashes.Distinct());
-        return hashes[0];
     }
 }

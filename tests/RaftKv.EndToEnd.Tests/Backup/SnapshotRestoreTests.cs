@@ -4,6 +4,8 @@ using System.Text.Json;
 using RaftKv.Client;
 using RaftKv.EndToEnd.Tests.Etcd;
 
+using static RaftKv.EndToEnd.Tests.Backup.RestoreDrill;
+
 namespace RaftKv.EndToEnd.Tests.Backup;
 
 /// <summary>
@@ -159,37 +161,5 @@ public sealed class SnapshotRestoreTests
         }
     }
 
-    /// <summary>Runs etcdctl, again while the cluster answers "no leader" (an election right after start), up to a deadline.</summary>
-    private static async Task<EtcdctlResult> EtcdctlAsync(string endpoints, params string[] args)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
-        while (true)
-        {
-            var r = await Etcdctl.RunAsync(endpoints, args);
-            if (r.Code == 0 || !r.Err.Contains("no leader", StringComparison.Ordinal) || DateTime.UtcNow > deadline)
-            {
-                return r;
-            }
-
-            await Task.Delay(Poll.Interval);
-        }
-    }
-
-    private static string Endpoints(LocalCluster c) => string.Join(',', c.Nodes.Select(n => n.Grpc));
-
     private static JsonElement Header(EtcdctlResult r) => r.Ok().Json.GetProperty("header");
-
-    /// <summary>HashKV at <paramref name="revision"/> on each member separately; asserts they agree and returns it.</summary>
-    private static async Task<uint> SameHashOnEveryMemberAsync(LocalCluster c, long revision)
-    {
-        var hashes = new List<uint>();
-        foreach (var n in c.Nodes)
-        {
-            var j = (await Etcdctl.RunAsync(n.Grpc, "endpoint", "hashkv", "--rev=" + revision.ToString(CultureInfo.InvariantCulture), "-w", "json")).Ok().Json;
-            hashes.Add(j[0].GetProperty("HashKV").GetProperty("hash").GetUInt32());
-        }
-
-        Assert.Single(hashes.Distinct());
-        return hashes[0];
-    }
 }
