@@ -109,6 +109,9 @@ public sealed partial class ChaosRunner
                 what = $"leader {target.Id} hidden from clients (client packets to ports {ChaosNode.GrpcPort},{ChaosNode.HttpPort} dropped; peers and forwarding unaffected), clients pinned";
                 await InForceAsync(fault, [target.Id], workload, () => lab.DropClients(target.Id, ChaosNode.GrpcPort, ChaosNode.HttpPort), ids, lab);
                 break;
+            case FaultKind.ReplaceMembers:
+                what = await ReplaceMembersAsync(fault, nodes, lab);
+                break;
             case FaultKind.MoveLeader:
                 {
                     var to = target == leader ? nodes[fault.Node % nodes.Count] : target;
@@ -128,7 +131,7 @@ public sealed partial class ChaosRunner
                 break;
         }
 
-        log.WriteLine($"[seed {options.Seed}] fault: {what} for {fault.Duration.TotalSeconds:F1}s");
+        log.WriteLine(fault.Kind == FaultKind.ReplaceMembers ? $"[seed {options.Seed}] fault: {what}" : $"[seed {options.Seed}] fault: {what} for {fault.Duration.TotalSeconds:F1}s");
         if (_windowSummary is not null)
         {
             log.WriteLine($"[seed {options.Seed}]   {_windowSummary}");

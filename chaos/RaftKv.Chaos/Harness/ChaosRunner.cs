@@ -127,6 +127,7 @@ public sealed partial class ChaosRunner(ChaosOptions options, TextWriter log)
                 problems.Add($"success rate after healing {recovered:P0} < {options.MinRecoveredSuccessRate:P0}");
             }
 
+            problems.AddRange(_faultProblems);
             var sides = SideCheck.From(_windows, workload.Attempts);
             problems.AddRange(sides.Problems());
             var verdict = LinearizabilityChecker.Check(history);

@@ -35,6 +35,10 @@ public enum FaultKind
 
     /// <summary>A planned leadership transfer (etcd MoveLeader, <c>POST /admin/move-leader</c>) to a seeded member under load.</summary>
     MoveLeader,
+
+    /// <summary>A minority of members ((n-1)/2) lose their disks and are replaced under load: killed, removed
+    /// from the membership, wiped, started empty and added back one at a time (docs/operations.md).</summary>
+    ReplaceMembers,
 }
 
 /// <summary>A scheduled fault: what, which node (1-based; 0 = chosen at run time), for how long;

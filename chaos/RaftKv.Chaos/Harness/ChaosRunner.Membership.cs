@@ -1,0 +1,126 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+
+namespace RaftKv.Chaos.Harness;
+
+/// <summary>
+/// The membership fault (<see cref="FaultKind.ReplaceMembers"/>): a minority of members — (n-1)/2, so 1 of 3
+/// and 2 of 5 — lose their disks and are replaced, under load, by the operator procedure of
+/// docs/operations.md ("Rebuilding a node"): each is killed and removed from the membership (5 → 3),
+/// its data directory wiped, then each is started empty and added back (3 → 5), one at a time; the leader
+/// brings it up to date (snapshot + entries) before the change counts it. Every step goes through the HTTP
+/// member routes of a running member (forwarded to the leader), retried while the cluster answers 503
+/// (no leader yet, new member unreachable), within a deadline. A step that does not finish in time is a
+/// problem of the seed, since the cluster would end with fewer members than it started with.
+/// </summary>
+public sealed partial class ChaosRunner
+{
+    private static readonly TimeSpan MembershipStepDeadline = TimeSpan.FromSeconds(90);
+    private readonly List<string> _faultProblems = [];
+
+    private async Task<string> ReplaceMembersAsync(Fault fault, List<ChaosNode> nodes, NetworkLab lab)
+    {
+        var ids = nodes.Select(n => n.Id).ToList();
+        var victims = Minority(fault, ids, leader: null).Select(i => nodes[i - 1]).ToList();
+        var names = string.Join(',', victims.Select(v => v.Id));
+        var clock = Stopwatch.StartNew();
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(15) };
+        try
+        {
+            foreach (var v in victims)
+            {
+                v.Kill();
+                await UntilAsync(http, nodes, victims, $"remove member {v.Id}", via => http.DeleteAsync($"{via.Http}/cluster/members/{v.Id}"));
+                Directory.Delete(v.DataDir, recursive: true);
+            }
+
+            var shrunk = clock.Elapsed;
+            foreach (var v in victims)
+            {
+                v.Start();
+                var raft = $"{lab.Address(v.Id)}:{ChaosNode.RaftPort}";
+                await UntilAsync(http, nodes, victims.Where(o => o != v).ToList(), $"add member {v.Id}", via => http.PostAsJsonAsync($"{via.Http}/cluster/members", new { raft_address = raft }));
+                await UntilListedAsync(http, nodes, v.Id);
+            }
+
+            return $"replace members {{{names}}} with wiped disks: removed ({nodes.Count} → {nodes.Count - victims.Count} members in {shrunk.TotalSeconds:F1} s), added back empty ({nodes.Count} members after {clock.Elapsed.TotalSeconds:F1} s)";
+        }
+        catch (TimeoutException e)
+        {
+            _faultProblems.Add($"membership fault on {{{names}}} did not finish: {e.Message}");
+            foreach (var v in victims.Where(v => !v.Running))
+            {
+                v.Start(); // whatever state it is in, let the final phase see it
+            }
+
+            return $"replace members {{{names}}} FAILED: {e.Message}";
+        }
+    }
+
+    /// <summary>Sends <paramref name="send"/> to running members other than <paramref name="skip"/> in turn
+    /// until one answers 2xx; 503 (no leader, target unreachable) and connection errors are retried.</summary>
+    private static async Task UntilAsync(HttpClient http, List<ChaosNode> nodes, List<ChaosNode> skip, string what, Func<ChaosNode, Task<HttpResponseMessage>> send)
+    {
+        var deadline = DateTime.UtcNow + MembershipStepDeadline;
+        var last = "no member answered";
+        for (var attempt = 0; DateTime.UtcNow < deadline; attempt++)
+        {
+            var candidates = nodes.Where(n => n.Running && !n.Paused && !skip.Contains(n)).ToList();
+            if (candidates.Count > 0)
+            {
+                var via = candidates[attempt % candidates.Count];
+                try
+                {
+                    using var r = await send(via);
+                    if (r.IsSuccessStatusCode)
+                    {
+                        return;
+                    }
+
+                    last = $"{(int)r.StatusCode} {await r.Content.ReadAsStringAsync()}";
+                    if (r.StatusCode is not (HttpStatusCode.ServiceUnavailable or HttpStatusCode.GatewayTimeout or HttpStatusCode.BadGateway))
+                    {
+                        throw new TimeoutException($"{what}: refused by node {via.Id}: {last}");
+                    }
+                }
+                catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
+                {
+                    last = e.Message;
+                }
+            }
+
+            await Task.Delay(250);
+        }
+
+        throw new TimeoutException($"{what}: not done within {MembershipStepDeadline.TotalSeconds:F0} s (last answer: {last})");
+    }
+
+    /// <summary>Waits until the leader lists member <paramref name="id"/> (its metadata fetched).</summary>
+    private static async Task UntilListedAsync(HttpClient http, List<ChaosNode> nodes, int id)
+    {
+        var deadline = DateTime.UtcNow + MembershipStepDeadline;
+        while (DateTime.UtcNow < deadline)
+        {
+            if (await FindLeaderAsync(nodes) is { } leader)
+            {
+                try
+                {
+                    using var doc = JsonDocument.Parse(await http.GetStringAsync($"{leader.Http}/cluster/members"));
+                    if (doc.RootElement.GetProperty("members").EnumerateArray().Any(m => m.GetProperty("id").GetInt64() == id))
+                    {
+                        return;
+                    }
+                }
+                catch (Exception e) when (e is HttpRequestException or TaskCanceledException or JsonException or KeyNotFoundException)
+                {
+                }
+            }
+
+            await Task.Delay(250);
+        }
+
+        throw new TimeoutException($"member {id} was added but the leader does not list it after {MembershipStepDeadline.TotalSeconds:F0} s");
+    }
+}
