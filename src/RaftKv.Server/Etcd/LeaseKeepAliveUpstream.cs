@@ -31,7 +31,7 @@ public sealed class LeaseKeepAliveUpstream(GrpcLeaderForwarder forwarder, Leader
     {
         for (var attempt = 1; ; attempt++)
         {
-            var route = router.Route(AlreadyForwarded, m => m.GrpcAddress);
+            var route = await router.RouteAsync(AlreadyForwarded, m => m.GrpcAddress, cancellationToken).ConfigureAwait(false);
             if (route.Kind != LeaderRouteKind.Forward)
             {
                 throw new NotLeaderException(route.Leader);

@@ -41,7 +41,7 @@ public sealed class GrpcLeaderForwarder(LeaderRouter router, LeaderTransport tra
             return await continuation(request, context).ConfigureAwait(false);
         }
 
-        var route = router.Route(context.RequestHeaders.Get(ForwardedHeader) is not null, m => m.GrpcAddress);
+        var route = await router.RouteAsync(context.RequestHeaders.Get(ForwardedHeader) is not null, m => m.GrpcAddress, context.CancellationToken).ConfigureAwait(false);
         if (route.IsLocal)
         {
             return await continuation(request, context).ConfigureAwait(false);

@@ -25,7 +25,7 @@ public sealed class HttpLeaderForwarder(LeaderRouter router, IHttpClientFactory 
     public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext invocation, EndpointFilterDelegate next)
     {
         var context = invocation.HttpContext;
-        var route = router.Route(context.Request.Headers.ContainsKey(ForwardedHeader), m => m.HttpAddress);
+        var route = await router.RouteAsync(context.Request.Headers.ContainsKey(ForwardedHeader), m => m.HttpAddress, context.RequestAborted).ConfigureAwait(false);
         return route.Kind switch
         {
             LeaderRouteKind.Local => await next(invocation).ConfigureAwait(false),
