@@ -18,7 +18,7 @@ public sealed class LeaderRouter(IKvNode node)
 
     /// <summary>How long <see cref="RouteAsync"/> waits for a leader to become known: a few election
     /// timeouts (300–600 ms by default), well under a client's usual deadline.</summary>
-    public TimeSpan LeaderWait { get; init; } = TimeSpan.FromSeconds(2);
+    public TimeSpan LeaderWait { get; init; } = TimeSpan.FromSeconds(1);
 
     /// <summary><see cref="Route"/>, but when no leader is known yet, polls until one is, the call is
     /// cancelled (its deadline), or <see cref="LeaderWait"/> has passed.</summary>
