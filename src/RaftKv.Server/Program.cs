@@ -118,7 +118,7 @@ CorruptionHttpApi.Map(app);
 MembersHttpApi.Map(app);
 AuthHttpApi.Map(app);
 BackupHttpApi.Map(app);
-app.MapRaftKvMetrics(node);
+app.MapRaftKvMetrics(node, config.EffectiveQuotaBytes);
 app.MapGrpcService<KvGrpcService>();
 app.MapGrpcService<ClusterGrpcService>();
 app.MapGrpcService<AdminGrpcService>();

@@ -16,13 +16,14 @@ namespace RaftKv.Server.Observability;
 /// </summary>
 public static class MetricsEndpoint
 {
-    public static void MapRaftKvMetrics(this WebApplication app, IKvNode node)
+    public static void MapRaftKvMetrics(this WebApplication app, IKvNode node, long quotaBytes)
     {
         ArgumentNullException.ThrowIfNull(app);
         var registry = Metrics.NewCustomRegistry();
         DotNetStats.Register(registry);
         FollowerLagMetrics.Register(app.Services.GetRequiredService<FollowerLagMonitor>());
         CorruptionMetrics.Register(node);
+        SpaceMetrics.Register(node, quotaBytes);
         var exporter = new PrometheusMeterExporter(registry, app.Services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(MetricsEndpoint)));
         app.Lifetime.ApplicationStopped.Register(exporter.Dispose);
         app.MapMetrics("/metrics", registry);

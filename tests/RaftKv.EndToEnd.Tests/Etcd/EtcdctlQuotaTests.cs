@@ -52,6 +52,10 @@ public sealed class EtcdctlQuotaTests
         Assert.True(puts > 0);
         var alarms = (await Etcdctl.RunAsync(ep, "alarm", "list")).Ok().Out;
         Assert.Contains($"memberID:{node.NodeId} alarm:NOSPACE", alarms, StringComparison.Ordinal);
+        var metrics = await c.Http.GetStringAsync(node.Http + "/metrics");
+        Assert.Contains("raftkv_nospace_alarm 1", metrics, StringComparison.Ordinal);
+        Assert.Contains("raftkv_space_problem 1", metrics, StringComparison.Ordinal);
+        Assert.Contains("raftkv_quota_backend_bytes 262144", metrics, StringComparison.Ordinal);
 
         // Every front door refuses writes; reads and deletes work.
         Assert.Contains(NoSpace, (await Etcdctl.RunAsync(ep, "put", "quota/other", "x")).Err, StringComparison.Ordinal);
@@ -83,6 +87,7 @@ public sealed class EtcdctlQuotaTests
         (await Etcdctl.RunAsync(ep, "alarm", "disarm")).Ok();
         Assert.Equal(string.Empty, (await Etcdctl.RunAsync(ep, "alarm", "list")).Ok().Out.Trim());
         (await Etcdctl.RunAsync(ep, "put", "quota/after", "works")).Ok();
+        Assert.Contains("raftkv_nospace_alarm 0", await c.Http.GetStringAsync(node.Http + "/metrics"), StringComparison.Ordinal);
         Assert.Equal("quota/after\nworks\n", (await Etcdctl.RunAsync(ep, "get", "quota/after")).Ok().Out);
         using var health = await c.Http.GetAsync(node.Http + "/health");
         Assert.Equal(HttpStatusCode.OK, health.StatusCode);
