@@ -38,6 +38,7 @@ public sealed partial class LsmStore : IKvStore, ITieredStore
     private readonly SemaphoreSlim _flushSignal = new(0, int.MaxValue);
     private readonly Task _background;
     private readonly StoreCounters _counters = new();
+    private readonly CountingRemoteTableStore? _remoteReads;
 
     private Memtable _mem;
     private List<Memtable> _immutables = [];
@@ -56,6 +57,7 @@ public sealed partial class LsmStore : IKvStore, ITieredStore
         _manifest = manifest;
         _tables = tables;
         _cache = cache;
+        _remoteReads = options.RemoteStore as CountingRemoteTableStore;
         _logger = options.Logger ?? NullLogger.Instance;
         _appliedIndex = manifest.DurableIndex;
         _mem = new Memtable(++_nextMemtableId);
@@ -81,6 +83,11 @@ public sealed partial class LsmStore : IKvStore, ITieredStore
 
     private static LsmStore Open(LsmOptions options)
     {
+        if (options.RemoteStore is { } rs and not CountingRemoteTableStore)
+        {
+            options = options with { RemoteStore = new CountingRemoteTableStore(rs) };
+        }
+
         var fs = options.FileSystem;
         fs.CreateDirectory(options.Directory);
         var manifest = Manifest.Open(fs, options.Directory);
