@@ -215,6 +215,9 @@ public sealed partial class TableReader
     /// <summary>Number of data blocks.</summary>
     internal int BlockCount => _index.Length;
 
+    /// <summary>Where data block <paramref name="i"/> is in the file (its length includes the trailer).</summary>
+    internal BlockHandle HandleOf(int i) => _index[i];
+
     /// <summary>Index of the first block that can hold a key ≥ <paramref name="key"/>, or -1 if none.</summary>
     internal int FindFirstBlock(ReadOnlySpan<byte> key) => FindBlock(key);
 
