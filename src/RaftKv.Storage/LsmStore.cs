@@ -224,8 +224,11 @@ public sealed partial class LsmStore : IKvStore, ITieredStore
         {
             var isTable = name.EndsWith(".sst", StringComparison.Ordinal) || name.EndsWith(".sstidx", StringComparison.Ordinal) || name.EndsWith(".sstkeys", StringComparison.Ordinal);
             var stem = Path.GetFileNameWithoutExtension(name);
-            if ((isTable && long.TryParse(stem, CultureInfo.InvariantCulture, out var id) && !live.Contains(id)) || name.EndsWith(".tmp", StringComparison.Ordinal))
+            var parsed = long.TryParse(stem, CultureInfo.InvariantCulture, out var id);
+            var archivedDataFile = parsed && name.EndsWith(".sst", StringComparison.Ordinal) && _manifest.Tables.TryGetValue(id, out var t) && t.ObjectName is not null;
+            if ((isTable && parsed && !live.Contains(id)) || archivedDataFile || name.EndsWith(".tmp", StringComparison.Ordinal))
             {
+                // archivedDataFile: a crash after the manifest made the table remote, before its local data file was deleted.
                 _fs.Delete(Path.Combine(_dir, name));
             }
         }
