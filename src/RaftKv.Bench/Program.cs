@@ -6,12 +6,19 @@ using RaftKv.Bench.Storage;
 //              [--key-size B] [--value-size B] [--key-space N] [--seed N] [--json] [--cacert F] [--cert F --key F]
 //              [--user name:password] [--no-preload]
 // raftkv-bench storage [--quick]        storage engine vs RocksDB (WAL disabled), same data
+// raftkv-bench storage-compression [--quick] [--keys N]   block codecs none/lz4/zstd on JSON/text/random values; block cache under Zipfian gets
 // raftkv-bench soak --endpoints a,b,c --rate R [--clients N] [--duration S] [--interval S]   paced mixed load, one JSON line per interval (bench/soak.sh)
 if (args.Length == 0 || args[0] is "--help" or "-h")
 {
     Console.WriteLine("usage: raftkv-bench put|get|get-serializable|mixed|large|range [--target raftkv|etcd] [--endpoints host:port,...] [--clients N] [--total N] [--duration S] [--warmup S] [--key-size B] [--value-size B] [--key-space N] [--seed N] [--json] [--cacert ca.pem] [--cert client.pem --key client-key.pem] [--user name:password] [--no-preload]");
     Console.WriteLine("       raftkv-bench storage [--quick]");
+    Console.WriteLine("       raftkv-bench storage-compression [--quick] [--keys N]");
     return args.Length == 0 ? 2 : 0;
+}
+
+if (args[0] == "storage-compression")
+{
+    return CompressionBenchmarks.Run(args[1..]);
 }
 
 if (args[0] == "storage")

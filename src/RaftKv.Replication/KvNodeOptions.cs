@@ -36,7 +36,18 @@ public sealed record KvNodeOptions
     /// </summary>
     public bool MembershipFromPeers { get; init; }
 
+    /// <summary>Memtable size that triggers a flush (the memtable share of MEMORY_MAX_SIZE_MB).</summary>
     public long MemtableMaxBytes { get; init; } = 64L << 20;
+
+    /// <summary>Block cache capacity, the read cache of hot data (the cache share of MEMORY_MAX_SIZE_MB; 0 = none).</summary>
+    public long BlockCacheBytes { get; init; } = 64L << 20;
+
+    /// <summary>Compression of data blocks of local tables (COMPRESSION).</summary>
+    public Storage.Tables.BlockCompression Compression { get; init; }
+
+    /// <summary>Compression of data blocks of archived tables (S3_COMPRESSION): a table is re-encoded
+    /// with it as it is archived when it differs from <see cref="Compression"/>.</summary>
+    public Storage.Tables.BlockCompression RemoteCompression { get; init; }
     public long MemtableMaxEntries { get; init; } = 1_000_000;
     public int MaxKeyBytes { get; init; } = 4096;
     public int MaxValueBytes { get; init; } = 8 << 20;

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
 using RaftKv.Storage.IO;
+using RaftKv.Storage.Tables;
 
 namespace RaftKv.Storage;
 
@@ -20,11 +21,19 @@ public sealed record LsmOptions
     /// <summary>Writers stall while this many frozen memtables await flush.</summary>
     public int MaxImmutableMemtables { get; init; } = 4;
 
+    /// <summary>Capacity of the block cache: decoded data blocks of local and archived tables
+    /// (the hot-data read cache; blocks read from object storage are promoted into it). 0 = no cache.</summary>
     public long BlockCacheBytes { get; init; } = 64L << 20;
 
     public int BlockSize { get; init; } = 8 << 10;
 
-    public bool Compression { get; init; }
+    /// <summary>Compression of data blocks of tables written locally (flushes, compactions, keys files).</summary>
+    public BlockCompression Compression { get; init; }
+
+    /// <summary>Compression of data blocks of archived tables: when it differs from <see cref="Compression"/>,
+    /// archiving re-encodes the table with it before the upload (the object and the local tail are the
+    /// re-encoded table's). Tables archived earlier keep their encoding.</summary>
+    public BlockCompression RemoteCompression { get; init; }
 
     /// <summary>L0 table count that triggers an L0→L1 compaction.</summary>
     public int L0CompactionTrigger { get; init; } = 4;

@@ -82,6 +82,14 @@ public sealed partial class LsmStore
 
                             return new(hit.IsLiveAt(nowUnixMs) ? new KvEntry(key, hit.Value, hit.Version, hit.ExpiresAtUnixMs, tier) : null);
                         case BlockLookup.NeedsIo:
+                            switch (table.ProbeArchived(k))
+                            {
+                                case ArchivedProbe.Absent:
+                                    continue; // bloom false positive, settled locally: no request
+                                case ArchivedProbe.Deleted:
+                                    return new((KvEntry?)null);
+                            }
+
                             handedOff = true; // the slow path releases the state
                             return GetFromTablesAsync(state, key.ToArray(), hash, level, t, nowUnixMs, cancellationToken);
                         default:
@@ -108,6 +116,7 @@ public sealed partial class LsmStore
         try
         {
             var levels = state.Tables.Levels;
+            var probed = true; // the caller probed table (level, first)
             for (; level < levels.Length; level++, first = 0)
             {
                 var tables = levels[level];
@@ -120,6 +129,20 @@ public sealed partial class LsmStore
                     }
 
                     var remote = table.IsRemote;
+                    if (remote && !probed)
+                    {
+                        // The keys file settles absent keys and tombstones: only a table that holds
+                        // the key's value costs a ranged read (at most one per get).
+                        switch (table.ProbeArchived(key))
+                        {
+                            case ArchivedProbe.Absent:
+                                continue;
+                            case ArchivedProbe.Deleted:
+                                return null;
+                        }
+                    }
+
+                    probed = false;
                     if (await table.GetAsync(key, cancellationToken).ConfigureAwait(false) is { } e)
                     {
                         if (remote)

@@ -38,6 +38,7 @@ public sealed partial class LsmStore : IKvStore, ITieredStore
     private readonly SemaphoreSlim _flushSignal = new(0, int.MaxValue);
     private readonly Task _background;
     private readonly StoreCounters _counters = new();
+    private readonly CountingRemoteTableStore? _remoteReads;
 
     private Memtable _mem;
     private List<Memtable> _immutables = [];
@@ -56,6 +57,7 @@ public sealed partial class LsmStore : IKvStore, ITieredStore
         _manifest = manifest;
         _tables = tables;
         _cache = cache;
+        _remoteReads = options.RemoteStore as CountingRemoteTableStore;
         _logger = options.Logger ?? NullLogger.Instance;
         _appliedIndex = manifest.DurableIndex;
         _mem = new Memtable(++_nextMemtableId);
@@ -81,6 +83,11 @@ public sealed partial class LsmStore : IKvStore, ITieredStore
 
     private static LsmStore Open(LsmOptions options)
     {
+        if (options.RemoteStore is { } rs and not CountingRemoteTableStore)
+        {
+            options = options with { RemoteStore = new CountingRemoteTableStore(rs) };
+        }
+
         var fs = options.FileSystem;
         fs.CreateDirectory(options.Directory);
         var manifest = Manifest.Open(fs, options.Directory);
@@ -217,8 +224,11 @@ public sealed partial class LsmStore : IKvStore, ITieredStore
         {
             var isTable = name.EndsWith(".sst", StringComparison.Ordinal) || name.EndsWith(".sstidx", StringComparison.Ordinal) || name.EndsWith(".sstkeys", StringComparison.Ordinal);
             var stem = Path.GetFileNameWithoutExtension(name);
-            if ((isTable && long.TryParse(stem, CultureInfo.InvariantCulture, out var id) && !live.Contains(id)) || name.EndsWith(".tmp", StringComparison.Ordinal))
+            var parsed = long.TryParse(stem, CultureInfo.InvariantCulture, out var id);
+            var archivedDataFile = parsed && name.EndsWith(".sst", StringComparison.Ordinal) && _manifest.Tables.TryGetValue(id, out var t) && t.ObjectName is not null;
+            if ((isTable && parsed && !live.Contains(id)) || archivedDataFile || name.EndsWith(".tmp", StringComparison.Ordinal))
             {
+                // archivedDataFile: a crash after the manifest made the table remote, before its local data file was deleted.
                 _fs.Delete(Path.Combine(_dir, name));
             }
         }

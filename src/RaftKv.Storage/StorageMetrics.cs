@@ -23,6 +23,14 @@ public sealed class StorageMetrics : IDisposable
         _meter.CreateObservableGauge("raftkv_sstables", () => PerLevel(stats()), description: "Live SSTables per level");
         _meter.CreateObservableGauge("raftkv_tier_bytes", () => PerTier(stats()), unit: "By", description: "Bytes per tier (memory, local disk, object storage)");
         _meter.CreateObservableGauge("raftkv_block_cache_hit_ratio", () => HitRatio(stats()), description: "Block cache hits / lookups since start (0 before the first lookup)");
+        _meter.CreateObservableCounter("raftkv_block_cache_hits_total", () => stats().CacheHits, description: "Block cache lookups answered from the cache");
+        _meter.CreateObservableCounter("raftkv_block_cache_misses_total", () => stats().CacheMisses, description: "Block cache lookups that had to read the block (local disk or object storage)");
+        _meter.CreateObservableCounter("raftkv_block_cache_evictions_total", () => stats().CacheEvictions, description: "Blocks evicted from the block cache to stay within its capacity");
+        _meter.CreateObservableCounter("raftkv_block_cache_promotions_total", () => stats().CachePromotions, description: "Blocks read from object storage and added to the block cache");
+        _meter.CreateObservableGauge("raftkv_block_cache_bytes", () => stats().CacheBytes, unit: "By", description: "Bytes held by the block cache (decoded blocks)");
+        _meter.CreateObservableGauge("raftkv_block_cache_capacity_bytes", () => stats().CacheCapacityBytes, unit: "By", description: "Capacity of the block cache (the read-cache share of MEMORY_MAX_SIZE_MB)");
+        _meter.CreateObservableCounter("raftkv_object_read_requests_total", () => stats().ObjectReadRequests, description: "Ranged reads (GETs) of archived tables issued by the storage engine");
+        _meter.CreateObservableCounter("raftkv_object_read_bytes_total", () => stats().ObjectReadBytes, description: "Bytes read from archived tables by the storage engine");
     }
 
     public void Dispose() => _meter.Dispose();

@@ -16,9 +16,23 @@ public sealed record StoreStats
     public long ArchivedMetadataBytes { get; init; }
     public IReadOnlyList<int> TablesPerLevel { get; init; } = [];
     public IReadOnlyList<long> BytesPerLevel { get; init; } = [];
+    /// <summary>Block cache (the read cache of hot data): lookups answered, lookups missed, blocks
+    /// evicted for space, bytes held (decoded blocks), capacity, blocks held, and blocks promoted
+    /// from object storage (read by a get or scan and added). Counters are since the store opened.</summary>
     public long CacheHits { get; init; }
     public long CacheMisses { get; init; }
+    public long CacheEvictions { get; init; }
     public long CacheBytes { get; init; }
+    public long CacheCapacityBytes { get; init; }
+    public long CacheBlocks { get; init; }
+    public long CachePromotions { get; init; }
+
+    /// <summary>Ranged reads (object-store GETs) the engine issued, and their bytes, since it opened.</summary>
+    public long ObjectReadRequests { get; init; }
+    public long ObjectReadBytes { get; init; }
+
+    /// <summary>Gets answered by an archived table (from a cached or freshly read block).</summary>
+    public long ObjectGets { get; init; }
     public long MemtableHits { get; init; }
     public long Gets { get; init; }
     public long Flushes { get; init; }

@@ -69,6 +69,9 @@ public sealed class TieredClusterTests(RgwFixture rgw)
             var stats = await c.Http.GetFromJsonAsync<JsonElement>(n.Http + "/stats");
             Assert.True(stats.GetProperty("migrations_completed").GetInt64() >= 1);
             Assert.True(stats.GetProperty("object_size_bytes").GetInt64() > 0);
+            Assert.True(stats.GetProperty("object_read_requests").GetInt64() >= 1, stats.ToString()); // the get above read S3 ...
+            Assert.True(stats.GetProperty("cache_promotions").GetInt64() >= 1, stats.ToString()); // ... and kept the block
+            Assert.True(stats.GetProperty("cache_capacity_bytes").GetInt64() > 0, stats.ToString());
             var metrics = PrometheusText.Parse(await c.Http.GetStringAsync(n.Http + "/metrics"));
             Assert.True(metrics.Value("raftkv_tiering_migrations_total") >= 1, "raftkv_tiering_migrations_total\n" + metrics.Text);
             Assert.True(metrics.Value("raftkv_tiering_uploaded_bytes_total") > 0, "raftkv_tiering_uploaded_bytes_total");

@@ -25,6 +25,24 @@ public sealed class ConfigLoaderTests
     }
 
     [Fact]
+    public void MemoryMaxSizeIsSplitBetweenMemtableAndBlockCache()
+    {
+        var defaults = ConfigLoader.Load([], NoEnv);
+        Assert.Equal((128L << 20, 64L << 20, 64L << 20), (defaults.MemoryMaxBytes, defaults.MemtableBytes, defaults.CacheBytes)); // the earlier 64 + 64
+        var node = defaults.ToNodeOptions();
+        Assert.Equal((64L << 20, 64L << 20), (node.MemtableMaxBytes, node.BlockCacheBytes));
+        Assert.Equal((Storage.Tables.BlockCompression.None, Storage.Tables.BlockCompression.Zstd), (node.Compression, node.RemoteCompression));
+
+        var sized = ConfigLoader.Load(["--memory-max-size-mb", "1024", "--cache-size-mb", "768", "--compression", "lz4", "--s3-compression", "none"], NoEnv).ToNodeOptions();
+        Assert.Equal((256L << 20, 768L << 20), (sized.MemtableMaxBytes, sized.BlockCacheBytes));
+        Assert.Equal((Storage.Tables.BlockCompression.Lz4, Storage.Tables.BlockCompression.None), (sized.Compression, sized.RemoteCompression));
+
+        var noCache = ConfigLoader.Load(["--memory-max-size-mb", "64", "--cache-size-mb", "0"], NoEnv).ToNodeOptions();
+        Assert.Equal((64L << 20, 0L), (noCache.MemtableMaxBytes, noCache.BlockCacheBytes));
+        Assert.Equal(512L << 10, ConfigLoader.Load(["--memory-max-size-mb", "1"], NoEnv).ToNodeOptions().MemtableMaxBytes);
+    }
+
+    [Fact]
     public void FlagsBeatEnvironmentWhichBeatsTheFile()
     {
         var file = Path.Combine(Path.GetTempPath(), Guid.NewGuid().ToString("N") + ".toml");
@@ -87,6 +105,10 @@ public sealed class ConfigLoaderTests
     [InlineData(new[] { "--s3-endpoint", "not a url" }, "S3_ENDPOINT")]
     [InlineData(new[] { "--memory-max-size-mb", "-1" }, "MEMORY_MAX_SIZE_MB")]
     [InlineData(new[] { "--config", "/no/such/file.toml" }, "does not exist")]
+    [InlineData(new[] { "--memory-max-size-mb", "64", "--cache-size-mb", "64" }, "CACHE_SIZE_MB (64) must be less than MEMORY_MAX_SIZE_MB (64)")]
+    [InlineData(new[] { "--cache-size-mb", "-1" }, "CACHE_SIZE_MB")]
+    [InlineData(new[] { "--compression", "gzip" }, "COMPRESSION must be 'none', 'lz4' or 'zstd'")]
+    [InlineData(new[] { "--s3-compression", "snappy" }, "S3_COMPRESSION must be")]
     [InlineData(new[] { "--membership", "dynamic" }, "MEMBERSHIP must be")]
     [InlineData(new[] { "--auth-token", "jwt,pub-key=x" }, "AUTH_TOKEN must be")]
     public void InvalidConfigurationIsAClearError(string[] args, string expected)

@@ -1,3 +1,4 @@
+using RaftKv.Storage.Tables;
 using RaftKv.TestSupport.IO;
 using Xunit.Abstractions;
 using static RaftKv.Storage.Tests.Helpers;
@@ -30,15 +31,45 @@ public sealed class ModelBasedTests(ITestOutputHelper output)
         return data;
     }
 
+    /// <summary>Seeds of the compressed and archiving variant, with the local and the object tier's codec
+    /// (re-encoding at archive when they differ).</summary>
+    public static TheoryData<int, BlockCompression, BlockCompression> CompressedSeeds()
+    {
+        var data = new TheoryData<int, BlockCompression, BlockCompression>();
+        var codecs = new[] { (BlockCompression.Lz4, BlockCompression.Zstd), (BlockCompression.Zstd, BlockCompression.Lz4), (BlockCompression.None, BlockCompression.Zstd), (BlockCompression.Lz4, BlockCompression.Lz4) };
+        var seeds = Environment.GetEnvironmentVariable("RAFTKV_SEED") is { } s && int.TryParse(s, out var one) ? [one] : new[] { 7, 42, 1337, 90210 };
+        for (var i = 0; i < seeds.Length; i++)
+        {
+            foreach (var (local, remote) in seeds.Length == 1 ? codecs : [codecs[i % codecs.Length]])
+            {
+                data.Add(seeds[i], local, remote);
+            }
+        }
+
+        return data;
+    }
+
     [Theory]
     [MemberData(nameof(Seeds))]
-    public async Task EngineMatchesModel(int seed)
+    public Task EngineMatchesModel(int seed) => RunAsync(seed, BlockCompression.None, null);
+
+    /// <summary>The same with compressed tables and, now and then, a local table archived to an
+    /// in-memory object store that survives the simulated power cuts.</summary>
+    [Theory]
+    [MemberData(nameof(CompressedSeeds))]
+    public Task EngineWithCompressionAndArchivingMatchesModel(int seed, BlockCompression local, BlockCompression remote) => RunAsync(seed, local, remote);
+
+    private async Task RunAsync(int seed, BlockCompression compression, BlockCompression? remoteCompression)
     {
-        output.WriteLine($"seed = {seed} (rerun with RAFTKV_SEED={seed})");
+        output.WriteLine($"seed = {seed} (rerun with RAFTKV_SEED={seed}), compression {compression}, archive {remoteCompression?.ToString() ?? "off"}");
         var rng = new Random(seed);
         var fs = new CrashableMemoryFileSystem();
+        var objects = remoteCompression is null ? null : new FileSystemRemoteTableStore(fs);
         var options = new LsmOptions
         {
+            Compression = compression,
+            RemoteCompression = remoteCompression ?? BlockCompression.None,
+            RemoteStore = objects,
             Directory = "/db",
             FileSystem = fs,
             MemtableMaxBytes = 8 << 10,
@@ -58,6 +89,18 @@ public sealed class ModelBasedTests(ITestOutputHelper output)
         {
             for (var step = 0; step < 4000; step++)
             {
+                if (objects is not null && rng.Next(40) == 0)
+                {
+                    var local = store.ListTables().Where(t => !t.IsRemote).ToList();
+                    if (local.Count > 0)
+                    {
+                        var table = local[rng.Next(local.Count)];
+                        Assert.True(await store.ArchiveTableAsync(table.Id, $"objects/{table.Id}-{step}.sst"), $"step {step}: archive {table.Id} (seed {seed})");
+                    }
+
+                    continue;
+                }
+
                 var key = $"k{rng.Next(300):D3}";
                 var roll = rng.Next(1000);
                 if (roll < 450)

@@ -57,6 +57,14 @@ public static class ConfigLoader
             throw new ConfigException($"NODE_ID {nodeId} is not listed in PEERS ({peersText})");
         }
 
+        var memoryBytes = Long(ConfigKeys.MemoryMaxSizeMb, Get(ConfigKeys.MemoryMaxSizeMb), 1) << 20;
+        var cacheText = Get(ConfigKeys.CacheSizeMb);
+        var cacheBytes = cacheText.Length == 0 ? memoryBytes / 2 : Long(ConfigKeys.CacheSizeMb, cacheText, 0) << 20;
+        if (cacheBytes >= memoryBytes)
+        {
+            throw new ConfigException($"CACHE_SIZE_MB ({cacheBytes >> 20}) must be less than MEMORY_MAX_SIZE_MB ({memoryBytes >> 20}): the rest is the memtable");
+        }
+
         var config = new ServerConfig
         {
             HttpPort = Port(ConfigKeys.HttpPort, Get(ConfigKeys.HttpPort)),
@@ -74,7 +82,10 @@ public static class ConfigLoader
             },
             BindHost = Get(ConfigKeys.BindHost),
             AdvertiseHost = advertise,
-            MemoryMaxBytes = Long(ConfigKeys.MemoryMaxSizeMb, Get(ConfigKeys.MemoryMaxSizeMb), 1) << 20,
+            MemoryMaxBytes = memoryBytes,
+            CacheBytes = cacheBytes,
+            Compression = Codec(ConfigKeys.Compression, Get(ConfigKeys.Compression)),
+            S3Compression = Codec(ConfigKeys.S3Compression, Get(ConfigKeys.S3Compression)),
             MemoryMaxEntries = Long(ConfigKeys.MemoryMaxEntries, Get(ConfigKeys.MemoryMaxEntries), 1),
             DiskMaxSizeGb = Double(ConfigKeys.DiskMaxSizeGb, Get(ConfigKeys.DiskMaxSizeGb)),
             DiskMigrationAgeHours = Double(ConfigKeys.DiskMigrationAgeHours, Get(ConfigKeys.DiskMigrationAgeHours)),
@@ -225,6 +236,14 @@ public static class ConfigLoader
         => long.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var v) && v >= min
             ? v
             : throw new ConfigException($"{key.Env} must be an integer ≥ {min}, got '{value}'");
+
+    private static Storage.Tables.BlockCompression Codec(ConfigKey key, string value) => value switch
+    {
+        "none" => Storage.Tables.BlockCompression.None,
+        "lz4" => Storage.Tables.BlockCompression.Lz4,
+        "zstd" => Storage.Tables.BlockCompression.Zstd,
+        _ => throw new ConfigException($"{key.Env} must be 'none', 'lz4' or 'zstd', got '{value}'"),
+    };
 
     private static double Double(ConfigKey key, string value)
         => double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out var v) && v >= 0

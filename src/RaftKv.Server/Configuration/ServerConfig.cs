@@ -17,7 +17,20 @@ public sealed record ServerConfig
     public bool MembershipFromPeers { get; init; }
     public string BindHost { get; init; } = "0.0.0.0";
     public string AdvertiseHost { get; init; } = "127.0.0.1";
+    /// <summary>MEMORY_MAX_SIZE_MB in bytes: the memory tier, memtable plus block cache.</summary>
     public long MemoryMaxBytes { get; init; }
+
+    /// <summary>The block cache's share of <see cref="MemoryMaxBytes"/> (CACHE_SIZE_MB; default half).</summary>
+    public long CacheBytes { get; init; }
+
+    /// <summary>The memtable's share: the rest of <see cref="MemoryMaxBytes"/> (its size triggers a flush).</summary>
+    public long MemtableBytes => MemoryMaxBytes - CacheBytes;
+
+    /// <summary>COMPRESSION: data blocks of local tables.</summary>
+    public Storage.Tables.BlockCompression Compression { get; init; }
+
+    /// <summary>S3_COMPRESSION: data blocks of archived tables.</summary>
+    public Storage.Tables.BlockCompression S3Compression { get; init; } = Storage.Tables.BlockCompression.Zstd;
     public long MemoryMaxEntries { get; init; }
     public double DiskMaxSizeGb { get; init; }
     public double DiskMigrationAgeHours { get; init; }
@@ -72,7 +85,10 @@ public sealed record ServerConfig
         HttpAdvertise = $"{AdvertiseHost}:{HttpPort}",
         Peers = Peers,
         MembershipFromPeers = MembershipFromPeers,
-        MemtableMaxBytes = MemoryMaxBytes,
+        MemtableMaxBytes = MemtableBytes,
+        BlockCacheBytes = CacheBytes,
+        Compression = Compression,
+        RemoteCompression = S3Compression,
         MemtableMaxEntries = MemoryMaxEntries,
         MaxKeyBytes = MaxKeyBytes,
         MaxValueBytes = MaxValueBytes,

@@ -4,7 +4,10 @@ using System.Runtime.CompilerServices;
 namespace RaftKv.Storage.Tables;
 
 /// <summary>Cache of verified, decoded data blocks keyed by (table id, offset), bounded in bytes,
-/// with CLOCK (second-chance) eviction.</summary>
+/// with CLOCK (second-chance) eviction: the store's read cache of hot data (docs/architecture.md,
+/// "Memory budget"). Blocks of local tables and blocks read from object storage alike are added on
+/// a point read or a scan (a block read from the object store is "promoted": later gets of its keys
+/// cost no request); one-pass readers (compaction, keys-file builds) only peek.</summary>
 /// <remarks>
 /// <para>Concurrency: <see cref="TryGet"/> takes no lock: a <see cref="ConcurrentDictionary{TKey, TValue}"/>
 /// lookup plus setting the entry's reference bit (a plain int written only when it is clear, so hot
@@ -22,12 +25,32 @@ public sealed class BlockCache
     private long _bytes;
     private long _hits;
     private long _misses;
+    private long _evictions;
+    private long _inserts;
+    private long _promotions;
 
     public BlockCache(long capacityBytes) => _capacity = capacityBytes;
 
+    /// <summary>Bound on <see cref="Bytes"/> (decoded block sizes); 0 = caching off.</summary>
+    public long CapacityBytes => _capacity;
+
+    /// <summary>Lookups answered from the cache (<see cref="TryGet"/>; <see cref="TryPeek"/> is not counted).</summary>
     public long Hits => Interlocked.Read(ref _hits);
 
+    /// <summary>Lookups the cache could not answer.</summary>
     public long Misses => Interlocked.Read(ref _misses);
+
+    /// <summary>Blocks dropped to honour the capacity (not counting blocks of deleted tables).</summary>
+    public long Evictions => Interlocked.Read(ref _evictions);
+
+    /// <summary>Blocks added.</summary>
+    public long Inserts => Interlocked.Read(ref _inserts);
+
+    /// <summary>Blocks added that were read from object storage (<c>Add(..., fromObjectStore: true)</c>).</summary>
+    public long Promotions => Interlocked.Read(ref _promotions);
+
+    /// <summary>Blocks cached now.</summary>
+    public int Count => _map.Count;
 
     public long Bytes
     {
@@ -58,9 +81,15 @@ public sealed class BlockCache
         return null;
     }
 
-    public void Add(long table, long offset, DataBlock block)
+    /// <summary>The cached block, if any, without counting a hit or miss or marking it used (for
+    /// one-pass readers, so compaction neither skews the hit rate nor keeps blocks hot).</summary>
+    public DataBlock? TryPeek(long table, long offset) => _map.TryGetValue((table, offset), out var item) ? item.Block : null;
+
+    /// <summary>Adds a verified block; <paramref name="fromObjectStore"/> counts it as promoted from
+    /// the object tier. Blocks larger than the whole capacity are not cached.</summary>
+    public void Add(long table, long offset, DataBlock block, bool fromObjectStore = false)
     {
-        if (_capacity <= 0)
+        if (_capacity <= 0 || block.SizeInBytes > _capacity)
         {
             return;
         }
@@ -75,6 +104,12 @@ public sealed class BlockCache
 
             _clock.Enqueue(item);
             _bytes += block.SizeInBytes;
+            Interlocked.Increment(ref _inserts);
+            if (fromObjectStore)
+            {
+                Interlocked.Increment(ref _promotions);
+            }
+
             while (_bytes > _capacity && _clock.TryDequeue(out var victim))
             {
                 if (!_map.TryGetValue((victim.Table, victim.Offset), out var current) || current != victim)
@@ -91,6 +126,7 @@ public sealed class BlockCache
 
                 _map.TryRemove(new KeyValuePair<(long, long), Item>((victim.Table, victim.Offset), victim));
                 _bytes -= victim.Block.SizeInBytes;
+                Interlocked.Increment(ref _evictions);
             }
         }
     }

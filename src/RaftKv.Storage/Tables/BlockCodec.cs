@@ -2,29 +2,55 @@ using System.Buffers;
 using System.Buffers.Binary;
 using K4os.Compression.LZ4;
 using RaftKv.Storage.IO;
+using ZstdSharp;
 
 namespace RaftKv.Storage.Tables;
 
 /// <summary>Block trailer handling: compression byte + CRC32C (see FORMAT.md).</summary>
+/// <remarks>A compressed payload is <c>rawLength:u32 || compressed bytes</c>; a block that does not
+/// shrink by at least an eighth (or is at most 64 bytes) is stored uncompressed (kind 0) whatever
+/// the requested <see cref="BlockCompression"/>, so readers never pay to decompress what did not
+/// pay. Thread-safe: Zstd contexts are per thread.</remarks>
 public static class BlockCodec
 {
     public const int TrailerSize = 5;
 
+    /// <summary>Zstandard level of <see cref="BlockCompression.Zstd"/> blocks (zstd's default, 3).</summary>
+    public const int ZstdLevel = 3;
+
+    private const int MinCompressBytes = 64;
+
+    [ThreadStatic]
+    private static Compressor? t_zstd;
+
+    [ThreadStatic]
+    private static Decompressor? t_unzstd;
+
     /// <summary>Writes the encoded block (payload, optionally LZ4-compressed, and trailer) to
     /// <paramref name="file"/> without intermediate copies; returns the bytes written.</summary>
     public static int Write(ReadOnlySpan<byte> payload, bool compress, IWritableFile file)
+        => Write(payload, compress ? BlockCompression.Lz4 : BlockCompression.None, file);
+
+    /// <summary>Writes the encoded block (payload compressed with <paramref name="compression"/> when
+    /// that pays, and trailer) to <paramref name="file"/>; returns the bytes written.</summary>
+    public static int Write(ReadOnlySpan<byte> payload, BlockCompression compression, IWritableFile file) => Write(payload, compression, file, out _);
+
+    /// <summary>As <see cref="Write(ReadOnlySpan{byte}, BlockCompression, IWritableFile)"/>; <paramref name="used"/>
+    /// is the compression the block was stored with (None when compressing did not pay).</summary>
+    public static int Write(ReadOnlySpan<byte> payload, BlockCompression compression, IWritableFile file, out BlockCompression used)
     {
-        if (compress && payload.Length > 64)
+        if (compression != BlockCompression.None && payload.Length > MinCompressBytes)
         {
-            var max = LZ4Codec.MaximumOutputSize(payload.Length);
+            var max = compression == BlockCompression.Zstd ? Compressor.GetCompressBound(payload.Length) : LZ4Codec.MaximumOutputSize(payload.Length);
             var buf = ArrayPool<byte>.Shared.Rent(max + 4);
             try
             {
-                var n = LZ4Codec.Encode(payload, buf.AsSpan(4, max));
+                var n = Compress(compression, payload, buf.AsSpan(4, max));
                 if (n > 0 && n + 4 < payload.Length * 7 / 8)
                 {
                     BinaryPrimitives.WriteUInt32LittleEndian(buf, (uint)payload.Length);
-                    return WriteWithTrailer(buf.AsSpan(0, n + 4), 1, file);
+                    used = compression;
+                    return WriteWithTrailer(buf.AsSpan(0, n + 4), (byte)compression, file);
                 }
             }
             finally
@@ -33,7 +59,8 @@ public static class BlockCodec
             }
         }
 
-        return WriteWithTrailer(payload, 0, file);
+        used = BlockCompression.None;
+        return WriteWithTrailer(payload, (byte)BlockCompression.None, file);
     }
 
     /// <summary>Verifies the trailer of a data block read into <paramref name="block"/> (which the
@@ -58,33 +85,71 @@ public static class BlockCodec
         return DecodeVerified(block, path, offset);
     }
 
+    /// <summary>The compression byte of an encoded block (not verified).</summary>
+    public static BlockCompression KindOf(ReadOnlySpan<byte> block) => (BlockCompression)block[^TrailerSize];
+
+    private static int Compress(BlockCompression compression, ReadOnlySpan<byte> payload, Span<byte> destination)
+    {
+        if (compression == BlockCompression.Lz4)
+        {
+            return LZ4Codec.Encode(payload, destination);
+        }
+
+        var zstd = t_zstd ??= new Compressor(ZstdLevel);
+        return zstd.Wrap(payload, destination);
+    }
+
     private static byte[] DecodeVerified(ReadOnlySpan<byte> block, string path, long offset)
     {
         var body = block[..^4];
-        var kind = body[^1];
+        var kind = (BlockCompression)body[^1];
         var payload = body[..^1];
-        switch (kind)
+        if (kind == BlockCompression.None)
         {
-            case 0:
-                return payload.ToArray();
-            case 1:
-                var declared = BinaryPrimitives.ReadUInt32LittleEndian(payload);
-                if (declared > int.MaxValue / 2)
-                {
-                    throw new StorageCorruptionException(path, $"implausible LZ4 length {declared} at offset {offset}");
-                }
-
-                var rawLength = (int)declared;
-                var raw = new byte[rawLength];
-                if (LZ4Codec.Decode(payload[4..], raw) != rawLength)
-                {
-                    throw new StorageCorruptionException(path, $"bad LZ4 block at offset {offset}");
-                }
-
-                return raw;
-            default:
-                throw new StorageCorruptionException(path, $"unknown compression {kind} at offset {offset}");
+            return payload.ToArray();
         }
+
+        if (kind is not (BlockCompression.Lz4 or BlockCompression.Zstd))
+        {
+            throw new StorageCorruptionException(path, $"unknown compression {(byte)kind} at offset {offset}");
+        }
+
+        if (payload.Length < 4)
+        {
+            throw new StorageCorruptionException(path, $"compressed block at offset {offset} is too short");
+        }
+
+        var declared = BinaryPrimitives.ReadUInt32LittleEndian(payload);
+        if (declared > int.MaxValue / 2)
+        {
+            throw new StorageCorruptionException(path, $"implausible {kind} length {declared} at offset {offset}");
+        }
+
+        var rawLength = (int)declared;
+        var raw = new byte[rawLength];
+        int n;
+        if (kind == BlockCompression.Lz4)
+        {
+            n = LZ4Codec.Decode(payload[4..], raw);
+        }
+        else
+        {
+            try
+            {
+                n = (t_unzstd ??= new Decompressor()).Unwrap(payload[4..], raw);
+            }
+            catch (ZstdException)
+            {
+                n = -1;
+            }
+        }
+
+        if (n != rawLength)
+        {
+            throw new StorageCorruptionException(path, $"bad {kind} block at offset {offset}");
+        }
+
+        return raw;
     }
 
     private static void Verify(ReadOnlySpan<byte> block, string path, long offset)

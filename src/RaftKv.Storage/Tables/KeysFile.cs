@@ -38,12 +38,12 @@ public static class KeysFile
     /// table's source (the local file when archiving; the object store for a table archived before
     /// keys files existed), without filling the block cache.
     /// </summary>
-    public static async Task WriteAsync(IFileSystem fs, string path, TableReader table, int blockSize, bool compress, CancellationToken cancellationToken)
+    public static async Task WriteAsync(IFileSystem fs, string path, TableReader table, int blockSize, BlockCompression compression, CancellationToken cancellationToken)
     {
         var tmp = path + ".tmp";
         var key = new byte[64];
         var record = new byte[1 + Math.Max(InlineValueMaxBytes, 10)];
-        using (var writer = new TableWriter(fs, tmp, blockSize, compress, Magic))
+        using (var writer = new TableWriter(fs, tmp, blockSize, compression, Magic))
         {
             for (var i = 0; i < table.BlockCount; i++)
             {

@@ -60,17 +60,37 @@ public sealed partial class TableReader
         return true;
     }
 
+    /// <summary>What an archived table's keys file says about <paramref name="key"/> without the object
+    /// store, for a point read whose data block is not cached: <see cref="ArchivedProbe.Absent"/> (not in
+    /// the table: a bloom false positive costs no request), <see cref="ArchivedProbe.Deleted"/> (a
+    /// tombstone: it shadows older tables), else <see cref="ArchivedProbe.InObject"/> (read the block).
+    /// A table without a keys file always answers InObject.</summary>
+    internal ArchivedProbe ProbeArchived(ReadOnlySpan<byte> key)
+    {
+        if (Keys is not { } keys)
+        {
+            return ArchivedProbe.InObject;
+        }
+
+        return keys.TryGet(key, out var k) switch
+        {
+            BlockLookup.Absent => ArchivedProbe.Absent,
+            BlockLookup.Found when k.Tombstone => ArchivedProbe.Deleted,
+            _ => ArchivedProbe.InObject,
+        };
+    }
+
     /// <summary>Data block <paramref name="i"/> from the cache or the source, without filling the
     /// cache (one-pass readers: building a keys file). May read the object store.</summary>
     internal async ValueTask<DataBlock> ReadBlockUncachedAsync(int i, CancellationToken cancellationToken)
     {
         var h = _index[i];
-        if (_cache.TryGet(Id, h.Offset) is { } cached)
+        if (_cache.TryPeek(CacheId, h.Offset) is { } cached)
         {
             return cached;
         }
 
-        var raw = await ReadPinnedAsync(h, cancellationToken).ConfigureAwait(false);
+        var (raw, _) = await ReadPinnedAsync(h, cancellationToken).ConfigureAwait(false);
         return BlockCodec.DecodeDataBlock(raw, _path, h.Offset);
     }
 }

@@ -20,9 +20,10 @@ public sealed partial class TableReader
     private IBlockSource _source;
     private int _refs = 1;
 
-    private TableReader(long id, string path, BlockHandle[] index, BloomFilter bloom, TableMeta meta, long size, long tailOffset, IBlockSource source, BlockCache cache, ulong magic)
+    private TableReader(long id, long cacheId, string path, BlockHandle[] index, BloomFilter bloom, TableMeta meta, long size, long tailOffset, IBlockSource source, BlockCache cache, ulong magic)
     {
         Id = id;
+        CacheId = cacheId;
         _path = path;
         _index = index;
         _bloom = bloom;
@@ -35,6 +36,15 @@ public sealed partial class TableReader
     }
 
     public long Id { get; }
+
+    /// <summary>This reader's key space in the <see cref="BlockCache"/> (block offsets are per file):
+    /// <see cref="Id"/>, except for a table re-encoded when it was archived, whose new layout must
+    /// never be served blocks cached for the local file it replaces (<see cref="ReencodedCacheId"/>).</summary>
+    public long CacheId { get; }
+
+    /// <summary>Cache id of table <paramref name="tableId"/> re-encoded for the object tier (disjoint
+    /// from table ids and from <see cref="KeysFile.CacheId"/>).</summary>
+    public static long ReencodedCacheId(long tableId) => tableId | (1L << 61);
 
     public TableMeta Meta { get; }
 
@@ -88,7 +98,7 @@ public sealed partial class TableReader
     }
 
     /// <summary>Builds a reader from the table's tail (index..footer) and a data source.</summary>
-    public static TableReader FromTail(string path, long id, byte[] tail, long size, IBlockSource source, BlockCache cache, ulong magic = TableWriter.Magic)
+    public static TableReader FromTail(string path, long id, byte[] tail, long size, IBlockSource source, BlockCache cache, ulong magic = TableWriter.Magic, long? cacheId = null)
     {
         if (tail.Length < TableWriter.FooterSize)
         {
@@ -106,7 +116,7 @@ public sealed partial class TableReader
         }
 
         var version = BinaryPrimitives.ReadUInt32LittleEndian(footer[36..]);
-        if (version != TableWriter.FormatVersion)
+        if (version is not (TableWriter.FormatVersion1 or TableWriter.FormatVersion))
         {
             throw new StorageCorruptionException(path, $"unsupported SSTable format version {version}");
         }
@@ -142,7 +152,7 @@ public sealed partial class TableReader
                 index.Add(new BlockHandle(key, off, len));
             }
 
-            return new TableReader(id, path, [.. index], bloom, meta, size, tailOffset, source, cache, magic);
+            return new TableReader(id, cacheId ?? id, path, [.. index], bloom, meta, size, tailOffset, source, cache, magic);
         }
         catch (Exception e) when (e is FormatException or ArgumentOutOfRangeException or IndexOutOfRangeException)
         {
@@ -205,6 +215,9 @@ public sealed partial class TableReader
     /// <summary>Number of data blocks.</summary>
     internal int BlockCount => _index.Length;
 
+    /// <summary>Where data block <paramref name="i"/> is in the file (its length includes the trailer).</summary>
+    internal BlockHandle HandleOf(int i) => _index[i];
+
     /// <summary>Index of the first block that can hold a key ≥ <paramref name="key"/>, or -1 if none.</summary>
     internal int FindFirstBlock(ReadOnlySpan<byte> key) => FindBlock(key);
 
@@ -214,7 +227,7 @@ public sealed partial class TableReader
     internal DataBlock? TryLoadBlockNow(int i)
     {
         var h = _index[i];
-        if (_cache.TryGet(Id, h.Offset) is { } cached)
+        if (_cache.TryGet(CacheId, h.Offset) is { } cached)
         {
             return cached;
         }
@@ -237,7 +250,7 @@ public sealed partial class TableReader
         }
 
         var block = BlockCodec.DecodeDataBlock(raw, _path, h.Offset);
-        _cache.Add(Id, h.Offset, block);
+        _cache.Add(CacheId, h.Offset, block);
         return block;
     }
 
@@ -249,7 +262,7 @@ public sealed partial class TableReader
     internal DataBlock? TryLoadBlockUncached(int i, ReadAhead readAhead)
     {
         var h = _index[i];
-        if (_cache.TryGet(Id, h.Offset) is { } cached)
+        if (_cache.TryPeek(CacheId, h.Offset) is { } cached)
         {
             return cached;
         }
@@ -257,7 +270,7 @@ public sealed partial class TableReader
         var source = AcquireSource();
         try
         {
-            return readAhead.TryRead(Id, source, h.Offset, h.Length, TailOffset) is { } buffer
+            return readAhead.TryRead(CacheId, source, h.Offset, h.Length, TailOffset) is { } buffer
                 ? BlockCodec.DecodeDataBlock(buffer, h.Length, _path, h.Offset)
                 : null;
         }
@@ -284,7 +297,7 @@ public sealed partial class TableReader
             _source.Dispose();
             Volatile.Read(ref _keys)?.Unref();
 
-            _cache.Evict(Id);
+            _cache.Evict(CacheId);
             OnReleased?.Invoke(this);
         }
     }
@@ -312,14 +325,14 @@ public sealed partial class TableReader
     internal async ValueTask<DataBlock> LoadBlockAsync(int i, CancellationToken cancellationToken)
     {
         var h = _index[i];
-        if (_cache.TryGet(Id, h.Offset) is { } cached)
+        if (_cache.TryGet(CacheId, h.Offset) is { } cached)
         {
             return cached;
         }
 
-        var raw = await ReadPinnedAsync(h, cancellationToken).ConfigureAwait(false);
+        var (raw, remote) = await ReadPinnedAsync(h, cancellationToken).ConfigureAwait(false);
         var block = BlockCodec.DecodeDataBlock(raw, _path, h.Offset);
-        _cache.Add(Id, h.Offset, block);
+        _cache.Add(CacheId, h.Offset, block, fromObjectStore: remote); // promoted: the next get of its keys needs no request
         return block;
     }
 
@@ -343,12 +356,13 @@ public sealed partial class TableReader
         }
     }
 
-    private async ValueTask<byte[]> ReadPinnedAsync(BlockHandle h, CancellationToken cancellationToken)
+    /// <summary>Reads block <paramref name="h"/> from the current source; also says whether that source was the object store.</summary>
+    private async ValueTask<(byte[] Raw, bool Remote)> ReadPinnedAsync(BlockHandle h, CancellationToken cancellationToken)
     {
         var source = AcquireSource();
         try
         {
-            return await source.ReadAsync(h.Offset, h.Length, cancellationToken).ConfigureAwait(false);
+            return (await source.ReadAsync(h.Offset, h.Length, cancellationToken).ConfigureAwait(false), source.IsRemote);
         }
         finally
         {

@@ -11,13 +11,19 @@ namespace RaftKv.Storage.Tables;
 public sealed class TableWriter : IDisposable
 {
     public const ulong Magic = 0x3130545353564B52; // "RKVSST01"
-    public const uint FormatVersion = 1;
+    /// <summary>Format version written when a data block is Zstd-compressed (FORMAT.md).</summary>
+    public const uint FormatVersion = 2;
+
+    /// <summary>Format version written otherwise: the same layout, readable by releases that only
+    /// know version 1 (no block uses compression kind 2).</summary>
+    public const uint FormatVersion1 = 1;
     public const int FooterSize = 48;
 
     private readonly IWritableFile _file;
     private readonly ulong _magic;
     private readonly int _blockSize;
-    private readonly bool _compress;
+    private readonly BlockCompression _compression;
+    private bool _usedVersion2Codec;
     private readonly DataBlockBuilder _block = new();
     private readonly List<BlockHandle> _index = [];
     private readonly List<ulong> _hashes = [];
@@ -31,13 +37,16 @@ public sealed class TableWriter : IDisposable
 
     /// <summary>Creates the file. <paramref name="magic"/> names the file's role: <see cref="Magic"/>
     /// for a data table, <see cref="KeysFile.Magic"/> for an archived table's keys file.</summary>
-    public TableWriter(IFileSystem fs, string path, int blockSize, bool compress, ulong magic = Magic)
+    public TableWriter(IFileSystem fs, string path, int blockSize, BlockCompression compression, ulong magic = Magic)
     {
         _file = fs.Create(path);
         _magic = magic;
         _blockSize = blockSize;
-        _compress = compress;
+        _compression = compression;
     }
+
+    /// <summary>The compression of data blocks (index, bloom and meta blocks are never compressed).</summary>
+    public BlockCompression Compression => _compression;
 
     public long EntryCount => _count;
 
@@ -92,9 +101,9 @@ public sealed class TableWriter : IDisposable
         }
 
         var meta = new TableMeta(_count, _count == 0 ? 0 : _minIndex, _maxIndex, createdUnixMs, _minKey ?? [], _maxKey.AsSpan(0, _maxKeyLength).ToArray());
-        var indexHandle = WriteBlock(index.ToArray(), compress: false);
-        var bloomHandle = WriteBlock(BloomFilter.Build(_hashes).Serialize(), compress: false);
-        var metaHandle = WriteBlock(meta.Serialize(), compress: false);
+        var indexHandle = WriteBlock(index.ToArray(), BlockCompression.None);
+        var bloomHandle = WriteBlock(BloomFilter.Build(_hashes).Serialize(), BlockCompression.None);
+        var metaHandle = WriteBlock(meta.Serialize(), BlockCompression.None);
 
         Span<byte> footer = stackalloc byte[FooterSize];
         BinaryPrimitives.WriteUInt64LittleEndian(footer, (ulong)indexHandle.Offset);
@@ -103,7 +112,7 @@ public sealed class TableWriter : IDisposable
         BinaryPrimitives.WriteUInt32LittleEndian(footer[20..], (uint)bloomHandle.Length);
         BinaryPrimitives.WriteUInt64LittleEndian(footer[24..], (ulong)metaHandle.Offset);
         BinaryPrimitives.WriteUInt32LittleEndian(footer[32..], (uint)metaHandle.Length);
-        BinaryPrimitives.WriteUInt32LittleEndian(footer[36..], FormatVersion);
+        BinaryPrimitives.WriteUInt32LittleEndian(footer[36..], _usedVersion2Codec ? FormatVersion : FormatVersion1);
         BinaryPrimitives.WriteUInt64LittleEndian(footer[40..], _magic);
         _file.Append(footer);
         _offset += FooterSize;
@@ -116,13 +125,14 @@ public sealed class TableWriter : IDisposable
     private void FlushBlock()
     {
         var last = _block.LastKey.ToArray();
-        var h = WriteBlock(_block.Finish(), _compress);
+        var h = WriteBlock(_block.Finish(), _compression);
         _index.Add(h with { LastKey = last });
     }
 
-    private BlockHandle WriteBlock(ReadOnlySpan<byte> payload, bool compress)
+    private BlockHandle WriteBlock(ReadOnlySpan<byte> payload, BlockCompression compression)
     {
-        var length = BlockCodec.Write(payload, compress, _file);
+        var length = BlockCodec.Write(payload, compression, _file, out var used);
+        _usedVersion2Codec |= used == BlockCompression.Zstd;
         var h = new BlockHandle([], _offset, length);
         _offset += length;
         return h;

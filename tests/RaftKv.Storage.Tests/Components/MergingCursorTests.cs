@@ -76,7 +76,7 @@ public sealed class MergingCursorTests
     private static TableReader Table(CrashableMemoryFileSystem fs, BlockCache cache, long id, IEnumerable<int> keys, string value, MemoryRemoteTableStore? remote)
     {
         var path = $"/db/{id:D6}.sst";
-        using (var w = new TableWriter(fs, path, blockSize: 256, compress: false))
+        using (var w = new TableWriter(fs, path, blockSize: 256, BlockCompression.None))
         {
             foreach (var k in keys)
             {

@@ -22,11 +22,11 @@ public sealed class TableRoundTripTests(ITestOutputHelper output)
             .ToList();
     }
 
-    private static (CrashableMemoryFileSystem Fs, TableMeta Meta) Write(List<InternalEntry> entries, bool compress)
+    private static (CrashableMemoryFileSystem Fs, TableMeta Meta) Write(List<InternalEntry> entries, BlockCompression compression)
     {
         var fs = new CrashableMemoryFileSystem();
         fs.CreateDirectory("/db");
-        using var w = new TableWriter(fs, Path, blockSize: 1024, compress);
+        using var w = new TableWriter(fs, Path, blockSize: 1024, compression);
         foreach (var e in entries)
         {
             w.Add(e);
@@ -37,14 +37,15 @@ public sealed class TableRoundTripTests(ITestOutputHelper output)
     }
 
     [Theory]
-    [InlineData(false)]
-    [InlineData(true)]
-    public async Task EveryEntryIsReadBackByGetAndByScan(bool compress)
+    [InlineData(BlockCompression.None)]
+    [InlineData(BlockCompression.Lz4)]
+    [InlineData(BlockCompression.Zstd)]
+    public async Task EveryEntryIsReadBackByGetAndByScan(BlockCompression compression)
     {
         var seed = int.TryParse(Environment.GetEnvironmentVariable("RAFTKV_SEED"), out var s) ? s : Environment.TickCount & 0xFFFF;
         output.WriteLine($"seed {seed}");
         var entries = Entries(seed, 2_000);
-        var (fs, meta) = Write(entries, compress);
+        var (fs, meta) = Write(entries, compression);
         Assert.Equal(2_000, meta.EntryCount);
         Assert.Equal(entries.Min(e => e.Version), meta.MinIndex);
         Assert.Equal(entries.Max(e => e.Version), meta.MaxIndex);
@@ -68,12 +69,13 @@ public sealed class TableRoundTripTests(ITestOutputHelper output)
     }
 
     [Theory]
-    [InlineData(false)]
-    [InlineData(true)]
-    public async Task OnePassCursorReadsEveryEntryWithoutFillingTheCache(bool compress)
+    [InlineData(BlockCompression.None)]
+    [InlineData(BlockCompression.Lz4)]
+    [InlineData(BlockCompression.Zstd)]
+    public async Task OnePassCursorReadsEveryEntryWithoutFillingTheCache(BlockCompression compression)
     {
         var entries = Entries(17, 3_000);
-        var (fs, _) = Write(entries, compress);
+        var (fs, _) = Write(entries, compression);
         var cache = new BlockCache(1 << 20);
         var reader = TableReader.OpenLocal(fs, Path, 1, cache);
         var cursor = new RaftKv.Storage.Iteration.TableCursor([reader], [], fillCache: false);
@@ -94,7 +96,7 @@ public sealed class TableRoundTripTests(ITestOutputHelper output)
     {
         var fs = new CrashableMemoryFileSystem();
         fs.CreateDirectory("/db");
-        using var w = new TableWriter(fs, Path, 1024, compress: false);
+        using var w = new TableWriter(fs, Path, 1024, BlockCompression.None);
         w.Add(new InternalEntry(B("b"), [], 1, 0, false));
         Assert.Throws<InvalidOperationException>(() => w.Add(new InternalEntry(B("a"), [], 2, 0, false)));
         Assert.Throws<InvalidOperationException>(() => w.Add(new InternalEntry(B("b"), [], 3, 0, false)));
@@ -105,7 +107,7 @@ public sealed class TableRoundTripTests(ITestOutputHelper output)
     [InlineData(12)] // format version
     public void AFooterThatIsNotOursIsReportedWithThePath(int fromEnd)
     {
-        var (fs, _) = Write(Entries(1, 10), compress: false);
+        var (fs, _) = Write(Entries(1, 10), BlockCompression.None);
         var bytes = Read(fs);
         bytes[^fromEnd] ^= 0xFF;
         Rewrite(fs, bytes);
@@ -117,7 +119,7 @@ public sealed class TableRoundTripTests(ITestOutputHelper output)
     [Fact]
     public void ATruncatedTableIsReportedWithThePath()
     {
-        var (fs, _) = Write(Entries(2, 10), compress: false);
+        var (fs, _) = Write(Entries(2, 10), BlockCompression.None);
         Rewrite(fs, Read(fs)[..^20]);
         var e = Assert.Throws<StorageCorruptionException>(() => TableReader.OpenLocal(fs, Path, 1, new BlockCache(0)));
         Assert.Contains("000001.sst", e.Message, StringComparison.Ordinal);
