@@ -55,7 +55,8 @@ public sealed class ChaosNode : IDisposable
         psi.Environment["HTTP_PORT"] = HttpPort.ToString(CultureInfo.InvariantCulture);
         psi.Environment["DATA_DIR"] = DataDir;
         psi.Environment["ADVERTISE_HOST"] = _lab.Address(Id);
-        psi.Environment["MEMORY_MAX_SIZE_MB"] = "4";
+        psi.Environment["MEMORY_MAX_SIZE_MB"] = "8"; // a 4 MiB memtable (frequent flushes and snapshots) and a 4 MiB block cache
+        psi.Environment["CACHE_SIZE_MB"] = "4";
         if (clockOffset is not null)
         {
             psi.Environment["LD_PRELOAD"] = Shell.FaketimeLibrary;

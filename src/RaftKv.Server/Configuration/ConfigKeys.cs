@@ -16,7 +16,7 @@ public static class ConfigKeys
     public static readonly ConfigKey MemoryMaxSizeMb = new("MEMORY_MAX_SIZE_MB", "128", "Memory tier (MiB): the memtable (its size triggers a flush) plus the block cache, the read cache of hot data (CACHE_SIZE_MB of it)");
     public static readonly ConfigKey CacheSizeMb = new("CACHE_SIZE_MB", "", "Block cache share of MEMORY_MAX_SIZE_MB (MiB; empty = half of it; 0 = no cache, all memtable); must be less than MEMORY_MAX_SIZE_MB");
     public static readonly ConfigKey Compression = new("COMPRESSION", "none", "Block compression of SSTables on local disk: none, lz4 or zstd (tables written from then on)");
-    public static readonly ConfigKey S3Compression = new("S3_COMPRESSION", "zstd", "Block compression of SSTables archived to S3: none, lz4 or zstd (when it differs from COMPRESSION a table is re-encoded as it is archived)");
+    public static readonly ConfigKey S3Compression = new("S3_COMPRESSION", "lz4", "Block compression of SSTables archived to S3: none, lz4 or zstd (when it differs from COMPRESSION a table is re-encoded as it is archived)");
     public static readonly ConfigKey MemoryMaxEntries = new("MEMORY_MAX_ENTRIES", "1000000", "Memtable entry count that triggers a flush");
     public static readonly ConfigKey DiskMaxSizeGb = new("DISK_MAX_SIZE_GB", "0", "Archive the oldest tables while local SSTables exceed this (GiB; 0 = no limit)");
     public static readonly ConfigKey DiskMigrationAgeHours = new("DISK_MIGRATION_AGE_HOURS", "0", "Archive tables older than this (hours; 0 = never by age)");

@@ -30,7 +30,7 @@ public sealed record ServerConfig
     public Storage.Tables.BlockCompression Compression { get; init; }
 
     /// <summary>S3_COMPRESSION: data blocks of archived tables.</summary>
-    public Storage.Tables.BlockCompression S3Compression { get; init; } = Storage.Tables.BlockCompression.Zstd;
+    public Storage.Tables.BlockCompression S3Compression { get; init; } = Storage.Tables.BlockCompression.Lz4;
     public long MemoryMaxEntries { get; init; }
     public double DiskMaxSizeGb { get; init; }
     public double DiskMigrationAgeHours { get; init; }
