@@ -39,14 +39,14 @@ public static class ClusterCommands
             if (call.Output.Format == OutputFormat.Simple)
             {
                 call.Output.Line($"node {s.NodeId}  role {s.Role}  term {s.Term}  leader {s.LeaderId} ({s.Leader})");
-                call.Output.Line($"commit {s.CommitIndex}  applied {s.AppliedIndex}  durable {s.DurableIndex}  revision {s.Header?.Revision ?? 0}  version {s.Version}");
+                call.Output.Line($"commit {s.CommitIndex}  applied {s.AppliedIndex}  durable {s.DurableIndex}  version {s.Version}");
             }
             else
             {
                 call.Output.Fields([
                     ("node_id", s.NodeId), ("role", s.Role), ("term", s.Term), ("leader_id", s.LeaderId), ("leader", s.Leader),
                     ("commit_index", s.CommitIndex), ("applied_index", s.AppliedIndex), ("durable_index", s.DurableIndex),
-                    ("revision", s.Header?.Revision ?? 0), ("version", s.Version)]);
+                    ("version", s.Version)]);
             }
 
             return ExitCode.Ok;

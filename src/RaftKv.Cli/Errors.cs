@@ -28,7 +28,12 @@ public static class Errors
 
     /// <summary>The server's message of a gRPC error, or the transport's reason when there is none.</summary>
     public static string Detail(RpcException e)
-        => !string.IsNullOrEmpty(e.Status.Detail) ? e.Status.Detail : e.Status.DebugException?.Message ?? e.StatusCode.ToString();
+    {
+        var detail = !string.IsNullOrEmpty(e.Status.Detail) ? e.Status.Detail : e.StatusCode.ToString();
+        return e.Status.DebugException?.GetBaseException() is { } cause && !detail.Contains(cause.Message, StringComparison.Ordinal)
+            ? $"{detail} ({cause.Message})"
+            : detail;
+    }
 
     private static (ExitCode, string) Rpc(RpcException e, KvctlSettings? settings)
     {

@@ -34,12 +34,13 @@ public sealed class GlobalOptions
         Recursive = true,
     };
 
-    public Option<OutputFormat> WriteOut { get; } = new("--write-out", "-w")
+    public Option<string> WriteOut { get; } = new Option<string>("--write-out", "-w")
     {
         Description = "output format: simple, table or json",
-        DefaultValueFactory = _ => OutputFormat.Simple,
+        DefaultValueFactory = _ => "simple",
+        HelpName = "simple|table|json",
         Recursive = true,
-    };
+    }.AcceptOnlyFromAmong("simple", "table", "json");
 
     public Option<string> CommandTimeout { get; } = new("--command-timeout")
     {
@@ -74,10 +75,17 @@ public sealed class GlobalOptions
             Tls(result.GetValue(CaCert) ?? Env("RAFTKV_CACERT"), result.GetValue(Cert) ?? Env("RAFTKV_CERT"), result.GetValue(Key) ?? Env("RAFTKV_KEY")),
             user,
             password,
-            result.GetValue(WriteOut),
+            Format(result),
             ParseDuration(result.GetValue(CommandTimeout) ?? "10s", "--command-timeout"),
             result.GetValue(HttpEndpoint) ?? Env("RAFTKV_HTTP_ENDPOINT"));
     }
+
+    public OutputFormat Format(ParseResult result) => result.GetValue(WriteOut) switch
+    {
+        "table" => OutputFormat.Table,
+        "json" => OutputFormat.Json,
+        _ => OutputFormat.Simple,
+    };
 
     /// <summary>"500ms", "5s", "2m" or a bare number of seconds.</summary>
     public static TimeSpan ParseDuration(string text, string name)

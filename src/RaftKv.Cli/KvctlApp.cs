@@ -100,7 +100,7 @@ public sealed class KvctlApp
         {
             try
             {
-                return (int)await handler(parse, new Output(parse.GetValue(Globals.WriteOut), _out), cancel).ConfigureAwait(false);
+                return (int)await handler(parse, new Output(Globals.Format(parse), _out), cancel).ConfigureAwait(false);
             }
             catch (Exception e)
             {

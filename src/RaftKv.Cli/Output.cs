@@ -29,11 +29,7 @@ public sealed class Output(OutputFormat format, TextWriter writer)
 
     public TextWriter Writer => writer;
 
-    private IAnsiConsole Console => _console ??= AnsiConsole.Create(new AnsiConsoleSettings
-    {
-        Out = new AnsiConsoleOutput(writer),
-        Interactive = InteractionSupport.No,
-    });
+    private IAnsiConsole Console => _console ??= CreateConsole(writer);
 
     public void Line(string text) => writer.WriteLine(text);
 
@@ -108,6 +104,18 @@ public sealed class Output(OutputFormat format, TextWriter writer)
                 Line($"# {kvs.Count} keys{(more ? " (more)" : string.Empty)}");
                 break;
         }
+    }
+
+    /// <summary>A console over <paramref name="writer"/>; when that is not a terminal, tables are not wrapped at 80 columns.</summary>
+    private static IAnsiConsole CreateConsole(TextWriter writer)
+    {
+        var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(writer), Interactive = InteractionSupport.No });
+        if (writer != System.Console.Out || System.Console.IsOutputRedirected)
+        {
+            console.Profile.Width = 400;
+        }
+
+        return console;
     }
 
     public static string Show(object? value) => value switch
