@@ -53,11 +53,14 @@ public sealed class KvctlShellTmuxTests
             await tmux.PressAsync("Enter");
             await tmux.WaitForAsync(s => s.Contains("unknown command 'frobnicate'", StringComparison.Ordinal) && s.Contains("(exit 2)", StringComparison.Ordinal), "a mistake is reported");
 
-            // Tab completes a command name.
+            // Tab completes a command name as far as it is unambiguous ("member", "members"), then a subcommand.
             await tmux.TypeAsync("memb");
             await tmux.PressAsync("Tab");
             await tmux.WaitForAsync(s => s.Split('\n').Last(l => l.Length > 0) == "kvctl> member", "Tab completes 'member'");
-            await tmux.TypeAsync("list -w table");
+            await tmux.TypeAsync(" li");
+            await tmux.PressAsync("Tab");
+            await tmux.WaitForAsync(s => s.Split('\n').Last(l => l.Length > 0) == "kvctl> member list", "Tab completes 'list'");
+            await tmux.TypeAsync("-w table");
             await tmux.PressAsync("Enter");
             await tmux.WaitForAsync(s => s.Contains("available", StringComparison.Ordinal) && s.Contains('╭'), "a member table is drawn");
 

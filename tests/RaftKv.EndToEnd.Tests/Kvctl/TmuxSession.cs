@@ -25,7 +25,7 @@ internal sealed class TmuxSession : IDisposable
     }
 
     /// <summary>Types <paramref name="text"/> literally (no key names interpreted).</summary>
-    public Task TypeAsync(string text) => RunAsync("send-keys", "-t", "main", "-l", text);
+    public Task TypeAsync(string text) => RunAsync("send-keys", "-t", "main", "-l", "--", text);
 
     /// <summary>Presses keys by tmux name: Enter, Up, Down, Tab, C-c, …</summary>
     public Task PressAsync(params string[] keys) => RunAsync(["send-keys", "-t", "main", .. keys]);
