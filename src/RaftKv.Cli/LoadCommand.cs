@@ -36,23 +36,15 @@ public static class LoadCommand
             var total = new FileInfo(path).Length;
             long loaded = 0;
             var clock = System.Diagnostics.Stopwatch.StartNew();
-            await ProgressDisplay.RunAsync("load", "bytes", call.Get(quiet) || call.Output.Format == OutputFormat.Json, async progress =>
+            try
             {
-                long done = 0;
-                var gate = new object();
-                await Parallel.ForEachAsync(ReadAsync(path, call.Cancel), new ParallelOptions { MaxDegreeOfParallelism = c, CancellationToken = call.Cancel }, async (item, ct) =>
-                {
-                    await call.Client.PutAsync(item.Key, item.Value, item.Ttl, cancellationToken: ct).ConfigureAwait(false);
-                    Interlocked.Increment(ref loaded);
-                    lock (gate)
-                    {
-                        done += item.Bytes;
-                        progress.Report((done, total));
-                    }
-                }).ConfigureAwait(false);
-                progress.Report((total, total));
-                return 0;
-            }).ConfigureAwait(false);
+                await LoadAsync(call, path, c, call.Get(quiet) || call.Output.Format == OutputFormat.Json, total, () => Interlocked.Increment(ref loaded)).ConfigureAwait(false);
+            }
+            catch (UsageException e)
+            {
+                throw new UsageException($"{e.Message}; {Interlocked.Read(ref loaded)} keys were written before it stopped");
+            }
+
             var seconds = Math.Max(clock.Elapsed.TotalSeconds, 0.001);
             if (call.Output.Format == OutputFormat.Simple)
             {
@@ -67,6 +59,25 @@ public static class LoadCommand
         });
         return [command];
     }
+
+    private static Task<int> LoadAsync(KvctlCall call, string path, int concurrency, bool quiet, long total, Action written)
+        => ProgressDisplay.RunAsync("load", "bytes", quiet, async progress =>
+        {
+            long done = 0;
+            var gate = new object();
+            await Parallel.ForEachAsync(ReadAsync(path, call.Cancel), new ParallelOptions { MaxDegreeOfParallelism = concurrency, CancellationToken = call.Cancel }, async (item, ct) =>
+            {
+                await call.Client.PutAsync(item.Key, item.Value, item.Ttl, cancellationToken: ct).ConfigureAwait(false);
+                written();
+                lock (gate)
+                {
+                    done += item.Bytes;
+                    progress.Report((done, total));
+                }
+            }).ConfigureAwait(false);
+            progress.Report((total, total));
+            return 0;
+        });
 
     private static async IAsyncEnumerable<(byte[] Key, byte[] Value, TimeSpan? Ttl, long Bytes)> ReadAsync(string path, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
     {

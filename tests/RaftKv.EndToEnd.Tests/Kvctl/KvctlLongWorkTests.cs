@@ -40,6 +40,7 @@ public sealed class KvctlLongWorkTests
         var refused = await KvctlRunner.RunAsync(node.Grpc, "load", "--file", bad, "--concurrency", "1");
         Assert.Equal(2, refused.Code);
         Assert.Contains("line 2", refused.Err, StringComparison.Ordinal);
+        Assert.Contains("1 keys were written", refused.Err, StringComparison.Ordinal);
 
         var snap = Path.Combine(dir.Path, "snap.db");
         var save = await KvctlRunner.RunAsync(node.Grpc, "snapshot", "save", snap);
