@@ -1,7 +1,7 @@
 using System.CommandLine;
-using MoveLeaderRequest = RaftKv.Protocol.Etcd.MoveLeaderRequest;
-using Maintenance = RaftKv.Protocol.Etcd.Maintenance;
 using RaftKv.Protocol.V1;
+using Maintenance = RaftKv.Protocol.Etcd.Maintenance;
+using MoveLeaderRequest = RaftKv.Protocol.Etcd.MoveLeaderRequest;
 
 namespace RaftKv.Cli;
 

@@ -122,7 +122,7 @@ public sealed class GlobalOptions
                 throw new UsageException("--user needs name:password when no terminal can ask for the password");
             }
 
-            password = AnsiConsole.Prompt(new TextPrompt<string>($"Password for {user}:").Secret());
+            password = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) }).Prompt(new TextPrompt<string>($"Password for {user}:").Secret()); // stderr: stdout stays the answer's
         }
 
         return (user, password);

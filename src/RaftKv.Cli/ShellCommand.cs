@@ -18,7 +18,7 @@ public static class ShellCommand
     {
         var history = new Option<string>("--history") { Description = "history file [env KVCTL_HISTORY; default ~/.kvctl_history]", HelpName = "file" };
         var command = new Command("shell", "Interactive shell: kvctl commands with history (↑/↓) and Tab completion; 'exit' to leave") { history };
-        app.HandleLocal(command, async (parse, output, _) =>
+        app.HandleLocal(command, async (parse, output, cancel) =>
         {
             if (app.InShell)
             {
@@ -38,7 +38,7 @@ public static class ShellCommand
                     output.Line("kvctl shell: type a command (get k, put k v, member list, help), ↑/↓ for history, Tab to complete, 'exit' to leave.");
                 }
 
-                while ((interactive ? editor.ReadLine(Prompt) : await Console.In.ReadLineAsync(CancellationToken.None).ConfigureAwait(false)) is { } text)
+                while (!cancel.IsCancellationRequested && (interactive ? editor.ReadLine(Prompt) : await ReadScriptLineAsync(cancel).ConfigureAwait(false)) is { } text)
                 {
                     var line = text.Trim();
                     if (line.Length == 0 || line.StartsWith('#'))
@@ -80,6 +80,19 @@ public static class ShellCommand
             return ExitCode.Ok;
         });
         return [command];
+    }
+
+    /// <summary>The next script line; null at its end or on Ctrl-C (which cancels the shell itself here).</summary>
+    private static async Task<string?> ReadScriptLineAsync(CancellationToken cancel)
+    {
+        try
+        {
+            return await Console.In.ReadLineAsync(cancel).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            return null;
+        }
     }
 
     /// <summary>Candidates for the last word of <paramref name="line"/>, from System.CommandLine's completions.</summary>
