@@ -2,8 +2,8 @@ namespace RaftKv.EndToEnd.Tests.Kvctl;
 
 /// <summary>
 /// <c>kvctl shell</c> in a real terminal (tmux), as a person uses it: type commands, read the answers on the screen,
-/// recall a command with the up arrow and run it again, see a mistake reported without leaving the shell, leave with
-/// <c>exit</c>; the history file keeps the commands for the next session, which recalls them with the up arrow.
+/// recall a command with the up arrow and run it again, see a mistake reported without leaving the shell, complete with
+/// Tab, stop a watch with Ctrl-C, leave with <c>exit</c>; the history file keeps the commands for the next session, which recalls them with the up arrow.
 /// </summary>
 [Collection("processes")]
 public sealed class KvctlShellTmuxTests
@@ -64,19 +64,33 @@ public sealed class KvctlShellTmuxTests
             await tmux.PressAsync("Enter");
             await tmux.WaitForAsync(s => s.Contains("available", StringComparison.Ordinal) && s.Contains('╭'), "a member table is drawn");
 
+            // A watch streams a change written by another client; Ctrl-C stops it and the prompt comes back.
+            await tmux.TypeAsync("watch shell/ --prefix");
+            await tmux.PressAsync("Enter");
+            await Eventually.TrueAsync(
+                async () =>
+                {
+                    await KvctlRunner.RunAsync(node.Grpc, "put", "shell/watched", "seen-by-watch");
+                    return (await tmux.ScreenAsync()).Contains("seen-by-watch", StringComparison.Ordinal);
+                },
+                TimeSpan.FromSeconds(60),
+                "the watch shows a put from another client");
+            await tmux.PressAsync("C-c");
+            await tmux.WaitForAsync(s => s.Split('\n').Last(l => l.Length > 0) == "kvctl>", "Ctrl-C ends the watch, not the shell");
+
             await tmux.TypeAsync("exit");
             await tmux.PressAsync("Enter");
             await tmux.WaitForAsync(s => s.Contains("SHELL-EXITED-0", StringComparison.Ordinal), "the shell exits with 0");
         }
 
         var saved = await File.ReadAllLinesAsync(history);
-        Assert.Equal(["put shell/greeting hello-from-tmux", "get shell/greeting", "frobnicate", "member list -w table", "exit"], saved);
+        Assert.Equal(["put shell/greeting hello-from-tmux", "get shell/greeting", "frobnicate", "member list -w table", "watch shell/ --prefix", "exit"], saved);
 
         // A new session recalls the previous session's commands.
         using (var tmux = await TmuxSession.StartAsync(command))
         {
             await tmux.WaitForAsync(s => s.Contains("kvctl>", StringComparison.Ordinal), "the prompt shows again");
-            await tmux.PressAsync("Up", "Up");
+            await tmux.PressAsync("Up", "Up", "Up");
             await tmux.WaitForAsync(s => s.Split('\n').Last(l => l.Length > 0) == "kvctl> member list -w table", "history survives the session");
             await tmux.PressAsync("C-u");
             await tmux.PressAsync("C-d");
