@@ -215,5 +215,13 @@ public sealed partial class RaftKvClient : IDisposable
     private GrpcChannel Channel(string endpoint)
         => _channels.GetOrAdd(endpoint, e => GrpcChannel.ForAddress(
             (_tls is null ? "http://" : "https://") + e,
-            new GrpcChannelOptions { MaxReceiveMessageSize = 64 << 20, MaxSendMessageSize = 64 << 20, HttpHandler = _tls?.CreateHandler(), DisposeHttpClient = true }));
+            new GrpcChannelOptions
+            {
+                MaxReceiveMessageSize = 64 << 20,
+                MaxSendMessageSize = 64 << 20,
+                HttpHandler = _tls?.CreateHandler(),
+                DisposeHttpClient = true,
+                Credentials = _options.CallCredentials is { } call ? ChannelCredentials.Create(_tls is null ? ChannelCredentials.Insecure : ChannelCredentials.SecureSsl, call) : null,
+                UnsafeUseInsecureChannelCallCredentials = _options.CallCredentials is not null && _tls is null,
+            }));
 }

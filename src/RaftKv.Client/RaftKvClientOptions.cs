@@ -15,4 +15,10 @@ public sealed record RaftKvClientOptions
 
     /// <summary>TLS (https) to every endpoint; null = plaintext unless an endpoint is given as https://.</summary>
     public ClientTls? Tls { get; init; }
+
+    /// <summary>
+    /// Per-call credentials (e.g. an etcd auth <c>token</c> header, as kvctl's <c>--user</c> sets) added to every
+    /// call on every endpoint, plaintext channels included; null = none.
+    /// </summary>
+    public Grpc.Core.CallCredentials? CallCredentials { get; init; }
 }
