@@ -9,7 +9,9 @@ namespace RaftKv.Server.Hosting;
 /// <summary>
 /// Per-follower replication lag, measured by the leader: every <see cref="Period"/> it asks each
 /// other member for its status over gRPC and records <c>leader commit index − follower applied
-/// index</c> (etcd reports the same through its per-member status). DotNext 6.12 keeps each
+/// index</c> (etcd reports the same through its per-member status); a follower behind is asked again
+/// 300 ms later against the same commit index, so the moment between a commit and the heartbeat that
+/// tells the follower about it does not count as lag. DotNext 6.12 keeps each
 /// follower's match index private, so the follower's own applied index is the observable proxy.
 /// </summary>
 /// <remarks>
@@ -19,6 +21,9 @@ namespace RaftKv.Server.Hosting;
 public sealed partial class FollowerLagMonitor(IKvNode node, ILogger<FollowerLagMonitor> logger) : BackgroundService
 {
     public static readonly TimeSpan Period = TimeSpan.FromSeconds(2);
+
+    /// <summary>How long a follower behind the round's commit index gets before it is asked again.</summary>
+    private static readonly TimeSpan Recheck = TimeSpan.FromMilliseconds(300);
 
     private readonly ConcurrentDictionary<string, GrpcChannel> _channels = new(StringComparer.Ordinal);
 
@@ -58,10 +63,18 @@ public sealed partial class FollowerLagMonitor(IKvNode node, ILogger<FollowerLag
         try
         {
             var channel = _channels.GetOrAdd(follower.GrpcAddress, a => GrpcChannel.ForAddress("http://" + a));
-            var reply = await new Cluster.ClusterClient(channel)
-                .StatusAsync(new StatusRequest(), deadline: DateTime.UtcNow.AddSeconds(1), cancellationToken: cancellationToken)
-                .ConfigureAwait(false);
-            var applied = (long)reply.AppliedIndex;
+            var client = new Cluster.ClusterClient(channel);
+            var applied = (long)(await client.StatusAsync(new StatusRequest(), deadline: DateTime.UtcNow.AddSeconds(1), cancellationToken: cancellationToken).ConfigureAwait(false)).AppliedIndex;
+            if (applied < commitIndex)
+            {
+                // A follower learns that an entry committed with the next append or heartbeat, so right after
+                // any commit (an idle leader commits a tick every second) it is one entry "behind" for a
+                // moment. Ask once more after a few heartbeats: lag counts entries committed at the start of
+                // the round that it has still not applied by then.
+                await Task.Delay(Recheck, cancellationToken).ConfigureAwait(false);
+                applied = (long)(await client.StatusAsync(new StatusRequest(), deadline: DateTime.UtcNow.AddSeconds(1), cancellationToken: cancellationToken).ConfigureAwait(false)).AppliedIndex;
+            }
+
             Lags[follower.Id] = new FollowerLag(applied, Math.Max(0, commitIndex - applied), DateTimeOffset.UtcNow);
         }
         catch (RpcException e)
