@@ -61,6 +61,21 @@ public sealed partial class KvNode
         }
     }
 
+    /// <summary>The members, with their metadata fetched first if <paramref name="id"/> is not among the
+    /// known ids while some member's metadata is still unknown (just started, just added, just elected):
+    /// a real member is never refused as unknown because its id was not fetched yet.</summary>
+    private async Task<List<MemberInfo>> MembersKnowingAsync(long id, CancellationToken cancellationToken)
+    {
+        var members = Members();
+        if (id > 0 && !members.Any(m => m.Id == id) && members.Any(m => m.Id == 0))
+        {
+            await RefreshMetadataAsync(cancellationToken).ConfigureAwait(false);
+            members = Members();
+        }
+
+        return members;
+    }
+
     private List<MemberInfo> Members()
     {
         var leader = _cluster.Leader;
@@ -104,7 +119,7 @@ public sealed partial class KvNode
             throw new NotLeaderException(GetStatus().Leader);
         }
 
-        var target = Members().FirstOrDefault(m => m.Id == id) ?? throw new ArgumentException($"no member with id {id}");
+        var target = (await MembersKnowingAsync(id, cancellationToken).ConfigureAwait(false)).FirstOrDefault(m => m.Id == id) ?? throw new ArgumentException($"no member with id {id}");
         var ep = _cluster.Members.First(m => (m.EndPoint.ToString() ?? string.Empty) == target.RaftAddress).EndPoint;
         if (!await _cluster.RemoveMemberAsync(ep, cancellationToken).ConfigureAwait(false))
         {

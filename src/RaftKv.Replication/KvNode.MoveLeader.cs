@@ -36,14 +36,7 @@ public sealed partial class KvNode
             throw new NotLeaderException(GetStatus().Leader);
         }
 
-        var members = Members();
-        if (targetId > 0 && !members.Any(m => m.Id == targetId) && members.Any(m => m.Id == 0))
-        {
-            // A member whose metadata has not been fetched yet (just started, just elected) has no id here:
-            // fetch it now rather than call a real member a bad transferee.
-            await RefreshMetadataAsync(cancellationToken).ConfigureAwait(false);
-            members = Members();
-        }
+        var members = await MembersKnowingAsync(targetId, cancellationToken).ConfigureAwait(false);
 
         var target = members.FirstOrDefault(m => m.Id == targetId && targetId > 0) ?? throw new BadLeaderTransfereeException(targetId);
         if (target.IsLocal)

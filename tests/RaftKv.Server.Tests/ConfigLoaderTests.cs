@@ -31,7 +31,7 @@ public sealed class ConfigLoaderTests
         Assert.Equal((128L << 20, 64L << 20, 64L << 20), (defaults.MemoryMaxBytes, defaults.MemtableBytes, defaults.CacheBytes)); // the earlier 64 + 64
         var node = defaults.ToNodeOptions();
         Assert.Equal((64L << 20, 64L << 20), (node.MemtableMaxBytes, node.BlockCacheBytes));
-        Assert.Equal((Storage.Tables.BlockCompression.None, Storage.Tables.BlockCompression.Zstd), (node.Compression, node.RemoteCompression));
+        Assert.Equal((Storage.Tables.BlockCompression.None, Storage.Tables.BlockCompression.Lz4), (node.Compression, node.RemoteCompression));
 
         var sized = ConfigLoader.Load(["--memory-max-size-mb", "1024", "--cache-size-mb", "768", "--compression", "lz4", "--s3-compression", "none"], NoEnv).ToNodeOptions();
         Assert.Equal((256L << 20, 768L << 20), (sized.MemtableMaxBytes, sized.BlockCacheBytes));

@@ -69,9 +69,10 @@ public sealed class S3BackupDrillTests(RgwFixture rgw)
             using (var client = new RaftKvClient(source.Nodes.Select(n => n.Grpc)))
             {
                 var value = new byte[700];
-                new Random(23).NextBytes(value);
+                var random = new Random(23);
                 for (var i = 0; i < 2500; i++)
                 {
+                    random.NextBytes(value); // a value of its own per key: incompressible (archived tables are LZ4-compressed)
                     await client.PutAsync(Encoding.UTF8.GetBytes($"bulk/{i:D5}"), value);
                 }
             }
