@@ -7,7 +7,8 @@ namespace RaftKv.Bench.Load;
 /// fresh random (incompressible) value of <c>--value-size</c> bytes each, <c>--batch</c> keys per request (a
 /// transaction of puts; 1 = plain puts), from <c>--clients</c> connections each claiming the next batch. A
 /// refused batch is retried (up to 5 times, backing off) so the data set is complete; one that still fails
-/// counts as an error. No warm-up and no duration bound: the run ends when every key is written. Latencies
+/// counts as an error. A batch refused for space (RESOURCE_EXHAUSTED: etcd's "database space exceeded",
+/// RaftKv's NOSPACE alarm) stops the whole load: the result then holds fewer keys than the key space. No warm-up and no duration bound: the run ends when every key is written. Latencies
 /// are per request (batch). A later <c>get --skip-load</c> reads the whole key space.
 /// </summary>
 public sealed class BulkLoader(LoadOptions options, IReadOnlyList<IKvDriver> drivers)
@@ -16,6 +17,7 @@ public sealed class BulkLoader(LoadOptions options, IReadOnlyList<IKvDriver> dri
     {
         var batch = Math.Max(1, options.Batch);
         long next = 0, written = 0, errors = 0;
+        var full = false;
         var samples = new List<long>[drivers.Count];
         var start = Stopwatch.GetTimestamp();
         var tasks = Enumerable.Range(0, drivers.Count).Select(c => Task.Run(async () =>
@@ -23,7 +25,7 @@ public sealed class BulkLoader(LoadOptions options, IReadOnlyList<IKvDriver> dri
             var rng = new Random(options.Seed + c);
             var list = samples[c] = [];
             var buffer = new byte[batch * options.ValueSize];
-            while (true)
+            while (!Volatile.Read(ref full))
             {
                 var first = Interlocked.Add(ref next, batch) - batch;
                 if (first >= options.KeySpace)
@@ -42,14 +44,19 @@ public sealed class BulkLoader(LoadOptions options, IReadOnlyList<IKvDriver> dri
                 }
 
                 var t0 = Stopwatch.GetTimestamp();
-                if (await WriteAsync(drivers[c], keys, values))
+                switch (await WriteAsync(drivers[c], keys, values))
                 {
-                    list.Add(Stopwatch.GetTimestamp() - t0);
-                    Interlocked.Add(ref written, count);
-                }
-                else
-                {
-                    Interlocked.Increment(ref errors);
+                    case Outcome.Written:
+                        list.Add(Stopwatch.GetTimestamp() - t0);
+                        Interlocked.Add(ref written, count);
+                        break;
+                    case Outcome.NoSpace:
+                        Interlocked.Increment(ref errors);
+                        Volatile.Write(ref full, true);
+                        break;
+                    default:
+                        Interlocked.Increment(ref errors);
+                        break;
                 }
             }
         })).ToList();
@@ -75,7 +82,14 @@ public sealed class BulkLoader(LoadOptions options, IReadOnlyList<IKvDriver> dri
         };
     }
 
-    private static async Task<bool> WriteAsync(IKvDriver driver, byte[][] keys, ReadOnlyMemory<byte>[] values)
+    private enum Outcome
+    {
+        Written,
+        Failed,
+        NoSpace,
+    }
+
+    private static async Task<Outcome> WriteAsync(IKvDriver driver, byte[][] keys, ReadOnlyMemory<byte>[] values)
     {
         for (var attempt = 0; ; attempt++)
         {
@@ -90,7 +104,12 @@ public sealed class BulkLoader(LoadOptions options, IReadOnlyList<IKvDriver> dri
                     await driver.PutBatchAsync(keys, values);
                 }
 
-                return true;
+                return Outcome.Written;
+            }
+            catch (Grpc.Core.RpcException e) when (e.StatusCode == Grpc.Core.StatusCode.ResourceExhausted)
+            {
+                Console.Error.WriteLine($"\nbatch at key {System.Text.Encoding.ASCII.GetString(keys[0])} refused for space, stopping the load: {e.Status.Detail}");
+                return Outcome.NoSpace;
             }
             catch (Grpc.Core.RpcException) when (attempt < 5)
             {
@@ -99,7 +118,7 @@ public sealed class BulkLoader(LoadOptions options, IReadOnlyList<IKvDriver> dri
             catch (Grpc.Core.RpcException e)
             {
                 Console.Error.WriteLine($"\nbatch at key {System.Text.Encoding.ASCII.GetString(keys[0])} failed: {e.Status}");
-                return false;
+                return Outcome.Failed;
             }
         }
     }
