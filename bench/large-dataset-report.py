@@ -52,6 +52,15 @@ for system in ("raftkv", "etcd"):
       f"{gib(max(peak(system, 'disk_bytes'), settled['disk_bytes'])):.2f} GiB | {gib(settled['disk_bytes']):.2f} GiB | {settled['disk_bytes'] / max(stored, 1):.3f} | {s3} | "
       f"{mib(end['rss_bytes']):.0f} MiB | {mib(end['rss_bytes']) / max(keys / 1e6, 1e-9):.0f} MiB |")
 p("")
+settled = find("raftkv", "settled")
+if settled:
+    st, limit = settled["stats"], float(disk_gb) * 2**30
+    used = st["disk_size_bytes"] + st["archived_metadata_bytes"]
+    p(f"RaftKv when the gets started: local tables {mib(used):.0f} MiB against DISK_MAX_SIZE_GB = {mib(limit):.0f} MiB — "
+      f"{'under the limit' if used <= limit else 'still OVER the limit (archiving had not caught up with the load and compaction)'}; "
+      f"{st['migrations_completed']} tables archived so far, {mib(st['object_size_bytes']):.0f} MiB in S3, compactions {st.get('compactions')}, "
+      f"compaction pending: {st.get('compaction_pending')}.")
+    p("")
 rk = find("raftkv", "end")
 if rk:
     st = rk["stats"]

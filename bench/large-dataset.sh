@@ -17,7 +17,7 @@
 #   quick: DISK_MAX_SIZE_GB=0.05, 0.5 GiB loaded, MEMORY_MAX_SIZE_MB=16  (~5 min here)
 #   full:  DISK_MAX_SIZE_GB=0.5,  5 GiB loaded,   MEMORY_MAX_SIZE_MB=64  (~15 min here)
 # Env overrides: DISK_GB, DATA_GB, MEM_MB, VALUE_SIZE (4096), KEY_SIZE (16), BATCH (32 puts per txn),
-#   LOAD_CLIENTS (8), CLIENTS (16 get clients), DUR (get seconds per cell, 20), SKIP_ETCD=1,
+#   LOAD_CLIENTS (8), CLIENTS (16 get clients), DUR (get seconds per cell, 20), SETTLE_S (120), SKIP_ETCD=1,
 #   RAFTKV_RGW_ROOT (Ceph unpacked by tests/s3/ensure-rgw.sh; default .s3/ceph of this checkout).
 # Writes the "large-dataset-<profile>" section of BENCHMARKS.md and keeps the raw results under
 # bench/results/large-dataset-<profile>-<date>/ (results.jsonl, samples.csv, summary.md).
@@ -91,18 +91,21 @@ curl -sf "127.0.0.1:$HTTP/health/ready" >/dev/null || { echo "RaftKv did not bec
 EP=127.0.0.1:$GRPC
 
 start_sampler raftkv load "$RKV" "$WORK/raftkv"
-line=$($BENCH load --target etcd --endpoints "$EP" --key-space "$KEYS" --key-size "$KEY_SIZE" --value-size "$VALUE_SIZE" --batch "$BATCH" --clients "$LOAD_CLIENTS" --json | tail -1)
+line=$($BENCH load --target etcd --endpoints "$EP" --key-space "$KEYS" --key-size "$KEY_SIZE" --value-size "$VALUE_SIZE" --batch "$BATCH" --clients "$LOAD_CLIENTS" --json 2>>"$OUT/bench.err" | tail -1)
 stop_sampler
 echo "raftkv load: $line"
 record raftkv load "$line"
-# Let the archiver (a pass every 30 s) bring local tables under DISK_MAX_SIZE_GB, then one more pass on demand.
+# Give the archiver (a pass every 30 s; one more on demand every 10 s here) up to SETTLE_S seconds to bring local
+# tables under DISK_MAX_SIZE_GB. Compaction may keep pulling archived tables back meanwhile (they overlap every new
+# table): the report says whether the node got under the limit before the gets started.
 curl -sf -X POST "127.0.0.1:$HTTP/admin/flush" >/dev/null || true
 start_sampler raftkv settle "$RKV" "$WORK/raftkv"
 LIMIT=$(python3 -c "print(int($DISK_GB * 2**30))")
-for _ in $(seq 1 120); do
+DEADLINE=$(( $(date +%s) + ${SETTLE_S:-120} ))
+while [ "$(date +%s)" -lt "$DEADLINE" ]; do
   used=$(curl -sf "127.0.0.1:$HTTP/stats" | python3 -c 'import json,sys; s=json.load(sys.stdin); print(s["disk_size_bytes"] + s["archived_metadata_bytes"])')
   [ "$used" -le "$LIMIT" ] && break
-  curl -sf -X POST "127.0.0.1:$HTTP/admin/migrate" >/dev/null || true; sleep 2
+  curl -sf --max-time 10 -X POST "127.0.0.1:$HTTP/admin/migrate" >/dev/null 2>&1 || true; sleep 10
 done
 stop_sampler
 curl -sf "127.0.0.1:$HTTP/stats" > "$OUT/raftkv-stats-after-load.json"
@@ -114,11 +117,11 @@ for target in raftkv etcd; do
 done
 for dist in uniform zipf; do
   before=$(rgw_counters)
-  line=$($BENCH get --endpoints "$EP" --skip-load --key-space "$KEYS" --key-size "$KEY_SIZE" --distribution $dist --clients "$CLIENTS" --duration "$DUR" --warmup 0 --json | tail -1)
+  line=$($BENCH get --endpoints "$EP" --skip-load --key-space "$KEYS" --key-size "$KEY_SIZE" --distribution $dist --clients "$CLIENTS" --duration "$DUR" --warmup 0 --json 2>>"$OUT/bench.err" | tail -1)
   after=$(rgw_counters)
   echo "raftkv native get $dist: $line"
   record raftkv "get-native-$dist" "$line" "{\"rgw_before\": $before, \"rgw_after\": $after, \"rss_bytes\": $(rss "$RKV")}"
-  line=$($BENCH get --target etcd --endpoints "$EP" --skip-load --key-space "$KEYS" --key-size "$KEY_SIZE" --distribution $dist --clients "$CLIENTS" --duration "$DUR" --warmup 0 --json | tail -1)
+  line=$($BENCH get --target etcd --endpoints "$EP" --skip-load --key-space "$KEYS" --key-size "$KEY_SIZE" --distribution $dist --clients "$CLIENTS" --duration "$DUR" --warmup 0 --json 2>>"$OUT/bench.err" | tail -1)
   echo "raftkv etcd-api get $dist: $line"
   record raftkv "get-etcdapi-$dist" "$line" "{\"rss_bytes\": $(rss "$RKV")}"
 done
@@ -138,7 +141,7 @@ if [ "${SKIP_ETCD:-0}" != 1 ]; then
   for _ in $(seq 1 120); do ETCDCTL_API=3 etcdctl --endpoints "127.0.0.1:$ECL" endpoint health >/dev/null 2>&1 && break; sleep 0.5; done
   EEP=127.0.0.1:$ECL
   start_sampler etcd load "$ETCD" "$WORK/etcd"
-  line=$($BENCH load --target etcd --endpoints "$EEP" --key-space "$KEYS" --key-size "$KEY_SIZE" --value-size "$VALUE_SIZE" --batch "$BATCH" --clients "$LOAD_CLIENTS" --json | tail -1)
+  line=$($BENCH load --target etcd --endpoints "$EEP" --key-space "$KEYS" --key-size "$KEY_SIZE" --value-size "$VALUE_SIZE" --batch "$BATCH" --clients "$LOAD_CLIENTS" --json 2>>"$OUT/bench.err" | tail -1)
   stop_sampler
   echo "etcd load: $line"
   record etcd load "$line"
@@ -148,7 +151,7 @@ if [ "${SKIP_ETCD:-0}" != 1 ]; then
   # Reads over the keys etcd holds (all of them unless the quota stopped the load; the load writes in key order).
   $BENCH get --target etcd --endpoints "$EEP" --skip-load --key-space "$loaded" --key-size "$KEY_SIZE" --clients "$CLIENTS" --duration 5 --warmup 0 >/dev/null 2>&1 || true
   for dist in uniform zipf; do
-    line=$($BENCH get --target etcd --endpoints "$EEP" --skip-load --key-space "$loaded" --key-size "$KEY_SIZE" --distribution $dist --clients "$CLIENTS" --duration "$DUR" --warmup 0 --json | tail -1)
+    line=$($BENCH get --target etcd --endpoints "$EEP" --skip-load --key-space "$loaded" --key-size "$KEY_SIZE" --distribution $dist --clients "$CLIENTS" --duration "$DUR" --warmup 0 --json 2>>"$OUT/bench.err" | tail -1)
     echo "etcd get $dist: $line"
     record etcd "get-$dist" "$line" "{\"rss_bytes\": $(rss "$ETCD")}"
   done
