@@ -4,8 +4,8 @@
 # Per cell: ops/s, p50/p99, and what each resource did per operation — CPU time of the leader and of the
 # followers (user+system from /proc ÷ requests), the machine's busy CPU (all processes, /proc/stat), the leader's
 # Raft log flushes (fsyncs) per operation (raftkv_raft_log_flushes_total) and the bytes the leader wrote per
-# operation (/proc/<pid>/io wchar: everything it passed to write/send — AppendEntries to each follower, responses,
-# its Raft log and SSTables together).
+# operation (/proc/<pid>/io wchar: bytes passed to write()-family calls — its Raft log, SSTables, compactions; socket
+# sends through sendmsg are not in it, so it is not the replication traffic).
 # Cells: put at 1/16/64 clients (256 B values), put at 16 clients with 4 KiB and 64 KiB values, linearizable get
 # at 16 and 64 clients.
 # Usage: bench/cluster-scale.sh [DURATION_S] [SIZES]     (defaults 8 and "1 3 5")
@@ -68,7 +68,7 @@ r.update(nodes=int(n), value_size=int(v), leader_cpu_ms_per_op=int(lead) * 1000 
          machine_busy=int(busy) / max(int(total), 1), loadavg=float(load))
 print(json.dumps(r))
 PY
-    tail -1 "$RESULTS" | python3 -c 'import json,sys; r=json.load(sys.stdin); print(f"{r["workload"]:4} x{r["clients"]:<3} {r["value_size"]:>6} B: {r["ops_per_sec"]:8.0f} ops/s  p50 {r["p50_ms"]:6.2f}  p99 {r["p99_ms"]:7.2f} ms  leader {r["leader_cpu_ms_per_op"]:.3f} ms CPU/op ({r["leader_cpu_util"]*100:.0f} % of a core)  machine {r["machine_busy"]*100:.0f} % busy  {r["flushes_per_op"]:.3f} fsync/op")'
+    tail -1 "$RESULTS" | python3 bench/cluster-scale-line.py
   done
   stop
 done
@@ -80,7 +80,7 @@ dur, sizes, commit, out = sys.argv[2:6]
 t = [f"Run {datetime.datetime.now(datetime.UTC):%Y-%m-%d %H:%M} UTC, commit {commit}, `bench/cluster-scale.sh {dur} \"{sizes}\"` ({dur} s per cell after an "
      f"unrecorded 8 s warm-up per workload; native API at the leader; 8 B keys, 100 k key space; fsync on; loopback, 2-core shared machine; raw lines in `{out}/`). "
      "CPU columns: milliseconds of CPU (user+system) per operation, leader and mean follower; \"machine busy\": share of both cores busy (all processes, the load generator included) during the cell.", "",
-     "| nodes | workload | clients | value B | ops/s | p50 ms | p99 ms | leader CPU ms/op | follower CPU ms/op | leader % of a core | machine busy | fsyncs/op (leader) | leader write B/op | load avg |",
+     "| nodes | workload | clients | value B | ops/s | p50 ms | p99 ms | leader CPU ms/op | follower CPU ms/op | leader % of a core | machine busy | fsyncs/op (leader) | leader file writes B/op (wchar) | load avg |",
      "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
 for r in rows:
     f = "—" if r["follower_cpu_ms_per_op"] is None else f"{r['follower_cpu_ms_per_op']:.3f}"
