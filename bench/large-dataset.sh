@@ -14,11 +14,13 @@
 # gets are measured twice: through its native API (tiers) and through etcd's v3 API (the same client as etcd).
 #
 # Usage: bench/large-dataset.sh [quick|full]     (default quick)
-#   quick: DISK_MAX_SIZE_GB=0.05, 0.5 GiB loaded, MEMORY_MAX_SIZE_MB=16  (~5 min here)
-#   full:  DISK_MAX_SIZE_GB=0.5,  5 GiB loaded,   MEMORY_MAX_SIZE_MB=64  (~15 min here)
+#   quick: DISK_MAX_SIZE_GB=0.05, 0.5 GiB loaded, MEMORY_MAX_SIZE_MB=16  (19-20 min on the shared 2-core machine at
+#          load 12-30, 2026-12-03: 1 min loading RaftKv, up to SETTLE_S + COMPACT_S waiting for compaction/archiving,
+#          2 min of RaftKv gets, 3-4 min for etcd)
+#   full:  DISK_MAX_SIZE_GB=0.5,  5 GiB loaded,   MEMORY_MAX_SIZE_MB=64  (not run yet; expect well over 30 min)
 # Env overrides: DISK_GB, DATA_GB, MEM_MB, VALUE_SIZE (4096), KEY_SIZE (16), BATCH (32 puts per txn),
-#   LOAD_CLIENTS (8), CLIENTS (16 get clients), DUR (get seconds per cell, 20), SETTLE_S (120: archiving alone after the
-#   load), COMPACT_S (300: full compaction + archiving, only if still over the limit), SKIP_ETCD=1,
+#   LOAD_CLIENTS (8), CLIENTS (16 get clients), DUR (get seconds per cell, 20), SETTLE_S (60: archiving alone after the
+#   load), COMPACT_S (240: full compaction + archiving, only if still over the limit), SKIP_ETCD=1,
 #   RAFTKV_RGW_ROOT (Ceph unpacked by tests/s3/ensure-rgw.sh; default .s3/ceph of this checkout).
 # Writes the "large-dataset-<profile>" section of BENCHMARKS.md and keeps the raw results under
 # bench/results/large-dataset-<profile>-<date>/ (results.jsonl, samples.csv, summary.md).
@@ -102,7 +104,7 @@ record raftkv load "$line"
 curl -sf -X POST "127.0.0.1:$HTTP/admin/flush" >/dev/null || true
 start_sampler raftkv settle "$RKV" "$WORK/raftkv"
 LIMIT=$(python3 -c "print(int($DISK_GB * 2**30))")
-DEADLINE=$(( $(date +%s) + ${SETTLE_S:-120} ))
+DEADLINE=$(( $(date +%s) + ${SETTLE_S:-60} ))
 while [ "$(date +%s)" -lt "$DEADLINE" ]; do
   used=$(curl -sf "127.0.0.1:$HTTP/stats" | python3 -c 'import json,sys; s=json.load(sys.stdin); print(s["disk_size_bytes"] + s["archived_metadata_bytes"])')
   [ "$used" -le "$LIMIT" ] && break
@@ -117,9 +119,9 @@ record raftkv settled "{}" "{\"rss_bytes\": $(rss "$RKV"), \"disk_bytes\": $(dis
 if ! python3 -c 'import json,sys; s=json.load(open(sys.argv[1])); sys.exit(0 if s["disk_size_bytes"] + s["archived_metadata_bytes"] <= int(sys.argv[2]) else 1)' "$OUT/raftkv-stats-after-load.json" "$LIMIT"; then
   start_sampler raftkv compact "$RKV" "$WORK/raftkv"
   t0=$(date +%s)
-  curl -sf --max-time "${COMPACT_S:-300}" -X POST "127.0.0.1:$HTTP/admin/compact" >/dev/null 2>&1 || true
+  curl -sf --max-time "${COMPACT_S:-240}" -X POST "127.0.0.1:$HTTP/admin/compact" >/dev/null 2>&1 || true
   t1=$(date +%s)
-  DEADLINE=$(( t0 + ${COMPACT_S:-300} ))
+  DEADLINE=$(( t0 + ${COMPACT_S:-240} ))
   while [ "$(date +%s)" -lt "$DEADLINE" ]; do
     used=$(curl -sf "127.0.0.1:$HTTP/stats" | python3 -c 'import json,sys; s=json.load(sys.stdin); print(s["disk_size_bytes"] + s["archived_metadata_bytes"])')
     [ "$used" -le "$LIMIT" ] && break
