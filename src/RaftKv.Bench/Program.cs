@@ -4,13 +4,15 @@ using RaftKv.Bench.Storage;
 
 // raftkv-bench <workload> [--target raftkv|etcd] [--endpoints a,b] [--clients N] [--total N] [--duration S] [--warmup S]
 //              [--key-size B] [--value-size B] [--key-space N] [--seed N] [--json] [--cacert F] [--cert F --key F]
-//              [--user name:password] [--no-preload]
+//              [--user name:password] [--no-preload] [--distribution uniform|zipf] [--zipf-theta T] [--skip-load]
+// raftkv-bench load --key-space N [--batch B] [--value-size B] ...   write every key of the key space once (then get --skip-load)
 // raftkv-bench storage [--quick]        storage engine vs RocksDB (WAL disabled), same data
 // raftkv-bench storage-compression [--quick] [--keys N]   block codecs none/lz4/zstd on JSON/text/random values; block cache under Zipfian gets
 // raftkv-bench soak --endpoints a,b,c --rate R [--clients N] [--duration S] [--interval S]   paced mixed load, one JSON line per interval (bench/soak.sh)
 if (args.Length == 0 || args[0] is "--help" or "-h")
 {
-    Console.WriteLine("usage: raftkv-bench put|get|get-serializable|mixed|large|range [--target raftkv|etcd] [--endpoints host:port,...] [--clients N] [--total N] [--duration S] [--warmup S] [--key-size B] [--value-size B] [--key-space N] [--seed N] [--json] [--cacert ca.pem] [--cert client.pem --key client-key.pem] [--user name:password] [--no-preload]");
+    Console.WriteLine("usage: raftkv-bench put|get|get-serializable|mixed|large|range [--target raftkv|etcd] [--endpoints host:port,...] [--clients N] [--total N] [--duration S] [--warmup S] [--key-size B] [--value-size B] [--key-space N] [--seed N] [--json] [--cacert ca.pem] [--cert client.pem --key client-key.pem] [--user name:password] [--no-preload] [--distribution uniform|zipf] [--zipf-theta T] [--skip-load]");
+    Console.WriteLine("       raftkv-bench load --key-space N [--batch B] [--value-size B] [--key-size B] [--clients N] [--target raftkv|etcd] [--endpoints ...] [--json]");
     Console.WriteLine("       raftkv-bench storage [--quick]");
     Console.WriteLine("       raftkv-bench storage-compression [--quick] [--keys N]");
     return args.Length == 0 ? 2 : 0;
@@ -40,33 +42,7 @@ if (args[0] == "soak")
     return 0;
 }
 
-var a = args.Skip(1).ToList();
-string? Opt(string name)
-{
-    var i = a.IndexOf(name);
-    return i >= 0 && i + 1 < a.Count ? a[i + 1] : null;
-}
-
-int Int(string name, int fallback) => Opt(name) is { } v ? int.Parse(v, CultureInfo.InvariantCulture) : fallback;
-
-var options = new LoadOptions
-{
-    Workload = args[0],
-    Target = Opt("--target") ?? "raftkv",
-    Endpoints = (Opt("--endpoints") ?? "127.0.0.1:50051").Split(',', StringSplitOptions.RemoveEmptyEntries),
-    Clients = Int("--clients", 16),
-    Total = Int("--total", 0),
-    Duration = TimeSpan.FromSeconds(Int("--duration", 10)),
-    Warmup = TimeSpan.FromSeconds(Int("--warmup", 2)),
-    KeySize = Int("--key-size", 8),
-    ValueSize = Int("--value-size", 256),
-    KeySpace = Int("--key-space", 100_000),
-    Seed = Int("--seed", 42),
-    Json = a.Contains("--json"),
-    Preload = !a.Contains("--no-preload"),
-    User = Opt("--user") is { } user ? BenchCredentials.Parse(user) : null,
-    Tls = Opt("--cacert") is null && Opt("--cert") is null ? null : new RaftKv.Client.ClientTls(Opt("--cacert"), Opt("--cert"), Opt("--key")),
-};
+var options = LoadOptions.Parse(args[0], args[1..]);
 Console.Error.WriteLine($"seed {options.Seed}");
 var result = await new LoadRunner(options).RunAsync();
 Console.WriteLine(options.Json ? result.ToJson() : result.ToTable());

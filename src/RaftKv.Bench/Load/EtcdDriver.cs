@@ -17,8 +17,19 @@ public sealed class EtcdDriver(string endpoint, RaftKv.Client.ClientTls? tls, Be
         _ = credentials is null ? await Client.PutAsync(request) : await credentials.CallAsync(h => Client.PutAsync(request, h));
     }
 
-    public async Task GetAsync(byte[] key, bool serializable)
-        => await Range(new RangeRequest { Key = UnsafeByteOperations.UnsafeWrap(key), Serializable = serializable });
+    public async Task PutBatchAsync(IReadOnlyList<byte[]> keys, IReadOnlyList<ReadOnlyMemory<byte>> values)
+    {
+        var request = new TxnRequest();
+        for (var i = 0; i < keys.Count; i++)
+        {
+            request.Success.Add(new RequestOp { RequestPut = new PutRequest { Key = UnsafeByteOperations.UnsafeWrap(keys[i]), Value = UnsafeByteOperations.UnsafeWrap(values[i]) } });
+        }
+
+        _ = credentials is null ? await Client.TxnAsync(request) : await credentials.CallAsync(h => Client.TxnAsync(request, h));
+    }
+
+    public async Task<ReadTier> GetAsync(byte[] key, bool serializable)
+        => (await Range(new RangeRequest { Key = UnsafeByteOperations.UnsafeWrap(key), Serializable = serializable })).Kvs.Count == 0 ? ReadTier.NotFound : ReadTier.Unknown;
 
     public async Task RangeAsync(byte[] start, int limit)
         => await Range(new RangeRequest { Key = UnsafeByteOperations.UnsafeWrap(start), RangeEnd = ByteString.CopyFrom([0]), Limit = limit });

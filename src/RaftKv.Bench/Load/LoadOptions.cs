@@ -1,9 +1,9 @@
 namespace RaftKv.Bench.Load;
 
 /// <summary>A load run: workload, target, clients, bounds.</summary>
-public sealed record LoadOptions
+public sealed partial record LoadOptions
 {
-    /// <summary>put | get | get-serializable | mixed | large | range.</summary>
+    /// <summary>put | get | get-serializable | mixed | large | range | load.</summary>
     public string Workload { get; init; } = "put";
 
     /// <summary>raftkv | etcd.</summary>
@@ -25,6 +25,19 @@ public sealed record LoadOptions
     public int ValueSize { get; init; } = 256;
 
     public int KeySpace { get; init; } = 100_000;
+
+    /// <summary>--distribution: how reads and puts pick keys, <c>uniform</c> or <c>zipf</c> (see <see cref="KeyChooser"/>).</summary>
+    public string Distribution { get; init; } = "uniform";
+
+    /// <summary>--zipf-theta: the Zipf exponent (YCSB's default 0.99).</summary>
+    public double ZipfTheta { get; init; } = 0.99;
+
+    /// <summary>--skip-load: every key of the key space was written before (by the <c>load</c> workload): no
+    /// preload, and reads pick from the whole key space (without it they pick from the preloaded first 20 000).</summary>
+    public bool SkipLoad { get; init; }
+
+    /// <summary>--batch: puts per request of the <c>load</c> workload (one transaction each; 1 = plain puts).</summary>
+    public int Batch { get; init; } = 1;
 
     public int Seed { get; init; } = 42;
 

@@ -21,12 +21,20 @@ public sealed class LoadRunner(LoadOptions options)
         var drivers = Enumerable.Range(0, options.Clients).Select(_ => options.Target == "raftkv" ? (IKvDriver)new RaftKvDriver(endpoint, options.Tls, credentials) : new EtcdDriver(endpoint, options.Tls, credentials)).ToList();
         try
         {
-            if (options.Preload && options.Workload is "get" or "get-serializable" or "mixed" or "range")
+            if (options.Workload == "load")
+            {
+                return await new BulkLoader(options, drivers).RunAsync();
+            }
+
+            if (options.Preload && !options.SkipLoad && options.Workload is "get" or "get-serializable" or "mixed" or "range")
             {
                 await PreloadAsync(drivers[0]);
             }
 
+            var reads = options.Workload is "put" or "large" || options.SkipLoad ? options.KeySpace : Math.Min(options.KeySpace, PreloadCount);
+            var chooser = new KeyChooser(reads, options.Distribution, options.ZipfTheta);
             var samples = new List<long>[options.Clients];
+            var sampleTiers = new List<ReadTier>[options.Clients];
             long completed = 0, errors = 0;
             var measuring = false;
             var measureStart = 0L;
@@ -35,15 +43,17 @@ public sealed class LoadRunner(LoadOptions options)
             {
                 var rng = new Random(options.Seed + c);
                 var list = samples[c] = new List<long>(1 << 16);
+                var tiers = sampleTiers[c] = new List<ReadTier>(1 << 16);
                 var value = new byte[options.Workload == "large" ? 64 << 10 : options.ValueSize];
                 rng.NextBytes(value);
                 while (!stop.IsCancellationRequested)
                 {
-                    var key = Key(rng.Next(options.Workload is "put" or "large" ? options.KeySpace : Math.Min(options.KeySpace, PreloadCount)));
+                    var key = FormatKey(chooser.Next(rng), options.KeySize);
                     var t0 = Stopwatch.GetTimestamp();
+                    ReadTier tier;
                     try
                     {
-                        await Op(drivers[c], rng, key, value);
+                        tier = await Op(drivers[c], rng, key, value);
                     }
                     catch (Grpc.Core.RpcException)
                     {
@@ -54,6 +64,7 @@ public sealed class LoadRunner(LoadOptions options)
                     if (Volatile.Read(ref measuring))
                     {
                         list.Add(Stopwatch.GetTimestamp() - t0);
+                        tiers.Add(tier);
                         if (Interlocked.Increment(ref completed) >= options.Total && options.Total > 0)
                         {
                             await stop.CancelAsync();
@@ -79,9 +90,20 @@ public sealed class LoadRunner(LoadOptions options)
             await Task.WhenAll(tasks);
             Console.Error.WriteLine();
             var all = samples.SelectMany(s => s).Order().ToArray();
-            double Ms(long ticks) => ticks * 1000.0 / Stopwatch.Frequency;
-            double Pct(double p) => all.Length == 0 ? 0 : Ms(all[Math.Min(all.Length - 1, (int)(p * all.Length))]);
-            return new LoadResult(options.Target, options.Workload, options.Clients, all.Length, errors, seconds, Pct(0.50), Pct(0.90), Pct(0.99), all.Length == 0 ? 0 : Ms(all[^1]));
+            var byTier = samples.SelectMany((s, c) => s.Select((ticks, i) => (Tier: sampleTiers[c][i], Ticks: ticks)))
+                .Where(_ => options.Workload is "get" or "get-serializable")
+                .GroupBy(x => x.Tier)
+                .OrderBy(g => g.Key)
+                .ToDictionary(g => TierName(g.Key), g =>
+                {
+                    var sorted = g.Select(x => x.Ticks).Order().ToArray();
+                    return new TierLatency(sorted.Length, Percentile(sorted, 0.50), Percentile(sorted, 0.99));
+                });
+            return new LoadResult(options.Target, options.Workload, options.Clients, all.Length, errors, seconds, Percentile(all, 0.50), Percentile(all, 0.90), Percentile(all, 0.99), all.Length == 0 ? 0 : Ms(all[^1]))
+            {
+                Tiers = byTier,
+                Distribution = chooser.Distribution,
+            };
         }
         finally
         {
@@ -89,21 +111,54 @@ public sealed class LoadRunner(LoadOptions options)
         }
     }
 
-    private Task Op(IKvDriver d, Random rng, byte[] key, byte[] value) => options.Workload switch
+    private async Task<ReadTier> Op(IKvDriver d, Random rng, byte[] key, byte[] value)
     {
-        "put" or "large" => d.PutAsync(key, value),
-        "get" => d.GetAsync(key, serializable: false),
-        "get-serializable" => d.GetAsync(key, serializable: true),
-        "mixed" => rng.Next(10) == 0 ? d.PutAsync(key, value) : d.GetAsync(key, serializable: false),
-        "range" => d.RangeAsync(key, 100),
-        _ => throw new ArgumentException($"unknown workload '{options.Workload}'"),
-    };
+        switch (options.Workload)
+        {
+            case "put" or "large":
+                await d.PutAsync(key, value);
+                return ReadTier.Unknown;
+            case "get":
+                return await d.GetAsync(key, serializable: false);
+            case "get-serializable":
+                return await d.GetAsync(key, serializable: true);
+            case "mixed":
+                if (rng.Next(10) == 0)
+                {
+                    await d.PutAsync(key, value);
+                    return ReadTier.Unknown;
+                }
 
-    private byte[] Key(int i)
-    {
-        var s = i.ToString("D" + options.KeySize, System.Globalization.CultureInfo.InvariantCulture);
-        return System.Text.Encoding.ASCII.GetBytes(s.Length > options.KeySize ? s[^options.KeySize..] : s);
+                return await d.GetAsync(key, serializable: false);
+            case "range":
+                await d.RangeAsync(key, 100);
+                return ReadTier.Unknown;
+            default:
+                throw new ArgumentException($"unknown workload '{options.Workload}'");
+        }
     }
+
+    /// <summary>Key <paramref name="i"/>: its decimal digits, zero-padded to <paramref name="keySize"/> bytes
+    /// (the last <paramref name="keySize"/> digits if longer), so keys sort in index order.</summary>
+    public static byte[] FormatKey(long i, int keySize)
+    {
+        var s = i.ToString("D" + keySize, System.Globalization.CultureInfo.InvariantCulture);
+        return System.Text.Encoding.ASCII.GetBytes(s.Length > keySize ? s[^keySize..] : s);
+    }
+
+    /// <summary>The <paramref name="p"/> quantile of sorted stopwatch ticks, in milliseconds (0 when empty).</summary>
+    public static double Percentile(long[] sorted, double p) => sorted.Length == 0 ? 0 : Ms(sorted[Math.Min(sorted.Length - 1, (int)(p * sorted.Length))]);
+
+    private static double Ms(long ticks) => ticks * 1000.0 / Stopwatch.Frequency;
+
+    private static string TierName(ReadTier tier) => tier switch
+    {
+        ReadTier.Memory => "memory",
+        ReadTier.Disk => "disk",
+        ReadTier.Object => "object",
+        ReadTier.NotFound => "not_found",
+        _ => "unknown",
+    };
 
     private const int PreloadCount = 20_000;
 
@@ -117,7 +172,7 @@ public sealed class LoadRunner(LoadOptions options)
         for (var i = 0; i < count; i++)
         {
             await sem.WaitAsync();
-            var key = Key(i);
+            var key = FormatKey(i, options.KeySize);
             tasks.Add(Task.Run(async () =>
             {
                 try

@@ -18,10 +18,28 @@ public sealed class RaftKvDriver(string endpoint, ClientTls? tls, BenchCredentia
         _ = credentials is null ? await Client.PutAsync(request) : await credentials.CallAsync(h => Client.PutAsync(request, h));
     }
 
-    public async Task GetAsync(byte[] key, bool serializable)
+    public async Task PutBatchAsync(IReadOnlyList<byte[]> keys, IReadOnlyList<ReadOnlyMemory<byte>> values)
+    {
+        var request = new TxnRequest();
+        for (var i = 0; i < keys.Count; i++)
+        {
+            request.Success.Add(new TxnOp { Put = new PutRequest { Key = UnsafeByteOperations.UnsafeWrap(keys[i]), Value = UnsafeByteOperations.UnsafeWrap(values[i]) } });
+        }
+
+        _ = credentials is null ? await Client.TxnAsync(request) : await credentials.CallAsync(h => Client.TxnAsync(request, h));
+    }
+
+    public async Task<ReadTier> GetAsync(byte[] key, bool serializable)
     {
         var request = new GetRequest { Key = UnsafeByteOperations.UnsafeWrap(key), Consistency = serializable ? Consistency.Serializable : Consistency.Linearizable };
-        _ = credentials is null ? await Client.GetAsync(request) : await credentials.CallAsync(h => Client.GetAsync(request, h));
+        var response = credentials is null ? await Client.GetAsync(request) : await credentials.CallAsync(h => Client.GetAsync(request, h));
+        return !response.Found ? ReadTier.NotFound : response.Kv.Tier switch
+        {
+            Tier.Memory => ReadTier.Memory,
+            Tier.Disk => ReadTier.Disk,
+            Tier.Object => ReadTier.Object,
+            _ => ReadTier.Unknown,
+        };
     }
 
     public async Task RangeAsync(byte[] start, int limit)

@@ -1,0 +1,185 @@
+#!/usr/bin/env bash
+# Data sets larger than local disk (issue #18): load DATA_GB of data — at least 10 × DISK_MAX_SIZE_GB — into a
+# single RaftKv node with S3 tiering on (a throwaway Ceph RGW on loopback), then run uniform and Zipfian
+# (YCSB's scrambled Zipfian, theta 0.99) linearizable gets over the WHOLE key space; then the same data set
+# into a single etcd 3.4 member (quota 8 GiB, its recommended maximum; it stops at the quota if the data set
+# does not fit) and the same gets. One system runs at a time (RGW is stopped before etcd starts).
+#
+# Reported per system: load throughput; local disk used (the data directory: SSTables + what archived tables
+# keep locally + Raft log, resp. bbolt + WAL + snapshots) at peak during the load and at the end; local bytes per
+# stored byte (local disk ÷ key+value bytes loaded); RSS per million keys; per distribution, get throughput and
+# p50/p99, for RaftKv split by the tier that answered (memory, disk, object — RaftKv's native API reports it per
+# key; "object" = an archived table, its block either fetched from S3 or cached locally) and RGW's GET count
+# during the run ÷ object-tier gets (S3 requests per cold get; RGW's own perf counters, `rgw.get`). RaftKv's
+# gets are measured twice: through its native API (tiers) and through etcd's v3 API (the same client as etcd).
+#
+# Usage: bench/large-dataset.sh [quick|full]     (default quick)
+#   quick: DISK_MAX_SIZE_GB=0.05, 0.5 GiB loaded, MEMORY_MAX_SIZE_MB=16  (19-20 min on the shared 2-core machine at
+#          load 12-30, 2026-12-03: 1 min loading RaftKv, up to SETTLE_S + COMPACT_S waiting for compaction/archiving,
+#          2 min of RaftKv gets, 3-4 min for etcd)
+#   full:  DISK_MAX_SIZE_GB=0.5,  5 GiB loaded,   MEMORY_MAX_SIZE_MB=64  (not run yet; expect well over 30 min)
+# Env overrides: DISK_GB, DATA_GB, MEM_MB, VALUE_SIZE (4096), KEY_SIZE (16), BATCH (32 puts per txn),
+#   LOAD_CLIENTS (8), CLIENTS (16 get clients), DUR (get seconds per cell, 20), SETTLE_S (60: archiving alone after the
+#   load), COMPACT_S (240: full compaction + archiving, only if still over the limit), SKIP_ETCD=1,
+#   RAFTKV_RGW_ROOT (Ceph unpacked by tests/s3/ensure-rgw.sh; default .s3/ceph of this checkout).
+# Writes the "large-dataset-<profile>" section of BENCHMARKS.md and keeps the raw results under
+# bench/results/large-dataset-<profile>-<date>/ (results.jsonl, samples.csv, summary.md).
+# Needs: dotnet, python3, curl, etcd + etcdctl (Debian etcd-server/etcd-client 3.4), Ceph RGW.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PROFILE=${1:-quick}
+case "$PROFILE" in
+  quick) : "${DISK_GB:=0.05}" "${DATA_GB:=0.5}" "${MEM_MB:=16}" ;;
+  full)  : "${DISK_GB:=0.5}" "${DATA_GB:=5}" "${MEM_MB:=64}" ;;
+  *) sed -n 2,24p "$0"; exit 2 ;;
+esac
+VALUE_SIZE=${VALUE_SIZE:-4096}; KEY_SIZE=${KEY_SIZE:-16}; BATCH=${BATCH:-32}; LOAD_CLIENTS=${LOAD_CLIENTS:-8}
+CLIENTS=${CLIENTS:-16}; DUR=${DUR:-20}
+KEYS=$(python3 -c "print(int($DATA_GB * 2**30) // ($KEY_SIZE + $VALUE_SIZE))")
+RATIO=$(python3 -c "print(round($DATA_GB / $DISK_GB, 1))")
+
+command -v etcd >/dev/null || { apt-get update -qq; DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends etcd-server >/dev/null; }
+RGW_ROOT=${RAFTKV_RGW_ROOT:-$(bash tests/s3/ensure-rgw.sh)}
+dotnet build -c Release src/RaftKv.Server -v q >/dev/null
+dotnet build -c Release src/RaftKv.Bench -v q >/dev/null
+dotnet build-server shutdown >/dev/null 2>&1 || true # idle build servers skew a 2-core machine
+SERVER=src/RaftKv.Server/bin/Release/net10.0/raftkv.dll
+BENCH="dotnet src/RaftKv.Bench/bin/Release/net10.0/raftkv-bench.dll"
+COMMIT=$(git rev-parse --short HEAD)
+OUT=bench/results/large-dataset-$PROFILE-$(date -u +%Y%m%d-%H%M)
+mkdir -p "$OUT"
+WORK=$(mktemp -d /tmp/raftkv-large-XXXX)
+RESULTS=$OUT/results.jsonl; : > "$RESULTS"
+SAMPLES=$OUT/samples.csv; echo "system,phase,t,rss_bytes,disk_bytes" > "$SAMPLES"
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
+PIDS=(); SAMPLER=""; RGW_STATE=$WORK/rgw
+cleanup() {
+  [ -n "$SAMPLER" ] && kill "$SAMPLER" 2>/dev/null || true
+  for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done
+  [ -d "$RGW_STATE" ] && bash tests/s3/stop-rgw.sh "$RGW_STATE" >/dev/null 2>&1 || true
+  rm -rf "$WORK"
+}
+trap cleanup EXIT INT TERM
+record() { # system phase json-line [extra python dict]
+  python3 -c "import json,sys; r=json.loads(sys.argv[3]); r.update({'system':sys.argv[1],'phase':sys.argv[2]}); r.update(json.loads(sys.argv[4])); print(json.dumps(r))" "$1" "$2" "$3" "${4:-"{}"}" >> "$RESULTS"
+}
+rss() { awk '/VmRSS/{print $2*1024}' "/proc/$1/status" 2>/dev/null || echo 0; }
+disk() { du -sb "$1" 2>/dev/null | cut -f1 || echo 0; }
+sample_loop() { # system phase pid dir: every 2 s, RSS and disk use (peaks for the report)
+  local t0; t0=$(date +%s)
+  while kill -0 "$3" 2>/dev/null; do echo "$1,$2,$(( $(date +%s) - t0 )),$(rss "$3"),$(disk "$4")" >> "$SAMPLES"; sleep 2; done
+}
+start_sampler() { sample_loop "$@" & SAMPLER=$!; }
+stop_sampler() { kill "$SAMPLER" 2>/dev/null || true; wait "$SAMPLER" 2>/dev/null || true; SAMPLER=""; }
+rgw_counters() { # prints {"get":n,"req":n,"get_b":n} from RGW's perf counters
+  ( export LD_LIBRARY_PATH=$RGW_ROOT/usr/lib/x86_64-linux-gnu:$RGW_ROOT/lib/x86_64-linux-gnu:$RGW_ROOT/usr/lib/x86_64-linux-gnu/ceph PYTHONPATH=$RGW_ROOT/usr/lib/python3/dist-packages
+    "$RGW_ROOT/usr/bin/ceph" --admin-daemon "$RGW_STATE/run/ceph-client.rgw.a.asok" perf dump 2>/dev/null ) \
+    | python3 -c 'import json,sys; r=json.load(sys.stdin)["rgw"]; print(json.dumps({"get": r["get"], "req": r["req"], "get_b": r["get_b"]}))'
+}
+echo "profile $PROFILE: $KEYS keys × ($KEY_SIZE B key + $VALUE_SIZE B value) = $DATA_GB GiB, DISK_MAX_SIZE_GB=$DISK_GB (${RATIO}×), MEMORY_MAX_SIZE_MB=$MEM_MB; gets: $CLIENTS clients × $DUR s" | tee "$OUT/run.txt"
+
+record machine start "{}" "{\"loadavg\": \"$(cut -d' ' -f1-3 /proc/loadavg)\"}"
+# ---------------------------------------------------------------- RaftKv + RGW
+RGW_PORT=$(free_port)
+MON_PORT=$(free_port) bash tests/s3/start-rgw.sh "$RGW_ROOT" "$RGW_STATE" "$RGW_PORT" >/dev/null
+HTTP=$(free_port); GRPC=$(free_port); RAFT=$(free_port)
+NODE_ID=1 RAFT_PORT=$RAFT HTTP_PORT=$HTTP GRPC_PORT=$GRPC DATA_DIR="$WORK/raftkv" BIND_HOST=127.0.0.1 ADVERTISE_HOST=127.0.0.1 \
+  MEMORY_MAX_SIZE_MB=$MEM_MB DISK_MAX_SIZE_GB=$DISK_GB S3_ENDPOINT=http://127.0.0.1:$RGW_PORT S3_BUCKET=raftkv-large \
+  S3_ACCESS_KEY=${S3_ACCESS_KEY:-testaccess} S3_SECRET_KEY=${S3_SECRET_KEY:-testsecret123} \
+  dotnet "$SERVER" > "$WORK/raftkv.log" 2>&1 &
+RKV=$!; PIDS+=("$RKV")
+for _ in $(seq 1 240); do curl -sf "127.0.0.1:$HTTP/health/ready" >/dev/null && break; sleep 0.5; done
+curl -sf "127.0.0.1:$HTTP/health/ready" >/dev/null || { echo "RaftKv did not become ready" >&2; tail -20 "$WORK/raftkv.log" >&2; exit 1; }
+EP=127.0.0.1:$GRPC
+
+start_sampler raftkv load "$RKV" "$WORK/raftkv"
+line=$($BENCH load --target etcd --endpoints "$EP" --key-space "$KEYS" --key-size "$KEY_SIZE" --value-size "$VALUE_SIZE" --batch "$BATCH" --clients "$LOAD_CLIENTS" --json 2>>"$OUT/bench.err" | tail -1)
+stop_sampler
+echo "raftkv load: $line"
+record raftkv load "$line"
+# Give the archiver (a pass every 30 s; one more on demand every 10 s here) up to SETTLE_S seconds to bring local
+# tables under DISK_MAX_SIZE_GB. Compaction may keep pulling archived tables back meanwhile (they overlap every new
+# table): the report says whether the node got under the limit before the gets started.
+curl -sf -X POST "127.0.0.1:$HTTP/admin/flush" >/dev/null || true
+start_sampler raftkv settle "$RKV" "$WORK/raftkv"
+LIMIT=$(python3 -c "print(int($DISK_GB * 2**30))")
+DEADLINE=$(( $(date +%s) + ${SETTLE_S:-60} ))
+while [ "$(date +%s)" -lt "$DEADLINE" ]; do
+  used=$(curl -sf "127.0.0.1:$HTTP/stats" | python3 -c 'import json,sys; s=json.load(sys.stdin); print(s["disk_size_bytes"] + s["archived_metadata_bytes"])')
+  [ "$used" -le "$LIMIT" ] && break
+  curl -sf --max-time 10 -X POST "127.0.0.1:$HTTP/admin/migrate" >/dev/null 2>&1 || true; sleep 10
+done
+stop_sampler
+curl -sf "127.0.0.1:$HTTP/stats" > "$OUT/raftkv-stats-after-load.json"
+record raftkv settled "{}" "{\"rss_bytes\": $(rss "$RKV"), \"disk_bytes\": $(disk "$WORK/raftkv"), \"stats\": $(cat "$OUT/raftkv-stats-after-load.json")}"
+# Still over the limit (compaction merges every new table with the archived ones, which it downloads and rewrites
+# locally: MVCC's reserved records make every table span the whole key space): compact fully once — the bulk-import
+# recipe — then archive until under the limit (or COMPACT_S seconds), so the gets read a node in its tiered steady state.
+if ! python3 -c 'import json,sys; s=json.load(open(sys.argv[1])); sys.exit(0 if s["disk_size_bytes"] + s["archived_metadata_bytes"] <= int(sys.argv[2]) else 1)' "$OUT/raftkv-stats-after-load.json" "$LIMIT"; then
+  start_sampler raftkv compact "$RKV" "$WORK/raftkv"
+  t0=$(date +%s)
+  curl -sf --max-time "${COMPACT_S:-240}" -X POST "127.0.0.1:$HTTP/admin/compact" >/dev/null 2>&1 || true
+  t1=$(date +%s)
+  DEADLINE=$(( t0 + ${COMPACT_S:-240} ))
+  while [ "$(date +%s)" -lt "$DEADLINE" ]; do
+    used=$(curl -sf "127.0.0.1:$HTTP/stats" | python3 -c 'import json,sys; s=json.load(sys.stdin); print(s["disk_size_bytes"] + s["archived_metadata_bytes"])')
+    [ "$used" -le "$LIMIT" ] && break
+    curl -sf --max-time 60 -X POST "127.0.0.1:$HTTP/admin/migrate" >/dev/null 2>&1 || true; sleep 2
+  done
+  t2=$(date +%s)
+  stop_sampler
+  curl -sf "127.0.0.1:$HTTP/stats" > "$OUT/raftkv-stats-after-compact.json"
+  record raftkv compacted "{}" "{\"rss_bytes\": $(rss "$RKV"), \"disk_bytes\": $(disk "$WORK/raftkv"), \"compact_s\": $((t1 - t0)), \"archive_s\": $((t2 - t1)), \"stats\": $(cat "$OUT/raftkv-stats-after-compact.json")}"
+fi
+
+# Unrecorded warm-up (JIT), then the measured cells; RGW's counters around each native-API cell.
+for target in raftkv etcd; do
+  $BENCH get --target $target --endpoints "$EP" --skip-load --key-space "$KEYS" --key-size "$KEY_SIZE" --clients "$CLIENTS" --duration 5 --warmup 0 >/dev/null 2>&1 || true
+done
+for dist in uniform zipf; do
+  before=$(rgw_counters)
+  line=$($BENCH get --endpoints "$EP" --skip-load --key-space "$KEYS" --key-size "$KEY_SIZE" --distribution $dist --clients "$CLIENTS" --duration "$DUR" --warmup 0 --json 2>>"$OUT/bench.err" | tail -1)
+  after=$(rgw_counters)
+  echo "raftkv native get $dist: $line"
+  record raftkv "get-native-$dist" "$line" "{\"rgw_before\": $before, \"rgw_after\": $after, \"rss_bytes\": $(rss "$RKV")}"
+  line=$($BENCH get --target etcd --endpoints "$EP" --skip-load --key-space "$KEYS" --key-size "$KEY_SIZE" --distribution $dist --clients "$CLIENTS" --duration "$DUR" --warmup 0 --json 2>>"$OUT/bench.err" | tail -1)
+  echo "raftkv etcd-api get $dist: $line"
+  record raftkv "get-etcdapi-$dist" "$line" "{\"rss_bytes\": $(rss "$RKV")}"
+done
+curl -sf "127.0.0.1:$HTTP/stats" > "$OUT/raftkv-stats-end.json"
+record raftkv end "{}" "{\"rss_bytes\": $(rss "$RKV"), \"disk_bytes\": $(disk "$WORK/raftkv"), \"stats\": $(cat "$OUT/raftkv-stats-end.json")}"
+kill "$RKV"; wait "$RKV" 2>/dev/null || true
+bash tests/s3/stop-rgw.sh "$RGW_STATE" >/dev/null 2>&1 || true
+rm -rf "$WORK/raftkv" "$RGW_STATE"
+
+# ---------------------------------------------------------------- etcd (same data set, up to its quota)
+if [ "${SKIP_ETCD:-0}" != 1 ]; then
+  ECL=$(free_port); EPR=$(free_port)
+  etcd --name e1 --data-dir "$WORK/etcd" --listen-client-urls "http://127.0.0.1:$ECL" --advertise-client-urls "http://127.0.0.1:$ECL" \
+    --listen-peer-urls "http://127.0.0.1:$EPR" --initial-advertise-peer-urls "http://127.0.0.1:$EPR" --initial-cluster "e1=http://127.0.0.1:$EPR" \
+    --quota-backend-bytes 8589934592 > "$WORK/etcd.log" 2>&1 &
+  ETCD=$!; PIDS+=("$ETCD")
+  for _ in $(seq 1 120); do ETCDCTL_API=3 etcdctl --endpoints "127.0.0.1:$ECL" endpoint health >/dev/null 2>&1 && break; sleep 0.5; done
+  EEP=127.0.0.1:$ECL
+  start_sampler etcd load "$ETCD" "$WORK/etcd"
+  line=$($BENCH load --target etcd --endpoints "$EEP" --key-space "$KEYS" --key-size "$KEY_SIZE" --value-size "$VALUE_SIZE" --batch "$BATCH" --clients "$LOAD_CLIENTS" --json 2>>"$OUT/bench.err" | tail -1)
+  stop_sampler
+  echo "etcd load: $line"
+  record etcd load "$line"
+  status=$(ETCDCTL_API=3 etcdctl --endpoints "$EEP" endpoint status -w json | python3 -c 'import json,sys; print(json.dumps(json.load(sys.stdin)[0]["Status"]))')
+  record etcd settled "{}" "{\"rss_bytes\": $(rss "$ETCD"), \"disk_bytes\": $(disk "$WORK/etcd"), \"status\": $status}"
+  loaded=$(tail -n 2 "$RESULTS" | head -1 | python3 -c 'import json,sys; print(json.load(sys.stdin)["keys"])')
+  # Reads over the keys etcd holds (all of them unless the quota stopped the load; the load writes in key order).
+  $BENCH get --target etcd --endpoints "$EEP" --skip-load --key-space "$loaded" --key-size "$KEY_SIZE" --clients "$CLIENTS" --duration 5 --warmup 0 >/dev/null 2>&1 || true
+  for dist in uniform zipf; do
+    line=$($BENCH get --target etcd --endpoints "$EEP" --skip-load --key-space "$loaded" --key-size "$KEY_SIZE" --distribution $dist --clients "$CLIENTS" --duration "$DUR" --warmup 0 --json 2>>"$OUT/bench.err" | tail -1)
+    echo "etcd get $dist: $line"
+    record etcd "get-$dist" "$line" "{\"rss_bytes\": $(rss "$ETCD")}"
+  done
+  record etcd end "{}" "{\"rss_bytes\": $(rss "$ETCD"), \"disk_bytes\": $(disk "$WORK/etcd")}"
+  kill "$ETCD"; wait "$ETCD" 2>/dev/null || true
+fi
+
+record machine end "{}" "{\"loadavg\": \"$(cut -d' ' -f1-3 /proc/loadavg)\"}"
+python3 bench/large-dataset-report.py "$OUT" "$PROFILE" "$COMMIT" "$DISK_GB" "$DATA_GB" "$MEM_MB" "$KEY_SIZE" "$VALUE_SIZE" "$CLIENTS" "$DUR" "$BATCH" "$LOAD_CLIENTS" "$(etcd --version 2>/dev/null | sed -n 1p)"

@@ -1,0 +1,41 @@
+using RaftKv.Bench.Load;
+
+namespace RaftKv.Bench.Tests;
+
+public sealed class LoadOptionsTests
+{
+    [Fact]
+    public void Defaults_are_a_uniform_run_with_plain_puts_and_a_preload()
+    {
+        var o = LoadOptions.Parse("get", []);
+        Assert.Equal("uniform", o.Distribution);
+        Assert.Equal(0.99, o.ZipfTheta);
+        Assert.False(o.SkipLoad);
+        Assert.True(o.Preload);
+        Assert.Equal(1, o.Batch);
+        Assert.Equal(100_000, o.KeySpace);
+    }
+
+    [Fact]
+    public void Large_dataset_options_are_parsed()
+    {
+        var o = LoadOptions.Parse("get", ["--key-space", "1300000", "--distribution", "zipf", "--zipf-theta", "0.8", "--skip-load", "--target", "etcd", "--json"]);
+        Assert.Equal(1_300_000, o.KeySpace);
+        Assert.Equal("zipf", o.Distribution);
+        Assert.Equal(0.8, o.ZipfTheta);
+        Assert.True(o.SkipLoad);
+        Assert.Equal("etcd", o.Target);
+        Assert.True(o.Json);
+
+        var load = LoadOptions.Parse("load", ["--batch", "32", "--value-size", "4096"]);
+        Assert.Equal(32, load.Batch);
+        Assert.Equal(4096, load.ValueSize);
+    }
+
+    [Theory]
+    [InlineData("get", "--distribution", "pareto")]
+    [InlineData("load", "--batch", "0")]
+    [InlineData("fetch", "--clients", "1")]
+    public void Bad_options_are_refused(string workload, string option, string value)
+        => Assert.Throws<ArgumentException>(() => LoadOptions.Parse(workload, [option, value]));
+}
