@@ -37,5 +37,13 @@ internal sealed class WatchedPage : IAsyncDisposable
 
     public void AssertNoErrors(string where) => Assert.True(_errors.IsEmpty, $"{where}: the page reported errors:\n{string.Join('\n', _errors)}");
 
+    /// <summary>As <see cref="AssertNoErrors"/>, ignoring the errors <paramref name="expected"/> accepts
+    /// (e.g. Chromium's "Failed to load resource … 401" for the call that shows the login form).</summary>
+    public void AssertNoErrorsExcept(string where, Func<string, bool> expected)
+    {
+        var unexpected = _errors.Where(e => !expected(e)).ToArray();
+        Assert.True(unexpected.Length == 0, $"{where}: the page reported errors:\n{string.Join('\n', unexpected)}");
+    }
+
     public async ValueTask DisposeAsync() => await _context.CloseAsync();
 }

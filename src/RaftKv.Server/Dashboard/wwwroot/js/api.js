@@ -1,10 +1,40 @@
 // The one place the dashboard talks to the server: every request goes through request(), so an
 // Authorization header (bearer token, when auth is on) is added here and nowhere else.
-let token = null;
+// The token lives in sessionStorage (this tab only, gone when it closes) so a reload stays signed in.
+const TOKEN_KEY = 'raftkv.token';
+const USER_KEY = 'raftkv.user';
+let token = sessionStorage.getItem(TOKEN_KEY);
+let unauthorized = null;
 
-/** Sets (or clears with null) the bearer token sent with every request. */
-export function setToken(value) {
+/** Sets (or clears with null) the bearer token sent with every request, and the user it belongs to. */
+export function setToken(value, user) {
   token = value;
+  if (value) {
+    sessionStorage.setItem(TOKEN_KEY, value);
+    sessionStorage.setItem(USER_KEY, user || '');
+  } else {
+    sessionStorage.removeItem(TOKEN_KEY);
+    sessionStorage.removeItem(USER_KEY);
+  }
+}
+
+/** The signed-in user's name, or null when no token is held. */
+export function currentUser() {
+  return token ? sessionStorage.getItem(USER_KEY) || '?' : null;
+}
+
+/** Registers the handler called (before the request throws) when the server answers 401 to a data
+ *  call: auth is on and the token is missing, expired or stale. The shell shows the login form then. */
+export function onUnauthorized(handler) {
+  unauthorized = handler;
+}
+
+/** POST /auth/authenticate: on success keeps the token (setToken); throws ApiError otherwise
+ *  (401 auth_failed: wrong user or password; 429 too_many_requests; 400 auth_refused: auth is off). */
+export async function signIn(name, password) {
+  const body = await request('/auth/authenticate', { method: 'POST', json: { name, password }, authCall: true });
+  setToken(body.token, name);
+  return body.token;
 }
 
 /** An error answered by the server: status and its {"error","code"} body (docs/api.md, "Errors"). */
@@ -23,7 +53,7 @@ function headers(extra) {
 }
 
 /** fetch + auth + JSON + errors. Returns the parsed JSON body (or null for an empty one). */
-export async function request(path, { method = 'GET', json, signal } = {}) {
+export async function request(path, { method = 'GET', json, signal, authCall = false } = {}) {
   const init = { method, headers: headers({ Accept: 'application/json' }), signal, cache: 'no-store' };
   if (json !== undefined) {
     init.headers.set('Content-Type', 'application/json');
@@ -46,7 +76,9 @@ export async function request(path, { method = 'GET', json, signal } = {}) {
     }
   }
   if (!response.ok) {
-    throw new ApiError(response.status, body?.code || 'http_' + response.status, body?.error || response.statusText);
+    const error = new ApiError(response.status, body?.code || 'http_' + response.status, body?.error || response.statusText);
+    if (response.status === 401 && !authCall && unauthorized) unauthorized(error);
+    throw error;
   }
   return body;
 }
@@ -60,7 +92,9 @@ export async function stream(path, onEvent, signal) {
   const response = await fetch(path, { headers: headers({ Accept: 'text/event-stream' }), signal, cache: 'no-store' });
   if (!response.ok) {
     const body = await response.json().catch(() => null);
-    throw new ApiError(response.status, body?.code || 'http_' + response.status, body?.error || response.statusText);
+    const error = new ApiError(response.status, body?.code || 'http_' + response.status, body?.error || response.statusText);
+    if (response.status === 401 && unauthorized) unauthorized(error);
+    throw error;
   }
   const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
   let buffer = '';

@@ -1,6 +1,7 @@
 // The dashboard shell: hash routing between pages, the node badge, toasts. Each page module exports
 // { title, mount(main, params) } where mount returns a function that stops its timers/streams.
-import { request } from './api.js';
+import { request, onUnauthorized, setToken, currentUser } from './api.js';
+import { showLogin, renderSession } from './auth.js';
 import { h } from './format.js';
 import * as cluster from './pages/cluster.js';
 import * as load from './pages/load.js';
@@ -17,10 +18,34 @@ function parseHash() {
   return { name: pages[name] ? name : 'cluster', params: new URLSearchParams(query || '') };
 }
 
-function route() {
-  const { name, params } = parseHash();
+function stopPage() {
   if (stop) stop();
   stop = null;
+}
+
+// Auth is on and the token is missing, expired or stale: stop the page, forget the token, show the form.
+// The form stays until a sign-in succeeds (later 401s while it shows change nothing).
+let loginShown = false;
+function login(reason) {
+  if (loginShown) return;
+  loginShown = true;
+  stopPage();
+  setToken(null);
+  renderSession(() => login());
+  for (const a of document.querySelectorAll('nav a')) a.removeAttribute('aria-current');
+  showLogin(document.getElementById('main'), () => {
+    loginShown = false;
+    renderSession(() => login());
+    route();
+  }, reason);
+}
+
+onUnauthorized(() => login(currentUser() ? 'Your session has expired (or was revoked): sign in again.' : undefined));
+
+function route() {
+  if (loginShown) return;
+  const { name, params } = parseHash();
+  stopPage();
   const main = document.getElementById('main');
   main.replaceChildren();
   for (const a of document.querySelectorAll('nav a')) {
@@ -47,6 +72,7 @@ async function badge() {
 }
 
 window.addEventListener('hashchange', route);
+renderSession(() => login());
 route();
 badge();
 setInterval(badge, 5000);

@@ -118,6 +118,12 @@ export function poll(task, ms) {
   };
 }
 
+/** The message shown for a failed call: a 403 says plainly that the signed-in user's role lacks the permission. */
+export function describeError(e) {
+  if (e && e.status === 403) return 'Your role may not read this: the signed-in user lacks the permission (403 permission denied). Sign in as a user whose role grants it.';
+  return e.message;
+}
+
 /** A page heading plus the "updated at" line pages refresh. */
 export function pageHeader(title, intro) {
   const updated = h('p', { class: 'updated', 'aria-live': 'off' }, 'loading…');
@@ -130,7 +136,7 @@ export function pageHeader(title, intro) {
       error.hidden = true;
     },
     fail(e) {
-      error.textContent = e.message;
+      error.textContent = describeError(e);
       error.hidden = false;
     },
   };

@@ -3,7 +3,7 @@
 // a concurrent change is refused, not overwritten) and delete (after a confirmation dialog). Writes go
 // through /kv, which forwards them to the leader.
 import { request, kvPath, ApiError } from '../api.js';
-import { h, num, table, toast, valueBytes, hexDump } from '../format.js';
+import { h, num, table, toast, valueBytes, hexDump, describeError } from '../format.js';
 
 export const title = 'Keys';
 
@@ -65,7 +65,7 @@ export function mount(main, params) {
 
   function fail(where, e) {
     if (e.name === 'AbortError') return;
-    where.replaceChildren(h('p', { class: 'error', role: 'alert' }, e.message));
+    where.replaceChildren(h('p', { class: 'error', role: 'alert' }, describeError(e)));
   }
 
   async function list() {

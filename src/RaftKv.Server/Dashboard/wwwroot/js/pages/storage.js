@@ -41,9 +41,13 @@ export function mount(main) {
           ['Errors', s.archiver_errors > 0 ? h('span', { class: 'bad' }, num(s.archiver_errors)) : '0'],
         ], 'st-archiver'),
         card('Block cache', [
-          ['Hit rate', lookups === 0 ? '—' : percent(s.cache_hits / lookups)],
-          ['Hits / misses', `${num(s.cache_hits)} / ${num(s.cache_misses)}`],
-          ['Size', bytes(s.cache_bytes)],
+          ['Hit rate', lookups === 0 ? '—' : percent(s.cache_hit_rate ?? s.cache_hits / lookups), 'cache-hit-rate'],
+          ['Hits / misses', `${num(s.cache_hits)} / ${num(s.cache_misses)}`, 'cache-hits'],
+          ['Size / capacity', `${bytes(s.cache_bytes)} / ${bytes(s.cache_capacity_bytes)}`, 'cache-size'],
+          ['Blocks cached', num(s.cache_blocks), 'cache-blocks'],
+          ['Evictions', num(s.cache_evictions), 'cache-evictions'],
+          ['Promotions', num(s.cache_promotions), 'cache-promotions'],
+          ['S3 reads (requests / bytes)', `${num(s.object_read_requests)} / ${bytes(s.object_read_bytes)}`, 'object-reads'],
         ], 'st-cache'),
         card('Maintenance', [
           ['Flushes', num(s.flushes)],

@@ -1,7 +1,7 @@
 // Watch page: the changes to a prefix as they are committed (GET /watch, Server-Sent Events read through
 // the fetch wrapper so an Authorization header can be sent).
 import { stream } from '../api.js';
-import { h, clock } from '../format.js';
+import { h, clock, describeError } from '../format.js';
 
 export const title = 'Watch';
 
@@ -59,7 +59,7 @@ export function mount(main, params) {
       }, mine.signal);
       if (controller === mine) stop('The node closed the stream (restarted?). Start again to resume.');
     } catch (e) {
-      if (controller === mine) stop(`The watch failed: ${e.message}`);
+      if (controller === mine) stop(`The watch failed: ${describeError(e)}`);
     }
   }
 
