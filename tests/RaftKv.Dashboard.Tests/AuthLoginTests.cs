@@ -22,6 +22,8 @@ public sealed class AuthLoginTests(AuthDashboardCluster fx) : IClassFixture<Auth
         await Assertions.Expect(w.Page.GetByLabel("User name")).ToBeFocusedAsync(); // focus on the field
         await Assertions.Expect(w.Page.Locator("#members")).ToHaveCountAsync(0);
         await Assertions.Expect(w.Page.Locator("#sign-out")).ToHaveCountAsync(0);
+        var unlabelled = await w.Page.EvaluateAsync<string[]>(DashboardPagesTests.UnlabelledControls);
+        Assert.True(unlabelled.Length == 0, $"login form: controls without an accessible name: {string.Join(", ", unlabelled)}");
 
         await w.Page.Keyboard.TypeAsync("root"); // keyboard only: type, Tab, type, Enter
         await w.Page.Keyboard.PressAsync("Tab");

@@ -182,7 +182,7 @@ public sealed partial class DashboardPagesTests(DashboardCluster fx, ITestOutput
     }
 
     /// <summary>Form controls and buttons with no label, aria-label or text (what a screen reader could not name).</summary>
-    private const string UnlabelledControls = """
+    internal const string UnlabelledControls = """
         () => [...document.querySelectorAll('input, select, textarea, button')]
           .filter((e) => !(e.labels && e.labels.length) && !e.getAttribute('aria-label') && !e.textContent.trim())
           .map((e) => e.outerHTML)
