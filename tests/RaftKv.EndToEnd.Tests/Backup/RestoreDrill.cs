@@ -1,4 +1,7 @@
 using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using RaftKv.Client;
 using RaftKv.EndToEnd.Tests.Etcd;
 
 namespace RaftKv.EndToEnd.Tests.Backup;
@@ -37,5 +40,42 @@ internal static class RestoreDrill
 
         Assert.Single(hashes.Distinct());
         return hashes[0];
+    }
+
+    /// <summary>
+    /// Writes the drills' data through etcdctl and the native client: history with a compaction, a deleted key,
+    /// two leased keys, 2,500 keys of 700 incompressible bytes (a value of its own each, seeded by
+    /// <paramref name="valueSeed"/>); returns what a restore must reproduce, HashKV checked equal on every member.
+    /// </summary>
+    public static async Task<(long CompactAt, string LeaseId, long Revision, ulong ClusterId, JsonElement[] Kvs, uint Hash)> SeedAsync(LocalCluster source, string ep, int valueSeed)
+    {
+        (await EtcdctlAsync(ep, "put", "h/a", "1")).Ok();
+        (await EtcdctlAsync(ep, "put", "h/a", "2")).Ok();
+        (await EtcdctlAsync(ep, "put", "h/b", "x")).Ok();
+        (await EtcdctlAsync(ep, "del", "h/b")).Ok();
+        var compactAt = (await Etcdctl.RunAsync(ep, "get", "h/a", "-w", "json")).Ok().Json.GetProperty("header").GetProperty("revision").GetInt64();
+        (await EtcdctlAsync(ep, "put", "h/a", "3")).Ok();
+        (await EtcdctlAsync(ep, "compact", compactAt.ToString(CultureInfo.InvariantCulture))).Ok();
+        var leaseId = (await EtcdctlAsync(ep, "lease", "grant", "900")).Ok().Out.Split(' ')[1];
+        (await EtcdctlAsync(ep, "put", "l/1", "leased", "--lease=" + leaseId)).Ok();
+        (await EtcdctlAsync(ep, "put", "l/2", "leased", "--lease=" + leaseId)).Ok();
+        using (var client = new RaftKvClient(source.Nodes.Select(n => n.Grpc)))
+        {
+            var value = new byte[700];
+            var random = new Random(valueSeed);
+            for (var i = 0; i < 2500; i++)
+            {
+                random.NextBytes(value); // incompressible, so sizes mean something with compressed tables
+                await client.PutAsync(Encoding.UTF8.GetBytes($"bulk/{i:D5}"), value);
+            }
+        }
+
+        (await EtcdctlAsync(ep, "put", "h/a", "4")).Ok();
+        var all = (await Etcdctl.RunAsync(ep, "get", string.Empty, "--from-key", "-w", "json")).Ok().Json;
+        var revision = all.GetProperty("header").GetProperty("revision").GetInt64();
+        var clusterId = all.GetProperty("header").GetProperty("cluster_id").GetUInt64();
+        JsonElement[] kvs = [.. all.GetProperty("kvs").EnumerateArray()];
+        Assert.Equal(2500 + 3, kvs.Length);
+        return (compactAt, leaseId, revision, clusterId, kvs, await SameHashOnEveryMemberAsync(source, revision));
     }
 }

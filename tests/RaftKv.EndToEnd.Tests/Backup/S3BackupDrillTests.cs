@@ -1,8 +1,6 @@
 using System.Globalization;
 using System.Net.Http.Json;
-using System.Text;
 using System.Text.Json;
-using RaftKv.Client;
 using RaftKv.EndToEnd.Tests.Etcd;
 using RaftKv.Tiering;
 using RaftKv.Tiering.Backups;
@@ -56,34 +54,7 @@ public sealed class S3BackupDrillTests(RgwFixture rgw)
             await source.WaitForLeaderAsync();
             await source.WaitReadyAsync();
             var ep = Endpoints(source);
-            (await EtcdctlAsync(ep, "put", "h/a", "1")).Ok();
-            (await EtcdctlAsync(ep, "put", "h/a", "2")).Ok();
-            (await EtcdctlAsync(ep, "put", "h/b", "x")).Ok();
-            (await EtcdctlAsync(ep, "del", "h/b")).Ok();
-            compactAt = (await Etcdctl.RunAsync(ep, "get", "h/a", "-w", "json")).Ok().Json.GetProperty("header").GetProperty("revision").GetInt64();
-            (await EtcdctlAsync(ep, "put", "h/a", "3")).Ok();
-            (await EtcdctlAsync(ep, "compact", compactAt.ToString(CultureInfo.InvariantCulture))).Ok();
-            leaseId = (await EtcdctlAsync(ep, "lease", "grant", "900")).Ok().Out.Split(' ')[1];
-            (await EtcdctlAsync(ep, "put", "l/1", "leased", "--lease=" + leaseId)).Ok();
-            (await EtcdctlAsync(ep, "put", "l/2", "leased", "--lease=" + leaseId)).Ok();
-            using (var client = new RaftKvClient(source.Nodes.Select(n => n.Grpc)))
-            {
-                var value = new byte[700];
-                var random = new Random(23);
-                for (var i = 0; i < 2500; i++)
-                {
-                    random.NextBytes(value); // a value of its own per key: incompressible (archived tables are LZ4-compressed)
-                    await client.PutAsync(Encoding.UTF8.GetBytes($"bulk/{i:D5}"), value);
-                }
-            }
-
-            (await EtcdctlAsync(ep, "put", "h/a", "4")).Ok();
-            var all = (await Etcdctl.RunAsync(ep, "get", string.Empty, "--from-key", "-w", "json")).Ok().Json;
-            revision = all.GetProperty("header").GetProperty("revision").GetInt64();
-            oldClusterId = all.GetProperty("header").GetProperty("cluster_id").GetUInt64();
-            kvs = [.. all.GetProperty("kvs").EnumerateArray()];
-            Assert.Equal(2500 + 3, kvs.Length);
-            hash = await SameHashOnEveryMemberAsync(source, revision);
+            (compactAt, leaseId, revision, oldClusterId, kvs, hash) = await SeedAsync(source, ep, 23);
 
             var leader = await source.WaitForLeaderAsync();
             (await source.Http.PostAsync(leader.Http + "/admin/flush", null)).EnsureSuccessStatusCode();

@@ -40,33 +40,7 @@ public sealed class SnapshotRestoreTests
                 await source.WaitForLeaderAsync();
                 await source.WaitReadyAsync();
                 var ep = Endpoints(source);
-                (await EtcdctlAsync(ep, "put", "h/a", "1")).Ok();
-                (await EtcdctlAsync(ep, "put", "h/a", "2")).Ok();
-                (await EtcdctlAsync(ep, "put", "h/b", "x")).Ok();
-                (await EtcdctlAsync(ep, "del", "h/b")).Ok();
-                compactAt = Header(await Etcdctl.RunAsync(ep, "get", "h/a", "-w", "json")).GetProperty("revision").GetInt64();
-                (await EtcdctlAsync(ep, "put", "h/a", "3")).Ok();
-                (await EtcdctlAsync(ep, "compact", compactAt.ToString(CultureInfo.InvariantCulture))).Ok();
-                leaseId = (await EtcdctlAsync(ep, "lease", "grant", "900")).Ok().Out.Split(' ')[1];
-                (await EtcdctlAsync(ep, "put", "l/1", "leased", "--lease=" + leaseId)).Ok();
-                (await EtcdctlAsync(ep, "put", "l/2", "leased", "--lease=" + leaseId)).Ok();
-                using (var client = new RaftKvClient(source.Nodes.Select(n => n.Grpc)))
-                {
-                    var value = new byte[700];
-                    new Random(17).NextBytes(value);
-                    for (var i = 0; i < 2500; i++)
-                    {
-                        await client.PutAsync(Encoding.UTF8.GetBytes($"bulk/{i:D5}"), value);
-                    }
-                }
-
-                (await EtcdctlAsync(ep, "put", "h/a", "4")).Ok();
-                var all = (await Etcdctl.RunAsync(ep, "get", string.Empty, "--from-key", "-w", "json")).Ok().Json;
-                revision = all.GetProperty("header").GetProperty("revision").GetInt64();
-                oldClusterId = all.GetProperty("header").GetProperty("cluster_id").GetUInt64();
-                kvs = [.. all.GetProperty("kvs").EnumerateArray()];
-                Assert.Equal(2500 + 3, kvs.Length);
-                hash = await SameHashOnEveryMemberAsync(source, revision);
+                (compactAt, leaseId, revision, oldClusterId, kvs, hash) = await SeedAsync(source, ep, 17);
 
                 var leader = await source.WaitForLeaderAsync();
                 var follower = source.Nodes.First(n => n != leader);
