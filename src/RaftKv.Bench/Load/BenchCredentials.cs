@@ -1,7 +1,7 @@
 using Grpc.Core;
 using Grpc.Net.Client;
-using RaftKv.Bench.Etcd;
 using RaftKv.Client;
+using RaftKv.Protocol.Etcd;
 
 namespace RaftKv.Bench.Load;
 

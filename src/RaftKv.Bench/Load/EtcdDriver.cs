@@ -1,6 +1,6 @@
 using Google.Protobuf;
 using Grpc.Net.Client;
-using RaftKv.Bench.Etcd;
+using RaftKv.Protocol.Etcd;
 
 namespace RaftKv.Bench.Load;
 
