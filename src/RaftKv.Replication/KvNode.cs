@@ -101,6 +101,7 @@ public sealed partial class KvNode : IKvNode
                 TimeProvider = options.TimeProvider,
                 FileSystem = fs,
                 Logger = loggerFactory.CreateLogger<LsmStore>(),
+                PartitionBoundaries = TablePartitions.Boundaries,
                 CompactionFilterFactory = () => stateRef is { CompactRevision: > 0 } restored ? new HistoryCompactionFilter(restored.CompactRevision) : null,
             },
             cancellationToken).ConfigureAwait(false);

@@ -45,6 +45,16 @@ public sealed record LsmOptions
 
     public int MaxLevels { get; init; } = 5;
 
+    /// <summary>
+    /// Keys no table may straddle (any order; empty = none): flushes and compactions end a table before
+    /// crossing one, so the key spaces between boundaries are stored in separate tables. An owner whose
+    /// every write touches several key spaces (MVCC: a user key, its metadata and its history record) sets
+    /// them so that tables of one space do not overlap tables of another: a table written after a
+    /// sequential load then overlaps nothing in the level below and moves down without a rewrite, and
+    /// compactions do not pull unrelated (possibly archived) tables back to local disk.
+    /// </summary>
+    public IReadOnlyList<byte[]> PartitionBoundaries { get; init; } = [];
+
     /// <summary>Run flushes and compactions on background tasks (tests may disable and drive them explicitly).</summary>
     public bool BackgroundWork { get; init; } = true;
 

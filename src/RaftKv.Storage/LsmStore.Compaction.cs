@@ -34,8 +34,15 @@ public sealed partial class LsmStore
                 return false;
             }
 
-            var (inputs, outputLevel) = pick.Value;
-            await CompactAsync(set, inputs, outputLevel, nowUnixMs, cancellationToken).ConfigureAwait(false);
+            if (pick.IsMove)
+            {
+                MoveTables(pick.Inputs, pick.OutputLevel);
+            }
+            else
+            {
+                await CompactAsync(set, pick.Inputs, pick.OutputLevel, nowUnixMs, cancellationToken).ConfigureAwait(false);
+            }
+
             return true;
         }
         finally
@@ -43,40 +50,6 @@ public sealed partial class LsmStore
             _manifestLock.Release();
         }
     }
-
-    private (List<TableReader> Inputs, int OutputLevel)? Pick(TableSet set, bool force)
-    {
-        var levels = set.Levels;
-        if (levels[0].Count >= _options.L0CompactionTrigger || (force && levels[0].Count > 0))
-        {
-            var l0 = levels[0].ToList();
-            var min = l0.Select(t => t.Meta.MinKey).Min(KeyComparer.Instance)!;
-            var max = l0.Select(t => t.Meta.MaxKey).Max(KeyComparer.Instance)!;
-            var inputs = l0.Concat(levels[1].Where(t => OverlapsInclusive(t, min, max))).ToList();
-            return (inputs, 1);
-        }
-
-        var target = _options.L1TargetBytes;
-        for (var level = 1; level < levels.Length - 1; level++, target *= 10)
-        {
-            var bytes = levels[level].Sum(t => t.Size);
-            var deeperEmpty = levels.Skip(level + 1).All(l => l.Count == 0);
-            if (levels[level].Count > 0 && (bytes > target || (force && !deeperEmpty)))
-            {
-                // Push the whole level down when forced; otherwise one table (round-robin by oldest id).
-                var chosen = force ? levels[level].ToList() : [levels[level].MinBy(t => t.Id)!];
-                var min = chosen.Select(t => t.Meta.MinKey).Min(KeyComparer.Instance)!;
-                var max = chosen.Select(t => t.Meta.MaxKey).Max(KeyComparer.Instance)!;
-                var inputs = chosen.Concat(levels[level + 1].Where(t => OverlapsInclusive(t, min, max))).ToList();
-                return (inputs, level + 1);
-            }
-        }
-
-        return null;
-    }
-
-    private static bool OverlapsInclusive(TableReader t, byte[] min, byte[] max)
-        => KeyComparer.Compare(t.Meta.MinKey, max) <= 0 && KeyComparer.Compare(t.Meta.MaxKey, min) >= 0;
 
     private async Task CompactAsync(TableSet set, List<TableReader> inputs, int outputLevel, long nowUnixMs, CancellationToken cancellationToken)
     {
@@ -97,6 +70,10 @@ public sealed partial class LsmStore
             }
         }
 
+        // Outputs end at the owner's partition boundaries and before every output-level table left alone.
+        var inputIds = inputs.Select(t => t.Id).ToHashSet();
+        var boundaries = new TableBoundaries(_options.PartitionBoundaries.Concat(
+            set.Levels[outputLevel].Where(t => !inputIds.Contains(t.Id)).Select(t => t.Meta.MinKey)));
         var merged = new MergingCursor(sources);
         var filter = _options.CompactionFilterFactory?.Invoke();
         var outputs = new List<(ManifestTable Record, TableReader Reader)>();
@@ -128,6 +105,12 @@ public sealed partial class LsmStore
                 if (bottom && (tombstone || expired))
                 {
                     continue; // nothing older can be shadowed below the bottom level
+                }
+
+                if (boundaries.Crosses(merged.Key) && writer is not null)
+                {
+                    outputs.Add(FinishOutput(writer, id, outputLevel));
+                    writer = null;
                 }
 
                 if (writer is null)
@@ -206,6 +189,8 @@ public sealed partial class LsmStore
         }
 
         Interlocked.Increment(ref _counters.Compactions);
+        Interlocked.Add(ref _counters.RemoteTablesCompacted, inputs.Count(t => t.IsRemote));
+        Interlocked.Add(ref _counters.RemoteBytesCompacted, inputs.Where(t => t.IsRemote).Sum(t => t.Size));
         LogCompacted(_logger, inputs.Count, outputs.Count, outputLevel);
     }
 

@@ -149,37 +149,7 @@ public sealed partial class LsmStore
     private void FlushOne(Memtable imm)
     {
         var edit = new ManifestEdit { DurableIndex = imm.MaxIndex };
-        TableReader? reader = null;
-        if (imm.Count > 0)
-        {
-            var id = _manifest.NextFileNumber++;
-            var path = TablePath(_dir, id);
-            long size;
-            TableMeta meta;
-            try
-            {
-                using var writer = new TableWriter(_fs, path, _options.BlockSize, _options.Compression);
-                foreach (var e in imm.Newest())
-                {
-                    writer.Add(e.KeySpan, e.ValueSpan, e.Version, e.ExpiresAtUnixMs, e.Tombstone);
-                }
-
-                (meta, size) = writer.Finish(_options.TimeProvider.GetUtcNow().ToUnixTimeMilliseconds());
-            }
-            catch (DiskFullException)
-            {
-                // Out of space: the memtable stays frozen (its entries readable, the manifest untouched),
-                // the partial table goes, and the background loop retries later.
-                _fs.Delete(path);
-                throw;
-            }
-
-            _fs.SyncDirectory(_dir);
-            reader = TableReader.OpenLocal(_fs, path, id, _cache);
-            reader.OnReleased = OnTableReleased;
-            edit.Added.Add(new ManifestTable(id, 0, size, meta.EntryCount, meta.MinIndex, meta.MaxIndex, meta.CreatedUnixMs, meta.MinKey, meta.MaxKey, reader.TailOffset, null));
-        }
-
+        var readers = imm.Count > 0 ? WriteFlushTables(imm, edit) : [];
         try
         {
             _manifest.Append(edit); // durable before the memtable is dropped
@@ -191,9 +161,9 @@ public sealed partial class LsmStore
         }
         lock (_lock)
         {
-            if (reader is not null)
+            if (readers.Count > 0)
             {
-                _tables = _tables.With([(0, reader)], new HashSet<long>());
+                _tables = _tables.With(readers.Select(r => (0, r)), new HashSet<long>());
             }
 
             _immutables = _immutables.Where(m => m != imm).ToList();
@@ -201,7 +171,78 @@ public sealed partial class LsmStore
         }
 
         Interlocked.Increment(ref _counters.Flushes);
-        LogFlushed(_logger, imm.Id, reader?.Id ?? 0, imm.Count, reader?.Size ?? 0, imm.MaxIndex);
+        LogFlushed(_logger, imm.Id, readers.Count, imm.Count, readers.Sum(r => r.Size), imm.MaxIndex);
+    }
+
+    /// <summary>Writes <paramref name="imm"/> as L0 tables, one per key space between
+    /// <see cref="LsmOptions.PartitionBoundaries"/> that holds entries, each file durable (fsynced, directory
+    /// synced); adds their records to <paramref name="edit"/>. On failure every file it wrote is deleted.</summary>
+    private List<TableReader> WriteFlushTables(Memtable imm, ManifestEdit edit)
+    {
+        var boundaries = new TableBoundaries(_options.PartitionBoundaries);
+        var created = _options.TimeProvider.GetUtcNow().ToUnixTimeMilliseconds();
+        var written = new List<(long Id, TableMeta Meta, long Size)>();
+        TableWriter? writer = null;
+        long id = 0;
+        try
+        {
+            foreach (var e in imm.Newest())
+            {
+                if (boundaries.Crosses(e.KeySpan) && writer is not null)
+                {
+                    Finish();
+                }
+
+                if (writer is null)
+                {
+                    id = _manifest.NextFileNumber++;
+                    writer = new TableWriter(_fs, TablePath(_dir, id), _options.BlockSize, _options.Compression);
+                }
+
+                writer.Add(e.KeySpan, e.ValueSpan, e.Version, e.ExpiresAtUnixMs, e.Tombstone);
+            }
+
+            if (writer is not null)
+            {
+                Finish();
+            }
+        }
+        catch (DiskFullException)
+        {
+            // Out of space: the memtable stays frozen (its entries readable, the manifest untouched),
+            // the partial tables go, and the background loop retries later.
+            writer?.Dispose();
+            _fs.Delete(TablePath(_dir, id));
+            foreach (var w in written)
+            {
+                _fs.Delete(TablePath(_dir, w.Id));
+            }
+
+            throw;
+        }
+
+        _fs.SyncDirectory(_dir);
+        var readers = new List<TableReader>(written.Count);
+        foreach (var (tableId, meta, size) in written)
+        {
+            var reader = TableReader.OpenLocal(_fs, TablePath(_dir, tableId), tableId, _cache);
+            reader.OnReleased = OnTableReleased;
+            readers.Add(reader);
+            edit.Added.Add(new ManifestTable(tableId, 0, size, meta.EntryCount, meta.MinIndex, meta.MaxIndex, meta.CreatedUnixMs, meta.MinKey, meta.MaxKey, reader.TailOffset, null));
+        }
+
+        return readers;
+
+        void Finish()
+        {
+            var w = writer!;
+            writer = null; // finished or failed, it is not disposed twice
+            using (w)
+            {
+                var (meta, size) = w.Finish(created);
+                written.Add((id, meta, size));
+            }
+        }
     }
 
     private async Task BackgroundLoopAsync()

@@ -313,9 +313,12 @@ public sealed partial class LsmStore : IKvStore, ITieredStore
     [LoggerMessage(Level = LogLevel.Error, Message = "Background flush/compaction failed")]
     private static partial void LogBackgroundFailed(ILogger logger, Exception error);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Flushed memtable {MemtableId} as table {TableId} ({Entries} entries, {Bytes} bytes), durable index {Index}")]
-    private static partial void LogFlushed(ILogger logger, long memtableId, long tableId, long entries, long bytes, long index);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Flushed memtable {MemtableId} as {Tables} table(s) ({Entries} entries, {Bytes} bytes), durable index {Index}")]
+    private static partial void LogFlushed(ILogger logger, long memtableId, int tables, long entries, long bytes, long index);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Compacted {Inputs} tables into {Outputs} at level {Level}")]
     private static partial void LogCompacted(ILogger logger, int inputs, int outputs, int level);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Moved {Tables} table(s) to L{Level} without a rewrite")]
+    private static partial void LogMoved(ILogger logger, int tables, int level);
 }

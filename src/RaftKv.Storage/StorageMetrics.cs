@@ -27,6 +27,10 @@ public sealed class StorageMetrics : IDisposable
         _meter.CreateObservableCounter("raftkv_block_cache_misses_total", () => stats().CacheMisses, description: "Block cache lookups that had to read the block (local disk or object storage)");
         _meter.CreateObservableCounter("raftkv_block_cache_evictions_total", () => stats().CacheEvictions, description: "Blocks evicted from the block cache to stay within its capacity");
         _meter.CreateObservableCounter("raftkv_block_cache_promotions_total", () => stats().CachePromotions, description: "Blocks read from object storage and added to the block cache");
+        _meter.CreateObservableCounter("raftkv_compactions_total", () => stats().Compactions, description: "Compactions that rewrote tables");
+        _meter.CreateObservableCounter("raftkv_trivial_moves_total", () => stats().TrivialMoves, description: "Tables moved down a level without a rewrite");
+        _meter.CreateObservableCounter("raftkv_remote_tables_compacted_total", () => stats().RemoteTablesCompacted, description: "Archived tables read back from object storage by compactions (their data is local again)");
+        _meter.CreateObservableCounter("raftkv_remote_bytes_compacted_total", () => stats().RemoteBytesCompacted, unit: "By", description: "Bytes of archived tables read back from object storage by compactions");
         _meter.CreateObservableGauge("raftkv_block_cache_bytes", () => stats().CacheBytes, unit: "By", description: "Bytes held by the block cache (decoded blocks)");
         _meter.CreateObservableGauge("raftkv_block_cache_capacity_bytes", () => stats().CacheCapacityBytes, unit: "By", description: "Capacity of the block cache (the read-cache share of MEMORY_MAX_SIZE_MB)");
         _meter.CreateObservableCounter("raftkv_object_read_requests_total", () => stats().ObjectReadRequests, description: "Ranged reads (GETs) of archived tables issued by the storage engine");

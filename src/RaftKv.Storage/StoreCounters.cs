@@ -7,6 +7,9 @@ internal sealed class StoreCounters
     public long MemtableHits;
     public long Flushes;
     public long Compactions;
+    public long TrivialMoves;
+    public long RemoteTablesCompacted;
+    public long RemoteBytesCompacted;
     public long Stalls;
     public long ObjectReads;
 }

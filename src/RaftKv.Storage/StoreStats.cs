@@ -37,6 +37,16 @@ public sealed record StoreStats
     public long Gets { get; init; }
     public long Flushes { get; init; }
     public long Compactions { get; init; }
+
+    /// <summary>Tables moved to the next level by a manifest edit alone (they overlapped nothing there):
+    /// no bytes rewritten, and an archived table stays in the object store.</summary>
+    public long TrivialMoves { get; init; }
+
+    /// <summary>Archived tables whose blocks compactions read back (each one's output is local again).</summary>
+    public long RemoteTablesCompacted { get; init; }
+
+    /// <summary>Bytes of the archived tables of <see cref="RemoteTablesCompacted"/>.</summary>
+    public long RemoteBytesCompacted { get; init; }
     public long DurableIndex { get; init; }
     public long AppliedIndex { get; init; }
 

@@ -7,8 +7,8 @@ namespace RaftKv.Tiering;
 /// <summary>
 /// Moves cold SSTables to object storage in the background, per node (objects under
 /// <see cref="TieringOptions.NodePrefix"/>). A table is archived when it is older than
-/// <see cref="TieringOptions.MigrationAge"/>, and the oldest tables are archived while local tables
-/// exceed <see cref="TieringOptions.DiskMaxBytes"/>. The engine's
+/// <see cref="TieringOptions.MigrationAge"/>, and tables are archived while local tables
+/// exceed <see cref="TieringOptions.DiskMaxBytes"/> (deepest level first). The engine's
 /// <see cref="ITieredStore.ArchiveTableAsync"/> does upload → verify → durable manifest edit →
 /// local delete; a crash between upload and manifest leaves an unreferenced object that
 /// <see cref="ReconcileAsync"/> deletes once it is older than the grace period.
@@ -144,8 +144,11 @@ public sealed partial class Archiver : IAsyncDisposable
 
         if (_options.DiskMaxBytes > 0)
         {
+            // Deepest level first, oldest first within a level: the bottom level holds the coldest data and
+            // is rewritten least often (a table that a compaction soon merges would come back local; L0
+            // tables last of all).
             var bytes = _store.LocalDiskBytes - chosen.Sum(t => t.SizeBytes);
-            foreach (var t in local.Except(chosen).ToList())
+            foreach (var t in local.Except(chosen).OrderByDescending(t => t.Level).ThenBy(t => t.CreatedUnixMs).ThenBy(t => t.Id).ToList())
             {
                 if (bytes <= _options.DiskMaxBytes)
                 {

@@ -15,7 +15,7 @@ public sealed record TieringOptions
     /// <summary>Tables older than this are archived (0 = never by age).</summary>
     public TimeSpan MigrationAge { get; init; }
 
-    /// <summary>While local tables exceed this, the oldest are archived (0 = no limit).</summary>
+    /// <summary>While local tables exceed this, tables are archived, deepest level first (0 = no limit).</summary>
     public long DiskMaxBytes { get; init; }
 
     /// <summary>How often the archiver runs a pass.</summary>

@@ -61,7 +61,8 @@ public sealed class ModelBasedTests(ITestOutputHelper output)
 
     private async Task RunAsync(int seed, BlockCompression compression, BlockCompression? remoteCompression)
     {
-        output.WriteLine($"seed = {seed} (rerun with RAFTKV_SEED={seed}), compression {compression}, archive {remoteCompression?.ToString() ?? "off"}");
+        var partitioned = seed % 2 == 1; // odd seeds: tables split at key-space boundaries (LsmOptions.PartitionBoundaries)
+        output.WriteLine($"seed = {seed} (rerun with RAFTKV_SEED={seed}), compression {compression}, archive {remoteCompression?.ToString() ?? "off"}, partitioned {partitioned}");
         var rng = new Random(seed);
         var fs = new CrashableMemoryFileSystem();
         var objects = remoteCompression is null ? null : new FileSystemRemoteTableStore(fs);
@@ -78,12 +79,15 @@ public sealed class ModelBasedTests(ITestOutputHelper output)
             TargetFileBytes = 4 << 10,
             L1TargetBytes = 8 << 10,
             L0CompactionTrigger = 3,
+            PartitionBoundaries = partitioned ? [B("k1"), B("k15"), B("k2")] : [],
         };
 
         var model = new SortedDictionary<string, (string Value, long Version, long Expires)>(StringComparer.Ordinal);
         var log = new List<(long Index, WriteOp[] Ops)>();
         long index = 0;
         long now = 1_000;
+        var sequential = 0;
+        long compactions = 0, moves = 0;
         var store = await LsmStore.OpenAsync(options);
         try
         {
@@ -101,7 +105,8 @@ public sealed class ModelBasedTests(ITestOutputHelper output)
                     continue;
                 }
 
-                var key = $"k{rng.Next(300):D3}";
+                // Now and then keys in ascending runs, so that some tables overlap nothing below (trivial moves).
+                var key = rng.Next(4) == 0 ? $"k{sequential++ % 300:D3}" : $"k{rng.Next(300):D3}";
                 var roll = rng.Next(1000);
                 if (roll < 450)
                 {
@@ -143,24 +148,36 @@ public sealed class ModelBasedTests(ITestOutputHelper output)
                 {
                     await store.FlushAsync();
                 }
-                else if (roll < 975)
+                else if (roll < 962)
                 {
                     await store.CompactAsync(now);
+                }
+                else if (roll < 975)
+                {
+                    // What the background loop does: rounds of picked work (merges and trivial moves) until settled.
+                    while (await store.CompactStepAsync(now))
+                    {
+                        PartitionedTablesTests.AssertLevelsDisjoint(store.CurrentTables, options.PartitionBoundaries);
+                    }
                 }
                 else if (roll < 990)
                 {
                     // Power cut: only fsynced data and synced directory entries survive.
+                    Tally();
                     fs.Crash();
                     store = await ReopenAsync(store);
                 }
                 else
                 {
+                    Tally();
                     await store.DisposeAsync();
                     store = await LsmStore.OpenAsync(options);
                     Replay();
                 }
             }
 
+            Tally();
+            output.WriteLine($"{compactions} compactions, {moves} trivial moves");
             await store.CompactAsync(now);
             var final = await ScanAll(store, now: now);
             Assert.Equal(
@@ -170,6 +187,13 @@ public sealed class ModelBasedTests(ITestOutputHelper output)
         finally
         {
             await store.DisposeAsync();
+        }
+
+        void Tally()
+        {
+            var st = store.GetStats();
+            compactions += st.Compactions;
+            moves += st.TrivialMoves;
         }
 
         void Write(WriteOp[] ops)

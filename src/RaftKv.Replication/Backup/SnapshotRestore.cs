@@ -95,7 +95,7 @@ public static class SnapshotRestore
         var fs = PhysicalFileSystem.Instance;
         var snapshotsDir = Path.Combine(dataDir, "snapshots");
         var store = await LsmStore.OpenAsync(
-            new LsmOptions { Directory = Path.Combine(dataDir, "lsm"), RemoteStore = remote, FileSystem = fs, Logger = loggers.CreateLogger<LsmStore>() },
+            new LsmOptions { Directory = Path.Combine(dataDir, "lsm"), PartitionBoundaries = TablePartitions.Boundaries, RemoteStore = remote, FileSystem = fs, Logger = loggers.CreateLogger<LsmStore>() },
             cancellationToken).ConfigureAwait(false);
         try
         {
