@@ -90,6 +90,32 @@ public sealed class ArchiverTests(RgwFixture rgw) : IAsyncLifetime
         Assert.Equal(500, scanned);
     }
 
+    /// <summary>Under disk pressure the deepest level goes first: its tables are the coldest and the ones
+    /// compactions rewrite least (an L0 table archived now would come back local at its next compaction).</summary>
+    [Fact]
+    public async Task DiskPressureArchivesTheDeepestLevelFirst()
+    {
+        // Creation times alone would pick an L0 table: the clock steps back after the deep table was written.
+        var clock = new SettableClock(DateTimeOffset.FromUnixTimeSeconds(5_000));
+        await using var store = await LsmStore.OpenAsync(new LsmOptions { Directory = _dir, RemoteStore = _remote, BackgroundWork = false, BlockSize = 1024, TimeProvider = clock });
+        await FillAsync(store, 1, 400);
+        await store.CompactAsync(0); // L1, created at 5,000 s
+        clock.Now = DateTimeOffset.FromUnixTimeSeconds(1_000);
+        await FillAsync(store, 1001, 400); // two L0 tables, created at 1,000 s
+        await FillAsync(store, 2001, 400);
+        var tables = store.ListTables();
+        var deep = Assert.Single(tables, t => t.Level > 0);
+        var l0 = tables.Where(t => t.Level == 0).ToList();
+        Assert.Equal(2, l0.Count);
+
+        // A limit that archiving one table satisfies: the deep one goes, though the L0 tables are older.
+        var limit = store.LocalDiskBytes - Math.Min(deep.SizeBytes, l0.Min(t => t.SizeBytes)) + 1;
+        var archiver = new Archiver(store, _s3, rgw.Options(_bucket) with { DiskMaxBytes = limit }, TimeProvider.System, NullLogger<Archiver>.Instance);
+        Assert.Equal(1, (await archiver.RunOnceAsync()).TablesMigrated);
+        Assert.True(store.ListTables().Single(t => t.Id == deep.Id).IsRemote);
+        Assert.All(store.ListTables().Where(t => t.Level == 0), t => Assert.False(t.IsRemote));
+    }
+
     [Fact]
     public async Task CrashBetweenUploadAndManifestLeavesTheLocalTableAndTheOrphanIsReconciled()
     {
