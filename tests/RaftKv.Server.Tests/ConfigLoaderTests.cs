@@ -20,6 +20,8 @@ public sealed class ConfigLoaderTests
         Assert.Equal(8 << 20, c.MaxValueBytes);
         Assert.False(c.MembershipFromPeers);
         Assert.True(ConfigLoader.Load(["--membership", "peers"], NoEnv).MembershipFromPeers);
+        Assert.Equal(TimeSpan.FromSeconds(30), ConfigLoader.Load([], NoEnv).ArchiveInterval);
+        Assert.Equal(TimeSpan.FromMinutes(5), ConfigLoader.Load(["--archive-interval", "5m"], NoEnv).ArchiveInterval);
         Assert.Equal(RaftKv.Server.Security.Auth.AuthTokenKind.Jwt, ConfigLoader.Load([], NoEnv).Auth.TokenKind);
         Assert.Equal(RaftKv.Server.Security.Auth.AuthTokenKind.Simple, ConfigLoader.Load(["--auth-token", "simple"], NoEnv).Auth.TokenKind);
     }
@@ -109,6 +111,8 @@ public sealed class ConfigLoaderTests
     [InlineData(new[] { "--cache-size-mb", "-1" }, "CACHE_SIZE_MB")]
     [InlineData(new[] { "--compression", "gzip" }, "COMPRESSION must be 'none', 'lz4' or 'zstd'")]
     [InlineData(new[] { "--s3-compression", "snappy" }, "S3_COMPRESSION must be")]
+    [InlineData(new[] { "--archive-interval", "0" }, "ARCHIVE_INTERVAL must be greater than zero")]
+    [InlineData(new[] { "--archive-interval", "soon" }, "ARCHIVE_INTERVAL must be a duration")]
     [InlineData(new[] { "--membership", "dynamic" }, "MEMBERSHIP must be")]
     [InlineData(new[] { "--auth-token", "jwt,pub-key=x" }, "AUTH_TOKEN must be")]
     public void InvalidConfigurationIsAClearError(string[] args, string expected)

@@ -1,4 +1,3 @@
-using System.Globalization;
 using RaftKv.Tiering.Backups;
 
 namespace RaftKv.Server.Configuration;
@@ -16,7 +15,7 @@ public sealed record BackupSettings(TimeSpan Interval, BackupRetention Retention
     /// <summary>Validates the four settings against the rest of <paramref name="config"/>; problems are <see cref="ConfigException"/>s.</summary>
     public static BackupSettings Parse(string interval, string retention, string bucket, string prefix, ServerConfig config)
     {
-        var span = ParseInterval(interval);
+        var span = Durations.Parse(ConfigKeys.BackupInterval, interval);
         var kept = BackupRetention.Parse(retention)
             ?? throw new ConfigException($"BACKUP_RETENTION must be a count (7) or an age (72h, 30m, 2d), got '{retention}'");
         bucket = bucket.Length == 0 ? config.S3Bucket : bucket;
@@ -37,32 +36,5 @@ public sealed record BackupSettings(TimeSpan Interval, BackupRetention Retention
         }
 
         return new BackupSettings(span, kept, bucket, prefix);
-    }
-
-    private static TimeSpan ParseInterval(string text)
-    {
-        text = text.Trim();
-        if (text.Length == 0)
-        {
-            return TimeSpan.Zero;
-        }
-
-        if (double.TryParse(text, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var seconds))
-        {
-            return TimeSpan.FromSeconds(seconds);
-        }
-
-        if (text.Length > 1 && double.TryParse(text[..^1], NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var n) && n >= 0)
-        {
-            switch (text[^1])
-            {
-                case 's': return TimeSpan.FromSeconds(n);
-                case 'm': return TimeSpan.FromMinutes(n);
-                case 'h': return TimeSpan.FromHours(n);
-                case 'd': return TimeSpan.FromDays(n);
-            }
-        }
-
-        throw new ConfigException($"BACKUP_INTERVAL must be a duration (1h, 30m, 90s, 1d) or a number of seconds, got '{text}'");
     }
 }

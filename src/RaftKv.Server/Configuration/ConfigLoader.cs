@@ -89,6 +89,7 @@ public static class ConfigLoader
             MemoryMaxEntries = Long(ConfigKeys.MemoryMaxEntries, Get(ConfigKeys.MemoryMaxEntries), 1),
             DiskMaxSizeGb = Double(ConfigKeys.DiskMaxSizeGb, Get(ConfigKeys.DiskMaxSizeGb)),
             DiskMigrationAgeHours = Double(ConfigKeys.DiskMigrationAgeHours, Get(ConfigKeys.DiskMigrationAgeHours)),
+            ArchiveInterval = Positive(ConfigKeys.ArchiveInterval, Durations.Parse(ConfigKeys.ArchiveInterval, Get(ConfigKeys.ArchiveInterval))),
             QuotaBackendBytes = long.TryParse(Get(ConfigKeys.QuotaBackendBytes), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var quota)
                 ? quota
                 : throw new ConfigException($"QUOTA_BACKEND_BYTES must be an integer (0 = default, negative = no quota), got '{Get(ConfigKeys.QuotaBackendBytes)}'"),
@@ -249,4 +250,7 @@ public static class ConfigLoader
         => double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out var v) && v >= 0
             ? v
             : throw new ConfigException($"{key.Env} must be a non-negative number, got '{value}'");
+
+    private static TimeSpan Positive(ConfigKey key, TimeSpan value)
+        => value > TimeSpan.Zero ? value : throw new ConfigException($"{key.Env} must be greater than zero, got {value.TotalSeconds} s");
 }

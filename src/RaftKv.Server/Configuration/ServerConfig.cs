@@ -35,6 +35,9 @@ public sealed record ServerConfig
     public double DiskMaxSizeGb { get; init; }
     public double DiskMigrationAgeHours { get; init; }
 
+    /// <summary>ARCHIVE_INTERVAL: how often the archiver runs a pass (DISK_MAX_SIZE_GB, DISK_MIGRATION_AGE_HOURS).</summary>
+    public TimeSpan ArchiveInterval { get; init; } = TimeSpan.FromSeconds(30);
+
     /// <summary>QUOTA_BACKEND_BYTES as configured: 0 = the default (<see cref="EffectiveQuotaBytes"/>), negative = no quota.</summary>
     public long QuotaBackendBytes { get; init; }
 

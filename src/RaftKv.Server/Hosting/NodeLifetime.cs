@@ -28,6 +28,7 @@ public sealed partial class NodeLifetime(KvNode node, TieringHost tiering, Tieri
             NodePrefix = $"nodes/{config.NodeId}/",
             MigrationAge = TimeSpan.FromHours(config.DiskMigrationAgeHours),
             DiskMaxBytes = (long)(config.DiskMaxSizeGb * (1L << 30)),
+            Interval = config.ArchiveInterval,
         }
         : null;
 
