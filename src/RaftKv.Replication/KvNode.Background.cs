@@ -7,6 +7,11 @@ public sealed partial class KvNode
     /// <summary>Entries applied since the last snapshot that trigger a new one (and log truncation).</summary>
     public long SnapshotEveryEntries { get; init; } = 50_000;
 
+    /// <summary>A snapshot is refreshed (re-taken at the same index) when it alone keeps at least this many
+    /// bytes of table files on local disk — tables archived or compacted away since it was taken — and at
+    /// least a quarter of what the live store keeps locally; checked at most every 30 s.</summary>
+    public long SnapshotRefreshMinBytes { get; init; } = 64L << 20;
+
     /// <summary>An idle leader proposes a Tick so the logical clock (and TTL expiry) keeps moving.</summary>
     private async Task TickLoopAsync()
     {
@@ -45,6 +50,7 @@ public sealed partial class KvNode
     {
         var token = _stop.Token;
         var lastSnapshotAt = Environment.TickCount64;
+        var lastPinCheck = Environment.TickCount64;
         using var timer = new PeriodicTimer(TimeSpan.FromSeconds(2));
         while (await WaitTickAsync(timer, token).ConfigureAwait(false) && !token.IsCancellationRequested)
         {
@@ -52,14 +58,21 @@ public sealed partial class KvNode
             var applied = _store.AppliedIndex;
             var due = applied - snapshotIndex >= SnapshotEveryEntries
                 || (applied > snapshotIndex && Environment.TickCount64 - lastSnapshotAt > 60_000);
-            if (!due)
+            var refresh = false;
+            if (!due && Environment.TickCount64 - lastPinCheck > 30_000)
+            {
+                lastPinCheck = Environment.TickCount64;
+                refresh = SnapshotPinsLocalDisk();
+            }
+
+            if (!due && !refresh)
             {
                 continue;
             }
 
             try
             {
-                await _state.TakeSnapshotAsync(token).ConfigureAwait(false);
+                await _state.TakeSnapshotAsync(refresh, token).ConfigureAwait(false);
                 lastSnapshotAt = Environment.TickCount64;
             }
             catch (Exception e) when (e is not OperationCanceledException)
@@ -67,6 +80,16 @@ public sealed partial class KvNode
                 LogBackgroundError(_logger, "snapshot", e.Message);
             }
         }
+    }
+
+    /// <summary>True when the current snapshot alone keeps <see cref="SnapshotRefreshMinBytes"/> or more of table
+    /// files on local disk, and at least a quarter of the live store's local bytes.</summary>
+    private bool SnapshotPinsLocalDisk()
+    {
+        var tables = _tiered.ListTables();
+        var local = tables.Where(t => !t.IsRemote).Select(t => t.Id).ToHashSet();
+        var pinned = _state.SnapshotOnlyBytes(local);
+        return pinned >= SnapshotRefreshMinBytes && pinned >= _tiered.LocalDiskBytes / 4;
     }
 
     private async Task MetadataLoopAsync()

@@ -5,7 +5,8 @@ namespace RaftKv.Storage;
 /// </summary>
 public interface ITieredStore
 {
-    /// <summary>The live tables (consistent snapshot of the manifest).</summary>
+    /// <summary>The live tables (a consistent snapshot of the published table set; never waits on a running
+    /// flush, compaction or archive). A table being archived lists as local until it serves from its object.</summary>
     IReadOnlyList<TableInfo> ListTables();
 
     /// <summary>Local disk bytes of the live tables: local tables whole, archived ones by what stays

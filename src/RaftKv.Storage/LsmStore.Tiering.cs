@@ -4,27 +4,17 @@ public sealed partial class LsmStore
 {
     public long LocalDiskBytes => _tables.All.Sum(t => t.LocalBytes);
 
+    /// <summary>The live tables, from the published set: never waits for a flush, compaction or archive
+    /// holding the manifest lock (a table being archived reads as local until it serves from its object).</summary>
     public IReadOnlyList<TableInfo> ListTables()
     {
         var set = _tables;
-        Dictionary<long, string?> names;
-        _manifestLock.Wait();
-        try
-        {
-            names = _manifest.Tables.ToDictionary(kv => kv.Key, kv => kv.Value.ObjectName);
-        }
-        finally
-        {
-            _manifestLock.Release();
-        }
-
         var result = new List<TableInfo>();
         for (var level = 0; level < set.Levels.Length; level++)
         {
             foreach (var t in set.Levels[level])
             {
-                var name = names.GetValueOrDefault(t.Id);
-                result.Add(new TableInfo(t.Id, level, t.Size, t.Meta.EntryCount, t.Meta.MinIndex, t.Meta.MaxIndex, t.Meta.CreatedUnixMs, name));
+                result.Add(new TableInfo(t.Id, level, t.Size, t.Meta.EntryCount, t.Meta.MinIndex, t.Meta.MaxIndex, t.Meta.CreatedUnixMs, t.ObjectName));
             }
         }
 

@@ -118,7 +118,7 @@ public sealed partial class LsmStore
         }
     }
 
-    /// <summary>Writes every frozen memtable, oldest first, as an L0 table and makes it durable.</summary>
+    /// <summary>Writes every frozen memtable, oldest first, as L0 tables (one per key space) and makes them durable.</summary>
     private async Task FlushImmutablesAsync(CancellationToken cancellationToken)
     {
         await _manifestLock.WaitAsync(cancellationToken).ConfigureAwait(false);

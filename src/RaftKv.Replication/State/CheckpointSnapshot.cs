@@ -18,6 +18,9 @@ internal sealed class CheckpointSnapshot(IFileSystem fs, string directory, long 
 
     public long Term { get; } = term;
 
+    /// <summary>0 for the first checkpoint at <see cref="Index"/>; refreshes at the same index count up.</summary>
+    public long Generation { get; init; }
+
     public DateTimeOffset Timestamp { get; } = timestamp;
 
     public int? CommandId => null;

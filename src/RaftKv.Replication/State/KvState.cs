@@ -78,8 +78,8 @@ internal sealed partial class KvState : IStateMachine, Log.IRaftStateMachine, ID
         var snapshots = ListSnapshots(fs, snapshotsDir).ToList();
         if (snapshots.Count > 0)
         {
-            var newest = snapshots.MaxBy(s => s.Index);
-            state._snapshot = new CheckpointSnapshot(fs, newest.Directory!, newest.Index, newest.Term, time.GetUtcNow());
+            var newest = snapshots.MaxBy(s => (s.Index, s.Generation));
+            state._snapshot = new CheckpointSnapshot(fs, newest.Directory!, newest.Index, newest.Term, time.GetUtcNow()) { Generation = newest.Generation };
             state.RecordTerm(newest.Index, newest.Term);
         }
 
@@ -136,18 +136,13 @@ internal sealed partial class KvState : IStateMachine, Log.IRaftStateMachine, ID
 
     public ValueTask ReclaimGarbageAsync(long watermark, CancellationToken token)
     {
+        var current = _snapshot;
         foreach (var s in ListSnapshots(_fs, _snapshotsDir))
         {
-            if (s.Index < watermark && s.Directory != _snapshot?.Directory)
+            var replaced = current is not null && s.Index == current.Index && s.Generation < current.Generation;
+            if ((s.Index < watermark || replaced) && s.Directory != current?.Directory)
             {
-                try
-                {
-                    _fs.DeleteDirectory(s.Directory!);
-                }
-                catch (IOException e)
-                {
-                    LogReclaimFailed(_logger, s.Directory!, e.Message);
-                }
+                DeleteSnapshot(s.Directory!);
             }
         }
 
@@ -164,26 +159,54 @@ internal sealed partial class KvState : IStateMachine, Log.IRaftStateMachine, ID
     }
 
     /// <summary>Checkpoints the store's durable state as a new snapshot (the Raft log may then drop its entries up to it).</summary>
-    public async Task<long> TakeSnapshotAsync(CancellationToken cancellationToken)
+    public Task<long> TakeSnapshotAsync(CancellationToken cancellationToken) => TakeSnapshotAsync(refresh: false, cancellationToken);
+
+    /// <summary>
+    /// Checkpoints the store's durable state as a new snapshot. With <paramref name="refresh"/>, a checkpoint at
+    /// the current snapshot's index replaces it too (a new generation, <c>{index:D20}-{term}-{generation}</c>):
+    /// the old one may hard-link local table files the store has since archived or compacted away, which it
+    /// would otherwise keep on local disk until the next write.
+    /// </summary>
+    /// <remarks>The new directory is complete and durable (renamed from <c>tmp-…</c>, parent synced) before it
+    /// replaces <see cref="Snapshot"/>; only then is a same-index predecessor deleted (a crash in between leaves
+    /// both, and the newest generation wins at restart; <see cref="ReclaimGarbageAsync"/> removes the other).</remarks>
+    public async Task<long> TakeSnapshotAsync(bool refresh, CancellationToken cancellationToken)
     {
         await _snapshotLock.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
             var tmp = Path.Combine(_snapshotsDir, "tmp-" + Guid.NewGuid().ToString("N"));
             var index = await _store.CheckpointAsync(tmp, cancellationToken).ConfigureAwait(false);
-            if (index == 0 || (_snapshot is { } current && current.Index >= index))
+            var current = _snapshot;
+            if (index == 0 || (current is not null && (current.Index > index || (current.Index == index && !refresh))))
             {
                 _fs.DeleteDirectory(tmp);
-                return _snapshot?.Index ?? 0;
+                return current?.Index ?? 0;
             }
 
             var term = TermAt(index);
-            var final = Path.Combine(_snapshotsDir, string.Create(CultureInfo.InvariantCulture, $"{index:D20}-{term}"));
+            var generation = current is not null && current.Index == index ? current.Generation + 1 : 0;
+            var name = generation == 0
+                ? string.Create(CultureInfo.InvariantCulture, $"{index:D20}-{term}")
+                : string.Create(CultureInfo.InvariantCulture, $"{index:D20}-{term}-{generation}");
+            var final = Path.Combine(_snapshotsDir, name);
+            if (generation > 0 && _fs.DirectoryExists(final))
+            {
+                // Left by a refresh cut short before its checkpoint was complete (a complete one would be
+                // the current snapshot, being the newest generation): garbage.
+                _fs.DeleteDirectory(final);
+            }
+
             _fs.RenameDirectory(tmp, final);
             _fs.SyncDirectory(_snapshotsDir);
-            _snapshot = new CheckpointSnapshot(_fs, final, index, term, _time.GetUtcNow());
+            _snapshot = new CheckpointSnapshot(_fs, final, index, term, _time.GetUtcNow()) { Generation = generation };
             Interlocked.Increment(ref SnapshotsTaken);
             LogSnapshotTaken(_logger, index, term);
+            if (generation > 0)
+            {
+                DeleteSnapshot(current!.Directory); // same index: the log needs nothing from it
+            }
+
             return index;
         }
         finally
@@ -192,18 +215,64 @@ internal sealed partial class KvState : IStateMachine, Log.IRaftStateMachine, ID
         }
     }
 
-    private static IEnumerable<(string? Directory, long Index, long Term)> ListSnapshots(IFileSystem fs, string dir)
+    /// <summary>Bytes of the current snapshot's whole table files (<c>NNNNNN.sst</c>, hard links) whose tables
+    /// are not in <paramref name="localTableIds"/>: local disk only this snapshot keeps in use.</summary>
+    public long SnapshotOnlyBytes(IReadOnlySet<long> localTableIds)
+    {
+        if (_snapshot is not { } snapshot)
+        {
+            return 0;
+        }
+
+        long bytes = 0;
+        foreach (var file in _fs.ListFiles(snapshot.Directory))
+        {
+            if (file.EndsWith(".sst", StringComparison.Ordinal)
+                && long.TryParse(Path.GetFileNameWithoutExtension(file), NumberStyles.None, CultureInfo.InvariantCulture, out var id)
+                && !localTableIds.Contains(id))
+            {
+                try
+                {
+                    bytes += _fs.GetLength(Path.Combine(snapshot.Directory, file));
+                }
+                catch (IOException)
+                {
+                    // replaced meanwhile: nothing pinned any more
+                }
+            }
+        }
+
+        return bytes;
+    }
+
+    private void DeleteSnapshot(string directory)
+    {
+        try
+        {
+            _fs.DeleteDirectory(directory);
+        }
+        catch (IOException e)
+        {
+            LogReclaimFailed(_logger, directory, e.Message);
+        }
+    }
+
+    /// <summary>Snapshot directories: <c>{index:D20}-{term}</c>, or <c>{index:D20}-{term}-{generation}</c> for a
+    /// refresh at the same index (<see cref="TakeSnapshotAsync(bool, CancellationToken)"/>).</summary>
+    private static IEnumerable<(string? Directory, long Index, long Term, long Generation)> ListSnapshots(IFileSystem fs, string dir)
     {
         foreach (var name in fs.ListDirectories(dir))
         {
             var d = Path.Combine(dir, name);
             var parts = name.Split('-');
-            if (parts.Length == 2
+            long generation = 0;
+            if (parts.Length is 2 or 3
                 && long.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out var index)
                 && long.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out var term)
+                && (parts.Length == 2 || long.TryParse(parts[2], NumberStyles.None, CultureInfo.InvariantCulture, out generation))
                 && fs.Exists(Path.Combine(d, LsmStore.CheckpointManifestName)))
             {
-                yield return (d, index, term);
+                yield return (d, index, term, generation);
             }
         }
     }

@@ -55,6 +55,9 @@ public sealed partial class TableReader
 
     public bool IsRemote => _source.IsRemote;
 
+    /// <summary>The object an archived table is read from (null while local).</summary>
+    public string? ObjectName => (Volatile.Read(ref _source) as RemoteBlockSource)?.ObjectName;
+
     /// <summary>Bytes this table occupies on local disk: the whole file while local; once archived,
     /// the tail and the keys file kept locally (<see cref="KeysFile"/>).</summary>
     public long LocalBytes => IsRemote ? Size - TailOffset + (Keys?.Size ?? 0) : Size;
