@@ -11,12 +11,46 @@ public sealed partial class LsmStore
     // (the manifest edit that dropped them is already durable by then).
     private readonly ConcurrentDictionary<long, string> _obsoleteObjects = new();
 
+    /// <summary>
+    /// A full compaction: flush, push every level down (each table rewritten through the compaction filter,
+    /// tombstones and expired entries dropped at the bottom), then rewrite in place the deepest level's local
+    /// tables that no push rewrote (tables that reached it by trivial moves). Archived tables are rewritten only
+    /// when a push merges them; the bottom's archived tables stay in the object store (rewriting them would
+    /// bring the whole object tier back to local disk).
+    /// </summary>
     public async Task CompactAsync(long nowUnixMs, CancellationToken cancellationToken = default)
     {
         LogicalClockUnixMs = Math.Max(LogicalClockUnixMs, nowUnixMs);
         await FlushAsync(cancellationToken).ConfigureAwait(false);
+        long firstNewId;
+        await _manifestLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            firstNewId = _manifest.NextFileNumber;
+        }
+        finally
+        {
+            _manifestLock.Release();
+        }
+
         while (await CompactOnceAsync(nowUnixMs, cancellationToken, force: true).ConfigureAwait(false))
         {
+        }
+
+        await _manifestLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var set = _tables;
+            var bottom = Array.FindLastIndex(set.Levels, l => l.Count > 0);
+            var stale = bottom < 1 ? [] : set.Levels[bottom].Where(t => !t.IsRemote && t.Id < firstNewId).ToList();
+            if (stale.Count > 0)
+            {
+                await CompactAsync(set, stale, bottom, nowUnixMs, cancellationToken).ConfigureAwait(false);
+            }
+        }
+        finally
+        {
+            _manifestLock.Release();
         }
     }
 

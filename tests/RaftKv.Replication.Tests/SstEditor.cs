@@ -12,9 +12,12 @@ internal static class SstEditor
     /// value at the user key, which comes after), and the current value is the one reads serve.</summary>
     public static (string Path, long Offset) Find(string lsmDir, byte[] needle)
     {
-        foreach (var path in Directory.GetFiles(lsmDir, "*.sst"))
+        // The current value's table: tables hold one key space each (user keys apart from MVCC history,
+        // which keeps a copy of every value under 0x00 0xFF "h/"), so skip history tables first.
+        byte[] history = [0x00, 0xFF, (byte)'h', (byte)'/'];
+        var files = Directory.GetFiles(lsmDir, "*.sst").Select(p => (Path: p, Bytes: File.ReadAllBytes(p))).ToList();
+        foreach (var (path, bytes) in files.OrderBy(f => f.Bytes.AsSpan().IndexOf(history) >= 0))
         {
-            var bytes = File.ReadAllBytes(path);
             var at = bytes.AsSpan().LastIndexOf(needle);
             if (at >= 0)
             {
