@@ -10,19 +10,81 @@ public sealed partial class LsmStore
     // Archived tables consumed by compaction: their objects are deleted once no reader holds them
     // (the manifest edit that dropped them is already durable by then).
     private readonly ConcurrentDictionary<long, string> _obsoleteObjects = new();
+    private volatile CompactionProgress? _manualCompaction;
 
-    public async Task CompactAsync(long nowUnixMs, CancellationToken cancellationToken = default)
+    public Task CompactAsync(long nowUnixMs, CancellationToken cancellationToken = default) => CompactAsync(nowUnixMs, null, cancellationToken);
+
+    /// <summary>The full compaction (<see cref="IKvStore.CompactAsync"/>), reporting after its flush and after each
+    /// level push to <paramref name="progress"/> (synchronously, on the compacting thread) and to
+    /// <see cref="ManualCompaction"/>.</summary>
+    public async Task CompactAsync(long nowUnixMs, IProgress<CompactionProgress>? progress, CancellationToken cancellationToken = default)
     {
-        LogicalClockUnixMs = Math.Max(LogicalClockUnixMs, nowUnixMs);
-        await FlushAsync(cancellationToken).ConfigureAwait(false);
-        while (await CompactOnceAsync(nowUnixMs, cancellationToken, force: true).ConfigureAwait(false))
+        var now = _options.TimeProvider;
+        var p = new CompactionProgress(true, 0, 0, 0, 0, 0, now.GetUtcNow(), null, null);
+        void Report(CompactionProgress next)
         {
+            p = next;
+            _manualCompaction = next;
+            progress?.Report(next);
         }
+
+        Report(p);
+        try
+        {
+            LogicalClockUnixMs = Math.Max(LogicalClockUnixMs, nowUnixMs);
+            await FlushAsync(cancellationToken).ConfigureAwait(false);
+            var (steps, bytes) = PlanFullCompaction(_tables);
+            Report(p with { StepsTotal = steps, BytesTotal = bytes });
+            while (await CompactOnceAsync(nowUnixMs, cancellationToken, force: true, (level, input) =>
+                   {
+                       var done = p.StepsDone + 1;
+                       var read = p.BytesDone + input;
+                       Report(p with { StepsDone = done, StepsTotal = Math.Max(p.StepsTotal, done), Level = level, BytesDone = read, BytesTotal = Math.Max(p.BytesTotal, read) });
+                   }).ConfigureAwait(false))
+            {
+            }
+
+            Report(p with { Running = false, StepsTotal = p.StepsDone, BytesTotal = p.BytesDone, Finished = now.GetUtcNow() });
+        }
+        catch (Exception e)
+        {
+            Report(p with { Running = false, Finished = now.GetUtcNow(), Error = e.Message });
+            throw;
+        }
+    }
+
+    /// <summary>The running full compaction's progress, or the last one's (null before any).</summary>
+    public CompactionProgress? ManualCompaction => _manualCompaction;
+
+    /// <summary>The pushes (and their input bytes) a forced compaction of <paramref name="set"/> makes, following
+    /// <see cref="Pick"/> with force on the level shape (each push moves the whole level into the next).</summary>
+    private (int Steps, long Bytes) PlanFullCompaction(TableSet set)
+    {
+        var counts = set.Levels.Select(l => l.Count).ToArray();
+        var sizes = set.Levels.Select(l => l.Sum(t => t.Size)).ToArray();
+        int steps = 0;
+        long bytes = 0;
+        for (var level = 0; level < counts.Length - 1; level++)
+        {
+            var target = _options.L1TargetBytes * (long)Math.Pow(10, Math.Max(0, level - 1));
+            var deeperEmpty = counts.Skip(level + 1).All(c => c == 0);
+            if (counts[level] > 0 && (level == 0 || sizes[level] > target || !deeperEmpty))
+            {
+                steps++;
+                bytes += sizes[level] + sizes[level + 1];
+                counts[level + 1] += counts[level];
+                sizes[level + 1] += sizes[level];
+                counts[level] = 0;
+                sizes[level] = 0;
+            }
+        }
+
+        return (steps, bytes);
     }
 
     /// <summary>Runs one compaction if a level needs it. With <paramref name="force"/>, L0 is
     /// compacted whenever it has any table and every non-bottom level is pushed down once.</summary>
-    private async Task<bool> CompactOnceAsync(long nowUnixMs, CancellationToken cancellationToken, bool force = false)
+    private async Task<bool> CompactOnceAsync(long nowUnixMs, CancellationToken cancellationToken, bool force = false, Action<int, long>? pushed = null)
     {
         await _manifestLock.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
@@ -36,6 +98,7 @@ public sealed partial class LsmStore
 
             var (inputs, outputLevel) = pick.Value;
             await CompactAsync(set, inputs, outputLevel, nowUnixMs, cancellationToken).ConfigureAwait(false);
+            pushed?.Invoke(outputLevel, inputs.Sum(t => t.Size));
             return true;
         }
         finally
