@@ -37,6 +37,7 @@ function login(reason) {
   renderSession(() => login());
   for (const a of document.querySelectorAll('nav a')) a.removeAttribute('aria-current');
   document.body.dataset.access = 'signed-out';
+  for (const li of document.querySelectorAll('nav li[data-needs]')) li.hidden = true; // until the next user's access is known
   showLogin(document.getElementById('main'), async () => {
     loginShown = false;
     renderSession(() => login());
