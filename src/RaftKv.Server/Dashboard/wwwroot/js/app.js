@@ -92,6 +92,11 @@ async function badge() {
 
 window.addEventListener('hashchange', route);
 renderSession(() => login());
-refreshAccess().then(route);
+// Signed in (a token is held, so auth is on): mount the page once the user's access is known, so its buttons
+// match the role. Otherwise mount at once: with auth off everything is shown anyway, and with auth on the
+// first data call answers 401 and shows the sign-in form.
+const accessKnown = refreshAccess();
+if (currentUser()) accessKnown.then(route);
+else route();
 badge();
 setInterval(badge, 5000);
