@@ -65,6 +65,8 @@ public sealed partial class KvNode : IKvNode
 
     public StoreStats GetStoreStats() => _store.GetStats();
 
+    public CompactionProgress? ManualCompaction => _store.ManualCompaction;
+
     public long DurableIndex => _store.DurableIndex;
 
     /// <summary>

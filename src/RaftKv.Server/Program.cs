@@ -118,6 +118,7 @@ CorruptionHttpApi.Map(app);
 MembersHttpApi.Map(app);
 AuthHttpApi.Map(app);
 BackupHttpApi.Map(app);
+OperationsHttpApi.Map(app);
 app.MapRaftKvMetrics(node, config.EffectiveQuotaBytes);
 app.MapGrpcService<KvGrpcService>();
 app.MapGrpcService<ClusterGrpcService>();

@@ -82,6 +82,9 @@ public interface IKvStore : IAsyncDisposable
     /// tombstones, entries expired at <paramref name="nowUnixMs"/>).</summary>
     Task CompactAsync(long nowUnixMs, CancellationToken cancellationToken = default);
 
+    /// <summary>The progress of the running <see cref="CompactAsync"/>, or of the last one (null before any).</summary>
+    CompactionProgress? ManualCompaction { get; }
+
     /// <summary>Flushes, then writes a checkpoint of the durable state into the empty or
     /// non-existent <paramref name="directory"/> (hard links of live local tables + a manifest;
     /// remote tables are referenced, not copied). Returns the checkpoint's index.</summary>

@@ -10,33 +10,78 @@ public sealed partial class LsmStore
     // Archived tables consumed by compaction: their objects are deleted once no reader holds them
     // (the manifest edit that dropped them is already durable by then).
     private readonly ConcurrentDictionary<long, string> _obsoleteObjects = new();
+    private volatile CompactionProgress? _manualCompaction;
 
-    /// <summary>
-    /// A full compaction: flush, push every level down (each table rewritten through the compaction filter,
-    /// tombstones and expired entries dropped at the bottom), then rewrite in place the deepest level's local
-    /// tables that no push rewrote (tables that reached it by trivial moves). Archived tables are rewritten only
-    /// when a push merges them; the bottom's archived tables stay in the object store (rewriting them would
-    /// bring the whole object tier back to local disk).
-    /// </summary>
-    public async Task CompactAsync(long nowUnixMs, CancellationToken cancellationToken = default)
+    public Task CompactAsync(long nowUnixMs, CancellationToken cancellationToken = default) => CompactAsync(nowUnixMs, null, cancellationToken);
+
+    /// <summary>The full compaction (<see cref="IKvStore.CompactAsync"/>): flush, push every level down (each table
+    /// rewritten through the compaction filter), then rewrite the bottom's local tables no push rewrote
+    /// (<see cref="RewriteBottomAsync"/>); reporting after its flush and after each level push to <paramref name="progress"/> (synchronously, on the compacting thread) and to
+    /// <see cref="ManualCompaction"/>.</summary>
+    public async Task CompactAsync(long nowUnixMs, IProgress<CompactionProgress>? progress, CancellationToken cancellationToken = default)
     {
-        LogicalClockUnixMs = Math.Max(LogicalClockUnixMs, nowUnixMs);
-        await FlushAsync(cancellationToken).ConfigureAwait(false);
-        long firstNewId;
+        var now = _options.TimeProvider;
+        var p = new CompactionProgress(true, 0, 0, 0, 0, 0, now.GetUtcNow(), null, null);
+        void Report(CompactionProgress next)
+        {
+            p = next;
+            _manualCompaction = next;
+            progress?.Report(next);
+        }
+
+        Report(p);
+        try
+        {
+            LogicalClockUnixMs = Math.Max(LogicalClockUnixMs, nowUnixMs);
+            await FlushAsync(cancellationToken).ConfigureAwait(false);
+            var firstNewId = await NextFileNumberAsync(cancellationToken).ConfigureAwait(false);
+            var (steps, bytes) = PlanFullCompaction(_tables);
+            Report(p with { StepsTotal = steps, BytesTotal = bytes });
+            while (await CompactOnceAsync(nowUnixMs, cancellationToken, force: true, (level, input) =>
+                   {
+                       var done = p.StepsDone + 1;
+                       var read = p.BytesDone + input;
+                       Report(p with { StepsDone = done, StepsTotal = Math.Max(p.StepsTotal, done), Level = level, BytesDone = read, BytesTotal = Math.Max(p.BytesTotal, read) });
+                   }).ConfigureAwait(false))
+            {
+            }
+
+            var rewritten = await RewriteBottomAsync(firstNewId, nowUnixMs, cancellationToken).ConfigureAwait(false);
+            if (rewritten > 0)
+            {
+                Report(p with { StepsDone = p.StepsDone + 1, BytesDone = p.BytesDone + rewritten });
+            }
+
+            Report(p with { Running = false, StepsTotal = p.StepsDone, BytesTotal = p.BytesDone, Finished = now.GetUtcNow() });
+        }
+        catch (Exception e)
+        {
+            Report(p with { Running = false, Finished = now.GetUtcNow(), Error = e.Message });
+            throw;
+        }
+    }
+
+    private async Task<long> NextFileNumberAsync(CancellationToken cancellationToken)
+    {
         await _manifestLock.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            firstNewId = _manifest.NextFileNumber;
+            return _manifest.NextFileNumber;
         }
         finally
         {
             _manifestLock.Release();
         }
+    }
 
-        while (await CompactOnceAsync(nowUnixMs, cancellationToken, force: true).ConfigureAwait(false))
-        {
-        }
-
+    /// <summary>
+    /// A full compaction's last step: the deepest level's local tables that no push rewrote (ids below
+    /// <paramref name="firstNewId"/>: tables that reached the bottom by trivial moves) are rewritten in place,
+    /// so every local entry passes the compaction filter and bottom tombstones go. Archived tables stay in the
+    /// object store (rewriting them would bring the object tier back to local disk). Returns the input bytes.
+    /// </summary>
+    private async Task<long> RewriteBottomAsync(long firstNewId, long nowUnixMs, CancellationToken cancellationToken)
+    {
         await _manifestLock.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
@@ -47,6 +92,8 @@ public sealed partial class LsmStore
             {
                 await CompactAsync(set, stale, bottom, nowUnixMs, cancellationToken).ConfigureAwait(false);
             }
+
+            return stale.Sum(t => t.Size);
         }
         finally
         {
@@ -54,9 +101,38 @@ public sealed partial class LsmStore
         }
     }
 
+    /// <summary>The running full compaction's progress, or the last one's (null before any).</summary>
+    public CompactionProgress? ManualCompaction => _manualCompaction;
+
+    /// <summary>The pushes (and their input bytes) a forced compaction of <paramref name="set"/> makes, following
+    /// <see cref="Pick"/> with force on the level shape (each push moves the whole level into the next).</summary>
+    private (int Steps, long Bytes) PlanFullCompaction(TableSet set)
+    {
+        var counts = set.Levels.Select(l => l.Count).ToArray();
+        var sizes = set.Levels.Select(l => l.Sum(t => t.Size)).ToArray();
+        int steps = 0;
+        long bytes = 0;
+        for (var level = 0; level < counts.Length - 1; level++)
+        {
+            var target = _options.L1TargetBytes * (long)Math.Pow(10, Math.Max(0, level - 1));
+            var deeperEmpty = counts.Skip(level + 1).All(c => c == 0);
+            if (counts[level] > 0 && (level == 0 || sizes[level] > target || !deeperEmpty))
+            {
+                steps++;
+                bytes += sizes[level] + sizes[level + 1];
+                counts[level + 1] += counts[level];
+                sizes[level + 1] += sizes[level];
+                counts[level] = 0;
+                sizes[level] = 0;
+            }
+        }
+
+        return (steps, bytes);
+    }
+
     /// <summary>Runs one compaction if a level needs it. With <paramref name="force"/>, L0 is
     /// compacted whenever it has any table and every non-bottom level is pushed down once.</summary>
-    private async Task<bool> CompactOnceAsync(long nowUnixMs, CancellationToken cancellationToken, bool force = false)
+    private async Task<bool> CompactOnceAsync(long nowUnixMs, CancellationToken cancellationToken, bool force = false, Action<int, long>? pushed = null)
     {
         await _manifestLock.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
@@ -75,6 +151,7 @@ public sealed partial class LsmStore
             else
             {
                 await CompactAsync(set, pick.Inputs, pick.OutputLevel, nowUnixMs, cancellationToken).ConfigureAwait(false);
+                pushed?.Invoke(pick.OutputLevel, pick.Inputs.Sum(t => t.Size));
             }
 
             return true;

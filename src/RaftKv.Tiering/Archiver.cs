@@ -28,6 +28,7 @@ public sealed partial class Archiver : IAsyncDisposable
     private long _bytesUploaded;
     private long _errors;
     private string? _lastError;
+    private volatile MigrationProgress? _progress;
 
     public Archiver(ITieredStore store, IObjectStore objects, TieringOptions options, TimeProvider time, ILogger<Archiver> logger)
     {
@@ -75,14 +76,31 @@ public sealed partial class Archiver : IAsyncDisposable
     public string ObjectName(long tableId) => string.Create(CultureInfo.InvariantCulture, $"{_options.NodePrefix}sst/{tableId:D8}.sst");
 
     /// <summary>One pass: archive what the policy selects, then clean up orphans.</summary>
-    public async Task<MigrationResult> RunOnceAsync(CancellationToken cancellationToken = default)
+    public Task<MigrationResult> RunOnceAsync(CancellationToken cancellationToken = default) => RunOnceAsync(null, cancellationToken);
+
+    /// <summary>The running pass's progress, or the last pass's (null before any pass).</summary>
+    public MigrationProgress? Progress => _progress;
+
+    /// <summary>One pass, reporting to <paramref name="progress"/> (synchronously) and to <see cref="Progress"/>
+    /// once the tables are selected and after each table archived.</summary>
+    public async Task<MigrationResult> RunOnceAsync(IProgress<MigrationProgress>? progress, CancellationToken cancellationToken = default)
     {
         await _pass.WaitAsync(cancellationToken).ConfigureAwait(false);
+        var p = new MigrationProgress(true, 0, 0, 0, 0, _time.GetUtcNow(), null, null);
+        void Report(MigrationProgress next)
+        {
+            p = next;
+            _progress = next;
+            progress?.Report(next);
+        }
+
         try
         {
             var migrated = 0;
             long bytes = 0;
-            foreach (var table in SelectCandidates())
+            var candidates = SelectCandidates();
+            Report(p with { TablesTotal = candidates.Count, BytesTotal = candidates.Sum(t => t.SizeBytes) });
+            foreach (var table in candidates)
             {
                 cancellationToken.ThrowIfCancellationRequested();
                 if (await _store.ArchiveTableAsync(table.Id, ObjectName(table.Id), cancellationToken).ConfigureAwait(false))
@@ -94,17 +112,29 @@ public sealed partial class Archiver : IAsyncDisposable
                     TieringMetrics.Migrations.Add(1);
                     TieringMetrics.BytesUploaded.Add(table.SizeBytes);
                     LogArchived(_logger, table.Id, table.SizeBytes, ObjectName(table.Id));
+                    Report(p with { TablesDone = migrated, BytesDone = bytes });
+                }
+                else
+                {
+                    // Gone meanwhile (compacted away, or archived already): not to do any more.
+                    Report(p with { TablesTotal = p.TablesTotal - 1, BytesTotal = p.BytesTotal - table.SizeBytes });
                 }
             }
 
             await ReconcileAsync(cancellationToken).ConfigureAwait(false);
+            Report(p with { Running = false, Finished = _time.GetUtcNow() });
             return new MigrationResult(migrated, bytes);
         }
-        catch (Exception e) when (e is not OperationCanceledException)
+        catch (Exception e)
         {
-            Interlocked.Increment(ref _errors);
-            TieringMetrics.Errors.Add(1);
-            _lastError = e.Message;
+            Report(p with { Running = false, Finished = _time.GetUtcNow(), Error = e.Message });
+            if (e is not OperationCanceledException)
+            {
+                Interlocked.Increment(ref _errors);
+                TieringMetrics.Errors.Add(1);
+                _lastError = e.Message;
+            }
+
             throw;
         }
         finally

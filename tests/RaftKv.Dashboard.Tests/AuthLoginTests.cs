@@ -9,7 +9,7 @@ namespace RaftKv.Dashboard.Tests;
 /// expired or stale token brings the form back, sign out returns to it, and a user whose role may not read a
 /// page is told so (403) instead of getting a broken page.
 /// </summary>
-public sealed class AuthLoginTests(AuthDashboardCluster fx) : IClassFixture<AuthDashboardCluster>
+public sealed partial class AuthLoginTests(AuthDashboardCluster fx) : IClassFixture<AuthDashboardCluster>
 {
     [Fact]
     public async Task The_login_form_is_shown_and_a_wrong_password_is_refused()
@@ -102,7 +102,7 @@ public sealed class AuthLoginTests(AuthDashboardCluster fx) : IClassFixture<Auth
         w.AssertNoErrorsExcept("403 page", e => IsExpected401(e) || e.Contains("status of 403", StringComparison.Ordinal));
     }
 
-    private static async Task SignInAsync(IPage page, string user, string password)
+    internal static async Task SignInAsync(IPage page, string user, string password)
     {
         await Assertions.Expect(page.Locator("form#login")).ToBeVisibleAsync();
         await page.GetByLabel("User name").FillAsync(user);
@@ -112,5 +112,5 @@ public sealed class AuthLoginTests(AuthDashboardCluster fx) : IClassFixture<Auth
     }
 
     /// <summary>Chromium logs every 401 response as "Failed to load resource … 401": the one that shows the form is expected.</summary>
-    private static bool IsExpected401(string error) => error.Contains("status of 401", StringComparison.Ordinal);
+    internal static bool IsExpected401(string error) => error.Contains("status of 401", StringComparison.Ordinal);
 }

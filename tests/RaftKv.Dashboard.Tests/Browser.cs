@@ -28,6 +28,9 @@ internal sealed class Browser : IAsyncDisposable
             throw new InvalidOperationException($"{ExecutablePath} is missing: install Debian's chromium package (apt-get install chromium), as .ci/run does");
         }
 
+        // Expectations wait on their condition up to 30 s (not Playwright's 5 s): a sign-in (Argon2, a linearizable
+        // read) and a page's first data can take seconds on a loaded 2-core machine. A deadline, not a threshold.
+        Assertions.SetDefaultExpectTimeout(30_000);
         var playwright = await Playwright.CreateAsync();
         var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
         {

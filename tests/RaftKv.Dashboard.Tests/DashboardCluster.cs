@@ -7,8 +7,16 @@ namespace RaftKv.Dashboard.Tests;
 /// <summary>A real 3-node cluster (raftkv processes on loopback) and a headless Chromium, for one test class.</summary>
 public sealed class DashboardCluster : IAsyncLifetime
 {
+    private readonly IReadOnlyDictionary<string, string>? _env;
     private LocalCluster? _cluster;
     private Browser? _browser;
+
+    public DashboardCluster()
+    {
+    }
+
+    /// <summary>A cluster whose nodes get <paramref name="env"/> too (e.g. an object store and backups).</summary>
+    internal DashboardCluster(IReadOnlyDictionary<string, string> env) => _env = env;
 
     internal LocalCluster Cluster => _cluster ?? throw new InvalidOperationException("not started");
 
@@ -21,7 +29,7 @@ public sealed class DashboardCluster : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        _cluster = new LocalCluster(3);
+        _cluster = new LocalCluster(3, _env);
         _cluster.StartAll();
         await _cluster.WaitForLeaderAsync();
         await _cluster.WaitReadyAsync();

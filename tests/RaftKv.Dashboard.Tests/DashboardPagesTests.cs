@@ -21,6 +21,7 @@ public sealed partial class DashboardPagesTests(DashboardCluster fx, ITestOutput
         { "storage", "#levels" },
         { "keys", "#keys-table, #no-keys" },
         { "watch", "#watch-state" },
+        { "maintenance", "#compaction-status" },
     };
 
     [Theory]
@@ -42,6 +43,9 @@ public sealed partial class DashboardPagesTests(DashboardCluster fx, ITestOutput
             await Assertions.Expect(w.Page.Locator(".updated")).ToHaveTextAsync(UpdatedAt());
         }
 
+        await Assertions.Expect(w.Page.Locator("body")).ToHaveAttributeAsync("data-access", "ready");
+        await Assertions.Expect(w.Page.Locator("nav a")).ToHaveCountAsync(6);
+        await Assertions.Expect(w.Page.Locator("nav li[hidden]")).ToHaveCountAsync(0); // auth off: every page is shown
         await Assertions.Expect(w.Page.Locator("#node-badge")).ToContainTextAsync($"node {node.NodeId}");
         await Assertions.Expect(w.Page.Locator(".error:visible")).ToHaveCountAsync(0);
         var unlabelled = await w.Page.EvaluateAsync<string[]>(UnlabelledControls);

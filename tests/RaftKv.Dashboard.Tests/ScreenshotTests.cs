@@ -81,7 +81,7 @@ public sealed class ScreenshotTests(DashboardCluster fx) : IClassFixture<Dashboa
             .Count();
     }
 
-    private static async Task SaveAsync(IPage page, string dir, string name)
+    internal static async Task SaveAsync(IPage page, string dir, string name)
     {
         await page.EvaluateAsync("document.activeElement && document.activeElement.blur()");
         var bytes = await page.ScreenshotAsync(new() { FullPage = true, Path = Path.Combine(dir, $"dashboard-{name}.png") });

@@ -25,6 +25,9 @@ public sealed class AuthPrimitivesTests
         Assert.Equal(AuthAccess.Admin, AuthRules.ForHttp("POST", "/ui/x", null, none, true));
         Assert.Equal(AuthAccess.Authenticated, AuthRules.ForHttp("GET", "/stats/load", null, none, true));
         Assert.Equal(AuthAccess.Authenticated, AuthRules.ForHttp("GET", "/cluster/overview", null, none, true));
+        Assert.Equal(AuthAccess.Authenticated, AuthRules.ForHttp("GET", "/auth/whoami", null, none, true)); // any user asks what it may do
+        Assert.Equal(AuthAccess.Admin, AuthRules.ForHttp("GET", "/admin/compact/progress", null, none, true)); // operation progress: root only
+        Assert.Equal(AuthAccess.Admin, AuthRules.ForHttp("GET", "/admin/backup/progress", null, none, true));
         Assert.Equal(AuthAccess.Admin, AuthRules.ForHttp("GET", "/cluster/members", null, none, true)); // membership: root only
         Assert.Equal(AuthAccess.Admin, AuthRules.ForHttp("POST", "/cluster/members", null, none, true));
         Assert.Equal(AuthAccess.Admin, AuthRules.ForHttp("DELETE", "/cluster/members/3", null, none, true));

@@ -106,6 +106,10 @@ public interface IKvNode : IAsyncDisposable
     /// takes a snapshot so the space the old tables and the log held is given back (etcd's defragment).</summary>
     Task CompactAsync(CancellationToken cancellationToken = default);
 
+    /// <summary>Local: the progress of the running full compaction of the store (<see cref="CompactAsync"/> or a
+    /// physical etcd compaction), or of the last one; null before any.</summary>
+    CompactionProgress? ManualCompaction { get; }
+
     /// <summary>The local store's statistics (cheap; safe to call often).</summary>
     StoreStats GetStoreStats();
 

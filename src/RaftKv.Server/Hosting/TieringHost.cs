@@ -38,6 +38,9 @@ public sealed class TieringHost : IAsyncDisposable
 
     public ArchiverStats Stats() => _archiver?.GetStats() ?? ArchiverStats.Disabled;
 
+    /// <summary>The running archiver pass's progress (manual or scheduled), or the last one's; null before any.</summary>
+    public MigrationProgress? Progress => _archiver?.Progress;
+
     /// <summary>Idempotent: <see cref="NodeLifetime"/> disposes it at stop and the container again at exit (a second
     /// <see cref="Archiver.DisposeAsync"/> would cancel a disposed token source and crash the process, exit 134).</summary>
     public async ValueTask DisposeAsync()

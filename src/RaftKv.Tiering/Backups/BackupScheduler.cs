@@ -30,6 +30,7 @@ public sealed partial class BackupScheduler : IAsyncDisposable
     private long _failures;
     private double? _lastDuration;
     private volatile string? _lastError;
+    private volatile BackupProgress? _progress;
 
     public BackupScheduler(IBackupCheckpointSource source, IObjectStore backups, IObjectStore? archive, BackupOptions options, TimeProvider time, ILogger<BackupScheduler> logger)
     {
@@ -73,18 +74,26 @@ public sealed partial class BackupScheduler : IAsyncDisposable
         };
     }
 
+    /// <summary>The running backup's progress on this node (manual or scheduled), or the last one's (null before any).
+    /// Running until the retention that follows the backup is applied too.</summary>
+    public BackupProgress? Progress => _progress;
+
     /// <summary>Takes one backup now (on this node, whatever the schedule), then applies the retention.</summary>
     /// <exception cref="BackupException">The backup was abandoned (<see cref="BackupError"/> says why).</exception>
     public async Task<BackupManifest> RunOnceAsync(CancellationToken cancellationToken = default)
     {
         await _pass.WaitAsync(cancellationToken).ConfigureAwait(false);
+        var begun = _time.GetUtcNow();
+        var progress = new BackupProgress(true, 0, 0, 0, 0, 0, begun, null, null, null);
+        _progress = progress;
         try
         {
             var started = Stopwatch.GetTimestamp();
             BackupManifest manifest;
             using (var checkpoint = await _source.TakeCheckpointAsync(cancellationToken).ConfigureAwait(false))
             {
-                manifest = await _writer.WriteAsync(checkpoint, () => _source.IsBackupNode, cancellationToken).ConfigureAwait(false);
+                var sink = new ProgressSink<BackupProgress>(p => _progress = progress = p with { Started = begun });
+                manifest = await _writer.WriteAsync(checkpoint, () => _source.IsBackupNode, sink, cancellationToken).ConfigureAwait(false);
             }
 
             var seconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
@@ -103,13 +112,19 @@ public sealed partial class BackupScheduler : IAsyncDisposable
             }
 
             _lastError = null;
+            _progress = progress with { Running = false, Finished = _time.GetUtcNow(), BackupId = manifest.Id };
             return manifest;
         }
-        catch (Exception e) when (e is not OperationCanceledException)
+        catch (Exception e)
         {
-            Interlocked.Increment(ref _failures);
-            _metrics.Failures.Add(1);
-            _lastError = e.Message;
+            _progress = progress with { Running = false, Finished = _time.GetUtcNow(), Error = e.Message };
+            if (e is not OperationCanceledException)
+            {
+                Interlocked.Increment(ref _failures);
+                _metrics.Failures.Add(1);
+                _lastError = e.Message;
+            }
+
             throw;
         }
         finally

@@ -27,7 +27,13 @@ public sealed class BackupWriter(IObjectStore backups, IObjectStore? archive, Ba
 
     /// <summary>Takes the backup of <paramref name="source"/>; <paramref name="stillBackupNode"/> is asked before the manifest is written.</summary>
     /// <exception cref="BackupException"><see cref="BackupError.Incomplete"/> or <see cref="BackupError.TableMissing"/>.</exception>
-    public async Task<BackupManifest> WriteAsync(BackupSource source, Func<bool> stillBackupNode, CancellationToken cancellationToken)
+    public Task<BackupManifest> WriteAsync(BackupSource source, Func<bool> stillBackupNode, CancellationToken cancellationToken)
+        => WriteAsync(source, stillBackupNode, null, cancellationToken);
+
+    /// <summary>Takes the backup, reporting to <paramref name="progress"/> (synchronously, on the writing thread)
+    /// once the bucket is listed and after each file stored (<see cref="BackupProgress"/>; Started is left default).</summary>
+    /// <exception cref="BackupException"><see cref="BackupError.Incomplete"/> or <see cref="BackupError.TableMissing"/>.</exception>
+    public async Task<BackupManifest> WriteAsync(BackupSource source, Func<bool> stillBackupNode, IProgress<BackupProgress>? progress, CancellationToken cancellationToken)
     {
         var fs = PhysicalFileSystem.Instance;
         var id = BackupLayout.NewId(source.Created, source.SourceNodeId);
@@ -69,7 +75,7 @@ public sealed class BackupWriter(IObjectStore backups, IObjectStore? archive, Ba
         long uploaded;
         try
         {
-            uploaded = await UploadAsync(id, files, uploads, checkpointPath, stillBackupNode, cancellationToken).ConfigureAwait(false);
+            uploaded = await UploadAsync(id, files, uploads, checkpointPath, stillBackupNode, progress, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception) when (!cancellationToken.IsCancellationRequested)
         {
@@ -83,23 +89,25 @@ public sealed class BackupWriter(IObjectStore backups, IObjectStore? archive, Ba
         return manifest;
     }
 
-    private async Task<long> UploadAsync(string id, List<BackupFile> files, List<(BackupFile File, Func<Task> Upload)> uploads, string checkpointPath, Func<bool> stillBackupNode, CancellationToken cancellationToken)
+    private async Task<long> UploadAsync(string id, List<BackupFile> files, List<(BackupFile File, Func<Task> Upload)> uploads, string checkpointPath, Func<bool> stillBackupNode, IProgress<BackupProgress>? progress, CancellationToken cancellationToken)
     {
         var stored = (await backups.ListAsync(layout.TablesPrefix, cancellationToken).ConfigureAwait(false)).ToDictionary(o => o.Key, o => o.Size, StringComparer.Ordinal);
+        var distinct = uploads.DistinctBy(u => u.File.Key).ToList();
+        var missing = distinct.Where(u => !(stored.TryGetValue(u.File.Key, out var size) && size == u.File.Size)).ToList(); // else an earlier backup has it
+        var p = new BackupProgress(true, 0, missing.Count + 1, distinct.Count - missing.Count, 0, missing.Sum(u => u.File.Size) + files[0].Size, default, null, id, null);
+        progress?.Report(p);
         long uploaded = 0;
-        foreach (var (file, upload) in uploads.DistinctBy(u => u.File.Key))
+        foreach (var (file, upload) in missing)
         {
-            if (stored.TryGetValue(file.Key, out var size) && size == file.Size)
-            {
-                continue; // an earlier backup has it
-            }
-
             await upload().ConfigureAwait(false);
             uploaded += file.Size;
+            p = p with { FilesDone = p.FilesDone + 1, BytesDone = uploaded };
+            progress?.Report(p);
         }
 
         await backups.PutFileAsync(files[0].Key, checkpointPath, cancellationToken).ConfigureAwait(false);
         uploaded += files[0].Size;
+        progress?.Report(p with { FilesDone = p.FilesDone + 1, BytesDone = uploaded });
         foreach (var f in files)
         {
             var head = await backups.HeadAsync(f.Key, cancellationToken).ConfigureAwait(false);

@@ -7,7 +7,7 @@ public static partial class AuthRules
     /// <summary>The access an HTTP request needs: <c>/kv/{key}</c> (<paramref name="routeKey"/>) reads (GET, HEAD) or writes (PUT, POST,
     /// DELETE) its key; <c>GET /kv?prefix=p</c> reads the prefix (no prefix = every key); <c>/health*</c> and
     /// <c>POST /auth/authenticate</c> are open, <c>/metrics</c> too unless AUTH_METRICS=root; <c>/stats</c>,
-    /// <c>/stats/load</c>, <c>/cluster</c> and <c>/cluster/overview</c> need a user; <c>GET /ui/*</c> (static files) is open and
+    /// <c>/stats/load</c>, <c>/cluster</c>, <c>/cluster/overview</c> and <c>/auth/whoami</c> need a user; <c>GET /ui/*</c> (static files) is open and
     /// <c>GET /watch?prefix=p</c> reads the prefix; every other route (admin, membership) needs root.</summary>
     public static AuthAccess ForHttp(string method, string path, string? routeKey, IQueryCollection query, bool openMetrics)
     {
@@ -36,7 +36,7 @@ public static partial class AuthRules
             return AuthAccess.On(new KeyAccess(key, [], !read));
         }
 
-        if ((path == "/stats" || path == "/cluster" || path == "/stats/load" || path == "/cluster/overview") && HttpMethods.IsGet(method))
+        if ((path == "/stats" || path == "/cluster" || path == "/stats/load" || path == "/cluster/overview" || path == "/auth/whoami") && HttpMethods.IsGet(method))
         {
             return AuthAccess.Authenticated;
         }

@@ -2,14 +2,16 @@
 // { title, mount(main, params) } where mount returns a function that stops its timers/streams.
 import { request, onUnauthorized, setToken, currentUser } from './api.js';
 import { showLogin, renderSession } from './auth.js';
+import { loadAccess, resetAccess, applyToNavigation } from './access.js';
 import { h } from './format.js';
 import * as cluster from './pages/cluster.js';
 import * as load from './pages/load.js';
 import * as storage from './pages/storage.js';
 import * as keys from './pages/keys.js';
 import * as watch from './pages/watch.js';
+import * as maintenance from './pages/maintenance.js';
 
-const pages = { cluster, load, storage, keys, watch };
+const pages = { cluster, load, storage, keys, watch, maintenance };
 let stop = null;
 
 function parseHash() {
@@ -31,13 +33,30 @@ function login(reason) {
   loginShown = true;
   stopPage();
   setToken(null);
+  resetAccess();
   renderSession(() => login());
   for (const a of document.querySelectorAll('nav a')) a.removeAttribute('aria-current');
-  showLogin(document.getElementById('main'), () => {
+  document.body.dataset.access = 'signed-out';
+  for (const li of document.querySelectorAll('nav li[data-needs]')) li.hidden = true; // until the next user's access is known
+  showLogin(document.getElementById('main'), async () => {
     loginShown = false;
     renderSession(() => login());
+    await refreshAccess();
     route();
   }, reason);
+}
+
+// Learns what the user may do (GET /auth/whoami) and shows only the navigation it can use. The page is
+// mounted once this is known, so its buttons match the role (body[data-access] says "ready" then).
+async function refreshAccess() {
+  try {
+    await loadAccess();
+  } catch (e) {
+    if (e.status === 401) return; // the login form is shown (onUnauthorized)
+    console.warn(e); // unknown: everything stays shown, and the server still refuses what the role may not do
+  }
+  applyToNavigation();
+  document.body.dataset.access = 'ready';
 }
 
 onUnauthorized(() => login(currentUser() ? 'Your session has expired (or was revoked): sign in again.' : undefined));
@@ -73,6 +92,11 @@ async function badge() {
 
 window.addEventListener('hashchange', route);
 renderSession(() => login());
-route();
+// Signed in (a token is held, so auth is on): mount the page once the user's access is known, so its buttons
+// match the role. Otherwise mount at once: with auth off everything is shown anyway, and with auth on the
+// first data call answers 401 and shows the sign-in form.
+const accessKnown = refreshAccess();
+if (currentUser()) accessKnown.then(route);
+else route();
 badge();
 setInterval(badge, 5000);

@@ -3,6 +3,7 @@
 // a concurrent change is refused, not overwritten) and delete (after a confirmation dialog). Writes go
 // through /kv, which forwards them to the leader.
 import { request, kvPath, ApiError } from '../api.js';
+import { access, mayWrite } from '../access.js';
 import { h, num, table, toast, valueBytes, hexDump, describeError } from '../format.js';
 
 export const title = 'Keys';
@@ -40,7 +41,7 @@ export function mount(main, params) {
   const prefixInput = h('input', { id: 'prefix', name: 'prefix', type: 'search', value: prefix, autocomplete: 'off', spellcheck: 'false', placeholder: 'e.g. /app/' });
   const form = h('form', { class: 'controls', role: 'search', 'aria-label': 'Browse keys' },
     h('label', { for: 'prefix' }, 'Key prefix'), prefixInput, h('button', { type: 'submit', id: 'list-button' }, 'List'),
-    h('button', { type: 'button', id: 'new-key', class: 'secondary', onclick: () => showCreate() }, 'New key'));
+    access().may_write_keys ? h('button', { type: 'button', id: 'new-key', class: 'secondary', onclick: () => showCreate() }, 'New key') : null);
   form.addEventListener('submit', (e) => {
     e.preventDefault();
     prefix = prefixInput.value;
@@ -129,8 +130,9 @@ export function mount(main, params) {
           .map(([k, v, id]) => h('div', {}, h('dt', {}, k), h('dd', id ? { id } : {}, v)))),
       modes, out,
       h('div', { class: 'actions' },
-        h('button', { type: 'button', id: 'edit-button', onclick: () => showEdit() }, 'Edit'),
-        h('button', { type: 'button', id: 'delete-button', class: 'danger', onclick: () => askDelete() }, 'Delete'),
+        mayWrite(it.key) ? h('button', { type: 'button', id: 'edit-button', onclick: () => showEdit() }, 'Edit') : null,
+        mayWrite(it.key) ? h('button', { type: 'button', id: 'delete-button', class: 'danger', onclick: () => askDelete() }, 'Delete') : null,
+        mayWrite(it.key) ? null : h('span', { class: 'note', id: 'read-only-note' }, 'Read only: your role may not write this key.'),
         h('button', { type: 'button', class: 'secondary', onclick: () => select(it.key) }, 'Reload')));
   }
 

@@ -1,0 +1,122 @@
+// Maintenance page (root only; hidden from other users): compaction of this node, an archiver pass to S3,
+// and a backup now. Each runs as its POST (/admin/compact, /admin/migrate, /admin/backup) while the page
+// polls the operation's progress (GET /admin/{compact,migrate,backup}/progress) into a progress bar with
+// numbers, then shows the POST's result or error.
+import { request } from '../api.js';
+import { h, num, bytes, pageHeader, describeError } from '../format.js';
+
+export const title = 'Maintenance';
+
+const operations = [
+  {
+    id: 'compaction', label: 'Compact', heading: 'Compaction (this node)', run: '/admin/compact', progress: '/admin/compact/progress',
+    about: 'Merges every level of this node\'s LSM tree into the bottom one, dropping overwritten, deleted and expired data, then gives the space back.',
+    result: (r) => `Compacted: ${num(r.tables_before)} SSTables before, ${num(r.tables_after)} after.`,
+  },
+  {
+    id: 'migration', label: 'Archive to S3', heading: 'Archive cold tables (this node)', run: '/admin/migrate', progress: '/admin/migrate/progress',
+    about: 'Runs the archiver now: uploads the SSTables the tiering policy selects (older than DISK_MIGRATION_AGE_HOURS, or the oldest beyond DISK_MAX_SIZE_GB) to object storage.',
+    result: (r) => `Archived ${num(r.tables_migrated)} table(s), ${bytes(r.bytes_uploaded)} uploaded.`,
+  },
+  {
+    id: 'backup', label: 'Back up now', heading: 'Backup (on the leader)', run: '/admin/backup', progress: '/admin/backup/progress',
+    about: 'Takes a backup of the cluster into the backup bucket now, uploading only the tables earlier backups lack.',
+    result: (r) => `Backup ${r.id} taken: revision ${num(r.revision)}, ${num(r.files)} files, ${bytes(r.size_bytes)} (${bytes(r.uploaded_bytes)} uploaded).`,
+  },
+];
+
+function describe(p) {
+  if (!p || p.state === 'idle') return 'Not run since this node started.';
+  if (p.state === 'unavailable') return `Unavailable: ${p.error}`;
+  const count = p.total > 0 || p.state !== 'running' ? `${num(p.done)} of ${num(p.total)} ${p.unit}` : `${num(p.done)} ${p.unit}`;
+  const volume = p.bytes_total > 0 ? ` · ${bytes(p.bytes_done)} of ${bytes(p.bytes_total)}` : '';
+  const reused = p.operation === 'backup' && p.reused > 0 ? ` · ${num(p.reused)} table(s) already stored` : '';
+  const state = p.state === 'running' ? 'Running' : p.state === 'done' ? 'Last run done' : 'Last run failed';
+  return `${state}: ${count}${volume}${reused}${p.error ? ` · ${p.error}` : ''}`;
+}
+
+function operationCard(op, head, signal) {
+  const bar = h('progress', { id: `${op.id}-bar`, max: 1, value: 0, 'aria-labelledby': `${op.id}-h`, hidden: true });
+  const status = h('p', { id: `${op.id}-status`, class: 'op-status', 'aria-live': 'polite' }, '');
+  const result = h('p', { id: `${op.id}-result`, class: 'op-result', role: 'status' });
+  const button = h('button', { type: 'button', id: `${op.id}-button` }, op.label);
+  let running = false;
+
+  function show(p) {
+    status.textContent = describe(p);
+    if (p && p.state === 'running') {
+      bar.hidden = false;
+      if (p.total > 0) {
+        bar.max = p.bytes_total > 0 ? p.bytes_total : p.total;
+        bar.value = p.bytes_total > 0 ? p.bytes_done : p.done;
+      } else {
+        bar.removeAttribute('value'); // not known yet: an indeterminate bar
+      }
+    }
+  }
+
+  async function refresh() {
+    try {
+      const p = await request(op.progress, { signal });
+      show(p);
+      if (!running) button.disabled = p.state === 'unavailable'; // not configured on this cluster (no S3, no backups)
+      head.ok();
+      return p;
+    } catch (e) {
+      if (e.name === 'AbortError') throw e;
+      if (e.status === 403) button.disabled = true; // reached by URL without the root role: the server refuses
+      head.fail(e);
+      return null;
+    }
+  }
+
+  button.addEventListener('click', async () => {
+    if (running) return;
+    running = true;
+    button.disabled = true;
+    result.textContent = '';
+    result.className = 'op-result';
+    bar.hidden = false;
+    bar.removeAttribute('value');
+    let polling = true;
+    const pollLoop = (async () => {
+      while (polling && !signal.aborted) {
+        await refresh().catch(() => null);
+        await new Promise((r) => setTimeout(r, 500));
+      }
+    })();
+    try {
+      const r = await request(op.run, { method: 'POST', signal });
+      polling = false;
+      await pollLoop;
+      await refresh().catch(() => null); // the finished counters
+      bar.max = 1;
+      bar.value = 1;
+      result.textContent = op.result(r);
+      result.classList.add('ok');
+    } catch (e) {
+      polling = false;
+      if (e.name === 'AbortError') return;
+      await pollLoop;
+      bar.hidden = true;
+      result.textContent = `Failed: ${describeError(e)}`;
+      result.classList.add('bad');
+    } finally {
+      running = false;
+      button.disabled = false;
+    }
+  });
+
+  const card = h('section', { class: 'card op', id: `op-${op.id}`, 'aria-labelledby': `${op.id}-h` },
+    h('h2', { id: `${op.id}-h` }, op.heading), h('p', { class: 'about' }, op.about), button, bar, status, result);
+  return { card, refresh };
+}
+
+export function mount(main) {
+  const head = pageHeader('Maintenance', 'Long operations, with their progress. Only a user with the root role may run them (and see this page).');
+  const controller = new AbortController();
+  const cards = operations.map((op) => operationCard(op, head, controller.signal));
+  main.append(head.header, h('div', { class: 'cards-grid' }, cards.map((c) => c.card)));
+  Promise.all(cards.map((c) => c.refresh())).catch(() => null);
+  return () => controller.abort();
+}
