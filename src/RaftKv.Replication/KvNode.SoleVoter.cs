@@ -2,6 +2,7 @@ using System.Net;
 using DotNext.Net.Cluster;
 using DotNext.Net.Cluster.Consensus.Raft.Membership;
 using Microsoft.Extensions.Logging;
+using RaftKv.Storage.IO;
 
 namespace RaftKv.Replication;
 
@@ -40,10 +41,23 @@ public sealed partial class KvNode
             return;
         }
 
-        var term = await _log.AuditTrail.IncrementTermAsync(ClusterMemberId.FromEndPoint(RaftEndPoint), cancellationToken).ConfigureAwait(false);
-        LogSoleVoterTerm(_logger, NodeId, term);
+        try
+        {
+            var term = await _log.AuditTrail.IncrementTermAsync(ClusterMemberId.FromEndPoint(RaftEndPoint), cancellationToken).ConfigureAwait(false);
+            LogSoleVoterTerm(_logger, NodeId, term);
+        }
+        catch (Exception e) when (e is DiskFullException or StorageFailStopException)
+        {
+            // Out of space for the state file, or a failed fsync (the node has fail-stopped: the fatal handler
+            // ran, nothing more is written). The sole voter then leads in the term it had, as before: with one
+            // voter no other leader can exist in that term, so safety does not depend on the new term.
+            LogSoleVoterTermKept(_logger, NodeId, _log.Term, e.Message);
+        }
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Node {NodeId} is the cluster's only voter: it leads in term {Term}")]
     private static partial void LogSoleVoterTerm(ILogger logger, long nodeId, long term);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Node {NodeId} is the cluster's only voter but could not begin a new term ({Reason}); it leads in term {Term}")]
+    private static partial void LogSoleVoterTermKept(ILogger logger, long nodeId, long term, string reason);
 }
