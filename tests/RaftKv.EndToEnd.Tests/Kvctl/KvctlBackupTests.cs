@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
-using RaftKv.Tiering;
 using RaftKv.EndToEnd.Tests.Backup;
+using RaftKv.Tiering;
 using RaftKv.Tiering.Tests;
 
 namespace RaftKv.EndToEnd.Tests.Kvctl;
