@@ -11,47 +11,29 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 DUR=${1:-10}; RUNS=${2:-3}; WORKLOADS="put get"; CLIENTS="1 16 64"
 
-command -v etcd >/dev/null || { apt-get update -qq; DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends etcd-server >/dev/null; }
-ETCD=$(command -v etcd)
-ETCD_VERSION=$("$ETCD" --version 2>/dev/null | sed -n 1p) # sed reads everything: no SIGPIPE under pipefail
-
-dotnet build -c Release src/RaftKv.Server -v q >/dev/null
-dotnet build -c Release src/RaftKv.Bench -v q >/dev/null
-dotnet build-server shutdown >/dev/null 2>&1 || true # idle build servers' file watchers skew a 2-core machine
-SERVER=src/RaftKv.Server/bin/Release/net10.0/raftkv.dll
-BENCH="dotnet src/RaftKv.Bench/bin/Release/net10.0/raftkv-bench.dll"
-COMMIT=$(git rev-parse --short HEAD)
+. bench/lib.sh
+ensure_etcd
+bench_build
 
 WORK=$(mktemp -d /tmp/raftkv-etcdapi-XXXX)
-PIDS=()
-cleanup() { for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done; rm -rf "$WORK"; }
-trap cleanup EXIT INT TERM
+trap 'stop_all; rm -rf "$WORK"' EXIT INT TERM
 
-CL="e1=http://127.0.0.1:24801,e2=http://127.0.0.1:24802,e3=http://127.0.0.1:24803"
+read -r -a P <<< "$(free_ports 15)"
+port() { echo "${P[$((5 * ($1 - 1) + $2))]}"; } # port I K: of member/node I, K = 0 etcd client, 1 etcd peer, 2 raft, 3 http, 4 grpc
+CL=""; ETCD_EPS=""; PEERS=""; RKV_EPS=""
 for i in 1 2 3; do
-  "$ETCD" --name e$i --data-dir "$WORK/etcd$i" --listen-client-urls http://127.0.0.1:2479$i --advertise-client-urls http://127.0.0.1:2479$i \
-    --listen-peer-urls http://127.0.0.1:2480$i --initial-advertise-peer-urls http://127.0.0.1:2480$i \
-    --initial-cluster "$CL" --initial-cluster-state new --quota-backend-bytes 8589934592 >"$WORK/etcd$i.log" 2>&1 &
-  PIDS+=($!)
+  CL="$CL${CL:+,}e$i=http://127.0.0.1:$(port $i 1)"; ETCD_EPS="$ETCD_EPS${ETCD_EPS:+,}127.0.0.1:$(port $i 0)"
+  PEERS="$PEERS${PEERS:+,}$i=127.0.0.1:$(port $i 2)"; RKV_EPS="$RKV_EPS${RKV_EPS:+,}127.0.0.1:$(port $i 4)"
 done
-PEERS="1=127.0.0.1:7201,2=127.0.0.1:7202,3=127.0.0.1:7203"
 for i in 1 2 3; do
-  NODE_ID=$i PEERS=$PEERS RAFT_PORT=720$i HTTP_PORT=1818$i GRPC_PORT=5016$i DATA_DIR="$WORK/raftkv$i" BIND_HOST=127.0.0.1 ADVERTISE_HOST=127.0.0.1 \
-    dotnet "$SERVER" >"$WORK/raftkv$i.log" 2>&1 &
-  PIDS+=($!)
+  start_etcd "$WORK/etcd$i.log" e$i "$WORK/etcd$i" "$(port $i 0)" "$(port $i 1)" "$CL"
+  start_raftkv "$WORK/raftkv$i.log" NODE_ID=$i PEERS="$PEERS" RAFT_PORT="$(port $i 2)" HTTP_PORT="$(port $i 3)" GRPC_PORT="$(port $i 4)" \
+    DATA_DIR="$WORK/raftkv$i" BIND_HOST=127.0.0.1 ADVERTISE_HOST=127.0.0.1
 done
 
 # Each system at its leader (a follower would forward every write: one more hop). Both answer etcd's Status.
-leader_of() { # endpoints -> the endpoint whose Status says it leads
-  ETCDCTL_API=3 etcdctl --endpoints="$1" endpoint status -w json 2>/dev/null \
-    | python3 -c 'import json,sys; print(next((e["Endpoint"] for e in json.load(sys.stdin) if e["Status"]["header"]["member_id"] == e["Status"]["leader"]), ""))' 2>/dev/null || true
-}
-ETCD_EP=""; RKV_EP=""
-for i in $(seq 1 120); do
-  [ -n "$ETCD_EP" ] || ETCD_EP=$(leader_of 127.0.0.1:24791,127.0.0.1:24792,127.0.0.1:24793)
-  [ -n "$RKV_EP" ] || RKV_EP=$(leader_of 127.0.0.1:50161,127.0.0.1:50162,127.0.0.1:50163)
-  [ -n "$ETCD_EP" ] && [ -n "$RKV_EP" ] && break; sleep 0.5
-done
+ETCD_EP=$(wait_leader "$ETCD_EPS") || true
+RKV_EP=$(wait_leader "$RKV_EPS") || true
 [ -n "$ETCD_EP" ] && [ -n "$RKV_EP" ] || { echo "no leader (etcd '$ETCD_EP', RaftKv '$RKV_EP')" >&2; exit 1; }
 echo "etcd leader $ETCD_EP, RaftKv leader $RKV_EP (both through etcd's API)"
 

@@ -38,25 +38,20 @@ CLIENTS=${CLIENTS:-16}; DUR=${DUR:-20}
 KEYS=$(python3 -c "print(int($DATA_GB * 2**30) // ($KEY_SIZE + $VALUE_SIZE))")
 RATIO=$(python3 -c "print(round($DATA_GB / $DISK_GB, 1))")
 
-command -v etcd >/dev/null || { apt-get update -qq; DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends etcd-server >/dev/null; }
+. bench/lib.sh
+ensure_etcd
 RGW_ROOT=${RAFTKV_RGW_ROOT:-$(bash tests/s3/ensure-rgw.sh)}
-dotnet build -c Release src/RaftKv.Server -v q >/dev/null
-dotnet build -c Release src/RaftKv.Bench -v q >/dev/null
-dotnet build-server shutdown >/dev/null 2>&1 || true # idle build servers skew a 2-core machine
-SERVER=src/RaftKv.Server/bin/Release/net10.0/raftkv.dll
-BENCH="dotnet src/RaftKv.Bench/bin/Release/net10.0/raftkv-bench.dll"
-COMMIT=$(git rev-parse --short HEAD)
+bench_build
 OUT=bench/results/large-dataset-$PROFILE-$(date -u +%Y%m%d-%H%M)
 mkdir -p "$OUT"
 WORK=$(mktemp -d /tmp/raftkv-large-XXXX)
 RESULTS=$OUT/results.jsonl; : > "$RESULTS"
 SAMPLES=$OUT/samples.csv; echo "system,phase,t,rss_bytes,disk_bytes" > "$SAMPLES"
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
-PIDS=(); SAMPLER=""; RGW_STATE=$WORK/rgw
+SAMPLER=""; RGW_STATE=$WORK/rgw
 cleanup() {
   [ -n "$SAMPLER" ] && kill "$SAMPLER" 2>/dev/null || true
-  for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done
+  stop_all
   [ -d "$RGW_STATE" ] && bash tests/s3/stop-rgw.sh "$RGW_STATE" >/dev/null 2>&1 || true
   rm -rf "$WORK"
 }
@@ -79,37 +74,46 @@ rgw_counters() { # prints {"get":n,"req":n,"get_b":n} from RGW's perf counters
 }
 echo "profile $PROFILE: $KEYS keys × ($KEY_SIZE B key + $VALUE_SIZE B value) = $DATA_GB GiB, DISK_MAX_SIZE_GB=$DISK_GB (${RATIO}×), MEMORY_MAX_SIZE_MB=$MEM_MB; gets: $CLIENTS clients × $DUR s" | tee "$OUT/run.txt"
 
+local_bytes() { curl -sf "127.0.0.1:$HTTP/stats" | python3 -c 'import json,sys; s=json.load(sys.stdin); print(s["disk_size_bytes"] + s["archived_metadata_bytes"])'; }
+load_into() { # SYSTEM PID DIR ENDPOINT: the bulk load through etcd's API, RSS and disk sampled; recorded as "SYSTEM load"
+  local line
+  start_sampler "$1" load "$2" "$3"
+  line=$($BENCH load --target etcd --endpoints "$4" --key-space "$KEYS" --key-size "$KEY_SIZE" --value-size "$VALUE_SIZE" --batch "$BATCH" --clients "$LOAD_CLIENTS" --json 2>>"$OUT/bench.err" | tail -1)
+  stop_sampler
+  echo "$1 load: $line"
+  record "$1" load "$line"
+}
+get_cell() { # TARGET ENDPOINT KEY_SPACE DISTRIBUTION: one measured get cell; prints raftkv-bench's JSON line
+  $BENCH get --target "$1" --endpoints "$2" --skip-load --key-space "$3" --key-size "$KEY_SIZE" --distribution "$4" --clients "$CLIENTS" --duration "$DUR" --warmup 0 --json 2>>"$OUT/bench.err" | tail -1
+}
+warm_up() { # TARGET ENDPOINT KEY_SPACE: 5 s of unrecorded gets (JIT)
+  $BENCH get --target "$1" --endpoints "$2" --skip-load --key-space "$3" --key-size "$KEY_SIZE" --clients "$CLIENTS" --duration 5 --warmup 0 >/dev/null 2>&1 || true
+}
+archive_until() { # DEADLINE MIGRATE_TIMEOUT_S PAUSE_S: archiver passes until the node's local tables fit DISK_MAX_SIZE_GB, or the deadline
+  while [ "$(date +%s)" -lt "$1" ]; do
+    [ "$(local_bytes)" -le "$LIMIT" ] && break
+    curl -sf --max-time "$2" -X POST "127.0.0.1:$HTTP/admin/migrate" >/dev/null 2>&1 || true; sleep "$3"
+  done
+}
 record machine start "{}" "{\"loadavg\": \"$(cut -d' ' -f1-3 /proc/loadavg)\"}"
 # ---------------------------------------------------------------- RaftKv + RGW
-RGW_PORT=$(free_port)
-MON_PORT=$(free_port) bash tests/s3/start-rgw.sh "$RGW_ROOT" "$RGW_STATE" "$RGW_PORT" >/dev/null
-HTTP=$(free_port); GRPC=$(free_port); RAFT=$(free_port)
-NODE_ID=1 RAFT_PORT=$RAFT HTTP_PORT=$HTTP GRPC_PORT=$GRPC DATA_DIR="$WORK/raftkv" BIND_HOST=127.0.0.1 ADVERTISE_HOST=127.0.0.1 \
-  MEMORY_MAX_SIZE_MB=$MEM_MB DISK_MAX_SIZE_GB=$DISK_GB S3_ENDPOINT=http://127.0.0.1:$RGW_PORT S3_BUCKET=raftkv-large \
-  S3_ACCESS_KEY=${S3_ACCESS_KEY:-testaccess} S3_SECRET_KEY=${S3_SECRET_KEY:-testsecret123} \
-  dotnet "$SERVER" > "$WORK/raftkv.log" 2>&1 &
-RKV=$!; PIDS+=("$RKV")
-for _ in $(seq 1 240); do curl -sf "127.0.0.1:$HTTP/health/ready" >/dev/null && break; sleep 0.5; done
-curl -sf "127.0.0.1:$HTTP/health/ready" >/dev/null || { echo "RaftKv did not become ready" >&2; tail -20 "$WORK/raftkv.log" >&2; exit 1; }
+read -r RGW_PORT MON_PORT HTTP GRPC RAFT <<< "$(free_ports 5)"
+MON_PORT=$MON_PORT bash tests/s3/start-rgw.sh "$RGW_ROOT" "$RGW_STATE" "$RGW_PORT" >/dev/null
+start_raftkv "$WORK/raftkv.log" NODE_ID=1 RAFT_PORT="$RAFT" HTTP_PORT="$HTTP" GRPC_PORT="$GRPC" DATA_DIR="$WORK/raftkv" BIND_HOST=127.0.0.1 ADVERTISE_HOST=127.0.0.1 \
+  MEMORY_MAX_SIZE_MB="$MEM_MB" DISK_MAX_SIZE_GB="$DISK_GB" S3_ENDPOINT="http://127.0.0.1:$RGW_PORT" S3_BUCKET=raftkv-large \
+  S3_ACCESS_KEY="${S3_ACCESS_KEY:-testaccess}" S3_SECRET_KEY="${S3_SECRET_KEY:-testsecret123}"
+RKV=${PIDS[-1]}
+wait_ready "127.0.0.1:$HTTP/health/ready" || { echo "RaftKv did not become ready" >&2; tail -20 "$WORK/raftkv.log" >&2; exit 1; }
 EP=127.0.0.1:$GRPC
 
-start_sampler raftkv load "$RKV" "$WORK/raftkv"
-line=$($BENCH load --target etcd --endpoints "$EP" --key-space "$KEYS" --key-size "$KEY_SIZE" --value-size "$VALUE_SIZE" --batch "$BATCH" --clients "$LOAD_CLIENTS" --json 2>>"$OUT/bench.err" | tail -1)
-stop_sampler
-echo "raftkv load: $line"
-record raftkv load "$line"
+load_into raftkv "$RKV" "$WORK/raftkv" "$EP"
 # Give the archiver (a pass every 30 s; one more on demand every 10 s here) up to SETTLE_S seconds to bring local
 # tables under DISK_MAX_SIZE_GB. Compaction may keep pulling archived tables back meanwhile (they overlap every new
 # table): the report says whether the node got under the limit before the gets started.
 curl -sf -X POST "127.0.0.1:$HTTP/admin/flush" >/dev/null || true
 start_sampler raftkv settle "$RKV" "$WORK/raftkv"
 LIMIT=$(python3 -c "print(int($DISK_GB * 2**30))")
-DEADLINE=$(( $(date +%s) + ${SETTLE_S:-60} ))
-while [ "$(date +%s)" -lt "$DEADLINE" ]; do
-  used=$(curl -sf "127.0.0.1:$HTTP/stats" | python3 -c 'import json,sys; s=json.load(sys.stdin); print(s["disk_size_bytes"] + s["archived_metadata_bytes"])')
-  [ "$used" -le "$LIMIT" ] && break
-  curl -sf --max-time 10 -X POST "127.0.0.1:$HTTP/admin/migrate" >/dev/null 2>&1 || true; sleep 10
-done
+archive_until $(( $(date +%s) + ${SETTLE_S:-60} )) 10 10
 stop_sampler
 curl -sf "127.0.0.1:$HTTP/stats" > "$OUT/raftkv-stats-after-load.json"
 record raftkv settled "{}" "{\"rss_bytes\": $(rss "$RKV"), \"disk_bytes\": $(disk "$WORK/raftkv"), \"stats\": $(cat "$OUT/raftkv-stats-after-load.json")}"
@@ -121,12 +125,7 @@ if ! python3 -c 'import json,sys; s=json.load(open(sys.argv[1])); sys.exit(0 if 
   t0=$(date +%s)
   curl -sf --max-time "${COMPACT_S:-240}" -X POST "127.0.0.1:$HTTP/admin/compact" >/dev/null 2>&1 || true
   t1=$(date +%s)
-  DEADLINE=$(( t0 + ${COMPACT_S:-240} ))
-  while [ "$(date +%s)" -lt "$DEADLINE" ]; do
-    used=$(curl -sf "127.0.0.1:$HTTP/stats" | python3 -c 'import json,sys; s=json.load(sys.stdin); print(s["disk_size_bytes"] + s["archived_metadata_bytes"])')
-    [ "$used" -le "$LIMIT" ] && break
-    curl -sf --max-time 60 -X POST "127.0.0.1:$HTTP/admin/migrate" >/dev/null 2>&1 || true; sleep 2
-  done
+  archive_until $(( t0 + ${COMPACT_S:-240} )) 60 2
   t2=$(date +%s)
   stop_sampler
   curl -sf "127.0.0.1:$HTTP/stats" > "$OUT/raftkv-stats-after-compact.json"
@@ -134,52 +133,44 @@ if ! python3 -c 'import json,sys; s=json.load(open(sys.argv[1])); sys.exit(0 if 
 fi
 
 # Unrecorded warm-up (JIT), then the measured cells; RGW's counters around each native-API cell.
-for target in raftkv etcd; do
-  $BENCH get --target $target --endpoints "$EP" --skip-load --key-space "$KEYS" --key-size "$KEY_SIZE" --clients "$CLIENTS" --duration 5 --warmup 0 >/dev/null 2>&1 || true
-done
+for target in raftkv etcd; do warm_up $target "$EP" "$KEYS"; done
 for dist in uniform zipf; do
   before=$(rgw_counters)
-  line=$($BENCH get --endpoints "$EP" --skip-load --key-space "$KEYS" --key-size "$KEY_SIZE" --distribution $dist --clients "$CLIENTS" --duration "$DUR" --warmup 0 --json 2>>"$OUT/bench.err" | tail -1)
+  line=$(get_cell raftkv "$EP" "$KEYS" $dist)
   after=$(rgw_counters)
   echo "raftkv native get $dist: $line"
   record raftkv "get-native-$dist" "$line" "{\"rgw_before\": $before, \"rgw_after\": $after, \"rss_bytes\": $(rss "$RKV")}"
-  line=$($BENCH get --target etcd --endpoints "$EP" --skip-load --key-space "$KEYS" --key-size "$KEY_SIZE" --distribution $dist --clients "$CLIENTS" --duration "$DUR" --warmup 0 --json 2>>"$OUT/bench.err" | tail -1)
+  line=$(get_cell etcd "$EP" "$KEYS" $dist)
   echo "raftkv etcd-api get $dist: $line"
   record raftkv "get-etcdapi-$dist" "$line" "{\"rss_bytes\": $(rss "$RKV")}"
 done
 curl -sf "127.0.0.1:$HTTP/stats" > "$OUT/raftkv-stats-end.json"
 record raftkv end "{}" "{\"rss_bytes\": $(rss "$RKV"), \"disk_bytes\": $(disk "$WORK/raftkv"), \"stats\": $(cat "$OUT/raftkv-stats-end.json")}"
-kill "$RKV"; wait "$RKV" 2>/dev/null || true
+stop_pid "$RKV"
 bash tests/s3/stop-rgw.sh "$RGW_STATE" >/dev/null 2>&1 || true
 rm -rf "$WORK/raftkv" "$RGW_STATE"
 
 # ---------------------------------------------------------------- etcd (same data set, up to its quota)
 if [ "${SKIP_ETCD:-0}" != 1 ]; then
-  ECL=$(free_port); EPR=$(free_port)
-  etcd --name e1 --data-dir "$WORK/etcd" --listen-client-urls "http://127.0.0.1:$ECL" --advertise-client-urls "http://127.0.0.1:$ECL" \
-    --listen-peer-urls "http://127.0.0.1:$EPR" --initial-advertise-peer-urls "http://127.0.0.1:$EPR" --initial-cluster "e1=http://127.0.0.1:$EPR" \
-    --quota-backend-bytes 8589934592 > "$WORK/etcd.log" 2>&1 &
-  ETCD=$!; PIDS+=("$ETCD")
+  read -r ECL EPR <<< "$(free_ports 2)"
+  start_etcd "$WORK/etcd.log" e1 "$WORK/etcd" "$ECL" "$EPR" "e1=http://127.0.0.1:$EPR"
+  ETCD_PID=${PIDS[-1]}
   for _ in $(seq 1 120); do ETCDCTL_API=3 etcdctl --endpoints "127.0.0.1:$ECL" endpoint health >/dev/null 2>&1 && break; sleep 0.5; done
   EEP=127.0.0.1:$ECL
-  start_sampler etcd load "$ETCD" "$WORK/etcd"
-  line=$($BENCH load --target etcd --endpoints "$EEP" --key-space "$KEYS" --key-size "$KEY_SIZE" --value-size "$VALUE_SIZE" --batch "$BATCH" --clients "$LOAD_CLIENTS" --json 2>>"$OUT/bench.err" | tail -1)
-  stop_sampler
-  echo "etcd load: $line"
-  record etcd load "$line"
+  load_into etcd "$ETCD_PID" "$WORK/etcd" "$EEP"
   status=$(ETCDCTL_API=3 etcdctl --endpoints "$EEP" endpoint status -w json | python3 -c 'import json,sys; print(json.dumps(json.load(sys.stdin)[0]["Status"]))')
-  record etcd settled "{}" "{\"rss_bytes\": $(rss "$ETCD"), \"disk_bytes\": $(disk "$WORK/etcd"), \"status\": $status}"
+  record etcd settled "{}" "{\"rss_bytes\": $(rss "$ETCD_PID"), \"disk_bytes\": $(disk "$WORK/etcd"), \"status\": $status}"
   loaded=$(tail -n 2 "$RESULTS" | head -1 | python3 -c 'import json,sys; print(json.load(sys.stdin)["keys"])')
   # Reads over the keys etcd holds (all of them unless the quota stopped the load; the load writes in key order).
-  $BENCH get --target etcd --endpoints "$EEP" --skip-load --key-space "$loaded" --key-size "$KEY_SIZE" --clients "$CLIENTS" --duration 5 --warmup 0 >/dev/null 2>&1 || true
+  warm_up etcd "$EEP" "$loaded"
   for dist in uniform zipf; do
-    line=$($BENCH get --target etcd --endpoints "$EEP" --skip-load --key-space "$loaded" --key-size "$KEY_SIZE" --distribution $dist --clients "$CLIENTS" --duration "$DUR" --warmup 0 --json 2>>"$OUT/bench.err" | tail -1)
+    line=$(get_cell etcd "$EEP" "$loaded" $dist)
     echo "etcd get $dist: $line"
-    record etcd "get-$dist" "$line" "{\"rss_bytes\": $(rss "$ETCD")}"
+    record etcd "get-$dist" "$line" "{\"rss_bytes\": $(rss "$ETCD_PID")}"
   done
-  record etcd end "{}" "{\"rss_bytes\": $(rss "$ETCD"), \"disk_bytes\": $(disk "$WORK/etcd")}"
-  kill "$ETCD"; wait "$ETCD" 2>/dev/null || true
+  record etcd end "{}" "{\"rss_bytes\": $(rss "$ETCD_PID"), \"disk_bytes\": $(disk "$WORK/etcd")}"
+  stop_pid "$ETCD_PID"
 fi
 
 record machine end "{}" "{\"loadavg\": \"$(cut -d' ' -f1-3 /proc/loadavg)\"}"
-python3 bench/large-dataset-report.py "$OUT" "$PROFILE" "$COMMIT" "$DISK_GB" "$DATA_GB" "$MEM_MB" "$KEY_SIZE" "$VALUE_SIZE" "$CLIENTS" "$DUR" "$BATCH" "$LOAD_CLIENTS" "$(etcd --version 2>/dev/null | sed -n 1p)"
+python3 bench/large-dataset-report.py "$OUT" "$PROFILE" "$COMMIT" "$DISK_GB" "$DATA_GB" "$MEM_MB" "$KEY_SIZE" "$VALUE_SIZE" "$CLIENTS" "$DUR" "$BATCH" "$LOAD_CLIENTS" "$ETCD_VERSION"

@@ -18,24 +18,15 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROUNDS=${1:-3}; NODES=${2:-1}; DUR=${DUR:-8}; WARM=${WARM:-3}; API=${API:-etcd}; TOKEN_KIND=${AUTH_TOKEN:-jwt}
 [ "$NODES" = 1 ] || [ "$NODES" = 3 ] || { echo "NODES must be 1 or 3" >&2; exit 2; }
+. bench/lib.sh
 ETCDCTL=$(tests/etcd/ensure-etcdctl.sh)
-dotnet build -c Release src/RaftKv.Server -v q >/dev/null
-dotnet build -c Release src/RaftKv.Bench -v q >/dev/null
-dotnet build-server shutdown >/dev/null 2>&1 || true # idle build servers' file watchers skew a 2-core machine
-SERVER=src/RaftKv.Server/bin/Release/net10.0/raftkv.dll
-BENCH="dotnet src/RaftKv.Bench/bin/Release/net10.0/raftkv-bench.dll"
-COMMIT=$(git rev-parse --short HEAD)
+bench_build
 PW="bench-Root-pw-$$"
 WORK=$(mktemp -d /tmp/raftkv-seccost-XXXX)
 scripts/gen-certs.sh "$WORK/certs" raftkv1 raftkv2 raftkv3 >/dev/null
 OUT="$WORK/cells.tsv"; : > "$OUT"
-PIDS=()
 server_cpu() { local t=0 p; for p in "${PIDS[@]}"; do t=$((t + $(awk '{print $14 + $15}' "/proc/$p/stat" 2>/dev/null || echo 0))); done; echo $t; } # clock ticks
-stop() { for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done; PIDS=(); }
-trap 'stop; rm -rf "$WORK"' EXIT INT TERM
-free_ports() { python3 -c 'import socket,sys
-ss=[socket.socket() for _ in range(int(sys.argv[1]))]
-[s.bind(("127.0.0.1", 0)) for s in ss]; print(" ".join(str(s.getsockname()[1]) for s in ss))' "$1"; } # the machine is shared: no fixed ports
+trap 'stop_all; rm -rf "$WORK"' EXIT INT TERM
 LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
 
 for r in $(seq 1 "$ROUNDS"); do
@@ -50,28 +41,18 @@ for r in $(seq 1 "$ROUNDS"); do
       env_args=(NODE_ID=$i RAFT_PORT=$(raft $i) HTTP_PORT=$(http $i) GRPC_PORT=$(grpc $i) DATA_DIR="$D/n$i" BIND_HOST=127.0.0.1 ADVERTISE_HOST=127.0.0.1 AUTH_TOKEN="$TOKEN_KIND")
       [ -n "$PEERS" ] && env_args+=(PEERS="$PEERS")
       [ "$mode" != plain ] && env_args+=(TLS_CERT_FILE="$WORK/certs/raftkv$i.pem" TLS_KEY_FILE="$WORK/certs/raftkv$i-key.pem" TLS_CA_FILE="$WORK/certs/ca.pem")
-      env "${env_args[@]}" dotnet "$SERVER" > "$D/n$i.log" 2>&1 &
-      PIDS+=($!)
+      start_raftkv "$D/n$i.log" "${env_args[@]}"
     done
-    scheme=http; tls_cli=(); tls_bench=(); etcd_tls=()
+    scheme=http; CURL_ARGS=(); tls_bench=(); etcd_tls=()
     if [ "$mode" != plain ]; then
-      scheme=https; tls_cli=(--cacert "$WORK/certs/ca.pem"); tls_bench=(--cacert "$WORK/certs/ca.pem"); etcd_tls=(--cacert "$WORK/certs/ca.pem")
+      scheme=https; CURL_ARGS=(--cacert "$WORK/certs/ca.pem"); tls_bench=(--cacert "$WORK/certs/ca.pem"); etcd_tls=(--cacert "$WORK/certs/ca.pem")
     fi
-    ready=""
-    for _ in $(seq 1 240); do
-      ok=1; for i in $(seq 1 "$NODES"); do curl -sf "${tls_cli[@]}" "$scheme://127.0.0.1:$(http $i)/health/ready" >/dev/null || ok=""; done
-      [ -n "$ok" ] && { ready=1; break; }; sleep 0.5
-    done
-    [ -n "$ready" ] || { echo "round $r $mode: nodes not ready" >&2; tail -20 "$D"/n*.log >&2; exit 1; }
+    urls=(); for i in $(seq 1 "$NODES"); do urls+=("$scheme://127.0.0.1:$(http $i)/health/ready"); done
+    wait_ready "${urls[@]}" || { echo "round $r $mode: nodes not ready" >&2; tail -20 "$D"/n*.log >&2; exit 1; }
     eps=""; for i in $(seq 1 "$NODES"); do eps="$eps${eps:+,}127.0.0.1:$(grpc $i)"; done # bare: etcdctl 3.4 uses TLS when given --cacert
     # The leader's endpoint (asked before auth is on): etcd's Status answers member_id == leader there.
-    ep=""
-    for _ in $(seq 1 60); do
-      ep=$(ETCDCTL_API=3 "$ETCDCTL" --endpoints="$eps" "${etcd_tls[@]}" endpoint status -w json 2>>"$D/etcdctl.err" \
-        | python3 -c 'import json,sys; print(next((e["Endpoint"].split("://")[-1] for e in json.load(sys.stdin) if e["Status"]["header"]["member_id"] == e["Status"]["leader"]), ""))' 2>/dev/null || true)
-      [ -n "$ep" ] && break; sleep 0.5
-    done
-    [ -n "$ep" ] || { echo "round $r $mode: no leader" >&2; tail -3 "$D/etcdctl.err" "$D"/n*.log >&2; exit 1; }
+    ep=$(LEADER_ERR="$D/etcdctl.err" LEADER_TRIES=60 wait_leader "$eps" ${etcd_tls[@]+"${etcd_tls[@]}"}) \
+      || { echo "round $r $mode: no leader" >&2; tail -3 "$D/etcdctl.err" "$D"/n*.log >&2; exit 1; }
     user=()
     if [ "$mode" = tls+auth ]; then
       ETCDCTL_API=3 "$ETCDCTL" --endpoints="$ep" "${etcd_tls[@]}" user add "root:$PW" --interactive=false >/dev/null
@@ -96,7 +77,7 @@ PY
         tail -1 "$OUT"
       done
     done
-    stop
+    stop_all
   done
 done
 LOAD_END=$(cut -d' ' -f1-3 /proc/loadavg)

@@ -59,7 +59,7 @@ public static class AdminCommands
         app.Handle(now, async call =>
         {
             var b = await ProgressDisplay.SpinAsync("backup", Quiet(call), () => call.Connection.Http.PostAsync("/admin/backup", call.Cancel)).ConfigureAwait(false);
-            PrintBackups(call.Output, [b], []);
+            PrintBackups(call.Output, [b], [], listing: false);
             return ExitCode.Ok;
         });
         backup.Add(now);
@@ -67,7 +67,7 @@ public static class AdminCommands
         app.Handle(list, async call =>
         {
             var l = await call.Connection.Http.GetAsync("/admin/backups", call.Cancel).ConfigureAwait(false);
-            PrintBackups(call.Output, [.. l.GetProperty("backups").EnumerateArray()], [.. l.GetProperty("unreadable").EnumerateArray()]);
+            PrintBackups(call.Output, [.. l.GetProperty("backups").EnumerateArray()], [.. l.GetProperty("unreadable").EnumerateArray()], listing: true);
             return ExitCode.Ok;
         });
         backup.Add(list);
@@ -88,13 +88,15 @@ public static class AdminCommands
         }
     }
 
-    private static void PrintBackups(Output output, IReadOnlyList<JsonElement> backups, IReadOnlyList<JsonElement> unreadable)
+    /// <summary>Prints backups; with <c>-w json</c>, <c>backup now</c> (<paramref name="listing"/> false) prints the one backup
+    /// taken and <c>backup list</c> always <c>{"backups": [...], "unreadable": [...]}</c>, whatever the count.</summary>
+    private static void PrintBackups(Output output, IReadOnlyList<JsonElement> backups, IReadOnlyList<JsonElement> unreadable, bool listing)
     {
         static string F(JsonElement e, string name) => e.TryGetProperty(name, out var v) ? v.ToString() : "-";
         switch (output.Format)
         {
             case OutputFormat.Json:
-                output.Json(backups.Count == 1 && unreadable.Count == 0 ? backups[0] : new { backups, unreadable });
+                output.Json(listing ? new { backups, unreadable } : backups[0]);
                 break;
             case OutputFormat.Table:
                 output.Table(["ID", "CREATED", "REVISION", "RAFT_INDEX", "FILES", "SIZE_BYTES", "UPLOADED_BYTES"],

@@ -146,7 +146,7 @@ public sealed partial class KvNode : IKvNode
             config.Metadata[MetaFeatures] = Features;
             var cluster = new RaftCluster(config) { AuditTrail = log.AuditTrail };
             log.IsLeader = () => !cluster.LeadershipToken.IsCancellationRequested;
-            return new KvNode(options, loggerFactory, store, state, log, cluster) { FailStop = failStop };
+            return new KvNode(options, loggerFactory, store, state, log, cluster) { FailStop = failStop, Membership = storage, RaftEndPoint = self };
         }
         catch
         {
@@ -197,6 +197,7 @@ public sealed partial class KvNode : IKvNode
     public async Task StartAsync(CancellationToken cancellationToken = default)
     {
         await _log.InitializeAsync(cancellationToken).ConfigureAwait(false); // replays committed entries past the snapshot
+        await BeginTermIfSoleVoterAsync(cancellationToken).ConfigureAwait(false);
         await _cluster.StartAsync(cancellationToken).ConfigureAwait(false);
         _background = Task.WhenAll(Task.Run(TickLoopAsync, CancellationToken.None), Task.Run(SnapshotLoopAsync, CancellationToken.None), Task.Run(MetadataLoopAsync, CancellationToken.None), Task.Run(CorruptionCheckLoopAsync, CancellationToken.None), Task.Run(LeaseLoopAsync, CancellationToken.None), Task.Run(SpaceLoopAsync, CancellationToken.None));
         LogStarted(_logger, NodeId, _options.RaftAdvertise, _options.Peers.Count);

@@ -1,5 +1,4 @@
 using System.Text;
-using Microsoft.Extensions.Logging.Abstractions;
 using RaftKv.Replication.Api;
 using RaftKv.Storage.IO;
 using RaftKv.TestSupport.IO;
@@ -15,9 +14,7 @@ namespace RaftKv.Replication.Tests;
 /// </summary>
 public sealed class FsyncFailStopTests : IDisposable
 {
-    private readonly TempDir _dir = new("raftkv-failstop-");
-    private readonly CrashableMemoryFileSystem _fs = new();
-    private readonly string _raft = $"127.0.0.1:{TestCluster.FreePort()}";
+    private readonly MemoryDiskNode _disk = new("raftkv-failstop-");
 
     public enum Target
     {
@@ -32,7 +29,9 @@ public sealed class FsyncFailStopTests : IDisposable
         SnapshotDirectory,
     }
 
-    private string DataDir => Path.GetFullPath(Path.Combine(_dir.Path, "n1"));
+    private CrashableMemoryFileSystem Fs => _disk.Fs;
+
+    private string DataDir => _disk.DataDir;
 
     [Theory]
     [InlineData(Target.LogSegment, true)]
@@ -61,7 +60,7 @@ public sealed class FsyncFailStopTests : IDisposable
         // pages; so would this file system: nothing may reach it after the failure.
         string? failedPath = null;
         var afterFault = new List<string>();
-        _fs.BeforeOperation = (op, path) =>
+        Fs.BeforeOperation = (op, path) =>
         {
             if (failedPath is not null)
             {
@@ -114,10 +113,10 @@ public sealed class FsyncFailStopTests : IDisposable
         Assert.Empty(afterFault); // no retried fsync, no write of any file after the failure
 
         // Restart from what the disk holds.
-        _fs.BeforeOperation = null;
+        Fs.BeforeOperation = null;
         if (powerCut)
         {
-            _fs.Crash();
+            Fs.Crash();
         }
 
         var restartHandler = new RecordingFatalErrorHandler();
@@ -151,7 +150,7 @@ public sealed class FsyncFailStopTests : IDisposable
             var acked = new Dictionary<string, string>();
             await WriteAsync(node, acked, "before", 5);
             var full = 1;
-            _fs.BeforeOperation = (op, path) =>
+            Fs.BeforeOperation = (op, path) =>
             {
                 if (op == "append" && path.EndsWith(".seg", StringComparison.Ordinal) && Interlocked.Exchange(ref full, 0) == 1)
                 {
@@ -170,7 +169,7 @@ public sealed class FsyncFailStopTests : IDisposable
         }
     }
 
-    public void Dispose() => _dir.Dispose();
+    public void Dispose() => _disk.Dispose();
 
     private (string Operation, Func<string, bool> Matches) Injection(Target target)
     {
@@ -191,30 +190,7 @@ public sealed class FsyncFailStopTests : IDisposable
         };
     }
 
-    private async Task<KvNode> StartAsync(RecordingFatalErrorHandler handler, bool waitForLeader = true)
-    {
-        var node = await KvNode.CreateAsync(
-            new KvNodeOptions
-            {
-                NodeId = 1,
-                DataDir = DataDir,
-                RaftListen = _raft,
-                RaftAdvertise = _raft,
-                GrpcAdvertise = "127.0.0.1:1",
-                HttpAdvertise = "127.0.0.1:2",
-                OperationTimeout = TimeSpan.FromSeconds(3),
-                FileSystem = _fs,
-                FatalErrorHandler = handler,
-            },
-            NullLoggerFactory.Instance);
-        await node.StartAsync();
-        if (waitForLeader)
-        {
-            await Eventually.TrueAsync(() => node.IsLeader, TimeSpan.FromSeconds(30), "the single node leads");
-        }
-
-        return node;
-    }
+    private Task<KvNode> StartAsync(RecordingFatalErrorHandler handler, bool waitForLeader = true) => _disk.StartAsync(handler, waitForLeader);
 
     private static async Task WriteAsync(KvNode node, Dictionary<string, string> acked, string prefix, int count)
     {
@@ -240,6 +216,5 @@ public sealed class FsyncFailStopTests : IDisposable
         }
     }
 
-    private static byte[] B(string s) => Encoding.UTF8.GetBytes(s);
-
+    private static byte[] B(string s) => MemoryDiskNode.B(s);
 }

@@ -1,8 +1,5 @@
-using System.Text;
-using Microsoft.Extensions.Logging.Abstractions;
 using RaftKv.Replication.Api;
 using RaftKv.Storage.IO;
-using RaftKv.TestSupport.IO;
 
 namespace RaftKv.Replication.Tests;
 
@@ -15,14 +12,12 @@ namespace RaftKv.Replication.Tests;
 /// </summary>
 public sealed class LogDiskFullNoSpaceTests : IDisposable
 {
-    private readonly TempDir _dir = new("raftkv-lognospace-");
-    private readonly CrashableMemoryFileSystem _fs = new();
-    private readonly string _raft = $"127.0.0.1:{TestCluster.FreePort()}";
-    private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(30);
+    private static readonly TimeSpan Deadline = MemoryDiskNode.Deadline;
+    private readonly MemoryDiskNode _disk = new("raftkv-lognospace-");
 
-    private string DataDir => Path.GetFullPath(Path.Combine(_dir.Path, "n1"));
+    private string DataDir => _disk.DataDir;
 
-    private static byte[] B(string s) => Encoding.UTF8.GetBytes(s);
+    private static byte[] B(string s) => MemoryDiskNode.B(s);
 
     [Fact]
     public async Task LogEnospcRaisesNoSpaceWithoutStoppingAndLosesNothing()
@@ -40,7 +35,7 @@ public sealed class LogDiskFullNoSpaceTests : IDisposable
         var full = true;
         var failedOnce = 0;
         var log = Path.Combine(DataDir, "log") + "/";
-        _fs.BeforeOperation = (op, path) =>
+        _disk.Fs.BeforeOperation = (op, path) =>
         {
             if (!Volatile.Read(ref full))
             {
@@ -103,26 +98,7 @@ public sealed class LogDiskFullNoSpaceTests : IDisposable
         }
     }
 
-    public void Dispose() => _dir.Dispose();
+    public void Dispose() => _disk.Dispose();
 
-    private async Task<KvNode> StartAsync()
-    {
-        var node = await KvNode.CreateAsync(
-            new KvNodeOptions
-            {
-                NodeId = 1,
-                DataDir = DataDir,
-                RaftListen = _raft,
-                RaftAdvertise = _raft,
-                GrpcAdvertise = "127.0.0.1:1",
-                HttpAdvertise = "127.0.0.1:2",
-                OperationTimeout = TimeSpan.FromSeconds(3),
-                SpaceCheckInterval = TimeSpan.FromMilliseconds(100),
-                FileSystem = _fs,
-            },
-            NullLoggerFactory.Instance);
-        await node.StartAsync();
-        await Eventually.TrueAsync(() => node.IsLeader, Deadline, "the single node leads");
-        return node;
-    }
+    private Task<KvNode> StartAsync() => _disk.StartAsync(configure: o => o with { SpaceCheckInterval = TimeSpan.FromMilliseconds(100) });
 }

@@ -9,10 +9,13 @@ public sealed class ClusterGrpcService(IKvNode node) : Protocol.V1.Cluster.Clust
 {
     public override Task<StatusResponse> Status(StatusRequest request, ServerCallContext context)
     {
+        // The revision is read before the status, so the header never claims a revision the reported
+        // applied index does not already include (as the etcd Maintenance.Status header).
+        var revision = node.Revision;
         var s = node.GetStatus();
         return Task.FromResult(new StatusResponse
         {
-            Header = new ResponseHeader { NodeId = (ulong)s.NodeId, Term = (ulong)s.Term, AppliedIndex = (ulong)s.AppliedIndex, Leader = s.Leader?.GrpcAddress ?? string.Empty },
+            Header = new ResponseHeader { NodeId = (ulong)s.NodeId, Term = (ulong)s.Term, AppliedIndex = (ulong)s.AppliedIndex, Leader = s.Leader?.GrpcAddress ?? string.Empty, Revision = (ulong)revision },
             NodeId = (ulong)s.NodeId,
             Term = (ulong)s.Term,
             Leader = s.Leader?.GrpcAddress ?? string.Empty,

@@ -96,11 +96,13 @@ public static class StatusHttpApi
 
         app.MapGet("/cluster", (IKvNode node, FollowerLagMonitor lags) =>
         {
+            var revision = node.Revision;
             var s = node.GetStatus();
             return Results.Json(new
             {
                 node_id = s.NodeId,
                 term = s.Term,
+                revision,
                 leader_id = s.LeaderId,
                 role = s.Role,
                 commit_index = s.CommitIndex,

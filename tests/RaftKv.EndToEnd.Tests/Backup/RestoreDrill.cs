@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json;
 using RaftKv.Client;
 using RaftKv.EndToEnd.Tests.Etcd;
+using RaftKv.Tiering.Tests;
 
 namespace RaftKv.EndToEnd.Tests.Backup;
 
@@ -27,6 +28,15 @@ internal static class RestoreDrill
 
 
     public static string Endpoints(LocalCluster c) => string.Join(',', c.Nodes.Select(n => n.Grpc));
+
+    /// <summary>The S3 settings of a node that uses <paramref name="bucket"/> on the test RGW.</summary>
+    public static Dictionary<string, string> S3Env(RgwFixture rgw, string bucket) => new()
+    {
+        ["S3_ENDPOINT"] = rgw.Endpoint,
+        ["S3_BUCKET"] = bucket,
+        ["S3_ACCESS_KEY"] = "testaccess",
+        ["S3_SECRET_KEY"] = "testsecret123",
+    };
 
     /// <summary>HashKV at <paramref name="revision"/> on each member separately; asserts they agree and returns it.</summary>
     public static async Task<uint> SameHashOnEveryMemberAsync(LocalCluster c, long revision)

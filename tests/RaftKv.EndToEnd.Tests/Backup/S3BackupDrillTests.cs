@@ -28,13 +28,7 @@ public sealed class S3BackupDrillTests(RgwFixture rgw)
         var bucket = "drill-" + Guid.NewGuid().ToString("N")[..10];
         using var s3 = new S3ObjectStore(rgw.Options(bucket));
         await s3.EnsureBucketAsync();
-        var env = new Dictionary<string, string>
-        {
-            ["S3_ENDPOINT"] = rgw.Endpoint,
-            ["S3_BUCKET"] = bucket,
-            ["S3_ACCESS_KEY"] = "testaccess",
-            ["S3_SECRET_KEY"] = "testsecret123",
-        };
+        var env = S3Env(rgw, bucket);
 
         long revision;
         uint hash;

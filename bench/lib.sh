@@ -1,0 +1,99 @@
+# Shell functions the bench scripts share. Source it from the repository root, after `set -euo pipefail`:
+#   cd "$(dirname "$0")/.."; . bench/lib.sh
+# Processes a script starts through start_raftkv / start_etcd are recorded in the array PIDS, which stop_all
+# (a trap on EXIT, typically) kills and reaps. Nothing here picks fixed ports: the machine is shared.
+#
+#   bench_build                        Release builds of raftkv and raftkv-bench; sets SERVER, BENCH, COMMIT
+#   ensure_etcd                        etcd 3.4 (Debian etcd-server, apt-get as root) when `etcd` is missing;
+#                                      sets ETCD (its path) and ETCD_VERSION
+#   free_ports N                       prints N free loopback TCP ports, space-separated
+#   start_raftkv LOG VAR=VALUE...      a raftkv node with these settings in the background, output to LOG
+#   start_etcd LOG NAME DIR CLIENT_PORT PEER_PORT INITIAL_CLUSTER
+#                                      one etcd member on loopback (fsync on, 8 GiB quota) in the background
+#   wait_ready URL...                  until every URL answers 2xx (curl -sf with the array CURL_ARGS, e.g.
+#                                      --cacert); READY_TRIES half-seconds (default 240); status 1 if not
+#   leader_of ENDPOINTS [ARG...]       the endpoint (host:port) whose etcd Status says it leads, or "" (etcdctl
+#                                      $ETCDCTL, default etcdctl on PATH, with ARGs such as --cacert; its
+#                                      stderr appended to $LEADER_ERR, default /dev/null)
+#   wait_leader ENDPOINTS [ARG...]     leader_of until one leads, LEADER_TRIES half-seconds (default 120);
+#                                      status 1 if none
+#   stop_pid PID [SIGNAL]              stops one process (SIGTERM unless SIGNAL), reaps it, drops it from PIDS
+#   stop_all                           kill -9 every process in PIDS, reaps them; PIDS=()
+
+PIDS=()
+
+bench_build() {
+  dotnet build -c Release src/RaftKv.Server -v q >/dev/null
+  dotnet build -c Release src/RaftKv.Bench -v q >/dev/null
+  dotnet build-server shutdown >/dev/null 2>&1 || true # idle build servers' file watchers skew a 2-core machine
+  SERVER=src/RaftKv.Server/bin/Release/net10.0/raftkv.dll
+  BENCH="dotnet src/RaftKv.Bench/bin/Release/net10.0/raftkv-bench.dll"
+  COMMIT=$(git rev-parse --short HEAD)
+}
+
+ensure_etcd() {
+  command -v etcd >/dev/null || { apt-get update -qq; DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends etcd-server >/dev/null; }
+  ETCD=$(command -v etcd)
+  ETCD_VERSION=$("$ETCD" --version 2>/dev/null | sed -n 1p) # sed reads everything: no SIGPIPE under pipefail
+}
+
+free_ports() {
+  python3 -c 'import socket,sys
+ss=[socket.socket() for _ in range(int(sys.argv[1]))]
+[s.bind(("127.0.0.1", 0)) for s in ss]; print(" ".join(str(s.getsockname()[1]) for s in ss))' "$1"
+}
+
+start_raftkv() {
+  local log=$1; shift
+  env "$@" dotnet "$SERVER" > "$log" 2>&1 &
+  PIDS+=($!)
+}
+
+start_etcd() {
+  local log=$1 name=$2 dir=$3 cport=$4 pport=$5 cluster=$6
+  "${ETCD:-etcd}" --name "$name" --data-dir "$dir" --listen-client-urls "http://127.0.0.1:$cport" --advertise-client-urls "http://127.0.0.1:$cport" \
+    --listen-peer-urls "http://127.0.0.1:$pport" --initial-advertise-peer-urls "http://127.0.0.1:$pport" \
+    --initial-cluster "$cluster" --initial-cluster-state new --quota-backend-bytes 8589934592 > "$log" 2>&1 &
+  PIDS+=($!)
+}
+
+wait_ready() {
+  local u ok
+  for _ in $(seq 1 "${READY_TRIES:-240}"); do
+    ok=1
+    for u in "$@"; do curl -sf ${CURL_ARGS[@]+"${CURL_ARGS[@]}"} "$u" >/dev/null || { ok=""; break; }; done
+    [ -n "$ok" ] && return 0
+    sleep 0.5
+  done
+  return 1
+}
+
+leader_of() {
+  local eps=$1; shift
+  ETCDCTL_API=3 "${ETCDCTL:-etcdctl}" --endpoints="$eps" "$@" endpoint status -w json 2>>"${LEADER_ERR:-/dev/null}" \
+    | python3 -c 'import json,sys; print(next((e["Endpoint"].split("://")[-1] for e in json.load(sys.stdin) if e["Status"]["header"]["member_id"] == e["Status"]["leader"]), ""))' 2>/dev/null || true
+}
+
+wait_leader() {
+  local ep=""
+  for _ in $(seq 1 "${LEADER_TRIES:-120}"); do
+    ep=$(leader_of "$@")
+    [ -n "$ep" ] && { echo "$ep"; return 0; }
+    sleep 0.5
+  done
+  return 1
+}
+
+stop_pid() {
+  local pid=$1 keep=() p
+  kill "-${2:-TERM}" "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+  for p in ${PIDS[@]+"${PIDS[@]}"}; do [ "$p" = "$pid" ] || keep+=("$p"); done
+  PIDS=(${keep[@]+"${keep[@]}"})
+}
+
+stop_all() {
+  local p
+  for p in ${PIDS[@]+"${PIDS[@]}"}; do kill -9 "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done
+  PIDS=()
+}
