@@ -1,4 +1,6 @@
+using System.Diagnostics;
 using RaftKv.Chaos.Harness;
+using RaftKv.Replication;
 
 namespace RaftKv.Chaos.Tests;
 
@@ -19,11 +21,49 @@ public sealed class SideCheckTests
     [Fact]
     public void ALinearizableReadOnTheMinorityIsAProblemASerializableOneIsNot()
     {
-        var lin = SideCheck.From([Partition], [new Attempt(3, AttemptKind.LinearizableRead, 110, 150, Ok: true)]);
+        // Sent after the leader-lease window (see the lease test below), so not exempt.
+        var lease = (long)(SideCheck.LeaderLeaseWindow.TotalSeconds * Stopwatch.Frequency);
+        var cut = Partition with { End = 100 + (4 * lease) };
+        var lin = SideCheck.From([cut], [new Attempt(3, AttemptKind.LinearizableRead, 100 + lease + 10, 100 + lease + 50, Ok: true)]);
         var ser = SideCheck.From([Partition], [new Attempt(3, AttemptKind.SerializableRead, 110, 150, Ok: true)]);
         Assert.Single(lin.Problems());
         Assert.Empty(ser.Problems());
         Assert.Equal(1, ser.MinoritySerializableReadsOk);
+    }
+
+    [Fact]
+    public void ALinearizableReadSentWithinTheLeaderLeaseIsExemptButCountedApartOneSentAfterIsAProblem()
+    {
+        var lease = (long)(SideCheck.LeaderLeaseWindow.TotalSeconds * Stopwatch.Frequency);
+        var cut = new FaultWindow(FaultKind.PartitionLeaderMinority, [3], 1000, 1000 + (4 * lease));
+        var inLease = new Attempt(3, AttemptKind.LinearizableRead, 1000 + (lease / 2), 1000 + lease + 10, Ok: true); // sent inside, answered after: still exempt
+        var afterLease = new Attempt(3, AttemptKind.LinearizableRead, 1000 + lease + 1, 1000 + lease + 20, Ok: true);
+        var writeInLease = new Attempt(3, AttemptKind.Write, 1000 + 1, 1000 + 2, Ok: true);
+
+        var exempt = SideCheck.From([cut], [inLease]);
+        Assert.Equal(0, exempt.MinorityLinearizableReadsOk);
+        Assert.Equal(1, exempt.MinorityLeaseReadsOk);
+        Assert.Empty(exempt.Problems());
+
+        var counted = SideCheck.From([cut], [inLease, afterLease]);
+        Assert.Equal(1, counted.MinorityLinearizableReadsOk);
+        Assert.Equal(1, counted.MinorityLeaseReadsOk);
+        Assert.Single(counted.Problems());
+
+        var write = SideCheck.From([cut], [writeInLease]); // writes have no lease exemption
+        Assert.Equal(1, write.MinorityWritesOk);
+        Assert.Single(write.Problems());
+
+        var majority = SideCheck.From([cut], [inLease with { Node = 1 }]); // the exemption is about the minority only
+        Assert.Equal(0, majority.MinorityLeaseReadsOk);
+    }
+
+    [Fact]
+    public void TheLeaseWindowCoversTheServersLeaderLease()
+    {
+        // DotNext's LeaderLeaseDuration = LowerElectionTimeout / ClockDriftBound (default 1); raftkv passes
+        // KvNodeOptions.ElectionTimeoutLower as LowerElectionTimeout (KvNode.OpenAsync).
+        Assert.True(SideCheck.LeaderLeaseWindow > new KvNodeOptions().ElectionTimeoutLower);
     }
 
     [Fact]

@@ -19,7 +19,9 @@ public static class ChaosReport
 
         sb.AppendLine("Minority ok w/lin-r/ser-r of N = writes / linearizable reads / serializable reads that minority nodes answered with");
         sb.AppendLine("success while a partition was in force (writes and linearizable reads must be 0; serializable reads may succeed),");
-        sb.AppendLine("of N requests sent to the minority while it was cut off. Hidden leader = a leader whose client ports were dropped:");
+        sb.AppendLine($"of N requests sent to the minority while it was cut off; \"(+k in lease)\" = k linearizable reads sent within {SideCheck.LeaderLeaseWindow.TotalMilliseconds:F0} ms");
+        sb.AppendLine("of the cut (DotNext's leader lease plus clock margin), which a minority holding the leader may answer linearizably: exempt.");
+        sb.AppendLine("Hidden leader = a leader whose client ports were dropped:");
         sb.AppendLine("requests it answered (must be 0), writes through the other nodes ok / sent.");
         sb.AppendLine();
         sb.AppendLine("| seed | verdict | ops | ok | failed | unknown | healthy ok% | recovered ok% | replicas equal | minority ok w/lin-r/ser-r | hidden leader ok, writes via others ok | duration | faults |");
@@ -49,7 +51,7 @@ public static class ChaosReport
     }
 
     private static string Minority(SideCheck s)
-        => s.PartitionWindows == 0 ? "–" : $"{s.MinorityWritesOk}/{s.MinorityLinearizableReadsOk}/{s.MinoritySerializableReadsOk} of {s.MinorityAttempts}";
+        => s.PartitionWindows == 0 ? "–" : $"{s.MinorityWritesOk}/{s.MinorityLinearizableReadsOk}{(s.MinorityLeaseReadsOk > 0 ? $"(+{s.MinorityLeaseReadsOk} in lease)" : string.Empty)}/{s.MinoritySerializableReadsOk} of {s.MinorityAttempts}";
 
     private static string Hidden(SideCheck s)
         => s.ClientIsolationWindows == 0 ? "–" : $"{s.HiddenLeaderOk}, {s.OtherNodesWritesOk}/{s.OtherNodesWrites}";
