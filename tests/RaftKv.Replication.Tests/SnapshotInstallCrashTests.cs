@@ -34,39 +34,13 @@ public sealed class SnapshotInstallCrashTests
             var state = await KvState.RestoreAsync(store, fs, Node + "/snapshots", NullLogger.Instance, TimeProvider.System, CancellationToken.None);
             await state.TakeSnapshotAsync(CancellationToken.None);
 
-            var operations = 0;
-            var dead = false;
-            fs.BeforeOperation = (_, _) =>
-            {
-                if (dead || ++operations == crashAt)
-                {
-                    dead = true; // nothing reaches the disk after the power cut
-                    throw new IOException($"power cut at operation {crashAt}");
-                }
-            };
-
-            var completed = true;
-            try
+            var cut = new PowerCut(fs, crashAt);
+            var completed = await cut.RunAsync(() =>
             {
                 var entry = new CheckpointSnapshot(sourceFs, checkpoint, SnapshotIndex, 3, DateTimeOffset.UnixEpoch);
-                await state.InstallSnapshotAsync(entry, SnapshotIndex, CancellationToken.None);
-            }
-            catch (IOException) when (dead)
-            {
-                completed = false;
-            }
-
-            dead = true;
-            try
-            {
-                await store.DisposeAsync();
-            }
-            catch (IOException) when (!completed)
-            {
-            }
-
-            fs.Crash();
-            fs.BeforeOperation = null;
+                return state.InstallSnapshotAsync(entry, SnapshotIndex, CancellationToken.None).AsTask();
+            });
+            await cut.CrashAsync(store.DisposeAsync, completed);
 
             await using var reopened = await LsmStore.OpenAsync(new LsmOptions { Directory = Node + "/lsm", FileSystem = fs });
             var restored = await KvState.RestoreAsync(reopened, fs, Node + "/snapshots", NullLogger.Instance, TimeProvider.System, CancellationToken.None);

@@ -67,38 +67,9 @@ public sealed class SnapshotRefreshTests
         for (var crashAt = 1; ; crashAt++)
         {
             (store, state) = await OpenAsync(fs);
-            var operations = 0;
-            var dead = false;
-            fs.BeforeOperation = (_, _) =>
-            {
-                if (dead || ++operations == crashAt)
-                {
-                    dead = true;
-                    throw new IOException($"power cut at operation {crashAt}");
-                }
-            };
-
-            var completed = true;
-            try
-            {
-                await state.TakeSnapshotAsync(refresh: true, CancellationToken.None);
-            }
-            catch (IOException) when (dead)
-            {
-                completed = false;
-            }
-
-            dead = true;
-            try
-            {
-                await store.DisposeAsync();
-            }
-            catch (IOException) when (!completed)
-            {
-            }
-
-            fs.Crash();
-            fs.BeforeOperation = null;
+            var cut = new PowerCut(fs, crashAt);
+            var completed = await cut.RunAsync(() => state.TakeSnapshotAsync(refresh: true, CancellationToken.None));
+            await cut.CrashAsync(store.DisposeAsync, completed);
             var (reopened, restored) = await OpenAsync(fs);
             var snapshot = Assert.IsType<CheckpointSnapshot>(restored.Snapshot);
             Assert.Equal(150, snapshot.Index);
