@@ -4,6 +4,7 @@ using System.Text.Json;
 using Grpc.Net.Client;
 using RaftKv.Client;
 using Maintenance = RaftKv.Protocol.Etcd.Maintenance;
+using DefragmentRequest = RaftKv.Protocol.Etcd.DefragmentRequest;
 using StatusRequest = RaftKv.Protocol.Etcd.StatusRequest;
 
 namespace RaftKv.EndToEnd.Tests;
@@ -46,6 +47,8 @@ public sealed class StatusProcessTests
             Assert.Equal((long)put.Header.Revision, etcd.Header.Revision);
             Assert.Equal(status.Term, etcd.RaftTerm);
             Assert.Equal(status.Term, etcd.Header.RaftTerm);
+            var defrag = await new Maintenance.MaintenanceClient(channel).DefragmentAsync(new DefragmentRequest());
+            Assert.Equal((long)put.Header.Revision, defrag.Header.Revision); // etcd fills every header with the revision
 
             var cluster = await c.Http.GetFromJsonAsync<JsonElement>(node.Http + "/cluster");
             Assert.Equal((long)status.Term, cluster.GetProperty("term").GetInt64());

@@ -82,7 +82,7 @@ public sealed class EtcdMaintenanceService(IKvNode node, EtcdIdentity identity, 
     public override async Task<DefragmentResponse> Defragment(DefragmentRequest request, ServerCallContext context)
     {
         await node.CompactAsync(context.CancellationToken).ConfigureAwait(false);
-        return new DefragmentResponse { Header = identity.Header(0) };
+        return new DefragmentResponse { Header = identity.Header(node.Revision) };
     }
 
     /// <summary>CRC-32 (IEEE) over every live key at the revision (0 = current), in key order: key, value, create
