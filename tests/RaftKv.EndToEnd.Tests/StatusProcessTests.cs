@@ -3,8 +3,8 @@ using System.Text;
 using System.Text.Json;
 using Grpc.Net.Client;
 using RaftKv.Client;
-using Maintenance = RaftKv.Protocol.Etcd.Maintenance;
 using DefragmentRequest = RaftKv.Protocol.Etcd.DefragmentRequest;
+using Maintenance = RaftKv.Protocol.Etcd.Maintenance;
 using StatusRequest = RaftKv.Protocol.Etcd.StatusRequest;
 
 namespace RaftKv.EndToEnd.Tests;
