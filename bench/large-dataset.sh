@@ -50,9 +50,14 @@ SAMPLES=$OUT/samples.csv; echo "system,phase,t,rss_bytes,disk_bytes" > "$SAMPLES
 
 SAMPLER=""; RGW_STATE=$WORK/rgw
 cleanup() {
+  local rc=$?
   [ -n "$SAMPLER" ] && kill "$SAMPLER" 2>/dev/null || true
   stop_all
   [ -d "$RGW_STATE" ] && bash tests/s3/stop-rgw.sh "$RGW_STATE" >/dev/null 2>&1 || true
+  if [ "$rc" -ne 0 ]; then # a failed run keeps its node logs (the data directories are too large to keep)
+    cp "$WORK"/*.log "$OUT"/ 2>/dev/null || true
+    echo "large-dataset.sh failed (exit $rc); node logs kept in $OUT" >&2
+  fi
   rm -rf "$WORK"
 }
 trap cleanup EXIT INT TERM
