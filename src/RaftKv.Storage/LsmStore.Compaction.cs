@@ -254,14 +254,7 @@ public sealed partial class LsmStore
         }
         catch
         {
-            writer?.Dispose();
-            foreach (var (_, r) in outputs)
-            {
-                r.OnReleased = null;
-                r.Unref();
-                _fs.Delete(TablePath(_dir, r.Id));
-            }
-
+            DiscardOutputs(writer, outputs);
             throw;
         }
 
@@ -303,19 +296,5 @@ public sealed partial class LsmStore
         Interlocked.Add(ref _counters.RemoteTablesCompacted, inputs.Count(t => t.IsRemote));
         Interlocked.Add(ref _counters.RemoteBytesCompacted, inputs.Where(t => t.IsRemote).Sum(t => t.Size));
         LogCompacted(_logger, inputs.Count, outputs.Count, outputLevel);
-    }
-
-    private (ManifestTable, TableReader) FinishOutput(TableWriter writer, long id, int level)
-    {
-        TableMeta meta;
-        long size;
-        using (writer)
-        {
-            (meta, size) = writer.Finish(_options.TimeProvider.GetUtcNow().ToUnixTimeMilliseconds());
-        }
-
-        var reader = TableReader.OpenLocal(_fs, TablePath(_dir, id), id, _cache);
-        reader.OnReleased = OnTableReleased;
-        return (new ManifestTable(id, level, size, meta.EntryCount, meta.MinIndex, meta.MaxIndex, meta.CreatedUnixMs, meta.MinKey, meta.MaxKey, reader.TailOffset, null), reader);
     }
 }

@@ -180,8 +180,7 @@ public sealed partial class LsmStore
     private List<TableReader> WriteFlushTables(Memtable imm, ManifestEdit edit)
     {
         var boundaries = new TableBoundaries(_options.PartitionBoundaries);
-        var created = _options.TimeProvider.GetUtcNow().ToUnixTimeMilliseconds();
-        var written = new List<(long Id, TableMeta Meta, long Size)>();
+        var outputs = new List<(ManifestTable Record, TableReader Reader)>();
         TableWriter? writer = null;
         long id = 0;
         try
@@ -190,7 +189,8 @@ public sealed partial class LsmStore
             {
                 if (boundaries.Crosses(e.KeySpan) && writer is not null)
                 {
-                    Finish();
+                    outputs.Add(FinishOutput(writer, id, 0));
+                    writer = null;
                 }
 
                 if (writer is null)
@@ -204,45 +204,22 @@ public sealed partial class LsmStore
 
             if (writer is not null)
             {
-                Finish();
+                outputs.Add(FinishOutput(writer, id, 0));
+                writer = null;
             }
         }
         catch (DiskFullException)
         {
             // Out of space: the memtable stays frozen (its entries readable, the manifest untouched),
             // the partial tables go, and the background loop retries later.
-            writer?.Dispose();
+            DiscardOutputs(writer, outputs);
             _fs.Delete(TablePath(_dir, id));
-            foreach (var w in written)
-            {
-                _fs.Delete(TablePath(_dir, w.Id));
-            }
-
             throw;
         }
 
         _fs.SyncDirectory(_dir);
-        var readers = new List<TableReader>(written.Count);
-        foreach (var (tableId, meta, size) in written)
-        {
-            var reader = TableReader.OpenLocal(_fs, TablePath(_dir, tableId), tableId, _cache);
-            reader.OnReleased = OnTableReleased;
-            readers.Add(reader);
-            edit.Added.Add(new ManifestTable(tableId, 0, size, meta.EntryCount, meta.MinIndex, meta.MaxIndex, meta.CreatedUnixMs, meta.MinKey, meta.MaxKey, reader.TailOffset, null));
-        }
-
-        return readers;
-
-        void Finish()
-        {
-            var w = writer!;
-            writer = null; // finished or failed, it is not disposed twice
-            using (w)
-            {
-                var (meta, size) = w.Finish(created);
-                written.Add((id, meta, size));
-            }
-        }
+        edit.Added.AddRange(outputs.Select(o => o.Record));
+        return outputs.Select(o => o.Reader).ToList();
     }
 
     private async Task BackgroundLoopAsync()
