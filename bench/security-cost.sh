@@ -5,18 +5,19 @@
 #   tls       gRPC over TLS (server certificate from scripts/gen-certs.sh, verified by the client; with
 #             NODES=3 also mutual TLS between Raft peers and on forwarding); auth off
 #   tls+auth  tls, plus etcd auth enabled (user root, AUTH_TOKEN=$AUTH_TOKEN): raftkv-bench --user
-#             authenticates once and sends the token with every request (re-authenticating on refusal)
+#             authenticates once per mode (in the first warm-up; measured runs reuse the token through
+#             --token-file, as a long-lived client does) and sends the token with every request
 # Cells: put and linearizable get at 16 and 64 clients, through etcd's v3 API by default (API=raftkv for the
 # native one), at the leader. Prints one line per cell, then the medians per (mode, workload, clients) and
 # the ratios tls/plain, tls+auth/tls (auth alone) and tls+auth/plain (both; target >= 0.85), with the load
 # average seen during the run, and the servers' CPU time (user+system) per request of each mode, which a noisy
 # shared machine disturbs less than throughput. With UPDATE=1 rewrites the "security-cost-<NODES>" section of BENCHMARKS.md.
 # Usage: bench/security-cost.sh [ROUNDS (default 3)] [NODES 1|3 (default 1)]
-# Env: DUR (measured s per cell, default 8), WARM (unrecorded warm-up s per cell, default 3), API (etcd|raftkv),
+# Env: DUR (measured s per cell, default 8), WARM (unrecorded warm-up s per cell, default 10: a fresh node JITs for seconds), API (etcd|raftkv),
 #      AUTH_TOKEN (jwt|simple, default jwt), UPDATE (1 = write BENCHMARKS.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-ROUNDS=${1:-3}; NODES=${2:-1}; DUR=${DUR:-8}; WARM=${WARM:-3}; API=${API:-etcd}; TOKEN_KIND=${AUTH_TOKEN:-jwt}
+ROUNDS=${1:-3}; NODES=${2:-1}; DUR=${DUR:-8}; WARM=${WARM:-10}; API=${API:-etcd}; TOKEN_KIND=${AUTH_TOKEN:-jwt}
 [ "$NODES" = 1 ] || [ "$NODES" = 3 ] || { echo "NODES must be 1 or 3" >&2; exit 2; }
 . bench/lib.sh
 ETCDCTL=$(tests/etcd/ensure-etcdctl.sh)
@@ -57,7 +58,7 @@ for r in $(seq 1 "$ROUNDS"); do
     if [ "$mode" = tls+auth ]; then
       ETCDCTL_API=3 "$ETCDCTL" --endpoints="$ep" "${etcd_tls[@]}" user add "root:$PW" --interactive=false >/dev/null
       ETCDCTL_API=3 "$ETCDCTL" --endpoints="$ep" "${etcd_tls[@]}" auth enable >/dev/null
-      user=(--user "root:$PW")
+      user=(--user "root:$PW" --token-file "$D/token") # the warm-up authenticates; measured runs reuse its token
     fi
     for w in put get; do
       for c in 16 64; do

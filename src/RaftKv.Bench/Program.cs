@@ -4,14 +4,14 @@ using RaftKv.Bench.Storage;
 
 // raftkv-bench <workload> [--target raftkv|etcd] [--endpoints a,b] [--clients N] [--total N] [--duration S] [--warmup S]
 //              [--key-size B] [--value-size B] [--key-space N] [--seed N] [--json] [--cacert F] [--cert F --key F]
-//              [--user name:password] [--no-preload] [--distribution uniform|zipf] [--zipf-theta T] [--skip-load]
+//              [--user name:password [--token-file PATH]] [--no-preload] [--distribution uniform|zipf] [--zipf-theta T] [--skip-load]
 // raftkv-bench load --key-space N [--batch B] [--value-size B] ...   write every key of the key space once (then get --skip-load)
 // raftkv-bench storage [--quick]        storage engine vs RocksDB (WAL disabled), same data
 // raftkv-bench storage-compression [--quick] [--keys N]   block codecs none/lz4/zstd on JSON/text/random values; block cache under Zipfian gets
 // raftkv-bench soak --endpoints a,b,c --rate R [--clients N] [--duration S] [--interval S]   paced mixed load, one JSON line per interval (bench/soak.sh)
 if (args.Length == 0 || args[0] is "--help" or "-h")
 {
-    Console.WriteLine("usage: raftkv-bench put|get|get-serializable|mixed|large|range [--target raftkv|etcd] [--endpoints host:port,...] [--clients N] [--total N] [--duration S] [--warmup S] [--key-size B] [--value-size B] [--key-space N] [--seed N] [--json] [--cacert ca.pem] [--cert client.pem --key client-key.pem] [--user name:password] [--no-preload] [--distribution uniform|zipf] [--zipf-theta T] [--skip-load]");
+    Console.WriteLine("usage: raftkv-bench put|get|get-serializable|mixed|large|range [--target raftkv|etcd] [--endpoints host:port,...] [--clients N] [--total N] [--duration S] [--warmup S] [--key-size B] [--value-size B] [--key-space N] [--seed N] [--json] [--cacert ca.pem] [--cert client.pem --key client-key.pem] [--user name:password [--token-file PATH]] [--no-preload] [--distribution uniform|zipf] [--zipf-theta T] [--skip-load]");
     Console.WriteLine("       raftkv-bench load --key-space N [--batch B] [--value-size B] [--key-size B] [--clients N] [--target raftkv|etcd] [--endpoints ...] [--json]");
     Console.WriteLine("       raftkv-bench storage [--quick]");
     Console.WriteLine("       raftkv-bench storage-compression [--quick] [--keys N]");

@@ -32,6 +32,15 @@ public sealed class LoadOptionsTests
         Assert.Equal(4096, load.ValueSize);
     }
 
+    [Fact]
+    public void A_token_file_goes_with_the_user()
+    {
+        var o = LoadOptions.Parse("get", ["--user", "root:pa:ss", "--token-file", "/tmp/t"]);
+        Assert.Equal(("root", "pa:ss"), o.User);
+        Assert.Equal("/tmp/t", o.TokenFile);
+        Assert.Null(LoadOptions.Parse("get", []).TokenFile);
+    }
+
     [Theory]
     [InlineData("get", "--distribution", "pareto")]
     [InlineData("load", "--batch", "0")]

@@ -11,8 +11,11 @@ namespace RaftKv.Bench.Load;
 /// <c>token</c>). A request refused with UNAUTHENTICATED (etcd's "invalid auth token": the token expired, or
 /// a simple token the node does not hold) re-authenticates once — one caller does it, the others wait and
 /// reuse the new token — and is retried once, like clientv3's retry interceptor.
+/// With <c>--token-file</c> the first token comes from that file when it holds one (written by an earlier run,
+/// e.g. the unrecorded warm-up), and every new token is written to it: a measured run then costs the server no
+/// Authenticate (a password hash: a long-lived client pays it once per session, not once per measurement).
 /// </summary>
-public sealed class BenchCredentials(string endpoint, ClientTls? tls, string user, string password) : IDisposable
+public sealed class BenchCredentials(string endpoint, ClientTls? tls, string user, string password, string? tokenFile = null) : IDisposable
 {
     private readonly GrpcChannel _channel = RaftKvDriver.Open(endpoint, tls);
     private readonly SemaphoreSlim _gate = new(1, 1);
@@ -54,8 +57,20 @@ public sealed class BenchCredentials(string endpoint, ClientTls? tls, string use
                 return current;
             }
 
+            if (stale is null && tokenFile is not null && File.Exists(tokenFile) && (await File.ReadAllTextAsync(tokenFile).ConfigureAwait(false)).Trim() is { Length: > 0 } saved)
+            {
+                var reused = new Metadata { { "token", saved } }; // refused (expired, other cluster) → the retry authenticates
+                Volatile.Write(ref _headers, reused);
+                return reused;
+            }
+
             var r = await new Auth.AuthClient(_channel).AuthenticateAsync(new AuthenticateRequest { Name = user, Password = password }, deadline: DateTime.UtcNow.AddSeconds(10)).ConfigureAwait(false);
             Interlocked.Increment(ref _authentications);
+            if (tokenFile is not null)
+            {
+                await File.WriteAllTextAsync(tokenFile, r.Token).ConfigureAwait(false);
+            }
+
             var headers = new Metadata { { "token", r.Token } };
             Volatile.Write(ref _headers, headers);
             return headers;

@@ -52,6 +52,7 @@ public sealed partial record LoadOptions
             Json = a.Contains("--json"),
             Preload = !a.Contains("--no-preload"),
             User = Opt("--user") is { } user ? BenchCredentials.Parse(user) : null,
+            TokenFile = Opt("--token-file"),
             Tls = Opt("--cacert") is null && Opt("--cert") is null ? null : new RaftKv.Client.ClientTls(Opt("--cacert"), Opt("--cert"), Opt("--key")),
         };
     }

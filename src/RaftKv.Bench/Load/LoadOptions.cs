@@ -51,4 +51,7 @@ public sealed partial record LoadOptions
 
     /// <summary>--user name:password: authenticate once, then a token per request (null = no auth).</summary>
     public (string Name, string Password)? User { get; init; }
+
+    /// <summary><c>--token-file</c>: reuse the token saved there by an earlier run, save new ones (<see cref="BenchCredentials"/>).</summary>
+    public string? TokenFile { get; init; }
 }

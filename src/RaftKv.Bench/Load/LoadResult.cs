@@ -19,6 +19,9 @@ public sealed record LoadResult(string Target, string Workload, int Clients, lon
     /// <summary>Key and value bytes written by the <c>load</c> workload, else 0.</summary>
     public long Bytes { get; init; }
 
+    /// <summary>Authenticate calls this run made (<c>--user</c>; 0 when it reused a <c>--token-file</c>).</summary>
+    public long Authentications { get; init; }
+
     /// <summary>uniform | zipf.</summary>
     public string Distribution { get; init; } = "uniform";
 
@@ -30,6 +33,11 @@ public sealed record LoadResult(string Target, string Workload, int Clients, lon
         if (Keys > 0)
         {
             s.Append(CultureInfo.InvariantCulture, $",\"keys\":{Keys},\"bytes\":{Bytes},\"keys_per_sec\":{Keys / Seconds:F1},\"mb_per_sec\":{Bytes / Seconds / 1e6:F2}");
+        }
+
+        if (Authentications > 0)
+        {
+            s.Append(CultureInfo.InvariantCulture, $",\"authentications\":{Authentications}");
         }
 
         if (Tiers.Count > 0)

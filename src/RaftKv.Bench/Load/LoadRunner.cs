@@ -12,7 +12,7 @@ public sealed class LoadRunner(LoadOptions options)
     public async Task<LoadResult> RunAsync()
     {
         var endpoint = options.Target == "raftkv" ? await RaftKvDriver.FindLeaderAsync(options.Endpoints, options.Tls, options.User) : options.Endpoints[0];
-        using var credentials = options.User is { } u ? new BenchCredentials(endpoint, options.Tls, u.Name, u.Password) : null;
+        using var credentials = options.User is { } u ? new BenchCredentials(endpoint, options.Tls, u.Name, u.Password, options.TokenFile) : null;
         if (credentials is not null)
         {
             await credentials.RefreshAsync(null); // before the clock starts; a bad password fails the run here
@@ -103,6 +103,7 @@ public sealed class LoadRunner(LoadOptions options)
             {
                 Tiers = byTier,
                 Distribution = chooser.Distribution,
+                Authentications = credentials?.Authentications ?? 0,
             };
         }
         finally
