@@ -200,6 +200,7 @@ public sealed partial class LsmStore
         var merged = new MergingCursor(sources);
         var filter = _options.CompactionFilterFactory?.Invoke();
         var outputs = new List<(ManifestTable Record, TableReader Reader)>();
+        var sealedOutputs = new List<SealedOutput>(); // fsyncs in flight while the merge goes on
         TableWriter? writer = null;
         long id = 0;
         try
@@ -232,7 +233,7 @@ public sealed partial class LsmStore
 
                 if (boundaries.Crosses(merged.Key) && writer is not null)
                 {
-                    outputs.Add(FinishOutput(writer, id, outputLevel));
+                    SealOutput(writer, id, sealedOutputs);
                     writer = null;
                 }
 
@@ -253,19 +254,22 @@ public sealed partial class LsmStore
 
                 if (writer.EstimatedSize >= _options.TargetFileBytes)
                 {
-                    outputs.Add(FinishOutput(writer, id, outputLevel));
+                    SealOutput(writer, id, sealedOutputs);
                     writer = null;
                 }
             }
 
             if (writer is not null)
             {
-                outputs.Add(FinishOutput(writer, id, outputLevel));
+                SealOutput(writer, id, sealedOutputs);
                 writer = null;
             }
+
+            await CompleteOutputsAsync(sealedOutputs, outputLevel, outputs).ConfigureAwait(false);
         }
         catch
         {
+            await DiscardSealedAsync(sealedOutputs).ConfigureAwait(false);
             DiscardOutputs(writer, outputs);
             throw;
         }
