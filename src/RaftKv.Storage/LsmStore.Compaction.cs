@@ -15,7 +15,8 @@ public sealed partial class LsmStore
     public Task CompactAsync(long nowUnixMs, CancellationToken cancellationToken = default) => CompactAsync(nowUnixMs, null, cancellationToken);
 
     /// <summary>The full compaction (<see cref="IKvStore.CompactAsync"/>): flush, push every level down (each table
-    /// rewritten through the compaction filter), then rewrite the bottom's local tables no push rewrote
+    /// rewritten through the compaction filter; a level holding only tables this compaction just wrote moves into an
+    /// empty level below instead, <see cref="FullCompactionState"/>: every entry is rewritten once), then rewrite the bottom's local tables no push rewrote
     /// (<see cref="RewriteBottomAsync"/>); reporting after its flush and after each level push to <paramref name="progress"/> (synchronously, on the compacting thread) and to
     /// <see cref="ManualCompaction"/>.</summary>
     public async Task CompactAsync(long nowUnixMs, IProgress<CompactionProgress>? progress, CancellationToken cancellationToken = default)
