@@ -272,6 +272,11 @@ public sealed partial class LsmStore
         {
             await DiscardSealedAsync(sealedOutputs).ConfigureAwait(false);
             DiscardOutputs(writer, outputs);
+            if (writer is not null)
+            {
+                _fs.Delete(TablePath(_dir, id)); // the unfinished table
+            }
+
             throw;
         }
 
