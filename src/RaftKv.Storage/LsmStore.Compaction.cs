@@ -15,7 +15,8 @@ public sealed partial class LsmStore
     public Task CompactAsync(long nowUnixMs, CancellationToken cancellationToken = default) => CompactAsync(nowUnixMs, null, cancellationToken);
 
     /// <summary>The full compaction (<see cref="IKvStore.CompactAsync"/>): flush, push every level down (each table
-    /// rewritten through the compaction filter), then rewrite the bottom's local tables no push rewrote
+    /// rewritten through the compaction filter; a level holding only tables this compaction just wrote moves into an
+    /// empty level below instead, <see cref="FullCompactionState"/>: every entry is rewritten once), then rewrite the bottom's local tables no push rewrote
     /// (<see cref="RewriteBottomAsync"/>); reporting after its flush and after each level push to <paramref name="progress"/> (synchronously, on the compacting thread) and to
     /// <see cref="ManualCompaction"/>.</summary>
     public async Task CompactAsync(long nowUnixMs, IProgress<CompactionProgress>? progress, CancellationToken cancellationToken = default)
@@ -37,7 +38,8 @@ public sealed partial class LsmStore
             var firstNewId = await NextFileNumberAsync(cancellationToken).ConfigureAwait(false);
             var (steps, bytes) = PlanFullCompaction(_tables);
             Report(p with { StepsTotal = steps, BytesTotal = bytes });
-            while (await CompactOnceAsync(nowUnixMs, cancellationToken, force: true, (level, input) =>
+            var fresh = new FullCompactionState();
+            while (await CompactOnceAsync(nowUnixMs, cancellationToken, force: true, fresh, (level, input) =>
                    {
                        var done = p.StepsDone + 1;
                        var read = p.BytesDone + input;
@@ -110,6 +112,7 @@ public sealed partial class LsmStore
     {
         var counts = set.Levels.Select(l => l.Count).ToArray();
         var sizes = set.Levels.Select(l => l.Sum(t => t.Size)).ToArray();
+        var fresh = new FullCompactionState();
         int steps = 0;
         long bytes = 0;
         for (var level = 0; level < counts.Length - 1; level++)
@@ -118,6 +121,14 @@ public sealed partial class LsmStore
             var deeperEmpty = counts.Skip(level + 1).All(c => c == 0);
             if (counts[level] > 0 && (level == 0 || sizes[level] > target || !deeperEmpty))
             {
+                var move = level > 0 && fresh.IsFresh(level) && counts[level + 1] == 0; // as Pick decides
+                fresh.Pushed(level, level + 1, move, counts[level + 1] == 0);
+                if (move)
+                {
+                    (counts[level + 1], sizes[level + 1], counts[level], sizes[level]) = (counts[level], sizes[level], 0, 0);
+                    continue;
+                }
+
                 steps++;
                 bytes += sizes[level] + sizes[level + 1];
                 counts[level + 1] += counts[level];
@@ -132,17 +143,19 @@ public sealed partial class LsmStore
 
     /// <summary>Runs one compaction if a level needs it. With <paramref name="force"/>, L0 is
     /// compacted whenever it has any table and every non-bottom level is pushed down once.</summary>
-    private async Task<bool> CompactOnceAsync(long nowUnixMs, CancellationToken cancellationToken, bool force = false, Action<int, long>? pushed = null)
+    private async Task<bool> CompactOnceAsync(long nowUnixMs, CancellationToken cancellationToken, bool force = false, FullCompactionState? fresh = null, Action<int, long>? pushed = null)
     {
         await _manifestLock.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
             var set = _tables;
-            var pick = Pick(set, force);
+            var pick = Pick(set, force, fresh);
             if (pick is null)
             {
                 return false;
             }
+
+            fresh?.Pushed(pick.OutputLevel - 1, pick.OutputLevel, pick.IsMove, set.Levels[pick.OutputLevel].Count == 0);
 
             if (pick.IsMove)
             {
@@ -188,6 +201,7 @@ public sealed partial class LsmStore
         var merged = new MergingCursor(sources);
         var filter = _options.CompactionFilterFactory?.Invoke();
         var outputs = new List<(ManifestTable Record, TableReader Reader)>();
+        var sealedOutputs = new List<SealedOutput>(); // fsyncs in flight while the merge goes on
         TableWriter? writer = null;
         long id = 0;
         try
@@ -220,7 +234,7 @@ public sealed partial class LsmStore
 
                 if (boundaries.Crosses(merged.Key) && writer is not null)
                 {
-                    outputs.Add(FinishOutput(writer, id, outputLevel));
+                    SealOutput(writer, id, sealedOutputs);
                     writer = null;
                 }
 
@@ -241,20 +255,28 @@ public sealed partial class LsmStore
 
                 if (writer.EstimatedSize >= _options.TargetFileBytes)
                 {
-                    outputs.Add(FinishOutput(writer, id, outputLevel));
+                    SealOutput(writer, id, sealedOutputs);
                     writer = null;
                 }
             }
 
             if (writer is not null)
             {
-                outputs.Add(FinishOutput(writer, id, outputLevel));
+                SealOutput(writer, id, sealedOutputs);
                 writer = null;
             }
+
+            await CompleteOutputsAsync(sealedOutputs, outputLevel, outputs).ConfigureAwait(false);
         }
         catch
         {
+            await DiscardSealedAsync(sealedOutputs).ConfigureAwait(false);
             DiscardOutputs(writer, outputs);
+            if (writer is not null)
+            {
+                _fs.Delete(TablePath(_dir, id)); // the unfinished table
+            }
+
             throw;
         }
 

@@ -15,8 +15,11 @@ public sealed partial class LsmStore
     /// it leaves alone (<see cref="TableBoundaries"/>), so levels ≥ 1 stay disjoint while unrelated tables,
     /// archived ones especially, are neither read nor rewritten. A chosen table that overlaps nothing below
     /// moves down without a rewrite. Caller holds <c>_manifestLock</c> (or reads a published set only).
+    /// A forced push of a level in <paramref name="fresh"/> (levels holding only tables this full compaction
+    /// wrote, see <see cref="FullCompactionState"/>) into an empty level is a move too: its tables already
+    /// passed the compaction filter, and a second rewrite would produce the same entries.
     /// </remarks>
-    private CompactionPick? Pick(TableSet set, bool force)
+    private CompactionPick? Pick(TableSet set, bool force, FullCompactionState? fresh = null)
     {
         var levels = set.Levels;
         if (levels[0].Count >= _options.L0CompactionTrigger || (force && levels[0].Count > 0))
@@ -43,6 +46,11 @@ public sealed partial class LsmStore
             {
                 // Push the whole level down when forced; otherwise one table (round-robin by oldest id).
                 var chosen = force ? levels[level].ToList() : [levels[level].MinBy(t => t.Id)!];
+                if (force && fresh is not null && fresh.IsFresh(level) && levels[level + 1].Count == 0)
+                {
+                    return CompactionPick.Move(chosen, level + 1);
+                }
+
                 var below = OverlappingAny(levels[level + 1], chosen);
                 if (!force && below.Count == 0)
                 {

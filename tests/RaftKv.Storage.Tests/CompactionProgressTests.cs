@@ -61,6 +61,50 @@ public sealed class CompactionProgressTests
         Assert.Equal(1, store.GetStats().TablesPerLevel.Count(c => c > 0)); // everything in one level
     }
 
+    /// <summary>A full compaction whose first push leaves a level above its target (nothing deeper) moves that
+    /// level's new tables down without rewriting them: every entry is written once, and the plan counts the
+    /// one rewrite it makes.</summary>
+    [Fact]
+    public async Task A_level_the_compaction_just_wrote_moves_down_without_a_second_rewrite()
+    {
+        using var tmp = new TempDir();
+        await using var store = await LsmStore.OpenAsync(new LsmOptions
+        {
+            Directory = tmp.Path,
+            FileSystem = PhysicalFileSystem.Instance,
+            BackgroundWork = false,
+            BlockSize = 512,
+            TargetFileBytes = 16 << 10,
+            L1TargetBytes = 32 << 10,
+            L0CompactionTrigger = 100,
+        });
+        long index = 1;
+        for (var run = 0; run < 3; run++)
+        {
+            for (var i = run * 100; i < 1000; i++)
+            {
+                store.Apply(index++, [WriteOp.Put(B($"key{i:D6}"), B(new string((char)('a' + run), 100)))]);
+            }
+
+            await store.FlushAsync();
+        }
+
+        Assert.Equal(3, store.GetStats().TablesPerLevel[0]);
+        var reports = new List<CompactionProgress>();
+        await store.CompactAsync(0, new Sink(reports.Add));
+
+        var stats = store.GetStats();
+        Assert.Equal(1, stats.Compactions); // L0 → L1 once; L1 (over its target) moved to L2, not rewritten
+        Assert.True(stats.TrivialMoves > 0, $"{stats.TrivialMoves} trivial moves");
+        Assert.True(stats.BytesPerLevel[1] == 0 && stats.BytesPerLevel[2] > 32 << 10, $"levels {string.Join(',', stats.BytesPerLevel)}");
+        Assert.Equal((1, 1), (reports[1].StepsTotal, reports[^1].StepsDone)); // planned as made
+        for (var i = 0; i < 1000; i++)
+        {
+            var e = await store.GetAsync(B($"key{i:D6}"), 0);
+            Assert.Equal(new string((char)('a' + Math.Min(2, i / 100)), 100), System.Text.Encoding.UTF8.GetString(e!.Value.Value.Span));
+        }
+    }
+
     private sealed class Sink(Action<CompactionProgress> report) : IProgress<CompactionProgress>
     {
         public void Report(CompactionProgress value) => report(value);

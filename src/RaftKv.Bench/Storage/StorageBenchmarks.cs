@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using RaftKv.Storage;
+using RaftKv.Storage.Tables;
 using RocksDbSharp;
 
 namespace RaftKv.Bench.Storage;
@@ -12,6 +13,9 @@ namespace RaftKv.Bench.Storage;
 /// engines), cold gets (after flush, fresh process state), a 1,000-key prefix scan and a full
 /// compaction. Prints a markdown table with the RaftKv/RocksDB ratios.
 /// </summary>
+/// <remarks>Block compression is the same on both sides: none (RaftKv's default, <c>COMPRESSION=none</c>;
+/// RocksDB's own default in this build is LZ4, so it is switched off explicitly), plus one full compaction
+/// with LZ4 on both (K4os LZ4 block format here, RocksDB's native LZ4 there).</remarks>
 public static class StorageBenchmarks
 {
     public static int Run(string[] args)
@@ -28,12 +32,15 @@ public static class StorageBenchmarks
         var (oursHot, oursCold, oursScan, _) = Reads(n, ours: true);
         var (rocksHot, rocksCold, rocksScan, _) = Reads(n, ours: false);
         var compactKeys = quick ? 200_000 : 1_000_000;
-        var oursCompact = Compaction(compactKeys, ours: true);
-        var rocksCompact = Compaction(compactKeys, ours: false);
+        var oursCompact = Compaction(compactKeys, ours: true, BlockCompression.None);
+        var rocksCompact = Compaction(compactKeys, ours: false, BlockCompression.None);
+        var oursCompactLz4 = Compaction(compactKeys, ours: true, BlockCompression.Lz4);
+        var rocksCompactLz4 = Compaction(compactKeys, ours: false, BlockCompression.Lz4);
         rows.Add(("hot get (ops/s)", oursHot, rocksHot));
         rows.Add(("cold get (ops/s)", oursCold, rocksCold));
         rows.Add(("1,000-key prefix scan (scans/s)", oursScan, rocksScan));
         rows.Add(($"full compaction of {compactKeys:N0} keys in 4 overlapping flushed runs (keys/s)", oursCompact, rocksCompact));
+        rows.Add(("the same full compaction, LZ4 blocks on both (keys/s)", oursCompactLz4, rocksCompactLz4));
 
         Console.WriteLine($"| benchmark ({n:N0} keys{(quick ? ", --quick" : string.Empty)}) | RaftKv | RocksDB | RaftKv / RocksDB |");
         Console.WriteLine("|---|---|---|---|");
@@ -53,6 +60,15 @@ public static class StorageBenchmarks
         "bench"u8.CopyTo(k);
         return k;
     }
+
+    /// <summary>RocksDB options with the given block compression (RaftKv's side sets <see cref="LsmOptions.Compression"/>).</summary>
+    private static DbOptions Rocks(BlockCompression compression = BlockCompression.None)
+        => new DbOptions().SetCompression(compression switch
+        {
+            BlockCompression.None => Compression.No,
+            BlockCompression.Lz4 => Compression.Lz4,
+            _ => Compression.Zstd,
+        });
 
     private static string TempDir() => Directory.CreateTempSubdirectory("raftkv-bench-").FullName;
 
@@ -79,7 +95,7 @@ public static class StorageBenchmarks
             }
             else
             {
-                using var db = RocksDb.Open(new DbOptions().SetCreateIfMissing(true), dir);
+                using var db = RocksDb.Open(Rocks().SetCreateIfMissing(true), dir);
                 var wo = new WriteOptions().DisableWal(1);
                 for (var i = 0; i < count; i++)
                 {
@@ -137,7 +153,7 @@ public static class StorageBenchmarks
             {
                 var wo = new WriteOptions().DisableWal(1);
                 double hot, cold, scan, compact;
-                using (var db = RocksDb.Open(new DbOptions().SetCreateIfMissing(true), dir))
+                using (var db = RocksDb.Open(Rocks().SetCreateIfMissing(true), dir))
                 {
                     for (var i = 0; i < count; i++)
                     {
@@ -149,7 +165,7 @@ public static class StorageBenchmarks
                     hot = Time(count, i => db.Get(Key(rng.Next(1000), 16)));
                 }
 
-                using (var db = RocksDb.Open(new DbOptions(), dir))
+                using (var db = RocksDb.Open(Rocks(), dir))
                 {
                     cold = Time(count / 4, i => db.Get(Key(rng.Next(count), 16)));
                     scan = Time(500, i =>
@@ -177,7 +193,7 @@ public static class StorageBenchmarks
     }
 
     /// <summary>Four flushed runs, each overwriting a random half of the keys, then one full compaction.</summary>
-    private static double Compaction(int count, bool ours)
+    private static double Compaction(int count, bool ours, BlockCompression compression)
     {
         var dir = TempDir();
         var value = new byte[64];
@@ -187,7 +203,7 @@ public static class StorageBenchmarks
             long index = 0;
             if (ours)
             {
-                var store = LsmStore.OpenAsync(new LsmOptions { Directory = dir, MemtableMaxBytes = 1L << 30, MemtableMaxEntries = long.MaxValue, L0CompactionTrigger = 100, BackgroundWork = false }).GetAwaiter().GetResult();
+                var store = LsmStore.OpenAsync(new LsmOptions { Directory = dir, MemtableMaxBytes = 1L << 30, MemtableMaxEntries = long.MaxValue, L0CompactionTrigger = 100, BackgroundWork = false, Compression = compression }).GetAwaiter().GetResult();
                 for (var run = 0; run < 4; run++)
                 {
                     for (var i = 0; i < count; i++)
@@ -209,7 +225,7 @@ public static class StorageBenchmarks
             }
 
             var wo = new WriteOptions().DisableWal(1);
-            using var db = RocksDb.Open(new DbOptions().SetCreateIfMissing(true).SetDisableAutoCompactions(1).SetWriteBufferSize(1UL << 30), dir);
+            using var db = RocksDb.Open(Rocks(compression).SetCreateIfMissing(true).SetDisableAutoCompactions(1).SetWriteBufferSize(1UL << 30), dir);
             for (var run = 0; run < 4; run++)
             {
                 for (var i = 0; i < count; i++)

@@ -86,6 +86,17 @@ public sealed class TableWriter : IDisposable
     /// <summary>Writes index, bloom, meta and footer, fsyncs, and returns the table's meta and size.</summary>
     public (TableMeta Meta, long Size) Finish(long createdUnixMs)
     {
+        var result = FinishWithoutSync(createdUnixMs);
+        _file.Sync();
+        return result;
+    }
+
+    /// <summary>As <see cref="Finish"/> without the fsync: nothing may read the table or count it as written
+    /// until <see cref="Sync"/> has returned (the last bytes may still sit in the file's buffer). After this
+    /// call the writer takes no more entries, so <see cref="Sync"/> and <see cref="Dispose"/> may run on
+    /// another thread.</summary>
+    public (TableMeta Meta, long Size) FinishWithoutSync(long createdUnixMs)
+    {
         if (!_block.IsEmpty)
         {
             FlushBlock();
@@ -116,9 +127,11 @@ public sealed class TableWriter : IDisposable
         BinaryPrimitives.WriteUInt64LittleEndian(footer[40..], _magic);
         _file.Append(footer);
         _offset += FooterSize;
-        _file.Sync();
         return (meta, _offset);
     }
+
+    /// <summary>Writes what is buffered and fsyncs the file (after <see cref="FinishWithoutSync"/>).</summary>
+    public void Sync() => _file.Sync();
 
     public void Dispose() => _file.Dispose();
 
