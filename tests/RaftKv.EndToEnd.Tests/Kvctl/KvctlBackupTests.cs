@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using System.Text.RegularExpressions;
 using RaftKv.EndToEnd.Tests.Backup;
 using RaftKv.Tiering;
 using RaftKv.Tiering.Tests;
@@ -47,9 +48,14 @@ public sealed class KvctlBackupTests(RgwFixture rgw)
             var load = await KvctlRunner.RunAsync(ep, "load", "--file", keys);
             Assert.True(load.Code == 0, load.Err);
             Assert.Equal(0, (await KvctlRunner.RunAsync(ep, "flush")).Code);
-            var migrate = await KvctlRunner.RunAsync(ep, "-w", "json", "migrate");
+            // migrate and backup now show the server's progress (polled), as plain lines since stderr is not a terminal.
+            var migrate = await KvctlRunner.RunAsync(ep, "migrate");
             Assert.True(migrate.Code == 0, migrate.Err);
-            Assert.True(JsonDocument.Parse(migrate.Out).RootElement.GetProperty("tables_migrated").GetInt64() > 0, migrate.Out);
+            Assert.True(long.Parse(Regex.Match(migrate.Out, @"migrated (\d+) tables").Groups[1].Value, CultureInfo.InvariantCulture) > 0, migrate.Out);
+            Assert.Matches(@"(?m)^migrate: [1-9]\d* / [1-9]\d* tables \(100%\), \d+ / \d+ bytes", migrate.Err);
+            var first = await KvctlRunner.RunAsync(ep, "backup", "now");
+            Assert.True(first.Code == 0, first.Err);
+            Assert.Matches(@"(?m)^backup: [1-9]\d* / [1-9]\d* files \(100%\)", first.Err);
 
             var now = await KvctlRunner.RunAsync(ep, "-w", "json", "backup", "now");
             Assert.True(now.Code == 0, now.Err);
