@@ -97,6 +97,11 @@ public sealed class KvctlBackupTests(RgwFixture rgw)
             var restore = await KvctlRunner.RunArgsAsync(["snapshot", "restore", snapshot, "--raftkv", RepoPaths.ServerDll,
                 "--data-dir", node.DataDir, "--node-id", "1", "--raft-port", node.RaftPort.ToString(CultureInfo.InvariantCulture), "--advertise-host", "127.0.0.1"]);
             Assert.True(restore.Code == 0, restore.Out + restore.Err);
+            foreach (var phase in new[] { @"verify: \d+ / \d+ bytes", @"restore: verify \d+ / \d+ bytes", @"restore: unpack \d+ / \d+ bytes", @"restore: ingest [1-9]\d* / [1-9]\d* files" })
+            {
+                Assert.Matches($@"(?m)^{phase} \(100%\)", restore.Err); // kvctl's own check, then raftkv restore's phases
+            }
+
             await StartAndCheckAsync(fromFile, expectLate: true);
         }
 
@@ -107,6 +112,8 @@ public sealed class KvctlBackupTests(RgwFixture rgw)
             var restore = await node.RunCommandAsync("restore", "--from-s3", "--backup", backupId);
             Assert.True(restore.Code == 0, restore.Out + restore.Err);
             Assert.Contains($"revision {backupRevision},", restore.Out, StringComparison.Ordinal);
+            Assert.Matches(@"(?m)^restore: download [1-9]\d* / [1-9]\d* bytes \(100%\)", restore.Err);
+            Assert.Matches(@"(?m)^restore: ingest [1-9]\d* / [1-9]\d* files \(100%\)", restore.Err);
             await StartAndCheckAsync(fromS3, expectLate: false);
         }
     }
