@@ -72,7 +72,7 @@ export function mount(main) {
   }
 
   function options(names, placeholder) {
-    return [h('option', { value: '' }, placeholder), names.map((n) => h('option', { value: n }, n))];
+    return [h('option', { value: '' }, placeholder), ...names.map((n) => h('option', { value: n }, n))];
   }
 
   function renderUsers(users) {
