@@ -78,17 +78,18 @@ public sealed class HttpApiTests
 
         var afterFlush = await c.Http.GetFromJsonAsync<JsonElement>(n.Http + "/kv/bin/1");
         Assert.Equal("disk", afterFlush.GetProperty("tier").GetString());
-        // A key still in the memtable: the compaction's flush makes it a second table, counted in tables_before.
+        // A key still in the memtable: the compaction's flush makes it a table (or more), counted in tables_before.
         using (var put = await c.Http.PutAsync(n.Http + "/kv/bin/2", Json("{\"value\": \"in memory\"}")))
         {
             Assert.Equal(HttpStatusCode.OK, put.StatusCode);
         }
 
+        var onDisk = (await c.Http.GetFromJsonAsync<JsonElement>(n.Http + "/stats")).GetProperty("sstables_per_level").EnumerateArray().Sum(l => l.GetInt32());
         using (var compact = await c.Http.PostAsync(n.Http + "/admin/compact", null))
         {
             Assert.Equal(HttpStatusCode.OK, compact.StatusCode);
             var body = await compact.Content.ReadFromJsonAsync<JsonElement>();
-            Assert.True(body.GetProperty("tables_before").GetInt32() >= 2, body.ToString()); // counted after the flush
+            Assert.True(body.GetProperty("tables_before").GetInt32() > onDisk, $"{onDisk} tables before the flush: {body}"); // counted after the flush
             Assert.True(body.GetProperty("tables_after").GetInt32() >= 1, body.ToString());
         }
 
