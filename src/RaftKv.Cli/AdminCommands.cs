@@ -7,8 +7,10 @@ namespace RaftKv.Cli;
 /// <summary>
 /// Maintenance: <c>flush</c>, <c>compact</c> (the LSM), <c>migrate</c> (one archiver pass) on the endpoint's node
 /// (native <c>Admin</c> gRPC); <c>compaction REV</c> (etcd's MVCC history compaction); <c>backup now|list</c>
-/// (continuous backups to S3, HTTP <c>/admin/backup</c> and <c>/admin/backups</c>). Long calls show a spinner
-/// with the elapsed time on stderr (the server reports no progress for them).
+/// (continuous backups to S3, HTTP <c>/admin/backup</c> and <c>/admin/backups</c>). <c>compact</c>, <c>migrate</c> and
+/// <c>backup now</c> show the server's progress on stderr (<see cref="ProgressDisplay.TrackAsync"/> polling
+/// <c>/admin/compact/progress</c> and <c>/admin/migrate/progress</c> on the endpoint's node, <c>/admin/backup/progress</c>
+/// on the leader), a spinner when it reports none; <c>flush</c> and <c>compaction</c> show a spinner with the elapsed time.
 /// </summary>
 public static class AdminCommands
 {
@@ -26,7 +28,7 @@ public static class AdminCommands
         var compact = new Command("compact", "Compact the endpoint's LSM fully (expired and overwritten data is dropped)");
         app.Handle(compact, async call =>
         {
-            var r = await ProgressDisplay.SpinAsync("compact", Quiet(call), () => call.Client.CompactAsync(call.Cancel)).ConfigureAwait(false);
+            var r = await ProgressDisplay.TrackAsync("compact", Quiet(call), Poll(call, "/admin/compact/progress", local: true), () => call.Client.CompactAsync(call.Cancel)).ConfigureAwait(false);
             Report(call.Output, $"compacted; tables {r.TablesBefore} -> {r.TablesAfter}", [("tables_before", r.TablesBefore), ("tables_after", r.TablesAfter)]);
             return ExitCode.Ok;
         });
@@ -35,7 +37,7 @@ public static class AdminCommands
         var migrate = new Command("migrate", "Run one archiver pass on the endpoint's node (cold tables to S3)");
         app.Handle(migrate, async call =>
         {
-            var r = await ProgressDisplay.SpinAsync("migrate", Quiet(call), () => call.Client.MigrateAsync(call.Cancel)).ConfigureAwait(false);
+            var r = await ProgressDisplay.TrackAsync("migrate", Quiet(call), Poll(call, "/admin/migrate/progress", local: true), () => call.Client.MigrateAsync(call.Cancel)).ConfigureAwait(false);
             Report(call.Output, $"migrated {r.TablesMigrated} tables ({r.BytesUploaded} bytes)", [("tables_migrated", r.TablesMigrated), ("bytes_uploaded", r.BytesUploaded)]);
             return ExitCode.Ok;
         });
@@ -58,7 +60,7 @@ public static class AdminCommands
         var now = new Command("now", "Take a backup now (on the leader) and print it");
         app.Handle(now, async call =>
         {
-            var b = await ProgressDisplay.SpinAsync("backup", Quiet(call), () => call.Connection.Http.PostAsync("/admin/backup", call.Cancel)).ConfigureAwait(false);
+            var b = await ProgressDisplay.TrackAsync("backup", Quiet(call), Poll(call, "/admin/backup/progress", local: false), () => call.Connection.Http.PostAsync("/admin/backup", call.Cancel)).ConfigureAwait(false);
             PrintBackups(call.Output, [b], [], listing: false);
             return ExitCode.Ok;
         });
@@ -75,6 +77,15 @@ public static class AdminCommands
     }
 
     private static bool Quiet(KvctlCall call) => call.Output.Format == OutputFormat.Json;
+
+    private static Func<CancellationToken, Task<ServerProgress?>> Poll(KvctlCall call, string path, bool local) => async ct =>
+    {
+        using var both = CancellationTokenSource.CreateLinkedTokenSource(ct, call.Cancel);
+        var json = local
+            ? await call.Connection.Http.GetOnEndpointNodeAsync(path, both.Token).ConfigureAwait(false)
+            : await call.Connection.Http.GetAsync(path, both.Token).ConfigureAwait(false);
+        return ServerProgress.Parse(json);
+    };
 
     private static void Report(Output output, string line, IReadOnlyList<(string, object?)> fields)
     {

@@ -15,6 +15,7 @@ namespace RaftKv.Cli;
 public sealed class AdminHttp(KvctlConnection connection) : IDisposable
 {
     private HttpClient? _http;
+    private Task<IReadOnlyList<string>>? _local;
 
     private HttpClient Client => _http ??= new HttpClient(connection.CreateHttpHandler()) { Timeout = connection.Settings.CommandTimeout };
 
@@ -22,12 +23,23 @@ public sealed class AdminHttp(KvctlConnection connection) : IDisposable
 
     public Task<JsonElement> GetAsync(string path, CancellationToken cancellationToken) => SendAsync(HttpMethod.Get, path, cancellationToken);
 
+    /// <summary>A GET on the node the gRPC calls go to (the member the <c>Members</c> answer marks local), for the
+    /// routes that report on one node (<c>/admin/compact/progress</c>, <c>/admin/migrate/progress</c>);
+    /// <c>--http-endpoint</c> when given. The address is looked up once per command.</summary>
+    public Task<JsonElement> GetOnEndpointNodeAsync(string path, CancellationToken cancellationToken) => SendAsync(HttpMethod.Get, path, cancellationToken, local: true);
+
     public void Dispose() => _http?.Dispose();
 
-    private async Task<JsonElement> SendAsync(HttpMethod method, string path, CancellationToken cancellationToken)
+    private async Task<JsonElement> SendAsync(HttpMethod method, string path, CancellationToken cancellationToken, bool local = false)
     {
         HttpRequestException? last = null;
-        foreach (var baseAddress in await BaseAddressesAsync(cancellationToken).ConfigureAwait(false))
+        if (local && _local is { IsCompletedSuccessfully: false, IsCompleted: true })
+        {
+            _local = null; // a failed look-up is tried again by the next call
+        }
+
+        var addresses = local ? await (_local ??= BaseAddressesAsync(local: true, cancellationToken)).ConfigureAwait(false) : await BaseAddressesAsync(local: false, cancellationToken).ConfigureAwait(false);
+        foreach (var baseAddress in addresses)
         {
             using var request = new HttpRequestMessage(method, baseAddress + path);
             if (connection.Settings.User is { } user)
@@ -84,7 +96,7 @@ public sealed class AdminHttp(KvctlConnection connection) : IDisposable
         return new KvctlException(code, $"{Field("code") ?? ((int)status).ToString(System.Globalization.CultureInfo.InvariantCulture)}: {Field("error") ?? url}");
     }
 
-    private async Task<IReadOnlyList<string>> BaseAddressesAsync(CancellationToken cancellationToken)
+    private async Task<IReadOnlyList<string>> BaseAddressesAsync(bool local, CancellationToken cancellationToken)
     {
         if (connection.Settings.HttpEndpoint is { } given)
         {
@@ -93,6 +105,7 @@ public sealed class AdminHttp(KvctlConnection connection) : IDisposable
 
         var members = await connection.Client.MembersAsync(cancellationToken).ConfigureAwait(false);
         var addresses = members.Members
+            .Where(m => !local || !m.IsRemote)
             .OrderByDescending(m => m.IsLeader)
             .Select(m => m.HttpAddress)
             .Where(a => !string.IsNullOrEmpty(a))

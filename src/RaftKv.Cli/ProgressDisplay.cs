@@ -9,7 +9,7 @@ namespace RaftKv.Cli;
 /// progress) when stderr is a terminal; otherwise plain lines, one per 10 % ("snapshot: 65536 / 131104 bytes (50%)"),
 /// so logs and tests see it too. Nothing goes to stdout. <c>--quiet</c> turns it off.
 /// </summary>
-public static class ProgressDisplay
+public static partial class ProgressDisplay
 {
     private static bool Interactive => !Console.IsErrorRedirected && Environment.GetEnvironmentVariable("TERM") is not (null or "dumb");
 

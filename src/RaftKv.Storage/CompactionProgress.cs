@@ -16,4 +16,6 @@ namespace RaftKv.Storage;
 /// <param name="Started">When the compaction started (the store's time provider).</param>
 /// <param name="Finished">When it returned, or null while it runs.</param>
 /// <param name="Error">Why it failed, or null.</param>
-public sealed record CompactionProgress(bool Running, int StepsDone, int StepsTotal, int Level, long BytesDone, long BytesTotal, DateTimeOffset Started, DateTimeOffset? Finished, string? Error);
+/// <param name="TablesBefore">Tables in the store (every level, archived ones included) when the compaction planned
+/// its work, after its flush: the memtable's contents are counted as the table they became (0 before the plan).</param>
+public sealed record CompactionProgress(bool Running, int StepsDone, int StepsTotal, int Level, long BytesDone, long BytesTotal, DateTimeOffset Started, DateTimeOffset? Finished, string? Error, int TablesBefore = 0);

@@ -36,8 +36,9 @@ public sealed partial class LsmStore
             LogicalClockUnixMs = Math.Max(LogicalClockUnixMs, nowUnixMs);
             await FlushAsync(cancellationToken).ConfigureAwait(false);
             var firstNewId = await NextFileNumberAsync(cancellationToken).ConfigureAwait(false);
-            var (steps, bytes) = PlanFullCompaction(_tables);
-            Report(p with { StepsTotal = steps, BytesTotal = bytes });
+            var planned = _tables;
+            var (steps, bytes) = PlanFullCompaction(planned);
+            Report(p with { StepsTotal = steps, BytesTotal = bytes, TablesBefore = planned.Levels.Sum(l => l.Count) });
             var fresh = new FullCompactionState();
             while (await CompactOnceAsync(nowUnixMs, cancellationToken, force: true, fresh, (level, input) =>
                    {

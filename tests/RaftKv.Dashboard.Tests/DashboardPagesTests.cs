@@ -22,6 +22,7 @@ public sealed partial class DashboardPagesTests(DashboardCluster fx, ITestOutput
         { "keys", "#keys-table, #no-keys" },
         { "watch", "#watch-state" },
         { "maintenance", "#compaction-status" },
+        { "users", "#users-table" },
     };
 
     [Theory]
@@ -44,7 +45,7 @@ public sealed partial class DashboardPagesTests(DashboardCluster fx, ITestOutput
         }
 
         await Assertions.Expect(w.Page.Locator("body")).ToHaveAttributeAsync("data-access", "ready");
-        await Assertions.Expect(w.Page.Locator("nav a")).ToHaveCountAsync(6);
+        await Assertions.Expect(w.Page.Locator("nav a")).ToHaveCountAsync(7);
         await Assertions.Expect(w.Page.Locator("nav li[hidden]")).ToHaveCountAsync(0); // auth off: every page is shown
         await Assertions.Expect(w.Page.Locator("#node-badge")).ToContainTextAsync($"node {node.NodeId}");
         await Assertions.Expect(w.Page.Locator(".error:visible")).ToHaveCountAsync(0);

@@ -10,13 +10,32 @@ namespace RaftKv.Replication.Backup;
 public static class SnapshotFileReader
 {
     /// <summary>Checks the whole file (length, then SHA-256 over every byte, then the structure) and returns its header.</summary>
-    public static SnapshotHeader Verify(string path) => Read(path, null, null);
+    public static SnapshotHeader Verify(string path) => Read(path, null, null, null);
+
+    /// <summary><see cref="Verify(string)"/>, reporting the bytes checksummed so far of the file's length to <paramref name="progress"/> (synchronously).</summary>
+    public static SnapshotHeader Verify(string path, IProgress<(long Done, long Total)>? progress) => Read(path, null, null, progress is null ? null : (phase, done, total) => progress.Report((done, total)));
 
     /// <summary>Verifies the file, then writes its files into <paramref name="directory"/> (created; each file
     /// and the directory synced). Returns the header.</summary>
-    public static SnapshotHeader Unpack(string path, IFileSystem fs, string directory) => Read(path, fs, directory);
+    public static SnapshotHeader Unpack(string path, IFileSystem fs, string directory) => Read(path, fs, directory, null);
 
-    private static SnapshotHeader Read(string path, IFileSystem? fs, string? directory)
+    /// <summary><see cref="Unpack(string, IFileSystem, string)"/>, reporting the bytes of the file unpacked so far (after its
+    /// checksum pass, which is not reported) of the file's length to <paramref name="progress"/> (synchronously).</summary>
+    public static SnapshotHeader Unpack(string path, IFileSystem fs, string directory, IProgress<(long Done, long Total)>? progress)
+        => Read(path, fs, directory, progress is null ? null : (phase, done, total) =>
+        {
+            if (phase == UnpackPhase)
+            {
+                progress.Report((done, total));
+            }
+        });
+
+    private const string ChecksumPhase = "checksum";
+    private const string UnpackPhase = "unpack";
+
+    /// <summary>Reads the file: a checksum pass, then the structure (writing the files when <paramref name="fs"/> is given);
+    /// <paramref name="report"/> gets each pass's (phase, bytes read, file length) per 64 KiB.</summary>
+    private static SnapshotHeader Read(string path, IFileSystem? fs, string? directory, Action<string, long, long>? report)
     {
         using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
         var length = stream.Length;
@@ -32,6 +51,7 @@ public static class SnapshotFileReader
         }
 
         stream.Position = 0;
+        report?.Invoke(ChecksumPhase, 0, length);
         using (var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256))
         {
             var buffer = new byte[1 << 16];
@@ -40,6 +60,7 @@ public static class SnapshotFileReader
                 var n = stream.Read(buffer, 0, (int)Math.Min(buffer.Length, left));
                 sha.AppendData(buffer, 0, n);
                 left -= n;
+                report?.Invoke(ChecksumPhase, stream.Position, length);
             }
 
             var expected = new byte[SnapshotFileFormat.ChecksumLength];
@@ -50,13 +71,16 @@ public static class SnapshotFileReader
             }
         }
 
+        report?.Invoke(ChecksumPhase, length, length);
         stream.Position = 0;
         SnapshotHeader.Decode(stream);
-        ReadFiles(stream, header, length - SnapshotFileFormat.ChecksumLength, fs, directory);
+        report?.Invoke(UnpackPhase, 0, length);
+        ReadFiles(stream, header, length - SnapshotFileFormat.ChecksumLength, fs, directory, report is null ? null : done => report(UnpackPhase, done, length));
+        report?.Invoke(UnpackPhase, length, length);
         return header;
     }
 
-    private static void ReadFiles(Stream stream, SnapshotHeader header, long contentEnd, IFileSystem? fs, string? directory)
+    private static void ReadFiles(Stream stream, SnapshotHeader header, long contentEnd, IFileSystem? fs, string? directory, Action<long>? report)
     {
         if (fs is not null)
         {
@@ -97,6 +121,7 @@ public static class SnapshotFileReader
                 SnapshotHeader.ReadFully(stream, buffer.AsSpan(0, n));
                 output?.Append(buffer.AsSpan(0, n));
                 fileLength -= n;
+                report?.Invoke(stream.Position);
             }
 
             output?.Sync();

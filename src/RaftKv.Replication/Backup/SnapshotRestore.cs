@@ -24,7 +24,12 @@ public static class SnapshotRestore
     /// <summary>Restores <paramref name="snapshotPath"/> into the empty or absent <paramref name="dataDir"/>.</summary>
     /// <exception cref="SnapshotFileException">The file is truncated, corrupt or not a snapshot.</exception>
     /// <exception cref="RestoreTargetException">The target is not empty, or archived tables cannot be fetched.</exception>
-    public static async Task<RestoreResult> RestoreAsync(string snapshotPath, string dataDir, ulong clusterId, IRemoteTableStore? remote, ILoggerFactory loggers, CancellationToken cancellationToken = default)
+    public static Task<RestoreResult> RestoreAsync(string snapshotPath, string dataDir, ulong clusterId, IRemoteTableStore? remote, ILoggerFactory loggers, CancellationToken cancellationToken = default)
+        => RestoreAsync(snapshotPath, dataDir, clusterId, remote, loggers, null, cancellationToken);
+
+    /// <summary><see cref="RestoreAsync(string, string, ulong, IRemoteTableStore?, ILoggerFactory, CancellationToken)"/>, reporting
+    /// its phases (verify, unpack, ingest) to <paramref name="progress"/> (synchronously, on the restoring thread).</summary>
+    public static async Task<RestoreResult> RestoreAsync(string snapshotPath, string dataDir, ulong clusterId, IRemoteTableStore? remote, ILoggerFactory loggers, IProgress<RestoreProgress>? progress, CancellationToken cancellationToken = default)
     {
         var fs = PhysicalFileSystem.Instance;
         dataDir = Path.GetFullPath(dataDir);
@@ -33,7 +38,7 @@ public static class SnapshotRestore
             throw new RestoreTargetException($"data directory {dataDir} is not empty; restore builds a new member's directory");
         }
 
-        var header = SnapshotFileReader.Verify(snapshotPath);
+        var header = SnapshotFileReader.Verify(snapshotPath, Phase(progress, "verify"));
         if (header.ArchivedReferenced && remote is null)
         {
             throw new RestoreTargetException("the snapshot references archived tables in the bucket; configure the object store (S3_ENDPOINT, S3_BUCKET, ...) to restore it");
@@ -43,8 +48,8 @@ public static class SnapshotRestore
         var snapshotsDir = Path.Combine(dataDir, "snapshots");
         fs.CreateDirectory(snapshotsDir);
         var incoming = Path.Combine(snapshotsDir, "incoming-restore");
-        SnapshotFileReader.Unpack(snapshotPath, fs, incoming);
-        return await IngestAsync(dataDir, incoming, header, clusterId, remote, loggers, cancellationToken).ConfigureAwait(false);
+        SnapshotFileReader.Unpack(snapshotPath, fs, incoming, Phase(progress, "unpack"));
+        return await IngestAsync(dataDir, incoming, header, clusterId, remote, loggers, progress, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -54,7 +59,12 @@ public static class SnapshotRestore
     /// the exception propagates: a refused backup leaves nothing behind.
     /// </summary>
     /// <exception cref="RestoreTargetException">The target is not empty.</exception>
-    public static async Task<RestoreResult> RestoreCheckpointAsync(Func<string, CancellationToken, Task> fill, SnapshotHeader header, string dataDir, ulong clusterId, ILoggerFactory loggers, CancellationToken cancellationToken = default)
+    public static Task<RestoreResult> RestoreCheckpointAsync(Func<string, CancellationToken, Task> fill, SnapshotHeader header, string dataDir, ulong clusterId, ILoggerFactory loggers, CancellationToken cancellationToken = default)
+        => RestoreCheckpointAsync(fill, header, dataDir, clusterId, loggers, null, cancellationToken);
+
+    /// <summary><see cref="RestoreCheckpointAsync(Func{string, CancellationToken, Task}, SnapshotHeader, string, ulong, ILoggerFactory, CancellationToken)"/>,
+    /// reporting its ingest phase to <paramref name="progress"/> (the fill reports its own, e.g. download).</summary>
+    public static async Task<RestoreResult> RestoreCheckpointAsync(Func<string, CancellationToken, Task> fill, SnapshotHeader header, string dataDir, ulong clusterId, ILoggerFactory loggers, IProgress<RestoreProgress>? progress, CancellationToken cancellationToken = default)
     {
         var fs = PhysicalFileSystem.Instance;
         dataDir = Path.GetFullPath(dataDir);
@@ -87,11 +97,16 @@ public static class SnapshotRestore
         }
 
         fs.SyncDirectory(incoming);
-        return await IngestAsync(dataDir, incoming, header, clusterId, null, loggers, cancellationToken).ConfigureAwait(false);
+        return await IngestAsync(dataDir, incoming, header, clusterId, null, loggers, progress, cancellationToken).ConfigureAwait(false);
     }
 
-    private static async Task<RestoreResult> IngestAsync(string dataDir, string incoming, SnapshotHeader header, ulong clusterId, IRemoteTableStore? remote, ILoggerFactory loggers, CancellationToken cancellationToken)
+    private static IProgress<(long Done, long Total)>? Phase(IProgress<RestoreProgress>? progress, string phase)
+        => progress is null ? null : new PhaseProgress(p => progress.Report(new RestoreProgress(phase, p.Done, p.Total, "bytes")));
+
+    private static async Task<RestoreResult> IngestAsync(string dataDir, string incoming, SnapshotHeader header, ulong clusterId, IRemoteTableStore? remote, ILoggerFactory loggers, IProgress<RestoreProgress>? progress, CancellationToken cancellationToken)
     {
+        var files = Directory.Exists(incoming) ? Directory.GetFiles(incoming).Length : 0;
+        progress?.Report(new RestoreProgress("ingest", 0, files, "files"));
         var fs = PhysicalFileSystem.Instance;
         var snapshotsDir = Path.Combine(dataDir, "snapshots");
         var store = await LsmStore.OpenAsync(
@@ -116,11 +131,18 @@ public static class SnapshotRestore
             using var state = await KvState.RestoreAsync(store, fs, snapshotsDir, loggers.CreateLogger<KvState>(), TimeProvider.System, cancellationToken).ConfigureAwait(false);
             var result = new RestoreResult(header, index, state.Revision, state.CompactRevision, state.Leases.Count);
             ClusterIdFile.Write(fs, dataDir, clusterId);
+            progress?.Report(new RestoreProgress("ingest", files, files, "files"));
             return result;
         }
         finally
         {
             await store.DisposeAsync().ConfigureAwait(false);
         }
+    }
+
+    /// <summary>Reports synchronously, in order (unlike <see cref="Progress{T}"/>).</summary>
+    private sealed class PhaseProgress(Action<(long Done, long Total)> report) : IProgress<(long Done, long Total)>
+    {
+        public void Report((long Done, long Total) value) => report(value);
     }
 }

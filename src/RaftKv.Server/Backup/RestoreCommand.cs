@@ -10,7 +10,7 @@ namespace RaftKv.Server.Backup;
 /// --initial-cluster</c>). The member is the server configuration's (<c>DATA_DIR</c>, <c>NODE_ID</c>,
 /// <c>PEERS</c>, and the object store for a snapshot that references archived tables), from flags or the
 /// environment exactly as the server reads them; run it once per member with that member's settings,
-/// then start the members. With <c>--from-s3</c>, from a continuous backup instead (<see cref="RestoreFromS3Command"/>). Exit codes: 0 restored, 1 the snapshot or the target was refused, 2 usage.
+/// then start the members. Progress goes to stderr (<see cref="RestoreProgressLines"/>: verify, unpack, ingest). With <c>--from-s3</c>, from a continuous backup instead (<see cref="RestoreFromS3Command"/>). Exit codes: 0 restored, 1 the snapshot or the target was refused, 2 usage.
 /// </summary>
 public static class RestoreCommand
 {
@@ -59,7 +59,7 @@ public static class RestoreCommand
             var checksum = ReadChecksum(snapshot);
             var clusterId = ClusterIdFile.Derive(members, token, checksum);
             var remote = tiering is null ? null : new ObjectStoreTableStore(new S3ObjectStore(tiering));
-            var r = await SnapshotRestore.RestoreAsync(snapshot, config.DataDir, clusterId, remote, loggers).ConfigureAwait(false);
+            var r = await SnapshotRestore.RestoreAsync(snapshot, config.DataDir, clusterId, remote, loggers, new RestoreProgressLines(error)).ConfigureAwait(false);
             await output.WriteLineAsync(
                 $"restored member {config.NodeId} into {Path.GetFullPath(config.DataDir)}: cluster id {clusterId:x16}, members {string.Join(',', members.Order())}, " +
                 $"raft index {r.RaftIndex}, revision {r.Revision}, compact revision {r.CompactRevision}, {r.Leases} leases " +

@@ -15,6 +15,7 @@ namespace RaftKv.Server.Backup;
 /// BACKUP_PREFIX (defaults: S3_BUCKET, <c>backups/</c>) on the S3_* endpoint. Every downloaded file is checked
 /// against the manifest's size and CRC32C before anything is ingested. Exit codes: 0 done, 1 the backup or
 /// the target was refused (a missing or corrupt object, an unreadable manifest, a non-empty directory), 2 usage.
+/// Progress goes to stderr (<see cref="RestoreProgressLines"/>: download, ingest).
 /// </summary>
 public static class RestoreFromS3Command
 {
@@ -44,7 +45,7 @@ public static class RestoreFromS3Command
         var catalog = new BackupCatalog(store, new BackupLayout(config.Backup.Prefix));
         try
         {
-            return list ? await ListAsync(catalog, output).ConfigureAwait(false) : await RestoreAsync(catalog, id, token, config, output).ConfigureAwait(false);
+            return list ? await ListAsync(catalog, output).ConfigureAwait(false) : await RestoreAsync(catalog, id, token, config, output, error).ConfigureAwait(false);
         }
         catch (BackupException e)
         {
@@ -77,14 +78,15 @@ public static class RestoreFromS3Command
         return 0;
     }
 
-    private static async Task<int> RestoreAsync(BackupCatalog catalog, string? id, string token, ServerConfig config, TextWriter output)
+    private static async Task<int> RestoreAsync(BackupCatalog catalog, string? id, string token, ServerConfig config, TextWriter output, TextWriter error)
     {
         var m = await catalog.ReadAsync(id).ConfigureAwait(false);
         var members = config.Peers.Count > 0 ? config.Peers.Keys : [config.NodeId];
         var clusterId = ClusterIdFile.Derive(members, token, m.Checksum ?? []);
         var header = new SnapshotHeader(m.RaftIndex, m.RaftTerm, m.CreatedUnixMs, m.SourceNodeId, m.ClusterId, false, m.Files.Count, m.DataBytes);
         using var loggers = LoggerFactory.Create(b => b.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Warning));
-        var r = await SnapshotRestore.RestoreCheckpointAsync((dir, ct) => catalog.DownloadAsync(m, dir, ct), header, config.DataDir, clusterId, loggers).ConfigureAwait(false);
+        var progress = new RestoreProgressLines(error);
+        var r = await SnapshotRestore.RestoreCheckpointAsync((dir, ct) => catalog.DownloadAsync(m, dir, progress, ct), header, config.DataDir, clusterId, loggers, progress).ConfigureAwait(false);
         if (r.Revision != m.Revision)
         {
             throw new BackupException(BackupError.ManifestCorrupt, $"backup {m.Id} restored revision {r.Revision}, but its manifest says {m.Revision}; do not use {Path.GetFullPath(config.DataDir)}");

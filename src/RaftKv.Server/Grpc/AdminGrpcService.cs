@@ -29,8 +29,13 @@ public sealed class AdminGrpcService(IKvNode node, TieringHost tiering, ISnapsho
     {
         var before = node.GetStoreStats().TablesPerLevel.Sum();
         await node.CompactAsync(context.CancellationToken).ConfigureAwait(false);
-        return new CompactResponse { TablesBefore = (uint)before, TablesAfter = (uint)node.GetStoreStats().TablesPerLevel.Sum() };
+        return new CompactResponse { TablesBefore = (uint)TablesBefore(node, before), TablesAfter = (uint)node.GetStoreStats().TablesPerLevel.Sum() };
     }
+
+    /// <summary>The tables the store held once the compaction's flush was done (<see cref="Storage.CompactionProgress.TablesBefore"/>),
+    /// so the memtable's contents count as the table they became; <paramref name="fallback"/> (counted before the call)
+    /// when the progress is missing. Shared with HTTP <c>POST /admin/compact</c>.</summary>
+    public static int TablesBefore(IKvNode node, int fallback) => node.ManualCompaction is { Running: false, Error: null, TablesBefore: > 0 } p ? p.TablesBefore : fallback;
 
     public override async Task<MigrateResponse> Migrate(MigrateRequest request, ServerCallContext context)
     {

@@ -15,6 +15,7 @@ public static class AuthHttpApi
 {
     public static void Map(WebApplication app)
     {
+        AuthAdminHttpApi.Map(app); // users and roles (root only)
         app.MapPost("/auth/authenticate", async (HttpContext ctx, AuthGate gate, CredentialsBody body) =>
         {
             var token = await gate.AuthenticateAsync(body.Name ?? string.Empty, body.Password ?? string.Empty, ctx.Connection.RemoteIpAddress?.ToString(), ctx.RequestAborted).ConfigureAwait(false);

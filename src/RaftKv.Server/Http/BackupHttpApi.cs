@@ -1,3 +1,6 @@
+using System.Globalization;
+using Microsoft.AspNetCore.Mvc;
+using RaftKv.Replication.Api;
 using RaftKv.Server.Backup;
 using RaftKv.Server.Pipeline;
 using RaftKv.Tiering.Backups;
@@ -8,6 +11,7 @@ namespace RaftKv.Server.Http;
 /// Continuous backups over HTTP (docs/operations.md, "Backups"): <c>POST /admin/backup</c> takes one now (on
 /// the leader; forwarded there from a follower) and answers its manifest; <c>GET /admin/backups</c> lists the
 /// bucket's backups. Both need BACKUP_INTERVAL set (400 otherwise); the JSON shapes are also <c>/stats</c>' "backup".
+/// <c>GET /admin/snapshot[?reference_archived=true]</c> downloads this member's backup snapshot (no S3 needed).
 /// </summary>
 public static class BackupHttpApi
 {
@@ -29,6 +33,20 @@ public static class BackupHttpApi
                 return Failed(e);
             }
         }).ForwardToLeader();
+
+        // The answering member's backup snapshot as a download (the bytes of Admin.Snapshot and etcd's
+        // Maintenance.Snapshot; docs/api.md, "Snapshots"): Content-Length is the whole file, so a client shows
+        // bytes received of the total while it streams. Not forwarded: the snapshot is of this member.
+        app.MapGet("/admin/snapshot", async (HttpContext ctx, IKvNode node, ISnapshotSource snapshots, Etcd.EtcdIdentity identity, [FromQuery(Name = "reference_archived")] bool? referenceArchived, CancellationToken ct) =>
+        {
+            using var export = await snapshots.ExportSnapshotAsync(referenceArchived == true, identity.ClusterId, ct).ConfigureAwait(false);
+            var response = ctx.Response;
+            response.ContentType = "application/octet-stream";
+            response.ContentLength = export.Length;
+            response.Headers.ContentDisposition = string.Create(CultureInfo.InvariantCulture, $"attachment; filename=\"raftkv-{node.NodeId}-{export.Header.RaftIndex}.snapshot\"");
+            response.Headers["X-RaftKv-Raft-Index"] = export.Header.RaftIndex.ToString(CultureInfo.InvariantCulture);
+            await export.WriteToAsync(response.Body, null, ct).ConfigureAwait(false);
+        });
 
         app.MapGet("/admin/backups", async (BackupHost backups, CancellationToken ct) =>
         {

@@ -121,7 +121,7 @@ public static class StatusHttpApi
         {
             var before = node.GetStoreStats().TablesPerLevel.Sum();
             await node.CompactAsync(ct).ConfigureAwait(false);
-            return Results.Json(new { compacted = true, tables_before = before, tables_after = node.GetStoreStats().TablesPerLevel.Sum() });
+            return Results.Json(new { compacted = true, tables_before = Grpc.AdminGrpcService.TablesBefore(node, before), tables_after = node.GetStoreStats().TablesPerLevel.Sum() });
         });
 
         app.MapPost("/admin/move-leader", async (IKvNode node, long? target, CancellationToken ct) =>

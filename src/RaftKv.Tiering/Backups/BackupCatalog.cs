@@ -61,9 +61,16 @@ public sealed partial class BackupCatalog(IObjectStore store, BackupLayout layou
     /// <summary>Downloads every file of <paramref name="backup"/> into <paramref name="directory"/> (created), checking
     /// each one's size and CRC32C, each file fsynced: the directory is then an LSM checkpoint.</summary>
     /// <exception cref="BackupException"><see cref="BackupError.TableMissing"/> or <see cref="BackupError.TableCorrupt"/>.</exception>
-    public async Task DownloadAsync(BackupManifest backup, string directory, CancellationToken cancellationToken = default)
+    public Task DownloadAsync(BackupManifest backup, string directory, CancellationToken cancellationToken = default) => DownloadAsync(backup, directory, null, cancellationToken);
+
+    /// <summary><see cref="DownloadAsync(BackupManifest, string, CancellationToken)"/>, reporting the bytes downloaded so far of
+    /// the files' total to <paramref name="progress"/> (synchronously: 0 first, then per 4 MiB read).</summary>
+    public async Task DownloadAsync(BackupManifest backup, string directory, IProgress<(long Done, long Total)>? progress, CancellationToken cancellationToken = default)
     {
         Directory.CreateDirectory(directory);
+        var total = backup.Files.Sum(f => f.Size);
+        var downloaded = 0L;
+        progress?.Report((0, total));
         var buffer = new byte[4 << 20];
         foreach (var f in backup.Files)
         {
@@ -91,6 +98,8 @@ public sealed partial class BackupCatalog(IObjectStore store, BackupLayout layou
                     crc = Crc32C.Append(crc, buffer.AsSpan(0, n));
                     await file.WriteAsync(buffer.AsMemory(0, n), cancellationToken).ConfigureAwait(false);
                     off += n;
+                    downloaded += n;
+                    progress?.Report((downloaded, total));
                 }
 
                 file.Flush(flushToDisk: true);

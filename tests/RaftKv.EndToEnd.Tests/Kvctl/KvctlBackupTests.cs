@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using System.Text.RegularExpressions;
 using RaftKv.EndToEnd.Tests.Backup;
 using RaftKv.Tiering;
 using RaftKv.Tiering.Tests;
@@ -47,9 +48,14 @@ public sealed class KvctlBackupTests(RgwFixture rgw)
             var load = await KvctlRunner.RunAsync(ep, "load", "--file", keys);
             Assert.True(load.Code == 0, load.Err);
             Assert.Equal(0, (await KvctlRunner.RunAsync(ep, "flush")).Code);
-            var migrate = await KvctlRunner.RunAsync(ep, "-w", "json", "migrate");
+            // migrate and backup now show the server's progress (polled), as plain lines since stderr is not a terminal.
+            var migrate = await KvctlRunner.RunAsync(ep, "migrate");
             Assert.True(migrate.Code == 0, migrate.Err);
-            Assert.True(JsonDocument.Parse(migrate.Out).RootElement.GetProperty("tables_migrated").GetInt64() > 0, migrate.Out);
+            Assert.True(long.Parse(Regex.Match(migrate.Out, @"migrated (\d+) tables").Groups[1].Value, CultureInfo.InvariantCulture) > 0, migrate.Out);
+            Assert.Matches(@"(?m)^migrate: [1-9]\d* / [1-9]\d* tables \(100%\), \d+ / \d+ bytes", migrate.Err);
+            var first = await KvctlRunner.RunAsync(ep, "backup", "now");
+            Assert.True(first.Code == 0, first.Err);
+            Assert.Matches(@"(?m)^backup: [1-9]\d* / [1-9]\d* files \(100%\)", first.Err);
 
             var now = await KvctlRunner.RunAsync(ep, "-w", "json", "backup", "now");
             Assert.True(now.Code == 0, now.Err);
@@ -91,6 +97,11 @@ public sealed class KvctlBackupTests(RgwFixture rgw)
             var restore = await KvctlRunner.RunArgsAsync(["snapshot", "restore", snapshot, "--raftkv", RepoPaths.ServerDll,
                 "--data-dir", node.DataDir, "--node-id", "1", "--raft-port", node.RaftPort.ToString(CultureInfo.InvariantCulture), "--advertise-host", "127.0.0.1"]);
             Assert.True(restore.Code == 0, restore.Out + restore.Err);
+            foreach (var phase in new[] { @"verify: \d+ / \d+ bytes", @"restore: verify \d+ / \d+ bytes", @"restore: unpack \d+ / \d+ bytes", @"restore: ingest [1-9]\d* / [1-9]\d* files" })
+            {
+                Assert.Matches($@"(?m)^{phase} \(100%\)", restore.Err); // kvctl's own check, then raftkv restore's phases
+            }
+
             await StartAndCheckAsync(fromFile, expectLate: true);
         }
 
@@ -101,6 +112,8 @@ public sealed class KvctlBackupTests(RgwFixture rgw)
             var restore = await node.RunCommandAsync("restore", "--from-s3", "--backup", backupId);
             Assert.True(restore.Code == 0, restore.Out + restore.Err);
             Assert.Contains($"revision {backupRevision},", restore.Out, StringComparison.Ordinal);
+            Assert.Matches(@"(?m)^restore: download [1-9]\d* / [1-9]\d* bytes \(100%\)", restore.Err);
+            Assert.Matches(@"(?m)^restore: ingest [1-9]\d* / [1-9]\d* files \(100%\)", restore.Err);
             await StartAndCheckAsync(fromS3, expectLate: false);
         }
     }

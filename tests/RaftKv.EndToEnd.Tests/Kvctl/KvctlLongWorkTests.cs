@@ -6,7 +6,8 @@ namespace RaftKv.EndToEnd.Tests.Kvctl;
 
 /// <summary>
 /// Long work with progress on stderr: <c>load</c> (bulk load from JSON lines), <c>snapshot save</c> and
-/// <c>snapshot status</c> (local verification; a corrupt file is refused with exit 1).
+/// <c>snapshot status</c> (local verification; a corrupt file is refused with exit 1), <c>compact</c> (the server's
+/// progress, polled).
 /// </summary>
 [Collection("processes")]
 public sealed class KvctlLongWorkTests
@@ -41,6 +42,12 @@ public sealed class KvctlLongWorkTests
         Assert.Equal(2, refused.Code);
         Assert.Contains("line 2", refused.Err, StringComparison.Ordinal);
         Assert.Contains("1 keys were written", refused.Err, StringComparison.Ordinal);
+
+        // compact polls the node's /admin/compact/progress: the finished run's numbers, not a spinner's.
+        var compact = await KvctlRunner.RunAsync(node.Grpc, "compact");
+        Assert.True(compact.Code == 0, compact.Err);
+        Assert.Contains("compacted; tables", compact.Out, StringComparison.Ordinal);
+        Assert.Matches(@"(?m)^compact: \d+ / \d+ levels \(100%\)", compact.Err);
 
         var snap = Path.Combine(dir.Path, "snap.db");
         var save = await KvctlRunner.RunAsync(node.Grpc, "snapshot", "save", snap);

@@ -1,9 +1,11 @@
+using System.Text.RegularExpressions;
+
 namespace RaftKv.EndToEnd.Tests.Kvctl;
 
 /// <summary>
 /// <c>kvctl shell</c> in a real terminal (tmux), as a person uses it: type commands, read the answers on the screen,
 /// recall a command with the up arrow and run it again, see a mistake reported without leaving the shell, complete with
-/// Tab, stop a watch with Ctrl-C, leave with <c>exit</c>; the history file keeps the commands for the next session, which recalls them with the up arrow.
+/// Tab, stop a watch with Ctrl-C, see <c>compact</c>'s progress bar, leave with <c>exit</c>; the history file keeps the commands for the next session, which recalls them with the up arrow.
 /// </summary>
 [Collection("processes")]
 public sealed class KvctlShellTmuxTests
@@ -78,19 +80,24 @@ public sealed class KvctlShellTmuxTests
             await tmux.PressAsync("C-c");
             await tmux.WaitForAsync(s => s.Split('\n').Last(l => l.Length > 0) == "kvctl>", "Ctrl-C ends the watch, not the shell");
 
+            // compact draws the server's progress (polled) as a bar with its numbers, left on the screen when done.
+            await tmux.TypeAsync("compact");
+            await tmux.PressAsync("Enter");
+            await tmux.WaitForAsync(s => s.Contains("compacted; tables", StringComparison.Ordinal) && Regex.IsMatch(s, @"compact: \d+ / \d+ levels.*100%"), "compact shows its progress bar");
+
             await tmux.TypeAsync("exit");
             await tmux.PressAsync("Enter");
             await tmux.WaitForAsync(s => s.Contains("SHELL-EXITED-0", StringComparison.Ordinal), "the shell exits with 0");
         }
 
         var saved = await File.ReadAllLinesAsync(history);
-        Assert.Equal(["put shell/greeting hello-from-tmux", "get shell/greeting", "frobnicate", "member list -w table", "watch shell/ --prefix", "exit"], saved);
+        Assert.Equal(["put shell/greeting hello-from-tmux", "get shell/greeting", "frobnicate", "member list -w table", "watch shell/ --prefix", "compact", "exit"], saved);
 
         // A new session recalls the previous session's commands.
         using (var tmux = await TmuxSession.StartAsync(command))
         {
             await tmux.WaitForAsync(s => s.Contains("kvctl>", StringComparison.Ordinal), "the prompt shows again");
-            await tmux.PressAsync("Up", "Up", "Up");
+            await tmux.PressAsync("Up", "Up", "Up", "Up");
             await tmux.WaitForAsync(s => s.Split('\n').Last(l => l.Length > 0) == "kvctl> member list -w table", "history survives the session");
             await tmux.PressAsync("C-u");
             await tmux.PressAsync("C-d");

@@ -84,6 +84,41 @@ export async function request(path, { method = 'GET', json, signal, authCall = f
 }
 
 /**
+ * Downloads a binary response (GET, with the bearer token) into a Blob, calling onProgress(received, total)
+ * per chunk as it streams (total: the Content-Length, 0 when the server sent none). Resolves
+ * { blob, filename (from Content-Disposition, or null), total }; throws ApiError as request() does.
+ */
+export async function download(path, onProgress, signal) {
+  let response;
+  try {
+    response = await fetch(path, { headers: headers({ Accept: 'application/octet-stream' }), signal, cache: 'no-store' });
+  } catch (e) {
+    if (e.name === 'AbortError') throw e;
+    throw new ApiError(0, 'network', 'the node does not answer (' + e.message + ')');
+  }
+  if (!response.ok) {
+    const body = await response.json().catch(() => null);
+    const error = new ApiError(response.status, body?.code || 'http_' + response.status, body?.error || response.statusText);
+    if (response.status === 401 && unauthorized) unauthorized(error);
+    throw error;
+  }
+  const total = Number(response.headers.get('Content-Length')) || 0;
+  const name = /filename="([^"]+)"/.exec(response.headers.get('Content-Disposition') || '');
+  const reader = response.body.getReader();
+  const chunks = [];
+  let received = 0;
+  onProgress(0, total);
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    chunks.push(value);
+    received += value.length;
+    onProgress(received, total);
+  }
+  return { blob: new Blob(chunks, { type: 'application/octet-stream' }), filename: name ? name[1] : null, total: received };
+}
+
+/**
  * Reads a Server-Sent Events stream through fetch (not EventSource, which cannot send an
  * Authorization header). Calls onEvent(type, data, id) per event until the signal aborts
  * or the server ends the stream; resolves then.

@@ -10,8 +10,9 @@ import * as storage from './pages/storage.js';
 import * as keys from './pages/keys.js';
 import * as watch from './pages/watch.js';
 import * as maintenance from './pages/maintenance.js';
+import * as users from './pages/users.js';
 
-const pages = { cluster, load, storage, keys, watch, maintenance };
+const pages = { cluster, load, storage, keys, watch, maintenance, users };
 let stop = null;
 
 function parseHash() {

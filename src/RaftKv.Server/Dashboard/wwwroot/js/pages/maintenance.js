@@ -1,8 +1,9 @@
 // Maintenance page (root only; hidden from other users): compaction of this node, an archiver pass to S3,
 // and a backup now. Each runs as its POST (/admin/compact, /admin/migrate, /admin/backup) while the page
 // polls the operation's progress (GET /admin/{compact,migrate,backup}/progress) into a progress bar with
-// numbers, then shows the POST's result or error.
-import { request } from '../api.js';
+// numbers, then shows the POST's result or error. "Save snapshot" downloads this node's backup snapshot
+// (GET /admin/snapshot) with the bytes received of the total shown while it streams, then saves it as a file.
+import { request, download } from '../api.js';
 import { h, num, bytes, pageHeader, describeError } from '../format.js';
 
 export const title = 'Maintenance';
@@ -112,11 +113,60 @@ function operationCard(op, head, signal) {
   return { card, refresh };
 }
 
+function snapshotCard(signal) {
+  const bar = h('progress', { id: 'snapshot-bar', max: 1, value: 0, 'aria-labelledby': 'snapshot-h', hidden: true });
+  const status = h('p', { id: 'snapshot-status', class: 'op-status', 'aria-live': 'polite' }, '');
+  const result = h('p', { id: 'snapshot-result', class: 'op-result', role: 'status' });
+  const button = h('button', { type: 'button', id: 'snapshot-button' }, 'Save snapshot');
+  let lastShown = 0;
+  function show(received, total, force) {
+    const now = performance.now();
+    if (!force && now - lastShown < 100) return; // a status line ten times a second is plenty
+    lastShown = now;
+    if (total > 0) {
+      bar.max = total;
+      bar.value = received;
+    }
+    status.textContent = total > 0 ? `Received ${bytes(received)} of ${bytes(total)} (${Math.floor((received * 100) / total)} %)` : `Received ${bytes(received)}`;
+  }
+  button.addEventListener('click', async () => {
+    button.disabled = true;
+    result.textContent = '';
+    result.className = 'op-result';
+    bar.hidden = false;
+    bar.removeAttribute('value');
+    status.textContent = 'Taking the snapshot…';
+    try {
+      const file = await download('/admin/snapshot', (received, total) => show(received, total, received === total), signal);
+      show(file.total, file.total, true);
+      const url = URL.createObjectURL(file.blob);
+      const link = h('a', { href: url, download: file.filename || 'raftkv.snapshot', hidden: true });
+      document.body.append(link);
+      link.click();
+      link.remove();
+      setTimeout(() => URL.revokeObjectURL(url), 60_000);
+      result.textContent = `Saved ${file.filename || 'the snapshot'} (${bytes(file.total)}). Check it with kvctl snapshot status; restore it with raftkv restore.`;
+      result.classList.add('ok');
+    } catch (e) {
+      if (e.name === 'AbortError') return;
+      bar.hidden = true;
+      result.textContent = `Failed: ${describeError(e)}`;
+      result.classList.add('bad');
+    } finally {
+      button.disabled = false;
+    }
+  });
+  return h('section', { class: 'card op', id: 'op-snapshot', 'aria-labelledby': 'snapshot-h' },
+    h('h2', { id: 'snapshot-h' }, 'Snapshot (this node)'),
+    h('p', { class: 'about' }, 'Downloads a consistent backup snapshot of this node (the file etcdctl snapshot save and kvctl snapshot save write), archived tables included.'),
+    button, bar, status, result);
+}
+
 export function mount(main) {
   const head = pageHeader('Maintenance', 'Long operations, with their progress. Only a user with the root role may run them (and see this page).');
   const controller = new AbortController();
   const cards = operations.map((op) => operationCard(op, head, controller.signal));
-  main.append(head.header, h('div', { class: 'cards-grid' }, cards.map((c) => c.card)));
+  main.append(head.header, h('div', { class: 'cards-grid' }, cards.map((c) => c.card), snapshotCard(controller.signal)));
   Promise.all(cards.map((c) => c.refresh())).catch(() => null);
   return () => controller.abort();
 }
