@@ -22,6 +22,9 @@ public sealed class LeaderRouter(IKvNode node)
 
     /// <summary><see cref="Route"/>, but when no leader is known yet, polls until one is, the call is
     /// cancelled (its deadline), or <see cref="LeaderWait"/> has passed.</summary>
+    /// <param name="alreadyForwarded">The call carries the front door's forwarded marker.</param>
+    /// <param name="address">The leader's address for this front door (HTTP or gRPC).</param>
+    /// <param name="cancellationToken">The call's cancellation (its deadline).</param>
     /// <param name="unreachable">The id of a leader this node just failed to connect to (the hop was not
     /// delivered: it died or stepped down), or null: a route to it counts as no leader yet, so the call
     /// waits for the election that follows and goes to the new leader (<see cref="GrpcLeaderForwarder"/>).</param>
