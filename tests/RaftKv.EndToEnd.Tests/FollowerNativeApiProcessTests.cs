@@ -1,8 +1,8 @@
+using System.Runtime.CompilerServices;
 using Google.Protobuf;
 using Grpc.Core;
 using Grpc.Net.Client;
 using RaftKv.Client;
-using System.Runtime.CompilerServices;
 using RaftKv.Protocol.V1;
 using Xunit.Abstractions;
 
