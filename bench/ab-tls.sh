@@ -8,39 +8,29 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 R=${1:-3}
-dotnet build -c Release src/RaftKv.Server -v q >/dev/null
-dotnet build -c Release src/RaftKv.Bench -v q >/dev/null
-dotnet build-server shutdown >/dev/null 2>&1 || true
-SERVER=src/RaftKv.Server/bin/Release/net10.0/raftkv.dll
-BENCH="dotnet src/RaftKv.Bench/bin/Release/net10.0/raftkv-bench.dll"
-EP=127.0.0.1:50401,127.0.0.1:50402,127.0.0.1:50403
+. bench/lib.sh
+bench_build
 CERTS=$(mktemp -d /tmp/raftkv-ab-tls-certs-XXXX)
 scripts/gen-certs.sh "$CERTS" raftkv1 raftkv2 raftkv3 >/dev/null
 OUT=$(mktemp /tmp/raftkv-ab-tls-XXXX.tsv)
-PIDS=()
-stop() { for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done; PIDS=(); }
-trap 'stop; rm -rf "$CERTS"' EXIT INT TERM
+trap 'stop_all; rm -rf "$CERTS"' EXIT INT TERM
 for r in $(seq 1 "$R"); do
   modes=(plain tls); [ $((r % 2)) -eq 0 ] && modes=(tls plain)
   for mode in "${modes[@]}"; do
     D=$(mktemp -d /tmp/raftkv-ab-XXXX)
-    for i in 1 2 3; do
-      tls_env=()
-      [ "$mode" = tls ] && tls_env=(TLS_CERT_FILE="$CERTS/raftkv$i.pem" TLS_KEY_FILE="$CERTS/raftkv$i-key.pem" TLS_CA_FILE="$CERTS/ca.pem" CLIENT_CERT_AUTH=true)
-      env "${tls_env[@]}" NODE_ID=$i PEERS="1=127.0.0.1:7401,2=127.0.0.1:7402,3=127.0.0.1:7403" RAFT_PORT=740$i HTTP_PORT=840$i GRPC_PORT=5040$i \
-        DATA_DIR="$D/n$i" BIND_HOST=127.0.0.1 ADVERTISE_HOST=127.0.0.1 dotnet "$SERVER" > "$D/n$i.log" 2>&1 &
-      PIDS+=($!)
-    done
-    curl_args=(-sf http://localhost:8401/health/ready); bench_tls=()
+    raftkv_ports 3 # fresh ports per cluster: the last one's may still be in TIME_WAIT
+    tls_env=(); CURL_ARGS=(); scheme=http; bench_tls=()
     if [ "$mode" = tls ]; then
-      curl_args=(-sf --cacert "$CERTS/ca.pem" --cert "$CERTS/client.pem" --key "$CERTS/client-key.pem" https://localhost:8401/health/ready)
+      tls_env=(TLS_CERT_FILE="$CERTS/raftkv{i}.pem" TLS_KEY_FILE="$CERTS/raftkv{i}-key.pem" TLS_CA_FILE="$CERTS/ca.pem" CLIENT_CERT_AUTH=true)
+      CURL_ARGS=(--cacert "$CERTS/ca.pem" --cert "$CERTS/client.pem" --key "$CERTS/client-key.pem"); scheme=https
       bench_tls=(--cacert "$CERTS/ca.pem" --cert "$CERTS/client.pem" --key "$CERTS/client-key.pem")
     fi
-    for _ in $(seq 1 120); do curl "${curl_args[@]}" >/dev/null && break; sleep 0.5; done
+    start_raftkv_cluster "$D" ${tls_env[@]+"${tls_env[@]}"}
+    READY_TRIES=120 wait_ready "$scheme://localhost:$(http_port 1)/health/ready" || true
     for w in put get; do
       for c in 16 64; do
-        $BENCH "$w" --endpoints $EP --clients "$c" --duration "${WARM:-4}" --warmup 1 "${bench_tls[@]}" >/dev/null 2>&1 || true
-        line=$($BENCH "$w" --endpoints $EP --clients "$c" --duration "${DUR:-8}" --warmup 0 --json "${bench_tls[@]}" 2>/dev/null | tail -1) || line='{}' 
+        $BENCH "$w" --endpoints $RKV_EPS --clients "$c" --duration "${WARM:-4}" --warmup 1 "${bench_tls[@]}" >/dev/null 2>&1 || true
+        line=$($BENCH "$w" --endpoints $RKV_EPS --clients "$c" --duration "${DUR:-8}" --warmup 0 --json "${bench_tls[@]}" 2>/dev/null | tail -1) || line='{}' 
         python3 - "$line" "$mode" "$r" "$(cut -d' ' -f1 /proc/loadavg)" >> "$OUT" <<'PY'
 import json, sys
 try:
@@ -52,7 +42,7 @@ PY
         tail -1 "$OUT"
       done
     done
-    stop; rm -rf "$D"
+    stop_all; rm -rf "$D"
   done
 done
 python3 - "$OUT" <<'PY'

@@ -4,10 +4,18 @@
 # (a trap on EXIT, typically) kills and reaps. Nothing here picks fixed ports: the machine is shared.
 #
 #   bench_build                        Release builds of raftkv and raftkv-bench; sets SERVER, BENCH, COMMIT
-#   ensure_etcd                        etcd 3.4 (Debian etcd-server, apt-get as root) when `etcd` is missing;
-#                                      sets ETCD (its path) and ETCD_VERSION
+#   ensure_etcd                        etcd 3.4 (Debian etcd-server, apt-get as root) when `etcd` is missing, and
+#                                      etcdctl (etcd-client) when that is; sets ETCD (its path) and ETCD_VERSION
 #   free_ports N                       prints N free loopback TCP ports, space-separated
 #   start_raftkv LOG VAR=VALUE...      a raftkv node with these settings in the background, output to LOG
+#   raftkv_ports N [M]                 picks free ports for an N-node cluster on loopback: raft_port I, http_port I,
+#                                      grpc_port I print node I's; sets RKV_N, RKV_PEERS (1=127.0.0.1:raft,...),
+#                                      RKV_EPS (the nodes' gRPC host:port, comma-separated) and the array
+#                                      EXTRA_PORTS (M more free ports, distinct from those, e.g. for etcd)
+#   start_raftkv_cluster DIR [VAR=VALUE...]
+#                                      the RKV_N nodes of raftkv_ports: node I with data DIR/nI, output DIR/nI.log,
+#                                      these settings ("{i}" in one = the node's number) and its ports, peers,
+#                                      BIND_HOST and ADVERTISE_HOST 127.0.0.1
 #   start_etcd LOG NAME DIR CLIENT_PORT PEER_PORT INITIAL_CLUSTER
 #                                      one etcd member on loopback (fsync on, 8 GiB quota) in the background
 #   wait_ready URL...                  until every URL answers 2xx (curl -sf with the array CURL_ARGS, e.g.
@@ -33,6 +41,7 @@ bench_build() {
 
 ensure_etcd() {
   command -v etcd >/dev/null || { apt-get update -qq; DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends etcd-server >/dev/null; }
+  command -v etcdctl >/dev/null || { apt-get update -qq; DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends etcd-client >/dev/null; }
   ETCD=$(command -v etcd)
   ETCD_VERSION=$("$ETCD" --version 2>/dev/null | sed -n 1p) # sed reads everything: no SIGPIPE under pipefail
 }
@@ -47,6 +56,28 @@ start_raftkv() {
   local log=$1; shift
   env "$@" dotnet "$SERVER" > "$log" 2>&1 &
   PIDS+=($!)
+}
+
+raftkv_ports() {
+  local i
+  read -r -a RKV_P <<< "$(free_ports $((3 * $1 + ${2:-0})))"
+  EXTRA_PORTS=("${RKV_P[@]:$((3 * $1))}"); RKV_P=("${RKV_P[@]:0:$((3 * $1))}")
+  RKV_N=$1; RKV_PEERS=""; RKV_EPS=""
+  for i in $(seq 1 "$1"); do
+    RKV_PEERS="$RKV_PEERS${RKV_PEERS:+,}$i=127.0.0.1:$(raft_port "$i")"; RKV_EPS="$RKV_EPS${RKV_EPS:+,}127.0.0.1:$(grpc_port "$i")"
+  done
+}
+raft_port() { echo "${RKV_P[$((3 * ($1 - 1)))]}"; }
+http_port() { echo "${RKV_P[$((3 * ($1 - 1) + 1))]}"; }
+grpc_port() { echo "${RKV_P[$((3 * ($1 - 1) + 2))]}"; }
+
+start_raftkv_cluster() {
+  local dir=$1 i a args; shift
+  for i in $(seq 1 "$RKV_N"); do
+    args=(); for a in "$@"; do args+=("${a//\{i\}/$i}"); done
+    start_raftkv "$dir/n$i.log" ${args[@]+"${args[@]}"} NODE_ID="$i" PEERS="$RKV_PEERS" RAFT_PORT="$(raft_port "$i")" HTTP_PORT="$(http_port "$i")" \
+      GRPC_PORT="$(grpc_port "$i")" DATA_DIR="$dir/n$i" BIND_HOST=127.0.0.1 ADVERTISE_HOST=127.0.0.1
+  done
 }
 
 start_etcd() {

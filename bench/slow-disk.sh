@@ -9,20 +9,14 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 R=${1:-3}; SLOW=${SLOW_MS:-100}; C=${CLIENTS:-16}; W=${WORKLOAD:-put}
-dotnet build -c Release src/RaftKv.Server -v q >/dev/null
-dotnet build -c Release src/RaftKv.Bench -v q >/dev/null
-dotnet build-server shutdown >/dev/null 2>&1 || true
+. bench/lib.sh
+bench_build
 SHIM=$(mktemp -d /tmp/slowfsync-XXXX)/libslowfsync.so
 gcc -shared -fPIC -O2 -o "$SHIM" chaos/slowdisk/slowfsync.c -ldl
-SERVER=src/RaftKv.Server/bin/Release/net10.0/raftkv.dll
-BENCH="dotnet src/RaftKv.Bench/bin/Release/net10.0/raftkv-bench.dll"
-EP=127.0.0.1:50411,127.0.0.1:50412,127.0.0.1:50413
-PIDS=()
-stop() { for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done; PIDS=(); }
-trap stop EXIT INT TERM
+trap stop_all EXIT INT TERM
 leader() { # "<leader id> <term>" as node 1..3 sees it (first that answers)
   for i in 1 2 3; do
-    curl -sf "localhost:841$i/cluster" 2>/dev/null | python3 -c 'import json,sys; c=json.load(sys.stdin); print(c["leader_id"], c["term"])' && return
+    curl -sf "localhost:$(http_port $i)/cluster" 2>/dev/null | python3 -c 'import json,sys; c=json.load(sys.stdin); print(c["leader_id"], c["term"])' && return
   done
   echo "? ?"
 }
@@ -30,15 +24,11 @@ printf "%-10s %6s %9s %8s %8s %8s  %-14s %-14s\n" slowed node ops/s p50_ms p99_m
 for r in $(seq 1 "$R"); do
   for scenario in none follower leader; do
     D=$(mktemp -d /tmp/raftkv-slow-XXXX)
-    for i in 1 2 3; do
-      : > "$D/slow$i"
-      env LD_PRELOAD="$SHIM" SLOW_FSYNC_CONTROL="$D/slow$i" NODE_ID=$i PEERS="1=127.0.0.1:7411,2=127.0.0.1:7412,3=127.0.0.1:7413" \
-        RAFT_PORT=741$i HTTP_PORT=841$i GRPC_PORT=5041$i DATA_DIR="$D/n$i" BIND_HOST=127.0.0.1 ADVERTISE_HOST=127.0.0.1 \
-        dotnet "$SERVER" > "$D/n$i.log" 2>&1 &
-      PIDS+=($!)
-    done
-    for _ in $(seq 1 120); do curl -sf localhost:8411/health/ready >/dev/null && break; sleep 0.5; done
-    $BENCH "$W" --target raftkv --endpoints $EP --clients "$C" --duration "${WARM:-6}" --warmup 1 >/dev/null 2>&1 || true
+    for i in 1 2 3; do : > "$D/slow$i"; done
+    raftkv_ports 3 # fresh ports per cluster: the last one's may still be in TIME_WAIT
+    start_raftkv_cluster "$D" LD_PRELOAD="$SHIM" SLOW_FSYNC_CONTROL="$D/slow{i}"
+    READY_TRIES=120 wait_ready "http://127.0.0.1:$(http_port 1)/health/ready" || true
+    $BENCH "$W" --target raftkv --endpoints $RKV_EPS --clients "$C" --duration "${WARM:-6}" --warmup 1 >/dev/null 2>&1 || true
     read -r lid term <<< "$(leader)"
     node=-
     case $scenario in
@@ -46,9 +36,9 @@ for r in $(seq 1 "$R"); do
       leader) node=$lid ;;
     esac
     [ "$node" != - ] && echo "$SLOW" > "$D/slow$node"
-    line=$($BENCH "$W" --target raftkv --endpoints $EP --clients "$C" --duration "${DUR:-10}" --warmup 0 --json 2>/dev/null | tail -1)
+    line=$($BENCH "$W" --target raftkv --endpoints $RKV_EPS --clients "$C" --duration "${DUR:-10}" --warmup 0 --json 2>/dev/null | tail -1)
     read -r lid2 term2 <<< "$(leader)"
-    stop; rm -rf "$D"
+    stop_all; rm -rf "$D"
     python3 - "$line" "$scenario" "$node" "$lid,$term" "$lid2,$term2" <<'PY'
 import json, sys
 r = json.loads(sys.argv[1])

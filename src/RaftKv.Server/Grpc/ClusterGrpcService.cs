@@ -30,7 +30,7 @@ public sealed class ClusterGrpcService(IKvNode node) : Protocol.V1.Cluster.Clust
 
     public override Task<MembersResponse> Members(MembersRequest request, ServerCallContext context)
     {
-        var r = new MembersResponse();
+        var r = new MembersResponse { Header = Header() };
         r.Members.AddRange(node.GetStatus().Members.Select(ProtoMapping.ToProto));
         return Task.FromResult(r);
     }
@@ -38,7 +38,7 @@ public sealed class ClusterGrpcService(IKvNode node) : Protocol.V1.Cluster.Clust
     public override async Task<AddMemberResponse> AddMember(AddMemberRequest request, ServerCallContext context)
     {
         await node.AddMemberAsync(new MemberInfo((long)request.Id, request.RaftAddress, request.GrpcAddress, request.HttpAddress, false, false, true), context.CancellationToken).ConfigureAwait(false);
-        var r = new AddMemberResponse();
+        var r = new AddMemberResponse { Header = Header() };
         r.Members.AddRange(node.GetStatus().Members.Select(ProtoMapping.ToProto));
         return r;
     }
@@ -46,7 +46,7 @@ public sealed class ClusterGrpcService(IKvNode node) : Protocol.V1.Cluster.Clust
     public override async Task<RemoveMemberResponse> RemoveMember(RemoveMemberRequest request, ServerCallContext context)
     {
         await node.RemoveMemberAsync((long)request.Id, context.CancellationToken).ConfigureAwait(false);
-        var r = new RemoveMemberResponse();
+        var r = new RemoveMemberResponse { Header = Header() };
         r.Members.AddRange(node.GetStatus().Members.Select(ProtoMapping.ToProto));
         return r;
     }
@@ -62,4 +62,14 @@ public sealed class ClusterGrpcService(IKvNode node) : Protocol.V1.Cluster.Clust
 
     public override async Task<CorruptionCheckResponse> CorruptionCheck(CorruptionCheckRequest request, ServerCallContext context)
         => CorruptionProtoMapping.ToProto(await node.CheckCorruptionAsync(context.CancellationToken).ConfigureAwait(false));
+
+    /// <summary>The response header of the other native replies (KvGrpcService): this member's id, term and
+    /// applied index, the leader's gRPC endpoint, and the store revision. A membership change's header is
+    /// read after the change committed, so its term and applied index include it.</summary>
+    private ResponseHeader Header()
+    {
+        var revision = node.Revision; // read first: never newer than the applied index reported with it
+        var (term, applied, leader) = node.HeaderInfo();
+        return new ResponseHeader { NodeId = (ulong)node.NodeId, Term = (ulong)term, AppliedIndex = (ulong)applied, Leader = leader, Revision = (ulong)revision };
+    }
 }

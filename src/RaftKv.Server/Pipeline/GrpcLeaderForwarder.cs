@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Net.Sockets;
 using Grpc.Core;
 using Grpc.Core.Interceptors;
 using Grpc.Net.Client;
@@ -14,7 +15,9 @@ namespace RaftKv.Server.Pipeline;
 /// x-request-id, …; the request id of the native API is in the message body), and the leader's answer
 /// — or its <see cref="RpcException"/> — is returned as is. A forwarded call carries
 /// <see cref="ForwardedHeader"/> and is never forwarded again: it fails with
-/// <see cref="NotLeaderException"/> (FAILED_PRECONDITION with the leader's address).
+/// <see cref="NotLeaderException"/> (FAILED_PRECONDITION with the leader's address). A hop that could not
+/// connect (the leader died; <see cref="NotDelivered"/>) is routed again once the followers elect a new leader.
+/// Refusals are routine (a client redirect), never errors: <see cref="GrpcOperationInterceptor"/> logs them at Debug.
 /// </summary>
 public sealed class GrpcLeaderForwarder(LeaderRouter router, LeaderTransport transport) : Interceptor, IDisposable
 {
@@ -24,6 +27,7 @@ public sealed class GrpcLeaderForwarder(LeaderRouter router, LeaderTransport tra
     public static readonly IReadOnlySet<string> ForwardedMethods = new HashSet<string>(StringComparer.Ordinal)
     {
         "/raftkv.v1.KV/Put", "/raftkv.v1.KV/Delete", "/raftkv.v1.KV/Txn",
+        "/raftkv.v1.Cluster/AddMember", "/raftkv.v1.Cluster/RemoveMember", "/raftkv.v1.Cluster/CorruptionCheck",
         "/etcdserverpb.KV/Put", "/etcdserverpb.KV/DeleteRange", "/etcdserverpb.KV/Txn", "/etcdserverpb.KV/Compact",
         "/etcdserverpb.Cluster/MemberAdd", "/etcdserverpb.Cluster/MemberRemove", "/etcdserverpb.Maintenance/Alarm", "/etcdserverpb.Maintenance/MoveLeader",
         "/etcdserverpb.Lease/LeaseGrant", "/etcdserverpb.Lease/LeaseRevoke", "/etcdserverpb.Lease/LeaseTimeToLive",
@@ -31,6 +35,10 @@ public sealed class GrpcLeaderForwarder(LeaderRouter router, LeaderTransport tra
         "/etcdserverpb.Auth/UserChangePassword", "/etcdserverpb.Auth/UserGrantRole", "/etcdserverpb.Auth/UserRevokeRole",
         "/etcdserverpb.Auth/RoleAdd", "/etcdserverpb.Auth/RoleDelete", "/etcdserverpb.Auth/RoleGrantPermission", "/etcdserverpb.Auth/RoleRevokePermission",
     };
+
+    /// <summary>Forward attempts of one call: the first, and one more after the leader it went to turned out
+    /// unreachable before the request was sent (<see cref="NotDelivered"/>).</summary>
+    private const int MaxHops = 2;
 
     private readonly ConcurrentDictionary<string, GrpcChannel> _channels = new(StringComparer.Ordinal);
 
@@ -41,22 +49,40 @@ public sealed class GrpcLeaderForwarder(LeaderRouter router, LeaderTransport tra
             return await continuation(request, context).ConfigureAwait(false);
         }
 
-        var route = await router.RouteAsync(context.RequestHeaders.Get(ForwardedHeader) is not null, m => m.GrpcAddress, context.CancellationToken).ConfigureAwait(false);
-        if (route.IsLocal)
+        var forwarded = context.RequestHeaders.Get(ForwardedHeader) is not null;
+        var route = await router.RouteAsync(forwarded, m => m.GrpcAddress, context.CancellationToken).ConfigureAwait(false);
+        for (var hop = 1; ; hop++)
         {
-            return await continuation(request, context).ConfigureAwait(false);
-        }
+            if (route.IsLocal)
+            {
+                return await continuation(request, context).ConfigureAwait(false);
+            }
 
-        if (route.Kind != LeaderRouteKind.Forward)
-        {
-            throw new NotLeaderException(route.Leader);
-        }
+            if (route.Kind != LeaderRouteKind.Forward)
+            {
+                throw new NotLeaderException(route.Leader);
+            }
 
-        var channel = ChannelTo(route.Address);
-        var slash = context.Method.LastIndexOf('/');
-        var method = new Method<TRequest, TResponse>(
-            MethodType.Unary, context.Method[1..slash], context.Method[(slash + 1)..], ProtobufMarshaller<TRequest>.Instance, ProtobufMarshaller<TResponse>.Instance);
-        return await channel.CreateCallInvoker().AsyncUnaryCall(method, null, Options(context), request).ConfigureAwait(false);
+            var slash = context.Method.LastIndexOf('/');
+            var method = new Method<TRequest, TResponse>(
+                MethodType.Unary, context.Method[1..slash], context.Method[(slash + 1)..], ProtobufMarshaller<TRequest>.Instance, ProtobufMarshaller<TResponse>.Instance);
+            try
+            {
+                return await ChannelTo(route.Address).CreateCallInvoker().AsyncUnaryCall(method, null, Options(context), request).ConfigureAwait(false);
+            }
+            catch (RpcException e) when (hop < MaxHops && NotDelivered(e) && !context.CancellationToken.IsCancellationRequested)
+            {
+                // The leader this node knew is gone (killed, or its port closed) and the request never left:
+                // wait for the election that follows and send it to the new leader instead.
+                var next = await router.RouteAsync(forwarded, m => m.GrpcAddress, context.CancellationToken, unreachable: route.Leader?.Id).ConfigureAwait(false);
+                if (next.Kind == LeaderRouteKind.Forward && next.Leader?.Id == route.Leader?.Id)
+                {
+                    throw; // no new leader within the wait: the client retries (UNAVAILABLE)
+                }
+
+                route = next;
+            }
+        }
     }
 
     /// <summary>The (shared) channel to a member's gRPC address, for a service that forwards a stream
@@ -98,6 +124,28 @@ public sealed class GrpcLeaderForwarder(LeaderRouter router, LeaderTransport tra
 
         headers.Add(ForwardedHeader, "1");
         return new CallOptions(headers, context.Deadline, context.CancellationToken);
+    }
+
+    /// <summary>True when a forwarded call failed before its request was sent: no connection to the leader
+    /// could be made (refused, unreachable). Such a call can be sent elsewhere without risk of running twice;
+    /// any other failure (a connection lost mid-call, a deadline) may have reached the leader and is returned.</summary>
+    internal static bool NotDelivered(RpcException e)
+    {
+        if (e.StatusCode != StatusCode.Unavailable)
+        {
+            return false;
+        }
+
+        for (var x = e.Status.DebugException; x is not null; x = x.InnerException)
+        {
+            if (x is HttpRequestException { HttpRequestError: HttpRequestError.ConnectionError }
+                or SocketException { SocketErrorCode: SocketError.ConnectionRefused or SocketError.HostUnreachable or SocketError.NetworkUnreachable })
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     private static bool IsCredential(string key)

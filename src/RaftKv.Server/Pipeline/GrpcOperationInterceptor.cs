@@ -12,7 +12,13 @@ namespace RaftKv.Server.Pipeline;
 /// or error) and maps any exception to its status (<see cref="GrpcErrors"/>, etcd's table for etcd's
 /// services). Streaming calls (Watch) map their own errors.
 /// </summary>
-public sealed class GrpcOperationInterceptor : Interceptor
+/// <remarks>Logging: this interceptor, not Grpc.AspNetCore (whose per-call "Error status code … raised" line is
+/// filtered to warnings, <see cref="PipelineSetup"/>), logs a failed call once, at a level that says what it
+/// is: a refusal the client is expected to follow (FAILED_PRECONDITION not the leader, any bad-input or
+/// auth status) at Debug; UNAVAILABLE / DEADLINE_EXCEEDED (no leader, no quorum, outcome unknown; routine
+/// during an election) at Information; INTERNAL / UNKNOWN / DATA_LOSS (a bug or an I/O failure) at Error
+/// with the exception.</remarks>
+public sealed partial class GrpcOperationInterceptor(ILogger<GrpcOperationInterceptor> logger) : Interceptor
 {
     public const string Api = "grpc";
 
@@ -36,6 +42,7 @@ public sealed class GrpcOperationInterceptor : Interceptor
         {
             OperationMetrics.Count(api, op, "error");
             var mapped = GrpcErrors.Map(e, context.Method);
+            Log(context.Method, mapped, e);
             if (ReferenceEquals(mapped, e))
             {
                 throw;
@@ -44,6 +51,31 @@ public sealed class GrpcOperationInterceptor : Interceptor
             throw mapped;
         }
     }
+
+    private void Log(string method, RpcException mapped, Exception e)
+    {
+        switch (mapped.StatusCode)
+        {
+            case StatusCode.Internal or StatusCode.Unknown or StatusCode.DataLoss:
+                LogFailure(logger, e, method, mapped.StatusCode, mapped.Status.Detail);
+                break;
+            case StatusCode.Unavailable or StatusCode.DeadlineExceeded:
+                LogUnavailable(logger, method, mapped.StatusCode, mapped.Status.Detail);
+                break;
+            default:
+                LogRefusal(logger, method, mapped.StatusCode, mapped.Status.Detail);
+                break;
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "{Method} failed with {Code}: {Detail}")]
+    private static partial void LogFailure(ILogger logger, Exception e, string method, StatusCode code, string detail);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "{Method} answered {Code}: {Detail}")]
+    private static partial void LogUnavailable(ILogger logger, string method, StatusCode code, string detail);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "{Method} answered {Code}: {Detail}")]
+    private static partial void LogRefusal(ILogger logger, string method, StatusCode code, string detail);
 
     /// <summary>"/raftkv.v1.Cluster/AddMember" → "add_member".</summary>
     internal static string OpName(string fullMethod)

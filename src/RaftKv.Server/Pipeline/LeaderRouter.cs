@@ -22,11 +22,18 @@ public sealed class LeaderRouter(IKvNode node)
 
     /// <summary><see cref="Route"/>, but when no leader is known yet, polls until one is, the call is
     /// cancelled (its deadline), or <see cref="LeaderWait"/> has passed.</summary>
-    public async ValueTask<LeaderRoute> RouteAsync(bool alreadyForwarded, Func<MemberInfo, string> address, CancellationToken cancellationToken)
+    /// <param name="alreadyForwarded">The call carries the front door's forwarded marker.</param>
+    /// <param name="address">The leader's address for this front door (HTTP or gRPC).</param>
+    /// <param name="cancellationToken">The call's cancellation (its deadline).</param>
+    /// <param name="unreachable">The id of a leader this node just failed to connect to (the hop was not
+    /// delivered: it died or stepped down), or null: a route to it counts as no leader yet, so the call
+    /// waits for the election that follows and goes to the new leader (<see cref="GrpcLeaderForwarder"/>).</param>
+    public async ValueTask<LeaderRoute> RouteAsync(bool alreadyForwarded, Func<MemberInfo, string> address, CancellationToken cancellationToken, long? unreachable = null)
     {
         var route = Route(alreadyForwarded, address);
         var deadline = System.Diagnostics.Stopwatch.GetTimestamp() + (long)(LeaderWait.TotalSeconds * System.Diagnostics.Stopwatch.Frequency);
-        while (route.Kind == LeaderRouteKind.NoLeader && System.Diagnostics.Stopwatch.GetTimestamp() < deadline && !cancellationToken.IsCancellationRequested)
+        while ((route.Kind == LeaderRouteKind.NoLeader || (unreachable is { } gone && route.Leader?.Id == gone))
+            && System.Diagnostics.Stopwatch.GetTimestamp() < deadline && !cancellationToken.IsCancellationRequested)
         {
             try
             {
@@ -45,6 +52,12 @@ public sealed class LeaderRouter(IKvNode node)
 
     /// <param name="alreadyForwarded">The call carries the front door's forwarded marker.</param>
     /// <param name="address">The leader's address for this front door (HTTP or gRPC).</param>
+    /// <remarks>A node that names itself leader but does not hold leadership (DotNext publishes the
+    /// local member as leader a moment before it grants the leadership token, and keeps it a moment after
+    /// stepping down) is between states: that counts as no leader (<see cref="LeaderRouteKind.NoLeader"/>,
+    /// so <see cref="RouteAsync"/> waits), never as a leader to forward to — forwarding there would be a
+    /// hop to itself, refused by its own loop guard. Likewise a forwarded call that reaches a node knowing
+    /// no leader waits: the node may be the one being elected.</remarks>
     public LeaderRoute Route(bool alreadyForwarded, Func<MemberInfo, string> address)
     {
         if (node.IsLeader)
@@ -53,13 +66,18 @@ public sealed class LeaderRouter(IKvNode node)
         }
 
         var status = node.GetStatus();
-        if (alreadyForwarded)
+        if (status.Leader is not { } leader || leader.Id == status.NodeId)
         {
-            return new LeaderRoute(LeaderRouteKind.AlreadyForwarded, status.NodeId, status.Leader, string.Empty);
+            return new LeaderRoute(LeaderRouteKind.NoLeader, status.NodeId, null, string.Empty);
         }
 
-        return status.Leader is { } leader && address(leader) is { Length: > 0 } a
+        if (alreadyForwarded)
+        {
+            return new LeaderRoute(LeaderRouteKind.AlreadyForwarded, status.NodeId, leader, string.Empty);
+        }
+
+        return address(leader) is { Length: > 0 } a
             ? new LeaderRoute(LeaderRouteKind.Forward, status.NodeId, leader, a)
-            : new LeaderRoute(LeaderRouteKind.NoLeader, status.NodeId, status.Leader, string.Empty);
+            : new LeaderRoute(LeaderRouteKind.NoLeader, status.NodeId, leader, string.Empty);
     }
 }

@@ -36,6 +36,11 @@ public static class PipelineSetup
             o.Interceptors.Add<GrpcLeaderForwarder>();
         });
         services.AddStrictGrpcBinding();
+
+        // Grpc.AspNetCore logs every non-OK status at Information ("Error status code 'FailedPrecondition' …
+        // raised"), which makes a follower's routine not-the-leader refusals look like errors;
+        // GrpcOperationInterceptor logs failed calls itself, at a level that fits each status.
+        services.Configure<LoggerFilterOptions>(o => o.AddFilter("Grpc.AspNetCore.Server.ServerCallHandler", LogLevel.Warning));
         return services;
     }
 }
