@@ -18,18 +18,9 @@ bench_build
 WORK=$(mktemp -d /tmp/raftkv-etcdapi-XXXX)
 trap 'stop_all; rm -rf "$WORK"' EXIT INT TERM
 
-read -r -a P <<< "$(free_ports 15)"
-port() { echo "${P[$((5 * ($1 - 1) + $2))]}"; } # port I K: of member/node I, K = 0 etcd client, 1 etcd peer, 2 raft, 3 http, 4 grpc
-CL=""; ETCD_EPS=""; PEERS=""; RKV_EPS=""
-for i in 1 2 3; do
-  CL="$CL${CL:+,}e$i=http://127.0.0.1:$(port $i 1)"; ETCD_EPS="$ETCD_EPS${ETCD_EPS:+,}127.0.0.1:$(port $i 0)"
-  PEERS="$PEERS${PEERS:+,}$i=127.0.0.1:$(port $i 2)"; RKV_EPS="$RKV_EPS${RKV_EPS:+,}127.0.0.1:$(port $i 4)"
-done
-for i in 1 2 3; do
-  start_etcd "$WORK/etcd$i.log" e$i "$WORK/etcd$i" "$(port $i 0)" "$(port $i 1)" "$CL"
-  start_raftkv "$WORK/raftkv$i.log" NODE_ID=$i PEERS="$PEERS" RAFT_PORT="$(port $i 2)" HTTP_PORT="$(port $i 3)" GRPC_PORT="$(port $i 4)" \
-    DATA_DIR="$WORK/raftkv$i" BIND_HOST=127.0.0.1 ADVERTISE_HOST=127.0.0.1
-done
+raftkv_ports 3 6 # RaftKv nodes, plus etcd member i's client port EXTRA_PORTS[2(i-1)] and peer port EXTRA_PORTS[2(i-1)+1]
+start_etcd_cluster "$WORK" "${EXTRA_PORTS[@]}"
+start_raftkv_cluster "$WORK"
 
 # Each system at its leader (a follower would forward every write: one more hop). Both answer etcd's Status.
 ETCD_EP=$(wait_leader "$ETCD_EPS") || true

@@ -19,13 +19,7 @@ trap 'stop_all; rm -rf "$WORK"' EXIT INT TERM
 
 # etcd: 3 members, fsync on (default), large backend quota. RaftKv: 3 nodes. All on free loopback ports.
 raftkv_ports 3 6; EP_PORTS=("${EXTRA_PORTS[@]}") # etcd member i: client EP_PORTS[2(i-1)], peer EP_PORTS[2(i-1)+1]
-CL=""; ETCD_EPS=""
-for i in 1 2 3; do
-  CL="$CL${CL:+,}e$i=http://127.0.0.1:${EP_PORTS[$((2 * i - 1))]}"; ETCD_EPS="$ETCD_EPS${ETCD_EPS:+,}127.0.0.1:${EP_PORTS[$((2 * i - 2))]}"
-done
-for i in 1 2 3; do
-  start_etcd "$WORK/etcd$i.log" e$i "$WORK/etcd$i" "${EP_PORTS[$((2 * i - 2))]}" "${EP_PORTS[$((2 * i - 1))]}" "$CL"
-done
+start_etcd_cluster "$WORK" "${EP_PORTS[@]}"
 start_raftkv_cluster "$WORK"
 READY_TRIES=120 wait_ready "http://127.0.0.1:$(http_port 1)/health/ready" "http://127.0.0.1:${EP_PORTS[0]}/health" || true
 # Both systems are driven at their leader (a follower would forward each write: one more hop).

@@ -18,6 +18,9 @@
 #                                      BIND_HOST and ADVERTISE_HOST 127.0.0.1
 #   start_etcd LOG NAME DIR CLIENT_PORT PEER_PORT INITIAL_CLUSTER
 #                                      one etcd member on loopback (fsync on, 8 GiB quota) in the background
+#   start_etcd_cluster DIR PORT...     a 3-member etcd: member I (e1..e3) with client port PORT[2(I-1)], peer port
+#                                      PORT[2(I-1)+1], data DIR/etcdI, output DIR/etcdI.log; sets ETCD_EPS (the
+#                                      members' client host:port, comma-separated)
 #   wait_ready URL...                  until every URL answers 2xx (curl -sf with the array CURL_ARGS, e.g.
 #                                      --cacert); READY_TRIES half-seconds (default 240); status 1 if not
 #   leader_of ENDPOINTS [ARG...]       the endpoint (host:port) whose etcd Status says it leads, or "" (etcdctl
@@ -86,6 +89,18 @@ start_etcd() {
     --listen-peer-urls "http://127.0.0.1:$pport" --initial-advertise-peer-urls "http://127.0.0.1:$pport" \
     --initial-cluster "$cluster" --initial-cluster-state new --quota-backend-bytes 8589934592 > "$log" 2>&1 &
   PIDS+=($!)
+}
+
+start_etcd_cluster() {
+  local dir=$1 i cl=""; shift
+  local ports=("$@")
+  ETCD_EPS=""
+  for i in 1 2 3; do
+    cl="$cl${cl:+,}e$i=http://127.0.0.1:${ports[$((2 * i - 1))]}"; ETCD_EPS="$ETCD_EPS${ETCD_EPS:+,}127.0.0.1:${ports[$((2 * i - 2))]}"
+  done
+  for i in 1 2 3; do
+    start_etcd "$dir/etcd$i.log" "e$i" "$dir/etcd$i" "${ports[$((2 * i - 2))]}" "${ports[$((2 * i - 1))]}" "$cl"
+  done
 }
 
 wait_ready() {
