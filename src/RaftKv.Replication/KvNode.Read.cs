@@ -7,6 +7,9 @@ namespace RaftKv.Replication;
 
 public sealed partial class KvNode
 {
+    /// <summary>How often a linearizable read polls for a leader during an election.</summary>
+    private static readonly TimeSpan NoLeaderPoll = TimeSpan.FromMilliseconds(20);
+
     /// <summary>Native point read; the entry's <see cref="KvEntry.Version"/> is the key's mod revision.</summary>
     public async ValueTask<KvEntry?> GetAsync(ReadOnlyMemory<byte> key, ReadConsistency consistency, CancellationToken cancellationToken = default)
     {
@@ -57,7 +60,7 @@ public sealed partial class KvNode
         timeout.CancelAfter(_options.OperationTimeout);
         try
         {
-            await _cluster.ApplyReadBarrierAsync(ReadBarrierType.Strong, timeout.Token).ConfigureAwait(false);
+            await ReadIndexAsync(timeout.Token).ConfigureAwait(false);
 
             // A leader's commit index is only trustworthy once an entry of its own term has
             // committed (Raft §8). Right after an election the read index the barrier used may
@@ -77,6 +80,29 @@ public sealed partial class KvNode
         catch (Exception e) when (e is QuorumUnreachableException or DotNext.Net.Cluster.MemberUnavailableException or InvalidOperationException)
         {
             throw new UnavailableException("linearizable read unavailable: " + e.Message, inner: e);
+        }
+    }
+
+    /// <summary>
+    /// DotNext's strong read barrier, retried while no leader can answer it: during an election a
+    /// follower knows no leader (<see cref="QuorumUnreachableException"/>) or still names the one that
+    /// died (<see cref="DotNext.Net.Cluster.MemberUnavailableException"/>). Like etcd's read index,
+    /// the read waits for the next leader until <paramref name="token"/> (the operation's deadline)
+    /// fires, instead of failing at once while a client's retry would succeed a moment later.
+    /// </summary>
+    private async ValueTask ReadIndexAsync(CancellationToken token)
+    {
+        while (true)
+        {
+            try
+            {
+                await _cluster.ApplyReadBarrierAsync(ReadBarrierType.Strong, token).ConfigureAwait(false);
+                return;
+            }
+            catch (Exception e) when (e is QuorumUnreachableException or DotNext.Net.Cluster.MemberUnavailableException)
+            {
+                await Task.Delay(NoLeaderPoll, _options.TimeProvider, token).ConfigureAwait(false);
+            }
         }
     }
 }

@@ -78,6 +78,21 @@ public sealed class ClusterTests
     }
 
     [Fact]
+    public async Task AFollowersLinearizableReadDuringAnElectionWaitsForTheNextLeader()
+    {
+        await using var c = await TestCluster.StartAsync(3);
+        var leader = await c.WaitForLeaderAsync();
+        await c.PutAsync("k", "1");
+        var follower = c.Running.First(n => n != leader);
+        await c.StopNodeAsync(leader.NodeId);
+
+        // The follower still names the dead leader (or none): the read waits for the election
+        // (300–600 ms here, under the 3 s operation deadline) instead of failing at once.
+        var read = await follower.GetAsync(B("k"), ReadConsistency.Linearizable);
+        Assert.Equal("1", S(read!.Value.Value));
+    }
+
+    [Fact]
     public async Task MinorityRefusesWritesAndLinearizableReads()
     {
         await using var c = await TestCluster.StartAsync(3);
