@@ -76,10 +76,11 @@ public sealed class FollowerNativeApiProcessTests(ITestOutputHelper output)
         AssertHeader(members.Header, follower, leader); // served here
         var check = await cluster.CorruptionCheckAsync(new CorruptionCheckRequest());
         Assert.NotEmpty(check.Outcome);
+        AssertHeader(check.Header, leader, leader); // forwarded
 
-        // Admin: this member's own flush, compaction and backup snapshot.
-        await admin.FlushAsync(new FlushRequest());
-        await admin.CompactAsync(new CompactRequest());
+        // Admin: this member's own flush, compaction and backup snapshot, each reply with its header.
+        AssertHeader((await admin.FlushAsync(new FlushRequest())).Header, follower, leader);
+        AssertHeader((await admin.CompactAsync(new CompactRequest())).Header, follower, leader);
         using (var snapshot = admin.Snapshot(new SnapshotSaveRequest()))
         {
             ulong sent = 0, total = 0;

@@ -22,14 +22,14 @@ public sealed class AdminGrpcService(IKvNode node, TieringHost tiering, ISnapsho
     public override async Task<FlushResponse> Flush(FlushRequest request, ServerCallContext context)
     {
         await node.FlushAsync(context.CancellationToken).ConfigureAwait(false);
-        return new FlushResponse { DurableIndex = (ulong)node.DurableIndex };
+        return new FlushResponse { Header = NativeHeader.For(node), DurableIndex = (ulong)node.DurableIndex };
     }
 
     public override async Task<CompactResponse> Compact(CompactRequest request, ServerCallContext context)
     {
         var before = node.GetStoreStats().TablesPerLevel.Sum();
         await node.CompactAsync(context.CancellationToken).ConfigureAwait(false);
-        return new CompactResponse { TablesBefore = (uint)TablesBefore(node, before), TablesAfter = (uint)node.GetStoreStats().TablesPerLevel.Sum() };
+        return new CompactResponse { Header = NativeHeader.For(node), TablesBefore = (uint)TablesBefore(node, before), TablesAfter = (uint)node.GetStoreStats().TablesPerLevel.Sum() };
     }
 
     /// <summary>The tables the store held once the compaction's flush was done (<see cref="Storage.CompactionProgress.TablesBefore"/>),
@@ -45,6 +45,6 @@ public sealed class AdminGrpcService(IKvNode node, TieringHost tiering, ISnapsho
         }
 
         var r = await tiering.RunOnceAsync(context.CancellationToken).ConfigureAwait(false);
-        return new MigrateResponse { TablesMigrated = (uint)r.TablesMigrated, BytesUploaded = (ulong)r.BytesUploaded };
+        return new MigrateResponse { Header = NativeHeader.For(node), TablesMigrated = (uint)r.TablesMigrated, BytesUploaded = (ulong)r.BytesUploaded };
     }
 }

@@ -52,24 +52,24 @@ public sealed class ClusterGrpcService(IKvNode node) : Protocol.V1.Cluster.Clust
     }
 
     public override async Task<StateHashResponse> StateHash(StateHashRequest request, ServerCallContext context)
-        => CorruptionProtoMapping.ToProto(await node.GetStateHashAsync((long)request.Index, context.CancellationToken).ConfigureAwait(false));
+    {
+        var r = CorruptionProtoMapping.ToProto(await node.GetStateHashAsync((long)request.Index, context.CancellationToken).ConfigureAwait(false));
+        r.Header = Header();
+        return r;
+    }
 
     public override async Task<HoldElectionsResponse> HoldElections(HoldElectionsRequest request, ServerCallContext context)
     {
         var last = await node.HoldElectionsAsync(TimeSpan.FromMilliseconds(request.DurationMs), context.CancellationToken).ConfigureAwait(false);
-        return new HoldElectionsResponse { LastLogIndex = (ulong)last };
+        return new HoldElectionsResponse { Header = Header(), LastLogIndex = (ulong)last };
     }
 
     public override async Task<CorruptionCheckResponse> CorruptionCheck(CorruptionCheckRequest request, ServerCallContext context)
-        => CorruptionProtoMapping.ToProto(await node.CheckCorruptionAsync(context.CancellationToken).ConfigureAwait(false));
-
-    /// <summary>The response header of the other native replies (KvGrpcService): this member's id, term and
-    /// applied index, the leader's gRPC endpoint, and the store revision. A membership change's header is
-    /// read after the change committed, so its term and applied index include it.</summary>
-    private ResponseHeader Header()
     {
-        var revision = node.Revision; // read first: never newer than the applied index reported with it
-        var (term, applied, leader) = node.HeaderInfo();
-        return new ResponseHeader { NodeId = (ulong)node.NodeId, Term = (ulong)term, AppliedIndex = (ulong)applied, Leader = leader, Revision = (ulong)revision };
+        var r = CorruptionProtoMapping.ToProto(await node.CheckCorruptionAsync(context.CancellationToken).ConfigureAwait(false));
+        r.Header = Header();
+        return r;
     }
+
+    private ResponseHeader Header() => NativeHeader.For(node);
 }

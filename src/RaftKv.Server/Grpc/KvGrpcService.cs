@@ -127,11 +127,7 @@ public sealed class KvGrpcService(IKvNode node) : KV.KVBase
         }
     }
 
-    private ResponseHeader Header(long revision = 0)
-    {
-        var (term, applied, leader) = node.HeaderInfo();
-        return new ResponseHeader { NodeId = (ulong)node.NodeId, Term = (ulong)term, AppliedIndex = (ulong)applied, Leader = leader, Revision = (ulong)(revision > 0 ? revision : node.Revision) };
-    }
+    private ResponseHeader Header(long revision = 0) => NativeHeader.For(node, revision);
 
     private static string? NullIfEmpty(string s) => s.Length == 0 ? null : s;
 }
