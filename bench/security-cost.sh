@@ -14,13 +14,18 @@
 # shared machine disturbs less than throughput. With UPDATE=1 rewrites the "security-cost-<NODES>" section of BENCHMARKS.md.
 # Usage: bench/security-cost.sh [ROUNDS (default 3)] [NODES 1|3 (default 1)]
 # Env: DUR (measured s per cell, default 8), WARM (unrecorded warm-up s per cell, default 10: a fresh node JITs for seconds), API (etcd|raftkv),
-#      AUTH_TOKEN (jwt|simple, default jwt), UPDATE (1 = write BENCHMARKS.md).
+#      AUTH_TOKEN (jwt|simple, default jwt), UPDATE (1 = write BENCHMARKS.md),
+#      SYSTEM (raftkv, or etcd: the same three modes on etcd 3.4 — HTTPS for clients, mutual TLS between peers,
+#      auth with etcd's default simple tokens — for a reference on the same machine; section "security-cost-etcd-<NODES>").
 set -euo pipefail
 cd "$(dirname "$0")/.."
-ROUNDS=${1:-3}; NODES=${2:-1}; DUR=${DUR:-8}; WARM=${WARM:-10}; API=${API:-etcd}; TOKEN_KIND=${AUTH_TOKEN:-jwt}
+ROUNDS=${1:-3}; NODES=${2:-1}; DUR=${DUR:-8}; WARM=${WARM:-10}; API=${API:-etcd}; TOKEN_KIND=${AUTH_TOKEN:-jwt}; SYSTEM=${SYSTEM:-raftkv}
+[ "$SYSTEM" = raftkv ] || [ "$SYSTEM" = etcd ] || { echo "SYSTEM must be raftkv or etcd" >&2; exit 2; }
+[ "$SYSTEM" = raftkv ] || API=etcd
 [ "$NODES" = 1 ] || [ "$NODES" = 3 ] || { echo "NODES must be 1 or 3" >&2; exit 2; }
 . bench/lib.sh
 ETCDCTL=$(tests/etcd/ensure-etcdctl.sh)
+[ "$SYSTEM" = raftkv ] || ensure_etcd
 bench_build
 PW="bench-Root-pw-$$"
 WORK=$(mktemp -d /tmp/raftkv-seccost-XXXX)
@@ -38,18 +43,33 @@ for r in $(seq 1 "$ROUNDS"); do
     read -r -a P <<< "$(free_ports $((3 * NODES)))" # raft, http, grpc of node i at P[3(i-1)], +1, +2
     raft() { echo "${P[$((3 * ($1 - 1)))]}"; }; http() { echo "${P[$((3 * ($1 - 1) + 1))]}"; }; grpc() { echo "${P[$((3 * ($1 - 1) + 2))]}"; }
     PEERS=""; [ "$NODES" = 1 ] || for i in $(seq 1 "$NODES"); do PEERS="$PEERS${PEERS:+,}$i=127.0.0.1:$(raft $i)"; done
-    for i in $(seq 1 "$NODES"); do
-      env_args=(NODE_ID=$i RAFT_PORT=$(raft $i) HTTP_PORT=$(http $i) GRPC_PORT=$(grpc $i) DATA_DIR="$D/n$i" BIND_HOST=127.0.0.1 ADVERTISE_HOST=127.0.0.1 AUTH_TOKEN="$TOKEN_KIND")
-      [ -n "$PEERS" ] && env_args+=(PEERS="$PEERS")
-      [ "$mode" != plain ] && env_args+=(TLS_CERT_FILE="$WORK/certs/raftkv$i.pem" TLS_KEY_FILE="$WORK/certs/raftkv$i-key.pem" TLS_CA_FILE="$WORK/certs/ca.pem")
-      start_raftkv "$D/n$i.log" "${env_args[@]}"
-    done
     scheme=http; CURL_ARGS=(); tls_bench=(); etcd_tls=()
     if [ "$mode" != plain ]; then
       scheme=https; CURL_ARGS=(--cacert "$WORK/certs/ca.pem"); tls_bench=(--cacert "$WORK/certs/ca.pem"); etcd_tls=(--cacert "$WORK/certs/ca.pem")
     fi
-    urls=(); for i in $(seq 1 "$NODES"); do urls+=("$scheme://127.0.0.1:$(http $i)/health/ready"); done
-    wait_ready "${urls[@]}" || { echo "round $r $mode: nodes not ready" >&2; tail -20 "$D"/n*.log >&2; exit 1; }
+    if [ "$SYSTEM" = etcd ]; then
+      # etcd 3.4 on the same ports: client port = grpc(i), peer port = raft(i); with TLS, HTTPS for clients
+      # (server certificate, as RaftKv's) and mutual TLS between peers (as RaftKv's Raft transport).
+      cluster=""; for i in $(seq 1 "$NODES"); do cluster="$cluster${cluster:+,}e$i=$scheme://127.0.0.1:$(raft $i)"; done
+      for i in $(seq 1 "$NODES"); do
+        tls_args=()
+        [ "$mode" != plain ] && tls_args=(--cert-file "$WORK/certs/raftkv$i.pem" --key-file "$WORK/certs/raftkv$i-key.pem"
+          --peer-cert-file "$WORK/certs/raftkv$i.pem" --peer-key-file "$WORK/certs/raftkv$i-key.pem" --peer-trusted-ca-file "$WORK/certs/ca.pem" --peer-client-cert-auth)
+        "$ETCD" --name "e$i" --data-dir "$D/e$i" --listen-client-urls "$scheme://127.0.0.1:$(grpc $i)" --advertise-client-urls "$scheme://127.0.0.1:$(grpc $i)" \
+          --listen-peer-urls "$scheme://127.0.0.1:$(raft $i)" --initial-advertise-peer-urls "$scheme://127.0.0.1:$(raft $i)" \
+          --initial-cluster "$cluster" --initial-cluster-state new --quota-backend-bytes 8589934592 "${tls_args[@]}" > "$D/n$i.log" 2>&1 &
+        PIDS+=($!)
+      done
+    else
+      for i in $(seq 1 "$NODES"); do
+        env_args=(NODE_ID=$i RAFT_PORT=$(raft $i) HTTP_PORT=$(http $i) GRPC_PORT=$(grpc $i) DATA_DIR="$D/n$i" BIND_HOST=127.0.0.1 ADVERTISE_HOST=127.0.0.1 AUTH_TOKEN="$TOKEN_KIND")
+        [ -n "$PEERS" ] && env_args+=(PEERS="$PEERS")
+        [ "$mode" != plain ] && env_args+=(TLS_CERT_FILE="$WORK/certs/raftkv$i.pem" TLS_KEY_FILE="$WORK/certs/raftkv$i-key.pem" TLS_CA_FILE="$WORK/certs/ca.pem")
+        start_raftkv "$D/n$i.log" "${env_args[@]}"
+      done
+      urls=(); for i in $(seq 1 "$NODES"); do urls+=("$scheme://127.0.0.1:$(http $i)/health/ready"); done
+      wait_ready "${urls[@]}" || { echo "round $r $mode: nodes not ready" >&2; tail -20 "$D"/n*.log >&2; exit 1; }
+    fi
     eps=""; for i in $(seq 1 "$NODES"); do eps="$eps${eps:+,}127.0.0.1:$(grpc $i)"; done # bare: etcdctl 3.4 uses TLS when given --cacert
     # The leader's endpoint (asked before auth is on): etcd's Status answers member_id == leader there.
     ep=$(LEADER_ERR="$D/etcdctl.err" LEADER_TRIES=60 wait_leader "$eps" ${etcd_tls[@]+"${etcd_tls[@]}"}) \
@@ -109,13 +129,14 @@ echo
 cat "$WORK/table.md"
 echo "load average at start: $LOAD_START, at end: $LOAD_END"
 if [ "${UPDATE:-0}" = 1 ]; then
-  python3 - "$WORK/table.md" "$ROUNDS" "$NODES" "$DUR" "$WARM" "$API" "$TOKEN_KIND" "$COMMIT" "$LOAD_START" "$LOAD_END" <<'PY'
+  python3 - "$WORK/table.md" "$ROUNDS" "$NODES" "$DUR" "$WARM" "$API" "$TOKEN_KIND" "$COMMIT" "$LOAD_START" "$LOAD_END" "$SYSTEM" <<'PY'
 import re, sys, datetime
-table, rounds, nodes, dur, warm, api, kind, commit, l0, l1 = open(sys.argv[1]).read(), *sys.argv[2:]
-tag = f"security-cost-{nodes}"
-what = "one node" if nodes == "1" else "a 3-node loopback cluster (at the leader)"
+table, rounds, nodes, dur, warm, api, kind, commit, l0, l1 = open(sys.argv[1]).read(), *sys.argv[2:11]
+system = sys.argv[11]
+tag = f"security-cost-{nodes}" if system == "raftkv" else f"security-cost-etcd-{nodes}"
+what = ("one node" if nodes == "1" else "a 3-node loopback cluster (at the leader)") + ("" if system == "raftkv" else ", etcd 3.4 for reference")
 section = (f"<!-- {tag}:start -->\n### {what.capitalize()}\n\nRun {datetime.datetime.now(datetime.UTC):%Y-%m-%d %H:%M} UTC, commit {commit}: "
-           f"`DUR={dur} WARM={warm} API={api} AUTH_TOKEN={kind} bench/security-cost.sh {rounds} {nodes}` ({dur} s per cell after a "
+           f"`{'' if system == 'raftkv' else 'SYSTEM=etcd '}DUR={dur} WARM={warm} API={api} AUTH_TOKEN={kind} bench/security-cost.sh {rounds} {nodes}` ({dur} s per cell after a "
            f"{warm} s unrecorded warm-up; medians of {rounds} rounds, modes in rotating order, a fresh data directory per mode; "
            f"8 B keys, 256 B values; fsync on; load average at start {l0}, at end {l1}):\n\n{table}<!-- {tag}:end -->")
 path = "BENCHMARKS.md"
