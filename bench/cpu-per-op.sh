@@ -6,9 +6,11 @@
 # A/B a CPU change with. Prints one line per cell: µs of CPU per op on the leader, each follower, the
 # three servers together, and the load generator.
 # Usage: bench/cpu-per-op.sh [OPS] [CLIENTS...]        (defaults 20000 and "1 16 64")
-#   WORKLOADS="put get" (default) picks the workloads; SKIP_BUILD=1 reuses the Release build;
-#   extra server settings as RKV_ENV="VAR=VALUE ..." (e.g. DOTNET_gcServer=0); PERF=1 keeps the cluster's
-#   logs and prints the PIDs and leader, then waits for Enter before stopping (to attach perf record).
+#   WORKLOADS="put get" (default) picks the workloads; SKIP_BUILD=1 reuses the Release build; WARM=S sets the
+#   unrecorded warm-up (S seconds each of put and get at 16 clients; default 8); SERVER_DLL=path/raftkv.dll runs
+#   another build of the server (an A/B of two builds); RKV_ENV="VAR=VALUE ..." adds server settings (e.g.
+#   METRICS_HTTP_REQUESTS=on, DOTNET_gcServer=0); PERF=1 prints the servers' PIDs after the warm-up and waits for
+#   Enter (attach perf record meanwhile).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 OPS=${1:-20000}; shift || true
@@ -16,7 +18,7 @@ CLIENTS=${*:-1 16 64}; WORKLOADS=${WORKLOADS:-put get}
 
 . bench/lib.sh
 if [ -n "${SKIP_BUILD:-}" ]; then
-  SERVER=src/RaftKv.Server/bin/Release/net10.0/raftkv.dll; BENCH="dotnet src/RaftKv.Bench/bin/Release/net10.0/raftkv-bench.dll"
+  SERVER=${SERVER_DLL:-src/RaftKv.Server/bin/Release/net10.0/raftkv.dll}; BENCH="dotnet src/RaftKv.Bench/bin/Release/net10.0/raftkv-bench.dll"
 else
   bench_build
 fi
