@@ -7,7 +7,7 @@ public sealed partial class PrometheusMeterExporter
 {
     /// <summary>ASP.NET Core's and HttpClient's instruments that record on every request, stream or pooled buffer
     /// (meter, instrument). Left disabled (no listener enables them) they are not even measured: ASP.NET Core
-    /// skips their work, which cost 10 % of a leader's CPU per etcd put here (BENCHMARKS.md, "CPU per operation").
+    /// skips their work (measured: 15–20 % of the three servers' CPU per etcd put at 64 clients; BENCHMARKS.md, "CPU per operation").
     /// Every API call is still counted and timed by <c>raftkv_operations_total</c> /
     /// <c>raftkv_operation_duration_seconds</c>; the per-connection instruments (Kestrel's connections, HttpClient's
     /// open connections) stay exported.</summary>
