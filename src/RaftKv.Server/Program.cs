@@ -119,7 +119,7 @@ MembersHttpApi.Map(app);
 AuthHttpApi.Map(app);
 BackupHttpApi.Map(app);
 OperationsHttpApi.Map(app);
-app.MapRaftKvMetrics(node, config.EffectiveQuotaBytes);
+app.MapRaftKvMetrics(node, config.EffectiveQuotaBytes, config.MetricsHttpRequests);
 app.MapGrpcService<KvGrpcService>();
 app.MapGrpcService<ClusterGrpcService>();
 app.MapGrpcService<AdminGrpcService>();

@@ -78,6 +78,24 @@ public sealed partial class MetricsTests
         Assert.True(problems.Count == 0, string.Join("\n", problems) + "\n\n" + m.Text);
     }
 
+    /// <summary>ASP.NET Core's per-request instruments are not measured by default (METRICS_HTTP_REQUESTS=off,
+    /// docs/operations.md): after HTTP and gRPC requests, none of their series is there, while a
+    /// per-connection one of the same platform is.</summary>
+    [Fact]
+    public async Task PerRequestPlatformSeriesAreOffByDefault()
+    {
+        var node = SharedNode.Get();
+        await PutAsync(node, "metrics-per-request");
+        await GrpcGetAsync(node, "metrics-per-request");
+        var m = await ScrapeAsync(node);
+        var names = m.Types.Select(t => t.Name).ToHashSet(StringComparer.Ordinal);
+        Assert.Contains("microsoft_aspnetcore_server_kestrel_active_connections", names);
+        Assert.DoesNotContain("microsoft_aspnetcore_hosting_http_server_request_duration", names);
+        Assert.DoesNotContain("microsoft_aspnetcore_hosting_http_server_active_requests", names);
+        Assert.DoesNotContain("microsoft_aspnetcore_server_kestrel_queued_requests", names);
+        Assert.DoesNotContain("microsoft_aspnetcore_routing_match_attempts_total", names);
+    }
+
     [Fact]
     public async Task ValuesMoveWithOperations()
     {

@@ -24,6 +24,8 @@ public sealed class ConfigLoaderTests
         Assert.Equal(TimeSpan.FromMinutes(5), ConfigLoader.Load(["--archive-interval", "5m"], NoEnv).ArchiveInterval);
         Assert.Equal(RaftKv.Server.Security.Auth.AuthTokenKind.Jwt, ConfigLoader.Load([], NoEnv).Auth.TokenKind);
         Assert.Equal(RaftKv.Server.Security.Auth.AuthTokenKind.Simple, ConfigLoader.Load(["--auth-token", "simple"], NoEnv).Auth.TokenKind);
+        Assert.False(c.MetricsHttpRequests);
+        Assert.True(ConfigLoader.Load(["--metrics-http-requests", "on"], NoEnv).MetricsHttpRequests);
     }
 
     [Fact]
@@ -115,6 +117,7 @@ public sealed class ConfigLoaderTests
     [InlineData(new[] { "--archive-interval", "soon" }, "ARCHIVE_INTERVAL must be a duration")]
     [InlineData(new[] { "--membership", "dynamic" }, "MEMBERSHIP must be")]
     [InlineData(new[] { "--auth-token", "jwt,pub-key=x" }, "AUTH_TOKEN must be")]
+    [InlineData(new[] { "--metrics-http-requests", "true" }, "METRICS_HTTP_REQUESTS must be 'on' or 'off'")]
     public void InvalidConfigurationIsAClearError(string[] args, string expected)
     {
         var e = Assert.Throws<ConfigException>(() => ConfigLoader.Load(args, NoEnv));

@@ -96,6 +96,34 @@ public sealed class PrometheusMeterExporterTests
         Assert.DoesNotContain($"raftkv_test{id}_puts", await ScrapeAsync(registry));
     }
 
+    /// <summary>ASP.NET Core's per-request instruments are neither enabled nor exported unless asked for
+    /// (METRICS_HTTP_REQUESTS=on); a per-connection one of the same platform meter still is.</summary>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task PerRequestPlatformInstrumentsAreExportedOnlyWhenAskedFor(bool perRequest)
+    {
+        var registry = Metrics.NewCustomRegistry();
+        using var exporter = new PrometheusMeterExporter(registry, NullLogger.Instance, perRequest);
+        using var hosting = new Meter("Microsoft.AspNetCore.Hosting");
+        using var kestrel = new Meter("Microsoft.AspNetCore.Server.Kestrel");
+        var duration = hosting.CreateHistogram<double>("http.server.request.duration", unit: "s");
+        var queued = kestrel.CreateUpDownCounter<long>("kestrel.queued_requests");
+        var connections = kestrel.CreateUpDownCounter<long>("kestrel.active_connections");
+        Assert.True(PrometheusMeterExporter.IsPerRequest(duration));
+        Assert.True(PrometheusMeterExporter.IsPerRequest(queued));
+        Assert.False(PrometheusMeterExporter.IsPerRequest(connections));
+
+        duration.Record(0.01, new KeyValuePair<string, object?>("http.request.method", "POST"));
+        queued.Add(1);
+        connections.Add(1);
+        var text = await ScrapeAsync(registry);
+
+        Assert.Contains("microsoft_aspnetcore_server_kestrel_active_connections", text);
+        Assert.Equal(perRequest, text.Contains("microsoft_aspnetcore_hosting_http_server_request_duration", StringComparison.Ordinal));
+        Assert.Equal(perRequest, text.Contains("microsoft_aspnetcore_server_kestrel_queued_requests", StringComparison.Ordinal));
+    }
+
     private static async Task<string> ScrapeAsync(CollectorRegistry registry)
     {
         using var stream = new MemoryStream();

@@ -49,6 +49,7 @@ public static class ConfigKeys
     public static readonly ConfigKey AuthTokenTtl = new("AUTH_TOKEN_TTL", "300", "Lifetime of an auth token in seconds (etcd's --auth-token-ttl); a simple token's lifetime since its last use");
     public static readonly ConfigKey AuthMetrics = new("AUTH_METRICS", "open", "With auth enabled: open = /metrics needs no credentials (etcd's default), root = only the root role");
     public static readonly ConfigKey AuthMaxFailures = new("AUTH_MAX_FAILURES", "5", "Failed authentications allowed per user name per minute before refusals (\"too many requests\"); 4x as many per client address");
+    public static readonly ConfigKey MetricsHttpRequests = new("METRICS_HTTP_REQUESTS", "off", "on = /metrics also exports ASP.NET Core's and HttpClient's per-request instruments (microsoft_aspnetcore_hosting_http_server_*, Kestrel's queued requests, routing match attempts, memory pool rents, system_net_http_client_request_*); off (default) = not measured at all, they cost CPU on every call. raftkv_operations_total / raftkv_operation_duration_seconds count and time every API call either way");
     public static readonly ConfigKey ConfigFile = new("CONFIG_FILE", "", "Optional JSON or TOML file with any of these keys");
 
     public static IReadOnlyList<ConfigKey> All { get; } =
@@ -57,6 +58,6 @@ public static class ConfigKeys
         MemoryMaxSizeMb, CacheSizeMb, MemoryMaxEntries, Compression, S3Compression, DiskMaxSizeGb, DiskMigrationAgeHours, ArchiveInterval, QuotaBackendBytes,
         S3Endpoint, S3Bucket, S3Region, S3AccessKey, S3SecretKey, BackupInterval, BackupRetention, BackupBucket, BackupPrefix, MaxKeyBytes, MaxValueBytes, RaftLog,
         CorruptCheckInterval, InitialCorruptCheck, TlsCertFile, TlsKeyFile, TlsCaFile, ClientCertAuth, PeerCertFile, PeerKeyFile, PeerCaFile,
-        AutoCompactionMode, AutoCompactionRetention, AuthToken, AuthTokenTtl, AuthMetrics, AuthMaxFailures, ConfigFile,
+        AutoCompactionMode, AutoCompactionRetention, AuthToken, AuthTokenTtl, AuthMetrics, AuthMaxFailures, MetricsHttpRequests, ConfigFile,
     ];
 }

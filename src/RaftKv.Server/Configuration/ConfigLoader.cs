@@ -113,6 +113,12 @@ public static class ConfigLoader
                 "false" => false,
                 var other => throw new ConfigException($"INITIAL_CORRUPT_CHECK must be 'true' or 'false', got '{other}'"),
             },
+            MetricsHttpRequests = Get(ConfigKeys.MetricsHttpRequests) switch
+            {
+                "on" => true,
+                "off" => false,
+                var other => throw new ConfigException($"METRICS_HTTP_REQUESTS must be 'on' or 'off', got '{other}'"),
+            },
             Tls = TlsFiles.From(Get),
             AutoCompaction = AutoCompaction.Parse(Get(ConfigKeys.AutoCompactionMode), Get(ConfigKeys.AutoCompactionRetention)),
             Auth = Security.Auth.AuthOptions.Default with

@@ -67,6 +67,9 @@ public sealed record ServerConfig
     public TimeSpan CorruptCheckInterval { get; init; } = TimeSpan.FromMinutes(5);
     public bool InitialCorruptCheck { get; init; } = true;
 
+    /// <summary>METRICS_HTTP_REQUESTS: also export the platform's per-request instruments (default off).</summary>
+    public bool MetricsHttpRequests { get; init; }
+
     /// <summary>AUTO_COMPACTION_MODE / AUTO_COMPACTION_RETENTION (default off).</summary>
     public AutoCompaction AutoCompaction { get; init; } = AutoCompaction.Off;
 

@@ -10,13 +10,14 @@ namespace RaftKv.Server.Observability;
 /// <c>System.Diagnostics.Metrics</c> Meters — <c>RaftKv.Storage</c>, <c>RaftKv.Replication</c>,
 /// <c>RaftKv.Tiering</c> and the server's own <see cref="ServerMeter"/> — and the server alone knows
 /// Prometheus: one <see cref="PrometheusMeterExporter"/> feeds them, with DotNext's, ASP.NET Core's and
-/// the runtime's meters, into a registry of this endpoint's own, next to prometheus-net's standard
+/// the runtime's meters (ASP.NET Core's and HttpClient's per-request instruments only with
+/// <c>METRICS_HTTP_REQUESTS=on</c>), into a registry of this endpoint's own, next to prometheus-net's standard
 /// <c>process_*</c>/<c>dotnet_*</c> collectors. prometheus-net's default registry (and its meter adapter,
 /// which would export every meter a second time under <c>&lt;meter&gt;_&lt;instrument&gt;</c>) is not used.</para>
 /// </summary>
 public static class MetricsEndpoint
 {
-    public static void MapRaftKvMetrics(this WebApplication app, IKvNode node, long quotaBytes)
+    public static void MapRaftKvMetrics(this WebApplication app, IKvNode node, long quotaBytes, bool httpRequestMetrics = false)
     {
         ArgumentNullException.ThrowIfNull(app);
         var registry = Metrics.NewCustomRegistry();
@@ -24,7 +25,7 @@ public static class MetricsEndpoint
         FollowerLagMetrics.Register(app.Services.GetRequiredService<FollowerLagMonitor>());
         CorruptionMetrics.Register(node);
         SpaceMetrics.Register(node, quotaBytes);
-        var exporter = new PrometheusMeterExporter(registry, app.Services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(MetricsEndpoint)));
+        var exporter = new PrometheusMeterExporter(registry, app.Services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(MetricsEndpoint)), httpRequestMetrics);
         app.Lifetime.ApplicationStopped.Register(exporter.Dispose);
         app.MapMetrics("/metrics", registry);
     }

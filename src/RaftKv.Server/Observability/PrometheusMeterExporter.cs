@@ -34,12 +34,18 @@ public sealed partial class PrometheusMeterExporter : IDisposable
     private readonly MeterListener _listener = new();
     private readonly ConcurrentDictionary<string, ExportedSeries> _series = new(StringComparer.Ordinal);
     private readonly Lock _collectLock = new();
+    private readonly bool _perRequest;
     private long _round;
     private volatile bool _disposed;
 
-    public PrometheusMeterExporter(CollectorRegistry registry, ILogger logger)
+    /// <param name="registry">The registry the series go to.</param>
+    /// <param name="logger">Where instruments that cannot be exported are reported.</param>
+    /// <param name="perRequest">Also export the platform's per-request instruments
+    /// (<see cref="PerRequestInstruments"/>; <c>METRICS_HTTP_REQUESTS=on</c>).</param>
+    public PrometheusMeterExporter(CollectorRegistry registry, ILogger logger, bool perRequest = false)
     {
         ArgumentNullException.ThrowIfNull(registry);
+        _perRequest = perRequest;
         _factory = Metrics.WithCustomRegistry(registry);
 
         // No exemplars: /metrics is served in Prometheus' text format, which has none, and prometheus-net's
@@ -95,6 +101,11 @@ public sealed partial class PrometheusMeterExporter : IDisposable
 
     private void OnInstrumentPublished(Instrument instrument, MeterListener listener)
     {
+        if (!_perRequest && IsPerRequest(instrument))
+        {
+            return; // not enabled, so not measured (PrometheusMeterExporter.PerRequest.cs)
+        }
+
         var name = ExportName(instrument, out var problem);
         if (name is null)
         {

@@ -19,14 +19,15 @@ public sealed class GrpcAuthInterceptor(AuthGate gate) : Interceptor
     /// <summary>etcd clients' metadata key for the token.</summary>
     public const string TokenHeader = "token";
 
-    public override async Task<TResponse> UnaryServerHandler<TRequest, TResponse>(TRequest request, ServerCallContext context, UnaryServerMethod<TRequest, TResponse> continuation)
+    public override Task<TResponse> UnaryServerHandler<TRequest, TResponse>(TRequest request, ServerCallContext context, UnaryServerMethod<TRequest, TResponse> continuation)
     {
+        ArgumentNullException.ThrowIfNull(continuation);
         if (gate.Enabled)
         {
             Check(context, AuthRules.ForGrpc(request)); // mapped by the operation interceptor
         }
 
-        return await continuation(request, context).ConfigureAwait(false);
+        return continuation(request, context); // no async frame of its own: nothing to do after the call
     }
 
     public override async Task ServerStreamingServerHandler<TRequest, TResponse>(TRequest request, IServerStreamWriter<TResponse> responseStream, ServerCallContext context, ServerStreamingServerMethod<TRequest, TResponse> continuation)

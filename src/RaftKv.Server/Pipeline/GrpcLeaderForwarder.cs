@@ -42,15 +42,27 @@ public sealed class GrpcLeaderForwarder(LeaderRouter router, LeaderTransport tra
 
     private readonly ConcurrentDictionary<string, GrpcChannel> _channels = new(StringComparer.Ordinal);
 
-    public override async Task<TResponse> UnaryServerHandler<TRequest, TResponse>(TRequest request, ServerCallContext context, UnaryServerMethod<TRequest, TResponse> continuation)
+    public override Task<TResponse> UnaryServerHandler<TRequest, TResponse>(TRequest request, ServerCallContext context, UnaryServerMethod<TRequest, TResponse> continuation)
     {
-        if (!ForwardedMethods.Contains(context.Method))
+        ArgumentNullException.ThrowIfNull(context);
+        ArgumentNullException.ThrowIfNull(continuation);
+
+        // The common cases without an async frame of their own: a method that is never forwarded, and a
+        // write on the leader (what RouteAsync answers at once there: LeaderRouter.IsLeader).
+        if (!ForwardedMethods.Contains(context.Method) || router.IsLeader)
         {
-            return await continuation(request, context).ConfigureAwait(false);
+            return continuation(request, context);
         }
 
+        return ForwardAsync(request, context, continuation);
+    }
+
+    private async Task<TResponse> ForwardAsync<TRequest, TResponse>(TRequest request, ServerCallContext context, UnaryServerMethod<TRequest, TResponse> continuation)
+        where TRequest : class
+        where TResponse : class
+    {
         var forwarded = context.RequestHeaders.Get(ForwardedHeader) is not null;
-        var route = await router.RouteAsync(forwarded, m => m.GrpcAddress, context.CancellationToken).ConfigureAwait(false);
+        var route = await router.RouteAsync(forwarded, GrpcAddressOf, context.CancellationToken).ConfigureAwait(false);
         for (var hop = 1; ; hop++)
         {
             if (route.IsLocal)
@@ -74,7 +86,7 @@ public sealed class GrpcLeaderForwarder(LeaderRouter router, LeaderTransport tra
             {
                 // The leader this node knew is gone (killed, or its port closed) and the request never left:
                 // wait for the election that follows and send it to the new leader instead.
-                var next = await router.RouteAsync(forwarded, m => m.GrpcAddress, context.CancellationToken, unreachable: route.Leader?.Id).ConfigureAwait(false);
+                var next = await router.RouteAsync(forwarded, GrpcAddressOf, context.CancellationToken, unreachable: route.Leader?.Id).ConfigureAwait(false);
                 if (next.Kind == LeaderRouteKind.Forward && next.Leader?.Id == route.Leader?.Id)
                 {
                     throw; // no new leader within the wait: the client retries (UNAVAILABLE)
@@ -84,6 +96,8 @@ public sealed class GrpcLeaderForwarder(LeaderRouter router, LeaderTransport tra
             }
         }
     }
+
+    private static string GrpcAddressOf(MemberInfo member) => member.GrpcAddress;
 
     /// <summary>The (shared) channel to a member's gRPC address, for a service that forwards a stream
     /// itself (etcd's LeaseKeepAlive, <see cref="Etcd.LeaseKeepAliveUpstream"/>).</summary>

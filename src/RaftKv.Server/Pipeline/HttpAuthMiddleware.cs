@@ -18,7 +18,7 @@ public sealed class HttpAuthMiddleware(RequestDelegate next, AuthGate gate)
     public Task InvokeAsync(HttpContext context)
     {
         ArgumentNullException.ThrowIfNull(context);
-        if (!gate.Enabled || context.Request.ContentType?.StartsWith("application/grpc", StringComparison.Ordinal) == true)
+        if (!gate.Enabled || HttpPipeline.IsGrpc(context))
         {
             return next(context);
         }

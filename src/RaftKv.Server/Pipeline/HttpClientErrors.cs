@@ -5,9 +5,9 @@ namespace RaftKv.Server.Pipeline;
 /// answer here. A 4xx is not logged; a 503/507 is logged once as a warning with its code and message,
 /// without a stack trace. Only what maps to 500 reaches the exception handler and its "unhandled
 /// exception" error log (<see cref="HttpPipeline"/>).</summary>
-public sealed partial class HttpClientErrors(RequestDelegate next)
+public sealed partial class HttpClientErrors(RequestDelegate next, ILogger<HttpClientErrors> logger)
 {
-    public async Task InvokeAsync(HttpContext context, ILogger<HttpClientErrors> logger)
+    public async Task InvokeAsync(HttpContext context)
     {
         try
         {

@@ -8,15 +8,15 @@ public sealed class HttpOperationMetrics(RequestDelegate next)
 {
     public const string Api = "http";
 
-    public async Task InvokeAsync(HttpContext context)
+    public Task InvokeAsync(HttpContext context)
     {
+        ArgumentNullException.ThrowIfNull(context);
         var path = context.Request.Path.Value ?? string.Empty;
-        if (!path.StartsWith("/kv", StringComparison.Ordinal))
-        {
-            await next(context).ConfigureAwait(false);
-            return;
-        }
+        return path.StartsWith("/kv", StringComparison.Ordinal) ? TimeAsync(context) : next(context); // no async frame for other routes
+    }
 
+    private async Task TimeAsync(HttpContext context)
+    {
         var op = context.Request.Method.ToLowerInvariant();
         using (OperationMetrics.Time(Api, op))
         {

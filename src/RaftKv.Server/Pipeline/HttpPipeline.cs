@@ -10,32 +10,48 @@ namespace RaftKv.Server.Pipeline;
 /// → the endpoint's filters (<see cref="HttpLeaderForwarder"/> on writes) → handler. (The host runs
 /// routing before these middlewares, so the endpoint is already chosen.) Authentication and
 /// authorization (<see cref="HttpAuthMiddleware"/>) come after the client certificate's identity.
+/// gRPC calls go through the last two only (<see cref="IsGrpc"/>); their errors, metrics and auth are the
+/// gRPC stages' (<see cref="GrpcOperationInterceptor"/>, <see cref="GrpcAuthInterceptor"/>).
 /// </summary>
 public static class HttpPipeline
 {
     public static void UseRaftKvPipeline(this WebApplication app)
     {
-        app.UseExceptionHandler(errors => errors.Run(async context =>
+        // gRPC calls skip the HTTP stages: Grpc.AspNetCore answers every call itself (a status in the trailers,
+        // never an exception out of the endpoint) and the gRPC stages (GrpcOperationInterceptor,
+        // GrpcAuthInterceptor) do their jobs; each HTTP stage was an extra async frame, feature or service
+        // lookup on every call (BENCHMARKS.md, "CPU per operation").
+        app.UseWhen(context => !IsGrpc(context), http =>
         {
-            var error = context.Features.Get<IExceptionHandlerFeature>()?.Error ?? new InvalidOperationException("unknown error");
-            await ApiError.From(error).ExecuteAsync(context).ConfigureAwait(false);
-        }));
-        app.UseStatusCodePages(async status =>
-        {
-            var http = status.HttpContext;
-            if (http.Response.StatusCode == 404 && !http.Response.HasStarted && http.Response.ContentLength is null)
+            http.UseExceptionHandler(errors => errors.Run(async context =>
             {
-                await ApiError.Result(404, "not_found", $"no route for {http.Request.Method} {http.Request.Path}").ExecuteAsync(http).ConfigureAwait(false);
-            }
-            else if (http.Response.StatusCode == 405)
+                var error = context.Features.Get<IExceptionHandlerFeature>()?.Error ?? new InvalidOperationException("unknown error");
+                await ApiError.From(error).ExecuteAsync(context).ConfigureAwait(false);
+            }));
+            http.UseStatusCodePages(async status =>
             {
-                await ApiError.Result(405, "method_not_allowed", $"{http.Request.Method} is not allowed on {http.Request.Path}").ExecuteAsync(http).ConfigureAwait(false);
-            }
+                var context = status.HttpContext;
+                if (context.Response.StatusCode == 404 && !context.Response.HasStarted && context.Response.ContentLength is null)
+                {
+                    await ApiError.Result(404, "not_found", $"no route for {context.Request.Method} {context.Request.Path}").ExecuteAsync(context).ConfigureAwait(false);
+                }
+                else if (context.Response.StatusCode == 405)
+                {
+                    await ApiError.Result(405, "method_not_allowed", $"{context.Request.Method} is not allowed on {context.Request.Path}").ExecuteAsync(context).ConfigureAwait(false);
+                }
+            });
+            http.UseMiddleware<HttpClientErrors>();
+            http.UseMiddleware<HttpOperationMetrics>();
         });
-        app.UseMiddleware<HttpClientErrors>();
-        app.UseMiddleware<HttpOperationMetrics>();
-        app.UseMiddleware<ClientIdentityMiddleware>(); // the TLS client certificate's CN (Security/ClientIdentity)
-        app.UseMiddleware<HttpAuthMiddleware>(); // auth on: credentials and the route's access (Security/Auth)
+        app.UseMiddleware<ClientIdentityMiddleware>(); // the TLS client certificate's CN (Security/ClientIdentity), for both front doors
+        app.UseMiddleware<HttpAuthMiddleware>(); // auth on: credentials and the route's access (Security/Auth); gRPC is left to GrpcAuthInterceptor
+    }
+
+    /// <summary>A gRPC call (content type <c>application/grpc</c>, with or without a <c>+proto</c> suffix).</summary>
+    public static bool IsGrpc(HttpContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        return context.Request.ContentType?.StartsWith("application/grpc", StringComparison.Ordinal) == true;
     }
 
     /// <summary>Marks a route as a write: on a follower it is forwarded to the leader.</summary>

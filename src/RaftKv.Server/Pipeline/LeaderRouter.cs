@@ -20,6 +20,10 @@ public sealed class LeaderRouter(IKvNode node)
     /// timeouts (300–600 ms by default), well under a client's usual deadline.</summary>
     public TimeSpan LeaderWait { get; init; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>True when this node holds leadership: <see cref="Route"/> and <see cref="RouteAsync"/> answer
+    /// <see cref="LeaderRouteKind.Local"/> at once, forwarded or not.</summary>
+    public bool IsLeader => node.IsLeader;
+
     /// <summary><see cref="Route"/>, but when no leader is known yet, polls until one is, the call is
     /// cancelled (its deadline), or <see cref="LeaderWait"/> has passed.</summary>
     /// <param name="alreadyForwarded">The call carries the front door's forwarded marker.</param>

@@ -13,9 +13,12 @@ public sealed class ClientIdentityMiddleware(RequestDelegate next)
     public Task InvokeAsync(HttpContext context)
     {
         ArgumentNullException.ThrowIfNull(context);
-        var cert = context.Connection.ClientCertificate;
-        var cn = cert?.GetNameInfo(X509NameType.SimpleName, forIssuer: false);
-        context.Features.Set(string.IsNullOrEmpty(cn) ? ClientIdentity.Anonymous : new ClientIdentity(cn));
-        return next(context);
+        var cn = context.Connection.ClientCertificate?.GetNameInfo(X509NameType.SimpleName, forIssuer: false);
+        if (!string.IsNullOrEmpty(cn))
+        {
+            context.Features.Set(new ClientIdentity(cn));
+        }
+
+        return next(context); // no certificate: no feature, and ClientIdentity.Of answers Anonymous
     }
 }

@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# CPU per operation of a 3-node RaftKv cluster driven through etcd's v3 API (raftkv-bench --target etcd at
+# the leader): utime+stime of each server process (from /proc/PID/stat) over a fixed number of operations,
+# divided by the operations completed. On a shared 2-core machine this figure is far steadier than ops/s
+# (throughput ≈ 1 / total CPU per op when servers and load generator share the cores), so it is the one to
+# A/B a CPU change with. Prints one line per cell: µs of CPU per op on the leader, each follower, the
+# three servers together, and the load generator; and the bytes the leader's GC heap allocated per op (from
+# /metrics: independent of the machine's load, so small allocation cuts show where CPU figures are noise).
+# Usage: bench/cpu-per-op.sh [OPS] [CLIENTS...]        (defaults 20000 and "1 16 64")
+#   WORKLOADS="put get" (default) picks the workloads; SKIP_BUILD=1 reuses the Release build; WARM=S sets the
+#   unrecorded warm-up (S seconds each of put and get at 16 clients; default 8); SERVER_DLL=path/raftkv.dll runs
+#   another build of the server (an A/B of two builds); RKV_ENV="VAR=VALUE ..." adds server settings (e.g.
+#   METRICS_HTTP_REQUESTS=on, DOTNET_gcServer=0); PERF=1 prints the servers' PIDs after the warm-up and waits for
+#   Enter (attach perf record meanwhile).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+OPS=${1:-20000}; shift || true
+CLIENTS=${*:-1 16 64}; WORKLOADS=${WORKLOADS:-put get}
+
+. bench/lib.sh
+if [ -n "${SKIP_BUILD:-}" ]; then
+  SERVER=${SERVER_DLL:-src/RaftKv.Server/bin/Release/net10.0/raftkv.dll}; BENCH="dotnet src/RaftKv.Bench/bin/Release/net10.0/raftkv-bench.dll"
+else
+  bench_build
+fi
+CLK=$(getconf CLK_TCK)
+
+WORK=$(mktemp -d /tmp/raftkv-cpuop-XXXX)
+trap 'stop_all; rm -rf "$WORK"' EXIT INT TERM
+
+raftkv_ports 3
+# shellcheck disable=SC2086
+start_raftkv_cluster "$WORK" ${RKV_ENV:-}
+LEADER=$(wait_leader "$RKV_EPS") || { echo "no leader" >&2; exit 1; }
+lport=${LEADER##*:}
+for i in 1 2 3; do [ "$(grpc_port $i)" = "$lport" ] && LI=$i; done
+ORDER=("$LI"); for i in 1 2 3; do [ "$i" = "$LI" ] || ORDER+=("$i"); done
+echo "leader node $LI ($LEADER); pids ${PIDS[*]}; ${RKV_ENV:-default settings}"
+
+ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; } # utime + stime, in clock ticks (fields after "(comm)" have no spaces here)
+# Bytes the leader's GC heap has allocated so far (the runtime's meter, through /metrics): load-independent.
+allocated() { curl -sf "http://127.0.0.1:$(http_port "$LI")/metrics" | awk '$1 == "system_runtime_dotnet_gc_heap_total_allocated_total" {print $2}'; }
+
+for w in put get; do $BENCH $w --target etcd --endpoints "$LEADER" --clients 16 --duration "${WARM:-8}" --warmup 1 >/dev/null 2>&1 || true; done
+if [ -n "${PERF:-}" ]; then
+  for i in "${ORDER[@]}"; do echo "node $i pid ${PIDS[$((i - 1))]}"; done
+  echo "cluster up in $WORK; press Enter to stop"; read -r _
+fi
+
+printf "%-5s %7s %8s | %9s %9s %9s | %9s | %9s | %s\n" work clients ops leader fol1 fol2 servers bench "leader alloc B/op"
+for w in $WORKLOADS; do
+  for c in $CLIENTS; do
+    a0=$(allocated)
+    before=(); for i in "${ORDER[@]}"; do before+=("$(ticks "${PIDS[$((i - 1))]}")"); done
+    out=$( { /usr/bin/time -f "BENCHCPU %U %S" $BENCH "$w" --target etcd --endpoints "$LEADER" --clients "$c" --total "$OPS" --duration 600 --warmup 0 --no-preload --json; } 2>&1 )
+    after=(); for i in "${ORDER[@]}"; do after+=("$(ticks "${PIDS[$((i - 1))]}")"); done
+    a1=$(allocated)
+    ops=$(echo "$out" | grep '^{' | tail -1 | python3 -c 'import json,sys; r=json.load(sys.stdin); print(r["requests"])' 2>/dev/null || echo 0)
+    bcpu=$(echo "$out" | awk '/^BENCHCPU/ {print $2 + $3}')
+    python3 - "$w" "$c" "$ops" "$CLK" "$bcpu" "${a0:-0}" "${a1:-0}" "${before[@]}" "${after[@]}" <<'PY'
+import sys
+w, c, ops, clk, bcpu = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), float(sys.argv[5] or 0)
+alloc = (float(sys.argv[7]) - float(sys.argv[6])) / max(ops, 1)
+b, a = [int(x) for x in sys.argv[8:11]], [int(x) for x in sys.argv[11:14]]
+us = [(y - x) / clk * 1e6 / max(ops, 1) for x, y in zip(b, a)]
+print(f"{w:<5} {c:>7} {ops:>8} | {us[0]:9.1f} {us[1]:9.1f} {us[2]:9.1f} | {sum(us):9.1f} | {bcpu * 1e6 / max(ops, 1):9.1f} | {alloc:8.0f}")
+PY
+  done
+done
