@@ -206,6 +206,12 @@ internal sealed partial class EtcdWatchSession
             yield break;
         }
 
+        if (maxBytes == int.MaxValue)
+        {
+            yield return (events, false); // not a fragment watcher: no sizes to compute
+            yield break;
+        }
+
         var part = new List<Mvccpb.Event>();
         long size = 0;
         foreach (var e in events)

@@ -1,11 +1,11 @@
 using RaftKv.Protocol.Etcd;
-using Mvccpb = RaftKv.Protocol.Etcd.Mvccpb;
+using EtcdEvent = RaftKv.Protocol.Etcd.Mvccpb.Event;
 
 namespace RaftKv.EndToEnd.Tests.Etcd;
 
 /// <summary>etcd's MVCC semantics for a handful of keys, as a watcher should see them: every revision's events
 /// (ascending key within a revision), with create/mod revisions, versions and the previous version. Events are
-/// compared as text (<see cref="Describe(Mvccpb.Event, bool)"/>) so a mismatch prints readably.</summary>
+/// compared as text (<see cref="Describe(EtcdEvent, bool)"/>) so a mismatch prints readably.</summary>
 internal sealed class WatchModel
 {
     private readonly Dictionary<string, Kv> _state = new(StringComparer.Ordinal);
@@ -79,8 +79,8 @@ internal sealed class WatchModel
         return result;
     }
 
-    public static string Describe(Mvccpb.Event e, bool prevKv)
-        => Describe(e.Type == Mvccpb.Event.Types.EventType.Put, e.Kv.Key.ToStringUtf8(), e.Kv.Value.ToStringUtf8(), e.Kv.CreateRevision, e.Kv.ModRevision, e.Kv.Version,
+    public static string Describe(EtcdEvent e, bool prevKv)
+        => Describe(e.Type == EtcdEvent.Types.EventType.Put, e.Kv.Key.ToStringUtf8(), e.Kv.Value.ToStringUtf8(), e.Kv.CreateRevision, e.Kv.ModRevision, e.Kv.Version,
             prevKv, e.PrevKv is null ? null : (e.PrevKv.Key.ToStringUtf8(), e.PrevKv.Value.ToStringUtf8(), e.PrevKv.ModRevision));
 
     /// <summary>The events a watcher received, in order (fragments joined).</summary>

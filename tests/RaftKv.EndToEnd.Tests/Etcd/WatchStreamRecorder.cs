@@ -2,7 +2,6 @@ using System.Collections.Concurrent;
 using Grpc.Core;
 using Grpc.Net.Client;
 using RaftKv.Protocol.Etcd;
-using RaftKv.TestSupport;
 
 namespace RaftKv.EndToEnd.Tests.Etcd;
 
