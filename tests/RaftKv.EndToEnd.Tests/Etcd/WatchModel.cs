@@ -21,14 +21,10 @@ internal sealed class WatchModel
 
     public long Version(string key) => _state.TryGetValue(key, out var kv) ? kv.Version : 0;
 
-    /// <summary>Applies one revision: each change is a put (value) or a delete (null) of a distinct key.</summary>
+    /// <summary>Applies one revision: each change is a put (value) or a delete (null) of a distinct key. Each key's
+    /// revisions must come in order; different keys' may not.</summary>
     public void Apply(long revision, IEnumerable<(string Key, string? Value)> changes)
     {
-        if (revision <= LastRevision)
-        {
-            throw new InvalidOperationException($"revision {revision} after {LastRevision}");
-        }
-
         var events = new List<(bool, Kv, Kv?)>();
         foreach (var (key, value) in changes.OrderBy(c => c.Key, StringComparer.Ordinal))
         {
@@ -51,7 +47,9 @@ internal sealed class WatchModel
 
         if (events.Count > 0)
         {
-            _history.Add((revision, events));
+            // Writes to different keys may be settled out of revision order (a background writer): keep the history sorted.
+            var at = _history.FindLastIndex(h => h.Revision < revision) + 1;
+            _history.Insert(at, (revision, events));
         }
     }
 
