@@ -20,8 +20,9 @@ namespace RaftKv.Server.Etcd;
 /// state) the group subscribes again and sends every synced watcher that lacks a revision below the new
 /// subscription's start back to the history.</para>
 /// <para><b>Slow watchers.</b> The group never waits: a watcher with no free credit (its responses are not being
-/// written) leaves the group and catches up from the history in its own task, which waits for credit as before
-/// (and cancels it after <see cref="EtcdWatchOptions.SlowWatcherTimeout"/>). The other watchers are not held up.</para>
+/// written) leaves the group; its own task waits for credit (and cancels it after
+/// <see cref="EtcdWatchOptions.SlowWatcherTimeout"/>), then rejoins from <c>_recent</c> if the revisions it lacks
+/// are still there, else reads them from the history first. The other watchers are not held up.</para>
 /// <para><b>Batching.</b> Revisions already waiting in the feed are taken together (at most
 /// <see cref="MaxBatchRevisions"/> / about <see cref="MaxBatchBytes"/>): a watcher gets one response for its events
 /// of the whole batch (header revision = the batch's last), as etcd sends catching-up watchers. Each event is
@@ -36,7 +37,7 @@ internal sealed partial class EtcdWatchSession
     private const int MaxBatchBytes = 256 * 1024;
 
     /// <summary>Processed revisions kept for the hand-off of a watcher that catches up from the history.</summary>
-    private const int RecentCapacity = 1024;
+    private const int RecentCapacity = 4096;
 
     private readonly Lock _group = new();
     private readonly List<Watcher> _synced = [];

@@ -128,6 +128,20 @@ internal sealed partial class EtcdWatchSession
         {
             while (true)
             {
+                // Room in the queue, and the revisions it lacks are still among the group's recent ones: rejoin
+                // without reading the history (a watcher that ran out of credit for a moment).
+                if (!await w.WaitCreditAsync(_options.SlowWatcherTimeout).ConfigureAwait(false))
+                {
+                    Cancel(w.Id, SlowReason(w));
+                    return;
+                }
+
+                w.Release();
+                if (TryJoin(w))
+                {
+                    return;
+                }
+
                 var from = w.Reached + 1;
                 var upTo = _node.Revision;
                 if (from <= upTo)
@@ -147,8 +161,6 @@ internal sealed partial class EtcdWatchSession
                 {
                     return;
                 }
-
-                await Task.Yield();
             }
         }
         catch (RevisionCompactedException e)
@@ -177,8 +189,7 @@ internal sealed partial class EtcdWatchSession
         {
             if (!await w.WaitCreditAsync(_options.SlowWatcherTimeout).ConfigureAwait(false))
             {
-                Cancel(w.Id, $"raftkv: watcher {w.Id} is too slow: {_options.MaxPendingPerWatcher} responses were left unread for "
-                    + $"{_options.SlowWatcherTimeout.TotalSeconds:0} s; watch again from revision {w.Reached + 1}");
+                Cancel(w.Id, SlowReason(w));
                 return false;
             }
 
@@ -194,6 +205,10 @@ internal sealed partial class EtcdWatchSession
         w.Reach(revision);
         return true;
     }
+
+    private string SlowReason(Watcher w)
+        => $"raftkv: watcher {w.Id} is too slow: {_options.MaxPendingPerWatcher} responses were left unread for "
+            + $"{_options.SlowWatcherTimeout.TotalSeconds:0} s; watch again from revision {w.Reached + 1}";
 
     private static readonly string GrpcErrorsEtcdCompacted = Pipeline.GrpcErrors.Etcd.Compacted.Status.Detail;
 
