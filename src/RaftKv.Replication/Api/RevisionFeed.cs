@@ -6,7 +6,7 @@ namespace RaftKv.Replication.Api;
 /// A live subscription to every applied revision of this replica (all keys), from
 /// <see cref="IKvNode.SubscribeRevisions"/>: the primitive a grouped watcher (one subscription shared by many
 /// watchers) is built on. Every revision greater than <see cref="Revision"/> is written to <see cref="Reader"/>, in
-/// revision order, with every event of that revision (ascending key order, no prev_kv); the reader may also see
+/// revision order, with every event of that revision (in the order it applied them, no prev_kv); the reader may also see
 /// revisions ≤ <see cref="Revision"/> (skip them). When the subscriber falls too far behind, or a snapshot
 /// replaces the state, the reader is completed: the subscriber must catch up from the history
 /// (<see cref="IKvNode.ReadRevisionsAsync"/>) and subscribe again. Nothing is dropped silently.
