@@ -129,6 +129,39 @@ public sealed partial class KvNode
         }
     }
 
+    public RevisionFeed SubscribeRevisions()
+    {
+        var reader = _state.Watch.Subscribe();
+        return new RevisionFeed(reader, _state.Revision, () => _state.Watch.Unsubscribe(reader)); // subscribed first: no gap
+    }
+
+    public async Task<IReadOnlyList<(long Revision, IReadOnlyList<MvccEvent> Events)>> ReadRevisionsAsync(byte[] key, byte[]? rangeEnd, long from, long to, bool prevKv,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        var compacted = _state.CompactRevision;
+        if (from < compacted)
+        {
+            throw new RevisionCompactedException(from, compacted);
+        }
+
+        if (from > to)
+        {
+            return [];
+        }
+
+        var (start, end, single) = RangeBounds.Of(key, rangeEnd);
+        var changes = await _state.ReadChangesAsync(start, end, single, from, to, prevKv, cancellationToken).ConfigureAwait(false);
+        return changes.ConvertAll(c => (c.Revision, (IReadOnlyList<MvccEvent>)c.Events));
+    }
+
+    public async Task<KeyValue?> ReadKeyAtAsync(byte[] key, long revision, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        var found = await _state.ReadHistoryAsync(key, [], true, revision, cancellationToken).ConfigureAwait(false);
+        return found.Count > 0 ? found[0] : null;
+    }
+
     private static void ValidateRange(RangeRequest request)
     {
         ArgumentNullException.ThrowIfNull(request);

@@ -62,6 +62,21 @@ public interface IKvNode : IAsyncDisposable
     IAsyncEnumerable<IReadOnlyList<MvccEvent>> WatchRevisionsAsync(byte[] key, byte[]? rangeEnd, long startRevision, bool prevKv,
         CancellationToken cancellationToken = default);
 
+    /// <summary>A live subscription to every applied revision (all keys), for watchers grouped behind one
+    /// subscription (etcd's watch stream); see <see cref="RevisionFeed"/> for its contract. Dispose it to unsubscribe.</summary>
+    RevisionFeed SubscribeRevisions();
+
+    /// <summary>The changes to [key, rangeEnd) with revision in [from, to], from the history: one list per revision
+    /// that has any (every event of that revision in the range, ascending key), in revision order; with
+    /// <paramref name="prevKv"/> each event carries the key's previous version. Throws
+    /// <see cref="RevisionCompactedException"/> when from &lt; CompactRevision.</summary>
+    Task<IReadOnlyList<(long Revision, IReadOnlyList<MvccEvent> Events)>> ReadRevisionsAsync(byte[] key, byte[]? rangeEnd, long from, long to, bool prevKv,
+        CancellationToken cancellationToken = default);
+
+    /// <summary>The version of one key live at <paramref name="revision"/> (null if it did not exist then), from
+    /// the history: a live event's prev_kv is the key at the event's revision - 1.</summary>
+    Task<KeyValue?> ReadKeyAtAsync(byte[] key, long revision, CancellationToken cancellationToken = default);
+
     /// <summary>Grants a lease through Raft (etcd LeaseGrant). <paramref name="id"/> 0: the cluster picks a
     /// unique id. <paramref name="ttlSeconds"/> is raised to the minimum TTL; above
     /// <see cref="LeaseLimits.MaxTtlSeconds"/> throws <see cref="LeaseTtlTooLargeException"/>; an id already

@@ -64,12 +64,21 @@ internal sealed partial class EtcdWatchSession
             var start = Math.Max(0, c.StartRevision);
             w = new Watcher(id, key, end, start, reached: start > 0 ? start - 1 : current, c, _options.MaxPendingPerWatcher, _cts.Token);
             _watchers.Add(id, w);
+            if (w.PrevKv)
+            {
+                Interlocked.Increment(ref _prevKvWatchers); // the group reads prev_kv from now on
+            }
 
-            // Queued before the pump starts: the client sees "created" before any event of this watcher.
+            // Queued before the watcher can queue anything: the client sees "created" before any event of it.
             Control(new V3.WatchResponse { Header = _identity.Header(current), WatchId = id, Created = true });
         }
 
-        w.Pump = Task.Run(() => PumpAsync(w));
+        // From "now" with nothing to read: straight into the group; otherwise (or if the group is ahead) its own
+        // catch-up task first.
+        if (w.Start != 0 || !TryJoin(w))
+        {
+            StartCatchUp(w);
+        }
     }
 
     private void Refuse(long revision, string reason)
@@ -96,42 +105,62 @@ internal sealed partial class EtcdWatchSession
         }
 
         w.Close(() => Control(response));
+        lock (_group)
+        {
+            _synced.Remove(w);
+        }
+
+        if (w.PrevKv)
+        {
+            Interlocked.Decrement(ref _prevKvWatchers);
+        }
+
         w.Stop();
     }
 
-    private async Task PumpAsync(Watcher w)
+    /// <summary>A watcher's own task: reads the history from its <see cref="Watcher.Reached"/> + 1 up to the node's
+    /// revision, queues it revision by revision (waiting for credit, canceling a watcher left unread too long),
+    /// then joins the group (<see cref="TryJoin"/>), or reads on if the group got ahead.</summary>
+    private async Task CatchUpAsync(Watcher w)
     {
         var token = w.Token;
         try
         {
-            await foreach (var batch in _node.WatchRevisionsAsync(w.Key, w.End, w.Start, w.PrevKv, token).ConfigureAwait(false))
+            while (true)
             {
-                if (batch.Count == 0)
+                // Room in the queue, and the revisions it lacks are still among the group's recent ones: rejoin
+                // without reading the history (a watcher that ran out of credit for a moment).
+                if (!await w.WaitCreditAsync(_options.SlowWatcherTimeout).ConfigureAwait(false))
                 {
-                    continue;
+                    Cancel(w.Id, SlowReason(w));
+                    return;
                 }
 
-                var revision = batch[0].Kv.ModRevision;
-                var events = batch.Where(w.Wants).Select(EtcdMapping.ToProto).ToList();
-                foreach (var (part, more) in Fragments(events, w.Fragment ? _options.MaxFragmentBytes : int.MaxValue))
+                w.Release();
+                if (TryJoin(w))
                 {
-                    if (!await w.WaitCreditAsync(_options.SlowWatcherTimeout).ConfigureAwait(false))
-                    {
-                        Cancel(w.Id, $"raftkv: watcher {w.Id} is too slow: {_options.MaxPendingPerWatcher} responses were left unread for "
-                            + $"{_options.SlowWatcherTimeout.TotalSeconds:0} s; watch again from revision {w.Reached + 1}");
-                        return;
-                    }
-
-                    var response = new V3.WatchResponse { Header = _identity.Header(revision), WatchId = w.Id, Fragment = more };
-                    response.Events.AddRange(part);
-                    if (!w.TryQueue(() => _queue.Writer.TryWrite((response, w))))
-                    {
-                        w.Release();
-                        return;
-                    }
+                    return;
                 }
 
-                w.Reach(revision);
+                var from = w.Reached + 1;
+                var upTo = _node.Revision;
+                if (from <= upTo)
+                {
+                    foreach (var (revision, batch) in await _node.ReadRevisionsAsync(w.Key, w.End, from, upTo, w.PrevKv, token).ConfigureAwait(false))
+                    {
+                        if (!await SendAsync(w, revision, batch).ConfigureAwait(false))
+                        {
+                            return;
+                        }
+                    }
+
+                    w.Reach(upTo);
+                }
+
+                if (TryJoin(w))
+                {
+                    return;
+                }
             }
         }
         catch (RevisionCompactedException e)
@@ -148,9 +177,38 @@ internal sealed partial class EtcdWatchSession
         }
         finally
         {
-            w.Finished();
+            w.EndCatchUp();
         }
     }
+
+    /// <summary>Queues one revision of the history for a catching-up watcher; false = the watcher ended.</summary>
+    private async Task<bool> SendAsync(Watcher w, long revision, IReadOnlyList<MvccEvent> batch)
+    {
+        var events = batch.Where(w.Wants).Select(EtcdMapping.ToProto).ToList();
+        foreach (var (part, more) in Fragments(events, w.Fragment ? _options.MaxFragmentBytes : int.MaxValue))
+        {
+            if (!await w.WaitCreditAsync(_options.SlowWatcherTimeout).ConfigureAwait(false))
+            {
+                Cancel(w.Id, SlowReason(w));
+                return false;
+            }
+
+            var response = new V3.WatchResponse { Header = _identity.Header(revision), WatchId = w.Id, Fragment = more };
+            response.Events.AddRange(part);
+            if (!w.TryQueue(() => _queue.Writer.TryWrite((response, w))))
+            {
+                w.Release();
+                return false;
+            }
+        }
+
+        w.Reach(revision);
+        return true;
+    }
+
+    private string SlowReason(Watcher w)
+        => $"raftkv: watcher {w.Id} is too slow: {_options.MaxPendingPerWatcher} responses were left unread for "
+            + $"{_options.SlowWatcherTimeout.TotalSeconds:0} s; watch again from revision {w.Reached + 1}";
 
     private static readonly string GrpcErrorsEtcdCompacted = Pipeline.GrpcErrors.Etcd.Compacted.Status.Detail;
 
@@ -160,6 +218,12 @@ internal sealed partial class EtcdWatchSession
     {
         if (events.Count == 0)
         {
+            yield break;
+        }
+
+        if (maxBytes == int.MaxValue)
+        {
+            yield return (events, false); // not a fragment watcher: no sizes to compute
             yield break;
         }
 

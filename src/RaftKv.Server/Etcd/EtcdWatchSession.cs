@@ -6,15 +6,18 @@ using V3 = RaftKv.Protocol.Etcd;
 namespace RaftKv.Server.Etcd;
 
 /// <summary>
-/// One etcd watch stream: reads create / cancel / progress requests, runs one pump per watcher
-/// (<see cref="Watcher"/>) and writes every response through one queue, in order, from one writer.
+/// One etcd watch stream: reads create / cancel / progress requests, delivers live revisions to its synced
+/// watchers through one group (EtcdWatchSession.Group.cs), lets a watcher that starts in the past or falls
+/// behind catch up from the history in its own task, and writes every response through one queue, in order,
+/// from one writer.
 /// </summary>
 /// <remarks>
-/// <para><b>Order.</b> A watcher's "created" response is queued before its pump starts and its
-/// "canceled" response after its pump can no longer queue anything (under the watcher's lock), so a
+/// <para><b>Order.</b> A watcher's "created" response is queued before it can queue anything and its
+/// "canceled" response after it can no longer queue anything (under the watcher's lock), so a
 /// client sees created → events in revision order → canceled, per watcher.</para>
 /// <para><b>Bounds.</b> Each watcher may have at most <see cref="EtcdWatchOptions.MaxPendingPerWatcher"/>
-/// event responses queued; beyond that its pump waits (reading no further history). If it waits longer
+/// event responses queued; beyond that it leaves the group and its catch-up task waits (reading no further
+/// history), while the stream's other watchers go on. If it waits longer
 /// than <see cref="EtcdWatchOptions.SlowWatcherTimeout"/> the watcher is canceled with a cancel_reason
 /// — never dropped silently. Control responses (created, canceled, progress) take no credit; there is at
 /// most one created and one canceled per watcher.</para>
@@ -53,6 +56,9 @@ internal sealed partial class EtcdWatchSession : IAsyncDisposable
         _log = log;
         _cts = CancellationTokenSource.CreateLinkedTokenSource(callCancelled);
         _writer = WriteLoopAsync(_cts.Token);
+        var feed = node.SubscribeRevisions();
+        _groupRevision = feed.Revision;
+        _groupTask = GroupLoopAsync(feed, _cts.Token);
     }
 
     /// <summary>Serves the stream until the call ends (client gone, or cancelled).</summary>
@@ -97,6 +103,7 @@ internal sealed partial class EtcdWatchSession : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await _cts.CancelAsync().ConfigureAwait(false);
+        await Quiet(_groupTask ?? Task.CompletedTask).ConfigureAwait(false); // starts no catch-up after this
         Watcher[] all;
         lock (_watchers)
         {
@@ -187,7 +194,7 @@ internal sealed partial class EtcdWatchSession : IAsyncDisposable
                 {
                     // An idle watcher (no event response since the last tick) gets the revision it has reached,
                     // if it has room in the queue (a watcher with a full queue is not idle).
-                    if (w.TakeIdleTick() && await w.WaitCreditAsync(TimeSpan.Zero).ConfigureAwait(false))
+                    if (w.TakeIdleTick() && w.TryTakeCredit())
                     {
                         var response = new V3.WatchResponse { Header = _identity.Header(w.Reached), WatchId = w.Id };
                         if (!w.TryQueue(() => _queue.Writer.TryWrite((response, w))))
