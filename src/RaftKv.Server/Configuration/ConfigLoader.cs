@@ -113,6 +113,12 @@ public static class ConfigLoader
                 "false" => false,
                 var other => throw new ConfigException($"INITIAL_CORRUPT_CHECK must be 'true' or 'false', got '{other}'"),
             },
+            Learner = Get(ConfigKeys.Learner) switch
+            {
+                "true" => true,
+                "false" => false,
+                var other => throw new ConfigException($"LEARNER must be 'true' or 'false', got '{other}'"),
+            },
             Tls = TlsFiles.From(Get),
             AutoCompaction = AutoCompaction.Parse(Get(ConfigKeys.AutoCompactionMode), Get(ConfigKeys.AutoCompactionRetention)),
             Auth = Security.Auth.AuthOptions.Default with

@@ -67,6 +67,9 @@ public sealed record ServerConfig
     public TimeSpan CorruptCheckInterval { get; init; } = TimeSpan.FromMinutes(5);
     public bool InitialCorruptCheck { get; init; } = true;
 
+    /// <summary>LEARNER: start as an application-level learner (<see cref="KvNodeOptions.Learner"/>).</summary>
+    public bool Learner { get; init; }
+
     /// <summary>AUTO_COMPACTION_MODE / AUTO_COMPACTION_RETENTION (default off).</summary>
     public AutoCompaction AutoCompaction { get; init; } = AutoCompaction.Off;
 
@@ -98,6 +101,7 @@ public sealed record ServerConfig
         LogEngine = RaftLog,
         CorruptCheckInterval = CorruptCheckInterval,
         InitialCorruptCheck = InitialCorruptCheck,
+        Learner = Learner,
         QuotaBackendBytes = EffectiveQuotaBytes,
     };
 }

@@ -60,6 +60,33 @@ public sealed class ClusterGrpcService(IKvNode node) : Protocol.V1.Cluster.Clust
         return new HoldElectionsResponse { LastLogIndex = (ulong)last };
     }
 
+    /// <summary>Internal: the leader's committed log to a learner (KvNode.LearnerTail.cs).</summary>
+    public override async Task TailLog(TailLogRequest request, IServerStreamWriter<TailLogResponse> responseStream, ServerCallContext context)
+    {
+        var tail = new LearnerTailRequest((long)request.NodeId, request.RaftAddress, request.GrpcAddress, request.HttpAddress, (long)request.FromIndex);
+        await foreach (var item in node.TailLogAsync(tail, context.CancellationToken).ConfigureAwait(false))
+        {
+            var r = new TailLogResponse
+            {
+                SnapshotIndex = (ulong)item.SnapshotIndex,
+                SnapshotTerm = (ulong)item.SnapshotTerm,
+                SnapshotDone = item.SnapshotDone,
+                CommitIndex = (ulong)item.CommitIndex,
+            };
+            if (item.SnapshotChunk is { } chunk)
+            {
+                r.SnapshotChunk = Google.Protobuf.UnsafeByteOperations.UnsafeWrap(chunk);
+            }
+
+            foreach (var e in item.Entries)
+            {
+                r.Entries.Add(new TailLogEntry { Index = (ulong)e.Index, Term = (ulong)e.Term, IsConfiguration = e.IsConfiguration, Payload = Google.Protobuf.UnsafeByteOperations.UnsafeWrap(e.Payload) });
+            }
+
+            await responseStream.WriteAsync(r, context.CancellationToken).ConfigureAwait(false);
+        }
+    }
+
     public override async Task<CorruptionCheckResponse> CorruptionCheck(CorruptionCheckRequest request, ServerCallContext context)
         => CorruptionProtoMapping.ToProto(await node.CheckCorruptionAsync(context.CancellationToken).ConfigureAwait(false));
 
