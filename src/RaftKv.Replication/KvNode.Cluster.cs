@@ -28,7 +28,7 @@ public sealed partial class KvNode
     public NodeStatus GetStatus()
     {
         var members = Members();
-        var leader = members.FirstOrDefault(m => m.IsLeader);
+        var leader = members.FirstOrDefault(m => m.IsLeader) ?? (IsLearner ? _tailSource : null); // a learner: the leader it tails
         return new NodeStatus
         {
             NodeId = NodeId,

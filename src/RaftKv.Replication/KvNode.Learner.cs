@@ -32,6 +32,9 @@ public sealed partial class KvNode
 
     private volatile bool _learner;
 
+    /// <summary>The leader this learner is tailing right now (null between streams).</summary>
+    private volatile MemberInfo? _tailSource;
+
     /// <summary>True while this node is a learner (started as one and not promoted yet).</summary>
     public bool IsLearner => _learner;
 
@@ -83,8 +86,8 @@ public sealed partial class KvNode
                 return;
             }
 
-            var sources = _cluster.Members.Where(m => m.IsRemote).Select(MetaOf).Where(m => m.Grpc.Length > 0)
-                .Select(m => new MemberInfo(m.Id, string.Empty, m.Grpc, m.Http, false, false, true))
+            var sources = _cluster.Members.Where(m => m.IsRemote).Select(m => (Raft: m.EndPoint.ToString() ?? string.Empty, Meta: MetaOf(m))).Where(m => m.Meta.Grpc.Length > 0)
+                .Select(m => new MemberInfo(m.Meta.Id, m.Raft, m.Meta.Grpc, m.Meta.Http, false, false, true))
                 .OrderBy(m => m.GrpcAddress == preferred ? 0 : 1).ToList();
             foreach (var source in sources)
             {
@@ -144,6 +147,8 @@ public sealed partial class KvNode
                     return;
                 }
 
+                _tailSource ??= source with { IsLeader = true };
+
                 if (item.SnapshotChunk is { } chunk)
                 {
                     snapshot ??= new FileStream(snapshotPath, FileMode.Create, FileAccess.Write, FileShare.None, 1, FileOptions.Asynchronous);
@@ -173,6 +178,7 @@ public sealed partial class KvNode
         }
         finally
         {
+            _tailSource = null;
             if (snapshot is not null)
             {
                 await snapshot.DisposeAsync().ConfigureAwait(false);

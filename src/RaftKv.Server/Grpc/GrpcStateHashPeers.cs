@@ -55,7 +55,7 @@ public sealed class GrpcStateHashPeers(LeaderTransport transport) : IStateHashPe
             cancellationToken: cancellationToken);
         using (call)
         {
-            while (await call.ResponseStream.MoveNext(cancellationToken).ConfigureAwait(false))
+            while (await NextAsync(call.ResponseStream, cancellationToken).ConfigureAwait(false))
             {
                 var r = call.ResponseStream.Current;
                 yield return new LearnerTailItem(
@@ -66,6 +66,19 @@ public sealed class GrpcStateHashPeers(LeaderTransport transport) : IStateHashPe
                     r.SnapshotDone,
                     (long)r.CommitIndex);
             }
+        }
+    }
+
+    /// <summary>The next message; a not-the-leader refusal becomes <see cref="NotLeaderException"/> naming the leader.</summary>
+    private static async Task<bool> NextAsync(global::Grpc.Core.IAsyncStreamReader<TailLogResponse> stream, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await stream.MoveNext(cancellationToken).ConfigureAwait(false);
+        }
+        catch (global::Grpc.Core.RpcException e) when (e.StatusCode == global::Grpc.Core.StatusCode.FailedPrecondition && e.Trailers.GetValue(Pipeline.GrpcErrors.LeaderTrailer) is { Length: > 0 } leader)
+        {
+            throw new NotLeaderException(new MemberInfo(0, string.Empty, leader, string.Empty, true, false, true));
         }
     }
 
