@@ -12,10 +12,12 @@ public sealed class LearnerTests
 {
     private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(60);
 
-    [Fact]
-    public async Task LearnerCatchesUpFromSnapshotThenLogAndIsPromoted()
+    [Theory]
+    [InlineData(RaftLogEngine.RaftKv)]
+    [InlineData(RaftLogEngine.DotNext)]
+    public async Task LearnerCatchesUpFromSnapshotThenLogAndIsPromoted(RaftLogEngine engine)
     {
-        await using var c = await TestCluster.StartAsync(3, electionTimeout: TimeSpan.FromMilliseconds(600));
+        await using var c = await TestCluster.StartAsync(3, engine, electionTimeout: TimeSpan.FromMilliseconds(600));
         await c.WaitForLeaderAsync();
         for (var i = 0; i < 300; i++)
         {
