@@ -122,6 +122,27 @@ public sealed partial class KvNode
         }
     }
 
+    /// <summary>The leader finishes a promotion whose leader failed between DotNext's configuration change and the
+    /// <see cref="LearnerChangeKind.Promoted"/> entry: a listed learner already in the configuration is promoted.</summary>
+    private async Task RepairPromotedLearnersAsync()
+    {
+        if (!IsLeader || _state.Learners.Members.Count == 0)
+        {
+            return;
+        }
+
+        var voters = _cluster.Members.Select(m => m.EndPoint.ToString() ?? string.Empty).ToList();
+        foreach (var l in _state.Learners.Members.Where(l => voters.Contains(l.RaftAddress, StringComparer.OrdinalIgnoreCase)))
+        {
+            if (_learnerProgress.TryGetValue(l.RaftAddress, out var p) && p.Promoting)
+            {
+                continue; // a promote in progress here replicates it itself
+            }
+
+            await PublishLearnerAsync(new LearnerChange(LearnerChangeKind.Promoted, l.Id, l.RaftAddress, l.GrpcAddress, l.HttpAddress)).ConfigureAwait(false);
+        }
+    }
+
     /// <summary>Removes learner <paramref name="id"/> from the list; false when it is no learner.</summary>
     private async Task<bool> TryRemoveLearnerAsync(long id, CancellationToken cancellationToken)
     {

@@ -67,7 +67,7 @@ public sealed class EtcdClusterService(IKvNode node, EtcdIdentity identity) : Cl
     }
 
     public override Task<MemberUpdateResponse> MemberUpdate(MemberUpdateRequest request, ServerCallContext context)
-        => throw GrpcErrors.Etcd.Unimplemented("MemberUpdate is not supported: a member's Raft address is fixed; remove the member and add it again at its new address");
+        => throw GrpcErrors.Etcd.Unimplemented("MemberUpdate is not supported: DotNext cannot change a member's Raft address in place; add the node at its new address as a learner, promote it once caught up, then remove the old member");
 
     public override async Task<MemberPromoteResponse> MemberPromote(MemberPromoteRequest request, ServerCallContext context)
     {
