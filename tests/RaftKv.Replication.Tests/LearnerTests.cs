@@ -38,7 +38,12 @@ public sealed class LearnerTests
         var learner = c.Nodes[4]!;
         Assert.True(learner.IsLearner);
         await Eventually.TrueAsync(async () => await learner.GetAsync(B("s299"), ReadConsistency.Serializable) is not null, Deadline, "the learner has the data written before it started");
-        Assert.True(learner.GetStatus().SnapshotsInstalled >= 1, "the learner caught up by installing the leader's snapshot");
+        if (engine == RaftLogEngine.RaftKv)
+        {
+            // RaftKv's log drops its prefix as soon as the snapshot is applied; DotNext's WAL may keep it (then the
+            // learner reads entries through the WAL instead, which this theory also covers).
+            Assert.True(learner.GetStatus().SnapshotsInstalled >= 1, "the learner caught up by installing the leader's snapshot");
+        }
         await Eventually.TrueAsync(() => c.Running.Where(n => n.NodeId != 4).All(n => n.GetStatus().Members.Any(m => m.Id == 4 && m.IsLearner)), Deadline, "every voter lists member 4 as a learner");
         Assert.Equal("learner", learner.GetStatus().Role);
 
