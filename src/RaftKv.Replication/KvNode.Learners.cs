@@ -25,7 +25,7 @@ public sealed partial class KvNode
     /// <summary>The leader's view of each learner's stream, by Raft address (in memory; a new leader starts empty).</summary>
     private readonly ConcurrentDictionary<string, LearnerProgress> _learnerProgress = new(StringComparer.OrdinalIgnoreCase);
 
-    /// <summary>The application-level learners of the replicated list (ids 0 until they connected).</summary>
+    /// <summary>The application-level learners of the replicated list (provisional ids until they connected).</summary>
     public IReadOnlyList<MemberInfo> Learners => _state.Learners.Members;
 
     /// <summary>Adds a learner by its Raft address (etcd <c>MemberAdd</c> with <c>is_learner</c>): the leader
@@ -49,7 +49,7 @@ public sealed partial class KvNode
             throw new UnavailableException($"learners need every member on a release that supports them; member(s) {string.Join(", ", unsupported.Select(m => m.Id))} do not (yet)");
         }
 
-        await ProposeAsync(new KvCommand(CommandKind.Learner, NextTimestamp(), null, null, Learner: new LearnerChange(LearnerChangeKind.Upsert, 0, raftAddress, string.Empty, string.Empty)), cancellationToken).ConfigureAwait(false);
+        await ProposeAsync(new KvCommand(CommandKind.Learner, NextTimestamp(), null, null, Learner: new LearnerChange(LearnerChangeKind.Upsert, ProvisionalLearnerId(raftAddress), raftAddress, string.Empty, string.Empty)), cancellationToken).ConfigureAwait(false);
         return _state.Learners.Find(raftAddress) ?? throw new UnavailableException("the learner was added but is not listed yet");
     }
 
@@ -172,6 +172,14 @@ public sealed partial class KvNode
             var available = local || !leader || (_learnerProgress.TryGetValue(l.RaftAddress, out var p) && Volatile.Read(ref p.Streams) > 0);
             yield return l with { Id = local ? NodeId : l.Id, GrpcAddress = local ? _options.GrpcAdvertise : l.GrpcAddress, HttpAddress = local ? _options.HttpAdvertise : l.HttpAddress, IsLocal = local, Available = available };
         }
+    }
+
+    /// <summary>The id a learner is listed with until it connects and says its NODE_ID (etcd assigns ids at add,
+    /// so a learner never started can still be removed): from its Raft address, in [2^62, 2^63), far above NODE_IDs.</summary>
+    internal static long ProvisionalLearnerId(string raftAddress)
+    {
+        var hash = System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(raftAddress.ToUpperInvariant()));
+        return (long)((System.Buffers.Binary.BinaryPrimitives.ReadUInt64BigEndian(hash) & 0x3FFF_FFFF_FFFF_FFFFUL) | 0x4000_0000_0000_0000UL);
     }
 
     private bool IsSelfAddress(string raftAddress) => string.Equals(raftAddress, _options.RaftAdvertise, StringComparison.OrdinalIgnoreCase);

@@ -117,6 +117,16 @@ public sealed class LearnerTests
         });
         await Eventually.TrueAsync(() => c.Running.All(n => n.GetStatus().Members.All(m => m.Id != 4 && !m.IsLearner)), Deadline, "the removed learner is listed no more");
         Assert.Empty(c.Running.First().Learners);
+
+        // A learner never started has a provisional id (far above NODE_IDs), by which it can be removed.
+        var never = await c.OnLeaderAsync(l => l.AddLearnerAsync(c.ReserveLearner(5)));
+        Assert.True(never.Id >= 1L << 62, $"provisional id {never.Id}");
+        await c.OnLeaderAsync(async l =>
+        {
+            await l.RemoveMemberAsync(never.Id);
+            return 0;
+        });
+        await Eventually.TrueAsync(() => c.Running.All(n => n.Learners.Count == 0), Deadline, "the never-started learner is removed");
     }
 
     private static byte[] B(string s) => Encoding.UTF8.GetBytes(s);

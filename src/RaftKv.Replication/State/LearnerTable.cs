@@ -18,7 +18,7 @@ internal sealed class LearnerTable
 {
     private volatile IReadOnlyList<MemberInfo> _members = [];
 
-    /// <summary>The learners, by Raft address (ids 0 until they connected), marked <see cref="MemberInfo.IsLearner"/>.</summary>
+    /// <summary>The learners, by Raft address (provisional ids until they connected), marked <see cref="MemberInfo.IsLearner"/>.</summary>
     public IReadOnlyList<MemberInfo> Members => _members;
 
     /// <summary>Called on the applier after a change is published (the node reacts to its own promotion).</summary>
