@@ -101,6 +101,7 @@ public sealed partial class KvNode
             try
             {
                 await RefreshMetadataAsync(token).ConfigureAwait(false);
+                await RepairPromotedLearnersAsync().ConfigureAwait(false); // KvNode.Learners.cs
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {

@@ -28,12 +28,12 @@ public sealed partial class KvNode
     public NodeStatus GetStatus()
     {
         var members = Members();
-        var leader = members.FirstOrDefault(m => m.IsLeader);
+        var leader = members.FirstOrDefault(m => m.IsLeader) ?? (IsLearner ? _tailSource : null); // a learner: the leader it tails
         return new NodeStatus
         {
             NodeId = NodeId,
             Term = _log.Term,
-            Role = IsLeader ? "leader" : _cluster.Standby ? "standby" : leader is null ? "candidate" : "follower",
+            Role = IsLeader ? "leader" : IsLearner ? "learner" : _cluster.Standby ? "standby" : leader is null ? "candidate" : "follower",
             LeaderId = leader?.Id,
             Leader = leader,
             CommitIndex = _log.LastCommittedIndex,
@@ -80,8 +80,14 @@ public sealed partial class KvNode
     {
         var leader = _cluster.Leader;
         var result = new List<MemberInfo>();
+        var learner = IsLearner;
         foreach (var m in _cluster.Members)
         {
+            if (learner && !m.IsRemote)
+            {
+                continue; // a learner's own DotNext configuration lists it, but it is no voter (listed below)
+            }
+
             var meta = MetaOf(m);
 
             result.Add(new MemberInfo(
@@ -92,6 +98,12 @@ public sealed partial class KvNode
                 leader is not null && Equals(leader.EndPoint, m.EndPoint),
                 !m.IsRemote,
                 !m.IsRemote || m.Status == DotNext.Net.Cluster.ClusterMemberStatus.Available));
+        }
+
+        result.AddRange(ListedLearners(result.ConvertAll(m => m.RaftAddress))); // KvNode.Learners.cs
+        if (learner && !result.Any(m => m.IsLocal))
+        {
+            result.Add(new MemberInfo(NodeId, _options.RaftAdvertise, _options.GrpcAdvertise, _options.HttpAdvertise, false, true, true, IsLearner: true));
         }
 
         return result.OrderBy(m => m.Id).ToList();
@@ -119,7 +131,12 @@ public sealed partial class KvNode
             throw new NotLeaderException(GetStatus().Leader);
         }
 
-        var target = (await MembersKnowingAsync(id, cancellationToken).ConfigureAwait(false)).FirstOrDefault(m => m.Id == id) ?? throw new ArgumentException($"no member with id {id}");
+        if (await TryRemoveLearnerAsync(id, cancellationToken).ConfigureAwait(false))
+        {
+            return; // KvNode.Learners.cs: a learner leaves the replicated list; DotNext's configuration never held it
+        }
+
+        var target = (await MembersKnowingAsync(id, cancellationToken).ConfigureAwait(false)).FirstOrDefault(m => m.Id == id && !m.IsLearner) ?? throw new ArgumentException($"no member with id {id}");
         var ep = _cluster.Members.First(m => (m.EndPoint.ToString() ?? string.Empty) == target.RaftAddress).EndPoint;
         if (!await _cluster.RemoveMemberAsync(ep, cancellationToken).ConfigureAwait(false))
         {

@@ -56,6 +56,7 @@ public sealed partial class KvNode
             return;
         }
 
+        ThrowIfLearner(); // KvNode.Learners.cs: a learner has no read index (it is not in the configuration)
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _stop.Token);
         timeout.CancelAfter(_options.OperationTimeout);
         try

@@ -23,7 +23,7 @@ public sealed partial class KvNode
     internal const string FeatureNoSpace = "nospace";
 
     /// <summary>Every feature of this release (<see cref="MetaFeatures"/>).</summary>
-    internal const string Features = FeatureCorruptCheck + "," + FeatureNoSpace;
+    internal const string Features = FeatureCorruptCheck + "," + FeatureNoSpace + "," + FeatureLearners;
 
     /// <summary>The admission check refreshes the space check when it is older than this.</summary>
     private const long AdmissionCheckMs = 100;

@@ -18,6 +18,7 @@ public sealed partial class KvNode
 
     private async Task<TxnResult> ProposeAsync(KvCommand command, CancellationToken cancellationToken, ApplyResult? holder = null)
     {
+        ThrowIfLearner(); // KvNode.Learners.cs
         if (!IsLeader)
         {
             _metrics.Proposals.Add(1, new KeyValuePair<string, object?>("outcome", "not_leader"));

@@ -59,6 +59,8 @@ public sealed partial class KvNode : IKvNode
         _log = log;
         _cluster = cluster;
         _metrics = new ReplicationMetrics(this);
+        _learner = StartsAsLearner(options);
+        _state.Learners.Applied = OnLearnerApplied; // KvNode.Learner.cs
     }
 
     public long NodeId => _options.NodeId;
@@ -139,6 +141,7 @@ public sealed partial class KvNode : IKvNode
                 LoggerFactory = loggerFactory,
                 TransmissionBlockSize = 65536,
                 SslOptions = options.RaftSsl,
+                Standby = StartsAsLearner(options), // KvNode.Learner.cs: a learner never starts an election
             };
             config.Metadata[MetaNodeId] = options.NodeId.ToString(CultureInfo.InvariantCulture);
             config.Metadata[MetaGrpc] = options.GrpcAdvertise;
@@ -199,7 +202,7 @@ public sealed partial class KvNode : IKvNode
         await _log.InitializeAsync(cancellationToken).ConfigureAwait(false); // replays committed entries past the snapshot
         await BeginTermIfSoleVoterAsync(cancellationToken).ConfigureAwait(false);
         await _cluster.StartAsync(cancellationToken).ConfigureAwait(false);
-        _background = Task.WhenAll(Task.Run(TickLoopAsync, CancellationToken.None), Task.Run(SnapshotLoopAsync, CancellationToken.None), Task.Run(MetadataLoopAsync, CancellationToken.None), Task.Run(CorruptionCheckLoopAsync, CancellationToken.None), Task.Run(LeaseLoopAsync, CancellationToken.None), Task.Run(SpaceLoopAsync, CancellationToken.None));
+        _background = Task.WhenAll(Task.Run(TickLoopAsync, CancellationToken.None), Task.Run(SnapshotLoopAsync, CancellationToken.None), Task.Run(MetadataLoopAsync, CancellationToken.None), Task.Run(CorruptionCheckLoopAsync, CancellationToken.None), Task.Run(LeaseLoopAsync, CancellationToken.None), Task.Run(SpaceLoopAsync, CancellationToken.None), Task.Run(LearnerLoopAsync, CancellationToken.None));
         LogStarted(_logger, NodeId, _options.RaftAdvertise, _options.Peers.Count);
     }
 

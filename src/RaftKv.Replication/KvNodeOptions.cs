@@ -101,6 +101,14 @@ public sealed record KvNodeOptions
     /// leader compares only its own hash and followers cannot ask for a start-up check).</summary>
     public Api.IStateHashPeers? StateHashPeers { get; init; }
 
+    /// <summary>LEARNER: this node starts as an application-level learner (docs/operations.md, "Learners"): DotNext
+    /// in standby, the committed log tailed from the leader through <see cref="LearnerPeers"/>. Ignored once the
+    /// node has been promoted (the data directory remembers it).</summary>
+    public bool Learner { get; init; }
+
+    /// <summary>How a learner reaches the leader's tail stream (the server's gRPC client; null = a learner does not tail).</summary>
+    public Api.ILearnerPeers? LearnerPeers { get; init; }
+
     /// <summary>How MoveLeader reaches the other members (the server's gRPC calls; null = MoveLeader is refused).</summary>
     public Api.ILeadershipPeers? LeadershipPeers { get; init; }
 

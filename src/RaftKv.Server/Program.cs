@@ -75,6 +75,7 @@ var nodeOptions = config.ToNodeOptions() with
     FatalErrorHandler = new ExitOnFatalStorageError(loggers.CreateLogger<ExitOnFatalStorageError>()), // fail-stop: exit 74
     StateHashPeers = hashPeers,
     LeadershipPeers = hashPeers,
+    LearnerPeers = hashPeers,
     RaftSsl = tls.RaftSsl(),
 };
 KvNode node;

@@ -30,6 +30,19 @@ public sealed class CodecTests
     }
 
     [Fact]
+    public void LearnerChangesRoundTrip()
+    {
+        foreach (var kind in new[] { LearnerChangeKind.Upsert, LearnerChangeKind.Remove, LearnerChangeKind.Promoted })
+        {
+            var change = new LearnerChange(kind, 4, "127.0.0.1:7004", "127.0.0.1:50054", "127.0.0.1:8084");
+            var back = CommandCodec.Decode(CommandCodec.Encode(new KvCommand(CommandKind.Learner, 9, null, null, Learner: change)));
+            Assert.Equal(CommandKind.Learner, back.Kind);
+            Assert.Equal(9, back.TimestampUnixMs);
+            Assert.Equal(change, back.Learner);
+        }
+    }
+
+    [Fact]
     public void UnknownVersionIsRejectedLoudly()
     {
         var bytes = CommandCodec.Encode(new KvCommand(CommandKind.Tick, 5, null, null));

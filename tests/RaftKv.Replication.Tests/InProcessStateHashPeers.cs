@@ -4,8 +4,11 @@ namespace RaftKv.Replication.Tests;
 
 /// <summary>The corruption check's peer calls inside one process: a member is reached through the
 /// <see cref="TestCluster"/>'s running node with its id (the server does the same over gRPC).</summary>
-internal sealed class InProcessStateHashPeers(TestCluster cluster) : IStateHashPeers, ILeadershipPeers
+internal sealed class InProcessStateHashPeers(TestCluster cluster) : IStateHashPeers, ILeadershipPeers, ILearnerPeers
 {
+    public IAsyncEnumerable<LearnerTailItem> TailAsync(MemberInfo member, LearnerTailRequest request, CancellationToken cancellationToken)
+        => Node(member).TailLogAsync(request, cancellationToken);
+
     public Task<StateHash> GetStateHashAsync(MemberInfo member, long index, CancellationToken cancellationToken)
         => Node(member).GetStateHashAsync(index, cancellationToken);
 

@@ -12,6 +12,7 @@ internal sealed class TestCluster : IAsyncDisposable
 {
     private readonly string _root = Path.Combine(Path.GetTempPath(), "raftkv-repl-" + Guid.NewGuid().ToString("N"));
     private readonly Dictionary<long, string> _peers = [];
+    private readonly Dictionary<long, string> _learners = [];
     private readonly ILoggerFactory _loggers = NullLoggerFactory.Instance;
 
     private TestCluster()
@@ -50,18 +51,27 @@ internal sealed class TestCluster : IAsyncDisposable
         return c;
     }
 
-    public async Task StartNodeAsync(long id, RaftLogEngine? engine = null)
+    /// <summary>Reserves a Raft address for a learner <paramref name="id"/> (not in the voters' PEERS) and returns it.</summary>
+    public string ReserveLearner(long id) => _learners[id] = $"127.0.0.1:{FreePort()}";
+
+    /// <summary>Starts learner <paramref name="id"/> (see <see cref="ReserveLearner"/>): PEERS = the voters and itself, LEARNER on.</summary>
+    public Task StartLearnerAsync(long id) => StartNodeAsync(id, learner: true);
+
+    public async Task StartNodeAsync(long id, RaftLogEngine? engine = null, bool learner = false)
     {
+        var peers = _learners.TryGetValue(id, out var own) ? new Dictionary<long, string>(_peers) { [id] = own } : _peers;
         var node = await KvNode.CreateAsync(
             new KvNodeOptions
             {
                 NodeId = id,
                 DataDir = Path.Combine(_root, $"n{id}"),
-                RaftListen = _peers[id],
-                RaftAdvertise = _peers[id],
+                RaftListen = peers[id],
+                RaftAdvertise = peers[id],
                 GrpcAdvertise = $"127.0.0.1:{50000 + id}",
                 HttpAdvertise = $"127.0.0.1:{8000 + id}",
-                Peers = _peers,
+                Peers = peers,
+                Learner = learner,
+                LearnerPeers = new InProcessStateHashPeers(this),
                 MemtableMaxBytes = 256 << 10,
                 OperationTimeout = TimeSpan.FromSeconds(3),
                 TickInterval = TimeSpan.FromMilliseconds(200),
@@ -93,7 +103,7 @@ internal sealed class TestCluster : IAsyncDisposable
     public string DataDir(long id) => Path.Combine(_root, $"n{id}");
 
     /// <summary>The Raft address of node <paramref name="id"/>.</summary>
-    public string RaftAddress(long id) => _peers[id];
+    public string RaftAddress(long id) => _learners.GetValueOrDefault(id) ?? _peers[id];
 
     /// <summary>Deletes a stopped node's data directory (a replacement machine with an empty disk).</summary>
     public void WipeNode(long id)

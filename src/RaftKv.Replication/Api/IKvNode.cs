@@ -111,8 +111,20 @@ public interface IKvNode : IAsyncDisposable
     /// <summary>Leader only: adds a member (joins as a non-voter, catches up, then becomes voting).</summary>
     Task AddMemberAsync(MemberInfo member, CancellationToken cancellationToken = default);
 
-    /// <summary>Leader only: removes a member.</summary>
+    /// <summary>Leader only: removes a member (a learner leaves the learner list).</summary>
     Task RemoveMemberAsync(long id, CancellationToken cancellationToken = default);
+
+    /// <summary>True while this node is an application-level learner (docs/api.md, "Learners").</summary>
+    bool IsLearner { get; }
+
+    /// <summary>Leader only: adds a learner by its Raft address (etcd MemberAdd with is_learner).</summary>
+    Task<MemberInfo> AddLearnerAsync(string raftAddress, CancellationToken cancellationToken = default);
+
+    /// <summary>Leader only: promotes a learner to a voter once it has caught up (etcd MemberPromote).</summary>
+    Task PromoteLearnerAsync(long id, CancellationToken cancellationToken = default);
+
+    /// <summary>Leader only: streams the committed log to a learner (internal; raftkv.v1.Cluster/TailLog).</summary>
+    IAsyncEnumerable<LearnerTailItem> TailLogAsync(LearnerTailRequest request, CancellationToken cancellationToken = default);
 
     /// <summary>Local: flushes the memtable (and lets the Raft log be reclaimed up to the durable index).</summary>
     Task FlushAsync(CancellationToken cancellationToken = default);

@@ -1,6 +1,6 @@
 namespace RaftKv.Replication.Api;
 
-/// <summary>A cluster member as published in DotNext member metadata.</summary>
+/// <summary>A cluster member as published in DotNext member metadata, or a learner from the replicated learner list.</summary>
 /// <param name="Id">Node id (NODE_ID).</param>
 /// <param name="RaftAddress">host:port of the Raft TCP transport.</param>
 /// <param name="GrpcAddress">host:port of the gRPC endpoint, or empty if unknown.</param>
@@ -8,4 +8,5 @@ namespace RaftKv.Replication.Api;
 /// <param name="IsLeader">Whether this member is the current leader as this node sees it.</param>
 /// <param name="IsLocal">Whether this member is the node answering.</param>
 /// <param name="Available">Whether this node currently considers it reachable.</param>
-public sealed record MemberInfo(long Id, string RaftAddress, string GrpcAddress, string HttpAddress, bool IsLeader, bool IsLocal, bool Available);
+/// <param name="IsLearner">An application-level learner (docs/architecture.md, "Learners"): receives the log, does not vote.</param>
+public sealed record MemberInfo(long Id, string RaftAddress, string GrpcAddress, string HttpAddress, bool IsLeader, bool IsLocal, bool Available, bool IsLearner = false);

@@ -37,6 +37,10 @@ namespace RaftKv.Replication.Commands;
 /// <see cref="AlarmChange"/>; the corruption check): a node that predates them rejects the unknown
 /// kind (and stops applying) rather than guess, so a leader proposes them only when every member
 /// advertises support (<c>KvNode.Corruption.cs</c>). <see cref="CommandKind.Compact"/> is kind 5.</para>
+/// <para>Kind <see cref="CommandKind.Learner"/> 6 (learners, issue #17): <c>learner := change:u8 id:varint
+/// raft:bytes grpc:bytes http:bytes</c> (<see cref="LearnerChange"/>, addresses UTF-8, empty when unknown).
+/// Written in version 3 (no format change: a new kind); a node that predates it refuses the unknown kind, so a
+/// leader proposes it only when every member advertises the <c>learners</c> feature (<c>KvNode.Learners.cs</c>).</para>
 /// <para>Auth kinds (<see cref="CommandKind.AuthEnable"/> 32 … <see cref="CommandKind.RoleRevokePermission"/> 42;
 /// kinds 32-47 are reserved for auth, issue #16) carry <see cref="Auth.AuthChange"/> after the header:
 /// <c>name:bytes role:optbytes secret:optbytes perm:u8 (0 none | 1 + permission type) [key:bytes rangeEnd:bytes when perm ≠ 0]</c>
@@ -90,6 +94,15 @@ public static class CommandCodec
             {
                 b.Add(0);
             }
+        }
+        else if (command.Kind == CommandKind.Learner)
+        {
+            var learner = command.Learner ?? throw new ArgumentException("learner command without a body", nameof(command));
+            b.Add((byte)learner.Change);
+            Varint.Write(b, (ulong)learner.Id);
+            Varint.WriteBytes(b, Encoding.UTF8.GetBytes(learner.RaftAddress));
+            Varint.WriteBytes(b, Encoding.UTF8.GetBytes(learner.GrpcAddress));
+            Varint.WriteBytes(b, Encoding.UTF8.GetBytes(learner.HttpAddress));
         }
         else if (command.Kind == CommandKind.Alarm)
         {
@@ -165,6 +178,13 @@ public static class CommandCodec
                 return new KvCommand(kind, ts, rid, null) { FormatVersion = version };
             case CommandKind.Compact when version >= 3:
                 return new KvCommand(kind, ts, rid, null, Revision: (long)Varint.Read(p, ref pos)) { FormatVersion = version };
+            case CommandKind.Learner:
+                var change = (LearnerChangeKind)p[pos++];
+                var learnerId = (long)Varint.Read(p, ref pos);
+                var raft = Encoding.UTF8.GetString(Varint.ReadBytes(p, ref pos));
+                var grpc = Encoding.UTF8.GetString(Varint.ReadBytes(p, ref pos));
+                var http = Encoding.UTF8.GetString(Varint.ReadBytes(p, ref pos));
+                return new KvCommand(kind, ts, rid, null, Learner: new LearnerChange(change, learnerId, raft, grpc, http)) { FormatVersion = version };
             case CommandKind.Alarm:
                 var active = p[pos++] != 0;
                 var type = (AlarmType)p[pos++];

@@ -23,6 +23,10 @@ public enum CommandKind : byte
     /// <summary>Compacts the MVCC history at <see cref="KvCommand.Revision"/> (format version 3).</summary>
     Compact = 5,
 
+    /// <summary>Adds, updates, removes or promotes an application-level learner (<see cref="KvCommand.Learner"/>;
+    /// docs/architecture.md, "Learners"). Proposed only when every member supports it.</summary>
+    Learner = 6,
+
     /// <summary>Grants a lease (<see cref="KvCommand.Lease"/>). Kinds 16-31 belong to leases.</summary>
     LeaseGrant = 16,
 
@@ -78,8 +82,9 @@ public enum CommandKind : byte
 /// <param name="Lease">The body of a lease command (lease kinds only).</param>
 /// <param name="Alarm">The alarm change of an <see cref="CommandKind.Alarm"/> command; null otherwise.</param>
 /// <param name="Auth">The body of an auth command (kinds 32-47); null otherwise.</param>
+/// <param name="Learner">The body of a <see cref="CommandKind.Learner"/> command; null otherwise.</param>
 public sealed record KvCommand(CommandKind Kind, long TimestampUnixMs, string? RequestId, KvTxn? Txn, IReadOnlyList<ResolvedCompare?>? Resolved = null, long Revision = 0,
-    Leases.LeaseCommand? Lease = null, AlarmChange? Alarm = null, Auth.AuthChange? Auth = null)
+    Leases.LeaseCommand? Lease = null, AlarmChange? Alarm = null, Auth.AuthChange? Auth = null, LearnerChange? Learner = null)
 {
     /// <summary>True for the auth kinds (32-47).</summary>
     public static bool IsAuthKind(CommandKind kind) => (byte)kind is >= 32 and <= 47;

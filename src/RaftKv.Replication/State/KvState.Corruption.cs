@@ -16,6 +16,9 @@ internal sealed partial class KvState
     /// <summary>The active alarms (replicated).</summary>
     public AlarmTable Alarms { get; } = new();
 
+    /// <summary>The application-level learners (replicated; <see cref="CommandKind.Learner"/>).</summary>
+    public LearnerTable Learners { get; } = new();
+
     /// <summary>Applies a <see cref="CommandKind.HashCheck"/> or <see cref="CommandKind.Alarm"/> entry
     /// (after the clock has moved): one store batch at <paramref name="index"/>, then — for a hash
     /// checkpoint — the capture of the state as of <paramref name="index"/>, before the next entry.</summary>
@@ -23,9 +26,14 @@ internal sealed partial class KvState
     {
         var ops = new List<WriteOp> { clockOp };
         IReadOnlyList<AlarmMember>? alarms = null;
+        IReadOnlyList<MemberInfo>? learners = null;
         if (command is { Kind: CommandKind.Alarm, Alarm: { } change })
         {
             alarms = Alarms.Change(change, ops);
+        }
+        else if (command is { Kind: CommandKind.Learner, Learner: { } learnerChange })
+        {
+            learners = Learners.Change(learnerChange, ops);
         }
 
         ApplyBatch(index, ops, revision, compactRevision); // the MVCC revision does not move
@@ -35,6 +43,12 @@ internal sealed partial class KvState
             LogAlarmsChanged(_logger, index, alarms.Count == 0 ? "none" : string.Join("; ", alarms.Select(a => $"{a.Name} member {a.MemberId}")));
         }
 
+        if (learners is not null)
+        {
+            Learners.Publish(learners, command.Learner!);
+            LogLearnersChanged(_logger, index, command.Learner!.Change, command.Learner.RaftAddress, learners.Count);
+        }
+
         if (command.Kind == CommandKind.HashCheck)
         {
             Hashes.Capture(index, clock);
@@ -42,6 +56,9 @@ internal sealed partial class KvState
 
         return new TxnResult(index, true, [], revision);
     }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Learners changed at index {Index}: {Change} {RaftAddress}; {Count} learner(s)")]
+    private static partial void LogLearnersChanged(ILogger logger, long index, LearnerChangeKind change, string raftAddress, int count);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Alarms changed at index {Index}; active: {Alarms}")]
     private static partial void LogAlarmsChanged(ILogger logger, long index, string alarms);

@@ -23,5 +23,11 @@ internal static class ReservedKeys
 
     public static byte[] Alarm(Api.AlarmType type, long memberId) => Make(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"alarm/{(int)type}/{memberId}"));
 
+    /// <summary>Prefix of the learner records (<see cref="LearnerTable"/>): <c>learner/{raft}\n{id}\n{grpc}\n{http}</c>
+    /// — everything in the key, the value one byte, so the record stays readable when its table is archived.</summary>
+    public static readonly byte[] LearnerPrefix = Make("learner/");
+
+    public static byte[] Learner(Api.MemberInfo m) => Make(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"learner/{m.RaftAddress}\n{m.Id}\n{m.GrpcAddress}\n{m.HttpAddress}"));
+
     private static byte[] Make(string name) => [.. Prefix, .. Encoding.UTF8.GetBytes(name)];
 }

@@ -119,6 +119,12 @@ public static class ConfigLoader
                 "off" => false,
                 var other => throw new ConfigException($"METRICS_HTTP_REQUESTS must be 'on' or 'off', got '{other}'"),
             },
+            Learner = Get(ConfigKeys.Learner) switch
+            {
+                "true" => true,
+                "false" => false,
+                var other => throw new ConfigException($"LEARNER must be 'true' or 'false', got '{other}'"),
+            },
             Tls = TlsFiles.From(Get),
             AutoCompaction = AutoCompaction.Parse(Get(ConfigKeys.AutoCompactionMode), Get(ConfigKeys.AutoCompactionRetention)),
             Auth = Security.Auth.AuthOptions.Default with

@@ -70,6 +70,9 @@ public sealed record ServerConfig
     /// <summary>METRICS_HTTP_REQUESTS: also export the platform's per-request instruments (default off).</summary>
     public bool MetricsHttpRequests { get; init; }
 
+    /// <summary>LEARNER: start as an application-level learner (<see cref="KvNodeOptions.Learner"/>).</summary>
+    public bool Learner { get; init; }
+
     /// <summary>AUTO_COMPACTION_MODE / AUTO_COMPACTION_RETENTION (default off).</summary>
     public AutoCompaction AutoCompaction { get; init; } = AutoCompaction.Off;
 
@@ -101,6 +104,7 @@ public sealed record ServerConfig
         LogEngine = RaftLog,
         CorruptCheckInterval = CorruptCheckInterval,
         InitialCorruptCheck = InitialCorruptCheck,
+        Learner = Learner,
         QuotaBackendBytes = EffectiveQuotaBytes,
     };
 }

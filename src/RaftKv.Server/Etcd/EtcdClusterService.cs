@@ -9,9 +9,10 @@ namespace RaftKv.Server.Etcd;
 /// etcdserverpb.Cluster over RaftKv's membership. <c>MemberList</c> answers from this node's view;
 /// <c>MemberAdd</c>/<c>MemberRemove</c> map to <see cref="IKvNode.AddMemberAsync"/> /
 /// <see cref="IKvNode.RemoveMemberAsync"/> (forwarded to the leader by the pipeline). Differences from
-/// etcd: the new member must already be running (RaftKv catches it up before it votes, so there is
-/// no separate "start it afterwards" step), learners are not offered, and peer URLs cannot be changed
-/// in place (<c>MemberUpdate</c>, <c>MemberPromote</c>: UNIMPLEMENTED).
+/// etcd: a voter must already be running when it is added (RaftKv catches it up before it votes, so there is
+/// no separate "start it afterwards" step); a learner (<c>is_learner</c>) is added first and started afterwards,
+/// as in etcd (application-level learners, docs/api.md "Learners"; <c>MemberPromote</c> makes it a voter once it
+/// has caught up); peer URLs cannot be changed in place (<c>MemberUpdate</c>: UNIMPLEMENTED).
 /// </summary>
 public sealed class EtcdClusterService(IKvNode node, EtcdIdentity identity) : Cluster.ClusterBase
 {
@@ -24,11 +25,6 @@ public sealed class EtcdClusterService(IKvNode node, EtcdIdentity identity) : Cl
 
     public override async Task<MemberAddResponse> MemberAdd(MemberAddRequest request, ServerCallContext context)
     {
-        if (request.IsLearner)
-        {
-            throw GrpcErrors.Etcd.Unimplemented("learner members are not supported: a member added to RaftKv catches up as a non-voter, then votes (add it without --learner)");
-        }
-
         if (request.PeerURLs.Count != 1 || RaftAddressOf(request.PeerURLs[0]) is not { } raft)
         {
             throw GrpcErrors.Etcd.MemberBadUrls;
@@ -37,6 +33,15 @@ public sealed class EtcdClusterService(IKvNode node, EtcdIdentity identity) : Cl
         if (node.GetStatus().Members.Any(m => string.Equals(m.RaftAddress, raft, StringComparison.OrdinalIgnoreCase)))
         {
             throw new RpcException(new Status(StatusCode.FailedPrecondition, "etcdserver: Peer URLs already exists"));
+        }
+
+        if (request.IsLearner)
+        {
+            var learner = await node.AddLearnerAsync(raft, context.CancellationToken).ConfigureAwait(false);
+            var all = node.GetStatus().Members;
+            var response = new MemberAddResponse { Header = identity.Header(0), Member = EtcdIdentity.ToMember(all.FirstOrDefault(m => m.IsLearner && string.Equals(m.RaftAddress, raft, StringComparison.OrdinalIgnoreCase)) ?? learner) };
+            response.Members.AddRange(all.Select(EtcdIdentity.ToMember));
+            return response;
         }
 
         await node.AddMemberAsync(new MemberInfo(0, raft, string.Empty, string.Empty, false, false, true), context.CancellationToken).ConfigureAwait(false);
@@ -62,10 +67,20 @@ public sealed class EtcdClusterService(IKvNode node, EtcdIdentity identity) : Cl
     }
 
     public override Task<MemberUpdateResponse> MemberUpdate(MemberUpdateRequest request, ServerCallContext context)
-        => throw GrpcErrors.Etcd.Unimplemented("MemberUpdate is not supported: a member's Raft address is fixed; remove the member and add it again at its new address");
+        => throw GrpcErrors.Etcd.Unimplemented("MemberUpdate is not supported: DotNext cannot change a member's Raft address in place; add the node at its new address as a learner, promote it once caught up, then remove the old member");
 
-    public override Task<MemberPromoteResponse> MemberPromote(MemberPromoteRequest request, ServerCallContext context)
-        => throw GrpcErrors.Etcd.Unimplemented("MemberPromote is not supported: RaftKv has no learner members (a joining member becomes a voter once it has caught up)");
+    public override async Task<MemberPromoteResponse> MemberPromote(MemberPromoteRequest request, ServerCallContext context)
+    {
+        if (EtcdIdentity.NodeIdOf(request.ID) is not { } id || node.GetStatus().Members.All(m => m.Id != id))
+        {
+            throw GrpcErrors.Etcd.MemberNotFound;
+        }
+
+        await node.PromoteLearnerAsync(id, context.CancellationToken).ConfigureAwait(false); // NotLearner / LearnerNotReady: GrpcErrors.Etcd
+        var r = new MemberPromoteResponse { Header = identity.Header(0) };
+        r.Members.AddRange(node.GetStatus().Members.Select(EtcdIdentity.ToMember));
+        return r;
+    }
 
     /// <summary>"http://host:port" (or https, or a bare host:port) → "host:port"; null if it is not one.</summary>
     internal static string? RaftAddressOf(string url)

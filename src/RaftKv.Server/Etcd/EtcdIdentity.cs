@@ -71,7 +71,7 @@ public sealed class EtcdIdentity
     /// member list (a joining member is a non-voter only until it has caught up).</summary>
     public static Member ToMember(MemberInfo m)
     {
-        var member = new Member { ID = MemberId(m.Id), Name = m.Id > 0 ? $"raftkv-{m.Id}" : string.Empty, IsLearner = false };
+        var member = new Member { ID = MemberId(m.Id), Name = m.Id > 0 && !(m.IsLearner && m.GrpcAddress.Length == 0) ? $"raftkv-{m.Id}" : string.Empty, IsLearner = m.IsLearner }; // empty name: etcdctl's "unstarted"
         if (m.RaftAddress.Length > 0)
         {
             member.PeerURLs.Add("http://" + m.RaftAddress);

@@ -32,7 +32,7 @@ public sealed class EtcdMaintenanceService(IKvNode node, EtcdIdentity identity, 
             RaftIndex = (ulong)s.CommitIndex,
             RaftTerm = (ulong)s.Term,
             RaftAppliedIndex = (ulong)s.AppliedIndex,
-            IsLearner = false,
+            IsLearner = node.IsLearner,
         };
         if (s.LeaderId is null)
         {

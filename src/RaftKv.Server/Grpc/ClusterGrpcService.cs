@@ -64,6 +64,45 @@ public sealed class ClusterGrpcService(IKvNode node) : Protocol.V1.Cluster.Clust
         return new HoldElectionsResponse { Header = Header(), LastLogIndex = (ulong)last };
     }
 
+    /// <summary>Internal: the leader's committed log to a learner (KvNode.LearnerTail.cs).</summary>
+    public override async Task TailLog(TailLogRequest request, IServerStreamWriter<TailLogResponse> responseStream, ServerCallContext context)
+    {
+        var tail = new LearnerTailRequest((long)request.NodeId, request.RaftAddress, request.GrpcAddress, request.HttpAddress, (long)request.FromIndex);
+        try
+        {
+            await StreamTailAsync(tail, responseStream, context).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not RpcException && !context.CancellationToken.IsCancellationRequested)
+        {
+            throw Pipeline.GrpcErrors.Map(e); // streams are not mapped by GrpcOperationInterceptor; not-the-leader carries the leader's address
+        }
+    }
+
+    private async Task StreamTailAsync(LearnerTailRequest tail, IServerStreamWriter<TailLogResponse> responseStream, ServerCallContext context)
+    {
+        await foreach (var item in node.TailLogAsync(tail, context.CancellationToken).ConfigureAwait(false))
+        {
+            var r = new TailLogResponse
+            {
+                SnapshotIndex = (ulong)item.SnapshotIndex,
+                SnapshotTerm = (ulong)item.SnapshotTerm,
+                SnapshotDone = item.SnapshotDone,
+                CommitIndex = (ulong)item.CommitIndex,
+            };
+            if (item.SnapshotChunk is { } chunk)
+            {
+                r.SnapshotChunk = Google.Protobuf.UnsafeByteOperations.UnsafeWrap(chunk);
+            }
+
+            foreach (var e in item.Entries)
+            {
+                r.Entries.Add(new TailLogEntry { Index = (ulong)e.Index, Term = (ulong)e.Term, IsConfiguration = e.IsConfiguration, Payload = Google.Protobuf.UnsafeByteOperations.UnsafeWrap(e.Payload) });
+            }
+
+            await responseStream.WriteAsync(r, context.CancellationToken).ConfigureAwait(false);
+        }
+    }
+
     public override async Task<CorruptionCheckResponse> CorruptionCheck(CorruptionCheckRequest request, ServerCallContext context)
     {
         var r = CorruptionProtoMapping.ToProto(await node.CheckCorruptionAsync(context.CancellationToken).ConfigureAwait(false));

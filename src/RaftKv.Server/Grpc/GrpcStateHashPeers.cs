@@ -14,7 +14,7 @@ namespace RaftKv.Server.Grpc;
 /// forwarded writes (<see cref="LeaderTransport"/>: TLS and the node's client certificate when TLS is on);
 /// one channel per address.
 /// </summary>
-public sealed class GrpcStateHashPeers(LeaderTransport transport) : IStateHashPeers, ILeadershipPeers, IDisposable
+public sealed class GrpcStateHashPeers(LeaderTransport transport) : IStateHashPeers, ILeadershipPeers, ILearnerPeers, IDisposable
 {
     /// <summary>etcd's Maintenance/Alarm (the etcd protos are compiled with server stubs only).</summary>
     private static readonly global::Grpc.Core.Method<Protocol.Etcd.AlarmRequest, Protocol.Etcd.AlarmResponse> EtcdAlarm = new(
@@ -44,6 +44,42 @@ public sealed class GrpcStateHashPeers(LeaderTransport transport) : IStateHashPe
         var request = new HoldElectionsRequest { DurationMs = (uint)Math.Clamp(duration.TotalMilliseconds, 0, uint.MaxValue) };
         var r = await Client(member).HoldElectionsAsync(request, Credentials(), cancellationToken: cancellationToken).ConfigureAwait(false);
         return (long)r.LastLogIndex;
+    }
+
+    /// <summary>A learner's tail of the leader's log over <c>Cluster/TailLog</c> (KvNode.Learner.cs).</summary>
+    public async IAsyncEnumerable<LearnerTailItem> TailAsync(MemberInfo member, LearnerTailRequest request, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var call = Client(member).TailLog(
+            new TailLogRequest { NodeId = (ulong)request.NodeId, RaftAddress = request.RaftAddress, GrpcAddress = request.GrpcAddress, HttpAddress = request.HttpAddress, FromIndex = (ulong)request.FromIndex },
+            Credentials(),
+            cancellationToken: cancellationToken);
+        using (call)
+        {
+            while (await NextAsync(call.ResponseStream, cancellationToken).ConfigureAwait(false))
+            {
+                var r = call.ResponseStream.Current;
+                yield return new LearnerTailItem(
+                    r.Entries.Select(e => new LearnerTailEntry((long)e.Index, (long)e.Term, e.IsConfiguration, e.Payload.ToByteArray())).ToList(),
+                    r.SnapshotChunk.IsEmpty ? null : r.SnapshotChunk.ToByteArray(),
+                    (long)r.SnapshotIndex,
+                    (long)r.SnapshotTerm,
+                    r.SnapshotDone,
+                    (long)r.CommitIndex);
+            }
+        }
+    }
+
+    /// <summary>The next message; a not-the-leader refusal becomes <see cref="NotLeaderException"/> naming the leader.</summary>
+    private static async Task<bool> NextAsync(global::Grpc.Core.IAsyncStreamReader<TailLogResponse> stream, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await stream.MoveNext(cancellationToken).ConfigureAwait(false);
+        }
+        catch (global::Grpc.Core.RpcException e) when (e.StatusCode == global::Grpc.Core.StatusCode.FailedPrecondition && e.Trailers.GetValue(Pipeline.GrpcErrors.LeaderTrailer) is { Length: > 0 } leader)
+        {
+            throw new NotLeaderException(new MemberInfo(0, string.Empty, leader, string.Empty, true, false, true));
+        }
     }
 
     /// <summary>Over etcd's <c>Maintenance/Alarm</c> ACTIVATE on the leader (member tokens may call it).</summary>

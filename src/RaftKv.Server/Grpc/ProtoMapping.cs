@@ -101,5 +101,6 @@ public static class ProtoMapping
         IsLeader = m.IsLeader,
         IsRemote = !m.IsLocal,
         Status = m.Available ? "available" : "unavailable",
+        IsLearner = m.IsLearner,
     };
 }

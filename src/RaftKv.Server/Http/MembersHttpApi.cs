@@ -8,7 +8,8 @@ namespace RaftKv.Server.Http;
 /// <summary>
 /// Membership over HTTP, for operators without a gRPC client (docs/api.md, "Members"): <c>GET /cluster/members</c>
 /// lists the members; <c>POST /cluster/members</c> <c>{"raft_address": "host:port"}</c> adds a running node
-/// (<see cref="IKvNode.AddMemberAsync"/>: it is caught up, then votes); <c>DELETE /cluster/members/{id}</c> removes one.
+/// (<see cref="IKvNode.AddMemberAsync"/>: it is caught up, then votes), or with <c>"learner": true</c> a learner to
+/// start afterwards (<see cref="IKvNode.AddLearnerAsync"/>); <c>DELETE /cluster/members/{id}</c> removes one.
 /// Changes run on the leader (forwarded there from a follower). With auth enabled all three need the root
 /// role (<c>AuthRules.ForHttp</c>: routes other than the listed user routes are admin routes).
 /// </summary>
@@ -36,7 +37,15 @@ public static class MembersHttpApi
                 return ApiError.Result(409, "member_exists", $"a member with Raft address {raft} exists already");
             }
 
-            await node.AddMemberAsync(new MemberInfo(0, raft, string.Empty, string.Empty, false, false, true), ct).ConfigureAwait(false);
+            if (body.TryGetProperty("learner", out var learner) && learner.ValueKind == JsonValueKind.True)
+            {
+                await node.AddLearnerAsync(raft, ct).ConfigureAwait(false); // start the learner afterwards (LEARNER=true)
+            }
+            else
+            {
+                await node.AddMemberAsync(new MemberInfo(0, raft, string.Empty, string.Empty, false, false, true), ct).ConfigureAwait(false);
+            }
+
             return Results.Json(new { added = raft, members = Members(node) });
         }).ForwardToLeader();
 
@@ -60,7 +69,7 @@ public static class MembersHttpApi
     /// <summary>The members as the routes answer them (id 0: a member whose metadata is not known yet).</summary>
     public static object[] Members(IKvNode node)
         => node.GetStatus().Members
-            .Select(m => (object)new { id = m.Id, raft = m.RaftAddress, grpc = m.GrpcAddress, http = m.HttpAddress, leader = m.IsLeader, available = m.Available, is_learner = false })
+            .Select(m => (object)new { id = m.Id, raft = m.RaftAddress, grpc = m.GrpcAddress, http = m.HttpAddress, leader = m.IsLeader, available = m.Available, is_learner = m.IsLearner })
             .ToArray();
 
     private static bool IsHostPort(string value)

@@ -107,7 +107,7 @@ public static class StatusHttpApi
                 role = s.Role,
                 commit_index = s.CommitIndex,
                 applied_index = s.AppliedIndex,
-                members = s.Members.Select(m => new { id = m.Id, raft = m.RaftAddress, grpc = m.GrpcAddress, http = m.HttpAddress, leader = m.IsLeader, local = m.IsLocal, available = m.Available, lag = lags.Lags.TryGetValue(m.Id, out var lag) ? lag.Entries : (long?)null }),
+                members = s.Members.Select(m => new { id = m.Id, raft = m.RaftAddress, grpc = m.GrpcAddress, http = m.HttpAddress, leader = m.IsLeader, local = m.IsLocal, available = m.Available, is_learner = m.IsLearner, lag = lags.Lags.TryGetValue(m.Id, out var lag) ? lag.Entries : (long?)null }),
             });
         });
 

@@ -22,6 +22,9 @@ public static partial class GrpcErrors
         RpcException rpc => rpc,
         AuthException a => Etcd.Auth(a.Error),
         BadLeaderTransfereeException => Etcd.BadLeaderTransferee,
+        NotLearnerException => Etcd.MemberNotLearner,
+        LearnerNotReadyException => Etcd.LearnerNotReady,
+        LearnerNotSupportedException => Etcd.NotSupportedForLearner,
         _ => ErrorKinds.Of(e) switch
         {
             ErrorKind.TooLarge => Etcd.RequestTooLarge,
@@ -75,6 +78,15 @@ public static partial class GrpcErrors
         public static RpcException NoLeader => New(StatusCode.Unavailable, "etcdserver: no leader");
 
         public static RpcException BadLeaderTransferee => New(StatusCode.FailedPrecondition, "etcdserver: bad leader transferee");
+
+        /// <summary>rpctypes.ErrGRPCMemberNotLearner: a promote of a voting member.</summary>
+        public static RpcException MemberNotLearner => New(StatusCode.FailedPrecondition, "etcdserver: can only promote a learner member");
+
+        /// <summary>rpctypes.ErrGRPCLearnerNotReady: a promote of a learner not caught up with the leader.</summary>
+        public static RpcException LearnerNotReady => New(StatusCode.FailedPrecondition, "etcdserver: can only promote a learner member which is in sync with leader");
+
+        /// <summary>rpctypes.ErrGPRCNotSupportedForLearner: any call but serializable Range and Status on a learner.</summary>
+        public static RpcException NotSupportedForLearner => New(StatusCode.Unavailable, "etcdserver: rpc not supported for learner");
 
         public static RpcException Timeout => New(StatusCode.Unavailable, "etcdserver: request timed out");
 

@@ -1,4 +1,5 @@
 using System.Globalization;
+using RaftKv.Replication.Api;
 using RaftKv.Server.Security;
 
 namespace RaftKv.Server.Pipeline;
@@ -10,7 +11,7 @@ namespace RaftKv.Server.Pipeline;
 /// X-Request-Id keeps a retry through a follower at-most-once), and the leader's status, content type
 /// and body are replayed. A request that was already forwarded is never forwarded again (loop guard).
 /// </summary>
-public sealed class HttpLeaderForwarder(LeaderRouter router, IHttpClientFactory clients, LeaderTransport transport) : IEndpointFilter
+public sealed class HttpLeaderForwarder(LeaderRouter router, IHttpClientFactory clients, LeaderTransport transport, IKvNode node) : IEndpointFilter
 {
     /// <summary>Marks a forwarded request; its value is the forwarding node's id.</summary>
     public const string ForwardedHeader = "X-RaftKv-Forwarded-By";
@@ -25,6 +26,11 @@ public sealed class HttpLeaderForwarder(LeaderRouter router, IHttpClientFactory 
     public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext invocation, EndpointFilterDelegate next)
     {
         var context = invocation.HttpContext;
+        if (node.IsLearner)
+        {
+            return ApiError.Result(503, "learner", new LearnerNotSupportedException().Message); // docs/api.md, "Learners"
+        }
+
         var route = await router.RouteAsync(context.Request.Headers.ContainsKey(ForwardedHeader), m => m.HttpAddress, context.RequestAborted).ConfigureAwait(false);
         return route.Kind switch
         {

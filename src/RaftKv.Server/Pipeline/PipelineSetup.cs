@@ -5,7 +5,7 @@ using RaftKv.Server.Security;
 namespace RaftKv.Server.Pipeline;
 
 /// <summary>Registers the pipeline's services: the shared leader router, both forwarders and the
-/// gRPC interceptors (outermost first: operation metrics + error mapping, authentication and authorization,
+/// gRPC interceptors (outermost first: operation metrics + error mapping, a learner's refusals, authentication and authorization,
 /// then leader forwarding), the auth services (Security/Auth), and
 /// the gRPC binder that refuses malformed request messages with INVALID_ARGUMENT.</summary>
 public static class PipelineSetup
@@ -21,6 +21,7 @@ public static class PipelineSetup
         services.AddSingleton<GrpcOperationInterceptor>();
         services.AddSingleton<GrpcLeaderForwarder>();
         services.AddSingleton<GrpcAuthInterceptor>();
+        services.AddSingleton<GrpcLearnerGate>();
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton(config.Auth);
         services.AddSingleton<Security.Auth.PasswordHasher>(_ => new Security.Auth.PasswordHasher());
@@ -32,6 +33,7 @@ public static class PipelineSetup
         {
             o.MaxReceiveMessageSize = (config.MaxValueBytes * 2) + (1 << 20);
             o.Interceptors.Add<GrpcOperationInterceptor>();
+            o.Interceptors.Add<GrpcLearnerGate>(); // a learner's refusals come first, as in etcd
             o.Interceptors.Add<GrpcAuthInterceptor>();
             o.Interceptors.Add<GrpcLeaderForwarder>();
         });
