@@ -77,6 +77,7 @@ for r in $(seq 1 "$ROUNDS"); do
     user=()
     if [ "$mode" = tls+auth ]; then
       ETCDCTL_API=3 "$ETCDCTL" --endpoints="$ep" "${etcd_tls[@]}" user add "root:$PW" --interactive=false >/dev/null
+      [ "$SYSTEM" = raftkv ] || ETCDCTL_API=3 "$ETCDCTL" --endpoints="$ep" "${etcd_tls[@]}" user grant-role root root >/dev/null # etcd 3.4 refuses auth enable otherwise
       ETCDCTL_API=3 "$ETCDCTL" --endpoints="$ep" "${etcd_tls[@]}" auth enable >/dev/null
       user=(--user "root:$PW" --token-file "$D/token") # the warm-up authenticates; measured runs reuse its token
     fi
