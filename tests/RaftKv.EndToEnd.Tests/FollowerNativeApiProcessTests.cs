@@ -30,11 +30,8 @@ public sealed class FollowerNativeApiProcessTests(ITestOutputHelper output)
     [Fact]
     public async Task EveryNativeRpcAtAFollowerIsServedOrForwarded()
     {
-        using var c = new LocalCluster(3);
-        c.StartAll();
-        var leader = await c.WaitForLeaderAsync();
-        await c.WaitReadyAsync();
-        var followers = c.Nodes.Where(n => n != leader).ToList();
+        var (c, leader, followers) = await StartThreeAsync();
+        using var processes = c;
         var follower = followers[0];
         var victim = followers[1];
         using var channel = GrpcChannel.ForAddress("http://" + follower.Grpc);
@@ -128,6 +125,24 @@ public sealed class FollowerNativeApiProcessTests(ITestOutputHelper output)
     }
 
     /// <summary>The membership replies carry the response header of the other native replies.</summary>
+    /// <summary>Three real processes, started and ready, with their leader and its two followers.</summary>
+    private static async Task<(LocalCluster Cluster, ServerProcess Leader, List<ServerProcess> Followers)> StartThreeAsync()
+    {
+        var c = new LocalCluster(3);
+        try
+        {
+            c.StartAll();
+            var leader = await c.WaitForLeaderAsync();
+            await c.WaitReadyAsync();
+            return (c, leader, c.Nodes.Where(n => n != leader).ToList());
+        }
+        catch
+        {
+            c.Dispose();
+            throw;
+        }
+    }
+
     private static void AssertHeader(ResponseHeader? header, ServerProcess answeredBy, ServerProcess leader)
     {
         Assert.NotNull(header);
@@ -142,11 +157,8 @@ public sealed class FollowerNativeApiProcessTests(ITestOutputHelper output)
     [Fact]
     public async Task ClientPointedAtAFollowerIsServedWithoutRedirects()
     {
-        using var c = new LocalCluster(3);
-        c.StartAll();
-        var leader = await c.WaitForLeaderAsync();
-        await c.WaitReadyAsync();
-        var followers = c.Nodes.Where(n => n != leader).ToList();
+        var (c, leader, followers) = await StartThreeAsync();
+        using var processes = c;
         var follower = followers[0];
         var victim = followers[1];
         using var client = new RaftKvClient([follower.Grpc]);
@@ -177,11 +189,8 @@ public sealed class FollowerNativeApiProcessTests(ITestOutputHelper output)
     [Fact]
     public async Task FollowersDuringALeaderKillNeverNameThemselvesAsTheLeaderTheyRefuse()
     {
-        using var c = new LocalCluster(3);
-        c.StartAll();
-        var leader = await c.WaitForLeaderAsync();
-        await c.WaitReadyAsync();
-        var survivors = c.Nodes.Where(n => n != leader).ToList();
+        var (c, leader, survivors) = await StartThreeAsync();
+        using var processes = c;
         var channels = survivors.ToDictionary(n => n, n => GrpcChannel.ForAddress("http://" + n.Grpc));
         var outcomes = new System.Collections.Concurrent.ConcurrentDictionary<string, int>();
         var selfNamed = new System.Collections.Concurrent.ConcurrentBag<string>();
