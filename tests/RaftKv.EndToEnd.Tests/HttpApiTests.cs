@@ -119,6 +119,10 @@ public sealed class HttpApiTests
     [InlineData("GET", "/no/such/route", null, null, 404)]
     [InlineData("GET", "/kv/missing", null, null, 404)]
     [InlineData("GET", "/kv?limit=0", null, null, 400)]
+    [InlineData("PUT", "/kv/k", "application/json", "{\"value\":\"x\",\"encoding\":\"rot13\"}", 400)]
+    [InlineData("POST", "/admin/move-leader?target=abc", null, null, 400)]
+    [InlineData("GET", "/stats/load?seconds=1e3", null, null, 400)]
+    [InlineData("POST", "/auth/users", "application/json", "{\"name\":\"\",\"password\":\"p\"}", 400)]
     public async Task BadInputGetsJson4xxAndTheNodeStaysHealthy(string method, string path, string? type, string? body, int status)
     {
         using var c = SharedNode.Get();

@@ -24,6 +24,8 @@ public sealed class ErrorMappingTests
         { new UnavailableException("timed out", outcomeUnknown: true), ErrorKind.OutcomeUnknown, 503, "outcome_unknown", StatusCode.DeadlineExceeded },
         { new RemoteTierUnavailableException("s3 down"), ErrorKind.ObjectStoreUnavailable, 503, "object_store_unavailable", StatusCode.Unavailable },
         { new HistoryCompactedException(5, 100), ErrorKind.Compacted, 400, "compacted", StatusCode.OutOfRange },
+        { new AuthException(AuthError.UserEmpty, "user name is empty"), ErrorKind.InvalidArgument, 400, "invalid_argument", StatusCode.InvalidArgument },
+        { new AuthException(AuthError.RoleEmpty, "role name is empty"), ErrorKind.InvalidArgument, 400, "invalid_argument", StatusCode.InvalidArgument },
         { new OperationCanceledException(), ErrorKind.Cancelled, 503, "cancelled", StatusCode.Cancelled },
         { new RaftKv.Storage.IO.DiskFullException("no space left on device writing x"), ErrorKind.NoSpace, 507, "no_space", StatusCode.ResourceExhausted },
         { new NoSpaceException("the NOSPACE alarm of member 1 is active"), ErrorKind.NoSpace, 507, "no_space", StatusCode.ResourceExhausted },
@@ -55,7 +57,9 @@ public sealed class ErrorMappingTests
     public void HttpOnlyErrorsAreMappedByTheHttpFrontDoor()
     {
         Assert.Equal((413, "too_large"), Pick(ApiError.Map(new BadHttpRequestException("too big", 413))));
-        Assert.Equal((400, "bad_request"), Pick(ApiError.Map(new BadHttpRequestException("bad", 400))));
+        Assert.Equal((400, "invalid_argument"), Pick(ApiError.Map(new BadHttpRequestException("Failed to bind parameter \"long? target\" from \"abc\".", 400))));
+        Assert.Equal((400, "invalid_json"), Pick(ApiError.Map(new BadHttpRequestException("bad body", 400, new JsonException("x")))));
+        Assert.Equal((431, "bad_request"), Pick(ApiError.Map(new BadHttpRequestException("headers too large", 431))));
         Assert.Equal((400, "invalid_json"), Pick(ApiError.Map(new JsonException("x"))));
     }
 

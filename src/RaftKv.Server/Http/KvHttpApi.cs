@@ -180,6 +180,11 @@ public static class KvHttpApi
             throw new ArgumentException("JSON body needs a \"value\"");
         }
 
+        if (parsed.Encoding is not (null or "base64" or "utf-8" or "utf8"))
+        {
+            throw new ArgumentException($"encoding must be \"base64\" or \"utf-8\" (the default), not '{parsed.Encoding}'");
+        }
+
         try
         {
             byte[] value = v.ValueKind == JsonValueKind.String

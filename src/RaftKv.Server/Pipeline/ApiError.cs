@@ -15,6 +15,8 @@ public static class ApiError
     public static (int Status, string Code, string Message) Map(Exception e) => e switch
     {
         BadHttpRequestException { StatusCode: 413 } => (413, "too_large", "request body too large"),
+        BadHttpRequestException { StatusCode: 400, InnerException: JsonException j } => (400, "invalid_json", "malformed JSON: " + j.Message),
+        BadHttpRequestException { StatusCode: 400 } b => (400, "invalid_argument", b.Message), // e.g. ?target=abc for a number (RouteHandlerOptions.ThrowOnBadRequest)
         BadHttpRequestException b => (b.StatusCode, "bad_request", b.Message),
         JsonException => (400, "invalid_json", "malformed JSON: " + e.Message),
         _ => ErrorKinds.Of(e) switch

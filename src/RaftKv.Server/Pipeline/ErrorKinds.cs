@@ -14,6 +14,7 @@ public static class ErrorKinds
             AuthError.Unauthenticated or AuthError.InvalidToken or AuthError.AuthFailed => ErrorKind.Unauthenticated,
             AuthError.PermissionDenied => ErrorKind.PermissionDenied,
             AuthError.TooManyRequests => ErrorKind.TooManyRequests,
+            AuthError.UserEmpty or AuthError.RoleEmpty => ErrorKind.InvalidArgument, // etcd: InvalidArgument
             _ => ErrorKind.AuthRefused,
         },
         FutureRevisionException => ErrorKind.FutureRevision,

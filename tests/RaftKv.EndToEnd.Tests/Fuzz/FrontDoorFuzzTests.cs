@@ -87,6 +87,10 @@ public sealed class FrontDoorFuzzTests(ITestOutputHelper output)
                 {
                     failures.Add($"{what} → {status} {Truncate(body)}");
                 }
+                else if (status >= 400 && request.Method != HttpMethod.Head && response.Headers.ConnectionClose != true && !body.Contains("\"code\"", StringComparison.Ordinal))
+                {
+                    failures.Add($"{what} → {status} without the JSON error body: {Truncate(body)}"); // Kestrel's own connection-level refusals close the connection
+                }
             }
             catch (TaskCanceledException)
             {

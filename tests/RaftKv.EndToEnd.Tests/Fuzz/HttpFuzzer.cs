@@ -6,8 +6,8 @@ namespace RaftKv.EndToEnd.Tests.Fuzz;
 internal sealed class HttpFuzzer(Random random, string baseUrl)
 {
     private static readonly string[] Methods = ["GET", "GET", "HEAD", "PUT", "PUT", "POST", "DELETE", "DELETE", "PATCH", "OPTIONS"];
-    private static readonly string[] Routes = ["/kv/{k}", "/kv/{k}", "/kv/{k}?{q}", "/kv?{q}", "/kv/", "/kv", "/health", "/health/ready", "/stats", "/cluster", "/metrics", "/admin/flush", "/admin/compact", "/admin/migrate", "/{k}", "/kv/{k}/{k}"];
-    private static readonly string[] QueryNames = ["prefix", "limit", "ttl", "start", "end", "continuation", "prev_version", "consistency", "all", "x"];
+    private static readonly string[] Routes = ["/kv/{k}", "/kv/{k}", "/kv/{k}?{q}", "/kv?{q}", "/kv/", "/kv", "/health", "/health/ready", "/stats", "/cluster", "/metrics", "/admin/flush", "/admin/compact", "/admin/migrate", "/{k}", "/kv/{k}/{k}", "/admin/move-leader?{q}", "/stats/load?{q}"];
+    private static readonly string[] QueryNames = ["prefix", "limit", "ttl", "start", "end", "continuation", "prev_version", "consistency", "all", "x", "target", "seconds"];
     private static readonly string[] ContentTypes = ["application/json", "application/json; charset=utf-8", "application/octet-stream", "text/plain", "multipart/form-data; boundary=x", "application/x-www-form-urlencoded", "garbage/;;", ""];
     private static readonly string[] Accepts = ["*/*", "application/json", "application/octet-stream", "text/html", "application/octet-stream;q=0.1, application/json", "garbage;;q=x"];
     private static readonly string[] JsonValues = ["\"hello\"", "\"\"", "null", "1", "-1", "1e400", "true", "[]", "{}", "[1,2,3]", "{\"a\":{\"b\":[null]}}", "\"\\ud800\"", "\"\\u0000\""];
