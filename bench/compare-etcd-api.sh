@@ -7,6 +7,8 @@
 # median throughputs. Rewrites the "etcd-api" section of BENCHMARKS.md and prints the table.
 # etcd: Debian's etcd-server package (3.4), installed with apt-get when `etcd` is missing (needs root).
 # Usage: bench/compare-etcd-api.sh [DURATION_S] [RUNS]     (defaults 10 and 3)
+# NATIVE=1 adds a third side in every cell: the same RaftKv cluster through its native raftkv.v1 API
+# (raftkv-bench --target raftkv at the same leader), and a second table: etcd API ÷ native (issue #14's "within 10 %").
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DUR=${1:-10}; RUNS=${2:-3}; WORKLOADS="put get"; CLIENTS="1 16 64"
@@ -32,14 +34,17 @@ echo "etcd leader $ETCD_EP, RaftKv leader $RKV_EP (both through etcd's API)"
 for ep in $ETCD_EP $RKV_EP; do
   for w in put get; do $BENCH $w --target etcd --endpoints $ep --clients 16 --duration 10 --warmup 1 >/dev/null 2>&1 || true; done
 done
+if [ -n "${NATIVE:-}" ]; then
+  for w in put get; do $BENCH $w --target raftkv --endpoints $RKV_EP --clients 16 --duration 10 --warmup 1 >/dev/null 2>&1 || true; done
+fi
 
 RESULTS="$WORK/results.jsonl"
 for run in $(seq 1 "$RUNS"); do
   for w in $WORKLOADS; do
     for c in $CLIENTS; do
-      for side in etcd raftkv; do
-        ep=$ETCD_EP; [ $side = raftkv ] && ep=$RKV_EP
-        line=$($BENCH $w --target etcd --endpoints $ep --clients $c --duration $DUR --warmup 2 --json 2>/dev/null | tail -1) || line=""
+      for side in etcd raftkv ${NATIVE:+native}; do
+        ep=$ETCD_EP; target=etcd; [ $side != etcd ] && ep=$RKV_EP; [ $side = native ] && target=raftkv
+        line=$($BENCH $w --target $target --endpoints $ep --clients $c --duration $DUR --warmup 2 --json 2>/dev/null | tail -1) || line=""
         [ -n "$line" ] && echo "$line" | python3 -c "import json,sys; r=json.load(sys.stdin); r['side']='$side'; r['run']=$run; print(json.dumps(r))" >> "$RESULTS"
       done
     done
@@ -62,14 +67,24 @@ for w in ["put", "get"]:
         print(f"| {name} | {c} | {med(e,'ops_per_sec'):.0f} | {med(k,'ops_per_sec'):.0f} | {med(k,'ops_per_sec')/max(med(e,'ops_per_sec'),1e-9):.2f} | "
               f"{med(e,'p50_ms'):.2f} / {med(e,'p99_ms'):.2f} | {med(k,'p50_ms'):.2f} / {med(k,'p99_ms'):.2f} | {len(e)}, {len(k)} | {sum(x['errors'] for x in e)}, {sum(x['errors'] for x in k)} | "
               + " ".join(f"{x['ops_per_sec']:.0f}" for x in k) + " |")
+if any(side == "native" for (_, _, side) in cells):
+    print("\nThe same RaftKv cluster through its native API (`NATIVE=1`):\n")
+    print("| workload | clients | native ops/s | etcd API ops/s | etcd API ÷ native | native p50 / p99 ms | runs |")
+    print("|---|---|---|---|---|---|---|")
+    for w in ["put", "get"]:
+        for c in [1, 16, 64]:
+            n, k = cells.get((w, c, "native"), []), cells.get((w, c, "raftkv"), [])
+            if not n or not k: continue
+            print(f"| {w} | {c} | {med(n,'ops_per_sec'):.0f} | {med(k,'ops_per_sec'):.0f} | {med(k,'ops_per_sec')/max(med(n,'ops_per_sec'),1e-9):.2f} | "
+                  f"{med(n,'p50_ms'):.2f} / {med(n,'p99_ms'):.2f} | {len(n)} |")
 PY
 cat "$WORK/table.md"
 python3 - "$WORK/table.md" "$DUR" "$RUNS" "$ETCD_VERSION" "$COMMIT" <<'PY'
-import re, sys, datetime
+import os, re, sys, datetime
 table, dur, runs, etcdv, commit = open(sys.argv[1]).read(), sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5]
 path = "BENCHMARKS.md"
 text = open(path).read()
-section = (f"<!-- etcd-api:start -->\nRun {datetime.datetime.utcnow():%Y-%m-%d %H:%M} UTC, commit {commit}, `bench/compare-etcd-api.sh {dur} {runs}` "
+section = (f"<!-- etcd-api:start -->\nRun {datetime.datetime.utcnow():%Y-%m-%d %H:%M} UTC, commit {commit}, `{os.environ.get('NATIVE') and 'NATIVE=1 ' or ''}bench/compare-etcd-api.sh {dur} {runs}` "
            f"({etcdv}; {dur} s per cell, 2 s warm-up excluded per cell, after a 10 s unrecorded warm-up per workload of each cluster; "
            f"medians of {runs} interleaved runs; 8 B keys, 256 B values, 100 k key space; both 3 members on loopback on the same 2-core machine, fsync on):\n\n{table}\n<!-- etcd-api:end -->")
 if "<!-- etcd-api:start -->" in text:
