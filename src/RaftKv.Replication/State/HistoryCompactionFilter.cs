@@ -10,7 +10,9 @@ namespace RaftKv.Replication.State;
 /// revision: the kept record shadows the dropped ones, and history keys are written once, so no older copy
 /// exists elsewhere to resurface. A run sees only its input tables, so older records in other tables stay
 /// until a later run sees them next to a newer one (lazy). Deletes are kept like puts (dropping one could
-/// uncover an older put outside the run).
+/// uncover an older put outside the run). Revision index records (<c>i/</c>, <see cref="MvccLayout"/>) of
+/// revisions below <c>compactRevision</c> are dropped outright: each names one change, and no read or
+/// watch starts below the compact revision (the changes AT it stay, as etcd keeps them).
 /// </summary>
 internal sealed class HistoryCompactionFilter(long compactRevision) : ICompactionFilter
 {
@@ -22,6 +24,18 @@ internal sealed class HistoryCompactionFilter(long compactRevision) : ICompactio
 
     public bool Drop(ReadOnlySpan<byte> key, bool tombstone)
     {
+        if (MvccLayout.IndexRevision(key) is { } indexed)
+        {
+            // A revision index record below the compact revision: no read or watch may start there.
+            if (indexed < compactRevision)
+            {
+                Dropped++;
+                return true;
+            }
+
+            return false;
+        }
+
         if (!key.StartsWith(MvccLayout.HistoryPrefix) || key.Length < MvccLayout.HistoryPrefix.Length + 10)
         {
             return false;

@@ -17,6 +17,9 @@ internal sealed partial class KvState
     private long _compactRevision;
     private long _applySeq;
 
+    /// <summary>The first revision with revision index records (<see cref="MvccLayout.IndexFromKey"/>; 0 = none yet).</summary>
+    private long _indexFrom;
+
     /// <summary>Revisions by Raft index of the recent batches (a backup checkpoint's revision).</summary>
     public RevisionHistory Revisions { get; } = new();
 
@@ -39,6 +42,8 @@ internal sealed partial class KvState
             Interlocked.Exchange(ref _revision, 1);
             Interlocked.Exchange(ref _compactRevision, 0);
         }
+
+        Interlocked.Exchange(ref _indexFrom, _store.GetMetadata(MvccLayout.IndexFromKey, 0)?.LocalValue is { Length: 8 } x ? BinaryPrimitives.ReadInt64LittleEndian(x.Span) : 0);
 
         Revisions.Reset(_store.AppliedIndex, Revision, CompactRevision);
     }
@@ -251,57 +256,6 @@ internal sealed partial class KvState
         }
 
         return result;
-    }
-
-    /// <summary>Every change in [start, end) (or the single key) with revision in [from, to], ordered by
-    /// revision then key, grouped per revision; with <paramref name="prevKv"/> each event carries the key's
-    /// previous version.</summary>
-    public async Task<List<(long Revision, List<MvccEvent> Events)>> ReadChangesAsync(byte[] start, byte[] end, bool single, long from, long to, bool prevKv, CancellationToken token)
-    {
-        var clock = LogicalClock;
-        var (hs, he) = single ? (MvccLayout.HistoryKey(start, long.MaxValue), MvccLayout.HistoryKey(start, 0)) : MvccLayout.HistoryRange(start, end);
-        var events = new List<(long Rev, MvccEvent Event)>();
-        (long Rev, MvccEvent Event)? pending = null; // the newer record of the same key awaiting its previous version
-        byte[]? current = null;
-        await foreach (var e in _store.ScanAsync(hs, he, 0, clock, token).ConfigureAwait(false))
-        {
-            var (k, rev) = MvccLayout.ParseHistoryKey(e.Key.Span);
-            var sameKey = current is not null && current.AsSpan().SequenceEqual(k);
-            current = k;
-            var kv = MvccLayout.DecodeHistory(k, rev, e.Value, e.Tier);
-            if (pending is { } p)
-            {
-                events.Add(sameKey && prevKv ? (p.Rev, p.Event with { PrevKv = kv }) : p);
-                pending = null;
-            }
-
-            if (rev < from)
-            {
-                continue;
-            }
-
-            if (rev > to)
-            {
-                continue;
-            }
-
-            var ev = kv is { } put
-                ? new MvccEvent(MvccEventType.Put, put, null)
-                : new MvccEvent(MvccEventType.Delete, new KeyValue(k, ReadOnlyMemory<byte>.Empty, 0, rev, 0, 0), null);
-            pending = (rev, ev);
-        }
-
-        if (pending is { } last)
-        {
-            events.Add(last);
-        }
-
-        return events
-            .OrderBy(x => x.Rev)
-            .ThenBy(x => x.Event.Kv.Key.ToArray(), KeyComparer.Instance)
-            .GroupBy(x => x.Rev)
-            .Select(g => (g.Key, g.Select(x => x.Event).ToList()))
-            .ToList();
     }
 
     /// <summary>An etcd range read (every <see cref="RangeRequest"/> option) on this replica's applied state.</summary>

@@ -145,6 +145,10 @@ internal sealed partial class KvState
         if (apply.Changed)
         {
             ops.Add(WriteOp.Put(MvccLayout.RevisionKey, MvccLayout.EncodeRevision(newRevision, compactRevision)));
+            if (_indexFrom == 0)
+            {
+                ops.Add(WriteOp.Put(MvccLayout.IndexFromKey, MvccLayout.EncodeIndexFrom(newRevision))); // the first change with index records
+            }
         }
 
         if (command.RequestId is { } id)
@@ -158,6 +162,11 @@ internal sealed partial class KvState
 
         FinishLeaseEffects(original, ops);
         ApplyBatch(index, ops, newRevision, compactRevision);
+        if (apply.Changed && _indexFrom == 0)
+        {
+            Interlocked.Exchange(ref _indexFrom, newRevision);
+        }
+
         LeaseEffectsApplied(original);
         if (apply.Changed)
         {

@@ -5,7 +5,7 @@ namespace RaftKv.Replication.State;
 
 /// <summary>
 /// How the MVCC model (etcd's: revisions, per-key create/mod/version/lease, history) is laid out in
-/// the LSM. Layout version 1 (issue #14). Everything lives in ordinary LSM entries written by the
+/// the LSM. Layout version 2 (issue #14; version 1 had no revision index, see below). Everything lives in ordinary LSM entries written by the
 /// apply loop in the same atomic <see cref="IKvStore.Apply"/> batch as the change itself, so it is
 /// part of every flush, checkpoint (= Raft snapshot), restart and archived table.
 /// </summary>
@@ -31,7 +31,20 @@ namespace RaftKv.Replication.State;
 /// records never expire in the LSM (a TTL put's expiry is inside the record; reads at a revision treat an
 /// expired put as absent, a watch still reports it). They are never overwritten (one change per key per
 /// revision: etcd's duplicate-key rule), so dropping one physically can never resurrect another.</item>
+/// <item><c>0x00 0xFF "i/" R:u64be sub:u32be k → empty</c> (layout version 2): the revision index, like etcd's
+/// bbolt keys (main, sub). <c>sub</c> is the change's position in its transaction's op order (nested txns
+/// in execution order; a DeleteRange's keys in key order; a lease revoke's deletes in key order), so a scan
+/// of <c>[i/ from, i/ to+1)</c> lists exactly the changes of revisions [from, to] in etcd's event order
+/// without reading any other revision. The user key is in the record key and the value is empty, so the
+/// scan is keys-only (<see cref="IKvStore.ScanMetadata"/>, never the object store). Written in the same
+/// batch as the history record; removed by compaction below the compact revision
+/// (<see cref="HistoryCompactionFilter"/>); carried by checkpoints like every record.</item>
 /// </list>
+/// <para>Store-wide: <c>0x00 0xFF "revidx" → indexFrom:i64le</c>: the first revision whose changes have
+/// revision index records (written with the first change a layout-2 node applies to a store that has no
+/// such record; node-local like every reserved record, outside the state hash). Revisions below it were
+/// written by layout 1: their changes are found by scanning the history of the watched range, and events
+/// within such a revision come in KEY order (layout 1 kept no op order), documented in docs/api.md.</para>
 /// <para>Store-wide: <c>0x00 0xFF "rev" → revision:i64le compactRevision:i64le</c>, written by every
 /// revision-changing or compacting entry. An empty store is at revision 1 (etcd's initial revision).</para>
 /// <para>Keys written before MVCC (no <c>m/</c> record) read as create = mod = 1, version = 1, lease 0.</para>
@@ -46,7 +59,38 @@ internal static class MvccLayout
 
     public static readonly byte[] RevisionKey = [.. ReservedKeys.Prefix, (byte)'r', (byte)'e', (byte)'v'];
 
+    public static readonly byte[] IndexPrefix = [.. ReservedKeys.Prefix, (byte)'i', (byte)'/'];
+
+    public static readonly byte[] IndexFromKey = [.. ReservedKeys.Prefix, .. "revidx"u8];
+
     public static byte[] MetaKey(ReadOnlySpan<byte> key) => [.. MetaPrefix, .. key];
+
+    /// <summary>The revision index record of the <paramref name="sub"/>-th change of <paramref name="revision"/>.</summary>
+    public static byte[] IndexKey(long revision, int sub, ReadOnlySpan<byte> key)
+    {
+        var b = new byte[IndexPrefix.Length + 12 + key.Length];
+        IndexPrefix.CopyTo(b, 0);
+        BinaryPrimitives.WriteUInt64BigEndian(b.AsSpan(IndexPrefix.Length), (ulong)revision);
+        BinaryPrimitives.WriteUInt32BigEndian(b.AsSpan(IndexPrefix.Length + 8), (uint)sub);
+        key.CopyTo(b.AsSpan(IndexPrefix.Length + 12));
+        return b;
+    }
+
+    /// <summary>The first revision index key of <paramref name="revision"/>.</summary>
+    public static byte[] IndexBound(long revision)
+    {
+        var b = new byte[IndexPrefix.Length + 8];
+        IndexPrefix.CopyTo(b, 0);
+        BinaryPrimitives.WriteUInt64BigEndian(b.AsSpan(IndexPrefix.Length), (ulong)revision);
+        return b;
+    }
+
+    /// <summary>The revision of a revision index key (null when <paramref name="key"/> is not one).</summary>
+    public static long? IndexRevision(ReadOnlySpan<byte> key)
+        => key.Length >= IndexPrefix.Length + 12 && key.StartsWith(IndexPrefix) ? (long)BinaryPrimitives.ReadUInt64BigEndian(key[IndexPrefix.Length..]) : null;
+
+    /// <summary>The user key of a revision index key.</summary>
+    public static ReadOnlySpan<byte> IndexUserKey(ReadOnlySpan<byte> key) => key[(IndexPrefix.Length + 12)..];
 
     /// <summary><c>h/ esc(key)</c> (no terminator): the lower bound of a range starting at <paramref name="key"/>.</summary>
     public static byte[] HistoryBound(ReadOnlySpan<byte> key)
@@ -168,6 +212,13 @@ internal static class MvccLayout
         var b = new byte[16];
         BinaryPrimitives.WriteInt64LittleEndian(b, revision);
         BinaryPrimitives.WriteInt64LittleEndian(b.AsSpan(8), compactRevision);
+        return b;
+    }
+
+    public static byte[] EncodeIndexFrom(long revision)
+    {
+        var b = new byte[8];
+        BinaryPrimitives.WriteInt64LittleEndian(b, revision);
         return b;
     }
 

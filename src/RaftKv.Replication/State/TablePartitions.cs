@@ -5,7 +5,7 @@ namespace RaftKv.Replication.State;
 /// <summary>
 /// The key spaces the LSM keeps in separate tables (<see cref="Storage.LsmOptions.PartitionBoundaries"/>):
 /// user keys below the reserved prefix, the state machine's own records (<c>0x00 0xFF</c>: revision, clock,
-/// request ids, leases, auth, alarms), MVCC history (<c>h/</c>), MVCC metadata (<c>m/</c>), and user keys
+/// request ids, leases, auth, alarms), MVCC history (<c>h/</c>), the revision index (<c>i/</c>, ordered by revision), MVCC metadata (<c>m/</c>), and user keys
 /// above the reserved prefix.
 /// </summary>
 /// <remarks>
@@ -24,6 +24,8 @@ internal static class TablePartitions
         ReservedKeys.Prefix,
         MvccLayout.HistoryPrefix,
         KeyRanges.PrefixEnd(MvccLayout.HistoryPrefix),
+        MvccLayout.IndexPrefix,
+        KeyRanges.PrefixEnd(MvccLayout.IndexPrefix),
         MvccLayout.MetaPrefix,
         KeyRanges.PrefixEnd(MvccLayout.MetaPrefix),
         KeyRanges.PrefixEnd(ReservedKeys.Prefix),

@@ -8,7 +8,8 @@ namespace RaftKv.Replication.State;
 /// One write transaction being applied: the ops of the branch taken (nested txns included) execute in
 /// order against the committed state plus this transaction's own earlier writes (the overlay, as etcd's
 /// txn reads its own writes), and buffer their store writes; all changes share revision
-/// <see cref="NewRevision"/>. Deterministic: reads only what every replica has locally
+/// <see cref="NewRevision"/>, numbered in op order (the sub-revision of <see cref="MvccLayout"/>'s revision
+/// index = the event's position in <see cref="Events"/>). Deterministic: reads only what every replica has locally
 /// (<see cref="IKvStore.GetMetadata"/>/<see cref="IKvStore.ScanMetadata"/>), never the object store.
 /// </summary>
 internal sealed class TxnApply(KvState state, IKvStore store, long clock, long baseRevision, KvCommand command, ApplyResult? holder)
@@ -122,6 +123,7 @@ internal sealed class TxnApply(KvState state, IKvStore store, long clock, long b
         Ops.Add(WriteOp.Put(MvccLayout.MetaKey(op.Key), MvccLayout.EncodeMeta(meta), expires));
         Leases.LeaseKeys.Reattach(Ops, op.Key, prev?.Lease ?? 0, lease);
         Ops.Add(WriteOp.Put(MvccLayout.HistoryKey(op.Key, NewRevision), MvccLayout.EncodeHistoryPut(meta, value)));
+        Ops.Add(WriteOp.Put(MvccLayout.IndexKey(NewRevision, Events.Count, op.Key), ReadOnlyMemory<byte>.Empty));
         Events.Add(new MvccEvent(MvccEventType.Put, KvState.ToKv(op.Key, value, meta, Tier.Memory), null));
         _overlay[op.Key] = (meta, value);
         Changed = true;
@@ -133,6 +135,7 @@ internal sealed class TxnApply(KvState state, IKvStore store, long clock, long b
         Ops.Add(WriteOp.Delete(key));
         Ops.Add(WriteOp.Delete(MvccLayout.MetaKey(key)));
         Ops.Add(WriteOp.Put(MvccLayout.HistoryKey(key, NewRevision), MvccLayout.HistoryDelete));
+        Ops.Add(WriteOp.Put(MvccLayout.IndexKey(NewRevision, Events.Count, key), ReadOnlyMemory<byte>.Empty));
         Events.Add(new MvccEvent(MvccEventType.Delete, new KeyValue(key, ReadOnlyMemory<byte>.Empty, 0, NewRevision, 0, 0), null));
         _overlay[key] = (null, null);
         Changed = true;

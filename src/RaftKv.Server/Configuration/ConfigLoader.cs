@@ -126,6 +126,7 @@ public static class ConfigLoader
                 var other => throw new ConfigException($"LEARNER must be 'true' or 'false', got '{other}'"),
             },
             Tls = TlsFiles.From(Get),
+            WatchProgressNotifyInterval = Positive(ConfigKeys.WatchProgressNotifyInterval, Durations.Parse(ConfigKeys.WatchProgressNotifyInterval, Get(ConfigKeys.WatchProgressNotifyInterval))),
             AutoCompaction = AutoCompaction.Parse(Get(ConfigKeys.AutoCompactionMode), Get(ConfigKeys.AutoCompactionRetention)),
             Auth = Security.Auth.AuthOptions.Default with
             {

@@ -73,6 +73,9 @@ public sealed record ServerConfig
     /// <summary>LEARNER: start as an application-level learner (<see cref="KvNodeOptions.Learner"/>).</summary>
     public bool Learner { get; init; }
 
+    /// <summary>WATCH_PROGRESS_NOTIFY_INTERVAL (etcd's default, 10 minutes).</summary>
+    public TimeSpan WatchProgressNotifyInterval { get; init; } = TimeSpan.FromMinutes(10);
+
     /// <summary>AUTO_COMPACTION_MODE / AUTO_COMPACTION_RETENTION (default off).</summary>
     public AutoCompaction AutoCompaction { get; init; } = AutoCompaction.Off;
 

@@ -6,18 +6,18 @@ namespace RaftKv.Server.Etcd;
 
 /// <summary>
 /// etcdserverpb.Watch: one <see cref="EtcdWatchSession"/> per bidirectional stream (many watchers per
-/// stream). Events come from <see cref="IKvNode.WatchRevisionsAsync"/> — the history, then live — so a
+/// stream; progress_notify every WATCH_PROGRESS_NOTIFY_INTERVAL). Events come from <see cref="IKvNode.WatchRevisionsAsync"/> — the history, then live — so a
 /// watcher from any revision ≥ the compacted one sees every event in revision order. Not wrapped by
 /// the unary interceptor: the session answers its own errors inside the stream as etcd does
 /// (created/canceled responses); a malformed request message ends the call with INVALID_ARGUMENT.
 /// </summary>
-public sealed class EtcdWatchService(IKvNode node, EtcdIdentity identity, Security.Auth.AuthGate gate, ILogger<EtcdWatchService> log) : V3.Watch.WatchBase
+public sealed class EtcdWatchService(IKvNode node, EtcdIdentity identity, Security.Auth.AuthGate gate, Configuration.ServerConfig config, ILogger<EtcdWatchService> log) : V3.Watch.WatchBase
 {
     public override async Task Watch(IAsyncStreamReader<V3.WatchRequest> requestStream, IServerStreamWriter<V3.WatchResponse> responseStream, ServerCallContext context)
     {
         // Auth on: the stream's user (checked by the pipeline when the stream opened) needs read on each watched range.
         var principal = Security.Auth.AuthPrincipal.Of(context.GetHttpContext());
-        await using var session = new EtcdWatchSession(node, identity, responseStream, EtcdWatchOptions.Default, log, context.CancellationToken)
+        await using var session = new EtcdWatchSession(node, identity, responseStream, EtcdWatchOptions.Default with { ProgressNotifyInterval = config.WatchProgressNotifyInterval }, log, context.CancellationToken)
         {
             Permit = gate.Enabled ? c => Permitted(principal, c) : null,
         };

@@ -68,14 +68,7 @@ public sealed class ClusterGrpcService(IKvNode node) : Protocol.V1.Cluster.Clust
     public override async Task TailLog(TailLogRequest request, IServerStreamWriter<TailLogResponse> responseStream, ServerCallContext context)
     {
         var tail = new LearnerTailRequest((long)request.NodeId, request.RaftAddress, request.GrpcAddress, request.HttpAddress, (long)request.FromIndex);
-        try
-        {
-            await StreamTailAsync(tail, responseStream, context).ConfigureAwait(false);
-        }
-        catch (Exception e) when (e is not RpcException && !context.CancellationToken.IsCancellationRequested)
-        {
-            throw Pipeline.GrpcErrors.Map(e); // streams are not mapped by GrpcOperationInterceptor; not-the-leader carries the leader's address
-        }
+        await StreamTailAsync(tail, responseStream, context).ConfigureAwait(false); // errors: GrpcOperationInterceptor (not-the-leader carries the leader's address)
     }
 
     private async Task StreamTailAsync(LearnerTailRequest tail, IServerStreamWriter<TailLogResponse> responseStream, ServerCallContext context)

@@ -119,11 +119,7 @@ public sealed class KvGrpcService(IKvNode node) : KV.KVBase
         catch (HistoryCompactedException e)
         {
             await responseStream.WriteAsync(new WatchResponse { Header = Header(), Compacted = true, CompactRevision = (ulong)e.OldestIndex }, CancellationToken.None).ConfigureAwait(false);
-            throw GrpcErrors.Map(e);
-        }
-        catch (Exception e) when (e is not RpcException and not OperationCanceledException)
-        {
-            throw GrpcErrors.Map(e); // a streaming call maps its own errors (the interceptor sees unary calls)
+            throw; // mapped by GrpcOperationInterceptor, like every other error
         }
     }
 

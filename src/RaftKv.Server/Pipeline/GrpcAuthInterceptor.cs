@@ -24,7 +24,7 @@ public sealed class GrpcAuthInterceptor(AuthGate gate) : Interceptor
         ArgumentNullException.ThrowIfNull(continuation);
         if (gate.Enabled)
         {
-            Check(context, AuthRules.ForGrpc(request)); // mapped by the operation interceptor
+            Check(context, AuthRules.ForGrpc(request)); // mapped by the operation interceptor (outermost, every call kind)
         }
 
         return continuation(request, context); // no async frame of its own: nothing to do after the call
@@ -34,7 +34,7 @@ public sealed class GrpcAuthInterceptor(AuthGate gate) : Interceptor
     {
         if (gate.Enabled)
         {
-            CheckMapped(context, AuthRules.ForGrpc(request));
+            Check(context, AuthRules.ForGrpc(request));
         }
 
         await continuation(request, responseStream, context).ConfigureAwait(false);
@@ -45,7 +45,7 @@ public sealed class GrpcAuthInterceptor(AuthGate gate) : Interceptor
         if (gate.Enabled)
         {
             // etcd Watch and LeaseKeepAlive: a user is needed to open the stream; a watch checks its range at creation.
-            CheckMapped(context, AuthAccess.Authenticated);
+            Check(context, AuthAccess.Authenticated);
         }
 
         await continuation(requestStream, responseStream, context).ConfigureAwait(false);
@@ -55,7 +55,7 @@ public sealed class GrpcAuthInterceptor(AuthGate gate) : Interceptor
     {
         if (gate.Enabled)
         {
-            CheckMapped(context, AuthAccess.Admin);
+            Check(context, AuthAccess.Admin);
         }
 
         return await continuation(requestStream, context).ConfigureAwait(false);
@@ -81,18 +81,6 @@ public sealed class GrpcAuthInterceptor(AuthGate gate) : Interceptor
         if (principal is not null)
         {
             http.Features.Set(principal);
-        }
-    }
-
-    private void CheckMapped(ServerCallContext context, AuthAccess access)
-    {
-        try
-        {
-            Check(context, access);
-        }
-        catch (Exception e)
-        {
-            throw GrpcErrors.Map(e, context.Method); // streaming calls have no outer mapping
         }
     }
 }

@@ -7,10 +7,13 @@ using RaftKv.Server.Observability;
 namespace RaftKv.Server.Pipeline;
 
 /// <summary>
-/// gRPC interceptor, outermost on unary calls: times and counts each call (op = the method name in
+/// gRPC interceptor, outermost on every call: times and counts each unary call (op = the method name in
 /// snake_case, e.g. <c>add_member</c>; <c>api</c> = grpc, or etcd for the etcd v3 services; outcome ok
-/// or error) and maps any exception to its status (<see cref="GrpcErrors"/>, etcd's table for etcd's
-/// services). Streaming calls (Watch) map their own errors.
+/// or error), counts each streaming call's outcome (a stream's duration says nothing, so it is not timed),
+/// and maps any exception a call ends with — unary, server-streaming, client-streaming or duplex — to its
+/// status (<see cref="GrpcErrors"/>, etcd's table for etcd's services): the one error-mapping home of the
+/// gRPC front door. Errors a stream answers inside the stream (etcd Watch's canceled responses) are the
+/// stream's own.
 /// </summary>
 /// <remarks>Logging: this interceptor, not Grpc.AspNetCore (whose per-call "Error status code … raised" line is
 /// filtered to warnings, <see cref="PipelineSetup"/>), logs a failed call once, at a level that says what it
@@ -29,8 +32,7 @@ public sealed partial class GrpcOperationInterceptor(ILogger<GrpcOperationInterc
 
     public override async Task<TResponse> UnaryServerHandler<TRequest, TResponse>(TRequest request, ServerCallContext context, UnaryServerMethod<TRequest, TResponse> continuation)
     {
-        var op = OpNames.GetOrAdd(context.Method, OpName);
-        var api = GrpcErrors.IsEtcdMethod(context.Method) ? EtcdApi : Api;
+        var (api, op) = Labels(context);
         using var timer = OperationMetrics.Time(api, op);
         try
         {
@@ -40,16 +42,63 @@ public sealed partial class GrpcOperationInterceptor(ILogger<GrpcOperationInterc
         }
         catch (Exception e)
         {
-            OperationMetrics.Count(api, op, "error");
-            var mapped = GrpcErrors.Map(e, context.Method);
-            Log(context.Method, mapped, e);
-            if (ReferenceEquals(mapped, e))
-            {
-                throw;
-            }
-
-            throw mapped;
+            throw Failed(e, context, api, op);
         }
+    }
+
+    public override async Task ServerStreamingServerHandler<TRequest, TResponse>(TRequest request, IServerStreamWriter<TResponse> responseStream, ServerCallContext context, ServerStreamingServerMethod<TRequest, TResponse> continuation)
+    {
+        var (api, op) = Labels(context);
+        try
+        {
+            await continuation(request, responseStream, context).ConfigureAwait(false);
+            OperationMetrics.Count(api, op, "ok");
+        }
+        catch (Exception e)
+        {
+            throw Failed(e, context, api, op);
+        }
+    }
+
+    public override async Task DuplexStreamingServerHandler<TRequest, TResponse>(IAsyncStreamReader<TRequest> requestStream, IServerStreamWriter<TResponse> responseStream, ServerCallContext context, DuplexStreamingServerMethod<TRequest, TResponse> continuation)
+    {
+        var (api, op) = Labels(context);
+        try
+        {
+            await continuation(requestStream, responseStream, context).ConfigureAwait(false);
+            OperationMetrics.Count(api, op, "ok");
+        }
+        catch (Exception e)
+        {
+            throw Failed(e, context, api, op);
+        }
+    }
+
+    public override async Task<TResponse> ClientStreamingServerHandler<TRequest, TResponse>(IAsyncStreamReader<TRequest> requestStream, ServerCallContext context, ClientStreamingServerMethod<TRequest, TResponse> continuation)
+    {
+        var (api, op) = Labels(context);
+        try
+        {
+            var response = await continuation(requestStream, context).ConfigureAwait(false);
+            OperationMetrics.Count(api, op, "ok");
+            return response;
+        }
+        catch (Exception e)
+        {
+            throw Failed(e, context, api, op);
+        }
+    }
+
+    private static (string Api, string Op) Labels(ServerCallContext context)
+        => (GrpcErrors.IsEtcdMethod(context.Method) ? EtcdApi : Api, OpNames.GetOrAdd(context.Method, OpName));
+
+    /// <summary>Counts and logs a failed call; the exception to end it with (its status, mapped once here).</summary>
+    private RpcException Failed(Exception e, ServerCallContext context, string api, string op)
+    {
+        OperationMetrics.Count(api, op, "error");
+        var mapped = GrpcErrors.Map(e, context.Method);
+        Log(context.Method, mapped, e);
+        return mapped;
     }
 
     private void Log(string method, RpcException mapped, Exception e)
