@@ -20,6 +20,8 @@ public sealed class WatchObserver(ChaosNode node, string prefix, long startRevis
 
     public string Name => $"watcher on node {node.Id}";
 
+    public int NodeId => node.Id;
+
     public int Resumes { get; private set; }
 
     /// <summary>Set when the server said the start revision was compacted (the watch then ends).</summary>

@@ -73,6 +73,9 @@ public sealed record ServerConfig
     /// <summary>LEARNER: start as an application-level learner (<see cref="KvNodeOptions.Learner"/>).</summary>
     public bool Learner { get; init; }
 
+    /// <summary>MAX_LEARNERS (<see cref="KvNodeOptions.MaxLearners"/>, default 1 as etcd 3.4).</summary>
+    public int MaxLearners { get; init; } = 1;
+
     /// <summary>AUTO_COMPACTION_MODE / AUTO_COMPACTION_RETENTION (default off).</summary>
     public AutoCompaction AutoCompaction { get; init; } = AutoCompaction.Off;
 
@@ -105,6 +108,7 @@ public sealed record ServerConfig
         CorruptCheckInterval = CorruptCheckInterval,
         InitialCorruptCheck = InitialCorruptCheck,
         Learner = Learner,
+        MaxLearners = MaxLearners,
         QuotaBackendBytes = EffectiveQuotaBytes,
     };
 }
