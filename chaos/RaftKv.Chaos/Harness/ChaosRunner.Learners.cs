@@ -84,8 +84,16 @@ public sealed partial class ChaosRunner
         node.Kill();
         node.Wipe(); // a slot that was a member before starts from an empty disk
         var raft = $"{lab.Address(node.Id)}:{ChaosNode.RaftPort}";
-        var clock = Stopwatch.StartNew();
+        // The window starts on a writable cluster, so that what it measures is the learner's effect, not the
+        // aftermath of the previous fault (a restarted leader's election, a member still catching up).
         using var probeStop = new CancellationTokenSource();
+        var (ready, _, _) = await ProbeWritesAsync(nodes.ToList(), node.Id, probeStop.Token, once: MembershipStepDeadline);
+        if (ready == 0)
+        {
+            throw new TimeoutException($"no write succeeded within {MembershipStepDeadline.TotalSeconds:F0} s before learner {node.Id} was added");
+        }
+
+        var clock = Stopwatch.StartNew();
         var probe = ProbeWritesAsync(nodes.ToList(), node.Id, probeStop.Token);
         try
         {
@@ -145,15 +153,21 @@ public sealed partial class ChaosRunner
         return killFirst ? $"-{node.Id}" : $"-{node.Id}{(leader ? " (leader: killed, then removed)" : " (removed, then stopped)")}";
     }
 
+    /// <summary>Stops the live watcher of a removed member; it is checked up to where it got.</summary>
     private void Retire(ChaosNode node)
     {
         _watched.Remove(node.Id);
-        _retired.AddRange(_observers.Where(o => o.NodeId == node.Id && !_retired.Contains(o)));
+        foreach (var o in _observers.Where(o => o.NodeId == node.Id && !_retired.Contains(o)).ToList())
+        {
+            o.Stop();
+            _retired.Add(o);
+        }
     }
 
     /// <summary>Puts <c>probe/…</c> keys (outside the workload's and the watchers' range) to the members in turn until
-    /// stopped, each retried for up to <see cref="ProbeRetryBudget"/>; returns acknowledged, sent, failed.</summary>
-    private static async Task<(int Ok, int Sent, int Failed)> ProbeWritesAsync(List<ChaosNode> members, int joining, CancellationToken stop)
+    /// stopped, each retried for up to <see cref="ProbeRetryBudget"/>; returns acknowledged, sent, failed. With
+    /// <paramref name="once"/>: a single write, retried for that long.</summary>
+    private static async Task<(int Ok, int Sent, int Failed)> ProbeWritesAsync(List<ChaosNode> members, int joining, CancellationToken stop, TimeSpan? once = null)
     {
         int ok = 0, sent = 0, failed = 0;
         var channels = members.Select(m => Grpc.Net.Client.GrpcChannel.ForAddress("http://" + m.Grpc)).ToList();
@@ -163,14 +177,14 @@ public sealed partial class ChaosRunner
             {
                 var request = new Protocol.V1.PutRequest
                 {
-                    Key = Google.Protobuf.ByteString.CopyFromUtf8($"probe/{joining}/{sent}"),
+                    Key = Google.Protobuf.ByteString.CopyFromUtf8(once is null ? $"probe/{joining}/{sent}" : $"probe/{joining}/before"),
                     Value = Google.Protobuf.ByteString.CopyFromUtf8("p"),
                     RequestId = Guid.NewGuid().ToString("N"),
                 };
                 sent++;
                 var deadline = Stopwatch.StartNew();
                 var done = false;
-                for (var attempt = 0; !done && deadline.Elapsed < ProbeRetryBudget; attempt++)
+                for (var attempt = 0; !done && deadline.Elapsed < (once ?? ProbeRetryBudget); attempt++)
                 {
                     try
                     {
@@ -184,6 +198,11 @@ public sealed partial class ChaosRunner
                 }
 
                 (ok, failed) = done ? (ok + 1, failed) : (ok, failed + 1);
+                if (once is not null)
+                {
+                    break;
+                }
+
                 try
                 {
                     await Task.Delay(50, stop);
