@@ -3,7 +3,7 @@ using RaftKv.Chaos.Checker;
 using RaftKv.Chaos.Harness;
 using RaftKv.Chaos.History;
 
-// raftkv-chaos --profile short|long|long5 [--seeds N] [--first-seed S] [--nodes 3|5] [--faults classic|all|Kind,Kind] [--report FILE] [--server path/raftkv.dll]
+// raftkv-chaos --profile short|long|long5|membership [--seeds N] [--first-seed S] [--nodes 3|5] [--faults classic|all|Kind,Kind] [--report FILE] [--server path/raftkv.dll]
 // raftkv-chaos --check HISTORY [--key K] [--budget N]   (re-check a history the harness dumped)
 var argList = args.ToList();
 string? Take(string flag)
@@ -14,9 +14,10 @@ string? Take(string flag)
 
 if (argList.Contains("--help"))
 {
-    Console.WriteLine("raftkv-chaos --profile short|long|long5 [--seeds N] [--first-seed S] [--nodes 3|5] [--faults classic|all|Kind,Kind] [--report FILE] [--server raftkv.dll] [--self-test]");
-    Console.WriteLine("  profiles: short = 3 nodes, 25 s of classic faults; long = 60 s of all faults; long5 = long with 5 nodes");
-    Console.WriteLine("  fault kinds: " + string.Join(", ", Fault.All));
+    Console.WriteLine("raftkv-chaos --profile short|long|long5|membership [--seeds N] [--first-seed S] [--nodes 3|5] [--faults classic|all|membership|Kind,Kind] [--fault-seconds N] [--report FILE] [--server raftkv.dll] [--self-test]");
+    Console.WriteLine("  profiles: short = 3 nodes, 25 s of classic faults; long = 60 s of all faults; long5 = long with 5 nodes;");
+    Console.WriteLine("            membership = 3 nodes, 120 s of LearnerMembership cycles (3 -> 5 -> 3 with learners, a wiped member replaced) between kills, pauses, isolations and leader moves");
+    Console.WriteLine("  fault kinds: " + string.Join(", ", Enum.GetValues<FaultKind>()) + " (all = every kind but LearnerMembership)");
     Console.WriteLine("raftkv-chaos --check HISTORY [--key K] [--budget N]");
     return 0;
 }
@@ -42,9 +43,10 @@ if (Take("--check") is { } historyFile)
 
 var profile = Take("--profile") ?? "short";
 var isLong = profile is "long" or "long5";
-var seeds = int.Parse(Take("--seeds") ?? (isLong ? "50" : "2"), CultureInfo.InvariantCulture);
+var isMembership = profile == "membership";
+var seeds = int.Parse(Take("--seeds") ?? (isLong ? "50" : isMembership ? "5" : "2"), CultureInfo.InvariantCulture);
 var nodeCount = int.Parse(Take("--nodes") ?? (profile == "long5" ? "5" : "3"), CultureInfo.InvariantCulture);
-var kinds = Fault.ParseKinds(Take("--faults") ?? (isLong ? "all" : "classic"));
+var kinds = Fault.ParseKinds(Take("--faults") ?? (isLong ? "all" : isMembership ? "membership" : "classic"));
 var first = int.Parse(Take("--first-seed") ?? "1", CultureInfo.InvariantCulture);
 var report = Take("--report") ?? Path.Combine("chaos", "reports", $"{profile}-{DateTime.UtcNow:yyyyMMdd-HHmmss}.md");
 var server = Take("--server") ?? ChaosReport.DefaultServerDll();
@@ -55,7 +57,8 @@ for (var s = first; s < first + seeds; s++)
     {
         Seed = s,
         Nodes = nodeCount,
-        Faults = isLong ? TimeSpan.FromSeconds(60) : TimeSpan.FromSeconds(25),
+        Faults = Take("--fault-seconds") is { } faultSeconds ? TimeSpan.FromSeconds(int.Parse(faultSeconds, CultureInfo.InvariantCulture))
+            : isMembership ? TimeSpan.FromSeconds(120) : isLong ? TimeSpan.FromSeconds(60) : TimeSpan.FromSeconds(25),
         FaultKinds = kinds,
         StaleReadSelfTest = argList.Contains("--self-test"),
         ServerDll = server,

@@ -6,18 +6,19 @@ using MoveLeaderRequest = RaftKv.Protocol.Etcd.MoveLeaderRequest;
 namespace RaftKv.Cli;
 
 /// <summary>
-/// <c>status</c>, <c>member list|add|remove</c> (native <c>Cluster</c> gRPC; <c>members</c>, <c>add-member</c> and
-/// <c>remove-member</c> are the older spellings, kept), and <c>move-leader</c> (etcd's <c>Maintenance.MoveLeader</c>,
-/// forwarded to the leader by any member).
+/// <c>status</c>, <c>member list|add [--learner]|promote|remove</c> (native <c>Cluster</c> gRPC; <c>members</c>,
+/// <c>add-member</c> and <c>remove-member</c> are the older spellings, kept), and <c>move-leader</c> (etcd's
+/// <c>Maintenance.MoveLeader</c>, forwarded to the leader by any member). Learners: docs/operations.md, "Learners".
 /// </summary>
 public static class ClusterCommands
 {
     public static IEnumerable<Command> Create(KvctlApp app)
     {
         yield return Status(app);
-        var member = new Command("member", "Cluster membership: list, add, remove");
-        member.Add(List(app, "list", "List the cluster's members"));
+        var member = new Command("member", "Cluster membership: list, add (--learner), promote, remove");
+        member.Add(List(app, "list", "List the cluster's members (learners marked)"));
         member.Add(Add(app, "add"));
+        member.Add(Promote(app));
         member.Add(Remove(app, "remove"));
         yield return member;
         yield return List(app, "members", "List the cluster's members (same as member list)");
@@ -70,11 +71,27 @@ public static class ClusterCommands
         var id = new Argument<ulong>("id") { Description = "the new member's NODE_ID" };
         var raft = new Argument<string>("raft") { Description = "its Raft address, host:port" };
         var grpc = new Argument<string>("grpc") { Arity = ArgumentArity.ZeroOrOne, Description = "its gRPC address, host:port (optional)" };
-        var command = new Command(name, "Add a running node (started with its NODE_ID and the cluster's PEERS) as a voting member") { id, raft, grpc };
+        var learner = new Option<bool>("--learner") { Description = "add a learner instead: listed now, started afterwards with LEARNER=true and this NODE_ID; it receives the log but does not vote until `member promote`" };
+        var command = new Command(name, "Add a running node (started with its NODE_ID and the cluster's PEERS) as a voting member, or with --learner a learner to start afterwards") { id, raft, grpc, learner };
         app.Handle(command, async call =>
         {
-            var r = await call.Client.AddMemberAsync(new AddMemberRequest { Id = call.Get(id), RaftAddress = call.Get(raft), GrpcAddress = call.Parse.GetValue(grpc) ?? string.Empty }, call.Cancel).ConfigureAwait(false);
-            Done(call.Output, "member added", r.Members);
+            var asLearner = call.Parse.GetValue(learner);
+            var request = new AddMemberRequest { Id = call.Get(id), RaftAddress = call.Get(raft), GrpcAddress = call.Parse.GetValue(grpc) ?? string.Empty, IsLearner = asLearner };
+            var r = await call.Client.AddMemberAsync(request, call.Cancel).ConfigureAwait(false);
+            Done(call.Output, asLearner ? $"learner added; start node {request.Id} with LEARNER=true, then `kvctl member promote {request.Id}` once it has caught up" : "member added", r.Members);
+            return ExitCode.Ok;
+        });
+        return command;
+    }
+
+    private static Command Promote(KvctlApp app)
+    {
+        var id = new Argument<ulong>("id") { Description = "the learner's NODE_ID (as member list shows it)" };
+        var command = new Command("promote", "Make a learner that has caught up with the leader a voting member (exit 3 while it has not: retry)") { id };
+        app.Handle(command, async call =>
+        {
+            var r = await call.Client.PromoteMemberAsync(call.Get(id), call.Cancel).ConfigureAwait(false);
+            Done(call.Output, $"member {call.Get(id)} promoted", r.Members);
             return ExitCode.Ok;
         });
         return command;
@@ -134,16 +151,16 @@ public static class ClusterCommands
         switch (output.Format)
         {
             case OutputFormat.Json:
-                output.Json(new { members = list.Select(m => new { id = m.Id, raft = m.RaftAddress, grpc = m.GrpcAddress, http = m.HttpAddress, status = m.Status, leader = m.IsLeader }) });
+                output.Json(new { members = list.Select(m => new { id = m.Id, raft = m.RaftAddress, grpc = m.GrpcAddress, http = m.HttpAddress, status = m.Status, leader = m.IsLeader, is_learner = m.IsLearner }) });
                 break;
             case OutputFormat.Table:
-                output.Table(["ID", "RAFT", "GRPC", "HTTP", "STATUS", "LEADER"], list.Select(m => (IReadOnlyList<string>)[Output.Show(m.Id), m.RaftAddress, m.GrpcAddress, m.HttpAddress, m.Status, m.IsLeader ? "*" : string.Empty]));
+                output.Table(["ID", "RAFT", "GRPC", "HTTP", "STATUS", "LEADER", "LEARNER"], list.Select(m => (IReadOnlyList<string>)[Output.Show(m.Id), m.RaftAddress, m.GrpcAddress, m.HttpAddress, m.Status, m.IsLeader ? "*" : string.Empty, m.IsLearner ? "true" : string.Empty]));
                 break;
             default:
-                output.Line("ID\tRAFT\tGRPC\tHTTP\tSTATUS\tLEADER");
+                output.Line("ID\tRAFT\tGRPC\tHTTP\tSTATUS\tLEADER\tLEARNER");
                 foreach (var m in list)
                 {
-                    output.Line($"{m.Id}\t{m.RaftAddress}\t{m.GrpcAddress}\t{m.HttpAddress}\t{m.Status}\t{(m.IsLeader ? "*" : string.Empty)}");
+                    output.Line($"{m.Id}\t{m.RaftAddress}\t{m.GrpcAddress}\t{m.HttpAddress}\t{m.Status}\t{(m.IsLeader ? "*" : string.Empty)}\t{(m.IsLearner ? "learner" : string.Empty)}");
                 }
 
                 break;

@@ -183,6 +183,10 @@ public sealed partial class RaftKvClient : IDisposable
     public Task<AddMemberResponse> AddMemberAsync(AddMemberRequest request, CancellationToken cancellationToken = default)
         => CallAsync((c, o) => new Cluster.ClusterClient(c).AddMemberAsync(request, o).ResponseAsync, cancellationToken);
 
+    /// <summary>Makes learner <paramref name="id"/> a voter; UNAVAILABLE while it has not caught up with the leader (retry).</summary>
+    public Task<PromoteMemberResponse> PromoteMemberAsync(ulong id, CancellationToken cancellationToken = default)
+        => CallAsync((c, o) => new Cluster.ClusterClient(c).PromoteMemberAsync(new PromoteMemberRequest { Id = id }, o).ResponseAsync, cancellationToken);
+
     public Task<RemoveMemberResponse> RemoveMemberAsync(ulong id, CancellationToken cancellationToken = default)
         => CallAsync((c, o) => new Cluster.ClusterClient(c).RemoveMemberAsync(new RemoveMemberRequest { Id = id }, o).ResponseAsync, cancellationToken);
 

@@ -25,11 +25,15 @@ public sealed partial class KvNode
     /// <summary>The leader's view of each learner's stream, by Raft address (in memory; a new leader starts empty).</summary>
     private readonly ConcurrentDictionary<string, LearnerProgress> _learnerProgress = new(StringComparer.OrdinalIgnoreCase);
 
+    /// <summary>Serializes learner adds on this leader: the <see cref="KvNodeOptions.MaxLearners"/> check and the proposal.</summary>
+    private readonly SemaphoreSlim _learnerAddLock = new(1, 1);
+
     /// <summary>The application-level learners of the replicated list (provisional ids until they connected).</summary>
     public IReadOnlyList<MemberInfo> Learners => _state.Learners.Members;
 
     /// <summary>Adds a learner by its Raft address (etcd <c>MemberAdd</c> with <c>is_learner</c>): the leader
-    /// replicates it into the learner list; the learner process then tails the log from the leader.</summary>
+    /// replicates it into the learner list; the learner process then tails the log from the leader.
+    /// <see cref="TooManyLearnersException"/> when the list already holds <see cref="KvNodeOptions.MaxLearners"/>.</summary>
     public async Task<MemberInfo> AddLearnerAsync(string raftAddress, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(raftAddress);
@@ -49,7 +53,23 @@ public sealed partial class KvNode
             throw new UnavailableException($"learners need every member on a release that supports them; member(s) {string.Join(", ", unsupported.Select(m => m.Id))} do not (yet)");
         }
 
-        await ProposeAsync(new KvCommand(CommandKind.Learner, NextTimestamp(), null, null, Learner: new LearnerChange(LearnerChangeKind.Upsert, ProvisionalLearnerId(raftAddress), raftAddress, string.Empty, string.Empty)), cancellationToken).ConfigureAwait(false);
+        // The limit is checked and the add proposed under one lock, so two adds racing on this leader cannot both
+        // pass it; the list is replicated state, so a later leader counts every add this one committed.
+        await _learnerAddLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            if (_state.Learners.Members.Count >= _options.MaxLearners)
+            {
+                throw new TooManyLearnersException(_options.MaxLearners);
+            }
+
+            await ProposeAsync(new KvCommand(CommandKind.Learner, NextTimestamp(), null, null, Learner: new LearnerChange(LearnerChangeKind.Upsert, ProvisionalLearnerId(raftAddress), raftAddress, string.Empty, string.Empty)), cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _learnerAddLock.Release();
+        }
+
         return _state.Learners.Find(raftAddress) ?? throw new UnavailableException("the learner was added but is not listed yet");
     }
 

@@ -240,6 +240,7 @@ public sealed partial class KvNode : IKvNode
         _metrics.Dispose();
         _checkLock.Dispose();
         _promoteLock.Dispose();
+        _learnerAddLock.Dispose();
     }
 
     public async ValueTask DisposeAsync() => await StopAsync().ConfigureAwait(false);

@@ -106,6 +106,10 @@ public sealed record KvNodeOptions
     /// node has been promoted (the data directory remembers it).</summary>
     public bool Learner { get; init; }
 
+    /// <summary>MAX_LEARNERS: how many learners the learner list may hold at once (etcd 3.4 allows one: its
+    /// <c>ErrTooManyLearners</c>). The leader checks it when it proposes an add (<see cref="KvNode.AddLearnerAsync"/>).</summary>
+    public int MaxLearners { get; init; } = 1;
+
     /// <summary>How a learner reaches the leader's tail stream (the server's gRPC client; null = a learner does not tail).</summary>
     public Api.ILearnerPeers? LearnerPeers { get; init; }
 

@@ -89,6 +89,11 @@ public sealed class LearnerTests
         await Eventually.TrueAsync(async () => await learner.GetAsync(B("k"), ReadConsistency.Serializable) is not null, Deadline, "the learner caught up");
         await Eventually.TrueAsync(() => c.Running.All(n => n.GetStatus().Members.Any(m => m.Id == 4 && m.IsLearner)), Deadline, "member 4 is listed with its id");
 
+        // etcd 3.4's limit (MAX_LEARNERS, default 1): a second learner is refused while one is listed.
+        var tooMany = await Assert.ThrowsAsync<TooManyLearnersException>(() => c.OnLeaderAsync(l => l.AddLearnerAsync(c.ReserveLearner(6))));
+        Assert.Equal(1, tooMany.Limit);
+        Assert.All(c.Running, n => Assert.Single(n.Learners));
+
         await c.StopNodeAsync(4); // no stream: promote is refused, and the voters go on without it
         await Eventually.TrueAsync(
             async () =>

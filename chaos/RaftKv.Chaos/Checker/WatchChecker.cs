@@ -14,19 +14,7 @@ public static class WatchChecker
     public static IReadOnlyList<string> Check(string watcher, IReadOnlyList<WatchedEvent> observed, IReadOnlyList<WatchedEvent> reference, IReadOnlyDictionary<string, string> finalState)
     {
         var problems = new List<string>();
-        var replay = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (var e in reference)
-        {
-            if (e.Delete)
-            {
-                replay.Remove(e.Key);
-            }
-            else
-            {
-                replay[e.Key] = e.Value;
-            }
-        }
-
+        var replay = Replay(reference);
         var stateDiff = replay.Keys.Union(finalState.Keys).Order(StringComparer.Ordinal)
             .Where(k => replay.GetValueOrDefault(k) != finalState.GetValueOrDefault(k)).ToList();
         if (stateDiff.Count > 0)
@@ -65,5 +53,28 @@ public static class WatchChecker
         }
 
         return problems;
+    }
+
+    /// <summary>A watcher that stopped early (its member was removed): <paramref name="referencePrefix"/> is the reference
+    /// up to the last revision it received, and it must hold exactly those events, once each, in order.</summary>
+    public static IReadOnlyList<string> CheckPrefix(string watcher, IReadOnlyList<WatchedEvent> observed, IReadOnlyList<WatchedEvent> referencePrefix)
+        => Check(watcher, observed, referencePrefix, Replay(referencePrefix));
+
+    private static Dictionary<string, string> Replay(IEnumerable<WatchedEvent> events)
+    {
+        var replay = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var e in events)
+        {
+            if (e.Delete)
+            {
+                replay.Remove(e.Key);
+            }
+            else
+            {
+                replay[e.Key] = e.Value;
+            }
+        }
+
+        return replay;
     }
 }

@@ -12,7 +12,6 @@ public sealed class ChaosNode : IDisposable
 
     private readonly NetworkLab _lab;
     private readonly string _serverDll;
-    private readonly string _peers;
     private readonly string _log;
     private Process? _process;
 
@@ -21,7 +20,7 @@ public sealed class ChaosNode : IDisposable
         _lab = lab;
         Id = id;
         _serverDll = serverDll;
-        _peers = peers;
+        Peers = peers;
         DataDir = dataDir;
         _log = dataDir + ".log";
     }
@@ -38,6 +37,22 @@ public sealed class ChaosNode : IDisposable
 
     public bool Paused { get; private set; }
 
+    /// <summary>PEERS for the next start: the bootstrap membership, read on a data directory's first start only
+    /// (a learner's lists the voters and itself).</summary>
+    public string Peers { get; set; }
+
+    /// <summary>Starts with <c>LEARNER=true</c> (ignored by the server once this data directory was promoted).</summary>
+    public bool Learner { get; set; }
+
+    /// <summary>Deletes the data directory (the node must be stopped): a lost disk.</summary>
+    public void Wipe()
+    {
+        if (Directory.Exists(DataDir))
+        {
+            Directory.Delete(DataDir, recursive: true);
+        }
+    }
+
     /// <summary>Starts (or restarts) the node; <paramref name="clockOffset"/> runs it under libfaketime.</summary>
     public void Start(string? clockOffset = null)
     {
@@ -49,7 +64,11 @@ public sealed class ChaosNode : IDisposable
         }
 
         psi.Environment["NODE_ID"] = Id.ToString(CultureInfo.InvariantCulture);
-        psi.Environment["PEERS"] = _peers;
+        psi.Environment["PEERS"] = Peers;
+        if (Learner)
+        {
+            psi.Environment["LEARNER"] = "true";
+        }
         psi.Environment["RAFT_PORT"] = RaftPort.ToString(CultureInfo.InvariantCulture);
         psi.Environment["GRPC_PORT"] = GrpcPort.ToString(CultureInfo.InvariantCulture);
         psi.Environment["HTTP_PORT"] = HttpPort.ToString(CultureInfo.InvariantCulture);

@@ -7,7 +7,9 @@ public sealed partial class ChaosRunner
 {
     private string? _windowSummary;
 
-    private async Task<string> InjectAsync(Fault fault, List<ChaosNode> nodes, NetworkLab lab, Workload workload)
+    /// <summary>Injects one fault and heals it; <c>nodes</c> are the current members (membership faults change the
+    /// list), <c>all</c> every node slot, members or not (spares a membership fault may grow into).</summary>
+    private async Task<string> InjectAsync(Fault fault, List<ChaosNode> nodes, List<ChaosNode> all, NetworkLab lab, Workload workload)
     {
         var leader = await FindLeaderAsync(nodes);
         var target = nodes[fault.Node - 1];
@@ -112,6 +114,9 @@ public sealed partial class ChaosRunner
             case FaultKind.ReplaceMembers:
                 what = await ReplaceMembersAsync(fault, nodes, lab);
                 break;
+            case FaultKind.LearnerMembership:
+                what = await LearnerMembershipAsync(fault, nodes, all, lab, workload);
+                break;
             case FaultKind.MoveLeader:
                 {
                     var to = target == leader ? nodes[fault.Node % nodes.Count] : target;
@@ -131,7 +136,7 @@ public sealed partial class ChaosRunner
                 break;
         }
 
-        log.WriteLine(fault.Kind == FaultKind.ReplaceMembers ? $"[seed {options.Seed}] fault: {what}" : $"[seed {options.Seed}] fault: {what} for {fault.Duration.TotalSeconds:F1}s");
+        log.WriteLine(fault.Kind is FaultKind.ReplaceMembers or FaultKind.LearnerMembership ? $"[seed {options.Seed}] fault: {what}" : $"[seed {options.Seed}] fault: {what} for {fault.Duration.TotalSeconds:F1}s");
         if (_windowSummary is not null)
         {
             log.WriteLine($"[seed {options.Seed}]   {_windowSummary}");

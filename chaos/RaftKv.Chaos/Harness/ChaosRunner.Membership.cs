@@ -23,7 +23,7 @@ public sealed partial class ChaosRunner
     private async Task<string> ReplaceMembersAsync(Fault fault, List<ChaosNode> nodes, NetworkLab lab)
     {
         var ids = nodes.Select(n => n.Id).ToList();
-        var victims = Minority(fault, ids, leader: null).Select(i => nodes[i - 1]).ToList();
+        var victims = Minority(fault, ids, leader: null).Select(i => nodes.First(n => n.Id == i)).ToList();
         var names = string.Join(',', victims.Select(v => v.Id));
         var clock = Stopwatch.StartNew();
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(15) };
@@ -60,8 +60,9 @@ public sealed partial class ChaosRunner
     }
 
     /// <summary>Sends <paramref name="send"/> to running members other than <paramref name="skip"/> in turn
-    /// until one answers 2xx; 503 (no leader, target unreachable) and connection errors are retried.</summary>
-    private static async Task UntilAsync(HttpClient http, List<ChaosNode> nodes, List<ChaosNode> skip, string what, Func<ChaosNode, Task<HttpResponseMessage>> send)
+    /// until one answers 2xx; 503 (no leader, target unreachable) and connection errors are retried.
+    /// <paramref name="judge"/> (status, error code of the JSON body) may turn other answers into done or retry.</summary>
+    private static async Task UntilAsync(HttpClient http, List<ChaosNode> nodes, List<ChaosNode> skip, string what, Func<ChaosNode, Task<HttpResponseMessage>> send, Func<HttpStatusCode, string, bool?>? judge = null)
     {
         var deadline = DateTime.UtcNow + MembershipStepDeadline;
         var last = "no member answered";
@@ -79,8 +80,15 @@ public sealed partial class ChaosRunner
                         return;
                     }
 
-                    last = $"{(int)r.StatusCode} {await r.Content.ReadAsStringAsync()}";
-                    if (r.StatusCode is not (HttpStatusCode.ServiceUnavailable or HttpStatusCode.GatewayTimeout or HttpStatusCode.BadGateway))
+                    var body = await r.Content.ReadAsStringAsync();
+                    last = $"{(int)r.StatusCode} {body}";
+                    var verdict = judge?.Invoke(r.StatusCode, ErrorCode(body));
+                    if (verdict == true)
+                    {
+                        return;
+                    }
+
+                    if (verdict is null && r.StatusCode is not (HttpStatusCode.ServiceUnavailable or HttpStatusCode.GatewayTimeout or HttpStatusCode.BadGateway))
                     {
                         throw new TimeoutException($"{what}: refused by node {via.Id}: {last}");
                     }
@@ -97,8 +105,23 @@ public sealed partial class ChaosRunner
         throw new TimeoutException($"{what}: not done within {MembershipStepDeadline.TotalSeconds:F0} s (last answer: {last})");
     }
 
-    /// <summary>Waits until the leader lists member <paramref name="id"/> (its metadata fetched).</summary>
-    private static async Task UntilListedAsync(HttpClient http, List<ChaosNode> nodes, int id)
+    /// <summary>The <c>code</c> of an error body <c>{"error": …, "code": …}</c>; empty when there is none.</summary>
+    private static string ErrorCode(string body)
+    {
+        try
+        {
+            using var doc = JsonDocument.Parse(body);
+            return doc.RootElement.ValueKind == JsonValueKind.Object && doc.RootElement.TryGetProperty("code", out var c) ? c.GetString() ?? string.Empty : string.Empty;
+        }
+        catch (JsonException)
+        {
+            return string.Empty;
+        }
+    }
+
+    /// <summary>Waits until the leader lists member <paramref name="id"/> (its metadata fetched), as a learner or a
+    /// voter when <paramref name="learner"/> says which.</summary>
+    private static async Task UntilListedAsync(HttpClient http, List<ChaosNode> nodes, int id, bool? learner = null)
     {
         var deadline = DateTime.UtcNow + MembershipStepDeadline;
         while (DateTime.UtcNow < deadline)
@@ -108,7 +131,7 @@ public sealed partial class ChaosRunner
                 try
                 {
                     using var doc = JsonDocument.Parse(await http.GetStringAsync($"{leader.Http}/cluster/members"));
-                    if (doc.RootElement.GetProperty("members").EnumerateArray().Any(m => m.GetProperty("id").GetInt64() == id))
+                    if (doc.RootElement.GetProperty("members").EnumerateArray().Any(m => m.GetProperty("id").GetInt64() == id && (learner is null || m.GetProperty("is_learner").GetBoolean() == learner)))
                     {
                         return;
                     }
@@ -121,6 +144,6 @@ public sealed partial class ChaosRunner
             await Task.Delay(250);
         }
 
-        throw new TimeoutException($"member {id} was added but the leader does not list it after {MembershipStepDeadline.TotalSeconds:F0} s");
+        throw new TimeoutException($"member {id} was added but the leader does not list it{(learner is { } l ? (l ? " as a learner" : " as a voter") : string.Empty)} after {MembershipStepDeadline.TotalSeconds:F0} s");
     }
 }

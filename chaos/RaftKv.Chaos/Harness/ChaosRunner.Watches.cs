@@ -15,7 +15,9 @@ public sealed partial class ChaosRunner
     /// pinned watcher to reach that revision (a watcher stuck on a stalled stream is nudged onto a fresh call), then
     /// checks every watcher with <see cref="WatchChecker"/>.
     /// </summary>
-    private async Task<IReadOnlyList<string>> CheckWatchesAsync(List<ChaosNode> nodes, List<WatchObserver> observers)
+    /// <remarks>The watchers of members removed during the run (<c>retired</c>) must each equal the reference up to the
+    /// last revision they received (nothing missed, invented or repeated before their node left).</remarks>
+    private async Task<IReadOnlyList<string>> CheckWatchesAsync(List<ChaosNode> nodes, List<WatchObserver> observers, IReadOnlyList<WatchObserver> retired)
     {
         var problems = new List<string>();
         var final = await FinalStateAsync(nodes, DateTime.UtcNow.AddSeconds(60));
@@ -54,8 +56,15 @@ public sealed partial class ChaosRunner
             problems.AddRange(WatchChecker.Check(o.Name, o.Events.Where(e => e.Revision <= target).ToList(), referenceEvents, state));
         }
 
+        foreach (var o in retired)
+        {
+            var upTo = o.LastRevision;
+            problems.AddRange(WatchChecker.CheckPrefix(o.Name + " (member removed)", o.Events.ToList(), referenceEvents.Where(e => e.Revision <= upTo).ToList()));
+        }
+
         log.WriteLine($"[seed {options.Seed}] watch check: {referenceEvents.Count} events up to revision {target}; "
             + string.Join(", ", observers.Select(o => $"{o.Name} {o.Events.Count} events, {o.Resumes} resumes"))
+            + string.Concat(retired.Select(o => $", {o.Name} (removed) {o.Events.Count} events up to revision {o.LastRevision}"))
             + $"; {(problems.Count == 0 ? "every watcher saw every event once, in order" : problems.Count + " problems")}");
         return problems;
     }

@@ -24,10 +24,13 @@ public sealed partial class ChaosRunner(ChaosOptions options, TextWriter log)
         using var runLock = await RunLock.AcquireAsync(options.WorkDir, log, TimeSpan.FromHours(2));
         Shell.EnsureTools();
         NetworkLab.CleanStale();
-        using var lab = new NetworkLab(options.Nodes, options.Seed);
+        // Spare slots (own namespace and address, not started) for the learner membership fault to grow into.
+        var spareSlots = options.FaultKinds.Contains(FaultKind.LearnerMembership) ? LearnerSpareSlots : 0;
+        using var lab = new NetworkLab(options.Nodes + spareSlots, options.Seed);
         var peers = string.Join(',', Enumerable.Range(1, options.Nodes).Select(i => $"{i}={lab.Address(i)}:{ChaosNode.RaftPort}"));
         var dataRoot = Path.Combine(options.WorkDir, $"seed-{options.Seed}-{Guid.NewGuid():N}");
-        var nodes = Enumerable.Range(1, options.Nodes).Select(i => new ChaosNode(lab, i, options.ServerDll, peers, Path.Combine(dataRoot, $"n{i}"))).ToList();
+        var all = Enumerable.Range(1, options.Nodes + spareSlots).Select(i => new ChaosNode(lab, i, options.ServerDll, peers, Path.Combine(dataRoot, $"n{i}"))).ToList();
+        var nodes = all.Take(options.Nodes).ToList(); // the current members: membership faults change this list
         var problems = new List<string>();
         var injected = new List<string>();
         var keep = true; // cleared once the seed passed
@@ -45,10 +48,19 @@ public sealed partial class ChaosRunner(ChaosOptions options, TextWriter log)
 
             var workload = new Workload(nodes, options.Seed, Math.Max(options.Workers, options.Nodes), options.Keys, options.OperationTimeout) { StaleReadsFrom = stale };
 
-            // The watch checker's watchers: one pinned to each node, from revision 1, through every fault.
+            // The watch checker's watchers: one pinned to each member, from revision 1, through every fault (a member
+            // that joins later gets one too; a removed member's is retired and checked up to where it got).
             using var watchStop = new CancellationTokenSource();
-            var observers = nodes.Select(n => new WatchObserver(n, Workload.KeyPrefix)).ToList();
-            var watching = observers.Select(o => Task.Run(() => o.RunAsync(watchStop.Token), CancellationToken.None)).ToList();
+            var observers = _observers;
+            var watching = new List<Task>();
+            _watch = n =>
+            {
+                var o = new WatchObserver(n, Workload.KeyPrefix);
+                _watched.Add(n.Id);
+                observers.Add(o);
+                watching.Add(Task.Run(() => o.RunAsync(watchStop.Token), CancellationToken.None));
+            };
+            nodes.ForEach(_watch);
             using var stop = new CancellationTokenSource();
             var clock = Stopwatch.StartNew();
             var running = workload.RunAsync(stop.Token);
@@ -59,7 +71,7 @@ public sealed partial class ChaosRunner(ChaosOptions options, TextWriter log)
             {
                 foreach (var fault in Fault.Schedule(options.Seed, options.Nodes, options.Faults, options.FaultKinds))
                 {
-                    injected.Add(await InjectAsync(fault, nodes, lab, workload));
+                    injected.Add(await InjectAsync(fault, nodes, all, lab, workload));
                     await Task.Delay(TimeSpan.FromSeconds(2));
                 }
             }
@@ -107,7 +119,7 @@ public sealed partial class ChaosRunner(ChaosOptions options, TextWriter log)
                         problems.Add("replicas' state hashes differ after healing");
                     }
 
-                    problems.AddRange(await CheckWatchesAsync(nodes, observers));
+                    problems.AddRange(await CheckWatchesAsync(nodes, observers.Where(o => !_retired.Contains(o)).ToList(), _retired));
                 }
             }
 
@@ -164,13 +176,13 @@ public sealed partial class ChaosRunner(ChaosOptions options, TextWriter log)
             keep = !result.Passed;
             return result;
         }
-        catch (Exception) when (Log(nodes))
+        catch (Exception) when (Log(all))
         {
             throw;
         }
         finally
         {
-            nodes.ForEach(n => n.Dispose());
+            all.ForEach(n => n.Dispose());
             lab.Dispose();
             if (keep)
             {

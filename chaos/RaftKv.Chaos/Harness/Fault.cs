@@ -39,6 +39,12 @@ public enum FaultKind
     /// <summary>A minority of members ((n-1)/2) lose their disks and are replaced under load: killed, removed
     /// from the membership, wiped, started empty and added back one at a time (docs/operations.md).</summary>
     ReplaceMembers,
+
+    /// <summary>Membership changes through learners under load: the cluster grows by two (each new node added as a
+    /// learner, caught up, promoted; 3 → 5), two members are removed (5 → 3), and one member whose disk was wiped is
+    /// replaced (removed, wiped, re-added as a learner, promoted). Needs two spare node slots, so it is not in
+    /// <see cref="Fault.All"/>: <c>--faults LearnerMembership</c> or <c>--profile membership</c>.</summary>
+    LearnerMembership,
 }
 
 /// <summary>A scheduled fault: what, which node (1-based; 0 = chosen at run time), for how long;
@@ -52,8 +58,15 @@ public sealed record Fault(FaultKind Kind, int Node, TimeSpan Duration)
         FaultKind.IsolateOne, FaultKind.IsolateLeader, FaultKind.PacketLoss, FaultKind.ClockJumpRestart,
     ];
 
-    /// <summary>Every kind (the long profile).</summary>
-    public static IReadOnlyList<FaultKind> All => Enum.GetValues<FaultKind>();
+    /// <summary>Every kind of the long profiles: all but <see cref="FaultKind.LearnerMembership"/> (which needs spare
+    /// slots; left out so the long profiles' seeds keep their schedules).</summary>
+    public static IReadOnlyList<FaultKind> All => Enum.GetValues<FaultKind>().Where(k => k != FaultKind.LearnerMembership).ToList();
+
+    /// <summary>The membership profile's kinds: learner membership cycles between process and network faults.</summary>
+    public static readonly IReadOnlyList<FaultKind> Membership =
+    [
+        FaultKind.LearnerMembership, FaultKind.KillOne, FaultKind.KillLeader, FaultKind.PauseOne, FaultKind.IsolateOne, FaultKind.MoveLeader,
+    ];
 
     public TimeSpan Period { get; init; }
 
@@ -87,6 +100,7 @@ public sealed record Fault(FaultKind Kind, int Node, TimeSpan Duration)
     {
         "classic" => Classic,
         "all" => All,
+        "membership" => Membership,
         _ => text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(k => Enum.Parse<FaultKind>(k, ignoreCase: true)).ToList(),
     };
 }

@@ -20,6 +20,8 @@ public sealed class WatchObserver(ChaosNode node, string prefix, long startRevis
 
     public string Name => $"watcher on node {node.Id}";
 
+    public int NodeId => node.Id;
+
     public int Resumes { get; private set; }
 
     /// <summary>Set when the server said the start revision was compacted (the watch then ends).</summary>
@@ -49,9 +51,18 @@ public sealed class WatchObserver(ChaosNode node, string prefix, long startRevis
 
     public void Nudge() => _call?.Cancel();
 
+    /// <summary>Ends the watch for good (its member was removed): no more events, no resume.</summary>
+    public void Stop()
+    {
+        _stopped = true;
+        _call?.Cancel();
+    }
+
+    private volatile bool _stopped;
+
     public async Task RunAsync(CancellationToken stop)
     {
-        while (!stop.IsCancellationRequested && CompactedAt is null)
+        while (!stop.IsCancellationRequested && CompactedAt is null && !_stopped)
         {
             using var call = CancellationTokenSource.CreateLinkedTokenSource(stop);
             _call = call;
@@ -79,10 +90,15 @@ public sealed class WatchObserver(ChaosNode node, string prefix, long startRevis
             catch (RpcException)
             {
             }
-            catch (OperationCanceledException) when (!stop.IsCancellationRequested)
+            catch (OperationCanceledException) when (!stop.IsCancellationRequested && !_stopped)
             {
             }
             catch (OperationCanceledException)
+            {
+                return;
+            }
+
+            if (_stopped)
             {
                 return;
             }

@@ -14,7 +14,8 @@ namespace RaftKv.Chaos.Harness;
 /// </summary>
 public sealed class Workload(IReadOnlyList<ChaosNode> nodes, int seed, int workers, int keys, TimeSpan timeout)
 {
-    private readonly Dictionary<string, KV.KVClient> _clients = [];
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, KV.KVClient> _clients = new(StringComparer.Ordinal);
+    private IReadOnlyList<ChaosNode> _nodes = [.. nodes];
     private readonly List<Operation> _history = [];
     private readonly List<Attempt> _attempts = [];
     private readonly Lock _lock = new();
@@ -35,6 +36,14 @@ public sealed class Workload(IReadOnlyList<ChaosNode> nodes, int seed, int worke
     }
 
     private bool _pinned;
+
+    /// <summary>The members the workers send to (a copy; replaced whole when the membership changes, read once per
+    /// operation). Starts as the constructor's nodes.</summary>
+    public IReadOnlyList<ChaosNode> Nodes
+    {
+        get => Volatile.Read(ref _nodes);
+        set => Volatile.Write(ref _nodes, [.. value]);
+    }
 
     /// <summary>Every worker request with the node it went to.</summary>
     public IReadOnlyList<Attempt> Attempts
@@ -61,11 +70,6 @@ public sealed class Workload(IReadOnlyList<ChaosNode> nodes, int seed, int worke
 
     public async Task RunAsync(CancellationToken stop)
     {
-        foreach (var n in nodes)
-        {
-            _clients[n.Grpc] = new KV.KVClient(GrpcChannel.ForAddress("http://" + n.Grpc));
-        }
-
         await Task.WhenAll(Enumerable.Range(0, workers).Select(w => Task.Run(() => WorkerAsync(w, new Random(seed * 7919 + w), stop), CancellationToken.None)));
     }
 
@@ -80,7 +84,8 @@ public sealed class Workload(IReadOnlyList<ChaosNode> nodes, int seed, int worke
         var error = "no attempt";
         for (var attempt = 0; DateTime.UtcNow < deadline; attempt++)
         {
-            var node = nodes[attempt % nodes.Count];
+            var members = Nodes;
+            var node = members[attempt % members.Count];
             try
             {
                 using var channel = GrpcChannel.ForAddress("http://" + node.Grpc);
@@ -113,10 +118,11 @@ public sealed class Workload(IReadOnlyList<ChaosNode> nodes, int seed, int worke
             // Pacing keeps histories checkable: a short pause per op, a longer one after an error.
             await Pace(worker, stop);
             var key = $"k{rng.Next(keys)}";
-            var drawn = nodes[rng.Next(nodes.Count)];
+            var members = Nodes;
+            var drawn = members[rng.Next(members.Count)];
             var roll = rng.Next(100);
             var pinned = Pinned && StaleReadsFrom is null;
-            var node = pinned ? nodes[worker % nodes.Count] : drawn;
+            var node = pinned ? members[worker % members.Count] : drawn;
             var invoke = Stopwatch.GetTimestamp();
             var deadline = DateTime.UtcNow + timeout;
             if (pinned && roll < 10)
@@ -124,7 +130,7 @@ public sealed class Workload(IReadOnlyList<ChaosNode> nodes, int seed, int worke
                 var ok = true;
                 try
                 {
-                    await _clients[node.Grpc].GetAsync(new GetRequest { Key = ByteString.CopyFromUtf8(key), Consistency = Consistency.Serializable }, deadline: deadline, cancellationToken: CancellationToken.None);
+                    await Client(node).GetAsync(new GetRequest { Key = ByteString.CopyFromUtf8(key), Consistency = Consistency.Serializable }, deadline: deadline, cancellationToken: CancellationToken.None);
                 }
                 catch (RpcException)
                 {
@@ -138,7 +144,7 @@ public sealed class Workload(IReadOnlyList<ChaosNode> nodes, int seed, int worke
                 var target = StaleReadsFrom ?? node;
                 try
                 {
-                    var r = await _clients[target.Grpc].GetAsync(new GetRequest { Key = ByteString.CopyFromUtf8(key), Consistency = StaleReadsFrom is null ? Consistency.Linearizable : Consistency.Serializable }, deadline: deadline, cancellationToken: CancellationToken.None);
+                    var r = await Client(target).GetAsync(new GetRequest { Key = ByteString.CopyFromUtf8(key), Consistency = StaleReadsFrom is null ? Consistency.Linearizable : Consistency.Serializable }, deadline: deadline, cancellationToken: CancellationToken.None);
                     var value = r.Found ? r.Kv.Value.ToStringUtf8() : null;
                     lastSeen[key] = value;
                     Record(new Operation(0, worker, key, OpKind.Read, null, null, value, invoke, Stopwatch.GetTimestamp(), OpStatus.Ok), target, StaleReadsFrom is null ? AttemptKind.LinearizableRead : AttemptKind.SerializableRead);
@@ -151,10 +157,10 @@ public sealed class Workload(IReadOnlyList<ChaosNode> nodes, int seed, int worke
             else if (roll < 80 || StaleReadsFrom is not null)
             {
                 var value = $"w{worker}-{counter++}";
-                var target = StaleReadsFrom is null ? node : nodes.First(n => n != StaleReadsFrom);
+                var target = StaleReadsFrom is null ? node : members.First(n => n != StaleReadsFrom);
                 try
                 {
-                    await _clients[target.Grpc].PutAsync(new PutRequest { Key = ByteString.CopyFromUtf8(key), Value = ByteString.CopyFromUtf8(value), RequestId = Guid.NewGuid().ToString("N") }, deadline: deadline, cancellationToken: CancellationToken.None);
+                    await Client(target).PutAsync(new PutRequest { Key = ByteString.CopyFromUtf8(key), Value = ByteString.CopyFromUtf8(value), RequestId = Guid.NewGuid().ToString("N") }, deadline: deadline, cancellationToken: CancellationToken.None);
                     Record(new Operation(0, worker, key, OpKind.Write, value, null, null, invoke, Stopwatch.GetTimestamp(), OpStatus.Ok), target, AttemptKind.Write);
                 }
                 catch (RpcException e)
@@ -173,7 +179,7 @@ public sealed class Workload(IReadOnlyList<ChaosNode> nodes, int seed, int worke
                 txn.Success.Add(new TxnOp { Put = new PutRequest { Key = ByteString.CopyFromUtf8(key), Value = ByteString.CopyFromUtf8(value) } });
                 try
                 {
-                    var r = await _clients[node.Grpc].TxnAsync(txn, deadline: deadline, cancellationToken: CancellationToken.None);
+                    var r = await Client(node).TxnAsync(txn, deadline: deadline, cancellationToken: CancellationToken.None);
                     Record(new Operation(0, worker, key, OpKind.Cas, value, expected, r.Succeeded ? "true" : "false", invoke, Stopwatch.GetTimestamp(), OpStatus.Ok), node, AttemptKind.Write);
                     if (r.Succeeded)
                     {
@@ -187,6 +193,8 @@ public sealed class Workload(IReadOnlyList<ChaosNode> nodes, int seed, int worke
             }
         }
     }
+
+    private KV.KVClient Client(ChaosNode node) => _clients.GetOrAdd(node.Grpc, g => new KV.KVClient(GrpcChannel.ForAddress("http://" + g)));
 
     private async Task Pace(int worker, CancellationToken stop)
     {

@@ -125,6 +125,7 @@ public static class ConfigLoader
                 "false" => false,
                 var other => throw new ConfigException($"LEARNER must be 'true' or 'false', got '{other}'"),
             },
+            MaxLearners = (int)Long(ConfigKeys.MaxLearners, Get(ConfigKeys.MaxLearners), 0),
             Tls = TlsFiles.From(Get),
             WatchProgressNotifyInterval = Positive(ConfigKeys.WatchProgressNotifyInterval, Durations.Parse(ConfigKeys.WatchProgressNotifyInterval, Get(ConfigKeys.WatchProgressNotifyInterval))),
             AutoCompaction = AutoCompaction.Parse(Get(ConfigKeys.AutoCompactionMode), Get(ConfigKeys.AutoCompactionRetention)),

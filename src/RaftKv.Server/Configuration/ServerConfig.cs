@@ -76,6 +76,9 @@ public sealed record ServerConfig
     /// <summary>WATCH_PROGRESS_NOTIFY_INTERVAL (etcd's default, 10 minutes).</summary>
     public TimeSpan WatchProgressNotifyInterval { get; init; } = TimeSpan.FromMinutes(10);
 
+    /// <summary>MAX_LEARNERS (<see cref="KvNodeOptions.MaxLearners"/>, default 1 as etcd 3.4).</summary>
+    public int MaxLearners { get; init; } = 1;
+
     /// <summary>AUTO_COMPACTION_MODE / AUTO_COMPACTION_RETENTION (default off).</summary>
     public AutoCompaction AutoCompaction { get; init; } = AutoCompaction.Off;
 
@@ -108,6 +111,7 @@ public sealed record ServerConfig
         CorruptCheckInterval = CorruptCheckInterval,
         InitialCorruptCheck = InitialCorruptCheck,
         Learner = Learner,
+        MaxLearners = MaxLearners,
         QuotaBackendBytes = EffectiveQuotaBytes,
     };
 }

@@ -37,7 +37,15 @@ public sealed class ClusterGrpcService(IKvNode node) : Protocol.V1.Cluster.Clust
 
     public override async Task<AddMemberResponse> AddMember(AddMemberRequest request, ServerCallContext context)
     {
-        await node.AddMemberAsync(new MemberInfo((long)request.Id, request.RaftAddress, request.GrpcAddress, request.HttpAddress, false, false, true), context.CancellationToken).ConfigureAwait(false);
+        if (request.IsLearner)
+        {
+            await node.AddLearnerAsync(request.RaftAddress, context.CancellationToken).ConfigureAwait(false); // started afterwards with LEARNER=true
+        }
+        else
+        {
+            await node.AddMemberAsync(new MemberInfo((long)request.Id, request.RaftAddress, request.GrpcAddress, request.HttpAddress, false, false, true), context.CancellationToken).ConfigureAwait(false);
+        }
+
         var r = new AddMemberResponse { Header = Header() };
         r.Members.AddRange(node.GetStatus().Members.Select(ProtoMapping.ToProto));
         return r;
@@ -47,6 +55,17 @@ public sealed class ClusterGrpcService(IKvNode node) : Protocol.V1.Cluster.Clust
     {
         await node.RemoveMemberAsync((long)request.Id, context.CancellationToken).ConfigureAwait(false);
         var r = new RemoveMemberResponse { Header = Header() };
+        r.Members.AddRange(node.GetStatus().Members.Select(ProtoMapping.ToProto));
+        return r;
+    }
+
+    /// <summary>Learner → voter (<see cref="IKvNode.PromoteLearnerAsync"/>, on the leader: forwarded). Not caught up
+    /// yet (<c>LearnerNotReadyException</c>): UNAVAILABLE, retry; a voter (<c>NotLearnerException</c>) or an
+    /// unknown id: INVALID_ARGUMENT (the native error table, docs/architecture.md "Errors").</summary>
+    public override async Task<PromoteMemberResponse> PromoteMember(PromoteMemberRequest request, ServerCallContext context)
+    {
+        await node.PromoteLearnerAsync((long)request.Id, context.CancellationToken).ConfigureAwait(false);
+        var r = new PromoteMemberResponse { Header = Header() };
         r.Members.AddRange(node.GetStatus().Members.Select(ProtoMapping.ToProto));
         return r;
     }

@@ -9,7 +9,8 @@ namespace RaftKv.Server.Http;
 /// Membership over HTTP, for operators without a gRPC client (docs/api.md, "Members"): <c>GET /cluster/members</c>
 /// lists the members; <c>POST /cluster/members</c> <c>{"raft_address": "host:port"}</c> adds a running node
 /// (<see cref="IKvNode.AddMemberAsync"/>: it is caught up, then votes), or with <c>"learner": true</c> a learner to
-/// start afterwards (<see cref="IKvNode.AddLearnerAsync"/>); <c>DELETE /cluster/members/{id}</c> removes one.
+/// start afterwards (<see cref="IKvNode.AddLearnerAsync"/>); <c>POST /cluster/members/{id}/promote</c> makes a caught-up
+/// learner a voter (<see cref="IKvNode.PromoteLearnerAsync"/>); <c>DELETE /cluster/members/{id}</c> removes one.
 /// Changes run on the leader (forwarded there from a follower). With auth enabled all three need the root
 /// role (<c>AuthRules.ForHttp</c>: routes other than the listed user routes are admin routes).
 /// </summary>
@@ -51,11 +52,7 @@ public static class MembersHttpApi
 
         app.MapDelete("/cluster/members/{id}", async (IKvNode node, string id, CancellationToken ct) =>
         {
-            if (!long.TryParse(id, NumberStyles.None, CultureInfo.InvariantCulture, out var memberId) || memberId <= 0)
-            {
-                throw new ArgumentException($"member id '{id}' is not a positive integer");
-            }
-
+            var memberId = MemberId(id);
             if (node.GetStatus().Members.All(m => m.Id != memberId))
             {
                 return ApiError.Result(404, "not_found", $"member {memberId} not found");
@@ -64,6 +61,19 @@ public static class MembersHttpApi
             await node.RemoveMemberAsync(memberId, ct).ConfigureAwait(false);
             return Results.Json(new { removed = memberId, members = Members(node) });
         }).ForwardToLeader();
+
+        // Learner → voter: 503 unavailable while it has not caught up (retry), 400 for a voter.
+        app.MapPost("/cluster/members/{id}/promote", async (IKvNode node, string id, CancellationToken ct) =>
+        {
+            var memberId = MemberId(id);
+            if (node.GetStatus().Members.All(m => m.Id != memberId))
+            {
+                return ApiError.Result(404, "not_found", $"member {memberId} not found");
+            }
+
+            await node.PromoteLearnerAsync(memberId, ct).ConfigureAwait(false);
+            return Results.Json(new { promoted = memberId, members = Members(node) });
+        }).ForwardToLeader();
     }
 
     /// <summary>The members as the routes answer them (id 0: a member whose metadata is not known yet).</summary>
@@ -71,6 +81,11 @@ public static class MembersHttpApi
         => node.GetStatus().Members
             .Select(m => (object)new { id = m.Id, raft = m.RaftAddress, grpc = m.GrpcAddress, http = m.HttpAddress, leader = m.IsLeader, available = m.Available, is_learner = m.IsLearner })
             .ToArray();
+
+    private static long MemberId(string id)
+        => long.TryParse(id, NumberStyles.None, CultureInfo.InvariantCulture, out var memberId) && memberId > 0
+            ? memberId
+            : throw new ArgumentException($"member id '{id}' is not a positive integer");
 
     private static bool IsHostPort(string value)
     {

@@ -68,6 +68,9 @@ public enum ErrorKind
     /// <summary>An auth management change refused by etcd's rules (user exists, role not found, …; 400 / FAILED_PRECONDITION).</summary>
     AuthRefused,
 
+    /// <summary>A learner add beyond MAX_LEARNERS (<c>TooManyLearnersException</c>; 409 / FAILED_PRECONDITION).</summary>
+    TooManyLearners,
+
     /// <summary>The caller cancelled (<see cref="OperationCanceledException"/>).</summary>
     Cancelled,
 }

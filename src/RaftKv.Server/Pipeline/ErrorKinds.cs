@@ -26,6 +26,7 @@ public static class ErrorKinds
         KeyNotFoundForIgnoreException => ErrorKind.KeyNotFound,
         ArgumentException or FormatException => ErrorKind.InvalidArgument,
         NotLeaderException => ErrorKind.NotLeader,
+        TooManyLearnersException => ErrorKind.TooManyLearners,
         LearnerNotSupportedException or LearnerNotReadyException => ErrorKind.Unavailable, // a learner's refusal; a promote to retry later
         UnavailableException { OutcomeUnknown: true } => ErrorKind.OutcomeUnknown,
         UnavailableException => ErrorKind.Unavailable,

@@ -25,6 +25,7 @@ public static partial class GrpcErrors
         NotLearnerException => Etcd.MemberNotLearner,
         LearnerNotReadyException => Etcd.LearnerNotReady,
         LearnerNotSupportedException => Etcd.NotSupportedForLearner,
+        TooManyLearnersException => Etcd.TooManyLearners,
         _ => ErrorKinds.Of(e) switch
         {
             ErrorKind.TooLarge => Etcd.RequestTooLarge,
@@ -87,6 +88,9 @@ public static partial class GrpcErrors
 
         /// <summary>rpctypes.ErrGPRCNotSupportedForLearner: any call but serializable Range and Status on a learner.</summary>
         public static RpcException NotSupportedForLearner => New(StatusCode.Unavailable, "etcdserver: rpc not supported for learner");
+
+        /// <summary>rpctypes.ErrGRPCTooManyLearners: a learner add beyond the limit (MAX_LEARNERS, etcd's one).</summary>
+        public static RpcException TooManyLearners => New(StatusCode.FailedPrecondition, "etcdserver: too many learner members in cluster");
 
         public static RpcException Timeout => New(StatusCode.Unavailable, "etcdserver: request timed out");
 

@@ -1,0 +1,37 @@
+namespace RaftKv.EndToEnd.Tests.Etcd;
+
+/// <summary>
+/// What etcdctl 3.4 is told when a membership call cannot be done (docs/api.md, "Learners"): a second learner while one
+/// is listed gets etcd 3.4's <c>etcdserver: too many learner members in cluster</c> (MAX_LEARNERS, default 1), and
+/// <c>member update</c> (a peer URL changed in place, which DotNext cannot do) gets UNIMPLEMENTED with the replacement
+/// procedure; neither changes the membership.
+/// </summary>
+[Collection("processes")]
+public sealed class EtcdctlMemberLimitsTests
+{
+    [Fact]
+    public async Task SecondLearnerAndMemberUpdateAreRefusedWithEtcdsAnswers()
+    {
+        using var c = new LocalCluster(1);
+        c.StartAll();
+        await c.WaitForLeaderAsync();
+        await c.WaitReadyAsync();
+        var node = c.Nodes[0];
+
+        var first = (await Etcdctl.RunAsync(node.Grpc, "member", "add", "n2", "--learner", $"--peer-urls=http://127.0.0.1:{ServerProcess.FreePort()}")).Ok();
+        Assert.Contains("added to cluster", first.Out, StringComparison.Ordinal);
+        var second = await Etcdctl.RunAsync(node.Grpc, "member", "add", "n3", "--learner", $"--peer-urls=http://127.0.0.1:{ServerProcess.FreePort()}");
+        Assert.True(second.Code != 0 && second.Err.Contains("etcdserver: too many learner members in cluster", StringComparison.Ordinal), second.ToString());
+
+        var update = await Etcdctl.RunAsync(node.Grpc, "member", "update", "1", $"--peer-urls=http://127.0.0.1:{ServerProcess.FreePort()}");
+        Assert.True(update.Code != 0, update.ToString());
+        Assert.Contains("code = Unimplemented", update.Err, StringComparison.Ordinal);
+        Assert.Contains("add the node at its new address as a learner, promote it once caught up, then remove the old member", update.Err, StringComparison.Ordinal);
+
+        // Nothing changed: the voter keeps its peer URL, and one learner is listed.
+        var list = (await Etcdctl.RunAsync(node.Grpc, "member", "list", "-w", "json")).Ok().Json.GetProperty("members").EnumerateArray().ToList();
+        Assert.Equal(2, list.Count);
+        var voter = Assert.Single(list, m => !(m.TryGetProperty("isLearner", out var l) && l.GetBoolean()));
+        Assert.Equal([$"http://127.0.0.1:{node.RaftPort}"], voter.GetProperty("peerURLs").EnumerateArray().Select(u => u.GetString()));
+    }
+}
