@@ -4,7 +4,7 @@
 # divided by the operations completed. On a shared 2-core machine this figure is far steadier than ops/s
 # (throughput ≈ 1 / total CPU per op when servers and load generator share the cores), so it is the one to
 # A/B a CPU change with. Prints one line per cell: µs of CPU per op on the leader, each follower, the
-# three servers together, and the load generator; and the bytes the leader's GC heap allocated per op (from
+# three servers together, and the load generator; and the bytes each server's GC heap allocated per op (from
 # /metrics: independent of the machine's load, so small allocation cuts show where CPU figures are noise).
 # Usage: bench/cpu-per-op.sh [OPS] [CLIENTS...]        (defaults 20000 and "1 16 64")
 #   WORKLOADS="put get" (default) picks the workloads; SKIP_BUILD=1 reuses the Release build; WARM=S sets the
@@ -38,8 +38,8 @@ ORDER=("$LI"); for i in 1 2 3; do [ "$i" = "$LI" ] || ORDER+=("$i"); done
 echo "leader node $LI ($LEADER); pids ${PIDS[*]}; ${RKV_ENV:-default settings}"
 
 ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; } # utime + stime, in clock ticks (fields after "(comm)" have no spaces here)
-# Bytes the leader's GC heap has allocated so far (the runtime's meter, through /metrics): load-independent.
-allocated() { curl -sf "http://127.0.0.1:$(http_port "$LI")/metrics" | awk '$1 == "system_runtime_dotnet_gc_heap_total_allocated_total" {print $2}'; }
+# Bytes node I's GC heap has allocated so far (the runtime's meter, through /metrics): load-independent.
+allocated() { curl -sf "http://127.0.0.1:$(http_port "$1")/metrics" | awk '$1 == "system_runtime_dotnet_gc_heap_total_allocated_total" {print $2}'; }
 
 for w in put get; do $BENCH $w --target etcd --endpoints "$LEADER" --clients 16 --duration "${WARM:-8}" --warmup 1 >/dev/null 2>&1 || true; done
 if [ -n "${PERF:-}" ]; then
@@ -47,23 +47,24 @@ if [ -n "${PERF:-}" ]; then
   echo "cluster up in $WORK; press Enter to stop"; read -r _
 fi
 
-printf "%-5s %7s %8s | %9s %9s %9s | %9s | %9s | %s\n" work clients ops leader fol1 fol2 servers bench "leader alloc B/op"
+printf "%-5s %7s %8s | %9s %9s %9s | %9s | %9s | %s\n" work clients ops leader fol1 fol2 servers bench "alloc B/op leader fol1 fol2"
 for w in $WORKLOADS; do
   for c in $CLIENTS; do
-    a0=$(allocated)
+    a0=(); for i in "${ORDER[@]}"; do a0+=("$(allocated "$i")"); done
     before=(); for i in "${ORDER[@]}"; do before+=("$(ticks "${PIDS[$((i - 1))]}")"); done
     out=$( { /usr/bin/time -f "BENCHCPU %U %S" $BENCH "$w" --target etcd --endpoints "$LEADER" --clients "$c" --total "$OPS" --duration 600 --warmup 0 --no-preload --json; } 2>&1 )
     after=(); for i in "${ORDER[@]}"; do after+=("$(ticks "${PIDS[$((i - 1))]}")"); done
-    a1=$(allocated)
+    a1=(); for i in "${ORDER[@]}"; do a1+=("$(allocated "$i")"); done
     ops=$(echo "$out" | grep '^{' | tail -1 | python3 -c 'import json,sys; r=json.load(sys.stdin); print(r["requests"])' 2>/dev/null || echo 0)
     bcpu=$(echo "$out" | awk '/^BENCHCPU/ {print $2 + $3}')
-    python3 - "$w" "$c" "$ops" "$CLK" "$bcpu" "${a0:-0}" "${a1:-0}" "${before[@]}" "${after[@]}" <<'PY'
+    python3 - "$w" "$c" "$ops" "$CLK" "$bcpu" "${before[@]}" "${after[@]}" "${a0[@]}" "${a1[@]}" <<'PY'
 import sys
 w, c, ops, clk, bcpu = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), float(sys.argv[5] or 0)
-alloc = (float(sys.argv[7]) - float(sys.argv[6])) / max(ops, 1)
-b, a = [int(x) for x in sys.argv[8:11]], [int(x) for x in sys.argv[11:14]]
+b, a = [int(x) for x in sys.argv[6:9]], [int(x) for x in sys.argv[9:12]]
+m0, m1 = [float(x or 0) for x in sys.argv[12:15]], [float(x or 0) for x in sys.argv[15:18]]
 us = [(y - x) / clk * 1e6 / max(ops, 1) for x, y in zip(b, a)]
-print(f"{w:<5} {c:>7} {ops:>8} | {us[0]:9.1f} {us[1]:9.1f} {us[2]:9.1f} | {sum(us):9.1f} | {bcpu * 1e6 / max(ops, 1):9.1f} | {alloc:8.0f}")
+alloc = " ".join(f"{(y - x) / max(ops, 1):6.0f}" for x, y in zip(m0, m1))
+print(f"{w:<5} {c:>7} {ops:>8} | {us[0]:9.1f} {us[1]:9.1f} {us[2]:9.1f} | {sum(us):9.1f} | {bcpu * 1e6 / max(ops, 1):9.1f} | {alloc}")
 PY
   done
 done

@@ -62,33 +62,33 @@ public static class CommandCodec
     public static byte[] Encode(KvCommand command)
     {
         var resolved = command.Kind == CommandKind.Txn ? command.Resolved : null;
-        var b = new List<byte>(64);
+        var b = PayloadWriter.Rent();
         b.Add(Magic);
         b.Add(CurrentVersion);
         b.Add((byte)command.Kind);
-        Varint.Write(b, (ulong)command.TimestampUnixMs);
+        b.WriteVarint((ulong)command.TimestampUnixMs);
         WriteOpt(b, command.RequestId is null ? null : Encoding.UTF8.GetBytes(command.RequestId));
         if (command.Kind == CommandKind.Compact)
         {
-            Varint.Write(b, (ulong)command.Revision);
+            b.WriteVarint((ulong)command.Revision);
         }
         else if (command.Kind is CommandKind.LeaseGrant or CommandKind.LeaseRevoke)
         {
             var lease = command.Lease ?? throw new ArgumentException("lease command without a body", nameof(command));
-            Varint.Write(b, (ulong)lease.Id);
-            Varint.Write(b, (ulong)lease.TtlSeconds);
+            b.WriteVarint((ulong)lease.Id);
+            b.WriteVarint((ulong)lease.TtlSeconds);
         }
         else if (KvCommand.IsAuthKind(command.Kind))
         {
             var auth = command.Auth ?? throw new ArgumentException("auth command without a body", nameof(command));
-            Varint.WriteBytes(b, Encoding.UTF8.GetBytes(auth.Name));
+            b.WriteBytes(Encoding.UTF8.GetBytes(auth.Name));
             WriteOpt(b, auth.Role is null ? null : Encoding.UTF8.GetBytes(auth.Role));
             WriteOpt(b, auth.Secret);
             if (auth.Permission is { } perm)
             {
                 b.Add((byte)(1 + (byte)perm.Type));
-                Varint.WriteBytes(b, perm.Key);
-                Varint.WriteBytes(b, perm.RangeEnd);
+                b.WriteBytes(perm.Key);
+                b.WriteBytes(perm.RangeEnd);
             }
             else
             {
@@ -99,18 +99,18 @@ public static class CommandCodec
         {
             var learner = command.Learner ?? throw new ArgumentException("learner command without a body", nameof(command));
             b.Add((byte)learner.Change);
-            Varint.Write(b, (ulong)learner.Id);
-            Varint.WriteBytes(b, Encoding.UTF8.GetBytes(learner.RaftAddress));
-            Varint.WriteBytes(b, Encoding.UTF8.GetBytes(learner.GrpcAddress));
-            Varint.WriteBytes(b, Encoding.UTF8.GetBytes(learner.HttpAddress));
+            b.WriteVarint((ulong)learner.Id);
+            b.WriteBytes(Encoding.UTF8.GetBytes(learner.RaftAddress));
+            b.WriteBytes(Encoding.UTF8.GetBytes(learner.GrpcAddress));
+            b.WriteBytes(Encoding.UTF8.GetBytes(learner.HttpAddress));
         }
         else if (command.Kind == CommandKind.Alarm)
         {
             var alarm = command.Alarm ?? throw new ArgumentException("alarm command without an alarm change", nameof(command));
             b.Add(alarm.Active ? (byte)1 : (byte)0);
             b.Add((byte)alarm.Type);
-            Varint.Write(b, (ulong)alarm.MemberId);
-            Varint.Write(b, (ulong)alarm.Index);
+            b.WriteVarint((ulong)alarm.MemberId);
+            b.WriteVarint((ulong)alarm.Index);
         }
         else if (command.Kind == CommandKind.Txn)
         {
@@ -121,7 +121,7 @@ public static class CommandCodec
             }
 
             WriteTxn(b, txn);
-            Varint.Write(b, (ulong)(resolved?.Count ?? 0));
+            b.WriteVarint((ulong)(resolved?.Count ?? 0));
             foreach (var r in resolved ?? [])
             {
                 if (r is null)
@@ -131,11 +131,11 @@ public static class CommandCodec
                 }
 
                 b.Add(r.Holds ? (byte)2 : (byte)1);
-                Varint.Write(b, (ulong)r.Version);
+                b.WriteVarint((ulong)r.Version);
             }
         }
 
-        return b.ToArray();
+        return b.ToArrayAndReturn();
     }
 
     public static KvCommand Decode(ReadOnlySpan<byte> data)
@@ -151,7 +151,7 @@ public static class CommandCodec
             throw new UnsupportedCommandVersionException($"log entry has command format version {version}; this node understands versions {BaseVersion} to {CurrentVersion}");
         }
 
-        var p = data.ToArray();
+        var p = data; // read in place: keys and values are copied out one by one
         var pos = 2;
         var kind = (CommandKind)p[pos++];
         var ts = (long)Varint.Read(p, ref pos);
@@ -221,15 +221,15 @@ public static class CommandCodec
         }
     }
 
-    private static void WriteTxn(List<byte> b, KvTxn txn)
+    private static void WriteTxn(PayloadWriter b, KvTxn txn)
     {
-        Varint.Write(b, (ulong)txn.Compares.Count);
+        b.WriteVarint((ulong)txn.Compares.Count);
         foreach (var c in txn.Compares)
         {
-            Varint.WriteBytes(b, c.Key);
+            b.WriteBytes(c.Key);
             b.Add((byte)c.Target);
             b.Add((byte)c.Op);
-            Varint.Write(b, (ulong)c.Operand);
+            b.WriteVarint((ulong)c.Operand);
             WriteOpt(b, c.Value);
             b.Add(c.Exists ? (byte)1 : (byte)0);
             WriteOpt(b, c.RangeEnd);
@@ -239,7 +239,7 @@ public static class CommandCodec
         WriteOps(b, txn.Failure);
     }
 
-    private static KvTxn ReadTxn(byte[] p, ref int pos, byte version, string? rid)
+    private static KvTxn ReadTxn(ReadOnlySpan<byte> p, ref int pos, byte version, string? rid)
     {
         var n = (int)Varint.Read(p, ref pos);
         var compares = new List<KvCompare>(n);
@@ -269,32 +269,32 @@ public static class CommandCodec
         return new KvTxn(compares, success, failure, rid);
     }
 
-    private static void WriteOps(List<byte> b, IReadOnlyList<KvOp> ops)
+    private static void WriteOps(PayloadWriter b, IReadOnlyList<KvOp> ops)
     {
-        Varint.Write(b, (ulong)ops.Count);
+        b.WriteVarint((ulong)ops.Count);
         foreach (var op in ops)
         {
             b.Add((byte)op.Kind);
-            Varint.WriteBytes(b, op.Key);
+            b.WriteBytes(op.Key);
             WriteOpt(b, op.Value);
             WriteOpt(b, op.RangeEnd);
             b.Add((byte)((op.Prefix ? 1 : 0) | (op.PrevKv ? 2 : 0) | (op.IgnoreValue ? 4 : 0) | (op.IgnoreLease ? 8 : 0)));
-            Varint.Write(b, (ulong)op.TtlMs);
-            Varint.Write(b, (ulong)op.Lease);
-            Varint.Write(b, (ulong)op.ResolvedMod);
+            b.WriteVarint((ulong)op.TtlMs);
+            b.WriteVarint((ulong)op.Lease);
+            b.WriteVarint((ulong)op.ResolvedMod);
             if (op.Kind == KvOpKind.Range)
             {
                 var r = op.Range ?? new RangeRequest(op.Key);
                 WriteOpt(b, r.RangeEnd);
-                Varint.Write(b, (ulong)r.Limit);
-                Varint.Write(b, (ulong)r.Revision);
+                b.WriteVarint((ulong)r.Limit);
+                b.WriteVarint((ulong)r.Revision);
                 b.Add((byte)r.SortOrder);
                 b.Add((byte)r.SortTarget);
                 b.Add((byte)((r.KeysOnly ? 1 : 0) | (r.CountOnly ? 2 : 0)));
-                Varint.Write(b, (ulong)r.MinModRevision);
-                Varint.Write(b, (ulong)r.MaxModRevision);
-                Varint.Write(b, (ulong)r.MinCreateRevision);
-                Varint.Write(b, (ulong)r.MaxCreateRevision);
+                b.WriteVarint((ulong)r.MinModRevision);
+                b.WriteVarint((ulong)r.MaxModRevision);
+                b.WriteVarint((ulong)r.MinCreateRevision);
+                b.WriteVarint((ulong)r.MaxCreateRevision);
             }
             else if (op.Kind == KvOpKind.Txn)
             {
@@ -303,7 +303,7 @@ public static class CommandCodec
         }
     }
 
-    private static List<KvOp> ReadOps(byte[] p, ref int pos, byte version)
+    private static List<KvOp> ReadOps(ReadOnlySpan<byte> p, ref int pos, byte version)
     {
         var n = (int)Varint.Read(p, ref pos);
         var ops = new List<KvOp>(n);
@@ -347,19 +347,19 @@ public static class CommandCodec
         return ops;
     }
 
-    private static void WriteOpt(List<byte> b, byte[]? data)
+    private static void WriteOpt(PayloadWriter b, byte[]? data)
     {
         if (data is null)
         {
-            Varint.Write(b, 0);
+            b.WriteVarint(0);
             return;
         }
 
-        Varint.Write(b, (ulong)data.Length + 1);
+        b.WriteVarint((ulong)data.Length + 1);
         b.AddRange(data);
     }
 
-    private static byte[]? ReadOpt(byte[] p, ref int pos)
+    private static byte[]? ReadOpt(ReadOnlySpan<byte> p, ref int pos)
     {
         var n = (int)Varint.Read(p, ref pos);
         if (n == 0)
@@ -367,7 +367,7 @@ public static class CommandCodec
             return null;
         }
 
-        var r = p.AsSpan(pos, n - 1).ToArray();
+        var r = p.Slice(pos, n - 1).ToArray();
         pos += n - 1;
         return r;
     }

@@ -164,7 +164,9 @@ internal sealed partial class RaftLog
             Context = context,
         };
 
-    /// <summary>A private copy of the entry's content (network buffers are reused after the call).</summary>
+    /// <summary>A private copy of the entry's content (network buffers are reused after the call). An entry
+    /// received from the leader is read straight from the connection into an array of its length (one copy;
+    /// the generic path wrote it into a growable buffer through a copy buffer, then copied it again).</summary>
     private static async ValueTask<byte[]> CopyPayloadAsync<TEntry>(TEntry entry, CancellationToken token)
         where TEntry : IRaftLogEntry
     {
@@ -174,8 +176,25 @@ internal sealed partial class RaftLog
         }
 
         var length = entry.Length;
-        var writer = new System.Buffers.ArrayBufferWriter<byte>(length is { } l and > 0 and < int.MaxValue ? (int)l : 256);
+        if (length is { } exact and >= 0 and < int.MaxValue)
+        {
+            return exact == 0 ? [] : await entry.TransformAsync<byte[], ExactPayload>(new ExactPayload((int)exact), token).ConfigureAwait(false);
+        }
+
+        var writer = new System.Buffers.ArrayBufferWriter<byte>(256);
         await entry.WriteToAsync(writer, token).ConfigureAwait(false);
         return writer.WrittenSpan.ToArray();
+    }
+
+    /// <summary>Reads exactly <paramref name="length"/> bytes into a new array.</summary>
+    private readonly struct ExactPayload(int length) : IDataTransferObject.ITransformation<byte[]>
+    {
+        public async ValueTask<byte[]> TransformAsync<TReader>(TReader reader, CancellationToken token)
+            where TReader : notnull, IAsyncBinaryReader
+        {
+            var payload = new byte[length];
+            await reader.ReadAsync(payload, token).ConfigureAwait(false);
+            return payload;
+        }
     }
 }

@@ -104,15 +104,14 @@ internal static class MvccLayout
     /// <summary>The first history key of <paramref name="key"/> at or below <paramref name="revision"/>.</summary>
     public static byte[] HistoryKey(ReadOnlySpan<byte> key, long revision)
     {
-        var b = new List<byte>(HistoryPrefix.Length + key.Length + 12);
-        b.AddRange(HistoryPrefix);
-        Escape(b, key);
-        b.Add(0x00);
-        b.Add(0x01);
-        Span<byte> rev = stackalloc byte[8];
-        BinaryPrimitives.WriteUInt64BigEndian(rev, ulong.MaxValue - (ulong)revision);
-        b.AddRange(rev);
-        return [.. b];
+        var escaped = key.Length + key.Count((byte)0x00);
+        var b = new byte[HistoryPrefix.Length + escaped + 10];
+        HistoryPrefix.CopyTo(b, 0);
+        var pos = Escape(b.AsSpan(HistoryPrefix.Length), key) + HistoryPrefix.Length;
+        b[pos++] = 0x00;
+        b[pos++] = 0x01;
+        BinaryPrimitives.WriteUInt64BigEndian(b.AsSpan(pos), ulong.MaxValue - (ulong)revision);
+        return b;
     }
 
     /// <summary>The history range of every key in [start, end) (empty end = unbounded).</summary>
@@ -148,12 +147,14 @@ internal static class MvccLayout
 
     public static byte[] EncodeMeta(in KeyMeta m)
     {
-        var b = new List<byte>(40) { FormatVersion };
-        Varint.Write(b, (ulong)m.Create);
-        Varint.Write(b, (ulong)m.Mod);
-        Varint.Write(b, (ulong)m.Version);
-        Varint.Write(b, (ulong)m.Lease);
-        return [.. b];
+        Span<byte> b = stackalloc byte[41];
+        b[0] = FormatVersion;
+        var pos = 1;
+        pos += Varint.Write(b[pos..], (ulong)m.Create);
+        pos += Varint.Write(b[pos..], (ulong)m.Mod);
+        pos += Varint.Write(b[pos..], (ulong)m.Version);
+        pos += Varint.Write(b[pos..], (ulong)m.Lease);
+        return b[..pos].ToArray();
     }
 
     public static KeyMeta DecodeMeta(ReadOnlySpan<byte> data, long expires)
@@ -173,13 +174,18 @@ internal static class MvccLayout
 
     public static byte[] EncodeHistoryPut(in KeyMeta m, ReadOnlySpan<byte> value)
     {
-        var b = new List<byte>(value.Length + 32) { FormatVersion, 0 };
-        Varint.Write(b, (ulong)m.Create);
-        Varint.Write(b, (ulong)m.Version);
-        Varint.Write(b, (ulong)m.Lease);
-        Varint.Write(b, (ulong)m.ExpiresAtUnixMs);
-        b.AddRange(value);
-        return [.. b];
+        Span<byte> head = stackalloc byte[42];
+        head[0] = FormatVersion;
+        head[1] = 0;
+        var pos = 2;
+        pos += Varint.Write(head[pos..], (ulong)m.Create);
+        pos += Varint.Write(head[pos..], (ulong)m.Version);
+        pos += Varint.Write(head[pos..], (ulong)m.Lease);
+        pos += Varint.Write(head[pos..], (ulong)m.ExpiresAtUnixMs);
+        var b = new byte[pos + value.Length];
+        head[..pos].CopyTo(b);
+        value.CopyTo(b.AsSpan(pos));
+        return b;
     }
 
     public static readonly byte[] HistoryDelete = [FormatVersion, 1];
@@ -220,6 +226,22 @@ internal static class MvccLayout
         var b = new byte[8];
         BinaryPrimitives.WriteInt64LittleEndian(b, revision);
         return b;
+    }
+
+    /// <summary>Writes <c>esc(key)</c> at the start of <paramref name="output"/> (room for every 0x00 doubled); returns its length.</summary>
+    private static int Escape(Span<byte> output, ReadOnlySpan<byte> key)
+    {
+        var n = 0;
+        foreach (var x in key)
+        {
+            output[n++] = x;
+            if (x == 0x00)
+            {
+                output[n++] = 0xFF;
+            }
+        }
+
+        return n;
     }
 
     private static void Escape(List<byte> b, ReadOnlySpan<byte> key)

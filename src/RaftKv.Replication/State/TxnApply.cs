@@ -14,7 +14,11 @@ namespace RaftKv.Replication.State;
 /// </summary>
 internal sealed class TxnApply(KvState state, IKvStore store, long clock, long baseRevision, KvCommand command, ApplyResult? holder)
 {
-    private readonly Dictionary<byte[], (KeyMeta? Meta, byte[]? Value)> _overlay = new(ByteArrayEquality.Instance);
+    // The overlay (keys this txn wrote → their new meta and value; null meta = deleted). The first key lives in
+    // fields and a dictionary is made only for a second one: most transactions write one key.
+    private byte[]? _firstKey;
+    private (KeyMeta? Meta, byte[]? Value) _first;
+    private Dictionary<byte[], (KeyMeta? Meta, byte[]? Value)>? _more;
 
     public long NewRevision { get; } = baseRevision + 1;
 
@@ -23,7 +27,7 @@ internal sealed class TxnApply(KvState state, IKvStore store, long clock, long b
     /// <summary>Set when a resolution (value compare, ignore_value) went stale: apply nothing.</summary>
     public bool Conflict { get; set; }
 
-    public List<WriteOp> Ops { get; } = [];
+    public List<WriteOp> Ops { get; } = new(8); // a put: value, meta, history, then clock and revision (KvState.Txn.cs)
 
     public List<MvccEvent> Events { get; } = [];
 
@@ -31,7 +35,7 @@ internal sealed class TxnApply(KvState state, IKvStore store, long clock, long b
     private long ReadRevision => Changed ? NewRevision : baseRevision;
 
     public KeyMeta? Meta(byte[] key)
-        => _overlay.TryGetValue(key, out var o) ? o.Meta : state.ReadMetaForApply(key, clock);
+        => TryOverlay(key, out var o) ? o.Meta : state.ReadMetaForApply(key, clock);
 
     /// <summary>The live keys of [start, end) (empty end = unbounded), overlay included, in key order.</summary>
     public List<(byte[] Key, KeyMeta Meta)> Keys(byte[] start, byte[] end, bool single)
@@ -56,7 +60,7 @@ internal sealed class TxnApply(KvState state, IKvStore store, long clock, long b
             }
         }
 
-        foreach (var k in _overlay.Keys)
+        foreach (var k in OverlayKeys())
         {
             if (k.AsSpan().SequenceCompareTo(start) >= 0 && (end.Length == 0 || k.AsSpan().SequenceCompareTo(end) < 0))
             {
@@ -80,7 +84,7 @@ internal sealed class TxnApply(KvState state, IKvStore store, long clock, long b
     public ReadOnlyMemory<byte>? ValueForProposer(byte[] key, in KeyMeta m, out Tier tier)
     {
         tier = Tier.Memory;
-        if (_overlay.TryGetValue(key, out var o) && o.Value is { } v)
+        if (TryOverlay(key, out var o) && o.Value is { } v)
         {
             return v;
         }
@@ -125,7 +129,7 @@ internal sealed class TxnApply(KvState state, IKvStore store, long clock, long b
         Ops.Add(WriteOp.Put(MvccLayout.HistoryKey(op.Key, NewRevision), MvccLayout.EncodeHistoryPut(meta, value)));
         Ops.Add(WriteOp.Put(MvccLayout.IndexKey(NewRevision, Events.Count, op.Key), ReadOnlyMemory<byte>.Empty));
         Events.Add(new MvccEvent(MvccEventType.Put, KvState.ToKv(op.Key, value, meta, Tier.Memory), null));
-        _overlay[op.Key] = (meta, value);
+        SetOverlay(op.Key, (meta, value));
         Changed = true;
     }
 
@@ -137,7 +141,7 @@ internal sealed class TxnApply(KvState state, IKvStore store, long clock, long b
         Ops.Add(WriteOp.Put(MvccLayout.HistoryKey(key, NewRevision), MvccLayout.HistoryDelete));
         Ops.Add(WriteOp.Put(MvccLayout.IndexKey(NewRevision, Events.Count, key), ReadOnlyMemory<byte>.Empty));
         Events.Add(new MvccEvent(MvccEventType.Delete, new KeyValue(key, ReadOnlyMemory<byte>.Empty, 0, NewRevision, 0, 0), null));
-        _overlay[key] = (null, null);
+        SetOverlay(key, (null, null));
         Changed = true;
     }
 
@@ -169,7 +173,49 @@ internal sealed class TxnApply(KvState state, IKvStore store, long clock, long b
     public bool HasProposer => holder is not null;
 
     /// <summary>The value this txn wrote to <paramref name="key"/> earlier, if any.</summary>
-    public byte[]? OverlayValue(byte[] key) => _overlay.TryGetValue(key, out var o) ? o.Value : null;
+    public byte[]? OverlayValue(byte[] key) => TryOverlay(key, out var o) ? o.Value : null;
 
     public long Clock => clock;
+
+    private bool TryOverlay(byte[] key, out (KeyMeta? Meta, byte[]? Value) entry)
+    {
+        if (_firstKey is not null && ByteArrayEquality.Instance.Equals(_firstKey, key))
+        {
+            entry = _first;
+            return true;
+        }
+
+        if (_more is not null && _more.TryGetValue(key, out entry))
+        {
+            return true;
+        }
+
+        entry = default;
+        return false;
+    }
+
+    private void SetOverlay(byte[] key, (KeyMeta? Meta, byte[]? Value) entry)
+    {
+        if (_firstKey is null || ByteArrayEquality.Instance.Equals(_firstKey, key))
+        {
+            _firstKey ??= key;
+            _first = entry;
+            return;
+        }
+
+        (_more ??= new Dictionary<byte[], (KeyMeta? Meta, byte[]? Value)>(ByteArrayEquality.Instance))[key] = entry;
+    }
+
+    private IEnumerable<byte[]> OverlayKeys()
+    {
+        if (_firstKey is not null)
+        {
+            yield return _firstKey;
+        }
+
+        foreach (var k in _more?.Keys ?? Enumerable.Empty<byte[]>())
+        {
+            yield return k;
+        }
+    }
 }
