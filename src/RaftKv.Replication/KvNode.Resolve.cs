@@ -41,6 +41,7 @@ public sealed partial class KvNode
 
             if (!holder.Conflict)
             {
+                Interlocked.Exchange(ref _lastWriteTicks, Environment.TickCount64); // the idle tick waits (KvNode.Background.cs)
                 return result;
             }
 

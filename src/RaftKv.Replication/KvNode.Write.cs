@@ -8,12 +8,18 @@ namespace RaftKv.Replication;
 
 public sealed partial class KvNode
 {
-    public async Task<TxnResult> WriteAsync(KvTxn txn, CancellationToken cancellationToken = default)
+    public Task<TxnResult> WriteAsync(KvTxn txn, CancellationToken cancellationToken = default)
     {
-        Validate(txn);
-        var result = await ProposeTxnAsync(txn, cancellationToken).ConfigureAwait(false);
-        Interlocked.Exchange(ref _lastWriteTicks, Environment.TickCount64);
-        return result;
+        try
+        {
+            Validate(txn);
+        }
+        catch (Exception e)
+        {
+            return Task.FromException<TxnResult>(e); // as from an async method: callers see a faulted task
+        }
+
+        return ProposeTxnAsync(txn, cancellationToken); // records _lastWriteTicks once the write is applied
     }
 
     private async Task<TxnResult> ProposeAsync(KvCommand command, CancellationToken cancellationToken, ApplyResult? holder = null)

@@ -9,9 +9,17 @@ internal static class TxnDuplicates
 {
     public static void Check(KvTxn txn)
     {
+        if (IsTrivial(txn.Success) && IsTrivial(txn.Failure))
+        {
+            return; // a plain put or delete (every etcd Put/DeleteRange): nothing to collide with
+        }
+
         CheckBranch(txn.Success);
         CheckBranch(txn.Failure);
     }
+
+    /// <summary>At most one op and no nested txn: no duplicate is possible.</summary>
+    private static bool IsTrivial(IReadOnlyList<KvOp> ops) => ops.Count == 0 || (ops.Count == 1 && ops[0].Kind != KvOpKind.Txn);
 
     private static (HashSet<byte[]> Puts, List<(byte[] Start, byte[] End)> Dels) CheckBranch(IReadOnlyList<KvOp> ops)
     {

@@ -85,7 +85,7 @@ internal sealed partial class KvState
     /// store does not change meanwhile, else at the revision the read began (from the history). Returns
     /// the keys in key order and the revision read. Values are omitted when <paramref name="withValues"/> is false.
     /// </summary>
-    public async Task<(List<KeyValue> Kvs, long Count, long Revision)> ReadCurrentOrHistoryAsync(byte[] start, byte[] end, bool single, bool withValues, int limit, CancellationToken token)
+    public async ValueTask<(List<KeyValue> Kvs, long Count, long Revision)> ReadCurrentOrHistoryAsync(byte[] start, byte[] end, bool single, bool withValues, int limit, CancellationToken token)
     {
         for (var attempt = 0; attempt < 3; attempt++)
         {
@@ -116,7 +116,7 @@ internal sealed partial class KvState
     }
 
     /// <summary>Current-state read; after <paramref name="limit"/> keys (0 = unlimited) the rest is only counted.</summary>
-    private async Task<(List<KeyValue> Kvs, long Count)> ReadCurrentAsync(byte[] start, byte[] end, bool single, bool withValues, int limit, CancellationToken token)
+    private async ValueTask<(List<KeyValue> Kvs, long Count)> ReadCurrentAsync(byte[] start, byte[] end, bool single, bool withValues, int limit, CancellationToken token)
     {
         var clock = LogicalClock;
         var result = new List<KeyValue>();

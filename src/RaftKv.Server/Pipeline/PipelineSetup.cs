@@ -22,6 +22,7 @@ public static class PipelineSetup
         services.AddSingleton<GrpcLeaderForwarder>();
         services.AddSingleton<GrpcAuthInterceptor>();
         services.AddSingleton<GrpcLearnerGate>();
+        services.AddSingleton<GrpcInterceptorChain>();
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton(config.Auth);
         services.AddSingleton<Security.Auth.PasswordHasher>(_ => new Security.Auth.PasswordHasher());
@@ -32,10 +33,9 @@ public static class PipelineSetup
         services.AddGrpc(o =>
         {
             o.MaxReceiveMessageSize = (config.MaxValueBytes * 2) + (1 << 20);
-            o.Interceptors.Add<GrpcOperationInterceptor>();
-            o.Interceptors.Add<GrpcLearnerGate>(); // a learner's refusals come first, as in etcd
-            o.Interceptors.Add<GrpcAuthInterceptor>();
-            o.Interceptors.Add<GrpcLeaderForwarder>();
+            // One registration for the four (GrpcInterceptorChain): operation metrics and error mapping, a learner's
+            // refusals (first after the metrics, as in etcd), authentication and authorization, leader forwarding.
+            o.Interceptors.Add<GrpcInterceptorChain>();
         });
         services.AddStrictGrpcBinding();
 
