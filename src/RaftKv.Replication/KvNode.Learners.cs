@@ -121,7 +121,15 @@ public sealed partial class KvNode
             }
 
             var ep = EndPoints.Resolve(learner.RaftAddress, TimeSpan.FromSeconds(5));
-            added = await _cluster.AddMemberAsync(ep, cancellationToken).ConfigureAwait(false);
+            try
+            {
+                added = await _cluster.AddMemberAsync(ep, cancellationToken).ConfigureAwait(false);
+            }
+            catch (DotNext.Net.Cluster.Consensus.Raft.NotLeaderException)
+            {
+                throw new NotLeaderException(GetStatus().Leader); // leadership moved during the change (a 503 to retry, not a 500)
+            }
+
             if (!added)
             {
                 throw new UnavailableException($"learner {id} could not be added to the voting configuration (unreachable, or the change did not commit); it stays a learner");
