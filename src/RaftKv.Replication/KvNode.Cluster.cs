@@ -138,7 +138,17 @@ public sealed partial class KvNode
 
         var target = (await MembersKnowingAsync(id, cancellationToken).ConfigureAwait(false)).FirstOrDefault(m => m.Id == id && !m.IsLearner) ?? throw new ArgumentException($"no member with id {id}");
         var ep = _cluster.Members.First(m => (m.EndPoint.ToString() ?? string.Empty) == target.RaftAddress).EndPoint;
-        if (!await _cluster.RemoveMemberAsync(ep, cancellationToken).ConfigureAwait(false))
+        bool removed;
+        try
+        {
+            removed = await _cluster.RemoveMemberAsync(ep, cancellationToken).ConfigureAwait(false);
+        }
+        catch (DotNext.Net.Cluster.Consensus.Raft.NotLeaderException)
+        {
+            throw new NotLeaderException(GetStatus().Leader); // leadership moved during the change: retry on the new leader
+        }
+
+        if (!removed)
         {
             throw new UnavailableException($"member {id} could not be removed");
         }

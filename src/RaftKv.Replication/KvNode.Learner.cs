@@ -32,6 +32,13 @@ public sealed partial class KvNode
 
     private volatile bool _learner;
 
+    /// <summary>The last index the tailer appended (entries or an installed snapshot): a <see cref="LearnerChangeKind.Promoted"/>
+    /// for this address at or below it came through the tail, so it is history — an earlier node at this address, promoted
+    /// then removed — never this learner's promotion, which the leader replicates through DotNext after ending the tail
+    /// (and refuses to tail a learner already in its voting configuration). In memory: a learner that crashed after the
+    /// tail appended such an entry and before applying it could still replay it (narrow; docs/architecture.md "Learners").</summary>
+    private long _tailAppended;
+
     /// <summary>The leader this learner is tailing right now (null between streams).</summary>
     private volatile MemberInfo? _tailSource;
 
@@ -48,6 +55,12 @@ public sealed partial class KvNode
         if (!_learner || change.Change != LearnerChangeKind.Promoted || !IsSelfAddress(change.RaftAddress))
         {
             return;
+        }
+
+        if (_store.AppliedIndex <= Volatile.Read(ref _tailAppended))
+        {
+            LogStalePromotionIgnored(_logger, _store.AppliedIndex);
+            return; // replayed history: a former member at this address (this one was removed, wiped and re-added)
         }
 
         var marker = Path.Combine(Path.GetFullPath(_options.DataDir), PromotedMarker);
@@ -157,6 +170,7 @@ public sealed partial class KvNode
                     {
                         await snapshot.DisposeAsync().ConfigureAwait(false);
                         snapshot = null;
+                        Volatile.Write(ref _tailAppended, Math.Max(Volatile.Read(ref _tailAppended), item.SnapshotIndex));
                         await audit.AppendAsync(new SnapshotFileEntry(snapshotPath, item.SnapshotTerm), item.SnapshotIndex, token).ConfigureAwait(false);
                         File.Delete(snapshotPath);
                         LogLearnerSnapshotInstalled(_logger, item.SnapshotIndex);
@@ -172,6 +186,7 @@ public sealed partial class KvNode
 
                 var first = item.Entries[0].Index;
                 var entries = item.Entries.Select(e => new TailLogEntry(e.Term, e.IsConfiguration, e.Payload)).ToList();
+                Volatile.Write(ref _tailAppended, Math.Max(Volatile.Read(ref _tailAppended), item.Entries[^1].Index)); // before the applier can see them
                 await audit.AppendAsync(new LogEntryProducer<TailLogEntry>(entries), first, skipCommitted: true, token).ConfigureAwait(false);
                 await audit.CommitAsync(item.Entries[^1].Index, token).ConfigureAwait(false);
             }
@@ -193,6 +208,9 @@ public sealed partial class KvNode
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Learner installed the leader's snapshot at index {Index}")]
     private static partial void LogLearnerSnapshotInstalled(ILogger logger, long index);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Learner ignored a promotion of its address replayed from the log at index {Index} (a former member at this address)")]
+    private static partial void LogStalePromotionIgnored(ILogger logger, long index);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Node {NodeId} was promoted from learner to voter")]
     private static partial void LogLearnerPromoted(ILogger logger, long nodeId);

@@ -35,8 +35,10 @@ public sealed partial class KvNode
         var learner = _state.Learners.Find(request.RaftAddress)
             ?? throw new ArgumentException($"{request.RaftAddress} is not a learner of this cluster (add it first: etcdctl member add --learner)");
         var progress = _learnerProgress.GetOrAdd(learner.RaftAddress, _ => new LearnerProgress());
-        if (progress.Promoting)
+        if (progress.Promoting || _cluster.Members.Any(m => string.Equals(m.EndPoint.ToString(), learner.RaftAddress, StringComparison.OrdinalIgnoreCase)))
         {
+            // Once in the voting configuration (a promotion, or one a failed leader left half-done) DotNext replicates to
+            // it, the Promoted entry included: never through the tail (the learner ignores tailed promotions of itself).
             throw new UnavailableException($"learner {request.RaftAddress} is being promoted");
         }
 

@@ -63,6 +63,8 @@ public sealed partial class KvNode
                 throw new TooManyLearnersException(_options.MaxLearners);
             }
 
+            _learnerProgress.TryRemove(raftAddress, out _); // a node once at this address (promoted, then removed) left nothing to reuse
+
             await ProposeAsync(new KvCommand(CommandKind.Learner, NextTimestamp(), null, null, Learner: new LearnerChange(LearnerChangeKind.Upsert, ProvisionalLearnerId(raftAddress), raftAddress, string.Empty, string.Empty)), cancellationToken).ConfigureAwait(false);
         }
         finally
@@ -119,7 +121,15 @@ public sealed partial class KvNode
             }
 
             var ep = EndPoints.Resolve(learner.RaftAddress, TimeSpan.FromSeconds(5));
-            added = await _cluster.AddMemberAsync(ep, cancellationToken).ConfigureAwait(false);
+            try
+            {
+                added = await _cluster.AddMemberAsync(ep, cancellationToken).ConfigureAwait(false);
+            }
+            catch (DotNext.Net.Cluster.Consensus.Raft.NotLeaderException)
+            {
+                throw new NotLeaderException(GetStatus().Leader); // leadership moved during the change (a 503 to retry, not a 500)
+            }
+
             if (!added)
             {
                 throw new UnavailableException($"learner {id} could not be added to the voting configuration (unreachable, or the change did not commit); it stays a learner");
@@ -131,13 +141,17 @@ public sealed partial class KvNode
             }
 
             await ProposeAsync(new KvCommand(CommandKind.Learner, NextTimestamp(), null, null, Learner: new LearnerChange(LearnerChangeKind.Promoted, learner.Id, learner.RaftAddress, learner.GrpcAddress, learner.HttpAddress)), cancellationToken).ConfigureAwait(false);
-            _learnerProgress.TryRemove(learner.RaftAddress, out _);
         }
         finally
         {
-            if (!added)
+            // The mark never outlives this call: not added = it stays a learner and its tailer reconnects; added but
+            // the Promoted entry failed (or its outcome is unknown) = RepairPromotedLearnersAsync replicates it (it skips
+            // marked learners). Once added, the progress is dropped: a later learner at this address (the node removed,
+            // wiped and re-added) starts afresh instead of being refused as "being promoted" forever.
+            progress.Promoting = false;
+            if (added)
             {
-                progress.Promoting = false; // the learner's tailer reconnects
+                _learnerProgress.TryRemove(learner.RaftAddress, out _);
             }
         }
     }

@@ -119,6 +119,7 @@ builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.PropertyNamin
 
 var app = builder.Build();
 hashPeers.NodeToken = app.Services.GetRequiredService<RaftKv.Server.Security.Auth.AuthGate>().NodeToken; // member-to-member calls with auth on
+hashPeers.LearnerToken = config.Auth.LearnerToken.Length > 0 ? config.Auth.LearnerToken : null; // a learner's tail with auth on (LEARNER_TOKEN)
 app.UseRaftKvPipeline();
 
 KvHttpApi.Map(app);

@@ -12,7 +12,7 @@ public sealed partial class ChaosRunner
     private async Task<string> InjectAsync(Fault fault, List<ChaosNode> nodes, List<ChaosNode> all, NetworkLab lab, Workload workload)
     {
         var leader = await FindLeaderAsync(nodes);
-        var target = nodes[fault.Node - 1];
+        var target = nodes[(fault.Node - 1) % nodes.Count]; // a failed membership fault may leave fewer members
         var ids = nodes.Select(n => n.Id).ToList();
         string what;
         switch (fault.Kind)

@@ -72,6 +72,11 @@ public sealed partial class ChaosRunner
         }
         catch (TimeoutException e)
         {
+            foreach (var left in all.Except(nodes))
+            {
+                Retire(left); // a learner that was not promoted (or a member half removed) is no member: its watcher stops here
+            }
+
             _faultProblems.Add($"learner membership fault did not finish: {e.Message}");
             return $"learner membership FAILED after {string.Join("; ", steps)}: {e.Message}";
         }

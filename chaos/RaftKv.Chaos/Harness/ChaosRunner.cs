@@ -73,6 +73,11 @@ public sealed partial class ChaosRunner(ChaosOptions options, TextWriter log)
                 {
                     injected.Add(await InjectAsync(fault, nodes, all, lab, workload));
                     await Task.Delay(TimeSpan.FromSeconds(2));
+                    if (nodes.Count < options.Nodes)
+                    {
+                        injected.Add($"remaining faults skipped: a membership fault left {nodes.Count} of {options.Nodes} members");
+                        break; // a problem of the seed already; the final checks still run on the members left
+                    }
                 }
             }
 

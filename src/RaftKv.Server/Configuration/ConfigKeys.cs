@@ -38,6 +38,7 @@ public static class ConfigKeys
     public static readonly ConfigKey InitialCorruptCheck = new("INITIAL_CORRUPT_CHECK", "true", "Run one corruption check as soon as the node has a leader after start-up (true/false)");
     public static readonly ConfigKey Learner = new("LEARNER", "false", "true = start as a learner (docs/operations.md, \"Learners\"): add it first with etcdctl member add --learner; it tails the committed log from the leader of the PEERS members, serves serializable reads, does not vote; ignored once promoted");
     public static readonly ConfigKey MaxLearners = new("MAX_LEARNERS", "1", "Learners the cluster may hold at once (etcd 3.4 allows 1: 'etcdserver: too many learner members in cluster'); checked by the leader at member add");
+    public static readonly ConfigKey LearnerToken = new("LEARNER_TOKEN", "", "A secret shared by the cluster's members and its learners (16+ characters): with auth enabled, a learner presents it on its log stream (Cluster/TailLog), which the leader then accepts without a user token (an empty learner holds no credential yet). Compared in constant time, never logged; empty = learners can tail only while auth is off");
     public static readonly ConfigKey TlsCertFile = new("TLS_CERT_FILE", "", "PEM certificate (chain) of the HTTP and gRPC ports; set = HTTPS/TLS on both (empty = plaintext). Re-read when the file changes");
     public static readonly ConfigKey TlsKeyFile = new("TLS_KEY_FILE", "", "PEM private key of TLS_CERT_FILE (PKCS#8, PKCS#1 or SEC1; unencrypted)");
     public static readonly ConfigKey TlsCaFile = new("TLS_CA_FILE", "", "PEM CA bundle: verifies client certificates (CLIENT_CERT_AUTH) and the leader's certificate when a follower forwards a write (empty = the machine's trust store)");
@@ -60,7 +61,7 @@ public static class ConfigKeys
         HttpPort, GrpcPort, EtcdPort, RaftPort, NodeId, Peers, Membership, DataDir, BindHost, AdvertiseHost,
         MemoryMaxSizeMb, CacheSizeMb, MemoryMaxEntries, Compression, S3Compression, DiskMaxSizeGb, DiskMigrationAgeHours, ArchiveInterval, QuotaBackendBytes,
         S3Endpoint, S3Bucket, S3Region, S3AccessKey, S3SecretKey, BackupInterval, BackupRetention, BackupBucket, BackupPrefix, MaxKeyBytes, MaxValueBytes, RaftLog,
-        CorruptCheckInterval, InitialCorruptCheck, Learner, MaxLearners, TlsCertFile, TlsKeyFile, TlsCaFile, ClientCertAuth, PeerCertFile, PeerKeyFile, PeerCaFile,
+        CorruptCheckInterval, InitialCorruptCheck, Learner, MaxLearners, LearnerToken, TlsCertFile, TlsKeyFile, TlsCaFile, ClientCertAuth, PeerCertFile, PeerKeyFile, PeerCaFile,
         AutoCompactionMode, AutoCompactionRetention, WatchProgressNotifyInterval, AuthToken, AuthTokenTtl, AuthMetrics, AuthMaxFailures, MetricsHttpRequests, ConfigFile,
     ];
 }

@@ -144,6 +144,7 @@ public static class ConfigLoader
                     "root" => false,
                     var other => throw new ConfigException($"AUTH_METRICS must be 'open' or 'root', got '{other}'"),
                 },
+                LearnerToken = Get(ConfigKeys.LearnerToken) is { Length: > 0 and < 16 } ? throw new ConfigException("LEARNER_TOKEN must be at least 16 characters (or empty)") : Get(ConfigKeys.LearnerToken),
                 MaxFailuresPerUser = (int)Long(ConfigKeys.AuthMaxFailures, Get(ConfigKeys.AuthMaxFailures), 1),
                 MaxFailuresPerAddress = 4 * (int)Long(ConfigKeys.AuthMaxFailures, Get(ConfigKeys.AuthMaxFailures), 1),
             },

@@ -30,6 +30,10 @@ public sealed class GrpcStateHashPeers(LeaderTransport transport) : IStateHashPe
     /// metadata <c>token</c>, so other members accept the calls (Security/Auth/AuthTokens.cs, member tokens).</summary>
     public Func<string?>? NodeToken { get; set; }
 
+    /// <summary>LEARNER_TOKEN (null = none): sent on this learner's <c>Cluster/TailLog</c> as metadata
+    /// <see cref="Pipeline.GrpcAuthInterceptor.LearnerTokenHeader"/>, so a leader with auth enabled accepts the stream.</summary>
+    public string? LearnerToken { get; set; }
+
     public async Task<StateHash> GetStateHashAsync(MemberInfo member, long index, CancellationToken cancellationToken)
     {
         var r = await Client(member).StateHashAsync(new StateHashRequest { Index = (ulong)index }, Credentials(), cancellationToken: cancellationToken).ConfigureAwait(false);
@@ -51,7 +55,7 @@ public sealed class GrpcStateHashPeers(LeaderTransport transport) : IStateHashPe
     {
         var call = Client(member).TailLog(
             new TailLogRequest { NodeId = (ulong)request.NodeId, RaftAddress = request.RaftAddress, GrpcAddress = request.GrpcAddress, HttpAddress = request.HttpAddress, FromIndex = (ulong)request.FromIndex },
-            Credentials(),
+            TailCredentials(),
             cancellationToken: cancellationToken);
         using (call)
         {
@@ -102,6 +106,18 @@ public sealed class GrpcStateHashPeers(LeaderTransport transport) : IStateHashPe
         {
             c.Dispose();
         }
+    }
+
+    /// <summary>The member token when this node can sign one (it holds the cluster key once caught up), and the learner token.</summary>
+    private global::Grpc.Core.Metadata? TailCredentials()
+    {
+        var metadata = Credentials() ?? [];
+        if (LearnerToken is { Length: > 0 } learner)
+        {
+            metadata.Add(Pipeline.GrpcAuthInterceptor.LearnerTokenHeader, learner);
+        }
+
+        return metadata.Count == 0 ? null : metadata;
     }
 
     private global::Grpc.Core.Metadata? Credentials() => NodeToken?.Invoke() is { } token ? new global::Grpc.Core.Metadata { { "token", token } } : null;

@@ -19,6 +19,9 @@ public sealed class GrpcAuthInterceptor(AuthGate gate) : Interceptor
     /// <summary>etcd clients' metadata key for the token.</summary>
     public const string TokenHeader = "token";
 
+    /// <summary>The metadata key of a learner's credential on <c>Cluster/TailLog</c> (<see cref="AuthGate.IsLearnerToken"/>).</summary>
+    public const string LearnerTokenHeader = "raftkv-learner-token";
+
     public override Task<TResponse> UnaryServerHandler<TRequest, TResponse>(TRequest request, ServerCallContext context, UnaryServerMethod<TRequest, TResponse> continuation)
     {
         ArgumentNullException.ThrowIfNull(continuation);
@@ -32,7 +35,8 @@ public sealed class GrpcAuthInterceptor(AuthGate gate) : Interceptor
 
     public override async Task ServerStreamingServerHandler<TRequest, TResponse>(TRequest request, IServerStreamWriter<TResponse> responseStream, ServerCallContext context, ServerStreamingServerMethod<TRequest, TResponse> continuation)
     {
-        if (gate.Enabled)
+        // A learner's log stream with the cluster's learner credential needs no user (it has none before it caught up).
+        if (gate.Enabled && !(request is Protocol.V1.TailLogRequest && gate.IsLearnerToken(context.RequestHeaders.GetValue(LearnerTokenHeader))))
         {
             Check(context, AuthRules.ForGrpc(request));
         }

@@ -124,6 +124,23 @@ public sealed partial class AuthGate(KvNode node, AuthTokens tokens, SimpleToken
         }
     }
 
+    /// <summary>
+    /// Whether <paramref name="presented"/> is the cluster's learner credential (LEARNER_TOKEN): a learner's log stream
+    /// (<c>Cluster/TailLog</c>) carries it, because a learner that has not caught up holds no user and cannot sign a
+    /// member token. Compared as SHA-256 digests in constant time (no length or prefix leaks); false when none is set.
+    /// </summary>
+    public bool IsLearnerToken(string? presented)
+    {
+        if (options.LearnerToken.Length == 0 || string.IsNullOrEmpty(presented))
+        {
+            return false;
+        }
+
+        return System.Security.Cryptography.CryptographicOperations.FixedTimeEquals(
+            System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(presented)),
+            System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(options.LearnerToken)));
+    }
+
     /// <summary>This member's token for its calls to other members (the corruption check), or null while
     /// auth is off. Short-lived; a new one per call is cheap (one HMAC).</summary>
     public string? NodeToken()

@@ -11,5 +11,11 @@ public sealed record AuthOptions(TimeSpan TokenTtl, bool OpenMetrics, int MaxFai
     /// <summary>The tokens Authenticate hands out (AUTH_TOKEN, etcd's --auth-token).</summary>
     public AuthTokenKind TokenKind { get; init; } = AuthTokenKind.Jwt;
 
+    /// <summary>LEARNER_TOKEN: the cluster's learner credential (empty = none). A secret: never logged nor echoed.</summary>
+    public string LearnerToken { get; init; } = string.Empty;
+
+    /// <summary>Never prints <see cref="LearnerToken"/> (a record's generated ToString would).</summary>
+    public override string ToString() => $"AuthOptions {{ TokenKind = {TokenKind}, TokenTtl = {TokenTtl}, OpenMetrics = {OpenMetrics}, LearnerToken = {(LearnerToken.Length > 0 ? "(set)" : "(none)")} }}";
+
     public static readonly AuthOptions Default = new(TimeSpan.FromSeconds(300), true, 5, 20, TimeSpan.FromMinutes(1));
 }
