@@ -40,13 +40,18 @@ public sealed class ArchiveConcurrencyTests
         await FillAsync(store, 1, 300, "old");
         var archived = store.ListTables().Single();
         var archive = store.ArchiveTableAsync(archived.Id, "o/t.sst");
-        await remote.UploadStarted.WaitAsync(Deadline);
+        try
+        {
+            await remote.UploadStarted.WaitAsync(Deadline);
+            await FillAsync(store, 1001, 10, "new").WaitAsync(Deadline); // flush
+            Assert.Equal(2, store.ListTables().Count);
+            Assert.False(archive.IsCompleted);
+        }
+        finally
+        {
+            remote.Release(); // also when the flush timed out: the store can then be disposed
+        }
 
-        await FillAsync(store, 1001, 10, "new").WaitAsync(Deadline); // flush
-        Assert.Equal(2, store.ListTables().Count);
-        Assert.False(archive.IsCompleted);
-
-        remote.Release();
         Assert.True(await archive);
         Assert.True(store.ListTables().Single(t => t.Id == archived.Id).IsRemote);
         Assert.Equal("new-5", S((await store.GetAsync(B("k00005"), 0))!.Value.Value));
@@ -67,14 +72,19 @@ public sealed class ArchiveConcurrencyTests
         await FillAsync(store, 1, 300, "old");
         var table = store.ListTables().Single();
         var archive = store.ArchiveTableAsync(table.Id, "o/t.sst");
-        await remote.UploadStarted.WaitAsync(Deadline);
-        Assert.False(await store.ArchiveTableAsync(table.Id, "o/again.sst")); // one archive per table at a time
+        try
+        {
+            await remote.UploadStarted.WaitAsync(Deadline);
+            Assert.False(await store.ArchiveTableAsync(table.Id, "o/again.sst").WaitAsync(Deadline)); // one archive per table at a time
+            await FillAsync(store, 1001, 10, "new").WaitAsync(Deadline);
+            await store.CompactAsync(0).WaitAsync(Deadline); // consumes the table being uploaded
+            Assert.DoesNotContain(store.ListTables(), t => t.Id == table.Id);
+        }
+        finally
+        {
+            remote.Release();
+        }
 
-        await FillAsync(store, 1001, 10, "new");
-        await store.CompactAsync(0).WaitAsync(Deadline); // consumes the table being uploaded
-        Assert.DoesNotContain(store.ListTables(), t => t.Id == table.Id);
-
-        remote.Release();
         Assert.False(await archive);
         Assert.All(store.ListTables(), t => Assert.False(t.IsRemote));
         Assert.Empty(directory.Objects);

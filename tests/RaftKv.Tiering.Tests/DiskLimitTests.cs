@@ -132,9 +132,9 @@ public sealed class DiskLimitTests(RgwFixture rgw, ITestOutputHelper output) : I
 
         // Every key reads back, its newest value and its history, mostly from S3 (16 reads at a time).
         var fromObjects = 0;
-        await Parallel.ForEachAsync(Enumerable.Range(0, Keys), new ParallelOptions { MaxDegreeOfParallelism = 16 }, async (i, _) =>
+        await Parallel.ForEachAsync(Enumerable.Range(0, Keys), new ParallelOptions { MaxDegreeOfParallelism = 16 }, async (i, ct) =>
         {
-            var hit = await store.GetAsync(B($"u/{i:D6}"), 0);
+            var hit = await store.GetAsync(B($"u/{i:D6}"), 0, ct);
             Assert.True(hit is not null, $"u/{i:D6} is missing (seed {seed})");
             Assert.True(hit.Value.Value.Span.SequenceEqual(Value(seed, i, generation[i])), $"u/{i:D6} reads back a wrong value (seed {seed})");
             if (hit.Value.Tier == Tier.Object)
@@ -142,12 +142,12 @@ public sealed class DiskLimitTests(RgwFixture rgw, ITestOutputHelper output) : I
                 Interlocked.Increment(ref fromObjects);
             }
 
-            Assert.Equal($"meta-{i}-{generation[i]}", Encoding.UTF8.GetString((await store.GetAsync(B($"m/{i:D6}"), 0))!.Value.Value.Span));
+            Assert.Equal($"meta-{i}-{generation[i]}", Encoding.UTF8.GetString((await store.GetAsync(B($"m/{i:D6}"), 0, ct))!.Value.Value.Span));
             if (i % 16 == 0)
             {
                 for (var g = 1; g <= generation[i]; g++)
                 {
-                    Assert.True((await store.GetAsync(B($"h/{i:D6}/{g:D2}"), 0))!.Value.Value.Span.SequenceEqual(Value(seed, i, g)), $"h/{i:D6}/{g:D2} (seed {seed})");
+                    Assert.True((await store.GetAsync(B($"h/{i:D6}/{g:D2}"), 0, ct))!.Value.Value.Span.SequenceEqual(Value(seed, i, g)), $"h/{i:D6}/{g:D2} (seed {seed})");
                 }
             }
         });
