@@ -8,10 +8,10 @@ public sealed partial class Archiver
     /// <summary>
     /// Under disk pressure, tables averaging at most this many bytes per entry are not archived: an archived
     /// table keeps its keys file locally, and keys files inline values of up to 48 bytes
-    /// (<c>KeysFile.InlineValueMaxBytes</c>), so archiving such a table (MVCC's <c>m/</c> metadata records, for
+    /// (<c>KeysFile.InlineValueMaxBytes</c>) — a short key and such a value average about this much — so archiving such a table (MVCC's <c>m/</c> metadata records, for
     /// one) frees nothing and may even grow local disk (tail + keys file ≥ the table).
     /// </summary>
-    public const int MinArchivableBytesPerEntry = 96;
+    public const int MinArchivableBytesPerEntry = 64;
 
     /// <summary>
     /// What to archive now, in order, leaving out <paramref name="tried"/> (tables this pass already tried):

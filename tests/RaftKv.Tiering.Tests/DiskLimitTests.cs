@@ -13,35 +13,11 @@ namespace RaftKv.Tiering.Tests;
 /// the archiver only ran every 30 s, and an upload held the manifest lock, stalling flushes behind S3).
 /// </summary>
 [Collection("rgw")]
-public sealed class DiskLimitTests(RgwFixture rgw, ITestOutputHelper output) : IAsyncLifetime
+public sealed class DiskLimitTests(RgwFixture rgw, ITestOutputHelper output) : RgwStoreTest(rgw, "disklimit")
 {
     private const int ValueBytes = 4096;
     private const int Keys = 8192; // 32 MiB of values: 10.7 × the limit below
     private const long Limit = 3L << 20;
-
-    private readonly string _dir = Path.Combine(Path.GetTempPath(), "raftkv-disklimit-" + Guid.NewGuid().ToString("N"));
-    private readonly string _bucket = "lim-" + Guid.NewGuid().ToString("N")[..12];
-    private S3ObjectStore _s3 = null!;
-
-    public async Task InitializeAsync()
-    {
-        _s3 = new S3ObjectStore(rgw.Options(_bucket));
-        await _s3.EnsureBucketAsync();
-    }
-
-    public Task DisposeAsync()
-    {
-        _s3.Dispose();
-        try
-        {
-            Directory.Delete(_dir, recursive: true);
-        }
-        catch (IOException)
-        {
-        }
-
-        return Task.CompletedTask;
-    }
 
     private static byte[] B(string s) => Encoding.UTF8.GetBytes(s);
 
@@ -72,8 +48,8 @@ public sealed class DiskLimitTests(RgwFixture rgw, ITestOutputHelper output) : I
 
         await using var store = await LsmStore.OpenAsync(new LsmOptions
         {
-            Directory = _dir,
-            RemoteStore = new ObjectStoreTableStore(_s3),
+            Directory = Dir,
+            RemoteStore = new ObjectStoreTableStore(S3),
             RemoteCompression = BlockCompression.Lz4, // the server's default: archiving re-encodes
             MemtableMaxBytes = 512 << 10,
             TargetFileBytes = 256 << 10,
@@ -84,8 +60,8 @@ public sealed class DiskLimitTests(RgwFixture rgw, ITestOutputHelper output) : I
         });
         await using var archiver = new Archiver(
             store,
-            _s3,
-            rgw.Options(_bucket) with { DiskMaxBytes = Limit, Interval = TimeSpan.FromHours(1) },
+            S3,
+            Rgw.Options(Bucket) with { DiskMaxBytes = Limit, Interval = TimeSpan.FromHours(1) },
             TimeProvider.System,
             new TestOutputLogger<Archiver>(output));
         await archiver.StartAsync();
