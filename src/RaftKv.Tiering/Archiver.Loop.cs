@@ -6,14 +6,6 @@ namespace RaftKv.Tiering;
 public sealed partial class Archiver
 {
     /// <summary>
-    /// Under disk pressure, tables averaging at most this many bytes per entry are not archived: an archived
-    /// table keeps its keys file locally, and keys files inline values of up to 48 bytes
-    /// (<c>KeysFile.InlineValueMaxBytes</c>) — a short key and such a value average about this much — so archiving such a table (MVCC's <c>m/</c> metadata records, for
-    /// one) frees nothing and may even grow local disk (tail + keys file ≥ the table).
-    /// </summary>
-    public const int MinArchivableBytesPerEntry = 64;
-
-    /// <summary>
     /// What to archive now, in order, leaving out <paramref name="tried"/> (tables this pass already tried):
     /// tables older than <see cref="TieringOptions.MigrationAge"/>, then, while local tables would still exceed
     /// <see cref="TieringOptions.DiskMaxBytes"/>, the deepest level first, oldest first within a level. The bottom
@@ -34,8 +26,7 @@ public sealed partial class Archiver
         if (_options.DiskMaxBytes > 0)
         {
             var bytes = _store.LocalDiskBytes - chosen.Sum(t => t.SizeBytes);
-            var worth = local.Except(chosen).Where(t => t.EntryCount == 0 || t.SizeBytes / t.EntryCount > MinArchivableBytesPerEntry);
-            foreach (var t in worth.OrderByDescending(t => t.Level).ThenBy(t => t.CreatedUnixMs).ThenBy(t => t.Id).ToList())
+            foreach (var t in local.Except(chosen).OrderByDescending(t => t.Level).ThenBy(t => t.CreatedUnixMs).ThenBy(t => t.Id).ToList())
             {
                 if (bytes <= _options.DiskMaxBytes)
                 {
@@ -56,8 +47,7 @@ public sealed partial class Archiver
     /// The background loop: an interval pass (age, disk limit, orphan reconcile) every
     /// <see cref="TieringOptions.Interval"/>, and a disk-pressure pass whenever local tables exceed
     /// <see cref="TieringOptions.DiskMaxBytes"/>, woken by <see cref="ITieredStore.WhenTablesChange"/> (each flush,
-    /// compaction or archive). A pressure pass that archives nothing (every remaining table is too small to be
-    /// worth it, or already gone) is not repeated before the tables change again. On failure the loop waits
+    /// compaction or archive). A pressure pass that archives nothing (no local table left, or all gone meanwhile) is not repeated before the tables change again. On failure the loop waits
     /// (from the interval, doubling, at most 10 minutes) before any further pass.
     /// </summary>
     private async Task LoopAsync()
