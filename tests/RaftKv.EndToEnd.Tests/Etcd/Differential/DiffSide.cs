@@ -31,11 +31,17 @@ internal sealed class DiffSide(string name, string endpoint) : IDisposable
             var answer = await _channel.CreateCallInvoker().AsyncUnaryCall(m, null, new CallOptions(deadline: DateTime.UtcNow.AddSeconds(20)), bytes);
             return "OK " + Convert.ToHexString(answer);
         }
+        catch (RpcException e) when (e.Status.Detail.StartsWith(UnmarshalError, StringComparison.Ordinal))
+        {
+            return $"ERROR {e.StatusCode}: {UnmarshalError}…"; // the rest is the protobuf parser's own text (Go's vs .NET's)
+        }
         catch (RpcException e)
         {
             return Error(e);
         }
     }
+
+    private const string UnmarshalError = "grpc: error unmarshalling request: ";
 
     /// <summary>The normal form of a call's outcome: the response as JSON with every header's cluster_id,
     /// member_id and raft_term cleared (the revision stays: both sides start empty), or the error's code and text.</summary>
