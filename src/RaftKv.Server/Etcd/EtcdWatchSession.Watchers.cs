@@ -210,7 +210,6 @@ internal sealed partial class EtcdWatchSession
         => $"raftkv: watcher {w.Id} is too slow: {_options.MaxPendingPerWatcher} responses were left unread for "
             + $"{_options.SlowWatcherTimeout.TotalSeconds:0} s; watch again from revision {w.Reached + 1}";
 
-
     /// <summary>The events of one revision in responses of at most <paramref name="maxBytes"/> (at least one
     /// event each); all but the last are marked fragment.</summary>
     private static IEnumerable<(List<Mvccpb.Event> Part, bool More)> Fragments(List<Mvccpb.Event> events, int maxBytes)
