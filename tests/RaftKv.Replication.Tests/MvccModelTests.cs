@@ -215,15 +215,21 @@ public sealed class MvccModelTests(ITestOutputHelper output)
         var order = r.SortOrder == SortOrder.None && r.SortTarget != SortTarget.Key ? SortOrder.Ascend : r.SortOrder;
         if (order != SortOrder.None && !(order == SortOrder.Ascend && r.SortTarget == SortTarget.Key))
         {
-            var sorted = r.SortTarget switch
+            var descend = order == SortOrder.Descend ? -1 : 1; // stable: ties keep key order (etcd's)
+            var list0 = q.ToList();
+            list0.Sort((x, y) =>
             {
-                SortTarget.Version => q.OrderBy(x => x.V.Ver),
-                SortTarget.Create => q.OrderBy(x => x.V.Create),
-                SortTarget.Mod => q.OrderBy(x => x.V.Mod),
-                SortTarget.Value => q.OrderBy(x => x.V.Value, StringComparer.Ordinal),
-                _ => q.OrderBy(x => x.Key, StringComparer.Ordinal),
-            };
-            q = order == SortOrder.Descend ? sorted.Reverse() : sorted;
+                var c = r.SortTarget switch
+                {
+                    SortTarget.Version => x.V.Ver.CompareTo(y.V.Ver),
+                    SortTarget.Create => x.V.Create.CompareTo(y.V.Create),
+                    SortTarget.Mod => x.V.Mod.CompareTo(y.V.Mod),
+                    SortTarget.Value => string.CompareOrdinal(x.V.Value, y.V.Value),
+                    _ => string.CompareOrdinal(x.Key, y.Key),
+                };
+                return c != 0 ? descend * c : string.CompareOrdinal(x.Key, y.Key);
+            });
+            q = list0;
         }
 
         var list = q.ToList();

@@ -38,15 +38,16 @@ internal static class RangeProcessor
         var order = r.SortOrder == SortOrder.None && r.SortTarget != SortTarget.Key ? SortOrder.Ascend : r.SortOrder;
         if (order != SortOrder.None && !(order == SortOrder.Ascend && r.SortTarget == SortTarget.Key))
         {
-            var sorted = r.SortTarget switch
+            // Stable both ways: ties keep key order, as etcd's sort (insertion sort for small results) leaves them.
+            var descend = order == SortOrder.Descend;
+            q = r.SortTarget switch
             {
-                SortTarget.Version => q.OrderBy(kv => kv.Version),
-                SortTarget.Create => q.OrderBy(kv => kv.CreateRevision),
-                SortTarget.Mod => q.OrderBy(kv => kv.ModRevision),
-                SortTarget.Value => q.OrderBy(kv => kv.Value.ToArray(), KeyComparer.Instance),
-                _ => q.OrderBy(kv => kv.Key.ToArray(), KeyComparer.Instance),
+                SortTarget.Version => descend ? q.OrderByDescending(kv => kv.Version) : q.OrderBy(kv => kv.Version),
+                SortTarget.Create => descend ? q.OrderByDescending(kv => kv.CreateRevision) : q.OrderBy(kv => kv.CreateRevision),
+                SortTarget.Mod => descend ? q.OrderByDescending(kv => kv.ModRevision) : q.OrderBy(kv => kv.ModRevision),
+                SortTarget.Value => descend ? q.OrderByDescending(kv => kv.Value.ToArray(), KeyComparer.Instance) : q.OrderBy(kv => kv.Value.ToArray(), KeyComparer.Instance),
+                _ => descend ? q.OrderByDescending(kv => kv.Key.ToArray(), KeyComparer.Instance) : q.OrderBy(kv => kv.Key.ToArray(), KeyComparer.Instance),
             };
-            q = order == SortOrder.Descend ? sorted.Reverse() : sorted;
         }
 
         var list = q.ToList();

@@ -19,7 +19,19 @@ public sealed class EtcdKvService(IKvNode node, EtcdIdentity identity) : V3.KV.K
         EtcdValidation.Check(request);
         if (EtcdValidation.IsEmptyRange(request.Key, request.RangeEnd))
         {
-            return new V3.RangeResponse { Header = identity.Header(node.Revision) }; // etcd: an empty range, not an error
+            // etcd: an empty range, not an error — after the revision checks every range gets.
+            var current = node.Revision;
+            if (request.Revision > current)
+            {
+                throw new FutureRevisionException(request.Revision, current);
+            }
+
+            if (request.Revision != 0 && request.Revision < node.CompactRevision)
+            {
+                throw new RevisionCompactedException(request.Revision, node.CompactRevision);
+            }
+
+            return new V3.RangeResponse { Header = identity.Header(current) };
         }
 
         var result = await node.RangeAsync(EtcdMapping.ToApi(request), EtcdMapping.Consistency(request), context.CancellationToken).ConfigureAwait(false);

@@ -48,7 +48,7 @@ internal static class EtcdMapping
 
         return new RangeRequest(
             r.Key.ToByteArray(),
-            r.RangeEnd.IsEmpty ? null : r.RangeEnd.ToByteArray(),
+            r.RangeEnd.IsEmpty ? null : EtcdValidation.IsEmptyRange(r.Key, r.RangeEnd) ? r.Key.ToByteArray() : r.RangeEnd.ToByteArray(), // etcd: a backwards range is empty ([key, key)), not an error
             Limit: Math.Max(0, r.Limit),
             Revision: Math.Max(0, r.Revision),
             SortOrder: order,
@@ -146,9 +146,16 @@ internal static class EtcdMapping
         },
         KvOpKind.Put => new V3.ResponseOp { ResponsePut = PutResponse(result, header(revision)) },
         KvOpKind.Delete or KvOpKind.DeleteRange => new V3.ResponseOp { ResponseDeleteRange = DeleteResponse(result, header(revision)) },
-        KvOpKind.Txn when op.Nested is { } nested && result.Nested is { } inner => new V3.ResponseOp { ResponseTxn = ToProto(nested, inner with { Revision = revision }, header) },
-        _ => new V3.ResponseOp { ResponseTxn = new V3.TxnResponse { Header = header(revision) } },
+        KvOpKind.Txn when op.Nested is { } nested && result.Nested is { } inner => new V3.ResponseOp { ResponseTxn = Nested(ToProto(nested, inner with { Revision = revision }, header)) },
+        _ => new V3.ResponseOp { ResponseTxn = Nested(new V3.TxnResponse()) },
     };
+
+    /// <summary>etcd gives a nested txn's own response an empty header (its ops' responses carry the revision).</summary>
+    private static V3.TxnResponse Nested(V3.TxnResponse response)
+    {
+        response.Header = new V3.ResponseHeader();
+        return response;
+    }
 
     public static V3.PutResponse PutResponse(OpResult? result, V3.ResponseHeader header)
     {

@@ -9,7 +9,7 @@ namespace RaftKv.Server.Etcd;
 /// stream; progress_notify every WATCH_PROGRESS_NOTIFY_INTERVAL). Events come from <see cref="IKvNode.WatchRevisionsAsync"/> — the history, then live — so a
 /// watcher from any revision ≥ the compacted one sees every event in revision order. Not wrapped by
 /// the unary interceptor: the session answers its own errors inside the stream as etcd does
-/// (created/canceled responses); a malformed request message ends the call with INVALID_ARGUMENT.
+/// (created/canceled responses); a malformed request message ends the call with etcd's INTERNAL "grpc: error unmarshalling request".
 /// </summary>
 public sealed class EtcdWatchService(IKvNode node, EtcdIdentity identity, Security.Auth.AuthGate gate, Configuration.ServerConfig config, ILogger<EtcdWatchService> log) : V3.Watch.WatchBase
 {

@@ -165,7 +165,7 @@ internal sealed partial class EtcdWatchSession
         }
         catch (RevisionCompactedException e)
         {
-            Cancel(w.Id, GrpcErrorsEtcdCompacted, e.CompactRevision);
+            Cancel(w.Id, null, e.CompactRevision); // etcd 3.4: compact_revision set, no cancel_reason (clients read ErrCompacted from it)
         }
         catch (OperationCanceledException) when (token.IsCancellationRequested)
         {
@@ -209,8 +209,6 @@ internal sealed partial class EtcdWatchSession
     private string SlowReason(Watcher w)
         => $"raftkv: watcher {w.Id} is too slow: {_options.MaxPendingPerWatcher} responses were left unread for "
             + $"{_options.SlowWatcherTimeout.TotalSeconds:0} s; watch again from revision {w.Reached + 1}";
-
-    private static readonly string GrpcErrorsEtcdCompacted = Pipeline.GrpcErrors.Etcd.Compacted.Status.Detail;
 
     /// <summary>The events of one revision in responses of at most <paramref name="maxBytes"/> (at least one
     /// event each); all but the last are marked fragment.</summary>

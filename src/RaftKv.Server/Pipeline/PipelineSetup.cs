@@ -7,7 +7,7 @@ namespace RaftKv.Server.Pipeline;
 /// <summary>Registers the pipeline's services: the shared leader router, both forwarders and the
 /// gRPC interceptors (outermost first: operation metrics + error mapping, a learner's refusals, authentication and authorization,
 /// then leader forwarding), the auth services (Security/Auth), and
-/// the gRPC binder that refuses malformed request messages with INVALID_ARGUMENT.</summary>
+/// the gRPC binder that refuses malformed request messages (INVALID_ARGUMENT; etcd's INTERNAL text on etcd's services).</summary>
 public static class PipelineSetup
 {
     public static IServiceCollection AddRaftKvPipeline(this IServiceCollection services, ServerConfig config)

@@ -8,7 +8,8 @@ namespace RaftKv.Server.Pipeline;
 /// <summary>
 /// Binds every gRPC service the way Grpc.AspNetCore's own binder does (the generated
 /// <c>BindService</c> method named by <see cref="BindServiceMethodAttribute"/>), except that each
-/// request marshaller turns a malformed protobuf message into <c>INVALID_ARGUMENT</c>.
+/// request marshaller turns a malformed protobuf message into <c>INVALID_ARGUMENT</c> (native services) or
+/// etcd's <c>INTERNAL</c> "grpc: error unmarshalling request: …" (etcd's services, as etcd's grpc-go server answers).
 /// </summary>
 /// <remarks>
 /// Grpc.AspNetCore deserializes a request before any interceptor runs and maps a parser exception
@@ -38,6 +39,7 @@ internal sealed class StrictServiceMethodProvider<TService> : IServiceMethodProv
         where TResponse : class
     {
         var inner = method.RequestMarshaller;
+        var etcd = GrpcErrors.IsEtcdMethod(method.FullName);
         var request = new Marshaller<TRequest>(inner.ContextualSerializer, ctx =>
         {
             try
@@ -46,7 +48,10 @@ internal sealed class StrictServiceMethodProvider<TService> : IServiceMethodProv
             }
             catch (InvalidProtocolBufferException e)
             {
-                throw new RpcException(new Status(StatusCode.InvalidArgument, "malformed request message: " + e.Message));
+                // etcd (grpc-go) answers INTERNAL "grpc: error unmarshalling request: <the Go protobuf error>"; the text after
+                // the prefix is the parser's own and cannot match etcd's (docs/api.md, "Differences from etcd").
+                throw etcd ? new RpcException(new Status(StatusCode.Internal, "grpc: error unmarshalling request: " + e.Message))
+                    : new RpcException(new Status(StatusCode.InvalidArgument, "malformed request message: " + e.Message));
             }
         });
         return new Method<TRequest, TResponse>(method.Type, method.ServiceName, method.Name, request, method.ResponseMarshaller);
