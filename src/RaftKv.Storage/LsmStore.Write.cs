@@ -225,21 +225,13 @@ public sealed partial class LsmStore
     private async Task BackgroundLoopAsync()
     {
         var token = _shutdown.Token;
-        var more = false;
         while (!token.IsCancellationRequested)
         {
             try
             {
-                // Rounds follow each other while compactions are due (before, a round ran per flush signal or per
-                // second: a tree left behind by a load took one second per step to settle, keeping tables local).
-                if (!more)
-                {
-                    await _flushSignal.WaitAsync(TimeSpan.FromSeconds(1), token).ConfigureAwait(false);
-                }
-
-                more = false;
+                await _flushSignal.WaitAsync(TimeSpan.FromSeconds(1), token).ConfigureAwait(false);
                 await FlushImmutablesAsync(token).ConfigureAwait(false);
-                more = await CompactOnceAsync(LogicalClockUnixMs, token).ConfigureAwait(false);
+                await CompactOnceAsync(LogicalClockUnixMs, token).ConfigureAwait(false);
                 Interlocked.Exchange(ref _diskFullLogged, 0);
             }
             catch (OperationCanceledException) when (token.IsCancellationRequested)
