@@ -21,10 +21,8 @@ public sealed class RaftLogSnapshotRaceTests
     public async Task ASecondInstallationOfTheSameSnapshotAfterEntriesCommittedPastItIsIgnored()
     {
         using var dir = new TempDir();
-        var fs = new CrashableMemoryFileSystem();
         var state = new GatedStateMachine();
-        await using var log = RaftLog.Open(dir.Path, state, NullLogger.Instance, fs);
-        await log.InitializeAsync(None);
+        await using var log = await OpenAsync(dir, state);
         IAuditTrail<IRaftLogEntry> trail = log;
 
         // The tail's installation starts and holds the apply gate; DotNext's of the same snapshot passes the
@@ -61,10 +59,8 @@ public sealed class RaftLogSnapshotRaceTests
     public async Task ASnapshotAtOrBelowTheCommitIndexIsIgnored()
     {
         using var dir = new TempDir();
-        var fs = new CrashableMemoryFileSystem();
         var state = new FakeStateMachine();
-        await using var log = RaftLog.Open(dir.Path, state, NullLogger.Instance, fs);
-        await log.InitializeAsync(None);
+        await using var log = await OpenAsync(dir, state);
         IAuditTrail<IRaftLogEntry> trail = log;
         var entries = Enumerable.Range(1, 10).Select(i => new KvLogEntry([(byte)i], term: 2)).ToList();
         await trail.AppendAsync(new LogEntryProducer<KvLogEntry>(entries), 1, skipCommitted: true, None);
@@ -79,5 +75,13 @@ public sealed class RaftLogSnapshotRaceTests
         await trail.CommitAsync(11, None);
         await trail.WaitForApplyAsync(11, None);
         Assert.Equal(Enumerable.Range(1, 11).Select(i => (long)i), state.AppliedSnapshot().Select(a => a.Index));
+    }
+
+    /// <summary>A log over <paramref name="state"/> on an in-memory file system (DotNext's unused base WAL in <paramref name="dir"/>).</summary>
+    private static async Task<RaftLog> OpenAsync(TempDir dir, IRaftStateMachine state)
+    {
+        var log = RaftLog.Open(dir.Path, state, NullLogger.Instance, new CrashableMemoryFileSystem());
+        await log.InitializeAsync(None);
+        return log;
     }
 }
