@@ -176,7 +176,7 @@ internal sealed partial class EtcdWatchSession : IAsyncDisposable
         lock (_watchers)
         {
             var open = _watchers.Values.Where(w => !w.Closed).ToList();
-            return open.Count == 0 ? _node.Revision : open.Min(w => w.Reached);
+            return open.Count == 0 ? _node.Revision : Math.Min(_node.Revision, open.Min(w => w.Reached)); // a future start revision is not progress
         }
     }
 
