@@ -89,7 +89,14 @@ internal sealed partial class KvState
         {
             if (await _store.GetAsync(MvccLayout.HistoryKey(key, rev), clock, token).ConfigureAwait(false) is not { } record)
             {
-                continue; // removed by a compaction that overtook this read (the caller's compaction check)
+                if (rev < CompactRevision)
+                {
+                    continue; // removed by a compaction that overtook this read (the caller's compaction check)
+                }
+
+                // Never skipped silently: a watcher would miss the event. The index and the history record are
+                // written in one batch, so this is a broken invariant, reported as such (the watch ends, not lies).
+                throw new InvalidOperationException($"revision {rev} has an index record but no history record for its key (MVCC layout invariant)");
             }
 
             var ev = ToEvent(key, rev, MvccLayout.DecodeHistory(key, rev, record.Value, record.Tier));
