@@ -133,6 +133,7 @@ app.MapRaftKvMetrics(node, config.EffectiveQuotaBytes, config.MetricsHttpRequest
 app.MapGrpcService<KvGrpcService>();
 app.MapGrpcService<ClusterGrpcService>();
 app.MapGrpcService<AdminGrpcService>();
+app.MapGrpcService<GrpcHealthService>();
 app.MapEtcdApi();
 app.MapDashboard();
 
