@@ -50,6 +50,8 @@ var kinds = Fault.ParseKinds(Take("--faults") ?? (isLong ? "all" : isMembership 
 var first = int.Parse(Take("--first-seed") ?? "1", CultureInfo.InvariantCulture);
 var report = Take("--report") ?? Path.Combine("chaos", "reports", $"{profile}-{DateTime.UtcNow:yyyyMMdd-HHmmss}.md");
 var server = Take("--server") ?? ChaosReport.DefaultServerDll();
+var faultTime = Take("--fault-seconds") is { } faultSeconds ? TimeSpan.FromSeconds(int.Parse(faultSeconds, CultureInfo.InvariantCulture))
+    : isMembership ? TimeSpan.FromSeconds(120) : isLong ? TimeSpan.FromSeconds(60) : TimeSpan.FromSeconds(25); // read once: every seed gets it
 var results = new List<ChaosResult>();
 for (var s = first; s < first + seeds; s++)
 {
@@ -57,8 +59,7 @@ for (var s = first; s < first + seeds; s++)
     {
         Seed = s,
         Nodes = nodeCount,
-        Faults = Take("--fault-seconds") is { } faultSeconds ? TimeSpan.FromSeconds(int.Parse(faultSeconds, CultureInfo.InvariantCulture))
-            : isMembership ? TimeSpan.FromSeconds(120) : isLong ? TimeSpan.FromSeconds(60) : TimeSpan.FromSeconds(25),
+        Faults = faultTime,
         FaultKinds = kinds,
         StaleReadSelfTest = argList.Contains("--self-test"),
         ServerDll = server,
