@@ -12,7 +12,7 @@ namespace RaftKv.Server.Etcd;
 /// etcd: a voter must already be running when it is added (RaftKv catches it up before it votes, so there is
 /// no separate "start it afterwards" step); a learner (<c>is_learner</c>) is added first and started afterwards,
 /// as in etcd (application-level learners, docs/api.md "Learners"; <c>MemberPromote</c> makes it a voter once it
-/// has caught up); peer URLs cannot be changed in place (<c>MemberUpdate</c>: UNIMPLEMENTED).
+/// has caught up); peer URLs cannot be changed in place (<c>MemberUpdate</c> with a new URL: UNIMPLEMENTED).
 /// </summary>
 public sealed class EtcdClusterService(IKvNode node, EtcdIdentity identity) : Cluster.ClusterBase
 {
@@ -32,7 +32,7 @@ public sealed class EtcdClusterService(IKvNode node, EtcdIdentity identity) : Cl
 
         if (node.GetStatus().Members.Any(m => string.Equals(m.RaftAddress, raft, StringComparison.OrdinalIgnoreCase)))
         {
-            throw new RpcException(new Status(StatusCode.FailedPrecondition, "etcdserver: Peer URLs already exists"));
+            throw GrpcErrors.Etcd.MemberPeerUrlExists;
         }
 
         if (request.IsLearner)
@@ -66,8 +66,36 @@ public sealed class EtcdClusterService(IKvNode node, EtcdIdentity identity) : Cl
         return r;
     }
 
+    /// <summary>Checked as etcd checks it (URLs, then the member, then a URL another member uses); the member's own
+    /// peer URL again is a no-op that succeeds. A different URL cannot be applied in place (DotNext keys a member by
+    /// its Raft address): UNIMPLEMENTED with the replacement procedure.</summary>
     public override Task<MemberUpdateResponse> MemberUpdate(MemberUpdateRequest request, ServerCallContext context)
-        => throw GrpcErrors.Etcd.Unimplemented("MemberUpdate is not supported: DotNext cannot change a member's Raft address in place; add the node at its new address as a learner, promote it once caught up, then remove the old member");
+    {
+        if (request.PeerURLs.Count != 1 || RaftAddressOf(request.PeerURLs[0]) is not { } raft)
+        {
+            throw GrpcErrors.Etcd.MemberBadUrls;
+        }
+
+        var members = node.GetStatus().Members;
+        if (EtcdIdentity.NodeIdOf(request.ID) is not { } id || members.FirstOrDefault(m => m.Id == id) is not { } member)
+        {
+            throw GrpcErrors.Etcd.MemberNotFound;
+        }
+
+        if (members.Any(m => m.Id != id && string.Equals(m.RaftAddress, raft, StringComparison.OrdinalIgnoreCase)))
+        {
+            throw GrpcErrors.Etcd.MemberPeerUrlExists;
+        }
+
+        if (!string.Equals(member.RaftAddress, raft, StringComparison.OrdinalIgnoreCase))
+        {
+            throw GrpcErrors.Etcd.Unimplemented("MemberUpdate cannot change a peer URL: DotNext cannot change a member's Raft address in place; add the node at its new address as a learner, promote it once caught up, then remove the old member");
+        }
+
+        var r = new MemberUpdateResponse { Header = identity.Header(0) };
+        r.Members.AddRange(members.Select(EtcdIdentity.ToMember));
+        return Task.FromResult(r);
+    }
 
     public override async Task<MemberPromoteResponse> MemberPromote(MemberPromoteRequest request, ServerCallContext context)
     {

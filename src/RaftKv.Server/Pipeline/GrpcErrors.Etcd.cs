@@ -72,6 +72,8 @@ public static partial class GrpcErrors
 
         public static RpcException MemberNotFound => New(StatusCode.NotFound, "etcdserver: member not found");
 
+        public static RpcException MemberPeerUrlExists => New(StatusCode.FailedPrecondition, "etcdserver: Peer URLs already exists");
+
         public static RpcException MemberBadUrls => New(StatusCode.InvalidArgument, "etcdserver: given member URLs are invalid");
 
         public static RpcException RequestTooLarge => New(StatusCode.InvalidArgument, "etcdserver: request is too large");
