@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# CPU per request of TLS on ONE node (issue #16): a fresh node per mode (plain = plaintext gRPC; tls = gRPC over
+# CPU per request of TLS (issue #16), one node by default: a fresh node (or cluster) per mode (plain = plaintext gRPC; tls = gRPC over
 # TLS, server certificate from scripts/gen-certs.sh verified by the client; mtls = tls plus CLIENT_CERT_AUTH, the
 # bench presenting the client certificate; raftkv only), etcd v3 API, no auth, driven by
 # raftkv-bench. Per cell it prints the server's CPU (user+system from /proc/PID/stat) per request and the load
