@@ -43,7 +43,7 @@ if (args[0] == "watch")
 if (args[0] == "soak")
 {
     var s = args.Skip(1).ToList();
-    string? SoakOpt(string name) => s.IndexOf(name) is var i and >= 0 && i + 1 < s.Count ? s[i + 1] : null;
+    string? SoakOpt(string name) => s.LastIndexOf(name) is var i and >= 0 && i + 1 < s.Count ? s[i + 1] : null;
     await new SoakRunner(
         (SoakOpt("--endpoints") ?? "127.0.0.1:50051").Split(',', StringSplitOptions.RemoveEmptyEntries),
         int.Parse(SoakOpt("--clients") ?? "8", CultureInfo.InvariantCulture),

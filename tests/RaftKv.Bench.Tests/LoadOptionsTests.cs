@@ -17,6 +17,13 @@ public sealed class LoadOptionsTests
     }
 
     [Fact]
+    public void A_repeated_option_takes_its_last_value()
+    {
+        Assert.Equal(TimeSpan.FromSeconds(8), LoadOptions.Parse("get", ["--duration", "600", "--clients", "4", "--duration", "8"]).Duration);
+        Assert.Equal(TimeSpan.FromSeconds(8), Watch.WatchOptions.Parse(["--duration", "600", "--duration", "8"]).Duration);
+    }
+
+    [Fact]
     public void Large_dataset_options_are_parsed()
     {
         var o = LoadOptions.Parse("get", ["--key-space", "1300000", "--distribution", "zipf", "--zipf-theta", "0.8", "--skip-load", "--target", "etcd", "--json"]);

@@ -17,8 +17,8 @@ public sealed partial record LoadOptions
             throw new ArgumentException($"unknown workload '{workload}' ({string.Join(", ", Workloads)})", nameof(workload));
         }
 
-        var a = args.ToList();
-        string? Opt(string name) => a.IndexOf(name) is var i and >= 0 && i + 1 < a.Count ? a[i + 1] : null;
+        var a = args.ToList(); // a repeated option: its last value wins
+        string? Opt(string name) => a.LastIndexOf(name) is var i and >= 0 && i + 1 < a.Count ? a[i + 1] : null;
         int Int(string name, int fallback) => Opt(name) is { } v ? int.Parse(v, CultureInfo.InvariantCulture) : fallback;
         var distribution = Opt("--distribution") ?? "uniform";
         if (distribution is not ("uniform" or "zipf"))

@@ -51,7 +51,7 @@ public static class CompressionBenchmarks
     }
 
     private static int? Option(string[] args, string name)
-        => Array.IndexOf(args, name) is var i and >= 0 && i + 1 < args.Length ? int.Parse(args[i + 1], CultureInfo.InvariantCulture) : null;
+        => Array.LastIndexOf(args, name) is var i and >= 0 && i + 1 < args.Length ? int.Parse(args[i + 1], CultureInfo.InvariantCulture) : null;
 
     private static byte[] Key(int i) => Encoding.ASCII.GetBytes($"user{i:D12}");
 

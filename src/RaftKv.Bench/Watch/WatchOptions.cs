@@ -43,7 +43,7 @@ public sealed record WatchOptions
     {
         string? Opt(string name)
         {
-            for (var i = 0; i < args.Count - 1; i++)
+            for (var i = args.Count - 2; i >= 0; i--) // the last occurrence wins, as in most command lines
             {
                 if (args[i] == name)
                 {
