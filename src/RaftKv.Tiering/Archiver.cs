@@ -90,9 +90,14 @@ public sealed partial class Archiver : IAsyncDisposable
     public Task<MigrationResult> RunOnceAsync(IProgress<MigrationProgress>? progress, CancellationToken cancellationToken = default)
         => PassAsync(progress, reconcile: true, cancellationToken);
 
-    /// <summary>One pass: archives what the policy selects, selecting again after each batch while local tables
-    /// still exceed the limit (tables flushed or compacted during the pass count too; a table is tried once per
-    /// pass), then reconciles orphans if <paramref name="reconcile"/>.</summary>
+    /// <summary>One pass: archives what the policy selects, in rounds, then reconciles orphans if
+    /// <paramref name="reconcile"/>. After a round that archived at least one table, the pass selects again while
+    /// local tables still exceed the limit (tables flushed or compacted during the pass count too). It ends after
+    /// a round that archived nothing (every table it tried was compacted away or archived meanwhile), or when no
+    /// local table it has not tried is left: a table is tried once per pass, and what remains then (archived
+    /// tables' tails and keys files, tables that changed under it) is not archivable by this pass, so a limit
+    /// below that cannot keep a pass running. The next table change starts a new pass
+    /// (<see cref="LoopAsync"/>).</summary>
     private async Task<MigrationResult> PassAsync(IProgress<MigrationProgress>? progress, bool reconcile, CancellationToken cancellationToken)
     {
         await _pass.WaitAsync(cancellationToken).ConfigureAwait(false);
@@ -107,6 +112,7 @@ public sealed partial class Archiver : IAsyncDisposable
         try
         {
             var migrated = 0;
+            var roundStart = 0; // migrated before the current round
             long bytes = 0;
             var tried = new HashSet<long>();
             var candidates = SelectCandidates(tried);
@@ -133,9 +139,11 @@ public sealed partial class Archiver : IAsyncDisposable
                     Report(p with { TablesTotal = p.TablesTotal - 1, BytesTotal = p.BytesTotal - table.SizeBytes });
                 }
 
-                if (i == candidates.Count - 1 && SelectCandidates(tried) is { Count: > 0 } more)
+                if (i == candidates.Count - 1 && migrated > roundStart && SelectCandidates(tried) is { Count: > 0 } more)
                 {
-                    // Still over the limit (the estimate was short, or the load went on): the next batch.
+                    // The round archived something and local tables are still over the limit (the estimate was
+                    // short, or the load went on): the next round.
+                    roundStart = migrated;
                     candidates.AddRange(more);
                     Report(p with { TablesTotal = p.TablesTotal + more.Count, BytesTotal = p.BytesTotal + more.Sum(t => t.SizeBytes) });
                 }

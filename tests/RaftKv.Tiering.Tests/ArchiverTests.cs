@@ -118,6 +118,22 @@ public sealed class ArchiverTests(RgwFixture rgw) : IAsyncLifetime
         Assert.All(store.ListTables().Where(t => t.Level == 0), t => Assert.False(t.IsRemote));
     }
 
+    /// <summary>A pass is bounded when the limit cannot be reached: with every table it tries compacted away under
+    /// it (a new local table each time, local bytes never below the limit), it ends after the round that archived
+    /// nothing, its progress done (0 of 0), instead of selecting the new table again and again.</summary>
+    [Fact]
+    public async Task APassThatArchivesNothingEndsThoughTheStoreStaysOverTheLimit()
+    {
+        var store = new ChurningTieredStore(attemptsAllowed: 20);
+        var archiver = new Archiver(store, _s3, rgw.Options(_bucket) with { DiskMaxBytes = 1 }, TimeProvider.System, NullLogger<Archiver>.Instance);
+        Assert.Equal(0, (await archiver.RunOnceAsync()).TablesMigrated);
+        Assert.Equal(1, store.Attempts);
+        var p = archiver.Progress!;
+        Assert.False(p.Running);
+        Assert.Null(p.Error);
+        Assert.Equal(p.TablesTotal, p.TablesDone);
+    }
+
     [Fact]
     public async Task CrashBetweenUploadAndManifestLeavesTheLocalTableAndTheOrphanIsReconciled()
     {
