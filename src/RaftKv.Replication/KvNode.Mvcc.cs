@@ -106,8 +106,7 @@ public sealed partial class KvNode
                             var ev = e;
                             if (prevKv)
                             {
-                                var prev = await _state.ReadHistoryAsync(e.Kv.Key.ToArray(), [], true, rev - 1, cancellationToken).ConfigureAwait(false);
-                                ev = e with { PrevKv = prev.Count > 0 ? prev[0] : null };
+                                ev = e with { PrevKv = await ReadKeyAtAsync(e.Kv.Key.ToArray(), rev - 1, cancellationToken).ConfigureAwait(false) };
                             }
 
                             (matching ??= []).Add(ev);
@@ -158,6 +157,11 @@ public sealed partial class KvNode
     public async Task<KeyValue?> ReadKeyAtAsync(byte[] key, long revision, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(key);
+        if (!_state.PrevKvReadable(revision + 1))
+        {
+            return null; // below the compact revision: maybe removed already (lazily, per node), so never read
+        }
+
         var found = await _state.ReadHistoryAsync(key, [], true, revision, cancellationToken).ConfigureAwait(false);
         return found.Count > 0 ? found[0] : null;
     }

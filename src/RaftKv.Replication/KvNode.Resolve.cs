@@ -20,6 +20,10 @@ public sealed partial class KvNode
     /// <summary>Proposals of one transaction whose value compares kept going stale before it is refused.</summary>
     private const int MaxConflictAttempts = 5;
 
+    /// <summary>The feature a member lists when it applies <see cref="CommandCodec.TxnPathVersion"/> txns (nested
+    /// compares against the state before the txn, as etcd): a leader writes that version only when every member lists it.</summary>
+    internal const string FeatureTxnPath = "txn-path";
+
     private async Task<TxnResult> ProposeTxnAsync(KvTxn txn, CancellationToken cancellationToken)
     {
         for (var attempt = 1; ; attempt++)
@@ -33,7 +37,11 @@ public sealed partial class KvNode
             }
 
             var holder = new ApplyResult { PreRead = preRead };
-            var result = await ProposeAsync(new KvCommand(CommandKind.Txn, NextTimestamp(), txn.RequestId, proposed, resolved), cancellationToken, holder).ConfigureAwait(false);
+            var command = new KvCommand(CommandKind.Txn, NextTimestamp(), txn.RequestId, proposed, resolved)
+            {
+                FormatVersion = EveryMemberSupports(FeatureTxnPath) ? CommandCodec.TxnPathVersion : CommandCodec.CurrentVersion,
+            };
+            var result = await ProposeAsync(command, cancellationToken, holder).ConfigureAwait(false);
             if (holder.ValueMissing)
             {
                 throw new UnavailableException($"the write committed at index {result.Index}, but a previous or read value it returns changed after it was read and is now only in the object store; it was not waited for", outcomeUnknown: true);
@@ -158,6 +166,11 @@ public sealed partial class KvNode
             return false;
         }
     }
+
+    /// <summary>Whether every voting member advertises <paramref name="feature"/> (learners are not asked: a
+    /// learner on an older release refuses what it cannot apply and stops, it never applies it differently).</summary>
+    private bool EveryMemberSupports(string feature)
+        => _cluster.Members.All(m => MetaOf(m).Features.Split(',').Contains(feature, StringComparer.Ordinal));
 
     /// <summary>The live keys of a range (or one key) with values and metadata, consistent at one revision:
     /// from this node when it has the values, else from the object store (bounded by the operation timeout).</summary>

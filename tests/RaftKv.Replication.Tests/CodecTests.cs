@@ -72,6 +72,12 @@ public sealed class CodecTests
         Assert.Equal(3, back.Txn!.Compares.Count);
         Assert.Equal("r", back.RequestId);
         Assert.Throws<ArgumentException>(() => CommandCodec.Encode(resolved with { Resolved = [null] }));
+
+        // Version 4 (nested compares on the state before the txn) only for a Txn that asks for it.
+        var path = CommandCodec.Encode(resolved with { FormatVersion = CommandCodec.TxnPathVersion });
+        Assert.Equal(CommandCodec.TxnPathVersion, path[1]);
+        Assert.Equal(CommandCodec.TxnPathVersion, CommandCodec.Decode(path).FormatVersion);
+        Assert.Equal(CommandCodec.CurrentVersion, CommandCodec.Encode(new KvCommand(CommandKind.Tick, 1, null, null) { FormatVersion = CommandCodec.TxnPathVersion })[1]);
     }
 
     [Fact]

@@ -66,6 +66,7 @@ public sealed class LearnerTests
             return 0;
         });
         await Eventually.TrueAsync(() => !learner.IsLearner, Deadline, "the learner applied its promotion");
+        await Eventually.TrueAsync(() => learner.GetStatus().Role != "standby", Deadline, "the promoted member left standby: it can campaign");
         await Eventually.TrueAsync(() => c.Running.All(n => n.GetStatus().Members.Count(m => !m.IsLearner) == 4 && n.GetStatus().Members.All(m => !m.IsLearner)), Deadline, "four voters, no learner, on every member");
 
         // Four voters: quorum 3. Stop an original voter that is not the leader: writes go on.

@@ -21,7 +21,7 @@ public sealed partial class ChaosRunner(ChaosOptions options, TextWriter log)
     {
         var started = Stopwatch.StartNew();
         log.WriteLine($"[seed {options.Seed}] starting {options.Nodes} nodes");
-        using var runLock = await RunLock.AcquireAsync(options.WorkDir, log, TimeSpan.FromHours(2));
+        using var runLock = await RunLock.AcquireAsync(RunLock.MachineWideDirectory, log, TimeSpan.FromHours(2));
         Shell.EnsureTools();
         NetworkLab.CleanStale();
         // Spare slots (own namespace and address, not started) for the learner membership fault to grow into.

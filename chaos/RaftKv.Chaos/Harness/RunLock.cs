@@ -9,6 +9,11 @@ namespace RaftKv.Chaos.Harness;
 /// </summary>
 public sealed class RunLock : IDisposable
 {
+    /// <summary>Where every run takes the lock, whatever its work directory: the namespaces a seed deletes are
+    /// machine-wide, so a lock per work directory (the test suite's <c>raftkv-chaos-tests</c>, the CLI's
+    /// <c>raftkv-chaos</c>) let a test run tear down a CLI run's network mid-seed (membership rerun, seed 1).</summary>
+    public static readonly string MachineWideDirectory = Path.Combine("/tmp", "raftkv-chaos");
+
     private readonly FileStream _file;
 
     private RunLock(FileStream file) => _file = file;

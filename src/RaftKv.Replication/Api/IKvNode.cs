@@ -67,13 +67,15 @@ public interface IKvNode : IAsyncDisposable
     RevisionFeed SubscribeRevisions();
 
     /// <summary>The changes to [key, rangeEnd) with revision in [from, to], from the history: one list per revision
-    /// that has any (every event of that revision in the range, ascending key), in revision order; with
-    /// <paramref name="prevKv"/> each event carries the key's previous version. Throws
+    /// that has any (every event of that revision in the range, in etcd's event order), in revision order; with
+    /// <paramref name="prevKv"/> each event carries the key's previous version (none for the events of the compact
+    /// revision: that version is below it, see <see cref="ReadKeyAtAsync"/>). Throws
     /// <see cref="RevisionCompactedException"/> when from &lt; CompactRevision.</summary>
     Task<IReadOnlyList<(long Revision, IReadOnlyList<MvccEvent> Events)>> ReadRevisionsAsync(byte[] key, byte[]? rangeEnd, long from, long to, bool prevKv,
         CancellationToken cancellationToken = default);
 
-    /// <summary>The version of one key live at <paramref name="revision"/> (null if it did not exist then), from
+    /// <summary>The version of one key live at <paramref name="revision"/> (null if it did not exist then, or if
+    /// <paramref name="revision"/> is below the compact revision, as etcd leaves out a prev_kv it cannot read), from
     /// the history: a live event's prev_kv is the key at the event's revision - 1.</summary>
     Task<KeyValue?> ReadKeyAtAsync(byte[] key, long revision, CancellationToken cancellationToken = default);
 

@@ -46,15 +46,25 @@ namespace RaftKv.Replication.Commands;
 /// <c>name:bytes role:optbytes secret:optbytes perm:u8 (0 none | 1 + permission type) [key:bytes rangeEnd:bytes when perm ≠ 0]</c>
 /// (names UTF-8). <c>secret</c> is a password hash record or the token key, never a password. Written in
 /// version 3; a node without auth refuses them as an unknown kind (fail-stop): upgrade every node first.</para>
-/// A payload with another magic or a version above <see cref="CurrentVersion"/> is rejected with
+/// A payload with another magic or a version above <see cref="NewestVersion"/> is rejected with
 /// <see cref="UnsupportedCommandVersionException"/>: a node must never guess at entries written by a newer release.
 /// </remarks>
 public static class CommandCodec
 {
     public const byte Magic = 0x4B;
 
-    /// <summary>The newest version this node writes and reads (it reads every version from 1 on).</summary>
+    /// <summary>The version this node writes every command in, except a Txn in <see cref="TxnPathVersion"/>.</summary>
     public const byte CurrentVersion = 3;
+
+    /// <summary>Version 4: a Txn laid out as in version 3 whose nested txns' compares are all evaluated against the
+    /// state before the transaction, the branch path decided up front (etcd's <c>compareToPath</c>); in version 3 a
+    /// nested compare saw the transaction's earlier writes. Written only when every member lists the
+    /// <c>txn-path</c> feature (<c>KvNode.Resolve.cs</c>): an older node refuses it (fail-stop), it never applies
+    /// it the other way.</summary>
+    public const byte TxnPathVersion = 4;
+
+    /// <summary>The newest version this node reads (it reads every version from <see cref="BaseVersion"/> on).</summary>
+    public const byte NewestVersion = TxnPathVersion;
 
     /// <summary>The oldest version this node reads.</summary>
     public const byte BaseVersion = 1;
@@ -64,7 +74,7 @@ public static class CommandCodec
         var resolved = command.Kind == CommandKind.Txn ? command.Resolved : null;
         var b = PayloadWriter.Rent();
         b.Add(Magic);
-        b.Add(CurrentVersion);
+        b.Add(command.Kind == CommandKind.Txn && command.FormatVersion == TxnPathVersion ? TxnPathVersion : CurrentVersion);
         b.Add((byte)command.Kind);
         b.WriteVarint((ulong)command.TimestampUnixMs);
         WriteOpt(b, command.RequestId is null ? null : Encoding.UTF8.GetBytes(command.RequestId));
@@ -146,9 +156,9 @@ public static class CommandCodec
         }
 
         var version = data[1];
-        if (version is < BaseVersion or > CurrentVersion)
+        if (version is < BaseVersion or > NewestVersion)
         {
-            throw new UnsupportedCommandVersionException($"log entry has command format version {version}; this node understands versions {BaseVersion} to {CurrentVersion}");
+            throw new UnsupportedCommandVersionException($"log entry has command format version {version}; this node understands versions {BaseVersion} to {NewestVersion}");
         }
 
         var p = data; // read in place: keys and values are copied out one by one

@@ -1,6 +1,7 @@
 using DotNext.IO;
 using DotNext.IO.Log;
 using DotNext.Net.Cluster.Consensus.Raft;
+using Microsoft.Extensions.Logging;
 using RaftKv.Replication.Commands;
 
 namespace RaftKv.Replication.Log;
@@ -49,7 +50,10 @@ internal sealed partial class RaftLog
         AppendBatch(batch, startIndex, skipCommitted);
     }
 
-    /// <summary>One entry at <paramref name="startIndex"/>, or a snapshot from the leader (installs it).</summary>
+    /// <summary>One entry at <paramref name="startIndex"/>, or a snapshot from the leader (installs it; a snapshot at or
+    /// below the commit index is ignored: the log already holds its state).</summary>
+    /// <remarks>Ordering: an installation holds <c>_applyGate</c> (no entry is applied meanwhile) and decides under it
+    /// whether the snapshot is still past the commit index; the log reset is durable before the call returns.</remarks>
     async ValueTask IAuditTrail<IRaftLogEntry>.AppendAsync<TEntry>(TEntry entry, long startIndex, CancellationToken token)
     {
         ThrowIfFailed();
@@ -62,12 +66,26 @@ internal sealed partial class RaftLog
 
         if (startIndex <= Interlocked.Read(ref _commitIndex))
         {
-            throw new InvalidOperationException($"snapshot at {startIndex} is not past the commit index {Interlocked.Read(ref _commitIndex)}");
+            LogSnapshotNotPastCommit(_logger, startIndex, Interlocked.Read(ref _commitIndex));
+            return; // the committed log already holds this state (see below)
         }
 
         await _applyGate.WaitAsync(token).ConfigureAwait(false);
         try
         {
+            // Checked again under the gate: two installations can pass the check above together (a learner's tail
+            // and DotNext's InstallSnapshot of the same snapshot while a promotion starts; DotNext checks only
+            // against its own calls). The second one, run after the first and after entries committed past it,
+            // would roll the state back and reset the log below the commit index: a log whose end is behind its
+            // commit index accepts no entry any more ("log append at index N, expected M"). A snapshot at or below
+            // the commit index holds nothing the committed log lacks (Raft's log matching): it is ignored, as
+            // etcd/raft ignores one at or below its commit index.
+            if (startIndex <= Interlocked.Read(ref _commitIndex))
+            {
+                LogSnapshotNotPastCommit(_logger, startIndex, Interlocked.Read(ref _commitIndex));
+                return;
+            }
+
             await _state.InstallSnapshotAsync(entry, startIndex, token).ConfigureAwait(false);
             lock (_appendLock)
             {
@@ -197,4 +215,7 @@ internal sealed partial class RaftLog
             return payload;
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Snapshot at index {Index} ignored: the log is committed up to {CommitIndex} already")]
+    private static partial void LogSnapshotNotPastCommit(ILogger logger, long index, long commitIndex);
 }

@@ -25,8 +25,35 @@ internal sealed partial class KvState
 {
     /// <summary>Every change in [start, end) (or the single key) with revision in [from, to], grouped per
     /// revision in revision order, each group in etcd's event order (see the type's remarks); with
-    /// <paramref name="prevKv"/> each event carries the key's previous version.</summary>
+    /// <paramref name="prevKv"/> each event carries the key's previous version, except the events of a revision
+    /// at or below the compact revision (their previous version is below it: <see cref="PrevKvReadable"/>).</summary>
     public async Task<List<(long Revision, List<MvccEvent> Events)>> ReadChangesAsync(byte[] start, byte[] end, bool single, long from, long to, bool prevKv, CancellationToken token)
+    {
+        var result = await ReadAnyChangesAsync(start, end, single, from, to, prevKv, token).ConfigureAwait(false);
+        if (prevKv)
+        {
+            foreach (var (revision, events) in result)
+            {
+                if (!PrevKvReadable(revision))
+                {
+                    for (var i = 0; i < events.Count; i++)
+                    {
+                        events[i] = events[i] with { PrevKv = null };
+                    }
+                }
+            }
+        }
+
+        return result;
+    }
+
+    /// <summary>Whether an event of <paramref name="revision"/> carries prev_kv: only if its previous version (the key
+    /// at revision - 1) is at or above the compact revision, as etcd (its watch reads prev_kv at ModRevision - 1 and
+    /// leaves it out when that read is refused as compacted). Below it the record may or may not have been
+    /// removed yet (lazily, per node), so reading it would make prev_kv depend on the node's LSM compactions.</summary>
+    public bool PrevKvReadable(long revision) => revision - 1 >= CompactRevision;
+
+    private async Task<List<(long Revision, List<MvccEvent> Events)>> ReadAnyChangesAsync(byte[] start, byte[] end, bool single, long from, long to, bool prevKv, CancellationToken token)
     {
         if (single)
         {

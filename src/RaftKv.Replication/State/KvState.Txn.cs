@@ -178,12 +178,18 @@ internal sealed partial class KvState
 
     private async ValueTask<TxnResult> ApplyTxnAsync(TxnApply apply, KvTxn txn, IReadOnlyDictionary<KvCompare, ResolvedCompare>? resolutions, long index, CancellationToken token)
     {
-        var verdict = Verdict.Holds;
-        for (var i = 0; i < txn.Compares.Count && verdict == Verdict.Holds; i++)
+        if (apply.Command.FormatVersion >= CommandCodec.TxnPathVersion && apply.Path is null && (HasNested(txn.Success) || HasNested(txn.Failure)))
         {
-            var c = txn.Compares[i];
-            verdict = await EvaluateAsync(apply, c, resolutions is not null && resolutions.TryGetValue(c, out var r) ? r : null, token).ConfigureAwait(false);
+            // etcd's compareToPath: every compare on the path, nested ones included, sees the state before the txn.
+            apply.Path = new Dictionary<KvTxn, bool>(ReferenceEqualityComparer.Instance);
+            if (!await DecidePathAsync(apply, txn, resolutions, token).ConfigureAwait(false))
+            {
+                apply.Conflict = true;
+                return new TxnResult(index, false, []);
+            }
         }
+
+        var verdict = apply.Path is not null && apply.Path.TryGetValue(txn, out var decided) ? Of(decided) : await VerdictAsync(apply, txn, resolutions, token).ConfigureAwait(false);
 
         if (verdict == Verdict.Conflict)
         {
@@ -205,6 +211,53 @@ internal sealed partial class KvState
         }
 
         return new TxnResult(index, succeeded, results);
+    }
+
+    private async ValueTask<Verdict> VerdictAsync(TxnApply apply, KvTxn txn, IReadOnlyDictionary<KvCompare, ResolvedCompare>? resolutions, CancellationToken token)
+    {
+        var verdict = Verdict.Holds;
+        for (var i = 0; i < txn.Compares.Count && verdict == Verdict.Holds; i++)
+        {
+            var c = txn.Compares[i];
+            verdict = await EvaluateAsync(apply, c, resolutions is not null && resolutions.TryGetValue(c, out var r) ? r : null, token).ConfigureAwait(false);
+        }
+
+        return verdict;
+    }
+
+    private static bool HasNested(IReadOnlyList<KvOp> ops)
+    {
+        for (var i = 0; i < ops.Count; i++)
+        {
+            if (ops[i].Kind == KvOpKind.Txn)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>Decides the branch of <paramref name="txn"/> and of every nested txn on the path taken, before any op
+    /// runs (<see cref="TxnApply.Path"/>); false when a resolution went stale (a conflict).</summary>
+    private async ValueTask<bool> DecidePathAsync(TxnApply apply, KvTxn txn, IReadOnlyDictionary<KvCompare, ResolvedCompare>? resolutions, CancellationToken token)
+    {
+        var verdict = await VerdictAsync(apply, txn, resolutions, token).ConfigureAwait(false);
+        if (verdict == Verdict.Conflict)
+        {
+            return false;
+        }
+
+        apply.Path![txn] = verdict == Verdict.Holds;
+        foreach (var op in verdict == Verdict.Holds ? txn.Success : txn.Failure)
+        {
+            if (op is { Kind: KvOpKind.Txn, Nested: { } nested } && !await DecidePathAsync(apply, nested, resolutions, token).ConfigureAwait(false))
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 
     /// <summary>etcd checks ignore_value/ignore_lease puts of the branch taken before executing it.</summary>

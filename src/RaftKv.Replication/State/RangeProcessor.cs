@@ -35,6 +35,14 @@ internal static class RangeProcessor
             q = q.Where(kv => kv.CreateRevision <= r.MaxCreateRevision);
         }
 
+        var filtered = r.MinModRevision > 0 || r.MaxModRevision > 0 || r.MinCreateRevision > 0 || r.MaxCreateRevision > 0;
+        if (r.SortOrder == SortOrder.None && !filtered && r.Limit > 0)
+        {
+            // etcd (v3 apply Range) reads limit + 1 keys in key order when the request names no sort order and no
+            // filter, and only then sorts them by a non-key target: the sort applies to those keys, not the range.
+            q = q.Take((int)Math.Min(r.Limit + 1, int.MaxValue));
+        }
+
         var order = r.SortOrder == SortOrder.None && r.SortTarget != SortTarget.Key ? SortOrder.Ascend : r.SortOrder;
         if (order != SortOrder.None && !(order == SortOrder.Ascend && r.SortTarget == SortTarget.Key))
         {

@@ -27,6 +27,11 @@ internal sealed class TxnApply(KvState state, IKvStore store, long clock, long b
     /// <summary>Set when a resolution (value compare, ignore_value) went stale: apply nothing.</summary>
     public bool Conflict { get; set; }
 
+    /// <summary>The branch of every txn on the path (true = success), decided before any op ran, for a
+    /// <see cref="CommandCodec.TxnPathVersion"/> command with nested txns; null otherwise (version 3: nested
+    /// compares are evaluated when reached, seeing the txn's earlier writes).</summary>
+    public Dictionary<KvTxn, bool>? Path { get; set; }
+
     public List<WriteOp> Ops { get; } = new(8); // a put: value, meta, history, then clock and revision (KvState.Txn.cs)
 
     public List<MvccEvent> Events { get; } = [];

@@ -96,13 +96,20 @@ internal sealed partial class EtcdWatchSession
             }
         }
 
-        /// <summary>Marks the watcher closed and queues its last response, atomically with respect to <see cref="TryQueue"/>.</summary>
-        public void Close(Action queueLast)
+        /// <summary>Marks the watcher closed and queues its last response, atomically with respect to <see cref="TryQueue"/>.
+        /// False (and nothing queued) if it was closed already.</summary>
+        public bool Close(Action queueLast)
         {
             lock (_gate)
             {
+                if (_closed)
+                {
+                    return false;
+                }
+
                 _closed = true;
                 queueLast();
+                return true;
             }
         }
 

@@ -84,8 +84,10 @@ internal sealed partial class EtcdWatchSession
     private void Refuse(long revision, string reason)
         => Control(new V3.WatchResponse { Header = _identity.Header(revision), WatchId = NoWatchId, Created = true, Canceled = true, CancelReason = reason });
 
-    /// <summary>Ends a watcher: after this no event of it is queued, and "canceled" is its last response.</summary>
-    private void Cancel(long id, string? reason, long compactRevision = 0)
+    /// <summary>A client's cancel request. An unknown id is ignored (etcd sends nothing). A watcher the server
+    /// already ended (<see cref="EndByServer"/>) is answered "canceled" again, as etcd answers the cancel of a
+    /// compacted watcher; either way its id is free afterwards.</summary>
+    private void CancelByClient(long id)
     {
         Watcher? w;
         lock (_watchers)
@@ -95,16 +97,40 @@ internal sealed partial class EtcdWatchSession
 
         if (w is null)
         {
-            return; // unknown or already ended: etcd sends nothing
+            return;
         }
 
-        var response = new V3.WatchResponse { Header = _identity.Header(_node.Revision), WatchId = id, Canceled = true, CompactRevision = compactRevision };
+        var response = new V3.WatchResponse { Header = _identity.Header(_node.Revision), WatchId = id, Canceled = true };
+        if (!End(w, response))
+        {
+            Control(response);
+        }
+    }
+
+    /// <summary>The server ends a watcher (compaction overtook it, too slow, failed): "canceled" with
+    /// <paramref name="reason"/> / <paramref name="compactRevision"/> is its last response, and its id stays taken on
+    /// the stream until the client cancels it (etcd's watchStream keeps a compacted watcher's id until then: a
+    /// create reusing it is refused as a duplicate, an automatic id skips it).</summary>
+    private void EndByServer(Watcher w, string? reason, long compactRevision = 0)
+    {
+        var response = new V3.WatchResponse { Header = _identity.Header(_node.Revision), WatchId = w.Id, Canceled = true, CompactRevision = compactRevision };
         if (reason is not null)
         {
             response.CancelReason = reason;
         }
 
-        w.Close(() => Control(response));
+        End(w, response);
+    }
+
+    /// <summary>Closes a watcher with <paramref name="last"/> as its last response: after this no event of it is
+    /// queued, it leaves the group and its catch-up task stops. False if it was closed already (nothing queued).</summary>
+    private bool End(Watcher w, V3.WatchResponse last)
+    {
+        if (!w.Close(() => Control(last)))
+        {
+            return false;
+        }
+
         lock (_group)
         {
             _synced.Remove(w);
@@ -116,6 +142,7 @@ internal sealed partial class EtcdWatchSession
         }
 
         w.Stop();
+        return true;
     }
 
     /// <summary>A watcher's own task: reads the history from its <see cref="Watcher.Reached"/> + 1 up to the node's
@@ -132,7 +159,7 @@ internal sealed partial class EtcdWatchSession
                 // without reading the history (a watcher that ran out of credit for a moment).
                 if (!await w.WaitCreditAsync(_options.SlowWatcherTimeout).ConfigureAwait(false))
                 {
-                    Cancel(w.Id, SlowReason(w));
+                    EndByServer(w, SlowReason(w));
                     return;
                 }
 
@@ -165,7 +192,7 @@ internal sealed partial class EtcdWatchSession
         }
         catch (RevisionCompactedException e)
         {
-            Cancel(w.Id, null, e.CompactRevision); // etcd 3.4: compact_revision set, no cancel_reason (clients read ErrCompacted from it)
+            EndByServer(w, null, e.CompactRevision); // etcd 3.4: compact_revision set, no cancel_reason (clients read ErrCompacted from it)
         }
         catch (OperationCanceledException) when (token.IsCancellationRequested)
         {
@@ -173,7 +200,7 @@ internal sealed partial class EtcdWatchSession
         catch (Exception e)
         {
             _log.LogWarning("etcd watch {WatchId} on [{Key}] ended: {Error}", w.Id, Convert.ToHexString(w.Key), e.Message);
-            Cancel(w.Id, "raftkv: watch failed (" + Pipeline.GrpcErrors.MapEtcd(e).Status.Detail + "); watch again from revision " + (w.Reached + 1));
+            EndByServer(w, "raftkv: watch failed (" + Pipeline.GrpcErrors.MapEtcd(e).Status.Detail + "); watch again from revision " + (w.Reached + 1));
         }
         finally
         {
@@ -189,7 +216,7 @@ internal sealed partial class EtcdWatchSession
         {
             if (!await w.WaitCreditAsync(_options.SlowWatcherTimeout).ConfigureAwait(false))
             {
-                Cancel(w.Id, SlowReason(w));
+                EndByServer(w, SlowReason(w));
                 return false;
             }
 

@@ -20,12 +20,14 @@ namespace RaftKv.Server.Etcd;
 /// history), while the stream's other watchers go on. If it waits longer
 /// than <see cref="EtcdWatchOptions.SlowWatcherTimeout"/> the watcher is canceled with a cancel_reason
 /// — never dropped silently. Control responses (created, canceled, progress) take no credit; there is at
-/// most one created and one canceled per watcher.</para>
+/// most one created and two canceled per watcher (the server's end, then the answer to the client's cancel).</para>
 /// <para><b>etcd's rules.</b> watch_id 0 = the server picks the lowest unused id ≥ 0 (etcd's
 /// AutoWatchID); a client-chosen id already in use, or a range_end at or before the key, is answered
 /// created=true, canceled=true with watch_id -1 and etcd's reason. start_revision 0 = from the next
 /// revision; a compacted start revision (or compaction overtaking a slow watcher) is answered
-/// canceled=true with compact_revision set. A cancel of an unknown id is ignored. A progress request
+/// canceled=true with compact_revision set; a watcher the server ended (compacted, too slow, failed) keeps its id on
+/// the stream until the client cancels it, and that cancel is answered "canceled" again (etcd's watchStream). A
+/// cancel of an unknown id is ignored. A progress request
 /// is answered with watch_id -1 and a header revision below every event still to come on this stream.
 /// When the client closes its side the watchers keep running until the call ends (as etcd).</para>
 /// </remarks>
@@ -77,7 +79,7 @@ internal sealed partial class EtcdWatchSession : IAsyncDisposable
                         Create(request.CreateRequest);
                         break;
                     case V3.WatchRequest.RequestUnionOneofCase.CancelRequest:
-                        Cancel(request.CancelRequest.WatchId, reason: null);
+                        CancelByClient(request.CancelRequest.WatchId);
                         break;
                     case V3.WatchRequest.RequestUnionOneofCase.ProgressRequest:
                         Control(new V3.WatchResponse { Header = _identity.Header(ProgressRevision()), WatchId = NoWatchId });
@@ -168,12 +170,13 @@ internal sealed partial class EtcdWatchSession : IAsyncDisposable
 
     /// <summary>The revision a progress response may carry: every event still to come on this stream is
     /// newer. Each watcher has delivered everything up to its <see cref="Watcher.Reached"/>; with no
-    /// watcher, the node's revision.</summary>
+    /// open watcher (ended ones wait only for the client's cancel), the node's revision.</summary>
     private long ProgressRevision()
     {
         lock (_watchers)
         {
-            return _watchers.Count == 0 ? _node.Revision : _watchers.Values.Min(w => w.Reached);
+            var open = _watchers.Values.Where(w => !w.Closed).ToList();
+            return open.Count == 0 ? _node.Revision : Math.Min(_node.Revision, open.Min(w => w.Reached)); // a future start revision is not progress
         }
     }
 
@@ -187,7 +190,7 @@ internal sealed partial class EtcdWatchSession : IAsyncDisposable
                 Watcher[] due;
                 lock (_watchers)
                 {
-                    due = _watchers.Values.Where(w => w.ProgressNotify).ToArray();
+                    due = _watchers.Values.Where(w => w.ProgressNotify && !w.Closed).ToArray();
                 }
 
                 foreach (var w in due)

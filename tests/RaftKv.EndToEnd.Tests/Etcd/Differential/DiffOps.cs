@@ -175,7 +175,7 @@ internal sealed class DiffOps(Random rng)
         return t;
     }
 
-    public static string Text(IMessage m) => m.GetType().Name + " " + JsonFormatter.Default.Format(m) is { Length: > 400 } s ? s[..400] + "…" : m.GetType().Name + " " + JsonFormatter.Default.Format(m);
+    public static string Text(IMessage m) => m.GetType().Name + " " + JsonFormatter.Default.Format(m) is { Length: > 4000 } s ? s[..4000] + "…" : m.GetType().Name + " " + JsonFormatter.Default.Format(m);
 
     /// <summary>Not a protobuf message (an unterminated varint tag, then garbage).</summary>
     public static byte[] Malformed => [0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x01, 0x0A, 0x7F];

@@ -16,15 +16,23 @@ public sealed class EtcdWatchDifferentialTests(DiffFixture fixture, ITestOutputH
 {
     private static ByteString B(string s) => ByteString.CopyFromUtf8(s);
 
-    [Fact(Skip = "open divergence: RAFTKV_DIFF_SEED=1921740919 — a watcher's events differ from etcd's (not diagnosed yet; see the compat/watch report)")]
+    [Fact(Skip = "open bug: RaftKv sometimes never delivers the first revision written after a \"from now\" watcher with prev_kv was created (seeds 367741671, 401895497, timing-dependent, ~2 in 25 runs; session-14 note); the divergences this test found are fixed")]
     public async Task WatchStreamsAnswerAsEtcdDoes()
     {
         var seed = int.TryParse(Environment.GetEnvironmentVariable("RAFTKV_DIFF_SEED"), out var s) ? s : Random.Shared.Next();
         output.WriteLine($"RAFTKV_DIFF_SEED={seed}");
         var rng = new Random(seed);
         var ops = new DiffOps(rng);
-        await WriteAsync(ops, 25, seed);
+        var deletes = await WriteAsync(ops, 25, seed);
+
+        // Never at a revision that deleted a key: etcd before 3.4.34 drops a delete AT the compact revision from its
+        // history (etcd-io/etcd#18089, fixed by #18475), so a watch from there misses it; RaftKv keeps it (docs/api.md).
         var compactTo = ops.Revision - 5;
+        while (deletes.Contains(compactTo))
+        {
+            compactTo--;
+        }
+
         await BothAsync(side => side.Kv.CompactAsync(new V3.CompactionRequest { Revision = compactTo }).ResponseAsync);
         ops.Compacted = compactTo;
 
@@ -57,10 +65,13 @@ public sealed class EtcdWatchDifferentialTests(DiffFixture fixture, ITestOutputH
         requests.Add(new V3.WatchRequest { CreateRequest = new V3.WatchCreateRequest { Key = B("b"), RangeEnd = B("a") } }); // empty range
         for (var i = 0; i < requests.Count; i++)
         {
-            if (requests[i].CreateRequest is { ProgressNotify: true, WatchId: var id })
+            // Auto ids: 0, 1, 2, 3 in creation order. A compacted watcher is canceled: it gets no progress notification.
+            if (requests[i].CreateRequest is { ProgressNotify: true, WatchId: var id, StartRevision: var start } && (start == 0 || start >= compactTo))
             {
-                progressWatchers.Add(id == 0 ? i : id); // auto ids: 0, 1, 2, 3 in creation order
+                progressWatchers.Add(id == 0 ? i : id);
             }
+
+            output.WriteLine($"watch request {i}: {requests[i]}");
 
             await etcd.SendAsync(requests[i]);
             await raftkv.SendAsync(requests[i]);
@@ -79,14 +90,24 @@ public sealed class EtcdWatchDifferentialTests(DiffFixture fixture, ITestOutputH
         await SameAsync(etcd, raftkv, progressWatchers, seed, "after a cancel and a progress request");
     }
 
-    /// <summary>Mirrored random writes; their answers must match too.</summary>
-    private async Task WriteAsync(DiffOps ops, int count, int seed)
+    /// <summary>Mirrored random writes; their answers must match too. Returns the revisions that deleted a key.</summary>
+    private async Task<HashSet<long>> WriteAsync(DiffOps ops, int count, int seed)
     {
+        var deletes = new HashSet<long>();
         for (var i = 0; i < count; i++)
         {
             var (text, etcd, raftkv) = ops.Roll(3) switch
             {
-                0 => await BothAsync(ops.Delete(), (side, r) => side.Kv.DeleteRangeAsync(r).ResponseAsync),
+                0 => await BothAsync(ops.Delete(), async (side, r) =>
+                {
+                    var deleted = await side.Kv.DeleteRangeAsync(r).ResponseAsync;
+                    if (deleted.Deleted > 0)
+                    {
+                        deletes.Add(deleted.Header.Revision);
+                    }
+
+                    return deleted;
+                }),
                 1 => await BothAsync(PutsTxn(ops), (side, r) => side.Kv.TxnAsync(r).ResponseAsync),
                 _ => await BothAsync(ops.Put(), (side, r) => side.Kv.PutAsync(r).ResponseAsync),
             };
@@ -94,6 +115,7 @@ public sealed class EtcdWatchDifferentialTests(DiffFixture fixture, ITestOutputH
         }
 
         ops.Revision = (await fixture.Etcd.Kv.RangeAsync(new V3.RangeRequest { Key = B("a") })).Header.Revision;
+        return deletes;
     }
 
     /// <summary>A txn of puts to distinct keys in random order: its events must come in op order on both sides.</summary>
