@@ -64,7 +64,7 @@ public sealed partial class Archiver
                 var due = _time.GetUtcNow() >= nextTick;
                 if (due || (!stalled && OverLimit))
                 {
-                    var result = await PassAsync(null, reconcile: due, token).ConfigureAwait(false);
+                    var result = await PassAsync(null, reconcile: due, requested: false, token).ConfigureAwait(false);
                     backoff = TimeSpan.Zero;
                     if (due)
                     {

@@ -82,13 +82,14 @@ public sealed partial class Archiver : IAsyncDisposable
     /// <summary>One pass: archive what the policy selects, then clean up orphans.</summary>
     public Task<MigrationResult> RunOnceAsync(CancellationToken cancellationToken = default) => RunOnceAsync(null, cancellationToken);
 
-    /// <summary>The running pass's progress, or the last pass's (null before any pass).</summary>
+    /// <summary>The running pass's progress, or the last pass's (null before any pass); background passes that find
+    /// nothing to archive are not shown (<see cref="PassAsync"/>).</summary>
     public MigrationProgress? Progress => _progress;
 
     /// <summary>One pass, reporting to <paramref name="progress"/> (synchronously) and to <see cref="Progress"/>
     /// once the tables are selected and after each table archived.</summary>
     public Task<MigrationResult> RunOnceAsync(IProgress<MigrationProgress>? progress, CancellationToken cancellationToken = default)
-        => PassAsync(progress, reconcile: true, cancellationToken);
+        => PassAsync(progress, reconcile: true, requested: true, cancellationToken);
 
     /// <summary>One pass: archives what the policy selects, in rounds, then reconciles orphans if
     /// <paramref name="reconcile"/>. After a round that archived at least one table, the pass selects again while
@@ -98,14 +99,24 @@ public sealed partial class Archiver : IAsyncDisposable
     /// tables' tails and keys files, tables that changed under it) is not archivable by this pass, so a limit
     /// below that cannot keep a pass running. The next table change starts a new pass
     /// (<see cref="LoopAsync"/>).</summary>
-    private async Task<MigrationResult> PassAsync(IProgress<MigrationProgress>? progress, bool reconcile, CancellationToken cancellationToken)
+    /// <remarks><see cref="Progress"/> shows a <paramref name="requested"/> pass (<see cref="RunOnceAsync(CancellationToken)"/>), a
+    /// background pass that selected at least one table, and any failed pass. A background pass that finds nothing
+    /// to archive leaves it alone: under a limit below what archived tables keep locally, such a pass follows every
+    /// table change (its own archives included), and would replace the last real run's counters with 0 of 0 at once
+    /// (the Maintenance page showed "Last run done: 0 of 0" beside "Archived 6 table(s)").</remarks>
+    private async Task<MigrationResult> PassAsync(IProgress<MigrationProgress>? progress, bool reconcile, bool requested, CancellationToken cancellationToken)
     {
         await _pass.WaitAsync(cancellationToken).ConfigureAwait(false);
         var p = new MigrationProgress(true, 0, 0, 0, 0, _time.GetUtcNow(), null, null);
+        var publish = requested;
         void Report(MigrationProgress next)
         {
             p = next;
-            _progress = next;
+            if (publish)
+            {
+                _progress = next;
+            }
+
             progress?.Report(next);
         }
 
@@ -116,6 +127,7 @@ public sealed partial class Archiver : IAsyncDisposable
             long bytes = 0;
             var tried = new HashSet<long>();
             var candidates = SelectCandidates(tried);
+            publish |= candidates.Count > 0;
             Report(p with { TablesTotal = candidates.Count, BytesTotal = candidates.Sum(t => t.SizeBytes) });
             for (var i = 0; i < candidates.Count; i++)
             {
@@ -159,6 +171,7 @@ public sealed partial class Archiver : IAsyncDisposable
         }
         catch (Exception e)
         {
+            publish = true; // a failure always shows
             Report(p with { Running = false, Finished = _time.GetUtcNow(), Error = e.Message });
             if (e is not OperationCanceledException)
             {
