@@ -212,6 +212,11 @@ public sealed class MvccModelTests(ITestOutputHelper output)
             : Keys.Where(k => string.CompareOrdinal(k, key) >= 0 && string.CompareOrdinal(k, Encoding.UTF8.GetString(end)) < 0);
         var live = inRange.Select(k => (Key: k, V: at(k, rev))).Where(x => x.V is not null).Select(x => (x.Key, V: x.V!)).ToList();
         var q = live.Where(x => (r.MinModRevision == 0 || x.V.Mod >= r.MinModRevision) && (r.MaxCreateRevision == 0 || x.V.Create <= r.MaxCreateRevision));
+        if (r.SortOrder == SortOrder.None && r.MinModRevision == 0 && r.MaxCreateRevision == 0 && r.Limit > 0)
+        {
+            q = q.Take((int)r.Limit + 1); // etcd reads limit + 1 keys in key order before a defaulted (non-key) sort
+        }
+
         var order = r.SortOrder == SortOrder.None && r.SortTarget != SortTarget.Key ? SortOrder.Ascend : r.SortOrder;
         if (order != SortOrder.None && !(order == SortOrder.Ascend && r.SortTarget == SortTarget.Key))
         {

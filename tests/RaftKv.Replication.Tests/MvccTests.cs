@@ -88,6 +88,16 @@ public sealed class MvccTests
 
         var limited = await n.RangeAsync(new RangeRequest(B("k"), B("l"), Limit: 2), ReadConsistency.Linearizable);
         Assert.Equal((2, true, 5L), (limited.Kvs.Count, limited.More, limited.Count));
+        foreach (var noLimit in new[] { long.MaxValue, int.MaxValue, int.MaxValue + 1L })
+        {
+            var unlimited = await n.RangeAsync(new RangeRequest(B("k"), B("l"), Limit: noLimit), ReadConsistency.Linearizable);
+            Assert.Equal((5, false), (unlimited.Kvs.Count, unlimited.More)); // etcd: a limit that overflows reads all
+        }
+
+        // etcd sorts only the first limit + 1 keys (k0, k1, k2) when the sort order is defaulted: not k1, k4.
+        var byValueLimited = await n.RangeAsync(new RangeRequest(B("k"), B("l"), Limit: 2, SortTarget: SortTarget.Value), ReadConsistency.Linearizable);
+        Assert.Equal(["k1", "k2"], byValueLimited.Kvs.Select(kv => S(kv.Key)));
+        Assert.True(byValueLimited.More);
         var countOnly = await n.RangeAsync(new RangeRequest(B("k"), B("l"), CountOnly: true), ReadConsistency.Linearizable);
         Assert.Equal((0, 5L), (countOnly.Kvs.Count, countOnly.Count));
         var keysOnly = await n.RangeAsync(new RangeRequest(B("k"), [0], KeysOnly: true), ReadConsistency.Linearizable);

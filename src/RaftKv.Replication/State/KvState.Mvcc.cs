@@ -292,7 +292,7 @@ internal sealed partial class KvState
 
         var simple = request is { SortOrder: SortOrder.None, SortTarget: SortTarget.Key, MinModRevision: 0, MaxModRevision: 0, MinCreateRevision: 0, MaxCreateRevision: 0 }
             || request is { SortOrder: SortOrder.Ascend, SortTarget: SortTarget.Key, MinModRevision: 0, MaxModRevision: 0, MinCreateRevision: 0, MaxCreateRevision: 0 };
-        var limit = simple && request.Limit > 0 ? (int)Math.Min(request.Limit + 1, int.MaxValue) : 0;
+        var limit = simple ? RangeProcessor.FetchLimit(request.Limit) : 0;
         if (request.CountOnly && simple)
         {
             limit = 1;

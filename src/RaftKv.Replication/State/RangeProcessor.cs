@@ -7,6 +7,10 @@ namespace RaftKv.Replication.State;
 /// count, min/max mod/create filters, sort (with etcd's defaulting rule), limit/more, keys_only, count_only.</summary>
 internal static class RangeProcessor
 {
+    /// <summary>How many keys to read for a limit (one more than the limit, to set "more"); 0 reads all. A limit
+    /// near <see cref="long.MaxValue"/> must not wrap to a negative count (etcd treats it as no limit).</summary>
+    public static int FetchLimit(long limit) => limit <= 0 ? 0 : limit >= int.MaxValue ? int.MaxValue : (int)limit + 1;
+
     /// <param name="kvs">The keys in key order (possibly only the first limit + 1 when nothing filters or sorts).</param>
     /// <param name="r">The request.</param>
     /// <param name="revision">The revision read.</param>
@@ -40,7 +44,7 @@ internal static class RangeProcessor
         {
             // etcd (v3 apply Range) reads limit + 1 keys in key order when the request names no sort order and no
             // filter, and only then sorts them by a non-key target: the sort applies to those keys, not the range.
-            q = q.Take((int)Math.Min(r.Limit + 1, int.MaxValue));
+            q = q.Take(FetchLimit(r.Limit));
         }
 
         var order = r.SortOrder == SortOrder.None && r.SortTarget != SortTarget.Key ? SortOrder.Ascend : r.SortOrder;

@@ -37,14 +37,11 @@ internal static class EtcdMapping
     public static ReadConsistency Consistency(V3.RangeRequest r) => r.Serializable ? ReadConsistency.Serializable : ReadConsistency.Linearizable;
 
     /// <summary>etcd's range request as the node's. Like etcd: a non-positive limit or revision means none /
-    /// current, and a sort target other than KEY without an order sorts ascending.</summary>
+    /// current. The order stays None when the request names none: a sort target other than KEY then sorts
+    /// ascending, but only the first limit + 1 keys (etcd's v3 Range; <c>RangeProcessor</c>).</summary>
     public static RangeRequest ToApi(V3.RangeRequest r)
     {
         var order = (SortOrder)(byte)r.SortOrder;
-        if (order == SortOrder.None && r.SortTarget != V3.RangeRequest.Types.SortTarget.Key)
-        {
-            order = SortOrder.Ascend;
-        }
 
         return new RangeRequest(
             r.Key.ToByteArray(),
