@@ -17,42 +17,44 @@ public sealed partial class DashboardPagesTests
     {
         var node = await fx.FollowerAsync();
         await using var w = await fx.Browser.OpenAsync();
-        var phase = new ScriptedProgress();
-        await w.Page.RouteAsync("**/admin/migrate/progress", route => route.FulfillAsync(new() { Status = 200, ContentType = "application/json", Body = phase.Next() }));
+        var progress = new ScriptedProgress(tables: 3);
+        await w.Page.RouteAsync("**/admin/migrate/progress", route => route.FulfillAsync(new() { Status = 200, ContentType = "application/json", Body = progress.Next() }));
         await w.Page.RouteAsync("**/admin/migrate", async route =>
         {
-            phase.AfterManualRun();
+            progress.AnotherPass(tables: 5); // started as the page's own pass ends
             await route.FulfillAsync(new() { Status = 200, ContentType = "application/json", Body = "{\"tables_migrated\":2,\"bytes_uploaded\":2048}" });
         });
 
         // Loaded during a background pass: followed until it ends.
         await w.Page.GotoAsync($"{node.Http}/ui/#/maintenance");
         await Assertions.Expect(w.Page.Locator("#migration-status")).ToHaveTextAsync("Last run done: 3 of 3 tables · 3.00 KiB of 3.00 KiB");
-        Assert.True(phase.Served > ScriptedProgress.RunningAnswers, $"the page read the progress {phase.Served} time(s)");
+        Assert.True(progress.Served > ScriptedProgress.RunningAnswers, $"the page read the progress {progress.Served} time(s)");
 
-        // A run of its own, and another pass starting as it ends: followed too.
+        // Loaded with nothing running, then a run of its own, and another pass starting as it ends: followed too.
+        await w.Page.ReloadAsync();
+        await Assertions.Expect(w.Page.Locator("#migration-status")).ToHaveTextAsync("Last run done: 3 of 3 tables · 3.00 KiB of 3.00 KiB");
         await w.Page.GetByRole(AriaRole.Button, new() { Name = "Archive to S3" }).ClickAsync();
         await Assertions.Expect(w.Page.Locator("#migration-result")).ToHaveTextAsync(new Regex(@"^Archived 2 table\(s\), 2.00 KiB uploaded\.$"));
         await Assertions.Expect(w.Page.Locator("#migration-status")).ToHaveTextAsync("Last run done: 5 of 5 tables · 5.00 KiB of 5.00 KiB");
         w.AssertNoErrors("maintenance following runs");
     }
 
-    /// <summary>/admin/migrate/progress as a node under disk pressure answers it: a background pass running for
-    /// <see cref="RunningAnswers"/> answers, then done; after the page's own run, another such pass.</summary>
-    private sealed class ScriptedProgress
+    /// <summary>/admin/migrate/progress as a node under disk pressure answers it: a background pass of
+    /// <c>tables</c> running for <see cref="RunningAnswers"/> answers, then done.</summary>
+    private sealed class ScriptedProgress(int tables)
     {
         public const int RunningAnswers = 3;
         private readonly Lock _lock = new();
-        private int _sinceChange;
-        private int _tables = 3;
+        private int _sincePassStarted;
+        private int _tables = tables;
 
         public int Served { get; private set; }
 
-        public void AfterManualRun()
+        public void AnotherPass(int tables)
         {
             lock (_lock)
             {
-                (_sinceChange, _tables) = (0, 5);
+                (_sincePassStarted, _tables) = (0, tables);
             }
         }
 
@@ -61,7 +63,7 @@ public sealed partial class DashboardPagesTests
             lock (_lock)
             {
                 Served++;
-                var running = _sinceChange++ < RunningAnswers;
+                var running = _sincePassStarted++ < RunningAnswers;
                 var (state, done) = running ? ("running", 1) : ("done", _tables);
                 var finished = running ? "null" : "\"2026-01-01T00:00:01.0000000Z\"";
                 return $$"""

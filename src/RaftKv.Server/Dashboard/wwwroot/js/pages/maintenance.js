@@ -83,18 +83,22 @@ function operationCard(op, head, signal) {
     }
   }
 
+  const following = () => !signal.aborted && (running || last?.state === 'running');
+
+  /** Starts the poll loop unless it runs or there is nothing to follow. The loop's first step is a wait, so it
+   * always ends after `polling` is set (ending synchronously, it would leave a settled loop behind for good). */
   function poll() {
-    polling ??= (async () => {
+    if (polling || !following()) return;
+    polling = (async () => {
       try {
-        while (!signal.aborted && (running || last?.state === 'running')) {
+        do {
           await new Promise((r) => setTimeout(r, 500));
           if (!signal.aborted) await refresh().catch(() => null);
-        }
+        } while (following());
       } finally {
         polling = null;
       }
     })();
-    return polling;
   }
 
   /** Reads the progress once, then follows it while it says running. */
