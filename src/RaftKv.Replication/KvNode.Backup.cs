@@ -12,13 +12,16 @@ public sealed partial class KvNode : ISnapshotSource
         await BarrierAsync(ReadConsistency.Linearizable, cancellationToken).ConfigureAwait(false);
         var directory = Path.Combine(Path.GetFullPath(_options.DataDir), "snapshots", "tmp-export-" + Guid.NewGuid().ToString("N"));
         var fs = _options.FileSystem;
+        IDisposable? pin = null;
         try
         {
-            var index = await _store.CheckpointAsync(directory, cancellationToken).ConfigureAwait(false);
-            return new SnapshotExport(fs, directory, _options.RemoteStore, referenceArchived, _state.TermAt(index), NodeId, clusterId, _options.TimeProvider.GetUtcNow().ToUnixTimeMilliseconds());
+            // Pinned: a compaction during the stream must not delete an archived table's object it reads.
+            (var index, pin) = await _store.CheckpointPinnedAsync(directory, cancellationToken).ConfigureAwait(false);
+            return new SnapshotExport(fs, directory, _options.RemoteStore, referenceArchived, _state.TermAt(index), NodeId, clusterId, _options.TimeProvider.GetUtcNow().ToUnixTimeMilliseconds(), pin);
         }
         catch
         {
+            pin?.Dispose();
             try
             {
                 fs.DeleteDirectory(directory);
@@ -49,12 +52,14 @@ public sealed partial class KvNode : ISnapshotSource
             try
             {
                 var created = _options.TimeProvider.GetUtcNow();
-                var index = await _store.CheckpointAsync(directory, cancellationToken).ConfigureAwait(false);
+                var (index, pin) = await _store.CheckpointPinnedAsync(directory, cancellationToken).ConfigureAwait(false); // objects kept while copied
                 if (_state.Revisions.At(index) is { } r)
                 {
                     keep = true;
-                    return new BackupCheckpoint(fs, directory, index, _state.TermAt(index), r.Revision, r.CompactRevision, created);
+                    return new BackupCheckpoint(fs, directory, index, _state.TermAt(index), r.Revision, r.CompactRevision, created, pin);
                 }
+
+                pin.Dispose();
 
                 if (attempt >= 3)
                 {

@@ -90,6 +90,13 @@ public interface IKvStore : IAsyncDisposable
     /// remote tables are referenced, not copied). Returns the checkpoint's index.</summary>
     Task<long> CheckpointAsync(string directory, CancellationToken cancellationToken = default);
 
+    /// <summary>As <see cref="CheckpointAsync(string, CancellationToken)"/>, and also returns a pin on the
+    /// tables the checkpoint holds, taken under the same lock as the checkpoint: until it is disposed no
+    /// compaction that consumes one of them deletes its files or, for an archived table, its object, so a
+    /// reader streaming the checkpoint (a backup snapshot, a backup copying objects) never finds an object
+    /// gone. Dispose it when the checkpoint has been read.</summary>
+    Task<(long Index, IDisposable Pin)> CheckpointPinnedAsync(string directory, CancellationToken cancellationToken = default);
+
     /// <summary>Replaces the whole state with the checkpoint in <paramref name="directory"/>
     /// (made by <see cref="CheckpointAsync"/>, possibly on another node). Durable when it
     /// returns; afterwards <see cref="AppliedIndex"/> = <see cref="DurableIndex"/> = the

@@ -13,6 +13,11 @@ public interface ITieredStore
     /// local (tail and keys file). What DISK_MAX_SIZE_GB limits.</summary>
     long LocalDiskBytes { get; }
 
+    /// <summary>Completes at the next change of the live tables or of their local bytes (a flush, compaction,
+    /// trivial move, archive or ingest): the archiver waits on it to follow disk pressure as it builds up
+    /// instead of polling. Take it before reading <see cref="LocalDiskBytes"/> so that no change is missed.</summary>
+    Task WhenTablesChange { get; }
+
     /// <summary>
     /// Archives one local table: uploads it through the configured <see cref="IRemoteTableStore"/>
     /// as <paramref name="objectName"/> (verified), keeps its tail (index, bloom, meta) and its keys
@@ -20,8 +25,9 @@ public interface ITieredStore
     /// then makes a manifest edit marking it remote durable, then deletes the local data file, so
     /// metadata lookups and key scans of archived data never need the object store. A crash at
     /// any step leaves either the local table live (an orphan object may remain and is deleted on
-    /// the next attempt) or the remote one. Returns false if the table is no longer live or
-    /// already remote.
+    /// the next attempt) or the remote one. Returns false if the table is no longer live, already
+    /// remote or being archived, or stopped being live during the upload. Flushes and compactions
+    /// do not wait for the upload (only the manifest edit is serialized with them).
     /// </summary>
     Task<bool> ArchiveTableAsync(long tableId, string objectName, CancellationToken cancellationToken = default);
 }

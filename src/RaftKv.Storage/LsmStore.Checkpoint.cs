@@ -21,10 +21,23 @@ public sealed partial class LsmStore
 
     public async Task<long> CheckpointAsync(string directory, CancellationToken cancellationToken = default)
     {
+        var (index, pin) = await CheckpointPinnedAsync(directory, cancellationToken).ConfigureAwait(false);
+        pin.Dispose();
+        return index;
+    }
+
+    /// <summary>The checkpoint and a <see cref="ReadView"/> of the same tables (taken under <c>_manifestLock</c>,
+    /// where the published tables are the manifest's): the view's references keep every table of the checkpoint,
+    /// and the object of every archived one, until it is disposed (<see cref="OnTableReleased"/> deletes them
+    /// only with the last reference).</summary>
+    public async Task<(long Index, IDisposable Pin)> CheckpointPinnedAsync(string directory, CancellationToken cancellationToken = default)
+    {
         await FlushAsync(cancellationToken).ConfigureAwait(false);
         await _manifestLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        ReadView? pin = null;
         try
         {
+            pin = AcquireView();
             _fs.CreateDirectory(directory);
             var snapshot = _manifest.Snapshot();
             foreach (var t in snapshot.Added)
@@ -41,10 +54,13 @@ public sealed partial class LsmStore
 
             Manifest.WriteSnapshotFile(_fs, Path.Combine(directory, CheckpointManifestName), snapshot);
             _fs.SyncDirectory(directory);
-            return snapshot.DurableIndex ?? 0;
+            var result = (snapshot.DurableIndex ?? 0, (IDisposable)pin);
+            pin = null;
+            return result;
         }
         finally
         {
+            pin?.Dispose();
             _manifestLock.Release();
         }
     }

@@ -2,7 +2,20 @@ namespace RaftKv.Storage;
 
 public sealed partial class LsmStore
 {
+    // Completed (and replaced) at every change of the live tables: see WhenTablesChange.
+    private TaskCompletionSource _tablesChanged = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
     public long LocalDiskBytes => _tables.All.Sum(t => t.LocalBytes);
+
+    /// <summary>Completes at the next change of the live tables or of their local bytes (flush, compaction,
+    /// trivial move, archive, ingest). Take it <i>before</i> reading the state it guards (then no change
+    /// can be missed); continuations run asynchronously, never under the store's locks.</summary>
+    public Task WhenTablesChange => Volatile.Read(ref _tablesChanged).Task;
+
+    /// <summary>Completes the current <see cref="WhenTablesChange"/> task and arms the next one. Cheap and
+    /// non-blocking: may be called under <c>_lock</c>.</summary>
+    private void SignalTablesChanged()
+        => Interlocked.Exchange(ref _tablesChanged, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
 
     /// <summary>The live tables, from the published set: never waits for a flush, compaction or archive
     /// holding the manifest lock (a table being archived reads as local until it serves from its object).</summary>

@@ -225,13 +225,21 @@ public sealed partial class LsmStore
     private async Task BackgroundLoopAsync()
     {
         var token = _shutdown.Token;
+        var more = false;
         while (!token.IsCancellationRequested)
         {
             try
             {
-                await _flushSignal.WaitAsync(TimeSpan.FromSeconds(1), token).ConfigureAwait(false);
+                // Rounds follow each other while compactions are due (before, a round ran per flush signal or per
+                // second: a tree left behind by a load took one second per step to settle, keeping tables local).
+                if (!more)
+                {
+                    await _flushSignal.WaitAsync(TimeSpan.FromSeconds(1), token).ConfigureAwait(false);
+                }
+
+                more = false;
                 await FlushImmutablesAsync(token).ConfigureAwait(false);
-                await CompactOnceAsync(LogicalClockUnixMs, token).ConfigureAwait(false);
+                more = await CompactOnceAsync(LogicalClockUnixMs, token).ConfigureAwait(false);
                 Interlocked.Exchange(ref _diskFullLogged, 0);
             }
             catch (OperationCanceledException) when (token.IsCancellationRequested)

@@ -301,6 +301,11 @@ public sealed partial class LsmStore : IKvStore, ITieredStore
     {
         var old = _state;
         Volatile.Write(ref _state, new StoreState(_mem, _immutables, _tables));
+        if (!ReferenceEquals(old.Tables, _tables))
+        {
+            SignalTablesChanged();
+        }
+
         old.Unref();
     }
 

@@ -7,13 +7,17 @@ namespace RaftKv.Tiering;
 /// <summary>
 /// Moves cold SSTables to object storage in the background, per node (objects under
 /// <see cref="TieringOptions.NodePrefix"/>). A table is archived when it is older than
-/// <see cref="TieringOptions.MigrationAge"/>, and tables are archived while local tables
-/// exceed <see cref="TieringOptions.DiskMaxBytes"/> (deepest level first). The engine's
+/// <see cref="TieringOptions.MigrationAge"/> (checked every <see cref="TieringOptions.Interval"/>), and
+/// tables are archived while local tables exceed <see cref="TieringOptions.DiskMaxBytes"/> (deepest level
+/// first) — checked at every change of the store's tables, so archiving follows a load as it lands instead of
+/// waiting for the next interval (Archiver.Loop.cs). The engine's
 /// <see cref="ITieredStore.ArchiveTableAsync"/> does upload → verify → durable manifest edit →
 /// local delete; a crash between upload and manifest leaves an unreferenced object that
 /// <see cref="ReconcileAsync"/> deletes once it is older than the grace period.
 /// </summary>
-/// <remarks>Passes never overlap (<c>_pass</c>); on failure the loop backs off exponentially up to 10 minutes.</remarks>
+/// <remarks>Passes never overlap (<c>_pass</c>); on failure the loop backs off exponentially (from the interval) up to
+/// 10 minutes. Orphan objects are reconciled by interval passes and manual passes, not by disk-pressure passes (one
+/// LIST of the node's prefix per interval, however busy the store).</remarks>
 public sealed partial class Archiver : IAsyncDisposable
 {
     private readonly ITieredStore _store;
@@ -78,30 +82,57 @@ public sealed partial class Archiver : IAsyncDisposable
     /// <summary>One pass: archive what the policy selects, then clean up orphans.</summary>
     public Task<MigrationResult> RunOnceAsync(CancellationToken cancellationToken = default) => RunOnceAsync(null, cancellationToken);
 
-    /// <summary>The running pass's progress, or the last pass's (null before any pass).</summary>
+    /// <summary>The running pass's progress, or the last pass's (null before any pass); background passes that find
+    /// nothing to archive are not shown (<see cref="PassAsync"/>).</summary>
     public MigrationProgress? Progress => _progress;
 
     /// <summary>One pass, reporting to <paramref name="progress"/> (synchronously) and to <see cref="Progress"/>
     /// once the tables are selected and after each table archived.</summary>
-    public async Task<MigrationResult> RunOnceAsync(IProgress<MigrationProgress>? progress, CancellationToken cancellationToken = default)
+    public Task<MigrationResult> RunOnceAsync(IProgress<MigrationProgress>? progress, CancellationToken cancellationToken = default)
+        => PassAsync(progress, reconcile: true, requested: true, cancellationToken);
+
+    /// <summary>One pass: archives what the policy selects, in rounds, then reconciles orphans if
+    /// <paramref name="reconcile"/>. After a round that archived at least one table, the pass selects again while
+    /// local tables still exceed the limit (tables flushed or compacted during the pass count too). It ends after
+    /// a round that archived nothing (every table it tried was compacted away or archived meanwhile), or when no
+    /// local table it has not tried is left: a table is tried once per pass, and what remains then (archived
+    /// tables' tails and keys files, tables that changed under it) is not archivable by this pass, so a limit
+    /// below that cannot keep a pass running. The next table change starts a new pass
+    /// (<see cref="LoopAsync"/>).</summary>
+    /// <remarks><see cref="Progress"/> shows a <paramref name="requested"/> pass (<see cref="RunOnceAsync(CancellationToken)"/>), a
+    /// background pass that selected at least one table, and any failed pass. A background pass that finds nothing
+    /// to archive leaves it alone: under a limit below what archived tables keep locally, such a pass follows every
+    /// table change (its own archives included), and would replace the last real run's counters with 0 of 0 at once
+    /// (the Maintenance page showed "Last run done: 0 of 0" beside "Archived 6 table(s)").</remarks>
+    private async Task<MigrationResult> PassAsync(IProgress<MigrationProgress>? progress, bool reconcile, bool requested, CancellationToken cancellationToken)
     {
         await _pass.WaitAsync(cancellationToken).ConfigureAwait(false);
         var p = new MigrationProgress(true, 0, 0, 0, 0, _time.GetUtcNow(), null, null);
+        var publish = requested;
         void Report(MigrationProgress next)
         {
             p = next;
-            _progress = next;
+            if (publish)
+            {
+                _progress = next;
+            }
+
             progress?.Report(next);
         }
 
         try
         {
             var migrated = 0;
+            var roundStart = 0; // migrated before the current round
             long bytes = 0;
-            var candidates = SelectCandidates();
+            var tried = new HashSet<long>();
+            var candidates = SelectCandidates(tried);
+            publish |= candidates.Count > 0;
             Report(p with { TablesTotal = candidates.Count, BytesTotal = candidates.Sum(t => t.SizeBytes) });
-            foreach (var table in candidates)
+            for (var i = 0; i < candidates.Count; i++)
             {
+                var table = candidates[i];
+                tried.Add(table.Id);
                 cancellationToken.ThrowIfCancellationRequested();
                 if (await _store.ArchiveTableAsync(table.Id, ObjectName(table.Id), cancellationToken).ConfigureAwait(false))
                 {
@@ -119,14 +150,28 @@ public sealed partial class Archiver : IAsyncDisposable
                     // Gone meanwhile (compacted away, or archived already): not to do any more.
                     Report(p with { TablesTotal = p.TablesTotal - 1, BytesTotal = p.BytesTotal - table.SizeBytes });
                 }
+
+                if (i == candidates.Count - 1 && migrated > roundStart && SelectCandidates(tried) is { Count: > 0 } more)
+                {
+                    // The round archived something and local tables are still over the limit (the estimate was
+                    // short, or the load went on): the next round.
+                    roundStart = migrated;
+                    candidates.AddRange(more);
+                    Report(p with { TablesTotal = p.TablesTotal + more.Count, BytesTotal = p.BytesTotal + more.Sum(t => t.SizeBytes) });
+                }
             }
 
-            await ReconcileAsync(cancellationToken).ConfigureAwait(false);
+            if (reconcile)
+            {
+                await ReconcileAsync(cancellationToken).ConfigureAwait(false);
+            }
+
             Report(p with { Running = false, Finished = _time.GetUtcNow() });
             return new MigrationResult(migrated, bytes);
         }
         catch (Exception e)
         {
+            publish = true; // a failure always shows
             Report(p with { Running = false, Finished = _time.GetUtcNow(), Error = e.Message });
             if (e is not OperationCanceledException)
             {
@@ -162,64 +207,6 @@ public sealed partial class Archiver : IAsyncDisposable
         return deleted;
     }
 
-    private List<TableInfo> SelectCandidates()
-    {
-        var local = _store.ListTables().Where(t => !t.IsRemote).OrderBy(t => t.CreatedUnixMs).ThenBy(t => t.Id).ToList();
-        var chosen = new List<TableInfo>();
-        if (_options.MigrationAge > TimeSpan.Zero)
-        {
-            var cutoff = _time.GetUtcNow().ToUnixTimeMilliseconds() - (long)_options.MigrationAge.TotalMilliseconds;
-            chosen.AddRange(local.Where(t => t.CreatedUnixMs <= cutoff));
-        }
-
-        if (_options.DiskMaxBytes > 0)
-        {
-            // Deepest level first, oldest first within a level: the bottom level holds the coldest data and
-            // is rewritten least often (a table that a compaction soon merges would come back local; L0
-            // tables last of all).
-            var bytes = _store.LocalDiskBytes - chosen.Sum(t => t.SizeBytes);
-            foreach (var t in local.Except(chosen).OrderByDescending(t => t.Level).ThenBy(t => t.CreatedUnixMs).ThenBy(t => t.Id).ToList())
-            {
-                if (bytes <= _options.DiskMaxBytes)
-                {
-                    break;
-                }
-
-                chosen.Add(t);
-                bytes -= t.SizeBytes;
-            }
-        }
-
-        return chosen;
-    }
-
-    private async Task LoopAsync()
-    {
-        var token = _stop.Token;
-        var delay = _options.Interval;
-        while (!token.IsCancellationRequested)
-        {
-            try
-            {
-                await Task.Delay(delay, _time, token).ConfigureAwait(false);
-                await RunOnceAsync(token).ConfigureAwait(false);
-                delay = _options.Interval;
-            }
-            catch (OperationCanceledException) when (token.IsCancellationRequested)
-            {
-                return;
-            }
-            catch (Exception e)
-            {
-                delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.FromMinutes(10).Ticks));
-                LogPassFailed(_logger, delay.TotalSeconds, e.Message);
-            }
-        }
-    }
-
     [LoggerMessage(Level = LogLevel.Information, Message = "Archived table {TableId} ({Bytes} bytes) as {ObjectName}")]
     private static partial void LogArchived(ILogger logger, long tableId, long bytes, string objectName);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Archiver pass failed; retrying in {Seconds}s: {Error}")]
-    private static partial void LogPassFailed(ILogger logger, double seconds, string error);
 }

@@ -15,10 +15,12 @@ public sealed record TieringOptions
     /// <summary>Tables older than this are archived (0 = never by age).</summary>
     public TimeSpan MigrationAge { get; init; }
 
-    /// <summary>While local tables exceed this, tables are archived, deepest level first (0 = no limit).</summary>
+    /// <summary>While local tables exceed this, tables are archived, deepest level first, as soon as a flush or
+    /// compaction takes them over it (0 = no limit).</summary>
     public long DiskMaxBytes { get; init; }
 
-    /// <summary>How often the archiver runs a pass.</summary>
+    /// <summary>How often the archiver runs an interval pass (age-based archiving, orphan reconcile). Disk pressure
+    /// (<see cref="DiskMaxBytes"/>) is checked at every change of the store's tables instead.</summary>
     public TimeSpan Interval { get; init; } = TimeSpan.FromSeconds(30);
 
     /// <summary>Orphan objects (uploaded but never recorded) younger than this are left alone.</summary>

@@ -55,6 +55,8 @@ internal sealed class CountingStore(IKvStore inner) : IKvStore
 
     public Task<long> CheckpointAsync(string directory, CancellationToken cancellationToken = default) => inner.CheckpointAsync(directory, cancellationToken);
 
+    public Task<(long Index, IDisposable Pin)> CheckpointPinnedAsync(string directory, CancellationToken cancellationToken = default) => inner.CheckpointPinnedAsync(directory, cancellationToken);
+
     public Task IngestAsync(string directory, CancellationToken cancellationToken = default) => inner.IngestAsync(directory, cancellationToken);
 
     public StoreStats GetStats() => inner.GetStats();

@@ -108,12 +108,58 @@ public sealed class ArchiverTests(RgwFixture rgw) : IAsyncLifetime
         var l0 = tables.Where(t => t.Level == 0).ToList();
         Assert.Equal(2, l0.Count);
 
-        // A limit that archiving one table satisfies: the deep one goes, though the L0 tables are older.
-        var limit = store.LocalDiskBytes - Math.Min(deep.SizeBytes, l0.Min(t => t.SizeBytes)) + 1;
+        // A limit that archiving any one table satisfies (an archived table keeps its tail and keys file locally, well
+        // under half of it here, and the pass selects again while still over): the deep one goes, though the L0 tables
+        // are older.
+        var limit = store.LocalDiskBytes - (Math.Min(deep.SizeBytes, l0.Min(t => t.SizeBytes)) / 2);
         var archiver = new Archiver(store, _s3, rgw.Options(_bucket) with { DiskMaxBytes = limit }, TimeProvider.System, NullLogger<Archiver>.Instance);
         Assert.Equal(1, (await archiver.RunOnceAsync()).TablesMigrated);
         Assert.True(store.ListTables().Single(t => t.Id == deep.Id).IsRemote);
         Assert.All(store.ListTables().Where(t => t.Level == 0), t => Assert.False(t.IsRemote));
+    }
+
+    /// <summary>A pass is bounded when the limit cannot be reached: with every table it tries compacted away under
+    /// it (a new local table each time, local bytes never below the limit), it ends after the round that archived
+    /// nothing, its progress done (0 of 0), instead of selecting the new table again and again.</summary>
+    [Fact]
+    public async Task APassThatArchivesNothingEndsThoughTheStoreStaysOverTheLimit()
+    {
+        var store = new ChurningTieredStore(attemptsAllowed: 20);
+        var archiver = new Archiver(store, _s3, rgw.Options(_bucket) with { DiskMaxBytes = 1 }, TimeProvider.System, NullLogger<Archiver>.Instance);
+        Assert.Equal(0, (await archiver.RunOnceAsync()).TablesMigrated);
+        Assert.Equal(1, store.Attempts);
+        var p = archiver.Progress!;
+        Assert.False(p.Running);
+        Assert.Null(p.Error);
+        Assert.Equal(p.TablesTotal, p.TablesDone);
+    }
+
+    /// <summary>Under a limit below what archived tables keep locally, the loop runs a disk-pressure pass at every
+    /// table change, each finding nothing to archive: such a pass must leave the last real run's progress (the
+    /// Maintenance page showed "Last run done: 0 of 0 tables" next to "Archived 1 table(s)", or "Running" of a
+    /// pass that ended). A manual pass with nothing to do still shows.</summary>
+    [Fact]
+    public async Task BackgroundPassesThatFindNothingToArchiveLeaveTheLastRunsProgress()
+    {
+        var store = new ScriptedTieredStore();
+        await using var archiver = new Archiver(store, _s3, rgw.Options(_bucket) with { DiskMaxBytes = 1, Interval = TimeSpan.FromHours(1) }, TimeProvider.System, NullLogger<Archiver>.Instance);
+        Assert.Equal(1, (await archiver.RunOnceAsync()).TablesMigrated);
+        var run = archiver.Progress!;
+        Assert.Equal((false, 1, 1, null), (run.Running, run.TablesDone, run.TablesTotal, run.Error));
+
+        // The loop: over the limit at once (a pass), then one pass per table change; each finds nothing.
+        await archiver.StartAsync();
+        for (var change = 0; change < 3; change++)
+        {
+            var iterations = store.LoopIterations;
+            store.SignalTablesChange();
+            await Eventually.TrueAsync(() => store.LoopIterations > iterations, TimeSpan.FromSeconds(30), "the loop ran its pass and came round again");
+        }
+
+        Assert.Same(run, archiver.Progress);
+
+        Assert.Equal(0, (await archiver.RunOnceAsync()).TablesMigrated);
+        Assert.Equal((false, 0, 0, null), (archiver.Progress!.Running, archiver.Progress.TablesDone, archiver.Progress.TablesTotal, archiver.Progress.Error));
     }
 
     [Fact]

@@ -12,41 +12,17 @@ namespace RaftKv.Tiering.Tests;
 /// the block cache so the next gets of that block cost none, and absent keys cost none.
 /// </summary>
 [Collection("rgw")]
-public sealed class ColdReadTests(RgwFixture rgw) : IAsyncLifetime
+public sealed class ColdReadTests(RgwFixture rgw) : RgwStoreTest(rgw, "cold")
 {
     private const int BlockSize = 4096;
-    private readonly string _dir = Path.Combine(Path.GetTempPath(), "raftkv-cold-" + Guid.NewGuid().ToString("N"));
-    private readonly string _bucket = "cold-" + Guid.NewGuid().ToString("N")[..12];
-    private S3ObjectStore _s3 = null!;
-
-    public async Task InitializeAsync()
-    {
-        _s3 = new S3ObjectStore(rgw.Options(_bucket));
-        await _s3.EnsureBucketAsync();
-    }
-
-    public Task DisposeAsync()
-    {
-        _s3.Dispose();
-        try
-        {
-            Directory.Delete(_dir, recursive: true);
-        }
-        catch (IOException)
-        {
-        }
-
-        return Task.CompletedTask;
-    }
-
     private static byte[] B(string s) => Encoding.UTF8.GetBytes(s);
 
     private static byte[] Value(int i) => B($"{{\"id\":{i},\"user\":\"user-{i % 113}\",\"email\":\"user{i}@example.com\",\"roles\":[\"reader\",\"writer\"],\"bio\":\"lorem ipsum dolor sit amet, consectetur adipiscing elit\"}}");
 
     private Task<LsmStore> OpenAsync() => LsmStore.OpenAsync(new LsmOptions
     {
-        Directory = _dir,
-        RemoteStore = new ObjectStoreTableStore(_s3),
+        Directory = Dir,
+        RemoteStore = new ObjectStoreTableStore(S3),
         BackgroundWork = false,
         BlockSize = BlockSize,
         Compression = BlockCompression.None,
@@ -66,23 +42,23 @@ public sealed class ColdReadTests(RgwFixture rgw) : IAsyncLifetime
 
             await store.FlushAsync();
             localSize = store.ListTables().Single().SizeBytes;
-            var archiver = new Archiver(store, _s3, rgw.Options(_bucket) with { DiskMaxBytes = 1 }, TimeProvider.System, NullLogger<Archiver>.Instance);
+            var archiver = new Archiver(store, S3, Rgw.Options(Bucket) with { DiskMaxBytes = 1 }, TimeProvider.System, NullLogger<Archiver>.Instance);
             Assert.Equal(1, (await archiver.RunOnceAsync()).TablesMigrated);
             var table = Assert.Single(store.ListTables());
-            var head = await _s3.HeadAsync(table.ObjectName!);
+            var head = await S3.HeadAsync(table.ObjectName!);
             Assert.Equal(table.SizeBytes, head!.Size);
             Assert.True(head.Size < localSize / 2, $"Zstd object {head.Size} bytes, local table {localSize}");
         }
 
         await using var cold = await OpenAsync(); // fresh process state: nothing cached
-        var fetched = _s3.BytesFetched;
+        var fetched = S3.BytesFetched;
         var hit = await cold.GetAsync(B("key002000"), 0);
         Assert.Equal(Tier.Object, hit!.Value.Tier);
         Assert.Equal(Value(2000), hit.Value.Value.ToArray());
         var s = cold.GetStats();
         Assert.Equal(1, s.ObjectReadRequests);
         Assert.Equal(1, s.CachePromotions);
-        Assert.Equal(s.ObjectReadBytes, _s3.BytesFetched - fetched);
+        Assert.Equal(s.ObjectReadBytes, S3.BytesFetched - fetched);
         Assert.True(s.ObjectReadBytes <= BlockSize, $"{s.ObjectReadBytes} bytes fetched for one (compressed) block");
 
         Assert.Equal(Value(2002), (await cold.GetAsync(B("key002002"), 0))!.Value.Value.ToArray()); // same block

@@ -10,9 +10,11 @@ namespace RaftKv.Replication.Backup;
 public sealed class BackupCheckpoint : IDisposable
 {
     private readonly IFileSystem _fs;
+    private readonly IDisposable? _pin; // the checkpoint's tables and archived objects, kept until disposed (IKvStore.CheckpointPinnedAsync)
 
-    internal BackupCheckpoint(IFileSystem fs, string directory, long raftIndex, long raftTerm, long revision, long compactRevision, DateTimeOffset created)
+    internal BackupCheckpoint(IFileSystem fs, string directory, long raftIndex, long raftTerm, long revision, long compactRevision, DateTimeOffset created, IDisposable? pin = null)
     {
+        _pin = pin;
         _fs = fs;
         Directory = directory;
         RaftIndex = raftIndex;
@@ -36,6 +38,7 @@ public sealed class BackupCheckpoint : IDisposable
 
     public void Dispose()
     {
+        _pin?.Dispose();
         try
         {
             _fs.DeleteDirectory(Directory);

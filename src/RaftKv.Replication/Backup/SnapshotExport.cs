@@ -7,8 +7,8 @@ using RaftKv.Storage.IO;
 namespace RaftKv.Replication.Backup;
 
 /// <summary>
-/// A point-in-time backup snapshot being streamed: an LSM checkpoint taken for it (hard links, so
-/// compactions and archiving meanwhile change nothing it reads) written as a
+/// A point-in-time backup snapshot being streamed: an LSM checkpoint taken for it (hard links, and a pin
+/// on its tables so that a compaction meanwhile deletes no archived table's object it reads) written as a
 /// <see cref="SnapshotFileFormat"/> stream. Dispose deletes the checkpoint.
 /// </summary>
 /// <remarks>Archived tables are read from the object store while streaming when they are included;
@@ -21,9 +21,11 @@ public sealed class SnapshotExport : IDisposable
     private readonly string _directory;
     private readonly IRemoteTableStore? _remote;
     private readonly List<Part> _parts;
+    private readonly IDisposable? _pin; // the checkpoint's tables (and archived objects) kept until disposed
 
-    internal SnapshotExport(IFileSystem fs, string directory, IRemoteTableStore? remote, bool referenceArchived, long term, long sourceNodeId, ulong clusterId, long createdUnixMs)
+    internal SnapshotExport(IFileSystem fs, string directory, IRemoteTableStore? remote, bool referenceArchived, long term, long sourceNodeId, ulong clusterId, long createdUnixMs, IDisposable? pin = null)
     {
+        _pin = pin;
         _fs = fs;
         _directory = directory;
         _remote = remote;
@@ -121,6 +123,7 @@ public sealed class SnapshotExport : IDisposable
 
     public void Dispose()
     {
+        _pin?.Dispose();
         try
         {
             _fs.DeleteDirectory(_directory);

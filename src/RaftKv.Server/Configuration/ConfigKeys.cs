@@ -19,7 +19,7 @@ public static class ConfigKeys
     public static readonly ConfigKey S3Compression = new("S3_COMPRESSION", "lz4", "Block compression of SSTables archived to S3: none, lz4 or zstd (when it differs from COMPRESSION a table is re-encoded as it is archived)");
     public static readonly ConfigKey MemoryMaxEntries = new("MEMORY_MAX_ENTRIES", "1000000", "Memtable entry count that triggers a flush");
     public static readonly ConfigKey DiskMaxSizeGb = new("DISK_MAX_SIZE_GB", "0", "Archive tables to S3, deepest LSM level first, while local SSTables exceed this (GiB; 0 = no limit)");
-    public static readonly ConfigKey ArchiveInterval = new("ARCHIVE_INTERVAL", "30s", "How often the archiver checks DISK_MAX_SIZE_GB and DISK_MIGRATION_AGE_HOURS (a duration: 30s, 5m, or seconds; > 0)");
+    public static readonly ConfigKey ArchiveInterval = new("ARCHIVE_INTERVAL", "30s", "How often the archiver checks DISK_MIGRATION_AGE_HOURS and deletes orphaned objects; DISK_MAX_SIZE_GB is checked at every table change (a duration: 30s, 5m, or seconds; > 0)");
     public static readonly ConfigKey DiskMigrationAgeHours = new("DISK_MIGRATION_AGE_HOURS", "0", "Archive tables older than this (hours; 0 = never by age)");
     public static readonly ConfigKey QuotaBackendBytes = new("QUOTA_BACKEND_BYTES", "0", "Space quota of a member's local store in bytes (local SSTables, archived tables' local metadata, memtables; never S3): past it the NOSPACE alarm refuses writes that add data. 0 = default (8 GiB, at least twice DISK_MAX_SIZE_GB), negative = no quota");
     public static readonly ConfigKey S3Endpoint = new("S3_ENDPOINT", "", "S3-compatible endpoint (empty = no object store)");

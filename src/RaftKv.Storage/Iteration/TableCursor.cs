@@ -11,7 +11,8 @@ namespace RaftKv.Storage.Iteration;
 /// cached block payloads. Without <c>fillCache</c> (one-pass readers such as compaction) blocks
 /// missing from the cache are read ahead in large windows into reused buffers instead of being
 /// cached (<see cref="ReadAhead"/>), and a value is only valid until the cursor moves on (the
-/// caller must copy it first).
+/// caller must copy it first). Object-tier blocks are fetched many per request in both modes
+/// (<see cref="LoadAndMoveAsync"/>).
 /// </summary>
 /// <remarks>The caller keeps the tables referenced while the cursor is in use. One reader.</remarks>
 internal sealed class TableCursor : EntryCursor
@@ -25,6 +26,10 @@ internal sealed class TableCursor : EntryCursor
     private bool _seeking;
     private bool _blockPending;
     private readonly ReadAhead? _readAhead; // one-pass mode: blocks missing from the cache are read ahead, not cached
+    private int _scanWindow; // scan mode: bytes of blocks the next object-store fetch reads (0 = the one block)
+    private DataBlock[]? _fetched; // scan mode: the blocks of the last fetch, from block _fetchedFirst of table _fetchedTable
+    private int _fetchedTable = -1;
+    private int _fetchedFirst;
     private byte[] _key = new byte[64];
     private int _keyLength;
     private int _valueOffset;
@@ -76,7 +81,7 @@ internal sealed class TableCursor : EntryCursor
             }
 
             var table = _tables[_table];
-            if ((_readAhead is null ? table.TryLoadBlockNow(_blockIndex) : table.TryLoadBlockUncached(_blockIndex, _readAhead)) is not { } block)
+            if ((_readAhead is null ? Fetched() ?? table.TryLoadBlockNow(_blockIndex) : table.TryLoadBlockUncached(_blockIndex, _readAhead)) is not { } block)
             {
                 moved = false;
                 return false; // _blockPending: LoadAndMoveAsync fetches it
@@ -85,6 +90,12 @@ internal sealed class TableCursor : EntryCursor
             Enter(block);
         }
     }
+
+    /// <summary>The pending block if the last object-store fetch of a scan read it (else null).</summary>
+    private DataBlock? Fetched()
+        => _fetched is { } f && _fetchedTable == _table && _blockIndex >= _fetchedFirst && _blockIndex - _fetchedFirst < f.Length
+            ? f[_blockIndex - _fetchedFirst]
+            : null;
 
     /// <summary>Advances within the current block, skipping keys &lt; start while seeking.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot loop: skip tier-0 code
@@ -110,11 +121,27 @@ internal sealed class TableCursor : EntryCursor
         return false;
     }
 
+    /// <summary>Fetches the pending block (it must come from object storage) with the blocks after it: a one-pass
+    /// reader fills its read-ahead window with one request; a scan reads a window that starts at one block and
+    /// doubles with each fetch up to <see cref="ReadAhead.WindowBytes"/>, caching every block (a scan of an
+    /// archived table costs a few requests, not one per block; a short one, about one block).</summary>
     private async ValueTask<bool> LoadAndMoveAsync(CancellationToken cancellationToken)
     {
         while (true)
         {
-            Enter(await _tables[_table].LoadBlockAsync(_blockIndex, cancellationToken).ConfigureAwait(false));
+            var table = _tables[_table];
+            if (_readAhead is not null)
+            {
+                Enter(await table.LoadBlockUncachedAsync(_blockIndex, _readAhead, cancellationToken).ConfigureAwait(false));
+            }
+            else
+            {
+                var blocks = await table.LoadBlocksAsync(_blockIndex, _scanWindow, cancellationToken).ConfigureAwait(false);
+                _scanWindow = Math.Min(Math.Max(_scanWindow * 2, 2 * table.HandleOf(_blockIndex).Length), ReadAhead.WindowBytes);
+                (_fetched, _fetchedTable, _fetchedFirst) = (blocks, _table, _blockIndex);
+                Enter(blocks[0]);
+            }
+
             if (TryMoveNext(out var moved))
             {
                 return moved;

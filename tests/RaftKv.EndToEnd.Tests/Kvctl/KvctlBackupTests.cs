@@ -36,7 +36,11 @@ public sealed class KvctlBackupTests(RgwFixture rgw)
         using (var c = new LocalCluster(1, new Dictionary<string, string>(env)
         {
             ["BACKUP_INTERVAL"] = "1h",
-            ["DISK_MAX_SIZE_GB"] = "0.000000001", // ~1 byte: every flushed table is archived
+            // Every table is older than this at `migrate` (age is judged by interval and manual passes only, and the
+            // interval pass is an hour away), so the manual migrate below archives them all; a disk limit would have
+            // the archiver archive them as soon as they are flushed, before `migrate` runs.
+            ["DISK_MIGRATION_AGE_HOURS"] = "0.0000001",
+            ["ARCHIVE_INTERVAL"] = "1h",
         }))
         {
             c.StartAll();

@@ -56,9 +56,21 @@ function operationCard(op, head, signal) {
     }
   }
 
+  // The state last read: while it is 'running' the page keeps polling, whoever started the run (this page's
+  // POST, or the node itself: a scheduled backup, an archiver pass under disk pressure), so the status line
+  // never stays on a run that has ended.
+  let last = null;
+  let polling = null; // the poll loop, while this page's POST is in flight or the last state read is running
+  let sent = 0; // progress requests sent, and the number of the newest one shown: an older answer
+  let shown = 0; // arriving late never replaces a newer one
+
   async function refresh() {
+    const n = ++sent;
     try {
       const p = await request(op.progress, { signal });
+      if (n < shown) return last;
+      shown = n;
+      last = p;
       show(p);
       if (!running) button.disabled = p.state === 'unavailable'; // not configured on this cluster (no S3, no backups)
       head.ok();
@@ -71,6 +83,31 @@ function operationCard(op, head, signal) {
     }
   }
 
+  const following = () => !signal.aborted && (running || last?.state === 'running');
+
+  /** Starts the poll loop unless it runs or there is nothing to follow. The loop's first step is a wait, so it
+   * always ends after `polling` is set (ending synchronously, it would leave a settled loop behind for good). */
+  function poll() {
+    if (polling || !following()) return;
+    polling = (async () => {
+      try {
+        do {
+          await new Promise((r) => setTimeout(r, 500));
+          if (!signal.aborted) await refresh().catch(() => null);
+        } while (following());
+      } finally {
+        polling = null;
+      }
+    })();
+  }
+
+  /** Reads the progress once, then follows it while it says running. */
+  async function load() {
+    const p = await refresh();
+    poll();
+    return p;
+  }
+
   button.addEventListener('click', async () => {
     if (running) return;
     running = true;
@@ -79,26 +116,20 @@ function operationCard(op, head, signal) {
     result.className = 'op-result';
     bar.hidden = false;
     bar.removeAttribute('value');
-    let polling = true;
-    const pollLoop = (async () => {
-      while (polling && !signal.aborted) {
-        await refresh().catch(() => null);
-        await new Promise((r) => setTimeout(r, 500));
-      }
-    })();
+    refresh().catch(() => null);
+    poll();
     try {
       const r = await request(op.run, { method: 'POST', signal });
-      polling = false;
-      await pollLoop;
-      await refresh().catch(() => null); // the finished counters
+      running = false;
+      await load().catch(() => null); // the finished counters (then, if another run has started since, that run until it ends)
       bar.max = 1;
       bar.value = 1;
       result.textContent = op.result(r);
       result.classList.add('ok');
     } catch (e) {
-      polling = false;
+      running = false;
       if (e.name === 'AbortError') return;
-      await pollLoop;
+      load().catch(() => null);
       bar.hidden = true;
       result.textContent = `Failed: ${describeError(e)}`;
       result.classList.add('bad');
@@ -110,7 +141,7 @@ function operationCard(op, head, signal) {
 
   const card = h('section', { class: 'card op', id: `op-${op.id}`, 'aria-labelledby': `${op.id}-h` },
     h('h2', { id: `${op.id}-h` }, op.heading), h('p', { class: 'about' }, op.about), button, bar, status, result);
-  return { card, refresh };
+  return { card, load };
 }
 
 function snapshotCard(signal) {
@@ -167,6 +198,6 @@ export function mount(main) {
   const controller = new AbortController();
   const cards = operations.map((op) => operationCard(op, head, controller.signal));
   main.append(head.header, h('div', { class: 'cards-grid' }, cards.map((c) => c.card), snapshotCard(controller.signal)));
-  Promise.all(cards.map((c) => c.refresh())).catch(() => null);
+  Promise.all(cards.map((c) => c.load())).catch(() => null);
   return () => controller.abort();
 }
