@@ -139,13 +139,17 @@ internal static class EtcdMapping
     {
         KvOpKind.Range or KvOpKind.Get => new V3.ResponseOp
         {
-            ResponseRange = result.Range is { } range ? ToProto(range, header(revision)) : new V3.RangeResponse { Header = header(revision) },
+            ResponseRange = result.Range is { } range ? ToProto(range, Inner(revision)) : new V3.RangeResponse { Header = Inner(revision) },
         },
-        KvOpKind.Put => new V3.ResponseOp { ResponsePut = PutResponse(result, header(revision)) },
-        KvOpKind.Delete or KvOpKind.DeleteRange => new V3.ResponseOp { ResponseDeleteRange = DeleteResponse(result, header(revision)) },
+        KvOpKind.Put => new V3.ResponseOp { ResponsePut = PutResponse(result, Inner(revision)) },
+        KvOpKind.Delete or KvOpKind.DeleteRange => new V3.ResponseOp { ResponseDeleteRange = DeleteResponse(result, Inner(revision)) },
         KvOpKind.Txn when op.Nested is { } nested && result.Nested is { } inner => new V3.ResponseOp { ResponseTxn = Nested(ToProto(nested, inner with { Revision = revision }, header)) },
         _ => new V3.ResponseOp { ResponseTxn = Nested(new V3.TxnResponse()) },
     };
+
+    /// <summary>etcd's header on an op's response inside a txn: the revision only (cluster_id, member_id and raft_term
+    /// are on the txn's own header), as its applier fills it.</summary>
+    private static V3.ResponseHeader Inner(long revision) => new() { Revision = revision };
 
     /// <summary>etcd gives a nested txn's own response an empty header (its ops' responses carry the revision).</summary>
     private static V3.TxnResponse Nested(V3.TxnResponse response)

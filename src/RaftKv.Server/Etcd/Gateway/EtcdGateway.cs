@@ -65,7 +65,7 @@ public sealed class EtcdGateway(GatewayLoopback loopback)
         }
 
         context.Response.ContentType = Json;
-        await context.Response.WriteAsync(GatewayJson.Format(response), context.RequestAborted).ConfigureAwait(false);
+        await context.Response.Body.WriteAsync(GatewayJson.Format(response), context.RequestAborted).ConfigureAwait(false);
     }
 
     private async Task StreamAsync(HttpContext context, GatewayRoute route, List<IMessage> requests, CallOptions options)
@@ -103,7 +103,7 @@ public sealed class EtcdGateway(GatewayLoopback loopback)
                     started = true;
                 }
 
-                await context.Response.WriteAsync(GatewayJson.Result(responses.Current), aborted).ConfigureAwait(false);
+                await context.Response.Body.WriteAsync(GatewayJson.Result(responses.Current), aborted).ConfigureAwait(false);
                 await context.Response.Body.FlushAsync(aborted).ConfigureAwait(false);
             }
         }

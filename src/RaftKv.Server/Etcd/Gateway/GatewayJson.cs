@@ -50,11 +50,38 @@ public static class GatewayJson
         return messages;
     }
 
-    /// <summary>A response message as etcd writes it.</summary>
-    public static string Format(IMessage message) => Formatter.Format(message);
+    /// <summary>A response message as etcd writes it (compact: <see cref="JsonFormatter"/> puts spaces in; Go does not).</summary>
+    public static byte[] Format(IMessage message) => Write(message, wrap: false);
 
-    /// <summary>One line of a streamed answer: <c>{"result": message}</c>.</summary>
-    public static string Result(IMessage message) => "{\"result\":" + Formatter.Format(message) + "}\n";
+    /// <summary>One line of a streamed answer: <c>{"result": message}</c> and a newline.</summary>
+    public static byte[] Result(IMessage message) => Write(message, wrap: true);
+
+    private static byte[] Write(IMessage message, bool wrap)
+    {
+        using var document = JsonDocument.Parse(Formatter.Format(message));
+        using var buffer = new MemoryStream();
+        using (var w = new Utf8JsonWriter(buffer))
+        {
+            if (wrap)
+            {
+                w.WriteStartObject();
+                w.WritePropertyName("result");
+            }
+
+            document.RootElement.WriteTo(w);
+            if (wrap)
+            {
+                w.WriteEndObject();
+            }
+        }
+
+        if (wrap)
+        {
+            buffer.WriteByte((byte)'\n');
+        }
+
+        return buffer.ToArray();
+    }
 
     /// <summary>The body of a failed call (grpc-gateway v1 <c>DefaultHTTPError</c>).</summary>
     public static byte[] Error(StatusCode code, string message)
