@@ -1,6 +1,6 @@
 using System.Net;
-using Xunit.Abstractions;
 using System.Text.Json.Nodes;
+using Xunit.Abstractions;
 using static RaftKv.EndToEnd.Tests.Etcd.Gateway.GatewayHttp;
 
 namespace RaftKv.EndToEnd.Tests.Etcd.Differential;
