@@ -122,37 +122,75 @@ internal static class EtcdMapping
         };
     }
 
-    /// <summary>The answers of the branch a transaction took, one per op, in order.</summary>
+    /// <summary>The answers of the branch a transaction took, one per op, in order. Headers inside are etcd's: a
+    /// write's carries the txn's revision; a range's the revision it read at (etcd's <c>storeTxnWrite.Range</c>: the
+    /// revision before the txn, plus one once an earlier op of the txn changed something).</summary>
     public static V3.TxnResponse ToProto(KvTxn txn, TxnResult r, Func<long, V3.ResponseHeader> header)
     {
-        var response = new V3.TxnResponse { Header = header(r.Revision), Succeeded = r.Succeeded };
+        var response = new V3.TxnResponse { Header = header(r.Revision) };
+        var begin = Changed(txn, r) ? r.Revision - 1 : r.Revision;
+        var before = false;
+        AddResponses(response, txn, r, r.Revision, begin, ref before);
+        return response;
+    }
+
+    private static void AddResponses(V3.TxnResponse response, KvTxn txn, TxnResult r, long revision, long begin, ref bool before)
+    {
+        response.Succeeded = r.Succeeded;
         var branch = r.Succeeded ? txn.Success : txn.Failure;
         for (var i = 0; i < branch.Count && i < r.Results.Count; i++)
         {
-            response.Responses.Add(ToProto(branch[i], r.Results[i], r.Revision, header));
+            var (op, result) = (branch[i], r.Results[i]);
+            var read = before ? begin + 1 : begin;
+            response.Responses.Add(op.Kind switch
+            {
+                KvOpKind.Range or KvOpKind.Get => new V3.ResponseOp
+                {
+                    ResponseRange = result.Range is { } range ? ToProto(range, Inner(read)) : new V3.RangeResponse { Header = Inner(read) },
+                },
+                KvOpKind.Put => new V3.ResponseOp { ResponsePut = PutResponse(result, Inner(revision)) },
+                KvOpKind.Delete or KvOpKind.DeleteRange => new V3.ResponseOp { ResponseDeleteRange = DeleteResponse(result, Inner(revision)) },
+                KvOpKind.Txn when op.Nested is { } nested && result.Nested is { } inner => new V3.ResponseOp { ResponseTxn = NestedResponse(nested, inner, revision, begin, ref before) },
+                _ => new V3.ResponseOp { ResponseTxn = new V3.TxnResponse { Header = new V3.ResponseHeader() } },
+            });
+            before |= Changed(op, result);
         }
-
-        return response;
     }
-
-    private static V3.ResponseOp ToProto(KvOp op, OpResult result, long revision, Func<long, V3.ResponseHeader> header) => op.Kind switch
-    {
-        KvOpKind.Range or KvOpKind.Get => new V3.ResponseOp
-        {
-            ResponseRange = result.Range is { } range ? ToProto(range, header(revision)) : new V3.RangeResponse { Header = header(revision) },
-        },
-        KvOpKind.Put => new V3.ResponseOp { ResponsePut = PutResponse(result, header(revision)) },
-        KvOpKind.Delete or KvOpKind.DeleteRange => new V3.ResponseOp { ResponseDeleteRange = DeleteResponse(result, header(revision)) },
-        KvOpKind.Txn when op.Nested is { } nested && result.Nested is { } inner => new V3.ResponseOp { ResponseTxn = Nested(ToProto(nested, inner with { Revision = revision }, header)) },
-        _ => new V3.ResponseOp { ResponseTxn = Nested(new V3.TxnResponse()) },
-    };
 
     /// <summary>etcd gives a nested txn's own response an empty header (its ops' responses carry the revision).</summary>
-    private static V3.TxnResponse Nested(V3.TxnResponse response)
+    private static V3.TxnResponse NestedResponse(KvTxn nested, TxnResult inner, long revision, long begin, ref bool before)
     {
-        response.Header = new V3.ResponseHeader();
+        var response = new V3.TxnResponse { Header = new V3.ResponseHeader() };
+        AddResponses(response, nested, inner, revision, begin, ref before);
         return response;
     }
+
+    /// <summary>Whether the branch a txn took changed the store (a put, a delete that deleted something).</summary>
+    private static bool Changed(KvTxn txn, TxnResult r)
+    {
+        var branch = r.Succeeded ? txn.Success : txn.Failure;
+        for (var i = 0; i < branch.Count && i < r.Results.Count; i++)
+        {
+            if (Changed(branch[i], r.Results[i]))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private static bool Changed(KvOp op, OpResult result) => op.Kind switch
+    {
+        KvOpKind.Put => true,
+        KvOpKind.Delete or KvOpKind.DeleteRange => result.Deleted > 0,
+        KvOpKind.Txn => op.Nested is { } nested && result.Nested is { } inner && Changed(nested, inner),
+        _ => false,
+    };
+
+    /// <summary>etcd's header on an op's response inside a txn: the revision only (cluster_id, member_id and raft_term
+    /// are on the txn's own header), as its applier fills it.</summary>
+    private static V3.ResponseHeader Inner(long revision) => new() { Revision = revision };
 
     public static V3.PutResponse PutResponse(OpResult? result, V3.ResponseHeader header)
     {

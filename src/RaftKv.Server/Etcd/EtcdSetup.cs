@@ -2,12 +2,14 @@ namespace RaftKv.Server.Etcd;
 
 /// <summary>Registers etcd's v3 gRPC services (package etcdserverpb) next to raftkv.v1 on the gRPC
 /// port (and on ETCD_PORT when set); they share the pipeline: strict binding, the operation
-/// interceptor (api="etcd", etcd's error table) and leader forwarding.</summary>
+/// interceptor (api="etcd", etcd's error table) and leader forwarding. The JSON gateway (Gateway/EtcdGateway) serves the same services as JSON on the HTTP port.</summary>
 public static class EtcdSetup
 {
     public static IServiceCollection AddEtcdApi(this IServiceCollection services)
     {
         services.AddSingleton<EtcdIdentity>();
+        services.AddSingleton<Gateway.GatewayLoopback>();
+        services.AddSingleton<Gateway.EtcdGateway>();
         return services;
     }
 
@@ -19,6 +21,7 @@ public static class EtcdSetup
         app.MapGrpcService<EtcdMaintenanceService>();
         app.MapGrpcService<EtcdLeaseService>();
         app.MapGrpcService<EtcdAuthService>();
+        Gateway.EtcdGateway.Map(app); // the JSON gateway: POST /v3/… and /v3beta/… on the HTTP port
         return app;
     }
 }

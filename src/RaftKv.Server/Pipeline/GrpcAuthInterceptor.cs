@@ -22,6 +22,11 @@ public sealed class GrpcAuthInterceptor(AuthGate gate) : Interceptor
     /// <summary>The metadata key of a learner's credential on <c>Cluster/TailLog</c> (<see cref="AuthGate.IsLearnerToken"/>).</summary>
     public const string LearnerTokenHeader = "raftkv-learner-token";
 
+    /// <summary>The metadata key marking a call made by the JSON gateway (<see cref="Etcd.Gateway.GatewayLoopback"/>):
+    /// the TLS client certificate of such a call is the node's own, so it never identifies the caller. A client that
+    /// sends the marker itself only gives up its certificate's identity.</summary>
+    public const string GatewayHeader = "raftkv-gateway";
+
     public override Task<TResponse> UnaryServerHandler<TRequest, TResponse>(TRequest request, ServerCallContext context, UnaryServerMethod<TRequest, TResponse> continuation)
     {
         ArgumentNullException.ThrowIfNull(continuation);
@@ -80,7 +85,8 @@ public sealed class GrpcAuthInterceptor(AuthGate gate) : Interceptor
     private void Check(ServerCallContext context, AuthAccess access)
     {
         var http = context.GetHttpContext();
-        var principal = gate.Identify(TokenOf(context.RequestHeaders), null, null, ClientIdentity.Of(http).CertificateUser, http.Connection.RemoteIpAddress?.ToString());
+        var certificateUser = context.RequestHeaders.GetValue(GatewayHeader) is null ? ClientIdentity.Of(http).CertificateUser : null;
+        var principal = gate.Identify(TokenOf(context.RequestHeaders), null, null, certificateUser, http.Connection.RemoteIpAddress?.ToString());
         gate.Authorize(principal, access);
         if (principal is not null)
         {

@@ -8,10 +8,12 @@ public static partial class AuthRules
     /// DELETE) its key; <c>GET /kv?prefix=p</c> reads the prefix (no prefix = every key); <c>/health*</c> and
     /// <c>POST /auth/authenticate</c> are open, <c>/metrics</c> too unless AUTH_METRICS=root; <c>/stats</c>,
     /// <c>/stats/load</c>, <c>/cluster</c>, <c>/cluster/overview</c> and <c>/auth/whoami</c> need a user; <c>GET /ui/*</c> (static files) is open and
-    /// <c>GET /watch?prefix=p</c> reads the prefix; every other route (admin, membership) needs root.</summary>
+    /// <c>GET /watch?prefix=p</c> reads the prefix; etcd's JSON gateway (<c>/v3/*</c>, <c>/v3beta/*</c>) is open here because each of
+    /// its requests is a gRPC call checked by the gRPC pipeline (Etcd/Gateway/GatewayLoopback); every other route (admin, membership) needs root.</summary>
     public static AuthAccess ForHttp(string method, string path, string? routeKey, IQueryCollection query, bool openMetrics)
     {
         if (path.StartsWith("/health", StringComparison.Ordinal) || path == "/auth/authenticate" || (openMetrics && path == "/metrics")
+            || Etcd.Gateway.GatewayRoutes.IsGatewayPath(path)
             || ((path == "/ui" || path.StartsWith("/ui/", StringComparison.Ordinal)) && HttpMethods.IsGet(method)))
         {
             return AuthAccess.Open; // the dashboard's static files hold no data: its data calls are checked like any other

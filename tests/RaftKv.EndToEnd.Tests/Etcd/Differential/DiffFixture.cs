@@ -13,6 +13,12 @@ public sealed class DiffFixture : IAsyncLifetime
 
     internal DiffSide RaftKv { get; private set; } = null!;
 
+    /// <summary>etcd's JSON gateway: its client URL.</summary>
+    internal string EtcdHttp => "http://" + _etcd!.Endpoint;
+
+    /// <summary>RaftKv's JSON gateway: the node's HTTP port.</summary>
+    internal string RaftKvHttp => _raftkv!.Nodes[0].Http;
+
     internal string Logs => $"etcd:\n{Tail(_etcd?.Log())}\nraftkv:\n{Tail(_raftkv?.Nodes[0].Log())}";
 
     public async Task InitializeAsync()
