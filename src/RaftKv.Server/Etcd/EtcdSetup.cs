@@ -1,6 +1,6 @@
 namespace RaftKv.Server.Etcd;
 
-/// <summary>Registers etcd's v3 gRPC services (package etcdserverpb) next to raftkv.v1 on the gRPC
+/// <summary>Registers etcd's v3 gRPC services (packages etcdserverpb, v3lockpb and v3electionpb) next to raftkv.v1 on the gRPC
 /// port (and on ETCD_PORT when set); they share the pipeline: strict binding, the operation
 /// interceptor (api="etcd", etcd's error table) and leader forwarding.</summary>
 public static class EtcdSetup
@@ -8,6 +8,9 @@ public static class EtcdSetup
     public static IServiceCollection AddEtcdApi(this IServiceCollection services)
     {
         services.AddSingleton<EtcdIdentity>();
+        services.AddSingleton<Concurrency.ConcurrencyKv>();
+        services.AddSingleton<Concurrency.EtcdMutex>();
+        services.AddSingleton<Concurrency.EtcdElection>();
         return services;
     }
 
@@ -19,6 +22,8 @@ public static class EtcdSetup
         app.MapGrpcService<EtcdMaintenanceService>();
         app.MapGrpcService<EtcdLeaseService>();
         app.MapGrpcService<EtcdAuthService>();
+        app.MapGrpcService<EtcdLockService>();
+        app.MapGrpcService<EtcdElectionService>();
         return app;
     }
 }

@@ -15,7 +15,14 @@ public static partial class GrpcErrors
     /// <summary>The gRPC package of etcd's services (proto/etcd/etcdserverpb/rpc.proto).</summary>
     public const string EtcdPackage = "etcdserverpb";
 
-    public static bool IsEtcdMethod(string fullMethod) => fullMethod.StartsWith("/" + EtcdPackage + ".", StringComparison.Ordinal);
+    /// <summary>The gRPC packages of etcd's Lock and Election services (proto/etcd/v3lockpb, proto/etcd/v3electionpb).</summary>
+    public const string EtcdLockPackage = "v3lockpb", EtcdElectionPackage = "v3electionpb";
+
+    /// <summary>Whether a method is one of etcd's (any of its packages): etcd's error table, api label and learner rules.</summary>
+    public static bool IsEtcdMethod(string fullMethod)
+        => fullMethod.StartsWith("/" + EtcdPackage + ".", StringComparison.Ordinal)
+            || fullMethod.StartsWith("/" + EtcdLockPackage + ".", StringComparison.Ordinal)
+            || fullMethod.StartsWith("/" + EtcdElectionPackage + ".", StringComparison.Ordinal);
 
     public static RpcException MapEtcd(Exception e) => e switch
     {
@@ -26,6 +33,9 @@ public static partial class GrpcErrors
         LearnerNotReadyException => Etcd.LearnerNotReady,
         LearnerNotSupportedException => Etcd.NotSupportedForLearner,
         TooManyLearnersException => Etcd.TooManyLearners,
+
+        // etcd's Lock and Election servers return plain Go errors (concurrency's, v3election's): UNKNOWN with the text.
+        Server.Etcd.Concurrency.ConcurrencyException c => new RpcException(new Status(StatusCode.Unknown, Server.Etcd.Concurrency.ConcurrencyException.TextOf(c.Error))),
         _ => ErrorKinds.Of(e) switch
         {
             ErrorKind.TooLarge => Etcd.RequestTooLarge,
