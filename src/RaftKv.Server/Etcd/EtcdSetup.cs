@@ -1,6 +1,6 @@
 namespace RaftKv.Server.Etcd;
 
-/// <summary>Registers etcd's v3 gRPC services (package etcdserverpb) next to raftkv.v1 on the gRPC
+/// <summary>Registers etcd's v3 gRPC services (packages etcdserverpb, v3lockpb and v3electionpb) next to raftkv.v1 on the gRPC
 /// port (and on ETCD_PORT when set); they share the pipeline: strict binding, the operation
 /// interceptor (api="etcd", etcd's error table) and leader forwarding. The JSON gateway (Gateway/EtcdGateway) serves the same services as JSON on the HTTP port.</summary>
 public static class EtcdSetup
@@ -10,6 +10,9 @@ public static class EtcdSetup
         services.AddSingleton<EtcdIdentity>();
         services.AddSingleton<Gateway.GatewayLoopback>();
         services.AddSingleton<Gateway.EtcdGateway>();
+        services.AddSingleton<Concurrency.ConcurrencyKv>();
+        services.AddSingleton<Concurrency.EtcdMutex>();
+        services.AddSingleton<Concurrency.EtcdElection>();
         return services;
     }
 
@@ -22,6 +25,8 @@ public static class EtcdSetup
         app.MapGrpcService<EtcdLeaseService>();
         app.MapGrpcService<EtcdAuthService>();
         Gateway.EtcdGateway.Map(app); // the JSON gateway: POST /v3/… and /v3beta/… on the HTTP port
+        app.MapGrpcService<EtcdLockService>();
+        app.MapGrpcService<EtcdElectionService>();
         return app;
     }
 }

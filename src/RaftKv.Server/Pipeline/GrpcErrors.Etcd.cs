@@ -15,7 +15,27 @@ public static partial class GrpcErrors
     /// <summary>The gRPC package of etcd's services (proto/etcd/etcdserverpb/rpc.proto).</summary>
     public const string EtcdPackage = "etcdserverpb";
 
-    public static bool IsEtcdMethod(string fullMethod) => fullMethod.StartsWith("/" + EtcdPackage + ".", StringComparison.Ordinal);
+    /// <summary>The gRPC packages of etcd's Lock and Election services (proto/etcd/v3lockpb, proto/etcd/v3electionpb).</summary>
+    public const string EtcdLockPackage = "v3lockpb", EtcdElectionPackage = "v3electionpb";
+
+    /// <summary>Whether a method is one of etcd's (any of its packages): etcd's error table, api label and learner rules.</summary>
+    public static bool IsEtcdMethod(string fullMethod)
+        => fullMethod.StartsWith("/" + EtcdPackage + ".", StringComparison.Ordinal) || IsEtcdConcurrencyMethod(fullMethod);
+
+    /// <summary>Whether a method is one of etcd's Lock or Election services (<see cref="AsGoError"/>).</summary>
+    public static bool IsEtcdConcurrencyMethod(string fullMethod)
+        => fullMethod.StartsWith("/" + EtcdLockPackage + ".", StringComparison.Ordinal)
+            || fullMethod.StartsWith("/" + EtcdElectionPackage + ".", StringComparison.Ordinal);
+
+    /// <summary>
+    /// etcd's Lock and Election servers call etcd through its embedded Go client, which turns each of etcd's
+    /// errors into a typed Go error without a gRPC status (rpctypes.EtcdError): the caller sees UNKNOWN with the
+    /// same text (e.g. "etcdserver: requested lease not found"). A cancelled or expired call keeps its code.
+    /// </summary>
+    public static RpcException AsGoError(RpcException mapped)
+        => mapped.StatusCode is StatusCode.Unknown or StatusCode.Cancelled or StatusCode.DeadlineExceeded
+            ? mapped
+            : new RpcException(new Status(StatusCode.Unknown, mapped.Status.Detail), mapped.Trailers);
 
     public static RpcException MapEtcd(Exception e) => e switch
     {
@@ -26,6 +46,9 @@ public static partial class GrpcErrors
         LearnerNotReadyException => Etcd.LearnerNotReady,
         LearnerNotSupportedException => Etcd.NotSupportedForLearner,
         TooManyLearnersException => Etcd.TooManyLearners,
+
+        // etcd's Lock and Election servers return plain Go errors (concurrency's, v3election's): UNKNOWN with the text.
+        Server.Etcd.Concurrency.ConcurrencyException c => new RpcException(new Status(StatusCode.Unknown, Server.Etcd.Concurrency.ConcurrencyException.TextOf(c.Error))),
         _ => ErrorKinds.Of(e) switch
         {
             ErrorKind.TooLarge => Etcd.RequestTooLarge,

@@ -14,8 +14,16 @@ public static partial class GrpcErrors
     public const string LeaderTrailer = "raftkv-leader";
 
     /// <summary>Maps for the front door that owns <paramref name="fullMethod"/> ("/package.Service/Method").</summary>
-    public static RpcException Map(Exception e, string fullMethod)
-        => IsEtcdMethod(fullMethod) ? MapEtcd(e) : Map(e);
+    public static RpcException Map(Exception e, string fullMethod) => Map(e, fullMethod, out _);
+
+    /// <summary><see cref="Map(Exception, string)"/>, and the status the error has in its table before etcd's Lock and
+    /// Election services turn it into a Go error (UNKNOWN, <see cref="AsGoError"/>): what it is, for logging.</summary>
+    public static RpcException Map(Exception e, string fullMethod, out StatusCode classified)
+    {
+        var mapped = IsEtcdMethod(fullMethod) ? MapEtcd(e) : Map(e);
+        classified = e is Server.Etcd.Concurrency.ConcurrencyException ? StatusCode.FailedPrecondition : mapped.StatusCode; // a refusal
+        return IsEtcdConcurrencyMethod(fullMethod) ? AsGoError(mapped) : mapped;
+    }
 
     public static RpcException Map(Exception e) => e switch
     {

@@ -34,6 +34,11 @@ public sealed class GrpcLeaderForwarder(LeaderRouter router, LeaderTransport tra
         "/etcdserverpb.Auth/AuthEnable", "/etcdserverpb.Auth/AuthDisable", "/etcdserverpb.Auth/UserAdd", "/etcdserverpb.Auth/UserDelete",
         "/etcdserverpb.Auth/UserChangePassword", "/etcdserverpb.Auth/UserGrantRole", "/etcdserverpb.Auth/UserRevokeRole",
         "/etcdserverpb.Auth/RoleAdd", "/etcdserverpb.Auth/RoleDelete", "/etcdserverpb.Auth/RoleGrantPermission", "/etcdserverpb.Auth/RoleRevokePermission",
+
+        // etcd's Lock and Election write (a Lock or Campaign that waits keeps its forwarded call open); Leader and
+        // Observe read on any member.
+        "/v3lockpb.Lock/Lock", "/v3lockpb.Lock/Unlock",
+        "/v3electionpb.Election/Campaign", "/v3electionpb.Election/Proclaim", "/v3electionpb.Election/Resign",
     };
 
     /// <summary>Forward attempts of one call: the first, and one more after the leader it went to turned out

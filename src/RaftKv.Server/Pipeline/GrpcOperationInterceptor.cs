@@ -96,14 +96,14 @@ public sealed partial class GrpcOperationInterceptor(ILogger<GrpcOperationInterc
     private RpcException Failed(Exception e, ServerCallContext context, string api, string op)
     {
         OperationMetrics.Count(api, op, "error");
-        var mapped = GrpcErrors.Map(e, context.Method);
-        Log(context.Method, mapped, e);
+        var mapped = GrpcErrors.Map(e, context.Method, out var classified);
+        Log(context.Method, mapped, classified, e);
         return mapped;
     }
 
-    private void Log(string method, RpcException mapped, Exception e)
+    private void Log(string method, RpcException mapped, StatusCode classified, Exception e)
     {
-        switch (mapped.StatusCode)
+        switch (classified)
         {
             case StatusCode.Internal or StatusCode.Unknown or StatusCode.DataLoss:
                 LogFailure(logger, e, method, mapped.StatusCode, mapped.Status.Detail);

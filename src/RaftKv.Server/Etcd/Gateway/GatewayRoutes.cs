@@ -3,8 +3,8 @@ using V3 = RaftKv.Protocol.Etcd;
 namespace RaftKv.Server.Etcd.Gateway;
 
 /// <summary>
-/// The routes of etcd's JSON gateway (etcd 3.4's <c>rpc.proto</c> HTTP annotations, every one <c>POST</c>, body = the
-/// request message), each served under both <see cref="Prefixes"/>. etcd 3.4 maps <c>/maintenance/hash</c> to Hash
+/// The routes of etcd's JSON gateway (etcd 3.4's <c>rpc.proto</c>, <c>v3lock.proto</c> and <c>v3election.proto</c> HTTP
+/// annotations, every one <c>POST</c>, body = the request message), each served under both <see cref="Prefixes"/>. etcd 3.4 maps <c>/maintenance/hash</c> to Hash
 /// (HashKV has no route there) and has no <c>/auth/status</c>; etcd 3.5's <c>/maintenance/hashkv</c> and
 /// <c>/auth/status</c> are served too (a 3.4 client never calls them).
 /// </summary>
@@ -17,7 +17,10 @@ public static class GatewayRoutes
 
     private static List<GatewayRoute> Build()
     {
-        var services = V3.RpcReflection.Descriptor.Services.ToDictionary(s => s.Name, StringComparer.Ordinal);
+        var services = V3.RpcReflection.Descriptor.Services
+            .Concat(V3.V3Lock.V3LockReflection.Descriptor.Services)
+            .Concat(V3.V3Election.V3ElectionReflection.Descriptor.Services)
+            .ToDictionary(s => s.Name, StringComparer.Ordinal);
         var routes = new List<GatewayRoute>();
         void Add(string path, string service, string method)
             => routes.Add(new GatewayRoute(path, services[service].FindMethodByName(method) ?? throw new InvalidOperationException($"no method {service}/{method}")));
@@ -65,6 +68,15 @@ public static class GatewayRoutes
         Add("/auth/role/delete", "Auth", "RoleDelete");
         Add("/auth/role/grant", "Auth", "RoleGrantPermission");
         Add("/auth/role/revoke", "Auth", "RoleRevokePermission");
+
+        // etcd 3.4's v3lock.proto and v3election.proto annotations (embed/serve.go registers both gateways).
+        Add("/lock/lock", "Lock", "Lock");
+        Add("/lock/unlock", "Lock", "Unlock");
+        Add("/election/campaign", "Election", "Campaign");
+        Add("/election/proclaim", "Election", "Proclaim");
+        Add("/election/leader", "Election", "Leader");
+        Add("/election/observe", "Election", "Observe");
+        Add("/election/resign", "Election", "Resign");
         return routes;
     }
 

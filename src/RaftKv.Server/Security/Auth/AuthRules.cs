@@ -1,6 +1,8 @@
 using Google.Protobuf;
 using V1 = RaftKv.Protocol.V1;
 using V3 = RaftKv.Protocol.Etcd;
+using V3Election = RaftKv.Protocol.Etcd.V3Election;
+using V3Lock = RaftKv.Protocol.Etcd.V3Lock;
 
 namespace RaftKv.Server.Security.Auth;
 
@@ -29,6 +31,15 @@ public static partial class AuthRules
         V3.LeaseTimeToLiveRequest l => AuthAccess.LeaseKeys(l.ID),
         V3.AuthenticateRequest or V3.AuthStatusRequest => AuthAccess.Open,
         V3.StatusRequest or V3.MemberListRequest => AuthAccess.Authenticated,
+
+        // etcd v3lockpb / v3electionpb (AuthRules.Concurrency.cs)
+        V3Lock.LockRequest l => AuthAccess.On(Candidate(l.Name, l.Lease)),
+        V3Lock.UnlockRequest u => AuthAccess.On(KeyAccess.ToWrite(u.Key.ToByteArray())),
+        V3Election.CampaignRequest c => AuthAccess.On(Candidate(c.Name, c.Lease)),
+        V3Election.ProclaimRequest { Leader: { } l } => AuthAccess.On(LeaderKey(l)),
+        V3Election.ResignRequest { Leader: { } l } => AuthAccess.On(LeaderKey(l)),
+        V3Election.ProclaimRequest or V3Election.ResignRequest => AuthAccess.Authenticated, // no leader: etcd's error, nothing touched
+        V3Election.LeaderRequest l => AuthAccess.On(Election(l.Name)),
 
         // raftkv.v1
         V1.GetRequest g => AuthAccess.On(KeyAccess.Read(g.Key.ToByteArray())),

@@ -22,6 +22,10 @@ internal sealed class DiffSide(string name, string endpoint) : IDisposable
 
     public V3.Watch.WatchClient Watch => new(_channel);
 
+    public RaftKv.Protocol.Etcd.V3Lock.Lock.LockClient Lock => new(_channel);
+
+    public RaftKv.Protocol.Etcd.V3Election.Election.ElectionClient Election => new(_channel);
+
     /// <summary>Sends <paramref name="bytes"/> as the request message of <paramref name="method"/> (malformed input).</summary>
     public async Task<string> RawAsync(string service, string method, byte[] bytes)
     {

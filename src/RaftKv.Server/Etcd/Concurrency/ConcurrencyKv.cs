@@ -1,0 +1,100 @@
+using System.Globalization;
+using System.Text;
+using RaftKv.Replication.Api;
+
+namespace RaftKv.Server.Etcd.Concurrency;
+
+/// <summary>
+/// The key-value steps etcd's client-side concurrency package (clientv3/concurrency: session, key.go) is made
+/// of, run server side on <see cref="IKvNode"/> for <see cref="EtcdMutex"/> and <see cref="EtcdElection"/>:
+/// the session lease, a candidate's key, the first/last-created key of a prefix, and waitDeletes.
+/// </summary>
+/// <remarks>Writes need the leader (the Lock and Election write calls are forwarded to it by the pipeline);
+/// reads are linearizable and watches come from the revision history, so they work on any member.</remarks>
+public sealed class ConcurrencyKv(IKvNode node)
+{
+    /// <summary>etcd's default session TTL (concurrency.defaultSessionTTL), for a call with lease 0.</summary>
+    public const long DefaultSessionTtlSeconds = 60;
+
+    public IKvNode Node => node;
+
+    /// <summary>The lease a call's session uses (concurrency.NewSession with WithLease): the caller's, or a new
+    /// lease of <see cref="DefaultSessionTtlSeconds"/> when it passed 0. As etcd's servers do (the session is
+    /// orphaned at once), the lease is not kept alive by the call: its owner keeps it alive.</summary>
+    public async Task<long> SessionLeaseAsync(long lease, CancellationToken cancellationToken)
+        => lease != 0 ? lease : (await node.LeaseGrantAsync(0, DefaultSessionTtlSeconds, cancellationToken).ConfigureAwait(false)).Id;
+
+    /// <summary>The election or lock prefix: name + "/".</summary>
+    public static byte[] PrefixOf(ReadOnlySpan<byte> name) => [.. name, (byte)'/'];
+
+    /// <summary>A candidate's key: prefix + the lease id in lowercase hex (Go's %x of the int64 id).</summary>
+    public static byte[] KeyOf(byte[] prefix, long lease)
+        => [.. prefix, .. Encoding.ASCII.GetBytes(lease < 0 ? "-" + ((ulong)-lease).ToString("x", CultureInfo.InvariantCulture) : lease.ToString("x", CultureInfo.InvariantCulture))];
+
+    /// <summary>The range end of a prefix (etcd's GetPrefixRangeEnd: "\0" = to the end of the keyspace).</summary>
+    public static byte[] PrefixEnd(byte[] prefix) => KeyRanges.PrefixEnd(prefix) is { Length: > 0 } e ? e : [0];
+
+    /// <summary>The oldest key of a prefix (clientv3.WithFirstCreate: sorted by create revision, limit 1).</summary>
+    public static RangeRequest FirstCreate(byte[] prefix)
+        => new(prefix, PrefixEnd(prefix), Limit: 1, SortOrder: SortOrder.Ascend, SortTarget: SortTarget.Create);
+
+    /// <summary>A compare that holds while <paramref name="key"/> has create revision <paramref name="rev"/> (0 = absent).</summary>
+    public static KvCompare CreatedAt(byte[] key, long rev) => new(key, CompareTarget.Create, CompareOp.Equal, Revision: rev);
+
+    /// <summary>The oldest key of a prefix now: the key (null when there is none) and the header revision.</summary>
+    public async Task<(KeyValue? Kv, long Revision)> FirstCreatedAsync(byte[] prefix, CancellationToken cancellationToken)
+    {
+        var r = await node.RangeAsync(FirstCreate(prefix), ReadConsistency.Linearizable, cancellationToken).ConfigureAwait(false);
+        return (r.Kvs.Count == 0 ? null : r.Kvs[0], r.Revision);
+    }
+
+    /// <summary>
+    /// concurrency.waitDeletes: until no key of the prefix with create revision ≤ <paramref name="maxCreateRevision"/>
+    /// is left, read the newest such key and wait for its delete (a watch from the read's revision). Returns the
+    /// header revision of the last (empty) read. Throws what the read or the watch throws (cancellation, a
+    /// compacted revision).
+    /// </summary>
+    public async Task<long> WaitDeletesAsync(byte[] prefix, long maxCreateRevision, CancellationToken cancellationToken)
+    {
+        var lastCreate = new RangeRequest(prefix, PrefixEnd(prefix), Limit: 1, SortOrder: SortOrder.Descend, SortTarget: SortTarget.Create,
+            MaxCreateRevision: maxCreateRevision);
+        while (true)
+        {
+            var r = await node.RangeAsync(lastCreate, ReadConsistency.Linearizable, cancellationToken).ConfigureAwait(false);
+            if (r.Kvs.Count == 0)
+            {
+                return r.Revision;
+            }
+
+            await WaitDeleteAsync(r.Kvs[0].Key.ToArray(), r.Revision, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Deletes a key, ignoring failure (etcd's cleanup of an abandoned wait, on the client's own context).</summary>
+    public async Task DeleteQuietlyAsync(KvTxn txn)
+    {
+        try
+        {
+            await node.WriteAsync(txn, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            // etcd ignores the cleanup's error too; the key goes with its lease at the latest.
+        }
+    }
+
+    /// <summary>concurrency.waitDelete: the first DELETE of <paramref name="key"/> at revision ≥ <paramref name="fromRevision"/>.</summary>
+    private async Task WaitDeleteAsync(byte[] key, long fromRevision, CancellationToken cancellationToken)
+    {
+        await foreach (var events in node.WatchRevisionsAsync(key, null, fromRevision, prevKv: false, cancellationToken).ConfigureAwait(false))
+        {
+            if (events.Any(e => e.Type == MvccEventType.Delete))
+            {
+                return;
+            }
+        }
+
+        cancellationToken.ThrowIfCancellationRequested();
+        throw new UnavailableException("lost watcher waiting for delete");
+    }
+}

@@ -1,0 +1,55 @@
+using RaftKv.Replication.Api;
+
+namespace RaftKv.Server.Etcd.Concurrency;
+
+/// <summary>
+/// etcd's distributed lock (v3lock over concurrency.Mutex), server side. The lock <c>name</c> owns the keys
+/// <c>name/&lt;lease hex&gt;</c>; the key created first (lowest create revision) holds the lock, the others wait in
+/// create-revision order, each for the deletion of every older key (no herd: a waiter watches only the key
+/// just ahead of it). A holder's key lives as long as its lease: revoking or letting the lease expire releases
+/// the lock, and Unlock deletes the key.
+/// </summary>
+/// <remarks>
+/// Ordering: a waiter holds the lock once every key of the prefix created before its own is deleted, read
+/// linearizably and watched from the revision history, so no delete is missed (a compacted history ends the
+/// wait with etcd's compacted error). Locking twice with one lease is one acquisition (the key is reused).
+/// A wait that fails or is cancelled deletes the waiter's key (etcd's Unlock on the client context).
+/// Writes need the leader: the Lock service's calls are forwarded to it.
+/// </remarks>
+public sealed class EtcdMutex(ConcurrencyKv kv)
+{
+    /// <summary>concurrency.Mutex.Lock: returns once the caller's key holds the lock.</summary>
+    public async Task<LockHeld> LockAsync(byte[] name, long lease, CancellationToken cancellationToken)
+    {
+        lease = await kv.SessionLeaseAsync(lease, cancellationToken).ConfigureAwait(false);
+        var prefix = ConcurrencyKv.PrefixOf(name);
+        var key = ConcurrencyKv.KeyOf(prefix, lease);
+        var owner = KvOp.RangeRead(ConcurrencyKv.FirstCreate(prefix));
+        var txn = new KvTxn(
+            [ConcurrencyKv.CreatedAt(key, 0)],
+            [new KvOp(KvOpKind.Put, key, [], Lease: lease), owner],
+            [KvOp.RangeRead(new RangeRequest(key)), owner]);
+        var r = await kv.Node.WriteAsync(txn, cancellationToken).ConfigureAwait(false);
+        var myRev = r.Succeeded ? r.Revision : r.Results[0].Range!.Kvs[0].CreateRevision;
+        var ownerKvs = r.Results[1].Range!.Kvs;
+        if (ownerKvs.Count == 0 || ownerKvs[0].CreateRevision == myRev)
+        {
+            return new LockHeld(key, r.Revision);
+        }
+
+        try
+        {
+            var revision = await kv.WaitDeletesAsync(prefix, myRev - 1, cancellationToken).ConfigureAwait(false);
+            return new LockHeld(key, revision);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            await kv.DeleteQuietlyAsync(KvTxn.Single(KvOp.Delete(key))).ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    /// <summary>v3lock Unlock: deletes the key (whether or not it holds the lock). Returns the header revision.</summary>
+    public async Task<long> UnlockAsync(byte[] key, CancellationToken cancellationToken)
+        => (await kv.Node.WriteAsync(KvTxn.Single(KvOp.Delete(key)), cancellationToken).ConfigureAwait(false)).Revision;
+}
