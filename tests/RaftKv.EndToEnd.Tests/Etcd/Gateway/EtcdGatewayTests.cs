@@ -109,6 +109,25 @@ public sealed class EtcdGatewayTests(EtcdClusterFixture fixture)
     }
 
     [Fact]
+    public async Task LockAndElectionRoutesServeEtcdsConcurrencyServices()
+    {
+        var (leader, follower) = await EndpointsAsync();
+        var lease = (await OkAsync(leader, "/v3/lease/grant", """{"TTL":"60"}""")).GetProperty("ID").GetString()!;
+        var held = await OkAsync(follower, "/v3/lock/lock", $$$"""{"name":"{{{B64("gw-lock")}}}","lease":"{{{lease}}}"}""");
+        var lockKey = held.GetProperty("key").GetString()!;
+        Assert.StartsWith("gw-lock/", Text(held.GetProperty("key")), StringComparison.Ordinal);
+        await OkAsync(leader, "/v3/lock/unlock", $$$"""{"key":"{{{lockKey}}}"}""");
+
+        var campaign = await OkAsync(follower, "/v3/election/campaign", $$$"""{"name":"{{{B64("gw-elect")}}}","lease":"{{{lease}}}","value":"{{{B64("one")}}}"}""");
+        var leaderKey = campaign.GetProperty("leader");
+        Assert.Equal("one", Text((await OkAsync(leader, "/v3/election/leader", $$$"""{"name":"{{{B64("gw-elect")}}}"}""")).GetProperty("kv").GetProperty("value")));
+        await OkAsync(leader, "/v3/election/resign", "{\"leader\":" + leaderKey.GetRawText() + "}");
+        var (status, error) = await PostAsync(follower, "/v3/election/leader", $$$"""{"name":"{{{B64("gw-elect")}}}"}""");
+        Assert.Equal(HttpStatusCode.InternalServerError, status); // etcd 3.4: codes.Unknown, as its Go error
+        Assert.Equal("election: no leader", error.GetProperty("message").GetString());
+    }
+
+    [Fact]
     public async Task WatchStreamsEventsUntilTheClientDisconnects()
     {
         var (leader, follower) = await EndpointsAsync();
