@@ -258,12 +258,12 @@ internal sealed partial class KvState
         return result;
     }
 
-    /// <summary>An etcd range read (every <see cref="RangeRequest"/> option) on this replica's applied state.</summary>
     /// <summary>Whether a range must read values: to return them, or to sort by them (etcd sorts before it
     /// drops values for keys_only).</summary>
     private static bool NeedsValues(RangeRequest request)
         => !request.CountOnly && (!request.KeysOnly || request.SortTarget == SortTarget.Value);
 
+    /// <summary>An etcd range read (every <see cref="RangeRequest"/> option) on this replica's applied state.</summary>
     public async Task<RangeResult> ReadRangeAsync(RangeRequest request, CancellationToken cancellationToken)
     {
         var (start, end, single) = RangeBounds.Of(request.Key, request.RangeEnd);
