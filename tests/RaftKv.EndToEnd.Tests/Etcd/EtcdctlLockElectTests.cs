@@ -26,7 +26,7 @@ public sealed class EtcdctlLockElectTests(EtcdClusterFixture fixture)
         while ((await Etcdctl.RunAsync(endpoint, "get", prefix, "--prefix", "--keys-only")).Ok().Out.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length < count)
         {
             Assert.True(DateTime.UtcNow < deadline, $"fewer than {count} keys under {prefix}");
-            await Task.Delay(50);
+            await Task.Delay(Poll.Interval);
         }
     }
 

@@ -40,7 +40,7 @@ public sealed class DotnetEtcdLockElectionTests(EtcdClusterFixture fixture)
         while ((await c.GetAsync(key)).Count == 0)
         {
             Assert.True(DateTime.UtcNow < deadline, key + " never created");
-            await Task.Delay(20);
+            await Task.Delay(Poll.Interval);
         }
     }
 
@@ -125,7 +125,7 @@ public sealed class DotnetEtcdLockElectionTests(EtcdClusterFixture fixture)
         while (seen.Count < 4)
         {
             Assert.True(DateTime.UtcNow < deadline && !observer.IsFaulted, $"observed {string.Join(',', seen)}; {observer.Exception}");
-            await Task.Delay(20);
+            await Task.Delay(Poll.Interval);
         }
 
         Assert.Equal(["a1", "a2", "b1", "b2"], seen.ToArray());

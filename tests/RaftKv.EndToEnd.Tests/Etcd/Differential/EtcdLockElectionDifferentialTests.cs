@@ -131,7 +131,7 @@ public sealed class EtcdLockElectionDifferentialTests(DiffFixture fixture, ITest
             }
 
             Assert.True(DateTime.UtcNow < deadline && !reader.IsFaulted, $"observe: {seen.Count} of {count} responses; reader {reader.Status} {reader.Exception}");
-            await Task.Delay(20);
+            await Task.Delay(Poll.Interval);
         }
     }
 
@@ -144,7 +144,7 @@ public sealed class EtcdLockElectionDifferentialTests(DiffFixture fixture, ITest
         while ((await s.Kv.RangeAsync(new V3.RangeRequest { Key = Utf8(key) }, deadline: Deadline())).Count == 0)
         {
             Assert.True(DateTime.UtcNow < deadline, $"{s.Name}: {key} never created");
-            await Task.Delay(20);
+            await Task.Delay(Poll.Interval);
         }
     }
 
