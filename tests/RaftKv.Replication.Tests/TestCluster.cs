@@ -35,9 +35,14 @@ internal sealed class TestCluster : IAsyncDisposable
     /// <summary>Each node's QUOTA_BACKEND_BYTES (null: no quota).</summary>
     public long? QuotaBytes { get; private init; }
 
-    public static async Task<TestCluster> StartAsync(int size, RaftLogEngine engine = RaftLogEngine.RaftKv, Func<long, IRemoteTableStore?>? remoteStores = null, TimeSpan? electionTimeout = null, long? quotaBytes = null)
+    /// <summary>Whether nodes run the start-up corruption check (on by default, as in production). It
+    /// reads every value, archived ones from the object store, so a test that needs archived values to
+    /// stay uncached turns it off.</summary>
+    public bool InitialCorruptCheck { get; private init; } = true;
+
+    public static async Task<TestCluster> StartAsync(int size, RaftLogEngine engine = RaftLogEngine.RaftKv, Func<long, IRemoteTableStore?>? remoteStores = null, TimeSpan? electionTimeout = null, long? quotaBytes = null, bool initialCorruptCheck = true)
     {
-        var c = new TestCluster { Engine = engine, RemoteStores = remoteStores, ElectionTimeout = electionTimeout ?? TimeSpan.FromMilliseconds(300), QuotaBytes = quotaBytes };
+        var c = new TestCluster { Engine = engine, RemoteStores = remoteStores, ElectionTimeout = electionTimeout ?? TimeSpan.FromMilliseconds(300), QuotaBytes = quotaBytes, InitialCorruptCheck = initialCorruptCheck };
         for (var id = 1L; id <= size; id++)
         {
             c._peers[id] = $"127.0.0.1:{FreePort()}";
@@ -82,6 +87,7 @@ internal sealed class TestCluster : IAsyncDisposable
                 StateHashPeers = new InProcessStateHashPeers(this),
                 LeadershipPeers = new InProcessStateHashPeers(this),
                 CorruptCheckInterval = TimeSpan.Zero, // tests run checks explicitly; the start-up check stays on
+                InitialCorruptCheck = InitialCorruptCheck,
                 QuotaBackendBytes = QuotaBytes ?? 0,
                 SpaceCheckInterval = TimeSpan.FromMilliseconds(200),
             },
