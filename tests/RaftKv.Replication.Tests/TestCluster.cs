@@ -86,7 +86,7 @@ internal sealed class TestCluster : IAsyncDisposable
                 RemoteStore = RemoteStores?.Invoke(id),
                 StateHashPeers = new InProcessStateHashPeers(this),
                 LeadershipPeers = new InProcessStateHashPeers(this),
-                CorruptCheckInterval = TimeSpan.Zero, // tests run checks explicitly; the start-up check stays on
+                CorruptCheckInterval = TimeSpan.Zero, // tests run checks explicitly; the start-up check follows InitialCorruptCheck
                 InitialCorruptCheck = InitialCorruptCheck,
                 QuotaBackendBytes = QuotaBytes ?? 0,
                 SpaceCheckInterval = TimeSpan.FromMilliseconds(200),
