@@ -135,7 +135,7 @@ public sealed partial class KvNode : IKvNode
                 LowerElectionTimeout = (int)options.ElectionTimeoutLower.TotalMilliseconds,
                 UpperElectionTimeout = (int)options.ElectionTimeoutUpper.TotalMilliseconds,
                 RequestTimeout = options.RequestTimeout,
-                ConnectTimeout = options.RequestTimeout,
+                ConnectTimeout = options.ConnectTimeout,
                 ColdStart = false,
                 ConfigurationStorage = storage,
                 LoggerFactory = loggerFactory,
@@ -204,6 +204,10 @@ public sealed partial class KvNode : IKvNode
         await _cluster.StartAsync(cancellationToken).ConfigureAwait(false);
         _background = Task.WhenAll(Task.Run(TickLoopAsync, CancellationToken.None), Task.Run(SnapshotLoopAsync, CancellationToken.None), Task.Run(MetadataLoopAsync, CancellationToken.None), Task.Run(CorruptionCheckLoopAsync, CancellationToken.None), Task.Run(LeaseLoopAsync, CancellationToken.None), Task.Run(SpaceLoopAsync, CancellationToken.None), Task.Run(LearnerLoopAsync, CancellationToken.None));
         LogStarted(_logger, NodeId, _options.RaftAdvertise, _options.Peers.Count);
+        if (!_options.RequestTimeoutFitsElection)
+        {
+            LogRequestTimeoutTooLong(_logger, _options.RequestTimeout.TotalMilliseconds, _options.ConnectTimeout.TotalMilliseconds, _options.ElectionTimeoutLower.TotalMilliseconds);
+        }
     }
 
     public async Task StopAsync(CancellationToken cancellationToken = default)
@@ -247,6 +251,9 @@ public sealed partial class KvNode : IKvNode
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Node {NodeId} started; Raft at {Address}, {PeerCount} configured peers")]
     private static partial void LogStarted(ILogger logger, long nodeId, string address, int peerCount);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Raft request timeout {RequestMs} ms plus connect timeout {ConnectMs} ms is not below the election timeout {ElectionMs} ms: a frozen or cut-off member can keep every candidate from winning, leaving the cluster without a leader (KvNodeOptions.RequestTimeout)")]
+    private static partial void LogRequestTimeoutTooLong(ILogger logger, double requestMs, double connectMs, double electionMs);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Error while stopping")]
     private static partial void LogStopError(ILogger logger, Exception error);

@@ -62,9 +62,32 @@ public sealed record KvNodeOptions
     /// <summary>Which Raft log backs the node (see <see cref="RaftLogEngine"/>).</summary>
     public RaftLogEngine LogEngine { get; init; } = RaftLogEngine.RaftKv;
 
-    public TimeSpan ElectionTimeoutLower { get; init; } = TimeSpan.FromMilliseconds(300);
-    public TimeSpan ElectionTimeoutUpper { get; init; } = TimeSpan.FromMilliseconds(600);
-    public TimeSpan RequestTimeout { get; init; } = TimeSpan.FromSeconds(1);
+    /// <summary>etcd's default election timeout (<c>--election-timeout=1000</c>).</summary>
+    public static readonly TimeSpan DefaultElectionTimeout = TimeSpan.FromSeconds(1);
+
+    /// <summary>A follower that hears no leader for a random time in [<see cref="ElectionTimeoutLower"/>,
+    /// <see cref="ElectionTimeoutUpper"/>] becomes a candidate. The lower bound is also DotNext's leader lease
+    /// (the chaos harness's <c>SideCheck.LeaderLeaseWindow</c> depends on it).</summary>
+    public TimeSpan ElectionTimeoutLower { get; init; } = DefaultElectionTimeout;
+
+    /// <summary>Upper bound of the randomized election timeout (twice the lower one by default).</summary>
+    public TimeSpan ElectionTimeoutUpper { get; init; } = DefaultElectionTimeout * 2;
+
+    /// <summary>How long one Raft RPC (vote, append, snapshot) and one connection attempt (half of it) may take
+    /// before the peer counts as unavailable for that round. <b>Must stay well below
+    /// <see cref="ElectionTimeoutLower"/></b>: DotNext's candidate waits for an answer from every member until its
+    /// election timeout ends, and a member that is frozen (SIGSTOP, a stalled VM) or behind a partition that drops
+    /// packets never answers — with a request timeout longer than the election timeout no candidate ever counts its
+    /// majority and the cluster stays leaderless for as long as that member is stuck (found by hand and in chaos
+    /// runs, 2026-12-04). <see cref="KvNode"/> logs a warning when the two are misconfigured.</summary>
+    public TimeSpan RequestTimeout { get; init; } = DefaultElectionTimeout / 2;
+
+    /// <summary>True when a candidate can hear from (or give up on) every member — connection attempt plus request —
+    /// before the shortest election timeout ends (see <see cref="RequestTimeout"/>).</summary>
+    public bool RequestTimeoutFitsElection => RequestTimeout + ConnectTimeout < ElectionTimeoutLower;
+
+    /// <summary>The Raft connection timeout: half of <see cref="RequestTimeout"/>.</summary>
+    public TimeSpan ConnectTimeout => RequestTimeout / 2;
 
     /// <summary>How long a write or linearizable read waits for a leader/quorum before 503.</summary>
     public TimeSpan OperationTimeout { get; init; } = TimeSpan.FromSeconds(5);
@@ -143,7 +166,7 @@ public sealed record KvNodeOptions
     public Storage.IO.IFatalErrorHandler? FatalErrorHandler { get; init; }
 
     /// <summary>The shortest lease TTL; shorter grants are raised to it. Null: etcd's rule — 1.5 election
-    /// timeouts (<see cref="ElectionTimeoutUpper"/>), rounded up to whole seconds, and at least 2 s (etcd's
+    /// timeouts (<see cref="ElectionTimeoutLower"/>, the value etcd's <c>--election-timeout</c> names), rounded up to whole seconds, and at least 2 s (etcd's
     /// value at its defaults) — so a leader change cannot outlast a lease.</summary>
     public TimeSpan? MinLeaseTtl { get; init; }
 
@@ -156,7 +179,7 @@ public sealed record KvNodeOptions
     /// <summary>The effective minimum lease TTL in seconds (<see cref="MinLeaseTtl"/>).</summary>
     public long MinLeaseTtlSeconds => MinLeaseTtl is { } t
         ? Math.Max(1, (long)Math.Ceiling(t.TotalSeconds))
-        : Math.Max(2, (long)Math.Ceiling(ElectionTimeoutUpper.TotalSeconds * 1.5));
+        : Math.Max(2, (long)Math.Ceiling(ElectionTimeoutLower.TotalSeconds * 1.5));
 
     /// <summary>Parses "1=host:7000,2=host:7000". Throws <see cref="FormatException"/> with a clear message.</summary>
     public static IReadOnlyDictionary<long, string> ParsePeers(string? peers)

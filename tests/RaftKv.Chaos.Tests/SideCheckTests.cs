@@ -59,6 +59,40 @@ public sealed class SideCheckTests
     }
 
     [Fact]
+    public void AMajorityThatCommitsNoWriteDuringALongLeaderCutIsLeaderless()
+    {
+        var allowance = (long)(SideCheck.MajorityElectionAllowance.TotalSeconds * Stopwatch.Frequency);
+        var cut = new FaultWindow(FaultKind.PartitionLeaderMinority, [3], 1000, 1000 + allowance + 100);
+        var failed = new Attempt(1, AttemptKind.Write, 1010, 1000 + allowance, Ok: false);
+        var committed = new Attempt(2, AttemptKind.Write, 1000 + allowance, 1000 + allowance + 50, Ok: true);
+        var committedAfter = committed with { Return = 1000 + allowance + 200 }; // answered after the window: not counted
+
+        var leaderless = SideCheck.From([cut], [failed, committedAfter]);
+        Assert.Equal(1, leaderless.LongLeaderCuts);
+        Assert.Equal(1, leaderless.LeaderlessMajorities);
+        Assert.Single(leaderless.Problems());
+
+        var elected = SideCheck.From([cut], [failed, committed]);
+        Assert.Equal(0, elected.LeaderlessMajorities);
+        Assert.Empty(elected.Problems());
+
+        // A short cut, a cut that left the leader in the majority, or no writes sent: nothing to judge.
+        Assert.Equal(0, SideCheck.From([cut with { End = 1000 + allowance - 1 }], [failed]).LongLeaderCuts);
+        Assert.Equal(0, SideCheck.From([cut with { Kind = FaultKind.PartitionMinority }], [failed]).LongLeaderCuts);
+        Assert.Equal(0, SideCheck.From([cut], [failed with { Kind = AttemptKind.LinearizableRead }]).LeaderlessMajorities);
+    }
+
+    [Fact]
+    public void TheElectionAllowanceCoversTheServersElectionAndVoteTimeouts()
+    {
+        // The server's defaults (ELECTION_TIMEOUT_MS): the longest election timeout plus a vote request that times
+        // out on the cut-off leader must fit in the allowance, or a slow but correct election would count as a failure.
+        var defaults = new KvNodeOptions();
+        Assert.True(defaults.RequestTimeoutFitsElection);
+        Assert.True(defaults.ElectionTimeoutUpper + defaults.RequestTimeout + defaults.ConnectTimeout < SideCheck.MajorityElectionAllowance);
+    }
+
+    [Fact]
     public void TheLeaseWindowCoversTheServersLeaderLease()
     {
         // DotNext's LeaderLeaseDuration = LowerElectionTimeout / ClockDriftBound (default 1); raftkv passes

@@ -126,6 +126,24 @@ internal sealed class ServerProcess : IDisposable
         }
     }
 
+    /// <summary>SIGSTOP: the process freezes with its sockets open — peers' connections neither fail nor answer,
+    /// like a stalled VM or a long GC pause. <see cref="ResumeAsync"/> undoes it; <see cref="Kill"/> works either way.</summary>
+    public Task PauseAsync() => SignalAsync("-STOP");
+
+    /// <summary>SIGCONT after <see cref="PauseAsync"/>.</summary>
+    public Task ResumeAsync() => SignalAsync("-CONT");
+
+    private async Task SignalAsync(string signal)
+    {
+        var p = _process ?? throw new InvalidOperationException("not started");
+        using var kill = Process.Start("kill", [signal, p.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+        await kill.WaitForExitAsync();
+        if (kill.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"kill {signal} {p.Id} exited {kill.ExitCode}");
+        }
+    }
+
     /// <summary>SIGTERM and wait for a clean exit.</summary>
     public async Task<int> TerminateAsync(TimeSpan timeout)
     {

@@ -82,6 +82,7 @@ internal sealed class TestCluster : IAsyncDisposable
                 TickInterval = TimeSpan.FromMilliseconds(200),
                 ElectionTimeoutLower = ElectionTimeout,
                 ElectionTimeoutUpper = ElectionTimeout * 2,
+                RequestTimeout = ElectionTimeout / 2, // below the election timeout, as KvNodeOptions.RequestTimeout requires
                 LogEngine = engine ?? Engine,
                 RemoteStore = RemoteStores?.Invoke(id),
                 StateHashPeers = new InProcessStateHashPeers(this),

@@ -29,6 +29,30 @@ public sealed class ConfigLoaderTests
     }
 
     [Fact]
+    public void ElectionTimeoutSetsTheRaftTimeoutsSoACandidateOutlivesItsVoteRequests()
+    {
+        var defaults = ConfigLoader.Load([], NoEnv).ToNodeOptions();
+        Assert.Equal((1000d, 2000d, 500d, 250d), (defaults.ElectionTimeoutLower.TotalMilliseconds, defaults.ElectionTimeoutUpper.TotalMilliseconds, defaults.RequestTimeout.TotalMilliseconds, defaults.ConnectTimeout.TotalMilliseconds));
+        Assert.True(defaults.RequestTimeoutFitsElection);
+        Assert.Equal(2, defaults.MinLeaseTtlSeconds); // etcd's at its default --election-timeout=1000
+
+        var slow = ConfigLoader.Load([], new Dictionary<string, string?> { ["ELECTION_TIMEOUT_MS"] = "5000" }).ToNodeOptions();
+        Assert.Equal((5000d, 10000d, 2500d), (slow.ElectionTimeoutLower.TotalMilliseconds, slow.ElectionTimeoutUpper.TotalMilliseconds, slow.RequestTimeout.TotalMilliseconds));
+        Assert.True(slow.RequestTimeoutFitsElection);
+        Assert.Equal(8, slow.MinLeaseTtlSeconds);
+        Assert.True(ConfigLoader.Load(["--election-timeout-ms", "100"], NoEnv).ToNodeOptions().RequestTimeoutFitsElection);
+
+        // A request timeout past the election timeout is the misconfiguration KvNode warns about.
+        Assert.False((defaults with { RequestTimeout = TimeSpan.FromSeconds(1) }).RequestTimeoutFitsElection);
+
+        foreach (var bad in new[] { "99", "50001", "-1", "1s", "1e3", "abc" })
+        {
+            var e = Assert.Throws<ConfigException>(() => ConfigLoader.Load([], new Dictionary<string, string?> { ["ELECTION_TIMEOUT_MS"] = bad }));
+            Assert.Contains("ELECTION_TIMEOUT_MS", e.Message, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
     public void MemoryMaxSizeIsSplitBetweenMemtableAndBlockCache()
     {
         var defaults = ConfigLoader.Load([], NoEnv);

@@ -106,6 +106,7 @@ public static class ConfigLoader
                 "dotnext" => RaftLogEngine.DotNext,
                 var other => throw new ConfigException($"RAFT_LOG must be 'raftkv' or 'dotnext', got '{other}'"),
             },
+            ElectionTimeout = TimeSpan.FromMilliseconds(Range(ConfigKeys.ElectionTimeoutMs, Get(ConfigKeys.ElectionTimeoutMs), 100, 50_000)),
             CorruptCheckInterval = TimeSpan.FromSeconds(Long(ConfigKeys.CorruptCheckInterval, Get(ConfigKeys.CorruptCheckInterval), 0)),
             InitialCorruptCheck = Get(ConfigKeys.InitialCorruptCheck) switch
             {
@@ -252,6 +253,11 @@ public static class ConfigLoader
         => long.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var v) && v >= min
             ? v
             : throw new ConfigException($"{key.Env} must be an integer ≥ {min}, got '{value}'");
+
+    private static long Range(ConfigKey key, string value, long min, long max)
+        => long.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var v) && v >= min && v <= max
+            ? v
+            : throw new ConfigException($"{key.Env} must be an integer from {min} to {max}, got '{value}'");
 
     private static Storage.Tables.BlockCompression Codec(ConfigKey key, string value) => value switch
     {

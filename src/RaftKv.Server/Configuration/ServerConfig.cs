@@ -64,6 +64,10 @@ public sealed record ServerConfig
     public int MaxKeyBytes { get; init; }
     public int MaxValueBytes { get; init; }
     public RaftLogEngine RaftLog { get; init; }
+    /// <summary>ELECTION_TIMEOUT_MS: the lower Raft election timeout; the upper one is twice it and the Raft request
+    /// timeout half of it (<see cref="KvNodeOptions.RequestTimeout"/> explains why it must stay below it).</summary>
+    public TimeSpan ElectionTimeout { get; init; } = KvNodeOptions.DefaultElectionTimeout;
+
     public TimeSpan CorruptCheckInterval { get; init; } = TimeSpan.FromMinutes(5);
     public bool InitialCorruptCheck { get; init; } = true;
 
@@ -108,6 +112,9 @@ public sealed record ServerConfig
         MaxKeyBytes = MaxKeyBytes,
         MaxValueBytes = MaxValueBytes,
         LogEngine = RaftLog,
+        ElectionTimeoutLower = ElectionTimeout,
+        ElectionTimeoutUpper = ElectionTimeout * 2,
+        RequestTimeout = ElectionTimeout / 2,
         CorruptCheckInterval = CorruptCheckInterval,
         InitialCorruptCheck = InitialCorruptCheck,
         Learner = Learner,
