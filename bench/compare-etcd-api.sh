@@ -9,20 +9,28 @@
 # Usage: bench/compare-etcd-api.sh [DURATION_S] [RUNS]     (defaults 10 and 3)
 # NATIVE=1 adds a third side in every cell: the same RaftKv cluster through its native raftkv.v1 API
 # (raftkv-bench --target raftkv at the same leader), and a second table: etcd API ÷ native (issue #14's "within 10 %").
+# RKV_ENV="VAR=VALUE ..." adds server settings to every RaftKv node (e.g. RKV_ENV="READ_LEASE=false");
+# SKIP_BUILD=1 reuses the Release build (and leaves other engineers' build servers alone); NO_WRITE=1 prints the
+# table without rewriting BENCHMARKS.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DUR=${1:-10}; RUNS=${2:-3}; WORKLOADS="put get"; CLIENTS="1 16 64"
 
 . bench/lib.sh
 ensure_etcd
-bench_build
+if [ -n "${SKIP_BUILD:-}" ]; then
+  SERVER=src/RaftKv.Server/bin/Release/net10.0/raftkv.dll; BENCH="dotnet src/RaftKv.Bench/bin/Release/net10.0/raftkv-bench.dll"; COMMIT=$(git rev-parse --short HEAD)
+else
+  bench_build
+fi
 
 WORK=$(mktemp -d /tmp/raftkv-etcdapi-XXXX)
 trap 'stop_all; rm -rf "$WORK"' EXIT INT TERM
 
 raftkv_ports 3 6 # RaftKv nodes, plus etcd member i's client port EXTRA_PORTS[2(i-1)] and peer port EXTRA_PORTS[2(i-1)+1]
 start_etcd_cluster "$WORK" "${EXTRA_PORTS[@]}"
-start_raftkv_cluster "$WORK"
+# shellcheck disable=SC2086 # RKV_ENV is a list of VAR=VALUE words
+start_raftkv_cluster "$WORK" ${RKV_ENV:-}
 
 # Each system at its leader (a follower would forward every write: one more hop). Both answer etcd's Status.
 ETCD_EP=$(wait_leader "$ETCD_EPS") || true
@@ -79,12 +87,13 @@ if any(side == "native" for (_, _, side) in cells):
                   f"{med(n,'p50_ms'):.2f} / {med(n,'p99_ms'):.2f} | {len(n)} |")
 PY
 cat "$WORK/table.md"
+[ -z "${NO_WRITE:-}" ] || exit 0
 python3 - "$WORK/table.md" "$DUR" "$RUNS" "$ETCD_VERSION" "$COMMIT" <<'PY'
 import os, re, sys, datetime
 table, dur, runs, etcdv, commit = open(sys.argv[1]).read(), sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5]
 path = "BENCHMARKS.md"
 text = open(path).read()
-section = (f"<!-- etcd-api:start -->\nRun {datetime.datetime.utcnow():%Y-%m-%d %H:%M} UTC, commit {commit}, `{os.environ.get('NATIVE') and 'NATIVE=1 ' or ''}bench/compare-etcd-api.sh {dur} {runs}` "
+section = (f"<!-- etcd-api:start -->\nRun {datetime.datetime.utcnow():%Y-%m-%d %H:%M} UTC, commit {commit}, `{os.environ.get('RKV_ENV') and 'RKV_ENV="' + os.environ['RKV_ENV'] + '" ' or ''}{os.environ.get('NATIVE') and 'NATIVE=1 ' or ''}bench/compare-etcd-api.sh {dur} {runs}` "
            f"({etcdv}; {dur} s per cell, 2 s warm-up excluded per cell, after a 10 s unrecorded warm-up per workload of each cluster; "
            f"medians of {runs} interleaved runs; 8 B keys, 256 B values, 100 k key space; both 3 members on loopback on the same 2-core machine, fsync on):\n\n{table}\n<!-- etcd-api:end -->")
 if "<!-- etcd-api:start -->" in text:

@@ -61,7 +61,18 @@ public sealed partial class KvNode
         timeout.CancelAfter(_options.OperationTimeout);
         try
         {
-            await ReadIndexAsync(timeout.Token).ConfigureAwait(false);
+            if (TryLeaseReadIndex(out var leaseIndex))
+            {
+                // KvNode.ReadLease.cs: the leader's commit index needs no quorum round while its lease lasts.
+                if (_log.LastAppliedIndex < leaseIndex)
+                {
+                    await _log.WaitForAppliedAsync(leaseIndex, timeout.Token).ConfigureAwait(false);
+                }
+            }
+            else
+            {
+                await ReadIndexAsync(timeout.Token).ConfigureAwait(false);
+            }
 
             // A leader's commit index is only trustworthy once an entry of its own term has
             // committed (Raft §8). Right after an election the read index the barrier used may
@@ -97,7 +108,7 @@ public sealed partial class KvNode
         {
             try
             {
-                await _cluster.ApplyReadBarrierAsync(ReadBarrierType.Strong, token).ConfigureAwait(false);
+                await StrongBarrierAsync(token).ConfigureAwait(false);
                 return;
             }
             catch (Exception e) when (e is QuorumUnreachableException or DotNext.Net.Cluster.MemberUnavailableException)

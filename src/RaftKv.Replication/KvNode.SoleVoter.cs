@@ -30,13 +30,7 @@ public sealed partial class KvNode
     /// </remarks>
     private async Task BeginTermIfSoleVoterAsync(CancellationToken cancellationToken)
     {
-        if (Membership is null || RaftEndPoint is null)
-        {
-            return;
-        }
-
-        var members = await ((IClusterConfigurationStorage<EndPoint>)Membership).LoadConfigurationAsync(cancellationToken).ConfigureAwait(false);
-        if (members.Members.Count != 1 || !members.Members.Contains(RaftEndPoint))
+        if (!await IsSoleVoterAsync(cancellationToken).ConfigureAwait(false))
         {
             return;
         }
@@ -53,6 +47,18 @@ public sealed partial class KvNode
             // voter no other leader can exist in that term, so safety does not depend on the new term.
             LogSoleVoterTermKept(_logger, NodeId, _log.Term, e.Message);
         }
+    }
+
+    /// <summary>True when the persisted Raft configuration lists this node and no other.</summary>
+    private async Task<bool> IsSoleVoterAsync(CancellationToken cancellationToken)
+    {
+        if (Membership is null || RaftEndPoint is null)
+        {
+            return false;
+        }
+
+        var members = await ((IClusterConfigurationStorage<EndPoint>)Membership).LoadConfigurationAsync(cancellationToken).ConfigureAwait(false);
+        return members.Members.Count == 1 && members.Members.Contains(RaftEndPoint);
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Node {NodeId} is the cluster's only voter: it leads in term {Term}")]

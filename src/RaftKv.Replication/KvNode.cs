@@ -201,6 +201,7 @@ public sealed partial class KvNode : IKvNode
     {
         await _log.InitializeAsync(cancellationToken).ConfigureAwait(false); // replays committed entries past the snapshot
         await BeginTermIfSoleVoterAsync(cancellationToken).ConfigureAwait(false);
+        await WaitOutLeasesAsync(cancellationToken).ConfigureAwait(false);
         await _cluster.StartAsync(cancellationToken).ConfigureAwait(false);
         _background = Task.WhenAll(Task.Run(TickLoopAsync, CancellationToken.None), Task.Run(SnapshotLoopAsync, CancellationToken.None), Task.Run(MetadataLoopAsync, CancellationToken.None), Task.Run(CorruptionCheckLoopAsync, CancellationToken.None), Task.Run(LeaseLoopAsync, CancellationToken.None), Task.Run(SpaceLoopAsync, CancellationToken.None), Task.Run(LearnerLoopAsync, CancellationToken.None));
         LogStarted(_logger, NodeId, _options.RaftAdvertise, _options.Peers.Count);

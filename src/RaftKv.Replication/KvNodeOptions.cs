@@ -82,6 +82,16 @@ public sealed record KvNodeOptions
     /// runs, 2026-12-04). <see cref="KvNode"/> logs a warning when the two are misconfigured.</summary>
     public TimeSpan RequestTimeout { get; init; } = DefaultElectionTimeout / 2;
 
+    /// <summary>READ_LEASE: the leader answers linearizable reads from its commit index, without a quorum round,
+    /// for <see cref="ReadLeaseDuration"/> after a confirmed round it started (KvNode.ReadLease.cs has the safety
+    /// argument). Off: every linearizable read (batch) runs a read-index round, as etcd's default.</summary>
+    public bool ReadLease { get; init; } = true;
+
+    /// <summary>How long a confirmed quorum round lets the leader serve reads: 0.8 × <see cref="ElectionTimeoutLower"/>
+    /// (members refuse votes for at least the lower election timeout after hearing from the leader; 20 % margin for
+    /// clock-rate drift).</summary>
+    public TimeSpan ReadLeaseDuration => ElectionTimeoutLower * 0.8;
+
     /// <summary>True when a candidate can hear from (or give up on) every member — connection attempt plus request —
     /// before the shortest election timeout ends (see <see cref="RequestTimeout"/>).</summary>
     public bool RequestTimeoutFitsElection => RequestTimeout + ConnectTimeout < ElectionTimeoutLower;

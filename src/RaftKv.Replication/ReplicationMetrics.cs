@@ -33,6 +33,8 @@ internal sealed class ReplicationMetrics : IDisposable
         _meter.CreateObservableCounter("raftkv_raft_follower_fsync_waits_total", () => node.FollowerFlushWaits, description: "AppendEntries answered only after the follower fsynced its log");
         _meter.CreateObservableCounter("raftkv_raft_log_flushes_total", () => node.LogFlushes, description: "Raft log flushes (one write + fsync, covering every entry queued before it)");
         _meter.CreateObservableCounter("raftkv_raft_value_compare_conflicts_total", () => node.ValueCompareConflicts, description: "Transactions whose leader-resolved value compare went stale before apply (re-proposed)");
+        _meter.CreateObservableCounter("raftkv_read_lease_reads_total", () => node.LeaseReads, description: "Linearizable reads the leader answered on its read lease, without a quorum round (READ_LEASE)");
+        _meter.CreateObservableCounter("raftkv_read_quorum_rounds_total", () => node.QuorumReads, description: "Read-index quorum rounds run for linearizable reads and read-lease renewals");
         Proposals = _meter.CreateCounter<long>("raftkv_raft_proposals_total", description: "Proposed commands by outcome (ok, not_leader, no_space, lost_leadership, timeout, unavailable)");
         _storage = new StorageMetrics(node.GetStoreStats);
     }

@@ -98,6 +98,7 @@ public sealed class SideCheckTests
         // DotNext's LeaderLeaseDuration = LowerElectionTimeout / ClockDriftBound (default 1); raftkv passes
         // KvNodeOptions.ElectionTimeoutLower as LowerElectionTimeout (KvNode.OpenAsync).
         Assert.True(SideCheck.LeaderLeaseWindow > new KvNodeOptions().ElectionTimeoutLower);
+        Assert.True(SideCheck.LeaderLeaseWindow > new KvNodeOptions().ReadLeaseDuration); // RaftKv's read lease
     }
 
     [Fact]

@@ -11,7 +11,9 @@ namespace RaftKv.EndToEnd.Tests;
 /// requests to it neither fail nor answer. Raft must still elect a new leader among the rest: DotNext's candidate
 /// waits for every vote until its election timeout, so the Raft request timeout has to end first
 /// (<c>KvNodeOptions.RequestTimeout</c>). Before that rule the two followers stayed candidates forever.
-/// After SIGCONT the old leader must not answer a linearizable read with the value it held before it froze.
+/// After SIGCONT the old leader must not answer a linearizable read with the value it held before it froze: its
+/// read lease (KvNode.ReadLease.cs) is judged on the monotonic clock, so it has expired (with a lease 60 × too
+/// long this test failed 2 runs of 3: the read was answered before the old leader learned of the new term).
 /// </summary>
 [Collection("processes")]
 public sealed class FrozenLeaderProcessTests(ITestOutputHelper output)

@@ -54,6 +54,8 @@ public sealed partial class MetricsTests
         ["raftkv_raft_snapshots_taken_total"] = "counter",
         ["raftkv_raft_snapshots_installed_total"] = "counter",
         ["raftkv_raft_value_compare_conflicts_total"] = "counter",
+        ["raftkv_read_lease_reads_total"] = "counter",
+        ["raftkv_read_quorum_rounds_total"] = "counter",
     };
 
     [Fact]

@@ -40,9 +40,12 @@ internal sealed class TestCluster : IAsyncDisposable
     /// stay uncached turns it off.</summary>
     public bool InitialCorruptCheck { get; private init; } = true;
 
-    public static async Task<TestCluster> StartAsync(int size, RaftLogEngine engine = RaftLogEngine.RaftKv, Func<long, IRemoteTableStore?>? remoteStores = null, TimeSpan? electionTimeout = null, long? quotaBytes = null, bool initialCorruptCheck = true)
+    /// <summary>Each node's READ_LEASE (on by default, as in production).</summary>
+    public bool ReadLease { get; private init; } = true;
+
+    public static async Task<TestCluster> StartAsync(int size, RaftLogEngine engine = RaftLogEngine.RaftKv, Func<long, IRemoteTableStore?>? remoteStores = null, TimeSpan? electionTimeout = null, long? quotaBytes = null, bool initialCorruptCheck = true, bool readLease = true)
     {
-        var c = new TestCluster { Engine = engine, RemoteStores = remoteStores, ElectionTimeout = electionTimeout ?? TimeSpan.FromMilliseconds(300), QuotaBytes = quotaBytes, InitialCorruptCheck = initialCorruptCheck };
+        var c = new TestCluster { Engine = engine, RemoteStores = remoteStores, ElectionTimeout = electionTimeout ?? TimeSpan.FromMilliseconds(300), QuotaBytes = quotaBytes, InitialCorruptCheck = initialCorruptCheck, ReadLease = readLease };
         for (var id = 1L; id <= size; id++)
         {
             c._peers[id] = $"127.0.0.1:{FreePort()}";
@@ -83,6 +86,7 @@ internal sealed class TestCluster : IAsyncDisposable
                 ElectionTimeoutLower = ElectionTimeout,
                 ElectionTimeoutUpper = ElectionTimeout * 2,
                 RequestTimeout = ElectionTimeout / 2, // below the election timeout, as KvNodeOptions.RequestTimeout requires
+                ReadLease = ReadLease,
                 LogEngine = engine ?? Engine,
                 RemoteStore = RemoteStores?.Invoke(id),
                 StateHashPeers = new InProcessStateHashPeers(this),

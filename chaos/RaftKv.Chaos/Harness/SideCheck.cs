@@ -32,6 +32,7 @@ public sealed record SideCheck
     /// <c>ClockDriftBound</c> at its default 1, so the last round confirmed before the cut grants at most 1000 ms past it. Plus 50 ms for clock granularity:
     /// the window's start is read on the workers' clock after the rules were installed in every namespace,
     /// and the lease timer fires on the server's own clock and timer queue.
+    /// RaftKv's own read lease (READ_LEASE, KvNode.ReadLease.cs) is shorter: 0.8 × the lower election timeout.
     /// <c>SideCheckTests.TheLeaseWindowCoversTheServersLeaderLease</c> fails if the server's timeout grows past it.
     /// </summary>
     public static readonly TimeSpan LeaderLeaseWindow = TimeSpan.FromMilliseconds(1000 + 50);

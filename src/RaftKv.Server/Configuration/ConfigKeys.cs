@@ -35,6 +35,7 @@ public static class ConfigKeys
     public static readonly ConfigKey MaxValueBytes = new("MAX_VALUE_BYTES", "8388608", "Largest accepted value (bytes)");
     public static readonly ConfigKey RaftLog = new("RAFT_LOG", "raftkv", "Raft log engine: raftkv (segments, one write + fsync per group) or dotnext (DotNext's memory-mapped WAL); a data directory keeps the engine it was created with");
     public static readonly ConfigKey ElectionTimeoutMs = new("ELECTION_TIMEOUT_MS", "1000", "Raft election timeout in milliseconds (etcd's --election-timeout, default 1000): a follower that hears no leader for a random time between this and twice this starts an election; the Raft request timeout is half of it, so a candidate hears back from every reachable member, or gives up on a frozen or cut-off one, before its election ends. Same value on every member; 100 to 50000");
+    public static readonly ConfigKey ReadLease = new("READ_LEASE", "true", "true = the leader answers linearizable reads without a quorum round for 0.8 x ELECTION_TIMEOUT_MS after a round a majority confirmed (leader lease, as TiKV and Consul; safe while members' clocks run at rates within 20 % of each other, and a restarted member waits one election timeout before it votes); false = a read-index quorum round per linearizable read (batch), etcd's default");
     public static readonly ConfigKey CorruptCheckInterval = new("CORRUPT_CHECK_INTERVAL", "300", "Seconds between the leader's corruption checks (state hashes compared across members; 0 = off)");
     public static readonly ConfigKey InitialCorruptCheck = new("INITIAL_CORRUPT_CHECK", "true", "Run one corruption check as soon as the node has a leader after start-up (true/false)");
     public static readonly ConfigKey Learner = new("LEARNER", "false", "true = start as a learner (docs/operations.md, \"Learners\"): add it first with etcdctl member add --learner; it tails the committed log from the leader of the PEERS members, serves serializable reads, does not vote; ignored once promoted");
@@ -61,7 +62,7 @@ public static class ConfigKeys
     [
         HttpPort, GrpcPort, EtcdPort, RaftPort, NodeId, Peers, Membership, DataDir, BindHost, AdvertiseHost,
         MemoryMaxSizeMb, CacheSizeMb, MemoryMaxEntries, Compression, S3Compression, DiskMaxSizeGb, DiskMigrationAgeHours, ArchiveInterval, QuotaBackendBytes,
-        S3Endpoint, S3Bucket, S3Region, S3AccessKey, S3SecretKey, BackupInterval, BackupRetention, BackupBucket, BackupPrefix, MaxKeyBytes, MaxValueBytes, RaftLog, ElectionTimeoutMs,
+        S3Endpoint, S3Bucket, S3Region, S3AccessKey, S3SecretKey, BackupInterval, BackupRetention, BackupBucket, BackupPrefix, MaxKeyBytes, MaxValueBytes, RaftLog, ElectionTimeoutMs, ReadLease,
         CorruptCheckInterval, InitialCorruptCheck, Learner, MaxLearners, LearnerToken, TlsCertFile, TlsKeyFile, TlsCaFile, ClientCertAuth, PeerCertFile, PeerKeyFile, PeerCaFile,
         AutoCompactionMode, AutoCompactionRetention, WatchProgressNotifyInterval, AuthToken, AuthTokenTtl, AuthMetrics, AuthMaxFailures, MetricsHttpRequests, ConfigFile,
     ];

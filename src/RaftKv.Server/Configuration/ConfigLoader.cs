@@ -108,24 +108,15 @@ public static class ConfigLoader
             },
             ElectionTimeout = TimeSpan.FromMilliseconds(Range(ConfigKeys.ElectionTimeoutMs, Get(ConfigKeys.ElectionTimeoutMs), 100, 50_000)),
             CorruptCheckInterval = TimeSpan.FromSeconds(Long(ConfigKeys.CorruptCheckInterval, Get(ConfigKeys.CorruptCheckInterval), 0)),
-            InitialCorruptCheck = Get(ConfigKeys.InitialCorruptCheck) switch
-            {
-                "true" => true,
-                "false" => false,
-                var other => throw new ConfigException($"INITIAL_CORRUPT_CHECK must be 'true' or 'false', got '{other}'"),
-            },
+            InitialCorruptCheck = Bool(ConfigKeys.InitialCorruptCheck, Get(ConfigKeys.InitialCorruptCheck)),
+            ReadLease = Bool(ConfigKeys.ReadLease, Get(ConfigKeys.ReadLease)),
             MetricsHttpRequests = Get(ConfigKeys.MetricsHttpRequests) switch
             {
                 "on" => true,
                 "off" => false,
                 var other => throw new ConfigException($"METRICS_HTTP_REQUESTS must be 'on' or 'off', got '{other}'"),
             },
-            Learner = Get(ConfigKeys.Learner) switch
-            {
-                "true" => true,
-                "false" => false,
-                var other => throw new ConfigException($"LEARNER must be 'true' or 'false', got '{other}'"),
-            },
+            Learner = Bool(ConfigKeys.Learner, Get(ConfigKeys.Learner)),
             MaxLearners = (int)Long(ConfigKeys.MaxLearners, Get(ConfigKeys.MaxLearners), 0),
             Tls = TlsFiles.From(Get),
             WatchProgressNotifyInterval = Positive(ConfigKeys.WatchProgressNotifyInterval, Durations.Parse(ConfigKeys.WatchProgressNotifyInterval, Get(ConfigKeys.WatchProgressNotifyInterval))),
@@ -253,6 +244,13 @@ public static class ConfigLoader
         => long.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var v) && v >= min
             ? v
             : throw new ConfigException($"{key.Env} must be an integer ≥ {min}, got '{value}'");
+
+    private static bool Bool(ConfigKey key, string value) => value switch
+    {
+        "true" => true,
+        "false" => false,
+        _ => throw new ConfigException($"{key.Env} must be 'true' or 'false', got '{value}'"),
+    };
 
     private static long Range(ConfigKey key, string value, long min, long max)
         => long.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var v) && v >= min && v <= max

@@ -68,6 +68,9 @@ public sealed record ServerConfig
     /// timeout half of it (<see cref="KvNodeOptions.RequestTimeout"/> explains why it must stay below it).</summary>
     public TimeSpan ElectionTimeout { get; init; } = KvNodeOptions.DefaultElectionTimeout;
 
+    /// <summary>READ_LEASE (<see cref="KvNodeOptions.ReadLease"/>).</summary>
+    public bool ReadLease { get; init; } = true;
+
     public TimeSpan CorruptCheckInterval { get; init; } = TimeSpan.FromMinutes(5);
     public bool InitialCorruptCheck { get; init; } = true;
 
@@ -115,6 +118,7 @@ public sealed record ServerConfig
         ElectionTimeoutLower = ElectionTimeout,
         ElectionTimeoutUpper = ElectionTimeout * 2,
         RequestTimeout = ElectionTimeout / 2,
+        ReadLease = ReadLease,
         CorruptCheckInterval = CorruptCheckInterval,
         InitialCorruptCheck = InitialCorruptCheck,
         Learner = Learner,
