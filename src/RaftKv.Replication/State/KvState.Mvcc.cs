@@ -259,8 +259,9 @@ internal sealed partial class KvState
     }
 
     /// <summary>Whether a range must read values: to return them, or to sort by them (etcd sorts before it
-    /// drops values for keys_only).</summary>
-    private static bool NeedsValues(RangeRequest request)
+    /// drops values for keys_only). Every range path asks this one rule: current and history reads here,
+    /// a range inside a txn (<see cref="TxnApply.Range"/>) and the proposer's pre-read for it (KvNode.Resolve).</summary>
+    internal static bool NeedsValues(RangeRequest request)
         => !request.CountOnly && (!request.KeysOnly || request.SortTarget == SortTarget.Value);
 
     /// <summary>An etcd range read (every <see cref="RangeRequest"/> option) on this replica's applied state.</summary>
