@@ -11,7 +11,9 @@ namespace RaftKv.Replication.Tests;
 public sealed class KeyspaceHashTests
 {
     // Pinned from the paged algorithm (the server's HashKV before the streamed pass) on PopulateAsync's data set.
-    private const uint PinnedAtPast = 3422366924;
+    // At the past revision the former server answered 3422366924: its pages after the first read the current
+    // revision (a bug, see PagedReferenceAsync); 2684728495 is every key at the past revision.
+    private const uint PinnedAtPast = 2684728495;
     private const uint PinnedAtCurrent = 112134252;
 
     private static byte[] B(string s) => Encoding.UTF8.GetBytes(s);
@@ -46,11 +48,37 @@ public sealed class KeyspaceHashTests
         var (atCurrent, revision) = await PagedReferenceAsync(n, 0);
         Assert.Equal(n.Revision, revision);
         Assert.Equal((PinnedAtPast, PinnedAtCurrent), (atPast, atCurrent));
+
+        // The streamed pass answers the same, and the header revision is the current one (etcd's).
+        Assert.Equal((PinnedAtPast, revision), await KeyspaceHash.ComputeAsync(n, past, ReadConsistency.Linearizable, CancellationToken.None));
+        Assert.Equal((PinnedAtCurrent, revision), await KeyspaceHash.ComputeAsync(n, 0, ReadConsistency.Serializable, CancellationToken.None));
+        var read = await n.ReadKeyspaceAsync(past, ReadConsistency.Linearizable);
+        Assert.Equal((past, revision), (read.Revision, read.CurrentRevision));
+    }
+
+    [Fact]
+    public async Task StreamedHashEqualsThePagedOneAtEveryRevisionAndRefusesBadOnes()
+    {
+        await using var c = await TestCluster.StartAsync(1);
+        var n = await c.WaitForLeaderAsync();
+        await PopulateAsync(n);
+        await n.CompactRevisionAsync(5, physical: true);
+        for (var rev = 5L; rev <= n.Revision; rev++)
+        {
+            var (expected, _) = await PagedReferenceAsync(n, rev);
+            var (got, _) = await KeyspaceHash.ComputeAsync(n, rev, ReadConsistency.Linearizable, CancellationToken.None);
+            Assert.True(expected == got, $"revision {rev}: paged {expected}, streamed {got}");
+        }
+
+        await Assert.ThrowsAsync<RevisionCompactedException>(() => n.ReadKeyspaceAsync(4, ReadConsistency.Linearizable));
+        await Assert.ThrowsAsync<FutureRevisionException>(() => n.ReadKeyspaceAsync(n.Revision + 1, ReadConsistency.Linearizable));
+        await Assert.ThrowsAsync<ArgumentException>(() => n.ReadKeyspaceAsync(-1, ReadConsistency.Linearizable));
     }
 
     /// <summary>The former algorithm (EtcdMaintenanceService.HashAtAsync before the streamed pass): CRC-32 over
     /// every live key in key order (key, value, create, mod, version, lease as little-endian int64), paged by
-    /// linearizable ranges of 1,000 keys at the first page's revision.</summary>
+    /// linearizable ranges of 1,000 keys at the revision (the former code moved to the header revision after the
+    /// first page, which mixed two revisions for a past one with more than 1,000 keys; fixed here).</summary>
     internal static async Task<(uint Hash, long Revision)> PagedReferenceAsync(KvNode node, long revision)
     {
         const int Page = 1000;
@@ -61,7 +89,8 @@ public sealed class KeyspaceHashTests
         while (true)
         {
             var page = await node.RangeAsync(new RangeRequest(from, [0], Limit: Page, Revision: revision), ReadConsistency.Linearizable);
-            revision = header = page.Revision;
+            header = page.Revision;
+            revision = revision == 0 ? header : revision; // the former code read pages 2.. at the header revision: wrong for a past one
             foreach (var kv in page.Kvs)
             {
                 crc.Append(kv.Key.Span);
