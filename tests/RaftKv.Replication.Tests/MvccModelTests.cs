@@ -135,6 +135,17 @@ public sealed class MvccModelTests(ITestOutputHelper output)
                     var (request, end) = RandomRange(rng, key, compacted, revision, current: false, out var rev);
                     var got = await state.ReadRangeAsync(request, CancellationToken.None);
                     AssertRange(request, Model(request, rev == 0 ? revision : rev, At, key, end), got, revision);
+
+                    // The whole key space at that revision, streamed (HashKV's read): every live key, in key order.
+                    var at = rev == 0 ? revision : rev;
+                    var streamed = new List<string>();
+                    await foreach (var kv in state.StreamHistoryAsync([0], [], at, CancellationToken.None))
+                    {
+                        streamed.Add($"{S(kv.Key)}={S(kv.Value)}@{kv.CreateRevision}/{kv.ModRevision}/{kv.Version}/{kv.Lease}");
+                    }
+
+                    var model = Keys.Select(k => (k, V: At(k, at))).Where(x => x.V is not null).Select(x => $"{x.k}={x.V!.Value}@{x.V.Create}/{x.V.Mod}/{x.V.Ver}/{x.V.Lease}");
+                    Assert.True(model.SequenceEqual(streamed), $"key space at {at}: expected {string.Join(",", model)}; got {string.Join(",", streamed)}");
                 }
                 else if (roll < 90 && revision > compacted + 1)
                 {
