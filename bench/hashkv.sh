@@ -2,7 +2,8 @@
 # Server CPU per `etcdctl endpoint hashkv` (etcd's Maintenance.HashKV) on a single RaftKv node holding N keys:
 # utime+stime of the server process (from /proc/PID/stat) around K hashkv calls, divided by K, at the current
 # revision and at a past one (before 10% of the keys were overwritten), RUNS times each; prints the medians.
-# The load: raftkv-bench load of N keys (256-byte values) through etcd's API, then the first N/10 keys again.
+# The load: raftkv-bench load of N keys (256-byte values, one client: the same bytes every run, so two builds must
+# print the same hash at the current revision) through etcd's API, then the first N/10 keys again.
 # Usage: bench/hashkv.sh [N] [K] [RUNS]        (defaults 200000 3 3)
 #   SKIP_BUILD=1 reuses the Release build; SERVER_DLL=path/raftkv.dll runs another build of the server (an A/B of
 #   two builds); RKV_ENV="VAR=VALUE ..." adds server settings.
@@ -32,9 +33,9 @@ echo "server $SERVER pid $PID; $N keys, $K calls per run, $RUNS runs; ${RKV_ENV:
 revision() { ETCDCTL_API=3 etcdctl --endpoints="$EP" endpoint status -w json | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["Status"]["header"]["revision"])'; }
 ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; } # utime + stime, in clock ticks
 
-$BENCH load --target etcd --endpoints "$EP" --key-space "$N" --json >/dev/null 2>&1
+$BENCH load --target etcd --endpoints "$EP" --key-space "$N" --clients 1 --json >/dev/null 2>&1
 PAST=$(revision)
-$BENCH load --target etcd --endpoints "$EP" --key-space "$((N / 10))" --json >/dev/null 2>&1
+$BENCH load --target etcd --endpoints "$EP" --key-space "$((N / 10))" --clients 1 --json >/dev/null 2>&1
 CUR=$(revision)
 echo "past revision $PAST, current revision $CUR"
 
