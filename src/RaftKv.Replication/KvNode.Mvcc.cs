@@ -23,6 +23,30 @@ public sealed partial class KvNode
     internal Task<RangeResult> ReadRangeAsync(RangeRequest request, CancellationToken cancellationToken)
         => _state.ReadRangeAsync(request, cancellationToken);
 
+    public async Task<KeyspaceRead> ReadKeyspaceAsync(long revision, ReadConsistency consistency, CancellationToken cancellationToken = default)
+    {
+        if (revision < 0)
+        {
+            throw new ArgumentException("revision must not be negative");
+        }
+
+        await BarrierAsync(consistency, cancellationToken).ConfigureAwait(false);
+        var current = _state.Revision;
+        var at = revision == 0 ? current : revision;
+        if (at > current)
+        {
+            throw new FutureRevisionException(at, current);
+        }
+
+        var compacted = _state.CompactRevision;
+        if (at < compacted)
+        {
+            throw new RevisionCompactedException(at, compacted);
+        }
+
+        return new KeyspaceRead(at, current, _state.StreamHistoryAsync([0], [], at, cancellationToken));
+    }
+
     public async Task<long> CompactRevisionAsync(long revision, bool physical, CancellationToken cancellationToken = default)
     {
         if (revision <= 0)
@@ -162,7 +186,7 @@ public sealed partial class KvNode
             return null; // below the compact revision: maybe removed already (lazily, per node), so never read
         }
 
-        var found = await _state.ReadHistoryAsync(key, [], true, revision, cancellationToken).ConfigureAwait(false);
+        var (found, _) = await _state.ReadHistoryAsync(key, [], true, revision, 0, cancellationToken).ConfigureAwait(false);
         return found.Count > 0 ? found[0] : null;
     }
 

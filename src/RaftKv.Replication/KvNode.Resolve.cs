@@ -124,7 +124,7 @@ public sealed partial class KvNode
                         var (start, end, single) = KvState.DeleteBounds(op);
                         preRead.AddRange((await ReadForProposalAsync(start, end, single, cancellationToken).ConfigureAwait(false)).Kvs);
                         break;
-                    case KvOpKind.Range when op.Range is { KeysOnly: false, CountOnly: false } range:
+                    case KvOpKind.Range when op.Range is { } range && KvState.NeedsValues(range):
                         var (rs, re, rsingle) = RangeBounds.Of(range.Key, range.RangeEnd);
                         preRead.AddRange((await ReadForProposalAsync(rs, re, rsingle, cancellationToken).ConfigureAwait(false)).Kvs);
                         break;

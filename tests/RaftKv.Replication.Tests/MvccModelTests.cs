@@ -113,7 +113,10 @@ public sealed class MvccModelTests(ITestOutputHelper output)
                     var holds = cmpOp switch { CompareOp.Equal => actual == operand, CompareOp.NotEqual => actual != operand, CompareOp.Greater => actual > operand, _ => actual < operand };
                     var other = Keys[rng.Next(Keys.Length)];
                     var value = $"t{step}";
-                    var txn = new KvTxn([new KvCompare(B(key), target, cmpOp, operand)], [KvOp.Put(B(other), B(value))], [KvOp.RangeRead(new RangeRequest(B(key)))]);
+                    // Both branches end with a random range read: in the success branch it reads the txn's own
+                    // write (a range inside a write txn, TxnApply.Range), in the failure branch the state before it.
+                    var (txnRange, txnEnd) = RandomRange(rng, key, 0, revision, current: true, out _);
+                    var txn = new KvTxn([new KvCompare(B(key), target, cmpOp, operand)], [KvOp.Put(B(other), B(value)), KvOp.RangeRead(txnRange)], [KvOp.RangeRead(txnRange)]);
                     var r = await Apply(new KvCommand(CommandKind.Txn, step, null, txn));
                     Assert.Equal(holds, r.Succeeded);
                     if (holds)
@@ -122,28 +125,27 @@ public sealed class MvccModelTests(ITestOutputHelper output)
                         var prev = At(other, revision);
                         history[other].Add((revision, new Version(prev?.Create ?? revision, revision, (prev?.Ver ?? 0) + 1, 0, value)));
                     }
-                    else
-                    {
-                        Assert.Equal(cur is null ? 0 : 1, r.Results[0].Range!.Count);
-                    }
+
+                    AssertRange(txnRange, Model(txnRange, revision, At, key, txnEnd), r.Results[^1].Range!, revision);
 
                     Assert.Equal(revision, r.Revision);
                 }
                 else if (roll < 85)
                 {
-                    var rev = rng.Next(3) == 0 ? 0 : compacted + rng.NextInt64(Math.Max(1, revision - compacted + 1));
-                    rev = rev == 0 ? 0 : Math.Max(rev, Math.Max(compacted, 1));
-                    var end = rng.Next(3) switch { 0 => (byte[]?)null, 1 => [0], _ => B(Keys[rng.Next(Keys.Length)] + "~") };
-                    var request = new RangeRequest(
-                        B(key), end, Limit: rng.Next(4), Revision: rev, SortOrder: (SortOrder)rng.Next(3), SortTarget: rng.Next(2) == 0 ? SortTarget.Key : (SortTarget)rng.Next(5),
-                        KeysOnly: rng.Next(4) == 0, CountOnly: rng.Next(6) == 0, MinModRevision: rng.Next(3) == 0 ? rng.NextInt64(revision + 1) : 0, MaxCreateRevision: rng.Next(3) == 0 ? rng.NextInt64(revision + 1) : 0);
+                    var (request, end) = RandomRange(rng, key, compacted, revision, current: false, out var rev);
                     var got = await state.ReadRangeAsync(request, CancellationToken.None);
-                    var expected = Model(request, rev == 0 ? revision : rev, At, key, end);
-                    Assert.Equal(revision, got.Revision);
-                    Assert.Equal(expected.Count, got.Count);
-                    Assert.True(expected.More == got.More, $"more: expected {expected.More}, got {got.More} for {request} at revision {revision} (expected {string.Join(",", expected.Kvs)}; got {string.Join(",", got.Kvs.Select(kv => S(kv.Key)))})");
-                    var gotKvs = got.Kvs.Select(kv => $"{S(kv.Key)}={S(kv.Value)}@{kv.CreateRevision}/{kv.ModRevision}/{kv.Version}/{kv.Lease}").ToList();
-                    Assert.True(expected.Kvs.SequenceEqual(gotKvs), $"kvs for {request} at revision {revision}: expected {string.Join(",", expected.Kvs)}; got {string.Join(",", gotKvs)}");
+                    AssertRange(request, Model(request, rev == 0 ? revision : rev, At, key, end), got, revision);
+
+                    // The whole key space at that revision, streamed (HashKV's read): every live key, in key order.
+                    var at = rev == 0 ? revision : rev;
+                    var streamed = new List<string>();
+                    await foreach (var kv in state.StreamHistoryAsync([0], [], at, CancellationToken.None))
+                    {
+                        streamed.Add($"{S(kv.Key)}={S(kv.Value)}@{kv.CreateRevision}/{kv.ModRevision}/{kv.Version}/{kv.Lease}");
+                    }
+
+                    var model = Keys.Select(k => (k, V: At(k, at))).Where(x => x.V is not null).Select(x => $"{x.k}={x.V!.Value}@{x.V.Create}/{x.V.Mod}/{x.V.Ver}/{x.V.Lease}");
+                    Assert.True(model.SequenceEqual(streamed), $"key space at {at}: expected {string.Join(",", model)}; got {string.Join(",", streamed)}");
                 }
                 else if (roll < 90 && revision > compacted + 1)
                 {
@@ -203,6 +205,29 @@ public sealed class MvccModelTests(ITestOutputHelper output)
             state.Dispose();
             await store.DisposeAsync();
         }
+    }
+
+    /// <summary>A random range over <paramref name="key"/> with every option: at a random revision in
+    /// [compacted, revision] or 0, or always at 0 when <paramref name="current"/> (as inside a txn).</summary>
+    private static (RangeRequest Request, byte[]? End) RandomRange(Random rng, string key, long compacted, long revision, bool current, out long rev)
+    {
+        rev = current || rng.Next(3) == 0 ? 0 : compacted + rng.NextInt64(Math.Max(1, revision - compacted + 1));
+        rev = rev == 0 ? 0 : Math.Max(rev, Math.Max(compacted, 1));
+
+        var end = rng.Next(3) switch { 0 => (byte[]?)null, 1 => [0], _ => B(Keys[rng.Next(Keys.Length)] + "~") };
+        var request = new RangeRequest(
+            B(key), end, Limit: rng.Next(4), Revision: rev, SortOrder: (SortOrder)rng.Next(3), SortTarget: rng.Next(2) == 0 ? SortTarget.Key : (SortTarget)rng.Next(5),
+            KeysOnly: rng.Next(4) == 0, CountOnly: rng.Next(6) == 0, MinModRevision: rng.Next(3) == 0 ? rng.NextInt64(revision + 1) : 0, MaxCreateRevision: rng.Next(3) == 0 ? rng.NextInt64(revision + 1) : 0);
+        return (request, end);
+    }
+
+    private static void AssertRange(RangeRequest request, (List<string> Kvs, long Count, bool More) expected, RangeResult got, long revision)
+    {
+        Assert.Equal(revision, got.Revision);
+        Assert.Equal(expected.Count, got.Count);
+        Assert.True(expected.More == got.More, $"more: expected {expected.More}, got {got.More} for {request} at revision {revision} (expected {string.Join(",", expected.Kvs)}; got {string.Join(",", got.Kvs.Select(kv => S(kv.Key)))})");
+        var gotKvs = got.Kvs.Select(kv => $"{S(kv.Key)}={S(kv.Value)}@{kv.CreateRevision}/{kv.ModRevision}/{kv.Version}/{kv.Lease}").ToList();
+        Assert.True(expected.Kvs.SequenceEqual(gotKvs), $"kvs for {request} at revision {revision}: expected {string.Join(",", expected.Kvs)}; got {string.Join(",", gotKvs)}");
     }
 
     private static (List<string> Kvs, long Count, bool More) Model(RangeRequest r, long rev, Func<string, long, Version?> at, string key, byte[]? end)

@@ -71,6 +71,45 @@ public sealed class MvccTests
         Assert.Equal(before + 1, (await restarted.WriteAsync(Put("b", "2"))).Revision);
     }
 
+    /// <summary>etcd sorts by value before it drops values for keys_only: on every path (current, old revision,
+    /// serializable, linearizable, limit, count_only, and a range inside a write txn, applied through the log).</summary>
+    [Fact]
+    public async Task KeysOnlySortedByValueIsSortedByValueOnEveryPath()
+    {
+        await using var c = await TestCluster.StartAsync(1);
+        var n = await c.WaitForLeaderAsync();
+        foreach (var (k, v) in new[] { ("s/a", "4"), ("s/b", "2"), ("s/c", "3"), ("s/d", "1") })
+        {
+            await n.WriteAsync(Put(k, v)); // revisions 2..5
+        }
+
+        string[] byValue = ["s/d", "s/b", "s/c", "s/a"];
+        RangeRequest Request(long limit = 0, long revision = 0, bool countOnly = false)
+            => new(B("s/"), B("s0"), Limit: limit, Revision: revision, SortOrder: SortOrder.Ascend, SortTarget: SortTarget.Value, KeysOnly: true, CountOnly: countOnly);
+        foreach (var consistency in new[] { ReadConsistency.Linearizable, ReadConsistency.Serializable })
+        {
+            var all = await n.RangeAsync(Request(), consistency);
+            Assert.Equal(byValue, all.Kvs.Select(kv => S(kv.Key)));
+            Assert.All(all.Kvs, kv => Assert.True(kv.Value.IsEmpty));
+            var limited = await n.RangeAsync(Request(limit: 2), consistency);
+            Assert.Equal(byValue[..2], limited.Kvs.Select(kv => S(kv.Key)));
+            Assert.Equal((true, 4L), (limited.More, limited.Count));
+            var counted = await n.RangeAsync(Request(countOnly: true), consistency);
+            Assert.Equal((0, 4L), (counted.Kvs.Count, counted.Count));
+        }
+
+        await n.WriteAsync(Put("s/a", "0")); // revision 6: s/a sorts first now, but not at revision 5
+        var old = await n.RangeAsync(Request(revision: 5), ReadConsistency.Linearizable);
+        Assert.Equal(byValue, old.Kvs.Select(kv => S(kv.Key)));
+
+        // A write txn (a put, then the range): applied through the log, it reads the txn's own write.
+        var txn = await n.WriteAsync(new KvTxn([], [KvOp.Put(B("s/c"), B("9")), KvOp.RangeRead(Request()), KvOp.RangeRead(Request(limit: 1))], []));
+        Assert.Equal(["s/a", "s/d", "s/b", "s/c"], txn.Results[1].Range!.Kvs.Select(kv => S(kv.Key)));
+        Assert.All(txn.Results[1].Range!.Kvs, kv => Assert.True(kv.Value.IsEmpty));
+        Assert.Equal(["s/a"], txn.Results[2].Range!.Kvs.Select(kv => S(kv.Key)));
+        Assert.True(txn.Results[2].Range!.More);
+    }
+
     [Fact]
     public async Task RangeHonoursEveryOptionAndOldRevisions()
     {

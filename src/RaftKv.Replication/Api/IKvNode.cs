@@ -46,6 +46,19 @@ public interface IKvNode : IAsyncDisposable
     /// <see cref="FutureRevisionException"/> for a revision outside [CompactRevision, Revision].</summary>
     Task<RangeResult> RangeAsync(RangeRequest request, ReadConsistency consistency, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// The whole user key space at <paramref name="revision"/> (0 = the current one), streamed in one pass: every
+    /// live key at that revision, in key order, once, with its value and metadata (etcd's HashKV reads it, through
+    /// <see cref="KeyspaceHash"/>). Linearizable waits for the read barrier first; the revision is then checked
+    /// (<see cref="RevisionCompactedException"/> / <see cref="FutureRevisionException"/> outside
+    /// [CompactRevision, Revision], <see cref="ArgumentException"/> when negative) and resolved before this returns.
+    /// </summary>
+    /// <remarks>The keys come from one scan of the MVCC history on this replica: one consistent snapshot of its
+    /// store, pinned (not locked) for as long as the enumeration runs, so writes and compaction go on meanwhile
+    /// and cannot change what it returns. No lock is held between items. Archived tables are read from the object
+    /// store as the scan reaches them; cost is one read of each history record in the key space.</remarks>
+    Task<KeyspaceRead> ReadKeyspaceAsync(long revision, ReadConsistency consistency, CancellationToken cancellationToken = default);
+
     /// <summary>Compacts the history at <paramref name="revision"/> through Raft (etcd Compact: requires
     /// CompactRevision &lt; revision ≤ Revision, else <see cref="RevisionCompactedException"/> /
     /// <see cref="FutureRevisionException"/>). Returns the header revision. <paramref name="physical"/>: also

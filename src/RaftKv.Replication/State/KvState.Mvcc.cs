@@ -105,13 +105,7 @@ internal sealed partial class KvState
         }
 
         var rev = Revision;
-        var all = await ReadHistoryAsync(start, end, single, rev, token).ConfigureAwait(false);
-        var total = all.Count;
-        if (limit > 0 && all.Count > limit)
-        {
-            all.RemoveRange(limit, all.Count - limit);
-        }
-
+        var (all, total) = await ReadHistoryAsync(start, end, single, rev, limit, token).ConfigureAwait(false);
         return (all, total, rev);
     }
 
@@ -210,57 +204,10 @@ internal sealed partial class KvState
     public static KeyValue ToKv(ReadOnlyMemory<byte> key, ReadOnlyMemory<byte> value, in KeyMeta m, Tier tier)
         => new(key, value, m.Create, m.Mod, m.Version, m.Lease, m.ExpiresAtUnixMs, tier);
 
-    /// <summary>The keys of [start, end) (or the single key) as they were at <paramref name="revision"/>, from the history.</summary>
-    public async Task<List<KeyValue>> ReadHistoryAsync(byte[] start, byte[] end, bool single, long revision, CancellationToken token)
-    {
-        var clock = LogicalClock;
-        var result = new List<KeyValue>();
-        if (single)
-        {
-            var from = MvccLayout.HistoryKey(start, revision);
-            var to = MvccLayout.HistoryKey(start, 0);
-            await foreach (var e in _store.ScanAsync(from, to, 1, clock, token).ConfigureAwait(false))
-            {
-                var (k, rev) = MvccLayout.ParseHistoryKey(e.Key.Span);
-                if (MvccLayout.DecodeHistory(k, rev, e.Value, e.Tier) is { } kv && IsLive(kv, clock))
-                {
-                    result.Add(kv);
-                }
-            }
-
-            return result;
-        }
-
-        var (hs, he) = MvccLayout.HistoryRange(start, end);
-        byte[]? current = null;
-        var done = false;
-        await foreach (var e in _store.ScanAsync(hs, he, 0, clock, token).ConfigureAwait(false))
-        {
-            var (k, rev) = MvccLayout.ParseHistoryKey(e.Key.Span);
-            if (current is null || !current.AsSpan().SequenceEqual(k))
-            {
-                current = k;
-                done = false;
-            }
-
-            if (done || rev > revision)
-            {
-                continue;
-            }
-
-            done = true; // the newest record ≤ revision decides
-            if (MvccLayout.DecodeHistory(k, rev, e.Value, e.Tier) is { } kv && IsLive(kv, clock))
-            {
-                result.Add(kv);
-            }
-        }
-
-        return result;
-    }
-
     /// <summary>Whether a range must read values: to return them, or to sort by them (etcd sorts before it
-    /// drops values for keys_only).</summary>
-    private static bool NeedsValues(RangeRequest request)
+    /// drops values for keys_only). Every range path asks this one rule: current and history reads here,
+    /// a range inside a txn (<see cref="TxnApply.Range"/>) and the proposer's pre-read for it (KvNode.Resolve).</summary>
+    internal static bool NeedsValues(RangeRequest request)
         => !request.CountOnly && (!request.KeysOnly || request.SortTarget == SortTarget.Value);
 
     /// <summary>An etcd range read (every <see cref="RangeRequest"/> option) on this replica's applied state.</summary>
@@ -268,6 +215,16 @@ internal sealed partial class KvState
     {
         var (start, end, single) = RangeBounds.Of(request.Key, request.RangeEnd);
         var current = Revision;
+
+        // In key order with no filter, only the first limit + 1 keys are kept (count_only: one); the rest are counted.
+        var simple = request is { SortOrder: SortOrder.None, SortTarget: SortTarget.Key, MinModRevision: 0, MaxModRevision: 0, MinCreateRevision: 0, MaxCreateRevision: 0 }
+            || request is { SortOrder: SortOrder.Ascend, SortTarget: SortTarget.Key, MinModRevision: 0, MaxModRevision: 0, MinCreateRevision: 0, MaxCreateRevision: 0 };
+        var limit = simple ? RangeProcessor.FetchLimit(request.Limit) : 0;
+        if (request.CountOnly && simple)
+        {
+            limit = 1;
+        }
+
         if (request.Revision != 0 && request.Revision < current)
         {
             var compacted = CompactRevision;
@@ -276,26 +233,18 @@ internal sealed partial class KvState
                 throw new RevisionCompactedException(request.Revision, compacted);
             }
 
-            var kvs = await ReadHistoryAsync(start, end, single, request.Revision, cancellationToken).ConfigureAwait(false);
+            var (kvs, total) = await ReadHistoryAsync(start, end, single, request.Revision, limit, cancellationToken).ConfigureAwait(false);
             if (!NeedsValues(request))
             {
                 kvs = kvs.ConvertAll(kv => kv with { Value = ReadOnlyMemory<byte>.Empty });
             }
 
-            return RangeProcessor.Apply(kvs, request, current);
+            return RangeProcessor.Apply(kvs, request, current, total);
         }
 
         if (request.Revision > current)
         {
             throw new FutureRevisionException(request.Revision, current);
-        }
-
-        var simple = request is { SortOrder: SortOrder.None, SortTarget: SortTarget.Key, MinModRevision: 0, MaxModRevision: 0, MinCreateRevision: 0, MaxCreateRevision: 0 }
-            || request is { SortOrder: SortOrder.Ascend, SortTarget: SortTarget.Key, MinModRevision: 0, MaxModRevision: 0, MinCreateRevision: 0, MaxCreateRevision: 0 };
-        var limit = simple ? RangeProcessor.FetchLimit(request.Limit) : 0;
-        if (request.CountOnly && simple)
-        {
-            limit = 1;
         }
 
         var withValues = NeedsValues(request);

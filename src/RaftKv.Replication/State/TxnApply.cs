@@ -157,7 +157,7 @@ internal sealed class TxnApply(KvState state, IKvStore store, long clock, long b
         var kvs = new List<KeyValue>();
         foreach (var (k, m) in Keys(start, end, single))
         {
-            if (request.CountOnly || request.KeysOnly || holder is null)
+            if (!KvState.NeedsValues(request) || holder is null) // keys_only sorted by value still reads values
             {
                 kvs.Add(KvState.ToKv(k, ReadOnlyMemory<byte>.Empty, m, Tier.Memory));
                 continue;

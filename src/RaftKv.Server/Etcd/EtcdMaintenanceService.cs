@@ -85,8 +85,8 @@ public sealed class EtcdMaintenanceService(IKvNode node, EtcdIdentity identity, 
         return new DefragmentResponse { Header = identity.Header(node.Revision) };
     }
 
-    /// <summary>CRC-32 (IEEE) over every live key at the revision (0 = current), in key order: key, value, create
-    /// and mod revision, version, lease. Replicas at the same revision answer the same hash (etcd's value
+    /// <summary><see cref="KeyspaceHash"/> of the key space at the revision (0 = current), in one streamed pass
+    /// (<see cref="IKvNode.ReadKeyspaceAsync"/>). Replicas at the same revision answer the same hash (etcd's value
     /// differs: it hashes its backend's history, so compare RaftKv members with each other only).</summary>
     public override async Task<HashKVResponse> HashKV(HashKVRequest request, ServerCallContext context)
     {
@@ -103,38 +103,9 @@ public sealed class EtcdMaintenanceService(IKvNode node, EtcdIdentity identity, 
         return new HashResponse { Header = identity.Header(header), Hash = hash };
     }
 
-    private async Task<(uint Hash, long Revision)> HashAtAsync(long revision, CancellationToken cancellationToken)
-    {
-        const int Page = 1000;
-        var crc = new System.IO.Hashing.Crc32();
-        byte[] from = [0];
-        var header = 0L;
-        var meta = new byte[32];
-        while (true)
-        {
-            var page = await node.RangeAsync(new Replication.Api.RangeRequest(from, [0], Limit: Page, Revision: revision), ReadConsistency.Linearizable, cancellationToken).ConfigureAwait(false);
-            revision = header = page.Revision;
-            foreach (var kv in page.Kvs)
-            {
-                crc.Append(kv.Key.Span);
-                crc.Append(kv.Value.Span);
-                System.Buffers.Binary.BinaryPrimitives.WriteInt64LittleEndian(meta, kv.CreateRevision);
-                System.Buffers.Binary.BinaryPrimitives.WriteInt64LittleEndian(meta.AsSpan(8), kv.ModRevision);
-                System.Buffers.Binary.BinaryPrimitives.WriteInt64LittleEndian(meta.AsSpan(16), kv.Version);
-                System.Buffers.Binary.BinaryPrimitives.WriteInt64LittleEndian(meta.AsSpan(24), kv.Lease);
-                crc.Append(meta);
-            }
-
-            if (!page.More || page.Kvs.Count == 0)
-            {
-                break;
-            }
-
-            from = [.. page.Kvs[^1].Key.Span, 0];
-        }
-
-        return (crc.GetCurrentHashAsUInt32(), header);
-    }
+    /// <summary>The key-space hash at <paramref name="revision"/> (0 = current) in one streamed pass, and the header revision.</summary>
+    private Task<(uint Hash, long HeaderRevision)> HashAtAsync(long revision, CancellationToken cancellationToken)
+        => KeyspaceHash.ComputeAsync(node, revision, ReadConsistency.Linearizable, cancellationToken);
 
     /// <summary>etcd's Snapshot: this member's consistent backup snapshot (archived tables included), in
     /// 64 KiB chunks with etcd's <c>remaining_bytes</c>. Its length is 32 modulo 512 and it ends with the

@@ -9,7 +9,9 @@ namespace RaftKv.Tiering.Backups;
 /// (<see cref="BackupCatalog.ApplyRetentionAsync"/>). Every node reads the newest manifest each tick, so a new
 /// leader continues the schedule where the old one left it and <c>/stats</c> shows the backup age everywhere.
 /// </summary>
-/// <remarks>Passes of one process never overlap (<c>_pass</c>). Two nodes that both believe they lead write
+/// <remarks>Passes of one process never overlap (<c>_pass</c>); a scheduled pass decides whether a backup is due
+/// again once it holds <c>_pass</c>, so one queued behind a manual backup (<see cref="RunOnceAsync"/>) does not take a
+/// second one. Two nodes that both believe they lead write
 /// two backups with different ids (never the same manifest); each checks leadership again before writing
 /// its manifest. A failed pass is retried after a back-off (doubling from one tick up to the interval).</remarks>
 public sealed partial class BackupScheduler : IAsyncDisposable
@@ -81,8 +83,35 @@ public sealed partial class BackupScheduler : IAsyncDisposable
     /// <summary>Takes one backup now (on this node, whatever the schedule), then applies the retention.</summary>
     /// <exception cref="BackupException">The backup was abandoned (<see cref="BackupError"/> says why).</exception>
     public async Task<BackupManifest> RunOnceAsync(CancellationToken cancellationToken = default)
+        => (await RunPassAsync(onlyIfDue: false, cancellationToken).ConfigureAwait(false))!;
+
+    /// <summary>Whether the schedule wants a backup at <paramref name="now"/> (none yet, or the newest is an interval old).</summary>
+    private bool IsDue(DateTimeOffset now) => _newest is not { } newest || now - newest.Created >= _options.Interval;
+
+    /// <summary>One pass under <c>_pass</c>. <paramref name="onlyIfDue"/> (the schedule): decided again under the lock,
+    /// on the bucket's newest manifest, since a manual backup may have landed while this pass waited for it (a
+    /// second backup right after it would become the newest, the one a restore picks); null when not due.</summary>
+    private async Task<BackupManifest?> RunPassAsync(bool onlyIfDue, CancellationToken cancellationToken)
     {
         await _pass.WaitAsync(cancellationToken).ConfigureAwait(false);
+        if (onlyIfDue)
+        {
+            try
+            {
+                _newest = await NewestAsync(cancellationToken).ConfigureAwait(false) ?? _newest;
+                if (!IsDue(_time.GetUtcNow()) || !_source.IsBackupNode)
+                {
+                    _pass.Release();
+                    return null;
+                }
+            }
+            catch
+            {
+                _pass.Release();
+                throw;
+            }
+        }
+
         var begun = _time.GetUtcNow();
         var progress = new BackupProgress(true, 0, 0, 0, 0, 0, begun, null, null, null);
         _progress = progress;
@@ -146,10 +175,9 @@ public sealed partial class BackupScheduler : IAsyncDisposable
                 await Task.Delay(tick, _time, token).ConfigureAwait(false);
                 _newest = await NewestAsync(token).ConfigureAwait(false) ?? _newest;
                 var now = _time.GetUtcNow();
-                var due = _newest is null || now - _newest.Created >= _options.Interval;
-                if (due && now >= retryAt && _source.IsBackupNode)
+                if (IsDue(now) && now >= retryAt && _source.IsBackupNode)
                 {
-                    await RunOnceAsync(token).ConfigureAwait(false);
+                    await RunPassAsync(onlyIfDue: true, token).ConfigureAwait(false);
                     backoff = tick;
                 }
             }

@@ -35,9 +35,36 @@ public sealed class BackupSchedulerTests(RgwFixture rgw)
         Assert.NotNull(onFollower.GetStats().AgeSeconds);
     }
 
+    /// <summary>A scheduled pass that found the bucket empty while a manual backup was being written takes no second
+    /// backup once that one lands: "due" is decided again under the pass lock. (A restore takes the newest backup:
+    /// S3BackupDrillTests once restored the scheduler's backup instead of the one it had just taken.)</summary>
+    [Fact]
+    public async Task AScheduledPassQueuedBehindAManualBackupTakesNoSecondOne()
+    {
+        await using var bench = await BackupBench.CreateAsync(rgw);
+        await bench.FillAsync(10);
+        var s3 = new ListCountingObjectStore(bench.S3);
+        var options = new BackupOptions { Interval = TimeSpan.FromHours(1), Tick = TimeSpan.FromMilliseconds(50), Retention = new BackupRetention(3, TimeSpan.Zero), Layout = bench.Layout };
+        var leader = new Source(bench, isLeader: true) { Gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously) };
+        await using var scheduler = new BackupScheduler(leader, s3, s3, options, TimeProvider.System, NullLogger<BackupScheduler>.Instance);
+        var manual = scheduler.RunOnceAsync(); // holds the pass; its checkpoint waits at the gate
+        await Eventually.TrueAsync(() => Volatile.Read(ref leader.Checkpoints) == 1, TimeSpan.FromSeconds(60), "the manual backup starts");
+        scheduler.Start();
+        await Eventually.TrueAsync(() => s3.Lists >= 1, TimeSpan.FromSeconds(60), "a scheduler tick reads the bucket (no backup yet: due)");
+        leader.Gate.SetResult();
+        var taken = await manual;
+        var lists = s3.Lists;
+        await Eventually.TrueAsync(() => s3.Lists >= lists + 3, TimeSpan.FromSeconds(60), "the scheduler ticks again after the manual backup");
+        Assert.Equal(1, Volatile.Read(ref leader.Checkpoints));
+        Assert.Equal([taken.Id], (await bench.Catalog.ListAsync()).Backups.Select(b => b.Id));
+    }
+
     private sealed class Source(BackupBench bench, bool isLeader) : IBackupCheckpointSource
     {
         public int Checkpoints;
+
+        /// <summary>When set, checkpoints wait for it.</summary>
+        public TaskCompletionSource? Gate { get; init; }
 
         private volatile bool _leader = isLeader;
 
@@ -50,6 +77,11 @@ public sealed class BackupSchedulerTests(RgwFixture rgw)
         public async Task<BackupSource> TakeCheckpointAsync(CancellationToken cancellationToken)
         {
             Interlocked.Increment(ref Checkpoints);
+            if (Gate is { } gate)
+            {
+                await gate.Task.WaitAsync(cancellationToken);
+            }
+
             var dir = Path.Combine(bench.Root, "cp-" + Guid.NewGuid().ToString("N"));
             var index = await bench.Store.CheckpointAsync(dir, cancellationToken);
             return new BackupSource(dir, index, 1, index, 0, 1, 7, [], DateTimeOffset.UtcNow, () => Directory.Delete(dir, recursive: true));
