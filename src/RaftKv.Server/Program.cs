@@ -6,6 +6,7 @@ using RaftKv.Server.Dashboard;
 using RaftKv.Server.Etcd;
 using RaftKv.Server.Grpc;
 using RaftKv.Server.Hosting;
+using RaftKv.Server.Hosting.ClientPorts;
 using RaftKv.Server.Http;
 using RaftKv.Server.Observability;
 using RaftKv.Server.Pipeline;
@@ -47,32 +48,30 @@ builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
 // operation"). Off, so requests carry no Activity. Startup failures still surface as the exception.
 builder.Logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.None);
 builder.Logging.AddFilter("System.Net.Http", LogLevel.Warning);
+// The client ports serve gRPC and HTTP/1.1 (etcd's JSON gateway, curl) on one port, as etcd's client URL does
+// (Hosting/ClientPorts/ClientPortListener; docs/architecture.md, "Client ports").
+var loggers = LoggerFactory.Create(b => b.AddSimpleConsole(o => o.SingleLine = true).AddFilter("DotNext", LogLevel.Warning));
+var clientPorts = new ClientPortListener(tls, loggers);
+ClientPortListener.AddTransport(builder.Services);
 builder.WebHost.ConfigureKestrel(k =>
 {
     var bind = System.Net.IPAddress.Parse(config.BindHost);
+    clientPorts.BindHandOff(k); // before the client ports: Kestrel accepts on an endpoint as soon as it is bound
     k.Listen(bind, config.HttpPort, l =>
     {
         l.Protocols = HttpProtocols.Http1AndHttp2;
         tls.UseHttpsIfEnabled(l);
     });
-    k.Listen(bind, config.GrpcPort, l =>
-    {
-        l.Protocols = HttpProtocols.Http2;
-        tls.UseHttpsIfEnabled(l);
-    });
+    clientPorts.Listen(k, bind, config.GrpcPort);
     if (config.EtcdPort > 0)
     {
-        k.Listen(bind, config.EtcdPort, l => // etcd's client port (2379): same services as GRPC_PORT
-        {
-            l.Protocols = HttpProtocols.Http2;
-            tls.UseHttpsIfEnabled(l);
-        });
+        clientPorts.Listen(k, bind, config.EtcdPort); // etcd's client port (2379): same services as GRPC_PORT
     }
+
     k.Limits.MaxRequestBodySize = (config.MaxValueBytes * 2L) + (1 << 20); // JSON/base64 overhead; the node enforces the exact limit
 });
 builder.WebHost.UseShutdownTimeout(TimeSpan.FromSeconds(20));
 
-var loggers = LoggerFactory.Create(b => b.AddSimpleConsole(o => o.SingleLine = true).AddFilter("DotNext", LogLevel.Warning));
 var tieringOptions = NodeLifetime.TieringOptionsFor(config);
 var objects = tieringOptions is null ? null : new S3ObjectStore(tieringOptions);
 tls.AttachLogger(loggers.CreateLogger<ServerTls>());

@@ -5,24 +5,35 @@ using RaftKv.Server.Pipeline;
 
 namespace RaftKv.Server.Http;
 
-/// <summary>/health, /health/live, /health/ready, /stats, /cluster and /admin/* (the corruption check's
+/// <summary>/health, /health/live, /health/ready, /version, /stats, /cluster and /admin/* (the corruption check's
 /// routes are in <see cref="CorruptionHttpApi"/>).</summary>
 public static class StatusHttpApi
 {
+    /// <summary>etcd's cluster version (major.minor.0) of <see cref="Etcd.EtcdMaintenanceService.Version"/>.</summary>
+    public const string EtcdClusterVersion = "3.5.0";
+
     public static void Map(IEndpointRouteBuilder app)
     {
         // Unhealthy (503) while an alarm is active, like etcd's /health; /health/live only says the
-        // process serves (the liveness probe: restarting members does not repair a corrupt one).
+        // process serves (the liveness probe: restarting members does not repair a corrupt one). "health" is etcd's
+        // field ("true"/"false", a string as etcd writes it), so etcd-style probes of the client port work unchanged.
         app.MapGet("/health", (IKvNode node) =>
         {
             var s = node.GetStatus();
             var alarms = node.Alarms;
             return alarms.Count == 0
-                ? Results.Json(new { status = "ok", node_id = s.NodeId, role = s.Role, term = s.Term, alarms = Array.Empty<object>() })
+                ? Results.Json(new { health = "true", status = "ok", node_id = s.NodeId, role = s.Role, term = s.Term, alarms = Array.Empty<object>() })
                 : Results.Json(
-                    new { status = "unhealthy", reason = string.Join("; ", alarms.Select(a => $"ALARM {a.Name}: {a.Reason}")), node_id = s.NodeId, role = s.Role, term = s.Term, alarms = CorruptionHttpApi.Alarms(alarms) },
+                    new { health = "false", status = "unhealthy", reason = string.Join("; ", alarms.Select(a => $"ALARM {a.Name}: {a.Reason}")), node_id = s.NodeId, role = s.Role, term = s.Term, alarms = CorruptionHttpApi.Alarms(alarms) },
                     statusCode: 503);
         });
+
+        // etcd's /version (its JSON, names as etcd writes them): the version Maintenance.Status reports.
+        app.MapGet("/version", () => Results.Json(new Dictionary<string, string>(StringComparer.Ordinal)
+        {
+            ["etcdserver"] = Etcd.EtcdMaintenanceService.Version,
+            ["etcdcluster"] = EtcdClusterVersion,
+        }));
 
         app.MapGet("/health/live", (IKvNode node) => Results.Json(new { status = "ok", node_id = node.NodeId }));
 

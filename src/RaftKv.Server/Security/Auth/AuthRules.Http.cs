@@ -5,14 +5,14 @@ namespace RaftKv.Server.Security.Auth;
 public static partial class AuthRules
 {
     /// <summary>The access an HTTP request needs: <c>/kv/{key}</c> (<paramref name="routeKey"/>) reads (GET, HEAD) or writes (PUT, POST,
-    /// DELETE) its key; <c>GET /kv?prefix=p</c> reads the prefix (no prefix = every key); <c>/health*</c> and
+    /// DELETE) its key; <c>GET /kv?prefix=p</c> reads the prefix (no prefix = every key); <c>/health*</c>, <c>/version</c> (open in etcd too) and
     /// <c>POST /auth/authenticate</c> are open, <c>/metrics</c> too unless AUTH_METRICS=root; <c>/stats</c>,
     /// <c>/stats/load</c>, <c>/cluster</c>, <c>/cluster/overview</c> and <c>/auth/whoami</c> need a user; <c>GET /ui/*</c> (static files) is open and
     /// <c>GET /watch?prefix=p</c> reads the prefix; etcd's JSON gateway (<c>/v3/*</c>, <c>/v3beta/*</c>) is open here because each of
     /// its requests is a gRPC call checked by the gRPC pipeline (Etcd/Gateway/GatewayLoopback); every other route (admin, membership) needs root.</summary>
     public static AuthAccess ForHttp(string method, string path, string? routeKey, IQueryCollection query, bool openMetrics)
     {
-        if (path.StartsWith("/health", StringComparison.Ordinal) || path == "/auth/authenticate" || (openMetrics && path == "/metrics")
+        if (path.StartsWith("/health", StringComparison.Ordinal) || path == "/version" || path == "/auth/authenticate" || (openMetrics && path == "/metrics")
             || Etcd.Gateway.GatewayRoutes.IsGatewayPath(path)
             || ((path == "/ui" || path.StartsWith("/ui/", StringComparison.Ordinal)) && HttpMethods.IsGet(method)))
         {

@@ -19,6 +19,9 @@ public sealed class DiffFixture : IAsyncLifetime
     /// <summary>RaftKv's JSON gateway: the node's HTTP port.</summary>
     internal string RaftKvHttp => _raftkv!.Nodes[0].Http;
 
+    /// <summary>RaftKv's JSON gateway on its client (gRPC) port, as etcd serves it on its client URL.</summary>
+    internal string RaftKvClientPort => "http://" + _raftkv!.Nodes[0].Grpc;
+
     internal string Logs => $"etcd:\n{Tail(_etcd?.Log())}\nraftkv:\n{Tail(_raftkv?.Nodes[0].Log())}";
 
     public async Task InitializeAsync()

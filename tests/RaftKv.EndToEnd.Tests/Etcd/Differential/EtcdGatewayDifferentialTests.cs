@@ -55,6 +55,39 @@ public sealed class EtcdGatewayDifferentialTests(DiffFixture fixture, ITestOutpu
         }
     }
 
+    /// <summary>etcd answers its gateway on its client URL; RaftKv on its gRPC port too (HTTP/1.1 next to gRPC):
+    /// the same calls there, compared with etcd's client URL, and /health's etcd field.</summary>
+    [Fact]
+    public async Task GatewayOnTheClientPortMatchesEtcdsClientUrl()
+    {
+        string K(string s) => B64("gwport/" + s);
+        var calls = new (string Path, string Body)[]
+        {
+            ("/v3/kv/put", $$$"""{"key":"{{{K("a")}}}","value":"{{{B64("1")}}}"}"""),
+            ("/v3/kv/put", $$$"""{"key":"{{{K("a")}}}","value":"{{{B64("2")}}}","prev_kv":true}"""),
+            ("/v3beta/kv/range", $$$"""{"key":"{{{K("")}}}","range_end":"{{{B64("gwport0")}}}"}"""),
+            ("/v3/kv/deleterange", $$$"""{"key":"{{{K("a")}}}","prev_kv":true}"""),
+            ("/v3/kv/range", """{"key":"""),
+            ("/v3/kv/nope", "{}"),
+        };
+        foreach (var (path, body) in calls)
+        {
+            var etcd = await RawAsync(fixture.EtcdHttp, path, body);
+            var raftkv = await RawAsync(fixture.RaftKvClientPort, path, body);
+            output.WriteLine($"{path} {body}\n  etcd   {(int)etcd.Status} {etcd.Body}\n  raftkv {(int)raftkv.Status} {raftkv.Body}");
+            Assert.Equal(etcd.Status, raftkv.Status);
+            if (etcd.Status == HttpStatusCode.OK)
+            {
+                AssertSame(Normalise(etcd.Body), Normalise(raftkv.Body), path);
+            }
+        }
+
+        using var http = new HttpClient();
+        var etcdHealth = JsonNode.Parse(await http.GetStringAsync(fixture.EtcdHttp + "/health"))!;
+        var raftkvHealth = JsonNode.Parse(await http.GetStringAsync(fixture.RaftKvClientPort + "/health"))!;
+        Assert.Equal(etcdHealth["health"]!.GetValue<string>(), raftkvHealth["health"]!.GetValue<string>());
+    }
+
     [Theory]
     [InlineData("""{"key":""")]
     [InlineData("""{"key":123}""")]
