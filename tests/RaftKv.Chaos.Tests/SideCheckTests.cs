@@ -59,7 +59,7 @@ public sealed class SideCheckTests
     }
 
     [Fact]
-    public void AMajorityThatCommitsNoWriteDuringALongLeaderCutIsLeaderless()
+    public void AMajorityThatCommitsNoWriteDuringALongLeaderCutIsCountedLeaderless()
     {
         var allowance = (long)(SideCheck.MajorityElectionAllowance.TotalSeconds * Stopwatch.Frequency);
         var cut = new FaultWindow(FaultKind.PartitionLeaderMinority, [3], 1000, 1000 + allowance + 100);
@@ -70,11 +70,10 @@ public sealed class SideCheckTests
         var leaderless = SideCheck.From([cut], [failed, committedAfter]);
         Assert.Equal(1, leaderless.LongLeaderCuts);
         Assert.Equal(1, leaderless.LeaderlessMajorities);
-        Assert.Single(leaderless.Problems());
+        Assert.Empty(leaderless.Problems()); // reported, not judged (see SideCheck.LeaderlessMajorities)
 
         var elected = SideCheck.From([cut], [failed, committed]);
         Assert.Equal(0, elected.LeaderlessMajorities);
-        Assert.Empty(elected.Problems());
 
         // A short cut, a cut that left the leader in the majority, or no writes sent: nothing to judge.
         Assert.Equal(0, SideCheck.From([cut with { End = 1000 + allowance - 1 }], [failed]).LongLeaderCuts);
