@@ -16,23 +16,8 @@ public sealed class TieredClusterTests(RgwFixture rgw)
     [Fact]
     public async Task ArchivedDataIsServedByEveryNodeFromObjectStorage()
     {
-        var bucket = "e2e-" + Guid.NewGuid().ToString("N")[..10];
-        using (var s3 = new S3ObjectStore(rgw.Options(bucket)))
-        {
-            await s3.EnsureBucketAsync();
-        }
-
-        using var c = new LocalCluster(3, new Dictionary<string, string>
-        {
-            ["S3_ENDPOINT"] = rgw.Endpoint,
-            ["S3_BUCKET"] = bucket,
-            ["S3_ACCESS_KEY"] = "testaccess",
-            ["S3_SECRET_KEY"] = "testsecret123",
-            ["DISK_MAX_SIZE_GB"] = "0.000000001", // ~1 byte: every flushed table is archived
-        });
-        c.StartAll();
-        await c.WaitForLeaderAsync();
-        await c.WaitReadyAsync();
+        var bucket = ArchivingCluster.NewBucket();
+        using var c = await ArchivingCluster.StartAsync(rgw, bucket, 3);
         var leader = await c.WaitForLeaderAsync();
         for (var i = 0; i < 50; i++)
         {

@@ -2,7 +2,6 @@ using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
 using RaftKv.EndToEnd.Tests.Etcd;
-using RaftKv.Tiering;
 using RaftKv.Tiering.Tests;
 
 namespace RaftKv.EndToEnd.Tests;
@@ -15,23 +14,9 @@ public sealed class TieredHashKvTests(RgwFixture rgw)
     [Fact]
     public async Task HashKvOfAPartlyArchivedKeyspaceEqualsTheUntieredOne()
     {
-        var bucket = "e2e-" + Guid.NewGuid().ToString("N")[..10];
-        using (var s3 = new S3ObjectStore(rgw.Options(bucket)))
-        {
-            await s3.EnsureBucketAsync();
-        }
-
-        using var c = new LocalCluster(1, new Dictionary<string, string>
-        {
-            ["S3_ENDPOINT"] = rgw.Endpoint,
-            ["S3_BUCKET"] = bucket,
-            ["S3_ACCESS_KEY"] = "testaccess",
-            ["S3_SECRET_KEY"] = "testsecret123",
-            ["DISK_MAX_SIZE_GB"] = "0.000000001", // ~1 byte: every flushed table is archived
-        });
-        c.StartAll();
+        var bucket = ArchivingCluster.NewBucket();
+        using var c = await ArchivingCluster.StartAsync(rgw, bucket, 1);
         var n = await c.WaitForLeaderAsync();
-        await c.WaitReadyAsync();
 
         async Task PutAsync(string prefix, int count)
         {
