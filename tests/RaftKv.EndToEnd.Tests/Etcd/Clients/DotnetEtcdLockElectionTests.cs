@@ -44,6 +44,41 @@ public sealed class DotnetEtcdLockElectionTests(EtcdClusterFixture fixture)
         }
     }
 
+    /// <summary>etcd's lock server deletes a contender's key when its wait ends without the lock (the client cancelled
+    /// or its deadline passed), so an abandoned waiter does not hold the queue for the next ones.</summary>
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task ACancelledWaitDeletesItsKey(bool waiterAtFollower)
+    {
+        var (follower, leader) = await ClientsAsync();
+        using var _f = follower;
+        using var _l = leader;
+        var (holder, waiter) = waiterAtFollower ? (leader, follower) : (follower, leader);
+        var name = "dl-cancel-" + waiterAtFollower;
+        long l1 = await GrantAsync(holder), l2 = await GrantAsync(waiter), l3 = await GrantAsync(holder);
+        var held = await holder.LockAsync(new LockRequest { Name = Utf8(name), Lease = l1 });
+
+        using var cancel = new CancellationTokenSource();
+        var waiting = waiter.LockAsync(new LockRequest { Name = Utf8(name), Lease = l2 }, cancellationToken: cancel.Token);
+        await WaitKeyAsync(holder, $"{name}/{Hex(l2)}");
+        await cancel.CancelAsync();
+        await Assert.ThrowsAnyAsync<Exception>(() => waiting);
+
+        var deadline = DateTime.UtcNow + Wait;
+        while ((await holder.GetAsync($"{name}/{Hex(l2)}")).Count != 0)
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the cancelled contender's key was never deleted");
+            await Task.Delay(Poll.Interval);
+        }
+
+        // The queue moves on without it: after Unlock the next contender gets the lock at once.
+        await holder.UnlockAsync(new UnlockRequest { Key = held.Key });
+        var next = await holder.LockAsync(new LockRequest { Name = Utf8(name), Lease = l3 }).WaitAsync(Wait);
+        Assert.Equal($"{name}/{Hex(l3)}", next.Key.ToStringUtf8());
+        await holder.UnlockAsync(new UnlockRequest { Key = next.Key });
+    }
+
     [Theory]
     [InlineData(true)]
     [InlineData(false)]
