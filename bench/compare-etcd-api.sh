@@ -18,11 +18,7 @@ DUR=${1:-10}; RUNS=${2:-3}; WORKLOADS="put get"; CLIENTS="1 16 64"
 
 . bench/lib.sh
 ensure_etcd
-if [ -n "${SKIP_BUILD:-}" ]; then
-  SERVER=src/RaftKv.Server/bin/Release/net10.0/raftkv.dll; BENCH="dotnet src/RaftKv.Bench/bin/Release/net10.0/raftkv-bench.dll"; COMMIT=$(git rev-parse --short HEAD)
-else
-  bench_build
-fi
+bench_binaries
 
 WORK=$(mktemp -d /tmp/raftkv-etcdapi-XXXX)
 trap 'stop_all; rm -rf "$WORK"' EXIT INT TERM

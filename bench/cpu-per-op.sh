@@ -18,11 +18,7 @@ OPS=${1:-20000}; shift || true
 CLIENTS=${*:-1 16 64}; WORKLOADS=${WORKLOADS:-put get}
 
 . bench/lib.sh
-if [ -n "${SKIP_BUILD:-}" ]; then
-  SERVER=${SERVER_DLL:-src/RaftKv.Server/bin/Release/net10.0/raftkv.dll}; BENCH="dotnet src/RaftKv.Bench/bin/Release/net10.0/raftkv-bench.dll"
-else
-  bench_build
-fi
+bench_binaries
 CLK=$(getconf CLK_TCK)
 
 WORK=$(mktemp -d /tmp/raftkv-cpuop-XXXX)
@@ -37,7 +33,6 @@ for i in 1 2 3; do [ "$(grpc_port $i)" = "$lport" ] && LI=$i; done
 ORDER=("$LI"); for i in 1 2 3; do [ "$i" = "$LI" ] || ORDER+=("$i"); done
 echo "leader node $LI ($LEADER); pids ${PIDS[*]}; ${RKV_ENV:-default settings}"
 
-ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; } # utime + stime, in clock ticks (fields after "(comm)" have no spaces here)
 # Bytes node I's GC heap has allocated so far (the runtime's meter, through /metrics): load-independent.
 allocated() { curl -sf "http://127.0.0.1:$(http_port "$1")/metrics" | awk '$1 == "system_runtime_dotnet_gc_heap_total_allocated_total" {print $2}'; }
 
@@ -51,9 +46,9 @@ printf "%-5s %7s %8s | %9s %9s %9s | %9s | %9s | %s\n" work clients ops leader f
 for w in $WORKLOADS; do
   for c in $CLIENTS; do
     a0=(); for i in "${ORDER[@]}"; do a0+=("$(allocated "$i")"); done
-    before=(); for i in "${ORDER[@]}"; do before+=("$(ticks "${PIDS[$((i - 1))]}")"); done
+    before=(); for i in "${ORDER[@]}"; do before+=("$(cpu_ticks "${PIDS[$((i - 1))]}")"); done
     out=$( { /usr/bin/time -f "BENCHCPU %U %S" $BENCH "$w" --target etcd --endpoints "$LEADER" --clients "$c" --total "$OPS" --duration 600 --warmup 0 --no-preload --json; } 2>&1 )
-    after=(); for i in "${ORDER[@]}"; do after+=("$(ticks "${PIDS[$((i - 1))]}")"); done
+    after=(); for i in "${ORDER[@]}"; do after+=("$(cpu_ticks "${PIDS[$((i - 1))]}")"); done
     a1=(); for i in "${ORDER[@]}"; do a1+=("$(allocated "$i")"); done
     ops=$(echo "$out" | grep '^{' | tail -1 | python3 -c 'import json,sys; r=json.load(sys.stdin); print(r["requests"])' 2>/dev/null || echo 0)
     bcpu=$(echo "$out" | awk '/^BENCHCPU/ {print $2 + $3}')

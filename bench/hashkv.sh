@@ -12,12 +12,7 @@ cd "$(dirname "$0")/.."
 N=${1:-200000}; K=${2:-3}; RUNS=${3:-3}
 
 . bench/lib.sh
-if [ -n "${SKIP_BUILD:-}" ]; then
-  SERVER=${SERVER_DLL:-src/RaftKv.Server/bin/Release/net10.0/raftkv.dll}; BENCH="dotnet src/RaftKv.Bench/bin/Release/net10.0/raftkv-bench.dll"
-else
-  bench_build
-  SERVER=${SERVER_DLL:-$SERVER}
-fi
+bench_binaries
 CLK=$(getconf CLK_TCK)
 
 WORK=$(mktemp -d /tmp/raftkv-hashkv-XXXX)
@@ -31,7 +26,6 @@ PID=${PIDS[0]}
 echo "server $SERVER pid $PID; $N keys, $K calls per run, $RUNS runs; ${RKV_ENV:-default settings}"
 
 revision() { ETCDCTL_API=3 etcdctl --endpoints="$EP" endpoint status -w json | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["Status"]["header"]["revision"])'; }
-ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; } # utime + stime, in clock ticks
 
 $BENCH load --target etcd --endpoints "$EP" --key-space "$N" --clients 1 --json >/dev/null 2>&1
 PAST=$(revision)
@@ -46,9 +40,9 @@ for label in current past; do
   rev=$CUR; [ "$label" = past ] && rev=$PAST
   samples=()
   for _ in $(seq 1 "$RUNS"); do
-    before=$(ticks "$PID")
+    before=$(cpu_ticks "$PID")
     for _ in $(seq 1 "$K"); do h=$(hash_at "$rev"); done
-    after=$(ticks "$PID")
+    after=$(cpu_ticks "$PID")
     samples+=("$(( (after - before) * 1000 / CLK ))")
   done
   python3 - "$label" "$rev" "$h" "$K" "${samples[@]}" <<'PY'

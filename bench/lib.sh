@@ -33,6 +33,23 @@
 
 PIDS=()
 
+# bench_binaries: SKIP_BUILD=1 reuses the Release build (leaving other engineers' build servers alone), else
+# bench_build; SERVER_DLL=PATH runs another server build (e.g. main's, for an A/B). Sets SERVER, BENCH, COMMIT.
+bench_binaries() {
+  if [ -n "${SKIP_BUILD:-}" ]; then
+    SERVER=src/RaftKv.Server/bin/Release/net10.0/raftkv.dll
+    BENCH="dotnet src/RaftKv.Bench/bin/Release/net10.0/raftkv-bench.dll"
+    COMMIT=$(git rev-parse --short HEAD)
+  else
+    bench_build
+  fi
+  SERVER=${SERVER_DLL:-$SERVER}
+}
+
+# cpu_ticks PID...: the processes' user + system CPU time so far, in clock ticks (getconf CLK_TCK per second;
+# /proc/PID/stat fields 14 and 15 — the fields after "(comm)" have no spaces for our processes).
+cpu_ticks() { local t=0 p; for p in "$@"; do t=$((t + $(awk '{print $14 + $15}' "/proc/$p/stat"))); done; echo $t; }
+
 bench_build() {
   dotnet build -c Release src/RaftKv.Server -v q >/dev/null
   dotnet build -c Release src/RaftKv.Bench -v q >/dev/null

@@ -17,25 +17,20 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 OPS=${1:-20000}; CLIENTS=${2:-16}; NODES=${3:-1}; MODES=${MODES:-plain tls}; WORKLOADS=${WORKLOADS:-get put}; SYSTEM=${SYSTEM:-raftkv}
 . bench/lib.sh
-if [ -n "${SKIP_BUILD:-}" ]; then
-  SERVER=src/RaftKv.Server/bin/Release/net10.0/raftkv.dll; BENCH="dotnet src/RaftKv.Bench/bin/Release/net10.0/raftkv-bench.dll"
-else
-  bench_build
-fi
+bench_binaries
 [ "$SYSTEM" = raftkv ] || ensure_etcd
 CLK=$(getconf CLK_TCK)
 WORK=$(mktemp -d /tmp/raftkv-tlscpu-XXXX)
 trap 'stop_all; rm -rf "$WORK"' EXIT INT TERM
 scripts/gen-certs.sh "$WORK/certs" raftkv1 raftkv2 raftkv3 >/dev/null
-ticks() { local t=0 p; for p in "$@"; do t=$((t + $(awk '{print $14 + $15}' "/proc/$p/stat"))); done; echo $t; }
 
 # One bench run of N requests; prints "server_ticks bench_ticks requests".
 run() {
   local n=$1 t0 t1 l0 l1 out
-  t0=$(ticks "${PIDS[@]}"); l0=$(ticks "$SPID")
+  t0=$(cpu_ticks "${PIDS[@]}"); l0=$(cpu_ticks "$SPID")
   # shellcheck disable=SC2086
   out=$( { /usr/bin/time -f "BENCHCPU %U %S" $BENCH "$W" --target etcd --endpoints "$EP" --clients "$CLIENTS" --total "$n" --duration 600 --warmup 0 --no-preload --json "${tls[@]}" ${BENCH_ARGS:-}; } 2>&1 )
-  t1=$(ticks "${PIDS[@]}"); l1=$(ticks "$SPID")
+  t1=$(cpu_ticks "${PIDS[@]}"); l1=$(cpu_ticks "$SPID")
   echo "$((t1 - t0)) $((l1 - l0)) $(echo "$out" | awk -v clk="$CLK" '/^BENCHCPU/ {printf "%d", ($2 + $3) * clk}') $(echo "$out" | grep '^{' | tail -1 | python3 -c 'import json,sys; print(json.load(sys.stdin)["requests"])')"
 }
 
