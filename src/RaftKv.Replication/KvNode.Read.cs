@@ -48,6 +48,9 @@ public sealed partial class KvNode
         }
     }
 
+    public ValueTask ReadBarrierAsync(CancellationToken cancellationToken = default)
+        => BarrierAsync(ReadConsistency.Linearizable, cancellationToken);
+
     /// <summary>Read index: waits until this node has applied everything committed when the read began.</summary>
     private async ValueTask BarrierAsync(ReadConsistency consistency, CancellationToken cancellationToken)
     {

@@ -27,6 +27,13 @@ public interface IKvNode : IAsyncDisposable
     /// <see cref="UnavailableException"/> without quorum); works on followers.</summary>
     ValueTask<KvEntry?> GetAsync(ReadOnlyMemory<byte> key, ReadConsistency consistency, CancellationToken cancellationToken = default);
 
+    /// <summary>The linearizable read barrier on its own (what a linearizable read waits for before it reads):
+    /// when it returns, this replica has applied everything committed before the call began, so a read of its
+    /// local state at <see cref="ReadConsistency.Serializable"/> that starts afterwards is linearizable, and so
+    /// is a decision taken on its replicated auth state. Throws <see cref="UnavailableException"/> when no quorum
+    /// confirms it within the operation timeout, <see cref="LearnerNotSupportedException"/> on a learner.</summary>
+    ValueTask ReadBarrierAsync(CancellationToken cancellationToken = default);
+
     /// <summary>Live entries in [start, end) (empty end = unbounded), at most limit (0 = unlimited).</summary>
     Task<IReadOnlyList<KvEntry>> RangeAsync(ReadOnlyMemory<byte> start, ReadOnlyMemory<byte> end, int limit, ReadConsistency consistency, CancellationToken cancellationToken = default);
 

@@ -34,7 +34,7 @@ public sealed class EtcdKvService(IKvNode node, EtcdIdentity identity) : V3.KV.K
             return new V3.RangeResponse { Header = identity.Header(current) };
         }
 
-        var result = await node.RangeAsync(EtcdMapping.ToApi(request), EtcdMapping.Consistency(request), context.CancellationToken).ConfigureAwait(false);
+        var result = await node.RangeAsync(EtcdMapping.ToApi(request), ReadFence.Consistency(context, EtcdMapping.Consistency(request)), context.CancellationToken).ConfigureAwait(false);
         return EtcdMapping.ToProto(result, identity.Header(result.Revision));
     }
 

@@ -21,7 +21,7 @@ public sealed class KvGrpcService(IKvNode node) : KV.KVBase
             return new GetResponse { Header = Header(), Found = false }; // never a key (reserved prefix)
         }
 
-        var r = await node.RangeAsync(new Replication.Api.RangeRequest(request.Key.ToByteArray()), ProtoMapping.ToApi(request.Consistency), context.CancellationToken).ConfigureAwait(false);
+        var r = await node.RangeAsync(new Replication.Api.RangeRequest(request.Key.ToByteArray()), ReadFence.Consistency(context, ProtoMapping.ToApi(request.Consistency)), context.CancellationToken).ConfigureAwait(false);
         return new GetResponse { Header = Header(r.Revision), Found = r.Kvs.Count > 0, Kv = r.Kvs.Count > 0 ? ProtoMapping.ToProto(r.Kvs[0]) : null };
     }
 
@@ -49,7 +49,7 @@ public sealed class KvGrpcService(IKvNode node) : KV.KVBase
         // [0x00] is below every key (keys are non-empty) and a range end of [0x00] means unbounded.
         var r = await node.RangeAsync(
             new Replication.Api.RangeRequest(start.Length == 0 ? [0x00] : start, end.Length == 0 ? [0x00] : end, Limit: limit, KeysOnly: request.KeysOnly),
-            ProtoMapping.ToApi(request.Consistency),
+            ReadFence.Consistency(context, ProtoMapping.ToApi(request.Consistency)),
             context.CancellationToken).ConfigureAwait(false);
         var response = new RangeResponse { Header = Header(r.Revision), More = r.More };
         foreach (var kv in r.Kvs)

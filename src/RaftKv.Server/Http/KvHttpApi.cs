@@ -203,13 +203,15 @@ public static class KvHttpApi
             ? v
             : throw new ArgumentException($"{name} must be an integer, got '{s}'");
 
+    /// <summary>The requested consistency; a linearizable read that passed the pipeline's <see cref="ReadFence"/>
+    /// reads local state (its barrier already ran).</summary>
     private static ReadConsistency Consistency(HttpContext ctx)
-        => ctx.Request.Query["consistency"].ToString().ToLowerInvariant() switch
+        => ReadFence.Consistency(ctx, ctx.Request.Query["consistency"].ToString().ToLowerInvariant() switch
         {
             "" or "linearizable" => ReadConsistency.Linearizable,
             "serializable" or "stale" => ReadConsistency.Serializable,
             var other => throw new ArgumentException($"consistency must be 'linearizable' or 'serializable', got '{other}'"),
-        };
+        });
 
     private static bool WantsRaw(HttpContext ctx)
     {

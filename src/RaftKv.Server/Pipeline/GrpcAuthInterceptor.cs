@@ -13,8 +13,11 @@ namespace RaftKv.Server.Pipeline;
 /// the <see cref="AuthPrincipal"/> for the forwarder and the streaming services (etcd Watch checks each
 /// create). So a follower refuses before forwarding, and the leader checks again with the token the follower
 /// minted for the user (<see cref="GrpcLeaderForwarder"/>): it never trusts a user name sent in clear.
+/// A linearizable read first passes the <see cref="ReadFence"/> (its read barrier, auth on or off), so it is
+/// judged on an auth state that has every change acknowledged before it arrived, as etcd judges it after its
+/// read index.
 /// </summary>
-public sealed class GrpcAuthInterceptor(AuthGate gate) : Interceptor
+public sealed class GrpcAuthInterceptor(AuthGate gate, ReadFence fence) : Interceptor
 {
     /// <summary>etcd clients' metadata key for the token.</summary>
     public const string TokenHeader = "token";
@@ -30,12 +33,32 @@ public sealed class GrpcAuthInterceptor(AuthGate gate) : Interceptor
     public override Task<TResponse> UnaryServerHandler<TRequest, TResponse>(TRequest request, ServerCallContext context, UnaryServerMethod<TRequest, TResponse> continuation)
     {
         ArgumentNullException.ThrowIfNull(continuation);
+        if (ReadFence.IsLinearizableRead(request))
+        {
+            return FencedAsync(request, context, continuation);
+        }
+
         if (gate.Enabled)
         {
             Check(context, AuthRules.ForGrpc(request)); // mapped by the operation interceptor (outermost, every call kind)
         }
 
         return continuation(request, context); // no async frame of its own: nothing to do after the call
+    }
+
+    /// <summary>A linearizable read: the barrier, then the gate on the state it brought, then the handler (which reads
+    /// without a second barrier, <see cref="ReadFence.Consistency(ServerCallContext, Replication.Api.ReadConsistency)"/>).</summary>
+    private async Task<TResponse> FencedAsync<TRequest, TResponse>(TRequest request, ServerCallContext context, UnaryServerMethod<TRequest, TResponse> continuation)
+        where TRequest : class
+        where TResponse : class
+    {
+        await fence.PassAsync(context).ConfigureAwait(false);
+        if (gate.Enabled)
+        {
+            Check(context, AuthRules.ForGrpc(request));
+        }
+
+        return await continuation(request, context).ConfigureAwait(false);
     }
 
     public override async Task ServerStreamingServerHandler<TRequest, TResponse>(TRequest request, IServerStreamWriter<TResponse> responseStream, ServerCallContext context, ServerStreamingServerMethod<TRequest, TResponse> continuation)

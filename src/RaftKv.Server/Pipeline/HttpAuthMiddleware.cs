@@ -11,18 +11,45 @@ namespace RaftKv.Server.Pipeline;
 /// or the TLS client certificate's CN) and checks the route's access (<see cref="AuthRules.ForHttp"/>) in
 /// <see cref="AuthGate"/>. Refusals are thrown and answered as JSON by <see cref="HttpClientErrors"/>
 /// (401 unauthenticated / invalid_token / auth_failed, 403 permission_denied, 429 too_many_requests).
-/// gRPC requests (content type application/grpc) are left to <see cref="GrpcAuthInterceptor"/>.
+/// gRPC requests (content type application/grpc) are left to <see cref="GrpcAuthInterceptor"/>. A linearizable
+/// KV read first passes the <see cref="ReadFence"/> (auth on or off), so it is judged after its read barrier.
 /// </summary>
-public sealed class HttpAuthMiddleware(RequestDelegate next, AuthGate gate)
+public sealed class HttpAuthMiddleware(RequestDelegate next, AuthGate gate, ReadFence fence)
 {
     public Task InvokeAsync(HttpContext context)
     {
         ArgumentNullException.ThrowIfNull(context);
-        if (!gate.Enabled || HttpPipeline.IsGrpc(context))
+        if (HttpPipeline.IsGrpc(context))
         {
             return next(context);
         }
 
+        if (ReadFence.IsLinearizableRead(context.Request))
+        {
+            return FencedAsync(context);
+        }
+
+        if (gate.Enabled)
+        {
+            Check(context);
+        }
+
+        return next(context);
+    }
+
+    private async Task FencedAsync(HttpContext context)
+    {
+        await fence.PassAsync(context, context.RequestAborted).ConfigureAwait(false);
+        if (gate.Enabled)
+        {
+            Check(context);
+        }
+
+        await next(context).ConfigureAwait(false);
+    }
+
+    private void Check(HttpContext context)
+    {
         string? token = null, user = null, password = null;
         if (AuthenticationHeaderValue.TryParse(context.Request.Headers.Authorization.ToString(), out var header))
         {
@@ -44,8 +71,6 @@ public sealed class HttpAuthMiddleware(RequestDelegate next, AuthGate gate)
         {
             context.Features.Set(principal);
         }
-
-        return next(context);
     }
 
     private static (string User, string Password) Basic(string? parameter)

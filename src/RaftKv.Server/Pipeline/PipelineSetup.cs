@@ -21,6 +21,7 @@ public static class PipelineSetup
         services.AddSingleton<GrpcOperationInterceptor>();
         services.AddSingleton<GrpcLeaderForwarder>();
         services.AddSingleton<GrpcAuthInterceptor>();
+        services.AddSingleton<ReadFence>();
         services.AddSingleton<GrpcLearnerGate>();
         services.AddSingleton<GrpcInterceptorChain>();
         services.TryAddSingleton(TimeProvider.System);
