@@ -124,12 +124,18 @@ public sealed partial class AuthProcessTests
             ["user", "list"],
             ["role", "add", "sneaky"],
             ["compaction", "1"],
+            ["lock", "a/lk", "echo", "held"], // etcd's Lock writes a key under the name: read on a/ is not enough
+            ["elect", "a/e", "candidate"],
         })
         {
             var r = await Etcdctl.RunAsync(ep, [.. alice, .. args]);
             Assert.True(r.Code != 0, $"alice may not {string.Join(' ', args)}: {r}");
             Assert.Contains("etcdserver: permission denied", r.Err, StringComparison.Ordinal);
         }
+
+        // Lock and Election through a follower (forwarded with the token it mints for root), as etcdctl drives them.
+        var held = await Etcdctl.RunAsync(ep, "--user", "root:" + RootPassword, "lock", "b/lk", "echo", "held");
+        Assert.True(held.Code == 0 && held.Out.Contains("held", StringComparison.Ordinal), held.ToString());
 
         // A txn whose compare reads outside the permission is refused, though its ops are inside it.
         var txn = await Etcdctl.RunWithInputAsync(ep, "value(\"b/1\") = \"y\"\n\nget a/1\n\nget a/1\n\n", [.. alice, "txn"]);
