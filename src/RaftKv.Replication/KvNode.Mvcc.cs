@@ -49,13 +49,15 @@ public sealed partial class KvNode
 
     public async Task<long> CompactRevisionAsync(long revision, bool physical, CancellationToken cancellationToken = default)
     {
-        if (revision <= 0)
+        // etcd's rules (mvcc.Compact): a revision at or below the compact revision is compacted already, a negative
+        // one too; 0 while nothing was compacted is a no-op ("compacted revision 0").
+        var compacted = _state.CompactRevision;
+        if (revision == 0 && compacted == 0)
         {
-            throw new ArgumentException("compact revision must be positive");
+            return _state.Revision;
         }
 
-        var compacted = _state.CompactRevision;
-        if (revision <= compacted)
+        if (revision <= compacted || revision < 0)
         {
             throw new RevisionCompactedException(revision, compacted);
         }

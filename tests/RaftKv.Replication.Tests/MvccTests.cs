@@ -159,6 +159,8 @@ public sealed class MvccTests
         Assert.Equal(7, old.Revision); // the header revision is the current one
         await Assert.ThrowsAsync<FutureRevisionException>(() => n.RangeAsync(new RangeRequest(B("k"), Revision: 99), ReadConsistency.Linearizable));
 
+        Assert.Equal(7, await n.CompactRevisionAsync(0, physical: false)); // etcd: 0 before any compaction is a no-op
+        Assert.Equal(0, n.CompactRevision);
         Assert.Equal(7, await n.CompactRevisionAsync(5, physical: true));
         Assert.Equal(5, n.CompactRevision);
         var atCompacted = await n.RangeAsync(new RangeRequest(B("k"), B("l"), Revision: 5), ReadConsistency.Linearizable);
@@ -166,6 +168,8 @@ public sealed class MvccTests
         var e = await Assert.ThrowsAsync<RevisionCompactedException>(() => n.RangeAsync(new RangeRequest(B("k"), Revision: 4), ReadConsistency.Linearizable));
         Assert.Equal(5, e.CompactRevision);
         await Assert.ThrowsAsync<RevisionCompactedException>(() => n.CompactRevisionAsync(5, false));
+        await Assert.ThrowsAsync<RevisionCompactedException>(() => n.CompactRevisionAsync(0, false));
+        await Assert.ThrowsAsync<RevisionCompactedException>(() => n.CompactRevisionAsync(-1, false));
         await Assert.ThrowsAsync<FutureRevisionException>(() => n.CompactRevisionAsync(8, false));
 
         // The compact revision and the history survive a restart.

@@ -67,7 +67,7 @@ public interface IKvNode : IAsyncDisposable
     Task<KeyspaceRead> ReadKeyspaceAsync(long revision, ReadConsistency consistency, CancellationToken cancellationToken = default);
 
     /// <summary>Compacts the history at <paramref name="revision"/> through Raft (etcd Compact: requires
-    /// CompactRevision &lt; revision ≤ Revision, else <see cref="RevisionCompactedException"/> /
+    /// CompactRevision &lt; revision ≤ Revision — 0 while nothing is compacted is a no-op, as in etcd — else <see cref="RevisionCompactedException"/> /
     /// <see cref="FutureRevisionException"/>). Returns the header revision. <paramref name="physical"/>: also
     /// wait until this node's store dropped the obsolete history.</summary>
     Task<long> CompactRevisionAsync(long revision, bool physical, CancellationToken cancellationToken = default);
