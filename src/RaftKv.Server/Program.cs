@@ -136,5 +136,18 @@ app.MapGrpcService<GrpcHealthService>();
 app.MapEtcdApi();
 app.MapDashboard();
 
-await app.RunAsync();
+try
+{
+    await app.RunAsync();
+}
+catch (Exception e) when (e is IOException or System.Net.Sockets.SocketException or InvalidOperationException or UnauthorizedAccessException)
+{
+    // A port in use or not ours to bind (Kestrel's AddressInUseException is an InvalidOperationException, DotNext's
+    // Raft listener throws the SocketException) and the like: the host already logged it; exit with a message and
+    // a code, not an unhandled exception (an abort and a core dump).
+    var where = e is System.Net.Sockets.SocketException ? $" (the Raft listener, {nodeOptions.RaftListen})" : string.Empty;
+    Console.Error.WriteLine($"raftkv: cannot start: {e.Message}{where}");
+    return 1;
+}
+
 return 0;
