@@ -3,7 +3,7 @@ using Grpc.Core;
 namespace RaftKv.Server.Tests;
 
 /// <summary>The smallest <see cref="ServerCallContext"/> an interceptor can be called with outside a host.</summary>
-internal sealed class FakeCallContext(string method) : ServerCallContext
+internal sealed class FakeCallContext(string method, CancellationToken cancellationToken = default) : ServerCallContext
 {
     protected override string MethodCore => method;
 
@@ -15,7 +15,7 @@ internal sealed class FakeCallContext(string method) : ServerCallContext
 
     protected override Metadata RequestHeadersCore { get; } = [];
 
-    protected override CancellationToken CancellationTokenCore => CancellationToken.None;
+    protected override CancellationToken CancellationTokenCore => cancellationToken;
 
     protected override Metadata ResponseTrailersCore { get; } = [];
 

@@ -48,4 +48,20 @@ public sealed class StreamingErrorMappingTests
         var e = await EndsWith(() => _interceptor.DuplexStreamingServerHandler<string, string>(null!, null!, new FakeCallContext("/etcdserverpb.Watch/Watch"), (_, _, _) => throw own));
         Assert.Same(own, e);
     }
+
+    /// <summary>A client that resets its stream (etcdctl's <c>lease keep-alive --once</c>) makes the handler's next read
+    /// throw an IOException: that is the client's cancellation (CANCELLED), not a server failure (INTERNAL, logged as an error).</summary>
+    [Fact]
+    public async Task AStreamTheClientResetEndsCancelledNotInternal()
+    {
+        using var cancelled = new CancellationTokenSource();
+        await cancelled.CancelAsync();
+        static Task Reset() => throw new IOException("The client reset the request stream.");
+        var e = await EndsWith(() => _interceptor.DuplexStreamingServerHandler<string, string>(null!, null!, new FakeCallContext("/etcdserverpb.Lease/LeaseKeepAlive", cancelled.Token), (_, _, _) => Reset()));
+        Assert.Equal(StatusCode.Cancelled, e.StatusCode);
+
+        // The same failure while the client is still there stays a server error.
+        var live = await EndsWith(() => _interceptor.DuplexStreamingServerHandler<string, string>(null!, null!, new FakeCallContext("/etcdserverpb.Lease/LeaseKeepAlive"), (_, _, _) => Reset()));
+        Assert.Equal(StatusCode.Internal, live.StatusCode);
+    }
 }

@@ -96,6 +96,13 @@ public sealed partial class GrpcOperationInterceptor(ILogger<GrpcOperationInterc
     private RpcException Failed(Exception e, ServerCallContext context, string api, string op)
     {
         OperationMetrics.Count(api, op, "error");
+        if (context.CancellationToken.IsCancellationRequested && e is IOException or ObjectDisposedException or InvalidOperationException)
+        {
+            // The client cancelled or reset the call (etcdctl's `lease keep-alive --once`, a closed watch): reading or
+            // writing its stream failed because of that, which is a cancellation, not a server error.
+            e = new OperationCanceledException("the client cancelled the call", e, context.CancellationToken);
+        }
+
         var mapped = GrpcErrors.Map(e, context.Method, out var classified);
         Log(context.Method, mapped, classified, e);
         return mapped;
