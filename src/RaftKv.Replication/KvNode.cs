@@ -49,6 +49,10 @@ public sealed partial class KvNode : IKvNode
     private long _lastWriteTicks;
     private int _stopped;
 
+    /// <summary>The data directory's lock (<see cref="IFileSystem.LockDirectory"/>), taken before anything in it is opened
+    /// and released last in <see cref="StopAsync"/>.</summary>
+    private IDisposable? DirectoryLock { get; init; }
+
     private KvNode(KvNodeOptions options, ILoggerFactory loggerFactory, LsmStore store, KvState state, IReplicatedLog log, RaftCluster cluster)
     {
         _options = options;
@@ -91,24 +95,35 @@ public sealed partial class KvNode : IKvNode
         var failStop = new StorageFailStop(options.FatalErrorHandler, loggerFactory.CreateLogger<StorageFailStop>());
         var fs = new FailStopFileSystem(options.FileSystem, failStop); // every write and fsync below: fatal errors fail-stop
         fs.CreateDirectory(dataDir);
+        var dirLock = fs.LockDirectory(dataDir); // one process per data directory, held until StopAsync (or death)
         KvState? stateRef = null; // set once restored; compactions before that keep all history
-        var store = await LsmStore.OpenAsync(
-            new LsmOptions
-            {
-                Directory = Path.Combine(dataDir, "lsm"),
-                MemtableMaxBytes = options.MemtableMaxBytes,
-                MemtableMaxEntries = options.MemtableMaxEntries,
-                BlockCacheBytes = options.BlockCacheBytes,
-                Compression = options.Compression,
-                RemoteCompression = options.RemoteCompression,
-                RemoteStore = options.RemoteStore,
-                TimeProvider = options.TimeProvider,
-                FileSystem = fs,
-                Logger = loggerFactory.CreateLogger<LsmStore>(),
-                PartitionBoundaries = TablePartitions.Boundaries,
-                CompactionFilterFactory = () => stateRef is { CompactRevision: > 0 } restored ? new HistoryCompactionFilter(restored.CompactRevision) : null,
-            },
-            cancellationToken).ConfigureAwait(false);
+        LsmStore store;
+        try
+        {
+            store = await LsmStore.OpenAsync(
+                new LsmOptions
+                {
+                    Directory = Path.Combine(dataDir, "lsm"),
+                    MemtableMaxBytes = options.MemtableMaxBytes,
+                    MemtableMaxEntries = options.MemtableMaxEntries,
+                    BlockCacheBytes = options.BlockCacheBytes,
+                    Compression = options.Compression,
+                    RemoteCompression = options.RemoteCompression,
+                    RemoteStore = options.RemoteStore,
+                    TimeProvider = options.TimeProvider,
+                    FileSystem = fs,
+                    Logger = loggerFactory.CreateLogger<LsmStore>(),
+                    PartitionBoundaries = TablePartitions.Boundaries,
+                    CompactionFilterFactory = () => stateRef is { CompactRevision: > 0 } restored ? new HistoryCompactionFilter(restored.CompactRevision) : null,
+                },
+                cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            dirLock.Dispose();
+            throw;
+        }
+
         try
         {
             var state = await KvState.RestoreAsync(store, fs, Path.Combine(dataDir, "snapshots"), loggerFactory.CreateLogger<KvState>(), options.TimeProvider, cancellationToken).ConfigureAwait(false);
@@ -149,11 +164,12 @@ public sealed partial class KvNode : IKvNode
             config.Metadata[MetaFeatures] = Features;
             var cluster = new RaftCluster(config) { AuditTrail = log.AuditTrail };
             log.IsLeader = () => !cluster.LeadershipToken.IsCancellationRequested;
-            return new KvNode(options, loggerFactory, store, state, log, cluster) { FailStop = failStop, Membership = storage, RaftEndPoint = self };
+            return new KvNode(options, loggerFactory, store, state, log, cluster) { FailStop = failStop, Membership = storage, RaftEndPoint = self, DirectoryLock = dirLock };
         }
         catch
         {
             await store.DisposeAsync().ConfigureAwait(false);
+            dirLock.Dispose();
             throw;
         }
     }
@@ -246,6 +262,7 @@ public sealed partial class KvNode : IKvNode
         _checkLock.Dispose();
         _promoteLock.Dispose();
         _learnerAddLock.Dispose();
+        DirectoryLock?.Dispose(); // last: nothing of this node touches the directory any more
     }
 
     public async ValueTask DisposeAsync() => await StopAsync().ConfigureAwait(false);

@@ -115,6 +115,8 @@ public sealed class FailStopFileSystem(IFileSystem inner, StorageFailStop failSt
         inner.Link(source, destination);
     }
 
+    public IDisposable LockDirectory(string directory) => inner.LockDirectory(directory); // a refusal is not a storage fault
+
     private sealed class Writer(IWritableFile file, string path, StorageFailStop failStop) : IWritableFile
     {
         public long Length => file.Length;

@@ -52,4 +52,13 @@ public interface IFileSystem
 
     /// <summary>Hard-links <paramref name="source"/> as <paramref name="destination"/> (copies where links are impossible).</summary>
     void Link(string source, string destination);
+
+    /// <summary>
+    /// Takes <paramref name="directory"/>'s exclusive lock (a <c>LOCK</c> file in it, held with the OS's advisory
+    /// file lock) until the returned handle is disposed or the process ends — a crash releases it, so a restarted
+    /// process takes it again. While it is held, another attempt (from another process or this one) throws
+    /// <see cref="DirectoryLockedException"/> at once: two processes opening one data directory would each delete the
+    /// other's new files as garbage.
+    /// </summary>
+    IDisposable LockDirectory(string directory);
 }

@@ -72,6 +72,21 @@ public sealed partial class PhysicalFileSystem : IFileSystem
         }
     }
 
+    public IDisposable LockDirectory(string directory)
+    {
+        var path = Path.Combine(directory, "LOCK");
+        try
+        {
+            // FileShare.None is an exclusive flock(2) on Unix (and a sharing lock on Windows): advisory, released by the
+            // kernel when the process dies, so it never outlives its holder.
+            return new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None, 1);
+        }
+        catch (IOException e) when (e is not FileNotFoundException and not DirectoryNotFoundException)
+        {
+            throw new DirectoryLockedException(directory, e);
+        }
+    }
+
     public void Link(string source, string destination)
     {
         if ((OperatingSystem.IsLinux() || OperatingSystem.IsMacOS()) && LinkNative(source, destination) == 0)

@@ -19,6 +19,9 @@ public sealed class CrashableMemoryFileSystem : IFileSystem
 {
     private readonly Lock _lock = new();
 
+    /// <summary>Directories whose lock is held (<see cref="LockDirectory"/>) → the holder; guarded by <see cref="_lock"/>.</summary>
+    private readonly Dictionary<string, object> _locked = new(StringComparer.Ordinal);
+
     // path -> inode; the volatile namespace and the durable one.
     private Dictionary<string, Inode> _files = new(StringComparer.Ordinal);
     private readonly Dictionary<string, Inode> _durableFiles = new(StringComparer.Ordinal);
@@ -242,6 +245,39 @@ public sealed class CrashableMemoryFileSystem : IFileSystem
         }
     }
 
+    public IDisposable LockDirectory(string directory)
+    {
+        var held = new Held(this, directory);
+        lock (_lock)
+        {
+            if (!_locked.TryAdd(directory, held))
+            {
+                throw new DirectoryLockedException(directory);
+            }
+        }
+
+        return held;
+    }
+
+    private sealed class Held(CrashableMemoryFileSystem fs, string directory) : IDisposable
+    {
+        private int _released;
+
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref _released, 1) == 0)
+            {
+                lock (fs._lock)
+                {
+                    if (fs._locked.TryGetValue(directory, out var holder) && holder == this)
+                    {
+                        fs._locked.Remove(directory); // not a lock taken after a crash released this one
+                    }
+                }
+            }
+        }
+    }
+
     public void Link(string source, string destination)
     {
         lock (_lock)
@@ -257,6 +293,7 @@ public sealed class CrashableMemoryFileSystem : IFileSystem
     {
         lock (_lock)
         {
+            _locked.Clear(); // the process died: the OS released its locks
             _files = new Dictionary<string, Inode>(_durableFiles, StringComparer.Ordinal);
             _pendingDirectoryOps.Clear();
             foreach (var inode in _files.Values.Distinct())
