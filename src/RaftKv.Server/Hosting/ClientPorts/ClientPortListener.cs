@@ -9,7 +9,8 @@ namespace RaftKv.Server.Hosting.ClientPorts;
 /// does (gRPC and its JSON gateway; docs/api.md, "JSON gateway"). TLS: <c>Http1AndHttp2</c>, ALPN decides (<c>h2</c> →
 /// HTTP/2, <c>http/1.1</c> or none → HTTP/1.1), both after the same handshake, so a client certificate is required
 /// on both alike under CLIENT_CERT_AUTH. Cleartext: HTTP/2 with <see cref="PrefaceSniffer"/> in front, which hands
-/// non-HTTP/2 connections to <see cref="Http1HandOff"/>. Call <see cref="BindHandOff"/> first.
+/// non-HTTP/2 connections to <see cref="Http1HandOff"/>. Both: <see cref="Http2AuthorityGuard"/> before Kestrel's HTTP/2
+/// (etcd 3.4 clients' URL-style <c>:authority</c>). Call <see cref="BindHandOff"/> first.
 /// </summary>
 public sealed class ClientPortListener(ServerTls tls, ILoggerFactory loggers)
 {
@@ -39,16 +40,19 @@ public sealed class ClientPortListener(ServerTls tls, ILoggerFactory loggers)
         ArgumentNullException.ThrowIfNull(kestrel);
         kestrel.Listen(address, port, l =>
         {
+            var authority = new Http2AuthorityGuard(loggers.CreateLogger<Http2AuthorityGuard>());
             if (tls.Files.ClientTls)
             {
                 l.Protocols = HttpProtocols.Http1AndHttp2;
                 tls.UseHttpsIfEnabled(l);
+                l.Use(authority.Wrap); // on the decrypted bytes; HTTP/1.1 connections pass through at once
                 return;
             }
 
             l.Protocols = HttpProtocols.Http2;
             var sniffer = new PrefaceSniffer(_handOff, kestrel.Limits.RequestHeadersTimeout, loggers.CreateLogger<PrefaceSniffer>());
             l.Use(sniffer.Wrap);
+            l.Use(authority.Wrap); // HTTP/2 connections only (the sniffer hands the others to HTTP/1.1)
         });
     }
 }

@@ -1,0 +1,28 @@
+using System.IO.Pipelines;
+using Microsoft.AspNetCore.Connections;
+
+namespace RaftKv.Server.Hosting.ClientPorts;
+
+/// <summary>
+/// Connection middleware of the client ports (after TLS, after <see cref="PrefaceSniffer"/>): gives Kestrel's HTTP/2
+/// an <see cref="Http2AuthorityReader"/> over the connection's input, so requests from etcd 3.4 clients dialled with
+/// <c>http://host:port</c> endpoints are not reset for their URL-style <c>:authority</c> (docs/api.md, "etcd clients").
+/// </summary>
+public sealed class Http2AuthorityGuard(ILogger logger)
+{
+    /// <summary>The middleware for <c>ListenOptions.Use</c>.</summary>
+    public ConnectionDelegate Wrap(ConnectionDelegate next) => connection =>
+    {
+        var id = connection.ConnectionId;
+        var input = new Http2AuthorityReader(connection.Transport.Input, what => logger.LogDebug("Client connection {Id}: {What}", id, what));
+        connection.Transport = new Transport(input, connection.Transport.Output);
+        return next(connection);
+    };
+
+    private sealed class Transport(PipeReader input, PipeWriter output) : IDuplexPipe
+    {
+        public PipeReader Input => input;
+
+        public PipeWriter Output => output;
+    }
+}
