@@ -13,7 +13,8 @@ namespace RaftKv.EndToEnd.Tests;
 /// follower's TCP connection to it stays up, so before the forwarder watched for a leader change they hung until the
 /// old leader was resumed (forever for a client without a deadline, as many etcd clients and curl are). Now each ends
 /// once the follower sees the new leader, with etcd's "leader changed" (gRPC UNAVAILABLE; HTTP 503 leader_changed),
-/// and is not sent again (it may have reached the old leader); the client's own retry commits.
+/// and is not sent again (it may have reached the old leader); the client's own retry commits. A lease keep-alive
+/// (idempotent) sent on a stream the follower relays to the frozen leader is renewed through the new one instead.
 /// </summary>
 public sealed partial class FrozenLeaderProcessTests
 {
@@ -26,6 +27,9 @@ public sealed partial class FrozenLeaderProcessTests
         private readonly HttpClient _http = new() { Timeout = Timeout.InfiniteTimeSpan };
 
         public ServerProcess Follower => follower;
+
+        /// <summary>etcd's Lease service through the follower (grants are forwarded, keep-alives relayed).</summary>
+        public Lease.LeaseClient Leases => new(_channel);
 
         /// <summary>An etcd Put through the follower, without a deadline unless <paramref name="deadline"/>.</summary>
         public Task<PutResponse> PutGrpcAsync(string value, DateTime? deadline = null)
@@ -80,6 +84,25 @@ public sealed partial class FrozenLeaderProcessTests
             }),
             TimeSpan.FromSeconds(30),
             "the client's HTTP retry through the follower never committed");
+    }
+
+    /// <summary>A keep-alive stream through the follower, with no deadline, relayed to the leader (one renewal answered).</summary>
+    private static async Task<(long Lease, AsyncDuplexStreamingCall<LeaseKeepAliveRequest, LeaseKeepAliveResponse> Stream)> OpenKeepAliveAsync(PatientWriter writer)
+    {
+        var grant = await writer.Leases.LeaseGrantAsync(new LeaseGrantRequest { TTL = 60 }, deadline: DateTime.UtcNow.AddSeconds(30));
+        var stream = writer.Leases.LeaseKeepAlive();
+        await stream.RequestStream.WriteAsync(new LeaseKeepAliveRequest { ID = grant.ID });
+        Assert.True(await stream.ResponseStream.MoveNext().WaitAsync(TimeSpan.FromSeconds(30)));
+        Assert.True(stream.ResponseStream.Current.TTL > 0);
+        return (grant.ID, stream);
+    }
+
+    /// <summary>The renewal relayed to the frozen leader was renewed through the new leader (not failed, not hung).</summary>
+    private static async Task AssertRenewedAsync(long lease, Task<bool> renewal, AsyncDuplexStreamingCall<LeaseKeepAliveRequest, LeaseKeepAliveResponse> stream)
+    {
+        Assert.True(await renewal.WaitAsync(TimeSpan.FromSeconds(60)), "the keep-alive stream ended");
+        Assert.Equal(lease, stream.ResponseStream.Current.ID);
+        Assert.True(stream.ResponseStream.Current.TTL > 0, "the renewal through the new leader found no lease");
     }
 
     /// <summary>The resumed old leader serves both acknowledged retries (the abandoned writes never overwrote them).</summary>

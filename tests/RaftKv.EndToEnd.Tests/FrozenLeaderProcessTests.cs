@@ -44,17 +44,23 @@ public sealed partial class FrozenLeaderProcessTests(ITestOutputHelper output)
             Assert.Equal(HttpStatusCode.OK, put.StatusCode);
         }
 
+        var (lease, keepAlive) = await OpenKeepAliveAsync(patient);
+        using var keepAliveStream = keepAlive;
+
         await old.PauseAsync();
         try
         {
             // Sent at once, well within the election timeout: the follower still forwards them to the frozen leader.
             var grpcDuring = patient.PutGrpcAsync("during");
             var httpDuring = patient.PutHttpAsync("during");
+            await keepAlive.RequestStream.WriteAsync(new Protocol.Etcd.LeaseKeepAliveRequest { ID = lease });
+            var renewal = keepAlive.ResponseStream.MoveNext(CancellationToken.None);
             var frozenAt = System.Diagnostics.Stopwatch.StartNew();
             var elected = await LeaderAmongAsync(quick, others, TimeSpan.FromSeconds(45));
             Assert.NotNull(elected);
             output.WriteLine($"node {elected.NodeId} leads {frozenAt.Elapsed.TotalSeconds:F1} s after node {old.NodeId} froze");
             await AssertAbandonedWithLeaderChangedAsync(grpcDuring, httpDuring, patient, quick);
+            await AssertRenewedAsync(lease, renewal, keepAlive);
             output.WriteLine($"writes forwarded to the frozen leader through node {patient.Follower.NodeId} ended with 'leader changed' {frozenAt.Elapsed.TotalSeconds:F1} s after the freeze");
 
             // A write through either remaining member commits on the majority of two.

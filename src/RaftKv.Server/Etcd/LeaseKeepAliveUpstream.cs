@@ -26,7 +26,8 @@ public sealed class LeaseKeepAliveUpstream(GrpcLeaderForwarder forwarder, Leader
     /// <summary>Whether the client's call was itself forwarded (then it must not be forwarded again).</summary>
     public bool AlreadyForwarded => context.RequestHeaders.Get(GrpcLeaderForwarder.ForwardedHeader) is not null;
 
-    /// <summary>Renews <paramref name="request"/>'s lease through the leader. Throws
+    /// <summary>Renews <paramref name="request"/>'s lease through the leader; null when this node became the leader
+    /// meanwhile (renew it here). Throws
     /// <see cref="NotLeaderException"/> when no leader is known (or the call was already forwarded), the
     /// leader's <see cref="RpcException"/> when the upstream stream fails twice, and
     /// <see cref="ForwardTimeoutException"/> when no leader answered within <see cref="LeaderRouter.ForwardTimeout"/>
@@ -34,7 +35,7 @@ public sealed class LeaseKeepAliveUpstream(GrpcLeaderForwarder forwarder, Leader
     /// <remarks>A renewal is idempotent, so unlike a forwarded write it is sent again when the leader it went to loses
     /// leadership before answering (<see cref="LeaderRouter.LeaderChange"/>; a frozen leader keeps its stream open):
     /// the upstream stream is reopened to the new leader, as etcd's follower retries a renewal on the new leader.</remarks>
-    public async Task<V3.LeaseKeepAliveResponse> KeepAliveAsync(V3.LeaseKeepAliveRequest request, CancellationToken cancellationToken)
+    public async Task<V3.LeaseKeepAliveResponse?> KeepAliveAsync(V3.LeaseKeepAliveRequest request, CancellationToken cancellationToken)
     {
         using var bounded = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         bounded.CancelAfter(router.ForwardTimeout); // the timer goes with the source, at the end of this renewal
@@ -45,6 +46,12 @@ public sealed class LeaseKeepAliveUpstream(GrpcLeaderForwarder forwarder, Leader
             {
                 var route = await router.RouteAsync(AlreadyForwarded, m => m.GrpcAddress, bounded.Token).ConfigureAwait(false);
                 bounded.Token.ThrowIfCancellationRequested();
+                if (route.IsLocal)
+                {
+                    Reset();
+                    return null; // this node took over (e.g. the leader it forwarded to froze): the caller renews here
+                }
+
                 if (route.Kind != LeaderRouteKind.Forward)
                 {
                     throw new NotLeaderException(route.Leader);
