@@ -20,6 +20,9 @@ public sealed class LeaseKeepAliveUpstream(GrpcLeaderForwarder forwarder, Leader
     private static readonly Method<V3.LeaseKeepAliveRequest, V3.LeaseKeepAliveResponse> KeepAliveMethod = new(
         MethodType.DuplexStreaming, "etcdserverpb.Lease", "LeaseKeepAlive", ProtobufMarshaller<V3.LeaseKeepAliveRequest>.Instance, ProtobufMarshaller<V3.LeaseKeepAliveResponse>.Instance);
 
+    /// <summary>The pause before a renewal is tried again after a transient failure (etcd's follower: 50 ms).</summary>
+    private static readonly TimeSpan RetryPause = TimeSpan.FromMilliseconds(50);
+
     private AsyncDuplexStreamingCall<V3.LeaseKeepAliveRequest, V3.LeaseKeepAliveResponse>? _call;
     private string _address = string.Empty;
 
@@ -27,9 +30,9 @@ public sealed class LeaseKeepAliveUpstream(GrpcLeaderForwarder forwarder, Leader
     public bool AlreadyForwarded => context.RequestHeaders.Get(GrpcLeaderForwarder.ForwardedHeader) is not null;
 
     /// <summary>Renews <paramref name="request"/>'s lease through the leader; null when this node became the leader
-    /// meanwhile (renew it here). Throws
-    /// <see cref="NotLeaderException"/> when no leader is known (or the call was already forwarded), the
-    /// leader's <see cref="RpcException"/> when the upstream stream fails twice, and
+    /// meanwhile (renew it here). While no leader is known it waits for one, up to the renewal's bound. Throws
+    /// <see cref="NotLeaderException"/> when the call was already forwarded, the leader's <see cref="RpcException"/>
+    /// when it is not transient (<see cref="Transient"/>; a transient one is retried every 50 ms), and
     /// <see cref="ForwardTimeoutException"/> when no leader answered within <see cref="LeaderRouter.ForwardTimeout"/>
     /// (etcd's "request timed out", as etcd's follower answers a renewal it could not get through in its request timeout).</summary>
     /// <remarks>A renewal is idempotent, so unlike a forwarded write it is sent again when the leader it went to loses
@@ -39,7 +42,6 @@ public sealed class LeaseKeepAliveUpstream(GrpcLeaderForwarder forwarder, Leader
     {
         using var bounded = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         bounded.CancelAfter(router.ForwardTimeout); // the timer goes with the source, at the end of this renewal
-        var failures = 0;
         try
         {
             while (true)
@@ -50,6 +52,11 @@ public sealed class LeaseKeepAliveUpstream(GrpcLeaderForwarder forwarder, Leader
                 {
                     Reset();
                     return null; // this node took over (e.g. the leader it forwarded to froze): the caller renews here
+                }
+
+                if (route.Kind == LeaderRouteKind.NoLeader && !AlreadyForwarded)
+                {
+                    continue; // an election outlasted LeaderWait: wait on until the renewal's bound, as etcd's follower does
                 }
 
                 if (route.Kind != LeaderRouteKind.Forward)
@@ -80,9 +87,13 @@ public sealed class LeaseKeepAliveUpstream(GrpcLeaderForwarder forwarder, Leader
                 {
                     Reset(); // the leader lost leadership before it answered: renew through the next one
                 }
-                catch (Exception e) when (e is RpcException or InvalidOperationException && ++failures < 2 && !bounded.IsCancellationRequested)
+                catch (Exception e) when (Transient(e) && !bounded.IsCancellationRequested)
                 {
-                    Reset(); // the leader went away, or the upstream stream was completed underneath us: route again
+                    // The leader went away, is not ready yet (a new leader promotes its lessor first), or the upstream
+                    // stream was completed underneath us: route again after a pause, until the bound (etcd's follower
+                    // retries a renewal the same way, every 50 ms until its request timeout).
+                    Reset();
+                    await Task.Delay(RetryPause, bounded.Token).ConfigureAwait(false);
                 }
             }
         }
@@ -94,6 +105,11 @@ public sealed class LeaseKeepAliveUpstream(GrpcLeaderForwarder forwarder, Leader
     }
 
     public void Dispose() => Reset();
+
+    /// <summary>An upstream failure worth another try: the stream broke or was closed, the leader could not be reached
+    /// or is not (yet) the leader. Anything else (bad input, auth) is the answer.</summary>
+    private static bool Transient(Exception e) => e is InvalidOperationException
+        || e is RpcException { StatusCode: StatusCode.Unavailable or StatusCode.FailedPrecondition or StatusCode.Cancelled or StatusCode.Internal or StatusCode.Unknown };
 
     private void Reset()
     {
