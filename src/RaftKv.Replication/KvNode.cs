@@ -62,6 +62,7 @@ public sealed partial class KvNode : IKvNode
         _state = state;
         _log = log;
         _cluster = cluster;
+        _cluster.LeaderChanged += (_, _) => OnLeaderChanged(); // KvNode.LeaderChange.cs
         _metrics = new ReplicationMetrics(this);
         _learner = StartsAsLearner(options);
         _state.Learners.Applied = OnLearnerApplied; // KvNode.Learner.cs

@@ -14,9 +14,11 @@ namespace RaftKv.EndToEnd.Tests;
 /// After SIGCONT the old leader must not answer a linearizable read with the value it held before it froze: its
 /// read lease (KvNode.ReadLease.cs) is judged on the monotonic clock, so it has expired (with a lease 60 × too
 /// long this test failed 2 runs of 3: the read was answered before the old leader learned of the new term).
+/// Writes forwarded to the frozen leader by a follower end with "leader changed" once the follower sees the new
+/// leader, even without a client deadline (FrozenLeaderProcessTests.Forwarding.cs).
 /// </summary>
 [Collection("processes")]
-public sealed class FrozenLeaderProcessTests(ITestOutputHelper output)
+public sealed partial class FrozenLeaderProcessTests(ITestOutputHelper output)
 {
     private static StringContent Json(string value) => new($"{{\"value\":\"{value}\"}}", Encoding.UTF8, "application/json");
 
@@ -35,13 +37,31 @@ public sealed class FrozenLeaderProcessTests(ITestOutputHelper output)
         // Short per-request timeouts: a request to the frozen process hangs until it is resumed.
         using var quick = new HttpClient { Timeout = TimeSpan.FromSeconds(3) };
         var others = c.Nodes.Where(n => n != old).ToList();
+        using var patient = new PatientWriter(others[0]);
+        await patient.PutGrpcAsync("before", DateTime.UtcNow.AddSeconds(30)); // both paths forward (and are connected) before the freeze
+        using (var put = await patient.PutHttpAsync("before"))
+        {
+            Assert.Equal(HttpStatusCode.OK, put.StatusCode);
+        }
+
+        var (lease, keepAlive) = await OpenKeepAliveAsync(patient);
+        using var keepAliveStream = keepAlive;
+
         await old.PauseAsync();
         try
         {
+            // Sent at once, well within the election timeout: the follower still forwards them to the frozen leader.
+            var grpcDuring = patient.PutGrpcAsync("during");
+            var httpDuring = patient.PutHttpAsync("during");
+            await keepAlive.RequestStream.WriteAsync(new Protocol.Etcd.LeaseKeepAliveRequest { ID = lease });
+            var renewal = keepAlive.ResponseStream.MoveNext(CancellationToken.None);
             var frozenAt = System.Diagnostics.Stopwatch.StartNew();
             var elected = await LeaderAmongAsync(quick, others, TimeSpan.FromSeconds(45));
             Assert.NotNull(elected);
             output.WriteLine($"node {elected.NodeId} leads {frozenAt.Elapsed.TotalSeconds:F1} s after node {old.NodeId} froze");
+            await AssertAbandonedWithLeaderChangedAsync(grpcDuring, httpDuring, patient, quick);
+            await AssertRenewedAsync(lease, renewal, keepAlive);
+            output.WriteLine($"writes forwarded to the frozen leader through node {patient.Follower.NodeId} ended with 'leader changed' {frozenAt.Elapsed.TotalSeconds:F1} s after the freeze");
 
             // A write through either remaining member commits on the majority of two.
             var writer = others.First(n => n != elected);
@@ -74,6 +94,7 @@ public sealed class FrozenLeaderProcessTests(ITestOutputHelper output)
                 }),
                 TimeSpan.FromSeconds(30),
                 "the resumed old leader never served the new value");
+            await AssertRetriesKeptAsync(old, quick);
         }
         finally
         {

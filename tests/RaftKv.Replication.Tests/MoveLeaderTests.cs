@@ -19,9 +19,13 @@ public sealed class MoveLeaderTests
         foreach (var target in c.Running.Where(n => n != first).Select(n => n.NodeId).Append(first.NodeId).ToList())
         {
             var leader = await c.WaitForLeaderAsync();
+            var epochs = c.Running.Select(n => n.LeaderChangeToken).ToList();
             await leader.MoveLeaderAsync(target);
             // The first member found leading may be a stale one on a loaded machine: wait for the target.
             await Eventually.TrueAsync(() => c.Running.Any(n => n.NodeId == target && n.IsLeader), Deadline, $"member {target} leads");
+
+            // Every member saw the leader change (IKvNode.LeaderChangeToken: what a follower's forwarder waits on).
+            await Eventually.TrueAsync(() => epochs.All(e => e.IsCancellationRequested), Deadline, "every member's leader epoch ended with the transfer");
 
             // Every hold has ended: no member is left unable to campaign.
             await Eventually.TrueAsync(() => c.Running.All(n => n.GetStatus().Role != "standby"), Deadline, "no member stays standby after the transfer");

@@ -27,6 +27,8 @@ public sealed class ErrorMappingTests
         { new AuthException(AuthError.UserEmpty, "user name is empty"), ErrorKind.InvalidArgument, 400, "invalid_argument", StatusCode.InvalidArgument },
         { new AuthException(AuthError.RoleEmpty, "role name is empty"), ErrorKind.InvalidArgument, 400, "invalid_argument", StatusCode.InvalidArgument },
         { new OperationCanceledException(), ErrorKind.Cancelled, 503, "cancelled", StatusCode.Cancelled },
+        { new LeaderChangedException(2), ErrorKind.LeaderChanged, 503, "leader_changed", StatusCode.Unavailable },
+        { new ForwardTimeoutException(2, TimeSpan.FromSeconds(7)), ErrorKind.ForwardTimeout, 504, "leader_timeout", StatusCode.DeadlineExceeded },
         { new RaftKv.Storage.IO.DiskFullException("no space left on device writing x"), ErrorKind.NoSpace, 507, "no_space", StatusCode.ResourceExhausted },
         { new NoSpaceException("the NOSPACE alarm of member 1 is active"), ErrorKind.NoSpace, 507, "no_space", StatusCode.ResourceExhausted },
         { new InvalidOperationException("the retained history is gone"), ErrorKind.Internal, 500, "internal", StatusCode.Internal },

@@ -22,6 +22,8 @@ public sealed class EtcdErrorMappingTests
         { new NotLeaderException(null), StatusCode.Unavailable, "etcdserver: no leader" },
         { new UnavailableException("no quorum"), StatusCode.Unavailable, "etcdserver: request timed out" },
         { new UnavailableException("timed out", outcomeUnknown: true), StatusCode.Unavailable, "etcdserver: request timed out" },
+        { new LeaderChangedException(1), StatusCode.Unavailable, "etcdserver: leader changed" },
+        { new ForwardTimeoutException(1, TimeSpan.FromSeconds(7)), StatusCode.Unavailable, "etcdserver: request timed out" },
         { new RaftKv.Storage.IO.DiskFullException("no space"), StatusCode.ResourceExhausted, "etcdserver: mvcc: database space exceeded" },
         { new NoSpaceException("the NOSPACE alarm of member 1 is active"), StatusCode.ResourceExhausted, "etcdserver: mvcc: database space exceeded" },
     };

@@ -3,7 +3,7 @@ using Grpc.Core;
 namespace RaftKv.Server.Tests;
 
 /// <summary>The smallest <see cref="ServerCallContext"/> an interceptor can be called with outside a host.</summary>
-internal sealed class FakeCallContext(string method, CancellationToken cancellationToken = default) : ServerCallContext
+internal sealed class FakeCallContext(string method, DateTime? deadline = null, CancellationToken cancellationToken = default) : ServerCallContext
 {
     protected override string MethodCore => method;
 
@@ -11,7 +11,7 @@ internal sealed class FakeCallContext(string method, CancellationToken cancellat
 
     protected override string PeerCore => "ipv4:127.0.0.1:1";
 
-    protected override DateTime DeadlineCore => DateTime.MaxValue;
+    protected override DateTime DeadlineCore => deadline ?? DateTime.MaxValue;
 
     protected override Metadata RequestHeadersCore { get; } = [];
 

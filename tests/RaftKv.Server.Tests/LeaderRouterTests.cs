@@ -12,7 +12,7 @@ namespace RaftKv.Server.Tests;
 /// states), a forwarded call on a node that knows no leader, and a leader this node could not connect to
 /// count as no leader yet: waited on, never forwarded to.
 /// </summary>
-public sealed class LeaderRouterTests
+public sealed partial class LeaderRouterTests
 {
     private static readonly MemberInfo Leader = new(1, "127.0.0.1:7001", "127.0.0.1:50051", "127.0.0.1:8081", IsLeader: true, IsLocal: false, Available: true);
 
@@ -109,6 +109,7 @@ public sealed class LeaderRouterTests
     public class FollowerNode : DispatchProxy
     {
         private int _statusCalls;
+        private CancellationTokenSource _epoch = new();
 
         public volatile MemberInfo? Leader;
 
@@ -117,6 +118,13 @@ public sealed class LeaderRouterTests
 
         /// <summary>Completed once the node's status was asked for a few times (the router is polling).</summary>
         public TaskCompletionSource Polled { get; private set; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        /// <summary>Another leader (or none) as DotNext reports it: the leader epoch ends (<see cref="IKvNode.LeaderChangeToken"/>).</summary>
+        public void ChangeLeader(MemberInfo? leader)
+        {
+            Leader = leader;
+            Interlocked.Exchange(ref _epoch, new CancellationTokenSource()).Cancel();
+        }
 
         /// <summary>Starts counting status calls again (a new <see cref="Polled"/>).</summary>
         public void Rearm()
@@ -132,6 +140,7 @@ public sealed class LeaderRouterTests
             "get_IsLeader" => Leading,
             "get_NodeId" => 2L,
             "GetStatus" => Status(),
+            "get_LeaderChangeToken" => Volatile.Read(ref _epoch).Token,
             _ => throw new NotSupportedException(targetMethod?.Name),
         };
 

@@ -57,7 +57,7 @@ public sealed class StreamingErrorMappingTests
         using var cancelled = new CancellationTokenSource();
         await cancelled.CancelAsync();
         static Task Reset() => throw new IOException("The client reset the request stream.");
-        var e = await EndsWith(() => _interceptor.DuplexStreamingServerHandler<string, string>(null!, null!, new FakeCallContext("/etcdserverpb.Lease/LeaseKeepAlive", cancelled.Token), (_, _, _) => Reset()));
+        var e = await EndsWith(() => _interceptor.DuplexStreamingServerHandler<string, string>(null!, null!, new FakeCallContext("/etcdserverpb.Lease/LeaseKeepAlive", cancellationToken: cancelled.Token), (_, _, _) => Reset()));
         Assert.Equal(StatusCode.Cancelled, e.StatusCode);
 
         // The same failure while the client is still there stays a server error.

@@ -130,6 +130,15 @@ public interface IKvNode : IAsyncDisposable
     /// <summary>What every response header carries, without building the member list (hot path).</summary>
     (long Term, long AppliedIndex, string LeaderGrpc) HeaderInfo();
 
+    /// <summary>
+    /// A token cancelled at the next leader change this node observes: another member becomes leader (a new
+    /// term), this node starts an election (no leader known), or it becomes leader. Each change ends the epoch:
+    /// read the token again for the next one. Cheap (no allocation); cancellation callbacks run on the thread
+    /// pool. A follower's forwarder uses it to abandon a call sent to a leader that lost leadership
+    /// (<c>LeaderRouter.LeaderChange</c>): the read must come before checking that leader is still the one known.
+    /// </summary>
+    CancellationToken LeaderChangeToken { get; }
+
     /// <summary>Leader only: adds a member (joins as a non-voter, catches up, then becomes voting).</summary>
     Task AddMemberAsync(MemberInfo member, CancellationToken cancellationToken = default);
 

@@ -60,22 +60,33 @@ public sealed class EtcdLeaseService(IKvNode node, EtcdIdentity identity, GrpcLe
         while (await requestStream.MoveNext(token).ConfigureAwait(false))
         {
             var request = requestStream.Current;
-            V3.LeaseKeepAliveResponse response;
+            var response = await RenewAsync(request, upstream, token).ConfigureAwait(false);
+            await responseStream.WriteAsync(response, token).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>One keep-alive: renewed here when this node leads, else through the leader; here after all when
+    /// this node became the leader while it forwarded (<see cref="LeaseKeepAliveUpstream.KeepAliveAsync"/> answers null).</summary>
+    private async Task<V3.LeaseKeepAliveResponse> RenewAsync(V3.LeaseKeepAliveRequest request, LeaseKeepAliveUpstream upstream, CancellationToken token)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
             try
             {
                 var ttl = await node.LeaseKeepAliveAsync(request.ID, token).ConfigureAwait(false);
-                response = new V3.LeaseKeepAliveResponse { Header = identity.Header(node.Revision), ID = request.ID, TTL = ttl };
+                return new V3.LeaseKeepAliveResponse { Header = identity.Header(node.Revision), ID = request.ID, TTL = ttl };
             }
             catch (LeaseNotFoundException)
             {
-                response = new V3.LeaseKeepAliveResponse { Header = identity.Header(node.Revision), ID = request.ID, TTL = 0 }; // etcd: expired or revoked
+                return new V3.LeaseKeepAliveResponse { Header = identity.Header(node.Revision), ID = request.ID, TTL = 0 }; // etcd: expired or revoked
             }
-            catch (NotLeaderException) when (!upstream.AlreadyForwarded)
+            catch (NotLeaderException) when (!upstream.AlreadyForwarded && attempt < 3)
             {
-                response = await upstream.KeepAliveAsync(request, token).ConfigureAwait(false);
+                if (await upstream.KeepAliveAsync(request, token).ConfigureAwait(false) is { } forwarded)
+                {
+                    return forwarded;
+                }
             }
-
-            await responseStream.WriteAsync(response, token).ConfigureAwait(false);
         }
     }
 }

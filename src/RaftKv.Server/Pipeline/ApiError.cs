@@ -27,6 +27,8 @@ public static class ApiError
             ErrorKind.NotLeader => (503, "no_leader", ((NotLeaderException)e).Leader is null ? "no leader is known; retry later" : e.Message),
             ErrorKind.Unavailable => (503, "unavailable", e.Message),
             ErrorKind.OutcomeUnknown => (503, "outcome_unknown", e.Message),
+            ErrorKind.LeaderChanged => (503, "leader_changed", e.Message),
+            ErrorKind.ForwardTimeout => (504, "leader_timeout", e.Message),
             ErrorKind.ObjectStoreUnavailable => (503, "object_store_unavailable", e.Message),
             ErrorKind.NoSpace => (507, "no_space", e.Message),
             ErrorKind.Unauthenticated => (401, ((AuthException)e).Error switch

@@ -71,6 +71,14 @@ public enum ErrorKind
     /// <summary>A learner add beyond MAX_LEARNERS (<c>TooManyLearnersException</c>; 409 / FAILED_PRECONDITION).</summary>
     TooManyLearners,
 
+    /// <summary>A forwarded call abandoned because the leader it went to lost leadership (<c>LeaderChangedException</c>;
+    /// outcome unknown; 503 leader_changed / UNAVAILABLE, etcd's "etcdserver: leader changed").</summary>
+    LeaderChanged,
+
+    /// <summary>A forwarded call the leader did not answer within the forwarding bound (<c>ForwardTimeoutException</c>;
+    /// outcome unknown; 504 leader_timeout / DEADLINE_EXCEEDED, etcd's "etcdserver: request timed out").</summary>
+    ForwardTimeout,
+
     /// <summary>The caller cancelled (<see cref="OperationCanceledException"/>).</summary>
     Cancelled,
 }

@@ -33,6 +33,8 @@ public static class ErrorKinds
         Storage.IO.DiskFullException or NoSpaceException => ErrorKind.NoSpace,
         RemoteTierUnavailableException => ErrorKind.ObjectStoreUnavailable,
         HistoryCompactedException => ErrorKind.Compacted,
+        LeaderChangedException => ErrorKind.LeaderChanged,
+        ForwardTimeoutException => ErrorKind.ForwardTimeout,
         OperationCanceledException => ErrorKind.Cancelled,
         _ => ErrorKind.Internal,
     };

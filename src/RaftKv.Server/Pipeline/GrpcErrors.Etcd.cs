@@ -54,7 +54,8 @@ public static partial class GrpcErrors
             ErrorKind.TooLarge => Etcd.RequestTooLarge,
             ErrorKind.InvalidArgument => new RpcException(new Status(StatusCode.InvalidArgument, "etcdserver: " + e.Message)),
             ErrorKind.NotLeader => Etcd.NoLeader,
-            ErrorKind.Unavailable or ErrorKind.OutcomeUnknown => Etcd.Timeout,
+            ErrorKind.Unavailable or ErrorKind.OutcomeUnknown or ErrorKind.ForwardTimeout => Etcd.Timeout,
+            ErrorKind.LeaderChanged => Etcd.LeaderChanged,
             ErrorKind.ObjectStoreUnavailable => new RpcException(new Status(StatusCode.Unavailable, "etcdserver: " + e.Message)),
             ErrorKind.NoSpace => Etcd.NoSpace,
             ErrorKind.Compacted => Etcd.Compacted,
@@ -118,6 +119,10 @@ public static partial class GrpcErrors
         public static RpcException TooManyLearners => New(StatusCode.FailedPrecondition, "etcdserver: too many learner members in cluster");
 
         public static RpcException Timeout => New(StatusCode.Unavailable, "etcdserver: request timed out");
+
+        /// <summary>rpctypes.ErrGRPCLeaderChanged: a request pending across a leader change (here: a forwarded call
+        /// whose leader lost leadership before it answered, <see cref="LeaderChangedException"/>).</summary>
+        public static RpcException LeaderChanged => New(StatusCode.Unavailable, "etcdserver: leader changed");
 
         public static RpcException ValueProvided => New(StatusCode.InvalidArgument, "etcdserver: value is provided");
 

@@ -33,7 +33,8 @@ public static partial class GrpcErrors
             ErrorKind.NotLeader => new RpcException(
                 new Status(StatusCode.FailedPrecondition, e.Message),
                 ((NotLeaderException)e).Leader is { GrpcAddress.Length: > 0 } l ? new Metadata { { LeaderTrailer, l.GrpcAddress } } : []),
-            ErrorKind.OutcomeUnknown => new RpcException(new Status(StatusCode.DeadlineExceeded, e.Message)),
+            ErrorKind.OutcomeUnknown or ErrorKind.ForwardTimeout => new RpcException(new Status(StatusCode.DeadlineExceeded, e.Message)),
+            ErrorKind.LeaderChanged => new RpcException(new Status(StatusCode.Unavailable, e.Message)),
             ErrorKind.Unavailable or ErrorKind.ObjectStoreUnavailable => new RpcException(new Status(StatusCode.Unavailable, e.Message)),
             ErrorKind.InvalidArgument or ErrorKind.TooLarge or ErrorKind.FutureRevision or ErrorKind.TooManyTxnOps
                 or ErrorKind.DuplicateKeyInTxn or ErrorKind.LeaseNotFound or ErrorKind.KeyNotFound or ErrorKind.LeaseExists or ErrorKind.LeaseTtlTooLarge

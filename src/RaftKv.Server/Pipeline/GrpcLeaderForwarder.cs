@@ -17,6 +17,12 @@ namespace RaftKv.Server.Pipeline;
 /// <see cref="ForwardedHeader"/> and is never forwarded again: it fails with
 /// <see cref="NotLeaderException"/> (FAILED_PRECONDITION with the leader's address). A hop that could not
 /// connect (the leader died; <see cref="NotDelivered"/>) is routed again once the followers elect a new leader.
+/// A call that may have reached the leader is never sent again (it could apply twice): it is abandoned as soon as
+/// that leader loses leadership as this node sees it (<see cref="LeaderRouter.LeaderChange"/>; a frozen or cut-off
+/// leader keeps its TCP connection open) with <see cref="LeaderChangedException"/> (etcd's "leader changed"), and
+/// a call whose client set no earlier deadline ends after <see cref="LeaderRouter.ForwardTimeout"/> with
+/// <see cref="ForwardTimeoutException"/> (etcd's "request timed out"), except the calls that wait by design
+/// (<see cref="WaitingMethods"/>). The client retries either, as with etcd.
 /// Refusals are routine (a client redirect), never errors: <see cref="GrpcOperationInterceptor"/> logs them at Debug.
 /// </summary>
 public sealed class GrpcLeaderForwarder(LeaderRouter router, LeaderTransport transport) : Interceptor, IDisposable
@@ -41,8 +47,15 @@ public sealed class GrpcLeaderForwarder(LeaderRouter router, LeaderTransport tra
         "/v3electionpb.Election/Campaign", "/v3electionpb.Election/Proclaim", "/v3electionpb.Election/Resign",
     };
 
+    /// <summary>The forwarded methods that wait as long as their client wants (a Lock or Campaign queued behind
+    /// another holder): never bounded by <see cref="LeaderRouter.ForwardTimeout"/>, still abandoned on a leader change.</summary>
+    public static readonly IReadOnlySet<string> WaitingMethods = new HashSet<string>(StringComparer.Ordinal)
+    {
+        "/v3lockpb.Lock/Lock", "/v3electionpb.Election/Campaign",
+    };
+
     /// <summary>Forward attempts of one call: the first, and one more after the leader it went to turned out
-    /// unreachable before the request was sent (<see cref="NotDelivered"/>).</summary>
+    /// unreachable before the request was sent (<see cref="NotDelivered"/>), or lost leadership before it was sent.</summary>
     private const int MaxHops = 2;
 
     private readonly ConcurrentDictionary<string, GrpcChannel> _channels = new(StringComparer.Ordinal);
@@ -67,6 +80,7 @@ public sealed class GrpcLeaderForwarder(LeaderRouter router, LeaderTransport tra
         where TResponse : class
     {
         var forwarded = context.RequestHeaders.Get(ForwardedHeader) is not null;
+        var deadline = Bound(context, router.ForwardTimeout);
         var route = await router.RouteAsync(forwarded, GrpcAddressOf, context.CancellationToken).ConfigureAwait(false);
         for (var hop = 1; ; hop++)
         {
@@ -83,9 +97,28 @@ public sealed class GrpcLeaderForwarder(LeaderRouter router, LeaderTransport tra
             var slash = context.Method.LastIndexOf('/');
             var method = new Method<TRequest, TResponse>(
                 MethodType.Unary, context.Method[1..slash], context.Method[(slash + 1)..], ProtobufMarshaller<TRequest>.Instance, ProtobufMarshaller<TResponse>.Instance);
+            var leaderChange = router.LeaderChange(route);
+            if (leaderChange.IsCancellationRequested && hop < MaxHops)
+            {
+                // Leadership moved between routing and sending: nothing was sent, route to the new leader.
+                route = await router.RouteAsync(forwarded, GrpcAddressOf, context.CancellationToken, unreachable: route.Leader?.Id).ConfigureAwait(false);
+                continue;
+            }
+
+            using var abandon = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken, leaderChange);
             try
             {
-                return await ChannelTo(route.Address).CreateCallInvoker().AsyncUnaryCall(method, null, Options(context), request).ConfigureAwait(false);
+                return await ChannelTo(route.Address).CreateCallInvoker().AsyncUnaryCall(method, null, Options(context, deadline, abandon.Token), request).ConfigureAwait(false);
+            }
+            catch (RpcException e) when (e.StatusCode == StatusCode.Cancelled && leaderChange.IsCancellationRequested && !context.CancellationToken.IsCancellationRequested)
+            {
+                // The leader it went to lost leadership while the call was out (frozen, cut off, deposed): the
+                // request may have reached it, so it is not sent again; the client retries (etcd: leader changed).
+                throw new LeaderChangedException(route.Leader?.Id);
+            }
+            catch (RpcException e) when (e.StatusCode == StatusCode.DeadlineExceeded && deadline < context.Deadline)
+            {
+                throw new ForwardTimeoutException(route.Leader?.Id, router.ForwardTimeout); // this node's bound, not the client's deadline
             }
             catch (RpcException e) when (hop < MaxHops && NotDelivered(e) && !context.CancellationToken.IsCancellationRequested)
             {
@@ -110,7 +143,21 @@ public sealed class GrpcLeaderForwarder(LeaderRouter router, LeaderTransport tra
 
     /// <summary>The options of a call forwarded for <paramref name="context"/> (its deadline, cancellation,
     /// forwarded metadata and the <see cref="ForwardedHeader"/> marker).</summary>
-    public static CallOptions ForwardOptions(ServerCallContext context) => Options(context);
+    public static CallOptions ForwardOptions(ServerCallContext context) => Options(context, context.Deadline, context.CancellationToken);
+
+    /// <summary>The deadline of a call forwarded for <paramref name="context"/>: the client's, or
+    /// now + <paramref name="bound"/> when that is earlier (no client deadline is <see cref="DateTime.MaxValue"/>);
+    /// the client's alone for the <see cref="WaitingMethods"/>.</summary>
+    internal static DateTime Bound(ServerCallContext context, TimeSpan bound)
+    {
+        if (WaitingMethods.Contains(context.Method))
+        {
+            return context.Deadline;
+        }
+
+        var ours = DateTime.UtcNow + bound;
+        return ours < context.Deadline ? ours : context.Deadline;
+    }
 
     public void Dispose()
     {
@@ -120,7 +167,7 @@ public sealed class GrpcLeaderForwarder(LeaderRouter router, LeaderTransport tra
         }
     }
 
-    private static CallOptions Options(ServerCallContext context)
+    private static CallOptions Options(ServerCallContext context, DateTime deadline, CancellationToken cancellationToken)
     {
         var headers = new Metadata();
 
@@ -142,7 +189,7 @@ public sealed class GrpcLeaderForwarder(LeaderRouter router, LeaderTransport tra
         }
 
         headers.Add(ForwardedHeader, "1");
-        return new CallOptions(headers, context.Deadline, context.CancellationToken);
+        return new CallOptions(headers, deadline, cancellationToken);
     }
 
     /// <summary>True when a forwarded call failed before its request was sent: no connection to the leader

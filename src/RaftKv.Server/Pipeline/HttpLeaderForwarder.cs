@@ -10,6 +10,10 @@ namespace RaftKv.Server.Pipeline;
 /// client) with its method, path, query, body and every meaningful header (<see cref="ForwardedHeaders"/>;
 /// X-Request-Id keeps a retry through a follower at-most-once), and the leader's status, content type
 /// and body are replayed. A request that was already forwarded is never forwarded again (loop guard).
+/// A hop is bounded like a gRPC one (<see cref="GrpcLeaderForwarder"/>): abandoned when the leader it went to
+/// loses leadership (503 <c>leader_changed</c>, <see cref="LeaderChangedException"/>), and after
+/// <see cref="LeaderRouter.ForwardTimeout"/> (504 <c>leader_timeout</c>, <see cref="ForwardTimeoutException"/>).
+/// Neither is sent again (it may have reached the leader); the client retries, with the same X-Request-Id.
 /// </summary>
 public sealed class HttpLeaderForwarder(LeaderRouter router, IHttpClientFactory clients, LeaderTransport transport, IKvNode node) : IEndpointFilter
 {
@@ -31,17 +35,26 @@ public sealed class HttpLeaderForwarder(LeaderRouter router, IHttpClientFactory 
             return ApiError.Result(503, "learner", new LearnerNotSupportedException().Message); // docs/api.md, "Learners"
         }
 
-        var route = await router.RouteAsync(context.Request.Headers.ContainsKey(ForwardedHeader), m => m.HttpAddress, context.RequestAborted).ConfigureAwait(false);
+        var forwarded = context.Request.Headers.ContainsKey(ForwardedHeader);
+        var route = await router.RouteAsync(forwarded, m => m.HttpAddress, context.RequestAborted).ConfigureAwait(false);
+        var leaderChange = route.Kind == LeaderRouteKind.Forward ? router.LeaderChange(route) : CancellationToken.None;
+        if (leaderChange.IsCancellationRequested)
+        {
+            // Leadership moved between routing and sending: nothing was sent, route to the new leader.
+            route = await router.RouteAsync(forwarded, m => m.HttpAddress, context.RequestAborted, unreachable: route.Leader?.Id).ConfigureAwait(false);
+            leaderChange = route.Kind == LeaderRouteKind.Forward ? router.LeaderChange(route) : CancellationToken.None;
+        }
+
         return route.Kind switch
         {
             LeaderRouteKind.Local => await next(invocation).ConfigureAwait(false),
             LeaderRouteKind.AlreadyForwarded => ApiError.Result(503, "no_leader", "forwarded to a node that is no longer the leader; retry"),
             LeaderRouteKind.NoLeader => ApiError.Result(503, "no_leader", "no leader is known; the cluster may not have a quorum"),
-            _ => await ForwardAsync(context, route).ConfigureAwait(false),
+            _ => await ForwardAsync(context, route, leaderChange).ConfigureAwait(false),
         };
     }
 
-    private async Task<IResult> ForwardAsync(HttpContext context, LeaderRoute route)
+    private async Task<IResult> ForwardAsync(HttpContext context, LeaderRoute route, CancellationToken leaderChange)
     {
         byte[] body;
         using (var buffer = new MemoryStream())
@@ -79,11 +92,21 @@ public sealed class HttpLeaderForwarder(LeaderRouter router, IHttpClientFactory 
         }
 
         request.Headers.TryAddWithoutValidation(ForwardedHeader, route.SelfId.ToString(CultureInfo.InvariantCulture));
+        using var abandon = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, leaderChange);
+        abandon.CancelAfter(router.ForwardTimeout); // the timer goes with the source (disposed at the end of the hop)
         try
         {
-            using var response = await clients.CreateClient(ClientName).SendAsync(request, context.RequestAborted).ConfigureAwait(false);
-            var bytes = await response.Content.ReadAsByteArrayAsync(context.RequestAborted).ConfigureAwait(false);
+            using var response = await clients.CreateClient(ClientName).SendAsync(request, abandon.Token).ConfigureAwait(false);
+            var bytes = await response.Content.ReadAsByteArrayAsync(abandon.Token).ConfigureAwait(false);
             return new ProxiedResult((int)response.StatusCode, response.Content.Headers.ContentType?.ToString(), bytes);
+        }
+        catch (OperationCanceledException) when (!context.RequestAborted.IsCancellationRequested)
+        {
+            // Not the client: the leader lost leadership while the request was out, or did not answer in time.
+            // It may have reached the leader, so it is not sent again.
+            return ApiError.From(leaderChange.IsCancellationRequested
+                ? new LeaderChangedException(route.Leader?.Id)
+                : new ForwardTimeoutException(route.Leader?.Id, router.ForwardTimeout));
         }
         catch (HttpRequestException e)
         {

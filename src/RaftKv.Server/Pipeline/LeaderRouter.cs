@@ -1,3 +1,4 @@
+using RaftKv.Replication;
 using RaftKv.Replication.Api;
 
 namespace RaftKv.Server.Pipeline;
@@ -11,14 +12,55 @@ namespace RaftKv.Server.Pipeline;
 /// <remarks>A follower that knows no leader (an election is under way: the old leader died or stepped
 /// down) waits up to <see cref="LeaderWait"/> for one before it answers "no leader", so a client
 /// that writes through a follower during a leader change sees a slower write, not an error
-/// (<see cref="RouteAsync"/>). etcd's followers likewise hold a proposal until a leader is known.</remarks>
+/// (<see cref="RouteAsync"/>). etcd's followers likewise hold a proposal until a leader is known.
+/// A forwarded call is bounded: abandoned when the leader it went to loses leadership
+/// (<see cref="LeaderChange"/>, "leader changed") and, when its client set no earlier deadline, after
+/// <see cref="ForwardTimeout"/> (etcd's request timeout).</remarks>
 public sealed class LeaderRouter(IKvNode node)
 {
     private static readonly TimeSpan Poll = TimeSpan.FromMilliseconds(20);
 
-    /// <summary>How long <see cref="RouteAsync"/> waits for a leader to become known: a few election
-    /// timeouts (300–600 ms by default), well under a client's usual deadline.</summary>
-    public TimeSpan LeaderWait { get; init; } = TimeSpan.FromSeconds(1);
+    /// <summary>A router with the bounds derived from the node's timeouts (<see cref="LeaderWaitFor"/>,
+    /// <see cref="ForwardTimeoutFor"/>).</summary>
+    public static LeaderRouter For(IKvNode node, KvNodeOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        return new LeaderRouter(node)
+        {
+            LeaderWait = LeaderWaitFor(options.ElectionTimeoutUpper),
+            ForwardTimeout = ForwardTimeoutFor(options.OperationTimeout, options.ElectionTimeoutLower),
+        };
+    }
+
+    /// <summary>How long <see cref="RouteAsync"/> waits for a leader to become known: 1.5 × the upper
+    /// election timeout (ELECTION_TIMEOUT_MS × 2; 3 s by default), so one election that follows a leader's
+    /// loss ends within it, even one that started late.</summary>
+    public static TimeSpan LeaderWaitFor(TimeSpan electionTimeoutUpper) => electionTimeoutUpper * 1.5;
+
+    /// <summary>The bound of a forwarded call whose client set no earlier deadline: etcd's request timeout,
+    /// 5 s + 2 × the election timeout — here the node's operation timeout (how long a leader waits for a write
+    /// to commit, 5 s) + 2 × ELECTION_TIMEOUT_MS (7 s by default). It covers the wait for a leader
+    /// (<see cref="LeaderWait"/>) and a leader's own commit timeout, so a working leader answers first.</summary>
+    public static TimeSpan ForwardTimeoutFor(TimeSpan operationTimeout, TimeSpan electionTimeout) => operationTimeout + (electionTimeout * 2);
+
+    /// <summary>How long <see cref="RouteAsync"/> waits for a leader to become known (<see cref="LeaderWaitFor"/>).</summary>
+    public TimeSpan LeaderWait { get; init; } = LeaderWaitFor(KvNodeOptions.DefaultElectionTimeout * 2);
+
+    /// <summary>The upper bound of a forwarded call (<see cref="ForwardTimeoutFor"/>): a call still unanswered then
+    /// fails with <see cref="ForwardTimeoutException"/>, unless its client's own deadline is earlier.</summary>
+    public TimeSpan ForwardTimeout { get; init; } = ForwardTimeoutFor(new KvNodeOptions().OperationTimeout, KvNodeOptions.DefaultElectionTimeout);
+
+    /// <summary>
+    /// A token cancelled as soon as the leader of <paramref name="route"/> (a <see cref="LeaderRouteKind.Forward"/>
+    /// route) is no longer the leader this node knows: another member was elected, an election started, or this
+    /// node leads (<see cref="IKvNode.LeaderChangeToken"/>). Already cancelled when that happened before the call:
+    /// the caller routes again (nothing was sent). Event-driven: no timer, no polling.
+    /// </summary>
+    public CancellationToken LeaderChange(LeaderRoute route)
+    {
+        var change = node.LeaderChangeToken; // read before the check: a change after it cancels this token
+        return node.IsLeader || node.GetStatus().LeaderId != route.Leader?.Id ? new CancellationToken(canceled: true) : change;
+    }
 
     /// <summary>True when this node holds leadership: <see cref="Route"/> and <see cref="RouteAsync"/> answer
     /// <see cref="LeaderRouteKind.Local"/> at once, forwarded or not.</summary>

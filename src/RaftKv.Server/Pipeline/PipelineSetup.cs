@@ -12,9 +12,11 @@ public static class PipelineSetup
 {
     public static IServiceCollection AddRaftKvPipeline(this IServiceCollection services, ServerConfig config)
     {
-        services.AddSingleton<LeaderRouter>();
+        services.AddSingleton(sp => LeaderRouter.For(sp.GetRequiredService<RaftKv.Replication.Api.IKvNode>(), config.ToNodeOptions()));
         services.TryAddSingleton(LeaderTransport.Plaintext); // Program registers ServerTls.LeaderTransport (https when TLS is on)
-        services.AddHttpClient(HttpLeaderForwarder.ClientName, c => c.Timeout = TimeSpan.FromSeconds(10))
+
+        // No client timeout: HttpLeaderForwarder bounds each hop itself (LeaderRouter.ForwardTimeout, 504 leader_timeout).
+        services.AddHttpClient(HttpLeaderForwarder.ClientName, c => c.Timeout = Timeout.InfiniteTimeSpan)
             .ConfigurePrimaryHttpMessageHandler(sp => sp.GetRequiredService<LeaderTransport>().CreateHandler());
 
         // Singletons: the gRPC interceptor activator uses a registered instance (the forwarder keeps its channels).

@@ -14,8 +14,29 @@ public sealed class LeaderTransport(string scheme, Func<HttpMessageHandler>? han
     /// <summary>"http" or "https".</summary>
     public string Scheme { get; } = scheme;
 
-    /// <summary>The primary handler of the forwarding HTTP client (plaintext: the default one).</summary>
-    public HttpMessageHandler CreateHandler() => handler?.Invoke() ?? new SocketsHttpHandler();
+    /// <summary>How long a forwarding connection may be silent before this node pings the leader over it
+    /// (HTTP/2 PING; gRPC hops), and how long the ping may go unanswered before the connection is dropped and its
+    /// calls fail: a leader that vanished without closing its connections (host down, cable pulled) is noticed
+    /// within 10 s even on an idle connection, instead of after the TCP retransmission timeout (minutes).
+    /// A live leader answers pings however long its calls take (Kestrel answers them off the request threads). A call
+    /// is usually ended sooner: at once by a leader change (<c>LeaderRouter.LeaderChange</c>), at the latest by its
+    /// bound (<c>LeaderRouter.ForwardTimeout</c>).</summary>
+    public static readonly TimeSpan KeepAlivePingDelay = TimeSpan.FromSeconds(5), KeepAlivePingTimeout = TimeSpan.FromSeconds(5);
+
+    /// <summary>The primary handler of the forwarding HTTP client (plaintext: the default one), with HTTP/2
+    /// keep-alive pings (<see cref="KeepAlivePingDelay"/>) on every connection, idle or not.</summary>
+    public HttpMessageHandler CreateHandler()
+    {
+        var created = handler?.Invoke() ?? new SocketsHttpHandler();
+        if (created is SocketsHttpHandler sockets)
+        {
+            sockets.KeepAlivePingDelay = KeepAlivePingDelay;
+            sockets.KeepAlivePingTimeout = KeepAlivePingTimeout;
+            sockets.KeepAlivePingPolicy = HttpKeepAlivePingPolicy.Always;
+        }
+
+        return created;
+    }
 
     /// <summary>A gRPC channel to a leader's host:port.</summary>
     public GrpcChannel CreateChannel(string address)
