@@ -71,6 +71,9 @@ public enum ErrorKind
     /// <summary>A learner add beyond MAX_LEARNERS (<c>TooManyLearnersException</c>; 409 / FAILED_PRECONDITION).</summary>
     TooManyLearners,
 
+    /// <summary>A member move (etcd MemberUpdate) refused while it could cost the quorum or for a leader or learner (<c>MemberUpdateRefusedException</c>; 409 / FAILED_PRECONDITION).</summary>
+    MemberUpdateRefused,
+
     /// <summary>The caller cancelled (<see cref="OperationCanceledException"/>).</summary>
     Cancelled,
 }
