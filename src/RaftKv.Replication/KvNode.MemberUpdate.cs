@@ -171,10 +171,27 @@ public sealed partial class KvNode
         }
     }
 
+    /// <summary>Set once the log is replayed at start: moves applied from then on are news, not history.</summary>
+    private volatile bool _replayed;
+
+    /// <summary>Warns when this node is listed as moved to another address than the one it advertises: the operator
+    /// must restart it there (its PEERS entry, the Raft address it advertises, set to the new address), or the
+    /// leader adds the new address while this node takes itself for a member of another address.</summary>
+    private void WarnIfMovedAway()
+    {
+        if (_replayed && _state.Learners.Moved.FirstOrDefault(m => m.Id == NodeId) is { } moved && !IsSelfAddress(moved.RaftAddress))
+        {
+            LogMovedAway(_logger, NodeId, moved.RaftAddress, _options.RaftAdvertise);
+        }
+    }
+
     private static bool SameAddress(string a, string b) => string.Equals(a, b, StringComparison.OrdinalIgnoreCase);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Member {Id} moves from {OldAddress} to {NewAddress}: its old address left the configuration; restart it at the new address with its data directory and it is added back")]
     private static partial void LogMemberMoved(ILogger logger, long id, string oldAddress, string newAddress);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "This node (member {Id}) was moved to Raft address {NewAddress} (etcd MemberUpdate) but advertises {Advertised}: stop it and start it with its data directory and its PEERS entry (and RAFT_PORT) set to the new address")]
+    private static partial void LogMovedAway(ILogger logger, long id, string newAddress, string advertised);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Member {Id} is back at {Address} and votes again")]
     private static partial void LogMemberBack(ILogger logger, long id, string address);

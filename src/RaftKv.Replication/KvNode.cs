@@ -200,6 +200,8 @@ public sealed partial class KvNode : IKvNode
     public async Task StartAsync(CancellationToken cancellationToken = default)
     {
         await _log.InitializeAsync(cancellationToken).ConfigureAwait(false); // replays committed entries past the snapshot
+        _replayed = true;
+        WarnIfMovedAway(); // KvNode.MemberUpdate.cs: restarted at the old address
         await BeginTermIfSoleVoterAsync(cancellationToken).ConfigureAwait(false);
         await WaitOutLeasesAsync(cancellationToken).ConfigureAwait(false);
         await _cluster.StartAsync(cancellationToken).ConfigureAwait(false);

@@ -7,8 +7,9 @@ namespace RaftKv.EndToEnd.Tests.Etcd;
 /// Moving a node to a new Raft address with etcd's own CLI on three real processes (docs/operations.md, "Moving a
 /// node"): etcd's errors first (unknown id, a URL another member has, bad URLs), a refusal while the move would leave
 /// no reachable majority, then <c>etcdctl member update</c> of a follower, the node stopped and restarted at the new
-/// port with its data directory. Every member lists it at the new URL under the same id, it votes again (writes
-/// succeed with the third node stopped, so the quorum needs it) and every acknowledged key is readable on it.
+/// port with its data directory. Every member lists it at the new URL under the same id, it is a voter again (it can
+/// be made leader, and writes succeed with the third node stopped, so the quorum needs it) and every acknowledged key
+/// is readable on it.
 /// </summary>
 [Collection("processes")]
 public sealed class EtcdctlMemberUpdateTests
@@ -70,9 +71,12 @@ public sealed class EtcdctlMemberUpdateTests
             await PutAsync($"{leader.Grpc},{other.Grpc}", $"moving/{i}");
         }
 
-        // Restart it at the new Raft port with its data directory (same NODE_ID and client ports).
+        await Eventually.TrueAsync(() => mover.Log().Contains($"was moved to Raft address 127.0.0.1:{newRaft}", StringComparison.Ordinal), Deadline, "the node at the old address tells the operator where to restart it");
+
+        // Restart it at the new Raft port with its data directory (same NODE_ID and client ports; its PEERS entry,
+        // which is the Raft address it advertises, says the new port).
         await mover.TerminateAsync(Deadline);
-        var peers = string.Join(',', c.Nodes.Select(n => $"{n.NodeId}=127.0.0.1:{n.RaftPort}"));
+        var peers = string.Join(',', c.Nodes.Select(n => $"{n.NodeId}=127.0.0.1:{(n == mover ? newRaft : n.RaftPort)}"));
         using var moved = new ServerProcess(mover.NodeId, mover.DataDir, mover.HttpPort, mover.GrpcPort, newRaft, peers);
         moved.Start();
         ServerProcess[] members = [leader, other, moved];
@@ -93,7 +97,10 @@ public sealed class EtcdctlMemberUpdateTests
             Deadline,
             "every member lists three members, the moved one at its new URL, and the leader reaches it");
 
-        // It votes again: with the other follower stopped, a write needs it for the quorum.
+        // A voter again, not a frozen stand-by: it can be made leader, and with the other follower stopped, a write
+        // needs it for the quorum.
+        (await Etcdctl.RunAsync(all, "move-leader", moverId)).Ok();
+        await Eventually.TrueAsync(async () => (await c.Http.GetFromJsonAsync<JsonElement>($"{moved.Http}/health")).GetProperty("role").GetString() == "leader", Deadline, "the moved member leads");
         other.Kill();
         await Eventually.TrueAsync(
             async () => (await Etcdctl.RunAsync($"{leader.Grpc},{moved.Grpc}", "put", "after/quorum", "v-after/quorum")).Code == 0,
