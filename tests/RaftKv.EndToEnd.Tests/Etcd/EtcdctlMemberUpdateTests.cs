@@ -5,7 +5,7 @@ namespace RaftKv.EndToEnd.Tests.Etcd;
 
 /// <summary>
 /// Moving a node to a new Raft address with etcd's own CLI on three real processes (docs/operations.md, "Moving a
-/// node"): etcd's errors first (unknown id, a URL another member has, bad URLs), a refusal while the move would leave
+/// node"): etcd's errors first (unknown id, a URL another member has, bad URLs; the HTTP route's too), a refusal while the move would leave
 /// no reachable majority, then <c>etcdctl member update</c> of a follower, the node stopped and restarted at the new
 /// port with its data directory. Every member lists it at the new URL under the same id, it is a voter again (it can
 /// be made leader, and writes succeed with the third node stopped, so the quorum needs it) and every acknowledged key
@@ -51,6 +51,20 @@ public sealed class EtcdctlMemberUpdateTests
         {
             var refused = await Etcdctl.RunAsync(all, ["member", "update", .. args]);
             Assert.True(refused.Code != 0 && refused.Err.Contains(error, StringComparison.Ordinal), refused.ToString());
+        }
+
+        // The same over HTTP (PUT /cluster/members/{id}), through a follower: the leader cannot move (move leadership
+        // first), an unknown id, a bad address.
+        foreach (var (id, address, status, code) in new[]
+        {
+            (leader.NodeId, $"127.0.0.1:{newRaft}", 409, "member_update_refused"),
+            (99L, $"127.0.0.1:{newRaft}", 404, "not_found"),
+            (mover.NodeId, "no-port", 400, "invalid_argument"),
+        })
+        {
+            using var put = await c.Http.PutAsJsonAsync($"{other.Http}/cluster/members/{id}", new { raft_address = address });
+            var body = await put.Content.ReadFromJsonAsync<JsonElement>();
+            Assert.True((int)put.StatusCode == status && body.GetProperty("code").GetString() == code, $"{id} {address}: {(int)put.StatusCode} {body}");
         }
 
         // With the third node down, removing the mover's old address would leave one reachable voter of two: refused.
