@@ -67,14 +67,17 @@ public sealed class EtcdctlMemberUpdateTests
             Assert.True((int)put.StatusCode == status && body.GetProperty("code").GetString() == code, $"{id} {address}: {(int)put.StatusCode} {body}");
         }
 
-        // With the third node down, removing the mover's old address would leave one reachable voter of two: refused.
+        // With the third node down, removing the mover's old address would leave one reachable voter of two: refused
+        // (kvctl member update, which calls etcd's MemberUpdate: exit 4, refused).
         other.Kill();
         await Eventually.TrueAsync(async () => !await AvailableAsync(c, leader, other.NodeId), Deadline, "the leader sees the stopped node as unavailable");
-        var unsafeMove = await Etcdctl.RunAsync(leader.Grpc, "member", "update", moverId, $"--peer-urls=http://127.0.0.1:{newRaft}");
-        Assert.True(unsafeMove.Code != 0 && unsafeMove.Err.Contains("code = FailedPrecondition", StringComparison.Ordinal) && unsafeMove.Err.Contains("not a majority", StringComparison.Ordinal), unsafeMove.ToString());
+        var unsafeMove = await KvctlRunner.RunAsync(leader.Grpc, "member", "update", mover.NodeId.ToString(System.Globalization.CultureInfo.InvariantCulture), $"127.0.0.1:{newRaft}");
+        Assert.True(unsafeMove.Code == 4 && unsafeMove.Err.Contains("FailedPrecondition", StringComparison.Ordinal) && unsafeMove.Err.Contains("not a majority", StringComparison.Ordinal), $"kvctl exited {unsafeMove.Code}: {unsafeMove.Err}");
         other.Start();
         await Eventually.TrueAsync(async () => await AvailableAsync(c, leader, other.NodeId), Deadline, "the restarted node is available again");
         Assert.Equal([$"http://127.0.0.1:{mover.RaftPort}"], await PeerUrlsAsync(leader, mover.NodeId));
+        var same = await KvctlRunner.RunAsync(other.Grpc, "member", "update", mover.NodeId.ToString(System.Globalization.CultureInfo.InvariantCulture), $"127.0.0.1:{mover.RaftPort}");
+        Assert.True(same.Code == 0 && same.Out.Contains($"is at 127.0.0.1:{mover.RaftPort} (unchanged)", StringComparison.Ordinal), $"its own address again: kvctl exited {same.Code}: {same.Out} {same.Err}");
 
         // The move: listed at the new URL at once; the old address is out of the configuration, writes go on.
         var update = (await Etcdctl.RunAsync(all, "member", "update", moverId, $"--peer-urls=http://127.0.0.1:{newRaft}")).Ok();
