@@ -31,12 +31,29 @@ public sealed partial class KvNode
     /// <summary>The feature a member lists when it applies <see cref="LearnerChangeKind.Moved"/>.</summary>
     internal const string FeatureMemberUpdate = "member-update";
 
+    /// <summary>One move at a time on this leader: a move's majority check and its removal are not interleaved with
+    /// another move's (two moves checked against the same configuration could both pass and remove two voters).</summary>
+    private readonly SemaphoreSlim _memberUpdateLock = new(1, 1);
+
     /// <summary>Voters moved by <see cref="UpdateMemberAsync"/> and not back at their new address yet (replicated).</summary>
     public IReadOnlyList<MemberInfo> MovedMembers => _state.Learners.Moved;
 
     public async Task UpdateMemberAsync(long id, string raftAddress, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(raftAddress);
+        await _memberUpdateLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await UpdateMemberLockedAsync(id, raftAddress, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _memberUpdateLock.Release();
+        }
+    }
+
+    private async Task UpdateMemberLockedAsync(long id, string raftAddress, CancellationToken cancellationToken)
+    {
         if (!IsLeader)
         {
             throw new NotLeaderException(GetStatus().Leader);
@@ -97,6 +114,11 @@ public sealed partial class KvNode
         catch (DotNext.Net.Cluster.Consensus.Raft.NotLeaderException)
         {
             throw new NotLeaderException(GetStatus().Leader); // leadership moved during the change: retry on the new leader
+        }
+        catch (DotNext.Net.Cluster.Consensus.Raft.RaftProtocolException e)
+        {
+            // DotNext's ConcurrentMembershipModificationException: another change (an add, a re-add) is running.
+            throw new UnavailableException($"member {id} is listed at {raftAddress}, but its old address could not be removed yet ({e.Message}): retry the update");
         }
 
         if (!removed)

@@ -248,6 +248,7 @@ public sealed partial class KvNode : IKvNode
         _checkLock.Dispose();
         _promoteLock.Dispose();
         _learnerAddLock.Dispose();
+        _memberUpdateLock.Dispose();
     }
 
     public async ValueTask DisposeAsync() => await StopAsync().ConfigureAwait(false);
