@@ -1,3 +1,4 @@
+using System.Net;
 using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
 using RaftKv.Replication.Api;
@@ -140,12 +141,16 @@ public sealed partial class KvNode
 
         foreach (var moved in _state.Learners.Moved)
         {
-            if (!await AnswersAsync(moved.RaftAddress, token).ConfigureAwait(false))
+            IPEndPoint ep;
+            try
             {
-                continue; // not restarted at its new address yet
+                ep = EndPoints.Resolve(moved.RaftAddress, TimeSpan.FromSeconds(1));
+            }
+            catch (Exception e) when (e is FormatException or InvalidOperationException)
+            {
+                continue; // a host name that does not resolve yet (the node is not back)
             }
 
-            var ep = EndPoints.Resolve(moved.RaftAddress, TimeSpan.FromSeconds(1));
             var voters = _cluster.Members.ToList();
             if (voters.Any(v => ep.Equals(v.EndPoint) || SameAddress(v.EndPoint.ToString() ?? string.Empty, moved.RaftAddress)))
             {
@@ -160,6 +165,11 @@ public sealed partial class KvNode
                 continue;
             }
 
+            if (!await AnswersAsync(ep, token).ConfigureAwait(false))
+            {
+                continue; // not restarted at its new address yet
+            }
+
             lock (_metaLock)
             {
                 _memberMeta[ep] = (moved.Id, moved.GrpcAddress, moved.HttpAddress, string.Empty);
@@ -167,7 +177,17 @@ public sealed partial class KvNode
 
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(token);
             timeout.CancelAfter(_options.OperationTimeout * 2);
-            if (await _cluster.AddMemberAsync(ep, timeout.Token).ConfigureAwait(false))
+            bool added;
+            try
+            {
+                added = await _cluster.AddMemberAsync(ep, timeout.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (!token.IsCancellationRequested)
+            {
+                continue; // the warm-up took too long: the next round tries again
+            }
+
+            if (added)
             {
                 LogMemberBack(_logger, moved.Id, moved.RaftAddress);
                 await PublishLearnerAsync(new LearnerChange(LearnerChangeKind.Promoted, moved.Id, moved.RaftAddress, moved.GrpcAddress, moved.HttpAddress)).ConfigureAwait(false);
@@ -175,19 +195,18 @@ public sealed partial class KvNode
         }
     }
 
-    /// <summary>Whether something accepts a TCP connection at <paramref name="hostPort"/> (within the connect timeout).</summary>
-    private async Task<bool> AnswersAsync(string hostPort, CancellationToken token)
+    /// <summary>Whether something accepts a TCP connection at <paramref name="ep"/> (within the connect timeout).</summary>
+    private async Task<bool> AnswersAsync(IPEndPoint ep, CancellationToken token)
     {
         try
         {
-            var ep = EndPoints.Resolve(hostPort, TimeSpan.FromSeconds(1));
             using var socket = new Socket(ep.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(token);
             timeout.CancelAfter(_options.ConnectTimeout);
             await socket.ConnectAsync(ep, timeout.Token).ConfigureAwait(false);
             return true;
         }
-        catch (Exception e) when (e is SocketException or InvalidOperationException or FormatException || (e is OperationCanceledException && !token.IsCancellationRequested))
+        catch (Exception e) when (e is SocketException || (e is OperationCanceledException && !token.IsCancellationRequested))
         {
             return false;
         }
