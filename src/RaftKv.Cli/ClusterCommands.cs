@@ -1,12 +1,15 @@
 using System.CommandLine;
 using RaftKv.Protocol.V1;
+using EtcdCluster = RaftKv.Protocol.Etcd.Cluster;
 using Maintenance = RaftKv.Protocol.Etcd.Maintenance;
+using MemberUpdateRequest = RaftKv.Protocol.Etcd.MemberUpdateRequest;
 using MoveLeaderRequest = RaftKv.Protocol.Etcd.MoveLeaderRequest;
 
 namespace RaftKv.Cli;
 
 /// <summary>
 /// <c>status</c>, <c>member list|add [--learner]|promote|remove</c> (native <c>Cluster</c> gRPC; <c>members</c>,
+/// <c>member update</c> is etcd's <c>Cluster.MemberUpdate</c>, forwarded to the leader; docs/operations.md, "Moving a node";
 /// <c>add-member</c> and <c>remove-member</c> are the older spellings, kept), and <c>move-leader</c> (etcd's
 /// <c>Maintenance.MoveLeader</c>, forwarded to the leader by any member). Learners: docs/operations.md, "Learners".
 /// </summary>
@@ -15,10 +18,11 @@ public static class ClusterCommands
     public static IEnumerable<Command> Create(KvctlApp app)
     {
         yield return Status(app);
-        var member = new Command("member", "Cluster membership: list, add (--learner), promote, remove");
+        var member = new Command("member", "Cluster membership: list, add (--learner), promote, update, remove");
         member.Add(List(app, "list", "List the cluster's members (learners marked)"));
         member.Add(Add(app, "add"));
         member.Add(Promote(app));
+        member.Add(Update(app));
         member.Add(Remove(app, "remove"));
         yield return member;
         yield return List(app, "members", "List the cluster's members (same as member list)");
@@ -92,6 +96,25 @@ public static class ClusterCommands
         {
             var r = await call.Client.PromoteMemberAsync(call.Get(id), call.Cancel).ConfigureAwait(false);
             Done(call.Output, $"member {call.Get(id)} promoted", r.Members);
+            return ExitCode.Ok;
+        });
+        return command;
+    }
+
+    private static Command Update(KvctlApp app)
+    {
+        var id = new Argument<ulong>("id") { Description = "the member's NODE_ID (as member list shows it)" };
+        var raft = new Argument<string>("raft") { Description = "its new Raft address, host:port" };
+        var command = new Command("update", "Move a voter to a new Raft address (etcd member update): its old address leaves the configuration now; restart it there with its data directory and its PEERS entry set to the new address, and it is added back") { id, raft };
+        app.Handle(command, async call =>
+        {
+            var address = call.Get(raft);
+            var request = new MemberUpdateRequest { ID = call.Get(id) };
+            request.PeerURLs.Add("http://" + address);
+            await call.Connection.EtcdAsync((c, o) => new EtcdCluster.ClusterClient(c).MemberUpdateAsync(request, o).ResponseAsync, call.Cancel).ConfigureAwait(false);
+            var r = await call.Client.MembersAsync(call.Cancel).ConfigureAwait(false);
+            var unchanged = r.Members.Any(m => m.Id == request.ID && string.Equals(m.RaftAddress, address, StringComparison.OrdinalIgnoreCase) && m.Status == "available");
+            Done(call.Output, unchanged ? $"member {request.ID} is at {address} (unchanged)" : $"member {request.ID} moves to {address}: restart it there with its data directory", r.Members);
             return ExitCode.Ok;
         });
         return command;

@@ -102,6 +102,7 @@ public sealed partial class KvNode
             {
                 await RefreshMetadataAsync(token).ConfigureAwait(false);
                 await RepairPromotedLearnersAsync().ConfigureAwait(false); // KvNode.Learners.cs
+                await RejoinMovedMembersAsync(token).ConfigureAwait(false); // KvNode.MemberUpdate.cs
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {

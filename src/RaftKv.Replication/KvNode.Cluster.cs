@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Net;
 using RaftKv.Replication.Api;
+using RaftKv.Replication.Commands;
 using NotLeaderException = RaftKv.Replication.Api.NotLeaderException;
 
 namespace RaftKv.Replication;
@@ -101,6 +102,15 @@ public sealed partial class KvNode
         }
 
         result.AddRange(ListedLearners(result.ConvertAll(m => m.RaftAddress))); // KvNode.Learners.cs
+        foreach (var moved in _state.Learners.Moved) // KvNode.MemberUpdate.cs: at its new address until it is back
+        {
+            if (!result.Any(m => (m.Id == moved.Id && m.Id != 0) || SameAddress(m.RaftAddress, moved.RaftAddress)))
+            {
+                var self = IsSelfAddress(moved.RaftAddress);
+                result.Add(moved with { IsLocal = self, Available = self });
+            }
+        }
+
         if (learner && !result.Any(m => m.IsLocal))
         {
             result.Add(new MemberInfo(NodeId, _options.RaftAdvertise, _options.GrpcAdvertise, _options.HttpAdvertise, false, true, true, IsLearner: true));
@@ -129,6 +139,17 @@ public sealed partial class KvNode
         if (!IsLeader)
         {
             throw new NotLeaderException(GetStatus().Leader);
+        }
+
+        var moved = id == 0 ? null : _state.Learners.Moved.FirstOrDefault(m => m.Id == id);
+        if (moved is not null)
+        {
+            // A moved member is not added back at its new address once removed (nor while its old address is removed below).
+            await ProposeAsync(new KvCommand(CommandKind.Learner, NextTimestamp(), null, null, Learner: new LearnerChange(LearnerChangeKind.Remove, moved.Id, moved.RaftAddress, string.Empty, string.Empty)), cancellationToken).ConfigureAwait(false);
+            if (!_cluster.Members.Any(m => MetaOf(m).Id == id))
+            {
+                return;
+            }
         }
 
         if (await TryRemoveLearnerAsync(id, cancellationToken).ConfigureAwait(false))

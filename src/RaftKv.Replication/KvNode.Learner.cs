@@ -52,6 +52,11 @@ public sealed partial class KvNode
     /// <summary>Reacts to the replicated learner list (on the applier): this node's own promotion.</summary>
     private void OnLearnerApplied(LearnerChange change)
     {
+        if (change.Change == LearnerChangeKind.Moved && change.Id == NodeId)
+        {
+            WarnIfMovedAway(); // KvNode.MemberUpdate.cs
+        }
+
         if (!_learner || change.Change != LearnerChangeKind.Promoted || !IsSelfAddress(change.RaftAddress))
         {
             return;

@@ -217,6 +217,8 @@ public sealed partial class KvNode : IKvNode
     public async Task StartAsync(CancellationToken cancellationToken = default)
     {
         await _log.InitializeAsync(cancellationToken).ConfigureAwait(false); // replays committed entries past the snapshot
+        _replayed = true;
+        WarnIfMovedAway(); // KvNode.MemberUpdate.cs: restarted at the old address
         await BeginTermIfSoleVoterAsync(cancellationToken).ConfigureAwait(false);
         await WaitOutLeasesAsync(cancellationToken).ConfigureAwait(false);
         await _cluster.StartAsync(cancellationToken).ConfigureAwait(false);
@@ -263,6 +265,7 @@ public sealed partial class KvNode : IKvNode
         _checkLock.Dispose();
         _promoteLock.Dispose();
         _learnerAddLock.Dispose();
+        _memberUpdateLock.Dispose();
         DirectoryLock?.Dispose(); // last: nothing of this node touches the directory any more
     }
 

@@ -32,7 +32,7 @@ public sealed class CodecTests
     [Fact]
     public void LearnerChangesRoundTrip()
     {
-        foreach (var kind in new[] { LearnerChangeKind.Upsert, LearnerChangeKind.Remove, LearnerChangeKind.Promoted })
+        foreach (var kind in new[] { LearnerChangeKind.Upsert, LearnerChangeKind.Remove, LearnerChangeKind.Promoted, LearnerChangeKind.Moved })
         {
             var change = new LearnerChange(kind, 4, "127.0.0.1:7004", "127.0.0.1:50054", "127.0.0.1:8084");
             var back = CommandCodec.Decode(CommandCodec.Encode(new KvCommand(CommandKind.Learner, 9, null, null, Learner: change)));

@@ -26,6 +26,7 @@ public sealed class ErrorMappingTests
         { new HistoryCompactedException(5, 100), ErrorKind.Compacted, 400, "compacted", StatusCode.OutOfRange },
         { new AuthException(AuthError.UserEmpty, "user name is empty"), ErrorKind.InvalidArgument, 400, "invalid_argument", StatusCode.InvalidArgument },
         { new AuthException(AuthError.RoleEmpty, "role name is empty"), ErrorKind.InvalidArgument, 400, "invalid_argument", StatusCode.InvalidArgument },
+        { new MemberUpdateRefusedException(2, "it is the leader"), ErrorKind.MemberUpdateRefused, 409, "member_update_refused", StatusCode.FailedPrecondition },
         { new OperationCanceledException(), ErrorKind.Cancelled, 503, "cancelled", StatusCode.Cancelled },
         { new LeaderChangedException(2), ErrorKind.LeaderChanged, 503, "leader_changed", StatusCode.Unavailable },
         { new ForwardTimeoutException(2, TimeSpan.FromSeconds(7)), ErrorKind.ForwardTimeout, 504, "leader_timeout", StatusCode.DeadlineExceeded },

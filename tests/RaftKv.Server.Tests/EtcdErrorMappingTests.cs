@@ -26,6 +26,7 @@ public sealed class EtcdErrorMappingTests
         { new ForwardTimeoutException(1, TimeSpan.FromSeconds(7)), StatusCode.Unavailable, "etcdserver: request timed out" },
         { new RaftKv.Storage.IO.DiskFullException("no space"), StatusCode.ResourceExhausted, "etcdserver: mvcc: database space exceeded" },
         { new NoSpaceException("the NOSPACE alarm of member 1 is active"), StatusCode.ResourceExhausted, "etcdserver: mvcc: database space exceeded" },
+        { new MemberUpdateRefusedException(2, "it is the leader"), StatusCode.FailedPrecondition, "raftkv: member 2 cannot move now: it is the leader" },
     };
 
     [Theory]

@@ -145,6 +145,11 @@ public interface IKvNode : IAsyncDisposable
     /// <summary>Leader only: removes a member (a learner leaves the learner list).</summary>
     Task RemoveMemberAsync(long id, CancellationToken cancellationToken = default);
 
+    /// <summary>Leader only: moves voter <paramref name="id"/> to a new Raft address (etcd MemberUpdate; KvNode.MemberUpdate.cs):
+    /// its old address leaves the configuration now, and the node restarted at the new address with its data is added back
+    /// as the same member. Its own address again: a no-op. <see cref="MemberUpdateRefusedException"/> when it cannot be done safely.</summary>
+    Task UpdateMemberAsync(long id, string raftAddress, CancellationToken cancellationToken = default);
+
     /// <summary>True while this node is an application-level learner (docs/api.md, "Learners").</summary>
     bool IsLearner { get; }
 

@@ -29,5 +29,11 @@ internal static class ReservedKeys
 
     public static byte[] Learner(Api.MemberInfo m) => Make(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"learner/{m.RaftAddress}\n{m.Id}\n{m.GrpcAddress}\n{m.HttpAddress}"));
 
+    /// <summary>Prefix of the moved-member records (<see cref="LearnerTable.Moved"/>, etcd <c>MemberUpdate</c>):
+    /// <c>moved/{new raft}\n{id}\n{grpc}\n{http}</c>, laid out as the learner records.</summary>
+    public static readonly byte[] MovedPrefix = Make("moved/");
+
+    public static byte[] Moved(Api.MemberInfo m) => Make(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"moved/{m.RaftAddress}\n{m.Id}\n{m.GrpcAddress}\n{m.HttpAddress}"));
+
     private static byte[] Make(string name) => [.. Prefix, .. Encoding.UTF8.GetBytes(name)];
 }

@@ -12,7 +12,7 @@ namespace RaftKv.Server.Etcd;
 /// etcd: a voter must already be running when it is added (RaftKv catches it up before it votes, so there is
 /// no separate "start it afterwards" step); a learner (<c>is_learner</c>) is added first and started afterwards,
 /// as in etcd (application-level learners, docs/api.md "Learners"; <c>MemberPromote</c> makes it a voter once it
-/// has caught up); peer URLs cannot be changed in place (<c>MemberUpdate</c> with a new URL: UNIMPLEMENTED).
+/// has caught up); <c>MemberUpdate</c> with a new peer URL moves the member (docs/operations.md, "Moving a node").
 /// </summary>
 public sealed class EtcdClusterService(IKvNode node, EtcdIdentity identity) : Cluster.ClusterBase
 {
@@ -67,9 +67,10 @@ public sealed class EtcdClusterService(IKvNode node, EtcdIdentity identity) : Cl
     }
 
     /// <summary>Checked as etcd checks it (URLs, then the member, then a URL another member uses); the member's own
-    /// peer URL again is a no-op that succeeds. A different URL cannot be applied in place (DotNext keys a member by
-    /// its Raft address): UNIMPLEMENTED with the replacement procedure.</summary>
-    public override Task<MemberUpdateResponse> MemberUpdate(MemberUpdateRequest request, ServerCallContext context)
+    /// peer URL again is a no-op that succeeds. A new peer URL moves the member (<see cref="IKvNode.UpdateMemberAsync"/>,
+    /// on the leader: forwarded): its old address leaves the configuration at once, and the node restarted at the new
+    /// address with its data directory is added back as the same member. Only peer URLs, as in etcd.</summary>
+    public override async Task<MemberUpdateResponse> MemberUpdate(MemberUpdateRequest request, ServerCallContext context)
     {
         if (request.PeerURLs.Count != 1 || RaftAddressOf(request.PeerURLs[0]) is not { } raft)
         {
@@ -89,12 +90,12 @@ public sealed class EtcdClusterService(IKvNode node, EtcdIdentity identity) : Cl
 
         if (!string.Equals(member.RaftAddress, raft, StringComparison.OrdinalIgnoreCase))
         {
-            throw GrpcErrors.Etcd.Unimplemented("MemberUpdate cannot change a peer URL: DotNext cannot change a member's Raft address in place; add the node at its new address as a learner, promote it once caught up, then remove the old member");
+            await node.UpdateMemberAsync(id, raft, context.CancellationToken).ConfigureAwait(false); // MemberUpdateRefused: GrpcErrors.Etcd
         }
 
         var r = new MemberUpdateResponse { Header = identity.Header(0) };
-        r.Members.AddRange(members.Select(EtcdIdentity.ToMember));
-        return Task.FromResult(r);
+        r.Members.AddRange(node.GetStatus().Members.Select(EtcdIdentity.ToMember));
+        return r;
     }
 
     public override async Task<MemberPromoteResponse> MemberPromote(MemberPromoteRequest request, ServerCallContext context)

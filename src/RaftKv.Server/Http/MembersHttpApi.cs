@@ -10,8 +10,9 @@ namespace RaftKv.Server.Http;
 /// lists the members; <c>POST /cluster/members</c> <c>{"raft_address": "host:port"}</c> adds a running node
 /// (<see cref="IKvNode.AddMemberAsync"/>: it is caught up, then votes), or with <c>"learner": true</c> a learner to
 /// start afterwards (<see cref="IKvNode.AddLearnerAsync"/>); <c>POST /cluster/members/{id}/promote</c> makes a caught-up
-/// learner a voter (<see cref="IKvNode.PromoteLearnerAsync"/>); <c>DELETE /cluster/members/{id}</c> removes one.
-/// Changes run on the leader (forwarded there from a follower). With auth enabled all three need the root
+/// learner a voter (<see cref="IKvNode.PromoteLearnerAsync"/>); <c>PUT /cluster/members/{id}</c> <c>{"raft_address": "host:port"}</c>
+/// moves a voter to a new Raft address (<see cref="IKvNode.UpdateMemberAsync"/>); <c>DELETE /cluster/members/{id}</c> removes one.
+/// Changes run on the leader (forwarded there from a follower). With auth enabled the changes need the root
 /// role (<c>AuthRules.ForHttp</c>: routes other than the listed user routes are admin routes).
 /// </summary>
 public static class MembersHttpApi
@@ -60,6 +61,36 @@ public static class MembersHttpApi
 
             await node.RemoveMemberAsync(memberId, ct).ConfigureAwait(false);
             return Results.Json(new { removed = memberId, members = Members(node) });
+        }).ForwardToLeader();
+
+        // Move a voter to a new Raft address (etcd MemberUpdate; docs/operations.md, "Moving a node"): its old address
+        // leaves the configuration now; restarted at the new one with its data directory, it is added back.
+        app.MapPut("/cluster/members/{id}", async (IKvNode node, string id, HttpContext context, CancellationToken ct) =>
+        {
+            var memberId = MemberId(id);
+            using var doc = await JsonDocument.ParseAsync(context.Request.Body, cancellationToken: ct).ConfigureAwait(false);
+            var body = doc.RootElement;
+            var raft = body.ValueKind == JsonValueKind.Object && body.TryGetProperty("raft_address", out var r) && r.ValueKind == JsonValueKind.String
+                ? r.GetString()!.Trim()
+                : throw new ArgumentException("the body must be {\"raft_address\": \"host:port\"} (the member's new Raft address)");
+            if (!IsHostPort(raft))
+            {
+                throw new ArgumentException($"raft_address '{raft}' is not host:port");
+            }
+
+            var members = node.GetStatus().Members;
+            if (members.All(m => m.Id != memberId))
+            {
+                return ApiError.Result(404, "not_found", $"member {memberId} not found");
+            }
+
+            if (members.Any(m => m.Id != memberId && string.Equals(m.RaftAddress, raft, StringComparison.OrdinalIgnoreCase)))
+            {
+                return ApiError.Result(409, "member_exists", $"a member with Raft address {raft} exists already");
+            }
+
+            await node.UpdateMemberAsync(memberId, raft, ct).ConfigureAwait(false); // its own address again: a no-op
+            return Results.Json(new { updated = memberId, raft_address = raft, members = Members(node) });
         }).ForwardToLeader();
 
         // Learner → voter: 503 unavailable while it has not caught up (retry), 400 for a voter.

@@ -79,6 +79,9 @@ public enum ErrorKind
     /// outcome unknown; 504 leader_timeout / DEADLINE_EXCEEDED, etcd's "etcdserver: request timed out").</summary>
     ForwardTimeout,
 
+    /// <summary>A member move (etcd MemberUpdate) refused while it could cost the quorum or for a leader or learner (<c>MemberUpdateRefusedException</c>; 409 / FAILED_PRECONDITION).</summary>
+    MemberUpdateRefused,
+
     /// <summary>The caller cancelled (<see cref="OperationCanceledException"/>).</summary>
     Cancelled,
 }

@@ -24,6 +24,7 @@ public static class ErrorKinds
         LeaseExistsException => ErrorKind.LeaseExists,
         LeaseTtlTooLargeException => ErrorKind.LeaseTtlTooLarge,
         KeyNotFoundForIgnoreException => ErrorKind.KeyNotFound,
+        MemberUpdateRefusedException => ErrorKind.MemberUpdateRefused,
         ArgumentException or FormatException => ErrorKind.InvalidArgument,
         NotLeaderException => ErrorKind.NotLeader,
         TooManyLearnersException => ErrorKind.TooManyLearners,

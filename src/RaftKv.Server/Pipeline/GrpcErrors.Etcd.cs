@@ -46,6 +46,7 @@ public static partial class GrpcErrors
         LearnerNotReadyException => Etcd.LearnerNotReady,
         LearnerNotSupportedException => Etcd.NotSupportedForLearner,
         TooManyLearnersException => Etcd.TooManyLearners,
+        MemberUpdateRefusedException => new RpcException(new Status(StatusCode.FailedPrecondition, "raftkv: " + e.Message)),
 
         // etcd's Lock and Election servers return plain Go errors (concurrency's, v3election's): UNKNOWN with the text.
         Server.Etcd.Concurrency.ConcurrencyException c => new RpcException(new Status(StatusCode.Unknown, Server.Etcd.Concurrency.ConcurrencyException.TextOf(c.Error))),
