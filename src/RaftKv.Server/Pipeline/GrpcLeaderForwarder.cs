@@ -97,7 +97,7 @@ public sealed class GrpcLeaderForwarder(LeaderRouter router, LeaderTransport tra
             var slash = context.Method.LastIndexOf('/');
             var method = new Method<TRequest, TResponse>(
                 MethodType.Unary, context.Method[1..slash], context.Method[(slash + 1)..], ProtobufMarshaller<TRequest>.Instance, ProtobufMarshaller<TResponse>.Instance);
-            var leaderChange = router.LeaderChange(route);
+            var leaderChange = LeaderRouter.HandsOverLeadership(context.Method) ? CancellationToken.None : router.LeaderChange(route);
             if (leaderChange.IsCancellationRequested && hop < MaxHops)
             {
                 // Leadership moved between routing and sending: nothing was sent, route to the new leader.

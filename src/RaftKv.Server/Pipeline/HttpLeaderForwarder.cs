@@ -37,12 +37,13 @@ public sealed class HttpLeaderForwarder(LeaderRouter router, IHttpClientFactory 
 
         var forwarded = context.Request.Headers.ContainsKey(ForwardedHeader);
         var route = await router.RouteAsync(forwarded, m => m.HttpAddress, context.RequestAborted).ConfigureAwait(false);
-        var leaderChange = route.Kind == LeaderRouteKind.Forward ? router.LeaderChange(route) : CancellationToken.None;
+        var watch = !LeaderRouter.HandsOverLeadership(context.Request.Path.Value ?? string.Empty);
+        var leaderChange = route.Kind == LeaderRouteKind.Forward && watch ? router.LeaderChange(route) : CancellationToken.None;
         if (leaderChange.IsCancellationRequested)
         {
             // Leadership moved between routing and sending: nothing was sent, route to the new leader.
             route = await router.RouteAsync(forwarded, m => m.HttpAddress, context.RequestAborted, unreachable: route.Leader?.Id).ConfigureAwait(false);
-            leaderChange = route.Kind == LeaderRouteKind.Forward ? router.LeaderChange(route) : CancellationToken.None;
+            leaderChange = route.Kind == LeaderRouteKind.Forward && watch ? router.LeaderChange(route) : CancellationToken.None;
         }
 
         return route.Kind switch

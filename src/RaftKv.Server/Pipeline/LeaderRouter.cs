@@ -50,6 +50,12 @@ public sealed class LeaderRouter(IKvNode node)
     /// fails with <see cref="ForwardTimeoutException"/>, unless its client's own deadline is earlier.</summary>
     public TimeSpan ForwardTimeout { get; init; } = ForwardTimeoutFor(new KvNodeOptions().OperationTimeout, KvNodeOptions.DefaultElectionTimeout);
 
+    /// <summary>True for the calls that hand leadership over themselves (etcd <c>MoveLeader</c>, HTTP
+    /// <c>/admin/move-leader</c>): the leader change they cause is their success, so a forwarded one is not abandoned
+    /// on it (<see cref="LeaderChange"/> is not watched for them; the forwarding bound still applies).</summary>
+    public static bool HandsOverLeadership(string methodOrPath)
+        => methodOrPath is "/etcdserverpb.Maintenance/MoveLeader" or "/admin/move-leader";
+
     /// <summary>
     /// A token cancelled as soon as the leader of <paramref name="route"/> (a <see cref="LeaderRouteKind.Forward"/>
     /// route) is no longer the leader this node knows: another member was elected, an election started, or this

@@ -113,11 +113,8 @@ public sealed class EtcdctlKvTests(EtcdClusterFixture fixture)
 
         var again = await Etcdctl.RunAsync(ep, "compaction", s1);
         Assert.Contains("etcdserver: mvcc: required revision has been compacted", again.Err);
-        foreach (var below in new[] { "0", "-1" })
-        {
-            var refused = await Etcdctl.RunAsync(ep, "compaction", below); // etcd: at or below the compact revision
-            Assert.Contains("etcdserver: mvcc: required revision has been compacted", refused.Err);
-        }
+        var zero = await Etcdctl.RunAsync(ep, "compaction", "0"); // etcd: at or below the compact revision
+        Assert.Contains("etcdserver: mvcc: required revision has been compacted", zero.Err);
 
         var future = await Etcdctl.RunAsync(ep, "compaction", "999999999");
         Assert.Contains("etcdserver: mvcc: required revision is a future revision", future.Err);
