@@ -26,6 +26,8 @@ public sealed partial class KvNode
         return (_log.Term, _log.LastAppliedIndex, leaderGrpc);
     }
 
+    public long? LeaderId => _cluster.Leader is { } leader ? MetaOf(leader).Id : IsLearner ? _tailSource?.Id : null; // as GetStatus
+
     public NodeStatus GetStatus()
     {
         var members = Members();

@@ -141,6 +141,7 @@ public sealed partial class LeaderRouterTests
             "get_NodeId" => 2L,
             "GetStatus" => Status(),
             "get_LeaderChangeToken" => Volatile.Read(ref _epoch).Token,
+            "get_LeaderId" => Leader?.Id,
             _ => throw new NotSupportedException(targetMethod?.Name),
         };
 

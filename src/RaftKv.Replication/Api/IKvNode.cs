@@ -127,6 +127,10 @@ public interface IKvNode : IAsyncDisposable
     /// <summary>True while this node leads (cheap; no member list is built).</summary>
     bool IsLeader { get; }
 
+    /// <summary>The node id of the leader this node knows, or null (<see cref="NodeStatus.LeaderId"/> of
+    /// <see cref="GetStatus"/>, cheap: no member list is built).</summary>
+    long? LeaderId { get; }
+
     /// <summary>What every response header carries, without building the member list (hot path).</summary>
     (long Term, long AppliedIndex, string LeaderGrpc) HeaderInfo();
 

@@ -65,7 +65,7 @@ public sealed class LeaderRouter(IKvNode node)
     public CancellationToken LeaderChange(LeaderRoute route)
     {
         var change = node.LeaderChangeToken; // read before the check: a change after it cancels this token
-        return node.IsLeader || node.GetStatus().LeaderId != route.Leader?.Id ? new CancellationToken(canceled: true) : change;
+        return node.IsLeader || node.LeaderId != route.Leader?.Id ? new CancellationToken(canceled: true) : change;
     }
 
     /// <summary>True when this node holds leadership: <see cref="Route"/> and <see cref="RouteAsync"/> answer
