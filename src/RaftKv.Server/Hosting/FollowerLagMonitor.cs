@@ -10,8 +10,9 @@ namespace RaftKv.Server.Hosting;
 /// Per-follower replication lag, measured by the leader: every <see cref="Period"/> it asks each
 /// other member for its status over gRPC and records <c>leader commit index − follower applied
 /// index</c> (etcd reports the same through its per-member status); a follower behind is asked again
-/// 300 ms later against the same commit index, so the moment between a commit and the heartbeat that
-/// tells the follower about it does not count as lag. DotNext 6.12 keeps each
+/// every 100 ms for up to <see cref="RecheckWindow"/> against the same commit index, so the moment between
+/// a commit and the heartbeat that tells the follower about it (DotNext heartbeats every half election
+/// timeout, 500 ms by default) does not count as lag. DotNext 6.12 keeps each
 /// follower's match index private, so the follower's own applied index is the observable proxy.
 /// </summary>
 /// <remarks>
@@ -22,8 +23,11 @@ public sealed partial class FollowerLagMonitor(IKvNode node, ILogger<FollowerLag
 {
     public static readonly TimeSpan Period = TimeSpan.FromSeconds(2);
 
-    /// <summary>How long a follower behind the round's commit index gets before it is asked again.</summary>
-    private static readonly TimeSpan Recheck = TimeSpan.FromMilliseconds(300);
+    /// <summary>How long a follower behind the round's commit index gets to catch up before its lag is
+    /// recorded: longer than two heartbeats at the default election timeout, shorter than <see cref="Period"/>.</summary>
+    public static readonly TimeSpan RecheckWindow = TimeSpan.FromMilliseconds(1500);
+
+    private static readonly TimeSpan RecheckInterval = TimeSpan.FromMilliseconds(100);
 
     private readonly ConcurrentDictionary<string, GrpcChannel> _channels = new(StringComparer.Ordinal);
 
@@ -65,13 +69,14 @@ public sealed partial class FollowerLagMonitor(IKvNode node, ILogger<FollowerLag
             var channel = _channels.GetOrAdd(follower.GrpcAddress, a => GrpcChannel.ForAddress("http://" + a));
             var client = new Cluster.ClusterClient(channel);
             var applied = (long)(await client.StatusAsync(new StatusRequest(), deadline: DateTime.UtcNow.AddSeconds(1), cancellationToken: cancellationToken).ConfigureAwait(false)).AppliedIndex;
-            if (applied < commitIndex)
+            // A follower learns that an entry committed with the next append or heartbeat, so right after
+            // any commit (an idle leader commits a tick every second) it is "behind" for up to a heartbeat
+            // interval. Keep asking for a while: lag counts entries committed at the start of the round that
+            // it has still not applied by the end of the window.
+            var until = DateTime.UtcNow + RecheckWindow;
+            while (applied < commitIndex && DateTime.UtcNow < until)
             {
-                // A follower learns that an entry committed with the next append or heartbeat, so right after
-                // any commit (an idle leader commits a tick every second) it is one entry "behind" for a
-                // moment. Ask once more after a few heartbeats: lag counts entries committed at the start of
-                // the round that it has still not applied by then.
-                await Task.Delay(Recheck, cancellationToken).ConfigureAwait(false);
+                await Task.Delay(RecheckInterval, cancellationToken).ConfigureAwait(false);
                 applied = (long)(await client.StatusAsync(new StatusRequest(), deadline: DateTime.UtcNow.AddSeconds(1), cancellationToken: cancellationToken).ConfigureAwait(false)).AppliedIndex;
             }
 
