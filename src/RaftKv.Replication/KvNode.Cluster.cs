@@ -46,6 +46,9 @@ public sealed partial class KvNode
             LogicalClockUnixMs = _state.LogicalClock,
             SnapshotsTaken = Interlocked.Read(ref _state.SnapshotsTaken),
             SnapshotsInstalled = Interlocked.Read(ref _state.SnapshotsInstalled),
+            LeaderChangesSeen = Interlocked.Read(ref _leaderChangesSeen),
+            ProposalsPending = Interlocked.Read(ref _proposalsPending),
+            ProposalsFailed = Interlocked.Read(ref _proposalsFailed),
             Members = members,
         };
     }

@@ -8,6 +8,12 @@ namespace RaftKv.Replication;
 
 public sealed partial class KvNode
 {
+    /// <summary>Proposals appended and not yet ended (Interlocked): <see cref="NodeStatus.ProposalsPending"/>.</summary>
+    private long _proposalsPending;
+
+    /// <summary>Proposals that ended with an unknown outcome (Interlocked): <see cref="NodeStatus.ProposalsFailed"/>.</summary>
+    private long _proposalsFailed;
+
     public Task<TxnResult> WriteAsync(KvTxn txn, CancellationToken cancellationToken = default)
     {
         try
@@ -44,6 +50,7 @@ public sealed partial class KvNode
         var entry = new KvLogEntry(CommandCodec.Encode(command), _log.Term) { Context = holder };
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _stop.Token);
         timeout.CancelAfter(_options.OperationTimeout);
+        Interlocked.Increment(ref _proposalsPending);
         try
         {
             await _cluster.ReplicateAsync(entry, timeout.Token).ConfigureAwait(false);
@@ -56,17 +63,24 @@ public sealed partial class KvNode
             // Leadership was lost after the entry was appended: it may still commit under the new
             // leader, so the outcome is unknown (clients retry with the same request id).
             _metrics.Proposals.Add(1, new KeyValuePair<string, object?>("outcome", "lost_leadership"));
+            Interlocked.Increment(ref _proposalsFailed);
             throw new UnavailableException("leadership changed while the write was in flight; it may still commit", outcomeUnknown: true, e);
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
             _metrics.Proposals.Add(1, new KeyValuePair<string, object?>("outcome", "timeout"));
+            Interlocked.Increment(ref _proposalsFailed);
             throw new UnavailableException("the write was not committed within the deadline (no quorum?); it may still commit", outcomeUnknown: true);
         }
         catch (Exception e) when (e is DotNext.Net.Cluster.Consensus.Raft.QuorumUnreachableException or DotNext.Net.Cluster.MemberUnavailableException)
         {
             _metrics.Proposals.Add(1, new KeyValuePair<string, object?>("outcome", "unavailable"));
+            Interlocked.Increment(ref _proposalsFailed);
             throw new UnavailableException(e.Message, outcomeUnknown: true, e);
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _proposalsPending);
         }
     }
 

@@ -62,7 +62,7 @@ public sealed partial class KvNode : IKvNode
         _state = state;
         _log = log;
         _cluster = cluster;
-        _cluster.LeaderChanged += (_, _) => OnLeaderChanged(); // KvNode.LeaderChange.cs
+        _cluster.LeaderChanged += (_, leader) => OnLeaderChanged(leader); // KvNode.LeaderChange.cs
         _metrics = new ReplicationMetrics(this);
         _learner = StartsAsLearner(options);
         _state.Learners.Applied = OnLearnerApplied; // KvNode.Learner.cs

@@ -35,6 +35,8 @@ internal sealed class ReplicationMetrics : IDisposable
         _meter.CreateObservableCounter("raftkv_raft_value_compare_conflicts_total", () => node.ValueCompareConflicts, description: "Transactions whose leader-resolved value compare went stale before apply (re-proposed)");
         _meter.CreateObservableCounter("raftkv_read_lease_reads_total", () => node.LeaseReads, description: "Linearizable reads the leader answered on its read lease, without a quorum round (READ_LEASE)");
         _meter.CreateObservableCounter("raftkv_read_quorum_rounds_total", () => node.QuorumReads, description: "Read-index quorum rounds run for linearizable reads and read-lease renewals");
+        _meter.CreateObservableCounter("raftkv_raft_leader_changes_total", () => node.GetStatus().LeaderChangesSeen, description: "New leaders this node saw elected since it started");
+        _meter.CreateObservableGauge("raftkv_raft_proposals_pending", () => node.GetStatus().ProposalsPending, description: "Proposals appended by this node (as leader) and not yet applied or failed");
         Proposals = _meter.CreateCounter<long>("raftkv_raft_proposals_total", description: "Proposed commands by outcome (ok, not_leader, no_space, lost_leadership, timeout, unavailable)");
         _storage = new StorageMetrics(node.GetStoreStats);
     }

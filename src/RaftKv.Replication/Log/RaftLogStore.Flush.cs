@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Diagnostics;
 using RaftKv.Storage.IO;
 
 namespace RaftKv.Replication.Log;
@@ -148,7 +149,9 @@ internal sealed partial class RaftLogStore
         try
         {
             _writer.Append(buffer.WrittenSpan);
+            var syncStarted = Stopwatch.GetTimestamp();
             _writer.Sync();
+            RaftLogMetrics.FsyncDuration.Record(Stopwatch.GetElapsedTime(syncStarted).TotalSeconds);
         }
         catch (DiskFullException)
         {

@@ -32,6 +32,10 @@ internal sealed class ExportedSeries
 
     public string Name { get; }
 
+    /// <summary>A second series every measurement of this one also feeds (its etcd name), or null. Set once,
+    /// before measurements are enabled.</summary>
+    public ExportedSeries? Alias { get; set; }
+
     /// <summary>The label names, once the first measurement has fixed them.</summary>
     public string[]? LabelNames { get; private set; }
 

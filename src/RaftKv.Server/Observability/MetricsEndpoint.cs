@@ -25,6 +25,7 @@ public static class MetricsEndpoint
         FollowerLagMetrics.Register(app.Services.GetRequiredService<FollowerLagMonitor>());
         CorruptionMetrics.Register(node);
         SpaceMetrics.Register(node, quotaBytes);
+        EtcdMetrics.Register(node, Etcd.EtcdIdentity.MemberId(node.NodeId), Etcd.EtcdMaintenanceService.Version, Http.StatusHttpApi.EtcdClusterVersion, quotaBytes);
         var exporter = new PrometheusMeterExporter(registry, app.Services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(MetricsEndpoint)), httpRequestMetrics);
         app.Lifetime.ApplicationStopped.Register(exporter.Dispose);
         app.MapMetrics("/metrics", registry);

@@ -13,10 +13,22 @@ public sealed partial class PrometheusMeterExporter
 
     private static readonly ConcurrentDictionary<string, string> LabelNames = new(StringComparer.Ordinal);
 
+    /// <summary>Own series also exported under etcd's name (same measurements, same buckets).</summary>
+    private static readonly Dictionary<string, string> EtcdAliases = new(StringComparer.Ordinal)
+    {
+        ["raftkv_raft_log_fsync_duration_seconds"] = "etcd_disk_wal_fsync_duration_seconds",
+    };
+
+    /// <summary>The etcd name an own series is exported under as well, or null.</summary>
+    internal static string? EtcdAlias(string exportedName) => EtcdAliases.GetValueOrDefault(exportedName);
+
     /// <summary>
     /// The Prometheus name of an instrument, or null (with the reason) when it is not exported.
     /// <list type="bullet">
-    /// <item>RaftKv meters: the instrument's name as is. It must match <c>raftkv_[a-z0-9_]+</c>, end in
+    /// <item><see cref="EtcdMeter"/>: the instrument's name as is; it must be one of etcd's (<c>etcd_</c>,
+    /// <c>grpc_server_</c> or <c>process_</c> and <c>[a-z0-9_]+</c>). etcd's own names decide <c>_total</c> (etcd
+    /// has gauges named <c>…_total</c>), so that rule does not apply.</item>
+    /// <item>Other RaftKv meters: the instrument's name as is. It must match <c>raftkv_[a-z0-9_]+</c>, end in
     /// <c>_total</c> exactly when the instrument is a counter, and not repeat the <c>raftkv</c> prefix.</item>
     /// <item>Other meters (DotNext, ASP.NET Core, System.Runtime, …): <c>&lt;meter&gt;_&lt;instrument&gt;</c>,
     /// lower case, every other character → <c>_</c> (prometheus-net's convention, so these names did not
@@ -38,6 +50,12 @@ public sealed partial class PrometheusMeterExporter
         }
 
         var counter = InstrumentKinds.IsCounter(kind);
+        if (instrument.Meter.Name == EtcdMeter.Name)
+        {
+            problem = EtcdName().IsMatch(instrument.Name) ? null : "an etcd-compatible instrument name must match (etcd|grpc_server|process)_[a-z0-9_]+";
+            return problem is null ? instrument.Name : null;
+        }
+
         if (instrument.Meter.Name.StartsWith(OwnMeterPrefix, StringComparison.Ordinal))
         {
             var name = instrument.Name;
@@ -100,4 +118,7 @@ public sealed partial class PrometheusMeterExporter
 
     [GeneratedRegex("^raftkv_[a-z0-9_]+$")]
     private static partial Regex OwnName();
+
+    [GeneratedRegex("^(etcd|grpc_server|process)_[a-z0-9_]+$")]
+    private static partial Regex EtcdName();
 }

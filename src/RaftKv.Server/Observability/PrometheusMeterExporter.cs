@@ -25,7 +25,8 @@ namespace RaftKv.Server.Observability;
 /// measurement; a measurement with other keys is dropped and logged once. Observable instruments are
 /// read just before each scrape, and a label set an observable instrument no longer reports is removed.
 /// A labelled series appears with its first measurement.</para>
-/// <para>One node per process: two instruments with the same exported name feed the same series.</para>
+/// <para>One node per process: two instruments with the same exported name feed the same series. A few own
+/// series are also exported under etcd's name (<see cref="EtcdAlias"/>): each measurement feeds both.</para>
 /// </remarks>
 public sealed partial class PrometheusMeterExporter : IDisposable
 {
@@ -120,6 +121,11 @@ public sealed partial class PrometheusMeterExporter : IDisposable
             return;
         }
 
+        if (EtcdAlias(name) is { } alias)
+        {
+            series.Alias = _series.GetOrAdd(alias, n => new ExportedSeries(n, instrument, _factory));
+        }
+
         listener.EnableMeasurementEvents(instrument, series);
     }
 
@@ -134,9 +140,12 @@ public sealed partial class PrometheusMeterExporter : IDisposable
         // Never throw into the instrument: an exception here would disable it for every listener.
         try
         {
-            if (!series.Record(ToDouble(measurement), tags, instrument.Tags, Interlocked.Read(ref _round)) && series.ClaimMismatchReport())
+            for (var target = series; target is not null; target = target.Alias)
             {
-                LogLabelMismatch(_logger, series.Name, string.Join(",", series.LabelNames ?? []));
+                if (!target.Record(ToDouble(measurement), tags, instrument.Tags, Interlocked.Read(ref _round)) && target.ClaimMismatchReport())
+                {
+                    LogLabelMismatch(_logger, target.Name, string.Join(",", target.LabelNames ?? []));
+                }
             }
         }
         catch (Exception e)

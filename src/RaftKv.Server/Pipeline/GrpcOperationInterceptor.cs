@@ -13,7 +13,8 @@ namespace RaftKv.Server.Pipeline;
 /// and maps any exception a call ends with — unary, server-streaming, client-streaming or duplex — to its
 /// status (<see cref="GrpcErrors"/>, etcd's table for etcd's services): the one error-mapping home of the
 /// gRPC front door. Errors a stream answers inside the stream (etcd Watch's canceled responses) are the
-/// stream's own.
+/// stream's own. It also records go-grpc-prometheus' <c>grpc_server_*</c> series etcd exports
+/// (<see cref="GrpcServerMetrics"/>).
 /// </summary>
 /// <remarks>Logging: this interceptor, not Grpc.AspNetCore (whose per-call "Error status code … raised" line is
 /// filtered to warnings, <see cref="PipelineSetup"/>), logs a failed call once, at a level that says what it
@@ -33,59 +34,67 @@ public sealed partial class GrpcOperationInterceptor(ILogger<GrpcOperationInterc
     public override async Task<TResponse> UnaryServerHandler<TRequest, TResponse>(TRequest request, ServerCallContext context, UnaryServerMethod<TRequest, TResponse> continuation)
     {
         var (api, op) = Labels(context);
+        var started = GrpcServerMetrics.Started(context.Method, GrpcServerMetrics.Unary);
         using var timer = OperationMetrics.Time(api, op);
         try
         {
             var response = await continuation(request, context).ConfigureAwait(false);
             OperationMetrics.Count(api, op, "ok");
+            GrpcServerMetrics.Handled(context.Method, GrpcServerMetrics.Unary, StatusCode.OK, started);
             return response;
         }
         catch (Exception e)
         {
-            throw Failed(e, context, api, op);
+            throw Failed(e, context, api, op, GrpcServerMetrics.Unary, started);
         }
     }
 
     public override async Task ServerStreamingServerHandler<TRequest, TResponse>(TRequest request, IServerStreamWriter<TResponse> responseStream, ServerCallContext context, ServerStreamingServerMethod<TRequest, TResponse> continuation)
     {
         var (api, op) = Labels(context);
+        var started = GrpcServerMetrics.Started(context.Method, GrpcServerMetrics.ServerStream);
         try
         {
             await continuation(request, responseStream, context).ConfigureAwait(false);
             OperationMetrics.Count(api, op, "ok");
+            GrpcServerMetrics.Handled(context.Method, GrpcServerMetrics.ServerStream, StatusCode.OK, started);
         }
         catch (Exception e)
         {
-            throw Failed(e, context, api, op);
+            throw Failed(e, context, api, op, GrpcServerMetrics.ServerStream, started);
         }
     }
 
     public override async Task DuplexStreamingServerHandler<TRequest, TResponse>(IAsyncStreamReader<TRequest> requestStream, IServerStreamWriter<TResponse> responseStream, ServerCallContext context, DuplexStreamingServerMethod<TRequest, TResponse> continuation)
     {
         var (api, op) = Labels(context);
+        var started = GrpcServerMetrics.Started(context.Method, GrpcServerMetrics.BidiStream);
         try
         {
             await continuation(requestStream, responseStream, context).ConfigureAwait(false);
             OperationMetrics.Count(api, op, "ok");
+            GrpcServerMetrics.Handled(context.Method, GrpcServerMetrics.BidiStream, StatusCode.OK, started);
         }
         catch (Exception e)
         {
-            throw Failed(e, context, api, op);
+            throw Failed(e, context, api, op, GrpcServerMetrics.BidiStream, started);
         }
     }
 
     public override async Task<TResponse> ClientStreamingServerHandler<TRequest, TResponse>(IAsyncStreamReader<TRequest> requestStream, ServerCallContext context, ClientStreamingServerMethod<TRequest, TResponse> continuation)
     {
         var (api, op) = Labels(context);
+        var started = GrpcServerMetrics.Started(context.Method, GrpcServerMetrics.ClientStream);
         try
         {
             var response = await continuation(requestStream, context).ConfigureAwait(false);
             OperationMetrics.Count(api, op, "ok");
+            GrpcServerMetrics.Handled(context.Method, GrpcServerMetrics.ClientStream, StatusCode.OK, started);
             return response;
         }
         catch (Exception e)
         {
-            throw Failed(e, context, api, op);
+            throw Failed(e, context, api, op, GrpcServerMetrics.ClientStream, started);
         }
     }
 
@@ -93,7 +102,7 @@ public sealed partial class GrpcOperationInterceptor(ILogger<GrpcOperationInterc
         => (GrpcErrors.IsEtcdMethod(context.Method) ? EtcdApi : Api, OpNames.GetOrAdd(context.Method, OpName));
 
     /// <summary>Counts and logs a failed call; the exception to end it with (its status, mapped once here).</summary>
-    private RpcException Failed(Exception e, ServerCallContext context, string api, string op)
+    private RpcException Failed(Exception e, ServerCallContext context, string api, string op, string grpcType, long started)
     {
         OperationMetrics.Count(api, op, "error");
         if (context.CancellationToken.IsCancellationRequested && e is IOException or ObjectDisposedException or InvalidOperationException)
@@ -104,6 +113,7 @@ public sealed partial class GrpcOperationInterceptor(ILogger<GrpcOperationInterc
         }
 
         var mapped = GrpcErrors.Map(e, context.Method, out var classified);
+        GrpcServerMetrics.Handled(context.Method, grpcType, mapped.StatusCode, started);
         Log(context.Method, mapped, classified, e);
         return mapped;
     }
