@@ -60,10 +60,22 @@ public sealed class FrontDoorFuzzTests(ITestOutputHelper output)
 
         failures.AddRange(File.ReadLines(node.LogPath)
             .Where(l => l.StartsWith("fail:", StringComparison.Ordinal) || l.StartsWith("crit:", StringComparison.Ordinal) || l.Contains("Unhandled exception", StringComparison.Ordinal))
+            .Where(l => !IsClientResetBeforeTheCall(l))
             .Take(20)
             .Select(l => "server log: " + l));
         Assert.True(failures.Count == 0, $"seed {seed}:\n" + string.Join('\n', failures.Take(40)));
     }
+
+    /// <summary>
+    /// Grpc.AspNetCore's own error line when the client reset a call's stream before the server read its request
+    /// message: a streaming call's 300 ms deadline (below) can pass before a loaded machine reads the request.
+    /// That happens before any RaftKv code runs, so it is not one of our failures (GrpcOperationInterceptor logs
+    /// those, and maps a reset during the call to CANCELLED).
+    /// </summary>
+    private static bool IsClientResetBeforeTheCall(string line) =>
+        line.Contains("Grpc.AspNetCore.Server.ServerCallHandler", StringComparison.Ordinal)
+        && line.Contains("The client reset the request stream", StringComparison.Ordinal)
+        && line.Contains("ReadSingleMessageAsync", StringComparison.Ordinal);
 
     private static async Task FuzzHttpAsync(HttpFuzzer fuzzer, int count, List<string> failures)
     {
