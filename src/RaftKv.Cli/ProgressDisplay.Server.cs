@@ -9,9 +9,13 @@ public static partial class ProgressDisplay
     private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(250);
     private static readonly TimeSpan PollTimeout = TimeSpan.FromSeconds(3);
 
+    /// <summary>Polls for the finished numbers once the call returned (<see cref="ShowFinishedAsync"/>).</summary>
+    private const int FinalPolls = 4;
+
     /// <summary>
     /// Runs <paramref name="work"/>, a call whose progress the server reports on a route (<paramref name="poll"/>, one
-    /// <c>GET /admin/…/progress</c>), polled every 250 ms while the call runs and once after it: a bar with the
+    /// <c>GET /admin/…/progress</c>), polled every 250 ms while the call runs and after it (up to four times, until it
+    /// reports the run finished): a bar with the
     /// numbers (done / total in the route's unit, and bytes) on a terminal, the plain per-10 % lines otherwise. The
     /// route is read once before the call, so the last run's numbers are not taken for this one. When the route
     /// reports nothing (unreachable, refused, an older server, <c>unavailable</c>) this falls back to
@@ -70,17 +74,43 @@ public static partial class ProgressDisplay
         while (true)
         {
             var finished = await Task.WhenAny(work, Task.Delay(PollInterval)).ConfigureAwait(false) == work;
-            if (!finished || work.IsCompletedSuccessfully)
+            if (!finished)
             {
                 if (await TryPollAsync(poll).ConfigureAwait(false) is { } p && p.IsAfter(baseline))
                 {
                     show(p);
                 }
             }
-
-            if (finished)
+            else
             {
+                if (work.IsCompletedSuccessfully)
+                {
+                    await ShowFinishedAsync(poll, baseline, show).ConfigureAwait(false);
+                }
+
                 return await work.ConfigureAwait(false);
+            }
+        }
+    }
+
+    /// <summary>After the call succeeded: the run's finished numbers. A loaded server may miss a poll's timeout, so
+    /// a failed or not-yet-finished answer is asked again, a few times.</summary>
+    private static async Task ShowFinishedAsync(Func<CancellationToken, Task<ServerProgress?>> poll, ServerProgress baseline, Action<ServerProgress> show)
+    {
+        for (var attempt = 0; attempt < FinalPolls; attempt++)
+        {
+            if (attempt > 0)
+            {
+                await Task.Delay(PollInterval).ConfigureAwait(false);
+            }
+
+            if (await TryPollAsync(poll).ConfigureAwait(false) is { } p && p.IsAfter(baseline))
+            {
+                show(p);
+                if (p.Finished)
+                {
+                    return;
+                }
             }
         }
     }
