@@ -56,6 +56,10 @@ public sealed partial class MetricsTests
         ["raftkv_raft_value_compare_conflicts_total"] = "counter",
         ["raftkv_read_lease_reads_total"] = "counter",
         ["raftkv_read_quorum_rounds_total"] = "counter",
+        ["raftkv_read_follower_index_reads_total"] = "counter",
+        ["raftkv_read_follower_index_rounds_total"] = "counter",
+        ["raftkv_read_follower_index_fallbacks_total"] = "counter",
+        ["raftkv_read_index_served_total"] = "counter",
     };
 
     [Fact]
