@@ -12,9 +12,15 @@
 # RKV_ENV="VAR=VALUE ..." adds server settings to every RaftKv node (e.g. RKV_ENV="READ_LEASE=false");
 # SKIP_BUILD=1 reuses the Release build (and leaves other engineers' build servers alone); NO_WRITE=1 prints the
 # table without rewriting BENCHMARKS.md.
+# AT=leader (default) | follower | all: where both systems are driven — the leader, one follower (the same for
+# every cell), or every member with the clients spread round-robin (raftkv-bench --target etcd with all endpoints,
+# as etcd's own clients spread their requests; about 2/3 of them land on followers). AT=follower|all imply NO_WRITE=1.
+# WORKLOADS="put get" (default) selects the workloads (e.g. WORKLOADS=get for follower reads).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-DUR=${1:-10}; RUNS=${2:-3}; WORKLOADS="put get"; CLIENTS="1 16 64"
+DUR=${1:-10}; RUNS=${2:-3}; WORKLOADS=${WORKLOADS:-put get}; CLIENTS="1 16 64"; AT=${AT:-leader}
+export AT
+case $AT in leader) ;; follower|all) NO_WRITE=1 ;; *) echo "AT must be leader, follower or all" >&2; exit 2 ;; esac
 
 . bench/lib.sh
 ensure_etcd
@@ -33,10 +39,17 @@ ETCD_EP=$(wait_leader "$ETCD_EPS") || true
 RKV_EP=$(wait_leader "$RKV_EPS") || true
 [ -n "$ETCD_EP" ] && [ -n "$RKV_EP" ] || { echo "no leader (etcd '$ETCD_EP', RaftKv '$RKV_EP')" >&2; exit 1; }
 echo "etcd leader $ETCD_EP, RaftKv leader $RKV_EP (both through etcd's API)"
+# first_other EPS LEADER: the first endpoint of EPS that is not LEADER (a follower).
+first_other() { tr ',' '\n' <<<"$1" | grep -vx "$2" | head -1; }
+case $AT in
+  follower) ETCD_EP=$(first_other "$ETCD_EPS" "$ETCD_EP"); RKV_EP=$(first_other "$RKV_EPS" "$RKV_EP") ;;
+  all) ETCD_EP=$ETCD_EPS; RKV_EP=$RKV_EPS ;;
+esac
+[ "$AT" = leader ] || echo "driven at $AT: etcd $ETCD_EP, RaftKv $RKV_EP"
 
 # Unrecorded warm-up of both (JIT tiering on RaftKv; the same treatment for etcd).
 for ep in $ETCD_EP $RKV_EP; do
-  for w in put get; do $BENCH $w --target etcd --endpoints $ep --clients 16 --duration 10 --warmup 1 >/dev/null 2>&1 || true; done
+  for w in $WORKLOADS; do $BENCH $w --target etcd --endpoints $ep --clients 16 --duration 10 --warmup 1 >/dev/null 2>&1 || true; done
 done
 if [ -n "${NATIVE:-}" ]; then
   for w in put get; do $BENCH $w --target raftkv --endpoints $RKV_EP --clients 16 --duration 10 --warmup 1 >/dev/null 2>&1 || true; done
@@ -56,7 +69,7 @@ for run in $(seq 1 "$RUNS"); do
 done
 
 python3 - "$RESULTS" "$RUNS" <<'PY' > "$WORK/table.md"
-import json, sys, statistics as st
+import json, os, sys, statistics as st
 rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
 cells = {}
 for r in rows: cells.setdefault((r["workload"], r["clients"], r["side"]), []).append(r)
@@ -67,7 +80,7 @@ for w in ["put", "get"]:
     for c in [1, 16, 64]:
         e, k = cells.get((w, c, "etcd"), []), cells.get((w, c, "raftkv"), [])
         if not e or not k: continue
-        name = "get (linearizable)" if w == "get" else w
+        name = ("get (linearizable)" if w == "get" else w) + ("" if os.environ.get("AT", "leader") == "leader" else f", at {os.environ['AT']}")
         print(f"| {name} | {c} | {med(e,'ops_per_sec'):.0f} | {med(k,'ops_per_sec'):.0f} | {med(k,'ops_per_sec')/max(med(e,'ops_per_sec'),1e-9):.2f} | "
               f"{med(e,'p50_ms'):.2f} / {med(e,'p99_ms'):.2f} | {med(k,'p50_ms'):.2f} / {med(k,'p99_ms'):.2f} | {len(e)}, {len(k)} | {sum(x['errors'] for x in e)}, {sum(x['errors'] for x in k)} | "
               + " ".join(f"{x['ops_per_sec']:.0f}" for x in k) + " |")

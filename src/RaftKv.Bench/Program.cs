@@ -6,6 +6,7 @@ using RaftKv.Bench.Watch;
 // raftkv-bench <workload> [--target raftkv|etcd] [--endpoints a,b] [--clients N] [--total N] [--duration S] [--warmup S]
 //              [--key-size B] [--value-size B] [--key-space N] [--seed N] [--json] [--cacert F] [--cert F --key F]
 //              [--user name:password [--token-file PATH]] [--no-preload] [--distribution uniform|zipf] [--zipf-theta T] [--skip-load]
+//              --target etcd spreads the clients round-robin over the endpoints (as etcd's clients); raftkv: all at the leader
 // raftkv-bench load --key-space N [--batch B] [--value-size B] ...   write every key of the key space once (then get --skip-load)
 // raftkv-bench storage [--quick]        storage engine vs RocksDB (WAL disabled), same data
 // raftkv-bench storage-compression [--quick] [--keys N]   block codecs none/lz4/zstd on JSON/text/random values; block cache under Zipfian gets

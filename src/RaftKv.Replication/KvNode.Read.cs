@@ -72,6 +72,14 @@ public sealed partial class KvNode
                     await _log.WaitForAppliedAsync(leaseIndex, timeout.Token).ConfigureAwait(false);
                 }
             }
+            else if (await TryFollowerReadIndexAsync(timeout.Token).ConfigureAwait(false) is { } index)
+            {
+                // KvNode.FollowerReadIndex.cs: the leader's read index over Cluster/ReadIndex (from its lease when valid).
+                if (_log.LastAppliedIndex < index)
+                {
+                    await _log.WaitForAppliedAsync(index, timeout.Token).ConfigureAwait(false);
+                }
+            }
             else
             {
                 await ReadIndexAsync(timeout.Token).ConfigureAwait(false);

@@ -66,6 +66,7 @@ public sealed partial class KvNode : IKvNode
         _metrics = new ReplicationMetrics(this);
         _learner = StartsAsLearner(options);
         _state.Learners.Applied = OnLearnerApplied; // KvNode.Learner.cs
+        _readIndexBatcher = options.ReadLease && options.LeaderReadIndex is not null ? new ReadIndexBatcher(FetchReadIndexAsync, _stop.Token) : null; // KvNode.FollowerReadIndex.cs
     }
 
     public long NodeId => _options.NodeId;

@@ -149,6 +149,10 @@ public sealed record KvNodeOptions
     /// <summary>How MoveLeader reaches the other members (the server's gRPC calls; null = MoveLeader is refused).</summary>
     public Api.ILeadershipPeers? LeadershipPeers { get; init; }
 
+    /// <summary>How a follower asks the leader for a read index (the server's gRPC call; null = a follower's linearizable
+    /// reads run DotNext's read barrier). Used only with <see cref="ReadLease"/> (KvNode.FollowerReadIndex.cs).</summary>
+    public Api.ILeaderReadIndex? LeaderReadIndex { get; init; }
+
     /// <summary>
     /// TLS of the Raft TCP transport (DotNext's <see cref="DotNext.Net.Security.SslOptions"/>, used for
     /// every connection in both directions); null = plaintext. The server builds it from the peer

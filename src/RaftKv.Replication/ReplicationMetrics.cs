@@ -37,6 +37,10 @@ internal sealed class ReplicationMetrics : IDisposable
         _meter.CreateObservableCounter("raftkv_read_quorum_rounds_total", () => node.QuorumReads, description: "Read-index quorum rounds run for linearizable reads and read-lease renewals");
         _meter.CreateObservableCounter("raftkv_raft_leader_changes_total", () => node.GetStatus().LeaderChangesSeen, description: "New leaders this node saw elected since it started");
         _meter.CreateObservableGauge("raftkv_raft_proposals_pending", () => node.GetStatus().ProposalsPending, description: "Proposals appended by this node (as leader) and not yet applied or failed");
+        _meter.CreateObservableCounter("raftkv_read_follower_index_reads_total", () => node.FollowerReadIndexReads, description: "Linearizable reads this follower served with a read index from the leader (Cluster/ReadIndex)");
+        _meter.CreateObservableCounter("raftkv_read_follower_index_rounds_total", () => node.FollowerReadIndexRounds, description: "Read-index requests this follower sent to the leader, one per batch of concurrent reads");
+        _meter.CreateObservableCounter("raftkv_read_follower_index_fallbacks_total", () => node.FollowerReadIndexFallbacks, description: "Follower linearizable reads whose read-index request failed or was refused (they ran DotNext's read barrier)");
+        _meter.CreateObservableCounter("raftkv_read_index_served_total", () => node.ReadIndexServed, description: "Read-index requests this node answered as leader");
         Proposals = _meter.CreateCounter<long>("raftkv_raft_proposals_total", description: "Proposed commands by outcome (ok, not_leader, no_space, lost_leadership, timeout, unavailable)");
         _storage = new StorageMetrics(node.GetStoreStats);
     }

@@ -83,6 +83,7 @@ var nodeOptions = config.ToNodeOptions() with
     StateHashPeers = hashPeers,
     LeadershipPeers = hashPeers,
     LearnerPeers = hashPeers,
+    LeaderReadIndex = hashPeers,
     RaftSsl = tls.RaftSsl(),
 };
 KvNode node;

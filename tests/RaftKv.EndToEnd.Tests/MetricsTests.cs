@@ -69,6 +69,10 @@ public sealed partial class MetricsTests
         ["grpc_server_handled_total"] = "counter",
         ["grpc_server_handling_seconds"] = "histogram",
         ["process_resident_memory_bytes"] = "gauge",
+        ["raftkv_read_follower_index_reads_total"] = "counter",
+        ["raftkv_read_follower_index_rounds_total"] = "counter",
+        ["raftkv_read_follower_index_fallbacks_total"] = "counter",
+        ["raftkv_read_index_served_total"] = "counter",
     };
 
     [Fact]

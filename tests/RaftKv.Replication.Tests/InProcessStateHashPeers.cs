@@ -4,7 +4,7 @@ namespace RaftKv.Replication.Tests;
 
 /// <summary>The corruption check's peer calls inside one process: a member is reached through the
 /// <see cref="TestCluster"/>'s running node with its id (the server does the same over gRPC).</summary>
-internal sealed class InProcessStateHashPeers(TestCluster cluster) : IStateHashPeers, ILeadershipPeers, ILearnerPeers
+internal sealed class InProcessStateHashPeers(TestCluster cluster) : IStateHashPeers, ILeadershipPeers, ILearnerPeers, ILeaderReadIndex
 {
     public IAsyncEnumerable<LearnerTailItem> TailAsync(MemberInfo member, LearnerTailRequest request, CancellationToken cancellationToken)
         => Node(member).TailLogAsync(request, cancellationToken);
@@ -20,6 +20,9 @@ internal sealed class InProcessStateHashPeers(TestCluster cluster) : IStateHashP
 
     public Task RaiseAlarmAsync(MemberInfo leader, AlarmType alarm, long memberId, CancellationToken cancellationToken)
         => Node(leader).RaiseAlarmAsync(alarm, memberId, cancellationToken);
+
+    public Task<LeaderReadIndex> ReadIndexAsync(MemberInfo leader, long term, CancellationToken cancellationToken)
+        => Node(leader).ServeReadIndexAsync(term, cancellationToken);
 
     private KvNode Node(MemberInfo member)
         => cluster.Nodes.GetValueOrDefault(member.Id) ?? throw new UnavailableException($"member {member.Id} is not running");

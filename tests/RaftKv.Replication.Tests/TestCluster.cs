@@ -91,6 +91,7 @@ internal sealed class TestCluster : IAsyncDisposable
                 RemoteStore = RemoteStores?.Invoke(id),
                 StateHashPeers = new InProcessStateHashPeers(this),
                 LeadershipPeers = new InProcessStateHashPeers(this),
+                LeaderReadIndex = new InProcessStateHashPeers(this),
                 CorruptCheckInterval = TimeSpan.Zero, // tests run checks explicitly; the start-up check follows InitialCorruptCheck
                 InitialCorruptCheck = InitialCorruptCheck,
                 QuotaBackendBytes = QuotaBytes ?? 0,

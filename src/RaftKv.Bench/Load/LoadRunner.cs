@@ -18,7 +18,9 @@ public sealed class LoadRunner(LoadOptions options)
             await credentials.RefreshAsync(null); // before the clock starts; a bad password fails the run here
         }
 
-        var drivers = Enumerable.Range(0, options.Clients).Select(_ => options.Target == "raftkv" ? (IKvDriver)new RaftKvDriver(endpoint, options.Tls, credentials) : new EtcdDriver(endpoint, options.Tls, credentials)).ToList();
+        // --target etcd: client c on endpoint c mod n, as etcd's own clients spread over every endpoint they are given
+        // (one endpoint: all at it). --target raftkv: all at the leader.
+        var drivers = Enumerable.Range(0, options.Clients).Select(c => options.Target == "raftkv" ? (IKvDriver)new RaftKvDriver(endpoint, options.Tls, credentials) : new EtcdDriver(options.Endpoints[c % options.Endpoints.Count], options.Tls, credentials)).ToList();
         try
         {
             if (options.Workload == "load")

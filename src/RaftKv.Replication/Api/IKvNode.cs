@@ -34,6 +34,13 @@ public interface IKvNode : IAsyncDisposable
     /// confirms it within the operation timeout, <see cref="LearnerNotSupportedException"/> on a learner.</summary>
     ValueTask ReadBarrierAsync(CancellationToken cancellationToken = default);
 
+    /// <summary>The leader's side of a follower's read index (<see cref="ILeaderReadIndex"/>, internal
+    /// <c>Cluster/ReadIndex</c>): this node's commit index, from its valid read lease or after a read-index quorum round,
+    /// answered only while it leads in <paramref name="term"/>. Throws <see cref="NotLeaderException"/> when it does not
+    /// (another leader, another term, leadership lost during the round), <see cref="UnavailableException"/> when the
+    /// round fails.</summary>
+    Task<LeaderReadIndex> ServeReadIndexAsync(long term, CancellationToken cancellationToken = default);
+
     /// <summary>Live entries in [start, end) (empty end = unbounded), at most limit (0 = unlimited).</summary>
     Task<IReadOnlyList<KvEntry>> RangeAsync(ReadOnlyMemory<byte> start, ReadOnlyMemory<byte> end, int limit, ReadConsistency consistency, CancellationToken cancellationToken = default);
 

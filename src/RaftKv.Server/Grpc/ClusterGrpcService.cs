@@ -83,6 +83,14 @@ public sealed class ClusterGrpcService(IKvNode node) : Protocol.V1.Cluster.Clust
         return new HoldElectionsResponse { Header = Header(), LastLogIndex = (ulong)last };
     }
 
+    /// <summary>Internal: a follower's read index (KvNode.FollowerReadIndex.cs); refusals map through GrpcOperationInterceptor
+    /// (not the leader of the term: FAILED_PRECONDITION).</summary>
+    public override async Task<ReadIndexResponse> ReadIndex(ReadIndexRequest request, ServerCallContext context)
+    {
+        var r = await node.ServeReadIndexAsync((long)request.Term, context.CancellationToken).ConfigureAwait(false);
+        return new ReadIndexResponse { Term = (ulong)r.Term, Index = (ulong)r.Index };
+    }
+
     /// <summary>Internal: the leader's committed log to a learner (KvNode.LearnerTail.cs).</summary>
     public override async Task TailLog(TailLogRequest request, IServerStreamWriter<TailLogResponse> responseStream, ServerCallContext context)
     {

@@ -9,12 +9,13 @@ namespace RaftKv.Server.Grpc;
 /// <summary>
 /// The member-to-member calls over the native gRPC API: the corruption check's <c>Cluster/StateHash</c> on
 /// each member and <c>Cluster/CorruptionCheck</c> on the leader (a follower's start-up check), and a
-/// leadership transfer's <c>Cluster/HoldElections</c> (<see cref="ILeadershipPeers"/>). Members are
+/// leadership transfer's <c>Cluster/HoldElections</c> (<see cref="ILeadershipPeers"/>), a follower's <c>Cluster/ReadIndex</c>
+/// (<see cref="ILeaderReadIndex"/>). Members are
 /// reached at the gRPC address they publish in their Raft metadata, over the same transport as
 /// forwarded writes (<see cref="LeaderTransport"/>: TLS and the node's client certificate when TLS is on);
 /// one channel per address.
 /// </summary>
-public sealed class GrpcStateHashPeers(LeaderTransport transport) : IStateHashPeers, ILeadershipPeers, ILearnerPeers, IDisposable
+public sealed class GrpcStateHashPeers(LeaderTransport transport) : IStateHashPeers, ILeadershipPeers, ILearnerPeers, ILeaderReadIndex, IDisposable
 {
     /// <summary>etcd's Maintenance/Alarm (the etcd protos are compiled with server stubs only).</summary>
     private static readonly global::Grpc.Core.Method<Protocol.Etcd.AlarmRequest, Protocol.Etcd.AlarmResponse> EtcdAlarm = new(
@@ -48,6 +49,14 @@ public sealed class GrpcStateHashPeers(LeaderTransport transport) : IStateHashPe
         var request = new HoldElectionsRequest { DurationMs = (uint)Math.Clamp(duration.TotalMilliseconds, 0, uint.MaxValue) };
         var r = await Client(member).HoldElectionsAsync(request, Credentials(), cancellationToken: cancellationToken).ConfigureAwait(false);
         return (long)r.LastLogIndex;
+    }
+
+    /// <summary>A follower's read index from the leader over <c>Cluster/ReadIndex</c> (KvNode.FollowerReadIndex.cs); no
+    /// credentials (the call is open). Any RPC error throws (the read falls back to DotNext's barrier).</summary>
+    public async Task<LeaderReadIndex> ReadIndexAsync(MemberInfo leader, long term, CancellationToken cancellationToken)
+    {
+        var r = await Client(leader).ReadIndexAsync(new ReadIndexRequest { Term = (ulong)term }, cancellationToken: cancellationToken).ConfigureAwait(false);
+        return new LeaderReadIndex((long)r.Term, (long)r.Index);
     }
 
     /// <summary>A learner's tail of the leader's log over <c>Cluster/TailLog</c> (KvNode.Learner.cs).</summary>

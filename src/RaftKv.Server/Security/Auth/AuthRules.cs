@@ -50,6 +50,7 @@ public static partial class AuthRules
         V1.WatchRequest w => AuthAccess.On(KeyAccess.Read(w.Key.ToByteArray(), w.Prefix ? KeyAccess.PrefixEnd(w.Key.ToByteArray()) : EndOrKey(w.RangeEnd))),
         V1.StatusRequest or V1.MembersRequest => AuthAccess.Authenticated,
         V1.StateHashRequest => AuthAccess.Open, // a peer's corruption check: hashes only
+        V1.ReadIndexRequest => AuthAccess.Open, // a follower's read index: a term and a commit index only
         Protocol.Health.HealthCheckRequest => AuthAccess.Open, // grpc.health.v1: open, as etcd's
         _ => AuthAccess.Admin,
     };
