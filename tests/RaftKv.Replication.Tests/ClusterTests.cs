@@ -244,7 +244,7 @@ public sealed class ClusterTests
         // The removed node comes back with an empty disk and is added again: it catches up.
         c.WipeNode(removed);
         await c.StartNodeAsync(removed);
-        await leader.AddMemberAsync(new MemberInfo(removed, c.RaftAddress(removed), string.Empty, string.Empty, false, false, true));
+        await c.AddMemberAsync(new MemberInfo(removed, c.RaftAddress(removed), string.Empty, string.Empty, false, false, true));
         var rejoined = c.Nodes[removed]!;
         await Eventually.TrueAsync(async () => await rejoined.GetAsync(B("m3"), ReadConsistency.Serializable) is not null, TimeSpan.FromSeconds(60), "the re-added node has the data");
         await Eventually.TrueAsync(() => c.Running.All(n => n.GetStatus().Members.Count == 3), TimeSpan.FromSeconds(30), "every node sees three members again");

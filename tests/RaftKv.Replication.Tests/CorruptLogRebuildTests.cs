@@ -48,7 +48,7 @@ public sealed class CorruptLogRebuildTests
         await leader.RemoveMemberAsync(victim);
         Directory.Move(c.DataDir(victim), c.DataDir(victim) + ".corrupt");
         await c.StartNodeAsync(victim);
-        await leader.AddMemberAsync(new MemberInfo(victim, c.RaftAddress(victim), string.Empty, string.Empty, false, false, true));
+        await c.AddMemberAsync(new MemberInfo(victim, c.RaftAddress(victim), string.Empty, string.Empty, false, false, true));
         await c.PutAsync("after-rebuild", "y");
 
         var rebuilt = c.Nodes[victim]!;

@@ -170,6 +170,32 @@ internal sealed class TestCluster : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Adds <paramref name="member"/> through whichever node leads, again on the next leader or after a catch-up that
+    /// did not finish in time (both routine on a loaded machine, and what an operator's retry does); done once the
+    /// leader lists the member's Raft address, even when the attempt that added it reported a failure.
+    /// </summary>
+    public Task AddMemberAsync(MemberInfo member, TimeSpan? timeout = null) => OnLeaderAsync(
+        async leader =>
+        {
+            if (leader.GetStatus().Members.Any(m => m.RaftAddress == member.RaftAddress))
+            {
+                return true;
+            }
+
+            try
+            {
+                await leader.AddMemberAsync(member);
+            }
+            catch (DotNext.Net.Cluster.Consensus.Raft.NotLeaderException e)
+            {
+                throw new UnavailableException("leadership moved during the configuration change", inner: e);
+            }
+
+            return true;
+        },
+        timeout ?? TimeSpan.FromSeconds(90));
+
     public Task<TxnResult> PutAsync(string key, string value, string? requestId = null)
         => WriteAsync(KvTxn.Single(KvOp.Put(Encoding.UTF8.GetBytes(key), Encoding.UTF8.GetBytes(value)), requestId));
 
