@@ -58,6 +58,13 @@ public sealed record SideCheck
     /// timeout it was the majority that stayed leaderless (seed 5: 0 of 4 writes; 310 of 310 with the fix, unloaded).</summary>
     public int LeaderlessMajorities { get; init; }
 
+    /// <summary>Partitions whose cut side held the leader (the other side had to elect; <see cref="ElectionProbe"/>).</summary>
+    public int LeaderCuts { get; init; }
+
+    /// <summary>Per <see cref="LeaderCuts"/> window, in order: how long after the cut the other side was first seen with
+    /// a leader (ms; null when it was not before the window ended), and how long the window lasted (ms).</summary>
+    public IReadOnlyList<(double? SeenMs, double WindowMs)> Elections { get; init; } = [];
+
     public int PartitionWindows { get; init; }
     public int MinorityAttempts { get; init; }
     public int MinorityWritesOk { get; init; }
@@ -90,6 +97,9 @@ public sealed record SideCheck
             return writes.Count > 0 && !writes.Any(a => a.Ok && w.Covers(a));
         }
 
+        var leaderCuts = partitions.Where(w => w.HeldLeader).ToList();
+        double? Ms(long from, long? to) => to is { } t ? Stopwatch.GetElapsedTime(from, t).TotalMilliseconds : null;
+
         var toHidden = attempts.Where(a => hidden.Any(w => w.Covers(a) && w.Cut.Contains(a.Node))).ToList();
         var toOthers = attempts.Where(a => a.Kind == AttemptKind.Write && hidden.Any(w => w.Covers(a) && !w.Cut.Contains(a.Node))).ToList();
         return new SideCheck
@@ -97,6 +107,8 @@ public sealed record SideCheck
             PartitionWindows = partitions.Count,
             LongLeaderCuts = longCuts.Count,
             LeaderlessMajorities = longCuts.Count(Leaderless),
+            LeaderCuts = leaderCuts.Count,
+            Elections = leaderCuts.Select(w => (Ms(w.Start, w.OthersLeaderSeen), Ms(w.Start, w.End) ?? 0)).ToList(),
             MinorityAttempts = sentToMinority,
             MinorityWritesOk = minority.Count(a => a.Ok && a.Kind == AttemptKind.Write),
             MinorityLinearizableReadsOk = minority.Count(a => a.Ok && a.Kind == AttemptKind.LinearizableRead && !InLease(a)),
@@ -136,5 +148,6 @@ public sealed record SideCheck
 
     public override string ToString()
         => $"minority side ({PartitionWindows} partitions, {MinorityAttempts} requests sent): {MinorityWritesOk} writes ok, {MinorityLinearizableReadsOk} linearizable reads ok (+{MinorityLeaseReadsOk} sent within the leader lease, exempt), {MinoritySerializableReadsOk} serializable reads ok; majority side {MajorityWritesOk} writes ok, leaderless in {LeaderlessMajorities} of {LongLeaderCuts} long leader cuts; " +
+           $"cuts of the leader: {LeaderCuts}, the other side's leader seen after (ms, of the window) {(Elections.Count == 0 ? "–" : string.Join(", ", Elections.Select(e => $"{(e.SeenMs is { } ms ? $"{ms:F0}" : "never")}/{e.WindowMs:F0}")))}; " +
            $"leader hidden from clients ({ClientIsolationWindows} times): {HiddenLeaderOk} answered by it, {OtherNodesWritesOk}/{OtherNodesWrites} writes via other nodes ok";
 }
