@@ -136,7 +136,7 @@ public sealed class Workload(IReadOnlyList<ChaosNode> nodes, int seed, int worke
                 catch (RpcException e)
                 {
                     ok = false;
-                    error = e.StatusCode.ToString();
+                    error = Code(e);
                 }
 
                 Note(new Attempt(node.Id, AttemptKind.SerializableRead, invoke, Stopwatch.GetTimestamp(), ok, error));
@@ -223,8 +223,12 @@ public sealed class Workload(IReadOnlyList<ChaosNode> nodes, int seed, int worke
     private void Record(Operation op, ChaosNode node, AttemptKind kind, RpcException? error = null)
     {
         Record(op);
-        Note(new Attempt(node.Id, kind, op.Invoke, op.Return, op.Status == OpStatus.Ok, error?.StatusCode.ToString()));
+        Note(new Attempt(node.Id, kind, op.Invoke, op.Return, op.Status == OpStatus.Ok, error is null ? null : Code(error)));
     }
+
+    /// <summary>The status code, marked "/transport" when the client failed before a server answered (refused
+    /// connection, reset stream: gRPC then carries the client-side exception): the node was not serving.</summary>
+    internal static string Code(RpcException e) => e.Status.DebugException is null ? e.StatusCode.ToString() : $"{e.StatusCode}/transport";
 
     private void Note(Attempt attempt)
     {
