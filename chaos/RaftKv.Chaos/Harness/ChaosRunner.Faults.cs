@@ -127,7 +127,7 @@ public sealed partial class ChaosRunner
                 await InForceAsync(fault, [target.Id], workload, () => lab.DropClients(target.Id, ChaosNode.GrpcPort, ChaosNode.HttpPort), ids, lab);
                 break;
             case FaultKind.ReplaceMembers:
-                what = await ReplaceMembersAsync(fault, nodes, lab);
+                what = await ReplaceMembersAsync(fault, nodes, lab, workload);
                 break;
             case FaultKind.LearnerMembership:
                 what = await LearnerMembershipAsync(fault, nodes, all, lab, workload);
