@@ -45,7 +45,9 @@ public sealed partial class ChaosRunner
             {
                 v.Start();
                 var raft = $"{lab.Address(v.Id)}:{ChaosNode.RaftPort}";
-                await UntilAsync(http, nodes, victims.Where(o => o != v).ToList(), $"add member {v.Id}", via => http.PostAsJsonAsync($"{via.Http}/cluster/members", new { raft_address = raft }));
+                // 409 member_exists = already added: an earlier attempt committed although it was answered 503 (long5 seed 1
+                // rerun, 2026-12-04); the listing below confirms it.
+                await UntilAsync(http, nodes, victims.Where(o => o != v).ToList(), $"add member {v.Id}", via => http.PostAsJsonAsync($"{via.Http}/cluster/members", new { raft_address = raft }), (status, code) => status == HttpStatusCode.Conflict && code == "member_exists" ? true : null);
                 await UntilListedAsync(http, nodes, v.Id);
                 wiped.Remove(v);
             }
