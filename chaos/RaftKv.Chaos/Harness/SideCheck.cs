@@ -59,7 +59,7 @@ public sealed record SideCheck
     /// <para>Still not judged after the long runs of 2026-12-04 (chaos/README.md), which measured the election itself
     /// (<see cref="Elections"/>, <see cref="ElectionProbe"/>) on the 2-core machine shared with two other engineers'
     /// builds, benchmarks and E2E suites (load average 30–49): the other side was first seen with a leader 2144–2995 ms
-    /// after the cut in 6 cuts of the leader, and never in 6 others (4 partitions of 2.5–4.0 s, 2 isolations) — one of
+    /// after the cut in 6 cuts of the leader, and never in 8 others (5 partitions of 2.5–4.0 s, 3 isolations) — one of
     /// them, long seed 10, a 3960 ms partition, longer than
     /// <see cref="MajorityElectionAllowance"/>, while nodes there took 8–45 s to start. Judging it would have failed that
     /// seed, and no allowance that such a machine respects leaves a judgeable window: faults last at most 4 s. Judge it
