@@ -133,7 +133,19 @@ public sealed partial class KvNode
         }
 
         var ep = EndPoints.Resolve(member.RaftAddress, TimeSpan.FromSeconds(5));
-        if (!await _cluster.AddMemberAsync(ep, cancellationToken).ConfigureAwait(false))
+        bool added;
+        try
+        {
+            added = await _cluster.AddMemberAsync(ep, cancellationToken).ConfigureAwait(false);
+        }
+        catch (DotNext.Net.Cluster.Consensus.Raft.NotLeaderException)
+        {
+            // Leadership moved during the warm-up or the configuration change (chaos long5 seed 1, 2026-12-04: a 500
+            // "internal error: NotLeaderException" to POST /cluster/members): a 503 to retry on the new leader.
+            throw new NotLeaderException(GetStatus().Leader);
+        }
+
+        if (!added)
         {
             throw new UnavailableException($"member {member.RaftAddress} could not be added (unreachable, or the change did not commit)");
         }

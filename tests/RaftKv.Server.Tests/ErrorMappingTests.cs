@@ -29,6 +29,7 @@ public sealed class ErrorMappingTests
         { new MemberUpdateRefusedException(2, "it is the leader"), ErrorKind.MemberUpdateRefused, 409, "member_update_refused", StatusCode.FailedPrecondition },
         { new OperationCanceledException(), ErrorKind.Cancelled, 503, "cancelled", StatusCode.Cancelled },
         { new LeaderChangedException(2), ErrorKind.LeaderChanged, 503, "leader_changed", StatusCode.Unavailable },
+        { new DotNext.Net.Cluster.Consensus.Raft.NotLeaderException(), ErrorKind.LeaderChanged, 503, "leader_changed", StatusCode.Unavailable },
         { new ForwardTimeoutException(2, TimeSpan.FromSeconds(7)), ErrorKind.ForwardTimeout, 504, "leader_timeout", StatusCode.DeadlineExceeded },
         { new RaftKv.Storage.IO.DiskFullException("no space left on device writing x"), ErrorKind.NoSpace, 507, "no_space", StatusCode.ResourceExhausted },
         { new NoSpaceException("the NOSPACE alarm of member 1 is active"), ErrorKind.NoSpace, 507, "no_space", StatusCode.ResourceExhausted },

@@ -14,6 +14,7 @@ public sealed class ChaosNode : IDisposable
     private readonly string _serverDll;
     private readonly string _log;
     private Process? _process;
+    private StreamWriter? _writer; // one for the node's lifetime: a writer per start would write over another's lines
 
     public ChaosNode(NetworkLab lab, int id, string serverDll, string peers, string dataDir)
     {
@@ -84,7 +85,8 @@ public sealed class ChaosNode : IDisposable
             psi.Environment["FAKETIME_DONT_RESET"] = "1";
         }
 
-        var writer = new StreamWriter(_log, append: true) { AutoFlush = true };
+        var writer = _writer ??= new StreamWriter(_log, append: true) { AutoFlush = true };
+        Log(writer, $"---- harness: starting node {Id}{(clockOffset is null ? string.Empty : $" with the clock {clockOffset}")} ----");
         _process = Process.Start(psi)!;
         _process.OutputDataReceived += (_, e) => Log(writer, e.Data);
         _process.ErrorDataReceived += (_, e) => Log(writer, e.Data);
@@ -104,6 +106,10 @@ public sealed class ChaosNode : IDisposable
 
             p.Kill(entireProcessTree: true);
             p.WaitForExit();
+            if (_writer is { } w)
+            {
+                Log(w, $"---- harness: node {Id} killed ----");
+            }
         }
     }
 
@@ -131,15 +137,32 @@ public sealed class ChaosNode : IDisposable
         return text.Length > chars ? text[^chars..] : text;
     }
 
-    public void Dispose() => Kill();
+    public void Dispose()
+    {
+        Kill();
+        lock (_writer ?? new object())
+        {
+            _writer?.Dispose();
+            _writer = null;
+        }
+    }
 
+    /// <summary>Each line prefixed with the harness's UTC time (the server's console log has none), so node logs line up
+    /// with the harness log's fault times.</summary>
     private static void Log(StreamWriter w, string? line)
     {
         if (line is not null)
         {
             lock (w)
             {
-                w.WriteLine(line);
+                try
+                {
+                    w.WriteLine($"{DateTime.UtcNow:HH:mm:ss.fff} {line}");
+                }
+                catch (ObjectDisposedException)
+                {
+                    // A line after the node was disposed.
+                }
             }
         }
     }

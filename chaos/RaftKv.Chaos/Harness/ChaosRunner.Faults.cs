@@ -11,6 +11,7 @@ public sealed partial class ChaosRunner
     /// list), <c>all</c> every node slot, members or not (spares a membership fault may grow into).</summary>
     private async Task<string> InjectAsync(Fault fault, List<ChaosNode> nodes, List<ChaosNode> all, NetworkLab lab, Workload workload)
     {
+        var began = DateTime.UtcNow; // logged, to line the fault up with the node logs' times
         var leader = await FindLeaderAsync(nodes);
         var target = nodes[(fault.Node - 1) % nodes.Count]; // a failed membership fault may leave fewer members
         var ids = nodes.Select(n => n.Id).ToList();
@@ -48,7 +49,20 @@ public sealed partial class ChaosRunner
                 target = fault.Kind == FaultKind.IsolateLeader ? leader ?? target : target;
                 lab.IsolateRaft(target.Id, ChaosNode.RaftPort);
                 what = $"isolate node {target.Id}{(fault.Kind == FaultKind.IsolateLeader ? " (leader)" : string.Empty)}";
-                await Task.Delay(fault.Duration);
+                if (target == leader)
+                {
+                    // Measured, not judged (a number for SideCheck.MajorityElectionAllowance): the others elect.
+                    var start = Stopwatch.GetTimestamp();
+                    using var inForce = new CancellationTokenSource(fault.Duration);
+                    var seen = await ElectionProbe.FirstLeaderAsync(nodes.Where(n => n != target).ToList(), inForce.Token);
+                    _windowSummary = $"the others' leader seen {(seen is { } at ? $"after {Stopwatch.GetElapsedTime(start, at).TotalMilliseconds:F0} ms" : "never")}";
+                    await Task.Delay(fault.Duration - Stopwatch.GetElapsedTime(start) is { Ticks: > 0 } rest ? rest : TimeSpan.Zero);
+                }
+                else
+                {
+                    await Task.Delay(fault.Duration);
+                }
+
                 lab.Heal(target.Id);
                 break;
             case FaultKind.PacketLoss:
@@ -63,7 +77,8 @@ public sealed partial class ChaosRunner
                     var minority = Minority(fault, ids, fault.Kind == FaultKind.PartitionLeaderMinority ? leader?.Id : null);
                     var majority = ids.Except(minority).ToList();
                     what = $"partition minority {{{string.Join(',', minority)}}}{(leader is not null && minority.Contains(leader.Id) ? $" (holds leader {leader.Id})" : string.Empty)} vs majority {{{string.Join(',', majority)}}}, clients pinned on both sides";
-                    await InForceAsync(fault, minority, workload, () => lab.Partition(minority, majority), ids, lab);
+                    var electing = leader is not null && minority.Contains(leader.Id) ? nodes.Where(n => majority.Contains(n.Id)).ToList() : null;
+                    await InForceAsync(fault, minority, workload, () => lab.Partition(minority, majority), ids, lab, electing);
                     break;
                 }
 
@@ -112,7 +127,7 @@ public sealed partial class ChaosRunner
                 await InForceAsync(fault, [target.Id], workload, () => lab.DropClients(target.Id, ChaosNode.GrpcPort, ChaosNode.HttpPort), ids, lab);
                 break;
             case FaultKind.ReplaceMembers:
-                what = await ReplaceMembersAsync(fault, nodes, lab);
+                what = await ReplaceMembersAsync(fault, nodes, lab, workload);
                 break;
             case FaultKind.LearnerMembership:
                 what = await LearnerMembershipAsync(fault, nodes, all, lab, workload);
@@ -136,7 +151,7 @@ public sealed partial class ChaosRunner
                 break;
         }
 
-        log.WriteLine(fault.Kind is FaultKind.ReplaceMembers or FaultKind.LearnerMembership ? $"[seed {options.Seed}] fault: {what}" : $"[seed {options.Seed}] fault: {what} for {fault.Duration.TotalSeconds:F1}s");
+        log.WriteLine(fault.Kind is FaultKind.ReplaceMembers or FaultKind.LearnerMembership ? $"[seed {options.Seed}] fault: {what} ({began:HH:mm:ss.fff}–{DateTime.UtcNow:HH:mm:ss.fff})" : $"[seed {options.Seed}] fault: {what} for {fault.Duration.TotalSeconds:F1}s ({began:HH:mm:ss.fff}–{DateTime.UtcNow:HH:mm:ss.fff})");
         if (_windowSummary is not null)
         {
             log.WriteLine($"[seed {options.Seed}]   {_windowSummary}");
@@ -163,20 +178,27 @@ public sealed partial class ChaosRunner
 
     /// <summary>
     /// Pins the workers if the fault asks for it, installs the rules, records the window in which they
-    /// were in force (on the workers' clock), then heals every node and unpins.
+    /// were in force (on the workers' clock), then heals every node and unpins. <paramref name="electing"/>: the nodes
+    /// of the other side when the cut side holds the leader; an <see cref="ElectionProbe"/> then records when one of
+    /// them was first seen as leader.
     /// </summary>
-    private async Task InForceAsync(Fault fault, IReadOnlyList<int> cut, Workload workload, Action install, IReadOnlyList<int> ids, NetworkLab lab)
+    private async Task InForceAsync(Fault fault, IReadOnlyList<int> cut, Workload workload, Action install, IReadOnlyList<int> ids, NetworkLab lab, IReadOnlyList<ChaosNode>? electing = null)
     {
         workload.Pinned = fault.PinsWorkers;
         try
         {
             install();
             var start = Stopwatch.GetTimestamp();
+            using var inForce = new CancellationTokenSource(fault.Duration);
+            var probe = electing is null ? Task.FromResult<long?>(null) : ElectionProbe.FirstLeaderAsync(electing, inForce.Token);
             await Task.Delay(fault.Duration);
-            var window = new FaultWindow(fault.Kind, cut, start, Stopwatch.GetTimestamp());
+            var end = Stopwatch.GetTimestamp();
+            inForce.Cancel();
+            var window = new FaultWindow(fault.Kind, cut, start, end) { HeldLeader = electing is not null, OthersLeaderSeen = await probe is { } seen && seen <= end ? seen : null };
             _windows.Add(window);
             var inWindow = workload.Attempts.Where(window.Sent).GroupBy(a => a.Node).OrderBy(g => g.Key);
-            _windowSummary = $"requests sent within the window, per node (answered ok within it / sent): {string.Join(", ", inWindow.Select(g => $"n{g.Key}{(cut.Contains(g.Key) ? "*" : string.Empty)} {g.Count(a => a.Ok && window.Covers(a))}/{g.Count()}"))} (* = cut side)";
+            _windowSummary = $"requests sent within the window, per node (answered ok within it / sent): {string.Join(", ", inWindow.Select(g => $"n{g.Key}{(cut.Contains(g.Key) ? "*" : string.Empty)} {g.Count(a => a.Ok && window.Covers(a))}/{g.Count()}{Errors(g)}"))} (* = cut side)" +
+                (window.HeldLeader ? $"; the other side's leader seen {(window.OthersLeaderSeen is { } at ? $"after {Stopwatch.GetElapsedTime(start, at).TotalMilliseconds:F0} ms" : $"never in {Stopwatch.GetElapsedTime(start, end).TotalMilliseconds:F0} ms")}" : string.Empty);
         }
         finally
         {
@@ -187,6 +209,13 @@ public sealed partial class ChaosRunner
 
             workload.Pinned = false;
         }
+    }
+
+    /// <summary>The failed requests' status codes, e.g. " [Unavailable×20, DeadlineExceeded×2]" (empty if none failed).</summary>
+    private static string Errors(IEnumerable<Attempt> attempts)
+    {
+        var codes = attempts.Where(a => a.Error is not null).GroupBy(a => a.Error).OrderByDescending(g => g.Count()).Select(g => $"{g.Key}×{g.Count()}").ToList();
+        return codes.Count == 0 ? string.Empty : $" [{string.Join(", ", codes)}]";
     }
 
     /// <summary>

@@ -55,8 +55,23 @@ public sealed record SideCheck
     /// committed within the window. Reported, not a problem: on a loaded machine the pinned clients can sit the whole
     /// window on one write a follower forwarded to the cut-off leader (it fails only at the forward's timeout), so no
     /// write shows that the majority did elect (seen in a full-suite run, 2026-12-04). With the old 1 s request
-    /// timeout it was the majority that stayed leaderless (seed 5: 0 of 4 writes; 310 of 310 with the fix, unloaded).</summary>
+    /// timeout it was the majority that stayed leaderless (seed 5: 0 of 4 writes; 310 of 310 with the fix, unloaded).
+    /// <para>Still not judged after the long runs of 2026-12-04 (chaos/README.md), which measured the election itself
+    /// (<see cref="Elections"/>, <see cref="ElectionProbe"/>) on the 2-core machine shared with two other engineers'
+    /// builds, benchmarks and E2E suites (load average 30–49): the other side was first seen with a leader 2144–2995 ms
+    /// after the cut in 6 cuts of the leader, and never in 8 others (5 partitions of 2.5–4.0 s, 3 isolations) — one of
+    /// them, long seed 10, a 3960 ms partition, longer than
+    /// <see cref="MajorityElectionAllowance"/>, while nodes there took 8–45 s to start. Judging it would have failed that
+    /// seed, and no allowance that such a machine respects leaves a judgeable window: faults last at most 4 s. Judge it
+    /// (a long cut whose other side shows no leader) only with longer partition windows or on an unloaded machine.</para></summary>
     public int LeaderlessMajorities { get; init; }
+
+    /// <summary>Partitions whose cut side held the leader (the other side had to elect; <see cref="ElectionProbe"/>).</summary>
+    public int LeaderCuts { get; init; }
+
+    /// <summary>Per <see cref="LeaderCuts"/> window, in order: how long after the cut the other side was first seen with
+    /// a leader (ms; null when it was not before the window ended), and how long the window lasted (ms).</summary>
+    public IReadOnlyList<(double? SeenMs, double WindowMs)> Elections { get; init; } = [];
 
     public int PartitionWindows { get; init; }
     public int MinorityAttempts { get; init; }
@@ -90,6 +105,9 @@ public sealed record SideCheck
             return writes.Count > 0 && !writes.Any(a => a.Ok && w.Covers(a));
         }
 
+        var leaderCuts = partitions.Where(w => w.HeldLeader).ToList();
+        double? Ms(long from, long? to) => to is { } t ? Stopwatch.GetElapsedTime(from, t).TotalMilliseconds : null;
+
         var toHidden = attempts.Where(a => hidden.Any(w => w.Covers(a) && w.Cut.Contains(a.Node))).ToList();
         var toOthers = attempts.Where(a => a.Kind == AttemptKind.Write && hidden.Any(w => w.Covers(a) && !w.Cut.Contains(a.Node))).ToList();
         return new SideCheck
@@ -97,6 +115,8 @@ public sealed record SideCheck
             PartitionWindows = partitions.Count,
             LongLeaderCuts = longCuts.Count,
             LeaderlessMajorities = longCuts.Count(Leaderless),
+            LeaderCuts = leaderCuts.Count,
+            Elections = leaderCuts.Select(w => (Ms(w.Start, w.OthersLeaderSeen), Ms(w.Start, w.End) ?? 0)).ToList(),
             MinorityAttempts = sentToMinority,
             MinorityWritesOk = minority.Count(a => a.Ok && a.Kind == AttemptKind.Write),
             MinorityLinearizableReadsOk = minority.Count(a => a.Ok && a.Kind == AttemptKind.LinearizableRead && !InLease(a)),
@@ -136,5 +156,6 @@ public sealed record SideCheck
 
     public override string ToString()
         => $"minority side ({PartitionWindows} partitions, {MinorityAttempts} requests sent): {MinorityWritesOk} writes ok, {MinorityLinearizableReadsOk} linearizable reads ok (+{MinorityLeaseReadsOk} sent within the leader lease, exempt), {MinoritySerializableReadsOk} serializable reads ok; majority side {MajorityWritesOk} writes ok, leaderless in {LeaderlessMajorities} of {LongLeaderCuts} long leader cuts; " +
+           $"cuts of the leader: {LeaderCuts}, the other side's leader seen after (ms, of the window) {(Elections.Count == 0 ? "–" : string.Join(", ", Elections.Select(e => $"{(e.SeenMs is { } ms ? $"{ms:F0}" : "never")}/{e.WindowMs:F0}")))}; " +
            $"leader hidden from clients ({ClientIsolationWindows} times): {HiddenLeaderOk} answered by it, {OtherNodesWritesOk}/{OtherNodesWrites} writes via other nodes ok";
 }

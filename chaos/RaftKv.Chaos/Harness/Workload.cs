@@ -128,16 +128,18 @@ public sealed class Workload(IReadOnlyList<ChaosNode> nodes, int seed, int worke
             if (pinned && roll < 10)
             {
                 var ok = true;
+                string? error = null;
                 try
                 {
                     await Client(node).GetAsync(new GetRequest { Key = ByteString.CopyFromUtf8(key), Consistency = Consistency.Serializable }, deadline: deadline, cancellationToken: CancellationToken.None);
                 }
-                catch (RpcException)
+                catch (RpcException e)
                 {
                     ok = false;
+                    error = Code(e);
                 }
 
-                Note(new Attempt(node.Id, AttemptKind.SerializableRead, invoke, Stopwatch.GetTimestamp(), ok));
+                Note(new Attempt(node.Id, AttemptKind.SerializableRead, invoke, Stopwatch.GetTimestamp(), ok, error));
             }
             else if (roll < 50)
             {
@@ -149,9 +151,9 @@ public sealed class Workload(IReadOnlyList<ChaosNode> nodes, int seed, int worke
                     lastSeen[key] = value;
                     Record(new Operation(0, worker, key, OpKind.Read, null, null, value, invoke, Stopwatch.GetTimestamp(), OpStatus.Ok), target, StaleReadsFrom is null ? AttemptKind.LinearizableRead : AttemptKind.SerializableRead);
                 }
-                catch (RpcException)
+                catch (RpcException e)
                 {
-                    Record(new Operation(0, worker, key, OpKind.Read, null, null, null, invoke, Stopwatch.GetTimestamp(), OpStatus.Fail), target, StaleReadsFrom is null ? AttemptKind.LinearizableRead : AttemptKind.SerializableRead);
+                    Record(new Operation(0, worker, key, OpKind.Read, null, null, null, invoke, Stopwatch.GetTimestamp(), OpStatus.Fail), target, StaleReadsFrom is null ? AttemptKind.LinearizableRead : AttemptKind.SerializableRead, e);
                 }
             }
             else if (roll < 80 || StaleReadsFrom is not null)
@@ -165,7 +167,7 @@ public sealed class Workload(IReadOnlyList<ChaosNode> nodes, int seed, int worke
                 }
                 catch (RpcException e)
                 {
-                    Record(new Operation(0, worker, key, OpKind.Write, value, null, null, invoke, Stopwatch.GetTimestamp(), Outcome(e)), target, AttemptKind.Write);
+                    Record(new Operation(0, worker, key, OpKind.Write, value, null, null, invoke, Stopwatch.GetTimestamp(), Outcome(e)), target, AttemptKind.Write, e);
                 }
             }
             else
@@ -188,7 +190,7 @@ public sealed class Workload(IReadOnlyList<ChaosNode> nodes, int seed, int worke
                 }
                 catch (RpcException e)
                 {
-                    Record(new Operation(0, worker, key, OpKind.Cas, value, expected, null, invoke, Stopwatch.GetTimestamp(), Outcome(e)), node, AttemptKind.Write);
+                    Record(new Operation(0, worker, key, OpKind.Cas, value, expected, null, invoke, Stopwatch.GetTimestamp(), Outcome(e)), node, AttemptKind.Write, e);
                 }
             }
         }
@@ -218,11 +220,15 @@ public sealed class Workload(IReadOnlyList<ChaosNode> nodes, int seed, int worke
     private static OpStatus Outcome(RpcException e)
         => e.StatusCode is StatusCode.FailedPrecondition or StatusCode.InvalidArgument ? OpStatus.Fail : OpStatus.Unknown;
 
-    private void Record(Operation op, ChaosNode node, AttemptKind kind)
+    private void Record(Operation op, ChaosNode node, AttemptKind kind, RpcException? error = null)
     {
         Record(op);
-        Note(new Attempt(node.Id, kind, op.Invoke, op.Return, op.Status == OpStatus.Ok));
+        Note(new Attempt(node.Id, kind, op.Invoke, op.Return, op.Status == OpStatus.Ok, error is null ? null : Code(error)));
     }
+
+    /// <summary>The status code, marked "/transport" when the client failed before a server answered (refused
+    /// connection, reset stream: gRPC then carries the client-side exception): the node was not serving.</summary>
+    internal static string Code(RpcException e) => e.Status.DebugException is null ? e.StatusCode.ToString() : $"{e.StatusCode}/transport";
 
     private void Note(Attempt attempt)
     {

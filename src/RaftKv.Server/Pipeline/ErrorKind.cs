@@ -72,7 +72,8 @@ public enum ErrorKind
     TooManyLearners,
 
     /// <summary>A forwarded call abandoned because the leader it went to lost leadership (<c>LeaderChangedException</c>;
-    /// outcome unknown; 503 leader_changed / UNAVAILABLE, etcd's "etcdserver: leader changed").</summary>
+    /// outcome unknown; 503 leader_changed / UNAVAILABLE, etcd's "etcdserver: leader changed"), or a call into DotNext on
+    /// the leader that lost leadership half-way (DotNext's <c>NotLeaderException</c> escaping the replication layer).</summary>
     LeaderChanged,
 
     /// <summary>A forwarded call the leader did not answer within the forwarding bound (<c>ForwardTimeoutException</c>;

@@ -35,6 +35,11 @@ public static class ErrorKinds
         RemoteTierUnavailableException => ErrorKind.ObjectStoreUnavailable,
         HistoryCompactedException => ErrorKind.Compacted,
         LeaderChangedException => ErrorKind.LeaderChanged,
+
+        // DotNext's own exception, escaped from a call into the Raft library that lost leadership half-way (KvNode
+        // translates the ones it knows into NotLeaderException; one it missed — AddMemberAsync until 2026-12-04 — made
+        // a 500): leadership changed under a pending request, etcd's "leader changed", a 503 to retry.
+        DotNext.Net.Cluster.Consensus.Raft.NotLeaderException => ErrorKind.LeaderChanged,
         ForwardTimeoutException => ErrorKind.ForwardTimeout,
         OperationCanceledException => ErrorKind.Cancelled,
         _ => ErrorKind.Internal,
