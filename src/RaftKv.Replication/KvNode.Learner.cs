@@ -254,7 +254,7 @@ public sealed partial class KvNode
     [LoggerMessage(Level = LogLevel.Information, Message = "Learner ignored a promotion of its address replayed from the log at index {Index} (a former member at this address)")]
     private static partial void LogStalePromotionIgnored(ILogger logger, long index);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Node {NodeId} was promoted but is still standby after {Attempts} attempt(s) to leave it; retrying")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Node {NodeId} was promoted (or joined its cluster) but is still standby after {Attempts} attempt(s) to leave it; retrying")]
     private static partial void LogStandbyNotLeft(ILogger logger, long nodeId, int attempts);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Node {NodeId} was promoted from learner to voter")]

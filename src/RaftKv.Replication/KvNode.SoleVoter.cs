@@ -30,7 +30,7 @@ public sealed partial class KvNode
     /// </remarks>
     private async Task BeginTermIfSoleVoterAsync(CancellationToken cancellationToken)
     {
-        if (!await IsSoleVoterAsync(cancellationToken).ConfigureAwait(false))
+        if (_joining || !await IsSoleVoterAsync(cancellationToken).ConfigureAwait(false)) // joining: standby, no term of its own (KvNode.JoinExisting.cs)
         {
             return;
         }

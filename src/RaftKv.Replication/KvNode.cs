@@ -65,6 +65,7 @@ public sealed partial class KvNode : IKvNode
         _cluster.LeaderChanged += (_, leader) => OnLeaderChanged(leader); // KvNode.LeaderChange.cs
         _metrics = new ReplicationMetrics(this);
         _learner = StartsAsLearner(options);
+        _joining = StartsJoining(options, log, store); // KvNode.JoinExisting.cs
         _state.Learners.Applied = OnLearnerApplied; // KvNode.Learner.cs
         _readIndexBatcher = options.ReadLease && options.LeaderReadIndex is not null ? new ReadIndexBatcher(FetchReadIndexAsync, _stop.Token) : null; // KvNode.FollowerReadIndex.cs
     }
@@ -158,7 +159,7 @@ public sealed partial class KvNode : IKvNode
                 LoggerFactory = loggerFactory,
                 TransmissionBlockSize = 65536,
                 SslOptions = options.RaftSsl,
-                Standby = StartsAsLearner(options), // KvNode.Learner.cs: a learner never starts an election
+                Standby = StartsAsLearner(options) || StartsJoining(options, log, store), // a learner, or a node joining (KvNode.JoinExisting.cs), never starts an election
             };
             config.Metadata[MetaNodeId] = options.NodeId.ToString(CultureInfo.InvariantCulture);
             config.Metadata[MetaGrpc] = options.GrpcAdvertise;
@@ -223,7 +224,7 @@ public sealed partial class KvNode : IKvNode
         await BeginTermIfSoleVoterAsync(cancellationToken).ConfigureAwait(false);
         await WaitOutLeasesAsync(cancellationToken).ConfigureAwait(false);
         await _cluster.StartAsync(cancellationToken).ConfigureAwait(false);
-        _background = Task.WhenAll(Task.Run(TickLoopAsync, CancellationToken.None), Task.Run(SnapshotLoopAsync, CancellationToken.None), Task.Run(MetadataLoopAsync, CancellationToken.None), Task.Run(CorruptionCheckLoopAsync, CancellationToken.None), Task.Run(LeaseLoopAsync, CancellationToken.None), Task.Run(SpaceLoopAsync, CancellationToken.None), Task.Run(LearnerLoopAsync, CancellationToken.None));
+        _background = Task.WhenAll(Task.Run(TickLoopAsync, CancellationToken.None), Task.Run(SnapshotLoopAsync, CancellationToken.None), Task.Run(MetadataLoopAsync, CancellationToken.None), Task.Run(CorruptionCheckLoopAsync, CancellationToken.None), Task.Run(LeaseLoopAsync, CancellationToken.None), Task.Run(SpaceLoopAsync, CancellationToken.None), Task.Run(LearnerLoopAsync, CancellationToken.None), Task.Run(JoinLoopAsync, CancellationToken.None));
         LogStarted(_logger, NodeId, _options.RaftAdvertise, _options.Peers.Count);
         if (!_options.RequestTimeoutFitsElection)
         {

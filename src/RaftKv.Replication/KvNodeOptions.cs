@@ -139,6 +139,13 @@ public sealed record KvNodeOptions
     /// node has been promoted (the data directory remembers it).</summary>
     public bool Learner { get; init; }
 
+    /// <summary>INITIAL_CLUSTER_STATE=existing (etcd's <c>--initial-cluster-state=existing</c>): a node whose data directory
+    /// has received nothing yet starts in DotNext's standby — it never starts an election — until a leader has replicated
+    /// to it (it is then in that leader's configuration), so an empty node, or a majority of wiped ones, started with the
+    /// original PEERS cannot found a second cluster (KvNode.JoinExisting.cs). Ignored once the node has a log, and for
+    /// learners (which always start in standby).</summary>
+    public bool JoinExisting { get; init; }
+
     /// <summary>MAX_LEARNERS: how many learners the learner list may hold at once (etcd 3.4 allows one: its
     /// <c>ErrTooManyLearners</c>). The leader checks it when it proposes an add (<see cref="KvNode.AddLearnerAsync"/>).</summary>
     public int MaxLearners { get; init; } = 1;

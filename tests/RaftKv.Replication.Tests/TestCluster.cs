@@ -65,7 +65,7 @@ internal sealed class TestCluster : IAsyncDisposable
     /// <summary>Starts learner <paramref name="id"/> (see <see cref="ReserveLearner"/>): PEERS = the voters and itself, LEARNER on.</summary>
     public Task StartLearnerAsync(long id) => StartNodeAsync(id, learner: true);
 
-    public async Task StartNodeAsync(long id, RaftLogEngine? engine = null, bool learner = false)
+    public async Task StartNodeAsync(long id, RaftLogEngine? engine = null, bool learner = false, bool joinExisting = false)
     {
         var peers = _learners.TryGetValue(id, out var own) ? new Dictionary<long, string>(_peers) { [id] = own } : _peers;
         var node = await KvNode.CreateAsync(
@@ -79,6 +79,7 @@ internal sealed class TestCluster : IAsyncDisposable
                 HttpAdvertise = $"127.0.0.1:{8000 + id}",
                 Peers = peers,
                 Learner = learner,
+                JoinExisting = joinExisting,
                 LearnerPeers = new InProcessStateHashPeers(this),
                 MemtableMaxBytes = 256 << 10,
                 OperationTimeout = TimeSpan.FromSeconds(3),

@@ -26,6 +26,8 @@ public sealed class ConfigLoaderTests
         Assert.Equal(RaftKv.Server.Security.Auth.AuthTokenKind.Simple, ConfigLoader.Load(["--auth-token", "simple"], NoEnv).Auth.TokenKind);
         Assert.False(c.MetricsHttpRequests);
         Assert.True(ConfigLoader.Load(["--metrics-http-requests", "on"], NoEnv).MetricsHttpRequests);
+        Assert.False(c.ToNodeOptions().JoinExisting);
+        Assert.True(ConfigLoader.Load(["--initial-cluster-state", "existing"], NoEnv).ToNodeOptions().JoinExisting);
     }
 
     [Fact]
@@ -142,6 +144,7 @@ public sealed class ConfigLoaderTests
     [InlineData(new[] { "--membership", "dynamic" }, "MEMBERSHIP must be")]
     [InlineData(new[] { "--auth-token", "jwt,pub-key=x" }, "AUTH_TOKEN must be")]
     [InlineData(new[] { "--metrics-http-requests", "true" }, "METRICS_HTTP_REQUESTS must be 'on' or 'off'")]
+    [InlineData(new[] { "--initial-cluster-state", "join" }, "INITIAL_CLUSTER_STATE must be 'new' or 'existing'")]
     public void InvalidConfigurationIsAClearError(string[] args, string expected)
     {
         var e = Assert.Throws<ConfigException>(() => ConfigLoader.Load(args, NoEnv));

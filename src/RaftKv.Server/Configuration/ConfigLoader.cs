@@ -116,6 +116,12 @@ public static class ConfigLoader
                 "off" => false,
                 var other => throw new ConfigException($"METRICS_HTTP_REQUESTS must be 'on' or 'off', got '{other}'"),
             },
+            JoinExisting = Get(ConfigKeys.InitialClusterState) switch
+            {
+                "new" => false,
+                "existing" => true,
+                var other => throw new ConfigException($"INITIAL_CLUSTER_STATE must be 'new' or 'existing', got '{other}'"),
+            },
             Learner = Bool(ConfigKeys.Learner, Get(ConfigKeys.Learner)),
             MaxLearners = (int)Long(ConfigKeys.MaxLearners, Get(ConfigKeys.MaxLearners), 0),
             Tls = TlsFiles.From(Get),

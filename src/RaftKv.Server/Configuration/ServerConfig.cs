@@ -80,6 +80,9 @@ public sealed record ServerConfig
     /// <summary>LEARNER: start as an application-level learner (<see cref="KvNodeOptions.Learner"/>).</summary>
     public bool Learner { get; init; }
 
+    /// <summary>INITIAL_CLUSTER_STATE=existing (<see cref="KvNodeOptions.JoinExisting"/>).</summary>
+    public bool JoinExisting { get; init; }
+
     /// <summary>WATCH_PROGRESS_NOTIFY_INTERVAL (etcd's default, 10 minutes).</summary>
     public TimeSpan WatchProgressNotifyInterval { get; init; } = TimeSpan.FromMinutes(10);
 
@@ -122,6 +125,7 @@ public sealed record ServerConfig
         CorruptCheckInterval = CorruptCheckInterval,
         InitialCorruptCheck = InitialCorruptCheck,
         Learner = Learner,
+        JoinExisting = JoinExisting,
         MaxLearners = MaxLearners,
         QuotaBackendBytes = EffectiveQuotaBytes,
     };
