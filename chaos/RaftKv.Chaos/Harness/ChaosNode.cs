@@ -45,6 +45,10 @@ public sealed class ChaosNode : IDisposable
     /// <summary>Starts with <c>LEARNER=true</c> (ignored by the server once this data directory was promoted).</summary>
     public bool Learner { get; set; }
 
+    /// <summary>Starts with <c>INITIAL_CLUSTER_STATE=existing</c> (a wiped member rejoining: it never starts an election
+    /// before a leader has replicated to it; ignored by the server once its data directory holds a log).</summary>
+    public bool JoinExisting { get; set; }
+
     /// <summary>Deletes the data directory (the node must be stopped): a lost disk.</summary>
     public void Wipe()
     {
@@ -70,6 +74,12 @@ public sealed class ChaosNode : IDisposable
         {
             psi.Environment["LEARNER"] = "true";
         }
+
+        if (JoinExisting)
+        {
+            psi.Environment["INITIAL_CLUSTER_STATE"] = "existing";
+        }
+
         psi.Environment["RAFT_PORT"] = RaftPort.ToString(CultureInfo.InvariantCulture);
         psi.Environment["GRPC_PORT"] = GrpcPort.ToString(CultureInfo.InvariantCulture);
         psi.Environment["HTTP_PORT"] = HttpPort.ToString(CultureInfo.InvariantCulture);

@@ -9,7 +9,7 @@ namespace RaftKv.Chaos.Harness;
 /// The membership fault (<see cref="FaultKind.ReplaceMembers"/>): a minority of members — (n-1)/2, so 1 of 3
 /// and 2 of 5 — lose their disks and are replaced, under load, by the operator procedure of
 /// docs/operations.md ("Rebuilding a node"): each is killed and removed from the membership (5 → 3),
-/// its data directory wiped, then each is started empty and added back (3 → 5), one at a time; the leader
+/// its data directory wiped, then each is started empty with INITIAL_CLUSTER_STATE=existing and added back (3 → 5), one at a time; the leader
 /// brings it up to date (snapshot + entries) before the change counts it. Every step goes through the HTTP
 /// member routes of a running member (forwarded to the leader), retried while the cluster answers 503
 /// (no leader yet, new member unreachable), within a deadline. A step that does not finish in time is a
@@ -43,6 +43,7 @@ public sealed partial class ChaosRunner
             var shrunk = clock.Elapsed;
             foreach (var v in victims)
             {
+                v.JoinExisting = true; // docs/operations.md: a wiped member rejoins with INITIAL_CLUSTER_STATE=existing
                 v.Start();
                 var raft = $"{lab.Address(v.Id)}:{ChaosNode.RaftPort}";
                 // 409 member_exists = already added: an earlier attempt committed although it was answered 503 (long5 seed 1
