@@ -7,7 +7,9 @@ namespace RaftKv.Server.Observability;
 
 /// <summary>
 /// etcd's server, MVCC and process series on <see cref="EtcdMeter"/>, observed when a scrape comes, each from
-/// the RaftKv value that means the same (docs/operations.md, "etcd's metric names", has the table and what is
+/// the RaftKv value that means the same; series RaftKv already has under its own name (commit and applied index,
+/// leader, leader changes, pending proposals, local bytes) are exported under etcd's name as aliases instead
+/// (<see cref="PrometheusMeterExporter.EtcdAlias"/>) (docs/operations.md, "etcd's metric names", has the table and what is
 /// not exported). Names, types and labels are etcd 3.5's, including its gauges named <c>…_total</c>
 /// (<c>etcd_server_proposals_committed_total</c> is the commit index). <c>etcd_server_quota_backend_bytes</c>
 /// appears only when <c>QUOTA_BACKEND_BYTES</c> is set: with no quota, etcd's "database quota low space" rule
@@ -27,19 +29,13 @@ public static class EtcdMetrics
         var meter = EtcdMeter.Meter;
         var status = new StatusPerScrape(node);
         meter.CreateObservableGauge("etcd_server_has_leader", () => status.Get().LeaderId is null ? 0 : 1, description: "Whether or not a leader exists. 1 is existence, 0 is not.");
-        meter.CreateObservableGauge("etcd_server_is_leader", () => status.Get().Role == "leader" ? 1 : 0, description: "Whether or not this member is a leader. 1 if is, 0 otherwise.");
         meter.CreateObservableGauge("etcd_server_is_learner", () => status.Get().Role == "learner" ? 1 : 0, description: "Whether or not this member is a learner. 1 if is, 0 otherwise.");
-        meter.CreateObservableCounter("etcd_server_leader_changes_seen_total", () => status.Get().LeaderChangesSeen, description: "The number of leader changes seen.");
-        meter.CreateObservableGauge("etcd_server_proposals_committed_total", () => status.Get().CommitIndex, description: "The total number of consensus proposals committed.");
-        meter.CreateObservableGauge("etcd_server_proposals_applied_total", () => status.Get().AppliedIndex, description: "The total number of consensus proposals applied.");
-        meter.CreateObservableGauge("etcd_server_proposals_pending", () => status.Get().ProposalsPending, description: "The current number of pending proposals to commit.");
         meter.CreateObservableCounter("etcd_server_proposals_failed_total", () => status.Get().ProposalsFailed, description: "The total number of failed proposals seen.");
         meter.CreateObservableGauge("etcd_server_id", () => new Measurement<int>(1, new KeyValuePair<string, object?>("server_id", memberId.ToString("x", CultureInfo.InvariantCulture))), description: "Server or member ID in hexadecimal format. 1 for 'server_id' label with current ID.");
         meter.CreateObservableGauge("etcd_server_version", () => new Measurement<int>(1, new KeyValuePair<string, object?>("server_version", serverVersion)), description: "Which version is running. 1 for 'server_version' label with current version.");
         meter.CreateObservableGauge("etcd_cluster_version", () => new Measurement<int>(1, new KeyValuePair<string, object?>("cluster_version", clusterVersion)), description: "Which version is running. 1 for 'cluster_version' label with current cluster version");
         meter.CreateObservableGauge("etcd_debugging_mvcc_current_revision", () => node.Revision, description: "The current revision of store.");
         meter.CreateObservableGauge("etcd_debugging_mvcc_compact_revision", () => node.CompactRevision, description: "The revision of the last compaction in store.");
-        meter.CreateObservableGauge("etcd_mvcc_db_total_size_in_bytes", () => node.LocalBackendBytes, unit: "By", description: "Total size of the underlying database physically allocated in bytes (RaftKv: local bytes of the LSM store; S3 never counts).");
         meter.CreateObservableGauge("etcd_mvcc_db_total_size_in_use_in_bytes", () => node.LocalBackendBytes, unit: "By", description: "Total size of the underlying database logically in use in bytes (RaftKv: the same as the total: an LSM keeps no free pages).");
         if (quotaBytes > 0)
         {

@@ -17,6 +17,12 @@ public sealed partial class PrometheusMeterExporter
     private static readonly Dictionary<string, string> EtcdAliases = new(StringComparer.Ordinal)
     {
         ["raftkv_raft_log_fsync_duration_seconds"] = "etcd_disk_wal_fsync_duration_seconds",
+        ["raftkv_commit_index"] = "etcd_server_proposals_committed_total",
+        ["raftkv_applied_index"] = "etcd_server_proposals_applied_total",
+        ["raftkv_is_leader"] = "etcd_server_is_leader",
+        ["raftkv_raft_leader_changes_total"] = "etcd_server_leader_changes_seen_total",
+        ["raftkv_raft_proposals_pending"] = "etcd_server_proposals_pending",
+        ["raftkv_backend_local_bytes"] = "etcd_mvcc_db_total_size_in_bytes",
     };
 
     /// <summary>The etcd name an own series is exported under as well, or null.</summary>
