@@ -83,8 +83,11 @@ public sealed partial class DashboardPagesTests(DashboardCluster fx, ITestOutput
         await w.Page.GotoAsync($"{node.Http}/ui/#/keys");
         await w.Page.GetByLabel("Key prefix").FillAsync(prefix);
         await w.Page.GetByLabel("Key prefix").PressAsync("Enter");
+        // The unfiltered listing shown first may have 25 rows too (other tests' keys): wait for this prefix's.
+        await Assertions.Expect(w.Page.Locator("#keys-table tbody tr .key-link").First).ToHaveAttributeAsync("data-key", $"{prefix}k00");
         await Assertions.Expect(w.Page.Locator("#keys-table tbody tr")).ToHaveCountAsync(25);
         await w.Page.Locator("#next-page").ClickAsync();
+        await Assertions.Expect(w.Page.Locator("#keys-table tbody tr .key-link").First).ToHaveAttributeAsync("data-key", $"{prefix}k25");
         await Assertions.Expect(w.Page.Locator("#keys-table tbody tr")).ToHaveCountAsync(5);
         var key = $"{prefix}k29";
         await w.Page.Locator($"button.key-link[data-key='{key}']").ClickAsync();

@@ -36,6 +36,7 @@ export function mount(main, params) {
   let page = 0;
   let mode = 'text';
   let current = null;
+  let listing = 0; // generation of the newest list(): an older response arriving later is dropped
   const controller = new AbortController();
 
   const prefixInput = h('input', { id: 'prefix', name: 'prefix', type: 'search', value: prefix, autocomplete: 'off', spellcheck: 'false', placeholder: 'e.g. /app/' });
@@ -70,11 +71,15 @@ export function mount(main, params) {
   }
 
   async function list() {
+    const generation = ++listing;
     listBox.setAttribute('aria-busy', 'true');
+    // The pager shown belongs to the previous listing: until this one answers, paging it would mix the two.
+    for (const b of listBox.querySelectorAll('.pager button')) b.disabled = true;
     try {
       const q = new URLSearchParams({ prefix, limit: String(PAGE) });
       if (pages[page]) q.set('continuation', pages[page]);
       const r = await request('/kv?' + q, { signal: controller.signal });
+      if (generation !== listing) return;
       if (r.more && pages.length === page + 1) pages.push(r.next);
       const rows = r.items.map((it) => h('tr', { class: it.key === selected ? 'selected' : null },
         h('th', { scope: 'row' }, h('button', { type: 'button', class: 'link key-link', 'data-key': it.key, onclick: () => select(it.key) }, it.key)),
@@ -90,9 +95,9 @@ export function mount(main, params) {
         ? h('p', { id: 'no-keys' }, prefix ? `No key starts with "${prefix}".` : 'The store is empty.')
         : table(prefix ? `Keys starting with "${prefix}"` : 'All keys', ['Key', 'Value', 'Mod revision', 'Version', 'Lease'], rows, { id: 'keys-table' }), nav);
     } catch (e) {
-      fail(listBox, e);
+      if (generation === listing) fail(listBox, e);
     } finally {
-      listBox.setAttribute('aria-busy', 'false');
+      if (generation === listing) listBox.setAttribute('aria-busy', 'false');
     }
   }
 
