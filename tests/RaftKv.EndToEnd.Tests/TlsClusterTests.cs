@@ -179,7 +179,7 @@ public sealed class TlsClusterTests
     {
         try
         {
-            using var r = await c.Http.GetAsync(n.Http + "/health");
+            using var r = await c.Http.GetAsync(n.Http + "/health/live"); // /health: 503 until it has a leader
             return r.IsSuccessStatusCode;
         }
         catch (HttpRequestException)

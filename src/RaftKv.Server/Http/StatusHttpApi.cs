@@ -14,17 +14,23 @@ public static class StatusHttpApi
 
     public static void Map(IEndpointRouteBuilder app)
     {
-        // Unhealthy (503) while an alarm is active, like etcd's /health; /health/live only says the
-        // process serves (the liveness probe: restarting members does not repair a corrupt one). "health" is etcd's
-        // field ("true"/"false", a string as etcd writes it), so etcd-style probes of the client port work unchanged.
-        app.MapGet("/health", (IKvNode node) =>
+        // etcd's /health: 503 while an alarm is active, while this member knows no leader ("RAFT NO LEADER"), or
+        // when a linearizable read barrier does not complete within a second (etcd's QGET check); ?serializable=true
+        // skips the barrier (etcd 3.5), and a learner, which serves no linearizable read, checks only that it tails a leader. /health/live only says the process serves (the liveness probe: restarting
+        // members repairs neither a corrupt one nor a lost quorum). "health" is etcd's field ("true"/"false", a
+        // string as etcd writes it), so etcd-style probes of the client port work unchanged.
+        app.MapGet("/health", async (IKvNode node, HttpContext http) =>
         {
             var s = node.GetStatus();
             var alarms = node.Alarms;
-            return alarms.Count == 0
+            string? reason = alarms.Count > 0 ? string.Join("; ", alarms.Select(a => $"ALARM {a.Name}: {a.Reason}"))
+                : s.LeaderId is null ? "RAFT NO LEADER"
+                : node.IsLearner || http.Request.Query["serializable"] == "true" ? null
+                : await HealthReadFailureAsync(node, http.RequestAborted);
+            return reason is null
                 ? Results.Json(new { health = "true", status = "ok", node_id = s.NodeId, role = s.Role, term = s.Term, alarms = Array.Empty<object>() })
                 : Results.Json(
-                    new { health = "false", status = "unhealthy", reason = string.Join("; ", alarms.Select(a => $"ALARM {a.Name}: {a.Reason}")), node_id = s.NodeId, role = s.Role, term = s.Term, alarms = CorruptionHttpApi.Alarms(alarms) },
+                    new { health = "false", status = "unhealthy", reason, node_id = s.NodeId, role = s.Role, term = s.Term, alarms = CorruptionHttpApi.Alarms(alarms) },
                     statusCode: 503);
         });
 
@@ -171,4 +177,28 @@ public static class StatusHttpApi
             return 0;
         }
     }
+
+    /// <summary>etcd's QGET check: null when a linearizable read barrier completes within <see cref="HealthReadTimeout"/>,
+    /// else the reason /health reports.</summary>
+    private static async Task<string?> HealthReadFailureAsync(IKvNode node, CancellationToken aborted)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(aborted);
+        timeout.CancelAfter(HealthReadTimeout);
+        try
+        {
+            await node.ReadBarrierAsync(timeout.Token);
+            return null;
+        }
+        catch (OperationCanceledException) when (!aborted.IsCancellationRequested)
+        {
+            return "QGET ERROR: no linearizable read within " + HealthReadTimeout.TotalSeconds + " s";
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            return "QGET ERROR: " + e.Message;
+        }
+    }
+
+    /// <summary>How long /health waits for its read barrier (etcd's one second).</summary>
+    private static readonly TimeSpan HealthReadTimeout = TimeSpan.FromSeconds(1);
 }
