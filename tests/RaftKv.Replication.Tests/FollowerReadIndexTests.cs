@@ -47,15 +47,36 @@ public sealed class FollowerReadIndexTests
     }
 
     [Fact]
+    public async Task AReadIndexAboveTheFollowersCommitIndexStartsAReplicationRoundThatTellsIt()
+    {
+        await using var c = await TestCluster.StartAsync(3);
+        var leader = await c.WaitForLeaderAsync();
+        await c.PutAsync("k", "v");
+        var term = leader.GetStatus().Term;
+        var follower = c.Running.First(n => n != leader);
+
+        // A follower already at the read index: no round (the counter moves synchronously when a round starts).
+        var rounds = leader.ReplicationNudgeRounds;
+        var index = (await leader.ServeReadIndexAsync(term, long.MaxValue)).Index;
+        Assert.Equal(rounds, leader.ReplicationNudgeRounds);
+
+        // A follower behind it (0: an older release, or a commit it has not heard of): a round starts at once, and
+        // the followers learn the leader's commit index from it.
+        index = (await leader.ServeReadIndexAsync(term, 0)).Index;
+        Assert.True(leader.ReplicationNudgeRounds > rounds, "no replication round for a follower behind the read index");
+        await Eventually.TrueAsync(() => follower.GetStatus().CommitIndex >= index, Deadline, "the follower learned the read index as committed");
+    }
+
+    [Fact]
     public async Task ALeaderOfAnotherTermRefusesAndTheLeaseOffKeepsDotNextsBarrier()
     {
         await using (var c = await TestCluster.StartAsync(3))
         {
             var leader = await c.WaitForLeaderAsync();
             var term = leader.GetStatus().Term;
-            await Assert.ThrowsAsync<NotLeaderException>(() => leader.ServeReadIndexAsync(term + 1));
-            await Assert.ThrowsAsync<NotLeaderException>(() => c.Running.First(n => n != leader).ServeReadIndexAsync(term));
-            Assert.Equal(term, (await leader.ServeReadIndexAsync(term)).Term);
+            await Assert.ThrowsAsync<NotLeaderException>(() => leader.ServeReadIndexAsync(term + 1, 0));
+            await Assert.ThrowsAsync<NotLeaderException>(() => c.Running.First(n => n != leader).ServeReadIndexAsync(term, 0));
+            Assert.Equal(term, (await leader.ServeReadIndexAsync(term, 0)).Term);
         }
 
         await using var off = await TestCluster.StartAsync(3, readLease: false);

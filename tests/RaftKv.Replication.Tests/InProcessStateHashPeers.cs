@@ -21,8 +21,8 @@ internal sealed class InProcessStateHashPeers(TestCluster cluster) : IStateHashP
     public Task RaiseAlarmAsync(MemberInfo leader, AlarmType alarm, long memberId, CancellationToken cancellationToken)
         => Node(leader).RaiseAlarmAsync(alarm, memberId, cancellationToken);
 
-    public Task<LeaderReadIndex> ReadIndexAsync(MemberInfo leader, long term, CancellationToken cancellationToken)
-        => Node(leader).ServeReadIndexAsync(term, cancellationToken);
+    public Task<LeaderReadIndex> ReadIndexAsync(MemberInfo leader, long term, long commitIndex, CancellationToken cancellationToken)
+        => Node(leader).ServeReadIndexAsync(term, commitIndex, cancellationToken);
 
     private KvNode Node(MemberInfo member)
         => cluster.Nodes.GetValueOrDefault(member.Id) ?? throw new UnavailableException($"member {member.Id} is not running");

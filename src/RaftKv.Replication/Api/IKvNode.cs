@@ -38,8 +38,9 @@ public interface IKvNode : IAsyncDisposable
     /// <c>Cluster/ReadIndex</c>): this node's commit index, from its valid read lease or after a read-index quorum round,
     /// answered only while it leads in <paramref name="term"/>. Throws <see cref="NotLeaderException"/> when it does not
     /// (another leader, another term, leadership lost during the round), <see cref="UnavailableException"/> when the
-    /// round fails.</summary>
-    Task<LeaderReadIndex> ServeReadIndexAsync(long term, CancellationToken cancellationToken = default);
+    /// round fails. When the index is above <paramref name="followerCommitIndex"/> (the asking follower's), a replication
+    /// round starts at once so the follower learns the commit index it must apply now, not at the next heartbeat.</summary>
+    Task<LeaderReadIndex> ServeReadIndexAsync(long term, long followerCommitIndex, CancellationToken cancellationToken = default);
 
     /// <summary>Live entries in [start, end) (empty end = unbounded), at most limit (0 = unlimited).</summary>
     Task<IReadOnlyList<KvEntry>> RangeAsync(ReadOnlyMemory<byte> start, ReadOnlyMemory<byte> end, int limit, ReadConsistency consistency, CancellationToken cancellationToken = default);

@@ -23,6 +23,7 @@ namespace RaftKv.Replication.Api;
 public interface ILeaderReadIndex
 {
     /// <summary>Asks <paramref name="leader"/> for a read index, valid only if it still leads in
-    /// <paramref name="term"/>. Throws on any failure or refusal.</summary>
-    Task<LeaderReadIndex> ReadIndexAsync(MemberInfo leader, long term, CancellationToken cancellationToken);
+    /// <paramref name="term"/>; <paramref name="commitIndex"/> is the asking follower's commit index (a hint: the
+    /// leader replicates at once when the read index is above it). Throws on any failure or refusal.</summary>
+    Task<LeaderReadIndex> ReadIndexAsync(MemberInfo leader, long term, long commitIndex, CancellationToken cancellationToken);
 }

@@ -87,7 +87,7 @@ public sealed class ClusterGrpcService(IKvNode node) : Protocol.V1.Cluster.Clust
     /// (not the leader of the term: FAILED_PRECONDITION).</summary>
     public override async Task<ReadIndexResponse> ReadIndex(ReadIndexRequest request, ServerCallContext context)
     {
-        var r = await node.ServeReadIndexAsync((long)request.Term, context.CancellationToken).ConfigureAwait(false);
+        var r = await node.ServeReadIndexAsync((long)request.Term, (long)request.CommitIndex, context.CancellationToken).ConfigureAwait(false);
         return new ReadIndexResponse { Term = (ulong)r.Term, Index = (ulong)r.Index };
     }
 

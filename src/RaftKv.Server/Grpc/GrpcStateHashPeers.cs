@@ -53,9 +53,10 @@ public sealed class GrpcStateHashPeers(LeaderTransport transport) : IStateHashPe
 
     /// <summary>A follower's read index from the leader over <c>Cluster/ReadIndex</c> (KvNode.FollowerReadIndex.cs); no
     /// credentials (the call is open). Any RPC error throws (the read falls back to DotNext's barrier).</summary>
-    public async Task<LeaderReadIndex> ReadIndexAsync(MemberInfo leader, long term, CancellationToken cancellationToken)
+    public async Task<LeaderReadIndex> ReadIndexAsync(MemberInfo leader, long term, long commitIndex, CancellationToken cancellationToken)
     {
-        var r = await Client(leader).ReadIndexAsync(new ReadIndexRequest { Term = (ulong)term }, cancellationToken: cancellationToken).ConfigureAwait(false);
+        var request = new ReadIndexRequest { Term = (ulong)term, CommitIndex = (ulong)Math.Max(0, commitIndex) };
+        var r = await Client(leader).ReadIndexAsync(request, cancellationToken: cancellationToken).ConfigureAwait(false);
         return new LeaderReadIndex((long)r.Term, (long)r.Index);
     }
 
