@@ -1,6 +1,5 @@
 using DotNext.Net.Cluster.Consensus.Raft;
 using RaftKv.Replication.Api;
-using DotNextNotLeader = DotNext.Net.Cluster.Consensus.Raft.NotLeaderException;
 using NotLeaderException = RaftKv.Replication.Api.NotLeaderException;
 
 namespace RaftKv.Replication;
@@ -118,54 +117,6 @@ public sealed partial class KvNode
             Interlocked.Increment(ref _followerReadIndexFallbacks);
             return null;
         }
-    }
-
-    /// <summary>Read-index answers above the asking follower's commit index not yet covered by a replication round
-    /// started after them (<see cref="NudgeReplication"/>).</summary>
-    private long _replicationNudges;
-
-    private long _replicationNudgeRounds;
-
-    /// <summary>Replication rounds this leader started because a read index was above the asking follower's commit index.</summary>
-    public long ReplicationNudgeRounds => Interlocked.Read(ref _replicationNudgeRounds);
-
-    /// <summary>
-    /// Tells the followers this leader's commit index now (etcd's leader broadcasts an append as soon as its commit
-    /// index advances; DotNext's tells followers with the next round, which on an idle leader is the next heartbeat,
-    /// half an election timeout later). Called when a follower's read index is above that follower's commit index: it
-    /// would otherwise wait for the heartbeat to learn the commit it must apply (an idle leader's tick, or the last write
-    /// of a burst). Coalesced: one round at a time; a request arriving during a round gets one more round after it,
-    /// since the running round may carry an older commit index. Bounded by the lower election timeout; failures are
-    /// ignored (the heartbeat still comes).
-    /// </summary>
-    private void NudgeReplication()
-    {
-        if (Interlocked.Increment(ref _replicationNudges) == 1)
-        {
-            _ = NudgeReplicationLoopAsync();
-        }
-    }
-
-    private async Task NudgeReplicationLoopAsync()
-    {
-        long covered;
-        do
-        {
-            covered = Interlocked.Read(ref _replicationNudges);
-            Interlocked.Increment(ref _replicationNudgeRounds);
-            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(_stop.Token);
-            timeout.CancelAfter(_options.ElectionTimeoutLower);
-            try
-            {
-                await _cluster.ForceReplicationAsync(timeout.Token).ConfigureAwait(false);
-            }
-            catch (Exception e) when (e is OperationCanceledException or DotNextNotLeader or InvalidOperationException
-                or QuorumUnreachableException or DotNext.Net.Cluster.MemberUnavailableException)
-            {
-                // The heartbeat (or the next leader) tells the followers; a read still waiting falls under its own deadline.
-            }
-        }
-        while (Interlocked.Add(ref _replicationNudges, -covered) > 0);
     }
 
     /// <summary>A remote leader is known and its release serves the read index.</summary>

@@ -50,6 +50,7 @@ public sealed partial class KvNode
         var entry = new KvLogEntry(CommandCodec.Encode(command), _log.Term) { Context = holder };
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _stop.Token);
         timeout.CancelAfter(_options.OperationTimeout);
+        Interlocked.Increment(ref _proposalsStarted);
         Interlocked.Increment(ref _proposalsPending);
         try
         {
@@ -80,7 +81,10 @@ public sealed partial class KvNode
         }
         finally
         {
-            Interlocked.Decrement(ref _proposalsPending);
+            if (Interlocked.Decrement(ref _proposalsPending) == 0)
+            {
+                _commitBroadcastOwed.Set(); // KvNode.CommitBroadcast.cs
+            }
         }
     }
 

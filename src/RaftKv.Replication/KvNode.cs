@@ -224,7 +224,7 @@ public sealed partial class KvNode : IKvNode
         await BeginTermIfSoleVoterAsync(cancellationToken).ConfigureAwait(false);
         await WaitOutLeasesAsync(cancellationToken).ConfigureAwait(false);
         await _cluster.StartAsync(cancellationToken).ConfigureAwait(false);
-        _background = Task.WhenAll(Task.Run(TickLoopAsync, CancellationToken.None), Task.Run(SnapshotLoopAsync, CancellationToken.None), Task.Run(MetadataLoopAsync, CancellationToken.None), Task.Run(CorruptionCheckLoopAsync, CancellationToken.None), Task.Run(LeaseLoopAsync, CancellationToken.None), Task.Run(SpaceLoopAsync, CancellationToken.None), Task.Run(LearnerLoopAsync, CancellationToken.None), Task.Run(JoinLoopAsync, CancellationToken.None));
+        _background = Task.WhenAll(Task.Run(TickLoopAsync, CancellationToken.None), Task.Run(SnapshotLoopAsync, CancellationToken.None), Task.Run(MetadataLoopAsync, CancellationToken.None), Task.Run(CorruptionCheckLoopAsync, CancellationToken.None), Task.Run(LeaseLoopAsync, CancellationToken.None), Task.Run(SpaceLoopAsync, CancellationToken.None), Task.Run(LearnerLoopAsync, CancellationToken.None), Task.Run(JoinLoopAsync, CancellationToken.None), Task.Run(CommitBroadcastLoopAsync, CancellationToken.None));
         LogStarted(_logger, NodeId, _options.RaftAdvertise, _options.Peers.Count);
         if (!_options.RequestTimeoutFitsElection)
         {
