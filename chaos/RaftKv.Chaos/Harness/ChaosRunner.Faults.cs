@@ -122,7 +122,8 @@ public sealed partial class ChaosRunner
                 }
 
             case FaultKind.ClientIsolateLeader:
-                target = leader ?? target;
+                // Judged on the writes through the other members: they must know the leader when the fault starts.
+                target = await WaitForAgreedLeaderAsync(nodes, TimeSpan.FromSeconds(30)) ?? leader ?? target;
                 what = $"leader {target.Id} hidden from clients (client packets to ports {ChaosNode.GrpcPort},{ChaosNode.HttpPort} dropped; peers and forwarding unaffected), clients pinned";
                 await InForceAsync(fault, [target.Id], workload, () => lab.DropClients(target.Id, ChaosNode.GrpcPort, ChaosNode.HttpPort), ids, lab);
                 break;

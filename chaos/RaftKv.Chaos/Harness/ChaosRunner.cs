@@ -244,6 +244,42 @@ public sealed partial class ChaosRunner(ChaosOptions options, TextWriter log)
         return null;
     }
 
+    /// <summary>The leader once every running, unpaused member names it (same leader id, one of them leading), or
+    /// null at the deadline: a fault judged on what the other members do (the hidden leader's) must not start while
+    /// some of them still look for a leader after the previous fault.</summary>
+    private static async Task<ChaosNode?> WaitForAgreedLeaderAsync(List<ChaosNode> nodes, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (DateTime.UtcNow < deadline)
+        {
+            var leaderIds = new HashSet<ulong>();
+            ChaosNode? leader = null;
+            foreach (var n in nodes.Where(n => n.Running && !n.Paused))
+            {
+                try
+                {
+                    using var channel = GrpcChannel.ForAddress("http://" + n.Grpc);
+                    var s = await new Cluster.ClusterClient(channel).StatusAsync(new StatusRequest(), deadline: DateTime.UtcNow.AddSeconds(2));
+                    leaderIds.Add(s.LeaderId);
+                    leader = s.Role == "leader" ? n : leader;
+                }
+                catch (Grpc.Core.RpcException)
+                {
+                    leaderIds.Add(0);
+                }
+            }
+
+            if (leader is not null && leaderIds.Count == 1 && !leaderIds.Contains(0))
+            {
+                return leader;
+            }
+
+            await Task.Delay(200);
+        }
+
+        return null;
+    }
+
     private static async Task<ChaosNode?> TryWaitForLeaderAsync(List<ChaosNode> nodes, TimeSpan timeout)
     {
         var deadline = DateTime.UtcNow + timeout;
