@@ -8,7 +8,10 @@ namespace RaftKv.Cli;
 /// documented in src/RaftKv.Replication/Backup/SnapshotFileFormat.cs; kvctl reads only the preamble and header:
 /// magic "RAFTKVSS", version u16, headerLen u16, raftIndex i64, raftTerm i64, createdUnixMs i64, sourceNodeId i64,
 /// clusterId u64, flags u32 (bit 0: archived tables referenced), fileCount u32, dataBytes i64 (little-endian);
-/// length ≡ 32 (mod 512); the last 32 bytes are the SHA-256 of all before them.
+/// length ≡ 32 (mod 512); the last 32 bytes are the SHA-256 of all before them. The file <c>etcdctl snapshot save</c>
+/// writes from RaftKv (src/RaftKv.Server/Backup/Bbolt/EtcdSnapshotFile.cs) has an etcd backend (a bbolt file) first:
+/// the RaftKv snapshot starts at its high-water page × page size, read from its meta pages, and the file's own last
+/// 32 bytes are the SHA-256 of the whole.
 /// </summary>
 public sealed record SnapshotFileInfo(long RaftIndex, long RaftTerm, DateTimeOffset Created, long SourceNodeId, ulong ClusterId, bool ArchivedReferenced, uint Files, long DataBytes, long TotalBytes)
 {
@@ -25,6 +28,8 @@ public sealed record SnapshotFileInfo(long RaftIndex, long RaftTerm, DateTimeOff
             throw new InvalidDataException($"{path}: not a whole snapshot file ({length} bytes: truncated, or not a RaftKv snapshot)");
         }
 
+        var start = await BboltLengthAsync(file, cancellationToken).ConfigureAwait(false);
+        file.Position = 0;
         var header = new byte[HeaderEnd];
         using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         var buffer = new byte[1 << 16];
@@ -37,9 +42,12 @@ public sealed record SnapshotFileInfo(long RaftIndex, long RaftTerm, DateTimeOff
                 throw new InvalidDataException($"{path}: file shrank while reading");
             }
 
-            if (done < HeaderEnd)
+            // The header's bytes [start, start + HeaderEnd) within this block [done, done + n).
+            var from = Math.Max(done, start);
+            var to = Math.Min(done + n, start + HeaderEnd);
+            if (from < to)
             {
-                buffer.AsSpan(0, (int)Math.Min(n, HeaderEnd - done)).CopyTo(header.AsSpan((int)done));
+                buffer.AsSpan((int)(from - done), (int)(to - from)).CopyTo(header.AsSpan((int)(from - start)));
             }
 
             sha.AppendData(buffer, 0, n);
@@ -70,5 +78,34 @@ public sealed record SnapshotFileInfo(long RaftIndex, long RaftTerm, DateTimeOff
             BinaryPrimitives.ReadUInt32LittleEndian(h[44..]),
             BinaryPrimitives.ReadInt64LittleEndian(h[48..]),
             length);
+    }
+
+    /// <summary>Where the RaftKv snapshot starts: 0, or after the bbolt file when the file starts with one (its newest
+    /// meta page's high-water pgid × page size; bbolt: page header 16 bytes, flags u16 at 8 = 0x04, then magic
+    /// 0xED0CDAED, version, pageSize u32 at +8, …, pgid u64 at +40, txid u64 at +48).</summary>
+    private static async Task<long> BboltLengthAsync(FileStream file, CancellationToken cancellationToken)
+    {
+        const int PageSize = 4096;
+        if (file.Length < 2 * PageSize)
+        {
+            return 0;
+        }
+
+        var pages = new byte[2 * PageSize];
+        await file.ReadExactlyAsync(pages, cancellationToken).ConfigureAwait(false);
+        long start = 0, txid = -1;
+        for (var i = 0; i < 2; i++)
+        {
+            var page = pages.AsSpan(i * PageSize);
+            var meta = page[16..];
+            if (BinaryPrimitives.ReadUInt16LittleEndian(page[8..]) == 0x04 && BinaryPrimitives.ReadUInt32LittleEndian(meta) == 0xED0CDAED
+                && BinaryPrimitives.ReadInt64LittleEndian(meta[48..]) > txid)
+            {
+                txid = BinaryPrimitives.ReadInt64LittleEndian(meta[48..]);
+                start = BinaryPrimitives.ReadInt64LittleEndian(meta[40..]) * BinaryPrimitives.ReadUInt32LittleEndian(meta[8..]);
+            }
+        }
+
+        return start >= 0 && start < file.Length ? start : 0;
     }
 }

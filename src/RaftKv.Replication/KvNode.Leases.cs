@@ -71,6 +71,12 @@ public sealed partial class KvNode
         return _state.Leases.All().Select(r => r.Id).ToList();
     }
 
+    public async Task<IReadOnlyList<(long Id, long TtlSeconds)>> LeaseTtlsAsync(ReadConsistency consistency, CancellationToken cancellationToken = default)
+    {
+        await BarrierAsync(consistency, cancellationToken).ConfigureAwait(false);
+        return _state.Leases.All().Select(r => (r.Id, r.TtlSeconds)).ToList();
+    }
+
     /// <summary>The lessor, promoted for the current term: throws <see cref="NotLeaderException"/> on a
     /// follower; on a new leader, first waits until it applied everything committed before its term (so
     /// its lease table is current), then resets every lease's expiry (<see cref="Lessor.Promote"/>).</summary>

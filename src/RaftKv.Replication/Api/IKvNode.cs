@@ -130,6 +130,10 @@ public interface IKvNode : IAsyncDisposable
     /// <summary>The ids of every granted lease, in id order (etcd LeaseLeases); any node, at the given consistency.</summary>
     Task<IReadOnlyList<long>> LeaseLeasesAsync(ReadConsistency consistency = ReadConsistency.Linearizable, CancellationToken cancellationToken = default);
 
+    /// <summary>Every granted lease with its granted TTL in seconds, in id order (replicated state: any node, at the
+    /// given consistency; the remaining TTL is the leader's alone, see <see cref="LeaseTimeToLiveAsync"/>).</summary>
+    Task<IReadOnlyList<(long Id, long TtlSeconds)>> LeaseTtlsAsync(ReadConsistency consistency, CancellationToken cancellationToken = default);
+
     NodeStatus GetStatus();
 
     /// <summary>True while this node leads (cheap; no member list is built).</summary>

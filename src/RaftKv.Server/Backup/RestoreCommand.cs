@@ -54,12 +54,14 @@ public static class RestoreCommand
         var members = config.Peers.Count > 0 ? config.Peers.Keys : [config.NodeId];
         var tiering = NodeLifetime.TieringOptionsFor(config);
         using var loggers = LoggerFactory.Create(b => b.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Warning));
+        string? extracted = null;
         try
         {
             var checksum = ReadChecksum(snapshot);
             var clusterId = ClusterIdFile.Derive(members, token, checksum);
             var remote = tiering is null ? null : new ObjectStoreTableStore(new S3ObjectStore(tiering));
-            var r = await SnapshotRestore.RestoreAsync(snapshot, config.DataDir, clusterId, remote, loggers, new RestoreProgressLines(error)).ConfigureAwait(false);
+            extracted = await Bbolt.EtcdSnapshotFile.TryExtractAsync(snapshot).ConfigureAwait(false); // etcdctl snapshot save's file
+            var r = await SnapshotRestore.RestoreAsync(extracted ?? snapshot, config.DataDir, clusterId, remote, loggers, new RestoreProgressLines(error)).ConfigureAwait(false);
             await output.WriteLineAsync(
                 $"restored member {config.NodeId} into {Path.GetFullPath(config.DataDir)}: cluster id {clusterId:x16}, members {string.Join(',', members.Order())}, " +
                 $"raft index {r.RaftIndex}, revision {r.Revision}, compact revision {r.CompactRevision}, {r.Leases} leases " +
@@ -75,6 +77,13 @@ public static class RestoreCommand
         {
             await error.WriteLineAsync($"raftkv restore: {e.Message}").ConfigureAwait(false);
             return 1;
+        }
+        finally
+        {
+            if (extracted is not null)
+            {
+                File.Delete(extracted);
+            }
         }
     }
 

@@ -107,14 +107,15 @@ public sealed class EtcdMaintenanceService(IKvNode node, EtcdIdentity identity, 
     private Task<(uint Hash, long HeaderRevision)> HashAtAsync(long revision, CancellationToken cancellationToken)
         => KeyspaceHash.ComputeAsync(node, revision, ReadConsistency.Linearizable, cancellationToken);
 
-    /// <summary>etcd's Snapshot: this member's consistent backup snapshot (archived tables included), in
-    /// 64 KiB chunks with etcd's <c>remaining_bytes</c>. Its length is 32 modulo 512 and it ends with the
-    /// SHA-256 of the rest, which is what <c>etcdctl snapshot save</c> checks; restore it with <c>raftkv restore</c>.</summary>
+    /// <summary>etcd's Snapshot: this member's consistent backup snapshot (archived tables included) behind an etcd
+    /// backend of the same data (<see cref="Backup.Bbolt.EtcdSnapshotFile"/>: <c>etcdctl snapshot status</c> and
+    /// <c>etcdctl snapshot restore</c> read it; restore a RaftKv cluster with <c>raftkv restore</c>), in 64 KiB chunks
+    /// with etcd's <c>remaining_bytes</c>. Its length is 32 modulo 512 and it ends with the SHA-256 of the rest.</summary>
     public override Task Snapshot(SnapshotRequest request, IServerStreamWriter<SnapshotResponse> responseStream, ServerCallContext context)
-        => Backup.SnapshotStreaming.StreamAsync(snapshots, referenceArchived: false, identity.ClusterId, (chunk, sent, export) => responseStream.WriteAsync(new SnapshotResponse
+        => Backup.Bbolt.EtcdSnapshotFile.StreamAsync(node, snapshots, identity.ClusterId, (chunk, sent, total) => responseStream.WriteAsync(new SnapshotResponse
         {
             Header = identity.Header(0),
-            RemainingBytes = (ulong)(export.Length - sent),
+            RemainingBytes = (ulong)(total - sent),
             Blob = Google.Protobuf.UnsafeByteOperations.UnsafeWrap(chunk),
         }), context.CancellationToken);
 

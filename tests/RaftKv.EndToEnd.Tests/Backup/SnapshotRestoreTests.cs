@@ -47,6 +47,8 @@ public sealed class SnapshotRestoreTests
                 var saved = await Etcdctl.RunAsync(follower.Grpc, "snapshot", "save", file);
                 Assert.True(saved.Code == 0, saved.ToString());
                 Assert.Contains("Snapshot saved at " + file, saved.Out, StringComparison.Ordinal);
+                var status = (await Etcdctl.RunAsync(follower.Grpc, "snapshot", "status", file, "-w", "json")).Ok().Json; // etcd's tool reads it too
+                Assert.Equal(revision, status.GetProperty("revision").GetInt64());
                 foreach (var n in source.Nodes)
                 {
                     Assert.Equal(0, await n.TerminateAsync(TimeSpan.FromSeconds(60)));

@@ -6,7 +6,8 @@ using V3 = RaftKv.Protocol.Etcd;
 namespace RaftKv.EndToEnd.Tests.Etcd.Differential;
 
 /// <summary>A real etcd 3.4 (/usr/bin/etcd, Debian's etcd-server; .ci/run installs it) as a single member on
-/// loopback ports, empty data directory, killed on dispose. Missing binary = the test fails saying so.</summary>
+/// loopback ports, killed on dispose; its data directory is empty, or what <c>etcdctl snapshot restore</c> builds from
+/// <c>restoreSnapshot</c>. Missing binary = the test fails saying so.</summary>
 internal sealed class EtcdServer : IDisposable
 {
     public const string Binary = "/usr/bin/etcd";
@@ -15,7 +16,7 @@ internal sealed class EtcdServer : IDisposable
     private readonly string _dir = Path.Combine(Path.GetTempPath(), "raftkv-etcd-" + Guid.NewGuid().ToString("N"));
     private readonly StringWriter _log = new();
 
-    public EtcdServer(TimeSpan progressNotifyInterval)
+    public EtcdServer(TimeSpan progressNotifyInterval, string? restoreSnapshot = null)
     {
         if (!File.Exists(Binary))
         {
@@ -25,6 +26,24 @@ internal sealed class EtcdServer : IDisposable
         var client = ServerProcess.FreePort();
         var peer = ServerProcess.FreePort();
         Endpoint = $"127.0.0.1:{client}";
+        if (restoreSnapshot is not null)
+        {
+            var restore = new ProcessStartInfo(Etcdctl.Path) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+            foreach (var a in new[] { "snapshot", "restore", restoreSnapshot, "--name", "diff", "--data-dir", _dir, "--initial-cluster", $"diff=http://127.0.0.1:{peer}", "--initial-advertise-peer-urls", $"http://127.0.0.1:{peer}" })
+            {
+                restore.ArgumentList.Add(a);
+            }
+
+            using var p = Process.Start(restore)!;
+            var err = p.StandardError.ReadToEndAsync();
+            var output = p.StandardOutput.ReadToEnd();
+            p.WaitForExit();
+            if (p.ExitCode != 0)
+            {
+                throw new InvalidOperationException($"etcdctl snapshot restore exited {p.ExitCode}: {output}{err.Result}");
+            }
+        }
+
         var psi = new ProcessStartInfo(Binary) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (var a in new[]
         {
