@@ -12,4 +12,8 @@ public enum ConcurrencyError
 
     /// <summary>v3election.ErrMissingLeaderKey: <c>"leader" field must be provided</c> (Proclaim or Resign without a leader).</summary>
     MissingLeaderKey,
+
+    /// <summary>concurrency.ErrSessionExpired: "session expired" (a Lock whose own key was deleted — its lease expired
+    /// or was revoked — while it waited: it does not hold the lock).</summary>
+    SessionExpired,
 }

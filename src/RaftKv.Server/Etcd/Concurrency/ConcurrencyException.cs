@@ -11,6 +11,7 @@ public sealed class ConcurrencyException(ConcurrencyError error) : Exception(Tex
         ConcurrencyError.NotLeader => "election: not leader",
         ConcurrencyError.NoLeader => "election: no leader",
         ConcurrencyError.MissingLeaderKey => "\"leader\" field must be provided",
+        ConcurrencyError.SessionExpired => "session expired",
         _ => error.ToString(),
     };
 }

@@ -12,7 +12,9 @@ namespace RaftKv.Server.Etcd.Concurrency;
 /// <remarks>
 /// Ordering: a waiter holds the lock once every key of the prefix created before its own is deleted, read
 /// linearizably and watched from the revision history, so no delete is missed (a compacted history ends the
-/// wait with etcd's compacted error). Locking twice with one lease is one acquisition (the key is reused).
+/// wait with etcd's compacted error); then, as etcd 3.5's Mutex.Lock, the waiter reads its own key: gone (its lease
+/// expired or was revoked while it waited) → "session expired", never the lock. Locking twice with one lease is one
+/// acquisition (the key is reused).
 /// A wait that fails or is cancelled deletes the waiter's key (etcd's Unlock on the client context).
 /// Writes need the leader: the Lock service's calls are forwarded to it.
 /// </remarks>
@@ -37,16 +39,24 @@ public sealed class EtcdMutex(ConcurrencyKv kv)
             return new LockHeld(key, r.Revision);
         }
 
+        RangeResult mine;
         try
         {
-            var revision = await kv.WaitDeletesAsync(prefix, myRev - 1, cancellationToken).ConfigureAwait(false);
-            return new LockHeld(key, revision);
+            await kv.WaitDeletesAsync(prefix, myRev - 1, cancellationToken).ConfigureAwait(false);
+
+            // etcd 3.5's Mutex.Lock: the waiter's own key must still exist (its lease may have expired or been
+            // revoked while it waited, and another waiter then holds the lock).
+            mine = await kv.Node.RangeAsync(new RangeRequest(key), ReadConsistency.Linearizable, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
             await kv.DeleteQuietlyAsync(KvTxn.Single(KvOp.Delete(key))).ConfigureAwait(false);
             throw;
         }
+
+        return mine.Kvs.Count == 1 && mine.Kvs[0].CreateRevision == myRev
+            ? new LockHeld(key, mine.Revision)
+            : throw new ConcurrencyException(ConcurrencyError.SessionExpired);
     }
 
     /// <summary>v3lock Unlock: deletes the key (whether or not it holds the lock). Returns the header revision.</summary>

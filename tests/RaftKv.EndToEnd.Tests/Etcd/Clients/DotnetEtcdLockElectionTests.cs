@@ -44,6 +44,26 @@ public sealed class DotnetEtcdLockElectionTests(EtcdClusterFixture fixture)
         }
     }
 
+    /// <summary>etcd 3.5's Mutex.Lock: a waiter whose own key went away while it waited (its lease revoked) does not get
+    /// the lock when the holder releases it: "session expired" (UNKNOWN, etcd's Go error), not a second holder.</summary>
+    [Fact]
+    public async Task AWaiterWhoseLeaseWasRevokedWhileWaitingGetsSessionExpiredNotTheLock()
+    {
+        var (follower, leader) = await ClientsAsync();
+        using var _f = follower;
+        using var _l = leader;
+        const string name = "dl-expired";
+        long holding = await GrantAsync(leader), waiting = await GrantAsync(follower);
+        var held = await leader.LockAsync(new LockRequest { Name = Utf8(name), Lease = holding });
+        var wait = follower.LockAsync(new LockRequest { Name = Utf8(name), Lease = waiting });
+        await WaitKeyAsync(leader, $"{name}/{Hex(waiting)}");
+        await leader.LeaseRevokeAsync(new LeaseRevokeRequest { ID = waiting });
+        Assert.False(wait.IsCompleted, "the waiter returned while the lock was held");
+        await leader.UnlockAsync(new UnlockRequest { Key = held.Key });
+        var e = await Assert.ThrowsAsync<RpcException>(() => wait);
+        Assert.Equal((StatusCode.Unknown, "session expired"), (e.StatusCode, e.Status.Detail));
+    }
+
     /// <summary>etcd's lock server deletes a contender's key when its wait ends without the lock (the client cancelled
     /// or its deadline passed), so an abandoned waiter does not hold the queue for the next ones.</summary>
     [Theory]
