@@ -32,6 +32,7 @@ public sealed class EtcdMigrationTests
             long historic, middle, revision;
             string leaseHex;
             JsonElement before;
+            string[] txnEvents;
             var historyBefore = new Dictionary<long, string[]>();
             using (var etcd = new EtcdServer(TimeSpan.FromSeconds(5)))
             {
@@ -80,6 +81,8 @@ public sealed class EtcdMigrationTests
                     historyBefore[at] = Kvs((await Etcdctl.RunAsync(ep, "get", string.Empty, "--from-key", "--rev=" + at.ToString(CultureInfo.InvariantCulture), "-w", "json")).Ok().Json);
                 }
 
+                txnEvents = await EventsAtAsync(ep, middle);
+                Assert.Equal(["Put t/z", "Put t/a", "Delete i/a"], txnEvents); // etcd's op order
                 (await Etcdctl.RunAsync(ep, "snapshot", "save", file)).Ok();
             }
 
@@ -121,6 +124,7 @@ public sealed class EtcdMigrationTests
                 Assert.Equal(kvs, Kvs((await Etcdctl.RunAsync(rep, "get", string.Empty, "--from-key", "--rev=" + at.ToString(CultureInfo.InvariantCulture), "-w", "json")).Ok().Json));
             }
 
+            Assert.Equal(txnEvents, await EventsAtAsync(c.Nodes[0].Grpc, middle)); // a watch replays the transaction in etcd's order (its subs)
             Assert.Contains("required revision has been compacted", (await Etcdctl.RunAsync(rep, "get", "i/a", "--rev=" + (historic - 1).ToString(CultureInfo.InvariantCulture))).Err, StringComparison.Ordinal);
             var ttl = (await Etcdctl.RunAsync(rep, "lease", "timetolive", leaseHex, "--keys")).Ok().Out;
             Assert.Contains("granted with TTL(600s)", ttl, StringComparison.Ordinal);
@@ -132,6 +136,31 @@ public sealed class EtcdMigrationTests
         {
             Directory.Delete(work, recursive: true);
         }
+    }
+
+    /// <summary>The events of revision <paramref name="revision"/> over the whole keyspace, from a watch started there.</summary>
+    private static async Task<string[]> EventsAtAsync(string endpoint, long revision)
+    {
+        using var channel = Grpc.Net.Client.GrpcChannel.ForAddress("http://" + endpoint);
+        using var call = new V3.Watch.WatchClient(channel).Watch();
+        var all = ByteString.CopyFrom(0);
+        await call.RequestStream.WriteAsync(new V3.WatchRequest { CreateRequest = new V3.WatchCreateRequest { Key = all, RangeEnd = all, StartRevision = revision } });
+        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        var events = new List<string>();
+        while (await call.ResponseStream.MoveNext(deadline.Token))
+        {
+            foreach (var e in call.ResponseStream.Current.Events)
+            {
+                if (e.Kv.ModRevision != revision)
+                {
+                    return [.. events];
+                }
+
+                events.Add($"{e.Type} {e.Kv.Key.ToStringUtf8()}");
+            }
+        }
+
+        throw new InvalidOperationException($"the watch ended after {events.Count} events");
     }
 
     private static long Revision(JsonElement response) => response.GetProperty("header").GetProperty("revision").GetInt64();
