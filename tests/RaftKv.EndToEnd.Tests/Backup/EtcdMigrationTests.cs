@@ -42,6 +42,9 @@ public sealed class EtcdMigrationTests
                 (await Etcdctl.RunAsync(ep, "put", "i/b", "1")).Ok();
                 (await Etcdctl.RunAsync(ep, "put", "i/c", "1")).Ok();
                 (await Etcdctl.RunAsync(ep, "del", "i/c")).Ok(); // gone before the compaction: not in the file
+                (await Etcdctl.RunAsync(ep, "put", "i/d", "1")).Ok();
+                (await Etcdctl.RunAsync(ep, "put", "i/e", "1")).Ok();
+                (await Etcdctl.RunAsync(ep, "put", "i/e", "2")).Ok(); // below the compaction, live after it: a base record, version 2
                 historic = Revision((await Etcdctl.RunAsync(ep, "put", "i/a", "2", "-w", "json")).Ok().Json);
                 (await Etcdctl.RunAsync(ep, "compact", historic.ToString(CultureInfo.InvariantCulture))).Ok();
                 (await Etcdctl.RunAsync(ep, "put", "i/a", "3")).Ok();
@@ -55,7 +58,7 @@ public sealed class EtcdMigrationTests
                 {
                     var kv = new V3.KV.KVClient(channel);
                     var txn = new V3.TxnRequest(); // one revision, three changes (subs 0, 1, 2) in op order, not key order
-                    foreach (var (op, key) in new[] { ("put", "t/z"), ("put", "t/a"), ("del", "i/a") })
+                    foreach (var (op, key) in new[] { ("put", "t/z"), ("put", "t/a"), ("del", "i/d") })
                     {
                         txn.Success.Add(op == "put"
                             ? new V3.RequestOp { RequestPut = new V3.PutRequest { Key = ByteString.CopyFromUtf8(key), Value = ByteString.CopyFromUtf8("txn") } }
@@ -82,7 +85,7 @@ public sealed class EtcdMigrationTests
                 }
 
                 txnEvents = await EventsAtAsync(ep, middle);
-                Assert.Equal(["Put t/z", "Put t/a", "Delete i/a"], txnEvents); // etcd's op order
+                Assert.Equal(["Put t/z", "Put t/a", "Delete i/d"], txnEvents); // etcd's op order
                 (await Etcdctl.RunAsync(ep, "snapshot", "save", file)).Ok();
             }
 
