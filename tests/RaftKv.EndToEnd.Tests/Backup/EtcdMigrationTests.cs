@@ -3,9 +3,8 @@ using System.Text.Json;
 using Google.Protobuf;
 using RaftKv.EndToEnd.Tests.Etcd;
 using RaftKv.EndToEnd.Tests.Etcd.Differential;
-using V3 = RaftKv.Protocol.Etcd;
-
 using static RaftKv.EndToEnd.Tests.Backup.RestoreDrill;
+using V3 = RaftKv.Protocol.Etcd;
 
 namespace RaftKv.EndToEnd.Tests.Backup;
 
