@@ -25,7 +25,9 @@ namespace RaftKv.Replication.Backup;
 /// attachment (only to a lease the file holds; etcd's recovery also keeps the key of a missing lease);</item>
 /// <item>the lease records (TTL, no remaining TTL: the full TTL from the first leader), <c>rev</c> (the revision:
 /// the highest revision in the bucket, at least the compact revision, as etcd's recovery; the compact revision),
-/// <c>revidx</c> (the compact revision, or 1), and the logical clock (now).</item>
+/// <c>revidx</c> (the compact revision, or 1). No logical clock record: it starts at 0 as in a new cluster, so
+/// that every member imported from the same file holds the same state (the clock is replicated: each applied entry
+/// takes the maximum of it and the leader's timestamp, so a member-local "now" would make members diverge).</item>
 /// </list>
 /// <para>Refused (<see cref="SnapshotFileException"/>, <see cref="SnapshotFileError.Corrupt"/>): changes out of
 /// order, an empty key, a key in RaftKv's reserved space (0x00 0xFF...).</para>
@@ -63,7 +65,6 @@ public static class EtcdImport
 
                     batches.Add(WriteOp.Put(MvccLayout.RevisionKey, MvccLayout.EncodeRevision(Math.Max(revision, compactRevision), compactRevision)));
                     batches.Add(WriteOp.Put(MvccLayout.IndexFromKey, MvccLayout.EncodeIndexFrom(Math.Max(1, compactRevision))));
-                    batches.Add(WriteOp.Put(ReservedKeys.Clock, BitConverter.GetBytes(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds())));
                     batches.Flush();
                     await store.CheckpointAsync(incoming, ct).ConfigureAwait(false);
                 }
