@@ -15,7 +15,8 @@ namespace RaftKv.EndToEnd.Tests.Backup;
 /// that file on each member of a new 3-node RaftKv (Backup/Bbolt/EtcdBackendImport.cs); then etcdctl against RaftKv
 /// sees the same keys (same kvs JSON: create/mod revision, version, lease), the same revision, the same history
 /// at etcd's compact revision and above, the compaction, the lease with its key, and writes go on at revision + 1.
-/// A corrupt or truncated etcd snapshot is refused (exit 1) and writes nothing.
+/// A corrupt or truncated etcd snapshot is refused (exit 1) and writes nothing; <c>kvctl snapshot restore</c> passes
+/// etcd's file on to <c>raftkv restore</c>.
 /// </summary>
 [Collection("processes")]
 public sealed class EtcdMigrationTests
@@ -105,6 +106,11 @@ public sealed class EtcdMigrationTests
             Assert.True(cut.Code == 1, cut.Out + cut.Err);
             Assert.Contains("(Truncated)", cut.Err, StringComparison.Ordinal);
             Assert.False(Directory.Exists(first.DataDir) && Directory.EnumerateFileSystemEntries(first.DataDir).Any(), "a refused snapshot writes nothing");
+            var status = await KvctlRunner.RunArgsAsync(["snapshot", "status", file, "-q"]); // kvctl tells etcd's file apart
+            Assert.True(status.Code == 1 && status.Err.Contains("etcd's own snapshot", StringComparison.Ordinal), status.Out + status.Err);
+            var viaKvctl = await KvctlRunner.RunArgsAsync(["snapshot", "restore", file, "--raftkv", RepoPaths.ServerDll, "--data-dir", Path.Combine(work, "kvctl"), "--node-id", "1"]);
+            Assert.True(viaKvctl.Code == 0, viaKvctl.Out + viaKvctl.Err);
+            Assert.Contains("imported etcd snapshot into member 1", viaKvctl.Out, StringComparison.Ordinal);
 
             foreach (var n in c.Nodes)
             {
