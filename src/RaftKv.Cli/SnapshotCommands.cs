@@ -7,6 +7,7 @@ namespace RaftKv.Cli;
 /// <c>snapshot save FILE</c> (a member's backup snapshot, streamed with a progress bar), <c>snapshot status FILE</c>
 /// (verify a file's length and SHA-256 locally, with a progress bar, and print its header), <c>snapshot restore
 /// FILE [raftkv restore flags]</c> (verify, then run <c>raftkv restore</c>, which builds a member's data directory;
+/// etcd's own snapshot is passed on unverified: <c>raftkv restore</c> verifies its SHA-256 and imports it;
 /// docs/operations.md, "Backup and restore").
 /// </summary>
 public static class SnapshotCommands
@@ -76,7 +77,11 @@ public static class SnapshotCommands
         app.HandleLocal(command, async (parse, output, cancel) =>
         {
             var path = parse.GetValue(file)!;
-            await VerifyAsync(path, quiet: false, cancel).ConfigureAwait(false);
+            if (!File.Exists(path) || !await SnapshotFileInfo.IsEtcdBackendAsync(path, cancel).ConfigureAwait(false))
+            {
+                await VerifyAsync(path, quiet: false, cancel).ConfigureAwait(false); // etcd's own snapshot: raftkv restore verifies and imports it
+            }
+
             var exe = parse.GetValue(raftkv) ?? Environment.GetEnvironmentVariable("RAFTKV_BIN") ?? "raftkv";
             var psi = exe.EndsWith(".dll", StringComparison.OrdinalIgnoreCase) ? new ProcessStartInfo("dotnet") { ArgumentList = { exe } } : new ProcessStartInfo(exe);
             psi.ArgumentList.Add("restore");

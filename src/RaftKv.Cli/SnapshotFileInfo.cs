@@ -29,6 +29,11 @@ public sealed record SnapshotFileInfo(long RaftIndex, long RaftTerm, DateTimeOff
         }
 
         var start = await BboltLengthAsync(file, cancellationToken).ConfigureAwait(false);
+        if (start > 0 && !await HasRaftKvPartAsync(file, start, cancellationToken).ConfigureAwait(false))
+        {
+            throw new InvalidDataException($"{path}: etcd's own snapshot (a bbolt file without a RaftKv part): 'etcdctl snapshot status' reads it; 'kvctl snapshot restore' and 'raftkv restore' import it");
+        }
+
         file.Position = 0;
         var header = new byte[HeaderEnd];
         using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
@@ -78,6 +83,28 @@ public sealed record SnapshotFileInfo(long RaftIndex, long RaftTerm, DateTimeOff
             BinaryPrimitives.ReadUInt32LittleEndian(h[44..]),
             BinaryPrimitives.ReadInt64LittleEndian(h[48..]),
             length);
+    }
+
+    /// <summary>Whether <paramref name="path"/> is etcd's own snapshot (<c>etcdctl snapshot save</c> against etcd): a bbolt
+    /// file with no RaftKv snapshot after it, which <c>raftkv restore</c> imports (and verifies) itself.</summary>
+    public static async Task<bool> IsEtcdBackendAsync(string path, CancellationToken cancellationToken)
+    {
+        await using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, useAsync: true);
+        var start = await BboltLengthAsync(file, cancellationToken).ConfigureAwait(false);
+        return start > 0 && !await HasRaftKvPartAsync(file, start, cancellationToken).ConfigureAwait(false);
+    }
+
+    private static async Task<bool> HasRaftKvPartAsync(FileStream file, long start, CancellationToken cancellationToken)
+    {
+        if (file.Length - start < HeaderEnd + 512)
+        {
+            return false;
+        }
+
+        var magic = new byte[8];
+        file.Position = start;
+        await file.ReadExactlyAsync(magic, cancellationToken).ConfigureAwait(false);
+        return magic.AsSpan().SequenceEqual("RAFTKVSS"u8);
     }
 
     /// <summary>Where the RaftKv snapshot starts: 0, or after the bbolt file when the file starts with one (its newest

@@ -10,7 +10,9 @@ namespace RaftKv.Server.Backup;
 /// --initial-cluster</c>). The member is the server configuration's (<c>DATA_DIR</c>, <c>NODE_ID</c>,
 /// <c>PEERS</c>, and the object store for a snapshot that references archived tables), from flags or the
 /// environment exactly as the server reads them; run it once per member with that member's settings,
-/// then start the members. Progress goes to stderr (<see cref="RestoreProgressLines"/>: verify, unpack, ingest). With <c>--from-s3</c>, from a continuous backup instead (<see cref="RestoreFromS3Command"/>). Exit codes: 0 restored, 1 the snapshot or the target was refused, 2 usage.
+/// then start the members. etcd's own snapshot (<c>etcdctl snapshot save</c> against etcd) is imported
+/// (<see cref="Bbolt.EtcdBackendImport"/>: keys, revisions, history since its compaction, leases; not users and
+/// roles). Progress goes to stderr (<see cref="RestoreProgressLines"/>: verify, unpack, ingest). With <c>--from-s3</c>, from a continuous backup instead (<see cref="RestoreFromS3Command"/>). Exit codes: 0 restored, 1 the snapshot or the target was refused, 2 usage.
 /// </summary>
 public static class RestoreCommand
 {
@@ -59,6 +61,11 @@ public static class RestoreCommand
         {
             var checksum = ReadChecksum(snapshot);
             var clusterId = ClusterIdFile.Derive(members, token, checksum);
+            if (await Bbolt.EtcdSnapshotFile.IsEtcdBackendAsync(snapshot).ConfigureAwait(false))
+            {
+                return await ImportEtcdAsync(snapshot, config, clusterId, members, loggers, output, error).ConfigureAwait(false);
+            }
+
             var remote = tiering is null ? null : new ObjectStoreTableStore(new S3ObjectStore(tiering));
             extracted = await Bbolt.EtcdSnapshotFile.TryExtractAsync(snapshot).ConfigureAwait(false); // etcdctl snapshot save's file
             var r = await SnapshotRestore.RestoreAsync(extracted ?? snapshot, config.DataDir, clusterId, remote, loggers, new RestoreProgressLines(error)).ConfigureAwait(false);
@@ -85,6 +92,19 @@ public static class RestoreCommand
                 File.Delete(extracted);
             }
         }
+    }
+
+    /// <summary>etcd's own snapshot: imported (<see cref="Bbolt.EtcdBackendImport"/>), users and roles left out.</summary>
+    private static async Task<int> ImportEtcdAsync(string snapshot, Configuration.ServerConfig config, ulong clusterId, IEnumerable<long> members, ILoggerFactory loggers, TextWriter output, TextWriter error)
+    {
+        var r = await Bbolt.EtcdBackendImport.RestoreAsync(snapshot, config.DataDir, clusterId, loggers, new RestoreProgressLines(error)).ConfigureAwait(false);
+        var restore = r.Import.Restore;
+        await output.WriteLineAsync(
+            $"imported etcd snapshot into member {config.NodeId} at {Path.GetFullPath(config.DataDir)}: cluster id {clusterId:x16}, members {string.Join(',', members.Order())}, " +
+            $"raft index {restore.RaftIndex}, revision {restore.Revision}, compact revision {restore.CompactRevision}, {r.Import.LiveKeys} keys, " +
+            $"{r.Import.Changes} revisions of history, {restore.Leases} leases ({(r.Hashed ? "SHA-256 verified" : "no SHA-256 to verify")}); " +
+            $"users and roles not imported (etcd has {r.UsersSkipped} users, {r.RolesSkipped} roles: create them again, auth starts disabled)").ConfigureAwait(false);
+        return 0;
     }
 
     private static byte[] ReadChecksum(string path)

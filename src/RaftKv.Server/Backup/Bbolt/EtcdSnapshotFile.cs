@@ -56,7 +56,7 @@ public static class EtcdSnapshotFile
     /// When <paramref name="path"/> starts with a bbolt file: verifies the whole file's SHA-256 and copies its RaftKv
     /// part to a temporary file, whose path it returns (the caller deletes it); null for any other file (a RaftKv
     /// snapshot as is). Throws <see cref="SnapshotFileException"/> for a corrupt or truncated file, and for etcd's own
-    /// snapshot (a bbolt file without a RaftKv part), which RaftKv cannot restore.
+    /// snapshot (a bbolt file without a RaftKv part: check <see cref="IsEtcdBackendAsync"/> first and import it).
     /// </summary>
     public static async Task<string?> TryExtractAsync(string path, CancellationToken cancellationToken = default)
     {
@@ -69,17 +69,10 @@ public static class EtcdSnapshotFile
             }
 
             var nativeLength = file.Length - dbLength - TrailerLength;
-            var magic = new byte[SnapshotFileFormat.Magic.Length];
-            if (nativeLength < SnapshotFileFormat.PreambleLength)
+            if (!await HasNativePartAsync(file, dbLength, cancellationToken).ConfigureAwait(false))
             {
-                throw new SnapshotFileException(SnapshotFileError.Truncated, "an etcd backend without a RaftKv snapshot after it (etcd's own snapshot, or a truncated file): RaftKv restores only snapshots saved from RaftKv");
-            }
-
-            file.Position = dbLength;
-            await file.ReadExactlyAsync(magic, cancellationToken).ConfigureAwait(false);
-            if (!magic.AsSpan().SequenceEqual(SnapshotFileFormat.Magic))
-            {
-                throw new SnapshotFileException(SnapshotFileError.NotASnapshot, "an etcd backend without a RaftKv snapshot after it (etcd's own snapshot?): RaftKv restores only snapshots saved from RaftKv");
+                throw new SnapshotFileException(nativeLength < SnapshotFileFormat.PreambleLength ? SnapshotFileError.Truncated : SnapshotFileError.NotASnapshot,
+                    "an etcd backend without a RaftKv snapshot after it (etcd's own snapshot?): restore it with raftkv restore, which imports it");
             }
 
             file.Position = 0;
@@ -109,6 +102,34 @@ public static class EtcdSnapshotFile
 
             return native;
         }
+    }
+
+    /// <summary>
+    /// Whether <paramref name="path"/> is etcd's own snapshot (<c>etcdctl snapshot save</c> against a real etcd, or a
+    /// bare bbolt file): it starts with a bbolt database and has no RaftKv snapshot after it. <c>raftkv restore</c>
+    /// imports such a file (<see cref="EtcdBackendImport"/>) instead of extracting it (<see cref="TryExtractAsync"/>).
+    /// </summary>
+    public static async Task<bool> IsEtcdBackendAsync(string path, CancellationToken cancellationToken = default)
+    {
+        var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read);
+        await using (file.ConfigureAwait(false))
+        {
+            return await BboltLengthAsync(file, cancellationToken).ConfigureAwait(false) is { } dbLength
+                && !await HasNativePartAsync(file, dbLength, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private static async Task<bool> HasNativePartAsync(Stream file, long dbLength, CancellationToken cancellationToken)
+    {
+        if (file.Length - dbLength - TrailerLength < SnapshotFileFormat.PreambleLength)
+        {
+            return false;
+        }
+
+        var magic = new byte[SnapshotFileFormat.Magic.Length];
+        file.Position = dbLength;
+        await file.ReadExactlyAsync(magic, cancellationToken).ConfigureAwait(false);
+        return magic.AsSpan().SequenceEqual(SnapshotFileFormat.Magic);
     }
 
     /// <summary>The bbolt file's length (high-water page × page size, from its newest valid meta page), or null when
