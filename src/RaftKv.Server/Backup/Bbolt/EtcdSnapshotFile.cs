@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using System.Security.Cryptography;
 using RaftKv.Replication.Api;
 using RaftKv.Replication.Backup;
@@ -63,7 +62,7 @@ public static class EtcdSnapshotFile
         var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.SequentialScan);
         await using (file.ConfigureAwait(false))
         {
-            if (await BboltLengthAsync(file, cancellationToken).ConfigureAwait(false) is not { } dbLength)
+            if (BboltLength(file) is not { } dbLength)
             {
                 return null;
             }
@@ -114,7 +113,7 @@ public static class EtcdSnapshotFile
         var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read);
         await using (file.ConfigureAwait(false))
         {
-            return await BboltLengthAsync(file, cancellationToken).ConfigureAwait(false) is { } dbLength
+            return BboltLength(file) is { } dbLength
                 && !await HasNativePartAsync(file, dbLength, cancellationToken).ConfigureAwait(false);
         }
     }
@@ -132,38 +131,20 @@ public static class EtcdSnapshotFile
         return magic.AsSpan().SequenceEqual(SnapshotFileFormat.Magic);
     }
 
-    /// <summary>The bbolt file's length (high-water page × page size, from its newest valid meta page), or null when
-    /// the stream does not start with a bbolt meta page.</summary>
-    public static async Task<long?> BboltLengthAsync(Stream file, CancellationToken cancellationToken)
+    /// <summary>The bbolt file's length (high-water page × page size, from its newest valid meta page: <see cref="BboltReader"/>),
+    /// or null when the stream does not start with a bbolt meta page. Throws <see cref="SnapshotFileException"/>
+    /// (Truncated) when the stream is shorter than that length.</summary>
+    public static long? BboltLength(Stream file)
     {
-        if (file.Length < 2 * BboltWriter.PageSize)
+        try
         {
-            return null;
+            var db = new BboltReader(file);
+            return db.HighWater * db.PageSize;
         }
-
-        var pages = new byte[2 * BboltWriter.PageSize];
-        file.Position = 0;
-        await file.ReadExactlyAsync(pages, cancellationToken).ConfigureAwait(false);
-        (long TxId, long HighWater, uint PageSize)? best = null;
-        for (var i = 0; i < 2; i++)
+        catch (SnapshotFileException e) when (e.Error == SnapshotFileError.Corrupt)
         {
-            var page = pages.AsSpan(i * BboltWriter.PageSize, BboltWriter.PageSize);
-            var meta = page[16..];
-            if (BinaryPrimitives.ReadUInt16LittleEndian(page[8..]) != BboltWriter.MetaPage
-                || BinaryPrimitives.ReadUInt32LittleEndian(meta) != BboltWriter.Magic
-                || BinaryPrimitives.ReadUInt64LittleEndian(meta[56..]) != BboltWriter.Fnv1a64(meta[..56]))
-            {
-                continue;
-            }
-
-            var txid = BinaryPrimitives.ReadInt64LittleEndian(meta[48..]);
-            if (best is null || txid > best.Value.TxId)
-            {
-                best = (txid, BinaryPrimitives.ReadInt64LittleEndian(meta[40..]), BinaryPrimitives.ReadUInt32LittleEndian(meta[8..]));
-            }
+            return null; // no valid meta page: not a bbolt file
         }
-
-        return best is { } b ? b.HighWater * b.PageSize : null;
     }
 
     private static FileStream TempFile()
