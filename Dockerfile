@@ -13,6 +13,7 @@ RUN apt-get update && apt-get install -y --no-install-recommends curl && rm -rf 
  && useradd --system --uid 10001 --home /var/lib/raftkv raftkv \
  && mkdir -p /var/lib/raftkv && chown raftkv /var/lib/raftkv
 COPY --from=build /out/server /app
+COPY --chmod=755 scripts/k8s-start.sh /app/k8s-start.sh
 COPY --from=build /out/kvctl /opt/kvctl
 RUN ln -s /opt/kvctl/kvctl /usr/local/bin/kvctl
 USER raftkv

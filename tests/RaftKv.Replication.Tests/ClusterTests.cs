@@ -220,6 +220,7 @@ public sealed class ClusterTests
         var removed = c.Running.First(n => n != leader).NodeId;
 
         await leader.RemoveMemberAsync(removed);
+        Assert.DoesNotContain(leader.GetStatus().Members, m => m.Id == removed); // listed as removed once the call returns
         await c.StopNodeAsync(removed);
         Assert.Equal(2, leader.GetStatus().Members.Count);
         await c.PutAsync("m2", "two-members");

@@ -93,7 +93,7 @@ public sealed class CorruptionCheckTests(ITestOutputHelper output)
 
         await leader.RemoveMemberAsync(victim);
         Directory.Move(c.DataDir(victim), c.DataDir(victim) + ".corrupt");
-        await c.StartNodeAsync(victim);
+        await c.StartNodeAsync(victim, joinExisting: true); // INITIAL_CLUSTER_STATE=existing, as docs/operations.md says
         await c.AddMemberAsync(new MemberInfo(victim, c.RaftAddress(victim), string.Empty, string.Empty, false, false, true));
         await c.PutAsync("after-rebuild", "y");
         await Eventually.TrueAsync(async () => await c.Nodes[victim]!.GetAsync(B("after-rebuild"), ReadConsistency.Serializable) is not null, Deadline, "the rebuilt member has caught up");

@@ -14,7 +14,7 @@ namespace RaftKv.Replication.Tests;
 /// local reads keep working. Once the gateway is back, everything is consistent and identical.
 /// </summary>
 [Collection("rgw")]
-public sealed class ObjectStoreOutageClusterTests(RgwFixture rgw) : IDisposable
+public sealed class ObjectStoreOutageClusterTests(RgwFixture rgw, Xunit.Abstractions.ITestOutputHelper output) : IDisposable
 {
     private readonly List<S3ObjectStore> _s3 = [];
 
@@ -61,9 +61,10 @@ public sealed class ObjectStoreOutageClusterTests(RgwFixture rgw) : IDisposable
         await c.AssertReplicasIdenticalAsync();
 
         // Every node archives everything it has, then restarts: nothing archived is cached.
-        foreach (var (id, node) in c.Nodes.ToList())
+        async Task ArchiveAndRestartAsync(long id)
         {
-            await node!.FlushAsync();
+            var node = c.Nodes[id]!;
+            await node.FlushAsync();
             foreach (var t in node.TieredStore.ListTables().Where(t => !t.IsRemote))
             {
                 Assert.True(await node.TieredStore.ArchiveTableAsync(t.Id, $"nodes/{id}/sst/{t.Id:D6}.sst"));
@@ -72,6 +73,21 @@ public sealed class ObjectStoreOutageClusterTests(RgwFixture rgw) : IDisposable
             Assert.Equal(node.GetStoreStats().ArchivedMetadataBytes, node.TieredStore.LocalDiskBytes); // only metadata stays local
             await c.StopNodeAsync(id);
             await c.StartNodeAsync(id);
+        }
+
+        foreach (var id in c.Nodes.Keys.ToList())
+        {
+            await ArchiveAndRestartAsync(id);
+        }
+
+        // A compaction after a restart (the tables the restart and the clock ticks flush reach L0's trigger) may
+        // merge archived tables into a local one (CI saw cold/30 read with the gateway down): archive and restart
+        // such a node again, so the outage below finds the cold values only in S3.
+        for (var round = 0; c.Running.FirstOrDefault(n => n.GetStoreStats().RemoteTablesCompacted > 0) is { } moved; round++)
+        {
+            Assert.True(round < 5, $"node {moved.NodeId} kept compacting archived tables into local ones");
+            output.WriteLine($"node {moved.NodeId} compacted archived tables after its restart: archiving and restarting it again");
+            await ArchiveAndRestartAsync(moved.NodeId);
         }
 
         async Task<TxnResult> Write(KvTxn txn)
@@ -96,7 +112,16 @@ public sealed class ObjectStoreOutageClusterTests(RgwFixture rgw) : IDisposable
         try
         {
             var leader = await c.WaitForLeaderAsync();
-            await Assert.ThrowsAsync<RemoteTierUnavailableException>(async () => await leader.GetAsync(B("cold/30"), ReadConsistency.Serializable));
+            try
+            {
+                await leader.GetAsync(B("cold/30"), ReadConsistency.Serializable);
+                Assert.Fail($"node {leader.NodeId} read cold/30 with the gateway down: stats {System.Text.Json.JsonSerializer.Serialize(leader.GetStoreStats())}, "
+                    + $"tables {string.Join("; ", leader.TieredStore.ListTables())}");
+            }
+            catch (RemoteTierUnavailableException)
+            {
+                // the outage is real: the value lives only in S3
+            }
 
             // Each write below is proposed once (Write retries only NotLeaderException, i.e. nothing
             // proposed): it must commit and apply within the node's own operation timeout (an apply

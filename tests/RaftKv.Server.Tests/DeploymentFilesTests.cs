@@ -95,6 +95,11 @@ public sealed class DeploymentFilesTests
         Assert.Equal(config.GrpcPort, ports["grpc"]);
         Assert.Equal(config.RaftPort, ports["raft"]);
         Assert.Equal(config.EtcdPort, ports["etcd"]);
+        // The pod runs scripts/k8s-start.sh (identity, INITIAL_CLUSTER_STATE; its behavior: K8sStartScriptTests), which the image holds.
+        var command = ((YamlSequenceNode)container.Children[new YamlScalarNode("command")]).Children.Select(n => ((YamlScalarNode)n).Value).ToList();
+        Assert.Equal(["/app/k8s-start.sh", "dotnet", "/app/raftkv.dll"], command);
+        Assert.Contains("COPY --chmod=755 scripts/k8s-start.sh /app/k8s-start.sh", File.ReadAllText(Path.Combine(Root, "Dockerfile")), StringComparison.Ordinal);
+        Assert.True(File.Exists(Path.Combine(Root, "scripts", "k8s-start.sh")));
         Assert.Equal("/health/live", Scalar(Map(Map(container, "livenessProbe"), "httpGet"), "path")); // not /health: 503 while an alarm is active
         Assert.Equal("/health/ready", Scalar(Map(Map(container, "readinessProbe"), "httpGet"), "path"));
         Assert.Contains(docs, d => Kind(d) == "PodDisruptionBudget");
