@@ -142,8 +142,10 @@ public sealed class GrpcLeaderForwarder(LeaderRouter router, LeaderTransport tra
     /// <summary>The options of a call a service sends to the leader on behalf of <paramref name="context"/>'s caller
     /// (the forwarded metadata — on auth, a token minted for the caller — and the <see cref="ForwardedHeader"/>
     /// marker), with its own <paramref name="deadline"/> and <paramref name="cancellationToken"/>.</summary>
+    /// <remarks>On auth the token is minted now (<see cref="Security.Auth.AuthPrincipal.FreshForwardToken"/>): the caller's call
+    /// may have lasted longer than a token lives (a Lock that waited).</remarks>
     public static CallOptions ForwardOptions(ServerCallContext context, DateTime deadline, CancellationToken cancellationToken)
-        => Options(context, deadline, cancellationToken);
+        => Options(context, deadline, cancellationToken, freshToken: true);
 
     /// <summary>The deadline of a call forwarded for <paramref name="context"/>: the client's, or
     /// now + <paramref name="bound"/> when that is earlier (no client deadline is <see cref="DateTime.MaxValue"/>).</summary>
@@ -161,7 +163,7 @@ public sealed class GrpcLeaderForwarder(LeaderRouter router, LeaderTransport tra
         }
     }
 
-    private static CallOptions Options(ServerCallContext context, DateTime deadline, CancellationToken cancellationToken)
+    private static CallOptions Options(ServerCallContext context, DateTime deadline, CancellationToken cancellationToken, bool freshToken = false)
     {
         var headers = new Metadata();
 
@@ -179,7 +181,7 @@ public sealed class GrpcLeaderForwarder(LeaderRouter router, LeaderTransport tra
 
         if (principal is not null)
         {
-            headers.Add(GrpcAuthInterceptor.TokenHeader, principal.ForwardToken);
+            headers.Add(GrpcAuthInterceptor.TokenHeader, freshToken ? principal.FreshForwardToken() : principal.ForwardToken);
         }
 
         headers.Add(ForwardedHeader, "1");
