@@ -85,14 +85,14 @@ public sealed class ConcurrencyKv(IKvNode node)
     /// way) for up to <see cref="ReadRetryBound"/>.</summary>
     public async Task<RangeResult> ReadAsync(RangeRequest request, CancellationToken cancellationToken)
     {
-        var deadline = DateTime.UtcNow + ReadRetryBound;
+        var started = System.Diagnostics.Stopwatch.GetTimestamp(); // monotonic: a wall-clock step neither ends nor extends it
         while (true)
         {
             try
             {
                 return await node.RangeAsync(request, ReadConsistency.Linearizable, cancellationToken).ConfigureAwait(false);
             }
-            catch (Exception e) when (e is UnavailableException or NotLeaderException && DateTime.UtcNow < deadline && !cancellationToken.IsCancellationRequested)
+            catch (Exception e) when (e is UnavailableException or NotLeaderException && System.Diagnostics.Stopwatch.GetElapsedTime(started) < ReadRetryBound && !cancellationToken.IsCancellationRequested)
             {
                 await Task.Delay(ReadRetryPause, cancellationToken).ConfigureAwait(false);
             }
