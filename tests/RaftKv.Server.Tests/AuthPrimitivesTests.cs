@@ -16,6 +16,17 @@ public sealed class AuthPrimitivesTests
 
     private static ByteString Bs(string s) => ByteString.CopyFromUtf8(s);
 
+    /// <summary>A request keeps the forward token it minted first; a Lock that waited asks for a fresh one for each
+    /// later write (its cleanup may come after the first token expired or the auth revision moved).</summary>
+    [Fact]
+    public void AFreshForwardTokenIsMintedAgainAndThenKept()
+    {
+        var minted = 0;
+        var principal = new AuthPrincipal("u", () => "t" + ++minted);
+        Assert.Equal(("t1", "t1"), (principal.ForwardToken, principal.ForwardToken));
+        Assert.Equal(("t2", "t2"), (principal.FreshForwardToken(), principal.ForwardToken));
+    }
+
     [Fact]
     public void DashboardRoutesNeedWhatTheirDataNeeds()
     {

@@ -1,5 +1,6 @@
 using Google.Protobuf;
 using Grpc.Core;
+using RaftKv.Replication.Api;
 using RaftKv.Server.Etcd.Concurrency;
 using RaftKv.Server.Pipeline;
 using V3Election = RaftKv.Protocol.Etcd.V3Election;
@@ -8,22 +9,25 @@ namespace RaftKv.Server.Etcd;
 
 /// <summary>
 /// etcd's v3electionpb.Election (docs/api.md, "Lock and Election"): a thin front over <see cref="EtcdElection"/>.
-/// Campaign, Proclaim and Resign write, so a follower forwards them to the leader
-/// (<see cref="GrpcLeaderForwarder.ForwardedMethods"/>); Leader and the Observe stream are served by any member.
+/// Campaign runs on the member called, as etcd's v3election does: its wait watches there (and outlives a leader
+/// change), its writes go to the leader one by one (<see cref="ConcurrencyUpstream"/>). Proclaim and Resign are one
+/// write each, forwarded whole by a follower (<see cref="GrpcLeaderForwarder.ForwardedMethods"/>); Leader and the
+/// Observe stream are served by any member.
 /// Errors become etcd's statuses in <see cref="GrpcOperationInterceptor"/> (<see cref="GrpcErrors.MapEtcd"/>).
 /// </summary>
-public sealed class EtcdElectionService(EtcdElection election, EtcdIdentity identity) : V3Election.Election.ElectionBase
+public sealed class EtcdElectionService(EtcdElection election, EtcdIdentity identity, IKvNode node, LeaderRouter router, GrpcLeaderForwarder forwarder)
+    : V3Election.Election.ElectionBase
 {
     public override async Task<V3Election.CampaignResponse> Campaign(V3Election.CampaignRequest request, ServerCallContext context)
     {
-        var (revision, leader) = await election.CampaignAsync(request.Name.ToByteArray(), request.Lease, request.Value.ToByteArray(), context.CancellationToken)
+        var (revision, leader) = await election.CampaignAsync(request.Name.ToByteArray(), request.Lease, request.Value.ToByteArray(), Writer(context), context.CancellationToken)
             .ConfigureAwait(false);
         return new V3Election.CampaignResponse { Header = identity.Header(revision), Leader = ToProto(leader) };
     }
 
     public override async Task<V3Election.ProclaimResponse> Proclaim(V3Election.ProclaimRequest request, ServerCallContext context)
     {
-        var revision = await election.ProclaimAsync(ToApi(request.Leader), request.Value.ToByteArray(), context.CancellationToken).ConfigureAwait(false);
+        var revision = await EtcdElection.ProclaimAsync(ToApi(request.Leader), request.Value.ToByteArray(), Writer(context), context.CancellationToken).ConfigureAwait(false);
         return new V3Election.ProclaimResponse { Header = identity.Header(revision) };
     }
 
@@ -46,9 +50,11 @@ public sealed class EtcdElectionService(EtcdElection election, EtcdIdentity iden
 
     public override async Task<V3Election.ResignResponse> Resign(V3Election.ResignRequest request, ServerCallContext context)
     {
-        var revision = await election.ResignAsync(ToApi(request.Leader), context.CancellationToken).ConfigureAwait(false);
+        var revision = await EtcdElection.ResignAsync(ToApi(request.Leader), Writer(context), context.CancellationToken).ConfigureAwait(false);
         return new V3Election.ResignResponse { Header = identity.Header(revision) };
     }
+
+    private ConcurrencyUpstream Writer(ServerCallContext context) => new(node, router, forwarder, context);
 
     private static V3Election.LeaderKey ToProto(ElectionLeader l)
         => new() { Name = ByteString.CopyFrom(l.Name), Key = ByteString.CopyFrom(l.Key), Rev = l.Rev, Lease = l.Lease };

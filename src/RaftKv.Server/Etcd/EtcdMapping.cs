@@ -7,7 +7,7 @@ namespace RaftKv.Server.Etcd;
 
 /// <summary>etcd wire messages ↔ the node's MVCC types (<c>RaftKv.Replication.Api</c>). Pure mapping:
 /// validation is in <see cref="EtcdValidation"/>.</summary>
-internal static class EtcdMapping
+internal static partial class EtcdMapping
 {
     public static Mvccpb.KeyValue ToProto(in KeyValue kv) => new()
     {

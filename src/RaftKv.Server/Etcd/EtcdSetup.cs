@@ -10,7 +10,10 @@ public static class EtcdSetup
         services.AddSingleton<EtcdIdentity>();
         services.AddSingleton<Gateway.GatewayLoopback>();
         services.AddSingleton<Gateway.EtcdGateway>();
-        services.AddSingleton<Concurrency.ConcurrencyKv>();
+        services.AddSingleton(sp => new Concurrency.ConcurrencyKv(sp.GetRequiredService<Replication.Api.IKvNode>())
+        {
+            ReadRetryBound = sp.GetRequiredService<Pipeline.LeaderRouter>().ForwardTimeout,
+        });
         services.AddSingleton<Concurrency.EtcdMutex>();
         services.AddSingleton<Concurrency.EtcdElection>();
         return services;

@@ -21,8 +21,9 @@ namespace RaftKv.Server.Pipeline;
 /// that leader loses leadership as this node sees it (<see cref="LeaderRouter.LeaderChange"/>; a frozen or cut-off
 /// leader keeps its TCP connection open) with <see cref="LeaderChangedException"/> (etcd's "leader changed"), and
 /// a call whose client set no earlier deadline ends after <see cref="LeaderRouter.ForwardTimeout"/> with
-/// <see cref="ForwardTimeoutException"/> (etcd's "request timed out"), except the calls that wait by design
-/// (<see cref="WaitingMethods"/>). The client retries either, as with etcd.
+/// <see cref="ForwardTimeoutException"/> (etcd's "request timed out"). The client retries either, as with etcd.
+/// etcd's <c>Lock/Lock</c> and <c>Election/Campaign</c>, which wait as long as their client wants, are not forwarded
+/// whole: they run on the member called and send each of their writes to the leader (<see cref="Etcd.ConcurrencyUpstream"/>).
 /// Refusals are routine (a client redirect), never errors: <see cref="GrpcOperationInterceptor"/> logs them at Debug.
 /// </summary>
 public sealed class GrpcLeaderForwarder(LeaderRouter router, LeaderTransport transport) : Interceptor, IDisposable
@@ -41,17 +42,10 @@ public sealed class GrpcLeaderForwarder(LeaderRouter router, LeaderTransport tra
         "/etcdserverpb.Auth/UserChangePassword", "/etcdserverpb.Auth/UserGrantRole", "/etcdserverpb.Auth/UserRevokeRole",
         "/etcdserverpb.Auth/RoleAdd", "/etcdserverpb.Auth/RoleDelete", "/etcdserverpb.Auth/RoleGrantPermission", "/etcdserverpb.Auth/RoleRevokePermission",
 
-        // etcd's Lock and Election write (a Lock or Campaign that waits keeps its forwarded call open); Leader and
-        // Observe read on any member.
-        "/v3lockpb.Lock/Lock", "/v3lockpb.Lock/Unlock",
-        "/v3electionpb.Election/Campaign", "/v3electionpb.Election/Proclaim", "/v3electionpb.Election/Resign",
-    };
-
-    /// <summary>The forwarded methods that wait as long as their client wants (a Lock or Campaign queued behind
-    /// another holder): never bounded by <see cref="LeaderRouter.ForwardTimeout"/>, still abandoned on a leader change.</summary>
-    public static readonly IReadOnlySet<string> WaitingMethods = new HashSet<string>(StringComparer.Ordinal)
-    {
-        "/v3lockpb.Lock/Lock", "/v3electionpb.Election/Campaign",
+        // etcd's Lock and Election calls that are one write. Lock and Campaign are not here: they wait as long as their
+        // client wants, on the member called (so a leader change does not end the wait), and send each write to the
+        // leader themselves (Etcd.ConcurrencyUpstream); Leader and Observe read on any member.
+        "/v3lockpb.Lock/Unlock", "/v3electionpb.Election/Proclaim", "/v3electionpb.Election/Resign",
     };
 
     /// <summary>Forward attempts of one call: the first, and one more after the leader it went to turned out
@@ -145,16 +139,18 @@ public sealed class GrpcLeaderForwarder(LeaderRouter router, LeaderTransport tra
     /// forwarded metadata and the <see cref="ForwardedHeader"/> marker).</summary>
     public static CallOptions ForwardOptions(ServerCallContext context) => Options(context, context.Deadline, context.CancellationToken);
 
+    /// <summary>The options of a call a service sends to the leader on behalf of <paramref name="context"/>'s caller
+    /// (the forwarded metadata — on auth, a token minted for the caller — and the <see cref="ForwardedHeader"/>
+    /// marker), with its own <paramref name="deadline"/> and <paramref name="cancellationToken"/>.</summary>
+    /// <remarks>On auth the token is minted now (<see cref="Security.Auth.AuthPrincipal.FreshForwardToken"/>): the caller's call
+    /// may have lasted longer than a token lives (a Lock that waited).</remarks>
+    public static CallOptions ForwardOptions(ServerCallContext context, DateTime deadline, CancellationToken cancellationToken)
+        => Options(context, deadline, cancellationToken, freshToken: true);
+
     /// <summary>The deadline of a call forwarded for <paramref name="context"/>: the client's, or
-    /// now + <paramref name="bound"/> when that is earlier (no client deadline is <see cref="DateTime.MaxValue"/>);
-    /// the client's alone for the <see cref="WaitingMethods"/>.</summary>
+    /// now + <paramref name="bound"/> when that is earlier (no client deadline is <see cref="DateTime.MaxValue"/>).</summary>
     internal static DateTime Bound(ServerCallContext context, TimeSpan bound)
     {
-        if (WaitingMethods.Contains(context.Method))
-        {
-            return context.Deadline;
-        }
-
         var ours = DateTime.UtcNow + bound;
         return ours < context.Deadline ? ours : context.Deadline;
     }
@@ -167,7 +163,7 @@ public sealed class GrpcLeaderForwarder(LeaderRouter router, LeaderTransport tra
         }
     }
 
-    private static CallOptions Options(ServerCallContext context, DateTime deadline, CancellationToken cancellationToken)
+    private static CallOptions Options(ServerCallContext context, DateTime deadline, CancellationToken cancellationToken, bool freshToken = false)
     {
         var headers = new Metadata();
 
@@ -185,7 +181,7 @@ public sealed class GrpcLeaderForwarder(LeaderRouter router, LeaderTransport tra
 
         if (principal is not null)
         {
-            headers.Add(GrpcAuthInterceptor.TokenHeader, principal.ForwardToken);
+            headers.Add(GrpcAuthInterceptor.TokenHeader, freshToken ? principal.FreshForwardToken() : principal.ForwardToken);
         }
 
         headers.Add(ForwardedHeader, "1");

@@ -62,6 +62,8 @@ public sealed partial class AuthProcessTests
             Assert.Equal(HttpStatusCode.OK, r.StatusCode);
         }
 
+        await LockServiceThroughFollowerAsync(follower.Grpc, await AuthenticateAsync(follower.Grpc, "root", RootPassword), token);
+
         // Member-to-member calls carry the member's own token: a corruption check reaches every member.
         using (var check = new HttpRequestMessage(HttpMethod.Post, follower.Http + "/admin/corruption-check"))
         {

@@ -9,10 +9,18 @@ namespace RaftKv.Server.Etcd.Concurrency;
 /// of, run server side on <see cref="IKvNode"/> for <see cref="EtcdMutex"/> and <see cref="EtcdElection"/>:
 /// the session lease, a candidate's key, the first/last-created key of a prefix, and waitDeletes.
 /// </summary>
-/// <remarks>Writes need the leader (the Lock and Election write calls are forwarded to it by the pipeline);
-/// reads are linearizable and watches come from the revision history, so they work on any member.</remarks>
+/// <remarks>Writes go through the call's <see cref="IConcurrencyWriter"/> (to the leader, from any member); reads are
+/// linearizable and watches come from the revision history, so they run on the member that serves the call and
+/// survive a leader change: a read that finds no leader (an election is under way) is tried again every
+/// <see cref="ReadRetryPause"/> for up to <see cref="ReadRetryBound"/>, as etcd's client retries a read on UNAVAILABLE.</remarks>
 public sealed class ConcurrencyKv(IKvNode node)
 {
+    /// <summary>The pause between two tries of a read that found no leader.</summary>
+    public static readonly TimeSpan ReadRetryPause = TimeSpan.FromMilliseconds(50);
+
+    /// <summary>How long a read that finds no leader is tried again (an election's length; etcd's request timeout).</summary>
+    public TimeSpan ReadRetryBound { get; init; } = TimeSpan.FromSeconds(7);
+
     /// <summary>etcd's default session TTL (concurrency.defaultSessionTTL), for a call with lease 0.</summary>
     public const long DefaultSessionTtlSeconds = 60;
 
@@ -21,8 +29,11 @@ public sealed class ConcurrencyKv(IKvNode node)
     /// <summary>The lease a call's session uses (concurrency.NewSession with WithLease): the caller's, or a new
     /// lease of <see cref="DefaultSessionTtlSeconds"/> when it passed 0. As etcd's servers do (the session is
     /// orphaned at once), the lease is not kept alive by the call: its owner keeps it alive.</summary>
-    public async Task<long> SessionLeaseAsync(long lease, CancellationToken cancellationToken)
-        => lease != 0 ? lease : (await node.LeaseGrantAsync(0, DefaultSessionTtlSeconds, cancellationToken).ConfigureAwait(false)).Id;
+    public static async Task<long> SessionLeaseAsync(IConcurrencyWriter writer, long lease, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(writer);
+        return lease != 0 ? lease : await writer.LeaseGrantAsync(DefaultSessionTtlSeconds, cancellationToken).ConfigureAwait(false);
+    }
 
     /// <summary>The election or lock prefix: name + "/".</summary>
     public static byte[] PrefixOf(ReadOnlySpan<byte> name) => [.. name, (byte)'/'];
@@ -44,7 +55,7 @@ public sealed class ConcurrencyKv(IKvNode node)
     /// <summary>The oldest key of a prefix now: the key (null when there is none) and the header revision.</summary>
     public async Task<(KeyValue? Kv, long Revision)> FirstCreatedAsync(byte[] prefix, CancellationToken cancellationToken)
     {
-        var r = await node.RangeAsync(FirstCreate(prefix), ReadConsistency.Linearizable, cancellationToken).ConfigureAwait(false);
+        var r = await ReadAsync(FirstCreate(prefix), cancellationToken).ConfigureAwait(false);
         return (r.Kvs.Count == 0 ? null : r.Kvs[0], r.Revision);
     }
 
@@ -60,7 +71,7 @@ public sealed class ConcurrencyKv(IKvNode node)
             MaxCreateRevision: maxCreateRevision);
         while (true)
         {
-            var r = await node.RangeAsync(lastCreate, ReadConsistency.Linearizable, cancellationToken).ConfigureAwait(false);
+            var r = await ReadAsync(lastCreate, cancellationToken).ConfigureAwait(false);
             if (r.Kvs.Count == 0)
             {
                 return r.Revision;
@@ -70,12 +81,32 @@ public sealed class ConcurrencyKv(IKvNode node)
         }
     }
 
-    /// <summary>Deletes a key, ignoring failure (etcd's cleanup of an abandoned wait, on the client's own context).</summary>
-    public async Task DeleteQuietlyAsync(KvTxn txn)
+    /// <summary>A linearizable read on this member, tried again while no leader confirms it (an election is under
+    /// way) for up to <see cref="ReadRetryBound"/>.</summary>
+    public async Task<RangeResult> ReadAsync(RangeRequest request, CancellationToken cancellationToken)
     {
+        var started = System.Diagnostics.Stopwatch.GetTimestamp(); // monotonic: a wall-clock step neither ends nor extends it
+        while (true)
+        {
+            try
+            {
+                return await node.RangeAsync(request, ReadConsistency.Linearizable, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is UnavailableException or NotLeaderException && System.Diagnostics.Stopwatch.GetElapsedTime(started) < ReadRetryBound && !cancellationToken.IsCancellationRequested)
+            {
+                await Task.Delay(ReadRetryPause, cancellationToken).ConfigureAwait(false);
+            }
+        }
+    }
+
+    /// <summary>Deletes a key through <paramref name="writer"/> (an idempotent write), ignoring failure (etcd's cleanup
+    /// of an abandoned wait, on the client's own context).</summary>
+    public static async Task DeleteQuietlyAsync(IConcurrencyWriter writer, KvTxn txn)
+    {
+        ArgumentNullException.ThrowIfNull(writer);
         try
         {
-            await node.WriteAsync(txn, CancellationToken.None).ConfigureAwait(false);
+            await writer.WriteAsync(txn, idempotent: true, CancellationToken.None).ConfigureAwait(false);
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {

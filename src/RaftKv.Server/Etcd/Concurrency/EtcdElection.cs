@@ -9,22 +9,27 @@ namespace RaftKv.Server.Etcd.Concurrency;
 /// candidate's key still has its create revision, Leader reads the oldest key, Observe
 /// (<see cref="ObserveAsync"/>) follows the leaders' values.
 /// </summary>
-/// <remarks>Writes need the leader (Campaign, Proclaim and Resign are forwarded to it); Leader and Observe read
-/// and watch on any member. A campaign wait that is cancelled resigns (deletes the key); one that fails
-/// otherwise leaves the key, as etcd does.</remarks>
+/// <remarks>Campaign runs on the member the client called, as etcd's v3election does: its writes go to the leader
+/// through the call's <see cref="IConcurrencyWriter"/> (the create txn and the resign are idempotent, sent again to
+/// the next leader when a leader change leaves their outcome unknown; so is a proclaim, which puts the same value under
+/// the same create revision), its wait watches on the member and outlives a leader change (<see cref="EtcdMutex"/>).
+/// Proclaim and Resign are one write each, forwarded whole by the pipeline; Leader and Observe read and watch on any
+/// member. A campaign wait that is cancelled resigns (deletes the key); one that fails otherwise leaves the key, as
+/// etcd does.</remarks>
 public sealed partial class EtcdElection(ConcurrencyKv kv)
 {
     /// <summary>concurrency.Election.Campaign: returns the header revision and the leader key once elected.</summary>
-    public async Task<(long Revision, ElectionLeader Leader)> CampaignAsync(byte[] name, long lease, byte[] value, CancellationToken cancellationToken)
+    public async Task<(long Revision, ElectionLeader Leader)> CampaignAsync(byte[] name, long lease, byte[] value, IConcurrencyWriter writer, CancellationToken cancellationToken)
     {
-        lease = await kv.SessionLeaseAsync(lease, cancellationToken).ConfigureAwait(false);
+        ArgumentNullException.ThrowIfNull(writer);
+        lease = await ConcurrencyKv.SessionLeaseAsync(writer, lease, cancellationToken).ConfigureAwait(false);
         var prefix = ConcurrencyKv.PrefixOf(name);
         var key = ConcurrencyKv.KeyOf(prefix, lease);
         var txn = new KvTxn(
             [ConcurrencyKv.CreatedAt(key, 0)],
             [new KvOp(KvOpKind.Put, key, value, Lease: lease)],
             [KvOp.RangeRead(new RangeRequest(key))]);
-        var r = await kv.Node.WriteAsync(txn, cancellationToken).ConfigureAwait(false);
+        var r = await writer.WriteAsync(txn, idempotent: true, cancellationToken).ConfigureAwait(false);
         var leader = new ElectionLeader(name, key, r.Revision, lease);
         if (!r.Succeeded)
         {
@@ -34,12 +39,12 @@ public sealed partial class EtcdElection(ConcurrencyKv kv)
             {
                 try
                 {
-                    await ProclaimAsync(leader, value, cancellationToken).ConfigureAwait(false);
+                    await ProclaimAsync(leader, value, writer, cancellationToken).ConfigureAwait(false);
                 }
                 catch (Exception e) when (e is not (OutOfMemoryException or ConcurrencyException))
                 {
                     // etcd resigns after a failed proclaim; after "not leader" its resign is a no-op (the key is gone).
-                    await kv.DeleteQuietlyAsync(ResignTxn(leader)).ConfigureAwait(false);
+                    await ConcurrencyKv.DeleteQuietlyAsync(writer, ResignTxn(leader)).ConfigureAwait(false);
                     throw;
                 }
             }
@@ -51,7 +56,7 @@ public sealed partial class EtcdElection(ConcurrencyKv kv)
         }
         catch (Exception e) when (e is not OutOfMemoryException && cancellationToken.IsCancellationRequested)
         {
-            await kv.DeleteQuietlyAsync(ResignTxn(leader)).ConfigureAwait(false);
+            await ConcurrencyKv.DeleteQuietlyAsync(writer, ResignTxn(leader)).ConfigureAwait(false);
             throw;
         }
 
@@ -60,20 +65,23 @@ public sealed partial class EtcdElection(ConcurrencyKv kv)
 
     /// <summary>concurrency.Election.Proclaim: puts the new value while the leader key still has its create
     /// revision, else <see cref="ConcurrencyError.NotLeader"/>. Returns the header revision.</summary>
-    public async Task<long> ProclaimAsync(ElectionLeader leader, byte[] value, CancellationToken cancellationToken)
+    public static async Task<long> ProclaimAsync(ElectionLeader leader, byte[] value, IConcurrencyWriter writer, CancellationToken cancellationToken)
     {
-        var lease = await kv.SessionLeaseAsync(leader.Lease, cancellationToken).ConfigureAwait(false);
+        ArgumentNullException.ThrowIfNull(leader);
+        var lease = await ConcurrencyKv.SessionLeaseAsync(writer, leader.Lease, cancellationToken).ConfigureAwait(false);
         var txn = new KvTxn([ConcurrencyKv.CreatedAt(leader.Key, leader.Rev)], [new KvOp(KvOpKind.Put, leader.Key, value, Lease: lease)], []);
-        var r = await kv.Node.WriteAsync(txn, cancellationToken).ConfigureAwait(false);
+        var r = await writer.WriteAsync(txn, idempotent: true, cancellationToken).ConfigureAwait(false);
         return r.Succeeded ? r.Revision : throw new ConcurrencyException(ConcurrencyError.NotLeader);
     }
 
     /// <summary>concurrency.Election.Resign: deletes the leader key if it still has its create revision (no
     /// error when it has not). Returns the header revision.</summary>
-    public async Task<long> ResignAsync(ElectionLeader leader, CancellationToken cancellationToken)
+    public static async Task<long> ResignAsync(ElectionLeader leader, IConcurrencyWriter writer, CancellationToken cancellationToken)
     {
-        await kv.SessionLeaseAsync(leader.Lease, cancellationToken).ConfigureAwait(false); // etcd opens a session with it
-        return (await kv.Node.WriteAsync(ResignTxn(leader), cancellationToken).ConfigureAwait(false)).Revision;
+        ArgumentNullException.ThrowIfNull(leader);
+        ArgumentNullException.ThrowIfNull(writer);
+        await ConcurrencyKv.SessionLeaseAsync(writer, leader.Lease, cancellationToken).ConfigureAwait(false); // etcd opens a session with it
+        return (await writer.WriteAsync(ResignTxn(leader), idempotent: true, cancellationToken).ConfigureAwait(false)).Revision;
     }
 
     /// <summary>concurrency.Election.Leader: the oldest candidate key, else <see cref="ConcurrencyError.NoLeader"/>.</summary>

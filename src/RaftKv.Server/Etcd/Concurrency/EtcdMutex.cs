@@ -16,14 +16,19 @@ namespace RaftKv.Server.Etcd.Concurrency;
 /// expired or was revoked while it waited) → "session expired", never the lock. Locking twice with one lease is one
 /// acquisition (the key is reused).
 /// A wait that fails or is cancelled deletes the waiter's key (etcd's Unlock on the client context).
-/// Writes need the leader: the Lock service's calls are forwarded to it.
+/// Where it runs: Lock runs on the member the client called, as etcd's v3lock does; its writes (the session lease of a
+/// call with lease 0, the create txn, the cleanup delete) go to the leader through the call's
+/// <see cref="IConcurrencyWriter"/>, its reads and its wait (watches) stay on the member, so a wait outlives a leader
+/// change. The create txn and the delete are idempotent (sent again to the next leader when a leader change leaves
+/// their outcome unknown); the lease grant is not. Unlock is one write, forwarded whole by the pipeline.
 /// </remarks>
 public sealed class EtcdMutex(ConcurrencyKv kv)
 {
     /// <summary>concurrency.Mutex.Lock: returns once the caller's key holds the lock.</summary>
-    public async Task<LockHeld> LockAsync(byte[] name, long lease, CancellationToken cancellationToken)
+    public async Task<LockHeld> LockAsync(byte[] name, long lease, IConcurrencyWriter writer, CancellationToken cancellationToken)
     {
-        lease = await kv.SessionLeaseAsync(lease, cancellationToken).ConfigureAwait(false);
+        ArgumentNullException.ThrowIfNull(writer);
+        lease = await ConcurrencyKv.SessionLeaseAsync(writer, lease, cancellationToken).ConfigureAwait(false);
         var prefix = ConcurrencyKv.PrefixOf(name);
         var key = ConcurrencyKv.KeyOf(prefix, lease);
         var owner = KvOp.RangeRead(ConcurrencyKv.FirstCreate(prefix));
@@ -31,7 +36,8 @@ public sealed class EtcdMutex(ConcurrencyKv kv)
             [ConcurrencyKv.CreatedAt(key, 0)],
             [new KvOp(KvOpKind.Put, key, [], Lease: lease), owner],
             [KvOp.RangeRead(new RangeRequest(key)), owner]);
-        var r = await kv.Node.WriteAsync(txn, cancellationToken).ConfigureAwait(false);
+        // Idempotent: a second apply finds the key (create revision ≠ 0) and reads it and the owner, as a retry of etcd's does.
+        var r = await writer.WriteAsync(txn, idempotent: true, cancellationToken).ConfigureAwait(false);
         var myRev = r.Succeeded ? r.Revision : r.Results[0].Range!.Kvs[0].CreateRevision;
         var ownerKvs = r.Results[1].Range!.Kvs;
         if (ownerKvs.Count == 0 || ownerKvs[0].CreateRevision == myRev)
@@ -46,11 +52,11 @@ public sealed class EtcdMutex(ConcurrencyKv kv)
 
             // etcd 3.5's Mutex.Lock: the waiter's own key must still exist (its lease may have expired or been
             // revoked while it waited, and another waiter then holds the lock).
-            mine = await kv.Node.RangeAsync(new RangeRequest(key), ReadConsistency.Linearizable, cancellationToken).ConfigureAwait(false);
+            mine = await kv.ReadAsync(new RangeRequest(key), cancellationToken).ConfigureAwait(false);
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
-            await kv.DeleteQuietlyAsync(KvTxn.Single(KvOp.Delete(key))).ConfigureAwait(false);
+            await ConcurrencyKv.DeleteQuietlyAsync(writer, KvTxn.Single(KvOp.Delete(key))).ConfigureAwait(false);
             throw;
         }
 
@@ -60,6 +66,9 @@ public sealed class EtcdMutex(ConcurrencyKv kv)
     }
 
     /// <summary>v3lock Unlock: deletes the key (whether or not it holds the lock). Returns the header revision.</summary>
-    public async Task<long> UnlockAsync(byte[] key, CancellationToken cancellationToken)
-        => (await kv.Node.WriteAsync(KvTxn.Single(KvOp.Delete(key)), cancellationToken).ConfigureAwait(false)).Revision;
+    public static async Task<long> UnlockAsync(byte[] key, IConcurrencyWriter writer, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(writer);
+        return (await writer.WriteAsync(KvTxn.Single(KvOp.Delete(key)), idempotent: true, cancellationToken).ConfigureAwait(false)).Revision;
+    }
 }

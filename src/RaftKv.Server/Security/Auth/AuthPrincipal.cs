@@ -16,5 +16,10 @@ public sealed class AuthPrincipal(string user, Func<string> mint, long node = 0)
 
     public string ForwardToken => _token ??= mint();
 
+    /// <summary>A forward token minted now (<see cref="ForwardToken"/> keeps the first one for the request): for a
+    /// request that forwards writes for longer than a token lives — a Lock or Campaign that waits, then writes (its
+    /// cleanup) — so each write carries a token that is current (its lifetime, the auth revision).</summary>
+    public string FreshForwardToken() => _token = mint();
+
     public static AuthPrincipal? Of(HttpContext? context) => context?.Features.Get<AuthPrincipal>();
 }

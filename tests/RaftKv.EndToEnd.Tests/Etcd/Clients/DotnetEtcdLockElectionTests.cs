@@ -9,8 +9,8 @@ using V3Lockpb;
 namespace RaftKv.EndToEnd.Tests.Etcd.Clients;
 
 /// <summary>etcd's Lock and Election services through the third-party .NET client dotnet-etcd against a real
-/// 3-node RaftKv, each contender or candidate talking to a different member (one a follower, whose calls are
-/// forwarded to the leader, including a Lock that waits): mutual exclusion and hand-over on Unlock and on the
+/// 3-node RaftKv, each contender or candidate talking to a different member (one a follower: a Lock or Campaign runs
+/// and waits there and sends its writes to the leader; Unlock, Proclaim and Resign are forwarded): mutual exclusion and hand-over on Unlock and on the
 /// holder's lease revoke; campaign, proclaim, observe and resign with two candidates; bad input gets etcd's status.</summary>
 [Collection(EtcdCollection.Name)]
 public sealed class DotnetEtcdLockElectionTests(EtcdClusterFixture fixture)
