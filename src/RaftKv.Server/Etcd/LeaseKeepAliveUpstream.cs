@@ -68,7 +68,10 @@ public sealed class LeaseKeepAliveUpstream(GrpcLeaderForwarder forwarder, Leader
                 if (_call is null || _address != route.Address)
                 {
                     Reset();
-                    _call = forwarder.ChannelTo(route.Address).CreateCallInvoker().AsyncDuplexStreamingCall(KeepAliveMethod, null, GrpcLeaderForwarder.ForwardOptions(context));
+                    // Options with a token minted now: the client's stream may have outlived the token minted when
+                    // it was first forwarded (a keep-alive stream lives as long as its lease is kept).
+                    _call = forwarder.ChannelTo(route.Address).CreateCallInvoker().AsyncDuplexStreamingCall(
+                        KeepAliveMethod, null, GrpcLeaderForwarder.ForwardOptions(context, context.Deadline, context.CancellationToken));
                     _address = route.Address;
                 }
 
