@@ -150,7 +150,7 @@ public sealed partial class KvNode
             throw new UnavailableException($"member {member.RaftAddress} could not be added (unreachable, or the change did not commit)");
         }
 
-        await UntilMembersShowAsync(() => _cluster.Members.Any(m => Same(m.EndPoint, ep)), cancellationToken).ConfigureAwait(false);
+        await UntilMembersShowAsync(() => _cluster.Members.Any(m => m.EndPoint.Equals(ep)), cancellationToken).ConfigureAwait(false);
     }
 
     public async Task RemoveMemberAsync(long id, CancellationToken cancellationToken = default)
@@ -193,10 +193,8 @@ public sealed partial class KvNode
             throw new UnavailableException($"member {id} could not be removed");
         }
 
-        await UntilMembersShowAsync(() => !_cluster.Members.Any(m => Same(m.EndPoint, ep)), cancellationToken).ConfigureAwait(false);
+        await UntilMembersShowAsync(() => !_cluster.Members.Any(m => m.EndPoint.Equals(ep)), cancellationToken).ConfigureAwait(false);
     }
-
-    private static bool Same(EndPoint a, EndPoint b) => a.Equals(b) || string.Equals(a.ToString(), b.ToString(), StringComparison.OrdinalIgnoreCase);
 
     /// <summary>
     /// Waits until this node's member list shows a configuration change that has committed and applied: DotNext
