@@ -91,7 +91,11 @@ public sealed class CorruptionCheckTests(ITestOutputHelper output)
             await n.FlushAsync();
         }
 
-        await leader.RemoveMemberAsync(victim);
+        await OnLeaderAsync(c, async n =>
+        {
+            await n.RemoveMemberAsync(victim); // on the next leader if leadership moved meanwhile
+            return true;
+        });
         Directory.Move(c.DataDir(victim), c.DataDir(victim) + ".corrupt");
         await c.StartNodeAsync(victim, joinExisting: true); // INITIAL_CLUSTER_STATE=existing, as docs/operations.md says
         await c.AddMemberAsync(new MemberInfo(victim, c.RaftAddress(victim), string.Empty, string.Empty, false, false, true));
