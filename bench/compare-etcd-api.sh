@@ -15,7 +15,8 @@
 # AT=leader (default) | follower | all: where both systems are driven — the leader, one follower (the same for
 # every cell), or every member with the clients spread round-robin (raftkv-bench --target etcd with all endpoints,
 # as etcd's own clients spread their requests; about 2/3 of them land on followers). AT=follower|all imply NO_WRITE=1.
-# WORKLOADS="put get" (default) selects the workloads (e.g. WORKLOADS=get for follower reads).
+# WORKLOADS="put get" (default) selects the workloads (e.g. WORKLOADS=get for follower reads; WORKLOADS=large: puts of
+# 64 KiB values, issue #18's large-value row).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DUR=${1:-10}; RUNS=${2:-3}; WORKLOADS=${WORKLOADS:-put get}; CLIENTS="1 16 64"; AT=${AT:-leader}
@@ -76,11 +77,11 @@ for r in rows: cells.setdefault((r["workload"], r["clients"], r["side"]), []).ap
 med = lambda xs, k: st.median(x[k] for x in xs)
 print("| workload | clients | etcd ops/s | RaftKv ops/s | RaftKv/etcd | etcd p50 / p99 ms | RaftKv p50 / p99 ms | runs (etcd, RaftKv) | errors (etcd, RaftKv) | RaftKv ops/s per run |")
 print("|---|---|---|---|---|---|---|---|---|---|")
-for w in ["put", "get"]:
+for w in ["put", "get", "large"]:
     for c in [1, 16, 64]:
         e, k = cells.get((w, c, "etcd"), []), cells.get((w, c, "raftkv"), [])
         if not e or not k: continue
-        name = ("get (linearizable)" if w == "get" else w) + ("" if os.environ.get("AT", "leader") == "leader" else f", at {os.environ['AT']}")
+        name = {"get": "get (linearizable)", "large": "put 64 KiB"}.get(w, w) + ("" if os.environ.get("AT", "leader") == "leader" else f", at {os.environ['AT']}")
         print(f"| {name} | {c} | {med(e,'ops_per_sec'):.0f} | {med(k,'ops_per_sec'):.0f} | {med(k,'ops_per_sec')/max(med(e,'ops_per_sec'),1e-9):.2f} | "
               f"{med(e,'p50_ms'):.2f} / {med(e,'p99_ms'):.2f} | {med(k,'p50_ms'):.2f} / {med(k,'p99_ms'):.2f} | {len(e)}, {len(k)} | {sum(x['errors'] for x in e)}, {sum(x['errors'] for x in k)} | "
               + " ".join(f"{x['ops_per_sec']:.0f}" for x in k) + " |")
@@ -88,7 +89,7 @@ if any(side == "native" for (_, _, side) in cells):
     print("\nThe same RaftKv cluster through its native API (`NATIVE=1`):\n")
     print("| workload | clients | native ops/s | etcd API ops/s | etcd API ÷ native | native p50 / p99 ms | runs |")
     print("|---|---|---|---|---|---|---|")
-    for w in ["put", "get"]:
+    for w in ["put", "get", "large"]:
         for c in [1, 16, 64]:
             n, k = cells.get((w, c, "native"), []), cells.get((w, c, "raftkv"), [])
             if not n or not k: continue

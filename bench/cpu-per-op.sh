@@ -11,30 +11,39 @@
 #   unrecorded warm-up (S seconds each of put and get at 16 clients; default 8); SERVER_DLL=path/raftkv.dll runs
 #   another build of the server (an A/B of two builds); RKV_ENV="VAR=VALUE ..." adds server settings (e.g.
 #   METRICS_HTTP_REQUESTS=on, DOTNET_gcServer=0); PERF=1 prints the servers' PIDs after the warm-up and waits for
-#   Enter (attach perf record meanwhile).
+#   Enter (attach perf record meanwhile). SYSTEM=etcd measures a 3-member etcd 3.4 the same way (the reference:
+#   the same load generator and protocol; no allocation columns), so servers' CPU per op can be compared directly.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 OPS=${1:-20000}; shift || true
-CLIENTS=${*:-1 16 64}; WORKLOADS=${WORKLOADS:-put get}
+CLIENTS=${*:-1 16 64}; WORKLOADS=${WORKLOADS:-put get}; SYSTEM=${SYSTEM:-raftkv}
 
 . bench/lib.sh
 bench_binaries
+[ "$SYSTEM" = raftkv ] || ensure_etcd
 CLK=$(getconf CLK_TCK)
 
 WORK=$(mktemp -d /tmp/raftkv-cpuop-XXXX)
 trap 'stop_all; rm -rf "$WORK"' EXIT INT TERM
 
-raftkv_ports 3
-# shellcheck disable=SC2086
-start_raftkv_cluster "$WORK" ${RKV_ENV:-}
-LEADER=$(wait_leader "$RKV_EPS") || { echo "no leader" >&2; exit 1; }
-lport=${LEADER##*:}
-for i in 1 2 3; do [ "$(grpc_port $i)" = "$lport" ] && LI=$i; done
+if [ "$SYSTEM" = etcd ]; then
+  raftkv_ports 0 6 # etcd member i's client port EXTRA_PORTS[2(i-1)], peer port EXTRA_PORTS[2(i-1)+1]
+  start_etcd_cluster "$WORK" "${EXTRA_PORTS[@]}"
+  EPS_ALL=$ETCD_EPS
+else
+  raftkv_ports 3
+  # shellcheck disable=SC2086
+  start_raftkv_cluster "$WORK" ${RKV_ENV:-}
+  EPS_ALL=$RKV_EPS
+fi
+LEADER=$(wait_leader "$EPS_ALL") || { echo "no leader" >&2; exit 1; }
+IFS=, read -r -a EPA <<<"$EPS_ALL"
+for i in 1 2 3; do [ "${EPA[$((i - 1))]}" = "$LEADER" ] && LI=$i; done
 ORDER=("$LI"); for i in 1 2 3; do [ "$i" = "$LI" ] || ORDER+=("$i"); done
 echo "leader node $LI ($LEADER); pids ${PIDS[*]}; ${RKV_ENV:-default settings}"
 
 # Bytes node I's GC heap has allocated so far (the runtime's meter, through /metrics): load-independent.
-allocated() { curl -sf "http://127.0.0.1:$(http_port "$1")/metrics" | awk '$1 == "system_runtime_dotnet_gc_heap_total_allocated_total" {print $2}'; }
+allocated() { [ "$SYSTEM" = raftkv ] || return 0; curl -sf "http://127.0.0.1:$(http_port "$1")/metrics" | awk '$1 == "system_runtime_dotnet_gc_heap_total_allocated_total" {print $2}'; }
 
 for w in put get; do $BENCH $w --target etcd --endpoints "$LEADER" --clients 16 --duration "${WARM:-8}" --warmup 1 >/dev/null 2>&1 || true; done
 if [ -n "${PERF:-}" ]; then

@@ -31,7 +31,14 @@ internal sealed partial class RaftLog
     }
 
     /// <summary>A follower's append of entries from the leader, starting at <paramref name="startIndex"/>.</summary>
+    /// <remarks>Durability: none here. DotNext 6.12 calls <see cref="IAuditTrail.CommitAsync"/> right after this (as does
+    /// the learner's tail) and replies to the leader only then; that call fsyncs every entry the follower holds, on its
+    /// own thread, so this one does not wake the flusher thread (two thread switches per AppendEntries round).</remarks>
     async ValueTask IAuditTrail<IRaftLogEntry>.AppendAsync<TEntry>(ILogEntryProducer<TEntry> entries, long startIndex, bool skipCommitted, CancellationToken token)
+        => AppendBatch(await ReadBatchAsync(entries, startIndex, token).ConfigureAwait(false), startIndex, skipCommitted, requestFlush: false);
+
+    private async ValueTask<List<LogRecord>> ReadBatchAsync<TEntry>(ILogEntryProducer<TEntry> entries, long startIndex, CancellationToken token)
+        where TEntry : IRaftLogEntry
     {
         ThrowIfFailed();
         var batch = new List<LogRecord>();
@@ -47,7 +54,7 @@ internal sealed partial class RaftLog
             batch.Add(ToRecord(entry, index++, await CopyPayloadAsync(entry, token).ConfigureAwait(false), null));
         }
 
-        AppendBatch(batch, startIndex, skipCommitted);
+        return batch;
     }
 
     /// <summary>One entry at <paramref name="startIndex"/>, or a snapshot from the leader (installs it; a snapshot at or
@@ -60,7 +67,7 @@ internal sealed partial class RaftLog
         if (!entry.IsSnapshot)
         {
             var payload = await CopyPayloadAsync(entry, token).ConfigureAwait(false);
-            AppendBatch([ToRecord(entry, startIndex, payload, null)], startIndex, skipCommitted: false);
+            AppendBatch([ToRecord(entry, startIndex, payload, null)], startIndex, skipCommitted: false, requestFlush: true);
             return;
         }
 
@@ -105,7 +112,7 @@ internal sealed partial class RaftLog
         await WaitFlushAsync(token).ConfigureAwait(false);
     }
 
-    private void AppendBatch(List<LogRecord> batch, long startIndex, bool skipCommitted)
+    private void AppendBatch(List<LogRecord> batch, long startIndex, bool skipCommitted, bool requestFlush)
     {
         lock (_appendLock)
         {
@@ -144,7 +151,10 @@ internal sealed partial class RaftLog
             }
         }
 
-        RequestFlush();
+        if (requestFlush)
+        {
+            RequestFlush();
+        }
     }
 
     /// <summary>Waits for a flush that starts after this call (covers every change made before it).</summary>

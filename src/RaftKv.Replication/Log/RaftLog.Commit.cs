@@ -21,13 +21,20 @@ internal sealed partial class RaftLog
         var end = Math.Min(endIndex, last);
         var leader = IsLeader();
         var mustBeDurable = leader ? end : last;
+        if (!leader && _store.DurableIndex < mustBeDurable)
+        {
+            // A follower replies right after this call: fsync here, on the caller's thread, rather than hand the
+            // flush to the flusher thread and wait to be woken (two thread switches per AppendEntries round). Out of
+            // disk space the flusher keeps the retries (with backoff), and this call waits for them below.
+            Interlocked.Increment(ref _followerFlushWaits);
+            if (DiskFull is null && _failure is null)
+            {
+                FlushOnce();
+            }
+        }
+
         if (_store.DurableIndex < mustBeDurable)
         {
-            if (!leader)
-            {
-                Interlocked.Increment(ref _followerFlushWaits);
-            }
-
             // A leader out of disk space does not wait for entries that cannot be written: it commits
             // what is durable here (below), so the replication round ends and reads keep being served.
             await WaitDurableAsync(mustBeDurable, stopWhenDiskFull: leader, token).ConfigureAwait(false);
@@ -117,38 +124,48 @@ internal sealed partial class RaftLog
                 TryRestoreReserve();
             }
 
-            try
-            {
-                _store.Flush(Interlocked.Read(ref _commitIndex));
-                OnFlushSucceeded();
-            }
-            catch (DiskFullException e)
-            {
-                // Recoverable: the batch stays queued; waiters keep waiting, new proposals that add data
-                // are refused (DiskFull), and the flusher retries with backoff (RaftLog.DiskFull.cs).
-                OnDiskFull(e);
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidOperationException)
-            {
-                // Nothing after a failed fsync can be trusted (the page cache may have dropped the data):
-                // stop here; every waiter fails and the node must restart and recover from disk.
-                Volatile.Write(ref _failure, e);
-                LogFlushFailed(_logger, e);
-            }
-
-            TaskCompletionSource done;
-            lock (_signalLock)
-            {
-                done = _flushed;
-                _flushed = NewSignal();
-            }
-
-            done.SetResult();
+            FlushOnce();
             if (_failure is not null)
             {
                 return;
             }
         }
+    }
+
+    /// <summary>
+    /// Writes and fsyncs everything appended so far, then wakes whoever waits for a flush. Runs on the flusher thread,
+    /// or on a follower's AppendEntries call (<see cref="IAuditTrail.CommitAsync"/>); the store's flush gate orders the
+    /// two, so when it returns every entry appended before the call is durable, or the disk is full, or the log failed.
+    /// </summary>
+    private void FlushOnce()
+    {
+        try
+        {
+            _store.Flush(Interlocked.Read(ref _commitIndex));
+            OnFlushSucceeded();
+        }
+        catch (DiskFullException e)
+        {
+            // Recoverable: the batch stays queued; waiters keep waiting, new proposals that add data
+            // are refused (DiskFull), and the flusher retries with backoff (RaftLog.DiskFull.cs).
+            OnDiskFull(e);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidOperationException)
+        {
+            // Nothing after a failed fsync can be trusted (the page cache may have dropped the data):
+            // stop here; every waiter fails and the node must restart and recover from disk.
+            Volatile.Write(ref _failure, e);
+            LogFlushFailed(_logger, e);
+        }
+
+        TaskCompletionSource done;
+        lock (_signalLock)
+        {
+            done = _flushed;
+            _flushed = NewSignal();
+        }
+
+        done.SetResult();
     }
 
     /// <summary>The applier: applies committed entries in order, then drops the log below a new snapshot.</summary>
