@@ -70,6 +70,32 @@ public sealed class RaftLogTests
     }
 
     [Fact]
+    public async Task AFollowersCommitReturnsOnlyOnceEveryEntryItHoldsIsDurable()
+    {
+        // DotNext replies to the leader right after CommitAsync, and the leader counts that reply for every entry the
+        // follower holds, including those past the leader's commit index: a power cut after the reply must keep them.
+        using var dir = new TempDir();
+        var fs = new CrashableMemoryFileSystem();
+        await using (var log = RaftLog.Open(dir.Path, new FakeStateMachine(), NullLogger.Instance, fs))
+        {
+            await log.InitializeAsync(None);
+            IAuditTrail<IRaftLogEntry> trail = log;
+            var entries = Enumerable.Range(1, 5).Select(i => new KvLogEntry([(byte)i], term: 1)).ToArray();
+            await trail.AppendAsync(new LogEntryProducer<KvLogEntry>(entries), 1, skipCommitted: true, None);
+            await trail.CommitAsync(0, None); // the leader's commit index has not reached them yet
+            Assert.Equal(1, log.FollowerFlushWaits);
+
+            fs.Crash(); // the power cut, right after the reply; the dead process writes nothing more
+            fs.BeforeOperation = static (_, path) => throw new IOException($"the process is dead ({path})");
+        }
+
+        fs.BeforeOperation = null;
+        await using var reopened = RaftLog.Open(dir.Path, new FakeStateMachine(), NullLogger.Instance, fs);
+        await reopened.InitializeAsync(None);
+        Assert.Equal(5, reopened.LastEntryIndex);
+    }
+
+    [Fact]
     public async Task AnApplyFailureStopsTheLogAndFailsItsWaiters()
     {
         using var dir = new TempDir();
