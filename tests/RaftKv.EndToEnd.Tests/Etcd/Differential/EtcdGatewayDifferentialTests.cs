@@ -43,6 +43,9 @@ public sealed class EtcdGatewayDifferentialTests(DiffFixture fixture, ITestOutpu
             ("/v3/kv/range", $$$"""{"key":"{{{K("a")}}}","revision":"2"}"""),
             ("/v3/kv/range", $$$"""{"key":"{{{K("a")}}}","revision":"1000"}"""),
             ("/v3/kv/range", string.Empty),
+            ("/v3/kv/range", "null"),
+            ("/v3/kv/txn", $$$"""{"compare":[{"key":"{{{K("a")}}}","target":"BOGUS","result":"EQUAL"}],"success":[{"request_put":{"key":"{{{K("bogus")}}}","value":"{{{B64("x")}}}"}}]}"""),
+            ("/v3/kv/txn", $$$"""{"success":[{"request_txn":{"compare":[{"key":"{{{K("a")}}}","target":"VALUE","result":"ABOUT"}]}}]}"""),
             ("/v3/kv/put", $$$"""{"key":"{{{K("big")}}}","value":"{{{B64("v")}}}","lease":"424242"}"""),
         };
         foreach (var (path, body) in calls)
@@ -93,6 +96,8 @@ public sealed class EtcdGatewayDifferentialTests(DiffFixture fixture, ITestOutpu
     [InlineData("""{"key":123}""")]
     [InlineData("""{"key":"!!"}""")]
     [InlineData("""{"limit":"lots"}""")]
+    [InlineData("""{"key":"YQ==","sort_order":"BOGUS"}""")]
+    [InlineData("""{"key":"YQ==","sort_target":"size"}""")]
     public async Task BadInputMatchesEtcdsStatusAndCode(string body)
     {
         var etcd = await PostAsync(fixture.EtcdHttp, "/v3/kv/range", body);
