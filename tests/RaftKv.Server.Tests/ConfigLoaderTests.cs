@@ -122,7 +122,19 @@ public sealed class ConfigLoaderTests
         Assert.Contains("QUOTA_BACKEND_BYTES", e.Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void CorsIsEtcdsAnyOriginByDefaultOrAListOrNone()
+    {
+        Assert.Equal(["*"], ConfigLoader.Load([], NoEnv).CorsOrigins);
+        Assert.Equal(["*"], ConfigLoader.Load(["--cors", "http://a:1,*"], NoEnv).CorsOrigins);
+        Assert.Empty(ConfigLoader.Load(["--cors", "none"], NoEnv).CorsOrigins);
+        Assert.Equal(["http://a.example:8000", "https://b.example"], ConfigLoader.Load([], new Dictionary<string, string?> { ["CORS"] = "http://a.example:8000, https://b.example" }).CorsOrigins);
+    }
+
     [Theory]
+    [InlineData(new[] { "--cors", "a.example" }, "CORS must be *, none or origins")]
+    [InlineData(new[] { "--cors", "http://a.example/path" }, "CORS must be")]
+    [InlineData(new[] { "--cors", "ftp://a.example" }, "CORS must be")]
     [InlineData(new[] { "--http-port", "0" }, "HTTP_PORT")]
     [InlineData(new[] { "--http-port", "x" }, "HTTP_PORT")]
     [InlineData(new[] { "--bogus", "1" }, "unknown flag")]

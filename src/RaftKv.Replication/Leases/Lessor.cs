@@ -70,7 +70,8 @@ internal sealed class Lessor(LeaseTable table, TimeProvider time)
         return r.TtlSeconds;
     }
 
-    /// <summary>Whole seconds until <paramref name="id"/> expires (0 ≤ remaining ≤ TTL), or null when it is not granted.</summary>
+    /// <summary>Whole seconds until <paramref name="id"/> expires, truncated as etcd's <c>LeaseTimeToLive</c>
+    /// (<c>int64(Remaining().Seconds())</c>: 9 just after a grant of 10; 0 ≤ remaining ≤ TTL), or null when it is not granted.</summary>
     public long? Remaining(long id)
     {
         if (table.Find(id) is not { } r)
@@ -83,7 +84,7 @@ internal sealed class Lessor(LeaseTable table, TimeProvider time)
         var left = time.GetElapsedTime(now, at);
         // Reported at most the granted TTL: right after a promotion the lease really has up to an
         // election timeout more, and a client is better told too little than too much.
-        return at <= now ? 0 : Math.Min(r.TtlSeconds, (long)Math.Ceiling(left.TotalSeconds - 1e-9));
+        return at <= now ? 0 : Math.Min(r.TtlSeconds, (long)Math.Floor(left.TotalSeconds));
     }
 
     /// <summary>Starts the clock of leases granted since the last call, forgets revoked ones, and returns

@@ -52,6 +52,7 @@ public static class ConfigKeys
     public static readonly ConfigKey AutoCompactionMode = new("AUTO_COMPACTION_MODE", "periodic", "etcd's --auto-compaction-mode: periodic (keep AUTO_COMPACTION_RETENTION of time) or revision (keep that many revisions); the leader compacts MVCC history through Raft");
     public static readonly ConfigKey AutoCompactionRetention = new("AUTO_COMPACTION_RETENTION", "0", "etcd's --auto-compaction-retention: periodic: a duration (1h, 30m, 90s) or hours (1); revision: a count (1000); 0 = off (the default, as in etcd 3.4)");
     public static readonly ConfigKey WatchProgressNotifyInterval = new("WATCH_PROGRESS_NOTIFY_INTERVAL", "10m", "etcd's --experimental-watch-progress-notify-interval: how often an idle etcd watcher created with progress_notify gets an empty response carrying its revision (a duration: 30s, 10m, or seconds: 0.5)");
+    public static readonly ConfigKey Cors = new("CORS", "*", "etcd's --cors, for etcd's JSON gateway (/v3/..., /v3beta/...): origins whose browser pages may call it, comma-separated (http://host:port); * = any (etcd's default); none = no CORS headers. OPTIONS on a gateway route answers 200 either way, as etcd's");
     public static readonly ConfigKey AuthToken = new("AUTH_TOKEN", "jwt", "etcd's --auth-token: jwt = tokens signed with the cluster's replicated key, valid on every node; simple = etcd's simple tokens, random strings held by the node that issued them (its TTL refreshed on use)");
     public static readonly ConfigKey AuthTokenTtl = new("AUTH_TOKEN_TTL", "300", "Lifetime of an auth token in seconds (etcd's --auth-token-ttl); a simple token's lifetime since its last use");
     public static readonly ConfigKey AuthMetrics = new("AUTH_METRICS", "open", "With auth enabled: open = /metrics needs no credentials (etcd's default), root = only the root role");
@@ -65,6 +66,6 @@ public static class ConfigKeys
         MemoryMaxSizeMb, CacheSizeMb, MemoryMaxEntries, Compression, S3Compression, DiskMaxSizeGb, DiskMigrationAgeHours, ArchiveInterval, QuotaBackendBytes,
         S3Endpoint, S3Bucket, S3Region, S3AccessKey, S3SecretKey, BackupInterval, BackupRetention, BackupBucket, BackupPrefix, MaxKeyBytes, MaxValueBytes, RaftLog, ElectionTimeoutMs, ReadLease,
         CorruptCheckInterval, InitialCorruptCheck, InitialClusterState, Learner, MaxLearners, LearnerToken, TlsCertFile, TlsKeyFile, TlsCaFile, ClientCertAuth, PeerCertFile, PeerKeyFile, PeerCaFile,
-        AutoCompactionMode, AutoCompactionRetention, WatchProgressNotifyInterval, AuthToken, AuthTokenTtl, AuthMetrics, AuthMaxFailures, MetricsHttpRequests, ConfigFile,
+        AutoCompactionMode, AutoCompactionRetention, WatchProgressNotifyInterval, Cors, AuthToken, AuthTokenTtl, AuthMetrics, AuthMaxFailures, MetricsHttpRequests, ConfigFile,
     ];
 }

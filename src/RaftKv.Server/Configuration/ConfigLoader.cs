@@ -125,6 +125,7 @@ public static class ConfigLoader
             Learner = Bool(ConfigKeys.Learner, Get(ConfigKeys.Learner)),
             MaxLearners = (int)Long(ConfigKeys.MaxLearners, Get(ConfigKeys.MaxLearners), 0),
             Tls = TlsFiles.From(Get),
+            CorsOrigins = CorsOrigins(Get(ConfigKeys.Cors)),
             WatchProgressNotifyInterval = Positive(ConfigKeys.WatchProgressNotifyInterval, Durations.Parse(ConfigKeys.WatchProgressNotifyInterval, Get(ConfigKeys.WatchProgressNotifyInterval))),
             AutoCompaction = AutoCompaction.Parse(Get(ConfigKeys.AutoCompactionMode), Get(ConfigKeys.AutoCompactionRetention)),
             Auth = Security.Auth.AuthOptions.Default with
@@ -275,6 +276,32 @@ public static class ConfigLoader
         => double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out var v) && v >= 0
             ? v
             : throw new ConfigException($"{key.Env} must be a non-negative number, got '{value}'");
+
+    /// <summary>CORS: <c>*</c> (any origin), <c>none</c> / empty (no CORS headers) or origins, comma-separated, each an
+    /// http(s) scheme and host (and port) without a path, compared with the browser's <c>Origin</c> as written.</summary>
+    private static IReadOnlyList<string> CorsOrigins(string value)
+    {
+        var origins = value.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+        if (origins.Length == 0 || origins is ["none"])
+        {
+            return [];
+        }
+
+        if (origins.Contains("*", StringComparer.Ordinal))
+        {
+            return ["*"];
+        }
+
+        foreach (var origin in origins)
+        {
+            if (!Uri.TryCreate(origin, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https") || uri.PathAndQuery != "/" || origin.EndsWith('/'))
+            {
+                throw new ConfigException($"{ConfigKeys.Cors.Env} must be *, none or origins like http://host:port (comma-separated), got '{origin}'");
+            }
+        }
+
+        return origins;
+    }
 
     private static TimeSpan Positive(ConfigKey key, TimeSpan value)
         => value > TimeSpan.Zero ? value : throw new ConfigException($"{key.Env} must be greater than zero, got {value.TotalSeconds} s");

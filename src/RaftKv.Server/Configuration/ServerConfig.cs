@@ -86,6 +86,10 @@ public sealed record ServerConfig
     /// <summary>WATCH_PROGRESS_NOTIFY_INTERVAL (etcd's default, 10 minutes).</summary>
     public TimeSpan WatchProgressNotifyInterval { get; init; } = TimeSpan.FromMinutes(10);
 
+    /// <summary>CORS: the origins allowed to call etcd's JSON gateway from a browser (<c>*</c> = any, etcd's default;
+    /// empty = none: no CORS headers).</summary>
+    public IReadOnlyList<string> CorsOrigins { get; init; } = ["*"];
+
     /// <summary>MAX_LEARNERS (<see cref="KvNodeOptions.MaxLearners"/>, default 1 as etcd 3.4).</summary>
     public int MaxLearners { get; init; } = 1;
 

@@ -87,11 +87,13 @@ public sealed class EtcdMaintenanceService(IKvNode node, EtcdIdentity identity, 
 
     /// <summary><see cref="KeyspaceHash"/> of the key space at the revision (0 = current), in one streamed pass
     /// (<see cref="IKvNode.ReadKeyspaceAsync"/>). Replicas at the same revision answer the same hash (etcd's value
-    /// differs: it hashes its backend's history, so compare RaftKv members with each other only).</summary>
+    /// differs: it hashes its backend's history, so compare RaftKv members with each other only). compact_revision is
+    /// etcd's: the last compaction's revision, -1 before any.</summary>
     public override async Task<HashKVResponse> HashKV(HashKVRequest request, ServerCallContext context)
     {
         var (hash, header) = await HashAtAsync(request.Revision, context.CancellationToken).ConfigureAwait(false);
-        return new HashKVResponse { Header = identity.Header(header), Hash = hash, CompactRevision = node.CompactRevision };
+        // etcd answers -1 until the first compaction (its mvcc store's compactMainRev starts at -1).
+        return new HashKVResponse { Header = identity.Header(header), Hash = hash, CompactRevision = node.CompactRevision > 0 ? node.CompactRevision : -1 };
     }
 
     /// <summary>etcd's Hash (of the whole backend): RaftKv answers the <see cref="HashKV"/> hash at the current

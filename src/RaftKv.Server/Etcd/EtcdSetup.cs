@@ -10,6 +10,7 @@ public static class EtcdSetup
         services.AddSingleton<EtcdIdentity>();
         services.AddSingleton<Gateway.GatewayLoopback>();
         services.AddSingleton<Gateway.EtcdGateway>();
+        services.AddSingleton(sp => new Gateway.GatewayCors(sp.GetRequiredService<Configuration.ServerConfig>().CorsOrigins));
         services.AddSingleton(sp => new Concurrency.ConcurrencyKv(sp.GetRequiredService<Replication.Api.IKvNode>())
         {
             ReadRetryBound = sp.GetRequiredService<Pipeline.LeaderRouter>().ForwardTimeout,

@@ -11,9 +11,10 @@ namespace RaftKv.Server.Etcd.Gateway;
 /// body and HTTP status — is written back. Watch, LeaseKeepAlive and Snapshot stream one <c>{"result": …}</c> line
 /// per message, flushed as it comes, until the call ends or the client disconnects (which cancels the call). The
 /// whole body is read before the call starts: a stream's requests are the JSON values it holds, sent in order,
-/// then the request side is closed (a watch keeps serving after that, as etcd's does).
+/// then the request side is closed (a watch keeps serving after that, as etcd's does). Every answer carries etcd's
+/// CORS headers and a route's <c>OPTIONS</c> is answered 200 (<see cref="GatewayCors"/>, <c>CORS</c>).
 /// </summary>
-public sealed class EtcdGateway(GatewayLoopback loopback)
+public sealed class EtcdGateway(GatewayLoopback loopback, GatewayCors cors)
 {
     private const string Json = "application/json";
 
@@ -25,6 +26,7 @@ public sealed class EtcdGateway(GatewayLoopback loopback)
             foreach (var route in GatewayRoutes.All)
             {
                 app.MapPost(prefix + route.Path, context => context.RequestServices.GetRequiredService<EtcdGateway>().HandleAsync(context, route));
+                app.MapMethods(prefix + route.Path, [HttpMethods.Options], context => context.RequestServices.GetRequiredService<GatewayCors>().PreflightAsync(context));
             }
         }
     }
@@ -33,6 +35,7 @@ public sealed class EtcdGateway(GatewayLoopback loopback)
     {
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(route);
+        cors.Apply(context);
         List<IMessage> requests;
         try
         {

@@ -10,7 +10,8 @@ namespace RaftKv.Server.Etcd.Gateway;
 /// <summary>
 /// The gateway's JSON, as etcd's (grpc-gateway v1, <c>JSONPb{OrigName: true}</c>): proto field names
 /// (<c>create_revision</c>), 64-bit integers as strings, bytes as base64, enums by name, default values omitted.
-/// Requests accept proto and JSON names and, as etcd does, ignore unknown fields. Errors are grpc-gateway v1's:
+/// Requests accept proto and JSON names and, as etcd does, ignore unknown fields but refuse unknown enum names
+/// (<see cref="GatewayEnumNames"/>); a <c>null</c> request is an empty one. Errors are grpc-gateway v1's:
 /// <c>{"error": m, "message": m, "code": grpcCode}</c> with <see cref="HttpStatus"/> for a call, and
 /// <c>{"error": {"grpc_code", "http_code", "message", "http_status"}}</c> inside a stream.
 /// </summary>
@@ -21,7 +22,7 @@ public static class GatewayJson
 
     /// <summary>The request messages a body holds: one per top-level JSON value (a stream's requests follow
     /// each other, as grpc-gateway's decoder reads them); an empty body is one empty request, as in etcd.</summary>
-    /// <exception cref="GatewayBadRequestException">Malformed JSON, a wrong type, bad base64 (etcd: 400, INVALID_ARGUMENT).</exception>
+    /// <exception cref="GatewayBadRequestException">Malformed JSON, a wrong type, bad base64, an unknown enum name (etcd: 400, INVALID_ARGUMENT).</exception>
     public static List<IMessage> ParseRequests(ReadOnlyMemory<byte> body, MessageDescriptor type)
     {
         ArgumentNullException.ThrowIfNull(type);
@@ -34,6 +35,17 @@ public static class GatewayJson
                 var start = (int)reader.TokenStartIndex;
                 reader.Skip();
                 var json = Encoding.UTF8.GetString(body.Span[start..(int)reader.BytesConsumed]);
+                using (var document = JsonDocument.Parse(json))
+                {
+                    if (document.RootElement.ValueKind == JsonValueKind.Null)
+                    {
+                        messages.Add(type.Parser.ParseFrom(ByteString.Empty)); // etcd's decoder leaves the request empty
+                        continue;
+                    }
+
+                    GatewayEnumNames.Check(document.RootElement, type);
+                }
+
                 messages.Add(Parser.Parse(json, type));
             }
         }

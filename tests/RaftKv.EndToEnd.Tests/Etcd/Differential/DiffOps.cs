@@ -144,6 +144,9 @@ internal sealed class DiffOps(Random rng)
         return r;
     }
 
+    /// <summary>A HashKV at the current revision, a past one (maybe compacted) or a future one.</summary>
+    public V3.HashKVRequest HashKv() => new() { Revision = rng.Next(4) == 0 ? SomeRevision() : 0 };
+
     public V3.CompactionRequest Compact() => new()
     {
         Revision = rng.Next(5) == 0 ? Math.Max(1, Compacted) : Math.Max(Compacted, 1) + rng.NextInt64(Math.Max(1, Revision - Compacted + 1)),

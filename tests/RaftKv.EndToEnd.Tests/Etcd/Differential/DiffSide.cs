@@ -22,6 +22,8 @@ internal sealed class DiffSide(string name, string endpoint) : IDisposable
 
     public V3.Watch.WatchClient Watch => new(_channel);
 
+    public V3.Maintenance.MaintenanceClient Maintenance => new(_channel);
+
     public RaftKv.Protocol.Etcd.V3Lock.Lock.LockClient Lock => new(_channel);
 
     public RaftKv.Protocol.Etcd.V3Election.Election.ElectionClient Election => new(_channel);

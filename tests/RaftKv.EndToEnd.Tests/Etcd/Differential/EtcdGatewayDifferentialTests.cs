@@ -43,6 +43,9 @@ public sealed class EtcdGatewayDifferentialTests(DiffFixture fixture, ITestOutpu
             ("/v3/kv/range", $$$"""{"key":"{{{K("a")}}}","revision":"2"}"""),
             ("/v3/kv/range", $$$"""{"key":"{{{K("a")}}}","revision":"1000"}"""),
             ("/v3/kv/range", string.Empty),
+            ("/v3/kv/range", "null"),
+            ("/v3/kv/txn", $$$"""{"compare":[{"key":"{{{K("a")}}}","target":"BOGUS","result":"EQUAL"}],"success":[{"request_put":{"key":"{{{K("bogus")}}}","value":"{{{B64("x")}}}"}}]}"""),
+            ("/v3/kv/txn", $$$"""{"success":[{"request_txn":{"compare":[{"key":"{{{K("a")}}}","target":"VALUE","result":"ABOUT"}]}}]}"""),
             ("/v3/kv/put", $$$"""{"key":"{{{K("big")}}}","value":"{{{B64("v")}}}","lease":"424242"}"""),
         };
         foreach (var (path, body) in calls)
@@ -93,6 +96,8 @@ public sealed class EtcdGatewayDifferentialTests(DiffFixture fixture, ITestOutpu
     [InlineData("""{"key":123}""")]
     [InlineData("""{"key":"!!"}""")]
     [InlineData("""{"limit":"lots"}""")]
+    [InlineData("""{"key":"YQ==","sort_order":"BOGUS"}""")]
+    [InlineData("""{"key":"YQ==","sort_target":"size"}""")]
     public async Task BadInputMatchesEtcdsStatusAndCode(string body)
     {
         var etcd = await PostAsync(fixture.EtcdHttp, "/v3/kv/range", body);
@@ -103,6 +108,47 @@ public sealed class EtcdGatewayDifferentialTests(DiffFixture fixture, ITestOutpu
         Assert.Equal(etcd.Json.GetProperty("code").GetInt32(), raftkv.Json.GetProperty("code").GetInt32());
         Assert.Equal(etcd.Json.GetProperty("error").GetString(), etcd.Json.GetProperty("message").GetString());
         Assert.Equal(raftkv.Json.GetProperty("error").GetString(), raftkv.Json.GetProperty("message").GetString());
+    }
+
+    /// <summary>A browser page calling the gateway: etcd (default <c>--cors</c>) answers the preflight 200 and every
+    /// answer carries its CORS headers; RaftKv (default <c>CORS</c>) the same, on the HTTP port and the client port.</summary>
+    [Fact]
+    public async Task BrowserCorsMatchesEtcd()
+    {
+        using var http = new HttpClient();
+        async Task<(HttpStatusCode Status, string Headers)> Send(string baseUrl, HttpMethod method, string path)
+        {
+            using var request = new HttpRequestMessage(method, baseUrl + path);
+            request.Headers.Add("Origin", "http://page.example");
+            if (method == HttpMethod.Options)
+            {
+                request.Headers.Add("Access-Control-Request-Method", "POST");
+                request.Headers.Add("Access-Control-Request-Headers", "content-type,authorization");
+            }
+            else
+            {
+                request.Content = new StringContent($$$"""{"key":"{{{B64("cors/k")}}}"}""", System.Text.Encoding.UTF8, "application/json");
+            }
+
+            using var response = await http.SendAsync(request);
+            var cors = response.Headers.Where(h => h.Key.StartsWith("Access-Control-", StringComparison.OrdinalIgnoreCase))
+                .Select(h => $"{h.Key.ToLowerInvariant()}: {string.Join(",", h.Value)}").Order(StringComparer.Ordinal);
+            return (response.StatusCode, string.Join("\n", cors));
+        }
+
+        foreach (var (method, path) in new[] { (HttpMethod.Options, "/v3/kv/range"), (HttpMethod.Post, "/v3/kv/range"), (HttpMethod.Options, "/v3beta/kv/put"), (HttpMethod.Options, "/v3/watch") })
+        {
+            var etcd = await Send(fixture.EtcdHttp, method, path);
+            output.WriteLine($"{method} {path}\n  etcd   {(int)etcd.Status} {etcd.Headers}");
+            Assert.Equal(HttpStatusCode.OK, etcd.Status);
+            Assert.NotEmpty(etcd.Headers);
+            foreach (var raftkvUrl in new[] { fixture.RaftKvHttp, fixture.RaftKvClientPort })
+            {
+                var raftkv = await Send(raftkvUrl, method, path);
+                output.WriteLine($"  raftkv {(int)raftkv.Status} {raftkv.Headers}");
+                Assert.Equal(etcd, raftkv);
+            }
+        }
     }
 
     [Fact]
