@@ -127,6 +127,10 @@ public sealed class AuthPrimitivesTests
         Assert.Equal("0", Encoding.UTF8.GetString(range.Keys[0].Key));
         Assert.Equal(AuthAccessKind.Admin, AuthRules.ForGrpc(new V3.MemberAddRequest()).Kind);
         Assert.Equal(AuthAccessKind.Admin, AuthRules.ForGrpc(new V3.AuthUserAddRequest()).Kind);
+        Assert.Equal(AuthAccessKind.Authenticated, AuthRules.ForGrpc(new V3.CompactionRequest { Revision = 5 }).Kind); // as etcd 3.4
+        Assert.Equal(AuthAccessKind.Authenticated, AuthRules.ForGrpc(new V3.AlarmRequest { Action = V3.AlarmRequest.Types.AlarmAction.Get }).Kind);
+        Assert.Equal(AuthAccessKind.Admin, AuthRules.ForGrpc(new V3.AlarmRequest { Action = V3.AlarmRequest.Types.AlarmAction.Deactivate }).Kind);
+        Assert.Equal(AuthAccessKind.Admin, AuthRules.ForGrpc(new V3.DefragmentRequest()).Kind);
         Assert.Equal(AuthAccessKind.Open, AuthRules.ForGrpc(new V3.AuthenticateRequest()).Kind);
         Assert.Equal(AuthAccessKind.LeaseKeys, AuthRules.ForGrpc(new V3.LeaseRevokeRequest { ID = 5 }).Kind);
     }

@@ -10,8 +10,9 @@ namespace RaftKv.Server.Security.Auth;
 /// What each call needs once auth is on (etcd's rules, docs/api.md "Authentication"): every key and range a
 /// request touches, read or write (txn compares and nested ops included, a put or delete with prev_kv also
 /// reads); lease revoke and TimeToLive need write on the lease's keys; watches need read at creation;
-/// Authenticate, AuthStatus and the corruption check's StateHash are open; status and member listing need a
-/// user; everything else (auth management, membership, maintenance, compaction, admin) needs the root role.
+/// Authenticate, AuthStatus and the corruption check's StateHash are open; status, member listing, etcd's compaction
+/// and alarm listing need a user; everything else (auth management, membership, maintenance, the native API's
+/// compaction, admin) needs the root role.
 /// Unknown calls need root (fail closed).
 /// </summary>
 public static partial class AuthRules
@@ -31,6 +32,10 @@ public static partial class AuthRules
         V3.LeaseTimeToLiveRequest l => AuthAccess.LeaseKeys(l.ID),
         V3.AuthenticateRequest or V3.AuthStatusRequest => AuthAccess.Open,
         V3.StatusRequest or V3.MemberListRequest => AuthAccess.Authenticated,
+        // etcd 3.4 checks no permission on Compact and Alarm: any authenticated user compacts (e.g. the Kubernetes
+        // API server's own etcd user) and lists alarms. RaftKv still wants a user for them, and root to arm or disarm.
+        V3.CompactionRequest => AuthAccess.Authenticated,
+        V3.AlarmRequest { Action: V3.AlarmRequest.Types.AlarmAction.Get } => AuthAccess.Authenticated,
 
         // etcd v3lockpb / v3electionpb (AuthRules.Concurrency.cs)
         V3Lock.LockRequest l => AuthAccess.On(Candidate(l.Name, l.Lease)),
