@@ -103,7 +103,9 @@ import os, re, sys, datetime
 table, dur, runs, etcdv, commit = open(sys.argv[1]).read(), sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5]
 path = "BENCHMARKS.md"
 text = open(path).read()
-section = (f"<!-- etcd-api:start -->\nRun {datetime.datetime.utcnow():%Y-%m-%d %H:%M} UTC, commit {commit}, `{os.environ.get('RKV_ENV') and 'RKV_ENV="' + os.environ['RKV_ENV'] + '" ' or ''}{os.environ.get('NATIVE') and 'NATIVE=1 ' or ''}bench/compare-etcd-api.sh {dur} {runs}` "
+# The command's environment prefix, built outside the f-string (Python before 3.12 cannot nest its quotes).
+prefix = ('RKV_ENV="' + os.environ['RKV_ENV'] + '" ' if os.environ.get('RKV_ENV') else '') + ('NATIVE=1 ' if os.environ.get('NATIVE') else '')
+section = (f"<!-- etcd-api:start -->\nRun {datetime.datetime.utcnow():%Y-%m-%d %H:%M} UTC, commit {commit}, `{prefix}bench/compare-etcd-api.sh {dur} {runs}` "
            f"({etcdv}; {dur} s per cell, 2 s warm-up excluded per cell, after a 10 s unrecorded warm-up per workload of each cluster; "
            f"medians of {runs} interleaved runs; 8 B keys, 256 B values, 100 k key space; both 3 members on loopback on the same 2-core machine, fsync on):\n\n{table}\n<!-- etcd-api:end -->")
 if "<!-- etcd-api:start -->" in text:
