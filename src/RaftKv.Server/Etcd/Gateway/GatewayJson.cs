@@ -34,8 +34,9 @@ public static class GatewayJson
             {
                 var start = (int)reader.TokenStartIndex;
                 reader.Skip();
-                var json = Encoding.UTF8.GetString(body.Span[start..(int)reader.BytesConsumed]);
-                using (var document = JsonDocument.Parse(json))
+                var value = body[start..(int)reader.BytesConsumed];
+                var json = Encoding.UTF8.GetString(value.Span);
+                using (var document = JsonDocument.Parse(value)) // the UTF-8 bytes as read, not the string decoded from them
                 {
                     if (document.RootElement.ValueKind == JsonValueKind.Null)
                     {
