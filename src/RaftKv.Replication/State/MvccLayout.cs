@@ -197,6 +197,17 @@ internal static class MvccLayout
 
     public static byte[] EncodeHistoryPut(in KeyMeta m, ReadOnlySpan<byte> value)
     {
+        var head = HistoryPutHeader(m);
+        var b = new byte[head.Length + value.Length];
+        head.CopyTo(b, 0);
+        value.CopyTo(b.AsSpan(head.Length));
+        return b;
+    }
+
+    /// <summary>The bytes of a history put record before its value (the apply loop writes the two parts without
+    /// concatenating them: <see cref="WriteOp.Put(ReadOnlyMemory{byte}, ReadOnlyMemory{byte}, ReadOnlyMemory{byte}, long)"/>).</summary>
+    public static byte[] HistoryPutHeader(in KeyMeta m)
+    {
         Span<byte> head = stackalloc byte[42];
         head[0] = FormatVersion;
         head[1] = 0;
@@ -205,10 +216,7 @@ internal static class MvccLayout
         pos += Varint.Write(head[pos..], (ulong)m.Version);
         pos += Varint.Write(head[pos..], (ulong)m.Lease);
         pos += Varint.Write(head[pos..], (ulong)m.ExpiresAtUnixMs);
-        var b = new byte[pos + value.Length];
-        head[..pos].CopyTo(b);
-        value.CopyTo(b.AsSpan(pos));
-        return b;
+        return head[..pos].ToArray();
     }
 
     public static readonly byte[] HistoryDelete = [FormatVersion, 1];

@@ -141,7 +141,7 @@ internal sealed class TxnApply(KvState state, IKvStore store, long clock, long b
         Ops.Add(WriteOp.Put(op.Key, once ? ReadOnlyMemory<byte>.Empty : value, expires)); // kept once: in the history record below
         Ops.Add(WriteOp.Put(MvccLayout.MetaKey(op.Key), MvccLayout.EncodeMeta(meta), expires));
         Leases.LeaseKeys.Reattach(Ops, op.Key, prev?.Lease ?? 0, lease);
-        Ops.Add(WriteOp.Put(MvccLayout.HistoryKey(op.Key, NewRevision), MvccLayout.EncodeHistoryPut(meta, value)));
+        Ops.Add(WriteOp.Put(MvccLayout.HistoryKey(op.Key, NewRevision), MvccLayout.HistoryPutHeader(meta), value));
         Ops.Add(WriteOp.Put(MvccLayout.IndexKey(NewRevision, Events.Count, op.Key), ReadOnlyMemory<byte>.Empty));
         Events.Add(new MvccEvent(MvccEventType.Put, KvState.ToKv(op.Key, value, meta, Tier.Memory), null));
         SetOverlay(op.Key, (meta, value));
