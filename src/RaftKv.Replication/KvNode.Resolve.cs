@@ -24,6 +24,11 @@ public sealed partial class KvNode
     /// compares against the state before the txn, as etcd): a leader writes that version only when every member lists it.</summary>
     internal const string FeatureTxnPath = "txn-path";
 
+    /// <summary>The feature a member lists when it applies <see cref="CommandCodec.ValueOnceVersion"/> txns (large values
+    /// kept once, MVCC layout version 3): a leader writes that version only when every member lists it. A release
+    /// listing it lists <see cref="FeatureTxnPath"/> too (version 5 includes version 4's rule).</summary>
+    internal const string FeatureValueOnce = "value-once";
+
     private async Task<TxnResult> ProposeTxnAsync(KvTxn txn, CancellationToken cancellationToken)
     {
         for (var attempt = 1; ; attempt++)
@@ -39,7 +44,9 @@ public sealed partial class KvNode
             var holder = new ApplyResult { PreRead = preRead };
             var command = new KvCommand(CommandKind.Txn, NextTimestamp(), txn.RequestId, proposed, resolved)
             {
-                FormatVersion = EveryMemberSupports(FeatureTxnPath) ? CommandCodec.TxnPathVersion : CommandCodec.CurrentVersion,
+                FormatVersion = EveryMemberSupports(FeatureValueOnce) ? CommandCodec.ValueOnceVersion
+                    : EveryMemberSupports(FeatureTxnPath) ? CommandCodec.TxnPathVersion
+                    : CommandCodec.CurrentVersion,
             };
             var result = await ProposeAsync(command, cancellationToken, holder).ConfigureAwait(false);
             if (holder.ValueMissing)

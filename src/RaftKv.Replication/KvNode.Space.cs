@@ -23,10 +23,10 @@ public sealed partial class KvNode
     internal const string FeatureNoSpace = "nospace";
 
     /// <summary>Every feature of this release (<see cref="MetaFeatures"/>).</summary>
-    internal const string Features = FeatureCorruptCheck + "," + FeatureNoSpace + "," + FeatureLearners + "," + FeatureTxnPath + "," + FeatureMemberUpdate + "," + FeatureReadIndex;
+    internal const string Features = FeatureCorruptCheck + "," + FeatureNoSpace + "," + FeatureLearners + "," + FeatureTxnPath + "," + FeatureMemberUpdate + "," + FeatureReadIndex + "," + FeatureValueOnce;
 
     /// <summary>The newest feature: metadata of a member without it is fetched again (it may have been upgraded).</summary>
-    internal const string FeatureNewest = FeatureReadIndex;
+    internal const string FeatureNewest = FeatureValueOnce;
 
     /// <summary>The admission check refreshes the space check when it is older than this.</summary>
     private const long AdmissionCheckMs = 100;

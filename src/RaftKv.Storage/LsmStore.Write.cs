@@ -34,11 +34,11 @@ public sealed partial class LsmStore
 
                 if (op.Kind == WriteOpKind.Put)
                 {
-                    mem.Add(op.Key.Span, op.Value.Span, index, op.ExpiresAtUnixMs, tombstone: false);
+                    mem.Add(op.Key.Span, op.Value.Span, op.ValueTail.Span, index, op.ExpiresAtUnixMs, tombstone: false);
                 }
                 else
                 {
-                    mem.Add(op.Key.Span, [], index, 0, tombstone: true);
+                    mem.Add(op.Key.Span, [], [], index, 0, tombstone: true);
                 }
             }
 

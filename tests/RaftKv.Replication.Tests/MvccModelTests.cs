@@ -15,11 +15,16 @@ namespace RaftKv.Replication.Tests;
 /// LSM store and to a plain in-memory model of etcd's semantics, with flushes, storage compactions,
 /// restarts (replaying the entries past the durable index, as the Raft log would) and checkpoint
 /// ingests (a snapshot install) interleaved. Every read is compared with the model.
+/// Layouts are mixed: each write is a command of format version 3, 4 or 5 at random, and a sixth of the values are
+/// large (≥ <see cref="MvccLayout.LargeValueMinBytes"/>), so keys move between a value kept twice and kept once
+/// (layout version 3) and every read must not tell the difference.
 /// Seed: <c>RAFTKV_MVCC_SEED</c> (default: random, printed); ops: <c>RAFTKV_MVCC_OPS</c> (default 600).
 /// </summary>
 public sealed class MvccModelTests(ITestOutputHelper output)
 {
     private static readonly string[] Keys = ["a", "b", "c", "d", "e", "f", "g", "h"];
+
+    private static readonly byte[] Formats = [CommandCodec.CurrentVersion, CommandCodec.TxnPathVersion, CommandCodec.ValueOnceVersion];
 
     private sealed record Version(long Create, long Mod, long Ver, long Lease, string Value);
 
@@ -55,6 +60,11 @@ public sealed class MvccModelTests(ITestOutputHelper output)
 
         async Task<TxnResult> Apply(KvCommand command)
         {
+            if (command.Kind == CommandKind.Txn)
+            {
+                command = command with { FormatVersion = Formats[rng.Next(Formats.Length)] };
+            }
+
             var payload = CommandCodec.Encode(command);
             log.Add(payload);
             var holder = new ApplyResult();
@@ -76,7 +86,7 @@ public sealed class MvccModelTests(ITestOutputHelper output)
                 var key = Keys[rng.Next(Keys.Length)];
                 if (roll < 30)
                 {
-                    var value = $"v{step}";
+                    var value = Value(rng, "v", step);
                     var lease = rng.Next(3);
                     var r = await Apply(new KvCommand(CommandKind.Txn, step, null, KvTxn.Single(new KvOp(KvOpKind.Put, B(key), B(value), Lease: lease))));
                     revision++;
@@ -112,7 +122,7 @@ public sealed class MvccModelTests(ITestOutputHelper output)
                     var cmpOp = (CompareOp)rng.Next(4);
                     var holds = cmpOp switch { CompareOp.Equal => actual == operand, CompareOp.NotEqual => actual != operand, CompareOp.Greater => actual > operand, _ => actual < operand };
                     var other = Keys[rng.Next(Keys.Length)];
-                    var value = $"t{step}";
+                    var value = Value(rng, "t", step);
                     // Both branches end with a random range read: in the success branch it reads the txn's own
                     // write (a range inside a write txn, TxnApply.Range), in the failure branch the state before it.
                     var (txnRange, txnEnd) = RandomRange(rng, key, 0, revision, current: true, out _);
@@ -272,6 +282,10 @@ public sealed class MvccModelTests(ITestOutputHelper output)
         var kvs = r.CountOnly ? [] : list.Select(x => $"{x.Key}={(r.KeysOnly ? string.Empty : x.V.Value)}@{x.V.Create}/{x.V.Mod}/{x.V.Ver}/{x.V.Lease}").ToList();
         return (kvs, live.Count, more);
     }
+
+    /// <summary>A value unique to <paramref name="step"/>; a sixth of them large enough to be kept once.</summary>
+    private static string Value(Random rng, string tag, int step)
+        => rng.Next(6) == 0 ? $"{tag}{step}-" + new string((char)('k' + (step % 10)), MvccLayout.LargeValueMinBytes) : $"{tag}{step}";
 
     private static byte[] B(string s) => Encoding.UTF8.GetBytes(s);
 

@@ -48,6 +48,23 @@ public sealed class LsmStoreTests
     }
 
     [Fact]
+    public async Task AValueWrittenInTwoPartsReadsAsOneFromMemoryAndDisk()
+    {
+        using var tmp = new TempDir();
+        await using var store = await LsmStore.OpenAsync(Options(tmp.Path));
+        var tail = B(new string('t', 3000));
+        store.Apply(1, [WriteOp.Put(B("k"), B("head-"), tail, expiresAtUnixMs: 5000), WriteOp.Put(B("e"), B("h"), ReadOnlyMemory<byte>.Empty)]);
+        var expected = "head-" + S(tail);
+        Assert.Equal(expected, S((await store.GetAsync(B("k"), 0))!.Value.Value));
+        Assert.Equal(expected.Length, store.GetMetadata(B("k"), 0)!.Value.ValueLength);
+        await store.FlushAsync();
+        var onDisk = (await store.GetAsync(B("k"), 0))!.Value;
+        Assert.Equal(expected, S(onDisk.Value));
+        Assert.Equal(5000, onDisk.ExpiresAtUnixMs);
+        Assert.Equal("h", S((await store.GetAsync(B("e"), 0))!.Value.Value));
+    }
+
+    [Fact]
     public async Task TtlIsJudgedAgainstTheCallersClockAndDroppedByCompaction()
     {
         using var tmp = new TempDir();

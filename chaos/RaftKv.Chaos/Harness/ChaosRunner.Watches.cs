@@ -111,7 +111,7 @@ public sealed partial class ChaosRunner
                 var r = await new KV.KVClient(channel).RangeAsync(
                     new RangeRequest { Start = ByteString.CopyFromUtf8(Workload.KeyPrefix), Prefix = true, Consistency = Consistency.Linearizable },
                     deadline: DateTime.UtcNow.AddSeconds(10));
-                return (r.Kvs.ToDictionary(kv => kv.Key.ToStringUtf8(), kv => kv.Value.ToStringUtf8(), StringComparer.Ordinal), r.Kvs.Count == 0 ? 0 : r.Kvs.Max(kv => (long)kv.ModRevision));
+                return (r.Kvs.ToDictionary(kv => kv.Key.ToStringUtf8(), kv => Workload.FromWire(kv.Value.ToStringUtf8()), StringComparer.Ordinal), r.Kvs.Count == 0 ? 0 : r.Kvs.Max(kv => (long)kv.ModRevision));
             }
             catch (RpcException)
             {

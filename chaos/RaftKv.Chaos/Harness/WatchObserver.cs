@@ -82,7 +82,7 @@ public sealed class WatchObserver(ChaosNode node, string prefix, long startRevis
                     {
                         foreach (var e in response.Events)
                         {
-                            _events.Add(new WatchedEvent((long)e.Kv.ModRevision, e.Kv.Key.ToStringUtf8(), e.Type == WatchEvent.Types.EventType.Delete, e.Kv.Value.ToStringUtf8()));
+                            _events.Add(new WatchedEvent((long)e.Kv.ModRevision, e.Kv.Key.ToStringUtf8(), e.Type == WatchEvent.Types.EventType.Delete, Workload.FromWire(e.Kv.Value.ToStringUtf8())));
                         }
                     }
                 }

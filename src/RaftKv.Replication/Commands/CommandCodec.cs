@@ -53,7 +53,8 @@ public static class CommandCodec
 {
     public const byte Magic = 0x4B;
 
-    /// <summary>The version this node writes every command in, except a Txn in <see cref="TxnPathVersion"/>.</summary>
+    /// <summary>The version this node writes every command in, except a Txn in <see cref="TxnPathVersion"/> or
+    /// <see cref="ValueOnceVersion"/>.</summary>
     public const byte CurrentVersion = 3;
 
     /// <summary>Version 4: a Txn laid out as in version 3 whose nested txns' compares are all evaluated against the
@@ -63,8 +64,15 @@ public static class CommandCodec
     /// it the other way.</summary>
     public const byte TxnPathVersion = 4;
 
+    /// <summary>Version 5: a Txn laid out and applied as in <see cref="TxnPathVersion"/> whose puts of values of at least
+    /// <c>MvccLayout.LargeValueMinBytes</c> bytes keep the value once, in the key's history record (MVCC layout
+    /// version 3, issue #18). Written only when every member lists the <c>value-once</c> feature
+    /// (<c>KvNode.Resolve.cs</c>): an older node refuses it (fail-stop) rather than lay the value out as before, so
+    /// replicas never differ in layout.</summary>
+    public const byte ValueOnceVersion = 5;
+
     /// <summary>The newest version this node reads (it reads every version from <see cref="BaseVersion"/> on).</summary>
-    public const byte NewestVersion = TxnPathVersion;
+    public const byte NewestVersion = ValueOnceVersion;
 
     /// <summary>The oldest version this node reads.</summary>
     public const byte BaseVersion = 1;
@@ -74,7 +82,7 @@ public static class CommandCodec
         var resolved = command.Kind == CommandKind.Txn ? command.Resolved : null;
         var b = PayloadWriter.Rent();
         b.Add(Magic);
-        b.Add(command.Kind == CommandKind.Txn && command.FormatVersion == TxnPathVersion ? TxnPathVersion : CurrentVersion);
+        b.Add(command.Kind == CommandKind.Txn && command.FormatVersion is TxnPathVersion or ValueOnceVersion ? command.FormatVersion : CurrentVersion);
         b.Add((byte)command.Kind);
         b.WriteVarint((ulong)command.TimestampUnixMs);
         WriteOpt(b, command.RequestId is null ? null : Encoding.UTF8.GetBytes(command.RequestId));

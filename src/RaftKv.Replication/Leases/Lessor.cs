@@ -80,7 +80,9 @@ internal sealed class Lessor(LeaseTable table, TimeProvider time)
         }
 
         var now = time.GetTimestamp();
-        var at = _expiry.GetOrAdd(id, _ => After(now, TimeSpan.FromSeconds(r.TtlSeconds)));
+        // Asked before Track started the lease's clock: the grant was applied before now, so less than the TTL is
+        // left (one tick less), as etcd answers (remaining 599 right after a grant of 600), never the TTL itself.
+        var at = _expiry.GetOrAdd(id, _ => After(now, TimeSpan.FromSeconds(r.TtlSeconds)) - 1);
         var left = time.GetElapsedTime(now, at);
         // Reported at most the granted TTL: right after a promotion the lease really has up to an
         // election timeout more, and a client is better told too little than too much.

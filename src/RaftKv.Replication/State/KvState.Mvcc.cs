@@ -97,10 +97,10 @@ internal sealed partial class KvState
                 continue;
             }
 
-            var (kvs, count) = await ReadCurrentAsync(start, end, single, withValues, limit, token).ConfigureAwait(false);
+            var (kvs, count, whole) = await ReadCurrentAsync(start, end, single, withValues, limit, token).ConfigureAwait(false);
             if (Interlocked.Read(ref _applySeq) == seq)
             {
-                return (kvs, count, revision);
+                return whole ? (kvs, count, revision) : throw HistoryRecordMissing(kvs);
             }
         }
 
@@ -109,8 +109,10 @@ internal sealed partial class KvState
         return (all, total, rev);
     }
 
-    /// <summary>Current-state read; after <paramref name="limit"/> keys (0 = unlimited) the rest is only counted.</summary>
-    private async ValueTask<(List<KeyValue> Kvs, long Count)> ReadCurrentAsync(byte[] start, byte[] end, bool single, bool withValues, int limit, CancellationToken token)
+    /// <summary>Current-state read; after <paramref name="limit"/> keys (0 = unlimited) the rest is only counted.
+    /// <c>Whole</c> is false when a value kept once was not found in its history record: the key changed meanwhile
+    /// (the caller's sequence check sees it) or the record is lost; the key is then last in the list.</summary>
+    private async ValueTask<(List<KeyValue> Kvs, long Count, bool Whole)> ReadCurrentAsync(byte[] start, byte[] end, bool single, bool withValues, int limit, CancellationToken token)
     {
         var clock = LogicalClock;
         var result = new List<KeyValue>();
@@ -118,13 +120,20 @@ internal sealed partial class KvState
         {
             if (ReadMeta(start, clock) is not { } m)
             {
-                return (result, 0);
+                return (result, 0, true);
             }
 
             if (!withValues)
             {
                 result.Add(ToKv(start, ReadOnlyMemory<byte>.Empty, m, Tier.Memory));
-                return (result, 1);
+                return (result, 1, true);
+            }
+
+            if (m.ValueInHistory)
+            {
+                var kept = await ValueKeptOnceAsync(start, m, clock, token).ConfigureAwait(false);
+                result.Add(ToKv(start, kept?.Value ?? ReadOnlyMemory<byte>.Empty, m, kept?.Tier ?? Tier.Memory));
+                return (result, 1, kept is not null);
             }
 
             if (await _store.GetAsync(start, clock, token).ConfigureAwait(false) is { } e)
@@ -132,7 +141,7 @@ internal sealed partial class KvState
                 result.Add(ToKv(start, e.Value, m, e.Tier));
             }
 
-            return (result, result.Count);
+            return (result, result.Count, true);
         }
 
         long count = 0;
@@ -172,9 +181,23 @@ internal sealed partial class KvState
                         break;
                     }
 
-                    if (ReadMeta(e.Key.Span, clock) is { } m)
+                    if (ReadMeta(e.Key.Span, clock) is not { } m)
+                    {
+                        continue;
+                    }
+
+                    if (!m.ValueInHistory)
                     {
                         result.Add(ToKv(e.Key, e.Value, m, e.Tier));
+                    }
+                    else if (await ValueKeptOnceAsync(e.Key, m, clock, token).ConfigureAwait(false) is { } kept)
+                    {
+                        result.Add(ToKv(e.Key, kept.Value, m, kept.Tier));
+                    }
+                    else
+                    {
+                        result.Add(ToKv(e.Key, ReadOnlyMemory<byte>.Empty, m, Tier.Memory));
+                        return (result, count + result.Count, false);
                     }
                 }
             }
@@ -185,7 +208,7 @@ internal sealed partial class KvState
             }
         }
 
-        return (result, count + result.Count);
+        return (result, count + result.Count, true);
     }
 
     private long CountKeys(byte[] from, byte[] to, long clock)

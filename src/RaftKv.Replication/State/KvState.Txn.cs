@@ -336,9 +336,10 @@ internal sealed partial class KvState
                 }
 
                 // Before format version 2: evaluate against the value itself (see the class remarks).
-                var local = _store.GetMetadata(c.Key, apply.Clock)?.LocalValue;
-                var value = local ?? (await _store.GetAsync(c.Key, apply.Clock, token).ConfigureAwait(false))?.Value;
-                return Of(ValueHolds(c, value));
+                var valueKey = m.ValueInHistory ? MvccLayout.HistoryKey(c.Key, m.Mod) : c.Key;
+                var local = _store.GetMetadata(valueKey, apply.Clock)?.LocalValue;
+                var value = local ?? (await _store.GetAsync(valueKey, apply.Clock, token).ConfigureAwait(false))?.Value;
+                return Of(ValueHolds(c, m.ValueInHistory && value is { } record ? MvccLayout.HistoryValue(record) : value));
             default:
                 return Verdict.Fails;
         }

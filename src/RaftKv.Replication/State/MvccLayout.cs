@@ -5,7 +5,8 @@ namespace RaftKv.Replication.State;
 
 /// <summary>
 /// How the MVCC model (etcd's: revisions, per-key create/mod/version/lease, history) is laid out in
-/// the LSM. Layout version 2 (issue #14; version 1 had no revision index, see below). Everything lives in ordinary LSM entries written by the
+/// the LSM. Layout version 3 (issue #18: large values kept once; version 2 (issue #14) kept every value twice, version 1
+/// had no revision index, see below). Everything lives in ordinary LSM entries written by the
 /// apply loop in the same atomic <see cref="IKvStore.Apply"/> batch as the change itself, so it is
 /// part of every flush, checkpoint (= Raft snapshot), restart and archived table.
 /// </summary>
@@ -14,9 +15,15 @@ namespace RaftKv.Replication.State;
 /// <list type="number">
 /// <item><c>k → value</c> (put) or a tombstone (delete): the current value, exactly as before MVCC, so a
 /// GET of the current value is one lookup and current range scans read user keys only. Its LSM
-/// version is the Raft index (storage's own stamp), not a revision.</item>
+/// version is the Raft index (storage's own stamp), not a revision. Layout version 3: a value of at least
+/// <see cref="LargeValueMinBytes"/> bytes put by a command of <see cref="Commands.CommandCodec.ValueOnceVersion"/> is
+/// kept <b>once</b>, in its history record; <c>k</c> then holds no bytes and the metadata says so
+/// (<see cref="KeyMeta.ValueInHistory"/>), and a read of the current value reads the history record at the key's mod
+/// revision instead (an exact key, so one lookup like <c>k</c>'s). The decision comes from the command, so every replica
+/// lays the same write out the same way; readers understand both ways on every key.</item>
 /// <item><c>0x00 0xFF "m/" k → meta</c> (put; tombstone on delete): the key's current metadata,
-/// <c>fmt:u8 (1) create:varint mod:varint version:varint lease:varint</c> (≤ 37 bytes), with the same
+/// <c>fmt:u8 (1) create:varint mod:varint version:varint lease:varint</c> (≤ 37 bytes), or, for a value kept once,
+/// <c>fmt:u8 (2) create:varint mod:varint version:varint lease:varint flags:varint (bit0 value in history)</c>, with the same
 /// TTL expiry as the value. It is at most <see cref="Storage.Tables.KeysFile.InlineValueMaxBytes"/>
 /// bytes, so keys files of archived tables inline it: the apply loop reads it with
 /// <see cref="IKvStore.GetMetadata"/> and never waits on the object store (the value may be archived;
@@ -52,6 +59,16 @@ namespace RaftKv.Replication.State;
 internal static class MvccLayout
 {
     public const byte FormatVersion = 1;
+
+    /// <summary>The metadata record format of a key whose value is kept once, in its history record.</summary>
+    public const byte MetaFormatFlags = 2;
+
+    /// <summary>Flag bit of a <see cref="MetaFormatFlags"/> metadata record: the value is in the history record.</summary>
+    private const ulong MetaFlagValueInHistory = 1;
+
+    /// <summary>The smallest value kept once (layout version 3): below it, the second copy costs less than the second
+    /// lookup a read of a value kept once makes. 4 KiB: a data block.</summary>
+    public const int LargeValueMinBytes = 4096;
 
     public static readonly byte[] MetaPrefix = [.. ReservedKeys.Prefix, (byte)'m', (byte)'/'];
 
@@ -147,19 +164,24 @@ internal static class MvccLayout
 
     public static byte[] EncodeMeta(in KeyMeta m)
     {
-        Span<byte> b = stackalloc byte[41];
-        b[0] = FormatVersion;
+        Span<byte> b = stackalloc byte[42];
+        b[0] = m.ValueInHistory ? MetaFormatFlags : FormatVersion;
         var pos = 1;
         pos += Varint.Write(b[pos..], (ulong)m.Create);
         pos += Varint.Write(b[pos..], (ulong)m.Mod);
         pos += Varint.Write(b[pos..], (ulong)m.Version);
         pos += Varint.Write(b[pos..], (ulong)m.Lease);
+        if (m.ValueInHistory)
+        {
+            pos += Varint.Write(b[pos..], MetaFlagValueInHistory);
+        }
+
         return b[..pos].ToArray();
     }
 
     public static KeyMeta DecodeMeta(ReadOnlySpan<byte> data, long expires)
     {
-        if (data.Length < 1 || data[0] != FormatVersion)
+        if (data.Length < 1 || data[0] is not (FormatVersion or MetaFormatFlags))
         {
             throw new FormatException("unknown MVCC metadata record format");
         }
@@ -169,10 +191,22 @@ internal static class MvccLayout
         var mod = (long)Varint.Read(data, ref pos);
         var version = (long)Varint.Read(data, ref pos);
         var lease = (long)Varint.Read(data, ref pos);
-        return new KeyMeta(create, mod, version, lease, expires);
+        var flags = data[0] == MetaFormatFlags ? Varint.Read(data, ref pos) : 0;
+        return new KeyMeta(create, mod, version, lease, expires, (flags & MetaFlagValueInHistory) != 0);
     }
 
     public static byte[] EncodeHistoryPut(in KeyMeta m, ReadOnlySpan<byte> value)
+    {
+        var head = HistoryPutHeader(m);
+        var b = new byte[head.Length + value.Length];
+        head.CopyTo(b, 0);
+        value.CopyTo(b.AsSpan(head.Length));
+        return b;
+    }
+
+    /// <summary>The bytes of a history put record before its value (the apply loop writes the two parts without
+    /// concatenating them: <see cref="WriteOp.Put(ReadOnlyMemory{byte}, ReadOnlyMemory{byte}, ReadOnlyMemory{byte}, long)"/>).</summary>
+    public static byte[] HistoryPutHeader(in KeyMeta m)
     {
         Span<byte> head = stackalloc byte[42];
         head[0] = FormatVersion;
@@ -182,13 +216,14 @@ internal static class MvccLayout
         pos += Varint.Write(head[pos..], (ulong)m.Version);
         pos += Varint.Write(head[pos..], (ulong)m.Lease);
         pos += Varint.Write(head[pos..], (ulong)m.ExpiresAtUnixMs);
-        var b = new byte[pos + value.Length];
-        head[..pos].CopyTo(b);
-        value.CopyTo(b.AsSpan(pos));
-        return b;
+        return head[..pos].ToArray();
     }
 
     public static readonly byte[] HistoryDelete = [FormatVersion, 1];
+
+    /// <summary>The value of a history put record (a slice of <paramref name="record"/>); null for a delete.</summary>
+    public static ReadOnlyMemory<byte>? HistoryValue(ReadOnlyMemory<byte> record)
+        => DecodeHistory([], 0, record, Tier.Memory) is { } kv ? kv.Value : null;
 
     /// <summary>Decodes a history record of <paramref name="key"/> at <paramref name="revision"/>:
     /// null for a delete.</summary>

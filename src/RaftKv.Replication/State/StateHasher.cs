@@ -43,6 +43,9 @@ internal sealed partial class StateHasher(IKvStore store, ILogger logger) : IDis
         (KeyRanges.PrefixEnd(ReservedKeys.Prefix), []),
     ];
 
+    /// <summary>The "m/" records, scanned alongside the user keys to tell a value kept once (layout version 3).</summary>
+    private static readonly (byte[] Start, byte[] End) MetaRange = (MvccLayout.MetaPrefix, KeyRanges.PrefixEnd(MvccLayout.MetaPrefix));
+
     private readonly Lock _lock = new();
     private readonly SortedList<long, Task<StateHash>> _hashes = [];
     private readonly CancellationTokenSource _stop = new();
@@ -55,13 +58,13 @@ internal sealed partial class StateHasher(IKvStore store, ILogger logger) : IDis
         Task<StateHash> task;
         try
         {
-            foreach (var (start, end) in UserRanges)
+            foreach (var (start, end) in UserRanges.Append(MetaRange))
             {
                 var scan = store.ScanAsync(start, end, 0, nowUnixMs, _stop.Token).GetAsyncEnumerator(_stop.Token);
                 scans.Add((scan, scan.MoveNextAsync().AsTask())); // pins the view as of index (never awaited here)
             }
 
-            task = Task.Run(() => HashAsync(index, scans));
+            task = Task.Run(() => HashAsync(index, nowUnixMs, scans));
         }
         catch (StorageCorruptionException e)
         {
@@ -101,19 +104,26 @@ internal sealed partial class StateHasher(IKvStore store, ILogger logger) : IDis
         _stop.Dispose();
     }
 
-    private async Task<StateHash> HashAsync(long index, List<(IAsyncEnumerator<KvEntry> Scan, Task<bool> First)> scans)
+    private async Task<StateHash> HashAsync(long index, long nowUnixMs, List<(IAsyncEnumerator<KvEntry> Scan, Task<bool> First)> scans)
     {
         using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         var header = new byte[8];
         long keys = 0;
         try
         {
-            foreach (var (scan, first) in scans)
+            var meta = new MetaCursor(scans[^1].Scan, scans[^1].First);
+            foreach (var (scan, first) in scans.Take(UserRanges.Length))
             {
                 var more = await first.ConfigureAwait(false);
                 while (more)
                 {
-                    Append(sha, header, scan.Current);
+                    var e = scan.Current;
+                    if (e.Value.IsEmpty && await meta.FindAsync(e.Key).ConfigureAwait(false) is { ValueInHistory: true } m)
+                    {
+                        e = e with { Value = await ValueKeptOnceAsync(e.Key, m, nowUnixMs).ConfigureAwait(false) };
+                    }
+
+                    Append(sha, header, e);
                     keys++;
                     more = await scan.MoveNextAsync().ConfigureAwait(false);
                 }
@@ -148,6 +158,23 @@ internal sealed partial class StateHasher(IKvStore store, ILogger logger) : IDis
 
             await scan.DisposeAsync().ConfigureAwait(false);
         }
+    }
+
+    /// <summary>The value kept once of a key hashed at a checkpoint: its history record is written once and never
+    /// changed, so reading it now reads what the checkpoint held. It is gone only if the key changed since and was
+    /// compacted past (no hash: unanswered, as for any local read error) or if it was lost while the key's
+    /// metadata still names it (corrupt).</summary>
+    private async Task<ReadOnlyMemory<byte>> ValueKeptOnceAsync(ReadOnlyMemory<byte> key, KeyMeta m, long nowUnixMs)
+    {
+        if (await store.GetAsync(MvccLayout.HistoryKey(key.Span, m.Mod), nowUnixMs, _stop.Token).ConfigureAwait(false) is { } record
+            && MvccLayout.HistoryValue(record.Value) is { } value)
+        {
+            return value;
+        }
+
+        var now = store.GetMetadata(MvccLayout.MetaKey(key.Span), long.MaxValue) is { LocalValue: { } local } ? MvccLayout.DecodeMeta(local.Span, 0) : (KeyMeta?)null;
+        var detail = $"the history record holding the value of key {Convert.ToHexString(key.Span)} at mod revision {m.Mod} is missing";
+        throw now?.Mod == m.Mod ? new StorageCorruptionException("MVCC history", detail) : new IOException(detail + " (the key changed since the checkpoint)");
     }
 
     private static void Append(IncrementalHash sha, byte[] scratch, KvEntry e)

@@ -94,7 +94,16 @@ internal sealed class TxnApply(KvState state, IKvStore store, long clock, long b
             return v;
         }
 
-        if (store.GetMetadata(key, clock) is { LocalValue: { } local } lm)
+        if (m.ValueInHistory)
+        {
+            if (store.GetMetadata(MvccLayout.HistoryKey(key, m.Mod), clock) is { LocalValue: { } record } hm
+                && MvccLayout.HistoryValue(record) is { } kept)
+            {
+                tier = hm.Tier;
+                return kept;
+            }
+        }
+        else if (store.GetMetadata(key, clock) is { LocalValue: { } local } lm)
         {
             tier = lm.Tier;
             return local;
@@ -125,13 +134,14 @@ internal sealed class TxnApply(KvState state, IKvStore store, long clock, long b
     {
         var lease = op.IgnoreLease && prev is { } p ? p.Lease : op.Lease;
         var expires = op.TtlMs > 0 ? clock + op.TtlMs : 0;
+        var once = command.FormatVersion >= CommandCodec.ValueOnceVersion && value.Length >= MvccLayout.LargeValueMinBytes;
         var meta = prev is { } old
-            ? new KeyMeta(old.Create, NewRevision, old.Version + 1, lease, expires)
-            : new KeyMeta(NewRevision, NewRevision, 1, lease, expires);
-        Ops.Add(WriteOp.Put(op.Key, value, expires));
+            ? new KeyMeta(old.Create, NewRevision, old.Version + 1, lease, expires, once)
+            : new KeyMeta(NewRevision, NewRevision, 1, lease, expires, once);
+        Ops.Add(WriteOp.Put(op.Key, once ? ReadOnlyMemory<byte>.Empty : value, expires)); // kept once: in the history record below
         Ops.Add(WriteOp.Put(MvccLayout.MetaKey(op.Key), MvccLayout.EncodeMeta(meta), expires));
         Leases.LeaseKeys.Reattach(Ops, op.Key, prev?.Lease ?? 0, lease);
-        Ops.Add(WriteOp.Put(MvccLayout.HistoryKey(op.Key, NewRevision), MvccLayout.EncodeHistoryPut(meta, value)));
+        Ops.Add(WriteOp.Put(MvccLayout.HistoryKey(op.Key, NewRevision), MvccLayout.HistoryPutHeader(meta), value));
         Ops.Add(WriteOp.Put(MvccLayout.IndexKey(NewRevision, Events.Count, op.Key), ReadOnlyMemory<byte>.Empty));
         Events.Add(new MvccEvent(MvccEventType.Put, KvState.ToKv(op.Key, value, meta, Tier.Memory), null));
         SetOverlay(op.Key, (meta, value));

@@ -70,7 +70,7 @@ internal static partial class EtcdMapping
     }
 
     public static KvOp ToApi(V3.PutRequest p)
-        => new(KvOpKind.Put, p.Key.ToByteArray(), p.Value.ToByteArray(), PrevKv: p.PrevKv, Lease: p.Lease, IgnoreValue: p.IgnoreValue, IgnoreLease: p.IgnoreLease);
+        => new(KvOpKind.Put, p.Key.ToByteArray(), Grpc.ByteStrings.Bytes(p.Value), PrevKv: p.PrevKv, Lease: p.Lease, IgnoreValue: p.IgnoreValue, IgnoreLease: p.IgnoreLease);
 
     /// <summary>A delete: the single key when range_end is empty, else the range with etcd's conventions
     /// ("\0" = to the end; key "\0" and range_end "\0" = every key, which is also the native API's

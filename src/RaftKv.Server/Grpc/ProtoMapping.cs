@@ -48,7 +48,7 @@ public static class ProtoMapping
 
     public static ReadConsistency ToApi(Consistency c) => c == Consistency.Serializable ? ReadConsistency.Serializable : ReadConsistency.Linearizable;
 
-    public static KvOp ToApi(PutRequest p) => KvOp.Put(p.Key.ToByteArray(), p.Value.ToByteArray(), p.TtlSeconds <= KvOp.MaxTtlSeconds ? KvOp.TtlMsFromSeconds((long)p.TtlSeconds) : throw new ArgumentException($"ttl_seconds must be at most {KvOp.MaxTtlSeconds}"), p.PrevKv);
+    public static KvOp ToApi(PutRequest p) => KvOp.Put(p.Key.ToByteArray(), ByteStrings.Bytes(p.Value), p.TtlSeconds <= KvOp.MaxTtlSeconds ? KvOp.TtlMsFromSeconds((long)p.TtlSeconds) : throw new ArgumentException($"ttl_seconds must be at most {KvOp.MaxTtlSeconds}"), p.PrevKv);
 
     public static KvOp ToApi(DeleteRequest d)
         => d.AllKeys ? (d.Key.IsEmpty && d.RangeEnd.IsEmpty ? KvOp.DeleteAll() : throw new ArgumentException("all_keys deletes every key and takes no key or range_end"))

@@ -11,7 +11,7 @@ namespace RaftKv.Storage.Memtables;
 /// by taking the first version ≤ its index.
 /// </summary>
 /// <remarks>
-/// <para>Concurrency: exactly one writer thread (the apply loop) calls <see cref="Add"/>,
+/// <para>Concurrency: exactly one writer thread (the apply loop) calls <c>Add</c>,
 /// <see cref="Advance"/> and <see cref="Freeze"/>; the writer-only state (<c>_arena</c>'s
 /// allocation, <c>_prev</c>, <c>_rng</c>) is touched by nobody else (readers only resolve node
 /// references through the arena). Any number of readers call the read
@@ -46,7 +46,7 @@ internal sealed partial class Memtable
     public Memtable(long id)
     {
         Id = id;
-        _head = MemtableNode.Create(_arena, [], [], long.MaxValue, 0, tombstone: false, MaxHeight);
+        _head = MemtableNode.Create(_arena, [], [], [], long.MaxValue, 0, tombstone: false, MaxHeight);
     }
 
     /// <summary>Monotonic id; newer memtables have larger ids.</summary>
@@ -74,8 +74,13 @@ internal sealed partial class Memtable
 
     /// <summary>Adds a version of <paramref name="key"/> written at <paramref name="version"/>. Writer
     /// thread only. Within one version, a later add of the same key shadows the earlier one.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot loop: skip tier-0 code
     public void Add(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, long version, long expiresAtUnixMs, bool tombstone)
+        => Add(key, value, [], version, expiresAtUnixMs, tombstone);
+
+    /// <summary><see cref="Add(ReadOnlySpan{byte}, ReadOnlySpan{byte}, long, long, bool)"/> of the value
+    /// <paramref name="value"/> followed by <paramref name="valueTail"/> (copied once, into the arena).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot loop: skip tier-0 code
+    public void Add(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, ReadOnlySpan<byte> valueTail, long version, long expiresAtUnixMs, bool tombstone)
     {
         if (_frozen)
         {
@@ -115,7 +120,7 @@ internal sealed partial class Memtable
             Volatile.Write(ref _height, height);
         }
 
-        var reference = MemtableNode.Create(_arena, key, value, version, expiresAtUnixMs, tombstone, height);
+        var reference = MemtableNode.Create(_arena, key, value, valueTail, version, expiresAtUnixMs, tombstone, height);
         var node = Node(reference);
 
         // Initialize the node's own links first, then publish bottom-up (release writes).
@@ -129,7 +134,7 @@ internal sealed partial class Memtable
             Node(_prev[level]).SetNext(level, reference);
         }
 
-        Volatile.Write(ref _bytes, _bytes + key.Length + value.Length + NodeOverheadBytes);
+        Volatile.Write(ref _bytes, _bytes + key.Length + value.Length + valueTail.Length + NodeOverheadBytes);
         Volatile.Write(ref _versions, _versions + 1);
         if (newKey)
         {

@@ -80,11 +80,13 @@ internal readonly struct MemtableNode
 
     /// <summary>Allocates and writes a node (links cleared) in <paramref name="arena"/> and returns
     /// its reference. Writer thread only, before publication.</summary>
-    public static long Create(MemtableArena arena, ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, long version, long expiresAtUnixMs, bool tombstone, int height)
+    public static long Create(MemtableArena arena, ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, ReadOnlySpan<byte> valueTail, long version, long expiresAtUnixMs, bool tombstone, int height)
     {
-        var data = arena.AllocateData(key.Length + value.Length, out var dataChunk, out var dataOffset);
+        var valueLength = value.Length + valueTail.Length;
+        var data = arena.AllocateData(key.Length + valueLength, out var dataChunk, out var dataOffset);
         key.CopyTo(dataChunk.AsSpan(dataOffset));
         value.CopyTo(dataChunk.AsSpan(dataOffset + key.Length));
+        valueTail.CopyTo(dataChunk.AsSpan(dataOffset + key.Length + value.Length));
         var links = height * 8;
         var start = arena.AllocateNode(SizeOf(height), out var chunk, out var offset);
         chunk.AsSpan(offset, links).Clear();
@@ -94,7 +96,7 @@ internal readonly struct MemtableNode
         MemoryMarshal.Write(span[16..], version);
         MemoryMarshal.Write(span[24..], expiresAtUnixMs);
         MemoryMarshal.Write(span[32..], key.Length);
-        MemoryMarshal.Write(span[36..], value.Length);
+        MemoryMarshal.Write(span[36..], valueLength);
         span[40] = (byte)height;
         span[41] = tombstone ? (byte)1 : (byte)0;
         span[42..48].Clear();

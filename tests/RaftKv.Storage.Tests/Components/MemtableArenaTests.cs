@@ -29,7 +29,7 @@ public sealed class MemtableArenaTests
             rng.NextBytes(value);
             var height = rng.Next(1, 13);
             var tombstone = rng.Next(5) == 0;
-            var reference = MemtableNode.Create(arena, key, value, i + 1, i * 3, tombstone, height);
+            var reference = MemtableNode.Create(arena, key, value, [], i + 1, i * 3, tombstone, height);
             Assert.NotEqual(0, reference);
             Assert.Equal(0, (int)reference % 8);
             Assert.True(references.Add(reference), "two allocations share a reference");
@@ -76,5 +76,5 @@ public sealed class MemtableArenaTests
         }
     }
 
-    private static long Write(MemtableArena arena, byte[] key) => MemtableNode.Create(arena, key, [], 1, 0, tombstone: false, 1);
+    private static long Write(MemtableArena arena, byte[] key) => MemtableNode.Create(arena, key, [], [], 1, 0, tombstone: false, 1);
 }
