@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using System.Text.Json;
 
 namespace RaftKv.Bench.Load;
 
@@ -22,6 +23,9 @@ public sealed record LoadResult(string Target, string Workload, int Clients, lon
     /// <summary>Authenticate calls this run made (<c>--user</c>; 0 when it reused a <c>--token-file</c>).</summary>
     public long Authentications { get; init; }
 
+    /// <summary>Failed requests by gRPC status code, with the first failure's detail (empty when none failed).</summary>
+    public IReadOnlyDictionary<string, (long Count, string Example)> ErrorKinds { get; init; } = new Dictionary<string, (long, string)>();
+
     /// <summary>uniform | zipf.</summary>
     public string Distribution { get; init; } = "uniform";
 
@@ -33,6 +37,13 @@ public sealed record LoadResult(string Target, string Workload, int Clients, lon
         if (Keys > 0)
         {
             s.Append(CultureInfo.InvariantCulture, $",\"keys\":{Keys},\"bytes\":{Bytes},\"keys_per_sec\":{Keys / Seconds:F1},\"mb_per_sec\":{Bytes / Seconds / 1e6:F2}");
+        }
+
+        if (ErrorKinds.Count > 0)
+        {
+            s.Append(",\"error_kinds\":{");
+            s.AppendJoin(',', ErrorKinds.Select(k => $"{JsonSerializer.Serialize(k.Key)}:{{\"count\":{k.Value.Count},\"example\":{JsonSerializer.Serialize(k.Value.Example)}}}"));
+            s.Append('}');
         }
 
         if (Authentications > 0)
@@ -65,6 +76,11 @@ public sealed record LoadResult(string Target, string Workload, int Clients, lon
         foreach (var (tier, t) in Tiers)
         {
             s.Append(CultureInfo.InvariantCulture, $"\n  {Distribution} {tier,-10} {t.Requests,10} reads  p50 {t.P50,7:F2} ms  p99 {t.P99,7:F2} ms");
+        }
+
+        foreach (var (status, (count, example)) in ErrorKinds)
+        {
+            s.Append(CultureInfo.InvariantCulture, $"\nfailed: {count} × {status} (first: {example})");
         }
 
         return s.ToString();

@@ -38,6 +38,7 @@ public sealed class LoadRunner(LoadOptions options)
             var samples = new List<long>[options.Clients];
             var sampleTiers = new List<ReadTier>[options.Clients];
             long completed = 0, errors = 0;
+            var errorKinds = new System.Collections.Concurrent.ConcurrentDictionary<string, (long Count, string Example)>();
             var measuring = false;
             var measureStart = 0L;
             using var stop = new CancellationTokenSource();
@@ -57,9 +58,10 @@ public sealed class LoadRunner(LoadOptions options)
                     {
                         tier = await Op(drivers[c], rng, key, value);
                     }
-                    catch (Grpc.Core.RpcException)
+                    catch (Grpc.Core.RpcException e)
                     {
                         Interlocked.Increment(ref errors);
+                        errorKinds.AddOrUpdate(e.StatusCode.ToString(), _ => (1, e.Status.Detail), (_, k) => (k.Count + 1, k.Example));
                         continue;
                     }
 
@@ -106,6 +108,7 @@ public sealed class LoadRunner(LoadOptions options)
                 Tiers = byTier,
                 Distribution = chooser.Distribution,
                 Authentications = credentials?.Authentications ?? 0,
+                ErrorKinds = errorKinds.OrderByDescending(k => k.Value.Count).ToDictionary(k => k.Key, k => k.Value),
             };
         }
         finally
