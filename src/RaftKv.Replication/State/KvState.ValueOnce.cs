@@ -11,16 +11,8 @@ internal sealed partial class KvState
 {
     /// <summary>The value kept once of a key whose metadata is <paramref name="m"/> (may read the object store, like
     /// any value read); null when its history record is not there.</summary>
-    private async ValueTask<(ReadOnlyMemory<byte> Value, Tier Tier)?> ValueKeptOnceAsync(ReadOnlyMemory<byte> key, KeyMeta m, long clock, CancellationToken token)
-    {
-        if (await _store.GetAsync(MvccLayout.HistoryKey(key.Span, m.Mod), clock, token).ConfigureAwait(false) is { } record
-            && MvccLayout.HistoryValue(record.Value) is { } value)
-        {
-            return (value, record.Tier);
-        }
-
-        return null;
-    }
+    private ValueTask<(ReadOnlyMemory<byte> Value, Tier Tier)?> ValueKeptOnceAsync(ReadOnlyMemory<byte> key, KeyMeta m, long clock, CancellationToken token)
+        => KeptOnceValues.ReadAsync(_store, key, m.Mod, clock, token);
 
     /// <summary>A value kept once whose history record is missing although the key did not change while it was read:
     /// the record is lost (a storage fault), never answered as an empty value.</summary>

@@ -166,10 +166,9 @@ internal sealed partial class StateHasher(IKvStore store, ILogger logger) : IDis
     /// metadata still names it (corrupt).</summary>
     private async Task<ReadOnlyMemory<byte>> ValueKeptOnceAsync(ReadOnlyMemory<byte> key, KeyMeta m, long nowUnixMs)
     {
-        if (await store.GetAsync(MvccLayout.HistoryKey(key.Span, m.Mod), nowUnixMs, _stop.Token).ConfigureAwait(false) is { } record
-            && MvccLayout.HistoryValue(record.Value) is { } value)
+        if (await KeptOnceValues.ReadAsync(store, key, m.Mod, nowUnixMs, _stop.Token).ConfigureAwait(false) is { } kept)
         {
-            return value;
+            return kept.Value;
         }
 
         var now = store.GetMetadata(MvccLayout.MetaKey(key.Span), long.MaxValue) is { LocalValue: { } local } ? MvccLayout.DecodeMeta(local.Span, 0) : (KeyMeta?)null;
