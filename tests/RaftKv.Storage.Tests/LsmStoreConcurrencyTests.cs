@@ -124,12 +124,20 @@ public sealed class LsmStoreConcurrencyTests
         await using (var store = await LsmStore.OpenAsync(options))
         {
             var done = 0;
+            var flushes = 0;
             var writer = Task.Run(() =>
             {
                 try
                 {
                     for (var b = 1; b <= Batches; b++)
                     {
+                        if (b == Batches)
+                        {
+                            // On a loaded machine the writes can outrun the first flush: the last batch waits (bounded)
+                            // until flushes have run alongside the writes, so the overlap this test is about happens.
+                            SpinWait.SpinUntil(() => Volatile.Read(ref flushes) >= 2, TimeSpan.FromSeconds(60));
+                        }
+
                         store.Apply(b, Enumerable.Range(0, PerBatch).Select(i => WriteOp.Put(KeyBytes((b * PerBatch) + i), ValueBytes(b))).ToList());
                     }
                 }
@@ -138,13 +146,12 @@ public sealed class LsmStoreConcurrencyTests
                     Volatile.Write(ref done, 1);
                 }
             });
-            var flushes = 0;
             var flusher = Task.Run(async () =>
             {
                 while (Volatile.Read(ref done) == 0)
                 {
                     await store.FlushAsync();
-                    flushes++;
+                    Interlocked.Increment(ref flushes);
                 }
             });
             await Task.WhenAll(writer, flusher);
