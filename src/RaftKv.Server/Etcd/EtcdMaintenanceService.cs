@@ -91,6 +91,12 @@ public sealed class EtcdMaintenanceService(IKvNode node, EtcdIdentity identity, 
     /// etcd's: the last compaction's revision, -1 before any.</summary>
     public override async Task<HashKVResponse> HashKV(HashKVRequest request, ServerCallContext context)
     {
+        if (request.Revision > 0 && request.Revision <= node.CompactRevision)
+        {
+            // etcd 3.4's HashByRev refuses a revision at or below the compact revision (a Range at it is allowed).
+            throw new Replication.Api.RevisionCompactedException(request.Revision, node.CompactRevision);
+        }
+
         var (hash, header) = await HashAtAsync(request.Revision, context.CancellationToken).ConfigureAwait(false);
         // etcd answers -1 until the first compaction (its mvcc store's compactMainRev starts at -1).
         return new HashKVResponse { Header = identity.Header(header), Hash = hash, CompactRevision = node.CompactRevision > 0 ? node.CompactRevision : -1 };
