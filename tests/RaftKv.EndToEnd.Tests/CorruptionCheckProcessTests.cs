@@ -51,6 +51,8 @@ public sealed class CorruptionCheckProcessTests
         // The victim's start-up check (it asks the leader) names it; the alarm is replicated to every member.
         foreach (var n in c.Nodes)
         {
+            // Wait for the alarm itself: a member that has just restarted is also 503 until it knows a leader.
+            await WaitAsync(async () => (await c.Http.GetStringAsync(n.Http + "/metrics")).Contains("raftkv_corruption_alarm 1", StringComparison.Ordinal), $"node {n.NodeId} has the alarm");
             await WaitAsync(async () => (await c.Http.GetAsync(n.Http + "/health")).StatusCode == HttpStatusCode.ServiceUnavailable, $"node {n.NodeId}'s /health is unhealthy");
             using var health = await c.Http.GetAsync(n.Http + "/health");
             var h = await health.Content.ReadFromJsonAsync<JsonElement>();
