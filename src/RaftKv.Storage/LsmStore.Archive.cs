@@ -45,7 +45,9 @@ public sealed partial class LsmStore
         }
 
         var path = TablePath(_dir, tableId);
-        var reencode = _options.RemoteCompression != _options.Compression;
+        // A table pointing into value files is re-encoded with its values inline: an archived table is self-contained
+        // (one ranged GET per cold read), and the value files can go once no local table points into them.
+        var reencode = _options.RemoteCompression != _options.Compression || table.HasBlobRefs;
         var uploadPath = reencode ? path + ".archive.tmp" : path; // *.tmp: deleted as an orphan after a crash
         TableReader? keys = null;
         var uploaded = false;

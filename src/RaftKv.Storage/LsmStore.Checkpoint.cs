@@ -52,6 +52,11 @@ public sealed partial class LsmStore
                 }
             }
 
+            foreach (var blobId in _tables.All.Where(t => !t.IsRemote).SelectMany(t => t.Meta.BlobRefs).Select(r => r.FileId).Distinct())
+            {
+                _fs.Link(_blobs.PathOf(blobId), Path.Combine(directory, Blobs.BlobSet.FileName(blobId))); // immutable, like tables
+            }
+
             Manifest.WriteSnapshotFile(_fs, Path.Combine(directory, CheckpointManifestName), snapshot);
             _fs.SyncDirectory(directory);
             var result = (snapshot.DurableIndex ?? 0, (IDisposable)pin);
@@ -104,6 +109,7 @@ public sealed partial class LsmStore
         {
             var records = new List<ManifestTable>();
             var readers = new List<(int, TableReader)>();
+            LinkCheckpointBlobs(directory);
             try
             {
                 foreach (var t in tables)
@@ -119,8 +125,7 @@ public sealed partial class LsmStore
                         await MaterializeAsync(t, dest, cancellationToken).ConfigureAwait(false);
                     }
 
-                    var reader = TableReader.OpenLocal(_fs, dest, id, _cache);
-                    reader.OnReleased = OnTableReleased;
+                    var reader = OpenLocalTable(dest, id);
                     readers.Add((t.Level, reader));
                     records.Add(t with { Id = id, ObjectName = null, Size = reader.Size, TailOffset = reader.TailOffset });
                 }
@@ -134,6 +139,7 @@ public sealed partial class LsmStore
                     r.Unref(); // not in the manifest yet: deleted as orphans
                 }
 
+                _blobs.DeleteUnreferenced(); // value files linked in for them
                 throw;
             }
 
@@ -159,6 +165,28 @@ public sealed partial class LsmStore
         finally
         {
             _manifestLock.Release();
+        }
+    }
+
+    /// <summary>The names of the value files in a checkpoint directory (<c>{id:x16}.blob</c>, linked by
+    /// <see cref="CheckpointPinnedAsync"/>): part of the checkpoint like its tables, whatever copies it.</summary>
+    public static IReadOnlyList<string> CheckpointBlobFiles(IFileSystem fs, string directory)
+        => [.. fs.ListFiles(directory).Where(n => Blobs.BlobSet.ParseName(n) is not null).Order(StringComparer.Ordinal)];
+
+    /// <summary>Links a checkpoint's value files into the store directory (a file already there is the same file:
+    /// ids are unique and files immutable) and registers them; the ingested tables then reference them. Caller
+    /// holds <c>_manifestLock</c>.</summary>
+    private void LinkCheckpointBlobs(string directory)
+    {
+        foreach (var name in CheckpointBlobFiles(_fs, directory))
+        {
+            var dest = Path.Combine(_dir, name);
+            if (!_fs.Exists(dest))
+            {
+                _fs.Link(Path.Combine(directory, name), dest);
+            }
+
+            _blobs.Register(Blobs.BlobSet.ParseName(name)!.Value);
         }
     }
 

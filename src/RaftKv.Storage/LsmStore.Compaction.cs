@@ -204,6 +204,7 @@ public sealed partial class LsmStore
         var outputs = new List<(ManifestTable Record, TableReader Reader)>();
         var sealedOutputs = new List<SealedOutput>(); // fsyncs in flight while the merge goes on
         TableWriter? writer = null;
+        var relocation = new Blobs.BlobRelocation(_blobs); // values moved out of mostly-dead value files
         long id = 0;
         try
         {
@@ -249,6 +250,12 @@ public sealed partial class LsmStore
                 {
                     writer.Add(merged.Key, [], merged.Version, 0, tombstone: true);
                 }
+                else if (merged.IsBlobRef)
+                {
+                    // The pointer moves, not the value, unless its value file is mostly garbage (the value is then
+                    // copied into this compaction's value file, so the old file can go).
+                    writer.Add(merged.Key, relocation.Pointer(merged), merged.Version, expires, tombstone: false, blobRef: true);
+                }
                 else
                 {
                     writer.Add(merged.Key, merged.Value.Span, merged.Version, expires, tombstone);
@@ -267,6 +274,7 @@ public sealed partial class LsmStore
                 writer = null;
             }
 
+            relocation.Finish(); // durable before the manifest edit names a table pointing into it
             await CompleteOutputsAsync(sealedOutputs, outputLevel, outputs).ConfigureAwait(false);
         }
         catch
@@ -278,8 +286,11 @@ public sealed partial class LsmStore
                 _fs.Delete(TablePath(_dir, id)); // the unfinished table
             }
 
+            relocation.Release(); // abandoned: its value file is deleted
             throw;
         }
+
+        relocation.Release(); // the output tables hold its value file now
 
         _fs.SyncDirectory(_dir);
         var edit = new ManifestEdit();

@@ -19,8 +19,7 @@ public sealed partial class LsmStore
             (meta, size) = writer.Finish(_options.TimeProvider.GetUtcNow().ToUnixTimeMilliseconds());
         }
 
-        var reader = TableReader.OpenLocal(_fs, TablePath(_dir, id), id, _cache);
-        reader.OnReleased = OnTableReleased;
+        var reader = OpenLocalTable(TablePath(_dir, id), id);
         return (new ManifestTable(id, level, size, meta.EntryCount, meta.MinIndex, meta.MaxIndex, meta.CreatedUnixMs, meta.MinKey, meta.MaxKey, reader.TailOffset, null), reader);
     }
 
@@ -47,8 +46,7 @@ public sealed partial class LsmStore
         while (pending.Count > 0)
         {
             var p = pending[0];
-            var reader = TableReader.OpenLocal(_fs, TablePath(_dir, p.Id), p.Id, _cache);
-            reader.OnReleased = OnTableReleased;
+            var reader = OpenLocalTable(TablePath(_dir, p.Id), p.Id);
             var meta = p.Meta;
             outputs.Add((new ManifestTable(p.Id, level, p.Size, meta.EntryCount, meta.MinIndex, meta.MaxIndex, meta.CreatedUnixMs, meta.MinKey, meta.MaxKey, reader.TailOffset, null), reader));
             pending.RemoveAt(0); // from here on DiscardOutputs owns it

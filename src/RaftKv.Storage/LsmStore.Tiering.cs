@@ -5,7 +5,8 @@ public sealed partial class LsmStore
     // Completed (and replaced) at every change of the live tables: see WhenTablesChange.
     private TaskCompletionSource _tablesChanged = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    public long LocalDiskBytes => _tables.All.Sum(t => t.LocalBytes);
+    /// <summary>Local bytes: tables (data files, or tails and keys files of archived ones) and value files.</summary>
+    public long LocalDiskBytes => _tables.All.Sum(t => t.LocalBytes) + _blobs.Totals.Bytes;
 
     /// <summary>Completes at the next change of the live tables or of their local bytes (flush, compaction,
     /// trivial move, archive, ingest). Take it <i>before</i> reading the state it guards (then no change
@@ -46,6 +47,7 @@ public sealed partial class LsmStore
         }
 
         var local = set.All.Where(t => !t.IsRemote).ToList();
+        var blobs = _blobs.Totals;
         var remote = set.All.Where(t => t.IsRemote).ToList();
         return new StoreStats
         {
@@ -53,7 +55,10 @@ public sealed partial class LsmStore
             MemtableBytes = mem.ApproximateBytes + imms.Sum(m => m.ApproximateBytes),
             ImmutableMemtables = imms.Count,
             DiskEntries = local.Sum(t => t.Meta.EntryCount),
-            DiskBytes = local.Sum(t => t.Size),
+            DiskBytes = local.Sum(t => t.Size) + blobs.Bytes,
+            BlobFiles = blobs.Files,
+            BlobBytes = blobs.Bytes,
+            BlobLiveBytes = blobs.LiveBytes,
             RemoteEntries = remote.Sum(t => t.Meta.EntryCount),
             RemoteBytes = remote.Sum(t => t.Size),
             ArchivedMetadataBytes = remote.Sum(t => t.LocalBytes),

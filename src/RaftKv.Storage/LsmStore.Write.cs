@@ -182,6 +182,9 @@ public sealed partial class LsmStore
         var boundaries = new TableBoundaries(_options.PartitionBoundaries);
         var outputs = new List<(ManifestTable Record, TableReader Reader)>();
         TableWriter? writer = null;
+        Blobs.BlobWriter? blob = null; // values of at least BlobMinBytes, separated (one value file per flush)
+        long? blobSize = null;
+        Span<byte> pointer = stackalloc byte[Blobs.BlobPointer.MaxEncodedLength];
         long id = 0;
         try
         {
@@ -199,7 +202,16 @@ public sealed partial class LsmStore
                     writer = new TableWriter(_fs, TablePath(_dir, id), _options.BlockSize, _options.Compression);
                 }
 
-                writer.Add(e.KeySpan, e.ValueSpan, e.Version, e.ExpiresAtUnixMs, e.Tombstone);
+                if (IsSeparated(e.ValueSpan.Length, e.Tombstone))
+                {
+                    blob ??= _blobs.Create();
+                    var n = blob.Append(e.ValueSpan).Encode(pointer);
+                    writer.Add(e.KeySpan, pointer[..n], e.Version, e.ExpiresAtUnixMs, tombstone: false, blobRef: true);
+                }
+                else
+                {
+                    writer.Add(e.KeySpan, e.ValueSpan, e.Version, e.ExpiresAtUnixMs, e.Tombstone);
+                }
             }
 
             if (writer is not null)
@@ -207,6 +219,8 @@ public sealed partial class LsmStore
                 outputs.Add(FinishOutput(writer, id, 0));
                 writer = null;
             }
+
+            blobSize = blob?.Finish(); // durable before the manifest edit names a table pointing into it
         }
         catch (DiskFullException)
         {
@@ -216,11 +230,22 @@ public sealed partial class LsmStore
             _fs.Delete(TablePath(_dir, id));
             throw;
         }
+        finally
+        {
+            if (blob is not null)
+            {
+                _blobs.ReleaseCreator(blob, blobSize); // the tables hold it now; abandoned (deleted) if the flush failed
+            }
+        }
 
         _fs.SyncDirectory(_dir);
         edit.Added.AddRange(outputs.Select(o => o.Record));
         return outputs.Select(o => o.Reader).ToList();
     }
+
+    /// <summary>Whether a flush or compaction writes a value of <paramref name="length"/> bytes to a value file
+    /// (<see cref="LsmOptions.BlobMinBytes"/>) instead of into the table.</summary>
+    private bool IsSeparated(int length, bool tombstone) => !tombstone && _options.BlobMinBytes > 0 && length >= _options.BlobMinBytes;
 
     private async Task BackgroundLoopAsync()
     {

@@ -33,6 +33,7 @@ public sealed partial class LsmStore : IKvStore, ITieredStore
     private readonly SemaphoreSlim _manifestLock = new(1, 1);
     private readonly Manifest _manifest;
     private readonly BlockCache _cache;
+    private readonly Blobs.BlobSet _blobs; // the directory's value files (key-value separation)
     private readonly ILogger _logger;
     private readonly CancellationTokenSource _shutdown = new();
     private readonly SemaphoreSlim _flushSignal = new(0, int.MaxValue);
@@ -49,7 +50,7 @@ public sealed partial class LsmStore : IKvStore, ITieredStore
     private volatile bool _closing;
     private Exception? _backgroundError;
 
-    private LsmStore(LsmOptions options, Manifest manifest, TableSet tables, BlockCache cache)
+    private LsmStore(LsmOptions options, Manifest manifest, TableSet tables, BlockCache cache, Blobs.BlobSet blobs)
     {
         _options = options;
         _fs = options.FileSystem;
@@ -57,6 +58,7 @@ public sealed partial class LsmStore : IKvStore, ITieredStore
         _manifest = manifest;
         _tables = tables;
         _cache = cache;
+        _blobs = blobs;
         _remoteReads = options.RemoteStore as CountingRemoteTableStore;
         _logger = options.Logger ?? NullLogger.Instance;
         _appliedIndex = manifest.DurableIndex;
@@ -92,12 +94,21 @@ public sealed partial class LsmStore : IKvStore, ITieredStore
         fs.CreateDirectory(options.Directory);
         var manifest = Manifest.Open(fs, options.Directory);
         var cache = new BlockCache(options.BlockCacheBytes);
+        var blobs = new Blobs.BlobSet(fs, options.Directory);
         var opened = new List<(int, TableReader)>();
         try
         {
+            foreach (var name in fs.ListFiles(options.Directory))
+            {
+                if (Blobs.BlobSet.ParseName(name) is { } blobId)
+                {
+                    blobs.Register(blobId); // referenced by the tables opened next, or an orphan (DeleteOrphans)
+                }
+            }
+
             foreach (var t in manifest.Tables.Values)
             {
-                opened.Add((t.Level, OpenTable(options, cache, t)));
+                opened.Add((t.Level, OpenTable(options, cache, blobs, t)));
             }
 
             foreach (var (_, r) in opened)
@@ -116,11 +127,12 @@ public sealed partial class LsmStore : IKvStore, ITieredStore
             }
 
             manifest.Dispose();
+            blobs.Dispose();
             throw;
         }
 
         var set = TableSet.Empty(options.MaxLevels).With(opened, new HashSet<long>());
-        var store = new LsmStore(options, manifest, set, cache);
+        var store = new LsmStore(options, manifest, set, cache, blobs);
         foreach (var t in set.All)
         {
             t.OnReleased = store.OnTableReleased;
@@ -130,7 +142,7 @@ public sealed partial class LsmStore : IKvStore, ITieredStore
         return store;
     }
 
-    private static TableReader OpenTable(LsmOptions options, BlockCache cache, ManifestTable t)
+    private static TableReader OpenTable(LsmOptions options, BlockCache cache, Blobs.BlobSet blobs, ManifestTable t)
     {
         var fs = options.FileSystem;
         if (t.ObjectName is null)
@@ -146,6 +158,16 @@ public sealed partial class LsmStore : IKvStore, ITieredStore
             {
                 reader.Unref();
                 throw new StorageCorruptionException(path, $"size {reader.Size} differs from the manifest's {t.Size} (truncated?)");
+            }
+
+            try
+            {
+                reader.AttachBlobs(blobs);
+            }
+            catch
+            {
+                reader.Unref();
+                throw;
             }
 
             return reader;
@@ -232,6 +254,27 @@ public sealed partial class LsmStore : IKvStore, ITieredStore
                 _fs.Delete(Path.Combine(_dir, name));
             }
         }
+
+        _blobs.DeleteUnreferenced(); // value files of a flush or compaction whose manifest edit was never written
+    }
+
+    /// <summary>Opens the local table just written (or linked in) as <paramref name="id"/>: its reader, holding the
+    /// value files it points into, whose files are deleted when released once obsolete.</summary>
+    private TableReader OpenLocalTable(string path, long id)
+    {
+        var reader = TableReader.OpenLocal(_fs, path, id, _cache);
+        try
+        {
+            reader.AttachBlobs(_blobs);
+        }
+        catch
+        {
+            reader.Unref();
+            throw;
+        }
+
+        reader.OnReleased = OnTableReleased;
+        return reader;
     }
 
     private void OnTableReleased(TableReader table)
@@ -275,6 +318,7 @@ public sealed partial class LsmStore : IKvStore, ITieredStore
         try
         {
             _closing = true;
+            _blobs.Dispose(); // closing: the references dropped below delete no value file
             lock (_lock)
             {
                 _state.Unref();

@@ -7,7 +7,17 @@ public sealed record StoreStats
     public long MemtableBytes { get; init; }
     public int ImmutableMemtables { get; init; }
     public long DiskEntries { get; init; }
+    /// <summary>Local bytes of the store's data: local tables and value files (<see cref="BlobBytes"/>).</summary>
     public long DiskBytes { get; init; }
+
+    /// <summary>Value files (key-value separation, <see cref="LsmOptions.BlobMinBytes"/>): how many, their bytes (part of
+    /// <see cref="DiskBytes"/>), and the bytes of values live tables still point at (the rest is garbage, reclaimed
+    /// as compactions relocate the live values of mostly-dead files).</summary>
+    public int BlobFiles { get; init; }
+
+    public long BlobBytes { get; init; }
+
+    public long BlobLiveBytes { get; init; }
     public long RemoteEntries { get; init; }
     public long RemoteBytes { get; init; }
 

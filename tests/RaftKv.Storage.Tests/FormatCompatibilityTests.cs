@@ -91,7 +91,7 @@ public sealed class FormatCompatibilityTests
     public void AnUnknownFormatVersionIsRefusedNamingTheFile()
     {
         var bytes = File.ReadAllBytes(Path.Combine(AppContext.BaseDirectory, "Fixtures", "v1-lz4.sst"));
-        BinaryPrimitives.WriteUInt32LittleEndian(bytes.AsSpan(bytes.Length - 12), 3);
+        BinaryPrimitives.WriteUInt32LittleEndian(bytes.AsSpan(bytes.Length - 12), 4);
         var fs = new CrashableMemoryFileSystem();
         fs.CreateDirectory("/db");
         using (var f = fs.Create("/db/000009.sst"))
@@ -102,6 +102,6 @@ public sealed class FormatCompatibilityTests
 
         var e = Assert.Throws<StorageCorruptionException>(() => TableReader.OpenLocal(fs, "/db/000009.sst", 9, new BlockCache(0)));
         Assert.Contains("000009.sst", e.Message, StringComparison.Ordinal);
-        Assert.Contains("version 3", e.Message, StringComparison.Ordinal);
+        Assert.Contains("version 4", e.Message, StringComparison.Ordinal);
     }
 }

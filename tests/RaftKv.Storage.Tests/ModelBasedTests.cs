@@ -53,16 +53,23 @@ public sealed class ModelBasedTests(ITestOutputHelper output)
     [MemberData(nameof(Seeds))]
     public Task EngineMatchesModel(int seed) => RunAsync(seed, BlockCompression.None, null);
 
+    /// <summary>The same with key-value separation (values of at least 24 bytes in value files), archiving now and
+    /// then (archived tables take their values inline), and checkpoints ingested by a fresh store that carries on:
+    /// after every flush, compaction and reopen the value files on disk are exactly those live tables point into.</summary>
+    [Theory]
+    [MemberData(nameof(Seeds))]
+    public Task EngineWithValueFilesMatchesModel(int seed) => RunAsync(seed, seed % 3 == 0 ? BlockCompression.Lz4 : BlockCompression.None, seed % 2 == 0 ? BlockCompression.None : null, blobMinBytes: 24);
+
     /// <summary>The same with compressed tables and, now and then, a local table archived to an
     /// in-memory object store that survives the simulated power cuts.</summary>
     [Theory]
     [MemberData(nameof(CompressedSeeds))]
     public Task EngineWithCompressionAndArchivingMatchesModel(int seed, BlockCompression local, BlockCompression remote) => RunAsync(seed, local, remote);
 
-    private async Task RunAsync(int seed, BlockCompression compression, BlockCompression? remoteCompression)
+    private async Task RunAsync(int seed, BlockCompression compression, BlockCompression? remoteCompression, int blobMinBytes = 0)
     {
         var partitioned = seed % 2 == 1; // odd seeds: tables split at key-space boundaries (LsmOptions.PartitionBoundaries)
-        output.WriteLine($"seed = {seed} (rerun with RAFTKV_SEED={seed}), compression {compression}, archive {remoteCompression?.ToString() ?? "off"}, partitioned {partitioned}");
+        output.WriteLine($"seed = {seed} (rerun with RAFTKV_SEED={seed}), compression {compression}, archive {remoteCompression?.ToString() ?? "off"}, partitioned {partitioned}, value files from {blobMinBytes} bytes");
         var rng = new Random(seed);
         var fs = new CrashableMemoryFileSystem();
         var objects = remoteCompression is null ? null : new FileSystemRemoteTableStore(fs);
@@ -80,6 +87,7 @@ public sealed class ModelBasedTests(ITestOutputHelper output)
             L1TargetBytes = 8 << 10,
             L0CompactionTrigger = 3,
             PartitionBoundaries = partitioned ? [B("k1"), B("k15"), B("k2")] : [],
+            BlobMinBytes = blobMinBytes,
         };
 
         var model = new SortedDictionary<string, (string Value, long Version, long Expires)>(StringComparer.Ordinal);
@@ -147,10 +155,28 @@ public sealed class ModelBasedTests(ITestOutputHelper output)
                 else if (roll < 950)
                 {
                     await store.FlushAsync();
+                    AssertBlobFilesLive();
                 }
                 else if (roll < 962)
                 {
                     await store.CompactAsync(now);
+                    AssertBlobFilesLive();
+                }
+                else if (roll < 966 && blobMinBytes > 0)
+                {
+                    // A checkpoint ingested by a fresh store in another directory, which carries on (a follower
+                    // installing a Raft snapshot): its tables are renumbered, its value files keep their names.
+                    var checkpoint = $"/checkpoint-{step}";
+                    await store.CheckpointAsync(checkpoint);
+                    var next = await LsmStore.OpenAsync(options with { Directory = $"/db-{step}" });
+                    await next.IngestAsync(checkpoint);
+                    fs.DeleteDirectory(checkpoint);
+                    Tally();
+                    await store.DisposeAsync();
+                    options = options with { Directory = $"/db-{step}" };
+                    store = next;
+                    Replay();
+                    AssertBlobFilesLive();
                 }
                 else if (roll < 975)
                 {
@@ -159,6 +185,8 @@ public sealed class ModelBasedTests(ITestOutputHelper output)
                     {
                         PartitionedTablesTests.AssertLevelsDisjoint(store.CurrentTables, options.PartitionBoundaries);
                     }
+
+                    AssertBlobFilesLive();
                 }
                 else if (roll < 990)
                 {
@@ -166,6 +194,7 @@ public sealed class ModelBasedTests(ITestOutputHelper output)
                     Tally();
                     fs.Crash();
                     store = await ReopenAsync(store);
+                    AssertBlobFilesLive();
                 }
                 else
                 {
@@ -177,8 +206,10 @@ public sealed class ModelBasedTests(ITestOutputHelper output)
             }
 
             Tally();
-            output.WriteLine($"{compactions} compactions, {moves} trivial moves");
+            var blobStats = store.GetStats();
+            output.WriteLine($"{compactions} compactions, {moves} trivial moves, {blobStats.BlobFiles} value files ({blobStats.BlobLiveBytes} of {blobStats.BlobBytes} bytes live)");
             await store.CompactAsync(now);
+            AssertBlobFilesLive();
             var final = await ScanAll(store, now: now);
             Assert.Equal(
                 model.Where(kv => kv.Value.Expires == 0 || kv.Value.Expires > now).Select(kv => kv.Key).ToList(),
@@ -187,6 +218,14 @@ public sealed class ModelBasedTests(ITestOutputHelper output)
         finally
         {
             await store.DisposeAsync();
+        }
+
+        void AssertBlobFilesLive()
+        {
+            var referenced = store.CurrentTables.All.Where(t => !t.IsRemote).SelectMany(t => t.Meta.BlobRefs).Select(r => r.FileId).ToHashSet();
+            var files = fs.ListFiles(options.Directory).Select(Blobs.BlobSet.ParseName).OfType<ulong>().ToHashSet();
+            Assert.True(referenced.SetEquals(files), $"value files {string.Join(",", files)} != referenced {string.Join(",", referenced)} (seed {seed})");
+            Assert.True(blobMinBytes > 0 || files.Count == 0);
         }
 
         void Tally()

@@ -19,6 +19,16 @@ internal abstract class EntryCursor
 
     public abstract ReadOnlyMemory<byte> Value { get; }
 
+    /// <summary>The entry's value as stored: an encoded <see cref="Blobs.BlobPointer"/> when <see cref="IsBlobRef"/>
+    /// (compactions copy pointers, not values), else the same as <see cref="Value"/>.</summary>
+    public virtual ReadOnlyMemory<byte> RawValue => Value;
+
+    /// <summary>Whether the current entry's value lives in a value file (<see cref="Value"/> reads it from there).</summary>
+    public virtual bool IsBlobRef => false;
+
+    /// <summary>The value read from its value file through the current entry's table (only when <see cref="IsBlobRef"/>).</summary>
+    public virtual byte[] ResolveBlob() => throw new InvalidOperationException("the entry's value is not in a value file");
+
     /// <summary>The Raft index that wrote the current entry.</summary>
     public abstract long Version { get; }
 

@@ -38,6 +38,12 @@ internal sealed class MergingCursor : EntryCursor
 
     public override ReadOnlyMemory<byte> Value { [MethodImpl(MethodImplOptions.AggressiveOptimization)] get => _sources[_current].Value; }
 
+    public override ReadOnlyMemory<byte> RawValue => _sources[_current].RawValue;
+
+    public override bool IsBlobRef => _sources[_current].IsBlobRef;
+
+    public override byte[] ResolveBlob() => _sources[_current].ResolveBlob();
+
     public override long Version { [MethodImpl(MethodImplOptions.AggressiveOptimization)] get => _sources[_current].Version; }
 
     public override long ExpiresAtUnixMs { [MethodImpl(MethodImplOptions.AggressiveOptimization)] get => _sources[_current].ExpiresAtUnixMs; }

@@ -37,6 +37,8 @@ internal sealed class TableCursor : EntryCursor
     private long _version;
     private long _expires;
     private bool _tombstone;
+    private bool _blobRef;
+    private byte[]? _resolved; // the current entry's value read from its value file (reset on every move)
 
     public TableCursor(IReadOnlyList<TableReader> tables, byte[] start, bool fillCache = true)
     {
@@ -48,7 +50,13 @@ internal sealed class TableCursor : EntryCursor
     // Per-entry members skip tier-0 JIT: a scan or compaction is often over before tiering promotes them.
     public override ReadOnlySpan<byte> Key { [MethodImpl(MethodImplOptions.AggressiveOptimization)] get => _key.AsSpan(0, _keyLength); }
 
-    public override ReadOnlyMemory<byte> Value { [MethodImpl(MethodImplOptions.AggressiveOptimization)] get => new(_block!.Payload, _valueOffset, _valueLength); }
+    public override ReadOnlyMemory<byte> Value { [MethodImpl(MethodImplOptions.AggressiveOptimization)] get => _blobRef ? _resolved ??= ResolveBlob() : RawValue; }
+
+    public override ReadOnlyMemory<byte> RawValue { [MethodImpl(MethodImplOptions.AggressiveOptimization)] get => new(_block!.Payload, _valueOffset, _valueLength); }
+
+    public override bool IsBlobRef => _blobRef;
+
+    public override byte[] ResolveBlob() => _tables[_table].ResolveBlob(RawValue.Span);
 
     public override long Version { [MethodImpl(MethodImplOptions.AggressiveOptimization)] get => _version; }
 
@@ -108,7 +116,8 @@ internal sealed class TableCursor : EntryCursor
 
         while (_pos < _block.EntriesEnd)
         {
-            _block.ReadEntry(ref _pos, ref _key, ref _keyLength, out _valueOffset, out _valueLength, out _version, out _expires, out _tombstone);
+            _block.ReadEntry(ref _pos, ref _key, ref _keyLength, out _valueOffset, out _valueLength, out _version, out _expires, out _tombstone, out _blobRef);
+            _resolved = null;
             if (_seeking && KeyComparer.Compare(Key, _start) < 0)
             {
                 continue;

@@ -92,7 +92,7 @@ public sealed class DataBlock
                 matched += common;
                 if (common == suffix.Length && common == rest.Length)
                 {
-                    entry = new BlockEntry(new ReadOnlyMemory<byte>(_data, at, valueLength), version, expires, (flags & 1) != 0);
+                    entry = new BlockEntry(new ReadOnlyMemory<byte>(_data, at, valueLength), version, expires, (flags & 1) != 0, (flags & 2) != 0);
                     return true;
                 }
 
@@ -145,7 +145,7 @@ public sealed class DataBlock
     /// <paramref name="keyLength"/> bytes must hold the previous entry's key, as left by the previous
     /// call, unless <paramref name="pos"/> is a restart point).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot loop: skip tier-0 code
-    internal void ReadEntry(ref int pos, ref byte[] key, ref int keyLength, out int valueOffset, out int valueLength, out long version, out long expiresAtUnixMs, out bool tombstone)
+    internal void ReadEntry(ref int pos, ref byte[] key, ref int keyLength, out int valueOffset, out int valueLength, out long version, out long expiresAtUnixMs, out bool tombstone, out bool blobRef)
     {
         var data = _data.AsSpan();
         var shared = (int)Varint.Read(data, ref pos);
@@ -153,7 +153,9 @@ public sealed class DataBlock
         valueLength = (int)Varint.Read(data, ref pos);
         version = (long)Varint.Read(data, ref pos);
         expiresAtUnixMs = (long)Varint.Read(data, ref pos);
-        tombstone = (data[pos++] & 1) != 0;
+        var flags = data[pos++];
+        tombstone = (flags & 1) != 0;
+        blobRef = (flags & 2) != 0;
         if (shared > keyLength)
         {
             throw new FormatException("shared key prefix longer than the previous key");

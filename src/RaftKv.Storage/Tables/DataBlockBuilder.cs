@@ -28,7 +28,7 @@ public sealed class DataBlockBuilder
     public void Add(InternalEntry entry) => Add(entry.Key, entry.Value, entry.Version, entry.ExpiresAtUnixMs, entry.Tombstone);
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot path: skip tier-0 code
-    public void Add(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, long version, long expiresAtUnixMs, bool tombstone)
+    public void Add(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, long version, long expiresAtUnixMs, bool tombstone, bool blobRef = false)
     {
         var shared = 0;
         if (_count % RestartInterval == 0)
@@ -48,7 +48,7 @@ public sealed class DataBlockBuilder
         _length += Varint.Write(span[_length..], (ulong)value.Length);
         _length += Varint.Write(span[_length..], (ulong)version);
         _length += Varint.Write(span[_length..], (ulong)expiresAtUnixMs);
-        span[_length++] = tombstone ? (byte)1 : (byte)0;
+        span[_length++] = (byte)((tombstone ? 1 : 0) | (blobRef ? 2 : 0));
         key[shared..].CopyTo(span[_length..]);
         _length += unshared;
         value.CopyTo(span[_length..]);
@@ -65,7 +65,7 @@ public sealed class DataBlockBuilder
     }
 
     /// <summary>Returns the finished payload (a view of an internal buffer, valid until the next
-    /// <see cref="Add(ReadOnlySpan{byte}, ReadOnlySpan{byte}, long, long, bool)"/>) and resets the builder.</summary>
+    /// <see cref="Add(ReadOnlySpan{byte}, ReadOnlySpan{byte}, long, long, bool, bool)"/>) and resets the builder.</summary>
     public ReadOnlySpan<byte> Finish()
     {
         EnsureCapacity((_restarts.Count + 1) * 4);

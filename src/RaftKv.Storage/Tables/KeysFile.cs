@@ -52,8 +52,19 @@ public static class KeysFile
                 var keyLength = 0;
                 while (pos < block.EntriesEnd)
                 {
-                    block.ReadEntry(ref pos, ref key, ref keyLength, out var valueOffset, out var valueLength, out var version, out var expires, out var tombstone);
-                    var n = EncodeValue(block.Payload.AsSpan(valueOffset, valueLength), record);
+                    block.ReadEntry(ref pos, ref key, ref keyLength, out var valueOffset, out var valueLength, out var version, out var expires, out var tombstone, out var blobRef);
+                    var value = block.Payload.AsSpan(valueOffset, valueLength);
+                    int n;
+                    if (blobRef && Blobs.BlobPointer.Decode(value, path).Length > InlineValueMaxBytes)
+                    {
+                        record[0] = Elided; // the value's length, from its pointer: no read of the value file
+                        n = 1 + Varint.Write(record.AsSpan(1), (ulong)Blobs.BlobPointer.Decode(value, path).Length);
+                    }
+                    else
+                    {
+                        n = EncodeValue(blobRef ? table.ResolveBlob(value) : value, record);
+                    }
+
                     writer.Add(key.AsSpan(0, keyLength), record.AsSpan(0, n), version, expires, tombstone);
                 }
             }

@@ -19,6 +19,7 @@ public sealed partial class TableReader
     private readonly string _path;
     private IBlockSource _source;
     private int _refs = 1;
+    private Blobs.BlobSet? _blobs; // set once by AttachBlobs, before the reader is shared
 
     private TableReader(long id, long cacheId, string path, BlockHandle[] index, BloomFilter bloom, TableMeta meta, long size, long tailOffset, IBlockSource source, BlockCache cache, ulong magic)
     {
@@ -119,7 +120,7 @@ public sealed partial class TableReader
         }
 
         var version = BinaryPrimitives.ReadUInt32LittleEndian(footer[36..]);
-        if (version is not (TableWriter.FormatVersion1 or TableWriter.FormatVersion))
+        if (version is not (TableWriter.FormatVersion1 or TableWriter.FormatVersion or TableWriter.FormatVersion3))
         {
             throw new StorageCorruptionException(path, $"unsupported SSTable format version {version}");
         }
@@ -199,7 +200,17 @@ public sealed partial class TableReader
             return BlockLookup.NeedsIo;
         }
 
-        return block.TryFind(key, out entry) ? BlockLookup.Found : BlockLookup.Absent;
+        if (!block.TryFind(key, out entry))
+        {
+            return BlockLookup.Absent;
+        }
+
+        if (entry.BlobRef)
+        {
+            entry = entry with { Value = ResolveBlob(entry.Value.Span), BlobRef = false };
+        }
+
+        return BlockLookup.Found;
     }
 
     /// <summary>Point lookup (tombstones included). Call <see cref="MayContain"/> first.</summary>
@@ -212,7 +223,12 @@ public sealed partial class TableReader
         }
 
         var block = await LoadBlockAsync(i, cancellationToken).ConfigureAwait(false);
-        return block.Find(key);
+        if (!block.TryFind(key, out var e))
+        {
+            return null;
+        }
+
+        return new InternalEntry(key, e.BlobRef ? ResolveBlob(e.Value.Span) : e.Value.ToArray(), e.Version, e.ExpiresAtUnixMs, e.Tombstone);
     }
 
     /// <summary>Number of data blocks.</summary>
@@ -283,6 +299,26 @@ public sealed partial class TableReader
         }
     }
 
+    /// <summary>Takes this table's references on the value files its entries point into (its meta's
+    /// <see cref="TableMeta.BlobRefs"/>), released with the reader's last reference; pointers are resolved through
+    /// <paramref name="blobs"/> from then on. Call once, before the reader is shared. A missing value file is
+    /// corruption of this table.</summary>
+    internal void AttachBlobs(Blobs.BlobSet blobs)
+    {
+        blobs.Acquire(Meta.BlobRefs, _path);
+        _blobs = blobs;
+    }
+
+    /// <summary>Whether some entry of this table points into a value file.</summary>
+    public bool HasBlobRefs => Meta.BlobRefs.Count > 0;
+
+    /// <summary>The value an entry holding an encoded <see cref="Blobs.BlobPointer"/> stands for (read and verified).</summary>
+    internal byte[] ResolveBlob(ReadOnlySpan<byte> pointer)
+    {
+        var p = Blobs.BlobPointer.Decode(pointer, _path);
+        return (_blobs ?? throw new StorageCorruptionException(_path, "table points into a value file but none is attached")).Read(p, _path);
+    }
+
     public bool TryRef() => RefCount.TryIncrement(ref _refs);
 
     public void Ref()
@@ -302,6 +338,7 @@ public sealed partial class TableReader
 
             _cache.Evict(CacheId);
             OnReleased?.Invoke(this);
+            _blobs?.Release(Meta.BlobRefs); // after the table's own files: nothing points into the value files from here
         }
     }
 

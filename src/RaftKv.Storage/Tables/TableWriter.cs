@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Runtime.CompilerServices;
+using RaftKv.Storage.Blobs;
 using RaftKv.Storage.IO;
 
 namespace RaftKv.Storage.Tables;
@@ -17,6 +18,11 @@ public sealed class TableWriter : IDisposable
     /// <summary>Format version written otherwise: the same layout, readable by releases that only
     /// know version 1 (no block uses compression kind 2).</summary>
     public const uint FormatVersion1 = 1;
+
+    /// <summary>Format version written when some entry points into a value file (flags bit 1, meta block with value-file
+    /// references; FORMAT.md): releases that know only versions 1 and 2 refuse the table instead of reading a pointer
+    /// as the value.</summary>
+    public const uint FormatVersion3 = 3;
     public const int FooterSize = 48;
 
     private readonly IWritableFile _file;
@@ -34,6 +40,7 @@ public sealed class TableWriter : IDisposable
     private long _maxIndex;
     private long _count;
     private long _offset;
+    private Dictionary<ulong, long>? _blobBytes; // value file id → bytes this table points at in it
 
     /// <summary>Creates the file. <paramref name="magic"/> names the file's role: <see cref="Magic"/>
     /// for a data table, <see cref="KeysFile.Magic"/> for an archived table's keys file.</summary>
@@ -55,9 +62,10 @@ public sealed class TableWriter : IDisposable
 
     public void Add(InternalEntry entry) => Add(entry.Key, entry.Value, entry.Version, entry.ExpiresAtUnixMs, entry.Tombstone);
 
-    /// <summary>Adds one entry; keys must be strictly increasing. The spans are copied.</summary>
+    /// <summary>Adds one entry; keys must be strictly increasing. The spans are copied. With <paramref name="blobRef"/>,
+    /// <paramref name="value"/> is an encoded <see cref="BlobPointer"/> (the table then records the value file).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot path: skip tier-0 code
-    public void Add(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, long version, long expiresAtUnixMs, bool tombstone)
+    public void Add(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, long version, long expiresAtUnixMs, bool tombstone, bool blobRef = false)
     {
         if (_count > 0 && KeyComparer.Compare(key, _maxKey.AsSpan(0, _maxKeyLength)) <= 0)
         {
@@ -75,7 +83,14 @@ public sealed class TableWriter : IDisposable
         _minIndex = Math.Min(_minIndex, version);
         _maxIndex = Math.Max(_maxIndex, version);
         _hashes.Add(BloomFilter.Hash(key));
-        _block.Add(key, value, version, expiresAtUnixMs, tombstone);
+        if (blobRef)
+        {
+            var p = BlobPointer.Decode(value, "(table being written)");
+            _blobBytes ??= [];
+            _blobBytes[p.FileId] = _blobBytes.GetValueOrDefault(p.FileId) + p.Length;
+        }
+
+        _block.Add(key, value, version, expiresAtUnixMs, tombstone, blobRef);
         _count++;
         if (_block.EstimatedSize >= _blockSize)
         {
@@ -111,7 +126,10 @@ public sealed class TableWriter : IDisposable
             Varint.Write(index, (ulong)h.Length);
         }
 
-        var meta = new TableMeta(_count, _count == 0 ? 0 : _minIndex, _maxIndex, createdUnixMs, _minKey ?? [], _maxKey.AsSpan(0, _maxKeyLength).ToArray());
+        var meta = new TableMeta(_count, _count == 0 ? 0 : _minIndex, _maxIndex, createdUnixMs, _minKey ?? [], _maxKey.AsSpan(0, _maxKeyLength).ToArray())
+        {
+            BlobRefs = _blobBytes is null ? [] : [.. _blobBytes.OrderBy(b => b.Key).Select(b => new BlobRef(b.Key, b.Value))],
+        };
         var indexHandle = WriteBlock(index.ToArray(), BlockCompression.None);
         var bloomHandle = WriteBlock(BloomFilter.Build(_hashes).Serialize(), BlockCompression.None);
         var metaHandle = WriteBlock(meta.Serialize(), BlockCompression.None);
@@ -123,7 +141,7 @@ public sealed class TableWriter : IDisposable
         BinaryPrimitives.WriteUInt32LittleEndian(footer[20..], (uint)bloomHandle.Length);
         BinaryPrimitives.WriteUInt64LittleEndian(footer[24..], (ulong)metaHandle.Offset);
         BinaryPrimitives.WriteUInt32LittleEndian(footer[32..], (uint)metaHandle.Length);
-        BinaryPrimitives.WriteUInt32LittleEndian(footer[36..], _usedVersion2Codec ? FormatVersion : FormatVersion1);
+        BinaryPrimitives.WriteUInt32LittleEndian(footer[36..], _blobBytes is not null ? FormatVersion3 : _usedVersion2Codec ? FormatVersion : FormatVersion1);
         BinaryPrimitives.WriteUInt64LittleEndian(footer[40..], _magic);
         _file.Append(footer);
         _offset += FooterSize;
