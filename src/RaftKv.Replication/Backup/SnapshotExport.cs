@@ -54,6 +54,11 @@ public sealed class SnapshotExport : IDisposable
             }
         }
 
+        foreach (var name in LsmStore.CheckpointBlobFiles(fs, directory))
+        {
+            _parts.Add(new Part(name, fs.GetLength(Path.Combine(directory, name)), null)); // value files its local tables point into
+        }
+
         _parts.Sort((a, b) => string.CompareOrdinal(a.Name, b.Name));
         Header = new SnapshotHeader(index, term, createdUnixMs, sourceNodeId, clusterId, referenceArchived, _parts.Count, _parts.Sum(p => p.Length));
         Length = SnapshotFileFormat.LengthOf(_parts.Select(p => (p.Name, p.Length)));

@@ -50,7 +50,7 @@ public sealed class BackupWriter(IObjectStore backups, IObjectStore? archive, Ba
             if (t.ObjectName is null)
             {
                 var path = Path.Combine(source.Directory, name);
-                var (sha, crc) = await HashAsync(t, path, cancellationToken).ConfigureAwait(false);
+                var (sha, crc) = await HashAsync((t.Id, new FileInfo(path).Length, t.CreatedUnixMs), path, cancellationToken).ConfigureAwait(false);
                 var file = new BackupFile(name, layout.TableKey(sha), new FileInfo(path).Length, crc);
                 files.Add(file);
                 uploads.Add((file, () => backups.PutFileAsync(file.Key, path, cancellationToken)));
@@ -67,6 +67,18 @@ public sealed class BackupWriter(IObjectStore backups, IObjectStore? archive, Ba
                 var objectName = t.ObjectName;
                 uploads.Add((file, () => backups.CopyFromAsync(objects.Bucket, objectName, file.Key, cancellationToken)));
             }
+        }
+
+        // The checkpoint's value files (key-value separation: values its local tables point at), stored like local
+        // tables, by content; a restore downloads them by name next to the tables.
+        foreach (var name in LsmStore.CheckpointBlobFiles(fs, source.Directory))
+        {
+            var path = Path.Combine(source.Directory, name);
+            var blobId = long.Parse(name.AsSpan(0, 16), System.Globalization.NumberStyles.AllowHexSpecifier, System.Globalization.CultureInfo.InvariantCulture);
+            var (sha, crc) = await HashAsync((blobId, new FileInfo(path).Length, -1), path, cancellationToken).ConfigureAwait(false);
+            var file = new BackupFile(name, layout.TableKey("v" + sha), new FileInfo(path).Length, crc);
+            files.Add(file);
+            uploads.Add((file, () => backups.PutFileAsync(file.Key, path, cancellationToken)));
         }
 
         var manifest = new BackupManifest(id, source.ClusterId, source.SourceNodeId, source.Created.ToUnixTimeMilliseconds(), source.RaftIndex, source.RaftTerm, source.Revision, source.CompactRevision, source.Members, files, 0);
@@ -154,9 +166,10 @@ public sealed class BackupWriter(IObjectStore backups, IObjectStore? archive, Ba
 
     private Task PutBytesAsync(string key, byte[] data, string scratch, CancellationToken cancellationToken) => PutBytesAsync(backups, key, data, scratch, cancellationToken);
 
-    private async Task<(string Sha, uint Crc)> HashAsync(Storage.Manifests.ManifestTable t, string path, CancellationToken cancellationToken)
+    /// <summary>SHA-256 and CRC32C of an immutable file, cached by <paramref name="cacheKey"/> (a table: id, length and
+    /// creation time; a value file: its id, length and -1).</summary>
+    private async Task<(string Sha, uint Crc)> HashAsync((long, long, long) cacheKey, string path, CancellationToken cancellationToken)
     {
-        var cacheKey = (t.Id, new FileInfo(path).Length, t.CreatedUnixMs);
         if (_hashes.TryGetValue(cacheKey, out var known))
         {
             return known;
