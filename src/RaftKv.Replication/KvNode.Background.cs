@@ -101,6 +101,7 @@ public sealed partial class KvNode
             try
             {
                 await RefreshMetadataAsync(token).ConfigureAwait(false);
+                UpdateValueSeparation(); // KvNode.Space.cs
                 await RepairPromotedLearnersAsync().ConfigureAwait(false); // KvNode.Learners.cs
                 await RejoinMovedMembersAsync(token).ConfigureAwait(false); // KvNode.MemberUpdate.cs
             }

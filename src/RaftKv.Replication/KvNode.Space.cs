@@ -23,10 +23,19 @@ public sealed partial class KvNode
     internal const string FeatureNoSpace = "nospace";
 
     /// <summary>Every feature of this release (<see cref="MetaFeatures"/>).</summary>
-    internal const string Features = FeatureCorruptCheck + "," + FeatureNoSpace + "," + FeatureLearners + "," + FeatureTxnPath + "," + FeatureMemberUpdate + "," + FeatureReadIndex + "," + FeatureValueOnce;
+    internal const string Features = FeatureCorruptCheck + "," + FeatureNoSpace + "," + FeatureLearners + "," + FeatureTxnPath + "," + FeatureMemberUpdate + "," + FeatureReadIndex + "," + FeatureValueOnce + "," + FeatureValueFiles;
 
     /// <summary>The newest feature: metadata of a member without it is fetched again (it may have been upgraded).</summary>
-    internal const string FeatureNewest = FeatureValueOnce;
+    internal const string FeatureNewest = FeatureValueFiles;
+
+    /// <summary>The feature a member lists when it reads tables pointing into value files (table format version 3): a
+    /// store separates large values only once every voting member lists it, since a member's checkpoints become other
+    /// members' Raft snapshots (<see cref="UpdateValueSeparation"/>).</summary>
+    internal const string FeatureValueFiles = "value-files";
+
+    /// <summary>Turns the store's key-value separation on once every voting member reads value files (and off while one
+    /// does not, e.g. an older release joined). Called by the metadata loop.</summary>
+    private void UpdateValueSeparation() => _store.SeparateValues = _options.ValueFileMinBytes > 0 && EveryMemberSupports(FeatureValueFiles);
 
     /// <summary>The admission check refreshes the space check when it is older than this.</summary>
     private const long AdmissionCheckMs = 100;

@@ -112,6 +112,7 @@ public sealed partial class KvNode : IKvNode
                     BlockCacheBytes = options.BlockCacheBytes,
                     Compression = options.Compression,
                     RemoteCompression = options.RemoteCompression,
+                    BlobMinBytes = options.ValueFileMinBytes,
                     RemoteStore = options.RemoteStore,
                     TimeProvider = options.TimeProvider,
                     FileSystem = fs,

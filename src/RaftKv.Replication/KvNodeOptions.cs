@@ -48,6 +48,10 @@ public sealed record KvNodeOptions
     /// <summary>Compression of data blocks of archived tables (S3_COMPRESSION): a table is re-encoded
     /// with it as it is archived when it differs from <see cref="Compression"/>.</summary>
     public Storage.Tables.BlockCompression RemoteCompression { get; init; }
+
+    /// <summary>Key-value separation (VALUE_FILE_MIN_BYTES): values of at least this many bytes are flushed to value
+    /// files once every voting member reads them (<c>LsmOptions.BlobMinBytes</c>); 0 = off.</summary>
+    public int ValueFileMinBytes { get; init; } = 4096;
     public long MemtableMaxEntries { get; init; } = 1_000_000;
     public int MaxKeyBytes { get; init; } = 4096;
     public int MaxValueBytes { get; init; } = 8 << 20;

@@ -26,6 +26,12 @@ public interface IKvStore : IAsyncDisposable
     /// are kept and it retries); false again after a background round succeeds.</summary>
     bool OutOfSpace { get; }
 
+    /// <summary>Whether flushes write values of at least <see cref="LsmOptions.BlobMinBytes"/> to value files (table format
+    /// version 3, which releases before key-value separation cannot read). Off until the owner turns it on (a replicated
+    /// owner: once every replica that may receive this store's checkpoints reads format 3); turning it off again only
+    /// stops new separation (existing pointers stay readable). Thread-safe; takes effect at the next flush.</summary>
+    bool SeparateValues { get; set; }
+
     /// <summary>The highest Raft index passed to <see cref="Apply"/> (or ingested).</summary>
     long AppliedIndex { get; }
 

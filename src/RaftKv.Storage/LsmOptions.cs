@@ -29,8 +29,9 @@ public sealed record LsmOptions
 
     /// <summary>Key-value separation: values of at least this many bytes are written by a flush to a value file
     /// (<c>{id}.blob</c>, Tables/FORMAT.md "Value files") and the table keeps a pointer, so compactions move pointers,
-    /// not values (docs/architecture.md, "Large values outside the LSM levels"). 0 = off: every value stays in its
-    /// table. Stores written with it on open with it off (pointers are resolved either way).</summary>
+    /// not values (docs/architecture.md, "Large values outside the LSM levels"), once the owner sets
+    /// <see cref="IKvStore.SeparateValues"/>. 0 = off: every value stays in its table. Stores written with it on open
+    /// with it off (pointers are resolved either way).</summary>
     public int BlobMinBytes { get; init; }
 
     /// <summary>Compression of data blocks of tables written locally (flushes, compactions, keys files).</summary>

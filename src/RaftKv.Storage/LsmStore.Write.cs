@@ -245,7 +245,15 @@ public sealed partial class LsmStore
 
     /// <summary>Whether a flush or compaction writes a value of <paramref name="length"/> bytes to a value file
     /// (<see cref="LsmOptions.BlobMinBytes"/>) instead of into the table.</summary>
-    private bool IsSeparated(int length, bool tombstone) => !tombstone && _options.BlobMinBytes > 0 && length >= _options.BlobMinBytes;
+    private bool IsSeparated(int length, bool tombstone) => !tombstone && _separateValues && _options.BlobMinBytes > 0 && length >= _options.BlobMinBytes;
+
+    private volatile bool _separateValues;
+
+    public bool SeparateValues
+    {
+        get => _separateValues;
+        set => _separateValues = value;
+    }
 
     private async Task BackgroundLoopAsync()
     {

@@ -13,6 +13,8 @@ internal sealed class CountingStore(IKvStore inner) : IKvStore
 
     public bool OutOfSpace => inner.OutOfSpace;
 
+    public bool SeparateValues { get => inner.SeparateValues; set => inner.SeparateValues = value; }
+
     public long AppliedIndex => inner.AppliedIndex;
 
     public long LogicalClockUnixMs { get => inner.LogicalClockUnixMs; set => inner.LogicalClockUnixMs = value; }

@@ -86,6 +86,9 @@ public static class ConfigLoader
             CacheBytes = cacheBytes,
             Compression = Codec(ConfigKeys.Compression, Get(ConfigKeys.Compression)),
             S3Compression = Codec(ConfigKeys.S3Compression, Get(ConfigKeys.S3Compression)),
+            ValueFileMinBytes = Long(ConfigKeys.ValueFileMinBytes, Get(ConfigKeys.ValueFileMinBytes), 0) is var vf and <= 1 << 30
+                ? (int)vf
+                : throw new ConfigException($"{ConfigKeys.ValueFileMinBytes.Env} must be at most {1 << 30} (1 GiB), got '{Get(ConfigKeys.ValueFileMinBytes)}'"),
             MemoryMaxEntries = Long(ConfigKeys.MemoryMaxEntries, Get(ConfigKeys.MemoryMaxEntries), 1),
             DiskMaxSizeGb = Double(ConfigKeys.DiskMaxSizeGb, Get(ConfigKeys.DiskMaxSizeGb)),
             DiskMigrationAgeHours = Double(ConfigKeys.DiskMigrationAgeHours, Get(ConfigKeys.DiskMigrationAgeHours)),

@@ -31,6 +31,9 @@ public sealed record ServerConfig
 
     /// <summary>S3_COMPRESSION: data blocks of archived tables.</summary>
     public Storage.Tables.BlockCompression S3Compression { get; init; } = Storage.Tables.BlockCompression.Lz4;
+
+    /// <summary>VALUE_FILE_MIN_BYTES: key-value separation threshold (0 = off).</summary>
+    public int ValueFileMinBytes { get; init; } = 4096;
     public long MemoryMaxEntries { get; init; }
     public double DiskMaxSizeGb { get; init; }
     public double DiskMigrationAgeHours { get; init; }
@@ -118,6 +121,7 @@ public sealed record ServerConfig
         BlockCacheBytes = CacheBytes,
         Compression = Compression,
         RemoteCompression = S3Compression,
+        ValueFileMinBytes = ValueFileMinBytes,
         MemtableMaxEntries = MemoryMaxEntries,
         MaxKeyBytes = MaxKeyBytes,
         MaxValueBytes = MaxValueBytes,

@@ -65,6 +65,9 @@ public static class StatusHttpApi
                 ["disk_entries"] = st.DiskEntries,
                 ["disk_size_bytes"] = st.DiskBytes,
                 ["archived_metadata_bytes"] = st.ArchivedMetadataBytes,
+                ["blob_files"] = st.BlobFiles, // value files (part of disk_size_bytes), and what live tables still point at
+                ["blob_bytes"] = st.BlobBytes,
+                ["blob_live_bytes"] = st.BlobLiveBytes,
                 ["disk_usage_percent"] = DiskUsagePercent(config, st.DiskBytes + st.ArchivedMetadataBytes, diskLimit),
                 ["object_entries"] = st.RemoteEntries,
                 ["object_size_bytes"] = st.RemoteBytes,
