@@ -73,9 +73,19 @@ internal sealed class BlobSet : IDisposable
             while (id == 0 || _files.ContainsKey(id) || _fs.Exists(PathOf(id)));
 
             var path = PathOf(id);
-            var writer = new BlobWriter(_fs.Create(path), id, path);
-            _files[id] = new Entry { Refs = 1 };
-            return writer;
+            var file = _fs.Create(path);
+            try
+            {
+                var writer = new BlobWriter(file, id, path); // writes the header
+                _files[id] = new Entry { Refs = 1 };
+                return writer;
+            }
+            catch
+            {
+                file.Dispose();
+                _fs.Delete(path);
+                throw;
+            }
         }
     }
 
