@@ -2,6 +2,7 @@ using System.Text;
 using Microsoft.Extensions.Logging.Abstractions;
 using RaftKv.Replication.Api;
 using RaftKv.Replication.Backup;
+using RaftKv.Storage;
 using RaftKv.Storage.Tests;
 
 namespace RaftKv.Replication.Tests;
@@ -69,6 +70,36 @@ public sealed class BackupSnapshotTests : IAsyncLifetime
             Assert.Equal((byte)123, (await restored.GetAsync(B("k0123"), ReadConsistency.Linearizable))!.Value.Value.Span[0]);
             Assert.Equal("local", Encoding.UTF8.GetString((await restored.GetAsync(B("hot"), ReadConsistency.Linearizable))!.Value.Value.Span));
             Assert.Equal(400, (await restored.RangeAsync(B("k"), B("l"), 0, ReadConsistency.Linearizable)).Count);
+        }
+    }
+
+    /// <summary>Values kept in value files (key-value separation) travel in the snapshot file and come back readable.</summary>
+    [Fact]
+    public async Task ValueFilesTravelInTheSnapshotFile()
+    {
+        var path = Path.Combine(_root, "values.db");
+        long revision;
+        await using (var node = await StartAsync(Path.Combine(_root, "source-values"), null))
+        {
+            await Eventually.TrueAsync(() => Task.FromResult(((IKvStore)node.TieredStore).SeparateValues), TimeSpan.FromSeconds(30), "the member separates large values");
+            for (var i = 0; i < 20; i++)
+            {
+                await node.WriteAsync(KvTxn.Single(KvOp.Put(B($"big{i:D2}"), Enumerable.Repeat((byte)i, 10_000).ToArray())));
+            }
+
+            await node.FlushAsync();
+            Assert.True(node.GetStoreStats().BlobFiles > 0, "the values are in value files");
+            revision = node.Revision;
+            await SaveAsync(node, path, referenceArchived: false);
+        }
+
+        var restoredDir = Path.Combine(_root, "r-values");
+        Assert.Equal(revision, (await SnapshotRestore.RestoreAsync(path, restoredDir, 7, null, NullLoggerFactory.Instance)).Revision);
+        await using var restored = await StartAsync(restoredDir, null);
+        Assert.True(restored.GetStoreStats().BlobFiles > 0, "the restored member points into the value files it received");
+        for (var i = 0; i < 20; i++)
+        {
+            Assert.Equal(Enumerable.Repeat((byte)i, 10_000).ToArray(), (await restored.GetAsync(B($"big{i:D2}"), ReadConsistency.Linearizable))!.Value.Value.ToArray());
         }
     }
 
