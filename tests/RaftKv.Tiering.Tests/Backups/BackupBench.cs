@@ -38,22 +38,26 @@ internal sealed class BackupBench : IAsyncDisposable
 
     public string Root => _root;
 
-    public static async Task<BackupBench> CreateAsync(RgwFixture rgw)
+    /// <summary>A store in a fresh bucket; with <paramref name="blobMinBytes"/> &gt; 0 it keeps values at least that
+    /// large in value files (key-value separation on).</summary>
+    public static async Task<BackupBench> CreateAsync(RgwFixture rgw, int blobMinBytes = 0)
     {
         var bench = new BackupBench(rgw, "bk-" + Guid.NewGuid().ToString("N")[..12]);
         await bench.S3.EnsureBucketAsync();
-        bench.Store = await LsmStore.OpenAsync(new LsmOptions { Directory = Path.Combine(bench._root, "lsm"), RemoteStore = new ObjectStoreTableStore(bench.S3), BackgroundWork = false, BlockSize = 1024 });
+        bench.Store = await LsmStore.OpenAsync(new LsmOptions { Directory = Path.Combine(bench._root, "lsm"), RemoteStore = new ObjectStoreTableStore(bench.S3), BackgroundWork = false, BlockSize = 1024, BlobMinBytes = blobMinBytes });
+        bench.Store.SeparateValues = blobMinBytes > 0;
         return bench;
     }
 
     public BackupWriter NewWriter() => new(S3, S3, Layout);
 
-    /// <summary>Writes <paramref name="count"/> new keys and flushes them: one new table.</summary>
-    public async Task FillAsync(int count)
+    /// <summary>Writes <paramref name="count"/> new keys (values of about <paramref name="padding"/> bytes) and flushes
+    /// them: one new table.</summary>
+    public async Task FillAsync(int count, int padding = 64)
     {
         for (var i = 0; i < count; i++, _nextIndex++)
         {
-            Store.Apply(_nextIndex, [WriteOp.Put(B($"key{_nextIndex:D6}"), B($"value-{_nextIndex}-{new string('x', 64)}"))]);
+            Store.Apply(_nextIndex, [WriteOp.Put(B($"key{_nextIndex:D6}"), B($"value-{_nextIndex}-{new string('x', padding)}"))]);
         }
 
         await Store.FlushAsync();

@@ -64,4 +64,29 @@ public sealed class BackupWriterTests(RgwFixture rgw)
             Assert.StartsWith($"value-{i}-", System.Text.Encoding.UTF8.GetString(hit!.Value.Value.Span), StringComparison.Ordinal);
         }
     }
+
+    [Fact]
+    public async Task ValueFilesAreBackedUpOnceAndRestored()
+    {
+        await using var bench = await BackupBench.CreateAsync(rgw, blobMinBytes: 1024);
+        await bench.FillAsync(100, padding: 3000);
+        var first = await bench.BackupAsync();
+        var blob = Assert.Single(first.Files, f => f.Name.EndsWith(".blob", StringComparison.Ordinal));
+        Assert.True(blob.Size > 100 * 3000, $"the value file holds the values ({blob.Size} bytes)");
+        Assert.StartsWith(bench.Layout.TablesPrefix + "v", blob.Key, StringComparison.Ordinal);
+
+        var again = await bench.BackupAsync(bench.NewWriter()); // nothing new: the value file is not uploaded again
+        Assert.Equal(again.Files[0].Size, again.UploadedBytes);
+
+        var dir = Path.Combine(bench.Root, "download");
+        await bench.Catalog.DownloadAsync(again, dir);
+        await using var restored = await LsmStore.OpenAsync(new LsmOptions { Directory = Path.Combine(bench.Root, "restored"), BackgroundWork = false });
+        await restored.IngestAsync(dir);
+        Assert.Equal(1, restored.GetStats().BlobFiles);
+        foreach (var i in new[] { 1, 50, 100 })
+        {
+            var hit = await restored.GetAsync(BackupBench.B($"key{i:D6}"), 0);
+            Assert.Equal($"value-{i}-{new string('x', 3000)}", System.Text.Encoding.UTF8.GetString(hit!.Value.Value.Span));
+        }
+    }
 }
