@@ -88,7 +88,7 @@ public sealed partial class KvNode
     {
         var tables = _tiered.ListTables();
         var local = tables.Where(t => !t.IsRemote).Select(t => t.Id).ToHashSet();
-        var pinned = _state.SnapshotOnlyBytes(local);
+        var pinned = _state.SnapshotOnlyBytes(local, Path.Combine(_options.DataDir, "lsm"));
         return pinned >= SnapshotRefreshMinBytes && pinned >= _tiered.LocalDiskBytes / 4;
     }
 

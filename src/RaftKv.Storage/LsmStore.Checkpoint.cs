@@ -180,13 +180,7 @@ public sealed partial class LsmStore
     {
         foreach (var name in CheckpointBlobFiles(_fs, directory))
         {
-            var dest = Path.Combine(_dir, name);
-            if (!_fs.Exists(dest))
-            {
-                _fs.Link(Path.Combine(directory, name), dest);
-            }
-
-            _blobs.Register(Blobs.BlobSet.ParseName(name)!.Value);
+            _blobs.Adopt(Blobs.BlobSet.ParseName(name)!.Value, Path.Combine(directory, name));
         }
     }
 

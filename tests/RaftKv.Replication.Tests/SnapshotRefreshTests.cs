@@ -44,10 +44,10 @@ public sealed class SnapshotRefreshTests
 
         var taken = await state.TakeSnapshotAsync(CancellationToken.None);
         Assert.Equal(150, taken);
-        Assert.Equal(0, state.SnapshotOnlyBytes(LocalTables(store)));
+        Assert.Equal(0, state.SnapshotOnlyBytes(LocalTables(store), Node + "/lsm"));
 
         await store.CompactAsync(0); // three L0 tables → one: the old three now live only in the snapshot
-        var pinned = state.SnapshotOnlyBytes(LocalTables(store));
+        var pinned = state.SnapshotOnlyBytes(LocalTables(store), Node + "/lsm");
         Assert.True(pinned > 0);
         var first = ((CheckpointSnapshot)state.Snapshot!).Directory;
 
@@ -59,7 +59,7 @@ public sealed class SnapshotRefreshTests
         Assert.NotEqual(first, refreshed.Directory);
         Assert.Equal((150L, 1L), (refreshed.Index, refreshed.Generation));
         Assert.False(fs.DirectoryExists(first));
-        Assert.Equal(0, state.SnapshotOnlyBytes(LocalTables(store)));
+        Assert.Equal(0, state.SnapshotOnlyBytes(LocalTables(store), Node + "/lsm"));
 
         // Power cut at every file operation of a second refresh: the restored snapshot is complete, at 150.
         await store.DisposeAsync();

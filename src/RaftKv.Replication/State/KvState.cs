@@ -217,8 +217,9 @@ internal sealed partial class KvState : IStateMachine, Log.IRaftStateMachine, ID
     }
 
     /// <summary>Bytes of the current snapshot's whole table files (<c>NNNNNN.sst</c>, hard links) whose tables
-    /// are not in <paramref name="localTableIds"/>: local disk only this snapshot keeps in use.</summary>
-    public long SnapshotOnlyBytes(IReadOnlySet<long> localTableIds)
+    /// are not in <paramref name="localTableIds"/>, and of its value files (<c>{id}.blob</c>) that
+    /// <paramref name="storeDirectory"/> no longer has: local disk only this snapshot keeps in use.</summary>
+    public long SnapshotOnlyBytes(IReadOnlySet<long> localTableIds, string storeDirectory)
     {
         if (_snapshot is not { } snapshot)
         {
@@ -228,9 +229,10 @@ internal sealed partial class KvState : IStateMachine, Log.IRaftStateMachine, ID
         long bytes = 0;
         foreach (var file in _fs.ListFiles(snapshot.Directory))
         {
-            if (file.EndsWith(".sst", StringComparison.Ordinal)
-                && long.TryParse(Path.GetFileNameWithoutExtension(file), NumberStyles.None, CultureInfo.InvariantCulture, out var id)
-                && !localTableIds.Contains(id))
+            var snapshotOnly = file.EndsWith(".sst", StringComparison.Ordinal)
+                ? long.TryParse(Path.GetFileNameWithoutExtension(file), NumberStyles.None, CultureInfo.InvariantCulture, out var id) && !localTableIds.Contains(id)
+                : file.EndsWith(".blob", StringComparison.Ordinal) && !_fs.Exists(Path.Combine(storeDirectory, file));
+            if (snapshotOnly)
             {
                 try
                 {

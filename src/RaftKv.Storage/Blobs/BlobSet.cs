@@ -121,6 +121,22 @@ internal sealed class BlobSet : IDisposable
         }
     }
 
+    /// <summary>Links the value file <paramref name="source"/> (a checkpoint's) into the directory as value file
+    /// <paramref name="id"/> and registers it, unless the directory already has it (ids are unique and files
+    /// immutable: the same id is the same file). Atomic with deletions, so a file released meanwhile is linked again
+    /// rather than lost.</summary>
+    public void Adopt(ulong id, string source)
+    {
+        lock (_lock)
+        {
+            if (!_files.ContainsKey(id))
+            {
+                _fs.Link(source, PathOf(id));
+                _files[id] = new Entry { Size = _fs.GetLength(PathOf(id)), Sealed = true };
+            }
+        }
+    }
+
     /// <summary>Adds a table's references; a file that does not exist is corruption of <paramref name="tablePath"/>.</summary>
     public void Acquire(IReadOnlyList<BlobRef> refs, string tablePath)
     {
