@@ -137,7 +137,7 @@ public sealed class ClusterTests
     [Fact]
     public async Task LaggingFollowerCatchesUpByTheEntriesKeptBelowTheSnapshot()
     {
-        // As production runs (LOG_RETAIN_ENTRIES): the leader keeps entries below its snapshots for a follower that missed
+        // As production runs (KvNodeOptions.LogRetainEntries, 5000 by default): the leader keeps entries below its snapshots for a follower that missed
         // some, which would otherwise be sent the whole store as a snapshot, in one request that must end within the Raft
         // request timeout (a large store never fits: the follower retried forever, found with 64 KiB puts).
         await using var c = await TestCluster.StartAsync(3, logRetainEntries: 5000);
