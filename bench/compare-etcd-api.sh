@@ -4,7 +4,8 @@
 # one request in flight each). 3-member etcd and 3-node RaftKv on loopback, fsync on, each driven at its
 # leader. Cells: put and linearizable get at 1, 16 and 64 clients; RUNS runs per cell (default 3),
 # interleaved etcd/RaftKv; the table reports medians (ops/s, p50, p99) and the ratio RaftKv/etcd of the
-# median throughputs. Rewrites the "etcd-api" section of BENCHMARKS.md and prints the table.
+# median throughputs, then what failed requests were (gRPC status, count, first detail). Rewrites the "etcd-api" section
+# of BENCHMARKS.md and prints the table.
 # etcd: Debian's etcd-server package (3.4), installed with apt-get when `etcd` is missing (needs root).
 # Usage: bench/compare-etcd-api.sh [DURATION_S] [RUNS]     (defaults 10 and 3)
 # NATIVE=1 adds a third side in every cell: the same RaftKv cluster through its native raftkv.v1 API
@@ -85,6 +86,14 @@ for w in ["put", "get", "large"]:
         print(f"| {name} | {c} | {med(e,'ops_per_sec'):.0f} | {med(k,'ops_per_sec'):.0f} | {med(k,'ops_per_sec')/max(med(e,'ops_per_sec'),1e-9):.2f} | "
               f"{med(e,'p50_ms'):.2f} / {med(e,'p99_ms'):.2f} | {med(k,'p50_ms'):.2f} / {med(k,'p99_ms'):.2f} | {len(e)}, {len(k)} | {sum(x['errors'] for x in e)}, {sum(x['errors'] for x in k)} | "
               + " ".join(f"{x['ops_per_sec']:.0f}" for x in k) + " |")
+# What the failed requests were (raftkv-bench's error_kinds: gRPC status -> count and the first detail), per cell and side.
+failed = [(w, c, side, k, v) for (w, c, side), xs in sorted(cells.items()) for x in xs for k, v in (x.get("error_kinds") or {}).items()]
+if failed:
+    kinds = {}
+    for w, c, side, k, v in failed:
+        n, example = kinds.get((w, c, side, k), (0, v["example"]))
+        kinds[(w, c, side, k)] = (n + v["count"], example)
+    print("\nErrors: " + "; ".join(f"{w} x{c} {side}: {n} {k} ({example!r})" for (w, c, side, k), (n, example) in kinds.items()))
 if any(side == "native" for (_, _, side) in cells):
     print("\nThe same RaftKv cluster through its native API (`NATIVE=1`):\n")
     print("| workload | clients | native ops/s | etcd API ops/s | etcd API ÷ native | native p50 / p99 ms | runs |")

@@ -168,6 +168,11 @@ public sealed partial class KvNode : IKvNode
             config.Metadata[MetaFeatures] = Features;
             var cluster = new RaftCluster(config) { AuditTrail = log.AuditTrail };
             log.IsLeader = () => !cluster.LeadershipToken.IsCancellationRequested;
+            if (log is RaftLog raftLog)
+            {
+                raftLog.MoreToReplicate = () => ForceReplication(cluster);
+            }
+
             return new KvNode(options, loggerFactory, store, state, log, cluster) { FailStop = failStop, Membership = storage, RaftEndPoint = self, DirectoryLock = dirLock };
         }
         catch
@@ -182,6 +187,30 @@ public sealed partial class KvNode : IKvNode
     /// Opens the Raft log of the configured engine. A data directory keeps the engine it was created
     /// with: the other engine's log would be silently ignored, losing its entries and the node's vote.
     /// </summary>
+    /// <summary>Starts another replication round at once (a leader's read stopped at <c>RaftLog.MaxReadBytes</c>): the
+    /// heartbeat loop runs the next round right after the current one instead of at the next write or heartbeat. Fire and
+    /// forget: the round completes the returned task; losing leadership faults it.</summary>
+    private static void ForceReplication(RaftCluster cluster)
+    {
+        var round = cluster.ForceReplicationAsync(CancellationToken.None);
+        if (!round.IsCompletedSuccessfully)
+        {
+            _ = ObserveAsync(round);
+        }
+
+        static async Task ObserveAsync(ValueTask round)
+        {
+            try
+            {
+                await round.ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is DotNext.Net.Cluster.Consensus.Raft.NotLeaderException or OperationCanceledException or ObjectDisposedException)
+            {
+                // leadership ended: the new leader replicates
+            }
+        }
+    }
+
     private static IReplicatedLog OpenLog(KvNodeOptions options, IFileSystem fs, string dataDir, KvState state, ILoggerFactory loggerFactory)
     {
         var ours = Path.Combine(dataDir, "log");
@@ -195,7 +224,11 @@ public sealed partial class KvNode : IKvNode
                 throw new InvalidOperationException($"{dataDir} holds a DotNext WAL ({dotnext}); start this node with RAFT_LOG=dotnext, or move its data away and let it rejoin from a snapshot");
             }
 
-            return RaftLog.Open(ours, state, loggerFactory.CreateLogger<RaftLog>(), fs);
+            var log = RaftLog.Open(ours, state, loggerFactory.CreateLogger<RaftLog>(), fs);
+            log.MaxReadBytes = options.MaxAppendBytes;
+            log.RetainEntries = options.LogRetainEntries;
+            log.RetainBytes = options.LogRetainBytes;
+            return log;
         }
 
         if (HasEntries(ours) && !HasPhysicalEntries(dotnext))

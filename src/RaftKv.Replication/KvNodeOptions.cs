@@ -63,6 +63,17 @@ public sealed record KvNodeOptions
     /// <summary>Size of one chunk file of DotNext's WAL (<see cref="RaftLogEngine.DotNext"/> only; fixed when the WAL is created).</summary>
     public int WalChunkBytes { get; init; } = 4 << 20;
 
+    /// <summary>RAFT_LOG=raftkv: payload bytes one AppendEntries carries at most (at least one entry); see
+    /// <c>RaftLog.MaxReadBytes</c>.</summary>
+    public long MaxAppendBytes { get; init; } = Log.RaftLog.DefaultMaxReadBytes;
+
+    /// <summary>RAFT_LOG=raftkv: entries (at most <see cref="LogRetainEntries"/>, holding at most <see cref="LogRetainBytes"/>)
+    /// the log keeps below a new snapshot for followers a few rounds behind; see <c>RaftLog.RetainEntries</c>.</summary>
+    public int LogRetainEntries { get; init; } = Log.RaftLog.DefaultRetainEntries;
+
+    /// <summary>See <see cref="LogRetainEntries"/>.</summary>
+    public long LogRetainBytes { get; init; } = Log.RaftLog.DefaultRetainBytes;
+
     /// <summary>Which Raft log backs the node (see <see cref="RaftLogEngine"/>).</summary>
     public RaftLogEngine LogEngine { get; init; } = RaftLogEngine.RaftKv;
 

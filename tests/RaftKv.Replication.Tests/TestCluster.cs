@@ -43,9 +43,13 @@ internal sealed class TestCluster : IAsyncDisposable
     /// <summary>Each node's READ_LEASE (on by default, as in production).</summary>
     public bool ReadLease { get; private init; } = true;
 
-    public static async Task<TestCluster> StartAsync(int size, RaftLogEngine engine = RaftLogEngine.RaftKv, Func<long, IRemoteTableStore?>? remoteStores = null, TimeSpan? electionTimeout = null, long? quotaBytes = null, bool initialCorruptCheck = true, bool readLease = true)
+    /// <summary>Each node's <see cref="KvNodeOptions.LogRetainEntries"/>. 0 by default (the log is dropped up to each
+    /// snapshot), so a node that missed entries catches up by a snapshot, the path most of these tests exercise.</summary>
+    public int LogRetainEntries { get; private init; }
+
+    public static async Task<TestCluster> StartAsync(int size, RaftLogEngine engine = RaftLogEngine.RaftKv, Func<long, IRemoteTableStore?>? remoteStores = null, TimeSpan? electionTimeout = null, long? quotaBytes = null, bool initialCorruptCheck = true, bool readLease = true, int logRetainEntries = 0)
     {
-        var c = new TestCluster { Engine = engine, RemoteStores = remoteStores, ElectionTimeout = electionTimeout ?? TimeSpan.FromMilliseconds(300), QuotaBytes = quotaBytes, InitialCorruptCheck = initialCorruptCheck, ReadLease = readLease };
+        var c = new TestCluster { Engine = engine, RemoteStores = remoteStores, ElectionTimeout = electionTimeout ?? TimeSpan.FromMilliseconds(300), QuotaBytes = quotaBytes, InitialCorruptCheck = initialCorruptCheck, ReadLease = readLease, LogRetainEntries = logRetainEntries };
         for (var id = 1L; id <= size; id++)
         {
             c._peers[id] = $"127.0.0.1:{FreePort()}";
@@ -97,6 +101,7 @@ internal sealed class TestCluster : IAsyncDisposable
                 InitialCorruptCheck = InitialCorruptCheck,
                 QuotaBackendBytes = QuotaBytes ?? 0,
                 SpaceCheckInterval = TimeSpan.FromMilliseconds(200),
+                LogRetainEntries = LogRetainEntries,
             },
             _loggers);
         await node.StartAsync();

@@ -239,16 +239,41 @@ internal sealed partial class RaftLog
     // Caller holds _applyGate.
     private async ValueTask CompactAsync(CancellationToken token)
     {
-        if (_state.Snapshot is { } snapshot && (snapshot.Index > _store.BaseIndex || _store.DropPending) && snapshot.Index <= Interlocked.Read(ref _appliedIndex))
+        if (_state.Snapshot is { } snapshot && snapshot.Index <= Interlocked.Read(ref _appliedIndex) && snapshot.Index != _compactedFor)
         {
             lock (_appendLock)
             {
-                _store.Compact(snapshot.Index, snapshot.Term);
+                var (index, term) = _store.RetainedBase(snapshot.Index, snapshot.Term, RetainEntries, RetainBytes);
+                _store.Compact(index, term);
             }
 
+            _compactedFor = snapshot.Index;
             await _state.ReclaimGarbageAsync(snapshot.Index, token).ConfigureAwait(false);
         }
+        else if (_store.DropPending && _state.Snapshot is not null)
+        {
+            lock (_appendLock)
+            {
+                _store.Compact(_store.BaseIndex, _store.TermAt(_store.BaseIndex)); // deletes the covered segment
+            }
+        }
     }
+
+    /// <summary>The snapshot index the log was last compacted for (applier only).</summary>
+    private long _compactedFor = -1;
+
+    /// <summary>At most this many entries stay in the log below a new snapshot (etcd's SnapshotCatchUpEntries, 5000), so a
+    /// follower a few rounds behind when the leader snapshots catches up by AppendEntries: a snapshot (the whole store)
+    /// cannot be sent within DotNext's Raft request timeout once the store is large, and the follower would retry it
+    /// forever. 0: the log is dropped up to the snapshot.</summary>
+    public int RetainEntries { get; set; } = DefaultRetainEntries;
+
+    /// <summary>... and at most this many payload bytes (with large values, entries count for little).</summary>
+    public long RetainBytes { get; set; } = DefaultRetainBytes;
+
+    public const int DefaultRetainEntries = 5000;
+
+    public const long DefaultRetainBytes = 64L << 20;
 
     /// <summary>
     /// Wakes the waiters whose index is now applied (each proposer exactly once, not all of them per

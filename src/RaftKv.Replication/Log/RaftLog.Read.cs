@@ -17,10 +17,21 @@ internal sealed partial class RaftLog
         return reader.ReadAsync<IRaftLogEntry, List<IRaftLogEntry>>(list, snapshotIndex, token);
     }
 
+    /// <summary>Payload bytes one read returns at most (at least one entry): the most one AppendEntries carries.</summary>
+    public long MaxReadBytes { get; set; } = DefaultMaxReadBytes;
+
+    /// <summary>2 MiB: 32 entries of 64 KiB; etcd sends at most 1 MiB per message (MaxSizePerMsg), but with up to 256
+    /// messages in flight per follower, where DotNext has one round in flight.</summary>
+    public const long DefaultMaxReadBytes = 2 << 20;
+
+    /// <summary>Called when a read stopped at <see cref="MaxReadBytes"/>: entries remain for the next round, which the
+    /// node starts at once (a replication round otherwise waits for the next write or heartbeat).</summary>
+    public Action? MoreToReplicate { get; set; }
+
     /// <summary>
-    /// Entries <paramref name="startIndex"/>..<paramref name="endIndex"/>, as DotNext's WAL returns them:
-    /// when the snapshot covers <paramref name="startIndex"/>, the snapshot comes first (and
-    /// <paramref name="snapshotIndex"/> is its index), followed by the entries after it.
+    /// Entries <paramref name="startIndex"/>..<paramref name="endIndex"/> (up to <see cref="MaxReadBytes"/>), as DotNext's WAL
+    /// returns them: when the snapshot covers <paramref name="startIndex"/> and the log no longer holds it, the snapshot
+    /// comes first (and <paramref name="snapshotIndex"/> is its index), followed by the entries after it.
     /// </summary>
     private List<IRaftLogEntry> Read(long startIndex, long endIndex, out long? snapshotIndex)
     {
@@ -45,8 +56,10 @@ internal sealed partial class RaftLog
             var list = new List<IRaftLogEntry>((int)Math.Clamp(endIndex - startIndex + 2, 0, 1024));
             var from = startIndex;
             snapshotIndex = null;
-            if (_state.Snapshot is { } snapshot && snapshot.Index >= startIndex)
+            if (_state.Snapshot is { } snapshot && snapshot.Index >= startIndex && startIndex <= _store.BaseIndex)
             {
+                // Only when the log no longer holds the entries: the tail kept below the snapshot (RetainEntries,
+                // RetainBytes) lets a follower a few rounds behind catch up by AppendEntries instead.
                 snapshotIndex = snapshot.Index;
                 list.Add(snapshot);
                 from = snapshot.Index + 1;
@@ -63,9 +76,24 @@ internal sealed partial class RaftLog
                 continue;
             }
 
+            long bytes = 0;
+            var added = 0;
             foreach (var record in records)
             {
+                // One AppendEntries carries at most MaxReadBytes of payload (always at least one entry), as etcd's
+                // MaxSizePerMsg: DotNext sends everything a follower lacks in one request that must end within the
+                // Raft request timeout, receive and fsync included, so a follower behind by many large entries would
+                // time out on every retry and never catch up. DotNext counts the entries it got; the next round
+                // sends the rest.
+                bytes += record.Length;
+                if (bytes > MaxReadBytes && added > 0)
+                {
+                    MoreToReplicate?.Invoke();
+                    break;
+                }
+
                 list.Add(new StoredEntry(record, _store));
+                added++;
             }
 
             return list;

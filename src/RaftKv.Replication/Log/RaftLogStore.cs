@@ -206,6 +206,31 @@ internal sealed partial class RaftLogStore : IDisposable
     }
 
     /// <summary>
+    /// The index (and its term) to compact to for a snapshot at <paramref name="snapshotIndex"/> keeping, below it, at most
+    /// <paramref name="entries"/> entries holding at most <paramref name="bytes"/> of payload; never below the base.
+    /// </summary>
+    public (long Index, long Term) RetainedBase(long snapshotIndex, long snapshotTerm, int entries, long bytes)
+    {
+        lock (_lock)
+        {
+            var index = snapshotIndex;
+            long kept = 0;
+            while (index > _baseIndex && snapshotIndex - index < entries && index - _baseIndex - 1 < _entries.Count)
+            {
+                kept += _entries[(int)(index - _baseIndex - 1)].Length;
+                if (kept > bytes)
+                {
+                    break;
+                }
+
+                index--;
+            }
+
+            return index == snapshotIndex ? (snapshotIndex, snapshotTerm) : (index, index == _baseIndex ? _baseTerm : _entries[(int)(index - _baseIndex - 1)].Term);
+        }
+    }
+
+    /// <summary>
     /// Drops entries up to <paramref name="snapshotIndex"/> (now covered by a durable snapshot of term
     /// <paramref name="snapshotTerm"/>) and deletes segments holding nothing above it.
     /// </summary>
