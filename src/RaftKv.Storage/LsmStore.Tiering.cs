@@ -28,7 +28,10 @@ public sealed partial class LsmStore
         {
             foreach (var t in set.Levels[level])
             {
-                result.Add(new TableInfo(t.Id, level, t.Size, t.Meta.EntryCount, t.Meta.MinIndex, t.Meta.MaxIndex, t.Meta.CreatedUnixMs, t.ObjectName));
+                result.Add(new TableInfo(t.Id, level, t.Size, t.Meta.EntryCount, t.Meta.MinIndex, t.Meta.MaxIndex, t.Meta.CreatedUnixMs, t.ObjectName)
+                {
+                    ValueFileBytes = t.IsRemote ? 0 : t.Meta.BlobRefs.Sum(r => r.Bytes),
+                });
             }
         }
 

@@ -13,4 +13,9 @@ namespace RaftKv.Storage;
 public sealed record TableInfo(long Id, int Level, long SizeBytes, long EntryCount, long MinIndex, long MaxIndex, long CreatedUnixMs, string? ObjectName)
 {
     public bool IsRemote => ObjectName is not null;
+
+    /// <summary>Bytes of values the table points at in value files (key-value separation; 0 for archived tables and
+    /// tables without pointers): local disk that archiving the table frees once no other table points into those
+    /// files.</summary>
+    public long ValueFileBytes { get; init; }
 }

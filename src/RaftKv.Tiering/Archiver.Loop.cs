@@ -10,7 +10,7 @@ public sealed partial class Archiver
     /// tables older than <see cref="TieringOptions.MigrationAge"/>, then, while local tables would still exceed
     /// <see cref="TieringOptions.DiskMaxBytes"/>, the deepest level first, oldest first within a level. The bottom
     /// level holds the coldest data and is rewritten least often (a table that a compaction soon merges comes back
-    /// local; L0 tables last of all). The pressure estimate counts each chosen table's size as freed; the pass
+    /// local; L0 tables last of all). The pressure estimate counts each chosen table's size, and the bytes it points at in value files, as freed; the pass
     /// selects again when it falls short (archived tables keep their tail and keys file locally).
     /// </summary>
     private List<TableInfo> SelectCandidates(IReadOnlySet<long> tried)
@@ -25,7 +25,7 @@ public sealed partial class Archiver
 
         if (_options.DiskMaxBytes > 0)
         {
-            var bytes = _store.LocalDiskBytes - chosen.Sum(t => t.SizeBytes);
+            var bytes = _store.LocalDiskBytes - chosen.Sum(t => t.SizeBytes + t.ValueFileBytes);
             foreach (var t in local.Except(chosen).OrderByDescending(t => t.Level).ThenBy(t => t.CreatedUnixMs).ThenBy(t => t.Id).ToList())
             {
                 if (bytes <= _options.DiskMaxBytes)
@@ -34,7 +34,7 @@ public sealed partial class Archiver
                 }
 
                 chosen.Add(t);
-                bytes -= t.SizeBytes;
+                bytes -= t.SizeBytes + t.ValueFileBytes; // its values leave the value files too (inline in the object)
             }
         }
 
