@@ -13,13 +13,16 @@
 # average seen during the run, and the servers' CPU time (user+system) per request of each mode, which a noisy
 # shared machine disturbs less than throughput. With UPDATE=1 rewrites the "security-cost-<NODES>" section of BENCHMARKS.md.
 # Usage: bench/security-cost.sh [ROUNDS (default 3)] [NODES 1|3 (default 1)]
-# Env: DUR (measured s per cell, default 8), WARM (unrecorded warm-up s per cell, default 10: a fresh node JITs for seconds), API (etcd|raftkv),
+# Env: DUR (measured s per cell, default 8), WORKLOADS (default "put get"), CLIENTS (default "16 64"), CONNS (HTTP/2
+#      connections the clients share, raftkv-bench --conns; default 0 = one per client), WARM (unrecorded warm-up s per cell, default 10: a fresh node JITs for seconds), API (etcd|raftkv),
 #      AUTH_TOKEN (jwt|simple, default jwt), UPDATE (1 = write BENCHMARKS.md),
 #      SYSTEM (raftkv, or etcd: the same three modes on etcd 3.4 — HTTPS for clients, mutual TLS between peers,
 #      auth with etcd's default simple tokens — for a reference on the same machine; section "security-cost-etcd-<NODES>").
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROUNDS=${1:-3}; NODES=${2:-1}; DUR=${DUR:-8}; WARM=${WARM:-10}; API=${API:-etcd}; TOKEN_KIND=${AUTH_TOKEN:-jwt}; SYSTEM=${SYSTEM:-raftkv}
+WORKLOADS=${WORKLOADS:-put get}; CLIENTS=${CLIENTS:-16 64}; CONNS=${CONNS:-0}
+conns=(); [ "$CONNS" = 0 ] || conns=(--conns "$CONNS")
 [ "$SYSTEM" = raftkv ] || [ "$SYSTEM" = etcd ] || { echo "SYSTEM must be raftkv or etcd" >&2; exit 2; }
 [ "$SYSTEM" = raftkv ] || API=etcd
 [ "$NODES" = 1 ] || [ "$NODES" = 3 ] || { echo "NODES must be 1 or 3" >&2; exit 2; }
@@ -81,11 +84,11 @@ for r in $(seq 1 "$ROUNDS"); do
       ETCDCTL_API=3 "$ETCDCTL" --endpoints="$ep" "${etcd_tls[@]}" auth enable >/dev/null
       user=(--user "root:$PW" --token-file "$D/token") # the warm-up authenticates; measured runs reuse its token
     fi
-    for w in put get; do
-      for c in 16 64; do
-        $BENCH "$w" --target "$API" --endpoints "$ep" --clients "$c" --duration "$WARM" --warmup 1 "${tls_bench[@]}" "${user[@]}" >/dev/null 2>&1 || true
+    for w in $WORKLOADS; do
+      for c in $CLIENTS; do
+        $BENCH "$w" --target "$API" --endpoints "$ep" --clients "$c" --duration "$WARM" --warmup 1 ${conns[@]+"${conns[@]}"} "${tls_bench[@]}" "${user[@]}" >/dev/null 2>&1 || true
         cpu0=$(server_cpu)
-        line=$($BENCH "$w" --target "$API" --endpoints "$ep" --clients "$c" --duration "$DUR" --warmup 0 --no-preload --json "${tls_bench[@]}" "${user[@]}" 2>/dev/null | tail -1) || line='{}'
+        line=$($BENCH "$w" --target "$API" --endpoints "$ep" --clients "$c" --duration "$DUR" --warmup 0 --no-preload --json ${conns[@]+"${conns[@]}"} "${tls_bench[@]}" "${user[@]}" 2>/dev/null | tail -1) || line='{}'
         cpu1=$(server_cpu)
         python3 - "$line" "$mode" "$r" "$(cut -d' ' -f1 /proc/loadavg)" "$((cpu1 - cpu0))" "$(getconf CLK_TCK)" >> "$OUT" <<'PY'
 import json, sys
@@ -130,14 +133,14 @@ echo
 cat "$WORK/table.md"
 echo "load average at start: $LOAD_START, at end: $LOAD_END"
 if [ "${UPDATE:-0}" = 1 ]; then
-  python3 - "$WORK/table.md" "$ROUNDS" "$NODES" "$DUR" "$WARM" "$API" "$TOKEN_KIND" "$COMMIT" "$LOAD_START" "$LOAD_END" "$SYSTEM" <<'PY'
+  python3 - "$WORK/table.md" "$ROUNDS" "$NODES" "$DUR" "$WARM" "$API" "$TOKEN_KIND" "$COMMIT" "$LOAD_START" "$LOAD_END" "$SYSTEM" "$CONNS" <<'PY'
 import re, sys, datetime
 table, rounds, nodes, dur, warm, api, kind, commit, l0, l1 = open(sys.argv[1]).read(), *sys.argv[2:11]
-system = sys.argv[11]
+system, conns = sys.argv[11], sys.argv[12]
 tag = f"security-cost-{nodes}" if system == "raftkv" else f"security-cost-etcd-{nodes}"
 what = ("one node" if nodes == "1" else "a 3-node loopback cluster (at the leader)") + ("" if system == "raftkv" else ", etcd 3.4 for reference")
 section = (f"<!-- {tag}:start -->\n### {what.capitalize()}\n\nRun {datetime.datetime.now(datetime.UTC):%Y-%m-%d %H:%M} UTC, commit {commit}: "
-           f"`{'' if system == 'raftkv' else 'SYSTEM=etcd '}DUR={dur} WARM={warm} API={api} AUTH_TOKEN={kind} bench/security-cost.sh {rounds} {nodes}` ({dur} s per cell after a "
+           f"`{'' if system == 'raftkv' else 'SYSTEM=etcd '}{'' if conns == '0' else f'CONNS={conns} '}DUR={dur} WARM={warm} API={api} AUTH_TOKEN={kind} bench/security-cost.sh {rounds} {nodes}` ({dur} s per cell after a "
            f"{warm} s unrecorded warm-up; medians of {rounds} rounds, modes in rotating order, a fresh data directory per mode; "
            f"8 B keys, 256 B values; fsync on; load average at start {l0}, at end {l1}):\n\n{table}<!-- {tag}:end -->")
 path = "BENCHMARKS.md"

@@ -15,7 +15,7 @@ using RaftKv.Bench.Watch;
 // raftkv-bench soak --endpoints a,b,c --rate R [--clients N] [--duration S] [--interval S]   paced mixed load, one JSON line per interval (bench/soak.sh)
 if (args.Length == 0 || args[0] is "--help" or "-h")
 {
-    Console.WriteLine("usage: raftkv-bench put|get|get-serializable|mixed|large|range [--target raftkv|etcd] [--endpoints host:port,...] [--clients N] [--total N] [--duration S] [--warmup S] [--key-size B] [--value-size B] [--key-space N] [--seed N] [--json] [--cacert ca.pem] [--cert client.pem --key client-key.pem] [--user name:password [--token-file PATH]] [--no-preload] [--distribution uniform|zipf] [--zipf-theta T] [--skip-load]");
+    Console.WriteLine("usage: raftkv-bench put|get|get-serializable|mixed|large|range [--target raftkv|etcd] [--endpoints host:port,...] [--clients N] [--conns N] [--total N] [--duration S] [--warmup S] [--key-size B] [--value-size B] [--key-space N] [--seed N] [--json] [--cacert ca.pem] [--cert client.pem --key client-key.pem] [--user name:password [--token-file PATH]] [--no-preload] [--distribution uniform|zipf] [--zipf-theta T] [--skip-load]");
     Console.WriteLine("       raftkv-bench load --key-space N [--batch B] [--value-size B] [--key-size B] [--clients N] [--target raftkv|etcd] [--endpoints ...] [--json]");
     Console.WriteLine("       raftkv-bench watch [--endpoints host:port] [--watch-endpoints host:port,...] [--watchers N] [--streams S] [--rate PUTS_PER_S] [--clients C] [--duration S] [--warmup S] [--drain S] [--value-size B] [--key-space N] [--cacert ca.pem] [--json]");
     Console.WriteLine("       raftkv-bench storage [--quick]");

@@ -48,7 +48,15 @@ public sealed class LoadOptionsTests
         Assert.Null(LoadOptions.Parse("get", []).TokenFile);
     }
 
+    [Fact]
+    public void Conns_defaults_to_one_connection_per_client()
+    {
+        Assert.Equal(0, LoadOptions.Parse("get", []).Conns);
+        Assert.Equal(4, LoadOptions.Parse("get", ["--clients", "64", "--conns", "4"]).Conns);
+    }
+
     [Theory]
+    [InlineData("get", "--conns", "-1")]
     [InlineData("get", "--distribution", "pareto")]
     [InlineData("load", "--batch", "0")]
     [InlineData("fetch", "--clients", "1")]

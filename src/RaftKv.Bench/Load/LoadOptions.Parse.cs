@@ -32,12 +32,19 @@ public sealed partial record LoadOptions
             throw new ArgumentException("--batch must be at least 1", nameof(args));
         }
 
+        var conns = Int("--conns", 0);
+        if (conns < 0)
+        {
+            throw new ArgumentException("--conns must be at least 0", nameof(args));
+        }
+
         return new LoadOptions
         {
             Workload = workload,
             Target = Opt("--target") ?? "raftkv",
             Endpoints = (Opt("--endpoints") ?? "127.0.0.1:50051").Split(',', StringSplitOptions.RemoveEmptyEntries),
             Clients = Int("--clients", 16),
+            Conns = conns,
             Total = Int("--total", 0),
             Duration = TimeSpan.FromSeconds(Int("--duration", 10)),
             Warmup = TimeSpan.FromSeconds(Int("--warmup", 2)),

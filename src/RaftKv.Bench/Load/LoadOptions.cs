@@ -13,6 +13,10 @@ public sealed partial record LoadOptions
 
     public int Clients { get; init; } = 16;
 
+    /// <summary>--conns: HTTP/2 connections the clients share, client c on connection c mod Conns, as etcd's
+    /// <c>benchmark --conns</c> (0 = one connection per client, the default). Not used by the <c>load</c> workload.</summary>
+    public int Conns { get; init; }
+
     /// <summary>Stop after this many measured requests (0 = only the duration bounds the run).</summary>
     public long Total { get; init; }
 

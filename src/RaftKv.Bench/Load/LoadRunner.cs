@@ -3,7 +3,8 @@ using System.Diagnostics;
 namespace RaftKv.Bench.Load;
 
 /// <summary>
-/// etcd-benchmark-style load: N clients, each on its own connection with one request in flight,
+/// etcd-benchmark-style load: N clients, each with one request in flight, each on its own connection (or sharing
+/// <see cref="LoadOptions.Conns"/> connections, as etcd's <c>benchmark --conns</c>),
 /// bounded by total requests and/or duration; the warm-up is excluded from the figures.
 /// A live ops/s line goes to stderr.
 /// </summary>
@@ -20,7 +21,9 @@ public sealed class LoadRunner(LoadOptions options)
 
         // --target etcd: client c on endpoint c mod n, as etcd's own clients spread over every endpoint they are given
         // (one endpoint: all at it). --target raftkv: all at the leader.
-        var drivers = Enumerable.Range(0, options.Clients).Select(c => options.Target == "raftkv" ? (IKvDriver)new RaftKvDriver(endpoint, options.Tls, credentials) : new EtcdDriver(options.Endpoints[c % options.Endpoints.Count], options.Tls, credentials)).ToList();
+        // --conns: fewer connections than clients, client c on connection c mod conns (HTTP/2 multiplexes their calls).
+        var connections = options.Conns > 0 && options.Workload != "load" ? Math.Min(options.Conns, options.Clients) : options.Clients;
+        var drivers = Enumerable.Range(0, connections).Select(c => options.Target == "raftkv" ? (IKvDriver)new RaftKvDriver(endpoint, options.Tls, credentials) : new EtcdDriver(options.Endpoints[c % options.Endpoints.Count], options.Tls, credentials)).ToList();
         try
         {
             if (options.Workload == "load")
@@ -56,7 +59,7 @@ public sealed class LoadRunner(LoadOptions options)
                     ReadTier tier;
                     try
                     {
-                        tier = await Op(drivers[c], rng, key, value);
+                        tier = await Op(drivers[c % drivers.Count], rng, key, value);
                     }
                     catch (Grpc.Core.RpcException e)
                     {
