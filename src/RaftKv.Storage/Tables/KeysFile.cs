@@ -54,11 +54,12 @@ public static class KeysFile
                 {
                     block.ReadEntry(ref pos, ref key, ref keyLength, out var valueOffset, out var valueLength, out var version, out var expires, out var tombstone, out var blobRef);
                     var value = block.Payload.AsSpan(valueOffset, valueLength);
+                    var separated = blobRef ? Blobs.BlobPointer.Decode(value, path).Length : -1;
                     int n;
-                    if (blobRef && Blobs.BlobPointer.Decode(value, path).Length > InlineValueMaxBytes)
+                    if (separated > InlineValueMaxBytes)
                     {
                         record[0] = Elided; // the value's length, from its pointer: no read of the value file
-                        n = 1 + Varint.Write(record.AsSpan(1), (ulong)Blobs.BlobPointer.Decode(value, path).Length);
+                        n = 1 + Varint.Write(record.AsSpan(1), (ulong)separated);
                     }
                     else
                     {
