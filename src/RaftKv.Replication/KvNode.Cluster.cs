@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Net;
 using RaftKv.Replication.Api;
 using RaftKv.Replication.Commands;
+using RaftKv.Replication.Log;
 using NotLeaderException = RaftKv.Replication.Api.NotLeaderException;
 
 namespace RaftKv.Replication;
@@ -217,6 +218,10 @@ public sealed partial class KvNode
     {
         await _store.FlushAsync(cancellationToken).ConfigureAwait(false);
         await _state.TakeSnapshotAsync(cancellationToken).ConfigureAwait(false);
+        if (_log is RaftLog raftLog)
+        {
+            await raftLog.CompactNowAsync(cancellationToken).ConfigureAwait(false); // the log below the snapshot goes now
+        }
     }
 
     public async Task CompactAsync(CancellationToken cancellationToken = default)

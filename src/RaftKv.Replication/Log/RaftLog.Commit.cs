@@ -259,6 +259,22 @@ internal sealed partial class RaftLog
         }
     }
 
+    /// <summary>Drops the log below the state machine's newest snapshot now (keeping the retained tail) instead of after
+    /// the next apply: an explicit flush (<c>KvNode.FlushAsync</c>) leaves the log compacted when it returns, so a
+    /// follower that lacks entries below the snapshot (and the tail) is sent the snapshot.</summary>
+    public async Task CompactNowAsync(CancellationToken token)
+    {
+        await _applyGate.WaitAsync(token).ConfigureAwait(false);
+        try
+        {
+            await CompactAsync(token).ConfigureAwait(false);
+        }
+        finally
+        {
+            _applyGate.Release();
+        }
+    }
+
     /// <summary>The snapshot index the log was last compacted for (applier only).</summary>
     private long _compactedFor = -1;
 
