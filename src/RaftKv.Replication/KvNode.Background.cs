@@ -102,6 +102,7 @@ public sealed partial class KvNode
             {
                 await RefreshMetadataAsync(token).ConfigureAwait(false);
                 UpdateValueSeparation(); // KvNode.Space.cs
+                UpdateSnapshotPull(); // KvNode.SnapshotPull.cs
                 await RepairPromotedLearnersAsync().ConfigureAwait(false); // KvNode.Learners.cs
                 await RejoinMovedMembersAsync(token).ConfigureAwait(false); // KvNode.MemberUpdate.cs
             }

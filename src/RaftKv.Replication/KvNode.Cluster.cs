@@ -59,7 +59,7 @@ public sealed partial class KvNode
     {
         if (!m.IsRemote)
         {
-            return (NodeId, _options.GrpcAdvertise, _options.HttpAdvertise, Features);
+            return (NodeId, _options.GrpcAdvertise, _options.HttpAdvertise, _features);
         }
 
         lock (_metaLock)

@@ -32,10 +32,25 @@ public sealed partial class KvNode
             throw new NotLeaderException(GetStatus().Leader);
         }
 
-        var learner = _state.Learners.Find(request.RaftAddress)
-            ?? throw new ArgumentException($"{request.RaftAddress} is not a learner of this cluster (add it first: etcdctl member add --learner)");
+        var learner = _state.Learners.Find(request.RaftAddress);
+        if (learner is null)
+        {
+            // A voting follower pulling a snapshot too large for one Raft request, and the entries after it (KvNode.SnapshotPull.cs).
+            if (!IsVotingMember(request.RaftAddress))
+            {
+                throw new ArgumentException($"{request.RaftAddress} is not a learner of this cluster (add it first: etcdctl member add --learner)");
+            }
+
+            await foreach (var item in StreamLogAsync(request, learner: null, new LearnerProgress(), cancellationToken).ConfigureAwait(false))
+            {
+                yield return item;
+            }
+
+            yield break;
+        }
+
         var progress = _learnerProgress.GetOrAdd(learner.RaftAddress, _ => new LearnerProgress());
-        if (progress.Promoting || _cluster.Members.Any(m => string.Equals(m.EndPoint.ToString(), learner.RaftAddress, StringComparison.OrdinalIgnoreCase)))
+        if (progress.Promoting || IsVotingMember(learner.RaftAddress))
         {
             // Once in the voting configuration (a promotion, or one a failed leader left half-done) DotNext replicates to
             // it, the Promoted entry included: never through the tail (the learner ignores tailed promotions of itself).
@@ -49,16 +64,38 @@ public sealed partial class KvNode
         }
 
         Interlocked.Increment(ref progress.Streams);
-        var snapshotPath = Path.Combine(Path.GetFullPath(_options.DataDir), $"learner-tail-{Guid.NewGuid():N}.snapshot");
         try
         {
-            var next = Math.Max(1, request.FromIndex);
+            await foreach (var item in StreamLogAsync(request, learner, progress, cancellationToken).ConfigureAwait(false))
+            {
+                yield return item;
+            }
+        }
+        finally
+        {
+            Interlocked.Decrement(ref progress.Streams);
+        }
+    }
+
+    private bool IsVotingMember(string raftAddress)
+        => _cluster.Members.Any(m => string.Equals(m.EndPoint.ToString(), raftAddress, StringComparison.OrdinalIgnoreCase));
+
+    /// <summary>The stream itself, to <paramref name="learner"/> or (null) to a voting member pulling a snapshot. Entries
+    /// from the stream's next index on are pinned in the log (<see cref="RaftLog.Pin"/>): a snapshot that takes long to
+    /// cross is still followed by the entries after it.</summary>
+    private async IAsyncEnumerable<LearnerTailItem> StreamLogAsync(LearnerTailRequest request, MemberInfo? learner, LearnerProgress progress, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var snapshotPath = Path.Combine(Path.GetFullPath(_options.DataDir), $"learner-tail-{Guid.NewGuid():N}.snapshot");
+        var next = Math.Max(1, request.FromIndex);
+        using var pin = (_log as RaftLog)?.Pin(next);
+        try
+        {
             Interlocked.Exchange(ref progress.SentIndex, next - 1);
             using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _stop.Token);
             var token = stop.Token;
             while (!token.IsCancellationRequested)
             {
-                if (!IsLeader || progress.Promoting || _state.Learners.Find(learner.RaftAddress) is null)
+                if (!IsLeader || (learner is null ? !IsVotingMember(request.RaftAddress) : progress.Promoting || _state.Learners.Find(learner.RaftAddress) is null))
                 {
                     yield break;
                 }
@@ -74,7 +111,7 @@ public sealed partial class KvNode
                     continue;
                 }
 
-                var reader = new TailReader(next, snapshotPath);
+                var reader = new TailReader(next, snapshotPath) { Pin = pin };
                 var end = Math.Min(applied, next + TailBatchEntries - 1);
                 var entries = await _log.AuditTrail.ReadAsync(reader, next, end, token).ConfigureAwait(false);
                 if (reader.Snapshot is { } snapshot)
@@ -86,6 +123,7 @@ public sealed partial class KvNode
 
                     File.Delete(snapshotPath);
                     next = snapshot.Index + 1;
+                    pin?.From = next;
                     Interlocked.Exchange(ref progress.SentIndex, snapshot.Index);
                 }
 
@@ -93,13 +131,13 @@ public sealed partial class KvNode
                 {
                     yield return new LearnerTailItem(batch, null, 0, 0, false, _log.LastCommittedIndex);
                     next = batch[^1].Index + 1;
+                    pin?.From = next;
                     Interlocked.Exchange(ref progress.SentIndex, batch[^1].Index);
                 }
             }
         }
         finally
         {
-            Interlocked.Decrement(ref progress.Streams);
             File.Delete(snapshotPath);
         }
     }

@@ -39,6 +39,9 @@ public sealed partial class KvNode : IKvNode
     private readonly ITieredStore _tiered;
     private readonly KvState _state;
     private readonly IReplicatedLog _log;
+
+    /// <summary>The features this node lists in its Raft metadata (<see cref="FeaturesOf"/>).</summary>
+    private readonly string _features;
     private readonly RaftCluster _cluster;
     private readonly CancellationTokenSource _stop = new();
     private readonly Dictionary<EndPoint, (long Id, string Grpc, string Http, string Features)> _memberMeta = [];
@@ -61,6 +64,12 @@ public sealed partial class KvNode : IKvNode
         _tiered = store;
         _state = state;
         _log = log;
+        _features = FeaturesOf(log, options); // KvNode.SnapshotPull.cs
+        if (log is RaftLog raftLog)
+        {
+            raftLog.SnapshotReferenceReceived = OnSnapshotReferenceAsync; // KvNode.SnapshotPull.cs
+        }
+
         _cluster = cluster;
         _cluster.LeaderChanged += (_, leader) => OnLeaderChanged(leader); // KvNode.LeaderChange.cs
         _metrics = new ReplicationMetrics(this);
@@ -165,7 +174,7 @@ public sealed partial class KvNode : IKvNode
             config.Metadata[MetaNodeId] = options.NodeId.ToString(CultureInfo.InvariantCulture);
             config.Metadata[MetaGrpc] = options.GrpcAdvertise;
             config.Metadata[MetaHttp] = options.HttpAdvertise;
-            config.Metadata[MetaFeatures] = Features;
+            config.Metadata[MetaFeatures] = FeaturesOf(log, options);
             var cluster = new RaftCluster(config) { AuditTrail = log.AuditTrail };
             log.IsLeader = () => !cluster.LeadershipToken.IsCancellationRequested;
             if (log is RaftLog raftLog)
@@ -252,6 +261,7 @@ public sealed partial class KvNode : IKvNode
 
     public async Task StartAsync(CancellationToken cancellationToken = default)
     {
+        DeleteLeftoverPulls(Path.GetFullPath(_options.DataDir)); // KvNode.SnapshotPull.cs
         await _log.InitializeAsync(cancellationToken).ConfigureAwait(false); // replays committed entries past the snapshot
         _replayed = true;
         WarnIfMovedAway(); // KvNode.MemberUpdate.cs: restarted at the old address
@@ -275,6 +285,13 @@ public sealed partial class KvNode : IKvNode
 
         await _stop.CancelAsync().ConfigureAwait(false);
         await _background.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        Task pull;
+        lock (_pullLock)
+        {
+            pull = _pullTask;
+        }
+
+        await pull.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         try
         {
             await _cluster.StopAsync(cancellationToken).ConfigureAwait(false);

@@ -77,6 +77,12 @@ internal sealed partial class RaftLog
             return; // the committed log already holds this state (see below)
         }
 
+        if (SnapshotReference.IsReference(entry))
+        {
+            await OnSnapshotReferenceAsync(entry, startIndex, token).ConfigureAwait(false); // RaftLog.SnapshotPull.cs
+            return;
+        }
+
         await _applyGate.WaitAsync(token).ConfigureAwait(false);
         try
         {

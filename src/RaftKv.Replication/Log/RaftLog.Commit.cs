@@ -243,7 +243,7 @@ internal sealed partial class RaftLog
         {
             lock (_appendLock)
             {
-                var (index, term) = _store.RetainedBase(snapshot.Index, snapshot.Term, RetainEntries, RetainBytes);
+                var (index, term) = CompactionBase(snapshot); // RaftLog.SnapshotPull.cs: the retained tail, or pinned entries
                 _store.Compact(index, term);
             }
 

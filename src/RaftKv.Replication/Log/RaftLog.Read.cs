@@ -7,13 +7,20 @@ internal sealed partial class RaftLog
 {
     ValueTask<TResult> IAuditTrail<IRaftLogEntry>.ReadAsync<TResult>(ILogEntryConsumer<IRaftLogEntry, TResult> reader, long startIndex, long endIndex, CancellationToken token)
     {
-        var list = Read(startIndex, endIndex, out var snapshotIndex);
+        // Only DotNext's replication to a follower reads whole entries besides the tail stream (TailReader, which must
+        // get the snapshot itself); term lookups read metadata only.
+        var list = Read(startIndex, endIndex, out var snapshotIndex, byReference: !reader.LogEntryMetadataOnly && reader is not TailReader);
+        if (snapshotIndex is { } picked && reader is TailReader { Pin: { } pin })
+        {
+            pin.From = picked + 1; // RaftLog.SnapshotPull.cs
+        }
+
         return reader.ReadAsync<IRaftLogEntry, List<IRaftLogEntry>>(list, snapshotIndex, token);
     }
 
     ValueTask<TResult> IAuditTrail.ReadAsync<TResult>(ILogEntryConsumer<ILogEntry, TResult> reader, long startIndex, long endIndex, CancellationToken token)
     {
-        var list = Read(startIndex, endIndex, out var snapshotIndex);
+        var list = Read(startIndex, endIndex, out var snapshotIndex, byReference: false);
         return reader.ReadAsync<IRaftLogEntry, List<IRaftLogEntry>>(list, snapshotIndex, token);
     }
 
@@ -31,9 +38,11 @@ internal sealed partial class RaftLog
     /// <summary>
     /// Entries <paramref name="startIndex"/>..<paramref name="endIndex"/> (up to <see cref="MaxReadBytes"/>), as DotNext's WAL
     /// returns them: when the snapshot covers <paramref name="startIndex"/> and the log no longer holds it, the snapshot
-    /// comes first (and <paramref name="snapshotIndex"/> is its index), followed by the entries after it.
+    /// comes first (and <paramref name="snapshotIndex"/> is its index), followed by the entries after it. With
+    /// <paramref name="byReference"/>, a snapshot larger than <see cref="PullSnapshotsAboveBytes"/> is replaced by a
+    /// <see cref="SnapshotReference"/> to the applied index (alone: DotNext sends only the snapshot of such a list).
     /// </summary>
-    private List<IRaftLogEntry> Read(long startIndex, long endIndex, out long? snapshotIndex)
+    private List<IRaftLogEntry> Read(long startIndex, long endIndex, out long? snapshotIndex, bool byReference)
     {
         ThrowIfFailed();
         ArgumentOutOfRangeException.ThrowIfNegative(startIndex);
@@ -60,6 +69,13 @@ internal sealed partial class RaftLog
             {
                 // Only when the log no longer holds the entries: the tail kept below the snapshot (RetainEntries,
                 // RetainBytes) lets a follower a few rounds behind catch up by AppendEntries instead.
+                if (byReference && ((DotNext.IO.IDataTransferObject)snapshot).Length > PullSnapshotsAboveBytes)
+                {
+                    var reference = ReferenceToApplied(snapshot.Index);
+                    snapshotIndex = reference.Index;
+                    return [reference];
+                }
+
                 snapshotIndex = snapshot.Index;
                 list.Add(snapshot);
                 from = snapshot.Index + 1;

@@ -12,6 +12,10 @@ namespace RaftKv.Replication.Log;
 /// </summary>
 internal sealed class TailReader(long startIndex, string snapshotPath) : ILogEntryConsumer<IRaftLogEntry, List<LearnerTailEntry>>
 {
+    /// <summary>The stream's pin: moved to the entry after the snapshot as soon as the log picks one, before the
+    /// snapshot is written out (which takes long for a large store).</summary>
+    public LogPin? Pin { get; init; }
+
     /// <summary>Where the snapshot is written when the range starts inside it.</summary>
     public string SnapshotPath => snapshotPath;
 

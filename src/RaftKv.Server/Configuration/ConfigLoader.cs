@@ -89,6 +89,7 @@ public static class ConfigLoader
             ValueFileMinBytes = Long(ConfigKeys.ValueFileMinBytes, Get(ConfigKeys.ValueFileMinBytes), 0) is var vf and <= 1 << 30
                 ? (int)vf
                 : throw new ConfigException($"{ConfigKeys.ValueFileMinBytes.Env} must be at most {1 << 30} (1 GiB), got '{Get(ConfigKeys.ValueFileMinBytes)}'"),
+            SnapshotPullAboveBytes = Long(ConfigKeys.SnapshotPullAboveBytes, Get(ConfigKeys.SnapshotPullAboveBytes), 0),
             MemoryMaxEntries = Long(ConfigKeys.MemoryMaxEntries, Get(ConfigKeys.MemoryMaxEntries), 1),
             DiskMaxSizeGb = Double(ConfigKeys.DiskMaxSizeGb, Get(ConfigKeys.DiskMaxSizeGb)),
             DiskMigrationAgeHours = Double(ConfigKeys.DiskMigrationAgeHours, Get(ConfigKeys.DiskMigrationAgeHours)),

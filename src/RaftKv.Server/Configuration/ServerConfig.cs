@@ -34,6 +34,9 @@ public sealed record ServerConfig
 
     /// <summary>VALUE_FILE_MIN_BYTES: key-value separation threshold (0 = off).</summary>
     public int ValueFileMinBytes { get; init; } = 4096;
+
+    /// <summary>SNAPSHOT_PULL_ABOVE_BYTES: snapshots larger than this are pulled by the follower (0 = all).</summary>
+    public long SnapshotPullAboveBytes { get; init; } = KvNodeOptions.DefaultSnapshotPullAboveBytes;
     public long MemoryMaxEntries { get; init; }
     public double DiskMaxSizeGb { get; init; }
     public double DiskMigrationAgeHours { get; init; }
@@ -122,6 +125,7 @@ public sealed record ServerConfig
         Compression = Compression,
         RemoteCompression = S3Compression,
         ValueFileMinBytes = ValueFileMinBytes,
+        SnapshotPullAboveBytes = SnapshotPullAboveBytes,
         MemtableMaxEntries = MemoryMaxEntries,
         MaxKeyBytes = MaxKeyBytes,
         MaxValueBytes = MaxValueBytes,
