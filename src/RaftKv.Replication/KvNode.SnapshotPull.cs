@@ -45,6 +45,10 @@ public sealed partial class KvNode
     private TaskCompletionSource _pullProgress = NewPullSignal(); // guarded by _pullLock: completed and replaced on every change
     private long _snapshotsPulled;
 
+    /// <summary>Whether this node, as leader, sends references for snapshots above <see cref="KvNodeOptions.SnapshotPullAboveBytes"/>
+    /// (every voting member can pull them).</summary>
+    internal bool SendsSnapshotReferences => _log is RaftLog { PullSnapshotsAboveBytes: < long.MaxValue };
+
     /// <summary>Snapshot references this node has answered (metrics, tests).</summary>
     public long SnapshotReferencesReached => Interlocked.Read(ref _snapshotsPulled);
 

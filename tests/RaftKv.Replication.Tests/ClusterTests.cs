@@ -111,15 +111,24 @@ public sealed class ClusterTests
     }
 
     /// <summary>Also with values of 6,000 bytes, which the members keep in value files once every member lists the
-    /// value-files feature: the snapshot carries the value files, the follower's renumbered tables point into them.</summary>
+    /// value-files feature: the snapshot carries the value files, the follower's renumbered tables point into them. And
+    /// with the snapshot pulled by the follower from the leader's tail stream (KvNode.SnapshotPull.cs), as every snapshot
+    /// above SNAPSHOT_PULL_ABOVE_BYTES is.</summary>
     [Theory]
-    [InlineData(100)]
-    [InlineData(6000)]
-    public async Task LaggingFollowerCatchesUpBySnapshotAfterLogCompaction(int valueBytes)
+    [InlineData(100, false)]
+    [InlineData(6000, false)]
+    [InlineData(100, true)]
+    [InlineData(6000, true)]
+    public async Task LaggingFollowerCatchesUpBySnapshotAfterLogCompaction(int valueBytes, bool pulled)
     {
-        await using var c = await TestCluster.StartAsync(3);
+        await using var c = await TestCluster.StartAsync(3, snapshotPullAboveBytes: pulled ? 0 : KvNodeOptions.DefaultSnapshotPullAboveBytes);
         var leader = await c.WaitForLeaderAsync();
         var lagging = c.Running.First(n => n != leader).NodeId;
+        if (pulled)
+        {
+            await Eventually.TrueAsync(() => Task.FromResult(leader.SendsSnapshotReferences), TimeSpan.FromSeconds(30), "the leader knows every member can pull");
+        }
+
         if (valueBytes >= 4096)
         {
             await Eventually.TrueAsync(() => Task.FromResult(c.Running.All(n => ((Storage.IKvStore)n.TieredStore).SeparateValues)), TimeSpan.FromSeconds(30), "every member separates large values");
@@ -141,6 +150,7 @@ public sealed class ClusterTests
         await Eventually.TrueAsync(async () => await follower.GetAsync(B("s299"), ReadConsistency.Serializable) is not null, TimeSpan.FromSeconds(60), "the restarted follower has the data");
         await c.AssertReplicasIdenticalAsync();
         Assert.True(follower.GetStatus().SnapshotsInstalled >= 1, "the follower caught up by installing a snapshot");
+        Assert.Equal(pulled, follower.SnapshotReferencesReached > 0);
         var blobFiles = Directory.GetFiles(Path.Combine(c.DataDir(lagging), "lsm"), "*.blob").Length;
         Assert.True(valueBytes < 4096 ? blobFiles == 0 : blobFiles > 0, $"{blobFiles} value files on the follower");
         Assert.Equal(new string((char)('a' + (299 % 26)), valueBytes), S((await follower.GetAsync(B("s299"), ReadConsistency.Serializable))!.Value.Value));

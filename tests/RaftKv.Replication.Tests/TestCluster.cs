@@ -47,9 +47,13 @@ internal sealed class TestCluster : IAsyncDisposable
     /// snapshot), so a node that missed entries catches up by a snapshot, the path most of these tests exercise.</summary>
     public int LogRetainEntries { get; private init; }
 
-    public static async Task<TestCluster> StartAsync(int size, RaftLogEngine engine = RaftLogEngine.RaftKv, Func<long, IRemoteTableStore?>? remoteStores = null, TimeSpan? electionTimeout = null, long? quotaBytes = null, bool initialCorruptCheck = true, bool readLease = true, int logRetainEntries = 0)
+    /// <summary>Each node's <see cref="KvNodeOptions.SnapshotPullAboveBytes"/> (production's 8 MiB by default: the stores of
+    /// these tests are smaller, so snapshots go in one Raft request; 0: every snapshot is pulled).</summary>
+    public long SnapshotPullAboveBytes { get; private init; } = KvNodeOptions.DefaultSnapshotPullAboveBytes;
+
+    public static async Task<TestCluster> StartAsync(int size, RaftLogEngine engine = RaftLogEngine.RaftKv, Func<long, IRemoteTableStore?>? remoteStores = null, TimeSpan? electionTimeout = null, long? quotaBytes = null, bool initialCorruptCheck = true, bool readLease = true, int logRetainEntries = 0, long snapshotPullAboveBytes = KvNodeOptions.DefaultSnapshotPullAboveBytes)
     {
-        var c = new TestCluster { Engine = engine, RemoteStores = remoteStores, ElectionTimeout = electionTimeout ?? TimeSpan.FromMilliseconds(300), QuotaBytes = quotaBytes, InitialCorruptCheck = initialCorruptCheck, ReadLease = readLease, LogRetainEntries = logRetainEntries };
+        var c = new TestCluster { Engine = engine, RemoteStores = remoteStores, ElectionTimeout = electionTimeout ?? TimeSpan.FromMilliseconds(300), QuotaBytes = quotaBytes, InitialCorruptCheck = initialCorruptCheck, ReadLease = readLease, LogRetainEntries = logRetainEntries, SnapshotPullAboveBytes = snapshotPullAboveBytes };
         for (var id = 1L; id <= size; id++)
         {
             c._peers[id] = $"127.0.0.1:{FreePort()}";
@@ -102,6 +106,7 @@ internal sealed class TestCluster : IAsyncDisposable
                 QuotaBackendBytes = QuotaBytes ?? 0,
                 SpaceCheckInterval = TimeSpan.FromMilliseconds(200),
                 LogRetainEntries = LogRetainEntries,
+                SnapshotPullAboveBytes = SnapshotPullAboveBytes,
             },
             _loggers);
         await node.StartAsync();
