@@ -42,12 +42,27 @@ public sealed partial class KvNode
     private long _pullTarget; // guarded by _pullLock: the highest reference index received
     private long _pullLastReferenceMs; // guarded by _pullLock: Environment.TickCount64 at the last reference
     private PulledSnapshot? _pulled; // guarded by _pullLock: a snapshot downloaded and not installed yet
+    private string? _pullCredential; // guarded by _pullLock: the newest reference's credential, hex
     private TaskCompletionSource _pullProgress = NewPullSignal(); // guarded by _pullLock: completed and replaced on every change
     private long _snapshotsPulled;
 
     /// <summary>Whether this node, as leader, sends references for snapshots above <see cref="KvNodeOptions.SnapshotPullAboveBytes"/>
     /// (every voting member can pull them).</summary>
     internal bool SendsSnapshotReferences => _log is RaftLog { PullSnapshotsAboveBytes: < long.MaxValue };
+
+    /// <summary>Leader: whether <paramref name="hex"/> is the credential of this node's snapshot references (the auth of a
+    /// voting member's pull, which may have no user or token key yet: the Raft transport delivered it the reference).</summary>
+    public bool IsSnapshotPullCredential(string? hex)
+    {
+        if (_log is not RaftLog log || string.IsNullOrEmpty(hex) || hex.Length != 2 * SnapshotReference.CredentialBytes)
+        {
+            return false;
+        }
+
+        Span<byte> presented = stackalloc byte[SnapshotReference.CredentialBytes];
+        return Convert.FromHexString(hex, presented, out _, out var written) == System.Buffers.OperationStatus.Done
+            && written == presented.Length && log.IsPullCredential(presented);
+    }
 
     /// <summary>Snapshot references this node has answered (metrics, tests).</summary>
     public long SnapshotReferencesReached => Interlocked.Read(ref _snapshotsPulled);
@@ -70,15 +85,16 @@ public sealed partial class KvNode
     }
 
     /// <summary>The reference handler (<see cref="RaftLog.SnapshotReferenceReceived"/>): returns once the commit index has
-    /// reached <paramref name="index"/>, or throws when 70 % of the Raft request timeout is over.</summary>
-    private async ValueTask OnSnapshotReferenceAsync(long index, long term, CancellationToken token)
+    /// reached the reference's index, or throws when 70 % of the Raft request timeout is over.</summary>
+    private async ValueTask OnSnapshotReferenceAsync(SnapshotReference reference, CancellationToken token)
     {
+        var (index, term) = (reference.Index, reference.Term);
         if (_options.LearnerPeers is not { } peers || _log is not RaftLog log)
         {
             throw new InvalidOperationException("a snapshot reference arrived but this node has no tail transport to pull it");
         }
 
-        StartPull(peers, index);
+        StartPull(peers, index, Convert.ToHexString(reference.Credential));
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(token, _stop.Token);
         deadline.CancelAfter(_options.RequestTimeout * 0.7);
         while (true)
@@ -114,11 +130,12 @@ public sealed partial class KvNode
         }
     }
 
-    private void StartPull(ILearnerPeers peers, long index)
+    private void StartPull(ILearnerPeers peers, long index, string credential)
     {
         lock (_pullLock)
         {
             _pullTarget = Math.Max(_pullTarget, index);
+            _pullCredential = credential;
             _pullLastReferenceMs = Environment.TickCount64;
             SignalPull(); // the pull may be waiting for a higher target to install its snapshot
             if (_pullTask.IsCompleted)
@@ -192,7 +209,13 @@ public sealed partial class KvNode
     private async Task PullFromAsync(ILearnerPeers peers, MemberInfo leader, CancellationToken token)
     {
         var audit = (IAuditTrail<IRaftLogEntry>)_log.AuditTrail;
-        var request = new LearnerTailRequest(NodeId, _options.RaftAdvertise, _options.GrpcAdvertise, _options.HttpAdvertise, _log.LastCommittedIndex + 1);
+        string? credential;
+        lock (_pullLock)
+        {
+            credential = _pullCredential;
+        }
+
+        var request = new LearnerTailRequest(NodeId, _options.RaftAdvertise, _options.GrpcAdvertise, _options.HttpAdvertise, _log.LastCommittedIndex + 1, credential);
         var dataDir = Path.GetFullPath(_options.DataDir);
         var incoming = Path.Combine(dataDir, "snapshot-pull.incoming");
         FileStream? file = null;

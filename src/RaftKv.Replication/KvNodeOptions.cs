@@ -69,7 +69,10 @@ public sealed record KvNodeOptions
 
     /// <summary>RAFT_LOG=raftkv: entries (at most <see cref="LogRetainEntries"/>, holding at most <see cref="LogRetainBytes"/>)
     /// the log keeps below a new snapshot for followers a few rounds behind; see <c>RaftLog.RetainEntries</c>.</summary>
-    public int LogRetainEntries { get; init; } = Log.RaftLog.DefaultRetainEntries;
+    public int LogRetainEntries { get; init; } = DefaultLogRetainEntries;
+
+    /// <summary>5000, etcd's SnapshotCatchUpEntries.</summary>
+    public const int DefaultLogRetainEntries = Log.RaftLog.DefaultRetainEntries;
 
     /// <summary>See <see cref="LogRetainEntries"/>.</summary>
     public long LogRetainBytes { get; init; } = Log.RaftLog.DefaultRetainBytes;

@@ -16,6 +16,7 @@ internal sealed partial class RaftLog
 {
     private readonly Lock _pinLock = new();
     private readonly List<LogPin> _pins = []; // guarded by _pinLock
+    private readonly byte[] _pullCredential = System.Security.Cryptography.RandomNumberGenerator.GetBytes(SnapshotReference.CredentialBytes);
 
     /// <summary>Leader: a snapshot larger than this many bytes is sent as a <see cref="SnapshotReference"/> (set by the
     /// node only while every voting member can pull); <see cref="long.MaxValue"/>: never.</summary>
@@ -24,7 +25,11 @@ internal sealed partial class RaftLog
     /// <summary>Follower: called for a received <see cref="SnapshotReference"/> to (index, term); returns once this log's
     /// commit index has reached the index (the state is held), throws otherwise (DotNext then fails the request and the
     /// leader sends the reference again). Null: references are refused.</summary>
-    public Func<long, long, CancellationToken, ValueTask>? SnapshotReferenceReceived { get; set; }
+    public Func<SnapshotReference, CancellationToken, ValueTask>? SnapshotReferenceReceived { get; set; }
+
+    /// <summary>Whether <paramref name="presented"/> is the credential this log puts in its references (constant time).</summary>
+    public bool IsPullCredential(ReadOnlySpan<byte> presented)
+        => presented.Length == _pullCredential.Length && System.Security.Cryptography.CryptographicOperations.FixedTimeEquals(presented, _pullCredential);
 
     /// <summary>Pinned entries are kept below a new snapshot only up to this many payload bytes (then a stream that is
     /// that far behind needs the snapshot again): a frozen stream must not make the leader's log grow without end.</summary>
@@ -96,7 +101,7 @@ internal sealed partial class RaftLog
             throw new InvalidOperationException($"applied entry {index} is not in the log (base {_store.BaseIndex})");
         }
 
-        return new SnapshotReference(index, term);
+        return new SnapshotReference(index, term, _pullCredential);
     }
 
     /// <summary>Term of the entry at <paramref name="index"/> in this log (the base term at the base), -1 if not held.</summary>
@@ -113,7 +118,7 @@ internal sealed partial class RaftLog
         }
 
         var handler = SnapshotReferenceReceived ?? throw new InvalidOperationException("a snapshot reference arrived but this node cannot pull snapshots");
-        await handler(reference.Index, reference.Term, token).ConfigureAwait(false);
+        await handler(reference, token).ConfigureAwait(false);
         if (Interlocked.Read(ref _commitIndex) < reference.Index)
         {
             throw new InvalidOperationException($"snapshot reference to {reference.Index}: the log's commit index is {Interlocked.Read(ref _commitIndex)}");

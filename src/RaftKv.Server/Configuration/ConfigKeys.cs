@@ -19,6 +19,7 @@ public static class ConfigKeys
     public static readonly ConfigKey S3Compression = new("S3_COMPRESSION", "lz4", "Block compression of SSTables archived to S3: none, lz4 or zstd (when it differs from COMPRESSION a table is re-encoded as it is archived)");
     public static readonly ConfigKey ValueFileMinBytes = new("VALUE_FILE_MIN_BYTES", "4096", "Key-value separation: values of at least this many bytes are flushed to value files and compactions move only pointers to them (once every member runs a release that reads them); 0 = off");
     public static readonly ConfigKey SnapshotPullAboveBytes = new("SNAPSHOT_PULL_ABOVE_BYTES", "8388608", "A follower that needs a Raft snapshot larger than this (bytes) pulls it from the leader over the internal gRPC stream, without the Raft request timeout (half of ELECTION_TIMEOUT_MS) that bounds one InstallSnapshot; 0 = every snapshot is pulled");
+    public static readonly ConfigKey SnapshotCatchupEntries = new("SNAPSHOT_CATCHUP_ENTRIES", "5000", "Raft log entries a member keeps below each new snapshot (at most 64 MiB of them), so a follower a few rounds behind catches up with entries instead of a snapshot (etcd's --snapshot-catchup-entries); 0 = the log is dropped up to each snapshot");
     public static readonly ConfigKey MemoryMaxEntries = new("MEMORY_MAX_ENTRIES", "1000000", "Memtable entry count that triggers a flush");
     public static readonly ConfigKey DiskMaxSizeGb = new("DISK_MAX_SIZE_GB", "0", "Archive tables to S3, deepest LSM level first, while local SSTables exceed this (GiB; 0 = no limit)");
     public static readonly ConfigKey ArchiveInterval = new("ARCHIVE_INTERVAL", "30s", "How often the archiver checks DISK_MIGRATION_AGE_HOURS and deletes orphaned objects; DISK_MAX_SIZE_GB is checked at every table change (a duration: 30s, 5m, or seconds; > 0)");
@@ -65,7 +66,7 @@ public static class ConfigKeys
     public static IReadOnlyList<ConfigKey> All { get; } =
     [
         HttpPort, GrpcPort, EtcdPort, RaftPort, NodeId, Peers, Membership, DataDir, BindHost, AdvertiseHost,
-        MemoryMaxSizeMb, CacheSizeMb, MemoryMaxEntries, Compression, S3Compression, ValueFileMinBytes, SnapshotPullAboveBytes, DiskMaxSizeGb, DiskMigrationAgeHours, ArchiveInterval, QuotaBackendBytes,
+        MemoryMaxSizeMb, CacheSizeMb, MemoryMaxEntries, Compression, S3Compression, ValueFileMinBytes, SnapshotPullAboveBytes, SnapshotCatchupEntries, DiskMaxSizeGb, DiskMigrationAgeHours, ArchiveInterval, QuotaBackendBytes,
         S3Endpoint, S3Bucket, S3Region, S3AccessKey, S3SecretKey, BackupInterval, BackupRetention, BackupBucket, BackupPrefix, MaxKeyBytes, MaxValueBytes, RaftLog, ElectionTimeoutMs, ReadLease,
         CorruptCheckInterval, InitialCorruptCheck, InitialClusterState, Learner, MaxLearners, LearnerToken, TlsCertFile, TlsKeyFile, TlsCaFile, ClientCertAuth, PeerCertFile, PeerKeyFile, PeerCaFile,
         AutoCompactionMode, AutoCompactionRetention, WatchProgressNotifyInterval, Cors, AuthToken, AuthTokenTtl, AuthMetrics, AuthMaxFailures, MetricsHttpRequests, ConfigFile,

@@ -90,6 +90,9 @@ public static class ConfigLoader
                 ? (int)vf
                 : throw new ConfigException($"{ConfigKeys.ValueFileMinBytes.Env} must be at most {1 << 30} (1 GiB), got '{Get(ConfigKeys.ValueFileMinBytes)}'"),
             SnapshotPullAboveBytes = Long(ConfigKeys.SnapshotPullAboveBytes, Get(ConfigKeys.SnapshotPullAboveBytes), 0),
+            SnapshotCatchupEntries = Long(ConfigKeys.SnapshotCatchupEntries, Get(ConfigKeys.SnapshotCatchupEntries), 0) is var catchup and <= int.MaxValue
+                ? (int)catchup
+                : throw new ConfigException($"{ConfigKeys.SnapshotCatchupEntries.Env} must be at most {int.MaxValue}, got '{Get(ConfigKeys.SnapshotCatchupEntries)}'"),
             MemoryMaxEntries = Long(ConfigKeys.MemoryMaxEntries, Get(ConfigKeys.MemoryMaxEntries), 1),
             DiskMaxSizeGb = Double(ConfigKeys.DiskMaxSizeGb, Get(ConfigKeys.DiskMaxSizeGb)),
             DiskMigrationAgeHours = Double(ConfigKeys.DiskMigrationAgeHours, Get(ConfigKeys.DiskMigrationAgeHours)),

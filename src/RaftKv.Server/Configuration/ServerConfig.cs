@@ -37,6 +37,9 @@ public sealed record ServerConfig
 
     /// <summary>SNAPSHOT_PULL_ABOVE_BYTES: snapshots larger than this are pulled by the follower (0 = all).</summary>
     public long SnapshotPullAboveBytes { get; init; } = KvNodeOptions.DefaultSnapshotPullAboveBytes;
+
+    /// <summary>SNAPSHOT_CATCHUP_ENTRIES: Raft log entries kept below each snapshot (<see cref="KvNodeOptions.LogRetainEntries"/>).</summary>
+    public int SnapshotCatchupEntries { get; init; } = KvNodeOptions.DefaultLogRetainEntries;
     public long MemoryMaxEntries { get; init; }
     public double DiskMaxSizeGb { get; init; }
     public double DiskMigrationAgeHours { get; init; }
@@ -126,6 +129,7 @@ public sealed record ServerConfig
         RemoteCompression = S3Compression,
         ValueFileMinBytes = ValueFileMinBytes,
         SnapshotPullAboveBytes = SnapshotPullAboveBytes,
+        LogRetainEntries = SnapshotCatchupEntries,
         MemtableMaxEntries = MemoryMaxEntries,
         MaxKeyBytes = MaxKeyBytes,
         MaxValueBytes = MaxValueBytes,

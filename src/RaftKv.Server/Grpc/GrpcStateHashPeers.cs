@@ -65,7 +65,7 @@ public sealed class GrpcStateHashPeers(LeaderTransport transport) : IStateHashPe
     {
         var call = Client(member).TailLog(
             new TailLogRequest { NodeId = (ulong)request.NodeId, RaftAddress = request.RaftAddress, GrpcAddress = request.GrpcAddress, HttpAddress = request.HttpAddress, FromIndex = (ulong)request.FromIndex },
-            TailCredentials(),
+            TailCredentials(request.PullCredential),
             cancellationToken: cancellationToken);
         using (call)
         {
@@ -118,10 +118,16 @@ public sealed class GrpcStateHashPeers(LeaderTransport transport) : IStateHashPe
         }
     }
 
-    /// <summary>The member token when this node can sign one (it holds the cluster key once caught up), and the learner token.</summary>
-    private global::Grpc.Core.Metadata? TailCredentials()
+    /// <summary>The member token when this node can sign one (it holds the cluster key once caught up), the learner token, and
+    /// a voting member's snapshot pull credential.</summary>
+    private global::Grpc.Core.Metadata? TailCredentials(string? pullCredential)
     {
         var metadata = Credentials() ?? [];
+        if (pullCredential is { Length: > 0 })
+        {
+            metadata.Add(Pipeline.GrpcAuthInterceptor.PullCredentialHeader, pullCredential);
+        }
+
         if (LearnerToken is { Length: > 0 } learner)
         {
             metadata.Add(Pipeline.GrpcAuthInterceptor.LearnerTokenHeader, learner);

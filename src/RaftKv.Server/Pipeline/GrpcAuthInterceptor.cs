@@ -25,6 +25,9 @@ public sealed class GrpcAuthInterceptor(AuthGate gate, ReadFence fence) : Interc
     /// <summary>The metadata key of a learner's credential on <c>Cluster/TailLog</c> (<see cref="AuthGate.IsLearnerToken"/>).</summary>
     public const string LearnerTokenHeader = "raftkv-learner-token";
 
+    /// <summary>Metadata of a voting member's snapshot pull over <c>Cluster/TailLog</c>: the credential of the leader's snapshot reference (hex).</summary>
+    public const string PullCredentialHeader = "raftkv-pull-credential";
+
     /// <summary>The metadata key marking a call made by the JSON gateway (<see cref="Etcd.Gateway.GatewayLoopback"/>):
     /// the TLS client certificate of such a call is the node's own, so it never identifies the caller. A client that
     /// sends the marker itself only gives up its certificate's identity.</summary>
@@ -63,8 +66,10 @@ public sealed class GrpcAuthInterceptor(AuthGate gate, ReadFence fence) : Interc
 
     public override async Task ServerStreamingServerHandler<TRequest, TResponse>(TRequest request, IServerStreamWriter<TResponse> responseStream, ServerCallContext context, ServerStreamingServerMethod<TRequest, TResponse> continuation)
     {
-        // A learner's log stream with the cluster's learner credential needs no user (it has none before it caught up).
-        if (gate.Enabled && !(request is Protocol.V1.TailLogRequest && gate.IsLearnerToken(context.RequestHeaders.GetValue(LearnerTokenHeader))))
+        // A learner's log stream with the cluster's learner credential, or a voting member's snapshot pull with the credential
+        // of this leader's snapshot reference, needs no user (neither has one before it caught up).
+        if (gate.Enabled && !(request is Protocol.V1.TailLogRequest
+            && (gate.IsLearnerToken(context.RequestHeaders.GetValue(LearnerTokenHeader)) || gate.IsSnapshotPullCredential(context.RequestHeaders.GetValue(PullCredentialHeader)))))
         {
             Check(context, AuthRules.ForGrpc(request));
         }

@@ -46,6 +46,8 @@ public sealed class RaftLogSnapshotPullTests
         Assert.True(entry.IsSnapshot);
         var reference = SnapshotReference.Parse(entry.Payload);
         Assert.Equal((101, 2), (reference.Index, reference.Term));
+        Assert.True(log.IsPullCredential(reference.Credential));
+        Assert.False(log.IsPullCredential(new byte[SnapshotReference.CredentialBytes]));
 
         // Term lookups (metadata only) and the tail stream still see the snapshot.
         var meta = await trail.ReadAsync(new Reader { MetadataOnly = true }, 50, 50, None);
@@ -107,21 +109,22 @@ public sealed class RaftLogSnapshotPullTests
         IAuditTrail<IRaftLogEntry> trail = log;
 
         // No handler: refused (a node that cannot pull never lists the feature, so it is never sent one).
-        await Assert.ThrowsAsync<InvalidOperationException>(() => trail.AppendAsync(new SnapshotReference(5, 2), 5, None).AsTask());
+        await Assert.ThrowsAsync<InvalidOperationException>(() => trail.AppendAsync(new SnapshotReference(5, 2, new byte[16]), 5, None).AsTask());
 
         // A handler that returns without getting there: refused, nothing committed.
-        log.SnapshotReferenceReceived = (_, _, _) => ValueTask.CompletedTask;
-        await Assert.ThrowsAsync<InvalidOperationException>(() => trail.AppendAsync(new SnapshotReference(5, 2), 5, None).AsTask());
+        log.SnapshotReferenceReceived = (_, _) => ValueTask.CompletedTask;
+        await Assert.ThrowsAsync<InvalidOperationException>(() => trail.AppendAsync(new SnapshotReference(5, 2, new byte[16]), 5, None).AsTask());
         Assert.Equal(0, log.LastCommittedIndex);
 
         // One that gets the entries (as the pull does) and commits up to the reference: answered.
-        log.SnapshotReferenceReceived = async (index, term, token) =>
+        log.SnapshotReferenceReceived = async (reference, token) =>
         {
+            var (index, term) = (reference.Index, reference.Term);
             var entries = Enumerable.Range(1, (int)index).Select(i => new KvLogEntry([(byte)i], term)).ToList();
             await trail.AppendAsync(new LogEntryProducer<KvLogEntry>(entries), 1, skipCommitted: true, token);
             await trail.CommitAsync(index, token);
         };
-        await trail.AppendAsync(new SnapshotReference(5, 2), 5, None);
+        await trail.AppendAsync(new SnapshotReference(5, 2, new byte[16]), 5, None);
         Assert.Equal(5, log.LastCommittedIndex);
         await trail.WaitForApplyAsync(5, None);
     }

@@ -141,6 +141,11 @@ public sealed partial class AuthGate(KvNode node, AuthTokens tokens, SimpleToken
             System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(options.LearnerToken)));
     }
 
+    /// <summary>Whether <paramref name="presented"/> is this leader's snapshot pull credential: a voting member pulling a
+    /// snapshot too large for one Raft request over <c>Cluster/TailLog</c> got it in the leader's snapshot reference
+    /// (KvNode.SnapshotPull.cs) and may hold no user or token key yet (a wiped member rejoining).</summary>
+    public bool IsSnapshotPullCredential(string? presented) => node.IsSnapshotPullCredential(presented);
+
     /// <summary>This member's token for its calls to other members (the corruption check), or null while
     /// auth is off. Short-lived; a new one per call is cheap (one HMAC).</summary>
     public string? NodeToken()
