@@ -35,8 +35,10 @@ public sealed partial class KvNode
         var learner = _state.Learners.Find(request.RaftAddress);
         if (learner is null)
         {
-            // A voting follower pulling a snapshot too large for one Raft request, and the entries after it (KvNode.SnapshotPull.cs).
-            if (!IsVotingMember(request.RaftAddress))
+            // A voting follower pulling a snapshot too large for one Raft request, and the entries after it (KvNode.SnapshotPull.cs):
+            // it carries the credential of a snapshot reference. A learner whose promotion this leader applied is a voter too,
+            // but must not be served: its promotion reaches it through DotNext, and a tailed one it takes for history.
+            if (request.PullCredential is null || !IsVotingMember(request))
             {
                 throw new ArgumentException($"{request.RaftAddress} is not a learner of this cluster (add it first: etcdctl member add --learner)");
             }
@@ -80,6 +82,11 @@ public sealed partial class KvNode
     private bool IsVotingMember(string raftAddress)
         => _cluster.Members.Any(m => string.Equals(m.EndPoint.ToString(), raftAddress, StringComparison.OrdinalIgnoreCase));
 
+    /// <summary>Whether the member asking is in the voting configuration: by address, or by its node id in the members'
+    /// metadata (DotNext holds resolved IP endpoints, a member may advertise a DNS name).</summary>
+    private bool IsVotingMember(LearnerTailRequest request)
+        => IsVotingMember(request.RaftAddress) || (request.NodeId > 0 && _cluster.Members.Any(m => m.IsRemote && MetaOf(m).Id == request.NodeId));
+
     /// <summary>The stream itself, to <paramref name="learner"/> or (null) to a voting member pulling a snapshot. Entries
     /// from the stream's next index on are pinned in the log (<see cref="RaftLog.Pin"/>): a snapshot that takes long to
     /// cross is still followed by the entries after it.</summary>
@@ -95,7 +102,7 @@ public sealed partial class KvNode
             var token = stop.Token;
             while (!token.IsCancellationRequested)
             {
-                if (!IsLeader || (learner is null ? !IsVotingMember(request.RaftAddress) : progress.Promoting || _state.Learners.Find(learner.RaftAddress) is null))
+                if (!IsLeader || (learner is null ? !IsVotingMember(request) : progress.Promoting || _state.Learners.Find(learner.RaftAddress) is null))
                 {
                     yield break;
                 }

@@ -316,7 +316,7 @@ public sealed partial class KvNode
     /// highest reference received, else by the handler of a reference at or above it.</summary>
     private async Task WaitPulledInstalledAsync(PulledSnapshot pulled, CancellationToken token)
     {
-        while (_log.LastCommittedIndex < pulled.Index && !token.IsCancellationRequested)
+        while (_log.LastCommittedIndex < pulled.Index && !token.IsCancellationRequested && !PullFinished())
         {
             Task progress;
             long target;
