@@ -217,11 +217,7 @@ public sealed partial class KvNode
     public async Task FlushAsync(CancellationToken cancellationToken = default)
     {
         await _store.FlushAsync(cancellationToken).ConfigureAwait(false);
-        await _state.TakeSnapshotAsync(cancellationToken).ConfigureAwait(false);
-        if (_log is RaftLog raftLog)
-        {
-            await raftLog.CompactNowAsync(cancellationToken).ConfigureAwait(false); // the log below the snapshot goes now
-        }
+        await SnapshotAndDropLogAsync(cancellationToken).ConfigureAwait(false);
     }
 
     public async Task CompactAsync(CancellationToken cancellationToken = default)
@@ -229,10 +225,20 @@ public sealed partial class KvNode
         // Defragmentation's point is giving space back. A snapshot first lets the log below it be dropped
         // (room for the compaction's output on a nearly full disk); one after it releases the old tables'
         // hard links held by the previous snapshot.
-        await _state.TakeSnapshotAsync(cancellationToken).ConfigureAwait(false);
+        await SnapshotAndDropLogAsync(cancellationToken).ConfigureAwait(false);
         await _store.CompactAsync(_state.LogicalClock, cancellationToken).ConfigureAwait(false);
-        await _state.TakeSnapshotAsync(cancellationToken).ConfigureAwait(false);
+        await SnapshotAndDropLogAsync(cancellationToken).ConfigureAwait(false);
         CheckSpace(); // KvNode.Space.cs: a disarm right after this sees the space it freed
+    }
+
+    /// <summary>A snapshot, and the log below it (but the retained tail) dropped now rather than after the next apply.</summary>
+    private async Task SnapshotAndDropLogAsync(CancellationToken cancellationToken)
+    {
+        await _state.TakeSnapshotAsync(cancellationToken).ConfigureAwait(false);
+        if (_log is RaftLog raftLog)
+        {
+            await raftLog.CompactNowAsync(cancellationToken).ConfigureAwait(false);
+        }
     }
 
     private async Task RefreshMetadataAsync(CancellationToken token)

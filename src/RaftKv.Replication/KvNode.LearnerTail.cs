@@ -32,15 +32,14 @@ public sealed partial class KvNode
             throw new NotLeaderException(GetStatus().Leader);
         }
 
-        var learner = _state.Learners.Find(request.RaftAddress);
-        if (learner is null)
+        if (request.PullCredential is not null)
         {
-            // A voting follower pulling a snapshot too large for one Raft request, and the entries after it (KvNode.SnapshotPull.cs):
-            // it carries the credential of a snapshot reference. A learner whose promotion this leader applied is a voter too,
-            // but must not be served: its promotion reaches it through DotNext, and a tailed one it takes for history.
-            if (request.PullCredential is null || !IsVotingMember(request))
+            // A member DotNext sent a snapshot reference (KvNode.SnapshotPull.cs) pulling the snapshot and the entries after it:
+            // a voter, or a learner DotNext warms up for its promotion. The credential proves the reference came from this
+            // leader. Never a learner's own tailer (no credential): a promotion it tailed it would take for history.
+            if (!IsSnapshotPullCredential(request.PullCredential))
             {
-                throw new ArgumentException($"{request.RaftAddress} is not a learner of this cluster (add it first: etcdctl member add --learner)");
+                throw new UnavailableException("the snapshot pull credential is not this leader's (a reference from an earlier leader or process)");
             }
 
             await foreach (var item in StreamLogAsync(request, learner: null, new LearnerProgress(), cancellationToken).ConfigureAwait(false))
@@ -50,6 +49,9 @@ public sealed partial class KvNode
 
             yield break;
         }
+
+        var learner = _state.Learners.Find(request.RaftAddress)
+            ?? throw new ArgumentException($"{request.RaftAddress} is not a learner of this cluster (add it first: etcdctl member add --learner)");
 
         var progress = _learnerProgress.GetOrAdd(learner.RaftAddress, _ => new LearnerProgress());
         if (progress.Promoting || IsVotingMember(learner.RaftAddress))
@@ -82,12 +84,7 @@ public sealed partial class KvNode
     private bool IsVotingMember(string raftAddress)
         => _cluster.Members.Any(m => string.Equals(m.EndPoint.ToString(), raftAddress, StringComparison.OrdinalIgnoreCase));
 
-    /// <summary>Whether the member asking is in the voting configuration: by address, or by its node id in the members'
-    /// metadata (DotNext holds resolved IP endpoints, a member may advertise a DNS name).</summary>
-    private bool IsVotingMember(LearnerTailRequest request)
-        => IsVotingMember(request.RaftAddress) || (request.NodeId > 0 && _cluster.Members.Any(m => m.IsRemote && MetaOf(m).Id == request.NodeId));
-
-    /// <summary>The stream itself, to <paramref name="learner"/> or (null) to a voting member pulling a snapshot. Entries
+    /// <summary>The stream itself, to <paramref name="learner"/> or (null) to a member pulling a snapshot, which ends it itself. Entries
     /// from the stream's next index on are pinned in the log (<see cref="RaftLog.Pin"/>): a snapshot that takes long to
     /// cross is still followed by the entries after it.</summary>
     private async IAsyncEnumerable<LearnerTailItem> StreamLogAsync(LearnerTailRequest request, MemberInfo? learner, LearnerProgress progress, [EnumeratorCancellation] CancellationToken cancellationToken)
@@ -102,7 +99,7 @@ public sealed partial class KvNode
             var token = stop.Token;
             while (!token.IsCancellationRequested)
             {
-                if (!IsLeader || (learner is null ? !IsVotingMember(request) : progress.Promoting || _state.Learners.Find(learner.RaftAddress) is null))
+                if (!IsLeader || (learner is not null && (progress.Promoting || _state.Learners.Find(learner.RaftAddress) is null)))
                 {
                     yield break;
                 }

@@ -79,12 +79,13 @@ public sealed record KvNodeOptions
 
     /// <summary>RAFT_LOG=raftkv: a follower that needs a snapshot larger than this pulls it from the leader's tail stream
     /// (no request timeout) instead of receiving it in one Raft request, which must end within <see cref="RequestTimeout"/>
-    /// (docs/architecture.md, "Snapshots too large for one Raft request"). 0: every snapshot is pulled; negative: none
-    /// is (a large store then never reaches a follower that needs it). Used only while every voting member can pull.</summary>
+    /// (docs/architecture.md, "Snapshots too large for one Raft request"). 0 (default): every snapshot is pulled; negative:
+    /// none is (a large store then never reaches a follower that needs it, and a snapshot whose installation outlasts the
+    /// request stalls its follower until the leader's next snapshot). Used only while every voting member can pull.</summary>
     public long SnapshotPullAboveBytes { get; init; } = DefaultSnapshotPullAboveBytes;
 
-    /// <summary>8 MiB: crosses a 1 Gbit/s link in about 70 ms, well within a request timeout.</summary>
-    public const long DefaultSnapshotPullAboveBytes = 8L << 20;
+    /// <summary>0: every snapshot is pulled (see <see cref="SnapshotPullAboveBytes"/>).</summary>
+    public const long DefaultSnapshotPullAboveBytes = 0;
 
     /// <summary>Which Raft log backs the node (see <see cref="RaftLogEngine"/>).</summary>
     public RaftLogEngine LogEngine { get; init; } = RaftLogEngine.RaftKv;

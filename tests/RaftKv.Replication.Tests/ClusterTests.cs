@@ -113,7 +113,8 @@ public sealed class ClusterTests
     /// <summary>Also with values of 6,000 bytes, which the members keep in value files once every member lists the
     /// value-files feature: the snapshot carries the value files, the follower's renumbered tables point into them. And
     /// with the snapshot pulled by the follower from the leader's tail stream (KvNode.SnapshotPull.cs), as every snapshot
-    /// above SNAPSHOT_PULL_ABOVE_BYTES is.</summary>
+    /// above SNAPSHOT_PULL_ABOVE_BYTES (default 0) is; the other variants send it in one Raft request, as a member of an
+    /// older release gets it.</summary>
     [Theory]
     [InlineData(100, false)]
     [InlineData(6000, false)]
@@ -121,7 +122,7 @@ public sealed class ClusterTests
     [InlineData(6000, true)]
     public async Task LaggingFollowerCatchesUpBySnapshotAfterLogCompaction(int valueBytes, bool pulled)
     {
-        await using var c = await TestCluster.StartAsync(3, snapshotPullAboveBytes: pulled ? 0 : KvNodeOptions.DefaultSnapshotPullAboveBytes);
+        await using var c = await TestCluster.StartAsync(3, snapshotPullAboveBytes: pulled ? 0 : -1);
         var leader = await c.WaitForLeaderAsync();
         var lagging = c.Running.First(n => n != leader).NodeId;
         if (pulled)
@@ -148,6 +149,14 @@ public sealed class ClusterTests
         await c.StartNodeAsync(lagging);
         var follower = c.Nodes[lagging]!;
         await Eventually.TrueAsync(async () => await follower.GetAsync(B("s299"), ReadConsistency.Serializable) is not null, TimeSpan.FromSeconds(60), "the restarted follower has the data");
+        if (!pulled)
+        {
+            // One request's known flaw (docs/architecture.md, "Snapshots too large for one Raft request"): an installation
+            // that outlasted the request leaves the follower at the snapshot's index, and DotNext rejects the same snapshot
+            // until the leader takes a newer one. A newer one here, as the leader's snapshot loop would take within a minute.
+            await (await c.WaitForLeaderAsync()).FlushAsync();
+        }
+
         await c.AssertReplicasIdenticalAsync();
         Assert.True(follower.GetStatus().SnapshotsInstalled >= 1, "the follower caught up by installing a snapshot");
         Assert.Equal(pulled, follower.SnapshotReferencesReached > 0);

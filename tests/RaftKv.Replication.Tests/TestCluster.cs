@@ -47,8 +47,8 @@ internal sealed class TestCluster : IAsyncDisposable
     /// snapshot), so a node that missed entries catches up by a snapshot, the path most of these tests exercise.</summary>
     public int LogRetainEntries { get; private init; }
 
-    /// <summary>Each node's <see cref="KvNodeOptions.SnapshotPullAboveBytes"/> (production's 8 MiB by default: the stores of
-    /// these tests are smaller, so snapshots go in one Raft request; 0: every snapshot is pulled).</summary>
+    /// <summary>Each node's <see cref="KvNodeOptions.SnapshotPullAboveBytes"/> (production's default, 0: every snapshot is
+    /// pulled; negative: every one goes in one Raft request).</summary>
     public long SnapshotPullAboveBytes { get; private init; } = KvNodeOptions.DefaultSnapshotPullAboveBytes;
 
     public static async Task<TestCluster> StartAsync(int size, RaftLogEngine engine = RaftLogEngine.RaftKv, Func<long, IRemoteTableStore?>? remoteStores = null, TimeSpan? electionTimeout = null, long? quotaBytes = null, bool initialCorruptCheck = true, bool readLease = true, int logRetainEntries = 0, long snapshotPullAboveBytes = KvNodeOptions.DefaultSnapshotPullAboveBytes)

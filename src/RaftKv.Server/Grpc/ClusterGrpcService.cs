@@ -91,10 +91,12 @@ public sealed class ClusterGrpcService(IKvNode node) : Protocol.V1.Cluster.Clust
         return new ReadIndexResponse { Term = (ulong)r.Term, Index = (ulong)r.Index };
     }
 
-    /// <summary>Internal: the leader's committed log to a learner (KvNode.LearnerTail.cs).</summary>
+    /// <summary>Internal: the leader's committed log to a learner, or to a member pulling a snapshot with the credential of this
+    /// leader's snapshot reference in metadata (KvNode.LearnerTail.cs, KvNode.SnapshotPull.cs).</summary>
     public override async Task TailLog(TailLogRequest request, IServerStreamWriter<TailLogResponse> responseStream, ServerCallContext context)
     {
-        var tail = new LearnerTailRequest((long)request.NodeId, request.RaftAddress, request.GrpcAddress, request.HttpAddress, (long)request.FromIndex);
+        var credential = context.RequestHeaders.GetValue(Pipeline.GrpcAuthInterceptor.PullCredentialHeader);
+        var tail = new LearnerTailRequest((long)request.NodeId, request.RaftAddress, request.GrpcAddress, request.HttpAddress, (long)request.FromIndex, credential);
         await StreamTailAsync(tail, responseStream, context).ConfigureAwait(false); // errors: GrpcOperationInterceptor (not-the-leader carries the leader's address)
     }
 

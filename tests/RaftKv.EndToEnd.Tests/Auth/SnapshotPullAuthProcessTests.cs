@@ -14,6 +14,8 @@ public sealed class SnapshotPullAuthProcessTests
     private const string RootPassword = "root-Pw-91c3";
     private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(120);
 
+    private static string Tail(string log) => log.Length > 6000 ? log[^6000..] : log;
+
     [Fact]
     public async Task AWipedMemberRejoinsByPullingTheSnapshotWithAuthOn()
     {
@@ -34,15 +36,22 @@ public sealed class SnapshotPullAuthProcessTests
         (await Etcdctl.RunAsync(leader.Grpc, [.. root, "defrag"])).Ok(); // a new snapshot; the log is dropped up to it
 
         wiped.Start("--initial-cluster-state", "existing");
-        await Eventually.TrueAsync(
-            async () =>
-            {
-                var got = await Etcdctl.RunAsync(wiped.Grpc, [.. root, "get", "p/2", "--consistency=s", "--print-value-only"]);
-                return got.Code == 0 && got.Out.Trim() == "while-away";
-            },
-            Deadline,
-            "the wiped member serves the data written while it was away");
-        Assert.Contains("Installed the pulled snapshot", wiped.Log(), StringComparison.Ordinal);
+        try
+        {
+            await Eventually.TrueAsync(
+                async () =>
+                {
+                    var got = await Etcdctl.RunAsync(wiped.Grpc, [.. root, "get", "p/2", "--consistency=s", "--print-value-only"]);
+                    return got.Code == 0 && got.Out.Trim() == "while-away";
+                },
+                Deadline,
+                "the wiped member serves the data written while it was away");
+        }
+        catch (TimeoutException e)
+        {
+            throw new TimeoutException($"{e.Message}\n--- wiped member's log (tail) ---\n{Tail(wiped.Log())}\n--- leader's log (tail) ---\n{Tail(leader.Log())}", e);
+        }
+        Assert.True(wiped.Log().Contains("Installed the pulled snapshot", StringComparison.Ordinal), "no pulled snapshot installed:\n" + Tail(wiped.Log()));
         Assert.DoesNotContain("Unauthenticated", wiped.Log(), StringComparison.Ordinal);
 
         // DotNext replicates to it again: a new write reaches it.
