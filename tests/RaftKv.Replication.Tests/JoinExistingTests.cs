@@ -53,6 +53,10 @@ public sealed class JoinExistingTests
         var leader = await c.WaitForLeaderAsync();
         await c.PutAsync("before", "1");
         var victim = c.Running.First(n => !n.IsLeader).NodeId;
+
+        // Members are removed by id, which the leader learns from each member's Raft metadata: known before the victim stops
+        // (a member the leader never reached cannot be named; this test failed with "no member with id 2" when it stopped first).
+        await Eventually.TrueAsync(() => leader.GetStatus().Members.Any(m => m.Id == victim), TimeSpan.FromSeconds(30), "the leader knows the victim's id");
         await c.StopNodeAsync(victim);
         await c.OnLeaderAsync(async l =>
         {
