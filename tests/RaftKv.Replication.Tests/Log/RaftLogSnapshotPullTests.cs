@@ -21,10 +21,7 @@ public sealed class RaftLogSnapshotPullTests
     {
         using var dir = new TempDir();
         var state = new FakeStateMachine();
-        await using var log = RaftLog.Open(dir.Path, state, NullLogger.Instance, new CrashableMemoryFileSystem());
-        log.RetainEntries = 0;
-        await log.InitializeAsync(None);
-        log.IsLeader = static () => true;
+        await using var log = await OpenLeaderLogAsync(dir, state);
         IAuditTrail<IRaftLogEntry> trail = log;
         await AppendAndApplyAsync(trail, 1, 100);
         state.Snapshot = new FakeSnapshot(90, 2, new byte[64]);
@@ -60,10 +57,7 @@ public sealed class RaftLogSnapshotPullTests
     {
         using var dir = new TempDir();
         var state = new FakeStateMachine();
-        await using var log = RaftLog.Open(dir.Path, state, NullLogger.Instance, new CrashableMemoryFileSystem());
-        log.RetainEntries = 0;
-        await log.InitializeAsync(None);
-        log.IsLeader = static () => true;
+        await using var log = await OpenLeaderLogAsync(dir, state);
         IAuditTrail<IRaftLogEntry> trail = log;
         await AppendAndApplyAsync(trail, 1, 100, size: 100);
         using (var pin = log.Pin(60))
@@ -127,6 +121,16 @@ public sealed class RaftLogSnapshotPullTests
         await trail.AppendAsync(new SnapshotReference(5, 2, new byte[16]), 5, None);
         Assert.Equal(5, log.LastCommittedIndex);
         await trail.WaitForApplyAsync(5, None);
+    }
+
+    /// <summary>A leader's log over <paramref name="state"/> that keeps no entries below a snapshot (only pins do).</summary>
+    private static async Task<RaftLog> OpenLeaderLogAsync(TempDir dir, FakeStateMachine state)
+    {
+        var log = RaftLog.Open(dir.Path, state, NullLogger.Instance, new CrashableMemoryFileSystem());
+        log.RetainEntries = 0;
+        await log.InitializeAsync(None);
+        log.IsLeader = static () => true;
+        return log;
     }
 
     private static async Task AppendAndApplyAsync(IAuditTrail<IRaftLogEntry> trail, int from, int to, int size = 1)
