@@ -20,6 +20,24 @@ public sealed partial class ChaosRunner
     private static readonly TimeSpan MembershipStepDeadline = TimeSpan.FromSeconds(90);
     private readonly List<string> _faultProblems = [];
 
+    /// <summary>Flushes every running member (<c>POST /admin/flush</c>: a snapshot, and the log below it dropped but the retained
+    /// tail), best effort: a member rebuilt after it needs the leader's snapshot, not only entries, whenever the seed's history
+    /// is longer than the tail (every one with <c>SNAPSHOT_CATCHUP_ENTRIES=0</c>), which the follower pulls from the leader.</summary>
+    private static async Task FlushSurvivorsAsync(HttpClient http, IEnumerable<ChaosNode> survivors)
+    {
+        foreach (var n in survivors.Where(n => n.Running))
+        {
+            try
+            {
+                using var r = await http.PostAsync($"{n.Http}/admin/flush", null);
+            }
+            catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
+            {
+                // Paused or cut off right now: the others' snapshots are enough.
+            }
+        }
+    }
+
     private async Task<string> ReplaceMembersAsync(Fault fault, List<ChaosNode> nodes, NetworkLab lab, Workload workload)
     {
         var ids = nodes.Select(n => n.Id).ToList();
@@ -41,6 +59,7 @@ public sealed partial class ChaosRunner
             }
 
             var shrunk = clock.Elapsed;
+            await FlushSurvivorsAsync(http, nodes.Except(victims)); // the rebuilt members then need the leader's snapshot
             foreach (var v in victims)
             {
                 v.JoinExisting = true; // docs/operations.md: a wiped member rejoins with INITIAL_CLUSTER_STATE=existing
