@@ -179,9 +179,8 @@ public sealed partial class KvNode
                 try
                 {
                     await PullFromAsync(peers, new MemberInfo(meta.Id, leader.EndPoint.ToString() ?? string.Empty, meta.Grpc, meta.Http, true, false, true), token).ConfigureAwait(false);
-                    backoff = TimeSpan.FromMilliseconds(100);
+                    backoff = TimeSpan.FromMilliseconds(100); // ended cleanly (a leader change): reconnect soon, not in a tight loop
                     lastError = null;
-                    continue;
                 }
                 catch (Exception e) when (!token.IsCancellationRequested)
                 {
