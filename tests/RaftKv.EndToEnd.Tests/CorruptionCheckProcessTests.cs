@@ -53,7 +53,8 @@ public sealed class CorruptionCheckProcessTests
         {
             // Wait for the alarm itself: a member that has just restarted is also 503 until it knows a leader.
             await WaitAsync(async () => (await c.Http.GetStringAsync(n.Http + "/metrics")).Contains("raftkv_corruption_alarm 1", StringComparison.Ordinal), $"node {n.NodeId} has the alarm");
-            await WaitAsync(async () => (await c.Http.GetAsync(n.Http + "/health")).StatusCode == HttpStatusCode.ServiceUnavailable, $"node {n.NodeId}'s /health is unhealthy");
+            // ... and for /health to name it: while the member knows no leader yet it answers 503 "RAFT NO LEADER" first.
+            await WaitAsync(async () => (await (await c.Http.GetAsync(n.Http + "/health")).Content.ReadAsStringAsync()).Contains("CORRUPT", StringComparison.Ordinal), $"node {n.NodeId}'s /health names the alarm");
             using var health = await c.Http.GetAsync(n.Http + "/health");
             var h = await health.Content.ReadFromJsonAsync<JsonElement>();
             Assert.Equal("unhealthy", h.GetProperty("status").GetString());
