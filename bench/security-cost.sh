@@ -15,13 +15,16 @@
 # Usage: bench/security-cost.sh [ROUNDS (default 3)] [NODES 1|3 (default 1)]
 # Env: DUR (measured s per cell, default 8), WORKLOADS (default "put get"), CLIENTS (default "16 64"), CONNS (HTTP/2
 #      connections the clients share, raftkv-bench --conns; default 0 = one per client), WARM (unrecorded warm-up s per cell, default 10: a fresh node JITs for seconds), API (etcd|raftkv),
-#      AUTH_TOKEN (jwt|simple, default jwt), UPDATE (1 = write BENCHMARKS.md),
+#      AUTH_TOKEN (jwt|simple, default jwt), AUTH_USER (root, or app: the load runs as user "bench" whose role may
+#      read and write the bench's keys, prefix "000", as an application's user would — every request then checks
+#      its key against the role's permissions; default root), UPDATE (1 = write BENCHMARKS.md),
 #      SYSTEM (raftkv, or etcd: the same three modes on etcd 3.4 — HTTPS for clients, mutual TLS between peers,
 #      auth with etcd's default simple tokens — for a reference on the same machine; section "security-cost-etcd-<NODES>").
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROUNDS=${1:-3}; NODES=${2:-1}; DUR=${DUR:-8}; WARM=${WARM:-10}; API=${API:-etcd}; TOKEN_KIND=${AUTH_TOKEN:-jwt}; SYSTEM=${SYSTEM:-raftkv}
-WORKLOADS=${WORKLOADS:-put get}; CLIENTS=${CLIENTS:-16 64}; CONNS=${CONNS:-0}
+WORKLOADS=${WORKLOADS:-put get}; CLIENTS=${CLIENTS:-16 64}; CONNS=${CONNS:-0}; AUTH_USER=${AUTH_USER:-root}
+[ "$AUTH_USER" = root ] || [ "$AUTH_USER" = app ] || { echo "AUTH_USER must be root or app" >&2; exit 2; }
 conns=(); [ "$CONNS" = 0 ] || conns=(--conns "$CONNS")
 [ "$SYSTEM" = raftkv ] || [ "$SYSTEM" = etcd ] || { echo "SYSTEM must be raftkv or etcd" >&2; exit 2; }
 [ "$SYSTEM" = raftkv ] || API=etcd
@@ -81,8 +84,16 @@ for r in $(seq 1 "$ROUNDS"); do
     if [ "$mode" = tls+auth ]; then
       ETCDCTL_API=3 "$ETCDCTL" --endpoints="$ep" "${etcd_tls[@]}" user add "root:$PW" --interactive=false >/dev/null
       [ "$SYSTEM" = raftkv ] || ETCDCTL_API=3 "$ETCDCTL" --endpoints="$ep" "${etcd_tls[@]}" user grant-role root root >/dev/null # etcd 3.4 refuses auth enable otherwise
-      ETCDCTL_API=3 "$ETCDCTL" --endpoints="$ep" "${etcd_tls[@]}" auth enable >/dev/null
       user=(--user "root:$PW" --token-file "$D/token") # the warm-up authenticates; measured runs reuse its token
+      if [ "$AUTH_USER" = app ]; then
+        # keys are --key-size 8 decimal digits of --key-space 100000: all start with "000"
+        for cmd in "role add bench" "role grant-permission bench readwrite 000 --prefix=true" "user add bench:$PW --interactive=false" "user grant-role bench bench"; do
+          # shellcheck disable=SC2086 # word splitting of the command is intended
+          ETCDCTL_API=3 "$ETCDCTL" --endpoints="$ep" "${etcd_tls[@]}" $cmd >/dev/null
+        done
+        user=(--user "bench:$PW" --token-file "$D/token")
+      fi
+      ETCDCTL_API=3 "$ETCDCTL" --endpoints="$ep" "${etcd_tls[@]}" auth enable >/dev/null
     fi
     for w in $WORKLOADS; do
       for c in $CLIENTS; do
@@ -133,14 +144,14 @@ echo
 cat "$WORK/table.md"
 echo "load average at start: $LOAD_START, at end: $LOAD_END"
 if [ "${UPDATE:-0}" = 1 ]; then
-  python3 - "$WORK/table.md" "$ROUNDS" "$NODES" "$DUR" "$WARM" "$API" "$TOKEN_KIND" "$COMMIT" "$LOAD_START" "$LOAD_END" "$SYSTEM" "$CONNS" <<'PY'
+  python3 - "$WORK/table.md" "$ROUNDS" "$NODES" "$DUR" "$WARM" "$API" "$TOKEN_KIND" "$COMMIT" "$LOAD_START" "$LOAD_END" "$SYSTEM" "$CONNS" "$AUTH_USER" <<'PY'
 import re, sys, datetime
 table, rounds, nodes, dur, warm, api, kind, commit, l0, l1 = open(sys.argv[1]).read(), *sys.argv[2:11]
-system, conns = sys.argv[11], sys.argv[12]
-tag = f"security-cost-{nodes}" if system == "raftkv" else f"security-cost-etcd-{nodes}"
+system, conns, auth_user = sys.argv[11], sys.argv[12], sys.argv[13]
+tag = (f"security-cost-{nodes}" if system == "raftkv" else f"security-cost-etcd-{nodes}") + ("" if auth_user == "root" else f"-{auth_user}")
 what = ("one node" if nodes == "1" else "a 3-node loopback cluster (at the leader)") + ("" if system == "raftkv" else ", etcd 3.4 for reference")
 section = (f"<!-- {tag}:start -->\n### {what.capitalize()}\n\nRun {datetime.datetime.now(datetime.UTC):%Y-%m-%d %H:%M} UTC, commit {commit}: "
-           f"`{'' if system == 'raftkv' else 'SYSTEM=etcd '}{'' if conns == '0' else f'CONNS={conns} '}DUR={dur} WARM={warm} API={api} AUTH_TOKEN={kind} bench/security-cost.sh {rounds} {nodes}` ({dur} s per cell after a "
+           f"`{'' if system == 'raftkv' else 'SYSTEM=etcd '}{'' if conns == '0' else f'CONNS={conns} '}{'' if auth_user == 'root' else f'AUTH_USER={auth_user} '}DUR={dur} WARM={warm} API={api} AUTH_TOKEN={kind} bench/security-cost.sh {rounds} {nodes}` ({dur} s per cell after a "
            f"{warm} s unrecorded warm-up; medians of {rounds} rounds, modes in rotating order, a fresh data directory per mode; "
            f"8 B keys, 256 B values; fsync on; load average at start {l0}, at end {l1}):\n\n{table}<!-- {tag}:end -->")
 path = "BENCHMARKS.md"

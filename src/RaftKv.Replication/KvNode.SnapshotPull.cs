@@ -44,7 +44,8 @@ public sealed partial class KvNode
     private PulledSnapshot? _pulled; // guarded by _pullLock: a snapshot downloaded and not installed yet
     private string? _pullCredential; // guarded by _pullLock: the newest reference's credential, hex
     private TaskCompletionSource _pullProgress = NewPullSignal(); // guarded by _pullLock: completed and replaced on every change
-    private long _snapshotsPulled;
+    private long _referencesReached;
+    private long _pulledInstalled;
 
     /// <summary>Whether this node, as leader, sends references for snapshots above <see cref="KvNodeOptions.SnapshotPullAboveBytes"/>
     /// (every voting member can pull them).</summary>
@@ -65,7 +66,12 @@ public sealed partial class KvNode
     }
 
     /// <summary>Snapshot references this node has answered (metrics, tests).</summary>
-    public long SnapshotReferencesReached => Interlocked.Read(ref _snapshotsPulled);
+    public long SnapshotReferencesReached => Interlocked.Read(ref _referencesReached);
+
+    /// <summary>Snapshots this node pulled from a leader's tail stream and installed (metrics, tests). A follower can catch
+    /// up without answering a reference — e.g. a new leader replicates from its own log onto the entries pulled from the
+    /// old one — but one that needed a snapshot installed it here.</summary>
+    public long PulledSnapshotsInstalled => Interlocked.Read(ref _pulledInstalled);
 
     private sealed record PulledSnapshot(string Path, long Index, long Term);
 
@@ -110,7 +116,7 @@ public sealed partial class KvNode
             var commit = log.LastCommittedIndex;
             if (commit >= index)
             {
-                Interlocked.Increment(ref _snapshotsPulled);
+                Interlocked.Increment(ref _referencesReached);
                 return;
             }
 
@@ -357,6 +363,7 @@ public sealed partial class KvNode
 
             var audit = (IAuditTrail<IRaftLogEntry>)_log.AuditTrail;
             await audit.AppendAsync(new SnapshotFileEntry(pulled.Path, pulled.Term), pulled.Index, _stop.Token).ConfigureAwait(false);
+            Interlocked.Increment(ref _pulledInstalled);
             LogPulledSnapshotInstalled(_logger, pulled.Index);
             lock (_pullLock)
             {

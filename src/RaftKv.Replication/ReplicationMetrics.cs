@@ -31,6 +31,7 @@ internal sealed class ReplicationMetrics : IDisposable
         _meter.CreateObservableCounter("raftkv_raft_snapshots_taken_total", () => node.GetStatus().SnapshotsTaken, description: "Snapshots (checkpoints) taken");
         _meter.CreateObservableCounter("raftkv_raft_snapshots_installed_total", () => node.GetStatus().SnapshotsInstalled, description: "Snapshots received and installed");
         _meter.CreateObservableCounter("raftkv_raft_snapshot_references_total", () => node.SnapshotReferencesReached, description: "Snapshot references this follower answered after pulling the leader's snapshot and entries (SNAPSHOT_PULL_ABOVE_BYTES)");
+        _meter.CreateObservableCounter("raftkv_raft_snapshots_pulled_total", () => node.PulledSnapshotsInstalled, description: "Snapshots this member pulled from the leader's tail stream and installed (SNAPSHOT_PULL_ABOVE_BYTES)");
         _meter.CreateObservableCounter("raftkv_raft_follower_fsync_waits_total", () => node.FollowerFlushWaits, description: "AppendEntries answered only after the follower fsynced its log");
         _meter.CreateObservableCounter("raftkv_raft_log_flushes_total", () => node.LogFlushes, description: "Raft log flushes (one write + fsync, covering every entry queued before it)");
         _meter.CreateObservableCounter("raftkv_raft_value_compare_conflicts_total", () => node.ValueCompareConflicts, description: "Transactions whose leader-resolved value compare went stale before apply (re-proposed)");

@@ -159,7 +159,7 @@ public sealed class ClusterTests
 
         await c.AssertReplicasIdenticalAsync();
         Assert.True(follower.GetStatus().SnapshotsInstalled >= 1, "the follower caught up by installing a snapshot");
-        Assert.Equal(pulled, follower.SnapshotReferencesReached > 0);
+        Assert.Equal(pulled, follower.PulledSnapshotsInstalled > 0);
         var blobFiles = Directory.GetFiles(Path.Combine(c.DataDir(lagging), "lsm"), "*.blob").Length;
         Assert.True(valueBytes < 4096 ? blobFiles == 0 : blobFiles > 0, $"{blobFiles} value files on the follower");
         Assert.Equal(new string((char)('a' + (299 % 26)), valueBytes), S((await follower.GetAsync(B("s299"), ReadConsistency.Serializable))!.Value.Value));

@@ -25,77 +25,9 @@ public sealed record AuthState(bool Enabled, long Revision, byte[] TokenKey, Fro
     /// True when <paramref name="user"/> may read (or <paramref name="write"/>) every key of the request range:
     /// <paramref name="rangeEnd"/> null or empty = the single key; <c>[0x00]</c> = from the key on. etcd's rule: the
     /// union of the user's matching permissions (over all its roles) must cover the whole range; the root role
-    /// covers everything.
+    /// covers everything. Builds the user's <see cref="KeyPermissions"/> each call: a caller judging many requests
+    /// keeps those per state instead.
     /// </summary>
     public bool IsPermitted(AuthUser user, ReadOnlySpan<byte> key, ReadOnlySpan<byte> rangeEnd, bool write)
-    {
-        ArgumentNullException.ThrowIfNull(user);
-        if (user.IsRoot)
-        {
-            return true;
-        }
-
-        var intervals = new List<(byte[] Start, byte[]? End)>();
-        foreach (var roleName in user.Roles)
-        {
-            if (Role(roleName) is not { } role)
-            {
-                continue;
-            }
-
-            foreach (var p in role.Permissions)
-            {
-                if (p.Allows(write))
-                {
-                    intervals.Add(Interval(p.Key, p.RangeEnd));
-                }
-            }
-        }
-
-        if (intervals.Count == 0)
-        {
-            return false;
-        }
-
-        var (start, end) = Interval(key, rangeEnd);
-        intervals.Sort((a, b) => a.Start.AsSpan().SequenceCompareTo(b.Start));
-
-        // Walk the merged cover from the request's start.
-        byte[]? covered = start; // everything in [start, covered) is permitted; null = to the end of the keyspace
-        foreach (var (s, e) in intervals)
-        {
-            if (covered is null)
-            {
-                break;
-            }
-
-            if (s.AsSpan().SequenceCompareTo(covered) > 0)
-            {
-                break; // a gap before this interval
-            }
-
-            if (e is null || e.AsSpan().SequenceCompareTo(covered) > 0)
-            {
-                covered = e;
-            }
-        }
-
-        return covered is null || (end is not null && end.AsSpan().SequenceCompareTo(covered) <= 0);
-    }
-
-    /// <summary>[start, end) of a key and etcd range end (end null = unbounded).</summary>
-    private static (byte[] Start, byte[]? End) Interval(ReadOnlySpan<byte> key, ReadOnlySpan<byte> rangeEnd)
-    {
-        if (rangeEnd.IsEmpty)
-        {
-            return (key.ToArray(), [.. key, 0]); // the single key: [k, k\0)
-        }
-
-        if (rangeEnd is [0])
-        {
-            return (key.ToArray(), null);
-        }
-
-        return (key.ToArray(), rangeEnd.ToArray());
-    }
+        => KeyPermissions.Of(this, user, write).Covers(key, rangeEnd);
 }

@@ -43,7 +43,7 @@ public sealed class GrpcAuthInterceptor(AuthGate gate, ReadFence fence) : Interc
 
         if (gate.Enabled)
         {
-            Check(context, AuthRules.ForGrpc(request)); // mapped by the operation interceptor (outermost, every call kind)
+            Check(context, request, null); // mapped by the operation interceptor (outermost, every call kind)
         }
 
         return continuation(request, context); // no async frame of its own: nothing to do after the call
@@ -58,7 +58,7 @@ public sealed class GrpcAuthInterceptor(AuthGate gate, ReadFence fence) : Interc
         await fence.PassAsync(context).ConfigureAwait(false);
         if (gate.Enabled)
         {
-            Check(context, AuthRules.ForGrpc(request));
+            Check(context, request, null);
         }
 
         return await continuation(request, context).ConfigureAwait(false);
@@ -71,7 +71,7 @@ public sealed class GrpcAuthInterceptor(AuthGate gate, ReadFence fence) : Interc
         if (gate.Enabled && !(request is Protocol.V1.TailLogRequest
             && (gate.IsLearnerToken(context.RequestHeaders.GetValue(LearnerTokenHeader)) || gate.IsSnapshotPullCredential(context.RequestHeaders.GetValue(PullCredentialHeader)))))
         {
-            Check(context, AuthRules.ForGrpc(request));
+            Check(context, request, null);
         }
 
         await continuation(request, responseStream, context).ConfigureAwait(false);
@@ -82,7 +82,7 @@ public sealed class GrpcAuthInterceptor(AuthGate gate, ReadFence fence) : Interc
         if (gate.Enabled)
         {
             // etcd Watch and LeaseKeepAlive: a user is needed to open the stream; a watch checks its range at creation.
-            Check(context, AuthAccess.Authenticated);
+            Check(context, null, AuthAccess.Authenticated);
         }
 
         await continuation(requestStream, responseStream, context).ConfigureAwait(false);
@@ -92,33 +92,47 @@ public sealed class GrpcAuthInterceptor(AuthGate gate, ReadFence fence) : Interc
     {
         if (gate.Enabled)
         {
-            Check(context, AuthAccess.Admin);
+            Check(context, null, AuthAccess.Admin);
         }
 
         return await continuation(requestStream, context).ConfigureAwait(false);
     }
 
-    /// <summary>The token a gRPC call carries (<c>token</c>, else <c>authorization</c>).</summary>
-    public static string? TokenOf(Metadata headers)
+    /// <summary>The token a gRPC call carries (<c>token</c>, else <c>authorization</c> as <c>Bearer t</c> or a bare token).</summary>
+    private static string? TokenOf(string? token, string? authorization)
     {
-        if (headers.GetValue(TokenHeader) is { Length: > 0 } token)
+        if (token is { Length: > 0 })
         {
             return token;
         }
 
-        var auth = headers.GetValue("authorization");
-        return auth is null ? null : auth.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) ? auth[7..].Trim() : auth.Trim();
+        return authorization is null ? null
+            : authorization.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) ? authorization[7..].Trim() : authorization.Trim();
     }
 
-    private void Check(ServerCallContext context, AuthAccess access)
+    /// <summary>Identifies the caller and judges its access: <paramref name="access"/>, else the access
+    /// <paramref name="request"/> needs (<see cref="AuthRules.ForGrpc"/>), computed only for a caller that is not
+    /// <see cref="AuthPrincipal.Unrestricted"/>. Headers are read from the HTTP request itself: gRPC's
+    /// <see cref="ServerCallContext.RequestHeaders"/> would copy every header of every call into a new collection.</summary>
+    private void Check(ServerCallContext context, object? request, AuthAccess? access)
     {
         var http = context.GetHttpContext();
-        var certificateUser = context.RequestHeaders.GetValue(GatewayHeader) is null ? ClientIdentity.Of(http).CertificateUser : null;
-        var principal = gate.Identify(TokenOf(context.RequestHeaders), null, null, certificateUser, http.Connection.RemoteIpAddress?.ToString());
-        gate.Authorize(principal, access);
+        var headers = http.Request.Headers;
+        var certificateUser = headers.ContainsKey(GatewayHeader) ? null : ClientIdentity.Of(http).CertificateUser;
+        var token = TokenOf(Single(headers, TokenHeader), Single(headers, "authorization"));
+        var principal = gate.Identify(token, null, null, certificateUser, address: null); // no password on gRPC: no address needed
+        if (principal is not { Unrestricted: true })
+        {
+            gate.Authorize(principal, access ?? AuthRules.ForGrpc(request!));
+        }
+
         if (principal is not null)
         {
             http.Features.Set(principal);
         }
     }
+
+    /// <summary>A header's value (the first, if sent more than once), or null.</summary>
+    private static string? Single(IHeaderDictionary headers, string name)
+        => headers.TryGetValue(name, out var values) && values.Count > 0 ? values[0] : null;
 }

@@ -18,6 +18,7 @@ namespace RaftKv.Server.Security.Auth;
 public sealed partial class AuthGate(KvNode node, AuthTokens tokens, SimpleTokens simple, AuthRateLimiter limiter, AuthOptions options, PasswordHasher hasher, TimeProvider time, ILogger<AuthGate> log)
 {
     private readonly ConcurrentDictionary<string, Minted> _forwardTokens = new(StringComparer.Ordinal);
+    private readonly PermissionCache _permissions = new();
     private byte[]? _dummyHash;
 
     /// <summary>True when auth is enabled on this node's replicated state (nothing is checked otherwise).</summary>
@@ -57,7 +58,7 @@ public sealed partial class AuthGate(KvNode node, AuthTokens tokens, SimpleToken
             {
                 if (state.User(held.User) is { } holder && held.Revision >= holder.Revision)
                 {
-                    return Principal(holder.Name);
+                    return Principal(holder);
                 }
 
                 simple.Drop(token); // the user changed (or is gone) since the token was issued
@@ -75,15 +76,21 @@ public sealed partial class AuthGate(KvNode node, AuthTokens tokens, SimpleToken
                 throw InvalidToken();
             }
 
-            return Principal(user.Name);
+            return Principal(user);
         }
 
         if (basicUser is not null)
         {
-            return Principal(VerifyPassword(state, basicUser, basicPassword ?? string.Empty, address).Name);
+            return Principal(VerifyPassword(state, basicUser, basicPassword ?? string.Empty, address));
         }
 
-        return string.IsNullOrEmpty(certificateUser) ? null : Principal(certificateUser);
+        if (string.IsNullOrEmpty(certificateUser))
+        {
+            return null;
+        }
+
+        // A certificate's CN need not name an existing user: Authorize refuses such a principal.
+        return state.User(certificateUser) is { } known ? Principal(known) : new AuthPrincipal(certificateUser, () => ForwardToken(certificateUser));
     }
 
     /// <summary>Throws unless <paramref name="principal"/> may do what <paramref name="access"/> says.</summary>
@@ -114,14 +121,34 @@ public sealed partial class AuthGate(KvNode node, AuthTokens tokens, SimpleToken
         {
             AuthAccessKind.Authenticated => true,
             AuthAccessKind.Admin => user.IsRoot,
-            AuthAccessKind.Keys => access.Keys.All(k => state.IsPermitted(user, k.Key, k.RangeEnd, k.Write)),
-            AuthAccessKind.LeaseKeys => user.IsRoot || node.LeaseAttachedKeys(access.LeaseId).All(k => state.IsPermitted(user, k, [], write: true)),
+            AuthAccessKind.Keys => KeysPermitted(state, user, access.Keys),
+            AuthAccessKind.LeaseKeys => user.IsRoot || LeaseKeysPermitted(state, user, node.LeaseAttachedKeys(access.LeaseId)),
             _ => false,
         };
         if (!permitted)
         {
             throw Denied();
         }
+    }
+
+    private bool KeysPermitted(AuthState state, AuthUser user, IReadOnlyList<KeyAccess> keys)
+    {
+        for (var i = 0; i < keys.Count; i++)
+        {
+            var k = keys[i];
+            if (!_permissions.Of(state, user, k.Write).Covers(k.Key, k.RangeEnd))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    private bool LeaseKeysPermitted(AuthState state, AuthUser user, IEnumerable<byte[]> keys)
+    {
+        var writable = _permissions.Of(state, user, write: true);
+        return keys.All(k => writable.Covers(k, []));
     }
 
     /// <summary>
@@ -158,7 +185,11 @@ public sealed partial class AuthGate(KvNode node, AuthTokens tokens, SimpleToken
 
     private static AuthException InvalidToken() => new(AuthError.InvalidToken, "invalid auth token");
 
-    private AuthPrincipal Principal(string user) => new(user, () => ForwardToken(user));
+    private AuthPrincipal Principal(AuthUser user)
+    {
+        var name = user.Name;
+        return new AuthPrincipal(name, () => ForwardToken(name)) { Unrestricted = user.IsRoot };
+    }
 
     /// <summary>A JWT for <paramref name="user"/> to forward a request to the leader with: one per user and auth
     /// revision, reused for up to half its lifetime (so the leader's verified-token cache hits too).</summary>

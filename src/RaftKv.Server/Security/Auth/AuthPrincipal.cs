@@ -14,6 +14,11 @@ public sealed class AuthPrincipal(string user, Func<string> mint, long node = 0)
     /// <summary>The member id when another cluster member is calling with its own token (0 for a user).</summary>
     public long Node { get; } = node;
 
+    /// <summary>True for another member and for a user holding the root role when it was identified: such a caller may
+    /// do anything (<see cref="AuthGate.Authorize"/> would permit every access), so a front door need not compute the
+    /// request's access at all — etcd checks the root role first too.</summary>
+    public bool Unrestricted { get; init; } = node > 0;
+
     public string ForwardToken => _token ??= mint();
 
     /// <summary>A forward token minted now (<see cref="ForwardToken"/> keeps the first one for the request): for a
