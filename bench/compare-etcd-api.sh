@@ -16,11 +16,15 @@
 # AT=leader (default) | follower | all: where both systems are driven — the leader, one follower (the same for
 # every cell), or every member with the clients spread round-robin (raftkv-bench --target etcd with all endpoints,
 # as etcd's own clients spread their requests; about 2/3 of them land on followers). AT=follower|all imply NO_WRITE=1.
+# CONNS=N: the clients of a cell share N HTTP/2 connections (raftkv-bench --conns; client c on connection c mod N), as
+# etcd's own `benchmark --conns` (default 1 there) and clientv3 (one connection per client object, RPCs multiplexed);
+# default 0 = one connection per client.
 # WORKLOADS="put get" (default) selects the workloads (e.g. WORKLOADS=get for follower reads; WORKLOADS=large: puts of
 # 64 KiB values, issue #18's large-value row).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-DUR=${1:-10}; RUNS=${2:-3}; WORKLOADS=${WORKLOADS:-put get}; CLIENTS="1 16 64"; AT=${AT:-leader}
+DUR=${1:-10}; RUNS=${2:-3}; WORKLOADS=${WORKLOADS:-put get}; CLIENTS="1 16 64"; AT=${AT:-leader}; CONNS=${CONNS:-0}
+conns=(); [ "$CONNS" = 0 ] || conns=(--conns "$CONNS")
 export AT
 case $AT in leader) ;; follower|all) NO_WRITE=1 ;; *) echo "AT must be leader, follower or all" >&2; exit 2 ;; esac
 
@@ -63,7 +67,7 @@ for run in $(seq 1 "$RUNS"); do
     for c in $CLIENTS; do
       for side in etcd raftkv ${NATIVE:+native}; do
         ep=$ETCD_EP; target=etcd; [ $side != etcd ] && ep=$RKV_EP; [ $side = native ] && target=raftkv
-        line=$($BENCH $w --target $target --endpoints $ep --clients $c --duration $DUR --warmup 2 --json 2>/dev/null | tail -1) || line=""
+        line=$($BENCH $w --target $target --endpoints $ep --clients $c ${conns[@]+"${conns[@]}"} --duration $DUR --warmup 2 --json 2>/dev/null | tail -1) || line=""
         [ -n "$line" ] && echo "$line" | python3 -c "import json,sys; r=json.load(sys.stdin); r['side']='$side'; r['run']=$run; print(json.dumps(r))" >> "$RESULTS"
       done
     done
@@ -113,7 +117,7 @@ table, dur, runs, etcdv, commit = open(sys.argv[1]).read(), sys.argv[2], sys.arg
 path = "BENCHMARKS.md"
 text = open(path).read()
 # The command's environment prefix, built outside the f-string (Python before 3.12 cannot nest its quotes).
-prefix = ('RKV_ENV="' + os.environ['RKV_ENV'] + '" ' if os.environ.get('RKV_ENV') else '') + ('NATIVE=1 ' if os.environ.get('NATIVE') else '')
+prefix = ('RKV_ENV="' + os.environ['RKV_ENV'] + '" ' if os.environ.get('RKV_ENV') else '') + ('NATIVE=1 ' if os.environ.get('NATIVE') else '') + ('CONNS=' + os.environ['CONNS'] + ' ' if os.environ.get('CONNS', '0') != '0' else '')
 section = (f"<!-- etcd-api:start -->\nRun {datetime.datetime.utcnow():%Y-%m-%d %H:%M} UTC, commit {commit}, `{prefix}bench/compare-etcd-api.sh {dur} {runs}` "
            f"({etcdv}; {dur} s per cell, 2 s warm-up excluded per cell, after a 10 s unrecorded warm-up per workload of each cluster; "
            f"medians of {runs} interleaved runs; 8 B keys, 256 B values, 100 k key space; both 3 members on loopback on the same 2-core machine, fsync on):\n\n{table}\n<!-- etcd-api:end -->")
