@@ -91,22 +91,27 @@ internal sealed partial class Memtable
         // nodes are not "before", so the new node goes in front of them and shadows them.
         var p0 = KeyPrefix.Read(key, 0);
         var p1 = KeyPrefix.Read(key, 8);
-        var x = _head;
-        var xNode = Node(x);
-        for (var level = _height - 1; level >= 0; level--)
+        var slot = HintSlot(p0);
+        if (!TryHint(slot, key, p0, p1, version))
         {
-            while (xNode.Next(level) is var next and not 0 && Compare(Node(next), key, p0, p1, version) < 0)
+            var x = _head;
+            var xNode = Node(x);
+            for (var level = _height - 1; level >= 0; level--)
             {
-                x = next;
-                xNode = Node(next);
-            }
+                while (xNode.Next(level) is var next and not 0 && Compare(Node(next), key, p0, p1, version) < 0)
+                {
+                    x = next;
+                    xNode = Node(next);
+                }
 
-            _prev[level] = x;
+                _prev[level] = x;
+            }
         }
 
-        var successor = xNode.Next(0);
+        var xNode0 = Node(_prev[0]);
+        var successor = xNode0.Next(0);
         var newKey = !(successor != 0 && Node(successor).CompareKey(key, p0, p1) == 0)
-                     && !(x != _head && xNode.CompareKey(key, p0, p1) == 0);
+                     && !(_prev[0] != _head && xNode0.CompareKey(key, p0, p1) == 0);
 
         var height = RandomHeight();
         if (height > _height)
@@ -133,6 +138,8 @@ internal sealed partial class Memtable
         {
             Node(_prev[level]).SetNext(level, reference);
         }
+
+        RememberHint(slot, reference);
 
         Volatile.Write(ref _bytes, _bytes + key.Length + value.Length + valueTail.Length + NodeOverheadBytes);
         Volatile.Write(ref _versions, _versions + 1);
