@@ -16,7 +16,8 @@ internal sealed class PermissionCache
 {
     private Generation _current = new(AuthState.Empty);
 
-    /// <summary>What <paramref name="user"/> may read (or <paramref name="write"/>) in <paramref name="state"/>.</summary>
+    /// <summary>What <paramref name="user"/> (a user of <paramref name="state"/>) may read (or <paramref name="write"/>) in
+    /// <paramref name="state"/>.</summary>
     public KeyPermissions Of(AuthState state, AuthUser user, bool write)
     {
         if (user.IsRoot)
@@ -31,7 +32,7 @@ internal sealed class PermissionCache
             Volatile.Write(ref _current, generation);
         }
 
-        return generation.Users.GetOrAdd((user.Name, write), static (k, g) => KeyPermissions.Of(g.State, g.State.User(k.User) ?? new AuthUser(k.User, null, [], 0), k.Write), generation);
+        return generation.Users.GetOrAdd((user.Name, write), static (k, a) => KeyPermissions.Of(a.State, a.User, k.Write), (generation.State, User: user));
     }
 
     private sealed record Generation(AuthState State)
