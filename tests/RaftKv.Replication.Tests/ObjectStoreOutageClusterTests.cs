@@ -80,13 +80,17 @@ public sealed class ObjectStoreOutageClusterTests(RgwFixture rgw, Xunit.Abstract
             await ArchiveAndRestartAsync(id);
         }
 
-        // A compaction after a restart (the tables the restart and the clock ticks flush reach L0's trigger) may
-        // merge archived tables into a local one (CI saw cold/30 read with the gateway down): archive and restart
-        // such a node again, so the outage below finds the cold values only in S3.
-        for (var round = 0; c.Running.FirstOrDefault(n => n.GetStoreStats().RemoteTablesCompacted > 0) is { } moved; round++)
+        // The cold values can come back into local tables after a restart: a compaction (the tables the restart and
+        // the clock ticks flush reach L0's trigger) may merge archived tables into a local one (CI saw cold/30 read
+        // with the gateway down), and a member that restarted behind a log compacted by another member's flush
+        // installs a snapshot, whose tables are local (a full suite saw node 1 with only local tables, no compaction
+        // and no flush since its restart). Archive and restart such a node again, so the outage below finds the cold
+        // values only in S3.
+        bool HoldsColdValuesLocally(KvNode n) => n.TieredStore.ListTables().Any(t => !t.IsRemote && t.MinIndex <= original.Index);
+        for (var round = 0; c.Running.FirstOrDefault(HoldsColdValuesLocally) is { } moved; round++)
         {
-            Assert.True(round < 5, $"node {moved.NodeId} kept compacting archived tables into local ones");
-            output.WriteLine($"node {moved.NodeId} compacted archived tables after its restart: archiving and restarting it again");
+            Assert.True(round < 5, $"node {moved.NodeId} kept bringing archived values back into local tables");
+            output.WriteLine($"node {moved.NodeId} holds cold values in local tables after its restart: archiving and restarting it again");
             await ArchiveAndRestartAsync(moved.NodeId);
         }
 

@@ -15,7 +15,9 @@ namespace RaftKv.Server.Etcd;
 /// processed: every synced watcher has been given every event of it and of earlier revisions it had not reached.
 /// A watcher joins only if it has reached <c>_groupRevision</c>, or if the revisions it lacks up to it are in
 /// <c>_recent</c> (the last <see cref="RecentCapacity"/> processed revisions, contiguous) and are queued for it
-/// under the same lock; the group gives a watcher only revisions above its <see cref="Watcher.Reached"/>. When the
+/// under the same lock; the group gives a watcher only revisions above its <see cref="Watcher.Reached"/>, and only
+/// from <see cref="Watcher.Reached"/> + 1 on: a watcher never moves over a revision it was not given (if the feed ever
+/// skipped one, the watcher reads it from the history; the stream logs a warning). When the
 /// feed ends (the stream lagged <see cref="Replication.Api.RevisionFeed"/>'s bound, or a snapshot replaced the
 /// state) the group subscribes again and sends every synced watcher that lacks a revision below the new
 /// subscription's start back to the history.</para>
@@ -102,6 +104,14 @@ internal sealed partial class EtcdWatchSession
                 if (item.Revision <= _groupRevision)
                 {
                     continue; // before this subscription's start
+                }
+
+                var expected = (batch.Count > 0 ? batch[^1].Revision : _groupRevision) + 1;
+                if (item.Revision != expected)
+                {
+                    // Never expected (every changed revision is published, in order): DeliverTo sends each synced
+                    // watcher to the history for the revisions it was not given, so no event is lost either way.
+                    _log.LogWarning("etcd watch stream: the revision feed went from {Expected} to {Revision}; watchers read the gap from the history", expected - 1, item.Revision);
                 }
 
                 var withPrev = Volatile.Read(ref _prevKvWatchers) > 0 ? await WithPrevAsync(item.Revision, item.Events, token).ConfigureAwait(false) : null;
@@ -221,17 +231,18 @@ internal sealed partial class EtcdWatchSession
     /// <c>_group</c>), taking every credit it needs first or none.</summary>
     private Outcome DeliverTo(Watcher w, IEnumerable<GroupRevision> revisions, V3.ResponseHeader header)
     {
-        var reached = w.Reached;
-        var last = reached;
+        var last = w.Reached;
         List<Mvccpb.Event>? events = null;
         foreach (var r in revisions)
         {
-            if (r.Revision <= reached)
+            if (r.Revision <= last)
             {
                 continue;
             }
 
-            if (w.PrevKv && r.WithPrev is null)
+            // A watcher moves only over revisions it was given, one by one: a revision missing between what it has
+            // reached and these (never expected, see PassAsync) is read from the history, never skipped.
+            if (r.Revision != last + 1 || (w.PrevKv && r.WithPrev is null))
             {
                 return Outcome.NeedsHistory;
             }
