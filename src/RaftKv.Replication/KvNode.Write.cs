@@ -1,5 +1,6 @@
 using RaftKv.Replication.Api;
 using RaftKv.Replication.Commands;
+using RaftKv.Replication.Diagnostics;
 using RaftKv.Replication.State;
 using RaftKv.Storage.IO;
 using DotNextNotLeader = DotNext.Net.Cluster.Consensus.Raft.NotLeaderException;
@@ -56,6 +57,7 @@ public sealed partial class KvNode
         {
             await _cluster.ReplicateAsync(entry, timeout.Token).ConfigureAwait(false);
             var result = await holder.Task.WaitAsync(timeout.Token).ConfigureAwait(false);
+            RoundTrace.Mark(RoundTrace.Point.Completed, result.Index);
             _metrics.Proposals.Add(1, new KeyValuePair<string, object?>("outcome", "ok"));
             return result;
         }

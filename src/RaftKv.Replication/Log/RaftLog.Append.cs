@@ -3,6 +3,7 @@ using DotNext.IO.Log;
 using DotNext.Net.Cluster.Consensus.Raft;
 using Microsoft.Extensions.Logging;
 using RaftKv.Replication.Commands;
+using RaftKv.Replication.Diagnostics;
 
 namespace RaftKv.Replication.Log;
 
@@ -26,6 +27,7 @@ internal sealed partial class RaftLog
             _store.Append(ToRecord(entry, index, payload, context));
         }
 
+        RoundTrace.Mark(RoundTrace.Point.Appended, index);
         RequestFlush(); // starts this node's fsync while the entry travels to the followers
         return index;
     }
@@ -35,7 +37,10 @@ internal sealed partial class RaftLog
     /// the learner's tail) and replies to the leader only then; that call fsyncs every entry the follower holds, on its
     /// own thread, so this one does not wake the flusher thread (two thread switches per AppendEntries round).</remarks>
     async ValueTask IAuditTrail<IRaftLogEntry>.AppendAsync<TEntry>(ILogEntryProducer<TEntry> entries, long startIndex, bool skipCommitted, CancellationToken token)
-        => AppendBatch(await ReadBatchAsync(entries, startIndex, token).ConfigureAwait(false), startIndex, skipCommitted, requestFlush: false);
+    {
+        RoundTrace.Mark(RoundTrace.Point.FollowerReceived, startIndex);
+        AppendBatch(await ReadBatchAsync(entries, startIndex, token).ConfigureAwait(false), startIndex, skipCommitted, requestFlush: false);
+    }
 
     private async ValueTask<List<LogRecord>> ReadBatchAsync<TEntry>(ILogEntryProducer<TEntry> entries, long startIndex, CancellationToken token)
         where TEntry : IRaftLogEntry

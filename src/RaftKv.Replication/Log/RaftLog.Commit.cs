@@ -1,4 +1,5 @@
 using DotNext.IO.Log;
+using RaftKv.Replication.Diagnostics;
 using RaftKv.Storage.IO;
 
 namespace RaftKv.Replication.Log;
@@ -20,6 +21,11 @@ internal sealed partial class RaftLog
         var last = _store.LastIndex;
         var end = Math.Min(endIndex, last);
         var leader = IsLeader();
+        if (leader)
+        {
+            RoundTrace.Mark(RoundTrace.Point.CommitRequested, endIndex);
+        }
+
         var mustBeDurable = leader ? end : last;
         if (!leader && _store.DurableIndex < mustBeDurable)
         {
@@ -30,6 +36,7 @@ internal sealed partial class RaftLog
             if (DiskFull is null && _failure is null)
             {
                 FlushOnce();
+                RoundTrace.Mark(RoundTrace.Point.FollowerDurable, _store.DurableIndex);
             }
         }
 
@@ -56,6 +63,7 @@ internal sealed partial class RaftLog
         }
         while (Interlocked.CompareExchange(ref _commitIndex, end, previous) != previous);
 
+        RoundTrace.Mark(RoundTrace.Point.Committed, end);
         _applyTrigger.Set();
         return end - previous;
     }
@@ -125,6 +133,7 @@ internal sealed partial class RaftLog
             }
 
             FlushOnce();
+            RoundTrace.Mark(RoundTrace.Point.LeaderDurable, _store.DurableIndex); // on a follower too (its flusher's own flushes)
             if (_failure is not null)
             {
                 return;
@@ -229,6 +238,7 @@ internal sealed partial class RaftLog
 
             record.Context = null;
             Interlocked.Exchange(ref _appliedIndex, index);
+            RoundTrace.Mark(RoundTrace.Point.Applied, index);
             if (index == Interlocked.Read(ref _commitIndex) || _waiters.Count > 0)
             {
                 SignalApplied();

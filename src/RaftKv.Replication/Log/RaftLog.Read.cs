@@ -1,5 +1,6 @@
 using DotNext.IO.Log;
 using DotNext.Net.Cluster.Consensus.Raft;
+using RaftKv.Replication.Diagnostics;
 
 namespace RaftKv.Replication.Log;
 
@@ -9,6 +10,11 @@ internal sealed partial class RaftLog
     {
         // Only DotNext's replication to a follower reads whole entries besides the tail stream (TailReader, which must
         // get the snapshot itself); term lookups read metadata only.
+        if (!reader.LogEntryMetadataOnly && RoundTrace.Enabled)
+        {
+            RoundTrace.Mark(RoundTrace.Point.ReadForReplication, endIndex);
+        }
+
         var list = Read(startIndex, endIndex, out var snapshotIndex, byReference: !reader.LogEntryMetadataOnly && reader is not TailReader);
         if (snapshotIndex is { } picked && reader is TailReader { Pin: { } pin })
         {

@@ -1,5 +1,6 @@
 using Grpc.Core;
 using RaftKv.Replication.Api;
+using RaftKv.Replication.Diagnostics;
 using RaftKv.Server.Pipeline;
 using V3 = RaftKv.Protocol.Etcd;
 
@@ -40,8 +41,10 @@ public sealed class EtcdKvService(IKvNode node, EtcdIdentity identity) : V3.KV.K
 
     public override async Task<V3.PutResponse> Put(V3.PutRequest request, ServerCallContext context)
     {
+        RoundTrace.Mark(RoundTrace.Point.Received, 0);
         EtcdValidation.Check(request);
         var r = await node.WriteAsync(KvTxn.Single(EtcdMapping.ToApi(request)), context.CancellationToken).ConfigureAwait(false);
+        RoundTrace.Mark(RoundTrace.Point.Responded, r.Index);
         return EtcdMapping.PutResponse(r.Results.FirstOrDefault(), identity.Header(r.Revision));
     }
 
