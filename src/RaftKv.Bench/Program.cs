@@ -13,7 +13,7 @@ using RaftKv.Bench.Watch;
 // raftkv-bench watch --endpoints a [--watch-endpoints b,c] [--watchers N] [--streams S] [--rate R] [--clients C] [--duration S] [--warmup S] [--drain S] [--json]
 //              many watchers on one prefix under a paced put load, through etcd's v3 API: events/s delivered, delivery lag
 // raftkv-bench soak --endpoints a,b,c --rate R [--clients N] [--duration S] [--interval S]   paced mixed load, one JSON line per interval (bench/soak.sh)
-if (args.Length == 0 || args[0] is "--help" or "-h")
+if (args.Length == 0 || args.Any(a => a is "--help" or "-h"))
 {
     Console.WriteLine("usage: raftkv-bench put|get|get-serializable|mixed|large|range [--target raftkv|etcd] [--endpoints host:port,...] [--clients N] [--conns N] [--total N] [--duration S] [--warmup S] [--key-size B] [--value-size B] [--key-space N] [--seed N] [--json] [--cacert ca.pem] [--cert client.pem --key client-key.pem] [--user name:password [--token-file PATH]] [--no-preload] [--distribution uniform|zipf] [--zipf-theta T] [--skip-load]");
     Console.WriteLine("       raftkv-bench load --key-space N [--batch B] [--value-size B] [--key-size B] [--clients N] [--target raftkv|etcd] [--endpoints ...] [--json]");
