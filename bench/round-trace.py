@@ -16,7 +16,7 @@ def load(path):
     return by_point
 
 
-def first_at(points, index):
+def first_at(points):
     """Earliest timestamp per index for steps that name one index."""
     out = {}
     for i, t in points:
@@ -34,14 +34,14 @@ def first_reaching(points, index, after):
 
 
 leader, followers = load(sys.argv[1]), [load(p) for p in sys.argv[2:]]
-appended = first_at(leader.get("Appended", []), 0)
+appended = first_at(leader.get("Appended", []))
 received = sorted(t for _, t in leader.get("Received", []))
-responded = first_at(leader.get("Responded", []), 0)
-read = first_at(leader.get("ReadForReplication", []), 0)
-commit_req = first_at(leader.get("CommitRequested", []), 0)
+responded = first_at(leader.get("Responded", []))
+read = first_at(leader.get("ReadForReplication", []))
+commit_req = first_at(leader.get("CommitRequested", []))
 committed = leader.get("Committed", [])
-applied = first_at(leader.get("Applied", []), 0)
-completed = first_at(leader.get("Completed", []), 0)
+applied = first_at(leader.get("Applied", []))
+completed = first_at(leader.get("Completed", []))
 rows = []
 for index, a in sorted(appended.items()):
     if index <= int(os.environ.get("FROM_INDEX", "0")) or index not in responded:

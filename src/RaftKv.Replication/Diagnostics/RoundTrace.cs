@@ -21,6 +21,7 @@ public static class RoundTrace
 {
     private static readonly StreamWriter? Out = Open(Environment.GetEnvironmentVariable("RAFTKV_ROUND_TRACE"));
     private static readonly Lock Gate = new();
+    // Held here so that the timer stays alive; never read.
     private static readonly Timer? Flusher = Out is null ? null : new Timer(_ => Flush(), null, 500, 500);
 
     /// <summary>The traced steps.</summary>
@@ -59,9 +60,6 @@ public static class RoundTrace
         /// <summary>Leader: the etcd API handler returns its response.</summary>
         Responded,
     }
-
-    /// <summary>Whether tracing is on.</summary>
-    public static bool Enabled => Out is not null;
 
     /// <summary>Records <paramref name="point"/> for <paramref name="index"/> now (no-op unless tracing is on).</summary>
     public static void Mark(Point point, long index)

@@ -10,7 +10,7 @@ internal sealed partial class RaftLog
     {
         // Only DotNext's replication to a follower reads whole entries besides the tail stream (TailReader, which must
         // get the snapshot itself); term lookups read metadata only.
-        if (!reader.LogEntryMetadataOnly && RoundTrace.Enabled)
+        if (!reader.LogEntryMetadataOnly)
         {
             RoundTrace.Mark(RoundTrace.Point.ReadForReplication, endIndex);
         }
