@@ -3,7 +3,10 @@
 # Processes a script starts through start_raftkv / start_etcd are recorded in the array PIDS, which stop_all
 # (a trap on EXIT, typically) kills and reaps. Nothing here picks fixed ports: the machine is shared.
 #
-#   bench_build                        Release builds of raftkv and raftkv-bench; sets SERVER, BENCH, COMMIT
+#   bench_build                        ReadyToRun Release publishes of raftkv and raftkv-bench into bench/out/ (as
+#                                      the Dockerfile ships the server); sets SERVER, BENCH, COMMIT
+#   bench_binaries                     bench_build, or with SKIP_BUILD=1 the last one (bench/out/, else the plain
+#                                      bin/Release builds); SERVER_DLL=PATH runs another server build (an A/B)
 #   ensure_etcd                        etcd 3.4 (Debian etcd-server, apt-get as root) when `etcd` is missing, and
 #                                      etcdctl (etcd-client) when that is; sets ETCD (its path) and ETCD_VERSION
 #   free_ports N                       prints N free loopback TCP ports, space-separated
@@ -33,12 +36,17 @@
 
 PIDS=()
 
-# bench_binaries: SKIP_BUILD=1 reuses the Release build (leaving other engineers' build servers alone), else
+# bench_binaries: SKIP_BUILD=1 reuses the last bench_build (leaving other engineers' build servers alone), else
 # bench_build; SERVER_DLL=PATH runs another server build (e.g. main's, for an A/B). Sets SERVER, BENCH, COMMIT.
 bench_binaries() {
   if [ -n "${SKIP_BUILD:-}" ]; then
-    SERVER=src/RaftKv.Server/bin/Release/net10.0/raftkv.dll
-    BENCH="dotnet src/RaftKv.Bench/bin/Release/net10.0/raftkv-bench.dll"
+    if [ -f bench/out/server/raftkv.dll ] && [ -f bench/out/bench/raftkv-bench.dll ]; then
+      SERVER=bench/out/server/raftkv.dll
+      BENCH="dotnet bench/out/bench/raftkv-bench.dll"
+    else
+      SERVER=src/RaftKv.Server/bin/Release/net10.0/raftkv.dll
+      BENCH="dotnet src/RaftKv.Bench/bin/Release/net10.0/raftkv-bench.dll"
+    fi
     COMMIT=$(git rev-parse --short HEAD)
   else
     bench_build
@@ -50,12 +58,16 @@ bench_binaries() {
 # /proc/PID/stat fields 14 and 15 — the fields after "(comm)" have no spaces for our processes).
 cpu_ticks() { local t=0 p; for p in "$@"; do t=$((t + $(awk '{print $14 + $15}' "/proc/$p/stat"))); done; echo $t; }
 
+# ReadyToRun (precompiled) publishes, as the Dockerfile builds the server: a JIT-only build compiles ~20,000 methods
+# in its first minute under load (10-15 s of JIT time per node on this 2-core machine, BENCHMARKS.md "Start-up
+# JIT"), which a benchmark's cells would otherwise measure. The load generator is precompiled too: it shares the
+# cores with the systems it measures, alike for every target.
 bench_build() {
-  dotnet build -c Release src/RaftKv.Server -v q >/dev/null
-  dotnet build -c Release src/RaftKv.Bench -v q >/dev/null
+  dotnet publish -c Release -r linux-x64 --self-contained false -p:PublishReadyToRun=true src/RaftKv.Server -o bench/out/server -v q >/dev/null
+  dotnet publish -c Release -r linux-x64 --self-contained false -p:PublishReadyToRun=true src/RaftKv.Bench -o bench/out/bench -v q >/dev/null
   dotnet build-server shutdown >/dev/null 2>&1 || true # idle build servers' file watchers skew a 2-core machine
-  SERVER=src/RaftKv.Server/bin/Release/net10.0/raftkv.dll
-  BENCH="dotnet src/RaftKv.Bench/bin/Release/net10.0/raftkv-bench.dll"
+  SERVER=bench/out/server/raftkv.dll
+  BENCH="dotnet bench/out/bench/raftkv-bench.dll"
   COMMIT=$(git rev-parse --short HEAD)
 }
 

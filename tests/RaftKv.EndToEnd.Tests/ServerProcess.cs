@@ -6,10 +6,14 @@ namespace RaftKv.EndToEnd.Tests;
 internal sealed class ServerProcess : IDisposable
 {
     private readonly Dictionary<string, string> _env;
+    private readonly string _dll;
     private Process? _process;
 
-    public ServerProcess(long nodeId, string dataDir, int http, int grpc, int raft, string peers, IReadOnlyDictionary<string, string>? extraEnv = null)
+    /// <summary>A node (not started) with these ports and settings; <paramref name="serverDll"/> is the raftkv.dll to run
+    /// (default: the build the tests reference, <see cref="RepoPaths.ServerDll"/>).</summary>
+    public ServerProcess(long nodeId, string dataDir, int http, int grpc, int raft, string peers, IReadOnlyDictionary<string, string>? extraEnv = null, string? serverDll = null)
     {
+        _dll = serverDll ?? RepoPaths.ServerDll;
         NodeId = nodeId;
         HttpPort = http;
         GrpcPort = grpc;
@@ -60,7 +64,7 @@ internal sealed class ServerProcess : IDisposable
     public void Start(params string[] args)
     {
         var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        psi.ArgumentList.Add(RepoPaths.ServerDll);
+        psi.ArgumentList.Add(_dll);
         foreach (var a in args)
         {
             psi.ArgumentList.Add(a);
@@ -84,7 +88,7 @@ internal sealed class ServerProcess : IDisposable
     public async Task<(int Code, string Out, string Err)> RunCommandAsync(params string[] args)
     {
         var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        psi.ArgumentList.Add(RepoPaths.ServerDll);
+        psi.ArgumentList.Add(_dll);
         foreach (var a in args)
         {
             psi.ArgumentList.Add(a);
