@@ -5,8 +5,8 @@
 #
 #   bench_build                        ReadyToRun Release publishes of raftkv and raftkv-bench into bench/out/ (as
 #                                      the Dockerfile ships the server); sets SERVER, BENCH, COMMIT
-#   bench_binaries                     bench_build, or with SKIP_BUILD=1 the last one (bench/out/, else the plain
-#                                      bin/Release builds); SERVER_DLL=PATH runs another server build (an A/B)
+#   bench_binaries                     bench_build, or with SKIP_BUILD=1 the newer of the last one (bench/out/) and
+#                                      the plain bin/Release builds; SERVER_DLL=PATH runs another server build (an A/B)
 #   ensure_etcd                        etcd 3.4 (Debian etcd-server, apt-get as root) when `etcd` is missing, and
 #                                      etcdctl (etcd-client) when that is; sets ETCD (its path) and ETCD_VERSION
 #   free_ports N                       prints N free loopback TCP ports, space-separated
@@ -40,13 +40,16 @@ PIDS=()
 # bench_build; SERVER_DLL=PATH runs another server build (e.g. main's, for an A/B). Sets SERVER, BENCH, COMMIT.
 bench_binaries() {
   if [ -n "${SKIP_BUILD:-}" ]; then
-    if [ -f bench/out/server/raftkv.dll ] && [ -f bench/out/bench/raftkv-bench.dll ]; then
+    # The newer of the last bench_build (bench/out/) and a plain `dotnet build -c Release` (bin/Release): never a stale one.
+    if [ -f bench/out/server/raftkv.dll ] && [ -f bench/out/bench/raftkv-bench.dll ] \
+      && ! [ src/RaftKv.Server/bin/Release/net10.0/raftkv.dll -nt bench/out/server/raftkv.dll ]; then
       SERVER=bench/out/server/raftkv.dll
       BENCH="dotnet bench/out/bench/raftkv-bench.dll"
     else
       SERVER=src/RaftKv.Server/bin/Release/net10.0/raftkv.dll
       BENCH="dotnet src/RaftKv.Bench/bin/Release/net10.0/raftkv-bench.dll"
     fi
+    echo "bench: $SERVER, $BENCH (SKIP_BUILD)" >&2
     COMMIT=$(git rev-parse --short HEAD)
   else
     bench_build
@@ -63,8 +66,8 @@ cpu_ticks() { local t=0 p; for p in "$@"; do t=$((t + $(awk '{print $14 + $15}' 
 # JIT"), which a benchmark's cells would otherwise measure. The load generator is precompiled too: it shares the
 # cores with the systems it measures, alike for every target.
 bench_build() {
-  dotnet publish -c Release -r linux-x64 --self-contained false -p:PublishReadyToRun=true src/RaftKv.Server -o bench/out/server -v q >/dev/null
-  dotnet publish -c Release -r linux-x64 --self-contained false -p:PublishReadyToRun=true src/RaftKv.Bench -o bench/out/bench -v q >/dev/null
+  dotnet publish -c Release --use-current-runtime --self-contained false -p:PublishReadyToRun=true src/RaftKv.Server -o bench/out/server -v q >/dev/null
+  dotnet publish -c Release --use-current-runtime --self-contained false -p:PublishReadyToRun=true src/RaftKv.Bench -o bench/out/bench -v q >/dev/null
   dotnet build-server shutdown >/dev/null 2>&1 || true # idle build servers' file watchers skew a 2-core machine
   SERVER=bench/out/server/raftkv.dll
   BENCH="dotnet bench/out/bench/raftkv-bench.dll"
