@@ -62,9 +62,8 @@ bench_binaries() {
 cpu_ticks() { local t=0 p; for p in "$@"; do t=$((t + $(awk '{print $14 + $15}' "/proc/$p/stat"))); done; echo $t; }
 
 # ReadyToRun (precompiled) publishes, as the Dockerfile builds the server: a JIT-only build compiles ~20,000 methods
-# in its first minute under load (10-15 s of JIT time per node on this 2-core machine, BENCHMARKS.md "Start-up
-# JIT"), which a benchmark's cells would otherwise measure. The load generator is precompiled too: it shares the
-# cores with the systems it measures, alike for every target.
+# per node in its first minute under load (BENCHMARKS.md "Start-up JIT"), on the cores a benchmark's cells measure.
+# The load generator is precompiled too: it shares the cores with the systems it measures, alike for every target.
 bench_build() {
   dotnet publish -c Release --use-current-runtime --self-contained false -p:PublishReadyToRun=true src/RaftKv.Server -o bench/out/server -v q >/dev/null
   dotnet publish -c Release --use-current-runtime --self-contained false -p:PublishReadyToRun=true src/RaftKv.Bench -o bench/out/bench -v q >/dev/null
