@@ -16,8 +16,8 @@ cd "$(dirname "$0")/.."
 MB=${1:-300}
 DEADLINE=${DEADLINE:-180}
 bench_binaries
-trap stop_all EXIT
 DIR=$(mktemp -d /tmp/catchup.XXXXXX)
+trap 'stop_all; rm -rf "$DIR"' EXIT INT TERM # GBs of cluster data per run: never left behind
 read -r -a EXTRA <<< "${RKV_ENV:-}"
 
 raftkv_ports 3

@@ -25,8 +25,8 @@ VALUE_BYTES=$([ "$WORKLOAD" = large ] && echo 65536 || echo 256)
 
 bench_binaries
 ensure_etcd
-trap stop_all EXIT
 DIR=$(mktemp -d /tmp/write-amp.XXXXXX)
+trap 'stop_all; rm -rf "$DIR"' EXIT INT TERM # GBs of cluster data per run: never left behind
 
 written() { local p; for p in "${PIDS[@]}"; do awk '/^write_bytes/ {print $2}' "/proc/$p/io"; done; }
 
