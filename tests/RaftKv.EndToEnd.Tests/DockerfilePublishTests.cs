@@ -16,7 +16,7 @@ namespace RaftKv.EndToEnd.Tests;
 [Collection("processes")]
 public sealed partial class DockerfilePublishTests(ITestOutputHelper output) : IDisposable
 {
-    private readonly string _root = Path.Combine(Path.GetTempPath(), "raftkv-dockerfile-" + Guid.NewGuid().ToString("N"));
+    private readonly TempDir _root = new("raftkv-dockerfile-");
 
     [Fact]
     public async Task TheImageBuildStepPublishesAPrecompiledServerThatServes()
@@ -27,41 +27,43 @@ public sealed partial class DockerfilePublishTests(ITestOutputHelper output) : I
         // The RUN instruction's continued lines joined; the server's publish is its first command.
         var run = string.Join(' ', dockerfile.Replace("\\\n", " ", StringComparison.Ordinal).Split('\n')
             .Where(l => l.StartsWith("RUN ", StringComparison.Ordinal) && l.Contains("dotnet publish src/RaftKv.Server", StringComparison.Ordinal)));
-        var publish = run["RUN ".Length..].Split("&&")[0].Trim().Replace("/out/", _root + "/", StringComparison.Ordinal);
+        var publish = run["RUN ".Length..].Split("&&")[0].Trim().Replace("/out/", _root.Path + "/", StringComparison.Ordinal);
         output.WriteLine($"TARGETARCH={arch} {publish}");
 
         var (code, log) = await ShAsync(publish, arch);
         Assert.True(code == 0, $"the Dockerfile's publish failed ({code}):\n{log}");
 
-        var server = Path.Combine(_root, "server");
+        var server = Path.Combine(_root.Path, "server");
         foreach (var assembly in new[] { "raftkv.dll", "RaftKv.Replication.dll", "RaftKv.Storage.dll", "DotNext.Net.Cluster.dll", "Grpc.AspNetCore.Server.dll" })
         {
             Assert.True(IsReadyToRun(Path.Combine(server, assembly)), $"{assembly} in the published server is not ReadyToRun-compiled");
         }
 
-        using var node = new ServerProcess(1, Path.Combine(_root, "data"), ServerProcess.FreePort(), ServerProcess.FreePort(), ServerProcess.FreePort(), string.Empty, serverDll: Path.Combine(server, "raftkv.dll"));
+        using var node = new ServerProcess(1, Path.Combine(_root.Path, "data"), ServerProcess.FreePort(), ServerProcess.FreePort(), ServerProcess.FreePort(), string.Empty, serverDll: Path.Combine(server, "raftkv.dll"));
         node.Start();
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
-        var deadline = DateTime.UtcNow.AddSeconds(90);
-        HttpStatusCode? status = null;
-        while (status != HttpStatusCode.OK)
+        try
         {
-            Assert.True(node.IsRunning, "the published server exited:\n" + node.Log());
-            Assert.True(DateTime.UtcNow < deadline, $"the published server took no write within 90 s (last: {status})\n" + node.Log());
-            try
-            {
-                using var put = await http.PutAsync($"{node.Http}/kv/docker-build", new StringContent("ok", Encoding.UTF8));
-                status = put.StatusCode;
-            }
-            catch (HttpRequestException)
-            {
-                // not listening yet
-            }
-
-            if (status != HttpStatusCode.OK)
-            {
-                await Task.Delay(Poll.Interval);
-            }
+            await Eventually.TrueAsync(
+                async () =>
+                {
+                    Assert.True(node.IsRunning, "the published server exited:\n" + node.Log());
+                    try
+                    {
+                        using var put = await http.PutAsync($"{node.Http}/kv/docker-build", new StringContent("ok", Encoding.UTF8));
+                        return put.StatusCode == HttpStatusCode.OK;
+                    }
+                    catch (HttpRequestException)
+                    {
+                        return false; // not listening yet
+                    }
+                },
+                TimeSpan.FromSeconds(90),
+                "the published server takes a write");
+        }
+        catch (TimeoutException e)
+        {
+            Assert.Fail(e.Message + "\n" + node.Log());
         }
 
         using var get = await http.GetAsync($"{node.Http}/kv/docker-build");
@@ -76,7 +78,7 @@ public sealed partial class DockerfilePublishTests(ITestOutputHelper output) : I
     }
 
     /// <summary>Runs a shell command at the repository root as the Dockerfile's RUN does (ARG values are environment
-    /// variables there), without leaving build servers behind.</summary>
+    /// variables there), without leaving build servers (or, past its deadline, the build) behind.</summary>
     private static async Task<(int Code, string Log)> ShAsync(string command, string targetArch)
     {
         var psi = new ProcessStartInfo("sh") { WorkingDirectory = RepoPaths.Root, RedirectStandardOutput = true, RedirectStandardError = true };
@@ -94,21 +96,22 @@ public sealed partial class DockerfilePublishTests(ITestOutputHelper output) : I
         using var p = Process.Start(psi)!;
         var stdout = p.StandardOutput.ReadToEndAsync();
         var stderr = p.StandardError.ReadToEndAsync();
-        await p.WaitForExitAsync().WaitAsync(TimeSpan.FromMinutes(10));
+        using var deadline = new CancellationTokenSource(TimeSpan.FromMinutes(10));
+        try
+        {
+            await p.WaitForExitAsync(deadline.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            p.Kill(entireProcessTree: true); // no build left running after the test
+            throw;
+        }
+
         return (p.ExitCode, await stdout + await stderr);
     }
 
     [GeneratedRegex(@"(?m)^ARG TARGETARCH=(\S+)")]
     private static partial Regex ArgDefault();
 
-    public void Dispose()
-    {
-        try
-        {
-            Directory.Delete(_root, recursive: true);
-        }
-        catch (IOException)
-        {
-        }
-    }
+    public void Dispose() => _root.Dispose();
 }
