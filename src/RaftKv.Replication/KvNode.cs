@@ -233,7 +233,7 @@ public sealed partial class KvNode : IKvNode
                 throw new InvalidOperationException($"{dataDir} holds a DotNext WAL ({dotnext}); start this node with RAFT_LOG=dotnext, or move its data away and let it rejoin from a snapshot");
             }
 
-            var log = RaftLog.Open(ours, state, loggerFactory.CreateLogger<RaftLog>(), fs);
+            var log = RaftLog.Open(ours, state, loggerFactory.CreateLogger<RaftLog>(), fs, options.PreallocateLogSegments && FailStopFileSystem.Unwrap(fs) is PhysicalFileSystem);
             log.MaxReadBytes = options.MaxAppendBytes;
             log.RetainEntries = options.LogRetainEntries;
             log.RetainBytes = options.LogRetainBytes;

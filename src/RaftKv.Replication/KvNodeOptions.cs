@@ -63,6 +63,11 @@ public sealed record KvNodeOptions
     /// <summary>Size of one chunk file of DotNext's WAL (<see cref="RaftLogEngine.DotNext"/> only; fixed when the WAL is created).</summary>
     public int WalChunkBytes { get; init; } = 4 << 20;
 
+    /// <summary>RAFT_LOG=raftkv: start each log segment in a file of zeros written and synced ahead (<c>RaftLogStore.Preallocation.cs</c>),
+    /// so a flush's fdatasync writes data only. Applies on a real disk (<see cref="FileSystem"/> a
+    /// <see cref="Storage.IO.PhysicalFileSystem"/>); in-memory test file systems never preallocate.</summary>
+    public bool PreallocateLogSegments { get; init; } = true;
+
     /// <summary>RAFT_LOG=raftkv: payload bytes one AppendEntries carries at most (at least one entry); see
     /// <c>RaftLog.MaxReadBytes</c>.</summary>
     public long MaxAppendBytes { get; init; } = Log.RaftLog.DefaultMaxReadBytes;

@@ -26,10 +26,14 @@ public sealed class CorruptLogRebuildTests
         var victim = c.Running.First(n => n != leader).NodeId;
         await c.StopNodeAsync(victim);
 
-        // A flipped byte in the middle of the victim's biggest log segment (written, fsynced, acknowledged).
-        var segment = Directory.GetFiles(Path.Combine(c.DataDir(victim), "log"), "*.seg").OrderByDescending(f => new FileInfo(f).Length).First();
-        var bytes = await File.ReadAllBytesAsync(segment);
-        bytes[bytes.Length / 2] ^= 0xFF;
+        // A flipped byte in the middle of the data of the victim's fullest log segment (written, fsynced, acknowledged).
+        // Segments are preallocated (RAFT_LOG_PREALLOCATE): the data ends at the last non-zero byte, zeros follow.
+        var (segment, bytes) = Directory.GetFiles(Path.Combine(c.DataDir(victim), "log"), "*.seg")
+            .Select(f => (Path: f, Bytes: File.ReadAllBytes(f)))
+            .MaxBy(f => Array.FindLastIndex(f.Bytes, b => b != 0));
+        var dataEnd = Array.FindLastIndex(bytes, b => b != 0) + 1;
+        Assert.True(dataEnd < bytes.Length, "the segment is preallocated: zeros follow its data");
+        bytes[dataEnd / 2] ^= 0xFF;
         await File.WriteAllBytesAsync(segment, bytes);
 
         var e = await Assert.ThrowsAsync<StorageCorruptionException>(() => c.StartNodeAsync(victim));

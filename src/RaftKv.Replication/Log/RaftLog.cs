@@ -65,12 +65,20 @@ internal sealed partial class RaftLog : WriteAheadLog, IPersistentState, IAuditT
         _appliedIndex = store.BaseIndex;
     }
 
-    /// <summary>Opens the log in <paramref name="directory"/> over <paramref name="state"/>, whose snapshot MUST be restored already.</summary>
-    public static RaftLog Open(string directory, IRaftStateMachine state, ILogger logger, IFileSystem? fileSystem = null)
+    /// <summary>Opens the log in <paramref name="directory"/> over <paramref name="state"/>, whose snapshot MUST be restored
+    /// already. <paramref name="preallocateSegments"/>: see <see cref="RaftLogStoreOptions.PreallocateSegments"/>.</summary>
+    public static RaftLog Open(string directory, IRaftStateMachine state, ILogger logger, IFileSystem? fileSystem = null, bool preallocateSegments = false)
     {
         var fs = fileSystem ?? PhysicalFileSystem.Instance;
         var snapshot = state.Snapshot;
-        var store = RaftLogStore.Open(new RaftLogStoreOptions { Directory = directory, FileSystem = fs }, snapshot?.Index ?? 0, snapshot?.Term ?? 0);
+        var options = new RaftLogStoreOptions
+        {
+            Directory = directory,
+            FileSystem = fs,
+            PreallocateSegments = preallocateSegments,
+            AvailableBytes = () => DiskSpaceReserve.AvailableBytesOf(directory),
+        };
+        var store = RaftLogStore.Open(options, snapshot?.Index ?? 0, snapshot?.Term ?? 0);
         var nodeState = NodeStateFile.Open(fs, directory);
         if (store.TornTail is { } torn)
         {

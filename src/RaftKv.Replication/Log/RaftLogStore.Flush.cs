@@ -95,7 +95,7 @@ internal sealed partial class RaftLogStore
             var path = Path.Combine(_options.Directory, SegmentFormat.SegmentName(sequence));
             try
             {
-                _writer = _fs.Create(path);
+                _writer = TakeSpare(path) ?? _fs.Create(path); // RaftLogStore.Preallocation.cs
             }
             catch (DiskFullException)
             {
@@ -169,6 +169,7 @@ internal sealed partial class RaftLogStore
         if (newSegment)
         {
             _fs.SyncDirectory(_options.Directory);
+            StartSpare(); // the file for the segment after this one
         }
 
         lock (_lock)

@@ -146,6 +146,7 @@ internal sealed partial class RaftLogStore
             store.EvictPayloads();
         }
 
+        store.InitSpare(); // RaftLogStore.Preallocation.cs
         return store;
     }
 

@@ -286,6 +286,7 @@ internal sealed partial class RaftLogStore : IDisposable
 
     public void Dispose()
     {
+        StopSpare();
         lock (_flushGate)
         {
             _writer?.Dispose();

@@ -68,7 +68,10 @@ internal static partial class SegmentFormat
     /// <summary>The offset of the first valid batch header of segment <paramref name="sequence"/> after <paramref name="offset"/>, or -1.</summary>
     public static int FindBatchAfter(ReadOnlySpan<byte> data, long sequence, int offset)
     {
-        for (var q = offset + 1; q <= data.Length - BatchHeaderBytes; q++)
+        // A header at q holds q (> 0) in its bytes 16..23, so it starts at least 16 bytes before the last
+        // non-zero byte: a preallocated segment's zeroed tail (tens of MiB) is not searched byte by byte.
+        var last = Math.Min(data.Length - BatchHeaderBytes, data.LastIndexOfAnyExcept((byte)0) - 16);
+        for (var q = offset + 1; q <= last; q++)
         {
             // Cheap fields first: a header names its segment and its own offset.
             if (BinaryPrimitives.ReadInt64LittleEndian(data[(q + 16)..]) == q && TryReadBatchHeader(data, q, sequence, out _, out _))
@@ -103,4 +106,8 @@ internal static partial class SegmentFormat
 
         return false;
     }
+
+    /// <summary>True when every byte from <paramref name="from"/> to the end of <paramref name="data"/> is zero
+    /// (nothing was ever written there: a preallocated segment's unused space, or an empty tail).</summary>
+    public static bool IsZeroFrom(ReadOnlySpan<byte> data, int from) => !data[Math.Min(from, data.Length)..].ContainsAnyExcept((byte)0);
 }

@@ -49,6 +49,11 @@ internal static partial class SegmentFormat
         var p = HeaderBytesV2;
         while (p < end)
         {
+            if (validEnd is null && IsZeroFrom(data, p))
+            {
+                break; // never written: the unused, zeroed space of a preallocated segment (or an empty tail)
+            }
+
             if (end - p < BatchHeaderBytes)
             {
                 return Damaged(Damage.Truncated, p, p, p, end, $"an incomplete batch header ({end - p} bytes)");
@@ -109,9 +114,9 @@ internal static partial class SegmentFormat
                     throw new StorageCorruptionException(path, at, $"{what}, followed by a valid batch at offset {later}: it was fsynced before that batch was written, so this is damage, not a torn write");
                 }
 
-                if (kind == Damage.BadRecord && batchEnd < n)
+                if (kind == Damage.BadRecord && batchEnd < n && !IsZeroFrom(data, batchEnd))
                 {
-                    throw new StorageCorruptionException(path, at, $"{what}; the batch is complete and {n - batchEnd} more bytes follow it, so it is not the interrupted last write");
+                    throw new StorageCorruptionException(path, at, $"{what}; the batch is complete and {n - batchEnd} more bytes follow it, not all zero, so it is not the interrupted last write");
                 }
 
                 if (!HasZeroedSector(data, zeroFrom, zeroTo))

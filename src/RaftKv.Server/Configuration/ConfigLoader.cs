@@ -113,6 +113,7 @@ public static class ConfigLoader
                 "dotnext" => RaftLogEngine.DotNext,
                 var other => throw new ConfigException($"RAFT_LOG must be 'raftkv' or 'dotnext', got '{other}'"),
             },
+            RaftLogPreallocate = Bool(ConfigKeys.RaftLogPreallocate, Get(ConfigKeys.RaftLogPreallocate)),
             ElectionTimeout = TimeSpan.FromMilliseconds(Range(ConfigKeys.ElectionTimeoutMs, Get(ConfigKeys.ElectionTimeoutMs), 100, 50_000)),
             CorruptCheckInterval = TimeSpan.FromSeconds(Long(ConfigKeys.CorruptCheckInterval, Get(ConfigKeys.CorruptCheckInterval), 0)),
             InitialCorruptCheck = Bool(ConfigKeys.InitialCorruptCheck, Get(ConfigKeys.InitialCorruptCheck)),

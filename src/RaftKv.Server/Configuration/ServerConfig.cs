@@ -73,6 +73,9 @@ public sealed record ServerConfig
     public int MaxKeyBytes { get; init; }
     public int MaxValueBytes { get; init; }
     public RaftLogEngine RaftLog { get; init; }
+
+    /// <summary>RAFT_LOG_PREALLOCATE (<see cref="KvNodeOptions.PreallocateLogSegments"/>).</summary>
+    public bool RaftLogPreallocate { get; init; } = true;
     /// <summary>ELECTION_TIMEOUT_MS: the lower Raft election timeout; the upper one is twice it and the Raft request
     /// timeout half of it (<see cref="KvNodeOptions.RequestTimeout"/> explains why it must stay below it).</summary>
     public TimeSpan ElectionTimeout { get; init; } = KvNodeOptions.DefaultElectionTimeout;
@@ -134,6 +137,7 @@ public sealed record ServerConfig
         MaxKeyBytes = MaxKeyBytes,
         MaxValueBytes = MaxValueBytes,
         LogEngine = RaftLog,
+        PreallocateLogSegments = RaftLogPreallocate,
         ElectionTimeoutLower = ElectionTimeout,
         ElectionTimeoutUpper = ElectionTimeout * 2,
         RequestTimeout = ElectionTimeout / 2,

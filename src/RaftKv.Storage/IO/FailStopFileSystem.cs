@@ -54,6 +54,12 @@ public sealed class FailStopFileSystem(IFileSystem inner, StorageFailStop failSt
         return new Writer(inner.Create(path), path, failStop);
     }
 
+    public IWritableFile OpenForOverwrite(string path)
+    {
+        failStop.ThrowIfFailed();
+        return new Writer(inner.OpenForOverwrite(path), path, failStop);
+    }
+
     public IReadableFile OpenRead(string path) => inner.OpenRead(path);
 
     public bool Exists(string path) => inner.Exists(path);

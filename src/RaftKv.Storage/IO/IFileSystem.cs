@@ -15,6 +15,16 @@ public interface IFileSystem
     /// <summary>Creates (or truncates) a file for appending.</summary>
     IWritableFile Create(string path);
 
+    /// <summary>
+    /// Opens an existing file for writing from its start without truncating it: what is appended replaces
+    /// its bytes in place (and extends the file past its end); <see cref="IWritableFile.Length"/> counts the
+    /// bytes written through this handle, not the file's size. For a file whose space was written (zeros)
+    /// and synced ahead (a preallocated Raft log segment): overwriting allocated blocks changes no metadata
+    /// the data needs, so <see cref="IWritableFile.Sync"/> writes data blocks only. Throws
+    /// <see cref="FileNotFoundException"/>.
+    /// </summary>
+    IWritableFile OpenForOverwrite(string path);
+
     /// <summary>Opens an existing file for positional reads. Throws <see cref="FileNotFoundException"/>.</summary>
     IReadableFile OpenRead(string path);
 

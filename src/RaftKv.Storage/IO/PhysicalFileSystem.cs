@@ -3,14 +3,16 @@ using Microsoft.Win32.SafeHandles;
 
 namespace RaftKv.Storage.IO;
 
-/// <summary>The real file system: <see cref="RandomAccess"/> reads and writes, fsync of files and
-/// directories through libc's <c>fsync</c> (never .NET's <c>FileStream.Flush(true)</c> /
+/// <summary>The real file system: <see cref="RandomAccess"/> reads and writes, fdatasync of files and
+/// fsync of directories through libc's <c>fdatasync</c> and <c>fsync</c> (never .NET's <c>FileStream.Flush(true)</c> /
 /// <c>RandomAccess.FlushToDisk</c>: on Linux they ignore a failed fsync, see <see cref="FsyncOrThrow"/>).</summary>
 public sealed partial class PhysicalFileSystem : IFileSystem
 {
     public static readonly PhysicalFileSystem Instance = new();
 
-    public IWritableFile Create(string path) => new WritableFile(path);
+    public IWritableFile Create(string path) => new WritableFile(path, FileMode.Create);
+
+    public IWritableFile OpenForOverwrite(string path) => new WritableFile(path, FileMode.Open);
 
     public IReadableFile OpenRead(string path) => new ReadableFile(path);
 

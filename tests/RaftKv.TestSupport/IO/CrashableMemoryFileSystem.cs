@@ -30,7 +30,7 @@ public sealed class CrashableMemoryFileSystem : IFileSystem
     // Directory renames (Source, Destination) and deletes (Source, null) not yet made durable, in order.
     private readonly List<(string Parent, string Source, string? Destination)> _pendingDirectoryOps = [];
 
-    /// <summary>When set, called with an operation name ("sync", "rename", "syncdir", "create", "append")
+    /// <summary>When set, called with an operation name ("sync", "rename", "syncdir", "create", "open", "append")
     /// and its path (the file being written, the directory synced, the rename's destination) before it
     /// happens; throw from it to simulate a crash or an I/O error (e.g. <see cref="DiskFullException"/>,
     /// or <see cref="FsyncFailedException"/> for a failed fsync) at that point.</summary>
@@ -45,6 +45,16 @@ public sealed class CrashableMemoryFileSystem : IFileSystem
             var inode = new Inode();
             _files[path] = inode;
             return new Writer(this, inode, path);
+        }
+    }
+
+    public IWritableFile OpenForOverwrite(string path)
+    {
+        path = Normalize(path);
+        BeforeOperation?.Invoke("open", path);
+        lock (_lock)
+        {
+            return new Writer(this, _files.TryGetValue(path, out var inode) ? inode : throw new FileNotFoundException($"no such file '{path}'", path), path);
         }
     }
 
@@ -402,15 +412,18 @@ public sealed class CrashableMemoryFileSystem : IFileSystem
         public byte[] Durable { get; set; } = [];
     }
 
+    /// <summary>Writes from offset 0: over the bytes already there (a file opened for overwrite), then past the end.</summary>
     private sealed class Writer(CrashableMemoryFileSystem fs, Inode inode, string path) : IWritableFile
     {
+        private long _position; // guarded by fs._lock
+
         public long Length
         {
             get
             {
                 lock (fs._lock)
                 {
-                    return inode.Current.Count;
+                    return _position;
                 }
             }
         }
@@ -420,7 +433,14 @@ public sealed class CrashableMemoryFileSystem : IFileSystem
             fs.BeforeOperation?.Invoke("append", path);
             lock (fs._lock)
             {
-                inode.Current.AddRange(data);
+                var overwrite = (int)Math.Min(data.Length, Math.Max(0, inode.Current.Count - _position));
+                for (var i = 0; i < overwrite; i++)
+                {
+                    inode.Current[(int)_position + i] = data[i];
+                }
+
+                inode.Current.AddRange(data[overwrite..]);
+                _position += data.Length;
             }
         }
 
