@@ -4,7 +4,7 @@
 # divided by the operations completed. On a shared 2-core machine this figure is far steadier than ops/s
 # (throughput ≈ 1 / total CPU per op when servers and load generator share the cores), so it is the one to
 # A/B a CPU change with. Prints one line per cell: µs of CPU per op on the leader, each follower, the
-# three servers together, and the load generator; and the bytes each server's GC heap allocated per op (from
+# three servers together, and the load generator; the cell's ops/s, p50 and p99 (ms); and the bytes each server's GC heap allocated per op (from
 # /metrics: independent of the machine's load, so small allocation cuts show where CPU figures are noise).
 # Usage: bench/cpu-per-op.sh [OPS] [CLIENTS...]        (defaults 20000 and "1 16 64")
 #   WORKLOADS="put get" (default) picks the workloads; SKIP_BUILD=1 reuses the Release build; WARM=S sets the
@@ -51,7 +51,7 @@ if [ -n "${PERF:-}" ]; then
   echo "cluster up in $WORK; press Enter to stop"; read -r _
 fi
 
-printf "%-5s %7s %8s | %9s %9s %9s | %9s | %9s | %s\n" work clients ops leader fol1 fol2 servers bench "alloc B/op leader fol1 fol2"
+printf "%-5s %7s %8s | %9s %9s %9s | %9s | %9s | %s | %s\n" work clients ops leader fol1 fol2 servers bench "alloc B/op leader fol1 fol2" "ops/s p50_ms p99_ms"
 for w in $WORKLOADS; do
   for c in $CLIENTS; do
     a0=(); for i in "${ORDER[@]}"; do a0+=("$(allocated "$i")"); done
@@ -60,15 +60,16 @@ for w in $WORKLOADS; do
     after=(); for i in "${ORDER[@]}"; do after+=("$(cpu_ticks "${PIDS[$((i - 1))]}")"); done
     a1=(); for i in "${ORDER[@]}"; do a1+=("$(allocated "$i")"); done
     ops=$(echo "$out" | grep '^{' | tail -1 | python3 -c 'import json,sys; r=json.load(sys.stdin); print(r["requests"])' 2>/dev/null || echo 0)
+    lat=$(echo "$out" | grep '^{' | tail -1 | python3 -c 'import json,sys; r=json.load(sys.stdin); print("%8.0f %6.2f %6.2f" % (r["ops_per_sec"], r["p50_ms"], r["p99_ms"]))' 2>/dev/null || echo "- - -")
     bcpu=$(echo "$out" | awk '/^BENCHCPU/ {print $2 + $3}')
-    python3 - "$w" "$c" "$ops" "$CLK" "$bcpu" "${before[@]}" "${after[@]}" "${a0[@]}" "${a1[@]}" <<'PY'
+    python3 - "$w" "$c" "$ops" "$CLK" "$bcpu" "$lat" "${before[@]}" "${after[@]}" "${a0[@]}" "${a1[@]}" <<'PY'
 import sys
-w, c, ops, clk, bcpu = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), float(sys.argv[5] or 0)
-b, a = [int(x) for x in sys.argv[6:9]], [int(x) for x in sys.argv[9:12]]
-m0, m1 = [float(x or 0) for x in sys.argv[12:15]], [float(x or 0) for x in sys.argv[15:18]]
+w, c, ops, clk, bcpu, lat = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), float(sys.argv[5] or 0), sys.argv[6]
+b, a = [int(x) for x in sys.argv[7:10]], [int(x) for x in sys.argv[10:13]]
+m0, m1 = [float(x or 0) for x in sys.argv[13:16]], [float(x or 0) for x in sys.argv[16:19]]
 us = [(y - x) / clk * 1e6 / max(ops, 1) for x, y in zip(b, a)]
 alloc = " ".join(f"{(y - x) / max(ops, 1):6.0f}" for x, y in zip(m0, m1))
-print(f"{w:<5} {c:>7} {ops:>8} | {us[0]:9.1f} {us[1]:9.1f} {us[2]:9.1f} | {sum(us):9.1f} | {bcpu * 1e6 / max(ops, 1):9.1f} | {alloc}")
+print(f"{w:<5} {c:>7} {ops:>8} | {us[0]:9.1f} {us[1]:9.1f} {us[2]:9.1f} | {sum(us):9.1f} | {bcpu * 1e6 / max(ops, 1):9.1f} | {alloc} | {lat}")
 PY
   done
 done

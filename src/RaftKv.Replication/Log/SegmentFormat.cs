@@ -84,9 +84,19 @@ namespace RaftKv.Replication.Log;
 /// upgraded directory keeps the v1 segment's state as the first v2 start saw it).</para>
 /// <para><b>Replay.</b> Records are applied in order. An entry must extend the log by one (an index at or
 /// below the last one implies a truncation). A gap in indexes above the snapshot is corruption.</para>
-/// <para><b>Durability.</b> A flush appends one batch (preceded by the segment header when the segment is
-/// new) with one write and fsyncs the segment (and the directory when the segment is new) before any of
-/// its entries counts as durable.</para>
+/// <para><b>Preallocated segments</b> (<c>RaftLogStore.Preallocation.cs</c>, on by default for a node on a real
+/// disk): a segment may start as a file of <see cref="RaftLogStoreOptions.SegmentBytes"/> zeros, written and
+/// synced ahead, that flushes overwrite from offset 0. Space after the last batch that is all zeros to the end
+/// of the file was never written: recovery takes it as the end of the segment, not as a torn tail (nothing is
+/// reported dropped), and a damaged last batch followed only by zeros is judged by the zeroed-sector rule
+/// above (more bytes after it count only when some are not zero). A crash inside a flush leaves the
+/// preallocated zeros in the sectors it did not reach: the same picture as an interrupted write at the end
+/// of a growing file, so the rules above hold unchanged and the format version stays 2. A segment written
+/// before this (no zero tail) reads as before; a release older than this one may call a torn write inside a
+/// preallocated segment corruption (it treats any bytes after a complete bad batch as damage).</para>
+/// <para><b>Durability.</b> A flush writes one batch (preceded by the segment header when the segment is
+/// new) with one write and syncs the segment (fdatasync on Linux; and the directory when the segment is
+/// new) before any of its entries counts as durable.</para>
 /// </remarks>
 internal static partial class SegmentFormat
 {
