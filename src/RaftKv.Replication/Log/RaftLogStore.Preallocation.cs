@@ -77,7 +77,15 @@ internal sealed partial class RaftLogStore
         }
 
         _spareReady = false;
-        _fs.Rename(SparePath, path);
+        try
+        {
+            _fs.Rename(SparePath, path);
+        }
+        catch (FileNotFoundException)
+        {
+            return null; // deleted by hand (harmless, like the space reserve): this segment starts empty
+        }
+
         Interlocked.Increment(ref _preallocatedSegments);
         return _fs.OpenForOverwrite(path);
     }

@@ -89,6 +89,17 @@ public sealed class RaftLogStorePreallocationTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void ASpareDeletedByHandIsHarmless()
+    {
+        var fs = new CrashableMemoryFileSystem();
+        using var store = RaftLogStore.Open(Preallocating(fs), 0, 0);
+        fs.Delete(Spare); // an operator cleaning up the log directory
+        FlushEach(store, 1, 20); // the segment that would have taken it starts empty; the ones after are preallocated again
+        Assert.Equal(Segments(fs).Count - 1, store.PreallocatedSegments);
+        AssertEntries(store, 1, 20, size: 700);
+    }
+
+    [Fact]
     public void AFlushTornInsideAPreallocatedSegmentIsDroppedAndDamageIsStillCorruption()
     {
         var fs = new CrashableMemoryFileSystem();
