@@ -87,6 +87,7 @@ internal sealed partial class RaftLogStore
             if (_writer is not null)
             {
                 _previousSegment = (_writerSequence, _writer.Length); // every batch in it is synced
+                JudgeSpare(_writer.Length); // RaftLogStore.Preallocation.cs: small flushes make a spare worth its writes
                 _writer.Dispose();
                 _writer = null;
             }
@@ -148,6 +149,7 @@ internal sealed partial class RaftLogStore
         // MUST be durable before any entry of this batch counts as durable.
         try
         {
+            _segmentFlushes++;
             _writer.Append(buffer.WrittenSpan);
             var syncStarted = Stopwatch.GetTimestamp();
             _writer.Sync();
@@ -210,6 +212,7 @@ internal sealed partial class RaftLogStore
     {
         var writer = _writer!;
         _writer = null;
+        JudgeSpare(batchOffset);
         writer.Dispose();
         string? delete = null;
         Requeue(ops);

@@ -28,11 +28,16 @@ internal sealed partial class RaftLogStore
     internal const string SpareName = "next-segment";
     internal const string SpareTempName = "next-segment.tmp";
 
+    /// <summary>A segment whose flushes averaged more than this gets no spare after it (see <see cref="JudgeSpare"/>).</summary>
+    internal const long SpareMaxAverageFlushBytes = 32 << 10;
+
     private const int ZeroChunkBytes = 1 << 20;
     private const long SyncEveryBytes = 8L << 20; // a steady trickle to the device, not one 64 MiB flush
 
     private Task _spareTask = Task.CompletedTask;
     private volatile bool _spareReady;
+    private bool _spareWorthIt = true; // flusher state (_flushGate)
+    private long _segmentFlushes; // flushes into the segment being written (_flushGate)
     private volatile bool _disposed;
 
     /// <summary>Segments started in a preallocated file (metrics, tests).</summary>
@@ -90,10 +95,24 @@ internal sealed partial class RaftLogStore
         return _fs.OpenForOverwrite(path);
     }
 
-    /// <summary>Starts preparing the next spare unless one is ready or preallocation is off. Caller holds <c>_flushGate</c>.</summary>
+    /// <summary>
+    /// When a segment is closed: a spare saves one metadata write per flush and costs a segment's worth of zeros,
+    /// so it pays while flushes are small (a few KB of small puts) and not while they are large (64 KiB values:
+    /// with ~34 MB/s of log per node the zero fills doubled the disk's write load and cost 7–14 % of put/s,
+    /// BENCHMARKS.md). The next segment gets a spare only if this one's flushes averaged at most
+    /// <see cref="SpareMaxAverageFlushBytes"/>. Caller holds <c>_flushGate</c>.
+    /// </summary>
+    private void JudgeSpare(long segmentBytes)
+    {
+        _spareWorthIt = _segmentFlushes == 0 || segmentBytes / _segmentFlushes <= SpareMaxAverageFlushBytes;
+        _segmentFlushes = 0;
+    }
+
+    /// <summary>Starts preparing the next spare unless one is ready, preallocation is off, or the last segment's
+    /// flushes were too large for it to pay. Caller holds <c>_flushGate</c>.</summary>
     private void StartSpare()
     {
-        if (!_options.PreallocateSegments || _spareReady || _disposed)
+        if (!_options.PreallocateSegments || !_spareWorthIt || _spareReady || _disposed)
         {
             return;
         }

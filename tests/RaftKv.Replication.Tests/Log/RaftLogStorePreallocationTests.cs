@@ -89,6 +89,26 @@ public sealed class RaftLogStorePreallocationTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void SegmentsOfLargeFlushesGetNoSpareAfterThem()
+    {
+        // Zero-filling a spare costs a segment's worth of writes; it pays only while flushes are small.
+        var fs = new CrashableMemoryFileSystem();
+        var options = new RaftLogStoreOptions { Directory = Dir, FileSystem = fs, SegmentBytes = 256 << 10, PreallocateSegments = true, PrepareSpareInline = true };
+        using var store = RaftLogStore.Open(options, 0, 0);
+        // ~100 KB per flush. A spare is prepared when a segment starts, judging the segment before it: the one made
+        // at open and the one made when the first segment started (nothing to judge yet) are used, then none.
+        FlushEach(store, 1, 12, size: 100_000);
+        Assert.True(Segments(fs).Count >= 4, $"{Segments(fs).Count} segments");
+        Assert.Equal(2, store.PreallocatedSegments);
+        Assert.False(fs.Exists(Spare));
+        var before = store.PreallocatedSegments;
+        FlushEach(store, 13, 1200, size: 900); // segments of small flushes: preallocated again
+        Assert.True(store.PreallocatedSegments > before, $"{store.PreallocatedSegments} preallocated segments");
+        AssertEntries(store, 1, 12, size: 100_000);
+        AssertEntries(store, 13, 1200, size: 900);
+    }
+
+    [Fact]
     public void ASpareDeletedByHandIsHarmless()
     {
         var fs = new CrashableMemoryFileSystem();
