@@ -40,7 +40,7 @@ internal sealed partial class RaftLogStore
     private long _segmentFlushes; // flushes into the segment being written (_flushGate)
     private volatile bool _disposed;
 
-    /// <summary>Segments started in a preallocated file (metrics, tests).</summary>
+    /// <summary>Segments started in a preallocated file since this store opened (tests).</summary>
     public long PreallocatedSegments => Interlocked.Read(ref _preallocatedSegments);
 
     private long _preallocatedSegments;
