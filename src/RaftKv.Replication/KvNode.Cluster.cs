@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Net;
 using RaftKv.Replication.Api;
 using RaftKv.Replication.Commands;
+using RaftKv.Replication.Diagnostics;
 using RaftKv.Replication.Log;
 using NotLeaderException = RaftKv.Replication.Api.NotLeaderException;
 
@@ -11,6 +12,9 @@ public sealed partial class KvNode
 {
     /// <summary>AppendEntries calls this node answered only after fsyncing its log (as a follower).</summary>
     public long FollowerFlushWaits => _log.FollowerFlushWaits;
+
+    /// <summary>Replication rounds this node, as leader, skipped for a follower too far behind (<see cref="SlowMemberLog"/>).</summary>
+    public long SkippedReplicationRounds => SlowMembers?.SkippedRounds ?? 0;
 
     /// <summary>Raft log flushes (write + fsync) so far.</summary>
     public long LogFlushes => _log.Flushes;

@@ -4,6 +4,7 @@ using DotNext.Net.Cluster.Consensus.Raft;
 using DotNext.Net.Cluster.Consensus.Raft.StateMachine;
 using Microsoft.Extensions.Logging;
 using RaftKv.Replication.Api;
+using RaftKv.Replication.Diagnostics;
 using RaftKv.Replication.Log;
 using RaftKv.Replication.State;
 using RaftKv.Storage;
@@ -55,6 +56,9 @@ public sealed partial class KvNode : IKvNode
     /// <summary>The data directory's lock (<see cref="IFileSystem.LockDirectory"/>), taken before anything in it is opened
     /// and released last in <see cref="StopAsync"/>.</summary>
     private IDisposable? DirectoryLock { get; init; }
+
+    /// <summary>DotNext's slow-member warnings, counted (<see cref="SkippedReplicationRounds"/>).</summary>
+    private SlowMemberLog? SlowMembers { get; init; }
 
     private KvNode(KvNodeOptions options, ILoggerFactory loggerFactory, LsmStore store, KvState state, IReplicatedLog log, RaftCluster cluster)
     {
@@ -155,6 +159,7 @@ public sealed partial class KvNode : IKvNode
                 }
             }
 
+            var slowMembers = new SlowMemberLog(options.TimeProvider);
             var storage = new FileMembershipStorage(Path.Combine(dataDir, "membership"));
             await storage.BootstrapAsync(bootstrap, overwrite: options.MembershipFromPeers, cancellationToken).ConfigureAwait(false);
             var config = new RaftCluster.TcpConfiguration(listen)
@@ -166,7 +171,7 @@ public sealed partial class KvNode : IKvNode
                 ConnectTimeout = options.ConnectTimeout,
                 ColdStart = false,
                 ConfigurationStorage = storage,
-                LoggerFactory = loggerFactory,
+                LoggerFactory = slowMembers.Wrap(loggerFactory), // DotNext's per-round "too far behind" warning becomes a counter and a summary line
                 TransmissionBlockSize = 65536,
                 SslOptions = options.RaftSsl,
                 Standby = StartsAsLearner(options) || StartsJoining(options, log, store), // a learner, or a node joining (KvNode.JoinExisting.cs), never starts an election
@@ -182,7 +187,7 @@ public sealed partial class KvNode : IKvNode
                 raftLog.MoreToReplicate = () => ForceReplication(cluster);
             }
 
-            return new KvNode(options, loggerFactory, store, state, log, cluster) { FailStop = failStop, Membership = storage, RaftEndPoint = self, DirectoryLock = dirLock };
+            return new KvNode(options, loggerFactory, store, state, log, cluster) { FailStop = failStop, Membership = storage, RaftEndPoint = self, DirectoryLock = dirLock, SlowMembers = slowMembers };
         }
         catch
         {
