@@ -63,6 +63,7 @@ public sealed class SlowMemberLog
         }
 
         logger.LogWarning(
+            new EventId(EventId, "SlowMember"), // DotNext's id, so that filters and searches written for it still find the line
             "Cluster member {Member} is too far behind the leader: {Rounds} replication round(s) skipped since the last such line (it gets their entries with its next round; at most one line per {Interval})",
             member,
             count,
