@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Joins the RAFTKV_ROUND_TRACE files of a traced 3-node cluster (RoundTrace.cs, format version 1) into per-hop
 latencies of single-client writes. Usage: [FROM_INDEX=N] round-trace.py LEADER_FILE FOLLOWER_FILE... ; prints one row
-per hop (p50 / p90 in µs over the writes above Raft index N, after the first fifth of them, dropped as warm-up)."""
+per hop (p50 / p90 / p99 in µs, and each hop's median over the slowest 1 % of writes, over the writes above Raft index N, after the first fifth of them, dropped as warm-up)."""
 import os
 import bisect
 import statistics
@@ -49,7 +49,7 @@ for index, a in sorted(appended.items()):
     k = bisect.bisect_right(received, a) - 1
     if k < 0:
         continue
-    row = {"request received -> appended": a - received[k]}
+    row = {"index": index, "request received -> appended": a - received[k]}
     if index in read:
         row["appended -> leader read it for a follower"] = read[index] - a
     d = first_reaching(leader.get("LeaderDurable", []), index, a)
@@ -84,10 +84,20 @@ for index, a in sorted(appended.items()):
 rows = rows[len(rows) // 5:]
 keys = []
 for r in rows:
-    keys += [k for k in r if k not in keys]
+    keys += [k for k in r if k not in keys and k != "index"]
 print(f"{len(rows)} writes")
-print("| hop | p50 µs | p90 µs |")
-print("|---|---|---|")
+total = "request received -> response"
+cut = sorted(r[total] for r in rows)[int(len(rows) * 0.99)]
+slow = [r for r in rows if r[total] >= cut]  # the slowest 1 %: which hop made them slow
+print("| hop | p50 µs | p90 µs | p99 µs | median in the slowest 1 % µs |")
+print("|---|---|---|---|---|")
 for key in keys:
     v = sorted(r[key] for r in rows if key in r)
-    print(f"| {key} | {statistics.median(v) / 1000:.0f} | {v[int(len(v) * 0.9)] / 1000:.0f} |")
+    s = sorted(r[key] for r in slow if key in r)
+    tail = f"{statistics.median(s) / 1000:.0f}" if s else "-"
+    print(f"| {key} | {statistics.median(v) / 1000:.0f} | {v[int(len(v) * 0.9)] / 1000:.0f} | {v[int(len(v) * 0.99)] / 1000:.0f} | {tail} |")
+
+if os.environ.get("SLOW"):  # SLOW=1: every write of the slowest 1 %, hop by hop (µs), in index order
+    print()
+    for r in sorted(slow, key=lambda r: r["index"]):
+        print(r["index"], " ".join(f"{k.replace(' ', '_')}={v / 1000:.0f}" for k, v in r.items() if k != "index"))

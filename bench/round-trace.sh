@@ -3,7 +3,8 @@
 # RoundTrace.cs), one client putting through etcd's v3 API at the leader, then bench/round-trace.py joins the members'
 # timestamps by Raft index into per-hop p50/p90 (issue #18: count the hops between request arrival and response).
 # Tracing costs a little per step; trace at one client (the default) on a quiet machine.
-# Usage: bench/round-trace.sh [DURATION_S] [CLIENTS]    (defaults 10 and 1); SKIP_BUILD=1 reuses the Release build.
+# Usage: bench/round-trace.sh [DURATION_S] [CLIENTS]    (defaults 10 and 1); SKIP_BUILD=1 reuses the Release build;
+# SLOW=1 also lists the slowest 1 % of writes hop by hop; KEEP=DIR keeps the trace files and the members' logs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DUR=${1:-10}; CLIENTS=${2:-1}
@@ -25,3 +26,4 @@ $BENCH put --target etcd --endpoints "$LEADER" --clients "$CLIENTS" --duration "
 sleep 1 # the members write their trace every 500 ms
 files=("$WORK/trace-n$LI".*); for i in 1 2 3; do [ "$i" = "$LI" ] || files+=("$WORK/trace-n$i".*); done
 FROM_INDEX=$FROM python3 bench/round-trace.py "${files[@]}" # only the measured run's writes
+if [ -n "${KEEP:-}" ]; then mkdir -p "$KEEP"; cp "${files[@]}" "$WORK"/n*.log "$KEEP"/; echo "FROM_INDEX=$FROM; trace files and logs kept in $KEEP"; fi

@@ -180,7 +180,11 @@ public sealed partial class KvNode : IKvNode
             config.Metadata[MetaGrpc] = options.GrpcAdvertise;
             config.Metadata[MetaHttp] = options.HttpAdvertise;
             config.Metadata[MetaFeatures] = FeaturesOf(log, options);
-            var cluster = new RaftCluster(config) { AuditTrail = log.AuditTrail };
+            var cluster = new RaftCluster(config)
+            {
+                AuditTrail = log.AuditTrail,
+                FailureDetectorFactory = RoundTrace.Enabled ? static (_, member) => new ReplyTracer(member.EndPoint is IPEndPoint ip ? ip.Port : 0) : null, // diagnostics only: a follower's answers in the trace, by its Raft port
+            };
             log.IsLeader = () => !cluster.LeadershipToken.IsCancellationRequested;
             if (log is RaftLog raftLog)
             {

@@ -59,7 +59,14 @@ public static class RoundTrace
 
         /// <summary>Leader: the etcd API handler returns its response.</summary>
         Responded,
+
+        /// <summary>Leader: DotNext received a follower's answer to an AppendEntries call (index: the follower's Raft port,
+        /// not a Raft index — DotNext reports the answer to a failure detector, <see cref="ReplyTracer"/>).</summary>
+        ReplyReceived,
     }
+
+    /// <summary>Whether tracing is on (<c>RAFTKV_ROUND_TRACE</c> set).</summary>
+    public static bool Enabled => Out is not null;
 
     /// <summary>Records <paramref name="point"/> for <paramref name="index"/> now (no-op unless tracing is on).</summary>
     public static void Mark(Point point, long index)
