@@ -24,15 +24,4 @@ public sealed class LessorTests
         Assert.Equal(597, lessor.Remaining(7));
         Assert.Null(lessor.Remaining(9));
     }
-
-    private sealed class StoppedClock : TimeProvider
-    {
-        private long _ticks = 1_000_000;
-
-        public override long TimestampFrequency => TimeSpan.TicksPerSecond;
-
-        public override long GetTimestamp() => _ticks;
-
-        public void Advance(TimeSpan by) => _ticks += by.Ticks;
-    }
 }

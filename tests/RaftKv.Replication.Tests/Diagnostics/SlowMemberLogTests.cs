@@ -28,7 +28,7 @@ public sealed class SlowMemberLogTests
     [Fact]
     public void SkippedRoundsAreCountedAndLoggedOncePerIntervalPerMember()
     {
-        var clock = new ManualClock();
+        var clock = new StoppedClock();
         var sink = new ListLogger();
         var log = new SlowMemberLog(clock);
         var logger = log.Wrap(new SinkFactory(sink)).CreateLogger("DotNext.Net.Cluster.Consensus.Raft.RaftCluster");
@@ -59,7 +59,7 @@ public sealed class SlowMemberLogTests
     public void OtherMessagesPassThroughAndRoundsCountWithWarningsFilteredOut()
     {
         var sink = new ListLogger();
-        var log = new SlowMemberLog(new ManualClock());
+        var log = new SlowMemberLog(new StoppedClock());
         var logger = log.Wrap(new SinkFactory(sink)).CreateLogger("DotNext");
 
         logger.Log(LogLevel.Warning, new EventId(74043, "Other"), "other warning", null, static (s, _) => s);
@@ -82,17 +82,6 @@ public sealed class SlowMemberLogTests
             IReadOnlyList<KeyValuePair<string, object?>> state = [new("Member", member), new("{OriginalFormat}", "Cluster member {Member} is too far behind the leader")];
             logger.Log(LogLevel.Warning, new EventId(SlowMemberLog.EventId, "DotNext.Net.Cluster.Consensus.Raft.SlowMember"), state, null, static (_, _) => "too far behind");
         }
-    }
-
-    private sealed class ManualClock : TimeProvider
-    {
-        private long _ticks = 1_000_000;
-
-        public override long TimestampFrequency => TimeSpan.TicksPerSecond;
-
-        public override long GetTimestamp() => _ticks;
-
-        public void Advance(TimeSpan by) => _ticks += by.Ticks;
     }
 
     private sealed class SinkFactory(ListLogger sink) : ILoggerFactory
