@@ -1,4 +1,5 @@
 using RaftKv.Replication.Commands;
+using RaftKv.Replication.Log;
 
 namespace RaftKv.Replication;
 
@@ -12,7 +13,25 @@ public sealed partial class KvNode
     /// least a quarter of what the live store keeps locally; checked at most every 30 s.</summary>
     public long SnapshotRefreshMinBytes { get; init; } = 64L << 20;
 
-    /// <summary>An idle leader proposes a Tick so the logical clock (and TTL expiry) keeps moving.</summary>
+    /// <summary>How long after a snapshot (or a reference to one) was last sent the idle leader keeps ticking: a member
+    /// pulling a snapshot whose answer was lost waits for the leader's applied index to move (RaftLog.SnapshotPull.cs).</summary>
+    private const long TickAfterSnapshotSentMs = 60_000;
+
+    /// <summary>Tick entries proposed (metrics, tests).</summary>
+    public long TicksProposed => Interlocked.Read(ref _ticksProposed);
+
+    /// <summary>Wake-ups of the tick loop, whether or not it proposed (tests: a window of idle passes).</summary>
+    internal long TickLoopPasses => Interlocked.Read(ref _tickLoopPasses);
+
+    private long _ticksProposed;
+    private long _tickLoopPasses;
+
+    /// <summary>
+    /// An idle leader proposes a Tick every <see cref="KvNodeOptions.TickInterval"/>, while one is needed: the logical
+    /// clock moves only with entries, and a key written with a TTL expires only once the clock passes its expiry
+    /// (<see cref="State.KvState.HasLiveTtlKeys"/>); and for a minute after a snapshot was sent, whose pulling member may
+    /// need the applied index to move. Otherwise an idle cluster appends nothing (no fsync, no snapshot), as etcd's.
+    /// </summary>
     private async Task TickLoopAsync()
     {
         var token = _stop.Token;
@@ -20,7 +39,8 @@ public sealed partial class KvNode
         string? lastError = null; // logged once per change, not once per tick
         while (await WaitTickAsync(timer, token).ConfigureAwait(false) && !token.IsCancellationRequested)
         {
-            if (!IsLeader || Environment.TickCount64 - Interlocked.Read(ref _lastWriteTicks) < _options.TickInterval.TotalMilliseconds)
+            Interlocked.Increment(ref _tickLoopPasses);
+            if (!IsLeader || Environment.TickCount64 - Interlocked.Read(ref _lastWriteTicks) < _options.TickInterval.TotalMilliseconds || !IdleTickNeeded())
             {
                 continue;
             }
@@ -28,6 +48,7 @@ public sealed partial class KvNode
             try
             {
                 await ProposeAsync(new KvCommand(CommandKind.Tick, NextTimestamp(), null, null), token).ConfigureAwait(false);
+                Interlocked.Increment(ref _ticksProposed);
                 if (lastError is not null)
                 {
                     lastError = null;
@@ -45,6 +66,9 @@ public sealed partial class KvNode
             }
         }
     }
+
+    private bool IdleTickNeeded()
+        => _state.HasLiveTtlKeys || (_log is RaftLog log && log.MillisecondsSinceSnapshotSent < TickAfterSnapshotSentMs);
 
     private async Task SnapshotLoopAsync()
     {

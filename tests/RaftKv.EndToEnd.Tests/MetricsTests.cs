@@ -51,6 +51,7 @@ public sealed partial class MetricsTests
         ["raftkv_raft_proposals_total"] = "counter",
         ["raftkv_raft_log_flushes_total"] = "counter",
         ["raftkv_raft_slow_member_rounds_total"] = "counter",
+        ["raftkv_raft_idle_ticks_total"] = "counter",
         ["raftkv_raft_follower_fsync_waits_total"] = "counter",
         ["raftkv_raft_snapshots_taken_total"] = "counter",
         ["raftkv_raft_snapshots_installed_total"] = "counter",

@@ -65,6 +65,7 @@ public static class EtcdImport
 
                     batches.Add(WriteOp.Put(MvccLayout.RevisionKey, MvccLayout.EncodeRevision(Math.Max(revision, compactRevision), compactRevision)));
                     batches.Add(WriteOp.Put(MvccLayout.IndexFromKey, MvccLayout.EncodeIndexFrom(Math.Max(1, compactRevision))));
+                    batches.Add(WriteOp.Put(ReservedKeys.TtlHorizon, new byte[8])); // no per-key TTLs in etcd's data (State/KvState.TtlHorizon.cs)
                     batches.Flush();
                     await store.CheckpointAsync(incoming, ct).ConfigureAwait(false);
                 }

@@ -16,6 +16,11 @@ internal sealed partial class RaftLog
         }
 
         var list = Read(startIndex, endIndex, out var snapshotIndex, byReference: !reader.LogEntryMetadataOnly && reader is not TailReader);
+        if (snapshotIndex is not null && !reader.LogEntryMetadataOnly)
+        {
+            Interlocked.Exchange(ref _snapshotSentAtMs, Environment.TickCount64);
+        }
+
         if (snapshotIndex is { } picked && reader is TailReader { Pin: { } pin })
         {
             pin.From = picked + 1; // RaftLog.SnapshotPull.cs
@@ -29,6 +34,12 @@ internal sealed partial class RaftLog
         var list = Read(startIndex, endIndex, out var snapshotIndex, byReference: false);
         return reader.ReadAsync<IRaftLogEntry, List<IRaftLogEntry>>(list, snapshotIndex, token);
     }
+
+    private long _snapshotSentAtMs = long.MinValue / 2; // Environment.TickCount64 when a snapshot or reference was last read to be sent
+
+    /// <summary>Leader: milliseconds (<see cref="Environment.TickCount64"/>) since a snapshot, or a reference to one, was last
+    /// read to be sent to a member (DotNext's InstallSnapshot or a pull stream); very large when never.</summary>
+    public long MillisecondsSinceSnapshotSent => Environment.TickCount64 - Interlocked.Read(ref _snapshotSentAtMs);
 
     /// <summary>Payload bytes one read returns at most (at least one entry): the most one AppendEntries carries.</summary>
     public long MaxReadBytes { get; set; } = DefaultMaxReadBytes;

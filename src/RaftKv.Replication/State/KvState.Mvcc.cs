@@ -54,7 +54,9 @@ internal sealed partial class KvState
         Interlocked.Increment(ref _applySeq);
         try
         {
+            var horizon = AddTtlHorizonRecord(ops); // KvState.TtlHorizon.cs
             _store.Apply(index, ops);
+            TtlHorizonApplied(horizon);
             CacheAppliedMeta(ops);
             Interlocked.Exchange(ref _revision, revision);
             Interlocked.Exchange(ref _compactRevision, compactRevision);

@@ -161,6 +161,7 @@ internal sealed partial class KvState
         }
 
         FinishLeaseEffects(original, ops);
+        RaiseTtlHorizon(apply.MaxExpires); // KvState.TtlHorizon.cs
         ApplyBatch(index, ops, newRevision, compactRevision);
         if (apply.Changed && _indexFrom == 0)
         {

@@ -83,10 +83,14 @@ internal sealed partial class KvState : IStateMachine, Log.IRaftStateMachine, ID
             state.RecordTerm(newest.Index, newest.Term);
         }
 
+        var hasApplied = store.AppliedIndex > 0;
         if (store.GetMetadata(ReservedKeys.Clock, 0)?.LocalValue is { } clock)
         {
             state._clock = BitConverter.ToInt64(clock.Span); // 8 bytes: local even when archived (keys file)
+            hasApplied = true;
         }
+
+        state.LoadTtlHorizon(hasApplied); // KvState.TtlHorizon.cs
 
         store.LogicalClockUnixMs = state._clock;
         state.Alarms.Load(store);

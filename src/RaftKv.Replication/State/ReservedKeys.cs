@@ -13,6 +13,9 @@ internal static class ReservedKeys
 
     public static readonly byte[] Clock = Make("clock");
 
+    /// <summary>The TTL horizon record (<see cref="KvState"/>'s <c>KvState.TtlHorizon.cs</c>): 8 bytes, little-endian.</summary>
+    public static readonly byte[] TtlHorizon = Make("ttl-horizon");
+
     public static bool IsReserved(ReadOnlySpan<byte> key) => key.StartsWith(Prefix);
 
     public static byte[] Request(string requestId) => Make("req/" + requestId);

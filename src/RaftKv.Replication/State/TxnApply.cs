@@ -32,6 +32,9 @@ internal sealed class TxnApply(KvState state, IKvStore store, long clock, long b
     /// compares are evaluated when reached, seeing the txn's earlier writes).</summary>
     public Dictionary<KvTxn, bool>? Path { get; set; }
 
+    /// <summary>The latest expiry of this txn's TTL puts (unix ms on the logical clock), 0 = none.</summary>
+    public long MaxExpires { get; private set; }
+
     public List<WriteOp> Ops { get; } = new(8); // a put: value, meta, history, then clock and revision (KvState.Txn.cs)
 
     public List<MvccEvent> Events { get; } = [];
@@ -134,6 +137,7 @@ internal sealed class TxnApply(KvState state, IKvStore store, long clock, long b
     {
         var lease = op.IgnoreLease && prev is { } p ? p.Lease : op.Lease;
         var expires = op.TtlMs > 0 ? clock + op.TtlMs : 0;
+        MaxExpires = Math.Max(MaxExpires, expires);
         var once = command.FormatVersion >= CommandCodec.ValueOnceVersion && value.Length >= MvccLayout.LargeValueMinBytes;
         var meta = prev is { } old
             ? new KeyMeta(old.Create, NewRevision, old.Version + 1, lease, expires, once)
