@@ -52,6 +52,12 @@ public sealed partial class KvNode
     /// <summary>Read-index requests this node answered as leader.</summary>
     public long ReadIndexServed => Interlocked.Read(ref _readIndexServed);
 
+    private long _readIndexNudges;
+
+    /// <summary>Read indexes served above the asking follower's commit index, each of which started a replication round
+    /// (<see cref="NudgeReplication"/>; tests).</summary>
+    internal long ReadIndexNudges => Interlocked.Read(ref _readIndexNudges);
+
     public async Task<LeaderReadIndex> ServeReadIndexAsync(long term, long followerCommitIndex, CancellationToken cancellationToken = default)
     {
         var leadership = _cluster.LeadershipToken;
@@ -91,6 +97,7 @@ public sealed partial class KvNode
         Interlocked.Increment(ref _readIndexServed);
         if (index > followerCommitIndex)
         {
+            Interlocked.Increment(ref _readIndexNudges);
             NudgeReplication();
         }
 
