@@ -87,7 +87,7 @@ internal sealed partial class RaftLogStore
             if (_writer is not null)
             {
                 _previousSegment = (_writerSequence, _writer.Length); // every batch in it is synced
-                JudgeSpare(_writer.Length); // RaftLogStore.Preallocation.cs: small flushes make a spare worth its writes
+                JudgeSpare(_writer.Length, full: _writer.Length >= _options.SegmentBytes); // RaftLogStore.Preallocation.cs
                 _writer.Dispose();
                 _writer = null;
             }
@@ -212,7 +212,7 @@ internal sealed partial class RaftLogStore
     {
         var writer = _writer!;
         _writer = null;
-        JudgeSpare(batchOffset);
+        JudgeSpare(batchOffset, full: false); // out of space: no zeros to spare
         writer.Dispose();
         string? delete = null;
         Requeue(ops);

@@ -100,11 +100,14 @@ internal sealed partial class RaftLogStore
     /// so it pays while flushes are small (a few KB of small puts) and not while they are large (64 KiB values:
     /// with ~34 MB/s of log per node the zero fills doubled the disk's write load and cost 7–14 % of put/s,
     /// BENCHMARKS.md). The next segment gets a spare only if this one's flushes averaged at most
-    /// <see cref="SpareMaxAverageFlushBytes"/>. Caller holds <c>_flushGate</c>.
+    /// <see cref="SpareMaxAverageFlushBytes"/>, and only if this one was closed <paramref name="full"/>: a segment a
+    /// snapshot closed early (<c>Compact</c> rolls the segment it covers whole) says the log is written slowly — an
+    /// idle or lightly loaded node snapshots every minute — and a spare after each would write a segment's worth of
+    /// zeros per snapshot (64 MiB a minute per node) for flushes that are rare anyway. Caller holds <c>_flushGate</c>.
     /// </summary>
-    private void JudgeSpare(long segmentBytes)
+    private void JudgeSpare(long segmentBytes, bool full)
     {
-        _spareWorthIt = _segmentFlushes == 0 || segmentBytes / _segmentFlushes <= SpareMaxAverageFlushBytes;
+        _spareWorthIt = full && (_segmentFlushes == 0 || segmentBytes / _segmentFlushes <= SpareMaxAverageFlushBytes);
         _segmentFlushes = 0;
     }
 

@@ -109,6 +109,32 @@ public sealed class RaftLogStorePreallocationTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void SegmentsClosedEarlyBySnapshotsGetNoSpareAfterThem()
+    {
+        // A lightly loaded node snapshots every minute, and a snapshot covering the whole segment being written closes
+        // it (the next flush starts a new one): a spare after each would write a segment of zeros per snapshot.
+        var fs = new CrashableMemoryFileSystem();
+        var zeros = 0L;
+        fs.BeforeOperation = (op, path) => zeros += op == "create" && path.EndsWith(RaftLogStore.SpareTempName, StringComparison.Ordinal) ? 1 : 0;
+        using var store = RaftLogStore.Open(Preallocating(fs), 0, 0);
+        Assert.Equal(1, zeros); // the spare made at open
+        for (var round = 0; round < 6; round++)
+        {
+            FlushEach(store, (round * 3) + 1, (round * 3) + 3, size: 500);
+            store.Compact((round * 3) + 3, 1);
+        }
+
+        Assert.True(Segments(fs).Count <= 2, $"{Segments(fs).Count} segments: covered ones are deleted");
+        // The spares made at open and when the first segment started (nothing to judge yet) are used, then none.
+        Assert.Equal(2, store.PreallocatedSegments);
+        Assert.Equal(2, zeros);
+        Assert.False(fs.Exists(Spare));
+        FlushEach(store, 19, 80, size: 500); // segments filled by writes: preallocated again
+        Assert.True(store.PreallocatedSegments > 1, $"{store.PreallocatedSegments} preallocated segments");
+        AssertEntries(store, 19, 80, size: 500);
+    }
+
+    [Fact]
     public void ASpareDeletedByHandIsHarmless()
     {
         var fs = new CrashableMemoryFileSystem();
