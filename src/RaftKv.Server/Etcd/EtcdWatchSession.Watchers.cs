@@ -10,8 +10,9 @@ internal sealed partial class EtcdWatchSession
     internal const string DuplicateIdReason = "mvcc: duplicate watch ID provided on the WatchStream";
     internal const string EmptyRangeReason = "mvcc: watcher range is empty";
 
-    /// <summary>etcd's cancel reason for a watch on keys the user may not read (auth on).</summary>
-    internal const string PermissionDeniedReason = "etcdserver: permission denied";
+    /// <summary>etcd's cancel reason for a watch on keys the user may not read (auth on): etcd 3.4 sets it to
+    /// <c>rpctypes.ErrGRPCPermissionDenied.Error()</c>, the gRPC status's text, not the bare error string.</summary>
+    internal const string PermissionDeniedReason = "rpc error: code = PermissionDenied desc = etcdserver: permission denied";
 
     private long _nextId;
 
