@@ -78,6 +78,32 @@ public sealed class EtcdGrpcBadInputTests(EtcdClusterFixture fixture) : IDisposa
         await StillUp();
     }
 
+    /// <summary>etcd 3.4 takes a negative watch start revision as one below its compact revision: created, then
+    /// canceled with the compact revision (etcdctl: "required revision has been compacted"); it is not "from now". Before
+    /// any compaction: EtcdWatchNegativeStartTests (Server.Tests).</summary>
+    [Fact]
+    public async Task NegativeWatchStartRevisionsAreCanceledAsCompacted()
+    {
+        var compactTo = (await Kv.PutAsync(new PutRequest { Key = B("negw/k"), Value = B("1") })).Header.Revision;
+        await Kv.CompactAsync(new CompactionRequest { Revision = compactTo });
+        await using var stream = new WatchStreamRecorder(fixture.Node(2).Grpc);
+        stream.StartReading();
+        foreach (var (id, start) in new[] { (11L, -1L), (12L, -3L), (13L, long.MinValue) })
+        {
+            await stream.CreateAsync(new WatchCreateRequest { Key = B("negw/k"), StartRevision = start, WatchId = id });
+            await stream.WaitAsync(() => stream.Of(id).Count >= 2, TimeSpan.FromSeconds(30), () => $"watch from {start}: {string.Join(", ", stream.Of(id))}");
+            var responses = stream.Of(id);
+            Assert.True(responses[0].Created, responses[0].ToString());
+            Assert.True(responses[1].Canceled, responses[1].ToString());
+            Assert.Equal(compactTo, responses[1].CompactRevision);
+            Assert.Empty(responses[1].Events);
+        }
+
+        var etcdctl = await Etcdctl.RunAsync(fixture.Endpoints, "watch", "negw/k", "--rev=-2");
+        Assert.Contains("watch was canceled (etcdserver: mvcc: required revision has been compacted)", etcdctl.Out + etcdctl.Err, StringComparison.Ordinal);
+        await StillUp();
+    }
+
     [Fact]
     public async Task TxnLimitsAreEtcds()
     {
