@@ -126,7 +126,7 @@ public sealed partial class KvNode
 
         foreach (var c in txn.Compares)
         {
-            ValidateKey(c.Key);
+            ValidateKey(c.Key, written: false);
             if (c.RangeEnd is { Length: > 0 } ce && ce is not [0x00] && ce.AsSpan().SequenceCompareTo(c.Key) < 0)
             {
                 throw new ArgumentException("compare range end must not be below the key");
@@ -148,7 +148,7 @@ public sealed partial class KvNode
                     }
 
                     ValidateRange(range);
-                    ValidateKey(range.Key);
+                    ValidateKey(range.Key, written: false);
                     continue;
                 case KvOpKind.DeleteRange when op.Key.Length == 0 && (op.Prefix || op.RangeEnd is not { Length: > 0 }):
                     if (!op.AllKeys)
@@ -159,7 +159,7 @@ public sealed partial class KvNode
                     continue;
             }
 
-            ValidateKey(op.Key);
+            ValidateKey(op.Key, written: op.Kind == KvOpKind.Put);
             if (op.Kind == KvOpKind.Put && (op.Value?.Length ?? 0) > _options.MaxValueBytes)
             {
                 throw new ValueTooLargeException($"value is {op.Value!.Length} bytes; the limit is {_options.MaxValueBytes}");
@@ -192,14 +192,18 @@ public sealed partial class KvNode
         }
     }
 
-    private void ValidateKey(byte[] key)
+    /// <summary>A key of a txn's compare or op: not empty nor reserved. <see cref="KvNodeOptions.MaxKeyBytes"/> bounds
+    /// only a key the op <paramref name="written"/> (a put): a compare, a read or a delete of a longer key is
+    /// answered as etcd answers it (no such key), as a plain read is; a key written before the limit was lowered
+    /// can still be deleted.</summary>
+    private void ValidateKey(byte[] key, bool written)
     {
         if (key.Length == 0)
         {
             throw new ArgumentException("key must not be empty");
         }
 
-        if (key.Length > _options.MaxKeyBytes)
+        if (written && key.Length > _options.MaxKeyBytes)
         {
             throw new ValueTooLargeException($"key is {key.Length} bytes; the limit is {_options.MaxKeyBytes}");
         }

@@ -126,6 +126,30 @@ public sealed class EtcdGrpcBadInputTests(EtcdClusterFixture fixture) : IDisposa
         await StillUp();
     }
 
+    /// <summary>MAX_KEY_BYTES (4 KiB) bounds the keys a put writes; reading, comparing or deleting a longer key
+    /// answers as etcd does (there is no such key), inside a txn too.</summary>
+    [Fact]
+    public async Task KeysOverTheLimitAreRefusedOnlyWhenWritten()
+    {
+        var longKey = B("long/" + new string('k', 5000));
+        await Refused(async () => await Kv.PutAsync(new PutRequest { Key = longKey, Value = B("v") }), StatusCode.InvalidArgument, "etcdserver: request is too large");
+        Assert.Equal(0, (await Kv.RangeAsync(new RangeRequest { Key = longKey })).Count);
+        Assert.Equal(0, (await Kv.DeleteRangeAsync(new DeleteRangeRequest { Key = longKey })).Deleted);
+
+        var txn = new TxnRequest();
+        txn.Compare.Add(new Compare { Key = longKey, Target = Compare.Types.CompareTarget.Version, Result = Compare.Types.CompareResult.Equal, Version = 0 });
+        txn.Success.Add(new RequestOp { RequestRange = new RangeRequest { Key = longKey } });
+        txn.Success.Add(new RequestOp { RequestDeleteRange = new DeleteRangeRequest { Key = longKey, PrevKv = true } });
+        var answer = await Kv.TxnAsync(txn);
+        Assert.True(answer.Succeeded);
+        Assert.Equal(0, answer.Responses[0].ResponseRange.Count);
+        Assert.Equal(0, answer.Responses[1].ResponseDeleteRange.Deleted);
+
+        var etcdctl = await Etcdctl.RunAsync(fixture.Endpoints, "del", longKey.ToStringUtf8());
+        Assert.True(etcdctl.Code == 0 && etcdctl.Out.Trim() == "0", etcdctl.ToString());
+        await StillUp();
+    }
+
     [Fact]
     public async Task IgnoreValueAndLeaseChecksAreEtcds()
     {
