@@ -104,6 +104,24 @@ public sealed class EtcdGrpcBadInputTests(EtcdClusterFixture fixture) : IDisposa
         await StillUp();
     }
 
+    /// <summary>etcd 3.4's HashKV at a negative revision is no error: it hashes the history below revision + 1,
+    /// i.e. nothing, and answers at the current revision.</summary>
+    [Fact]
+    public async Task HashKvAtANegativeRevisionHashesNothing()
+    {
+        var written = (await Kv.PutAsync(new PutRequest { Key = B("neghash/k"), Value = B("1") })).Header.Revision;
+        var maintenance = new Maintenance.MaintenanceClient(_channel);
+        var minusOne = await maintenance.HashKVAsync(new HashKVRequest { Revision = -1 });
+        var minusMany = await maintenance.HashKVAsync(new HashKVRequest { Revision = -12345 });
+        Assert.Equal(minusOne.Hash, minusMany.Hash);
+        Assert.NotEqual(minusOne.Hash, (await maintenance.HashKVAsync(new HashKVRequest())).Hash);
+        Assert.True(minusOne.Header.Revision >= written, minusOne.ToString());
+
+        var etcdctl = await Etcdctl.RunAsync(fixture.Node(2).Grpc, "endpoint", "hashkv", "--rev=-1");
+        Assert.True(etcdctl.Code == 0, etcdctl.ToString());
+        await StillUp();
+    }
+
     [Fact]
     public async Task TxnLimitsAreEtcds()
     {
