@@ -165,7 +165,9 @@ public sealed partial class KvNode
                 throw new ValueTooLargeException($"value is {op.Value!.Length} bytes; the limit is {_options.MaxValueBytes}");
             }
 
-            if (op.Lease != 0 && (op.Kind != KvOpKind.Put || op.TtlMs != 0 || op.Lease < 0))
+            // A negative lease id is no bad input here: no such lease is ever granted, so the apply answers
+            // LeaseNotFoundException, as etcd answers a put with an unknown lease.
+            if (op.Lease != 0 && (op.Kind != KvOpKind.Put || op.TtlMs != 0))
             {
                 throw new ArgumentException("a lease is attached by a put without a ttl (a leased key expires with its lease)");
             }

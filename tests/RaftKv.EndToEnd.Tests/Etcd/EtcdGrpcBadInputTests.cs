@@ -175,6 +175,7 @@ public sealed class EtcdGrpcBadInputTests(EtcdClusterFixture fixture) : IDisposa
         await Refused(async () => await Kv.PutAsync(new PutRequest { Key = B("ign/k"), Lease = 5, IgnoreLease = true }), StatusCode.InvalidArgument, "etcdserver: lease is provided");
         await Refused(async () => await Kv.PutAsync(new PutRequest { Key = B("ign/missing"), IgnoreValue = true }), StatusCode.InvalidArgument, "etcdserver: key not found");
         await Refused(async () => await Kv.PutAsync(new PutRequest { Key = B("ign/k"), Value = B("v"), Lease = 0x7fff_0000_1234 }), StatusCode.NotFound, "etcdserver: requested lease not found");
+        await Refused(async () => await Kv.PutAsync(new PutRequest { Key = B("ign/k"), Value = B("v"), Lease = -5 }), StatusCode.NotFound, "etcdserver: requested lease not found");
         await StillUp();
     }
 
