@@ -16,4 +16,9 @@ public sealed record AuthAccess(AuthAccessKind Kind, IReadOnlyList<KeyAccess> Ke
 
     /// <summary>Write access to every key attached to lease <paramref name="id"/> (etcd's rule for revoke and TimeToLive).</summary>
     public static AuthAccess LeaseKeys(long id) => new(AuthAccessKind.LeaseKeys, [], id);
+
+    /// <summary>With <see cref="AuthAccessKind.Keys"/>: the leases the request's puts attach keys to. The user also needs
+    /// write on every key already attached to each (etcd's checkLeasePuts: a user who could not revoke the lease may not
+    /// attach more keys to it).</summary>
+    public IReadOnlyList<long> PutLeases { get; init; } = [];
 }

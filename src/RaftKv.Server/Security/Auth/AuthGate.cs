@@ -121,7 +121,7 @@ public sealed partial class AuthGate(KvNode node, AuthTokens tokens, SimpleToken
         {
             AuthAccessKind.Authenticated => true,
             AuthAccessKind.Admin => user.IsRoot,
-            AuthAccessKind.Keys => KeysPermitted(state, user, access.Keys),
+            AuthAccessKind.Keys => KeysPermitted(state, user, access.Keys) && (user.IsRoot || access.PutLeases.All(id => LeaseKeysPermitted(state, user, node.LeaseAttachedKeys(id)))),
             AuthAccessKind.LeaseKeys => user.IsRoot || LeaseKeysPermitted(state, user, node.LeaseAttachedKeys(access.LeaseId)),
             _ => false,
         };
