@@ -11,7 +11,8 @@ namespace RaftKv.Server.Security.Auth;
 /// request touches, read or write (txn compares and nested ops included, a put or delete with prev_kv also
 /// reads; a put with a lease also needs write on the keys already attached to it); lease revoke and TimeToLive need
 /// write on the lease's keys; watches need read at creation;
-/// Authenticate, AuthStatus and the corruption check's StateHash are open; status, member listing, etcd's compaction
+/// Authenticate, AuthStatus and the corruption check's StateHash are open; a user may get its own user and the roles it
+/// holds; status, member listing, etcd's compaction
 /// and alarm listing need a user; everything else (auth management, membership, maintenance, the native API's
 /// compaction, admin) needs the root role.
 /// Unknown calls need root (fail closed).
@@ -32,6 +33,8 @@ public static partial class AuthRules
         V3.LeaseRevokeRequest l => AuthAccess.LeaseKeys(l.ID),
         V3.LeaseTimeToLiveRequest l => AuthAccess.LeaseKeys(l.ID),
         V3.AuthenticateRequest or V3.AuthStatusRequest => AuthAccess.Open,
+        V3.AuthUserGetRequest u => AuthAccess.UserItself(u.Name), // etcd 3.4's authApplierV3.UserGet
+        V3.AuthRoleGetRequest r => AuthAccess.RoleHeld(r.Role), // etcd 3.4's authApplierV3.RoleGet
         V3.StatusRequest or V3.MemberListRequest => AuthAccess.Authenticated,
         // etcd 3.4 checks no permission on Compact and Alarm: any authenticated user compacts (e.g. the Kubernetes
         // API server's own etcd user) and lists alarms. RaftKv still wants a user for them, and root to arm or disarm.
