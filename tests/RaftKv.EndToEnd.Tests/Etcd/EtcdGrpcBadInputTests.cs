@@ -33,6 +33,16 @@ public sealed class EtcdGrpcBadInputTests(EtcdClusterFixture fixture) : IDisposa
         var txn = new TxnRequest();
         txn.Success.Add(new RequestOp { RequestPut = new PutRequest { Value = B("v") } });
         await Refused(async () => await Kv.TxnAsync(txn), StatusCode.InvalidArgument, Msg);
+        var emptyCompare = new TxnRequest();
+        emptyCompare.Compare.Add(new Compare { Target = Compare.Types.CompareTarget.Version, Result = Compare.Types.CompareResult.Equal });
+        emptyCompare.Success.Add(new RequestOp { RequestPut = new PutRequest { Key = B("k"), Value = B("v") } });
+        await Refused(async () => await Kv.TxnAsync(emptyCompare), StatusCode.InvalidArgument, Msg);
+        var nested = new TxnRequest();
+        nested.Success.Add(new RequestOp { RequestTxn = emptyCompare });
+        await Refused(async () => await Kv.TxnAsync(nested), StatusCode.InvalidArgument, Msg);
+        var emptyOp = new TxnRequest();
+        emptyOp.Success.Add(new RequestOp());
+        await Refused(async () => await Kv.TxnAsync(emptyOp), StatusCode.InvalidArgument, "etcdserver: key not found"); // etcd's checkRequestOp
 
         var etcdctl = await Etcdctl.RunAsync(fixture.Endpoints, "get", "");
         Assert.Contains(Msg, etcdctl.Err);
