@@ -70,6 +70,18 @@ public sealed class EtcdGrpcBadInputTests(EtcdClusterFixture fixture) : IDisposa
             Assert.False(r.More);
         }
 
+        // Negative min/max revision filters are filters (etcd tests != 0): a negative minimum keeps every key, a
+        // negative maximum none; the count is taken before filtering. Inside a txn too.
+        var noneKept = await Kv.RangeAsync(new RangeRequest { Key = B("bad/"), RangeEnd = B("bad0"), MaxModRevision = -1 });
+        Assert.Empty(noneKept.Kvs);
+        Assert.Equal(2, noneKept.Count);
+        Assert.Equal(2, (await Kv.RangeAsync(new RangeRequest { Key = B("bad/"), RangeEnd = B("bad0"), MinCreateRevision = -5, MinModRevision = -1 })).Kvs.Count);
+        var txn = new TxnRequest();
+        txn.Success.Add(new RequestOp { RequestRange = new RangeRequest { Key = B("bad/"), RangeEnd = B("bad0"), MaxCreateRevision = -3 } });
+        var inTxn = (await Kv.TxnAsync(txn)).Responses[0].ResponseRange;
+        Assert.Empty(inTxn.Kvs);
+        Assert.Equal(2, inTxn.Count);
+
         await Refused(async () => await Kv.RangeAsync(new RangeRequest { Key = B("bad/a"), SortOrder = (RangeRequest.Types.SortOrder)7 }), StatusCode.InvalidArgument, "etcdserver: invalid sort option");
         await StillUp();
     }
