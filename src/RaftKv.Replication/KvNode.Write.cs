@@ -112,16 +112,18 @@ public sealed partial class KvNode
             throw new ArgumentException("request id longer than 64 characters");
         }
 
-        ValidateTxn(txn);
+        ValidateTxn(txn, _options.MaxTxnOps);
         TxnDuplicates.Check(txn);
     }
 
-    private void ValidateTxn(KvTxn txn)
+    /// <summary>Checks <paramref name="txn"/> against <paramref name="max"/> ops per compare list and branch; a nested
+    /// txn gets what its parent left: <paramref name="max"/> minus the parent's largest list (etcd's checkTxnRequest).</summary>
+    private void ValidateTxn(KvTxn txn, int max)
     {
-        var max = _options.MaxTxnOps;
-        if (txn.Compares.Count > max || txn.Success.Count > max || txn.Failure.Count > max)
+        var ops = Math.Max(txn.Compares.Count, Math.Max(txn.Success.Count, txn.Failure.Count));
+        if (ops > max)
         {
-            throw new TooManyTxnOpsException(Math.Max(txn.Compares.Count, Math.Max(txn.Success.Count, txn.Failure.Count)), max);
+            throw new TooManyTxnOpsException(ops, max);
         }
 
         foreach (var c in txn.Compares)
@@ -138,7 +140,7 @@ public sealed partial class KvNode
             switch (op.Kind)
             {
                 case KvOpKind.Txn:
-                    ValidateTxn(op.Nested ?? throw new ArgumentException("txn op without a transaction"));
+                    ValidateTxn(op.Nested ?? throw new ArgumentException("txn op without a transaction"), max - ops);
                     continue;
                 case KvOpKind.Range:
                     var range = op.Range ?? throw new ArgumentException("range op without a range request");

@@ -155,6 +155,20 @@ public sealed class EtcdGrpcBadInputTests(EtcdClusterFixture fixture) : IDisposa
 
         await Refused(async () => await Kv.TxnAsync(tooMany), StatusCode.InvalidArgument, "etcdserver: too many operations in txn request");
 
+        // A nested txn gets what its parent leaves: 128 minus the parent's largest list (etcd's checkTxnRequest).
+        static TxnRequest Nested(int outer, int inner)
+        {
+            var nested = new TxnRequest();
+            nested.Success.Add(Enumerable.Range(0, inner).Select(i => new RequestOp { RequestPut = new PutRequest { Key = B($"nest/in/{i}"), Value = B("v") } }));
+            var parent = new TxnRequest();
+            parent.Success.Add(Enumerable.Range(0, outer).Select(i => new RequestOp { RequestPut = new PutRequest { Key = B($"nest/out/{i}"), Value = B("v") } }));
+            parent.Success.Add(new RequestOp { RequestTxn = nested });
+            return parent;
+        }
+
+        await Refused(async () => await Kv.TxnAsync(Nested(100, 50)), StatusCode.InvalidArgument, "etcdserver: too many operations in txn request");
+        Assert.True((await Kv.TxnAsync(Nested(100, 27))).Succeeded); // 101 ops in the parent's branch leave 27
+
         var duplicate = new TxnRequest();
         duplicate.Success.Add(new RequestOp { RequestPut = new PutRequest { Key = B("dup/k"), Value = B("1") } });
         duplicate.Success.Add(new RequestOp { RequestPut = new PutRequest { Key = B("dup/k"), Value = B("2") } });
