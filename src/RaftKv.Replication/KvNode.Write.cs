@@ -112,21 +112,23 @@ public sealed partial class KvNode
             throw new ArgumentException("request id longer than 64 characters");
         }
 
-        ValidateTxn(txn);
+        ValidateTxn(txn, _options.MaxTxnOps);
         TxnDuplicates.Check(txn);
     }
 
-    private void ValidateTxn(KvTxn txn)
+    /// <summary>Checks <paramref name="txn"/> against <paramref name="max"/> ops per compare list and branch; a nested
+    /// txn gets what its parent left: <paramref name="max"/> minus the parent's largest list (etcd's checkTxnRequest).</summary>
+    private void ValidateTxn(KvTxn txn, int max)
     {
-        var max = _options.MaxTxnOps;
-        if (txn.Compares.Count > max || txn.Success.Count > max || txn.Failure.Count > max)
+        var ops = Math.Max(txn.Compares.Count, Math.Max(txn.Success.Count, txn.Failure.Count));
+        if (ops > max)
         {
-            throw new TooManyTxnOpsException(Math.Max(txn.Compares.Count, Math.Max(txn.Success.Count, txn.Failure.Count)), max);
+            throw new TooManyTxnOpsException(ops, max);
         }
 
         foreach (var c in txn.Compares)
         {
-            ValidateKey(c.Key);
+            ValidateKey(c.Key, written: false);
             if (c.RangeEnd is { Length: > 0 } ce && ce is not [0x00] && ce.AsSpan().SequenceCompareTo(c.Key) < 0)
             {
                 throw new ArgumentException("compare range end must not be below the key");
@@ -138,7 +140,7 @@ public sealed partial class KvNode
             switch (op.Kind)
             {
                 case KvOpKind.Txn:
-                    ValidateTxn(op.Nested ?? throw new ArgumentException("txn op without a transaction"));
+                    ValidateTxn(op.Nested ?? throw new ArgumentException("txn op without a transaction"), max - ops);
                     continue;
                 case KvOpKind.Range:
                     var range = op.Range ?? throw new ArgumentException("range op without a range request");
@@ -148,7 +150,7 @@ public sealed partial class KvNode
                     }
 
                     ValidateRange(range);
-                    ValidateKey(range.Key);
+                    ValidateKey(range.Key, written: false);
                     continue;
                 case KvOpKind.DeleteRange when op.Key.Length == 0 && (op.Prefix || op.RangeEnd is not { Length: > 0 }):
                     if (!op.AllKeys)
@@ -159,13 +161,15 @@ public sealed partial class KvNode
                     continue;
             }
 
-            ValidateKey(op.Key);
+            ValidateKey(op.Key, written: op.Kind == KvOpKind.Put);
             if (op.Kind == KvOpKind.Put && (op.Value?.Length ?? 0) > _options.MaxValueBytes)
             {
                 throw new ValueTooLargeException($"value is {op.Value!.Length} bytes; the limit is {_options.MaxValueBytes}");
             }
 
-            if (op.Lease != 0 && (op.Kind != KvOpKind.Put || op.TtlMs != 0 || op.Lease < 0))
+            // A negative lease id is no bad input here: no such lease is ever granted, so the apply answers
+            // LeaseNotFoundException, as etcd answers a put with an unknown lease.
+            if (op.Lease != 0 && (op.Kind != KvOpKind.Put || op.TtlMs != 0))
             {
                 throw new ArgumentException("a lease is attached by a put without a ttl (a leased key expires with its lease)");
             }
@@ -192,14 +196,18 @@ public sealed partial class KvNode
         }
     }
 
-    private void ValidateKey(byte[] key)
+    /// <summary>A key of a txn's compare or op: not empty nor reserved. <see cref="KvNodeOptions.MaxKeyBytes"/> bounds
+    /// only a key the op <paramref name="written"/> (a put): a compare, a read or a delete of a longer key is
+    /// answered as etcd answers it (no such key), as a plain read is; a key written before the limit was lowered
+    /// can still be deleted.</summary>
+    private void ValidateKey(byte[] key, bool written)
     {
         if (key.Length == 0)
         {
             throw new ArgumentException("key must not be empty");
         }
 
-        if (key.Length > _options.MaxKeyBytes)
+        if (written && key.Length > _options.MaxKeyBytes)
         {
             throw new ValueTooLargeException($"key is {key.Length} bytes; the limit is {_options.MaxKeyBytes}");
         }

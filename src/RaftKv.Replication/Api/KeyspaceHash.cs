@@ -20,6 +20,9 @@ public static class KeyspaceHash
         return (await ComputeAsync(read.Keys, cancellationToken).ConfigureAwait(false), read.CurrentRevision);
     }
 
+    /// <summary>The hash of an empty key space (no key at all).</summary>
+    public static uint OfNothing => new System.IO.Hashing.Crc32().GetCurrentHashAsUInt32();
+
     /// <summary>The hash of <paramref name="keys"/> (in key order).</summary>
     public static async Task<uint> ComputeAsync(IAsyncEnumerable<KeyValue> keys, CancellationToken cancellationToken)
     {

@@ -88,7 +88,8 @@ public sealed class EtcdMaintenanceService(IKvNode node, EtcdIdentity identity, 
     /// <summary><see cref="KeyspaceHash"/> of the key space at the revision (0 = current), in one streamed pass
     /// (<see cref="IKvNode.ReadKeyspaceAsync"/>). Replicas at the same revision answer the same hash (etcd's value
     /// differs: it hashes its backend's history, so compare RaftKv members with each other only). compact_revision is
-    /// etcd's: the last compaction's revision, -1 before any.</summary>
+    /// etcd's: the last compaction's revision, -1 before any. A negative revision is no error (etcd 3.4's HashByRev
+    /// hashes the history below revision + 1, i.e. nothing): the hash of an empty key space, at the current revision.</summary>
     public override async Task<HashKVResponse> HashKV(HashKVRequest request, ServerCallContext context)
     {
         if (request.Revision > 0 && request.Revision <= node.CompactRevision)
@@ -97,7 +98,9 @@ public sealed class EtcdMaintenanceService(IKvNode node, EtcdIdentity identity, 
             throw new Replication.Api.RevisionCompactedException(request.Revision, node.CompactRevision);
         }
 
-        var (hash, header) = await HashAtAsync(request.Revision, context.CancellationToken).ConfigureAwait(false);
+        var (hash, header) = request.Revision < 0
+            ? (KeyspaceHash.OfNothing, node.Revision)
+            : await HashAtAsync(request.Revision, context.CancellationToken).ConfigureAwait(false);
         // etcd answers -1 until the first compaction (its mvcc store's compactMainRev starts at -1).
         return new HashKVResponse { Header = identity.Header(header), Hash = hash, CompactRevision = node.CompactRevision > 0 ? node.CompactRevision : -1 };
     }

@@ -39,9 +39,13 @@ internal static partial class EtcdMapping
     /// <summary>etcd's range request as the node's. Like etcd: a non-positive limit or revision means none /
     /// current. The order stays None when the request names none: a sort target other than KEY then sorts
     /// ascending, but only the first limit + 1 keys (etcd's v3 Range; <c>RangeProcessor</c>).</summary>
+    /// <remarks>etcd filters by min/max revisions when they are not 0 (negative ones too): a negative minimum keeps
+    /// every key (sent as 1: every revision is at least 1, and the request still counts as filtered), a negative
+    /// maximum keeps none (sent as a minimum of <see cref="long.MaxValue"/>); the count is taken before either.</remarks>
     public static RangeRequest ToApi(V3.RangeRequest r)
     {
         var order = (SortOrder)(byte)r.SortOrder;
+        var noneKept = r.MaxModRevision < 0 || r.MaxCreateRevision < 0;
 
         return new RangeRequest(
             r.Key.ToByteArray(),
@@ -52,10 +56,10 @@ internal static partial class EtcdMapping
             SortTarget: (SortTarget)(byte)r.SortTarget,
             KeysOnly: r.KeysOnly,
             CountOnly: r.CountOnly,
-            MinModRevision: r.MinModRevision,
-            MaxModRevision: r.MaxModRevision,
-            MinCreateRevision: r.MinCreateRevision,
-            MaxCreateRevision: r.MaxCreateRevision);
+            MinModRevision: noneKept ? long.MaxValue : r.MinModRevision < 0 ? 1 : r.MinModRevision,
+            MaxModRevision: Math.Max(0, r.MaxModRevision),
+            MinCreateRevision: r.MinCreateRevision < 0 ? 1 : r.MinCreateRevision,
+            MaxCreateRevision: Math.Max(0, r.MaxCreateRevision));
     }
 
     public static V3.RangeResponse ToProto(RangeResult r, V3.ResponseHeader header)

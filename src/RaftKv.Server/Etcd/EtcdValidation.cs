@@ -8,7 +8,8 @@ namespace RaftKv.Server.Etcd;
 /// etcd's request checks that come before anything reaches the node (etcd's <c>v3rpc/key.go</c>), with
 /// etcd's errors: an empty key is "key is not provided", an unknown sort option is "invalid sort
 /// option", ignore_value/ignore_lease with a value/lease are "value/lease is provided"; a txn is
-/// checked op by op, nested txns included. Limits on ops per txn and duplicate keys are checked by the
+/// checked compare by compare (an empty key), then op by op (an empty op is etcd's "key not found"), nested txns
+/// included. Limits on ops per txn and duplicate keys are checked by the
 /// node (<c>TooManyTxnOpsException</c>, <c>DuplicateKeyInTxnException</c>).
 /// </summary>
 internal static class EtcdValidation
@@ -54,6 +55,14 @@ internal static class EtcdValidation
 
     public static void Check(V3.TxnRequest t)
     {
+        foreach (var c in t.Compare)
+        {
+            if (c.Key.IsEmpty)
+            {
+                throw GrpcErrors.Etcd.EmptyKey; // etcd's checkTxnRequest, before the ops
+            }
+        }
+
         foreach (var op in t.Success.Concat(t.Failure))
         {
             switch (op.RequestCase)
@@ -71,7 +80,7 @@ internal static class EtcdValidation
                     Check(op.RequestTxn);
                     break;
                 default:
-                    throw new global::Grpc.Core.RpcException(new global::Grpc.Core.Status(global::Grpc.Core.StatusCode.InvalidArgument, "etcdserver: txn request op is empty"));
+                    throw GrpcErrors.Etcd.KeyNotFound; // etcd's checkRequestOp answers an empty op so (ErrGRPCKeyNotFound)
             }
         }
     }

@@ -10,8 +10,9 @@ internal sealed partial class EtcdWatchSession
     internal const string DuplicateIdReason = "mvcc: duplicate watch ID provided on the WatchStream";
     internal const string EmptyRangeReason = "mvcc: watcher range is empty";
 
-    /// <summary>etcd's cancel reason for a watch on keys the user may not read (auth on).</summary>
-    internal const string PermissionDeniedReason = "etcdserver: permission denied";
+    /// <summary>etcd's cancel reason for a watch on keys the user may not read (auth on): etcd 3.4 sets it to
+    /// <c>rpctypes.ErrGRPCPermissionDenied.Error()</c>, the gRPC status's text, not the bare error string.</summary>
+    internal const string PermissionDeniedReason = "rpc error: code = PermissionDenied desc = etcdserver: permission denied";
 
     private long _nextId;
 
@@ -38,6 +39,7 @@ internal sealed partial class EtcdWatchSession
         }
 
         Watcher w;
+        long? compactedAt = null;
         lock (_watchers)
         {
             long id;
@@ -61,7 +63,12 @@ internal sealed partial class EtcdWatchSession
                 id = _nextId++;
             }
 
-            var start = Math.Max(0, c.StartRevision);
+            var start = c.StartRevision;
+            if (start < 0)
+            {
+                (start, compactedAt) = NegativeStart(start, _node.CompactRevision);
+            }
+
             w = new Watcher(id, key, end, start, reached: start > 0 ? start - 1 : current, c, _options.MaxPendingPerWatcher, _cts.Token);
             _watchers.Add(id, w);
             if (w.PrevKv)
@@ -73,6 +80,12 @@ internal sealed partial class EtcdWatchSession
             Control(new V3.WatchResponse { Header = _identity.Header(current), WatchId = id, Created = true });
         }
 
+        if (compactedAt is { } compacted)
+        {
+            EndByServer(w, null, compacted); // as a start below the compact revision: created, then canceled
+            return;
+        }
+
         // From "now" with nothing to read: straight into the group; otherwise (or if the group is ahead) its own
         // catch-up task first.
         if (w.Start != 0 || !TryJoin(w))
@@ -80,6 +93,15 @@ internal sealed partial class EtcdWatchSession
             StartCatchUp(w);
         }
     }
+
+    /// <summary>What etcd 3.4 makes of a negative start revision: its mvcc store's compact revision is -1 until the
+    /// first compaction, and a watcher whose start is below it is answered created, then canceled with that
+    /// compact revision (clients read ErrCompacted from any nonzero one). So with nothing compacted, -1 watches
+    /// from now (etcd's catch-up reads nothing below revision 0 and moves it to the synced watchers) and anything
+    /// lower is canceled with compact_revision -1; after a compaction every negative start is canceled with the
+    /// compact revision. Returns the start to use (0 = from now), or the compact revision to cancel with.</summary>
+    internal static (long Start, long? CompactedAt) NegativeStart(long start, long compactRevision)
+        => compactRevision > 0 ? (0, compactRevision) : start == -1 ? (0, null) : (0, -1);
 
     private void Refuse(long revision, string reason)
         => Control(new V3.WatchResponse { Header = _identity.Header(revision), WatchId = NoWatchId, Created = true, Canceled = true, CancelReason = reason });

@@ -151,9 +151,9 @@ public sealed partial class AuthProcessTests
         var txnInside = await Etcdctl.RunWithInputAsync(ep, "value(\"a/1\") = \"x\"\n\nget a/1\n\n\n", [.. alice, "txn"]);
         Assert.True(txnInside.Code == 0, txnInside.ToString());
 
-        // A watch outside the permission is canceled at creation.
+        // A watch outside the permission is canceled at creation, with etcd 3.4's cancel reason (the gRPC status text).
         var watch = await Etcdctl.RunAsync(ep, [.. alice, "watch", "b/", "--prefix"]);
-        Assert.Contains("permission denied", watch.Out + watch.Err, StringComparison.Ordinal);
+        Assert.Contains("watch was canceled (rpc error: code = PermissionDenied desc = etcdserver: permission denied)", watch.Out + watch.Err, StringComparison.Ordinal);
 
         Assert.Contains("etcdserver: user name is empty", (await Etcdctl.RunAsync(ep, "get", "a/1")).Err, StringComparison.Ordinal);
         Assert.Contains("etcdserver: authentication failed, invalid user ID or password", (await Etcdctl.RunAsync(ep, "--user", "alice:wrong", "get", "a/1")).Err, StringComparison.Ordinal);

@@ -16,4 +16,10 @@ public enum AuthAccessKind
 
     /// <summary>A user with the root role (admin calls, membership, auth management).</summary>
     Admin,
+
+    /// <summary>The user named <see cref="AuthAccess.Name"/> itself, or root (etcd's UserGet of oneself).</summary>
+    Self,
+
+    /// <summary>A user holding the role named <see cref="AuthAccess.Name"/>, or root (etcd's RoleGet of one's role).</summary>
+    HeldRole,
 }

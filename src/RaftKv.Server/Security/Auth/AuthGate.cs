@@ -121,7 +121,9 @@ public sealed partial class AuthGate(KvNode node, AuthTokens tokens, SimpleToken
         {
             AuthAccessKind.Authenticated => true,
             AuthAccessKind.Admin => user.IsRoot,
-            AuthAccessKind.Keys => KeysPermitted(state, user, access.Keys),
+            AuthAccessKind.Self => user.IsRoot || user.Name == access.Name,
+            AuthAccessKind.HeldRole => user.IsRoot || user.Roles.Contains(access.Name, StringComparer.Ordinal),
+            AuthAccessKind.Keys => KeysPermitted(state, user, access.Keys) && (user.IsRoot || access.PutLeases.All(id => LeaseKeysPermitted(state, user, node.LeaseAttachedKeys(id)))),
             AuthAccessKind.LeaseKeys => user.IsRoot || LeaseKeysPermitted(state, user, node.LeaseAttachedKeys(access.LeaseId)),
             _ => false,
         };

@@ -9,8 +9,10 @@ namespace RaftKv.Server.Security.Auth;
 /// <summary>
 /// What each call needs once auth is on (etcd's rules, docs/api.md "Authentication"): every key and range a
 /// request touches, read or write (txn compares and nested ops included, a put or delete with prev_kv also
-/// reads); lease revoke and TimeToLive need write on the lease's keys; watches need read at creation;
-/// Authenticate, AuthStatus and the corruption check's StateHash are open; status, member listing, etcd's compaction
+/// reads; a put with a lease also needs write on the keys already attached to it); lease revoke and TimeToLive need
+/// write on the lease's keys; watches need read at creation;
+/// Authenticate, AuthStatus and the corruption check's StateHash are open; a user may get its own user and the roles it
+/// holds; status, member listing, etcd's compaction
 /// and alarm listing need a user; everything else (auth management, membership, maintenance, the native API's
 /// compaction, admin) needs the root role.
 /// Unknown calls need root (fail closed).
@@ -24,13 +26,15 @@ public static partial class AuthRules
     {
         // etcd v3 (etcdserverpb)
         V3.RangeRequest r => AuthAccess.On(KeyAccess.Read(r.Key.ToByteArray(), r.RangeEnd.ToByteArray())),
-        V3.PutRequest p => AuthAccess.On(Put(p)),
+        V3.PutRequest p => AuthAccess.On(Put(p)) with { PutLeases = p.Lease != 0 ? [p.Lease] : [] },
         V3.DeleteRangeRequest d => AuthAccess.On(Delete(d)),
-        V3.TxnRequest t => AuthAccess.On(Txn(t, [])),
+        V3.TxnRequest t => AuthAccess.On(Txn(t, [])) with { PutLeases = PutLeases(t, []) },
         V3.LeaseGrantRequest or V3.LeaseLeasesRequest => AuthAccess.Authenticated,
         V3.LeaseRevokeRequest l => AuthAccess.LeaseKeys(l.ID),
         V3.LeaseTimeToLiveRequest l => AuthAccess.LeaseKeys(l.ID),
         V3.AuthenticateRequest or V3.AuthStatusRequest => AuthAccess.Open,
+        V3.AuthUserGetRequest u => AuthAccess.UserItself(u.Name), // etcd 3.4's authApplierV3.UserGet
+        V3.AuthRoleGetRequest r => AuthAccess.RoleHeld(r.Role), // etcd 3.4's authApplierV3.RoleGet
         V3.StatusRequest or V3.MemberListRequest => AuthAccess.Authenticated,
         // etcd 3.4 checks no permission on Compact and Alarm: any authenticated user compacts (e.g. the Kubernetes
         // API server's own etcd user) and lists alarms. RaftKv still wants a user for them, and root to arm or disarm.
@@ -96,6 +100,24 @@ public static partial class AuthRules
                 case V3.RequestOp.RequestOneofCase.RequestTxn:
                     Txn(op.RequestTxn, into);
                     break;
+            }
+        }
+
+        return into;
+    }
+
+    /// <summary>The leases the puts of <paramref name="t"/> (nested txns included) attach keys to.</summary>
+    private static List<long> PutLeases(V3.TxnRequest t, List<long> into)
+    {
+        foreach (var op in t.Success.Concat(t.Failure))
+        {
+            if (op.RequestCase == V3.RequestOp.RequestOneofCase.RequestPut && op.RequestPut.Lease != 0 && !into.Contains(op.RequestPut.Lease))
+            {
+                into.Add(op.RequestPut.Lease);
+            }
+            else if (op.RequestCase == V3.RequestOp.RequestOneofCase.RequestTxn)
+            {
+                PutLeases(op.RequestTxn, into);
             }
         }
 
