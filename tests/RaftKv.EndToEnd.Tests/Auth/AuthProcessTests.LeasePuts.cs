@@ -14,17 +14,8 @@ public sealed partial class AuthProcessTests
     public async Task APutMayNotAttachAKeyToALeaseHoldingKeysTheUserCannotWrite()
     {
         const string CarolPassword = "carol-Pw-0d4e";
-        using var c = new LocalCluster(1);
-        c.StartAll();
-        await c.WaitForLeaderAsync();
-        await c.WaitReadyAsync();
-        var ep = c.Nodes[0].Grpc;
-        (await Etcdctl.RunAsync(ep, "user", "add", "root:" + RootPassword, "--interactive=false")).Ok();
-        (await Etcdctl.RunAsync(ep, "user", "add", "carol:" + CarolPassword, "--interactive=false")).Ok();
-        (await Etcdctl.RunAsync(ep, "role", "add", "c-writer")).Ok();
-        (await Etcdctl.RunAsync(ep, "role", "grant-permission", "c-writer", "--prefix=true", "readwrite", "c/")).Ok();
-        (await Etcdctl.RunAsync(ep, "user", "grant-role", "carol", "c-writer")).Ok();
-        (await Etcdctl.RunAsync(ep, "auth", "enable")).Ok();
+        var (c, ep) = await StartWithUserAsync("carol", CarolPassword, "c-writer", "c/");
+        using var cluster = c;
 
         using var channel = GrpcChannel.ForAddress("http://" + ep);
         var kv = new V3.KV.KVClient(channel);

@@ -11,18 +11,8 @@ public sealed partial class AuthProcessTests
     public async Task AUserMayReadItselfAndTheRolesItHolds()
     {
         const string DanPassword = "dan-Pw-8a21";
-        using var c = new LocalCluster(1);
-        c.StartAll();
-        await c.WaitForLeaderAsync();
-        await c.WaitReadyAsync();
-        var ep = c.Nodes[0].Grpc;
-        (await Etcdctl.RunAsync(ep, "user", "add", "root:" + RootPassword, "--interactive=false")).Ok();
-        (await Etcdctl.RunAsync(ep, "user", "add", "dan:" + DanPassword, "--interactive=false")).Ok();
-        (await Etcdctl.RunAsync(ep, "role", "add", "d-writer")).Ok();
-        (await Etcdctl.RunAsync(ep, "role", "add", "other")).Ok();
-        (await Etcdctl.RunAsync(ep, "role", "grant-permission", "d-writer", "--prefix=true", "readwrite", "d/")).Ok();
-        (await Etcdctl.RunAsync(ep, "user", "grant-role", "dan", "d-writer")).Ok();
-        (await Etcdctl.RunAsync(ep, "auth", "enable")).Ok();
+        var (c, ep) = await StartWithUserAsync("dan", DanPassword, "d-writer", "d/", "other");
+        using var cluster = c;
         string[] dan = ["--user", "dan:" + DanPassword];
 
         var self = (await Etcdctl.RunAsync(ep, [.. dan, "user", "get", "dan", "--detail"])).Ok();

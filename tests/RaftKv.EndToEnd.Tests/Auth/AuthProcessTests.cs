@@ -164,6 +164,29 @@ public sealed partial class AuthProcessTests
         Assert.Contains("[a/, a0) (prefix a/)", roles.Out, StringComparison.Ordinal);
     }
 
+    /// <summary>A started one-node cluster with auth on: user root, and <paramref name="user"/> holding role
+    /// <paramref name="role"/> (read-write on <paramref name="prefix"/>); <paramref name="otherRoles"/> exist, unheld.
+    /// Returns the cluster and its gRPC endpoint.</summary>
+    private static async Task<(LocalCluster Cluster, string Endpoint)> StartWithUserAsync(string user, string password, string role, string prefix, params string[] otherRoles)
+    {
+        var c = new LocalCluster(1);
+        c.StartAll();
+        await c.WaitForLeaderAsync();
+        await c.WaitReadyAsync();
+        var ep = c.Nodes[0].Grpc;
+        (await Etcdctl.RunAsync(ep, "user", "add", "root:" + RootPassword, "--interactive=false")).Ok();
+        (await Etcdctl.RunAsync(ep, "user", "add", user + ":" + password, "--interactive=false")).Ok();
+        foreach (var r in otherRoles.Prepend(role))
+        {
+            (await Etcdctl.RunAsync(ep, "role", "add", r)).Ok();
+        }
+
+        (await Etcdctl.RunAsync(ep, "role", "grant-permission", role, "--prefix=true", "readwrite", prefix)).Ok();
+        (await Etcdctl.RunAsync(ep, "user", "grant-role", user, role)).Ok();
+        (await Etcdctl.RunAsync(ep, "auth", "enable")).Ok();
+        return (c, ep);
+    }
+
     private static async Task<string> AuthenticateAsync(string grpc, string user, string password)
     {
         using var channel = GrpcChannel.ForAddress("http://" + grpc);
