@@ -123,8 +123,8 @@ public sealed partial class AuthGate(KvNode node, AuthTokens tokens, SimpleToken
             AuthAccessKind.Admin => user.IsRoot,
             AuthAccessKind.Self => user.IsRoot || user.Name == access.Name,
             AuthAccessKind.HeldRole => user.IsRoot || user.Roles.Contains(access.Name, StringComparer.Ordinal),
-            AuthAccessKind.Keys => KeysPermitted(state, user, access.Keys) && (user.IsRoot || access.PutLeases.All(id => LeaseKeysPermitted(state, user, node.LeaseAttachedKeys(id)))),
-            AuthAccessKind.LeaseKeys => user.IsRoot || LeaseKeysPermitted(state, user, node.LeaseAttachedKeys(access.LeaseId)),
+            AuthAccessKind.Keys => KeysPermitted(state, user, access.Keys) && (user.IsRoot || access.PutLeases.All(id => LeaseKeysPermitted(state, user, id))),
+            AuthAccessKind.LeaseKeys => user.IsRoot || LeaseKeysPermitted(state, user, access.LeaseId),
             _ => false,
         };
         if (!permitted)
@@ -147,10 +147,12 @@ public sealed partial class AuthGate(KvNode node, AuthTokens tokens, SimpleToken
         return true;
     }
 
-    private bool LeaseKeysPermitted(AuthState state, AuthUser user, IEnumerable<byte[]> keys)
+    /// <summary>Whether <paramref name="user"/> may write every key attached to lease <paramref name="leaseId"/> (etcd's rule
+    /// for revoke, TimeToLive and, with checkLeasePuts, for a put attaching another key to it).</summary>
+    private bool LeaseKeysPermitted(AuthState state, AuthUser user, long leaseId)
     {
         var writable = _permissions.Of(state, user, write: true);
-        return keys.All(k => writable.Covers(k, []));
+        return node.LeaseAttachedKeys(leaseId).All(k => writable.Covers(k, []));
     }
 
     /// <summary>
