@@ -32,7 +32,8 @@ public sealed partial class KvNode
     /// (<see cref="State.KvState.HasLiveTtlKeys"/>); and for a minute after a snapshot was sent, whose pulling member may
     /// need the applied index to move. And once when no entry of the leader's term has been applied: a leader elected by
     /// a vote appends one (DotNext's no-op), but a single-member cluster starts as leader of its stored term without one,
-    /// and a linearizable read waits for an applied entry of the current term (Raft §8, <c>KvNode.Read.cs</c>).
+    /// and a linearizable read waits for an applied entry of the current term (Raft §8, <c>KvNode.Read.cs</c>); the loop's
+    /// first pass runs without waiting for the timer, so such a member's first reads do not wait a tick interval.
     /// Otherwise an idle cluster appends nothing (no fsync, no snapshot), as etcd's.
     /// </summary>
     private async Task TickLoopAsync()
@@ -40,8 +41,10 @@ public sealed partial class KvNode
         var token = _stop.Token;
         using var timer = new PeriodicTimer(_options.TickInterval, _options.TimeProvider);
         string? lastError = null; // logged once per change, not once per tick
-        while (await WaitTickAsync(timer, token).ConfigureAwait(false) && !token.IsCancellationRequested)
+        var first = true; // the first pass runs at once: a single member restarted as leader proposes its term-start tick now
+        while ((first || await WaitTickAsync(timer, token).ConfigureAwait(false)) && !token.IsCancellationRequested)
         {
+            first = false;
             Interlocked.Increment(ref _tickLoopPasses);
             if (!IsLeader || Environment.TickCount64 - Interlocked.Read(ref _lastWriteTicks) < _options.TickInterval.TotalMilliseconds || !IdleTickNeeded())
             {
