@@ -28,8 +28,9 @@ public sealed partial class KvNode
 
     /// <summary>
     /// An idle leader proposes a Tick every <see cref="KvNodeOptions.TickInterval"/>, while one is needed: the logical
-    /// clock moves only with entries, and a key written with a TTL expires only once the clock passes its expiry
-    /// (<see cref="State.KvState.HasLiveTtlKeys"/>); and for a minute after a snapshot was sent, whose pulling member may
+    /// clock moves only with entries, and a key written with a TTL expires only once the clock passes its expiry, so the
+    /// leader ticks when an applied expiry is due (<see cref="State.KvState.TtlTickDue"/>; every interval while it cannot
+    /// tell, e.g. after a restart until the TTL keys written before it have expired); and for a minute after a snapshot was sent, whose pulling member may
     /// need the applied index to move. And once when no entry of the leader's term has been applied: a leader elected by
     /// a vote appends one (DotNext's no-op), but a single-member cluster starts as leader of its stored term without one,
     /// and a linearizable read waits for an applied entry of the current term (Raft §8, <c>KvNode.Read.cs</c>); the loop's
@@ -75,7 +76,7 @@ public sealed partial class KvNode
 
     private bool IdleTickNeeded()
         => _state.TermAt(_log.LastAppliedIndex) < _log.Term // no entry of this term applied yet: reads wait for one (KvNode.Read.cs)
-        || _state.HasLiveTtlKeys
+        || _state.TtlTickDue(_options.TimeProvider.GetUtcNow().ToUnixTimeMilliseconds())
         || (_log is RaftLog log && log.MillisecondsSinceSnapshotSent < TickAfterSnapshotSentMs);
 
     private async Task SnapshotLoopAsync()

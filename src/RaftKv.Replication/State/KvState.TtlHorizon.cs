@@ -23,6 +23,7 @@ namespace RaftKv.Replication.State;
 /// </remarks>
 internal sealed partial class KvState
 {
+    private readonly ExpirySchedule _expirySchedule = new(); // when the idle leader must tick next (node-local)
     private long _ttlHorizon; // the effective horizon: the record's value, or long.MaxValue when unknown
     private long _storedTtlHorizon = -1; // the record's value; -1: no record
     private long _pendingTtlHorizon = -1; // the value the next applied batch writes; -1: none
@@ -34,6 +35,13 @@ internal sealed partial class KvState
     /// <summary>Whether a key written with a TTL may still be live: the logical clock has not passed the horizon.</summary>
     public bool HasLiveTtlKeys => TtlHorizon > LogicalClock;
 
+    /// <summary>Whether an idle leader should propose a tick at <paramref name="nowUnixMs"/> for per-key TTLs: a TTL key may
+    /// still be live and one of the applied expiries is due (or this node cannot tell, <see cref="ExpirySchedule"/>).</summary>
+    public bool TtlTickDue(long nowUnixMs) => HasLiveTtlKeys && _expirySchedule.TickDue(nowUnixMs, LogicalClock, TtlHorizon);
+
+    /// <summary>Expiry buckets the node holds (tests).</summary>
+    internal int ExpiryBuckets => _expirySchedule.Count;
+
     /// <summary>Reads the horizon record after the store was opened or a snapshot installed into it.
     /// <paramref name="storeHasApplied"/>: the store holds applied entries (not a new, empty one).</summary>
     private void LoadTtlHorizon(bool storeHasApplied)
@@ -42,6 +50,7 @@ internal sealed partial class KvState
         _storedTtlHorizon = stored;
         _pendingTtlHorizon = stored < 0 && !storeHasApplied ? 0 : -1; // a new store records "none yet" with its first entry
         Interlocked.Exchange(ref _ttlHorizon, stored >= 0 ? stored : storeHasApplied ? long.MaxValue : 0);
+        _expirySchedule.Reset(TtlHorizon, LogicalClock); // keys written before may expire up to the horizon, unseen
     }
 
     /// <summary>Applier: the batch about to be applied holds TTL puts expiring at most at <paramref name="expires"/>.</summary>

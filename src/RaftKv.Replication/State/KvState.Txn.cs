@@ -163,6 +163,7 @@ internal sealed partial class KvState
         FinishLeaseEffects(original, ops);
         RaiseTtlHorizon(apply.MaxExpires); // KvState.TtlHorizon.cs
         ApplyBatch(index, ops, newRevision, compactRevision);
+        apply.Expiries?.ForEach(_expirySchedule.Add);
         if (apply.Changed && _indexFrom == 0)
         {
             Interlocked.Exchange(ref _indexFrom, newRevision);

@@ -35,6 +35,9 @@ internal sealed class TxnApply(KvState state, IKvStore store, long clock, long b
     /// <summary>The latest expiry of this txn's TTL puts (unix ms on the logical clock), 0 = none.</summary>
     public long MaxExpires { get; private set; }
 
+    /// <summary>The expiries of this txn's TTL puts (null: none), for the node's <see cref="ExpirySchedule"/>.</summary>
+    public List<long>? Expiries { get; private set; }
+
     public List<WriteOp> Ops { get; } = new(8); // a put: value, meta, history, then clock and revision (KvState.Txn.cs)
 
     public List<MvccEvent> Events { get; } = [];
@@ -138,6 +141,11 @@ internal sealed class TxnApply(KvState state, IKvStore store, long clock, long b
         var lease = op.IgnoreLease && prev is { } p ? p.Lease : op.Lease;
         var expires = op.TtlMs > 0 ? clock + op.TtlMs : 0;
         MaxExpires = Math.Max(MaxExpires, expires);
+        if (expires > 0)
+        {
+            (Expiries ??= []).Add(expires);
+        }
+
         var once = command.FormatVersion >= CommandCodec.ValueOnceVersion && value.Length >= MvccLayout.LargeValueMinBytes;
         var meta = prev is { } old
             ? new KeyMeta(old.Create, NewRevision, old.Version + 1, lease, expires, once)

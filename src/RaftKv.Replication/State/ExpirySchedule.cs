@@ -1,0 +1,108 @@
+namespace RaftKv.Replication.State;
+
+/// <summary>
+/// When the idle leader must next tick for per-key TTLs: the expiries of the TTL puts this node applied, rounded up to
+/// <see cref="GranularityMs"/> (<c>KvState.TtlHorizon.cs</c> keeps only the latest one). A key written with a TTL expires
+/// on reads once the logical clock passes its expiry, and only an entry moves the clock, so an idle cluster holding TTL
+/// keys needs an entry soon after each expiry — not one every tick interval until the last has passed.
+/// </summary>
+/// <remarks>
+/// <para><b>Node-local, not replicated, not on disk.</b> It only decides when the leader proposes a tick, never what an
+/// entry does; replicas need not agree on it. Overwritten or deleted keys leave their expiry in it (at worst one
+/// needless tick).</para>
+/// <para><b>Complete or not.</b> After the store was opened or a snapshot installed, keys written before may still be
+/// live with expiries this node never saw: until the logical clock reaches the horizon loaded then (every such key has
+/// expired by it) <see cref="TickDue"/> answers "tick" as ticks did before this schedule existed, and so it does for an
+/// unknown horizon (<see cref="long.MaxValue"/>). More than <see cref="MaxBuckets"/> distinct expiry buckets overflow
+/// it the same way, until the clock passes the horizon.</para>
+/// <para><b>Concurrency.</b> The applier calls <see cref="Reset"/> and <see cref="Add"/>; the tick loop calls
+/// <see cref="TickDue"/>. Every field is guarded by <c>_lock</c>.</para>
+/// </remarks>
+internal sealed class ExpirySchedule
+{
+    /// <summary>Expiries are kept rounded up to this (a tick at or after the bucket passes every expiry in it).</summary>
+    public const long GranularityMs = 100;
+
+    /// <summary>At most this many buckets (≈ 3.6 hours of distinct 100 ms buckets, a few MiB); beyond, "tick".</summary>
+    public const int MaxBuckets = 1 << 17;
+
+    private readonly object _lock = new();
+    private readonly SortedSet<long> _buckets = [];
+    private long _incompleteUntil; // the schedule may lack live expiries while the logical clock is below this
+    private bool _overflow;
+
+    /// <summary>Buckets held (tests).</summary>
+    public int Count
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _buckets.Count;
+            }
+        }
+    }
+
+    /// <summary>The store was opened or replaced by a snapshot whose TTL horizon is <paramref name="horizon"/>: keys
+    /// written before may expire up to it, unseen by this schedule.</summary>
+    public void Reset(long horizon, long clock)
+    {
+        lock (_lock)
+        {
+            _buckets.Clear();
+            _overflow = false;
+            _incompleteUntil = horizon > clock ? horizon : 0;
+        }
+    }
+
+    /// <summary>A TTL put expiring at <paramref name="expiresAtUnixMs"/> (logical clock) was applied.</summary>
+    public void Add(long expiresAtUnixMs)
+    {
+        var bucket = (expiresAtUnixMs + GranularityMs - 1) / GranularityMs * GranularityMs;
+        lock (_lock)
+        {
+            if (_overflow)
+            {
+                return;
+            }
+
+            if (_buckets.Count >= MaxBuckets && !_buckets.Contains(bucket))
+            {
+                _overflow = true;
+                _buckets.Clear();
+                return;
+            }
+
+            _buckets.Add(bucket);
+        }
+    }
+
+    /// <summary>Whether the idle leader should tick now (<paramref name="nowUnixMs"/>, the time a tick would carry), given the
+    /// applied logical clock and TTL horizon: some expiry is due and not yet passed by the clock, or the schedule is not
+    /// complete. Drops the buckets the clock has passed.</summary>
+    public bool TickDue(long nowUnixMs, long clock, long horizon)
+    {
+        lock (_lock)
+        {
+            if (horizon <= clock)
+            {
+                _buckets.Clear(); // every TTL key written so far has expired: complete again
+                _overflow = false;
+                _incompleteUntil = 0;
+                return false;
+            }
+
+            if (_overflow || clock < _incompleteUntil)
+            {
+                return true;
+            }
+
+            while (_buckets.Count > 0 && _buckets.Min <= clock)
+            {
+                _buckets.Remove(_buckets.Min);
+            }
+
+            return _buckets.Count > 0 && _buckets.Min <= nowUnixMs;
+        }
+    }
+}
