@@ -13,21 +13,27 @@ namespace RaftKv.Replication.State;
 /// <para><b>Complete or not.</b> After the store was opened or a snapshot installed, keys written before may still be
 /// live with expiries this node never saw: until the logical clock reaches the horizon loaded then (every such key has
 /// expired by it) <see cref="TickDue"/> answers "tick" as ticks did before this schedule existed, and so it does for an
-/// unknown horizon (<see cref="long.MaxValue"/>). More than <see cref="MaxBuckets"/> distinct expiry buckets overflow
-/// it the same way, until the clock passes the horizon.</para>
+/// unknown horizon (<see cref="long.MaxValue"/>). A full schedule (<see cref="DefaultMaxBuckets"/> buckets: expiries spread
+/// over more than ~3.6 hours at 100 ms) doubles its rounding and merges buckets, up to a minute; beyond, it overflows and
+/// answers "tick" the same way until the clock passes the horizon.</para>
 /// <para><b>Concurrency.</b> The applier calls <see cref="Reset"/> and <see cref="Add"/>; the tick loop calls
-/// <see cref="TickDue"/>. Every field is guarded by <c>_lock</c>.</para>
+/// <see cref="TickDue"/>. Every field is guarded by <c>_lock</c>. Both drop the buckets the clock has passed, so a
+/// follower's schedule stays as small as the leader's.</para>
 /// </remarks>
-internal sealed class ExpirySchedule
+internal sealed class ExpirySchedule(int maxBuckets = ExpirySchedule.DefaultMaxBuckets)
 {
-    /// <summary>Expiries are kept rounded up to this (a tick at or after the bucket passes every expiry in it).</summary>
+    /// <summary>Expiries are kept rounded up to this at first (a tick at or after a bucket passes every expiry in it).</summary>
     public const long GranularityMs = 100;
 
-    /// <summary>At most this many buckets (≈ 3.6 hours of distinct 100 ms buckets, a few MiB); beyond, "tick".</summary>
-    public const int MaxBuckets = 1 << 17;
+    /// <summary>The coarsest rounding: beyond it, a full schedule stops scheduling (and the leader ticks every interval).</summary>
+    public const long MaxGranularityMs = 60_000;
+
+    /// <summary>At most this many buckets (a few MiB); a full schedule doubles its rounding and merges its buckets.</summary>
+    public const int DefaultMaxBuckets = 1 << 17;
 
     private readonly object _lock = new();
     private readonly SortedSet<long> _buckets = [];
+    private long _granularity = GranularityMs;
     private long _incompleteUntil; // the schedule may lack live expiries while the logical clock is below this
     private bool _overflow;
 
@@ -43,37 +49,46 @@ internal sealed class ExpirySchedule
         }
     }
 
+    /// <summary>The current rounding of expiries (ms; tests).</summary>
+    public long Granularity
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _granularity;
+            }
+        }
+    }
+
     /// <summary>The store was opened or replaced by a snapshot whose TTL horizon is <paramref name="horizon"/>: keys
     /// written before may expire up to it, unseen by this schedule.</summary>
     public void Reset(long horizon, long clock)
     {
         lock (_lock)
         {
-            _buckets.Clear();
-            _overflow = false;
+            Clear();
             _incompleteUntil = horizon > clock ? horizon : 0;
         }
     }
 
-    /// <summary>A TTL put expiring at <paramref name="expiresAtUnixMs"/> (logical clock) was applied.</summary>
-    public void Add(long expiresAtUnixMs)
+    /// <summary>A TTL put expiring at <paramref name="expiresAtUnixMs"/> was applied at logical clock <paramref name="clock"/>.</summary>
+    public void Add(long expiresAtUnixMs, long clock)
     {
-        var bucket = (expiresAtUnixMs + GranularityMs - 1) / GranularityMs * GranularityMs;
         lock (_lock)
         {
-            if (_overflow)
+            DropPassed(clock);
+            while (!_overflow)
             {
-                return;
-            }
+                var bucket = RoundUp(expiresAtUnixMs, _granularity);
+                if (_buckets.Count < maxBuckets || _buckets.Contains(bucket))
+                {
+                    _buckets.Add(bucket);
+                    return;
+                }
 
-            if (_buckets.Count >= MaxBuckets && !_buckets.Contains(bucket))
-            {
-                _overflow = true;
-                _buckets.Clear();
-                return;
+                Coarsen();
             }
-
-            _buckets.Add(bucket);
         }
     }
 
@@ -86,8 +101,7 @@ internal sealed class ExpirySchedule
         {
             if (horizon <= clock)
             {
-                _buckets.Clear(); // every TTL key written so far has expired: complete again
-                _overflow = false;
+                Clear(); // every TTL key written so far has expired: complete again
                 _incompleteUntil = 0;
                 return false;
             }
@@ -97,12 +111,45 @@ internal sealed class ExpirySchedule
                 return true;
             }
 
-            while (_buckets.Count > 0 && _buckets.Min <= clock)
-            {
-                _buckets.Remove(_buckets.Min);
-            }
-
+            DropPassed(clock);
             return _buckets.Count > 0 && _buckets.Min <= nowUnixMs;
         }
+    }
+
+    private static long RoundUp(long value, long granularity) => (value + granularity - 1) / granularity * granularity;
+
+    /// <summary>Doubles the rounding and merges the buckets (each rounded up again: still at or after its expiries); past
+    /// <see cref="MaxGranularityMs"/>, gives up: overflow.</summary>
+    private void Coarsen()
+    {
+        if (_granularity * 2 > MaxGranularityMs)
+        {
+            _overflow = true;
+            _buckets.Clear();
+            return;
+        }
+
+        _granularity *= 2;
+        var old = _buckets.ToArray();
+        _buckets.Clear();
+        foreach (var b in old)
+        {
+            _buckets.Add(RoundUp(b, _granularity));
+        }
+    }
+
+    private void DropPassed(long clock)
+    {
+        while (_buckets.Count > 0 && _buckets.Min <= clock)
+        {
+            _buckets.Remove(_buckets.Min);
+        }
+    }
+
+    private void Clear()
+    {
+        _buckets.Clear();
+        _overflow = false;
+        _granularity = GranularityMs;
     }
 }

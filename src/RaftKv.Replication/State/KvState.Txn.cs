@@ -163,7 +163,13 @@ internal sealed partial class KvState
         FinishLeaseEffects(original, ops);
         RaiseTtlHorizon(apply.MaxExpires); // KvState.TtlHorizon.cs
         ApplyBatch(index, ops, newRevision, compactRevision);
-        apply.Expiries?.ForEach(_expirySchedule.Add);
+        if (apply.Expiries is { } expiries)
+        {
+            foreach (var expires in expiries)
+            {
+                _expirySchedule.Add(expires, LogicalClock);
+            }
+        }
         if (apply.Changed && _indexFrom == 0)
         {
             Interlocked.Exchange(ref _indexFrom, newRevision);
