@@ -30,8 +30,8 @@ public sealed partial class KvNode
     /// An idle leader proposes a Tick every <see cref="KvNodeOptions.TickInterval"/>, while one is needed: the logical
     /// clock moves only with entries, and a key written with a TTL expires only once the clock passes its expiry, so the
     /// leader ticks when an applied expiry is due (<see cref="State.KvState.TtlTickDue"/>; every interval while it cannot
-    /// tell, e.g. after a restart until the TTL keys written before it have expired); and for a minute after a snapshot was sent, whose pulling member may
-    /// need the applied index to move. And once when no entry of the leader's term has been applied: a leader elected by
+    /// tell, e.g. after a restart until the TTL keys written before it have expired); and for a minute after a snapshot
+    /// was sent, whose pulling member may need the applied index to move. And once when no entry of the leader's term has been applied: a leader elected by
     /// a vote appends one (DotNext's no-op), but a single-member cluster starts as leader of its stored term without one,
     /// and a linearizable read waits for an applied entry of the current term (Raft §8, <c>KvNode.Read.cs</c>); the loop's
     /// first pass runs without waiting for the timer, so such a member's first reads do not wait a tick interval.

@@ -124,4 +124,18 @@ public sealed class ExpiryScheduleTests
         s.Add(9_000, clock: 2_500); // a follower never asks TickDue: its adds keep it small
         Assert.Equal(1, s.Count);
     }
+
+    [Fact]
+    public void AnExpiryAddedAfterTheCallerReadAnOldHorizonIsKept()
+    {
+        var s = new ExpirySchedule();
+        s.Reset(horizon: 0, clock: 1_000);
+
+        // The tick loop read horizon 0 (nothing live), then the applier applied a TTL put (raising the horizon to 5,000)
+        // and added its expiry before the tick loop took the schedule's lock.
+        s.Add(5_000, clock: 1_000);
+        Assert.False(s.TickDue(nowUnixMs: 1_100, clock: 1_000, horizon: 0));
+        Assert.Equal(1, s.Count);
+        Assert.True(s.TickDue(nowUnixMs: 5_000, clock: 1_000, horizon: 5_000));
+    }
 }

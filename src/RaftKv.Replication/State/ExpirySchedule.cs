@@ -35,6 +35,7 @@ internal sealed class ExpirySchedule(int maxBuckets = ExpirySchedule.DefaultMaxB
     private readonly SortedSet<long> _buckets = [];
     private long _granularity = GranularityMs;
     private long _incompleteUntil; // the schedule may lack live expiries while the logical clock is below this
+    private long _maxAdded; // the latest expiry added since the last clear (the horizon a caller read may predate it)
     private bool _overflow;
 
     /// <summary>Buckets held (tests).</summary>
@@ -78,6 +79,7 @@ internal sealed class ExpirySchedule(int maxBuckets = ExpirySchedule.DefaultMaxB
         lock (_lock)
         {
             DropPassed(clock);
+            _maxAdded = Math.Max(_maxAdded, expiresAtUnixMs);
             while (!_overflow)
             {
                 var bucket = RoundUp(expiresAtUnixMs, _granularity);
@@ -99,9 +101,11 @@ internal sealed class ExpirySchedule(int maxBuckets = ExpirySchedule.DefaultMaxB
     {
         lock (_lock)
         {
-            if (horizon <= clock)
+            // Every TTL key written so far has expired: complete again. (The horizon was read before this lock: an expiry
+            // added since, which raised it, must not be cleared with the old value.)
+            if (horizon <= clock && _maxAdded <= clock)
             {
-                Clear(); // every TTL key written so far has expired: complete again
+                Clear();
                 _incompleteUntil = 0;
                 return false;
             }
@@ -148,6 +152,7 @@ internal sealed class ExpirySchedule(int maxBuckets = ExpirySchedule.DefaultMaxB
 
     private void Clear()
     {
+        _maxAdded = 0;
         _buckets.Clear();
         _overflow = false;
         _granularity = GranularityMs;
