@@ -27,14 +27,15 @@ public sealed partial class KvNode
     private long _tickLoopPasses;
 
     /// <summary>
-    /// An idle leader proposes a Tick every <see cref="KvNodeOptions.TickInterval"/>, while one is needed: the logical
+    /// An idle leader proposes a Tick every <see cref="KvNodeOptions.TickInterval"/>, while one is needed. The logical
     /// clock moves only with entries, and a key written with a TTL expires only once the clock passes its expiry, so the
     /// leader ticks when an applied expiry is due (<see cref="State.KvState.TtlTickDue"/>; every interval while it cannot
-    /// tell, e.g. after a restart until the TTL keys written before it have expired); and for a minute after a snapshot
-    /// was sent, whose pulling member may need the applied index to move. And once when no entry of the leader's term has been applied: a leader elected by
-    /// a vote appends one (DotNext's no-op), but a single-member cluster starts as leader of its stored term without one,
-    /// and a linearizable read waits for an applied entry of the current term (Raft §8, <c>KvNode.Read.cs</c>); the loop's
-    /// first pass runs without waiting for the timer, so such a member's first reads do not wait a tick interval.
+    /// tell, e.g. after a restart until a scan has found the TTL keys written before, <c>KvNode.TtlTicks.cs</c>). For a
+    /// minute after a snapshot was sent, whose pulling member may need the applied index to move. And once when no entry
+    /// of the leader's term has been applied: a leader elected by a vote appends one (DotNext's no-op), but a
+    /// single-member cluster starts as leader of its stored term without one, and a linearizable read waits for an
+    /// applied entry of the current term (Raft §8, <c>KvNode.Read.cs</c>); the loop's first pass runs without waiting
+    /// for the timer, so such a member's first reads do not wait a tick interval.
     /// Otherwise an idle cluster appends nothing (no fsync, no snapshot), as etcd's.
     /// </summary>
     private async Task TickLoopAsync()
@@ -47,6 +48,7 @@ public sealed partial class KvNode
         {
             first = false;
             Interlocked.Increment(ref _tickLoopPasses);
+            MaybeRebuildExpirySchedule(token); // KvNode.TtlTicks.cs
             if (!IsLeader || Environment.TickCount64 - Interlocked.Read(ref _lastWriteTicks) < _options.TickInterval.TotalMilliseconds || !IdleTickNeeded())
             {
                 continue;
@@ -72,6 +74,8 @@ public sealed partial class KvNode
                 }
             }
         }
+
+        await StopExpiryRebuildAsync().ConfigureAwait(false);
     }
 
     private bool IdleTickNeeded()

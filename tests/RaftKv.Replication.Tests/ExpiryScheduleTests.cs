@@ -138,4 +138,30 @@ public sealed class ExpiryScheduleTests
         Assert.Equal(1, s.Count);
         Assert.True(s.TickDue(nowUnixMs: 5_000, clock: 1_000, horizon: 5_000));
     }
+
+    [Fact]
+    public void ARebuildCompletesTheScheduleUnlessAResetCameBetween()
+    {
+        var s = new ExpirySchedule();
+        s.Reset(horizon: 9_000, clock: 100);
+        Assert.True(s.NeedsRebuild(clock: 100, out var generation));
+        s.AddRebuilt(generation, 9_000, clock: 100);
+        Assert.True(s.CompleteRebuild(generation));
+        Assert.False(s.NeedsRebuild(clock: 100, out _));
+        Assert.False(s.TickDue(nowUnixMs: 200, clock: 100, horizon: 9_000)); // complete: only the scheduled expiry ticks
+        Assert.True(s.TickDue(nowUnixMs: 9_000, clock: 100, horizon: 9_000));
+
+        // A snapshot installed during a rebuild resets the schedule: the rebuild's expiries and completion are void.
+        s.Reset(horizon: 20_000, clock: 200);
+        Assert.True(s.NeedsRebuild(clock: 200, out var stale));
+        s.Reset(horizon: 30_000, clock: 300);
+        s.AddRebuilt(stale, 20_000, clock: 300);
+        Assert.False(s.CompleteRebuild(stale));
+        Assert.Equal(0, s.Count);
+        Assert.True(s.TickDue(nowUnixMs: 400, clock: 300, horizon: 30_000));
+
+        // An unknown horizon is never rebuilt.
+        s.Reset(horizon: long.MaxValue, clock: 300);
+        Assert.False(s.NeedsRebuild(clock: 300, out _));
+    }
 }

@@ -98,4 +98,38 @@ public sealed class IdleTickClusterTests
             await node.StopAsync();
         }
     }
+
+    [Fact]
+    public async Task ARestartedNodeRebuildsItsTtlScheduleAndStopsTickingUntilAnExpiryIsDue()
+    {
+        // After a restart the node cannot know the expiries of TTL keys written before it and ticks every interval, until one
+        // scan of the metadata (KvNode.TtlTicks.cs) has added them: then an hour's TTL costs no ticks until it is due.
+        using var disk = new MemoryDiskNode("idle-ttl-restart");
+        static KvNodeOptions Fast(KvNodeOptions o) => o with { InitialCorruptCheck = false, TickInterval = TimeSpan.FromMilliseconds(100) };
+        var node = await disk.StartAsync(configure: Fast);
+        await node.WriteAsync(KvTxn.Single(KvOp.Put(B("hour"), B("v"), ttlMs: 3_600_000)));
+        await node.WriteAsync(KvTxn.Single(KvOp.Put(B("plain"), B("v"))));
+        await node.StopAsync();
+
+        node = await disk.StartAsync(configure: Fast);
+        try
+        {
+            await Eventually.TrueAsync(() => node.ExpiryRebuilds > 0, TimeSpan.FromSeconds(30), "the schedule was rebuilt");
+            var quiet = false;
+            for (var window = 0; window < 10 && !quiet; window++)
+            {
+                var ticks = node.TicksProposed;
+                var from = node.TickLoopPasses;
+                await Eventually.TrueAsync(() => node.TickLoopPasses >= from + Passes, TimeSpan.FromSeconds(30), "the tick loop passes");
+                quiet = node.TicksProposed == ticks;
+            }
+
+            Assert.True(quiet, $"the restarted node kept ticking ({node.TicksProposed} ticks)");
+            Assert.NotNull(await node.GetAsync(B("hour"), ReadConsistency.Linearizable));
+        }
+        finally
+        {
+            await node.StopAsync();
+        }
+    }
 }

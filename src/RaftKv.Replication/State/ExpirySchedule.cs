@@ -12,8 +12,9 @@ namespace RaftKv.Replication.State;
 /// needless tick).</para>
 /// <para><b>Complete or not.</b> After the store was opened or a snapshot installed, keys written before may still be
 /// live with expiries this node never saw: until the logical clock reaches the horizon loaded then (every such key has
-/// expired by it) <see cref="TickDue"/> answers "tick" as ticks did before this schedule existed, and so it does for an
-/// unknown horizon (<see cref="long.MaxValue"/>). A full schedule (<see cref="DefaultMaxBuckets"/> buckets: expiries spread
+/// expired by it) <see cref="TickDue"/> answers "tick" as ticks did before this schedule existed — or until a rebuild
+/// (<c>KvState.RebuildExpirySchedule</c>: one scan of the keys' metadata) has added them — and so it does for an
+/// unknown horizon (<see cref="long.MaxValue"/>, never rebuilt). A full schedule (<see cref="DefaultMaxBuckets"/> buckets: expiries spread
 /// over more than ~3.6 hours at 100 ms) doubles its rounding and merges buckets, up to a minute; beyond, it overflows and
 /// answers "tick" the same way until the clock passes the horizon.</para>
 /// <para><b>Concurrency.</b> The applier calls <see cref="Reset"/> and <see cref="Add"/>; the tick loop calls
@@ -36,6 +37,7 @@ internal sealed class ExpirySchedule(int maxBuckets = ExpirySchedule.DefaultMaxB
     private long _granularity = GranularityMs;
     private long _incompleteUntil; // the schedule may lack live expiries while the logical clock is below this
     private long _maxAdded; // the latest expiry added since the last clear (the horizon a caller read may predate it)
+    private long _generation; // counts Resets: a rebuild that started before one must not complete the schedule
     private bool _overflow;
 
     /// <summary>Buckets held (tests).</summary>
@@ -69,7 +71,49 @@ internal sealed class ExpirySchedule(int maxBuckets = ExpirySchedule.DefaultMaxB
         lock (_lock)
         {
             Clear();
+            _generation++;
             _incompleteUntil = horizon > clock ? horizon : 0;
+        }
+    }
+
+    /// <summary>Whether the schedule may lack live expiries at logical clock <paramref name="clock"/> that a rebuild would add
+    /// (never for an unknown horizon), and the generation a rebuild must present to <see cref="AddRebuilt"/> and
+    /// <see cref="CompleteRebuild"/>.</summary>
+    public bool NeedsRebuild(long clock, out long generation)
+    {
+        lock (_lock)
+        {
+            generation = _generation;
+            return clock < _incompleteUntil && _incompleteUntil != long.MaxValue;
+        }
+    }
+
+    /// <summary>A rebuild's scan found a live key expiring at <paramref name="expiresAtUnixMs"/>; ignored when the schedule was
+    /// reset since the rebuild began.</summary>
+    public void AddRebuilt(long generation, long expiresAtUnixMs, long clock)
+    {
+        lock (_lock)
+        {
+            if (generation == _generation)
+            {
+                Add(expiresAtUnixMs, clock);
+            }
+        }
+    }
+
+    /// <summary>A rebuild's scan of one point-in-time view is over: every key live in that view was added, and every TTL put
+    /// applied after it adds itself, so the schedule is complete — unless it was reset since the rebuild began.</summary>
+    public bool CompleteRebuild(long generation)
+    {
+        lock (_lock)
+        {
+            if (generation != _generation)
+            {
+                return false;
+            }
+
+            _incompleteUntil = 0;
+            return true;
         }
     }
 

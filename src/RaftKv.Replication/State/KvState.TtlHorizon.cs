@@ -42,6 +42,33 @@ internal sealed partial class KvState
     /// <summary>Expiry buckets the node holds (tests).</summary>
     internal int ExpiryBuckets => _expirySchedule.Count;
 
+    /// <summary>Whether the expiry schedule may lack the expiries of TTL keys written before the store was opened or a
+    /// snapshot installed, and <see cref="RebuildExpirySchedule"/> would complete it.</summary>
+    public bool ExpiryScheduleNeedsRebuild => _expirySchedule.NeedsRebuild(LogicalClock, out _);
+
+    /// <summary>Completes the expiry schedule after a start or snapshot installation: one keys-only scan of the metadata
+    /// records (never the object store) adds the expiry of every key live with a TTL. Any thread, concurrently with the
+    /// applier (its TTL puts add themselves); a reset during the scan voids it. Returns whether it completed.</summary>
+    public bool RebuildExpirySchedule(CancellationToken token)
+    {
+        if (!_expirySchedule.NeedsRebuild(LogicalClock, out var generation))
+        {
+            return false;
+        }
+
+        var clock = LogicalClock;
+        foreach (var m in _store.ScanMetadata(MvccLayout.MetaPrefix, Api.KeyRanges.PrefixEnd(MvccLayout.MetaPrefix), 0, clock))
+        {
+            token.ThrowIfCancellationRequested();
+            if (m.ExpiresAtUnixMs > clock)
+            {
+                _expirySchedule.AddRebuilt(generation, m.ExpiresAtUnixMs, clock);
+            }
+        }
+
+        return _expirySchedule.CompleteRebuild(generation);
+    }
+
     /// <summary>Reads the horizon record after the store was opened or a snapshot installed into it.
     /// <paramref name="storeHasApplied"/>: the store holds applied entries (not a new, empty one).</summary>
     private void LoadTtlHorizon(bool storeHasApplied)
