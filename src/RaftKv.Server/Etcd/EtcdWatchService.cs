@@ -15,25 +15,34 @@ public sealed class EtcdWatchService(IKvNode node, EtcdIdentity identity, Securi
 {
     public override async Task Watch(IAsyncStreamReader<V3.WatchRequest> requestStream, IServerStreamWriter<V3.WatchResponse> responseStream, ServerCallContext context)
     {
-        // Auth on: the stream's user (checked by the pipeline when the stream opened) needs read on each watched range.
-        var principal = Security.Auth.AuthPrincipal.Of(context.GetHttpContext());
+        // Auth on: the stream's user (identified by the pipeline when the stream opened) needs read on each watched
+        // range; a stream whose caller could not be identified is open all the same, and each create refused.
+        var http = context.GetHttpContext();
+        var principal = Security.Auth.AuthPrincipal.Of(http);
+        var refusal = Security.Auth.StreamAuthRefusal.Of(http);
         await using var session = new EtcdWatchSession(node, identity, responseStream, EtcdWatchOptions.Default with { ProgressNotifyInterval = config.WatchProgressNotifyInterval }, log, context.CancellationToken)
         {
-            Permit = gate.Enabled ? c => Permitted(principal, c) : null,
+            Permit = gate.Enabled ? c => Refusal(principal, refusal, c) : null,
         };
         await session.RunAsync(requestStream).ConfigureAwait(false);
     }
 
-    private bool Permitted(Security.Auth.AuthPrincipal? principal, V3.WatchCreateRequest c)
+    /// <summary>Null when the caller may watch <paramref name="c"/>'s range, else etcd's cancel reason.</summary>
+    private string? Refusal(Security.Auth.AuthPrincipal? principal, Security.Auth.StreamAuthRefusal? refusal, V3.WatchCreateRequest c)
     {
+        if (refusal is not null)
+        {
+            return EtcdWatchSession.AuthCancelReason(refusal.Error);
+        }
+
         try
         {
             gate.Authorize(principal, Security.Auth.AuthRules.ForWatch(c));
-            return true;
+            return null;
         }
-        catch (AuthException)
+        catch (AuthException e)
         {
-            return false;
+            return EtcdWatchSession.AuthCancelReason(e.Error);
         }
     }
 }

@@ -10,25 +10,38 @@ internal sealed partial class EtcdWatchSession
     internal const string DuplicateIdReason = "mvcc: duplicate watch ID provided on the WatchStream";
     internal const string EmptyRangeReason = "mvcc: watcher range is empty";
 
-    /// <summary>etcd's cancel reason for a watch on keys the user may not read (auth on): etcd 3.4 sets it to
-    /// <c>rpctypes.ErrGRPCPermissionDenied.Error()</c>, the gRPC status's text, not the bare error string.</summary>
+    /// <summary>etcd's cancel reasons for a watch refused by auth (etcd 3.4's <c>isWatchPermitted</c>): the text of
+    /// the gRPC status error (<c>rpctypes.ErrGRPC….Error()</c>), not the bare error string — for a user that may not
+    /// read the range, a caller without a user, and a bad token (etcd's clients renew their token on that one and
+    /// watch again).</summary>
     internal const string PermissionDeniedReason = "rpc error: code = PermissionDenied desc = etcdserver: permission denied";
+    internal const string UserEmptyReason = "rpc error: code = InvalidArgument desc = etcdserver: user name is empty";
+    internal const string InvalidTokenReason = "rpc error: code = Unauthenticated desc = etcdserver: invalid auth token";
 
     private long _nextId;
 
-    /// <summary>Decides whether the stream's user may watch a create request's range (set when auth is on;
-    /// null = everything is permitted). A refusal is answered as etcd does: created and canceled with
-    /// <see cref="PermissionDeniedReason"/>.</summary>
-    public Func<V3.WatchCreateRequest, bool>? Permit { get; init; }
+    /// <summary>Decides whether the stream's caller may watch a create request's range (set when auth is on;
+    /// null = everything is permitted): null when it may, else the cancel reason (<see cref="AuthCancelReason"/>).
+    /// A refusal is answered as etcd does: created and canceled with that reason.</summary>
+    public Func<V3.WatchCreateRequest, string?>? Permit { get; init; }
+
+    /// <summary>The cancel reason etcd 3.4 gives a watch create refused with <paramref name="error"/>: anything
+    /// but a missing user or a bad token is "permission denied", as in etcd.</summary>
+    internal static string AuthCancelReason(AuthError error) => error switch
+    {
+        AuthError.UserEmpty or AuthError.Unauthenticated => UserEmptyReason,
+        AuthError.InvalidToken => InvalidTokenReason,
+        _ => PermissionDeniedReason,
+    };
 
     private void Create(V3.WatchCreateRequest c)
     {
         byte[] key = c.Key.IsEmpty ? [0] : c.Key.ToByteArray(); // etcd: an empty key is "\0", the smallest key
         var end = c.RangeEnd.IsEmpty ? null : c.RangeEnd.ToByteArray();
         var current = _node.Revision;
-        if (Permit is { } permit && !permit(c))
+        if (Permit is { } permit && permit(c) is { } refused)
         {
-            Refuse(current, PermissionDeniedReason);
+            Refuse(current, refused);
             return;
         }
 
@@ -135,7 +148,8 @@ internal sealed partial class EtcdWatchSession
     /// create reusing it is refused as a duplicate, an automatic id skips it).</summary>
     private void EndByServer(Watcher w, string? reason, long compactRevision = 0)
     {
-        var response = new V3.WatchResponse { Header = _identity.Header(_node.Revision), WatchId = w.Id, Canceled = true, CompactRevision = compactRevision };
+        // etcd's response to a compacted watcher carries no revision (its header's is 0, omitted in JSON).
+        var response = new V3.WatchResponse { Header = _identity.Header(compactRevision != 0 ? 0 : _node.Revision), WatchId = w.Id, Canceled = true, CompactRevision = compactRevision };
         if (reason is not null)
         {
             response.CancelReason = reason;

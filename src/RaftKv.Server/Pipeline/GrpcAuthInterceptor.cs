@@ -1,5 +1,6 @@
 using Grpc.Core;
 using Grpc.Core.Interceptors;
+using RaftKv.Replication.Api;
 using RaftKv.Server.Security;
 using RaftKv.Server.Security.Auth;
 
@@ -81,8 +82,26 @@ public sealed class GrpcAuthInterceptor(AuthGate gate, ReadFence fence) : Interc
     {
         if (gate.Enabled)
         {
-            // etcd Watch and LeaseKeepAlive: a user is needed to open the stream; a watch checks its range at creation.
-            Check(context, null, AuthAccess.Authenticated);
+            if (typeof(TRequest) == typeof(Protocol.Etcd.WatchRequest))
+            {
+                // etcd 3.4 opens a watch stream for any caller and judges each create (its isWatchPermitted): a
+                // caller without a user, or with a bad token, gets every watch created + canceled with etcd's
+                // reason (Etcd.EtcdWatchService), not a failed stream — etcd's clients renew an expired token
+                // on that reason and watch again.
+                try
+                {
+                    Check(context, null, AuthAccess.Authenticated);
+                }
+                catch (AuthException e)
+                {
+                    context.GetHttpContext().Features.Set(new StreamAuthRefusal(e.Error));
+                }
+            }
+            else
+            {
+                // etcd LeaseKeepAlive (and native streams): a user is needed to open the stream.
+                Check(context, null, AuthAccess.Authenticated);
+            }
         }
 
         await continuation(requestStream, responseStream, context).ConfigureAwait(false);

@@ -155,6 +155,10 @@ public sealed partial class AuthProcessTests
         var watch = await Etcdctl.RunAsync(ep, [.. alice, "watch", "b/", "--prefix"]);
         Assert.Contains("watch was canceled (rpc error: code = PermissionDenied desc = etcdserver: permission denied)", watch.Out + watch.Err, StringComparison.Ordinal);
 
+        // Without a user the stream opens and the watch is canceled at creation, with etcd 3.4's reason (not a failed stream).
+        var anonymous = await Etcdctl.RunAsync(ep, "watch", "a/", "--prefix");
+        Assert.Contains("watch was canceled (rpc error: code = InvalidArgument desc = etcdserver: user name is empty)", anonymous.Out + anonymous.Err, StringComparison.Ordinal);
+
         Assert.Contains("etcdserver: user name is empty", (await Etcdctl.RunAsync(ep, "get", "a/1")).Err, StringComparison.Ordinal);
         Assert.Contains("etcdserver: authentication failed, invalid user ID or password", (await Etcdctl.RunAsync(ep, "--user", "alice:wrong", "get", "a/1")).Err, StringComparison.Ordinal);
         Assert.Contains("etcdserver: authentication failed, invalid user ID or password", (await Etcdctl.RunAsync(ep, "--user", "nobody:pw", "get", "a/1")).Err, StringComparison.Ordinal);

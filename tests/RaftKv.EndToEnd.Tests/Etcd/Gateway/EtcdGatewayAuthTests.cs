@@ -1,4 +1,5 @@
 using System.Net;
+using System.Text.Json;
 using static RaftKv.EndToEnd.Tests.Etcd.Gateway.GatewayHttp;
 
 namespace RaftKv.EndToEnd.Tests.Etcd.Gateway;
@@ -47,6 +48,24 @@ public sealed class EtcdGatewayAuthTests : IAsyncLifetime
             Assert.Equal(HttpStatusCode.Unauthorized, status);
             Assert.Equal(16, error.GetProperty("code").GetInt32());
             Assert.Equal("etcdserver: invalid auth token", error.GetProperty("message").GetString());
+
+            // A watch stream is open to anyone, as etcd 3.4's: each create is answered created + canceled with etcd's
+            // reason (etcd's clients renew an expired token on the invalid-token one and watch again).
+            foreach (var (badToken, reason) in new[]
+            {
+                ((string?)null, "rpc error: code = InvalidArgument desc = etcdserver: user name is empty"),
+                ("not-a-token", "rpc error: code = Unauthenticated desc = etcdserver: invalid auth token"),
+            })
+            {
+                using var cancel = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+                using var watch = await OpenStreamAsync(at, "/v3/watch", $$$"""{"create_request":{"key":"{{{B64("gw/auth")}}}"}}""", cancel.Token, badToken);
+                using var lines = new StreamReader(await watch.Content.ReadAsStreamAsync(cancel.Token));
+                var first = await lines.ReadLineAsync(cancel.Token);
+                Assert.True(watch.StatusCode == HttpStatusCode.OK, $"{(int)watch.StatusCode} {first}");
+                var result = JsonDocument.Parse(first!).RootElement.GetProperty("result");
+                Assert.True(result.GetProperty("created").GetBoolean() && result.GetProperty("canceled").GetBoolean(), first);
+                Assert.Equal(reason, result.GetProperty("cancel_reason").GetString());
+            }
 
             (status, error) = await PostAsync(at, "/v3/auth/authenticate", """{"name":"root","password":"wrong"}""");
             Assert.Equal(HttpStatusCode.BadRequest, status);

@@ -41,9 +41,14 @@ internal static class GatewayHttp
     }
 
     /// <summary>A streaming call (watch, keepalive): the open response, read line by line by the caller.</summary>
-    public static async Task<HttpResponseMessage> OpenStreamAsync(string baseUrl, string path, string body, CancellationToken cancel)
+    public static async Task<HttpResponseMessage> OpenStreamAsync(string baseUrl, string path, string body, CancellationToken cancel, string? token = null)
     {
         var request = new HttpRequestMessage(HttpMethod.Post, baseUrl + path) { Content = new StringContent(body, Encoding.UTF8, "application/json") };
+        if (token is not null)
+        {
+            request.Headers.TryAddWithoutValidation("Authorization", token);
+        }
+
         return await Client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancel);
     }
 
