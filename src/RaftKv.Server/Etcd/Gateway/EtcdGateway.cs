@@ -41,7 +41,7 @@ public sealed class EtcdGateway(GatewayLoopback loopback, GatewayCors cors)
         {
             using var body = new MemoryStream();
             await context.Request.Body.CopyToAsync(body, context.RequestAborted).ConfigureAwait(false);
-            requests = GatewayJson.ParseRequests(body.GetBuffer().AsMemory(0, (int)body.Length), route.Descriptor.InputType);
+            requests = GatewayJson.ParseRequests(body.GetBuffer().AsMemory(0, (int)body.Length), route.Descriptor.InputType, route.StreamsRequests);
         }
         catch (GatewayBadRequestException e)
         {

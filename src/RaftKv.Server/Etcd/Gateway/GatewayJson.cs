@@ -20,39 +20,39 @@ public static class GatewayJson
     private static readonly JsonParser Parser = new(JsonParser.Settings.Default.WithIgnoreUnknownFields(true));
     private static readonly JsonFormatter Formatter = new(JsonFormatter.Settings.Default.WithPreserveProtoFieldNames(true));
 
-    /// <summary>The request messages a body holds: one per top-level JSON value (a stream's requests follow
-    /// each other, as grpc-gateway's decoder reads them); an empty body is one empty request, as in etcd.</summary>
-    /// <exception cref="GatewayBadRequestException">Malformed JSON, a wrong type, bad base64, an unknown enum name (etcd: 400, INVALID_ARGUMENT).</exception>
-    public static List<IMessage> ParseRequests(ReadOnlyMemory<byte> body, MessageDescriptor type)
+    /// <summary>The request messages a body holds, as grpc-gateway's decoder reads them: a call's request is the
+    /// body's first JSON value (whatever follows it is not read); a stream's requests are its JSON values in order, up
+    /// to the first that cannot be decoded (etcd's gateway closes the stream's send side there). An empty body is one
+    /// empty request, as in etcd.</summary>
+    /// <exception cref="GatewayBadRequestException">The first value is malformed JSON, has a wrong type, bad base64 or
+    /// an unknown enum name (etcd: 400, INVALID_ARGUMENT).</exception>
+    public static List<IMessage> ParseRequests(ReadOnlyMemory<byte> body, MessageDescriptor type, bool stream)
     {
         ArgumentNullException.ThrowIfNull(type);
         var messages = new List<IMessage>();
-        try
+        var reader = new Utf8JsonReader(body.Span, new JsonReaderOptions { AllowMultipleValues = true, CommentHandling = JsonCommentHandling.Disallow });
+        while (stream || messages.Count == 0)
         {
-            var reader = new Utf8JsonReader(body.Span, new JsonReaderOptions { AllowMultipleValues = true, CommentHandling = JsonCommentHandling.Disallow });
-            while (reader.Read())
+            try
             {
-                var start = (int)reader.TokenStartIndex;
-                reader.Skip();
-                var value = body[start..(int)reader.BytesConsumed];
-                var json = Encoding.UTF8.GetString(value.Span);
-                using (var document = JsonDocument.Parse(value)) // the UTF-8 bytes as read, not the string decoded from them
+                if (!reader.Read())
                 {
-                    if (document.RootElement.ValueKind == JsonValueKind.Null)
-                    {
-                        messages.Add(type.Parser.ParseFrom(ByteString.Empty)); // etcd's decoder leaves the request empty
-                        continue;
-                    }
-
-                    GatewayEnumNames.Check(document.RootElement, type);
+                    break;
                 }
 
-                messages.Add(Parser.Parse(json, type));
+                var start = (int)reader.TokenStartIndex;
+                reader.Skip();
+                messages.Add(Parse(body[start..(int)reader.BytesConsumed], type));
             }
-        }
-        catch (Exception e) when (e is JsonException or InvalidProtocolBufferException or InvalidJsonException or FormatException or OverflowException)
-        {
-            throw new GatewayBadRequestException(e.Message, e);
+            catch (Exception e) when (e is JsonException or InvalidProtocolBufferException or InvalidJsonException or FormatException or OverflowException)
+            {
+                if (messages.Count > 0)
+                {
+                    break; // a later request of a stream: the ones before it are sent
+                }
+
+                throw new GatewayBadRequestException(e.Message, e);
+            }
         }
 
         if (messages.Count == 0)
@@ -61,6 +61,21 @@ public static class GatewayJson
         }
 
         return messages;
+    }
+
+    private static IMessage Parse(ReadOnlyMemory<byte> value, MessageDescriptor type)
+    {
+        using (var document = JsonDocument.Parse(value)) // the UTF-8 bytes as read, not the string decoded from them
+        {
+            if (document.RootElement.ValueKind == JsonValueKind.Null)
+            {
+                return type.Parser.ParseFrom(ByteString.Empty); // etcd's decoder leaves the request empty
+            }
+
+            GatewayEnumNames.Check(document.RootElement, type);
+        }
+
+        return Parser.Parse(Encoding.UTF8.GetString(value.Span), type);
     }
 
     /// <summary>A response message as etcd writes it (compact: <see cref="JsonFormatter"/> puts spaces in; Go does not).</summary>

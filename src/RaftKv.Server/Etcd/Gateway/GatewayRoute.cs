@@ -41,4 +41,7 @@ public sealed class GatewayRoute
 
     /// <summary>True for Watch, LeaseKeepAlive and Snapshot: the answer is a stream of <c>{"result": …}</c> lines.</summary>
     public bool StreamsResponses => Descriptor.IsServerStreaming;
+
+    /// <summary>True for Watch and LeaseKeepAlive: the body's JSON values are the stream's requests, in order.</summary>
+    public bool StreamsRequests => Descriptor.IsClientStreaming;
 }
