@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Net;
+using System.Net.Sockets;
 using RaftKv.Replication.Api;
 using RaftKv.Replication.Commands;
 using RaftKv.Replication.Diagnostics;
@@ -137,7 +138,17 @@ public sealed partial class KvNode
             throw new NotLeaderException(GetStatus().Leader);
         }
 
-        var ep = EndPoints.Resolve(member.RaftAddress, TimeSpan.FromSeconds(5));
+        IPEndPoint ep;
+        try
+        {
+            ep = EndPoints.Resolve(member.RaftAddress, TimeSpan.FromSeconds(5));
+        }
+        catch (SocketException e)
+        {
+            // A host name that does not resolve is a node not reachable yet (a 503 to retry), not a server failure.
+            throw new UnavailableException($"member {member.RaftAddress} is not reachable: its host name does not resolve ({e.Message})", inner: e);
+        }
+
         bool added;
         try
         {

@@ -64,6 +64,11 @@ public sealed class EtcdErrorMappingTests
     [InlineData("http://[::1]:7000", "[::1]:7000")]
     [InlineData("http://10.0.0.4:7000/path", null)]
     [InlineData("not a url", null)]
+    [InlineData("bogus", null)] // etcd: no scheme; RaftKv read it as http://bogus:80
+    [InlineData("http://10.0.0.4", null)] // etcd requires the port
+    [InlineData("10.0.0.4", null)]
+    [InlineData("ftp://10.0.0.4:7000", null)]
+    [InlineData("http://[::1]", null)]
     public void MemberAddPeerUrls(string url, string? raft) => Assert.Equal(raft, EtcdClusterService.RaftAddressOf(url));
 
     private static (int, string) Pick((int Status, string Code, string Message) m) => (m.Status, m.Code);

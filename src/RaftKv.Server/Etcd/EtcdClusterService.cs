@@ -111,12 +111,25 @@ public sealed class EtcdClusterService(IKvNode node, EtcdIdentity identity) : Cl
         return r;
     }
 
-    /// <summary>"http://host:port" (or https, or a bare host:port) → "host:port"; null if it is not one.</summary>
+    /// <summary>"http://host:port" (or https, or a bare host:port) → "host:port"; null if it is not one. As etcd's
+    /// <c>types.NewURLs</c>, the port must be given (no scheme's default), there is no path, and a scheme is http or
+    /// https (etcd also takes unix sockets, which a Raft peer cannot be).</summary>
     internal static string? RaftAddressOf(string url)
     {
         var text = url.Contains("://", StringComparison.Ordinal) ? url : "http://" + url;
-        return Uri.TryCreate(text, UriKind.Absolute, out var u) && u.Port > 0 && u.Host.Length > 0 && (u.AbsolutePath is "/" or "")
+        return Uri.TryCreate(text, UriKind.Absolute, out var u) && u.Scheme is "http" or "https" && HasPort(text) && u.Port > 0
+            && u.Host.Length > 0 && (u.AbsolutePath is "/" or "")
             ? (u.HostNameType == UriHostNameType.IPv6 ? $"[{u.Host.Trim('[', ']')}]" : u.Host) + ":" + u.Port
             : null;
+    }
+
+    /// <summary>True when the URL's authority ends with <c>:port</c> (Uri fills in the scheme's default port).</summary>
+    private static bool HasPort(string url)
+    {
+        var authority = url[(url.IndexOf("://", StringComparison.Ordinal) + 3)..];
+        var end = authority.IndexOfAny(['/', '?', '#']);
+        authority = end >= 0 ? authority[..end] : authority;
+        var colon = authority.LastIndexOf(':');
+        return colon > authority.LastIndexOf(']') && colon < authority.Length - 1;
     }
 }

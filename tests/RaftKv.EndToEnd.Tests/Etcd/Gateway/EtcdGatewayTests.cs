@@ -108,6 +108,25 @@ public sealed class EtcdGatewayTests(EtcdClusterFixture fixture)
         Assert.Equal(Long(status2, "leader"), Long((await OkAsync(leader, "/v3/maintenance/status", "{}")).GetProperty("header"), "member_id"));
     }
 
+    /// <summary>A peer URL etcd refuses is etcd's 400 (RaftKv read "bogus" as http://bogus:80 and answered a 500 once
+    /// the name did not resolve); a well-formed one whose host does not resolve is a node not reachable yet: 503.</summary>
+    [Fact]
+    public async Task MemberAddWithABadOrUnresolvablePeerUrlIsNoServerError()
+    {
+        var (_, follower) = await EndpointsAsync();
+        foreach (var url in new[] { "bogus", "http://127.0.0.1", "ftp://127.0.0.1:7000" })
+        {
+            var (status, error) = await PostAsync(follower, "/v3/cluster/member/add", $$$"""{"peerURLs":["{{{url}}}"]}""");
+            Assert.True(status == HttpStatusCode.BadRequest, $"{url}: {(int)status} {error}");
+            Assert.Equal("etcdserver: given member URLs are invalid", error.GetProperty("error").GetString());
+        }
+
+        var (unresolvable, body) = await PostAsync(follower, "/v3/cluster/member/add", """{"peerURLs":["http://no-such-host.invalid:7000"]}""");
+        Assert.True(unresolvable == HttpStatusCode.ServiceUnavailable, $"{(int)unresolvable} {body}");
+        Assert.Equal(14, body.GetProperty("code").GetInt32());
+        Assert.Equal(3, (await OkAsync(follower, "/v3/cluster/member/list", "{}")).GetProperty("members").GetArrayLength());
+    }
+
     [Fact]
     public async Task LockAndElectionRoutesServeEtcdsConcurrencyServices()
     {
