@@ -36,6 +36,11 @@ catch (ConfigException e)
 // recursively, and with the default DATA_DIR (./data) that means an inotify event for every WAL and
 // SSTable write (measured: 7 % of a node's CPU under a put load). Configuration comes from ConfigLoader.
 Environment.SetEnvironmentVariable("DOTNET_hostBuilder__reloadConfigOnChange", "false");
+// A connection Kestrel aborts (its HTTP/2 peer closed it with streams open, a protocol error, a deadline) ends with
+// FIN, as etcd's (Go's) server ends one, not with the RST Kestrel's socket transport sends since .NET 8: a client or
+// TCP proxy that half-closes a connection (TLS close_notify + FIN) with a watch open would otherwise read ECONNRESET
+// (docs/architecture.md, "Client ports"). Kestrel's own switch; read once, when the transport's options are first built.
+AppContext.SetSwitch("Microsoft.AspNetCore.Server.Kestrel.FinOnError", true);
 var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ContentRootPath = AppContext.BaseDirectory });
 // A route parameter that does not bind (?target=abc for a number) throws BadHttpRequestException, which the
 // pipeline's error mapping answers as 400 JSON (Pipeline/ApiError), instead of an empty 400.
