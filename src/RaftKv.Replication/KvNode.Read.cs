@@ -51,6 +51,9 @@ public sealed partial class KvNode
     public ValueTask ReadBarrierAsync(CancellationToken cancellationToken = default)
         => BarrierAsync(ReadConsistency.Linearizable, cancellationToken);
 
+    public ValueTask WaitForAppliedAsync(long index, CancellationToken cancellationToken)
+        => _log.LastAppliedIndex >= index ? ValueTask.CompletedTask : _log.WaitForAppliedAsync(index, cancellationToken);
+
     /// <summary>Read index: waits until this node has applied everything committed when the read began.</summary>
     private async ValueTask BarrierAsync(ReadConsistency consistency, CancellationToken cancellationToken)
     {

@@ -34,6 +34,12 @@ public interface IKvNode : IAsyncDisposable
     /// confirms it within the operation timeout, <see cref="LearnerNotSupportedException"/> on a learner.</summary>
     ValueTask ReadBarrierAsync(CancellationToken cancellationToken = default);
 
+    /// <summary>Waits until this replica has applied the Raft entry at <paramref name="index"/> (at once when it has):
+    /// a follower that forwarded a write answers only once it has applied what the leader had applied when it
+    /// answered, so the write is visible on the member that acknowledged it (as each etcd member applies a proposal
+    /// before it answers). Cancellation (the caller's bound) throws <see cref="OperationCanceledException"/>.</summary>
+    ValueTask WaitForAppliedAsync(long index, CancellationToken cancellationToken);
+
     /// <summary>The leader's side of a follower's read index (<see cref="ILeaderReadIndex"/>, internal
     /// <c>Cluster/ReadIndex</c>): this node's commit index, from its valid read lease or after a read-index quorum round,
     /// answered only while it leads in <paramref name="term"/>. Throws <see cref="NotLeaderException"/> when it does not

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Globalization;
 using System.Net.Sockets;
 using Grpc.Core;
 using Grpc.Core.Interceptors;
@@ -25,10 +26,16 @@ namespace RaftKv.Server.Pipeline;
 /// etcd's <c>Lock/Lock</c> and <c>Election/Campaign</c>, which wait as long as their client wants, are not forwarded
 /// whole: they run on the member called and send each of their writes to the leader (<see cref="Etcd.ConcurrencyUpstream"/>).
 /// Refusals are routine (a client redirect), never errors: <see cref="GrpcOperationInterceptor"/> logs them at Debug.
+/// The leader answers a forwarded call with its applied index (<see cref="AppliedIndexTrailer"/>) and the follower
+/// answers its client once it has applied that much (<see cref="LeaderRouter.CatchUpAsync"/>): a write is visible on the
+/// member that acknowledged it, as with etcd, whose members each apply a proposal before answering it.
 /// </summary>
 public sealed class GrpcLeaderForwarder(LeaderRouter router, LeaderTransport transport) : Interceptor, IDisposable
 {
     public const string ForwardedHeader = "raftkv-forwarded";
+
+    /// <summary>The trailer of the leader's answer to a forwarded call: its applied Raft index when it answered.</summary>
+    public const string AppliedIndexTrailer = "raftkv-applied-index";
 
     /// <summary>Full names of the unary methods that write or need the leader (the ones forwarded).</summary>
     public static readonly IReadOnlySet<string> ForwardedMethods = new HashSet<string>(StringComparer.Ordinal)
@@ -48,6 +55,16 @@ public sealed class GrpcLeaderForwarder(LeaderRouter router, LeaderTransport tra
         "/v3lockpb.Lock/Unlock", "/v3electionpb.Election/Proclaim", "/v3electionpb.Election/Resign",
     };
 
+    /// <summary>Forwarded calls whose answer does not wait for this member to apply them (<see cref="LeaderRouter.CatchUpAsync"/>):
+    /// membership changes, which may take this member itself out of the configuration (removed, moved) so that it
+    /// would learn their commit late or never, and a leadership transfer.</summary>
+    private static readonly IReadOnlySet<string> AnsweredWithoutCatchUp = new HashSet<string>(StringComparer.Ordinal)
+    {
+        "/raftkv.v1.Cluster/AddMember", "/raftkv.v1.Cluster/RemoveMember", "/raftkv.v1.Cluster/PromoteMember",
+        "/etcdserverpb.Cluster/MemberAdd", "/etcdserverpb.Cluster/MemberRemove", "/etcdserverpb.Cluster/MemberPromote", "/etcdserverpb.Cluster/MemberUpdate",
+        "/etcdserverpb.Maintenance/MoveLeader",
+    };
+
     /// <summary>Forward attempts of one call: the first, and one more after the leader it went to turned out
     /// unreachable before the request was sent (<see cref="NotDelivered"/>), or lost leadership before it was sent.</summary>
     private const int MaxHops = 2;
@@ -60,10 +77,15 @@ public sealed class GrpcLeaderForwarder(LeaderRouter router, LeaderTransport tra
         ArgumentNullException.ThrowIfNull(continuation);
 
         // The common cases without an async frame of their own: a method that is never forwarded, and a
-        // write on the leader (what RouteAsync answers at once there: LeaderRouter.IsLeader).
-        if (!ForwardedMethods.Contains(context.Method) || router.IsLeader)
+        // write on the leader (what RouteAsync answers at once there: LeaderRouter.IsLeader) sent by its client.
+        if (!ForwardedMethods.Contains(context.Method))
         {
             return continuation(request, context);
+        }
+
+        if (router.IsLeader)
+        {
+            return IsForwarded(context) ? AnswerForwardedAsync(request, context, continuation) : continuation(request, context);
         }
 
         return ForwardAsync(request, context, continuation);
@@ -80,7 +102,7 @@ public sealed class GrpcLeaderForwarder(LeaderRouter router, LeaderTransport tra
         {
             if (route.IsLocal)
             {
-                return await continuation(request, context).ConfigureAwait(false);
+                return forwarded ? await AnswerForwardedAsync(request, context, continuation).ConfigureAwait(false) : await continuation(request, context).ConfigureAwait(false);
             }
 
             if (route.Kind != LeaderRouteKind.Forward)
@@ -102,7 +124,14 @@ public sealed class GrpcLeaderForwarder(LeaderRouter router, LeaderTransport tra
             using var abandon = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken, leaderChange);
             try
             {
-                return await ChannelTo(route.Address).CreateCallInvoker().AsyncUnaryCall(method, null, Options(context, deadline, abandon.Token), request).ConfigureAwait(false);
+                using var call = ChannelTo(route.Address).CreateCallInvoker().AsyncUnaryCall(method, null, Options(context, deadline, abandon.Token), request);
+                var response = await call.ResponseAsync.ConfigureAwait(false);
+                if (!AnsweredWithoutCatchUp.Contains(context.Method) && AppliedIndexOf(call.GetTrailers()) is { } leaderApplied)
+                {
+                    await router.CatchUpAsync(leaderApplied, deadline, context.CancellationToken).ConfigureAwait(false);
+                }
+
+                return response;
             }
             catch (RpcException e) when (e.StatusCode == StatusCode.Cancelled && leaderChange.IsCancellationRequested && !context.CancellationToken.IsCancellationRequested)
             {
@@ -130,6 +159,26 @@ public sealed class GrpcLeaderForwarder(LeaderRouter router, LeaderTransport tra
     }
 
     private static string GrpcAddressOf(MemberInfo member) => member.GrpcAddress;
+
+    /// <summary>The leader's side of a forwarded call: answers it with <see cref="AppliedIndexTrailer"/> (after the
+    /// handler, so the index covers the write; not on an error, which changed nothing to wait for).</summary>
+    private async Task<TResponse> AnswerForwardedAsync<TRequest, TResponse>(TRequest request, ServerCallContext context, UnaryServerMethod<TRequest, TResponse> continuation)
+        where TRequest : class
+        where TResponse : class
+    {
+        var response = await continuation(request, context).ConfigureAwait(false);
+        context.ResponseTrailers.Add(AppliedIndexTrailer, router.AppliedIndex.ToString(CultureInfo.InvariantCulture));
+        return response;
+    }
+
+    /// <summary>The leader's applied index from its answer's trailers, or null (a leader of an older release sends none).</summary>
+    internal static long? AppliedIndexOf(Metadata trailers)
+        => trailers.Get(AppliedIndexTrailer)?.Value is { } text && long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var index) ? index : null;
+
+    /// <summary>True when the call came from a follower (<see cref="ForwardedHeader"/>); read from the HTTP request's
+    /// headers, which the gRPC metadata would copy.</summary>
+    private static bool IsForwarded(ServerCallContext context)
+        => HttpOf(context) is { } http ? http.Request.Headers.ContainsKey(ForwardedHeader) : context.RequestHeaders.Get(ForwardedHeader) is not null;
 
     /// <summary>The (shared) channel to a member's gRPC address, for a service that forwards a stream
     /// itself (etcd's LeaseKeepAlive, <see cref="Etcd.LeaseKeepAliveUpstream"/>).</summary>

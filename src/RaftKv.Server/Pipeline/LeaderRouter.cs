@@ -68,6 +68,38 @@ public sealed class LeaderRouter(IKvNode node)
         return node.IsLeader || node.LeaderId != route.Leader?.Id ? new CancellationToken(canceled: true) : change;
     }
 
+    /// <summary>The Raft index this node has applied: what a leader answering a forwarded write tells the follower
+    /// that sent it (<see cref="CatchUpAsync"/>).</summary>
+    public long AppliedIndex => node.HeaderInfo().AppliedIndex;
+
+    /// <summary>
+    /// A follower's last step of a forwarded write: waits until it has applied <paramref name="leaderApplied"/>, the
+    /// leader's applied index when the leader answered, so the write is visible on this member — to a serializable
+    /// read, a watch, and the auth gate's next decision (after <c>AuthDisable</c> sent here, a call without a token
+    /// must not be judged on the old state) — as each etcd member applies a proposal before answering it. Bounded by
+    /// <paramref name="deadline"/> (the forwarded call's): a member that has not caught up by then answers anyway,
+    /// since the write itself succeeded. The caller's cancellation throws.
+    /// </summary>
+    public async ValueTask CatchUpAsync(long leaderApplied, DateTime deadline, CancellationToken cancellationToken)
+    {
+        var left = deadline - DateTime.UtcNow;
+        if (node.HeaderInfo().AppliedIndex >= leaderApplied || left <= TimeSpan.Zero)
+        {
+            return;
+        }
+
+        using var bound = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        bound.CancelAfter(left);
+        try
+        {
+            await node.WaitForAppliedAsync(leaderApplied, bound.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            // The bound passed: answer the write (it succeeded) without its effect visible here yet.
+        }
+    }
+
     /// <summary>True when this node holds leadership: <see cref="Route"/> and <see cref="RouteAsync"/> answer
     /// <see cref="LeaderRouteKind.Local"/> at once, forwarded or not.</summary>
     public bool IsLeader => node.IsLeader;
