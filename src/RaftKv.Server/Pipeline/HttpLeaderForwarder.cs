@@ -20,6 +20,11 @@ public sealed class HttpLeaderForwarder(LeaderRouter router, IHttpClientFactory 
     /// <summary>Marks a forwarded request; its value is the forwarding node's id.</summary>
     public const string ForwardedHeader = "X-RaftKv-Forwarded-By";
 
+    /// <summary>The header of the leader's answer to a forwarded request: its applied Raft index when it answered; the
+    /// follower answers its client once it has applied that much (<see cref="LeaderRouter.CatchUpAsync"/>), as the gRPC
+    /// front doors do (<see cref="GrpcLeaderForwarder.AppliedIndexTrailer"/>).</summary>
+    public const string AppliedIndexHeader = "X-RaftKv-Applied-Index";
+
     /// <summary>Named <see cref="HttpClient"/> used for the hop (registered in <see cref="PipelineSetup"/>).</summary>
     public const string ClientName = "leader";
 
@@ -48,12 +53,26 @@ public sealed class HttpLeaderForwarder(LeaderRouter router, IHttpClientFactory 
 
         return route.Kind switch
         {
-            LeaderRouteKind.Local => await next(invocation).ConfigureAwait(false),
+            LeaderRouteKind.Local => forwarded ? await AnswerForwardedAsync(invocation, next).ConfigureAwait(false) : await next(invocation).ConfigureAwait(false),
             LeaderRouteKind.AlreadyForwarded => ApiError.Result(503, "no_leader", "forwarded to a node that is no longer the leader; retry"),
             LeaderRouteKind.NoLeader => ApiError.Result(503, "no_leader", "no leader is known; the cluster may not have a quorum"),
             _ => await ForwardAsync(context, route, leaderChange).ConfigureAwait(false),
         };
     }
+
+    /// <summary>The leader's side of a forwarded request: the answer carries <see cref="AppliedIndexHeader"/> (set after the
+    /// handler ran, so the index covers its write; the result is written later, headers first).</summary>
+    private async ValueTask<object?> AnswerForwardedAsync(EndpointFilterInvocationContext invocation, EndpointFilterDelegate next)
+    {
+        var result = await next(invocation).ConfigureAwait(false);
+        invocation.HttpContext.Response.Headers[AppliedIndexHeader] = router.AppliedIndex.ToString(CultureInfo.InvariantCulture);
+        return result;
+    }
+
+    /// <summary>Membership changes (which may take this member out of the configuration, so that it learns their commit
+    /// late or never) and a leadership transfer answer without waiting for this member to apply them.</summary>
+    private static bool AnsweredWithoutCatchUp(PathString path)
+        => path.StartsWithSegments("/cluster/members", StringComparison.Ordinal) || LeaderRouter.HandsOverLeadership(path.Value ?? string.Empty);
 
     private async Task<IResult> ForwardAsync(HttpContext context, LeaderRoute route, CancellationToken leaderChange)
     {
@@ -95,10 +114,16 @@ public sealed class HttpLeaderForwarder(LeaderRouter router, IHttpClientFactory 
         request.Headers.TryAddWithoutValidation(ForwardedHeader, route.SelfId.ToString(CultureInfo.InvariantCulture));
         using var abandon = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, leaderChange);
         abandon.CancelAfter(router.ForwardTimeout); // the timer goes with the source (disposed at the end of the hop)
+        var deadline = DateTime.UtcNow + router.ForwardTimeout;
         try
         {
             using var response = await clients.CreateClient(ClientName).SendAsync(request, abandon.Token).ConfigureAwait(false);
             var bytes = await response.Content.ReadAsByteArrayAsync(abandon.Token).ConfigureAwait(false);
+            if (response.IsSuccessStatusCode && !AnsweredWithoutCatchUp(context.Request.Path) && AppliedIndexOf(response) is { } leaderApplied)
+            {
+                await router.CatchUpAsync(leaderApplied, deadline, context.RequestAborted).ConfigureAwait(false); // visible here when answered
+            }
+
             return new ProxiedResult((int)response.StatusCode, response.Content.Headers.ContentType?.ToString(), bytes);
         }
         catch (OperationCanceledException) when (!context.RequestAborted.IsCancellationRequested)
@@ -114,4 +139,8 @@ public sealed class HttpLeaderForwarder(LeaderRouter router, IHttpClientFactory 
             return ApiError.Result(503, "leader_unreachable", $"leader {route.Leader!.Id} at {route.Address} is unreachable: {e.Message}");
         }
     }
+
+    /// <summary>The leader's applied index from its answer, or null (a leader of an older release sends none).</summary>
+    private static long? AppliedIndexOf(HttpResponseMessage response)
+        => response.Headers.TryGetValues(AppliedIndexHeader, out var values) && long.TryParse(values.FirstOrDefault(), NumberStyles.None, CultureInfo.InvariantCulture, out var index) ? index : null;
 }

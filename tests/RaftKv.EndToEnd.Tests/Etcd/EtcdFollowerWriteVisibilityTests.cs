@@ -8,7 +8,8 @@ namespace RaftKv.EndToEnd.Tests.Etcd;
 
 /// <summary>
 /// A write a follower forwarded to the leader is answered by that follower only once it has applied it
-/// (Pipeline/GrpcLeaderForwarder: the leader's applied index comes back in a trailer, LeaderRouter.CatchUpAsync), as
+/// (Pipeline/GrpcLeaderForwarder and HttpLeaderForwarder: the leader's applied index comes back in a trailer or header,
+/// LeaderRouter.CatchUpAsync), as
 /// each etcd member applies a proposal before it answers: what a client wrote through a member is there when the
 /// answer arrives — for a serializable read, and for the auth gate's next decision. The npm etcd3 client's own suite
 /// (removeAuth) disables auth as root through one member and lists the users there at once without a token: judged
@@ -42,7 +43,18 @@ public sealed class EtcdFollowerWriteVisibilityTests
             applied: async () => await ValueAsync(kvLeader, "k") == "new",
             visible: async () => await ValueAsync(kvFollower, "k") == "new");
 
-        // 2. AuthDisable through the follower, then a call without a token there (etcd3's removeAuth).
+        // 2. A put through the follower's native HTTP API (Pipeline/HttpLeaderForwarder: the same catch-up).
+        await ThroughLaggingFollowerAsync(
+            follower,
+            write: async () =>
+            {
+                using var put = await c.Http.PutAsync($"{follower.Http}/kv/h", new StringContent("new"));
+                put.EnsureSuccessStatusCode();
+            },
+            applied: async () => await ValueAsync(kvLeader, "h") == "new",
+            visible: async () => await ValueAsync(kvFollower, "h") == "new");
+
+        // 3. AuthDisable through the follower, then a call without a token there (etcd3's removeAuth).
         var authLeader = new V3.Auth.AuthClient(toLeader);
         var authFollower = new V3.Auth.AuthClient(toFollower);
         await authLeader.UserAddAsync(new V3.AuthUserAddRequest { Name = "root", Password = RootPassword });
