@@ -55,16 +55,6 @@ public sealed class GrpcLeaderForwarder(LeaderRouter router, LeaderTransport tra
         "/v3lockpb.Lock/Unlock", "/v3electionpb.Election/Proclaim", "/v3electionpb.Election/Resign",
     };
 
-    /// <summary>Forwarded calls whose answer does not wait for this member to apply them (<see cref="LeaderRouter.CatchUpAsync"/>):
-    /// membership changes, which may take this member itself out of the configuration (removed, moved) so that it
-    /// would learn their commit late or never, and a leadership transfer.</summary>
-    private static readonly IReadOnlySet<string> AnsweredWithoutCatchUp = new HashSet<string>(StringComparer.Ordinal)
-    {
-        "/raftkv.v1.Cluster/AddMember", "/raftkv.v1.Cluster/RemoveMember", "/raftkv.v1.Cluster/PromoteMember",
-        "/etcdserverpb.Cluster/MemberAdd", "/etcdserverpb.Cluster/MemberRemove", "/etcdserverpb.Cluster/MemberPromote", "/etcdserverpb.Cluster/MemberUpdate",
-        "/etcdserverpb.Maintenance/MoveLeader",
-    };
-
     /// <summary>Forward attempts of one call: the first, and one more after the leader it went to turned out
     /// unreachable before the request was sent (<see cref="NotDelivered"/>), or lost leadership before it was sent.</summary>
     private const int MaxHops = 2;
@@ -126,7 +116,7 @@ public sealed class GrpcLeaderForwarder(LeaderRouter router, LeaderTransport tra
             {
                 using var call = ChannelTo(route.Address).CreateCallInvoker().AsyncUnaryCall(method, null, Options(context, deadline, abandon.Token), request);
                 var response = await call.ResponseAsync.ConfigureAwait(false);
-                if (!AnsweredWithoutCatchUp.Contains(context.Method) && AppliedIndexOf(call.GetTrailers()) is { } leaderApplied)
+                if (!LeaderRouter.AnswersWithoutCatchUp(context.Method) && AppliedIndexOf(call.GetTrailers()) is { } leaderApplied)
                 {
                     await router.CatchUpAsync(leaderApplied, deadline, context.CancellationToken).ConfigureAwait(false);
                 }

@@ -69,11 +69,6 @@ public sealed class HttpLeaderForwarder(LeaderRouter router, IHttpClientFactory 
         return result;
     }
 
-    /// <summary>Membership changes (which may take this member out of the configuration, so that it learns their commit
-    /// late or never) and a leadership transfer answer without waiting for this member to apply them.</summary>
-    private static bool AnsweredWithoutCatchUp(PathString path)
-        => path.StartsWithSegments("/cluster/members", StringComparison.Ordinal) || LeaderRouter.HandsOverLeadership(path.Value ?? string.Empty);
-
     private async Task<IResult> ForwardAsync(HttpContext context, LeaderRoute route, CancellationToken leaderChange)
     {
         byte[] body;
@@ -119,7 +114,7 @@ public sealed class HttpLeaderForwarder(LeaderRouter router, IHttpClientFactory 
         {
             using var response = await clients.CreateClient(ClientName).SendAsync(request, abandon.Token).ConfigureAwait(false);
             var bytes = await response.Content.ReadAsByteArrayAsync(abandon.Token).ConfigureAwait(false);
-            if (response.IsSuccessStatusCode && !AnsweredWithoutCatchUp(context.Request.Path) && AppliedIndexOf(response) is { } leaderApplied)
+            if (response.IsSuccessStatusCode && !LeaderRouter.AnswersWithoutCatchUp(context.Request.Path.Value ?? string.Empty) && AppliedIndexOf(response) is { } leaderApplied)
             {
                 await router.CatchUpAsync(leaderApplied, deadline, context.RequestAborted).ConfigureAwait(false); // visible here when answered
             }

@@ -56,6 +56,19 @@ public sealed class LeaderRouter(IKvNode node)
     public static bool HandsOverLeadership(string methodOrPath)
         => methodOrPath is "/etcdserverpb.Maintenance/MoveLeader" or "/admin/move-leader";
 
+    /// <summary>Forwarded calls (gRPC method or HTTP path) a follower answers without waiting to apply them
+    /// (<see cref="CatchUpAsync"/>): membership changes, which may take this member itself out of the configuration
+    /// (removed, moved) so that it would learn their commit late or never, and a leadership transfer.</summary>
+    public static bool AnswersWithoutCatchUp(string methodOrPath)
+        => HandsOverLeadership(methodOrPath) || MembershipCalls.Contains(methodOrPath)
+        || methodOrPath.StartsWith("/cluster/members", StringComparison.Ordinal);
+
+    private static readonly IReadOnlySet<string> MembershipCalls = new HashSet<string>(StringComparer.Ordinal)
+    {
+        "/raftkv.v1.Cluster/AddMember", "/raftkv.v1.Cluster/RemoveMember", "/raftkv.v1.Cluster/PromoteMember",
+        "/etcdserverpb.Cluster/MemberAdd", "/etcdserverpb.Cluster/MemberRemove", "/etcdserverpb.Cluster/MemberPromote", "/etcdserverpb.Cluster/MemberUpdate",
+    };
+
     /// <summary>
     /// A token cancelled as soon as the leader of <paramref name="route"/> (a <see cref="LeaderRouteKind.Forward"/>
     /// route) is no longer the leader this node knows: another member was elected, an election started, or this
