@@ -141,7 +141,7 @@ public sealed partial class KvNode
         IPEndPoint ep;
         try
         {
-            ep = EndPoints.Resolve(member.RaftAddress, TimeSpan.FromSeconds(5));
+            ep = await EndPoints.ResolveAsync(member.RaftAddress, TimeSpan.FromSeconds(5), cancellationToken).ConfigureAwait(false);
         }
         catch (SocketException e)
         {

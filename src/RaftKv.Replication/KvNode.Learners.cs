@@ -1,4 +1,6 @@
 using System.Collections.Concurrent;
+using System.Net;
+using System.Net.Sockets;
 using RaftKv.Replication.Api;
 using RaftKv.Replication.Commands;
 using NotLeaderException = RaftKv.Replication.Api.NotLeaderException;
@@ -120,7 +122,16 @@ public sealed partial class KvNode
                 await Task.Delay(20, timeout.Token).ConfigureAwait(false);
             }
 
-            var ep = EndPoints.Resolve(learner.RaftAddress, TimeSpan.FromSeconds(5));
+            IPEndPoint ep;
+            try
+            {
+                ep = await EndPoints.ResolveAsync(learner.RaftAddress, TimeSpan.FromSeconds(5), timeout.Token).ConfigureAwait(false);
+            }
+            catch (SocketException e)
+            {
+                throw new UnavailableException($"learner {id} ({learner.RaftAddress}) is not reachable: its host name does not resolve ({e.Message}); it stays a learner", inner: e);
+            }
+
             try
             {
                 added = await _cluster.AddMemberAsync(ep, cancellationToken).ConfigureAwait(false);

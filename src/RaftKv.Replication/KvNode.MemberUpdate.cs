@@ -144,9 +144,9 @@ public sealed partial class KvNode
             IPEndPoint ep;
             try
             {
-                ep = EndPoints.Resolve(moved.RaftAddress, TimeSpan.FromSeconds(1));
+                ep = await EndPoints.ResolveAsync(moved.RaftAddress, TimeSpan.FromSeconds(1), token).ConfigureAwait(false);
             }
-            catch (Exception e) when (e is FormatException or InvalidOperationException)
+            catch (Exception e) when (e is FormatException or SocketException)
             {
                 continue; // a host name that does not resolve yet (the node is not back)
             }
