@@ -77,7 +77,19 @@ builder.WebHost.ConfigureKestrel(k =>
 });
 builder.WebHost.UseShutdownTimeout(TimeSpan.FromSeconds(20));
 
-var tieringOptions = NodeLifetime.TieringOptionsFor(config);
+TieringOptions? tieringOptions;
+try
+{
+    tieringOptions = NodeLifetime.TieringOptionsFor(config) is { } t
+        ? t with { NodePrefix = NodeLifetime.ArchivePrefix(config, ArchiveIdFile.LoadOrCreate(config.DataDir)) }
+        : null;
+}
+catch (Exception e) when (e is IOException or FormatException or UnauthorizedAccessException)
+{
+    Console.Error.WriteLine($"raftkv: cannot open node: {e.Message}");
+    return 1;
+}
+
 var objects = tieringOptions is null ? null : new S3ObjectStore(tieringOptions);
 tls.AttachLogger(loggers.CreateLogger<ServerTls>());
 var hashPeers = new GrpcStateHashPeers(tls.LeaderTransport); // the corruption check's calls to other members

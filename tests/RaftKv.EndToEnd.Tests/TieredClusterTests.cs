@@ -64,9 +64,61 @@ public sealed class TieredClusterTests(RgwFixture rgw)
         }
 
         using var s3check = new S3ObjectStore(rgw.Options(bucket));
-        foreach (var id in new[] { 1, 2, 3 })
+        foreach (var n in c.Nodes)
         {
-            Assert.NotEmpty(await s3check.ListAsync($"nodes/{id}/sst/")); // each node archives under its own prefix
+            // Each node archives under its own prefix: nodes/{NODE_ID}/{its data directory's archive id}/sst/.
+            var archiveId = (await File.ReadAllTextAsync(Path.Combine(n.DataDir, "archive-id"))).Trim();
+            Assert.Matches("^[0-9a-f]{16}$", archiveId);
+            var objects = await s3check.ListAsync($"nodes/{n.NodeId}/");
+            Assert.NotEmpty(objects);
+            Assert.All(objects, o => Assert.StartsWith($"nodes/{n.NodeId}/{archiveId}/sst/", o.Key, StringComparison.Ordinal));
         }
+    }
+
+    /// <summary>Two clusters on one bucket whose members have the same NODE_ID (the documented single-node and
+    /// 3-node set-ups all number their members 1, 2, 3; a cluster restored from a backup keeps its ids): each
+    /// archives under its own data directory's prefix, so neither overwrites the other's tables (same table ids)
+    /// nor could reconcile them away as orphans. Before the archive id, the second cluster's upload of table N
+    /// replaced the first's object of the same name, and the first then served the second's values.</summary>
+    [Fact]
+    public async Task TwoClustersSharingABucketKeepTheirOwnArchivedTables()
+    {
+        var bucket = ArchivingCluster.NewBucket();
+        using var a = await ArchivingCluster.StartAsync(rgw, bucket, 1);
+        using var b = await ArchivingCluster.StartAsync(rgw, bucket, 1);
+        foreach (var (c, name) in new[] { (a, "a"), (b, "b") })
+        {
+            var n = c.Nodes[0];
+            Assert.Equal(1, n.NodeId);
+            for (var i = 0; i < 20; i++)
+            {
+                using var put = await c.Http.PutAsync($"{n.Http}/kv/shared/{i:D3}", new StringContent($"{{\"value\":\"{name}{i}\"}}", Encoding.UTF8, "application/json"));
+                put.EnsureSuccessStatusCode();
+            }
+
+            (await c.Http.PostAsync(n.Http + "/admin/flush", null)).EnsureSuccessStatusCode();
+            using var migrate = await c.Http.PostAsync(n.Http + "/admin/migrate", null);
+            Assert.True(migrate.IsSuccessStatusCode, await migrate.Content.ReadAsStringAsync());
+        }
+
+        // Restarted, each reads its own values from its own objects (the block cache starts empty).
+        foreach (var (c, name) in new[] { (a, "a"), (b, "b") })
+        {
+            var n = c.Nodes[0];
+            n.Kill();
+            n.Start();
+            await c.WaitForLeaderAsync();
+            await c.WaitReadyAsync();
+            for (var i = 0; i < 20; i += 7)
+            {
+                var got = await c.Http.GetFromJsonAsync<JsonElement>($"{n.Http}/kv/shared/{i:D3}");
+                Assert.Equal($"{name}{i}", got.GetProperty("value").GetString());
+                Assert.Equal("object", got.GetProperty("tier").GetString());
+            }
+        }
+
+        using var s3check = new S3ObjectStore(rgw.Options(bucket));
+        var prefixes = (await s3check.ListAsync("nodes/1/")).Select(o => string.Join('/', o.Key.Split('/')[..3])).Distinct().ToList();
+        Assert.Equal(2, prefixes.Count);
     }
 }

@@ -17,6 +17,9 @@ public sealed partial class NodeLifetime(KvNode node, TieringHost tiering, Tieri
 
     private readonly ILogger _logger = loggers.CreateLogger<NodeLifetime>();
 
+    /// <summary>The object store settings, or null without one. Their <see cref="TieringOptions.NodePrefix"/> is the
+    /// placeholder <c>nodes/{NODE_ID}/</c>: enough to read objects by their recorded names (restore); a node that
+    /// archives sets <see cref="ArchivePrefix"/>.</summary>
     public static TieringOptions? TieringOptionsFor(ServerConfig config) => config.HasObjectStore
         ? new TieringOptions
         {
@@ -31,6 +34,11 @@ public sealed partial class NodeLifetime(KvNode node, TieringHost tiering, Tieri
             Interval = config.ArchiveInterval,
         }
         : null;
+
+    /// <summary>Where this node archives: <c>nodes/{NODE_ID}/{archive-id}/</c>, unique per data directory
+    /// (<see cref="ArchiveIdFile"/>), so that no other member of any cluster sharing the bucket writes or
+    /// reconciles (deletes) objects under it.</summary>
+    public static string ArchivePrefix(ServerConfig config, string archiveId) => $"nodes/{config.NodeId}/{archiveId}/";
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
