@@ -45,6 +45,38 @@ public sealed class BackupSettingsTests
     }
 
     [Fact]
+    public void S3PrefixHoldsTheArchiveTierAndTheDefaultBackupPrefix()
+    {
+        var c = ConfigLoader.Load(["--s3-prefix", "team/cluster-a"], S3);
+        Assert.Equal("team/cluster-a/", c.S3Prefix);
+        Assert.Equal("team/cluster-a/backups/", c.Backup.Prefix);
+        Assert.Equal("team/cluster-a/nodes/2/0123456789abcdef/", RaftKv.Server.Hosting.NodeLifetime.ArchivePrefix(c with { NodeId = 2 }, "0123456789abcdef"));
+        Assert.Equal("dr/", ConfigLoader.Load(["--s3-prefix", "a/", "--backup-prefix", "dr"], S3).Backup.Prefix); // an explicit BACKUP_PREFIX is taken as given
+        Assert.Equal(string.Empty, ConfigLoader.Load([], S3).S3Prefix);
+    }
+
+    [Theory]
+    [InlineData("/abs")]
+    [InlineData("a//b")]
+    [InlineData("a/../b")]
+    [InlineData("./a")]
+    [InlineData("/")]
+    [InlineData("a\nb")]
+    public void BadS3PrefixesAreNamed(string prefix)
+    {
+        var e = Assert.Throws<ConfigException>(() => ConfigLoader.Load(["--s3-prefix", prefix], S3));
+        Assert.Contains("S3_PREFIX", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ABackupPrefixInsideTheArchiveTierIsRefused()
+    {
+        var e = Assert.Throws<ConfigException>(() => ConfigLoader.Load(["--s3-prefix", "prod", "--backup-prefix", "prod/nodes/x"], S3));
+        Assert.Contains("BACKUP_PREFIX", e.Message, StringComparison.Ordinal);
+        Assert.Equal("prod/nodes-backups/", ConfigLoader.Load(["--s3-prefix", "prod", "--backup-prefix", "prod/nodes-backups"], S3).Backup.Prefix);
+    }
+
+    [Fact]
     public void AnIntervalNeedsAnObjectStore()
     {
         var e = Assert.Throws<ConfigException>(() => ConfigLoader.Load(["--backup-interval", "1h"], new Dictionary<string, string?>()));

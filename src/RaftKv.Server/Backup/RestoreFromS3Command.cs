@@ -12,7 +12,7 @@ namespace RaftKv.Server.Backup;
 /// data directory of a new cluster from a continuous backup in S3 (the newest, or <c>--backup ID</c>), exactly
 /// as <see cref="RestoreCommand"/> does from a file (new cluster id, members from <c>PEERS</c>).
 /// <c>raftkv restore --from-s3 --list</c> lists the backups. The bucket and prefix are BACKUP_BUCKET and
-/// BACKUP_PREFIX (defaults: S3_BUCKET, <c>backups/</c>) on the S3_* endpoint. Every downloaded file is checked
+/// BACKUP_PREFIX (defaults: S3_BUCKET, <c>{S3_PREFIX}backups/</c>) on the S3_* endpoint. Every downloaded file is checked
 /// against the manifest's size and CRC32C before anything is ingested. Exit codes: 0 done, 1 the backup or
 /// the target was refused (a missing or corrupt object, an unreadable manifest, a non-empty directory), 2 usage.
 /// Progress goes to stderr (<see cref="RestoreProgressLines"/>: download, ingest).

@@ -3,7 +3,8 @@ using RaftKv.Tiering.Backups;
 namespace RaftKv.Server.Configuration;
 
 /// <summary>
-/// BACKUP_INTERVAL, BACKUP_RETENTION, BACKUP_BUCKET and BACKUP_PREFIX (docs/operations.md, "Backups").
+/// BACKUP_INTERVAL, BACKUP_RETENTION, BACKUP_BUCKET and BACKUP_PREFIX (docs/operations.md, "Backups"); the prefix
+/// defaults to <c>{S3_PREFIX}backups/</c>.
 /// The bucket and prefix also tell <c>raftkv restore --from-s3</c> where to look, with or without an interval.
 /// </summary>
 public sealed record BackupSettings(TimeSpan Interval, BackupRetention Retention, string Bucket, string Prefix)
@@ -19,15 +20,11 @@ public sealed record BackupSettings(TimeSpan Interval, BackupRetention Retention
         var kept = BackupRetention.Parse(retention)
             ?? throw new ConfigException($"BACKUP_RETENTION must be a count (7) or an age (72h, 30m, 2d), got '{retention}'");
         bucket = bucket.Length == 0 ? config.S3Bucket : bucket;
-        if (prefix.Length == 0 || prefix.StartsWith('/'))
+        prefix = prefix.Length == 0 ? config.S3Prefix + "backups/" : ConfigLoader.ObjectKeyPrefix(ConfigKeys.BackupPrefix, prefix);
+        var archive = config.S3Prefix + "nodes/";
+        if (bucket == config.S3Bucket && (archive.StartsWith(prefix, StringComparison.Ordinal) || prefix.StartsWith(archive, StringComparison.Ordinal)))
         {
-            throw new ConfigException($"BACKUP_PREFIX must be a non-empty key prefix not starting with '/', got '{prefix}'");
-        }
-
-        prefix = prefix.EndsWith('/') ? prefix : prefix + "/";
-        if (bucket == config.S3Bucket && ("nodes/".StartsWith(prefix, StringComparison.Ordinal) || prefix.StartsWith("nodes/", StringComparison.Ordinal)))
-        {
-            throw new ConfigException($"BACKUP_PREFIX '{prefix}' overlaps the archive tier's nodes/ prefix in bucket {bucket}");
+            throw new ConfigException($"BACKUP_PREFIX '{prefix}' overlaps the archive tier's {archive} prefix in bucket {bucket}");
         }
 
         if (span > TimeSpan.Zero && !config.HasObjectStore)

@@ -27,13 +27,14 @@ public static class ConfigKeys
     public static readonly ConfigKey QuotaBackendBytes = new("QUOTA_BACKEND_BYTES", "0", "Space quota of a member's local store in bytes (local SSTables, archived tables' local metadata, memtables; never S3): past it the NOSPACE alarm refuses writes that add data. 0 = default (8 GiB, at least twice DISK_MAX_SIZE_GB), negative = no quota");
     public static readonly ConfigKey S3Endpoint = new("S3_ENDPOINT", "", "S3-compatible endpoint (empty = no object store)");
     public static readonly ConfigKey S3Bucket = new("S3_BUCKET", "raftkv", "Bucket for archived SSTables");
+    public static readonly ConfigKey S3Prefix = new("S3_PREFIX", "", "Key prefix of this cluster's objects in S3_BUCKET: the archive tier under {S3_PREFIX}nodes/, backups by default under {S3_PREFIX}backups/ (give each cluster sharing a bucket its own; empty = the bucket's root)");
     public static readonly ConfigKey S3Region = new("S3_REGION", "us-east-1", "S3 region");
     public static readonly ConfigKey S3AccessKey = new("S3_ACCESS_KEY", "", "S3 access key");
     public static readonly ConfigKey S3SecretKey = new("S3_SECRET_KEY", "", "S3 secret key");
     public static readonly ConfigKey BackupInterval = new("BACKUP_INTERVAL", "0", "Continuous backups to S3: the leader takes a backup when the newest is older than this (a duration: 1h, 30m, 90s, or seconds; 0 = off). Needs S3_ENDPOINT");
     public static readonly ConfigKey BackupRetention = new("BACKUP_RETENTION", "7", "Backups to keep: a count (7) or an age (72h, 30m, 2d); the newest is always kept");
     public static readonly ConfigKey BackupBucket = new("BACKUP_BUCKET", "", "Bucket for backups (default S3_BUCKET), on the same endpoint and credentials");
-    public static readonly ConfigKey BackupPrefix = new("BACKUP_PREFIX", "backups/", "Key prefix of the backups in BACKUP_BUCKET (must not overlap the archive tier's nodes/)");
+    public static readonly ConfigKey BackupPrefix = new("BACKUP_PREFIX", "", "Key prefix of the backups in BACKUP_BUCKET (empty = {S3_PREFIX}backups/; must not overlap the archive tier's {S3_PREFIX}nodes/)");
     public static readonly ConfigKey MaxKeyBytes = new("MAX_KEY_BYTES", "4096", "Largest accepted key (bytes)");
     public static readonly ConfigKey MaxValueBytes = new("MAX_VALUE_BYTES", "8388608", "Largest accepted value (bytes)");
     public static readonly ConfigKey RaftLog = new("RAFT_LOG", "raftkv", "Raft log engine: raftkv (segments, one write + fsync per group) or dotnext (DotNext's memory-mapped WAL); a data directory keeps the engine it was created with");
@@ -68,7 +69,7 @@ public static class ConfigKeys
     [
         HttpPort, GrpcPort, EtcdPort, RaftPort, NodeId, Peers, Membership, DataDir, BindHost, AdvertiseHost,
         MemoryMaxSizeMb, CacheSizeMb, MemoryMaxEntries, Compression, S3Compression, ValueFileMinBytes, SnapshotPullAboveBytes, SnapshotCatchupEntries, DiskMaxSizeGb, DiskMigrationAgeHours, ArchiveInterval, QuotaBackendBytes,
-        S3Endpoint, S3Bucket, S3Region, S3AccessKey, S3SecretKey, BackupInterval, BackupRetention, BackupBucket, BackupPrefix, MaxKeyBytes, MaxValueBytes, RaftLog, RaftLogPreallocate, ElectionTimeoutMs, ReadLease,
+        S3Endpoint, S3Bucket, S3Prefix, S3Region, S3AccessKey, S3SecretKey, BackupInterval, BackupRetention, BackupBucket, BackupPrefix, MaxKeyBytes, MaxValueBytes, RaftLog, RaftLogPreallocate, ElectionTimeoutMs, ReadLease,
         CorruptCheckInterval, InitialCorruptCheck, InitialClusterState, Learner, MaxLearners, LearnerToken, TlsCertFile, TlsKeyFile, TlsCaFile, ClientCertAuth, PeerCertFile, PeerKeyFile, PeerCaFile,
         AutoCompactionMode, AutoCompactionRetention, WatchProgressNotifyInterval, Cors, AuthToken, AuthTokenTtl, AuthMetrics, AuthMaxFailures, MetricsHttpRequests, ConfigFile,
     ];

@@ -102,6 +102,7 @@ public static class ConfigLoader
                 : throw new ConfigException($"QUOTA_BACKEND_BYTES must be an integer (0 = default, negative = no quota), got '{Get(ConfigKeys.QuotaBackendBytes)}'"),
             S3Endpoint = Get(ConfigKeys.S3Endpoint),
             S3Bucket = Get(ConfigKeys.S3Bucket),
+            S3Prefix = ObjectKeyPrefix(ConfigKeys.S3Prefix, Get(ConfigKeys.S3Prefix)),
             S3Region = Get(ConfigKeys.S3Region),
             S3AccessKey = Get(ConfigKeys.S3AccessKey),
             S3SecretKey = Get(ConfigKeys.S3SecretKey),
@@ -309,6 +310,24 @@ public static class ConfigLoader
         }
 
         return origins;
+    }
+
+    /// <summary>An S3 key prefix: empty, or text without a leading '/', empty segments ("//"), "." / ".." segments or
+    /// control characters, returned ending in '/'.</summary>
+    internal static string ObjectKeyPrefix(ConfigKey key, string value)
+    {
+        if (value.Length == 0)
+        {
+            return value;
+        }
+
+        var trimmed = value.EndsWith('/') ? value[..^1] : value;
+        if (trimmed.Length == 0 || value.Length > 512 || value.Any(char.IsControl) || trimmed.Split('/').Any(s => s is "" or "." or ".."))
+        {
+            throw new ConfigException($"{key.Env} must be a key prefix like 'prod/' or 'team/cluster-a/' (no leading '/', no empty, '.' or '..' parts, at most 512 characters), got '{value}'");
+        }
+
+        return trimmed + "/";
     }
 
     private static TimeSpan Positive(ConfigKey key, TimeSpan value)

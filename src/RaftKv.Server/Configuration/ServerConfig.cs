@@ -65,6 +65,9 @@ public sealed record ServerConfig
     };
     public string S3Endpoint { get; init; } = string.Empty;
     public string S3Bucket { get; init; } = "raftkv";
+
+    /// <summary>S3_PREFIX: empty, or a key prefix ending in '/' under which this cluster's objects live.</summary>
+    public string S3Prefix { get; init; } = string.Empty;
     public string S3Region { get; init; } = "us-east-1";
     public string S3AccessKey { get; init; } = string.Empty;
     public string S3SecretKey { get; init; } = string.Empty;

@@ -18,7 +18,7 @@ public sealed partial class NodeLifetime(KvNode node, TieringHost tiering, Tieri
     private readonly ILogger _logger = loggers.CreateLogger<NodeLifetime>();
 
     /// <summary>The object store settings, or null without one. Their <see cref="TieringOptions.NodePrefix"/> is the
-    /// placeholder <c>nodes/{NODE_ID}/</c>: enough to read objects by their recorded names (restore); a node that
+    /// placeholder <c>{S3_PREFIX}nodes/{NODE_ID}/</c>: enough to read objects by their recorded names (restore); a node that
     /// archives sets <see cref="ArchivePrefix"/>.</summary>
     public static TieringOptions? TieringOptionsFor(ServerConfig config) => config.HasObjectStore
         ? new TieringOptions
@@ -28,17 +28,17 @@ public sealed partial class NodeLifetime(KvNode node, TieringHost tiering, Tieri
             Region = config.S3Region,
             AccessKey = config.S3AccessKey,
             SecretKey = config.S3SecretKey,
-            NodePrefix = $"nodes/{config.NodeId}/",
+            NodePrefix = $"{config.S3Prefix}nodes/{config.NodeId}/",
             MigrationAge = TimeSpan.FromHours(config.DiskMigrationAgeHours),
             DiskMaxBytes = (long)(config.DiskMaxSizeGb * (1L << 30)),
             Interval = config.ArchiveInterval,
         }
         : null;
 
-    /// <summary>Where this node archives: <c>nodes/{NODE_ID}/{archive-id}/</c>, unique per data directory
+    /// <summary>Where this node archives: <c>{S3_PREFIX}nodes/{NODE_ID}/{archive-id}/</c>, unique per data directory
     /// (<see cref="ArchiveIdFile"/>), so that no other member of any cluster sharing the bucket writes or
     /// reconciles (deletes) objects under it.</summary>
-    public static string ArchivePrefix(ServerConfig config, string archiveId) => $"nodes/{config.NodeId}/{archiveId}/";
+    public static string ArchivePrefix(ServerConfig config, string archiveId) => $"{config.S3Prefix}nodes/{config.NodeId}/{archiveId}/";
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
