@@ -120,5 +120,27 @@ public sealed class TieredClusterTests(RgwFixture rgw)
         using var s3check = new S3ObjectStore(rgw.Options(bucket));
         var prefixes = (await s3check.ListAsync("nodes/1/")).Select(o => string.Join('/', o.Key.Split('/')[..3])).Distinct().ToList();
         Assert.Equal(2, prefixes.Count);
+
+        // A third cluster on the same bucket with S3_PREFIX: its tables under team/c/nodes/1/{archive id}/, nothing at the root.
+        using var c3 = await ArchivingCluster.StartAsync(rgw, bucket, 1, new Dictionary<string, string> { ["S3_PREFIX"] = "team/c" });
+        var n3 = c3.Nodes[0];
+        using (var put = await c3.Http.PutAsync($"{n3.Http}/kv/shared/000", new StringContent("{\"value\":\"c0\"}", Encoding.UTF8, "application/json")))
+        {
+            put.EnsureSuccessStatusCode();
+        }
+
+        (await c3.Http.PostAsync(n3.Http + "/admin/flush", null)).EnsureSuccessStatusCode();
+        using (var migrate = await c3.Http.PostAsync(n3.Http + "/admin/migrate", null))
+        {
+            Assert.True(migrate.IsSuccessStatusCode, await migrate.Content.ReadAsStringAsync());
+        }
+
+        var archiveId = (await File.ReadAllTextAsync(Path.Combine(n3.DataDir, "archive-id"))).Trim();
+        var own = await s3check.ListAsync("team/c/");
+        Assert.NotEmpty(own);
+        Assert.All(own, o => Assert.StartsWith($"team/c/nodes/1/{archiveId}/sst/", o.Key, StringComparison.Ordinal));
+        Assert.Equal(prefixes, (await s3check.ListAsync("nodes/1/")).Select(o => string.Join('/', o.Key.Split('/')[..3])).Distinct().ToList());
+        var c0 = await c3.Http.GetFromJsonAsync<JsonElement>($"{n3.Http}/kv/shared/000");
+        Assert.Equal("c0", c0.GetProperty("value").GetString());
     }
 }
