@@ -28,7 +28,9 @@ ADVERTISE_HOST=${HOSTNAME}.raftkv-peers.${POD_NAMESPACE:-default}.svc.cluster.lo
 export NODE_ID ADVERTISE_HOST
 
 data=${DATA_DIR:-/var/lib/raftkv}
-if [ -z "${INITIAL_CLUSTER_STATE:-}" ] && [ -z "$(ls -A "$data" 2>/dev/null | grep -v '^lost+found$' || true)" ]; then
+# Empty: nothing but lost+found and the files a start makes before any data (LOCK, archive-id), so a pod whose
+# first start on a replaced volume failed early is still treated as empty.
+if [ -z "${INITIAL_CLUSTER_STATE:-}" ] && [ -z "$(ls -A "$data" 2>/dev/null | grep -v -E '^(lost\+found|LOCK|archive-id)$' || true)" ]; then
   scheme=http
   tls=""
   if [ -n "${TLS_CERT_FILE:-}" ]; then

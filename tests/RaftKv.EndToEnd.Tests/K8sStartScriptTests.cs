@@ -65,9 +65,12 @@ public sealed class K8sStartScriptTests : IDisposable
         (_, vars, _) = await RunAsync(env);
         Assert.Equal("new", vars["INITIAL_CLUSTER_STATE"]);
 
-        // A volume holding data: the setting is left alone (the server ignores it then anyway); lost+found does not count.
+        // A volume holding data: the setting is left alone (the server ignores it then anyway); lost+found does not
+        // count, nor the files a start makes before any data (a first start that failed early).
         env["HTTP_PORT"] = httpPort;
         Directory.CreateDirectory(Path.Combine(_data, "lost+found"));
+        await File.WriteAllTextAsync(Path.Combine(_data, "LOCK"), "1\n");
+        await File.WriteAllTextAsync(Path.Combine(_data, "archive-id"), "0123456789abcdef\n");
         (_, vars, _) = await RunAsync(env);
         Assert.Equal("existing", vars["INITIAL_CLUSTER_STATE"]);
         await File.WriteAllTextAsync(Path.Combine(_data, "membership"), "x");
