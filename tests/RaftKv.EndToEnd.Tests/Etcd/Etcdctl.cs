@@ -42,8 +42,35 @@ internal static class Etcdctl
 
     public static Task<EtcdctlResult> RunAsync(string endpoints, params string[] args) => RunWithInputAsync(endpoints, null, args);
 
+    /// <summary>Runs one command to completion and keeps its stdout as bytes (<c>-w protobuf</c> writes binary messages).</summary>
+    public static async Task<(int Code, byte[] Out, string Err)> RunBytesAsync(string endpoints, params string[] args)
+    {
+        var psi = Start(endpoints, false, args);
+        psi.StandardOutputEncoding = null;
+        using var p = Process.Start(psi)!;
+        using var buffer = new MemoryStream();
+        var stdout = p.StandardOutput.BaseStream.CopyToAsync(buffer);
+        var stderr = p.StandardError.ReadToEndAsync();
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(90));
+        try
+        {
+            await p.WaitForExitAsync(cts.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            p.Kill(entireProcessTree: true);
+            throw new TimeoutException($"etcdctl {string.Join(' ', args)} did not finish in 90 s; stderr so far: {await stderr}");
+        }
+
+        await stdout;
+        return (p.ExitCode, buffer.ToArray(), await stderr);
+    }
+
     /// <summary>Starts a long-running command (watch); its stdout lines are read with <see cref="EtcdctlProcess.ReadUntilAsync"/>.</summary>
     public static EtcdctlProcess Spawn(string endpoints, params string[] args) => new(Start(endpoints, false, args));
+
+    /// <summary>Starts a long-running command that reads stdin (<c>watch -i</c>); write to it with <see cref="EtcdctlProcess.WriteLineAsync"/>.</summary>
+    public static EtcdctlProcess SpawnWithInput(string endpoints, params string[] args) => new(Start(endpoints, true, args));
 
     private static ProcessStartInfo Start(string endpoints, bool stdin, string[] args)
     {

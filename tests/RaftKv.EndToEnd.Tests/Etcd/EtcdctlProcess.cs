@@ -47,6 +47,13 @@ internal sealed class EtcdctlProcess : IDisposable
         }
     }
 
+    /// <summary>Writes one line to the command's stdin (started with <see cref="Etcdctl.SpawnWithInput"/>).</summary>
+    public async Task WriteLineAsync(string line)
+    {
+        await _process.StandardInput.WriteAsync(line + "\n");
+        await _process.StandardInput.FlushAsync();
+    }
+
     /// <summary>Reads lines until <paramref name="done"/> holds for the lines read so far (all of them,
     /// since the start), or the deadline passes (then fails with what was seen).</summary>
     public async Task<IReadOnlyList<string>> ReadUntilAsync(Func<IReadOnlyList<string>, bool> done, TimeSpan timeout)

@@ -16,6 +16,9 @@ internal sealed class DiffSide(string name, string endpoint) : IDisposable
 
     public string Name => name;
 
+    /// <summary>host:port of the server's client (gRPC) port, as etcdctl's --endpoints takes it.</summary>
+    public string Endpoint => endpoint;
+
     public V3.KV.KVClient Kv => new(_channel);
 
     public V3.Lease.LeaseClient Lease => new(_channel);
