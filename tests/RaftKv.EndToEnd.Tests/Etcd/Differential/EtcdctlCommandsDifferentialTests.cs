@@ -43,7 +43,12 @@ public sealed partial class EtcdctlCommandsDifferentialTests(DiffFixture fixture
                 6 => ["put", key, "p", "--prev-kv", "-w", random.Next(2) == 0 ? "json" : "simple"],
                 7 => ["del", key, "--prev-kv"],
                 8 => ["del", key, "r0", "--prev-kv", "-w", "json"],
-                9 => ["put", key, random.Next(2) == 0 ? "--ignore-value" : "--ignore-lease"],
+                9 => random.Next(3) switch
+                {
+                    0 => ["put", key, "--ignore-value"],
+                    1 => ["put", key, "--ignore-lease"],
+                    _ => ["del", key, "--from-key", "--prev-kv", "-w", "json"], // also the keys of this class's other tests: on both
+                },
                 _ => Get(random, key, keys, flags, first),
             };
             await Same(args);
