@@ -27,7 +27,7 @@ public sealed class EtcdKvService(IKvNode node, EtcdIdentity identity) : V3.KV.K
                 throw new FutureRevisionException(request.Revision, current);
             }
 
-            if (request.Revision != 0 && request.Revision < node.CompactRevision)
+            if (request.Revision > 0 && request.Revision < node.CompactRevision) // etcd: a revision ≤ 0 is the current one
             {
                 throw new RevisionCompactedException(request.Revision, node.CompactRevision);
             }
