@@ -205,6 +205,13 @@ internal sealed partial class EtcdWatchSession
                 return true;
             }
 
+            if (w.Reached + 1 < _node.CompactRevision)
+            {
+                // Its next revision is compacted: not from the recent events the group still holds, but the catch-up's
+                // history read, which ends it as etcd does (created, then canceled with the compact revision).
+                return false;
+            }
+
             if (_groupRevision > w.Reached)
             {
                 if (_recent.Count == 0 || _recent.Peek().Revision > w.Reached + 1
