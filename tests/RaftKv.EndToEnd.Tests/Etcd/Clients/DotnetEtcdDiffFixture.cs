@@ -1,0 +1,145 @@
+using System.Text.Json;
+using dotnet_etcd;
+using Google.Protobuf;
+using Google.Protobuf.Reflection;
+using Grpc.Core;
+using RaftKv.EndToEnd.Tests.Etcd.Differential;
+
+namespace RaftKv.EndToEnd.Tests.Etcd.Clients;
+
+/// <summary>One real etcd 3.4 and one single RaftKv node, both empty, per test class (the differential tests of
+/// the dotnet-etcd client, DotnetEtcd*SurfaceTests): a dotnet-etcd <see cref="EtcdClient"/> on each, and the normal form
+/// of an outcome that both must give identically. The classes mirror every write on both, so revisions stay equal.</summary>
+public sealed class DotnetEtcdDiffFixture : IAsyncLifetime
+{
+    private EtcdServer? _etcd;
+    private LocalCluster? _raftkv;
+
+    internal EtcdClient Etcd { get; private set; } = null!;
+
+    internal EtcdClient RaftKv { get; private set; } = null!;
+
+    internal string EtcdEndpoint => _etcd!.Endpoint;
+
+    internal string RaftKvEndpoint => _raftkv!.Nodes[0].Grpc;
+
+    internal string Logs => $"etcd:\n{Tail(_etcd?.Log())}\nraftkv:\n{Tail(_raftkv?.Nodes[0].Log())}";
+
+    public async Task InitializeAsync()
+    {
+        _etcd = new EtcdServer(TimeSpan.FromMilliseconds(500));
+        _raftkv = new LocalCluster(1, new Dictionary<string, string> { ["WATCH_PROGRESS_NOTIFY_INTERVAL"] = "0.5" });
+        _raftkv.StartAll();
+        await _etcd.WaitReadyAsync(TimeSpan.FromSeconds(60));
+        await _raftkv.WaitForLeaderAsync();
+        await _raftkv.WaitReadyAsync();
+        Etcd = NewClient(EtcdEndpoint);
+        RaftKv = NewClient(RaftKvEndpoint);
+    }
+
+    /// <summary>A dotnet-etcd client on one endpoint, anonymous or with a user (its constructor that authenticates).</summary>
+    internal static EtcdClient NewClient(string endpoint, string? user = null, string? password = null) => user is null
+        ? new EtcdClient("http://" + endpoint, configureChannelOptions: o => o.Credentials = ChannelCredentials.Insecure)
+        : new EtcdClient("http://" + endpoint, user, password!, configureChannelOptions: o => o.Credentials = ChannelCredentials.Insecure);
+
+    /// <summary>Runs <paramref name="call"/> on etcd, then on RaftKv, and fails (with both answers) unless their normal
+    /// forms (<see cref="Outcome{T}"/>) are equal. Returns etcd's normal form.</summary>
+    internal async Task<string> SameAsync<T>(string what, Func<EtcdClient, Task<T>> call, Func<T, T>? normalize = null)
+    {
+        var etcd = await Outcome(() => call(Etcd), normalize);
+        var raftkv = await Outcome(() => call(RaftKv), normalize);
+        Assert.True(etcd == raftkv, $"{what} diverged\n  etcd:   {etcd}\n  raftkv: {raftkv}");
+        return etcd;
+    }
+
+    /// <summary>The same, for calls that answer nothing (a Task): compares completion or the error.</summary>
+    internal Task<string> SameDoneAsync(string what, Func<EtcdClient, Task> call) =>
+        SameAsync(what, async c =>
+        {
+            await call(c);
+            return "done";
+        });
+
+    /// <summary>The normal form of an outcome: a protobuf response as JSON with every <c>ResponseHeader</c>'s cluster_id,
+    /// member_id and raft_term cleared (at any depth), anything else as JSON; an <see cref="RpcException"/> as its status code
+    /// and etcd's text, any other exception as its type and message.</summary>
+    internal static async Task<string> Outcome<T>(Func<Task<T>> call, Func<T, T>? normalize = null)
+    {
+        try
+        {
+            var result = await call();
+            result = normalize is null ? result : normalize(result);
+            return Format(result);
+        }
+        catch (RpcException e)
+        {
+            return $"ERROR {e.StatusCode}: {e.Status.Detail}";
+        }
+        catch (Exception e) when (e is not Xunit.Sdk.XunitException)
+        {
+            return $"EXCEPTION {e.GetType().Name}: {e.Message}";
+        }
+    }
+
+    internal static string Format(object? result) => result switch
+    {
+        IMessage m => JsonFormatter.Default.Format(ClearHeaders(m)),
+        _ => JsonSerializer.Serialize(result),
+    };
+
+    /// <summary>A copy of <paramref name="message"/> whose response headers keep only the revision.</summary>
+    internal static IMessage ClearHeaders(IMessage message)
+    {
+        var copy = message.Descriptor.Parser.ParseFrom(message.ToByteString());
+        Clear(copy);
+        return copy;
+    }
+
+    private static void Clear(IMessage message)
+    {
+        if (message.Descriptor.Name == "ResponseHeader")
+        {
+            foreach (var name in new[] { "cluster_id", "member_id", "raft_term" })
+            {
+                message.Descriptor.FindFieldByName(name)?.Accessor.Clear(message);
+            }
+
+            return;
+        }
+
+        foreach (var f in message.Descriptor.Fields.InFieldNumberOrder())
+        {
+            if (f.FieldType != FieldType.Message)
+            {
+                continue;
+            }
+
+            var value = f.Accessor.GetValue(message);
+            if (f.IsRepeated && value is System.Collections.IEnumerable items)
+            {
+                foreach (var item in items)
+                {
+                    if (item is IMessage m)
+                    {
+                        Clear(m);
+                    }
+                }
+            }
+            else if (value is IMessage m)
+            {
+                Clear(m);
+            }
+        }
+    }
+
+    public Task DisposeAsync()
+    {
+        Etcd?.Dispose();
+        RaftKv?.Dispose();
+        _etcd?.Dispose();
+        _raftkv?.Dispose();
+        return Task.CompletedTask;
+    }
+
+    private static string Tail(string? log) => log is null ? string.Empty : log[^Math.Min(4000, log.Length)..];
+}
