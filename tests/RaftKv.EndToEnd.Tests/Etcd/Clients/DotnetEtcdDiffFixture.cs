@@ -42,12 +42,20 @@ public sealed class DotnetEtcdDiffFixture : IAsyncLifetime
         ? new EtcdClient("http://" + endpoint, configureChannelOptions: o => o.Credentials = ChannelCredentials.Insecure)
         : new EtcdClient("http://" + endpoint, user, password!, configureChannelOptions: o => o.Credentials = ChannelCredentials.Insecure);
 
+    /// <summary>A client of <paramref name="user"/> on each side (dotnet-etcd's constructor with a user and password).</summary>
+    internal (EtcdClient Etcd, EtcdClient RaftKv) Clients(string user, string password) =>
+        (NewClient(EtcdEndpoint, user, password), NewClient(RaftKvEndpoint, user, password));
+
     /// <summary>Runs <paramref name="call"/> on etcd, then on RaftKv, and fails (with both answers) unless their normal
     /// forms (<see cref="Outcome{T}"/>) are equal. Returns etcd's normal form.</summary>
-    internal async Task<string> SameAsync<T>(string what, Func<EtcdClient, Task<T>> call, Func<T, T>? normalize = null)
+    internal Task<string> SameAsync<T>(string what, Func<EtcdClient, Task<T>> call, Func<T, T>? normalize = null) =>
+        SameAsync(what, (Etcd, RaftKv), call, normalize);
+
+    /// <summary>The same with other clients (e.g. of a user, <see cref="Clients"/>) on the two sides.</summary>
+    internal async Task<string> SameAsync<T>(string what, (EtcdClient Etcd, EtcdClient RaftKv) clients, Func<EtcdClient, Task<T>> call, Func<T, T>? normalize = null)
     {
-        var etcd = await Outcome(() => call(Etcd), normalize);
-        var raftkv = await Outcome(() => call(RaftKv), normalize);
+        var etcd = await Outcome(() => call(clients.Etcd), normalize);
+        var raftkv = await Outcome(() => call(clients.RaftKv), normalize);
         Assert.True(etcd == raftkv, $"{what} diverged\n  etcd:   {etcd}\n  raftkv: {raftkv}");
         return etcd;
     }
