@@ -111,13 +111,12 @@ public sealed class EtcdClusterService(IKvNode node, EtcdIdentity identity) : Cl
         return r;
     }
 
-    /// <summary>"http://host:port" (or https, or a bare host:port) → "host:port"; null if it is not one. As etcd's
-    /// <c>types.NewURLs</c>, the port must be given (no scheme's default), there is no path, and a scheme is http or
-    /// https (etcd also takes unix sockets, which a Raft peer cannot be).</summary>
-    internal static string? RaftAddressOf(string url)
+    /// <summary>"http://host:port" (or https) → "host:port"; null if it is not one. As etcd's <c>types.NewURLs</c>, the
+    /// scheme is http or https (etcd also takes unix sockets, which a Raft peer cannot be; a bare host:port is no URL to
+    /// it), the port must be given (no scheme's default), and there is no path.</summary>
+    internal static string? RaftAddressOf(string text)
     {
-        var text = url.Contains("://", StringComparison.Ordinal) ? url : "http://" + url;
-        return Uri.TryCreate(text, UriKind.Absolute, out var u) && u.Scheme is "http" or "https" && HasPort(text) && u.Port > 0
+        return text.Contains("://", StringComparison.Ordinal) && Uri.TryCreate(text, UriKind.Absolute, out var u) && u.Scheme is "http" or "https" && HasPort(text) && u.Port > 0
             && u.Host.Length > 0 && (u.AbsolutePath is "/" or "")
             ? (u.HostNameType == UriHostNameType.IPv6 ? $"[{u.Host.Trim('[', ']')}]" : u.Host) + ":" + u.Port
             : null;
