@@ -274,8 +274,16 @@ public sealed class DotnetEtcdKvSurfaceTests(DotnetEtcdDiffFixture fixture, ITes
         await fixture.SameAsync("range of the compacted revision", c => c.GetAsync(new RangeRequest { Key = B("c/k"), Revision = head - 3 }));
         await fixture.SameAsync("range at the compaction", c => c.GetAsync(new RangeRequest { Key = B("c/k"), Revision = head - 2 }));
         await fixture.SameAsync("Compact (sync) head", c => Task.FromResult(c.Compact(new CompactionRequest { Revision = head })));
-        await fixture.SameAsync("hash kv of a compacted revision", c => c.HashKVAsync(new HashKVRequest { Revision = head - 1 }));
-        await fixture.SameAsync("hash kv at head", c => c.HashKVAsync(new HashKVRequest { Revision = head }));
+        await fixture.SameAsync("hash kv of a compacted revision", c => c.HashKVAsync(new HashKVRequest { Revision = head - 1 }), NoHash);
+        await fixture.SameAsync("hash kv at head", c => c.HashKVAsync(new HashKVRequest { Revision = head }), NoHash);
         await fixture.SameAsync("cleanup", c => c.DeleteRangeAsync("c/"));
+    }
+
+    /// <summary>HashKV's hash is RaftKv's own CRC of its key space (docs/api.md: compare members with each other, not with
+    /// etcd): the header and compact revision are compared.</summary>
+    private static HashKVResponse NoHash(HashKVResponse r)
+    {
+        r.Hash = 0;
+        return r;
     }
 }
