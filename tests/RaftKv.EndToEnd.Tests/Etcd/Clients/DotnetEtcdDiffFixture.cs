@@ -60,14 +60,6 @@ public sealed class DotnetEtcdDiffFixture : IAsyncLifetime
         return etcd;
     }
 
-    /// <summary>The same, for calls that answer nothing (a Task): compares completion or the error.</summary>
-    internal Task<string> SameDoneAsync(string what, Func<EtcdClient, Task> call) =>
-        SameAsync(what, async c =>
-        {
-            await call(c);
-            return "done";
-        });
-
     /// <summary>The normal form of an outcome: a protobuf response as JSON with every <c>ResponseHeader</c>'s cluster_id,
     /// member_id and raft_term cleared (at any depth), anything else as JSON; an <see cref="RpcException"/> as its status code
     /// and etcd's text, any other exception as its type and message.</summary>
