@@ -26,6 +26,13 @@ public sealed class DotnetEtcdConcurrencySurfaceTests(DotnetEtcdDiffFixture fixt
         await fixture.SameAsync("lock (sync) another name", c => Task.FromResult(c.Lock("lk/b", 0x5102)));
         await fixture.SameAsync("lock with a missing lease", c => c.LockAsync("lk/a", 0x9999));
         await fixture.SameAsync("lock held by another lease, until a deadline", c => c.LockAsync("lk/a", 0x5102, deadline: DateTime.UtcNow.AddSeconds(2)));
+        // Each server deletes the waiter's key once it sees the call cancelled, a moment after the deadline (a
+        // proposal of its own): wait for that on both sides, then compare.
+        foreach (var side in new[] { fixture.Etcd, fixture.RaftKv })
+        {
+            await Eventually.TrueAsync(async () => (await side.GetRangeAsync("lk/a/")).Count == 1, Deadline, "the waiter's key is deleted");
+        }
+
         await fixture.SameAsync("the waiter's key is gone after its deadline", c => c.GetRangeAsync("lk/a/"));
         await fixture.SameAsync("lock with an empty name", c => c.LockAsync(new LockRequest { Name = ByteString.Empty, Lease = 0x5102 }));
         await fixture.SameAsync("unlock(key)", c => c.UnlockAsync("lk/a/5101"));
@@ -69,6 +76,12 @@ public sealed class DotnetEtcdConcurrencySurfaceTests(DotnetEtcdDiffFixture fixt
         await fixture.SameAsync("leader (sync, request)", c => Task.FromResult(c.Leader(new LeaderRequest { Name = B("el/a") })));
         await fixture.SameAsync("re-campaign with the same lease and another value", c => c.CampaignAsync(new CampaignRequest { Name = B("el/a"), Lease = 0x5201, Value = B("v2") }));
         await fixture.SameAsync("a second candidate, until a deadline", c => c.CampaignAsync(new CampaignRequest { Name = B("el/a"), Lease = 0x5202, Value = B("w") }, deadline: DateTime.UtcNow.AddSeconds(2)));
+        foreach (var side in new[] { fixture.Etcd, fixture.RaftKv })
+        {
+            // The cancelled candidate's key is deleted a moment after its deadline (as the lock waiter's above).
+            await Eventually.TrueAsync(async () => (await side.GetRangeAsync("el/a/")).Count == 1, Deadline, "the second candidate's key is deleted");
+        }
+
         await fixture.SameAsync("proclaim(leader, value)", c => c.ProclaimAsync(key, "v3"));
         await fixture.SameAsync("proclaim with a wrong rev", c => c.ProclaimAsync(new LeaderKey(key) { Rev = key.Rev + 100 }, "x"));
         await fixture.SameAsync("proclaim with a wrong key", c => c.ProclaimAsync(new LeaderKey(key) { Key = B("el/a/9999") }, "x"));
