@@ -1,7 +1,6 @@
 using System.Text.Json;
 using dotnet_etcd;
 using Google.Protobuf;
-using Google.Protobuf.Reflection;
 using Grpc.Core;
 using RaftKv.EndToEnd.Tests.Etcd.Differential;
 
@@ -91,45 +90,8 @@ public sealed class DotnetEtcdDiffFixture : IAsyncLifetime
     internal static IMessage ClearHeaders(IMessage message)
     {
         var copy = message.Descriptor.Parser.ParseFrom(message.ToByteString());
-        Clear(copy);
+        HeaderScrub.Clear(copy);
         return copy;
-    }
-
-    private static void Clear(IMessage message)
-    {
-        if (message.Descriptor.Name == "ResponseHeader")
-        {
-            foreach (var name in new[] { "cluster_id", "member_id", "raft_term" })
-            {
-                message.Descriptor.FindFieldByName(name)?.Accessor.Clear(message);
-            }
-
-            return;
-        }
-
-        foreach (var f in message.Descriptor.Fields.InFieldNumberOrder())
-        {
-            if (f.FieldType != FieldType.Message)
-            {
-                continue;
-            }
-
-            var value = f.Accessor.GetValue(message);
-            if (f.IsRepeated && value is System.Collections.IEnumerable items)
-            {
-                foreach (var item in items)
-                {
-                    if (item is IMessage m)
-                    {
-                        Clear(m);
-                    }
-                }
-            }
-            else if (value is IMessage m)
-            {
-                Clear(m);
-            }
-        }
     }
 
     public Task DisposeAsync()

@@ -1,5 +1,4 @@
 using Google.Protobuf;
-using Google.Protobuf.Reflection;
 using Grpc.Core;
 using Grpc.Net.Client;
 using V3 = RaftKv.Protocol.Etcd;
@@ -76,43 +75,8 @@ internal sealed class DiffSide(string name, string endpoint) : IDisposable
         where T : IMessage<T>
     {
         var copy = message.Clone();
-        Clear(copy);
+        HeaderScrub.Clear(copy);
         return copy;
-    }
-
-    private static void Clear(IMessage message)
-    {
-        if (message is V3.ResponseHeader h)
-        {
-            h.ClusterId = 0;
-            h.MemberId = 0;
-            h.RaftTerm = 0;
-            return;
-        }
-
-        foreach (var f in message.Descriptor.Fields.InFieldNumberOrder())
-        {
-            if (f.FieldType != FieldType.Message)
-            {
-                continue;
-            }
-
-            var value = f.Accessor.GetValue(message);
-            if (f.IsRepeated && value is System.Collections.IEnumerable items)
-            {
-                foreach (var item in items)
-                {
-                    if (item is IMessage m)
-                    {
-                        Clear(m);
-                    }
-                }
-            }
-            else if (value is IMessage m)
-            {
-                Clear(m);
-            }
-        }
     }
 
     public void Dispose() => _channel.Dispose();
