@@ -131,7 +131,8 @@ public sealed partial class KvNode
     }
 
     /// <summary>The leader adds each moved member back once its new address answers, and ends the record of one
-    /// already back (a leader that failed between the add and the <see cref="LearnerChangeKind.Promoted"/> entry).</summary>
+    /// already back (a leader that failed between the add and the <see cref="LearnerChangeKind.Promoted"/> entry).
+    /// The same for a voter added before it started (a record under a provisional id, KvNode.PendingVoters.cs).</summary>
     private async Task RejoinMovedMembersAsync(CancellationToken token)
     {
         if (!IsLeader || _state.Learners.Moved.Count == 0)
@@ -170,9 +171,13 @@ public sealed partial class KvNode
                 continue; // not restarted at its new address yet
             }
 
-            lock (_metaLock)
+            if (!moved.IsProvisional)
             {
-                _memberMeta[ep] = (moved.Id, moved.GrpcAddress, moved.HttpAddress, string.Empty);
+                // A moved member's id is known; a voter added before it started (KvNode.PendingVoters.cs) says its own.
+                lock (_metaLock)
+                {
+                    _memberMeta[ep] = (moved.Id, moved.GrpcAddress, moved.HttpAddress, string.Empty);
+                }
             }
 
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(token);
@@ -189,7 +194,15 @@ public sealed partial class KvNode
 
             if (added)
             {
-                LogMemberBack(_logger, moved.Id, moved.RaftAddress);
+                if (moved.IsProvisional)
+                {
+                    LogPendingVoterJoined(_logger, moved.RaftAddress);
+                }
+                else
+                {
+                    LogMemberBack(_logger, moved.Id, moved.RaftAddress);
+                }
+
                 await PublishLearnerAsync(new LearnerChange(LearnerChangeKind.Promoted, moved.Id, moved.RaftAddress, moved.GrpcAddress, moved.HttpAddress)).ConfigureAwait(false);
             }
         }

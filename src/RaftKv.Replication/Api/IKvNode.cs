@@ -164,6 +164,11 @@ public interface IKvNode : IAsyncDisposable
     /// <summary>Leader only: adds a member (joins as a non-voter, catches up, then becomes voting).</summary>
     Task AddMemberAsync(MemberInfo member, CancellationToken cancellationToken = default);
 
+    /// <summary>Leader only: adds a voter by its Raft address (etcd MemberAdd without is_learner): one that answers is added
+    /// as by <see cref="AddMemberAsync"/>; one that does not answer yet is listed as unstarted (a provisional id, in no
+    /// quorum) and added by the leader once it answers (KvNode.PendingVoters.cs). Returns the member as listed.</summary>
+    Task<MemberInfo> AddVoterAsync(string raftAddress, CancellationToken cancellationToken = default);
+
     /// <summary>Leader only: removes a member (a learner leaves the learner list).</summary>
     Task RemoveMemberAsync(long id, CancellationToken cancellationToken = default);
 

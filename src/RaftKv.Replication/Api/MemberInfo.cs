@@ -9,4 +9,13 @@ namespace RaftKv.Replication.Api;
 /// <param name="IsLocal">Whether this member is the node answering.</param>
 /// <param name="Available">Whether this node currently considers it reachable.</param>
 /// <param name="IsLearner">An application-level learner (docs/architecture.md, "Learners"): receives the log, does not vote.</param>
-public sealed record MemberInfo(long Id, string RaftAddress, string GrpcAddress, string HttpAddress, bool IsLeader, bool IsLocal, bool Available, bool IsLearner = false);
+public sealed record MemberInfo(long Id, string RaftAddress, string GrpcAddress, string HttpAddress, bool IsLeader, bool IsLocal, bool Available, bool IsLearner = false)
+{
+    /// <summary>The smallest provisional id: a member added by its Raft address is listed under an id in [2^62, 2^63)
+    /// derived from that address until it connects and says its NODE_ID (NODE_IDs are far smaller).</summary>
+    public const long ProvisionalIdFloor = 0x4000_0000_0000_0000;
+
+    /// <summary>Listed under a provisional id: added by its Raft address and not connected yet — a learner, or a voter
+    /// added before it started (etcd's "unstarted" member; KvNode.PendingVoters.cs).</summary>
+    public bool IsProvisional => Id >= ProvisionalIdFloor;
+}

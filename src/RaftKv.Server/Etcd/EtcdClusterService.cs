@@ -8,9 +8,9 @@ namespace RaftKv.Server.Etcd;
 /// <summary>
 /// etcdserverpb.Cluster over RaftKv's membership. <c>MemberList</c> answers from this node's view;
 /// <c>MemberAdd</c>/<c>MemberRemove</c> map to <see cref="IKvNode.AddMemberAsync"/> /
-/// <see cref="IKvNode.RemoveMemberAsync"/> (forwarded to the leader by the pipeline). Differences from
-/// etcd: a voter must already be running when it is added (RaftKv catches it up before it votes, so there is
-/// no separate "start it afterwards" step); a learner (<c>is_learner</c>) is added first and started afterwards,
+/// <see cref="IKvNode.RemoveMemberAsync"/> (forwarded to the leader by the pipeline). A voter is added first and
+/// started afterwards, as in etcd (<see cref="IKvNode.AddVoterAsync"/>: listed as unstarted until it answers, then
+/// caught up, then it votes; one already running is added at once); a learner (<c>is_learner</c>) too,
 /// as in etcd (application-level learners, docs/api.md "Learners"; <c>MemberPromote</c> makes it a voter once it
 /// has caught up); <c>MemberUpdate</c> with a new peer URL moves the member (docs/operations.md, "Moving a node").
 /// </summary>
@@ -44,10 +44,9 @@ public sealed class EtcdClusterService(IKvNode node, EtcdIdentity identity) : Cl
             return response;
         }
 
-        await node.AddMemberAsync(new MemberInfo(0, raft, string.Empty, string.Empty, false, false, true), context.CancellationToken).ConfigureAwait(false);
+        var voter = await node.AddVoterAsync(raft, context.CancellationToken).ConfigureAwait(false);
         var members = node.GetStatus().Members;
-        var added = members.FirstOrDefault(m => string.Equals(m.RaftAddress, raft, StringComparison.OrdinalIgnoreCase))
-            ?? new MemberInfo(0, raft, string.Empty, string.Empty, false, false, true);
+        var added = members.FirstOrDefault(m => string.Equals(m.RaftAddress, raft, StringComparison.OrdinalIgnoreCase)) ?? voter;
         var r = new MemberAddResponse { Header = identity.Header(0), Member = EtcdIdentity.ToMember(added) };
         r.Members.AddRange(members.Select(EtcdIdentity.ToMember));
         return r;

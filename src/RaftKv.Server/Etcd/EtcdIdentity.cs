@@ -67,11 +67,12 @@ public sealed class EtcdIdentity
     };
 
     /// <summary>A member as etcd's <c>Member</c>: name <c>raftkv-{id}</c>, peer URL = its Raft address,
-    /// client URL = its gRPC address (which serves the etcd API). RaftKv has no learners in the
-    /// member list (a joining member is a non-voter only until it has caught up).</summary>
+    /// client URL = its gRPC address (which serves the etcd API). A member not started yet — a learner, or a voter
+    /// added before it started (listed under its provisional id), without a client URL — has no name: etcdctl's
+    /// "unstarted".</summary>
     public static Member ToMember(MemberInfo m)
     {
-        var member = new Member { ID = MemberId(m.Id), Name = m.Id > 0 && !(m.IsLearner && m.GrpcAddress.Length == 0) ? $"raftkv-{m.Id}" : string.Empty, IsLearner = m.IsLearner }; // empty name: etcdctl's "unstarted"
+        var member = new Member { ID = MemberId(m.Id), Name = m.Id > 0 && !((m.IsLearner || m.IsProvisional) && m.GrpcAddress.Length == 0) ? $"raftkv-{m.Id}" : string.Empty, IsLearner = m.IsLearner }; // empty name: etcdctl's "unstarted"
         if (m.RaftAddress.Length > 0)
         {
             member.PeerURLs.Add("http://" + m.RaftAddress);
