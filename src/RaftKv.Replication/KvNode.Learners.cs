@@ -49,7 +49,7 @@ public sealed partial class KvNode
             throw new ArgumentException($"a member with Raft address {raftAddress} already exists");
         }
 
-        var unsupported = _cluster.Members.Select(MetaOf).Where(m => !m.Features.Split(',').Contains(FeatureLearners, StringComparer.Ordinal)).ToList();
+        var unsupported = VotersWithout(FeatureLearners);
         if (unsupported.Count > 0)
         {
             throw new UnavailableException($"learners need every member on a release that supports them; member(s) {string.Join(", ", unsupported.Select(m => m.Id))} do not (yet)");

@@ -77,7 +77,7 @@ public sealed partial class KvNode
             throw new MemberUpdateRefusedException(id, "it is a learner (known by its Raft address): remove it and add it again at the new address");
         }
 
-        var unsupported = _cluster.Members.Select(MetaOf).Where(m => !m.Features.Split(',').Contains(FeatureMemberUpdate, StringComparer.Ordinal)).ToList();
+        var unsupported = VotersWithout(FeatureMemberUpdate);
         if (unsupported.Count > 0)
         {
             throw new UnavailableException($"moving a member needs every member on a release that supports it; member(s) {string.Join(", ", unsupported.Select(m => m.Id))} do not (yet)");

@@ -47,7 +47,7 @@ public sealed partial class KvNode
             throw new ArgumentException($"a member with Raft address {raftAddress} already exists");
         }
 
-        var unsupported = _cluster.Members.Select(MetaOf).Where(m => !m.Features.Split(',').Contains(FeatureMemberUpdate, StringComparer.Ordinal)).ToList();
+        var unsupported = VotersWithout(FeatureMemberUpdate);
         if (unsupported.Count > 0)
         {
             throw new UnavailableException($"member {raftAddress} does not answer yet, and adding a voter before it starts needs every member on a release that supports it; member(s) {string.Join(", ", unsupported.Select(m => m.Id))} do not (yet): start it first, then add it");

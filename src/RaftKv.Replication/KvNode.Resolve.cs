@@ -176,8 +176,11 @@ public sealed partial class KvNode
 
     /// <summary>Whether every voting member advertises <paramref name="feature"/> (learners are not asked: a
     /// learner on an older release refuses what it cannot apply and stops, it never applies it differently).</summary>
-    private bool EveryMemberSupports(string feature)
-        => _cluster.Members.All(m => MetaOf(m).Features.Split(',').Contains(feature, StringComparer.Ordinal));
+    private bool EveryMemberSupports(string feature) => VotersWithout(feature).Count == 0;
+
+    /// <summary>The voting members that do not advertise <paramref name="feature"/> (or whose metadata is not fetched yet: id 0).</summary>
+    private List<(long Id, string Grpc, string Http, string Features)> VotersWithout(string feature)
+        => _cluster.Members.Select(MetaOf).Where(m => !m.Features.Split(',').Contains(feature, StringComparer.Ordinal)).ToList();
 
     /// <summary>The live keys of a range (or one key) with values and metadata, consistent at one revision:
     /// from this node when it has the values, else from the object store (bounded by the operation timeout).</summary>

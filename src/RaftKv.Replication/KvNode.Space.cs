@@ -84,7 +84,7 @@ public sealed partial class KvNode
             throw new NotLeaderException(GetStatus().Leader);
         }
 
-        var unsupported = _cluster.Members.Select(MetaOf).Where(m => !m.Features.Split(',').Contains(FeatureNoSpace, StringComparer.Ordinal)).ToList();
+        var unsupported = VotersWithout(FeatureNoSpace);
         if (unsupported.Count > 0)
         {
             throw new UnavailableException($"a NOSPACE alarm cannot be raised until every member runs a release that applies it ({unsupported.Count} member(s) without the nospace feature, or their metadata not fetched yet)");
