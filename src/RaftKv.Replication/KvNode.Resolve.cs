@@ -66,7 +66,7 @@ public sealed partial class KvNode
             try
             {
                 result = await ProposeAsync(command, cancellationToken, holder).ConfigureAwait(false);
-                if (holder.HistoryReads is { Count: > 0 } reads)
+                if (holder.HistoryReads is { Count: > 0 } reads && !holder.Conflict)
                 {
                     result = await FinishHistoryReadsAsync(result, reads, cancellationToken).ConfigureAwait(false);
                 }
