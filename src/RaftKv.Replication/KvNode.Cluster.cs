@@ -267,9 +267,9 @@ public sealed partial class KvNode
 
             lock (_metaLock)
             {
-                // Fetched once, except from members without the newest feature: during a rolling
+                // Fetched once, except from members without the newest features: during a rolling
                 // upgrade such a member comes back on the new release at the same address.
-                if (_memberMeta.TryGetValue(m.EndPoint, out var known) && known.Features.Split(',').Contains(FeatureNewest, StringComparer.Ordinal))
+                if (_memberMeta.TryGetValue(m.EndPoint, out var known) && FeaturesNewest.All(f => known.Features.Split(',').Contains(f, StringComparer.Ordinal)))
                 {
                     continue;
                 }

@@ -29,8 +29,20 @@ public sealed partial class KvNode
     /// listing it lists <see cref="FeatureTxnPath"/> too (version 5 includes version 4's rule).</summary>
     internal const string FeatureValueOnce = "value-once";
 
+    /// <summary>The feature a member lists when it applies <see cref="CommandCodec.RangeRevisionVersion"/> txns (a range
+    /// inside a txn reads the history at its revision, as etcd): a leader proposes a txn with such a range only when every
+    /// member lists it. A release listing it lists <see cref="FeatureValueOnce"/> too (version 6 includes version 5's rules).</summary>
+    internal const string FeatureTxnRangeRevision = "txn-range-revision";
+
     private async Task<TxnResult> ProposeTxnAsync(KvTxn txn, CancellationToken cancellationToken)
     {
+        var readsHistory = ReadsHistory(txn);
+        if (readsHistory && IsLeader && !EveryMemberSupports(FeatureTxnRangeRevision))
+        {
+            // An older member would read such a range at the txn's revision and apply writes this release refuses.
+            throw new ArgumentException($"a range with a revision inside a transaction needs every member to list the {FeatureTxnRangeRevision} feature (a rolling upgrade is not finished); read history with a plain range");
+        }
+
         for (var attempt = 1; ; attempt++)
         {
             IReadOnlyList<ResolvedCompare?>? resolved = null;
@@ -41,14 +53,29 @@ public sealed partial class KvNode
                 (proposed, resolved, preRead) = await ResolveAsync(txn, cancellationToken).ConfigureAwait(false);
             }
 
-            var holder = new ApplyResult { PreRead = preRead };
+            using var historyReads = readsHistory ? new CancellationTokenSource() : null;
+            var holder = new ApplyResult { PreRead = preRead, HistoryReadToken = historyReads?.Token ?? CancellationToken.None };
             var command = new KvCommand(CommandKind.Txn, NextTimestamp(), txn.RequestId, proposed, resolved)
             {
-                FormatVersion = EveryMemberSupports(FeatureValueOnce) ? CommandCodec.ValueOnceVersion
+                FormatVersion = readsHistory ? CommandCodec.RangeRevisionVersion
+                    : EveryMemberSupports(FeatureValueOnce) ? CommandCodec.ValueOnceVersion
                     : EveryMemberSupports(FeatureTxnPath) ? CommandCodec.TxnPathVersion
                     : CommandCodec.CurrentVersion,
             };
-            var result = await ProposeAsync(command, cancellationToken, holder).ConfigureAwait(false);
+            TxnResult result;
+            try
+            {
+                result = await ProposeAsync(command, cancellationToken, holder).ConfigureAwait(false);
+                if (holder.HistoryReads is { Count: > 0 } reads && !holder.Conflict)
+                {
+                    result = await FinishHistoryReadsAsync(result, reads, cancellationToken).ConfigureAwait(false);
+                }
+            }
+            finally
+            {
+                historyReads?.Cancel(); // an abandoned read (timeout, conflict) releases the store view it pinned
+            }
+
             if (holder.ValueMissing)
             {
                 throw new UnavailableException($"the write committed at index {result.Index}, but a previous or read value it returns changed after it was read and is now only in the object store; it was not waited for", outcomeUnknown: true);
@@ -131,7 +158,7 @@ public sealed partial class KvNode
                         var (start, end, single) = KvState.DeleteBounds(op);
                         preRead.AddRange((await ReadForProposalAsync(start, end, single, cancellationToken).ConfigureAwait(false)).Kvs);
                         break;
-                    case KvOpKind.Range when op.Range is { } range && KvState.NeedsValues(range):
+                    case KvOpKind.Range when op.Range is { Revision: 0 } range && KvState.NeedsValues(range): // at a revision: read after the apply
                         var (rs, re, rsingle) = RangeBounds.Of(range.Key, range.RangeEnd);
                         preRead.AddRange((await ReadForProposalAsync(rs, re, rsingle, cancellationToken).ConfigureAwait(false)).Kvs);
                         break;
@@ -144,6 +171,57 @@ public sealed partial class KvNode
         }
 
         return txn with { Success = await Branch(txn.Success).ConfigureAwait(false), Failure = await Branch(txn.Failure).ConfigureAwait(false) };
+    }
+
+    /// <summary>Whether a Range op of <paramref name="txn"/> (either branch, nested txns included) names a revision.</summary>
+    internal static bool ReadsHistory(KvTxn txn)
+    {
+        return Any(txn.Success) || Any(txn.Failure);
+
+        static bool Any(IReadOnlyList<KvOp> ops)
+        {
+            foreach (var op in ops)
+            {
+                if (op is { Kind: KvOpKind.Range, Range.Revision: not 0 } || (op.Nested is { } n && ReadsHistory(n)))
+                {
+                    return true;
+                }
+            }
+
+            return false;
+        }
+    }
+
+    /// <summary>Completes the history reads the apply started for the ranges with a revision (<see cref="ApplyResult.HistoryReads"/>:
+    /// each pinned the store's view when the entry was applied, so a compaction since cannot change what it reads) and
+    /// puts their answers into <paramref name="result"/>. They may need the object store; bounded by the operation timeout.
+    /// The transaction has committed: a read that fails makes its outcome unknown to the caller.</summary>
+    private async Task<TxnResult> FinishHistoryReadsAsync(TxnResult result, IReadOnlyList<(OpResult Placeholder, Task<RangeResult> Read)> reads, CancellationToken cancellationToken)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _stop.Token);
+        timeout.CancelAfter(_options.OperationTimeout);
+        var answers = new Dictionary<OpResult, RangeResult>(ReferenceEqualityComparer.Instance);
+        try
+        {
+            foreach (var (placeholder, read) in reads)
+            {
+                answers[placeholder] = await read.WaitAsync(timeout.Token).ConfigureAwait(false);
+            }
+        }
+        catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            throw new UnavailableException($"the transaction committed at index {result.Index}, but the history a range of it reads could not be read ({e.Message})", outcomeUnknown: true, e);
+        }
+
+        return WithAnswers(result, answers);
+
+        static TxnResult WithAnswers(TxnResult r, Dictionary<OpResult, RangeResult> answers)
+            => r with
+            {
+                Results = r.Results.Select(o => answers.TryGetValue(o, out var range) ? o with { Range = range }
+                    : o.Nested is { } nested ? o with { Nested = WithAnswers(nested, answers) }
+                    : o).ToList(),
+            };
     }
 
     /// <summary>Whether <paramref name="txn"/> has a value compare, an ignore_value put or an op returning

@@ -128,11 +128,7 @@ public sealed partial class KvNode
 
         foreach (var c in txn.Compares)
         {
-            ValidateKey(c.Key, written: false);
-            if (c.RangeEnd is { Length: > 0 } ce && ce is not [0x00] && ce.AsSpan().SequenceCompareTo(c.Key) < 0)
-            {
-                throw new ArgumentException("compare range end must not be below the key");
-            }
+            ValidateKey(c.Key, written: false); // a range_end below the key compares over no key (etcd; RangeBounds.Of)
         }
 
         foreach (var op in txn.Success.Concat(txn.Failure))
@@ -144,12 +140,7 @@ public sealed partial class KvNode
                     continue;
                 case KvOpKind.Range:
                     var range = op.Range ?? throw new ArgumentException("range op without a range request");
-                    if (range.Revision != 0)
-                    {
-                        throw new ArgumentException("a range inside a transaction reads at the transaction's revision (revision must be 0)");
-                    }
-
-                    ValidateRange(range);
+                    ValidateRange(range); // a revision reads the history (checked against the revisions at apply, as etcd)
                     ValidateKey(range.Key, written: false);
                     continue;
                 case KvOpKind.DeleteRange when op.Key.Length == 0 && (op.Prefix || op.RangeEnd is not { Length: > 0 }):
@@ -187,11 +178,6 @@ public sealed partial class KvNode
             if (op.TtlMs is < 0 or > KvOp.MaxTtlSeconds * 1000)
             {
                 throw new ArgumentException($"ttl must be between 0 and {KvOp.MaxTtlSeconds} seconds");
-            }
-
-            if (op.Kind == KvOpKind.DeleteRange && !op.Prefix && op.RangeEnd is { Length: > 0 } end && end is not [0x00] && end.AsSpan().SequenceCompareTo(op.Key) <= 0)
-            {
-                throw new ArgumentException("range end must be greater than the start key");
             }
         }
     }

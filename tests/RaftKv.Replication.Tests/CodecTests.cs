@@ -81,6 +81,24 @@ public sealed class CodecTests
     }
 
     [Fact]
+    public void Version6CarriesARangeRevisionAndOnlyForATxn()
+    {
+        var txn = new KvTxn([], [KvOp.Put([1], [2]), KvOp.Txn(new KvTxn([], [KvOp.RangeRead(new RangeRequest([1], [0], Revision: 42))], []))], []);
+        Assert.True(KvNode.ReadsHistory(txn));
+        Assert.False(KvNode.ReadsHistory(new KvTxn([], [KvOp.RangeRead(new RangeRequest([1]))], [KvOp.Put([1], [2])])));
+        var bytes = CommandCodec.Encode(new KvCommand(CommandKind.Txn, 1, null, txn) { FormatVersion = CommandCodec.RangeRevisionVersion });
+        Assert.Equal(6, bytes[1]);
+        var back = CommandCodec.Decode(bytes);
+        Assert.Equal(CommandCodec.RangeRevisionVersion, back.FormatVersion);
+        Assert.Equal(42, back.Txn!.Success[1].Nested!.Success[0].Range!.Revision);
+        Assert.Equal(CommandCodec.CurrentVersion, CommandCodec.Encode(new KvCommand(CommandKind.Tick, 1, null, null) { FormatVersion = CommandCodec.RangeRevisionVersion })[1]);
+
+        // A node that reads up to version 5 refuses it (fail-stop) rather than read at the txn's revision.
+        bytes[1] = CommandCodec.RangeRevisionVersion + 1;
+        Assert.Throws<UnsupportedCommandVersionException>(() => CommandCodec.Decode(bytes));
+    }
+
+    [Fact]
     public void Version3RoundTripsTheMvccShapes()
     {
         var range = new RangeRequest([1], [0], 10, 0, SortOrder.Descend, SortTarget.Mod, KeysOnly: true, CountOnly: false, 2, 3, 4, 5);

@@ -42,12 +42,21 @@ internal sealed class CountingStore(IKvStore inner) : IKvStore
         }
     }
 
+    /// <summary>When set, a scan that has returned its first entry waits for it before its next move: a test holds a
+    /// scan open with its view pinned (the inner store pins on the first move) while other work goes on.</summary>
+    public Task? ScanGate { get; set; }
+
     public async IAsyncEnumerable<KvEntry> ScanAsync(ReadOnlyMemory<byte> start, ReadOnlyMemory<byte> end, int limit, long nowUnixMs, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
+        var gate = ScanGate;
         await foreach (var e in inner.ScanAsync(start, end, limit, nowUnixMs, cancellationToken).ConfigureAwait(false))
         {
             Interlocked.Increment(ref EntriesRead);
             yield return e;
+            if (gate is not null)
+            {
+                await gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+            }
         }
     }
 

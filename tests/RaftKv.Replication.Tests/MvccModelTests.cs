@@ -15,7 +15,9 @@ namespace RaftKv.Replication.Tests;
 /// LSM store and to a plain in-memory model of etcd's semantics, with flushes, storage compactions,
 /// restarts (replaying the entries past the durable index, as the Raft log would) and checkpoint
 /// ingests (a snapshot install) interleaved. Every read is compared with the model.
-/// Layouts are mixed: each write is a command of format version 3, 4 or 5 at random, and a sixth of the values are
+/// A third of the txns' ranges read at a revision (format version 6: the history, or the whole txn fails when the
+/// revision is future or compacted; their answers are the proposer's history reads, completed after the apply).
+/// Layouts are mixed: each write is a command of format version 3, 4, 5 or 6 at random, and a sixth of the values are
 /// large (≥ <see cref="MvccLayout.LargeValueMinBytes"/>), so keys move between a value kept twice and kept once
 /// (layout version 3) and every read must not tell the difference.
 /// Seed: <c>RAFTKV_MVCC_SEED</c> (default: random, printed); ops: <c>RAFTKV_MVCC_OPS</c> (default 600).
@@ -24,7 +26,7 @@ public sealed class MvccModelTests(ITestOutputHelper output)
 {
     private static readonly string[] Keys = ["a", "b", "c", "d", "e", "f", "g", "h"];
 
-    private static readonly byte[] Formats = [CommandCodec.CurrentVersion, CommandCodec.TxnPathVersion, CommandCodec.ValueOnceVersion];
+    private static readonly byte[] Formats = [CommandCodec.CurrentVersion, CommandCodec.TxnPathVersion, CommandCodec.ValueOnceVersion, CommandCodec.RangeRevisionVersion];
 
     private sealed record Version(long Create, long Mod, long Ver, long Lease, string Value);
 
@@ -58,16 +60,17 @@ public sealed class MvccModelTests(ITestOutputHelper output)
 
         Version? At(string key, long rev) => history[key].LastOrDefault(x => x.Rev <= rev) is { Rev: > 0 } h ? h.V : null;
 
-        async Task<TxnResult> Apply(KvCommand command)
+        ApplyResult holder = new();
+        async Task<TxnResult> Apply(KvCommand command, byte? format = null)
         {
             if (command.Kind == CommandKind.Txn)
             {
-                command = command with { FormatVersion = Formats[rng.Next(Formats.Length)] };
+                command = command with { FormatVersion = format ?? Formats[rng.Next(Formats.Length)] };
             }
 
             var payload = CommandCodec.Encode(command);
             log.Add(payload);
-            var holder = new ApplyResult();
+            holder = new ApplyResult();
             await state.ApplyEntryAsync(log.Count, 1, false, payload, holder, CancellationToken.None);
             return await holder.Task;
         }
@@ -125,9 +128,25 @@ public sealed class MvccModelTests(ITestOutputHelper output)
                     var value = Value(rng, "t", step);
                     // Both branches end with a random range read: in the success branch it reads the txn's own
                     // write (a range inside a write txn, TxnApply.Range), in the failure branch the state before it.
-                    var (txnRange, txnEnd) = RandomRange(rng, key, 0, revision, current: true, out _);
+                    // A third read at a revision (format 6), a quarter of those at a future or compacted one: the whole txn fails.
+                    var atRevision = rng.Next(3) == 0;
+                    var (txnRange, txnEnd) = RandomRange(rng, key, compacted, revision, current: !atRevision, out var txnRev);
+                    if (atRevision && rng.Next(4) == 0)
+                    {
+                        txnRev = rng.Next(2) == 0 || compacted < 2 ? revision + 1 + rng.Next(2) : compacted - 1;
+                        txnRange = txnRange with { Revision = txnRev };
+                    }
+
                     var txn = new KvTxn([new KvCompare(B(key), target, cmpOp, operand)], [KvOp.Put(B(other), B(value)), KvOp.RangeRead(txnRange)], [KvOp.RangeRead(txnRange)]);
-                    var r = await Apply(new KvCommand(CommandKind.Txn, step, null, txn));
+                    if (txnRev > revision || (txnRev != 0 && txnRev < compacted))
+                    {
+                        var refused = await Assert.ThrowsAnyAsync<Exception>(() => Apply(new KvCommand(CommandKind.Txn, step, null, txn), CommandCodec.RangeRevisionVersion));
+                        Assert.IsType(txnRev > revision ? typeof(FutureRevisionException) : typeof(RevisionCompactedException), refused);
+                        Assert.Equal(revision, state.Revision); // nothing applied
+                        continue;
+                    }
+
+                    var r = await Apply(new KvCommand(CommandKind.Txn, step, null, txn), txnRev != 0 ? CommandCodec.RangeRevisionVersion : null);
                     Assert.Equal(holds, r.Succeeded);
                     if (holds)
                     {
@@ -136,7 +155,9 @@ public sealed class MvccModelTests(ITestOutputHelper output)
                         history[other].Add((revision, new Version(prev?.Create ?? revision, revision, (prev?.Ver ?? 0) + 1, 0, value)));
                     }
 
-                    AssertRange(txnRange, Model(txnRange, revision, At, key, txnEnd), r.Results[^1].Range!, revision);
+                    var txnResult = r.Results[^1];
+                    var range = txnRev == 0 ? txnResult.Range! : await Assert.Single(holder.HistoryReads!, h => ReferenceEquals(h.Placeholder, txnResult)).Read;
+                    AssertRange(txnRange, Model(txnRange, txnRev == 0 ? revision : txnRev, At, key, txnEnd), range, revision);
 
                     Assert.Equal(revision, r.Revision);
                 }

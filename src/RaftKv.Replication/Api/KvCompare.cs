@@ -34,8 +34,9 @@ public enum CompareOp : byte
 /// <see cref="CompareTarget.Mod"/> a non-zero <see cref="Revision"/> wins, for <see cref="CompareTarget.Lease"/> a
 /// non-zero <see cref="Lease"/> wins (<see cref="Operand"/>).</para>
 /// <para><see cref="RangeEnd"/> (same conventions as <see cref="RangeRequest"/>; null/empty = the single key):
-/// the compare holds iff it holds for every existing key in the range (etcd: an empty range holds, except
-/// that a single absent key is compared as version/create/mod/lease 0 and no value).</para>
+/// the compare holds iff it holds for every existing key in the range; over no key (an empty range, a RangeEnd below
+/// the key, or a single absent key) it compares version/create/mod/lease 0 and a value compare fails (etcd's
+/// <c>applyCompare</c>).</para>
 /// </remarks>
 public sealed record KvCompare(byte[] Key, CompareTarget Target, CompareOp Op, long Version = 0, byte[]? Value = null, bool Exists = false,
     byte[]? RangeEnd = null, long Lease = 0, long Revision = 0)

@@ -6,14 +6,17 @@ public enum KvOpKind : byte
     Put = 1,
     Delete = 2,
 
-    /// <summary>Delete [Key, RangeEnd), or every key with prefix Key when RangeEnd is null and Prefix is set.</summary>
+    /// <summary>Delete [Key, RangeEnd) (no key when RangeEnd is at or before Key, as etcd), or every key with prefix Key
+    /// when RangeEnd is null and Prefix is set.</summary>
     DeleteRange = 3,
 
     /// <summary>Read of one key inside a transaction (evaluated at apply time, on the committed state).
     /// Kept for the native API; <see cref="Range"/> is the general form.</summary>
     Get = 4,
 
-    /// <summary>A full range read (<see cref="KvOp.Range"/>) inside a transaction, at the txn's revision.</summary>
+    /// <summary>A full range read (<see cref="KvOp.Range"/>) inside a transaction: at the txn's revision, or with a
+    /// <see cref="RangeRequest.Revision"/> the history at it (etcd; the whole txn fails when that revision is compacted or
+    /// above the revision before the txn).</summary>
     Range = 5,
 
     /// <summary>A nested transaction (<see cref="KvOp.Nested"/>), evaluated at apply like the outer one.</summary>
@@ -61,7 +64,8 @@ public sealed record KvOp(KvOpKind Kind, byte[] Key, byte[]? Value = null, byte[
 
     public static KvOp Get(byte[] key) => new(KvOpKind.Get, key);
 
-    /// <summary>A range read inside a transaction (<see cref="RangeRequest.Revision"/> must be 0: the txn's revision).</summary>
+    /// <summary>A range read inside a transaction (<see cref="RangeRequest.Revision"/> 0: at the txn's revision; else the
+    /// history at it, as etcd: <see cref="KvOpKind.Range"/>).</summary>
     public static KvOp RangeRead(RangeRequest request) => new(KvOpKind.Range, request.Key, Range: request);
 
     /// <summary>A nested transaction.</summary>

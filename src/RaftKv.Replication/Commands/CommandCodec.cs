@@ -46,6 +46,14 @@ namespace RaftKv.Replication.Commands;
 /// <c>name:bytes role:optbytes secret:optbytes perm:u8 (0 none | 1 + permission type) [key:bytes rangeEnd:bytes when perm ≠ 0]</c>
 /// (names UTF-8). <c>secret</c> is a password hash record or the token key, never a password. Written in
 /// version 3; a node without auth refuses them as an unknown kind (fail-stop): upgrade every node first.</para>
+/// <para>Version 6 (<see cref="RangeRevisionVersion"/>): a Txn laid out and applied as in <see cref="ValueOnceVersion"/>
+/// whose Range ops may carry a <c>revision</c> (the field is in the layout since version 3, always 0 before): such a
+/// range reads the history at that revision, and before any op runs the apply checks every range of the branch path
+/// taken against the revision before the txn and the compact revision, failing the whole txn (nothing but the
+/// clock applied) with <c>FutureRevisionException</c> / <c>RevisionCompactedException</c> (etcd's
+/// <c>checkRequests</c>). Written only for a txn with such a range, and only when every member lists the
+/// <c>txn-range-revision</c> feature (<c>KvNode.Resolve.cs</c>): an older node would read at the txn's revision and
+/// apply writes a newer one refuses, so it refuses the version (fail-stop) instead.</para>
 /// A payload with another magic or a version above <see cref="NewestVersion"/> is rejected with
 /// <see cref="UnsupportedCommandVersionException"/>: a node must never guess at entries written by a newer release.
 /// </remarks>
@@ -53,8 +61,8 @@ public static class CommandCodec
 {
     public const byte Magic = 0x4B;
 
-    /// <summary>The version this node writes every command in, except a Txn in <see cref="TxnPathVersion"/> or
-    /// <see cref="ValueOnceVersion"/>.</summary>
+    /// <summary>The version this node writes every command in, except a Txn in <see cref="TxnPathVersion"/>,
+    /// <see cref="ValueOnceVersion"/> or <see cref="RangeRevisionVersion"/>.</summary>
     public const byte CurrentVersion = 3;
 
     /// <summary>Version 4: a Txn laid out as in version 3 whose nested txns' compares are all evaluated against the
@@ -71,8 +79,14 @@ public static class CommandCodec
     /// replicas never differ in layout.</summary>
     public const byte ValueOnceVersion = 5;
 
+    /// <summary>Version 6: a Txn laid out and applied as in <see cref="ValueOnceVersion"/> with Range ops that read the
+    /// history at their <c>revision</c>, checked against the revisions before any op runs (etcd's <c>checkRequests</c>;
+    /// class remarks). Written only for a txn with such a range, when every member lists the <c>txn-range-revision</c>
+    /// feature (<c>KvNode.Resolve.cs</c>).</summary>
+    public const byte RangeRevisionVersion = 6;
+
     /// <summary>The newest version this node reads (it reads every version from <see cref="BaseVersion"/> on).</summary>
-    public const byte NewestVersion = ValueOnceVersion;
+    public const byte NewestVersion = RangeRevisionVersion;
 
     /// <summary>The oldest version this node reads.</summary>
     public const byte BaseVersion = 1;
@@ -82,7 +96,7 @@ public static class CommandCodec
         var resolved = command.Kind == CommandKind.Txn ? command.Resolved : null;
         var b = PayloadWriter.Rent();
         b.Add(Magic);
-        b.Add(command.Kind == CommandKind.Txn && command.FormatVersion is TxnPathVersion or ValueOnceVersion ? command.FormatVersion : CurrentVersion);
+        b.Add(command.Kind == CommandKind.Txn && command.FormatVersion is TxnPathVersion or ValueOnceVersion or RangeRevisionVersion ? command.FormatVersion : CurrentVersion);
         b.Add((byte)command.Kind);
         b.WriteVarint((ulong)command.TimestampUnixMs);
         WriteOpt(b, command.RequestId is null ? null : Encoding.UTF8.GetBytes(command.RequestId));

@@ -32,6 +32,18 @@ internal sealed class ApplyResult
     /// <summary>The TTL of the lease a grant created.</summary>
     public long LeaseTtl { get; set; }
 
+    private List<(OpResult Placeholder, Task<RangeResult> Read)>? _reads;
+
+    /// <summary>The history reads of a txn's ranges with a revision (command format version 6), started by the apply
+    /// on this node only, each with the op result it completes (by reference). Read by the proposer after <see cref="Task"/>.</summary>
+    public IReadOnlyList<(OpResult Placeholder, Task<RangeResult> Read)>? HistoryReads => _reads;
+
+    /// <summary>The proposer's token for those reads: canceled once it no longer waits for them (answered, timed out,
+    /// conflict), so an abandoned scan ends and releases the store view it pinned.</summary>
+    public CancellationToken HistoryReadToken { get; init; }
+
+    public void AddHistoryRead(OpResult placeholder, Task<RangeResult> read) => (_reads ??= []).Add((placeholder, read));
+
     public void Set(TxnResult result) => _tcs.TrySetResult(result);
 
     public void SetConflict(long index)

@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using RaftKv.Replication.Api;
+using RaftKv.Storage;
 
 namespace RaftKv.Replication.State;
 
@@ -61,10 +62,25 @@ internal sealed partial class KvState
     {
         var clock = LogicalClock;
         var (hs, he) = MvccLayout.HistoryRange(start, end);
+        var scan = _store.ScanAsync(hs, he, 0, clock, token).GetAsyncEnumerator(token);
+        await using (scan.ConfigureAwait(false))
+        {
+            await foreach (var kv in NewestAtAsync(scan, scan.MoveNextAsync().AsTask(), revision, clock).ConfigureAwait(false))
+            {
+                yield return kv;
+            }
+        }
+    }
+
+    /// <summary>The history records <paramref name="scan"/> yields (its first move already made: <paramref name="first"/>),
+    /// as each key's newest record at or below <paramref name="revision"/> that is live at <paramref name="clock"/>.</summary>
+    private static async IAsyncEnumerable<KeyValue> NewestAtAsync(IAsyncEnumerator<KvEntry> scan, Task<bool> first, long revision, long clock)
+    {
         byte[]? current = null;
         var done = false;
-        await foreach (var e in _store.ScanAsync(hs, he, 0, clock, token).ConfigureAwait(false))
+        for (var more = await first.ConfigureAwait(false); more; more = await scan.MoveNextAsync().ConfigureAwait(false))
         {
+            var e = scan.Current;
             var (k, rev) = MvccLayout.ParseHistoryKey(e.Key.Span);
             if (current is null || !current.AsSpan().SequenceEqual(k))
             {

@@ -235,20 +235,21 @@ internal sealed partial class KvState
     internal static bool NeedsValues(RangeRequest request)
         => !request.CountOnly && (!request.KeysOnly || request.SortTarget == SortTarget.Value);
 
+    /// <summary>How many keys a range read keeps (0 = all): in key order with no filter only the first limit + 1 (count_only:
+    /// one), the rest are counted.</summary>
+    private static int HistoryScanLimit(RangeRequest request)
+    {
+        var simple = request is { SortOrder: SortOrder.None, SortTarget: SortTarget.Key, MinModRevision: 0, MaxModRevision: 0, MinCreateRevision: 0, MaxCreateRevision: 0 }
+            || request is { SortOrder: SortOrder.Ascend, SortTarget: SortTarget.Key, MinModRevision: 0, MaxModRevision: 0, MinCreateRevision: 0, MaxCreateRevision: 0 };
+        return !simple ? 0 : request.CountOnly ? 1 : RangeProcessor.FetchLimit(request.Limit);
+    }
+
     /// <summary>An etcd range read (every <see cref="RangeRequest"/> option) on this replica's applied state.</summary>
     public async Task<RangeResult> ReadRangeAsync(RangeRequest request, CancellationToken cancellationToken)
     {
         var (start, end, single) = RangeBounds.Of(request.Key, request.RangeEnd);
         var current = Revision;
-
-        // In key order with no filter, only the first limit + 1 keys are kept (count_only: one); the rest are counted.
-        var simple = request is { SortOrder: SortOrder.None, SortTarget: SortTarget.Key, MinModRevision: 0, MaxModRevision: 0, MinCreateRevision: 0, MaxCreateRevision: 0 }
-            || request is { SortOrder: SortOrder.Ascend, SortTarget: SortTarget.Key, MinModRevision: 0, MaxModRevision: 0, MinCreateRevision: 0, MaxCreateRevision: 0 };
-        var limit = simple ? RangeProcessor.FetchLimit(request.Limit) : 0;
-        if (request.CountOnly && simple)
-        {
-            limit = 1;
-        }
+        var limit = HistoryScanLimit(request);
 
         if (request.Revision != 0 && request.Revision < current)
         {

@@ -124,7 +124,7 @@ internal sealed partial class KvState
         {
             outcome = await ApplyTxnAsync(apply, command.Txn, resolutions, index, token).ConfigureAwait(false);
         }
-        catch (Exception e) when (e is KeyNotFoundForIgnoreException or LeaseNotFoundException)
+        catch (Exception e) when (e is KeyNotFoundForIgnoreException or LeaseNotFoundException or FutureRevisionException or RevisionCompactedException)
         {
             ApplyBatch(index, [clockOp], revision, compactRevision);
             return (new TxnResult(index, false, [], revision), false, e);
@@ -207,6 +207,12 @@ internal sealed partial class KvState
 
         var succeeded = verdict == Verdict.Holds;
         var branch = succeeded ? txn.Success : txn.Failure;
+        if (apply.Command.FormatVersion >= CommandCodec.RangeRevisionVersion && !apply.RequestsChecked)
+        {
+            apply.RequestsChecked = true;
+            CheckRequests(apply, branch); // KvState.TxnHistory.cs: etcd's checkRequests over the path, before any op
+        }
+
         CheckIgnoreTargets(apply, branch);
         var results = new List<OpResult>(branch.Count);
         for (var i = 0; i < branch.Count; i++) // by index: no boxed enumerator per apply
@@ -437,6 +443,8 @@ internal sealed partial class KvState
                     return new OpResult(Entry: range.Kvs.Count > 0 && apply.HasProposer ? ToEntry(range.Kvs[0]) : null, Range: range);
                 }
 
+            case KvOpKind.Range when op.Range is { Revision: not 0 } at && apply.Command.FormatVersion >= CommandCodec.RangeRevisionVersion:
+                return RangeAtRevision(apply, at); // KvState.TxnHistory.cs
             case KvOpKind.Range:
                 return new OpResult(Range: apply.Range(op.Range ?? new RangeRequest(op.Key)));
             case KvOpKind.Txn:
@@ -448,11 +456,13 @@ internal sealed partial class KvState
 
     /// <summary>What a Delete/DeleteRange op covers: Delete = the key; DeleteRange = [key, RangeEnd), the
     /// prefix with <see cref="KvOp.Prefix"/>, every key ≥ key with RangeEnd [0x00] (etcd; all keys when key is
-    /// [0x00] too), every key ≥ key with a null RangeEnd (native).</summary>
+    /// [0x00] too), no key with a RangeEnd at or before the key (etcd deletes nothing: [key, key)), every key ≥ key
+    /// with a null RangeEnd (native).</summary>
     internal static (byte[] Start, byte[] End, bool Single) DeleteBounds(KvOp op)
         => op.Kind == KvOpKind.Delete ? (op.Key, [], true)
             : op.Prefix ? (op.Key, KeyRanges.PrefixEnd(op.Key), false)
             : op.RangeEnd is [0x00] ? (op.Key is [0x00] ? [] : op.Key, [], false)
+            : op.RangeEnd is { Length: > 0 } end && RangeBounds.IsBackwards(op.Key, end) ? (op.Key, op.Key, false)
             : (op.Key, op.RangeEnd ?? [], false);
 
     /// <summary>The one place a put's lease is checked at apply: an ungranted id fails the transaction with

@@ -8,7 +8,8 @@ internal static class RangeBounds
     private static readonly byte[] ReservedEnd = KeyRanges.PrefixEnd(ReservedKeys.Prefix);
 
     /// <summary>RangeEnd null/empty = the single key; [0x00] = every key ≥ key (all keys when key is
-    /// [0x00] too); otherwise [key, rangeEnd). The returned end is empty for unbounded.</summary>
+    /// [0x00] too); at or before the key = no key ([key, key), as etcd's index answers such a range); otherwise
+    /// [key, rangeEnd). The returned end is empty for unbounded.</summary>
     public static (byte[] Start, byte[] End, bool Single) Of(byte[] key, byte[]? rangeEnd)
     {
         if (rangeEnd is not { Length: > 0 })
@@ -21,8 +22,12 @@ internal static class RangeBounds
             return (key is [0x00] ? [] : key, [], false);
         }
 
-        return (key, rangeEnd, false);
+        return (key, IsBackwards(key, rangeEnd) ? key : rangeEnd, false);
     }
+
+    /// <summary>Whether a bounded <paramref name="rangeEnd"/> (not empty, not [0x00]) is at or before
+    /// <paramref name="key"/>: the range holds no key.</summary>
+    public static bool IsBackwards(byte[] key, byte[] rangeEnd) => rangeEnd.AsSpan().SequenceCompareTo(key) <= 0;
 
     /// <summary>Whether <paramref name="key"/> is in the range.</summary>
     public static bool Contains(byte[] start, byte[] end, bool single, ReadOnlySpan<byte> key)

@@ -42,8 +42,15 @@ internal sealed class TxnApply(KvState state, IKvStore store, long clock, long b
 
     public List<MvccEvent> Events { get; } = [];
 
-    /// <summary>The revision reads inside the txn observe.</summary>
-    private long ReadRevision => Changed ? NewRevision : baseRevision;
+    /// <summary>The revision reads inside the txn observe (etcd's <c>storeTxnWrite.Range</c>: the revision before the
+    /// txn, plus one once an op of it changed something).</summary>
+    public long ReadRevision => Changed ? NewRevision : baseRevision;
+
+    /// <summary>Set once the branch path's requests were checked before any op ran (format version 6).</summary>
+    public bool RequestsChecked { get; set; }
+
+    /// <summary>The proposer's holder on the node that proposed the entry, else null.</summary>
+    public ApplyResult? Holder => holder;
 
     public KeyMeta? Meta(byte[] key)
         => TryOverlay(key, out var o) ? o.Meta : state.ReadMetaForApply(key, clock);

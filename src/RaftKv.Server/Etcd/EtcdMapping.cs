@@ -126,9 +126,11 @@ internal static partial class EtcdMapping
         };
     }
 
-    /// <summary>The answers of the branch a transaction took, one per op, in order. Headers inside are etcd's: a
-    /// write's carries the txn's revision; a range's the revision it read at (etcd's <c>storeTxnWrite.Range</c>: the
-    /// revision before the txn, plus one once an earlier op of the txn changed something).</summary>
+    /// <summary>The answers of the branch a transaction took, one per op, in order. Headers inside are etcd's, the
+    /// revision as of the op (etcd's <c>storeTxnWrite</c>): a put's is the txn's revision (<c>Put</c>: the revision
+    /// before the txn plus one); a delete's too once it or an earlier op changed something, else the revision before
+    /// the txn (<c>DeleteRange</c>); a range's the revision it read at (<c>Range</c>: the revision before the txn, plus
+    /// one once an earlier op of the txn changed something), whatever revision it read the history at.</summary>
     public static V3.TxnResponse ToProto(KvTxn txn, TxnResult r, Func<long, V3.ResponseHeader> header)
     {
         var response = new V3.TxnResponse { Header = header(r.Revision) };
@@ -153,7 +155,7 @@ internal static partial class EtcdMapping
                     ResponseRange = result.Range is { } range ? ToProto(range, Inner(read)) : new V3.RangeResponse { Header = Inner(read) },
                 },
                 KvOpKind.Put => new V3.ResponseOp { ResponsePut = PutResponse(result, Inner(revision)) },
-                KvOpKind.Delete or KvOpKind.DeleteRange => new V3.ResponseOp { ResponseDeleteRange = DeleteResponse(result, Inner(revision)) },
+                KvOpKind.Delete or KvOpKind.DeleteRange => new V3.ResponseOp { ResponseDeleteRange = DeleteResponse(result, Inner(before || result.Deleted > 0 ? begin + 1 : begin)) },
                 KvOpKind.Txn when op.Nested is { } nested && result.Nested is { } inner => new V3.ResponseOp { ResponseTxn = NestedResponse(nested, inner, revision, begin, ref before) },
                 _ => new V3.ResponseOp { ResponseTxn = new V3.TxnResponse { Header = new V3.ResponseHeader() } },
             });

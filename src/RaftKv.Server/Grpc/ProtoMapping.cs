@@ -50,10 +50,13 @@ public static class ProtoMapping
 
     public static KvOp ToApi(PutRequest p) => KvOp.Put(p.Key.ToByteArray(), ByteStrings.Bytes(p.Value), p.TtlSeconds <= KvOp.MaxTtlSeconds ? KvOp.TtlMsFromSeconds((long)p.TtlSeconds) : throw new ArgumentException($"ttl_seconds must be at most {KvOp.MaxTtlSeconds}"), p.PrevKv);
 
+    /// <summary>A native delete. A <c>range_end</c> at or before the key is refused here (the node, like etcd, would
+    /// delete nothing; the native API has always called it bad input).</summary>
     public static KvOp ToApi(DeleteRequest d)
         => d.AllKeys ? (d.Key.IsEmpty && d.RangeEnd.IsEmpty ? KvOp.DeleteAll() : throw new ArgumentException("all_keys deletes every key and takes no key or range_end"))
             : d.Prefix ? KvOp.DeletePrefix(d.Key.ToByteArray())
             : d.RangeEnd.IsEmpty ? KvOp.Delete(d.Key.ToByteArray())
+            : d.RangeEnd.Span is not [0x00] && d.RangeEnd.Span.SequenceCompareTo(d.Key.Span) <= 0 ? throw new ArgumentException("range end must be greater than the start key")
             : KvOp.DeleteRange(d.Key.ToByteArray(), d.RangeEnd.ToByteArray());
 
     public static KvOp ToApi(TxnOp op) => op.OpCase switch

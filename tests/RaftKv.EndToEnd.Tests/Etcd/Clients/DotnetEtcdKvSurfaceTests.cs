@@ -252,7 +252,53 @@ public sealed class DotnetEtcdKvSurfaceTests(DotnetEtcdDiffFixture fixture, ITes
         emptyOp.Success.Add(new RequestOp());
         await fixture.SameAsync("op with no request", c => c.TransactionAsync(emptyOp));
         await fixture.SameAsync("empty txn", c => c.TransactionAsync(new TxnRequest()));
-        // Not compared: a range with a revision inside a txn (docs/api.md, "Differences from etcd").
+
+        // A range with a revision inside a txn reads the history there (etcd's checkRequests first: a future revision fails
+        // the whole txn, nothing applied); each op's header shows the revision as of that op (a delete of nothing before
+        // the txn's first write: the revision before the txn).
+        TxnRequest AtRevision(long revision, bool write)
+        {
+            var t = new TxnRequest();
+            t.Success.Add(new RequestOp { RequestDeleteRange = new DeleteRangeRequest { Key = B("t/none") } });
+            if (write)
+            {
+                t.Success.Add(new RequestOp { RequestPut = new PutRequest { Key = B("t/h"), Value = B($"h{revision}") } });
+            }
+
+            t.Success.Add(new RequestOp { RequestRange = new RangeRequest { Key = B("t/"), RangeEnd = B("t0"), Revision = revision } });
+            t.Success.Add(new RequestOp { RequestRange = new RangeRequest { Key = B("t/a"), Revision = revision, KeysOnly = true } });
+            t.Success.Add(new RequestOp { RequestDeleteRange = new DeleteRangeRequest { Key = B("t/nothing") } });
+            return t;
+        }
+
+        async Task<long> HeadAsync() => (await fixture.Etcd.GetAsync("t/a")).Header.Revision;
+        foreach (var write in new[] { false, true })
+        {
+            var head = await HeadAsync();
+            await fixture.SameAsync($"txn (write {write}) range at revision 1", c => c.TransactionAsync(AtRevision(1, write)));
+            await fixture.SameAsync($"txn (write {write}) range at a past revision", c => c.TransactionAsync(AtRevision(head - 4, write)));
+            head = await HeadAsync();
+            await fixture.SameAsync($"txn (write {write}) range at the current revision", c => c.TransactionAsync(AtRevision(head, write)));
+            head = await HeadAsync();
+            await fixture.SameAsync($"txn (write {write}) range at the next revision", c => c.TransactionAsync(AtRevision(head + 1, write)));
+        }
+
+        // A delete whose range_end is at or before its key deletes nothing (and collides with no put); a compare whose
+        // range_end is below its key compares over no key.
+        foreach (var target in new[] { Compare.Types.CompareTarget.Version, Compare.Types.CompareTarget.Value, Compare.Types.CompareTarget.Mod })
+        {
+            var backwards = new TxnRequest();
+            backwards.Compare.Add(new Compare { Key = B("t/b"), RangeEnd = B("t/a"), Target = target, Result = Compare.Types.CompareResult.Equal });
+            foreach (var branch in new[] { backwards.Success, backwards.Failure })
+            {
+                branch.Add(new RequestOp { RequestDeleteRange = new DeleteRangeRequest { Key = B("t/b"), RangeEnd = B("t/a"), PrevKv = true } });
+                branch.Add(new RequestOp { RequestDeleteRange = new DeleteRangeRequest { Key = B("t/c"), RangeEnd = B("t/c") } });
+                branch.Add(new RequestOp { RequestPut = new PutRequest { Key = B("t/b"), Value = B($"{target}") } });
+            }
+
+            await fixture.SameAsync($"backwards ranges in a txn ({target} compare)", c => c.TransactionAsync(backwards));
+        }
+
         await fixture.SameAsync("cleanup", c => c.DeleteRangeAsync("t/"));
     }
 

@@ -32,8 +32,7 @@ internal sealed class DiffOps(Random rng)
         return rng.Next(fromKey ? 6 : 4) switch
         {
             0 or 1 => (B(key), ByteString.Empty, key),
-            2 when fromKey || string.CompareOrdinal(other, key) > 0 => (B(key), B(other), $"[{key}, ..)"),
-            2 => (B(key), ByteString.Empty, key),
+            2 => (B(key), B(other), $"[{key}, {other})"),
             3 => (B("d/"), B("d0"), "prefix d/"),
             4 => (B(key), ByteString.CopyFrom(0), $"{key}.. (\\0)"),
             _ => (ByteString.CopyFrom(0), ByteString.CopyFrom(0), "all (\\0 \\0)"),
@@ -83,10 +82,9 @@ internal sealed class DiffOps(Random rng)
         IgnoreLease = Chance(7),
     };
 
-    /// <summary>A DeleteRange; inside a txn without the "\0" range_end forms: etcd 3.4's duplicate-key check takes
-    /// "\0" literally (an empty interval) and lets such a delete cover a key the txn puts, which RaftKv refuses
-    /// (docs/api.md, "Differences from etcd"), and without a range_end at or before the key (etcd deletes nothing,
-    /// RaftKv refuses it inside a txn: an open divergence).</summary>
+    /// <summary>A DeleteRange (its range_end maybe at or before the key: etcd deletes nothing); inside a txn without the
+    /// "\0" range_end forms: etcd 3.4's duplicate-key check takes "\0" literally (an empty interval) and lets such a
+    /// delete cover a key the txn puts, which RaftKv refuses (docs/api.md, "Differences from etcd").</summary>
     public V3.DeleteRangeRequest Delete(bool inTxn = false)
     {
         var (key, end, _) = Span(!inTxn);
@@ -98,9 +96,9 @@ internal sealed class DiffOps(Random rng)
         var c = new V3.Compare { Key = B(Key()), Result = (V3.Compare.Types.CompareResult)rng.Next(4), Target = (V3.Compare.Types.CompareTarget)rng.Next(5) };
         if (Chance(20))
         {
-            // Never a range_end below the key: etcd compares over nothing, RaftKv refuses (an open divergence, docs/api.md).
-            c.RangeEnd = Chance(50) ? B("d0") : ByteString.CopyFrom(0);
-            c.Key = c.RangeEnd.Length > 1 || Chance(50) ? B("d/") : c.Key;
+            // A prefix, from-key, or [key, other) which may be at or below the key (etcd then compares over no key).
+            c.RangeEnd = rng.Next(3) switch { 0 => B("d0"), 1 => ByteString.CopyFrom(0), _ => B(Key()) };
+            c.Key = c.RangeEnd.Equals(B("d0")) || Chance(50) ? B("d/") : c.Key;
         }
 
         switch (c.Target)
@@ -130,7 +128,7 @@ internal sealed class DiffOps(Random rng)
                 branch.Add(rng.Next(depth < 1 ? 5 : 4) switch
                 {
                     0 => new V3.RequestOp { RequestPut = Put() },
-                    1 => new V3.RequestOp { RequestRange = InTxn(Range()) },
+                    1 => new V3.RequestOp { RequestRange = Range() },
                     2 => new V3.RequestOp { RequestDeleteRange = Delete(inTxn: true) },
                     3 => new V3.RequestOp { RequestPut = Put() },
                     _ => new V3.RequestOp { RequestTxn = Txn(depth + 1) },
@@ -139,13 +137,6 @@ internal sealed class DiffOps(Random rng)
         }
 
         return t;
-    }
-
-    /// <summary>A range inside a txn reads at the txn's revision: RaftKv refuses a revision there (docs/api.md, "Differences from etcd").</summary>
-    private static V3.RangeRequest InTxn(V3.RangeRequest r)
-    {
-        r.Revision = 0;
-        return r;
     }
 
     /// <summary>A HashKV at the current revision, a past one (maybe compacted) or a future one.</summary>
