@@ -23,10 +23,10 @@ public sealed partial class KvNode
     internal const string FeatureNoSpace = "nospace";
 
     /// <summary>Every feature of this release (<see cref="MetaFeatures"/>).</summary>
-    internal const string Features = FeatureCorruptCheck + "," + FeatureNoSpace + "," + FeatureLearners + "," + FeatureTxnPath + "," + FeatureMemberUpdate + "," + FeatureReadIndex + "," + FeatureValueOnce + "," + FeatureValueFiles + "," + FeatureSnapshotPull;
+    internal const string Features = FeatureCorruptCheck + "," + FeatureNoSpace + "," + FeatureLearners + "," + FeatureTxnPath + "," + FeatureMemberUpdate + "," + FeatureReadIndex + "," + FeatureValueOnce + "," + FeatureValueFiles + "," + FeatureSnapshotPull + "," + FeatureClusterUid;
 
     /// <summary>The newest feature: metadata of a member without it is fetched again (it may have been upgraded).</summary>
-    internal const string FeatureNewest = FeatureSnapshotPull;
+    internal const string FeatureNewest = FeatureClusterUid;
 
     /// <summary>The feature a member lists when it reads tables pointing into value files (table format version 3): a
     /// store separates large values only once every voting member lists it, since a member's checkpoints become other
