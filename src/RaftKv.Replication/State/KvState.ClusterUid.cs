@@ -19,7 +19,7 @@ internal sealed partial class KvState
     private volatile byte[]? _clusterUid;
 
     /// <summary>The cluster uid (16 bytes), or null until one is applied.</summary>
-    public ReadOnlyMemory<byte>? ClusterUid => _clusterUid is { } uid ? uid : null;
+    public ReadOnlyMemory<byte>? ClusterUid => _clusterUid is { } uid ? new ReadOnlyMemory<byte>(uid) : (ReadOnlyMemory<byte>?)null;
 
     /// <summary>The deletes of every cluster uid record in <paramref name="store"/> (a restore applies them).</summary>
     public static List<WriteOp> ClusterUidDeletes(IKvStore store)
