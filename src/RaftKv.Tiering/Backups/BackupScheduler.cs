@@ -89,8 +89,21 @@ public sealed partial class BackupScheduler : IAsyncDisposable
 
     /// <summary>Takes one backup now (on this node, whatever the schedule), then applies the retention.</summary>
     /// <exception cref="BackupException">The backup was abandoned (<see cref="BackupError"/> says why).</exception>
+    /// <remarks>A cluster that has no cluster uid yet (a leader elected a moment ago proposes one within a metadata round)
+    /// is waited for up to <see cref="UidWait"/>, then refused with <see cref="BackupError.ClusterUidUnknown"/>.</remarks>
     public async Task<BackupManifest> RunOnceAsync(CancellationToken cancellationToken = default)
-        => (await RunPassAsync(onlyIfDue: false, cancellationToken).ConfigureAwait(false))!;
+    {
+        var deadline = _time.GetUtcNow() + UidWait;
+        while (_source.ClusterUid is null && _time.GetUtcNow() < deadline)
+        {
+            await Task.Delay(TimeSpan.FromMilliseconds(100), _time, cancellationToken).ConfigureAwait(false);
+        }
+
+        return (await RunPassAsync(onlyIfDue: false, cancellationToken).ConfigureAwait(false))!;
+    }
+
+    /// <summary>How long a manual backup waits for the cluster uid of a cluster that has none yet.</summary>
+    public TimeSpan UidWait { get; init; } = TimeSpan.FromSeconds(10);
 
     /// <summary>Whether the schedule wants a backup at <paramref name="now"/> (none yet, or the newest is an interval old).</summary>
     private bool IsDue(DateTimeOffset now) => _newest is not { } newest || now - newest.Created >= _options.Interval;

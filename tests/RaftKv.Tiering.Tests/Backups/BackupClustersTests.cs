@@ -102,7 +102,7 @@ public sealed class BackupClustersTests(RgwFixture rgw)
         await bench.FillAsync(10);
         var options = new BackupOptions { Interval = TimeSpan.FromMilliseconds(100), Tick = TimeSpan.FromMilliseconds(50), Layout = bench.Layout };
         var source = new Source(bench, null);
-        await using var scheduler = new BackupScheduler(source, bench.S3, bench.S3, options, TimeProvider.System, NullLogger<BackupScheduler>.Instance);
+        await using var scheduler = new BackupScheduler(source, bench.S3, bench.S3, options, TimeProvider.System, NullLogger<BackupScheduler>.Instance) { UidWait = TimeSpan.FromMilliseconds(200) };
         scheduler.Start();
         await Eventually.TrueAsync(() => scheduler.GetStats().WaitingForClusterUid, TimeSpan.FromSeconds(60), "the scheduler reports it waits for the uid");
         Assert.Equal(BackupError.ClusterUidUnknown, (await Assert.ThrowsAsync<BackupException>(() => scheduler.RunOnceAsync())).Error);
