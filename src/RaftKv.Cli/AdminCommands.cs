@@ -61,7 +61,7 @@ public static class AdminCommands
         app.Handle(now, async call =>
         {
             var b = await ProgressDisplay.TrackAsync("backup", Quiet(call), Poll(call, "/admin/backup/progress", local: false), () => call.Connection.Http.PostAsync("/admin/backup", call.Cancel)).ConfigureAwait(false);
-            PrintBackups(call.Output, [b], [], listing: false);
+            PrintBackups(call.Output, [b], [], null, listing: false);
             return ExitCode.Ok;
         });
         backup.Add(now);
@@ -69,7 +69,8 @@ public static class AdminCommands
         app.Handle(list, async call =>
         {
             var l = await call.Connection.Http.GetAsync("/admin/backups", call.Cancel).ConfigureAwait(false);
-            PrintBackups(call.Output, [.. l.GetProperty("backups").EnumerateArray()], [.. l.GetProperty("unreadable").EnumerateArray()], listing: true);
+            var uid = l.TryGetProperty("cluster_uid", out var u) && u.ValueKind == JsonValueKind.String ? u.GetString() : null;
+            PrintBackups(call.Output, [.. l.GetProperty("backups").EnumerateArray()], [.. l.GetProperty("unreadable").EnumerateArray()], uid, listing: true);
             return ExitCode.Ok;
         });
         backup.Add(list);
@@ -100,25 +101,30 @@ public static class AdminCommands
     }
 
     /// <summary>Prints backups; with <c>-w json</c>, <c>backup now</c> (<paramref name="listing"/> false) prints the one backup
-    /// taken and <c>backup list</c> always <c>{"backups": [...], "unreadable": [...]}</c>, whatever the count.</summary>
-    private static void PrintBackups(Output output, IReadOnlyList<JsonElement> backups, IReadOnlyList<JsonElement> unreadable, bool listing)
+    /// taken and <c>backup list</c> always <c>{"cluster_uid": ..., "backups": [...], "unreadable": [...]}</c>, whatever the count.
+    /// CLUSTER_UID is each backup's cluster (several clusters may share a backup prefix), marked <c>*</c> when it is the
+    /// answering cluster's (<paramref name="clusterUid"/>), <c>legacy</c> for a backup without one (never deleted by retention).</summary>
+    private static void PrintBackups(Output output, IReadOnlyList<JsonElement> backups, IReadOnlyList<JsonElement> unreadable, string? clusterUid, bool listing)
     {
         static string F(JsonElement e, string name) => e.TryGetProperty(name, out var v) ? v.ToString() : "-";
+        static string Uid(JsonElement e) => e.TryGetProperty("cluster_uid", out var v) && v.ValueKind == JsonValueKind.String
+            ? v.GetString() + (e.TryGetProperty("this_cluster", out var t) && t.ValueKind == JsonValueKind.True ? "*" : string.Empty)
+            : "legacy";
         switch (output.Format)
         {
             case OutputFormat.Json:
-                output.Json(listing ? new { backups, unreadable } : backups[0]);
+                output.Json(listing ? new { cluster_uid = clusterUid, backups, unreadable } : backups[0]);
                 break;
             case OutputFormat.Table:
-                output.Table(["ID", "CREATED", "REVISION", "RAFT_INDEX", "FILES", "SIZE_BYTES", "UPLOADED_BYTES"],
-                    backups.Select(b => (IReadOnlyList<string>)[F(b, "id"), F(b, "created"), F(b, "revision"), F(b, "raft_index"), F(b, "files"), F(b, "size_bytes"), F(b, "uploaded_bytes")]),
+                output.Table(["ID", "CREATED", "REVISION", "RAFT_INDEX", "FILES", "SIZE_BYTES", "UPLOADED_BYTES", "CLUSTER_UID"],
+                    backups.Select(b => (IReadOnlyList<string>)[F(b, "id"), F(b, "created"), F(b, "revision"), F(b, "raft_index"), F(b, "files"), F(b, "size_bytes"), F(b, "uploaded_bytes"), Uid(b)]),
                     caption: unreadable.Count > 0 ? $"{unreadable.Count} unreadable manifests" : null);
                 break;
             default:
-                output.Line("ID\tCREATED\tREVISION\tRAFT_INDEX\tSIZE_BYTES\tUPLOADED_BYTES");
+                output.Line("ID\tCREATED\tREVISION\tRAFT_INDEX\tSIZE_BYTES\tUPLOADED_BYTES\tCLUSTER_UID");
                 foreach (var b in backups)
                 {
-                    output.Line($"{F(b, "id")}\t{F(b, "created")}\t{F(b, "revision")}\t{F(b, "raft_index")}\t{F(b, "size_bytes")}\t{F(b, "uploaded_bytes")}");
+                    output.Line($"{F(b, "id")}\t{F(b, "created")}\t{F(b, "revision")}\t{F(b, "raft_index")}\t{F(b, "size_bytes")}\t{F(b, "uploaded_bytes")}\t{Uid(b)}");
                 }
 
                 foreach (var u in unreadable)

@@ -142,6 +142,7 @@ public sealed partial class KvNode
                 UpdateSnapshotPull(); // KvNode.SnapshotPull.cs
                 await RepairPromotedLearnersAsync().ConfigureAwait(false); // KvNode.Learners.cs
                 await RejoinMovedMembersAsync(token).ConfigureAwait(false); // KvNode.MemberUpdate.cs
+                await EnsureClusterUidAsync(token).ConfigureAwait(false); // KvNode.ClusterUid.cs
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {

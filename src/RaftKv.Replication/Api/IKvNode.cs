@@ -180,6 +180,10 @@ public interface IKvNode : IAsyncDisposable
     /// <summary>True while this node is an application-level learner (docs/api.md, "Learners").</summary>
     bool IsLearner { get; }
 
+    /// <summary>The replicated random cluster uid (32 lowercase hex digits) that tags this cluster's backups, or null
+    /// until the leader has replicated one (docs/architecture.md, "Cluster uid").</summary>
+    string? ClusterUid { get; }
+
     /// <summary>Leader only: adds a learner by its Raft address (etcd MemberAdd with is_learner).</summary>
     Task<MemberInfo> AddLearnerAsync(string raftAddress, CancellationToken cancellationToken = default);
 

@@ -9,7 +9,8 @@ namespace RaftKv.Replication.Backup;
 /// <summary>
 /// Builds one member's data directory of a new cluster from a backup snapshot (<c>raftkv restore</c>):
 /// the LSM holds the snapshot's state, <c>snapshots/</c> holds it as the Raft snapshot at the source's
-/// index with term 1, the Raft log is empty, and <c>cluster-id</c> holds the new cluster's id.
+/// index with term 1 (the next index when the source's cluster uid record is dropped: a new cluster proposes its own),
+/// the Raft log is empty, and <c>cluster-id</c> holds the new cluster's id.
 /// Membership is not written: the node bootstraps it from <c>PEERS</c> at its first start.
 /// </summary>
 /// <remarks>
@@ -121,6 +122,13 @@ public static class SnapshotRestore
             catch (IOException e) when (e is not StorageCorruptionException)
             {
                 throw new RestoreTargetException($"could not fetch the snapshot's archived tables: {e.Message}");
+            }
+
+            // A new cluster gets a new cluster uid (KvState.ClusterUid.cs): the source's is dropped here, in one batch
+            // at the next index (a store batch needs a new index), and the new cluster's first leader proposes one.
+            if (KvState.ClusterUidDeletes(store) is { Count: > 0 } drop)
+            {
+                store.Apply(store.AppliedIndex + 1, drop);
             }
 
             var tmp = Path.Combine(snapshotsDir, "tmp-restore");

@@ -41,6 +41,11 @@ namespace RaftKv.Replication.Commands;
 /// raft:bytes grpc:bytes http:bytes</c> (<see cref="LearnerChange"/>, addresses UTF-8, empty when unknown).
 /// Written in version 3 (no format change: a new kind); a node that predates it refuses the unknown kind, so a
 /// leader proposes it only when every member advertises the <c>learners</c> feature (<c>KvNode.Learners.cs</c>).</para>
+/// <para>Kind <see cref="CommandKind.ClusterUid"/> 7 (the replicated cluster uid that tags backups):
+/// <c>uid:bytes</c> (exactly 16 bytes; any other length is refused as malformed). Applied first-write-wins: it
+/// sets the uid only when the state has none (a reserved key, in every snapshot). Written in version 3 (no format
+/// change: a new kind); a node that predates it refuses the unknown kind (fail-stop), so a leader proposes it only
+/// when every member advertises the <c>cluster-uid</c> feature (<c>KvNode.ClusterUid.cs</c>).</para>
 /// <para>Auth kinds (<see cref="CommandKind.AuthEnable"/> 32 … <see cref="CommandKind.RoleRevokePermission"/> 42;
 /// kinds 32-47 are reserved for auth, issue #16) carry <see cref="Auth.AuthChange"/> after the header:
 /// <c>name:bytes role:optbytes secret:optbytes perm:u8 (0 none | 1 + permission type) [key:bytes rangeEnd:bytes when perm ≠ 0]</c>
@@ -91,6 +96,9 @@ public static class CommandCodec
     /// <summary>The oldest version this node reads.</summary>
     public const byte BaseVersion = 1;
 
+    /// <summary>The length of a <see cref="CommandKind.ClusterUid"/> command's uid (128 bits).</summary>
+    public const int ClusterUidLength = 16;
+
     public static byte[] Encode(KvCommand command)
     {
         var resolved = command.Kind == CommandKind.Txn ? command.Resolved : null;
@@ -135,6 +143,11 @@ public static class CommandCodec
             b.WriteBytes(Encoding.UTF8.GetBytes(learner.RaftAddress));
             b.WriteBytes(Encoding.UTF8.GetBytes(learner.GrpcAddress));
             b.WriteBytes(Encoding.UTF8.GetBytes(learner.HttpAddress));
+        }
+        else if (command.Kind == CommandKind.ClusterUid)
+        {
+            var uid = command.ClusterUid is { Length: ClusterUidLength } u ? u : throw new ArgumentException("cluster uid command without a 16-byte uid", nameof(command));
+            b.WriteBytes(uid);
         }
         else if (command.Kind == CommandKind.Alarm)
         {
@@ -217,6 +230,11 @@ public static class CommandCodec
                 var grpc = Encoding.UTF8.GetString(Varint.ReadBytes(p, ref pos));
                 var http = Encoding.UTF8.GetString(Varint.ReadBytes(p, ref pos));
                 return new KvCommand(kind, ts, rid, null, Learner: new LearnerChange(change, learnerId, raft, grpc, http)) { FormatVersion = version };
+            case CommandKind.ClusterUid:
+                var uid = Varint.ReadBytes(p, ref pos);
+                return uid.Length == ClusterUidLength
+                    ? new KvCommand(kind, ts, rid, null, ClusterUid: uid) { FormatVersion = version }
+                    : throw new UnsupportedCommandVersionException($"cluster uid command with a {uid.Length}-byte uid (16 expected)");
             case CommandKind.Alarm:
                 var active = p[pos++] != 0;
                 var type = (AlarmType)p[pos++];

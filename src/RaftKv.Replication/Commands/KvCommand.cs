@@ -27,6 +27,10 @@ public enum CommandKind : byte
     /// docs/architecture.md, "Learners"). Proposed only when every member supports it.</summary>
     Learner = 6,
 
+    /// <summary>Sets the replicated random cluster uid (<see cref="KvCommand.ClusterUid"/>, 16 bytes) when the state has
+    /// none: first write wins (docs/architecture.md, "Cluster uid"). Proposed only when every member supports it.</summary>
+    ClusterUid = 7,
+
     /// <summary>Grants a lease (<see cref="KvCommand.Lease"/>). Kinds 16-31 belong to leases.</summary>
     LeaseGrant = 16,
 
@@ -83,8 +87,9 @@ public enum CommandKind : byte
 /// <param name="Alarm">The alarm change of an <see cref="CommandKind.Alarm"/> command; null otherwise.</param>
 /// <param name="Auth">The body of an auth command (kinds 32-47); null otherwise.</param>
 /// <param name="Learner">The body of a <see cref="CommandKind.Learner"/> command; null otherwise.</param>
+/// <param name="ClusterUid">The 16-byte uid of a <see cref="CommandKind.ClusterUid"/> command; null otherwise.</param>
 public sealed record KvCommand(CommandKind Kind, long TimestampUnixMs, string? RequestId, KvTxn? Txn, IReadOnlyList<ResolvedCompare?>? Resolved = null, long Revision = 0,
-    Leases.LeaseCommand? Lease = null, AlarmChange? Alarm = null, Auth.AuthChange? Auth = null, LearnerChange? Learner = null)
+    Leases.LeaseCommand? Lease = null, AlarmChange? Alarm = null, Auth.AuthChange? Auth = null, LearnerChange? Learner = null, byte[]? ClusterUid = null)
 {
     /// <summary>True for the auth kinds (32-47).</summary>
     public static bool IsAuthKind(CommandKind kind) => (byte)kind is >= 32 and <= 47;

@@ -120,6 +120,7 @@ internal sealed partial class KvState
 
             Alarms.Load(_store);
             Learners.Load(_store);
+            LoadClusterUid(_store);
             LoadRevision();
             LoadTtlHorizon(storeHasApplied: true);
             Watch.Resync(); // live watchers skipped the revisions the snapshot brought: they catch up from the history

@@ -19,7 +19,8 @@ internal sealed partial class KvState
     /// <summary>The application-level learners (replicated; <see cref="CommandKind.Learner"/>).</summary>
     public LearnerTable Learners { get; } = new();
 
-    /// <summary>Applies a <see cref="CommandKind.HashCheck"/> or <see cref="CommandKind.Alarm"/> entry
+    /// <summary>Applies a <see cref="CommandKind.HashCheck"/>, <see cref="CommandKind.Alarm"/>, <see cref="CommandKind.Learner"/>
+    /// or <see cref="CommandKind.ClusterUid"/> entry
     /// (after the clock has moved): one store batch at <paramref name="index"/>, then — for a hash
     /// checkpoint — the capture of the state as of <paramref name="index"/>, before the next entry.</summary>
     private TxnResult ApplyMaintenance(long index, KvCommand command, WriteOp clockOp, long clock, long revision, long compactRevision)
@@ -36,6 +37,8 @@ internal sealed partial class KvState
             learners = Learners.Change(learnerChange, ops);
         }
 
+        var uid = command.Kind == CommandKind.ClusterUid ? ClusterUidChange(command, ops) : null; // KvState.ClusterUid.cs
+
         ApplyBatch(index, ops, revision, compactRevision); // the MVCC revision does not move
         if (alarms is not null)
         {
@@ -47,6 +50,11 @@ internal sealed partial class KvState
         {
             Learners.Publish(learners, command.Learner!);
             LogLearnersChanged(_logger, index, command.Learner!.Change, command.Learner.RaftAddress, learners.Count);
+        }
+
+        if (uid is not null)
+        {
+            PublishClusterUid(index, uid);
         }
 
         if (command.Kind == CommandKind.HashCheck)

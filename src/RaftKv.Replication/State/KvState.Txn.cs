@@ -92,7 +92,7 @@ internal sealed partial class KvState
             command = revoke; // the deletes go through the txn path below: one revision, delete events
         }
 
-        if (command.Kind is CommandKind.HashCheck or CommandKind.Alarm or CommandKind.Learner)
+        if (command.Kind is CommandKind.HashCheck or CommandKind.Alarm or CommandKind.Learner or CommandKind.ClusterUid)
         {
             return (ApplyMaintenance(index, command, clockOp, clock, revision, compactRevision), false, null); // KvState.Corruption.cs
         }

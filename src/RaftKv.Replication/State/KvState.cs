@@ -95,6 +95,7 @@ internal sealed partial class KvState : IStateMachine, Log.IRaftStateMachine, ID
         store.LogicalClockUnixMs = state._clock;
         state.Alarms.Load(store);
         state.Learners.Load(store);
+        state.LoadClusterUid(store);
         state.LoadRevision();
         state.Leases.Load(store);
         state.Auth.Load(store);

@@ -38,5 +38,11 @@ internal static class ReservedKeys
 
     public static byte[] Moved(Api.MemberInfo m) => Make(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"moved/{m.RaftAddress}\n{m.Id}\n{m.GrpcAddress}\n{m.HttpAddress}"));
 
+    /// <summary>Prefix of the cluster uid record (<c>KvState.ClusterUid.cs</c>): <c>cluster-uid/{32 lowercase hex}</c>, the
+    /// uid in the key and the value one byte (readable when its table is archived). At most one such record.</summary>
+    public static readonly byte[] ClusterUidPrefix = Make("cluster-uid/");
+
+    public static byte[] ClusterUid(ReadOnlySpan<byte> uid) => Make("cluster-uid/" + Convert.ToHexStringLower(uid));
+
     private static byte[] Make(string name) => [.. Prefix, .. Encoding.UTF8.GetBytes(name)];
 }

@@ -5,10 +5,13 @@ using RaftKv.Tiering.Backups;
 namespace RaftKv.Server.Backup;
 
 /// <summary>The node as the backup scheduler sees it: the leader takes backups; a checkpoint is
-/// <see cref="KvNode.TakeBackupCheckpointAsync"/> with the cluster id and members the manifest records.</summary>
+/// <see cref="KvNode.TakeBackupCheckpointAsync"/> with the cluster id, the replicated cluster uid (<see cref="KvNode.ClusterUid"/>)
+/// and the members the manifest records.</summary>
 public sealed class NodeBackupSource(KvNode node, EtcdIdentity identity) : IBackupCheckpointSource
 {
     public bool IsBackupNode => node.IsLeader;
+
+    public string? ClusterUid => node.ClusterUid;
 
     public async Task<BackupSource> TakeCheckpointAsync(CancellationToken cancellationToken)
     {
@@ -24,6 +27,9 @@ public sealed class NodeBackupSource(KvNode node, EtcdIdentity identity) : IBack
             identity.ClusterId,
             members,
             checkpoint.Created,
-            checkpoint.Dispose);
+            checkpoint.Dispose)
+        {
+            ClusterUid = node.ClusterUid,
+        };
     }
 }

@@ -8,10 +8,14 @@ using RaftKv.Tiering.Backups;
 namespace RaftKv.Server.Backup;
 
 /// <summary>
-/// <c>raftkv restore --from-s3 [--backup ID] [--cluster-token TOKEN] [server flags]</c>: builds this member's
-/// data directory of a new cluster from a continuous backup in S3 (the newest, or <c>--backup ID</c>), exactly
-/// as <see cref="RestoreCommand"/> does from a file (new cluster id, members from <c>PEERS</c>).
-/// <c>raftkv restore --from-s3 --list</c> lists the backups. The bucket and prefix are BACKUP_BUCKET and
+/// <c>raftkv restore --from-s3 [--backup ID | --cluster-uid UID] [--cluster-token TOKEN] [server flags]</c>: builds this
+/// member's data directory of a new cluster from a continuous backup in S3 (the newest, <c>--backup ID</c>, or the newest
+/// of cluster <c>--cluster-uid UID</c>), exactly as <see cref="RestoreCommand"/> does from a file (new cluster id, no
+/// cluster uid: the new cluster's leader proposes its own; members from <c>PEERS</c>). Several clusters may back up
+/// under one prefix: without <c>--backup</c> or <c>--cluster-uid</c>, a catalog holding backups of more than one cluster
+/// (legacy backups without a uid count as one more) is refused (<see cref="BackupError.AmbiguousCluster"/>, listing the
+/// clusters and their newest backups), never resolved by picking the newest of whichever cluster.
+/// <c>raftkv restore --from-s3 --list</c> lists the backups with their cluster uids. The bucket and prefix are BACKUP_BUCKET and
 /// BACKUP_PREFIX (defaults: S3_BUCKET, <c>{S3_PREFIX}backups/</c>) on the S3_* endpoint. Every downloaded file is checked
 /// against the manifest's size and CRC32C before anything is ingested. Exit codes: 0 done, 1 the backup or
 /// the target was refused (a missing or corrupt object, an unreadable manifest, a non-empty directory), 2 usage.
@@ -19,7 +23,7 @@ namespace RaftKv.Server.Backup;
 /// </summary>
 public static class RestoreFromS3Command
 {
-    public const string Usage = "usage: raftkv restore --from-s3 [--list | --backup ID] [--cluster-token TOKEN] [--data-dir DIR --node-id N --peers 1=host:port,...] [--s3-endpoint URL ...]";
+    public const string Usage = "usage: raftkv restore --from-s3 [--list | --backup ID | --cluster-uid UID] [--cluster-token TOKEN] [--data-dir DIR --node-id N --peers 1=host:port,...] [--s3-endpoint URL ...]";
 
     public static async Task<int> RunAsync(List<string> rest, string token, TextWriter output, TextWriter error)
     {
@@ -27,6 +31,18 @@ public static class RestoreFromS3Command
         if (!RestoreArgs.TryTake(rest, "--backup", out var id))
         {
             await error.WriteLineAsync("raftkv restore: --backup needs a backup id (see --list)").ConfigureAwait(false);
+            return 2;
+        }
+
+        if (!RestoreArgs.TryTake(rest, "--cluster-uid", out var clusterUid))
+        {
+            await error.WriteLineAsync("raftkv restore: --cluster-uid needs a cluster uid (see --list)").ConfigureAwait(false);
+            return 2;
+        }
+
+        if (id is not null && clusterUid is not null)
+        {
+            await error.WriteLineAsync("raftkv restore: give --backup or --cluster-uid, not both").ConfigureAwait(false);
             return 2;
         }
 
@@ -45,7 +61,7 @@ public static class RestoreFromS3Command
         var catalog = new BackupCatalog(store, new BackupLayout(config.Backup.Prefix));
         try
         {
-            return list ? await ListAsync(catalog, output).ConfigureAwait(false) : await RestoreAsync(catalog, id, token, config, output, error).ConfigureAwait(false);
+            return list ? await ListAsync(catalog, output).ConfigureAwait(false) : await RestoreAsync(catalog, id, clusterUid, token, config, output, error).ConfigureAwait(false);
         }
         catch (BackupException e)
         {
@@ -62,12 +78,12 @@ public static class RestoreFromS3Command
     private static async Task<int> ListAsync(BackupCatalog catalog, TextWriter output)
     {
         var listing = await catalog.ListAsync().ConfigureAwait(false);
-        await output.WriteLineAsync("ID\tCREATED\tREVISION\tRAFT_INDEX\tSIZE_BYTES\tFILES\tSOURCE_NODE\tCLUSTER_ID").ConfigureAwait(false);
+        await output.WriteLineAsync("ID\tCREATED\tREVISION\tRAFT_INDEX\tSIZE_BYTES\tFILES\tSOURCE_NODE\tCLUSTER_ID\tCLUSTER_UID").ConfigureAwait(false);
         foreach (var m in listing.Backups)
         {
             await output.WriteLineAsync(string.Create(
                 CultureInfo.InvariantCulture,
-                $"{m.Id}\t{m.Created.UtcDateTime:yyyy-MM-ddTHH:mm:ssZ}\t{m.Revision}\t{m.RaftIndex}\t{m.DataBytes}\t{m.Files.Count}\t{m.SourceNodeId}\t{m.ClusterId:x16}")).ConfigureAwait(false);
+                $"{m.Id}\t{m.Created.UtcDateTime:yyyy-MM-ddTHH:mm:ssZ}\t{m.Revision}\t{m.RaftIndex}\t{m.DataBytes}\t{m.Files.Count}\t{m.SourceNodeId}\t{m.ClusterId:x16}\t{m.ClusterUid ?? "legacy"}")).ConfigureAwait(false);
         }
 
         foreach (var (key, e) in listing.Unreadable)
@@ -78,9 +94,9 @@ public static class RestoreFromS3Command
         return 0;
     }
 
-    private static async Task<int> RestoreAsync(BackupCatalog catalog, string? id, string token, ServerConfig config, TextWriter output, TextWriter error)
+    private static async Task<int> RestoreAsync(BackupCatalog catalog, string? id, string? clusterUid, string token, ServerConfig config, TextWriter output, TextWriter error)
     {
-        var m = await catalog.ReadAsync(id).ConfigureAwait(false);
+        var m = id is not null ? await catalog.ReadAsync(id).ConfigureAwait(false) : await NewestAsync(catalog, clusterUid, error).ConfigureAwait(false);
         var members = config.Peers.Count > 0 ? config.Peers.Keys : [config.NodeId];
         var clusterId = ClusterIdFile.Derive(members, token, m.Checksum ?? []);
         var header = new SnapshotHeader(m.RaftIndex, m.RaftTerm, m.CreatedUnixMs, m.SourceNodeId, m.ClusterId, false, m.Files.Count, m.DataBytes);
@@ -95,7 +111,21 @@ public static class RestoreFromS3Command
         await output.WriteLineAsync(
             $"restored member {config.NodeId} into {Path.GetFullPath(config.DataDir)} from backup {m.Id}: cluster id {clusterId:x16}, members {string.Join(',', members.Order())}, " +
             $"raft index {r.RaftIndex}, revision {r.Revision}, compact revision {r.CompactRevision}, {r.Leases} leases " +
-            $"(backup of member {m.SourceNodeId} of cluster {m.ClusterId:x16}, {m.Files.Count} files, {m.DataBytes} bytes)").ConfigureAwait(false);
+            $"(backup of member {m.SourceNodeId} of cluster {m.ClusterId:x16}, cluster uid {m.ClusterUid ?? "none (legacy backup)"}, {m.Files.Count} files, {m.DataBytes} bytes; " +
+            "the restored cluster gets a new cluster uid from its first leader)").ConfigureAwait(false);
         return 0;
+    }
+
+    /// <summary>The newest backup of the one cluster the catalog holds, or of <paramref name="clusterUid"/>; refused
+    /// (<see cref="BackupError.AmbiguousCluster"/>) when the catalog holds several clusters' backups and none is named.</summary>
+    private static async Task<BackupManifest> NewestAsync(BackupCatalog catalog, string? clusterUid, TextWriter error)
+    {
+        var listing = await catalog.ListAsync().ConfigureAwait(false);
+        foreach (var (key, e) in listing.Unreadable)
+        {
+            await error.WriteLineAsync($"raftkv restore: warning: manifest {key} is unreadable ({e.Error}) and was not considered").ConfigureAwait(false);
+        }
+
+        return BackupClusters.Of(listing).PickNewest(clusterUid?.ToLowerInvariant(), catalog.Layout.Prefix);
     }
 }

@@ -26,7 +26,7 @@ public static class BackupHttpApi
 
             try
             {
-                return Results.Json(Manifest(await scheduler.RunOnceAsync(ct).ConfigureAwait(false)));
+                return Results.Json(Manifest(await scheduler.RunOnceAsync(ct).ConfigureAwait(false), backups.Stats().ClusterUid));
             }
             catch (BackupException e)
             {
@@ -56,18 +56,24 @@ public static class BackupHttpApi
             }
 
             var listing = await scheduler.Catalog.ListAsync(ct).ConfigureAwait(false);
+            var uid = backups.Stats().ClusterUid;
             return Results.Json(new
             {
-                backups = listing.Backups.Select(Manifest),
+                cluster_uid = uid,
+                backups = listing.Backups.Select(m => Manifest(m, uid)),
                 unreadable = listing.Unreadable.Select(u => new { key = u.Key, error = u.Error.Error.ToString(), message = u.Error.Message }),
             });
         });
     }
 
-    /// <summary>A backup as the HTTP API and <c>/stats</c> show it (without its file list).</summary>
-    public static object Manifest(BackupManifest m) => new
+    /// <summary>A backup as the HTTP API and <c>/stats</c> show it (without its file list): <c>cluster_uid</c> is null for a
+    /// legacy backup (manifest format version 1); <c>this_cluster</c> whether it is of the cluster <paramref name="clusterUid"/>
+    /// (the answering node's; a legacy backup never is).</summary>
+    public static object Manifest(BackupManifest m, string? clusterUid) => new
     {
         id = m.Id,
+        cluster_uid = m.ClusterUid,
+        this_cluster = m.IsOf(clusterUid),
         cluster_id = m.ClusterId.ToString("x16", System.Globalization.CultureInfo.InvariantCulture),
         source_node_id = m.SourceNodeId,
         created = m.Created.UtcDateTime.ToString("O", System.Globalization.CultureInfo.InvariantCulture),
@@ -84,7 +90,9 @@ public static class BackupHttpApi
     public static object Stats(BackupStats s) => new
     {
         enabled = s.Enabled,
-        newest = s.Newest is { } n ? Manifest(n) : null,
+        cluster_uid = s.ClusterUid,
+        waiting_for_cluster_uid = s.WaitingForClusterUid,
+        newest = s.Newest is { } n ? Manifest(n, s.ClusterUid) : null,
         age_seconds = s.AgeSeconds,
         size_bytes = s.Newest?.DataBytes,
         retained = s.Retained,

@@ -95,6 +95,7 @@ public static class StatusHttpApi
                 ["remote_tables_compacted"] = st.RemoteTablesCompacted,
                 ["remote_bytes_compacted"] = st.RemoteBytesCompacted,
                 ["node_id"] = s.NodeId,
+                ["cluster_uid"] = node.ClusterUid,
                 ["role"] = s.Role,
                 ["term"] = s.Term,
                 ["leader_id"] = s.LeaderId,

@@ -1,34 +1,34 @@
 namespace RaftKv.Tiering.Backups;
 
 /// <remarks>
-/// Retention and garbage collection. Order: 1. the manifests of backups past the retention are deleted (from
-/// then on they are not listed: never half a backup); 2. their <c>checkpoints/{id}/</c> objects; 3. every
-/// object under <c>tables/</c> that no retained backup and no pending backup (a <c>pending/</c> marker younger
-/// than the pending expiry) references, and that is older than the grace period, is deleted. If any manifest
-/// or pending marker cannot be read, step 3 is skipped (its references are unknown; nothing is guessed).
-/// Only keys under the backup prefix are ever deleted; the archive tier (<c>nodes/</c>) is never touched,
-/// since backups hold their own server-side copies of archived tables.
+/// Retention and garbage collection, for ONE cluster (<c>clusterUid</c>; several clusters may share the prefix).
+/// Order: 1. the manifests of this cluster's backups past the retention are deleted (from then on they are not
+/// listed: never half a backup); other clusters' manifests and legacy ones (format version 1, no uid: of an unknown
+/// cluster) are never deleted here; 2. the <c>checkpoints/{id}/</c> objects of the deleted backups; 3. every object
+/// under <c>tables/</c> that no remaining manifest of ANY cluster (this cluster's retained ones, every other
+/// cluster's, every legacy one) and no pending backup (a <c>pending/</c> marker younger than the pending expiry)
+/// references, and that is older than the grace period, is deleted; so are checkpoint objects of no listed or
+/// pending backup past the grace period. If any manifest or pending marker cannot be read, the grace-based deletes
+/// of step 3 are skipped (its references are unknown; nothing is guessed). Only keys under the backup prefix are
+/// ever deleted; the archive tier (<c>nodes/</c>) is never touched, since backups hold their own server-side
+/// copies of archived tables.
 /// Residual race, documented in docs/operations.md: two nodes that both act as backup node at once (a
-/// deposed leader that has not noticed yet) can, in a window of one GC pass, delete a table the other's
-/// backup reuses after that backup checked it; the next backup of either re-uploads it, and a restore
-/// reports such a backup's missing table as <see cref="BackupError.TableMissing"/>.
+/// deposed leader that has not noticed yet, or two clusters' leaders on one prefix) can, in a window of one GC
+/// pass, delete a table the other's backup reuses after that backup checked it (a backup lists the stored tables
+/// before its pending marker is visible to the other's pass); the next backup of either re-uploads it, and a
+/// restore reports such a backup's missing table as <see cref="BackupError.TableMissing"/>.
 /// </remarks>
 public sealed partial class BackupCatalog
 {
-    public async Task<RetentionResult> ApplyRetentionAsync(BackupRetention retention, DateTimeOffset now, TimeSpan grace, TimeSpan pendingExpiry, CancellationToken cancellationToken = default)
+    /// <summary>Applies <paramref name="retention"/> to the backups of the cluster <paramref name="clusterUid"/> (see the remarks).</summary>
+    public async Task<RetentionResult> ApplyRetentionAsync(BackupRetention retention, string clusterUid, DateTimeOffset now, TimeSpan grace, TimeSpan pendingExpiry, CancellationToken cancellationToken = default)
     {
-        var listing = await ListAsync(cancellationToken).ConfigureAwait(false);
-        var retained = retention.Retained(listing.Backups, now);
-        var keep = retained.Select(b => b.Id).ToHashSet(StringComparer.Ordinal);
-        var expired = listing.Backups.Where(b => !keep.Contains(b.Id)).ToList();
-        foreach (var b in expired)
-        {
-            await store.DeleteAsync(layout.ManifestKey(b.Id), cancellationToken).ConfigureAwait(false);
-        }
+        ArgumentException.ThrowIfNullOrEmpty(clusterUid);
 
-        var referenced = retained.SelectMany(b => b.Files).Select(f => f.Key).ToHashSet(StringComparer.Ordinal);
-        var live = new HashSet<string>(keep, StringComparer.Ordinal);
-        var unknown = listing.Unreadable.Count > 0;
+        // Pending markers first, then the manifests: a backup that finishes in between is seen in one or the other.
+        var referenced = new HashSet<string>(StringComparer.Ordinal);
+        var live = new HashSet<string>(StringComparer.Ordinal);
+        var unknown = false;
         foreach (var o in await store.ListAsync(layout.PendingPrefix, cancellationToken).ConfigureAwait(false))
         {
             if (layout.IdOf(o.Key, layout.PendingPrefix) is not { } id)
@@ -55,7 +55,32 @@ public sealed partial class BackupCatalog
             }
         }
 
+        var listing = await ListAsync(cancellationToken).ConfigureAwait(false);
+        var mine = listing.Backups.Where(b => b.IsOf(clusterUid)).ToList();
+        var retained = retention.Retained(mine, now);
+        var keep = retained.Select(b => b.Id).ToHashSet(StringComparer.Ordinal);
+        var expired = mine.Where(b => !keep.Contains(b.Id)).ToList();
+        foreach (var b in expired)
+        {
+            await store.DeleteAsync(layout.ManifestKey(b.Id), cancellationToken).ConfigureAwait(false);
+        }
+
         var expiredIds = expired.Select(b => b.Id).ToHashSet(StringComparer.Ordinal);
+        foreach (var b in listing.Backups.Where(b => !expiredIds.Contains(b.Id))) // every cluster's, legacy ones included
+        {
+            live.Add(b.Id);
+            referenced.UnionWith(b.Files.Select(f => f.Key));
+        }
+
+        foreach (var (key, _) in listing.Unreadable)
+        {
+            unknown = true;
+            if (layout.IdOf(key, layout.ManifestsPrefix) is { } unreadableId)
+            {
+                live.Add(unreadableId);
+            }
+        }
+
         var checkpointsDeleted = 0;
         foreach (var o in await store.ListAsync(layout.CheckpointsPrefix, cancellationToken).ConfigureAwait(false))
         {
@@ -84,6 +109,10 @@ public sealed partial class BackupCatalog
             }
         }
 
-        return new RetentionResult(retained, expired.Count, tablesDeleted, bytesDeleted, checkpointsDeleted, unknown);
+        return new RetentionResult(retained, expired.Count, tablesDeleted, bytesDeleted, checkpointsDeleted, unknown)
+        {
+            OtherClusters = listing.Backups.Count(b => b.ClusterUid is not null && !b.IsOf(clusterUid)),
+            Legacy = listing.Backups.Count(b => b.ClusterUid is null),
+        };
     }
 }

@@ -6,6 +6,12 @@ namespace RaftKv.Tiering.Backups;
 /// The backups in a bucket and prefix: listing, reading, downloading for a restore (every file's size and
 /// CRC32C checked) and retention. Only complete backups are listed: a backup exists once its manifest does.
 /// </summary>
+/// <remarks>Several clusters may back up under one prefix (two clusters on one bucket with default settings): each
+/// manifest records its cluster's replicated uid (<see cref="BackupManifest.ClusterUid"/>), and a cluster's schedule
+/// (<see cref="NewestOfAsync"/>) and retention (<see cref="ApplyRetentionAsync"/>) consider only its own backups. Tables
+/// are content-addressed and shared by every cluster's backups. A legacy manifest (format version 1, no uid) is of an
+/// unknown cluster: never any cluster's newest, never deleted by retention (delete it by hand once not needed), and
+/// a restore counts it as another cluster's (<see cref="BackupClusters"/>).</remarks>
 public sealed partial class BackupCatalog(IObjectStore store, BackupLayout layout)
 {
     public BackupLayout Layout => layout;
@@ -35,7 +41,8 @@ public sealed partial class BackupCatalog(IObjectStore store, BackupLayout layou
         return new BackupListing([.. backups.OrderByDescending(b => b.CreatedUnixMs).ThenByDescending(b => b.Id, StringComparer.Ordinal)], unreadable);
     }
 
-    /// <summary>The backup <paramref name="id"/>, or the newest one when <paramref name="id"/> is null.</summary>
+    /// <summary>The backup <paramref name="id"/>, or the newest one of ANY cluster when <paramref name="id"/> is null (a
+    /// restore picks by cluster: <see cref="BackupClusters"/>; the schedule: <see cref="NewestOfAsync"/>).</summary>
     /// <exception cref="BackupException"><see cref="BackupError.NotFound"/>, <see cref="BackupError.NoBackups"/>,
     /// <see cref="BackupError.ManifestCorrupt"/>, <see cref="BackupError.UnsupportedVersion"/>.</exception>
     public async Task<BackupManifest> ReadAsync(string? id, CancellationToken cancellationToken = default)
@@ -56,6 +63,34 @@ public sealed partial class BackupCatalog(IObjectStore store, BackupLayout layou
         return ids.Count == 0
             ? throw new BackupException(BackupError.NoBackups, $"no backups under {layout.Prefix} in bucket {store.Bucket}")
             : await ReadManifestAsync(ids[0].o.Key, ids[0].o.Size, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>The newest readable backup of the cluster with uid <paramref name="clusterUid"/>, or null when it has none:
+    /// manifests are read newest id first until one of that cluster. Other clusters' backups, legacy (format version 1,
+    /// no uid) ones and unreadable ones are skipped: they are never this cluster's newest.</summary>
+    public async Task<BackupManifest?> NewestOfAsync(string clusterUid, CancellationToken cancellationToken = default)
+    {
+        var ids = (await store.ListAsync(layout.ManifestsPrefix, cancellationToken).ConfigureAwait(false))
+            .Select(o => (o, Id: layout.IdOf(o.Key, layout.ManifestsPrefix)))
+            .Where(x => x.Id is not null)
+            .OrderByDescending(x => x.Id, StringComparer.Ordinal); // ids begin with the creation time
+        foreach (var (o, _) in ids)
+        {
+            try
+            {
+                var m = await ReadManifestAsync(o.Key, o.Size, cancellationToken).ConfigureAwait(false);
+                if (m.IsOf(clusterUid))
+                {
+                    return m;
+                }
+            }
+            catch (BackupException)
+            {
+                // unreadable: not this cluster's newest (retention keeps it; the listing shows it)
+            }
+        }
+
+        return null;
     }
 
     /// <summary>Downloads every file of <paramref name="backup"/> into <paramref name="directory"/> (created), checking

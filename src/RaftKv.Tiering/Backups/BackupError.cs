@@ -23,4 +23,12 @@ public enum BackupError
 
     /// <summary>A backup was abandoned before its manifest was written (leadership lost, objects vanished).</summary>
     Incomplete,
+
+    /// <summary>The cluster has no replicated cluster uid yet (a new leader has not proposed it, or a member is on an
+    /// older release): backups wait for it, since a backup must say which cluster it is of.</summary>
+    ClusterUidUnknown,
+
+    /// <summary>The catalog holds backups of more than one cluster and the restore did not say which (<c>--backup</c>
+    /// or <c>--cluster-uid</c>).</summary>
+    AmbiguousCluster,
 }

@@ -6,7 +6,8 @@ namespace RaftKv.Tiering.Backups;
 /// </summary>
 /// <param name="Id">Unique: <c>{created:yyyyMMddTHHmmss.fffZ}-n{node}-{random}</c>, so ids sort by creation time
 /// and two nodes (a leader change) never write the same manifest.</param>
-/// <param name="ClusterId">The etcd cluster id of the source cluster.</param>
+/// <param name="ClusterId">The etcd cluster id of the source cluster (derived from its member ids: clusters with the same
+/// NODE_IDs share it, so it does not tell clusters apart; <see cref="ClusterUid"/> does).</param>
 /// <param name="SourceNodeId">The member whose checkpoint this is.</param>
 /// <param name="CreatedUnixMs">When the checkpoint was taken (the source's wall clock).</param>
 /// <param name="RaftIndex">The checkpoint's Raft index (every entry ≤ it is in the tables).</param>
@@ -29,6 +30,13 @@ public sealed record BackupManifest(
     IReadOnlyList<BackupFile> Files,
     long UploadedBytes)
 {
+    /// <summary>The replicated cluster uid of the source cluster (32 lowercase hex digits; manifest format version 2),
+    /// or null for a legacy (format version 1) manifest, whose cluster is unknown: see <see cref="BackupCatalog"/>.</summary>
+    public string? ClusterUid { get; init; }
+
+    /// <summary>Whether this backup is of the cluster with uid <paramref name="clusterUid"/> (never true for a legacy manifest).</summary>
+    public bool IsOf(string? clusterUid) => ClusterUid is not null && string.Equals(ClusterUid, clusterUid, StringComparison.Ordinal);
+
     /// <summary>Total size of the backup's files (what a restore downloads).</summary>
     public long DataBytes => Files.Sum(f => f.Size);
 

@@ -7,9 +7,12 @@ namespace RaftKv.Tiering.Backups;
 
 /// <summary>
 /// The backup manifest object (<c>{prefix}manifests/{id}.manifest</c>; the same format for
-/// <c>{prefix}pending/{id}.manifest</c>). Version 1: one ASCII line, then a UTF-8 JSON body.
+/// <c>{prefix}pending/{id}.manifest</c>): one ASCII line, then a UTF-8 JSON body. Version 2 is written; versions 1
+/// and 2 are read.
 /// </summary>
 /// <remarks>
+/// <para>Version 1 (read only; written by earlier releases, and by this one only for a manifest without a cluster uid,
+/// which the writer never produces):</para>
 /// <code>
 /// RAFTKV-BACKUP-MANIFEST 1 {sha256 of the body, 64 lowercase hex}\n
 /// {"format_version":1,"id":"20261203T010500.123Z-n1-3f2a9c1b","cluster_id":"a1b2c3d4e5f60718",
@@ -19,27 +22,44 @@ namespace RaftKv.Tiering.Backups;
 ///           {"name":"000012.sst","key":"backups/tables/{sha256}.sst","size":...,"crc32c":...}],
 ///  "uploaded_bytes":...}
 /// </code>
+/// <para>Version 2: the same header line with <c>2</c>, and the body of version 1 with <c>"format_version":2</c> and
+/// <c>"cluster_uid":"{32 lowercase hex}"</c> (required) after <c>cluster_id</c>: the source cluster's replicated
+/// random uid (<see cref="BackupManifest.ClusterUid"/>), which tells clusters sharing a backup prefix apart
+/// (<c>cluster_id</c> is etcd's, derived from member ids, and does not). A version 1 manifest has no uid: a legacy
+/// backup of an unknown cluster (<see cref="BackupCatalog"/>: never this cluster's newest, never deleted by
+/// retention). A release that reads only version 1 refuses version 2 as <see cref="BackupError.UnsupportedVersion"/>
+/// (it would otherwise count other clusters' backups as its own).</para>
 /// <para>A reader checks the first line (magic and version: a newer version is
 /// <see cref="BackupError.UnsupportedVersion"/>), then the SHA-256 of the body, then the JSON
-/// (<see cref="BackupError.ManifestCorrupt"/> for any mismatch). Unknown JSON fields are ignored, so a
-/// version 1 reader reads additions that do not change the meaning of these fields. Every file's CRC32C is
-/// checked again when a restore downloads it.</para>
+/// (<see cref="BackupError.ManifestCorrupt"/> for any mismatch, a version 2 body without a well-formed
+/// <c>cluster_uid</c> included). Unknown JSON fields are ignored, so a reader reads additions that do not change
+/// the meaning of these fields. Every file's CRC32C is checked again when a restore downloads it.</para>
 /// </remarks>
 public static class BackupManifestFormat
 {
-    public const int Version = 1;
+    /// <summary>The version written (for a manifest with a cluster uid).</summary>
+    public const int Version = 2;
+
+    /// <summary>The legacy version: no cluster uid.</summary>
+    public const int LegacyVersion = 1;
 
     public const string Magic = "RAFTKV-BACKUP-MANIFEST";
 
     public static byte[] Encode(BackupManifest m)
     {
+        var version = m.ClusterUid is null ? LegacyVersion : Version;
         using var body = new MemoryStream();
         using (var w = new Utf8JsonWriter(body))
         {
             w.WriteStartObject();
-            w.WriteNumber("format_version", Version);
+            w.WriteNumber("format_version", version);
             w.WriteString("id", m.Id);
             w.WriteString("cluster_id", m.ClusterId.ToString("x16", CultureInfo.InvariantCulture));
+            if (m.ClusterUid is { } uid)
+            {
+                w.WriteString("cluster_uid", uid);
+            }
+
             w.WriteNumber("source_node_id", m.SourceNodeId);
             w.WriteNumber("created_unix_ms", m.CreatedUnixMs);
             w.WriteNumber("raft_index", m.RaftIndex);
@@ -73,7 +93,7 @@ public static class BackupManifestFormat
         }
 
         var json = body.ToArray();
-        var head = Encoding.ASCII.GetBytes($"{Magic} {Version} {Convert.ToHexStringLower(SHA256.HashData(json))}\n");
+        var head = Encoding.ASCII.GetBytes($"{Magic} {version} {Convert.ToHexStringLower(SHA256.HashData(json))}\n");
         return [.. head, .. json];
     }
 
@@ -93,10 +113,8 @@ public static class BackupManifestFormat
             throw Corrupt(key, "not a RaftKv backup manifest");
         }
 
-        if (head[1] != Version.ToString(CultureInfo.InvariantCulture))
-        {
-            throw new BackupException(BackupError.UnsupportedVersion, $"backup manifest {key} has format version {head[1]}; this release reads version {Version}");
-        }
+        var version = head[1] == "1" ? LegacyVersion : head[1] == "2" ? Version
+            : throw new BackupException(BackupError.UnsupportedVersion, $"backup manifest {key} has format version {head[1]}; this release reads versions {LegacyVersion} and {Version}");
 
         var json = data[(newline + 1)..];
         if (!string.Equals(head[2], Convert.ToHexStringLower(SHA256.HashData(json)), StringComparison.Ordinal))
@@ -108,6 +126,16 @@ public static class BackupManifestFormat
         {
             using var doc = JsonDocument.Parse(json.ToArray());
             var r = doc.RootElement;
+            string? clusterUid = null;
+            if (version >= Version)
+            {
+                clusterUid = r.GetProperty("cluster_uid").GetString();
+                if (clusterUid is not { Length: 32 } || !clusterUid.All(char.IsAsciiHexDigitLower))
+                {
+                    throw Corrupt(key, "cluster_uid is not 32 lowercase hex digits");
+                }
+            }
+
             return new BackupManifest(
                 r.GetProperty("id").GetString()!,
                 ulong.Parse(r.GetProperty("cluster_id").GetString()!, NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture),
@@ -122,6 +150,7 @@ public static class BackupManifestFormat
                 r.GetProperty("uploaded_bytes").GetInt64())
             {
                 Checksum = Convert.FromHexString(head[2]),
+                ClusterUid = clusterUid,
             };
         }
         catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException or FormatException or OverflowException)

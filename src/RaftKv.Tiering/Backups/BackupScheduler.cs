@@ -5,9 +5,13 @@ namespace RaftKv.Tiering.Backups;
 
 /// <summary>
 /// Continuous backups: on the backup node (the leader), a backup (<see cref="BackupWriter"/>) whenever the
-/// newest backup in the bucket is older than <see cref="BackupOptions.Interval"/>, then retention
-/// (<see cref="BackupCatalog.ApplyRetentionAsync"/>). Every node reads the newest manifest each tick, so a new
-/// leader continues the schedule where the old one left it and <c>/stats</c> shows the backup age everywhere.
+/// newest backup of this cluster in the bucket is older than <see cref="BackupOptions.Interval"/>, then retention
+/// (<see cref="BackupCatalog.ApplyRetentionAsync"/>). Every node reads its cluster's newest manifest each tick, so a
+/// new leader continues the schedule where the old one left it and <c>/stats</c> shows the backup age everywhere.
+/// "This cluster" is the replicated cluster uid (<see cref="IBackupCheckpointSource.ClusterUid"/>): other clusters'
+/// backups under the same prefix and legacy ones (no uid) are never taken for this cluster's newest, nor deleted by its
+/// retention. Until the cluster has a uid no backup is taken: the pass waits, logs it once and says so in
+/// <see cref="BackupStats.WaitingForClusterUid"/>.
 /// </summary>
 /// <remarks>Passes of one process never overlap (<c>_pass</c>); a scheduled pass decides whether a backup is due
 /// again once it holds <c>_pass</c>, so one queued behind a manual backup (<see cref="RunOnceAsync"/>) does not take a
@@ -33,6 +37,7 @@ public sealed partial class BackupScheduler : IAsyncDisposable
     private double? _lastDuration;
     private volatile string? _lastError;
     private volatile BackupProgress? _progress;
+    private volatile bool _waitingForUid;
 
     public BackupScheduler(IBackupCheckpointSource source, IObjectStore backups, IObjectStore? archive, BackupOptions options, TimeProvider time, ILogger<BackupScheduler> logger)
     {
@@ -66,6 +71,8 @@ public sealed partial class BackupScheduler : IAsyncDisposable
         return new BackupStats
         {
             Enabled = true,
+            ClusterUid = _source.ClusterUid,
+            WaitingForClusterUid = _waitingForUid,
             Newest = newest,
             AgeSeconds = newest is null ? null : Math.Max(0, (_time.GetUtcNow() - newest.Created).TotalSeconds),
             Retained = _retained,
@@ -82,8 +89,21 @@ public sealed partial class BackupScheduler : IAsyncDisposable
 
     /// <summary>Takes one backup now (on this node, whatever the schedule), then applies the retention.</summary>
     /// <exception cref="BackupException">The backup was abandoned (<see cref="BackupError"/> says why).</exception>
+    /// <remarks>A cluster that has no cluster uid yet (a leader elected a moment ago proposes one within a metadata round)
+    /// is waited for up to <see cref="UidWait"/>, then refused with <see cref="BackupError.ClusterUidUnknown"/>.</remarks>
     public async Task<BackupManifest> RunOnceAsync(CancellationToken cancellationToken = default)
-        => (await RunPassAsync(onlyIfDue: false, cancellationToken).ConfigureAwait(false))!;
+    {
+        var deadline = _time.GetUtcNow() + UidWait;
+        while (_source.ClusterUid is null && _time.GetUtcNow() < deadline)
+        {
+            await Task.Delay(TimeSpan.FromMilliseconds(100), _time, cancellationToken).ConfigureAwait(false);
+        }
+
+        return (await RunPassAsync(onlyIfDue: false, cancellationToken).ConfigureAwait(false))!;
+    }
+
+    /// <summary>How long a manual backup waits for the cluster uid of a cluster that has none yet.</summary>
+    public TimeSpan UidWait { get; init; } = TimeSpan.FromSeconds(10);
 
     /// <summary>Whether the schedule wants a backup at <paramref name="now"/> (none yet, or the newest is an interval old).</summary>
     private bool IsDue(DateTimeOffset now) => _newest is not { } newest || now - newest.Created >= _options.Interval;
@@ -94,6 +114,13 @@ public sealed partial class BackupScheduler : IAsyncDisposable
     private async Task<BackupManifest?> RunPassAsync(bool onlyIfDue, CancellationToken cancellationToken)
     {
         await _pass.WaitAsync(cancellationToken).ConfigureAwait(false);
+        if (_source.ClusterUid is not { } clusterUid)
+        {
+            _pass.Release();
+            _waitingForUid = true;
+            return onlyIfDue ? null : throw new BackupException(BackupError.ClusterUidUnknown, "the cluster has no cluster uid yet (its leader proposes one once every member runs a release that supports it); no backup is taken until it has one");
+        }
+
         if (onlyIfDue)
         {
             try
@@ -133,7 +160,7 @@ public sealed partial class BackupScheduler : IAsyncDisposable
             _metrics.Uploaded.Add(manifest.UploadedBytes);
             _metrics.Duration.Record(seconds);
             LogTaken(_logger, manifest.Id, manifest.Revision, manifest.DataBytes, manifest.UploadedBytes, seconds);
-            var gc = await _catalog.ApplyRetentionAsync(_options.Retention, _time.GetUtcNow(), _options.Grace, _options.PendingExpiry, cancellationToken).ConfigureAwait(false);
+            var gc = await _catalog.ApplyRetentionAsync(_options.Retention, clusterUid, _time.GetUtcNow(), _options.Grace, _options.PendingExpiry, cancellationToken).ConfigureAwait(false);
             _retained = gc.Retained.Count;
             if (gc.BackupsDeleted + gc.TablesDeleted > 0)
             {
@@ -175,6 +202,18 @@ public sealed partial class BackupScheduler : IAsyncDisposable
                 await Task.Delay(tick, _time, token).ConfigureAwait(false);
                 _newest = await NewestAsync(token).ConfigureAwait(false) ?? _newest;
                 var now = _time.GetUtcNow();
+                if (_source.ClusterUid is null)
+                {
+                    if (!_waitingForUid && _source.IsBackupNode)
+                    {
+                        LogWaitingForUid(_logger);
+                    }
+
+                    _waitingForUid = true;
+                    continue;
+                }
+
+                _waitingForUid = false;
                 if (IsDue(now) && now >= retryAt && _source.IsBackupNode)
                 {
                     await RunPassAsync(onlyIfDue: true, token).ConfigureAwait(false);
@@ -196,19 +235,9 @@ public sealed partial class BackupScheduler : IAsyncDisposable
 
     private async Task<BackupManifest?> NewestAsync(CancellationToken cancellationToken)
     {
-        try
-        {
-            return await _catalog.ReadAsync(null, cancellationToken).ConfigureAwait(false);
-        }
-        catch (BackupException e)
-        {
-            if (e.Error != BackupError.NoBackups)
-            {
-                LogNewestUnreadable(_logger, e.Error, e.Message); // a damaged newest manifest must not stop new backups
-            }
-
-            return null;
-        }
+        // Unreadable manifests are skipped (a damaged newest manifest must not stop new backups); so are other
+        // clusters' and legacy ones: never this cluster's newest.
+        return _source.ClusterUid is { } uid ? await _catalog.NewestOfAsync(uid, cancellationToken).ConfigureAwait(false) : null;
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Backup {Id} taken: revision {Revision}, {Bytes} bytes, {Uploaded} uploaded, {Seconds:0.###}s")]
@@ -217,8 +246,8 @@ public sealed partial class BackupScheduler : IAsyncDisposable
     [LoggerMessage(Level = LogLevel.Information, Message = "Backup retention ({Retention}): deleted {Backups} backups and {Tables} unreferenced tables ({Bytes} bytes)")]
     private static partial void LogRetention(ILogger logger, int backups, int tables, long bytes, string retention);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "The newest backup manifest cannot be read ({Error}): {Message}")]
-    private static partial void LogNewestUnreadable(ILogger logger, BackupError error, string message);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Backups wait: the cluster has no cluster uid yet (its leader proposes one once every member runs a release that supports it)")]
+    private static partial void LogWaitingForUid(ILogger logger);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Backup pass failed; retrying in {Seconds}s: {Error}")]
     private static partial void LogPassFailed(ILogger logger, double seconds, string error);

@@ -17,5 +17,8 @@ public sealed record BackupSource(
     DateTimeOffset Created,
     Action Release) : IDisposable
 {
+    /// <summary>The replicated cluster uid (32 lowercase hex digits) the manifest records; a backup is not written without one.</summary>
+    public string? ClusterUid { get; init; }
+
     public void Dispose() => Release();
 }

@@ -5,7 +5,13 @@ public sealed record BackupStats
 {
     public bool Enabled { get; init; }
 
-    /// <summary>The newest complete backup known to this node (taken here or read from the bucket).</summary>
+    /// <summary>This cluster's replicated uid, which its backups are tagged with (null until it has one).</summary>
+    public string? ClusterUid { get; init; }
+
+    /// <summary>True while backups wait for the cluster uid (no backup is taken without one).</summary>
+    public bool WaitingForClusterUid { get; init; }
+
+    /// <summary>The newest complete backup of this cluster known to this node (taken here or read from the bucket).</summary>
     public BackupManifest? Newest { get; init; }
 
     /// <summary>Seconds since <see cref="Newest"/> was created, or null without one.</summary>

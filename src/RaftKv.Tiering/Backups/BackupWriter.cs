@@ -32,9 +32,11 @@ public sealed class BackupWriter(IObjectStore backups, IObjectStore? archive, Ba
 
     /// <summary>Takes the backup, reporting to <paramref name="progress"/> (synchronously, on the writing thread)
     /// once the bucket is listed and after each file stored (<see cref="BackupProgress"/>; Started is left default).</summary>
-    /// <exception cref="BackupException"><see cref="BackupError.Incomplete"/> or <see cref="BackupError.TableMissing"/>.</exception>
+    /// <exception cref="BackupException"><see cref="BackupError.Incomplete"/>, <see cref="BackupError.TableMissing"/> or
+    /// <see cref="BackupError.ClusterUidUnknown"/> (a source without <see cref="BackupSource.ClusterUid"/>).</exception>
     public async Task<BackupManifest> WriteAsync(BackupSource source, Func<bool> stillBackupNode, IProgress<BackupProgress>? progress, CancellationToken cancellationToken)
     {
+        var clusterUid = source.ClusterUid ?? throw new BackupException(BackupError.ClusterUidUnknown, "the cluster has no cluster uid yet; a backup must record which cluster it is of");
         var fs = PhysicalFileSystem.Instance;
         var id = BackupLayout.NewId(source.Created, source.SourceNodeId);
         var (tables, _) = LsmStore.ReadCheckpoint(fs, source.Directory);
@@ -81,7 +83,7 @@ public sealed class BackupWriter(IObjectStore backups, IObjectStore? archive, Ba
             uploads.Add((file, () => backups.PutFileAsync(file.Key, path, cancellationToken)));
         }
 
-        var manifest = new BackupManifest(id, source.ClusterId, source.SourceNodeId, source.Created.ToUnixTimeMilliseconds(), source.RaftIndex, source.RaftTerm, source.Revision, source.CompactRevision, source.Members, files, 0);
+        var manifest = new BackupManifest(id, source.ClusterId, source.SourceNodeId, source.Created.ToUnixTimeMilliseconds(), source.RaftIndex, source.RaftTerm, source.Revision, source.CompactRevision, source.Members, files, 0) { ClusterUid = clusterUid };
         await PutBytesAsync(layout.PendingKey(id), BackupManifestFormat.Encode(manifest), source.Directory, cancellationToken).ConfigureAwait(false);
 
         long uploaded;

@@ -24,6 +24,9 @@ internal sealed class BackupBench : IAsyncDisposable
         Directory.CreateDirectory(_root);
     }
 
+    /// <summary>The cluster uid the bench's backups are tagged with (as a cluster's replicated uid).</summary>
+    public const string ClusterUid = "0123456789abcdef0123456789abcdef";
+
     public string Bucket { get; }
 
     public S3ObjectStore S3 { get; }
@@ -71,7 +74,7 @@ internal sealed class BackupBench : IAsyncDisposable
     {
         var dir = Path.Combine(_root, "cp-" + Guid.NewGuid().ToString("N"));
         var index = await Store.CheckpointAsync(dir);
-        using var source = new BackupSource(dir, index, 1, index, 0, 1, 0xabcdef, [new BackupMember(1, "127.0.0.1:7000")], DateTimeOffset.UtcNow, () => Directory.Delete(dir, recursive: true));
+        using var source = new BackupSource(dir, index, 1, index, 0, 1, 0xabcdef, [new BackupMember(1, "127.0.0.1:7000")], DateTimeOffset.UtcNow, () => Directory.Delete(dir, recursive: true)) { ClusterUid = ClusterUid };
         return await (writer ?? Writer).WriteAsync(source, () => true, CancellationToken.None);
     }
 

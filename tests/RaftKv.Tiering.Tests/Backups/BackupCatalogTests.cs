@@ -63,7 +63,7 @@ public sealed class BackupCatalogTests(RgwFixture rgw)
 
         Assert.Equal(BackupError.ManifestCorrupt, Assert.Throws<BackupException>(() => BackupManifestFormat.Decode(bytes.AsSpan(0, bytes.Length - 5), "k")).Error);
         var text = Encoding.UTF8.GetString(bytes);
-        var v2 = Encoding.UTF8.GetBytes(text.Replace(BackupManifestFormat.Magic + " 1 ", BackupManifestFormat.Magic + " 2 ", StringComparison.Ordinal));
-        Assert.Equal(BackupError.UnsupportedVersion, Assert.Throws<BackupException>(() => BackupManifestFormat.Decode(v2, "k")).Error);
+        var v3 = Encoding.UTF8.GetBytes(text.Replace(BackupManifestFormat.Magic + " 1 ", BackupManifestFormat.Magic + " 3 ", StringComparison.Ordinal));
+        Assert.Equal(BackupError.UnsupportedVersion, Assert.Throws<BackupException>(() => BackupManifestFormat.Decode(v3, "k")).Error);
     }
 }

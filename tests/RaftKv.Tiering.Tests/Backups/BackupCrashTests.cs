@@ -58,7 +58,7 @@ public sealed class BackupCrashTests(RgwFixture rgw)
             Assert.Equal(next.Id, all[0].Id);
             Assert.Equal(2 + survivors.Count, all.Count);
 
-            var gc = await bench.Catalog.ApplyRetentionAsync(new RaftKv.Tiering.Backups.BackupRetention(10, TimeSpan.Zero), DateTimeOffset.UtcNow.AddMinutes(5), TimeSpan.Zero, TimeSpan.Zero);
+            var gc = await bench.Catalog.ApplyRetentionAsync(new RaftKv.Tiering.Backups.BackupRetention(10, TimeSpan.Zero), BackupBench.ClusterUid, DateTimeOffset.UtcNow.AddMinutes(5), TimeSpan.Zero, TimeSpan.Zero);
             Assert.False(gc.TablesSkipped);
             var referenced = all.SelectMany(b => b.Files).Select(f => f.Key).ToHashSet(StringComparer.Ordinal);
             Assert.Equal(referenced.Where(k => k.StartsWith(bench.Layout.TablesPrefix, StringComparison.Ordinal)).Order(), (await bench.KeysAsync(bench.Layout.TablesPrefix)).Order());

@@ -23,7 +23,7 @@ public sealed class BackupRetentionTests(RgwFixture rgw)
         var archive = await bench.KeysAsync("nodes/");
         Assert.NotEmpty(archive);
 
-        var r = await bench.Catalog.ApplyRetentionAsync(new BackupRetention(3, TimeSpan.Zero), DateTimeOffset.UtcNow, TimeSpan.Zero, TimeSpan.FromHours(1));
+        var r = await bench.Catalog.ApplyRetentionAsync(new BackupRetention(3, TimeSpan.Zero), BackupBench.ClusterUid, DateTimeOffset.UtcNow, TimeSpan.Zero, TimeSpan.FromHours(1));
         Assert.Equal(1, r.BackupsDeleted);
         Assert.False(r.TablesSkipped);
         Assert.Equal(0, r.TablesDeleted); // b1's only table is b2's too
@@ -32,7 +32,7 @@ public sealed class BackupRetentionTests(RgwFixture rgw)
         await Assert.ThrowsAsync<BackupException>(() => bench.Catalog.ReadAsync(b1.Id));
         Assert.Empty(await bench.KeysAsync(bench.Layout.CheckpointsPrefix + b1.Id + "/"));
 
-        r = await bench.Catalog.ApplyRetentionAsync(new BackupRetention(2, TimeSpan.Zero), DateTimeOffset.UtcNow, TimeSpan.Zero, TimeSpan.FromHours(1));
+        r = await bench.Catalog.ApplyRetentionAsync(new BackupRetention(2, TimeSpan.Zero), BackupBench.ClusterUid, DateTimeOffset.UtcNow, TimeSpan.Zero, TimeSpan.FromHours(1));
         Assert.Equal(1, r.BackupsDeleted);
         Assert.Equal(b2.Files.Skip(1).Count(), r.TablesDeleted); // T1 and T2: no retained backup has them
         var keep = b3.Files.Concat(b4.Files).Select(f => f.Key).ToHashSet();
@@ -69,7 +69,7 @@ public sealed class BackupRetentionTests(RgwFixture rgw)
         Assert.Equal(key, Assert.Single(listing.Unreadable).Key);
 
         var before = await bench.KeysAsync(bench.Layout.TablesPrefix);
-        var r = await bench.Catalog.ApplyRetentionAsync(new BackupRetention(1, TimeSpan.Zero), DateTimeOffset.UtcNow, TimeSpan.Zero, TimeSpan.FromHours(1));
+        var r = await bench.Catalog.ApplyRetentionAsync(new BackupRetention(1, TimeSpan.Zero), BackupBench.ClusterUid, DateTimeOffset.UtcNow, TimeSpan.Zero, TimeSpan.FromHours(1));
         Assert.True(r.TablesSkipped);
         Assert.Equal(1, r.BackupsDeleted); // b1's manifest
         Assert.Equal(before, await bench.KeysAsync(bench.Layout.TablesPrefix)); // b2 might reference any of them

@@ -74,6 +74,8 @@ public sealed class BackupSchedulerTests(RgwFixture rgw)
             set => _leader = value;
         }
 
+        public string? ClusterUid => BackupBench.ClusterUid;
+
         public async Task<BackupSource> TakeCheckpointAsync(CancellationToken cancellationToken)
         {
             Interlocked.Increment(ref Checkpoints);
@@ -84,7 +86,7 @@ public sealed class BackupSchedulerTests(RgwFixture rgw)
 
             var dir = Path.Combine(bench.Root, "cp-" + Guid.NewGuid().ToString("N"));
             var index = await bench.Store.CheckpointAsync(dir, cancellationToken);
-            return new BackupSource(dir, index, 1, index, 0, 1, 7, [], DateTimeOffset.UtcNow, () => Directory.Delete(dir, recursive: true));
+            return new BackupSource(dir, index, 1, index, 0, 1, 7, [], DateTimeOffset.UtcNow, () => Directory.Delete(dir, recursive: true)) { ClusterUid = BackupBench.ClusterUid };
         }
     }
 }

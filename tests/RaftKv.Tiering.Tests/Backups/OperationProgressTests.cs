@@ -94,7 +94,7 @@ public sealed class OperationProgressTests(RgwFixture rgw)
     {
         var dir = Path.Combine(bench.Root, "cp-" + Guid.NewGuid().ToString("N"));
         var index = await bench.Store.CheckpointAsync(dir);
-        using var source = new BackupSource(dir, index, 1, index, 0, 1, 0xabcdef, [new BackupMember(1, "127.0.0.1:7000")], DateTimeOffset.UtcNow, () => Directory.Delete(dir, recursive: true));
+        using var source = new BackupSource(dir, index, 1, index, 0, 1, 0xabcdef, [new BackupMember(1, "127.0.0.1:7000")], DateTimeOffset.UtcNow, () => Directory.Delete(dir, recursive: true)) { ClusterUid = BackupBench.ClusterUid };
         return await bench.Writer.WriteAsync(source, () => true, progress, CancellationToken.None);
     }
 
@@ -108,11 +108,13 @@ public sealed class OperationProgressTests(RgwFixture rgw)
             set => _leader = value;
         }
 
+        public string? ClusterUid => BackupBench.ClusterUid;
+
         public async Task<BackupSource> TakeCheckpointAsync(CancellationToken cancellationToken)
         {
             var dir = Path.Combine(bench.Root, "cp-" + Guid.NewGuid().ToString("N"));
             var index = await bench.Store.CheckpointAsync(dir, cancellationToken);
-            return new BackupSource(dir, index, 1, index, 0, 1, 7, [], DateTimeOffset.UtcNow, () => Directory.Delete(dir, recursive: true));
+            return new BackupSource(dir, index, 1, index, 0, 1, 7, [], DateTimeOffset.UtcNow, () => Directory.Delete(dir, recursive: true)) { ClusterUid = BackupBench.ClusterUid };
         }
     }
 }
