@@ -42,10 +42,9 @@ public sealed class EtcdSnapshotInteropTests
             {
                 var kv = new RaftKv.Protocol.Etcd.KV.KVClient(channel);
                 var value = Google.Protobuf.ByteString.CopyFrom(new byte[2000]);
-                for (var i = 0; i < 3000; i++)
-                {
-                    await kv.PutAsync(new RaftKv.Protocol.Etcd.PutRequest { Key = Google.Protobuf.ByteString.CopyFromUtf8($"bulk/{i:D5}"), Value = value });
-                }
+                // 16 puts in flight: the same keys and values as one at a time, in a fraction of the time.
+                await Parallel.ForEachAsync(Enumerable.Range(0, 3000), new ParallelOptions { MaxDegreeOfParallelism = 16 }, async (i, ct) =>
+                    await kv.PutAsync(new RaftKv.Protocol.Etcd.PutRequest { Key = Google.Protobuf.ByteString.CopyFromUtf8($"bulk/{i:D5}"), Value = value }, cancellationToken: ct));
 
                 await kv.PutAsync(new RaftKv.Protocol.Etcd.PutRequest { Key = Google.Protobuf.ByteString.CopyFromUtf8("i/large"), Value = Google.Protobuf.ByteString.CopyFrom(new byte[200_000]) });
             }
