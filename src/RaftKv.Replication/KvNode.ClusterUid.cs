@@ -17,6 +17,7 @@ public sealed partial class KvNode
     internal const string FeatureClusterUid = "cluster-uid";
 
     private int _clusterUidWaitLogged;
+    private long _clusterUidWaitSince;
 
     /// <summary>The replicated cluster uid (32 lowercase hex digits), or null until the cluster has one. Read-only: the
     /// leader proposes it; backups are tagged with it.</summary>
@@ -32,7 +33,10 @@ public sealed partial class KvNode
 
         if (!EveryMemberSupports(FeatureClusterUid))
         {
-            if (Interlocked.Exchange(ref _clusterUidWaitLogged, 1) == 0)
+            // Logged once, and only after a while: right after an election the members' metadata may not be fetched yet.
+            var now = Environment.TickCount64;
+            if (Interlocked.CompareExchange(ref _clusterUidWaitSince, now, 0) is var since and not 0 && now - since > 10_000
+                && Interlocked.Exchange(ref _clusterUidWaitLogged, 1) == 0)
             {
                 LogClusterUidWaiting(_logger);
             }

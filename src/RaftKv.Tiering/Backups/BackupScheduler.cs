@@ -195,6 +195,7 @@ public sealed partial class BackupScheduler : IAsyncDisposable
         var tick = _options.Interval < _options.Tick ? _options.Interval : _options.Tick;
         var backoff = tick;
         var retryAt = DateTimeOffset.MinValue;
+        var uidWaitLogged = false;
         while (!token.IsCancellationRequested)
         {
             try
@@ -204,9 +205,10 @@ public sealed partial class BackupScheduler : IAsyncDisposable
                 var now = _time.GetUtcNow();
                 if (_source.ClusterUid is null)
                 {
-                    if (!_waitingForUid && _source.IsBackupNode)
+                    if (!uidWaitLogged && _source.IsBackupNode)
                     {
-                        LogWaitingForUid(_logger);
+                        LogWaitingForUid(_logger); // once per wait, on the node that would take the backups
+                        uidWaitLogged = true;
                     }
 
                     _waitingForUid = true;
@@ -214,6 +216,7 @@ public sealed partial class BackupScheduler : IAsyncDisposable
                 }
 
                 _waitingForUid = false;
+                uidWaitLogged = false;
                 if (IsDue(now) && now >= retryAt && _source.IsBackupNode)
                 {
                     await RunPassAsync(onlyIfDue: true, token).ConfigureAwait(false);
