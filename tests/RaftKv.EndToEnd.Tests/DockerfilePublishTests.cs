@@ -12,16 +12,13 @@ namespace RaftKv.EndToEnd.Tests;
 /// server <c>dotnet publish</c> command, with the <c>TARGETARCH</c> build argument at its default, must produce a
 /// ReadyToRun-compiled server (our assemblies and the packages', precompiled: a (re)started node does not spend its
 /// first minute JITting, BENCHMARKS.md "Start-up JIT"), and that published server must start and serve a write.
-/// A full Release build with ReadyToRun compilation of every assembly takes minutes of both cores, so it is opt-in
-/// (<see cref="LongFactAttribute"/>): <c>RAFTKV_LONG_TESTS=1 dotnet test tests/RaftKv.EndToEnd.Tests --filter Category=Long</c>.
 /// </summary>
 [Collection("processes")]
-[Trait("Category", "Long")]
 public sealed partial class DockerfilePublishTests(ITestOutputHelper output) : IDisposable
 {
     private readonly TempDir _root = new("raftkv-dockerfile-");
 
-    [LongFact("a Release publish with ReadyToRun compilation takes minutes")]
+    [Fact]
     public async Task TheImageBuildStepPublishesAPrecompiledServerThatServes()
     {
         var dockerfile = File.ReadAllText(Path.Combine(RepoPaths.Root, "Dockerfile"));
