@@ -7,16 +7,12 @@ namespace RaftKv.EndToEnd.Tests.Etcd;
 /// then a delete of the prefix, <c>--auto-compact</c> at the delete's revision and <c>--auto-defrag</c> of every
 /// endpoint) against a RaftKv node: every request succeeds, the compaction and defragmentation run, and nothing is left
 /// under the prefix. Its PASS/FAIL verdicts on throughput and latency are timings of this machine, not checked here.
-/// The one long test of the etcdctl suite (etcdctl fixes the duration at 60 s), so it is opt-in (<see cref="LongFactAttribute"/>):
-/// <c>RAFTKV_LONG_TESTS=1 dotnet test tests/RaftKv.EndToEnd.Tests --filter Category=Long</c>. The default suite still runs
-/// <c>check perf</c>'s argument handling against etcd (EtcdctlCommandsDifferentialTests) and the compaction, defragmentation
-/// and prefix deletes it ends with (EtcdctlKvTests, EtcdctlClusterTests, DotnetEtcdMaintenanceSurfaceTests).
+/// The one long test of the etcdctl suite (etcdctl fixes the duration at 60 s).
 /// </summary>
 [Collection("processes")]
-[Trait("Category", "Long")]
 public sealed class EtcdctlCheckPerfTests
 {
-    [LongFact("etcdctl check perf runs for a fixed 60 s")]
+    [Fact]
     public async Task CheckPerfWritesWithoutErrorsThenDeletesCompactsAndDefragments()
     {
         using var c = new LocalCluster(1);
