@@ -60,10 +60,12 @@ public sealed class RaftLogSnapshotPullTests
         await using var log = await OpenLeaderLogAsync(dir, state);
         IAuditTrail<IRaftLogEntry> trail = log;
         await AppendAndApplyAsync(trail, 1, 100, size: 100);
+        await log.CompactNowAsync(None); // the applier drops the log only after the apply the wait saw: compact before reading
         using (var pin = log.Pin(60))
         {
             state.Snapshot = new FakeSnapshot(90, 2, [9]);
             await AppendAndApplyAsync(trail, 101, 101, size: 100);
+            await log.CompactNowAsync(None);
             var kept = await trail.ReadAsync(new Reader(), 60, 101, None);
             Assert.Null(kept.SnapshotIndex); // 60..101 are still entries
             Assert.Equal(42, kept.Entries.Count);
@@ -73,6 +75,7 @@ public sealed class RaftLogSnapshotPullTests
             pin.From = 96;
             state.Snapshot = new FakeSnapshot(100, 2, [9]);
             await AppendAndApplyAsync(trail, 102, 102, size: 100);
+            await log.CompactNowAsync(None);
             Assert.Null((await trail.ReadAsync(new Reader(), 96, 102, None)).SnapshotIndex);
             Assert.Equal(100, (await trail.ReadAsync(new Reader(), 95, 102, None)).SnapshotIndex);
         }
@@ -82,8 +85,10 @@ public sealed class RaftLogSnapshotPullTests
         using (log.Pin(1))
         {
             await AppendAndApplyAsync(trail, 103, 140, size: 100);
+            await log.CompactNowAsync(None);
             state.Snapshot = new FakeSnapshot(140, 2, [9]);
             await AppendAndApplyAsync(trail, 141, 141, size: 100);
+            await log.CompactNowAsync(None);
             Assert.Null((await trail.ReadAsync(new Reader(), 131, 141, None)).SnapshotIndex);
             Assert.Equal(140, (await trail.ReadAsync(new Reader(), 130, 141, None)).SnapshotIndex);
         }
@@ -91,6 +96,7 @@ public sealed class RaftLogSnapshotPullTests
         // Released: the next snapshot drops the log up to it.
         state.Snapshot = new FakeSnapshot(141, 2, [9]);
         await AppendAndApplyAsync(trail, 142, 142, size: 100);
+        await log.CompactNowAsync(None);
         Assert.Equal(141, (await trail.ReadAsync(new Reader(), 141, 142, None)).SnapshotIndex);
     }
 
