@@ -175,16 +175,7 @@ public sealed class BackupSnapshotTests : IAsyncLifetime
                 var target = Path.Combine(_root, "restored-" + round);
                 var header = new SnapshotHeader(cp.RaftIndex, cp.RaftTerm, 0, 1, 0, false, 0, 0);
                 var r = await SnapshotRestore.RestoreCheckpointAsync(
-                    (dir, _) =>
-                    {
-                        Directory.CreateDirectory(dir);
-                        foreach (var f in Directory.GetFiles(cp.Directory))
-                        {
-                            File.Copy(f, Path.Combine(dir, Path.GetFileName(f)));
-                        }
-
-                        return Task.CompletedTask;
-                    },
+                    CheckpointCopy.From(cp.Directory),
                     header,
                     target,
                     9,

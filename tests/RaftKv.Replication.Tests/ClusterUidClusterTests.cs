@@ -100,16 +100,7 @@ public sealed class ClusterUidClusterTests : IAsyncLifetime
         using var cp = await a.TakeBackupCheckpointAsync();
         var target = Path.Combine(_root, "restored");
         var r = await SnapshotRestore.RestoreCheckpointAsync(
-            (dir, _) =>
-            {
-                Directory.CreateDirectory(dir);
-                foreach (var f in Directory.GetFiles(cp.Directory))
-                {
-                    File.Copy(f, Path.Combine(dir, Path.GetFileName(f)));
-                }
-
-                return Task.CompletedTask;
-            },
+            CheckpointCopy.From(cp.Directory),
             new SnapshotHeader(cp.RaftIndex, cp.RaftTerm, 0, 1, 0, false, 0, 0),
             target,
             9,
