@@ -7,7 +7,6 @@ using RaftKv.Protocol.V1;
 
 namespace RaftKv.EndToEnd.Tests;
 
-[Collection("processes")]
 public sealed class ClusterProcessTests
 {
     private static byte[] B(string s) => Encoding.UTF8.GetBytes(s);

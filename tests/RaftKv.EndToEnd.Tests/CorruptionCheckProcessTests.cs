@@ -14,7 +14,6 @@ namespace RaftKv.EndToEnd.Tests;
 /// <c>/metrics</c> show it, a check through a follower is forwarded to the leader, and disarming
 /// makes every member healthy again.
 /// </summary>
-[Collection("processes")]
 public sealed class CorruptionCheckProcessTests
 {
     private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(90);

@@ -15,7 +15,6 @@ namespace RaftKv.EndToEnd.Tests;
 /// deletes keys, compacts, gives the volume room, defragments and disarms, writes work again, and every
 /// acknowledged write that was not deleted is readable after a restart. Needs root (mount); skipped otherwise.
 /// </summary>
-[Collection("processes")]
 public sealed class DiskFullTests : IDisposable
 {
     private readonly ITestOutputHelper _output;

@@ -13,7 +13,6 @@ namespace RaftKv.EndToEnd.Tests;
 /// ReadyToRun-compiled server (our assemblies and the packages', precompiled: a (re)started node does not spend its
 /// first minute JITting, BENCHMARKS.md "Start-up JIT"), and that published server must start and serve a write.
 /// </summary>
-[Collection("processes")]
 public sealed partial class DockerfilePublishTests(ITestOutputHelper output) : IDisposable
 {
     private readonly TempDir _root = new("raftkv-dockerfile-");

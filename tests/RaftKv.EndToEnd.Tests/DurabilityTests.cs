@@ -10,7 +10,6 @@ namespace RaftKv.EndToEnd.Tests;
 /// there." DotNext's WAL forgets entries past its last checkpoint when it reopens, so an
 /// acknowledgement that runs ahead of the checkpoint on a quorum is lost by a whole-cluster crash.
 /// </summary>
-[Collection("processes")]
 public sealed class DurabilityTests(ITestOutputHelper output)
 {
     private const int Writers = 12;

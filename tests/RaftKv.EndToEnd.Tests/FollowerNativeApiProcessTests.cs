@@ -14,7 +14,6 @@ namespace RaftKv.EndToEnd.Tests;
 /// the corruption check): a plain gRPC client that only knows the follower never sees FAILED_PRECONDITION
 /// while the leader is stable, and the <see cref="RaftKvClient"/> stays on the follower (no redirect).
 /// </summary>
-[Collection("processes")]
 public sealed class FollowerNativeApiProcessTests(ITestOutputHelper output)
 {
     /// <summary>The trailer naming the leader on FAILED_PRECONDITION (docs/api.md).</summary>

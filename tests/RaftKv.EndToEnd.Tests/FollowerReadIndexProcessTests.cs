@@ -13,7 +13,6 @@ namespace RaftKv.EndToEnd.Tests;
 /// follower whose leader is frozen (SIGSTOP) answers a read that began after a newer leader acknowledged a write with
 /// that write — never with an index from the frozen leader — by falling back once its request times out.
 /// </summary>
-[Collection("processes")]
 public sealed class FollowerReadIndexProcessTests(ITestOutputHelper output)
 {
     private static StringContent Json(string value) => new($"{{\"value\":\"{value}\"}}", Encoding.UTF8, "application/json");

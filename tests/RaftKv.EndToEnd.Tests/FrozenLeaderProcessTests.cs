@@ -17,7 +17,6 @@ namespace RaftKv.EndToEnd.Tests;
 /// Writes forwarded to the frozen leader by a follower end with "leader changed" once the follower sees the new
 /// leader, even without a client deadline (FrozenLeaderProcessTests.Forwarding.cs).
 /// </summary>
-[Collection("processes")]
 public sealed partial class FrozenLeaderProcessTests(ITestOutputHelper output)
 {
     private static StringContent Json(string value) => new($"{{\"value\":\"{value}\"}}", Encoding.UTF8, "application/json");

@@ -12,7 +12,6 @@ namespace RaftKv.EndToEnd.Tests;
 /// names the operation and the file, and nothing after the failure is acknowledged; restarted on the
 /// same data directory it serves every write it acknowledged before. Needs a C compiler; skipped otherwise.
 /// </summary>
-[Collection("processes")]
 public sealed class FsyncFailStopProcessTests(ITestOutputHelper output) : IDisposable
 {
     private const int FatalStorageExitCode = 74; // ExitOnFatalStorageError.ExitCode, docs/operations.md

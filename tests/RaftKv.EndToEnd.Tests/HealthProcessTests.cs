@@ -8,7 +8,6 @@ namespace RaftKv.EndToEnd.Tests;
 /// cluster; a member left without a quorum answers 503 <c>"health":"false"</c> with the reason (no leader, or the
 /// linearizable read that did not complete), also with <c>?serializable=true</c> while it knows no leader; and it
 /// is healthy again once a quorum is back. <c>/health/live</c> stays 200 throughout.</summary>
-[Collection("processes")]
 public sealed class HealthProcessTests
 {
     private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(60);

@@ -5,7 +5,6 @@ using System.Text.Json;
 
 namespace RaftKv.EndToEnd.Tests;
 
-[Collection("processes")]
 public sealed class HttpApiTests
 {
     private static StringContent Json(string s) => new(s, Encoding.UTF8, "application/json");

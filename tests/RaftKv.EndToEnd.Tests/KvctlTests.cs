@@ -1,6 +1,5 @@
 namespace RaftKv.EndToEnd.Tests;
 
-[Collection("processes")]
 public sealed class KvctlTests
 {
     private static Task<(int Code, string Out, string Err)> Kvctl(string endpoint, params string[] args)

@@ -10,7 +10,6 @@ using RaftKv.Protocol.V1;
 namespace RaftKv.EndToEnd.Tests;
 
 /// <summary>Writes received by a follower are proxied to the leader with the headers that carry meaning.</summary>
-[Collection("processes")]
 public sealed class LeaderForwardingTests
 {
     private static StringContent Json(string s) => new(s, Encoding.UTF8, "application/json");

@@ -11,7 +11,6 @@ namespace RaftKv.EndToEnd.Tests;
 /// back over HTTP (docs/operations.md, "Rebuilding a node"); it catches up and serves the data written
 /// before; bad input, an unknown id and an existing address get their JSON errors.
 /// </summary>
-[Collection("processes")]
 public sealed class MembersHttpProcessTests
 {
     private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(90);

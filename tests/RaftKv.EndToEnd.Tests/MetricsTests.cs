@@ -13,7 +13,6 @@ namespace RaftKv.EndToEnd.Tests;
 /// <c>_total</c> exactly on counters — the documented series are there, and their values move with
 /// operations.
 /// </summary>
-[Collection("processes")]
 public sealed partial class MetricsTests
 {
     /// <summary>Series a single node exports once it has served a put and a gRPC get (docs/operations.md,

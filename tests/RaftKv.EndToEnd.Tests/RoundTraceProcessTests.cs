@@ -10,7 +10,6 @@ namespace RaftKv.EndToEnd.Tests;
 /// leader's log, flush, commit and apply on the leader; the AppendEntries receive and fsync on the followers — in the
 /// documented line format with timestamps in order. bench/round-trace.py depends on exactly this.
 /// </summary>
-[Collection("processes")]
 public sealed class RoundTraceProcessTests : IDisposable
 {
     private readonly string _dir = Directory.CreateTempSubdirectory("raftkv-roundtrace-").FullName;

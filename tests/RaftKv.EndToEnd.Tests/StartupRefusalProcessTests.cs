@@ -9,7 +9,6 @@ namespace RaftKv.EndToEnd.Tests;
 /// or its data directory is in use by a running node — instead of opening it too, where each would delete the other's
 /// new tables as garbage (seen once by hand: "table listed in the manifest is missing" on the next start).
 /// </summary>
-[Collection("processes")]
 public sealed class StartupRefusalProcessTests
 {
     [Theory]

@@ -15,7 +15,6 @@ namespace RaftKv.EndToEnd.Tests;
 /// sole voter's leadership begins a term (not 0), which the native Status, its header, etcd's Status and
 /// <c>/cluster</c> agree on, and a restart begins a later one.
 /// </summary>
-[Collection("processes")]
 public sealed class StatusProcessTests
 {
     private static byte[] B(string s) => Encoding.UTF8.GetBytes(s);

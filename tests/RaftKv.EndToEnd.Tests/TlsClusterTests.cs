@@ -13,7 +13,6 @@ namespace RaftKv.EndToEnd.Tests;
 /// mutual TLS between Raft peers (a node of another CA cannot join), rotation without restart, and
 /// start-up errors naming a bad file.
 /// </summary>
-[Collection("processes")]
 public sealed class TlsClusterTests
 {
     private static StringContent Json(string s) => new(s, Encoding.UTF8, "application/json");

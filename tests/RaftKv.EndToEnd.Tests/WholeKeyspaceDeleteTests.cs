@@ -16,7 +16,6 @@ namespace RaftKv.EndToEnd.Tests;
 /// gRPC <c>all_keys</c>, <c>kvctl delete --all</c>); the accidental forms are refused with 400 /
 /// INVALID_ARGUMENT and delete nothing.
 /// </summary>
-[Collection("processes")]
 public sealed class WholeKeyspaceDeleteTests
 {
     private static byte[] B(string s) => Encoding.UTF8.GetBytes(s);

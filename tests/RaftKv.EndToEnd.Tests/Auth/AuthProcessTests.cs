@@ -16,7 +16,6 @@ namespace RaftKv.EndToEnd.Tests.Auth;
 /// (etcdctl / etcd gRPC, native gRPC, HTTP), bad credentials, the rate limit, a password change invalidating
 /// tokens, a full restart, and no password or token in any node's log.
 /// </summary>
-[Collection("processes")]
 public sealed partial class AuthProcessTests
 {
     private const string RootPassword = "root-Pw-7c1e";

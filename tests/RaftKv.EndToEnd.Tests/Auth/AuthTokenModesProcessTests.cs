@@ -15,7 +15,6 @@ namespace RaftKv.EndToEnd.Tests.Auth;
 /// working through that node's forwarding, refused elsewhere with etcd's exact "invalid auth token"), and
 /// users with a pre-hashed (bcrypt) password or with no password at all (client certificate CN only).
 /// </summary>
-[Collection("processes")]
 public sealed class AuthTokenModesProcessTests
 {
     private const string RootPassword = "root-Pw-41d2";

@@ -17,7 +17,6 @@ namespace RaftKv.EndToEnd.Tests.Auth;
 /// the change commits on the other two; the reads are sent to it, then the packets flow again. Before the fence
 /// the gate judged the reads on arrival, by the old rules, and the follower answered them with data once it caught up.
 /// </summary>
-[Collection("processes")]
 public sealed class LaggingFollowerAuthProcessTests
 {
     private const string RootPassword = "root-Pw-5e21";

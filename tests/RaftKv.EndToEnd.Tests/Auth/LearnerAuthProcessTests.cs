@@ -9,7 +9,6 @@ namespace RaftKv.EndToEnd.Tests.Auth;
 /// so promote 4 finds no such member); restarted
 /// with the right one, it catches up, is promoted and serves linearizable reads as a voter. The token is in no log.
 /// </summary>
-[Collection("processes")]
 public sealed class LearnerAuthProcessTests
 {
     private const string RootPassword = "root-Pw-4b1d";

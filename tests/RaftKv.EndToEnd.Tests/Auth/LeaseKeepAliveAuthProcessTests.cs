@@ -12,7 +12,6 @@ namespace RaftKv.EndToEnd.Tests.Auth;
 /// stream (it carries a token minted when it opens), else the lease — a lock, an election — would expire while its
 /// owner keeps it alive.
 /// </summary>
-[Collection("processes")]
 public sealed class LeaseKeepAliveAuthProcessTests
 {
     private const string RootPassword = "root-Pw-7c1e";

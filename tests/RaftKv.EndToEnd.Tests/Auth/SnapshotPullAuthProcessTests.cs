@@ -8,7 +8,6 @@ namespace RaftKv.EndToEnd.Tests.Auth;
 /// for one Raft request"). It holds no user and no token key, and no LEARNER_TOKEN is set: the pull is authenticated by
 /// the credential in the leader's snapshot reference, which only the Raft transport delivered to it.
 /// </summary>
-[Collection("processes")]
 public sealed class SnapshotPullAuthProcessTests
 {
     private const string RootPassword = "root-Pw-91c3";

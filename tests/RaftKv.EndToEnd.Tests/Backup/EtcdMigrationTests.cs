@@ -18,7 +18,6 @@ namespace RaftKv.EndToEnd.Tests.Backup;
 /// A corrupt or truncated etcd snapshot is refused (exit 1) and writes nothing; <c>kvctl snapshot restore</c> passes
 /// etcd's file on to <c>raftkv restore</c>.
 /// </summary>
-[Collection("processes")]
 public sealed class EtcdMigrationTests
 {
     [Fact]

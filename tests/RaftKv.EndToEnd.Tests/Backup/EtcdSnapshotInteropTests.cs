@@ -12,7 +12,6 @@ namespace RaftKv.EndToEnd.Tests.Backup;
 /// the same keys with the same revisions, the history since the compaction, the compaction itself and the lease; and
 /// <c>kvctl snapshot status</c> verifies the same file.
 /// </summary>
-[Collection("processes")]
 public sealed class EtcdSnapshotInteropTests
 {
     [Fact]

@@ -14,7 +14,6 @@ namespace RaftKv.EndToEnd.Tests.Etcd;
 /// ECONNRESET. The HTTP/2 bytes are written by hand, so the test controls the half-close; each try is a new connection
 /// (without the switch most tries were reset, not all).
 /// </summary>
-[Collection("processes")]
 public sealed class ClientPortHalfCloseTests
 {
     private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(30);

@@ -14,7 +14,6 @@ namespace RaftKv.EndToEnd.Tests.Etcd;
 /// whose empty-range shortcut then reads the local revision). The follower lags because its Raft port drops packets
 /// (iptables, root) until the test lifts the block.
 /// </summary>
-[Collection("processes")]
 public sealed class EtcdFollowerEmptyRangeTests
 {
     [Fact]

@@ -16,7 +16,6 @@ namespace RaftKv.EndToEnd.Tests.Etcd;
 /// on the member's not-yet-applied state, the listing got "etcdserver: user name is empty". The follower is made to
 /// lag by dropping the packets to its Raft port (iptables, root) until the leader has applied the write.
 /// </summary>
-[Collection("processes")]
 public sealed class EtcdFollowerWriteVisibilityTests
 {
     private const string RootPassword = "root-Pw-81d3";

@@ -9,7 +9,6 @@ namespace RaftKv.EndToEnd.Tests.Etcd;
 /// under the prefix. Its PASS/FAIL verdicts on throughput and latency are timings of this machine, not checked here.
 /// The one long test of the etcdctl suite (etcdctl fixes the duration at 60 s).
 /// </summary>
-[Collection("processes")]
 public sealed class EtcdctlCheckPerfTests
 {
     [Fact]

@@ -8,7 +8,6 @@ namespace RaftKv.EndToEnd.Tests.Etcd;
 /// and promote is refused until it runs and has caught up again; promoted, it votes (the cluster keeps a quorum
 /// of 4 without an original voter). A second learner is removed with <c>member remove</c>.
 /// </summary>
-[Collection("processes")]
 public sealed class EtcdctlLearnerTests
 {
     private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(120);

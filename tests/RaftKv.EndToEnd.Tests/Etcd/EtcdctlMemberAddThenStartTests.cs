@@ -10,7 +10,6 @@ namespace RaftKv.EndToEnd.Tests.Etcd;
 /// leader, listed under its own id, holds the data, and votes (leadership can move to it). A second unstarted voter is
 /// removed with <c>member remove</c> of the id the add printed.
 /// </summary>
-[Collection("processes")]
 public sealed class EtcdctlMemberAddThenStartTests
 {
     private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(90);

@@ -7,7 +7,6 @@ namespace RaftKv.EndToEnd.Tests.Etcd;
 /// leadership first, after etcd's own checks (unknown member, URL in use, bad URL); the member's own URL again
 /// succeeds; none changes the membership. A successful move: <see cref="EtcdctlMemberUpdateTests"/>.
 /// </summary>
-[Collection("processes")]
 public sealed class EtcdctlMemberLimitsTests
 {
     [Fact]

@@ -11,7 +11,6 @@ namespace RaftKv.EndToEnd.Tests.Etcd;
 /// be made leader, and writes succeed with the third node stopped, so the quorum needs it) and every acknowledged key
 /// is readable on it.
 /// </summary>
-[Collection("processes")]
 public sealed class EtcdctlMemberUpdateTests
 {
     private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(90);

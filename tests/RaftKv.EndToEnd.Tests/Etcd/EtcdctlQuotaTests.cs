@@ -16,7 +16,6 @@ namespace RaftKv.EndToEnd.Tests.Etcd;
 /// HTTP 507, native RESOURCE_EXHAUSTED) while reads and deletes work; `etcdctl compact`, `defrag` and
 /// `alarm disarm` bring writes back.
 /// </summary>
-[Collection("processes")]
 public sealed class EtcdctlQuotaTests
 {
     private const string NoSpace = "etcdserver: mvcc: database space exceeded";

@@ -10,7 +10,6 @@ namespace RaftKv.EndToEnd.Tests.Etcd;
 /// probes, gRPC load balancers): the empty service name is SERVING, any other is unknown, and it stays open to
 /// callers without a token once auth is on.
 /// </summary>
-[Collection("processes")]
 public sealed class GrpcHealthTests
 {
     private const string RootPassword = "root-Pw-health-7c1";

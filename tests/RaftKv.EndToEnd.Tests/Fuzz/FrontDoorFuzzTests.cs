@@ -19,7 +19,6 @@ namespace RaftKv.EndToEnd.Tests.Fuzz;
 /// Seed and count: <c>RAFTKV_FUZZ_SEED</c> (default: fixed seeds below), <c>RAFTKV_FUZZ_COUNT</c>
 /// requests per front door (default 600). The seed is printed; rerun a failure with it.
 /// </remarks>
-[Collection("processes")]
 public sealed class FrontDoorFuzzTests(ITestOutputHelper output)
 {
     private static readonly StatusCode[] BadGrpc = [StatusCode.Internal, StatusCode.Unknown, StatusCode.DataLoss];

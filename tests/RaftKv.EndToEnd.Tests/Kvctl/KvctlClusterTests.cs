@@ -9,7 +9,6 @@ namespace RaftKv.EndToEnd.Tests.Kvctl;
 /// follower, then with auth enabled (etcdctl): no credentials and a wrong password exit 5, a user without permission
 /// exits 5, root works on gRPC and on the HTTP admin routes, and <c>member remove</c> shrinks the cluster.
 /// </summary>
-[Collection("processes")]
 public sealed class KvctlClusterTests
 {
     private const string RootPassword = "kvctl-root-Pw-1";

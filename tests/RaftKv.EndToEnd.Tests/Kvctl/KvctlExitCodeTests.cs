@@ -4,7 +4,6 @@ namespace RaftKv.EndToEnd.Tests.Kvctl;
 /// kvctl's exit codes (docs/operations.md, "kvctl"): 2 usage, 3 unavailable, 4 refused by the server, 1 a "no"
 /// answer; one line on stderr, never a stack trace. Plus completion scripts and the <c>[suggest]</c> directive.
 /// </summary>
-[Collection("processes")]
 public sealed class KvctlExitCodeTests
 {
     private static void NoStackTrace(string err) => Assert.DoesNotContain("   at ", err, StringComparison.Ordinal);

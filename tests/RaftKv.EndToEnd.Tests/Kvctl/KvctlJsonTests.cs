@@ -6,7 +6,6 @@ namespace RaftKv.EndToEnd.Tests.Kvctl;
 /// The real kvctl binary against a real node: every key-space command with <c>-w json</c> (parsed), <c>-w table</c>,
 /// etcdctl-like flags (<c>--prefix</c>, <c>--limit</c>, <c>--rev</c>, <c>--keys-only</c>), endpoint failover.
 /// </summary>
-[Collection("processes")]
 public sealed class KvctlJsonTests
 {
     private static JsonElement Json(string text) => JsonDocument.Parse(text).RootElement;

@@ -8,7 +8,6 @@ namespace RaftKv.EndToEnd.Tests.Kvctl;
 /// started with <c>LEARNER=true</c> and listed as a learner by <c>member list</c> (simple and JSON), <c>member promote</c>
 /// retried (exit 3) until it has caught up, then listed as a voter, and finally <c>member remove</c>.
 /// </summary>
-[Collection("processes")]
 public sealed class KvctlLearnerTests
 {
     private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(120);

@@ -9,7 +9,6 @@ namespace RaftKv.EndToEnd.Tests.Kvctl;
 /// <c>snapshot status</c> (local verification; a corrupt file is refused with exit 1), <c>compact</c> (the server's
 /// progress, polled).
 /// </summary>
-[Collection("processes")]
 public sealed class KvctlLongWorkTests
 {
     [Fact]

@@ -8,7 +8,6 @@ namespace RaftKv.EndToEnd.Tests.Kvctl;
 /// cluster's <c>PEERS</c>, added with kvctl; <c>kvctl member list</c> then shows both as available, the new
 /// member serves the data written before it joined (a serializable read of its own state), and writes go on.
 /// </summary>
-[Collection("processes")]
 public sealed class KvctlMemberAddTests
 {
     private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(90);

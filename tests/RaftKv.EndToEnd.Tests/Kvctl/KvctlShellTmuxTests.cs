@@ -7,7 +7,6 @@ namespace RaftKv.EndToEnd.Tests.Kvctl;
 /// recall a command with the up arrow and run it again, see a mistake reported without leaving the shell, complete with
 /// Tab, stop a watch with Ctrl-C, see <c>compact</c>'s progress bar, leave with <c>exit</c>; the history file keeps the commands for the next session, which recalls them with the up arrow.
 /// </summary>
-[Collection("processes")]
 public sealed class KvctlShellTmuxTests
 {
     private static int Count(string screen, string text)

@@ -113,18 +113,19 @@ public sealed class DotnetEtcdLeaseSurfaceTests(DotnetEtcdDiffFixture fixture) :
     [Fact]
     public async Task StreamingKeepAliveHoldsTheLeaseAndEndsOnAMissingOne()
     {
-        // A lease of the minimum TTL (2 s on RaftKv's defaults, etcd's from its election timeout): kept alive by the
-        // streaming overloads past several of its TTLs, it and its key stay; a missing lease ends the loop at once.
+        // A short lease (4 s: twice the minimum TTL of both servers' defaults, so a keep-alive delayed a second or two by
+        // a loaded machine does not let it lapse; at 2 s it did, under load): kept alive by the streaming overloads past
+        // two of its TTLs, it and its key stay; a missing lease ends the loop at once.
         foreach (var client in new[] { fixture.Etcd, fixture.RaftKv })
         {
-            var ttl = (await client.LeaseGrantAsync(new LeaseGrantRequest { ID = 8201, TTL = 2 })).TTL;
-            await client.LeaseGrantAsync(new LeaseGrantRequest { ID = 8202, TTL = 2 });
+            var ttl = (await client.LeaseGrantAsync(new LeaseGrantRequest { ID = 8201, TTL = 4 })).TTL;
+            await client.LeaseGrantAsync(new LeaseGrantRequest { ID = 8202, TTL = 4 });
             await client.PutAsync(new PutRequest { Key = B("ka/a"), Value = B("1"), Lease = 8201 });
             using var cts = new CancellationTokenSource();
             var loop = client.LeaseKeepAlive(8201, cts.Token);
             var other = new CancellationTokenSource();
             var loop2 = client.LeaseKeepAlive(other, 8202, 500, 5000);
-            var until = DateTime.UtcNow.AddSeconds((3 * ttl) + 1);
+            var until = DateTime.UtcNow.AddSeconds((2 * ttl) + 1);
             while (DateTime.UtcNow < until)
             {
                 var left = await client.LeaseTimeToLiveAsync(new LeaseTimeToLiveRequest { ID = 8201, Keys = true });

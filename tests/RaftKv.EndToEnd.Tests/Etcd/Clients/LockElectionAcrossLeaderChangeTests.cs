@@ -18,7 +18,6 @@ namespace RaftKv.EndToEnd.Tests.Etcd.Clients;
 /// whole call to the leader and ended it with "etcdserver: leader changed" (or a broken connection). A's leases have a
 /// 600 s TTL (a new leader renews every lease to its full TTL), so they outlive the elections without keep-alives.
 /// </summary>
-[Collection("processes")]
 public sealed class LockElectionAcrossLeaderChangeTests(ITestOutputHelper output)
 {
     private static readonly TimeSpan Wait = TimeSpan.FromSeconds(60);

@@ -6,7 +6,6 @@ namespace RaftKv.EndToEnd.Tests.Etcd.Gateway;
 /// <summary>The JSON gateway on TLS client ports with CLIENT_CERT_AUTH: ALPN <c>http/1.1</c> and <c>h2</c> both reach it on
 /// GRPC_PORT and ETCD_PORT with a client certificate, neither without one, while etcdctl uses the same port over gRPC
 /// (a real process, certificates made in the test).</summary>
-[Collection("processes")]
 public sealed class ClientPortTlsGatewayTests
 {
     [Fact]
