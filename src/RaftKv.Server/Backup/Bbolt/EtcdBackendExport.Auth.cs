@@ -30,14 +30,14 @@ public static partial class EtcdBackendExport
     public static int UsersWithoutEtcdPassword(AuthState auth)
         => auth.Users.Values.Count(u => PasswordHasher.SchemeOf(u.PasswordHash) is not (0 or PasswordHasher.Bcrypt));
 
-    private static List<(byte[], byte[])> AuthBucket(AuthState auth)
+    internal static List<(byte[], byte[])> AuthBucket(AuthState auth)
     {
         var revision = new byte[8];
         BinaryPrimitives.WriteInt64BigEndian(revision, auth.Revision);
         return [("authEnabled"u8.ToArray(), [auth.Enabled ? (byte)1 : (byte)0]), ("authRevision"u8.ToArray(), revision)];
     }
 
-    private static List<(byte[], byte[])> UsersBucket(AuthState auth)
+    internal static List<(byte[], byte[])> UsersBucket(AuthState auth)
     {
         var users = new List<(byte[], byte[])>(auth.Users.Count);
         foreach (var u in auth.Users.Values)
@@ -57,7 +57,7 @@ public static partial class EtcdBackendExport
         return users;
     }
 
-    private static List<(byte[], byte[])> RolesBucket(AuthState auth)
+    internal static List<(byte[], byte[])> RolesBucket(AuthState auth)
     {
         var roles = new List<(byte[], byte[])>(auth.Roles.Count);
         foreach (var r in auth.Roles.Values)
