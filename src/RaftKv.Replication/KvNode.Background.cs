@@ -143,6 +143,7 @@ public sealed partial class KvNode
                 await RepairPromotedLearnersAsync().ConfigureAwait(false); // KvNode.Learners.cs
                 await RejoinMovedMembersAsync(token).ConfigureAwait(false); // KvNode.MemberUpdate.cs
                 await EnsureClusterUidAsync(token).ConfigureAwait(false); // KvNode.ClusterUid.cs
+                await EnsureAuthTokenKeyAsync(token).ConfigureAwait(false); // KvNode.AuthTokenKey.cs
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {

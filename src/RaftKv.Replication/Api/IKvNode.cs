@@ -62,6 +62,10 @@ public interface IKvNode : IAsyncDisposable
     /// <summary>The compact revision applied on this replica (0 = nothing compacted).</summary>
     long CompactRevision { get; }
 
+    /// <summary>The auth state (users, roles, enabled flag, auth revision) applied on this replica, lock-free; may
+    /// trail the leader (the etcd backend export reads it next to <see cref="Revision"/>).</summary>
+    AuthState Auth { get; }
+
     /// <summary>An etcd range read (every <see cref="RangeRequest"/> option) at the request's revision.
     /// Linearizable reads wait for the read barrier first. Throws <see cref="RevisionCompactedException"/> /
     /// <see cref="FutureRevisionException"/> for a revision outside [CompactRevision, Revision].</summary>

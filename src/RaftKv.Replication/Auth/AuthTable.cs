@@ -17,13 +17,28 @@ namespace RaftKv.Replication.Auth;
 /// </remarks>
 internal sealed class AuthTable
 {
+    private readonly bool _keyFromLeader;
     private volatile AuthState _current = AuthState.Empty;
+
+    public AuthTable()
+    {
+    }
+
+    private AuthTable(bool keyFromLeader) => _keyFromLeader = keyFromLeader;
 
     public AuthState Current => _current;
 
     public void Load(IKvStore store) => _current = AuthKeys.Load(store);
 
     public void Publish(AuthState state) => _current = state;
+
+    /// <summary>
+    /// A table for building an imported auth state (Backup/EtcdAuthImport.cs) with the applier's rules: the same
+    /// <see cref="Change"/>, except that an <see cref="CommandKind.AuthEnable"/> without a token key is accepted and
+    /// leaves the key empty — every member restored from the same file must hold the same records, so no member may
+    /// draw one; the first leader proposes it (<c>KvNode.AuthTokenKey.cs</c>). The applier's table never accepts that.
+    /// </summary>
+    public static AuthTable ForImport() => new(keyFromLeader: true);
 
     public static AuthState Make(bool enabled, long revision, byte[] tokenKey, IDictionary<string, AuthUser> users, IDictionary<string, AuthRole> roles)
         => new(enabled, revision, tokenKey, users.ToFrozenDictionary(StringComparer.Ordinal), roles.ToFrozenDictionary(StringComparer.Ordinal));
@@ -135,7 +150,7 @@ internal sealed class AuthTable
             }
 
             enabled = true;
-            if (tokenKey.Length == 0)
+            if (tokenKey.Length == 0 && !(_keyFromLeader && change.Secret is null))
             {
                 tokenKey = change.Secret is { Length: >= 32 } k ? k : throw new UnsupportedCommandVersionException("auth enable without a token key");
                 ops.Add(WriteOp.Put(AuthKeys.TokenKey, tokenKey));

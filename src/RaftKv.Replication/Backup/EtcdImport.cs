@@ -11,7 +11,8 @@ namespace RaftKv.Replication.Backup;
 /// <c>etcdctl snapshot save</c> wrote against a real etcd): the migration etcd → RaftKv. The restored cluster serves
 /// the same keys with the same revisions (create, mod, version, lease), etcd's history since its last compaction, the
 /// compaction itself (reads below it: "required revision has been compacted") and the leases with their granted TTL
-/// (the countdown restarts, as after etcd's own restore). etcd's users, roles and auth flag are not imported.
+/// (the countdown restarts, as after etcd's own restore), and etcd's users, roles, permissions and auth flag
+/// (<see cref="EtcdAuthImport"/>: the records the applier would hold after the same etcdctl commands).
 /// </summary>
 /// <remarks>
 /// <para>The records are the ones the applier writes (<see cref="MvccLayout"/>, <see cref="LeaseKeys"/>), built
@@ -25,24 +26,36 @@ namespace RaftKv.Replication.Backup;
 /// attachment (only to a lease the file holds; etcd's recovery also keeps the key of a missing lease);</item>
 /// <item>the lease records (TTL, no remaining TTL: the full TTL from the first leader), <c>rev</c> (the revision:
 /// the highest revision in the bucket, at least the compact revision, as etcd's recovery; the compact revision),
-/// <c>revidx</c> (the compact revision, or 1). No logical clock record: it starts at 0 as in a new cluster, so
+/// <c>revidx</c> (the compact revision, or 1); the auth records (<see cref="EtcdAuthImport"/>, built and checked
+/// before anything is written). No logical clock record: it starts at 0 as in a new cluster, so
 /// that every member imported from the same file holds the same state (the clock is replicated: each applied entry
 /// takes the maximum of it and the leader's timestamp, so a member-local "now" would make members diverge).</item>
 /// </list>
 /// <para>Refused (<see cref="SnapshotFileException"/>, <see cref="SnapshotFileError.Corrupt"/>): changes out of
-/// order, an empty key, a key in RaftKv's reserved space (0x00 0xFF...).</para>
+/// order, an empty key, a key in RaftKv's reserved space (0x00 0xFF...); <see cref="SnapshotFileError.UnsupportedAuth"/>:
+/// an auth state the applier's rules refuse. A refused import leaves no data directory behind.</para>
 /// </remarks>
 public static class EtcdImport
 {
     private const int BatchOps = 8192;
 
-    /// <summary>Imports into the empty or absent <paramref name="dataDir"/>; <paramref name="changes"/> is
-    /// enumerated once.</summary>
+    /// <summary>Imports into the empty or absent <paramref name="dataDir"/> without users or roles
+    /// (<see cref="EtcdAuth.None"/>); <paramref name="changes"/> is enumerated once.</summary>
     /// <exception cref="SnapshotFileException">The changes are not a valid etcd history.</exception>
     /// <exception cref="RestoreTargetException">The target is not empty.</exception>
-    public static async Task<EtcdImportResult> RestoreAsync(IEnumerable<EtcdChange> changes, long compactRevision, IReadOnlyList<(long Id, long TtlSeconds)> leases,
+    public static Task<EtcdImportResult> RestoreAsync(IEnumerable<EtcdChange> changes, long compactRevision, IReadOnlyList<(long Id, long TtlSeconds)> leases,
         string dataDir, ulong clusterId, ILoggerFactory loggers, IProgress<RestoreProgress>? progress, CancellationToken cancellationToken = default)
+        => RestoreAsync(changes, compactRevision, leases, EtcdAuth.None, dataDir, clusterId, loggers, progress, cancellationToken);
+
+    /// <summary>Imports into the empty or absent <paramref name="dataDir"/>; <paramref name="changes"/> is
+    /// enumerated once.</summary>
+    /// <exception cref="SnapshotFileException">The changes are not a valid etcd history, or the auth state cannot be
+    /// imported (<see cref="SnapshotFileError.UnsupportedAuth"/>, refused before anything is written).</exception>
+    /// <exception cref="RestoreTargetException">The target is not empty.</exception>
+    public static async Task<EtcdImportResult> RestoreAsync(IEnumerable<EtcdChange> changes, long compactRevision, IReadOnlyList<(long Id, long TtlSeconds)> leases,
+        EtcdAuth auth, string dataDir, ulong clusterId, ILoggerFactory loggers, IProgress<RestoreProgress>? progress, CancellationToken cancellationToken = default)
     {
+        var (authOps, authState) = EtcdAuthImport.Build(auth);
         long imported = 0, live = 0;
         var header = new SnapshotHeader(0, 1, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), 0, clusterId, false, 0, 0);
         var restore = await SnapshotRestore.RestoreCheckpointAsync(
@@ -66,6 +79,10 @@ public static class EtcdImport
                     batches.Add(WriteOp.Put(MvccLayout.RevisionKey, MvccLayout.EncodeRevision(Math.Max(revision, compactRevision), compactRevision)));
                     batches.Add(WriteOp.Put(MvccLayout.IndexFromKey, MvccLayout.EncodeIndexFrom(Math.Max(1, compactRevision))));
                     batches.Add(WriteOp.Put(ReservedKeys.TtlHorizon, new byte[8])); // no per-key TTLs in etcd's data (State/KvState.TtlHorizon.cs)
+                    foreach (var op in authOps)
+                    {
+                        batches.Add(op);
+                    }
                     batches.Flush();
                     await store.CheckpointAsync(incoming, ct).ConfigureAwait(false);
                 }
@@ -76,7 +93,7 @@ public static class EtcdImport
                 }
             },
             header, dataDir, clusterId, loggers, progress, cancellationToken).ConfigureAwait(false);
-        return new EtcdImportResult(restore, imported, live);
+        return new EtcdImportResult(restore, imported, live, authState);
     }
 
     private static (long Changes, long Revision) WriteHistory(Batches batches, IEnumerable<EtcdChange> changes, long compactRevision, IProgress<RestoreProgress>? progress, CancellationToken cancellationToken)

@@ -11,8 +11,8 @@ namespace RaftKv.Server.Backup;
 /// <c>PEERS</c>, and the object store for a snapshot that references archived tables), from flags or the
 /// environment exactly as the server reads them; run it once per member with that member's settings,
 /// then start the members. etcd's own snapshot (<c>etcdctl snapshot save</c> against etcd) is imported
-/// (<see cref="Bbolt.EtcdBackendImport"/>: keys, revisions, history since its compaction, leases; not users and
-/// roles). Progress goes to stderr (<see cref="RestoreProgressLines"/>: verify, unpack, ingest). With <c>--from-s3</c>, from a continuous backup instead (<see cref="RestoreFromS3Command"/>). Exit codes: 0 restored, 1 the snapshot or the target was refused, 2 usage.
+/// (<see cref="Bbolt.EtcdBackendImport"/>: keys, revisions, history since its compaction, leases, users, roles,
+/// permissions and the auth flag). Progress goes to stderr (<see cref="RestoreProgressLines"/>: verify, unpack, ingest). With <c>--from-s3</c>, from a continuous backup instead (<see cref="RestoreFromS3Command"/>). Exit codes: 0 restored, 1 the snapshot or the target was refused, 2 usage.
 /// </summary>
 public static class RestoreCommand
 {
@@ -94,16 +94,19 @@ public static class RestoreCommand
         }
     }
 
-    /// <summary>etcd's own snapshot: imported (<see cref="Bbolt.EtcdBackendImport"/>), users and roles left out.</summary>
+    /// <summary>etcd's own snapshot: imported (<see cref="Bbolt.EtcdBackendImport"/>), users and roles included.</summary>
     private static async Task<int> ImportEtcdAsync(string snapshot, Configuration.ServerConfig config, ulong clusterId, IEnumerable<long> members, ILoggerFactory loggers, TextWriter output, TextWriter error)
     {
         var r = await Bbolt.EtcdBackendImport.RestoreAsync(snapshot, config.DataDir, clusterId, loggers, new RestoreProgressLines(error)).ConfigureAwait(false);
         var restore = r.Import.Restore;
+        var auth = r.Import.Auth;
         await output.WriteLineAsync(
             $"imported etcd snapshot into member {config.NodeId} at {Path.GetFullPath(config.DataDir)}: cluster id {clusterId:x16}, members {string.Join(',', members.Order())}, " +
             $"raft index {restore.RaftIndex}, revision {restore.Revision}, compact revision {restore.CompactRevision}, {r.Import.LiveKeys} keys, " +
             $"{r.Import.Changes} revisions of history, {restore.Leases} leases ({(r.Hashed ? "SHA-256 verified" : "no SHA-256 to verify")}); " +
-            $"users and roles not imported (etcd has {r.UsersSkipped} users, {r.RolesSkipped} roles: create them again, auth starts disabled)").ConfigureAwait(false);
+            $"auth: {auth.Users.Count} users ({r.UsersWithoutPassword} without a password: TLS client certificate only), " +
+            $"{auth.Roles.Count} roles with {auth.Roles.Values.Sum(x => x.Permissions.Count)} permissions, " +
+            $"auth {(auth.Enabled ? "enabled" : "disabled")}, auth revision {auth.Revision}").ConfigureAwait(false);
         return 0;
     }
 

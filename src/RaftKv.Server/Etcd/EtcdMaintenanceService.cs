@@ -12,7 +12,7 @@ namespace RaftKv.Server.Etcd;
 /// snapshot of this member, <see cref="Replication.Backup.SnapshotFileFormat"/>), <c>Hash</c> (HashKV at the current revision).
 /// <c>MoveLeader</c> hands leadership to a member (<see cref="IKvNode.MoveLeaderAsync"/>; forwarded to the leader).
 /// </summary>
-public sealed class EtcdMaintenanceService(IKvNode node, EtcdIdentity identity, ISnapshotSource snapshots) : Maintenance.MaintenanceBase
+public sealed partial class EtcdMaintenanceService(IKvNode node, EtcdIdentity identity, ISnapshotSource snapshots, ILogger<EtcdMaintenanceService> log) : Maintenance.MaintenanceBase
 {
     /// <summary>The version RaftKv reports: the etcd API level it serves, marked as RaftKv.</summary>
     public const string Version = "3.5.0-raftkv";
@@ -122,13 +122,25 @@ public sealed class EtcdMaintenanceService(IKvNode node, EtcdIdentity identity, 
     /// backend of the same data (<see cref="Backup.Bbolt.EtcdSnapshotFile"/>: <c>etcdctl snapshot status</c> and
     /// <c>etcdctl snapshot restore</c> read it; restore a RaftKv cluster with <c>raftkv restore</c>), in 64 KiB chunks
     /// with etcd's <c>remaining_bytes</c>. Its length is 32 modulo 512 and it ends with the SHA-256 of the rest.</summary>
+    /// <remarks>The etcd part carries users and roles; users with an Argon2id password (set on RaftKv) cannot carry a
+    /// password etcd verifies and are exported without one (Backup/Bbolt/EtcdBackendExport.Auth.cs): logged as a warning.</remarks>
     public override Task Snapshot(SnapshotRequest request, IServerStreamWriter<SnapshotResponse> responseStream, ServerCallContext context)
-        => Backup.Bbolt.EtcdSnapshotFile.StreamAsync(node, snapshots, identity.ClusterId, (chunk, sent, total) => responseStream.WriteAsync(new SnapshotResponse
+    {
+        if (Backup.Bbolt.EtcdBackendExport.UsersWithoutEtcdPassword(node.Auth) is > 0 and var argon)
+        {
+            LogArgon2Users(log, argon);
+        }
+
+        return Backup.Bbolt.EtcdSnapshotFile.StreamAsync(node, snapshots, identity.ClusterId, (chunk, sent, total) => responseStream.WriteAsync(new SnapshotResponse
         {
             Header = identity.Header(0),
             RemainingBytes = (ulong)(total - sent),
             Blob = Google.Protobuf.UnsafeByteOperations.UnsafeWrap(chunk),
         }), context.CancellationToken);
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "etcd snapshot: {Users} users have an Argon2id password etcd cannot verify; in the etcd part of the file they have no password (set one on etcd after etcdctl snapshot restore; raftkv restore keeps them)")]
+    private static partial void LogArgon2Users(ILogger logger, int users);
 
     public override async Task<MoveLeaderResponse> MoveLeader(MoveLeaderRequest request, ServerCallContext context)
     {

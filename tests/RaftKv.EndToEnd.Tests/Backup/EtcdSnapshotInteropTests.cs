@@ -55,8 +55,8 @@ public sealed class EtcdSnapshotInteropTests
             var status = (await Etcdctl.RunAsync(ep, "snapshot", "status", file, "-w", "json")).Ok().Json;
             Assert.Equal(revision, status.GetProperty("revision").GetInt64());
             // key bucket: i/a 2 and i/b 1 (live at the compact revision), then i/a 3, the delete of i/b, i/leased, the bulk;
-            // lease: 1; meta: consistent_index, finishedCompactRev, scheduledCompactRev.
-            Assert.Equal(5 + 3001 + 1 + 3, status.GetProperty("totalKey").GetInt32());
+            // lease: 1; meta: consistent_index, finishedCompactRev, scheduledCompactRev; auth: authEnabled, authRevision.
+            Assert.Equal(5 + 3001 + 1 + 3 + 2, status.GetProperty("totalKey").GetInt32());
             var kvctl = await KvctlRunner.RunAsync(ep, "snapshot", "status", file, "-q");
             Assert.True(kvctl.Code == 0, kvctl.Out + kvctl.Err);
 

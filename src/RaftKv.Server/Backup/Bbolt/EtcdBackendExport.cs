@@ -16,17 +16,17 @@ namespace RaftKv.Server.Backup.Bbolt;
 /// revision C the version of every key live at C (what etcd's compaction keeps; subs numbered in key order within a
 /// revision), above it every change of the history in etcd's event order; <c>lease</c> — lease id u64be →
 /// <c>leasepb.Lease{ID, TTL}</c>; <c>meta</c> — <c>consistent_index</c> (the Raft index of the snapshot, u64be) and, once
-/// compacted, <c>scheduledCompactRev</c>/<c>finishedCompactRev</c> (C as a revision key); <c>members</c>,
-/// <c>members_removed</c>, <c>cluster</c>, <c>alarm</c>, <c>auth</c>, <c>authUsers</c>, <c>authRoles</c> — present and
-/// empty: users and roles are not exported (RaftKv's password hashes are not etcd's bcrypt), so an etcd restored from
-/// this file starts with auth disabled.</para>
+/// compacted, <c>scheduledCompactRev</c>/<c>finishedCompactRev</c> (C as a revision key); <c>auth</c>,
+/// <c>authUsers</c>, <c>authRoles</c> — the users, roles, permissions, enabled flag and auth revision
+/// (<c>EtcdBackendExport.Auth.cs</c>: bcrypt passwords carried, Argon2id ones exported as no usable password);
+/// <c>members</c>, <c>members_removed</c>, <c>cluster</c>, <c>alarm</c> — present and empty.</para>
 /// <para>Read at this member's applied revision when the call runs (serializable, after the snapshot's own read
-/// barrier), from one pinned view per pass: the compacted base through <see cref="IKvNode.ReadKeyspaceAsync"/>, the
+/// barrier; the auth state as applied then), from one pinned view per pass: the compacted base through <see cref="IKvNode.ReadKeyspaceAsync"/>, the
 /// history through <see cref="IKvNode.ReadRevisionsAsync"/> in windows of <see cref="Window"/> revisions. The base is
 /// sorted by revision through a temporary file (memory: about 24 bytes per live key). A compaction past C during the
 /// export fails it (<see cref="RevisionCompactedException"/>; the client retries).</para>
 /// </remarks>
-public static class EtcdBackendExport
+public static partial class EtcdBackendExport
 {
     private const int Window = 256;
     private static readonly byte[] AllKeys = [0];
@@ -36,6 +36,7 @@ public static class EtcdBackendExport
     {
         var revision = node.Revision;
         var compacted = node.CompactRevision;
+        var auth = node.Auth;
         var writer = new BboltWriter(output);
         await writer.AddBucketAsync("key"u8.ToArray(), KeyBucketAsync(node, compacted, revision, cancellationToken), cancellationToken).ConfigureAwait(false);
 
@@ -60,10 +61,14 @@ public static class EtcdBackendExport
 
         meta.Sort((a, b) => a.Item1.AsSpan().SequenceCompareTo(b.Item1));
         await writer.AddBucketAsync("meta"u8.ToArray(), meta.ToAsyncEnumerable(), cancellationToken).ConfigureAwait(false);
-        foreach (var empty in new[] { "members", "members_removed", "cluster", "alarm", "auth", "authUsers", "authRoles" })
+        foreach (var empty in new[] { "members", "members_removed", "cluster", "alarm" })
         {
             await writer.AddBucketAsync(System.Text.Encoding.ASCII.GetBytes(empty), AsyncEnumerable.Empty<(byte[], byte[])>(), cancellationToken).ConfigureAwait(false);
         }
+
+        await writer.AddBucketAsync("auth"u8.ToArray(), AuthBucket(auth).ToAsyncEnumerable(), cancellationToken).ConfigureAwait(false);
+        await writer.AddBucketAsync("authUsers"u8.ToArray(), UsersBucket(auth).ToAsyncEnumerable(), cancellationToken).ConfigureAwait(false);
+        await writer.AddBucketAsync("authRoles"u8.ToArray(), RolesBucket(auth).ToAsyncEnumerable(), cancellationToken).ConfigureAwait(false);
 
         return writer.Complete();
     }

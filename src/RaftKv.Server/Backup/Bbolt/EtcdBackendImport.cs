@@ -12,12 +12,18 @@ namespace RaftKv.Server.Backup.Bbolt;
 /// bucket (<c>leasepb.Lease</c>) and the compact revision in <c>meta</c> (the later of <c>finishedCompactRev</c> and
 /// <c>scheduledCompactRev</c>: etcd finishes an interrupted compaction when it starts).
 /// </summary>
-/// <remarks>Not imported: users, roles and the auth flag (etcd stores bcrypt hashes RaftKv does not verify; they are
-/// counted for the output), members, alarms. The file is verified (SHA-256) before anything is written.</remarks>
-public static class EtcdBackendImport
+/// <remarks>Also imported: users, roles, permissions and the auth flag from the <c>auth</c>, <c>authUsers</c> and
+/// <c>authRoles</c> buckets (<c>EtcdBackendImport.Auth.cs</c>: etcd's bcrypt hashes become RaftKv's bcrypt records, so
+/// the same passwords work). Not imported: members (membership comes from <c>PEERS</c>), alarms. The file is verified
+/// (SHA-256) and the auth buckets are read and checked before anything is written.</remarks>
+public static partial class EtcdBackendImport
 {
-    /// <summary>What was imported, and what of etcd's was left out.</summary>
-    public sealed record Result(EtcdImportResult Import, bool Hashed, int UsersSkipped, int RolesSkipped);
+    /// <summary>What was imported.</summary>
+    /// <param name="Import">The restored member, its keys and its auth state.</param>
+    /// <param name="Hashed">The file ended with etcd's SHA-256, which was verified.</param>
+    /// <param name="UsersWithoutPassword">Users imported without a password record (etcd's <c>no_password</c>, or an
+    /// empty hash): they authenticate only by TLS client certificate, as they did on etcd.</param>
+    public sealed record Result(EtcdImportResult Import, bool Hashed, int UsersWithoutPassword);
 
     /// <summary>Imports the etcd snapshot <paramref name="path"/> into the empty or absent <paramref name="dataDir"/>.</summary>
     /// <exception cref="SnapshotFileException">A corrupt or truncated file, or not an etcd backend.</exception>
@@ -45,10 +51,9 @@ public static class EtcdBackendImport
                 }
             }
 
-            var users = db.Bucket("authUsers"u8)?.Count() ?? 0;
-            var roles = db.Bucket("authRoles"u8)?.Count() ?? 0;
-            var import = await EtcdImport.RestoreAsync(keys.Select(Change), compact, leases, dataDir, clusterId, loggers, progress, cancellationToken).ConfigureAwait(false);
-            return new Result(import, hashed, users, roles);
+            var auth = ReadAuth(db);
+            var import = await EtcdImport.RestoreAsync(keys.Select(Change), compact, leases, auth, dataDir, clusterId, loggers, progress, cancellationToken).ConfigureAwait(false);
+            return new Result(import, hashed, auth.Users.Count(u => u.PasswordRecord is null));
         }
     }
 

@@ -3,6 +3,7 @@ using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using RaftKv.Replication.Api;
 
 namespace RaftKv.Server.Security.Auth;
 
@@ -45,8 +46,16 @@ public sealed class AuthTokens(TimeProvider time)
         return claims is null ? null : (claims.Username, claims.Revision, claims.Node);
     }
 
+    /// <exception cref="UnavailableException">No key yet: auth was imported enabled from etcd's snapshot and the first
+    /// leader has not proposed the cluster's key (Replication/KvNode.AuthTokenKey.cs); retry shortly. Never signs with
+    /// an empty key.</exception>
     private string Sign(byte[] key, string user, long revision, long node, TimeSpan ttl)
     {
+        if (key.Length == 0)
+        {
+            throw new UnavailableException("the cluster's token key is not set yet (auth restored from an etcd snapshot: the leader proposes it); retry");
+        }
+
         var now = time.GetUtcNow().ToUnixTimeSeconds();
         var claims = JsonSerializer.SerializeToUtf8Bytes(new Claims(user, revision, now, now + (long)Math.Ceiling(ttl.TotalSeconds)) { Node = node }, ClaimsContext.Default.Claims);
         var signingInput = $"{Encoding.ASCII.GetString(Header)}.{Base64Url.EncodeToString(claims)}";
