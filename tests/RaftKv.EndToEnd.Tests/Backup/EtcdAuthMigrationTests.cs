@@ -19,7 +19,6 @@ namespace RaftKv.EndToEnd.Tests.Backup;
 /// password RaftKv holds as bcrypt logs in on etcd, a user with an Argon2id password cannot log in with it.</item>
 /// </list>
 /// </summary>
-[Collection("processes")]
 public sealed class EtcdAuthMigrationTests
 {
     private const string RootPw = "root-Pw-1";
