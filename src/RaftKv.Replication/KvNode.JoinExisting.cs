@@ -63,6 +63,36 @@ public sealed partial class KvNode
         }
     }
 
+    /// <summary>
+    /// DotNext lists this node again: a configuration holding it was applied after one without it. That happens to a
+    /// node being added (by a join or a promotion) when it left standby before DotNext applied the configuration
+    /// without it that the AddMember warm-up replicates first (the leader's old one): removing the local member put
+    /// DotNext back in standby, and re-adding it does not take a node started in standby out of it (DotNext's unfreeze
+    /// only completes the readiness such a node completed at start). Left there, the member votes but never campaigns;
+    /// under load the join loop often left standby first (JoinExistingTests timed out with the node in standby, listed,
+    /// its standby resumable). So the leave-standby loop runs again, unless this node wants standby: a learner, a node
+    /// still joining (its own loop leaves it), a shutdown hand-off or a leadership transfer's hold.
+    /// </summary>
+    /// <remarks>DotNext raises the event under its transition lock, before its member list shows the change: the loop
+    /// runs on another task, and retries while DotNext does not list the local member yet.</remarks>
+    private void OnMemberAdded(DotNext.Net.Cluster.Consensus.Raft.RaftClusterMember member)
+    {
+        if (member.IsRemote || _learner || _joining || _handingOff || _stop.IsCancellationRequested)
+        {
+            return;
+        }
+
+        lock (_holdLock)
+        {
+            if (_heldByTransfer)
+            {
+                return;
+            }
+        }
+
+        _ = Task.Run(LeaveStandbyAfterPromotionAsync, CancellationToken.None);
+    }
+
     [LoggerMessage(Level = LogLevel.Information, Message = "Node {NodeId} joins an existing cluster (INITIAL_CLUSTER_STATE=existing, empty data directory): it will not start an election until a leader has replicated to it")]
     private static partial void LogJoining(ILogger logger, long nodeId);
 

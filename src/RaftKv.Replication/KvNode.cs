@@ -79,6 +79,7 @@ public sealed partial class KvNode : IKvNode
         _metrics = new ReplicationMetrics(this);
         _learner = StartsAsLearner(options);
         _joining = StartsJoining(options, log, store); // KvNode.JoinExisting.cs
+        _cluster.MemberAdded += (_, e) => OnMemberAdded(e.Member); // KvNode.JoinExisting.cs
         _state.Learners.Applied = OnLearnerApplied; // KvNode.Learner.cs
         _readIndexBatcher = options.ReadLease && options.LeaderReadIndex is not null ? new ReadIndexBatcher(FetchReadIndexAsync, _stop.Token) : null; // KvNode.FollowerReadIndex.cs
     }

@@ -24,9 +24,13 @@ public sealed class LearnerTests
             await c.PutAsync($"s{i:D3}", new string('v', 100));
         }
 
+        // Every voter applies the writes first, so each one's snapshot covers them: whichever voter leads when the learner
+        // attaches (leadership may move on a loaded machine) has dropped its log below the learner's first index.
+        var written = c.Running.Max(n => n.GetStatus().AppliedIndex);
+        await Eventually.TrueAsync(() => c.Running.All(n => n.GetStatus().AppliedIndex >= written), Deadline, $"every voter applied index {written}");
         foreach (var n in c.Running)
         {
-            await n.FlushAsync(); // a snapshot, and the log below it dropped: the learner needs the snapshot
+            await n.FlushAsync(); // a snapshot, and the log below it dropped (FlushAsync compacts before it returns): the learner needs the snapshot
         }
 
         var raft = c.ReserveLearner(4);
@@ -39,6 +43,10 @@ public sealed class LearnerTests
         var learner = c.Nodes[4]!;
         Assert.True(learner.IsLearner);
         await Eventually.TrueAsync(async () => await learner.GetAsync(B("s299"), ReadConsistency.Serializable) is not null, Deadline, "the learner has the data written before it started");
+
+        // The snapshot's data is readable once ingested, a moment before its installation ends (and is counted): wait
+        // until the learner has applied past the snapshot (its applied index moves only after an installation ends).
+        await Eventually.TrueAsync(() => learner.GetStatus().AppliedIndex >= written, Deadline, $"the learner applied index {written}");
         if (engine == RaftLogEngine.RaftKv)
         {
             // RaftKv's log drops its prefix as soon as the snapshot is applied; DotNext's WAL may keep it (then the

@@ -38,6 +38,13 @@ public sealed class ConcurrencyUpstream(IKvNode node, LeaderRouter router, GrpcL
     /// <summary>Whether the client's call was itself forwarded (then its writes must not be forwarded again).</summary>
     public bool AlreadyForwarded => context.RequestHeaders.Get(GrpcLeaderForwarder.ForwardedHeader) is not null;
 
+    /// <summary>The deadline of a write sent to the leader: the caller's while its call lasts; none once the call has
+    /// ended (cancelled, or past its deadline), when the write left is the cleanup of an abandoned wait, which etcd sends on
+    /// the client's own context rather than the call's: with the caller's past deadline every try would fail at once, and
+    /// a waiter on a follower whose call ended by its deadline would leave its key until its lease ends. Each write stays
+    /// bounded by <see cref="LeaderRouter.ForwardTimeout"/>.</summary>
+    private DateTime CallDeadline => context.CancellationToken.IsCancellationRequested ? DateTime.MaxValue : context.Deadline;
+
     public Task<TxnResult> WriteAsync(KvTxn txn, bool idempotent, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(txn);
@@ -104,7 +111,7 @@ public sealed class ConcurrencyUpstream(IKvNode node, LeaderRouter router, GrpcL
                 using var attempt = CancellationTokenSource.CreateLinkedTokenSource(bounded.Token, leaderChange);
                 try
                 {
-                    return await remote(route.Address, GrpcLeaderForwarder.ForwardOptions(context, context.Deadline, attempt.Token)).ConfigureAwait(false);
+                    return await remote(route.Address, GrpcLeaderForwarder.ForwardOptions(context, CallDeadline, attempt.Token)).ConfigureAwait(false);
                 }
                 catch (RpcException e) when (GrpcLeaderForwarder.NotDelivered(e) && !bounded.IsCancellationRequested)
                 {

@@ -14,6 +14,7 @@ public static class EtcdSetup
         services.AddSingleton(sp => new Concurrency.ConcurrencyKv(sp.GetRequiredService<Replication.Api.IKvNode>())
         {
             ReadRetryBound = sp.GetRequiredService<Pipeline.LeaderRouter>().ForwardTimeout,
+            Stopping = sp.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping,
         });
         services.AddSingleton<Concurrency.EtcdMutex>();
         services.AddSingleton<Concurrency.EtcdElection>();

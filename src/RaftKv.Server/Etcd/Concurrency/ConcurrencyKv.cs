@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using Grpc.Core;
 using RaftKv.Replication.Api;
 
 namespace RaftKv.Server.Etcd.Concurrency;
@@ -99,20 +100,70 @@ public sealed class ConcurrencyKv(IKvNode node)
         }
     }
 
-    /// <summary>Deletes a key through <paramref name="writer"/> (an idempotent write), ignoring failure (etcd's cleanup
-    /// of an abandoned wait, on the client's own context).</summary>
-    public static async Task DeleteQuietlyAsync(IConcurrencyWriter writer, KvTxn txn)
+    /// <summary>The first pause before a cleanup delete is tried again; it doubles up to <see cref="CleanupMaxPause"/>.</summary>
+    public static readonly TimeSpan CleanupFirstPause = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>The longest pause between two tries of a cleanup delete.</summary>
+    public static readonly TimeSpan CleanupMaxPause = TimeSpan.FromSeconds(2);
+
+    /// <summary>How long a cleanup delete (<see cref="DeleteQuietlyAsync"/>) is tried again after failures: by default
+    /// etcd's default session TTL, the time by which a session lease (a call with lease 0) has expired and taken the key
+    /// anyway.</summary>
+    public TimeSpan CleanupBound { get; init; } = TimeSpan.FromSeconds(DefaultSessionTtlSeconds);
+
+    /// <summary>Ends the tries of a cleanup delete: the server's shutdown (the host's ApplicationStopping).</summary>
+    public CancellationToken Stopping { get; init; }
+
+    /// <summary>Deletes a key through <paramref name="writer"/> (an idempotent write) for an abandoned wait (etcd's
+    /// cleanup on the client's own context, whose error etcd ignores). A try that fails is tried again after a pause
+    /// (<see cref="CleanupFirstPause"/>, doubling up to <see cref="CleanupMaxPause"/>) for up to
+    /// <see cref="CleanupBound"/>, until <see cref="Stopping"/>: a write that timed out on a loaded leader or met a
+    /// leader change would otherwise leave the key, and every later waiter behind it, until its lease ends. A refusal
+    /// (<see cref="IsRefusal"/>: a retry would get the same answer) ends the tries at once. Never throws: when every
+    /// try failed, the key goes with its lease, as in etcd.</summary>
+    /// <returns>Whether the delete was applied (false: it was given up).</returns>
+    public async Task<bool> DeleteQuietlyAsync(IConcurrencyWriter writer, KvTxn txn)
     {
         ArgumentNullException.ThrowIfNull(writer);
-        try
+        var started = System.Diagnostics.Stopwatch.GetTimestamp(); // monotonic: a wall-clock step neither ends nor extends the tries
+        var pause = CleanupFirstPause;
+        while (true)
         {
-            await writer.WriteAsync(txn, idempotent: true, CancellationToken.None).ConfigureAwait(false);
-        }
-        catch (Exception e) when (e is not OutOfMemoryException)
-        {
-            // etcd ignores the cleanup's error too; the key goes with its lease at the latest.
+            try
+            {
+                await writer.WriteAsync(txn, idempotent: true, Stopping).ConfigureAwait(false);
+                return true;
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                if (IsRefusal(e) || Stopping.IsCancellationRequested || System.Diagnostics.Stopwatch.GetElapsedTime(started) + pause > CleanupBound)
+                {
+                    return false; // etcd ignores the cleanup's error too; the key goes with its lease at the latest
+                }
+            }
+
+            try
+            {
+                await Task.Delay(pause, Stopping).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                return false;
+            }
+
+            pause = TimeSpan.FromTicks(Math.Min(pause.Ticks * 2, CleanupMaxPause.Ticks));
         }
     }
+
+    /// <summary>A write's failure that is the answer, not a passing state of the cluster: the caller may not write the
+    /// key (permission, credentials) or the request is bad. Anything else (a timeout, no leader, a leader change, an
+    /// unreachable leader, a cancelled attempt) may pass, and an idempotent write may be sent again.</summary>
+    public static bool IsRefusal(Exception e) => e switch
+    {
+        RpcException r => r.StatusCode is StatusCode.PermissionDenied or StatusCode.Unauthenticated or StatusCode.InvalidArgument,
+        _ => Pipeline.ErrorKinds.Of(e) is Pipeline.ErrorKind.PermissionDenied or Pipeline.ErrorKind.Unauthenticated or Pipeline.ErrorKind.InvalidArgument
+            or Pipeline.ErrorKind.TooLarge or Pipeline.ErrorKind.AuthRefused,
+    };
 
     /// <summary>concurrency.waitDelete: the first DELETE of <paramref name="key"/> at revision ≥ <paramref name="fromRevision"/>.</summary>
     private async Task WaitDeleteAsync(byte[] key, long fromRevision, CancellationToken cancellationToken)

@@ -44,7 +44,7 @@ public sealed partial class EtcdElection(ConcurrencyKv kv)
                 catch (Exception e) when (e is not (OutOfMemoryException or ConcurrencyException))
                 {
                     // etcd resigns after a failed proclaim; after "not leader" its resign is a no-op (the key is gone).
-                    await ConcurrencyKv.DeleteQuietlyAsync(writer, ResignTxn(leader)).ConfigureAwait(false);
+                    await kv.DeleteQuietlyAsync(writer, ResignTxn(leader)).ConfigureAwait(false);
                     throw;
                 }
             }
@@ -56,7 +56,7 @@ public sealed partial class EtcdElection(ConcurrencyKv kv)
         }
         catch (Exception e) when (e is not OutOfMemoryException && cancellationToken.IsCancellationRequested)
         {
-            await ConcurrencyKv.DeleteQuietlyAsync(writer, ResignTxn(leader)).ConfigureAwait(false);
+            await kv.DeleteQuietlyAsync(writer, ResignTxn(leader)).ConfigureAwait(false);
             throw;
         }
 

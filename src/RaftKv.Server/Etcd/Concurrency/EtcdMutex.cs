@@ -56,7 +56,7 @@ public sealed class EtcdMutex(ConcurrencyKv kv)
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
-            await ConcurrencyKv.DeleteQuietlyAsync(writer, KvTxn.Single(KvOp.Delete(key))).ConfigureAwait(false);
+            await kv.DeleteQuietlyAsync(writer, KvTxn.Single(KvOp.Delete(key))).ConfigureAwait(false);
             throw;
         }
 

@@ -16,6 +16,20 @@ public sealed class DotnetEtcdConcurrencySurfaceTests(DotnetEtcdDiffFixture fixt
 
     private static ByteString B(string s) => ByteString.CopyFromUtf8(s);
 
+    /// <summary>Starts a call that waits behind the holder of <paramref name="prefix"/> (a lock waiter, a second candidate),
+    /// cancels it once its key is queued (a second key under the prefix) and returns its outcome. Before, the call ended at a
+    /// 2 s deadline, which on a loaded machine could come while the server was still writing the waiter's key: the create
+    /// failed with the deadline, and neither etcd nor RaftKv deletes a key whose create failed (etcd's Mutex.Lock cleans up
+    /// only a failed wait), so the key stayed until its lease ended.</summary>
+    private static async Task<T> CancelledOnceQueuedAsync<T>(dotnet_etcd.EtcdClient client, string prefix, Func<CancellationToken, Task<T>> call)
+    {
+        using var cancel = new CancellationTokenSource();
+        var waiting = call(cancel.Token);
+        await Eventually.TrueAsync(async () => waiting.IsCompleted || (await client.GetRangeAsync(prefix)).Count == 2, Deadline, $"the waiter's key is queued under {prefix}");
+        await cancel.CancelAsync();
+        return await waiting;
+    }
+
     [Fact]
     public async Task LockAndUnlockAnswerAsEtcd()
     {
@@ -25,9 +39,9 @@ public sealed class DotnetEtcdConcurrencySurfaceTests(DotnetEtcdDiffFixture fixt
         await fixture.SameAsync("lock again with the same lease", c => c.LockAsync(new LockRequest { Name = B("lk/a"), Lease = 0x5101 }));
         await fixture.SameAsync("lock (sync) another name", c => Task.FromResult(c.Lock("lk/b", 0x5102)));
         await fixture.SameAsync("lock with a missing lease", c => c.LockAsync("lk/a", 0x9999));
-        await fixture.SameAsync("lock held by another lease, until a deadline", c => c.LockAsync("lk/a", 0x5102, deadline: DateTime.UtcNow.AddSeconds(2)));
-        // Each server deletes the waiter's key once it sees the call cancelled, a moment after the deadline (a
-        // proposal of its own): wait for that on both sides, then compare.
+        await fixture.SameAsync("lock held by another lease, cancelled once waiting", c => CancelledOnceQueuedAsync(c, "lk/a/", token => c.LockAsync("lk/a", 0x5102, cancellationToken: token)));
+        // Each server deletes the waiter's key once it sees the call cancelled, a moment later (a proposal of its own):
+        // wait for that on both sides, then compare.
         foreach (var side in new[] { fixture.Etcd, fixture.RaftKv })
         {
             await Eventually.TrueAsync(async () => (await side.GetRangeAsync("lk/a/")).Count == 1, Deadline, "the waiter's key is deleted");
@@ -75,10 +89,10 @@ public sealed class DotnetEtcdConcurrencySurfaceTests(DotnetEtcdDiffFixture fixt
         await fixture.SameAsync("leader(name)", c => c.LeaderAsync("el/a"));
         await fixture.SameAsync("leader (sync, request)", c => Task.FromResult(c.Leader(new LeaderRequest { Name = B("el/a") })));
         await fixture.SameAsync("re-campaign with the same lease and another value", c => c.CampaignAsync(new CampaignRequest { Name = B("el/a"), Lease = 0x5201, Value = B("v2") }));
-        await fixture.SameAsync("a second candidate, until a deadline", c => c.CampaignAsync(new CampaignRequest { Name = B("el/a"), Lease = 0x5202, Value = B("w") }, deadline: DateTime.UtcNow.AddSeconds(2)));
+        await fixture.SameAsync("a second candidate, cancelled once waiting", c => CancelledOnceQueuedAsync(c, "el/a/", token => c.CampaignAsync(new CampaignRequest { Name = B("el/a"), Lease = 0x5202, Value = B("w") }, cancellationToken: token)));
         foreach (var side in new[] { fixture.Etcd, fixture.RaftKv })
         {
-            // The cancelled candidate's key is deleted a moment after its deadline (as the lock waiter's above).
+            // The cancelled candidate's key is deleted a moment after its cancellation (as the lock waiter's above).
             await Eventually.TrueAsync(async () => (await side.GetRangeAsync("el/a/")).Count == 1, Deadline, "the second candidate's key is deleted");
         }
 
