@@ -22,6 +22,10 @@ internal sealed class FailingDeletesWriter(IKvNode node) : IConcurrencyWriter
 
     private int _otherWritesDone;
 
+    /// <summary>Runs once, before the next queued failure is thrown: what the cluster did meanwhile (e.g. the failed
+    /// try was applied after all, and another call wrote the key again).</summary>
+    public Func<Task>? BeforeNextFailure { get; set; }
+
     /// <summary>The next deletes throw these, one each, in order; later ones are applied.</summary>
     public void FailNextDeletes(params Exception[] failures)
     {
@@ -44,12 +48,21 @@ internal sealed class FailingDeletesWriter(IKvNode node) : IConcurrencyWriter
         }
 
         Interlocked.Increment(ref _deleteTries);
+        Exception? failure;
         lock (_failures)
         {
-            if (_failures.TryDequeue(out var failure))
+            _failures.TryDequeue(out failure);
+        }
+
+        if (failure is not null)
+        {
+            if (BeforeNextFailure is { } before)
             {
-                throw failure;
+                BeforeNextFailure = null;
+                await before().ConfigureAwait(false);
             }
+
+            throw failure;
         }
 
         return await node.WriteAsync(txn, cancellationToken).ConfigureAwait(false);

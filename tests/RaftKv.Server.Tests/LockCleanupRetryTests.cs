@@ -46,6 +46,41 @@ public sealed class LockCleanupRetryTests
     }
 
     [Fact]
+    public async Task ARetriedCleanupLeavesTheKeyALaterLockWithTheSameLeaseCreated()
+    {
+        using var dir = new TempDir();
+        await using var node = await StartNodeAsync(dir);
+        var kv = new ConcurrencyKv(node);
+        var mutex = new EtcdMutex(kv);
+        var writer = new FailingDeletesWriter(node);
+        var holder = await GrantAsync(node);
+        var waiter = await GrantAsync(node);
+        var first = await mutex.LockAsync(Name, holder, writer, CancellationToken.None);
+
+        using var cancel = new CancellationTokenSource();
+        var waiting = mutex.LockAsync(Name, waiter, writer, cancel.Token);
+        var key = ConcurrencyKv.KeyOf(ConcurrencyKv.PrefixOf(Name), waiter);
+        await Eventually.TrueAsync(() => writer.OtherWritesDone == 2, Deadline, "the waiter's create returned");
+
+        // The cleanup's first try reports a timeout, but was applied; meanwhile the holder unlocks and the client, retrying
+        // with the same lease, takes the lock with a key created anew. The cleanup's next try must leave that key.
+        LockHeld? second = null;
+        writer.FailNextDeletes(new UnavailableException("timed out", outcomeUnknown: true));
+        writer.BeforeNextFailure = async () =>
+        {
+            await node.WriteAsync(KvTxn.Single(KvOp.Delete(key)));
+            await EtcdMutex.UnlockAsync(first.Key, new FailingDeletesWriter(node), CancellationToken.None);
+            second = await mutex.LockAsync(Name, waiter, new FailingDeletesWriter(node), CancellationToken.None);
+        };
+        await cancel.CancelAsync();
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => waiting); // returns after its cleanup
+        Assert.Equal(2, writer.DeleteTries);
+        Assert.NotNull(second);
+        Assert.True(await ExistsAsync(node, key), "the cancelled wait's cleanup deleted the key of the call that holds the lock now");
+    }
+
+    [Fact]
     public async Task ARefusalTheBoundAndShutdownEndTheTriesAndLeaveTheKeyToItsLease()
     {
         using var dir = new TempDir();

@@ -15,7 +15,8 @@ namespace RaftKv.Server.Etcd.Concurrency;
 /// wait with etcd's compacted error); then, as etcd 3.5's Mutex.Lock, the waiter reads its own key: gone (its lease
 /// expired or was revoked while it waited) → "session expired", never the lock. Locking twice with one lease is one
 /// acquisition (the key is reused).
-/// A wait that fails or is cancelled deletes the waiter's key (etcd's Unlock on the client context).
+/// A wait that fails or is cancelled deletes the waiter's key (etcd's Unlock on the client context), if it is still the
+/// key this call created (same create revision): the delete is retried, so it must not take a key a later call made.
 /// Where it runs: Lock runs on the member the client called, as etcd's v3lock does; its writes (the session lease of a
 /// call with lease 0, the create txn, the cleanup delete) go to the leader through the call's
 /// <see cref="IConcurrencyWriter"/>, its reads and its wait (watches) stay on the member, so a wait outlives a leader
@@ -56,7 +57,10 @@ public sealed class EtcdMutex(ConcurrencyKv kv)
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
-            await kv.DeleteQuietlyAsync(writer, KvTxn.Single(KvOp.Delete(key))).ConfigureAwait(false);
+            // Only the key this call created (its create revision): the cleanup is tried again for up to a minute
+            // (ConcurrencyKv.DeleteQuietlyAsync), and a later Lock with the same lease may have created the key anew by
+            // then and hold the lock with it — an unconditional retried delete would take that holder's key.
+            await kv.DeleteQuietlyAsync(writer, new KvTxn([ConcurrencyKv.CreatedAt(key, myRev)], [KvOp.Delete(key)], [])).ConfigureAwait(false);
             throw;
         }
 
