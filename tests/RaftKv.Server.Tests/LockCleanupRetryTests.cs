@@ -23,20 +23,9 @@ public sealed class LockCleanupRetryTests
     {
         using var dir = new TempDir();
         await using var node = await StartNodeAsync(dir);
-        var kv = new ConcurrencyKv(node);
-        var mutex = new EtcdMutex(kv);
         var writer = new FailingDeletesWriter(node);
-        var holder = await GrantAsync(node);
-        var waiter = await GrantAsync(node);
-        await mutex.LockAsync(Name, holder, writer, CancellationToken.None);
-
         using var cancel = new CancellationTokenSource();
-        var waiting = mutex.LockAsync(Name, waiter, writer, cancel.Token);
-        var key = ConcurrencyKv.KeyOf(ConcurrencyKv.PrefixOf(Name), waiter);
-        // Cancelled once its create has returned, so in its wait: a create the caller cancels before it returns fails
-        // without a cleanup, in etcd too (its key may be an earlier call's, which holds the lock with the same lease).
-        await Eventually.TrueAsync(() => writer.OtherWritesDone == 2, Deadline, "the waiter's create returned");
-        Assert.True(await ExistsAsync(node, key), "the waiter's key is written");
+        var (_, _, _, key, waiting) = await WaitBehindAHolderAsync(node, writer, cancel.Token);
         writer.FailNextDeletes(new UnavailableException("timed out", outcomeUnknown: true), new ForwardTimeoutException(1, TimeSpan.FromSeconds(7)));
         await cancel.CancelAsync();
 
@@ -50,17 +39,9 @@ public sealed class LockCleanupRetryTests
     {
         using var dir = new TempDir();
         await using var node = await StartNodeAsync(dir);
-        var kv = new ConcurrencyKv(node);
-        var mutex = new EtcdMutex(kv);
         var writer = new FailingDeletesWriter(node);
-        var holder = await GrantAsync(node);
-        var waiter = await GrantAsync(node);
-        var first = await mutex.LockAsync(Name, holder, writer, CancellationToken.None);
-
         using var cancel = new CancellationTokenSource();
-        var waiting = mutex.LockAsync(Name, waiter, writer, cancel.Token);
-        var key = ConcurrencyKv.KeyOf(ConcurrencyKv.PrefixOf(Name), waiter);
-        await Eventually.TrueAsync(() => writer.OtherWritesDone == 2, Deadline, "the waiter's create returned");
+        var (mutex, first, waiter, key, waiting) = await WaitBehindAHolderAsync(node, writer, cancel.Token);
 
         // The cleanup's first try reports a timeout, but was applied; meanwhile the holder unlocks and the client, retrying
         // with the same lease, takes the lock with a key created anew. The cleanup's next try must leave that key.
@@ -113,6 +94,21 @@ public sealed class LockCleanupRetryTests
         Assert.True(await ExistsAsync(node, key), "a given-up cleanup leaves the key to its lease");
         Assert.True(await new ConcurrencyKv(node).DeleteQuietlyAsync(new FailingDeletesWriter(node), delete));
         Assert.False(await ExistsAsync(node, key));
+    }
+
+    /// <summary>A holder takes the lock, then a waiter (another lease) queues behind it through <paramref name="writer"/>
+    /// and is in its wait: cancelled only once its create has returned — a create the caller cancels before it returns
+    /// fails without a cleanup, in etcd too (its key may be an earlier call's, which holds the lock with the same lease).</summary>
+    private static async Task<(EtcdMutex Mutex, LockHeld Holder, long Waiter, byte[] Key, Task<LockHeld> Waiting)> WaitBehindAHolderAsync(KvNode node, FailingDeletesWriter writer, CancellationToken cancel)
+    {
+        var mutex = new EtcdMutex(new ConcurrencyKv(node));
+        var holder = await mutex.LockAsync(Name, await GrantAsync(node), writer, CancellationToken.None);
+        var waiter = await GrantAsync(node);
+        var waiting = mutex.LockAsync(Name, waiter, writer, cancel);
+        var key = ConcurrencyKv.KeyOf(ConcurrencyKv.PrefixOf(Name), waiter);
+        await Eventually.TrueAsync(() => writer.OtherWritesDone == 2, Deadline, "the waiter's create returned");
+        Assert.True(await ExistsAsync(node, key), "the waiter's key is written");
+        return (mutex, holder, waiter, key, waiting);
     }
 
     private static async Task<KvNode> StartNodeAsync(TempDir dir)
