@@ -127,6 +127,14 @@ public sealed class Http2AuthorityReader(PipeReader inner, Action<string>? onRew
     {
         frameAt = 0;
         var pos = _scanned - _bufferStart;
+        if (pos < 0 || (_scanned == 0 && _bufferStart > 0))
+        {
+            // The consumer consumed bytes not looked at yet (Kestrel never does: it consumes the preface and whole frames
+            // only, and each read's whole frames are scanned before it sees them): nothing left to inspect reliably, so
+            // the connection passes through as it is (before, slicing at a negative offset threw).
+            return Verdict.Clean;
+        }
+
         if (_scanned == 0)
         {
             var preface = PrefaceSniffer.Judge(buffer);
