@@ -56,21 +56,7 @@ public static partial class EtcdBackendImport
 
     private static EtcdUser ParseUser(byte[] key, byte[] value)
     {
-        var name = Name(key, "user");
-        User user;
-        try
-        {
-            user = User.Parser.ParseFrom(value);
-        }
-        catch (InvalidProtocolBufferException e)
-        {
-            throw new SnapshotFileException(SnapshotFileError.Corrupt, $"etcd's authUsers bucket holds an unreadable record for user \"{name}\": {e.Message}");
-        }
-
-        if (!user.Name.Span.SequenceEqual(key))
-        {
-            throw new SnapshotFileException(SnapshotFileError.Corrupt, $"etcd's authUsers bucket holds a record named \"{user.Name.ToStringUtf8()}\" under user \"{name}\"");
-        }
+        var (name, user) = Record(User.Parser, key, value, "authUsers", "user", u => u.Name);
 
         byte[]? record = null;
         if (user.Options?.NoPassword != true && !user.Password.IsEmpty)
@@ -96,21 +82,7 @@ public static partial class EtcdBackendImport
 
     private static AuthRole ParseRole(byte[] key, byte[] value)
     {
-        var name = Name(key, "role");
-        Role role;
-        try
-        {
-            role = Role.Parser.ParseFrom(value);
-        }
-        catch (InvalidProtocolBufferException e)
-        {
-            throw new SnapshotFileException(SnapshotFileError.Corrupt, $"etcd's authRoles bucket holds an unreadable record for role \"{name}\": {e.Message}");
-        }
-
-        if (!role.Name.Span.SequenceEqual(key))
-        {
-            throw new SnapshotFileException(SnapshotFileError.Corrupt, $"etcd's authRoles bucket holds a record named \"{role.Name.ToStringUtf8()}\" under role \"{name}\"");
-        }
+        var (name, role) = Record(Role.Parser, key, value, "authRoles", "role", r => r.Name);
 
         var permissions = new List<AuthPermission>(role.KeyPermission.Count);
         foreach (var p in role.KeyPermission)
@@ -124,6 +96,27 @@ public static partial class EtcdBackendImport
         }
 
         return new AuthRole(name, permissions);
+    }
+
+    /// <summary>A user or role record of <paramref name="bucket"/>: its name (the bucket key, UTF-8) and the parsed
+    /// protobuf, whose own name must be that key.</summary>
+    private static (string Name, T Record) Record<T>(MessageParser<T> parser, byte[] key, byte[] value, string bucket, string what, Func<T, ByteString> nameOf)
+        where T : IMessage<T>
+    {
+        var name = Name(key, what);
+        T record;
+        try
+        {
+            record = parser.ParseFrom(value);
+        }
+        catch (InvalidProtocolBufferException e)
+        {
+            throw new SnapshotFileException(SnapshotFileError.Corrupt, $"etcd's {bucket} bucket holds an unreadable record for {what} \"{name}\": {e.Message}");
+        }
+
+        return nameOf(record).Span.SequenceEqual(key)
+            ? (name, record)
+            : throw new SnapshotFileException(SnapshotFileError.Corrupt, $"etcd's {bucket} bucket holds a record named \"{nameOf(record).ToStringUtf8()}\" under {what} \"{name}\"");
     }
 
     private static string Name(byte[] key, string what)
