@@ -127,6 +127,7 @@ public sealed partial class KvNode : IKvNode
                     Compression = options.Compression,
                     RemoteCompression = options.RemoteCompression,
                     BlobMinBytes = options.ValueFileMinBytes,
+                    ValueFileRules = options.HistoryValueFileMinBytes > 0 ? [new ValueFileRule(MvccLayout.HistoryPrefix, options.HistoryValueFileMinBytes)] : [],
                     RemoteStore = options.RemoteStore,
                     TimeProvider = options.TimeProvider,
                     FileSystem = fs,

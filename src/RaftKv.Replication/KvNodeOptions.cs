@@ -52,6 +52,16 @@ public sealed record KvNodeOptions
     /// <summary>Key-value separation (VALUE_FILE_MIN_BYTES): values of at least this many bytes are flushed to value
     /// files once every voting member reads them (<c>LsmOptions.BlobMinBytes</c>); 0 = off.</summary>
     public int ValueFileMinBytes { get; init; } = 4096;
+
+    /// <summary>Key-value separation of MVCC history records (HISTORY_VALUE_FILE_MIN_BYTES): a history record of at
+    /// least this many bytes goes to a value file at flush while separation is on (<see cref="ValueFileMinBytes"/>
+    /// &gt; 0), so compactions move a pointer through the levels instead of the old value (<c>LsmOptions.ValueFileRules</c>);
+    /// 0 = the same threshold as every other record.</summary>
+    public int HistoryValueFileMinBytes { get; init; } = DefaultHistoryValueFileMinBytes;
+
+    /// <summary>The default of <see cref="HistoryValueFileMinBytes"/>: a record of this size is about six times its
+    /// 20-byte pointer.</summary>
+    public const int DefaultHistoryValueFileMinBytes = 128;
     public long MemtableMaxEntries { get; init; } = 1_000_000;
     public int MaxKeyBytes { get; init; } = 4096;
     public int MaxValueBytes { get; init; } = 8 << 20;

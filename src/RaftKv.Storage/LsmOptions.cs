@@ -34,6 +34,11 @@ public sealed record LsmOptions
     /// with it off (pointers are resolved either way).</summary>
     public int BlobMinBytes { get; init; }
 
+    /// <summary>Key spaces separated from a smaller size than <see cref="BlobMinBytes"/> (the first rule whose prefix
+    /// matches the key decides; a value of at least <see cref="BlobMinBytes"/> is separated either way). Apply only
+    /// while separation is on (<see cref="BlobMinBytes"/> &gt; 0 and <see cref="IKvStore.SeparateValues"/>).</summary>
+    public IReadOnlyList<ValueFileRule> ValueFileRules { get; init; } = [];
+
     /// <summary>Compression of data blocks of tables written locally (flushes, compactions, keys files).</summary>
     public BlockCompression Compression { get; init; }
 

@@ -290,6 +290,7 @@ public sealed partial class LsmStore
             throw;
         }
 
+        var relocated = relocation.BytesWritten;
         relocation.Release(); // the output tables hold its value file now
 
         _fs.SyncDirectory(_dir);
@@ -329,6 +330,8 @@ public sealed partial class LsmStore
         Interlocked.Increment(ref _counters.Compactions);
         Interlocked.Add(ref _counters.RemoteTablesCompacted, inputs.Count(t => t.IsRemote));
         Interlocked.Add(ref _counters.RemoteBytesCompacted, inputs.Where(t => t.IsRemote).Sum(t => t.Size));
+        Interlocked.Add(ref _counters.CompactionBytesRead, inputs.Sum(t => t.Size));
+        Interlocked.Add(ref _counters.CompactionBytesWritten, outputs.Sum(o => o.Record.Size) + relocated);
         LogCompacted(_logger, inputs.Count, outputs.Count, outputLevel);
     }
 }

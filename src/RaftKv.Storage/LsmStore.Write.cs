@@ -202,7 +202,7 @@ public sealed partial class LsmStore
                     writer = new TableWriter(_fs, TablePath(_dir, id), _options.BlockSize, _options.Compression);
                 }
 
-                if (IsSeparated(e.ValueSpan.Length, e.Tombstone))
+                if (IsSeparated(e.KeySpan, e.ValueSpan.Length, e.Tombstone))
                 {
                     blob ??= _blobs.Create();
                     var n = blob.Append(e.ValueSpan).Encode(pointer);
@@ -240,12 +240,35 @@ public sealed partial class LsmStore
 
         _fs.SyncDirectory(_dir);
         edit.Added.AddRange(outputs.Select(o => o.Record));
+        Interlocked.Add(ref _counters.FlushBytesWritten, outputs.Sum(o => o.Record.Size) + (blobSize ?? 0));
         return outputs.Select(o => o.Reader).ToList();
     }
 
-    /// <summary>Whether a flush or compaction writes a value of <paramref name="length"/> bytes to a value file
-    /// (<see cref="LsmOptions.BlobMinBytes"/>) instead of into the table.</summary>
-    private bool IsSeparated(int length, bool tombstone) => !tombstone && _separateValues && _options.BlobMinBytes > 0 && length >= _options.BlobMinBytes;
+    /// <summary>Whether a flush writes the value of <paramref name="length"/> bytes under <paramref name="key"/> to a
+    /// value file (<see cref="LsmOptions.BlobMinBytes"/>, <see cref="LsmOptions.ValueFileRules"/>) instead of into the
+    /// table.</summary>
+    private bool IsSeparated(ReadOnlySpan<byte> key, int length, bool tombstone)
+    {
+        if (tombstone || !_separateValues || _options.BlobMinBytes <= 0)
+        {
+            return false;
+        }
+
+        if (length >= _options.BlobMinBytes)
+        {
+            return true;
+        }
+
+        foreach (var rule in _options.ValueFileRules)
+        {
+            if (key.StartsWith(rule.Prefix))
+            {
+                return length >= rule.MinBytes;
+            }
+        }
+
+        return false;
+    }
 
     private volatile bool _separateValues;
 

@@ -28,6 +28,9 @@ public sealed class StorageMetrics : IDisposable
         _meter.CreateObservableCounter("raftkv_block_cache_evictions_total", () => stats().CacheEvictions, description: "Blocks evicted from the block cache to stay within its capacity");
         _meter.CreateObservableCounter("raftkv_block_cache_promotions_total", () => stats().CachePromotions, description: "Blocks read from object storage and added to the block cache");
         _meter.CreateObservableCounter("raftkv_compactions_total", () => stats().Compactions, description: "Compactions that rewrote tables");
+        _meter.CreateObservableCounter("raftkv_flush_written_bytes_total", () => stats().FlushBytesWritten, unit: "By", description: "Bytes memtable flushes wrote (tables and value files)");
+        _meter.CreateObservableCounter("raftkv_compaction_read_bytes_total", () => stats().CompactionBytesRead, unit: "By", description: "Bytes of the input tables of compactions that rewrote tables");
+        _meter.CreateObservableCounter("raftkv_compaction_written_bytes_total", () => stats().CompactionBytesWritten, unit: "By", description: "Bytes compactions wrote (output tables and relocated values)");
         _meter.CreateObservableCounter("raftkv_trivial_moves_total", () => stats().TrivialMoves, description: "Tables moved down a level without a rewrite");
         _meter.CreateObservableCounter("raftkv_remote_tables_compacted_total", () => stats().RemoteTablesCompacted, description: "Archived tables read back from object storage by compactions (their data is local again)");
         _meter.CreateObservableCounter("raftkv_remote_bytes_compacted_total", () => stats().RemoteBytesCompacted, unit: "By", description: "Bytes of archived tables read back from object storage by compactions");

@@ -11,5 +11,8 @@ internal sealed class StoreCounters
     public long RemoteTablesCompacted;
     public long RemoteBytesCompacted;
     public long Stalls;
+    public long FlushBytesWritten;
+    public long CompactionBytesRead;
+    public long CompactionBytesWritten;
     public long ObjectReads;
 }

@@ -48,6 +48,13 @@ public sealed record StoreStats
     public long Flushes { get; init; }
     public long Compactions { get; init; }
 
+    /// <summary>Bytes flushes wrote (tables and value files), compactions read (their input tables, wherever they
+    /// are) and compactions wrote (output tables and relocated values): with the bytes applied, the engine's write
+    /// amplification.</summary>
+    public long FlushBytesWritten { get; init; }
+    public long CompactionBytesRead { get; init; }
+    public long CompactionBytesWritten { get; init; }
+
     /// <summary>Tables moved to the next level by a manifest edit alone (they overlapped nothing there):
     /// no bytes rewritten, and an archived table stays in the object store.</summary>
     public long TrivialMoves { get; init; }

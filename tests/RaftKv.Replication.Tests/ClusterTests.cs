@@ -114,8 +114,10 @@ public sealed class ClusterTests
     /// value-files feature: the snapshot carries the value files, the follower's renumbered tables point into them. And
     /// with the snapshot pulled by the follower from the leader's tail stream (KvNode.SnapshotPull.cs), as every snapshot
     /// above SNAPSHOT_PULL_ABOVE_BYTES (default 0) is; the other variants send it in one Raft request, as a member of an
-    /// older release gets it.</summary>
+    /// older release gets it. Values of 300 bytes: their history records (not the current values) go to value files
+    /// (HISTORY_VALUE_FILE_MIN_BYTES, 128 by default), read back by a read at an old revision on the follower.</summary>
     [Theory]
+    [InlineData(300, true)]
     [InlineData(100, false)]
     [InlineData(6000, false)]
     [InlineData(100, true)]
@@ -130,7 +132,7 @@ public sealed class ClusterTests
             await Eventually.TrueAsync(() => Task.FromResult(leader.SendsSnapshotReferences), TimeSpan.FromSeconds(30), "the leader knows every member can pull");
         }
 
-        if (valueBytes >= 4096)
+        if (valueBytes >= KvNodeOptions.DefaultHistoryValueFileMinBytes)
         {
             await Eventually.TrueAsync(() => Task.FromResult(c.Running.All(n => ((Storage.IKvStore)n.TieredStore).SeparateValues)), TimeSpan.FromSeconds(30), "every member separates large values");
         }
@@ -140,6 +142,9 @@ public sealed class ClusterTests
         {
             await c.PutAsync($"s{i:D3}", new string((char)('a' + (i % 26)), valueBytes));
         }
+
+        var firstVersion = (await leader.RangeAsync(new RangeRequest(B("s000")), ReadConsistency.Linearizable)).Kvs.Single().ModRevision;
+        await c.PutAsync("s000", "overwritten"); // s000's first value is history only now
 
         foreach (var n in c.Running)
         {
@@ -161,7 +166,9 @@ public sealed class ClusterTests
         Assert.True(follower.GetStatus().SnapshotsInstalled >= 1, "the follower caught up by installing a snapshot");
         Assert.Equal(pulled, follower.PulledSnapshotsInstalled > 0);
         var blobFiles = Directory.GetFiles(Path.Combine(c.DataDir(lagging), "lsm"), "*.blob").Length;
-        Assert.True(valueBytes < 4096 ? blobFiles == 0 : blobFiles > 0, $"{blobFiles} value files on the follower");
+        Assert.True(valueBytes <= 100 ? blobFiles == 0 : blobFiles > 0, $"{blobFiles} value files on the follower");
+        var old = (await follower.RangeAsync(new RangeRequest(B("s000"), Revision: firstVersion), ReadConsistency.Serializable)).Kvs.Single();
+        Assert.Equal(new string('a', valueBytes), S(old.Value));
         Assert.Equal(new string((char)('a' + (299 % 26)), valueBytes), S((await follower.GetAsync(B("s299"), ReadConsistency.Serializable))!.Value.Value));
     }
 

@@ -69,7 +69,7 @@ public sealed class ModelBasedTests(ITestOutputHelper output)
     private async Task RunAsync(int seed, BlockCompression compression, BlockCompression? remoteCompression, int blobMinBytes = 0)
     {
         var partitioned = seed % 2 == 1; // odd seeds: tables split at key-space boundaries (LsmOptions.PartitionBoundaries)
-        output.WriteLine($"seed = {seed} (rerun with RAFTKV_SEED={seed}), compression {compression}, archive {remoteCompression?.ToString() ?? "off"}, partitioned {partitioned}, value files from {blobMinBytes} bytes");
+        output.WriteLine($"seed = {seed} (rerun with RAFTKV_SEED={seed}), compression {compression}, archive {remoteCompression?.ToString() ?? "off"}, partitioned {partitioned}, value files from {blobMinBytes} bytes{(blobMinBytes > 0 ? " (k2…: from 8)" : "")}");
         var rng = new Random(seed);
         var fs = new CrashableMemoryFileSystem();
         var objects = remoteCompression is null ? null : new FileSystemRemoteTableStore(fs);
@@ -88,6 +88,7 @@ public sealed class ModelBasedTests(ITestOutputHelper output)
             L0CompactionTrigger = 3,
             PartitionBoundaries = partitioned ? [B("k1"), B("k15"), B("k2")] : [],
             BlobMinBytes = blobMinBytes,
+            ValueFileRules = blobMinBytes > 0 ? [new ValueFileRule(B("k2"), 8)] : [], // k2xx: separated from 8 bytes
         };
 
         var model = new SortedDictionary<string, (string Value, long Version, long Expires)>(StringComparer.Ordinal);

@@ -183,4 +183,71 @@ public sealed class ValueFileTests
         Assert.Equal(Value(2, 0), (await store.GetAsync(B("b"), 0))!.Value.Value.ToArray());
         Assert.Equal(2000 + 7, store.GetMetadata(B("b"), 0)!.Value.ValueLength); // from the keys file, no object read
     }
+
+    [Fact]
+    public async Task ARuleSeparatesTheSmallValuesOfItsKeySpaceOnlyAndCompactionsMoveTheirPointers()
+    {
+        var fs = new CrashableMemoryFileSystem();
+        var options = Options(fs) with { ValueFileRules = [new ValueFileRule(B("h/"), 64)] };
+        var small = new string('v', 100);
+        await using (var store = await OpenAsync(fs, options))
+        {
+            long index = 0;
+            for (var i = 0; i < 50; i++)
+            {
+                // Under the rule: 100 bytes (separated) and 10 bytes (below the rule's size); elsewhere 100 bytes (kept).
+                store.Apply(++index, [WriteOp.Put(B($"h/{i:D4}"), B($"{i:D4}{small}")), WriteOp.Put(B($"h/t{i:D4}"), B("tiny")), WriteOp.Put(B($"s{i:D4}"), B($"{i:D4}{small}"))]);
+            }
+
+            await store.FlushAsync();
+            var files = BlobFiles(fs);
+            Assert.Single(files);
+            var stats = store.GetStats();
+            Assert.Equal(50 * 104, stats.BlobLiveBytes); // exactly the 100-byte values under h/
+            Assert.True(stats.FlushBytesWritten >= stats.DiskBytes, $"flush bytes {stats.FlushBytesWritten} count the tables and the value file ({stats.DiskBytes})");
+
+            for (var i = 0; i < 50; i += 2)
+            {
+                store.Apply(++index, [WriteOp.Put(B($"s{i:D4}"), B("small-2"))]);
+            }
+
+            await store.FlushAsync();
+            await store.CompactAsync(0);
+            Assert.Equal(files, BlobFiles(fs)); // pointers moved, no value rewritten
+            stats = store.GetStats();
+            Assert.True(stats.CompactionBytesRead > 0 && stats.CompactionBytesWritten > 0, $"compaction bytes read {stats.CompactionBytesRead}, written {stats.CompactionBytesWritten}");
+            for (var i = 0; i < 50; i++)
+            {
+                Assert.Equal($"{i:D4}{small}", S((await store.GetAsync(B($"h/{i:D4}"), 0))!.Value.Value));
+                Assert.Equal("tiny", S((await store.GetAsync(B($"h/t{i:D4}"), 0))!.Value.Value));
+            }
+
+            Assert.Equal(100, (await ScanAll(store, "h/", "h0")).Count);
+        }
+
+        fs.Crash();
+        await using var reopened = await OpenAsync(fs, options);
+        Assert.Equal($"0007{small}", S((await reopened.GetAsync(B("h/0007"), 0))!.Value.Value));
+        Assert.Equal($"0009{small}", S((await reopened.GetAsync(B("s0009"), 0))!.Value.Value)); // s0008 was overwritten
+    }
+
+    [Fact]
+    public async Task RulesApplyOnlyWhileSeparationIsOn()
+    {
+        var fs = new CrashableMemoryFileSystem();
+        var rules = new[] { new ValueFileRule(B("h/"), 8) };
+        await using (var off = await LsmStore.OpenAsync(Options(fs) with { ValueFileRules = rules }))
+        {
+            off.Apply(1, [WriteOp.Put(B("h/a"), B("a value of some size"))]); // SeparateValues not set by the owner
+            await off.FlushAsync();
+        }
+
+        Assert.Empty(BlobFiles(fs));
+        var fs2 = new CrashableMemoryFileSystem();
+        await using var zero = await OpenAsync(fs2, Options(fs2) with { BlobMinBytes = 0, ValueFileRules = rules }); // separation off by size
+        zero.Apply(1, [WriteOp.Put(B("h/a"), B("a value of some size"))]);
+        await zero.FlushAsync();
+        Assert.Empty(BlobFiles(fs2));
+        Assert.Equal("a value of some size", S((await zero.GetAsync(B("h/a"), 0))!.Value.Value));
+    }
 }

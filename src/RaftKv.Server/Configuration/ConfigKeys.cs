@@ -17,6 +17,7 @@ public static class ConfigKeys
     public static readonly ConfigKey CacheSizeMb = new("CACHE_SIZE_MB", "", "Block cache share of MEMORY_MAX_SIZE_MB (MiB; empty = half of it; 0 = no cache, all memtable); must be less than MEMORY_MAX_SIZE_MB");
     public static readonly ConfigKey Compression = new("COMPRESSION", "none", "Block compression of SSTables on local disk: none, lz4 or zstd (tables written from then on)");
     public static readonly ConfigKey S3Compression = new("S3_COMPRESSION", "lz4", "Block compression of SSTables archived to S3: none, lz4 or zstd (when it differs from COMPRESSION a table is re-encoded as it is archived)");
+    public static readonly ConfigKey HistoryValueFileMinBytes = new("HISTORY_VALUE_FILE_MIN_BYTES", "128", "Key-value separation of MVCC history records (every put's old versions): records of at least this many bytes are flushed to value files so compactions move pointers instead of old values (only while VALUE_FILE_MIN_BYTES is on); 0 = the VALUE_FILE_MIN_BYTES threshold");
     public static readonly ConfigKey ValueFileMinBytes = new("VALUE_FILE_MIN_BYTES", "4096", "Key-value separation: values of at least this many bytes are flushed to value files and compactions move only pointers to them (once every member runs a release that reads them); 0 = off");
     public static readonly ConfigKey SnapshotPullAboveBytes = new("SNAPSHOT_PULL_ABOVE_BYTES", "0", "A follower that needs a Raft snapshot larger than this (bytes) pulls it from the leader over the internal gRPC stream, without the Raft request timeout (half of ELECTION_TIMEOUT_MS) that bounds one InstallSnapshot; 0 (default) = every snapshot is pulled");
     public static readonly ConfigKey SnapshotCatchupEntries = new("SNAPSHOT_CATCHUP_ENTRIES", "5000", "Raft log entries a member keeps below each new snapshot (at most 64 MiB of them), so a follower a few rounds behind catches up with entries instead of a snapshot (etcd's --snapshot-catchup-entries); 0 = the log is dropped up to each snapshot");
@@ -68,7 +69,7 @@ public static class ConfigKeys
     public static IReadOnlyList<ConfigKey> All { get; } =
     [
         HttpPort, GrpcPort, EtcdPort, RaftPort, NodeId, Peers, Membership, DataDir, BindHost, AdvertiseHost,
-        MemoryMaxSizeMb, CacheSizeMb, MemoryMaxEntries, Compression, S3Compression, ValueFileMinBytes, SnapshotPullAboveBytes, SnapshotCatchupEntries, DiskMaxSizeGb, DiskMigrationAgeHours, ArchiveInterval, QuotaBackendBytes,
+        MemoryMaxSizeMb, CacheSizeMb, MemoryMaxEntries, Compression, S3Compression, ValueFileMinBytes, HistoryValueFileMinBytes, SnapshotPullAboveBytes, SnapshotCatchupEntries, DiskMaxSizeGb, DiskMigrationAgeHours, ArchiveInterval, QuotaBackendBytes,
         S3Endpoint, S3Bucket, S3Prefix, S3Region, S3AccessKey, S3SecretKey, BackupInterval, BackupRetention, BackupBucket, BackupPrefix, MaxKeyBytes, MaxValueBytes, RaftLog, RaftLogPreallocate, ElectionTimeoutMs, ReadLease,
         CorruptCheckInterval, InitialCorruptCheck, InitialClusterState, Learner, MaxLearners, LearnerToken, TlsCertFile, TlsKeyFile, TlsCaFile, ClientCertAuth, PeerCertFile, PeerKeyFile, PeerCaFile,
         AutoCompactionMode, AutoCompactionRetention, WatchProgressNotifyInterval, Cors, AuthToken, AuthTokenTtl, AuthMetrics, AuthMaxFailures, MetricsHttpRequests, ConfigFile,

@@ -89,6 +89,9 @@ public static class ConfigLoader
             ValueFileMinBytes = Long(ConfigKeys.ValueFileMinBytes, Get(ConfigKeys.ValueFileMinBytes), 0) is var vf and <= 1 << 30
                 ? (int)vf
                 : throw new ConfigException($"{ConfigKeys.ValueFileMinBytes.Env} must be at most {1 << 30} (1 GiB), got '{Get(ConfigKeys.ValueFileMinBytes)}'"),
+            HistoryValueFileMinBytes = Long(ConfigKeys.HistoryValueFileMinBytes, Get(ConfigKeys.HistoryValueFileMinBytes), 0) is var hvf and <= 1 << 30
+                ? (int)hvf
+                : throw new ConfigException($"{ConfigKeys.HistoryValueFileMinBytes.Env} must be at most {1 << 30} (1 GiB), got '{Get(ConfigKeys.HistoryValueFileMinBytes)}'"),
             SnapshotPullAboveBytes = Long(ConfigKeys.SnapshotPullAboveBytes, Get(ConfigKeys.SnapshotPullAboveBytes), 0),
             SnapshotCatchupEntries = Long(ConfigKeys.SnapshotCatchupEntries, Get(ConfigKeys.SnapshotCatchupEntries), 0) is var catchup and <= int.MaxValue
                 ? (int)catchup

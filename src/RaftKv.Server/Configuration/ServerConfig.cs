@@ -35,6 +35,9 @@ public sealed record ServerConfig
     /// <summary>VALUE_FILE_MIN_BYTES: key-value separation threshold (0 = off).</summary>
     public int ValueFileMinBytes { get; init; } = 4096;
 
+    /// <summary>HISTORY_VALUE_FILE_MIN_BYTES: key-value separation threshold of MVCC history records (0 = VALUE_FILE_MIN_BYTES).</summary>
+    public int HistoryValueFileMinBytes { get; init; } = KvNodeOptions.DefaultHistoryValueFileMinBytes;
+
     /// <summary>SNAPSHOT_PULL_ABOVE_BYTES: snapshots larger than this are pulled by the follower (0 = all).</summary>
     public long SnapshotPullAboveBytes { get; init; } = KvNodeOptions.DefaultSnapshotPullAboveBytes;
 
@@ -134,6 +137,7 @@ public sealed record ServerConfig
         Compression = Compression,
         RemoteCompression = S3Compression,
         ValueFileMinBytes = ValueFileMinBytes,
+        HistoryValueFileMinBytes = HistoryValueFileMinBytes,
         SnapshotPullAboveBytes = SnapshotPullAboveBytes,
         LogRetainEntries = SnapshotCatchupEntries,
         MemtableMaxEntries = MemoryMaxEntries,

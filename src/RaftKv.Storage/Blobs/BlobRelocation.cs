@@ -31,6 +31,9 @@ internal sealed class BlobRelocation(BlobSet blobs)
     /// <summary>Makes the relocated values durable (fsync).</summary>
     public void Finish() => _size = _writer?.Finish();
 
+    /// <summary>Bytes of this compaction's value file once <see cref="Finish"/> ran (0 when nothing was relocated).</summary>
+    public long BytesWritten => _size ?? 0;
+
     /// <summary>Drops the compaction's reference on its value file (sealed if <see cref="Finish"/> ran).</summary>
     public void Release()
     {
