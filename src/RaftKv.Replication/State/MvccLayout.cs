@@ -37,7 +37,9 @@ namespace RaftKv.Replication.State;
 /// the first record at or after <c>h/ esc(k) 0x00 0x01 ~A</c> with the same key part. History
 /// records never expire in the LSM (a TTL put's expiry is inside the record; reads at a revision treat an
 /// expired put as absent, a watch still reports it). They are never overwritten (one change per key per
-/// revision: etcd's duplicate-key rule), so dropping one physically can never resurrect another.</item>
+/// revision: etcd's duplicate-key rule), so dropping one physically can never resurrect another. Physically, a record
+/// of at least <see cref="KvNodeOptions.HistoryValueFileMinBytes"/> bytes is flushed to a value file (node-local,
+/// <c>LsmOptions.ValueFileRules</c>): written once and read rarely, it then moves through compactions as a pointer.</item>
 /// <item><c>0x00 0xFF "i/" R:u64be sub:u32be k → empty</c> (layout version 2): the revision index, like etcd's
 /// bbolt keys (main, sub). <c>sub</c> is the change's position in its transaction's op order (nested txns
 /// in execution order; a DeleteRange's keys in key order; a lease revoke's deletes in key order), so a scan
