@@ -87,6 +87,7 @@ public sealed class ChaosNode : IDisposable
         psi.Environment["ADVERTISE_HOST"] = _lab.Address(Id);
         psi.Environment["MEMORY_MAX_SIZE_MB"] = "8"; // a 4 MiB memtable (frequent flushes and snapshots) and a 4 MiB block cache
         psi.Environment["CACHE_SIZE_MB"] = "4";
+        psi.Environment["HISTORY_VALUE_FILE_MIN_BYTES"] = "8"; // every history record to value files (the default, 128, would keep the workload's short values in the tables): runs cover the pointers under kills
         if (clockOffset is not null)
         {
             psi.Environment["LD_PRELOAD"] = Shell.FaketimeLibrary;
