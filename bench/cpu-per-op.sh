@@ -26,16 +26,9 @@ CLK=$(getconf CLK_TCK)
 WORK=$(mktemp -d /tmp/raftkv-cpuop-XXXX)
 trap 'stop_all; rm -rf "$WORK"' EXIT INT TERM
 
-if [ "$SYSTEM" = etcd ]; then
-  raftkv_ports 0 6 # etcd member i's client port EXTRA_PORTS[2(i-1)], peer port EXTRA_PORTS[2(i-1)+1]
-  start_etcd_cluster "$WORK" "${EXTRA_PORTS[@]}"
-  EPS_ALL=$ETCD_EPS
-else
-  raftkv_ports 3
-  # shellcheck disable=SC2086
-  start_raftkv_cluster "$WORK" ${RKV_ENV:-}
-  EPS_ALL=$RKV_EPS
-fi
+# shellcheck disable=SC2086
+start_system "$WORK" ${RKV_ENV:-}
+EPS_ALL=$EPS
 LEADER=$(wait_leader "$EPS_ALL") || { echo "no leader" >&2; exit 1; }
 IFS=, read -r -a EPA <<<"$EPS_ALL"
 for i in 1 2 3; do [ "${EPA[$((i - 1))]}" = "$LEADER" ] && LI=$i; done

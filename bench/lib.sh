@@ -114,6 +114,21 @@ start_raftkv_cluster() {
   done
 }
 
+# start_system DIR [VAR=VALUE...]: a 3-member cluster of $SYSTEM in DIR — raftkv (default; this build, with the settings
+# given) or etcd (etcd 3.4, ensure_etcd first) — and EPS = the members' client endpoints, comma-separated.
+start_system() {
+  local dir=$1; shift
+  if [ "${SYSTEM:-raftkv}" = etcd ]; then
+    raftkv_ports 0 6 # etcd member i's client port EXTRA_PORTS[2(i-1)], peer port EXTRA_PORTS[2(i-1)+1]
+    start_etcd_cluster "$dir" "${EXTRA_PORTS[@]}"
+    EPS=$ETCD_EPS
+  else
+    raftkv_ports 3
+    start_raftkv_cluster "$dir" "$@"
+    EPS=$RKV_EPS
+  fi
+}
+
 start_etcd() {
   local log=$1 name=$2 dir=$3 cport=$4 pport=$5 cluster=$6
   "${ETCD:-etcd}" --name "$name" --data-dir "$dir" --listen-client-urls "http://127.0.0.1:$cport" --advertise-client-urls "http://127.0.0.1:$cport" \

@@ -21,16 +21,8 @@ CLK=$(getconf CLK_TCK)
 WORK=$(mktemp -d /tmp/raftkv-sustained-XXXX)
 trap 'stop_all; rm -rf "$WORK"' EXIT INT TERM
 
-if [ "$SYSTEM" = etcd ]; then
-  raftkv_ports 0 6
-  start_etcd_cluster "$WORK" "${EXTRA_PORTS[@]}"
-  EPS=$ETCD_EPS
-else
-  raftkv_ports 3
-  # shellcheck disable=SC2086
-  start_raftkv_cluster "$WORK" ${RKV_ENV:-}
-  EPS=$RKV_EPS
-fi
+# shellcheck disable=SC2086
+start_system "$WORK" ${RKV_ENV:-}
 LEADER=$(wait_leader "$EPS") || { echo "no leader" >&2; exit 1; }
 echo "$SYSTEM, commit $COMMIT, ${RKV_ENV:-default settings}; $CLIENTS clients for $DUR s at $LEADER"
 
