@@ -232,6 +232,46 @@ public sealed class ValueFileTests
     }
 
     [Fact]
+    public async Task AScanReadsItsSmallSeparatedValuesThroughWindowsNotOneReadEach()
+    {
+        // History-like records: small values under a rule, written by two flushes with interleaved keys and compacted
+        // together, so one L1 table points into two value files in turn (a HashKV's or watch catch-up's scan).
+        var fs = new CrashableMemoryFileSystem();
+        var options = Options(fs) with { ValueFileRules = [new ValueFileRule(B("h/"), 8)], TargetFileBytes = 1 << 20 };
+        const int Keys = 4_000;
+        static string V(int i) => $"{i:D5}-" + new string((char)('a' + (i % 26)), 150 + (i % 50));
+        await using var store = await OpenAsync(fs, options);
+        long index = 0;
+        for (var parity = 0; parity < 2; parity++)
+        {
+            for (var i = parity; i < Keys; i += 2)
+            {
+                store.Apply(++index, [WriteOp.Put(B($"h/{i:D5}"), B(V(i)))]);
+            }
+
+            await store.FlushAsync();
+        }
+
+        await store.CompactAsync(0);
+        Assert.Equal(2, BlobFiles(fs).Count);
+        static bool IsValueFile(string path) => path.EndsWith(BlobSet.Extension, StringComparison.Ordinal);
+        var before = fs.ReadsOf(IsValueFile);
+        var all = await ScanAll(store, "h/", "h0");
+        var reads = fs.ReadsOf(IsValueFile) - before;
+
+        Assert.Equal(Keys, all.Count);
+        for (var i = 0; i < Keys; i++)
+        {
+            Assert.Equal(V(i), S(all[i].Value));
+        }
+
+        // ~800 KB of values in 64 KiB windows: a few dozen reads, where a read per value would be 4,000.
+        Assert.True(reads <= Keys / 40, $"{reads} value-file reads for a scan of {Keys} separated values");
+
+        Assert.Equal(V(1234), S((await store.GetAsync(B("h/01234"), 0))!.Value.Value)); // a point read: its own read
+    }
+
+    [Fact]
     public async Task RulesApplyOnlyWhileSeparationIsOn()
     {
         var fs = new CrashableMemoryFileSystem();

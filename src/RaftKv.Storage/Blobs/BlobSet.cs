@@ -199,10 +199,42 @@ internal sealed class BlobSet : IDisposable
     }
 
     /// <summary>Reads the value <paramref name="p"/> points at, verifying its record (length and CRC32C); a mismatch or
-    /// a missing file is corruption, reported against <paramref name="tablePath"/> and the value file.</summary>
-    public byte[] Read(BlobPointer p, string tablePath)
+    /// a missing file is corruption, reported against <paramref name="tablePath"/> and the value file. With
+    /// <paramref name="readAhead"/> (a reader resolving pointers in key order) a small value of a complete file is served
+    /// from, or read with, a window of the bytes after it.</summary>
+    public byte[] Read(BlobPointer p, string tablePath, BlobReadAhead? readAhead = null)
     {
-        IReadableFile handle;
+        var recordBytes = BlobWriter.RecordHeaderSize + p.Length;
+        if (readAhead is not null && BlobReadAhead.Serves(recordBytes))
+        {
+            if (readAhead.TryGet(p.FileId, p.Offset, recordBytes, out var held))
+            {
+                return Verified(held, p);
+            }
+
+            var (handle, size) = LiveHandle(p, tablePath);
+            if (size > 0) // complete: its bytes are final and its size known
+            {
+                if (p.Offset + recordBytes > size)
+                {
+                    throw RunsPastEnd(p);
+                }
+
+                var (window, bytes) = readAhead.PrepareFill(p.FileId, p.Offset, recordBytes, size);
+                ReadAt(handle, p, window.Buffer.AsSpan(0, bytes));
+                readAhead.Filled(window, p.FileId, p.Offset, bytes);
+                return Verified(window.Buffer.AsSpan(0, recordBytes), p);
+            }
+        }
+
+        var record = new byte[recordBytes];
+        ReadAt(LiveHandle(p, tablePath).Handle, p, record);
+        return Verified(record, p);
+    }
+
+    /// <summary>The open handle of <paramref name="p"/>'s file and its size when complete (0 while its writer has it).</summary>
+    private (IReadableFile Handle, long Size) LiveHandle(BlobPointer p, string tablePath)
+    {
         lock (_lock)
         {
             if (!_files.TryGetValue(p.FileId, out var e) || e.Refs == 0)
@@ -210,22 +242,31 @@ internal sealed class BlobSet : IDisposable
                 throw new StorageCorruptionException(tablePath, $"value file {FileName(p.FileId)} is not live");
             }
 
-            handle = e.Handle ??= _fs.OpenRead(PathOf(p.FileId));
+            return (e.Handle ??= _fs.OpenRead(PathOf(p.FileId)), e.Sealed ? e.Size : 0);
         }
+    }
 
-        var record = new byte[BlobWriter.RecordHeaderSize + p.Length];
+    private void ReadAt(IReadableFile handle, BlobPointer p, Span<byte> destination)
+    {
         try
         {
-            handle.ReadExactly(p.Offset, record);
+            handle.ReadExactly(p.Offset, destination);
         }
         catch (EndOfStreamException)
         {
-            throw new StorageCorruptionException(PathOf(p.FileId), $"value at offset {p.Offset} ({p.Length} bytes) runs past the end of the file");
+            throw RunsPastEnd(p);
         }
+    }
 
-        var value = record.AsSpan(BlobWriter.RecordHeaderSize);
+    private StorageCorruptionException RunsPastEnd(BlobPointer p)
+        => new(PathOf(p.FileId), $"value at offset {p.Offset} ({p.Length} bytes) runs past the end of the file");
+
+    /// <summary>The value of <paramref name="record"/> (header + value) after its length and CRC check.</summary>
+    private byte[] Verified(ReadOnlySpan<byte> record, BlobPointer p)
+    {
+        var value = record[BlobWriter.RecordHeaderSize..];
         if (BinaryPrimitives.ReadUInt32LittleEndian(record) != (uint)p.Length
-            || BinaryPrimitives.ReadUInt32LittleEndian(record.AsSpan(4)) != Crc32C.Compute(value))
+            || BinaryPrimitives.ReadUInt32LittleEndian(record[4..]) != Crc32C.Compute(value))
         {
             throw new StorageCorruptionException(PathOf(p.FileId), $"value record at offset {p.Offset} fails its length or CRC check");
         }

@@ -12,7 +12,8 @@ namespace RaftKv.Storage.Iteration;
 /// missing from the cache are read ahead in large windows into reused buffers instead of being
 /// cached (<see cref="ReadAhead"/>), and a value is only valid until the cursor moves on (the
 /// caller must copy it first). Object-tier blocks are fetched many per request in both modes
-/// (<see cref="LoadAndMoveAsync"/>).
+/// (<see cref="LoadAndMoveAsync"/>). Values kept in value files are read through windows of those files
+/// (<see cref="Blobs.BlobReadAhead"/>): the cursor meets them in the order flushes wrote them.
 /// </summary>
 /// <remarks>The caller keeps the tables referenced while the cursor is in use. One reader.</remarks>
 internal sealed class TableCursor : EntryCursor
@@ -39,6 +40,7 @@ internal sealed class TableCursor : EntryCursor
     private bool _tombstone;
     private bool _blobRef;
     private byte[]? _resolved; // the current entry's value read from its value file (reset on every move)
+    private Blobs.BlobReadAhead? _blobReadAhead; // windows of the value files this cursor reads (created on the first pointer)
 
     public TableCursor(IReadOnlyList<TableReader> tables, byte[] start, bool fillCache = true)
     {
@@ -56,7 +58,7 @@ internal sealed class TableCursor : EntryCursor
 
     public override bool IsBlobRef => _blobRef;
 
-    public override byte[] ResolveBlob() => _tables[_table].ResolveBlob(RawValue.Span);
+    public override byte[] ResolveBlob() => _tables[_table].ResolveBlob(RawValue.Span, _blobReadAhead ??= new Blobs.BlobReadAhead());
 
     public override long Version { [MethodImpl(MethodImplOptions.AggressiveOptimization)] get => _version; }
 

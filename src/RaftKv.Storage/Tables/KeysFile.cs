@@ -43,6 +43,7 @@ public static class KeysFile
         var tmp = path + ".tmp";
         var key = new byte[64];
         var record = new byte[1 + Math.Max(InlineValueMaxBytes, 10)];
+        var readAhead = new Blobs.BlobReadAhead(); // the table's small separated values, in key order
         using (var writer = new TableWriter(fs, tmp, blockSize, compression, Magic))
         {
             for (var i = 0; i < table.BlockCount; i++)
@@ -63,7 +64,7 @@ public static class KeysFile
                     }
                     else
                     {
-                        n = EncodeValue(blobRef ? table.ResolveBlob(value) : value, record);
+                        n = EncodeValue(blobRef ? table.ResolveBlob(value, readAhead) : value, record);
                     }
 
                     writer.Add(key.AsSpan(0, keyLength), record.AsSpan(0, n), version, expires, tombstone);

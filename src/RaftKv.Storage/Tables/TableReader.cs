@@ -312,11 +312,12 @@ public sealed partial class TableReader
     /// <summary>Whether some entry of this table points into a value file.</summary>
     public bool HasBlobRefs => Meta.BlobRefs.Count > 0;
 
-    /// <summary>The value an entry holding an encoded <see cref="Blobs.BlobPointer"/> stands for (read and verified).</summary>
-    internal byte[] ResolveBlob(ReadOnlySpan<byte> pointer)
+    /// <summary>The value an entry holding an encoded <see cref="Blobs.BlobPointer"/> stands for (read and verified);
+    /// a reader resolving many pointers in key order passes its <paramref name="readAhead"/>.</summary>
+    internal byte[] ResolveBlob(ReadOnlySpan<byte> pointer, Blobs.BlobReadAhead? readAhead = null)
     {
         var p = Blobs.BlobPointer.Decode(pointer, _path);
-        return (_blobs ?? throw new StorageCorruptionException(_path, "table points into a value file but none is attached")).Read(p, _path);
+        return (_blobs ?? throw new StorageCorruptionException(_path, "table points into a value file but none is attached")).Read(p, _path, readAhead);
     }
 
     public bool TryRef() => RefCount.TryIncrement(ref _refs);

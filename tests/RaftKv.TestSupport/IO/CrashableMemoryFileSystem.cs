@@ -26,6 +26,7 @@ public sealed class CrashableMemoryFileSystem : IFileSystem
     private Dictionary<string, Inode> _files = new(StringComparer.Ordinal);
     private readonly Dictionary<string, Inode> _durableFiles = new(StringComparer.Ordinal);
     private readonly HashSet<string> _directories = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, long> _reads = new(StringComparer.Ordinal); // path -> ReadExactly calls
 
     // Directory renames (Source, Destination) and deletes (Source, null) not yet made durable, in order.
     private readonly List<(string Parent, string Source, string? Destination)> _pendingDirectoryOps = [];
@@ -35,6 +36,16 @@ public sealed class CrashableMemoryFileSystem : IFileSystem
     /// happens; throw from it to simulate a crash or an I/O error (e.g. <see cref="DiskFullException"/>,
     /// or <see cref="FsyncFailedException"/> for a failed fsync) at that point.</summary>
     public Action<string, string>? BeforeOperation { get; set; }
+
+    /// <summary>Positional reads so far (<see cref="IReadableFile.ReadExactly"/> calls) of the files whose path
+    /// <paramref name="matches"/>: lets a test count the I/O a read path does.</summary>
+    public long ReadsOf(Func<string, bool> matches)
+    {
+        lock (_lock)
+        {
+            return _reads.Where(r => matches(r.Key)).Sum(r => r.Value);
+        }
+    }
 
     public IWritableFile Create(string path)
     {
@@ -68,7 +79,7 @@ public sealed class CrashableMemoryFileSystem : IFileSystem
                 throw new FileNotFoundException($"no such file '{path}'", path);
             }
 
-            return new Reader(inode.Current.ToArray());
+            return new Reader(inode.Current.ToArray(), path, this);
         }
     }
 
@@ -458,12 +469,17 @@ public sealed class CrashableMemoryFileSystem : IFileSystem
         }
     }
 
-    private sealed class Reader(byte[] data) : IReadableFile
+    private sealed class Reader(byte[] data, string path, CrashableMemoryFileSystem fs) : IReadableFile
     {
         public long Length => data.Length;
 
         public void ReadExactly(long offset, Span<byte> buffer)
         {
+            lock (fs._lock)
+            {
+                fs._reads[path] = fs._reads.GetValueOrDefault(path) + 1;
+            }
+
             if (offset < 0 || offset + buffer.Length > data.Length)
             {
                 throw new EndOfStreamException($"read of {buffer.Length} bytes at {offset} past end ({data.Length})");
