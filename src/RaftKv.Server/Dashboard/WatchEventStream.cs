@@ -57,7 +57,8 @@ public static class WatchEventStream
                 foreach (var e in events.Current)
                 {
                     var kv = e.Type == MvccEventType.Put ? KvHttpApi.ToBody(e.Kv) : null;
-                    object data = kv ?? (object)new { key = Encoding.UTF8.GetString(e.Kv.Key.Span), mod_revision = e.Kv.ModRevision };
+                    var (shown, keyEncoding) = KvHttpApi.KeyText(e.Kv.Key.Span);
+                    object data = kv ?? (object)new { key = shown, key_encoding = keyEncoding, mod_revision = e.Kv.ModRevision };
                     await WriteAsync(body, e.Type == MvccEventType.Put ? "put" : "delete", e.Kv.ModRevision, data, ct).ConfigureAwait(false);
                 }
             }

@@ -101,8 +101,9 @@ public static class AuthAdminHttpApi
     }
 
     /// <summary>The JSON body, read here rather than bound by the framework: the forwarding filter must see the body
-    /// first (a follower forwards it untouched). Malformed JSON is 400 <c>invalid_json</c>, none at all 400.</summary>
-    private static async Task<T> BodyAsync<T>(HttpContext context, CancellationToken ct)
+    /// first (a follower forwards it untouched), and any content type is read as JSON (as etcd's gateway does; a plain
+    /// <c>curl -d</c> sends a form type). Malformed JSON is 400 <c>invalid_json</c>, none at all 400.</summary>
+    internal static async Task<T> BodyAsync<T>(HttpContext context, CancellationToken ct)
         => await JsonSerializer.DeserializeAsync<T>(context.Request.Body, JsonBodies.Options, ct).ConfigureAwait(false)
             ?? throw new ArgumentException("a JSON object body is required");
 

@@ -16,8 +16,9 @@ public static class AuthHttpApi
     public static void Map(WebApplication app)
     {
         AuthAdminHttpApi.Map(app); // users and roles (root only)
-        app.MapPost("/auth/authenticate", async (HttpContext ctx, AuthGate gate, CredentialsBody body) =>
+        app.MapPost("/auth/authenticate", async (HttpContext ctx, AuthGate gate) =>
         {
+            var body = await AuthAdminHttpApi.BodyAsync<CredentialsBody>(ctx, ctx.RequestAborted).ConfigureAwait(false);
             var token = await gate.AuthenticateAsync(body.Name ?? string.Empty, body.Password ?? string.Empty, ctx.Connection.RemoteIpAddress?.ToString(), ctx.RequestAborted).ConfigureAwait(false);
             return Results.Json(new TokenBody(token));
         });

@@ -15,25 +15,33 @@ public static class KvHttpApi
 
     public static void Map(IEndpointRouteBuilder app)
     {
-        app.MapGet("/kv/{**key}", GetAsync);
-        app.MapMethods("/kv/{**key}", ["HEAD"], HeadAsync);
-        app.MapPut("/kv/{**key}", PutAsync).ForwardToLeader();
-        app.MapPost("/kv/{**key}", PutAsync).ForwardToLeader();
-        app.MapDelete("/kv/{**key}", DeleteAsync).ForwardToLeader();
+        // The key comes from the request target as sent (KvPathKey), checked before a write is forwarded.
+        app.MapGet("/kv/{**key}", GetAsync).AddEndpointFilter(RequireKeyPath);
+        app.MapMethods("/kv/{**key}", ["HEAD"], HeadAsync).AddEndpointFilter(RequireKeyPath);
+        app.MapPut("/kv/{**key}", PutAsync).AddEndpointFilter(RequireKeyPath).ForwardToLeader();
+        app.MapPost("/kv/{**key}", PutAsync).AddEndpointFilter(RequireKeyPath).ForwardToLeader();
+        app.MapDelete("/kv/{**key}", DeleteAsync).AddEndpointFilter(RequireKeyPath).ForwardToLeader();
         app.MapGet("/kv", ListAsync);
     }
 
-    private static async Task<IResult> GetAsync(HttpContext ctx, string? key, IKvNode node)
+    /// <summary>A <c>/kv/{key}</c> path that names no key (a dot segment, a bad escape) is a 400, before anything runs.</summary>
+    private static ValueTask<object?> RequireKeyPath(EndpointFilterInvocationContext invocation, EndpointFilterDelegate next)
+        => KvPathKey.Of(invocation.HttpContext).Error is { } error
+            ? ValueTask.FromResult<object?>(ApiError.Result(400, "invalid_argument", error))
+            : next(invocation);
+
+    private static async Task<IResult> GetAsync(HttpContext ctx, IKvNode node)
     {
-        if (string.IsNullOrEmpty(key))
+        var key = KvPathKey.Of(ctx);
+        if (key.Key.Length == 0)
         {
             return await ListAsync(ctx, node).ConfigureAwait(false);
         }
 
-        var entry = await GetKvAsync(node, Encoding.UTF8.GetBytes(key), Consistency(ctx), ctx.RequestAborted).ConfigureAwait(false);
+        var entry = await GetKvAsync(node, key.Key, Consistency(ctx), ctx.RequestAborted).ConfigureAwait(false);
         if (entry is not { } e)
         {
-            return ApiError.Result(404, "not_found", $"key '{key}' not found");
+            return ApiError.Result(404, "not_found", $"key '{key.Display}' not found");
         }
 
         ctx.Response.Headers["X-RaftKv-Version"] = e.ModRevision.ToString(CultureInfo.InvariantCulture);
@@ -46,14 +54,15 @@ public static class KvHttpApi
         return Results.Json(ToBody(e), JsonBodies.Options);
     }
 
-    private static async Task<IResult> HeadAsync(HttpContext ctx, string? key, IKvNode node)
+    private static async Task<IResult> HeadAsync(HttpContext ctx, IKvNode node)
     {
-        if (string.IsNullOrEmpty(key))
+        var key = KvPathKey.Of(ctx).Key;
+        if (key.Length == 0)
         {
             return Results.StatusCode(400);
         }
 
-        var entry = await GetKvAsync(node, Encoding.UTF8.GetBytes(key), Consistency(ctx), ctx.RequestAborted).ConfigureAwait(false);
+        var entry = await GetKvAsync(node, key, Consistency(ctx), ctx.RequestAborted).ConfigureAwait(false);
         if (entry is { } e)
         {
             ctx.Response.Headers["X-RaftKv-Version"] = e.ModRevision.ToString(CultureInfo.InvariantCulture);
@@ -64,10 +73,11 @@ public static class KvHttpApi
         return Results.NotFound();
     }
 
-    private static async Task<IResult> PutAsync(HttpContext ctx, string? key, IKvNode node)
+    private static async Task<IResult> PutAsync(HttpContext ctx, IKvNode node)
     {
         var body = await ReadBodyAsync(ctx).ConfigureAwait(false);
-        if (string.IsNullOrEmpty(key))
+        var key = KvPathKey.Of(ctx);
+        if (key.Key.Length == 0)
         {
             return ApiError.Result(400, "invalid_argument", "key must not be empty");
         }
@@ -78,7 +88,7 @@ public static class KvHttpApi
             ttlSeconds = ParseLong(ttlQuery.ToString(), "ttl");
         }
 
-        var k = Encoding.UTF8.GetBytes(key);
+        var k = key.Key;
         var op = KvOp.Put(k, value, KvOp.TtlMsFromSeconds(ttlSeconds ?? 0));
         var compares = new List<KvCompare>();
         if (ctx.Request.Query.TryGetValue("prev_version", out var pv))
@@ -91,36 +101,38 @@ public static class KvHttpApi
         if (!result.Succeeded)
         {
             var current = result.Results.FirstOrDefault()?.Range is { Kvs.Count: > 0 } r ? r.Kvs[0].ModRevision : 0;
-            return ApiError.Result(409, "compare_failed", $"key '{key}' is at version {current}, not {pv}");
+            return ApiError.Result(409, "compare_failed", $"key '{key.Display}' is at version {current}, not {pv}");
         }
 
-        return Results.Json(new JsonBodies.WriteBody(key, result.Revision, true, null, result.Revision), JsonBodies.Options);
+        var (shown, keyEncoding) = KeyText(k);
+        return Results.Json(new JsonBodies.WriteBody(shown, result.Revision, true, null, result.Revision, keyEncoding), JsonBodies.Options);
     }
 
-    private static async Task<IResult> DeleteAsync(HttpContext ctx, string? key, IKvNode node)
+    private static async Task<IResult> DeleteAsync(HttpContext ctx, IKvNode node)
     {
         var prefix = ctx.Request.Query["prefix"].ToString() is "true" or "1";
         var all = ctx.Request.Query["all"].ToString() is "true" or "1";
-        if (!string.IsNullOrEmpty(key) && all)
+        var k = KvPathKey.Of(ctx).Key;
+        if (k.Length > 0 && all)
         {
             return ApiError.Result(400, "invalid_argument", "all=true deletes every key and takes no key: DELETE /kv?all=true");
         }
 
-        if (string.IsNullOrEmpty(key) && !prefix && !all)
+        if (k.Length == 0 && !prefix && !all)
         {
             return ApiError.Result(400, "invalid_argument", "key must not be empty");
         }
 
-        var k = Encoding.UTF8.GetBytes(key ?? string.Empty);
         var op = all ? KvOp.DeleteAll() : prefix ? KvOp.DeletePrefix(k) : KvOp.Delete(k);
         var result = await node.WriteAsync(KvTxn.Single(op, ctx.Request.Headers["X-Request-Id"].FirstOrDefault()), ctx.RequestAborted).ConfigureAwait(false);
         var deleted = result.Results.FirstOrDefault()?.Deleted ?? 0;
         if (!prefix && !all && deleted == 0)
         {
-            return ApiError.Result(404, "not_found", $"key '{key}' not found");
+            return ApiError.Result(404, "not_found", $"key '{KvPathKey.Of(ctx).Display}' not found");
         }
 
-        return Results.Json(new JsonBodies.WriteBody(key ?? string.Empty, result.Revision, true, deleted, result.Revision), JsonBodies.Options);
+        var (shown, keyEncoding) = KeyText(k);
+        return Results.Json(new JsonBodies.WriteBody(shown, result.Revision, true, deleted, result.Revision, keyEncoding), JsonBodies.Options);
     }
 
     private static async Task<IResult> ListAsync(HttpContext ctx, IKvNode node)
@@ -230,6 +242,20 @@ public static class KvHttpApi
         return r.Kvs.Count > 0 ? r.Kvs[0] : null;
     }
 
+    /// <summary>A key for a JSON answer: its text, or base64 with <c>"key_encoding":"base64"</c> when it is not UTF-8
+    /// (two binary keys must not both print as replacement characters).</summary>
+    internal static (string Key, string? Encoding) KeyText(ReadOnlySpan<byte> key)
+    {
+        try
+        {
+            return (StrictUtf8.GetString(key), null);
+        }
+        catch (DecoderFallbackException)
+        {
+            return (Convert.ToBase64String(key), "base64");
+        }
+    }
+
     internal static JsonBodies.KeyValueBody ToBody(KeyValue e)
     {
         string value;
@@ -244,8 +270,9 @@ public static class KvHttpApi
             encoding = "base64";
         }
 
-        return new JsonBodies.KeyValueBody(Encoding.UTF8.GetString(e.Key.Span), value, e.ModRevision, TierName(e.Tier), e.ExpiresAtUnixMs == 0 ? null : e.ExpiresAtUnixMs, encoding,
-            e.CreateRevision, e.ModRevision, e.Version, e.Lease);
+        var (key, keyEncoding) = KeyText(e.Key.Span);
+        return new JsonBodies.KeyValueBody(key, value, e.ModRevision, TierName(e.Tier), e.ExpiresAtUnixMs == 0 ? null : e.ExpiresAtUnixMs, encoding,
+            e.CreateRevision, e.ModRevision, e.Version, e.Lease, keyEncoding);
     }
 
     internal static string TierName(Tier tier) => tier switch

@@ -63,7 +63,7 @@ public sealed class HttpAuthMiddleware(RequestDelegate next, AuthGate gate, Read
             }
         }
 
-        var access = AuthRules.ForHttp(context.Request.Method, context.Request.Path.Value ?? "/", context.Request.RouteValues["key"] as string, context.Request.Query, gate.Options.OpenMetrics);
+        var access = AuthRules.ForHttp(context.Request.Method, context.Request.Path.Value ?? "/", KvPathKeyOf(context), context.Request.Query, gate.Options.OpenMetrics);
         var principal = access.Kind == AuthAccessKind.Open ? null
             : gate.Identify(token, user, password, ClientIdentity.Of(context).CertificateUser, context.Connection.RemoteIpAddress?.ToString());
         gate.Authorize(principal, access);
@@ -86,4 +86,8 @@ public sealed class HttpAuthMiddleware(RequestDelegate next, AuthGate gate, Read
             return (string.Empty, string.Empty);
         }
     }
+
+    /// <summary>The key a <c>/kv/{key}</c> request acts on (read from its target as the handler reads it), else null.</summary>
+    private static Http.KvPathKeyResult? KvPathKeyOf(HttpContext context)
+        => (context.Request.Path.Value ?? string.Empty).StartsWith("/kv/", StringComparison.Ordinal) ? Http.KvPathKey.Of(context) : null;
 }

@@ -78,7 +78,8 @@ public sealed class HttpLeaderForwarder(LeaderRouter router, IHttpClientFactory 
             body = buffer.ToArray();
         }
 
-        var target = new Uri($"{transport.Scheme}://{route.Address}{context.Request.Path}{context.Request.QueryString}");
+        // The target as the client sent it (Http/KvPathKey): the host's decoded path would turn /kv/a%2Fb into another key.
+        var target = new Uri($"{transport.Scheme}://{route.Address}{Http.KvPathKey.RawPath(context)}{context.Request.QueryString}");
         using var request = new HttpRequestMessage(new HttpMethod(context.Request.Method), target);
         if (body.Length > 0 || HttpMethods.IsPut(context.Request.Method) || HttpMethods.IsPost(context.Request.Method))
         {

@@ -1,5 +1,7 @@
 using System.Net;
 using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text;
 using System.Text.Json;
 using Google.Protobuf;
 using Grpc.Core;
@@ -100,6 +102,8 @@ public sealed partial class AuthProcessTests
         Assert.Equal(HttpStatusCode.OK, (await Send(HttpMethod.Get, "/kv/a/1", Basic("alice", AlicePassword))).Status);
         Assert.Equal(HttpStatusCode.OK, (await Send(HttpMethod.Get, "/kv?prefix=a/", bearer)).Status);
         Assert.Equal((HttpStatusCode.Forbidden, "permission_denied"), await Send(HttpMethod.Get, "/kv/b/1", bearer));
+        Assert.Equal(HttpStatusCode.OK, (await Send(HttpMethod.Get, "/kv/a%2F1", bearer)).Status); // %2F is the key's slash: a/1
+        Assert.Equal((HttpStatusCode.Forbidden, "permission_denied"), await Send(HttpMethod.Get, "/kv/b%2F1", bearer));
         Assert.Equal((HttpStatusCode.Forbidden, "permission_denied"), await Send(HttpMethod.Get, "/kv?prefix=", bearer));
         Assert.Equal((HttpStatusCode.Forbidden, "permission_denied"), await Send(HttpMethod.Get, "/kv?prefix=a/&start=0", bearer));
         Assert.Equal((HttpStatusCode.Forbidden, "permission_denied"), await Send(HttpMethod.Put, "/kv/a/2", bearer, "{\"value\":\"v\"}"));
@@ -111,6 +115,12 @@ public sealed partial class AuthProcessTests
         Assert.Equal(HttpStatusCode.OK, (await Send(HttpMethod.Get, "/health", null)).Status);
         Assert.Equal(HttpStatusCode.OK, (await Send(HttpMethod.Get, "/metrics", null)).Status);
         Assert.Equal(HttpStatusCode.OK, (await Send(HttpMethod.Post, "/admin/flush", Basic("root", RootPassword))).Status);
+
+        // POST /auth/authenticate reads its JSON body whatever the content type (a plain `curl -d` sends a form type).
+        using var form = new StringContent($$"""{"name":"alice","password":"{{AlicePassword}}"}""", Encoding.UTF8, "application/x-www-form-urlencoded");
+        using var authenticated = await http.PostAsync(baseUrl + "/auth/authenticate", form);
+        Assert.Equal(HttpStatusCode.OK, authenticated.StatusCode);
+        Assert.False(string.IsNullOrEmpty((await authenticated.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("token").GetString()));
     }
 
     private static async Task RateLimitAsync(string grpc)

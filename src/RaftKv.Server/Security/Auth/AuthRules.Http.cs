@@ -4,13 +4,13 @@ namespace RaftKv.Server.Security.Auth;
 
 public static partial class AuthRules
 {
-    /// <summary>The access an HTTP request needs: <c>/kv/{key}</c> (<paramref name="routeKey"/>) reads (GET, HEAD) or writes (PUT, POST,
+    /// <summary>The access an HTTP request needs: <c>/kv/{key}</c> (<paramref name="pathKey"/>, from the request target) reads (GET, HEAD) or writes (PUT, POST,
     /// DELETE) its key; <c>GET /kv?prefix=p</c> reads the prefix (no prefix = every key); <c>/health*</c>, <c>/version</c> (open in etcd too) and
     /// <c>POST /auth/authenticate</c> are open, <c>/metrics</c> too unless AUTH_METRICS=root; <c>/stats</c>,
     /// <c>/stats/load</c>, <c>/cluster</c>, <c>/cluster/overview</c> and <c>/auth/whoami</c> need a user; <c>GET /ui/*</c> (static files) is open and
     /// <c>GET /watch?prefix=p</c> reads the prefix; etcd's JSON gateway (<c>/v3/*</c>, <c>/v3beta/*</c>) is open here because each of
     /// its requests is a gRPC call checked by the gRPC pipeline (Etcd/Gateway/GatewayLoopback); every other route (admin, membership) needs root.</summary>
-    public static AuthAccess ForHttp(string method, string path, string? routeKey, IQueryCollection query, bool openMetrics)
+    public static AuthAccess ForHttp(string method, string path, Http.KvPathKeyResult? pathKey, IQueryCollection query, bool openMetrics)
     {
         if (path.StartsWith("/health", StringComparison.Ordinal) || path == "/version" || path == "/auth/authenticate" || (openMetrics && path == "/metrics")
             || Etcd.Gateway.GatewayRoutes.IsGatewayPath(path)
@@ -33,9 +33,13 @@ public static partial class AuthRules
 
         if (path.StartsWith("/kv/", StringComparison.Ordinal))
         {
-            var key = Encoding.UTF8.GetBytes(routeKey ?? string.Empty); // the route's {**key}, as the handler reads it
+            if (pathKey is not { Error: null } named)
+            {
+                return AuthAccess.Authenticated; // names no key: the handler answers 400 and reads or writes nothing
+            }
+
             var read = HttpMethods.IsGet(method) || HttpMethods.IsHead(method);
-            return AuthAccess.On(new KeyAccess(key, [], !read));
+            return AuthAccess.On(new KeyAccess(named.Key, [], !read)); // the key the handler acts on (Http/KvPathKey)
         }
 
         if ((path == "/stats" || path == "/cluster" || path == "/stats/load" || path == "/cluster/overview" || path == "/auth/whoami") && HttpMethods.IsGet(method))
