@@ -50,7 +50,11 @@ public sealed partial class KvNode : IKvNode
     private readonly ReplicationMetrics _metrics;
     private Task _background = Task.CompletedTask;
     private long _lastProposalTs;
-    private long _lastWriteTicks;
+    // Environment.TickCount64 at the last applied write (the idle tick waits a TickInterval after one). "Long ago" until
+    // the first: TickCount64 counts from the machine's boot, so 0 would read as a write at boot, and a node started
+    // within TickInterval of it (a fresh CI machine, a rebooted host with a long TICK_INTERVAL) proposed no tick —
+    // not even the term-start one a restarted single member's linearizable reads wait for.
+    private long _lastWriteTicks = long.MinValue / 2;
     private int _stopped;
 
     /// <summary>The data directory's lock (<see cref="IFileSystem.LockDirectory"/>), taken before anything in it is opened

@@ -1,3 +1,5 @@
+using System.Net.Sockets;
+using Grpc.Core;
 using RaftKv.Server.Pipeline;
 
 namespace RaftKv.Server.Tests;
@@ -36,4 +38,24 @@ public sealed class GrpcForwardBoundTests
     [InlineData("/v3electionpb.Election/Campaign")]
     public void ACallThatWaitsByDesignIsNotForwardedWhole(string method)
         => Assert.DoesNotContain(method, GrpcLeaderForwarder.ForwardedMethods);
+
+    /// <summary>A connection to the leader reset mid-call is "leader changed" for the client (it may have been applied:
+    /// not resent); a refused connection was never delivered (resent to the next leader); an UNAVAILABLE answered by the
+    /// leader itself stays as it is.</summary>
+    [Fact]
+    public void AConnectionLostMidCallIsToldApartFromOneNeverMadeAndFromTheLeadersAnswer()
+    {
+        var reset = new RpcException(new Status(StatusCode.Unavailable, "Error starting gRPC call.",
+            new HttpRequestException("An error occurred while sending the request.", new IOException("reset", new SocketException((int)SocketError.ConnectionReset)))));
+        Assert.True(GrpcLeaderForwarder.LostInFlight(reset));
+        Assert.False(GrpcLeaderForwarder.NotDelivered(reset));
+
+        var refused = new RpcException(new Status(StatusCode.Unavailable, "Error connecting to subchannel.",
+            new HttpRequestException(HttpRequestError.ConnectionError, "refused", new SocketException((int)SocketError.ConnectionRefused))));
+        Assert.True(GrpcLeaderForwarder.NotDelivered(refused));
+        Assert.False(GrpcLeaderForwarder.LostInFlight(refused));
+
+        Assert.False(GrpcLeaderForwarder.LostInFlight(new RpcException(new Status(StatusCode.Unavailable, "etcdserver: no leader"))));
+        Assert.False(GrpcLeaderForwarder.LostInFlight(new RpcException(new Status(StatusCode.DeadlineExceeded, "late", new IOException("x")))));
+    }
 }

@@ -145,6 +145,13 @@ public sealed class GrpcLeaderForwarder(LeaderRouter router, LeaderTransport tra
 
                 route = next;
             }
+            catch (RpcException e) when (LostInFlight(e) && !context.CancellationToken.IsCancellationRequested)
+            {
+                // The connection to the leader broke while the call was out (the leader killed or restarted): the
+                // request may have been applied, so it is not sent again; the client retries, as after etcd's
+                // "leader changed" (not the transport's own exception text).
+                throw new LeaderChangedException(route.Leader?.Id);
+            }
         }
     }
 
@@ -241,6 +248,27 @@ public sealed class GrpcLeaderForwarder(LeaderRouter router, LeaderTransport tra
         {
             if (x is HttpRequestException { HttpRequestError: HttpRequestError.ConnectionError }
                 or SocketException { SocketErrorCode: SocketError.ConnectionRefused or SocketError.HostUnreachable or SocketError.NetworkUnreachable })
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>True when a forwarded call failed in this node's transport after its request may have left (the
+    /// connection reset or closed mid-call): UNAVAILABLE with a local exception behind it, not an answer of the leader
+    /// and not <see cref="NotDelivered"/>.</summary>
+    internal static bool LostInFlight(RpcException e)
+    {
+        if (e.StatusCode != StatusCode.Unavailable || e.Status.DebugException is null || NotDelivered(e))
+        {
+            return false;
+        }
+
+        for (var x = e.Status.DebugException; x is not null; x = x.InnerException)
+        {
+            if (x is HttpRequestException or IOException or SocketException)
             {
                 return true;
             }
