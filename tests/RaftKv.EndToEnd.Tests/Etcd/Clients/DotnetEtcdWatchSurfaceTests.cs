@@ -108,6 +108,17 @@ public sealed class DotnetEtcdWatchSurfaceTests(DotnetEtcdDiffFixture fixture, I
 
         IReadOnlyList<string> Normal(IReadOnlyList<string> items) => !several ? items
             : [.. items.OrderBy(WatchOf, StringComparer.Ordinal)];
+
+        // With several watches the sentinel reaching one of them does not mean it reached all (each watch's response is
+        // its own message): wait for the two records to agree, then compare (a divergence still fails, with both shown).
+        try
+        {
+            await Eventually.TrueAsync(() => Normal(recorders[fixture.Etcd].Items).SequenceEqual(Normal(recorders[fixture.RaftKv].Items)), several ? Deadline : TimeSpan.Zero, what);
+        }
+        catch (TimeoutException)
+        {
+        }
+
         var etcd = Normal(recorders[fixture.Etcd].Items);
         var raftkv = Normal(recorders[fixture.RaftKv].Items);
         Assert.True(etcd.SequenceEqual(raftkv), $"{what} diverged\n  etcd:\n    {string.Join("\n    ", etcd)}\n  raftkv:\n    {string.Join("\n    ", raftkv)}");

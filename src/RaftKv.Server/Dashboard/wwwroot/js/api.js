@@ -156,7 +156,8 @@ export async function stream(path, onEvent, signal) {
   }
 }
 
-/** The /kv URL of a key: each '/'-separated segment percent-encoded, the slashes kept. */
+/** The /kv URL of a key: the whole key percent-encoded, its slashes as %2F (the server decodes them back,
+ *  docs/api.md "Keys in the path"), so a key with a '.' or '..' segment is named as it is, not rewritten. */
 export function kvPath(key) {
-  return '/kv/' + key.split('/').map(encodeURIComponent).join('/');
+  return '/kv/' + encodeURIComponent(key);
 }
