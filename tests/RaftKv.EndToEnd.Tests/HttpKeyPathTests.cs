@@ -102,6 +102,14 @@ public sealed class HttpKeyPathTests
 
         var (badStatus, badBody) = await RawAsync(n.Http, "PUT", "/kv/bad%zz", "x");
         Assert.True(badStatus == 400, badBody);
+
+        // Another method on a key is 405 whatever the key's depth (a two-segment path used to be the gRPC catch-all's 404).
+        foreach (var target in new[] { "/kv/k1", "/kv/a/b" })
+        {
+            var (patchStatus, patchBody) = await RawAsync(n.Http, "PATCH", target, "x");
+            Assert.True(patchStatus == 405, $"PATCH {target}: {patchStatus} {patchBody}");
+            Assert.Equal("method_not_allowed", JsonDocument.Parse(patchBody).RootElement.GetProperty("code").GetString());
+        }
     }
 
     [Fact]

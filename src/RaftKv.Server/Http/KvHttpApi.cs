@@ -22,6 +22,14 @@ public static class KvHttpApi
         app.MapPost("/kv/{**key}", PutAsync).AddEndpointFilter(RequireKeyPath).ForwardToLeader();
         app.MapDelete("/kv/{**key}", DeleteAsync).AddEndpointFilter(RequireKeyPath).ForwardToLeader();
         app.MapGet("/kv", ListAsync);
+
+        // Any other method on a key is 405, as on every route: without this the gRPC host's catch-all for unknown
+        // services ({service}/{method}, any method) took a two-segment path such as /kv/k1 and answered 404.
+        app.MapMethods("/kv/{**key}", ["PATCH", "OPTIONS", "TRACE"], (HttpContext ctx) =>
+        {
+            ctx.Response.Headers.Allow = "GET, HEAD, PUT, POST, DELETE";
+            return ApiError.Result(405, "method_not_allowed", $"{ctx.Request.Method} is not allowed on {ctx.Request.Path}");
+        });
     }
 
     /// <summary>A <c>/kv/{key}</c> path that names no key (a dot segment, a bad escape) is a 400, before anything runs.</summary>
