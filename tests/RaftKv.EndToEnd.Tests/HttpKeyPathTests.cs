@@ -18,16 +18,17 @@ public sealed class HttpKeyPathTests
     private static async Task<(int Status, string Body)> RawAsync(string baseUrl, string method, string target, string? body = null)
     {
         var uri = new Uri(baseUrl);
+        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(60)); // Connection: close ends the answer
         using var tcp = new TcpClient();
-        await tcp.ConnectAsync(uri.Host, uri.Port);
+        await tcp.ConnectAsync(uri.Host, uri.Port, deadline.Token);
         await using var stream = tcp.GetStream();
         var payload = Encoding.UTF8.GetBytes(body ?? string.Empty);
         var head = $"{method} {target} HTTP/1.1\r\nHost: {uri.Authority}\r\nConnection: close\r\n"
                    + (body is null ? string.Empty : $"Content-Type: application/octet-stream\r\nContent-Length: {payload.Length}\r\n") + "\r\n";
-        await stream.WriteAsync(Encoding.ASCII.GetBytes(head));
-        await stream.WriteAsync(payload);
+        await stream.WriteAsync(Encoding.ASCII.GetBytes(head), deadline.Token);
+        await stream.WriteAsync(payload, deadline.Token);
         using var reader = new StreamReader(stream, Encoding.UTF8);
-        var response = await reader.ReadToEndAsync();
+        var response = await reader.ReadToEndAsync(deadline.Token);
         var status = int.Parse(response.Split(' ', 3)[1], System.Globalization.CultureInfo.InvariantCulture);
         var bodyStart = response.IndexOf("\r\n\r\n", StringComparison.Ordinal);
         var rest = bodyStart < 0 ? string.Empty : response[(bodyStart + 4)..];
