@@ -71,8 +71,15 @@ public sealed class MembersHttpProcessTests
         await Eventually.TrueAsync(
             async () =>
             {
-                using var get = await c.Http.GetAsync($"{victim.Http}/kv/members/before?consistency=serializable");
-                return get.StatusCode == HttpStatusCode.OK;
+                try
+                {
+                    using var get = await c.Http.GetAsync($"{victim.Http}/kv/members/before?consistency=serializable");
+                    return get.StatusCode == HttpStatusCode.OK;
+                }
+                catch (HttpRequestException)
+                {
+                    return false; // its HTTP port may open after its Raft port (which the add needed): not up yet
+                }
             },
             Deadline,
             "the re-added member caught up");
