@@ -250,8 +250,8 @@ public static class KvHttpApi
         return r.Kvs.Count > 0 ? r.Kvs[0] : null;
     }
 
-    /// <summary>A key for a JSON answer: its text, or base64 with <c>"key_encoding":"base64"</c> when it is not UTF-8
-    /// (two binary keys must not both print as replacement characters).</summary>
+    /// <summary>A key (or value) for a JSON answer: its text, or base64 with <c>"key_encoding":"base64"</c>
+    /// (<c>"encoding"</c>) when it is not UTF-8 (two binary keys must not both print as replacement characters).</summary>
     internal static (string Key, string? Encoding) KeyText(ReadOnlySpan<byte> key)
     {
         try
@@ -266,18 +266,7 @@ public static class KvHttpApi
 
     internal static JsonBodies.KeyValueBody ToBody(KeyValue e)
     {
-        string value;
-        string? encoding = null;
-        try
-        {
-            value = StrictUtf8.GetString(e.Value.Span);
-        }
-        catch (DecoderFallbackException)
-        {
-            value = Convert.ToBase64String(e.Value.Span);
-            encoding = "base64";
-        }
-
+        var (value, encoding) = KeyText(e.Value.Span); // values follow the keys' rule: text, else base64 with "encoding"
         var (key, keyEncoding) = KeyText(e.Key.Span);
         return new JsonBodies.KeyValueBody(key, value, e.ModRevision, TierName(e.Tier), e.ExpiresAtUnixMs == 0 ? null : e.ExpiresAtUnixMs, encoding,
             e.CreateRevision, e.ModRevision, e.Version, e.Lease, keyEncoding);

@@ -205,30 +205,28 @@ internal sealed class BlobSet : IDisposable
     public byte[] Read(BlobPointer p, string tablePath, BlobReadAhead? readAhead = null)
     {
         var recordBytes = BlobWriter.RecordHeaderSize + p.Length;
-        if (readAhead is not null && BlobReadAhead.Serves(recordBytes))
+        var windowed = readAhead is not null && BlobReadAhead.Serves(recordBytes);
+        if (windowed && readAhead!.TryGet(p.FileId, p.Offset, recordBytes, out var held))
         {
-            if (readAhead.TryGet(p.FileId, p.Offset, recordBytes, out var held))
+            return Verified(held, p);
+        }
+
+        var (handle, size) = LiveHandle(p, tablePath);
+        if (windowed && size > 0) // complete: its bytes are final and its size known
+        {
+            if (p.Offset + recordBytes > size)
             {
-                return Verified(held, p);
+                throw RunsPastEnd(p);
             }
 
-            var (handle, size) = LiveHandle(p, tablePath);
-            if (size > 0) // complete: its bytes are final and its size known
-            {
-                if (p.Offset + recordBytes > size)
-                {
-                    throw RunsPastEnd(p);
-                }
-
-                var (window, bytes) = readAhead.PrepareFill(p.FileId, p.Offset, recordBytes, size);
-                ReadAt(handle, p, window.Buffer.AsSpan(0, bytes));
-                readAhead.Filled(window, p.FileId, p.Offset, bytes);
-                return Verified(window.Buffer.AsSpan(0, recordBytes), p);
-            }
+            var (window, bytes) = readAhead!.PrepareFill(p.FileId, p.Offset, recordBytes, size);
+            ReadAt(handle, p, window.Buffer.AsSpan(0, bytes));
+            readAhead.Filled(window, p.FileId, p.Offset, bytes);
+            return Verified(window.Buffer.AsSpan(0, recordBytes), p);
         }
 
         var record = new byte[recordBytes];
-        ReadAt(LiveHandle(p, tablePath).Handle, p, record);
+        ReadAt(handle, p, record);
         return Verified(record, p);
     }
 
