@@ -50,10 +50,18 @@ public sealed class KvctlLearnerTests
             "kvctl member promote 4 succeeds once the learner has caught up");
         Assert.Contains("member 4 promoted", promote.Out, StringComparison.Ordinal);
         await Eventually.TrueAsync(async () => await ListedAsync(endpoints, 4) == false, Deadline, "member 4 is listed as a voter");
-        await Eventually.TrueAsync(
-            async () => (await KvctlRunner.RunAsync(learner.Grpc, "get", "before/learner")).Out.StartsWith("v1", StringComparison.Ordinal),
-            Deadline,
-            "the promoted member serves linearizable reads");
+        (int Code, string Out, string Err) read = default;
+        try
+        {
+            await Eventually.TrueAsync(
+                async () => (read = await KvctlRunner.RunAsync(learner.Grpc, "get", "before/learner")).Out.StartsWith("v1", StringComparison.Ordinal),
+                Deadline,
+                "the promoted member serves linearizable reads");
+        }
+        catch (TimeoutException e)
+        {
+            throw new TimeoutException($"{e.Message}; last kvctl get: exit {read.Code}: {read.Err}\npromoted member's log (tail):\n{Tail(learner.Log(), 80)}", e);
+        }
 
         var notLearner = await KvctlRunner.RunAsync(endpoints, "member", "promote", "1");
         Assert.True(notLearner.Code == 4, $"promote of a voter: exit {notLearner.Code}: {notLearner.Err}");
@@ -61,6 +69,8 @@ public sealed class KvctlLearnerTests
         Ok(await KvctlRunner.RunAsync(endpoints, "member", "remove", "4"));
         await Eventually.TrueAsync(async () => await ListedAsync(endpoints, 4) is null, Deadline, "member 4 is listed no more");
     }
+
+    private static string Tail(string log, int lines) => string.Join('\n', log.Split('\n').TakeLast(lines));
 
     private static (int Code, string Out, string Err) Ok((int Code, string Out, string Err) r)
     {
