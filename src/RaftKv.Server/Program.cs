@@ -64,7 +64,8 @@ builder.WebHost.ConfigureKestrel(k =>
     clientPorts.BindHandOff(k); // before the client ports: Kestrel accepts on an endpoint as soon as it is bound
     k.Listen(bind, config.HttpPort, l =>
     {
-        l.Protocols = HttpProtocols.Http1AndHttp2;
+        // HTTP/2 only through TLS (ALPN); without TLS Kestrel would serve HTTP/1.1 anyway, and warn at every start.
+        l.Protocols = tls.Files.ClientTls ? HttpProtocols.Http1AndHttp2 : HttpProtocols.Http1;
         tls.UseHttpsIfEnabled(l);
     });
     clientPorts.Listen(k, bind, config.GrpcPort);

@@ -90,6 +90,31 @@ public sealed class PrometheusMeterExporterTests
         Assert.DoesNotContain($"member=\"3\"", second);
     }
 
+    /// <summary>Measurements of one instrument with more tag keys than the first one (DotNext's AsyncLock counter tags
+    /// some locks with extra keys): an increment is summed into the series of its known keys, a value is dropped.</summary>
+    [Fact]
+    public async Task AnIncrementWithATagThatIsNoLabelIsSummedAndAValueIsDropped()
+    {
+        var id = Guid.NewGuid().ToString("N")[..8];
+        var registry = Metrics.NewCustomRegistry();
+        using var exporter = new PrometheusMeterExporter(registry, NullLogger.Instance);
+        using var meter = new Meter("RaftKv.Test" + id);
+        var waiting = meter.CreateUpDownCounter<int>($"raftkv_test{id}_waiting");
+        waiting.Add(1, new KeyValuePair<string, object?>("type", "lock"));
+        waiting.Add(2, new KeyValuePair<string, object?>("type", "lock"), new KeyValuePair<string, object?>("owner", "raft"));
+        waiting.Add(-1, new KeyValuePair<string, object?>("type", "lock"), new KeyValuePair<string, object?>("owner", "raft"));
+        waiting.Add(4);
+        var level = meter.CreateGauge<long>($"raftkv_test{id}_level");
+        level.Record(7, new KeyValuePair<string, object?>("type", "lock"));
+        level.Record(9, new KeyValuePair<string, object?>("type", "lock"), new KeyValuePair<string, object?>("owner", "raft"));
+
+        var text = await ScrapeAsync(registry);
+        Assert.Contains($"raftkv_test{id}_waiting{{type=\"lock\"}} 2", text);
+        Assert.Contains($"raftkv_test{id}_waiting{{type=\"\"}} 4", text);
+        Assert.DoesNotContain("owner=", text);
+        Assert.Contains($"raftkv_test{id}_level{{type=\"lock\"}} 7", text);
+    }
+
     /// <summary>An own series with an etcd name (<c>raftkv_raft_log_fsync_duration_seconds</c> ↔ etcd's
     /// <c>etcd_disk_wal_fsync_duration_seconds</c>) is exported twice, fed by the same measurements.</summary>
     [Fact]

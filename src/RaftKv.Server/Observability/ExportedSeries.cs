@@ -41,20 +41,27 @@ internal sealed class ExportedSeries
 
     private bool Observable => _kind is InstrumentKind.ObservableCounter or InstrumentKind.ObservableGauge;
 
+    /// <summary>Each measurement is an increment (or an observation), so measurements of several tag sets may be summed into one series.</summary>
+    private bool Additive => _kind is InstrumentKind.Counter or InstrumentKind.UpDownCounter or InstrumentKind.Histogram;
+
     /// <summary>True when <paramref name="instrument"/> may feed this series (same kind).</summary>
     public bool Accepts(Instrument instrument) => InstrumentKinds.Of(instrument) == _kind;
 
     /// <summary>True the first time it is called: problems are logged once per series.</summary>
     public bool ClaimMismatchReport() => Interlocked.Exchange(ref _mismatchReported, 1) == 0;
 
-    /// <summary>Records one measurement; false (dropped) when it has a tag that is not one of the labels.</summary>
+    /// <summary>Records one measurement; false (dropped) when a measurement of a value (not an increment) has a tag that is
+    /// not one of the labels.</summary>
     public bool Record(double value, ReadOnlySpan<KeyValuePair<string, object?>> tags, IEnumerable<KeyValuePair<string, object?>>? instrumentTags, long round)
     {
         var constant = instrumentTags as IReadOnlyCollection<KeyValuePair<string, object?>> ?? instrumentTags?.ToList();
         var collector = _collector ?? Create(tags, constant);
 
-        // A label the measurement does not carry is empty (Prometheus: the same as absent); a tag that is
-        // not a label drops the measurement.
+        // A label the measurement does not carry is empty (Prometheus: the same as absent). A tag that is not
+        // a label: an increment (Counter, UpDownCounter, Histogram) is added to the series of its other tags —
+        // summing over a dimension the series does not have is what a query over it would do (DotNext's
+        // AsyncLock counter tags some locks with more keys than others); a value (gauges, observable counters)
+        // would overwrite another's, so it is dropped.
         var names = LabelNames!;
         var values = names.Length == 0 ? [] : new string[names.Length];
         var matched = 0;
@@ -71,7 +78,7 @@ internal sealed class ExportedSeries
             }
         }
 
-        if (matched != tags.Length + (constant?.Count ?? 0))
+        if (matched != tags.Length + (constant?.Count ?? 0) && !Additive)
         {
             return false;
         }

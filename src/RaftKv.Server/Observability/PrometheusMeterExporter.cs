@@ -22,7 +22,9 @@ namespace RaftKv.Server.Observability;
 /// <c>ObservableCounter</c> → counter (each observation is the running total); <c>UpDownCounter</c> → gauge
 /// (increment); <c>Gauge</c>, <c>ObservableGauge</c>, <c>ObservableUpDownCounter</c> → gauge (value);
 /// <c>Histogram</c> → histogram. Label names are the measurement's tag keys (sorted), fixed by the first
-/// measurement; a measurement with other keys is dropped and logged once. Observable instruments are
+/// measurement; a measurement missing one of them records it empty; one with other keys is summed into the
+/// series of its known keys when it is an increment (counter, up-down counter, histogram), and otherwise dropped
+/// and logged once. Observable instruments are
 /// read just before each scrape, and a label set an observable instrument no longer reports is removed.
 /// A labelled series appears with its first measurement.</para>
 /// <para>One node per process: two instruments with the same exported name feed the same series. A few own
