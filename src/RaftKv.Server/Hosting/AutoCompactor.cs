@@ -22,6 +22,18 @@ public sealed partial class AutoCompactor(IKvNode node, ServerConfig config, ILo
         var policy = new AutoCompactionPolicy(config.AutoCompaction);
         LogEnabled(logger, config.AutoCompaction.Mode, config.AutoCompaction.Retention, config.AutoCompaction.RetainRevisions);
         using var timer = new PeriodicTimer(policy.Interval);
+        try
+        {
+            await CompactOnTicksAsync(timer, policy, stoppingToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            // Stopping (also a host that failed to start and disposes the service: not a failure).
+        }
+    }
+
+    private async Task CompactOnTicksAsync(PeriodicTimer timer, AutoCompactionPolicy policy, CancellationToken stoppingToken)
+    {
         while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false))
         {
             if (policy.Tick(DateTimeOffset.UtcNow, node.Revision, node.CompactRevision) is not { } target || !node.IsLeader)

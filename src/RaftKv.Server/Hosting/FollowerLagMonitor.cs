@@ -37,9 +37,17 @@ public sealed partial class FollowerLagMonitor(IKvNode node, ILogger<FollowerLag
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         using var timer = new PeriodicTimer(Period);
-        while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false))
+        try
         {
-            await MeasureAsync(stoppingToken).ConfigureAwait(false);
+            while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false))
+            {
+                await MeasureAsync(stoppingToken).ConfigureAwait(false);
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            // Stopping. Also when the host failed to start (a port in use) and disposes the service without a
+            // StopAsync: the host would log the cancellation as a failed background service.
         }
     }
 

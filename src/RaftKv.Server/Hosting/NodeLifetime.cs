@@ -44,12 +44,16 @@ public sealed partial class NodeLifetime(KvNode node, TieringHost tiering, Tieri
     {
         await node.StartAsync(cancellationToken).ConfigureAwait(false);
         await tiering.StartAsync(node, setup.Objects, setup.Options, loggers, cancellationToken).ConfigureAwait(false);
-        LogReady(_logger, config.NodeId, config.HttpPort, config.GrpcPort, config.RaftPort, config.DataDir);
     }
 
     public Task StartingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
-    public Task StartedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    /// <summary>After every hosted service has started, Kestrel's listeners included: "serving" only once the ports are bound.</summary>
+    public Task StartedAsync(CancellationToken cancellationToken)
+    {
+        LogReady(_logger, config.NodeId, config.HttpPort, config.GrpcPort, config.RaftPort, config.DataDir);
+        return Task.CompletedTask;
+    }
 
     /// <summary>Runs before every hosted service's StopAsync (Kestrel's included): hands leadership off.</summary>
     public async Task StoppingAsync(CancellationToken cancellationToken)
