@@ -113,12 +113,12 @@ internal sealed class TestCluster : IAsyncDisposable
         Nodes[id] = node;
     }
 
-    public async Task StopNodeAsync(long id)
+    public async Task StopNodeAsync(long id, CancellationToken token = default)
     {
         if (Nodes[id] is { } n)
         {
             Nodes[id] = null;
-            await n.StopAsync();
+            await n.StopAsync(token);
         }
     }
 

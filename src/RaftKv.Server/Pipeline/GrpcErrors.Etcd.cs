@@ -121,6 +121,10 @@ public static partial class GrpcErrors
 
         public static RpcException Timeout => New(StatusCode.Unavailable, "etcdserver: request timed out");
 
+        /// <summary>rpctypes.ErrGRPCStopped: a streaming call ended because this member is shutting down (the client
+        /// reconnects, to another endpoint if it has one). Used on every front door's streams (<see cref="StoppableCallContext"/>).</summary>
+        public static RpcException Stopped => New(StatusCode.Unavailable, "etcdserver: server stopped");
+
         /// <summary>rpctypes.ErrGRPCLeaderChanged: a request pending across a leader change (here: a forwarded call
         /// whose leader lost leadership before it answered, <see cref="LeaderChangedException"/>).</summary>
         public static RpcException LeaderChanged => New(StatusCode.Unavailable, "etcdserver: leader changed");

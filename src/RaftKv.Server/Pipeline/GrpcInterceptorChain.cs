@@ -15,10 +15,16 @@ namespace RaftKv.Server.Pipeline;
 /// <remarks>Unary calls — the hot path — reuse the composed continuation: Grpc.AspNetCore builds one
 /// continuation per method at start-up, and the chain built over it is kept with it (a weak table, so nothing
 /// outlives its method). Streaming calls compose per call.</remarks>
-public sealed class GrpcInterceptorChain(GrpcOperationInterceptor operation, GrpcLearnerGate learnerGate, GrpcAuthInterceptor auth, GrpcLeaderForwarder forwarder)
+/// <remarks>Streaming calls (watches, lease keep-alives, a learner's tail, snapshots) also end when the server stops:
+/// their context's token is linked to the host's <c>ApplicationStopping</c> (<see cref="StoppableCallContext"/>), and a
+/// call that ends after the stop began ends with UNAVAILABLE "etcdserver: server stopped" (etcd's <c>ErrGRPCStopped</c>),
+/// so the client reconnects — to another endpoint if it has one — and Kestrel's graceful stop no longer waits for
+/// every open stream until the shutdown timeout.</remarks>
+public sealed class GrpcInterceptorChain(GrpcOperationInterceptor operation, GrpcLearnerGate learnerGate, GrpcAuthInterceptor auth, GrpcLeaderForwarder forwarder, IHostApplicationLifetime lifetime)
     : Interceptor
 {
     private readonly Interceptor[] _chain = [operation, learnerGate, auth, forwarder];
+    private readonly CancellationToken _stopping = lifetime.ApplicationStopping;
 
     /// <summary>Method continuation → the chain over it (a <c>UnaryServerMethod</c> of the same types).</summary>
     private readonly ConditionalWeakTable<Delegate, Delegate> _unary = [];
@@ -33,7 +39,7 @@ public sealed class GrpcInterceptorChain(GrpcOperationInterceptor operation, Grp
         return ((UnaryServerMethod<TRequest, TResponse>)composed)(request, context);
     }
 
-    public override Task ServerStreamingServerHandler<TRequest, TResponse>(TRequest request, IServerStreamWriter<TResponse> responseStream, ServerCallContext context, ServerStreamingServerMethod<TRequest, TResponse> continuation)
+    public override async Task ServerStreamingServerHandler<TRequest, TResponse>(TRequest request, IServerStreamWriter<TResponse> responseStream, ServerCallContext context, ServerStreamingServerMethod<TRequest, TResponse> continuation)
     {
         var next = continuation;
         for (var i = _chain.Length - 1; i >= 0; i--)
@@ -42,10 +48,11 @@ public sealed class GrpcInterceptorChain(GrpcOperationInterceptor operation, Grp
             next = (r, s, c) => interceptor.ServerStreamingServerHandler(r, s, c, inner);
         }
 
-        return next(request, responseStream, context);
+        using var call = new StoppableCallContext(context, _stopping);
+        await UntilStopAsync(call, next(request, responseStream, call)).ConfigureAwait(false);
     }
 
-    public override Task DuplexStreamingServerHandler<TRequest, TResponse>(IAsyncStreamReader<TRequest> requestStream, IServerStreamWriter<TResponse> responseStream, ServerCallContext context, DuplexStreamingServerMethod<TRequest, TResponse> continuation)
+    public override async Task DuplexStreamingServerHandler<TRequest, TResponse>(IAsyncStreamReader<TRequest> requestStream, IServerStreamWriter<TResponse> responseStream, ServerCallContext context, DuplexStreamingServerMethod<TRequest, TResponse> continuation)
     {
         var next = continuation;
         for (var i = _chain.Length - 1; i >= 0; i--)
@@ -54,7 +61,27 @@ public sealed class GrpcInterceptorChain(GrpcOperationInterceptor operation, Grp
             next = (r, s, c) => interceptor.DuplexStreamingServerHandler(r, s, c, inner);
         }
 
-        return next(requestStream, responseStream, context);
+        using var call = new StoppableCallContext(context, _stopping);
+        await UntilStopAsync(call, next(requestStream, responseStream, call)).ConfigureAwait(false);
+    }
+
+    /// <summary>Awaits a streaming handler; when the server's stop ended it (however the handler ended: a watch
+    /// returns quietly on cancellation), the call's status is etcd's "server stopped".</summary>
+    private static async Task UntilStopAsync(StoppableCallContext call, Task handler)
+    {
+        try
+        {
+            await handler.ConfigureAwait(false);
+        }
+        catch (Exception) when (call.EndedByStop)
+        {
+            throw GrpcErrors.Etcd.Stopped;
+        }
+
+        if (call.EndedByStop)
+        {
+            throw GrpcErrors.Etcd.Stopped;
+        }
     }
 
     public override Task<TResponse> ClientStreamingServerHandler<TRequest, TResponse>(IAsyncStreamReader<TRequest> requestStream, ServerCallContext context, ClientStreamingServerMethod<TRequest, TResponse> continuation)
