@@ -4,6 +4,7 @@ using System.Text;
 using System.Text.Json;
 using Grpc.Core;
 using RaftKv.Client;
+using RaftKv.EndToEnd.Tests.Etcd;
 
 namespace RaftKv.EndToEnd.Tests;
 
@@ -57,6 +58,18 @@ public sealed class TlsClusterTests
         var (code, output, error) = await KvctlRunner.RunAsync(followers[0].Grpc, "--cacert", kit.CaFile, "--cert", alice.CertFile, "--key", alice.KeyFile, "get", "tls-http");
         Assert.True(code == 0, $"kvctl: {code} {output} {error}");
         Assert.Contains("over-https", output, StringComparison.Ordinal);
+
+        // etcdctl's --cluster commands dial the client URLs member list gives: https on a TLS cluster (they were
+        // http://, so every member looked unhealthy to `endpoint health --cluster`).
+        var tlsFlags = new[] { $"--cacert={kit.CaFile}", $"--cert={alice.CertFile}", $"--key={alice.KeyFile}" };
+        var members = (await Etcdctl.RunAsync("https://" + leader.Grpc, [.. tlsFlags, "member", "list", "-w", "json"])).Ok().Json.GetProperty("members");
+        Assert.All(members.EnumerateArray(), m =>
+        {
+            Assert.StartsWith("https://", m.GetProperty("clientURLs")[0].GetString(), StringComparison.Ordinal);
+            Assert.StartsWith("https://", m.GetProperty("peerURLs")[0].GetString(), StringComparison.Ordinal);
+        });
+        var health = (await Etcdctl.RunAsync("https://" + leader.Grpc, [.. tlsFlags, "endpoint", "health", "--cluster"])).Ok();
+        Assert.Equal(3, health.Err.Split('\n').Concat(health.Out.Split('\n')).Count(l => l.Contains("is healthy", StringComparison.Ordinal)));
 
         // Refused: plaintext HTTP and gRPC on the TLS ports, no client certificate, a certificate of another CA.
         using (var plain = new HttpClient { Timeout = TimeSpan.FromSeconds(20) })

@@ -19,7 +19,7 @@ public sealed class EtcdClusterService(IKvNode node, EtcdIdentity identity) : Cl
     public override Task<MemberListResponse> MemberList(MemberListRequest request, ServerCallContext context)
     {
         var r = new MemberListResponse { Header = identity.Header(0) };
-        r.Members.AddRange(node.GetStatus().Members.Select(EtcdIdentity.ToMember));
+        r.Members.AddRange(node.GetStatus().Members.Select(identity.ToMember));
         return Task.FromResult(r);
     }
 
@@ -39,16 +39,16 @@ public sealed class EtcdClusterService(IKvNode node, EtcdIdentity identity) : Cl
         {
             var learner = await node.AddLearnerAsync(raft, context.CancellationToken).ConfigureAwait(false);
             var all = node.GetStatus().Members;
-            var response = new MemberAddResponse { Header = identity.Header(0), Member = EtcdIdentity.ToMember(all.FirstOrDefault(m => m.IsLearner && string.Equals(m.RaftAddress, raft, StringComparison.OrdinalIgnoreCase)) ?? learner) };
-            response.Members.AddRange(all.Select(EtcdIdentity.ToMember));
+            var response = new MemberAddResponse { Header = identity.Header(0), Member = identity.ToMember(all.FirstOrDefault(m => m.IsLearner && string.Equals(m.RaftAddress, raft, StringComparison.OrdinalIgnoreCase)) ?? learner) };
+            response.Members.AddRange(all.Select(identity.ToMember));
             return response;
         }
 
         var voter = await node.AddVoterAsync(raft, context.CancellationToken).ConfigureAwait(false);
         var members = node.GetStatus().Members;
         var added = members.FirstOrDefault(m => string.Equals(m.RaftAddress, raft, StringComparison.OrdinalIgnoreCase)) ?? voter;
-        var r = new MemberAddResponse { Header = identity.Header(0), Member = EtcdIdentity.ToMember(added) };
-        r.Members.AddRange(members.Select(EtcdIdentity.ToMember));
+        var r = new MemberAddResponse { Header = identity.Header(0), Member = identity.ToMember(added) };
+        r.Members.AddRange(members.Select(identity.ToMember));
         return r;
     }
 
@@ -61,7 +61,7 @@ public sealed class EtcdClusterService(IKvNode node, EtcdIdentity identity) : Cl
 
         await node.RemoveMemberAsync(id, context.CancellationToken).ConfigureAwait(false);
         var r = new MemberRemoveResponse { Header = identity.Header(0) };
-        r.Members.AddRange(node.GetStatus().Members.Select(EtcdIdentity.ToMember));
+        r.Members.AddRange(node.GetStatus().Members.Select(identity.ToMember));
         return r;
     }
 
@@ -93,7 +93,7 @@ public sealed class EtcdClusterService(IKvNode node, EtcdIdentity identity) : Cl
         }
 
         var r = new MemberUpdateResponse { Header = identity.Header(0) };
-        r.Members.AddRange(node.GetStatus().Members.Select(EtcdIdentity.ToMember));
+        r.Members.AddRange(node.GetStatus().Members.Select(identity.ToMember));
         return r;
     }
 
@@ -106,7 +106,7 @@ public sealed class EtcdClusterService(IKvNode node, EtcdIdentity identity) : Cl
 
         await node.PromoteLearnerAsync(id, context.CancellationToken).ConfigureAwait(false); // NotLearner / LearnerNotReady: GrpcErrors.Etcd
         var r = new MemberPromoteResponse { Header = identity.Header(0) };
-        r.Members.AddRange(node.GetStatus().Members.Select(EtcdIdentity.ToMember));
+        r.Members.AddRange(node.GetStatus().Members.Select(identity.ToMember));
         return r;
     }
 

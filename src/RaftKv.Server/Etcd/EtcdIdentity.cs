@@ -26,9 +26,15 @@ public sealed class EtcdIdentity
 {
     private readonly IKvNode _node;
 
+    /// <summary>The schemes of the members' URLs: this node's own TLS settings (a cluster's members share them), so
+    /// that etcdctl's <c>--cluster</c> commands, which dial the listed client URLs, speak TLS to TLS ports as with etcd.</summary>
+    private readonly string _clientScheme, _peerScheme;
+
     public EtcdIdentity(IKvNode node, ServerConfig config)
     {
         _node = node;
+        _clientScheme = config.Tls.ClientTls ? "https://" : "http://";
+        _peerScheme = config.Tls.PeerTls ? "https://" : "http://";
         ClusterId = Replication.Backup.ClusterIdFile.TryRead(config.DataDir) // a restored cluster's new id
             ?? ClusterIdOf(config.Peers.Count > 0 ? config.Peers.Keys : [config.NodeId]);
         LocalMemberId = MemberId(node.NodeId);
@@ -70,17 +76,17 @@ public sealed class EtcdIdentity
     /// client URL = its gRPC address (which serves the etcd API). A member not started yet — a learner, or a voter
     /// added before it started (listed under its provisional id), without a client URL — has no name: etcdctl's
     /// "unstarted".</summary>
-    public static Member ToMember(MemberInfo m)
+    public Member ToMember(MemberInfo m)
     {
         var member = new Member { ID = MemberId(m.Id), Name = m.Id > 0 && !((m.IsLearner || m.IsProvisional) && m.GrpcAddress.Length == 0) ? $"raftkv-{m.Id}" : string.Empty, IsLearner = m.IsLearner }; // empty name: etcdctl's "unstarted"
         if (m.RaftAddress.Length > 0)
         {
-            member.PeerURLs.Add("http://" + m.RaftAddress);
+            member.PeerURLs.Add(_peerScheme + m.RaftAddress);
         }
 
         if (m.GrpcAddress.Length > 0)
         {
-            member.ClientURLs.Add("http://" + m.GrpcAddress);
+            member.ClientURLs.Add(_clientScheme + m.GrpcAddress);
         }
 
         return member;
