@@ -18,6 +18,18 @@ if (args is ["restore", .. var restoreArgs])
     return await RaftKv.Server.Backup.RestoreCommand.RunAsync(restoreArgs, Console.Out, Console.Error);
 }
 
+if (Usage.WantsHelp(args))
+{
+    Usage.Write(Console.Out);
+    return 0;
+}
+
+if (Usage.WantsVersion(args))
+{
+    Console.Out.WriteLine($"raftkv {Usage.Version}");
+    return 0;
+}
+
 ServerConfig config;
 ServerTls tls;
 try

@@ -131,6 +131,33 @@ public sealed class ConfigLoaderTests
         Assert.Equal(["http://a.example:8000", "https://b.example"], ConfigLoader.Load([], new Dictionary<string, string?> { ["CORS"] = "http://a.example:8000, https://b.example" }).CorsOrigins);
     }
 
+    /// <summary>A boolean setting's flag may stand alone, as etcd's (<c>--learner --node-id 4</c> failed: "flag 4 needs a value").</summary>
+    [Fact]
+    public void ABooleanFlagMayStandAloneOrTakeTrueOrFalse()
+    {
+        var flags = ConfigLoader.ParseFlags(["--learner", "--node-id", "4", "--read-lease", "false", "--client-cert-auth=true", "--initial-corrupt-check"]);
+        Assert.Equal("true", flags["LEARNER"]);
+        Assert.Equal("4", flags["NODE_ID"]);
+        Assert.Equal("false", flags["READ_LEASE"]);
+        Assert.Equal("true", flags["CLIENT_CERT_AUTH"]);
+        Assert.Equal("true", flags["INITIAL_CORRUPT_CHECK"]);
+    }
+
+    [Fact]
+    public void HelpListsEveryFlagWithItsVariableAndDefault()
+    {
+        Assert.True(Usage.WantsHelp(["--help"]) && Usage.WantsHelp(["--node-id", "2", "-h"]) && Usage.WantsHelp(["help"]));
+        Assert.False(Usage.WantsHelp(["--data-dir", "help"]));
+        using var text = new StringWriter();
+        Usage.Write(text);
+        foreach (var key in ConfigKeys.All)
+        {
+            Assert.Contains($"{key.Flag} ({key.Env})", text.ToString(), StringComparison.Ordinal);
+        }
+
+        Assert.Contains("--http-port (HTTP_PORT), default 8080", text.ToString(), StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData(new[] { "--cors", "a.example" }, "CORS must be *, none or origins")]
     [InlineData(new[] { "--cors", "http://a.example/path" }, "CORS must be")]
@@ -139,6 +166,9 @@ public sealed class ConfigLoaderTests
     [InlineData(new[] { "--http-port", "x" }, "HTTP_PORT")]
     [InlineData(new[] { "--bogus", "1" }, "unknown flag")]
     [InlineData(new[] { "--node-id" }, "needs a value")]
+    [InlineData(new[] { "--node-id", "--http-port", "8081" }, "flag --node-id needs a value")]
+    [InlineData(new[] { "--learner", "4" }, "unknown flag '4'")]
+    [InlineData(new[] { "--help-me" }, "unknown flag '--help-me'")]
     [InlineData(new[] { "--peers", "1=a" }, "PEERS")]
     [InlineData(new[] { "--peers", "1=a:1,2=b:2", "--node-id", "3" }, "not listed in PEERS")]
     [InlineData(new[] { "--http-port", "7000" }, "must differ")]

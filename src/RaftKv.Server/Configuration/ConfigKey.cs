@@ -7,4 +7,7 @@ public sealed record ConfigKey(string Env, string Default, string Description)
 {
     /// <summary>The flag: HTTP_PORT → --http-port.</summary>
     public string Flag => "--" + Env.ToLowerInvariant().Replace('_', '-');
+
+    /// <summary>A true/false setting: its flag may stand alone (<c>--learner</c> = <c>--learner true</c>), as etcd's boolean flags.</summary>
+    public bool IsBoolean => Default is "true" or "false";
 }

@@ -177,23 +177,34 @@ public static class ConfigLoader
         return config;
     }
 
-    /// <summary>"--http-port 8081" or "--http-port=8081" → HTTP_PORT. Unknown flags are errors.</summary>
+    /// <summary>"--http-port 8081" or "--http-port=8081" → HTTP_PORT. A boolean setting's flag may stand alone
+    /// ("--learner" = true; "--learner false" and "--learner=false" also work). Unknown flags are errors (<c>--help</c>
+    /// lists them: <see cref="Usage"/>).</summary>
     public static Dictionary<string, string> ParseFlags(string[] args)
     {
-        var byFlag = ConfigKeys.All.ToDictionary(k => k.Flag, k => k.Env, StringComparer.Ordinal);
-        byFlag["--config"] = ConfigKeys.ConfigFile.Env;
+        var byFlag = ConfigKeys.All.ToDictionary(k => k.Flag, StringComparer.Ordinal);
+        byFlag["--config"] = ConfigKeys.ConfigFile;
         var result = new Dictionary<string, string>(StringComparer.Ordinal);
         for (var i = 0; i < args.Length; i++)
         {
             var arg = args[i];
-            string flag = arg, value;
             var eq = arg.IndexOf('=', StringComparison.Ordinal);
+            var flag = eq > 0 ? arg[..eq] : arg;
+            if (!byFlag.TryGetValue(flag, out var key))
+            {
+                throw new ConfigException($"unknown flag '{flag}' (raftkv --help lists the flags)");
+            }
+
+            string value;
             if (eq > 0)
             {
-                flag = arg[..eq];
                 value = arg[(eq + 1)..];
             }
-            else if (i + 1 < args.Length)
+            else if (key.IsBoolean)
+            {
+                value = i + 1 < args.Length && bool.TryParse(args[i + 1], out _) ? args[++i] : "true";
+            }
+            else if (i + 1 < args.Length && !args[i + 1].StartsWith("--", StringComparison.Ordinal))
             {
                 value = args[++i];
             }
@@ -202,12 +213,7 @@ public static class ConfigLoader
                 throw new ConfigException($"flag {arg} needs a value");
             }
 
-            if (!byFlag.TryGetValue(flag, out var env))
-            {
-                throw new ConfigException($"unknown flag '{flag}' (known: {string.Join(", ", byFlag.Keys.Order(StringComparer.Ordinal))})");
-            }
-
-            result[env] = value;
+            result[key.Env] = value;
         }
 
         return result;
