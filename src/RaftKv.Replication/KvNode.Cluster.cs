@@ -29,8 +29,12 @@ public sealed partial class KvNode
     public (long Term, long AppliedIndex, string LeaderGrpc) HeaderInfo()
     {
         var leaderGrpc = _cluster.Leader is { } leader ? MetaOf(leader).Grpc : string.Empty;
-        return (_log.Term, _log.LastAppliedIndex, leaderGrpc);
+        return (Term, _log.LastAppliedIndex, leaderGrpc);
     }
+
+    /// <summary>The Raft term this node reports: its own, or on a learner (whose DotNext, in standby outside every
+    /// configuration, stays at term 0) the term of the last entry it applied from the leader's log.</summary>
+    private long Term => IsLearner ? Math.Max(_log.Term, _state.TermAt(_log.LastAppliedIndex)) : _log.Term;
 
     public long? LeaderId => _cluster.Leader is { } leader ? MetaOf(leader).Id : IsLearner ? _tailSource?.Id : null; // as GetStatus
 
@@ -41,7 +45,7 @@ public sealed partial class KvNode
         return new NodeStatus
         {
             NodeId = NodeId,
-            Term = _log.Term,
+            Term = Term,
             Role = IsLeader ? "leader" : IsLearner ? "learner" : _cluster.Standby ? "standby" : leader is null ? "candidate" : "follower",
             LeaderId = leader?.Id,
             Leader = leader,

@@ -219,13 +219,9 @@ public sealed partial class KvNode
         }
     }
 
-    /// <summary>The id a learner (or a voter added before it started, KvNode.PendingVoters.cs) is listed with until it connects and says its NODE_ID (etcd assigns ids at add,
-    /// so a member never started can still be removed): from its Raft address, in [2^62, 2^63), far above NODE_IDs.</summary>
-    internal static long ProvisionalLearnerId(string raftAddress)
-    {
-        var hash = System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(raftAddress.ToUpperInvariant()));
-        return (long)((System.Buffers.Binary.BinaryPrimitives.ReadUInt64BigEndian(hash) & 0x3FFF_FFFF_FFFF_FFFFUL) | (ulong)MemberInfo.ProvisionalIdFloor);
-    }
+    /// <summary>The id a learner (or a voter added before it started, KvNode.PendingVoters.cs) is listed with until it
+    /// connects and says its NODE_ID: <see cref="MemberInfo.ProvisionalIdOf"/>.</summary>
+    internal static long ProvisionalLearnerId(string raftAddress) => MemberInfo.ProvisionalIdOf(raftAddress);
 
     private bool IsSelfAddress(string raftAddress) => string.Equals(raftAddress, _options.RaftAdvertise, StringComparison.OrdinalIgnoreCase);
 

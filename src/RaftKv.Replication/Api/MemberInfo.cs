@@ -18,4 +18,14 @@ public sealed record MemberInfo(long Id, string RaftAddress, string GrpcAddress,
     /// <summary>Listed under a provisional id: added by its Raft address and not connected yet — a learner, or a voter
     /// added before it started (etcd's "unstarted" member; KvNode.PendingVoters.cs).</summary>
     public bool IsProvisional => Id >= ProvisionalIdFloor;
+
+    /// <summary>The provisional id of a member added by <paramref name="raftAddress"/> (etcd assigns ids at add, so a member
+    /// never started can still be removed): from the address, in [2^62, 2^63), far above NODE_IDs. Deterministic, so the id
+    /// printed at add still names the member after it connected and is listed under its NODE_ID.</summary>
+    public static long ProvisionalIdOf(string raftAddress)
+    {
+        ArgumentNullException.ThrowIfNull(raftAddress);
+        var hash = System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(raftAddress.ToUpperInvariant()));
+        return (long)((System.Buffers.Binary.BinaryPrimitives.ReadUInt64BigEndian(hash) & 0x3FFF_FFFF_FFFF_FFFFUL) | (ulong)ProvisionalIdFloor);
+    }
 }

@@ -54,11 +54,7 @@ public sealed class EtcdClusterService(IKvNode node, EtcdIdentity identity) : Cl
 
     public override async Task<MemberRemoveResponse> MemberRemove(MemberRemoveRequest request, ServerCallContext context)
     {
-        if (EtcdIdentity.NodeIdOf(request.ID) is not { } id || node.GetStatus().Members.All(m => m.Id != id))
-        {
-            throw GrpcErrors.Etcd.MemberNotFound;
-        }
-
+        var id = Resolve(request.ID, node.GetStatus().Members) ?? throw GrpcErrors.Etcd.MemberNotFound;
         await node.RemoveMemberAsync(id, context.CancellationToken).ConfigureAwait(false);
         var r = new MemberRemoveResponse { Header = identity.Header(0) };
         r.Members.AddRange(node.GetStatus().Members.Select(identity.ToMember));
@@ -77,7 +73,7 @@ public sealed class EtcdClusterService(IKvNode node, EtcdIdentity identity) : Cl
         }
 
         var members = node.GetStatus().Members;
-        if (EtcdIdentity.NodeIdOf(request.ID) is not { } id || members.FirstOrDefault(m => m.Id == id) is not { } member)
+        if (Resolve(request.ID, members) is not { } id || members.FirstOrDefault(m => m.Id == id) is not { } member)
         {
             throw GrpcErrors.Etcd.MemberNotFound;
         }
@@ -99,15 +95,29 @@ public sealed class EtcdClusterService(IKvNode node, EtcdIdentity identity) : Cl
 
     public override async Task<MemberPromoteResponse> MemberPromote(MemberPromoteRequest request, ServerCallContext context)
     {
-        if (EtcdIdentity.NodeIdOf(request.ID) is not { } id || node.GetStatus().Members.All(m => m.Id != id))
-        {
-            throw GrpcErrors.Etcd.MemberNotFound;
-        }
-
+        var id = Resolve(request.ID, node.GetStatus().Members) ?? throw GrpcErrors.Etcd.MemberNotFound;
         await node.PromoteLearnerAsync(id, context.CancellationToken).ConfigureAwait(false); // NotLearner / LearnerNotReady: GrpcErrors.Etcd
         var r = new MemberPromoteResponse { Header = identity.Header(0) };
         r.Members.AddRange(node.GetStatus().Members.Select(identity.ToMember));
         return r;
+    }
+
+    /// <summary>The member <paramref name="memberId"/> names: a listed id, or the provisional id <c>MemberAdd</c> printed for a
+    /// member that has since connected and is listed under its NODE_ID (etcd's id never changes, so scripts keep the one
+    /// <c>member add</c> printed: <c>member promote $ID</c>); null when it names none.</summary>
+    private static long? Resolve(ulong memberId, IReadOnlyList<MemberInfo> members)
+    {
+        if (EtcdIdentity.NodeIdOf(memberId) is not { } id)
+        {
+            return null;
+        }
+
+        if (members.Any(m => m.Id == id))
+        {
+            return id;
+        }
+
+        return id >= MemberInfo.ProvisionalIdFloor ? members.FirstOrDefault(m => !m.IsProvisional && MemberInfo.ProvisionalIdOf(m.RaftAddress) == id)?.Id : null;
     }
 
     /// <summary>"http://host:port" (or https) → "host:port"; null if it is not one. As etcd's <c>types.NewURLs</c>, the

@@ -30,6 +30,7 @@ public sealed class EtcdctlLearnerTests
         var raft = ServerProcess.FreePort();
         var add = (await Etcdctl.RunAsync(voterEndpoints, "member", "add", "n4", "--learner", $"--peer-urls=http://127.0.0.1:{raft}")).Ok();
         Assert.Contains("added to cluster", add.Out, StringComparison.Ordinal);
+        var addedId = System.Text.RegularExpressions.Regex.Match(add.Out, "Member ([0-9a-f]+) added").Groups[1].Value; // etcd's script: ID=$(member add ...); ...; member promote $ID
         using var learner = new ServerProcess(4, Path.Combine(c.Root, "n4"), ServerProcess.FreePort(), ServerProcess.FreePort(), raft, $"{peers},4=127.0.0.1:{raft}", new Dictionary<string, string> { ["LEARNER"] = "true" });
         learner.Start();
         await Eventually.TrueAsync(async () => await AllVotersListAsync(voters, 4, isLearner: true), Deadline, "every voter lists member 4 as a learner");
@@ -41,6 +42,7 @@ public sealed class EtcdctlLearnerTests
         Assert.True(put.Code != 0 && put.Err.Contains("etcdserver: rpc not supported for learner", StringComparison.Ordinal), put.ToString());
         var status = (await Etcdctl.RunAsync(learner.Grpc, "endpoint", "status", "-w", "json")).Ok().Json[0].GetProperty("Status");
         Assert.True(status.GetProperty("isLearner").GetBoolean(), status.ToString());
+        Assert.True(status.GetProperty("raftTerm").GetUInt64() > 0, $"a learner reports the term of the log it applied: {status}");
 
         // SIGKILL the learner: the voters' quorum does not include it, writes go on; promote is refused.
         learner.Kill();
@@ -58,12 +60,12 @@ public sealed class EtcdctlLearnerTests
         await Eventually.TrueAsync(
             async () =>
             {
-                promote = await Etcdctl.RunAsync(voterEndpoints, "member", "promote", "4");
+                promote = await Etcdctl.RunAsync(voterEndpoints, "member", "promote", addedId); // the id member add printed, as with etcd
                 Assert.True(promote.Code == 0 || promote.Err.Contains("in sync with leader", StringComparison.Ordinal), promote.ToString());
                 return promote.Code == 0;
             },
             Deadline,
-            "member promote 4 is accepted once the learner has caught up");
+            "member promote <the id member add printed> is accepted once the learner has caught up");
         Assert.Contains("promoted", promote.Out, StringComparison.Ordinal);
         await Eventually.TrueAsync(async () => await AllVotersListAsync([.. voters, learner], 4, isLearner: false), Deadline, "every member lists member 4 as a voter");
         (await Etcdctl.RunAsync(learner.Grpc, "put", "via-promoted", "ok")).Ok();
