@@ -103,6 +103,10 @@ public sealed class TlsLoadingTests : IDisposable
 
         e = Assert.Throws<ConfigException>(() => ServerTls.Load(Config(Env(P("missing.pem"), key))));
         Assert.Contains($"TLS_CERT_FILE '{P("missing.pem")}' cannot be read", e.Message, StringComparison.Ordinal);
+
+        Directory.CreateDirectory(P("a-directory"));
+        e = Assert.Throws<ConfigException>(() => ServerTls.Load(Config(Env(P("a-directory"), key))));
+        Assert.Contains($"TLS_CERT_FILE '{P("a-directory")}' is a directory", e.Message, StringComparison.Ordinal);
     }
 
     [Fact]

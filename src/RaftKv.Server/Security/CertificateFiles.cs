@@ -125,6 +125,11 @@ public static class CertificateFiles
 
     private static string ReadText(ConfigKey setting, string path)
     {
+        if (Directory.Exists(path))
+        {
+            throw new ConfigException($"{setting.Env} '{path}' is a directory, not a PEM file"); // .NET reports it as "Access denied"
+        }
+
         try
         {
             return File.ReadAllText(path);
