@@ -53,6 +53,9 @@ public sealed class BackupSnapshotTests : IAsyncLifetime
 
         Assert.True(new FileInfo(small).Length < new FileInfo(full).Length / 4, "a referencing snapshot leaves the archived data out");
         Assert.False(SnapshotFileReader.Verify(full).ArchivedReferenced);
+        var reports = new List<(long Done, long Total)>();
+        SnapshotFileReader.Verify(full, new SyncProgress(reports.Add));
+        Assert.True(reports.Count >= 2 && reports[0].Done == 0 && reports.Zip(reports.Skip(1)).All(p => p.First.Done <= p.Second.Done), $"verify reports one pass, 0 to the end: {string.Join(" ", reports.Select(r => r.Done))}");
         Assert.True(SnapshotFileReader.Verify(small).ArchivedReferenced);
 
         await Assert.ThrowsAsync<RestoreTargetException>(() => SnapshotRestore.RestoreAsync(small, Path.Combine(_root, "r-small-nobucket"), 7, null, NullLoggerFactory.Instance));
@@ -229,5 +232,11 @@ public sealed class BackupSnapshotTests : IAsyncLifetime
     {
         Directory.Delete(_root, recursive: true);
         return Task.CompletedTask;
+    }
+
+    /// <summary>Reports on the calling thread (<see cref="Progress{T}"/> posts to the thread pool).</summary>
+    private sealed class SyncProgress(Action<(long, long)> report) : IProgress<(long Done, long Total)>
+    {
+        public void Report((long Done, long Total) value) => report(value);
     }
 }
