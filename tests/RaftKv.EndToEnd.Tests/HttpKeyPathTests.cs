@@ -131,5 +131,15 @@ public sealed class HttpKeyPathTests
         var (dotStatus, dotBody) = await RawAsync(follower.Http, "PUT", "/kv/dir/../victim", "overwritten");
         Assert.True(dotStatus == 400, dotBody);
         Assert.Equal("original", await ValueAsync(c.Http, leader.Http + "/kv/victim"));
+
+        // A raw backslash: .NET's Uri (the forwarder's) read it as '/' and dropped the "..": a write of key "victim".
+        var (slashStatus, slashBody) = await RawAsync(follower.Http, "PUT", "/kv/dir\\..\\victim", "overwritten");
+        Assert.True(slashStatus == 400, slashBody);
+        Assert.Equal("original", await ValueAsync(c.Http, leader.Http + "/kv/victim"));
+
+        // Escapes reach the leader as sent (no canonicalization of the forwarded target): %5C is a backslash of the key.
+        (status, body) = await RawAsync(follower.Http, "PUT", "/kv/back%5Cslash%2e", "escaped");
+        Assert.True(status == 200, body);
+        Assert.Equal("back\\slash.", JsonDocument.Parse(body).RootElement.GetProperty("key").GetString());
     }
 }

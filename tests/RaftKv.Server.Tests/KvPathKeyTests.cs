@@ -55,6 +55,8 @@ public sealed class KvPathKeyTests
     [InlineData("/kv/bad%2")]
     [InlineData("/kv/bad%")]
     [InlineData("/kv/raw€")]
+    [InlineData("/kv/dir\\..\\victim")] // browsers and .NET's Uri read '\' as '/': the key depends on the client
+    [InlineData("/kv/x\\y")]
     [InlineData("/other/../kv/x")] // the host routed it to /kv/x, but the client named another path
     public void MalformedPathsNameNoKey(string rawPath) => Assert.NotNull(KvPathKey.Parse(rawPath).Error);
 }

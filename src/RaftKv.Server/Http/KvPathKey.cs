@@ -9,8 +9,8 @@ namespace RaftKv.Server.Http;
 /// <c>encodeURIComponent</c>) and one that leaves its slashes as they are name the same key, and binary keys can be
 /// named. The host's own path (what routing sees) is not used: it has <c>.</c> and <c>..</c> segments removed and
 /// keeps <c>%2F</c> encoded, so <c>/kv/a/../b</c> would act on key <c>b</c>. A key with a <c>.</c> or <c>..</c>
-/// segment is refused instead (400): clients and proxies rewrite such paths before they arrive, so the key a request
-/// names cannot be known (etcd's API takes any key).
+/// segment, or a raw <c>\</c> (which browsers and .NET's Uri turn into <c>/</c>), is refused instead (400): clients and
+/// proxies rewrite such paths before they arrive, so the key a request names cannot be known (etcd's API takes any key).
 /// </summary>
 /// <remarks>One home for every reader of the key: the handlers (<see cref="KvHttpApi"/>), the auth rules
 /// (<see cref="Security.Auth.AuthRules"/>, which must judge the key the handler acts on) and the leader forwarder
@@ -94,6 +94,14 @@ public static class KvPathKey
                 key[n++] = (byte)((HexValue(encoded[i + 1]) << 4) | HexValue(encoded[i + 2]));
                 i += 2;
                 continue;
+            }
+
+            if (c == '\\')
+            {
+                // Browsers (the WHATWG URL rules) and .NET's Uri turn a raw '\' into '/' (and may then drop a '..' before
+                // it), curl sends it as it is: which key such a path names depends on the client. A follower forwarding
+                // through Uri turned PUT /kv/dir\..\victim into a write of key "victim" (acceptance probe).
+                return new KvPathKeyResult([], "the key in the path has a raw '\\', which HTTP clients rewrite as '/'; percent-encode it as %5C");
             }
 
             if (c > 0x7F)

@@ -78,8 +78,9 @@ public sealed class HttpLeaderForwarder(LeaderRouter router, IHttpClientFactory 
             body = buffer.ToArray();
         }
 
-        // The target as the client sent it (Http/KvPathKey): the host's decoded path would turn /kv/a%2Fb into another key.
-        var target = new Uri($"{transport.Scheme}://{route.Address}{Http.KvPathKey.RawPath(context)}{context.Request.QueryString}");
+        // The target as the client sent it (Http/KvPathKey): the host's decoded path would turn /kv/a%2Fb into another key,
+        // and Uri's canonicalization would rewrite it too ('\' → '/', dot segments removed, escapes changed): sent as is.
+        var target = new Uri($"{transport.Scheme}://{route.Address}{Http.KvPathKey.RawPath(context)}{context.Request.QueryString}", new UriCreationOptions { DangerousDisablePathAndQueryCanonicalization = true });
         using var request = new HttpRequestMessage(new HttpMethod(context.Request.Method), target);
         if (body.Length > 0 || HttpMethods.IsPut(context.Request.Method) || HttpMethods.IsPost(context.Request.Method))
         {
