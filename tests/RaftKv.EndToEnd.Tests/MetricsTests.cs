@@ -104,6 +104,24 @@ public sealed partial class MetricsTests
     /// <summary>ASP.NET Core's per-request instruments are not measured by default (METRICS_HTTP_REQUESTS=off,
     /// docs/operations.md): after HTTP and gRPC requests, none of their series is there, while a
     /// per-connection one of the same platform is.</summary>
+    /// <summary>Only GET and HEAD: PUT and DELETE answered 200 with the metrics (acceptance probe); now 405 JSON as every route.</summary>
+    [Fact]
+    public async Task MetricsAnswersGetAndHeadOnly()
+    {
+        var node = SharedNode.Get();
+        using (var head = await node.Http.SendAsync(new HttpRequestMessage(HttpMethod.Head, node.Url + "/metrics")))
+        {
+            Assert.Equal(System.Net.HttpStatusCode.OK, head.StatusCode);
+        }
+
+        foreach (var method in new[] { HttpMethod.Put, HttpMethod.Delete, HttpMethod.Post })
+        {
+            using var r = await node.Http.SendAsync(new HttpRequestMessage(method, node.Url + "/metrics"));
+            Assert.Equal(System.Net.HttpStatusCode.MethodNotAllowed, r.StatusCode);
+            Assert.Contains("method_not_allowed", await r.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        }
+    }
+
     [Fact]
     public async Task PerRequestPlatformSeriesAreOffByDefault()
     {

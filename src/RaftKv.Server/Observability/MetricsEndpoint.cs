@@ -28,6 +28,6 @@ public static class MetricsEndpoint
         EtcdMetrics.Register(node, Etcd.EtcdIdentity.MemberId(node.NodeId), Etcd.EtcdMaintenanceService.Version, Http.StatusHttpApi.EtcdClusterVersion, quotaBytes);
         var exporter = new PrometheusMeterExporter(registry, app.Services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(MetricsEndpoint)), httpRequestMetrics);
         app.Lifetime.ApplicationStopped.Register(exporter.Dispose);
-        app.MapMetrics("/metrics", registry);
+        app.MapMetrics("/metrics", registry).WithMetadata(new HttpMethodMetadata(["GET", "HEAD"])); // others: 405 JSON, as on every route
     }
 }
