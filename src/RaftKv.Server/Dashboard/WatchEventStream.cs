@@ -17,6 +17,7 @@ namespace RaftKv.Server.Dashboard;
 /// <item><c>event: put</c> | <c>event: delete</c>, <c>id: revision</c>, <c>data:</c> the key as in
 /// <c>GET /kv</c> (<see cref="JsonBodies.KeyValueBody"/>; a delete has only key and revisions);</item>
 /// <item><c>event: error</c>, <c>data: {"error","code"}</c> (e.g. <c>compacted</c>) and the stream ends.</item>
+/// <item>A <c>start_revision</c> below the compacted revision is refused before the stream starts: 400 <c>compacted</c>.</item>
 /// </list>
 /// Events of one revision are written then flushed together. The stream ends when the client goes away
 /// or the node begins to shut down (so an open dashboard never holds up a graceful stop).
@@ -36,6 +37,13 @@ public static class WatchEventStream
         var start = q.TryGetValue("start_revision", out var s)
             ? long.TryParse(s, NumberStyles.None, CultureInfo.InvariantCulture, out var r) && r > 0 ? r : throw new ArgumentException("start_revision must be a positive integer")
             : node.Revision + 1;
+        if (node.CompactRevision is var compacted && start < compacted)
+        {
+            // Refused before the stream starts (400 compacted), as etcd refuses such a watch at its creation; "ready"
+            // promises every later revision. A compaction racing this check still ends the stream with an error event.
+            throw new RevisionCompactedException(start, compacted);
+        }
+
         byte[]? end = prefix ? KeyRanges.PrefixEnd(key) is { Length: > 0 } pe ? pe : [0x00] : null;
         if (prefix && key.Length == 0)
         {
