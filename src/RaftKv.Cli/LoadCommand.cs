@@ -6,7 +6,8 @@ namespace RaftKv.Cli;
 
 /// <summary>
 /// <c>load --file F.jsonl</c>: bulk-load keys, one JSON object per line — <c>{"key": "k", "value": "v"}</c>, with
-/// optional <c>"ttl"</c> (seconds) and <c>"encoding": "base64"</c> (the value is base64) — written with
+/// optional <c>"ttl"</c> (seconds), <c>"encoding": "base64"</c> (the value is base64) and <c>"key_encoding": "base64"</c>
+/// (the key is: what <c>get -w json</c> prints for a key that is not UTF-8) — written with
 /// <c>--concurrency</c> puts in flight, with a progress bar over the file's bytes. Blank lines are skipped. A
 /// malformed line stops the load (exit 2) and says how many keys were written before it; each put is a separate
 /// write, so a stopped load leaves the keys before it in place (loading the file again rewrites them).
@@ -105,8 +106,9 @@ public static class LoadCommand
             var key = root.TryGetProperty("key", out var k) && k.GetString() is { Length: > 0 } ks ? ks : throw new UsageException($"line {number}: needs a non-empty \"key\"");
             var value = root.TryGetProperty("value", out var v) ? v.GetString() ?? string.Empty : throw new UsageException($"line {number}: needs a \"value\"");
             var base64 = root.TryGetProperty("encoding", out var e) && e.GetString() == "base64";
+            var keyBase64 = root.TryGetProperty("key_encoding", out var ke) && ke.GetString() == "base64";
             var ttl = root.TryGetProperty("ttl", out var t) ? t.GetInt64() : 0;
-            return (Encoding.UTF8.GetBytes(key), base64 ? Convert.FromBase64String(value) : Encoding.UTF8.GetBytes(value), ttl > 0 ? TimeSpan.FromSeconds(ttl) : null, 0);
+            return (keyBase64 ? Convert.FromBase64String(key) : Encoding.UTF8.GetBytes(key), base64 ? Convert.FromBase64String(value) : Encoding.UTF8.GetBytes(value), ttl > 0 ? TimeSpan.FromSeconds(ttl) : null, 0);
         }
         catch (Exception ex) when (ex is JsonException or InvalidOperationException or FormatException)
         {

@@ -24,16 +24,19 @@ public sealed class KvctlLongWorkTests
         }
 
         lines.Append("\n{\"key\":\"kl/b64\",\"value\":\"/w==\",\"encoding\":\"base64\"}\n");
+        lines.Append("{\"key\":\"a2wv/w==\",\"key_encoding\":\"base64\",\"value\":\"binary key\"}\n"); // key "kl/" + 0xFF
         await File.WriteAllTextAsync(file, lines.ToString());
         var load = await KvctlRunner.RunAsync(node.Grpc, "load", "--file", file);
         Assert.True(load.Code == 0, load.Err);
-        Assert.Contains("loaded 301 keys", load.Out, StringComparison.Ordinal);
+        Assert.Contains("loaded 302 keys", load.Out, StringComparison.Ordinal);
         Assert.Contains("(100%)", load.Err, StringComparison.Ordinal); // progress, as plain lines when stderr is not a terminal
         var scan = JsonDocument.Parse((await KvctlRunner.RunAsync(node.Grpc, "-w", "json", "get", "kl/", "--prefix")).Out).RootElement;
-        Assert.Equal(301, scan.GetProperty("count").GetInt32());
+        Assert.Equal(302, scan.GetProperty("count").GetInt32());
         var b64 = scan.GetProperty("kvs").EnumerateArray().Single(k => k.GetProperty("key").GetString() == "kl/b64");
         Assert.Equal("base64", b64.GetProperty("encoding").GetString());
         Assert.Equal("/w==", b64.GetProperty("value").GetString());
+        var binaryKey = scan.GetProperty("kvs").EnumerateArray().Single(k => k.TryGetProperty("key_encoding", out _)); // was "kl/\uFFFD": not nameable again
+        Assert.Equal(("a2wv/w==", "base64", "binary key"), (binaryKey.GetProperty("key").GetString(), binaryKey.GetProperty("key_encoding").GetString(), binaryKey.GetProperty("value").GetString()));
 
         var bad = Path.Combine(dir.Path, "bad.jsonl");
         await File.WriteAllTextAsync(bad, "{\"key\":\"kl/ok\",\"value\":\"1\"}\nnot json\n");
