@@ -158,8 +158,23 @@ public sealed class ClusterTests
         {
             // One request's known flaw (docs/architecture.md, "Snapshots too large for one Raft request"): an installation
             // that outlasted the request leaves the follower at the snapshot's index, and DotNext rejects the same snapshot
-            // until the leader takes a newer one. A newer one here, as the leader's snapshot loop would take within a minute.
-            await (await c.WaitForLeaderAsync()).FlushAsync();
+            // until the leader takes a newer one. Newer ones here, as the leader's snapshot loop would take within a minute,
+            // until the follower has caught up: on a loaded machine the next installation can outlast its request too
+            // (the suite, 2026-12-07: one newer snapshot was not enough within 30 s).
+            var target = (await c.WaitForLeaderAsync()).GetStatus().AppliedIndex;
+            await Eventually.TrueAsync(
+                async () =>
+                {
+                    if (follower.GetStatus().AppliedIndex >= target)
+                    {
+                        return true;
+                    }
+
+                    await (await c.WaitForLeaderAsync()).FlushAsync();
+                    return await Eventually.WithinAsync(() => follower.GetStatus().AppliedIndex >= target, TimeSpan.FromSeconds(5));
+                },
+                TimeSpan.FromSeconds(90),
+                $"the follower applied index {target} (the leader taking a newer snapshot every 5 s until it has)");
         }
 
         await c.AssertReplicasIdenticalAsync();
