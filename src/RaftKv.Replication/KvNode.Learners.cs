@@ -67,7 +67,7 @@ public sealed partial class KvNode
 
             _learnerProgress.TryRemove(raftAddress, out _); // a node once at this address (promoted, then removed) left nothing to reuse
 
-            await ProposeAsync(new KvCommand(CommandKind.Learner, NextTimestamp(), null, null, Learner: new LearnerChange(LearnerChangeKind.Upsert, ProvisionalLearnerId(raftAddress), raftAddress, string.Empty, string.Empty)), cancellationToken).ConfigureAwait(false);
+            await ProposeAsync(new KvCommand(CommandKind.Learner, NextTimestamp(), null, null, Learner: new LearnerChange(LearnerChangeKind.Upsert, MemberInfo.ProvisionalIdOf(raftAddress), raftAddress, string.Empty, string.Empty)), cancellationToken).ConfigureAwait(false);
         }
         finally
         {
@@ -218,10 +218,6 @@ public sealed partial class KvNode
             yield return l with { Id = local ? NodeId : l.Id, GrpcAddress = local ? _options.GrpcAdvertise : l.GrpcAddress, HttpAddress = local ? _options.HttpAdvertise : l.HttpAddress, IsLocal = local, Available = available };
         }
     }
-
-    /// <summary>The id a learner (or a voter added before it started, KvNode.PendingVoters.cs) is listed with until it
-    /// connects and says its NODE_ID: <see cref="MemberInfo.ProvisionalIdOf"/>.</summary>
-    internal static long ProvisionalLearnerId(string raftAddress) => MemberInfo.ProvisionalIdOf(raftAddress);
 
     private bool IsSelfAddress(string raftAddress) => string.Equals(raftAddress, _options.RaftAdvertise, StringComparison.OrdinalIgnoreCase);
 

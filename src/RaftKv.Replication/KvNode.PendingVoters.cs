@@ -15,7 +15,7 @@ namespace RaftKv.Replication;
 /// <para><see cref="AddVoterAsync"/> adds a node that already answers at once, as <see cref="AddMemberAsync"/> does. A node
 /// that does not answer yet (not started, or its host name does not resolve yet — a pod not created) is recorded
 /// instead: the leader replicates a <see cref="LearnerChangeKind.Moved"/> record for its Raft address under a
-/// provisional id (<see cref="ProvisionalLearnerId"/>), the record a moved voter waits in (KvNode.MemberUpdate.cs). Every
+/// provisional id (<see cref="MemberInfo.ProvisionalIdOf"/>), the record a moved voter waits in (KvNode.MemberUpdate.cs). Every
 /// member lists it — etcd's "unstarted" member: no name, no client URL — and it is in no quorum meanwhile. Once the
 /// address answers, the leader (any leader: the record is replicated) adds it to DotNext's configuration; DotNext's
 /// warm-up catches it up first, then it votes, and <see cref="LearnerChangeKind.Promoted"/> ends the record
@@ -57,7 +57,7 @@ public sealed partial class KvNode
         await _memberUpdateLock.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            var change = new LearnerChange(LearnerChangeKind.Moved, ProvisionalLearnerId(raftAddress), raftAddress, string.Empty, string.Empty);
+            var change = new LearnerChange(LearnerChangeKind.Moved, MemberInfo.ProvisionalIdOf(raftAddress), raftAddress, string.Empty, string.Empty);
             await ProposeAsync(new KvCommand(CommandKind.Learner, NextTimestamp(), null, null, Learner: change), cancellationToken).ConfigureAwait(false);
         }
         finally

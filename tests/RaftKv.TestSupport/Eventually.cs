@@ -5,15 +5,9 @@ public static class Eventually
 {
     public static async Task TrueAsync(Func<bool> condition, TimeSpan timeout, string what)
     {
-        var deadline = DateTime.UtcNow + timeout;
-        while (!condition())
+        if (!await WithinAsync(condition, timeout))
         {
-            if (DateTime.UtcNow > deadline)
-            {
-                throw new TimeoutException($"timed out after {timeout.TotalSeconds:F0}s waiting until {what}");
-            }
-
-            await Task.Delay(Poll.Interval);
+            throw new TimeoutException($"timed out after {timeout.TotalSeconds:F0}s waiting until {what}");
         }
     }
 
