@@ -144,6 +144,7 @@ public sealed partial class KvNode
                 await RejoinMovedMembersAsync(token).ConfigureAwait(false); // KvNode.MemberUpdate.cs
                 await EnsureClusterUidAsync(token).ConfigureAwait(false); // KvNode.ClusterUid.cs
                 await EnsureAuthTokenKeyAsync(token).ConfigureAwait(false); // KvNode.AuthTokenKey.cs
+                await CheckRemovedAsync(token).ConfigureAwait(false); // KvNode.Removal.cs
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {

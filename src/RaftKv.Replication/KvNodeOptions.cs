@@ -208,6 +208,10 @@ public sealed record KvNodeOptions
     /// reads run DotNext's read barrier). Used only with <see cref="ReadLease"/> (KvNode.FollowerReadIndex.cs).</summary>
     public Api.ILeaderReadIndex? LeaderReadIndex { get; init; }
 
+    /// <summary>How a member that has heard from no leader for a while asks the others whether it is still a member (the
+    /// server's gRPC call; null = a member removed while it was down is not told so by the others). KvNode.Removal.cs.</summary>
+    public Api.IMembershipPeers? MembershipPeers { get; init; }
+
     /// <summary>
     /// TLS of the Raft TCP transport (DotNext's <see cref="DotNext.Net.Security.SslOptions"/>, used for
     /// every connection in both directions); null = plaintext. The server builds it from the peer

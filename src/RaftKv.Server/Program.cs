@@ -114,6 +114,7 @@ var nodeOptions = config.ToNodeOptions() with
     LeadershipPeers = hashPeers,
     LearnerPeers = hashPeers,
     LeaderReadIndex = hashPeers,
+    MembershipPeers = hashPeers,
     RaftSsl = tls.RaftSsl(),
 };
 KvNode node;

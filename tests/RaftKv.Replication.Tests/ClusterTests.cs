@@ -327,6 +327,8 @@ public sealed class ClusterTests
             return l;
         });
         Assert.DoesNotContain(remover.GetStatus().Members, m => m.Id == removed); // listed as removed once the call returns
+        await c.Nodes[removed]!.Removed.WaitAsync(TimeSpan.FromSeconds(60)); // the removed member learns it (the server then stops, as etcd's)
+        Assert.All(c.Running.Where(n => n.NodeId != removed), n => Assert.False(n.Removed.IsCompleted));
         await c.StopNodeAsync(removed);
         Assert.Equal(2, leader.GetStatus().Members.Count);
         await c.PutAsync("m2", "two-members");
@@ -356,5 +358,6 @@ public sealed class ClusterTests
         await Eventually.TrueAsync(async () => await rejoined.GetAsync(B("m3"), ReadConsistency.Serializable) is not null, TimeSpan.FromSeconds(60), "the re-added node has the data");
         await Eventually.TrueAsync(() => c.Running.All(n => n.GetStatus().Members.Count == 3), TimeSpan.FromSeconds(30), "every node sees three members again");
         await c.AssertReplicasIdenticalAsync();
+        Assert.All(c.Running, n => Assert.False(n.Removed.IsCompleted, $"node {n.NodeId} does not take itself for removed"));
     }
 }

@@ -4,7 +4,7 @@ namespace RaftKv.Replication.Tests;
 
 /// <summary>The corruption check's peer calls inside one process: a member is reached through the
 /// <see cref="TestCluster"/>'s running node with its id (the server does the same over gRPC).</summary>
-internal sealed class InProcessStateHashPeers(TestCluster cluster) : IStateHashPeers, ILeadershipPeers, ILearnerPeers, ILeaderReadIndex
+internal sealed class InProcessStateHashPeers(TestCluster cluster) : IStateHashPeers, ILeadershipPeers, ILearnerPeers, ILeaderReadIndex, IMembershipPeers
 {
     public IAsyncEnumerable<LearnerTailItem> TailAsync(MemberInfo member, LearnerTailRequest request, CancellationToken cancellationToken)
         => Node(member).TailLogAsync(request, cancellationToken);
@@ -23,6 +23,9 @@ internal sealed class InProcessStateHashPeers(TestCluster cluster) : IStateHashP
 
     public Task<LeaderReadIndex> ReadIndexAsync(MemberInfo leader, long term, long commitIndex, CancellationToken cancellationToken)
         => Node(leader).ServeReadIndexAsync(term, commitIndex, cancellationToken);
+
+    public Task<IReadOnlyList<MemberInfo>> MembersAsync(MemberInfo member, CancellationToken cancellationToken)
+        => Task.FromResult<IReadOnlyList<MemberInfo>>(Node(member).GetStatus().Members);
 
     private KvNode Node(MemberInfo member)
         => cluster.Nodes.GetValueOrDefault(member.Id) ?? throw new UnavailableException($"member {member.Id} is not running");

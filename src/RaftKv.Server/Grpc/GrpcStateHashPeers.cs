@@ -10,12 +10,12 @@ namespace RaftKv.Server.Grpc;
 /// The member-to-member calls over the native gRPC API: the corruption check's <c>Cluster/StateHash</c> on
 /// each member and <c>Cluster/CorruptionCheck</c> on the leader (a follower's start-up check), and a
 /// leadership transfer's <c>Cluster/HoldElections</c> (<see cref="ILeadershipPeers"/>), a follower's <c>Cluster/ReadIndex</c>
-/// (<see cref="ILeaderReadIndex"/>). Members are
+/// (<see cref="ILeaderReadIndex"/>), a leaderless member's <c>Cluster/Members</c> (<see cref="IMembershipPeers"/>). Members are
 /// reached at the gRPC address they publish in their Raft metadata, over the same transport as
 /// forwarded writes (<see cref="LeaderTransport"/>: TLS and the node's client certificate when TLS is on);
 /// one channel per address.
 /// </summary>
-public sealed class GrpcStateHashPeers(LeaderTransport transport) : IStateHashPeers, ILeadershipPeers, ILearnerPeers, ILeaderReadIndex, IDisposable
+public sealed class GrpcStateHashPeers(LeaderTransport transport) : IStateHashPeers, ILeadershipPeers, ILearnerPeers, ILeaderReadIndex, IMembershipPeers, IDisposable
 {
     /// <summary>etcd's Maintenance/Alarm (the etcd protos are compiled with server stubs only).</summary>
     private static readonly global::Grpc.Core.Method<Protocol.Etcd.AlarmRequest, Protocol.Etcd.AlarmResponse> EtcdAlarm = new(
@@ -58,6 +58,14 @@ public sealed class GrpcStateHashPeers(LeaderTransport transport) : IStateHashPe
         var request = new ReadIndexRequest { Term = (ulong)term, CommitIndex = (ulong)Math.Max(0, commitIndex) };
         var r = await Client(leader).ReadIndexAsync(request, cancellationToken: cancellationToken).ConfigureAwait(false);
         return new LeaderReadIndex((long)r.Term, (long)r.Index);
+    }
+
+    /// <summary>The member list <paramref name="member"/> serves from its own view over <c>Cluster/Members</c>
+    /// (KvNode.Removal.cs).</summary>
+    public async Task<IReadOnlyList<MemberInfo>> MembersAsync(MemberInfo member, CancellationToken cancellationToken)
+    {
+        var r = await Client(member).MembersAsync(new MembersRequest(), Credentials(), cancellationToken: cancellationToken).ConfigureAwait(false);
+        return r.Members.Select(ProtoMapping.ToApi).ToList();
     }
 
     /// <summary>A learner's tail of the leader's log over <c>Cluster/TailLog</c> (KvNode.Learner.cs).</summary>

@@ -95,6 +95,14 @@ public static class ProtoMapping
         _ => new TxnOpResult { Get = new GetResponse { Header = header, Found = r.Range is { Kvs.Count: > 0 }, Kv = r.Range is { Kvs.Count: > 0 } g ? ToProto(g.Kvs[0]) : null } },
     };
 
+    /// <summary>A member as another node listed it (<see cref="ToProto(MemberInfo)"/> read back; IsLocal is the
+    /// answering node).</summary>
+    public static MemberInfo ToApi(Member m)
+    {
+        ArgumentNullException.ThrowIfNull(m);
+        return new MemberInfo((long)m.Id, m.RaftAddress, m.GrpcAddress, m.HttpAddress, m.IsLeader, !m.IsRemote, m.Status == "available", m.IsLearner);
+    }
+
     public static Member ToProto(MemberInfo m) => new()
     {
         Id = (ulong)m.Id,

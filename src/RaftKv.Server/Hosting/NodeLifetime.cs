@@ -8,9 +8,10 @@ namespace RaftKv.Server.Hosting;
 /// Starts the replica before the listeners accept traffic and stops it after they have drained
 /// (hosted services stop after the web server on SIGTERM): flushes the memtable, closes the WAL.
 /// Before anything stops (<see cref="StoppingAsync"/>, while the listeners still serve), a leader hands
-/// leadership off to another member (<see cref="KvNode.HandOffLeadershipAsync"/>).
+/// leadership off to another member (<see cref="KvNode.HandOffLeadershipAsync"/>). A member removed from the cluster
+/// (<see cref="KvNode.Removed"/>) stops the process the same way, as etcd's does: exit code 0.
 /// </summary>
-public sealed partial class NodeLifetime(KvNode node, TieringHost tiering, TieringSetup setup, ServerConfig config, ILoggerFactory loggers) : IHostedLifecycleService
+public sealed partial class NodeLifetime(KvNode node, TieringHost tiering, TieringSetup setup, ServerConfig config, ILoggerFactory loggers, IHostApplicationLifetime lifetime) : IHostedLifecycleService
 {
     /// <summary>How long a stopping leader waits for another member to take over.</summary>
     public static readonly TimeSpan HandOffTimeout = TimeSpan.FromSeconds(5);
@@ -44,6 +45,15 @@ public sealed partial class NodeLifetime(KvNode node, TieringHost tiering, Tieri
     {
         await node.StartAsync(cancellationToken).ConfigureAwait(false);
         await tiering.StartAsync(node, setup.Objects, setup.Options, loggers, cancellationToken).ConfigureAwait(false);
+        _ = node.Removed.ContinueWith(
+            _ =>
+            {
+                LogRemoved(_logger, config.NodeId);
+                lifetime.StopApplication();
+            },
+            CancellationToken.None,
+            TaskContinuationOptions.ExecuteSynchronously,
+            TaskScheduler.Default);
     }
 
     public Task StartingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
@@ -86,6 +96,9 @@ public sealed partial class NodeLifetime(KvNode node, TieringHost tiering, Tieri
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Leadership hand-off failed: {Error}")]
     private static partial void LogHandOffFailed(ILogger logger, string error);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "raftkv node {NodeId} has been permanently removed from the cluster: stopping")]
+    private static partial void LogRemoved(ILogger logger, long nodeId);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "raftkv node {NodeId} stopped cleanly")]
     private static partial void LogStopped(ILogger logger, long nodeId);

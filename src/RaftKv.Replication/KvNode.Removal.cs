@@ -1,0 +1,139 @@
+using Microsoft.Extensions.Logging;
+using RaftKv.Replication.Api;
+
+namespace RaftKv.Replication;
+
+/// <summary>
+/// A voter removed from the cluster stops, as an etcd member does ("the member has been permanently removed from the
+/// cluster"): left running it would serve nothing (no leader ever replicates to it again), answer every request
+/// unavailable, keep an operator's load balancer sending it traffic and keep starting elections the others reject.
+/// <see cref="Removed"/> completes when this node learns it; the server stops the process (exit code 0).
+/// </summary>
+/// <remarks>
+/// <para>Two ways to learn it, both checked by the metadata loop (<see cref="CheckRemovedAsync"/>, every 500 ms):</para>
+/// <list type="number">
+/// <item>The configuration this node applied no longer lists it (DotNext drops the local member from
+/// <c>RaftCluster.Members</c>): a running member removed while the leader still replicated to it. Confirmed on a second
+/// round <see cref="RemovalConfirmDelay"/> later, so a configuration being applied is never taken for a removal.</item>
+/// <item>A member that has heard from no leader for <see cref="LeaderlessBeforeAsking"/> asks the other members of its
+/// configuration (<see cref="KvNodeOptions.MembershipPeers"/>): when a majority of them answer, each knowing a leader and
+/// listing neither this node's id nor its Raft address, twice <see cref="RemovalConfirmDelay"/> apart, it was removed.
+/// This covers a member removed while it was down (its own configuration still lists it and no leader contacts it
+/// again) and one the leader stopped replicating to before it applied its removal. A partitioned member is still listed
+/// by the others, a cluster without a leader never answers "removed", and a node with an empty log never asks (a new
+/// member started before it was added waits to be added, as before).</item>
+/// </list>
+/// <para>Never for a learner (not a voter: DotNext's configuration never held it), a node joining with
+/// INITIAL_CLUSTER_STATE=existing (not added yet: it waits), or a member moved to another address (etcd MemberUpdate:
+/// it must be restarted there, KvNode.MemberUpdate.cs).</para>
+/// <para>Concurrency: every field here but <see cref="_removed"/> is read and written by the metadata loop only (one
+/// task); <see cref="_removed"/> completes once.</para>
+/// </remarks>
+public sealed partial class KvNode
+{
+    /// <summary>How long apart the two observations of a removal must be.</summary>
+    private static readonly TimeSpan RemovalConfirmDelay = TimeSpan.FromSeconds(1);
+
+    private readonly TaskCompletionSource _removed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>Whether this node has been a voter of its applied configuration since it started.</summary>
+    private bool _wasVoter;
+
+    /// <summary>When this node last had a leader (<see cref="TimeProvider.GetTimestamp"/>), or when it started.</summary>
+    private long _lastLeaderSeen = -1;
+
+    /// <summary>When the first of the two observations of a removal was made, or null.</summary>
+    private long? _removalSeenAt;
+
+    /// <summary>How many times this node has asked the others whether it is still a member (tests wait on it).</summary>
+    internal int MembershipAsks { get; private set; }
+
+    /// <summary>Completes (once) when this node has learnt that it was removed from the cluster's voters; it never faults.
+    /// Everything this node applied stays on disk; its data directory is of no further use to this cluster (etcd: remove
+    /// it, or add the member back and restart it with INITIAL_CLUSTER_STATE=existing on an empty one).</summary>
+    public Task Removed => _removed.Task;
+
+    /// <summary>How long a voter may go without a leader before it asks the others whether it is still a member.</summary>
+    private TimeSpan LeaderlessBeforeAsking => TimeSpan.FromTicks(Math.Max(TimeSpan.FromSeconds(5).Ticks, _options.ElectionTimeoutUpper.Ticks * 10));
+
+    /// <summary>One round of the removal check (metadata loop).</summary>
+    private async Task CheckRemovedAsync(CancellationToken token)
+    {
+        var now = _options.TimeProvider.GetTimestamp();
+        if (_lastLeaderSeen < 0 || _cluster.Leader is not null)
+        {
+            _lastLeaderSeen = now;
+        }
+
+        if (_removed.Task.IsCompleted || _learner || _joining || IsMovedAway())
+        {
+            _removalSeenAt = null;
+            return;
+        }
+
+        var listed = _cluster.Members.Any(m => !m.IsRemote);
+        _wasVoter |= listed;
+        string? reason = null;
+        if (_wasVoter && !listed)
+        {
+            reason = "the configuration it applied no longer lists it";
+        }
+        else if (_wasVoter && HasReceivedLog && _options.TimeProvider.GetElapsedTime(_lastLeaderSeen, now) >= LeaderlessBeforeAsking && _options.MembershipPeers is { } peers)
+        {
+            reason = await PeersSayRemovedAsync(peers, token).ConfigureAwait(false) ? "a majority of the other members have a leader and no longer list it" : null;
+        }
+
+        if (reason is null)
+        {
+            _removalSeenAt = null;
+        }
+        else if (_removalSeenAt is not { } first)
+        {
+            _removalSeenAt = now;
+        }
+        else if (_options.TimeProvider.GetElapsedTime(first, now) >= RemovalConfirmDelay)
+        {
+            LogRemoved(_logger, NodeId, reason);
+            _removed.TrySetResult();
+        }
+    }
+
+    /// <summary>Asks the other members of this node's configuration for their member lists (in parallel, each bounded by
+    /// the request timeout): true when a majority of them answer with a leader and without this node.</summary>
+    private async Task<bool> PeersSayRemovedAsync(IMembershipPeers peers, CancellationToken token)
+    {
+        var others = Members().Where(m => !m.IsLocal && !m.IsLearner).ToList();
+        if (others.Count == 0)
+        {
+            return false;
+        }
+
+        MembershipAsks++;
+        var self = RaftEndPoint?.ToString() ?? _options.RaftAdvertise;
+        var answers = await Task.WhenAll(others.Select(async m =>
+        {
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(token);
+            timeout.CancelAfter(_options.OperationTimeout);
+            try
+            {
+                var list = await peers.MembersAsync(m, timeout.Token).ConfigureAwait(false);
+                return list.Any(x => x.IsLeader) && !list.Any(x => x.Id == NodeId || SameAddress(x.RaftAddress, self) || IsSelfAddress(x.RaftAddress));
+            }
+            catch (Exception e) when (e is not OutOfMemoryException && !token.IsCancellationRequested)
+            {
+                return false; // unanswered: never evidence of a removal
+            }
+        })).ConfigureAwait(false);
+        return answers.Count(a => a) > others.Count / 2;
+    }
+
+    /// <summary>Whether this node holds any of a cluster's log: an empty node (a new member started before the operator
+    /// added it, e.g. a wiped replacement) is not listed by the others yet, which is no removal.</summary>
+    private bool HasReceivedLog => _log.LastIndex > 0 || _store.AppliedIndex > 0;
+
+    /// <summary>Listed as moved (etcd MemberUpdate) to an address this node does not advertise.</summary>
+    private bool IsMovedAway() => _state.Learners.Moved.Any(m => m.Id == NodeId && !IsSelfAddress(m.RaftAddress));
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Node {NodeId} has been permanently removed from the cluster ({Reason}): it stops. To bring it back, add it again (member add) and restart it (docs/operations.md, \"A removed member stops\")")]
+    private static partial void LogRemoved(ILogger logger, long nodeId, string reason);
+}
