@@ -10,24 +10,23 @@ namespace RaftKv.Replication;
 /// <see cref="Removed"/> completes when this node learns it; the server stops the process (exit code 0).
 /// </summary>
 /// <remarks>
-/// <para>Two ways to learn it, both checked by the metadata loop (<see cref="CheckRemovedAsync"/>, every 500 ms):</para>
-/// <list type="number">
-/// <item>The configuration this node applied no longer lists it (DotNext drops the local member from
-/// <c>RaftCluster.Members</c>): a running member removed while the leader still replicated to it. Confirmed on a second
-/// round <see cref="RemovalConfirmDelay"/> later, so a configuration being applied is never taken for a removal.</item>
-/// <item>A member that has heard from no leader for <see cref="LeaderlessBeforeAsking"/> asks the other members of its
-/// configuration (<see cref="KvNodeOptions.MembershipPeers"/>): when a majority of them answer, each knowing a leader and
-/// listing neither this node's id nor its Raft address, twice <see cref="RemovalConfirmDelay"/> apart, it was removed.
-/// This covers a member removed while it was down (its own configuration still lists it and no leader contacts it
-/// again) and one the leader stopped replicating to before it applied its removal. A partitioned member is still listed
-/// by the others, a cluster without a leader never answers "removed", and a node with an empty log never asks (a new
-/// member started before it was added waits to be added, as before).</item>
-/// </list>
+/// <para>How it learns it (<see cref="CheckRemovedAsync"/>, every metadata round of 500 ms): a member removed while it ran
+/// stops hearing from the leader (DotNext's leader replicates only to its configuration), and one removed while it was
+/// down never hears from a leader again (its own persisted configuration may still list it). So a member that has had
+/// no leader for <see cref="LeaderlessBeforeAsking"/> asks the other members of its configuration
+/// (<see cref="KvNodeOptions.MembershipPeers"/>): when a majority of them answer, each knowing a leader and listing
+/// neither this node's id nor its Raft address, twice <see cref="RemovalConfirmDelay"/> apart, it was removed.</para>
+/// <para>Why not its own applied configuration: a node being added applies the leader's previous configuration, which
+/// does not list it, during DotNext's warm-up (RaftCluster.AddMemberAsync catches the node up before it proposes the
+/// new configuration; docs/architecture.md, "Joining an existing cluster"), for as long as a large catch-up takes. It
+/// hears from the leader all that time, so it never asks. A partitioned member is still listed by the others, a cluster
+/// without a leader never answers "removed", and a node with an empty log never asks (a new member started before it
+/// was added waits to be added, as before).</para>
 /// <para>Never for a learner (not a voter: DotNext's configuration never held it), a node joining with
 /// INITIAL_CLUSTER_STATE=existing (not added yet: it waits), or a member moved to another address (etcd MemberUpdate:
 /// it must be restarted there, KvNode.MemberUpdate.cs).</para>
 /// <para>Concurrency: every field here but <see cref="_removed"/> is read and written by the metadata loop only (one
-/// task); <see cref="_removed"/> completes once.</para>
+/// task; tests read <see cref="MembershipAsks"/>); <see cref="_removed"/> completes once.</para>
 /// </remarks>
 public sealed partial class KvNode
 {
@@ -35,9 +34,6 @@ public sealed partial class KvNode
     private static readonly TimeSpan RemovalConfirmDelay = TimeSpan.FromSeconds(1);
 
     private readonly TaskCompletionSource _removed = new(TaskCreationOptions.RunContinuationsAsynchronously);
-
-    /// <summary>Whether this node has been a voter of its applied configuration since it started.</summary>
-    private bool _wasVoter;
 
     /// <summary>When this node last had a leader (<see cref="TimeProvider.GetTimestamp"/>), or when it started.</summary>
     private long _lastLeaderSeen = -1;
@@ -65,25 +61,10 @@ public sealed partial class KvNode
             _lastLeaderSeen = now;
         }
 
-        if (_removed.Task.IsCompleted || _learner || _joining || IsMovedAway())
-        {
-            _removalSeenAt = null;
-            return;
-        }
-
-        var listed = _cluster.Members.Any(m => !m.IsRemote);
-        _wasVoter |= listed;
-        string? reason = null;
-        if (_wasVoter && !listed)
-        {
-            reason = "the configuration it applied no longer lists it";
-        }
-        else if (_wasVoter && HasReceivedLog && _options.TimeProvider.GetElapsedTime(_lastLeaderSeen, now) >= LeaderlessBeforeAsking && _options.MembershipPeers is { } peers)
-        {
-            reason = await PeersSayRemovedAsync(peers, token).ConfigureAwait(false) ? "a majority of the other members have a leader and no longer list it" : null;
-        }
-
-        if (reason is null)
+        var ask = !_removed.Task.IsCompleted && !_learner && !_joining && HasReceivedLog && !IsMovedAway()
+            && _options.TimeProvider.GetElapsedTime(_lastLeaderSeen, now) >= LeaderlessBeforeAsking
+            && _options.MembershipPeers is not null;
+        if (!ask || !await PeersSayRemovedAsync(_options.MembershipPeers!, token).ConfigureAwait(false))
         {
             _removalSeenAt = null;
         }
@@ -93,7 +74,7 @@ public sealed partial class KvNode
         }
         else if (_options.TimeProvider.GetElapsedTime(first, now) >= RemovalConfirmDelay)
         {
-            LogRemoved(_logger, NodeId, reason);
+            LogRemoved(_logger, NodeId);
             _removed.TrySetResult();
         }
     }
@@ -134,6 +115,6 @@ public sealed partial class KvNode
     /// <summary>Listed as moved (etcd MemberUpdate) to an address this node does not advertise.</summary>
     private bool IsMovedAway() => _state.Learners.Moved.Any(m => m.Id == NodeId && !IsSelfAddress(m.RaftAddress));
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Node {NodeId} has been permanently removed from the cluster ({Reason}): it stops. To bring it back, add it again (member add) and restart it (docs/operations.md, \"A removed member stops\")")]
-    private static partial void LogRemoved(ILogger logger, long nodeId, string reason);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Node {NodeId} has been permanently removed from the cluster (it has had no leader for a while, and a majority of the other members have one and no longer list it): it stops. To bring it back, add it again (member add) and restart it (docs/operations.md, \"A removed member stops\")")]
+    private static partial void LogRemoved(ILogger logger, long nodeId);
 }

@@ -96,7 +96,9 @@ public sealed class FollowerNativeApiProcessTests(ITestOutputHelper output)
             async () => (await cluster.MembersAsync(new MembersRequest())).Members.All(m => m.Id != (ulong)victim.NodeId),
             Deadline,
             "the follower lists the member as removed");
-        await victim.TerminateAsync(TimeSpan.FromSeconds(30));
+        await Eventually.TrueAsync(() => victim.ExitCode is not null, Deadline, "the removed member stops by itself, as etcd's");
+        Assert.Equal(0, victim.ExitCode);
+        Assert.Contains("has been permanently removed from the cluster", victim.Log(), StringComparison.Ordinal);
         Directory.Delete(victim.DataDir, recursive: true);
         victim.Start();
         AddMemberResponse? added = null;
@@ -174,6 +176,8 @@ public sealed class FollowerNativeApiProcessTests(ITestOutputHelper output)
         await client.RemoveMemberAsync((ulong)victim.NodeId);
         await Eventually.TrueAsync(async () => (await client.MembersAsync()).Members.Count == 2, Deadline, "two members are listed");
         Assert.Equal(follower.Grpc, client.CurrentEndpoint);
+        await Eventually.TrueAsync(() => victim.ExitCode is not null, Deadline, "the removed member stops by itself");
+        Assert.Equal(0, victim.ExitCode);
     }
 
     /// <summary>
