@@ -140,6 +140,37 @@ public sealed class HttpApiTests
         Assert.Equal(HttpStatusCode.OK, health.StatusCode);
     }
 
+    /// <summary>A query argument or JSON field of the wrong form: the error names it and what it must be — not
+    /// ASP.NET's "Failed to bind parameter "Nullable&lt;long&gt; target"" nor System.Text.Json's name of our C# record.</summary>
+    [Theory]
+    [InlineData("POST", "/admin/move-leader?target=abc", null, "invalid_argument", "target must be a member id")]
+    [InlineData("POST", "/admin/move-leader?target=-3", null, "invalid_argument", "target must be a member id")]
+    [InlineData("POST", "/admin/alarms/disarm?member=x", null, "invalid_argument", "member must be a member id")]
+    [InlineData("GET", "/admin/snapshot?reference_archived=maybe", null, "invalid_argument", "reference_archived must be true or false")]
+    [InlineData("PUT", "/kv/args?prev_version=-1", "{\"value\":\"x\"}", "invalid_argument", "prev_version must be a version")]
+    [InlineData("PUT", "/kv/args?prev_version=one", "{\"value\":\"x\"}", "invalid_argument", "prev_version must be a version")]
+    [InlineData("PUT", "/kv/args", "{\"value\":\"x\",\"ttl\":\"ten\"}", "invalid_json", "$.ttl has the wrong type")]
+    [InlineData("PUT", "/kv/args", "{\"value\":\"x\",\"encoding\":7}", "invalid_json", "$.encoding has the wrong type")]
+    public async Task BadArgumentsAreNamedInTheError(string method, string path, string? body, string code, string says)
+    {
+        using var c = SharedNode.Get();
+        using var req = new HttpRequestMessage(new HttpMethod(method), c.Url + path);
+        if (body is not null)
+        {
+            req.Content = new StringContent(body, Encoding.UTF8, "application/json");
+        }
+
+        using var r = await c.Http.SendAsync(req);
+        var text = await r.Content.ReadAsStringAsync();
+        Assert.True((int)r.StatusCode == 400, text);
+        var json = JsonDocument.Parse(text).RootElement;
+        Assert.Equal(code, json.GetProperty("code").GetString());
+        var error = json.GetProperty("error").GetString()!;
+        Assert.Contains(says, error, StringComparison.Ordinal);
+        Assert.DoesNotContain("Failed to bind", error, StringComparison.Ordinal);
+        Assert.DoesNotContain("JsonBodies", error, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task InvalidUtf8OversizeKeyAndOversizeValueAreRejected()
     {

@@ -1,5 +1,4 @@
 using System.Globalization;
-using Microsoft.AspNetCore.Mvc;
 using RaftKv.Replication.Api;
 using RaftKv.Server.Backup;
 using RaftKv.Server.Pipeline;
@@ -37,9 +36,10 @@ public static class BackupHttpApi
         // The answering member's backup snapshot as a download (the bytes of Admin.Snapshot and etcd's
         // Maintenance.Snapshot; docs/api.md, "Snapshots"): Content-Length is the whole file, so a client shows
         // bytes received of the total while it streams. Not forwarded: the snapshot is of this member.
-        app.MapGet("/admin/snapshot", async (HttpContext ctx, IKvNode node, ISnapshotSource snapshots, Etcd.EtcdIdentity identity, [FromQuery(Name = "reference_archived")] bool? referenceArchived, CancellationToken ct) =>
+        app.MapGet("/admin/snapshot", async (HttpContext ctx, IKvNode node, ISnapshotSource snapshots, Etcd.EtcdIdentity identity, CancellationToken ct) =>
         {
-            using var export = await snapshots.ExportSnapshotAsync(referenceArchived == true, identity.ClusterId, ct).ConfigureAwait(false);
+            var referenceArchived = HttpArgs.Flag(ctx.Request, "reference_archived") == true;
+            using var export = await snapshots.ExportSnapshotAsync(referenceArchived, identity.ClusterId, ct).ConfigureAwait(false);
             var response = ctx.Response;
             response.ContentType = "application/octet-stream";
             response.ContentLength = export.Length;

@@ -20,8 +20,9 @@ public static class CorruptionHttpApi
             return Results.Json(Check(r));
         }).ForwardToLeader();
 
-        app.MapPost("/admin/alarms/disarm", async (IKvNode node, string? alarm, long? member, CancellationToken ct) =>
+        app.MapPost("/admin/alarms/disarm", async (HttpRequest request, IKvNode node, string? alarm, CancellationToken ct) =>
         {
+            var member = HttpArgs.MemberId(request, "member");
             var type = (alarm ?? "CORRUPT").ToUpperInvariant() switch
             {
                 "CORRUPT" => AlarmType.Corrupt,

@@ -99,9 +99,10 @@ public static class KvHttpApi
         var k = key.Key;
         var op = KvOp.Put(k, value, KvOp.TtlMsFromSeconds(ttlSeconds ?? 0));
         var compares = new List<KvCompare>();
-        if (ctx.Request.Query.TryGetValue("prev_version", out var pv))
+        var pv = HttpArgs.Long(ctx.Request, "prev_version", "a version (0: the key must not exist)", 0);
+        if (pv is not null)
         {
-            compares.Add(new KvCompare(k, CompareTarget.Mod, CompareOp.Equal, ParseLong(pv.ToString(), "prev_version"))); // version = mod revision
+            compares.Add(new KvCompare(k, CompareTarget.Mod, CompareOp.Equal, pv.Value)); // version = mod revision
         }
 
         var requestId = ctx.Request.Headers["X-Request-Id"].FirstOrDefault();
@@ -193,8 +194,22 @@ public static class KvHttpApi
             return (body, null); // raw bytes (application/octet-stream, text/plain, …)
         }
 
-        var parsed = JsonSerializer.Deserialize<JsonBodies.PutBody>(body, JsonBodies.Options)
-            ?? throw new ArgumentException("JSON body must be an object like {\"value\": \"...\"}");
+        JsonBodies.PutBody? parsed;
+        try
+        {
+            parsed = JsonSerializer.Deserialize<JsonBodies.PutBody>(body, JsonBodies.Options);
+        }
+        catch (JsonException e) when (e.Path is { Length: > 1 } path && e.InnerException is not JsonException)
+        {
+            // A field of the wrong type ({"ttl": "ten"}): System.Text.Json's message names our C# record instead.
+            throw new JsonException($"{path} has the wrong type ({{\"value\": string or any JSON, \"ttl\": seconds, \"encoding\": \"base64\" or \"utf-8\"}})", e.Path, e.LineNumber, e.BytePositionInLine);
+        }
+
+        if (parsed is null)
+        {
+            throw new ArgumentException("JSON body must be an object like {\"value\": \"...\"}");
+        }
+
         if (parsed.Value is not { } v || v.ValueKind is JsonValueKind.Undefined or JsonValueKind.Null)
         {
             throw new ArgumentException("JSON body needs a \"value\"");

@@ -148,9 +148,9 @@ public static class StatusHttpApi
             return Results.Json(new { compacted = true, tables_before = Grpc.AdminGrpcService.TablesBefore(node, before), tables_after = node.GetStoreStats().TablesPerLevel.Sum() });
         });
 
-        app.MapPost("/admin/move-leader", async (IKvNode node, long? target, CancellationToken ct) =>
+        app.MapPost("/admin/move-leader", async (HttpRequest request, IKvNode node, CancellationToken ct) =>
         {
-            var to = target ?? throw new ArgumentException("the member to lead is required: /admin/move-leader?target=<node id>");
+            var to = HttpArgs.MemberId(request, "target") ?? throw new ArgumentException("the member to lead is required: /admin/move-leader?target=<node id>");
             await node.MoveLeaderAsync(to, ct).ConfigureAwait(false);
             return Results.Json(new { leader = to });
         }).ForwardToLeader();
