@@ -69,6 +69,11 @@ public sealed class GlobalOptions
             throw new UsageException("--endpoints names no endpoint");
         }
 
+        foreach (var endpoint in endpoints)
+        {
+            CheckEndpoint(endpoint);
+        }
+
         var (user, password) = Credentials(result.GetValue(User) ?? Env("RAFTKV_USER"));
         return new KvctlSettings(
             endpoints,
@@ -86,6 +91,28 @@ public sealed class GlobalOptions
         "json" => OutputFormat.Json,
         _ => OutputFormat.Simple,
     };
+
+    /// <summary>An endpoint is <c>host:port</c>, optionally after <c>http://</c> or <c>https://</c> (etcdctl's form): anything
+    /// else is a usage error here, not a connection that fails later as "unavailable".</summary>
+    private static void CheckEndpoint(string endpoint)
+    {
+        var scheme = endpoint.IndexOf("://", StringComparison.Ordinal);
+        if (scheme >= 0 && endpoint[..scheme].ToLowerInvariant() is not ("http" or "https"))
+        {
+            throw new UsageException($"--endpoints: '{endpoint}' has the scheme '{endpoint[..scheme]}'; use host:port, http://host:port or https://host:port");
+        }
+
+        var authority = (scheme >= 0 ? endpoint[(scheme + 3)..] : endpoint).TrimEnd('/');
+        var colon = authority.LastIndexOf(':');
+        var host = colon > 0 ? authority[..colon] : string.Empty;
+        var port = colon > 0 ? authority[(colon + 1)..] : string.Empty;
+        var hostOk = host.Length > 0 && (host.StartsWith('[') ? host.EndsWith(']') : !host.Contains(':', StringComparison.Ordinal))
+            && Uri.CheckHostName(host.Trim('[', ']')) != UriHostNameType.Unknown;
+        if (!hostOk || !int.TryParse(port, NumberStyles.None, CultureInfo.InvariantCulture, out var p) || p is < 1 or > 65535)
+        {
+            throw new UsageException($"--endpoints: '{endpoint}' is not host:port (a host name or IP address, and a port from 1 to 65535)");
+        }
+    }
 
     /// <summary>"500ms", "5s", "2m" or a bare number of seconds.</summary>
     public static TimeSpan ParseDuration(string text, string name)

@@ -56,9 +56,9 @@ public sealed class IdleTickClusterTests
     public async Task AnIdleLeaderTicksWhenATtlExpiryIsDueAndNotWhileNoneIs()
     {
         await using var c = await TestCluster.StartAsync(3);
-        await c.WriteAsync(KvTxn.Single(KvOp.Put(B("ttl"), B("x"), ttlMs: 1_500)));
-        await c.WriteAsync(KvTxn.Single(KvOp.Put(B("hour"), B("y"), ttlMs: 3_600_000)));
         await c.PutAsync("plain", "v");
+        await c.WriteAsync(KvTxn.Single(KvOp.Put(B("hour"), B("y"), ttlMs: 3_600_000)));
+        await c.WriteAsync(KvTxn.Single(KvOp.Put(B("ttl"), B("x"), ttlMs: 1_500))); // last: no later write's timestamp can expire it (a loaded machine took 1.5 s between writes)
 
         // Nothing but the leader's ticks moves the clock past the expiry.
         await Eventually.TrueAsync(async () => await (await c.WaitForLeaderAsync()).GetAsync(B("ttl"), ReadConsistency.Linearizable) is null, TimeSpan.FromSeconds(30), "the key expires on the idle cluster");

@@ -34,6 +34,21 @@ public sealed class KvctlExitCodeTests
         NoStackTrace(r.Err);
     }
 
+    [Theory]
+    [InlineData("garbage")]
+    [InlineData("127.0.0.1:notaport")]
+    [InlineData("127.0.0.1:99999")]
+    [InlineData("ftp://127.0.0.1:2379")]
+    [InlineData("127.0.0.1:2379/v3/kv")]
+    [InlineData("127.0.0.1:2379,:2379")]
+    public async Task AnEndpointThatIsNotHostPortIsAUsageError(string endpoints)
+    {
+        var r = await KvctlRunner.RunArgsAsync(["--endpoints", endpoints, "status"]);
+        Assert.True(r.Code == 2, $"{endpoints} → {r.Code}: {r.Err}");
+        Assert.StartsWith("kvctl: --endpoints: ", r.Err, StringComparison.Ordinal);
+        NoStackTrace(r.Err);
+    }
+
     [Fact]
     public async Task AnUnreachableEndpointIsUnavailable()
     {
