@@ -4,7 +4,7 @@ using RaftKv.Replication.Api;
 namespace RaftKv.Replication;
 
 /// <summary>
-/// A voter removed from the cluster stops, as an etcd member does ("the member has been permanently removed from the
+/// A member (voter or learner) removed from the cluster stops, as an etcd member does ("the member has been permanently removed from the
 /// cluster"): left running it would serve nothing (no leader ever replicates to it again), answer every request
 /// unavailable, keep an operator's load balancer sending it traffic and keep starting elections the others reject.
 /// <see cref="Removed"/> completes when this node learns it; the server stops the process (exit code 0).
@@ -22,9 +22,10 @@ namespace RaftKv.Replication;
 /// hears from the leader all that time, so it never asks. A partitioned member is still listed by the others, a cluster
 /// without a leader never answers "removed", and a node with an empty log never asks (a new member started before it
 /// was added waits to be added, as before).</para>
-/// <para>Never for a learner (not a voter: DotNext's configuration never held it), a node joining with
-/// INITIAL_CLUSTER_STATE=existing (not added yet: it waits), or a member moved to another address (etcd MemberUpdate:
-/// it must be restarted there, KvNode.MemberUpdate.cs).</para>
+/// <para>A learner asks the same way once it has had no log stream from a leader for as long (a removed learner's
+/// stream is refused: "not a learner of this cluster"); the others list learners too, so one still listed is never
+/// taken for removed. Never for a node joining with INITIAL_CLUSTER_STATE=existing (not added yet: it waits), or a
+/// member moved to another address (etcd MemberUpdate: it must be restarted there, KvNode.MemberUpdate.cs).</para>
 /// <para>Concurrency: every field here but <see cref="_removed"/> is read and written by the metadata loop only (one
 /// task; tests read <see cref="MembershipAsks"/>); <see cref="_removed"/> completes once.</para>
 /// </remarks>
@@ -44,24 +45,24 @@ public sealed partial class KvNode
     /// <summary>How many times this node has asked the others whether it is still a member (tests wait on it).</summary>
     internal int MembershipAsks { get; private set; }
 
-    /// <summary>Completes (once) when this node has learnt that it was removed from the cluster's voters; it never faults.
+    /// <summary>Completes (once) when this node has learnt that it was removed from the cluster; it never faults.
     /// Everything this node applied stays on disk; its data directory is of no further use to this cluster (etcd: remove
     /// it, or add the member back and restart it with INITIAL_CLUSTER_STATE=existing on an empty one).</summary>
     public Task Removed => _removed.Task;
 
-    /// <summary>How long a voter may go without a leader before it asks the others whether it is still a member.</summary>
+    /// <summary>How long a member may go without hearing from a leader before it asks the others whether it is still a member.</summary>
     private TimeSpan LeaderlessBeforeAsking => TimeSpan.FromTicks(Math.Max(TimeSpan.FromSeconds(5).Ticks, _options.ElectionTimeoutUpper.Ticks * 10));
 
     /// <summary>One round of the removal check (metadata loop).</summary>
     private async Task CheckRemovedAsync(CancellationToken token)
     {
         var now = _options.TimeProvider.GetTimestamp();
-        if (_lastLeaderSeen < 0 || _cluster.Leader is not null)
+        if (_lastLeaderSeen < 0 || _cluster.Leader is not null || (_learner && _tailSource is not null))
         {
-            _lastLeaderSeen = now;
+            _lastLeaderSeen = now; // a learner hears from the leader over its log stream (KvNode.Learner.cs), never through DotNext
         }
 
-        var ask = !_removed.Task.IsCompleted && !_learner && !_joining && HasReceivedLog && !IsMovedAway()
+        var ask = !_removed.Task.IsCompleted && !_joining && HasReceivedLog && !IsMovedAway()
             && _options.TimeProvider.GetElapsedTime(_lastLeaderSeen, now) >= LeaderlessBeforeAsking
             && _options.MembershipPeers is not null;
         if (!ask || !await PeersSayRemovedAsync(_options.MembershipPeers!, token).ConfigureAwait(false))

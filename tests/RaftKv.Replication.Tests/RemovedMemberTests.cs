@@ -1,3 +1,5 @@
+using RaftKv.Replication.Api;
+
 namespace RaftKv.Replication.Tests;
 
 /// <summary>
@@ -17,6 +19,7 @@ public sealed class RemovedMemberTests
         var leader = await c.WaitForLeaderAsync();
         await c.PutAsync("k", "before");
         var removed = c.Running.First(n => n != leader).NodeId;
+        await Eventually.TrueAsync(() => c.Running.All(n => n.GetStatus().Members.Any(m => m.Id == removed)), Deadline, "every member knows the id of the member to remove");
         await c.StopNodeAsync(removed);
 
         await c.OnLeaderAsync(async l =>
@@ -31,6 +34,26 @@ public sealed class RemovedMemberTests
         await c.Nodes[removed]!.Removed.WaitAsync(Deadline);
         Assert.All(c.Running.Where(n => n.NodeId != removed), n => Assert.False(n.Removed.IsCompleted));
         await c.PutAsync("k", "still-serving"); // the two remaining members go on
+    }
+
+    [Fact]
+    public async Task RemovedLearnerLearnsItAndAStoppedLearnerStaysListed()
+    {
+        await using var c = await TestCluster.StartAsync(3);
+        await c.WaitForLeaderAsync();
+        await c.PutAsync("k", "v");
+        await c.OnLeaderAsync(l => l.AddLearnerAsync(c.ReserveLearner(4)));
+        await c.StartLearnerAsync(4);
+        var learner = c.Nodes[4]!;
+        await Eventually.TrueAsync(async () => await learner.GetAsync("k"u8.ToArray(), ReadConsistency.Serializable) is not null, Deadline, "the learner caught up");
+
+        await c.OnLeaderAsync(async l =>
+        {
+            await l.RemoveMemberAsync(4);
+            return 0;
+        });
+        await learner.Removed.WaitAsync(Deadline); // its stream is refused from now on, and no member lists it
+        Assert.All(c.Running.Where(n => n.NodeId != 4), n => Assert.False(n.Removed.IsCompleted));
     }
 
     [Fact]
