@@ -73,7 +73,9 @@ public sealed partial class KvNode
 
         lock (_metaLock)
         {
-            return _memberMeta.TryGetValue(m.EndPoint, out var known) ? known : (0, string.Empty, string.Empty, string.Empty);
+            return _memberMeta.TryGetValue(m.EndPoint, out var known) ? known
+                : _cachedMeta.TryGetValue(m.EndPoint.ToString() ?? string.Empty, out var cached) ? (cached.Id, cached.Grpc, cached.Http, string.Empty) // MemberMetaCache: features unknown until it answers
+                : (0, string.Empty, string.Empty, string.Empty);
         }
     }
 
@@ -294,6 +296,49 @@ public sealed partial class KvNode
             {
                 // Unreachable right now; try again on the next round.
             }
+        }
+
+        SaveMemberMeta();
+    }
+
+    /// <summary>Brings <c>{DATA_DIR}/member-meta</c> (<see cref="MemberMetaCache"/>) up to date with the metadata fetched
+    /// and the configuration: written only when an entry changed. Metadata loop only.</summary>
+    private void SaveMemberMeta()
+    {
+        if (MetaCache is not { } cache)
+        {
+            return;
+        }
+
+        Dictionary<string, (long Id, string Grpc, string Http)> next;
+        lock (_metaLock)
+        {
+            var configured = _cluster.Members.Where(m => m.IsRemote).Select(m => m.EndPoint).ToList();
+            next = new Dictionary<string, (long, string, string)>(StringComparer.OrdinalIgnoreCase);
+            foreach (var ep in configured)
+            {
+                var key = ep.ToString() ?? string.Empty;
+                if (_memberMeta.TryGetValue(ep, out var known) && known.Id > 0)
+                {
+                    next[key] = (known.Id, known.Grpc, known.Http);
+                }
+                else if (_cachedMeta.TryGetValue(key, out var cached))
+                {
+                    next[key] = cached;
+                }
+            }
+
+            if (next.Count == _cachedMeta.Count && next.All(e => _cachedMeta.TryGetValue(e.Key, out var c) && c == e.Value))
+            {
+                return;
+            }
+
+            _cachedMeta = next;
+        }
+
+        if (cache.Save(next) is { } error)
+        {
+            LogBackgroundError(_logger, "member-meta", error.Message);
         }
     }
 

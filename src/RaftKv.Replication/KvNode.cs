@@ -20,7 +20,7 @@ namespace RaftKv.Replication;
 /// <remarks>
 /// Layout of <see cref="KvNodeOptions.DataDir"/>: <c>log/</c> (RaftKv's Raft log) or <c>raft/</c>
 /// (DotNext's WAL), <c>lsm/</c> (store), <c>snapshots/</c> (checkpoints = Raft snapshots),
-/// <c>membership/</c>. Start-up order matters: open the store, restore the state machine's snapshot,
+/// <c>membership/</c>, <c>member-meta</c> (<see cref="MemberMetaCache"/>). Start-up order matters: open the store, restore the state machine's snapshot,
 /// only then open the log (it reads the snapshot index to know where replay starts), then start the
 /// cluster. See docs/architecture.md.
 /// </remarks>
@@ -46,7 +46,13 @@ public sealed partial class KvNode : IKvNode
     private readonly RaftCluster _cluster;
     private readonly CancellationTokenSource _stop = new();
     private readonly Dictionary<EndPoint, (long Id, string Grpc, string Http, string Features)> _memberMeta = [];
+
+    /// <summary>Guards <see cref="_memberMeta"/> and <see cref="_cachedMeta"/>.</summary>
     private readonly Lock _metaLock = new();
+
+    /// <summary>The metadata remembered from earlier runs (<see cref="MemberMetaCache"/>), by Raft endpoint text: a member
+    /// that does not answer is still listed under its id. Replaced, never mutated, under <see cref="_metaLock"/>.</summary>
+    private Dictionary<string, (long Id, string Grpc, string Http)> _cachedMeta = new(StringComparer.OrdinalIgnoreCase);
     private readonly ReplicationMetrics _metrics;
     private Task _background = Task.CompletedTask;
     private long _lastProposalTs;
@@ -60,6 +66,17 @@ public sealed partial class KvNode : IKvNode
     /// <summary>The data directory's lock (<see cref="IFileSystem.LockDirectory"/>), taken before anything in it is opened
     /// and released last in <see cref="StopAsync"/>.</summary>
     private IDisposable? DirectoryLock { get; init; }
+
+    /// <summary><c>{DATA_DIR}/member-meta</c> (set by <see cref="CreateAsync"/>).</summary>
+    private MemberMetaCache? MetaCache
+    {
+        get;
+        init
+        {
+            field = value;
+            _cachedMeta = value?.Load() ?? _cachedMeta;
+        }
+    }
 
     /// <summary>DotNext's slow-member warnings, counted (<see cref="SkippedReplicationRounds"/>).</summary>
     private SlowMemberLog? SlowMembers { get; init; }
@@ -197,7 +214,7 @@ public sealed partial class KvNode : IKvNode
                 raftLog.MoreToReplicate = () => ForceReplication(cluster);
             }
 
-            return new KvNode(options, loggerFactory, store, state, log, cluster) { FailStop = failStop, Membership = storage, RaftEndPoint = self, DirectoryLock = dirLock, SlowMembers = slowMembers };
+            return new KvNode(options, loggerFactory, store, state, log, cluster) { FailStop = failStop, Membership = storage, RaftEndPoint = self, DirectoryLock = dirLock, SlowMembers = slowMembers, MetaCache = new MemberMetaCache(options.FileSystem, Path.Combine(dataDir, "member-meta")) };
         }
         catch
         {

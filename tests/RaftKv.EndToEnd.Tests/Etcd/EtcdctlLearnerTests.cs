@@ -79,15 +79,19 @@ public sealed class EtcdctlLearnerTests
         var got = (await Etcdctl.RunAsync(learner.Grpc, "get", "via-promoted")).Ok();
         Assert.Contains("ok", got.Out, StringComparison.Ordinal);
 
-        // member remove of a learner: it stops being fed and listed.
+        // member remove of a learner: it stops being fed and listed, and stops.
         var raft5 = ServerProcess.FreePort();
         var live = string.Join(',', liveVoters.Select(v => v.Grpc));
         (await Etcdctl.RunAsync(live, "member", "add", "n5", "--learner", $"--peer-urls=http://127.0.0.1:{raft5}")).Ok();
         using var second = new ServerProcess(5, Path.Combine(c.Root, "n5"), ServerProcess.FreePort(), ServerProcess.FreePort(), raft5, $"{peers},4=127.0.0.1:{raft},5=127.0.0.1:{raft5}", new Dictionary<string, string> { ["LEARNER"] = "true" });
         second.Start();
         await Eventually.TrueAsync(async () => await AllVotersListAsync(liveVoters, 5, isLearner: true), Deadline, "member 5 is listed as a learner");
+        await AssertCaughtUpAsync(second, load);
         (await Etcdctl.RunAsync(live, "member", "remove", "5")).Ok();
         await Eventually.TrueAsync(async () => (await ListAsync(liveVoters)).All(ms => ms.All(m => m.Id != 5)), Deadline, "the removed learner is listed by no voter");
+        await Eventually.TrueAsync(() => second.ExitCode is not null, Deadline, "the removed learner stops by itself, as etcd's");
+        Assert.Equal(0, second.ExitCode);
+        Assert.Contains("has been permanently removed from the cluster", second.Log(), StringComparison.Ordinal);
 
         await load.DisposeAsync();
         Assert.True(load.Failures.Count == 0, "failed writes: " + string.Join("; ", load.Failures.Take(10)));
