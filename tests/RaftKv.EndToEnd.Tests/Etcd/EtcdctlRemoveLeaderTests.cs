@@ -1,0 +1,35 @@
+namespace RaftKv.EndToEnd.Tests.Etcd;
+
+/// <summary>
+/// <c>etcdctl member remove</c> of the leader itself, as etcd allows: the removal commits, the other members elect a
+/// leader and keep serving, and the removed leader's process stops by itself (exit 0, "permanently removed"), as an
+/// etcd member does.
+/// </summary>
+public sealed class EtcdctlRemoveLeaderTests
+{
+    private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(90);
+
+    [Fact]
+    public async Task TheRemovedLeaderStopsAndTheOthersGoOn()
+    {
+        using var c = new LocalCluster(3);
+        c.StartAll();
+        var leader = await c.WaitForLeaderAsync();
+        await c.WaitReadyAsync();
+        var others = c.Nodes.Where(n => n != leader).ToList();
+        var live = string.Join(',', others.Select(n => n.Grpc));
+        (await Etcdctl.RunAsync(leader.Grpc, "put", "before", "1")).Ok();
+
+        var removed = await Etcdctl.RunAsync(leader.Grpc, "member", "remove", leader.NodeId.ToString("x", System.Globalization.CultureInfo.InvariantCulture));
+        Assert.True(removed.Code == 0, $"{removed.Code}: {removed.Out} {removed.Err}");
+        await Eventually.TrueAsync(() => leader.ExitCode is not null, Deadline, "the removed leader stops by itself");
+        Assert.True(leader.ExitCode == 0, $"exit {leader.ExitCode}\n{leader.Log()}");
+        Assert.Contains("has been permanently removed from the cluster", leader.Log(), StringComparison.Ordinal);
+
+        await Eventually.TrueAsync(async () => (await Etcdctl.RunAsync(live, "put", "after", "1")).Code == 0, Deadline, "the other two elect a leader and accept writes");
+        var listed = (await Etcdctl.RunAsync(others[0].Grpc, "member", "list")).Ok().Out;
+        Assert.Equal(2, listed.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length);
+        var got = (await Etcdctl.RunAsync(live, "get", "before", "--print-value-only")).Ok().Out;
+        Assert.Equal("1", got.Trim());
+    }
+}
