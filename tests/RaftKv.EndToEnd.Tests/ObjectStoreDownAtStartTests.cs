@@ -1,0 +1,46 @@
+namespace RaftKv.EndToEnd.Tests;
+
+/// <summary>
+/// A node whose object store does not answer at start serves its local data at once and says so in one line: the
+/// bucket is created in the background once the store answers. Before, the start waited for the S3 SDK's retries
+/// (~10 s) and logged the connection failure with a stack trace of forty frames.
+/// </summary>
+public sealed class ObjectStoreDownAtStartTests
+{
+    [Fact]
+    public async Task TheNodeServesAndLogsOneLine()
+    {
+        using var dir = new RaftKv.TestSupport.TempDir();
+        var env = new Dictionary<string, string>
+        {
+            ["S3_ENDPOINT"] = $"http://127.0.0.1:{ServerProcess.FreePort()}", // nothing listens there
+            ["S3_BUCKET"] = "down",
+            ["S3_ACCESS_KEY"] = "a",
+            ["S3_SECRET_KEY"] = "s",
+        };
+        using var node = new ServerProcess(1, Path.Combine(dir.Path, "n1"), ServerProcess.FreePort(), ServerProcess.FreePort(), ServerProcess.FreePort(), string.Empty, env);
+        node.Start();
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(20) };
+        await Eventually.TrueAsync(
+            async () =>
+            {
+                try
+                {
+                    using var put = await http.PutAsync(node.Http + "/kv/local", new StringContent("{\"value\":\"v\"}", System.Text.Encoding.UTF8, "application/json"));
+                    return put.IsSuccessStatusCode;
+                }
+                catch (HttpRequestException)
+                {
+                    return false;
+                }
+            },
+            TimeSpan.FromSeconds(60),
+            "the node takes a write with its object store down");
+        Assert.Equal("v", System.Text.Json.JsonDocument.Parse(await http.GetStringAsync(node.Http + "/kv/local")).RootElement.GetProperty("value").GetString());
+
+        var log = node.Log();
+        Assert.Contains("Object store not reachable at start-up", log, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", log, StringComparison.Ordinal); // no stack trace
+        Assert.Equal(0, await node.TerminateAsync(TimeSpan.FromSeconds(30))); // the background retry ends with the node
+    }
+}
