@@ -39,6 +39,11 @@ public sealed class S3ObjectStore : IObjectStore, IDisposable
 
     public long BytesFetched => Interlocked.Read(ref _bytesFetched);
 
+    /// <summary>What the last calls said (read by any thread; each finished call replaces the record whole).</summary>
+    public ObjectStoreStatus Status => Volatile.Read(ref _status);
+
+    private ObjectStoreStatus _status = new(null, null, null, null);
+
     public string Bucket => _options.Bucket;
 
     private long _bytesFetched;
@@ -194,19 +199,26 @@ public sealed class S3ObjectStore : IObjectStore, IDisposable
 
     public void Dispose() => _client.Dispose();
 
-    /// <summary>Turns transport failures into <see cref="RemoteTierUnavailableException"/> (503 at the API).</summary>
-    private static async Task<T> GuardAsync<T>(string what, Func<Task<T>> action)
+    /// <summary>Turns transport failures into <see cref="RemoteTierUnavailableException"/> (503 at the API), and records
+    /// each call's outcome in <see cref="Status"/>.</summary>
+    private async Task<T> GuardAsync<T>(string what, Func<Task<T>> action)
     {
         try
         {
-            return await action().ConfigureAwait(false);
+            var result = await action().ConfigureAwait(false);
+            var s = Volatile.Read(ref _status);
+            Volatile.Write(ref _status, s with { Reachable = true, LastSuccessAt = DateTimeOffset.UtcNow });
+            return result;
         }
         catch (Exception e) when (e is AmazonServiceException or AmazonClientException or HttpRequestException or TimeoutException or System.Net.Sockets.SocketException
                                    || (e is TaskCanceledException && e.InnerException is TimeoutException))
         {
-            throw new RemoteTierUnavailableException($"object store: {what} failed: {e.Message}", e);
+            var message = $"object store: {what} failed: {e.Message}";
+            var s = Volatile.Read(ref _status);
+            Volatile.Write(ref _status, s with { Reachable = false, LastError = message, LastErrorAt = DateTimeOffset.UtcNow });
+            throw new RemoteTierUnavailableException(message, e);
         }
     }
 
-    private static Task GuardAsync(string what, Func<Task<bool>> action) => GuardAsync<bool>(what, action);
+    private Task GuardAsync(string what, Func<Task<bool>> action) => GuardAsync<bool>(what, action);
 }

@@ -1,8 +1,9 @@
 namespace RaftKv.EndToEnd.Tests;
 
 /// <summary>
-/// A node whose object store does not answer at start serves its local data at once and says so in one line: the
-/// bucket is created in the background once the store answers. Before, the start waited for the S3 SDK's retries
+/// A node whose object store does not answer at start serves its local data at once and says so in one line (the
+/// bucket is created in the background once the store answers), and in <c>/health</c>'s <c>object_store</c> and the
+/// <c>raftkv_object_store_reachable</c> gauge. Before, the start waited for the S3 SDK's retries
 /// (~10 s) and logged the connection failure with a stack trace of forty frames.
 /// </summary>
 public sealed class ObjectStoreDownAtStartTests
@@ -37,6 +38,14 @@ public sealed class ObjectStoreDownAtStartTests
             TimeSpan.FromSeconds(60),
             "the node takes a write with its object store down");
         Assert.Equal("v", System.Text.Json.JsonDocument.Parse(await http.GetStringAsync(node.Http + "/kv/local")).RootElement.GetProperty("value").GetString());
+
+        // /health stays healthy (every member shares the store; only reads of archived tables need it) and says so.
+        using var health = await http.GetAsync(node.Http + "/health");
+        var h = System.Text.Json.JsonDocument.Parse(await health.Content.ReadAsStringAsync()).RootElement;
+        Assert.Equal("true", h.GetProperty("health").GetString());
+        Assert.False(h.GetProperty("object_store").GetProperty("reachable").GetBoolean());
+        Assert.Contains("create bucket failed", h.GetProperty("object_store").GetProperty("last_error").GetString(), StringComparison.Ordinal);
+        Assert.Contains("raftkv_object_store_reachable 0", await http.GetStringAsync(node.Http + "/metrics"), StringComparison.Ordinal);
 
         var log = node.Log();
         Assert.Contains("Object store not reachable at start-up", log, StringComparison.Ordinal);

@@ -17,6 +17,14 @@ public sealed class TieringHost : IAsyncDisposable
 
     public bool Enabled => _archiver is not null;
 
+    /// <summary>What the last calls to the object store said; null without one.</summary>
+    public ObjectStoreStatus? ObjectStore => Volatile.Read(ref _objects)?.Status;
+
+    /// <summary><see cref="ObjectStore"/> as <c>/health</c> and <c>/stats</c> show it (snake_case), or null.</summary>
+    public object? ObjectStoreJson() => ObjectStore is { } o
+        ? new { reachable = o.Reachable, last_error = o.LastError, last_error_at = o.LastErrorAt, last_success_at = o.LastSuccessAt }
+        : null;
+
     public async Task StartAsync(KvNode node, S3ObjectStore? objects, TieringOptions? options, ILoggerFactory loggers, CancellationToken cancellationToken)
     {
         if (objects is null || options is null)

@@ -19,7 +19,10 @@ public static class StatusHttpApi
         // skips the barrier (etcd 3.5), and a learner, which serves no linearizable read, checks only that it tails a leader. /health/live only says the process serves (the liveness probe: restarting
         // members repairs neither a corrupt one nor a lost quorum). "health" is etcd's field ("true"/"false", a
         // string as etcd writes it), so etcd-style probes of the client port work unchanged.
-        app.MapGet("/health", async (IKvNode node, HttpContext http) =>
+        // object_store: what the last calls to the object store said (null without one). Informational: an unreachable
+        // store leaves "health" true — every member shares it, and failing all of them would take the whole cluster out
+        // of a load balancer while everything but reads of archived tables still works (docs/operations.md).
+        app.MapGet("/health", async (IKvNode node, TieringHost tiering, HttpContext http) =>
         {
             var s = node.GetStatus();
             var alarms = node.Alarms;
@@ -28,9 +31,9 @@ public static class StatusHttpApi
                 : node.IsLearner || http.Request.Query["serializable"] == "true" ? null
                 : await HealthReadFailureAsync(node, http.RequestAborted);
             return reason is null
-                ? Results.Json(new { health = "true", status = "ok", node_id = s.NodeId, role = s.Role, term = s.Term, alarms = Array.Empty<object>() })
+                ? Results.Json(new { health = "true", status = "ok", node_id = s.NodeId, role = s.Role, term = s.Term, alarms = Array.Empty<object>(), object_store = tiering.ObjectStoreJson() })
                 : Results.Json(
-                    new { health = "false", status = "unhealthy", reason, node_id = s.NodeId, role = s.Role, term = s.Term, alarms = CorruptionHttpApi.Alarms(alarms) },
+                    new { health = "false", status = "unhealthy", reason, node_id = s.NodeId, role = s.Role, term = s.Term, alarms = CorruptionHttpApi.Alarms(alarms), object_store = tiering.ObjectStoreJson() },
                     statusCode: 503);
         });
 
@@ -74,6 +77,7 @@ public static class StatusHttpApi
                 ["migrations_completed"] = archiver.MigrationsCompleted,
                 ["bytes_uploaded"] = archiver.BytesUploaded,
                 ["archiver_errors"] = archiver.Errors,
+                ["object_store"] = tiering.ObjectStoreJson(),
                 ["cache_hits"] = st.CacheHits,
                 ["cache_misses"] = st.CacheMisses,
                 ["sstables_per_level"] = st.TablesPerLevel,

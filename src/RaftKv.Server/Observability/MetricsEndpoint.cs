@@ -24,6 +24,7 @@ public static class MetricsEndpoint
         DotNetStats.Register(registry);
         FollowerLagMetrics.Register(app.Services.GetRequiredService<FollowerLagMonitor>());
         CorruptionMetrics.Register(node);
+        ObjectStoreMetrics.Register(app.Services.GetRequiredService<TieringHost>());
         SpaceMetrics.Register(node, quotaBytes);
         EtcdMetrics.Register(node, Etcd.EtcdIdentity.MemberId(node.NodeId), Etcd.EtcdMaintenanceService.Version, Http.StatusHttpApi.EtcdClusterVersion, quotaBytes);
         var exporter = new PrometheusMeterExporter(registry, app.Services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(MetricsEndpoint)), httpRequestMetrics);
