@@ -36,6 +36,20 @@ public sealed class PrometheusMeterExporterTests
         Assert.Equal(expected is null, problem is not null);
     }
 
+    /// <summary>The runtime creates the thread-pool thread count and queue length as ObservableCounters; their values
+    /// go down too, so they are exported as gauges (no <c>_total</c>), the completed work items as a counter.</summary>
+    [Theory]
+    [InlineData("dotnet.thread_pool.thread.count", "system_runtime_dotnet_thread_pool_thread_count")]
+    [InlineData("dotnet.thread_pool.queue.length", "system_runtime_dotnet_thread_pool_queue_length")]
+    [InlineData("dotnet.thread_pool.work_item.count", "system_runtime_dotnet_thread_pool_work_item_count_total")]
+    public void RuntimeCountersThatGoDownAreGauges(string instrumentName, string expected)
+    {
+        using var meter = new Meter("System.Runtime");
+        var instrument = meter.CreateObservableCounter(instrumentName, () => 1L);
+        Assert.Equal(expected, PrometheusMeterExporter.ExportName(instrument, out var problem));
+        Assert.Null(problem);
+    }
+
     [Fact]
     public async Task InstrumentsBecomeTheirPrometheusTypesUnderTheirOwnNames()
     {

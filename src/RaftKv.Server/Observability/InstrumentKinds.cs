@@ -5,8 +5,23 @@ namespace RaftKv.Server.Observability;
 /// <summary>Classifies .NET instruments for <see cref="PrometheusMeterExporter"/>.</summary>
 internal static class InstrumentKinds
 {
+    /// <summary>Runtime instruments created as <c>ObservableCounter</c> although their value goes down as well as up
+    /// (System.Runtime's thread-pool thread count and queue length, .NET 9 and 10): exported as gauges, since a
+    /// Prometheus counter that decreases reads as a reset to <c>rate()</c> and every dashboard.</summary>
+    private static readonly HashSet<(string Meter, string Instrument)> NotMonotonic =
+    [
+        ("System.Runtime", "dotnet.thread_pool.thread.count"),
+        ("System.Runtime", "dotnet.thread_pool.queue.length"),
+    ];
+
     public static InstrumentKind Of(Instrument instrument)
     {
+        ArgumentNullException.ThrowIfNull(instrument);
+        if (NotMonotonic.Contains((instrument.Meter.Name, instrument.Name)))
+        {
+            return InstrumentKind.ObservableGauge;
+        }
+
         var type = instrument.GetType();
         while (type is not null && !(type.IsGenericType && type.Namespace == typeof(Counter<>).Namespace))
         {
