@@ -50,6 +50,22 @@ public sealed class PrometheusMeterExporterTests
         Assert.Null(problem);
     }
 
+    /// <summary>A histogram in milliseconds without bucket advice (DotNext's broadcast and response times) gets
+    /// millisecond buckets, not prometheus-net's defaults for seconds (where a 12 ms sample lands in the top bucket).</summary>
+    [Fact]
+    public async Task MillisecondHistogramsWithoutAdviceGetMillisecondBuckets()
+    {
+        var id = Guid.NewGuid().ToString("N")[..8];
+        var registry = Metrics.NewCustomRegistry();
+        using var exporter = new PrometheusMeterExporter(registry, NullLogger.Instance);
+        using var meter = new Meter("DotNext.Test" + id);
+        meter.CreateHistogram<double>("broadcast-time", unit: "ms").Record(12);
+        var text = await ScrapeAsync(registry);
+        Assert.Contains($"dotnext_test{id}_broadcast_time_bucket{{le=\"10\"}} 0", text, StringComparison.Ordinal);
+        Assert.Contains($"dotnext_test{id}_broadcast_time_bucket{{le=\"25\"}} 1", text, StringComparison.Ordinal);
+        Assert.Contains($"dotnext_test{id}_broadcast_time_bucket{{le=\"10000\"}} 1", text, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task InstrumentsBecomeTheirPrometheusTypesUnderTheirOwnNames()
     {

@@ -44,8 +44,13 @@ internal static class InstrumentKinds
     /// <summary>Counters of either kind: exported as Prometheus counters, so their names end in <c>_total</c>.</summary>
     public static bool IsCounter(InstrumentKind kind) => kind is InstrumentKind.Counter or InstrumentKind.ObservableCounter;
 
-    /// <summary>The histogram bucket boundaries the instrument advises (<see cref="InstrumentAdvice{T}"/>), or
-    /// null for prometheus-net's defaults.</summary>
+    /// <summary>Buckets for a histogram in milliseconds that advises none (DotNext's Raft timings: broadcast time,
+    /// response time): prometheus-net's defaults are for seconds (5 ms … 10 s), so every sample of 10 ms or more
+    /// fell into the top bucket.</summary>
+    public static readonly double[] MillisecondBuckets = [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 25, 50, 100, 250, 500, 1_000, 2_500, 5_000, 10_000];
+
+    /// <summary>The histogram bucket boundaries the instrument advises (<see cref="InstrumentAdvice{T}"/>);
+    /// <see cref="MillisecondBuckets"/> for one in <c>ms</c> without advice; else null for prometheus-net's defaults.</summary>
     public static double[]? BucketAdvice(Instrument instrument) => instrument switch
     {
         Instrument<double> d => d.Advice?.HistogramBucketBoundaries?.ToArray(),
@@ -53,5 +58,5 @@ internal static class InstrumentKinds
         Instrument<long> l => l.Advice?.HistogramBucketBoundaries?.Select(x => (double)x).ToArray(),
         Instrument<int> i => i.Advice?.HistogramBucketBoundaries?.Select(x => (double)x).ToArray(),
         _ => null,
-    };
+    } ?? (instrument.Unit == "ms" ? MillisecondBuckets : null);
 }

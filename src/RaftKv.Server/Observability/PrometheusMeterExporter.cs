@@ -17,7 +17,8 @@ namespace RaftKv.Server.Observability;
 /// counters as gauges (no <c>_total</c>, no counter type) and expires idle series; none of that is
 /// configurable. Here the layers name their instruments with the final Prometheus name and this class
 /// keeps it (naming rules: <see cref="ExportName"/>), maps each instrument kind to the Prometheus type
-/// that means the same, and takes histogram buckets from the instrument's advice.</para>
+/// that means the same, and takes histogram buckets from the instrument's advice (millisecond buckets for an instrument in
+/// <c>ms</c> without advice, e.g. DotNext's Raft timings: <c>InstrumentKinds.MillisecondBuckets</c>).</para>
 /// <para>Instrument → Prometheus: <c>Counter</c> → counter (each measurement is an increment);
 /// <c>ObservableCounter</c> → counter (each observation is the running total); <c>UpDownCounter</c> → gauge
 /// (increment); <c>Gauge</c>, <c>ObservableGauge</c>, <c>ObservableUpDownCounter</c> → gauge (value);
