@@ -11,7 +11,6 @@ public sealed class ObjectStoreDownAtStartTests
     [Fact]
     public async Task TheNodeServesAndLogsOneLine()
     {
-        using var dir = new RaftKv.TestSupport.TempDir();
         var env = new Dictionary<string, string>
         {
             ["S3_ENDPOINT"] = $"http://127.0.0.1:{ServerProcess.FreePort()}", // nothing listens there
@@ -19,24 +18,17 @@ public sealed class ObjectStoreDownAtStartTests
             ["S3_ACCESS_KEY"] = "a",
             ["S3_SECRET_KEY"] = "s",
         };
-        using var node = new ServerProcess(1, Path.Combine(dir.Path, "n1"), ServerProcess.FreePort(), ServerProcess.FreePort(), ServerProcess.FreePort(), string.Empty, env);
-        node.Start();
-        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(20) };
-        await Eventually.TrueAsync(
-            async () =>
-            {
-                try
-                {
-                    using var put = await http.PutAsync(node.Http + "/kv/local", new StringContent("{\"value\":\"v\"}", System.Text.Encoding.UTF8, "application/json"));
-                    return put.IsSuccessStatusCode;
-                }
-                catch (HttpRequestException)
-                {
-                    return false;
-                }
-            },
-            TimeSpan.FromSeconds(60),
-            "the node takes a write with its object store down");
+        using var c = new LocalCluster(1, env);
+        var node = c.Nodes[0];
+        var http = c.Http;
+        c.StartAll();
+        await c.WaitForLeaderAsync();
+        await c.WaitReadyAsync();
+        using (var put = await http.PutAsync(node.Http + "/kv/local", new StringContent("{\"value\":\"v\"}", System.Text.Encoding.UTF8, "application/json")))
+        {
+            Assert.True(put.IsSuccessStatusCode, await put.Content.ReadAsStringAsync());
+        }
+
         Assert.Equal("v", System.Text.Json.JsonDocument.Parse(await http.GetStringAsync(node.Http + "/kv/local")).RootElement.GetProperty("value").GetString());
 
         // /health stays healthy (every member shares the store; only reads of archived tables need it) and says so once a
