@@ -81,7 +81,7 @@ public sealed partial class KvNode
     }
 
     /// <summary>Asks the other members of this node's configuration for their member lists (in parallel, each bounded by
-    /// the request timeout): true when a majority of them answer with a leader and without this node.</summary>
+    /// the operation timeout): true when a majority of them answer with a leader and without this node.</summary>
     private async Task<bool> PeersSayRemovedAsync(IMembershipPeers peers, CancellationToken token)
     {
         var others = Members().Where(m => !m.IsLocal && !m.IsLearner).ToList();
