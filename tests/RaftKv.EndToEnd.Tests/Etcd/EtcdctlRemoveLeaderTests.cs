@@ -14,11 +14,13 @@ public sealed class EtcdctlRemoveLeaderTests
     {
         using var c = new LocalCluster(3);
         c.StartAll();
-        var leader = await c.WaitForLeaderAsync();
+        await c.WaitForLeaderAsync();
         await c.WaitReadyAsync();
+        var all = string.Join(',', c.Nodes.Select(n => n.Grpc));
+        await Eventually.TrueAsync(async () => (await Etcdctl.RunAsync(all, "put", "before", "1")).Code == 0, Deadline, "the cluster takes a write"); // "no leader" while a loaded machine re-elects
+        var leader = await c.WaitForLeaderAsync(); // the leader now, after any re-election
         var others = c.Nodes.Where(n => n != leader).ToList();
         var live = string.Join(',', others.Select(n => n.Grpc));
-        (await Etcdctl.RunAsync(leader.Grpc, "put", "before", "1")).Ok();
 
         var removed = await Etcdctl.RunAsync(leader.Grpc, "member", "remove", leader.NodeId.ToString("x", System.Globalization.CultureInfo.InvariantCulture));
         Assert.True(removed.Code == 0, $"{removed.Code}: {removed.Out} {removed.Err}");
