@@ -301,8 +301,8 @@ public sealed partial class KvNode
         SaveMemberMeta();
     }
 
-    /// <summary>Brings <c>{DATA_DIR}/member-meta</c> (<see cref="MemberMetaCache"/>) up to date with the metadata fetched
-    /// and the configuration: written only when an entry changed. Metadata loop only.</summary>
+    /// <summary>Brings <c>{DATA_DIR}/member-meta</c> (<see cref="MemberMetaCache"/>) up to date with the metadata fetched:
+    /// written only when an entry changed. Metadata loop only.</summary>
     private void SaveMemberMeta()
     {
         if (MetaCache is not { } cache)
@@ -313,18 +313,15 @@ public sealed partial class KvNode
         Dictionary<string, (long Id, string Grpc, string Http)> next;
         lock (_metaLock)
         {
-            var configured = _cluster.Members.Where(m => m.IsRemote).Select(m => m.EndPoint).ToList();
-            next = new Dictionary<string, (long, string, string)>(StringComparer.OrdinalIgnoreCase);
-            foreach (var ep in configured)
+            // Entries are never dropped on absence: DotNext's member list can be partial for a moment while it applies a
+            // configuration (a follower once listed only itself right after an election), and a dropped entry of a dead
+            // member is lost for good. A stale entry is harmless: fetched metadata wins (MetaOf), and replaces it here.
+            next = new Dictionary<string, (long, string, string)>(_cachedMeta, StringComparer.OrdinalIgnoreCase);
+            foreach (var m in _cluster.Members.Where(m => m.IsRemote))
             {
-                var key = ep.ToString() ?? string.Empty;
-                if (_memberMeta.TryGetValue(ep, out var known) && known.Id > 0)
+                if (_memberMeta.TryGetValue(m.EndPoint, out var known) && known.Id > 0)
                 {
-                    next[key] = (known.Id, known.Grpc, known.Http);
-                }
-                else if (_cachedMeta.TryGetValue(key, out var cached))
-                {
-                    next[key] = cached;
+                    next[m.EndPoint.ToString() ?? string.Empty] = (known.Id, known.Grpc, known.Http);
                 }
             }
 

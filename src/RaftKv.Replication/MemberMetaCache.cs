@@ -14,9 +14,11 @@ namespace RaftKv.Replication;
 /// <remarks>
 /// <para>Format, version 1 (UTF-8 text, <c>\n</c> line ends): the line <c>raftkv-member-meta 1</c>, then one line per
 /// member: Raft endpoint, node id (decimal), gRPC address, HTTP address, separated by tabs. Rewritten whole (a
-/// temporary file, fsynced, renamed over it) when an entry changes; entries whose Raft address left the configuration
-/// are dropped then. A missing, unreadable or other-version file reads as empty: it is a cache, and the ids come back
-/// as the members answer. Never fails the node: write errors are returned to the caller to log.</para>
+/// temporary file, fsynced, renamed over it) when an entry changes. Entries are not dropped when an address leaves the
+/// configuration (DotNext's member list can be partial for a moment; one line per address ever seen is small); an
+/// address reused by another node is corrected as soon as that node answers. A missing, unreadable or other-version
+/// file reads as empty: it is a cache, and the ids come back as the members answer. Never fails the node: write errors
+/// are returned to the caller to log.</para>
 /// <para>Concurrency: not thread-safe; <see cref="KvNode"/> calls it from the metadata loop only.</para>
 /// </remarks>
 internal sealed class MemberMetaCache(IFileSystem fs, string path)
