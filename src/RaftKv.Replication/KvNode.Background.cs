@@ -17,7 +17,7 @@ public sealed partial class KvNode
     /// pulling a snapshot whose answer was lost waits for the leader's applied index to move (RaftLog.SnapshotPull.cs).</summary>
     private const long TickAfterSnapshotSentMs = 60_000;
 
-    /// <summary>Tick entries proposed (metrics, tests).</summary>
+    /// <summary>Tick entries proposed (metrics, tests); counted when proposed, whether or not the proposal then commits.</summary>
     public long TicksProposed => Interlocked.Read(ref _ticksProposed);
 
     /// <summary>Wake-ups of the tick loop, whether or not it proposed (tests: a window of idle passes).</summary>
@@ -56,8 +56,10 @@ public sealed partial class KvNode
 
             try
             {
-                await ProposeAsync(new KvCommand(CommandKind.Tick, NextTimestamp(), null, null), token).ConfigureAwait(false);
+                // Counted before the proposal: its entry can be applied, and a reader see its effect (an expired key),
+                // before ProposeAsync returns.
                 Interlocked.Increment(ref _ticksProposed);
+                await ProposeAsync(new KvCommand(CommandKind.Tick, NextTimestamp(), null, null), token).ConfigureAwait(false);
                 if (lastError is not null)
                 {
                     lastError = null;
