@@ -1,4 +1,5 @@
 using System.Text;
+using System.Text.Encodings.Web;
 using System.Text.Json;
 using Google.Protobuf;
 using Google.Protobuf.Reflection;
@@ -19,6 +20,11 @@ public static class GatewayJson
 {
     private static readonly JsonParser Parser = new(JsonParser.Settings.Default.WithIgnoreUnknownFields(true));
     private static readonly JsonFormatter Formatter = new(JsonFormatter.Settings.Default.WithPreserveProtoFieldNames(true));
+
+    /// <summary>Escapes only what JSON requires, as Go's encoder: a quote in a message is <c>\"</c>, and base64's
+    /// <c>+</c> stays <c>+</c> (the default encoder writes <c>\u0022</c> and <c>\u002B</c>, which HTML-embedding needs,
+    /// not an <c>application/json</c> body).</summary>
+    private static readonly JsonWriterOptions WriterOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     /// <summary>The request messages a body holds, as grpc-gateway's decoder reads them: a call's request is the
     /// body's first JSON value (whatever follows it is not read); a stream's requests are its JSON values in order, up
@@ -88,7 +94,7 @@ public static class GatewayJson
     {
         using var document = JsonDocument.Parse(Formatter.Format(message));
         using var buffer = new MemoryStream();
-        using (var w = new Utf8JsonWriter(buffer))
+        using (var w = new Utf8JsonWriter(buffer, WriterOptions))
         {
             if (wrap)
             {
@@ -115,7 +121,7 @@ public static class GatewayJson
     public static byte[] Error(StatusCode code, string message)
     {
         using var buffer = new MemoryStream();
-        using (var w = new Utf8JsonWriter(buffer))
+        using (var w = new Utf8JsonWriter(buffer, WriterOptions))
         {
             w.WriteStartObject();
             w.WriteString("error", message);
@@ -132,7 +138,7 @@ public static class GatewayJson
     {
         var http = HttpStatus(code);
         using var buffer = new MemoryStream();
-        using (var w = new Utf8JsonWriter(buffer))
+        using (var w = new Utf8JsonWriter(buffer, WriterOptions))
         {
             w.WriteStartObject();
             w.WriteStartObject("error");

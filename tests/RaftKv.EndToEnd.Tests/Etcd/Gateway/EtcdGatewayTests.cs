@@ -198,6 +198,23 @@ public sealed class EtcdGatewayTests(EtcdClusterFixture fixture)
     }
 
     [Fact]
+    public async Task BodiesEscapeOnlyWhatJsonRequiresAsGosEncoder()
+    {
+        // System.Text.Json's default encoder writes a quote as \u0022 and base64's '+' as \u002B; Go's (etcd's) does not.
+        var (leader, _) = await EndpointsAsync();
+        var (status, error) = await RawAsync(leader, "/v3/kv/range", $$$"""{"key":"{{{B64("gw/esc")}}}","sort_order":"SIDEWAYS"}""");
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Contains("\\\"SIDEWAYS\\\"", error, StringComparison.Ordinal);
+        Assert.DoesNotContain("\\u", error, StringComparison.Ordinal);
+
+        var plus = Convert.ToBase64String([0xFB, 0xEF]); // "++8="
+        await OkAsync(leader, "/v3/kv/put", $$$"""{"key":"{{{B64("gw/esc")}}}","value":"{{{plus}}}"}""");
+        var (ok, range) = await RawAsync(leader, "/v3/kv/range", $$$"""{"key":"{{{B64("gw/esc")}}}"}""");
+        Assert.Equal(HttpStatusCode.OK, ok);
+        Assert.Contains($"\"value\":\"{plus}\"", range, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task UnknownFieldsAreIgnoredAsEtcdDoes()
     {
         var (leader, _) = await EndpointsAsync();
