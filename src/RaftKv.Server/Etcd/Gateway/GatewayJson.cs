@@ -1,4 +1,3 @@
-using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using Google.Protobuf;
@@ -81,7 +80,7 @@ public static class GatewayJson
             GatewayEnumNames.Check(document.RootElement, type);
         }
 
-        return Parser.Parse(Encoding.UTF8.GetString(value.Span), type);
+        return Parser.Parse(GatewayBigNumbers.Quote(value.Span), type);
     }
 
     /// <summary>A response message as etcd writes it (compact: <see cref="JsonFormatter"/> puts spaces in; Go does not).</summary>

@@ -10,8 +10,10 @@ namespace RaftKv.Server.Etcd.Gateway;
 /// </summary>
 public static class GatewayRoutes
 {
-    /// <summary>etcd 3.4 serves both; <c>/v3beta</c> is the 3.3 name.</summary>
-    public static readonly IReadOnlyList<string> Prefixes = ["/v3", "/v3beta"];
+    /// <summary>etcd 3.4 serves <c>/v3</c> and <c>/v3beta</c> (3.3's name); <c>/v3alpha</c> is 3.2's, which etcd 3.4 dropped
+    /// but clients still default to (Python's etcd3gw 2.0, as Debian 12 ships it, posts to <c>/v3alpha/</c> unless told
+    /// otherwise): served too, as an alias.</summary>
+    public static readonly IReadOnlyList<string> Prefixes = ["/v3", "/v3beta", "/v3alpha"];
 
     public static IReadOnlyList<GatewayRoute> All { get; } = Build();
 

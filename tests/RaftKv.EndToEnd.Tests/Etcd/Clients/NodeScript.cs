@@ -48,46 +48,6 @@ internal static class NodeScript
         }
     }
 
-    private static async Task<(int Code, string Out, string Err)> RunAsync(string program, string[] args, TimeSpan timeout)
-    {
-        var psi = new ProcessStartInfo(program)
-        {
-            WorkingDirectory = Folder,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        foreach (var a in args)
-        {
-            psi.ArgumentList.Add(a);
-        }
-
-        Process process;
-        try
-        {
-            process = Process.Start(psi)!;
-        }
-        catch (System.ComponentModel.Win32Exception e)
-        {
-            throw new InvalidOperationException($"{program} is not installed (Debian: apt-get install nodejs npm; .ci/run does this)", e);
-        }
-
-        using (process)
-        {
-            var stdout = process.StandardOutput.ReadToEndAsync();
-            var stderr = process.StandardError.ReadToEndAsync();
-            using var cts = new CancellationTokenSource(timeout);
-            try
-            {
-                await process.WaitForExitAsync(cts.Token);
-            }
-            catch (OperationCanceledException)
-            {
-                process.Kill(entireProcessTree: true);
-                throw new TimeoutException($"{program} {string.Join(' ', args)} ran over {timeout.TotalSeconds:F0}s: {await stdout} {await stderr}");
-            }
-
-            return (process.ExitCode, await stdout, await stderr);
-        }
-    }
+    private static Task<(int Code, string Out, string Err)> RunAsync(string program, string[] args, TimeSpan timeout)
+        => ScriptProcess.RunAsync(program, args, Folder, timeout, "Debian: apt-get install nodejs npm; .ci/run does this");
 }
