@@ -33,7 +33,7 @@ public sealed partial class MetricsTests
         Assert.Equal(1, after.Value("etcd_server_id", "server_id=1"));
         Assert.Equal(0, after.Value("etcd_server_proposals_pending"));
         Assert.NotNull(after.Value("etcd_server_proposals_failed_total"));
-        Assert.NotNull(after.Value("etcd_server_version", "server_version=3.5.0-raftkv"));
+        Assert.NotNull(after.Value("etcd_server_version", "server_version=3.5.0"));
         Assert.NotNull(after.Value("etcd_cluster_version", "cluster_version=3.5.0"));
         Assert.True(after.Value("etcd_mvcc_db_total_size_in_bytes") > 0, "etcd_mvcc_db_total_size_in_bytes");
         Assert.True(after.Value("process_resident_memory_bytes") > 1 << 20, "process_resident_memory_bytes");

@@ -14,8 +14,11 @@ namespace RaftKv.Server.Etcd;
 /// </summary>
 public sealed partial class EtcdMaintenanceService(IKvNode node, EtcdIdentity identity, ISnapshotSource snapshots, ILogger<EtcdMaintenanceService> log) : Maintenance.MaintenanceBase
 {
-    /// <summary>The version RaftKv reports: the etcd API level it serves, marked as RaftKv.</summary>
-    public const string Version = "3.5.0-raftkv";
+    /// <summary>The version RaftKv reports (Status, <c>/version</c>'s <c>etcdserver</c>, the <c>etcd_server_version</c>
+    /// metric): the etcd API level it serves, as plain dotted integers, because clients parse it so — Patroni reads
+    /// <c>/version</c> with <c>tuple(int(x) for x in v.split('.'))</c> and, with the <c>3.5.0-raftkv</c> reported before
+    /// 2026-12-07, logged "waiting on etcd" forever. RaftKv's own version is <c>/version</c>'s <c>raftkv</c> field.</summary>
+    public const string Version = "3.5.0";
 
     public override Task<StatusResponse> Status(StatusRequest request, ServerCallContext context)
     {

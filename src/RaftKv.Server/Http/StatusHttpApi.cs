@@ -37,11 +37,13 @@ public static class StatusHttpApi
                     statusCode: 503);
         });
 
-        // etcd's /version (its JSON, names as etcd writes them): the version Maintenance.Status reports.
+        // etcd's /version (its JSON, names as etcd writes them): the version Maintenance.Status reports, and RaftKv's
+        // own (a field etcd lacks; clients read the two they know).
         app.MapGet("/version", () => Results.Json(new Dictionary<string, string>(StringComparer.Ordinal)
         {
             ["etcdserver"] = Etcd.EtcdMaintenanceService.Version,
             ["etcdcluster"] = EtcdClusterVersion,
+            ["raftkv"] = Usage.Version,
         }));
 
         app.MapGet("/health/live", (IKvNode node) => Results.Json(new { status = "ok", node_id = node.NodeId }));
