@@ -140,6 +140,7 @@ public sealed partial class KvNode
             try
             {
                 await RefreshMetadataAsync(token).ConfigureAwait(false);
+                await LearnUnknownIdsAsync(token).ConfigureAwait(false); // KvNode.MemberIds.cs
                 UpdateValueSeparation(); // KvNode.Space.cs
                 UpdateSnapshotPull(); // KvNode.SnapshotPull.cs
                 await RepairPromotedLearnersAsync().ConfigureAwait(false); // KvNode.Learners.cs

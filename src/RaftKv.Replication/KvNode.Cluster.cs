@@ -301,15 +301,11 @@ public sealed partial class KvNode
         SaveMemberMeta();
     }
 
-    /// <summary>Brings <c>{DATA_DIR}/member-meta</c> (<see cref="MemberMetaCache"/>) up to date with the metadata fetched:
-    /// written only when an entry changed. Metadata loop only.</summary>
+    /// <summary>Brings the remembered metadata (and <c>{DATA_DIR}/member-meta</c>, <see cref="MemberMetaCache"/>) up to date
+    /// with the metadata fetched and the ids learned from other members (KvNode.MemberIds.cs): written only when an entry
+    /// changed. Metadata loop only.</summary>
     private void SaveMemberMeta()
     {
-        if (MetaCache is not { } cache)
-        {
-            return;
-        }
-
         Dictionary<string, (long Id, string Grpc, string Http)> next;
         lock (_metaLock)
         {
@@ -317,6 +313,11 @@ public sealed partial class KvNode
             // configuration (a follower once listed only itself right after an election), and a dropped entry of a dead
             // member is lost for good. A stale entry is harmless: fetched metadata wins (MetaOf), and replaces it here.
             next = new Dictionary<string, (long, string, string)>(_cachedMeta, StringComparer.OrdinalIgnoreCase);
+            foreach (var (address, learned) in _learnedMeta)
+            {
+                next[address] = learned;
+            }
+
             foreach (var m in _cluster.Members.Where(m => m.IsRemote))
             {
                 if (_memberMeta.TryGetValue(m.EndPoint, out var known) && known.Id > 0)
@@ -333,7 +334,7 @@ public sealed partial class KvNode
             _cachedMeta = next;
         }
 
-        if (cache.Save(next) is { } error)
+        if (MetaCache is { } cache && cache.Save(next) is { } error)
         {
             LogBackgroundError(_logger, "member-meta", error.Message);
         }

@@ -36,4 +36,28 @@ public sealed class DeadMemberIdTests
             return 0;
         });
     }
+
+    [Fact]
+    public async Task ANodeRebuiltWhileAnotherWasDownLearnsThatMembersIdFromThePeers()
+    {
+        // A node that starts with an empty data directory while another member is down never fetches that member's id;
+        // it asks the members it reaches (KvNode.MemberIds.cs). Before, it listed the dead member under id 0.
+        await using var c = await TestCluster.StartAsync(3);
+        var survivor = await c.WaitForLeaderAsync();
+        await c.PutAsync("k", "v");
+        await Eventually.TrueAsync(() => survivor.GetStatus().Members.All(m => m.Id > 0), TimeSpan.FromSeconds(30), "the leader knows every id");
+        var others = c.Nodes.Keys.Where(id => id != survivor.NodeId).Order().ToList();
+        var (dead, rebuilt) = (others[0], others[1]);
+        await c.StopNodeAsync(dead);
+        await c.StopNodeAsync(rebuilt);
+        c.WipeNode(rebuilt);
+        await c.StartNodeAsync(rebuilt); // rebuilt from the survivor, which its vote makes leader
+        await c.PutAsync("k", "after-rebuild");
+        var node = c.Nodes[rebuilt]!;
+        await Eventually.TrueAsync(
+            () => node.GetStatus().Members.Any(m => m.Id == dead && !m.Available),
+            TimeSpan.FromSeconds(30),
+            $"the rebuilt node lists the dead member under its id (it lists {string.Join(", ", node.GetStatus().Members.Select(m => $"{m.Id}@{m.RaftAddress}"))})");
+        Assert.DoesNotContain(node.GetStatus().Members, m => m.Id == 0);
+    }
 }
