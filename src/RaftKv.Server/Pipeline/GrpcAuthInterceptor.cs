@@ -97,11 +97,15 @@ public sealed class GrpcAuthInterceptor(AuthGate gate, ReadFence fence) : Interc
                     context.GetHttpContext().Features.Set(new StreamAuthRefusal(e.Error));
                 }
             }
-            else
+            else if (typeof(TRequest) != typeof(Protocol.Etcd.LeaseKeepAliveRequest))
             {
-                // etcd LeaseKeepAlive (and native streams): a user is needed to open the stream.
+                // Native streams: a user is needed to open the stream.
                 Check(context, null, AuthAccess.Authenticated);
             }
+
+            // etcd's LeaseKeepAlive reads no token (etcd checks none there: the lease ID is the capability), so an
+            // expired token does not stop keep-alives — Patroni 3.0 does not re-authenticate on that call, and with a
+            // token that expired it lost its leader lock and demoted its primary every AUTH_TOKEN_TTL (before 2026-12-07).
         }
 
         await continuation(requestStream, responseStream, context).ConfigureAwait(false);
@@ -139,7 +143,18 @@ public sealed class GrpcAuthInterceptor(AuthGate gate, ReadFence fence) : Interc
         var headers = http.Request.Headers;
         var certificateUser = headers.ContainsKey(GatewayHeader) ? null : ClientIdentity.Of(http).CertificateUser;
         var token = TokenOf(Single(headers, TokenHeader), Single(headers, "authorization"));
-        var principal = gate.Identify(token, null, null, certificateUser, address: null); // no password on gRPC: no address needed
+        AuthPrincipal? principal;
+        try
+        {
+            principal = gate.Identify(token, null, null, certificateUser, address: null); // no password on gRPC: no address needed
+        }
+        catch (AuthException) when ((access ?? AuthRules.ForGrpc(request!)).Kind == AuthAccessKind.Open)
+        {
+            // An open call ignores a bad or expired token, as etcd does (it reads a token only where it checks one):
+            // computed only on this failure path, so the usual call pays nothing for it.
+            return;
+        }
+
         if (principal is not { Unrestricted: true })
         {
             gate.Authorize(principal, access ?? AuthRules.ForGrpc(request!));

@@ -140,6 +140,10 @@ public sealed partial class AuthProcessTests
         Assert.True(compacted.Code == 0 || compacted.Err.Contains("required revision has been compacted", StringComparison.Ordinal), compacted.ToString());
         Assert.Contains("etcdserver: user name is empty", (await Etcdctl.RunAsync(ep, "compaction", "1")).Err, StringComparison.Ordinal);
 
+        // As on etcd: member list and endpoint status need no user (clients and health scripts read them before or without one).
+        Assert.Contains("started", (await Etcdctl.RunAsync(ep, "member", "list")).Ok().Out, StringComparison.Ordinal);
+        Assert.Contains("3.5.0", (await Etcdctl.RunAsync(ep, "endpoint", "status")).Ok().Out, StringComparison.Ordinal);
+
         // Lock and Election through a follower (forwarded with the token it mints for root), as etcdctl drives them.
         var held = await Etcdctl.RunAsync(ep, "--user", "root:" + RootPassword, "lock", "b/lk", "echo", "held");
         Assert.True(held.Code == 0 && held.Out.Contains("held", StringComparison.Ordinal), held.ToString());

@@ -12,7 +12,7 @@ namespace RaftKv.Server.Security.Auth;
 /// reads; a put with a lease also needs write on the keys already attached to it); lease revoke and TimeToLive need
 /// write on the lease's keys; watches need read at creation;
 /// Authenticate, AuthStatus and the corruption check's StateHash are open; a user may get its own user and the roles it
-/// holds; status, member listing, etcd's compaction
+/// holds; etcd's Status and MemberList are open (as etcd's); the native status and member listing, etcd's compaction
 /// and alarm listing need a user; everything else (auth management, membership, maintenance, the native API's
 /// compaction, admin) needs the root role.
 /// Unknown calls need root (fail closed).
@@ -35,7 +35,11 @@ public static partial class AuthRules
         V3.AuthenticateRequest or V3.AuthStatusRequest => AuthAccess.Open,
         V3.AuthUserGetRequest u => AuthAccess.UserItself(u.Name), // etcd 3.4's authApplierV3.UserGet
         V3.AuthRoleGetRequest r => AuthAccess.RoleHeld(r.Role), // etcd 3.4's authApplierV3.RoleGet
-        V3.StatusRequest or V3.MemberListRequest => AuthAccess.Authenticated,
+        // Open, as etcd 3.4 and 3.5 serve them (even with an expired or bad token): clients list members and read the
+        // status before they authenticate — Patroni lists members with no token at start and with an expired one later,
+        // and never started on RaftKv with auth on before 2026-12-07 ("waiting on etcd", UserEmpty). Member names,
+        // URLs and the leader's id; no key, value or user.
+        V3.StatusRequest or V3.MemberListRequest => AuthAccess.Open,
         // etcd 3.4 checks no permission on Compact and Alarm: any authenticated user compacts (e.g. the Kubernetes
         // API server's own etcd user) and lists alarms. RaftKv still wants a user for them, and root to arm or disarm.
         V3.CompactionRequest => AuthAccess.Authenticated,

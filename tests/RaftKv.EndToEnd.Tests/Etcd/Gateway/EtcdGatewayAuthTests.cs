@@ -71,7 +71,26 @@ public sealed class EtcdGatewayAuthTests : IAsyncLifetime
             Assert.Equal(HttpStatusCode.BadRequest, status);
             Assert.Equal("etcdserver: authentication failed, invalid user ID or password", error.GetProperty("error").GetString());
 
+            // As etcd: member list and status need no token and ignore a bad one (Patroni lists members before it
+            // authenticates, and with an expired token later).
+            foreach (var badToken in new[] { null, "not-a-token" })
+            {
+                Assert.Equal(3, (await OkAsync(at, "/v3/cluster/member/list", "{}", badToken)).GetProperty("members").GetArrayLength());
+                Assert.False(string.IsNullOrEmpty((await OkAsync(at, "/v3/maintenance/status", "{}", badToken)).GetProperty("version").GetString()));
+            }
+
             var token = (await OkAsync(at, "/v3/auth/authenticate", $$$"""{"name":"root","password":"{{{RootPassword}}}"}""")).GetProperty("token").GetString()!;
+
+            // As etcd: a keep-alive reads no token (the lease ID is the capability), so a bad or expired one keeps the lease.
+            var lease = (await OkAsync(at, "/v3/lease/grant", """{"TTL":60}""", token)).GetProperty("ID").GetString();
+            using (var cancel = new CancellationTokenSource(TimeSpan.FromSeconds(30)))
+            using (var keepAlive = await OpenStreamAsync(at, "/v3/lease/keepalive", $$$"""{"ID":"{{{lease}}}"}""", cancel.Token, "not-a-token"))
+            using (var lines = new StreamReader(await keepAlive.Content.ReadAsStreamAsync(cancel.Token)))
+            {
+                var first = await lines.ReadLineAsync(cancel.Token);
+                Assert.Equal("60", JsonDocument.Parse(first!).RootElement.GetProperty("result").GetProperty("TTL").GetString());
+            }
+
             var written = await OkAsync(at, "/v3/kv/put", put, token);
             var read = await OkAsync(at, "/v3/kv/range", $$$"""{"key":"{{{B64("gw/auth")}}}"}""", token);
             Assert.Equal(Revision(written), Long(System.Linq.Enumerable.Single(read.GetProperty("kvs").EnumerateArray()), "mod_revision"));

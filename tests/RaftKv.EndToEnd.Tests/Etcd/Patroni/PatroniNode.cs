@@ -18,7 +18,10 @@ internal sealed class PatroniNode : IDisposable
     private readonly string _log;
     private Process? _process;
 
-    public PatroniNode(string folder, string scope, string name, IEnumerable<string> etcdHosts)
+    /// <summary>A member named <paramref name="name"/> of Patroni cluster <paramref name="scope"/>, its files in
+    /// <paramref name="folder"/>, talking to the RaftKv gRPC (client) ports <paramref name="etcdHosts"/> as
+    /// <paramref name="user"/> (etcd3 <c>username</c>/<c>password</c>; null with auth off).</summary>
+    public PatroniNode(string folder, string scope, string name, IEnumerable<string> etcdHosts, (string Name, string Password)? user = null)
     {
         Name = name;
         RestPort = ServerProcess.FreePort();
@@ -26,6 +29,7 @@ internal sealed class PatroniNode : IDisposable
         _config = Path.Combine(folder, name + ".yml");
         _log = Path.Combine(folder, name + ".log");
         var hosts = string.Join(", ", etcdHosts);
+        var credentials = user is { } u ? $"\n  username: {u.Name}\n  password: {u.Password}" : "";
         // Patroni needs loop_wait + 2 × retry_timeout ≤ ttl; a short ttl keeps the failover (lease expiry) short.
         File.WriteAllText(_config, $$"""
             scope: {{scope}}
@@ -34,7 +38,7 @@ internal sealed class PatroniNode : IDisposable
               listen: 127.0.0.1:{{RestPort}}
               connect_address: 127.0.0.1:{{RestPort}}
             etcd3:
-              hosts: [{{hosts}}]
+              hosts: [{{hosts}}]{{credentials}}
             bootstrap:
               dcs:
                 ttl: 20
