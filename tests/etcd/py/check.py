@@ -1,5 +1,8 @@
 """Python etcd clients against a RaftKv node: python3 check.py GRPC_HOST:PORT HTTP_URL CHECK
 
+With TLS, PY_ETCD_CA names the CA file; with auth, PY_ETCD_USER and PY_ETCD_PASSWORD the gRPC client's user
+(etcd3gw 2.0 has no auth: its checks then use only what etcd serves without a user).
+
 Two real third-party clients as Debian packages them (.ci/run installs python3-etcd3 and python3-etcd3gw):
 etcd3 0.12 (grpcio, etcd's gRPC API) and etcd3gw 2.0 (OpenStack's client of etcd's JSON gateway). Driven by
 tests/RaftKv.EndToEnd.Tests/Etcd/Clients/PythonEtcdClientsTests.cs; prints "ok CHECK", or fails with a traceback.
@@ -12,6 +15,7 @@ from urllib.parse import urlparse
 
 import etcd3
 import etcd3.exceptions
+import grpc
 import etcd3gw
 from etcd3gw.client import Etcd3Client
 
@@ -26,14 +30,19 @@ def until(cond, what, seconds=60):
         time.sleep(0.05)
 
 
-def grpc_client():
+CA = os.environ.get('PY_ETCD_CA')
+USER = os.environ.get('PY_ETCD_USER')
+PASSWORD = os.environ.get('PY_ETCD_PASSWORD')
+
+
+def grpc_client(password=None):
     host, port = GRPC.rsplit(':', 1)
-    return etcd3.client(host=host, port=int(port), timeout=30)
+    return etcd3.client(host=host, port=int(port), timeout=30, ca_cert=CA, user=USER, password=password or PASSWORD)
 
 
 def gateway_client(api_path='/v3/'):
     url = urlparse(HTTP)
-    return Etcd3Client(host=url.hostname, port=url.port, protocol=url.scheme, api_path=api_path, timeout=30)
+    return Etcd3Client(host=url.hostname, port=url.port, protocol=url.scheme, api_path=api_path, timeout=30, ca_cert=CA)
 
 
 def grpc_kv():
@@ -136,6 +145,22 @@ def grpc_cluster():
     assert status.leader is not None and status.leader.id in [m.id for m in members]
     assert status.raft_index > 0 and status.raft_term > 0 and status.version
     assert list(c.list_alarms()) == []
+
+
+def grpc_auth():
+    # The user may write its own prefix only: etcd's PERMISSION_DENIED outside it, and a wrong password is refused.
+    c = grpc_client()
+    c.put(P + 'mine', 'x')
+    try:
+        c.put('/elsewhere/' + P, 'x')
+        raise AssertionError('a put outside the permission was accepted')
+    except grpc.RpcError as e:
+        assert e.code() == grpc.StatusCode.PERMISSION_DENIED and 'permission denied' in e.details(), e
+    try:
+        grpc_client(password='wrong').get(P + 'mine')
+        raise AssertionError('a wrong password was accepted')
+    except grpc.RpcError as e:
+        assert e.code() == grpc.StatusCode.INVALID_ARGUMENT and 'authentication failed' in e.details(), e
 
 
 def gw_kv(client=None):

@@ -8,7 +8,11 @@ namespace RaftKv.EndToEnd.Tests.Etcd.Clients;
 public sealed class PythonEtcdClientsTests(EtcdClusterFixture fixture)
 {
     /// <summary>Debian's interpreter, whose dist-packages hold the clients (a pyenv or venv python3 on PATH does not).</summary>
-    private const string Python = "/usr/bin/python3";
+    internal const string Python = "/usr/bin/python3";
+
+    internal static string Folder => Path.Combine(RepoPaths.Root, "tests", "etcd", "py");
+
+    internal const string InstallHint = "Debian: apt-get install python3 python3-etcd3 python3-etcd3gw; .ci/run does this";
 
     [Theory]
     [InlineData("grpc-kv")]
@@ -30,8 +34,7 @@ public sealed class PythonEtcdClientsTests(EtcdClusterFixture fixture)
         foreach (var node in new[] { leader, follower })
         {
             var (code, output, err) = await ScriptProcess.RunAsync(
-                Python, ["check.py", node.Grpc, node.Http, check], Path.Combine(RepoPaths.Root, "tests", "etcd", "py"), TimeSpan.FromMinutes(3),
-                "Debian: apt-get install python3 python3-etcd3 python3-etcd3gw; .ci/run does this");
+                Python, ["check.py", node.Grpc, node.Http, check], Folder, TimeSpan.FromMinutes(3), InstallHint);
             Assert.True(code == 0, $"python check {check} at node {node.NodeId} failed ({code}):\n{output}\n{err}");
             Assert.StartsWith("ok ", output, StringComparison.Ordinal);
         }

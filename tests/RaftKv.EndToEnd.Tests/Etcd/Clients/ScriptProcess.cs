@@ -6,8 +6,9 @@ namespace RaftKv.EndToEnd.Tests.Etcd.Clients;
 internal static class ScriptProcess
 {
     /// <summary>Exit code, stdout and stderr of <paramref name="program"/> run in <paramref name="folder"/>; killed with its
-    /// children and a <see cref="TimeoutException"/> (with its output so far) after <paramref name="timeout"/>.</summary>
-    public static async Task<(int Code, string Out, string Err)> RunAsync(string program, string[] args, string folder, TimeSpan timeout, string installHint)
+    /// children and a <see cref="TimeoutException"/> (with its output so far) after <paramref name="timeout"/>;
+    /// <paramref name="environment"/> is added to the process's environment.</summary>
+    public static async Task<(int Code, string Out, string Err)> RunAsync(string program, string[] args, string folder, TimeSpan timeout, string installHint, IReadOnlyDictionary<string, string>? environment = null)
     {
         var psi = new ProcessStartInfo(program)
         {
@@ -19,6 +20,11 @@ internal static class ScriptProcess
         foreach (var a in args)
         {
             psi.ArgumentList.Add(a);
+        }
+
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>())
+        {
+            psi.Environment[name] = value;
         }
 
         Process process;
