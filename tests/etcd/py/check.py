@@ -20,7 +20,9 @@ import etcd3gw
 from etcd3gw.client import Etcd3Client
 
 GRPC, HTTP, CHECK = sys.argv[1], sys.argv[2], sys.argv[3]
-P = '/py/%d/%s/' % (os.getpid(), CHECK)
+# Keys under py/, never under "/": a lock named "" (etcd's key "/" + lease) waits for every older key under "/", and
+# other clients' tests share the cluster (DotnetEtcdLockElectionTests hung on keys these checks had left under /py/).
+P = 'py/%d/%s/' % (os.getpid(), CHECK)
 
 
 def until(cond, what, seconds=60):
@@ -152,7 +154,7 @@ def grpc_auth():
     c = grpc_client()
     c.put(P + 'mine', 'x')
     try:
-        c.put('/elsewhere/' + P, 'x')
+        c.put('elsewhere/' + P, 'x')
         raise AssertionError('a put outside the permission was accepted')
     except grpc.RpcError as e:
         assert e.code() == grpc.StatusCode.PERMISSION_DENIED and 'permission denied' in e.details(), e
@@ -238,5 +240,8 @@ def gw_old_path():
     gw_kv(etcd3gw.client(host=url.hostname, port=url.port, protocol=url.scheme, timeout=30))
 
 
-globals()[CHECK.replace('-', '_')]()
+try:
+    globals()[CHECK.replace('-', '_')]()
+finally:
+    grpc_client().delete_prefix(P)  # leave nothing behind in the shared cluster
 print('ok ' + CHECK)

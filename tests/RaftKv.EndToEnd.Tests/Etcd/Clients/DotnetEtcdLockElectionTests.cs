@@ -208,9 +208,11 @@ public sealed class DotnetEtcdLockElectionTests(EtcdClusterFixture fixture)
             var emptyKey = await Assert.ThrowsAsync<RpcException>(() => c.UnlockAsync(new UnlockRequest()));
             Assert.Equal((StatusCode.Unknown, "etcdserver: key is not provided"), (emptyKey.StatusCode, emptyKey.Status.Detail));
 
-            // An empty name is no error in etcd: the key is "/" + the lease in hex.
+            // An empty name is no error in etcd: the key is "/" + the lease in hex. Such a lock waits for every older key
+            // under "/" (of any test sharing the cluster: they keep none there), so the call has a deadline rather than
+            // hanging the run if one is left.
             var lease = await GrantAsync(c);
-            var held = await c.LockAsync(new LockRequest { Lease = lease });
+            var held = await c.LockAsync(new LockRequest { Lease = lease }, deadline: DateTime.UtcNow.AddSeconds(60));
             Assert.Equal("/" + Hex(lease), held.Key.ToStringUtf8());
             await c.UnlockAsync(new UnlockRequest { Key = held.Key });
         }

@@ -3,7 +3,7 @@ namespace RaftKv.EndToEnd.Tests.Etcd.Clients;
 /// <summary>
 /// Python's etcd clients against a 3-node RaftKv with TLS (certificates of a test CA, mutual TLS between the nodes)
 /// and auth on, at the leader and at a follower: etcd3 0.12 over gRPC/TLS as user "py", whose role may read and write
-/// <c>/py/</c> and <c>/locks/</c> (its locks' keys) only — kv, txn, watch with compaction, leases, locks, member list,
+/// <c>py/</c> and <c>/locks/</c> (its locks' keys) only — kv, txn, watch with compaction, leases, locks, member list,
 /// status and alarms, and etcd's refusals outside the role or with a wrong password; etcd3gw 2.0 (no auth support) over
 /// HTTPS lists members and reads the status, which etcd serves without a user.
 /// </summary>
@@ -24,7 +24,7 @@ public sealed class PythonEtcdClientsTlsAuthTests
         {
             new[] { "user", "add", "root:root-pw" },
             ["role", "add", "py"],
-            ["role", "grant-permission", "py", "--prefix=true", "readwrite", "/py/"],
+            ["role", "grant-permission", "py", "--prefix=true", "readwrite", "py/"],
             ["role", "grant-permission", "py", "--prefix=true", "readwrite", "/locks/"],
             ["user", "add", "py:py-pw"],
             ["user", "grant-role", "py", "py"],
