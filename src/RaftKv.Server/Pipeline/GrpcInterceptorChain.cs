@@ -20,7 +20,7 @@ namespace RaftKv.Server.Pipeline;
 /// call that ends after the stop began ends with UNAVAILABLE "etcdserver: server stopped" (etcd's <c>ErrGRPCStopped</c>),
 /// so the client reconnects — to another endpoint if it has one — and Kestrel's graceful stop no longer waits for
 /// every open stream until the shutdown timeout.</remarks>
-public sealed class GrpcInterceptorChain(GrpcOperationInterceptor operation, GrpcLearnerGate learnerGate, GrpcAuthInterceptor auth, GrpcLeaderForwarder forwarder, IHostApplicationLifetime lifetime)
+public sealed class GrpcInterceptorChain(GrpcOperationInterceptor operation, GrpcLearnerGate learnerGate, GrpcAuthInterceptor auth, GrpcLeaderForwarder forwarder, IHostApplicationLifetime lifetime, RequireLeader requireLeader)
     : Interceptor
 {
     private readonly Interceptor[] _chain = [operation, learnerGate, auth, forwarder];
@@ -31,6 +31,11 @@ public sealed class GrpcInterceptorChain(GrpcOperationInterceptor operation, Grp
 
     public override Task<TResponse> UnaryServerHandler<TRequest, TResponse>(TRequest request, ServerCallContext context, UnaryServerMethod<TRequest, TResponse> continuation)
     {
+        if (RequireLeader.Requested(context) && !requireLeader.HasLeader)
+        {
+            throw GrpcErrors.Etcd.NoLeader; // etcd's unary interceptor, before anything else
+        }
+
         if (!_unary.TryGetValue(continuation, out var composed))
         {
             composed = _unary.GetValue(continuation, c => ComposeUnary((UnaryServerMethod<TRequest, TResponse>)c));
@@ -48,7 +53,7 @@ public sealed class GrpcInterceptorChain(GrpcOperationInterceptor operation, Grp
             next = (r, s, c) => interceptor.ServerStreamingServerHandler(r, s, c, inner);
         }
 
-        using var call = new StoppableCallContext(context, _stopping);
+        using var call = new StoppableCallContext(context, _stopping, LeaderLostToken(context));
         await UntilStopAsync(call, next(request, responseStream, call)).ConfigureAwait(false);
     }
 
@@ -61,26 +66,44 @@ public sealed class GrpcInterceptorChain(GrpcOperationInterceptor operation, Grp
             next = (r, s, c) => interceptor.DuplexStreamingServerHandler(r, s, c, inner);
         }
 
-        using var call = new StoppableCallContext(context, _stopping);
+        using var call = new StoppableCallContext(context, _stopping, LeaderLostToken(context));
         await UntilStopAsync(call, next(requestStream, responseStream, call)).ConfigureAwait(false);
     }
 
+    /// <summary>For a stream that requires a leader (<see cref="RequireLeader"/>): refused now without one, else the token
+    /// that ends it once the leader is lost; <c>default</c> for any other stream.</summary>
+    private CancellationToken LeaderLostToken(ServerCallContext context)
+    {
+        if (!RequireLeader.Requested(context))
+        {
+            return default;
+        }
+
+        return requireLeader.HasLeader ? requireLeader.LostToken : throw GrpcErrors.Etcd.NoLeader;
+    }
+
     /// <summary>Awaits a streaming handler; when the server's stop ended it (however the handler ended: a watch
-    /// returns quietly on cancellation), the call's status is etcd's "server stopped".</summary>
+    /// returns quietly on cancellation), the call's status is etcd's "server stopped"; when the loss of the leader ended
+    /// a stream that requires one, etcd's "no leader" (its watch server's status then).</summary>
     private static async Task UntilStopAsync(StoppableCallContext call, Task handler)
     {
         try
         {
             await handler.ConfigureAwait(false);
         }
-        catch (Exception) when (call.EndedByStop)
+        catch (Exception) when (call.EndedByStop || call.EndedByLeaderLoss)
         {
-            throw GrpcErrors.Etcd.Stopped;
+            throw call.EndedByStop ? GrpcErrors.Etcd.Stopped : GrpcErrors.Etcd.NoLeader;
         }
 
         if (call.EndedByStop)
         {
             throw GrpcErrors.Etcd.Stopped;
+        }
+
+        if (call.EndedByLeaderLoss)
+        {
+            throw GrpcErrors.Etcd.NoLeader;
         }
     }
 

@@ -26,6 +26,7 @@ public static class PipelineSetup
         services.AddSingleton<ReadFence>();
         services.AddSingleton<GrpcLearnerGate>();
         services.AddSingleton<GrpcInterceptorChain>();
+        services.AddSingleton<RequireLeader>();
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton(config.Auth);
         services.AddSingleton<Security.Auth.PasswordHasher>(_ => new Security.Auth.PasswordHasher());

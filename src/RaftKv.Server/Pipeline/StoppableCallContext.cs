@@ -20,11 +20,15 @@ internal sealed class StoppableCallContext : ServerCallContext, IDisposable
     private readonly ServerCallContext _inner;
     private readonly CancellationTokenSource _linked;
 
-    public StoppableCallContext(ServerCallContext inner, CancellationToken stopping)
+    /// <summary>Wraps <paramref name="inner"/>, whose token is linked to <paramref name="stopping"/> (the host's stop)
+    /// and <paramref name="leaderLost"/> (<see cref="RequireLeader.LostToken"/> for a call that requires a leader,
+    /// <c>default</c> otherwise).</summary>
+    public StoppableCallContext(ServerCallContext inner, CancellationToken stopping, CancellationToken leaderLost = default)
     {
         _inner = inner;
-        _linked = CancellationTokenSource.CreateLinkedTokenSource(inner.CancellationToken, stopping);
+        _linked = CancellationTokenSource.CreateLinkedTokenSource(inner.CancellationToken, stopping, leaderLost);
         Stopping = stopping;
+        LeaderLost = leaderLost;
         var http = inner.GetHttpContext();
         inner.UserState[HttpContextKey] = http;
     }
@@ -34,6 +38,12 @@ internal sealed class StoppableCallContext : ServerCallContext, IDisposable
 
     /// <summary>True when the server's stop, not the client or the call's deadline, ended the call.</summary>
     public bool EndedByStop => Stopping.IsCancellationRequested && !_inner.CancellationToken.IsCancellationRequested;
+
+    /// <summary>The token that ends a call requiring a leader once this member has lost it (or <c>default</c>).</summary>
+    public CancellationToken LeaderLost { get; }
+
+    /// <summary>True when the loss of the leader (not the client, the deadline or the server's stop) ended the call.</summary>
+    public bool EndedByLeaderLoss => LeaderLost.IsCancellationRequested && !EndedByStop && !_inner.CancellationToken.IsCancellationRequested;
 
     protected override string MethodCore => _inner.Method;
 
