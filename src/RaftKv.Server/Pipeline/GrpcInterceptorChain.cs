@@ -20,6 +20,9 @@ namespace RaftKv.Server.Pipeline;
 /// call that ends after the stop began ends with UNAVAILABLE "etcdserver: server stopped" (etcd's <c>ErrGRPCStopped</c>),
 /// so the client reconnects — to another endpoint if it has one — and Kestrel's graceful stop no longer waits for
 /// every open stream until the shutdown timeout.</remarks>
+/// <remarks>Before the chain, etcd's require-leader (<see cref="RequireLeader"/>): a call with <c>hasleader: true</c> is
+/// refused while the member knows no leader, and such a stream's context token also fires once the leader is lost
+/// (ending it with "etcdserver: no leader").</remarks>
 public sealed class GrpcInterceptorChain(GrpcOperationInterceptor operation, GrpcLearnerGate learnerGate, GrpcAuthInterceptor auth, GrpcLeaderForwarder forwarder, IHostApplicationLifetime lifetime, RequireLeader requireLeader)
     : Interceptor
 {
