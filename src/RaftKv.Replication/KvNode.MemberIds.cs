@@ -33,6 +33,11 @@ public sealed partial class KvNode
             return;
         }
 
+        if (!_cluster.Members.Any(m => m.IsRemote && MetaOf(m).Id == 0))
+        {
+            return; // the usual round: every voter's id is known, so no member list is built
+        }
+
         var members = Members();
         var unknown = members.Where(m => m.Id == 0 && !m.IsLocal && m.RaftAddress.Length > 0).Select(m => m.RaftAddress).ToList();
         if (unknown.Count == 0)
