@@ -1,0 +1,68 @@
+using System.Diagnostics;
+
+namespace RaftKv.EndToEnd.Tests.Etcd.Clients;
+
+/// <summary>etcd's own Go client (go.etcd.io/etcd/clientv3 3.4, the client of etcdctl, Kubernetes and most Go
+/// services) through tests/etcd/go: a program built once per test run, in GOPATH mode against Debian's source package
+/// golang-etcd-server-dev with Debian's Go (no module download), whose checks each print "ok CHECK".</summary>
+internal static class GoClientV3
+{
+    private const string InstallHint = "Debian: apt-get install golang-go golang-etcd-server-dev; .ci/run does this";
+
+    private static readonly Lazy<Task<string>> Built = new(BuildAsync);
+
+    public static string Folder => Path.Combine(RepoPaths.Root, "tests", "etcd", "go");
+
+    /// <summary>Runs <c>clientv3check [args] check</c> to its end: exit code, stdout, stderr.</summary>
+    public static async Task<(int Code, string Out, string Err)> CheckAsync(string check, IEnumerable<string> args, TimeSpan timeout)
+    {
+        var program = await Built.Value;
+        return await ScriptProcess.RunAsync(program, [.. args, check], Folder, timeout, InstallHint);
+    }
+
+    /// <summary>Runs a check and asserts it passed, naming the endpoint in the failure.</summary>
+    public static async Task PassesAsync(string check, string endpoints, params string[] args)
+    {
+        var (code, output, err) = await CheckAsync(check, ["-endpoints", endpoints, .. args], TimeSpan.FromMinutes(4));
+        Assert.True(code == 0 && output.Contains("ok " + check, StringComparison.Ordinal), $"Go clientv3 check {check} at {endpoints} failed ({code}):\n{output}\n{err}");
+    }
+
+    private static async Task<string> BuildAsync()
+    {
+        var output = Path.Combine(Path.GetTempPath(), $"raftkv-clientv3check-{Environment.ProcessId}");
+        var psi = new ProcessStartInfo("go") { WorkingDirectory = Folder, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var a in new[] { "build", "-o", output, "." })
+        {
+            psi.ArgumentList.Add(a);
+        }
+
+        psi.Environment["GO111MODULE"] = "off";
+        psi.Environment["GOPATH"] = "/usr/share/gocode";
+        psi.Environment["GOFLAGS"] = string.Empty;
+        psi.Environment["GOCACHE"] = Path.Combine(Path.GetTempPath(), "raftkv-go-build-cache");
+        Process process;
+        try
+        {
+            process = Process.Start(psi)!;
+        }
+        catch (System.ComponentModel.Win32Exception e)
+        {
+            throw new InvalidOperationException($"go is not installed ({InstallHint})", e);
+        }
+
+        using (process)
+        {
+            var stdout = process.StandardOutput.ReadToEndAsync();
+            var stderr = process.StandardError.ReadToEndAsync();
+            using var cts = new CancellationTokenSource(TimeSpan.FromMinutes(5));
+            await process.WaitForExitAsync(cts.Token);
+            if (process.ExitCode != 0)
+            {
+                throw new InvalidOperationException($"go build in {Folder} failed ({process.ExitCode}; {InstallHint}):\n{await stdout}\n{await stderr}");
+            }
+        }
+
+        AppDomain.CurrentDomain.ProcessExit += (_, _) => File.Delete(output);
+        return output;
+    }
+}
