@@ -34,6 +34,7 @@ type env struct {
 	pfx       string
 	seconds   int
 	until     string
+	proxied   bool
 	tls       *tls.Config
 	user      string
 	password  string
@@ -66,6 +67,7 @@ func main() {
 	password := flag.String("password", "", "password (auth)")
 	seconds := flag.Int("seconds", 20, "how long the auth check works across token expiry; the failover check's cap")
 	prefix := flag.String("prefix", "", "the key prefix (default go/CHECK/RANDOM/)")
+	proxied := flag.Bool("proxied", false, "the endpoint is etcd's grpc-proxy, which does not pass watch progress requests on")
 	until := flag.String("until", "", "the failover check writes until this file exists (or -seconds pass)")
 	flag.Parse()
 	if flag.NArg() != 1 || checks[flag.Arg(0)] == nil {
@@ -111,7 +113,7 @@ func main() {
 	if pfx == "" {
 		pfx = fmt.Sprintf("go/%s/%08x/", name, rand.Uint32())
 	}
-	e := &env{cli: cli, endpoints: eps, pfx: pfx, seconds: *seconds, until: *until, tls: tlsConfig, user: *user, password: *password, newClient: newClient}
+	e := &env{cli: cli, endpoints: eps, pfx: pfx, seconds: *seconds, until: *until, proxied: *proxied, tls: tlsConfig, user: *user, password: *password, newClient: newClient}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Duration(*seconds+150)*time.Second)
 	defer cancel()
 	err = checks[name](ctx, e)
