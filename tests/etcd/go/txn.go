@@ -45,7 +45,7 @@ func checkTxn(ctx context.Context, e *env) error {
 		expect(prev != nil && string(prev.Value) == "v1", "txn put's prev kv: %v", prev),
 		expect(len(got) == 1 && string(got[0].Value) == "v2", "a get after a put in one txn reads the put: %v", got),
 		expect(ok.Responses[2].GetResponseDeleteRange().Deleted == 0, "deleted an absent key"),
-		expect(ok.Header.Revision == rev+1, "one txn, one revision: %d after %d", ok.Header.Revision, rev),
+		expect(len(got) == 1 && ok.Header.Revision > rev && got[0].ModRevision == ok.Header.Revision, "the txn's revision %d after %d, its get %v", ok.Header.Revision, rev, got),
 	); err != nil {
 		return err
 	}
