@@ -48,6 +48,7 @@ var checks = map[string]func(ctx context.Context, e *env) error{
 	"watch":           checkWatch,
 	"watch-compacted": checkWatchCompacted,
 	"lease":           checkLease,
+	"kube":            checkKube,
 	"mutex":           checkMutex,
 	"election":        checkElection,
 	"stm":             checkStm,

@@ -2,7 +2,9 @@ namespace RaftKv.EndToEnd.Tests.Etcd.Clients;
 
 /// <summary>etcd's own Go client, clientv3 3.4 (<see cref="GoClientV3"/>), against a real 3-node RaftKv at the leader
 /// and at a follower: kv with every range option, etcd's typed errors (which clientv3 maps from the status message),
-/// txns, watches, leases, and the client's own layers — concurrency's Mutex, Election and STM, leasing, namespace,
+/// txns, watches, leases, the Kubernetes API server's storage patterns (creates on mod revision 0, a paginated list at
+/// one revision while objects change, optimistic updates, a watch from the list's revision, preconditioned deletes,
+/// events on a shared lease, the compactor's txn), and the client's own layers — concurrency's Mutex, Election and STM, leasing, namespace,
 /// ordering and mirror — and maintenance with clientv3/snapshot's save, status and restore. Each check passes against
 /// etcd 3.4.23 run by hand (tests/etcd/go/main.go says how).</summary>
 [Collection(EtcdCollection.Name)]
@@ -15,6 +17,7 @@ public sealed class GoClientV3Tests(EtcdClusterFixture fixture)
     [InlineData("watch")]
     [InlineData("watch-compacted")]
     [InlineData("lease")]
+    [InlineData("kube")]
     [InlineData("mutex")]
     [InlineData("election")]
     [InlineData("stm")]
