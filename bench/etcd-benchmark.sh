@@ -11,10 +11,11 @@
 # Usage: ETCD_BENCHMARK=/path/to/benchmark bench/etcd-benchmark.sh [SECONDS_PER_CELL] [RUNS]   (defaults 8 and 3)
 # CONNS=N: the clients of a cell share N gRPC connections (the tool's --conns; default: one per client).
 # WARM=S: unrecorded warm-up per workload of each system first (default 60; a fresh .NET server JIT-compiles for ~1 min).
-# SKIP_BUILD=1 / SERVER_DLL=PATH as in bench/lib.sh; RKV_ENV="VAR=VALUE ..." adds RaftKv server settings.
+# SKIP_BUILD=1 / SERVER_DLL=PATH as in bench/lib.sh; RKV_ENV="VAR=VALUE ..." adds RaftKv server settings;
+# CLIENTS="1 16 64" and WORKLOADS="put range-l range-s" (the defaults) choose the cells.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-SECS=${1:-8}; RUNS=${2:-3}; WARM=${WARM:-60}; CLIENTS="1 16 64"; WORKLOADS=${WORKLOADS:-put range-l range-s}
+SECS=${1:-8}; RUNS=${2:-3}; WARM=${WARM:-60}; CLIENTS=${CLIENTS:-1 16 64}; WORKLOADS=${WORKLOADS:-put range-l range-s}
 [ -x "${ETCD_BENCHMARK:-}" ] || { echo "ETCD_BENCHMARK must name etcd's benchmark binary (see the header)" >&2; exit 2; }
 
 . bench/lib.sh
