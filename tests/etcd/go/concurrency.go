@@ -222,7 +222,7 @@ func checkStm(ctx context.Context, e *env) error {
 					}
 				}
 				errs <- nil
-			}(int64(w) + time.Now().UnixNano())
+			}(e.seed + int64(w))
 		}
 		for w := 0; w < workers; w++ {
 			if err := <-errs; err != nil {

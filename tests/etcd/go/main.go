@@ -35,6 +35,7 @@ type env struct {
 	seconds   int
 	until     string
 	proxied   bool
+	seed      int64
 	tls       *tls.Config
 	user      string
 	password  string
@@ -69,6 +70,7 @@ func main() {
 	seconds := flag.Int("seconds", 20, "how long the auth check works across token expiry; the failover check's cap")
 	prefix := flag.String("prefix", "", "the key prefix (default go/CHECK/RANDOM/)")
 	proxied := flag.Bool("proxied", false, "the endpoint is etcd's grpc-proxy, which does not pass watch progress requests on")
+	seed := flag.Int64("seed", 0, "the random seed (default: from the clock; printed to stderr either way)")
 	until := flag.String("until", "", "the failover check writes until this file exists (or -seconds pass)")
 	flag.Parse()
 	if flag.NArg() != 1 || checks[flag.Arg(0)] == nil {
@@ -109,12 +111,16 @@ func main() {
 	}
 	defer cli.Close()
 
-	rand.Seed(time.Now().UnixNano())
+	if *seed == 0 {
+		*seed = time.Now().UnixNano()
+	}
+	fmt.Fprintf(os.Stderr, "seed %d (rerun with -seed %d)\n", *seed, *seed)
+	rand.Seed(*seed)
 	pfx := *prefix
 	if pfx == "" {
 		pfx = fmt.Sprintf("go/%s/%08x/", name, rand.Uint32())
 	}
-	e := &env{cli: cli, endpoints: eps, pfx: pfx, seconds: *seconds, until: *until, proxied: *proxied, tls: tlsConfig, user: *user, password: *password, newClient: newClient}
+	e := &env{cli: cli, endpoints: eps, pfx: pfx, seconds: *seconds, until: *until, proxied: *proxied, seed: *seed, tls: tlsConfig, user: *user, password: *password, newClient: newClient}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Duration(*seconds+150)*time.Second)
 	defer cancel()
 	err = checks[name](ctx, e)
