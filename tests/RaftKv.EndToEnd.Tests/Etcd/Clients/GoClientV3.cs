@@ -27,6 +27,28 @@ internal static class GoClientV3
         Assert.True(code == 0 && output.Contains("ok " + check, StringComparison.Ordinal), $"Go clientv3 check {check} at {endpoints} failed ({code}):\n{output}\n{err}");
     }
 
+    /// <summary>A started, ready 3-node cluster with TLS (node certificates of <paramref name="kit"/>'s CA) and auth on
+    /// (user root, password <c>root-pw</c>), whose auth tokens live 3 s so clients renew them during a check.</summary>
+    public static async Task<LocalCluster> StartTlsAuthClusterAsync(TlsTestKit kit)
+    {
+        var certs = Enumerable.Range(1, 3).Select(i => kit.Issue(kit.Ca, $"node{i}")).ToList();
+        var c = new LocalCluster(3, new Dictionary<string, string> { ["AUTH_TOKEN_TTL"] = "3" }, id => kit.NodeEnv(certs[(int)id - 1].CertFile, certs[(int)id - 1].KeyFile, kit.CaFile, clientCertAuth: false), TlsTestKit.Client([kit.Ca.Certificate]));
+        try
+        {
+            c.StartAll();
+            var leader = await c.WaitForLeaderAsync();
+            await c.WaitReadyAsync();
+            (await Etcdctl.RunAsync(leader.Grpc, "--cacert", kit.CaFile, "user", "add", "root:root-pw")).Ok();
+            (await Etcdctl.RunAsync(leader.Grpc, "--cacert", kit.CaFile, "auth", "enable")).Ok();
+            return c;
+        }
+        catch
+        {
+            c.Dispose();
+            throw;
+        }
+    }
+
     private static async Task<string> BuildAsync()
     {
         var output = Path.Combine(Path.GetTempPath(), $"raftkv-clientv3check-{Environment.ProcessId}");

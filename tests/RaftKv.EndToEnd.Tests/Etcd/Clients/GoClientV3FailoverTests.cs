@@ -27,13 +27,7 @@ public sealed class GoClientV3FailoverTests
     public async Task WritesWatchesAndReadsGoOnAcrossTwoLeaderKillsOverTlsWithAuthOn()
     {
         using var kit = new TlsTestKit();
-        var certs = Enumerable.Range(1, 3).Select(i => kit.Issue(kit.Ca, $"node{i}")).ToList();
-        using var c = new LocalCluster(3, new Dictionary<string, string> { ["AUTH_TOKEN_TTL"] = "3" }, id => kit.NodeEnv(certs[(int)id - 1].CertFile, certs[(int)id - 1].KeyFile, kit.CaFile, clientCertAuth: false), TlsTestKit.Client([kit.Ca.Certificate]));
-        c.StartAll();
-        var leader = await c.WaitForLeaderAsync();
-        await c.WaitReadyAsync();
-        (await Etcdctl.RunAsync(leader.Grpc, "--cacert", kit.CaFile, "user", "add", "root:root-pw")).Ok();
-        (await Etcdctl.RunAsync(leader.Grpc, "--cacert", kit.CaFile, "auth", "enable")).Ok();
+        using var c = await GoClientV3.StartTlsAuthClusterAsync(kit);
         await RunAsync(c, ["-cacert", kit.CaFile, "-user", "root", "-password", "root-pw"], ["--cacert", kit.CaFile, "--user", "root:root-pw"]);
     }
 
