@@ -1,5 +1,3 @@
-using System.Diagnostics;
-
 namespace RaftKv.EndToEnd.Tests.Etcd.Clients;
 
 /// <summary>etcd's own Go client (go.etcd.io/etcd/clientv3 3.4, the client of etcdctl, Kubernetes and most Go
@@ -52,36 +50,17 @@ internal static class GoClientV3
     private static async Task<string> BuildAsync()
     {
         var output = Path.Combine(Path.GetTempPath(), $"raftkv-clientv3check-{Environment.ProcessId}");
-        var psi = new ProcessStartInfo("go") { WorkingDirectory = Folder, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var a in new[] { "build", "-o", output, "." })
+        var environment = new Dictionary<string, string>
         {
-            psi.ArgumentList.Add(a);
-        }
-
-        psi.Environment["GO111MODULE"] = "off";
-        psi.Environment["GOPATH"] = "/usr/share/gocode";
-        psi.Environment["GOFLAGS"] = string.Empty;
-        psi.Environment["GOCACHE"] = Path.Combine(Path.GetTempPath(), "raftkv-go-build-cache");
-        Process process;
-        try
+            ["GO111MODULE"] = "off",
+            ["GOPATH"] = "/usr/share/gocode",
+            ["GOFLAGS"] = string.Empty,
+            ["GOCACHE"] = Path.Combine(Path.GetTempPath(), "raftkv-go-build-cache"),
+        };
+        var (code, stdout, stderr) = await ScriptProcess.RunAsync("go", ["build", "-o", output, "."], Folder, TimeSpan.FromMinutes(5), InstallHint, environment);
+        if (code != 0)
         {
-            process = Process.Start(psi)!;
-        }
-        catch (System.ComponentModel.Win32Exception e)
-        {
-            throw new InvalidOperationException($"go is not installed ({InstallHint})", e);
-        }
-
-        using (process)
-        {
-            var stdout = process.StandardOutput.ReadToEndAsync();
-            var stderr = process.StandardError.ReadToEndAsync();
-            using var cts = new CancellationTokenSource(TimeSpan.FromMinutes(5));
-            await process.WaitForExitAsync(cts.Token);
-            if (process.ExitCode != 0)
-            {
-                throw new InvalidOperationException($"go build in {Folder} failed ({process.ExitCode}; {InstallHint}):\n{await stdout}\n{await stderr}");
-            }
+            throw new InvalidOperationException($"go build in {Folder} failed ({code}; {InstallHint}):\n{stdout}\n{stderr}");
         }
 
         AppDomain.CurrentDomain.ProcessExit += (_, _) => File.Delete(output);
