@@ -139,10 +139,7 @@ public sealed partial class KvNode
     public async Task AddMemberAsync(MemberInfo member, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(member);
-        if (!IsLeader)
-        {
-            throw new NotLeaderException(GetStatus().Leader);
-        }
+        await LeaderCaughtUpAsync(cancellationToken).ConfigureAwait(false);
 
         IPEndPoint ep;
         try
@@ -177,10 +174,7 @@ public sealed partial class KvNode
 
     public async Task RemoveMemberAsync(long id, CancellationToken cancellationToken = default)
     {
-        if (!IsLeader)
-        {
-            throw new NotLeaderException(GetStatus().Leader);
-        }
+        await LeaderCaughtUpAsync(cancellationToken).ConfigureAwait(false);
 
         var moved = id == 0 ? null : _state.Learners.Moved.FirstOrDefault(m => m.Id == id);
         if (moved is not null)
@@ -216,6 +210,26 @@ public sealed partial class KvNode
         }
 
         await UntilMembersShowAsync(() => !_cluster.Members.Any(m => m.EndPoint.Equals(ep)), cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Refuses unless this node leads, then waits until it has applied everything committed so far (the read
+    /// barrier): a membership change is judged against the replicated learner list and member metadata, which a
+    /// leader elected a moment ago may not have applied yet (CI, 2026-12-07: a learner added under the previous
+    /// leader and removed right after the election was "no member with id 4" on the new one).
+    /// </summary>
+    private async Task LeaderCaughtUpAsync(CancellationToken cancellationToken)
+    {
+        if (!IsLeader)
+        {
+            throw new NotLeaderException(GetStatus().Leader);
+        }
+
+        await BarrierAsync(ReadConsistency.Linearizable, cancellationToken).ConfigureAwait(false);
+        if (!IsLeader)
+        {
+            throw new NotLeaderException(GetStatus().Leader);
+        }
     }
 
     /// <summary>

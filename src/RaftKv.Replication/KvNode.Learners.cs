@@ -39,10 +39,7 @@ public sealed partial class KvNode
     public async Task<MemberInfo> AddLearnerAsync(string raftAddress, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(raftAddress);
-        if (!IsLeader)
-        {
-            throw new NotLeaderException(GetStatus().Leader);
-        }
+        await LeaderCaughtUpAsync(cancellationToken).ConfigureAwait(false); // KvNode.Cluster.cs
 
         if (_cluster.Members.Any(m => string.Equals(m.EndPoint.ToString(), raftAddress, StringComparison.OrdinalIgnoreCase)) || _state.Learners.Find(raftAddress) is not null)
         {
@@ -82,10 +79,7 @@ public sealed partial class KvNode
     /// <see cref="LearnerReadyFraction"/> of the commit index; <see cref="NotLearnerException"/> for a voter.</summary>
     public async Task PromoteLearnerAsync(long id, CancellationToken cancellationToken = default)
     {
-        if (!IsLeader)
-        {
-            throw new NotLeaderException(GetStatus().Leader);
-        }
+        await LeaderCaughtUpAsync(cancellationToken).ConfigureAwait(false); // KvNode.Cluster.cs
 
         var learner = id == 0 ? null : _state.Learners.Members.FirstOrDefault(m => m.Id == id);
         if (learner is null)

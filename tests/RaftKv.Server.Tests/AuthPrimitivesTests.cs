@@ -73,6 +73,14 @@ public sealed class AuthPrimitivesTests
         Assert.NotNull(tokens.Validate(Key, token));
         time.Advance(TimeSpan.FromSeconds(1));
         Assert.Null(tokens.Validate(Key, token)); // expired
+
+        // Issued late in a second, a token still lives its whole ttl (exp is whole seconds, rounded up).
+        time.Advance(TimeSpan.FromMilliseconds(900));
+        var late = tokens.Issue(Key, "alice", 7, TimeSpan.FromSeconds(3));
+        time.Advance(TimeSpan.FromMilliseconds(2999));
+        Assert.NotNull(tokens.Validate(Key, late));
+        time.Advance(TimeSpan.FromMilliseconds(101));
+        Assert.Null(tokens.Validate(Key, late));
     }
 
     [Fact]

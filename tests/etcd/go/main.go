@@ -102,7 +102,7 @@ func main() {
 			TLS:         tlsConfig,
 			Username:    u,
 			Password:    p,
-			LogConfig:   &zap.Config{Level: zap.NewAtomicLevelAt(zap.ErrorLevel), Encoding: "console", OutputPaths: []string{"stderr"}, ErrorOutputPaths: []string{"stderr"}},
+			LogConfig:   &zap.Config{Level: zap.NewAtomicLevelAt(zap.WarnLevel), Encoding: "console", OutputPaths: []string{"stderr"}, ErrorOutputPaths: []string{"stderr"}},
 		})
 	}
 	cli, err := newClient(*user, *password)

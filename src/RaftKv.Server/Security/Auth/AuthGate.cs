@@ -17,6 +17,9 @@ namespace RaftKv.Server.Security.Auth;
 /// </remarks>
 public sealed partial class AuthGate(KvNode node, AuthTokens tokens, SimpleTokens simple, AuthRateLimiter limiter, AuthOptions options, PasswordHasher hasher, TimeProvider time, ILogger<AuthGate> log)
 {
+    /// <summary>The least lifetime of a forward token (<see cref="ForwardToken"/>).</summary>
+    private static readonly TimeSpan ForwardTokenLifetime = TimeSpan.FromMinutes(1);
+
     private readonly ConcurrentDictionary<string, Minted> _forwardTokens = new(StringComparer.Ordinal);
     private readonly PermissionCache _permissions = new();
     private byte[]? _dummyHash;
@@ -62,6 +65,7 @@ public sealed partial class AuthGate(KvNode node, AuthTokens tokens, SimpleToken
                 }
 
                 simple.Drop(token); // the user changed (or is gone) since the token was issued
+                LogTokenRefused(log, "its user changed or is gone since it was issued", held.Revision, state.Revision, address ?? "unknown");
                 throw InvalidToken();
             }
 
@@ -71,8 +75,15 @@ public sealed partial class AuthGate(KvNode node, AuthTokens tokens, SimpleToken
                 return new AuthPrincipal(string.Empty, () => token, member.Node);
             }
 
-            if (claims is not { } c || state.User(c.User) is not { } user || c.Revision < user.Revision)
+            if (claims is not { } c)
             {
+                LogTokenRefused(log, "expired, malformed or not signed with the cluster's key", 0, state.Revision, address ?? "unknown");
+                throw InvalidToken();
+            }
+
+            if (state.User(c.User) is not { } user || c.Revision < user.Revision)
+            {
+                LogTokenRefused(log, "its user changed or is gone since it was issued", c.Revision, state.Revision, address ?? "unknown");
                 throw InvalidToken();
             }
 
@@ -197,6 +208,11 @@ public sealed partial class AuthGate(KvNode node, AuthTokens tokens, SimpleToken
 
     /// <summary>A JWT for <paramref name="user"/> to forward a request to the leader with: one per user and auth
     /// revision, reused for up to half its lifetime (so the leader's verified-token cache hits too).</summary>
+    /// <remarks>It travels only member to member, so it lives <see cref="ForwardTokenLifetime"/> whatever
+    /// AUTH_TOKEN_TTL says: with short user tokens (3 s in the Go client's checks) half a lifetime left a reused
+    /// forward token a fraction of a second, which a hop to a loaded leader could outlast (CI, 2026-12-07: a Go
+    /// client's delete at a follower answered "invalid auth token"). A user change still voids it at once (its
+    /// revision).</remarks>
     private string ForwardToken(string user)
     {
         var state = node.Auth;
@@ -211,8 +227,9 @@ public sealed partial class AuthGate(KvNode node, AuthTokens tokens, SimpleToken
             _forwardTokens.Clear(); // bounded: as many entries as users forwarding at once
         }
 
-        var token = tokens.Issue(state.TokenKey, user, state.Revision, options.TokenTtl);
-        _forwardTokens[user] = new Minted(state.Revision, state.TokenKey, now + (options.TokenTtl / 2), token);
+        var lifetime = options.TokenTtl > ForwardTokenLifetime ? options.TokenTtl : ForwardTokenLifetime;
+        var token = tokens.Issue(state.TokenKey, user, state.Revision, lifetime);
+        _forwardTokens[user] = new Minted(state.Revision, state.TokenKey, now + (lifetime / 2), token);
         return token;
     }
 
@@ -252,6 +269,11 @@ public sealed partial class AuthGate(KvNode node, AuthTokens tokens, SimpleToken
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Authentication failed (client {Address})")]
     private static partial void LogFailed(ILogger logger, string address);
+
+    /// <summary>etcd logs a refused token at warn level; here at debug — an expired token is every client's routine
+    /// (it authenticates again) — with the reason, never the token.</summary>
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Auth token refused: {Reason} (token revision {TokenRevision}, auth revision here {Revision}, client {Address})")]
+    private static partial void LogTokenRefused(ILogger logger, string reason, long tokenRevision, long revision, string address);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Authentication refused: too many failures (client {Address})")]
     private static partial void LogRateLimited(ILogger logger, string address);

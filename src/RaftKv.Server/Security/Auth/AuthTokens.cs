@@ -16,7 +16,8 @@ namespace RaftKv.Server.Security.Auth;
 /// Claims: <c>{"username": name, "revision": the auth revision when issued, "iat": unix s, "exp": unix s}</c>
 /// (etcd's JWT claims), plus <c>"node": id</c> (and an empty user name) in a member's own token, which a node
 /// sends on its member-to-member calls (the corruption check) — only members hold the key, so only they can
-/// make one. A token is valid while <c>now &lt; exp</c> (<see cref="TimeProvider"/>), the user
+/// make one. A token is valid while <c>now &lt; exp</c> (<see cref="TimeProvider"/>; exp rounded up to the second, so
+/// for at least its ttl), the user
 /// exists, and the user has not changed since it was issued (<c>revision ≥</c> the user's revision: a
 /// password change, a role grant or revoke, or a delete and re-add invalidate every earlier token of that
 /// user). Permissions are looked up at each request, so a role's permission change applies at once.
@@ -56,8 +57,11 @@ public sealed class AuthTokens(TimeProvider time)
             throw new UnavailableException("the cluster's token key is not set yet (auth restored from an etcd snapshot: the leader proposes it); retry");
         }
 
-        var now = time.GetUtcNow().ToUnixTimeSeconds();
-        var claims = JsonSerializer.SerializeToUtf8Bytes(new Claims(user, revision, now, now + (long)Math.Ceiling(ttl.TotalSeconds)) { Node = node }, ClaimsContext.Default.Claims);
+        // exp is whole seconds (etcd's claims): rounded up, so a token lives at least its ttl — etcd's truncation
+        // takes up to a second off, a third of a 3 s token (the Go client's checks run with AUTH_TOKEN_TTL=3).
+        var nowMs = time.GetUtcNow().ToUnixTimeMilliseconds();
+        var exp = (nowMs + (long)Math.Ceiling(ttl.TotalMilliseconds) + 999) / 1000;
+        var claims = JsonSerializer.SerializeToUtf8Bytes(new Claims(user, revision, nowMs / 1000, exp) { Node = node }, ClaimsContext.Default.Claims);
         var signingInput = $"{Encoding.ASCII.GetString(Header)}.{Base64Url.EncodeToString(claims)}";
         var signature = HMACSHA256.HashData(key, Encoding.ASCII.GetBytes(signingInput));
         return signingInput + "." + Base64Url.EncodeToString(signature);

@@ -19,10 +19,21 @@ internal static class GoClientV3
     }
 
     /// <summary>Runs a check and asserts it passed, naming the endpoint in the failure.</summary>
-    public static async Task PassesAsync(string check, string endpoints, params string[] args)
+    public static Task PassesAsync(string check, string endpoints, params string[] args) => PassesAsync(check, endpoints, null, args);
+
+    /// <summary>Runs a check and asserts it passed, naming the endpoint in the failure, followed by the auth refusals
+    /// <paramref name="cluster"/>'s nodes logged (<see cref="StartTlsAuthClusterAsync"/> logs them).</summary>
+    public static async Task PassesAsync(string check, string endpoints, LocalCluster? cluster, params string[] args)
     {
         var (code, output, err) = await CheckAsync(check, ["-endpoints", endpoints, .. args], TimeSpan.FromMinutes(4));
-        Assert.True(code == 0 && output.Contains("ok " + check, StringComparison.Ordinal), $"Go clientv3 check {check} at {endpoints} failed ({code}):\n{output}\n{err}");
+        if (code == 0 && output.Contains("ok " + check, StringComparison.Ordinal))
+        {
+            return;
+        }
+
+        var refusals = cluster is null ? string.Empty : string.Join('\n', cluster.Nodes.Select(n =>
+            $"node {n.NodeId}:\n" + string.Join('\n', n.Log().Split('\n').Where(l => l.Contains("Auth token refused", StringComparison.Ordinal)).TakeLast(20))));
+        Assert.Fail($"Go clientv3 check {check} at {endpoints} failed ({code}):\n{output}\n{err}\n{refusals}");
     }
 
     /// <summary>A started, ready 3-node cluster with TLS (node certificates of <paramref name="kit"/>'s CA) and auth on
@@ -30,7 +41,7 @@ internal static class GoClientV3
     public static async Task<LocalCluster> StartTlsAuthClusterAsync(TlsTestKit kit)
     {
         var certs = Enumerable.Range(1, 3).Select(i => kit.Issue(kit.Ca, $"node{i}")).ToList();
-        var c = new LocalCluster(3, new Dictionary<string, string> { ["AUTH_TOKEN_TTL"] = "3" }, id => kit.NodeEnv(certs[(int)id - 1].CertFile, certs[(int)id - 1].KeyFile, kit.CaFile, clientCertAuth: false), TlsTestKit.Client([kit.Ca.Certificate]));
+        var c = new LocalCluster(3, new Dictionary<string, string> { ["AUTH_TOKEN_TTL"] = "3", ["Logging__LogLevel__RaftKv.Server.Security.Auth.AuthGate"] = "Debug" }, id => kit.NodeEnv(certs[(int)id - 1].CertFile, certs[(int)id - 1].KeyFile, kit.CaFile, clientCertAuth: false), TlsTestKit.Client([kit.Ca.Certificate]));
         try
         {
             c.StartAll();

@@ -16,10 +16,10 @@ public sealed class GoClientV3TlsAuthTests
 
         var follower = c.Nodes.First(n => n.IsRunning && n != leader);
         string[] asRoot = ["-cacert", kit.CaFile, "-user", "root", "-password", "root-pw", "-seconds", "8"];
-        await GoClientV3.PassesAsync("auth", follower.Grpc, asRoot);
+        await GoClientV3.PassesAsync("auth", follower.Grpc, c, asRoot);
         foreach (var check in new[] { "kv", "watch", "lease", "mutex", "election", "stm", "leasing", "maintenance" })
         {
-            await GoClientV3.PassesAsync(check, follower.Grpc, asRoot);
+            await GoClientV3.PassesAsync(check, follower.Grpc, c, asRoot);
         }
     }
 }
