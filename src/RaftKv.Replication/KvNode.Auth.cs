@@ -28,7 +28,7 @@ public sealed partial class KvNode
     public async Task<long> ChangeAuthAsync(CommandKind kind, AuthChange change, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(change);
-        if (!KvCommand.IsAuthKind(kind))
+        if (!KvCommand.IsAuthKind(kind) || kind == CommandKind.SimpleToken)
         {
             throw new ArgumentException($"command kind {kind} is not an auth change", nameof(kind));
         }

@@ -23,12 +23,12 @@ public sealed partial class KvNode
     internal const string FeatureNoSpace = "nospace";
 
     /// <summary>Every feature of this release (<see cref="MetaFeatures"/>).</summary>
-    internal const string Features = FeatureCorruptCheck + "," + FeatureNoSpace + "," + FeatureLearners + "," + FeatureTxnPath + "," + FeatureMemberUpdate + "," + FeatureReadIndex + "," + FeatureValueOnce + "," + FeatureValueFiles + "," + FeatureSnapshotPull + "," + FeatureTxnRangeRevision + "," + FeatureClusterUid;
+    internal const string Features = FeatureCorruptCheck + "," + FeatureNoSpace + "," + FeatureLearners + "," + FeatureTxnPath + "," + FeatureMemberUpdate + "," + FeatureReadIndex + "," + FeatureValueOnce + "," + FeatureValueFiles + "," + FeatureSnapshotPull + "," + FeatureTxnRangeRevision + "," + FeatureClusterUid + "," + FeatureSimpleTokenLog;
 
     /// <summary>The newest features: metadata of a member without one of them is fetched again (it may have been upgraded).
     /// <see cref="FeatureSnapshotPull"/> stays one (a member that cannot pull does not list it, and keeps being asked, as
     /// before <see cref="FeatureTxnRangeRevision"/>).</summary>
-    internal static readonly string[] FeaturesNewest = [FeatureSnapshotPull, FeatureTxnRangeRevision, FeatureClusterUid];
+    internal static readonly string[] FeaturesNewest = [FeatureSnapshotPull, FeatureTxnRangeRevision, FeatureClusterUid, FeatureSimpleTokenLog];
 
     /// <summary>The feature a member lists when it reads tables pointing into value files (table format version 3): a
     /// store separates large values only once every voting member lists it, since a member's checkpoints become other

@@ -88,6 +88,7 @@ public sealed partial class KvNode : IKvNode
         _store = store;
         _tiered = store;
         _state = state;
+        _state.SimpleTokenAssigned = g => SimpleTokenAssigned?.Invoke(g); // KvNode.SimpleTokens.cs
         _log = log;
         _features = FeaturesOf(log, options); // KvNode.SnapshotPull.cs
         if (log is RaftLog raftLog)

@@ -212,6 +212,10 @@ public sealed record KvNodeOptions
     /// server's gRPC call; null = a member removed while it was down is not told so by the others). KvNode.Removal.cs.</summary>
     public Api.IMembershipPeers? MembershipPeers { get; init; }
 
+    /// <summary>How a follower has the leader assign a simple token (<c>KvNode.SimpleTokens.cs</c>); null: only the
+    /// leader can (a follower's assignment waits for its own leadership until the operation timeout).</summary>
+    public Api.ISimpleTokenPeers? SimpleTokenPeers { get; init; }
+
     /// <summary>
     /// TLS of the Raft TCP transport (DotNext's <see cref="DotNext.Net.Security.SslOptions"/>, used for
     /// every connection in both directions); null = plaintext. The server builds it from the peer

@@ -115,6 +115,7 @@ var nodeOptions = config.ToNodeOptions() with
     LearnerPeers = hashPeers,
     LeaderReadIndex = hashPeers,
     MembershipPeers = hashPeers,
+    SimpleTokenPeers = hashPeers,
     RaftSsl = tls.RaftSsl(),
 };
 KvNode node;

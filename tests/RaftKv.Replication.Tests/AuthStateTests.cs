@@ -40,6 +40,12 @@ public sealed class AuthStateTests
         Assert.Null(plain.Auth.Role);
         Assert.Null(plain.Auth.Secret);
         Assert.Null(plain.Auth.Permission);
+
+        // A simple token: the user, the token's digest and the auth revision its password was checked at.
+        var digest = Enumerable.Range(0, 32).Select(i => (byte)i).ToArray();
+        var token = CommandCodec.Decode(CommandCodec.Encode(new KvCommand(CommandKind.SimpleToken, 9, null, null, Revision: 300, Auth: new AuthChange("alice", Secret: digest))));
+        Assert.Equal((CommandKind.SimpleToken, "alice", 300L), (token.Kind, token.Auth!.Name, token.Revision));
+        Assert.Equal(digest, token.Auth.Secret);
         Assert.Throws<UnsupportedCommandVersionException>(() => CommandCodec.Decode([CommandCodec.Magic, CommandCodec.CurrentVersion, 47, 0, 0]));
     }
 

@@ -4,8 +4,11 @@ namespace RaftKv.Replication.Tests;
 
 /// <summary>The corruption check's peer calls inside one process: a member is reached through the
 /// <see cref="TestCluster"/>'s running node with its id (the server does the same over gRPC).</summary>
-internal sealed class InProcessStateHashPeers(TestCluster cluster) : IStateHashPeers, ILeadershipPeers, ILearnerPeers, ILeaderReadIndex, IMembershipPeers
+internal sealed class InProcessStateHashPeers(TestCluster cluster) : IStateHashPeers, ILeadershipPeers, ILearnerPeers, ILeaderReadIndex, IMembershipPeers, ISimpleTokenPeers
 {
+    public Task<long> AssignSimpleTokenAsync(MemberInfo leader, SimpleTokenGrant grant, CancellationToken cancellationToken)
+        => Node(leader).ServeSimpleTokenAsync(grant, cancellationToken);
+
     public IAsyncEnumerable<LearnerTailItem> TailAsync(MemberInfo member, LearnerTailRequest request, CancellationToken cancellationToken)
         => Node(member).TailLogAsync(request, cancellationToken);
 

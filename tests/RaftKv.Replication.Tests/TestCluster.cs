@@ -102,6 +102,7 @@ internal sealed class TestCluster : IAsyncDisposable
                 LeadershipPeers = new InProcessStateHashPeers(this),
                 LeaderReadIndex = new InProcessStateHashPeers(this),
                 MembershipPeers = new InProcessStateHashPeers(this),
+                SimpleTokenPeers = new InProcessStateHashPeers(this),
                 CorruptCheckInterval = TimeSpan.Zero, // tests run checks explicitly; the start-up check follows InitialCorruptCheck
                 InitialCorruptCheck = InitialCorruptCheck,
                 QuotaBackendBytes = QuotaBytes ?? 0,

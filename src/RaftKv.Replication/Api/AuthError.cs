@@ -33,4 +33,8 @@ public enum AuthError
 
     /// <summary>Too many failed Authenticate calls for this user or client address.</summary>
     TooManyRequests,
+
+    /// <summary>The user changed between the check of its password and the token's assignment (etcd's
+    /// ErrAuthOldRevision; Authenticate checks again).</summary>
+    AuthOldRevision,
 }

@@ -48,6 +48,11 @@ public interface IKvNode : IAsyncDisposable
     /// round starts at once so the follower learns the commit index it must apply now, not at the next heartbeat.</summary>
     Task<LeaderReadIndex> ServeReadIndexAsync(long term, long followerCommitIndex, CancellationToken cancellationToken = default);
 
+    /// <summary>The leader's side of a member's simple token (<c>Cluster/AssignSimpleToken</c>, KvNode.SimpleTokens.cs):
+    /// proposes it, answers the entry's index once applied here. <see cref="NotLeaderException"/> on a follower;
+    /// <see cref="AuthException"/> (AuthOldRevision) when the user changed since its password was checked.</summary>
+    Task<long> ServeSimpleTokenAsync(SimpleTokenGrant grant, CancellationToken cancellationToken);
+
     /// <summary>Live entries in [start, end) (empty end = unbounded), at most limit (0 = unlimited).</summary>
     Task<IReadOnlyList<KvEntry>> RangeAsync(ReadOnlyMemory<byte> start, ReadOnlyMemory<byte> end, int limit, ReadConsistency consistency, CancellationToken cancellationToken = default);
 

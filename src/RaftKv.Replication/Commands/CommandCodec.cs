@@ -50,7 +50,11 @@ namespace RaftKv.Replication.Commands;
 /// kinds 32-47 are reserved for auth, issue #16) carry <see cref="Auth.AuthChange"/> after the header:
 /// <c>name:bytes role:optbytes secret:optbytes perm:u8 (0 none | 1 + permission type) [key:bytes rangeEnd:bytes when perm ≠ 0]</c>
 /// (names UTF-8). <c>secret</c> is a password hash record or the token key, never a password. Written in
-/// version 3; a node without auth refuses them as an unknown kind (fail-stop): upgrade every node first.</para>
+/// version 3; a node without auth refuses them as an unknown kind (fail-stop): upgrade every node first.
+/// <see cref="CommandKind.SimpleToken"/> 43 carries the same body (the user's name, <c>secret</c> = the SHA-256 of the
+/// token, never the token) followed by <c>revision:varint</c> (the auth revision the password was checked at); a node
+/// that predates it refuses the unknown kind, so a member proposes it only when every member advertises the
+/// <c>simple-token-log</c> feature (<c>KvNode.SimpleTokens.cs</c>).</para>
 /// <para>Version 6 (<see cref="RangeRevisionVersion"/>): a Txn laid out and applied as in <see cref="ValueOnceVersion"/>
 /// whose Range ops may carry a <c>revision</c> (the field is in the layout since version 3, always 0 before): such a
 /// range reads the history at that revision, and before any op runs the apply checks every range of the branch path
@@ -134,6 +138,11 @@ public static class CommandCodec
             {
                 b.Add(0);
             }
+
+            if (command.Kind == CommandKind.SimpleToken)
+            {
+                b.WriteVarint((ulong)command.Revision);
+            }
         }
         else if (command.Kind == CommandKind.Learner)
         {
@@ -207,7 +216,7 @@ public static class CommandCodec
                 var leaseId = (long)Varint.Read(p, ref pos);
                 var leaseTtl = (long)Varint.Read(p, ref pos);
                 return new KvCommand(kind, ts, rid, null, Lease: new Leases.LeaseCommand(leaseId, leaseTtl)) { FormatVersion = version };
-            case var k when KvCommand.IsAuthKind(k) && k <= CommandKind.RoleRevokePermission:
+            case var k when KvCommand.IsAuthKind(k) && k <= CommandKind.SimpleToken:
                 var name = Encoding.UTF8.GetString(Varint.ReadBytes(p, ref pos));
                 var role = ReadOpt(p, ref pos) is { } roleBytes ? Encoding.UTF8.GetString(roleBytes) : null;
                 var secret = ReadOpt(p, ref pos);
@@ -218,7 +227,8 @@ public static class CommandCodec
                     permission = new Api.AuthPermission((Api.AuthPermissionType)(permTag - 1), Varint.ReadBytes(p, ref pos), Varint.ReadBytes(p, ref pos));
                 }
 
-                return new KvCommand(kind, ts, rid, null, Auth: new Auth.AuthChange(name, role, secret, permission)) { FormatVersion = version };
+                var authRevision = kind == CommandKind.SimpleToken ? (long)Varint.Read(p, ref pos) : 0;
+                return new KvCommand(kind, ts, rid, null, Revision: authRevision, Auth: new Auth.AuthChange(name, role, secret, permission)) { FormatVersion = version };
             case CommandKind.Tick or CommandKind.HashCheck:
                 return new KvCommand(kind, ts, rid, null) { FormatVersion = version };
             case CommandKind.Compact when version >= 3:

@@ -70,6 +70,13 @@ public enum CommandKind : byte
 
     /// <summary>Revokes the permission on a key and range end from a role.</summary>
     RoleRevokePermission = 42,
+
+    /// <summary>Makes a simple token known on every member (<see cref="KvCommand.Auth"/>: the user in
+    /// <c>Name</c>, the token's SHA-256 in <c>Secret</c>; the auth revision its password was checked at in
+    /// <see cref="KvCommand.Revision"/>): etcd's Authenticate through Raft under AUTH_TOKEN=simple. Changes no
+    /// replicated state and not the auth revision; each member's apply hands it to its in-memory token table.
+    /// Proposed only when every member supports it.</summary>
+    SimpleToken = 43,
 }
 
 /// <summary>A decoded log entry payload.</summary>
@@ -82,7 +89,8 @@ public enum CommandKind : byte
 /// included in depth-first order (<see cref="AllCompares"/>): the leader's resolution of a value compare,
 /// null for other compares; null altogether in commands without value compares and in entries written
 /// before format version 2 (whose value compares are evaluated at apply).</param>
-/// <param name="Revision">The compact revision of a <see cref="CommandKind.Compact"/>.</param>
+/// <param name="Revision">The compact revision of a <see cref="CommandKind.Compact"/>; the auth revision of a
+/// <see cref="CommandKind.SimpleToken"/>.</param>
 /// <param name="Lease">The body of a lease command (lease kinds only).</param>
 /// <param name="Alarm">The alarm change of an <see cref="CommandKind.Alarm"/> command; null otherwise.</param>
 /// <param name="Auth">The body of an auth command (kinds 32-47); null otherwise.</param>

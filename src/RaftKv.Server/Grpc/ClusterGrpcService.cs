@@ -83,6 +83,26 @@ public sealed class ClusterGrpcService(IKvNode node) : Protocol.V1.Cluster.Clust
         return new HoldElectionsResponse { Header = Header(), LastLogIndex = (ulong)last };
     }
 
+    /// <summary>Internal, member to leader: a simple token through the log (Replication/KvNode.SimpleTokens.cs). Members only:
+    /// a user, even root, cannot have a token assigned to someone else.</summary>
+    public override async Task<AssignSimpleTokenResponse> AssignSimpleToken(AssignSimpleTokenRequest request, ServerCallContext context)
+    {
+        if (Security.Auth.AuthPrincipal.Of(context.GetHttpContext()) is not { Node: > 0 })
+        {
+            throw new RpcException(new Status(StatusCode.PermissionDenied, "members only"));
+        }
+
+        try
+        {
+            var grant = new Replication.Api.SimpleTokenGrant(request.Digest.ToByteArray(), request.User, (long)request.AuthRevision);
+            return new AssignSimpleTokenResponse { Index = (ulong)await node.ServeSimpleTokenAsync(grant, context.CancellationToken).ConfigureAwait(false) };
+        }
+        catch (Replication.Api.AuthException e) when (e.Error == Replication.Api.AuthError.AuthOldRevision)
+        {
+            return new AssignSimpleTokenResponse { Stale = true };
+        }
+    }
+
     /// <summary>Internal: a follower's read index (KvNode.FollowerReadIndex.cs); refusals map through GrpcOperationInterceptor
     /// (not the leader of the term: FAILED_PRECONDITION).</summary>
     public override async Task<ReadIndexResponse> ReadIndex(ReadIndexRequest request, ServerCallContext context)

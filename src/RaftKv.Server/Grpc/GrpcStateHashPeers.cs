@@ -15,7 +15,7 @@ namespace RaftKv.Server.Grpc;
 /// forwarded writes (<see cref="LeaderTransport"/>: TLS and the node's client certificate when TLS is on);
 /// one channel per address.
 /// </summary>
-public sealed class GrpcStateHashPeers(LeaderTransport transport) : IStateHashPeers, ILeadershipPeers, ILearnerPeers, ILeaderReadIndex, IMembershipPeers, IDisposable
+public sealed class GrpcStateHashPeers(LeaderTransport transport) : IStateHashPeers, ILeadershipPeers, ILearnerPeers, ILeaderReadIndex, IMembershipPeers, ISimpleTokenPeers, IDisposable
 {
     /// <summary>etcd's Maintenance/Alarm (the etcd protos are compiled with server stubs only).</summary>
     private static readonly global::Grpc.Core.Method<Protocol.Etcd.AlarmRequest, Protocol.Etcd.AlarmResponse> EtcdAlarm = new(
@@ -58,6 +58,30 @@ public sealed class GrpcStateHashPeers(LeaderTransport transport) : IStateHashPe
         var request = new ReadIndexRequest { Term = (ulong)term, CommitIndex = (ulong)Math.Max(0, commitIndex) };
         var r = await Client(leader).ReadIndexAsync(request, cancellationToken: cancellationToken).ConfigureAwait(false);
         return new LeaderReadIndex((long)r.Term, (long)r.Index);
+    }
+
+    /// <summary>A simple token through the leader's log over <c>Cluster/AssignSimpleToken</c> (KvNode.SimpleTokens.cs), with
+    /// this member's token. A refusal for a changed user is <see cref="AuthException"/> (AuthOldRevision); the leader's
+    /// other refusals and transport failures are <see cref="NotLeaderException"/> / <see cref="UnavailableException"/>
+    /// (the caller retries within its deadline).</summary>
+    public async Task<long> AssignSimpleTokenAsync(MemberInfo leader, SimpleTokenGrant grant, CancellationToken cancellationToken)
+    {
+        var request = new AssignSimpleTokenRequest { User = grant.User, Digest = Google.Protobuf.ByteString.CopyFrom(grant.Digest), AuthRevision = (ulong)grant.Revision };
+        AssignSimpleTokenResponse r;
+        try
+        {
+            r = await Client(leader).AssignSimpleTokenAsync(request, Credentials(), cancellationToken: cancellationToken).ConfigureAwait(false);
+        }
+        catch (global::Grpc.Core.RpcException e) when (e.StatusCode == global::Grpc.Core.StatusCode.FailedPrecondition)
+        {
+            throw new NotLeaderException(null);
+        }
+        catch (global::Grpc.Core.RpcException e) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw new UnavailableException($"the leader did not assign the token ({e.StatusCode})", inner: e);
+        }
+
+        return r.Stale ? throw new AuthException(AuthError.AuthOldRevision, "revision of auth store is old") : (long)r.Index;
     }
 
     /// <summary>The member list <paramref name="member"/> serves from its own view over <c>Cluster/Members</c>

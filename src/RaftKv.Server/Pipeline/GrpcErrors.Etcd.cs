@@ -157,6 +157,7 @@ public static partial class GrpcErrors
             AuthError.InvalidToken => New(StatusCode.Unauthenticated, "etcdserver: invalid auth token"),
             AuthError.PermissionDenied => New(StatusCode.PermissionDenied, "etcdserver: permission denied"),
             AuthError.TooManyRequests => New(StatusCode.ResourceExhausted, "etcdserver: too many requests"),
+            AuthError.AuthOldRevision => New(StatusCode.InvalidArgument, "etcdserver: revision of auth store is old"),
             _ => New(StatusCode.Internal, "etcdserver: internal error"),
         };
 

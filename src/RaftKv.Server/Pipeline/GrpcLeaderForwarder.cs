@@ -41,7 +41,7 @@ public sealed class GrpcLeaderForwarder(LeaderRouter router, LeaderTransport tra
     public static readonly IReadOnlySet<string> ForwardedMethods = new HashSet<string>(StringComparer.Ordinal)
     {
         "/raftkv.v1.KV/Put", "/raftkv.v1.KV/Delete", "/raftkv.v1.KV/Txn",
-        "/raftkv.v1.Cluster/AddMember", "/raftkv.v1.Cluster/RemoveMember", "/raftkv.v1.Cluster/PromoteMember", "/raftkv.v1.Cluster/CorruptionCheck",
+        "/raftkv.v1.Cluster/AddMember", "/raftkv.v1.Cluster/RemoveMember", "/raftkv.v1.Cluster/PromoteMember", "/raftkv.v1.Cluster/CorruptionCheck", "/raftkv.v1.Cluster/AssignSimpleToken",
         "/etcdserverpb.KV/Put", "/etcdserverpb.KV/DeleteRange", "/etcdserverpb.KV/Txn", "/etcdserverpb.KV/Compact",
         "/etcdserverpb.Cluster/MemberAdd", "/etcdserverpb.Cluster/MemberRemove", "/etcdserverpb.Cluster/MemberPromote", "/etcdserverpb.Cluster/MemberUpdate", "/etcdserverpb.Maintenance/Alarm", "/etcdserverpb.Maintenance/MoveLeader",
         "/etcdserverpb.Lease/LeaseGrant", "/etcdserverpb.Lease/LeaseRevoke", "/etcdserverpb.Lease/LeaseTimeToLive",

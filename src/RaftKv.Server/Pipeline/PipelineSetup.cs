@@ -31,7 +31,14 @@ public static class PipelineSetup
         services.AddSingleton(config.Auth);
         services.AddSingleton<Security.Auth.PasswordHasher>(_ => new Security.Auth.PasswordHasher());
         services.AddSingleton<Security.Auth.AuthTokens>();
-        services.AddSingleton(sp => new Security.Auth.SimpleTokens(sp.GetRequiredService<TimeProvider>(), () => sp.GetRequiredService<RaftKv.Replication.KvNode>().Auth.Enabled));
+        services.AddSingleton(sp =>
+        {
+            var node = sp.GetRequiredService<RaftKv.Replication.KvNode>();
+            var ttl = sp.GetRequiredService<Security.Auth.AuthOptions>().TokenTtl;
+            var simple = new Security.Auth.SimpleTokens(sp.GetRequiredService<TimeProvider>(), () => node.Auth.Enabled);
+            node.SimpleTokenAssigned += grant => simple.Hold(grant.Digest, grant.User, grant.Revision, ttl); // every member's apply
+            return simple;
+        });
         services.AddSingleton<Security.Auth.AuthRateLimiter>();
         services.AddSingleton<Security.Auth.AuthGate>();
         services.AddGrpc(o =>

@@ -11,9 +11,10 @@ using V3 = RaftKv.Protocol.Etcd;
 namespace RaftKv.EndToEnd.Tests.Auth;
 
 /// <summary>
-/// etcd's other auth options on real processes: simple tokens (AUTH_TOKEN=simple: held by the issuing node,
-/// working through that node's forwarding, refused elsewhere with etcd's exact "invalid auth token"), and
-/// users with a pre-hashed (bcrypt) password or with no password at all (client certificate CN only).
+/// etcd's other auth options on real processes: simple tokens (AUTH_TOKEN=simple: made known to every member
+/// through the log, as etcd's Authenticate does, so etcd's Go client given every member uses one token everywhere;
+/// refused everywhere with etcd's exact "invalid auth token" once the user changes), and users with a pre-hashed
+/// (bcrypt) password or with no password at all (client certificate CN only).
 /// </summary>
 public sealed class AuthTokenModesProcessTests
 {
@@ -21,7 +22,7 @@ public sealed class AuthTokenModesProcessTests
     private const string AlicePassword = "alice-Pw-0b7e";
 
     [Fact]
-    public async Task SimpleTokensWorkOnTheirNodeAndThroughItsForwardingOnly()
+    public async Task SimpleTokensAreKnownOnEveryMember()
     {
         using var c = new LocalCluster(3, new Dictionary<string, string> { ["AUTH_TOKEN"] = "simple" });
         c.StartAll();
@@ -45,8 +46,7 @@ public sealed class AuthTokenModesProcessTests
         var t = new Metadata { { "token", token } };
         Assert.Equal("x", (await kv.RangeAsync(new V3.RangeRequest { Key = Bs("a/1") }, t)).Kvs.Single().Value.ToStringUtf8());
 
-        // A write through the follower is forwarded to the leader, which does not hold the simple token:
-        // the follower re-signs the call for the user (a cluster-key JWT), so it works.
+        // A write through the follower is forwarded to the leader with a token the follower signs for the user.
         await kv.PutAsync(new V3.PutRequest { Key = Bs("a/2"), Value = Bs("y") }, t);
         Assert.Contains("y", (await Etcdctl.RunAsync(leader.Grpc, "--user", "root:" + RootPassword, "get", "a/2")).Ok().Out, StringComparison.Ordinal);
         using (var put = new HttpRequestMessage(HttpMethod.Put, follower.Http + "/kv/a/3") { Content = new StringContent("{\"value\":\"z\"}", Encoding.UTF8, "application/json") })
@@ -58,32 +58,41 @@ public sealed class AuthTokenModesProcessTests
 
         Assert.Equal(StatusCode.PermissionDenied, (await Assert.ThrowsAsync<RpcException>(() => kv.PutAsync(new V3.PutRequest { Key = Bs("b/1"), Value = Bs("v") }, t).ResponseAsync)).StatusCode);
 
-        // Another node does not know the token: etcd's exact error, on which etcd's clients authenticate again.
-        foreach (var elsewhere in new[] { leader, other })
+        // Every other member knows the token too (once it applied the assignment: a moment at most).
+        var channels = c.Nodes.Select(n => GrpcChannel.ForAddress("http://" + n.Grpc)).ToList();
+        using var disposeChannels = new DisposeAll(channels);
+        var kvs = channels.Select(ch => new V3.KV.KVClient(ch)).ToList();
+        foreach (var elsewhere in kvs)
         {
-            using var ch = GrpcChannel.ForAddress("http://" + elsewhere.Grpc);
-            var e = await Assert.ThrowsAsync<RpcException>(() => new V3.KV.KVClient(ch).RangeAsync(new V3.RangeRequest { Key = Bs("a/1") }, t).ResponseAsync);
-            Assert.Equal(StatusCode.Unauthenticated, e.StatusCode);
-            Assert.Equal("etcdserver: invalid auth token", e.Status.Detail);
+            await Eventually.TrueAsync(async () => await Answers(elsewhere) == StatusCode.OK, TimeSpan.FromSeconds(30), "another member takes the follower's simple token");
         }
 
-        // A password change (through another node) invalidates the token on its node.
+        var unknown = await Assert.ThrowsAsync<RpcException>(() => kvs[0].RangeAsync(new V3.RangeRequest { Key = Bs("a/1") }, new Metadata { { "token", "abcdefghijklmnop.1" } }).ResponseAsync);
+        Assert.Equal((StatusCode.Unauthenticated, "etcdserver: invalid auth token"), (unknown.StatusCode, unknown.Status.Detail)); // etcd's exact error
+
+        // A password change (through another node) invalidates the token on every member.
         (await Etcdctl.RunWithInputAsync(other.Grpc, "alice-new-Pw-2\n", "--user", "root:" + RootPassword, "user", "passwd", "alice", "--interactive=false")).Ok();
-        await Eventually.TrueAsync(
-            async () =>
+        foreach (var elsewhere in kvs)
+        {
+            await Eventually.TrueAsync(async () => await Answers(elsewhere) == StatusCode.Unauthenticated, TimeSpan.FromSeconds(30), "the simple token is refused after the password change");
+        }
+
+        // etcd's Go client given every member (it balances its calls over all of them) on one simple token.
+        await Etcd.Clients.GoClientV3.PassesAsync("kv", string.Join(",", c.Nodes.Select(n => n.Grpc)), c, "-user", "root", "-password", RootPassword);
+
+        async Task<StatusCode> Answers(V3.KV.KVClient client)
+        {
+            try
             {
-                try
-                {
-                    await kv.RangeAsync(new V3.RangeRequest { Key = Bs("a/1") }, t);
-                    return false;
-                }
-                catch (RpcException e) when (e.StatusCode == StatusCode.Unauthenticated && e.Status.Detail == "etcdserver: invalid auth token")
-                {
-                    return true;
-                }
-            },
-            TimeSpan.FromSeconds(30),
-            "the simple token is refused after the password change");
+                await client.RangeAsync(new V3.RangeRequest { Key = Bs("a/1") }, t);
+                return StatusCode.OK;
+            }
+            catch (RpcException e) when (e.StatusCode == StatusCode.Unauthenticated)
+            {
+                Assert.Equal("etcdserver: invalid auth token", e.Status.Detail);
+                return e.StatusCode;
+            }
+        }
         Assert.Contains("x", (await Etcdctl.RunAsync(other.Grpc, "--user", "alice:alice-new-Pw-2", "get", "a/1")).Ok().Out, StringComparison.Ordinal);
 
         foreach (var n in c.Nodes)
@@ -178,4 +187,15 @@ public sealed class AuthTokenModesProcessTests
     }
 
     private static ByteString Bs(string s) => ByteString.CopyFromUtf8(s);
+
+    private sealed class DisposeAll(IEnumerable<IDisposable> items) : IDisposable
+    {
+        public void Dispose()
+        {
+            foreach (var item in items)
+            {
+                item.Dispose();
+            }
+        }
+    }
 }

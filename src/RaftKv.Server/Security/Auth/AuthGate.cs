@@ -30,19 +30,41 @@ public sealed partial class AuthGate(KvNode node, AuthTokens tokens, SimpleToken
     public AuthOptions Options => options;
 
     /// <summary>etcd's Authenticate: a token for <paramref name="name"/> if the password matches — a signed JWT,
-    /// or with AUTH_TOKEN=simple a simple token held by this node (<see cref="SimpleTokens"/>).</summary>
+    /// or with AUTH_TOKEN=simple a simple token made known to every member through the log (<see cref="SimpleTokens"/>;
+    /// held by this member only while a member's release cannot apply that).</summary>
     public async Task<string> AuthenticateAsync(string name, string password, string? address, CancellationToken cancellationToken)
     {
-        var state = await node.ReadAuthAsync(ReadConsistency.Linearizable, cancellationToken).ConfigureAwait(false);
-        if (!state.Enabled)
+        for (var attempt = 1; ; attempt++)
         {
-            throw new AuthException(AuthError.AuthNotEnabled, "authentication is not enabled");
-        }
+            var state = await node.ReadAuthAsync(ReadConsistency.Linearizable, cancellationToken).ConfigureAwait(false);
+            if (!state.Enabled)
+            {
+                throw new AuthException(AuthError.AuthNotEnabled, "authentication is not enabled");
+            }
 
-        var user = VerifyPassword(state, name, password, address);
-        return options.TokenKind == AuthTokenKind.Simple
-            ? simple.Issue(user.Name, state.Revision, options.TokenTtl)
-            : tokens.Issue(state.TokenKey, user.Name, state.Revision, options.TokenTtl);
+            var user = VerifyPassword(state, name, password, address);
+            if (options.TokenKind != AuthTokenKind.Simple)
+            {
+                return tokens.Issue(state.TokenKey, user.Name, state.Revision, options.TokenTtl);
+            }
+
+            if (!node.SimpleTokensReplicated)
+            {
+                return simple.Issue(user.Name, state.Revision, options.TokenTtl);
+            }
+
+            var token = SimpleTokens.NewToken(state.Revision);
+            try
+            {
+                // Returns once this member applied it (every member holds it after its own apply: SimpleTokens.Hold).
+                await node.AssignSimpleTokenAsync(new SimpleTokenGrant(SimpleTokens.Digest(token), user.Name, state.Revision), cancellationToken).ConfigureAwait(false);
+                return token;
+            }
+            catch (AuthException e) when (e.Error == AuthError.AuthOldRevision && attempt < 3)
+            {
+                // The user changed while its password was checked (etcd's Authenticate loop): check it again.
+            }
+        }
     }
 
     /// <summary>
