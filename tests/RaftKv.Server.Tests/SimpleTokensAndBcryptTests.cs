@@ -10,6 +10,22 @@ public sealed class SimpleTokensAndBcryptTests
 {
     private static readonly byte[] Key = Enumerable.Repeat((byte)7, 32).ToArray();
 
+    /// <summary>A token another member issued arrives as its digest (the log's SimpleToken entry) and is then usable by
+    /// its text; a JWT-length string is never looked up.</summary>
+    [Fact]
+    public void AHeldDigestMakesItsTokenUsable()
+    {
+        var time = new ManualTime(DateTimeOffset.UnixEpoch.AddYears(50));
+        using var tokens = new SimpleTokens(time, () => true);
+        var token = SimpleTokens.NewToken(5);
+        Assert.Null(tokens.Use(token));
+        tokens.Hold(SimpleTokens.Digest(token), "bob", 5, TimeSpan.FromSeconds(10));
+        Assert.Equal(("bob", 5L), tokens.Use(token));
+        time.Advance(TimeSpan.FromSeconds(11));
+        Assert.Null(tokens.Use(token)); // its TTL since the last use
+        Assert.Null(tokens.Use(new string('a', 65)));
+    }
+
     [Fact]
     public void SimpleTokensAreEtcdShapedAndLiveTheirTtlSinceLastUse()
     {
