@@ -24,10 +24,9 @@ public sealed class TlsClusterTests
     public async Task TlsClusterWithClientCertificatesServesForwardsAndRefusesOthers()
     {
         using var kit = new TlsTestKit();
-        var nodes = Enumerable.Range(1, 3).Select(i => kit.Issue(kit.Ca, $"node{i}")).ToList();
         var alice = kit.Issue(kit.Ca, "alice", clientOnly: true);
         var mallory = kit.Issue(kit.Other, "mallory", clientOnly: true);
-        using var c = new LocalCluster(3, null, id => kit.NodeEnv(nodes[(int)id - 1].CertFile, nodes[(int)id - 1].KeyFile, kit.CaFile, clientCertAuth: true), TlsTestKit.Client([kit.Ca.Certificate], alice.Cert.Certificate));
+        using var c = kit.Cluster(3, clientCertAuth: true, clientCertificate: alice.Cert.Certificate);
         c.StartAll();
         var leader = await c.WaitForLeaderAsync();
         await c.WaitReadyAsync();

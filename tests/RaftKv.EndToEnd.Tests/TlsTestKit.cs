@@ -47,6 +47,15 @@ internal sealed class TlsTestKit : IDisposable
         ["CLIENT_CERT_AUTH"] = clientCertAuth ? "true" : "false",
     };
 
+    /// <summary>A <paramref name="count"/>-node cluster (not started) whose nodes serve certificates <c>node1</c>… of this
+    /// kit's CA (mutual TLS between them) with <paramref name="env"/>; its HTTP client trusts the CA and presents
+    /// <paramref name="clientCertificate"/>.</summary>
+    public LocalCluster Cluster(int count, IReadOnlyDictionary<string, string>? env = null, bool clientCertAuth = false, X509Certificate2? clientCertificate = null)
+    {
+        var certs = Enumerable.Range(1, count).Select(i => Issue(Ca, $"node{i}")).ToList();
+        return new LocalCluster(count, env, id => NodeEnv(certs[(int)id - 1].CertFile, certs[(int)id - 1].KeyFile, CaFile, clientCertAuth), Client([Ca.Certificate], clientCertificate));
+    }
+
     /// <summary>An HTTPS handler trusting only <paramref name="trust"/> (host name checked), presenting <paramref name="clientCertificate"/>, reporting the server's certificate.</summary>
     public static SocketsHttpHandler Handler(IEnumerable<X509Certificate2> trust, X509Certificate2? clientCertificate = null, Action<X509Certificate2>? seen = null)
     {

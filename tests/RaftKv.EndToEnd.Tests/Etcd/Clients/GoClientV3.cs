@@ -40,8 +40,7 @@ internal static class GoClientV3
     /// (user root, password <c>root-pw</c>), whose auth tokens live 3 s so clients renew them during a check.</summary>
     public static async Task<LocalCluster> StartTlsAuthClusterAsync(TlsTestKit kit)
     {
-        var certs = Enumerable.Range(1, 3).Select(i => kit.Issue(kit.Ca, $"node{i}")).ToList();
-        var c = new LocalCluster(3, new Dictionary<string, string> { ["AUTH_TOKEN_TTL"] = "3", ["Logging__LogLevel__RaftKv.Server.Security.Auth.AuthGate"] = "Debug" }, id => kit.NodeEnv(certs[(int)id - 1].CertFile, certs[(int)id - 1].KeyFile, kit.CaFile, clientCertAuth: false), TlsTestKit.Client([kit.Ca.Certificate]));
+        var c = kit.Cluster(3, new Dictionary<string, string> { ["AUTH_TOKEN_TTL"] = "3", ["Logging__LogLevel__RaftKv.Server.Security.Auth.AuthGate"] = "Debug" });
         try
         {
             c.StartAll();

@@ -13,8 +13,7 @@ public sealed class PythonEtcdClientsTlsAuthTests
     public async Task PythonClientsWorkOverTlsWithAuthOn()
     {
         using var kit = new TlsTestKit();
-        var certs = Enumerable.Range(1, 3).Select(i => kit.Issue(kit.Ca, $"node{i}")).ToList();
-        using var c = new LocalCluster(3, null, id => kit.NodeEnv(certs[(int)id - 1].CertFile, certs[(int)id - 1].KeyFile, kit.CaFile, clientCertAuth: false), TlsTestKit.Client([kit.Ca.Certificate]));
+        using var c = kit.Cluster(3);
         c.StartAll();
         var leader = await c.WaitForLeaderAsync();
         await c.WaitReadyAsync();
