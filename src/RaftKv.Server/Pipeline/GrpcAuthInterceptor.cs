@@ -146,7 +146,7 @@ public sealed class GrpcAuthInterceptor(AuthGate gate, ReadFence fence) : Interc
         AuthPrincipal? principal;
         try
         {
-            principal = gate.Identify(token, null, null, certificateUser, address: null); // no password on gRPC: no address needed
+            principal = gate.Identify(token, null, null, certificateUser, http.Connection.RemoteIpAddress); // for the refusal log only
         }
         catch (AuthException) when ((access ?? AuthRules.ForGrpc(request!)).Kind == AuthAccessKind.Open)
         {

@@ -65,7 +65,7 @@ public sealed class HttpAuthMiddleware(RequestDelegate next, AuthGate gate, Read
 
         var access = AuthRules.ForHttp(context.Request.Method, context.Request.Path.Value ?? "/", KvPathKeyOf(context), context.Request.Query, gate.Options.OpenMetrics);
         var principal = access.Kind == AuthAccessKind.Open ? null
-            : gate.Identify(token, user, password, ClientIdentity.Of(context).CertificateUser, context.Connection.RemoteIpAddress?.ToString());
+            : gate.Identify(token, user, password, ClientIdentity.Of(context).CertificateUser, context.Connection.RemoteIpAddress);
         gate.Authorize(principal, access);
         if (principal is not null)
         {

@@ -74,7 +74,7 @@ public sealed partial class AuthGate(KvNode node, AuthTokens tokens, SimpleToken
     /// Basic credentials (rate-limited like Authenticate), else the TLS client certificate's CN; null when
     /// none was given. A bad credential throws (<see cref="AuthError.InvalidToken"/>, <see cref="AuthError.AuthFailed"/>).
     /// </summary>
-    public AuthPrincipal? Identify(string? token, string? basicUser, string? basicPassword, string? certificateUser, string? address)
+    public AuthPrincipal? Identify(string? token, string? basicUser, string? basicPassword, string? certificateUser, System.Net.IPAddress? address)
     {
         var state = node.Auth;
         if (!string.IsNullOrEmpty(token))
@@ -87,7 +87,7 @@ public sealed partial class AuthGate(KvNode node, AuthTokens tokens, SimpleToken
                 }
 
                 simple.Drop(token); // the user changed (or is gone) since the token was issued
-                LogTokenRefused(log, "its user changed or is gone since it was issued", held.Revision, state.Revision, address ?? "unknown");
+                LogTokenRefused(log, "its user changed or is gone since it was issued", held.Revision, state.Revision, Client(address));
                 throw InvalidToken();
             }
 
@@ -99,13 +99,13 @@ public sealed partial class AuthGate(KvNode node, AuthTokens tokens, SimpleToken
 
             if (claims is not { } c)
             {
-                LogTokenRefused(log, "expired, malformed or not signed with the cluster's key", 0, state.Revision, address ?? "unknown");
+                LogTokenRefused(log, "expired, malformed or not signed with the cluster's key", 0, state.Revision, Client(address));
                 throw InvalidToken();
             }
 
             if (state.User(c.User) is not { } user || c.Revision < user.Revision)
             {
-                LogTokenRefused(log, "its user changed or is gone since it was issued", c.Revision, state.Revision, address ?? "unknown");
+                LogTokenRefused(log, "its user changed or is gone since it was issued", c.Revision, state.Revision, Client(address));
                 throw InvalidToken();
             }
 
@@ -114,7 +114,7 @@ public sealed partial class AuthGate(KvNode node, AuthTokens tokens, SimpleToken
 
         if (basicUser is not null)
         {
-            return Principal(VerifyPassword(state, basicUser, basicPassword ?? string.Empty, address));
+            return Principal(VerifyPassword(state, basicUser, basicPassword ?? string.Empty, address?.ToString()));
         }
 
         if (string.IsNullOrEmpty(certificateUser))
@@ -217,6 +217,8 @@ public sealed partial class AuthGate(KvNode node, AuthTokens tokens, SimpleToken
         var state = node.Auth;
         return state.Enabled && state.TokenKey.Length > 0 ? tokens.IssueNode(state.TokenKey, node.NodeId, TimeSpan.FromSeconds(60)) : null;
     }
+
+    private static string Client(System.Net.IPAddress? address) => address?.ToString() ?? "unknown";
 
     private static AuthException Denied() => new(AuthError.PermissionDenied, "permission denied");
 
