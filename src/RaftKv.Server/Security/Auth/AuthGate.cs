@@ -99,7 +99,10 @@ public sealed partial class AuthGate(KvNode node, AuthTokens tokens, SimpleToken
 
             if (claims is not { } c)
             {
-                LogTokenRefused(log, "expired, malformed or not signed with the cluster's key", 0, state.Revision, Client(address));
+                var reason = options.TokenKind == AuthTokenKind.Simple && token.Length <= SimpleTokens.MaxLength
+                    ? "a simple token not held here (unknown, expired, or its assignment not applied here yet)"
+                    : "expired, malformed or not signed with the cluster's key";
+                LogTokenRefused(log, reason, 0, state.Revision, Client(address));
                 throw InvalidToken();
             }
 

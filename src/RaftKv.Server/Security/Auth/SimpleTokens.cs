@@ -28,6 +28,9 @@ public sealed class SimpleTokens(TimeProvider time, Func<bool> authEnabled) : ID
     private const string Letters = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
     private const int PrefixLength = 16;
 
+    /// <summary>The longest string taken for a simple token (16 letters, a dot, a revision; a JWT is longer).</summary>
+    public const int MaxLength = 64;
+
     private readonly ConcurrentDictionary<string, Entry> _tokens = new(StringComparer.Ordinal);
     private readonly Lock _sweeperLock = new();
     private ITimer? _sweeper;
@@ -73,7 +76,7 @@ public sealed class SimpleTokens(TimeProvider time, Func<bool> authEnabled) : ID
     /// <summary>The token's user and revision at issue, refreshing its lifetime; null when unknown or expired.</summary>
     public (string User, long Revision)? Use(string token)
     {
-        if (token.Length > 64)
+        if (token.Length > MaxLength)
         {
             return null; // not a simple token (a JWT): no digest to compute
         }
