@@ -57,9 +57,10 @@ public sealed class SimpleTokens(TimeProvider time, Func<bool> authEnabled) : ID
         while (true)
         {
             var token = NewToken(revision);
-            if (!_tokens.ContainsKey(Key(Digest(token))))
+            var digest = Digest(token);
+            if (!_tokens.ContainsKey(Key(digest)))
             {
-                Hold(Digest(token), user, revision, ttl);
+                Hold(digest, user, revision, ttl);
                 return token;
             }
         }
