@@ -215,8 +215,8 @@ public sealed partial class KvNode
     /// <summary>
     /// Refuses unless this node leads, then waits until it has applied everything committed so far (the read
     /// barrier): a membership change is judged against the replicated learner list and member metadata, which a
-    /// leader elected a moment ago may not have applied yet (CI, 2026-12-07: a learner added under the previous
-    /// leader and removed right after the election was "no member with id 4" on the new one).
+    /// leader elected a moment ago may not have applied up to its commit index yet (an entry of its own term
+    /// commits first).
     /// </summary>
     private async Task LeaderCaughtUpAsync(CancellationToken cancellationToken)
     {
