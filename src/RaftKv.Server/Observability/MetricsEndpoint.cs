@@ -26,6 +26,7 @@ public static class MetricsEndpoint
         CorruptionMetrics.Register(node);
         ObjectStoreMetrics.Register(app.Services.GetRequiredService<TieringHost>());
         SpaceMetrics.Register(node, quotaBytes);
+        ClientPortMetrics.Register();
         EtcdMetrics.Register(node, Etcd.EtcdIdentity.MemberId(node.NodeId), Etcd.EtcdMaintenanceService.Version, Http.StatusHttpApi.EtcdClusterVersion, quotaBytes);
         var exporter = new PrometheusMeterExporter(registry, app.Services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(MetricsEndpoint)), httpRequestMetrics);
         app.Lifetime.ApplicationStopped.Register(exporter.Dispose);

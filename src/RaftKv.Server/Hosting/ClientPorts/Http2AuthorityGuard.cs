@@ -6,7 +6,9 @@ namespace RaftKv.Server.Hosting.ClientPorts;
 /// <summary>
 /// Connection middleware of the client ports (after TLS, after <see cref="PrefaceSniffer"/>): gives Kestrel's HTTP/2
 /// an <see cref="Http2AuthorityReader"/> over the connection's input, so requests from etcd 3.4 clients dialled with
-/// <c>http://host:port</c> endpoints are not reset for their URL-style <c>:authority</c> (docs/api.md, "etcd clients").
+/// <c>http://host:port</c> endpoints are not reset for their URL-style <c>:authority</c> (docs/api.md, "etcd clients"),
+/// and a <see cref="PingAckCoalescingWriter"/> over its output, so the answers to grpc-go's per-response BDP pings
+/// leave with the next response instead of in a send of their own.
 /// </summary>
 public sealed class Http2AuthorityGuard(ILogger logger)
 {
@@ -15,7 +17,7 @@ public sealed class Http2AuthorityGuard(ILogger logger)
     {
         var id = connection.ConnectionId;
         var input = new Http2AuthorityReader(connection.Transport.Input, what => logger.LogDebug("Client connection {Id}: {What}", id, what));
-        connection.Transport = new Transport(input, connection.Transport.Output);
+        connection.Transport = new Transport(input, new PingAckCoalescingWriter(connection.Transport.Output));
         return next(connection);
     };
 
