@@ -19,7 +19,11 @@
 #      read and write the bench's keys, prefix "000", as an application's user would — every request then checks
 #      its key against the role's permissions; default root), UPDATE (1 = write BENCHMARKS.md),
 #      SYSTEM (raftkv, or etcd: the same three modes on etcd 3.4 — HTTPS for clients, mutual TLS between peers,
-#      auth with etcd's default simple tokens — for a reference on the same machine; section "security-cost-etcd-<NODES>").
+#      auth with etcd's default simple tokens — for a reference on the same machine; section "security-cost-etcd-<NODES>"),
+#      LOADGEN (raftkv-bench, the default, or etcd-benchmark: the measured run of each cell is etcd's own `benchmark`
+#      tool — grpc-go, as etcdctl and clientv3 — given in ETCD_BENCHMARK, see bench/etcd-benchmark.sh; --conns as
+#      CONNS, default one per client; it authenticates once per connection before its timed run, which the servers'
+#      CPU column of tls+auth then includes; the warm-up stays raftkv-bench's, which also sizes the run to ~DUR s).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROUNDS=${1:-3}; NODES=${2:-1}; DUR=${DUR:-8}; WARM=${WARM:-10}; API=${API:-etcd}; TOKEN_KIND=${AUTH_TOKEN:-jwt}; SYSTEM=${SYSTEM:-raftkv}
@@ -29,14 +33,44 @@ conns=(); [ "$CONNS" = 0 ] || conns=(--conns "$CONNS")
 [ "$SYSTEM" = raftkv ] || [ "$SYSTEM" = etcd ] || { echo "SYSTEM must be raftkv or etcd" >&2; exit 2; }
 [ "$SYSTEM" = raftkv ] || API=etcd
 [ "$NODES" = 1 ] || [ "$NODES" = 3 ] || { echo "NODES must be 1 or 3" >&2; exit 2; }
+LOADGEN=${LOADGEN:-raftkv-bench}
+case $LOADGEN in
+  raftkv-bench) ;;
+  etcd-benchmark) [ -x "${ETCD_BENCHMARK:-}" ] && [ "$API" = etcd ] || { echo "LOADGEN=etcd-benchmark needs ETCD_BENCHMARK (bench/etcd-benchmark.sh) and API=etcd" >&2; exit 2; } ;;
+  *) echo "LOADGEN must be raftkv-bench or etcd-benchmark" >&2; exit 2 ;;
+esac
 . bench/lib.sh
 ETCDCTL=$(tests/etcd/ensure-etcdctl.sh)
 [ "$SYSTEM" = raftkv ] || ensure_etcd
-bench_build
+bench_binaries
 PW="bench-Root-pw-$$"
 WORK=$(mktemp -d /tmp/raftkv-seccost-XXXX)
 scripts/gen-certs.sh "$WORK/certs" raftkv1 raftkv2 raftkv3 >/dev/null
 OUT="$WORK/cells.tsv"; : > "$OUT"
+# go_cell WORKLOAD ENDPOINT CLIENTS WARMUP_JSON: one measured run of etcd's benchmark tool, sized from the warm-up's
+# rate to last ~DUR s; prints a JSON line like raftkv-bench's --json (nothing if the tool failed).
+go_cell() {
+  local w=$1 ep=$2 c=$3 total args=() out
+  total=$(python3 -c 'import json,sys
+try: r = json.loads(sys.argv[1])["ops_per_sec"]
+except (ValueError, KeyError): r = 1000
+print(max(1000, int(r * float(sys.argv[2]))))' "$4" "$DUR")
+  args=(--endpoints "$ep" --clients "$c" --conns "$([ "$CONNS" = 0 ] && echo "$c" || echo "$CONNS")" --precise ${go_tls[@]+"${go_tls[@]}"} ${go_user[@]+"${go_user[@]}"})
+  case $w in
+    put) out=$("$ETCD_BENCHMARK" "${args[@]}" put --key-size 8 --key-space-size 100000 --val-size 256 --total "$total" 2>&1) || return 0 ;;
+    get) out=$("$ETCD_BENCHMARK" "${args[@]}" range 00000001 --consistency l --total "$total" 2>&1) || return 0 ;;
+  esac
+  python3 - "$w" "$c" "$total" "$out" <<'PY'
+import json, re, sys
+t = sys.argv[4]
+rps = re.search(r"Requests/sec:\s*([0-9.]+)", t)
+p = dict((m.group(1), float(m.group(2)) * 1000) for m in re.finditer(r"\s([0-9.]+)% in ([0-9.]+) secs", t))
+errors = sum(int(n) for n in re.findall(r"^\s*\[(\d+)\]", t.split("Error distribution:")[1], re.M)) if "Error distribution:" in t else 0
+if rps and "50" in p and "99" in p:
+    print(json.dumps({"workload": sys.argv[1], "clients": int(sys.argv[2]), "requests": int(sys.argv[3]), "ops_per_sec": float(rps.group(1)),
+                      "p50_ms": p["50"], "p99_ms": p["99"], "errors": errors}))
+PY
+}
 server_cpu() { local t=0 p; for p in "${PIDS[@]}"; do t=$((t + $(awk '{print $14 + $15}' "/proc/$p/stat" 2>/dev/null || echo 0))); done; echo $t; } # clock ticks
 trap 'stop_all; rm -rf "$WORK"' EXIT INT TERM
 LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
@@ -49,9 +83,10 @@ for r in $(seq 1 "$ROUNDS"); do
     read -r -a P <<< "$(free_ports $((3 * NODES)))" # raft, http, grpc of node i at P[3(i-1)], +1, +2
     raft() { echo "${P[$((3 * ($1 - 1)))]}"; }; http() { echo "${P[$((3 * ($1 - 1) + 1))]}"; }; grpc() { echo "${P[$((3 * ($1 - 1) + 2))]}"; }
     PEERS=""; [ "$NODES" = 1 ] || for i in $(seq 1 "$NODES"); do PEERS="$PEERS${PEERS:+,}$i=127.0.0.1:$(raft $i)"; done
-    scheme=http; CURL_ARGS=(); tls_bench=(); etcd_tls=()
+    scheme=http; CURL_ARGS=(); tls_bench=(); etcd_tls=(); go_tls=(); go_user=()
     if [ "$mode" != plain ]; then
       scheme=https; CURL_ARGS=(--cacert "$WORK/certs/ca.pem"); tls_bench=(--cacert "$WORK/certs/ca.pem"); etcd_tls=(--cacert "$WORK/certs/ca.pem")
+      go_tls=(--cacert "$WORK/certs/ca.pem")
     fi
     if [ "$SYSTEM" = etcd ]; then
       # etcd 3.4 on the same ports: client port = grpc(i), peer port = raft(i); with TLS, HTTPS for clients
@@ -85,6 +120,7 @@ for r in $(seq 1 "$ROUNDS"); do
       ETCDCTL_API=3 "$ETCDCTL" --endpoints="$ep" "${etcd_tls[@]}" user add "root:$PW" --interactive=false >/dev/null
       [ "$SYSTEM" = raftkv ] || ETCDCTL_API=3 "$ETCDCTL" --endpoints="$ep" "${etcd_tls[@]}" user grant-role root root >/dev/null # etcd 3.4 refuses auth enable otherwise
       user=(--user "root:$PW" --token-file "$D/token") # the warm-up authenticates; measured runs reuse its token
+      go_user=(--user "root:$PW")
       if [ "$AUTH_USER" = app ]; then
         # keys are --key-size 8 decimal digits of --key-space 100000: all start with "000"
         for cmd in "role add bench" "role grant-permission bench readwrite 000 --prefix=true" "user add bench:$PW --interactive=false" "user grant-role bench bench"; do
@@ -92,14 +128,19 @@ for r in $(seq 1 "$ROUNDS"); do
           ETCDCTL_API=3 "$ETCDCTL" --endpoints="$ep" "${etcd_tls[@]}" $cmd >/dev/null
         done
         user=(--user "bench:$PW" --token-file "$D/token")
+        go_user=(--user "bench:$PW")
       fi
       ETCDCTL_API=3 "$ETCDCTL" --endpoints="$ep" "${etcd_tls[@]}" auth enable >/dev/null
     fi
     for w in $WORKLOADS; do
       for c in $CLIENTS; do
-        $BENCH "$w" --target "$API" --endpoints "$ep" --clients "$c" --duration "$WARM" --warmup 1 ${conns[@]+"${conns[@]}"} "${tls_bench[@]}" "${user[@]}" >/dev/null 2>&1 || true
+        warm=$($BENCH "$w" --target "$API" --endpoints "$ep" --clients "$c" --duration "$WARM" --warmup 1 --json ${conns[@]+"${conns[@]}"} "${tls_bench[@]}" "${user[@]}" 2>/dev/null | tail -1) || warm='{}'
         cpu0=$(server_cpu)
-        line=$($BENCH "$w" --target "$API" --endpoints "$ep" --clients "$c" --duration "$DUR" --warmup 0 --no-preload --json ${conns[@]+"${conns[@]}"} "${tls_bench[@]}" "${user[@]}" 2>/dev/null | tail -1) || line='{}'
+        if [ "$LOADGEN" = etcd-benchmark ]; then
+          line=$(go_cell "$w" "$ep" "$c" "$warm"); [ -n "$line" ] || line='{}'
+        else
+          line=$($BENCH "$w" --target "$API" --endpoints "$ep" --clients "$c" --duration "$DUR" --warmup 0 --no-preload --json ${conns[@]+"${conns[@]}"} "${tls_bench[@]}" "${user[@]}" 2>/dev/null | tail -1) || line='{}'
+        fi
         cpu1=$(server_cpu)
         python3 - "$line" "$mode" "$r" "$(cut -d' ' -f1 /proc/loadavg)" "$((cpu1 - cpu0))" "$(getconf CLK_TCK)" >> "$OUT" <<'PY'
 import json, sys
