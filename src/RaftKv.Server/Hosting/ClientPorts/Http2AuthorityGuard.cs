@@ -17,9 +17,16 @@ public sealed class Http2AuthorityGuard(ILogger logger)
     {
         var id = connection.ConnectionId;
         var input = new Http2AuthorityReader(connection.Transport.Input, what => logger.LogDebug("Client connection {Id}: {What}", id, what));
-        connection.Transport = new Transport(input, new PingAckCoalescingWriter(connection.Transport.Output));
+        var output = IsHttp2(connection) ? new PingAckCoalescingWriter(connection.Transport.Output) : connection.Transport.Output;
+        connection.Transport = new Transport(input, output);
         return next(connection);
     };
+
+    /// <summary>False for an HTTP/1.1 connection over TLS (ALPN chose it, or the client offered none); a cleartext
+    /// connection reaches this middleware only once <see cref="PrefaceSniffer"/> saw HTTP/2's preface.</summary>
+    private static bool IsHttp2(ConnectionContext connection)
+        => connection.Features.Get<Microsoft.AspNetCore.Server.Kestrel.Core.Features.ITlsApplicationProtocolFeature>() is not { } alpn
+            || alpn.ApplicationProtocol.Span.SequenceEqual("h2"u8);
 
     private sealed class Transport(PipeReader input, PipeWriter output) : IDuplexPipe
     {

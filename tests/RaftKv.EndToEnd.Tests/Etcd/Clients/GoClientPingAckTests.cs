@@ -3,8 +3,8 @@ namespace RaftKv.EndToEnd.Tests.Etcd.Clients;
 /// <summary>
 /// grpc-go sends a BDP ping after each response it receives; the client ports answer it with the next response
 /// instead of in a write of its own (<c>PingAckCoalescingWriter</c>, BENCHMARKS.md "grpc-go's BDP pings"). etcd's Go
-/// client (<see cref="GoClientV3"/>) runs its kv check, one connection, many calls in a row: every call answered, and
-/// the node counts ACKs that waited for a response.
+/// client (<see cref="GoClientV3"/>) runs its kv check, one connection, many calls in a row, in cleartext and over TLS
+/// (HTTP/2 chosen by ALPN): every call answered, and the node counts ACKs that waited for a response.
 /// </summary>
 public sealed class GoClientPingAckTests
 {
@@ -12,13 +12,27 @@ public sealed class GoClientPingAckTests
     public async Task GrpcGoPingAcksLeaveWithTheNextResponse()
     {
         using var node = SharedNode.Get();
-        var before = await CoalescedAsync(node);
+        var before = await CoalescedAsync(node.Http, node.Url);
         await GoClientV3.PassesAsync("kv", node.Grpc);
-        var after = await CoalescedAsync(node);
+        var after = await CoalescedAsync(node.Http, node.Url);
         Assert.True(after > before, $"raftkv_http2_ping_acks_coalesced_total {before} → {after}");
     }
 
-    private static async Task<double> CoalescedAsync(SharedNode node)
-        => PrometheusText.Parse(await node.Http.GetStringAsync("http://" + node.Grpc + "/metrics")).Value("raftkv_http2_ping_acks_coalesced_total")
+    [Fact]
+    public async Task OverTlsToo()
+    {
+        using var kit = new TlsTestKit();
+        using var c = kit.Cluster(1);
+        c.StartAll();
+        var node = await c.WaitForLeaderAsync();
+        await c.WaitReadyAsync();
+        var before = await CoalescedAsync(c.Http, node.Http);
+        await GoClientV3.PassesAsync("kv", node.Grpc, c, "-cacert", kit.CaFile);
+        var after = await CoalescedAsync(c.Http, node.Http);
+        Assert.True(after > before, $"raftkv_http2_ping_acks_coalesced_total {before} → {after}");
+    }
+
+    private static async Task<double> CoalescedAsync(HttpClient http, string url)
+        => PrometheusText.Parse(await http.GetStringAsync(url + "/metrics")).Value("raftkv_http2_ping_acks_coalesced_total")
             ?? throw new InvalidOperationException("raftkv_http2_ping_acks_coalesced_total is not exported");
 }
