@@ -59,7 +59,23 @@ internal sealed class ServerProcess : IDisposable
 
     public bool IsRunning => _process is { HasExited: false };
 
-    public int? ExitCode => _process is { HasExited: true } p ? p.ExitCode : null;
+    /// <summary>The exit code once the process has exited, and then only after its output has reached <see cref="Log"/>:
+    /// <c>HasExited</c> turns true before the asynchronous readers deliver the last lines (a removed member's "permanently
+    /// removed" line was once missing from the log right after it exited); <c>WaitForExit()</c> without a timeout
+    /// waits for both streams' end.</summary>
+    public int? ExitCode
+    {
+        get
+        {
+            if (_process is not { HasExited: true } p)
+            {
+                return null;
+            }
+
+            p.WaitForExit();
+            return p.ExitCode;
+        }
+    }
 
     public void Start(params string[] args)
     {
