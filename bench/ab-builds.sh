@@ -15,7 +15,6 @@ cd "$(dirname "$0")/.."
 . bench/lib.sh
 ROUNDS=${ROUNDS:-2}; N=${N:-30000}
 trap stop_all EXIT INT TERM
-pid_of_port() { ss -ltnp "sport = :${1##*:}" | grep -o 'pid=[0-9]*' | head -1 | cut -d= -f2; }
 for r in $(seq 1 "$ROUNDS"); do
   for build in "$@"; do
     WORK=$(mktemp -d /tmp/raftkv-abb-XXXX)
@@ -24,7 +23,8 @@ for r in $(seq 1 "$ROUNDS"); do
     # shellcheck disable=SC2086 # RKV_ENV is a list of VAR=VALUE words
     start_raftkv_cluster "$WORK" ${RKV_ENV:-}
     EP=$(wait_leader "$RKV_EPS")
-    L=$(pid_of_port "$EP"); ALL=$(for e in ${RKV_EPS//,/ }; do pid_of_port "$e"; done | tr '\n' ' ')
+    i=0; for e in ${RKV_EPS//,/ }; do [ "$e" = "$EP" ] && L=${PIDS[$i]}; i=$((i + 1)); done # node i's process is PIDS[i-1]
+    ALL="${PIDS[*]}"
     "$ETCD_BENCHMARK" --endpoints "$EP" --clients 16 --conns 16 put --key-size 8 --key-space-size 100000 --val-size 256 --total $((N * 2)) >/dev/null 2>&1
     if [ "${W:-put}" = put ]; then wl=(put --key-size 8 --key-space-size 100000 --val-size 256)
     else etcdctl --endpoints "$EP" put bench-key "$(head -c 40 /dev/zero | tr '\0' v)" >/dev/null; wl=(range bench-key --consistency l); fi
