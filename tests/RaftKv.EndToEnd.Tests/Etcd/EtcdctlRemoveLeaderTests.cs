@@ -40,8 +40,18 @@ public sealed class EtcdctlRemoveLeaderTests
         Assert.Contains("has been permanently removed from the cluster", leader.Log(), StringComparison.Ordinal);
 
         await Eventually.TrueAsync(async () => (await Etcdctl.RunAsync(live, "put", "after", "1")).Code == 0, Deadline, "the other two elect a leader and accept writes");
-        var listed = (await Etcdctl.RunAsync(others[0].Grpc, "member", "list")).Ok().Out;
-        Assert.Equal(2, listed.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length);
+        // Right after the election DotNext's member list on a member can lack the other one for a moment (seen once in a
+        // full suite: one line; KvNode.Cluster.cs, SaveMemberMeta, notes the same); the list must show both soon after.
+        var listed = string.Empty;
+        await Eventually.TrueAsync(
+            async () =>
+            {
+                listed = (await Etcdctl.RunAsync(others[0].Grpc, "member", "list")).Ok().Out;
+                return listed.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length == 2;
+            },
+            Deadline,
+            "the member list shows the two members left");
+        Assert.DoesNotContain($"127.0.0.1:{leader!.RaftPort},", listed, StringComparison.Ordinal); // etcdctl: "id, started, name, peer URL, client URL, …"
         var got = (await Etcdctl.RunAsync(live, "get", "before", "--print-value-only")).Ok().Out;
         Assert.Equal("1", got.Trim());
     }
