@@ -43,14 +43,23 @@ public sealed class EtcdctlRemoveLeaderTests
         // Right after the election DotNext's member list on a member can lack the other one for a moment (seen once in a
         // full suite: one line; KvNode.Cluster.cs, SaveMemberMeta, notes the same); the list must show both soon after.
         var listed = string.Empty;
-        await Eventually.TrueAsync(
-            async () =>
-            {
-                listed = (await Etcdctl.RunAsync(others[0].Grpc, "member", "list")).Ok().Out;
-                return listed.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length == 2;
-            },
-            Deadline,
-            "the member list shows the two members left");
+        try
+        {
+            await Eventually.TrueAsync(
+                async () =>
+                {
+                    listed = (await Etcdctl.RunAsync(others[0].Grpc, "member", "list")).Ok().Out;
+                    return listed.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length == 2;
+                },
+                Deadline,
+                "the member list shows the two members left");
+        }
+        catch (TimeoutException e)
+        {
+            var atOther = (await Etcdctl.RunAsync(others[1].Grpc, "member", "list")).Out;
+            Assert.Fail($"{e.Message}\nnode {others[0].NodeId} lists:\n{listed}\nnode {others[1].NodeId} lists:\n{atOther}\nremoved leader {leader!.NodeId}, raft ports {string.Join(' ', c.Nodes.Select(n => $"{n.NodeId}={n.RaftPort}"))}");
+        }
+
         Assert.DoesNotContain($"127.0.0.1:{leader!.RaftPort},", listed, StringComparison.Ordinal); // etcdctl: "id, started, name, peer URL, client URL, …"
         var got = (await Etcdctl.RunAsync(live, "get", "before", "--print-value-only")).Ok().Out;
         Assert.Equal("1", got.Trim());
