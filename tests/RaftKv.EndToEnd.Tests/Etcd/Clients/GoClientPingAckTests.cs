@@ -12,10 +12,7 @@ public sealed class GoClientPingAckTests
     public async Task GrpcGoPingAcksLeaveWithTheNextResponse()
     {
         using var node = SharedNode.Get();
-        var before = await CoalescedAsync(node.Http, node.Url);
-        await GoClientV3.PassesAsync("kv", node.Grpc);
-        var after = await CoalescedAsync(node.Http, node.Url);
-        Assert.True(after > before, $"raftkv_http2_ping_acks_coalesced_total {before} → {after}");
+        await AssertCoalescedAsync(node.Http, node.Url, () => GoClientV3.PassesAsync("kv", node.Grpc));
     }
 
     [Fact]
@@ -26,9 +23,16 @@ public sealed class GoClientPingAckTests
         c.StartAll();
         var node = await c.WaitForLeaderAsync();
         await c.WaitReadyAsync();
-        var before = await CoalescedAsync(c.Http, node.Http);
-        await GoClientV3.PassesAsync("kv", node.Grpc, c, "-cacert", kit.CaFile);
-        var after = await CoalescedAsync(c.Http, node.Http);
+        await AssertCoalescedAsync(c.Http, node.Http, () => GoClientV3.PassesAsync("kv", node.Grpc, c, "-cacert", kit.CaFile));
+    }
+
+    /// <summary>Runs <paramref name="check"/> (it must pass) and asserts the node at <paramref name="url"/> counted
+    /// coalesced ACKs meanwhile.</summary>
+    private static async Task AssertCoalescedAsync(HttpClient http, string url, Func<Task> check)
+    {
+        var before = await CoalescedAsync(http, url);
+        await check();
+        var after = await CoalescedAsync(http, url);
         Assert.True(after > before, $"raftkv_http2_ping_acks_coalesced_total {before} → {after}");
     }
 
