@@ -152,17 +152,9 @@ public sealed partial class KvNode
             throw new UnavailableException($"member {member.RaftAddress} is not reachable: its host name does not resolve ({e.Message})", inner: e);
         }
 
-        bool added;
-        try
-        {
-            added = await _cluster.AddMemberAsync(ep, cancellationToken).ConfigureAwait(false);
-        }
-        catch (DotNext.Net.Cluster.Consensus.Raft.NotLeaderException)
-        {
-            // Leadership moved during the warm-up or the configuration change (chaos long5 seed 1, 2026-12-04: a 500
-            // "internal error: NotLeaderException" to POST /cluster/members): a 503 to retry on the new leader.
-            throw new NotLeaderException(GetStatus().Leader);
-        }
+        // Leadership moved during the warm-up or the change: a 503 (chaos long5 seed 1, 2026-12-04: it was a 500), and
+        // "outcome unknown" once the change may have been appended (KvNode.ConfigurationChange.cs).
+        var added = await ChangeConfigurationAsync(() => _cluster.AddMemberAsync(ep, cancellationToken), $"the addition of {member.RaftAddress}").ConfigureAwait(false);
 
         if (!added)
         {
@@ -192,17 +184,10 @@ public sealed partial class KvNode
             return; // KvNode.Learners.cs: a learner leaves the replicated list; DotNext's configuration never held it
         }
 
-        var target = (await MembersKnowingAsync(id, cancellationToken).ConfigureAwait(false)).FirstOrDefault(m => m.Id == id && !m.IsLearner) ?? throw new ArgumentException($"no member with id {id}");
+        var target = (await MembersKnowingAsync(id, cancellationToken).ConfigureAwait(false)).FirstOrDefault(m => m.Id == id && !m.IsLearner) ?? throw new MemberNotFoundException(id);
         var ep = _cluster.Members.First(m => (m.EndPoint.ToString() ?? string.Empty) == target.RaftAddress).EndPoint;
-        bool removed;
-        try
-        {
-            removed = await _cluster.RemoveMemberAsync(ep, cancellationToken).ConfigureAwait(false);
-        }
-        catch (DotNext.Net.Cluster.Consensus.Raft.NotLeaderException)
-        {
-            throw new NotLeaderException(GetStatus().Leader); // leadership moved during the change: retry on the new leader
-        }
+        LogRemovingMember(_logger, id, ep.ToString() ?? string.Empty);
+        var removed = await ChangeConfigurationAsync(() => _cluster.RemoveMemberAsync(ep, cancellationToken), $"the removal of member {id}").ConfigureAwait(false);
 
         if (!removed)
         {
@@ -353,6 +338,9 @@ public sealed partial class KvNode
             LogBackgroundError(_logger, "member-meta", error.Message);
         }
     }
+
+    [Microsoft.Extensions.Logging.LoggerMessage(Level = Microsoft.Extensions.Logging.LogLevel.Information, Message = "Removing member {Id} (Raft address {Address}) from the configuration")]
+    private static partial void LogRemovingMember(Microsoft.Extensions.Logging.ILogger logger, long id, string address);
 
     private static bool Equals(EndPoint? a, EndPoint? b) => a is not null && b is not null && a.Equals(b);
 }

@@ -3,7 +3,6 @@ using System.Net;
 using System.Net.Sockets;
 using RaftKv.Replication.Api;
 using RaftKv.Replication.Commands;
-using NotLeaderException = RaftKv.Replication.Api.NotLeaderException;
 
 namespace RaftKv.Replication;
 
@@ -86,7 +85,7 @@ public sealed partial class KvNode
         {
             throw (await MembersKnowingAsync(id, cancellationToken).ConfigureAwait(false)).Any(m => m.Id == id)
                 ? new NotLearnerException(id)
-                : new ArgumentException($"no member with id {id}");
+                : new MemberNotFoundException(id);
         }
 
         var commit = _log.LastCommittedIndex;
@@ -126,14 +125,7 @@ public sealed partial class KvNode
                 throw new UnavailableException($"learner {id} ({learner.RaftAddress}) is not reachable: its host name does not resolve ({e.Message}); it stays a learner", inner: e);
             }
 
-            try
-            {
-                added = await _cluster.AddMemberAsync(ep, cancellationToken).ConfigureAwait(false);
-            }
-            catch (DotNext.Net.Cluster.Consensus.Raft.NotLeaderException)
-            {
-                throw new NotLeaderException(GetStatus().Leader); // leadership moved during the change (a 503 to retry, not a 500)
-            }
+            added = await ChangeConfigurationAsync(() => _cluster.AddMemberAsync(ep, cancellationToken), $"the promotion of learner {id}").ConfigureAwait(false); // a 503, not a 500
 
             if (!added)
             {

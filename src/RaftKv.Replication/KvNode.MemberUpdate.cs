@@ -61,7 +61,7 @@ public sealed partial class KvNode
         }
 
         var members = await MembersKnowingAsync(id, cancellationToken).ConfigureAwait(false);
-        var target = members.FirstOrDefault(m => m.Id == id && id != 0) ?? throw new ArgumentException($"no member with id {id}");
+        var target = members.FirstOrDefault(m => m.Id == id && id != 0) ?? throw new MemberNotFoundException(id);
         if (SameAddress(target.RaftAddress, raftAddress))
         {
             return; // etcd: the member's own peer URL again succeeds and changes nothing
@@ -110,11 +110,7 @@ public sealed partial class KvNode
         bool removed;
         try
         {
-            removed = await _cluster.RemoveMemberAsync(voter.EndPoint, cancellationToken).ConfigureAwait(false);
-        }
-        catch (DotNext.Net.Cluster.Consensus.Raft.NotLeaderException)
-        {
-            throw new NotLeaderException(GetStatus().Leader); // leadership moved during the change: retry on the new leader
+            removed = await ChangeConfigurationAsync(() => _cluster.RemoveMemberAsync(voter.EndPoint, cancellationToken), $"the removal of member {id}'s old address").ConfigureAwait(false);
         }
         catch (DotNext.Net.Cluster.Consensus.Raft.RaftProtocolException e)
         {

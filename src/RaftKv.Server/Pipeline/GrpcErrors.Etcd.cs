@@ -42,6 +42,7 @@ public static partial class GrpcErrors
         RpcException rpc => rpc,
         AuthException a => Etcd.Auth(a.Error),
         BadLeaderTransfereeException => Etcd.BadLeaderTransferee,
+        MemberNotFoundException => Etcd.MemberNotFound,
         NotLearnerException => Etcd.MemberNotLearner,
         LearnerNotReadyException => Etcd.LearnerNotReady,
         LearnerNotSupportedException => Etcd.NotSupportedForLearner,
