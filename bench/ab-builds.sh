@@ -32,8 +32,8 @@ for r in $(seq 1 "$ROUNDS"); do
       t0=$(cpu_ticks "$L"); a0=$(cpu_ticks $ALL)
       out=$("$ETCD_BENCHMARK" --endpoints "$EP" --clients "$C" --conns "${CONNS:-$C}" --precise "${wl[@]}" --total "$N" 2>&1)
       t1=$(cpu_ticks "$L"); a1=$(cpu_ticks $ALL)
-      rps=$(grep -o 'Requests/sec:.*' <<<"$out" | awk '{printf "%.0f", $2}')
-      p50=$(grep -o ' 50% in [0-9.]*' <<<"$out" | awk '{print $3 * 1000}'); p99=$(grep -o ' 99% in [0-9.]*' <<<"$out" | awk '{print $3 * 1000}')
+      read -r rps p50 p99 < <(python3 bench/etcd-benchmark-result.py <<<"$out" \
+        | python3 -c 'import json, sys; [print("%.0f %g %g" % (d["ops_per_sec"], d["p50_ms"], d["p99_ms"])) for d in map(json.loads, sys.stdin)]')
       tick=$((1000000 / $(getconf CLK_TCK)))
       echo "round $r, $build, ${W:-put} x$C: $rps req/s, p50 $p50 ms, p99 $p99 ms; CPU µs/request leader $(( (t1 - t0) * tick / N )), servers $(( (a1 - a0) * tick / N )); load $(cut -d' ' -f1 /proc/loadavg)"
     done

@@ -47,13 +47,8 @@ run_cell() {
     range-l) out=$("$ETCD_BENCHMARK" "${common[@]}" range bench-key --consistency l --total "$total" 2>&1) ;;
     range-s) out=$("$ETCD_BENCHMARK" "${common[@]}" range bench-key --consistency s --total "$total" 2>&1) ;;
   esac || return 0
-  python3 -c '
-import re, sys
-t = sys.stdin.read()
-rps = re.search(r"Requests/sec:\s*([0-9.]+)", t)
-p = dict((m.group(1), float(m.group(2)) * 1000) for m in re.finditer(r"\s([0-9.]+)% in ([0-9.]+) secs", t))
-if rps and "50" in p and "99" in p: print("%.1f %.3f %.3f" % (float(rps.group(1)), p["50"], p["99"]))
-' <<<"$out"
+  python3 bench/etcd-benchmark-result.py <<<"$out" \
+    | python3 -c 'import json, sys; [print("%.1f %.3f %.3f" % (d["ops_per_sec"], d["p50_ms"], d["p99_ms"])) for d in map(json.loads, sys.stdin)]'
 }
 
 # The tool runs a fixed number of requests: size each cell from a 2 s probe so it lasts about SECS seconds.

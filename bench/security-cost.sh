@@ -60,16 +60,7 @@ print(max(1000, int(r * float(sys.argv[2]))))' "$4" "$DUR")
     put) out=$("$ETCD_BENCHMARK" "${args[@]}" put --key-size 8 --key-space-size 100000 --val-size 256 --total "$total" 2>&1) || return 0 ;;
     get) out=$("$ETCD_BENCHMARK" "${args[@]}" range 00000001 --consistency l --total "$total" 2>&1) || return 0 ;;
   esac
-  python3 - "$w" "$c" "$total" "$out" <<'PY'
-import json, re, sys
-t = sys.argv[4]
-rps = re.search(r"Requests/sec:\s*([0-9.]+)", t)
-p = dict((m.group(1), float(m.group(2)) * 1000) for m in re.finditer(r"\s([0-9.]+)% in ([0-9.]+) secs", t))
-errors = sum(int(n) for n in re.findall(r"^\s*\[(\d+)\]", t.split("Error distribution:")[1], re.M)) if "Error distribution:" in t else 0
-if rps and "50" in p and "99" in p:
-    print(json.dumps({"workload": sys.argv[1], "clients": int(sys.argv[2]), "requests": int(sys.argv[3]), "ops_per_sec": float(rps.group(1)),
-                      "p50_ms": p["50"], "p99_ms": p["99"], "errors": errors}))
-PY
+  python3 bench/etcd-benchmark-result.py "workload=$w" "clients=$c" "requests=$total" <<<"$out"
 }
 server_cpu() { local t=0 p; for p in "${PIDS[@]}"; do t=$((t + $(awk '{print $14 + $15}' "/proc/$p/stat" 2>/dev/null || echo 0))); done; echo $t; } # clock ticks
 trap 'stop_all; rm -rf "$WORK"' EXIT INT TERM
