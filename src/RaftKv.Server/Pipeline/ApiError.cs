@@ -42,6 +42,7 @@ public static class ApiError
             ErrorKind.AuthRefused => (((AuthException)e).Error == AuthError.AuthNotEnabled ? 400 : 409, "auth_refused", e.Message),
             ErrorKind.TooManyLearners => (409, "too_many_learners", e.Message),
             ErrorKind.MemberUpdateRefused => (409, "member_update_refused", e.Message),
+            ErrorKind.MemberNotFound => (404, "not_found", e.Message),
             ErrorKind.Cancelled => (503, "cancelled", "the request was cancelled"),
             ErrorKind.Compacted => (400, "compacted", e.Message),
             _ => (500, "internal", "internal error: " + e.GetType().Name),

@@ -83,6 +83,10 @@ public enum ErrorKind
     /// <summary>A member move (etcd MemberUpdate) refused while it could cost the quorum or for a leader or learner (<c>MemberUpdateRefusedException</c>; 409 / FAILED_PRECONDITION).</summary>
     MemberUpdateRefused,
 
+    /// <summary>A membership call naming an id the leader does not list (<c>MemberNotFoundException</c>; 404 not_found /
+    /// NOT_FOUND, etcd's "etcdserver: member not found").</summary>
+    MemberNotFound,
+
     /// <summary>The caller cancelled (<see cref="OperationCanceledException"/>).</summary>
     Cancelled,
 }

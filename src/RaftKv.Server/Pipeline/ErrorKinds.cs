@@ -25,6 +25,7 @@ public static class ErrorKinds
         LeaseTtlTooLargeException => ErrorKind.LeaseTtlTooLarge,
         KeyNotFoundForIgnoreException => ErrorKind.KeyNotFound,
         MemberUpdateRefusedException => ErrorKind.MemberUpdateRefused,
+        MemberNotFoundException => ErrorKind.MemberNotFound, // an ArgumentException: before the line below
         ArgumentException or FormatException => ErrorKind.InvalidArgument,
         NotLeaderException => ErrorKind.NotLeader,
         TooManyLearnersException => ErrorKind.TooManyLearners,

@@ -45,6 +45,7 @@ public static partial class GrpcErrors
             ErrorKind.PermissionDenied => new RpcException(new Status(StatusCode.PermissionDenied, e.Message)),
             ErrorKind.TooManyRequests => new RpcException(new Status(StatusCode.ResourceExhausted, e.Message)),
             ErrorKind.AuthRefused or ErrorKind.TooManyLearners or ErrorKind.MemberUpdateRefused => new RpcException(new Status(StatusCode.FailedPrecondition, e.Message)),
+            ErrorKind.MemberNotFound => new RpcException(new Status(StatusCode.NotFound, e.Message)),
             ErrorKind.Cancelled => new RpcException(new Status(StatusCode.Cancelled, "cancelled")),
             _ => new RpcException(new Status(StatusCode.Internal, e.GetType().Name + ": " + e.Message)),
         },
