@@ -27,6 +27,7 @@ public sealed class ErrorMappingTests
         { new AuthException(AuthError.UserEmpty, "user name is empty"), ErrorKind.InvalidArgument, 400, "invalid_argument", StatusCode.InvalidArgument },
         { new AuthException(AuthError.RoleEmpty, "role name is empty"), ErrorKind.InvalidArgument, 400, "invalid_argument", StatusCode.InvalidArgument },
         { new MemberUpdateRefusedException(2, "it is the leader"), ErrorKind.MemberUpdateRefused, 409, "member_update_refused", StatusCode.FailedPrecondition },
+        { new MemberNotFoundException(3), ErrorKind.MemberNotFound, 404, "not_found", StatusCode.NotFound }, // an ArgumentException, yet not invalid_argument
         { new OperationCanceledException(), ErrorKind.Cancelled, 503, "cancelled", StatusCode.Cancelled },
         { new LeaderChangedException(2), ErrorKind.LeaderChanged, 503, "leader_changed", StatusCode.Unavailable },
         { new DotNext.Net.Cluster.Consensus.Raft.NotLeaderException(), ErrorKind.LeaderChanged, 503, "leader_changed", StatusCode.Unavailable },

@@ -27,6 +27,7 @@ public sealed class EtcdErrorMappingTests
         { new RaftKv.Storage.IO.DiskFullException("no space"), StatusCode.ResourceExhausted, "etcdserver: mvcc: database space exceeded" },
         { new NoSpaceException("the NOSPACE alarm of member 1 is active"), StatusCode.ResourceExhausted, "etcdserver: mvcc: database space exceeded" },
         { new MemberUpdateRefusedException(2, "it is the leader"), StatusCode.FailedPrecondition, "raftkv: member 2 cannot move now: it is the leader" },
+        { new MemberNotFoundException(3), StatusCode.NotFound, "etcdserver: member not found" },
     };
 
     [Theory]
