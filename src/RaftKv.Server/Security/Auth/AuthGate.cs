@@ -101,7 +101,7 @@ public sealed partial class AuthGate(KvNode node, AuthTokens tokens, SimpleToken
             {
                 var reason = options.TokenKind == AuthTokenKind.Simple && token.Length <= SimpleTokens.MaxLength
                     ? "a simple token not held here (unknown, expired, or its assignment not applied here yet)"
-                    : "expired, malformed or not signed with the cluster's key";
+                    : tokens.Diagnose(state.TokenKey, token); // expired, malformed or another key: which, for the debug log
                 LogTokenRefused(log, reason, 0, state.Revision, Client(address));
                 throw InvalidToken();
             }

@@ -135,6 +135,43 @@ public sealed class AuthTokens(TimeProvider time)
         }
     }
 
+    /// <summary>Why <paramref name="token"/> does not verify under <paramref name="key"/>, for the refusal's debug log: malformed,
+    /// signed with another key (with the first 4 bytes of SHA-256 of the key here, which names a key without revealing it:
+    /// two members whose fingerprints differ hold different keys), or expired (its iat and exp, and now). Never the token.</summary>
+    public string Diagnose(byte[] key, string token)
+    {
+        var firstDot = token.IndexOf('.', StringComparison.Ordinal);
+        var lastDot = token.LastIndexOf('.');
+        if (key.Length == 0)
+        {
+            return "no token key here yet";
+        }
+
+        if (firstDot <= 0 || lastDot <= firstDot || token.Length > 4096)
+        {
+            return "not a JWT";
+        }
+
+        try
+        {
+            var fingerprint = Convert.ToHexStringLower(SHA256.HashData(key).AsSpan(0, 4));
+            if (!CryptographicOperations.FixedTimeEquals(HMACSHA256.HashData(key, Encoding.ASCII.GetBytes(token[..lastDot])), Base64Url.DecodeFromChars(token.AsSpan(lastDot + 1))))
+            {
+                return $"a JWT signed with another key than this member's (key #{fingerprint})";
+            }
+
+            var claims = JsonSerializer.Deserialize(Base64Url.DecodeFromChars(token.AsSpan(firstDot + 1, lastDot - firstDot - 1)), ClaimsContext.Default.Claims);
+            var now = time.GetUtcNow().ToUnixTimeSeconds();
+            return claims is null ? "a JWT without claims"
+                : now >= claims.Exp ? $"a JWT expired {now - claims.Exp} s ago (iat {claims.Iat}, exp {claims.Exp}, now {now}; key #{fingerprint})"
+                : "a JWT without a user or member";
+        }
+        catch (Exception e) when (e is FormatException or JsonException)
+        {
+            return "a malformed JWT";
+        }
+    }
+
     private sealed record Verified(byte[] Key, Claims Claims);
 
     internal sealed record Claims(
