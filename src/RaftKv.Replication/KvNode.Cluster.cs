@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
+using Microsoft.Extensions.Logging;
 using RaftKv.Replication.Api;
 using RaftKv.Replication.Commands;
 using RaftKv.Replication.Diagnostics;
@@ -339,8 +340,8 @@ public sealed partial class KvNode
         }
     }
 
-    [Microsoft.Extensions.Logging.LoggerMessage(Level = Microsoft.Extensions.Logging.LogLevel.Information, Message = "Removing member {Id} (Raft address {Address}) from the configuration")]
-    private static partial void LogRemovingMember(Microsoft.Extensions.Logging.ILogger logger, long id, string address);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Removing member {Id} (Raft address {Address}) from the configuration")]
+    private static partial void LogRemovingMember(ILogger logger, long id, string address);
 
     private static bool Equals(EndPoint? a, EndPoint? b) => a is not null && b is not null && a.Equals(b);
 }
