@@ -31,9 +31,21 @@ func checkMaintenance(ctx context.Context, e *env) error {
 			return err
 		}
 	}
+	// The per-endpoint calls go through a client of their own: clientv3 3.4's Maintenance dials each endpoint with
+	// Client.dial, which replaces the client's auth-token bundle with a new one, while its main connection keeps the
+	// old bundle — every later refresh of an expired token lands in the new bundle, and the main connection sends the
+	// first token forever ("invalid auth token" until its retries run out; seen with AUTH_TOKEN_TTL=3 once the check
+	// outlasted the first token: the server's refusals all named that one token, issued when the check started).
+	per := e.cli
+	if e.user != "" {
+		if per, err = e.newClient(e.user, e.password); err != nil {
+			return err
+		}
+		defer per.Close()
+	}
 	var leaders []uint64
 	for _, ep := range e.endpoints {
-		st, err := e.cli.Status(ctx, ep)
+		st, err := per.Status(ctx, ep)
 		if err != nil {
 			return fmt.Errorf("status of %s: %v", ep, err)
 		}
@@ -41,14 +53,14 @@ func checkMaintenance(ctx context.Context, e *env) error {
 		if err := expect(ids[st.Header.MemberId] && ids[st.Leader] && st.RaftIndex > 0 && st.RaftTerm > 0 && st.DbSize > 0 && st.Version != "", "status of %s: %+v", ep, st); err != nil {
 			return err
 		}
-		h, err := e.cli.HashKV(ctx, ep, 0)
+		h, err := per.HashKV(ctx, ep, 0)
 		if err != nil {
 			return fmt.Errorf("hash of %s: %v", ep, err)
 		}
 		if err := expect(h.Header.Revision > 0, "hash kv of %s: %+v", ep, h); err != nil {
 			return err
 		}
-		if _, err := e.cli.Defragment(ctx, ep); err != nil {
+		if _, err := per.Defragment(ctx, ep); err != nil {
 			return fmt.Errorf("defragment %s: %v", ep, err)
 		}
 	}
