@@ -237,8 +237,9 @@ public sealed partial class AuthGate(KvNode node, AuthTokens tokens, SimpleToken
     /// revision, reused for up to half its lifetime (so the leader's verified-token cache hits too).</summary>
     /// <remarks>It travels only member to member, so it lives <see cref="ForwardTokenLifetime"/> whatever
     /// AUTH_TOKEN_TTL says: with short user tokens (3 s in the Go client's checks) half a lifetime left a reused
-    /// forward token a fraction of a second, which a hop to a loaded leader could outlast (CI, 2026-12-07: a Go
-    /// client's delete at a follower answered "invalid auth token"). A user change still voids it at once (its
+    /// forward token a fraction of a second, which a hop to a loaded leader could outlast. (The CI failure of
+    /// 2026-12-07 that prompted this, a Go client's delete answered "invalid auth token", turned out to be clientv3 3.4
+    /// sending its first, expired token: tests/etcd/go/maintenance.go.) A user change still voids it at once (its
     /// revision).</remarks>
     private string ForwardToken(string user)
     {
