@@ -105,34 +105,8 @@ public sealed class AuthTokens(TimeProvider time)
 
     private Claims? Verify(byte[] key, string token)
     {
-        var firstDot = token.IndexOf('.', StringComparison.Ordinal);
-        var lastDot = token.LastIndexOf('.');
-        if (firstDot <= 0 || lastDot <= firstDot)
-        {
-            return null;
-        }
-
-        try
-        {
-            var expected = HMACSHA256.HashData(key, Encoding.ASCII.GetBytes(token[..lastDot]));
-            var signature = Base64Url.DecodeFromChars(token.AsSpan(lastDot + 1));
-            if (!CryptographicOperations.FixedTimeEquals(expected, signature) || !token.AsSpan(0, firstDot).SequenceEqual(Encoding.ASCII.GetString(Header)))
-            {
-                return null;
-            }
-
-            var claims = JsonSerializer.Deserialize(Base64Url.DecodeFromChars(token.AsSpan(firstDot + 1, lastDot - firstDot - 1)), ClaimsContext.Default.Claims);
-            if (claims?.Username is null || (claims.Username.Length == 0 && claims.Node <= 0) || time.GetUtcNow().ToUnixTimeSeconds() >= claims.Exp)
-            {
-                return null;
-            }
-
-            return claims;
-        }
-        catch (Exception e) when (e is FormatException or JsonException)
-        {
-            return null;
-        }
+        var (claims, _) = Inspect(key, token);
+        return claims is { Username: not null } c && (c.Username.Length > 0 || c.Node > 0) && time.GetUtcNow().ToUnixTimeSeconds() < c.Exp ? c : null;
     }
 
     /// <summary>Why <paramref name="token"/> does not verify under <paramref name="key"/>, for the refusal's debug log: malformed,
@@ -140,35 +114,50 @@ public sealed class AuthTokens(TimeProvider time)
     /// two members whose fingerprints differ hold different keys), or expired (its iat and exp, and now). Never the token.</summary>
     public string Diagnose(byte[] key, string token)
     {
-        var firstDot = token.IndexOf('.', StringComparison.Ordinal);
-        var lastDot = token.LastIndexOf('.');
         if (key.Length == 0)
         {
             return "no token key here yet";
         }
 
+        var (claims, fault) = Inspect(key, token);
+        var fingerprint = Convert.ToHexStringLower(SHA256.HashData(key).AsSpan(0, 4));
+        var now = time.GetUtcNow().ToUnixTimeSeconds();
+        return fault == "another key" ? $"a JWT signed with another key than this member's (key #{fingerprint})"
+            : claims is null ? fault!
+            : now >= claims.Exp ? $"a JWT expired {now - claims.Exp} s ago (iat {claims.Iat}, exp {claims.Exp}, now {now}; key #{fingerprint})"
+            : "a JWT without a user or member";
+    }
+
+    /// <summary>The claims of a token whose header and signature check out under <paramref name="key"/> (expiry and
+    /// user not judged), or what is wrong with it: "not a JWT", "another key", "a malformed JWT", "a JWT without claims".</summary>
+    private static (Claims? Claims, string? Fault) Inspect(byte[] key, string token)
+    {
+        var firstDot = token.IndexOf('.', StringComparison.Ordinal);
+        var lastDot = token.LastIndexOf('.');
         if (firstDot <= 0 || lastDot <= firstDot || token.Length > 4096)
         {
-            return "not a JWT";
+            return (null, "not a JWT");
         }
 
         try
         {
-            var fingerprint = Convert.ToHexStringLower(SHA256.HashData(key).AsSpan(0, 4));
-            if (!CryptographicOperations.FixedTimeEquals(HMACSHA256.HashData(key, Encoding.ASCII.GetBytes(token[..lastDot])), Base64Url.DecodeFromChars(token.AsSpan(lastDot + 1))))
+            var expected = HMACSHA256.HashData(key, Encoding.ASCII.GetBytes(token[..lastDot]));
+            if (!CryptographicOperations.FixedTimeEquals(expected, Base64Url.DecodeFromChars(token.AsSpan(lastDot + 1))))
             {
-                return $"a JWT signed with another key than this member's (key #{fingerprint})";
+                return (null, "another key");
+            }
+
+            if (!token.AsSpan(0, firstDot).SequenceEqual(Encoding.ASCII.GetString(Header)))
+            {
+                return (null, "a malformed JWT");
             }
 
             var claims = JsonSerializer.Deserialize(Base64Url.DecodeFromChars(token.AsSpan(firstDot + 1, lastDot - firstDot - 1)), ClaimsContext.Default.Claims);
-            var now = time.GetUtcNow().ToUnixTimeSeconds();
-            return claims is null ? "a JWT without claims"
-                : now >= claims.Exp ? $"a JWT expired {now - claims.Exp} s ago (iat {claims.Iat}, exp {claims.Exp}, now {now}; key #{fingerprint})"
-                : "a JWT without a user or member";
+            return claims is null ? (null, "a JWT without claims") : (claims, null);
         }
         catch (Exception e) when (e is FormatException or JsonException)
         {
-            return "a malformed JWT";
+            return (null, "a malformed JWT");
         }
     }
 
