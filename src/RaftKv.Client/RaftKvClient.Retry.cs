@@ -5,7 +5,9 @@ namespace RaftKv.Client;
 
 public sealed partial class RaftKvClient
 {
-    private async Task<T> CallAsync<T>(Func<GrpcChannel, CallOptions, Task<T>> call, CancellationToken cancellationToken)
+    /// <summary>Calls <paramref name="call"/> on the preferred endpoint, retrying retryable failures within the retry
+    /// budget; <paramref name="retrying"/> (optional) sees the status of each failed attempt that is retried.</summary>
+    private async Task<T> CallAsync<T>(Func<GrpcChannel, CallOptions, Task<T>> call, CancellationToken cancellationToken, Action<StatusCode>? retrying = null)
     {
         var deadline = DateTime.UtcNow + _options.RetryBudget;
         var backoff = _options.InitialBackoff;
@@ -18,6 +20,7 @@ public sealed partial class RaftKvClient
             }
             catch (RpcException e) when (IsRetryable(e.StatusCode) && DateTime.UtcNow < deadline && !cancellationToken.IsCancellationRequested)
             {
+                retrying?.Invoke(e.StatusCode);
                 var leader = e.Trailers.GetValue(LeaderTrailer);
                 _preferred = !string.IsNullOrEmpty(leader) && leader != endpoint ? leader : NextEndpoint(endpoint);
                 var jitter = Random.Shared.NextDouble() * backoff.TotalMilliseconds;

@@ -180,16 +180,6 @@ public sealed partial class RaftKvClient : IDisposable
     public Task<MembersResponse> MembersAsync(CancellationToken cancellationToken = default)
         => CallAsync((c, o) => new Cluster.ClusterClient(c).MembersAsync(new MembersRequest(), o).ResponseAsync, cancellationToken);
 
-    public Task<AddMemberResponse> AddMemberAsync(AddMemberRequest request, CancellationToken cancellationToken = default)
-        => CallAsync((c, o) => new Cluster.ClusterClient(c).AddMemberAsync(request, o).ResponseAsync, cancellationToken);
-
-    /// <summary>Makes learner <paramref name="id"/> a voter; UNAVAILABLE while it has not caught up with the leader (retry).</summary>
-    public Task<PromoteMemberResponse> PromoteMemberAsync(ulong id, CancellationToken cancellationToken = default)
-        => CallAsync((c, o) => new Cluster.ClusterClient(c).PromoteMemberAsync(new PromoteMemberRequest { Id = id }, o).ResponseAsync, cancellationToken);
-
-    public Task<RemoveMemberResponse> RemoveMemberAsync(ulong id, CancellationToken cancellationToken = default)
-        => CallAsync((c, o) => new Cluster.ClusterClient(c).RemoveMemberAsync(new RemoveMemberRequest { Id = id }, o).ResponseAsync, cancellationToken);
-
     public Task<FlushResponse> FlushAsync(CancellationToken cancellationToken = default)
         => CallAsync((c, o) => new Admin.AdminClient(c).FlushAsync(new FlushRequest(), o).ResponseAsync, cancellationToken);
 
@@ -223,7 +213,7 @@ public sealed partial class RaftKvClient : IDisposable
             {
                 MaxReceiveMessageSize = 64 << 20,
                 MaxSendMessageSize = 64 << 20,
-                HttpHandler = _tls?.CreateHandler(),
+                HttpHandler = _options.WrapHandler is { } wrap ? wrap(_tls?.CreateHandler() ?? new SocketsHttpHandler()) : _tls?.CreateHandler(),
                 DisposeHttpClient = true,
                 Credentials = _options.CallCredentials is { } call ? ChannelCredentials.Create(_tls is null ? ChannelCredentials.Insecure : ChannelCredentials.SecureSsl, call) : null,
                 UnsafeUseInsecureChannelCallCredentials = _options.CallCredentials is not null && _tls is null,

@@ -21,4 +21,8 @@ public sealed record RaftKvClientOptions
     /// call on every endpoint, plaintext channels included; null = none.
     /// </summary>
     public Grpc.Core.CallCredentials? CallCredentials { get; init; }
+
+    /// <summary>Wraps each channel's HTTP handler (the tests' fault injection: a response lost after the server acted);
+    /// null = the handler as is.</summary>
+    internal Func<HttpMessageHandler, HttpMessageHandler>? WrapHandler { get; init; }
 }

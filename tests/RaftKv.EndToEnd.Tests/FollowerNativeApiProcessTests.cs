@@ -125,7 +125,6 @@ public sealed class FollowerNativeApiProcessTests(ITestOutputHelper output)
             "the follower lists the re-added member");
     }
 
-    /// <summary>The membership replies carry the response header of the other native replies.</summary>
     /// <summary>Three real processes, started and ready, with their leader and its two followers.</summary>
     private static async Task<(LocalCluster Cluster, ServerProcess Leader, List<ServerProcess> Followers)> StartThreeAsync()
     {
