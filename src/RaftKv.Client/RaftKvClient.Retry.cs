@@ -18,7 +18,7 @@ public sealed partial class RaftKvClient
             {
                 return await call(Channel(endpoint), new CallOptions(deadline: DateTime.UtcNow + _options.AttemptTimeout, cancellationToken: cancellationToken)).ConfigureAwait(false);
             }
-            catch (RpcException e) when (IsRetryable(e.StatusCode) && DateTime.UtcNow < deadline && !cancellationToken.IsCancellationRequested)
+            catch (RpcException e) when (IsRetryable(e) && DateTime.UtcNow < deadline && !cancellationToken.IsCancellationRequested)
             {
                 retrying?.Invoke(e.StatusCode);
                 var leader = e.Trailers.GetValue(LeaderTrailer);
@@ -30,8 +30,15 @@ public sealed partial class RaftKvClient
         }
     }
 
-    private static bool IsRetryable(StatusCode code)
-        => code is StatusCode.Unavailable or StatusCode.FailedPrecondition or StatusCode.DeadlineExceeded or StatusCode.Internal or StatusCode.Unknown;
+    /// <summary>Worth another attempt: unavailability, an unknown outcome, and FAILED_PRECONDITION when it says "not the
+    /// leader" — not the refusals that share its status (too many learners, a member move or an auth change refused):
+    /// those stand wherever they are retried. The server names its error in the <see cref="CodeTrailer"/> trailer; an
+    /// answer without one (an older server, or a proxy) is taken as "not the leader".</summary>
+    private static bool IsRetryable(RpcException e) => e.StatusCode switch
+    {
+        StatusCode.FailedPrecondition => e.Trailers.GetValue(CodeTrailer) is not { } code || code == NotLeaderCode,
+        _ => e.StatusCode is StatusCode.Unavailable or StatusCode.DeadlineExceeded or StatusCode.Internal or StatusCode.Unknown,
+    };
 
     private string NextEndpoint(string current)
     {

@@ -16,6 +16,10 @@ public sealed partial class RaftKvClient : IDisposable
 {
     private const string LeaderTrailer = "raftkv-leader";
 
+    /// <summary>Trailer naming a native error by its code (the HTTP API's <c>code</c>), and the code of "not the leader".</summary>
+    private const string CodeTrailer = "raftkv-code";
+    private const string NotLeaderCode = "no_leader";
+
     private readonly ConcurrentDictionary<string, GrpcChannel> _channels = new(StringComparer.Ordinal);
     private readonly List<string> _endpoints;
     private readonly RaftKvClientOptions _options;
@@ -140,7 +144,7 @@ public sealed partial class RaftKvClient : IDisposable
                 {
                     moved = await reader.MoveNext(cancellationToken).ConfigureAwait(false);
                 }
-                catch (RpcException e) when (IsRetryable(e.StatusCode) && !cancellationToken.IsCancellationRequested)
+                catch (RpcException e) when (IsRetryable(e) && !cancellationToken.IsCancellationRequested)
                 {
                     _preferred = NextEndpoint(endpoint);
                     break;

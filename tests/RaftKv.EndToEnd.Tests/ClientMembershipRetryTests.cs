@@ -31,15 +31,47 @@ public sealed class ClientMembershipRetryTests
         Assert.DoesNotContain(r.Members, m => m.Id == (ulong)victim.NodeId);
     }
 
-    /// <summary>Which calls lose their first answer, and how many were lost (shared by the handlers of all channels).</summary>
-    private sealed class AnswerLoss(string path)
+    /// <summary>A refusal that stands (here: a learner beyond MAX_LEARNERS) shares FAILED_PRECONDITION with "not the
+    /// leader"; the client retried it until its budget ran out (kvctl answered after ~10 s). The server names the error
+    /// in a trailer (<c>raftkv-code</c>), and the client sends the call once.</summary>
+    [Fact]
+    public async Task ARefusalThatStandsIsNotRetried()
+    {
+        using var c = new LocalCluster(1, new Dictionary<string, string> { ["MAX_LEARNERS"] = "0" });
+        c.StartAll();
+        var node = await c.WaitForLeaderAsync();
+        await c.WaitReadyAsync();
+        var sent = new AnswerLoss("/raftkv.v1.Cluster/AddMember", lose: false);
+        using var client = new RaftKvClient([node.Grpc], new RaftKvClientOptions { RetryBudget = TimeSpan.FromMinutes(2), WrapHandler = h => new LosingHandler(sent) { InnerHandler = h } });
+
+        var e = await Assert.ThrowsAsync<Grpc.Core.RpcException>(() => client.AddMemberAsync(new Protocol.V1.AddMemberRequest { Id = 9, RaftAddress = "127.0.0.1:1", IsLearner = true }));
+
+        Assert.Equal(Grpc.Core.StatusCode.FailedPrecondition, e.StatusCode);
+        Assert.Equal("too_many_learners", e.Trailers.GetValue("raftkv-code"));
+        Assert.Equal(1, sent.Sent);
+    }
+
+    /// <summary>Which calls lose their first answer (if any), how many were sent and how many lost (shared by the handlers of all channels).</summary>
+    private sealed class AnswerLoss(string path, bool lose = true)
     {
         private int _lost;
+        private int _sent;
 
         public int Lost => Volatile.Read(ref _lost);
 
+        /// <summary>Calls of <c>path</c> sent.</summary>
+        public int Sent => Volatile.Read(ref _sent);
+
         public bool Take(HttpRequestMessage request)
-            => request.RequestUri?.AbsolutePath == path && Interlocked.CompareExchange(ref _lost, 1, 0) == 0;
+        {
+            if (request.RequestUri?.AbsolutePath != path)
+            {
+                return false;
+            }
+
+            Interlocked.Increment(ref _sent);
+            return lose && Interlocked.CompareExchange(ref _lost, 1, 0) == 0;
+        }
     }
 
     /// <summary>Sends the call, reads the server's whole answer, and hands the client DEADLINE_EXCEEDED instead.</summary>

@@ -46,7 +46,9 @@ public sealed class ErrorMappingTests
         var (status, code, _) = ApiError.Map(e);
         Assert.Equal(httpStatus, status);
         Assert.Equal(httpCode, code);
-        Assert.Equal(grpcStatus, GrpcErrors.Map(e).StatusCode);
+        var rpc = GrpcErrors.Map(e);
+        Assert.Equal(grpcStatus, rpc.StatusCode);
+        Assert.Equal(httpCode, rpc.Trailers.GetValue(GrpcErrors.CodeTrailer)); // one code per error on both doors
     }
 
     [Fact]
@@ -73,7 +75,7 @@ public sealed class ErrorMappingTests
     {
         var rpc = GrpcErrors.Map(new NotLeaderException(Leader));
         Assert.Equal("127.0.0.1:50052", rpc.Trailers.GetValue(GrpcErrors.LeaderTrailer));
-        Assert.Empty(GrpcErrors.Map(new NotLeaderException(null)).Trailers);
+        Assert.Null(GrpcErrors.Map(new NotLeaderException(null)).Trailers.GetValue(GrpcErrors.LeaderTrailer));
     }
 
     [Fact]

@@ -25,29 +25,45 @@ public static partial class GrpcErrors
         return IsEtcdConcurrencyMethod(fullMethod) ? AsGoError(mapped) : mapped;
     }
 
-    public static RpcException Map(Exception e) => e switch
+    /// <summary>Trailer carrying the error's code on every native (raftkv.v1) error: the HTTP API's <c>code</c> for the
+    /// same error (<see cref="ApiError"/>; <c>no_leader</c>, <c>too_many_learners</c>, …), so clients tell a refusal to
+    /// retry elsewhere from one that stands without reading the message (FAILED_PRECONDITION is both).</summary>
+    public const string CodeTrailer = "raftkv-code";
+
+    public static RpcException Map(Exception e)
     {
-        RpcException rpc => rpc,
-        _ => ErrorKinds.Of(e) switch
+        if (e is RpcException rpc)
         {
-            ErrorKind.NotLeader => new RpcException(
-                new Status(StatusCode.FailedPrecondition, e.Message),
-                ((NotLeaderException)e).Leader is { GrpcAddress.Length: > 0 } l ? new Metadata { { LeaderTrailer, l.GrpcAddress } } : []),
-            ErrorKind.OutcomeUnknown or ErrorKind.ForwardTimeout => new RpcException(new Status(StatusCode.DeadlineExceeded, e.Message)),
-            ErrorKind.LeaderChanged => new RpcException(new Status(StatusCode.Unavailable, e.Message)),
-            ErrorKind.Unavailable or ErrorKind.ObjectStoreUnavailable => new RpcException(new Status(StatusCode.Unavailable, e.Message)),
-            ErrorKind.InvalidArgument or ErrorKind.TooLarge or ErrorKind.FutureRevision or ErrorKind.TooManyTxnOps
-                or ErrorKind.DuplicateKeyInTxn or ErrorKind.LeaseNotFound or ErrorKind.KeyNotFound or ErrorKind.LeaseExists or ErrorKind.LeaseTtlTooLarge
-                => new RpcException(new Status(StatusCode.InvalidArgument, e.Message)),
-            ErrorKind.NoSpace => new RpcException(new Status(StatusCode.ResourceExhausted, e.Message)),
-            ErrorKind.Compacted => new RpcException(new Status(StatusCode.OutOfRange, e.Message)),
-            ErrorKind.Unauthenticated => new RpcException(new Status(StatusCode.Unauthenticated, e.Message)),
-            ErrorKind.PermissionDenied => new RpcException(new Status(StatusCode.PermissionDenied, e.Message)),
-            ErrorKind.TooManyRequests => new RpcException(new Status(StatusCode.ResourceExhausted, e.Message)),
-            ErrorKind.AuthRefused or ErrorKind.TooManyLearners or ErrorKind.MemberUpdateRefused => new RpcException(new Status(StatusCode.FailedPrecondition, e.Message)),
-            ErrorKind.MemberNotFound => new RpcException(new Status(StatusCode.NotFound, e.Message)),
-            ErrorKind.Cancelled => new RpcException(new Status(StatusCode.Cancelled, "cancelled")),
-            _ => new RpcException(new Status(StatusCode.Internal, e.GetType().Name + ": " + e.Message)),
-        },
+            return rpc; // e.g. the leader's answer to a forwarded call, its trailers included
+        }
+
+        var kind = ErrorKinds.Of(e);
+        var trailers = new Metadata { { CodeTrailer, ApiError.Map(e).Code } };
+        if (kind == ErrorKind.NotLeader && ((NotLeaderException)e).Leader is { GrpcAddress.Length: > 0 } l)
+        {
+            trailers.Add(LeaderTrailer, l.GrpcAddress);
+        }
+
+        return new RpcException(Status(kind, e), trailers);
+    }
+
+    private static Status Status(ErrorKind kind, Exception e) => kind switch
+    {
+        ErrorKind.NotLeader => new Status(StatusCode.FailedPrecondition, e.Message),
+        ErrorKind.OutcomeUnknown or ErrorKind.ForwardTimeout => new Status(StatusCode.DeadlineExceeded, e.Message),
+        ErrorKind.LeaderChanged => new Status(StatusCode.Unavailable, e.Message),
+        ErrorKind.Unavailable or ErrorKind.ObjectStoreUnavailable => new Status(StatusCode.Unavailable, e.Message),
+        ErrorKind.InvalidArgument or ErrorKind.TooLarge or ErrorKind.FutureRevision or ErrorKind.TooManyTxnOps
+            or ErrorKind.DuplicateKeyInTxn or ErrorKind.LeaseNotFound or ErrorKind.KeyNotFound or ErrorKind.LeaseExists or ErrorKind.LeaseTtlTooLarge
+            => new Status(StatusCode.InvalidArgument, e.Message),
+        ErrorKind.NoSpace => new Status(StatusCode.ResourceExhausted, e.Message),
+        ErrorKind.Compacted => new Status(StatusCode.OutOfRange, e.Message),
+        ErrorKind.Unauthenticated => new Status(StatusCode.Unauthenticated, e.Message),
+        ErrorKind.PermissionDenied => new Status(StatusCode.PermissionDenied, e.Message),
+        ErrorKind.TooManyRequests => new Status(StatusCode.ResourceExhausted, e.Message),
+        ErrorKind.AuthRefused or ErrorKind.TooManyLearners or ErrorKind.MemberUpdateRefused => new Status(StatusCode.FailedPrecondition, e.Message),
+        ErrorKind.MemberNotFound => new Status(StatusCode.NotFound, e.Message),
+        ErrorKind.Cancelled => new Status(StatusCode.Cancelled, "cancelled"),
+        _ => new Status(StatusCode.Internal, e.GetType().Name + ": " + e.Message),
     };
 }
