@@ -155,7 +155,7 @@ public sealed partial class KvNode
 
         // Leadership moved during the warm-up or the change: a 503 (chaos long5 seed 1, 2026-12-04: it was a 500), and
         // "outcome unknown" once the change may have been appended (KvNode.ConfigurationChange.cs).
-        var added = await ChangeConfigurationAsync(() => _cluster.AddMemberAsync(ep, cancellationToken), $"the addition of {member.RaftAddress}").ConfigureAwait(false);
+        var added = await ChangeConfigurationAsync(() => _cluster.AddMemberAsync(ep, cancellationToken), $"the addition of {member.RaftAddress}", cancellationToken).ConfigureAwait(false);
 
         if (!added)
         {
@@ -188,7 +188,7 @@ public sealed partial class KvNode
         var target = (await MembersKnowingAsync(id, cancellationToken).ConfigureAwait(false)).FirstOrDefault(m => m.Id == id && !m.IsLearner) ?? throw new MemberNotFoundException(id);
         var ep = _cluster.Members.First(m => (m.EndPoint.ToString() ?? string.Empty) == target.RaftAddress).EndPoint;
         LogRemovingMember(_logger, id, ep.ToString() ?? string.Empty);
-        var removed = await ChangeConfigurationAsync(() => _cluster.RemoveMemberAsync(ep, cancellationToken), $"the removal of member {id}").ConfigureAwait(false);
+        var removed = await ChangeConfigurationAsync(() => _cluster.RemoveMemberAsync(ep, cancellationToken), $"the removal of member {id}", cancellationToken).ConfigureAwait(false);
 
         if (!removed)
         {

@@ -125,7 +125,7 @@ public sealed partial class KvNode
                 throw new UnavailableException($"learner {id} ({learner.RaftAddress}) is not reachable: its host name does not resolve ({e.Message}); it stays a learner", inner: e);
             }
 
-            added = await ChangeConfigurationAsync(() => _cluster.AddMemberAsync(ep, cancellationToken), $"the promotion of learner {id}").ConfigureAwait(false); // a 503, not a 500
+            added = await ChangeConfigurationAsync(() => _cluster.AddMemberAsync(ep, cancellationToken), $"the promotion of learner {id}", cancellationToken).ConfigureAwait(false); // a 503, not a 500
 
             if (!added)
             {

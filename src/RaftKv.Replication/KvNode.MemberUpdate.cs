@@ -110,7 +110,7 @@ public sealed partial class KvNode
         bool removed;
         try
         {
-            removed = await ChangeConfigurationAsync(() => _cluster.RemoveMemberAsync(voter.EndPoint, cancellationToken), $"the removal of member {id}'s old address").ConfigureAwait(false);
+            removed = await ChangeConfigurationAsync(() => _cluster.RemoveMemberAsync(voter.EndPoint, cancellationToken), $"the removal of member {id}'s old address", cancellationToken).ConfigureAwait(false);
         }
         catch (DotNext.Net.Cluster.Consensus.Raft.RaftProtocolException e)
         {

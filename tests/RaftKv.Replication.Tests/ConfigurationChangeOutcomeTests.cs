@@ -12,6 +12,8 @@ namespace RaftKv.Replication.Tests;
 [Collection("cluster")]
 public sealed class ConfigurationChangeOutcomeTests
 {
+    private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(60);
+
     [Fact]
     public async Task LeadershipLostAfterAnAppendIsAnUnknownOutcome()
     {
@@ -23,7 +25,8 @@ public sealed class ConfigurationChangeOutcomeTests
                 await c.PutAsync("k", "v"); // an entry appended during the change, as DotNext's own empty entry and configuration are
                 throw new DotNextNotLeader();
             },
-            "a change"));
+            "a change",
+            CancellationToken.None));
         Assert.True(e.OutcomeUnknown, e.Message);
         Assert.IsType<DotNextNotLeader>(e.InnerException);
     }
@@ -33,7 +36,31 @@ public sealed class ConfigurationChangeOutcomeTests
     {
         await using var c = await TestCluster.StartAsync(1);
         var node = await c.WaitForLeaderAsync();
-        await Assert.ThrowsAsync<NotLeaderException>(() => node.ChangeConfigurationAsync(() => Task.FromException<bool>(new DotNextNotLeader()), "a change"));
+        await Assert.ThrowsAsync<NotLeaderException>(() => node.ChangeConfigurationAsync(() => Task.FromException<bool>(new DotNextNotLeader()), "a change", CancellationToken.None));
+    }
+
+    /// <summary>
+    /// Regression (chaos membership seed 43): a removal returned, the removed member and the leader were stopped right
+    /// after, and the two members left never elected a leader — they had not yet learned that the new configuration
+    /// committed, so they still counted four voters, two of them gone. A change now returns only once a majority of
+    /// the new configuration knows it committed (KvNode.ConfigurationChange.cs). The election timeout is long (2 s, a
+    /// heartbeat every second) so that without that the leader's next round would come too late to tell them.
+    /// </summary>
+    [Fact]
+    public async Task TheMembersLeftAfterARemovalElectALeaderWhenTheLeaderStopsAtOnce()
+    {
+        await using var c = await TestCluster.StartAsync(4, electionTimeout: TimeSpan.FromSeconds(2));
+        var leader = await c.WaitForLeaderAsync();
+        await c.PutAsync("k", "before");
+        var removed = c.Running.First(n => n != leader).NodeId;
+        await Eventually.TrueAsync(() => c.Running.All(n => n.GetStatus().Members.Any(m => m.Id == removed)), Deadline, "every member knows the id of the member to remove");
+
+        await leader.RemoveMemberAsync(removed);
+        await Task.WhenAll(c.StopNodeAsync(leader.NodeId), c.StopNodeAsync(removed)); // an operator replacing both machines
+
+        var next = await c.WaitForLeaderAsync(Deadline);
+        Assert.DoesNotContain(next.GetStatus().Members, m => m.Id == removed);
+        await c.PutAsync("k", "after"); // the two members left are a majority of the three
     }
 
     [Fact]
