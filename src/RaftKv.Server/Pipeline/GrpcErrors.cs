@@ -44,10 +44,10 @@ public static partial class GrpcErrors
             trailers.Add(LeaderTrailer, l.GrpcAddress);
         }
 
-        return new RpcException(Status(kind, e), trailers);
+        return new RpcException(StatusOf(kind, e), trailers);
     }
 
-    private static Status Status(ErrorKind kind, Exception e) => kind switch
+    private static Status StatusOf(ErrorKind kind, Exception e) => kind switch
     {
         ErrorKind.NotLeader => new Status(StatusCode.FailedPrecondition, e.Message),
         ErrorKind.OutcomeUnknown or ErrorKind.ForwardTimeout => new Status(StatusCode.DeadlineExceeded, e.Message),
