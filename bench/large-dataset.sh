@@ -17,7 +17,8 @@
 #   quick: DISK_MAX_SIZE_GB=0.05, 0.5 GiB loaded, MEMORY_MAX_SIZE_MB=16  (19-20 min on the shared 2-core machine at
 #          load 12-30, 2026-12-03: 1 min loading RaftKv, up to SETTLE_S + COMPACT_S waiting for compaction/archiving,
 #          2 min of RaftKv gets, 3-4 min for etcd)
-#   full:  DISK_MAX_SIZE_GB=0.5,  5 GiB loaded,   MEMORY_MAX_SIZE_MB=64  (not run yet; expect well over 30 min)
+#   full:  DISK_MAX_SIZE_GB=0.5,  5 GiB loaded,   MEMORY_MAX_SIZE_MB=64  (13 min on 2026-12-08 at load 10-17: 2.5 min
+#          loading RaftKv, its settle time, 1.5 min of RaftKv gets, 2 min loading etcd; etcd needs ~13 GiB of disk and RAM)
 # Env overrides: DISK_GB, DATA_GB, MEM_MB, VALUE_SIZE (4096), KEY_SIZE (16), BATCH (32 puts per txn),
 #   LOAD_CLIENTS (8), CLIENTS (16 get clients), DUR (get seconds per cell, 20), SETTLE_S (60: archiving alone after the
 #   load), COMPACT_S (240: full compaction + archiving, only if still over the limit), SKIP_ETCD=1,
