@@ -188,7 +188,7 @@ public sealed partial class KvNode
         var target = (await MembersKnowingAsync(id, cancellationToken).ConfigureAwait(false)).FirstOrDefault(m => m.Id == id && !m.IsLearner) ?? throw new MemberNotFoundException(id);
         var ep = _cluster.Members.First(m => (m.EndPoint.ToString() ?? string.Empty) == target.RaftAddress).EndPoint;
         LogRemovingMember(_logger, id, ep.ToString() ?? string.Empty);
-        var removed = await ChangeConfigurationAsync(() => _cluster.RemoveMemberAsync(ep, cancellationToken), $"the removal of member {id}", cancellationToken).ConfigureAwait(false);
+        var removed = await ChangeConfigurationAsync(() => _cluster.RemoveMemberAsync(ep, cancellationToken), $"the removal of member {id}", cancellationToken, removesSelf: target.IsLocal).ConfigureAwait(false);
 
         if (!removed)
         {

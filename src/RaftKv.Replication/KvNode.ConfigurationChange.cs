@@ -33,7 +33,9 @@ public sealed partial class KvNode
     /// <param name="change">The DotNext call.</param>
     /// <param name="what">The change, for the message ("the removal of member 3").</param>
     /// <param name="cancellationToken">The caller's token (also given to <paramref name="change"/>).</param>
-    internal async Task<bool> ChangeConfigurationAsync(Func<Task<bool>> change, string what, CancellationToken cancellationToken)
+    /// <param name="removesSelf">The change removes this node (the leader): it leads no configuration after it, so
+    /// it commits nothing beyond; the others' old configuration holds them all, and they elect among themselves.</param>
+    internal async Task<bool> ChangeConfigurationAsync(Func<Task<bool>> change, string what, CancellationToken cancellationToken, bool removesSelf = false)
     {
         var before = _log.LastIndex;
         try
@@ -43,7 +45,11 @@ public sealed partial class KvNode
                 return false;
             }
 
-            await CommitBeyondAsync(what, cancellationToken).ConfigureAwait(false);
+            if (!removesSelf)
+            {
+                await CommitBeyondAsync(what, cancellationToken).ConfigureAwait(false);
+            }
+
             return true;
         }
         catch (DotNext.Net.Cluster.Consensus.Raft.NotLeaderException e)

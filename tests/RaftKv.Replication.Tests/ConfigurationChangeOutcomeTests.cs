@@ -63,6 +63,22 @@ public sealed class ConfigurationChangeOutcomeTests
         await c.PutAsync("k", "after"); // the two members left are a majority of the three
     }
 
+    /// <summary>etcd's <c>member remove</c> of the leader's own id: done (no error), and the others go on.</summary>
+    [Fact]
+    public async Task RemovingTheLeaderItselfSucceedsAndTheOthersElectALeader()
+    {
+        await using var c = await TestCluster.StartAsync(3);
+        var leader = await c.WaitForLeaderAsync();
+        await c.PutAsync("k", "before");
+
+        await leader.RemoveMemberAsync(leader.NodeId);
+
+        await Eventually.TrueAsync(() => c.Running.Any(n => n != leader && n.IsLeader), Deadline, "another member leads");
+        var next = c.Running.First(n => n != leader && n.IsLeader);
+        await Eventually.TrueAsync(() => next.GetStatus().Members.All(m => m.Id != leader.NodeId), Deadline, "the new leader no longer lists the old one");
+        await c.PutAsync("k", "after");
+    }
+
     [Fact]
     public async Task ARemovalOfAnUnknownIdIsMemberNotFound()
     {
