@@ -57,9 +57,10 @@ public sealed partial class ChaosRunner
             var grown = nodes.Count;
             var ids = nodes.Select(n => n.Id).ToList();
             var start = (fault.Node - 1) % ids.Count;
+            var liveLeader = fault.Node % 2 == 0; // seeded: a leader among the removed leaves while leading, or is killed first
             foreach (var v in Enumerable.Range(0, LearnerSpareSlots).Select(k => nodes.First(n => n.Id == ids[(start + k) % ids.Count])).ToList())
             {
-                steps.Add(await RemoveAsync(v, nodes, http, workload));
+                steps.Add(await RemoveAsync(v, nodes, http, workload, removeLiveLeader: liveLeader));
                 Retire(v);
             }
 
@@ -142,20 +143,23 @@ public sealed partial class ChaosRunner
     }
 
     /// <summary>Takes <paramref name="node"/> out of the workers' list and removes it: a running follower is removed,
-    /// then stopped; the leader (or with <paramref name="killFirst"/> any member) is killed first.</summary>
-    private static async Task<string> RemoveAsync(ChaosNode node, List<ChaosNode> nodes, HttpClient http, Workload workload, bool killFirst = false)
+    /// then stopped; the leader is killed first, or with <paramref name="removeLiveLeader"/> removed while it leads (the
+    /// call, sent to another member, is forwarded to it: it removes itself, as etcd's <c>member remove</c> of the leader's
+    /// id does), then stopped; with <paramref name="killFirst"/> any member is killed first.</summary>
+    private static async Task<string> RemoveAsync(ChaosNode node, List<ChaosNode> nodes, HttpClient http, Workload workload, bool killFirst = false, bool removeLiveLeader = false)
     {
         nodes.Remove(node);
         workload.Nodes = nodes;
         var leader = await FindLeaderAsync([.. nodes, node]) == node;
-        if (killFirst || leader)
+        if (killFirst || (leader && !removeLiveLeader))
         {
             node.Kill();
         }
 
         await UntilAsync(http, nodes, [], $"remove member {node.Id}", via => http.DeleteAsync($"{via.Http}/cluster/members/{node.Id}"), (status, _) => status == HttpStatusCode.NotFound ? true : null);
         node.Kill();
-        return killFirst ? $"-{node.Id}" : $"-{node.Id}{(leader ? " (leader: killed, then removed)" : " (removed, then stopped)")}";
+        return killFirst ? $"-{node.Id}"
+            : $"-{node.Id}{(!leader ? " (removed, then stopped)" : removeLiveLeader ? " (leader: removed while leading, then stopped)" : " (leader: killed, then removed)")}";
     }
 
     /// <summary>Stops the live watcher of a removed member; it is checked up to where it got.</summary>
