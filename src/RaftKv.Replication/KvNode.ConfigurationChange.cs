@@ -34,7 +34,7 @@ public sealed partial class KvNode
     /// <param name="what">The change, for the message ("the removal of member 3").</param>
     /// <param name="cancellationToken">The caller's token (also given to <paramref name="change"/>).</param>
     /// <param name="removesSelf">The change removes this node (the leader): it leads no configuration after it, so
-    /// it commits nothing beyond; the others' old configuration holds them all, and they elect among themselves.</param>
+    /// it commits nothing beyond (the caller waits for the others instead: <see cref="UntilOthersTookUpOwnRemovalAsync"/>).</param>
     internal async Task<bool> ChangeConfigurationAsync(Func<Task<bool>> change, string what, CancellationToken cancellationToken, bool removesSelf = false)
     {
         var before = _log.LastIndex;
@@ -62,6 +62,37 @@ public sealed partial class KvNode
             }
 
             throw new NotLeaderException(GetStatus().Leader); // nothing appended: nothing to commit, retry on the new leader
+        }
+    }
+
+    /// <summary>
+    /// After this leader removed itself: returns once a majority of the other members answer with a leader and without
+    /// this node — they applied the new configuration, so losing one more member leaves one that can win. A leader that
+    /// removed itself can commit nothing more (it leads no configuration), and the others apply the change only once a
+    /// leader among them commits an entry; stopping it at once and losing another member before that left the rest on
+    /// the old configuration (chaos membership seed 56, 2026-12-08: {1, 3, 4, 5} → 3 removed itself and was stopped, 5
+    /// killed: 1 and 4 still counted 3 and 5 among four voters). Bounded by the operation timeout: then "outcome
+    /// unknown" (the removal itself has committed). Asks peers as the removed-member check does (KvNode.Removal.cs).
+    /// </summary>
+    private async Task UntilOthersTookUpOwnRemovalAsync(CancellationToken cancellationToken)
+    {
+        if (_options.MembershipPeers is not { } peers)
+        {
+            return; // nobody to ask (a node without the gRPC peer client)
+        }
+
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _stop.Token);
+        timeout.CancelAfter(_options.OperationTimeout);
+        try
+        {
+            while (!await PeersSayRemovedAsync(peers, timeout.Token).ConfigureAwait(false))
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(100), _options.TimeProvider, timeout.Token).ConfigureAwait(false);
+            }
+        }
+        catch (OperationCanceledException e) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw new UnavailableException($"member {NodeId} removed itself, but the other members had not elected a leader that applied it in time: check the member list before stopping another member", outcomeUnknown: true, inner: e);
         }
     }
 

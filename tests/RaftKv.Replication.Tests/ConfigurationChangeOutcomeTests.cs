@@ -63,20 +63,23 @@ public sealed class ConfigurationChangeOutcomeTests
         await c.PutAsync("k", "after"); // the two members left are a majority of the three
     }
 
-    /// <summary>etcd's <c>member remove</c> of the leader's own id: done (no error), and the others go on.</summary>
+    /// <summary>etcd's <c>member remove</c> of the leader's own id: done (no error), and the others go on — also when
+    /// the removed leader is stopped as the call returns and one more member is lost (chaos membership seed 56: the
+    /// others had not yet applied the change, and the two left counted four voters).</summary>
     [Fact]
-    public async Task RemovingTheLeaderItselfSucceedsAndTheOthersElectALeader()
+    public async Task RemovingTheLeaderItselfSucceedsAndTheOthersGoOnWithoutItAndOneMore()
     {
-        await using var c = await TestCluster.StartAsync(3);
+        await using var c = await TestCluster.StartAsync(4, electionTimeout: TimeSpan.FromSeconds(1));
         var leader = await c.WaitForLeaderAsync();
         await c.PutAsync("k", "before");
 
         await leader.RemoveMemberAsync(leader.NodeId);
+        var lost = c.Running.First(n => n != leader).NodeId;
+        await Task.WhenAll(c.StopNodeAsync(leader.NodeId), c.StopNodeAsync(lost));
 
-        await Eventually.TrueAsync(() => c.Running.Any(n => n != leader && n.IsLeader), Deadline, "another member leads");
-        var next = c.Running.First(n => n != leader && n.IsLeader);
-        await Eventually.TrueAsync(() => next.GetStatus().Members.All(m => m.Id != leader.NodeId), Deadline, "the new leader no longer lists the old one");
-        await c.PutAsync("k", "after");
+        var next = await c.WaitForLeaderAsync(Deadline);
+        Assert.DoesNotContain(next.GetStatus().Members, m => m.Id == leader.NodeId);
+        await c.PutAsync("k", "after"); // two of the three left
     }
 
     [Fact]
