@@ -196,10 +196,6 @@ public sealed partial class KvNode
         }
 
         await UntilMembersShowAsync(() => !_cluster.Members.Any(m => m.EndPoint.Equals(ep)), cancellationToken).ConfigureAwait(false);
-        if (target.IsLocal)
-        {
-            await UntilOthersTookUpOwnRemovalAsync(cancellationToken).ConfigureAwait(false);
-        }
     }
 
     /// <summary>

@@ -34,7 +34,7 @@ public sealed partial class KvNode
     /// <param name="what">The change, for the message ("the removal of member 3").</param>
     /// <param name="cancellationToken">The caller's token (also given to <paramref name="change"/>).</param>
     /// <param name="removesSelf">The change removes this node (the leader): it leads no configuration after it, so
-    /// it commits nothing beyond (the caller waits for the others instead: <see cref="UntilOthersTookUpOwnRemovalAsync"/>).</param>
+    /// it commits nothing beyond and waits for the others instead (<see cref="UntilOthersTookUpOwnRemovalAsync"/>).</param>
     internal async Task<bool> ChangeConfigurationAsync(Func<Task<bool>> change, string what, CancellationToken cancellationToken, bool removesSelf = false)
     {
         var before = _log.LastIndex;
@@ -45,7 +45,11 @@ public sealed partial class KvNode
                 return false;
             }
 
-            if (!removesSelf)
+            if (removesSelf)
+            {
+                await UntilOthersTookUpOwnRemovalAsync(cancellationToken).ConfigureAwait(false);
+            }
+            else
             {
                 await CommitBeyondAsync(what, cancellationToken).ConfigureAwait(false);
             }
